@@ -1,0 +1,79 @@
+# Kestrel: one non-recursive Makefile. Sources are found by directory, so adding a
+# file to one of the directories below is enough to build it.
+ifeq ($(wildcard config.mak),)
+$(error run ./configure first)
+endif
+include config.mak
+
+B := build
+DESTDIR ?=
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+CORE_DIRS := system accel cpu/x86 tcg tcg/interp tcg/x86_64 hw block net ui
+CORE_SRCS := $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c))
+CORE_SRCS := $(filter-out system/main.c,$(CORE_SRCS))
+ifneq ($(CONFIG_SDL),yes)
+CORE_SRCS := $(filter-out ui/sdl%.c,$(CORE_SRCS))
+endif
+ifneq ($(CONFIG_SLIRP),yes)
+CORE_SRCS := $(filter-out net/slirp%.c,$(CORE_SRCS))
+endif
+CORE_OBJS := $(CORE_SRCS:%.c=$(B)/%.o)
+
+CPPFLAGS += -I. -MMD -MP
+
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:%.c=$(B)/%)
+TEST_HELPER_SRCS := $(wildcard tests/unit/harness*.c)
+TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(B)/%.o)
+
+all: kestrel kestrel-img
+
+$(B)/%.o: %.c config.mak config.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/libkestrel.a: $(CORE_OBJS)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+kestrel: $(B)/system/main.o $(B)/libkestrel.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+kestrel-img: $(B)/tools/kestrel-img.o $(B)/libkestrel.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/unit/test-%: $(B)/tests/unit/test-%.o $(TEST_HELPER_OBJS) $(B)/libkestrel.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Bare-metal guest programs (tests/guest): multiboot ELF32 images built with the
+# system's gcc; tests/guest/guest.mk has the rules.
+include tests/guest/guest.mk
+
+unit-tests: $(UNIT_BINS)
+
+check: all unit-tests guest-tests
+	@tests/run.sh
+
+bench: all
+	@scripts/bench.sh
+
+fuzz-cpu: all
+	@tests/oracle/fuzz-cpu.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 kestrel kestrel-img $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(B) kestrel kestrel-img
+
+distclean: clean
+	rm -f config.mak config.h
+
+.PHONY: all check bench install clean distclean unit-tests fuzz-cpu
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
