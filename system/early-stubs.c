@@ -1,28 +1,6 @@
-/* TEMPORARY weak fallbacks for system/log.c (being written on the chr branch);
- * delete this file when system/log.c lands. */
-#include "system/log.h"
-#include <stdarg.h>
-
-__attribute__((weak)) unsigned log_mask;
-__attribute__((weak)) void log_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-__attribute__((weak)) bool log_first_time(const char *file, int line, uint64_t key)
-{
-    return true;
-}
-__attribute__((weak)) bool log_parse_items(const char *s, unsigned *mask, char *err, size_t errlen)
-{
-    *mask = 0;
-    snprintf(err, errlen, "logging is not built in yet");
-    return false;
-}
-__attribute__((weak)) bool log_set_file(const char *path) { return false; }
-
+/* TEMPORARY weak fallbacks while system/chardev*.c lands from the chr branch;
+ * delete this file then. */
+#include <stdio.h>
 /* TEMPORARY weak fallbacks for system/chardev*.c (chr branch): output only. */
 #include <fcntl.h>
 #include <unistd.h>
