@@ -39,9 +39,11 @@ $(B)/libkestrel.a: $(CORE_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
+# The whole library goes in: parts are found through weak references (an
+# accelerator or a device model that is not built in is reported, not missing).
 kestrel: $(B)/system/main.o $(B)/libkestrel.a
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(B)/system/main.o -Wl,--whole-archive $(B)/libkestrel.a -Wl,--no-whole-archive $(LIBS)
 
 kestrel-img: $(B)/tools/kestrel-img.o $(B)/libkestrel.a
 	@$(if $(Q),echo "  LINK    $@")
