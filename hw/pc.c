@@ -113,6 +113,10 @@ int pc_machine_init(Machine *m, char *err, size_t errlen)
         return -1;
     if (check_drives(m, err, errlen) < 0)
         return -1;
+    if (!m->cfg->kernel) {
+        snprintf(err, errlen, "no -kernel given: firmware boot (SeaBIOS) is not implemented yet");
+        return -1;
+    }
     if (cpus_init(m, err, errlen) < 0)
         return -1;
     return boot_cpu(m, err, errlen);
