@@ -78,6 +78,7 @@ distclean: clean
 	rm -f config.mak config.h
 
 .PHONY: all check bench install clean distclean unit-tests fuzz-cpu
+.SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # Boot the default guest. Until the platform issue lands this is the demo
