@@ -16,6 +16,10 @@
 
 #include "cpu/x86/cpu.h"
 
+/* cpu/x86 may be missing from partial builds. */
+#pragma weak x86_set_eflags
+#pragma weak x86_update_hflags
+
 #define MB_HEADER_MAGIC     0x1BADB002
 #define MB_BOOT_MAGIC       0x2BADB002
 #define MB_SEARCH_LIMIT     8192
@@ -348,7 +352,10 @@ static void set_entry_state(CPUX86State *env, uint32_t entry, uint32_t info)
     env->regs[R_EAX] = MB_BOOT_MAGIC;
     env->regs[R_EBX] = info;
     env->rip = entry;
-    x86_set_eflags(env, 0x2, ~0u);
+    if (x86_set_eflags)
+        x86_set_eflags(env, 0x2, ~0u);
+    else
+        env->eflags = 0x2;
     env->cr[0] = (env->cr[0] | CR0_PE | CR0_ET) & ~(uint64_t)(CR0_PG | CR0_CD | CR0_NW);
     env->cr[4] &= ~(uint64_t)CR4_PAE;
     env->efer &= ~(uint64_t)(EFER_LME | EFER_LMA);
@@ -366,7 +373,8 @@ static void set_entry_state(CPUX86State *env, uint32_t entry, uint32_t info)
     env->ldt.flags = DESC_P_MASK | (0x2 << DESC_TYPE_SHIFT);
     env->a20_mask = ~0ull;
     env->halted = false;
-    x86_update_hflags(env);
+    if (x86_update_hflags)
+        x86_update_hflags(env);
 }
 
 int load_multiboot(Machine *m, CPUX86State *env, const uint8_t *image, size_t size,
