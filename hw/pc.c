@@ -49,10 +49,13 @@ static int create_serial_ports(Machine *m, char *err, size_t errlen)
         const char *spec = m->cfg->serial[i];
         if (!spec)
             continue;
-        Chardev *chr = chardev_new(spec, err, errlen);
+        char cerr[400] = "";
+        Chardev *chr = chardev_new(spec, cerr, sizeof(cerr));
         if (!chr) {
-            if (err[0])
+            if (cerr[0]) {
+                snprintf(err, errlen, "-serial %s: %s", spec, cerr);
                 return -1;
+            }
             continue;          /* "none" */
         }
         m->serial_chr[i] = chr;
@@ -104,12 +107,16 @@ int pc_machine_init(Machine *m, char *err, size_t errlen)
     m->io = address_space_new("io", 0x10000);
     if (alloc_ram(m, err, errlen) < 0)
         return -1;
-    if (create_serial_ports(m, err, errlen) < 0)
-        return -1;
     if (devices_create_from_config(m, err, errlen) < 0)
+        return -1;
+    if (create_serial_ports(m, err, errlen) < 0)
         return -1;
     if (check_drives(m, err, errlen) < 0)
         return -1;
+    if (!m->cfg->kernel) {
+        snprintf(err, errlen, "no -kernel given: firmware boot (SeaBIOS) is not implemented yet");
+        return -1;
+    }
     if (cpus_init(m, err, errlen) < 0)
         return -1;
     return boot_cpu(m, err, errlen);
