@@ -129,3 +129,63 @@ TEST(fxtract)
 #else
 TEST(host_oracle) { SKIP("host is not x86-64: no hardware oracle"); }
 #endif
+
+#if HOST_ORACLE_AVAILABLE
+static HostBcd gen_bcd(TestRng *r)
+{
+    HostBcd b;
+    int digits = rng_below(r, 19);
+    for (int i = 0; i < 9; i++) {
+        unsigned lo = rng_below(r, 10), hi = rng_below(r, 10);
+        if (2 * i >= digits)
+            lo = 0;
+        if (2 * i + 1 >= digits)
+            hi = 0;
+        b.b[i] = (uint8_t)(hi << 4 | lo);
+    }
+    b.b[9] = rng_below(r, 2) ? 0x80 : 0;
+    return b;
+}
+
+TEST(bcd)
+{
+    TestRng rng = { 0xBCD };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        HostBcd in = gen_bcd(&rng);
+        floatx80 want, got;
+        unsigned hf = host_fbld(in, cw, &want) & SW_MASK;
+        FloatStatus s = float_status_from_fpuc(cw);
+        got = floatx80_from_bcd(in.b, &s);
+        unsigned gf = x87_flags(&s);
+        if (!same80(want, got) || hf != gf)
+            mismatch("fbld", cw, want, want, want, hf, got, gf);
+
+        /* store: integers up to and beyond 10^18, fractions, specials */
+        floatx80 x = gen_floatx80(&rng, true);
+        if (rng_below(&rng, 3)) {
+            x.sexp = (uint16_t)((x.sexp & 0x8000) | (16383 - 2 + rng_below(&rng, 64)));
+            x.mant |= 1ull << 63;
+        }
+        if (rng_below(&rng, 8) == 0) {      /* right at 10^18 - 1 and 10^18 */
+            x = int64_to_floatx80((int64_t)999999999999999999ll + rng_below(&rng, 3), &s);
+            if (rng_below(&rng, 2))
+                x.sexp ^= 0x8000;
+        }
+        HostBcd hout, gout;
+        memset(&hout, 0x5A, sizeof(hout));
+        hf = host_fbstp(x, cw, &hout) & SW_MASK;
+        s = float_status_from_fpuc(cw);
+        floatx80_to_bcd(x, gout.b, &s);
+        gf = x87_flags(&s);
+        if (memcmp(&hout, &gout, sizeof(hout)) || hf != gf) {
+            floatx80 hb = make_floatx80((uint16_t)(hout.b[9] << 8 | hout.b[8]), 0);
+            floatx80 gb = make_floatx80((uint16_t)(gout.b[9] << 8 | gout.b[8]), 0);
+            memcpy(&hb.mant, hout.b, 8);
+            memcpy(&gb.mant, gout.b, 8);
+            mismatch("fbstp", cw, x, x, hb, hf, gb, gf);
+        }
+    }
+}
+#endif
