@@ -51,23 +51,36 @@ FloatRelation floatx80_compare(floatx80 a, floatx80 b, bool quiet, FloatStatus *
 }
 
 /* MIN: a < b ? a : b, MAX: a > b ? a : b; anything unordered or equal gives
- * b. The comparison is a signaling one (invalid on any NaN). */
+ * b. The comparison is a signaling one (invalid on any NaN). With DAZ the
+ * operands are returned as the comparison saw them (denormals as zeros). */
 float32 float32_min(float32 a, float32 b, FloatStatus *s)
 {
-    return float32_compare(a, b, false, s) == FLOAT_RELATION_LESS ? a : b;
+    FloatParts pa = unpack32(a, s), pb = unpack32(b, s);
+    if (compare_parts(&pa, &pb, false, s) == FLOAT_RELATION_LESS)
+        return pa.cls == FC_ZERO ? a & 0x80000000u : a;
+    return pb.cls == FC_ZERO ? b & 0x80000000u : b;
 }
 
 float32 float32_max(float32 a, float32 b, FloatStatus *s)
 {
-    return float32_compare(a, b, false, s) == FLOAT_RELATION_GREATER ? a : b;
+    FloatParts pa = unpack32(a, s), pb = unpack32(b, s);
+    if (compare_parts(&pa, &pb, false, s) == FLOAT_RELATION_GREATER)
+        return pa.cls == FC_ZERO ? a & 0x80000000u : a;
+    return pb.cls == FC_ZERO ? b & 0x80000000u : b;
 }
 
 float64 float64_min(float64 a, float64 b, FloatStatus *s)
 {
-    return float64_compare(a, b, false, s) == FLOAT_RELATION_LESS ? a : b;
+    FloatParts pa = unpack64(a, s), pb = unpack64(b, s);
+    if (compare_parts(&pa, &pb, false, s) == FLOAT_RELATION_LESS)
+        return pa.cls == FC_ZERO ? a & 1ull << 63 : a;
+    return pb.cls == FC_ZERO ? b & 1ull << 63 : b;
 }
 
 float64 float64_max(float64 a, float64 b, FloatStatus *s)
 {
-    return float64_compare(a, b, false, s) == FLOAT_RELATION_GREATER ? a : b;
+    FloatParts pa = unpack64(a, s), pb = unpack64(b, s);
+    if (compare_parts(&pa, &pb, false, s) == FLOAT_RELATION_GREATER)
+        return pa.cls == FC_ZERO ? a & 1ull << 63 : a;
+    return pb.cls == FC_ZERO ? b & 1ull << 63 : b;
 }

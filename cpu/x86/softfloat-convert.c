@@ -58,6 +58,29 @@ static bool parts_to_fixed(const FloatParts *p, u128 *fixed)
     return true;
 }
 
+/* Round a 64.64 fixed-point magnitude to an integer; *up says whether it
+ * went away from the truncated value. */
+static u128 round_fixed(u128 fixed, bool sign, int mode, bool *up)
+{
+    uint64_t rest = (uint64_t)fixed;
+    u128 mag = fixed >> 64;
+    *up = false;
+    if (!rest)
+        return mag;
+    switch (mode) {
+    case FLOAT_ROUND_NEAREST_EVEN:
+        *up = rest > (1ull << 63) || (rest == (1ull << 63) && (mag & 1));
+        break;
+    case FLOAT_ROUND_DOWN:
+        *up = sign;
+        break;
+    case FLOAT_ROUND_UP:
+        *up = !sign;
+        break;
+    }
+    return mag + *up;
+}
+
 /* Round to an integer of `bits` bits (signed); NaN, infinity and
  * out-of-range give invalid and the most negative value. */
 static int64_t wide_to_int(FloatWide w, const FloatFormat *f, int bits, bool truncate,
@@ -70,36 +93,19 @@ static int64_t wide_to_int(FloatWide w, const FloatFormat *f, int bits, bool tru
         raise_flags(s, FLOAT_FLAG_INVALID);
         return indefinite;
     }
-    if (p.denormal)
-        raise_flags(s, FLOAT_FLAG_DENORMAL);
     if (!parts_to_fixed(&p, &fixed)) {
         raise_flags(s, FLOAT_FLAG_INVALID);
         return indefinite;
     }
-    uint64_t rest = (uint64_t)fixed;
-    u128 mag = fixed >> 64;
-    bool up = false;
-    if (rest) {
-        int mode = truncate ? FLOAT_ROUND_TO_ZERO : s->rounding;
-        switch (mode) {
-        case FLOAT_ROUND_NEAREST_EVEN:
-            up = rest > (1ull << 63) || (rest == (1ull << 63) && (mag & 1));
-            break;
-        case FLOAT_ROUND_DOWN:
-            up = p.sign;
-            break;
-        case FLOAT_ROUND_UP:
-            up = !p.sign;
-            break;
-        }
-        mag += up;
-    }
+    bool up;
+    u128 mag = round_fixed(fixed, p.sign, truncate ? FLOAT_ROUND_TO_ZERO : s->rounding, &up);
+    bool inexact = (uint64_t)fixed != 0;
     u128 limit = ((u128)1 << (bits - 1)) - !p.sign;
     if (mag > limit) {
         raise_flags(s, FLOAT_FLAG_INVALID);
         return indefinite;
     }
-    if (rest)
+    if (inexact)
         raise_flags(s, FLOAT_FLAG_INEXACT | (up ? FLOAT_FLAG_ROUNDED_UP : 0));
     return p.sign ? (int64_t)-(uint64_t)mag : (int64_t)(uint64_t)mag;
 }
@@ -127,9 +133,12 @@ DEFINE_TO_INT(floatx80_to_int64_round_to_zero, int64_t, floatx80, floatx80_to_wi
 
 /* ---- between float formats ---- */
 
+/* The x87 stores (FST m32/m64) do not report denormal sources; the loads
+ * and the SSE conversions do. */
 static FloatWide wide_convert(FloatWide w, const FloatFormat *from, const FloatFormat *to,
                               FloatStatus *s)
 {
+    bool report_denormal = !from->explicit_int;
     FloatParts p = parts_unpack(w, from, s);
     switch (p.cls) {
     case FC_UNSUPPORTED:
@@ -143,7 +152,7 @@ static FloatWide wide_convert(FloatWide w, const FloatFormat *from, const FloatF
     default:
         break;
     }
-    if (p.denormal)
+    if (p.denormal && report_denormal)
         raise_flags(s, FLOAT_FLAG_DENORMAL);
     /* value = (sig << 64) * 2^(exp - 127) */
     return round_pack(p.sign, p.exp, (u128)p.sig << 64, to, to->prec, s);
@@ -194,28 +203,15 @@ FloatWide wide_round_to_int(FloatWide w, const FloatFormat *f, FloatStatus *s)
         return wide_zero(p.sign);
     if (p.cls == FC_INF)
         return wide_inf(p.sign, f);
-    if (p.denormal)
+    if (p.denormal && f->explicit_int)     /* FRNDINT reports it, ROUNDSS not */
         raise_flags(s, FLOAT_FLAG_DENORMAL);
     if (p.exp >= 63)        /* already integral */
         return round_pack(p.sign, p.exp, (u128)p.sig << 64, f, f->prec, s);
     u128 fixed;
     parts_to_fixed(&p, &fixed);
-    uint64_t rest = (uint64_t)fixed;
-    u128 mag = fixed >> 64;
-    bool up = false;
-    switch (s->rounding) {
-    case FLOAT_ROUND_NEAREST_EVEN:
-        up = rest > (1ull << 63) || (rest == (1ull << 63) && (mag & 1));
-        break;
-    case FLOAT_ROUND_DOWN:
-        up = p.sign && rest;
-        break;
-    case FLOAT_ROUND_UP:
-        up = !p.sign && rest;
-        break;
-    }
-    mag += up;
-    if (rest)
+    bool up;
+    u128 mag = round_fixed(fixed, p.sign, s->rounding, &up);
+    if ((uint64_t)fixed)
         raise_flags(s, FLOAT_FLAG_INEXACT | (up ? FLOAT_FLAG_ROUNDED_UP : 0));
     if (mag == 0)
         return wide_zero(p.sign);

@@ -133,8 +133,7 @@ FloatWide wide_mul(FloatWide a, FloatWide b, const FloatFormat *f, FloatStatus *
 FloatWide wide_div(FloatWide a, FloatWide b, const FloatFormat *f, FloatStatus *s);
 FloatWide wide_sqrt(FloatWide a, const FloatFormat *f, FloatStatus *s);
 
-/* Round a finite value to an integer; returns the rounded magnitude in
- * *mag (saturated to UINT64_MAX+ by *overflow) and raises inexact. */
+/* Round to an integral value in the same format (status rounding mode). */
 FloatWide wide_round_to_int(FloatWide a, const FloatFormat *f, FloatStatus *s);
 
 static inline void raise_flags(FloatStatus *s, unsigned flags)
