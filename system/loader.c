@@ -107,6 +107,8 @@ int load_kernel(Machine *m, CPUX86State *env, char *err, size_t errlen)
         return -1;
     }
     int r = load_multiboot(m, env, image, size, err, errlen);
+    if (r == 0)
+        r = load_linux(m, env, image, size, err, errlen);
     free(image);
     if (r == 0) {
         snprintf(err, errlen, "'%s' is not a multiboot or Linux image", path);

@@ -40,5 +40,9 @@ uint8_t *loader_read_file(const char *path, uint64_t max_size, size_t *size,
 /* Each image format: 1 = loaded, 0 = not this format, -1 = error (err set). */
 int load_multiboot(Machine *m, struct CPUX86State *env, const uint8_t *image,
                    size_t size, char *err, size_t errlen);
+int load_linux(Machine *m, struct CPUX86State *env, const uint8_t *image,
+               size_t size, char *err, size_t errlen);
+/* Physical address of the ACPI RSDP the board built (0: none), passed to Linux. */
+extern uint64_t linux_acpi_rsdp_addr;
 
 #endif
