@@ -78,6 +78,7 @@ distclean: clean
 	rm -f config.mak config.h
 
 .PHONY: all check bench install clean distclean unit-tests fuzz-cpu
+.SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # Boot the default guest. Until the platform issue lands this is the demo
@@ -86,3 +87,10 @@ boot: all $(B)/tests/guest/hello.elf
 	./kestrel -nographic -kernel $(B)/tests/guest/hello.elf -device isa-debug-exit,iobase=0xf4,iosize=4; \
 	  s=$$?; [ $$s = 1 ] || { echo "demo guest exited with status $$s"; exit 1; }
 .PHONY: boot
+
+# The project's Linux guest (Debian's kernel + a busybox initramfs), built from
+# Debian packages by scripts/build-linux-guest.sh into build/guest.
+guest: build/guest/bzImage
+build/guest/bzImage:
+	scripts/build-linux-guest.sh build/guest
+.PHONY: guest
