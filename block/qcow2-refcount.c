@@ -108,6 +108,14 @@ int qcow2_grow_file(Qcow2State *s, uint64_t end)
 
 static int64_t alloc_clusters_internal(Qcow2State *s, uint64_t n);
 
+static bool is_avoided(Qcow2State *s, uint64_t c)
+{
+    for (int i = 0; i < s->nb_avoid; i++)
+        if (c >= s->avoid_start[i] && c < s->avoid_start[i] + s->avoid_n[i])
+            return true;
+    return false;
+}
+
 static int grow_reftable(Qcow2State *s, uint64_t min_index)
 {
     if (s->in_grow)
@@ -132,10 +140,7 @@ static int grow_reftable(Qcow2State *s, uint64_t min_index)
     s->reftable_size = new_size;
 
     s->in_grow = true;
-    uint64_t save_start = s->avoid_start, save_n = s->avoid_n;
     int64_t off = alloc_clusters_internal(s, new_clusters);
-    s->avoid_start = save_start;
-    s->avoid_n = save_n;
     s->in_grow = false;
     if (off < 0)
         return (int)off;
@@ -168,7 +173,7 @@ static int ensure_refblock(Qcow2State *s, uint64_t ci, uint8_t **blkp, uint64_t 
         uint64_t first = rt << s->rb_bits, n = 1ULL << s->rb_bits;
         uint64_t pick = UINT64_MAX;
         for (uint64_t c = first; c < first + n; c++) {
-            if (c >= s->avoid_start && c < s->avoid_start + s->avoid_n)
+            if (is_avoided(s, c))
                 continue;
             if (qcow2_offset_is_metadata(s, c << s->cluster_bits))
                 continue;
@@ -261,7 +266,7 @@ static int64_t alloc_clusters_internal(Qcow2State *s, uint64_t n)
         if (ret < 0)
             return ret;
         bool freec = rc == 0 && !qcow2_offset_is_metadata(s, ci << s->cluster_bits) &&
-                     !(ci >= s->avoid_start && ci < s->avoid_start + s->avoid_n);
+                     !is_avoided(s, ci);
         if (!freec) {
             run = 0;
             continue;
@@ -273,16 +278,19 @@ static int64_t alloc_clusters_internal(Qcow2State *s, uint64_t n)
     }
     if (n == 1 || start == s->free_hint)
         s->free_hint = start + n;
-    s->avoid_start = start;
-    s->avoid_n = n;
+    if (s->nb_avoid >= (int)ARRAY_SIZE(s->avoid_start))
+        return blk_set_error(s->bs, EFBIG, "cluster allocation nested too deeply");
+    int slot = s->nb_avoid++;
+    s->avoid_start[slot] = start;
+    s->avoid_n[slot] = n;
     for (uint64_t i = 0; i < n; i++) {
         int ret = qcow2_update_refcount(s, (start + i) << s->cluster_bits, 1, 1);
         if (ret < 0) {
-            s->avoid_n = 0;
+            s->nb_avoid = slot;
             return ret;
         }
     }
-    s->avoid_n = 0;
+    s->nb_avoid = slot;
     qcow2_grow_file(s, (start + n) << s->cluster_bits);
     return (int64_t)(start << s->cluster_bits);
 }

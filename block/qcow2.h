@@ -122,7 +122,10 @@ typedef struct Qcow2State {
     Qcow2Cache rb_cache;
     bool rb_dirty;              /* some refcount block dirty */
     bool rc_unsynced;           /* refcount writes not yet fdatasync'ed */
-    uint64_t avoid_start, avoid_n;  /* clusters being allocated (refblock placement) */
+    /* clusters being allocated (nested allocations): never place a new
+     * refcount block there */
+    uint64_t avoid_start[8], avoid_n[8];
+    int nb_avoid;
 
     uint64_t free_hint;         /* first cluster index that may be free */
     uint64_t file_size;         /* bytes; grows as we allocate */

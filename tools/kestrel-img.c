@@ -316,8 +316,6 @@ static void print_snapshot_table(const BlockSnapshotInfo *sn, int n)
         char ic[32] = "";
         if (sn[i].icount != UINT64_MAX)
             snprintf(ic, sizeof(ic), "%" PRIu64, sn[i].icount);
-        else
-            snprintf(ic, sizeof(ic), "%d", 0);
         printf("%-9s %-16s %8s %19s %12s %10s\n", sn[i].id, sn[i].name, vs, date, clock, ic);
     }
 }
@@ -334,7 +332,8 @@ static void info_one(BlockDev *bs, bool json, bool last)
             for (int i = 0; i < info.nb_snapshots; i++) {
                 BlockSnapshotInfo *s = &info.snapshots[i];
                 printf("        {\n");
-                printf("            \"icount\": %" PRIu64 ",\n", s->icount == UINT64_MAX ? 0 : s->icount);
+                if (s->icount != UINT64_MAX)
+                    printf("            \"icount\": %" PRIu64 ",\n", s->icount);
                 printf("            \"vm-clock-nsec\": %" PRIu64 ",\n", s->vm_clock_nsec % UINT64_C(1000000000));
                 printf("            \"name\": ");
                 json_str(stdout, s->name);
@@ -929,7 +928,7 @@ static int cmd_map(int argc, char **argv)
                 e.file = blk_filename(f);
                 break;
             }
-            if (!blk_backing(b)) {
+            if (!blk_backing(b) || off >= (uint64_t)blk_getlength(blk_backing(b))) {
                 e.zero = true;
                 break;
             }
