@@ -120,7 +120,7 @@ int qcow2_read_compressed_cluster(Qcow2State *s, uint64_t l2e, uint8_t *out)
         return qcow2_corrupt(s, "compressed cluster overlaps the header");
     csize = MIN(csize, s->file_size - coff);
     uint8_t *in = xmalloc(csize);
-    int ret = pread_full(s->bs->fd, in, csize, coff);
+    int ret = blk_file_pread_zfill(s->bs->fd, in, csize, coff);
     if (ret < 0) {
         free(in);
         return blk_set_error(s->bs, ret, "read error on compressed cluster: %s", strerror(-ret));
