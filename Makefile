@@ -28,7 +28,7 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(B)/%)
 TEST_HELPER_SRCS := $(wildcard tests/unit/harness*.c)
 TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(B)/%.o)
 
-all: kestrel kestrel-img
+all: kestrel $(if $(wildcard tools/kestrel-img.c),kestrel-img)
 
 $(B)/%.o: %.c config.mak config.h
 	@mkdir -p $(dir $@)

@@ -181,6 +181,7 @@ typedef struct CPUX86State {
     uint64_t cr[5];          /* cr[0], cr[2], cr[3], cr[4]; cr[1] unused */
     uint64_t cr8;            /* TPR (mirrors the local APIC's) */
     uint64_t dr[8];
+    uint64_t dr6_pending;    /* data-breakpoint hits (DR6.Bn) awaiting the end-of-instruction #DB trap */
     uint64_t efer;
     uint64_t star, lstar, cstar, fmask, kernel_gs_base;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
