@@ -81,8 +81,6 @@ void chardev_mux_switch(Chardev *chr);
 Chardev *chardev_first(void);
 /* Put the terminal back as it was (async-signal-safe). */
 void chardev_stdio_restore_terminal(void);
-/* Register the monitor creator (monitor.c) used for "mon:" specs. */
-extern void (*chardev_monitor_hook)(Chardev *chr);
 
 /* ---- backend constructors: args is the spec after "name:" ---- */
 Chardev *chardev_stdio_open(const char *spec, char *err, size_t errlen);

@@ -56,13 +56,14 @@ static bool parse_onoff(const char *v, bool *out)
 static bool socket_parse_options(SocketState *s, const char *spec, const char *args,
                                  char **addr, char *err, size_t errlen)
 {
-    char *copy = xstrdup(args);
+    size_t addrlen = strcspn(args, ",");
+    *addr = strndup(args, addrlen);
+    char *copy = xstrdup(args[addrlen] ? args + addrlen + 1 : "");
     char *save = NULL;
-    char *item = strtok_r(copy, ",", &save);
-    *addr = xstrdup(item ? item : "");
+    char *item;
     s->wait = true;
     bool ok = true;
-    while (ok && (item = strtok_r(NULL, ",", &save))) {
+    for (item = strtok_r(copy, ",", &save); ok && item; item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '=');
         const char *val = eq ? eq + 1 : "on";
         if (eq)

@@ -9,12 +9,11 @@
 
 #include "system/log.h"
 #include "system/mainloop.h"
+#include "system/monitor.h"
 #include "system/util.h"
 
 static Chardev *chardev_list;
 static pthread_mutex_t chardev_list_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void (*chardev_monitor_hook)(Chardev *chr);
 
 /* ---- creation -------------------------------------------------------------------- */
 
@@ -126,8 +125,7 @@ Chardev *chardev_new(const char *spec, char *err, size_t errlen)
         return NULL;
     if (mon && !chr->want_monitor) {
         chr->want_monitor = true;
-        if (chardev_monitor_hook)
-            chardev_monitor_hook(chr);
+        monitor_new_mux(chr);
     }
     return chr;
 }
