@@ -207,6 +207,8 @@ typedef struct CPUX86State {
     int exception_index;     /* pending exception, -1 none */
     int error_code;
     bool nmi_masked;
+    bool wait_for_sipi;      /* AP after INIT: only a SIPI starts it */
+    int sipi_vector;         /* set by the APIC before CPU_INTERRUPT_SIPI */
     int old_exception;       /* for double-fault detection, -1 none */
     uint64_t a20_mask;       /* physical address mask (A20 gate) */
 

@@ -163,6 +163,11 @@ bool x86_exception_has_error_code(int vector);
  * env->interrupt_request; the vector comes from env->intack. Returns true
  * when an event was delivered (CS:RIP changed, env->halted cleared). */
 bool x86_cpu_exec_interrupt(CPUX86State *env);
+/* Start-up IPI for an AP in wait-for-SIPI state: the APIC stores the vector in
+ * env->sipi_vector and raises CPU_INTERRUPT_SIPI; x86_cpu_exec_interrupt then
+ * starts the CPU in real mode at vector:0000 (CS = vector << 8). INIT (raised as
+ * CPU_INTERRUPT_INIT) resets the CPU, keeping MTRRs/PAT/APIC base/TSC, and puts
+ * an AP (APIC_BASE.BSP = 0) into wait-for-SIPI (halted). */
 /* Would an event in interrupt_request wake a halted CPU now? */
 bool x86_cpu_has_work(CPUX86State *env);
 /* INT n [ends TB]: in protected mode #GP(vec*8+2) when the gate DPL < CPL; in
@@ -233,11 +238,15 @@ uint64_t x86_read_dr(CPUX86State *env, int reg, uintptr_t ra);
  *  - Data breakpoints: when x86_data_breakpoints_enabled(env), the translator
  *    calls x86_debug_data_access(env, linear, size, is_write) after each
  *    data access (it records matching Bn in env->dr6_pending), and
- *    x86_debug_insn_end(env, next_rip, ra) after each instruction.
+ *    x86_debug_insn_end(env, next_rip, false) after each instruction.
  *  - Single step: when HF_TF_MASK was set at the start of an instruction, the
- *    translator calls x86_debug_insn_end(env, next_rip, ra) after it (one
- *    instruction per TB): it raises #DB as a trap (RIP = next_rip) with DR6.BS
- *    plus any pending data-breakpoint bits.
+ *    translator calls x86_debug_insn_end(env, next_rip, true) after it (one
+ *    instruction per TB). x86_debug_insn_end needs env fully synchronised to the
+ *    state *after* the instruction (registers, lazy flags); when a trap is due it
+ *    sets RIP = next_rip, DR6.BS (single_step) and the pending Bn bits, and
+ *    raises #DB with retaddr 0 (a trap: nothing to restore); else it returns.
+ *  - EFLAGS.RF: x86_check_insn_breakpoint ignores breakpoints while RF=1; the
+ *    translator clears RF after every completed instruction (as hardware does).
  *  - Both are part of the TB key through hflags (HF_TF_MASK) and DR7 (the
  *    translator flushes its TBs when x86_write_dr changes DR7). */
 bool x86_insn_breakpoints_enabled(CPUX86State *env);
@@ -245,7 +254,7 @@ bool x86_data_breakpoints_enabled(CPUX86State *env);
 void x86_check_insn_breakpoint(CPUX86State *env, uintptr_t ra);
 void x86_debug_data_access(CPUX86State *env, uint64_t linear, unsigned size,
                            bool is_write);
-void x86_debug_insn_end(CPUX86State *env, uint64_t next_rip, uintptr_t ra);
+void x86_debug_insn_end(CPUX86State *env, uint64_t next_rip, bool single_step);
 
 /* ===================== MSRs, TSC, CPUID (cpu/x86/msr.c, cpuid.c) =========== */
 
