@@ -38,6 +38,10 @@ fi
 tcg_reason=$(accel_problem tcg)
 interp_reason=$(accel_problem tcg,backend=interp)
 
+# Modules for the guests that ask for them (mbinfo.c).
+echo module-one > "$T_TMP/module1"
+echo module-two > "$T_TMP/module2"
+
 # guest_args NAME: extra options from the source's "test-args:" line.
 guest_args() {
     local src
