@@ -37,6 +37,8 @@ static void update_routing(I440fxState *s)
         if (old == now)
             continue;
         s->routed_irq[p] = now;
+        if (!s->isa_irqs)
+            continue;
         if (old >= 0)
             irq_set_level(&s->isa_irqs[old], pirqs_level_on(s, old));
         if (now >= 0)

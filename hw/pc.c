@@ -3,17 +3,35 @@
 #include "hw/pc.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include "cpu/x86/cpu.h"
+#include "hw/acpi-pm.h"
+#include "hw/acpi-tables.h"
 #include "hw/devices.h"
+#include "hw/i440fx.h"
+#include "hw/i8254.h"
+#include "hw/i8259.h"
 #include "system/cpus.h"
+#include "system/loader.h"
+
+/* Where direct kernel boot finds the ACPI tables (the BIOS area, which the
+ * e820 map reserves; Linux also scans it for the RSDP). */
+#define ACPI_TABLES_ADDR 0xf0000
+
+typedef struct PcBoard {
+    PicState *pic;
+    PitState *pit;
+    I440fxState *pci;
+    AcpiPmState *pm;
+    IrqLine cpu_intr;
+} PcBoard;
 
 /* Parts built on other branches are linked when present. */
 struct SerialState;
 struct SerialState *serial_create(AddressSpace *io, uint16_t base, IrqLine *irq,
                                   Chardev *chr) __attribute__((weak));
-int load_kernel(Machine *m, CPUX86State *env, char *err, size_t errlen) __attribute__((weak));
 void x86_cpu_reset(CPUX86State *env) __attribute__((weak));
 
 static const struct { uint16_t base; int irq; } serial_ports[MAX_SERIAL] = {
@@ -69,6 +87,53 @@ static int create_serial_ports(Machine *m, char *err, size_t errlen)
     return 0;
 }
 
+/* The PIC's INT output drives the boot CPU's INTR line. */
+static void cpu_intr_handler(void *opaque, int n, int level)
+{
+    Machine *m = opaque;
+    if (!m->ncpus)
+        return;
+    CPUX86State *env = m->cpus[0]->env;
+    if (level) {
+        atomic_fetch_or(&env->interrupt_request, CPU_INTERRUPT_HARD);
+        vcpu_kick(m->cpus[0]);
+    } else {
+        atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_HARD);
+    }
+}
+
+static int pc_intack(CPUX86State *env)
+{
+    PcBoard *b = current_machine->board;
+    return pic_intack(b->pic);
+}
+
+static void create_chipset(Machine *m)
+{
+    PcBoard *b = xzalloc(sizeof(*b));
+    m->board = b;
+    irq_init(&b->cpu_intr, cpu_intr_handler, m, 0);
+    b->pic = pic_create(m->io, &b->cpu_intr);
+    m->isa_irq = b->pic->in;
+    b->pit = pit_create(m->io, &m->isa_irq[0]);
+    b->pci = i440fx_create(m->mem, m->io, m->isa_irq, m->gsi);
+    b->pm = acpi_pm_create(b->pci->bus, &m->isa_irq[9]);
+}
+
+static void install_acpi_tables(Machine *m)
+{
+    AcpiConfig cfg = {
+        .ncpus = m->ncpus, .has_apic = false,
+        .lapic_addr = 0xfee00000, .ioapic_addr = 0xfec00000,
+        .pm_base = ACPI_PM_BASE, .sci_irq = 9,
+    };
+    size_t len;
+    uint8_t *tables = acpi_build_tables(&cfg, ACPI_TABLES_ADDR, &len);
+    as_write_rom(m->mem, ACPI_TABLES_ADDR, tables, len);
+    free(tables);
+    linux_acpi_rsdp_addr = ACPI_TABLES_ADDR;
+}
+
 static int check_drives(Machine *m, char *err, size_t errlen)
 {
     for (int i = 0; i < m->cfg->nr_drives; i++) {
@@ -89,10 +154,7 @@ static int boot_cpu(Machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "no -kernel given: firmware boot (SeaBIOS) is not implemented yet");
         return -1;
     }
-    if (!load_kernel) {
-        snprintf(err, errlen, "-kernel: the kernel loader is not built into this binary");
-        return -1;
-    }
+    install_acpi_tables(m);
     return load_kernel(m, env, err, errlen);
 }
 
@@ -107,6 +169,7 @@ int pc_machine_init(Machine *m, char *err, size_t errlen)
     m->io = address_space_new("io", 0x10000);
     if (alloc_ram(m, err, errlen) < 0)
         return -1;
+    create_chipset(m);
     if (devices_create_from_config(m, err, errlen) < 0)
         return -1;
     if (create_serial_ports(m, err, errlen) < 0)
@@ -119,6 +182,8 @@ int pc_machine_init(Machine *m, char *err, size_t errlen)
     }
     if (cpus_init(m, err, errlen) < 0)
         return -1;
+    for (int i = 0; i < m->ncpus; i++)
+        m->cpus[i]->env->intack = pc_intack;
     return boot_cpu(m, err, errlen);
 }
 

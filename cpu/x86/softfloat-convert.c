@@ -83,7 +83,7 @@ static u128 round_fixed(u128 fixed, bool sign, int mode, bool *up)
 
 /* Round to an integer of `bits` bits (signed); NaN, infinity and
  * out-of-range give invalid and the most negative value. */
-static int64_t wide_to_int(FloatWide w, const FloatFormat *f, int bits, bool truncate,
+int64_t wide_to_int(FloatWide w, const FloatFormat *f, int bits, bool truncate,
                            FloatStatus *s)
 {
     FloatParts p = parts_unpack(w, f, s);

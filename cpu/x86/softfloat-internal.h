@@ -133,6 +133,11 @@ FloatWide wide_mul(FloatWide a, FloatWide b, const FloatFormat *f, FloatStatus *
 FloatWide wide_div(FloatWide a, FloatWide b, const FloatFormat *f, FloatStatus *s);
 FloatWide wide_sqrt(FloatWide a, const FloatFormat *f, FloatStatus *s);
 
+/* Round to a signed integer of `bits` bits (status rounding mode, or toward
+ * zero); invalid and the most negative value when it does not fit. */
+int64_t wide_to_int(FloatWide w, const FloatFormat *f, int bits, bool truncate,
+                    FloatStatus *s);
+
 /* Round to an integral value in the same format (status rounding mode). */
 FloatWide wide_round_to_int(FloatWide a, const FloatFormat *f, FloatStatus *s);
 

@@ -4,18 +4,32 @@
 
 #include "hw/i8259.h"
 
+/* Devices of earlier tests stay alive: events carry the generation of the
+ * test that created them. */
+static intptr_t generation;
 static int int_level;
 
 static void record_int(void *opaque, int n, int level)
 {
-    (void)opaque;
+    if ((intptr_t)opaque != generation)
+        return;                 /* a device left over from an earlier test */
     (void)n;
     int_level = level;
 }
 
-static AddressSpace *io;
-static IrqLine cpu_int;
-static PicState *pic;
+#define MAX_SETUPS 64
+static AddressSpace *io, *spaces[MAX_SETUPS];
+static IrqLine cpu_int[MAX_SETUPS];
+static PicState *pic, *pics[MAX_SETUPS];
+
+static void create(void)
+{
+    generation = (generation + 1) % MAX_SETUPS;
+    io = spaces[generation] = address_space_new("io", 0x10000);
+    irq_init(&cpu_int[generation], record_int, (void *)generation, 0);
+    int_level = 0;
+    pic = pics[generation] = pic_create(io, &cpu_int[generation]);
+}
 
 static uint8_t in(uint16_t port) { return (uint8_t)as_read(io, port, 1); }
 static void out(uint16_t port, uint8_t v) { as_write(io, port, v, 1); }
@@ -39,10 +53,7 @@ static void linux_init(bool auto_eoi)
 
 static void setup(void)
 {
-    io = address_space_new("io", 0x10000);
-    irq_init(&cpu_int, record_int, NULL, 0);
-    int_level = 0;
-    pic = pic_create(io, &cpu_int);
+    create();
     linux_init(false);
 }
 
@@ -125,9 +136,7 @@ TEST(cascade)
 
 TEST(special_fully_nested)
 {
-    io = address_space_new("io", 0x10000);
-    irq_init(&cpu_int, record_int, NULL, 0);
-    pic = pic_create(io, &cpu_int);
+    create();
     out(0x20, 0x11); out(0x21, 0x30); out(0x21, 0x04); out(0x21, 0x11);
     out(0xa0, 0x11); out(0xa1, 0x38); out(0xa1, 0x02); out(0xa1, 0x01);
     out(0x21, 0); out(0xa1, 0);
@@ -205,9 +214,7 @@ TEST(edge_needs_new_edge)
 
 TEST(auto_eoi)
 {
-    io = address_space_new("io", 0x10000);
-    irq_init(&cpu_int, record_int, NULL, 0);
-    pic = pic_create(io, &cpu_int);
+    create();
     linux_init(true);
     irq_pulse(&pic->in[1]);
     CHECK_EQ(pic_intack(pic), 0x31);
