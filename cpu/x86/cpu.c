@@ -7,18 +7,18 @@
 
 uint32_t x86_get_eflags(CPUX86State *env)
 {
-    return (uint32_t)(env->eflags & ~(uint64_t)CC_MASK) | cc_compute_all(env) | 2;
+    return (uint32_t)(env->eflags & ~(uint64_t)CC_MASK) | sys_cc_get(env) | 2;
 }
 
 void x86_set_eflags(CPUX86State *env, uint32_t value, uint32_t update_mask)
 {
-    if (update_mask & CC_MASK) {
-        uint32_t cc = cc_compute_all(env);
-        cc = (cc & ~update_mask) | (value & update_mask);
-        cc_set_all(env, cc & CC_MASK);
-    }
     uint32_t other = update_mask & ~CC_MASK;
-    env->eflags = ((env->eflags & ~(uint64_t)other) | (value & other) | 2) & ~(uint64_t)CC_MASK;
+
+    env->eflags = (env->eflags & ~(uint64_t)other) | (value & other) | 2;
+    if (update_mask & CC_MASK) {
+        uint32_t cc = sys_cc_get(env);
+        sys_cc_set(env, (cc & ~update_mask) | (value & update_mask & CC_MASK));
+    }
     x86_update_hflags(env);
 }
 
@@ -103,7 +103,7 @@ static void reset_registers(CPUX86State *env)
     env->regs[R_EDX] = eax;                 /* family/model/stepping */
     env->rip = 0xfff0;
     env->eflags = 2;
-    cc_set_all(env, 0);
+    sys_cc_set(env, 0);
     env->hflags = 0;
     for (int i = 0; i < 6; i++)
         seg_reset(&env->segs[i], 0, 0, data);
@@ -217,10 +217,14 @@ bool x86_cpu_exec_interrupt(CPUX86State *env)
 {
     unsigned ir = atomic_load(&env->interrupt_request);
 
+    if (ir & CPU_INTERRUPT_TLBFLUSH) {
+        x86_cpu_reset_interrupt(env, CPU_INTERRUPT_TLBFLUSH);
+        sys_tlb_flush(env);
+    }
     if (ir & CPU_INTERRUPT_INIT) {
         x86_cpu_reset_interrupt(env, CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI);
         x86_cpu_init(env);
-        tlb_flush(env);
+        sys_tlb_flush(env);
         return true;
     }
     if (ir & CPU_INTERRUPT_SIPI) {
@@ -332,4 +336,17 @@ void x86_cpu_dump_state(CPUX86State *env, FILE *f)
         fprintf(f, "\nDR6=%08x DR7=%08x\n", (uint32_t)env->dr[6], (uint32_t)env->dr[7]);
     }
     fprintf(f, "EFER=%016" PRIx64 "\n", env->efer);
+}
+
+/* machine_set_a20 (i8042, port 0x92): every CPU takes the new mask and
+ * flushes its TLB itself at its next block boundary. */
+void x86_machine_a20_changed(Machine *m, bool enabled)
+{
+    for (int i = 0; i < m->ncpus; i++) {
+        CPUX86State *env = m->cpus[i] ? m->cpus[i]->env : NULL;
+        if (!env)
+            continue;
+        env->a20_mask = enabled ? ~0ULL : ~(1ULL << 20);
+        x86_cpu_interrupt(env, CPU_INTERRUPT_TLBFLUSH);
+    }
 }

@@ -39,7 +39,7 @@ void x86_set_cr0(CPUX86State *env, uint64_t value)
         env->efer &= ~(uint64_t)EFER_LMA;
     env->cr[0] = value;
     if ((old ^ value) & (CR0_PG | CR0_WP | CR0_PE))
-        tlb_flush(env);
+        sys_tlb_flush(env);
     x86_update_hflags(env);
 }
 
@@ -48,7 +48,7 @@ void x86_set_cr4(CPUX86State *env, uint64_t value)
     uint64_t old = env->cr[4];
     env->cr[4] = value;
     if ((old ^ value) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_PCIDE))
-        tlb_flush(env);
+        sys_tlb_flush(env);
     x86_update_hflags(env);
 }
 
@@ -57,7 +57,7 @@ void x86_set_efer(CPUX86State *env, uint64_t value)
     uint64_t old = env->efer;
     env->efer = value;
     if ((old ^ value) & (EFER_NXE | EFER_LMA))
-        tlb_flush(env);
+        sys_tlb_flush(env);
     x86_update_hflags(env);
 }
 
@@ -115,7 +115,7 @@ static void write_cr3(CPUX86State *env, uint64_t value, uintptr_t ra)
         check_pdptes(env, env->cr[0], value, env->cr[4], ra);
     }
     env->cr[3] = value;
-    tlb_flush(env);
+    sys_tlb_flush(env);
 }
 
 static void write_cr8(CPUX86State *env, uint64_t value, uintptr_t ra)

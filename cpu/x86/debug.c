@@ -35,7 +35,7 @@ static int check_dr_access(CPUX86State *env, int reg, uintptr_t ra)
     if (env->dr[7] & DR7_GD) {
         env->dr[6] = (env->dr[6] & ~0xfULL) | DR6_BD;
         env->dr[7] &= ~(uint64_t)DR7_GD;
-        x86_raise_exception_noerr(env, EXCP_DB, ra);
+        sys_raise_exception(env, EXCP_DB, 0, ra);
     }
     return reg;
 }
@@ -97,7 +97,7 @@ void x86_check_insn_breakpoint(CPUX86State *env, uintptr_t ra)
     if (!hits)
         return;
     env->dr[6] = (env->dr[6] & ~0xfULL) | hits;
-    x86_raise_exception_noerr(env, EXCP_DB, ra);
+    sys_raise_exception(env, EXCP_DB, 0, ra);
 }
 
 void x86_debug_data_access(CPUX86State *env, uint64_t linear, unsigned size, bool is_write)
@@ -126,5 +126,5 @@ void x86_debug_insn_end(CPUX86State *env, uint64_t next_rip, bool single_step)
     env->dr6_pending = 0;
     env->dr[6] = (env->dr[6] & ~0xfULL) | bits;
     env->rip = next_rip;
-    x86_raise_exception_noerr(env, EXCP_DB, 0);
+    sys_raise_exception(env, EXCP_DB, 0, 0);
 }

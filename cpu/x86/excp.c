@@ -334,9 +334,9 @@ void x86_hlt(CPUX86State *env, uint64_t next_rip, uintptr_t ra)
 {
     if (cpl(env) != 0)
         raise_gp0(env, ra);
-    cpu_restore_state(env, ra);
+    sys_restore_state(env, ra);
     env->rip = next_rip;
     env->halted = true;
     env->hflags &= ~HF_INHIBIT_IRQ_MASK;
-    cpu_loop_exit(env);
+    sys_loop_exit(env);
 }

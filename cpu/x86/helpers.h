@@ -169,6 +169,11 @@ bool x86_cpu_exec_interrupt(CPUX86State *env);
  * starts the CPU in real mode at vector:0000 (CS = vector << 8). INIT (raised as
  * CPU_INTERRUPT_INIT) resets the CPU, keeping MTRRs/PAT/APIC base/TSC, and puts
  * an AP (APIC_BASE.BSP = 0) into wait-for-SIPI (halted). */
+/* CPU_INTERRUPT_TLBFLUSH (A20 changes from other threads) is also handled
+ * there: the vCPU flushes its own TLB. */
+struct Machine;
+/* Called by machine_set_a20: new env->a20_mask on every CPU, TLB flush requested. */
+void x86_machine_a20_changed(struct Machine *m, bool enabled);
 /* Would an event in interrupt_request wake a halted CPU now? */
 bool x86_cpu_has_work(CPUX86State *env);
 /* INT n [ends TB]: in protected mode #GP(vec*8+2) when the gate DPL < CPL; in

@@ -340,7 +340,7 @@ void x86_st_linear(CPUX86State *env, uint64_t lin, uint64_t val, unsigned size,
 
 void x86_invlpg(CPUX86State *env, uint64_t addr)
 {
-    tlb_flush_page(env, addr);
+    sys_tlb_flush_page(env, addr);
 }
 
 bool x86_pae_pdptes_valid(CPUX86State *env, uint64_t cr3)

@@ -178,7 +178,7 @@ void task_switch(CPUX86State *env, uint32_t tss_sel, Desc *d, int source,
     env->cr[0] |= CR0_TS;
     if (nl == &tss32 && (env->cr[0] & CR0_PG) && t.cr3 != (uint32_t)env->cr[3]) {
         env->cr[3] = t.cr3;
-        tlb_flush(env);
+        sys_tlb_flush(env);
     }
     if (nl == &tss16)
         t.eflags = (x86_get_eflags(env) & 0xffff0000u) | (t.eflags & 0xffff);

@@ -65,18 +65,28 @@ static inline bool v86_mode(CPUX86State *env) { return env->eflags & VM_MASK; }
 static inline bool prot_mode(CPUX86State *env) { return env->cr[0] & CR0_PE; }
 static inline int iopl(CPUX86State *env) { return (env->eflags >> 12) & 3; }
 
+/* The execution engine's services, or stand-ins without it (excp-engine.c). */
+noreturn void sys_raise_exception(CPUX86State *env, int vector, uint32_t error_code,
+                                  uintptr_t ra);
+uint32_t sys_cc_get(CPUX86State *env);
+void sys_cc_set(CPUX86State *env, uint32_t flags);
+void sys_tlb_flush(CPUX86State *env);
+void sys_tlb_flush_page(CPUX86State *env, uint64_t vaddr);
+void sys_restore_state(CPUX86State *env, uintptr_t ra);
+noreturn void sys_loop_exit(CPUX86State *env);
+
 /* Raise an exception; never returns. */
 static inline noreturn void raise_err(CPUX86State *env, int vec, uint32_t err, uintptr_t ra)
 {
-    x86_raise_exception(env, vec, (int)err, ra);
+    sys_raise_exception(env, vec, err, ra);
 }
 static inline noreturn void raise_gp0(CPUX86State *env, uintptr_t ra)
 {
-    x86_raise_exception(env, EXCP_GP, 0, ra);
+    sys_raise_exception(env, EXCP_GP, 0, ra);
 }
 static inline noreturn void raise_ud(CPUX86State *env, uintptr_t ra)
 {
-    x86_raise_exception_noerr(env, EXCP_UD, ra);
+    sys_raise_exception(env, EXCP_UD, 0, ra);
 }
 
 /* Read the descriptor for selector from the GDT or LDT. Returns false when the
