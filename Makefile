@@ -28,7 +28,7 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(B)/%)
 TEST_HELPER_SRCS := $(wildcard tests/unit/harness*.c)
 TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(B)/%.o)
 
-all: kestrel kestrel-img
+all: kestrel $(if $(wildcard tools/kestrel-img.c),kestrel-img)
 
 $(B)/%.o: %.c config.mak config.h
 	@mkdir -p $(dir $@)
@@ -39,9 +39,11 @@ $(B)/libkestrel.a: $(CORE_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
+# The whole library goes in: parts are found through weak references (an
+# accelerator or a device model that is not built in is reported, not missing).
 kestrel: $(B)/system/main.o $(B)/libkestrel.a
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(B)/system/main.o -Wl,--whole-archive $(B)/libkestrel.a -Wl,--no-whole-archive $(LIBS)
 
 kestrel-img: $(B)/tools/kestrel-img.o $(B)/libkestrel.a
 	@$(if $(Q),echo "  LINK    $@")
@@ -76,4 +78,19 @@ distclean: clean
 	rm -f config.mak config.h
 
 .PHONY: all check bench install clean distclean unit-tests fuzz-cpu
+.SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# Boot the default guest. Until the platform issue lands this is the demo
+# multiboot guest; then it becomes the project's Linux guest.
+boot: all $(B)/tests/guest/hello.elf
+	./kestrel -nographic -kernel $(B)/tests/guest/hello.elf -device isa-debug-exit,iobase=0xf4,iosize=4; \
+	  s=$$?; [ $$s = 1 ] || { echo "demo guest exited with status $$s"; exit 1; }
+.PHONY: boot
+
+# The project's Linux guest (Debian's kernel + a busybox initramfs), built from
+# Debian packages by scripts/build-linux-guest.sh into build/guest.
+guest: build/guest/bzImage
+build/guest/bzImage:
+	scripts/build-linux-guest.sh build/guest
+.PHONY: guest

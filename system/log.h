@@ -58,5 +58,9 @@ bool log_first_time(const char *file, int line, uint64_t key);
 /* Disassemble code with capstone into the log. mode: 16, 32 or 64 (x86).
  * One line per instruction: "0x<addr>:  <bytes>  <mnemonic> <operands>". */
 void log_disas_x86(const void *code, size_t len, uint64_t addr, int mode);
+/* The same into any stream (monitor "x/i"), at most max_insns instructions
+ * (<= 0: all); returns how many bytes were disassembled. */
+size_t log_disas_x86_to(FILE *f, const void *code, size_t len, uint64_t addr,
+                        int mode, int max_insns);
 
 #endif

@@ -4,7 +4,7 @@
  * and stops while it is paused; every guest-visible time source (TSC, PIT,
  * APIC timer, PM timer, RTC periodic interrupts) derives from it so they agree.
  * CLOCK_HOST is the host's wall-clock time (for the RTC's date).
- * CLOCK_REALTIME is host monotonic time, always running (UI, monitor).
+ * CLOCK_HOST_MONOTONIC is host monotonic time, always running (UI, monitor).
  *
  * Timers fire from the main loop with the machine lock held. */
 #ifndef SYSTEM_TIMER_H
@@ -16,7 +16,7 @@
 typedef enum ClockType {
     CLOCK_VIRTUAL,
     CLOCK_HOST,
-    CLOCK_REALTIME,
+    CLOCK_HOST_MONOTONIC,
     CLOCK_MAX
 } ClockType;
 

@@ -181,6 +181,7 @@ typedef struct CPUX86State {
     uint64_t cr[5];          /* cr[0], cr[2], cr[3], cr[4]; cr[1] unused */
     uint64_t cr8;            /* TPR (mirrors the local APIC's) */
     uint64_t dr[8];
+    uint64_t dr6_pending;    /* data-breakpoint hits (DR6.Bn) awaiting the end-of-instruction #DB trap */
     uint64_t efer;
     uint64_t star, lstar, cstar, fmask, kernel_gs_base;
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
@@ -206,6 +207,8 @@ typedef struct CPUX86State {
     int exception_index;     /* pending exception, -1 none */
     int error_code;
     bool nmi_masked;
+    bool wait_for_sipi;      /* AP after INIT: only a SIPI starts it */
+    int sipi_vector;         /* set by the APIC before CPU_INTERRUPT_SIPI */
     int old_exception;       /* for double-fault detection, -1 none */
     uint64_t a20_mask;       /* physical address mask (A20 gate) */
 

@@ -1,0 +1,61 @@
+/* Shared between the parts of the KVM accelerator: kvm.c (VM, vCPUs, the
+ * KVM_RUN loop), kvm-mem.c (memory slots), kvm-regs.c (CPU state sync),
+ * kvm-cpuid.c (CPUID). */
+#ifndef ACCEL_KVM_INTERNAL_H
+#define ACCEL_KVM_INTERNAL_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include "accel/kvm.h"
+#include "cpu/x86/cpu.h"
+#include "system/cpus.h"
+
+#define KVM_MAX_SLOTS 64
+
+typedef struct KVMSlot {
+    bool used;
+    uint64_t gpa, size;
+    uint8_t *host;
+    uint32_t flags;          /* KVM_MEM_READONLY, KVM_MEM_LOG_DIRTY_PAGES */
+} KVMSlot;
+
+typedef struct KVMState {
+    int fd, vm_fd;
+    int run_size;            /* of the per-vCPU kvm_run mapping */
+    int max_slots;
+    Machine *m;
+    KVMSlot slots[KVM_MAX_SLOTS];
+    pthread_mutex_t slots_lock;
+    bool dirty_logging;
+    void (*prev_layout_changed)(AddressSpace *as, void *opaque);
+    void *prev_layout_opaque;
+} KVMState;
+
+typedef struct KVMVCPU {
+    int fd;
+    struct kvm_run *run;
+    VCPU *cpu;
+    /* An interrupt KVM accepted but had not delivered when the state was
+     * read back (kvm_sregs.interrupt_bitmap); put back on the next entry. */
+    uint64_t pending_irq_bitmap[4];
+} KVMVCPU;
+
+extern KVMState kvm_state;
+
+/* kvm-mem.c */
+int kvm_mem_init(KVMState *s, char *err, size_t errlen);
+void kvm_mem_sync(KVMState *s);
+
+/* kvm-regs.c: env <-> KVM. Return 0 or -1 with a message in err. */
+int kvm_put_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen);
+int kvm_get_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen);
+
+/* kvm-cpuid.c */
+int kvm_setup_cpuid(KVMState *s, KVMVCPU *v, CPUX86State *env, char *err, size_t errlen);
+
+/* The cpu/x86 functions may be missing from partial builds (weak there). */
+uint32_t kvm_env_get_eflags(CPUX86State *env);
+void kvm_env_set_eflags(CPUX86State *env, uint32_t value);
+void kvm_env_update_hflags(CPUX86State *env);
+
+#endif

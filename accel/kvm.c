@@ -1,0 +1,403 @@
+/* The KVM accelerator: the same machine as under the translator, with guest
+ * code run by the kernel's KVM.
+ *
+ * Interrupts: userspace injection. There is no in-kernel irqchip; the hw/
+ * PIC (and later APIC) models serve both accelerators, so interrupt
+ * behaviour is identical under KVM and the translator. When the CPU's INTR
+ * request (CPU_INTERRUPT_HARD) is up and KVM says the guest can take an
+ * interrupt, the vector is acknowledged from the PIC (env->intack) and
+ * injected with KVM_INTERRUPT; otherwise an interrupt window exit is
+ * requested. HLT therefore exits to userspace, where the vCPU sleeps in
+ * vcpu_wait_for_event() until a device kicks it.
+ *
+ * Kick: SIGUSR1 is blocked in vCPU threads except inside KVM_RUN
+ * (KVM_SET_SIGNAL_MASK), so a kick either interrupts KVM_RUN (EINTR) or stays
+ * pending and makes the next KVM_RUN return at once: none is lost.
+ *
+ * Port I/O and MMIO exits go to the machine's address spaces (m->io,
+ * m->mem) with the machine lock held, like translator accesses. */
+#include "accel/kvm-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "system/mainloop.h"
+
+#define KICK_SIGNAL SIGUSR1
+/* Where KVM may put the real-mode TSS it needs on some hosts (as firmware
+ * reserves it: just below the BIOS at the top of 32-bit space). */
+#define KVM_TSS_ADDR 0xfeffd000
+
+#pragma weak x86_cpu_dump_state
+
+KVMState kvm_state = { .fd = -1, .vm_fd = -1 };
+
+/* ---------------------------------------------------------------- detection */
+
+static bool cpu_has_virt_flags(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return false;
+    char line[4096];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "flags", 5) != 0)
+            continue;
+        found = strstr(line, " vmx") || strstr(line, " svm");
+    }
+    fclose(f);
+    return found;
+}
+
+static bool kvm_pvm_loaded(void)
+{
+    if (access("/sys/module/kvm_pvm", F_OK) == 0)
+        return true;
+    FILE *f = fopen("/proc/modules", "r");
+    if (!f)
+        return false;
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strncmp(line, "kvm_pvm ", 8) == 0;
+    fclose(f);
+    return found;
+}
+
+bool kvm_hardware_usable(char *why, size_t n)
+{
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, n, "/dev/kvm: %s", strerror(errno));
+        return false;
+    }
+    int version = ioctl(fd, KVM_GET_API_VERSION, 0);
+    close(fd);
+    if (version != KVM_API_VERSION) {
+        snprintf(why, n, "/dev/kvm has API version %d, expected %d", version, KVM_API_VERSION);
+        return false;
+    }
+    if (kvm_pvm_loaded()) {
+        snprintf(why, n, "software KVM (kvm_pvm), using the translator");
+        return false;
+    }
+    if (!cpu_has_virt_flags()) {
+        snprintf(why, n, "KVM without hardware virtualisation (no vmx/svm CPU flag), using the translator");
+        return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ the VM */
+
+static void kick_handler(int sig)
+{
+    (void)sig;
+}
+
+static int kvm_init(Machine *m, char *err, size_t errlen)
+{
+    KVMState *s = &kvm_state;
+    s->m = m;
+    s->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (s->fd < 0) {
+        snprintf(err, errlen, "-accel kvm: cannot open /dev/kvm: %s", strerror(errno));
+        return -1;
+    }
+    int version = ioctl(s->fd, KVM_GET_API_VERSION, 0);
+    if (version != KVM_API_VERSION) {
+        snprintf(err, errlen, "-accel kvm: /dev/kvm has API version %d, expected %d",
+                 version, KVM_API_VERSION);
+        goto fail;
+    }
+    s->vm_fd = ioctl(s->fd, KVM_CREATE_VM, 0);
+    if (s->vm_fd < 0) {
+        snprintf(err, errlen, "-accel kvm: KVM_CREATE_VM: %s", strerror(errno));
+        goto fail;
+    }
+    s->run_size = ioctl(s->fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (s->run_size <= 0) {
+        snprintf(err, errlen, "-accel kvm: KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+        goto fail;
+    }
+    /* Only some hosts need it (VT-x without unrestricted guest); harmless elsewhere. */
+    ioctl(s->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
+    if (kvm_mem_init(s, err, errlen) < 0)
+        goto fail;
+    struct sigaction sa = { .sa_handler = kick_handler };
+    sigemptyset(&sa.sa_mask);
+    sigaction(KICK_SIGNAL, &sa, NULL);
+    return 0;
+fail:
+    if (s->vm_fd >= 0)
+        close(s->vm_fd);
+    close(s->fd);
+    s->fd = s->vm_fd = -1;
+    return -1;
+}
+
+static int kvm_vcpu_init(VCPU *cpu, char *err, size_t errlen)
+{
+    KVMState *s = &kvm_state;
+    KVMVCPU *v = xzalloc(sizeof(*v));
+    v->cpu = cpu;
+    v->fd = ioctl(s->vm_fd, KVM_CREATE_VCPU, (unsigned long)cpu->index);
+    if (v->fd < 0) {
+        snprintf(err, errlen, "-accel kvm: KVM_CREATE_VCPU %d: %s", cpu->index, strerror(errno));
+        free(v);
+        return -1;
+    }
+    v->run = mmap(NULL, s->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+    if (v->run == MAP_FAILED) {
+        snprintf(err, errlen, "-accel kvm: cannot map the vCPU run area: %s", strerror(errno));
+        close(v->fd);
+        free(v);
+        return -1;
+    }
+    if (kvm_setup_cpuid(s, v, cpu->env, err, errlen) < 0)
+        return -1;
+    /* KVM_RUN runs with the thread's mask minus the kick signal. */
+    sigset_t set;
+    pthread_sigmask(SIG_SETMASK, NULL, &set);
+    sigdelset(&set, KICK_SIGNAL);
+    struct { struct kvm_signal_mask hdr; uint8_t bits[8]; } mask = { .hdr.len = 8 };
+    memcpy(mask.bits, &set, 8);
+    if (ioctl(v->fd, KVM_SET_SIGNAL_MASK, &mask) < 0) {
+        snprintf(err, errlen, "-accel kvm: KVM_SET_SIGNAL_MASK: %s", strerror(errno));
+        return -1;
+    }
+    cpu->accel_state = v;
+    cpu->env->accel = v;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- exits */
+
+static void handle_io(Machine *m, struct kvm_run *run)
+{
+    uint8_t *data = (uint8_t *)run + run->io.data_offset;
+    unsigned size = run->io.size;
+    machine_lock();
+    for (uint32_t i = 0; i < run->io.count; i++, data += size) {
+        if (run->io.direction == KVM_EXIT_IO_OUT)
+            as_write(m->io, run->io.port, ldn(data, size), size);
+        else
+            stn(data, size, as_read(m->io, run->io.port, size));
+    }
+    machine_unlock();
+}
+
+static void handle_mmio(Machine *m, struct kvm_run *run)
+{
+    unsigned len = run->mmio.len;
+    bool natural = len == 1 || len == 2 || len == 4 || len == 8;
+    machine_lock();
+    if (run->mmio.is_write) {
+        if (natural)
+            as_write(m->mem, run->mmio.phys_addr, ldn(run->mmio.data, len), len);
+        else
+            as_rw_buf(m->mem, run->mmio.phys_addr, run->mmio.data, MIN(len, 8u), true);
+    } else {
+        if (natural)
+            stn(run->mmio.data, len, as_read(m->mem, run->mmio.phys_addr, len));
+        else
+            as_rw_buf(m->mem, run->mmio.phys_addr, run->mmio.data, MIN(len, 8u), false);
+    }
+    machine_unlock();
+}
+
+/* KVM could not run the guest: say why, with the registers, and end with
+ * exit status 1. */
+static void report_failure(VCPU *cpu, KVMVCPU *v, const char *what)
+{
+    char err[256];
+    struct kvm_run *run = v->run;
+    error_report("kvm: vCPU %d: %s", cpu->index, what);
+    if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
+        error_report("kvm: hardware entry failure reason 0x%llx",
+                     (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+    if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+        error_report("kvm: internal error suberror %u", run->internal.suberror);
+        for (uint32_t i = 0; i < run->internal.ndata && i < 16; i++)
+            fprintf(stderr, "  data[%u] = 0x%llx\n", i, (unsigned long long)run->internal.data[i]);
+    }
+    if (kvm_get_state(v, cpu->env, err, sizeof(err)) == 0 && x86_cpu_dump_state)
+        x86_cpu_dump_state(cpu->env, stderr);
+    else if (kvm_get_state(v, cpu->env, err, sizeof(err)) == 0)
+        fprintf(stderr, "RIP=%016llx CR0=%08llx EFER=%llx\n", (unsigned long long)cpu->env->rip,
+                (unsigned long long)cpu->env->cr[0], (unsigned long long)cpu->env->efer);
+    machine_request_shutdown(1);
+}
+
+/* Inject a pending PIC interrupt when the guest can take it, else ask KVM to
+ * exit as soon as it can. */
+static void inject_interrupts(VCPU *cpu, KVMVCPU *v)
+{
+    CPUX86State *env = cpu->env;
+    struct kvm_run *run = v->run;
+    unsigned req = atomic_load(&env->interrupt_request);
+    if (req & CPU_INTERRUPT_NMI) {
+        atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_NMI);
+        ioctl(v->fd, KVM_NMI);
+    }
+    run->request_interrupt_window = 0;
+    if (!(req & CPU_INTERRUPT_HARD) || !env->intack)
+        return;
+    if (run->ready_for_interrupt_injection && run->if_flag) {
+        machine_lock();
+        int vector = env->intack(env);
+        machine_unlock();
+        if (vector >= 0) {
+            struct kvm_interrupt irq = { .irq = (uint32_t)vector };
+            ioctl(v->fd, KVM_INTERRUPT, &irq);
+        }
+    } else {
+        run->request_interrupt_window = 1;
+    }
+}
+
+/* HLT: sleep until an interrupt the guest can take, or a stop request. */
+static void wait_after_hlt(VCPU *cpu, KVMVCPU *v)
+{
+    CPUX86State *env = cpu->env;
+    env->halted = true;
+    while (!vcpu_should_stop(cpu)) {
+        unsigned req = atomic_load(&env->interrupt_request);
+        if ((req & CPU_INTERRUPT_NMI) || ((req & CPU_INTERRUPT_HARD) && v->run->if_flag))
+            break;
+        vcpu_wait_for_event(cpu, -1);
+    }
+    if (!vcpu_should_stop(cpu))
+        env->halted = false;
+}
+
+/* After a shutdown or failure the vCPU must not run again until a reset or
+ * the end: park in the run function. */
+static void wait_for_stop(VCPU *cpu)
+{
+    while (!vcpu_should_stop(cpu))
+        vcpu_wait_for_event(cpu, -1);
+}
+
+/* Handles one exit; returns false when the vCPU cannot continue. */
+static bool handle_exit(VCPU *cpu, KVMVCPU *v)
+{
+    struct kvm_run *run = v->run;
+    Machine *m = cpu->machine;
+    switch (run->exit_reason) {
+    case KVM_EXIT_IO:
+        handle_io(m, run);
+        return true;
+    case KVM_EXIT_MMIO:
+        handle_mmio(m, run);
+        return true;
+    case KVM_EXIT_HLT:
+        wait_after_hlt(cpu, v);
+        return true;
+    case KVM_EXIT_IRQ_WINDOW_OPEN:
+    case KVM_EXIT_INTR:
+        return true;
+    case KVM_EXIT_SHUTDOWN:
+        /* Triple fault: the machine resets (or exits with -no-reboot). */
+        machine_request_reset();
+        return false;
+    case KVM_EXIT_SYSTEM_EVENT:
+        if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+            machine_request_shutdown(0);
+        else
+            machine_request_reset();
+        return false;
+    case KVM_EXIT_FAIL_ENTRY:
+        report_failure(cpu, v, "KVM cannot enter the guest (invalid CPU state)");
+        return false;
+    case KVM_EXIT_INTERNAL_ERROR:
+        report_failure(cpu, v, "KVM internal error (an instruction it cannot emulate?)");
+        return false;
+    default: {
+        char what[64];
+        snprintf(what, sizeof(what), "unexpected KVM exit reason %u", run->exit_reason);
+        report_failure(cpu, v, what);
+        return false;
+    }
+    }
+}
+
+static void block_kick_signal(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, KICK_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void kvm_vcpu_run(VCPU *cpu)
+{
+    KVMVCPU *v = cpu->accel_state;
+    char err[256];
+    block_kick_signal();
+    if (kvm_put_state(v, cpu->env, err, sizeof(err)) < 0) {
+        error_report("%s", err);
+        report_failure(cpu, v, "cannot set the CPU state");
+        wait_for_stop(cpu);
+        return;
+    }
+    if (cpu->env->halted)
+        wait_after_hlt(cpu, v);
+    bool ok = true;
+    while (ok && !vcpu_should_stop(cpu)) {
+        atomic_store(&cpu->exit_request, 0);
+        inject_interrupts(cpu, v);
+        int r = ioctl(v->fd, KVM_RUN, 0);
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            snprintf(err, sizeof(err), "KVM_RUN: %s", strerror(errno));
+            report_failure(cpu, v, err);
+            ok = false;
+            break;
+        }
+        ok = handle_exit(cpu, v);
+    }
+    if (kvm_get_state(v, cpu->env, err, sizeof(err)) < 0)
+        error_report("%s", err);
+    if (!ok)
+        wait_for_stop(cpu);
+}
+
+static void kvm_vcpu_kick(VCPU *cpu)
+{
+    if (cpu->thread && !pthread_equal(cpu->thread, pthread_self()))
+        pthread_kill(cpu->thread, KICK_SIGNAL);
+}
+
+static void kvm_vcpu_state_changed(VCPU *cpu)
+{
+    KVMVCPU *v = cpu->accel_state;
+    /* The state is pushed at the next vcpu_run; a reset drops what KVM had
+     * accepted but not delivered. */
+    if (v)
+        memset(v->pending_irq_bitmap, 0, sizeof(v->pending_irq_bitmap));
+}
+
+static void kvm_memory_changed(Machine *m)
+{
+    (void)m;
+    kvm_mem_sync(&kvm_state);
+}
+
+AccelOps accel_kvm_ops = {
+    .name = "kvm",
+    .init = kvm_init,
+    .vcpu_init = kvm_vcpu_init,
+    .vcpu_run = kvm_vcpu_run,
+    .vcpu_kick = kvm_vcpu_kick,
+    .vcpu_state_changed = kvm_vcpu_state_changed,
+    .memory_changed = kvm_memory_changed,
+};

@@ -1,0 +1,239 @@
+/* Software floating point with x86 semantics: the same bits on any host.
+ *
+ * Formats
+ *   float32, float64   IEEE binary32/binary64 as raw bit patterns (SSE).
+ *   floatx80           the x87 80-bit format, the Float80 struct of cpu.h:
+ *                      64-bit significand with explicit integer bit, 15-bit
+ *                      exponent, sign in bit 15 of sexp.
+ *
+ * Which rules apply is decided by the format:
+ *   - float32/float64 operations follow SSE: NaN result = first NaN operand
+ *     (quietened), DAZ/FTZ from the status, default NaN 0xFFC00000 /
+ *     0xFFF8000000000000.
+ *   - floatx80 operations (and the conversions to/from floatx80, i.e. FLD/FST
+ *     m32/m64) follow the x87: NaN result = the QNaN, or the NaN with the
+ *     larger significand; unsupported encodings (unnormals, pseudo-NaN,
+ *     pseudo-infinity) are invalid and give the real indefinite
+ *     (sign 1, exponent 0x7FFF, significand 0xC000000000000000); precision
+ *     control applies to add/sub/mul/div/sqrt; DAZ/FTZ are ignored.
+ *
+ * Status (FloatStatus): rounding mode (x86 RC encoding), x87 precision
+ * control, FTZ/DAZ, and the sticky exception flags, whose bits are those of
+ * the x87 status word and of MXCSR (IE DE ZE OE UE PE = bits 0..5).
+ * FLOAT_FLAG_ROUNDED_UP is not an exception: it is set when an inexact result
+ * was rounded away from the truncated value (the x87 reports it in C1).
+ * Exceptions are reported as if masked (the result is the masked response);
+ * a translator helper that finds an unmasked flag raised discards the result
+ * and raises #MF/#XM as the architecture says. Tininess is detected after
+ * rounding, as on x86.
+ *
+ * Typical use from a helper:
+ *     FloatStatus st = float_status_from_mxcsr(env->mxcsr);
+ *     r = float32_add(a, b, &st);
+ *     env->mxcsr |= st.flags & FLOAT_FLAGS_EXCEPTIONS;
+ * or for the x87:
+ *     FloatStatus st = float_status_from_fpuc(env->fpuc);
+ *     r = floatx80_mul(st0, st1, &st);
+ *     env->fpus |= st.flags & FLOAT_FLAGS_EXCEPTIONS;  (C1 from ROUNDED_UP)
+ *
+ * Packed SSE operations are loops over the scalar functions with one status.
+ * All functions are pure apart from the status flags; none touch host FP
+ * state. Needs a compiler with unsigned __int128 (gcc/clang, 64-bit hosts).
+ */
+#ifndef CPU_X86_SOFTFLOAT_H
+#define CPU_X86_SOFTFLOAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/x86/cpu.h"
+
+typedef uint32_t float32;
+typedef uint64_t float64;
+typedef Float80 floatx80;
+
+/* Rounding modes: the x86 RC field values (FPU CW bits 10-11, MXCSR 13-14). */
+enum {
+    FLOAT_ROUND_NEAREST_EVEN = 0,
+    FLOAT_ROUND_DOWN = 1,
+    FLOAT_ROUND_UP = 2,
+    FLOAT_ROUND_TO_ZERO = 3,
+};
+
+/* x87 precision control: significand bits of floatx80 arithmetic results. */
+enum {
+    FLOATX80_PREC_24 = 24,
+    FLOATX80_PREC_53 = 53,
+    FLOATX80_PREC_64 = 64,
+};
+
+/* Exception flags: bit positions of FSW and MXCSR. */
+enum {
+    FLOAT_FLAG_INVALID = 0x01,
+    FLOAT_FLAG_DENORMAL = 0x02,
+    FLOAT_FLAG_DIVBYZERO = 0x04,
+    FLOAT_FLAG_OVERFLOW = 0x08,
+    FLOAT_FLAG_UNDERFLOW = 0x10,
+    FLOAT_FLAG_INEXACT = 0x20,
+    FLOAT_FLAGS_EXCEPTIONS = 0x3f,
+    FLOAT_FLAG_ROUNDED_UP = 0x100,  /* x87 C1 after an inexact result */
+};
+
+typedef struct FloatStatus {
+    uint8_t rounding;          /* FLOAT_ROUND_* */
+    uint8_t precision;         /* FLOATX80_PREC_*; 0 means 64 */
+    bool flush_to_zero;        /* MXCSR.FTZ: tiny float32/64 results become 0 */
+    bool denormals_are_zero;   /* MXCSR.DAZ: denormal float32/64 inputs are 0 */
+    uint16_t flags;            /* FLOAT_FLAG_*, sticky: callers clear them */
+} FloatStatus;
+
+/* Status from the SSE control/status register (flags start clear). */
+FloatStatus float_status_from_mxcsr(uint32_t mxcsr);
+/* Status from the x87 control word (RC and PC fields; flags start clear). */
+FloatStatus float_status_from_fpuc(uint16_t fpuc);
+
+/* ---- constants and classification ---- */
+#define FLOAT32_DEFAULT_NAN 0xFFC00000u
+#define FLOAT64_DEFAULT_NAN 0xFFF8000000000000ull
+#define FLOATX80_INDEFINITE_SEXP 0xFFFF
+#define FLOATX80_INDEFINITE_MANT 0xC000000000000000ull
+
+static inline floatx80 make_floatx80(uint16_t sexp, uint64_t mant)
+{
+    floatx80 r = { .mant = mant, .sexp = sexp };
+    return r;
+}
+floatx80 floatx80_default_nan(void);
+bool float32_is_nan(float32 a);
+bool float32_is_signaling_nan(float32 a);
+bool float64_is_nan(float64 a);
+bool float64_is_signaling_nan(float64 a);
+bool floatx80_is_nan(floatx80 a);
+bool floatx80_is_signaling_nan(floatx80 a);
+/* Unnormal, pseudo-NaN, pseudo-infinity: invalid operands on the x87. */
+bool floatx80_is_unsupported(floatx80 a);
+
+/* ---- arithmetic (correctly rounded) ---- */
+float32 float32_add(float32 a, float32 b, FloatStatus *s);
+float32 float32_sub(float32 a, float32 b, FloatStatus *s);
+float32 float32_mul(float32 a, float32 b, FloatStatus *s);
+float32 float32_div(float32 a, float32 b, FloatStatus *s);
+float32 float32_sqrt(float32 a, FloatStatus *s);
+float64 float64_add(float64 a, float64 b, FloatStatus *s);
+float64 float64_sub(float64 a, float64 b, FloatStatus *s);
+float64 float64_mul(float64 a, float64 b, FloatStatus *s);
+float64 float64_div(float64 a, float64 b, FloatStatus *s);
+float64 float64_sqrt(float64 a, FloatStatus *s);
+floatx80 floatx80_add(floatx80 a, floatx80 b, FloatStatus *s);
+floatx80 floatx80_sub(floatx80 a, floatx80 b, FloatStatus *s);
+floatx80 floatx80_mul(floatx80 a, floatx80 b, FloatStatus *s);
+floatx80 floatx80_div(floatx80 a, floatx80 b, FloatStatus *s);
+floatx80 floatx80_sqrt(floatx80 a, FloatStatus *s);
+
+/* ---- comparisons ----
+ * Result of comparing a with b. quiet=true: only SNaN operands raise invalid
+ * (UCOMISS, FUCOM, CMPPS EQ/UNORD/NEQ/ORD); quiet=false: any NaN raises
+ * invalid (COMISS, FCOM, CMPPS LT/LE/NLT/NLE). Denormal operands raise DE. */
+typedef enum FloatRelation {
+    FLOAT_RELATION_LESS = -1,
+    FLOAT_RELATION_EQUAL = 0,
+    FLOAT_RELATION_GREATER = 1,
+    FLOAT_RELATION_UNORDERED = 2,
+} FloatRelation;
+FloatRelation float32_compare(float32 a, float32 b, bool quiet, FloatStatus *s);
+FloatRelation float64_compare(float64 a, float64 b, bool quiet, FloatStatus *s);
+FloatRelation floatx80_compare(floatx80 a, floatx80 b, bool quiet, FloatStatus *s);
+
+/* SSE MINSS/MAXSS/MINSD/MAXSD: returns b when either is NaN (invalid on any
+ * NaN) or both are zero, else the smaller/larger. */
+float32 float32_min(float32 a, float32 b, FloatStatus *s);
+float32 float32_max(float32 a, float32 b, FloatStatus *s);
+float64 float64_min(float64 a, float64 b, FloatStatus *s);
+float64 float64_max(float64 a, float64 b, FloatStatus *s);
+
+/* ---- conversions ----
+ * Float to integer: the status rounding mode, or truncation for the
+ * _round_to_zero variants (CVTT*, FISTTP). NaN, infinity and out-of-range give
+ * invalid and the integer indefinite (the most negative value). */
+float32 int32_to_float32(int32_t a, FloatStatus *s);
+float32 int64_to_float32(int64_t a, FloatStatus *s);
+float64 int32_to_float64(int32_t a, FloatStatus *s);
+float64 int64_to_float64(int64_t a, FloatStatus *s);
+floatx80 int32_to_floatx80(int32_t a, FloatStatus *s);
+floatx80 int64_to_floatx80(int64_t a, FloatStatus *s);
+
+int32_t float32_to_int32(float32 a, FloatStatus *s);
+int32_t float32_to_int32_round_to_zero(float32 a, FloatStatus *s);
+int64_t float32_to_int64(float32 a, FloatStatus *s);
+int64_t float32_to_int64_round_to_zero(float32 a, FloatStatus *s);
+int32_t float64_to_int32(float64 a, FloatStatus *s);
+int32_t float64_to_int32_round_to_zero(float64 a, FloatStatus *s);
+int64_t float64_to_int64(float64 a, FloatStatus *s);
+int64_t float64_to_int64_round_to_zero(float64 a, FloatStatus *s);
+int16_t floatx80_to_int16(floatx80 a, FloatStatus *s);           /* FIST m16 */
+int16_t floatx80_to_int16_round_to_zero(floatx80 a, FloatStatus *s);
+int32_t floatx80_to_int32(floatx80 a, FloatStatus *s);
+int32_t floatx80_to_int32_round_to_zero(floatx80 a, FloatStatus *s);
+int64_t floatx80_to_int64(floatx80 a, FloatStatus *s);
+int64_t floatx80_to_int64_round_to_zero(floatx80 a, FloatStatus *s);
+
+/* Between formats. float32->float64 (CVTSS2SD) honours DAZ; float64->float32
+ * (CVTSD2SS) rounds and honours DAZ/FTZ. The floatx80 ones are the x87's
+ * FLD m32/m64 (exact; SNaN -> invalid + QNaN; denormal -> DE) and
+ * FST m32/m64 (rounded with the status rounding mode). */
+float64 float32_to_float64(float32 a, FloatStatus *s);
+float32 float64_to_float32(float64 a, FloatStatus *s);
+floatx80 float32_to_floatx80(float32 a, FloatStatus *s);
+floatx80 float64_to_floatx80(float64 a, FloatStatus *s);
+float32 floatx80_to_float32(floatx80 a, FloatStatus *s);
+float64 floatx80_to_float64(floatx80 a, FloatStatus *s);
+
+/* Round to an integral value in the same format with the status rounding
+ * mode (FRNDINT; ROUNDSS/ROUNDSD with an explicit mode via a copied status). */
+floatx80 floatx80_round_to_int(floatx80 a, FloatStatus *s);
+float32 float32_round_to_int(float32 a, FloatStatus *s);
+float64 float64_round_to_int(float64 a, FloatStatus *s);
+
+/* ---- x87 specials (fpu-x87-ops.c) ---- */
+/* FPREM (ieee=false: truncated quotient) / FPREM1 (ieee=true: quotient
+ * rounded to nearest). *cc receives the condition-code bits to put in FSW
+ * (C0 0x100, C1 0x200, C2 0x4000, C3 0x4000): C2 set = incomplete reduction
+ * (exponent difference > 63, run again); otherwise C0,C3,C1 = quotient bits
+ * 2,1,0 as the SDM says (Q2 -> C0, Q1 -> C3, Q0 -> C1). */
+#define FPU_C0 0x0100
+#define FPU_C1 0x0200
+#define FPU_C2 0x0400
+#define FPU_C3 0x4000
+floatx80 floatx80_prem(floatx80 a, floatx80 b, bool ieee, uint16_t *cc, FloatStatus *s);
+/* FSCALE: a * 2^trunc(b). */
+floatx80 floatx80_scale(floatx80 a, floatx80 b, FloatStatus *s);
+/* FXTRACT: a = sig * 2^exp; returns sig (goes to ST0), *exp gets the
+ * exponent as a floatx80 (goes to ST1 after the push). */
+floatx80 floatx80_extract(floatx80 a, floatx80 *exp, FloatStatus *s);
+
+/* ---- packed BCD (fpu-bcd.c): 10 bytes, 18 digits little endian + sign ---- */
+floatx80 floatx80_from_bcd(const uint8_t bcd[10], FloatStatus *s);     /* FBLD */
+void floatx80_to_bcd(floatx80 a, uint8_t bcd[10], FloatStatus *s);      /* FBSTP */
+
+/* ---- x87 transcendentals (fpu-x87-trans.c) ----
+ * Computed with ~120-bit internal precision and rounded once with the status
+ * rounding mode (64-bit significand; precision control is not applied, as on
+ * hardware). Accuracy statement, tested against the host x87: results are
+ * within 1 ulp (64-bit significand) of the exact value for finite operands
+ * in the documented domains; the trigonometric argument reduction uses a
+ * 192-bit pi, so it is accurate even near multiples of pi (the hardware's
+ * 66-bit pi differs there by design, see the tests).
+ * Trigonometric functions return false (and leave the operand unchanged,
+ * hardware sets C2) when |a| >= 2^63. */
+floatx80 floatx80_f2xm1(floatx80 a, FloatStatus *s);                  /* 2^a - 1, |a| <= 1 */
+floatx80 floatx80_fyl2x(floatx80 x, floatx80 y, FloatStatus *s);      /* y * log2(x) */
+floatx80 floatx80_fyl2xp1(floatx80 x, floatx80 y, FloatStatus *s);    /* y * log2(x + 1) */
+floatx80 floatx80_fpatan(floatx80 x, floatx80 y, FloatStatus *s);     /* atan2(y, x) */
+bool floatx80_fsin(floatx80 a, floatx80 *r, FloatStatus *s);
+bool floatx80_fcos(floatx80 a, floatx80 *r, FloatStatus *s);
+bool floatx80_fsincos(floatx80 a, floatx80 *sin, floatx80 *cos, FloatStatus *s);
+/* FPTAN: *r = tan(a) replaces ST0, then *one is pushed: 1.0, or the same NaN
+ * as *r for NaN and invalid operands. */
+bool floatx80_fptan(floatx80 a, floatx80 *r, floatx80 *one, FloatStatus *s);
+
+#endif

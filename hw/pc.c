@@ -1,0 +1,240 @@
+/* The "pc" board: guest RAM, the port-I/O and memory maps, the ISA devices,
+ * vCPUs and direct kernel boot. Grows into the i440FX/PIIX3 machine. */
+#include "hw/pc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include "cpu/x86/cpu.h"
+#include "hw/acpi-pm.h"
+#include "hw/acpi-tables.h"
+#include "hw/devices.h"
+#include "hw/i440fx.h"
+#include "hw/i8254.h"
+#include "hw/i8259.h"
+#include "hw/mc146818.h"
+#include "system/monitor.h"
+#include "system/cpus.h"
+#include "system/loader.h"
+
+/* Where direct kernel boot finds the ACPI tables (the BIOS area, which the
+ * e820 map reserves; Linux also scans it for the RSDP). */
+#define ACPI_TABLES_ADDR 0xf0000
+
+typedef struct PcBoard {
+    PicState *pic;
+    PitState *pit;
+    I440fxState *pci;
+    AcpiPmState *pm;
+    RtcState *rtc;
+    IrqLine cpu_intr;
+} PcBoard;
+
+/* Parts built on other branches are linked when present. */
+struct SerialState;
+struct SerialState *serial_create(AddressSpace *io, uint16_t base, IrqLine *irq,
+                                  Chardev *chr) __attribute__((weak));
+void x86_cpu_reset(CPUX86State *env) __attribute__((weak));
+
+static const struct { uint16_t base; int irq; } serial_ports[MAX_SERIAL] = {
+    { 0x3f8, 4 }, { 0x2f8, 3 }, { 0x3e8, 4 }, { 0x2e8, 3 },
+};
+
+static int alloc_ram(Machine *m, char *err, size_t errlen)
+{
+    m->ram_size = m->cfg->ram_size;
+    void *p = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        snprintf(err, errlen, "-m: cannot allocate %" PRIu64 " MiB of guest RAM: %s",
+                 (uint64_t)(m->ram_size / MiB), strerror(errno));
+        return -1;
+    }
+    madvise(p, m->ram_size, MADV_MERGEABLE);
+    m->ram = p;
+    uint64_t low = MIN(m->ram_size, PC_LOWMEM_LIMIT);
+    m->ram_below_4g = as_add_ram(m->mem, "ram-below-4g", 0, low, m->ram, 0);
+    m->ram_below_4g->ram_offset = 0;
+    if (m->ram_size > low) {
+        m->ram_above_4g = as_add_ram(m->mem, "ram-above-4g", 4 * GiB, m->ram_size - low,
+                                     m->ram + low, 0);
+        m->ram_above_4g->ram_offset = low;
+    }
+    return 0;
+}
+
+static int create_serial_ports(Machine *m, char *err, size_t errlen)
+{
+    for (int i = 0; i < m->cfg->nr_serial; i++) {
+        const char *spec = m->cfg->serial[i];
+        if (!spec)
+            continue;
+        char cerr[400] = "";
+        Chardev *chr = chardev_new(spec, cerr, sizeof(cerr));
+        if (!chr) {
+            if (cerr[0]) {
+                snprintf(err, errlen, "-serial %s: %s", spec, cerr);
+                return -1;
+            }
+            continue;          /* "none" */
+        }
+        m->serial_chr[i] = chr;
+        if (!serial_create) {
+            snprintf(err, errlen, "-serial: the UART model is not built into this binary");
+            return -1;
+        }
+        serial_create(m->io, serial_ports[i].base,
+                      m->isa_irq ? &m->isa_irq[serial_ports[i].irq] : NULL, chr);
+    }
+    return 0;
+}
+
+/* The PIC's INT output drives the boot CPU's INTR line. */
+static void cpu_intr_handler(void *opaque, int n, int level)
+{
+    Machine *m = opaque;
+    if (!m->ncpus)
+        return;
+    CPUX86State *env = m->cpus[0]->env;
+    if (level) {
+        atomic_fetch_or(&env->interrupt_request, CPU_INTERRUPT_HARD);
+        vcpu_kick(m->cpus[0]);
+    } else {
+        atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_HARD);
+    }
+}
+
+static int pc_intack(CPUX86State *env)
+{
+    PcBoard *b = current_machine->board;
+    return pic_intack(b->pic);
+}
+
+static void power_button(void *opaque);
+
+static void create_chipset(Machine *m)
+{
+    PcBoard *b = xzalloc(sizeof(*b));
+    m->board = b;
+    irq_init(&b->cpu_intr, cpu_intr_handler, m, 0);
+    b->pic = pic_create(m->io, &b->cpu_intr);
+    m->isa_irq = b->pic->in;
+    b->pit = pit_create(m->io, &m->isa_irq[0]);
+    b->pci = i440fx_create(m->mem, m->io, m->isa_irq, m->gsi);
+    b->pm = acpi_pm_create(b->pci->bus, &m->isa_irq[9]);
+    monitor_set_powerdown_handler(power_button, b);
+    b->rtc = rtc_create(m->io, &m->isa_irq[8]);
+}
+
+static void power_button(void *opaque)
+{
+    PcBoard *b = opaque;
+    acpi_pm_power_button(b->pm);
+}
+
+/* What SeaBIOS and Linux read from the CMOS: memory sizes, CPUs, boot order. */
+static int setup_rtc(Machine *m, char *err, size_t errlen)
+{
+    PcBoard *b = m->board;
+    if (m->cfg->rtc_base && rtc_set_base(b->rtc, m->cfg->rtc_base, err, errlen) < 0)
+        return -1;
+    RtcPcLayout l = {
+        .ram_below_4g = m->ram_below_4g->size,
+        .ram_above_4g = m->ram_above_4g ? m->ram_above_4g->size : 0,
+        .cpus = m->cfg->smp,
+        .boot_order = m->cfg->boot_order ? m->cfg->boot_order : "cdn",
+    };
+    rtc_fill_pc_cmos(b->rtc, &l);
+    return 0;
+}
+
+static void install_acpi_tables(Machine *m)
+{
+    AcpiConfig cfg = {
+        .ncpus = m->ncpus, .has_apic = false,
+        .lapic_addr = 0xfee00000, .ioapic_addr = 0xfec00000,
+        .pm_base = ACPI_PM_BASE, .sci_irq = 9,
+    };
+    size_t len;
+    uint8_t *tables = acpi_build_tables(&cfg, ACPI_TABLES_ADDR, &len);
+    as_write_rom(m->mem, ACPI_TABLES_ADDR, tables, len);
+    free(tables);
+    linux_acpi_rsdp_addr = ACPI_TABLES_ADDR;
+}
+
+static int check_drives(Machine *m, char *err, size_t errlen)
+{
+    for (int i = 0; i < m->cfg->nr_drives; i++) {
+        DriveConfig *d = &m->cfg->drives[i];
+        if (d->interface && strcmp(d->interface, "none") == 0)
+            continue;
+        snprintf(err, errlen, "-drive %s: disk controllers (if=%s) are not implemented yet",
+                 d->file, d->interface ? d->interface : "ide");
+        return -1;
+    }
+    return 0;
+}
+
+static int boot_cpu(Machine *m, char *err, size_t errlen)
+{
+    CPUX86State *env = m->cpus[0]->env;
+    if (!m->cfg->kernel) {
+        snprintf(err, errlen, "no -kernel given: firmware boot (SeaBIOS) is not implemented yet");
+        return -1;
+    }
+    install_acpi_tables(m);
+    return load_kernel(m, env, err, errlen);
+}
+
+int pc_machine_init(Machine *m, char *err, size_t errlen)
+{
+    if (m->cfg->machine_type && strcmp(m->cfg->machine_type, "pc") != 0) {
+        snprintf(err, errlen, "-machine: unknown machine type '%s' (available: pc)",
+                 m->cfg->machine_type);
+        return -1;
+    }
+    m->mem = address_space_new("memory", 1ULL << 52);
+    m->io = address_space_new("io", 0x10000);
+    if (alloc_ram(m, err, errlen) < 0)
+        return -1;
+    create_chipset(m);
+    if (setup_rtc(m, err, errlen) < 0)
+        return -1;
+    if (devices_create_from_config(m, err, errlen) < 0)
+        return -1;
+    if (create_serial_ports(m, err, errlen) < 0)
+        return -1;
+    if (check_drives(m, err, errlen) < 0)
+        return -1;
+    if (!m->cfg->kernel) {
+        snprintf(err, errlen, "no -kernel given: firmware boot (SeaBIOS) is not implemented yet");
+        return -1;
+    }
+    if (cpus_init(m, err, errlen) < 0)
+        return -1;
+    for (int i = 0; i < m->ncpus; i++)
+        m->cpus[i]->env->intack = pc_intack;
+    return boot_cpu(m, err, errlen);
+}
+
+void board_reset(Machine *m)
+{
+    char err[512] = "";
+    cpus_pause(m);
+    machine_run_reset_handlers();
+    for (int i = 0; i < m->ncpus; i++) {
+        if (x86_cpu_reset)
+            x86_cpu_reset(m->cpus[i]->env);
+        if (m->accel->vcpu_state_changed)
+            m->accel->vcpu_state_changed(m->cpus[i]);
+    }
+    if (boot_cpu(m, err, sizeof(err)) < 0) {
+        error_report("reset: %s", err);
+        machine_request_shutdown(1);
+        return;
+    }
+    if (m->accel->vcpu_state_changed)
+        m->accel->vcpu_state_changed(m->cpus[0]);
+    cpus_resume(m);
+}

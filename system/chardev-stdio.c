@@ -1,0 +1,188 @@
+/* The stdio chardev: the terminal Kestrel runs in, with the Ctrl-A escape.
+ *
+ * There is one terminal, so "stdio" is one shared Chardev: opening it again
+ * (e.g. -serial stdio -monitor stdio, or mon:stdio) returns the same object,
+ * and its frontends share it through the mux (Ctrl-A c).
+ *
+ * When stdin is a terminal it goes into raw mode (no echo, no line editing,
+ * no signal keys: Ctrl-C goes to the guest, Ctrl-A x quits), restored at exit
+ * and on SIGINT/SIGTERM/SIGHUP. When it is not a terminal (tests, pipes) the
+ * bytes are simply read. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "system/chardev-internal.h"
+#include "system/mainloop.h"
+#include "system/util.h"
+
+typedef struct StdioState {
+    int in_fd, out_fd;
+    bool polling;
+    bool is_singleton;
+} StdioState;
+
+static Chardev *stdio_chr;
+
+/* ---- the terminal ---------------------------------------------------------------- */
+
+static struct termios saved_tty;
+static volatile sig_atomic_t tty_saved;
+static int tty_fd = -1;
+
+/* Async-signal-safe: only tcsetattr. */
+void chardev_stdio_restore_terminal(void)
+{
+    if (tty_saved)
+        tcsetattr(tty_fd, TCSANOW, &saved_tty);
+}
+
+static void restore_and_die(int sig)
+{
+    chardev_stdio_restore_terminal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Install our handler only where nobody else (e.g. main.c) installed one:
+ * theirs then calls chardev_restore_terminals() themselves. */
+static void install_restore_handler(int sig)
+{
+    struct sigaction old;
+    if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+        !(old.sa_flags & SA_SIGINFO)) {
+        struct sigaction sa = { 0 };
+        sa.sa_handler = restore_and_die;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sig, &sa, NULL);
+    }
+}
+
+static void stdio_atexit(void)
+{
+    chardev_stdio_restore_terminal();
+}
+
+static void terminal_enter_raw(int fd)
+{
+    struct termios tty;
+    if (!isatty(fd) || tcgetattr(fd, &tty) < 0)
+        return;
+    saved_tty = tty;
+    tty_fd = fd;
+    tty_saved = 1;
+    tty.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+    tty.c_oflag |= OPOST;      /* keep "\n" -> "\r\n" for guest and monitor output */
+    tty.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+    tty.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
+    tty.c_cflag |= CS8;
+    tty.c_cc[VMIN] = 1;
+    tty.c_cc[VTIME] = 0;
+    tcsetattr(fd, TCSANOW, &tty);
+    static bool hooks_installed;
+    if (!hooks_installed) {
+        hooks_installed = true;
+        atexit(stdio_atexit);
+        install_restore_handler(SIGINT);
+        install_restore_handler(SIGTERM);
+        install_restore_handler(SIGHUP);
+    }
+}
+
+/* ---- the backend ----------------------------------------------------------------- */
+
+static int stdio_write(Chardev *chr, const uint8_t *buf, int len)
+{
+    StdioState *s = chr->state;
+    /* Blocking: serial output must not be lost on a slow terminal. */
+    write_full(s->out_fd, buf, (size_t)len);
+    return len;
+}
+
+static void stdio_read_ready(void *opaque, int fd, short revents)
+{
+    Chardev *chr = opaque;
+    uint8_t buf[CHR_INBUF_SIZE];
+    int room = chardev_input_room(chr);
+    if (room <= 0)
+        return;
+    ssize_t n = read(fd, buf, (size_t)room);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        /* EOF (e.g. stdin is /dev/null): stop reading, keep writing. */
+        chr->input_eof = true;
+        chardev_input_flush(chr);
+        return;
+    }
+    chardev_input_push(chr, buf, (int)n);
+}
+
+static void stdio_set_input_polling(Chardev *chr, bool on)
+{
+    StdioState *s = chr->state;
+    if (on == s->polling || s->in_fd < 0)
+        return;
+    s->polling = on;
+    if (on)
+        main_loop_set_fd(s->in_fd, POLLIN, stdio_read_ready, chr);
+    else
+        main_loop_remove_fd(s->in_fd);
+}
+
+static void stdio_close(Chardev *chr)
+{
+    StdioState *s = chr->state;
+    stdio_set_input_polling(chr, false);
+    if (s->is_singleton) {
+        chardev_stdio_restore_terminal();
+        tty_saved = 0;
+        stdio_chr = NULL;
+    }
+    free(s);
+}
+
+static void stdio_describe(Chardev *chr, char *buf, size_t len)
+{
+    StdioState *s = chr->state;
+    snprintf(buf, len, "stdio (in fd %d%s, out fd %d)", s->in_fd,
+             chr->input_eof ? ", at EOF" : "", s->out_fd);
+}
+
+static const ChardevBackend stdio_backend = {
+    .name = "stdio",
+    .write = stdio_write,
+    .set_input_polling = stdio_set_input_polling,
+    .close = stdio_close,
+    .describe = stdio_describe,
+};
+
+static Chardev *stdio_create(const char *spec, int in_fd, int out_fd, bool escapes)
+{
+    StdioState *s = xzalloc(sizeof(*s));
+    s->in_fd = in_fd;
+    s->out_fd = out_fd;
+    Chardev *chr = chardev_alloc(spec, &stdio_backend, s);
+    chr->escapes = escapes;
+    return chr;
+}
+
+Chardev *chardev_stdio_new_fds(int in_fd, int out_fd, bool mux)
+{
+    return stdio_create("stdio", in_fd, out_fd, mux);
+}
+
+Chardev *chardev_stdio_open(const char *spec, char *err, size_t errlen)
+{
+    if (stdio_chr) {
+        stdio_chr->refcount++;
+        return stdio_chr;
+    }
+    Chardev *chr = stdio_create(spec, STDIN_FILENO, STDOUT_FILENO, true);
+    ((StdioState *)chr->state)->is_singleton = true;
+    terminal_enter_raw(STDIN_FILENO);
+    stdio_chr = chr;
+    return chr;
+}

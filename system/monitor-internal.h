@@ -1,0 +1,47 @@
+/* Inside the monitor: the Monitor object and the command tables shared by
+ * system/monitor.c (terminal, line editing, dispatch) and
+ * system/monitor-cmds.c (what the commands do). */
+#ifndef SYSTEM_MONITOR_INTERNAL_H
+#define SYSTEM_MONITOR_INTERNAL_H
+
+#include "system/monitor.h"
+
+#define MON_LINE_MAX 512
+#define MON_HISTORY 32
+
+struct Monitor {
+    Chardev *chr;
+    bool banner_done;
+    char line[MON_LINE_MAX];
+    int len;
+    bool last_was_cr;
+    int esc_state;               /* 0, 1 after ESC, 2 after ESC [ or ESC O */
+    char *history[MON_HISTORY];
+    int nr_history;
+    int history_pos;             /* nr_history: editing a new line */
+    int cpu_index;               /* "cpu N": the CPU that x, info registers use first */
+};
+
+/* A command writes its output to `out` (gathered and sent to the terminal
+ * when it returns); args is the rest of the line, spaces trimmed. */
+typedef void (*MonitorCmdFn)(Monitor *mon, FILE *out, const char *args);
+
+typedef struct MonitorCommand {
+    const char *name;
+    const char *alias;           /* or NULL */
+    const char *args;            /* for help, or "" */
+    const char *help;
+    MonitorCmdFn fn;
+} MonitorCommand;
+
+extern const MonitorCommand monitor_commands[];
+extern const size_t monitor_nr_commands;
+
+/* Look a command up by name or alias. */
+const MonitorCommand *monitor_find_command(const char *name, size_t len);
+/* Run one command line, output into out (monitor_execute, gdb's qRcmd). */
+void monitor_run_command(Monitor *mon, FILE *out, const char *line);
+/* "help" text, also used for unknown commands. */
+void monitor_print_help(FILE *out, const char *topic);
+
+#endif

@@ -1,0 +1,330 @@
+/* The host CPU as the oracle: run one x87 or SSE instruction natively with a
+ * given control word / MXCSR and return its result and exception flags.
+ * x86-64 hosts only (HOST_ORACLE_AVAILABLE); every function restores the
+ * caller's x87 control word and MXCSR. All exceptions stay masked. */
+#ifndef TESTS_FPU_HOST_ORACLE_H
+#define TESTS_FPU_HOST_ORACLE_H
+
+#include <stdint.h>
+#include "cpu/x86/softfloat.h"
+
+#if defined(__x86_64__)
+#define HOST_ORACLE_AVAILABLE 1
+
+static inline uint32_t host_mxcsr(int rounding, bool ftz, bool daz)
+{
+    return 0x1F80u | ((uint32_t)rounding << 13) | (ftz ? 0x8000u : 0) | (daz ? 0x40u : 0);
+}
+
+/* PC field for 24/53/64-bit precision, all exceptions masked. */
+static inline uint16_t host_fpucw(int rounding, int precision)
+{
+    unsigned pc = precision == 24 ? 0 : precision == 53 ? 2 : 3;
+    return (uint16_t)(0x7Fu | (pc << 8) | ((unsigned)rounding << 10));
+}
+
+/* ---- SSE scalar: r = a OP b in xmm0/xmm1, flags = MXCSR & 0x3F ---- */
+#define HOST_SSE_BINOP(fn, insn, ty, mov)                                        \
+    static inline ty fn(ty a, ty b, uint32_t csr, unsigned *flags)               \
+    {                                                                            \
+        ty r;                                                                    \
+        uint32_t saved, out;                                                     \
+        __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\t"                \
+                         mov " %[a], %%xmm0\n\t" mov " %[b], %%xmm1\n\t"         \
+                         insn " %%xmm1, %%xmm0\n\t" mov " %%xmm0, %[r]\n\t"      \
+                         "stmxcsr %[out]\n\tldmxcsr %[saved]"                    \
+                         : [r] "=r"(r), [saved] "=m"(saved), [out] "=m"(out)     \
+                         : [a] "r"(a), [b] "r"(b), [csr] "m"(csr)                \
+                         : "xmm0", "xmm1");                                      \
+        *flags = out & 0x3F;                                                     \
+        return r;                                                                \
+    }
+HOST_SSE_BINOP(host_addss, "addss", uint32_t, "movd")
+HOST_SSE_BINOP(host_subss, "subss", uint32_t, "movd")
+HOST_SSE_BINOP(host_mulss, "mulss", uint32_t, "movd")
+HOST_SSE_BINOP(host_divss, "divss", uint32_t, "movd")
+HOST_SSE_BINOP(host_minss, "minss", uint32_t, "movd")
+HOST_SSE_BINOP(host_maxss, "maxss", uint32_t, "movd")
+HOST_SSE_BINOP(host_sqrtss, "sqrtss", uint32_t, "movd")     /* of b */
+HOST_SSE_BINOP(host_cvtss2sd, "cvtss2sd", uint64_t, "movq") /* of b (low 32 bits) */
+HOST_SSE_BINOP(host_cvtsd2ss, "cvtsd2ss", uint64_t, "movq") /* of b, result low 32 */
+HOST_SSE_BINOP(host_addsd, "addsd", uint64_t, "movq")
+HOST_SSE_BINOP(host_subsd, "subsd", uint64_t, "movq")
+HOST_SSE_BINOP(host_mulsd, "mulsd", uint64_t, "movq")
+HOST_SSE_BINOP(host_divsd, "divsd", uint64_t, "movq")
+HOST_SSE_BINOP(host_minsd, "minsd", uint64_t, "movq")
+HOST_SSE_BINOP(host_maxsd, "maxsd", uint64_t, "movq")
+HOST_SSE_BINOP(host_sqrtsd, "sqrtsd", uint64_t, "movq")
+#undef HOST_SSE_BINOP
+
+/* ROUNDSS/ROUNDSD with imm 4: the MXCSR rounding mode, precision reported. */
+static inline uint32_t host_roundss(uint32_t b, uint32_t csr, unsigned *flags)
+{
+    uint32_t r, saved, out;
+    __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\tmovd %[b], %%xmm1\n\t"
+                     "roundss $4, %%xmm1, %%xmm0\n\tmovd %%xmm0, %[r]\n\t"
+                     "stmxcsr %[out]\n\tldmxcsr %[saved]"
+                     : [r] "=r"(r), [saved] "=m"(saved), [out] "=m"(out)
+                     : [b] "r"(b), [csr] "m"(csr) : "xmm0", "xmm1");
+    *flags = out & 0x3F;
+    return r;
+}
+
+static inline uint64_t host_roundsd(uint64_t b, uint32_t csr, unsigned *flags)
+{
+    uint64_t r;
+    uint32_t saved, out;
+    __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\tmovq %[b], %%xmm1\n\t"
+                     "roundsd $4, %%xmm1, %%xmm0\n\tmovq %%xmm0, %[r]\n\t"
+                     "stmxcsr %[out]\n\tldmxcsr %[saved]"
+                     : [r] "=r"(r), [saved] "=m"(saved), [out] "=m"(out)
+                     : [b] "r"(b), [csr] "m"(csr) : "xmm0", "xmm1");
+    *flags = out & 0x3F;
+    return r;
+}
+
+/* COMISS/UCOMISS/COMISD/UCOMISD: returns a FloatRelation. */
+#define HOST_SSE_COMPARE(fn, insn, ty, mov)                                      \
+    static inline int fn(ty a, ty b, uint32_t csr, unsigned *flags)              \
+    {                                                                            \
+        uint32_t saved, out;                                                     \
+        bool z, p, c;                                                            \
+        __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\t"                \
+                         mov " %[a], %%xmm0\n\t" mov " %[b], %%xmm1\n\t"         \
+                         insn " %%xmm1, %%xmm0\n\t"                              \
+                         "stmxcsr %[out]\n\tldmxcsr %[saved]"                    \
+                         : "=@ccz"(z), "=@ccp"(p), "=@ccc"(c),                   \
+                           [saved] "=m"(saved), [out] "=m"(out)                  \
+                         : [a] "r"(a), [b] "r"(b), [csr] "m"(csr)                \
+                         : "xmm0", "xmm1");                                      \
+        *flags = out & 0x3F;                                                     \
+        if (p)                                                                   \
+            return FLOAT_RELATION_UNORDERED;                                     \
+        return z ? FLOAT_RELATION_EQUAL : c ? FLOAT_RELATION_LESS                \
+                                            : FLOAT_RELATION_GREATER;            \
+    }
+HOST_SSE_COMPARE(host_comiss, "comiss", uint32_t, "movd")
+HOST_SSE_COMPARE(host_ucomiss, "ucomiss", uint32_t, "movd")
+HOST_SSE_COMPARE(host_comisd, "comisd", uint64_t, "movq")
+HOST_SSE_COMPARE(host_ucomisd, "ucomisd", uint64_t, "movq")
+#undef HOST_SSE_COMPARE
+
+/* float -> integer: insn reads xmm0, writes a 32- or 64-bit register. */
+#define HOST_SSE_TO_INT(fn, insn, ty, rty, mov, rsz)                             \
+    static inline rty fn(ty a, uint32_t csr, unsigned *flags)                    \
+    {                                                                            \
+        rty r;                                                                   \
+        uint32_t saved, out;                                                     \
+        __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\t"                \
+                         mov " %[a], %%xmm0\n\t" insn " %%xmm0, %" rsz "[r]\n\t" \
+                         "stmxcsr %[out]\n\tldmxcsr %[saved]"                    \
+                         : [r] "=r"(r), [saved] "=m"(saved), [out] "=m"(out)     \
+                         : [a] "r"(a), [csr] "m"(csr) : "xmm0");                 \
+        *flags = out & 0x3F;                                                     \
+        return r;                                                                \
+    }
+HOST_SSE_TO_INT(host_cvtss2si32, "cvtss2si", uint32_t, int32_t, "movd", "k")
+HOST_SSE_TO_INT(host_cvttss2si32, "cvttss2si", uint32_t, int32_t, "movd", "k")
+HOST_SSE_TO_INT(host_cvtss2si64, "cvtss2si", uint32_t, int64_t, "movd", "q")
+HOST_SSE_TO_INT(host_cvttss2si64, "cvttss2si", uint32_t, int64_t, "movd", "q")
+HOST_SSE_TO_INT(host_cvtsd2si32, "cvtsd2si", uint64_t, int32_t, "movq", "k")
+HOST_SSE_TO_INT(host_cvttsd2si32, "cvttsd2si", uint64_t, int32_t, "movq", "k")
+HOST_SSE_TO_INT(host_cvtsd2si64, "cvtsd2si", uint64_t, int64_t, "movq", "q")
+HOST_SSE_TO_INT(host_cvttsd2si64, "cvttsd2si", uint64_t, int64_t, "movq", "q")
+#undef HOST_SSE_TO_INT
+
+/* integer -> float */
+#define HOST_SSE_FROM_INT(fn, insn, ity, rty, mov, isz)                          \
+    static inline rty fn(ity a, uint32_t csr, unsigned *flags)                   \
+    {                                                                            \
+        rty r;                                                                   \
+        uint32_t saved, out;                                                     \
+        __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\t"                \
+                         insn " %" isz "[a], %%xmm0\n\t" mov " %%xmm0, %[r]\n\t" \
+                         "stmxcsr %[out]\n\tldmxcsr %[saved]"                    \
+                         : [r] "=r"(r), [saved] "=m"(saved), [out] "=m"(out)     \
+                         : [a] "r"(a), [csr] "m"(csr) : "xmm0");                 \
+        *flags = out & 0x3F;                                                     \
+        return r;                                                                \
+    }
+HOST_SSE_FROM_INT(host_cvtsi2ss32, "cvtsi2ssl", int32_t, uint32_t, "movd", "k")
+HOST_SSE_FROM_INT(host_cvtsi2ss64, "cvtsi2ssq", int64_t, uint32_t, "movd", "q")
+HOST_SSE_FROM_INT(host_cvtsi2sd32, "cvtsi2sdl", int32_t, uint64_t, "movq", "k")
+HOST_SSE_FROM_INT(host_cvtsi2sd64, "cvtsi2sdq", int64_t, uint64_t, "movq", "q")
+#undef HOST_SSE_FROM_INT
+
+/* ---- x87: status word returned (exceptions, C0-C3) ---- */
+#define X87_PRE "fnstcw %[saved]\n\tfldcw %[cw]\n\tfnclex\n\t"
+#define X87_POST "fldcw %[saved]\n\tfnclex"
+#define X87_CLOBBERS "st", "st(1)", "st(2)", "ax"
+
+/* st0 = a, st1 = b; insn computes into st0 (e.g. "fadd %st(1), %st"). */
+#define HOST_X87_BINOP(fn, insn)                                                 \
+    static inline uint16_t fn(floatx80 a, floatx80 b, uint16_t cw, floatx80 *r)  \
+    {                                                                            \
+        uint16_t saved, sw;                                                      \
+        __asm__ volatile(X87_PRE "fldt %[b]\n\tfldt %[a]\n\t" insn "\n\t"        \
+                         "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t"                   \
+                         "fstpt %[r]\n\tfstp %%st(0)\n\t" X87_POST               \
+                         : [r] "=m"(*r), [saved] "=m"(saved), [sw] "=m"(sw)      \
+                         : [a] "m"(a), [b] "m"(b), [cw] "m"(cw)                  \
+                         : X87_CLOBBERS);                                        \
+        return sw;                                                               \
+    }
+HOST_X87_BINOP(host_fadd, "fadd %%st(1), %%st")
+HOST_X87_BINOP(host_fsub, "fsub %%st(1), %%st")
+HOST_X87_BINOP(host_fmul, "fmul %%st(1), %%st")
+HOST_X87_BINOP(host_fdiv, "fdiv %%st(1), %%st")
+HOST_X87_BINOP(host_fprem, "fprem")
+HOST_X87_BINOP(host_fprem1, "fprem1")
+HOST_X87_BINOP(host_fscale, "fscale")
+#undef HOST_X87_BINOP
+
+/* st1 = y, st0 = x; the instruction pops, leaving one result. */
+#define HOST_X87_POPOP(fn, insn)                                                 \
+    static inline uint16_t fn(floatx80 x, floatx80 y, uint16_t cw, floatx80 *r)  \
+    {                                                                            \
+        uint16_t saved, sw;                                                      \
+        __asm__ volatile(X87_PRE "fldt %[y]\n\tfldt %[x]\n\t" insn "\n\t"        \
+                         "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t"                   \
+                         "fstpt %[r]\n\t" X87_POST                               \
+                         : [r] "=m"(*r), [saved] "=m"(saved), [sw] "=m"(sw)      \
+                         : [x] "m"(x), [y] "m"(y), [cw] "m"(cw)                  \
+                         : X87_CLOBBERS);                                        \
+        return sw;                                                               \
+    }
+HOST_X87_POPOP(host_fyl2x, "fyl2x")
+HOST_X87_POPOP(host_fyl2xp1, "fyl2xp1")
+HOST_X87_POPOP(host_fpatan, "fpatan")
+#undef HOST_X87_POPOP
+
+/* Unary on st0. */
+#define HOST_X87_UNOP(fn, insn)                                                  \
+    static inline uint16_t fn(floatx80 a, uint16_t cw, floatx80 *r)              \
+    {                                                                            \
+        uint16_t saved, sw;                                                      \
+        __asm__ volatile(X87_PRE "fldt %[a]\n\t" insn "\n\t"                     \
+                         "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t"                   \
+                         "fstpt %[r]\n\t" X87_POST                               \
+                         : [r] "=m"(*r), [saved] "=m"(saved), [sw] "=m"(sw)      \
+                         : [a] "m"(a), [cw] "m"(cw)                              \
+                         : X87_CLOBBERS);                                        \
+        return sw;                                                               \
+    }
+HOST_X87_UNOP(host_fsqrt, "fsqrt")
+HOST_X87_UNOP(host_frndint, "frndint")
+HOST_X87_UNOP(host_f2xm1, "f2xm1")
+HOST_X87_UNOP(host_fsin, "fsin")
+HOST_X87_UNOP(host_fcos, "fcos")
+#undef HOST_X87_UNOP
+
+/* Two results: st0 -> r0, st1 -> r1 (when the instruction pushed; with C2
+ * set after FSINCOS/FPTAN nothing was pushed and r1 is left alone). */
+#define HOST_X87_UNOP2(fn, insn)                                                 \
+    static inline uint16_t fn(floatx80 a, uint16_t cw, floatx80 *r0, floatx80 *r1) \
+    {                                                                            \
+        uint16_t saved, sw;                                                      \
+        __asm__ volatile(X87_PRE "fldt %[a]\n\t" insn "\n\t"                     \
+                         "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t"                   \
+                         "fstpt %[r0]\n\ttestw $0x400, %%ax\n\tjnz 1f\n\t"       \
+                         "fstpt %[r1]\n1:\n\t" X87_POST                          \
+                         : [r0] "=m"(*r0), [r1] "+m"(*r1), [saved] "=m"(saved),  \
+                           [sw] "=m"(sw)                                         \
+                         : [a] "m"(a), [cw] "m"(cw)                              \
+                         : X87_CLOBBERS, "cc");                                  \
+        return sw;                                                               \
+    }
+HOST_X87_UNOP2(host_fsincos, "fsincos")
+HOST_X87_UNOP2(host_fptan, "fptan")
+HOST_X87_UNOP2(host_fxtract, "fxtract")
+#undef HOST_X87_UNOP2
+
+/* Compare st0 = a with st1 = b: returns the status word (C0 C2 C3). */
+#define HOST_X87_COMPARE(fn, insn)                                               \
+    static inline uint16_t fn(floatx80 a, floatx80 b, uint16_t cw)               \
+    {                                                                            \
+        uint16_t saved, sw;                                                      \
+        __asm__ volatile(X87_PRE "fldt %[b]\n\tfldt %[a]\n\t" insn "\n\t"        \
+                         "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t" X87_POST          \
+                         : [saved] "=m"(saved), [sw] "=m"(sw)                    \
+                         : [a] "m"(a), [b] "m"(b), [cw] "m"(cw)                  \
+                         : X87_CLOBBERS);                                        \
+        return sw;                                                               \
+    }
+HOST_X87_COMPARE(host_fcompp, "fcompp")
+HOST_X87_COMPARE(host_fucompp, "fucompp")
+#undef HOST_X87_COMPARE
+
+/* Memory conversions: load form lds, store form sts. */
+#define HOST_X87_LOAD(fn, ty, insn)                                              \
+    static inline uint16_t fn(ty a, uint16_t cw, floatx80 *r)                    \
+    {                                                                            \
+        uint16_t saved, sw;                                                      \
+        __asm__ volatile(X87_PRE insn " %[a]\n\t"                                \
+                         "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t"                   \
+                         "fstpt %[r]\n\t" X87_POST                               \
+                         : [r] "=m"(*r), [saved] "=m"(saved), [sw] "=m"(sw)      \
+                         : [a] "m"(a), [cw] "m"(cw)                              \
+                         : X87_CLOBBERS);                                        \
+        return sw;                                                               \
+    }
+HOST_X87_LOAD(host_flds, uint32_t, "flds")
+HOST_X87_LOAD(host_fldl, uint64_t, "fldl")
+HOST_X87_LOAD(host_fildl, int32_t, "fildl")
+HOST_X87_LOAD(host_fildll, int64_t, "fildll")
+#undef HOST_X87_LOAD
+
+#define HOST_X87_STORE(fn, ty, insn)                                             \
+    static inline uint16_t fn(floatx80 a, uint16_t cw, ty *r)                    \
+    {                                                                            \
+        uint16_t saved, sw;                                                      \
+        __asm__ volatile(X87_PRE "fldt %[a]\n\t" insn " %[r]\n\t"                \
+                         "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t" X87_POST          \
+                         : [r] "=m"(*r), [saved] "=m"(saved), [sw] "=m"(sw)      \
+                         : [a] "m"(a), [cw] "m"(cw)                              \
+                         : X87_CLOBBERS);                                        \
+        return sw;                                                               \
+    }
+HOST_X87_STORE(host_fstps, uint32_t, "fstps")
+HOST_X87_STORE(host_fstpl, uint64_t, "fstpl")
+HOST_X87_STORE(host_fistps, int16_t, "fistps")
+HOST_X87_STORE(host_fistpl, int32_t, "fistpl")
+HOST_X87_STORE(host_fistpll, int64_t, "fistpll")
+HOST_X87_STORE(host_fisttps, int16_t, "fisttps")
+HOST_X87_STORE(host_fisttpl, int32_t, "fisttpl")
+HOST_X87_STORE(host_fisttpll, int64_t, "fisttpll")
+#undef HOST_X87_STORE
+
+typedef struct HostBcd {
+    uint8_t b[10];
+} HostBcd;
+
+static inline uint16_t host_fbld(HostBcd a, uint16_t cw, floatx80 *r)
+{
+    uint16_t saved, sw;
+    __asm__ volatile(X87_PRE "fbld %[a]\n\tfnstsw %%ax\n\tmovw %%ax, %[sw]\n\t"
+                     "fstpt %[r]\n\t" X87_POST
+                     : [r] "=m"(*r), [saved] "=m"(saved), [sw] "=m"(sw)
+                     : [a] "m"(a), [cw] "m"(cw) : X87_CLOBBERS);
+    return sw;
+}
+
+static inline uint16_t host_fbstp(floatx80 a, uint16_t cw, HostBcd *r)
+{
+    uint16_t saved, sw;
+    __asm__ volatile(X87_PRE "fldt %[a]\n\tfbstp %[r]\n\t"
+                     "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t" X87_POST
+                     : [r] "=m"(*r), [saved] "=m"(saved), [sw] "=m"(sw)
+                     : [a] "m"(a), [cw] "m"(cw) : X87_CLOBBERS);
+    return sw;
+}
+
+#undef X87_PRE
+#undef X87_POST
+#undef X87_CLOBBERS
+
+#else
+#define HOST_ORACLE_AVAILABLE 0
+#endif
+
+#endif
