@@ -6,6 +6,7 @@
 #include "cpu/x86/exec.h"
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/translate.h"
+#include "cpu/x86/translate-helpers.h"
 #include "system/log.h"
 #include "system/util.h"
 

@@ -56,7 +56,7 @@ void cpu_restore_state(CPUX86State *env, uintptr_t retaddr)
         restore_from_insn(env, tb, insn);
 }
 
-noreturn void cpu_loop_exit(CPUX86State *env)
+_Noreturn void cpu_loop_exit(CPUX86State *env)
 {
     TCGCPU *t = tcg_cpu(env);
     if (t)
@@ -64,13 +64,13 @@ noreturn void cpu_loop_exit(CPUX86State *env)
     longjmp(env->jmp_env, 1);
 }
 
-noreturn void cpu_loop_exit_restore(CPUX86State *env, uintptr_t retaddr)
+_Noreturn void cpu_loop_exit_restore(CPUX86State *env, uintptr_t retaddr)
 {
     cpu_restore_state(env, retaddr);
     cpu_loop_exit(env);
 }
 
-noreturn void x86_raise_exception(CPUX86State *env, int vector, int error_code, uintptr_t retaddr)
+_Noreturn void x86_raise_exception(CPUX86State *env, int vector, int error_code, uintptr_t retaddr)
 {
     cpu_restore_state(env, retaddr);
     env->exception_index = vector;
@@ -78,7 +78,7 @@ noreturn void x86_raise_exception(CPUX86State *env, int vector, int error_code, 
     cpu_loop_exit(env);
 }
 
-noreturn void x86_raise_exception_noerr(CPUX86State *env, int vector, uintptr_t retaddr)
+_Noreturn void x86_raise_exception_noerr(CPUX86State *env, int vector, uintptr_t retaddr)
 {
     x86_raise_exception(env, vector, 0, retaddr);
 }
@@ -236,7 +236,7 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
 {
     const char *backend = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "backend") : NULL;
 #if defined(__x86_64__)
-    const char *def = "x86_64";
+    const char *def = "interp";   /* x86_64 once its emitter is complete */
 #else
     const char *def = "interp";
 #endif

@@ -17,9 +17,9 @@ const char *const x86_mnemonic_names[I_COUNT] = {
 #define I2(m, a, b, f) E(m, a, b, NONE, f, 0)
 #define I3(m, a, b, c, f) E(m, a, b, c, f, 0)
 #define GRP(g, f) { I_INVALID, { 0, 0, 0 }, F_MODRM | F_GROUP | (f), 0, g }
-#define UD { I_INVALID, { 0, 0, 0 }, 0, 0, NULL }
-#define SSE { I_SSE, { 0, 0, 0 }, F_MODRM, 0, NULL }
-#define M F_MODRM
+#define NOENT { I_INVALID, { 0, 0, 0 }, 0, 0, NULL }
+#define SSE_ENT { I_SSE, { 0, 0, 0 }, F_MODRM, 0, NULL }
+#define M F_MODRM   /* flag shorthand; the memory operand kind is Mn */
 
 /* ---- groups (indexed by ModRM.reg) ----------------------------------------- */
 #define ALU_GROUP(a, b, fl) {                                                    \
@@ -31,7 +31,7 @@ static const X86OpEntry grp1_EbIb[8] = ALU_GROUP(Eb, Ib, F_BYTE);
 static const X86OpEntry grp1_EvIz[8] = ALU_GROUP(Ev, Iz, 0);
 static const X86OpEntry grp1_EvIbs[8] = ALU_GROUP(Ev, Ibs, 0);
 
-static const X86OpEntry grp1a[8] = { I1(POP, Ev, M | F_D64), UD, UD, UD, UD, UD, UD, UD };
+static const X86OpEntry grp1a[8] = { I1(POP, Ev, M | F_D64), NOENT, NOENT, NOENT, NOENT, NOENT, NOENT, NOENT };
 
 #define SHIFT_GROUP(a, b, fl) {                                                  \
     I2(ROL, a, b, M | fl), I2(ROR, a, b, M | fl), I2(RCL, a, b, M | fl),        \
@@ -57,45 +57,45 @@ static const X86OpEntry grp3_Ev[8] = {
 };
 static const X86OpEntry grp4[8] = {
     I1(INC, Eb, M | F_LOCK | F_BYTE), I1(DEC, Eb, M | F_LOCK | F_BYTE),
-    UD, UD, UD, UD, UD, UD,
+    NOENT, NOENT, NOENT, NOENT, NOENT, NOENT,
 };
 static const X86OpEntry grp5[8] = {
     I1(INC, Ev, M | F_LOCK), I1(DEC, Ev, M | F_LOCK),
     I1(CALL, Ev, M | F_F64), I1(CALLF, Mp, M | F_MEMONLY),
     I1(JMP, Ev, M | F_F64), I1(JMPF, Mp, M | F_MEMONLY),
-    I1(PUSH, Ev, M | F_D64), UD,
+    I1(PUSH, Ev, M | F_D64), NOENT,
 };
-static const X86OpEntry grp11_Eb[8] = { I2(MOV, Eb, Ib, M | F_BYTE), UD, UD, UD, UD, UD, UD, UD };
-static const X86OpEntry grp11_Ev[8] = { I2(MOV, Ev, Iz, M), UD, UD, UD, UD, UD, UD, UD };
+static const X86OpEntry grp11_Eb[8] = { I2(MOV, Eb, Ib, M | F_BYTE), NOENT, NOENT, NOENT, NOENT, NOENT, NOENT, NOENT };
+static const X86OpEntry grp11_Ev[8] = { I2(MOV, Ev, Iz, M), NOENT, NOENT, NOENT, NOENT, NOENT, NOENT, NOENT };
 
 static const X86OpEntry grp6[8] = {
     I1(SLDT, Ev, M), I1(STR, Ev, M), I1(LLDT, Ew, M), I1(LTR, Ew, M),
-    I1(VERR, Ew, M), I1(VERW, Ew, M), UD, UD,
+    I1(VERR, Ew, M), I1(VERW, Ew, M), NOENT, NOENT,
 };
 /* 0F 01 with a memory operand; the register forms are in grp7_reg below. */
 static const X86OpEntry grp7[8] = {
-    I1(SGDT, M, M | F_MEMONLY), I1(SIDT, M, M | F_MEMONLY),
-    I1(LGDT, M, M | F_MEMONLY), I1(LIDT, M, M | F_MEMONLY),
-    I1(SMSW, Ev, M), UD, I1(LMSW, Ew, M), I1(INVLPG, M, M | F_MEMONLY),
+    I1(SGDT, Mn, M | F_MEMONLY), I1(SIDT, Mn, M | F_MEMONLY),
+    I1(LGDT, Mn, M | F_MEMONLY), I1(LIDT, Mn, M | F_MEMONLY),
+    I1(SMSW, Ev, M), NOENT, I1(LMSW, Ew, M), I1(INVLPG, Mn, M | F_MEMONLY),
 };
 static const X86OpEntry grp8[8] = {
-    UD, UD, UD, UD,
+    NOENT, NOENT, NOENT, NOENT,
     I2(BT, Ev, Ib, M), I2(BTS, Ev, Ib, M | F_LOCK),
     I2(BTR, Ev, Ib, M | F_LOCK), I2(BTC, Ev, Ib, M | F_LOCK),
 };
 static const X86OpEntry grp9[8] = {
-    UD, I1(CMPXCHG8B, M, M | F_MEMONLY | F_LOCK), UD, UD, UD, UD,
-    I1(RDRAND, Rv, M | F_REGONLY), UD,
+    NOENT, I1(CMPXCHG8B, Mn, M | F_MEMONLY | F_LOCK), NOENT, NOENT, NOENT, NOENT,
+    I1(RDRAND, Rv, M | F_REGONLY), NOENT,
 };
 static const X86OpEntry grp15[8] = {
-    I1(FXSAVE, M, M | F_MEMONLY), I1(FXRSTOR, M, M | F_MEMONLY),
-    I1(LDMXCSR, M, M | F_MEMONLY), I1(STMXCSR, M, M | F_MEMONLY),
-    I1(XSAVE, M, M | F_MEMONLY), I1(XRSTOR, M, M | F_MEMONLY),
-    UD, I1(CLFLUSH, M, M | F_MEMONLY),
+    I1(FXSAVE, Mn, M | F_MEMONLY), I1(FXRSTOR, Mn, M | F_MEMONLY),
+    I1(LDMXCSR, Mn, M | F_MEMONLY), I1(STMXCSR, Mn, M | F_MEMONLY),
+    I1(XSAVE, Mn, M | F_MEMONLY), I1(XRSTOR, Mn, M | F_MEMONLY),
+    NOENT, I1(CLFLUSH, Mn, M | F_MEMONLY),
 };
 static const X86OpEntry grp15_reg[8] = {
     I1(RDFSBASE, Rv, M), I1(RDFSBASE, Rv, M), I1(RDFSBASE, Rv, M), I1(RDFSBASE, Rv, M),
-    UD, E(FENCE, NONE, NONE, NONE, M, 0), E(FENCE, NONE, NONE, NONE, M, 1),
+    NOENT, E(FENCE, NONE, NONE, NONE, M, 0), E(FENCE, NONE, NONE, NONE, M, 1),
     E(FENCE, NONE, NONE, NONE, M, 2),
 };
 
@@ -113,11 +113,11 @@ static const X86OpEntry grp15_reg[8] = {
     E(m, a, NONE, NONE, f, 8), E(m, a, NONE, NONE, f, 9), E(m, a, NONE, NONE, f, 10), \
     E(m, a, NONE, NONE, f, 11), E(m, a, NONE, NONE, f, 12), E(m, a, NONE, NONE, f, 13), \
     E(m, a, NONE, NONE, f, 14), E(m, a, NONE, NONE, f, 15)
-#define PREFIX UD   /* prefixes are consumed before the table is consulted */
+#define PREFIX NOENT   /* prefixes are consumed before the table is consulted */
 
 static const X86OpEntry map1[256] = {
     /* 00 */ ALU_ROW(ADD), SEGOP(PUSH, R_ES, F_I64), SEGOP(POP, R_ES, F_I64),
-    /* 08 */ ALU_ROW(OR), SEGOP(PUSH, R_CS, F_I64), UD,
+    /* 08 */ ALU_ROW(OR), SEGOP(PUSH, R_CS, F_I64), NOENT,
     /* 10 */ ALU_ROW(ADC), SEGOP(PUSH, R_SS, F_I64), SEGOP(POP, R_SS, F_I64),
     /* 18 */ ALU_ROW(SBB), SEGOP(PUSH, R_DS, F_I64), SEGOP(POP, R_DS, F_I64),
     /* 20 */ ALU_ROW(AND), PREFIX, I0(DAA, F_I64),
@@ -139,7 +139,7 @@ static const X86OpEntry map1[256] = {
              I2(TEST, Eb, Gb, M | F_BYTE), I2(TEST, Ev, Gv, M),
              I2(XCHG, Eb, Gb, M | F_LOCK | F_BYTE), I2(XCHG, Ev, Gv, M | F_LOCK),
     /* 88 */ I2(MOV, Eb, Gb, M | F_BYTE), I2(MOV, Ev, Gv, M), I2(MOV, Gb, Eb, M | F_BYTE),
-             I2(MOV, Gv, Ev, M), I2(MOVSEG, Ev, Sw, M), I2(LEA, Gv, M, M | F_MEMONLY),
+             I2(MOV, Gv, Ev, M), I2(MOVSEG, Ev, Sw, M), I2(LEA, Gv, Mn, M | F_MEMONLY),
              I2(MOVSEG, Sw, Ew, M), GRP(grp1a, 0),
     /* 90 */ I2(XCHG, Zv, rAX, 0), I2(XCHG, Zv, rAX, 0), I2(XCHG, Zv, rAX, 0), I2(XCHG, Zv, rAX, 0),
              I2(XCHG, Zv, rAX, 0), I2(XCHG, Zv, rAX, 0), I2(XCHG, Zv, rAX, 0), I2(XCHG, Zv, rAX, 0),
@@ -174,20 +174,20 @@ static const X86OpEntry map1[256] = {
              GRP(grp4, F_BYTE), GRP(grp5, 0),
 };
 
-#define SSE8 SSE, SSE, SSE, SSE, SSE, SSE, SSE, SSE
+#define SSE8 SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT
 static const X86OpEntry map2[256] = {
     /* 00 */ GRP(grp6, 0), GRP(grp7, 0), I2(LAR, Gv, Ew, M), I2(LSL, Gv, Ew, M),
-             UD, I0(SYSCALL, 0), I0(CLTS, 0), I0(SYSRET, 0),
-    /* 08 */ I0(INVD, 0), I0(WBINVD, 0), UD, I0(UD, 0), UD, I1(PREFETCH, M, M), UD, UD,
+             NOENT, I0(SYSCALL, 0), I0(CLTS, 0), I0(SYSRET, 0),
+    /* 08 */ I0(INVD, 0), I0(WBINVD, 0), NOENT, I0(UD, 0), NOENT, I1(PREFETCH, Mn, M), NOENT, NOENT,
     /* 10 */ SSE8,
     /* 18 */ I1(PREFETCH, Ev, M), I1(NOP, Ev, M), I1(NOP, Ev, M), I1(NOP, Ev, M),
              I1(NOP, Ev, M), I1(NOP, Ev, M), I1(NOP, Ev, M), I1(NOP, Ev, M),
     /* 20 */ I2(MOVCR, Rv, Cd, M | F_F64), I2(MOVDR, Rv, Dd, M | F_F64),
-             I2(MOVCR, Cd, Rv, M | F_F64), I2(MOVDR, Dd, Rv, M | F_F64), UD, UD, UD, UD,
+             I2(MOVCR, Cd, Rv, M | F_F64), I2(MOVDR, Dd, Rv, M | F_F64), NOENT, NOENT, NOENT, NOENT,
     /* 28 */ SSE8,
     /* 30 */ I0(WRMSR, 0), I0(RDTSC, 0), I0(RDMSR, 0), I0(RDPMC, 0),
-             I0(SYSENTER, 0), I0(SYSEXIT, 0), UD, UD,
-    /* 38 */ UD, UD, UD, UD, UD, UD, UD, UD,
+             I0(SYSENTER, 0), I0(SYSEXIT, 0), NOENT, NOENT,
+    /* 38 */ NOENT, NOENT, NOENT, NOENT, NOENT, NOENT, NOENT, NOENT,
     /* 40 */ CC16(CMOV, NONE, M),
     /* 50 */ SSE8, SSE8,
     /* 60 */ SSE8, SSE8,
@@ -195,7 +195,7 @@ static const X86OpEntry map2[256] = {
     /* 80 */ CC16(JCC, Jz, F_F64),
     /* 90 */ CC16(SETCC, Eb, M | F_BYTE),
     /* A0 */ SEGOP(PUSH, R_FS, F_D64), SEGOP(POP, R_FS, F_D64), I0(CPUID, 0),
-             I2(BT, Ev, Gv, M), I3(SHLD, Ev, Gv, Ib, M), I3(SHLD, Ev, Gv, CL, M), UD, UD,
+             I2(BT, Ev, Gv, M), I3(SHLD, Ev, Gv, Ib, M), I3(SHLD, Ev, Gv, CL, M), NOENT, NOENT,
     /* A8 */ SEGOP(PUSH, R_GS, F_D64), SEGOP(POP, R_GS, F_D64), I0(RSM, 0),
              I2(BTS, Ev, Gv, M | F_LOCK), I3(SHRD, Ev, Gv, Ib, M), I3(SHRD, Ev, Gv, CL, M),
              GRP(grp15, 0), I2(IMUL2, Gv, Ev, M),
@@ -206,20 +206,20 @@ static const X86OpEntry map2[256] = {
     /* B8 */ I2(POPCNT, Gv, Ev, M), I0(UD, M), GRP(grp8, 0), I2(BTC, Ev, Gv, M | F_LOCK),
              I2(BSF, Gv, Ev, M), I2(BSR, Gv, Ev, M), I2(MOVSX, Gv, Eb, M), I2(MOVSX, Gv, Ew, M),
     /* C0 */ I2(XADD, Eb, Gb, M | F_LOCK | F_BYTE), I2(XADD, Ev, Gv, M | F_LOCK),
-             SSE, SSE, SSE, SSE, SSE, GRP(grp9, 0),
+             SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, GRP(grp9, 0),
     /* C8 */ R8(BSWAP, Zv, NONE, 0),
     /* D0 */ SSE8, SSE8,
     /* E0 */ SSE8, SSE8,
-    /* F0 */ SSE8, SSE, SSE, SSE, SSE, SSE, SSE, SSE, I0(UD0, M),
+    /* F0 */ SSE8, SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, I0(UD0, M),
 };
 
 static const X86OpEntry movbe_load = I2(MOVBE, Gv, Mv, M | F_MEMONLY);
 static const X86OpEntry movbe_store = I2(MOVBE, Mv, Gv, M | F_MEMONLY);
 static const X86OpEntry crc32_b = I2(CRC32, Gy, Eb, M);
 static const X86OpEntry crc32_v = I2(CRC32, Gy, Ev, M);
-static const X86OpEntry sse_entry = SSE;
+static const X86OpEntry sse_entry = SSE_ENT;
 static const X86OpEntry sse_imm_entry = I1(SSE, Ib, M);
-static const X86OpEntry ud_entry = UD;
+static const X86OpEntry ud_entry = NOENT;
 
 /* 0F 01 with mod == 3: (reg, rm) pairs. */
 static const X86OpEntry *grp7_reg(unsigned reg, unsigned rm)

@@ -47,7 +47,7 @@ typedef enum X86OpKind {
     O_NONE,
     O_Eb, O_Ew, O_Ed, O_Ev, O_Ey, O_Eq,     /* ModRM r/m */
     O_Gb, O_Gw, O_Gv, O_Gy, O_Gz,           /* ModRM reg */
-    O_Mv, O_M,                              /* memory only (any size / none) */
+    O_Mv, O_Mn,                             /* memory only (any size / none) */
     O_Rv,                                   /* ModRM r/m as register (MOV CR) */
     O_Ib, O_Iw, O_Iz, O_Ibs, O_Iv,          /* immediates (Ibs: sign-extended) */
     O_Jb, O_Jz,                             /* relative branch targets */

@@ -21,12 +21,12 @@ uint64_t helper_cc_carry(uint64_t cc_op, uint64_t dst, uint64_t src, uint64_t sr
     return cc_carry((uint32_t)cc_op, dst, src, src2);
 }
 
-noreturn void helper_raise_exception(CPUX86State *env, uint64_t vector, uint64_t error_code)
+_Noreturn void helper_raise_exception(CPUX86State *env, uint64_t vector, uint64_t error_code)
 {
     x86_raise_exception(env, (int)vector, (int)error_code, 0);
 }
 
-noreturn void x86_fetch_fault(CPUX86State *env, uint64_t pc)
+_Noreturn void x86_fetch_fault(CPUX86State *env, uint64_t pc)
 {
     uint64_t lin = env->segs[R_CS].base + pc, ps;
     int prot;

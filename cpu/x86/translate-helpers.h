@@ -5,7 +5,7 @@
 #define CPU_X86_TRANSLATE_HELPERS_H
 
 #include <stdint.h>
-#include <stdnoreturn.h>
+
 #include "cpu/x86/cpu.h"
 
 /* lazy flags */
@@ -13,9 +13,9 @@ uint64_t helper_cc_flags(uint64_t cc_op, uint64_t dst, uint64_t src, uint64_t sr
 uint64_t helper_cc_carry(uint64_t cc_op, uint64_t dst, uint64_t src, uint64_t src2);
 
 /* exceptions: env->rip and cc_op already synchronised */
-noreturn void helper_raise_exception(CPUX86State *env, uint64_t vector, uint64_t error_code);
+_Noreturn void helper_raise_exception(CPUX86State *env, uint64_t vector, uint64_t error_code);
 /* Code fetch failed while translating the first instruction of a block. */
-noreturn void x86_fetch_fault(CPUX86State *env, uint64_t pc);
+_Noreturn void x86_fetch_fault(CPUX86State *env, uint64_t pc);
 
 /* arithmetic with complex flags: results in env (regs / lazy flags) */
 enum { SHIFT_ROL, SHIFT_ROR, SHIFT_RCL, SHIFT_RCR, SHIFT_SHL, SHIFT_SHR, SHIFT_SAL, SHIFT_SAR };

@@ -47,7 +47,6 @@ static void flags_now_dynamic(DisasContext *s)
 }
 
 static void gen_ud(DisasContext *s) { gen_exception(s, EXCP_UD, 0, false); }
-static void gen_gp0(DisasContext *s) { gen_exception(s, EXCP_GP, 0, true); }
 
 /* ---- integer arithmetic ---------------------------------------------------- */
 static void trans_alu(DisasContext *s)
