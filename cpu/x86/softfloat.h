@@ -232,7 +232,8 @@ floatx80 floatx80_fpatan(floatx80 x, floatx80 y, FloatStatus *s);     /* atan2(y
 bool floatx80_fsin(floatx80 a, floatx80 *r, FloatStatus *s);
 bool floatx80_fcos(floatx80 a, floatx80 *r, FloatStatus *s);
 bool floatx80_fsincos(floatx80 a, floatx80 *sin, floatx80 *cos, FloatStatus *s);
-/* FPTAN: *r = tan(a); the caller then pushes 1.0. */
-bool floatx80_fptan(floatx80 a, floatx80 *r, FloatStatus *s);
+/* FPTAN: *r = tan(a) replaces ST0, then *one is pushed: 1.0, or the same NaN
+ * as *r for NaN and invalid operands. */
+bool floatx80_fptan(floatx80 a, floatx80 *r, floatx80 *one, FloatStatus *s);
 
 #endif

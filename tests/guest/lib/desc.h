@@ -23,6 +23,22 @@
 #define FREE_SEL      0x78          /* first entry tests may use */
 #define GDT_ENTRIES   32
 
+/* Exception vectors. */
+#define EXCP_DE 0
+#define EXCP_DB 1
+#define EXCP_BP 3
+#define EXCP_OF 4
+#define EXCP_BR 5
+#define EXCP_UD 6
+#define EXCP_NM 7
+#define EXCP_DF 8
+#define EXCP_TS 10
+#define EXCP_NP 11
+#define EXCP_SS 12
+#define EXCP_GP 13
+#define EXCP_PF 14
+#define EXCP_AC 17
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 

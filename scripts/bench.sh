@@ -1,0 +1,93 @@
+#!/bin/bash
+# make bench: the Linux guest's workload under Kestrel and, when installed,
+# under QEMU (TCG against TCG, same kernel, initramfs and command line).
+# Prints per phase the median of BENCH_RUNS runs (default 3) in host seconds,
+# the ratio Kestrel/QEMU (below 1.00 is faster), and each one's peak RSS.
+# Phases: start->first kernel message, ->init, each workload phase, ->exit.
+# Benchmarks never assert; a run that fails is reported as such.
+set -u
+cd "$(dirname "$0")/.."
+RUNS=${BENCH_RUNS:-3}
+GUEST=${GUEST_DIR:-build/guest}
+TIMEOUT=${BENCH_TIMEOUT:-900}
+APPEND='console=ttyS0'
+# A QEMU CPU model with the instruction-set features Kestrel's model advertises,
+# so both guests take the same code paths.
+QEMU_CPU=${QEMU_CPU:-qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt}
+
+[[ -s $GUEST/bzImage ]] || scripts/build-linux-guest.sh "$GUEST" >/dev/null ||
+    { echo "bench: cannot build the Linux guest"; exit 1; }
+command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (Debian package 'time')"; exit 1; }
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+# run_once NAME OUTFILE CMD...: each serial line prefixed with host seconds since start
+run_once() {
+    local out=$1; shift
+    local start=$EPOCHREALTIME
+    { timeout -k 5 "$TIMEOUT" /usr/bin/time -f 'RSS-KB %M' "$@" < /dev/null 2>&1; echo "EXIT $?"; } |
+        while IFS= read -r line; do
+            printf '%s %s\n' "$(bc_sub "$EPOCHREALTIME" "$start")" "$line"
+        done > "$out"
+}
+bc_sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+
+# phases FILE: "name seconds" lines
+phases() {
+    awk '
+        function t() { return $1 + 0 }
+        !first && /Linux version/ { print "first-message", t(); first = 1 }
+        /GUEST-INIT-REACHED/ { print "init", t() }
+        / GUEST-BEGIN / { b[$3] = t() }
+        / GUEST-END / { if ($3 in b) print "phase:" $3, t() - b[$3] }
+        / RSS-KB / { rss = $3 }
+        / EXIT / { print "exit", t(); print "rss-mb", rss / 1024; print "status", $3 }
+        / GUEST-WORKLOAD-DONE/ { done = 1 }
+        END { print "workload-done", done + 0 }' "$1"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+measure() {   # measure TAG CMD...
+    local tag=$1; shift
+    for i in $(seq "$RUNS"); do
+        run_once "$T/$tag.$i.log" "$@"
+        phases "$T/$tag.$i.log" > "$T/$tag.$i.ph"
+        if ! grep -q '^workload-done 1' "$T/$tag.$i.ph"; then
+            # A failed run counts in no median.
+            echo "bench: $tag run $i did not finish the workload; its last lines:" >&2
+            tail -5 "$T/$tag.$i.log" | sed 's/^/    /' >&2
+            mv "$T/$tag.$i.ph" "$T/$tag.$i.failed"
+        fi
+    done
+}
+
+KESTREL_CMD=(./kestrel -accel tcg -m 512 -nographic -no-reboot -kernel "$GUEST/bzImage"
+             -initrd "$GUEST/initramfs.cpio.gz" -append "$APPEND")
+QEMU_CMD=(qemu-system-x86_64 -accel tcg -cpu "$QEMU_CPU" -m 512 -nographic -no-reboot
+          -kernel "$GUEST/bzImage" -initrd "$GUEST/initramfs.cpio.gz" -append "$APPEND")
+
+echo "bench: $RUNS run(s) each; guest $GUEST; medians in host seconds"
+measure kestrel "${KESTREL_CMD[@]}"
+have_qemu=0
+if command -v qemu-system-x86_64 >/dev/null; then
+    have_qemu=1
+    measure qemu "${QEMU_CMD[@]}"
+else
+    echo "bench: qemu-system-x86_64 not installed: Kestrel only"
+fi
+
+names=$(cat "$T"/*.ph 2>/dev/null | awk '{ print $1 }' | grep -v -e status -e workload-done | awk '!seen[$0]++')
+for tag in kestrel qemu; do
+    f=$(ls "$T"/$tag.*.failed 2>/dev/null | wc -l)
+    [[ $f != 0 ]] && echo "bench: $tag: $f of $RUNS run(s) failed and are left out"
+done
+printf '%-22s %12s %12s %8s\n' phase kestrel qemu ratio
+for n in $names; do
+    k=$(cat "$T"/kestrel.*.ph 2>/dev/null | awk -v n="$n" '$1 == n { print $2 }' | median)
+    q=-
+    [[ $have_qemu == 1 ]] && q=$(cat "$T"/qemu.*.ph 2>/dev/null | awk -v n="$n" '$1 == n { print $2 }' | median)
+    r=$(awk -v k="$k" -v q="$q" 'BEGIN { if (k == "-" || q == "-" || q == 0) print "-"; else printf "%.2f", k / q }')
+    printf '%-22s %12s %12s %8s\n' "$n" "$k" "$q" "$r"
+done
