@@ -13,6 +13,8 @@
 #define CPU_X86_EXEC_H
 
 #include <stdint.h>
+#include "system/util.h"   /* before stdnoreturn.h: it uses __attribute__((noreturn)) */
+#include <stdnoreturn.h>
 
 #include "cpu/x86/cpu.h"
 

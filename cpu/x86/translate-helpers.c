@@ -511,7 +511,7 @@ void helper_lcall(CPUX86State *env, uint64_t selector, uint64_t offset, uint64_t
 }
 
 void helper_lret(CPUX86State *env, uint64_t dflag, uint64_t imm) { x86_lret(env, (int)dflag, (unsigned)imm, GETPC()); }
-void helper_iret(CPUX86State *env, uint64_t dflag) { x86_iret(env, (int)dflag, GETPC()); }
+void helper_iret(CPUX86State *env, uint64_t dflag, uint64_t next_rip) { x86_iret(env, (int)dflag, next_rip, GETPC()); }
 void helper_int(CPUX86State *env, uint64_t vector, uint64_t next_rip) { x86_int(env, (int)vector, next_rip, GETPC()); }
 void helper_int3(CPUX86State *env, uint64_t next_rip) { x86_int3(env, next_rip, GETPC()); }
 void helper_into(CPUX86State *env, uint64_t next_rip) { x86_into(env, next_rip, GETPC()); }

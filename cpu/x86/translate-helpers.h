@@ -54,7 +54,7 @@ void helper_load_seg(CPUX86State *env, uint64_t seg, uint64_t selector);
 void helper_ljmp(CPUX86State *env, uint64_t selector, uint64_t offset, uint64_t next_rip);
 void helper_lcall(CPUX86State *env, uint64_t selector, uint64_t offset, uint64_t dflag, uint64_t next_rip);
 void helper_lret(CPUX86State *env, uint64_t dflag, uint64_t imm);
-void helper_iret(CPUX86State *env, uint64_t dflag);
+void helper_iret(CPUX86State *env, uint64_t dflag, uint64_t next_rip);
 void helper_int(CPUX86State *env, uint64_t vector, uint64_t next_rip);
 void helper_int3(CPUX86State *env, uint64_t next_rip);
 void helper_into(CPUX86State *env, uint64_t next_rip);

@@ -705,7 +705,7 @@ static void trans_retf(DisasContext *s)
 static void trans_iret(DisasContext *s)
 {
     sync(s);
-    gen_helper(helper_iret, TCG_NO_TEMP, 2, tcg_env, tcg_const(dflag(s)));
+    gen_helper(helper_iret, TCG_NO_TEMP, 3, tcg_env, tcg_const(dflag(s)), tcg_const(s->next_pc));
     flags_now_dynamic(s);
     end_block(s);
 }
