@@ -46,6 +46,12 @@ static int check_l2_offset(Qcow2State *s, uint64_t l1i, uint64_t off)
         return qcow2_corrupt(s, "L2 table %" PRIu64 " overlaps the header", l1i);
     if (off >= s->file_size)
         return qcow2_corrupt(s, "L2 table %" PRIu64 " at 0x%" PRIx64 " is past the end of the file", l1i, off);
+    if ((s->l1_size && off < s->l1_offset + (uint64_t)s->l1_size * 8 && off + s->cluster_size > s->l1_offset) ||
+        (off < s->reftable_offset + ((uint64_t)s->reftable_clusters << s->cluster_bits) &&
+         off + s->cluster_size > s->reftable_offset) ||
+        (s->snapshots_size && off < s->snapshots_offset + s->snapshots_size &&
+         off + s->cluster_size > s->snapshots_offset))
+        return qcow2_corrupt(s, "L2 table %" PRIu64 " at 0x%" PRIx64 " overlaps other metadata", l1i, off);
     return 0;
 }
 

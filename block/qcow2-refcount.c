@@ -82,6 +82,10 @@ static int refblock_offset(Qcow2State *s, uint64_t i, uint64_t *off)
         return qcow2_corrupt(s, "refcount block %" PRIu64 " at 0x%" PRIx64 " is past the end of the file", i, o);
     if (o < s->cluster_size)
         return qcow2_corrupt(s, "refcount block %" PRIu64 " overlaps the header", i);
+    if ((s->l1_size && o < s->l1_offset + (uint64_t)s->l1_size * 8 && o + s->cluster_size > s->l1_offset) ||
+        (o < s->reftable_offset + ((uint64_t)s->reftable_clusters << s->cluster_bits) &&
+         o + s->cluster_size > s->reftable_offset))
+        return qcow2_corrupt(s, "refcount block %" PRIu64 " overlaps other metadata", i);
     *off = o;
     return 0;
 }

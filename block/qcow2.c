@@ -485,8 +485,11 @@ static int qcow2_do_open(BlockDev *bs, Qcow2State *s, int flags)
         if (fmt && strcmp(fmt, "qcow2") && strcmp(fmt, "raw"))
             return blk_set_error(bs, ENOTSUP, "'%s': unsupported backing file format '%s'", bs->filename, fmt);
         bs->backing = blk_open_backing(bs, s->backing_file, fmt, err, sizeof(err));
-        if (!bs->backing)
+        if (!bs->backing) {
+            if (!strncmp(err, "could not open backing file of", 30))
+                return blk_set_error(bs, ENOENT, "%s", err);
             return blk_set_error(bs, ENOENT, "could not open backing file of '%s': %s", bs->filename, err);
+        }
     }
 
     if (!bs->read_only) {

@@ -334,7 +334,7 @@ static void pkt_write_regs(GdbStub *s, const Packet *p)
     CPUX86State *env = cpu_env(s, s->g_cpu);
     const char *h = p->data + 1;
     size_t avail = strlen(h) / 2;
-    if (!env) {
+    if (!env || strlen(h) % 2 || strspn(h, "0123456789abcdefABCDEF") != strlen(h)) {
         gdb_send(s, "E01");
         return;
     }

@@ -344,7 +344,7 @@ static bool parse_mem_format(const char *s, MemFormat *f, FILE *out)
         f->count = (int)n;
         s = end;
     }
-    for (; *s; s++) {
+    for (; *s && *s != ' '; s++) {
         if (strchr("xduoci", *s)) {
             f->format = *s;
         } else if (strchr("bhwg", *s)) {

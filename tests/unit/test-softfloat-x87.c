@@ -189,3 +189,235 @@ TEST(bcd)
     }
 }
 #endif
+
+/* The x87's unmasked overflow/underflow response: result biased by 24576. */
+#if HOST_ORACLE_AVAILABLE
+TEST(unmasked_overflow_underflow)
+{
+    TestRng rng = { 0xB1A5 };
+    static const int precs[3] = { 24, 53, 64 };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        unsigned mask = rng_below(&rng, 4);     /* which of OE/UE are unmasked */
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), precs[rng_below(&rng, 3)]);
+        cw &= (uint16_t)~((mask & 1 ? 0x08 : 0) | (mask & 2 ? 0x10 : 0));
+        floatx80 a = gen_floatx80(&rng, false), b = gen_floatx80(&rng, false), want, got;
+        /* exponents that overflow or underflow the product/quotient */
+        if (rng_below(&rng, 4)) {
+            int ea = (int)rng_below(&rng, 0x7FFE) + 1;
+            int eb = rng_below(&rng, 2) ? 0x7FFE - (int)rng_below(&rng, 64) - ea + 16383
+                                        : 16383 - ea + (int)rng_below(&rng, 128) - 64;
+            if (eb > 0 && eb < 0x7FFF) {
+                a.sexp = (uint16_t)((a.sexp & 0x8000) | ea);
+                b.sexp = (uint16_t)((b.sexp & 0x8000) | eb);
+                a.mant |= 1ull << 63;
+                b.mant |= 1ull << 63;
+            }
+        }
+        unsigned op = rng_below(&rng, 4);
+        FloatStatus s = float_status_from_fpuc(cw);
+        unsigned hf;
+        switch (op) {
+        case 0:
+            hf = host_fmul_nowait(a, b, cw, &want);
+            got = floatx80_mul(a, b, &s);
+            break;
+        case 1:
+            hf = host_fdiv_nowait(a, b, cw, &want);
+            got = floatx80_div(a, b, &s);
+            break;
+        case 2:
+            hf = host_fadd_nowait(a, b, cw, &want);
+            got = floatx80_add(a, b, &s);
+            break;
+        default:
+            /* far enough to leave even the biased exponent range */
+            b = int32_to_floatx80((int32_t)rng_below(&rng, 120000) - 60000, &(FloatStatus){ 0 });
+            hf = host_fscale_nowait(a, b, cw, &want);
+            got = floatx80_scale(a, b, &s);
+            break;
+        }
+        hf &= 0x3F | FPU_C1;
+        unsigned gf = x87_flags(&s);
+        if (!same80(want, got) || hf != gf)
+            mismatch(op == 0 ? "fmul" : op == 1 ? "fdiv" : op == 2 ? "fadd" : "fscale", cw, a, b,
+                     want, hf, got, gf);
+    }
+}
+#endif
+
+/* ---- transcendentals: within 1 ulp of the host ---- */
+#if HOST_ORACLE_AVAILABLE
+typedef unsigned __int128 u128;
+
+/* Distance in ulps (64-bit significand) between two finite floatx80 of the
+ * same sign, through their ordering as integers. */
+static uint64_t ulp_distance(floatx80 a, floatx80 b)
+{
+    if ((a.sexp ^ b.sexp) & 0x8000)
+        return (a.mant | b.mant) ? UINT64_MAX : 0;
+    u128 ka = (u128)(a.sexp & 0x7FFF) << 63 | (a.mant & ~(1ull << 63));
+    u128 kb = (u128)(b.sexp & 0x7FFF) << 63 | (b.mant & ~(1ull << 63));
+    u128 d = ka > kb ? ka - kb : kb - ka;
+    return d > UINT64_MAX ? UINT64_MAX : (uint64_t)d;
+}
+
+typedef struct TransStats {
+    int exact, one_ulp, total;
+} TransStats;
+
+/* Same bits and flags, or both finite within 1 ulp with the same exception
+ * flags apart from the rounding-dependent C1. */
+static void check_trans(const char *what, uint16_t cw, floatx80 a, floatx80 b, floatx80 want,
+                        unsigned hf, floatx80 got, unsigned gf, TransStats *st)
+{
+    st->total++;
+    if (same80(want, got) && hf == gf) {
+        st->exact++;
+        return;
+    }
+    bool finite = (want.sexp & 0x7FFF) != 0x7FFF && (got.sexp & 0x7FFF) != 0x7FFF;
+    if (finite && ulp_distance(want, got) <= 1 && (hf & ~FPU_C1) == (gf & ~FPU_C1)) {
+        st->one_ulp++;
+        return;
+    }
+    mismatch(what, cw, a, b, want, hf, got, gf);
+}
+
+static floatx80 gen_in_range(TestRng *r, int emin, int emax)
+{
+    floatx80 x = gen_floatx80(r, false);
+    if (rng_below(r, 8)) {
+        int e = emin + (int)rng_below(r, (unsigned)(emax - emin + 1));
+        x.sexp = (uint16_t)((x.sexp & 0x8000) | (16383 + e));
+        x.mant |= 1ull << 63;
+    }
+    return x;
+}
+
+#define TRANS_CASES 3000
+
+TEST(f2xm1)
+{
+    TestRng rng = { 0xF2 };
+    TransStats st = { 0 };
+    reports = 0;
+    for (int i = 0; i < TRANS_CASES; i++) {
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        floatx80 a = gen_in_range(&rng, -70, -1), want, got;
+        if ((a.sexp & 0x7FFF) >= 0x3FFF && (a.sexp & 0x7FFF) != 0x7FFF)
+            continue;       /* |x| > 1 is outside the architectural domain */
+        unsigned hf = host_f2xm1(a, cw, &want) & SW_MASK;
+        FloatStatus s = float_status_from_fpuc(cw);
+        got = floatx80_f2xm1(a, &s);
+        check_trans("f2xm1", cw, a, a, want, hf, got, x87_flags(&s), &st);
+    }
+    printf("f2xm1: %d exact, %d within 1 ulp, of %d\n", st.exact, st.one_ulp, st.total);
+}
+
+TEST(fyl2x)
+{
+    TestRng rng = { 0x1062 };
+    TransStats st = { 0 };
+    reports = 0;
+    for (int i = 0; i < TRANS_CASES; i++) {
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        floatx80 x = gen_floatx80(&rng, true), y = gen_in_range(&rng, -20, 20), want, got;
+        if (rng_below(&rng, 2))
+            x.sexp &= 0x7FFF;           /* mostly positive */
+        if (rng_below(&rng, 4) == 0)    /* close to 1 */
+            x = make_floatx80(rng_below(&rng, 2) ? 0x3FFF : 0x3FFE,
+                              rng_below(&rng, 2) ? (1ull << 63) + rng_below(&rng, 1000)
+                                                 : ~0ull - rng_below(&rng, 1000));
+        unsigned hf = host_fyl2x(x, y, cw, &want) & SW_MASK;
+        FloatStatus s = float_status_from_fpuc(cw);
+        got = floatx80_fyl2x(x, y, &s);
+        check_trans("fyl2x", cw, x, y, want, hf, got, x87_flags(&s), &st);
+    }
+    printf("fyl2x: %d exact, %d within 1 ulp, of %d\n", st.exact, st.one_ulp, st.total);
+}
+
+TEST(fyl2xp1)
+{
+    TestRng rng = { 0x1062B1 };
+    TransStats st = { 0 };
+    reports = 0;
+    for (int i = 0; i < TRANS_CASES; i++) {
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        floatx80 x = gen_in_range(&rng, -80, -3), y = gen_in_range(&rng, -20, 20), want, got;
+        if ((x.sexp & 0x7FFF) >= 0x3FFE && (x.sexp & 0x7FFF) != 0x7FFF)
+            continue;       /* |x| >= 1/2: outside the domain, undefined */
+        unsigned hf = host_fyl2xp1(x, y, cw, &want) & SW_MASK;
+        FloatStatus s = float_status_from_fpuc(cw);
+        got = floatx80_fyl2xp1(x, y, &s);
+        check_trans("fyl2xp1", cw, x, y, want, hf, got, x87_flags(&s), &st);
+    }
+    printf("fyl2xp1: %d exact, %d within 1 ulp, of %d\n", st.exact, st.one_ulp, st.total);
+}
+
+TEST(fpatan)
+{
+    TestRng rng = { 0xA7A };
+    TransStats st = { 0 };
+    reports = 0;
+    for (int i = 0; i < TRANS_CASES; i++) {
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        floatx80 x = gen_in_range(&rng, -40, 40), y = gen_in_range(&rng, -40, 40), want, got;
+        unsigned hf = host_fpatan(x, y, cw, &want) & SW_MASK;
+        FloatStatus s = float_status_from_fpuc(cw);
+        got = floatx80_fpatan(x, y, &s);
+        check_trans("fpatan", cw, x, y, want, hf, got, x87_flags(&s), &st);
+    }
+    printf("fpatan: %d exact, %d within 1 ulp, of %d\n", st.exact, st.one_ulp, st.total);
+}
+
+TEST(fsin_fcos_fptan)
+{
+    TestRng rng = { 0x517 };
+    TransStats st = { 0 };
+    reports = 0;
+    for (int i = 0; i < TRANS_CASES; i++) {
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        floatx80 a = gen_in_range(&rng, -70, 70), want, want2, got, got2;
+        unsigned hf, gf;
+        bool ok;
+        FloatStatus s = float_status_from_fpuc(cw);
+        hf = host_fsin(a, cw, &want) & SW_MASK;
+        ok = floatx80_fsin(a, &got, &s);
+        gf = x87_flags(&s) | (ok ? 0 : FPU_C2);
+        if (!ok)
+            got = a;
+        check_trans("fsin", cw, a, a, want, hf, got, gf, &st);
+
+        s = float_status_from_fpuc(cw);
+        hf = host_fcos(a, cw, &want) & SW_MASK;
+        ok = floatx80_fcos(a, &got, &s);
+        gf = x87_flags(&s) | (ok ? 0 : FPU_C2);
+        if (!ok)
+            got = a;
+        check_trans("fcos", cw, a, a, want, hf, got, gf, &st);
+
+        s = float_status_from_fpuc(cw);
+        want2 = got2 = make_floatx80(0, 0);
+        hf = host_fsincos(a, cw, &want, &want2) & SW_MASK;
+        ok = floatx80_fsincos(a, &got2, &got, &s);     /* host: st0 = cos, st1 = sin */
+        gf = x87_flags(&s) | (ok ? 0 : FPU_C2);
+        if (!ok)
+            got = a;
+        check_trans("fsincos cos", cw, a, a, want, hf, got, gf, &st);
+        if (ok)
+            check_trans("fsincos sin", cw, a, a, want2, hf, got2, gf, &st);
+
+        s = float_status_from_fpuc(cw);
+        hf = host_fptan(a, cw, &want, &want2) & SW_MASK;
+        ok = floatx80_fptan(a, &got2, &got, &s);
+        gf = x87_flags(&s) | (ok ? 0 : FPU_C2);
+        if (!ok)
+            got = a;
+        check_trans("fptan one", cw, a, a, want, hf, got, gf, &st);
+        if (ok)
+            check_trans("fptan", cw, a, a, want2, hf, got2, gf, &st);
+    }
+    printf("trig: %d exact, %d within 1 ulp, of %d\n", st.exact, st.one_ulp, st.total);
+}
+#endif
