@@ -10,6 +10,7 @@
 #include "hw/acpi-pm.h"
 #include "hw/acpi-tables.h"
 #include "hw/devices.h"
+#include "hw/drives.h"
 #include "hw/i440fx.h"
 #include "hw/i8254.h"
 #include "hw/i8259.h"
@@ -163,18 +164,6 @@ static void install_acpi_tables(Machine *m)
     linux_acpi_rsdp_addr = ACPI_TABLES_ADDR;
 }
 
-static int check_drives(Machine *m, char *err, size_t errlen)
-{
-    for (int i = 0; i < m->cfg->nr_drives; i++) {
-        DriveConfig *d = &m->cfg->drives[i];
-        if (d->interface && strcmp(d->interface, "none") == 0)
-            continue;
-        snprintf(err, errlen, "-drive %s: disk controllers (if=%s) are not implemented yet",
-                 d->file, d->interface ? d->interface : "ide");
-        return -1;
-    }
-    return 0;
-}
 
 static int boot_cpu(Machine *m, char *err, size_t errlen)
 {
@@ -205,7 +194,7 @@ int pc_machine_init(Machine *m, char *err, size_t errlen)
         return -1;
     if (create_serial_ports(m, err, errlen) < 0)
         return -1;
-    if (check_drives(m, err, errlen) < 0)
+    if (drives_open(m, err, errlen) < 0 || drives_check_claimed(err, errlen) < 0)
         return -1;
     if (!m->cfg->kernel) {
         snprintf(err, errlen, "no -kernel given: firmware boot (SeaBIOS) is not implemented yet");
