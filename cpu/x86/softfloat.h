@@ -152,6 +152,12 @@ FloatRelation float32_compare(float32 a, float32 b, bool quiet, FloatStatus *s);
 FloatRelation float64_compare(float64 a, float64 b, bool quiet, FloatStatus *s);
 FloatRelation floatx80_compare(floatx80 a, floatx80 b, bool quiet, FloatStatus *s);
 
+/* CMPSS/CMPSD/CMPPS/CMPPD (predicates 0-7) and VCMP* (0-31): whether the
+ * predicate holds; signaling predicates raise invalid on any NaN, quiet ones
+ * only on SNaN. */
+bool float32_compare_predicate(float32 a, float32 b, unsigned predicate, FloatStatus *s);
+bool float64_compare_predicate(float64 a, float64 b, unsigned predicate, FloatStatus *s);
+
 /* SSE MINSS/MAXSS/MINSD/MAXSD: returns b when either is NaN (invalid on any
  * NaN) or both are zero, else the smaller/larger. */
 float32 float32_min(float32 a, float32 b, FloatStatus *s);
@@ -218,6 +224,23 @@ floatx80 floatx80_scale(floatx80 a, floatx80 b, FloatStatus *s);
 /* FXTRACT: a = sig * 2^exp; returns sig (goes to ST0), *exp gets the
  * exponent as a floatx80 (goes to ST1 after the push). */
 floatx80 floatx80_extract(floatx80 a, floatx80 *exp, FloatStatus *s);
+
+/* FXAM: class codes (C3 C2 C0) and sign (C1) of a register, or empty. */
+uint16_t floatx80_fxam(floatx80 a, bool empty);
+
+/* FLDZ, FLD1, FLDPI, FLDL2T, FLDL2E, FLDLG2, FLDLN2: rounded with the status
+ * rounding mode; no flags. */
+typedef enum FloatX80Constant {
+    FLOATX80_CONST_ZERO,
+    FLOATX80_CONST_ONE,
+    FLOATX80_CONST_PI,
+    FLOATX80_CONST_L2T,     /* log2(10) */
+    FLOATX80_CONST_L2E,     /* log2(e) */
+    FLOATX80_CONST_LG2,     /* log10(2) */
+    FLOATX80_CONST_LN2,     /* ln(2) */
+    FLOATX80_CONST_COUNT,
+} FloatX80Constant;
+floatx80 floatx80_constant(FloatX80Constant which, const FloatStatus *s);
 
 /* ---- packed BCD (fpu-bcd.c): 10 bytes, 18 digits little endian + sign ---- */
 floatx80 floatx80_from_bcd(const uint8_t bcd[10], FloatStatus *s);     /* FBLD */

@@ -183,6 +183,36 @@ TEST(sse_compare_minmax)
     }
 }
 
+TEST(sse_compare_predicates)
+{
+    TestRng rng = { 0xC3F };
+    bool avx = __builtin_cpu_supports("avx");
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        unsigned mode = rng_below(&rng, 16);
+        uint32_t csr = host_mxcsr(mode & 3, mode & 4, mode & 8);
+        float32 a = gen_float32(&rng);
+        float32 b = (uint32_t)gen_related(&rng, a, gen_float32(&rng), 31);
+        float64 c = gen_float64(&rng);
+        float64 d = gen_related(&rng, c, gen_float64(&rng), 63);
+        for (unsigned p = 0; p < (avx ? 32u : 8u); p++) {
+            unsigned hf;
+            FloatStatus s = float_status_from_mxcsr(csr);
+            bool w = p < 8 && (i & 1) ? host_cmpss_table[p](a, b, csr, &hf)
+                                      : host_vcmpss_table[p](a, b, csr, &hf);
+            bool g = float32_compare_predicate(a, b, p, &s);
+            CHECK_CASE("cmpss", p, a, b, w, hf, g, s.flags & 0x3Fu);
+            s = float_status_from_mxcsr(csr);
+            w = p < 8 && (i & 1) ? host_cmpsd_table[p](c, d, csr, &hf)
+                                 : host_vcmpsd_table[p](c, d, csr, &hf);
+            g = float64_compare_predicate(c, d, p, &s);
+            CHECK_CASE("cmpsd", p, c, d, w, hf, g, s.flags & 0x3Fu);
+        }
+    }
+    if (!avx)
+        SKIP("no AVX on this host: predicates 8-31 only checked through the table");
+}
+
 TEST(x87_load_store)
 {
     TestRng rng = { 0x87 };
