@@ -85,7 +85,7 @@ TEST(random_port_storm)
             break;
         case 13:
             kbd_put_mouse_event(kbc, (int)(rng() % 2001) - 1000, (int)(rng() % 2001) - 1000,
-                                (int)(rng() & 7));
+                                (int)(rng() % 21) - 10, (int)(rng() & 0x1f));
             break;
         case 14: {
             uint8_t buf[20];
