@@ -10,9 +10,12 @@
 #include "hw/acpi-pm.h"
 #include "hw/acpi-tables.h"
 #include "hw/devices.h"
+#include "hw/drives.h"
 #include "hw/i440fx.h"
 #include "hw/i8254.h"
 #include "hw/i8259.h"
+#include "hw/mc146818.h"
+#include "system/monitor.h"
 #include "system/cpus.h"
 #include "system/loader.h"
 
@@ -25,6 +28,7 @@ typedef struct PcBoard {
     PitState *pit;
     I440fxState *pci;
     AcpiPmState *pm;
+    RtcState *rtc;
     IrqLine cpu_intr;
 } PcBoard;
 
@@ -108,6 +112,8 @@ static int pc_intack(CPUX86State *env)
     return pic_intack(b->pic);
 }
 
+static void power_button(void *opaque);
+
 static void create_chipset(Machine *m)
 {
     PcBoard *b = xzalloc(sizeof(*b));
@@ -118,6 +124,30 @@ static void create_chipset(Machine *m)
     b->pit = pit_create(m->io, &m->isa_irq[0]);
     b->pci = i440fx_create(m->mem, m->io, m->isa_irq, m->gsi);
     b->pm = acpi_pm_create(b->pci->bus, &m->isa_irq[9]);
+    monitor_set_powerdown_handler(power_button, b);
+    b->rtc = rtc_create(m->io, &m->isa_irq[8]);
+}
+
+static void power_button(void *opaque)
+{
+    PcBoard *b = opaque;
+    acpi_pm_power_button(b->pm);
+}
+
+/* What SeaBIOS and Linux read from the CMOS: memory sizes, CPUs, boot order. */
+static int setup_rtc(Machine *m, char *err, size_t errlen)
+{
+    PcBoard *b = m->board;
+    if (m->cfg->rtc_base && rtc_set_base(b->rtc, m->cfg->rtc_base, err, errlen) < 0)
+        return -1;
+    RtcPcLayout l = {
+        .ram_below_4g = m->ram_below_4g->size,
+        .ram_above_4g = m->ram_above_4g ? m->ram_above_4g->size : 0,
+        .cpus = m->cfg->smp,
+        .boot_order = m->cfg->boot_order ? m->cfg->boot_order : "cdn",
+    };
+    rtc_fill_pc_cmos(b->rtc, &l);
+    return 0;
 }
 
 static void install_acpi_tables(Machine *m)
@@ -134,18 +164,6 @@ static void install_acpi_tables(Machine *m)
     linux_acpi_rsdp_addr = ACPI_TABLES_ADDR;
 }
 
-static int check_drives(Machine *m, char *err, size_t errlen)
-{
-    for (int i = 0; i < m->cfg->nr_drives; i++) {
-        DriveConfig *d = &m->cfg->drives[i];
-        if (d->interface && strcmp(d->interface, "none") == 0)
-            continue;
-        snprintf(err, errlen, "-drive %s: disk controllers (if=%s) are not implemented yet",
-                 d->file, d->interface ? d->interface : "ide");
-        return -1;
-    }
-    return 0;
-}
 
 static int boot_cpu(Machine *m, char *err, size_t errlen)
 {
@@ -170,11 +188,13 @@ int pc_machine_init(Machine *m, char *err, size_t errlen)
     if (alloc_ram(m, err, errlen) < 0)
         return -1;
     create_chipset(m);
+    if (setup_rtc(m, err, errlen) < 0)
+        return -1;
     if (devices_create_from_config(m, err, errlen) < 0)
         return -1;
     if (create_serial_ports(m, err, errlen) < 0)
         return -1;
-    if (check_drives(m, err, errlen) < 0)
+    if (drives_open(m, err, errlen) < 0 || drives_check_claimed(err, errlen) < 0)
         return -1;
     if (!m->cfg->kernel) {
         snprintf(err, errlen, "no -kernel given: firmware boot (SeaBIOS) is not implemented yet");

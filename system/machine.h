@@ -44,8 +44,8 @@ typedef struct MachineConfig {
     Opts *devices[MAX_DEVICES];
     int nr_devices;
     const char *rtc_base;       /* "utc", "localtime" or a date */
-    bool gdb;
-    const char *gdb_dev;
+    const char *gdb_dev;        /* -gdb DEV / -s */
+    bool start_paused;          /* -S */
 } MachineConfig;
 
 typedef struct VCPU VCPU;

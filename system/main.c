@@ -9,7 +9,9 @@
 #include "hw/pc.h"
 #include "system/chardev.h"
 #include "system/cpus.h"
+#include "system/gdbstub.h"
 #include "system/log.h"
+#include "system/monitor.h"
 #include "system/mainloop.h"
 #include "system/timer.h"
 
@@ -397,6 +399,16 @@ static void opt_rtc(MachineConfig *cfg, const Option *o, const char *arg)
     cfg->rtc_base = b;
 }
 
+static void opt_gdb(MachineConfig *cfg, const Option *o, const char *arg)
+{
+    cfg->gdb_dev = arg ? arg : "tcp::1234";
+}
+
+static void opt_S(MachineConfig *cfg, const Option *o, const char *arg)
+{
+    cfg->start_paused = true;
+}
+
 static void opt_not_implemented(MachineConfig *cfg, const Option *o, const char *arg)
 {
     fprintf(stderr, "kestrel: -%s: this option is not implemented yet\n", o->name);
@@ -460,9 +472,9 @@ static const Option options[] = {
     NOT_YET("icount", "...", "instruction counting"),
     NOT_YET("trace", "...", "trace events"),
     NOT_YET("qmp", "DEV", "QMP monitor"),
-    NOT_YET("gdb", "DEV", "GDB server"),
-    NOT_YET("s", NULL, "GDB server on tcp::1234"),
-    NOT_YET("S", NULL, "start paused"),
+    { "gdb", "DEV", opt_gdb, "GDB server on DEV (e.g. tcp::1234)" },
+    { "s", NULL, opt_gdb, "same as -gdb tcp::1234" },
+    { "S", NULL, opt_S, "start paused (the monitor's cont, or gdb, starts the CPUs)" },
     NOT_YET("daemonize", NULL, "run in the background"),
     NOT_YET("pidfile", "FILE", "write the process id"),
     NOT_YET("mem-path", "DIR", "file-backed RAM"),
@@ -552,6 +564,28 @@ static void apply_defaults(MachineConfig *cfg)
     }
 }
 
+static int start_monitor_and_debugger(MachineConfig *cfg, char *err, size_t errlen)
+{
+    if (cfg->monitor && strcmp(cfg->monitor, "none") != 0) {
+        char cerr[400] = "";
+        Chardev *chr = chardev_new(cfg->monitor, cerr, sizeof(cerr));
+        if (!chr && cerr[0]) {
+            snprintf(err, errlen, "-monitor %s: %s", cfg->monitor, cerr);
+            return -1;
+        }
+        if (chr && !strstr(cfg->monitor, "mon:"))
+            monitor_new(chr);
+    }
+    if (cfg->gdb_dev) {
+        char gerr[400] = "";
+        if (gdbstub_start(cfg->gdb_dev, gerr, sizeof(gerr)) < 0) {
+            snprintf(err, errlen, "-gdb %s: %s", cfg->gdb_dev, gerr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void on_fatal_signal(int sig)
 {
     chardev_restore_terminals();
@@ -581,8 +615,15 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (start_monitor_and_debugger(&cfg, err, sizeof(err)) < 0) {
+        chardev_restore_terminals();
+        fprintf(stderr, "kestrel: %s\n", err);
+        return 1;
+    }
+
     int status = 0;
-    cpus_start(&machine);
+    if (!cfg.start_paused)
+        cpus_start(&machine);
     for (;;) {
         main_loop_iterate(-1);
         if (main_loop_should_quit()) {

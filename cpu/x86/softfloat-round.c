@@ -25,6 +25,8 @@ FloatStatus float_status_from_mxcsr(uint32_t mxcsr)
         .precision = 64,
         .flush_to_zero = (mxcsr >> 15) & 1,
         .denormals_are_zero = (mxcsr >> 6) & 1,
+        .overflow_unmasked = !((mxcsr >> 10) & 1),
+        .underflow_unmasked = !((mxcsr >> 11) & 1),
     };
     return s;
 }
@@ -36,6 +38,8 @@ FloatStatus float_status_from_fpuc(uint16_t fpuc)
     FloatStatus s = {
         .rounding = (fpuc >> 10) & 3,
         .precision = prec_of_pc[(fpuc >> 8) & 3],
+        .overflow_unmasked = !((fpuc >> 3) & 1),
+        .underflow_unmasked = !((fpuc >> 4) & 1),
     };
     return s;
 }
@@ -272,6 +276,8 @@ FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int
     int lsb_shift = 128 - prec;
     u128 rest_mask = ((u128)1 << lsb_shift) - 1;
     bool tiny = false;
+    /* the x87's unmasked underflow keeps the result normalized (and biased) */
+    bool x87_bias_tiny = f->explicit_int && s->underflow_unmasked;
 
     if (exp < f->emin) {
         /* Tiny after rounding: the result rounded with an unbounded exponent
@@ -280,8 +286,10 @@ FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int
         if (exp == f->emin - 1 && (sig | rest_mask) == ~(u128)0 &&
             round_increments(sig, sig & rest_mask, lsb_shift, sign, s->rounding))
             tiny = false;
-        sig = shift_right_jam128(sig, f->emin - exp);
-        exp = f->emin;
+        if (!x87_bias_tiny || !tiny) {
+            sig = shift_right_jam128(sig, f->emin - exp);
+            exp = f->emin;
+        }
     }
 
     u128 rest = sig & rest_mask;
@@ -295,16 +303,34 @@ FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int
         }
     }
 
-    if (tiny && f->sse && s->flush_to_zero) {
+    if (tiny && f->sse && s->flush_to_zero && !s->underflow_unmasked) {
         raise_flags(s, FLOAT_FLAG_UNDERFLOW | FLOAT_FLAG_INEXACT);
         return wide_zero(sign);
     }
-    if (exp > f->emax)
-        return overflow_result(sign, f, prec, s);
+    if (exp > f->emax) {
+        if (!(f->explicit_int && s->overflow_unmasked))
+            return overflow_result(sign, f, prec, s);
+        raise_flags(s, FLOAT_FLAG_OVERFLOW);
+        exp -= FLOATX80_UNMASKED_BIAS;
+        if (exp > f->emax) {    /* beyond even the biased range: infinity */
+            raise_flags(s, FLOAT_FLAG_INEXACT | FLOAT_FLAG_ROUNDED_UP);
+            return wide_inf(sign, f);
+        }
+    }
+    if (tiny && x87_bias_tiny && exp < f->emin) {
+        raise_flags(s, FLOAT_FLAG_UNDERFLOW);
+        exp += FLOATX80_UNMASKED_BIAS;
+        if (exp < f->emin) {    /* beyond even the biased range: zero */
+            raise_flags(s, FLOAT_FLAG_INEXACT);
+            return wide_zero(sign);
+        }
+    }
     if (rest) {
         raise_flags(s, FLOAT_FLAG_INEXACT | (up ? FLOAT_FLAG_ROUNDED_UP : 0));
         if (tiny)
             raise_flags(s, FLOAT_FLAG_UNDERFLOW);
+    } else if (tiny && s->underflow_unmasked) {
+        raise_flags(s, FLOAT_FLAG_UNDERFLOW);
     }
     FloatWide w = { .sign = sign, .mant = (uint64_t)(sig >> 64) };
     w.bexp = (w.mant & BIT63) ? exp + f->bias : 0;

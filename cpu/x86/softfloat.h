@@ -85,9 +85,17 @@ typedef struct FloatStatus {
     bool flush_to_zero;        /* MXCSR.FTZ: tiny float32/64 results become 0 */
     bool denormals_are_zero;   /* MXCSR.DAZ: denormal float32/64 inputs are 0 */
     uint16_t flags;            /* FLOAT_FLAG_*, sticky: callers clear them */
+    /* Unmasked overflow/underflow change the results: the x87 delivers the
+     * result with its exponent biased by -/+24576 into the register (SDM
+     * vol 1 8.5.4, 8.5.5); SSE reports underflow on tiny exact results and
+     * does not flush to zero. (Other unmasked exceptions only suppress the
+     * result, which is the caller's business.) */
+    bool overflow_unmasked;
+    bool underflow_unmasked;
 } FloatStatus;
 
 /* Status from the SSE control/status register (flags start clear). */
+#define FLOATX80_UNMASKED_BIAS 24576
 FloatStatus float_status_from_mxcsr(uint32_t mxcsr);
 /* Status from the x87 control word (RC and PC fields; flags start clear). */
 FloatStatus float_status_from_fpuc(uint16_t fpuc);

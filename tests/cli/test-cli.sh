@@ -8,7 +8,8 @@ expect_error() {
     local name=$1 pat=$2; shift 2
     timeout 10 "$KESTREL" "$@" > "$T_TMP/o" 2> "$T_TMP/e" < /dev/null
     local rc=$? lines
-    lines=$(wc -l < "$T_TMP/e")
+    # The accelerator choice is announced on a line of its own.
+    lines=$(grep -vc '^kestrel: accelerator:' "$T_TMP/e")
     if [[ $rc == 1 && $lines == 1 ]] && grep -q -- "$pat" "$T_TMP/e"; then
         pass "$name"
     else
@@ -64,3 +65,37 @@ done
 "$KESTREL" -version | grep -q '^Kestrel emulator version' && pass version || fail version
 "$KESTREL" -device help | grep -q isa-debug-exit && pass device_help || fail device_help
 "$KESTREL" -d help | grep -q in_asm && pass log_help || fail log_help
+HELLO=$BUILD/tests/guest/hello.elf
+expect_error bad_monitor "-monitor bogus:x" -monitor bogus:x -display none -serial null -kernel "$HELLO"
+expect_error bad_gdb "-gdb" -gdb bogus:x -display none -serial null -kernel "$HELLO"
+
+# -S starts paused; the monitor's cont runs the guest (needs a working accelerator).
+accel=
+for a in tcg kvm; do
+    timeout 30 "$KESTREL" -accel $a -display none -serial "file:$T_TMP/probe" -kernel "$HELLO" \
+        -device isa-debug-exit,iobase=0xf4,iosize=4 < /dev/null > /dev/null 2>&1
+    grep -q PASSED "$T_TMP/probe" 2>/dev/null && { accel=$a; break; }
+done
+if [[ ! -f $HELLO ]]; then
+    skip monitor_cont "no demo guest ($HELLO)"
+elif [[ -z $accel ]]; then
+    skip monitor_cont "no accelerator runs the demo guest here"
+else
+    (sleep 1; echo "info status"; echo cont; sleep 20) |
+        timeout 30 "$KESTREL" -S -accel $accel -monitor stdio -display none -serial "file:$T_TMP/serial" \
+            -kernel "$HELLO" -device isa-debug-exit,iobase=0xf4,iosize=4 > "$T_TMP/mon" 2>&1
+    rc=$?
+    if [[ $rc == 1 ]] && grep -q 'VM status: paused' "$T_TMP/mon" && grep -q PASSED "$T_TMP/serial"; then
+        pass monitor_cont
+    else
+        fail monitor_cont "status $rc; monitor: $(tr '\n' '|' < "$T_TMP/mon" | head -c 300)"
+    fi
+fi
+
+# Drives are opened by the block layer at start: a corrupt image is one clear line.
+printf 'QFI\xfbgarbage' > "$T_TMP/bad.qcow2"
+expect_error drive_corrupt_image "-drive $T_TMP/bad.qcow2:" -display none -serial null \
+    -drive "file=$T_TMP/bad.qcow2,format=qcow2" -kernel "$HELLO"
+: > "$T_TMP/a.img"; : > "$T_TMP/b.img"
+expect_error drive_index_taken "index=1 on if=ide is taken" -display none -serial null \
+    -drive "file=$T_TMP/a.img,format=raw,index=1" -drive "file=$T_TMP/b.img,format=raw,index=1" -kernel "$HELLO"

@@ -6,6 +6,8 @@
 #define TESTS_FPU_HOST_ORACLE_H
 
 #include <stdint.h>
+#include <string.h>
+
 #include "cpu/x86/softfloat.h"
 
 #if defined(__x86_64__)
@@ -179,6 +181,35 @@ HOST_X87_BINOP(host_fprem, "fprem")
 HOST_X87_BINOP(host_fprem1, "fprem1")
 HOST_X87_BINOP(host_fscale, "fscale")
 #undef HOST_X87_BINOP
+
+/* The same with exceptions possibly unmasked: the state is read with the
+ * non-waiting FNSAVE (which also discards the pending exception), so the
+ * x87's unmasked response (biased exponent) is visible. r = ST0 after. */
+typedef struct HostFsave {
+    uint8_t env[28];
+    uint8_t st[8][10];
+} HostFsave;
+#define HOST_X87_BINOP_NOWAIT(fn, insn)                                          \
+    static inline uint16_t fn(floatx80 a, floatx80 b, uint16_t cw, floatx80 *r)  \
+    {                                                                            \
+        uint16_t saved, sw;                                                      \
+        HostFsave st;                                                            \
+        __asm__ volatile("fnstcw %[saved]\n\tfninit\n\tfldcw %[cw]\n\t"          \
+                         "fldt %[b]\n\tfldt %[a]\n\t" insn "\n\t"              \
+                         "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t"                   \
+                         "fnsave %[st]\n\tfldcw %[saved]"                         \
+                         : [st] "=m"(st), [saved] "=m"(saved), [sw] "=m"(sw)     \
+                         : [a] "m"(a), [b] "m"(b), [cw] "m"(cw)                  \
+                         : X87_CLOBBERS);                                        \
+        memcpy(&r->mant, st.st[0], 8);                                           \
+        memcpy(&r->sexp, st.st[0] + 8, 2);                                       \
+        return sw;                                                               \
+    }
+HOST_X87_BINOP_NOWAIT(host_fmul_nowait, "fmul %%st(1), %%st")
+HOST_X87_BINOP_NOWAIT(host_fdiv_nowait, "fdiv %%st(1), %%st")
+HOST_X87_BINOP_NOWAIT(host_fadd_nowait, "fadd %%st(1), %%st")
+HOST_X87_BINOP_NOWAIT(host_fscale_nowait, "fscale")
+#undef HOST_X87_BINOP_NOWAIT
 
 /* st1 = y, st0 = x; the instruction pops, leaving one result. */
 #define HOST_X87_POPOP(fn, insn)                                                 \

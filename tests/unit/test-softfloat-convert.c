@@ -40,7 +40,7 @@ static int64_t gen_int(TestRng *r, int bits)
     else
         v = (int64_t)(rng_next(r) >> rng_below(r, 64));
     if (rng_below(r, 2))
-        v = -v;
+        v = (int64_t)(0 - (uint64_t)v);
     return bits == 32 ? (int32_t)v : v;
 }
 

@@ -190,6 +190,62 @@ TEST(bcd)
 }
 #endif
 
+/* The x87's unmasked overflow/underflow response: result biased by 24576. */
+#if HOST_ORACLE_AVAILABLE
+TEST(unmasked_overflow_underflow)
+{
+    TestRng rng = { 0xB1A5 };
+    static const int precs[3] = { 24, 53, 64 };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        unsigned mask = rng_below(&rng, 4);     /* which of OE/UE are unmasked */
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), precs[rng_below(&rng, 3)]);
+        cw &= (uint16_t)~((mask & 1 ? 0x08 : 0) | (mask & 2 ? 0x10 : 0));
+        floatx80 a = gen_floatx80(&rng, false), b = gen_floatx80(&rng, false), want, got;
+        /* exponents that overflow or underflow the product/quotient */
+        if (rng_below(&rng, 4)) {
+            int ea = (int)rng_below(&rng, 0x7FFE) + 1;
+            int eb = rng_below(&rng, 2) ? 0x7FFE - (int)rng_below(&rng, 64) - ea + 16383
+                                        : 16383 - ea + (int)rng_below(&rng, 128) - 64;
+            if (eb > 0 && eb < 0x7FFF) {
+                a.sexp = (uint16_t)((a.sexp & 0x8000) | ea);
+                b.sexp = (uint16_t)((b.sexp & 0x8000) | eb);
+                a.mant |= 1ull << 63;
+                b.mant |= 1ull << 63;
+            }
+        }
+        unsigned op = rng_below(&rng, 4);
+        FloatStatus s = float_status_from_fpuc(cw);
+        unsigned hf;
+        switch (op) {
+        case 0:
+            hf = host_fmul_nowait(a, b, cw, &want);
+            got = floatx80_mul(a, b, &s);
+            break;
+        case 1:
+            hf = host_fdiv_nowait(a, b, cw, &want);
+            got = floatx80_div(a, b, &s);
+            break;
+        case 2:
+            hf = host_fadd_nowait(a, b, cw, &want);
+            got = floatx80_add(a, b, &s);
+            break;
+        default:
+            /* far enough to leave even the biased exponent range */
+            b = int32_to_floatx80((int32_t)rng_below(&rng, 120000) - 60000, &(FloatStatus){ 0 });
+            hf = host_fscale_nowait(a, b, cw, &want);
+            got = floatx80_scale(a, b, &s);
+            break;
+        }
+        hf &= 0x3F | FPU_C1;
+        unsigned gf = x87_flags(&s);
+        if (!same80(want, got) || hf != gf)
+            mismatch(op == 0 ? "fmul" : op == 1 ? "fdiv" : op == 2 ? "fadd" : "fscale", cw, a, b,
+                     want, hf, got, gf);
+    }
+}
+#endif
+
 /* ---- transcendentals: within 1 ulp of the host ---- */
 #if HOST_ORACLE_AVAILABLE
 typedef unsigned __int128 u128;

@@ -51,8 +51,10 @@ static void gdt_init(void)
 
 static void idt_init(void)
 {
+    extern char user_exit[];
     for (unsigned v = 0; v < 256; v++)
         idt_set_default(v, 0, 0xe);
+    idt_set(USER_EXIT_VECTOR, make_gate(KERNEL_CS, (uint32_t)user_exit, 0xe, 3, 0));
     lidt(idt, sizeof(idt) - 1);
 }
 
