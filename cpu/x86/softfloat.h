@@ -227,6 +227,14 @@ floatx80 floatx80_extract(floatx80 a, floatx80 *exp, FloatStatus *s);
 
 /* FXAM: class codes (C3 C2 C0) and sign (C1) of a register, or empty. */
 uint16_t floatx80_fxam(floatx80 a, bool empty);
+/* The two-bit tag of a non-empty register for the full tag word (FSTENV,
+ * FSAVE, FXSAVE's abridged tags expanded on FXRSTOR): */
+enum { FPU_TAG_VALID = 0, FPU_TAG_ZERO = 1, FPU_TAG_SPECIAL = 2, FPU_TAG_EMPTY = 3 };
+uint8_t floatx80_tag(floatx80 a);
+/* Condition codes of FCOM/FUCOM/FTST/FICOM (C3 C2 C0) and the EFLAGS bits of
+ * FCOMI/FUCOMI/COMISS/UCOMISS (ZF PF CF) for a comparison result. */
+uint16_t float_relation_to_fsw(FloatRelation r);
+uint32_t float_relation_to_eflags(FloatRelation r);
 
 /* FLDZ, FLD1, FLDPI, FLDL2T, FLDL2E, FLDLG2, FLDLN2: rounded with the status
  * rounding mode; no flags. */

@@ -418,6 +418,17 @@ static inline uint16_t host_fxam(floatx80 a)
     return sw;
 }
 
+/* The tag FSTENV reports for a register holding a (TOP = 7 after the load). */
+static inline unsigned host_tag(floatx80 a)
+{
+    uint16_t saved, cw = 0x37F;
+    uint16_t env[14];
+    __asm__ volatile(X87_PRE "fldt %[a]\n\tfnstenv %[env]\n\tfstp %%st(0)\n\t" X87_POST
+                     : [saved] "=m"(saved), [env] "=m"(env)
+                     : [a] "m"(a), [cw] "m"(cw) : X87_CLOBBERS);
+    return (env[4] >> 14) & 3;
+}
+
 #define HOST_X87_CONST(fn, insn)                                                 \
     static inline uint16_t fn(uint16_t cw, floatx80 *r)                          \
     {                                                                            \

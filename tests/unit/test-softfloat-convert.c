@@ -283,17 +283,6 @@ TEST(x87_load_store)
     }
 }
 
-/* x87 compare: condition codes C3 C2 C0 of FCOM/FUCOM. */
-static unsigned relation_to_cc(FloatRelation r)
-{
-    switch (r) {
-    case FLOAT_RELATION_LESS: return FPU_C0;
-    case FLOAT_RELATION_EQUAL: return FPU_C3;
-    case FLOAT_RELATION_GREATER: return 0;
-    default: return FPU_C0 | FPU_C2 | FPU_C3;
-    }
-}
-
 TEST(x87_compare)
 {
     TestRng rng = { 0xFC0 };
@@ -307,13 +296,24 @@ TEST(x87_compare)
             FloatStatus s = float_status_from_fpuc(cw);
             unsigned hf = (quiet ? host_fucompp(a, b, cw) : host_fcompp(a, b, cw)) &
                           (0x3F | FPU_C0 | FPU_C1 | FPU_C2 | FPU_C3);
-            unsigned gf = relation_to_cc(floatx80_compare(a, b, quiet, &s)) | x87_flags(&s);
+            unsigned gf = float_relation_to_fsw(floatx80_compare(a, b, quiet, &s)) | x87_flags(&s);
             CHECK_CASE(quiet ? "fucompp" : "fcompp", 0, a.mant, b.mant,
                        (uint64_t)a.sexp << 16 | b.sexp, hf, (uint64_t)a.sexp << 16 | b.sexp, gf);
         }
     }
 }
 
-#else
+#endif
+
+TEST(relation_encodings)
+{
+    CHECK_EQ(float_relation_to_eflags(FLOAT_RELATION_UNORDERED), CC_Z | CC_P | CC_C);
+    CHECK_EQ(float_relation_to_eflags(FLOAT_RELATION_LESS), CC_C);
+    CHECK_EQ(float_relation_to_eflags(FLOAT_RELATION_EQUAL), CC_Z);
+    CHECK_EQ(float_relation_to_eflags(FLOAT_RELATION_GREATER), 0);
+    CHECK_EQ(float_relation_to_fsw(FLOAT_RELATION_LESS), FPU_C0);
+}
+
+#if !HOST_ORACLE_AVAILABLE
 TEST(host_oracle) { SKIP("host is not x86-64: no hardware oracle"); }
 #endif
