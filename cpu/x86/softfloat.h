@@ -48,6 +48,7 @@
 
 #include "cpu/x86/cpu.h"
 
+typedef uint16_t float16;      /* F16C (VCVTPH2PS / VCVTPS2PH) only */
 typedef uint32_t float32;
 typedef uint64_t float64;
 typedef Float80 floatx80;
@@ -201,6 +202,12 @@ floatx80 float32_to_floatx80(float32 a, FloatStatus *s);
 floatx80 float64_to_floatx80(float64 a, FloatStatus *s);
 float32 floatx80_to_float32(floatx80 a, FloatStatus *s);
 float64 floatx80_to_float64(floatx80 a, FloatStatus *s);
+
+/* F16C: half to single is exact (MXCSR.DAZ ignored, no DE); single to half rounds
+ * with the status rounding mode, honours DAZ but not FTZ (pass a copy with the immediate's mode for
+ * VCVTPS2PH imm < 4). */
+float32 float16_to_float32(float16 a, FloatStatus *s);
+float16 float32_to_float16(float32 a, FloatStatus *s);
 
 /* Round to an integral value in the same format with the status rounding
  * mode (FRNDINT; ROUNDSS/ROUNDSD with an explicit mode via a copied status). */

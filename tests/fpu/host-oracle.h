@@ -59,6 +59,31 @@ HOST_SSE_BINOP(host_maxsd, "maxsd", uint64_t, "movq")
 HOST_SSE_BINOP(host_sqrtsd, "sqrtsd", uint64_t, "movq")
 #undef HOST_SSE_BINOP
 
+/* F16C conversions (imm 4: MXCSR rounding). */
+static inline uint32_t host_vcvtph2ps(uint16_t a, uint32_t csr, unsigned *flags)
+{
+    uint32_t r, saved, out, in = a;
+    __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\tvmovd %[a], %%xmm1\n\t"
+                     "vcvtph2ps %%xmm1, %%xmm0\n\tvmovd %%xmm0, %[r]\n\t"
+                     "stmxcsr %[out]\n\tldmxcsr %[saved]"
+                     : [r] "=r"(r), [saved] "=m"(saved), [out] "=m"(out)
+                     : [a] "r"(in), [csr] "m"(csr) : "xmm0", "xmm1");
+    *flags = out & 0x3F;
+    return r;
+}
+
+static inline uint16_t host_vcvtps2ph(uint32_t a, uint32_t csr, unsigned *flags)
+{
+    uint32_t r, saved, out;
+    __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\tvmovd %[a], %%xmm1\n\t"
+                     "vcvtps2ph $4, %%xmm1, %%xmm0\n\tvmovd %%xmm0, %[r]\n\t"
+                     "stmxcsr %[out]\n\tldmxcsr %[saved]"
+                     : [r] "=r"(r), [saved] "=m"(saved), [out] "=m"(out)
+                     : [a] "r"(a), [csr] "m"(csr) : "xmm0", "xmm1");
+    *flags = out & 0x3F;
+    return (uint16_t)r;
+}
+
 /* ROUNDSS/ROUNDSD with imm 4: the MXCSR rounding mode, precision reported. */
 static inline uint32_t host_roundss(uint32_t b, uint32_t csr, unsigned *flags)
 {

@@ -104,6 +104,35 @@ TEST(sse_float_conversions)
     }
 }
 
+TEST(f16c_conversions)
+{
+    TestRng rng = { 0xF16C };
+    if (!__builtin_cpu_supports("f16c"))
+        SKIP("host has no F16C");
+    reports = 0;
+    for (unsigned mode = 0; mode < 16; mode++) {
+        uint32_t csr = host_mxcsr(mode & 3, mode & 4, mode & 8);
+        for (int i = 0; i < CASES; i++) {
+            unsigned hf;
+            FloatStatus s = float_status_from_mxcsr(csr);
+            float16 h = (float16)rng_next(&rng);
+            if (rng_below(&rng, 4) == 0)
+                h &= 0x83FF;        /* zero / denormal */
+            uint32_t want = host_vcvtph2ps(h, csr, &hf);
+            uint32_t got = float16_to_float32(h, &s);
+            CHECK_CASE("vcvtph2ps", mode, h, 0, want, hf, got, s.flags & 0x3Fu);
+
+            s = float_status_from_mxcsr(csr);
+            float32 f = gen_float32(&rng);
+            if (rng_below(&rng, 2))     /* land in float16's range more often */
+                f = (f & 0x807FFFFFu) | (uint32_t)(127 - 30 + rng_below(&rng, 50)) << 23;
+            want = host_vcvtps2ph(f, csr, &hf);
+            got = float32_to_float16(f, &s);
+            CHECK_CASE("vcvtps2ph", mode, f, 0, want, hf, got, s.flags & 0x3Fu);
+        }
+    }
+}
+
 TEST(sse_int_conversions)
 {
     TestRng rng = { 0x1A7 };
