@@ -137,8 +137,9 @@ void x86_lcall(CPUX86State *env, uint32_t selector, uint64_t offset, int dflag,
 void x86_lret(CPUX86State *env, int dflag, unsigned imm, uintptr_t ra);
 /* IRET / IRETD / IRETQ [ends TB]: real mode; V86 (IOPL 3, else #GP(0)); protected
  * mode same/outer privilege, return to V86 (from CPL 0), NT=1 task return
- * through the back link (#TS); long mode IRETQ always pops SS:RSP. Unblocks NMIs. */
-void x86_iret(CPUX86State *env, int dflag, uintptr_t ra);
+ * through the back link (#TS; next_rip is saved in the old TSS); 64-bit mode
+ * always pops SS:RSP. Unblocks NMIs. */
+void x86_iret(CPUX86State *env, int dflag, uint64_t next_rip, uintptr_t ra);
 
 /* ===================== interrupts and exceptions (cpu/x86/excp*.c) ========== */
 
@@ -168,6 +169,11 @@ bool x86_cpu_exec_interrupt(CPUX86State *env);
  * starts the CPU in real mode at vector:0000 (CS = vector << 8). INIT (raised as
  * CPU_INTERRUPT_INIT) resets the CPU, keeping MTRRs/PAT/APIC base/TSC, and puts
  * an AP (APIC_BASE.BSP = 0) into wait-for-SIPI (halted). */
+/* CPU_INTERRUPT_TLBFLUSH (A20 changes from other threads) is also handled
+ * there: the vCPU flushes its own TLB. */
+struct Machine;
+/* Called by machine_set_a20: new env->a20_mask on every CPU, TLB flush requested. */
+void x86_machine_a20_changed(struct Machine *m, bool enabled);
 /* Would an event in interrupt_request wake a halted CPU now? */
 bool x86_cpu_has_work(CPUX86State *env);
 /* INT n [ends TB]: in protected mode #GP(vec*8+2) when the gate DPL < CPL; in
@@ -181,7 +187,7 @@ void x86_into(CPUX86State *env, uint64_t next_rip, uintptr_t ra);
 void x86_icebp(CPUX86State *env, uint64_t next_rip, uintptr_t ra);
 /* HLT: #GP(0) if CPL>0; sets env->halted and RIP = next_rip, then leaves the
  * translated code (cpu_loop_exit). Never returns. */
-void x86_hlt(CPUX86State *env, uint64_t next_rip, uintptr_t ra) __attribute__((noreturn));
+void x86_hlt(CPUX86State *env, uint64_t next_rip, uintptr_t ra) __attribute__((__noreturn__));
 
 /* ===================== flags, privilege, I/O (cpu/x86/cpu.c, ioperm.c) ====== */
 

@@ -190,6 +190,109 @@ TEST(bcd)
 }
 #endif
 
+#if HOST_ORACLE_AVAILABLE
+TEST(fxam)
+{
+    TestRng rng = { 0xFA };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        floatx80 a = gen_floatx80(&rng, true);
+        unsigned hf = host_fxam(a) & (FPU_C0 | FPU_C1 | FPU_C2 | FPU_C3);
+        unsigned gf = floatx80_fxam(a, false);
+        if (hf != gf)
+            mismatch("fxam", 0, a, a, a, hf, a, gf);
+    }
+    CHECK_EQ(floatx80_fxam(make_floatx80(0x8000, 0), true), FPU_C3 | FPU_C1 | FPU_C0);
+}
+
+TEST(tags)
+{
+    TestRng rng = { 0x7A6 };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        floatx80 a = gen_floatx80(&rng, true);
+        unsigned want = host_tag(a), got = floatx80_tag(a);
+        if (want != got)
+            mismatch("tag", 0, a, a, a, want, a, got);
+    }
+}
+
+TEST(constants)
+{
+    typedef uint16_t (*HostConst)(uint16_t, floatx80 *);
+    static const HostConst host[FLOATX80_CONST_COUNT] = {
+        host_fldz, host_fld1, host_fldpi, host_fldl2t, host_fldl2e, host_fldlg2, host_fldln2,
+    };
+    reports = 0;
+    for (int rc = 0; rc < 4; rc++)
+        for (int c = 0; c < FLOATX80_CONST_COUNT; c++) {
+            uint16_t cw = host_fpucw(rc, 64);
+            floatx80 want;
+            unsigned hf = host[c](cw, &want) & 0x3F;     /* C0 C2 C3 are undefined */
+            FloatStatus s = float_status_from_fpuc(cw);
+            floatx80 got = floatx80_constant((FloatX80Constant)c, &s);
+            if (!same80(want, got) || hf != 0)
+                mismatch("fld constant", (unsigned)(rc << 8 | c), want, want, want, hf, got, 0);
+        }
+}
+#endif
+
+/* The x87's unmasked overflow/underflow response: result biased by 24576. */
+#if HOST_ORACLE_AVAILABLE
+TEST(unmasked_overflow_underflow)
+{
+    TestRng rng = { 0xB1A5 };
+    static const int precs[3] = { 24, 53, 64 };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        unsigned mask = rng_below(&rng, 4);     /* which of OE/UE are unmasked */
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), precs[rng_below(&rng, 3)]);
+        cw &= (uint16_t)~((mask & 1 ? 0x08 : 0) | (mask & 2 ? 0x10 : 0));
+        floatx80 a = gen_floatx80(&rng, false), b = gen_floatx80(&rng, false), want, got;
+        /* exponents that overflow or underflow the product/quotient */
+        if (rng_below(&rng, 4)) {
+            int ea = (int)rng_below(&rng, 0x7FFE) + 1;
+            int eb = rng_below(&rng, 2) ? 0x7FFE - (int)rng_below(&rng, 64) - ea + 16383
+                                        : 16383 - ea + (int)rng_below(&rng, 128) - 64;
+            if (eb > 0 && eb < 0x7FFF) {
+                a.sexp = (uint16_t)((a.sexp & 0x8000) | ea);
+                b.sexp = (uint16_t)((b.sexp & 0x8000) | eb);
+                a.mant |= 1ull << 63;
+                b.mant |= 1ull << 63;
+            }
+        }
+        unsigned op = rng_below(&rng, 4);
+        FloatStatus s = float_status_from_fpuc(cw);
+        unsigned hf;
+        switch (op) {
+        case 0:
+            hf = host_fmul_nowait(a, b, cw, &want);
+            got = floatx80_mul(a, b, &s);
+            break;
+        case 1:
+            hf = host_fdiv_nowait(a, b, cw, &want);
+            got = floatx80_div(a, b, &s);
+            break;
+        case 2:
+            hf = host_fadd_nowait(a, b, cw, &want);
+            got = floatx80_add(a, b, &s);
+            break;
+        default:
+            /* far enough to leave even the biased exponent range */
+            b = int32_to_floatx80((int32_t)rng_below(&rng, 120000) - 60000, &(FloatStatus){ 0 });
+            hf = host_fscale_nowait(a, b, cw, &want);
+            got = floatx80_scale(a, b, &s);
+            break;
+        }
+        hf &= 0x3F | FPU_C1;
+        unsigned gf = x87_flags(&s);
+        if (!same80(want, got) || hf != gf)
+            mismatch(op == 0 ? "fmul" : op == 1 ? "fdiv" : op == 2 ? "fadd" : "fscale", cw, a, b,
+                     want, hf, got, gf);
+    }
+}
+#endif
+
 /* ---- transcendentals: within 1 ulp of the host ---- */
 #if HOST_ORACLE_AVAILABLE
 typedef unsigned __int128 u128;

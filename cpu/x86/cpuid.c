@@ -1,0 +1,228 @@
+/* The CPU model "kestrel64": what CPUID reports.
+ *
+ * GenuineIntel, family 6 model 0x3a stepping 9 (an Ivy Bridge signature with
+ * no model-specific quirks Linux would act on, and model >= 15 so Linux keeps
+ * PAT). The hypervisor bit is set, so guests skip microcode loading and
+ * bare-metal errata. Every feature bit the model can report is in the table
+ * below; `on` says whether it is advertised. A bit is on only when Kestrel
+ * implements the feature (in the translator, the helpers or the devices).
+ * Physical addresses are 40 bits, linear 48. */
+#include "cpu/x86/helpers.h"
+#include "system/cpus.h"
+#include "system/util.h"
+
+enum { EAX, EBX, ECX, EDX };
+
+typedef struct FeatureBit {
+    X86Feature feature;
+    uint32_t leaf;
+    uint8_t reg, bit;
+    bool on;
+    const char *name;   /* as Linux's /proc/cpuinfo spells it */
+} FeatureBit;
+
+static const FeatureBit features[] = {
+    /* leaf 1 EDX. The x87/MMX/SSE bits turn on with the floating-point work. */
+    { X86_FEAT_FPU,      1, EDX, 0,  false, "fpu" },      /* x87: FPU issue */
+    { X86_FEAT_VME,      1, EDX, 1,  false, "vme" },      /* VME/PVI not implemented */
+    { X86_FEAT_DE,       1, EDX, 2,  true,  "de" },
+    { X86_FEAT_PSE,      1, EDX, 3,  true,  "pse" },
+    { X86_FEAT_TSC,      1, EDX, 4,  true,  "tsc" },
+    { X86_FEAT_MSR,      1, EDX, 5,  true,  "msr" },
+    { X86_FEAT_PAE,      1, EDX, 6,  true,  "pae" },
+    { X86_FEAT_MCE,      1, EDX, 7,  false, "mce" },      /* no machine checks */
+    { X86_FEAT_CX8,      1, EDX, 8,  true,  "cx8" },
+    { X86_FEAT_APIC,     1, EDX, 9,  true,  "apic" },     /* cleared per vCPU without one */
+    { X86_FEAT_SEP,      1, EDX, 11, true,  "sep" },
+    { X86_FEAT_MTRR,     1, EDX, 12, true,  "mtrr" },
+    { X86_FEAT_PGE,      1, EDX, 13, true,  "pge" },
+    { X86_FEAT_MCA,      1, EDX, 14, false, "mca" },
+    { X86_FEAT_CMOV,     1, EDX, 15, true,  "cmov" },
+    { X86_FEAT_PAT,      1, EDX, 16, true,  "pat" },
+    { X86_FEAT_PSE36,    1, EDX, 17, true,  "pse36" },
+    { X86_FEAT_CLFLUSH,  1, EDX, 19, true,  "clflush" },
+    { X86_FEAT_MMX,      1, EDX, 23, false, "mmx" },      /* FPU issue */
+    { X86_FEAT_FXSR,     1, EDX, 24, false, "fxsr" },     /* FPU issue */
+    { X86_FEAT_SSE,      1, EDX, 25, false, "sse" },      /* FPU issue */
+    { X86_FEAT_SSE2,     1, EDX, 26, false, "sse2" },     /* FPU issue */
+    /* leaf 1 ECX */
+    { X86_FEAT_SSE3,     1, ECX, 0,  false, "pni" },      /* FPU issue */
+    { X86_FEAT_PCLMULQDQ, 1, ECX, 1, false, "pclmulqdq" },
+    { X86_FEAT_SSSE3,    1, ECX, 9,  false, "ssse3" },
+    { X86_FEAT_CX16,     1, ECX, 13, false, "cx16" },     /* translator: CMPXCHG16B */
+    { X86_FEAT_SSE41,    1, ECX, 19, false, "sse4_1" },
+    { X86_FEAT_SSE42,    1, ECX, 20, false, "sse4_2" },
+    { X86_FEAT_X2APIC,   1, ECX, 21, false, "x2apic" },   /* APIC: x2APIC MSRs */
+    { X86_FEAT_MOVBE,    1, ECX, 22, false, "movbe" },
+    { X86_FEAT_POPCNT,   1, ECX, 23, false, "popcnt" },   /* translator */
+    { X86_FEAT_TSC_DEADLINE, 1, ECX, 24, false, "tsc_deadline_timer" }, /* APIC */
+    { X86_FEAT_XSAVE,    1, ECX, 26, false, "xsave" },    /* FPU issue, with leaf 0xd */
+    { X86_FEAT_AVX,      1, ECX, 28, false, "avx" },
+    { X86_FEAT_RDRAND,   1, ECX, 30, false, "rdrand" },
+    { X86_FEAT_HYPERVISOR, 1, ECX, 31, true, "hypervisor" },
+    /* leaf 7 subleaf 0 */
+    { X86_FEAT_FSGSBASE, 7, EBX, 0,  false, "fsgsbase" }, /* translator: RDFSBASE... */
+    { X86_FEAT_BMI1,     7, EBX, 3,  false, "bmi1" },
+    { X86_FEAT_SMEP,     7, EBX, 7,  true,  "smep" },
+    { X86_FEAT_BMI2,     7, EBX, 8,  false, "bmi2" },
+    { X86_FEAT_ERMS,     7, EBX, 9,  true,  "erms" },
+    { X86_FEAT_INVPCID,  7, EBX, 10, false, "invpcid" },
+    { X86_FEAT_ADX,      7, EBX, 19, false, "adx" },
+    { X86_FEAT_SMAP,     7, EBX, 20, false, "smap" },     /* walker ready; needs STAC/CLAC in the translator */
+    { X86_FEAT_CLFLUSHOPT, 7, EBX, 23, false, "clflushopt" },
+    { X86_FEAT_UMIP,     7, ECX, 2,  false, "umip" },
+    { X86_FEAT_RDPID,    7, ECX, 22, false, "rdpid" },    /* helper ready; needs the decoder */
+    /* leaf 0x80000001 */
+    { X86_FEAT_LAHF_LM,  0x80000001, ECX, 0,  true,  "lahf_lm" },
+    { X86_FEAT_ABM,      0x80000001, ECX, 5,  false, "abm" },   /* translator: LZCNT */
+    { X86_FEAT_SYSCALL,  0x80000001, EDX, 11, true,  "syscall" },
+    { X86_FEAT_NX,       0x80000001, EDX, 20, true,  "nx" },
+    { X86_FEAT_PDPE1GB,  0x80000001, EDX, 26, true,  "pdpe1gb" },
+    { X86_FEAT_RDTSCP,   0x80000001, EDX, 27, false, "rdtscp" }, /* helper ready; needs the decoder */
+    { X86_FEAT_LM,       0x80000001, EDX, 29, true,  "lm" },
+};
+
+#define MAX_BASIC_LEAF 0xd
+#define MAX_EXT_LEAF 0x80000008u
+#define FAMILY 6
+#define MODEL 0x3a
+#define STEPPING 9
+
+static const FeatureBit *feature_bit(X86Feature f)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(features); i++)
+        if (features[i].feature == f)
+            return &features[i];
+    return NULL;
+}
+
+bool x86_cpu_has(X86Feature f)
+{
+    const FeatureBit *b = feature_bit(f);
+    return b && b->on;
+}
+
+static void apply_features(uint32_t leaf, uint32_t r[4])
+{
+    for (size_t i = 0; i < ARRAY_SIZE(features); i++)
+        if (features[i].on && features[i].leaf == leaf)
+            r[features[i].reg] |= 1u << features[i].bit;
+}
+
+static void put_string(uint32_t r[4], const char *s16)
+{
+    for (int i = 0; i < 4; i++)
+        memcpy(&r[i], s16 + 4 * i, 4);
+}
+
+/* Leaf 4: deterministic cache parameters. */
+static void cache_leaf(uint32_t subleaf, uint32_t r[4])
+{
+    static const struct { uint8_t type, level; uint32_t ways, sets; } caches[] = {
+        { 1, 1, 8, 64 },        /* L1d 32 KiB */
+        { 2, 1, 8, 64 },        /* L1i 32 KiB */
+        { 3, 2, 8, 512 },       /* L2 256 KiB */
+        { 3, 3, 16, 8192 },     /* L3 8 MiB */
+    };
+    if (subleaf >= ARRAY_SIZE(caches))
+        return;
+    r[EAX] = caches[subleaf].type | (uint32_t)caches[subleaf].level << 5 | 1u << 8;
+    r[EBX] = 63 | (caches[subleaf].ways - 1) << 22;
+    r[ECX] = caches[subleaf].sets - 1;
+    r[EDX] = caches[subleaf].level == 3 ? 2 : 0;    /* inclusive L3 */
+}
+
+void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
+               uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
+{
+    uint32_t r[4] = { 0, 0, 0, 0 };
+    static const char brand[48] = "Kestrel Virtual CPU";
+
+    if ((leaf > MAX_BASIC_LEAF && leaf < 0x80000000u) || leaf > MAX_EXT_LEAF)
+        leaf = MAX_BASIC_LEAF;      /* Intel: out-of-range leaves repeat the last basic one */
+    switch (leaf) {
+    case 0:
+        r[EAX] = MAX_BASIC_LEAF;
+        memcpy(&r[EBX], "Genu", 4);
+        memcpy(&r[EDX], "ineI", 4);
+        memcpy(&r[ECX], "ntel", 4);
+        break;
+    case 1:
+        r[EAX] = (MODEL >> 4) << 16 | FAMILY << 8 | (MODEL & 15) << 4 | STEPPING;
+        r[EBX] = 8u << 8;                               /* CLFLUSH line: 64 bytes */
+        if (env && env->vcpu)
+            r[EBX] |= (uint32_t)env->vcpu->index << 24;  /* initial APIC ID = vCPU index */
+        apply_features(1, r);
+        /* no local APIC, or globally disabled in IA32_APIC_BASE */
+        if (env && env->vcpu && (!env->apic || !(env->apic_base & (1u << 11))))
+            r[EDX] &= ~(1u << 9);
+        if (env && (env->cr[4] & CR4_OSXSAVE))
+            r[ECX] |= 1u << 27;
+        break;
+    case 2:
+        r[EAX] = 1;                                     /* one round, no descriptors: see leaf 4 */
+        break;
+    case 4:
+        cache_leaf(subleaf, r);
+        break;
+    case 6:
+        r[EAX] = 1u << 2;                               /* ARAT: the APIC timer never stops */
+        break;
+    case 7:
+        if (subleaf == 0)
+            apply_features(7, r);
+        break;
+    case 0x80000000u:
+        r[EAX] = MAX_EXT_LEAF;
+        break;
+    case 0x80000001u:
+        apply_features(0x80000001u, r);
+        break;
+    case 0x80000002u: case 0x80000003u: case 0x80000004u:
+        put_string(r, brand + 16 * (leaf - 0x80000002u));
+        break;
+    case 0x80000006u:
+        r[ECX] = 256u << 16 | 6u << 12 | 64;            /* L2: 256 KiB, 8-way, 64-byte lines */
+        break;
+    case 0x80000007u:
+        r[EDX] = 1u << 8;                               /* invariant TSC */
+        break;
+    case 0x80000008u:
+        r[EAX] = 48u << 8 | 40;
+        break;
+    default:                                            /* 3, 5, 8-0xd, 0x80000005: zeros */
+        break;
+    }
+    *eax = r[EAX];
+    *ebx = r[EBX];
+    *ecx = r[ECX];
+    *edx = r[EDX];
+}
+
+void x86_cpuid_insn(CPUX86State *env)
+{
+    uint32_t a, b, c, d;
+    x86_cpuid(env, (uint32_t)env->regs[R_EAX], (uint32_t)env->regs[R_ECX], &a, &b, &c, &d);
+    env->regs[R_EAX] = a;
+    env->regs[R_EBX] = b;
+    env->regs[R_ECX] = c;
+    env->regs[R_EDX] = d;
+}
+
+int x86_cpuid_entries(CPUX86State *env, X86CPUIDEntry *out, int max)
+{
+    int n = 0;
+    uint32_t a, b, c, d;
+
+    for (uint32_t leaf = 0; leaf <= MAX_EXT_LEAF; leaf++) {
+        if (leaf == MAX_BASIC_LEAF + 1)
+            leaf = 0x80000000u;
+        bool indexed = leaf == 4 || leaf == 7 || leaf == 0xb || leaf == 0xd;
+        uint32_t nsub = leaf == 4 ? 5 : 1;
+        for (uint32_t sub = 0; sub < nsub && n < max; sub++) {
+            x86_cpuid(env, leaf, sub, &a, &b, &c, &d);
+            out[n++] = (X86CPUIDEntry){ leaf, sub, indexed, a, b, c, d };
+        }
+    }
+    return n;
+}
