@@ -11,6 +11,7 @@
 #include "hw/acpi-tables.h"
 #include "hw/devices.h"
 #include "hw/drives.h"
+#include "hw/fw_cfg.h"
 #include "hw/i440fx.h"
 #include "hw/i8254.h"
 #include "hw/i8259.h"
@@ -29,6 +30,7 @@ typedef struct PcBoard {
     I440fxState *pci;
     AcpiPmState *pm;
     RtcState *rtc;
+    FwCfgState *fw_cfg;
     IrqLine cpu_intr;
 } PcBoard;
 
@@ -126,6 +128,31 @@ static void create_chipset(Machine *m)
     b->pm = acpi_pm_create(b->pci->bus, &m->isa_irq[9]);
     monitor_set_powerdown_handler(power_button, b);
     b->rtc = rtc_create(m->io, &m->isa_irq[8]);
+    b->fw_cfg = fw_cfg_create(m->io, m->mem);
+}
+
+/* What SeaBIOS reads through fw_cfg: RAM size, CPU count, the e820 map. */
+static void setup_fw_cfg(Machine *m)
+{
+    PcBoard *b = m->board;
+    fw_cfg_add_i64(b->fw_cfg, FW_CFG_RAM_SIZE, m->ram_size);
+    fw_cfg_add_i16(b->fw_cfg, FW_CFG_NB_CPUS, (uint16_t)m->cfg->smp);
+    fw_cfg_add_i16(b->fw_cfg, FW_CFG_MAX_CPUS, (uint16_t)m->cfg->smp);
+    fw_cfg_add_i16(b->fw_cfg, FW_CFG_NOGRAPHIC, m->cfg->nographic);
+    /* RAM only: the firmware reserves its own areas. */
+    uint8_t e820[2 * 20] = { 0 };
+    int n = 0;
+    st64(e820, 0);
+    st64(e820 + 8, m->ram_below_4g->size);
+    st32(e820 + 16, 1);
+    n++;
+    if (m->ram_above_4g) {
+        st64(e820 + 20, m->ram_above_4g->base);
+        st64(e820 + 28, m->ram_above_4g->size);
+        st32(e820 + 36, 1);
+        n++;
+    }
+    fw_cfg_add_file(b->fw_cfg, "etc/e820", e820, (uint32_t)(20 * n));
 }
 
 static void power_button(void *opaque)
@@ -190,6 +217,7 @@ int pc_machine_init(Machine *m, char *err, size_t errlen)
     create_chipset(m);
     if (setup_rtc(m, err, errlen) < 0)
         return -1;
+    setup_fw_cfg(m);
     if (devices_create_from_config(m, err, errlen) < 0)
         return -1;
     if (create_serial_ports(m, err, errlen) < 0)

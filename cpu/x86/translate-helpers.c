@@ -494,6 +494,11 @@ void helper_check_io(CPUX86State *env, uint64_t port, uint64_t size)
     x86_check_io(env, (uint32_t)port, (unsigned)size, GETPC());
 }
 
+uint64_t helper_seg_check(CPUX86State *env, uint64_t seg, uint64_t offset, uint64_t desc)
+{
+    return x86_seg_check(env, (int)seg, offset, desc & 0xff, desc & 0x100, GETPC());
+}
+
 /* ---- system glue ---------------------------------------------------------------------- */
 void helper_load_seg(CPUX86State *env, uint64_t seg, uint64_t selector)
 {

@@ -49,6 +49,9 @@ enum { STR_MOVS, STR_CMPS, STR_STOS, STR_LODS, STR_SCAS, STR_INS, STR_OUTS };
 /* desc = op | size << 4 | addrsize << 8 | seg << 12 | rep << 16 (1 REPZ, 2 REPNZ) */
 uint64_t helper_string(CPUX86State *env, uint64_t desc);
 
+/* segment limit/type check (desc = size | write << 8): the linear address */
+uint64_t helper_seg_check(CPUX86State *env, uint64_t seg, uint64_t offset, uint64_t desc);
+
 /* system instruction glue (wrappers adding GETPC) */
 void helper_load_seg(CPUX86State *env, uint64_t seg, uint64_t selector);
 void helper_ljmp(CPUX86State *env, uint64_t selector, uint64_t offset, uint64_t next_rip);

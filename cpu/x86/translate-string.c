@@ -20,14 +20,19 @@ typedef struct StringOp {
     uintptr_t ra;
 } StringOp;
 
-static uint64_t seg_linear(const StringOp *o, int seg, uint64_t off)
+static uint64_t seg_linear_rw(const StringOp *o, int seg, uint64_t off, bool write)
 {
     CPUX86State *env = o->env;
     off &= o->amask;
     if (env->hflags & HF_CS64_MASK)
         return (seg == R_FS || seg == R_GS) ? env->segs[seg].base + off : off;
+    if ((env->hflags & (HF_PE_MASK | HF_VM_MASK)) == HF_PE_MASK)
+        return x86_seg_check(env, seg, off, o->size, write, o->ra);
     return (uint32_t)(env->segs[seg].base + off);
 }
+
+#define seg_linear(o, seg, off) seg_linear_rw(o, seg, off, false)
+#define seg_linear_dst(o, off) seg_linear_rw(o, R_ES, off, true)
 
 static void advance(const StringOp *o, int reg)
 {
@@ -66,12 +71,12 @@ static void one_iteration(const StringOp *o)
     switch (o->op) {
     case STR_MOVS:
         v = cpu_ld(env, seg_linear(o, o->seg, env->regs[R_ESI]), o->size, o->mmu, o->ra);
-        cpu_st(env, seg_linear(o, R_ES, env->regs[R_EDI]), v, o->size, o->mmu, o->ra);
+        cpu_st(env, seg_linear_dst(o, env->regs[R_EDI]), v, o->size, o->mmu, o->ra);
         advance(o, R_ESI);
         advance(o, R_EDI);
         break;
     case STR_STOS:
-        cpu_st(env, seg_linear(o, R_ES, env->regs[R_EDI]), env->regs[R_EAX] & size_mask(o->size),
+        cpu_st(env, seg_linear_dst(o, env->regs[R_EDI]), env->regs[R_EAX] & size_mask(o->size),
                o->size, o->mmu, o->ra);
         advance(o, R_EDI);
         break;
@@ -93,7 +98,7 @@ static void one_iteration(const StringOp *o)
         advance(o, R_EDI);
         break;
     case STR_INS: {
-        uint64_t dst = seg_linear(o, R_ES, env->regs[R_EDI]);
+        uint64_t dst = seg_linear_dst(o, env->regs[R_EDI]);
         x86_check_io(env, port, o->size, o->ra);
         /* Probe the destination first so a #PF does not lose the port read. */
         cpu_st(env, dst, cpu_ld(env, dst, o->size, o->mmu, o->ra), o->size, o->mmu, o->ra);

@@ -160,10 +160,18 @@ TCGv gen_linear_sized(DisasContext *s, TCGv offset, int seg, unsigned addrsize)
             tcg_gen_add(t, t, gen_seg_base(seg));
         return t;
     }
+    TCGv off = t;
     bool need_base = s->addseg || seg == R_FS || seg == R_GS || seg == R_CS || !s->pe || s->vm86;
     if (need_base) {
-        tcg_gen_add(t, t, gen_seg_base(seg));
+        t = tcg_temp_new();
+        tcg_gen_add(t, off, gen_seg_base(seg));
         tcg_gen_extu(t, t, 4);
+    }
+    if ((s->segcheck || seg == R_CS) && s->pe && !s->vm86) {
+        int i = s->nb_segrec++ & 7;
+        s->segrec[i].linear = t;
+        s->segrec[i].offset = off;
+        s->segrec[i].seg = seg;
     }
     return t;
 }
@@ -182,8 +190,24 @@ void gen_lea_addr(DisasContext *s)
     s->a0_valid = true;
 }
 
+/* With segment checks on: the checked linear address for an access through
+ * an address made by gen_linear (the helper raises #GP/#SS). */
+static TCGv checked_addr(DisasContext *s, TCGv addr, unsigned size, bool write)
+{
+    for (int i = 0; i < 8 && i < s->nb_segrec; i++) {
+        if (s->segrec[i].linear != addr)
+            continue;
+        TCGv t = tcg_temp_new();
+        gen_helper(helper_seg_check, t, 4, tcg_env, tcg_const(s->segrec[i].seg),
+                   s->segrec[i].offset, tcg_const(size | (write ? 0x100 : 0)));
+        return t;
+    }
+    return addr;
+}
+
 TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
 {
+    addr = checked_addr(s, addr, size, false);
     TCGv t = tcg_temp_new();
     tcg_gen_qemu_ld(t, addr, size_log2(size), s->mem_idx);
     return t;
@@ -191,6 +215,7 @@ TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
 
 void gen_st(DisasContext *s, TCGv addr, TCGv v, unsigned size)
 {
+    addr = checked_addr(s, addr, size, true);
     tcg_gen_qemu_st(v, addr, size_log2(size), s->mem_idx);
 }
 
@@ -617,6 +642,7 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
     else
         s->mem_idx = MMU_KERNEL_NOSMAP_IDX;
     s->cc_op = CC_OP_DYNAMIC;
+    s->segcheck = tb->flags & TBF_SEGCHECK;
 }
 
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
@@ -632,6 +658,7 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
     for (;;) {
         s->pc = pc;
         s->a0_valid = false;
+        s->nb_segrec = 0;
         tcg_gen_insn_start(pc, s->cc_op);
         s->insn_count++;
         X86DecodeStatus st = x86_decode(&s->d, pc, s->code64, s->code32, fetch_byte, &f);

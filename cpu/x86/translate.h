@@ -33,10 +33,17 @@ typedef struct DisasContext {
     bool cc_op_dirty;       /* env->cc_op differs from cc_op */
     DisasJump is_jmp;
     bool jmp_used[2];
+    bool segcheck;          /* check segment limits and types on every access */
+    struct { TCGv linear, offset; int seg; } segrec[8];   /* for segcheck */
+    int nb_segrec;
     TCGv A0;                /* effective linear address of the memory operand */
     bool a0_valid;
     int insn_count;
 } DisasContext;
+
+/* tb->flags bit (beside hflags): a segment is not flat, so accesses are
+ * checked against limits and types (protected mode, 16/32-bit). */
+#define TBF_SEGCHECK (1u << 31)
 
 /* The globals (tcg temps mapped to env fields), set up per vCPU context. */
 extern TCGv cpu_regs[16];   /* same temp indices in every context */

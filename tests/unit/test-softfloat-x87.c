@@ -190,6 +190,53 @@ TEST(bcd)
 }
 #endif
 
+#if HOST_ORACLE_AVAILABLE
+TEST(fxam)
+{
+    TestRng rng = { 0xFA };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        floatx80 a = gen_floatx80(&rng, true);
+        unsigned hf = host_fxam(a) & (FPU_C0 | FPU_C1 | FPU_C2 | FPU_C3);
+        unsigned gf = floatx80_fxam(a, false);
+        if (hf != gf)
+            mismatch("fxam", 0, a, a, a, hf, a, gf);
+    }
+    CHECK_EQ(floatx80_fxam(make_floatx80(0x8000, 0), true), FPU_C3 | FPU_C1 | FPU_C0);
+}
+
+TEST(tags)
+{
+    TestRng rng = { 0x7A6 };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        floatx80 a = gen_floatx80(&rng, true);
+        unsigned want = host_tag(a), got = floatx80_tag(a);
+        if (want != got)
+            mismatch("tag", 0, a, a, a, want, a, got);
+    }
+}
+
+TEST(constants)
+{
+    typedef uint16_t (*HostConst)(uint16_t, floatx80 *);
+    static const HostConst host[FLOATX80_CONST_COUNT] = {
+        host_fldz, host_fld1, host_fldpi, host_fldl2t, host_fldl2e, host_fldlg2, host_fldln2,
+    };
+    reports = 0;
+    for (int rc = 0; rc < 4; rc++)
+        for (int c = 0; c < FLOATX80_CONST_COUNT; c++) {
+            uint16_t cw = host_fpucw(rc, 64);
+            floatx80 want;
+            unsigned hf = host[c](cw, &want) & 0x3F;     /* C0 C2 C3 are undefined */
+            FloatStatus s = float_status_from_fpuc(cw);
+            floatx80 got = floatx80_constant((FloatX80Constant)c, &s);
+            if (!same80(want, got) || hf != 0)
+                mismatch("fld constant", (unsigned)(rc << 8 | c), want, want, want, hf, got, 0);
+        }
+}
+#endif
+
 /* The x87's unmasked overflow/underflow response: result biased by 24576. */
 #if HOST_ORACLE_AVAILABLE
 TEST(unmasked_overflow_underflow)

@@ -97,6 +97,9 @@ void idt_set(unsigned vector, uint64_t gate);
 /* Point a vector back at its default stub (as a 32-bit interrupt gate of the given DPL). */
 void idt_set_default(unsigned vector, unsigned dpl, unsigned type);
 void load_segments(void);
+/* Back to the runtime's IDT and TSS after a test replaced them. */
+void idt_reload(void);
+void tss_reload(void);
 /* Run fn at CPL 3 and return to CPL 0 when it returns (lib/user.S). */
 void run_user(void (*fn)(void));
 extern uint8_t user_stack_top[];     /* reload CS/DS/ES/FS/GS/SS with the kernel selectors */
