@@ -237,9 +237,9 @@ void kbd_put_keycode(I8042State *s, int keycode, bool down)
     ps2_kbd_key(&s->kbd, keycode, down);
 }
 
-void kbd_put_mouse_event(I8042State *s, int dx, int dy, int buttons)
+void kbd_put_mouse_event(I8042State *s, int dx, int dy, int dz, int buttons)
 {
-    ps2_mouse_event(&s->mouse, dx, dy, buttons);
+    ps2_mouse_event(&s->mouse, dx, dy, dz, buttons);
 }
 
 void i8042_reset(I8042State *s)

@@ -27,9 +27,11 @@ typedef struct I8042State {
 I8042State *i8042_create(AddressSpace *io, IrqLine *irq1, IrqLine *irq12);
 void i8042_reset(I8042State *s);
 
-/* Input from the UI: a key (PC set-1 code, 0x100 | code for E0 keys) and
- * relative mouse motion (dy > 0 up) with buttons (bit 0 left, 1 right, 2 middle). */
+/* Input from the UI: a key (PC set-1 code, 0x100 | code for E0 keys), and
+ * relative mouse motion (dy > 0 up, dz > 0 wheel up) with buttons (bit 0
+ * left, 1 right, 2 middle, 3/4 side buttons). The wheel and side buttons
+ * reach guests that enabled them (IntelliMouse protocols). */
 void kbd_put_keycode(I8042State *s, int keycode, bool down);
-void kbd_put_mouse_event(I8042State *s, int dx, int dy, int buttons);
+void kbd_put_mouse_event(I8042State *s, int dx, int dy, int dz, int buttons);
 
 #endif

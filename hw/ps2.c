@@ -3,6 +3,8 @@
  * commands) and from what Linux's atkbd and psmouse drivers send. */
 #include "hw/ps2.h"
 
+#include <string.h>
+
 #include "system/log.h"
 
 #define ACK     0xfa
@@ -209,7 +211,7 @@ static void mouse_defaults(PS2Mouse *m)
     m->scaling_2to1 = false;
     m->reporting = false;
     m->remote = false;
-    m->dx = m->dy = 0;
+    m->dx = m->dy = m->dz = 0;
 }
 
 void ps2_mouse_reset(PS2Mouse *m)
@@ -218,6 +220,8 @@ void ps2_mouse_reset(PS2Mouse *m)
     m->expecting = 0;
     m->wrap = false;
     m->buttons = 0;
+    m->id = 0;
+    memset(m->last_rates, 0, sizeof(m->last_rates));
     mouse_defaults(m);
 }
 
@@ -230,7 +234,10 @@ void ps2_mouse_init(PS2Mouse *m, PS2Notify notify, void *opaque)
 
 static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-/* One movement packet: buttons and signs, then X and Y. */
+static unsigned packet_size(const PS2Mouse *m) { return m->id ? 4 : 3; }
+
+/* One movement packet: buttons and signs, X, Y, and for the wheel mice Z
+ * (whose positive values mean the wheel turned towards the user). */
 static void mouse_packet(PS2Mouse *m)
 {
     int dx = clamp(m->dx, -256, 255), dy = clamp(m->dy, -256, 255);
@@ -240,6 +247,29 @@ static void mouse_packet(PS2Mouse *m)
     mouse_send(m, (uint8_t)dy);
     m->dx -= dx;
     m->dy -= dy;
+    if (m->id == 3) {
+        int dz = clamp(-m->dz, -128, 127);
+        mouse_send(m, (uint8_t)dz);
+        m->dz += dz;
+    } else if (m->id == 4) {
+        int dz = clamp(-m->dz, -8, 7);
+        mouse_send(m, (uint8_t)((dz & 0x0f) | (m->buttons & 0x18) << 1));
+        m->dz += dz;
+    }
+}
+
+/* Sample rates 200, 100, 80 unlock the wheel (ID 3); then 200, 200, 80 the
+ * fourth and fifth buttons (ID 4), as the IntelliMouse protocols define. */
+static void note_sample_rate(PS2Mouse *m, uint8_t rate)
+{
+    m->last_rates[0] = m->last_rates[1];
+    m->last_rates[1] = m->last_rates[2];
+    m->last_rates[2] = rate;
+    const uint8_t *r = m->last_rates;
+    if (r[0] == 200 && r[1] == 100 && r[2] == 80 && m->id == 0)
+        m->id = 3;
+    else if (r[0] == 200 && r[1] == 200 && r[2] == 80 && m->id == 3)
+        m->id = 4;
 }
 
 static void mouse_command(PS2Mouse *m, uint8_t v)
@@ -267,9 +297,9 @@ static void mouse_command(PS2Mouse *m, uint8_t v)
         break;
     case 0xec: m->wrap = false; mouse_send(m, ACK); break;
     case 0xee: m->wrap = true; mouse_send(m, ACK); break;
-    case 0xf2:                      /* get ID: a standard PS/2 mouse */
+    case 0xf2:                      /* get ID */
         mouse_send(m, ACK);
-        mouse_send(m, 0x00);
+        mouse_send(m, m->id);
         break;
     case 0xf4: m->reporting = true; mouse_send(m, ACK); break;
     case 0xf5: m->reporting = false; mouse_send(m, ACK); break;
@@ -297,6 +327,7 @@ void ps2_mouse_write(PS2Mouse *m, uint8_t v)
         mouse_send(m, ACK);
     } else if (cmd == 0xf3) {
         m->rate = v;
+        note_sample_rate(m, v);
         mouse_send(m, ACK);
     } else {
         mouse_command(m, v);
@@ -304,12 +335,13 @@ void ps2_mouse_write(PS2Mouse *m, uint8_t v)
     m->notify(m->opaque);
 }
 
-void ps2_mouse_event(PS2Mouse *m, int dx, int dy, int buttons)
+void ps2_mouse_event(PS2Mouse *m, int dx, int dy, int dz, int buttons)
 {
     m->dx = clamp(m->dx + dx, -4096, 4096);
     m->dy = clamp(m->dy + dy, -4096, 4096);
-    m->buttons = (uint8_t)(buttons & 7);
-    if (!m->reporting || m->remote || queue_room(&m->q) < 3)
+    m->dz = m->id ? clamp(m->dz + dz, -4096, 4096) : 0;
+    m->buttons = (uint8_t)(buttons & (m->id == 4 ? 0x1f : 7));
+    if (!m->reporting || m->remote || queue_room(&m->q) < packet_size(m))
         return;
     mouse_packet(m);
     m->notify(m->opaque);

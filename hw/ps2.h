@@ -38,7 +38,9 @@ typedef struct PS2Mouse {
     uint8_t expecting;
     bool reporting, remote, wrap, scaling_2to1;
     uint8_t rate, resolution, buttons;
-    int dx, dy;             /* movement not yet reported (remote mode) */
+    uint8_t id;             /* 0 standard, 3 IntelliMouse (wheel), 4 Explorer (5 buttons) */
+    uint8_t last_rates[3];  /* the sample-rate "knock" that unlocks the wheel */
+    int dx, dy, dz;         /* movement not yet reported (remote mode) */
     PS2Notify notify;
     void *opaque;
 } PS2Mouse;
@@ -56,7 +58,8 @@ void ps2_kbd_key(PS2Keyboard *k, int keycode, bool down);
 void ps2_mouse_init(PS2Mouse *m, PS2Notify notify, void *opaque);
 void ps2_mouse_reset(PS2Mouse *m);
 void ps2_mouse_write(PS2Mouse *m, uint8_t v);
-/* Relative movement (dy > 0 is up) and buttons (bit 0 left, 1 right, 2 middle). */
-void ps2_mouse_event(PS2Mouse *m, int dx, int dy, int buttons);
+/* Relative movement (dy > 0 is up, dz > 0 is the wheel turned up, away
+ * from the user) and buttons (bit 0 left, 1 right, 2 middle, 3 and 4 side). */
+void ps2_mouse_event(PS2Mouse *m, int dx, int dy, int dz, int buttons);
 
 #endif

@@ -1,4 +1,5 @@
-/* FXAM: the class of ST0 in C3 C2 C0 and its sign in C1 (SDM vol 2 FXAM). */
+/* Classifying x87 registers: FXAM condition codes and the FSAVE/FSTENV tag
+ * word values (SDM vol 1 8.1.7, vol 2 FXAM). */
 #include "cpu/x86/softfloat-internal.h"
 
 uint16_t floatx80_fxam(floatx80 a, bool empty)
@@ -21,4 +22,15 @@ uint16_t floatx80_fxam(floatx80 a, bool empty)
     default:
         return sign | (p.denormal ? FPU_C3 | FPU_C2 : FPU_C2);
     }
+}
+
+uint8_t floatx80_tag(floatx80 a)
+{
+    FloatStatus none = { 0 };
+    FloatParts p = unpack80(a, &none);
+    if (p.cls == FC_ZERO)
+        return FPU_TAG_ZERO;
+    if (p.cls == FC_NORMAL && !p.denormal)
+        return FPU_TAG_VALID;
+    return FPU_TAG_SPECIAL;
 }

@@ -50,6 +50,18 @@ FloatRelation floatx80_compare(floatx80 a, floatx80 b, bool quiet, FloatStatus *
     return compare_parts(&pa, &pb, quiet, s);
 }
 
+uint16_t float_relation_to_fsw(FloatRelation r)
+{
+    static const uint16_t cc[4] = { FPU_C0, FPU_C3, 0, FPU_C3 | FPU_C2 | FPU_C0 };
+    return cc[r + 1];
+}
+
+uint32_t float_relation_to_eflags(FloatRelation r)
+{
+    static const uint32_t fl[4] = { CC_C, CC_Z, 0, CC_Z | CC_P | CC_C };
+    return fl[r + 1];
+}
+
 /* The 32 VCMP predicates as data: which relations make them true, and
  * whether a QNaN operand raises invalid (signaling). Predicates 0-7 are the
  * SSE CMPPS ones. */

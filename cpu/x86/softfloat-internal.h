@@ -23,7 +23,7 @@ typedef struct FloatFormat {
     bool sse;             /* SSE NaN rules, DAZ/FTZ apply */
 } FloatFormat;
 
-extern const FloatFormat float32_format, float64_format, floatx80_format;
+extern const FloatFormat float16_format, float32_format, float64_format, floatx80_format;
 
 typedef enum FloatClass {
     FC_ZERO,
@@ -78,6 +78,8 @@ static inline u128 shift_right_jam128(u128 x, int n)
 }
 
 /* pack/unpack between formats and FloatWide */
+FloatWide float16_to_wide(float16 a);
+float16 wide_to_float16(FloatWide w);
 FloatWide float32_to_wide(float32 a);
 FloatWide float64_to_wide(float64 a);
 FloatWide floatx80_to_wide(floatx80 a);

@@ -48,6 +48,7 @@
 
 #include "cpu/x86/cpu.h"
 
+typedef uint16_t float16;      /* F16C (VCVTPH2PS / VCVTPS2PH) only */
 typedef uint32_t float32;
 typedef uint64_t float64;
 typedef Float80 floatx80;
@@ -202,6 +203,12 @@ floatx80 float64_to_floatx80(float64 a, FloatStatus *s);
 float32 floatx80_to_float32(floatx80 a, FloatStatus *s);
 float64 floatx80_to_float64(floatx80 a, FloatStatus *s);
 
+/* F16C: half to single is exact (MXCSR.DAZ ignored, no DE); single to half rounds
+ * with the status rounding mode, honours DAZ but not FTZ (pass a copy with the immediate's mode for
+ * VCVTPS2PH imm < 4). */
+float32 float16_to_float32(float16 a, FloatStatus *s);
+float16 float32_to_float16(float32 a, FloatStatus *s);
+
 /* Round to an integral value in the same format with the status rounding
  * mode (FRNDINT; ROUNDSS/ROUNDSD with an explicit mode via a copied status). */
 floatx80 floatx80_round_to_int(floatx80 a, FloatStatus *s);
@@ -227,6 +234,14 @@ floatx80 floatx80_extract(floatx80 a, floatx80 *exp, FloatStatus *s);
 
 /* FXAM: class codes (C3 C2 C0) and sign (C1) of a register, or empty. */
 uint16_t floatx80_fxam(floatx80 a, bool empty);
+/* The two-bit tag of a non-empty register for the full tag word (FSTENV,
+ * FSAVE, FXSAVE's abridged tags expanded on FXRSTOR): */
+enum { FPU_TAG_VALID = 0, FPU_TAG_ZERO = 1, FPU_TAG_SPECIAL = 2, FPU_TAG_EMPTY = 3 };
+uint8_t floatx80_tag(floatx80 a);
+/* Condition codes of FCOM/FUCOM/FTST/FICOM (C3 C2 C0) and the EFLAGS bits of
+ * FCOMI/FUCOMI/COMISS/UCOMISS (ZF PF CF) for a comparison result. */
+uint16_t float_relation_to_fsw(FloatRelation r);
+uint32_t float_relation_to_eflags(FloatRelation r);
 
 /* FLDZ, FLD1, FLDPI, FLDL2T, FLDL2E, FLDLG2, FLDLN2: rounded with the status
  * rounding mode; no flags. */

@@ -59,6 +59,31 @@ HOST_SSE_BINOP(host_maxsd, "maxsd", uint64_t, "movq")
 HOST_SSE_BINOP(host_sqrtsd, "sqrtsd", uint64_t, "movq")
 #undef HOST_SSE_BINOP
 
+/* F16C conversions (imm 4: MXCSR rounding). */
+static inline uint32_t host_vcvtph2ps(uint16_t a, uint32_t csr, unsigned *flags)
+{
+    uint32_t r, saved, out, in = a;
+    __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\tvmovd %[a], %%xmm1\n\t"
+                     "vcvtph2ps %%xmm1, %%xmm0\n\tvmovd %%xmm0, %[r]\n\t"
+                     "stmxcsr %[out]\n\tldmxcsr %[saved]"
+                     : [r] "=r"(r), [saved] "=m"(saved), [out] "=m"(out)
+                     : [a] "r"(in), [csr] "m"(csr) : "xmm0", "xmm1");
+    *flags = out & 0x3F;
+    return r;
+}
+
+static inline uint16_t host_vcvtps2ph(uint32_t a, uint32_t csr, unsigned *flags)
+{
+    uint32_t r, saved, out;
+    __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\tvmovd %[a], %%xmm1\n\t"
+                     "vcvtps2ph $4, %%xmm1, %%xmm0\n\tvmovd %%xmm0, %[r]\n\t"
+                     "stmxcsr %[out]\n\tldmxcsr %[saved]"
+                     : [r] "=r"(r), [saved] "=m"(saved), [out] "=m"(out)
+                     : [a] "r"(a), [csr] "m"(csr) : "xmm0", "xmm1");
+    *flags = out & 0x3F;
+    return (uint16_t)r;
+}
+
 /* ROUNDSS/ROUNDSD with imm 4: the MXCSR rounding mode, precision reported. */
 static inline uint32_t host_roundss(uint32_t b, uint32_t csr, unsigned *flags)
 {
@@ -416,6 +441,17 @@ static inline uint16_t host_fxam(floatx80 a)
                      : [saved] "=m"(saved), [sw] "=m"(sw)
                      : [a] "m"(a), [cw] "m"(cw) : X87_CLOBBERS);
     return sw;
+}
+
+/* The tag FSTENV reports for a register holding a (TOP = 7 after the load). */
+static inline unsigned host_tag(floatx80 a)
+{
+    uint16_t saved, cw = 0x37F;
+    uint16_t env[14];
+    __asm__ volatile(X87_PRE "fldt %[a]\n\tfnstenv %[env]\n\tfstp %%st(0)\n\t" X87_POST
+                     : [saved] "=m"(saved), [env] "=m"(env)
+                     : [a] "m"(a), [cw] "m"(cw) : X87_CLOBBERS);
+    return (env[4] >> 14) & 3;
 }
 
 #define HOST_X87_CONST(fn, insn)                                                 \

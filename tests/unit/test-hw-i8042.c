@@ -257,17 +257,54 @@ TEST(mouse_probe_and_packets)
     CHECK_EQ(read_byte(), 0x00);
     CHECK_EQ(read_byte(), 2);
     CHECK_EQ(read_byte(), 200);
-    kbd_put_mouse_event(kbc, 5, -3, 1);      /* not reporting yet */
+    kbd_put_mouse_event(kbc, 5, -3, 0, 1);      /* not reporting yet */
     CHECK_EQ(read_byte(), -1);
     command_data(0xd4, 0xf4);
     CHECK_EQ(read_byte(), 0xfa);
-    kbd_put_mouse_event(kbc, 5, -3, 1);
+    kbd_put_mouse_event(kbc, 5, -3, 0, 1);
     CHECK_EQ(irq_level[12], 1);
     CHECK_EQ(read_byte(), 0x29);             /* left, Y negative, bit 3 */
     CHECK_EQ(read_byte(), 5 + 5);            /* includes the earlier motion */
     CHECK_EQ(read_byte(), (uint8_t)-6);
     command_data(0xd4, 0x00);
     CHECK_EQ(read_byte(), 0xfe);
+}
+
+static void mouse_cmd(uint8_t v)
+{
+    command_data(0xd4, v);
+    CHECK_EQ(read_byte(), 0xfa);
+}
+
+/* psmouse's intellimouse_detect and im_explorer_detect knocks. */
+TEST(mouse_wheel_protocols)
+{
+    setup();
+    command_data(0x60, 0x47);
+    mouse_cmd(0xf3); mouse_cmd(200);
+    mouse_cmd(0xf3); mouse_cmd(100);
+    mouse_cmd(0xf3); mouse_cmd(80);
+    mouse_cmd(0xf2);
+    CHECK_EQ(read_byte(), 3);
+    mouse_cmd(0xf4);
+    kbd_put_mouse_event(kbc, 1, 1, 2, 0);    /* wheel up: Z negative */
+    CHECK_EQ(read_byte(), 0x08);
+    CHECK_EQ(read_byte(), 1);
+    CHECK_EQ(read_byte(), 1);
+    CHECK_EQ(read_byte(), (uint8_t)-2);
+    mouse_cmd(0xf3); mouse_cmd(200);
+    mouse_cmd(0xf3); mouse_cmd(200);
+    mouse_cmd(0xf3); mouse_cmd(80);
+    mouse_cmd(0xf2);
+    CHECK_EQ(read_byte(), 4);
+    kbd_put_mouse_event(kbc, 0, 0, -1, 0x10);
+    CHECK_EQ(read_byte(), 0x08);
+    CHECK_EQ(read_byte(), 0);
+    CHECK_EQ(read_byte(), 0);
+    CHECK_EQ(read_byte(), 0x21);             /* button 5, Z +1 */
+    mouse_cmd(0xff);
+    CHECK_EQ(read_byte(), 0xaa);
+    CHECK_EQ(read_byte(), 0x00);             /* reset: a plain mouse again */
 }
 
 TEST(port92)

@@ -104,6 +104,35 @@ TEST(sse_float_conversions)
     }
 }
 
+TEST(f16c_conversions)
+{
+    TestRng rng = { 0xF16C };
+    if (!__builtin_cpu_supports("f16c"))
+        SKIP("host has no F16C");
+    reports = 0;
+    for (unsigned mode = 0; mode < 16; mode++) {
+        uint32_t csr = host_mxcsr(mode & 3, mode & 4, mode & 8);
+        for (int i = 0; i < CASES; i++) {
+            unsigned hf;
+            FloatStatus s = float_status_from_mxcsr(csr);
+            float16 h = (float16)rng_next(&rng);
+            if (rng_below(&rng, 4) == 0)
+                h &= 0x83FF;        /* zero / denormal */
+            uint32_t want = host_vcvtph2ps(h, csr, &hf);
+            uint32_t got = float16_to_float32(h, &s);
+            CHECK_CASE("vcvtph2ps", mode, h, 0, want, hf, got, s.flags & 0x3Fu);
+
+            s = float_status_from_mxcsr(csr);
+            float32 f = gen_float32(&rng);
+            if (rng_below(&rng, 2))     /* land in float16's range more often */
+                f = (f & 0x807FFFFFu) | (uint32_t)(127 - 30 + rng_below(&rng, 50)) << 23;
+            want = host_vcvtps2ph(f, csr, &hf);
+            got = float32_to_float16(f, &s);
+            CHECK_CASE("vcvtps2ph", mode, f, 0, want, hf, got, s.flags & 0x3Fu);
+        }
+    }
+}
+
 TEST(sse_int_conversions)
 {
     TestRng rng = { 0x1A7 };
@@ -283,17 +312,6 @@ TEST(x87_load_store)
     }
 }
 
-/* x87 compare: condition codes C3 C2 C0 of FCOM/FUCOM. */
-static unsigned relation_to_cc(FloatRelation r)
-{
-    switch (r) {
-    case FLOAT_RELATION_LESS: return FPU_C0;
-    case FLOAT_RELATION_EQUAL: return FPU_C3;
-    case FLOAT_RELATION_GREATER: return 0;
-    default: return FPU_C0 | FPU_C2 | FPU_C3;
-    }
-}
-
 TEST(x87_compare)
 {
     TestRng rng = { 0xFC0 };
@@ -307,13 +325,24 @@ TEST(x87_compare)
             FloatStatus s = float_status_from_fpuc(cw);
             unsigned hf = (quiet ? host_fucompp(a, b, cw) : host_fcompp(a, b, cw)) &
                           (0x3F | FPU_C0 | FPU_C1 | FPU_C2 | FPU_C3);
-            unsigned gf = relation_to_cc(floatx80_compare(a, b, quiet, &s)) | x87_flags(&s);
+            unsigned gf = float_relation_to_fsw(floatx80_compare(a, b, quiet, &s)) | x87_flags(&s);
             CHECK_CASE(quiet ? "fucompp" : "fcompp", 0, a.mant, b.mant,
                        (uint64_t)a.sexp << 16 | b.sexp, hf, (uint64_t)a.sexp << 16 | b.sexp, gf);
         }
     }
 }
 
-#else
+#endif
+
+TEST(relation_encodings)
+{
+    CHECK_EQ(float_relation_to_eflags(FLOAT_RELATION_UNORDERED), CC_Z | CC_P | CC_C);
+    CHECK_EQ(float_relation_to_eflags(FLOAT_RELATION_LESS), CC_C);
+    CHECK_EQ(float_relation_to_eflags(FLOAT_RELATION_EQUAL), CC_Z);
+    CHECK_EQ(float_relation_to_eflags(FLOAT_RELATION_GREATER), 0);
+    CHECK_EQ(float_relation_to_fsw(FLOAT_RELATION_LESS), FPU_C0);
+}
+
+#if !HOST_ORACLE_AVAILABLE
 TEST(host_oracle) { SKIP("host is not x86-64: no hardware oracle"); }
 #endif

@@ -205,6 +205,18 @@ TEST(fxam)
     CHECK_EQ(floatx80_fxam(make_floatx80(0x8000, 0), true), FPU_C3 | FPU_C1 | FPU_C0);
 }
 
+TEST(tags)
+{
+    TestRng rng = { 0x7A6 };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        floatx80 a = gen_floatx80(&rng, true);
+        unsigned want = host_tag(a), got = floatx80_tag(a);
+        if (want != got)
+            mismatch("tag", 0, a, a, a, want, a, got);
+    }
+}
+
 TEST(constants)
 {
     typedef uint16_t (*HostConst)(uint16_t, floatx80 *);

@@ -66,6 +66,17 @@ static void tss_init(void)
     ltr(TSS_SEL);
 }
 
+void idt_reload(void)
+{
+    lidt(idt, sizeof(idt) - 1);
+}
+
+void tss_reload(void)
+{
+    gdt[TSS_SEL >> 3] &= ~(2ull << 40);       /* clear the busy bit */
+    ltr(TSS_SEL);
+}
+
 void desc_init(void)
 {
     gdt_init();
