@@ -134,6 +134,11 @@ TEST(host_oracle) { SKIP("host is not x86-64: no hardware oracle"); }
 static HostBcd gen_bcd(TestRng *r)
 {
     HostBcd b;
+    if (rng_below(r, 4) == 0) {     /* raw bytes: invalid digits, bits 0-6 of byte 9 */
+        for (int i = 0; i < 10; i++)
+            b.b[i] = (uint8_t)rng_next(r);
+        return b;
+    }
     int digits = rng_below(r, 19);
     for (int i = 0; i < 9; i++) {
         unsigned lo = rng_below(r, 10), hi = rng_below(r, 10);
