@@ -13,6 +13,25 @@
 #if defined(__x86_64__)
 #define HOST_ORACLE_AVAILABLE 1
 
+#include <cpuid.h>
+
+/* AVX (and so the VEX encodings) usable: CPU support and OS-enabled state. */
+static inline bool host_has_avx(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)) || !(c & (1u << 28)))
+        return false;
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & 6) == 6;
+}
+
+static inline bool host_has_f16c(void)
+{
+    unsigned a, b, c, d;
+    return host_has_avx() && __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
+}
+
 static inline uint32_t host_mxcsr(int rounding, bool ftz, bool daz)
 {
     return 0x1F80u | ((uint32_t)rounding << 13) | (ftz ? 0x8000u : 0) | (daz ? 0x40u : 0);
