@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "system/chardev-internal.h"
+#include "system/cpus.h"
+#include "system/machine.h"
 #include "system/util.h"
 
 #define PROMPT "(kestrel) "
@@ -48,6 +50,27 @@ const MonitorCommand *monitor_find_command(const char *name, size_t len)
     return NULL;
 }
 
+/* Park running vCPUs around commands that read their state; false when
+ * there was nothing to park. */
+bool monitor_pause_for_state(void)
+{
+    Machine *m = current_machine;
+    if (!m || m->ncpus == 0)
+        return false;
+    for (int i = 0; i < m->ncpus; i++) {
+        if (!atomic_load(&m->cpus[i]->stop)) {
+            cpus_pause(m);
+            return true;
+        }
+    }
+    return false;
+}
+
+void monitor_resume_after_state(void)
+{
+    cpus_resume(current_machine);
+}
+
 /* "x/10i" is the command "x" with the argument "/10i": a command name ends at
  * a space or a slash. */
 void monitor_run_command(Monitor *mon, FILE *out, const char *line)
@@ -69,7 +92,10 @@ void monitor_run_command(Monitor *mon, FILE *out, const char *line)
     size_t n = strlen(trimmed);
     while (n && (trimmed[n - 1] == ' ' || trimmed[n - 1] == '\t'))
         trimmed[--n] = '\0';
+    bool paused = cmd->reads_cpu_state && monitor_pause_for_state();
     cmd->fn(mon, out, trimmed);
+    if (paused)
+        monitor_resume_after_state();
     free(trimmed);
 }
 
@@ -288,5 +314,17 @@ Monitor *monitor_new(Chardev *chr)
 
 Monitor *monitor_new_mux(Chardev *chr)
 {
-    return monitor_create(chr, true);
+    Monitor *mon = monitor_create(chr, true);
+    if (chr)
+        chr->auto_monitor = mon;     /* freed with the chardev */
+    return mon;
+}
+
+void monitor_free(Monitor *mon)
+{
+    if (!mon)
+        return;
+    for (int i = 0; i < mon->nr_history; i++)
+        free(mon->history[i]);
+    free(mon);
 }

@@ -27,6 +27,9 @@ Monitor *monitor_new(Chardev *chr);
  * attached next (the serial port). Called by chardev_new. */
 Monitor *monitor_new_mux(Chardev *chr);
 
+/* Release a monitor once its chardev is freed (mon: monitors go with theirs). */
+void monitor_free(Monitor *mon);
+
 /* Output to the monitor's terminal ("\n" line ends, as typed output). */
 void monitor_printf(Monitor *mon, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Run one command line, as if typed (no prompt printed). */

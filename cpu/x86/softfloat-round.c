@@ -2,6 +2,10 @@
  * rules (SDM vol 1 4.8.3.5 / table 4-7, 4.9.1.5 underflow, 8.5). */
 #include "cpu/x86/softfloat-internal.h"
 
+const FloatFormat float16_format = {
+    .exp_max_biased = 0x1F, .bias = 15, .emin = -14, .emax = 15,
+    .prec = 11, .explicit_int = false, .sse = true,
+};
 const FloatFormat float32_format = {
     .exp_max_biased = 0xFF, .bias = 127, .emin = -126, .emax = 127,
     .prec = 24, .explicit_int = false, .sse = true,
@@ -45,6 +49,20 @@ FloatStatus float_status_from_fpuc(uint16_t fpuc)
 }
 
 /* ---- wide encoding ---- */
+
+FloatWide float16_to_wide(float16 a)
+{
+    FloatWide w = { .sign = a >> 15, .bexp = (a >> 10) & 0x1F };
+    w.mant = (uint64_t)(a & 0x3FF) << 53;
+    if (w.bexp)
+        w.mant |= BIT63;
+    return w;
+}
+
+float16 wide_to_float16(FloatWide w)
+{
+    return (float16)((w.sign << 15) | (w.bexp << 10) | ((w.mant >> 53) & 0x3FF));
+}
 
 FloatWide float32_to_wide(float32 a)
 {

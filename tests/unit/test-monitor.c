@@ -42,6 +42,7 @@ static void term_open(Term *t)
 static void term_close(Term *t)
 {
     chardev_free(t->chr);
+    monitor_free(t->mon);
     close(t->in_r);
     close(t->in_w);
     close(t->out_r);
