@@ -12,7 +12,9 @@
  *
  * Kick: SIGUSR1 is blocked in vCPU threads except inside KVM_RUN
  * (KVM_SET_SIGNAL_MASK), so a kick either interrupts KVM_RUN (EINTR) or stays
- * pending and makes the next KVM_RUN return at once: none is lost.
+ * pending and makes the next KVM_RUN return at once: none is lost. The
+ * signal is never delivered (it is blocked again when KVM_RUN returns), so
+ * the thread takes it off the pending set itself after EINTR.
  *
  * Port I/O and MMIO exits go to the machine's address spaces (m->io,
  * m->mem) with the machine lock held, like translator accesses. */
@@ -329,6 +331,18 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
     }
 }
 
+/* Consume pending kicks, which would otherwise make every KVM_RUN return
+ * EINTR at once. */
+static void eat_kick_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, KICK_SIGNAL);
+    struct timespec zero = { 0, 0 };
+    while (sigtimedwait(&set, NULL, &zero) > 0)
+        ;
+}
+
 static void block_kick_signal(void)
 {
     sigset_t set;
@@ -356,8 +370,10 @@ static void kvm_vcpu_run(VCPU *cpu)
         inject_interrupts(cpu, v);
         int r = ioctl(v->fd, KVM_RUN, 0);
         if (r < 0) {
-            if (errno == EINTR || errno == EAGAIN)
+            if (errno == EINTR || errno == EAGAIN) {
+                eat_kick_signals();
                 continue;
+            }
             snprintf(err, sizeof(err), "KVM_RUN: %s", strerror(errno));
             report_failure(cpu, v, err);
             ok = false;

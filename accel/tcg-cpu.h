@@ -87,6 +87,7 @@ typedef struct TCGCPU {
     int interp_insn;
     bool in_interp;
     void *interp_frame;
+    void *backend_state;     /* x86_64: the code buffer */
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;

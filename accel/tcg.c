@@ -236,7 +236,7 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
 {
     const char *backend = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "backend") : NULL;
 #if defined(__x86_64__)
-    const char *def = "interp";   /* x86_64 once its emitter is complete */
+    const char *def = "x86_64";
 #else
     const char *def = "interp";
 #endif

@@ -8,8 +8,3 @@ void tcg_optimize(TCGContext *s)
 {
     (void)s;
 }
-
-void tcg_liveness(TCGContext *s)
-{
-    (void)s;
-}

@@ -1,7 +1,7 @@
 /* Comparisons (FCOM/FUCOM/FCOMI, COMISS/UCOMISS, CMPPS) and SSE min/max. */
 #include "cpu/x86/softfloat-internal.h"
 
-static FloatRelation compare_parts(const FloatParts *a, const FloatParts *b, bool quiet,
+FloatRelation compare_parts(const FloatParts *a, const FloatParts *b, bool quiet,
                                    FloatStatus *s)
 {
     if (a->cls >= FC_QNAN || b->cls >= FC_QNAN) {

@@ -134,6 +134,14 @@ FloatWide wide_add(FloatWide a, FloatWide b, bool subtract, const FloatFormat *f
 FloatWide wide_mul(FloatWide a, FloatWide b, const FloatFormat *f, FloatStatus *s);
 FloatWide wide_div(FloatWide a, FloatWide b, const FloatFormat *f, FloatStatus *s);
 FloatWide wide_sqrt(FloatWide a, const FloatFormat *f, FloatStatus *s);
+/* The same on operands already unpacked (possibly from different formats:
+ * FloatParts do not depend on the format); the result is in format f. */
+FloatWide parts_add(FloatParts a, FloatParts b, bool subtract, const FloatFormat *f,
+                    FloatStatus *s);
+FloatWide parts_mul(FloatParts a, FloatParts b, const FloatFormat *f, FloatStatus *s);
+FloatWide parts_div(FloatParts a, FloatParts b, const FloatFormat *f, FloatStatus *s);
+FloatRelation compare_parts(const FloatParts *a, const FloatParts *b, bool quiet,
+                            FloatStatus *s);
 
 /* Round to a signed integer of `bits` bits (status rounding mode, or toward
  * zero); invalid and the most negative value when it does not fit. */

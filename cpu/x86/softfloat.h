@@ -31,10 +31,13 @@
  *     FloatStatus st = float_status_from_mxcsr(env->mxcsr);
  *     r = float32_add(a, b, &st);
  *     env->mxcsr |= st.flags & FLOAT_FLAGS_EXCEPTIONS;
- * or for the x87:
+ * or for the x87 (FMUL m64fp; the *_float32/64 forms keep the x87's
+ * operand rules for memory operands, see "x87 arithmetic forms"):
  *     FloatStatus st = float_status_from_fpuc(env->fpuc);
- *     r = floatx80_mul(st0, st1, &st);
- *     env->fpus |= st.flags & FLOAT_FLAGS_EXCEPTIONS;  (C1 from ROUNDED_UP)
+ *     r = floatx80_arith_float64(X87_FMUL, st0, m64, &st);
+ *     env->fpus |= st.flags & FLOAT_FLAGS_EXCEPTIONS;
+ *     C1 = st.flags & FLOAT_FLAG_ROUNDED_UP; then #MF if an unmasked flag
+ *     is set (IE/DE/ZE: leave the destination unchanged).
  *
  * Packed SSE operations are loops over the scalar functions with one status.
  * All functions are pure apart from the status flags; none touch host FP
@@ -214,6 +217,23 @@ float16 float32_to_float16(float32 a, FloatStatus *s);
 floatx80 floatx80_round_to_int(floatx80 a, FloatStatus *s);
 float32 float32_round_to_int(float32 a, FloatStatus *s);
 float64 float64_round_to_int(float64 a, FloatStatus *s);
+
+/* ---- x87 arithmetic forms (fpu-x87-arith.c) ----
+ * The x87 instructions with a memory operand (FADD m32fp, FCOM m64fp, ...)
+ * do not convert the operand first: a denormal m32/m64 is not reported (DE)
+ * when the other operand is a NaN, and an SNaN operand loses to a QNaN one.
+ * These take the operands as they are: st = ST0 (or the destination
+ * register), src = the other operand; FSUBR/FDIVR compute src - st and
+ * src / st. Integer forms (FIADD ...) convert exactly first with
+ * int32_to_floatx80 and use the register form. */
+typedef enum X87Arith {
+    X87_FADD, X87_FMUL, X87_FSUB, X87_FSUBR, X87_FDIV, X87_FDIVR,
+} X87Arith;
+floatx80 floatx80_arith(X87Arith op, floatx80 st, floatx80 src, FloatStatus *s);
+floatx80 floatx80_arith_float32(X87Arith op, floatx80 st, float32 src, FloatStatus *s);
+floatx80 floatx80_arith_float64(X87Arith op, floatx80 st, float64 src, FloatStatus *s);
+FloatRelation floatx80_compare_float32(floatx80 st, float32 src, bool quiet, FloatStatus *s);
+FloatRelation floatx80_compare_float64(floatx80 st, float64 src, bool quiet, FloatStatus *s);
 
 /* ---- x87 specials (fpu-x87-ops.c) ---- */
 /* FPREM (ieee=false: truncated quotient) / FPREM1 (ieee=true: quotient

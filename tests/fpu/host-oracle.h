@@ -13,6 +13,25 @@
 #if defined(__x86_64__)
 #define HOST_ORACLE_AVAILABLE 1
 
+#include <cpuid.h>
+
+/* AVX (and so the VEX encodings) usable: CPU support and OS-enabled state. */
+static inline bool host_has_avx(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)) || !(c & (1u << 28)))
+        return false;
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & 6) == 6;
+}
+
+static inline bool host_has_f16c(void)
+{
+    unsigned a, b, c, d;
+    return host_has_avx() && __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
+}
+
 static inline uint32_t host_mxcsr(int rounding, bool ftz, bool daz)
 {
     return 0x1F80u | ((uint32_t)rounding << 13) | (ftz ? 0x8000u : 0) | (daz ? 0x40u : 0);
@@ -284,6 +303,8 @@ HOST_X87_BINOP(host_fadd, "fadd %%st(1), %%st")
 HOST_X87_BINOP(host_fsub, "fsub %%st(1), %%st")
 HOST_X87_BINOP(host_fmul, "fmul %%st(1), %%st")
 HOST_X87_BINOP(host_fdiv, "fdiv %%st(1), %%st")
+HOST_X87_BINOP(host_fsubr, "fsubr %%st(1), %%st")
+HOST_X87_BINOP(host_fdivr, "fdivr %%st(1), %%st")
 HOST_X87_BINOP(host_fprem, "fprem")
 HOST_X87_BINOP(host_fprem1, "fprem1")
 HOST_X87_BINOP(host_fscale, "fscale")
@@ -317,6 +338,47 @@ HOST_X87_BINOP_NOWAIT(host_fdiv_nowait, "fdiv %%st(1), %%st")
 HOST_X87_BINOP_NOWAIT(host_fadd_nowait, "fadd %%st(1), %%st")
 HOST_X87_BINOP_NOWAIT(host_fscale_nowait, "fscale")
 #undef HOST_X87_BINOP_NOWAIT
+
+/* ST0 = a OP m (m32fp / m64fp). */
+#define HOST_X87_MEMOP(fn, insn, ty)                                             \
+    static inline uint16_t fn(floatx80 a, ty m, uint16_t cw, floatx80 *r)        \
+    {                                                                            \
+        uint16_t saved, sw;                                                      \
+        __asm__ volatile(X87_PRE "fldt %[a]\n\t" insn " %[m]\n\t"                \
+                         "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t"                   \
+                         "fstpt %[r]\n\t" X87_POST                               \
+                         : [r] "=m"(*r), [saved] "=m"(saved), [sw] "=m"(sw)      \
+                         : [a] "m"(a), [m] "m"(m), [cw] "m"(cw)                  \
+                         : X87_CLOBBERS);                                        \
+        return sw;                                                               \
+    }
+#define HOST_X87_MEMOPS(name)                                                    \
+    HOST_X87_MEMOP(host_##name##s, #name "s", uint32_t)                         \
+    HOST_X87_MEMOP(host_##name##l, #name "l", uint64_t)
+HOST_X87_MEMOPS(fadd)
+HOST_X87_MEMOPS(fmul)
+HOST_X87_MEMOPS(fsub)
+HOST_X87_MEMOPS(fsubr)
+HOST_X87_MEMOPS(fdiv)
+HOST_X87_MEMOPS(fdivr)
+#undef HOST_X87_MEMOPS
+#undef HOST_X87_MEMOP
+
+/* FCOMP m32fp / m64fp: status word after comparing ST0 with m. */
+#define HOST_X87_MEMCMP(fn, insn, ty)                                            \
+    static inline uint16_t fn(floatx80 a, ty m, uint16_t cw)                     \
+    {                                                                            \
+        uint16_t saved, sw;                                                      \
+        __asm__ volatile(X87_PRE "fldt %[a]\n\t" insn " %[m]\n\t"                \
+                         "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t" X87_POST          \
+                         : [saved] "=m"(saved), [sw] "=m"(sw)                    \
+                         : [a] "m"(a), [m] "m"(m), [cw] "m"(cw)                  \
+                         : X87_CLOBBERS);                                        \
+        return sw;                                                               \
+    }
+HOST_X87_MEMCMP(host_fcomps, "fcomps", uint32_t)
+HOST_X87_MEMCMP(host_fcompl, "fcompl", uint64_t)
+#undef HOST_X87_MEMCMP
 
 /* st1 = y, st0 = x; the instruction pops, leaving one result. */
 #define HOST_X87_POPOP(fn, insn)                                                 \

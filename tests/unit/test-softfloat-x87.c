@@ -134,6 +134,11 @@ TEST(host_oracle) { SKIP("host is not x86-64: no hardware oracle"); }
 static HostBcd gen_bcd(TestRng *r)
 {
     HostBcd b;
+    if (rng_below(r, 4) == 0) {     /* raw bytes: invalid digits, bits 0-6 of byte 9 */
+        for (int i = 0; i < 10; i++)
+            b.b[i] = (uint8_t)rng_next(r);
+        return b;
+    }
     int digits = rng_below(r, 19);
     for (int i = 0; i < 9; i++) {
         unsigned lo = rng_below(r, 10), hi = rng_below(r, 10);
@@ -234,6 +239,71 @@ TEST(constants)
             if (!same80(want, got) || hf != 0)
                 mismatch("fld constant", (unsigned)(rc << 8 | c), want, want, want, hf, got, 0);
         }
+}
+#endif
+
+#if HOST_ORACLE_AVAILABLE
+/* FADD/FMUL/FSUB/FSUBR/FDIV/FDIVR with register, m32fp and m64fp operands,
+ * and FCOM m32fp/m64fp. */
+TEST(x87_operand_forms)
+{
+    typedef uint16_t (*HostReg)(floatx80, floatx80, uint16_t, floatx80 *);
+    typedef uint16_t (*HostM32)(floatx80, uint32_t, uint16_t, floatx80 *);
+    typedef uint16_t (*HostM64)(floatx80, uint64_t, uint16_t, floatx80 *);
+    static const HostReg reg[6] = { host_fadd, host_fmul, host_fsub, host_fsubr, host_fdiv,
+                                    host_fdivr };
+    static const HostM32 m32[6] = { host_fadds, host_fmuls, host_fsubs, host_fsubrs, host_fdivs,
+                                    host_fdivrs };
+    static const HostM64 m64[6] = { host_faddl, host_fmull, host_fsubl, host_fsubrl, host_fdivl,
+                                    host_fdivrl };
+    static const int precs[3] = { 24, 53, 64 };
+    TestRng rng = { 0xF0F };
+    reports = 0;
+    for (int i = 0; i < 6 * CASES; i++) {
+        X87Arith op = (X87Arith)rng_below(&rng, 6);
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), precs[rng_below(&rng, 3)]);
+        floatx80 a = gen_floatx80(&rng, true), b = gen_floatx80(&rng, true), want, got;
+        float32 f = gen_float32(&rng);
+        float64 d = gen_float64(&rng);
+        unsigned hf, gf;
+        FloatStatus s = float_status_from_fpuc(cw);
+        switch (rng_below(&rng, 4)) {
+        case 0:
+            hf = reg[op](a, b, cw, &want);
+            got = floatx80_arith(op, a, b, &s);
+            break;
+        case 1:
+            hf = m32[op](a, f, cw, &want);
+            got = floatx80_arith_float32(op, a, f, &s);
+            b = make_floatx80(0, f);
+            break;
+        case 2:
+            hf = m64[op](a, d, cw, &want);
+            got = floatx80_arith_float64(op, a, d, &s);
+            b = make_floatx80(0, d);
+            break;
+        default:
+            want = got = a;
+            if (rng_below(&rng, 2)) {
+                hf = host_fcomps(a, f, cw);
+                gf = float_relation_to_fsw(floatx80_compare_float32(a, f, false, &s));
+                b = make_floatx80(0, f);
+            } else {
+                hf = host_fcompl(a, d, cw);
+                gf = float_relation_to_fsw(floatx80_compare_float64(a, d, false, &s));
+                b = make_floatx80(0, d);
+            }
+            hf &= SW_MASK;
+            gf |= x87_flags(&s);
+            if (hf != gf)
+                mismatch("fcom mem", cw, a, b, want, hf, got, gf);
+            continue;
+        }
+        hf &= 0x3F | FPU_C1;
+        gf = x87_flags(&s);
+        if (!same80(want, got) || hf != gf)
+            mismatch("x87 arith form", cw | (unsigned)op << 16, a, b, want, hf, got, gf);
+    }
 }
 #endif
 

@@ -102,7 +102,10 @@ void idt_reload(void);
 void tss_reload(void);
 /* Run fn at CPL 3 and return to CPL 0 when it returns (lib/user.S). */
 void run_user(void (*fn)(void));
-extern uint8_t user_stack_top[];     /* reload CS/DS/ES/FS/GS/SS with the kernel selectors */
+extern uint8_t user_stack_top[];
+/* Run virtual-8086 code at cs:ip (stack ss:sp) with the given EFLAGS (IOPL). */
+void run_vm86(uint32_t cs_ip, uint32_t ss_sp, uint32_t eflags);
+extern char user_exit[];     /* reload CS/DS/ES/FS/GS/SS with the kernel selectors */
 
 /* Interrupt handlers, called by the common stub with the saved frame; they may
  * change it (e.g. EIP to resume elsewhere). NULL: the default (fault recovery,

@@ -30,6 +30,38 @@ user_trampoline:
     call *%eax
     int $USER_EXIT_VECTOR
 
+/* run_vm86(cs_ip, ss_sp, eflags): enter virtual-8086 mode at cs:ip with the
+ * stack at ss:sp (segment in the high half); data segments start at 0.
+ * Comes back like run_user, through INT USER_EXIT_VECTOR (or a #GP handler
+ * that sends the frame to user_exit when IOPL < 3). */
+    .globl run_vm86
+run_vm86:
+    push %ebp
+    push %ebx
+    push %esi
+    push %edi
+    mov %esp, kernel_saved_esp
+    mov 20(%esp), %eax              /* cs:ip */
+    mov 24(%esp), %ebx              /* ss:sp */
+    mov 28(%esp), %ecx              /* eflags */
+    pushl $0                        /* GS */
+    pushl $0                        /* FS */
+    pushl $0                        /* DS */
+    pushl $0                        /* ES */
+    mov %ebx, %edx
+    shr $16, %edx
+    push %edx                       /* SS */
+    movzwl %bx, %edx
+    push %edx                       /* SP */
+    or $0x20002, %ecx               /* VM */
+    push %ecx
+    mov %eax, %edx
+    shr $16, %edx
+    push %edx                       /* CS */
+    movzwl %ax, %edx
+    push %edx                       /* IP */
+    iret
+
     .globl user_exit
 user_exit:
     mov $KERNEL_DS, %ax
