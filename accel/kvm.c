@@ -82,6 +82,10 @@ bool kvm_hardware_usable(char *why, size_t n)
     }
     int version = ioctl(fd, KVM_GET_API_VERSION, 0);
     close(fd);
+    if (version < 0) {
+        snprintf(why, n, "/dev/kvm is not a KVM device");
+        return false;
+    }
     if (version != KVM_API_VERSION) {
         snprintf(why, n, "/dev/kvm has API version %d, expected %d", version, KVM_API_VERSION);
         return false;
@@ -114,6 +118,11 @@ static int kvm_init(Machine *m, char *err, size_t errlen)
         return -1;
     }
     int version = ioctl(s->fd, KVM_GET_API_VERSION, 0);
+    if (version < 0) {
+        snprintf(err, errlen, "-accel kvm: /dev/kvm is not a KVM device (KVM_GET_API_VERSION: %s)",
+                 strerror(errno));
+        goto fail;
+    }
     if (version != KVM_API_VERSION) {
         snprintf(err, errlen, "-accel kvm: /dev/kvm has API version %d, expected %d",
                  version, KVM_API_VERSION);

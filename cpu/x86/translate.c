@@ -435,9 +435,7 @@ static CCPrepare prepare_cc_generic(DisasContext *s, unsigned jcc)
         /* SF != OF: bit 7 of (f ^ (f >> 4)); LE adds ZF (bit 6). */
         TCGv x = tcg_temp_new();
         tcg_gen_shri(x, f, 4);
-        tcg_gen_xor(x, x, f);
-        if ((jcc >> 1) == 7)
-            tcg_gen_or(x, x, f);
+        tcg_gen_xor(x, x, f);   /* bit 6 stays ZF: bit 10 of f is 0 */
         p.a = x;
         p.b = tcg_const((jcc >> 1) == 7 ? 0xc0 : 0x80);
         break;

@@ -10,7 +10,7 @@
 
 #include "cpu/x86/softfloat.h"
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(HOST_ORACLE_DISABLE)
 #define HOST_ORACLE_AVAILABLE 1
 
 #include <cpuid.h>

@@ -9,7 +9,7 @@
 
 static int reports;
 
-static void mismatch(const char *what, unsigned mode, uint64_t a, uint64_t b,
+static __attribute__((unused)) void mismatch(const char *what, unsigned mode, uint64_t a, uint64_t b,
                      uint64_t want, unsigned want_flags, uint64_t got, unsigned got_flags)
 {
     if (reports++ >= MAX_REPORTS)
@@ -29,7 +29,7 @@ static void mismatch(const char *what, unsigned mode, uint64_t a, uint64_t b,
     } while (0)
 
 /* Integers with the interesting edges mixed in. */
-static int64_t gen_int(TestRng *r, int bits)
+static __attribute__((unused)) int64_t gen_int(TestRng *r, int bits)
 {
     static const int64_t edges[] = { 0, 1, -1, 2, 16777216, 16777217, -16777217,
                                      9007199254740993ll, INT32_MAX, INT32_MIN,
@@ -45,7 +45,7 @@ static int64_t gen_int(TestRng *r, int bits)
 }
 
 /* Floats around the integer range edges and halfway points. */
-static float64 gen_float64_intish(TestRng *r)
+static __attribute__((unused)) float64 gen_float64_intish(TestRng *r)
 {
     if (rng_below(r, 3) == 0)
         return gen_float64(r);
@@ -54,7 +54,7 @@ static float64 gen_float64_intish(TestRng *r)
     return (sign << 63) | (e << 52) | gen_fraction(r, 52);
 }
 
-static float32 gen_float32_intish(TestRng *r)
+static __attribute__((unused)) float32 gen_float32_intish(TestRng *r)
 {
     if (rng_below(r, 3) == 0)
         return gen_float32(r);
@@ -63,7 +63,7 @@ static float32 gen_float32_intish(TestRng *r)
     return (sign << 31) | (e << 23) | (uint32_t)gen_fraction(r, 23);
 }
 
-static floatx80 gen_floatx80_intish(TestRng *r)
+static __attribute__((unused)) floatx80 gen_floatx80_intish(TestRng *r)
 {
     if (rng_below(r, 3) == 0)
         return gen_floatx80(r, true);
@@ -72,7 +72,7 @@ static floatx80 gen_floatx80_intish(TestRng *r)
     return make_floatx80((uint16_t)(sign << 15 | e), gen_fraction(r, 63) | 1ull << 63);
 }
 
-static unsigned x87_flags(const FloatStatus *s)
+static __attribute__((unused)) unsigned x87_flags(const FloatStatus *s)
 {
     return (s->flags & FLOAT_FLAGS_EXCEPTIONS) | (s->flags & FLOAT_FLAG_ROUNDED_UP ? FPU_C1 : 0);
 }
