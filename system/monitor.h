@@ -30,6 +30,12 @@ Monitor *monitor_new_mux(Chardev *chr);
 /* Release a monitor once its chardev is freed (mon: monitors go with theirs). */
 void monitor_free(Monitor *mon);
 
+/* The QMP-style JSON monitor (-qmp SPEC): main.c calls
+ * qmp_monitor_new(chardev_new(SPEC)). See system/monitor-qmp.c. */
+typedef struct QmpMonitor QmpMonitor;
+QmpMonitor *qmp_monitor_new(Chardev *chr);
+void qmp_monitor_free(QmpMonitor *q);
+
 /* Output to the monitor's terminal ("\n" line ends, as typed output). */
 void monitor_printf(Monitor *mon, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Run one command line, as if typed (no prompt printed). */

@@ -289,6 +289,22 @@ static void trans_bt(DisasContext *s)
     gen_set_eflags_cc(s, f);
 }
 
+/* Write a register of size bytes only when cond(a, b) holds (keeps the
+ * whole 64-bit register otherwise, as CMPXCHG/BSF/CMOV-like cases need). */
+static void gen_reg_store_if(DisasContext *s, int reg, unsigned size, TCGv v, TCGCond c, TCGv a, TCGv b)
+{
+    TCGv old = tcg_temp_new(), merged = tcg_temp_new();
+    tcg_gen_mov(old, cpu_regs[reg]);
+    if (size == 4 || size == 8) {
+        tcg_gen_extu(merged, v, size);
+    } else {
+        TCGv keep = tcg_temp_new(), part = gen_zext(v, size);
+        tcg_gen_andi(keep, old, ~size_mask(size));
+        tcg_gen_or(merged, keep, part);
+    }
+    tcg_gen_movcond(c, 0, cpu_regs[reg], a, b, merged, old);
+}
+
 static void trans_bitcount(DisasContext *s)
 {
     static const uint8_t ops[I_COUNT] = {
@@ -301,7 +317,11 @@ static void trans_bitcount(DisasContext *s)
     gen_helper(helper_bitcount, r, 5, tcg_env, tcg_const(ops[s->d.mnemonic]),
                tcg_const(size), src, old);
     flags_now_dynamic(s);
-    gen_reg_store(s, s->d.reg, size, r);
+    if (s->d.mnemonic == I_BSF || s->d.mnemonic == I_BSR)
+        /* a zero source leaves the destination alone, upper half included */
+        gen_reg_store_if(s, s->d.reg, size, r, TCG_COND_NE, gen_zext(src, size), tcg_const(0));
+    else
+        gen_reg_store(s, s->d.reg, size, r);
 }
 
 static void trans_bswap(DisasContext *s)
@@ -384,23 +404,18 @@ static void trans_cmpxchg(DisasContext *s)
     unsigned size = op_size(s, 0);
     TCGv dst = gen_operand_load(s, 0), src = gen_operand_load(s, 1);
     TCGv acc = gen_reg_load(s, R_EAX, size);
-    TCGv newv = tcg_temp_new(), diff = tcg_temp_new();
-    tcg_gen_movcond(TCG_COND_EQ, 0, newv, acc, dst, src, dst);
-    gen_operand_store(s, 0, newv);
-    /* Accumulator written only on mismatch (keeps RAX's high half otherwise). */
-    TCGv newacc = tcg_temp_new(), oldfull = tcg_temp_new();
-    tcg_gen_mov(oldfull, cpu_regs[R_EAX]);
-    {
-        TCGv t = tcg_temp_new(), keep = tcg_temp_new();
-        if (size == 4 || size == 8) {
-            tcg_gen_mov(t, dst);
-        } else {
-            tcg_gen_andi(keep, oldfull, ~size_mask(size));
-            tcg_gen_or(t, keep, dst);
-        }
-        tcg_gen_movcond(TCG_COND_EQ, 0, newacc, acc, dst, oldfull, t);
+    TCGv diff = tcg_temp_new();
+    if (s->d.mod == 3) {
+        /* register destination: written only on a match */
+        gen_reg_store_if(s, s->d.rm, size, src, TCG_COND_EQ, acc, dst);
+    } else {
+        /* memory destination: always written (locked read-modify-write) */
+        TCGv newv = tcg_temp_new();
+        tcg_gen_movcond(TCG_COND_EQ, 0, newv, acc, dst, src, dst);
+        gen_operand_store(s, 0, newv);
     }
-    tcg_gen_mov(cpu_regs[R_EAX], newacc);
+    /* the accumulator is written only on a mismatch */
+    gen_reg_store_if(s, R_EAX, size, dst, TCG_COND_NE, acc, dst);
     tcg_gen_op3(INDEX_op_sub, 0, diff, acc, dst);
     gen_cc_result(s, CC_K_SUB, size, diff, dst, TCG_NO_TEMP);
 }
