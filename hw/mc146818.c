@@ -97,9 +97,12 @@ static int64_t regs_to_time(const RtcState *s)
 
 /* ---- the clock --------------------------------------------------------------- */
 
+/* DV 010 is the PC's 32.768 kHz setting; 000 and 001 (other crystals) are
+ * taken as running too, as guests that write them expect a ticking clock.
+ * 11x holds the divider chain in reset and the rest are test modes: stopped. */
 static bool divider_running(const RtcState *s)
 {
-    return (s->cmos[RTC_REG_A] & REG_A_DV) == REG_A_DV_32K;
+    return (s->cmos[RTC_REG_A] & REG_A_DV) <= REG_A_DV_32K;
 }
 
 /* Updates happen only with the time base running and SET clear. */

@@ -10,9 +10,14 @@
 #include "hw/acpi-pm.h"
 #include "hw/acpi-tables.h"
 #include "hw/devices.h"
+#include "hw/drives.h"
+#include "hw/fw_cfg.h"
 #include "hw/i440fx.h"
 #include "hw/i8254.h"
+#include "hw/i8042.h"
 #include "hw/i8259.h"
+#include "hw/ioport80.h"
+#include "hw/port92.h"
 #include "hw/mc146818.h"
 #include "system/monitor.h"
 #include "system/cpus.h"
@@ -28,6 +33,8 @@ typedef struct PcBoard {
     I440fxState *pci;
     AcpiPmState *pm;
     RtcState *rtc;
+    FwCfgState *fw_cfg;
+    I8042State *kbd;
     IrqLine cpu_intr;
 } PcBoard;
 
@@ -125,6 +132,34 @@ static void create_chipset(Machine *m)
     b->pm = acpi_pm_create(b->pci->bus, &m->isa_irq[9]);
     monitor_set_powerdown_handler(power_button, b);
     b->rtc = rtc_create(m->io, &m->isa_irq[8]);
+    b->fw_cfg = fw_cfg_create(m->io, m->mem);
+    b->kbd = i8042_create(m->io, &m->isa_irq[1], &m->isa_irq[12]);
+    port92_create(m->io);
+    ioport80_create(m->io);
+}
+
+/* What SeaBIOS reads through fw_cfg: RAM size, CPU count, the e820 map. */
+static void setup_fw_cfg(Machine *m)
+{
+    PcBoard *b = m->board;
+    fw_cfg_add_i64(b->fw_cfg, FW_CFG_RAM_SIZE, m->ram_size);
+    fw_cfg_add_i16(b->fw_cfg, FW_CFG_NB_CPUS, (uint16_t)m->cfg->smp);
+    fw_cfg_add_i16(b->fw_cfg, FW_CFG_MAX_CPUS, (uint16_t)m->cfg->smp);
+    fw_cfg_add_i16(b->fw_cfg, FW_CFG_NOGRAPHIC, m->cfg->nographic);
+    /* RAM only: the firmware reserves its own areas. */
+    uint8_t e820[2 * 20] = { 0 };
+    int n = 0;
+    st64(e820, 0);
+    st64(e820 + 8, m->ram_below_4g->size);
+    st32(e820 + 16, 1);
+    n++;
+    if (m->ram_above_4g) {
+        st64(e820 + 20, m->ram_above_4g->base);
+        st64(e820 + 28, m->ram_above_4g->size);
+        st32(e820 + 36, 1);
+        n++;
+    }
+    fw_cfg_add_file(b->fw_cfg, "etc/e820", e820, (uint32_t)(20 * n));
 }
 
 static void power_button(void *opaque)
@@ -163,18 +198,6 @@ static void install_acpi_tables(Machine *m)
     linux_acpi_rsdp_addr = ACPI_TABLES_ADDR;
 }
 
-static int check_drives(Machine *m, char *err, size_t errlen)
-{
-    for (int i = 0; i < m->cfg->nr_drives; i++) {
-        DriveConfig *d = &m->cfg->drives[i];
-        if (d->interface && strcmp(d->interface, "none") == 0)
-            continue;
-        snprintf(err, errlen, "-drive %s: disk controllers (if=%s) are not implemented yet",
-                 d->file, d->interface ? d->interface : "ide");
-        return -1;
-    }
-    return 0;
-}
 
 static int boot_cpu(Machine *m, char *err, size_t errlen)
 {
@@ -201,11 +224,12 @@ int pc_machine_init(Machine *m, char *err, size_t errlen)
     create_chipset(m);
     if (setup_rtc(m, err, errlen) < 0)
         return -1;
+    setup_fw_cfg(m);
     if (devices_create_from_config(m, err, errlen) < 0)
         return -1;
     if (create_serial_ports(m, err, errlen) < 0)
         return -1;
-    if (check_drives(m, err, errlen) < 0)
+    if (drives_open(m, err, errlen) < 0 || drives_check_claimed(err, errlen) < 0)
         return -1;
     if (!m->cfg->kernel) {
         snprintf(err, errlen, "no -kernel given: firmware boot (SeaBIOS) is not implemented yet");

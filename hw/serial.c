@@ -32,6 +32,7 @@ enum {
 #define FCR_CLEAR_TX  0x04
 #define FCR_STORED    0xc9   /* enable, DMA mode, trigger level */
 
+#define LCR_BREAK     0x40
 #define LCR_DLAB      0x80
 
 #define MCR_DTR   0x01
@@ -353,12 +354,22 @@ static void write_fcr(SerialState *s, uint8_t v)
         rx_clear(s);
     if (!(v & FCR_ENABLE)) {
         s->fcr = 0;
-        return;
+    } else {
+        if (v & FCR_CLEAR_RX)
+            rx_clear(s);
+        /* The transmit FIFO is always empty: output leaves at once. */
+        s->fcr = v & FCR_STORED;
     }
-    if (v & FCR_CLEAR_RX)
-        rx_clear(s);
-    /* The transmit FIFO is always empty: output leaves at once. */
-    s->fcr = v & FCR_STORED;
+    unblock_input(s);                  /* cleared or larger: there may be room now */
+}
+
+static void write_lcr(SerialState *s, uint8_t v)
+{
+    bool break_starts = (v & LCR_BREAK) && !(s->lcr & LCR_BREAK);
+    s->lcr = v;
+    /* In loopback the receiver sees our own break. */
+    if (break_starts && (s->mcr & MCR_LOOP))
+        serial_receive_break(s);
 }
 
 static void write_mcr(SerialState *s, uint8_t v)
@@ -387,7 +398,7 @@ static void serial_write(void *opaque, uint64_t offset, uint64_t value, unsigned
             write_ier(s, v);
         break;
     case REG_IIR_FCR: write_fcr(s, v); break;
-    case REG_LCR: s->lcr = v; break;
+    case REG_LCR: write_lcr(s, v); break;
     case REG_MCR: write_mcr(s, v); break;
     case REG_LSR:
         /* Factory test register on real parts; ignore. */

@@ -48,6 +48,7 @@ struct Chardev {
     bool escapes;                /* interpret Ctrl-A (stdio) */
     bool escape_pending;         /* saw Ctrl-A, waiting for the command key */
     bool want_monitor;           /* "mon:" prefix: a monitor shares this chardev */
+    struct Monitor *auto_monitor; /* the monitor "mon:" created, owned here */
 
     uint8_t in[CHR_INBUF_SIZE];  /* input not yet delivered */
     int in_len;

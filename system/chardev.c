@@ -144,6 +144,7 @@ void chardev_free(Chardev *chr)
     pthread_mutex_unlock(&chardev_list_lock);
     if (chr->be->close)
         chr->be->close(chr);
+    monitor_free(chr->auto_monitor);
     pthread_mutex_destroy(&chr->write_lock);
     free(chr->spec);
     free(chr);

@@ -787,10 +787,13 @@ static void gdb_rx_byte(GdbStub *s, uint8_t c)
         }
         break;
     case RX_CSUM1:
-        s->rx_csum = (uint8_t)(hexval(c) << 4);
-        s->rx_state = hexval(c) < 0 ? RX_IDLE : RX_CSUM2;
-        if (hexval(c) < 0)
+        if (hexval(c) < 0) {
+            s->rx_state = RX_IDLE;
             gdb_ack(s, '-');
+            break;
+        }
+        s->rx_csum = (uint8_t)(hexval(c) << 4);
+        s->rx_state = RX_CSUM2;
         break;
     case RX_CSUM2:
         s->rx_state = RX_IDLE;

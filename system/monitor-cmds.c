@@ -160,11 +160,14 @@ static void info_registers(Monitor *mon, FILE *out)
         fprintf(out, "register dump is not available in this build\n");
         return;
     }
+    bool paused = monitor_pause_for_state();
     for (int i = 0; i < m->ncpus; i++) {
         if (m->ncpus > 1)
             fprintf(out, "CPU#%d\n", i);
         x86_cpu_dump_state(m->cpus[i]->env, out);
     }
+    if (paused)
+        monitor_resume_after_state();
 }
 
 static void info_cpus(Monitor *mon, FILE *out)
@@ -172,13 +175,15 @@ static void info_cpus(Monitor *mon, FILE *out)
     Machine *m = need_machine(out);
     if (!m)
         return;
+    bool paused = monitor_pause_for_state();
     for (int i = 0; i < m->ncpus; i++) {
         CPUX86State *env = m->cpus[i]->env;
         fprintf(out, "%c CPU #%d: pc=0x%016" PRIx64 "%s%s\n",
                 i == mon->cpu_index ? '*' : ' ', i, env->segs[R_CS].base + env->rip,
-                env->halted ? " (halted)" : "",
-                atomic_load(&m->cpus[i]->stopped) ? " (stopped)" : "");
+                env->halted ? " (halted)" : "", paused ? "" : " (stopped)");
     }
+    if (paused)
+        monitor_resume_after_state();
 }
 
 static const char *region_kind(const MemoryRegion *mr)
@@ -609,14 +614,14 @@ static void cmd_help(Monitor *mon, FILE *out, const char *args)
     monitor_print_help(out, args);
 }
 
-const MonitorCommand monitor_commands[] = {
+static const MonitorCommand builtin_commands[] = {
     { "help", "?", "[cmd]", "show the commands, or one command's help", cmd_help },
     { "info", NULL, "[subcommand]", "show machine state (info alone lists what)", cmd_info },
-    { "x", NULL, "/fmt addr", "virtual memory dump (fmt: count, x/d/u/o/c/i, b/h/w/g)", cmd_x },
-    { "xp", NULL, "/fmt addr", "physical memory dump, same formats as x", cmd_xp },
-    { "memsave", NULL, "addr size file", "save virtual memory to a file", cmd_memsave },
-    { "pmemsave", NULL, "addr size file", "save physical memory to a file", cmd_pmemsave },
-    { "print", "p", "expr", "print an expression (numbers, $reg, + and -)", cmd_print },
+    { "x", NULL, "/fmt addr", "virtual memory dump (fmt: count, x/d/u/o/c/i, b/h/w/g)", cmd_x, true },
+    { "xp", NULL, "/fmt addr", "physical memory dump, same formats as x", cmd_xp, true },
+    { "memsave", NULL, "addr size file", "save virtual memory to a file", cmd_memsave, true },
+    { "pmemsave", NULL, "addr size file", "save physical memory to a file", cmd_pmemsave, true },
+    { "print", "p", "expr", "print an expression (numbers, $reg, + and -)", cmd_print, true },
     { "cpu", NULL, "index", "the CPU that x and print use", cmd_cpu },
     { "stop", "s", "", "stop the vCPUs", cmd_stop },
     { "cont", "c", "", "resume the vCPUs", cmd_cont },
@@ -627,12 +632,29 @@ const MonitorCommand monitor_commands[] = {
     { "logfile", NULL, "file", "send the log to a file", cmd_logfile },
     { "quit", "q", "", "quit the emulator", cmd_quit },
 };
-const size_t monitor_nr_commands = ARRAY_SIZE(monitor_commands);
+
+static MonitorCommand *extra_commands;
+static size_t nr_extra_commands;
+
+void monitor_register_command(const char *name, const char *args_help, const char *help,
+                              MonitorCommandFn fn)
+{
+    extra_commands = xrealloc(extra_commands, sizeof(*extra_commands) * (nr_extra_commands + 1));
+    extra_commands[nr_extra_commands++] = (MonitorCommand){ name, NULL, args_help, help, fn, false };
+}
+
+const MonitorCommand *monitor_command_at(size_t i)
+{
+    if (i < ARRAY_SIZE(builtin_commands))
+        return &builtin_commands[i];
+    i -= ARRAY_SIZE(builtin_commands);
+    return i < nr_extra_commands ? &extra_commands[i] : NULL;
+}
 
 void monitor_print_help(FILE *out, const char *topic)
 {
-    for (size_t i = 0; i < monitor_nr_commands; i++) {
-        const MonitorCommand *c = &monitor_commands[i];
+    const MonitorCommand *c;
+    for (size_t i = 0; (c = monitor_command_at(i)); i++) {
         if (*topic && strcmp(topic, c->name) != 0 && !(c->alias && strcmp(topic, c->alias) == 0))
             continue;
         char names[64];

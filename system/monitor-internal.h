@@ -24,7 +24,7 @@ struct Monitor {
 
 /* A command writes its output to `out` (gathered and sent to the terminal
  * when it returns); args is the rest of the line, spaces trimmed. */
-typedef void (*MonitorCmdFn)(Monitor *mon, FILE *out, const char *args);
+typedef MonitorCommandFn MonitorCmdFn;
 
 typedef struct MonitorCommand {
     const char *name;
@@ -32,15 +32,23 @@ typedef struct MonitorCommand {
     const char *args;            /* for help, or "" */
     const char *help;
     MonitorCmdFn fn;
+    /* Reads vCPU state: run with the vCPUs parked (briefly, when running),
+     * so that accelerators such as KVM have handed back their registers. */
+    bool reads_cpu_state;
 } MonitorCommand;
 
-extern const MonitorCommand monitor_commands[];
-extern const size_t monitor_nr_commands;
+/* The i-th command, built-in ones first, then registered ones; NULL past
+ * the end. */
+const MonitorCommand *monitor_command_at(size_t i);
 
 /* Look a command up by name or alias. */
 const MonitorCommand *monitor_find_command(const char *name, size_t len);
 /* Run one command line, output into out (monitor_execute, gdb's qRcmd). */
 void monitor_run_command(Monitor *mon, FILE *out, const char *line);
+/* Park running vCPUs to read their state (true: they were running, call
+ * monitor_resume_after_state when done). */
+bool monitor_pause_for_state(void);
+void monitor_resume_after_state(void);
 /* "help" text, also used for unknown commands. */
 void monitor_print_help(FILE *out, const char *topic);
 

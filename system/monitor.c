@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "system/chardev-internal.h"
+#include "system/cpus.h"
+#include "system/machine.h"
 #include "system/util.h"
 
 #define PROMPT "(kestrel) "
@@ -39,13 +41,34 @@ void monitor_printf(Monitor *mon, const char *fmt, ...)
 
 const MonitorCommand *monitor_find_command(const char *name, size_t len)
 {
-    for (size_t i = 0; i < monitor_nr_commands; i++) {
-        const MonitorCommand *c = &monitor_commands[i];
+    const MonitorCommand *c;
+    for (size_t i = 0; (c = monitor_command_at(i)); i++) {
         if ((strlen(c->name) == len && strncmp(c->name, name, len) == 0) ||
             (c->alias && strlen(c->alias) == len && strncmp(c->alias, name, len) == 0))
             return c;
     }
     return NULL;
+}
+
+/* Park running vCPUs around commands that read their state; false when
+ * there was nothing to park. */
+bool monitor_pause_for_state(void)
+{
+    Machine *m = current_machine;
+    if (!m || m->ncpus == 0)
+        return false;
+    for (int i = 0; i < m->ncpus; i++) {
+        if (!atomic_load(&m->cpus[i]->stop)) {
+            cpus_pause(m);
+            return true;
+        }
+    }
+    return false;
+}
+
+void monitor_resume_after_state(void)
+{
+    cpus_resume(current_machine);
 }
 
 /* "x/10i" is the command "x" with the argument "/10i": a command name ends at
@@ -69,7 +92,10 @@ void monitor_run_command(Monitor *mon, FILE *out, const char *line)
     size_t n = strlen(trimmed);
     while (n && (trimmed[n - 1] == ' ' || trimmed[n - 1] == '\t'))
         trimmed[--n] = '\0';
+    bool paused = cmd->reads_cpu_state && monitor_pause_for_state();
     cmd->fn(mon, out, trimmed);
+    if (paused)
+        monitor_resume_after_state();
     free(trimmed);
 }
 
@@ -144,11 +170,12 @@ static void mon_complete(Monitor *mon)
     if (strchr(mon->line, ' '))
         return;
     const char *match = NULL;
-    for (size_t i = 0; i < monitor_nr_commands; i++) {
-        if (strncmp(monitor_commands[i].name, mon->line, (size_t)mon->len) == 0) {
+    const MonitorCommand *c;
+    for (size_t i = 0; (c = monitor_command_at(i)); i++) {
+        if (strncmp(c->name, mon->line, (size_t)mon->len) == 0) {
             if (match)
                 return;       /* ambiguous */
-            match = monitor_commands[i].name;
+            match = c->name;
         }
     }
     if (match) {
@@ -288,5 +315,17 @@ Monitor *monitor_new(Chardev *chr)
 
 Monitor *monitor_new_mux(Chardev *chr)
 {
-    return monitor_create(chr, true);
+    Monitor *mon = monitor_create(chr, true);
+    if (chr)
+        chr->auto_monitor = mon;     /* freed with the chardev */
+    return mon;
+}
+
+void monitor_free(Monitor *mon)
+{
+    if (!mon)
+        return;
+    for (int i = 0; i < mon->nr_history; i++)
+        free(mon->history[i]);
+    free(mon);
 }

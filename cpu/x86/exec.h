@@ -13,7 +13,9 @@
 #define CPU_X86_EXEC_H
 
 #include <stdint.h>
+#include "system/util.h"   /* before stdnoreturn.h: it uses __attribute__((noreturn)) */
 #include <stdnoreturn.h>
+
 #include "cpu/x86/cpu.h"
 
 /* The host return address of the current helper, for retaddr arguments.
@@ -52,17 +54,17 @@ void cpu_phys_st(CPUX86State *env, uint64_t paddr, uint64_t value, unsigned size
  * state of the faulting instruction from retaddr, and leaves the translated
  * code (longjmp to env->jmp_env). The loop then delivers it through the
  * interrupt helper. Never returns. */
-noreturn void x86_raise_exception(CPUX86State *env, int vector, int error_code,
+_Noreturn void x86_raise_exception(CPUX86State *env, int vector, int error_code,
                                   uintptr_t retaddr);
-noreturn void x86_raise_exception_noerr(CPUX86State *env, int vector,
+_Noreturn void x86_raise_exception_noerr(CPUX86State *env, int vector,
                                         uintptr_t retaddr);
 /* Restore RIP / lazy flags of the guest instruction executing at retaddr
  * (no-op when retaddr is 0 or not inside translated code). */
 void cpu_restore_state(CPUX86State *env, uintptr_t retaddr);
 /* Leave the translated code back to the loop; state must be synchronised
  * (e.g. after a helper changed CR0, or for HLT). Never returns. */
-noreturn void cpu_loop_exit(CPUX86State *env);
-noreturn void cpu_loop_exit_restore(CPUX86State *env, uintptr_t retaddr);
+_Noreturn void cpu_loop_exit(CPUX86State *env);
+_Noreturn void cpu_loop_exit_restore(CPUX86State *env, uintptr_t retaddr);
 
 /* TLB maintenance, for CR0/CR3/CR4/EFER writes, INVLPG and A20 changes.
  * Safe to call from helpers running inside translated code. After a mode

@@ -10,8 +10,9 @@
 floatx80 floatx80_from_bcd(const uint8_t bcd[10], FloatStatus *s)
 {
     uint64_t value = 0;
-    /* Nibbles above 9 are not valid BCD (the result is undefined); they are
-     * weighted like digits, which cannot overflow 64 bits. */
+    /* Nibbles above 9 are not valid BCD (the SDM leaves the result
+     * undefined); weighting them like digits, as the hardware turns out to
+     * do, cannot overflow 64 bits. Bits 0-6 of byte 9 are ignored. */
     for (int i = BCD_DIGITS / 2 - 1; i >= 0; i--)
         value = value * 100 + (bcd[i] >> 4) * 10 + (bcd[i] & 15);
     bool sign = bcd[9] & 0x80;

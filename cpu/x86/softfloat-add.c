@@ -40,7 +40,12 @@ static FloatWide add_finite(const FloatParts *a, const FloatParts *b, const Floa
 FloatWide wide_add(FloatWide wa, FloatWide wb, bool subtract, const FloatFormat *f,
                    FloatStatus *s)
 {
-    FloatParts a = parts_unpack(wa, f, s), b = parts_unpack(wb, f, s);
+    return parts_add(parts_unpack(wa, f, s), parts_unpack(wb, f, s), subtract, f, s);
+}
+
+FloatWide parts_add(FloatParts a, FloatParts b, bool subtract, const FloatFormat *f,
+                    FloatStatus *s)
+{
     if (subtract)
         b.sign = !b.sign;
     if (a.cls >= FC_QNAN || b.cls >= FC_QNAN) {

@@ -1,7 +1,7 @@
 /* Comparisons (FCOM/FUCOM/FCOMI, COMISS/UCOMISS, CMPPS) and SSE min/max. */
 #include "cpu/x86/softfloat-internal.h"
 
-static FloatRelation compare_parts(const FloatParts *a, const FloatParts *b, bool quiet,
+FloatRelation compare_parts(const FloatParts *a, const FloatParts *b, bool quiet,
                                    FloatStatus *s)
 {
     if (a->cls >= FC_QNAN || b->cls >= FC_QNAN) {
@@ -48,6 +48,78 @@ FloatRelation floatx80_compare(floatx80 a, floatx80 b, bool quiet, FloatStatus *
 {
     FloatParts pa = unpack80(a, s), pb = unpack80(b, s);
     return compare_parts(&pa, &pb, quiet, s);
+}
+
+uint16_t float_relation_to_fsw(FloatRelation r)
+{
+    static const uint16_t cc[4] = { FPU_C0, FPU_C3, 0, FPU_C3 | FPU_C2 | FPU_C0 };
+    return cc[r + 1];
+}
+
+uint32_t float_relation_to_eflags(FloatRelation r)
+{
+    static const uint32_t fl[4] = { CC_C, CC_Z, 0, CC_Z | CC_P | CC_C };
+    return fl[r + 1];
+}
+
+/* The 32 VCMP predicates as data: which relations make them true, and
+ * whether a QNaN operand raises invalid (signaling). Predicates 0-7 are the
+ * SSE CMPPS ones. */
+enum { REL_LT = 1, REL_EQ = 2, REL_GT = 4, REL_UN = 8 };
+static const struct {
+    uint8_t true_for;
+    bool signaling;
+} compare_predicates[32] = {
+    { REL_EQ, false },                  /* EQ_OQ */
+    { REL_LT, true },                   /* LT_OS */
+    { REL_LT | REL_EQ, true },          /* LE_OS */
+    { REL_UN, false },                  /* UNORD_Q */
+    { REL_LT | REL_GT | REL_UN, false },/* NEQ_UQ */
+    { REL_EQ | REL_GT | REL_UN, true }, /* NLT_US */
+    { REL_GT | REL_UN, true },          /* NLE_US */
+    { REL_LT | REL_EQ | REL_GT, false },/* ORD_Q */
+    { REL_EQ | REL_UN, false },         /* EQ_UQ */
+    { REL_LT | REL_UN, true },          /* NGE_US */
+    { REL_LT | REL_EQ | REL_UN, true }, /* NGT_US */
+    { 0, false },                       /* FALSE_OQ */
+    { REL_LT | REL_GT, false },         /* NEQ_OQ */
+    { REL_EQ | REL_GT, true },          /* GE_OS */
+    { REL_GT, true },                   /* GT_OS */
+    { REL_LT | REL_EQ | REL_GT | REL_UN, false }, /* TRUE_UQ */
+    { REL_EQ, true },                   /* EQ_OS */
+    { REL_LT, false },                  /* LT_OQ */
+    { REL_LT | REL_EQ, false },         /* LE_OQ */
+    { REL_UN, true },                   /* UNORD_S */
+    { REL_LT | REL_GT | REL_UN, true }, /* NEQ_US */
+    { REL_EQ | REL_GT | REL_UN, false },/* NLT_UQ */
+    { REL_GT | REL_UN, false },         /* NLE_UQ */
+    { REL_LT | REL_EQ | REL_GT, true }, /* ORD_S */
+    { REL_EQ | REL_UN, true },          /* EQ_US */
+    { REL_LT | REL_UN, false },         /* NGE_UQ */
+    { REL_LT | REL_EQ | REL_UN, false },/* NGT_UQ */
+    { 0, true },                        /* FALSE_OS */
+    { REL_LT | REL_GT, true },          /* NEQ_OS */
+    { REL_EQ | REL_GT, false },         /* GE_OQ */
+    { REL_GT, false },                  /* GT_OQ */
+    { REL_LT | REL_EQ | REL_GT | REL_UN, true }, /* TRUE_US */
+};
+
+static bool predicate_holds(FloatRelation r, unsigned predicate)
+{
+    static const uint8_t bit_of[4] = { REL_LT, REL_EQ, REL_GT, REL_UN };
+    return compare_predicates[predicate & 31].true_for & bit_of[r + 1];
+}
+
+bool float32_compare_predicate(float32 a, float32 b, unsigned predicate, FloatStatus *s)
+{
+    bool quiet = !compare_predicates[predicate & 31].signaling;
+    return predicate_holds(float32_compare(a, b, quiet, s), predicate);
+}
+
+bool float64_compare_predicate(float64 a, float64 b, unsigned predicate, FloatStatus *s)
+{
+    bool quiet = !compare_predicates[predicate & 31].signaling;
+    return predicate_holds(float64_compare(a, b, quiet, s), predicate);
 }
 
 /* MIN: a < b ? a : b, MAX: a > b ? a : b; anything unordered or equal gives

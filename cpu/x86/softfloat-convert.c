@@ -192,6 +192,28 @@ float64 floatx80_to_float64(floatx80 a, FloatStatus *s)
                                         &float64_format, s));
 }
 
+float32 float16_to_float32(float16 a, FloatStatus *s)
+{
+    /* Half denormals are neither flushed (DAZ) nor reported (DE). */
+    FloatStatus t = *s;
+    t.denormals_are_zero = false;
+    float32 r = wide_to_float32(wide_convert(float16_to_wide(a), &float16_format,
+                                             &float32_format, &t));
+    s->flags |= t.flags & ~FLOAT_FLAG_DENORMAL;
+    return r;
+}
+
+float16 float32_to_float16(float32 a, FloatStatus *s)
+{
+    /* tiny halves are delivered as denormals whatever MXCSR.FTZ says */
+    FloatStatus t = *s;
+    t.flush_to_zero = false;
+    float16 r = wide_to_float16(wide_convert(float32_to_wide(a), &float32_format,
+                                             &float16_format, &t));
+    s->flags = t.flags;
+    return r;
+}
+
 /* ---- round to integral ---- */
 
 FloatWide wide_round_to_int(FloatWide w, const FloatFormat *f, FloatStatus *s)

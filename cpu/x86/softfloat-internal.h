@@ -23,7 +23,7 @@ typedef struct FloatFormat {
     bool sse;             /* SSE NaN rules, DAZ/FTZ apply */
 } FloatFormat;
 
-extern const FloatFormat float32_format, float64_format, floatx80_format;
+extern const FloatFormat float16_format, float32_format, float64_format, floatx80_format;
 
 typedef enum FloatClass {
     FC_ZERO,
@@ -78,6 +78,8 @@ static inline u128 shift_right_jam128(u128 x, int n)
 }
 
 /* pack/unpack between formats and FloatWide */
+FloatWide float16_to_wide(float16 a);
+float16 wide_to_float16(FloatWide w);
 FloatWide float32_to_wide(float32 a);
 FloatWide float64_to_wide(float64 a);
 FloatWide floatx80_to_wide(floatx80 a);
@@ -132,6 +134,14 @@ FloatWide wide_add(FloatWide a, FloatWide b, bool subtract, const FloatFormat *f
 FloatWide wide_mul(FloatWide a, FloatWide b, const FloatFormat *f, FloatStatus *s);
 FloatWide wide_div(FloatWide a, FloatWide b, const FloatFormat *f, FloatStatus *s);
 FloatWide wide_sqrt(FloatWide a, const FloatFormat *f, FloatStatus *s);
+/* The same on operands already unpacked (possibly from different formats:
+ * FloatParts do not depend on the format); the result is in format f. */
+FloatWide parts_add(FloatParts a, FloatParts b, bool subtract, const FloatFormat *f,
+                    FloatStatus *s);
+FloatWide parts_mul(FloatParts a, FloatParts b, const FloatFormat *f, FloatStatus *s);
+FloatWide parts_div(FloatParts a, FloatParts b, const FloatFormat *f, FloatStatus *s);
+FloatRelation compare_parts(const FloatParts *a, const FloatParts *b, bool quiet,
+                            FloatStatus *s);
 
 /* Round to a signed integer of `bits` bits (status rounding mode, or toward
  * zero); invalid and the most negative value when it does not fit. */

@@ -4,7 +4,11 @@
 
 FloatWide wide_mul(FloatWide wa, FloatWide wb, const FloatFormat *f, FloatStatus *s)
 {
-    FloatParts a = parts_unpack(wa, f, s), b = parts_unpack(wb, f, s);
+    return parts_mul(parts_unpack(wa, f, s), parts_unpack(wb, f, s), f, s);
+}
+
+FloatWide parts_mul(FloatParts a, FloatParts b, const FloatFormat *f, FloatStatus *s)
+{
     bool sign = a.sign ^ b.sign;
     if (a.cls >= FC_QNAN || b.cls >= FC_QNAN)
         return propagate_nan(&a, &b, f, s);
@@ -25,7 +29,11 @@ FloatWide wide_mul(FloatWide wa, FloatWide wb, const FloatFormat *f, FloatStatus
 
 FloatWide wide_div(FloatWide wa, FloatWide wb, const FloatFormat *f, FloatStatus *s)
 {
-    FloatParts a = parts_unpack(wa, f, s), b = parts_unpack(wb, f, s);
+    return parts_div(parts_unpack(wa, f, s), parts_unpack(wb, f, s), f, s);
+}
+
+FloatWide parts_div(FloatParts a, FloatParts b, const FloatFormat *f, FloatStatus *s)
+{
     bool sign = a.sign ^ b.sign;
     if (a.cls >= FC_QNAN || b.cls >= FC_QNAN)
         return propagate_nan(&a, &b, f, s);

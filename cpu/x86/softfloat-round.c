@@ -2,6 +2,10 @@
  * rules (SDM vol 1 4.8.3.5 / table 4-7, 4.9.1.5 underflow, 8.5). */
 #include "cpu/x86/softfloat-internal.h"
 
+const FloatFormat float16_format = {
+    .exp_max_biased = 0x1F, .bias = 15, .emin = -14, .emax = 15,
+    .prec = 11, .explicit_int = false, .sse = true,
+};
 const FloatFormat float32_format = {
     .exp_max_biased = 0xFF, .bias = 127, .emin = -126, .emax = 127,
     .prec = 24, .explicit_int = false, .sse = true,
@@ -25,6 +29,8 @@ FloatStatus float_status_from_mxcsr(uint32_t mxcsr)
         .precision = 64,
         .flush_to_zero = (mxcsr >> 15) & 1,
         .denormals_are_zero = (mxcsr >> 6) & 1,
+        .overflow_unmasked = !((mxcsr >> 10) & 1),
+        .underflow_unmasked = !((mxcsr >> 11) & 1),
     };
     return s;
 }
@@ -36,11 +42,27 @@ FloatStatus float_status_from_fpuc(uint16_t fpuc)
     FloatStatus s = {
         .rounding = (fpuc >> 10) & 3,
         .precision = prec_of_pc[(fpuc >> 8) & 3],
+        .overflow_unmasked = !((fpuc >> 3) & 1),
+        .underflow_unmasked = !((fpuc >> 4) & 1),
     };
     return s;
 }
 
 /* ---- wide encoding ---- */
+
+FloatWide float16_to_wide(float16 a)
+{
+    FloatWide w = { .sign = a >> 15, .bexp = (a >> 10) & 0x1F };
+    w.mant = (uint64_t)(a & 0x3FF) << 53;
+    if (w.bexp)
+        w.mant |= BIT63;
+    return w;
+}
+
+float16 wide_to_float16(FloatWide w)
+{
+    return (float16)((w.sign << 15) | (w.bexp << 10) | ((w.mant >> 53) & 0x3FF));
+}
 
 FloatWide float32_to_wide(float32 a)
 {
@@ -272,6 +294,8 @@ FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int
     int lsb_shift = 128 - prec;
     u128 rest_mask = ((u128)1 << lsb_shift) - 1;
     bool tiny = false;
+    /* the x87's unmasked underflow keeps the result normalized (and biased) */
+    bool x87_bias_tiny = f->explicit_int && s->underflow_unmasked;
 
     if (exp < f->emin) {
         /* Tiny after rounding: the result rounded with an unbounded exponent
@@ -280,8 +304,10 @@ FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int
         if (exp == f->emin - 1 && (sig | rest_mask) == ~(u128)0 &&
             round_increments(sig, sig & rest_mask, lsb_shift, sign, s->rounding))
             tiny = false;
-        sig = shift_right_jam128(sig, f->emin - exp);
-        exp = f->emin;
+        if (!x87_bias_tiny || !tiny) {
+            sig = shift_right_jam128(sig, f->emin - exp);
+            exp = f->emin;
+        }
     }
 
     u128 rest = sig & rest_mask;
@@ -295,16 +321,34 @@ FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int
         }
     }
 
-    if (tiny && f->sse && s->flush_to_zero) {
+    if (tiny && f->sse && s->flush_to_zero && !s->underflow_unmasked) {
         raise_flags(s, FLOAT_FLAG_UNDERFLOW | FLOAT_FLAG_INEXACT);
         return wide_zero(sign);
     }
-    if (exp > f->emax)
-        return overflow_result(sign, f, prec, s);
+    if (exp > f->emax) {
+        if (!(f->explicit_int && s->overflow_unmasked))
+            return overflow_result(sign, f, prec, s);
+        raise_flags(s, FLOAT_FLAG_OVERFLOW);
+        exp -= FLOATX80_UNMASKED_BIAS;
+        if (exp > f->emax) {    /* beyond even the biased range: infinity */
+            raise_flags(s, FLOAT_FLAG_INEXACT | FLOAT_FLAG_ROUNDED_UP);
+            return wide_inf(sign, f);
+        }
+    }
+    if (tiny && x87_bias_tiny && exp < f->emin) {
+        raise_flags(s, FLOAT_FLAG_UNDERFLOW);
+        exp += FLOATX80_UNMASKED_BIAS;
+        if (exp < f->emin) {    /* beyond even the biased range: zero */
+            raise_flags(s, FLOAT_FLAG_INEXACT);
+            return wide_zero(sign);
+        }
+    }
     if (rest) {
         raise_flags(s, FLOAT_FLAG_INEXACT | (up ? FLOAT_FLAG_ROUNDED_UP : 0));
         if (tiny)
             raise_flags(s, FLOAT_FLAG_UNDERFLOW);
+    } else if (tiny && s->underflow_unmasked) {
+        raise_flags(s, FLOAT_FLAG_UNDERFLOW);
     }
     FloatWide w = { .sign = sign, .mant = (uint64_t)(sig >> 64) };
     w.bexp = (w.mant & BIT63) ? exp + f->bias : 0;

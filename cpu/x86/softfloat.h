@@ -31,10 +31,13 @@
  *     FloatStatus st = float_status_from_mxcsr(env->mxcsr);
  *     r = float32_add(a, b, &st);
  *     env->mxcsr |= st.flags & FLOAT_FLAGS_EXCEPTIONS;
- * or for the x87:
+ * or for the x87 (FMUL m64fp; the *_float32/64 forms keep the x87's
+ * operand rules for memory operands, see "x87 arithmetic forms"):
  *     FloatStatus st = float_status_from_fpuc(env->fpuc);
- *     r = floatx80_mul(st0, st1, &st);
- *     env->fpus |= st.flags & FLOAT_FLAGS_EXCEPTIONS;  (C1 from ROUNDED_UP)
+ *     r = floatx80_arith_float64(X87_FMUL, st0, m64, &st);
+ *     env->fpus |= st.flags & FLOAT_FLAGS_EXCEPTIONS;
+ *     C1 = st.flags & FLOAT_FLAG_ROUNDED_UP; then #MF if an unmasked flag
+ *     is set (IE/DE/ZE: leave the destination unchanged).
  *
  * Packed SSE operations are loops over the scalar functions with one status.
  * All functions are pure apart from the status flags; none touch host FP
@@ -48,6 +51,7 @@
 
 #include "cpu/x86/cpu.h"
 
+typedef uint16_t float16;      /* F16C (VCVTPH2PS / VCVTPS2PH) only */
 typedef uint32_t float32;
 typedef uint64_t float64;
 typedef Float80 floatx80;
@@ -85,9 +89,17 @@ typedef struct FloatStatus {
     bool flush_to_zero;        /* MXCSR.FTZ: tiny float32/64 results become 0 */
     bool denormals_are_zero;   /* MXCSR.DAZ: denormal float32/64 inputs are 0 */
     uint16_t flags;            /* FLOAT_FLAG_*, sticky: callers clear them */
+    /* Unmasked overflow/underflow change the results: the x87 delivers the
+     * result with its exponent biased by -/+24576 into the register (SDM
+     * vol 1 8.5.4, 8.5.5); SSE reports underflow on tiny exact results and
+     * does not flush to zero. (Other unmasked exceptions only suppress the
+     * result, which is the caller's business.) */
+    bool overflow_unmasked;
+    bool underflow_unmasked;
 } FloatStatus;
 
 /* Status from the SSE control/status register (flags start clear). */
+#define FLOATX80_UNMASKED_BIAS 24576
 FloatStatus float_status_from_mxcsr(uint32_t mxcsr);
 /* Status from the x87 control word (RC and PC fields; flags start clear). */
 FloatStatus float_status_from_fpuc(uint16_t fpuc);
@@ -144,6 +156,12 @@ FloatRelation float32_compare(float32 a, float32 b, bool quiet, FloatStatus *s);
 FloatRelation float64_compare(float64 a, float64 b, bool quiet, FloatStatus *s);
 FloatRelation floatx80_compare(floatx80 a, floatx80 b, bool quiet, FloatStatus *s);
 
+/* CMPSS/CMPSD/CMPPS/CMPPD (predicates 0-7) and VCMP* (0-31): whether the
+ * predicate holds; signaling predicates raise invalid on any NaN, quiet ones
+ * only on SNaN. */
+bool float32_compare_predicate(float32 a, float32 b, unsigned predicate, FloatStatus *s);
+bool float64_compare_predicate(float64 a, float64 b, unsigned predicate, FloatStatus *s);
+
 /* SSE MINSS/MAXSS/MINSD/MAXSD: returns b when either is NaN (invalid on any
  * NaN) or both are zero, else the smaller/larger. */
 float32 float32_min(float32 a, float32 b, FloatStatus *s);
@@ -188,11 +206,34 @@ floatx80 float64_to_floatx80(float64 a, FloatStatus *s);
 float32 floatx80_to_float32(floatx80 a, FloatStatus *s);
 float64 floatx80_to_float64(floatx80 a, FloatStatus *s);
 
+/* F16C: half to single is exact (MXCSR.DAZ ignored, no DE); single to half rounds
+ * with the status rounding mode, honours DAZ but not FTZ (pass a copy with the immediate's mode for
+ * VCVTPS2PH imm < 4). */
+float32 float16_to_float32(float16 a, FloatStatus *s);
+float16 float32_to_float16(float32 a, FloatStatus *s);
+
 /* Round to an integral value in the same format with the status rounding
  * mode (FRNDINT; ROUNDSS/ROUNDSD with an explicit mode via a copied status). */
 floatx80 floatx80_round_to_int(floatx80 a, FloatStatus *s);
 float32 float32_round_to_int(float32 a, FloatStatus *s);
 float64 float64_round_to_int(float64 a, FloatStatus *s);
+
+/* ---- x87 arithmetic forms (fpu-x87-arith.c) ----
+ * The x87 instructions with a memory operand (FADD m32fp, FCOM m64fp, ...)
+ * do not convert the operand first: a denormal m32/m64 is not reported (DE)
+ * when the other operand is a NaN, and an SNaN operand loses to a QNaN one.
+ * These take the operands as they are: st = ST0 (or the destination
+ * register), src = the other operand; FSUBR/FDIVR compute src - st and
+ * src / st. Integer forms (FIADD ...) convert exactly first with
+ * int32_to_floatx80 and use the register form. */
+typedef enum X87Arith {
+    X87_FADD, X87_FMUL, X87_FSUB, X87_FSUBR, X87_FDIV, X87_FDIVR,
+} X87Arith;
+floatx80 floatx80_arith(X87Arith op, floatx80 st, floatx80 src, FloatStatus *s);
+floatx80 floatx80_arith_float32(X87Arith op, floatx80 st, float32 src, FloatStatus *s);
+floatx80 floatx80_arith_float64(X87Arith op, floatx80 st, float64 src, FloatStatus *s);
+FloatRelation floatx80_compare_float32(floatx80 st, float32 src, bool quiet, FloatStatus *s);
+FloatRelation floatx80_compare_float64(floatx80 st, float64 src, bool quiet, FloatStatus *s);
 
 /* ---- x87 specials (fpu-x87-ops.c) ---- */
 /* FPREM (ieee=false: truncated quotient) / FPREM1 (ieee=true: quotient
@@ -210,6 +251,31 @@ floatx80 floatx80_scale(floatx80 a, floatx80 b, FloatStatus *s);
 /* FXTRACT: a = sig * 2^exp; returns sig (goes to ST0), *exp gets the
  * exponent as a floatx80 (goes to ST1 after the push). */
 floatx80 floatx80_extract(floatx80 a, floatx80 *exp, FloatStatus *s);
+
+/* FXAM: class codes (C3 C2 C0) and sign (C1) of a register, or empty. */
+uint16_t floatx80_fxam(floatx80 a, bool empty);
+/* The two-bit tag of a non-empty register for the full tag word (FSTENV,
+ * FSAVE, FXSAVE's abridged tags expanded on FXRSTOR): */
+enum { FPU_TAG_VALID = 0, FPU_TAG_ZERO = 1, FPU_TAG_SPECIAL = 2, FPU_TAG_EMPTY = 3 };
+uint8_t floatx80_tag(floatx80 a);
+/* Condition codes of FCOM/FUCOM/FTST/FICOM (C3 C2 C0) and the EFLAGS bits of
+ * FCOMI/FUCOMI/COMISS/UCOMISS (ZF PF CF) for a comparison result. */
+uint16_t float_relation_to_fsw(FloatRelation r);
+uint32_t float_relation_to_eflags(FloatRelation r);
+
+/* FLDZ, FLD1, FLDPI, FLDL2T, FLDL2E, FLDLG2, FLDLN2: rounded with the status
+ * rounding mode; no flags. */
+typedef enum FloatX80Constant {
+    FLOATX80_CONST_ZERO,
+    FLOATX80_CONST_ONE,
+    FLOATX80_CONST_PI,
+    FLOATX80_CONST_L2T,     /* log2(10) */
+    FLOATX80_CONST_L2E,     /* log2(e) */
+    FLOATX80_CONST_LG2,     /* log10(2) */
+    FLOATX80_CONST_LN2,     /* ln(2) */
+    FLOATX80_CONST_COUNT,
+} FloatX80Constant;
+floatx80 floatx80_constant(FloatX80Constant which, const FloatStatus *s);
 
 /* ---- packed BCD (fpu-bcd.c): 10 bytes, 18 digits little endian + sign ---- */
 floatx80 floatx80_from_bcd(const uint8_t bcd[10], FloatStatus *s);     /* FBLD */

@@ -91,3 +91,11 @@ else
         fail monitor_cont "status $rc; monitor: $(tr '\n' '|' < "$T_TMP/mon" | head -c 300)"
     fi
 fi
+
+# Drives are opened by the block layer at start: a corrupt image is one clear line.
+printf 'QFI\xfbgarbage' > "$T_TMP/bad.qcow2"
+expect_error drive_corrupt_image "-drive $T_TMP/bad.qcow2:" -display none -serial null \
+    -drive "file=$T_TMP/bad.qcow2,format=qcow2" -kernel "$HELLO"
+: > "$T_TMP/a.img"; : > "$T_TMP/b.img"
+expect_error drive_index_taken "index=1 on if=ide is taken" -display none -serial null \
+    -drive "file=$T_TMP/a.img,format=raw,index=1" -drive "file=$T_TMP/b.img,format=raw,index=1" -kernel "$HELLO"

@@ -125,6 +125,30 @@ TEST(mode0_one_shot)
     CHECK_EQ(irq_edges - start, 1);
 }
 
+/* The i8253 clockevent in oneshot mode: mode 4, a count per event. */
+TEST(mode4_linux_oneshot)
+{
+    setup();
+    out(0x43, 0x38);
+    CHECK_EQ(irq_level, 1);
+    int start = irq_edges;
+    out(0x40, 0xe8);
+    out(0x40, 0x03);                        /* 1000 clocks */
+    advance(ticks_ns(999));
+    CHECK_EQ(irq_edges - start, 0);
+    advance(ticks_ns(1));
+    CHECK_EQ(irq_level, 0);                 /* the strobe */
+    advance(ticks_ns(1));
+    CHECK_EQ(irq_level, 1);
+    CHECK_EQ(irq_edges - start, 1);
+    advance(ticks_ns(100000));
+    CHECK_EQ(irq_edges - start, 1);         /* one event per count */
+    out(0x40, 100);
+    out(0x40, 0);
+    advance(10 * ticks_ns(100));            /* a late timer still strobes once */
+    CHECK_EQ(irq_edges - start, 2);
+}
+
 TEST(latch_and_count)
 {
     setup();

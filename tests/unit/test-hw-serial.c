@@ -301,6 +301,17 @@ TEST(break_sets_bi)
     CHECK_EQ(in(LSR) & 0x81, 0);
 }
 
+TEST(loopback_break)
+{
+    F = fixture(NULL);
+    out(MCR, 0x10);
+    out(LCR, 0x43);
+    CHECK_EQ(in(LSR) & 0x11, 0x11);
+    CHECK_EQ(in(RBR), 0);
+    out(LCR, 0x03);
+    CHECK_EQ(in(LSR) & 0x11, 0x00);
+}
+
 TEST(modem_status_deltas)
 {
     F = fixture(NULL);

@@ -42,6 +42,7 @@ static void term_open(Term *t)
 static void term_close(Term *t)
 {
     chardev_free(t->chr);
+    monitor_free(t->mon);
     close(t->in_r);
     close(t->in_w);
     close(t->out_r);
@@ -274,6 +275,25 @@ TEST(registered_info)
     monitor_register_info("fakedev", "a fake device", info_fake);
     CHECK(strstr(run(&t, "info fakedev"), "fake device state") != NULL);
     CHECK(strstr(run(&t, "info"), "a fake device") != NULL);
+    term_close(&t);
+}
+
+static void cmd_echo_args(Monitor *mon, FILE *out, const char *args)
+{
+    fprintf(out, "args=[%s]\n", args);
+}
+
+TEST(registered_command)
+{
+    Term t;
+    term_open(&t);
+    monitor_register_command("savevm_fake", "tag", "save a fake snapshot", cmd_echo_args);
+    CHECK(strstr(run(&t, "savevm_fake  mytag  "), "args=[mytag]") != NULL);
+    CHECK(strstr(run(&t, "help"), "save a fake snapshot") != NULL);
+    /* completion knows it too */
+    term_new_output(&t);
+    TYPE(&t, "savevm_f\tx\r");
+    CHECK(strstr(term_new_output(&t), "args=[x]") != NULL);
     term_close(&t);
 }
 

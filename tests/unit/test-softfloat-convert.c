@@ -9,7 +9,7 @@
 
 static int reports;
 
-static void mismatch(const char *what, unsigned mode, uint64_t a, uint64_t b,
+static __attribute__((unused)) void mismatch(const char *what, unsigned mode, uint64_t a, uint64_t b,
                      uint64_t want, unsigned want_flags, uint64_t got, unsigned got_flags)
 {
     if (reports++ >= MAX_REPORTS)
@@ -29,7 +29,7 @@ static void mismatch(const char *what, unsigned mode, uint64_t a, uint64_t b,
     } while (0)
 
 /* Integers with the interesting edges mixed in. */
-static int64_t gen_int(TestRng *r, int bits)
+static __attribute__((unused)) int64_t gen_int(TestRng *r, int bits)
 {
     static const int64_t edges[] = { 0, 1, -1, 2, 16777216, 16777217, -16777217,
                                      9007199254740993ll, INT32_MAX, INT32_MIN,
@@ -45,7 +45,7 @@ static int64_t gen_int(TestRng *r, int bits)
 }
 
 /* Floats around the integer range edges and halfway points. */
-static float64 gen_float64_intish(TestRng *r)
+static __attribute__((unused)) float64 gen_float64_intish(TestRng *r)
 {
     if (rng_below(r, 3) == 0)
         return gen_float64(r);
@@ -54,7 +54,7 @@ static float64 gen_float64_intish(TestRng *r)
     return (sign << 63) | (e << 52) | gen_fraction(r, 52);
 }
 
-static float32 gen_float32_intish(TestRng *r)
+static __attribute__((unused)) float32 gen_float32_intish(TestRng *r)
 {
     if (rng_below(r, 3) == 0)
         return gen_float32(r);
@@ -63,7 +63,7 @@ static float32 gen_float32_intish(TestRng *r)
     return (sign << 31) | (e << 23) | (uint32_t)gen_fraction(r, 23);
 }
 
-static floatx80 gen_floatx80_intish(TestRng *r)
+static __attribute__((unused)) floatx80 gen_floatx80_intish(TestRng *r)
 {
     if (rng_below(r, 3) == 0)
         return gen_floatx80(r, true);
@@ -72,7 +72,7 @@ static floatx80 gen_floatx80_intish(TestRng *r)
     return make_floatx80((uint16_t)(sign << 15 | e), gen_fraction(r, 63) | 1ull << 63);
 }
 
-static unsigned x87_flags(const FloatStatus *s)
+static __attribute__((unused)) unsigned x87_flags(const FloatStatus *s)
 {
     return (s->flags & FLOAT_FLAGS_EXCEPTIONS) | (s->flags & FLOAT_FLAG_ROUNDED_UP ? FPU_C1 : 0);
 }
@@ -100,6 +100,35 @@ TEST(sse_float_conversions)
             want = (uint32_t)host_cvtsd2ss(0, d, csr, &hf);
             got = float64_to_float32(d, &s);
             CHECK_CASE("cvtsd2ss", mode, d, 0, want, hf, got, s.flags & 0x3Fu);
+        }
+    }
+}
+
+TEST(f16c_conversions)
+{
+    TestRng rng = { 0xF16C };
+    if (!host_has_f16c())
+        SKIP("host has no F16C");
+    reports = 0;
+    for (unsigned mode = 0; mode < 16; mode++) {
+        uint32_t csr = host_mxcsr(mode & 3, mode & 4, mode & 8);
+        for (int i = 0; i < CASES; i++) {
+            unsigned hf;
+            FloatStatus s = float_status_from_mxcsr(csr);
+            float16 h = (float16)rng_next(&rng);
+            if (rng_below(&rng, 4) == 0)
+                h &= 0x83FF;        /* zero / denormal */
+            uint32_t want = host_vcvtph2ps(h, csr, &hf);
+            uint32_t got = float16_to_float32(h, &s);
+            CHECK_CASE("vcvtph2ps", mode, h, 0, want, hf, got, s.flags & 0x3Fu);
+
+            s = float_status_from_mxcsr(csr);
+            float32 f = gen_float32(&rng);
+            if (rng_below(&rng, 2))     /* land in float16's range more often */
+                f = (f & 0x807FFFFFu) | (uint32_t)(127 - 30 + rng_below(&rng, 50)) << 23;
+            want = host_vcvtps2ph(f, csr, &hf);
+            got = float32_to_float16(f, &s);
+            CHECK_CASE("vcvtps2ph", mode, f, 0, want, hf, got, s.flags & 0x3Fu);
         }
     }
 }
@@ -183,6 +212,36 @@ TEST(sse_compare_minmax)
     }
 }
 
+TEST(sse_compare_predicates)
+{
+    TestRng rng = { 0xC3F };
+    bool avx = host_has_avx();
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        unsigned mode = rng_below(&rng, 16);
+        uint32_t csr = host_mxcsr(mode & 3, mode & 4, mode & 8);
+        float32 a = gen_float32(&rng);
+        float32 b = (uint32_t)gen_related(&rng, a, gen_float32(&rng), 31);
+        float64 c = gen_float64(&rng);
+        float64 d = gen_related(&rng, c, gen_float64(&rng), 63);
+        for (unsigned p = 0; p < (avx ? 32u : 8u); p++) {
+            unsigned hf;
+            FloatStatus s = float_status_from_mxcsr(csr);
+            bool w = p < 8 && (i & 1) ? host_cmpss_table[p](a, b, csr, &hf)
+                                      : host_vcmpss_table[p](a, b, csr, &hf);
+            bool g = float32_compare_predicate(a, b, p, &s);
+            CHECK_CASE("cmpss", p, a, b, w, hf, g, s.flags & 0x3Fu);
+            s = float_status_from_mxcsr(csr);
+            w = p < 8 && (i & 1) ? host_cmpsd_table[p](c, d, csr, &hf)
+                                 : host_vcmpsd_table[p](c, d, csr, &hf);
+            g = float64_compare_predicate(c, d, p, &s);
+            CHECK_CASE("cmpsd", p, c, d, w, hf, g, s.flags & 0x3Fu);
+        }
+    }
+    if (!avx)
+        SKIP("no AVX on this host: predicates 8-31 only checked through the table");
+}
+
 TEST(x87_load_store)
 {
     TestRng rng = { 0x87 };
@@ -253,17 +312,6 @@ TEST(x87_load_store)
     }
 }
 
-/* x87 compare: condition codes C3 C2 C0 of FCOM/FUCOM. */
-static unsigned relation_to_cc(FloatRelation r)
-{
-    switch (r) {
-    case FLOAT_RELATION_LESS: return FPU_C0;
-    case FLOAT_RELATION_EQUAL: return FPU_C3;
-    case FLOAT_RELATION_GREATER: return 0;
-    default: return FPU_C0 | FPU_C2 | FPU_C3;
-    }
-}
-
 TEST(x87_compare)
 {
     TestRng rng = { 0xFC0 };
@@ -277,13 +325,24 @@ TEST(x87_compare)
             FloatStatus s = float_status_from_fpuc(cw);
             unsigned hf = (quiet ? host_fucompp(a, b, cw) : host_fcompp(a, b, cw)) &
                           (0x3F | FPU_C0 | FPU_C1 | FPU_C2 | FPU_C3);
-            unsigned gf = relation_to_cc(floatx80_compare(a, b, quiet, &s)) | x87_flags(&s);
+            unsigned gf = float_relation_to_fsw(floatx80_compare(a, b, quiet, &s)) | x87_flags(&s);
             CHECK_CASE(quiet ? "fucompp" : "fcompp", 0, a.mant, b.mant,
                        (uint64_t)a.sexp << 16 | b.sexp, hf, (uint64_t)a.sexp << 16 | b.sexp, gf);
         }
     }
 }
 
-#else
+#endif
+
+TEST(relation_encodings)
+{
+    CHECK_EQ(float_relation_to_eflags(FLOAT_RELATION_UNORDERED), CC_Z | CC_P | CC_C);
+    CHECK_EQ(float_relation_to_eflags(FLOAT_RELATION_LESS), CC_C);
+    CHECK_EQ(float_relation_to_eflags(FLOAT_RELATION_EQUAL), CC_Z);
+    CHECK_EQ(float_relation_to_eflags(FLOAT_RELATION_GREATER), 0);
+    CHECK_EQ(float_relation_to_fsw(FLOAT_RELATION_LESS), FPU_C0);
+}
+
+#if !HOST_ORACLE_AVAILABLE
 TEST(host_oracle) { SKIP("host is not x86-64: no hardware oracle"); }
 #endif

@@ -11,7 +11,7 @@
 
 static int reports;
 
-static void mismatch(const char *what, unsigned mode, floatx80 a, floatx80 b, floatx80 want,
+static __attribute__((unused)) void mismatch(const char *what, unsigned mode, floatx80 a, floatx80 b, floatx80 want,
                      unsigned want_flags, floatx80 got, unsigned got_flags)
 {
     if (reports++ >= MAX_REPORTS)
@@ -24,17 +24,24 @@ static void mismatch(const char *what, unsigned mode, floatx80 a, floatx80 b, fl
     test_fail(__FILE__, __LINE__, m);
 }
 
-static bool same80(floatx80 a, floatx80 b)
+static __attribute__((unused)) bool same80(floatx80 a, floatx80 b)
 {
     return a.sexp == b.sexp && a.mant == b.mant;
 }
 
-static unsigned x87_flags(const FloatStatus *s)
+static __attribute__((unused)) unsigned x87_flags(const FloatStatus *s)
 {
     return (s->flags & FLOAT_FLAGS_EXCEPTIONS) | (s->flags & FLOAT_FLAG_ROUNDED_UP ? FPU_C1 : 0);
 }
 
 #define SW_MASK (0x3F | FPU_C0 | FPU_C1 | FPU_C2 | FPU_C3)
+
+/* Precision control does not apply to these instructions: any will do. */
+static __attribute__((unused)) int any_precision(TestRng *r)
+{
+    static const int precs[3] = { 24, 53, 64 };
+    return precs[rng_below(r, 3)];
+}
 
 #if HOST_ORACLE_AVAILABLE
 
@@ -58,7 +65,7 @@ TEST(fprem)
     reports = 0;
     for (int ieee = 0; ieee < 2; ieee++)
         for (int i = 0; i < 3 * CASES; i++) {
-            uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+            uint16_t cw = host_fpucw(rng_below(&rng, 4), any_precision(&rng));
             floatx80 a, b, want, got;
             gen_prem_pair(&rng, &a, &b);
             unsigned hf = (ieee ? host_fprem1(a, b, cw, &want) : host_fprem(a, b, cw, &want));
@@ -113,7 +120,7 @@ TEST(fxtract)
     TestRng rng = { 0xE7 };
     reports = 0;
     for (int i = 0; i < CASES; i++) {
-        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), any_precision(&rng));
         floatx80 a = gen_floatx80(&rng, true), wsig, wexp, gsig, gexp;
         unsigned hf = host_fxtract(a, cw, &wsig, &wexp) & SW_MASK;
         FloatStatus s = float_status_from_fpuc(cw);
@@ -134,6 +141,11 @@ TEST(host_oracle) { SKIP("host is not x86-64: no hardware oracle"); }
 static HostBcd gen_bcd(TestRng *r)
 {
     HostBcd b;
+    if (rng_below(r, 4) == 0) {     /* raw bytes: invalid digits, bits 0-6 of byte 9 */
+        for (int i = 0; i < 10; i++)
+            b.b[i] = (uint8_t)rng_next(r);
+        return b;
+    }
     int digits = rng_below(r, 19);
     for (int i = 0; i < 9; i++) {
         unsigned lo = rng_below(r, 10), hi = rng_below(r, 10);
@@ -152,7 +164,7 @@ TEST(bcd)
     TestRng rng = { 0xBCD };
     reports = 0;
     for (int i = 0; i < CASES; i++) {
-        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), any_precision(&rng));
         HostBcd in = gen_bcd(&rng);
         floatx80 want, got;
         unsigned hf = host_fbld(in, cw, &want) & SW_MASK;
@@ -186,6 +198,174 @@ TEST(bcd)
             memcpy(&gb.mant, gout.b, 8);
             mismatch("fbstp", cw, x, x, hb, hf, gb, gf);
         }
+    }
+}
+#endif
+
+#if HOST_ORACLE_AVAILABLE
+TEST(fxam)
+{
+    TestRng rng = { 0xFA };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        floatx80 a = gen_floatx80(&rng, true);
+        unsigned hf = host_fxam(a) & (FPU_C0 | FPU_C1 | FPU_C2 | FPU_C3);
+        unsigned gf = floatx80_fxam(a, false);
+        if (hf != gf)
+            mismatch("fxam", 0, a, a, a, hf, a, gf);
+    }
+    CHECK_EQ(floatx80_fxam(make_floatx80(0x8000, 0), true), FPU_C3 | FPU_C1 | FPU_C0);
+}
+
+TEST(tags)
+{
+    TestRng rng = { 0x7A6 };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        floatx80 a = gen_floatx80(&rng, true);
+        unsigned want = host_tag(a), got = floatx80_tag(a);
+        if (want != got)
+            mismatch("tag", 0, a, a, a, want, a, got);
+    }
+}
+
+TEST(constants)
+{
+    typedef uint16_t (*HostConst)(uint16_t, floatx80 *);
+    static const HostConst host[FLOATX80_CONST_COUNT] = {
+        host_fldz, host_fld1, host_fldpi, host_fldl2t, host_fldl2e, host_fldlg2, host_fldln2,
+    };
+    reports = 0;
+    for (int rc = 0; rc < 4; rc++)
+        for (int c = 0; c < FLOATX80_CONST_COUNT; c++) {
+            uint16_t cw = host_fpucw(rc, 64);
+            floatx80 want;
+            unsigned hf = host[c](cw, &want) & 0x3F;     /* C0 C2 C3 are undefined */
+            FloatStatus s = float_status_from_fpuc(cw);
+            floatx80 got = floatx80_constant((FloatX80Constant)c, &s);
+            if (!same80(want, got) || hf != 0)
+                mismatch("fld constant", (unsigned)(rc << 8 | c), want, want, want, hf, got, 0);
+        }
+}
+#endif
+
+#if HOST_ORACLE_AVAILABLE
+/* FADD/FMUL/FSUB/FSUBR/FDIV/FDIVR with register, m32fp and m64fp operands,
+ * and FCOM m32fp/m64fp. */
+TEST(x87_operand_forms)
+{
+    typedef uint16_t (*HostReg)(floatx80, floatx80, uint16_t, floatx80 *);
+    typedef uint16_t (*HostM32)(floatx80, uint32_t, uint16_t, floatx80 *);
+    typedef uint16_t (*HostM64)(floatx80, uint64_t, uint16_t, floatx80 *);
+    static const HostReg reg[6] = { host_fadd, host_fmul, host_fsub, host_fsubr, host_fdiv,
+                                    host_fdivr };
+    static const HostM32 m32[6] = { host_fadds, host_fmuls, host_fsubs, host_fsubrs, host_fdivs,
+                                    host_fdivrs };
+    static const HostM64 m64[6] = { host_faddl, host_fmull, host_fsubl, host_fsubrl, host_fdivl,
+                                    host_fdivrl };
+    static const int precs[3] = { 24, 53, 64 };
+    TestRng rng = { 0xF0F };
+    reports = 0;
+    for (int i = 0; i < 6 * CASES; i++) {
+        X87Arith op = (X87Arith)rng_below(&rng, 6);
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), precs[rng_below(&rng, 3)]);
+        floatx80 a = gen_floatx80(&rng, true), b = gen_floatx80(&rng, true), want, got;
+        float32 f = gen_float32(&rng);
+        float64 d = gen_float64(&rng);
+        unsigned hf, gf;
+        FloatStatus s = float_status_from_fpuc(cw);
+        switch (rng_below(&rng, 4)) {
+        case 0:
+            hf = reg[op](a, b, cw, &want);
+            got = floatx80_arith(op, a, b, &s);
+            break;
+        case 1:
+            hf = m32[op](a, f, cw, &want);
+            got = floatx80_arith_float32(op, a, f, &s);
+            b = make_floatx80(0, f);
+            break;
+        case 2:
+            hf = m64[op](a, d, cw, &want);
+            got = floatx80_arith_float64(op, a, d, &s);
+            b = make_floatx80(0, d);
+            break;
+        default:
+            want = got = a;
+            if (rng_below(&rng, 2)) {
+                hf = host_fcomps(a, f, cw);
+                gf = float_relation_to_fsw(floatx80_compare_float32(a, f, false, &s));
+                b = make_floatx80(0, f);
+            } else {
+                hf = host_fcompl(a, d, cw);
+                gf = float_relation_to_fsw(floatx80_compare_float64(a, d, false, &s));
+                b = make_floatx80(0, d);
+            }
+            hf &= SW_MASK;
+            gf |= x87_flags(&s);
+            if (hf != gf)
+                mismatch("fcom mem", cw, a, b, want, hf, got, gf);
+            continue;
+        }
+        hf &= 0x3F | FPU_C1;
+        gf = x87_flags(&s);
+        if (!same80(want, got) || hf != gf)
+            mismatch("x87 arith form", cw | (unsigned)op << 16, a, b, want, hf, got, gf);
+    }
+}
+#endif
+
+/* The x87's unmasked overflow/underflow response: result biased by 24576. */
+#if HOST_ORACLE_AVAILABLE
+TEST(unmasked_overflow_underflow)
+{
+    TestRng rng = { 0xB1A5 };
+    static const int precs[3] = { 24, 53, 64 };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        unsigned mask = rng_below(&rng, 4);     /* which of OE/UE are unmasked */
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), precs[rng_below(&rng, 3)]);
+        cw &= (uint16_t)~((mask & 1 ? 0x08 : 0) | (mask & 2 ? 0x10 : 0));
+        floatx80 a = gen_floatx80(&rng, false), b = gen_floatx80(&rng, false), want, got;
+        /* exponents that overflow or underflow the product/quotient */
+        if (rng_below(&rng, 4)) {
+            int ea = (int)rng_below(&rng, 0x7FFE) + 1;
+            int eb = rng_below(&rng, 2) ? 0x7FFE - (int)rng_below(&rng, 64) - ea + 16383
+                                        : 16383 - ea + (int)rng_below(&rng, 128) - 64;
+            if (eb > 0 && eb < 0x7FFF) {
+                a.sexp = (uint16_t)((a.sexp & 0x8000) | ea);
+                b.sexp = (uint16_t)((b.sexp & 0x8000) | eb);
+                a.mant |= 1ull << 63;
+                b.mant |= 1ull << 63;
+            }
+        }
+        unsigned op = rng_below(&rng, 4);
+        FloatStatus s = float_status_from_fpuc(cw);
+        unsigned hf;
+        switch (op) {
+        case 0:
+            hf = host_fmul_nowait(a, b, cw, &want);
+            got = floatx80_mul(a, b, &s);
+            break;
+        case 1:
+            hf = host_fdiv_nowait(a, b, cw, &want);
+            got = floatx80_div(a, b, &s);
+            break;
+        case 2:
+            hf = host_fadd_nowait(a, b, cw, &want);
+            got = floatx80_add(a, b, &s);
+            break;
+        default:
+            /* far enough to leave even the biased exponent range */
+            b = int32_to_floatx80((int32_t)rng_below(&rng, 120000) - 60000, &(FloatStatus){ 0 });
+            hf = host_fscale_nowait(a, b, cw, &want);
+            got = floatx80_scale(a, b, &s);
+            break;
+        }
+        hf &= 0x3F | FPU_C1;
+        unsigned gf = x87_flags(&s);
+        if (!same80(want, got) || hf != gf)
+            mismatch(op == 0 ? "fmul" : op == 1 ? "fdiv" : op == 2 ? "fadd" : "fscale", cw, a, b,
+                     want, hf, got, gf);
     }
 }
 #endif
@@ -247,7 +427,7 @@ TEST(f2xm1)
     TransStats st = { 0 };
     reports = 0;
     for (int i = 0; i < TRANS_CASES; i++) {
-        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), any_precision(&rng));
         floatx80 a = gen_in_range(&rng, -70, -1), want, got;
         if ((a.sexp & 0x7FFF) >= 0x3FFF && (a.sexp & 0x7FFF) != 0x7FFF)
             continue;       /* |x| > 1 is outside the architectural domain */
@@ -265,7 +445,7 @@ TEST(fyl2x)
     TransStats st = { 0 };
     reports = 0;
     for (int i = 0; i < TRANS_CASES; i++) {
-        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), any_precision(&rng));
         floatx80 x = gen_floatx80(&rng, true), y = gen_in_range(&rng, -20, 20), want, got;
         if (rng_below(&rng, 2))
             x.sexp &= 0x7FFF;           /* mostly positive */
@@ -287,7 +467,7 @@ TEST(fyl2xp1)
     TransStats st = { 0 };
     reports = 0;
     for (int i = 0; i < TRANS_CASES; i++) {
-        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), any_precision(&rng));
         floatx80 x = gen_in_range(&rng, -80, -3), y = gen_in_range(&rng, -20, 20), want, got;
         if ((x.sexp & 0x7FFF) >= 0x3FFE && (x.sexp & 0x7FFF) != 0x7FFF)
             continue;       /* |x| >= 1/2: outside the domain, undefined */
@@ -305,7 +485,7 @@ TEST(fpatan)
     TransStats st = { 0 };
     reports = 0;
     for (int i = 0; i < TRANS_CASES; i++) {
-        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), any_precision(&rng));
         floatx80 x = gen_in_range(&rng, -40, 40), y = gen_in_range(&rng, -40, 40), want, got;
         unsigned hf = host_fpatan(x, y, cw, &want) & SW_MASK;
         FloatStatus s = float_status_from_fpuc(cw);
@@ -321,7 +501,7 @@ TEST(fsin_fcos_fptan)
     TransStats st = { 0 };
     reports = 0;
     for (int i = 0; i < TRANS_CASES; i++) {
-        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), any_precision(&rng));
         floatx80 a = gen_in_range(&rng, -70, 70), want, want2, got, got2;
         unsigned hf, gf;
         bool ok;

@@ -12,11 +12,11 @@
 #define MAX_REPORTS 8
 
 enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_SQRT, OP_COUNT };
-static const char *const op_names[OP_COUNT] = { "add", "sub", "mul", "div", "sqrt" };
+static const char *const op_names[OP_COUNT] __attribute__((unused)) = { "add", "sub", "mul", "div", "sqrt" };
 
 static int reports;
 
-static void report(const char *what, uint64_t a, uint64_t b, uint64_t want, uint64_t got,
+static __attribute__((unused)) void report(const char *what, uint64_t a, uint64_t b, uint64_t want, uint64_t got,
                    unsigned want_flags, unsigned got_flags, unsigned mode)
 {
     if (reports++ >= MAX_REPORTS)
@@ -130,7 +130,7 @@ static floatx80 ours80(int op, floatx80 a, floatx80 b, FloatStatus *s)
 }
 
 /* Exception flags plus C1 (set when rounded up) as the x87 reports them. */
-static unsigned x87_flags(const FloatStatus *s)
+static __attribute__((unused)) unsigned x87_flags(const FloatStatus *s)
 {
     return (s->flags & FLOAT_FLAGS_EXCEPTIONS) | (s->flags & FLOAT_FLAG_ROUNDED_UP ? FPU_C1 : 0);
 }

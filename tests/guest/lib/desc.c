@@ -51,8 +51,10 @@ static void gdt_init(void)
 
 static void idt_init(void)
 {
+    extern char user_exit[];
     for (unsigned v = 0; v < 256; v++)
         idt_set_default(v, 0, 0xe);
+    idt_set(USER_EXIT_VECTOR, make_gate(KERNEL_CS, (uint32_t)user_exit, 0xe, 3, 0));
     lidt(idt, sizeof(idt) - 1);
 }
 
@@ -61,6 +63,17 @@ static void tss_init(void)
     tss.esp0 = (uint32_t)kernel_stack_end;
     tss.ss0 = KERNEL_DS;
     tss.iomap_base = sizeof(tss);     /* no I/O bitmap */
+    ltr(TSS_SEL);
+}
+
+void idt_reload(void)
+{
+    lidt(idt, sizeof(idt) - 1);
+}
+
+void tss_reload(void)
+{
+    gdt[TSS_SEL >> 3] &= ~(2ull << 40);       /* clear the busy bit */
     ltr(TSS_SEL);
 }
 

@@ -23,6 +23,11 @@
 #define FREE_SEL      0x78          /* first entry tests may use */
 #define GDT_ENTRIES   32
 
+/* INT vector that leaves run_user() (lib/user.S). */
+#define USER_EXIT_VECTOR 0x81
+
+#define IF_FLAG 0x200
+
 /* Exception vectors. */
 #define EXCP_DE 0
 #define EXCP_DB 1
@@ -91,7 +96,16 @@ void gdt_set(unsigned sel, uint64_t desc);
 void idt_set(unsigned vector, uint64_t gate);
 /* Point a vector back at its default stub (as a 32-bit interrupt gate of the given DPL). */
 void idt_set_default(unsigned vector, unsigned dpl, unsigned type);
-void load_segments(void);     /* reload CS/DS/ES/FS/GS/SS with the kernel selectors */
+void load_segments(void);
+/* Back to the runtime's IDT and TSS after a test replaced them. */
+void idt_reload(void);
+void tss_reload(void);
+/* Run fn at CPL 3 and return to CPL 0 when it returns (lib/user.S). */
+void run_user(void (*fn)(void));
+extern uint8_t user_stack_top[];
+/* Run virtual-8086 code at cs:ip (stack ss:sp) with the given EFLAGS (IOPL). */
+void run_vm86(uint32_t cs_ip, uint32_t ss_sp, uint32_t eflags);
+extern char user_exit[];     /* reload CS/DS/ES/FS/GS/SS with the kernel selectors */
 
 /* Interrupt handlers, called by the common stub with the saved frame; they may
  * change it (e.g. EIP to resume elsewhere). NULL: the default (fault recovery,

@@ -1,0 +1,137 @@
+/* Per-vCPU state of the translator accelerator (env->accel), shared by the
+ * execution loop, the softmmu TLB, the TB cache and the backends. */
+#ifndef ACCEL_TCG_CPU_H
+#define ACCEL_TCG_CPU_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include "cpu/x86/cpu.h"
+#include "system/memory.h"
+#include "tcg/tb.h"
+#include "tcg/tcg.h"
+
+/* ---- softmmu TLB ------------------------------------------------------------
+ * Direct-mapped, TLB_SIZE entries per MMU index. An entry matches an access of
+ * size n at vaddr when ((vaddr + n - 1) & TARGET_PAGE_MASK) == addr_xxx; any
+ * flag bit in addr_xxx's low bits makes the fast path miss on purpose. */
+#define TARGET_PAGE_BITS 12
+#define TARGET_PAGE_SIZE (1ULL << TARGET_PAGE_BITS)
+#define TARGET_PAGE_MASK (~(TARGET_PAGE_SIZE - 1))
+#define TLB_BITS 10
+#define TLB_SIZE (1 << TLB_BITS)
+#define TLB_INVALID_ADDR (~0ULL)
+#define TLB_MMIO  (1ULL << 1)   /* device memory (or page not fully RAM): slow path */
+#define TLB_CODE  (1ULL << 2)   /* writes must invalidate translated code first */
+
+typedef struct TLBEntry {
+    uint64_t addr_read;
+    uint64_t addr_write;
+    uint64_t addr_code;
+    uintptr_t addend;        /* host address = vaddr + addend (RAM/ROM) */
+} TLBEntry;
+
+typedef struct TLBExtra {
+    uint64_t paddr;          /* physical page */
+} TLBExtra;
+
+/* ---- backends ------------------------------------------------------------ */
+typedef struct TCGBackend {
+    const char *name;
+    bool (*init)(char *err, size_t errlen);
+    /* Generate code for tcg_ctx's ops into tb; false when the code buffer
+     * is full (the caller flushes everything and retries). */
+    bool (*gen_code)(TCGContext *s, TranslationBlock *tb);
+    /* Run tb and whatever it chains to; returns the exit value. */
+    uintptr_t (*exec)(CPUX86State *env, TranslationBlock *tb);
+    /* Point goto_tb n of tb at dest (or back to its exit path when NULL). */
+    void (*set_jump)(TranslationBlock *tb, int n, TranslationBlock *dest);
+    /* Make every entry into tb leave to the loop (tb was invalidated). */
+    void (*invalidate)(TranslationBlock *tb);
+    /* Drop all code (after a full flush). */
+    void (*reset)(void);
+    /* Guest instruction index of the host return address ra inside tb, or -1. */
+    int (*insn_from_ra)(TranslationBlock *tb, uintptr_t ra);
+    /* Disassemble tb's host code into the log (-d out_asm). */
+    void (*dump)(TranslationBlock *tb);
+} TCGBackend;
+
+extern const TCGBackend tcg_backend_interp;
+extern const TCGBackend tcg_backend_x86_64;
+
+/* Exit values of exec: 0 = back to the loop; TB_EXIT_CHAIN(tb, n) = goto_tb n
+ * of tb had no target yet (the loop finds it and patches the jump). */
+#define TB_EXIT_CHAIN(tb, n) ((uintptr_t)(tb) | 1u | ((uintptr_t)(n) << 1))
+#define TB_EXIT_IS_CHAIN(v) ((v) & 1)
+#define TB_EXIT_TB(v) ((TranslationBlock *)((v) & ~(uintptr_t)7))
+#define TB_EXIT_N(v) ((int)(((v) >> 1) & 1))
+
+#define JMP_CACHE_BITS 12
+#define JMP_CACHE_SIZE (1 << JMP_CACHE_BITS)
+
+typedef struct TCGCPU {
+    /* Read by generated code at every block entry: leave to the loop. Keep first. */
+    atomic_int exit_flag;
+    int pad0;
+    TLBEntry tlb[MMU_MODES][TLB_SIZE];
+    TLBExtra tlb_extra[MMU_MODES][TLB_SIZE];
+    TranslationBlock *jmp_cache[JMP_CACHE_SIZE];
+
+    CPUX86State *env;
+    struct VCPU *cpu;
+    TCGContext *ctx;
+    const TCGBackend *backend;
+    struct TBCache *cache;
+
+    /* interpreter: the instruction being executed (for precise unwinding) */
+    TranslationBlock *interp_tb;
+    int interp_insn;
+    bool in_interp;
+    void *interp_frame;
+    void *backend_state;     /* x86_64: the code buffer */
+
+    /* the next block is translated with one instruction (SMC within a block) */
+    bool single_insn_next;
+
+    /* physical pages written by DMA, to invalidate at the next loop turn */
+    pthread_mutex_t inval_lock;
+    uint64_t inval_pages[64];
+    int nr_inval;
+    bool inval_overflow;
+} TCGCPU;
+
+static inline TCGCPU *tcg_cpu(CPUX86State *env) { return (TCGCPU *)env->accel; }
+
+/* accel/tcg-tlb.c */
+void tlb_init(TCGCPU *t);
+uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_idx, uintptr_t ra);
+void tcg_st_slow(CPUX86State *env, uint64_t vaddr, uint64_t value, unsigned memop, int mmu_idx, uintptr_t ra);
+/* Protect a physical page's TLB entries for writes (it now holds code). */
+void tlb_protect_code(TCGCPU *t, uint64_t paddr_page);
+void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page);
+
+/* accel/tcg-tb.c */
+typedef struct TBCache TBCache;
+TBCache *tb_cache_new(void);
+TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t flags, uint32_t cflags);
+TranslationBlock *tb_lookup_fast(CPUX86State *env);   /* jump cache + hash, no translation */
+TranslationBlock *tb_from_host_ra(TCGCPU *t, uintptr_t ra);
+void tb_flush(TCGCPU *t);
+/* Invalidate every TB on the physical page; returns true when code was there. */
+bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page);
+bool tb_page_has_code(TCGCPU *t, uint64_t paddr_page);
+void tb_jmp_cache_clear(TCGCPU *t);
+void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
+void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest);
+/* Flags of the current state that are part of the TB key. */
+uint32_t tb_flags_of(CPUX86State *env);
+
+/* accel/tcg.c */
+extern bool tcg_use_interp;
+extern __thread TCGCPU *tcg_current_cpu;   /* the vCPU this thread runs */
+TCGCPU *tcg_cpu_create(CPUX86State *env, struct VCPU *cpu);
+void tcg_select_backend(bool interp);
+void tcg_run_until_exit(CPUX86State *env);
+/* Store hit code: invalidate; may longjmp when the running block changed itself. */
+void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t ra);
+
+#endif

@@ -1,0 +1,406 @@
+/* The translation-block cache of a vCPU: lookup by physical PC (hash) and by
+ * virtual PC (jump cache), translation on a miss, chaining, the physical
+ * pages that hold code (for self-modifying code), and flushing. */
+#include <stdlib.h>
+#include "accel/tcg-cpu.h"
+#include "cpu/x86/exec.h"
+#include "cpu/x86/helpers.h"
+#include "cpu/x86/translate.h"
+#include "cpu/x86/translate-helpers.h"
+#include "system/log.h"
+#include "system/util.h"
+
+#define TB_MAX 32768
+#define TB_HASH_SIZE (1 << 15)
+#define PAGE_HASH_SIZE (1 << 12)
+#define ARENA_SIZE (32 * MiB)
+#define MAX_INSNS_PER_TB 512
+
+typedef struct PageDesc {
+    uint64_t page;
+    uintptr_t first;            /* tagged TB pointer: tb | which page of the tb */
+    struct PageDesc *next;
+} PageDesc;
+
+struct TBCache {
+    TranslationBlock *tbs;
+    int nb_tbs;
+    TranslationBlock *hash[TB_HASH_SIZE];
+    PageDesc *pages[PAGE_HASH_SIZE];
+    PageDesc *page_pool;
+    int nb_pages;
+    uint8_t *arena;
+    size_t arena_used;
+};
+
+TBCache *tb_cache_new(void)
+{
+    TBCache *c = xzalloc(sizeof(*c));
+    c->tbs = xzalloc(sizeof(TranslationBlock) * TB_MAX);
+    c->page_pool = xzalloc(sizeof(PageDesc) * TB_MAX * 2);
+    c->arena = xmalloc(ARENA_SIZE);
+    return c;
+}
+
+void *tb_arena_alloc(TCGCPU *t, size_t n);
+void *tb_arena_alloc(TCGCPU *t, size_t n)
+{
+    TBCache *c = t->cache;
+    n = ALIGN_UP(n, 16);
+    if (c->arena_used + n > ARENA_SIZE)
+        return NULL;
+    void *p = c->arena + c->arena_used;
+    c->arena_used += n;
+    return p;
+}
+
+static unsigned tb_hash(uint64_t phys_pc, uint64_t pc, uint32_t flags)
+{
+    uint64_t h = phys_pc * 0x9e3779b97f4a7c15ULL ^ pc ^ ((uint64_t)flags << 17);
+    return (unsigned)(h >> 40) & (TB_HASH_SIZE - 1);
+}
+
+static unsigned page_hash(uint64_t page)
+{
+    return (unsigned)((page >> TARGET_PAGE_BITS) * 0x9e3779b1u >> 8) & (PAGE_HASH_SIZE - 1);
+}
+
+static unsigned jc_hash(uint64_t linear)
+{
+    return (unsigned)(linear ^ (linear >> JMP_CACHE_BITS)) & (JMP_CACHE_SIZE - 1);
+}
+
+static bool seg_is_flat(const SegmentCache *sc)
+{
+    return sc->base == 0 && sc->limit == 0xffffffffu && (sc->flags & DESC_P_MASK) &&
+           (sc->flags & (DESC_CS_MASK | DESC_W_MASK | DESC_E_MASK)) == DESC_W_MASK;
+}
+
+uint32_t tb_flags_of(CPUX86State *env)
+{
+    uint32_t f = env->hflags;
+    if ((f & (HF_PE_MASK | HF_VM_MASK | HF_CS64_MASK)) == HF_PE_MASK) {
+        static const int segs[] = { R_DS, R_ES, R_SS, R_FS, R_GS };
+        for (unsigned i = 0; i < ARRAY_SIZE(segs); i++) {
+            if (!seg_is_flat(&env->segs[segs[i]])) {
+                f |= TBF_SEGCHECK;
+                break;
+            }
+        }
+    }
+    if ((env->dr[7] & 0xff) && (x86_insn_breakpoints_enabled(env) || x86_data_breakpoints_enabled(env)))
+        f |= TBF_DEBUG;
+    return f;
+}
+
+void tb_jmp_cache_clear(TCGCPU *t)
+{
+    memset(t->jmp_cache, 0, sizeof(t->jmp_cache));
+}
+
+void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
+{
+    /* TBs starting on this page or the previous one (which may span into it). */
+    for (int i = 0; i < JMP_CACHE_SIZE; i++) {
+        TranslationBlock *tb = t->jmp_cache[i];
+        if (!tb)
+            continue;
+        uint64_t start = (tb->cs_base + tb->pc) & TARGET_PAGE_MASK;
+        uint64_t page = linear & TARGET_PAGE_MASK;
+        if (start == page || start + TARGET_PAGE_SIZE == page)
+            t->jmp_cache[i] = NULL;
+    }
+}
+
+static PageDesc *page_find(TBCache *c, uint64_t page, bool alloc)
+{
+    unsigned h = page_hash(page);
+    for (PageDesc *p = c->pages[h]; p; p = p->next)
+        if (p->page == page)
+            return p;
+    if (!alloc || c->nb_pages >= TB_MAX * 2)
+        return NULL;
+    PageDesc *p = &c->page_pool[c->nb_pages++];
+    p->page = page;
+    p->first = 0;
+    p->next = c->pages[h];
+    c->pages[h] = p;
+    return p;
+}
+
+bool tb_page_has_code(TCGCPU *t, uint64_t paddr_page)
+{
+    PageDesc *p = page_find(t->cache, paddr_page, false);
+    return p && p->first;
+}
+
+void tb_flush(TCGCPU *t)
+{
+    TBCache *c = t->cache;
+    c->nb_tbs = 0;
+    c->nb_pages = 0;
+    c->arena_used = 0;
+    memset(c->hash, 0, sizeof(c->hash));
+    memset(c->pages, 0, sizeof(c->pages));
+    tb_jmp_cache_clear(t);
+    tlb_init(t);
+    t->backend->reset();
+}
+
+/* ---- physical PC of a virtual one, without faulting ------------------------------ */
+static bool get_phys(CPUX86State *env, uint64_t linear, uint64_t *phys)
+{
+    uint8_t b;
+    return x86_fetch_code_byte(env, linear, &b, phys);
+}
+
+static uint64_t linear_pc(CPUX86State *env, uint64_t pc, uint64_t cs_base)
+{
+    uint64_t l = cs_base + pc;
+    return (env->hflags & HF_CS64_MASK) ? l : (uint32_t)l;
+}
+
+static TranslationBlock *hash_lookup(TCGCPU *t, uint64_t phys, uint64_t pc, uint64_t cs_base,
+                                     uint32_t flags, uint32_t cflags)
+{
+    CPUX86State *env = t->env;
+    for (TranslationBlock *tb = t->cache->hash[tb_hash(phys, pc, flags)]; tb; tb = tb->hash_next) {
+        if (tb->phys_pc != phys || tb->pc != pc || tb->cs_base != cs_base ||
+            tb->flags != flags || tb->cflags != cflags || tb->invalid)
+            continue;
+        if (tb->phys_page2 != (uint64_t)-1) {
+            uint64_t lin2 = (linear_pc(env, pc, cs_base) & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE, p2;
+            if (!get_phys(env, lin2, &p2) || (p2 & TARGET_PAGE_MASK) != tb->phys_page2)
+                continue;
+        }
+        return tb;
+    }
+    return NULL;
+}
+
+static void page_add_tb(TCGCPU *t, uint64_t page, TranslationBlock *tb, int which)
+{
+    PageDesc *p = page_find(t->cache, page, true);
+    if (!p)
+        return;
+    bool first_code = !p->first;
+    tb->page_next[which] = (TranslationBlock *)p->first;
+    p->first = (uintptr_t)tb | (uintptr_t)which;
+    if (first_code)
+        tlb_protect_code(t, page);
+}
+
+/* ---- translation -------------------------------------------------------------------- */
+static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint64_t cs_base,
+                                     uint32_t flags, uint32_t cflags)
+{
+    TBCache *c = t->cache;
+    CPUX86State *env = t->env;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (c->nb_tbs >= TB_MAX || c->arena_used > ARENA_SIZE - 256 * KiB) {
+            tb_flush(t);
+            continue;
+        }
+        TranslationBlock *tb = &c->tbs[c->nb_tbs];
+        memset(tb, 0, sizeof(*tb));
+        tb->pc = pc;
+        tb->cs_base = cs_base;
+        tb->flags = flags;
+        tb->cflags = cflags;
+        tb->phys_pc = phys;
+        tb->phys_page2 = (uint64_t)-1;
+
+        x86_translate_block(env, tb, MAX_INSNS_PER_TB);
+        TCGContext *s = tcg_ctx;
+        if (s->overflow) {
+            /* Too big for the IR buffers: retry with one instruction. */
+            tb->cflags |= CF_SINGLE_INSN;
+            x86_translate_block(env, tb, 1);
+            tb->cflags = cflags;
+        }
+        if (log_enabled(LOG_IN_ASM)) {
+            uint8_t buf[4096];
+            unsigned n = MIN(tb->size, sizeof(buf));
+            for (unsigned i = 0; i < n; i++) {
+                uint64_t ph;
+                if (!x86_fetch_code_byte(env, linear_pc(env, pc + i, cs_base), &buf[i], &ph))
+                    n = i;
+            }
+            log_printf("IN: pc=0x%" PRIx64 " cs_base=0x%" PRIx64 " flags=0x%x\n", pc, cs_base, flags);
+            int mode = (flags & HF_CS64_MASK) ? 64 : (flags & HF_CS32_MASK) ? 32 : 16;
+            log_disas_x86(buf, n, pc, mode);
+            log_printf("\n");
+        }
+        if (log_enabled(LOG_OP)) {
+            log_printf("OP: pc=0x%" PRIx64 "\n", pc);
+            tcg_dump_ops(s, log_file());
+        }
+        tcg_optimize(s);
+        tcg_liveness(s);
+        if (log_enabled(LOG_OP)) {
+            log_printf("OP after optimisation:\n");
+            tcg_dump_ops(s, log_file());
+            log_printf("\n");
+        }
+        /* per-instruction restore data */
+        unsigned n = tb->icount ? tb->icount : 1;
+        tb->insn_pc = tb_arena_alloc(t, n * sizeof(uint64_t));
+        tb->insn_cc_op = tb_arena_alloc(t, n * sizeof(uint32_t));
+        tb->insn_host_end = tb_arena_alloc(t, n * sizeof(uint32_t));
+        if (!tb->insn_pc || !tb->insn_cc_op || !tb->insn_host_end) {
+            tb_flush(t);
+            continue;
+        }
+        unsigned k = 0;
+        for (int i = 0; i < s->nb_ops && k < n; i++) {
+            if (s->ops[i].opc == INDEX_op_insn_start) {
+                tb->insn_pc[k] = s->ops[i].args[0];
+                tb->insn_cc_op[k] = (uint32_t)s->ops[i].args[1];
+                tb->insn_host_end[k] = 0;
+                k++;
+            }
+        }
+        tb->icount = k;
+        if (!t->backend->gen_code(s, tb)) {
+            tb_flush(t);
+            continue;
+        }
+        if (log_enabled(LOG_OUT_ASM) && t->backend->dump)
+            t->backend->dump(tb);
+        c->nb_tbs++;
+        /* publish */
+        unsigned h = tb_hash(phys, pc, flags);
+        tb->hash_next = c->hash[h];
+        c->hash[h] = tb;
+        page_add_tb(t, phys & TARGET_PAGE_MASK, tb, 0);
+        if (tb->phys_page2 != (uint64_t)-1)
+            page_add_tb(t, tb->phys_page2, tb, 1);
+        return tb;
+    }
+    fatal("translator: cannot translate the block at 0x%" PRIx64 " (code buffer too small)", pc);
+}
+
+TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t flags, uint32_t cflags)
+{
+    CPUX86State *env = t->env;
+    uint64_t lin = linear_pc(env, pc, cs_base);
+    unsigned h = jc_hash(lin);
+    TranslationBlock *tb = t->jmp_cache[h];
+    if (cflags == 0 && tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags &&
+        tb->cflags == 0 && !tb->invalid)
+        return tb;
+    uint64_t phys;
+    if (!get_phys(env, lin, &phys))
+        x86_fetch_fault(env, pc);
+    tb = hash_lookup(t, phys, pc, cs_base, flags, cflags);
+    if (!tb)
+        tb = tb_gen_code(t, phys, pc, cs_base, flags, cflags);
+    if (cflags == 0)
+        t->jmp_cache[h] = tb;
+    return tb;
+}
+
+TranslationBlock *tb_lookup_fast(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    if (atomic_load_explicit(&t->exit_flag, memory_order_relaxed))
+        return NULL;
+    uint64_t pc = env->rip, cs_base = env->segs[R_CS].base;
+    uint32_t flags = tb_flags_of(env);
+    uint64_t lin = linear_pc(env, pc, cs_base);
+    unsigned h = jc_hash(lin);
+    TranslationBlock *tb = t->jmp_cache[h];
+    if (tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags &&
+        tb->cflags == 0 && !tb->invalid)
+        return tb;
+    uint64_t phys;
+    if (!get_phys(env, lin, &phys))
+        return NULL;
+    tb = hash_lookup(t, phys, pc, cs_base, flags, 0);
+    if (tb)
+        t->jmp_cache[h] = tb;
+    return tb;
+}
+
+TranslationBlock *tb_from_host_ra(TCGCPU *t, uintptr_t ra)
+{
+    TBCache *c = t->cache;
+    /* TBs are laid out in the code buffer in allocation order: binary search. */
+    int lo = 0, hi = c->nb_tbs - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        TranslationBlock *tb = &c->tbs[mid];
+        uintptr_t start = (uintptr_t)tb->code;
+        if (ra < start)
+            hi = mid - 1;
+        else if (ra >= start + tb->code_size)
+            lo = mid + 1;
+        else
+            return tb;
+    }
+    return NULL;
+}
+
+void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest)
+{
+    if (tb->invalid || dest->invalid)
+        return;
+    tb->jmp_target[n] = dest;
+    t->backend->set_jump(tb, n, dest);
+}
+
+/* ---- invalidation --------------------------------------------------------------------- */
+static void hash_remove(TBCache *c, TranslationBlock *tb)
+{
+    TranslationBlock **pp = &c->hash[tb_hash(tb->phys_pc, tb->pc, tb->flags)];
+    for (; *pp; pp = &(*pp)->hash_next) {
+        if (*pp == tb) {
+            *pp = tb->hash_next;
+            return;
+        }
+    }
+}
+
+static void page_remove_tb(TBCache *c, uint64_t page, TranslationBlock *tb)
+{
+    PageDesc *p = page_find(c, page, false);
+    if (!p)
+        return;
+    uintptr_t *pp = &p->first;
+    while (*pp) {
+        TranslationBlock *cur = (TranslationBlock *)(*pp & ~(uintptr_t)1);
+        int which = *pp & 1;
+        if (cur == tb) {
+            *pp = (uintptr_t)cur->page_next[which];
+            return;
+        }
+        pp = (uintptr_t *)&cur->page_next[which];
+    }
+}
+
+bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
+{
+    TBCache *c = t->cache;
+    PageDesc *p = page_find(c, paddr_page, false);
+    if (!p || !p->first)
+        return false;
+    uintptr_t cur = p->first;
+    p->first = 0;
+    while (cur) {
+        TranslationBlock *tb = (TranslationBlock *)(cur & ~(uintptr_t)1);
+        int which = cur & 1;
+        cur = (uintptr_t)tb->page_next[which];
+        if (tb->invalid)
+            continue;
+        tb->invalid = true;
+        hash_remove(c, tb);
+        t->backend->invalidate(tb);
+        /* unlink from the other page it spans */
+        if (which == 0 && tb->phys_page2 != (uint64_t)-1)
+            page_remove_tb(c, tb->phys_page2, tb);
+        else if (which == 1)
+            page_remove_tb(c, tb->phys_pc & TARGET_PAGE_MASK, tb);
+    }
+    tlb_unprotect_code(t, paddr_page);
+    return true;
+}

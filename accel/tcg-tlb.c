@@ -1,0 +1,325 @@
+/* The softmmu: per-vCPU TLB from linear to host addresses, its slow paths
+ * (page walk through the system helpers, MMIO dispatch, page-crossing
+ * accesses, stores to pages holding translated code), and the memory-access
+ * services of cpu/x86/exec.h. */
+#include "accel/tcg-cpu.h"
+#include "cpu/x86/cc.h"
+#include "cpu/x86/exec.h"
+#include "cpu/x86/helpers.h"
+#include "system/machine.h"
+#include "system/mainloop.h"
+#include "system/util.h"
+
+void tlb_init(TCGCPU *t)
+{
+    memset(t->tlb, 0xff, sizeof(t->tlb));
+    memset(t->tlb_extra, 0xff, sizeof(t->tlb_extra));
+}
+
+void tlb_flush(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    if (!t)
+        return;
+    tlb_init(t);
+    tb_jmp_cache_clear(t);
+}
+
+void tlb_flush_page(CPUX86State *env, uint64_t vaddr)
+{
+    TCGCPU *t = tcg_cpu(env);
+    if (!t)
+        return;
+    uint64_t page = vaddr & TARGET_PAGE_MASK;
+    unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    for (int m = 0; m < MMU_MODES; m++) {
+        TLBEntry *e = &t->tlb[m][idx];
+        if ((e->addr_read & TARGET_PAGE_MASK) == page || (e->addr_write & TARGET_PAGE_MASK) == page ||
+            (e->addr_code & TARGET_PAGE_MASK) == page) {
+            memset(e, 0xff, sizeof(*e));
+            t->tlb_extra[m][idx].paddr = ~0ULL;
+        }
+    }
+    /* Large pages: the walker may have filled entries of one 2M/4M/1G page under
+     * different indexes; a flush of the whole TLB is the simple safe answer
+     * when the page is not found as a plain 4K entry. */
+    tb_jmp_cache_clear_page(t, vaddr);
+}
+
+int x86_mmu_index(CPUX86State *env)
+{
+    if (!(env->cr[0] & CR0_PG))
+        return MMU_PHYS_IDX;
+    if ((env->hflags & HF_CPL_MASK) == 3)
+        return MMU_USER_IDX;
+    if ((env->cr[4] & CR4_SMAP) && !(env->eflags & AC_MASK))
+        return MMU_KERNEL_IDX;
+    return MMU_KERNEL_NOSMAP_IDX;
+}
+
+int x86_mmu_index_kernel(CPUX86State *env)
+{
+    return (env->cr[0] & CR0_PG) ? MMU_KERNEL_NOSMAP_IDX : MMU_PHYS_IDX;
+}
+
+/* ---- filling ---------------------------------------------------------------- */
+/* Walk (raising a fault through ra when the access is not allowed) and fill
+ * the entry for vaddr's page. */
+static TLBEntry *tlb_fill(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx, uintptr_t ra)
+{
+    TCGCPU *t = tcg_cpu(env);
+    int prot = 0;
+    uint64_t page_size = TARGET_PAGE_SIZE;
+    uint64_t paddr = x86_tlb_fill(env, vaddr, access, mmu_idx, &prot, &page_size, ra);
+    uint64_t vpage = vaddr & TARGET_PAGE_MASK, ppage = paddr & TARGET_PAGE_MASK;
+    unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    TLBEntry *e = &t->tlb[mmu_idx][idx];
+    TLBExtra *x = &t->tlb_extra[mmu_idx][idx];
+
+    uint64_t flags = 0;
+    uint8_t *host = NULL;
+    bool rom = false;
+    Machine *m = current_machine;
+    const FlatRange *fr = m ? as_lookup_range(m->mem, ppage) : NULL;
+    if (fr && fr->mr->kind != MR_IO && fr->start <= ppage &&
+        fr->end >= ppage + TARGET_PAGE_SIZE - 1 && fr->mr->host) {
+        host = fr->mr->host + (ppage - fr->mr->base);
+        rom = fr->mr->kind == MR_ROM;
+    } else {
+        flags |= TLB_MMIO;
+    }
+    e->addend = host ? (uintptr_t)host - (uintptr_t)vpage : 0;
+    e->addr_read = (prot & X86_PROT_READ) ? vpage | flags : TLB_INVALID_ADDR;
+    e->addr_code = (prot & X86_PROT_EXEC) ? vpage | flags : TLB_INVALID_ADDR;
+    if (prot & X86_PROT_WRITE) {
+        uint64_t wflags = flags;
+        if (rom)
+            wflags |= TLB_MMIO;   /* writes to ROM are dropped by the slow path */
+        else if (tb_page_has_code(t, ppage))
+            wflags |= TLB_CODE;
+        e->addr_write = vpage | wflags;
+    } else {
+        e->addr_write = TLB_INVALID_ADDR;
+    }
+    x->paddr = ppage;
+    return e;
+}
+
+void tlb_protect_code(TCGCPU *t, uint64_t paddr_page)
+{
+    for (int m = 0; m < MMU_MODES; m++)
+        for (int i = 0; i < TLB_SIZE; i++)
+            if (t->tlb_extra[m][i].paddr == paddr_page && t->tlb[m][i].addr_write != TLB_INVALID_ADDR)
+                t->tlb[m][i].addr_write |= TLB_CODE;
+}
+
+void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page)
+{
+    for (int m = 0; m < MMU_MODES; m++)
+        for (int i = 0; i < TLB_SIZE; i++)
+            if (t->tlb_extra[m][i].paddr == paddr_page && t->tlb[m][i].addr_write != TLB_INVALID_ADDR)
+                t->tlb[m][i].addr_write &= ~TLB_CODE;
+}
+
+static inline bool tlb_hit(uint64_t tag, uint64_t vaddr)
+{
+    return (tag & TARGET_PAGE_MASK) == (vaddr & TARGET_PAGE_MASK) && tag != TLB_INVALID_ADDR;
+}
+
+/* ---- one access inside a single page ---------------------------------------- */
+static uint64_t mmio_read(uint64_t paddr, unsigned size)
+{
+    Machine *m = current_machine;
+    if (!m)
+        return size_mask(size);
+    machine_lock();
+    uint64_t v = as_read(m->mem, paddr, size);
+    machine_unlock();
+    return v;
+}
+
+static void mmio_write(uint64_t paddr, uint64_t v, unsigned size)
+{
+    Machine *m = current_machine;
+    if (!m)
+        return;
+    machine_lock();
+    as_write(m->mem, paddr, v, size);
+    machine_unlock();
+}
+
+static uint64_t ld_page(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx, uintptr_t ra)
+{
+    TCGCPU *t = tcg_cpu(env);
+    unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    TLBEntry *e = &t->tlb[mmu_idx][idx];
+    if (!tlb_hit(e->addr_read, vaddr))
+        e = tlb_fill(env, vaddr, X86_ACCESS_READ, mmu_idx, ra);
+    if (e->addr_read & TLB_MMIO) {
+        uint64_t pa = t->tlb_extra[mmu_idx][idx].paddr | (vaddr & ~TARGET_PAGE_MASK);
+        return mmio_read(pa, size);
+    }
+    return ldn((void *)(vaddr + e->addend), size);
+}
+
+static void st_page(CPUX86State *env, uint64_t vaddr, uint64_t v, unsigned size, int mmu_idx, uintptr_t ra)
+{
+    TCGCPU *t = tcg_cpu(env);
+    unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    TLBEntry *e = &t->tlb[mmu_idx][idx];
+    if (!tlb_hit(e->addr_write, vaddr))
+        e = tlb_fill(env, vaddr, X86_ACCESS_WRITE, mmu_idx, ra);
+    uint64_t pa = t->tlb_extra[mmu_idx][idx].paddr | (vaddr & ~TARGET_PAGE_MASK);
+    if (e->addr_write & TLB_CODE) {
+        tcg_code_write(env, pa, size, ra);
+        e = &t->tlb[mmu_idx][idx];   /* the entry may have been refilled */
+        if (!tlb_hit(e->addr_write, vaddr))
+            e = tlb_fill(env, vaddr, X86_ACCESS_WRITE, mmu_idx, ra);
+    }
+    if (e->addr_write & TLB_MMIO) {
+        Machine *m = current_machine;
+        const FlatRange *fr = m ? as_lookup_range(m->mem, pa) : NULL;
+        if (fr && fr->mr->kind == MR_ROM)
+            return;
+        mmio_write(pa, v, size);
+        return;
+    }
+    stn((void *)(vaddr + e->addend), size, v);
+}
+
+/* Page-crossing accesses: both pages are translated before anything is written. */
+static bool crosses_page(uint64_t vaddr, unsigned size)
+{
+    return ((vaddr ^ (vaddr + size - 1)) & TARGET_PAGE_MASK) != 0;
+}
+
+uint64_t cpu_ld(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx, uintptr_t ra)
+{
+    if (!crosses_page(vaddr, size))
+        return ld_page(env, vaddr, size, mmu_idx, ra);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= ld_page(env, vaddr + i, 1, mmu_idx, ra) << (8 * i);
+    return v;
+}
+
+void cpu_st(CPUX86State *env, uint64_t vaddr, uint64_t value, unsigned size, int mmu_idx, uintptr_t ra)
+{
+    if (!crosses_page(vaddr, size)) {
+        st_page(env, vaddr, value, size, mmu_idx, ra);
+        return;
+    }
+    /* Probe the second page for writing first so a fault leaves memory untouched. */
+    uint64_t second = (vaddr + size - 1) & TARGET_PAGE_MASK;
+    TCGCPU *t = tcg_cpu(env);
+    unsigned idx = (second >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    if (!tlb_hit(t->tlb[mmu_idx][idx].addr_write, second))
+        tlb_fill(env, second, X86_ACCESS_WRITE, mmu_idx, ra);
+    for (unsigned i = 0; i < size; i++)
+        st_page(env, vaddr + i, value >> (8 * i), 1, mmu_idx, ra);
+}
+
+void cpu_ld_buf(CPUX86State *env, uint64_t vaddr, void *buf, unsigned len, int mmu_idx, uintptr_t ra)
+{
+    uint8_t *p = buf;
+    for (unsigned i = 0; i < len; i++)
+        p[i] = (uint8_t)cpu_ld(env, vaddr + i, 1, mmu_idx, ra);
+}
+
+void cpu_st_buf(CPUX86State *env, uint64_t vaddr, const void *buf, unsigned len, int mmu_idx, uintptr_t ra)
+{
+    const uint8_t *p = buf;
+    /* Probe every page first: no partial write on a fault. */
+    for (uint64_t a = vaddr & TARGET_PAGE_MASK; a < vaddr + len; a += TARGET_PAGE_SIZE) {
+        TCGCPU *t = tcg_cpu(env);
+        uint64_t probe = a < vaddr ? vaddr : a;
+        unsigned idx = (probe >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+        if (!tlb_hit(t->tlb[mmu_idx][idx].addr_write, probe))
+            tlb_fill(env, probe, X86_ACCESS_WRITE, mmu_idx, ra);
+    }
+    for (unsigned i = 0; i < len; i++)
+        cpu_st(env, vaddr + i, p[i], 1, mmu_idx, ra);
+}
+
+/* Called from generated code (and the interpreter) on a TLB miss. */
+uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_idx, uintptr_t ra)
+{
+    unsigned size = 1u << (memop & MO_SIZE);
+    uint64_t v = cpu_ld(env, vaddr, size, mmu_idx, ra);
+    if (memop & MO_SIGN) {
+        unsigned sh = 64 - 8 * size;
+        v = (uint64_t)((int64_t)(v << sh) >> sh);
+    }
+    return v;
+}
+
+void tcg_st_slow(CPUX86State *env, uint64_t vaddr, uint64_t value, unsigned memop, int mmu_idx, uintptr_t ra)
+{
+    cpu_st(env, vaddr, value, 1u << (memop & MO_SIZE), mmu_idx, ra);
+}
+
+/* ---- physical accesses (walker) ------------------------------------------------ */
+uint64_t cpu_phys_ld(CPUX86State *env, uint64_t paddr, unsigned size)
+{
+    Machine *m = current_machine;
+    paddr &= env->a20_mask;
+    if (!m)
+        return size_mask(size);
+    const FlatRange *fr = as_lookup_range(m->mem, paddr);
+    if (fr && fr->mr->kind != MR_IO && fr->mr->host && paddr + size - 1 <= fr->end)
+        return ldn(fr->mr->host + (paddr - fr->mr->base), size);
+    return mmio_read(paddr, size);
+}
+
+void cpu_phys_st(CPUX86State *env, uint64_t paddr, uint64_t value, unsigned size)
+{
+    Machine *m = current_machine;
+    paddr &= env->a20_mask;
+    if (!m)
+        return;
+    const FlatRange *fr = as_lookup_range(m->mem, paddr);
+    if (fr && fr->mr->kind == MR_RAM && fr->mr->host && paddr + size - 1 <= fr->end) {
+        TCGCPU *t = tcg_cpu(env);
+        if (t && tb_page_has_code(t, paddr & TARGET_PAGE_MASK))
+            tb_invalidate_phys_page(t, paddr & TARGET_PAGE_MASK);
+        stn(fr->mr->host + (paddr - fr->mr->base), size, value);
+        return;
+    }
+    if (fr && fr->mr->kind == MR_ROM)
+        return;
+    mmio_write(paddr, value, size);
+}
+
+/* Code fetch for the translator: no fault raised here. */
+#include "cpu/x86/translate.h"
+bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint64_t *phys)
+{
+    TCGCPU *t = tcg_cpu(env);
+    int mmu_idx = x86_mmu_index(env);
+    unsigned idx = (linear >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    TLBEntry *e = &t->tlb[mmu_idx][idx];
+    if (!tlb_hit(e->addr_code, linear)) {
+        uint64_t paddr, ps;
+        int prot;
+        if (x86_mmu_translate(env, linear, X86_ACCESS_FETCH, mmu_idx, &paddr, &prot, &ps) != 0)
+            return false;
+        e = tlb_fill(env, linear, X86_ACCESS_FETCH, mmu_idx, 0);
+        if (!tlb_hit(e->addr_code, linear))
+            return false;
+    }
+    if (e->addr_code & TLB_MMIO) {
+        /* Code in ROM/RAM only; a page partly covered (e.g. BIOS shadow edges)
+         * is read through the address space. */
+        uint64_t pa = t->tlb_extra[mmu_idx][idx].paddr | (linear & ~TARGET_PAGE_MASK);
+        Machine *m = current_machine;
+        const FlatRange *fr = m ? as_lookup_range(m->mem, pa) : NULL;
+        if (!fr || fr->mr->kind == MR_IO)
+            return false;
+        *byte = fr->mr->host[pa - fr->mr->base];
+        *phys = pa;
+        return true;
+    }
+    *byte = *(uint8_t *)(linear + e->addend);
+    *phys = t->tlb_extra[mmu_idx][idx].paddr | (linear & ~TARGET_PAGE_MASK);
+    return true;
+}

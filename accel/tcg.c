@@ -1,0 +1,384 @@
+/* The translator accelerator: the execution loop of a vCPU (interrupts,
+ * exceptions, HLT, finding and running translated blocks, chaining them),
+ * precise unwinding for exceptions raised inside translated code, and the
+ * self-modifying-code and DMA invalidation paths. */
+#include <stdlib.h>
+#include "accel/tcg-cpu.h"
+#include "cpu/x86/cc.h"
+#include "cpu/x86/exec.h"
+#include "cpu/x86/helpers.h"
+#include "cpu/x86/translate.h"
+#include "system/cpus.h"
+#include "system/gdbstub.h"
+#include "system/log.h"
+#include "system/machine.h"
+#include "system/mainloop.h"
+#include "system/opts.h"
+#include "system/util.h"
+
+bool tcg_use_interp;
+static void tcg_memory_changed(Machine *m);
+__thread TCGCPU *tcg_current_cpu;
+static const TCGBackend *tcg_backend;
+
+/* ---- unwinding --------------------------------------------------------------- */
+static void restore_from_insn(CPUX86State *env, TranslationBlock *tb, int i)
+{
+    if (i < 0 || (unsigned)i >= tb->icount)
+        return;
+    env->rip = tb->insn_pc[i];
+    if (tb->insn_cc_op[i] != CC_OP_DYNAMIC)
+        env->cc_op = tb->insn_cc_op[i];
+}
+
+/* Which TB and instruction is executing at host address ra (0: none known). */
+static TranslationBlock *find_running(TCGCPU *t, uintptr_t ra, int *insn)
+{
+    if (!ra)
+        return NULL;
+    if (t->in_interp) {
+        *insn = t->interp_insn;
+        return t->interp_tb;
+    }
+    TranslationBlock *tb = tb_from_host_ra(t, ra);
+    if (!tb)
+        return NULL;
+    *insn = t->backend->insn_from_ra(tb, ra);
+    return tb;
+}
+
+void cpu_restore_state(CPUX86State *env, uintptr_t retaddr)
+{
+    TCGCPU *t = tcg_cpu(env);
+    int insn = -1;
+    if (!t)
+        return;
+    TranslationBlock *tb = find_running(t, retaddr, &insn);
+    if (tb)
+        restore_from_insn(env, tb, insn);
+}
+
+_Noreturn void cpu_loop_exit(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    if (t)
+        t->in_interp = false;
+    longjmp(env->jmp_env, 1);
+}
+
+_Noreturn void cpu_loop_exit_restore(CPUX86State *env, uintptr_t retaddr)
+{
+    cpu_restore_state(env, retaddr);
+    cpu_loop_exit(env);
+}
+
+_Noreturn void x86_raise_exception(CPUX86State *env, int vector, int error_code, uintptr_t retaddr)
+{
+    cpu_restore_state(env, retaddr);
+    env->exception_index = vector;
+    env->error_code = error_code;
+    cpu_loop_exit(env);
+}
+
+_Noreturn void x86_raise_exception_noerr(CPUX86State *env, int vector, uintptr_t retaddr)
+{
+    x86_raise_exception(env, vector, 0, retaddr);
+}
+
+/* ---- self-modifying code ---------------------------------------------------------- */
+void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t ra)
+{
+    TCGCPU *t = tcg_cpu(env);
+    uint64_t page = paddr & TARGET_PAGE_MASK;
+    int insn = -1;
+    TranslationBlock *cur = find_running(t, ra, &insn);
+    bool hits_current = cur && !(cur->cflags & CF_SINGLE_INSN) &&
+        ((cur->phys_pc & TARGET_PAGE_MASK) == page || cur->phys_page2 == page);
+    tb_invalidate_phys_page(t, page);
+    if (((paddr + size - 1) & TARGET_PAGE_MASK) != page)
+        tb_invalidate_phys_page(t, (paddr + size - 1) & TARGET_PAGE_MASK);
+    if (hits_current) {
+        /* The running block may have changed itself: redo this instruction
+         * alone, then continue with freshly translated code. */
+        restore_from_insn(env, cur, insn);
+        t->single_insn_next = true;
+        cpu_loop_exit(env);
+    }
+}
+
+static void process_dma_invalidations(TCGCPU *t)
+{
+    if (!t->nr_inval && !t->inval_overflow)
+        return;
+    pthread_mutex_lock(&t->inval_lock);
+    if (t->inval_overflow) {
+        tb_flush(t);
+    } else {
+        for (int i = 0; i < t->nr_inval; i++)
+            tb_invalidate_phys_page(t, t->inval_pages[i]);
+    }
+    t->nr_inval = 0;
+    t->inval_overflow = false;
+    pthread_mutex_unlock(&t->inval_lock);
+}
+
+/* RAM written by a device (DMA) or the loaders: queue the pages for every vCPU. */
+static void tcg_ram_write_notify(uint64_t addr, uint64_t len)
+{
+    Machine *m = current_machine;
+    if (!m || !len)
+        return;
+    uint64_t first = addr & TARGET_PAGE_MASK, last = (addr + len - 1) & TARGET_PAGE_MASK;
+    for (int i = 0; i < m->ncpus; i++) {
+        VCPU *cpu = m->cpus[i];
+        if (!cpu || !cpu->env || !cpu->env->accel)
+            continue;
+        TCGCPU *t = tcg_cpu(cpu->env);
+        pthread_mutex_lock(&t->inval_lock);
+        for (uint64_t p = first; p <= last; p += TARGET_PAGE_SIZE) {
+            if (t->nr_inval >= (int)ARRAY_SIZE(t->inval_pages)) {
+                t->inval_overflow = true;
+                break;
+            }
+            t->inval_pages[t->nr_inval++] = p;
+        }
+        pthread_mutex_unlock(&t->inval_lock);
+        atomic_store(&t->exit_flag, 1);
+    }
+}
+
+/* ---- the loop ---------------------------------------------------------------------- */
+static void log_cpu_state(CPUX86State *env)
+{
+    if (log_enabled(LOG_CPU))
+        x86_cpu_dump_state(env, (struct _IO_FILE *)log_file());
+}
+
+static void run_blocks(TCGCPU *t)
+{
+    CPUX86State *env = t->env;
+    VCPU *cpu = t->cpu;
+    TranslationBlock *last = NULL;
+    int last_n = 0;
+    while (!atomic_load_explicit(&t->exit_flag, memory_order_relaxed) &&
+           !atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
+        uint32_t cflags = 0;
+        bool stepping = gdb_single_stepping(env);
+        if (t->single_insn_next || stepping) {
+            t->single_insn_next = false;
+            cflags = CF_SINGLE_INSN;
+            last = NULL;
+        }
+        TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
+        if (last && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN))
+            tb_set_jump(t, last, last_n, tb);
+        last = NULL;
+        if (log_enabled(LOG_EXEC))
+            log_printf("Trace: [%p] %04x:%016" PRIx64 "\n", (void *)tb,
+                       env->segs[R_CS].selector, env->rip);
+        log_cpu_state(env);
+        uintptr_t ret = t->backend->exec(env, tb);
+        t->in_interp = false;
+        if (stepping) {
+            gdb_vcpu_stopped(env, GDB_SIGTRAP);
+            return;
+        }
+        if (TB_EXIT_IS_CHAIN(ret)) {
+            last = TB_EXIT_TB(ret);
+            last_n = TB_EXIT_N(ret);
+            if (last->invalid)
+                last = NULL;
+        }
+        if (env->halted || env->exception_index >= 0)
+            return;
+        if (atomic_load_explicit(&env->interrupt_request, memory_order_relaxed))
+            return;
+    }
+}
+
+static void tcg_vcpu_run(VCPU *cpu)
+{
+    CPUX86State *env = cpu->env;
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_current_cpu = t;
+
+    setjmp(env->jmp_env);
+    t->in_interp = false;
+    for (;;) {
+        if (vcpu_should_stop(cpu))
+            return;
+        atomic_store(&t->exit_flag, 0);
+        process_dma_invalidations(t);
+        if (env->exception_index >= 0) {
+            LOG(LOG_INT, "exception %d err=0x%x at %04x:%016" PRIx64 "\n", env->exception_index,
+                env->error_code, env->segs[R_CS].selector, env->rip);
+            x86_deliver_pending_exception(env);
+            continue;
+        }
+        if (atomic_load(&env->interrupt_request) && !gdb_single_stepping(env)) {
+            if (atomic_load(&env->interrupt_request) & CPU_INTERRUPT_EXIT)
+                x86_cpu_reset_interrupt(env, CPU_INTERRUPT_EXIT);
+            if (x86_cpu_exec_interrupt(env)) {
+                LOG(LOG_INT, "interrupt taken, now at %04x:%016" PRIx64 "\n",
+                    env->segs[R_CS].selector, env->rip);
+                continue;
+            }
+        }
+        if (env->halted) {
+            if (x86_cpu_has_work(env)) {
+                env->halted = false;
+                continue;
+            }
+            vcpu_wait_for_event(cpu, -1);
+            continue;
+        }
+        atomic_store(&cpu->exit_request, 0);
+        run_blocks(t);
+    }
+}
+
+/* Every vCPU drops its translations at its next loop turn (breakpoints changed). */
+static void tcg_flush_all_cpus(void)
+{
+    Machine *m = current_machine;
+    if (m)
+        tcg_memory_changed(m);
+}
+
+/* ---- AccelOps ----------------------------------------------------------------------- */
+static int tcg_init(Machine *m, char *err, size_t errlen)
+{
+    const char *backend = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "backend") : NULL;
+#if defined(__x86_64__)
+    const char *def = "x86_64";
+#else
+    const char *def = "interp";
+#endif
+    if (!backend)
+        backend = def;
+    if (strcmp(backend, "interp") == 0) {
+        tcg_backend = &tcg_backend_interp;
+    } else if (strcmp(backend, "x86_64") == 0) {
+#if defined(__x86_64__)
+        tcg_backend = &tcg_backend_x86_64;
+#else
+        snprintf(err, errlen, "-accel tcg,backend=x86_64: this host is not x86-64 (use backend=interp)");
+        return -1;
+#endif
+    } else {
+        snprintf(err, errlen, "-accel tcg: unknown backend '%s' (x86_64 or interp)", backend);
+        return -1;
+    }
+    tcg_use_interp = tcg_backend == &tcg_backend_interp;
+    if (tcg_backend->init && !tcg_backend->init(err, errlen))
+        return -1;
+    ram_write_notify = tcg_ram_write_notify;
+    gdb_breakpoints_changed = tcg_flush_all_cpus;
+    return 0;
+}
+
+/* Set up the translator state of one vCPU (also used by the unit tests). */
+TCGCPU *tcg_cpu_create(CPUX86State *env, VCPU *cpu)
+{
+    TCGCPU *t = aligned_alloc(64, ALIGN_UP(sizeof(TCGCPU), 64));
+    if (!t)
+        fatal("out of memory");
+    memset(t, 0, sizeof(*t));
+    t->env = env;
+    t->cpu = cpu;
+    t->backend = tcg_backend ? tcg_backend : &tcg_backend_interp;
+    t->ctx = tcg_context_new();
+    t->cache = tb_cache_new();
+    pthread_mutex_init(&t->inval_lock, NULL);
+    tlb_init(t);
+    env->accel = t;
+    tcg_current_cpu = t;
+    /* The globals live in each context; declare them here. */
+    TCGContext *saved = tcg_ctx;
+    tcg_ctx = t->ctx;
+    x86_tcg_init_globals();
+    tcg_ctx = saved;
+    return t;
+}
+
+/* Select the backend without a Machine (unit tests). */
+void tcg_select_backend(bool interp)
+{
+#if defined(__x86_64__)
+    tcg_backend = interp ? &tcg_backend_interp : &tcg_backend_x86_64;
+#else
+    (void)interp;
+    tcg_backend = &tcg_backend_interp;
+#endif
+    tcg_use_interp = tcg_backend == &tcg_backend_interp;
+    if (tcg_backend->init) {
+        char err[128];
+        if (!tcg_backend->init(err, sizeof(err)))
+            fatal("%s", err);
+    }
+}
+
+/* Run translated code on env until it leaves (unit tests): returns when an
+ * exception is pending, the CPU halts, or exit_flag is set. */
+void tcg_run_until_exit(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_current_cpu = t;
+    if (setjmp(env->jmp_env)) {
+        t->in_interp = false;
+        return;
+    }
+    static VCPU dummy;
+    if (!t->cpu)
+        t->cpu = &dummy;
+    atomic_store(&t->exit_flag, 0);
+    run_blocks(t);
+}
+
+static int tcg_vcpu_init(VCPU *cpu, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    tcg_cpu_create(cpu->env, cpu);
+    return 0;
+}
+
+static void tcg_vcpu_kick(VCPU *cpu)
+{
+    if (cpu->env && cpu->env->accel)
+        atomic_store(&tcg_cpu(cpu->env)->exit_flag, 1);
+}
+
+static void tcg_vcpu_state_changed(VCPU *cpu)
+{
+    if (cpu->env && cpu->env->accel)
+        tlb_flush(cpu->env);
+}
+
+static void tcg_memory_changed(Machine *m)
+{
+    /* The TLBs hold host pointers into the old layout. Each vCPU flushes its own
+     * at the next loop turn; the kick makes that soon. */
+    for (int i = 0; i < m->ncpus; i++) {
+        VCPU *cpu = m->cpus[i];
+        if (!cpu || !cpu->env || !cpu->env->accel)
+            continue;
+        TCGCPU *t = tcg_cpu(cpu->env);
+        pthread_mutex_lock(&t->inval_lock);
+        t->inval_overflow = true;
+        pthread_mutex_unlock(&t->inval_lock);
+        atomic_store(&t->exit_flag, 1);
+    }
+}
+
+AccelOps accel_tcg_ops = {
+    .name = "tcg",
+    .init = tcg_init,
+    .vcpu_init = tcg_vcpu_init,
+    .vcpu_run = tcg_vcpu_run,
+    .vcpu_kick = tcg_vcpu_kick,
+    .vcpu_state_changed = tcg_vcpu_state_changed,
+    .memory_changed = tcg_memory_changed,
+};

@@ -1,0 +1,625 @@
+/* C helpers for translated x86 code: arithmetic with involved flag rules,
+ * division, BCD, stack frames, port I/O, and the glue that adds the host
+ * return address to the system helpers of cpu/x86/helpers.h. */
+#include "cpu/x86/cc.h"
+#include "cpu/x86/exec.h"
+#include "cpu/x86/helpers.h"
+#include "cpu/x86/translate-helpers.h"
+#include "system/machine.h"
+#include "system/mainloop.h"
+#include "system/memory.h"
+#include "system/gdbstub.h"
+#include "system/util.h"
+
+/* ---- lazy flags ------------------------------------------------------------ */
+uint64_t helper_cc_flags(uint64_t cc_op, uint64_t dst, uint64_t src, uint64_t src2)
+{
+    return cc_flags((uint32_t)cc_op, dst, src, src2);
+}
+
+uint64_t helper_cc_carry(uint64_t cc_op, uint64_t dst, uint64_t src, uint64_t src2)
+{
+    return cc_carry((uint32_t)cc_op, dst, src, src2);
+}
+
+_Noreturn void helper_raise_exception(CPUX86State *env, uint64_t vector, uint64_t error_code)
+{
+    x86_raise_exception(env, (int)vector, (int)error_code, 0);
+}
+
+_Noreturn void x86_fetch_fault(CPUX86State *env, uint64_t pc)
+{
+    uint64_t lin = env->segs[R_CS].base + pc, ps;
+    int prot;
+    if (!(env->hflags & HF_CS64_MASK))
+        lin = (uint32_t)lin;
+    x86_tlb_fill(env, lin, X86_ACCESS_FETCH, x86_mmu_index(env), &prot, &ps, 0);
+    /* Mapped, but not memory we can execute from (e.g. MMIO). */
+    x86_raise_exception(env, EXCP_GP, 0, 0);
+}
+
+/* ---- register access by size ------------------------------------------------- */
+static void set_reg(CPUX86State *env, int reg, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1: env->regs[reg] = (env->regs[reg] & ~0xffULL) | (v & 0xff); break;
+    case 2: env->regs[reg] = (env->regs[reg] & ~0xffffULL) | (v & 0xffff); break;
+    case 4: env->regs[reg] = (uint32_t)v; break;
+    default: env->regs[reg] = v; break;
+    }
+}
+
+static uint32_t parity_flag(uint64_t v)
+{
+    return __builtin_parity((unsigned)(v & 0xff)) ? 0 : CC_P;
+}
+
+static uint32_t zsp_flags(uint64_t v, unsigned size)
+{
+    v &= size_mask(size);
+    return (v == 0 ? CC_Z : 0) | ((v >> (size * 8 - 1)) & 1 ? CC_S : 0) | parity_flag(v);
+}
+
+static inline uint64_t msb(uint64_t v, unsigned bits) { return (v >> (bits - 1)) & 1; }
+
+/* ---- shifts and rotates -------------------------------------------------------- */
+uint64_t helper_shift(CPUX86State *env, uint64_t op, uint64_t size, uint64_t value, uint64_t count)
+{
+    unsigned bits = size * 8;
+    uint64_t m = size_mask(size), v = value & m, r = v;
+    count &= size == 8 ? 63 : 31;
+    if (count == 0)
+        return value;
+    uint32_t flags = cc_compute_all(env), cf = flags & CC_C, of;
+    switch (op) {
+    case SHIFT_ROL: {
+        unsigned c = count % bits;
+        if (c)
+            r = ((v << c) | (v >> (bits - c))) & m;
+        cf = r & 1;
+        of = msb(r, bits) ^ cf;
+        flags = (flags & ~(CC_C | CC_O)) | cf | (of ? CC_O : 0);
+        break;
+    }
+    case SHIFT_ROR: {
+        unsigned c = count % bits;
+        if (c)
+            r = ((v >> c) | (v << (bits - c))) & m;
+        cf = msb(r, bits);
+        of = msb(r, bits) ^ ((r >> (bits - 2)) & 1);
+        flags = (flags & ~(CC_C | CC_O)) | cf | (of ? CC_O : 0);
+        break;
+    }
+    case SHIFT_RCL: case SHIFT_RCR: {
+        unsigned c = count % (bits + 1);
+        for (unsigned i = 0; i < c; i++) {
+            uint32_t ncf;
+            if (op == SHIFT_RCL) {
+                ncf = msb(r, bits);
+                r = ((r << 1) | cf) & m;
+            } else {
+                ncf = r & 1;
+                r = (r >> 1) | ((uint64_t)cf << (bits - 1));
+            }
+            cf = ncf;
+        }
+        if (op == SHIFT_RCL)
+            of = msb(r, bits) ^ cf;
+        else
+            of = msb(r, bits) ^ ((r >> (bits - 2)) & 1);
+        flags = (flags & ~(CC_C | CC_O)) | cf | (of ? CC_O : 0);
+        break;
+    }
+    case SHIFT_SHL: case SHIFT_SAL:
+        r = count < bits ? (v << count) & m : 0;
+        cf = count <= bits ? (v >> (bits - count)) & 1 : 0;
+        of = msb(r, bits) ^ cf;
+        flags = cf | (of ? CC_O : 0) | zsp_flags(r, size);
+        break;
+    case SHIFT_SHR:
+        r = count < bits ? v >> count : 0;
+        cf = count <= bits ? (v >> (count - 1)) & 1 : 0;
+        flags = cf | (msb(v, bits) ? CC_O : 0) | zsp_flags(r, size);
+        break;
+    default: { /* SAR */
+        int64_t sv = (int64_t)(v << (64 - bits)) >> (64 - bits);
+        r = (uint64_t)(sv >> (count < 64 ? count : 63)) & m;
+        cf = (sv >> (count - 1 < 63 ? count - 1 : 63)) & 1;
+        flags = cf | zsp_flags(r, size);
+        break;
+    }
+    }
+    cc_set_all(env, flags);
+    return r;
+}
+
+uint64_t helper_shld(CPUX86State *env, uint64_t size, uint64_t dst, uint64_t src, uint64_t count)
+{
+    unsigned bits = size * 8;
+    uint64_t m = size_mask(size), r, cf;
+    count &= size == 8 ? 63 : 31;
+    if (count == 0)
+        return dst;
+    dst &= m;
+    src &= m;
+    if (size == 8) {
+        r = (dst << count) | (src >> (64 - count));
+        cf = (dst >> (64 - count)) & 1;
+    } else {
+        /* dst:src:dst as a wide value covers counts up to 31 for 16-bit operands. */
+        unsigned __int128 w = ((unsigned __int128)dst << (2 * bits)) |
+                              ((unsigned __int128)src << bits) | dst;
+        r = (uint64_t)((w << count) >> (2 * bits)) & m;
+        cf = (uint64_t)(w >> (3 * bits - count)) & 1;
+    }
+    uint32_t of = msb(r, bits) ^ msb(dst, bits);
+    cc_set_all(env, (uint32_t)cf | (of ? CC_O : 0) | zsp_flags(r, size));
+    return r;
+}
+
+uint64_t helper_shrd(CPUX86State *env, uint64_t size, uint64_t dst, uint64_t src, uint64_t count)
+{
+    unsigned bits = size * 8;
+    uint64_t m = size_mask(size), r, cf;
+    count &= size == 8 ? 63 : 31;
+    if (count == 0)
+        return dst;
+    dst &= m;
+    src &= m;
+    if (size == 8) {
+        r = (dst >> count) | (src << (64 - count));
+        cf = (dst >> (count - 1)) & 1;
+    } else {
+        unsigned __int128 w = ((unsigned __int128)dst << (2 * bits)) |
+                              ((unsigned __int128)src << bits) | dst;
+        r = (uint64_t)(w >> count) & m;
+        cf = (uint64_t)(w >> (count - 1)) & 1;
+    }
+    uint32_t of = msb(r, bits) ^ msb(dst, bits);
+    cc_set_all(env, (uint32_t)cf | (of ? CC_O : 0) | zsp_flags(r, size));
+    return r;
+}
+
+/* ---- division ------------------------------------------------------------------ */
+void helper_div(CPUX86State *env, uint64_t size, uint64_t divisor)
+{
+    uintptr_t ra = GETPC();
+    uint64_t m = size_mask(size);
+    divisor &= m;
+    if (divisor == 0)
+        x86_raise_exception(env, EXCP_DE, 0, ra);
+    if (size == 1) {
+        uint32_t n = env->regs[R_EAX] & 0xffff, q = n / divisor, r = n % divisor;
+        if (q > 0xff)
+            x86_raise_exception(env, EXCP_DE, 0, ra);
+        set_reg(env, R_EAX, 2, (r << 8) | q);
+        return;
+    }
+    unsigned bits = size * 8;
+    unsigned __int128 n = ((unsigned __int128)(env->regs[R_EDX] & m) << bits) | (env->regs[R_EAX] & m);
+    unsigned __int128 q = n / divisor, r = n % divisor;
+    if (q > m)
+        x86_raise_exception(env, EXCP_DE, 0, ra);
+    set_reg(env, R_EAX, size, (uint64_t)q);
+    set_reg(env, R_EDX, size, (uint64_t)r);
+}
+
+void helper_idiv(CPUX86State *env, uint64_t size, uint64_t divisor)
+{
+    uintptr_t ra = GETPC();
+    unsigned bits = size * 8;
+    int64_t d = (int64_t)(divisor << (64 - bits)) >> (64 - bits);
+    if (d == 0)
+        x86_raise_exception(env, EXCP_DE, 0, ra);
+    __int128 n;
+    if (size == 1) {
+        n = (int16_t)env->regs[R_EAX];
+    } else {
+        uint64_t m = size_mask(size);
+        unsigned __int128 u = ((unsigned __int128)(env->regs[R_EDX] & m) << bits) |
+                              (env->regs[R_EAX] & m);
+        /* sign-extend the 2*bits-wide dividend */
+        unsigned sh = 128 - 2 * bits;
+        n = (__int128)(u << sh) >> sh;
+    }
+    __int128 min128 = (__int128)((unsigned __int128)1 << 127);
+    if (d == -1 && n == min128)
+        x86_raise_exception(env, EXCP_DE, 0, ra);
+    __int128 q = n / d, r = n % d;
+    __int128 lo = -((__int128)1 << (bits - 1)), hi = ((__int128)1 << (bits - 1)) - 1;
+    if (q < lo || q > hi)
+        x86_raise_exception(env, EXCP_DE, 0, ra);
+    if (size == 1) {
+        set_reg(env, R_EAX, 2, (((uint64_t)r & 0xff) << 8) | ((uint64_t)q & 0xff));
+        return;
+    }
+    set_reg(env, R_EAX, size, (uint64_t)q);
+    set_reg(env, R_EDX, size, (uint64_t)r);
+}
+
+/* ---- BCD ----------------------------------------------------------------------- */
+void helper_bcd(CPUX86State *env, uint64_t op, uint64_t imm)
+{
+    uint32_t flags = cc_compute_all(env);
+    uint32_t al = env->regs[R_EAX] & 0xff, ah = (env->regs[R_EAX] >> 8) & 0xff;
+    bool af = flags & CC_A, cf = flags & CC_C;
+    switch (op) {
+    case BCD_DAA: case BCD_DAS: {
+        uint32_t old_al = al;
+        bool old_cf = cf;
+        cf = false;
+        if ((al & 0xf) > 9 || af) {
+            if (op == BCD_DAA) {
+                cf = old_cf || al + 6 > 0xff;
+                al = (al + 6) & 0xff;
+            } else {
+                cf = old_cf || al < 6;
+                al = (al - 6) & 0xff;
+            }
+            af = true;
+        } else {
+            af = false;
+        }
+        if (old_al > 0x99 || old_cf) {
+            al = (op == BCD_DAA ? al + 0x60 : al - 0x60) & 0xff;
+            cf = true;
+        }
+        set_reg(env, R_EAX, 1, al);
+        cc_set_all(env, (cf ? CC_C : 0) | (af ? CC_A : 0) | zsp_flags(al, 1));
+        return;
+    }
+    case BCD_AAA: case BCD_AAS: {
+        uint32_t ax = env->regs[R_EAX] & 0xffff;
+        if ((al & 0xf) > 9 || af) {
+            if (op == BCD_AAA)
+                ax += 0x106;
+            else
+                ax = (((ah - 1) & 0xff) << 8) | ((al - 6) & 0xff);
+            af = cf = true;
+        } else {
+            af = cf = false;
+        }
+        ax = (ax & 0xff00) | (ax & 0x0f);
+        set_reg(env, R_EAX, 2, ax);
+        cc_set_all(env, (cf ? CC_C : 0) | (af ? CC_A : 0) | zsp_flags(ax & 0xff, 1));
+        return;
+    }
+    case BCD_AAM:
+        if ((imm & 0xff) == 0)
+            x86_raise_exception(env, EXCP_DE, 0, GETPC());
+        ah = al / imm;
+        al = al % imm;
+        set_reg(env, R_EAX, 2, (ah << 8) | al);
+        cc_set_all(env, zsp_flags(al, 1));
+        return;
+    default: /* AAD */
+        al = (al + ah * (uint32_t)imm) & 0xff;
+        set_reg(env, R_EAX, 2, al);
+        cc_set_all(env, zsp_flags(al, 1));
+        return;
+    }
+}
+
+/* ---- bit counting ---------------------------------------------------------------- */
+uint64_t helper_bitcount(CPUX86State *env, uint64_t op, uint64_t size, uint64_t src, uint64_t old)
+{
+    unsigned bits = size * 8;
+    uint64_t v = src & size_mask(size), r;
+    uint32_t flags;
+    switch (op) {
+    case BITCOUNT_BSF: case BITCOUNT_BSR:
+        if (v == 0) {
+            cc_set_all(env, CC_Z);
+            return old;
+        }
+        r = op == BITCOUNT_BSF ? (uint64_t)__builtin_ctzll(v) : 63 - (uint64_t)__builtin_clzll(v);
+        flags = 0;
+        break;
+    case BITCOUNT_TZCNT:
+        r = v ? (uint64_t)__builtin_ctzll(v) : bits;
+        flags = (v == 0 ? CC_C : 0) | (r == 0 ? CC_Z : 0);
+        break;
+    case BITCOUNT_LZCNT:
+        r = v ? (uint64_t)__builtin_clzll(v) - (64 - bits) : bits;
+        flags = (v == 0 ? CC_C : 0) | (r == 0 ? CC_Z : 0);
+        break;
+    default:
+        r = (uint64_t)__builtin_popcountll(v);
+        flags = v == 0 ? CC_Z : 0;
+        break;
+    }
+    cc_set_all(env, flags);
+    return r;
+}
+
+void helper_cmpxchg8b(CPUX86State *env, uint64_t addr, uint64_t wide)
+{
+    uintptr_t ra = GETPC();
+    int mmu = x86_mmu_index(env);
+    unsigned half = wide ? 8 : 4;
+    if (wide && (addr & 15))
+        x86_raise_exception(env, EXCP_GP, 0, ra);
+    uint64_t lo = cpu_ld(env, addr, half, mmu, ra), hi = cpu_ld(env, addr + half, half, mmu, ra);
+    uint64_t m = size_mask(half);
+    uint32_t flags = cc_compute_all(env) & ~CC_Z;
+    if (lo == (env->regs[R_EAX] & m) && hi == (env->regs[R_EDX] & m)) {
+        cpu_st(env, addr, env->regs[R_EBX] & m, half, mmu, ra);
+        cpu_st(env, addr + half, env->regs[R_ECX] & m, half, mmu, ra);
+        flags |= CC_Z;
+    } else {
+        cpu_st(env, addr, lo, half, mmu, ra);
+        cpu_st(env, addr + half, hi, half, mmu, ra);
+        set_reg(env, R_EAX, half, lo);
+        set_reg(env, R_EDX, half, hi);
+    }
+    cc_set_all(env, flags);
+}
+
+uint64_t helper_crc32(uint64_t crc, uint64_t value, uint64_t size)
+{
+    /* CRC-32C (Castagnoli), reflected polynomial 0x82F63B78, bit by bit. */
+    uint32_t c = (uint32_t)crc;
+    for (unsigned i = 0; i < size * 8; i++) {
+        uint32_t bit = (c ^ (uint32_t)(value >> i)) & 1;
+        c = (c >> 1) ^ (bit ? 0x82F63B78u : 0);
+    }
+    return c;
+}
+
+/* ---- stack frames ---------------------------------------------------------------- */
+static unsigned stack_bytes(CPUX86State *env)
+{
+    return (env->hflags & HF_CS64_MASK) ? 8 : (env->hflags & HF_SS32_MASK) ? 4 : 2;
+}
+
+static uint64_t stack_linear(CPUX86State *env, uint64_t sp)
+{
+    unsigned ss = stack_bytes(env);
+    if (ss == 8)
+        return sp;
+    return (uint32_t)(env->segs[R_SS].base + (sp & size_mask(ss)));
+}
+
+static void set_sp(CPUX86State *env, uint64_t sp)
+{
+    set_reg(env, R_ESP, stack_bytes(env), sp);
+}
+
+void helper_pusha(CPUX86State *env, uint64_t size)
+{
+    uintptr_t ra = GETPC();
+    int mmu = x86_mmu_index(env);
+    uint64_t sp = env->regs[R_ESP];
+    for (int r = R_EAX; r <= R_EDI; r++) {
+        sp -= size;
+        cpu_st(env, stack_linear(env, sp), env->regs[r] & size_mask(size), size, mmu, ra);
+    }
+    set_sp(env, sp);
+}
+
+void helper_popa(CPUX86State *env, uint64_t size)
+{
+    uintptr_t ra = GETPC();
+    int mmu = x86_mmu_index(env);
+    uint64_t sp = env->regs[R_ESP], v[8];
+    for (int r = R_EDI; r >= R_EAX; r--) {
+        v[r] = cpu_ld(env, stack_linear(env, sp), size, mmu, ra);
+        sp += size;
+    }
+    for (int r = R_EAX; r <= R_EDI; r++)
+        if (r != R_ESP)
+            set_reg(env, r, size, v[r]);
+    set_sp(env, sp);
+}
+
+void helper_enter(CPUX86State *env, uint64_t size, uint64_t frame, uint64_t level)
+{
+    uintptr_t ra = GETPC();
+    int mmu = x86_mmu_index(env);
+    unsigned ss = stack_bytes(env);
+    uint64_t sp = env->regs[R_ESP], bp = env->regs[R_EBP];
+    sp -= size;
+    cpu_st(env, stack_linear(env, sp), bp & size_mask(size), size, mmu, ra);
+    uint64_t frame_temp = sp;
+    if (level > 0) {
+        for (unsigned i = 1; i < level; i++) {
+            bp -= size;
+            uint64_t v = cpu_ld(env, stack_linear(env, bp), size, mmu, ra);
+            sp -= size;
+            cpu_st(env, stack_linear(env, sp), v, size, mmu, ra);
+        }
+        sp -= size;
+        cpu_st(env, stack_linear(env, sp), frame_temp & size_mask(size), size, mmu, ra);
+    }
+    set_reg(env, R_EBP, ss == 2 && size != 2 ? 2 : size, frame_temp);
+    set_sp(env, sp - frame);
+}
+
+void helper_bound(CPUX86State *env, uint64_t addr, uint64_t size, uint64_t index)
+{
+    uintptr_t ra = GETPC();
+    int mmu = x86_mmu_index(env);
+    int64_t lo = (int64_t)cpu_ld(env, addr, size, mmu, ra), hi = (int64_t)cpu_ld(env, addr + size, size, mmu, ra);
+    int64_t i = (int64_t)index;
+    if (size == 2) {
+        lo = (int16_t)lo;
+        hi = (int16_t)hi;
+        i = (int16_t)i;
+    } else {
+        lo = (int32_t)lo;
+        hi = (int32_t)hi;
+        i = (int32_t)i;
+    }
+    if (i < lo || i > hi)
+        x86_raise_exception(env, EXCP_BR, 0, ra);
+}
+
+/* ---- port I/O -------------------------------------------------------------------- */
+uint64_t x86_port_read(CPUX86State *env, uint32_t port, unsigned size)
+{
+    (void)env;
+    Machine *m = current_machine;
+    if (!m || !m->io)
+        return size_mask(size);
+    machine_lock();
+    uint64_t v = as_read(m->io, port & 0xffff, size);
+    machine_unlock();
+    return v;
+}
+
+void x86_port_write(CPUX86State *env, uint32_t port, uint64_t value, unsigned size)
+{
+    (void)env;
+    Machine *m = current_machine;
+    if (!m || !m->io)
+        return;
+    machine_lock();
+    as_write(m->io, port & 0xffff, value, size);
+    machine_unlock();
+}
+
+uint64_t helper_in(CPUX86State *env, uint64_t port, uint64_t size)
+{
+    x86_check_io(env, (uint32_t)port, (unsigned)size, GETPC());
+    return x86_port_read(env, (uint32_t)port, (unsigned)size);
+}
+
+void helper_out(CPUX86State *env, uint64_t port, uint64_t value, uint64_t size)
+{
+    x86_check_io(env, (uint32_t)port, (unsigned)size, GETPC());
+    x86_port_write(env, (uint32_t)port, value, (unsigned)size);
+}
+
+void helper_check_io(CPUX86State *env, uint64_t port, uint64_t size)
+{
+    x86_check_io(env, (uint32_t)port, (unsigned)size, GETPC());
+}
+
+uint64_t helper_seg_check(CPUX86State *env, uint64_t seg, uint64_t offset, uint64_t desc)
+{
+    return x86_seg_check(env, (int)seg, offset, desc & 0xff, desc & 0x100, GETPC());
+}
+
+/* ---- system glue ---------------------------------------------------------------------- */
+void helper_load_seg(CPUX86State *env, uint64_t seg, uint64_t selector)
+{
+    x86_load_seg(env, (int)seg, (uint32_t)selector & 0xffff, GETPC());
+}
+
+void helper_ljmp(CPUX86State *env, uint64_t selector, uint64_t offset, uint64_t next_rip)
+{
+    x86_ljmp(env, (uint32_t)selector & 0xffff, offset, next_rip, GETPC());
+}
+
+void helper_lcall(CPUX86State *env, uint64_t selector, uint64_t offset, uint64_t dflag, uint64_t next_rip)
+{
+    x86_lcall(env, (uint32_t)selector & 0xffff, offset, (int)dflag, next_rip, GETPC());
+}
+
+void helper_lret(CPUX86State *env, uint64_t dflag, uint64_t imm) { x86_lret(env, (int)dflag, (unsigned)imm, GETPC()); }
+void helper_iret(CPUX86State *env, uint64_t dflag, uint64_t next_rip) { x86_iret(env, (int)dflag, next_rip, GETPC()); }
+void helper_int(CPUX86State *env, uint64_t vector, uint64_t next_rip) { x86_int(env, (int)vector, next_rip, GETPC()); }
+void helper_int3(CPUX86State *env, uint64_t next_rip) { x86_int3(env, next_rip, GETPC()); }
+void helper_into(CPUX86State *env, uint64_t next_rip) { x86_into(env, next_rip, GETPC()); }
+void helper_icebp(CPUX86State *env, uint64_t next_rip) { x86_icebp(env, next_rip, GETPC()); }
+void helper_hlt(CPUX86State *env, uint64_t next_rip) { x86_hlt(env, next_rip, GETPC()); }
+void helper_cli(CPUX86State *env) { x86_cli(env, GETPC()); }
+void helper_sti(CPUX86State *env) { x86_sti(env, GETPC()); }
+uint64_t helper_pushf(CPUX86State *env) { return x86_pushf(env, GETPC()); }
+void helper_popf(CPUX86State *env, uint64_t value, uint64_t dflag) { x86_popf(env, value, (int)dflag, GETPC()); }
+void helper_check_cpl0(CPUX86State *env) { x86_check_cpl0(env, GETPC()); }
+void helper_write_cr(CPUX86State *env, uint64_t reg, uint64_t value) { x86_write_cr(env, (int)reg, value, GETPC()); }
+uint64_t helper_read_cr(CPUX86State *env, uint64_t reg) { return x86_read_cr(env, (int)reg, GETPC()); }
+void helper_write_dr(CPUX86State *env, uint64_t reg, uint64_t value) { x86_write_dr(env, (int)reg, value, GETPC()); }
+uint64_t helper_read_dr(CPUX86State *env, uint64_t reg) { return x86_read_dr(env, (int)reg, GETPC()); }
+void helper_lmsw(CPUX86State *env, uint64_t value) { x86_lmsw(env, (uint32_t)value, GETPC()); }
+void helper_clts(CPUX86State *env) { x86_clts(env, GETPC()); }
+
+void helper_invlpg(CPUX86State *env, uint64_t addr)
+{
+    x86_check_cpl0(env, GETPC());
+    x86_invlpg(env, addr);
+}
+
+void helper_rdmsr(CPUX86State *env) { x86_rdmsr(env, GETPC()); }
+void helper_wrmsr(CPUX86State *env) { x86_wrmsr(env, GETPC()); }
+void helper_rdtsc(CPUX86State *env) { x86_rdtsc(env, GETPC()); }
+void helper_rdtscp(CPUX86State *env) { x86_rdtscp(env, GETPC()); }
+void helper_cpuid(CPUX86State *env) { x86_cpuid_insn(env); }
+void helper_lldt(CPUX86State *env, uint64_t sel) { x86_lldt(env, (uint32_t)sel & 0xffff, GETPC()); }
+void helper_ltr(CPUX86State *env, uint64_t sel) { x86_ltr(env, (uint32_t)sel & 0xffff, GETPC()); }
+uint64_t helper_lar(CPUX86State *env, uint64_t sel) { return (uint64_t)x86_lar(env, (uint32_t)sel & 0xffff, GETPC()); }
+uint64_t helper_lsl(CPUX86State *env, uint64_t sel) { return (uint64_t)x86_lsl(env, (uint32_t)sel & 0xffff, GETPC()); }
+uint64_t helper_verr(CPUX86State *env, uint64_t sel) { return x86_verr(env, (uint32_t)sel & 0xffff, GETPC()); }
+uint64_t helper_verw(CPUX86State *env, uint64_t sel) { return x86_verw(env, (uint32_t)sel & 0xffff, GETPC()); }
+void helper_syscall(CPUX86State *env, uint64_t next_rip) { x86_syscall(env, next_rip, GETPC()); }
+void helper_sysret(CPUX86State *env, uint64_t dflag) { x86_sysret(env, (int)dflag, GETPC()); }
+void helper_sysenter(CPUX86State *env) { x86_sysenter(env, GETPC()); }
+void helper_sysexit(CPUX86State *env, uint64_t dflag) { x86_sysexit(env, (int)dflag, GETPC()); }
+void helper_swapgs(CPUX86State *env) { x86_swapgs(env, GETPC()); }
+
+/* mode: 1 = 64-bit (8-byte base), 0 = 32-bit operand size, 2 = 16-bit (24-bit base) */
+void helper_lgdt_lidt(CPUX86State *env, uint64_t addr, uint64_t which, uint64_t mode)
+{
+    uintptr_t ra = GETPC();
+    x86_check_cpl0(env, ra);
+    int mmu = x86_mmu_index(env);
+    uint32_t limit = (uint32_t)cpu_ld(env, addr, 2, mmu, ra);
+    uint64_t base = cpu_ld(env, addr + 2, mode == 1 ? 8 : 4, mmu, ra);
+    if (mode == 2)
+        base &= 0xffffff;
+    if (mode == 1 && !x86_is_canonical(env, base))
+        x86_raise_exception(env, EXCP_GP, 0, ra);
+    DescTable *t = which ? &env->idt : &env->gdt;
+    t->base = base;
+    t->limit = limit;
+}
+
+void helper_sgdt_sidt(CPUX86State *env, uint64_t addr, uint64_t which, uint64_t long_mode)
+{
+    uintptr_t ra = GETPC();
+    if ((env->cr[4] & CR4_UMIP) && (env->hflags & HF_CPL_MASK))
+        x86_raise_exception(env, EXCP_GP, 0, ra);
+    int mmu = x86_mmu_index(env);
+    DescTable *t = which ? &env->idt : &env->gdt;
+    cpu_st(env, addr, t->limit & 0xffff, 2, mmu, ra);
+    cpu_st(env, addr + 2, long_mode ? t->base : (uint32_t)t->base, long_mode ? 8 : 4, mmu, ra);
+}
+
+void helper_set_inhibit_irq(CPUX86State *env)
+{
+    env->hflags |= HF_INHIBIT_IRQ_MASK;
+}
+
+void helper_fpu_unavailable(CPUX86State *env)
+{
+    x86_raise_exception(env, EXCP_NM, 0, GETPC());
+}
+
+/* ---- debugging ------------------------------------------------------------------------- */
+void helper_single_step(CPUX86State *env)
+{
+    if (env->eflags & TF_MASK)
+        x86_debug_insn_end(env, env->rip, true);
+}
+
+void helper_insn_breakpoint(CPUX86State *env)
+{
+    x86_check_insn_breakpoint(env, GETPC());
+}
+
+void helper_data_breakpoint(CPUX86State *env, uint64_t linear, uint64_t desc)
+{
+    x86_debug_data_access(env, linear, desc & 0xff, desc & 0x100);
+}
+
+void helper_insn_end(CPUX86State *env, uint64_t next_rip)
+{
+    x86_debug_insn_end(env, next_rip, false);
+}
+
+void helper_gdb_breakpoint(CPUX86State *env)
+{
+    gdb_vcpu_stopped(env, GDB_SIGTRAP);
+    cpu_loop_exit(env);
+}

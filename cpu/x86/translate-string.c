@@ -1,0 +1,158 @@
+/* String instructions (MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS) with their
+ * REP forms, run by one helper. The registers are updated after every
+ * iteration, so a fault in the middle restarts exactly where it stopped; a
+ * REP instruction yields after a batch of iterations or when an interrupt is
+ * pending (the translated code then runs the same instruction again). */
+#include "cpu/x86/cc.h"
+#include "cpu/x86/exec.h"
+#include "cpu/x86/helpers.h"
+#include "cpu/x86/translate-helpers.h"
+#include "system/util.h"
+
+#define STRING_BATCH 4096
+
+typedef struct StringOp {
+    CPUX86State *env;
+    unsigned op, size, asize, seg, rep;
+    uint64_t amask;
+    int64_t step;
+    int mmu;
+    uintptr_t ra;
+} StringOp;
+
+static uint64_t seg_linear_rw(const StringOp *o, int seg, uint64_t off, bool write)
+{
+    CPUX86State *env = o->env;
+    off &= o->amask;
+    if (env->hflags & HF_CS64_MASK)
+        return (seg == R_FS || seg == R_GS) ? env->segs[seg].base + off : off;
+    if ((env->hflags & (HF_PE_MASK | HF_VM_MASK)) == HF_PE_MASK)
+        return x86_seg_check(env, seg, off, o->size, write, o->ra);
+    return (uint32_t)(env->segs[seg].base + off);
+}
+
+#define seg_linear(o, seg, off) seg_linear_rw(o, seg, off, false)
+#define seg_linear_dst(o, off) seg_linear_rw(o, R_ES, off, true)
+
+static void advance(const StringOp *o, int reg)
+{
+    CPUX86State *env = o->env;
+    uint64_t v = (env->regs[reg] + (uint64_t)o->step) & o->amask;
+    if (o->asize == 8)
+        env->regs[reg] = v;
+    else if (o->asize == 4)
+        env->regs[reg] = v;   /* 32-bit address size writes the whole register */
+    else
+        env->regs[reg] = (env->regs[reg] & ~0xffffULL) | v;
+}
+
+static void set_acc(CPUX86State *env, unsigned size, uint64_t v)
+{
+    if (size == 4)
+        env->regs[R_EAX] = (uint32_t)v;
+    else if (size == 8)
+        env->regs[R_EAX] = v;
+    else
+        env->regs[R_EAX] = (env->regs[R_EAX] & ~size_mask(size)) | (v & size_mask(size));
+}
+
+static void compare(CPUX86State *env, unsigned size, uint64_t a, uint64_t b)
+{
+    env->cc_op = CC_OP(CC_K_SUB, size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3);
+    env->cc_dst = (a - b) & size_mask(size);
+    env->cc_src = b & size_mask(size);
+}
+
+static void one_iteration(const StringOp *o)
+{
+    CPUX86State *env = o->env;
+    uint64_t v, a;
+    uint32_t port = env->regs[R_EDX] & 0xffff;
+    switch (o->op) {
+    case STR_MOVS:
+        v = cpu_ld(env, seg_linear(o, o->seg, env->regs[R_ESI]), o->size, o->mmu, o->ra);
+        cpu_st(env, seg_linear_dst(o, env->regs[R_EDI]), v, o->size, o->mmu, o->ra);
+        advance(o, R_ESI);
+        advance(o, R_EDI);
+        break;
+    case STR_STOS:
+        cpu_st(env, seg_linear_dst(o, env->regs[R_EDI]), env->regs[R_EAX] & size_mask(o->size),
+               o->size, o->mmu, o->ra);
+        advance(o, R_EDI);
+        break;
+    case STR_LODS:
+        v = cpu_ld(env, seg_linear(o, o->seg, env->regs[R_ESI]), o->size, o->mmu, o->ra);
+        set_acc(env, o->size, v);
+        advance(o, R_ESI);
+        break;
+    case STR_CMPS:
+        a = cpu_ld(env, seg_linear(o, o->seg, env->regs[R_ESI]), o->size, o->mmu, o->ra);
+        v = cpu_ld(env, seg_linear(o, R_ES, env->regs[R_EDI]), o->size, o->mmu, o->ra);
+        compare(env, o->size, a, v);
+        advance(o, R_ESI);
+        advance(o, R_EDI);
+        break;
+    case STR_SCAS:
+        v = cpu_ld(env, seg_linear(o, R_ES, env->regs[R_EDI]), o->size, o->mmu, o->ra);
+        compare(env, o->size, env->regs[R_EAX], v);
+        advance(o, R_EDI);
+        break;
+    case STR_INS: {
+        uint64_t dst = seg_linear_dst(o, env->regs[R_EDI]);
+        x86_check_io(env, port, o->size, o->ra);
+        /* Probe the destination first so a #PF does not lose the port read. */
+        cpu_st(env, dst, cpu_ld(env, dst, o->size, o->mmu, o->ra), o->size, o->mmu, o->ra);
+        v = x86_port_read(env, port, o->size);
+        cpu_st(env, dst, v, o->size, o->mmu, o->ra);
+        advance(o, R_EDI);
+        break;
+    }
+    default: /* OUTS */
+        x86_check_io(env, port, o->size, o->ra);
+        v = cpu_ld(env, seg_linear(o, o->seg, env->regs[R_ESI]), o->size, o->mmu, o->ra);
+        x86_port_write(env, port, v, o->size);
+        advance(o, R_ESI);
+        break;
+    }
+}
+
+uint64_t helper_string(CPUX86State *env, uint64_t desc)
+{
+    StringOp o = {
+        .env = env,
+        .op = desc & 15,
+        .size = (desc >> 4) & 15,
+        .asize = (desc >> 8) & 15,
+        .seg = (desc >> 12) & 7,
+        .rep = (desc >> 16) & 3,
+        .mmu = x86_mmu_index(env),
+        .ra = GETPC(),
+    };
+    o.amask = size_mask(o.asize);
+    o.step = (env->eflags & DF_MASK) ? -(int64_t)o.size : (int64_t)o.size;
+    if (!o.rep) {
+        one_iteration(&o);
+        return 0;
+    }
+    bool cond = o.op == STR_CMPS || o.op == STR_SCAS;
+    for (unsigned n = 0;; n++) {
+        uint64_t cx = env->regs[R_ECX] & o.amask;
+        if (cx == 0)
+            return 0;
+        if (n >= STRING_BATCH || (n && atomic_load(&env->interrupt_request)))
+            return 1;
+        one_iteration(&o);
+        cx = (cx - 1) & o.amask;
+        if (o.asize == 2)
+            env->regs[R_ECX] = (env->regs[R_ECX] & ~0xffffULL) | cx;
+        else
+            env->regs[R_ECX] = cx;
+        if (cx == 0)
+            return 0;
+        if (cond) {
+            bool zf = env->cc_dst == 0;
+            if ((o.rep == 1 && !zf) || (o.rep == 2 && zf))
+                return 0;
+        }
+    }
+}

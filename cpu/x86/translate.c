@@ -1,0 +1,768 @@
+/* x86 -> IR translator: the block loop and the building blocks the
+ * instruction routines (translate-insn.c) use: registers, addressing,
+ * memory, stack, lazy flags, conditions and block exits. */
+#include "cpu/x86/exec.h"
+#include "cpu/x86/helpers.h"
+#include "cpu/x86/translate.h"
+#include "cpu/x86/translate-helpers.h"
+#include "system/gdbstub.h"
+#include "system/log.h"
+#include "system/util.h"
+
+TCGv cpu_regs[16];
+TCGv cpu_cc_dst, cpu_cc_src, cpu_cc_src2;
+void (*x86_translate_fpu_hook)(DisasContext *s);
+
+static const char *const reg_names[16] = {
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+void x86_tcg_init_globals(void)
+{
+    TCGContext *s = tcg_ctx;
+    for (int i = 0; i < 16; i++)
+        cpu_regs[i] = tcg_global_new(s, ENV_OFF(regs[i]), reg_names[i]);
+    cpu_cc_dst = tcg_global_new(s, ENV_OFF(cc_dst), "cc_dst");
+    cpu_cc_src = tcg_global_new(s, ENV_OFF(cc_src), "cc_src");
+    cpu_cc_src2 = tcg_global_new(s, ENV_OFF(cc_src2), "cc_src2");
+}
+
+/* ---- small utilities -------------------------------------------------------- */
+unsigned size_log2(unsigned size)
+{
+    return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+}
+
+TCGv gen_ext(TCGv v, unsigned size, bool sign)
+{
+    TCGv t = tcg_temp_new();
+    if (sign)
+        tcg_gen_exts(t, v, size);
+    else
+        tcg_gen_extu(t, v, size);
+    return t;
+}
+
+TCGv gen_sext(TCGv v, unsigned size) { return gen_ext(v, size, true); }
+TCGv gen_zext(TCGv v, unsigned size) { return gen_ext(v, size, false); }
+
+TCGv gen_env_ld(int64_t off, unsigned memop)
+{
+    TCGv t = tcg_temp_new();
+    tcg_gen_ld(t, tcg_env, off, memop);
+    return t;
+}
+
+void gen_env_st(TCGv v, int64_t off, unsigned memop)
+{
+    tcg_gen_st(v, tcg_env, off, memop);
+}
+
+uint64_t mask_ip(DisasContext *s, uint64_t ip)
+{
+    if (s->code64)
+        return ip;
+    return s->code32 ? (uint32_t)ip : (uint16_t)ip;
+}
+
+/* ---- registers ---------------------------------------------------------------- */
+static bool is_high_byte(DisasContext *s, int reg)
+{
+    return reg >= 4 && reg < 8 && !s->d.rex;
+}
+
+TCGv gen_reg_load(DisasContext *s, int reg, unsigned size)
+{
+    TCGv t = tcg_temp_new();
+    if (size == 1 && is_high_byte(s, reg)) {
+        tcg_gen_shri(t, cpu_regs[reg - 4], 8);
+        tcg_gen_op2(INDEX_op_ext8u, 0, t, t);
+    } else {
+        tcg_gen_extu(t, cpu_regs[reg], size);
+    }
+    return t;
+}
+
+/* Replace bits [shift, shift + 8*size) of reg with v. */
+static void gen_deposit_reg(TCGv reg, TCGv v, unsigned size, unsigned shift)
+{
+    uint64_t field = size_mask(size) << shift;
+    TCGv keep = tcg_temp_new(), ins = tcg_temp_new();
+    tcg_gen_andi(keep, reg, ~field);
+    tcg_gen_extu(ins, v, size);
+    if (shift)
+        tcg_gen_shli(ins, ins, shift);
+    tcg_gen_or(reg, keep, ins);
+}
+
+void gen_reg_store(DisasContext *s, int reg, unsigned size, TCGv v)
+{
+    switch (size) {
+    case 1:
+        if (is_high_byte(s, reg))
+            gen_deposit_reg(cpu_regs[reg - 4], v, 1, 8);
+        else
+            gen_deposit_reg(cpu_regs[reg], v, 1, 0);
+        break;
+    case 2:
+        gen_deposit_reg(cpu_regs[reg], v, 2, 0);
+        break;
+    case 4:
+        tcg_gen_extu(cpu_regs[reg], v, 4);
+        break;
+    default:
+        tcg_gen_mov(cpu_regs[reg], v);
+        break;
+    }
+}
+
+/* ---- addressing --------------------------------------------------------------- */
+TCGv gen_seg_base(int seg)
+{
+    return gen_env_ld(ENV_OFF(segs[0].base) + seg * (int64_t)sizeof(SegmentCache), MO_64);
+}
+
+int default_data_seg(DisasContext *s)
+{
+    return s->d.seg >= 0 ? s->d.seg : R_DS;
+}
+
+TCGv gen_ea_offset(DisasContext *s)
+{
+    const X86Decoded *d = &s->d;
+    TCGv t = tcg_temp_new();
+    if (d->base == -2) {
+        tcg_gen_movi(t, s->next_pc + d->disp);
+    } else {
+        tcg_gen_movi(t, d->disp);
+        if (d->base >= 0)
+            tcg_gen_add(t, t, cpu_regs[d->base]);
+        if (d->index >= 0) {
+            TCGv i = tcg_temp_new();
+            tcg_gen_shli(i, cpu_regs[d->index], d->scale);
+            tcg_gen_add(t, t, i);
+        }
+    }
+    if (d->addrsize < 8)
+        tcg_gen_extu(t, t, d->addrsize);
+    return t;
+}
+
+TCGv gen_linear_sized(DisasContext *s, TCGv offset, int seg, unsigned addrsize)
+{
+    TCGv t = tcg_temp_new();
+    if (addrsize < 8)
+        tcg_gen_extu(t, offset, addrsize);
+    else
+        tcg_gen_mov(t, offset);
+    if (s->code64) {
+        if (seg == R_FS || seg == R_GS)
+            tcg_gen_add(t, t, gen_seg_base(seg));
+        return t;
+    }
+    TCGv off = t;
+    bool need_base = s->addseg || seg == R_FS || seg == R_GS || seg == R_CS || !s->pe || s->vm86;
+    if (need_base) {
+        t = tcg_temp_new();
+        tcg_gen_add(t, off, gen_seg_base(seg));
+        tcg_gen_extu(t, t, 4);
+    }
+    if ((s->segcheck || seg == R_CS) && s->pe && !s->vm86) {
+        int i = s->nb_segrec++ & 7;
+        s->segrec[i].linear = t;
+        s->segrec[i].offset = off;
+        s->segrec[i].seg = seg;
+    }
+    return t;
+}
+
+TCGv gen_linear(DisasContext *s, TCGv offset, int seg)
+{
+    return gen_linear_sized(s, offset, seg, s->d.addrsize);
+}
+
+void gen_lea_addr(DisasContext *s)
+{
+    if (s->a0_valid)
+        return;
+    int seg = s->d.seg >= 0 ? s->d.seg : s->d.default_seg;
+    s->A0 = gen_linear(s, gen_ea_offset(s), seg);
+    s->a0_valid = true;
+}
+
+/* With segment checks on: the checked linear address for an access through
+ * an address made by gen_linear (the helper raises #GP/#SS). */
+static TCGv checked_addr(DisasContext *s, TCGv addr, unsigned size, bool write)
+{
+    for (int i = 0; i < 8 && i < s->nb_segrec; i++) {
+        if (s->segrec[i].linear != addr)
+            continue;
+        TCGv t = tcg_temp_new();
+        gen_helper(helper_seg_check, t, 4, tcg_env, tcg_const(s->segrec[i].seg),
+                   s->segrec[i].offset, tcg_const(size | (write ? 0x100 : 0)));
+        return t;
+    }
+    return addr;
+}
+
+TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
+{
+    addr = checked_addr(s, addr, size, false);
+    TCGv t = tcg_temp_new();
+    tcg_gen_qemu_ld(t, addr, size_log2(size), s->mem_idx);
+    return t;
+}
+
+void gen_st(DisasContext *s, TCGv addr, TCGv v, unsigned size)
+{
+    addr = checked_addr(s, addr, size, true);
+    tcg_gen_qemu_st(v, addr, size_log2(size), s->mem_idx);
+}
+
+/* ---- operands by kind ----------------------------------------------------------- */
+unsigned op_size(DisasContext *s, int i)
+{
+    return x86_operand_size(&s->d, s->d.e->op[i]);
+}
+
+static TCGv moffs_addr(DisasContext *s)
+{
+    return gen_linear(s, tcg_const(s->d.imm), default_data_seg(s));
+}
+
+TCGv gen_operand_load(DisasContext *s, int i)
+{
+    const X86Decoded *d = &s->d;
+    unsigned k = d->e->op[i], size = op_size(s, i);
+    switch (k) {
+    case O_Eb: case O_Ew: case O_Ed: case O_Ev: case O_Ey: case O_Eq: case O_Mv:
+        if (d->mod == 3)
+            return gen_reg_load(s, d->rm, size);
+        gen_lea_addr(s);
+        return gen_ld(s, s->A0, size);
+    case O_Rv:
+        return gen_reg_load(s, d->rm, size);
+    case O_Gb: case O_Gw: case O_Gv: case O_Gy: case O_Gz:
+        return gen_reg_load(s, d->reg, size);
+    case O_Zb: case O_Zv:
+        return gen_reg_load(s, (d->opcode & 7) | ((d->rex & 1) << 3), size);
+    case O_AL: case O_rAX:
+        return gen_reg_load(s, R_EAX, size);
+    case O_CL:
+        return gen_reg_load(s, R_ECX, 1);
+    case O_DX:
+        return gen_reg_load(s, R_EDX, 2);
+    case O_ONE:
+        return tcg_const(1);
+    case O_Ib: case O_Iw:
+        return tcg_const(d->imm & size_mask(size));
+    case O_Ibs: case O_Iz: case O_Iv:
+        return tcg_const(d->imm & size_mask(d->opsize));
+    case O_Ob: case O_Ov:
+        return gen_ld(s, moffs_addr(s), size);
+    default:
+        return tcg_const(0);
+    }
+}
+
+void gen_operand_store(DisasContext *s, int i, TCGv v)
+{
+    const X86Decoded *d = &s->d;
+    unsigned k = d->e->op[i], size = op_size(s, i);
+    switch (k) {
+    case O_Eb: case O_Ew: case O_Ed: case O_Ev: case O_Ey: case O_Eq: case O_Mv:
+        if (d->mod == 3) {
+            gen_reg_store(s, d->rm, size, v);
+        } else {
+            gen_lea_addr(s);
+            gen_st(s, s->A0, v, size);
+        }
+        break;
+    case O_Rv:
+        gen_reg_store(s, d->rm, size, v);
+        break;
+    case O_Gb: case O_Gw: case O_Gv: case O_Gy: case O_Gz:
+        gen_reg_store(s, d->reg, size, v);
+        break;
+    case O_Zb: case O_Zv:
+        gen_reg_store(s, (d->opcode & 7) | ((d->rex & 1) << 3), size, v);
+        break;
+    case O_AL: case O_rAX:
+        gen_reg_store(s, R_EAX, size, v);
+        break;
+    case O_Ob: case O_Ov:
+        gen_st(s, moffs_addr(s), v, size);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- stack -------------------------------------------------------------------- */
+unsigned stack_size(DisasContext *s)
+{
+    return s->code64 ? 8 : s->ss32 ? 4 : 2;
+}
+
+void gen_push(DisasContext *s, TCGv v, unsigned size)
+{
+    unsigned ss = stack_size(s);
+    TCGv sp = tcg_temp_new();
+    tcg_gen_subi(sp, cpu_regs[R_ESP], size);
+    TCGv addr = gen_linear_sized(s, sp, R_SS, ss);
+    gen_st(s, addr, v, size);
+    gen_reg_store(s, R_ESP, ss, sp);
+}
+
+TCGv gen_pop_peek(DisasContext *s, unsigned size, unsigned offset)
+{
+    TCGv sp = tcg_temp_new();
+    tcg_gen_addi(sp, cpu_regs[R_ESP], offset);
+    return gen_ld(s, gen_linear_sized(s, sp, R_SS, stack_size(s)), size);
+}
+
+void gen_sp_add(DisasContext *s, int64_t delta)
+{
+    TCGv sp = tcg_temp_new();
+    tcg_gen_addi(sp, cpu_regs[R_ESP], (uint64_t)delta);
+    gen_reg_store(s, R_ESP, stack_size(s), sp);
+}
+
+void gen_pop_commit(DisasContext *s, unsigned size)
+{
+    gen_sp_add(s, size);
+}
+
+/* ---- lazy flags ------------------------------------------------------------- */
+void set_cc_op(DisasContext *s, uint32_t op)
+{
+    if (s->cc_op != op) {
+        s->cc_op = op;
+        s->cc_op_dirty = true;
+    }
+}
+
+void gen_update_cc_op(DisasContext *s)
+{
+    if (s->cc_op_dirty && s->cc_op != CC_OP_DYNAMIC) {
+        gen_env_st(tcg_const(s->cc_op), ENV_OFF(cc_op), MO_32);
+        s->cc_op_dirty = false;
+    }
+}
+
+void gen_cc_result(DisasContext *s, unsigned kind, unsigned size, TCGv dst, TCGv src, TCGv src2)
+{
+    tcg_gen_extu(cpu_cc_dst, dst, size);
+    if (src != TCG_NO_TEMP)
+        tcg_gen_extu(cpu_cc_src, src, size);
+    if (src2 != TCG_NO_TEMP)
+        tcg_gen_mov(cpu_cc_src2, src2);
+    set_cc_op(s, CC_OP(kind, size_log2(size)));
+}
+
+static TCGv cc_op_value(DisasContext *s)
+{
+    if (s->cc_op == CC_OP_DYNAMIC)
+        return gen_env_ld(ENV_OFF(cc_op), MO_32);
+    return tcg_const(s->cc_op);
+}
+
+TCGv gen_compute_eflags(DisasContext *s)
+{
+    TCGv t = tcg_temp_new();
+    if (s->cc_op == CC_OP_EFLAGS) {
+        tcg_gen_mov(t, cpu_cc_src);
+        return t;
+    }
+    gen_helper_pure(helper_cc_flags, t, 4, cc_op_value(s), cpu_cc_dst, cpu_cc_src, cpu_cc_src2);
+    return t;
+}
+
+TCGv gen_compute_cf(DisasContext *s)
+{
+    TCGv t = tcg_temp_new();
+    if (s->cc_op != CC_OP_DYNAMIC) {
+        unsigned kind = CC_OP_KIND(s->cc_op), size = 1u << CC_OP_SIZE_LOG2(s->cc_op);
+        switch (kind) {
+        case CC_K_EFLAGS: case CC_K_INC: case CC_K_DEC:
+            tcg_gen_andi(t, cpu_cc_src, 1);
+            return t;
+        case CC_K_LOGIC:
+            tcg_gen_movi(t, 0);
+            return t;
+        case CC_K_ADD:   /* carry = (dst < src) on the truncated values */
+            tcg_gen_setcond(TCG_COND_LTU, 0, t, cpu_cc_dst, cpu_cc_src);
+            return t;
+        case CC_K_SUB: { /* borrow = (dst + src) < src */
+            TCGv a = tcg_temp_new();
+            tcg_gen_add(a, cpu_cc_dst, cpu_cc_src);
+            tcg_gen_extu(a, a, size);
+            tcg_gen_setcond(TCG_COND_LTU, 0, t, a, cpu_cc_src);
+            return t;
+        }
+        default:
+            break;
+        }
+    }
+    gen_helper_pure(helper_cc_carry, t, 4, cc_op_value(s), cpu_cc_dst, cpu_cc_src, cpu_cc_src2);
+    return t;
+}
+
+void gen_set_eflags_cc(DisasContext *s, TCGv flags)
+{
+    tcg_gen_andi(cpu_cc_src, flags, CC_MASK);
+    set_cc_op(s, CC_OP_EFLAGS);
+}
+
+/* A condition as (cond, a, b) on IR values, fast for the common cc_ops. */
+typedef struct CCPrepare {
+    TCGCond cond;
+    TCGv a, b;
+} CCPrepare;
+
+static CCPrepare prepare_cc_generic(DisasContext *s, unsigned jcc)
+{
+    TCGv f = gen_compute_eflags(s);
+    CCPrepare p = { TCG_COND_TSTNE, f, TCG_NO_TEMP };
+    switch (jcc >> 1) {
+    case 0: p.b = tcg_const(CC_O); break;
+    case 1: p.b = tcg_const(CC_C); break;
+    case 2: p.b = tcg_const(CC_Z); break;
+    case 3: p.b = tcg_const(CC_C | CC_Z); break;
+    case 4: p.b = tcg_const(CC_S); break;
+    case 5: p.b = tcg_const(CC_P); break;
+    case 6: case 7: {
+        /* SF != OF: bit 7 of (f ^ (f >> 4)); LE adds ZF (bit 6). */
+        TCGv x = tcg_temp_new();
+        tcg_gen_shri(x, f, 4);
+        tcg_gen_xor(x, x, f);   /* bit 6 stays ZF: bit 10 of f is 0 */
+        p.a = x;
+        p.b = tcg_const((jcc >> 1) == 7 ? 0xc0 : 0x80);
+        break;
+    }
+    }
+    return p;
+}
+
+static TCGCond invert_cond(TCGCond c)
+{
+    static const TCGCond inv[] = {
+        [TCG_COND_NEVER] = TCG_COND_ALWAYS, [TCG_COND_ALWAYS] = TCG_COND_NEVER,
+        [TCG_COND_EQ] = TCG_COND_NE, [TCG_COND_NE] = TCG_COND_EQ,
+        [TCG_COND_LT] = TCG_COND_GE, [TCG_COND_GE] = TCG_COND_LT,
+        [TCG_COND_LE] = TCG_COND_GT, [TCG_COND_GT] = TCG_COND_LE,
+        [TCG_COND_LTU] = TCG_COND_GEU, [TCG_COND_GEU] = TCG_COND_LTU,
+        [TCG_COND_LEU] = TCG_COND_GTU, [TCG_COND_GTU] = TCG_COND_LEU,
+        [TCG_COND_TSTEQ] = TCG_COND_TSTNE, [TCG_COND_TSTNE] = TCG_COND_TSTEQ,
+    };
+    return inv[c];
+}
+
+static CCPrepare prepare_cc(DisasContext *s, unsigned jcc)
+{
+    CCPrepare p;
+    unsigned base = jcc >> 1;
+    if (s->cc_op == CC_OP_DYNAMIC || CC_OP_KIND(s->cc_op) == CC_K_EFLAGS)
+        goto generic;
+    unsigned kind = CC_OP_KIND(s->cc_op), size = 1u << CC_OP_SIZE_LOG2(s->cc_op);
+    uint64_t sign = 1ULL << (size * 8 - 1);
+    /* ZF and SF come straight from the (zero-extended) result for every kind. */
+    if (base == 2) {
+        p = (CCPrepare){ TCG_COND_EQ, cpu_cc_dst, tcg_const(0) };
+        goto done;
+    }
+    if (base == 4) {
+        p = (CCPrepare){ TCG_COND_TSTNE, cpu_cc_dst, tcg_const(sign) };
+        goto done;
+    }
+    if (kind == CC_K_SUB) {
+        TCGv a = tcg_temp_new();
+        tcg_gen_add(a, cpu_cc_dst, cpu_cc_src);
+        tcg_gen_extu(a, a, size);
+        switch (base) {
+        case 1: p = (CCPrepare){ TCG_COND_LTU, a, cpu_cc_src }; goto done;
+        case 3: p = (CCPrepare){ TCG_COND_LEU, a, cpu_cc_src }; goto done;
+        case 6: case 7:
+            p = (CCPrepare){ base == 6 ? TCG_COND_LT : TCG_COND_LE,
+                             gen_sext(a, size), gen_sext(cpu_cc_src, size) };
+            goto done;
+        default:
+            break;
+        }
+    } else if (kind == CC_K_LOGIC) {
+        switch (base) {
+        case 0: case 1:
+            p = (CCPrepare){ TCG_COND_NEVER, cpu_cc_dst, cpu_cc_dst };
+            goto done;
+        case 3:
+            p = (CCPrepare){ TCG_COND_EQ, cpu_cc_dst, tcg_const(0) };
+            goto done;
+        case 6:
+            p = (CCPrepare){ TCG_COND_TSTNE, cpu_cc_dst, tcg_const(sign) };
+            goto done;
+        case 7:
+            p = (CCPrepare){ TCG_COND_LE, gen_sext(cpu_cc_dst, size), tcg_const(0) };
+            goto done;
+        default:
+            break;
+        }
+    } else if (kind == CC_K_ADD && base == 1) {
+        p = (CCPrepare){ TCG_COND_LTU, cpu_cc_dst, cpu_cc_src };
+        goto done;
+    }
+generic:
+    p = prepare_cc_generic(s, jcc);
+    if (jcc & 1)
+        p.cond = invert_cond(p.cond);
+    return p;
+done:
+    if (jcc & 1)
+        p.cond = invert_cond(p.cond);
+    return p;
+}
+
+void gen_jcc(DisasContext *s, unsigned cond, int label)
+{
+    CCPrepare p = prepare_cc(s, cond);
+    if (p.cond == TCG_COND_NEVER)
+        return;
+    if (p.cond == TCG_COND_ALWAYS) {
+        tcg_gen_br(label);
+        return;
+    }
+    tcg_gen_brcond(p.cond, 0, p.a, p.b, label);
+}
+
+TCGv gen_setcc(DisasContext *s, unsigned cond)
+{
+    CCPrepare p = prepare_cc(s, cond);
+    TCGv t = tcg_temp_new();
+    if (p.cond == TCG_COND_NEVER || p.cond == TCG_COND_ALWAYS)
+        tcg_gen_movi(t, p.cond == TCG_COND_ALWAYS);
+    else
+        tcg_gen_setcond(p.cond, 0, t, p.a, p.b);
+    return t;
+}
+
+/* ---- control flow ------------------------------------------------------------ */
+void gen_set_rip(DisasContext *s, uint64_t rip)
+{
+    (void)s;
+    gen_env_st(tcg_const(rip), ENV_OFF(rip), MO_64);
+}
+
+void gen_set_rip_tcg(TCGv v)
+{
+    gen_env_st(v, ENV_OFF(rip), MO_64);
+}
+
+void gen_sync_for_helper(DisasContext *s)
+{
+    gen_update_cc_op(s);
+    gen_set_rip(s, s->pc);
+}
+
+static bool same_page(uint64_t a, uint64_t b)
+{
+    return (a >> 12) == (b >> 12);
+}
+
+/* EFLAGS.TF was set at the start of this instruction: #DB after it (env->rip
+ * already holds the next instruction). */
+static void gen_single_step_trap(DisasContext *s)
+{
+    if (s->flags & HF_TF_MASK) {
+        gen_update_cc_op(s);
+        gen_helper(helper_single_step, TCG_NO_TEMP, 1, tcg_env);
+    }
+}
+
+void gen_jmp_to(DisasContext *s, uint64_t target, int n)
+{
+    target = mask_ip(s, target);
+    gen_update_cc_op(s);
+    gen_set_rip(s, target);
+    uint64_t lin = s->cs_base + target;
+    if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
+        !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))) {
+        s->jmp_used[n] = true;
+        tcg_gen_goto_tb(n);
+    } else if (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)) {
+        gen_single_step_trap(s);
+        tcg_gen_exit_tb(0);
+    } else {
+        tcg_gen_lookup_and_goto();
+    }
+    s->is_jmp = DISAS_NORETURN;
+}
+
+void gen_exception(DisasContext *s, int vector, int error_code, bool has_error)
+{
+    gen_sync_for_helper(s);
+    gen_helper(helper_raise_exception, TCG_NO_TEMP, 3, tcg_env, tcg_const(vector),
+               tcg_const(has_error ? error_code : 0));
+    s->is_jmp = DISAS_NORETURN;
+}
+
+/* ---- the block loop ------------------------------------------------------------ */
+typedef struct FetchCtx {
+    DisasContext *s;
+    uint64_t page2;
+} FetchCtx;
+
+static bool fetch_byte(void *opaque, uint64_t pc, uint8_t *byte)
+{
+    FetchCtx *f = opaque;
+    DisasContext *s = f->s;
+    uint64_t lin = s->cs_base + pc, phys;
+    if (!s->code64)
+        lin = (uint32_t)lin;
+    if (!x86_fetch_code_byte(s->env, lin, byte, &phys))
+        return false;
+    uint64_t start = s->cs_base + s->tb->pc;
+    if (!s->code64)
+        start = (uint32_t)start;
+    if (!same_page(lin, start))
+        f->page2 = phys & ~0xfffULL;
+    return true;
+}
+
+static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb)
+{
+    memset(s, 0, sizeof(*s));
+    s->env = env;
+    s->tb = tb;
+    s->flags = tb->flags;
+    s->cs_base = tb->cs_base;
+    s->code64 = tb->flags & HF_CS64_MASK;
+    s->code32 = tb->flags & HF_CS32_MASK;
+    s->ss32 = tb->flags & HF_SS32_MASK;
+    s->addseg = tb->flags & HF_ADDSEG_MASK;
+    s->pe = tb->flags & HF_PE_MASK;
+    s->vm86 = tb->flags & HF_VM_MASK;
+    s->cpl = tb->flags & HF_CPL_MASK;
+    s->iopl = (tb->flags >> HF_IOPL_SHIFT) & 3;
+    if (!(tb->flags & HF_PG_MASK))
+        s->mem_idx = MMU_PHYS_IDX;
+    else if (s->cpl == 3)
+        s->mem_idx = MMU_USER_IDX;
+    else if ((tb->flags & HF_SMAP_MASK) && !(tb->flags & HF_AC_MASK))
+        s->mem_idx = MMU_KERNEL_IDX;
+    else
+        s->mem_idx = MMU_KERNEL_NOSMAP_IDX;
+    s->cc_op = CC_OP_DYNAMIC;
+    s->segcheck = tb->flags & TBF_SEGCHECK;
+}
+
+void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
+{
+    DisasContext ctx, *s = &ctx;
+    FetchCtx f = { s, (uint64_t)-1 };
+    init_context(s, env, tb);
+    tcg_func_start(tcg_ctx);
+    if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
+        max_insns = 1;
+
+    uint64_t pc = tb->pc;
+    for (;;) {
+        s->pc = pc;
+        s->a0_valid = false;
+        s->nb_segrec = 0;
+        if (atomic_load(&gdb_nr_breakpoints)) {
+            uint64_t lin = s->cs_base + pc;
+            if (!s->code64)
+                lin = (uint32_t)lin;
+            if (gdb_breakpoint_hit(env, lin)) {
+                if (s->insn_count > 0) {
+                    /* end the block; the next one starts with the breakpoint */
+                    s->next_pc = pc;
+                    s->is_jmp = DISAS_TOO_MANY;
+                    break;
+                }
+                tcg_gen_insn_start(pc, s->cc_op);
+                s->insn_count++;
+                gen_sync_for_helper(s);
+                gen_helper(helper_gdb_breakpoint, TCG_NO_TEMP, 1, tcg_env);
+                s->next_pc = pc + 1;
+                s->is_jmp = DISAS_NORETURN;
+                break;
+            }
+        }
+        tcg_gen_insn_start(pc, s->cc_op);
+        s->insn_count++;
+        if (s->flags & TBF_DEBUG) {
+            gen_sync_for_helper(s);
+            gen_helper(helper_insn_breakpoint, TCG_NO_TEMP, 1, tcg_env);
+        }
+        X86DecodeStatus st = x86_decode(&s->d, pc, s->code64, s->code32, fetch_byte, &f);
+        if (st == DECODE_FETCH_FAULT) {
+            if (s->insn_count == 1) {
+                /* The block's first instruction itself cannot be fetched:
+                 * raise the fault now (env is at tb->pc). */
+                x86_fetch_fault(env, pc + s->d.len - 1);
+            }
+            /* Leave this instruction to the next block, which will fault. */
+            s->insn_count--;
+            tcg_ctx->nb_ops--;   /* drop its insn_start */
+            s->next_pc = pc;
+            s->is_jmp = DISAS_TOO_MANY;
+            break;
+        }
+        s->next_pc = pc + s->d.len;
+        if (!s->code64)
+            s->next_pc = mask_ip(s, s->next_pc);
+        if (s->flags & HF_INHIBIT_IRQ_MASK) {
+            /* The shadow lasts one instruction (this block has just one). */
+            TCGv h = gen_env_ld(ENV_OFF(hflags), MO_32);
+            tcg_gen_andi(h, h, ~(uint64_t)HF_INHIBIT_IRQ_MASK);
+            gen_env_st(h, ENV_OFF(hflags), MO_32);
+        }
+        if (st == DECODE_UD)
+            gen_exception(s, EXCP_UD, 0, false);
+        else if (st == DECODE_TOO_LONG)
+            gen_exception(s, EXCP_GP, 0, true);
+        else
+            x86_translate_insn(s);
+        if ((s->flags & TBF_DEBUG) && s->is_jmp == DISAS_NEXT) {
+            gen_update_cc_op(s);
+            gen_helper(helper_insn_end, TCG_NO_TEMP, 2, tcg_env, tcg_const(s->next_pc));
+        }
+        pc = s->next_pc;
+        if (s->is_jmp != DISAS_NEXT)
+            break;
+        if (s->insn_count >= max_insns || tcg_ops_left() < 256 ||
+            !same_page(s->cs_base + pc, s->cs_base + tb->pc) || f.page2 != (uint64_t)-1) {
+            s->is_jmp = DISAS_TOO_MANY;
+            break;
+        }
+    }
+
+    switch (s->is_jmp) {
+    case DISAS_NEXT:
+    case DISAS_TOO_MANY:
+        gen_jmp_to(s, s->next_pc, 0);
+        break;
+    case DISAS_EXIT:
+        gen_update_cc_op(s);
+        gen_single_step_trap(s);
+        tcg_gen_exit_tb(0);
+        break;
+    case DISAS_JUMP:
+        gen_update_cc_op(s);
+        if (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)) {
+            gen_single_step_trap(s);
+            tcg_gen_exit_tb(0);
+        } else {
+            tcg_gen_lookup_and_goto();
+        }
+        break;
+    case DISAS_NORETURN:
+        break;
+    }
+    tb->size = (uint32_t)(pc - tb->pc);
+    if (tb->size == 0)
+        tb->size = 1;
+    tb->icount = s->insn_count;
+    tb->phys_page2 = f.page2;
+}

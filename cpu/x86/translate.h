@@ -1,0 +1,119 @@
+/* x86 -> IR translator: shared state of translate*.c. */
+#ifndef CPU_X86_TRANSLATE_H
+#define CPU_X86_TRANSLATE_H
+
+#include <stddef.h>
+#include "cpu/x86/cc.h"
+#include "cpu/x86/cpu.h"
+#include "cpu/x86/decode.h"
+#include "tcg/tb.h"
+#include "tcg/tcg.h"
+
+/* How the block continues after an instruction. */
+typedef enum DisasJump {
+    DISAS_NEXT,        /* fall through to the next instruction */
+    DISAS_NORETURN,    /* code already left the block (exception raised, goto_tb emitted) */
+    DISAS_EXIT,        /* env->rip is set; leave to the loop (mode may have changed) */
+    DISAS_JUMP,        /* env->rip is set; look up the next TB (indirect branch) */
+    DISAS_TOO_MANY,    /* block full: continue at s->next_pc through goto_tb */
+} DisasJump;
+
+typedef struct DisasContext {
+    CPUX86State *env;
+    TranslationBlock *tb;
+    X86Decoded d;
+    uint64_t pc;            /* EIP/RIP of the current instruction */
+    uint64_t next_pc;
+    uint64_t cs_base;
+    uint32_t flags;         /* tb->flags */
+    bool code64, code32, ss32, addseg, pe, vm86;
+    int cpl, iopl;
+    int mem_idx;
+    uint32_t cc_op;         /* statically known cc_op, or CC_OP_DYNAMIC */
+    bool cc_op_dirty;       /* env->cc_op differs from cc_op */
+    DisasJump is_jmp;
+    bool jmp_used[2];
+    bool segcheck;          /* check segment limits and types on every access */
+    struct { TCGv linear, offset; int seg; } segrec[8];   /* for segcheck */
+    int nb_segrec;
+    TCGv A0;                /* effective linear address of the memory operand */
+    bool a0_valid;
+    int insn_count;
+} DisasContext;
+
+/* tb->flags bit (beside hflags): a segment is not flat, so accesses are
+ * checked against limits and types (protected mode, 16/32-bit). */
+#define TBF_SEGCHECK (1u << 31)
+/* tb->flags bit: debug registers have enabled breakpoints (per-instruction
+ * checks are compiled in). */
+#define TBF_DEBUG (1u << 30)
+
+/* The globals (tcg temps mapped to env fields), set up per vCPU context. */
+extern TCGv cpu_regs[16];   /* same temp indices in every context */
+extern TCGv cpu_cc_dst, cpu_cc_src, cpu_cc_src2;
+void x86_tcg_init_globals(void);
+
+/* Code fetch for the translator: returns false when the byte cannot be read
+ * (fault); *phys is the physical address. Provided by the execution engine. */
+bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint64_t *phys);
+
+/* Translate a block starting at tb->pc into tcg_ctx. */
+void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns);
+
+/* ---- translate.c: infrastructure used by the instruction routines ---------- */
+#define ENV_OFF(field) ((int64_t)offsetof(CPUX86State, field))
+TCGv gen_reg_load(DisasContext *s, int reg, unsigned size);     /* zero-extended */
+void gen_reg_store(DisasContext *s, int reg, unsigned size, TCGv v);
+TCGv gen_seg_base(int seg);
+void gen_lea_addr(DisasContext *s);            /* sets s->A0 for the ModRM operand */
+TCGv gen_ea_offset(DisasContext *s);           /* ModRM effective address, no segment */
+TCGv gen_linear(DisasContext *s, TCGv offset, int seg);  /* offset -> linear (s->addrsize mask) */
+TCGv gen_linear_sized(DisasContext *s, TCGv offset, int seg, unsigned addrsize);
+TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size);           /* zero-extended */
+void gen_st(DisasContext *s, TCGv addr, TCGv v, unsigned size);
+TCGv gen_operand_load(DisasContext *s, int i);
+void gen_operand_store(DisasContext *s, int i, TCGv v);
+unsigned op_size(DisasContext *s, int i);
+int default_data_seg(DisasContext *s);
+TCGv gen_ext(TCGv v, unsigned size, bool sign);
+TCGv gen_sext(TCGv v, unsigned size);
+TCGv gen_zext(TCGv v, unsigned size);
+unsigned size_log2(unsigned size);
+unsigned stack_size(DisasContext *s);          /* 2, 4 or 8 */
+void gen_push(DisasContext *s, TCGv v, unsigned size);
+TCGv gen_pop_peek(DisasContext *s, unsigned size, unsigned offset);
+void gen_pop_commit(DisasContext *s, unsigned size);
+void gen_sp_add(DisasContext *s, int64_t delta);
+
+/* flags */
+void set_cc_op(DisasContext *s, uint32_t op);
+void gen_update_cc_op(DisasContext *s);
+void gen_cc_result(DisasContext *s, unsigned kind, unsigned size, TCGv dst, TCGv src, TCGv src2);
+TCGv gen_compute_eflags(DisasContext *s);      /* CC_MASK bits */
+TCGv gen_compute_cf(DisasContext *s);          /* 0 / 1 */
+void gen_set_eflags_cc(DisasContext *s, TCGv flags);  /* switch to CC_OP_EFLAGS */
+void gen_jcc(DisasContext *s, unsigned cond, int label);  /* branch when condition true */
+TCGv gen_setcc(DisasContext *s, unsigned cond);
+
+/* control flow */
+void gen_set_rip(DisasContext *s, uint64_t rip);
+void gen_set_rip_tcg(TCGv v);
+void gen_jmp_to(DisasContext *s, uint64_t target, int n);  /* direct jump, chainable */
+void gen_exception(DisasContext *s, int vector, int error_code, bool has_error);
+void gen_sync_for_helper(DisasContext *s);     /* rip of this insn and cc_op into env */
+uint64_t mask_ip(DisasContext *s, uint64_t ip);
+TCGv gen_env_ld(int64_t off, unsigned memop);
+void gen_env_st(TCGv v, int64_t off, unsigned memop);
+
+/* Helper call convenience: h(env, ...) with GETPC-based unwinding. */
+#define gen_helper(fn, ret, n, ...) tcg_gen_call((void *)(fn), #fn, 0, ret, n, __VA_ARGS__)
+#define gen_helper_pure(fn, ret, n, ...) tcg_gen_call((void *)(fn), #fn, TCG_CALL_PURE, ret, n, __VA_ARGS__)
+
+/* ---- translate-insn.c ------------------------------------------------------- */
+/* Emit IR for s->d; sets s->is_jmp. */
+void x86_translate_insn(DisasContext *s);
+
+/* ---- hook for the x87/SSE translator (another file); NULL = #UD/#NM ------- */
+extern void (*x86_translate_fpu_hook)(DisasContext *s);
+
+#endif

@@ -1,0 +1,348 @@
+/* PS/2 keyboard (MF2) and standard 3-button mouse command sets.
+ * Facts from the IBM PS/2 Technical Reference (keyboard and pointing device
+ * commands) and from what Linux's atkbd and psmouse drivers send. */
+#include "hw/ps2.h"
+
+#include <string.h>
+
+#include "system/log.h"
+
+#define ACK     0xfa
+#define RESEND  0xfe
+#define BAT_OK  0xaa
+
+/* ---- queues ---------------------------------------------------------------- */
+
+bool ps2_queue_empty(const PS2Queue *q) { return q->count == 0; }
+
+uint8_t ps2_queue_pop(PS2Queue *q)
+{
+    if (!q->count)
+        return 0;
+    uint8_t v = q->data[q->head];
+    q->head = (uint8_t)((q->head + 1) % PS2_QUEUE_SIZE);
+    q->count--;
+    return v;
+}
+
+static unsigned queue_room(const PS2Queue *q) { return PS2_QUEUE_SIZE - q->count; }
+
+static void queue_push(PS2Queue *q, uint8_t v)
+{
+    if (q->count >= PS2_QUEUE_SIZE)
+        return;                     /* a real device drops input it cannot buffer */
+    q->data[(q->head + q->count) % PS2_QUEUE_SIZE] = v;
+    q->count++;
+}
+
+static void queue_clear(PS2Queue *q) { q->head = q->count = 0; }
+
+/* ---- keyboard ---------------------------------------------------------------- */
+
+/* Set-1 make code -> set-2 make code. The E0-prefixed keys use the same table
+ * (e.g. E0 48 Up -> E0 75), plus the Windows/Menu keys at 0x5b-0x5d. */
+static const uint8_t set1_to_set2[0x60] = {
+    [0x01] = 0x76, [0x02] = 0x16, [0x03] = 0x1e, [0x04] = 0x26, [0x05] = 0x25,
+    [0x06] = 0x2e, [0x07] = 0x36, [0x08] = 0x3d, [0x09] = 0x3e, [0x0a] = 0x46,
+    [0x0b] = 0x45, [0x0c] = 0x4e, [0x0d] = 0x55, [0x0e] = 0x66, [0x0f] = 0x0d,
+    [0x10] = 0x15, [0x11] = 0x1d, [0x12] = 0x24, [0x13] = 0x2d, [0x14] = 0x2c,
+    [0x15] = 0x35, [0x16] = 0x3c, [0x17] = 0x43, [0x18] = 0x44, [0x19] = 0x4d,
+    [0x1a] = 0x54, [0x1b] = 0x5b, [0x1c] = 0x5a, [0x1d] = 0x14, [0x1e] = 0x1c,
+    [0x1f] = 0x1b, [0x20] = 0x23, [0x21] = 0x2b, [0x22] = 0x34, [0x23] = 0x33,
+    [0x24] = 0x3b, [0x25] = 0x42, [0x26] = 0x4b, [0x27] = 0x4c, [0x28] = 0x52,
+    [0x29] = 0x0e, [0x2a] = 0x12, [0x2b] = 0x5d, [0x2c] = 0x1a, [0x2d] = 0x22,
+    [0x2e] = 0x21, [0x2f] = 0x2a, [0x30] = 0x32, [0x31] = 0x31, [0x32] = 0x3a,
+    [0x33] = 0x41, [0x34] = 0x49, [0x35] = 0x4a, [0x36] = 0x59, [0x37] = 0x7c,
+    [0x38] = 0x11, [0x39] = 0x29, [0x3a] = 0x58, [0x3b] = 0x05, [0x3c] = 0x06,
+    [0x3d] = 0x04, [0x3e] = 0x0c, [0x3f] = 0x03, [0x40] = 0x0b, [0x41] = 0x83,
+    [0x42] = 0x0a, [0x43] = 0x01, [0x44] = 0x09, [0x45] = 0x77, [0x46] = 0x7e,
+    [0x47] = 0x6c, [0x48] = 0x75, [0x49] = 0x7d, [0x4a] = 0x7b, [0x4b] = 0x6b,
+    [0x4c] = 0x73, [0x4d] = 0x74, [0x4e] = 0x79, [0x4f] = 0x69, [0x50] = 0x72,
+    [0x51] = 0x7a, [0x52] = 0x70, [0x53] = 0x71, [0x54] = 0x84, [0x56] = 0x61,
+    [0x57] = 0x78, [0x58] = 0x07, [0x5b] = 0x1f, [0x5c] = 0x27, [0x5d] = 0x2f,
+};
+
+static void kbd_send(PS2Keyboard *k, uint8_t v)
+{
+    queue_push(&k->q, v);
+}
+
+static void kbd_defaults(PS2Keyboard *k)
+{
+    k->scancode_set = 2;
+    k->typematic = 0x2b;            /* 10.9 chars/s after 500 ms */
+    k->leds = 0;
+}
+
+void ps2_kbd_reset(PS2Keyboard *k)
+{
+    queue_clear(&k->q);
+    k->expecting = 0;
+    k->scanning = true;
+    kbd_defaults(k);
+}
+
+void ps2_kbd_init(PS2Keyboard *k, PS2Notify notify, void *opaque)
+{
+    k->notify = notify;
+    k->opaque = opaque;
+    ps2_kbd_reset(k);
+}
+
+/* The scancode set as the host reads it: the controller translates the
+ * keyboard's answer (1, 2, 3) into set 1 (0x43, 0x41, 0x3f). */
+static uint8_t reported_set(const PS2Keyboard *k)
+{
+    static const uint8_t translated[4] = { 0, 0x43, 0x41, 0x3f };
+    return k->translated ? translated[k->scancode_set] : k->scancode_set;
+}
+
+static void kbd_parameter(PS2Keyboard *k, uint8_t cmd, uint8_t v)
+{
+    switch (cmd) {
+    case 0xed:                      /* set LEDs */
+        k->leds = v & 7;
+        kbd_send(k, ACK);
+        break;
+    case 0xf3:                      /* typematic rate/delay */
+        k->typematic = v & 0x7f;
+        kbd_send(k, ACK);
+        break;
+    case 0xf0:                      /* scancode set */
+        kbd_send(k, ACK);
+        if (v == 0)
+            kbd_send(k, reported_set(k));
+        else if (v <= 3)
+            k->scancode_set = v;
+        break;
+    }
+}
+
+static void kbd_command(PS2Keyboard *k, uint8_t v)
+{
+    switch (v) {
+    case 0xed: case 0xf3: case 0xf0:
+        k->expecting = v;
+        kbd_send(k, ACK);
+        break;
+    case 0xee:                      /* echo */
+        kbd_send(k, 0xee);
+        break;
+    case 0xf2:                      /* identify: an MF2 keyboard */
+        kbd_send(k, ACK);
+        kbd_send(k, 0xab);
+        kbd_send(k, k->translated ? 0x41 : 0x83);
+        break;
+    case 0xf4:                      /* enable scanning */
+        k->scanning = true;
+        kbd_send(k, ACK);
+        break;
+    case 0xf5:                      /* disable scanning and restore defaults */
+        k->scanning = false;
+        kbd_defaults(k);
+        kbd_send(k, ACK);
+        break;
+    case 0xf6:                      /* restore defaults */
+        kbd_defaults(k);
+        kbd_send(k, ACK);
+        break;
+    case 0xf7: case 0xf8: case 0xf9: case 0xfa:
+    case 0xfb: case 0xfc: case 0xfd:   /* set-3 key types: accepted, no effect */
+        kbd_send(k, ACK);
+        break;
+    case 0xff:                      /* reset and self-test */
+        ps2_kbd_reset(k);
+        kbd_send(k, ACK);
+        kbd_send(k, BAT_OK);
+        break;
+    default:
+        kbd_send(k, RESEND);
+        break;
+    }
+}
+
+void ps2_kbd_write(PS2Keyboard *k, uint8_t v)
+{
+    uint8_t cmd = k->expecting;
+    k->expecting = 0;
+    /* A command byte in place of a parameter starts that command instead
+     * (parameters are all below 0xed). */
+    if (cmd && v < 0xed)
+        kbd_parameter(k, cmd, v);
+    else
+        kbd_command(k, v);
+    k->notify(k->opaque);
+}
+
+void ps2_kbd_key(PS2Keyboard *k, int keycode, bool down)
+{
+    bool extended = keycode & 0x100;
+    uint8_t code = (uint8_t)keycode;
+    if (!k->scanning || code == 0 || code >= 0x80)
+        return;
+    if (queue_room(&k->q) < 3)
+        return;
+    if (extended)
+        kbd_send(k, 0xe0);
+    if (k->translated || k->scancode_set == 1) {
+        kbd_send(k, down ? code : (uint8_t)(code | 0x80));
+    } else {
+        uint8_t c2 = code < sizeof(set1_to_set2) ? set1_to_set2[code] : 0;
+        if (!c2) {
+            if (extended)
+                ps2_queue_pop(&k->q);   /* nothing to say: take the prefix back */
+            return;
+        }
+        if (!down)
+            kbd_send(k, 0xf0);
+        kbd_send(k, c2);
+    }
+    k->notify(k->opaque);
+}
+
+/* ---- mouse ------------------------------------------------------------------- */
+
+static void mouse_send(PS2Mouse *m, uint8_t v) { queue_push(&m->q, v); }
+
+static void mouse_defaults(PS2Mouse *m)
+{
+    m->rate = 100;
+    m->resolution = 2;              /* 4 counts/mm */
+    m->scaling_2to1 = false;
+    m->reporting = false;
+    m->remote = false;
+    m->dx = m->dy = m->dz = 0;
+}
+
+void ps2_mouse_reset(PS2Mouse *m)
+{
+    queue_clear(&m->q);
+    m->expecting = 0;
+    m->wrap = false;
+    m->buttons = 0;
+    m->id = 0;
+    memset(m->last_rates, 0, sizeof(m->last_rates));
+    mouse_defaults(m);
+}
+
+void ps2_mouse_init(PS2Mouse *m, PS2Notify notify, void *opaque)
+{
+    m->notify = notify;
+    m->opaque = opaque;
+    ps2_mouse_reset(m);
+}
+
+static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+static unsigned packet_size(const PS2Mouse *m) { return m->id ? 4 : 3; }
+
+/* One movement packet: buttons and signs, X, Y, and for the wheel mice Z
+ * (whose positive values mean the wheel turned towards the user). */
+static void mouse_packet(PS2Mouse *m)
+{
+    int dx = clamp(m->dx, -256, 255), dy = clamp(m->dy, -256, 255);
+    uint8_t b0 = (uint8_t)(0x08 | (m->buttons & 7) | (dx < 0 ? 0x10 : 0) | (dy < 0 ? 0x20 : 0));
+    mouse_send(m, b0);
+    mouse_send(m, (uint8_t)dx);
+    mouse_send(m, (uint8_t)dy);
+    m->dx -= dx;
+    m->dy -= dy;
+    if (m->id == 3) {
+        int dz = clamp(-m->dz, -128, 127);
+        mouse_send(m, (uint8_t)dz);
+        m->dz += dz;
+    } else if (m->id == 4) {
+        int dz = clamp(-m->dz, -8, 7);
+        mouse_send(m, (uint8_t)((dz & 0x0f) | (m->buttons & 0x18) << 1));
+        m->dz += dz;
+    }
+}
+
+/* Sample rates 200, 100, 80 unlock the wheel (ID 3); then 200, 200, 80 the
+ * fourth and fifth buttons (ID 4), as the IntelliMouse protocols define. */
+static void note_sample_rate(PS2Mouse *m, uint8_t rate)
+{
+    m->last_rates[0] = m->last_rates[1];
+    m->last_rates[1] = m->last_rates[2];
+    m->last_rates[2] = rate;
+    const uint8_t *r = m->last_rates;
+    if (r[0] == 200 && r[1] == 100 && r[2] == 80 && m->id == 0)
+        m->id = 3;
+    else if (r[0] == 200 && r[1] == 200 && r[2] == 80 && m->id == 3)
+        m->id = 4;
+}
+
+static void mouse_command(PS2Mouse *m, uint8_t v)
+{
+    switch (v) {
+    case 0xe6: m->scaling_2to1 = false; mouse_send(m, ACK); break;
+    case 0xe7: m->scaling_2to1 = true; mouse_send(m, ACK); break;
+    case 0xe8: case 0xf3:           /* resolution, sample rate: a parameter follows */
+        m->expecting = v;
+        mouse_send(m, ACK);
+        break;
+    case 0xe9:                      /* status request */
+        mouse_send(m, ACK);
+        mouse_send(m, (uint8_t)((m->remote ? 0x40 : 0) | (m->reporting ? 0x20 : 0) |
+                                (m->scaling_2to1 ? 0x10 : 0) | (m->buttons & 1) << 2 |
+                                (m->buttons & 2) >> 1 | (m->buttons & 4) >> 1));
+        mouse_send(m, m->resolution);
+        mouse_send(m, m->rate);
+        break;
+    case 0xea: m->remote = false; mouse_send(m, ACK); break;
+    case 0xf0: m->remote = true; mouse_send(m, ACK); break;
+    case 0xeb:                      /* read data */
+        mouse_send(m, ACK);
+        mouse_packet(m);
+        break;
+    case 0xec: m->wrap = false; mouse_send(m, ACK); break;
+    case 0xee: m->wrap = true; mouse_send(m, ACK); break;
+    case 0xf2:                      /* get ID */
+        mouse_send(m, ACK);
+        mouse_send(m, m->id);
+        break;
+    case 0xf4: m->reporting = true; mouse_send(m, ACK); break;
+    case 0xf5: m->reporting = false; mouse_send(m, ACK); break;
+    case 0xf6: mouse_defaults(m); mouse_send(m, ACK); break;
+    case 0xff:
+        ps2_mouse_reset(m);
+        mouse_send(m, ACK);
+        mouse_send(m, BAT_OK);
+        mouse_send(m, 0x00);
+        break;
+    default:
+        mouse_send(m, RESEND);
+        break;
+    }
+}
+
+void ps2_mouse_write(PS2Mouse *m, uint8_t v)
+{
+    uint8_t cmd = m->expecting;
+    m->expecting = 0;
+    if (m->wrap && v != 0xec && v != 0xff) {
+        mouse_send(m, v);           /* wrap mode echoes */
+    } else if (cmd == 0xe8) {
+        m->resolution = v & 3;
+        mouse_send(m, ACK);
+    } else if (cmd == 0xf3) {
+        m->rate = v;
+        note_sample_rate(m, v);
+        mouse_send(m, ACK);
+    } else {
+        mouse_command(m, v);
+    }
+    m->notify(m->opaque);
+}
+
+void ps2_mouse_event(PS2Mouse *m, int dx, int dy, int dz, int buttons)
+{
+    m->dx = clamp(m->dx + dx, -4096, 4096);
+    m->dy = clamp(m->dy + dy, -4096, 4096);
+    m->dz = m->id ? clamp(m->dz + dz, -4096, 4096) : 0;
+    m->buttons = (uint8_t)(buttons & (m->id == 4 ? 0x1f : 7));
+    if (!m->reporting || m->remote || queue_room(&m->q) < packet_size(m))
+        return;
+    mouse_packet(m);
+    m->notify(m->opaque);
+}

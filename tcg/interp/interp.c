@@ -1,0 +1,370 @@
+/* The portable backend: a direct interpreter of the IR. Each TB's ops are
+ * "compiled" once into an array of IOps whose operands are resolved to
+ * pointers (env fields for globals, the vCPU's frame for temps), so executing
+ * an op is one switch and a few loads and stores. */
+#include <stdlib.h>
+#include "accel/tcg-cpu.h"
+#include "system/util.h"
+#include "tcg/tcg.h"
+
+void *tb_arena_alloc(TCGCPU *t, size_t n);
+TranslationBlock *tb_lookup_fast(CPUX86State *env);
+
+typedef uint64_t (*HelperFn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+
+typedef struct IOp {
+    uint16_t opc;
+    uint8_t flags;
+    uint8_t c;              /* condition or memop */
+    int32_t aux;            /* label target (op index), mmu index, insn index, call arg count */
+    uint64_t *o[2];
+    uint64_t *i[4];
+    uint64_t imm;           /* movi value, ld/st offset, exit value, helper */
+    uint64_t **call_args;
+} IOp;
+
+typedef struct IProg {
+    int nb_ops;
+    IOp ops[];
+} IProg;
+
+/* The interpreter's temps, one frame per vCPU (TBs are per vCPU, not re-entered). */
+typedef struct InterpFrame {
+    uint64_t env;
+    uint64_t t[TCG_MAX_TEMPS];
+} InterpFrame;
+
+static uint64_t *resolve(TCGContext *s, InterpFrame *f, CPUX86State *env, TCGArg a)
+{
+    int i = (int)(int64_t)a;
+    if (i < 0)
+        return &f->t[TCG_MAX_TEMPS - 1];
+    const TCGTemp *tp = &s->temps[i];
+    switch (tp->kind) {
+    case TEMP_ENV:
+        return &f->env;
+    case TEMP_GLOBAL:
+        return (uint64_t *)((char *)env + tp->env_offset);
+    default:
+        return &f->t[i];
+    }
+}
+
+static InterpFrame *frame_of(TCGCPU *t)
+{
+    /* Allocated on first use; lives as long as the vCPU. */
+    if (!t->interp_frame) {
+        InterpFrame *f = xzalloc(sizeof(*f));
+        f->env = (uint64_t)(uintptr_t)t->env;
+        t->interp_frame = f;
+    }
+    return t->interp_frame;
+}
+
+static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
+{
+    TCGCPU *t = tcg_current_cpu;
+    CPUX86State *env = t->env;
+    InterpFrame *f = frame_of(t);
+    IProg *p = tb_arena_alloc(t, sizeof(IProg) + sizeof(IOp) * (size_t)s->nb_ops);
+    int *label_pos = xzalloc(sizeof(int) * (size_t)(s->nb_labels + 1));
+    if (!p) {
+        free(label_pos);
+        return false;
+    }
+    int n = 0, insn = -1;
+    for (int k = 0; k < s->nb_ops; k++) {
+        const TCGOp *op = &s->ops[k];
+        if (op->opc == INDEX_op_set_label) {
+            label_pos[op->args[0]] = n;
+            continue;
+        }
+        if (op->opc == INDEX_op_discard)
+            continue;
+        const TCGOpDef *def = &tcg_op_defs[op->opc];
+        IOp *io = &p->ops[n++];
+        memset(io, 0, sizeof(*io));
+        io->opc = op->opc;
+        io->flags = op->flags;
+        int a = 0;
+        for (int j = 0; j < def->nb_oargs; j++)
+            io->o[j] = resolve(s, f, env, op->args[a++]);
+        for (int j = 0; j < def->nb_iargs; j++)
+            io->i[j] = resolve(s, f, env, op->args[a++]);
+        switch (op->opc) {
+        case INDEX_op_movi:
+            io->imm = op->args[1];
+            break;
+        case INDEX_op_setcond:
+            io->c = (uint8_t)op->args[3];
+            break;
+        case INDEX_op_movcond:
+            io->c = (uint8_t)op->args[5];
+            break;
+        case INDEX_op_brcond:
+            io->c = (uint8_t)op->args[2];
+            io->aux = (int32_t)op->args[3];   /* label id, fixed below */
+            break;
+        case INDEX_op_br:
+            io->aux = (int32_t)op->args[0];
+            break;
+        case INDEX_op_ld: case INDEX_op_st:
+            io->imm = op->args[a];
+            io->c = (uint8_t)op->args[a + 1];
+            break;
+        case INDEX_op_qemu_ld: case INDEX_op_qemu_st:
+            io->c = (uint8_t)op->args[a];
+            io->aux = (int32_t)op->args[a + 1];
+            break;
+        case INDEX_op_insn_start:
+            io->aux = ++insn;
+            break;
+        case INDEX_op_goto_tb: case INDEX_op_exit_tb:
+            io->imm = op->args[0];
+            break;
+        case INDEX_op_call: {
+            const TCGCall *c = op->call;
+            io->o[0] = c->has_ret ? resolve(s, f, env, op->args[0]) : NULL;
+            io->imm = (uint64_t)(uintptr_t)c->func;
+            io->aux = c->nargs;
+            io->call_args = tb_arena_alloc(t, sizeof(uint64_t *) * TCG_MAX_CALL_ARGS);
+            if (!io->call_args) {
+                free(label_pos);
+                return false;
+            }
+            for (int j = 0; j < c->nargs; j++)
+                io->call_args[j] = resolve(s, f, env, c->args[j]);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        IOp *io = &p->ops[k];
+        if (io->opc == INDEX_op_brcond || io->opc == INDEX_op_br)
+            io->aux = label_pos[io->aux];
+    }
+    free(label_pos);
+    p->nb_ops = n;
+    tb->code = p;
+    tb->code_size = (uint32_t)(sizeof(IProg) + sizeof(IOp) * (size_t)n);
+    return true;
+}
+
+static bool eval_cond(unsigned c, bool w32, uint64_t a, uint64_t b)
+{
+    if (w32) {
+        a = (uint32_t)a;
+        b = (uint32_t)b;
+        switch (c) {
+        case TCG_COND_LT: return (int32_t)a < (int32_t)b;
+        case TCG_COND_GE: return (int32_t)a >= (int32_t)b;
+        case TCG_COND_LE: return (int32_t)a <= (int32_t)b;
+        case TCG_COND_GT: return (int32_t)a > (int32_t)b;
+        default: break;
+        }
+    }
+    switch (c) {
+    case TCG_COND_NEVER: return false;
+    case TCG_COND_ALWAYS: return true;
+    case TCG_COND_EQ: return a == b;
+    case TCG_COND_NE: return a != b;
+    case TCG_COND_LT: return (int64_t)a < (int64_t)b;
+    case TCG_COND_GE: return (int64_t)a >= (int64_t)b;
+    case TCG_COND_LE: return (int64_t)a <= (int64_t)b;
+    case TCG_COND_GT: return (int64_t)a > (int64_t)b;
+    case TCG_COND_LTU: return a < b;
+    case TCG_COND_GEU: return a >= b;
+    case TCG_COND_LEU: return a <= b;
+    case TCG_COND_GTU: return a > b;
+    case TCG_COND_TSTEQ: return (a & b) == 0;
+    case TCG_COND_TSTNE: return (a & b) != 0;
+    default: return false;
+    }
+}
+
+static uint64_t host_ld(const void *p, unsigned memop)
+{
+    switch (memop) {
+    case MO_8: return *(const uint8_t *)p;
+    case MO_8S: return (uint64_t)(int64_t)*(const int8_t *)p;
+    case MO_16: return ld16(p);
+    case MO_16S: return (uint64_t)(int64_t)(int16_t)ld16(p);
+    case MO_32: return ld32(p);
+    case MO_32S: return (uint64_t)(int64_t)(int32_t)ld32(p);
+    default: return ld64(p);
+    }
+}
+
+static inline TLBEntry *tlb_entry(TCGCPU *t, int mmu, uint64_t addr)
+{
+    return &t->tlb[mmu][(addr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1)];
+}
+
+static uintptr_t interp_exec(CPUX86State *env, TranslationBlock *tb)
+{
+    TCGCPU *t = tcg_cpu(env);
+next_tb:
+    if (tb->invalid)
+        return 0;
+    t->in_interp = true;
+    t->interp_tb = tb;
+    const IOp *code = ((const IProg *)tb->code)->ops;
+    const IOp *op = code;
+    for (;;) {
+        bool w = op->flags & TCG_W32;
+        uint64_t r;
+        switch (op->opc) {
+#define BIN(name, expr)                                                       \
+        case INDEX_op_##name: {                                               \
+            uint64_t a = *op->i[0], b = *op->i[1];                            \
+            r = (expr);                                                       \
+            *op->o[0] = w ? (uint32_t)r : r;                                  \
+            break;                                                            \
+        }
+        BIN(add, a + b)
+        BIN(sub, a - b)
+        BIN(mul, a * b)
+        BIN(and, a & b)
+        BIN(or, a | b)
+        BIN(xor, a ^ b)
+        BIN(shl, w ? (uint64_t)((uint32_t)a << (b & 31)) : a << (b & 63))
+        BIN(shr, w ? (uint64_t)((uint32_t)a >> (b & 31)) : a >> (b & 63))
+        BIN(sar, w ? (uint64_t)(uint32_t)((int32_t)a >> (b & 31)) : (uint64_t)((int64_t)a >> (b & 63)))
+        BIN(rotl, w ? (uint64_t)(((uint32_t)a << (b & 31)) | ((uint32_t)a >> ((32 - (b & 31)) & 31)))
+                    : (a << (b & 63)) | (a >> ((64 - (b & 63)) & 63)))
+        BIN(rotr, w ? (uint64_t)(((uint32_t)a >> (b & 31)) | ((uint32_t)a << ((32 - (b & 31)) & 31)))
+                    : (a >> (b & 63)) | (a << ((64 - (b & 63)) & 63)))
+#undef BIN
+        case INDEX_op_mov: *op->o[0] = *op->i[0]; break;
+        case INDEX_op_movi: *op->o[0] = op->imm; break;
+        case INDEX_op_neg: r = -*op->i[0]; *op->o[0] = w ? (uint32_t)r : r; break;
+        case INDEX_op_not: r = ~*op->i[0]; *op->o[0] = w ? (uint32_t)r : r; break;
+        case INDEX_op_ext8s: *op->o[0] = (uint64_t)(int64_t)(int8_t)*op->i[0]; break;
+        case INDEX_op_ext8u: *op->o[0] = (uint8_t)*op->i[0]; break;
+        case INDEX_op_ext16s: *op->o[0] = (uint64_t)(int64_t)(int16_t)*op->i[0]; break;
+        case INDEX_op_ext16u: *op->o[0] = (uint16_t)*op->i[0]; break;
+        case INDEX_op_ext32s: *op->o[0] = (uint64_t)(int64_t)(int32_t)*op->i[0]; break;
+        case INDEX_op_ext32u: *op->o[0] = (uint32_t)*op->i[0]; break;
+        case INDEX_op_bswap:
+            *op->o[0] = w ? __builtin_bswap32((uint32_t)*op->i[0]) : __builtin_bswap64(*op->i[0]);
+            break;
+        case INDEX_op_mulu2: {
+            unsigned __int128 p = (unsigned __int128)*op->i[0] * *op->i[1];
+            *op->o[0] = (uint64_t)p;
+            *op->o[1] = (uint64_t)(p >> 64);
+            break;
+        }
+        case INDEX_op_muls2: {
+            __int128 p = (__int128)(int64_t)*op->i[0] * (int64_t)*op->i[1];
+            *op->o[0] = (uint64_t)p;
+            *op->o[1] = (uint64_t)((unsigned __int128)p >> 64);
+            break;
+        }
+        case INDEX_op_setcond:
+            *op->o[0] = eval_cond(op->c, w, *op->i[0], *op->i[1]);
+            break;
+        case INDEX_op_movcond:
+            *op->o[0] = eval_cond(op->c, w, *op->i[0], *op->i[1]) ? *op->i[2] : *op->i[3];
+            break;
+        case INDEX_op_brcond:
+            if (eval_cond(op->c, w, *op->i[0], *op->i[1])) {
+                op = code + op->aux;
+                continue;
+            }
+            break;
+        case INDEX_op_br:
+            op = code + op->aux;
+            continue;
+        case INDEX_op_ld:
+            *op->o[0] = host_ld((const char *)(uintptr_t)*op->i[0] + op->imm, op->c);
+            break;
+        case INDEX_op_st:
+            stn((char *)(uintptr_t)*op->i[1] + op->imm, 1u << (op->c & MO_SIZE), *op->i[0]);
+            break;
+        case INDEX_op_qemu_ld: {
+            uint64_t addr = *op->i[0];
+            unsigned size = 1u << (op->c & MO_SIZE);
+            TLBEntry *e = tlb_entry(t, op->aux, addr);
+            if (likely(e->addr_read == ((addr + size - 1) & TARGET_PAGE_MASK)))
+                *op->o[0] = host_ld((void *)(uintptr_t)(addr + e->addend), op->c);
+            else
+                *op->o[0] = tcg_ld_slow(env, addr, op->c, op->aux, (uintptr_t)op);
+            break;
+        }
+        case INDEX_op_qemu_st: {
+            uint64_t addr = *op->i[1];
+            unsigned size = 1u << (op->c & MO_SIZE);
+            TLBEntry *e = tlb_entry(t, op->aux, addr);
+            if (likely(e->addr_write == ((addr + size - 1) & TARGET_PAGE_MASK)))
+                stn((void *)(uintptr_t)(addr + e->addend), size, *op->i[0]);
+            else
+                tcg_st_slow(env, addr, *op->i[0], op->c, op->aux, (uintptr_t)op);
+            break;
+        }
+        case INDEX_op_call: {
+            uint64_t a[TCG_MAX_CALL_ARGS] = { 0 };
+            for (int j = 0; j < op->aux; j++)
+                a[j] = *op->call_args[j];
+            r = ((HelperFn)(uintptr_t)op->imm)(a[0], a[1], a[2], a[3], a[4], a[5]);
+            if (op->o[0])
+                *op->o[0] = r;
+            /* a helper may have run other code paths that reset these */
+            t->in_interp = true;
+            t->interp_tb = tb;
+            break;
+        }
+        case INDEX_op_insn_start:
+            t->interp_insn = op->aux;
+            break;
+        case INDEX_op_goto_tb: {
+            int n = (int)op->imm;
+            TranslationBlock *next = tb->jmp_target[n];
+            if (next && !next->invalid &&
+                !atomic_load_explicit(&t->exit_flag, memory_order_relaxed)) {
+                tb = next;
+                goto next_tb;
+            }
+            return TB_EXIT_CHAIN(tb, n);
+        }
+        case INDEX_op_exit_tb:
+            return (uintptr_t)op->imm;
+        case INDEX_op_lookup_and_goto: {
+            TranslationBlock *next = tb_lookup_fast(env);
+            if (next) {
+                tb = next;
+                goto next_tb;
+            }
+            return 0;
+        }
+        default:
+            break;
+        }
+        op++;
+    }
+}
+
+static void interp_set_jump(TranslationBlock *tb, int n, TranslationBlock *dest)
+{
+    (void)tb; (void)n; (void)dest;   /* jmp_target is read at run time */
+}
+
+static void interp_invalidate(TranslationBlock *tb) { (void)tb; }
+static void interp_reset(void) {}
+
+static int interp_insn_from_ra(TranslationBlock *tb, uintptr_t ra)
+{
+    (void)tb; (void)ra;
+    return -1;
+}
+
+const TCGBackend tcg_backend_interp = {
+    .name = "interp",
+    .gen_code = interp_gen_code,
+    .exec = interp_exec,
+    .set_jump = interp_set_jump,
+    .invalidate = interp_invalidate,
+    .reset = interp_reset,
+    .insn_from_ra = interp_insn_from_ra,
+};

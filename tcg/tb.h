@@ -1,0 +1,41 @@
+/* Translation blocks: one translated piece of guest code and what the
+ * execution engine needs to find, chain, invalidate and unwind it. */
+#ifndef TCG_TB_H
+#define TCG_TB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* tb->cflags */
+#define CF_SINGLE_INSN 1u    /* translate one instruction only (SMC, single-step) */
+
+typedef struct TranslationBlock {
+    uint64_t pc;             /* EIP/RIP of the first instruction */
+    uint64_t cs_base;
+    uint32_t flags;          /* hflags and EFLAGS bits the translation depends on */
+    uint32_t cflags;
+    uint64_t phys_pc;        /* physical address of the first byte */
+    uint64_t phys_page2;     /* second page spanned, or -1 */
+    uint32_t size;           /* guest bytes */
+    uint32_t icount;
+    bool invalid;
+
+    /* backend code: host code (x86_64) or an interpreter program */
+    void *code;
+    uint32_t code_size;
+
+    /* per guest instruction: pc, cc_op at its start, end offset in the host code */
+    uint64_t *insn_pc;
+    uint32_t *insn_cc_op;
+    uint32_t *insn_host_end;
+
+    /* chaining: jmp_target[n] is the TB that goto_tb n currently jumps to */
+    struct TranslationBlock *jmp_target[2];
+    uint32_t jmp_patch_ofs[2];   /* x86_64: offset of the rel32 to patch */
+    uint32_t jmp_reset_ofs[2];   /* x86_64: offset of the unchained exit path */
+
+    struct TranslationBlock *hash_next;     /* physical hash chain */
+    struct TranslationBlock *page_next[2];  /* TBs on the same physical page */
+} TranslationBlock;
+
+#endif

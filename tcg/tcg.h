@@ -1,0 +1,247 @@
+/* The translator's intermediate representation (IR).
+ *
+ * A translation block (TB) is translated from guest instructions into a list
+ * of IR ops, optimised (tcg/optimize.c), then handed to a backend: the x86-64
+ * host code emitter (tcg/x86_64/) or the portable IR interpreter
+ * (tcg/interp/). Both implement exactly the semantics written here.
+ *
+ * Values. Every temp holds a 64-bit integer. An op with the TCG_W32 flag works
+ * on the low 32 bits of its inputs and zero-extends its 32-bit result (like
+ * x86-64's 32-bit instructions); comparisons with W32 compare the low halves.
+ *
+ * Temps.
+ *   global  a field of the CPU state (env + offset, 64 bits): guest registers,
+ *           RIP, lazy-flag operands. Backends may cache them in host
+ *           registers inside a TB but write them back before every op that
+ *           can leave the TB or observe env (calls, guest memory accesses,
+ *           exits, branches to labels).
+ *   local   a scratch value that survives branches and labels.
+ *   normal  a scratch value that is dead at the end of its basic block
+ *           (i.e. at every label, br/brcond, or exit).
+ *   env     the fixed temp holding the CPU state pointer (tcg_env).
+ *
+ * Ops take temps only (movi makes constants); backends and the optimiser
+ * notice constant inputs themselves.
+ *
+ * Guest memory: qemu_ld/qemu_st take a linear ("virtual") address temp, a
+ * memop (size, sign) and an MMU index; they go through the softmmu TLB and may
+ * raise a guest exception (leaving the TB through longjmp, after the backend
+ * wrote globals back). They are "insn-precise": the execution engine maps the
+ * faulting point back to the last insn_start to restore RIP and cc_op.
+ *
+ * Helper calls: `call` invokes a C function with up to TCG_MAX_CALL_ARGS
+ * 64-bit arguments (the env pointer is passed as the env temp) and an
+ * optional 64-bit result. Unless flagged TCG_CALL_PURE (reads and writes no
+ * globals, raises nothing), globals are written back before the call and
+ * reloaded after it, so a helper sees and may change the whole CPU state.
+ */
+#ifndef TCG_TCG_H
+#define TCG_TCG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef uint64_t TCGArg;
+typedef int TCGv;           /* a temp index */
+#define TCG_NO_TEMP (-1)
+
+typedef enum TCGTempKind {
+    TEMP_NORMAL,
+    TEMP_LOCAL,
+    TEMP_GLOBAL,
+    TEMP_ENV,
+} TCGTempKind;
+
+/* Condition codes for setcond / brcond / movcond. */
+typedef enum TCGCond {
+    TCG_COND_NEVER, TCG_COND_ALWAYS,
+    TCG_COND_EQ, TCG_COND_NE,
+    TCG_COND_LT, TCG_COND_GE, TCG_COND_LE, TCG_COND_GT,      /* signed */
+    TCG_COND_LTU, TCG_COND_GEU, TCG_COND_LEU, TCG_COND_GTU,  /* unsigned */
+    TCG_COND_TSTEQ, TCG_COND_TSTNE,                          /* (a & b) == 0, != 0 */
+} TCGCond;
+
+/* Memory operation descriptor: log2(size) and signedness. */
+enum {
+    MO_8 = 0, MO_16 = 1, MO_32 = 2, MO_64 = 3,
+    MO_SIZE = 3,
+    MO_SIGN = 4,
+    MO_8S = MO_8 | MO_SIGN, MO_16S = MO_16 | MO_SIGN, MO_32S = MO_32 | MO_SIGN,
+};
+
+/* The opcodes, with the argument layout of each: outputs, inputs, constants.
+ * X(name, n_out, n_in, n_const) */
+#define TCG_OPCODES(X)                                                      \
+    X(discard, 1, 0, 0)     /* t is dead from here on                  */  \
+    X(mov, 1, 1, 0)         /* d = a                                   */  \
+    X(movi, 1, 0, 1)        /* d = imm                                 */  \
+    X(add, 1, 2, 0)                                                         \
+    X(sub, 1, 2, 0)                                                         \
+    X(mul, 1, 2, 0)                                                         \
+    X(and, 1, 2, 0)                                                         \
+    X(or, 1, 2, 0)                                                          \
+    X(xor, 1, 2, 0)                                                         \
+    X(shl, 1, 2, 0)         /* count taken modulo the width            */  \
+    X(shr, 1, 2, 0)                                                         \
+    X(sar, 1, 2, 0)                                                         \
+    X(rotl, 1, 2, 0)                                                        \
+    X(rotr, 1, 2, 0)                                                        \
+    X(neg, 1, 1, 0)                                                         \
+    X(not, 1, 1, 0)                                                         \
+    X(ext8s, 1, 1, 0)       /* sign/zero extension from the low bits   */  \
+    X(ext8u, 1, 1, 0)                                                       \
+    X(ext16s, 1, 1, 0)                                                      \
+    X(ext16u, 1, 1, 0)                                                      \
+    X(ext32s, 1, 1, 0)                                                      \
+    X(ext32u, 1, 1, 0)                                                      \
+    X(bswap, 1, 1, 0)       /* byte swap of 32 (W32) or 64 bits        */  \
+    X(mulu2, 2, 2, 0)       /* lo:hi = a * b unsigned (128-bit result) */  \
+    X(muls2, 2, 2, 0)       /* lo:hi = a * b signed                    */  \
+    X(setcond, 1, 2, 1)     /* d = cond(a, b) ? 1 : 0                  */  \
+    X(movcond, 1, 4, 1)     /* d = cond(c1, c2) ? v1 : v2              */  \
+    X(brcond, 0, 2, 2)      /* if cond(a, b) goto label                */  \
+    X(br, 0, 0, 1)          /* goto label                              */  \
+    X(set_label, 0, 0, 1)                                                   \
+    X(ld, 1, 1, 2)          /* d = *(memop *)(a + offset), host memory */  \
+    X(st, 0, 2, 2)          /* *(memop *)(b + offset) = a              */  \
+    X(qemu_ld, 1, 1, 2)     /* d = guest_load(addr, memop, mmu_idx)    */  \
+    X(qemu_st, 0, 2, 2)     /* guest_store(addr b, value a, memop, mmu) */ \
+    X(call, 1, 0, 0)        /* see TCGOp.call                          */  \
+    X(insn_start, 0, 0, 2)  /* guest pc, cc_op at the insn's start     */  \
+    X(goto_tb, 0, 0, 1)     /* chainable jump to the TB's successor n  */  \
+    X(exit_tb, 0, 0, 1)     /* return to the loop (value: see exec)    */  \
+    X(lookup_and_goto, 0, 0, 0) /* jump to the TB for env->rip, or exit */
+
+typedef enum TCGOpcode {
+#define TCG_OPC_ENUM(name, o, i, c) INDEX_op_##name,
+    TCG_OPCODES(TCG_OPC_ENUM)
+#undef TCG_OPC_ENUM
+    NB_OPS
+} TCGOpcode;
+
+typedef struct TCGOpDef {
+    const char *name;
+    uint8_t nb_oargs, nb_iargs, nb_cargs;
+} TCGOpDef;
+extern const TCGOpDef tcg_op_defs[NB_OPS];
+
+/* Op flags */
+#define TCG_W32 1u          /* 32-bit operation */
+
+#define TCG_MAX_CALL_ARGS 6
+/* Call flags */
+#define TCG_CALL_PURE 1u    /* no globals read or written, no exceptions */
+
+typedef struct TCGCall {
+    void *func;
+    const char *name;
+    uint8_t nargs, flags;
+    bool has_ret;
+    TCGv args[TCG_MAX_CALL_ARGS];
+} TCGCall;
+
+typedef struct TCGOp {
+    uint16_t opc;
+    uint8_t flags;          /* TCG_W32 */
+    uint8_t dead;           /* liveness: bit i set = input i dies here */
+    TCGArg args[6];         /* outputs, inputs (temp indices), constants */
+    TCGCall *call;          /* INDEX_op_call: args[0] = result temp or TCG_NO_TEMP */
+} TCGOp;
+
+typedef struct TCGTemp {
+    TCGTempKind kind;
+    bool in_use;            /* normal/local temps: allocated */
+    int env_offset;         /* globals */
+    const char *name;
+} TCGTemp;
+
+#define TCG_MAX_TEMPS 512
+#define TCG_MAX_OPS 8192
+#define TCG_MAX_LABELS 512
+
+/* Translation context: one per vCPU (not shared between threads). */
+typedef struct TCGContext {
+    TCGTemp temps[TCG_MAX_TEMPS];
+    int nb_globals, nb_temps;
+    TCGOp *ops;
+    int nb_ops;
+    int nb_labels;
+    TCGCall *calls;
+    int nb_calls;
+    bool overflow;          /* too many ops/temps: the translator ends the TB early */
+} TCGContext;
+
+extern __thread TCGContext *tcg_ctx;
+extern const TCGv tcg_env;  /* temp 0 */
+
+TCGContext *tcg_context_new(void);
+void tcg_context_free(TCGContext *s);
+/* Declare a global (done once per context, before any TB). */
+TCGv tcg_global_new(TCGContext *s, int env_offset, const char *name);
+/* Start a new op list (keeps globals). */
+void tcg_func_start(TCGContext *s);
+
+TCGv tcg_temp_new(void);
+TCGv tcg_temp_local_new(void);
+void tcg_temp_free(TCGv t);
+int gen_new_label(void);
+/* Ops left before the buffer is full; the translator stops at a margin. */
+int tcg_ops_left(void);
+
+/* ---- emitters (tcg/tcg-op.c) ---------------------------------------------- */
+TCGOp *tcg_emit(TCGOpcode opc, unsigned flags, int nargs, const TCGArg *args);
+void tcg_gen_mov(TCGv d, TCGv a);
+void tcg_gen_movi(TCGv d, uint64_t imm);
+TCGv tcg_const(uint64_t imm);          /* new normal temp holding imm */
+void tcg_gen_op2(TCGOpcode opc, unsigned flags, TCGv d, TCGv a);
+void tcg_gen_op3(TCGOpcode opc, unsigned flags, TCGv d, TCGv a, TCGv b);
+void tcg_gen_op3i(TCGOpcode opc, unsigned flags, TCGv d, TCGv a, uint64_t imm);
+#define tcg_gen_add(d, a, b) tcg_gen_op3(INDEX_op_add, 0, d, a, b)
+#define tcg_gen_sub(d, a, b) tcg_gen_op3(INDEX_op_sub, 0, d, a, b)
+#define tcg_gen_and(d, a, b) tcg_gen_op3(INDEX_op_and, 0, d, a, b)
+#define tcg_gen_or(d, a, b) tcg_gen_op3(INDEX_op_or, 0, d, a, b)
+#define tcg_gen_xor(d, a, b) tcg_gen_op3(INDEX_op_xor, 0, d, a, b)
+#define tcg_gen_shl(d, a, b) tcg_gen_op3(INDEX_op_shl, 0, d, a, b)
+#define tcg_gen_shr(d, a, b) tcg_gen_op3(INDEX_op_shr, 0, d, a, b)
+#define tcg_gen_sar(d, a, b) tcg_gen_op3(INDEX_op_sar, 0, d, a, b)
+#define tcg_gen_addi(d, a, i) tcg_gen_op3i(INDEX_op_add, 0, d, a, i)
+#define tcg_gen_subi(d, a, i) tcg_gen_op3i(INDEX_op_sub, 0, d, a, i)
+#define tcg_gen_andi(d, a, i) tcg_gen_op3i(INDEX_op_and, 0, d, a, i)
+#define tcg_gen_ori(d, a, i) tcg_gen_op3i(INDEX_op_or, 0, d, a, i)
+#define tcg_gen_xori(d, a, i) tcg_gen_op3i(INDEX_op_xor, 0, d, a, i)
+#define tcg_gen_shli(d, a, i) tcg_gen_op3i(INDEX_op_shl, 0, d, a, i)
+#define tcg_gen_shri(d, a, i) tcg_gen_op3i(INDEX_op_shr, 0, d, a, i)
+#define tcg_gen_sari(d, a, i) tcg_gen_op3i(INDEX_op_sar, 0, d, a, i)
+/* Zero/sign-extend from size bytes (1, 2, 4; 8 is a move). */
+void tcg_gen_extu(TCGv d, TCGv a, unsigned size);
+void tcg_gen_exts(TCGv d, TCGv a, unsigned size);
+void tcg_gen_setcond(TCGCond c, unsigned flags, TCGv d, TCGv a, TCGv b);
+void tcg_gen_movcond(TCGCond c, unsigned flags, TCGv d, TCGv c1, TCGv c2, TCGv v1, TCGv v2);
+void tcg_gen_brcond(TCGCond c, unsigned flags, TCGv a, TCGv b, int label);
+void tcg_gen_brcondi(TCGCond c, unsigned flags, TCGv a, uint64_t imm, int label);
+void tcg_gen_br(int label);
+void tcg_gen_set_label(int label);
+void tcg_gen_mulu2(TCGv lo, TCGv hi, TCGv a, TCGv b);
+void tcg_gen_muls2(TCGv lo, TCGv hi, TCGv a, TCGv b);
+void tcg_gen_ld(TCGv d, TCGv base, int64_t offset, unsigned memop);
+void tcg_gen_st(TCGv v, TCGv base, int64_t offset, unsigned memop);
+void tcg_gen_qemu_ld(TCGv d, TCGv addr, unsigned memop, int mmu_idx);
+void tcg_gen_qemu_st(TCGv v, TCGv addr, unsigned memop, int mmu_idx);
+/* ret may be TCG_NO_TEMP. */
+void tcg_gen_call(void *func, const char *name, unsigned flags, TCGv ret, int nargs, ...);
+void tcg_gen_insn_start(uint64_t pc, uint32_t cc_op);
+void tcg_gen_goto_tb(unsigned n);
+void tcg_gen_exit_tb(uint64_t val);
+void tcg_gen_lookup_and_goto(void);
+void tcg_gen_discard(TCGv t);
+
+/* ---- passes ---------------------------------------------------------------- */
+void tcg_optimize(TCGContext *s);
+/* Liveness: fills TCGOp.dead and removes ops whose results are unused. */
+void tcg_liveness(TCGContext *s);
+void tcg_dump_ops(TCGContext *s, FILE *f);
+bool tcg_op_has_side_effects(const TCGOp *op);
+
+#endif

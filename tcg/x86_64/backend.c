@@ -1,0 +1,1201 @@
+/* The x86-64 host backend: IR -> machine code.
+ *
+ * Registers: rbp holds env, r12 the vCPU's TCGCPU (TLB and exit flag); the
+ * other 13 general registers are allocated to temps op by op (a local
+ * allocator driven by the liveness pass: values stay in registers within a
+ * basic block, globals are written back when the IR contract says so). The
+ * stack frame holds spill slots for every temp.
+ *
+ * Guest memory accesses inline the TLB lookup (index, compare, add) and call
+ * the C slow path out of line, saving the caller-saved registers it needs.
+ *
+ * Code lives in a per-vCPU buffer mapped twice from a memfd: a writable view
+ * and an executable one (W^X); hosts that refuse get one RWX mapping. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "accel/tcg-cpu.h"
+#include "system/log.h"
+#include "system/util.h"
+#include "tcg/x86_64/emit.h"
+
+TranslationBlock *tb_lookup_fast(CPUX86State *env);
+
+#define CODE_BUF_SIZE (64 * MiB)
+#define FRAME_SIZE (TCG_MAX_TEMPS * 8 + 8)   /* keeps rsp 16-byte aligned in TB code */
+
+typedef struct CodeBuffer {
+    uint8_t *rx, *rw;
+    size_t size, used, first_tb;
+    uintptr_t prologue, epilogue, exit0;
+} CodeBuffer;
+
+static const uint16_t ALLOCATABLE = 0xffff & ~((1 << RSP) | (1 << RBP) | (1 << R12));
+static const uint16_t CALLER_SAVED = (1 << RAX) | (1 << RCX) | (1 << RDX) | (1 << RSI) | (1 << RDI) |
+                                     (1 << R8) | (1 << R9) | (1 << R10) | (1 << R11);
+static const int call_arg_regs[6] = { RDI, RSI, RDX, RCX, R8, R9 };
+
+/* ---- code buffer ------------------------------------------------------------------ */
+static CodeBuffer *code_buffer_new(void)
+{
+    CodeBuffer *cb = xzalloc(sizeof(*cb));
+    cb->size = CODE_BUF_SIZE;
+    int fd = memfd_create("kestrel-jit", MFD_CLOEXEC);
+    if (fd >= 0 && ftruncate(fd, (off_t)cb->size) == 0) {
+        void *rw = mmap(NULL, cb->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        void *rx = mmap(NULL, cb->size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+        if (rw != MAP_FAILED && rx != MAP_FAILED) {
+            close(fd);
+            cb->rw = rw;
+            cb->rx = rx;
+            return cb;
+        }
+        if (rw != MAP_FAILED)
+            munmap(rw, cb->size);
+        if (rx != MAP_FAILED)
+            munmap(rx, cb->size);
+    }
+    if (fd >= 0)
+        close(fd);
+    void *p = mmap(NULL, cb->size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        fatal("translator: cannot map a code buffer");
+    cb->rw = cb->rx = p;
+    return cb;
+}
+
+static void emitter_at(Emitter *e, CodeBuffer *cb, size_t off, size_t limit)
+{
+    e->rw = cb->rw + off;
+    e->rw_end = cb->rw + limit;
+    e->rx_delta = (intptr_t)(cb->rx - cb->rw);
+    e->overflow = false;
+}
+
+static size_t emitter_off(const Emitter *e, const CodeBuffer *cb) { return (size_t)(e->rw - cb->rw); }
+
+/* ---- small instruction helpers ------------------------------------------------------- */
+static void mov_rr(Emitter *e, int d, int s)
+{
+    if (d != s)
+        em_rr(e, 0x89, 1, true, s, d, false);
+}
+
+static void movi(Emitter *e, int d, uint64_t v)
+{
+    if (v == 0) {
+        em_rr(e, 0x31, 1, false, d, d, false);             /* xor d32, d32 */
+    } else if (v <= 0xffffffffULL) {
+        em_rex(e, false, 0, 0, d, false);
+        em_byte(e, (uint8_t)(0xb8 + (d & 7)));
+        em_u32(e, (uint32_t)v);
+    } else if (fits_i32((int64_t)v)) {
+        em_rr(e, 0xc7, 1, true, 0, d, false);              /* mov r/m64, imm32 */
+        em_u32(e, (uint32_t)v);
+    } else {
+        em_rex(e, true, 0, 0, d, false);
+        em_byte(e, (uint8_t)(0xb8 + (d & 7)));
+        em_u64(e, v);
+    }
+}
+
+static void jmp_abs(Emitter *e, uintptr_t target)
+{
+    em_byte(e, 0xe9);
+    em_u32(e, (uint32_t)(target - (em_rx(e) + 4)));
+}
+
+static void call_abs(Emitter *e, uintptr_t fn)
+{
+    int64_t rel = (int64_t)fn - (int64_t)(em_rx(e) + 5);
+    if (fits_i32(rel)) {
+        em_byte(e, 0xe8);
+        em_u32(e, (uint32_t)rel);
+    } else {
+        movi(e, RAX, fn);
+        em_rr(e, 0xff, 1, false, 2, RAX, false);           /* call rax */
+    }
+}
+
+/* load with memop from [base + index + disp] into d */
+static void load_mem(Emitter *e, unsigned memop, int d, int base, int index, int32_t disp)
+{
+    switch (memop) {
+    case MO_8: em_rm(e, 0xb60f, 2, false, d, base, index, 0, disp, false); break;
+    case MO_8S: em_rm(e, 0xbe0f, 2, true, d, base, index, 0, disp, false); break;
+    case MO_16: em_rm(e, 0xb70f, 2, false, d, base, index, 0, disp, false); break;
+    case MO_16S: em_rm(e, 0xbf0f, 2, true, d, base, index, 0, disp, false); break;
+    case MO_32: em_rm(e, 0x8b, 1, false, d, base, index, 0, disp, false); break;
+    case MO_32S: em_rm(e, 0x63, 1, true, d, base, index, 0, disp, false); break;
+    default: em_rm(e, 0x8b, 1, true, d, base, index, 0, disp, false); break;
+    }
+}
+
+static void store_mem(Emitter *e, unsigned memop, int v, int base, int index, int32_t disp)
+{
+    switch (memop & MO_SIZE) {
+    case MO_8: em_rm(e, 0x88, 1, false, v, base, index, 0, disp, true); break;
+    case MO_16: em_byte(e, 0x66); em_rm(e, 0x89, 1, false, v, base, index, 0, disp, false); break;
+    case MO_32: em_rm(e, 0x89, 1, false, v, base, index, 0, disp, false); break;
+    default: em_rm(e, 0x89, 1, true, v, base, index, 0, disp, false); break;
+    }
+}
+
+/* ---- register allocation state -------------------------------------------------------- */
+enum { TS_DEAD, TS_REG, TS_MEM, TS_CONST };
+
+typedef struct TempState {
+    uint8_t val;
+    int8_t reg;
+    bool coherent;        /* memory copy up to date (globals, locals) */
+    uint64_t cst;
+} TempState;
+
+typedef struct SlowPath {
+    bool is_store;
+    unsigned memop;
+    int mmu;
+    int data_reg, addr_reg;
+    uint16_t save;        /* caller-saved registers to preserve */
+    size_t jne_patch;     /* offset of the rel32 of the fast path's jne */
+    uintptr_t done_rx;    /* where to continue */
+} SlowPath;
+
+typedef struct Gen {
+    TCGContext *s;
+    TranslationBlock *tb;
+    CodeBuffer *cb;
+    Emitter e;
+    TempState ts[TCG_MAX_TEMPS];
+    int reg_temp[16];
+    uint16_t locked;
+    size_t label_off[TCG_MAX_LABELS];
+    bool label_bound[TCG_MAX_LABELS];
+    struct { size_t patch; int label; } fwd[TCG_MAX_LABELS * 4];
+    int nb_fwd;
+    SlowPath slow[TCG_MAX_OPS / 4];
+    int nb_slow;
+    bool failed;
+} Gen;
+
+static int32_t temp_slot(Gen *g, int t)
+{
+    const TCGTemp *tp = &g->s->temps[t];
+    if (tp->kind == TEMP_GLOBAL)
+        return tp->env_offset;
+    return t * 8;
+}
+
+static int temp_base(Gen *g, int t)
+{
+    return g->s->temps[t].kind == TEMP_GLOBAL ? RBP : RSP;
+}
+
+static void temp_store(Gen *g, int t)
+{
+    TempState *ts = &g->ts[t];
+    if (ts->val == TS_REG && !ts->coherent) {
+        em_rm(&g->e, 0x89, 1, true, ts->reg, temp_base(g, t), -1, 0, temp_slot(g, t), false);
+        ts->coherent = true;
+    }
+}
+
+static void reg_free(Gen *g, int r)
+{
+    g->reg_temp[r] = -1;
+}
+
+/* Move temp t out of its register into memory. */
+static void temp_spill(Gen *g, int t)
+{
+    TempState *ts = &g->ts[t];
+    if (ts->val != TS_REG || t == 0)
+        return;
+    if (g->s->temps[t].kind == TEMP_NORMAL)
+        ts->coherent = false;
+    temp_store(g, t);
+    reg_free(g, ts->reg);
+    ts->val = TS_MEM;
+    ts->reg = -1;
+}
+
+static int reg_alloc(Gen *g, uint16_t avoid)
+{
+    uint16_t ok = ALLOCATABLE & ~avoid & ~g->locked;
+    /* prefer a free caller-saved register, then a free callee-saved one */
+    for (int pass = 0; pass < 2; pass++) {
+        uint16_t set = pass == 0 ? (ok & CALLER_SAVED) : (ok & ~CALLER_SAVED);
+        for (int r = 0; r < 16; r++)
+            if ((set & (1 << r)) && g->reg_temp[r] < 0)
+                return r;
+    }
+    for (int r = 0; r < 16; r++) {
+        if (ok & (1 << r)) {
+            temp_spill(g, g->reg_temp[r]);
+            return r;
+        }
+    }
+    g->failed = true;
+    return RAX;
+}
+
+static void temp_assign(Gen *g, int t, int r)
+{
+    TempState *ts = &g->ts[t];
+    if (ts->val == TS_REG && ts->reg != r && g->reg_temp[ts->reg] == t)
+        reg_free(g, ts->reg);
+    if (g->reg_temp[r] >= 0 && g->reg_temp[r] != t)
+        g->ts[g->reg_temp[r]].val = TS_DEAD;   /* caller freed it deliberately */
+    g->reg_temp[r] = t;
+    ts->val = TS_REG;
+    ts->reg = (int8_t)r;
+    ts->coherent = false;
+}
+
+/* Put t in a register (not in avoid) and lock it for the current op. */
+static int temp_load(Gen *g, int t, uint16_t avoid)
+{
+    TempState *ts = &g->ts[t];
+    if (t == 0)
+        return RBP;
+    if (ts->val == TS_REG && !(avoid & (1 << ts->reg))) {
+        g->locked |= 1 << ts->reg;
+        return ts->reg;
+    }
+    int r = reg_alloc(g, avoid);
+    switch (ts->val) {
+    case TS_REG:
+        mov_rr(&g->e, r, ts->reg);
+        reg_free(g, ts->reg);
+        g->reg_temp[r] = t;
+        ts->reg = (int8_t)r;
+        break;
+    case TS_CONST:
+        movi(&g->e, r, ts->cst);
+        g->reg_temp[r] = t;
+        ts->val = TS_REG;
+        ts->reg = (int8_t)r;
+        ts->coherent = false;
+        break;
+    case TS_MEM:
+        em_rm(&g->e, 0x8b, 1, true, r, temp_base(g, t), -1, 0, temp_slot(g, t), false);
+        g->reg_temp[r] = t;
+        ts->val = TS_REG;
+        ts->reg = (int8_t)r;
+        ts->coherent = true;
+        break;
+    default:
+        /* a dead temp read (IR bug or uninitialised local): treat as 0 */
+        movi(&g->e, r, 0);
+        g->reg_temp[r] = t;
+        ts->val = TS_REG;
+        ts->reg = (int8_t)r;
+        ts->coherent = false;
+        break;
+    }
+    g->locked |= 1 << r;
+    return r;
+}
+
+/* Evict whatever lives in register r (moving it elsewhere). */
+static void reg_evict(Gen *g, int r, uint16_t avoid)
+{
+    int t = g->reg_temp[r];
+    if (t < 0)
+        return;
+    uint16_t saved = g->locked;
+    g->locked |= 1 << r;
+    int n = reg_alloc(g, avoid | (1 << r));
+    g->locked = saved;
+    mov_rr(&g->e, n, r);
+    g->reg_temp[n] = t;
+    g->ts[t].reg = (int8_t)n;
+    if (saved & (1 << r))
+        g->locked |= 1 << n;
+    reg_free(g, r);
+}
+
+static bool is_const(Gen *g, int t, int64_t *v)
+{
+    if (t != 0 && g->ts[t].val == TS_CONST) {
+        *v = (int64_t)g->ts[t].cst;
+        return true;
+    }
+    return false;
+}
+
+static void free_dead_inputs(Gen *g, const TCGOp *op, int first_in, int n_in)
+{
+    for (int i = 0; i < n_in; i++) {
+        if (!(op->dead & (1u << i)))
+            continue;
+        int t = (int)op->args[first_in + i];
+        if (t <= 0 || g->s->temps[t].kind == TEMP_GLOBAL)
+            continue;
+        TempState *ts = &g->ts[t];
+        if (ts->val == TS_REG && g->reg_temp[ts->reg] == t)
+            reg_free(g, ts->reg);
+        ts->val = TS_DEAD;
+    }
+}
+
+/* Write back dirty globals (and locals); with drop, forget all registers. */
+static void sync_all(Gen *g, bool drop)
+{
+    for (int r = 0; r < 16; r++) {
+        int t = g->reg_temp[r];
+        if (t < 0)
+            continue;
+        TCGTempKind k = g->s->temps[t].kind;
+        if (k == TEMP_GLOBAL || k == TEMP_LOCAL)
+            temp_store(g, t);
+    }
+    if (!drop)
+        return;
+    for (int r = 0; r < 16; r++)
+        g->reg_temp[r] = -1;
+    for (int t = 1; t < g->s->nb_temps; t++) {
+        TCGTempKind k = g->s->temps[t].kind;
+        g->ts[t].val = (k == TEMP_GLOBAL || k == TEMP_LOCAL) ? TS_MEM : TS_DEAD;
+        g->ts[t].reg = -1;
+        g->ts[t].coherent = true;
+    }
+}
+
+static void sync_globals(Gen *g)
+{
+    for (int r = 0; r < 16; r++) {
+        int t = g->reg_temp[r];
+        if (t >= 0 && g->s->temps[t].kind == TEMP_GLOBAL)
+            temp_store(g, t);
+    }
+}
+
+/* ---- labels ------------------------------------------------------------------------ */
+static void jump_to_label(Gen *g, int label, uint8_t jcc /* 0xff = jmp */)
+{
+    if (jcc == 0xff) {
+        em_byte(&g->e, 0xe9);
+    } else {
+        em_byte(&g->e, 0x0f);
+        em_byte(&g->e, (uint8_t)(0x80 | jcc));
+    }
+    size_t at = emitter_off(&g->e, g->cb);
+    em_u32(&g->e, 0);
+    if (g->nb_fwd < (int)ARRAY_SIZE(g->fwd)) {
+        g->fwd[g->nb_fwd].patch = at;
+        g->fwd[g->nb_fwd].label = label;
+        g->nb_fwd++;
+    } else {
+        g->failed = true;
+    }
+}
+
+static void patch_rel32(CodeBuffer *cb, size_t at, size_t target)
+{
+    int32_t rel = (int32_t)((int64_t)target - (int64_t)(at + 4));
+    memcpy(cb->rw + at, &rel, 4);
+}
+
+/* ---- op lowering ---------------------------------------------------------------------- */
+static uint8_t cond_cc(TCGCond c)
+{
+    static const uint8_t cc[] = {
+        [TCG_COND_EQ] = 0x4, [TCG_COND_NE] = 0x5, [TCG_COND_LT] = 0xc, [TCG_COND_GE] = 0xd,
+        [TCG_COND_LE] = 0xe, [TCG_COND_GT] = 0xf, [TCG_COND_LTU] = 0x2, [TCG_COND_GEU] = 0x3,
+        [TCG_COND_LEU] = 0x6, [TCG_COND_GTU] = 0x7, [TCG_COND_TSTEQ] = 0x4, [TCG_COND_TSTNE] = 0x5,
+    };
+    return cc[c];
+}
+
+static TCGCond swap_cond(TCGCond c)
+{
+    switch (c) {
+    case TCG_COND_LT: return TCG_COND_GT;
+    case TCG_COND_GT: return TCG_COND_LT;
+    case TCG_COND_LE: return TCG_COND_GE;
+    case TCG_COND_GE: return TCG_COND_LE;
+    case TCG_COND_LTU: return TCG_COND_GTU;
+    case TCG_COND_GTU: return TCG_COND_LTU;
+    case TCG_COND_LEU: return TCG_COND_GEU;
+    case TCG_COND_GEU: return TCG_COND_LEU;
+    default: return c;
+    }
+}
+
+/* Emit cmp/test for cond(a, b); returns the (possibly swapped) condition. */
+static TCGCond emit_compare(Gen *g, TCGCond c, bool w32, int ta, int tb)
+{
+    int64_t v;
+    bool w = !w32;
+    bool tst = c == TCG_COND_TSTEQ || c == TCG_COND_TSTNE;
+    if (is_const(g, ta, &v) && !is_const(g, tb, &v)) {
+        int t = ta; ta = tb; tb = t;
+        c = swap_cond(c);
+    }
+    int ra = temp_load(g, ta, 0);
+    if (is_const(g, tb, &v) && (w32 || fits_i32(v))) {
+        if (tst) {
+            em_rr(&g->e, 0xf7, 1, w, 0, ra, false);        /* test r, imm32 */
+        } else if (v == 0) {
+            em_rr(&g->e, 0x85, 1, w, ra, ra, false);       /* test r, r */
+            return c;
+        } else {
+            em_rr(&g->e, 0x81, 1, w, 7, ra, false);        /* cmp r, imm32 */
+        }
+        em_u32(&g->e, (uint32_t)v);
+        return c;
+    }
+    int rb = temp_load(g, tb, 0);
+    em_rr(&g->e, tst ? 0x85 : 0x39, 1, w, rb, ra, false);  /* test/cmp ra, rb */
+    return c;
+}
+
+/* Output register for d = f(a, ...): reuse a's register when a dies here. */
+static int out_reg_from(Gen *g, const TCGOp *op, int in_index, uint16_t avoid)
+{
+    int t = (int)op->args[tcg_op_defs[op->opc].nb_oargs + in_index];
+    TempState *ts = &g->ts[t];
+    if ((op->dead & (1u << in_index)) && t > 0 && ts->val == TS_REG &&
+        g->s->temps[t].kind != TEMP_GLOBAL && !(avoid & (1 << ts->reg)) &&
+        g->reg_temp[ts->reg] == t) {
+        int r = ts->reg;
+        ts->val = TS_DEAD;
+        reg_free(g, r);
+        g->locked |= 1 << r;
+        return r;
+    }
+    int r = reg_alloc(g, avoid);
+    g->locked |= 1 << r;
+    return r;
+}
+
+static void set_output(Gen *g, int t, int r)
+{
+    temp_assign(g, t, r);
+}
+
+static void gen_alu(Gen *g, const TCGOp *op)
+{
+    static const uint8_t grp1[NB_OPS] = {
+        [INDEX_op_add] = 0, [INDEX_op_or] = 1, [INDEX_op_and] = 4, [INDEX_op_sub] = 5, [INDEX_op_xor] = 6,
+    };
+    static const uint8_t rr_opc[NB_OPS] = {
+        [INDEX_op_add] = 0x01, [INDEX_op_or] = 0x09, [INDEX_op_and] = 0x21, [INDEX_op_sub] = 0x29,
+        [INDEX_op_xor] = 0x31,
+    };
+    bool w = !(op->flags & TCG_W32);
+    int td = (int)op->args[0], ta = (int)op->args[1], tb = (int)op->args[2];
+    int64_t v;
+    bool commutative = op->opc != INDEX_op_sub;
+    /* d = c op a for a commutative op with a constant first operand */
+    if (commutative && is_const(g, ta, &v) && !is_const(g, tb, &v)) {
+        int t = ta; ta = tb; tb = t;
+    }
+    if (is_const(g, tb, &v) && (!w || fits_i32(v))) {
+        int ra = temp_load(g, ta, 0);
+        int rd = out_reg_from(g, op, ta == (int)op->args[1] ? 0 : 1, 0);
+        mov_rr(&g->e, rd, ra);
+        if (op->opc == INDEX_op_mul) {
+            em_rr(&g->e, 0x69, 1, w, rd, rd, false);
+            em_u32(&g->e, (uint32_t)v);
+        } else if (v == (int8_t)v) {
+            em_rr(&g->e, 0x83, 1, w, grp1[op->opc], rd, false);
+            em_byte(&g->e, (uint8_t)v);
+        } else {
+            em_rr(&g->e, 0x81, 1, w, grp1[op->opc], rd, false);
+            em_u32(&g->e, (uint32_t)v);
+        }
+        free_dead_inputs(g, op, 1, 2);
+        set_output(g, td, rd);
+        return;
+    }
+    int ra = temp_load(g, ta, 0);
+    int rb = temp_load(g, tb, 0);
+    int rd;
+    if (commutative && (op->dead & 2) && tb > 0 && g->s->temps[tb].kind != TEMP_GLOBAL &&
+        ta != tb) {
+        rd = out_reg_from(g, op, ta == (int)op->args[1] ? 1 : 0, 0);
+        /* rd = rb's register: d = b op a */
+        if (rd == rb) {
+            if (op->opc == INDEX_op_mul)
+                em_rr(&g->e, 0xaf0f, 2, w, rd, ra, false);
+            else
+                em_rr(&g->e, rr_opc[op->opc], 1, w, ra, rd, false);
+            free_dead_inputs(g, op, 1, 2);
+            set_output(g, td, rd);
+            return;
+        }
+    } else {
+        rd = out_reg_from(g, op, ta == (int)op->args[1] ? 0 : 1, 1 << rb);
+    }
+    if (rd == rb && ra != rb) {
+        /* only possible for a non-commutative op when out_reg_from could not
+         * avoid it; go through a scratch register */
+        int sc = reg_alloc(g, (1 << ra) | (1 << rb));
+        mov_rr(&g->e, sc, ra);
+        em_rr(&g->e, rr_opc[op->opc], 1, w, rb, sc, false);
+        mov_rr(&g->e, rd, sc);
+    } else {
+        mov_rr(&g->e, rd, ra);
+        if (op->opc == INDEX_op_mul)
+            em_rr(&g->e, 0xaf0f, 2, w, rd, rb, false);
+        else
+            em_rr(&g->e, rr_opc[op->opc], 1, w, rb, rd, false);
+    }
+    free_dead_inputs(g, op, 1, 2);
+    set_output(g, td, rd);
+}
+
+static void gen_shift(Gen *g, const TCGOp *op)
+{
+    static const uint8_t ext[NB_OPS] = {
+        [INDEX_op_rotl] = 0, [INDEX_op_rotr] = 1, [INDEX_op_shl] = 4, [INDEX_op_shr] = 5, [INDEX_op_sar] = 7,
+    };
+    bool w = !(op->flags & TCG_W32);
+    int td = (int)op->args[0], ta = (int)op->args[1], tb = (int)op->args[2];
+    int64_t v;
+    if (is_const(g, tb, &v)) {
+        int ra = temp_load(g, ta, 0);
+        int rd = out_reg_from(g, op, 0, 0);
+        mov_rr(&g->e, rd, ra);
+        em_rr(&g->e, 0xc1, 1, w, ext[op->opc], rd, false);
+        em_byte(&g->e, (uint8_t)(v & (w ? 63 : 31)));
+        free_dead_inputs(g, op, 1, 2);
+        set_output(g, td, rd);
+        return;
+    }
+    /* count in CL */
+    if (g->reg_temp[RCX] != tb)
+        reg_evict(g, RCX, 0);
+    int rb = temp_load(g, tb, 0);
+    if (rb != RCX) {
+        mov_rr(&g->e, RCX, rb);
+        g->locked |= 1 << RCX;
+    }
+    g->locked |= 1 << RCX;
+    int ra = temp_load(g, ta, 1 << RCX);
+    int rd = out_reg_from(g, op, 0, 1 << RCX);
+    mov_rr(&g->e, rd, ra);
+    em_rr(&g->e, 0xd3, 1, w, ext[op->opc], rd, false);
+    free_dead_inputs(g, op, 1, 2);
+    set_output(g, td, rd);
+}
+
+static void gen_unary(Gen *g, const TCGOp *op)
+{
+    bool w = !(op->flags & TCG_W32);
+    int td = (int)op->args[0], ta = (int)op->args[1];
+    int ra = temp_load(g, ta, 0);
+    int rd;
+    switch (op->opc) {
+    case INDEX_op_mov:
+        if ((op->dead & 1) && ta > 0 && g->s->temps[ta].kind != TEMP_GLOBAL) {
+            rd = out_reg_from(g, op, 0, 0);
+        } else {
+            rd = reg_alloc(g, 0);
+            g->locked |= 1 << rd;
+            mov_rr(&g->e, rd, ra);
+        }
+        break;
+    case INDEX_op_neg: case INDEX_op_not:
+        rd = out_reg_from(g, op, 0, 0);
+        mov_rr(&g->e, rd, ra);
+        em_rr(&g->e, 0xf7, 1, w, op->opc == INDEX_op_neg ? 3 : 2, rd, false);
+        break;
+    case INDEX_op_bswap:
+        rd = out_reg_from(g, op, 0, 0);
+        mov_rr(&g->e, rd, ra);
+        em_rex(&g->e, w, 0, 0, rd, false);
+        em_byte(&g->e, 0x0f);
+        em_byte(&g->e, (uint8_t)(0xc8 + (rd & 7)));
+        break;
+    default:
+        rd = out_reg_from(g, op, 0, 0);
+        switch (op->opc) {
+        case INDEX_op_ext8s: em_rr(&g->e, 0xbe0f, 2, true, rd, ra, true); break;
+        case INDEX_op_ext8u: em_rr(&g->e, 0xb60f, 2, false, rd, ra, true); break;
+        case INDEX_op_ext16s: em_rr(&g->e, 0xbf0f, 2, true, rd, ra, false); break;
+        case INDEX_op_ext16u: em_rr(&g->e, 0xb70f, 2, false, rd, ra, false); break;
+        case INDEX_op_ext32s: em_rr(&g->e, 0x63, 1, true, rd, ra, false); break;
+        default: em_rr(&g->e, 0x89, 1, false, ra, rd, false); break;   /* ext32u: mov r32 */
+        }
+        break;
+    }
+    free_dead_inputs(g, op, 1, 1);
+    set_output(g, td, rd);
+}
+
+static void gen_mul2(Gen *g, const TCGOp *op)
+{
+    int tlo = (int)op->args[0], thi = (int)op->args[1], ta = (int)op->args[2], tb = (int)op->args[3];
+    reg_evict(g, RAX, 1 << RDX);
+    reg_evict(g, RDX, 1 << RAX);
+    g->locked |= (1 << RAX) | (1 << RDX);
+    int ra = temp_load(g, ta, (1 << RAX) | (1 << RDX));
+    mov_rr(&g->e, RAX, ra);
+    int rb = temp_load(g, tb, (1 << RAX) | (1 << RDX));
+    em_rr(&g->e, 0xf7, 1, true, op->opc == INDEX_op_mulu2 ? 4 : 5, rb, false);
+    free_dead_inputs(g, op, 2, 2);
+    set_output(g, tlo, RAX);
+    set_output(g, thi, RDX);
+}
+
+static void gen_setcond(Gen *g, const TCGOp *op)
+{
+    int td = (int)op->args[0];
+    int rd = reg_alloc(g, 0);
+    g->locked |= 1 << rd;
+    movi(&g->e, rd, 0);   /* before the compare: xor changes flags */
+    TCGCond c = emit_compare(g, (TCGCond)op->args[3], op->flags & TCG_W32, (int)op->args[1], (int)op->args[2]);
+    em_rr(&g->e, 0x900f | ((uint32_t)cond_cc(c) << 8), 2, false, 0, rd, true);
+    free_dead_inputs(g, op, 1, 2);
+    set_output(g, td, rd);
+}
+
+static void gen_movcond(Gen *g, const TCGOp *op)
+{
+    int td = (int)op->args[0];
+    int rv1 = temp_load(g, (int)op->args[3], 0);
+    int rv2 = temp_load(g, (int)op->args[4], 0);
+    int rd = reg_alloc(g, 0);
+    g->locked |= 1 << rd;
+    mov_rr(&g->e, rd, rv2);
+    TCGCond c = emit_compare(g, (TCGCond)op->args[5], op->flags & TCG_W32, (int)op->args[1], (int)op->args[2]);
+    em_rr(&g->e, 0x400f | ((uint32_t)cond_cc(c) << 8), 2, true, rd, rv1, false);
+    free_dead_inputs(g, op, 1, 4);
+    set_output(g, td, rd);
+}
+
+/* ---- guest memory ------------------------------------------------------------------------ */
+static void gen_qemu_ldst(Gen *g, const TCGOp *op, bool is_store)
+{
+    unsigned memop = (unsigned)op->args[2];
+    int mmu = (int)op->args[3];
+    unsigned size = 1u << (memop & MO_SIZE);
+    int t_data = (int)op->args[0], t_addr = (int)op->args[1];
+    sync_globals(g);
+    int ra = temp_load(g, t_addr, 0);
+    int rv = is_store ? temp_load(g, t_data, 0) : -1;
+    int t1 = reg_alloc(g, 0);
+    g->locked |= 1 << t1;
+    int t2 = reg_alloc(g, 0);
+    g->locked |= 1 << t2;
+    Emitter *e = &g->e;
+    int32_t ent = (int32_t)(offsetof(TCGCPU, tlb) + (size_t)mmu * TLB_SIZE * sizeof(TLBEntry));
+    int32_t cmp_off = ent + (int32_t)(is_store ? offsetof(TLBEntry, addr_write) : offsetof(TLBEntry, addr_read));
+    mov_rr(e, t1, ra);
+    em_rr(e, 0xc1, 1, true, 5, t1, false);                 /* shr t1, 12 - 5 */
+    em_byte(e, TARGET_PAGE_BITS - 5);
+    em_rr(e, 0x81, 1, false, 4, t1, false);                /* and t1d, mask << 5 */
+    em_u32(e, (TLB_SIZE - 1) << 5);
+    if (size > 1)
+        em_rm(e, 0x8d, 1, true, t2, ra, -1, 0, (int32_t)(size - 1), false);   /* lea t2, [a + size-1] */
+    else
+        mov_rr(e, t2, ra);
+    em_rr(e, 0x81, 1, true, 4, t2, false);                 /* and t2, page mask */
+    em_u32(e, (uint32_t)TARGET_PAGE_MASK);
+    em_rm(e, 0x3b, 1, true, t2, R12, t1, 0, cmp_off, false);   /* cmp t2, [r12 + t1 + off] */
+    em_byte(e, 0x0f);
+    em_byte(e, 0x85);
+    size_t jne = emitter_off(e, g->cb);
+    em_u32(e, 0);
+    em_rm(e, 0x8b, 1, true, t2, R12, t1, 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
+    int rd = -1;
+    if (is_store) {
+        store_mem(e, memop, rv, ra, t2, 0);
+    } else {
+        /* the result may take the address register when the address dies */
+        rd = (op->dead & 1) && t_addr > 0 && g->s->temps[t_addr].kind != TEMP_GLOBAL
+             ? ra : t1;
+        load_mem(e, memop, rd, ra, t2, 0);
+    }
+    if (g->nb_slow >= (int)ARRAY_SIZE(g->slow)) {
+        g->failed = true;
+        return;
+    }
+    SlowPath *sp = &g->slow[g->nb_slow++];
+    sp->is_store = is_store;
+    sp->memop = memop;
+    sp->mmu = mmu;
+    sp->addr_reg = ra;
+    sp->data_reg = is_store ? rv : rd;
+    sp->jne_patch = jne;
+    sp->done_rx = em_rx(e);
+    uint16_t save = 0;
+    for (int r = 0; r < 16; r++)
+        if ((CALLER_SAVED & (1 << r)) && g->reg_temp[r] >= 0 && (is_store || r != rd))
+            save |= 1 << r;
+    if (!is_store && rd != ra)
+        save &= ~(1 << rd);
+    sp->save = save;
+    if (is_store) {
+        free_dead_inputs(g, op, 0, 2);
+    } else {
+        free_dead_inputs(g, op, 1, 1);
+        if (rd == ra && g->reg_temp[ra] >= 0 && g->reg_temp[ra] != t_addr)
+            rd = t1;   /* not reached: the address died */
+        set_output(g, t_data, rd);
+    }
+}
+
+static void emit_slow_path(Gen *g, SlowPath *sp)
+{
+    Emitter *e = &g->e;
+    patch_rel32(g->cb, sp->jne_patch, emitter_off(e, g->cb));
+    int n = 0;
+    for (int r = 0; r < 16; r++) {
+        if (sp->save & (1 << r)) {
+            em_rex(e, false, 0, 0, r, false);
+            em_byte(e, (uint8_t)(0x50 + (r & 7)));
+            n++;
+        }
+    }
+    if (n & 1)
+        em_rr(e, 0x83, 1, true, 5, RSP, false), em_byte(e, 8);   /* sub rsp, 8 */
+    if (sp->is_store) {
+        /* value -> rdx, address -> rsi, whatever registers they are in */
+        em_rex(e, false, 0, 0, sp->data_reg, false);
+        em_byte(e, (uint8_t)(0x50 + (sp->data_reg & 7)));
+        em_rex(e, false, 0, 0, sp->addr_reg, false);
+        em_byte(e, (uint8_t)(0x50 + (sp->addr_reg & 7)));
+        em_byte(e, 0x58 + RSI);
+        em_byte(e, 0x58 + RDX);
+        mov_rr(e, RDI, RBP);
+        movi(e, RCX, sp->memop);
+        movi(e, R8, (uint64_t)sp->mmu);
+        em_rex(e, true, 0, 0, R9, false);
+        em_byte(e, (uint8_t)(0xb8 + (R9 & 7)));
+        em_u64(e, sp->done_rx);
+        call_abs(e, (uintptr_t)tcg_st_slow);
+    } else {
+        mov_rr(e, RSI, sp->addr_reg);
+        mov_rr(e, RDI, RBP);
+        movi(e, RDX, sp->memop);
+        movi(e, RCX, (uint64_t)sp->mmu);
+        em_rex(e, true, 0, 0, R8, false);
+        em_byte(e, (uint8_t)(0xb8 + (R8 & 7)));
+        em_u64(e, sp->done_rx);
+        call_abs(e, (uintptr_t)tcg_ld_slow);
+        mov_rr(e, sp->data_reg, RAX);
+    }
+    if (n & 1)
+        em_rr(e, 0x83, 1, true, 0, RSP, false), em_byte(e, 8);   /* add rsp, 8 */
+    for (int r = 15; r >= 0; r--) {
+        if (sp->save & (1 << r)) {
+            em_rex(e, false, 0, 0, r, false);
+            em_byte(e, (uint8_t)(0x58 + (r & 7)));
+        }
+    }
+    jmp_abs(e, sp->done_rx);
+}
+
+/* ---- host memory ld/st ------------------------------------------------------------------- */
+static void gen_ld(Gen *g, const TCGOp *op)
+{
+    int td = (int)op->args[0], tbase = (int)op->args[1];
+    int32_t off = (int32_t)op->args[2];
+    int rb = temp_load(g, tbase, 0);
+    int rd = reg_alloc(g, 0);
+    g->locked |= 1 << rd;
+    load_mem(&g->e, (unsigned)op->args[3], rd, rb, -1, off);
+    free_dead_inputs(g, op, 1, 1);
+    set_output(g, td, rd);
+}
+
+static void gen_st(Gen *g, const TCGOp *op)
+{
+    int tv = (int)op->args[0], tbase = (int)op->args[1];
+    int32_t off = (int32_t)op->args[2];
+    unsigned memop = (unsigned)op->args[3];
+    int64_t v;
+    int rb = temp_load(g, tbase, 0);
+    if (is_const(g, tv, &v) && fits_i32(v) && (memop & MO_SIZE) >= MO_32) {
+        em_rm(&g->e, 0xc7, 1, (memop & MO_SIZE) == MO_64, 0, rb, -1, 0, off, false);
+        em_u32(&g->e, (uint32_t)v);
+    } else {
+        int rv = temp_load(g, tv, 0);
+        store_mem(&g->e, memop, rv, rb, -1, off);
+    }
+    free_dead_inputs(g, op, 0, 2);
+}
+
+/* ---- calls ----------------------------------------------------------------------------- */
+static void gen_call(Gen *g, const TCGOp *op)
+{
+    const TCGCall *c = op->call;
+    bool pure = c->flags & TCG_CALL_PURE;
+    if (!pure)
+        sync_globals(g);
+    /* Everything in caller-saved registers goes to memory first; then the
+     * arguments load without conflicts. */
+    for (int r = 0; r < 16; r++)
+        if ((CALLER_SAVED & (1 << r)) && g->reg_temp[r] >= 0)
+            temp_spill(g, g->reg_temp[r]);
+    g->locked = 0;
+    for (int i = 0; i < c->nargs; i++) {
+        int t = c->args[i], r = call_arg_regs[i];
+        TempState *ts = &g->ts[t];
+        if (t == 0)
+            mov_rr(&g->e, r, RBP);
+        else if (ts->val == TS_REG)
+            mov_rr(&g->e, r, ts->reg);
+        else if (ts->val == TS_CONST)
+            movi(&g->e, r, ts->cst);
+        else if (ts->val == TS_MEM)
+            em_rm(&g->e, 0x8b, 1, true, r, temp_base(g, t), -1, 0, temp_slot(g, t), false);
+        else
+            movi(&g->e, r, 0);
+    }
+    for (int i = 0; i < c->nargs; i++) {
+        if (!(op->dead & (1u << i)))
+            continue;
+        int t = c->args[i];
+        if (t <= 0 || g->s->temps[t].kind == TEMP_GLOBAL)
+            continue;
+        if (g->ts[t].val == TS_REG)
+            reg_free(g, g->ts[t].reg);
+        g->ts[t].val = TS_DEAD;
+    }
+    call_abs(&g->e, (uintptr_t)c->func);
+    if (!pure) {
+        /* the helper may have changed any global */
+        for (int r = 0; r < 16; r++) {
+            int t = g->reg_temp[r];
+            if (t >= 0 && g->s->temps[t].kind == TEMP_GLOBAL) {
+                reg_free(g, r);
+                g->ts[t].val = TS_MEM;
+                g->ts[t].coherent = true;
+            }
+        }
+    }
+    int ret = (int)(int64_t)op->args[0];
+    if (c->has_ret && ret >= 0)
+        set_output(g, ret, RAX);
+}
+
+/* ---- block exits ------------------------------------------------------------------------ */
+static void gen_exit(Gen *g, uint64_t val)
+{
+    movi(&g->e, RAX, val);
+    jmp_abs(&g->e, g->cb->epilogue);
+}
+
+static void gen_goto_tb(Gen *g, int n)
+{
+    Emitter *e = &g->e;
+    em_byte(e, 0xe9);
+    g->tb->jmp_patch_ofs[n] = (uint32_t)(emitter_off(e, g->cb) - (size_t)((uint8_t *)g->tb->code - g->cb->rx));
+    em_u32(e, 0);   /* falls through to the exit path until chained */
+    g->tb->jmp_reset_ofs[n] = g->tb->jmp_patch_ofs[n] + 4;
+    gen_exit(g, TB_EXIT_CHAIN(g->tb, n));
+}
+
+static uintptr_t lookup_code(CPUX86State *env)
+{
+    TranslationBlock *tb = tb_lookup_fast(env);
+    CodeBuffer *cb = tcg_cpu(env)->backend_state;
+    return tb ? (uintptr_t)tb->code : cb->exit0;
+}
+
+/* ---- the driver --------------------------------------------------------------------------- */
+static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
+{
+    TCGCPU *t = tcg_current_cpu;
+    CodeBuffer *cb = t->backend_state;
+    static __thread Gen *gp;
+    if (!gp)
+        gp = xmalloc(sizeof(*gp));
+    Gen *g = gp;
+    g->s = s;
+    g->tb = tb;
+    g->cb = cb;
+    g->nb_fwd = 0;
+    g->nb_slow = 0;
+    g->failed = false;
+    g->locked = 0;
+    memset(g->label_bound, 0, sizeof(bool) * (size_t)(s->nb_labels + 1));
+    for (int r = 0; r < 16; r++)
+        g->reg_temp[r] = -1;
+    for (int i = 0; i < s->nb_temps; i++) {
+        TCGTempKind k = s->temps[i].kind;
+        g->ts[i].val = (k == TEMP_GLOBAL || k == TEMP_LOCAL) ? TS_MEM : TS_DEAD;
+        g->ts[i].reg = -1;
+        g->ts[i].coherent = true;
+    }
+
+    size_t start = ALIGN_UP(cb->used, 16);
+    emitter_at(&g->e, cb, start, cb->size);
+    Emitter *e = &g->e;
+    tb->code = cb->rx + start;
+
+    /* entry: leave when the loop asked us to */
+    em_rm(e, 0x83, 1, false, 7, R12, -1, 0, (int32_t)offsetof(TCGCPU, exit_flag), false);
+    em_byte(e, 0);
+    em_byte(e, 0x0f);
+    em_byte(e, 0x85);
+    em_u32(e, (uint32_t)(cb->exit0 - (em_rx(e) + 4)));
+
+    int insn = -1;
+    for (int n = 0; n < s->nb_ops && !g->failed && !e->overflow; n++) {
+        const TCGOp *op = &s->ops[n];
+        g->locked = 0;
+        switch (op->opc) {
+        case INDEX_op_discard: {
+            int tt = (int)(int64_t)op->args[0];
+            if (tt > 0 && s->temps[tt].kind != TEMP_GLOBAL) {
+                if (g->ts[tt].val == TS_REG)
+                    reg_free(g, g->ts[tt].reg);
+                g->ts[tt].val = TS_DEAD;
+            }
+            break;
+        }
+        case INDEX_op_movi: {
+            int td = (int)op->args[0];
+            TCGTempKind k = s->temps[td].kind;
+            if (k == TEMP_NORMAL) {
+                if (g->ts[td].val == TS_REG)
+                    reg_free(g, g->ts[td].reg);
+                g->ts[td].val = TS_CONST;
+                g->ts[td].cst = op->args[1];
+            } else {
+                int r = g->ts[td].val == TS_REG ? g->ts[td].reg : reg_alloc(g, 0);
+                movi(e, r, op->args[1]);
+                set_output(g, td, r);
+            }
+            break;
+        }
+        case INDEX_op_mov:
+            if (g->ts[(int)op->args[1]].val == TS_CONST && s->temps[(int)op->args[0]].kind == TEMP_NORMAL) {
+                int td = (int)op->args[0];
+                if (g->ts[td].val == TS_REG)
+                    reg_free(g, g->ts[td].reg);
+                g->ts[td].val = TS_CONST;
+                g->ts[td].cst = g->ts[(int)op->args[1]].cst;
+                free_dead_inputs(g, op, 1, 1);
+                break;
+            }
+            gen_unary(g, op);
+            break;
+        case INDEX_op_add: case INDEX_op_sub: case INDEX_op_and: case INDEX_op_or:
+        case INDEX_op_xor: case INDEX_op_mul:
+            gen_alu(g, op);
+            break;
+        case INDEX_op_shl: case INDEX_op_shr: case INDEX_op_sar: case INDEX_op_rotl: case INDEX_op_rotr:
+            gen_shift(g, op);
+            break;
+        case INDEX_op_neg: case INDEX_op_not: case INDEX_op_bswap:
+        case INDEX_op_ext8s: case INDEX_op_ext8u: case INDEX_op_ext16s: case INDEX_op_ext16u:
+        case INDEX_op_ext32s: case INDEX_op_ext32u:
+            gen_unary(g, op);
+            break;
+        case INDEX_op_mulu2: case INDEX_op_muls2:
+            gen_mul2(g, op);
+            break;
+        case INDEX_op_setcond:
+            gen_setcond(g, op);
+            break;
+        case INDEX_op_movcond:
+            gen_movcond(g, op);
+            break;
+        case INDEX_op_brcond: {
+            TCGCond c = (TCGCond)op->args[2];
+            if (c == TCG_COND_NEVER)
+                break;
+            if (c == TCG_COND_ALWAYS) {
+                sync_all(g, false);
+                jump_to_label(g, (int)op->args[3], 0xff);
+                break;
+            }
+            c = emit_compare(g, c, op->flags & TCG_W32, (int)op->args[0], (int)op->args[1]);
+            free_dead_inputs(g, op, 0, 2);
+            sync_all(g, false);   /* plain movs: the flags survive */
+            jump_to_label(g, (int)op->args[3], cond_cc(c));
+            break;
+        }
+        case INDEX_op_br:
+            sync_all(g, false);
+            jump_to_label(g, (int)op->args[0], 0xff);
+            break;
+        case INDEX_op_set_label: {
+            sync_all(g, true);
+            int l = (int)op->args[0];
+            g->label_off[l] = emitter_off(e, cb);
+            g->label_bound[l] = true;
+            break;
+        }
+        case INDEX_op_ld:
+            gen_ld(g, op);
+            break;
+        case INDEX_op_st:
+            gen_st(g, op);
+            break;
+        case INDEX_op_qemu_ld:
+            gen_qemu_ldst(g, op, false);
+            break;
+        case INDEX_op_qemu_st:
+            gen_qemu_ldst(g, op, true);
+            break;
+        case INDEX_op_call:
+            gen_call(g, op);
+            break;
+        case INDEX_op_insn_start:
+            if (insn >= 0 && (unsigned)insn < tb->icount)
+                tb->insn_host_end[insn] = (uint32_t)(emitter_off(e, cb) - start);
+            insn++;
+            break;
+        case INDEX_op_goto_tb:
+            sync_all(g, false);
+            gen_goto_tb(g, (int)op->args[0]);
+            break;
+        case INDEX_op_exit_tb:
+            sync_all(g, false);
+            gen_exit(g, op->args[0]);
+            break;
+        case INDEX_op_lookup_and_goto:
+            sync_all(g, false);
+            mov_rr(e, RDI, RBP);
+            call_abs(e, (uintptr_t)lookup_code);
+            em_rr(e, 0xff, 1, false, 4, RAX, false);   /* jmp rax */
+            break;
+        default:
+            g->failed = true;
+            break;
+        }
+    }
+    if (insn >= 0 && (unsigned)insn < tb->icount)
+        tb->insn_host_end[insn] = (uint32_t)(emitter_off(e, cb) - start);
+    for (int i = 0; i < g->nb_slow && !e->overflow; i++)
+        emit_slow_path(g, &g->slow[i]);
+    if (e->overflow)
+        return false;
+    if (g->failed)
+        fatal("x86_64 backend: cannot generate code for the block at 0x%" PRIx64, tb->pc);
+    for (int i = 0; i < g->nb_fwd; i++) {
+        int l = g->fwd[i].label;
+        if (!g->label_bound[l])
+            fatal("x86_64 backend: branch to an unbound label");
+        patch_rel32(cb, g->fwd[i].patch, g->label_off[l]);
+    }
+    size_t end = emitter_off(e, cb);
+    tb->code_size = (uint32_t)(end - start);
+    cb->used = end;
+    return true;
+}
+
+/* ---- runtime ------------------------------------------------------------------------------ */
+static void emit_runtime(CodeBuffer *cb)
+{
+    Emitter em, *e = &em;
+    emitter_at(e, cb, 0, cb->size);
+    cb->prologue = em_rx(e);
+    static const int saved[] = { RBP, RBX, R12, R13, R14, R15 };
+    for (unsigned i = 0; i < ARRAY_SIZE(saved); i++) {
+        em_rex(e, false, 0, 0, saved[i], false);
+        em_byte(e, (uint8_t)(0x50 + (saved[i] & 7)));
+    }
+    em_rr(e, 0x81, 1, true, 5, RSP, false);   /* sub rsp, FRAME_SIZE */
+    em_u32(e, FRAME_SIZE);
+    mov_rr(e, RBP, RDI);
+    mov_rr(e, R12, RSI);
+    em_rr(e, 0xff, 1, false, 4, RDX, false);  /* jmp rdx */
+
+    cb->exit0 = em_rx(e);
+    movi(e, RAX, 0);
+    cb->epilogue = em_rx(e);
+    em_rr(e, 0x81, 1, true, 0, RSP, false);   /* add rsp, FRAME_SIZE */
+    em_u32(e, FRAME_SIZE);
+    for (int i = (int)ARRAY_SIZE(saved) - 1; i >= 0; i--) {
+        em_rex(e, false, 0, 0, saved[i], false);
+        em_byte(e, (uint8_t)(0x58 + (saved[i] & 7)));
+    }
+    em_byte(e, 0xc3);
+    cb->first_tb = ALIGN_UP(emitter_off(e, cb), 64);
+    cb->used = cb->first_tb;
+}
+
+static bool x86_64_init(char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    return true;
+}
+
+static CodeBuffer *buffer_of(TCGCPU *t)
+{
+    if (!t->backend_state) {
+        CodeBuffer *cb = code_buffer_new();
+        emit_runtime(cb);
+        t->backend_state = cb;
+    }
+    return t->backend_state;
+}
+
+static uintptr_t x86_64_exec(CPUX86State *env, TranslationBlock *tb)
+{
+    TCGCPU *t = tcg_cpu(env);
+    CodeBuffer *cb = buffer_of(t);
+    uintptr_t (*entry)(void *, void *, void *) = (uintptr_t (*)(void *, void *, void *))cb->prologue;
+    return entry(env, t, tb->code);
+}
+
+static void x86_64_set_jump(TranslationBlock *tb, int n, TranslationBlock *dest)
+{
+    CodeBuffer *cb = tcg_current_cpu->backend_state;
+    size_t at = (size_t)((uint8_t *)tb->code - cb->rx) + tb->jmp_patch_ofs[n];
+    size_t target = dest ? (size_t)((uint8_t *)dest->code - cb->rx) : at + 4;
+    patch_rel32(cb, at, target);
+}
+
+static void x86_64_invalidate(TranslationBlock *tb)
+{
+    CodeBuffer *cb = tcg_current_cpu->backend_state;
+    size_t at = (size_t)((uint8_t *)tb->code - cb->rx);
+    Emitter em;
+    emitter_at(&em, cb, at, at + 5);
+    jmp_abs(&em, cb->exit0);
+}
+
+static void x86_64_reset(void)
+{
+    TCGCPU *t = tcg_current_cpu;
+    if (t && t->backend_state) {
+        CodeBuffer *cb = t->backend_state;
+        cb->used = cb->first_tb;
+    }
+}
+
+static int x86_64_insn_from_ra(TranslationBlock *tb, uintptr_t ra)
+{
+    uintptr_t off = ra - (uintptr_t)tb->code;
+    for (unsigned i = 0; i < tb->icount; i++)
+        if (off <= tb->insn_host_end[i])
+            return (int)i;
+    return (int)tb->icount - 1;
+}
+
+static void x86_64_dump(TranslationBlock *tb)
+{
+    log_printf("OUT: [size=%u]\n", tb->code_size);
+    log_disas_x86(tb->code, tb->code_size, (uintptr_t)tb->code, 64);
+    log_printf("\n");
+}
+
+static bool x86_64_gen_code_entry(TCGContext *s, TranslationBlock *tb)
+{
+    buffer_of(tcg_current_cpu);
+    return x86_64_gen_code(s, tb);
+}
+
+const TCGBackend tcg_backend_x86_64 = {
+    .name = "x86_64",
+    .init = x86_64_init,
+    .gen_code = x86_64_gen_code_entry,
+    .exec = x86_64_exec,
+    .set_jump = x86_64_set_jump,
+    .invalidate = x86_64_invalidate,
+    .reset = x86_64_reset,
+    .insn_from_ra = x86_64_insn_from_ra,
+    .dump = x86_64_dump,
+};

@@ -1,0 +1,91 @@
+/* x86-64 machine-code encoder for the backend: registers, ModRM/SIB/REX,
+ * and the handful of instruction forms the backend emits. */
+#ifndef TCG_X86_64_EMIT_H
+#define TCG_X86_64_EMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+enum {
+    RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
+    R8, R9, R10, R11, R12, R13, R14, R15,
+};
+
+/* Code being emitted: written through the RW view, executed at the RX view. */
+typedef struct Emitter {
+    uint8_t *rw;          /* write pointer (RW view) */
+    uint8_t *rw_end;
+    intptr_t rx_delta;    /* rx address = rw address + rx_delta */
+    bool overflow;
+} Emitter;
+
+static inline uintptr_t em_rx(const Emitter *e) { return (uintptr_t)e->rw + e->rx_delta; }
+
+static inline void em_byte(Emitter *e, uint8_t b)
+{
+    if (e->rw >= e->rw_end) {
+        e->overflow = true;
+        return;
+    }
+    *e->rw++ = b;
+}
+
+static inline void em_u32(Emitter *e, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        em_byte(e, (uint8_t)(v >> (8 * i)));
+}
+
+static inline void em_u64(Emitter *e, uint64_t v)
+{
+    em_u32(e, (uint32_t)v);
+    em_u32(e, (uint32_t)(v >> 32));
+}
+
+/* REX prefix: w = 64-bit operand; force = emit even when 0x40 (byte regs 4-7). */
+static inline void em_rex(Emitter *e, bool w, int reg, int index, int base, bool force)
+{
+    uint8_t rex = 0x40 | (w ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) | ((base & 8) ? 1 : 0);
+    if (rex != 0x40 || force)
+        em_byte(e, rex);
+}
+
+/* opcode bytes (1..3, given as an int with the first byte lowest) */
+static inline void em_opc(Emitter *e, uint32_t opc, int n)
+{
+    for (int i = 0; i < n; i++)
+        em_byte(e, (uint8_t)(opc >> (8 * i)));
+}
+
+/* op reg, rm (register direct) */
+static inline void em_rr(Emitter *e, uint32_t opc, int nopc, bool w, int reg, int rm, bool byte_regs)
+{
+    em_rex(e, w, reg, 0, rm, byte_regs && ((reg >= 4 && reg < 8) || (rm >= 4 && rm < 8)));
+    em_opc(e, opc, nopc);
+    em_byte(e, (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7)));
+}
+
+/* op reg, [base + index*scale + disp]; index -1 for none */
+static inline void em_rm(Emitter *e, uint32_t opc, int nopc, bool w, int reg, int base, int index,
+                         int scale, int32_t disp, bool byte_regs)
+{
+    em_rex(e, w, reg, index < 0 ? 0 : index, base, byte_regs && reg >= 4 && reg < 8);
+    em_opc(e, opc, nopc);
+    int mod = (disp == 0 && (base & 7) != RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
+    if (index < 0 && (base & 7) != RSP) {
+        em_byte(e, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (base & 7)));
+    } else {
+        em_byte(e, (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4));
+        int idx = index < 0 ? 4 : index;
+        em_byte(e, (uint8_t)((scale << 6) | ((idx & 7) << 3) | (base & 7)));
+    }
+    if (mod == 1)
+        em_byte(e, (uint8_t)disp);
+    else if (mod == 2)
+        em_u32(e, (uint32_t)disp);
+}
+
+static inline bool fits_i32(int64_t v) { return v == (int32_t)v; }
+
+#endif
