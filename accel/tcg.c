@@ -326,15 +326,16 @@ void tcg_run_until_exit(CPUX86State *env)
     TCGCPU *t = tcg_cpu(env);
     tcg_ctx = t->ctx;
     tcg_current_cpu = t;
-    if (setjmp(env->jmp_env)) {
-        t->in_interp = false;
-        return;
-    }
     static VCPU dummy;
     if (!t->cpu)
         t->cpu = &dummy;
-    atomic_store(&t->exit_flag, 0);
-    run_blocks(t);
+    /* a longjmp without an exception (self-modifying code) just goes on */
+    setjmp(env->jmp_env);
+    t->in_interp = false;
+    while (!env->halted && env->exception_index < 0) {
+        atomic_store(&t->exit_flag, 0);
+        run_blocks(t);
+    }
 }
 
 static int tcg_vcpu_init(VCPU *cpu, char *err, size_t errlen)
