@@ -88,6 +88,8 @@ uint32_t tb_flags_of(CPUX86State *env)
             }
         }
     }
+    if ((env->dr[7] & 0xff) && (x86_insn_breakpoints_enabled(env) || x86_data_breakpoints_enabled(env)))
+        f |= TBF_DEBUG;
     return f;
 }
 
