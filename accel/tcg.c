@@ -91,6 +91,8 @@ void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t r
     TCGCPU *t = tcg_cpu(env);
     uint64_t page = paddr & TARGET_PAGE_MASK;
     int insn = -1;
+    if (!tb_write_hits_code(t, paddr, size))
+        return;   /* data next to code: the code stays valid */
     TranslationBlock *cur = find_running(t, ra, &insn);
     bool hits_current = cur && !(cur->cflags & CF_SINGLE_INSN) &&
         ((cur->phys_pc & TARGET_PAGE_MASK) == page || cur->phys_page2 == page);
@@ -326,15 +328,16 @@ void tcg_run_until_exit(CPUX86State *env)
     TCGCPU *t = tcg_cpu(env);
     tcg_ctx = t->ctx;
     tcg_current_cpu = t;
-    if (setjmp(env->jmp_env)) {
-        t->in_interp = false;
-        return;
-    }
     static VCPU dummy;
     if (!t->cpu)
         t->cpu = &dummy;
-    atomic_store(&t->exit_flag, 0);
-    run_blocks(t);
+    /* a longjmp without an exception (self-modifying code) just goes on */
+    setjmp(env->jmp_env);
+    t->in_interp = false;
+    while (!env->halted && env->exception_index < 0) {
+        atomic_store(&t->exit_flag, 0);
+        run_blocks(t);
+    }
 }
 
 static int tcg_vcpu_init(VCPU *cpu, char *err, size_t errlen)
