@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cpu/x86/helpers.h"
 #include "system/mainloop.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -274,19 +275,41 @@ static void inject_interrupts(VCPU *cpu, KVMVCPU *v)
     }
 }
 
-/* HLT: sleep until an interrupt the guest can take, or a stop request. */
-static void wait_after_hlt(VCPU *cpu, KVMVCPU *v)
+/* Halted (HLT, or an AP waiting for its start-up IPI): sleep until there
+ * is work (x86_cpu_has_work: an interrupt the guest can take, NMI, INIT,
+ * SIPI) or a stop request. KVM is not entered meanwhile. */
+static void wait_while_halted(VCPU *cpu)
 {
     CPUX86State *env = cpu->env;
-    env->halted = true;
-    while (!vcpu_should_stop(cpu)) {
-        unsigned req = atomic_load(&env->interrupt_request);
-        if ((req & CPU_INTERRUPT_NMI) || ((req & CPU_INTERRUPT_HARD) && v->run->if_flag))
-            break;
+    while (!vcpu_should_stop(cpu) && !x86_cpu_has_work(env))
         vcpu_wait_for_event(cpu, -1);
-    }
-    if (!vcpu_should_stop(cpu))
+    if (!vcpu_should_stop(cpu) && !env->wait_for_sipi)
         env->halted = false;
+}
+
+/* HLT exit: the guest's IF decides whether an interrupt can wake it. */
+static void enter_halt(VCPU *cpu, KVMVCPU *v)
+{
+    CPUX86State *env = cpu->env;
+    env->eflags = (env->eflags & ~(uint64_t)IF_MASK) | (v->run->if_flag ? IF_MASK : 0);
+    env->halted = true;
+    wait_while_halted(cpu);
+}
+
+/* INIT and start-up IPIs (from the local APIC model): the CPU helpers do
+ * what the hardware does to the register state; KVM gets the result. */
+static int handle_init_sipi(VCPU *cpu, KVMVCPU *v, char *err, size_t errlen)
+{
+    CPUX86State *env = cpu->env;
+    if (!(atomic_load(&env->interrupt_request) & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)))
+        return 0;
+    if (kvm_get_state(v, env, err, errlen) < 0)
+        return -1;
+    /* The translator's TLB is not ours to flush. */
+    atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_TLBFLUSH);
+    x86_cpu_exec_interrupt(env);
+    memset(v->pending_irq_bitmap, 0, sizeof(v->pending_irq_bitmap));
+    return kvm_put_state(v, env, err, errlen);
 }
 
 /* After a shutdown or failure the vCPU must not run again until a reset or
@@ -310,7 +333,7 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
         handle_mmio(m, run);
         return true;
     case KVM_EXIT_HLT:
-        wait_after_hlt(cpu, v);
+        enter_halt(cpu, v);
         return true;
     case KVM_EXIT_IRQ_WINDOW_OPEN:
     case KVM_EXIT_INTR:
@@ -371,11 +394,18 @@ static void kvm_vcpu_run(VCPU *cpu)
         wait_for_stop(cpu);
         return;
     }
-    if (cpu->env->halted)
-        wait_after_hlt(cpu, v);
     bool ok = true;
     while (ok && !vcpu_should_stop(cpu)) {
         atomic_store(&cpu->exit_request, 0);
+        if (handle_init_sipi(cpu, v, err, sizeof(err)) < 0) {
+            report_failure(cpu, v, err);
+            ok = false;
+            break;
+        }
+        if (cpu->env->halted || cpu->env->wait_for_sipi) {
+            wait_while_halted(cpu);
+            continue;
+        }
         inject_interrupts(cpu, v);
         int r = ioctl(v->fd, KVM_RUN, 0);
         if (r < 0) {

@@ -8,6 +8,7 @@
 #include "system/machine.h"
 #include "system/mainloop.h"
 #include "system/memory.h"
+#include "system/gdbstub.h"
 #include "system/util.h"
 
 /* ---- lazy flags ------------------------------------------------------------ */
@@ -593,4 +594,32 @@ void helper_set_inhibit_irq(CPUX86State *env)
 void helper_fpu_unavailable(CPUX86State *env)
 {
     x86_raise_exception(env, EXCP_NM, 0, GETPC());
+}
+
+/* ---- debugging ------------------------------------------------------------------------- */
+void helper_single_step(CPUX86State *env)
+{
+    if (env->eflags & TF_MASK)
+        x86_debug_insn_end(env, env->rip, true);
+}
+
+void helper_insn_breakpoint(CPUX86State *env)
+{
+    x86_check_insn_breakpoint(env, GETPC());
+}
+
+void helper_data_breakpoint(CPUX86State *env, uint64_t linear, uint64_t desc)
+{
+    x86_debug_data_access(env, linear, desc & 0xff, desc & 0x100);
+}
+
+void helper_insn_end(CPUX86State *env, uint64_t next_rip)
+{
+    x86_debug_insn_end(env, next_rip, false);
+}
+
+void helper_gdb_breakpoint(CPUX86State *env)
+{
+    gdb_vcpu_stopped(env, GDB_SIGTRAP);
+    cpu_loop_exit(env);
 }

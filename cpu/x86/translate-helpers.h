@@ -96,5 +96,12 @@ void helper_sgdt_sidt(CPUX86State *env, uint64_t addr, uint64_t which, uint64_t 
 void helper_check_io(CPUX86State *env, uint64_t port, uint64_t size);
 void helper_fpu_unavailable(CPUX86State *env);
 void helper_set_inhibit_irq(CPUX86State *env);
+/* debugging: EFLAGS.TF trap after an instruction (env->rip = next), DR7
+ * breakpoints, and gdb breakpoints (stop the VM at env->rip) */
+void helper_single_step(CPUX86State *env);
+void helper_insn_breakpoint(CPUX86State *env);
+void helper_data_breakpoint(CPUX86State *env, uint64_t linear, uint64_t desc);
+void helper_insn_end(CPUX86State *env, uint64_t next_rip);
+void helper_gdb_breakpoint(CPUX86State *env);
 
 #endif

@@ -5,6 +5,7 @@
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/translate.h"
 #include "cpu/x86/translate-helpers.h"
+#include "system/gdbstub.h"
 #include "system/log.h"
 #include "system/util.h"
 
@@ -567,6 +568,16 @@ static bool same_page(uint64_t a, uint64_t b)
     return (a >> 12) == (b >> 12);
 }
 
+/* EFLAGS.TF was set at the start of this instruction: #DB after it (env->rip
+ * already holds the next instruction). */
+static void gen_single_step_trap(DisasContext *s)
+{
+    if (s->flags & HF_TF_MASK) {
+        gen_update_cc_op(s);
+        gen_helper(helper_single_step, TCG_NO_TEMP, 1, tcg_env);
+    }
+}
+
 void gen_jmp_to(DisasContext *s, uint64_t target, int n)
 {
     target = mask_ip(s, target);
@@ -578,6 +589,7 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
         s->jmp_used[n] = true;
         tcg_gen_goto_tb(n);
     } else if (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)) {
+        gen_single_step_trap(s);
         tcg_gen_exit_tb(0);
     } else {
         tcg_gen_lookup_and_goto();
@@ -657,8 +669,32 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         s->pc = pc;
         s->a0_valid = false;
         s->nb_segrec = 0;
+        if (atomic_load(&gdb_nr_breakpoints)) {
+            uint64_t lin = s->cs_base + pc;
+            if (!s->code64)
+                lin = (uint32_t)lin;
+            if (gdb_breakpoint_hit(env, lin)) {
+                if (s->insn_count > 0) {
+                    /* end the block; the next one starts with the breakpoint */
+                    s->next_pc = pc;
+                    s->is_jmp = DISAS_TOO_MANY;
+                    break;
+                }
+                tcg_gen_insn_start(pc, s->cc_op);
+                s->insn_count++;
+                gen_sync_for_helper(s);
+                gen_helper(helper_gdb_breakpoint, TCG_NO_TEMP, 1, tcg_env);
+                s->next_pc = pc + 1;
+                s->is_jmp = DISAS_NORETURN;
+                break;
+            }
+        }
         tcg_gen_insn_start(pc, s->cc_op);
         s->insn_count++;
+        if (s->flags & TBF_DEBUG) {
+            gen_sync_for_helper(s);
+            gen_helper(helper_insn_breakpoint, TCG_NO_TEMP, 1, tcg_env);
+        }
         X86DecodeStatus st = x86_decode(&s->d, pc, s->code64, s->code32, fetch_byte, &f);
         if (st == DECODE_FETCH_FAULT) {
             if (s->insn_count == 1) {
@@ -688,6 +724,10 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
             gen_exception(s, EXCP_GP, 0, true);
         else
             x86_translate_insn(s);
+        if ((s->flags & TBF_DEBUG) && s->is_jmp == DISAS_NEXT) {
+            gen_update_cc_op(s);
+            gen_helper(helper_insn_end, TCG_NO_TEMP, 2, tcg_env, tcg_const(s->next_pc));
+        }
         pc = s->next_pc;
         if (s->is_jmp != DISAS_NEXT)
             break;
@@ -705,14 +745,17 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         break;
     case DISAS_EXIT:
         gen_update_cc_op(s);
+        gen_single_step_trap(s);
         tcg_gen_exit_tb(0);
         break;
     case DISAS_JUMP:
         gen_update_cc_op(s);
-        if (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))
+        if (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)) {
+            gen_single_step_trap(s);
             tcg_gen_exit_tb(0);
-        else
+        } else {
             tcg_gen_lookup_and_goto();
+        }
         break;
     case DISAS_NORETURN:
         break;

@@ -44,6 +44,9 @@ typedef struct DisasContext {
 /* tb->flags bit (beside hflags): a segment is not flat, so accesses are
  * checked against limits and types (protected mode, 16/32-bit). */
 #define TBF_SEGCHECK (1u << 31)
+/* tb->flags bit: debug registers have enabled breakpoints (per-instruction
+ * checks are compiled in). */
+#define TBF_DEBUG (1u << 30)
 
 /* The globals (tcg temps mapped to env fields), set up per vCPU context. */
 extern TCGv cpu_regs[16];   /* same temp indices in every context */
