@@ -77,6 +77,13 @@ static void trans_alu(DisasContext *s)
     if (op != 7)
         gen_operand_store(s, 0, r);
     gen_cc_result(s, kind, size, r, kind == CC_K_LOGIC ? TCG_NO_TEMP : b, c);
+    if (kind == CC_K_SUB) {
+        s->last_cmp.a = a;
+        s->last_cmp.b = b;
+        s->last_cmp.size = size;
+        s->last_cmp.insn = s->insn_count;
+        s->last_cmp.cc_op = s->cc_op;
+    }
 }
 
 static void trans_test(DisasContext *s)
@@ -673,6 +680,7 @@ static void trans_loop(DisasContext *s)
             tcg_gen_brcondi(TCG_COND_NE, 0, cz, 0, taken);
         } else {
             int not_taken = gen_new_label();
+            s->last_cmp.insn = -100;   /* its temps end at the brcond below */
             tcg_gen_brcondi(TCG_COND_EQ, 0, cz, 0, not_taken);
             gen_jcc(s, mn == I_LOOPZ ? 4 : 5, taken);   /* Z / NZ */
             tcg_gen_set_label(not_taken);
