@@ -89,6 +89,9 @@ typedef struct TCGCPU {
     void *interp_frame;
     void *backend_state;     /* x86_64: the code buffer */
 
+    /* bumped by every full flush: TB pointers from before are stale */
+    unsigned flush_count;
+
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;
 

@@ -171,7 +171,10 @@ static void run_blocks(TCGCPU *t)
             cflags = CF_SINGLE_INSN;
             last = NULL;
         }
+        unsigned gen = t->flush_count;
         TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
+        if (gen != t->flush_count)
+            last = NULL;   /* flushed while translating: the old block is gone */
         if (last && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN))
             tb_set_jump(t, last, last_n, tb);
         last = NULL;
