@@ -89,6 +89,9 @@ typedef struct TCGCPU {
     void *interp_frame;
     void *backend_state;     /* x86_64: the code buffer */
 
+    /* the board's interrupt acknowledge, called with the machine lock held */
+    int (*board_intack)(CPUX86State *env);
+
     /* bumped by every full flush: TB pointers from before are stale */
     unsigned flush_count;
 

@@ -201,15 +201,35 @@ static void run_blocks(TCGCPU *t)
     }
 }
 
+/* Interrupt acknowledge talks to the interrupt controllers: with the
+ * machine lock, as every device access. */
+static int locked_intack(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
+    int v = t->board_intack ? t->board_intack(env) : -1;
+    if (lock)
+        machine_unlock();
+    return v;
+}
+
 static void tcg_vcpu_run(VCPU *cpu)
 {
     CPUX86State *env = cpu->env;
     TCGCPU *t = tcg_cpu(env);
+    if (env->intack && env->intack != locked_intack) {
+        t->board_intack = env->intack;
+        env->intack = locked_intack;
+    }
     tcg_ctx = t->ctx;
     tcg_current_cpu = t;
 
     setjmp(env->jmp_env);
     t->in_interp = false;
+    if (machine_lock_held())
+        machine_unlock();   /* an exception raised while a device was being accessed */
     for (;;) {
         if (vcpu_should_stop(cpu))
             return;
