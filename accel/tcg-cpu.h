@@ -89,6 +89,12 @@ typedef struct TCGCPU {
     void *interp_frame;
     void *backend_state;     /* x86_64: the code buffer */
 
+    /* the board's interrupt acknowledge, called with the machine lock held */
+    int (*board_intack)(CPUX86State *env);
+
+    /* bumped by every full flush: TB pointers from before are stale */
+    unsigned flush_count;
+
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;
 

@@ -161,6 +161,7 @@ void tb_flush(TCGCPU *t)
     tb_jmp_cache_clear(t);
     tlb_init(t);
     t->backend->reset();
+    t->flush_count++;
 }
 
 /* ---- physical PC of a virtual one, without faulting ------------------------------ */

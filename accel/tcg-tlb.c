@@ -132,9 +132,12 @@ static uint64_t mmio_read(uint64_t paddr, unsigned size)
     Machine *m = current_machine;
     if (!m)
         return size_mask(size);
-    machine_lock();
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
     uint64_t v = as_read(m->mem, paddr, size);
-    machine_unlock();
+    if (lock)
+        machine_unlock();
     return v;
 }
 
@@ -143,9 +146,12 @@ static void mmio_write(uint64_t paddr, uint64_t v, unsigned size)
     Machine *m = current_machine;
     if (!m)
         return;
-    machine_lock();
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
     as_write(m->mem, paddr, v, size);
-    machine_unlock();
+    if (lock)
+        machine_unlock();
 }
 
 static uint64_t ld_page(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx, uintptr_t ra)

@@ -171,7 +171,10 @@ static void run_blocks(TCGCPU *t)
             cflags = CF_SINGLE_INSN;
             last = NULL;
         }
+        unsigned gen = t->flush_count;
         TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
+        if (gen != t->flush_count)
+            last = NULL;   /* flushed while translating: the old block is gone */
         if (last && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN))
             tb_set_jump(t, last, last_n, tb);
         last = NULL;
@@ -198,15 +201,35 @@ static void run_blocks(TCGCPU *t)
     }
 }
 
+/* Interrupt acknowledge talks to the interrupt controllers: with the
+ * machine lock, as every device access. */
+static int locked_intack(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
+    int v = t->board_intack ? t->board_intack(env) : -1;
+    if (lock)
+        machine_unlock();
+    return v;
+}
+
 static void tcg_vcpu_run(VCPU *cpu)
 {
     CPUX86State *env = cpu->env;
     TCGCPU *t = tcg_cpu(env);
+    if (env->intack && env->intack != locked_intack) {
+        t->board_intack = env->intack;
+        env->intack = locked_intack;
+    }
     tcg_ctx = t->ctx;
     tcg_current_cpu = t;
 
     setjmp(env->jmp_env);
     t->in_interp = false;
+    if (machine_lock_held())
+        machine_unlock();   /* an exception raised while a device was being accessed */
     for (;;) {
         if (vcpu_should_stop(cpu))
             return;

@@ -461,9 +461,12 @@ uint64_t x86_port_read(CPUX86State *env, uint32_t port, unsigned size)
     Machine *m = current_machine;
     if (!m || !m->io)
         return size_mask(size);
-    machine_lock();
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
     uint64_t v = as_read(m->io, port & 0xffff, size);
-    machine_unlock();
+    if (lock)
+        machine_unlock();
     return v;
 }
 
@@ -473,9 +476,12 @@ void x86_port_write(CPUX86State *env, uint32_t port, uint64_t value, unsigned si
     Machine *m = current_machine;
     if (!m || !m->io)
         return;
-    machine_lock();
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
     as_write(m->io, port & 0xffff, value, size);
-    machine_unlock();
+    if (lock)
+        machine_unlock();
 }
 
 uint64_t helper_in(CPUX86State *env, uint64_t port, uint64_t size)

@@ -7,6 +7,7 @@
 #include "cpu/x86/translate-helpers.h"
 #include "system/gdbstub.h"
 #include "system/log.h"
+#include "system/machine.h"
 #include "system/util.h"
 
 TCGv cpu_regs[16];
@@ -690,6 +691,7 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
     s->cc_op = CC_OP_DYNAMIC;
     s->segcheck = tb->flags & TBF_SEGCHECK;
     s->last_cmp.insn = -100;
+    s->smp = current_machine && current_machine->ncpus > 1;
 }
 
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)

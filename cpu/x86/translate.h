@@ -34,6 +34,7 @@ typedef struct DisasContext {
     DisasJump is_jmp;
     bool jmp_used[2];
     bool segcheck;          /* check segment limits and types on every access */
+    bool smp;               /* several vCPUs: LOCK'ed accesses use host atomics */
     struct { TCGv linear, offset; int seg; } segrec[8];   /* for segcheck */
     int nb_segrec;
     /* The operands of the last CMP/SUB, usable by a Jcc/SETcc/CMOVcc right
