@@ -94,7 +94,7 @@ TEST(protected_exception_from_ring3)
     CHECK_EQ(env.regs[R_ESP], 0x8000 - 24);
     CHECK_EQ(r32(0x8000 - 4), SEL_DATA3 | 3);
     CHECK_EQ(r32(0x8000 - 8), 0x7000);
-    CHECK_EQ(r32(0x8000 - 12), IF_MASK | 2);
+    CHECK_EQ(r32(0x8000 - 12), IF_MASK | RF_MASK | 2);   /* faults push RF=1 */
     CHECK_EQ(r32(0x8000 - 16), SEL_CODE3 | 3);
     CHECK_EQ(r32(0x8000 - 20), 0x401000);
     CHECK_EQ(r32(0x8000 - 24), 0x18);
