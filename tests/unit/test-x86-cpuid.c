@@ -167,3 +167,12 @@ TEST(dump_state)
     CHECK(strstr(buf, "CS =f000 ffff0000 0000ffff") != NULL);
     free(buf);
 }
+
+TEST(eflags_reserved_bits_stay_clear)
+{
+    fixture();
+    x86_set_eflags(&env, 0xffffffffu, ~0u);
+    CHECK_EQ(x86_get_eflags(&env), 0x003f7fd7u);
+    x86_set_eflags(&env, 0, ~0u);
+    CHECK_EQ(x86_get_eflags(&env), 2);
+}
