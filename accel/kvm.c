@@ -148,6 +148,9 @@ static int kvm_init(Machine *m, char *err, size_t errlen)
     ioctl(s->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
     if (kvm_mem_init(s, err, errlen) < 0)
         goto fail;
+    if (kvm_pvm_loaded())
+        error_report("note: /dev/kvm is a software KVM (kvm_pvm): unmodified guests run slower "
+                     "than with the translator, and some system code cannot run at all");
     struct sigaction sa = { .sa_handler = kick_handler };
     sigemptyset(&sa.sa_mask);
     sigaction(KICK_SIGNAL, &sa, NULL);
