@@ -12,7 +12,9 @@
  *
  * Kick: SIGUSR1 is blocked in vCPU threads except inside KVM_RUN
  * (KVM_SET_SIGNAL_MASK), so a kick either interrupts KVM_RUN (EINTR) or stays
- * pending and makes the next KVM_RUN return at once: none is lost.
+ * pending and makes the next KVM_RUN return at once: none is lost. The
+ * signal is never delivered (it is blocked again when KVM_RUN returns), so
+ * the thread takes it off the pending set itself after EINTR.
  *
  * Port I/O and MMIO exits go to the machine's address spaces (m->io,
  * m->mem) with the machine lock held, like translator accesses. */
@@ -27,6 +29,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cpu/x86/helpers.h"
 #include "system/mainloop.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -80,6 +83,10 @@ bool kvm_hardware_usable(char *why, size_t n)
     }
     int version = ioctl(fd, KVM_GET_API_VERSION, 0);
     close(fd);
+    if (version < 0) {
+        snprintf(why, n, "/dev/kvm is not a KVM device");
+        return false;
+    }
     if (version != KVM_API_VERSION) {
         snprintf(why, n, "/dev/kvm has API version %d, expected %d", version, KVM_API_VERSION);
         return false;
@@ -112,6 +119,11 @@ static int kvm_init(Machine *m, char *err, size_t errlen)
         return -1;
     }
     int version = ioctl(s->fd, KVM_GET_API_VERSION, 0);
+    if (version < 0) {
+        snprintf(err, errlen, "-accel kvm: /dev/kvm is not a KVM device (KVM_GET_API_VERSION: %s)",
+                 strerror(errno));
+        goto fail;
+    }
     if (version != KVM_API_VERSION) {
         snprintf(err, errlen, "-accel kvm: /dev/kvm has API version %d, expected %d",
                  version, KVM_API_VERSION);
@@ -127,10 +139,18 @@ static int kvm_init(Machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "-accel kvm: KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
         goto fail;
     }
+    /* MSRs KVM does not know (x2APIC without an in-kernel APIC, model
+     * specific ones) exit to the CPU model, as under the translator. */
+    struct kvm_enable_cap msr_cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR,
+                                      .args = { KVM_MSR_EXIT_REASON_UNKNOWN } };
+    ioctl(s->vm_fd, KVM_ENABLE_CAP, &msr_cap);
     /* Only some hosts need it (VT-x without unrestricted guest); harmless elsewhere. */
     ioctl(s->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
     if (kvm_mem_init(s, err, errlen) < 0)
         goto fail;
+    if (kvm_pvm_loaded())
+        error_report("note: /dev/kvm is a software KVM (kvm_pvm): unmodified guests run slower "
+                     "than with the translator, and some system code cannot run at all");
     struct sigaction sa = { .sa_handler = kick_handler };
     sigemptyset(&sa.sa_mask);
     sigaction(KICK_SIGNAL, &sa, NULL);
@@ -213,6 +233,21 @@ static void handle_mmio(Machine *m, struct kvm_run *run)
     machine_unlock();
 }
 
+/* RDMSR/WRMSR of an MSR KVM does not handle: the CPU model's MSR code
+ * answers (the local APIC's x2APIC registers among others); error = #GP. */
+static void handle_msr(VCPU *cpu, struct kvm_run *run)
+{
+    uint64_t value = run->msr.data;
+    machine_lock();
+    int r = run->exit_reason == KVM_EXIT_X86_RDMSR
+                ? x86_msr_read(cpu->env, run->msr.index, &value)
+                : x86_msr_write(cpu->env, run->msr.index, value);
+    machine_unlock();
+    run->msr.error = r < 0;
+    if (run->exit_reason == KVM_EXIT_X86_RDMSR)
+        run->msr.data = r < 0 ? 0 : value;
+}
+
 /* KVM could not run the guest: say why, with the registers, and end with
  * exit status 1. */
 static void report_failure(VCPU *cpu, KVMVCPU *v, const char *what)
@@ -263,19 +298,41 @@ static void inject_interrupts(VCPU *cpu, KVMVCPU *v)
     }
 }
 
-/* HLT: sleep until an interrupt the guest can take, or a stop request. */
-static void wait_after_hlt(VCPU *cpu, KVMVCPU *v)
+/* Halted (HLT, or an AP waiting for its start-up IPI): sleep until there
+ * is work (x86_cpu_has_work: an interrupt the guest can take, NMI, INIT,
+ * SIPI) or a stop request. KVM is not entered meanwhile. */
+static void wait_while_halted(VCPU *cpu)
 {
     CPUX86State *env = cpu->env;
-    env->halted = true;
-    while (!vcpu_should_stop(cpu)) {
-        unsigned req = atomic_load(&env->interrupt_request);
-        if ((req & CPU_INTERRUPT_NMI) || ((req & CPU_INTERRUPT_HARD) && v->run->if_flag))
-            break;
+    while (!vcpu_should_stop(cpu) && !x86_cpu_has_work(env))
         vcpu_wait_for_event(cpu, -1);
-    }
-    if (!vcpu_should_stop(cpu))
+    if (!vcpu_should_stop(cpu) && !env->wait_for_sipi)
         env->halted = false;
+}
+
+/* HLT exit: the guest's IF decides whether an interrupt can wake it. */
+static void enter_halt(VCPU *cpu, KVMVCPU *v)
+{
+    CPUX86State *env = cpu->env;
+    env->eflags = (env->eflags & ~(uint64_t)IF_MASK) | (v->run->if_flag ? IF_MASK : 0);
+    env->halted = true;
+    wait_while_halted(cpu);
+}
+
+/* INIT and start-up IPIs (from the local APIC model): the CPU helpers do
+ * what the hardware does to the register state; KVM gets the result. */
+static int handle_init_sipi(VCPU *cpu, KVMVCPU *v, char *err, size_t errlen)
+{
+    CPUX86State *env = cpu->env;
+    if (!(atomic_load(&env->interrupt_request) & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)))
+        return 0;
+    if (kvm_get_state(v, env, err, errlen) < 0)
+        return -1;
+    /* The translator's TLB is not ours to flush. */
+    atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_TLBFLUSH);
+    x86_cpu_exec_interrupt(env);
+    memset(v->pending_irq_bitmap, 0, sizeof(v->pending_irq_bitmap));
+    return kvm_put_state(v, env, err, errlen);
 }
 
 /* After a shutdown or failure the vCPU must not run again until a reset or
@@ -299,7 +356,11 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
         handle_mmio(m, run);
         return true;
     case KVM_EXIT_HLT:
-        wait_after_hlt(cpu, v);
+        enter_halt(cpu, v);
+        return true;
+    case KVM_EXIT_X86_RDMSR:
+    case KVM_EXIT_X86_WRMSR:
+        handle_msr(cpu, run);
         return true;
     case KVM_EXIT_IRQ_WINDOW_OPEN:
     case KVM_EXIT_INTR:
@@ -329,6 +390,18 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
     }
 }
 
+/* Consume pending kicks, which would otherwise make every KVM_RUN return
+ * EINTR at once. */
+static void eat_kick_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, KICK_SIGNAL);
+    struct timespec zero = { 0, 0 };
+    while (sigtimedwait(&set, NULL, &zero) > 0)
+        ;
+}
+
 static void block_kick_signal(void)
 {
     sigset_t set;
@@ -348,16 +421,25 @@ static void kvm_vcpu_run(VCPU *cpu)
         wait_for_stop(cpu);
         return;
     }
-    if (cpu->env->halted)
-        wait_after_hlt(cpu, v);
     bool ok = true;
     while (ok && !vcpu_should_stop(cpu)) {
         atomic_store(&cpu->exit_request, 0);
+        if (handle_init_sipi(cpu, v, err, sizeof(err)) < 0) {
+            report_failure(cpu, v, err);
+            ok = false;
+            break;
+        }
+        if (cpu->env->halted || cpu->env->wait_for_sipi) {
+            wait_while_halted(cpu);
+            continue;
+        }
         inject_interrupts(cpu, v);
         int r = ioctl(v->fd, KVM_RUN, 0);
         if (r < 0) {
-            if (errno == EINTR || errno == EAGAIN)
+            if (errno == EINTR || errno == EAGAIN) {
+                eat_kick_signals();
                 continue;
+            }
             snprintf(err, sizeof(err), "KVM_RUN: %s", strerror(errno));
             report_failure(cpu, v, err);
             ok = false;

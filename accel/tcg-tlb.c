@@ -132,9 +132,12 @@ static uint64_t mmio_read(uint64_t paddr, unsigned size)
     Machine *m = current_machine;
     if (!m)
         return size_mask(size);
-    machine_lock();
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
     uint64_t v = as_read(m->mem, paddr, size);
-    machine_unlock();
+    if (lock)
+        machine_unlock();
     return v;
 }
 
@@ -143,9 +146,12 @@ static void mmio_write(uint64_t paddr, uint64_t v, unsigned size)
     Machine *m = current_machine;
     if (!m)
         return;
-    machine_lock();
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
     as_write(m->mem, paddr, v, size);
-    machine_unlock();
+    if (lock)
+        machine_unlock();
 }
 
 static uint64_t ld_page(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx, uintptr_t ra)
@@ -185,6 +191,24 @@ static void st_page(CPUX86State *env, uint64_t vaddr, uint64_t v, unsigned size,
         return;
     }
     stn((void *)(vaddr + e->addend), size, v);
+}
+
+/* Host pointer for vaddr when its page is plain RAM for this access (TLB
+ * filled, faults raised through ra), or NULL when the access must go the
+ * slow way (MMIO, ROM writes, pages holding code for writes). */
+void *tlb_host_ptr(CPUX86State *env, uint64_t vaddr, bool write, int mmu_idx, uintptr_t ra)
+{
+    TCGCPU *t = tcg_cpu(env);
+    unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    TLBEntry *e = &t->tlb[mmu_idx][idx];
+    uint64_t tag = write ? e->addr_write : e->addr_read;
+    if (!tlb_hit(tag, vaddr)) {
+        e = tlb_fill(env, vaddr, write ? X86_ACCESS_WRITE : X86_ACCESS_READ, mmu_idx, ra);
+        tag = write ? e->addr_write : e->addr_read;
+    }
+    if (tag & (TLB_MMIO | TLB_CODE))
+        return NULL;
+    return (void *)(uintptr_t)(vaddr + e->addend);
 }
 
 /* Page-crossing accesses: both pages are translated before anything is written. */

@@ -9,6 +9,7 @@
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/translate.h"
 #include "system/cpus.h"
+#include "system/gdbstub.h"
 #include "system/log.h"
 #include "system/machine.h"
 #include "system/mainloop.h"
@@ -16,6 +17,7 @@
 #include "system/util.h"
 
 bool tcg_use_interp;
+static void tcg_memory_changed(Machine *m);
 __thread TCGCPU *tcg_current_cpu;
 static const TCGBackend *tcg_backend;
 
@@ -89,6 +91,8 @@ void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t r
     TCGCPU *t = tcg_cpu(env);
     uint64_t page = paddr & TARGET_PAGE_MASK;
     int insn = -1;
+    if (!tb_write_hits_code(t, paddr, size))
+        return;   /* data next to code: the code stays valid */
     TranslationBlock *cur = find_running(t, ra, &insn);
     bool hits_current = cur && !(cur->cflags & CF_SINGLE_INSN) &&
         ((cur->phys_pc & TARGET_PAGE_MASK) == page || cur->phys_page2 == page);
@@ -161,13 +165,17 @@ static void run_blocks(TCGCPU *t)
     while (!atomic_load_explicit(&t->exit_flag, memory_order_relaxed) &&
            !atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
         uint32_t cflags = 0;
-        if (t->single_insn_next) {
+        bool stepping = gdb_single_stepping(env);
+        if (t->single_insn_next || stepping) {
             t->single_insn_next = false;
             cflags = CF_SINGLE_INSN;
             last = NULL;
         }
+        unsigned gen = t->flush_count;
         TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
-        if (last && !(tb->cflags & CF_SINGLE_INSN))
+        if (gen != t->flush_count)
+            last = NULL;   /* flushed while translating: the old block is gone */
+        if (last && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN))
             tb_set_jump(t, last, last_n, tb);
         last = NULL;
         if (log_enabled(LOG_EXEC))
@@ -176,6 +184,10 @@ static void run_blocks(TCGCPU *t)
         log_cpu_state(env);
         uintptr_t ret = t->backend->exec(env, tb);
         t->in_interp = false;
+        if (stepping) {
+            gdb_vcpu_stopped(env, GDB_SIGTRAP);
+            return;
+        }
         if (TB_EXIT_IS_CHAIN(ret)) {
             last = TB_EXIT_TB(ret);
             last_n = TB_EXIT_N(ret);
@@ -189,15 +201,35 @@ static void run_blocks(TCGCPU *t)
     }
 }
 
+/* Interrupt acknowledge talks to the interrupt controllers: with the
+ * machine lock, as every device access. */
+static int locked_intack(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
+    int v = t->board_intack ? t->board_intack(env) : -1;
+    if (lock)
+        machine_unlock();
+    return v;
+}
+
 static void tcg_vcpu_run(VCPU *cpu)
 {
     CPUX86State *env = cpu->env;
     TCGCPU *t = tcg_cpu(env);
+    if (env->intack && env->intack != locked_intack) {
+        t->board_intack = env->intack;
+        env->intack = locked_intack;
+    }
     tcg_ctx = t->ctx;
     tcg_current_cpu = t;
 
     setjmp(env->jmp_env);
     t->in_interp = false;
+    if (machine_lock_held())
+        machine_unlock();   /* an exception raised while a device was being accessed */
     for (;;) {
         if (vcpu_should_stop(cpu))
             return;
@@ -209,7 +241,7 @@ static void tcg_vcpu_run(VCPU *cpu)
             x86_deliver_pending_exception(env);
             continue;
         }
-        if (atomic_load(&env->interrupt_request)) {
+        if (atomic_load(&env->interrupt_request) && !gdb_single_stepping(env)) {
             if (atomic_load(&env->interrupt_request) & CPU_INTERRUPT_EXIT)
                 x86_cpu_reset_interrupt(env, CPU_INTERRUPT_EXIT);
             if (x86_cpu_exec_interrupt(env)) {
@@ -229,6 +261,14 @@ static void tcg_vcpu_run(VCPU *cpu)
         atomic_store(&cpu->exit_request, 0);
         run_blocks(t);
     }
+}
+
+/* Every vCPU drops its translations at its next loop turn (breakpoints changed). */
+static void tcg_flush_all_cpus(void)
+{
+    Machine *m = current_machine;
+    if (m)
+        tcg_memory_changed(m);
 }
 
 /* ---- AccelOps ----------------------------------------------------------------------- */
@@ -259,6 +299,7 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
     if (tcg_backend->init && !tcg_backend->init(err, errlen))
         return -1;
     ram_write_notify = tcg_ram_write_notify;
+    gdb_breakpoints_changed = tcg_flush_all_cpus;
     return 0;
 }
 
@@ -310,15 +351,16 @@ void tcg_run_until_exit(CPUX86State *env)
     TCGCPU *t = tcg_cpu(env);
     tcg_ctx = t->ctx;
     tcg_current_cpu = t;
-    if (setjmp(env->jmp_env)) {
-        t->in_interp = false;
-        return;
-    }
     static VCPU dummy;
     if (!t->cpu)
         t->cpu = &dummy;
-    atomic_store(&t->exit_flag, 0);
-    run_blocks(t);
+    /* a longjmp without an exception (self-modifying code) just goes on */
+    setjmp(env->jmp_env);
+    t->in_interp = false;
+    while (!env->halted && env->exception_index < 0) {
+        atomic_store(&t->exit_flag, 0);
+        run_blocks(t);
+    }
 }
 
 static int tcg_vcpu_init(VCPU *cpu, char *err, size_t errlen)

@@ -8,6 +8,7 @@
 #include "system/log.h"
 #include "system/machine.h"
 #include "system/mainloop.h"
+#include "system/monitor.h"
 
 /* Register indices: MMIO offset >> 4. */
 enum {
@@ -24,7 +25,7 @@ enum {
 #define LVT_REMOTE_IRR    (1u << 14)
 #define LVT_DELIVERY_STATUS (1u << 12)
 #define SVR_ENABLE        (1u << 8)
-#define SVR_WRITABLE      0x000011ffu    /* vector, enable, focus-check disable */
+#define SVR_WRITABLE      0x000003ffu    /* vector, enable, focus-check disable */
 #define ICR_DEST_LOGICAL  (1u << 11)
 #define ICR_LEVEL_ASSERT  (1u << 14)
 #define ICR_LEVEL_TRIGGER (1u << 15)
@@ -185,8 +186,10 @@ static int pic_acknowledge(ApicState *s)
 /* A timer interrupt was accepted: the next remembered tick may be requested. */
 static void timer_vector_accepted(ApicState *s, int vector)
 {
-    if (s->timer_backlog && vector == (int)(s->lvt[APIC_LVT_TIMER] & 0xff) &&
-        !bit_test(s->irr, vector)) {
+    uint32_t l = s->lvt[APIC_LVT_TIMER];
+    if (l & LVT_MASKED)
+        s->timer_backlog = 0;
+    if (s->timer_backlog && vector == (int)(l & 0xff) && !bit_test(s->irr, vector)) {
         s->timer_backlog--;
         bit_set(s->irr, vector);
         bit_clear(s->tmr, vector);
@@ -590,7 +593,12 @@ static void write_lvt_timer(ApicState *s, uint32_t value)
         timer_del(&s->timer);
         return;
     }
-    count_schedule(s, now);                  /* one-shot <-> periodic */
+    /* one-shot <-> periodic: boundaries already behind us are not ticks */
+    if (count_mode_running(s) && now > s->start_ns) {
+        int64_t period = period_ns(s);
+        s->last_expiry_ns = s->start_ns + (now - s->start_ns) / period * period;
+    }
+    count_schedule(s, now);
 }
 
 void apic_set_tsc_deadline(ApicState *s, uint64_t tsc)
@@ -808,6 +816,65 @@ static const MemoryRegionOps apic_mmio_ops = {
     .read = mmio_read, .write = mmio_write, .min_access = 1, .max_access = 4,
 };
 
+/* ---- "info lapic" -------------------------------------------------------------- */
+
+static void dump_vectors(FILE *f, const char *name, const uint32_t *v)
+{
+    fprintf(f, "  %s:", name);
+    bool any = false;
+    for (int n = 0; n < 256; n++)
+        if (bit_test(v, n)) {
+            fprintf(f, " 0x%02x", n);
+            any = true;
+        }
+    fprintf(f, any ? "\n" : " (none)\n");
+}
+
+static const char *const timer_mode_names[4] = { "one-shot", "periodic", "tsc-deadline", "reserved" };
+static const char *const dm_names[8] = { "fixed", "lowest", "smi", "reserved", "nmi", "init",
+                                         "startup", "extint" };
+static const char *const lvt_names[APIC_LVT_COUNT] = { "timer", "thermal", "perf", "LINT0",
+                                                       "LINT1", "error" };
+
+void apic_dump(ApicState *s, FILE *f)
+{
+    fprintf(f, "APIC %u: base 0x%" PRIx64 "%s%s, %s, spurious vector 0x%02x\n", s->id,
+            (uint64_t)(s->base & APIC_BASE_ADDR_MASK), apic_hw_enabled(s) ? "" : " (globally disabled)",
+            s->base & APIC_BASE_BSP ? " BSP" : "",
+            sw_enabled(s) ? "software-enabled" : "software-disabled", s->svr & 0xff);
+    fprintf(f, "  TPR 0x%02x PPR 0x%02x APR 0x%02x LDR 0x%08x DFR 0x%08x ESR 0x%02x\n",
+            s->tpr, ppr(s), apr(s), s->ldr, s->dfr, s->esr);
+    for (int i = 0; i < APIC_LVT_COUNT; i++) {
+        uint32_t l = s->lvt[i];
+        fprintf(f, "  LVT %-7s 0x%08x vector 0x%02x %s%s%s\n", lvt_names[i], l, l & 0xff,
+                i == APIC_LVT_TIMER ? timer_mode_names[(l >> 17) & 3] : dm_names[lvt_mode(l)],
+                (i == APIC_LVT_LINT0 || i == APIC_LVT_LINT1) && (l & LVT_LEVEL_TRIGGER)
+                    ? " level" : "",
+                l & LVT_MASKED ? " masked" : "");
+    }
+    fprintf(f, "  timer: divide conf 0x%x (%" PRId64 " ns/count), initial 0x%08x, current 0x%08x,"
+            " TSC deadline 0x%" PRIx64 ", backlog %u\n", s->divide_conf, count_ns(s),
+            s->initial_count, current_count(s, clock_get_ns(CLOCK_VIRTUAL)), s->tsc_deadline,
+            s->timer_backlog);
+    fprintf(f, "  ICR 0x%08x:%08x\n", s->icr_high, s->icr_low);
+    dump_vectors(f, "IRR", s->irr);
+    dump_vectors(f, "ISR", s->isr);
+    dump_vectors(f, "TMR", s->tmr);
+}
+
+static ApicBus *info_bus;
+
+static void info_lapic(Monitor *mon, FILE *out)
+{
+    (void)mon;
+    if (!info_bus || !info_bus->napics) {
+        fprintf(out, "no local APIC\n");
+        return;
+    }
+    for (int i = 0; i < info_bus->napics; i++)
+        apic_dump(info_bus->apics[i], out);
+}
+
 /* ---- base, TPR, life cycle ------------------------------------------------------- */
 
 static void map_registers(ApicState *s)
@@ -890,8 +957,14 @@ static void apic_reset_handler(void *opaque) { apic_reset(opaque); }
 
 ApicState *apic_create(ApicBus *bus, CPUX86State *env, uint8_t id)
 {
+    static bool info_registered;
     if (bus->napics >= APIC_MAX_CPUS)
         return NULL;
+    if (!info_registered) {
+        monitor_register_info("lapic", "the local APICs", info_lapic);
+        info_registered = true;
+    }
+    info_bus = bus;
     ApicState *s = xzalloc(sizeof(*s));
     s->bus = bus;
     s->env = env;

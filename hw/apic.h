@@ -43,6 +43,7 @@
 #ifndef HW_APIC_H
 #define HW_APIC_H
 
+#include <stdio.h>
 #include "cpu/x86/cpu.h"
 #include "system/memory.h"
 #include "system/timer.h"
@@ -163,6 +164,9 @@ bool apic_hw_enabled(const ApicState *s);
 /* Register access by offset (what the MMIO region calls; KVM or x2APIC later). */
 uint32_t apic_reg_read(ApicState *s, uint32_t offset);
 void apic_reg_write(ApicState *s, uint32_t offset, uint32_t value);
+
+/* The state in words ("info lapic", which the bus registers with the monitor). */
+void apic_dump(ApicState *s, FILE *f);
 
 /* Install x86_apic_hooks (cpu/x86/helpers.h) so CR8/MSR writes reach the APIC. */
 void apic_cpu_hooks_install(void);

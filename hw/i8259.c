@@ -4,6 +4,7 @@
 
 #include "system/log.h"
 #include "system/machine.h"
+#include "system/monitor.h"
 
 #define MASTER 0
 #define SLAVE 1
@@ -81,7 +82,9 @@ static void update_outputs(PicState *s)
 static void input_changed(void *opaque, int n, int level)
 {
     PicState *s = opaque;
-    if (n < 0 || n >= 16)
+    /* The master's IR2 belongs to the cascade: an ISA "IRQ 2" is wired to
+     * IRQ 9 on AT boards, and the board should use in[9] for it. */
+    if (n < 0 || n >= 16 || n == CASCADE_IRQ)
         return;
     chip_set_input(&s->chip[n >> 3], n & 7, level);
     update_outputs(s);
@@ -336,6 +339,29 @@ void pic_reset(PicState *s)
 
 static void pic_reset_handler(void *opaque) { pic_reset(opaque); }
 
+/* "info pic" shows the machine's PIC (the last one created). */
+static PicState *monitor_pic;
+
+static void info_pic(Monitor *mon, FILE *out)
+{
+    static const char *const names[2] = { "master", "slave" };
+    (void)mon;
+    if (!monitor_pic) {
+        fprintf(out, "no PIC\n");
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        const PicChip *c = &monitor_pic->chip[i];
+        fprintf(out, "pic %-6s irr=%02x imr=%02x isr=%02x input=%02x elcr=%02x vector_base=%02x "
+                "top_priority=%d%s%s%s%s%s\n",
+                names[i], c->irr, c->imr, c->isr, c->input, c->elcr, c->vector_base,
+                c->top_priority, c->auto_eoi ? " auto-eoi" : "",
+                c->special_fully_nested ? " sfnm" : "", c->special_mask ? " special-mask" : "",
+                c->ltim ? " level" : "", c->init_step ? " initialising" : "");
+    }
+    fprintf(out, "INT output %s\n", monitor_pic->int_level ? "asserted" : "idle");
+}
+
 PicState *pic_create(AddressSpace *io, IrqLine *int_out)
 {
     PicState *s = xzalloc(sizeof(*s));
@@ -350,5 +376,8 @@ PicState *pic_create(AddressSpace *io, IrqLine *int_out)
     as_add_io(io, "elcr", 0x4d0, 2, &elcr_ops, s, 0);
     pic_reset(s);
     machine_register_reset(pic_reset_handler, s);
+    if (!monitor_pic)
+        monitor_register_info("pic", "the 8259 interrupt controllers", info_pic);
+    monitor_pic = s;
     return s;
 }

@@ -4,6 +4,7 @@
 
 #include "system/log.h"
 #include "system/machine.h"
+#include "system/monitor.h"
 
 enum { REG_ID = 0x00, REG_VERSION = 0x01, REG_ARB = 0x02, REG_RTE_FIRST = 0x10 };
 enum { MMIO_REGSEL = 0x00, MMIO_WINDOW = 0x10 };
@@ -161,6 +162,58 @@ static const MemoryRegionOps ioapic_mmio_ops = {
     .read = mmio_read, .write = mmio_write, .min_access = 1, .max_access = 4,
 };
 
+/* ---- "info ioapic" ------------------------------------------------------------- */
+
+void ioapic_dump(IoApicState *s, FILE *f)
+{
+    static const char *const modes[8] = { "fixed", "lowest", "smi", "reserved", "nmi",
+                                          "init", "reserved", "extint" };
+    fprintf(f, "I/O APIC id %u, IOREGSEL 0x%02x, asserted inputs 0x%06x\n", s->id, s->regsel,
+            s->input);
+    for (int pin = 0; pin < IOAPIC_NUM_PINS; pin++) {
+        uint64_t r = s->rte[pin];
+        fprintf(f, "  pin %2d: 0x%016" PRIx64 " vector 0x%02x %-8s dest 0x%02x %s %s %s%s%s\n",
+                pin, r, (unsigned)(r & 0xff), modes[(r >> 8) & 7], (unsigned)(r >> 56),
+                r & (1ULL << 11) ? "logical " : "physical",
+                r & IOAPIC_RTE_LEVEL ? "level" : "edge ",
+                r & IOAPIC_RTE_POLARITY_LOW ? "active-low " : "active-high",
+                r & IOAPIC_RTE_REMOTE_IRR ? " remote-irr" : "",
+                r & IOAPIC_RTE_MASKED ? " masked" : "");
+    }
+}
+
+static IoApicState *info_ioapic_state;
+
+static void info_ioapic(Monitor *mon, FILE *out)
+{
+    (void)mon;
+    if (info_ioapic_state)
+        ioapic_dump(info_ioapic_state, out);
+    else
+        fprintf(out, "no I/O APIC\n");
+}
+
+/* ---- ISA IRQs to the 8259 and the I/O APIC --------------------------------------- */
+
+static void isa_fanout_set(void *opaque, int irq, int level)
+{
+    IoApicIsaFanout *f = opaque;
+    if (irq < 0 || irq >= 16)
+        return;
+    if (f->pic_in)
+        irq_set_level(&f->pic_in[irq], level);
+    if (f->gsi)
+        irq_set_level(&f->gsi[irq == 0 ? 2 : irq], level);
+}
+
+void ioapic_isa_fanout_init(IoApicIsaFanout *f, IrqLine *pic_in, IrqLine *gsi)
+{
+    f->pic_in = pic_in;
+    f->gsi = gsi;
+    for (int i = 0; i < 16; i++)
+        irq_init(&f->isa_irq[i], isa_fanout_set, f, i);
+}
+
 /* ---- life cycle ------------------------------------------------------------------- */
 
 void ioapic_reset(IoApicState *s)
@@ -186,5 +239,8 @@ IoApicState *ioapic_create(AddressSpace *mem, ApicBus *bus, uint64_t base, uint8
         apic_bus_set_eoi_listener(bus, eoi_listener, s);
     ioapic_reset(s);
     machine_register_reset(reset_handler, s);
+    if (!info_ioapic_state)
+        monitor_register_info("ioapic", "the I/O APIC's redirection table", info_ioapic);
+    info_ioapic_state = s;
     return s;
 }

@@ -47,8 +47,20 @@ IoApicState *ioapic_create(AddressSpace *mem, ApicBus *bus, uint64_t base, uint8
 void ioapic_reset(IoApicState *s);
 /* A local APIC EOI'd a level-triggered vector. */
 void ioapic_eoi(IoApicState *s, int vector);
+/* The state in words ("info ioapic", registered with the monitor). */
+void ioapic_dump(IoApicState *s, FILE *f);
 /* Register access through IOREGSEL/IOWIN, by register index. */
 uint32_t ioapic_reg_read(IoApicState *s, uint8_t index);
 void ioapic_reg_write(IoApicState *s, uint8_t index, uint32_t value);
+
+/* The PC's ISA interrupt lines feed both interrupt controllers: ISA IRQ n
+ * drives 8259 input n and GSI n, except IRQ 0 (the PIT), which is GSI 2 (the
+ * MADT's interrupt source override). The board makes isa_irq its
+ * Machine.isa_irq after ioapic_isa_fanout_init(&f, pic->in, ioapic->in). */
+typedef struct IoApicIsaFanout {
+    IrqLine isa_irq[16];
+    IrqLine *pic_in, *gsi;
+} IoApicIsaFanout;
+void ioapic_isa_fanout_init(IoApicIsaFanout *f, IrqLine *pic_in, IrqLine *gsi);
 
 #endif

@@ -14,7 +14,10 @@
 #include "hw/fw_cfg.h"
 #include "hw/i440fx.h"
 #include "hw/i8254.h"
+#include "hw/i8042.h"
 #include "hw/i8259.h"
+#include "hw/ioport80.h"
+#include "hw/port92.h"
 #include "hw/mc146818.h"
 #include "system/monitor.h"
 #include "system/cpus.h"
@@ -31,6 +34,7 @@ typedef struct PcBoard {
     AcpiPmState *pm;
     RtcState *rtc;
     FwCfgState *fw_cfg;
+    I8042State *kbd;
     IrqLine cpu_intr;
 } PcBoard;
 
@@ -129,6 +133,9 @@ static void create_chipset(Machine *m)
     monitor_set_powerdown_handler(power_button, b);
     b->rtc = rtc_create(m->io, &m->isa_irq[8]);
     b->fw_cfg = fw_cfg_create(m->io, m->mem);
+    b->kbd = i8042_create(m->io, &m->isa_irq[1], &m->isa_irq[12]);
+    port92_create(m->io);
+    ioport80_create(m->io);
 }
 
 /* What SeaBIOS reads through fw_cfg: RAM size, CPU count, the e820 map. */

@@ -354,12 +354,13 @@ static void write_fcr(SerialState *s, uint8_t v)
         rx_clear(s);
     if (!(v & FCR_ENABLE)) {
         s->fcr = 0;
-        return;
+    } else {
+        if (v & FCR_CLEAR_RX)
+            rx_clear(s);
+        /* The transmit FIFO is always empty: output leaves at once. */
+        s->fcr = v & FCR_STORED;
     }
-    if (v & FCR_CLEAR_RX)
-        rx_clear(s);
-    /* The transmit FIFO is always empty: output leaves at once. */
-    s->fcr = v & FCR_STORED;
+    unblock_input(s);                  /* cleared or larger: there may be room now */
 }
 
 static void write_lcr(SerialState *s, uint8_t v)

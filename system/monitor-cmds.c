@@ -614,7 +614,7 @@ static void cmd_help(Monitor *mon, FILE *out, const char *args)
     monitor_print_help(out, args);
 }
 
-const MonitorCommand monitor_commands[] = {
+static const MonitorCommand builtin_commands[] = {
     { "help", "?", "[cmd]", "show the commands, or one command's help", cmd_help },
     { "info", NULL, "[subcommand]", "show machine state (info alone lists what)", cmd_info },
     { "x", NULL, "/fmt addr", "virtual memory dump (fmt: count, x/d/u/o/c/i, b/h/w/g)", cmd_x, true },
@@ -632,12 +632,29 @@ const MonitorCommand monitor_commands[] = {
     { "logfile", NULL, "file", "send the log to a file", cmd_logfile },
     { "quit", "q", "", "quit the emulator", cmd_quit },
 };
-const size_t monitor_nr_commands = ARRAY_SIZE(monitor_commands);
+
+static MonitorCommand *extra_commands;
+static size_t nr_extra_commands;
+
+void monitor_register_command(const char *name, const char *args_help, const char *help,
+                              MonitorCommandFn fn)
+{
+    extra_commands = xrealloc(extra_commands, sizeof(*extra_commands) * (nr_extra_commands + 1));
+    extra_commands[nr_extra_commands++] = (MonitorCommand){ name, NULL, args_help, help, fn, false };
+}
+
+const MonitorCommand *monitor_command_at(size_t i)
+{
+    if (i < ARRAY_SIZE(builtin_commands))
+        return &builtin_commands[i];
+    i -= ARRAY_SIZE(builtin_commands);
+    return i < nr_extra_commands ? &extra_commands[i] : NULL;
+}
 
 void monitor_print_help(FILE *out, const char *topic)
 {
-    for (size_t i = 0; i < monitor_nr_commands; i++) {
-        const MonitorCommand *c = &monitor_commands[i];
+    const MonitorCommand *c;
+    for (size_t i = 0; (c = monitor_command_at(i)); i++) {
         if (*topic && strcmp(topic, c->name) != 0 && !(c->alias && strcmp(topic, c->alias) == 0))
             continue;
         char names[64];

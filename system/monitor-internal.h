@@ -24,7 +24,7 @@ struct Monitor {
 
 /* A command writes its output to `out` (gathered and sent to the terminal
  * when it returns); args is the rest of the line, spaces trimmed. */
-typedef void (*MonitorCmdFn)(Monitor *mon, FILE *out, const char *args);
+typedef MonitorCommandFn MonitorCmdFn;
 
 typedef struct MonitorCommand {
     const char *name;
@@ -37,8 +37,9 @@ typedef struct MonitorCommand {
     bool reads_cpu_state;
 } MonitorCommand;
 
-extern const MonitorCommand monitor_commands[];
-extern const size_t monitor_nr_commands;
+/* The i-th command, built-in ones first, then registered ones; NULL past
+ * the end. */
+const MonitorCommand *monitor_command_at(size_t i);
 
 /* Look a command up by name or alias. */
 const MonitorCommand *monitor_find_command(const char *name, size_t len);

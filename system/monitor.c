@@ -41,8 +41,8 @@ void monitor_printf(Monitor *mon, const char *fmt, ...)
 
 const MonitorCommand *monitor_find_command(const char *name, size_t len)
 {
-    for (size_t i = 0; i < monitor_nr_commands; i++) {
-        const MonitorCommand *c = &monitor_commands[i];
+    const MonitorCommand *c;
+    for (size_t i = 0; (c = monitor_command_at(i)); i++) {
         if ((strlen(c->name) == len && strncmp(c->name, name, len) == 0) ||
             (c->alias && strlen(c->alias) == len && strncmp(c->alias, name, len) == 0))
             return c;
@@ -170,11 +170,12 @@ static void mon_complete(Monitor *mon)
     if (strchr(mon->line, ' '))
         return;
     const char *match = NULL;
-    for (size_t i = 0; i < monitor_nr_commands; i++) {
-        if (strncmp(monitor_commands[i].name, mon->line, (size_t)mon->len) == 0) {
+    const MonitorCommand *c;
+    for (size_t i = 0; (c = monitor_command_at(i)); i++) {
+        if (strncmp(c->name, mon->line, (size_t)mon->len) == 0) {
             if (match)
                 return;       /* ambiguous */
-            match = monitor_commands[i].name;
+            match = c->name;
         }
     }
     if (match) {

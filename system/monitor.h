@@ -30,6 +30,12 @@ Monitor *monitor_new_mux(Chardev *chr);
 /* Release a monitor once its chardev is freed (mon: monitors go with theirs). */
 void monitor_free(Monitor *mon);
 
+/* The QMP-style JSON monitor (-qmp SPEC): main.c calls
+ * qmp_monitor_new(chardev_new(SPEC)). See system/monitor-qmp.c. */
+typedef struct QmpMonitor QmpMonitor;
+QmpMonitor *qmp_monitor_new(Chardev *chr);
+void qmp_monitor_free(QmpMonitor *q);
+
 /* Output to the monitor's terminal ("\n" line ends, as typed output). */
 void monitor_printf(Monitor *mon, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Run one command line, as if typed (no prompt printed). */
@@ -38,6 +44,12 @@ void monitor_execute(Monitor *mon, const char *line);
 /* "info NAME" provided elsewhere (e.g. a device: "info pic"). */
 typedef void (*MonitorInfoFn)(Monitor *mon, FILE *out);
 void monitor_register_info(const char *name, const char *help, MonitorInfoFn fn);
+/* A whole command provided elsewhere (e.g. "savevm TAG", "screendump FILE"):
+ * fn prints to out; args is the rest of the line with spaces trimmed. The
+ * strings must stay valid (literals). */
+typedef void (*MonitorCommandFn)(Monitor *mon, FILE *out, const char *args);
+void monitor_register_command(const char *name, const char *args_help, const char *help,
+                              MonitorCommandFn fn);
 
 /* system_powerdown asks this handler (the ACPI power button); without one
  * the machine shuts down at once, as if powered off. */

@@ -1,10 +1,396 @@
-/* IR optimiser: constant folding and propagation, copy propagation, and
- * dead-code elimination (liveness). Works per basic block for temps and
- * values; globals are tracked like temps but forgotten at calls. */
+/* IR optimiser, one forward pass per block:
+ *   - constant propagation and folding (all-constant ops become movi;
+ *     branches on constants become br or vanish);
+ *   - copy propagation (uses of a mov's destination read its source while
+ *     the source is unchanged);
+ *   - algebraic identities (x+0, x&-1, x^x, shifts by 0, ...) and redundant
+ *     zero-extensions of 32-bit results.
+ * Knowledge is dropped at labels (several predecessors), and for globals at
+ * non-pure calls (the helper may change them). Dead results left behind are
+ * removed by the liveness pass that follows. */
 #include "system/util.h"
 #include "tcg/tcg.h"
 
+typedef struct TempInfo {
+    bool is_const;
+    bool zext32;          /* known to have a zero upper half */
+    uint64_t val;
+    int copy_of;          /* -1, or a temp holding the same value */
+} TempInfo;
+
+static __thread TempInfo info[TCG_MAX_TEMPS];
+
+static void reset_temp(int t)
+{
+    info[t].is_const = false;
+    info[t].zext32 = false;
+    info[t].copy_of = -1;
+}
+
+/* t is being overwritten: forget what depended on its old value. */
+static void kill_temp(TCGContext *s, int t)
+{
+    for (int i = 0; i < s->nb_temps; i++)
+        if (info[i].copy_of == t)
+            info[i].copy_of = -1;
+    reset_temp(t);
+}
+
+static void reset_all(TCGContext *s)
+{
+    for (int i = 0; i < s->nb_temps; i++)
+        reset_temp(i);
+}
+
+static void reset_globals(TCGContext *s)
+{
+    for (int i = 0; i < s->nb_temps; i++) {
+        if (s->temps[i].kind == TEMP_GLOBAL)
+            reset_temp(i);
+        else if (info[i].copy_of >= 0 && s->temps[info[i].copy_of].kind == TEMP_GLOBAL)
+            info[i].copy_of = -1;
+    }
+}
+
+static bool eval_cond(TCGCond c, bool w32, uint64_t a, uint64_t b)
+{
+    if (w32) {
+        a = (uint32_t)a;
+        b = (uint32_t)b;
+        switch (c) {
+        case TCG_COND_LT: return (int32_t)a < (int32_t)b;
+        case TCG_COND_GE: return (int32_t)a >= (int32_t)b;
+        case TCG_COND_LE: return (int32_t)a <= (int32_t)b;
+        case TCG_COND_GT: return (int32_t)a > (int32_t)b;
+        default: break;
+        }
+    }
+    switch (c) {
+    case TCG_COND_NEVER: return false;
+    case TCG_COND_ALWAYS: return true;
+    case TCG_COND_EQ: return a == b;
+    case TCG_COND_NE: return a != b;
+    case TCG_COND_LT: return (int64_t)a < (int64_t)b;
+    case TCG_COND_GE: return (int64_t)a >= (int64_t)b;
+    case TCG_COND_LE: return (int64_t)a <= (int64_t)b;
+    case TCG_COND_GT: return (int64_t)a > (int64_t)b;
+    case TCG_COND_LTU: return a < b;
+    case TCG_COND_GEU: return a >= b;
+    case TCG_COND_LEU: return a <= b;
+    case TCG_COND_GTU: return a > b;
+    case TCG_COND_TSTEQ: return (a & b) == 0;
+    case TCG_COND_TSTNE: return (a & b) != 0;
+    }
+    return false;
+}
+
+/* Fold a one- or two-input op on constants; false when not foldable. */
+static bool fold(TCGOpcode opc, bool w, uint64_t a, uint64_t b, uint64_t *r)
+{
+    unsigned sh = (unsigned)b & (w ? 31 : 63);
+    switch (opc) {
+    case INDEX_op_add: *r = a + b; break;
+    case INDEX_op_sub: *r = a - b; break;
+    case INDEX_op_mul: *r = a * b; break;
+    case INDEX_op_and: *r = a & b; break;
+    case INDEX_op_or: *r = a | b; break;
+    case INDEX_op_xor: *r = a ^ b; break;
+    case INDEX_op_shl: *r = w ? (uint32_t)a << sh : a << sh; break;
+    case INDEX_op_shr: *r = w ? (uint32_t)a >> sh : a >> sh; break;
+    case INDEX_op_sar: *r = w ? (uint64_t)(uint32_t)((int32_t)a >> sh) : (uint64_t)((int64_t)a >> sh); break;
+    case INDEX_op_rotl:
+        *r = w ? (uint32_t)(((uint32_t)a << sh) | ((uint32_t)a >> ((32 - sh) & 31)))
+               : (a << sh) | (a >> ((64 - sh) & 63));
+        break;
+    case INDEX_op_rotr:
+        *r = w ? (uint32_t)(((uint32_t)a >> sh) | ((uint32_t)a << ((32 - sh) & 31)))
+               : (a >> sh) | (a << ((64 - sh) & 63));
+        break;
+    case INDEX_op_neg: *r = -a; break;
+    case INDEX_op_not: *r = ~a; break;
+    case INDEX_op_ext8s: *r = (uint64_t)(int64_t)(int8_t)a; return true;
+    case INDEX_op_ext8u: *r = (uint8_t)a; return true;
+    case INDEX_op_ext16s: *r = (uint64_t)(int64_t)(int16_t)a; return true;
+    case INDEX_op_ext16u: *r = (uint16_t)a; return true;
+    case INDEX_op_ext32s: *r = (uint64_t)(int64_t)(int32_t)a; return true;
+    case INDEX_op_ext32u: *r = (uint32_t)a; return true;
+    case INDEX_op_bswap: *r = w ? __builtin_bswap32((uint32_t)a) : __builtin_bswap64(a); break;
+    default: return false;
+    }
+    if (w)
+        *r = (uint32_t)*r;
+    return true;
+}
+
+static void to_movi(TCGOp *op, int d, uint64_t v)
+{
+    op->opc = INDEX_op_movi;
+    op->flags = 0;
+    op->args[0] = (TCGArg)d;
+    op->args[1] = v;
+}
+
+static void to_mov(TCGOp *op, int d, int a)
+{
+    op->opc = INDEX_op_mov;
+    op->flags = 0;
+    op->args[0] = (TCGArg)d;
+    op->args[1] = (TCGArg)a;
+}
+
+/* Algebraic identities with one constant operand: d = a op c. Returns true
+ * when the op was rewritten. */
+static bool simplify(TCGOp *op, int d, int a, uint64_t c, bool w, bool a_zext32)
+{
+    uint64_t ones = w ? 0xffffffffULL : ~0ULL;
+    switch (op->opc) {
+    case INDEX_op_add: case INDEX_op_sub: case INDEX_op_or: case INDEX_op_xor:
+    case INDEX_op_shl: case INDEX_op_shr: case INDEX_op_sar: case INDEX_op_rotl: case INDEX_op_rotr:
+        if ((c & ones) == 0 && (!w || a_zext32)) {
+            to_mov(op, d, a);
+            return true;
+        }
+        return false;
+    case INDEX_op_and:
+        if ((c & ones) == 0) {
+            to_movi(op, d, 0);
+            return true;
+        }
+        if ((c & ones) == ones && (!w || a_zext32)) {
+            to_mov(op, d, a);
+            return true;
+        }
+        return false;
+    case INDEX_op_mul:
+        if ((c & ones) == 0) {
+            to_movi(op, d, 0);
+            return true;
+        }
+        if ((c & ones) == 1 && (!w || a_zext32)) {
+            to_mov(op, d, a);
+            return true;
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
+static bool is_commutative(TCGOpcode opc)
+{
+    return opc == INDEX_op_add || opc == INDEX_op_mul || opc == INDEX_op_and ||
+           opc == INDEX_op_or || opc == INDEX_op_xor;
+}
+
+static int resolve(int t)
+{
+    if (t < 0)
+        return t;
+    return info[t].copy_of >= 0 ? info[t].copy_of : t;
+}
+
 void tcg_optimize(TCGContext *s)
 {
-    (void)s;
+    reset_all(s);
+    for (int n = 0; n < s->nb_ops; n++) {
+        TCGOp *op = &s->ops[n];
+        TCGOpcode opc = op->opc;
+        const TCGOpDef *def = &tcg_op_defs[opc];
+
+        if (opc == INDEX_op_set_label) {
+            reset_all(s);
+            continue;
+        }
+        if (opc == INDEX_op_call) {
+            TCGCall *c = op->call;
+            for (int i = 0; i < c->nargs; i++)
+                c->args[i] = resolve(c->args[i]);
+            if (!(c->flags & TCG_CALL_PURE))
+                reset_globals(s);
+            int ret = (int)(int64_t)op->args[0];
+            if (c->has_ret && ret >= 0)
+                kill_temp(s, ret);
+            continue;
+        }
+        if (opc == INDEX_op_discard || opc == INDEX_op_insn_start)
+            continue;
+
+        /* copy propagation into the inputs */
+        for (int i = 0; i < def->nb_iargs; i++) {
+            int k = def->nb_oargs + i;
+            op->args[k] = (TCGArg)resolve((int)op->args[k]);
+        }
+
+        bool w = op->flags & TCG_W32;
+        int d = def->nb_oargs ? (int)op->args[0] : -1;
+        int a = def->nb_iargs > 0 ? (int)op->args[def->nb_oargs] : -1;
+        int b = def->nb_iargs > 1 ? (int)op->args[def->nb_oargs + 1] : -1;
+
+        switch (opc) {
+        case INDEX_op_movi:
+            kill_temp(s, d);
+            info[d].is_const = true;
+            info[d].val = op->args[1];
+            info[d].zext32 = op->args[1] <= 0xffffffffULL;
+            continue;
+        case INDEX_op_mov:
+            if (a == d) {
+                op->opc = INDEX_op_discard;
+                op->args[0] = (TCGArg)(int64_t)TCG_NO_TEMP;
+                continue;
+            }
+            if (info[a].is_const) {
+                uint64_t v = info[a].val;
+                to_movi(op, d, v);
+                kill_temp(s, d);
+                info[d].is_const = true;
+                info[d].val = v;
+                info[d].zext32 = v <= 0xffffffffULL;
+                continue;
+            }
+            {
+                bool z = info[a].zext32;
+                kill_temp(s, d);
+                info[d].zext32 = z;
+                /* Locals survive labels; only propagate copies of globals/normals
+                 * within the block, which the reset at labels guarantees. */
+                info[d].copy_of = a;
+            }
+            continue;
+        case INDEX_op_brcond:
+            /* normal temps end with the block: no copy may refer to one */
+            for (int i = 0; i < s->nb_temps; i++)
+                if (info[i].copy_of >= 0 && s->temps[info[i].copy_of].kind == TEMP_NORMAL)
+                    info[i].copy_of = -1;
+            if (info[a].is_const && info[b].is_const) {
+                bool taken = eval_cond((TCGCond)op->args[2], w, info[a].val, info[b].val);
+                if (taken) {
+                    int label = (int)op->args[3];
+                    op->opc = INDEX_op_br;
+                    op->flags = 0;
+                    op->args[0] = (TCGArg)label;
+                } else {
+                    op->opc = INDEX_op_discard;
+                    op->args[0] = (TCGArg)(int64_t)TCG_NO_TEMP;
+                }
+            }
+            continue;
+        case INDEX_op_setcond:
+            if (info[a].is_const && info[b].is_const) {
+                uint64_t v = eval_cond((TCGCond)op->args[3], w, info[a].val, info[b].val);
+                to_movi(op, d, v);
+                kill_temp(s, d);
+                info[d].is_const = true;
+                info[d].val = v;
+                info[d].zext32 = true;
+                continue;
+            }
+            kill_temp(s, d);
+            info[d].zext32 = true;
+            continue;
+        case INDEX_op_movcond: {
+            int c1 = a, c2 = b;
+            if (info[c1].is_const && info[c2].is_const) {
+                bool t = eval_cond((TCGCond)op->args[5], w, info[c1].val, info[c2].val);
+                int src = (int)op->args[t ? 3 : 4];
+                if (info[src].is_const) {
+                    uint64_t v = info[src].val;
+                    to_movi(op, d, v);
+                    kill_temp(s, d);
+                    info[d].is_const = true;
+                    info[d].val = v;
+                } else {
+                    to_mov(op, d, src);
+                    kill_temp(s, d);
+                    if (src != d)
+                        info[d].copy_of = src;
+                }
+                continue;
+            }
+            kill_temp(s, d);
+            continue;
+        }
+        default:
+            break;
+        }
+
+        /* generic arithmetic */
+        if (def->nb_oargs == 1 && (def->nb_iargs == 1 || def->nb_iargs == 2) && def->nb_cargs == 0 &&
+            opc != INDEX_op_qemu_ld) {
+            uint64_t r;
+            bool ac = a >= 0 && info[a].is_const, bc = b >= 0 && info[b].is_const;
+            if (ac && (def->nb_iargs == 1 || bc) && fold(opc, w, info[a].val, bc ? info[b].val : 0, &r)) {
+                to_movi(op, d, r);
+                kill_temp(s, d);
+                info[d].is_const = true;
+                info[d].val = r;
+                info[d].zext32 = r <= 0xffffffffULL;
+                continue;
+            }
+            if (def->nb_iargs == 2) {
+                if (ac && !bc && is_commutative(opc)) {
+                    op->args[1] = (TCGArg)b;
+                    op->args[2] = (TCGArg)a;
+                    int t = a; a = b; b = t;
+                    ac = false;
+                    bc = true;
+                }
+                if (bc && simplify(op, d, a, info[b].val, w, info[a].zext32)) {
+                    if (op->opc == INDEX_op_movi) {
+                        uint64_t v = op->args[1];
+                        kill_temp(s, d);
+                        info[d].is_const = true;
+                        info[d].val = v;
+                        info[d].zext32 = true;
+                    } else {
+                        bool z = info[a].zext32;
+                        kill_temp(s, d);
+                        if (a != d)
+                            info[d].copy_of = a;
+                        info[d].zext32 = z;
+                    }
+                    continue;
+                }
+                if (a == b && (opc == INDEX_op_xor || opc == INDEX_op_sub)) {
+                    to_movi(op, d, 0);
+                    kill_temp(s, d);
+                    info[d].is_const = true;
+                    info[d].val = 0;
+                    info[d].zext32 = true;
+                    continue;
+                }
+            }
+            if (opc == INDEX_op_ext32u && info[a].zext32) {
+                to_mov(op, d, a);
+                kill_temp(s, d);
+                if (a != d)
+                    info[d].copy_of = a;
+                info[d].zext32 = true;
+                continue;
+            }
+        }
+
+        /* outputs: nothing known, except zero-extension facts */
+        for (int i = 0; i < def->nb_oargs; i++)
+            kill_temp(s, (int)op->args[i]);
+        if (d >= 0) {
+            switch (opc) {
+            case INDEX_op_ext8u: case INDEX_op_ext16u: case INDEX_op_ext32u:
+                info[d].zext32 = true;
+                break;
+            case INDEX_op_qemu_ld: case INDEX_op_ld: {
+                unsigned memop = (unsigned)op->args[opc == INDEX_op_ld ? 3 : 2];
+                info[d].zext32 = !(memop & MO_SIGN) && (memop & MO_SIZE) <= MO_32;
+                break;
+            }
+            default:
+                if (w)
+                    info[d].zext32 = true;
+                break;
+            }
+        }
+        if (opc == INDEX_op_br || opc == INDEX_op_goto_tb || opc == INDEX_op_exit_tb ||
+            opc == INDEX_op_lookup_and_goto)
+            reset_all(s);
+    }
 }

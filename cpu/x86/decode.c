@@ -19,6 +19,7 @@ const char *const x86_mnemonic_names[I_COUNT] = {
 #define GRP(g, f) { I_INVALID, { 0, 0, 0 }, F_MODRM | F_GROUP | (f), 0, g }
 #define NOENT { I_INVALID, { 0, 0, 0 }, 0, 0, NULL }
 #define SSE_ENT { I_SSE, { 0, 0, 0 }, F_MODRM, 0, NULL }
+#define SSE_IB { I_SSE, { O_Ib, 0, 0 }, F_MODRM, 0, NULL }   /* with an imm8 */
 #define M F_MODRM   /* flag shorthand; the memory operand kind is Mn */
 
 /* ---- groups (indexed by ModRM.reg) ----------------------------------------- */
@@ -191,7 +192,7 @@ static const X86OpEntry map2[256] = {
     /* 40 */ CC16(CMOV, NONE, M),
     /* 50 */ SSE8, SSE8,
     /* 60 */ SSE8, SSE8,
-    /* 70 */ SSE8, SSE8,
+    /* 70 */ SSE_IB, SSE_IB, SSE_IB, SSE_IB, SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, SSE8,
     /* 80 */ CC16(JCC, Jz, F_F64),
     /* 90 */ CC16(SETCC, Eb, M | F_BYTE),
     /* A0 */ SEGOP(PUSH, R_FS, F_D64), SEGOP(POP, R_FS, F_D64), I0(CPUID, 0),
@@ -206,7 +207,7 @@ static const X86OpEntry map2[256] = {
     /* B8 */ I2(POPCNT, Gv, Ev, M), I0(UD, M), GRP(grp8, 0), I2(BTC, Ev, Gv, M | F_LOCK),
              I2(BSF, Gv, Ev, M), I2(BSR, Gv, Ev, M), I2(MOVSX, Gv, Eb, M), I2(MOVSX, Gv, Ew, M),
     /* C0 */ I2(XADD, Eb, Gb, M | F_LOCK | F_BYTE), I2(XADD, Ev, Gv, M | F_LOCK),
-             SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, GRP(grp9, 0),
+             SSE_IB, SSE_ENT, SSE_IB, SSE_IB, SSE_IB, GRP(grp9, 0),
     /* C8 */ R8(BSWAP, Zv, NONE, 0),
     /* D0 */ SSE8, SSE8,
     /* E0 */ SSE8, SSE8,

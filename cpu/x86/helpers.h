@@ -180,7 +180,7 @@ bool x86_cpu_has_work(CPUX86State *env);
  * V86 mode with IOPL<3 #GP(0); then delivers with next_rip pushed. */
 void x86_int(CPUX86State *env, int vector, uint64_t next_rip, uintptr_t ra);
 /* INT3 (vector 3, as INT n but no V86 IOPL check), INTO (#OF when OF=1, else
- * nothing; the translator passes the architectural flags via env), ICEBP/INT1
+ * nothing; V86 IOPL check as INT n; reads OF through the lazy flags), ICEBP/INT1
  * (vector 1, no DPL check, delivered as a trap). All [ends TB]. */
 void x86_int3(CPUX86State *env, uint64_t next_rip, uintptr_t ra);
 void x86_into(CPUX86State *env, uint64_t next_rip, uintptr_t ra);

@@ -8,6 +8,7 @@
 #include "system/machine.h"
 #include "system/mainloop.h"
 #include "system/memory.h"
+#include "system/gdbstub.h"
 #include "system/util.h"
 
 /* ---- lazy flags ------------------------------------------------------------ */
@@ -272,8 +273,10 @@ void helper_bcd(CPUX86State *env, uint64_t op, uint64_t imm)
         if ((al & 0xf) > 9 || af) {
             if (op == BCD_AAA)
                 ax += 0x106;
-            else
-                ax = (((ah - 1) & 0xff) << 8) | ((al - 6) & 0xff);
+            else {
+                ax = (ax - 6) & 0xffff;   /* the borrow reaches AH, as on current CPUs */
+                ax = ((((ax >> 8) - 1) & 0xff) << 8) | (ax & 0xff);
+            }
             af = cf = true;
         } else {
             af = cf = false;
@@ -460,9 +463,12 @@ uint64_t x86_port_read(CPUX86State *env, uint32_t port, unsigned size)
     Machine *m = current_machine;
     if (!m || !m->io)
         return size_mask(size);
-    machine_lock();
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
     uint64_t v = as_read(m->io, port & 0xffff, size);
-    machine_unlock();
+    if (lock)
+        machine_unlock();
     return v;
 }
 
@@ -472,9 +478,12 @@ void x86_port_write(CPUX86State *env, uint32_t port, uint64_t value, unsigned si
     Machine *m = current_machine;
     if (!m || !m->io)
         return;
-    machine_lock();
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
     as_write(m->io, port & 0xffff, value, size);
-    machine_unlock();
+    if (lock)
+        machine_unlock();
 }
 
 uint64_t helper_in(CPUX86State *env, uint64_t port, uint64_t size)
@@ -593,4 +602,32 @@ void helper_set_inhibit_irq(CPUX86State *env)
 void helper_fpu_unavailable(CPUX86State *env)
 {
     x86_raise_exception(env, EXCP_NM, 0, GETPC());
+}
+
+/* ---- debugging ------------------------------------------------------------------------- */
+void helper_single_step(CPUX86State *env)
+{
+    if (env->eflags & TF_MASK)
+        x86_debug_insn_end(env, env->rip, true);
+}
+
+void helper_insn_breakpoint(CPUX86State *env)
+{
+    x86_check_insn_breakpoint(env, GETPC());
+}
+
+void helper_data_breakpoint(CPUX86State *env, uint64_t linear, uint64_t desc)
+{
+    x86_debug_data_access(env, linear, desc & 0xff, desc & 0x100);
+}
+
+void helper_insn_end(CPUX86State *env, uint64_t next_rip)
+{
+    x86_debug_insn_end(env, next_rip, false);
+}
+
+void helper_gdb_breakpoint(CPUX86State *env)
+{
+    gdb_vcpu_stopped(env, GDB_SIGTRAP);
+    cpu_loop_exit(env);
 }

@@ -48,24 +48,58 @@ static void flags_now_dynamic(DisasContext *s)
 
 static void gen_ud(DisasContext *s) { gen_exception(s, EXCP_UD, 0, false); }
 
+/* A memory read-modify-write that must be atomic: LOCK (or XCHG) on SMP. */
+static bool use_atomic(DisasContext *s)
+{
+    return s->smp && s->d.has_modrm && s->d.mod != 3 &&
+           ((s->d.prefix & P_LOCK) || s->d.mnemonic == I_XCHG);
+}
+
+/* Atomically apply op with v to the ModRM memory operand; the old value. */
+static TCGv gen_atomic_fetch(DisasContext *s, unsigned op, TCGv v, unsigned size)
+{
+    TCGv old = tcg_temp_new();
+    gen_lea_addr(s);
+    gen_update_cc_op(s);
+    gen_helper(helper_atomic_fetch_op, old, 4, tcg_env, s->A0, v,
+               tcg_const(op | size << 8 | (unsigned)s->mem_idx << 12));
+    return old;
+}
+
 /* ---- integer arithmetic ---------------------------------------------------- */
 static void trans_alu(DisasContext *s)
 {
     unsigned op = s->d.mnemonic - I_ADD, size = op_size(s, 0), w = W32(size);
-    TCGv a = gen_operand_load(s, 0), b = gen_operand_load(s, 1);
+    bool atomic = op != 7 && use_atomic(s);
+    TCGv a = TCG_NO_TEMP, b = gen_operand_load(s, 1);
     TCGv r = tcg_temp_new(), c = TCG_NO_TEMP;
     unsigned kind;
+    if (atomic) {
+        static const uint8_t aop[8] = { ATOMIC_ADD, ATOMIC_OR, ATOMIC_ADD, ATOMIC_SUB,
+                                        ATOMIC_AND, ATOMIC_SUB, ATOMIC_XOR, 0 };
+        TCGv v = b;
+        if (op == 2 || op == 3) {
+            c = gen_compute_cf(s);
+            v = tcg_temp_new();
+            tcg_gen_add(v, b, c);
+        }
+        a = gen_atomic_fetch(s, aop[op], v, size);
+    } else {
+        a = gen_operand_load(s, 0);
+    }
     switch (op) {
     case 0: tcg_gen_op3(INDEX_op_add, w, r, a, b); kind = CC_K_ADD; break;
     case 1: tcg_gen_op3(INDEX_op_or, w, r, a, b); kind = CC_K_LOGIC; break;
     case 2:
-        c = gen_compute_cf(s);
+        if (c == TCG_NO_TEMP)
+            c = gen_compute_cf(s);
         tcg_gen_op3(INDEX_op_add, w, r, a, b);
         tcg_gen_op3(INDEX_op_add, w, r, r, c);
         kind = CC_K_ADC;
         break;
     case 3:
-        c = gen_compute_cf(s);
+        if (c == TCG_NO_TEMP)
+            c = gen_compute_cf(s);
         tcg_gen_op3(INDEX_op_sub, w, r, a, b);
         tcg_gen_op3(INDEX_op_sub, w, r, r, c);
         kind = CC_K_SBB;
@@ -74,9 +108,16 @@ static void trans_alu(DisasContext *s)
     case 5: case 7: tcg_gen_op3(INDEX_op_sub, w, r, a, b); kind = CC_K_SUB; break;
     default: tcg_gen_op3(INDEX_op_xor, w, r, a, b); kind = CC_K_LOGIC; break;
     }
-    if (op != 7)
+    if (op != 7 && !atomic)
         gen_operand_store(s, 0, r);
     gen_cc_result(s, kind, size, r, kind == CC_K_LOGIC ? TCG_NO_TEMP : b, c);
+    if (kind == CC_K_SUB) {
+        s->last_cmp.a = a;
+        s->last_cmp.b = b;
+        s->last_cmp.size = size;
+        s->last_cmp.insn = s->insn_count;
+        s->last_cmp.cc_op = s->cc_op;
+    }
 }
 
 static void trans_test(DisasContext *s)
@@ -90,16 +131,23 @@ static void trans_test(DisasContext *s)
 static void trans_incdec(DisasContext *s)
 {
     unsigned size = op_size(s, 0);
-    TCGv a = gen_operand_load(s, 0), r = tcg_temp_new();
+    bool inc = s->d.mnemonic == I_INC, atomic = use_atomic(s);
     TCGv cf = gen_compute_cf(s);
-    bool inc = s->d.mnemonic == I_INC;
+    TCGv a = atomic ? gen_atomic_fetch(s, inc ? ATOMIC_ADD : ATOMIC_SUB, tcg_const(1), size)
+                    : gen_operand_load(s, 0);
+    TCGv r = tcg_temp_new();
     tcg_gen_op3i(inc ? INDEX_op_add : INDEX_op_sub, W32(size), r, a, 1);
-    gen_operand_store(s, 0, r);
+    if (!atomic)
+        gen_operand_store(s, 0, r);
     gen_cc_result(s, inc ? CC_K_INC : CC_K_DEC, size, r, cf, TCG_NO_TEMP);
 }
 
 static void trans_not(DisasContext *s)
 {
+    if (use_atomic(s)) {
+        gen_atomic_fetch(s, ATOMIC_XOR, tcg_const(size_mask(op_size(s, 0))), op_size(s, 0));
+        return;
+    }
     TCGv a = gen_operand_load(s, 0), r = tcg_temp_new();
     tcg_gen_op2(INDEX_op_not, 0, r, a);
     gen_operand_store(s, 0, r);
@@ -108,9 +156,12 @@ static void trans_not(DisasContext *s)
 static void trans_neg(DisasContext *s)
 {
     unsigned size = op_size(s, 0);
-    TCGv a = gen_operand_load(s, 0), r = tcg_temp_new();
+    bool atomic = use_atomic(s);
+    TCGv a = atomic ? gen_atomic_fetch(s, ATOMIC_NEG, tcg_const(0), size) : gen_operand_load(s, 0);
+    TCGv r = tcg_temp_new();
     tcg_gen_op2(INDEX_op_neg, W32(size), r, a);
-    gen_operand_store(s, 0, r);
+    if (!atomic)
+        gen_operand_store(s, 0, r);
     gen_cc_result(s, CC_K_SUB, size, r, a, TCG_NO_TEMP);
 }
 
@@ -263,7 +314,20 @@ static void trans_bt(DisasContext *s)
                 tcg_gen_extu(a2, a2, 4);
             addr = a2;
         }
-        v = gen_ld(s, addr, size);
+        if (mn != I_BT && use_atomic(s)) {
+            TCGv m = tcg_temp_new();
+            tcg_gen_shl(m, tcg_const(1), bit);
+            if (mn == I_BTR)
+                tcg_gen_op2(INDEX_op_not, 0, m, m);
+            v = tcg_temp_new();
+            gen_update_cc_op(s);
+            gen_helper(helper_atomic_fetch_op, v, 4, tcg_env, addr, m,
+                       tcg_const((mn == I_BTS ? ATOMIC_OR : mn == I_BTR ? ATOMIC_AND : ATOMIC_XOR) |
+                                 size << 8 | (unsigned)s->mem_idx << 12));
+            mn = I_BT;   /* the memory is done; only CF is left */
+        } else {
+            v = gen_ld(s, addr, size);
+        }
     }
     TCGv cf = tcg_temp_new();
     tcg_gen_shr(cf, v, bit);
@@ -289,6 +353,22 @@ static void trans_bt(DisasContext *s)
     gen_set_eflags_cc(s, f);
 }
 
+/* Write a register of size bytes only when cond(a, b) holds (keeps the
+ * whole 64-bit register otherwise, as CMPXCHG/BSF/CMOV-like cases need). */
+static void gen_reg_store_if(DisasContext *s, int reg, unsigned size, TCGv v, TCGCond c, TCGv a, TCGv b)
+{
+    TCGv old = tcg_temp_new(), merged = tcg_temp_new();
+    tcg_gen_mov(old, cpu_regs[reg]);
+    if (size == 4 || size == 8) {
+        tcg_gen_extu(merged, v, size);
+    } else {
+        TCGv keep = tcg_temp_new(), part = gen_zext(v, size);
+        tcg_gen_andi(keep, old, ~size_mask(size));
+        tcg_gen_or(merged, keep, part);
+    }
+    tcg_gen_movcond(c, 0, cpu_regs[reg], a, b, merged, old);
+}
+
 static void trans_bitcount(DisasContext *s)
 {
     static const uint8_t ops[I_COUNT] = {
@@ -301,7 +381,11 @@ static void trans_bitcount(DisasContext *s)
     gen_helper(helper_bitcount, r, 5, tcg_env, tcg_const(ops[s->d.mnemonic]),
                tcg_const(size), src, old);
     flags_now_dynamic(s);
-    gen_reg_store(s, s->d.reg, size, r);
+    if (s->d.mnemonic == I_BSF || s->d.mnemonic == I_BSR)
+        /* a zero source leaves the destination alone, upper half included */
+        gen_reg_store_if(s, s->d.reg, size, r, TCG_COND_NE, gen_zext(src, size), tcg_const(0));
+    else
+        gen_reg_store(s, s->d.reg, size, r);
 }
 
 static void trans_bswap(DisasContext *s)
@@ -340,6 +424,11 @@ static void trans_xchg(DisasContext *s)
 {
     if (s->d.opcode == 0x90 && s->d.map == 0 && !(s->d.rex & 1))
         return;   /* NOP / PAUSE */
+    if (use_atomic(s)) {
+        TCGv b = gen_operand_load(s, 1);
+        gen_operand_store(s, 1, gen_atomic_fetch(s, ATOMIC_XCHG, b, op_size(s, 0)));
+        return;
+    }
     TCGv a = gen_operand_load(s, 0), b = gen_operand_load(s, 1);
     gen_operand_store(s, 0, b);   /* memory (if any) first */
     gen_operand_store(s, 1, a);
@@ -384,23 +473,25 @@ static void trans_cmpxchg(DisasContext *s)
     unsigned size = op_size(s, 0);
     TCGv dst = gen_operand_load(s, 0), src = gen_operand_load(s, 1);
     TCGv acc = gen_reg_load(s, R_EAX, size);
-    TCGv newv = tcg_temp_new(), diff = tcg_temp_new();
-    tcg_gen_movcond(TCG_COND_EQ, 0, newv, acc, dst, src, dst);
-    gen_operand_store(s, 0, newv);
-    /* Accumulator written only on mismatch (keeps RAX's high half otherwise). */
-    TCGv newacc = tcg_temp_new(), oldfull = tcg_temp_new();
-    tcg_gen_mov(oldfull, cpu_regs[R_EAX]);
-    {
-        TCGv t = tcg_temp_new(), keep = tcg_temp_new();
-        if (size == 4 || size == 8) {
-            tcg_gen_mov(t, dst);
-        } else {
-            tcg_gen_andi(keep, oldfull, ~size_mask(size));
-            tcg_gen_or(t, keep, dst);
-        }
-        tcg_gen_movcond(TCG_COND_EQ, 0, newacc, acc, dst, oldfull, t);
+    TCGv diff = tcg_temp_new();
+    if (s->d.mod == 3) {
+        /* register destination: written only on a match */
+        gen_reg_store_if(s, s->d.rm, size, src, TCG_COND_EQ, acc, dst);
+    } else if (use_atomic(s)) {
+        TCGv old = tcg_temp_new();
+        gen_lea_addr(s);
+        gen_update_cc_op(s);
+        gen_helper(helper_atomic_cmpxchg, old, 5, tcg_env, s->A0, acc, src,
+                   tcg_const(size << 8 | (unsigned)s->mem_idx << 12));
+        dst = old;
+    } else {
+        /* memory destination: always written (locked read-modify-write) */
+        TCGv newv = tcg_temp_new();
+        tcg_gen_movcond(TCG_COND_EQ, 0, newv, acc, dst, src, dst);
+        gen_operand_store(s, 0, newv);
     }
-    tcg_gen_mov(cpu_regs[R_EAX], newacc);
+    /* the accumulator is written only on a mismatch */
+    gen_reg_store_if(s, R_EAX, size, dst, TCG_COND_NE, acc, dst);
     tcg_gen_op3(INDEX_op_sub, 0, diff, acc, dst);
     gen_cc_result(s, CC_K_SUB, size, diff, dst, TCG_NO_TEMP);
 }
@@ -408,9 +499,13 @@ static void trans_cmpxchg(DisasContext *s)
 static void trans_xadd(DisasContext *s)
 {
     unsigned size = op_size(s, 0);
-    TCGv a = gen_operand_load(s, 0), b = gen_operand_load(s, 1), r = tcg_temp_new();
+    bool atomic = use_atomic(s);
+    TCGv b = gen_operand_load(s, 1);
+    TCGv a = atomic ? gen_atomic_fetch(s, ATOMIC_ADD, b, size) : gen_operand_load(s, 0);
+    TCGv r = tcg_temp_new();
     tcg_gen_op3(INDEX_op_add, W32(size), r, a, b);
-    gen_operand_store(s, 0, r);
+    if (!atomic)
+        gen_operand_store(s, 0, r);
     gen_operand_store(s, 1, a);
     gen_cc_result(s, CC_K_ADD, size, r, b, TCG_NO_TEMP);
 }
@@ -658,6 +753,7 @@ static void trans_loop(DisasContext *s)
             tcg_gen_brcondi(TCG_COND_NE, 0, cz, 0, taken);
         } else {
             int not_taken = gen_new_label();
+            s->last_cmp.insn = -100;   /* its temps end at the brcond below */
             tcg_gen_brcondi(TCG_COND_EQ, 0, cz, 0, not_taken);
             gen_jcc(s, mn == I_LOOPZ ? 4 : 5, taken);   /* Z / NZ */
             tcg_gen_set_label(not_taken);
@@ -807,6 +903,51 @@ static void trans_arpl(DisasContext *s)
 }
 
 /* ---- strings and I/O ------------------------------------------------------------ */
+/* The element step for string instructions: +size, or -size when EFLAGS.DF. */
+static TCGv gen_string_step(unsigned size)
+{
+    TCGv df = gen_env_ld(ENV_OFF(eflags), MO_64), step = tcg_temp_new();
+    tcg_gen_shri(df, df, 10);           /* DF is bit 10 */
+    tcg_gen_andi(df, df, 1);
+    tcg_gen_shli(df, df, size_log2(size) + 1);
+    tcg_gen_op3(INDEX_op_sub, 0, step, tcg_const(size), df);
+    return step;
+}
+
+static void gen_string_advance(DisasContext *s, int reg, TCGv step)
+{
+    TCGv v = tcg_temp_new();
+    tcg_gen_add(v, cpu_regs[reg], step);
+    gen_reg_store(s, reg, s->d.addrsize, v);
+}
+
+/* One MOVS/STOS/LODS/CMPS/SCAS without REP, inline. */
+static void gen_string_once(DisasContext *s, unsigned mn, unsigned size)
+{
+    int seg = default_data_seg(s);
+    TCGv step = gen_string_step(size);
+    TCGv src = TCG_NO_TEMP, dst = TCG_NO_TEMP;
+    if (mn == I_MOVS || mn == I_LODS || mn == I_CMPS)
+        src = gen_ld(s, gen_linear(s, cpu_regs[R_ESI], seg), size);
+    if (mn == I_CMPS || mn == I_SCAS)
+        dst = gen_ld(s, gen_linear(s, cpu_regs[R_EDI], R_ES), size);
+    if (mn == I_MOVS)
+        gen_st(s, gen_linear(s, cpu_regs[R_EDI], R_ES), src, size);
+    else if (mn == I_STOS)
+        gen_st(s, gen_linear(s, cpu_regs[R_EDI], R_ES), gen_reg_load(s, R_EAX, size), size);
+    if (mn == I_LODS)
+        gen_reg_store(s, R_EAX, size, src);
+    if (mn == I_CMPS || mn == I_SCAS) {
+        TCGv a = mn == I_CMPS ? src : gen_reg_load(s, R_EAX, size), r = tcg_temp_new();
+        tcg_gen_sub(r, a, dst);
+        gen_cc_result(s, CC_K_SUB, size, r, dst, TCG_NO_TEMP);
+    }
+    if (mn != I_STOS && mn != I_SCAS)
+        gen_string_advance(s, R_ESI, step);
+    if (mn != I_LODS)
+        gen_string_advance(s, R_EDI, step);
+}
+
 static void trans_string(DisasContext *s)
 {
     static const uint8_t ops[I_COUNT] = {
@@ -819,6 +960,10 @@ static void trans_string(DisasContext *s)
     int seg = default_data_seg(s);
     if (rep && mn != I_CMPS && mn != I_SCAS)
         rep = 1;
+    if (!rep && mn != I_INS && mn != I_OUTS) {
+        gen_string_once(s, mn, size);
+        return;
+    }
     uint64_t desc = ops[mn] | size << 4 | (uint64_t)s->d.addrsize << 8 |
                     (uint64_t)seg << 12 | (uint64_t)rep << 16;
     TCGv again = tcg_temp_new();

@@ -5,7 +5,9 @@
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/translate.h"
 #include "cpu/x86/translate-helpers.h"
+#include "system/gdbstub.h"
 #include "system/log.h"
+#include "system/machine.h"
 #include "system/util.h"
 
 TCGv cpu_regs[16];
@@ -418,12 +420,13 @@ void gen_set_eflags_cc(DisasContext *s, TCGv flags)
 typedef struct CCPrepare {
     TCGCond cond;
     TCGv a, b;
+    unsigned flags;     /* TCG_W32: compare the low halves */
 } CCPrepare;
 
 static CCPrepare prepare_cc_generic(DisasContext *s, unsigned jcc)
 {
     TCGv f = gen_compute_eflags(s);
-    CCPrepare p = { TCG_COND_TSTNE, f, TCG_NO_TEMP };
+    CCPrepare p = { TCG_COND_TSTNE, f, TCG_NO_TEMP, 0 };
     switch (jcc >> 1) {
     case 0: p.b = tcg_const(CC_O); break;
     case 1: p.b = tcg_const(CC_C); break;
@@ -435,9 +438,7 @@ static CCPrepare prepare_cc_generic(DisasContext *s, unsigned jcc)
         /* SF != OF: bit 7 of (f ^ (f >> 4)); LE adds ZF (bit 6). */
         TCGv x = tcg_temp_new();
         tcg_gen_shri(x, f, 4);
-        tcg_gen_xor(x, x, f);
-        if ((jcc >> 1) == 7)
-            tcg_gen_or(x, x, f);
+        tcg_gen_xor(x, x, f);   /* bit 6 stays ZF: bit 10 of f is 0 */
         p.a = x;
         p.b = tcg_const((jcc >> 1) == 7 ? 0xc0 : 0x80);
         break;
@@ -460,10 +461,45 @@ static TCGCond invert_cond(TCGCond c)
     return inv[c];
 }
 
+/* Right after CMP/SUB a, b: the condition on a and b themselves. */
+static bool prepare_cc_from_cmp(DisasContext *s, unsigned jcc, CCPrepare *p)
+{
+    if (s->last_cmp.insn != s->insn_count - 1 || s->last_cmp.cc_op != s->cc_op || s->cc_op == CC_OP_DYNAMIC)
+        return false;
+    unsigned size = s->last_cmp.size;
+    TCGv a = s->last_cmp.a, b = s->last_cmp.b;
+    static const TCGCond unsigned_conds[8] = {
+        [1] = TCG_COND_LTU, [2] = TCG_COND_EQ, [3] = TCG_COND_LEU,
+    };
+    unsigned base = jcc >> 1;
+    if (base == 1 || base == 2 || base == 3) {
+        p->cond = unsigned_conds[base];
+        if (size >= 4) {
+            p->a = a;
+            p->b = b;
+        } else {
+            p->a = gen_zext(a, size);
+            p->b = gen_zext(b, size);
+        }
+    } else if (base == 6 || base == 7) {
+        p->cond = base == 6 ? TCG_COND_LT : TCG_COND_LE;
+        p->a = size == 4 || size == 8 ? a : gen_sext(a, size);
+        p->b = size == 4 || size == 8 ? b : gen_sext(b, size);
+    } else {
+        return false;
+    }
+    p->flags = size == 4 ? TCG_W32 : 0;
+    if (jcc & 1)
+        p->cond = invert_cond(p->cond);
+    return true;
+}
+
 static CCPrepare prepare_cc(DisasContext *s, unsigned jcc)
 {
     CCPrepare p;
     unsigned base = jcc >> 1;
+    if (prepare_cc_from_cmp(s, jcc, &p))
+        return p;
     if (s->cc_op == CC_OP_DYNAMIC || CC_OP_KIND(s->cc_op) == CC_K_EFLAGS)
         goto generic;
     unsigned kind = CC_OP_KIND(s->cc_op), size = 1u << CC_OP_SIZE_LOG2(s->cc_op);
@@ -532,7 +568,7 @@ void gen_jcc(DisasContext *s, unsigned cond, int label)
         tcg_gen_br(label);
         return;
     }
-    tcg_gen_brcond(p.cond, 0, p.a, p.b, label);
+    tcg_gen_brcond(p.cond, p.flags, p.a, p.b, label);
 }
 
 TCGv gen_setcc(DisasContext *s, unsigned cond)
@@ -542,7 +578,7 @@ TCGv gen_setcc(DisasContext *s, unsigned cond)
     if (p.cond == TCG_COND_NEVER || p.cond == TCG_COND_ALWAYS)
         tcg_gen_movi(t, p.cond == TCG_COND_ALWAYS);
     else
-        tcg_gen_setcond(p.cond, 0, t, p.a, p.b);
+        tcg_gen_setcond(p.cond, p.flags, t, p.a, p.b);
     return t;
 }
 
@@ -569,6 +605,16 @@ static bool same_page(uint64_t a, uint64_t b)
     return (a >> 12) == (b >> 12);
 }
 
+/* EFLAGS.TF was set at the start of this instruction: #DB after it (env->rip
+ * already holds the next instruction). */
+static void gen_single_step_trap(DisasContext *s)
+{
+    if (s->flags & HF_TF_MASK) {
+        gen_update_cc_op(s);
+        gen_helper(helper_single_step, TCG_NO_TEMP, 1, tcg_env);
+    }
+}
+
 void gen_jmp_to(DisasContext *s, uint64_t target, int n)
 {
     target = mask_ip(s, target);
@@ -580,6 +626,7 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
         s->jmp_used[n] = true;
         tcg_gen_goto_tb(n);
     } else if (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)) {
+        gen_single_step_trap(s);
         tcg_gen_exit_tb(0);
     } else {
         tcg_gen_lookup_and_goto();
@@ -643,6 +690,8 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
         s->mem_idx = MMU_KERNEL_NOSMAP_IDX;
     s->cc_op = CC_OP_DYNAMIC;
     s->segcheck = tb->flags & TBF_SEGCHECK;
+    s->last_cmp.insn = -100;
+    s->smp = current_machine && current_machine->ncpus > 1;
 }
 
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
@@ -659,8 +708,32 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         s->pc = pc;
         s->a0_valid = false;
         s->nb_segrec = 0;
+        if (atomic_load(&gdb_nr_breakpoints)) {
+            uint64_t lin = s->cs_base + pc;
+            if (!s->code64)
+                lin = (uint32_t)lin;
+            if (gdb_breakpoint_hit(env, lin)) {
+                if (s->insn_count > 0) {
+                    /* end the block; the next one starts with the breakpoint */
+                    s->next_pc = pc;
+                    s->is_jmp = DISAS_TOO_MANY;
+                    break;
+                }
+                tcg_gen_insn_start(pc, s->cc_op);
+                s->insn_count++;
+                gen_sync_for_helper(s);
+                gen_helper(helper_gdb_breakpoint, TCG_NO_TEMP, 1, tcg_env);
+                s->next_pc = pc + 1;
+                s->is_jmp = DISAS_NORETURN;
+                break;
+            }
+        }
         tcg_gen_insn_start(pc, s->cc_op);
         s->insn_count++;
+        if (s->flags & TBF_DEBUG) {
+            gen_sync_for_helper(s);
+            gen_helper(helper_insn_breakpoint, TCG_NO_TEMP, 1, tcg_env);
+        }
         X86DecodeStatus st = x86_decode(&s->d, pc, s->code64, s->code32, fetch_byte, &f);
         if (st == DECODE_FETCH_FAULT) {
             if (s->insn_count == 1) {
@@ -690,6 +763,10 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
             gen_exception(s, EXCP_GP, 0, true);
         else
             x86_translate_insn(s);
+        if ((s->flags & TBF_DEBUG) && s->is_jmp == DISAS_NEXT) {
+            gen_update_cc_op(s);
+            gen_helper(helper_insn_end, TCG_NO_TEMP, 2, tcg_env, tcg_const(s->next_pc));
+        }
         pc = s->next_pc;
         if (s->is_jmp != DISAS_NEXT)
             break;
@@ -707,14 +784,17 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         break;
     case DISAS_EXIT:
         gen_update_cc_op(s);
+        gen_single_step_trap(s);
         tcg_gen_exit_tb(0);
         break;
     case DISAS_JUMP:
         gen_update_cc_op(s);
-        if (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))
+        if (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)) {
+            gen_single_step_trap(s);
             tcg_gen_exit_tb(0);
-        else
+        } else {
             tcg_gen_lookup_and_goto();
+        }
         break;
     case DISAS_NORETURN:
         break;

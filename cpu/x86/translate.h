@@ -34,8 +34,12 @@ typedef struct DisasContext {
     DisasJump is_jmp;
     bool jmp_used[2];
     bool segcheck;          /* check segment limits and types on every access */
+    bool smp;               /* several vCPUs: LOCK'ed accesses use host atomics */
     struct { TCGv linear, offset; int seg; } segrec[8];   /* for segcheck */
     int nb_segrec;
+    /* The operands of the last CMP/SUB, usable by a Jcc/SETcc/CMOVcc right
+     * after it (same basic block): compares them directly. */
+    struct { TCGv a, b; unsigned size; int insn; uint32_t cc_op; } last_cmp;
     TCGv A0;                /* effective linear address of the memory operand */
     bool a0_valid;
     int insn_count;
@@ -44,6 +48,9 @@ typedef struct DisasContext {
 /* tb->flags bit (beside hflags): a segment is not flat, so accesses are
  * checked against limits and types (protected mode, 16/32-bit). */
 #define TBF_SEGCHECK (1u << 31)
+/* tb->flags bit: debug registers have enabled breakpoints (per-instruction
+ * checks are compiled in). */
+#define TBF_DEBUG (1u << 30)
 
 /* The globals (tcg temps mapped to env fields), set up per vCPU context. */
 extern TCGv cpu_regs[16];   /* same temp indices in every context */

@@ -5,7 +5,8 @@
 # code 0 (process status 1) after printing PASSED; the serial output under KVM
 # must equal the translator's. A guest source may ask for more options with a
 # comment line " * test-args: ..." (evaluated by the shell; $T_TMP is a
-# scratch directory).
+# scratch directory); one that resets the machine on purpose says
+# "test-allow-reboot" (no -no-reboot then).
 source "$(dirname "$0")/../lib.sh"
 
 TIMEOUT=${GUEST_TIMEOUT:-60}
@@ -42,6 +43,11 @@ interp_reason=$(accel_problem tcg,backend=interp)
 echo module-one > "$T_TMP/module1"
 echo module-two > "$T_TMP/module2"
 
+# reboot_option NAME: -no-reboot unless the source says "test-allow-reboot".
+reboot_option() {
+    grep -qs 'test-allow-reboot' tests/guest/$1.c tests/guest/$1.S || echo -no-reboot
+}
+
 # guest_args NAME: extra options from the source's "test-args:" line.
 guest_args() {
     local src
@@ -58,7 +64,7 @@ run_guest() {
     local args
     args=$(guest_args "$name")
     eval "set -- $args"
-    timeout -k 5 "$TIMEOUT" "$KESTREL" -nographic -no-reboot -accel "$accel" \
+    timeout -k 5 "$TIMEOUT" "$KESTREL" -nographic $(reboot_option "$name") -accel "$accel" \
         -device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$elf" "$@" \
         > "$out.out" 2> "$out.err" < /dev/null
     local rc=$?

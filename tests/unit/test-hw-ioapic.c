@@ -5,6 +5,7 @@
 #include "tests/unit/harness.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include "hw/ioapic.h"
 
 #define IOBASE 0xfec00000ULL
@@ -247,4 +248,49 @@ TEST(hostile_accesses)
     for (int pin = 0; pin < IOAPIC_NUM_PINS; pin++)
         irq_set_level(&io->in[pin], 1);
     CHECK_EQ(io_read(0x01), 0x00170011);
+}
+
+static int pic_levels[16];
+static void record_pic(void *opaque, int n, int level)
+{
+    (void)opaque;
+    pic_levels[n] = level;
+}
+
+TEST(isa_fanout)
+{
+    setup();
+    static IrqLine pic_in[16];
+    static IoApicIsaFanout fan;
+    for (int i = 0; i < 16; i++)
+        irq_init(&pic_in[i], record_pic, NULL, i);
+    ioapic_isa_fanout_init(&fan, pic_in, io->in);
+    set_entry(2, 0x30);                       /* the PIT's GSI */
+    set_entry(4, 0x34);
+    irq_raise(&fan.isa_irq[0]);
+    CHECK_EQ(pic_levels[0], 1);
+    CHECK(irr_has(apic0, 0x30));              /* IRQ 0 is GSI 2 */
+    irq_raise(&fan.isa_irq[4]);
+    CHECK_EQ(pic_levels[4], 1);
+    CHECK(irr_has(apic0, 0x34));
+    irq_lower(&fan.isa_irq[4]);
+    CHECK_EQ(pic_levels[4], 0);
+}
+
+TEST(info_dumps)
+{
+    setup();
+    set_entry(16, IOAPIC_RTE_LEVEL | IOAPIC_RTE_POLARITY_LOW | 0x51);
+    irq_raise(&io->in[16]);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    REQUIRE(f);
+    ioapic_dump(io, f);
+    apic_dump(apic0, f);
+    fclose(f);
+    CHECK(strstr(buf, "pin 16: ") && strstr(buf, "level active-low  remote-irr"));
+    CHECK(strstr(buf, "APIC 0: base 0xfee00000 BSP, software-enabled"));
+    CHECK(strstr(buf, "IRR: 0x51"));
+    free(buf);
 }

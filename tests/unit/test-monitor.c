@@ -278,6 +278,25 @@ TEST(registered_info)
     term_close(&t);
 }
 
+static void cmd_echo_args(Monitor *mon, FILE *out, const char *args)
+{
+    fprintf(out, "args=[%s]\n", args);
+}
+
+TEST(registered_command)
+{
+    Term t;
+    term_open(&t);
+    monitor_register_command("savevm_fake", "tag", "save a fake snapshot", cmd_echo_args);
+    CHECK(strstr(run(&t, "savevm_fake  mytag  "), "args=[mytag]") != NULL);
+    CHECK(strstr(run(&t, "help"), "save a fake snapshot") != NULL);
+    /* completion knows it too */
+    term_new_output(&t);
+    TYPE(&t, "savevm_f\tx\r");
+    CHECK(strstr(term_new_output(&t), "args=[x]") != NULL);
+    term_close(&t);
+}
+
 static int powerdowns;
 static void count_powerdown(void *opaque)
 {

@@ -51,7 +51,6 @@ static inline uint64_t r64(uint64_t pa) { return ld64(ram + pa); }
 /* Run stmt expecting an exception vec with error code err (-1: don't care). */
 #define EXPECT_EXC(stmt, vec, err)                                         \
     do {                                                                   \
-        env.exception_index = -1;                                          \
         if (setjmp(env.jmp_env) == 0) {                                    \
             stmt;                                                          \
             test_fail(__FILE__, __LINE__, "no exception from " #stmt);     \
@@ -65,7 +64,6 @@ static inline uint64_t r64(uint64_t pa) { return ld64(ram + pa); }
 /* Run stmt expecting no exception. */
 #define EXPECT_OK(stmt)                                                    \
     do {                                                                   \
-        env.exception_index = -1;                                          \
         if (setjmp(env.jmp_env) == 0) {                                    \
             stmt;                                                          \
         } else {                                                           \

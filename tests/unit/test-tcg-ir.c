@@ -1,0 +1,264 @@
+/* The IR, its optimiser and the two backends: hand-written checks of
+ * folding and dead-code removal, and random IR programs (arithmetic,
+ * comparisons, branches, host loads/stores on env) that must leave the same
+ * CPU state whether interpreted without optimisation, interpreted after
+ * optimisation, or compiled to x86-64 code. */
+#include <stdlib.h>
+#include "accel/tcg-cpu.h"
+#include "cpu/x86/translate.h"
+#include "harness.h"
+
+void *tb_arena_alloc(TCGCPU *t, size_t n);
+
+static CPUX86State *make_cpu(bool interp)
+{
+    CPUX86State *env = calloc(1, sizeof(*env));
+    tcg_select_backend(interp);
+    tcg_cpu_create(env, NULL);
+    return env;
+}
+
+static int count_ops(TCGContext *s, TCGOpcode opc)
+{
+    int n = 0;
+    for (int i = 0; i < s->nb_ops; i++)
+        n += s->ops[i].opc == opc;
+    return n;
+}
+
+TEST(fold_constants)
+{
+    CPUX86State *env = make_cpu(true);
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_func_start(tcg_ctx);
+    TCGv a = tcg_const(40), b = tcg_const(2), c = tcg_temp_new();
+    tcg_gen_add(c, a, b);
+    tcg_gen_shli(c, c, 1);
+    tcg_gen_mov(cpu_regs[R_EAX], c);
+    tcg_gen_exit_tb(0);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_add), 0);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_shl), 0);
+    /* the only surviving computation is rax = 84 */
+    bool found = false;
+    for (int i = 0; i < tcg_ctx->nb_ops; i++) {
+        TCGOp *op = &tcg_ctx->ops[i];
+        if (op->opc == INDEX_op_movi && (int)op->args[0] == cpu_regs[R_EAX])
+            found = op->args[1] == 84;
+    }
+    CHECK(found);
+}
+
+TEST(dead_flag_writes_removed)
+{
+    CPUX86State *env = make_cpu(true);
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_func_start(tcg_ctx);
+    /* two flag-setting results in a row: the first write to cc_dst is dead */
+    tcg_gen_add(cpu_cc_dst, cpu_regs[R_EAX], cpu_regs[R_EBX]);
+    tcg_gen_sub(cpu_cc_dst, cpu_regs[R_ECX], cpu_regs[R_EDX]);
+    tcg_gen_exit_tb(0);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_add), 0);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_sub), 1);
+}
+
+TEST(identities)
+{
+    CPUX86State *env = make_cpu(true);
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_func_start(tcg_ctx);
+    TCGv x = tcg_temp_new();
+    tcg_gen_xor(x, cpu_regs[R_EAX], cpu_regs[R_EAX]);          /* 0 */
+    tcg_gen_addi(cpu_regs[R_EBX], cpu_regs[R_EBX], 0);         /* no-op */
+    tcg_gen_andi(cpu_regs[R_ECX], cpu_regs[R_ECX], ~0ULL);     /* no-op */
+    tcg_gen_mov(cpu_regs[R_EDX], x);
+    tcg_gen_exit_tb(0);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_xor), 0);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_add), 0);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_and), 0);
+}
+
+/* ---- random programs --------------------------------------------------------------------- */
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static uint64_t rnd_const(void)
+{
+    static const uint64_t v[] = { 0, 1, 2, 31, 32, 63, 64, 0x80, 0xff, 0xffffffff, 0x80000000,
+                                  0x7fffffffffffffffULL, ~0ULL, 0x100000000ULL };
+    return rnd() % 3 ? v[rnd() % (sizeof(v) / sizeof(v[0]))] : rnd();
+}
+
+#define NVARS 8
+
+/* Emit one random program into tcg_ctx (same seed -> same program). */
+static void gen_program(uint64_t seed)
+{
+    rng = seed;
+    tcg_func_start(tcg_ctx);
+    TCGv v[NVARS];
+    for (int i = 0; i < NVARS; i++)
+        v[i] = cpu_regs[i == R_ESP ? R_R8 : i];
+    int pending_label = -1, pending_at = 0;
+    int n = 10 + (int)(rnd() % 60);
+    for (int k = 0; k < n; k++) {
+        if (pending_label >= 0 && k >= pending_at) {
+            tcg_gen_set_label(pending_label);
+            pending_label = -1;
+        }
+        TCGv d = v[rnd() % NVARS], a = v[rnd() % NVARS], b = v[rnd() % NVARS];
+        unsigned w = rnd() % 3 == 0 ? TCG_W32 : 0;
+        if (rnd() % 4 == 0) {
+            b = tcg_temp_new();
+            tcg_gen_movi(b, rnd_const());
+        }
+        if (rnd() % 5 == 0) {
+            TCGv tmp = tcg_temp_new();
+            tcg_gen_mov(tmp, a);
+            a = tmp;
+        }
+        switch (rnd() % 20) {
+        case 0: tcg_gen_op3(INDEX_op_add, w, d, a, b); break;
+        case 1: tcg_gen_op3(INDEX_op_sub, w, d, a, b); break;
+        case 2: tcg_gen_op3(INDEX_op_mul, w, d, a, b); break;
+        case 3: tcg_gen_op3(INDEX_op_and, w, d, a, b); break;
+        case 4: tcg_gen_op3(INDEX_op_or, w, d, a, b); break;
+        case 5: tcg_gen_op3(INDEX_op_xor, w, d, a, b); break;
+        case 6: tcg_gen_op3(INDEX_op_shl, w, d, a, b); break;
+        case 7: tcg_gen_op3(INDEX_op_shr, w, d, a, b); break;
+        case 8: tcg_gen_op3(INDEX_op_sar, w, d, a, b); break;
+        case 9: tcg_gen_op3(rnd() % 2 ? INDEX_op_rotl : INDEX_op_rotr, w, d, a, b); break;
+        case 10: tcg_gen_op2(rnd() % 2 ? INDEX_op_neg : INDEX_op_not, w, d, a); break;
+        case 11: {
+            static const TCGOpcode ext[] = { INDEX_op_ext8s, INDEX_op_ext8u, INDEX_op_ext16s,
+                                             INDEX_op_ext16u, INDEX_op_ext32s, INDEX_op_ext32u };
+            tcg_gen_op2(ext[rnd() % 6], 0, d, a);
+            break;
+        }
+        case 12: tcg_gen_op2(INDEX_op_bswap, w, d, a); break;
+        case 13: tcg_gen_setcond((TCGCond)(2 + rnd() % 12), w, d, a, b); break;
+        case 14: {
+            TCGv c = v[rnd() % NVARS];
+            tcg_gen_movcond((TCGCond)(2 + rnd() % 12), w, d, a, b, c, v[rnd() % NVARS]);
+            break;
+        }
+        case 15: {
+            TCGv hi = v[rnd() % NVARS];
+            if (hi == d)
+                hi = tcg_temp_new();
+            if (rnd() % 2)
+                tcg_gen_mulu2(d, hi, a, b);
+            else
+                tcg_gen_muls2(d, hi, a, b);
+            break;
+        }
+        case 16:
+            if (pending_label < 0) {
+                pending_label = gen_new_label();
+                pending_at = k + 1 + (int)(rnd() % 6);
+                tcg_gen_brcond((TCGCond)(2 + rnd() % 12), w, a, b, pending_label);
+            }
+            break;
+        case 17: {
+            /* store to and load back from an env scratch field */
+            int64_t off = (int64_t)offsetof(CPUX86State, mtrr_var) + 8 * (int64_t)(rnd() % 8);
+            static const unsigned memops[] = { MO_8, MO_16, MO_32, MO_64, MO_8S, MO_16S, MO_32S };
+            tcg_gen_st(a, tcg_env, off, memops[rnd() % 4]);
+            tcg_gen_ld(d, tcg_env, off, memops[rnd() % 7]);
+            break;
+        }
+        case 18: tcg_gen_movi(d, rnd_const()); break;
+        default: tcg_gen_mov(d, a); break;
+        }
+    }
+    if (pending_label >= 0)
+        tcg_gen_set_label(pending_label);
+    tcg_gen_exit_tb(0);
+}
+
+static void run_program(CPUX86State *env, uint64_t seed, bool optimise, const uint64_t *init)
+{
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_current_cpu = t;
+    tb_flush(t);
+    gen_program(seed);
+    if (optimise)
+        tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    static TranslationBlock tb;
+    memset(&tb, 0, sizeof(tb));
+    uint32_t dummy32[1];
+    uint64_t dummy64[1];
+    tb.insn_pc = dummy64;
+    tb.insn_cc_op = dummy32;
+    tb.insn_host_end = dummy32;
+    if (!t->backend->gen_code(tcg_ctx, &tb)) {
+        test_fail(__FILE__, __LINE__, "gen_code failed");
+        return;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    memset(env->mtrr_var, 0, sizeof(env->mtrr_var));
+    for (int i = 0; i < 16; i++)
+        env->regs[i] = init[i];
+    t->backend->exec(env, &tb);
+}
+
+TEST(random_programs_agree)
+{
+    CPUX86State *ref = make_cpu(true), *opt = make_cpu(true);
+#if defined(__x86_64__)
+    CPUX86State *x86 = make_cpu(false);
+#endif
+    int failures = 0, changed = 0;
+    for (int p = 0; p < 3000 && failures < 3; p++) {
+        uint64_t seed = 0x1234567 + (uint64_t)p * 7919;
+        uint64_t init[16];
+        rng = seed ^ 0xabcdef;
+        for (int i = 0; i < 16; i++)
+            init[i] = rnd_const();
+        run_program(ref, seed, false, init);
+        run_program(opt, seed, true, init);
+        for (int i = 0; i < 16; i++) {
+            if (ref->regs[i] != init[i]) {
+                changed++;
+                break;
+            }
+        }
+        CPUX86State *cmp[2] = { opt, NULL };
+#if defined(__x86_64__)
+        run_program(x86, seed, true, init);
+        cmp[1] = x86;
+#endif
+        for (int c = 0; c < 2; c++) {
+            if (!cmp[c])
+                continue;
+            for (int i = 0; i < 16; i++) {
+                if (cmp[c]->regs[i] != ref->regs[i]) {
+                    char m[200];
+                    snprintf(m, sizeof(m), "program %d (%s): reg %d = %#" PRIx64 ", reference %#" PRIx64,
+                             p, c ? "x86_64" : "optimised interp", i, cmp[c]->regs[i], ref->regs[i]);
+                    test_fail(__FILE__, __LINE__, m);
+                    failures++;
+                    break;
+                }
+            }
+        }
+    }
+    CHECK_EQ(failures, 0);
+    CHECK(changed > 2500);   /* the programs do compute something */
+}
