@@ -273,8 +273,10 @@ void helper_bcd(CPUX86State *env, uint64_t op, uint64_t imm)
         if ((al & 0xf) > 9 || af) {
             if (op == BCD_AAA)
                 ax += 0x106;
-            else
-                ax = (((ah - 1) & 0xff) << 8) | ((al - 6) & 0xff);
+            else {
+                ax = (ax - 6) & 0xffff;   /* the borrow reaches AH, as on current CPUs */
+                ax = ((((ax >> 8) - 1) & 0xff) << 8) | (ax & 0xff);
+            }
             af = cf = true;
         } else {
             af = cf = false;
