@@ -75,6 +75,9 @@ typedef struct TCGCPU {
     TLBEntry tlb[MMU_MODES][TLB_SIZE];
     TLBExtra tlb_extra[MMU_MODES][TLB_SIZE];
     TranslationBlock *jmp_cache[JMP_CACHE_SIZE];
+    /* a 2M/4M/1G page was entered since the last full flush: INVLPG of one of
+     * its addresses must drop them all, so it flushes everything */
+    bool tlb_has_large_pages;
 
     CPUX86State *env;
     struct VCPU *cpu;

@@ -196,7 +196,11 @@ static void run_blocks(TCGCPU *t)
         }
         if (env->halted || env->exception_index >= 0)
             return;
-        if (atomic_load_explicit(&env->interrupt_request, memory_order_relaxed))
+        /* back to the loop when an event could be taken now (a pending INTR
+         * with IF=0 waits for the STI/POPF/IRET, which ends its block) */
+        unsigned req = atomic_load_explicit(&env->interrupt_request, memory_order_relaxed);
+        if ((req & ~CPU_INTERRUPT_HARD) ||
+            ((req & CPU_INTERRUPT_HARD) && (env->eflags & IF_MASK) && !(env->hflags & HF_INHIBIT_IRQ_MASK)))
             return;
     }
 }
