@@ -331,6 +331,23 @@ TCGCPU *tcg_cpu_create(CPUX86State *env, VCPU *cpu)
     return t;
 }
 
+void tcg_cpu_destroy(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    if (!t)
+        return;
+    if (t->backend->free_state)
+        t->backend->free_state(t);
+    tb_cache_free(t->cache);
+    tcg_context_free(t->ctx);
+    free(t->interp_frame);
+    pthread_mutex_destroy(&t->inval_lock);
+    if (tcg_current_cpu == t)
+        tcg_current_cpu = NULL;
+    env->accel = NULL;
+    free(t);
+}
+
 /* Select the backend without a Machine (unit tests). */
 void tcg_select_backend(bool interp)
 {

@@ -1190,6 +1190,18 @@ static void x86_64_dump(TranslationBlock *tb)
     log_printf("\n");
 }
 
+static void x86_64_free_state(TCGCPU *t)
+{
+    CodeBuffer *cb = t->backend_state;
+    if (!cb)
+        return;
+    munmap(cb->rx, cb->size);
+    if (cb->rw != cb->rx)
+        munmap(cb->rw, cb->size);
+    free(cb);
+    t->backend_state = NULL;
+}
+
 static bool x86_64_gen_code_entry(TCGContext *s, TranslationBlock *tb)
 {
     buffer_of(tcg_current_cpu);
@@ -1206,4 +1218,5 @@ const TCGBackend tcg_backend_x86_64 = {
     .reset = x86_64_reset,
     .insn_from_ra = x86_64_insn_from_ra,
     .dump = x86_64_dump,
+    .free_state = x86_64_free_state,
 };
