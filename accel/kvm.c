@@ -139,10 +139,18 @@ static int kvm_init(Machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "-accel kvm: KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
         goto fail;
     }
+    /* MSRs KVM does not know (x2APIC without an in-kernel APIC, model
+     * specific ones) exit to the CPU model, as under the translator. */
+    struct kvm_enable_cap msr_cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR,
+                                      .args = { KVM_MSR_EXIT_REASON_UNKNOWN } };
+    ioctl(s->vm_fd, KVM_ENABLE_CAP, &msr_cap);
     /* Only some hosts need it (VT-x without unrestricted guest); harmless elsewhere. */
     ioctl(s->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
     if (kvm_mem_init(s, err, errlen) < 0)
         goto fail;
+    if (kvm_pvm_loaded())
+        error_report("note: /dev/kvm is a software KVM (kvm_pvm): unmodified guests run slower "
+                     "than with the translator, and some system code cannot run at all");
     struct sigaction sa = { .sa_handler = kick_handler };
     sigemptyset(&sa.sa_mask);
     sigaction(KICK_SIGNAL, &sa, NULL);
@@ -223,6 +231,21 @@ static void handle_mmio(Machine *m, struct kvm_run *run)
             as_rw_buf(m->mem, run->mmio.phys_addr, run->mmio.data, MIN(len, 8u), false);
     }
     machine_unlock();
+}
+
+/* RDMSR/WRMSR of an MSR KVM does not handle: the CPU model's MSR code
+ * answers (the local APIC's x2APIC registers among others); error = #GP. */
+static void handle_msr(VCPU *cpu, struct kvm_run *run)
+{
+    uint64_t value = run->msr.data;
+    machine_lock();
+    int r = run->exit_reason == KVM_EXIT_X86_RDMSR
+                ? x86_msr_read(cpu->env, run->msr.index, &value)
+                : x86_msr_write(cpu->env, run->msr.index, value);
+    machine_unlock();
+    run->msr.error = r < 0;
+    if (run->exit_reason == KVM_EXIT_X86_RDMSR)
+        run->msr.data = r < 0 ? 0 : value;
 }
 
 /* KVM could not run the guest: say why, with the registers, and end with
@@ -334,6 +357,10 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
         return true;
     case KVM_EXIT_HLT:
         enter_halt(cpu, v);
+        return true;
+    case KVM_EXIT_X86_RDMSR:
+    case KVM_EXIT_X86_WRMSR:
+        handle_msr(cpu, run);
         return true;
     case KVM_EXIT_IRQ_WINDOW_OPEN:
     case KVM_EXIT_INTR:

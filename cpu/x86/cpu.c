@@ -10,8 +10,12 @@ uint32_t x86_get_eflags(CPUX86State *env)
     return (uint32_t)(env->eflags & ~(uint64_t)CC_MASK) | sys_cc_get(env) | 2;
 }
 
+/* The EFLAGS bits that exist (reserved ones read as 0, bit 1 as 1). */
+#define EFLAGS_DEFINED 0x003f7fd5u
+
 void x86_set_eflags(CPUX86State *env, uint32_t value, uint32_t update_mask)
 {
+    update_mask &= EFLAGS_DEFINED;
     uint32_t other = update_mask & ~CC_MASK;
 
     env->eflags = (env->eflags & ~(uint64_t)other) | (value & other) | 2;

@@ -58,6 +58,20 @@ static int combine_with_pending(CPUX86State *env, int vector, uint32_t *error_co
     return vector;
 }
 
+/* The EFLAGS image an event pushes: fault-class exceptions set RF in it, so
+ * that IRET back to the faulting instruction does not re-trigger an
+ * instruction breakpoint (SDM vol 3, 18.3.1.1). */
+static uint32_t pushed_eflags(CPUX86State *env)
+{
+    /* #DE #BR #UD #NM #TS #NP #SS #GP #PF #MF #AC #XM #VE */
+    static const uint32_t faults = 0x001b7ce1u;
+    uint32_t fl = x86_get_eflags(env);
+    int ev = env->old_exception;
+    if (ev >= 0 && ev < 32 && ((faults >> ev) & 1))
+        fl |= RF_MASK;
+    return fl;
+}
+
 /* ---- real mode ---- */
 
 static void deliver_real(CPUX86State *env, int vector, uint64_t next_rip, uintptr_t ra)
@@ -69,7 +83,7 @@ static void deliver_real(CPUX86State *env, int vector, uint64_t next_rip, uintpt
     uint64_t entry = x86_ld_linear(env, env->idt.base + off, 4, SYS_IDX, ra);
     const SegmentCache *ss = &env->segs[R_SS];
     StackPtr s = { ss->base, env->regs[R_ESP] & 0xffff, 0xffff };
-    stack_push(env, &s, x86_get_eflags(env), 2, ra);
+    stack_push(env, &s, pushed_eflags(env), 2, ra);
     stack_push(env, &s, env->segs[R_CS].selector, 2, ra);
     stack_push(env, &s, next_rip, 2, ra);
     set_rsp_masked(env, s.sp, 0xffff);
@@ -160,7 +174,7 @@ static void deliver_long(CPUX86State *env, int vector, int kind, uint32_t error_
     StackPtr s = { 0, rsp & ~0xfULL, ~0ULL };
     stack_push(env, &s, env->segs[R_SS].selector, 8, ra);
     stack_push(env, &s, env->regs[R_ESP], 8, ra);
-    stack_push(env, &s, x86_get_eflags(env), 8, ra);
+    stack_push(env, &s, pushed_eflags(env), 8, ra);
     stack_push(env, &s, env->segs[R_CS].selector, 8, ra);
     stack_push(env, &s, next_rip, 8, ra);
     if (has_error_code)
@@ -232,7 +246,7 @@ static void deliver_protected(CPUX86State *env, int vector, int kind, uint32_t e
         stack_push(env, &s, env->segs[R_SS].selector, size, ra);
         stack_push(env, &s, env->regs[R_ESP], size, ra);
     }
-    stack_push(env, &s, x86_get_eflags(env), size, ra);
+    stack_push(env, &s, pushed_eflags(env), size, ra);
     stack_push(env, &s, env->segs[R_CS].selector, size, ra);
     stack_push(env, &s, next_rip, size, ra);
     if (has_error_code)
@@ -285,6 +299,7 @@ void deliver_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
         deliver_protected(env, vector, kind, error_code, has_error_code, next_rip, ext, ra);
     env->old_exception = -1;
     env->halted = false;
+    env->hflags &= ~HF_INHIBIT_IRQ_MASK;
 }
 
 void x86_do_interrupt(CPUX86State *env, int vector, int is_soft_int,
@@ -321,6 +336,9 @@ void x86_int3(CPUX86State *env, uint64_t next_rip, uintptr_t ra)
 
 void x86_into(CPUX86State *env, uint64_t next_rip, uintptr_t ra)
 {
+    /* only the one-byte INT3 escapes the V86 IOPL check */
+    if (v86_mode(env) && iopl(env) < 3)
+        raise_gp0(env, ra);
     if (x86_get_eflags(env) & CC_O)
         deliver_event(env, EXCP_OF, EVENT_SOFT, 0, false, next_rip, ra);
 }

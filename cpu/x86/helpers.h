@@ -180,7 +180,7 @@ bool x86_cpu_has_work(CPUX86State *env);
  * V86 mode with IOPL<3 #GP(0); then delivers with next_rip pushed. */
 void x86_int(CPUX86State *env, int vector, uint64_t next_rip, uintptr_t ra);
 /* INT3 (vector 3, as INT n but no V86 IOPL check), INTO (#OF when OF=1, else
- * nothing; the translator passes the architectural flags via env), ICEBP/INT1
+ * nothing; V86 IOPL check as INT n; reads OF through the lazy flags), ICEBP/INT1
  * (vector 1, no DPL check, delivered as a trap). All [ends TB]. */
 void x86_int3(CPUX86State *env, uint64_t next_rip, uintptr_t ra);
 void x86_into(CPUX86State *env, uint64_t next_rip, uintptr_t ra);
@@ -224,6 +224,12 @@ uint64_t x86_read_cr(CPUX86State *env, int reg, uintptr_t ra);
  * [ends TB] */
 void x86_lmsw(CPUX86State *env, uint32_t value, uintptr_t ra);
 void x86_clts(CPUX86State *env, uintptr_t ra);
+/* XSETBV: XCR[ECX] = EDX:EAX. #UD unless CR4.OSXSAVE; #GP(0) at CPL>0, for
+ * ECX != 0, x87 bit clear, AVX without SSE, or components the model lacks
+ * (x86_xcr0_supported()). [ends TB] */
+void x86_xsetbv(CPUX86State *env, uintptr_t ra);
+/* XCR0 components the model supports: x87 and SSE, plus AVX when advertised. */
+uint64_t x86_xcr0_supported(void);
 /* Write CR0/CR4/EFER without any check, then recompute hflags and flush TLB
  * (reset, loaders, KVM state sync, tests). */
 void x86_set_cr0(CPUX86State *env, uint64_t value);
