@@ -132,6 +132,25 @@ static void cache_leaf(uint32_t subleaf, uint32_t r[4])
     r[EDX] = caches[subleaf].level == 3 ? 2 : 0;    /* inclusive L3 */
 }
 
+/* Leaf 0xd: XSAVE layout. The legacy region (512 bytes) and header (64)
+ * come first, AVX's upper halves at 576 (256 bytes). */
+static void xsave_leaf(CPUX86State *env, uint32_t subleaf, uint32_t r[4])
+{
+    uint64_t supported = x86_xcr0_supported();
+    uint64_t enabled = env ? env->xcr0 : 1;
+    uint32_t max_size = (supported & 4) ? 832 : 576;
+
+    if (subleaf == 0) {
+        r[EAX] = (uint32_t)supported;
+        r[EBX] = (enabled & 4) ? 832 : 576;
+        r[ECX] = max_size;
+        r[EDX] = (uint32_t)(supported >> 32);
+    } else if (subleaf == 2 && (supported & 4)) {
+        r[EAX] = 256;
+        r[EBX] = 576;
+    }
+}
+
 void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
                uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
 {
@@ -171,6 +190,10 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
     case 7:
         if (subleaf == 0)
             apply_features(7, r);
+        break;
+    case 0xd:
+        if (x86_cpu_has(X86_FEAT_XSAVE))
+            xsave_leaf(env, subleaf, r);
         break;
     case 0x80000000u:
         r[EAX] = MAX_EXT_LEAF;
@@ -218,7 +241,7 @@ int x86_cpuid_entries(CPUX86State *env, X86CPUIDEntry *out, int max)
         if (leaf == MAX_BASIC_LEAF + 1)
             leaf = 0x80000000u;
         bool indexed = leaf == 4 || leaf == 7 || leaf == 0xb || leaf == 0xd;
-        uint32_t nsub = leaf == 4 ? 5 : 1;
+        uint32_t nsub = leaf == 4 ? 5 : leaf == 0xd ? 3 : 1;
         for (uint32_t sub = 0; sub < nsub && n < max; sub++) {
             x86_cpuid(env, leaf, sub, &a, &b, &c, &d);
             out[n++] = (X86CPUIDEntry){ leaf, sub, indexed, a, b, c, d };

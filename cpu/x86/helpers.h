@@ -224,6 +224,12 @@ uint64_t x86_read_cr(CPUX86State *env, int reg, uintptr_t ra);
  * [ends TB] */
 void x86_lmsw(CPUX86State *env, uint32_t value, uintptr_t ra);
 void x86_clts(CPUX86State *env, uintptr_t ra);
+/* XSETBV: XCR[ECX] = EDX:EAX. #UD unless CR4.OSXSAVE; #GP(0) at CPL>0, for
+ * ECX != 0, x87 bit clear, AVX without SSE, or components the model lacks
+ * (x86_xcr0_supported()). [ends TB] */
+void x86_xsetbv(CPUX86State *env, uintptr_t ra);
+/* XCR0 components the model supports: x87 and SSE, plus AVX when advertised. */
+uint64_t x86_xcr0_supported(void);
 /* Write CR0/CR4/EFER without any check, then recompute hflags and flush TLB
  * (reset, loaders, KVM state sync, tests). */
 void x86_set_cr0(CPUX86State *env, uint64_t value);
