@@ -282,15 +282,21 @@ floatx80 floatx80_from_bcd(const uint8_t bcd[10], FloatStatus *s);     /* FBLD *
 void floatx80_to_bcd(floatx80 a, uint8_t bcd[10], FloatStatus *s);      /* FBSTP */
 
 /* ---- x87 transcendentals (fpu-x87-trans.c) ----
- * Computed with ~120-bit internal precision and rounded once with the status
- * rounding mode (64-bit significand; precision control is not applied, as on
- * hardware). Accuracy statement, tested against the host x87: results are
- * within 1 ulp (64-bit significand) of the exact value for finite operands
- * in the documented domains; the trigonometric argument reduction uses a
- * 192-bit pi, so it is accurate even near multiples of pi (the hardware's
- * 66-bit pi differs there by design, see the tests).
- * Trigonometric functions return false (and leave the operand unchanged,
- * hardware sets C2) when |a| >= 2^63. */
+ * Computed with 128-bit intermediate precision (relative error < 2^-115)
+ * and rounded once with the status rounding mode to a 64-bit significand
+ * (precision control does not apply, as on hardware); inexact is always
+ * reported, as the hardware does. Stated error: correctly rounded except
+ * when the exact value lies within 2^-115 of a rounding boundary, so at
+ * most 1 ulp in any case. Tested: 340 reference values computed without an
+ * FPU (tests/fpu/gen-trans-reference.py) must match exactly, and random
+ * operands must be within 1 ulp of the host x87 (bit-exact in ~95%).
+ * Trigonometric arguments are reduced modulo pi/2 with the x87's own 66-bit
+ * pi, like the hardware, so large arguments give the hardware's results.
+ * Operands outside an instruction's architectural domain (F2XM1 |x| > 1,
+ * FYL2XP1 |x| >= 1 - sqrt(2)/2) get the mathematical value where it exists;
+ * the hardware's result is undefined there.
+ * Trigonometric functions return false (operand unchanged: the caller sets
+ * C2) when |a| >= 2^63. */
 floatx80 floatx80_f2xm1(floatx80 a, FloatStatus *s);                  /* 2^a - 1, |a| <= 1 */
 floatx80 floatx80_fyl2x(floatx80 x, floatx80 y, FloatStatus *s);      /* y * log2(x) */
 floatx80 floatx80_fyl2xp1(floatx80 x, floatx80 y, FloatStatus *s);    /* y * log2(x + 1) */

@@ -279,7 +279,7 @@ TEST(rtc_base_option)
     CHECK_EQ(rtc_set_base(rtc, "2010-01-02", err, sizeof(err)), 0);
     CHECK_EQ(rtc_get_time(rtc), 1262390400);
     CHECK_EQ(rtc_set_base(rtc, "utc", err, sizeof(err)), 0);
-    CHECK(llabs(rtc_get_time(rtc) - (long long)time(NULL)) < 5);
+    CHECK(llabs(rtc_get_time(rtc) - (long long)time(NULL)) < 120);  /* the host date, roughly */
     CHECK_EQ(rtc_set_base(rtc, "localtime", err, sizeof(err)), 0);
     CHECK_EQ(rtc_set_base(rtc, "2006-13-01", err, sizeof(err)), -1);
     CHECK(err[0]);
