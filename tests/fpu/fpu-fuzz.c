@@ -69,6 +69,39 @@ static const X87Op x87_ops[] = {
 };
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* float -> integer conversions (results widened to 64 bits) */
+typedef struct ToIntOp {
+    const char *name;
+    bool dbl;
+    int64_t (*host)(uint64_t, uint32_t, unsigned *);
+    int64_t (*ours)(uint64_t, FloatStatus *);
+} ToIntOp;
+#define TO_INT(hname, oname, ftype)                                                  \
+    static int64_t h_##hname(uint64_t a, uint32_t csr, unsigned *fl)                 \
+    {                                                                                \
+        return host_##hname((ftype)a, csr, fl);                                      \
+    }                                                                                \
+    static int64_t o_##hname(uint64_t a, FloatStatus *s) { return oname((ftype)a, s); }
+TO_INT(cvtss2si32, float32_to_int32, uint32_t)
+TO_INT(cvttss2si32, float32_to_int32_round_to_zero, uint32_t)
+TO_INT(cvtss2si64, float32_to_int64, uint32_t)
+TO_INT(cvttss2si64, float32_to_int64_round_to_zero, uint32_t)
+TO_INT(cvtsd2si32, float64_to_int32, uint64_t)
+TO_INT(cvttsd2si32, float64_to_int32_round_to_zero, uint64_t)
+TO_INT(cvtsd2si64, float64_to_int64, uint64_t)
+TO_INT(cvttsd2si64, float64_to_int64_round_to_zero, uint64_t)
+#undef TO_INT
+static const ToIntOp to_int_ops[] = {
+    { "cvtss2si32", false, h_cvtss2si32, o_cvtss2si32 },
+    { "cvttss2si32", false, h_cvttss2si32, o_cvttss2si32 },
+    { "cvtss2si64", false, h_cvtss2si64, o_cvtss2si64 },
+    { "cvttss2si64", false, h_cvttss2si64, o_cvttss2si64 },
+    { "cvtsd2si32", true, h_cvtsd2si32, o_cvtsd2si32 },
+    { "cvttsd2si32", true, h_cvttsd2si32, o_cvttsd2si32 },
+    { "cvtsd2si64", true, h_cvtsd2si64, o_cvtsd2si64 },
+    { "cvttsd2si64", true, h_cvttsd2si64, o_cvttsd2si64 },
+};
+
 static unsigned long failures;
 
 static void fail(const char *name, unsigned mode, const char *operands, const char *results)
@@ -77,10 +110,78 @@ static void fail(const char *name, unsigned mode, const char *operands, const ch
         printf("FAIL %s mode %#x: %s: %s\n", name, mode, operands, results);
 }
 
+static bool to_int_case(TestRng *rng)
+{
+    const ToIntOp *op = &to_int_ops[rng_below(rng, COUNT_OF(to_int_ops))];
+    uint32_t csr = host_mxcsr(rng_below(rng, 4), rng_below(rng, 2), rng_below(rng, 2));
+    uint64_t a;
+    if (op->dbl) {
+        a = gen_float64(rng);
+        if (rng_below(rng, 2))      /* around the integer range */
+            a = (a & 0x800FFFFFFFFFFFFFull) | (uint64_t)(1023 - 2 + rng_below(rng, 68)) << 52;
+    } else {
+        a = gen_float32(rng);
+        if (rng_below(rng, 2))
+            a = (a & 0x807FFFFFu) | (uint64_t)(127 - 2 + rng_below(rng, 68)) << 23;
+    }
+    unsigned hf;
+    FloatStatus s = float_status_from_mxcsr(csr);
+    int64_t want = op->host(a, csr, &hf), got = op->ours(a, &s);
+    if (want == got && hf == (s.flags & 0x3Fu))
+        return true;
+    char ops[64], res[128];
+    snprintf(ops, sizeof(ops), "%016" PRIx64, a);
+    snprintf(res, sizeof(res), "host %" PRId64 "/%#x ours %" PRId64 "/%#x", want, hf, got,
+             s.flags & 0x3F);
+    fail(op->name, csr, ops, res);
+    return false;
+}
+
+/* x87 arithmetic with an m32fp/m64fp operand */
+static bool x87_mem_case(TestRng *rng)
+{
+    typedef uint16_t (*HostM32)(floatx80, uint32_t, uint16_t, floatx80 *);
+    typedef uint16_t (*HostM64)(floatx80, uint64_t, uint16_t, floatx80 *);
+    static const HostM32 m32[6] = { host_fadds, host_fmuls, host_fsubs, host_fsubrs,
+                                    host_fdivs, host_fdivrs };
+    static const HostM64 m64[6] = { host_faddl, host_fmull, host_fsubl, host_fsubrl,
+                                    host_fdivl, host_fdivrl };
+    static const int precs[3] = { 24, 53, 64 };
+    X87Arith op = (X87Arith)rng_below(rng, 6);
+    uint16_t cw = host_fpucw(rng_below(rng, 4), precs[rng_below(rng, 3)]);
+    floatx80 a = gen_floatx80(rng, true), want, got;
+    FloatStatus s = float_status_from_fpuc(cw);
+    uint64_t m;
+    unsigned hf;
+    if (rng_below(rng, 2)) {
+        m = gen_float32(rng);
+        hf = m32[op](a, (uint32_t)m, cw, &want);
+        got = floatx80_arith_float32(op, a, (uint32_t)m, &s);
+    } else {
+        m = gen_float64(rng);
+        hf = m64[op](a, m, cw, &want);
+        got = floatx80_arith_float64(op, a, m, &s);
+    }
+    hf &= 0x3F | FPU_C1;
+    unsigned gf = (s.flags & 0x3F) | (s.flags & FLOAT_FLAG_ROUNDED_UP ? FPU_C1 : 0);
+    if (want.sexp == got.sexp && want.mant == got.mant && hf == gf)
+        return true;
+    char ops[128], res[160];
+    snprintf(ops, sizeof(ops), "op %d %04x:%016" PRIx64 " %016" PRIx64, op, a.sexp, a.mant, m);
+    snprintf(res, sizeof(res), "host %04x:%016" PRIx64 "/%#x ours %04x:%016" PRIx64 "/%#x",
+             want.sexp, want.mant, hf, got.sexp, got.mant, gf);
+    fail("x87 m32/m64 arith", cw, ops, res);
+    return false;
+}
+
 static bool one_case(TestRng *rng)
 {
     char ops[128], res[160];
-    unsigned kind = rng_below(rng, 3);
+    unsigned kind = rng_below(rng, 5);
+    if (kind == 3)
+        return to_int_case(rng);
+    if (kind == 4)
+        return x87_mem_case(rng);
     if (kind == 0) {
         const SseOp32 *op = &sse32_ops[rng_below(rng, COUNT_OF(sse32_ops))];
         uint32_t csr = host_mxcsr(rng_below(rng, 4), rng_below(rng, 2), rng_below(rng, 2));
