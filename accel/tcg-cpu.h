@@ -35,6 +35,7 @@ typedef struct TLBExtra {
 } TLBExtra;
 
 /* ---- backends ------------------------------------------------------------ */
+struct TCGCPU;
 typedef struct TCGBackend {
     const char *name;
     bool (*init)(char *err, size_t errlen);
@@ -53,6 +54,8 @@ typedef struct TCGBackend {
     int (*insn_from_ra)(TranslationBlock *tb, uintptr_t ra);
     /* Disassemble tb's host code into the log (-d out_asm). */
     void (*dump)(TranslationBlock *tb);
+    /* Release t's backend state (code buffer). */
+    void (*free_state)(struct TCGCPU *t);
 } TCGBackend;
 
 extern const TCGBackend tcg_backend_interp;
@@ -75,6 +78,9 @@ typedef struct TCGCPU {
     TLBEntry tlb[MMU_MODES][TLB_SIZE];
     TLBExtra tlb_extra[MMU_MODES][TLB_SIZE];
     TranslationBlock *jmp_cache[JMP_CACHE_SIZE];
+    /* a 2M/4M/1G page was entered since the last full flush: INVLPG of one of
+     * its addresses must drop them all, so it flushes everything */
+    bool tlb_has_large_pages;
 
     CPUX86State *env;
     struct VCPU *cpu;
@@ -119,6 +125,7 @@ void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page);
 /* accel/tcg-tb.c */
 typedef struct TBCache TBCache;
 TBCache *tb_cache_new(void);
+void tb_cache_free(TBCache *c);
 TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t flags, uint32_t cflags);
 TranslationBlock *tb_lookup_fast(CPUX86State *env);   /* jump cache + hash, no translation */
 TranslationBlock *tb_from_host_ra(TCGCPU *t, uintptr_t ra);
@@ -139,6 +146,7 @@ uint32_t tb_flags_of(CPUX86State *env);
 extern bool tcg_use_interp;
 extern __thread TCGCPU *tcg_current_cpu;   /* the vCPU this thread runs */
 TCGCPU *tcg_cpu_create(CPUX86State *env, struct VCPU *cpu);
+void tcg_cpu_destroy(CPUX86State *env);
 void tcg_select_backend(bool interp);
 void tcg_run_until_exit(CPUX86State *env);
 /* Store hit code: invalidate; may longjmp when the running block changed itself. */

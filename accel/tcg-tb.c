@@ -48,6 +48,18 @@ TBCache *tb_cache_new(void)
     return c;
 }
 
+void tb_cache_free(TBCache *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->nb_pages; i++)
+        free(c->page_pool[i].code_bitmap);
+    free(c->tbs);
+    free(c->page_pool);
+    free(c->arena);
+    free(c);
+}
+
 void *tb_arena_alloc(TCGCPU *t, size_t n);
 void *tb_arena_alloc(TCGCPU *t, size_t n)
 {

@@ -14,6 +14,7 @@ void tlb_init(TCGCPU *t)
 {
     memset(t->tlb, 0xff, sizeof(t->tlb));
     memset(t->tlb_extra, 0xff, sizeof(t->tlb_extra));
+    t->tlb_has_large_pages = false;
 }
 
 void tlb_flush(CPUX86State *env)
@@ -30,6 +31,10 @@ void tlb_flush_page(CPUX86State *env, uint64_t vaddr)
     TCGCPU *t = tcg_cpu(env);
     if (!t)
         return;
+    if (t->tlb_has_large_pages) {
+        tlb_flush(env);
+        return;
+    }
     uint64_t page = vaddr & TARGET_PAGE_MASK;
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     for (int m = 0; m < MMU_MODES; m++) {
@@ -40,9 +45,6 @@ void tlb_flush_page(CPUX86State *env, uint64_t vaddr)
             t->tlb_extra[m][idx].paddr = ~0ULL;
         }
     }
-    /* Large pages: the walker may have filled entries of one 2M/4M/1G page under
-     * different indexes; a flush of the whole TLB is the simple safe answer
-     * when the page is not found as a plain 4K entry. */
     tb_jmp_cache_clear_page(t, vaddr);
 }
 
@@ -71,6 +73,8 @@ static TLBEntry *tlb_fill(CPUX86State *env, uint64_t vaddr, int access, int mmu_
     int prot = 0;
     uint64_t page_size = TARGET_PAGE_SIZE;
     uint64_t paddr = x86_tlb_fill(env, vaddr, access, mmu_idx, &prot, &page_size, ra);
+    if (page_size > TARGET_PAGE_SIZE)
+        t->tlb_has_large_pages = true;
     uint64_t vpage = vaddr & TARGET_PAGE_MASK, ppage = paddr & TARGET_PAGE_MASK;
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     TLBEntry *e = &t->tlb[mmu_idx][idx];

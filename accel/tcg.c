@@ -196,7 +196,11 @@ static void run_blocks(TCGCPU *t)
         }
         if (env->halted || env->exception_index >= 0)
             return;
-        if (atomic_load_explicit(&env->interrupt_request, memory_order_relaxed))
+        /* back to the loop when an event could be taken now (a pending INTR
+         * with IF=0 waits for the STI/POPF/IRET, which ends its block) */
+        unsigned req = atomic_load_explicit(&env->interrupt_request, memory_order_relaxed);
+        if ((req & ~CPU_INTERRUPT_HARD) ||
+            ((req & CPU_INTERRUPT_HARD) && (env->eflags & IF_MASK) && !(env->hflags & HF_INHIBIT_IRQ_MASK)))
             return;
     }
 }
@@ -325,6 +329,23 @@ TCGCPU *tcg_cpu_create(CPUX86State *env, VCPU *cpu)
     x86_tcg_init_globals();
     tcg_ctx = saved;
     return t;
+}
+
+void tcg_cpu_destroy(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    if (!t)
+        return;
+    if (t->backend->free_state)
+        t->backend->free_state(t);
+    tb_cache_free(t->cache);
+    tcg_context_free(t->ctx);
+    free(t->interp_frame);
+    pthread_mutex_destroy(&t->inval_lock);
+    if (tcg_current_cpu == t)
+        tcg_current_cpu = NULL;
+    env->accel = NULL;
+    free(t);
 }
 
 /* Select the backend without a Machine (unit tests). */

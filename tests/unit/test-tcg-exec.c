@@ -51,6 +51,12 @@ static CPUX86State *new_cpu(bool interp)
     return env;
 }
 
+static void free_cpu(CPUX86State *env)
+{
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
 static void run_at(CPUX86State *env, uint64_t rip)
 {
     tb_flush(tcg_cpu(env));
@@ -83,6 +89,7 @@ static void many_blocks(bool interp)
     CHECK_EQ(env->exception_index, -1);
     CHECK(env->halted);
     CHECK_EQ(env->regs[R_EAX], 2 * n);
+    free_cpu(env);
 }
 
 TEST(many_blocks_flush_interp) { many_blocks(true); }
@@ -99,6 +106,7 @@ static void off_the_end(bool interp)
     CHECK(env->exception_index >= 0);
     CHECK_EQ(env->rip, RAM_BASE + start + 4);   /* the incomplete instruction */
     CHECK_EQ(env->regs[R_EAX], 2);
+    free_cpu(env);
 }
 
 TEST(off_the_end_of_ram_interp) { off_the_end(true); }
@@ -111,6 +119,7 @@ static void noncanonical_jump(bool interp)
     memcpy(ram, (uint8_t[]){ 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0xe0 }, 12);
     run_at(env, RAM_BASE);
     CHECK_EQ(env->exception_index, EXCP_GP);
+    free_cpu(env);
 }
 
 TEST(noncanonical_jump_interp) { noncanonical_jump(true); }
@@ -163,6 +172,7 @@ static void precise_fault(bool interp)
     uint32_t f = cc_compute_all(env);
     CHECK_EQ(f & CC_C, CC_C);
     CHECK_EQ(f & CC_Z, 0);
+    free_cpu(env);
 }
 
 TEST(precise_fault_interp) { precise_fault(true); }
@@ -178,6 +188,7 @@ static void divide_error(bool interp)
     CHECK_EQ(env->exception_index, EXCP_DE);
     CHECK_EQ(env->rip, RAM_BASE + 2);
     CHECK_EQ(env->regs[R_EBX], 1);
+    free_cpu(env);
 }
 
 TEST(divide_error_interp) { divide_error(true); }

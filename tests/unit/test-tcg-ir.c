@@ -18,6 +18,12 @@ static CPUX86State *make_cpu(bool interp)
     return env;
 }
 
+static void free_cpu(CPUX86State *env)
+{
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
 static int count_ops(TCGContext *s, TCGOpcode opc)
 {
     int n = 0;
@@ -49,6 +55,7 @@ TEST(fold_constants)
             found = op->args[1] == 84;
     }
     CHECK(found);
+    free_cpu(env);
 }
 
 TEST(dead_flag_writes_removed)
@@ -65,6 +72,7 @@ TEST(dead_flag_writes_removed)
     tcg_liveness(tcg_ctx);
     CHECK_EQ(count_ops(tcg_ctx, INDEX_op_add), 0);
     CHECK_EQ(count_ops(tcg_ctx, INDEX_op_sub), 1);
+    free_cpu(env);
 }
 
 TEST(identities)
@@ -84,6 +92,7 @@ TEST(identities)
     CHECK_EQ(count_ops(tcg_ctx, INDEX_op_xor), 0);
     CHECK_EQ(count_ops(tcg_ctx, INDEX_op_add), 0);
     CHECK_EQ(count_ops(tcg_ctx, INDEX_op_and), 0);
+    free_cpu(env);
 }
 
 /* ---- random programs --------------------------------------------------------------------- */
@@ -261,4 +270,9 @@ TEST(random_programs_agree)
     }
     CHECK_EQ(failures, 0);
     CHECK(changed > 2500);   /* the programs do compute something */
+    free_cpu(ref);
+    free_cpu(opt);
+#if defined(__x86_64__)
+    free_cpu(x86);
+#endif
 }

@@ -456,6 +456,8 @@ static void run_backend_ncpus(bool interp, int ncpus)
     }
     CHECK_EQ(failures, 0);
     current_machine->ncpus = 0;
+    tcg_cpu_destroy(env);
+    free(env);
 }
 
 TEST(oracle_interp) { run_backend_ncpus(true, 0); }

@@ -305,6 +305,8 @@ static void run_backend(bool interp)
         }
     }
     CHECK_EQ(failures, 0);
+    tcg_cpu_destroy(env);
+    free(env);
 }
 
 TEST(oracle32_interp) { run_backend(true); }
