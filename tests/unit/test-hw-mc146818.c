@@ -300,6 +300,18 @@ TEST(reset_clears_enables)
     CHECK_EQ(rd(0x09), 0x24);                /* the time survives */
 }
 
+TEST(divider_reset_holds_time)
+{
+    setup();
+    advance(5 * NS_PER_SEC);                 /* registers not read meanwhile */
+    wr(0x0a, 0x76);                          /* divider chain held in reset */
+    advance(10 * NS_PER_SEC);
+    CHECK_EQ(rtc_get_time(rtc), LEAP_EVE + 5);
+    wr(0x0a, 0x26);
+    advance(NS_PER_SEC / 2);                 /* first update half a second later */
+    CHECK_EQ(rtc_get_time(rtc), LEAP_EVE + 6);
+}
+
 TEST(hostile_values)
 {
     setup();

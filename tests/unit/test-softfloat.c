@@ -166,6 +166,23 @@ TEST(floatx80_arith)
             }
         }
 }
+/* PC = 01 is reserved; the hardware treats it like 64-bit precision. */
+TEST(reserved_precision_control)
+{
+    TestRng rng = { 0x9C01 };
+    reports = 0;
+    for (int i = 0; i < CASES; i++) {
+        uint16_t cw = (uint16_t)(0x7F | 1 << 8 | rng_below(&rng, 4) << 10);
+        floatx80 a = gen_floatx80(&rng, false), b = gen_floatx80(&rng, false), want, got;
+        int op = (int)rng_below(&rng, OP_COUNT);
+        unsigned hf = host80(op, a, b, cw, &want) & (0x3F | FPU_C1);
+        FloatStatus s = float_status_from_fpuc(cw);
+        got = ours80(op, a, b, &s);
+        unsigned gf = x87_flags(&s);
+        if (want.mant != got.mant || want.sexp != got.sexp || hf != gf)
+            report("fx80 PC=01", a.mant, b.mant, want.mant, got.mant, hf, gf, cw);
+    }
+}
 #else
 TEST(float32_arith) { SKIP("host is not x86-64: no hardware oracle"); }
 TEST(float64_arith) { SKIP("host is not x86-64: no hardware oracle"); }
