@@ -175,7 +175,9 @@ static void run_blocks(TCGCPU *t)
            !atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
         uint32_t cflags = 0;
         bool stepping = gdb_single_stepping(env);
-        if (t->single_insn_next || stepping) {
+        /* EFLAGS.RF (resume after a #DB fault) lasts one instruction */
+        bool resume_flag = env->eflags & RF_MASK;
+        if (t->single_insn_next || stepping || resume_flag) {
             t->single_insn_next = false;
             cflags = CF_SINGLE_INSN;
             last = NULL;
@@ -193,6 +195,8 @@ static void run_blocks(TCGCPU *t)
         log_cpu_state(env);
         uintptr_t ret = t->backend->exec(env, tb);
         t->in_interp = false;
+        if (resume_flag && env->exception_index < 0)
+            env->eflags &= ~(uint64_t)RF_MASK;
         if (stepping) {
             gdb_vcpu_stopped(env, GDB_SIGTRAP);
             return;
