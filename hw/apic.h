@@ -24,7 +24,7 @@
  * (apic_cpu_hooks: CR8, APIC_BASE and TSC_DEADLINE writes from a vCPU thread)
  * and apic_intack take it themselves when the caller does not hold it.
  *
- * ---- How the board wires it (hw/pc.c) ----------------------------------------
+ * ---- How the board wires it (hw/pc.c, "local APICs and the I/O APIC") ------------
  *   ApicBus *bus = apic_bus_new(m->mem);
  *   apic_bus_set_pic(bus, pic_ack_fn, pic);       // ExtINT acknowledge -> pic_intack
  *   for each vCPU i (after cpus_init):

@@ -52,10 +52,10 @@ static const FeatureBit features[] = {
     { X86_FEAT_CX16,     1, ECX, 13, false, "cx16" },     /* translator: CMPXCHG16B */
     { X86_FEAT_SSE41,    1, ECX, 19, false, "sse4_1" },
     { X86_FEAT_SSE42,    1, ECX, 20, false, "sse4_2" },
-    { X86_FEAT_X2APIC,   1, ECX, 21, false, "x2apic" },   /* APIC: x2APIC MSRs */
+    { X86_FEAT_X2APIC,   1, ECX, 21, false, "x2apic" },   /* per vCPU: when the APIC hooks have the MSRs */
     { X86_FEAT_MOVBE,    1, ECX, 22, true,  "movbe" },
     { X86_FEAT_POPCNT,   1, ECX, 23, true,  "popcnt" },
-    { X86_FEAT_TSC_DEADLINE, 1, ECX, 24, false, "tsc_deadline_timer" }, /* APIC */
+    { X86_FEAT_TSC_DEADLINE, 1, ECX, 24, false, "tsc_deadline_timer" }, /* per vCPU: when the APIC has it */
     { X86_FEAT_XSAVE,    1, ECX, 26, false, "xsave" },    /* FPU issue, with leaf 0xd */
     { X86_FEAT_AVX,      1, ECX, 28, false, "avx" },
     { X86_FEAT_RDRAND,   1, ECX, 30, false, "rdrand" },   /* the translator returns a counter, not entropy */
@@ -87,6 +87,12 @@ static const FeatureBit features[] = {
 #define FAMILY 6
 #define MODEL 0x3a
 #define STEPPING 9
+
+bool x86_cpu_has_x2apic(CPUX86State *env)
+{
+    return env && env->apic && x86_apic_hooks && x86_apic_hooks->msr_read &&
+           x86_apic_hooks->msr_write;
+}
 
 static const FeatureBit *feature_bit(X86Feature f)
 {
@@ -177,6 +183,11 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
             r[EDX] &= ~(1u << 9);
         if (env && (env->cr[4] & CR4_OSXSAVE))
             r[ECX] |= 1u << 27;
+        /* what the local APIC model behind the hooks provides */
+        if (env && env->apic && x86_apic_hooks && x86_apic_hooks->set_tsc_deadline)
+            r[ECX] |= 1u << 24;
+        if (x86_cpu_has_x2apic(env))
+            r[ECX] |= 1u << 21;
         break;
     case 2:
         r[EAX] = 1;                                     /* one round, no descriptors: see leaf 4 */

@@ -328,6 +328,9 @@ typedef enum X86Feature {
     X86_FEAT_COUNT
 } X86Feature;
 bool x86_cpu_has(X86Feature feature);
+/* Per-vCPU: x2APIC is reported when the vCPU's APIC hooks implement its MSRs
+ * (TSC-deadline likewise with set_tsc_deadline). */
+bool x86_cpu_has_x2apic(CPUX86State *env);
 
 /* ===================== fast system calls (cpu/x86/syscall.c) ================ */
 

@@ -2,7 +2,9 @@
  * space, and CPU state survives the trip to KVM and back (put, then get). */
 #include "tests/unit/harness.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@ static const char *kvm_unusable(void)
 }
 
 static Machine machine;
+static uint8_t rom[65536] __attribute__((aligned(4096)));
 static VCPU vcpu;
 static CPUX86State env;
 static char err[256];
@@ -39,7 +42,6 @@ static bool setup(void)
     machine.ram = aligned_alloc(4096, machine.ram_size);
     memset(machine.ram, 0, machine.ram_size);
     machine.ram_below_4g = as_add_ram(machine.mem, "ram", 0, machine.ram_size, machine.ram, 0);
-    static uint8_t rom[65536] __attribute__((aligned(4096)));
     as_add_rom(machine.mem, "rom", 0xffff0000, sizeof(rom), rom, 0);
     if (accel_kvm_ops.init(&machine, err, sizeof(err)) < 0) {
         printf("# kvm init: %s\n", err);
@@ -179,4 +181,51 @@ TEST(state_round_trip_long_mode)
     CHECK_EQ(got.fpregs[5].sexp, 0x4000);
     CHECK_EQ(got.xmm[3].q[0], 0x0123456789abcdefull);
     CHECK(got.hflags & HF_CS64_MASK);
+}
+
+static void collect(uint64_t gpa, void *opaque)
+{
+    uint64_t *pages = opaque;
+    if (gpa == 0x2000)
+        pages[0]++;
+    else if (gpa == 0x5000)
+        pages[1]++;
+    else
+        pages[2]++;
+}
+
+/* Real-mode code at the reset vector writes two pages: the dirty log shows
+ * them, then nothing after the next sync. */
+TEST(dirty_log)
+{
+    if (kvm_unusable())
+        SKIP(kvm_unusable());
+    REQUIRE(setup());
+    KVMVCPU *v = vcpu.accel_state;
+    static const uint8_t code[] = {
+        0xc6, 0x06, 0x00, 0x20, 0x01,       /* mov byte [0x2000], 1 */
+        0xc6, 0x06, 0x00, 0x50, 0x02,       /* mov byte [0x5000], 2 */
+        0xf4,                               /* hlt */
+    };
+    memcpy(rom + 0xfff0, code, sizeof(code));
+    x86_cpu_reset(&env);
+    REQUIRE(kvm_put_state(v, &env, err, sizeof(err)) == 0);
+    REQUIRE(kvm_dirty_log_start() == 0);
+    uint64_t pages[3] = { 0 };
+    REQUIRE(kvm_dirty_log_sync(collect, pages) == 0);
+    pages[0] = pages[1] = pages[2] = 0;
+    int r;
+    do
+        r = ioctl(v->fd, KVM_RUN, 0);
+    while (r < 0 && errno == EINTR);
+    REQUIRE(r == 0);
+    CHECK_EQ(v->run->exit_reason, KVM_EXIT_HLT);
+    CHECK_EQ(machine.ram[0x2000] + machine.ram[0x5000], 3);
+    REQUIRE(kvm_dirty_log_sync(collect, pages) == 0);
+    CHECK_EQ(pages[0], 1);
+    CHECK_EQ(pages[1], 1);
+    pages[0] = pages[1] = 0;
+    REQUIRE(kvm_dirty_log_sync(collect, pages) == 0);
+    CHECK_EQ(pages[0] + pages[1], 0);
+    REQUIRE(kvm_dirty_log_stop() == 0);
 }
