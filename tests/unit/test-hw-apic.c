@@ -256,6 +256,18 @@ TEST(oneshot_timer)
     CHECK_EQ(drain(apic0, 0x30), 0);
 }
 
+TEST(oneshot_coalesces_with_pending_request)
+{
+    setup();
+    enable();
+    wr(TIMER_DIV, 0xb);
+    wr(LVT_TIMER, 0x30);
+    apic_set_irq(apic0, 0x30, 0);         /* the previous expiry not taken yet */
+    wr(TIMER_INIT, 100);
+    advance(100);
+    CHECK_EQ(drain(apic0, 0x30), 1);      /* one request, as on hardware */
+}
+
 TEST(divide_configuration)
 {
     setup();
