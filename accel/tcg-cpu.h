@@ -108,7 +108,8 @@ typedef struct TCGCPU {
     pthread_mutex_t inval_lock;
     uint64_t inval_pages[64];
     int nr_inval;
-    bool inval_overflow;
+    bool inval_overflow;     /* drop all translations */
+    bool tlb_flush_pending;  /* the memory layout changed: drop the TLB */
 } TCGCPU;
 
 static inline TCGCPU *tcg_cpu(CPUX86State *env) { return (TCGCPU *)env->accel; }

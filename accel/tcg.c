@@ -18,6 +18,11 @@
 
 bool tcg_use_interp;
 static void tcg_memory_changed(Machine *m);
+static uint64_t memory_code_digest(AddressSpace *as);
+static void tcg_layout_changed(AddressSpace *as, void *opaque);
+static void (*prev_layout_changed)(AddressSpace *as, void *opaque);
+static void *prev_layout_opaque;
+static uint64_t last_code_digest;
 __thread TCGCPU *tcg_current_cpu;
 static const TCGBackend *tcg_backend;
 
@@ -110,9 +115,13 @@ void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t r
 
 static void process_dma_invalidations(TCGCPU *t)
 {
-    if (!t->nr_inval && !t->inval_overflow)
+    if (!t->nr_inval && !t->inval_overflow && !t->tlb_flush_pending)
         return;
     pthread_mutex_lock(&t->inval_lock);
+    if (t->tlb_flush_pending) {
+        tlb_flush(t->env);
+        t->tlb_flush_pending = false;
+    }
     if (t->inval_overflow) {
         tb_flush(t);
     } else {
@@ -166,7 +175,9 @@ static void run_blocks(TCGCPU *t)
            !atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
         uint32_t cflags = 0;
         bool stepping = gdb_single_stepping(env);
-        if (t->single_insn_next || stepping) {
+        /* EFLAGS.RF (resume after a #DB fault) lasts one instruction */
+        bool resume_flag = env->eflags & RF_MASK;
+        if (t->single_insn_next || stepping || resume_flag) {
             t->single_insn_next = false;
             cflags = CF_SINGLE_INSN;
             last = NULL;
@@ -184,6 +195,8 @@ static void run_blocks(TCGCPU *t)
         log_cpu_state(env);
         uintptr_t ret = t->backend->exec(env, tb);
         t->in_interp = false;
+        if (resume_flag && env->exception_index < 0)
+            env->eflags &= ~(uint64_t)RF_MASK;
         if (stepping) {
             gdb_vcpu_stopped(env, GDB_SIGTRAP);
             return;
@@ -304,6 +317,13 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
         return -1;
     ram_write_notify = tcg_ram_write_notify;
     gdb_breakpoints_changed = tcg_flush_all_cpus;
+    if (m->mem) {
+        prev_layout_changed = m->mem->layout_changed;
+        prev_layout_opaque = m->mem->layout_opaque;
+        m->mem->layout_changed = tcg_layout_changed;
+        m->mem->layout_opaque = m;
+        last_code_digest = memory_code_digest(m->mem);
+    }
     return 0;
 }
 
@@ -398,26 +418,68 @@ static void tcg_vcpu_kick(VCPU *cpu)
         atomic_store(&tcg_cpu(cpu->env)->exit_flag, 1);
 }
 
+/* Reset, loadvm, a debugger: registers and perhaps RAM changed behind our
+ * back. The vCPU drops its TLB and translations at its next loop turn. */
 static void tcg_vcpu_state_changed(VCPU *cpu)
 {
-    if (cpu->env && cpu->env->accel)
-        tlb_flush(cpu->env);
+    if (!cpu->env || !cpu->env->accel)
+        return;
+    TCGCPU *t = tcg_cpu(cpu->env);
+    pthread_mutex_lock(&t->inval_lock);
+    t->tlb_flush_pending = true;
+    t->inval_overflow = true;
+    pthread_mutex_unlock(&t->inval_lock);
+    atomic_store(&t->exit_flag, 1);
 }
 
-static void tcg_memory_changed(Machine *m)
+/* Ask every vCPU to drop its TLB (host pointers of the old layout) and, when
+ * RAM or ROM moved, its translations too, at its next loop turn. */
+static void request_flush(Machine *m, bool translations)
 {
-    /* The TLBs hold host pointers into the old layout. Each vCPU flushes its own
-     * at the next loop turn; the kick makes that soon. */
     for (int i = 0; i < m->ncpus; i++) {
         VCPU *cpu = m->cpus[i];
         if (!cpu || !cpu->env || !cpu->env->accel)
             continue;
         TCGCPU *t = tcg_cpu(cpu->env);
         pthread_mutex_lock(&t->inval_lock);
-        t->inval_overflow = true;
+        t->tlb_flush_pending = true;
+        if (translations)
+            t->inval_overflow = true;
         pthread_mutex_unlock(&t->inval_lock);
         atomic_store(&t->exit_flag, 1);
     }
+}
+
+static void tcg_memory_changed(Machine *m)
+{
+    request_flush(m, true);
+}
+
+/* A digest of where RAM and ROM sit: device (MMIO) regions come and go with
+ * PCI BAR programming without affecting translated code. */
+static uint64_t memory_code_digest(AddressSpace *as)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int i = 0; i < as->nr_flat; i++) {
+        const FlatRange *fr = &as->flat[i];
+        if (fr->mr->kind == MR_IO)
+            continue;
+        uint64_t v[4] = { fr->start, fr->end, (uint64_t)(uintptr_t)fr->mr->host + (fr->start - fr->mr->base),
+                          (uint64_t)fr->mr->kind };
+        for (int k = 0; k < 4; k++)
+            h = (h ^ v[k]) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static void tcg_layout_changed(AddressSpace *as, void *opaque)
+{
+    Machine *m = opaque;
+    if (prev_layout_changed)
+        prev_layout_changed(as, prev_layout_opaque);
+    uint64_t d = memory_code_digest(as);
+    request_flush(m, d != last_code_digest);
+    last_code_digest = d;
 }
 
 AccelOps accel_tcg_ops = {

@@ -22,10 +22,24 @@
  * the x87 status word and of MXCSR (IE DE ZE OE UE PE = bits 0..5).
  * FLOAT_FLAG_ROUNDED_UP is not an exception: it is set when an inexact result
  * was rounded away from the truncated value (the x87 reports it in C1).
- * Exceptions are reported as if masked (the result is the masked response);
- * a translator helper that finds an unmasked flag raised discards the result
- * and raises #MF/#XM as the architecture says. Tininess is detected after
- * rounding, as on x86.
+ * Results are the masked responses, except for unmasked overflow/underflow
+ * (see FloatStatus); a translator helper that finds an unmasked flag raised
+ * raises #MF/#XM as the architecture says (and for SSE, or x87 IE/DE/ZE,
+ * leaves the destination unchanged). Tininess is detected after rounding.
+ *
+ * Details reproduced (each checked against the host CPU in the tests):
+ * divide-by-zero and invalid take precedence over DE; DE is not reported by
+ * FST m32/m64, CVT(T)SS2SI & co, ROUNDSS/SD, or VCVTPH2PS, nor for a memory
+ * operand whose partner is a NaN; MIN/MAX return the DAZ-flushed operand;
+ * the x87 picks the positive NaN of two with equal significands; FTZ does
+ * not apply to VCVTPS2PH; transcendentals always report inexact.
+ *
+ * Files: softfloat-round.c (formats, unpack, rounding, NaN rules),
+ * softfloat-add.c, softfloat-muldiv.c, softfloat-sqrt.c,
+ * softfloat-convert.c, softfloat-compare.c (+ CMP predicates, MIN/MAX),
+ * fpu-x87-arith.c (register/memory operand forms), fpu-x87-ops.c (FPREM,
+ * FSCALE, FXTRACT), fpu-x87-trans.c + fpu-xfloat.c (transcendentals),
+ * fpu-x87-const.c, fpu-x87-classify.c (FXAM, tags), fpu-bcd.c.
  *
  * Typical use from a helper:
  *     FloatStatus st = float_status_from_mxcsr(env->mxcsr);
@@ -217,6 +231,10 @@ float16 float32_to_float16(float32 a, FloatStatus *s);
 floatx80 floatx80_round_to_int(floatx80 a, FloatStatus *s);
 float32 float32_round_to_int(float32 a, FloatStatus *s);
 float64 float64_round_to_int(float64 a, FloatStatus *s);
+/* ROUNDSS/ROUNDSD/ROUNDPS/ROUNDPD with their immediate: bits 1:0 the
+ * rounding mode unless bit 2 (use MXCSR.RC); bit 3 suppresses inexact. */
+float32 float32_round_imm(float32 a, uint8_t imm, FloatStatus *s);
+float64 float64_round_imm(float64 a, uint8_t imm, FloatStatus *s);
 
 /* ---- x87 arithmetic forms (fpu-x87-arith.c) ----
  * The x87 instructions with a memory operand (FADD m32fp, FCOM m64fp, ...)
@@ -236,15 +254,17 @@ FloatRelation floatx80_compare_float32(floatx80 st, float32 src, bool quiet, Flo
 FloatRelation floatx80_compare_float64(floatx80 st, float64 src, bool quiet, FloatStatus *s);
 
 /* ---- x87 specials (fpu-x87-ops.c) ---- */
-/* FPREM (ieee=false: truncated quotient) / FPREM1 (ieee=true: quotient
- * rounded to nearest). *cc receives the condition-code bits to put in FSW
- * (C0 0x100, C1 0x200, C2 0x4000, C3 0x4000): C2 set = incomplete reduction
- * (exponent difference > 63, run again); otherwise C0,C3,C1 = quotient bits
- * 2,1,0 as the SDM says (Q2 -> C0, Q1 -> C3, Q0 -> C1). */
+/* FSW condition-code bits. */
 #define FPU_C0 0x0100
 #define FPU_C1 0x0200
 #define FPU_C2 0x0400
 #define FPU_C3 0x4000
+/* FPREM (ieee=false: truncated quotient) / FPREM1 (ieee=true: quotient
+ * rounded to nearest). *cc receives the condition codes for FSW: C2 set =
+ * incomplete reduction (exponent difference > 63: the exponent is reduced by
+ * 32..63 bits, run again); otherwise quotient bits Q2 -> C0, Q1 -> C3,
+ * Q0 -> C1. For NaN results the hardware leaves undefined values in C0/C1/C3
+ * (we give 0). */
 floatx80 floatx80_prem(floatx80 a, floatx80 b, bool ieee, uint16_t *cc, FloatStatus *s);
 /* FSCALE: a * 2^trunc(b). */
 floatx80 floatx80_scale(floatx80 a, floatx80 b, FloatStatus *s);

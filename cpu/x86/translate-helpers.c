@@ -624,6 +624,7 @@ void helper_data_breakpoint(CPUX86State *env, uint64_t linear, uint64_t desc)
 void helper_insn_end(CPUX86State *env, uint64_t next_rip)
 {
     x86_debug_insn_end(env, next_rip, false);
+    env->eflags &= ~(uint64_t)RF_MASK;   /* the instruction completed */
 }
 
 void helper_gdb_breakpoint(CPUX86State *env)

@@ -947,7 +947,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     for (int n = 0; n < s->nb_ops && !g->failed && !e->overflow; n++) {
         const TCGOp *op = &s->ops[n];
         g->locked = 0;
-        g->prefer_callee = tcg_op_defs[op->opc].nb_oargs &&
+        g->prefer_callee = tcg_op_defs[op->opc].nb_oargs && (int64_t)op->args[0] >= 0 &&
                            s->temps[(int)op->args[0]].kind == TEMP_GLOBAL;
         switch (op->opc) {
         case INDEX_op_discard: {

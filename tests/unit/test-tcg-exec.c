@@ -193,3 +193,59 @@ static void divide_error(bool interp)
 
 TEST(divide_error_interp) { divide_error(true); }
 TEST(divide_error_x86_64) { divide_error(false); }
+
+/* DR0 execute breakpoint: #DB before the instruction runs; with EFLAGS.RF
+ * set (as IRET from the handler leaves it) the instruction runs once. */
+static void hw_breakpoint(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    /* inc eax; inc ebx; inc ecx; hlt */
+    memcpy(ram, (uint8_t[]){ 0xff, 0xc0, 0xff, 0xc3, 0xff, 0xc1, 0xf4 }, 7);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->dr[0] = RAM_BASE + 2;
+    env->dr[7] = 0x401;           /* L0, execute, 1 byte */
+    run_at(env, RAM_BASE);
+    CHECK_EQ(env->exception_index, EXCP_DB);
+    CHECK_EQ(env->rip, RAM_BASE + 2);
+    CHECK_EQ(env->regs[R_EAX], 1);
+    CHECK_EQ(env->regs[R_EBX], 0);
+    /* resume over it */
+    env->exception_index = -1;
+    env->halted = false;
+    env->eflags = 2 | RF_MASK;
+    tcg_run_until_exit(env);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EBX], 1);
+    CHECK_EQ(env->regs[R_ECX], 1);
+    CHECK_EQ(env->eflags & RF_MASK, 0);
+    free_cpu(env);
+}
+
+TEST(hw_breakpoint_interp) { hw_breakpoint(true); }
+TEST(hw_breakpoint_x86_64) { hw_breakpoint(false); }
+
+/* EFLAGS.TF: a #DB trap after each instruction, RIP at the next one. */
+static void single_step_trap(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    memcpy(ram, (uint8_t[]){ 0xff, 0xc0, 0xff, 0xc3, 0xf4 }, 5);
+    memset(env->regs, 0, sizeof(env->regs));
+    tb_flush(tcg_cpu(env));
+    env->rip = RAM_BASE;
+    env->regs[R_ESP] = RAM_BASE + RAM_SIZE - 64;
+    env->halted = false;
+    env->exception_index = -1;
+    cc_set_all(env, 0);
+    env->eflags = 2 | TF_MASK;
+    env->hflags |= HF_TF_MASK;
+    tcg_run_until_exit(env);
+    CHECK_EQ(env->exception_index, EXCP_DB);
+    CHECK_EQ(env->rip, RAM_BASE + 2);
+    CHECK_EQ(env->regs[R_EAX], 1);
+    CHECK_EQ(env->regs[R_EBX], 0);
+    free_cpu(env);
+}
+
+TEST(single_step_trap_interp) { single_step_trap(true); }
+TEST(single_step_trap_x86_64) { single_step_trap(false); }
