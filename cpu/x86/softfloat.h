@@ -231,6 +231,10 @@ float16 float32_to_float16(float32 a, FloatStatus *s);
 floatx80 floatx80_round_to_int(floatx80 a, FloatStatus *s);
 float32 float32_round_to_int(float32 a, FloatStatus *s);
 float64 float64_round_to_int(float64 a, FloatStatus *s);
+/* ROUNDSS/ROUNDSD/ROUNDPS/ROUNDPD with their immediate: bits 1:0 the
+ * rounding mode unless bit 2 (use MXCSR.RC); bit 3 suppresses inexact. */
+float32 float32_round_imm(float32 a, uint8_t imm, FloatStatus *s);
+float64 float64_round_imm(float64 a, uint8_t imm, FloatStatus *s);
 
 /* ---- x87 arithmetic forms (fpu-x87-arith.c) ----
  * The x87 instructions with a memory operand (FADD m32fp, FCOM m64fp, ...)

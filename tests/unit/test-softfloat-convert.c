@@ -212,6 +212,26 @@ TEST(sse_compare_minmax)
     }
 }
 
+TEST(round_immediates)
+{
+    TestRng rng = { 0x50D };
+    reports = 0;
+    for (int i = 0; i < 2 * CASES; i++) {
+        unsigned mode = rng_below(&rng, 16), imm = rng_below(&rng, 16);
+        uint32_t csr = host_mxcsr(mode & 3, mode & 4, mode & 8);
+        float32 f = gen_float32_intish(&rng);
+        float64 d = gen_float64_intish(&rng);
+        unsigned hf;
+        FloatStatus s = float_status_from_mxcsr(csr);
+        uint64_t w = host_roundss_table[imm](f, csr, &hf), g = float32_round_imm(f, (uint8_t)imm, &s);
+        CHECK_CASE("roundss imm", mode << 8 | imm, f, 0, w, hf, g, s.flags & 0x3Fu);
+        s = float_status_from_mxcsr(csr);
+        w = host_roundsd_table[imm](d, csr, &hf);
+        g = float64_round_imm(d, (uint8_t)imm, &s);
+        CHECK_CASE("roundsd imm", mode << 8 | imm, d, 0, w, hf, g, s.flags & 0x3Fu);
+    }
+}
+
 TEST(sse_compare_predicates)
 {
     TestRng rng = { 0xC3F };
