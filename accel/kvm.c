@@ -104,6 +104,28 @@ bool kvm_hardware_usable(char *why, size_t n)
 
 /* ------------------------------------------------------------------ the VM */
 
+/* MSRs KVM does not know (x2APIC and TSC deadline without an in-kernel
+ * APIC, model-specific ones) exit to the CPU model, as under the
+ * translator; so does IA32_APIC_BASE, which the userspace local APIC must
+ * see (relocation, enable, x2APIC mode). Older KVMs lack either: then KVM
+ * answers as it can. */
+static void setup_msr_exits(KVMState *s)
+{
+    struct kvm_enable_cap cap = {
+        .cap = KVM_CAP_X86_USER_SPACE_MSR,
+        .args = { KVM_MSR_EXIT_REASON_UNKNOWN | KVM_MSR_EXIT_REASON_FILTER },
+    };
+    if (ioctl(s->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+        return;
+    static uint8_t deny_apic_base = 0;     /* bit 0 clear: MSR 0x1b exits */
+    struct kvm_msr_filter filter = {
+        .flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+        .ranges = { { .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+                      .nmsrs = 1, .base = 0x1b, .bitmap = &deny_apic_base } },
+    };
+    ioctl(s->vm_fd, KVM_X86_SET_MSR_FILTER, &filter);
+}
+
 static void kick_handler(int sig)
 {
     (void)sig;
@@ -139,11 +161,7 @@ static int kvm_init(Machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "-accel kvm: KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
         goto fail;
     }
-    /* MSRs KVM does not know (x2APIC without an in-kernel APIC, model
-     * specific ones) exit to the CPU model, as under the translator. */
-    struct kvm_enable_cap msr_cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR,
-                                      .args = { KVM_MSR_EXIT_REASON_UNKNOWN } };
-    ioctl(s->vm_fd, KVM_ENABLE_CAP, &msr_cap);
+    setup_msr_exits(s);
     /* Only some hosts need it (VT-x without unrestricted guest); harmless elsewhere. */
     ioctl(s->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
     if (kvm_mem_init(s, err, errlen) < 0)

@@ -523,6 +523,8 @@ static int cmd_check(int argc, char **argv)
     } else if (!quiet) {
         if (r.messages)
             fputs(r.messages, stdout);
+        if (r.messages_dropped)
+            printf("(%" PRId64 " more messages not shown)\n", r.messages_dropped);
         if (r.leaks_fixed || r.corruptions_fixed) {
             printf("The following inconsistencies were found and repaired:\n\n"
                    "    %" PRId64 " leaked clusters\n    %" PRId64 " corruptions\n\n",
