@@ -104,6 +104,28 @@ bool kvm_hardware_usable(char *why, size_t n)
 
 /* ------------------------------------------------------------------ the VM */
 
+/* MSRs KVM does not know (x2APIC and TSC deadline without an in-kernel
+ * APIC, model-specific ones) exit to the CPU model, as under the
+ * translator; so does IA32_APIC_BASE, which the userspace local APIC must
+ * see (relocation, enable, x2APIC mode). Older KVMs lack either: then KVM
+ * answers as it can. */
+static void setup_msr_exits(KVMState *s)
+{
+    struct kvm_enable_cap cap = {
+        .cap = KVM_CAP_X86_USER_SPACE_MSR,
+        .args = { KVM_MSR_EXIT_REASON_UNKNOWN | KVM_MSR_EXIT_REASON_FILTER },
+    };
+    if (ioctl(s->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+        return;
+    static uint8_t deny_apic_base = 0;     /* bit 0 clear: MSR 0x1b exits */
+    struct kvm_msr_filter filter = {
+        .flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+        .ranges = { { .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+                      .nmsrs = 1, .base = 0x1b, .bitmap = &deny_apic_base } },
+    };
+    ioctl(s->vm_fd, KVM_X86_SET_MSR_FILTER, &filter);
+}
+
 static void kick_handler(int sig)
 {
     (void)sig;
@@ -139,11 +161,7 @@ static int kvm_init(Machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "-accel kvm: KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
         goto fail;
     }
-    /* MSRs KVM does not know (x2APIC without an in-kernel APIC, model
-     * specific ones) exit to the CPU model, as under the translator. */
-    struct kvm_enable_cap msr_cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR,
-                                      .args = { KVM_MSR_EXIT_REASON_UNKNOWN } };
-    ioctl(s->vm_fd, KVM_ENABLE_CAP, &msr_cap);
+    setup_msr_exits(s);
     /* Only some hosts need it (VT-x without unrestricted guest); harmless elsewhere. */
     ioctl(s->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
     if (kvm_mem_init(s, err, errlen) < 0)
@@ -319,18 +337,57 @@ static void enter_halt(VCPU *cpu, KVMVCPU *v)
     wait_while_halted(cpu);
 }
 
-/* INIT and start-up IPIs (from the local APIC model): the CPU helpers do
- * what the hardware does to the register state; KVM gets the result. */
+/* INIT: the reset state, except that MTRRs, PAT, the APIC base and the TSC
+ * survive; an AP then waits for a start-up IPI. (Not through
+ * x86_cpu_exec_interrupt: that also flushes the translator's TLB, which a
+ * KVM vCPU does not have.) */
+static void do_init(CPUX86State *env)
+{
+    uint64_t pat = env->pat, apic_base = env->apic_base, tsc_offset = env->tsc_offset;
+    uint64_t mtrr_deftype = env->mtrr_deftype, mtrr_fixed[11], mtrr_var[16];
+    memcpy(mtrr_fixed, env->mtrr_fixed, sizeof(mtrr_fixed));
+    memcpy(mtrr_var, env->mtrr_var, sizeof(mtrr_var));
+    x86_cpu_reset(env);
+    env->pat = pat;
+    env->apic_base = apic_base;
+    env->tsc_offset = tsc_offset;
+    env->mtrr_deftype = mtrr_deftype;
+    memcpy(env->mtrr_fixed, mtrr_fixed, sizeof(mtrr_fixed));
+    memcpy(env->mtrr_var, mtrr_var, sizeof(mtrr_var));
+    bool ap = !(apic_base & (1u << 8));
+    env->halted = ap;
+    env->wait_for_sipi = ap;
+}
+
+/* Start-up IPI: real mode at vector:0000. */
+static void do_sipi(CPUX86State *env)
+{
+    env->wait_for_sipi = false;
+    env->halted = false;
+    env->segs[R_CS].selector = (uint16_t)(env->sipi_vector << 8);
+    env->segs[R_CS].base = (uint64_t)(env->sipi_vector & 0xff) << 12;
+    env->rip = 0;
+    kvm_env_update_hflags(env);
+}
+
+/* INIT and start-up IPIs from the local APIC model: done on env, then the
+ * whole state goes to KVM. */
 static int handle_init_sipi(VCPU *cpu, KVMVCPU *v, char *err, size_t errlen)
 {
     CPUX86State *env = cpu->env;
-    if (!(atomic_load(&env->interrupt_request) & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)))
+    unsigned req = atomic_load(&env->interrupt_request);
+    if (!(req & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)))
         return 0;
     if (kvm_get_state(v, env, err, errlen) < 0)
         return -1;
-    /* The translator's TLB is not ours to flush. */
-    atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_TLBFLUSH);
-    x86_cpu_exec_interrupt(env);
+    if (req & CPU_INTERRUPT_INIT) {
+        atomic_fetch_and(&env->interrupt_request, ~(CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI));
+        do_init(env);
+    } else {
+        atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_SIPI);
+        if (env->wait_for_sipi)
+            do_sipi(env);
+    }
     memset(v->pending_irq_bitmap, 0, sizeof(v->pending_irq_bitmap));
     return kvm_put_state(v, env, err, errlen);
 }

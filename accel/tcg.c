@@ -418,10 +418,18 @@ static void tcg_vcpu_kick(VCPU *cpu)
         atomic_store(&tcg_cpu(cpu->env)->exit_flag, 1);
 }
 
+/* Reset, loadvm, a debugger: registers and perhaps RAM changed behind our
+ * back. The vCPU drops its TLB and translations at its next loop turn. */
 static void tcg_vcpu_state_changed(VCPU *cpu)
 {
-    if (cpu->env && cpu->env->accel)
-        tlb_flush(cpu->env);
+    if (!cpu->env || !cpu->env->accel)
+        return;
+    TCGCPU *t = tcg_cpu(cpu->env);
+    pthread_mutex_lock(&t->inval_lock);
+    t->tlb_flush_pending = true;
+    t->inval_overflow = true;
+    pthread_mutex_unlock(&t->inval_lock);
+    atomic_store(&t->exit_flag, 1);
 }
 
 /* Ask every vCPU to drop its TLB (host pointers of the old layout) and, when
