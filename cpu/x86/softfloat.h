@@ -37,6 +37,7 @@
  * Files: softfloat-round.c (formats, unpack, rounding, NaN rules),
  * softfloat-add.c, softfloat-muldiv.c, softfloat-sqrt.c,
  * softfloat-convert.c, softfloat-compare.c (+ CMP predicates, MIN/MAX),
+ * softfloat-approx.c (RCP/RSQRT),
  * fpu-x87-arith.c (register/memory operand forms), fpu-x87-ops.c (FPREM,
  * FSCALE, FXTRACT), fpu-x87-trans.c + fpu-xfloat.c (transcendentals),
  * fpu-x87-const.c, fpu-x87-classify.c (FXAM, tags), fpu-bcd.c.
@@ -155,6 +156,11 @@ floatx80 floatx80_sub(floatx80 a, floatx80 b, FloatStatus *s);
 floatx80 floatx80_mul(floatx80 a, floatx80 b, FloatStatus *s);
 floatx80 floatx80_div(floatx80 a, floatx80 b, FloatStatus *s);
 floatx80 floatx80_sqrt(floatx80 a, FloatStatus *s);
+
+/* RCPSS/RSQRTSS (and the packed forms): 12-bit approximations, see
+ * softfloat-approx.c; no flags, denormal inputs and tiny results as zero. */
+float32 float32_rcp_approx(float32 a, FloatStatus *s);
+float32 float32_rsqrt_approx(float32 a, FloatStatus *s);
 
 /* ---- comparisons ----
  * Result of comparing a with b. quiet=true: only SNaN operands raise invalid

@@ -67,6 +67,8 @@ HOST_SSE_BINOP(host_divss, "divss", uint32_t, "movd")
 HOST_SSE_BINOP(host_minss, "minss", uint32_t, "movd")
 HOST_SSE_BINOP(host_maxss, "maxss", uint32_t, "movd")
 HOST_SSE_BINOP(host_sqrtss, "sqrtss", uint32_t, "movd")     /* of b */
+HOST_SSE_BINOP(host_rcpss, "rcpss", uint32_t, "movd")       /* of b */
+HOST_SSE_BINOP(host_rsqrtss, "rsqrtss", uint32_t, "movd")   /* of b */
 HOST_SSE_BINOP(host_cvtss2sd, "cvtss2sd", uint64_t, "movq") /* of b (low 32 bits) */
 HOST_SSE_BINOP(host_cvtsd2ss, "cvtsd2ss", uint64_t, "movq") /* of b, result low 32 */
 HOST_SSE_BINOP(host_addsd, "addsd", uint64_t, "movq")

@@ -212,6 +212,48 @@ TEST(sse_compare_minmax)
     }
 }
 
+/* RCPSS/RSQRTSS: the hardware's table is model-specific, so finite
+ * non-zero results need only agree within the architectural error bound
+ * (both are within 1.5 * 2^-12 of the exact value); special cases and flags
+ * must match exactly. At the bottom of the normal range, results one table
+ * step apart may land on either side of the flush to zero. */
+static bool approx_close(uint32_t want, uint32_t got)
+{
+    if (want == got)
+        return true;
+    if ((want ^ got) >> 31)
+        return false;
+    uint32_t w = want & 0x7FFFFFFF, g = got & 0x7FFFFFFF;
+    if ((w == 0 && g == 0x00800000) || (g == 0 && w == 0x00800000))
+        return true;
+    if (w < 0x00800000 || g < 0x00800000 || w >= 0x7F800000 || g >= 0x7F800000)
+        return false;
+    uint32_t d = w > g ? w - g : g - w;     /* ulps of the 23-bit fraction */
+    return d <= 3u << 11;                   /* 3 * 2^-12 relative, twice the bound */
+}
+
+TEST(rcp_rsqrt)
+{
+    TestRng rng = { 0x4C9 };
+    reports = 0;
+    for (unsigned mode = 0; mode < 16; mode++) {
+        uint32_t csr = host_mxcsr(mode & 3, mode & 4, mode & 8);
+        for (int i = 0; i < CASES; i++) {
+            float32 a = gen_float32(&rng);
+            unsigned hf;
+            FloatStatus s = float_status_from_mxcsr(csr);
+            uint32_t w = host_rcpss(0, a, csr, &hf), g = float32_rcp_approx(a, &s);
+            if (!approx_close(w, g) || hf != s.flags)
+                mismatch("rcpss", mode, a, 0, w, hf, g, s.flags);
+            s = float_status_from_mxcsr(csr);
+            w = host_rsqrtss(0, a, csr, &hf);
+            g = float32_rsqrt_approx(a, &s);
+            if (!approx_close(w, g) || hf != s.flags)
+                mismatch("rsqrtss", mode, a, 0, w, hf, g, s.flags);
+        }
+    }
+}
+
 TEST(round_immediates)
 {
     TestRng rng = { 0x50D };
