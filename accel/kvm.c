@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "cpu/x86/helpers.h"
+#include "system/gdbstub.h"
 #include "system/mainloop.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -296,11 +297,13 @@ static void inject_interrupts(VCPU *cpu, KVMVCPU *v)
     CPUX86State *env = cpu->env;
     struct kvm_run *run = v->run;
     unsigned req = atomic_load(&env->interrupt_request);
+    run->request_interrupt_window = 0;
+    if (v->guest_debug && gdb_single_stepping(env))
+        return;                                /* gdb steps with interrupts off */
     if (req & CPU_INTERRUPT_NMI) {
         atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_NMI);
         ioctl(v->fd, KVM_NMI);
     }
-    run->request_interrupt_window = 0;
     if (!(req & CPU_INTERRUPT_HARD) || !env->intack)
         return;
     if (run->ready_for_interrupt_injection && run->if_flag) {
@@ -400,6 +403,44 @@ static void wait_for_stop(VCPU *cpu)
         vcpu_wait_for_event(cpu, -1);
 }
 
+/* The GDB stub's breakpoints become hardware instruction breakpoints (the
+ * first four; guest memory stays untouched) and its single step KVM's;
+ * set on every entry to the run function (they change only while stopped). */
+#define KVM_MAX_HW_BREAKPOINTS 4
+static void update_guest_debug(VCPU *cpu, KVMVCPU *v)
+{
+    struct kvm_guest_debug dbg = { 0 };
+    uint64_t addrs[KVM_MAX_HW_BREAKPOINTS];
+    int n = atomic_load(&gdb_nr_breakpoints) ? gdb_breakpoint_list(addrs, KVM_MAX_HW_BREAKPOINTS) : 0;
+    bool step = gdb_single_stepping(cpu->env);
+    n = MIN(n, KVM_MAX_HW_BREAKPOINTS);
+    if (n > 0 || step) {
+        dbg.control = KVM_GUESTDBG_ENABLE | (step ? KVM_GUESTDBG_SINGLESTEP : 0) |
+                      (n > 0 ? KVM_GUESTDBG_USE_HW_BP : 0);
+        uint64_t dr7 = 0x400;
+        for (int i = 0; i < n; i++) {
+            dbg.arch.debugreg[i] = addrs[i];
+            dr7 |= 1ull << (2 * i);            /* local enable, execute, 1 byte */
+        }
+        dbg.arch.debugreg[7] = dr7;
+    }
+    v->guest_debug = dbg.control != 0;
+    if (ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 && v->guest_debug)
+        error_report("kvm: KVM_SET_GUEST_DEBUG: %s (breakpoints and steps will not stop)",
+                     strerror(errno));
+}
+
+/* A debug exit for the GDB stub: everything stops and gdb hears of it. */
+static void handle_debug_exit(VCPU *cpu, KVMVCPU *v)
+{
+    char err[256];
+    if (!v->guest_debug)
+        return;
+    if (kvm_get_state(v, cpu->env, err, sizeof(err)) < 0)
+        error_report("%s", err);
+    gdb_vcpu_stopped(cpu->env, GDB_SIGTRAP);
+}
+
 /* Handles one exit; returns false when the vCPU cannot continue. */
 static bool handle_exit(VCPU *cpu, KVMVCPU *v)
 {
@@ -421,6 +462,9 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
         return true;
     case KVM_EXIT_IRQ_WINDOW_OPEN:
     case KVM_EXIT_INTR:
+        return true;
+    case KVM_EXIT_DEBUG:
+        handle_debug_exit(cpu, v);
         return true;
     case KVM_EXIT_SHUTDOWN:
         /* Triple fault: the machine resets (or exits with -no-reboot). */
@@ -478,6 +522,7 @@ static void kvm_vcpu_run(VCPU *cpu)
         wait_for_stop(cpu);
         return;
     }
+    update_guest_debug(cpu, v);
     bool ok = true;
     while (ok && !vcpu_should_stop(cpu)) {
         atomic_store(&cpu->exit_request, 0);
