@@ -38,6 +38,7 @@ typedef struct KVMVCPU {
     /* An interrupt KVM accepted but had not delivered when the state was
      * read back (kvm_sregs.interrupt_bitmap); put back on the next entry. */
     uint64_t pending_irq_bitmap[4];
+    bool guest_debug;        /* GDB breakpoints or single step armed */
 } KVMVCPU;
 
 extern KVMState kvm_state;

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "cpu/x86/helpers.h"
+#include "system/gdbstub.h"
 #include "system/mainloop.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -296,11 +297,13 @@ static void inject_interrupts(VCPU *cpu, KVMVCPU *v)
     CPUX86State *env = cpu->env;
     struct kvm_run *run = v->run;
     unsigned req = atomic_load(&env->interrupt_request);
+    run->request_interrupt_window = 0;
+    if (v->guest_debug && gdb_single_stepping(env))
+        return;                                /* gdb steps with interrupts off */
     if (req & CPU_INTERRUPT_NMI) {
         atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_NMI);
         ioctl(v->fd, KVM_NMI);
     }
-    run->request_interrupt_window = 0;
     if (!(req & CPU_INTERRUPT_HARD) || !env->intack)
         return;
     if (run->ready_for_interrupt_injection && run->if_flag) {
@@ -337,18 +340,57 @@ static void enter_halt(VCPU *cpu, KVMVCPU *v)
     wait_while_halted(cpu);
 }
 
-/* INIT and start-up IPIs (from the local APIC model): the CPU helpers do
- * what the hardware does to the register state; KVM gets the result. */
+/* INIT: the reset state, except that MTRRs, PAT, the APIC base and the TSC
+ * survive; an AP then waits for a start-up IPI. (Not through
+ * x86_cpu_exec_interrupt: that also flushes the translator's TLB, which a
+ * KVM vCPU does not have.) */
+static void do_init(CPUX86State *env)
+{
+    uint64_t pat = env->pat, apic_base = env->apic_base, tsc_offset = env->tsc_offset;
+    uint64_t mtrr_deftype = env->mtrr_deftype, mtrr_fixed[11], mtrr_var[16];
+    memcpy(mtrr_fixed, env->mtrr_fixed, sizeof(mtrr_fixed));
+    memcpy(mtrr_var, env->mtrr_var, sizeof(mtrr_var));
+    x86_cpu_reset(env);
+    env->pat = pat;
+    env->apic_base = apic_base;
+    env->tsc_offset = tsc_offset;
+    env->mtrr_deftype = mtrr_deftype;
+    memcpy(env->mtrr_fixed, mtrr_fixed, sizeof(mtrr_fixed));
+    memcpy(env->mtrr_var, mtrr_var, sizeof(mtrr_var));
+    bool ap = !(apic_base & (1u << 8));
+    env->halted = ap;
+    env->wait_for_sipi = ap;
+}
+
+/* Start-up IPI: real mode at vector:0000. */
+static void do_sipi(CPUX86State *env)
+{
+    env->wait_for_sipi = false;
+    env->halted = false;
+    env->segs[R_CS].selector = (uint16_t)(env->sipi_vector << 8);
+    env->segs[R_CS].base = (uint64_t)(env->sipi_vector & 0xff) << 12;
+    env->rip = 0;
+    kvm_env_update_hflags(env);
+}
+
+/* INIT and start-up IPIs from the local APIC model: done on env, then the
+ * whole state goes to KVM. */
 static int handle_init_sipi(VCPU *cpu, KVMVCPU *v, char *err, size_t errlen)
 {
     CPUX86State *env = cpu->env;
-    if (!(atomic_load(&env->interrupt_request) & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)))
+    unsigned req = atomic_load(&env->interrupt_request);
+    if (!(req & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)))
         return 0;
     if (kvm_get_state(v, env, err, errlen) < 0)
         return -1;
-    /* The translator's TLB is not ours to flush. */
-    atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_TLBFLUSH);
-    x86_cpu_exec_interrupt(env);
+    if (req & CPU_INTERRUPT_INIT) {
+        atomic_fetch_and(&env->interrupt_request, ~(CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI));
+        do_init(env);
+    } else {
+        atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_SIPI);
+        if (env->wait_for_sipi)
+            do_sipi(env);
+    }
     memset(v->pending_irq_bitmap, 0, sizeof(v->pending_irq_bitmap));
     return kvm_put_state(v, env, err, errlen);
 }
@@ -359,6 +401,44 @@ static void wait_for_stop(VCPU *cpu)
 {
     while (!vcpu_should_stop(cpu))
         vcpu_wait_for_event(cpu, -1);
+}
+
+/* The GDB stub's breakpoints become hardware instruction breakpoints (the
+ * first four; guest memory stays untouched) and its single step KVM's;
+ * set on every entry to the run function (they change only while stopped). */
+#define KVM_MAX_HW_BREAKPOINTS 4
+static void update_guest_debug(VCPU *cpu, KVMVCPU *v)
+{
+    struct kvm_guest_debug dbg = { 0 };
+    uint64_t addrs[KVM_MAX_HW_BREAKPOINTS];
+    int n = atomic_load(&gdb_nr_breakpoints) ? gdb_breakpoint_list(addrs, KVM_MAX_HW_BREAKPOINTS) : 0;
+    bool step = gdb_single_stepping(cpu->env);
+    n = MIN(n, KVM_MAX_HW_BREAKPOINTS);
+    if (n > 0 || step) {
+        dbg.control = KVM_GUESTDBG_ENABLE | (step ? KVM_GUESTDBG_SINGLESTEP : 0) |
+                      (n > 0 ? KVM_GUESTDBG_USE_HW_BP : 0);
+        uint64_t dr7 = 0x400;
+        for (int i = 0; i < n; i++) {
+            dbg.arch.debugreg[i] = addrs[i];
+            dr7 |= 1ull << (2 * i);            /* local enable, execute, 1 byte */
+        }
+        dbg.arch.debugreg[7] = dr7;
+    }
+    v->guest_debug = dbg.control != 0;
+    if (ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 && v->guest_debug)
+        error_report("kvm: KVM_SET_GUEST_DEBUG: %s (breakpoints and steps will not stop)",
+                     strerror(errno));
+}
+
+/* A debug exit for the GDB stub: everything stops and gdb hears of it. */
+static void handle_debug_exit(VCPU *cpu, KVMVCPU *v)
+{
+    char err[256];
+    if (!v->guest_debug)
+        return;
+    if (kvm_get_state(v, cpu->env, err, sizeof(err)) < 0)
+        error_report("%s", err);
+    gdb_vcpu_stopped(cpu->env, GDB_SIGTRAP);
 }
 
 /* Handles one exit; returns false when the vCPU cannot continue. */
@@ -382,6 +462,9 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
         return true;
     case KVM_EXIT_IRQ_WINDOW_OPEN:
     case KVM_EXIT_INTR:
+        return true;
+    case KVM_EXIT_DEBUG:
+        handle_debug_exit(cpu, v);
         return true;
     case KVM_EXIT_SHUTDOWN:
         /* Triple fault: the machine resets (or exits with -no-reboot). */
@@ -439,6 +522,7 @@ static void kvm_vcpu_run(VCPU *cpu)
         wait_for_stop(cpu);
         return;
     }
+    update_guest_debug(cpu, v);
     bool ok = true;
     while (ok && !vcpu_should_stop(cpu)) {
         atomic_store(&cpu->exit_request, 0);

@@ -82,7 +82,11 @@ static const FeatureBit features[] = {
     { X86_FEAT_LM,       0x80000001, EDX, 29, true,  "lm" },
 };
 
-#define MAX_BASIC_LEAF 0xd
+#define MAX_BASIC_LEAF 0x16
+/* The core crystal clock of leaf 0x15 is the local APIC's timer input
+ * (hw/apic.c APIC_BUS_HZ, 1 GHz): Linux takes the APIC timer rate from it and
+ * the TSC rate (X86_TSC_HZ) as crystal * 2 / 1, without calibrating. */
+#define CRYSTAL_HZ 1000000000u
 #define MAX_EXT_LEAF 0x80000008u
 #define FAMILY 6
 #define MODEL 0x3a
@@ -206,6 +210,15 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
         if (x86_cpu_has(X86_FEAT_XSAVE))
             xsave_leaf(env, subleaf, r);
         break;
+    case 0x15:
+        r[EAX] = 1;
+        r[EBX] = (uint32_t)(X86_TSC_HZ / CRYSTAL_HZ);
+        r[ECX] = CRYSTAL_HZ;
+        break;
+    case 0x16:
+        r[EAX] = r[EBX] = (uint32_t)(X86_TSC_HZ / 1000000);    /* base and max MHz */
+        r[ECX] = CRYSTAL_HZ / 1000000;                      /* bus MHz */
+        break;
     case 0x80000000u:
         r[EAX] = MAX_EXT_LEAF;
         break;
@@ -224,7 +237,7 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
     case 0x80000008u:
         r[EAX] = 48u << 8 | 40;
         break;
-    default:                                            /* 3, 5, 8-0xd, 0x80000005: zeros */
+    default:                                  /* 3, 5, 8-0xc, 0xe-0x14, 0x80000005: zeros */
         break;
     }
     *eax = r[EAX];

@@ -36,8 +36,10 @@ static bool is_ram(uint64_t pa, unsigned size)
 
 static uint64_t phys_ld(uint64_t pa, unsigned size)
 {
-    if (is_ram(pa, size))
-        return as_read(sysmem(), pa, size);
+    /* the hot path (page-table entries in RAM): one lookup, a direct load */
+    const FlatRange *fr = as_lookup_range(sysmem(), pa);
+    if (fr && fr->mr->kind != MR_IO && fr->mr->host && pa + size - 1 <= fr->end)
+        return ldn(fr->mr->host + (pa - fr->mr->base), size);
     bool held = machine_lock_held();
     if (!held)
         machine_lock();
