@@ -83,11 +83,23 @@ Chardev *chardev_first(void);
 /* Put the terminal back as it was (async-signal-safe). */
 void chardev_stdio_restore_terminal(void);
 
+/* ---- telnet (system/chardev-telnet.c) ---- */
+typedef struct TelnetFilter {
+    int state;
+    bool last_cr;
+} TelnetFilter;
+extern const uint8_t telnet_greeting[12];
+/* Strip telnet commands from buf in place; returns the new length. *brk is
+ * set when the client sent a break. */
+int telnet_filter_input(TelnetFilter *t, uint8_t *buf, int len, bool *brk);
+/* Double 0xff bytes; out holds 2 * len bytes. Returns the length. */
+int telnet_escape_output(const uint8_t *in, int len, uint8_t *out);
+
 /* ---- backend constructors: args is the spec after "name:" ---- */
 Chardev *chardev_stdio_open(const char *spec, char *err, size_t errlen);
 Chardev *chardev_file_open(const char *spec, const char *path, char *err, size_t errlen);
 Chardev *chardev_null_open(const char *spec, char *err, size_t errlen);
-Chardev *chardev_socket_open(const char *spec, const char *args, bool is_unix,
+Chardev *chardev_socket_open(const char *spec, const char *args, bool is_unix, bool telnet,
                              char *err, size_t errlen);
 Chardev *chardev_pty_open(const char *spec, char *err, size_t errlen);
 

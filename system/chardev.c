@@ -60,12 +60,17 @@ static Chardev *open_file(const char *spec, const char *args, char *err, size_t 
 
 static Chardev *open_unix(const char *spec, const char *args, char *err, size_t errlen)
 {
-    return chardev_socket_open(spec, args, true, err, errlen);
+    return chardev_socket_open(spec, args, true, false, err, errlen);
 }
 
 static Chardev *open_tcp(const char *spec, const char *args, char *err, size_t errlen)
 {
-    return chardev_socket_open(spec, args, false, err, errlen);
+    return chardev_socket_open(spec, args, false, false, err, errlen);
+}
+
+static Chardev *open_telnet(const char *spec, const char *args, char *err, size_t errlen)
+{
+    return chardev_socket_open(spec, args, false, true, err, errlen);
 }
 
 static Chardev *open_pty(const char *spec, const char *args, char *err, size_t errlen)
@@ -84,6 +89,7 @@ static const struct {
     { "file",  true,  open_file },
     { "unix",  true,  open_unix },
     { "tcp",   true,  open_tcp },
+    { "telnet", true, open_telnet },
     { "pty",   false, open_pty },
 };
 
@@ -103,7 +109,8 @@ static Chardev *chardev_open_kind(const char *spec, const char *body, char *err,
         return chardev_kinds[i].open(spec, args, err, errlen);
     }
     snprintf(err, errlen, "unknown chardev '%s' (known: stdio, mon:stdio, null, none, "
-             "file:PATH, unix:PATH[,server][,nowait], tcp:[HOST]:PORT[,server][,nowait], pty)",
+             "file:PATH, unix:PATH[,server][,nowait], tcp:[HOST]:PORT[,server][,nowait], "
+             "telnet:[HOST]:PORT[,server][,nowait], pty)",
              spec);
     return NULL;
 }

@@ -153,7 +153,8 @@ TEST(bad_specs_are_clear_errors)
         { "null:x", "takes no options" },
         { "tcp:nohostport", "tcp:[HOST]:PORT" },
         { "tcp:127.0.0.1:12ab,server,nowait", "bad port" },
-        { "tcp:127.0.0.1:0,server,telnet", "'telnet' is not implemented" },
+        { "tcp:127.0.0.1:0,server,reconnect=1", "'reconnect' is not implemented" },
+        { "telnet:127.0.0.1:0,server,telnet=perhaps", "telnet=perhaps" },
         { "tcp:127.0.0.1:0,server=maybe", "server=maybe" },
         { "tcp:127.0.0.1:0,frobnicate", "frobnicate" },
         { "unix:,server,nowait", "unix socket path" },
@@ -284,6 +285,38 @@ static int listen_loopback(int *port)
     }
     *port = ntohs(sin.sin_port);
     return fd;
+}
+
+TEST(telnet_server)
+{
+    char err[256];
+    Chardev *chr = chardev_new("telnet:127.0.0.1:0,server,nowait", err, sizeof(err));
+    REQUIRE(chr);
+    Recorder r = { 0 };
+    rec_attach(chr, &r);
+    int c = tcp_connect(chardev_socket_port(chr));
+    REQUIRE(c >= 0);
+    SPIN_UNTIL(chardev_socket_connected(chr));
+    /* the negotiation comes first: IAC WILL ECHO ... */
+    uint8_t greet[12];
+    CHECK_EQ(read_exact(c, (char *)greet, 12), 12);
+    CHECK(greet[0] == 0xff && greet[1] == 0xfb && greet[2] == 0x01);
+    /* commands are dropped, IAC IAC is 0xff, CR NUL is CR, IAC BRK is a break */
+    static const uint8_t in[] = { 'a', 0xff, 0xff, 'b', 0xff, 0xfd, 0x01, 'c', 0xff, 0xfa,
+                                  0x18, 0x00, 'x', 0xff, 0xf0, '\r', 0, 'd', 0xff, 0xf3 };
+    REQUIRE(write(c, in, sizeof(in)) == (ssize_t)sizeof(in));
+    SPIN_UNTIL(rec_has_event(&r, CHR_EVENT_BREAK));
+    CHECK_EQ(r.len, 6);
+    CHECK(memcmp(r.data, "a\xff" "bc\rd", 6) == 0);
+    CHECK(rec_has_event(&r, CHR_EVENT_BREAK));
+    /* output: 0xff doubled */
+    chardev_write(chr, (const uint8_t *)"x\xffy", 3);
+    char buf[8];
+    CHECK_EQ(read_exact(c, buf, 4), 4);
+    CHECK(memcmp(buf, "x\xff\xffy", 4) == 0);
+    close(c);
+    SPIN_UNTIL(!chardev_socket_connected(chr));
+    chardev_free(chr);
 }
 
 TEST(tcp_client)
