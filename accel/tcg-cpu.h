@@ -105,6 +105,7 @@ static inline TCGCPU *tcg_cpu(CPUX86State *env) { return (TCGCPU *)env->accel; }
 void tlb_init(TCGCPU *t);
 uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_idx, uintptr_t ra);
 void tcg_st_slow(CPUX86State *env, uint64_t vaddr, uint64_t value, unsigned memop, int mmu_idx, uintptr_t ra);
+void *tlb_host_ptr(CPUX86State *env, uint64_t vaddr, bool write, int mmu_idx, uintptr_t ra);
 /* Protect a physical page's TLB entries for writes (it now holds code). */
 void tlb_protect_code(TCGCPU *t, uint64_t paddr_page);
 void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page);
@@ -119,6 +120,9 @@ void tb_flush(TCGCPU *t);
 /* Invalidate every TB on the physical page; returns true when code was there. */
 bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page);
 bool tb_page_has_code(TCGCPU *t, uint64_t paddr_page);
+/* Would a write of size bytes at paddr (within one page) touch translated
+ * code? (Exact once a page has seen a few writes.) */
+bool tb_write_hits_code(TCGCPU *t, uint64_t paddr, unsigned size);
 void tb_jmp_cache_clear(TCGCPU *t);
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
 void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest);

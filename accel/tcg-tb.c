@@ -20,7 +20,13 @@ typedef struct PageDesc {
     uint64_t page;
     uintptr_t first;            /* tagged TB pointer: tb | which page of the tb */
     struct PageDesc *next;
+    /* Pages with code and data mixed: after a few writes, a bitmap of the
+     * bytes covered by TBs lets writes elsewhere on the page leave the code. */
+    unsigned writes;
+    uint8_t *code_bitmap;       /* TARGET_PAGE_SIZE bits, or NULL */
 } PageDesc;
+
+#define WRITES_BEFORE_BITMAP 4
 
 struct TBCache {
     TranslationBlock *tbs;
@@ -123,6 +129,8 @@ static PageDesc *page_find(TBCache *c, uint64_t page, bool alloc)
     PageDesc *p = &c->page_pool[c->nb_pages++];
     p->page = page;
     p->first = 0;
+    p->writes = 0;
+    p->code_bitmap = NULL;
     p->next = c->pages[h];
     c->pages[h] = p;
     return p;
@@ -134,9 +142,17 @@ bool tb_page_has_code(TCGCPU *t, uint64_t paddr_page)
     return p && p->first;
 }
 
+static void page_drop_bitmap(PageDesc *p)
+{
+    free(p->code_bitmap);
+    p->code_bitmap = NULL;
+}
+
 void tb_flush(TCGCPU *t)
 {
     TBCache *c = t->cache;
+    for (int i = 0; i < c->nb_pages; i++)
+        page_drop_bitmap(&c->page_pool[i]);
     c->nb_tbs = 0;
     c->nb_pages = 0;
     c->arena_used = 0;
@@ -183,6 +199,7 @@ static void page_add_tb(TCGCPU *t, uint64_t page, TranslationBlock *tb, int whic
     PageDesc *p = page_find(t->cache, page, true);
     if (!p)
         return;
+    page_drop_bitmap(p);   /* rebuilt on demand with the new TB */
     bool first_code = !p->first;
     tb->page_next[which] = (TranslationBlock *)p->first;
     p->first = (uintptr_t)tb | (uintptr_t)which;
@@ -386,6 +403,7 @@ bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
         return false;
     uintptr_t cur = p->first;
     p->first = 0;
+    page_drop_bitmap(p);
     while (cur) {
         TranslationBlock *tb = (TranslationBlock *)(cur & ~(uintptr_t)1);
         int which = cur & 1;
@@ -403,4 +421,48 @@ bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
     }
     tlb_unprotect_code(t, paddr_page);
     return true;
+}
+
+/* The byte range [start, end) of the page that TB covers. */
+static void tb_range_on_page(const TranslationBlock *tb, int which, unsigned *start, unsigned *end)
+{
+    uint64_t first_page_bytes = TARGET_PAGE_SIZE - (tb->phys_pc & ~TARGET_PAGE_MASK);
+    if (which == 0) {
+        *start = (unsigned)(tb->phys_pc & ~TARGET_PAGE_MASK);
+        *end = (unsigned)MIN((uint64_t)*start + tb->size, TARGET_PAGE_SIZE);
+    } else {
+        *start = 0;
+        *end = (unsigned)MIN(tb->size - first_page_bytes, TARGET_PAGE_SIZE);
+    }
+}
+
+static void build_code_bitmap(PageDesc *p)
+{
+    p->code_bitmap = xzalloc(TARGET_PAGE_SIZE / 8);
+    for (uintptr_t cur = p->first; cur;) {
+        TranslationBlock *tb = (TranslationBlock *)(cur & ~(uintptr_t)1);
+        int which = cur & 1;
+        unsigned start, end;
+        tb_range_on_page(tb, which, &start, &end);
+        for (unsigned i = start; i < end; i++)
+            p->code_bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
+        cur = (uintptr_t)tb->page_next[which];
+    }
+}
+
+bool tb_write_hits_code(TCGCPU *t, uint64_t paddr, unsigned size)
+{
+    PageDesc *p = page_find(t->cache, paddr & TARGET_PAGE_MASK, false);
+    if (!p || !p->first)
+        return false;
+    if (!p->code_bitmap) {
+        if (++p->writes < WRITES_BEFORE_BITMAP)
+            return true;
+        build_code_bitmap(p);
+    }
+    unsigned off = (unsigned)(paddr & ~TARGET_PAGE_MASK);
+    for (unsigned i = off; i < off + size && i < TARGET_PAGE_SIZE; i++)
+        if (p->code_bitmap[i / 8] & (1u << (i % 8)))
+            return true;
+    return false;
 }

@@ -187,6 +187,24 @@ static void st_page(CPUX86State *env, uint64_t vaddr, uint64_t v, unsigned size,
     stn((void *)(vaddr + e->addend), size, v);
 }
 
+/* Host pointer for vaddr when its page is plain RAM for this access (TLB
+ * filled, faults raised through ra), or NULL when the access must go the
+ * slow way (MMIO, ROM writes, pages holding code for writes). */
+void *tlb_host_ptr(CPUX86State *env, uint64_t vaddr, bool write, int mmu_idx, uintptr_t ra)
+{
+    TCGCPU *t = tcg_cpu(env);
+    unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    TLBEntry *e = &t->tlb[mmu_idx][idx];
+    uint64_t tag = write ? e->addr_write : e->addr_read;
+    if (!tlb_hit(tag, vaddr)) {
+        e = tlb_fill(env, vaddr, write ? X86_ACCESS_WRITE : X86_ACCESS_READ, mmu_idx, ra);
+        tag = write ? e->addr_write : e->addr_read;
+    }
+    if (tag & (TLB_MMIO | TLB_CODE))
+        return NULL;
+    return (void *)(uintptr_t)(vaddr + e->addend);
+}
+
 /* Page-crossing accesses: both pages are translated before anything is written. */
 static bool crosses_page(uint64_t vaddr, unsigned size)
 {

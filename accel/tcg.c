@@ -91,6 +91,8 @@ void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t r
     TCGCPU *t = tcg_cpu(env);
     uint64_t page = paddr & TARGET_PAGE_MASK;
     int insn = -1;
+    if (!tb_write_hits_code(t, paddr, size))
+        return;   /* data next to code: the code stays valid */
     TranslationBlock *cur = find_running(t, ra, &insn);
     bool hits_current = cur && !(cur->cflags & CF_SINGLE_INSN) &&
         ((cur->phys_pc & TARGET_PAGE_MASK) == page || cur->phys_page2 == page);

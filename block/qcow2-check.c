@@ -224,7 +224,8 @@ static int run_check(Qcow2State *s, BlockCheckResult *res, int fix)
         if (!active)
             free(l1);
     }
-    qsort(refs, nrefs, sizeof(L2Ref), cmp_l2ref);
+    if (nrefs)
+        qsort(refs, nrefs, sizeof(L2Ref), cmp_l2ref);
     uint64_t *buf = xmalloc(s->cluster_size);
     for (size_t i = 0; i < nrefs; ) {
         size_t j = i;

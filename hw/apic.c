@@ -25,7 +25,7 @@ enum {
 #define LVT_REMOTE_IRR    (1u << 14)
 #define LVT_DELIVERY_STATUS (1u << 12)
 #define SVR_ENABLE        (1u << 8)
-#define SVR_WRITABLE      0x000011ffu    /* vector, enable, focus-check disable */
+#define SVR_WRITABLE      0x000003ffu    /* vector, enable, focus-check disable */
 #define ICR_DEST_LOGICAL  (1u << 11)
 #define ICR_LEVEL_ASSERT  (1u << 14)
 #define ICR_LEVEL_TRIGGER (1u << 15)
@@ -593,7 +593,12 @@ static void write_lvt_timer(ApicState *s, uint32_t value)
         timer_del(&s->timer);
         return;
     }
-    count_schedule(s, now);                  /* one-shot <-> periodic */
+    /* one-shot <-> periodic: boundaries already behind us are not ticks */
+    if (count_mode_running(s) && now > s->start_ns) {
+        int64_t period = period_ns(s);
+        s->last_expiry_ns = s->start_ns + (now - s->start_ns) / period * period;
+    }
+    count_schedule(s, now);
 }
 
 void apic_set_tsc_deadline(ApicState *s, uint64_t tsc)

@@ -110,6 +110,29 @@ static uint64_t next_transition(const PitChannel *c, uint64_t d)
     }
 }
 
+/* ---- counts written while counting ------------------------------------------ */
+
+/* Modes 2 and 3 take a count written while counting at the end of the
+ * current cycle (the datasheet has mode 3 switch at the end of the current
+ * half-cycle; the whole cycle is used here); modes 1 and 5 at the next
+ * trigger. Until then the new count waits in pending_count. */
+static void take_pending_count(PitChannel *c)
+{
+    c->count = c->pending_count;
+    c->pending_count = 0;
+    c->reload_at = NO_TRANSITION;
+    c->null_count = false;
+}
+
+/* The cycle ended at clock count reload_at: restart counting from there with
+ * the new count. */
+static void reload_at_cycle_end(PitChannel *c)
+{
+    c->start_ns += ticks_to_ns_ceil(c->reload_at - c->base_ticks);
+    c->base_ticks = 0;
+    take_pending_count(c);
+}
+
 static void drive_out(PitChannel *c, bool level)
 {
     if (level != c->out_level) {
@@ -128,12 +151,29 @@ static void arm_transition(PitChannel *c, uint64_t d)
         timer_mod(&c->timer, c->start_ns + ticks_to_ns_ceil(c->next_tick - c->base_ticks));
 }
 
+/* Clock count now, after any reload that became due (which starts a new
+ * cycle: counter 0's IRQ and timer follow at once). */
+static uint64_t ticks_now(PitChannel *c)
+{
+    int64_t now = clock_get_ns(CLOCK_VIRTUAL);
+    if (c->pending_count && c->running && c->reload_at != NO_TRANSITION &&
+        elapsed_ticks(c, now) >= c->reload_at) {
+        reload_at_cycle_end(c);
+        if (c->irq) {
+            uint64_t d = elapsed_ticks(c, now);
+            drive_out(c, out_at(c, d));
+            arm_transition(c, d);
+        }
+    }
+    return elapsed_ticks(c, now);
+}
+
 /* Counter 0 changed state: drive IRQ 0 from OUT now and arm the timer. */
 static void update_channel(PitChannel *c)
 {
     if (!c->irq)
         return;
-    uint64_t d = elapsed_ticks(c, clock_get_ns(CLOCK_VIRTUAL));
+    uint64_t d = ticks_now(c);
     drive_out(c, out_at(c, d));
     arm_transition(c, d);
 }
@@ -144,10 +184,14 @@ static void update_channel(PitChannel *c)
 static void channel_timer_expired(void *opaque)
 {
     PitChannel *c = opaque;
-    uint64_t now = elapsed_ticks(c, clock_get_ns(CLOCK_VIRTUAL));
     uint64_t t = c->next_tick;
-    if (t == NO_TRANSITION || (now > t && now - t > PIT_FREQ_HZ / 10))
-        t = now;
+    uint64_t now = elapsed_ticks(c, clock_get_ns(CLOCK_VIRTUAL));
+    if (t == NO_TRANSITION || (now > t && now - t > PIT_FREQ_HZ / 10)) {
+        t = ticks_now(c);
+    } else if (c->pending_count && c->reload_at != NO_TRANSITION && t >= c->reload_at) {
+        reload_at_cycle_end(c);       /* the new count starts a new cycle */
+        t = 0;
+    }
     drive_out(c, out_at(c, t));
     arm_transition(c, t);
 }
@@ -165,14 +209,33 @@ static void freeze_counting(PitChannel *c, int64_t now)
     c->running = false;
 }
 
-static void load_count(PitChannel *c, uint16_t raw)
+static uint32_t decode_count(const PitChannel *c, uint16_t raw)
 {
     uint32_t v = raw;
     if (c->bcd)
         v = ((raw >> 12) & 0xf) * 1000 + ((raw >> 8) & 0xf) * 100 +
             ((raw >> 4) & 0xf) * 10 + (raw & 0xf);
     v %= modulus(c);
-    c->count = v ? v : modulus(c);
+    return v ? v : modulus(c);
+}
+
+static void load_count(PitChannel *c, uint16_t raw)
+{
+    uint32_t n = decode_count(c, raw);
+    bool periodic = c->mode == 2 || c->mode == 3;
+    bool one_shot_running = (c->mode == 1 || c->mode == 5) && c->triggered;
+    if (c->loaded && (periodic || one_shot_running)) {
+        uint64_t d = ticks_now(c);
+        if (!c->pending_count && periodic && c->running)
+            c->reload_at = d - d % period(c) + period(c);
+        c->pending_count = n;
+        c->null_count = true;
+        update_channel(c);
+        return;
+    }
+    c->count = n;
+    c->pending_count = 0;
+    c->reload_at = NO_TRANSITION;
     c->loaded = true;
     c->null_count = false;
     c->triggered = false;
@@ -208,15 +271,21 @@ void pit_set_gate(PitState *s, int channel, bool level)
     case 1:
     case 5:                           /* a rising gate (re)triggers */
         if (level) {
+            if (c->pending_count)
+                take_pending_count(c);
             c->triggered = true;
             restart_counting(c, now);
         }
         break;
     default:                          /* 2, 3: low stops, rising reloads */
-        if (level)
+        if (level) {
+            if (c->pending_count)
+                take_pending_count(c);
             restart_counting(c, now);
-        else
+        } else {
+            ticks_now(c);             /* a reload already due happens first */
             freeze_counting(c, now);
+        }
         break;
     }
     update_channel(c);
@@ -226,8 +295,7 @@ bool pit_get_out(PitState *s, int channel)
 {
     if (channel < 0 || channel > 2)
         return false;
-    PitChannel *c = &s->ch[channel];
-    return out_at(c, elapsed_ticks(c, clock_get_ns(CLOCK_VIRTUAL)));
+    return out_at(&s->ch[channel], ticks_now(&s->ch[channel]));
 }
 
 /* ---- latches and the control word ------------------------------------------- */
@@ -236,7 +304,7 @@ static void latch_count(PitChannel *c)
 {
     if (c->count_latch)
         return;                       /* a latch not yet read is kept */
-    c->latched_count = count_at(c, elapsed_ticks(c, clock_get_ns(CLOCK_VIRTUAL)));
+    c->latched_count = count_at(c, ticks_now(c));
     c->count_latch = c->rw == 3 ? 2 : 1;
     c->count_latch_msb = c->rw == 2;
 }
@@ -284,6 +352,8 @@ static void control_word(PitState *s, uint8_t v)
     c->triggered = false;
     c->running = false;
     c->null_count = true;
+    c->pending_count = 0;
+    c->reload_at = NO_TRANSITION;
     c->write_msb_next = false;
     c->read_msb_next = false;
     update_channel(c);
@@ -304,7 +374,7 @@ static uint8_t read_counter(PitState *s, int channel)
         c->count_latch_msb = true;
         return b;
     }
-    uint16_t v = count_at(c, elapsed_ticks(c, clock_get_ns(CLOCK_VIRTUAL)));
+    uint16_t v = count_at(c, ticks_now(c));
     bool msb = c->rw == 2 || (c->rw == 3 && c->read_msb_next);
     if (c->rw == 3)
         c->read_msb_next = !c->read_msb_next;

@@ -27,6 +27,8 @@ typedef struct PitChannel {
     bool triggered;          /* modes 1 and 5: the gate started the count */
     bool gate;
     bool null_count;
+    uint32_t pending_count;  /* written while counting, not loaded yet (0: none) */
+    uint64_t reload_at;      /* modes 2, 3: the clock count where it loads */
     /* Elapsed input clocks = base_ticks + clocks since start_ns while running. */
     bool running;
     uint64_t base_ticks;

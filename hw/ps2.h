@@ -55,6 +55,10 @@ void ps2_kbd_write(PS2Keyboard *k, uint8_t v);
 /* A key went down or up (set-1 code, 0x100 | code for E0 keys). */
 void ps2_kbd_key(PS2Keyboard *k, int keycode, bool down);
 
+/* The keycode for a USB HID keyboard usage (page 7; SDL_Scancode values are
+ * these), for kbd_put_keycode; 0 when the key has no PC scancode here. */
+int ps2_keycode_from_hid(unsigned usage);
+
 void ps2_mouse_init(PS2Mouse *m, PS2Notify notify, void *opaque);
 void ps2_mouse_reset(PS2Mouse *m);
 void ps2_mouse_write(PS2Mouse *m, uint8_t v);

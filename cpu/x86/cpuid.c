@@ -53,15 +53,15 @@ static const FeatureBit features[] = {
     { X86_FEAT_SSE41,    1, ECX, 19, false, "sse4_1" },
     { X86_FEAT_SSE42,    1, ECX, 20, false, "sse4_2" },
     { X86_FEAT_X2APIC,   1, ECX, 21, false, "x2apic" },   /* APIC: x2APIC MSRs */
-    { X86_FEAT_MOVBE,    1, ECX, 22, false, "movbe" },
-    { X86_FEAT_POPCNT,   1, ECX, 23, false, "popcnt" },   /* translator */
+    { X86_FEAT_MOVBE,    1, ECX, 22, true,  "movbe" },
+    { X86_FEAT_POPCNT,   1, ECX, 23, true,  "popcnt" },
     { X86_FEAT_TSC_DEADLINE, 1, ECX, 24, false, "tsc_deadline_timer" }, /* APIC */
     { X86_FEAT_XSAVE,    1, ECX, 26, false, "xsave" },    /* FPU issue, with leaf 0xd */
     { X86_FEAT_AVX,      1, ECX, 28, false, "avx" },
-    { X86_FEAT_RDRAND,   1, ECX, 30, false, "rdrand" },
+    { X86_FEAT_RDRAND,   1, ECX, 30, false, "rdrand" },   /* the translator returns a counter, not entropy */
     { X86_FEAT_HYPERVISOR, 1, ECX, 31, true, "hypervisor" },
     /* leaf 7 subleaf 0 */
-    { X86_FEAT_FSGSBASE, 7, EBX, 0,  false, "fsgsbase" }, /* translator: RDFSBASE... */
+    { X86_FEAT_FSGSBASE, 7, EBX, 0,  false, "fsgsbase" }, /* the translator has RDFSBASE & co. as #UD */
     { X86_FEAT_BMI1,     7, EBX, 3,  false, "bmi1" },
     { X86_FEAT_SMEP,     7, EBX, 7,  true,  "smep" },
     { X86_FEAT_BMI2,     7, EBX, 8,  false, "bmi2" },
@@ -74,11 +74,11 @@ static const FeatureBit features[] = {
     { X86_FEAT_RDPID,    7, ECX, 22, false, "rdpid" },    /* helper ready; needs the decoder */
     /* leaf 0x80000001 */
     { X86_FEAT_LAHF_LM,  0x80000001, ECX, 0,  true,  "lahf_lm" },
-    { X86_FEAT_ABM,      0x80000001, ECX, 5,  false, "abm" },   /* translator: LZCNT */
+    { X86_FEAT_ABM,      0x80000001, ECX, 5,  true,  "abm" },   /* LZCNT */
     { X86_FEAT_SYSCALL,  0x80000001, EDX, 11, true,  "syscall" },
     { X86_FEAT_NX,       0x80000001, EDX, 20, true,  "nx" },
     { X86_FEAT_PDPE1GB,  0x80000001, EDX, 26, true,  "pdpe1gb" },
-    { X86_FEAT_RDTSCP,   0x80000001, EDX, 27, false, "rdtscp" }, /* helper ready; needs the decoder */
+    { X86_FEAT_RDTSCP,   0x80000001, EDX, 27, true,  "rdtscp" },
     { X86_FEAT_LM,       0x80000001, EDX, 29, true,  "lm" },
 };
 

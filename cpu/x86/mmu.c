@@ -119,10 +119,13 @@ static int walk_32bit(CPUX86State *env, uint64_t vaddr, Walk *w)
 static int walk_64bit_levels(CPUX86State *env, uint64_t vaddr, uint64_t table, int level, Walk *w)
 {
     uint64_t nx_rsvd = (env->efer & EFER_NXE) ? 0 : PTE_NX;
+    /* legacy PAE reserves bits 62:MAXPHYADDR; 4-level paging only 51:MAXPHYADDR
+     * (62:52 are ignored or protection keys there) */
+    uint64_t high = (env->efer & EFER_LMA) ? RSVD_HIGH : (~PHYS_MASK & ~PTE_NX);
     uint64_t v;
 
     for (;; level--) {
-        uint64_t rsvd = RSVD_HIGH | nx_rsvd;
+        uint64_t rsvd = high | nx_rsvd;
         if (level == 4)
             rsvd |= PTE_PS;
         if (level == 3 && !x86_cpu_has(X86_FEAT_PDPE1GB))

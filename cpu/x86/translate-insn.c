@@ -77,6 +77,13 @@ static void trans_alu(DisasContext *s)
     if (op != 7)
         gen_operand_store(s, 0, r);
     gen_cc_result(s, kind, size, r, kind == CC_K_LOGIC ? TCG_NO_TEMP : b, c);
+    if (kind == CC_K_SUB) {
+        s->last_cmp.a = a;
+        s->last_cmp.b = b;
+        s->last_cmp.size = size;
+        s->last_cmp.insn = s->insn_count;
+        s->last_cmp.cc_op = s->cc_op;
+    }
 }
 
 static void trans_test(DisasContext *s)
@@ -673,6 +680,7 @@ static void trans_loop(DisasContext *s)
             tcg_gen_brcondi(TCG_COND_NE, 0, cz, 0, taken);
         } else {
             int not_taken = gen_new_label();
+            s->last_cmp.insn = -100;   /* its temps end at the brcond below */
             tcg_gen_brcondi(TCG_COND_EQ, 0, cz, 0, not_taken);
             gen_jcc(s, mn == I_LOOPZ ? 4 : 5, taken);   /* Z / NZ */
             tcg_gen_set_label(not_taken);
@@ -822,6 +830,51 @@ static void trans_arpl(DisasContext *s)
 }
 
 /* ---- strings and I/O ------------------------------------------------------------ */
+/* The element step for string instructions: +size, or -size when EFLAGS.DF. */
+static TCGv gen_string_step(unsigned size)
+{
+    TCGv df = gen_env_ld(ENV_OFF(eflags), MO_64), step = tcg_temp_new();
+    tcg_gen_shri(df, df, 10);           /* DF is bit 10 */
+    tcg_gen_andi(df, df, 1);
+    tcg_gen_shli(df, df, size_log2(size) + 1);
+    tcg_gen_op3(INDEX_op_sub, 0, step, tcg_const(size), df);
+    return step;
+}
+
+static void gen_string_advance(DisasContext *s, int reg, TCGv step)
+{
+    TCGv v = tcg_temp_new();
+    tcg_gen_add(v, cpu_regs[reg], step);
+    gen_reg_store(s, reg, s->d.addrsize, v);
+}
+
+/* One MOVS/STOS/LODS/CMPS/SCAS without REP, inline. */
+static void gen_string_once(DisasContext *s, unsigned mn, unsigned size)
+{
+    int seg = default_data_seg(s);
+    TCGv step = gen_string_step(size);
+    TCGv src = TCG_NO_TEMP, dst = TCG_NO_TEMP;
+    if (mn == I_MOVS || mn == I_LODS || mn == I_CMPS)
+        src = gen_ld(s, gen_linear(s, cpu_regs[R_ESI], seg), size);
+    if (mn == I_CMPS || mn == I_SCAS)
+        dst = gen_ld(s, gen_linear(s, cpu_regs[R_EDI], R_ES), size);
+    if (mn == I_MOVS)
+        gen_st(s, gen_linear(s, cpu_regs[R_EDI], R_ES), src, size);
+    else if (mn == I_STOS)
+        gen_st(s, gen_linear(s, cpu_regs[R_EDI], R_ES), gen_reg_load(s, R_EAX, size), size);
+    if (mn == I_LODS)
+        gen_reg_store(s, R_EAX, size, src);
+    if (mn == I_CMPS || mn == I_SCAS) {
+        TCGv a = mn == I_CMPS ? src : gen_reg_load(s, R_EAX, size), r = tcg_temp_new();
+        tcg_gen_sub(r, a, dst);
+        gen_cc_result(s, CC_K_SUB, size, r, dst, TCG_NO_TEMP);
+    }
+    if (mn != I_STOS && mn != I_SCAS)
+        gen_string_advance(s, R_ESI, step);
+    if (mn != I_LODS)
+        gen_string_advance(s, R_EDI, step);
+}
+
 static void trans_string(DisasContext *s)
 {
     static const uint8_t ops[I_COUNT] = {
@@ -834,6 +887,10 @@ static void trans_string(DisasContext *s)
     int seg = default_data_seg(s);
     if (rep && mn != I_CMPS && mn != I_SCAS)
         rep = 1;
+    if (!rep && mn != I_INS && mn != I_OUTS) {
+        gen_string_once(s, mn, size);
+        return;
+    }
     uint64_t desc = ops[mn] | size << 4 | (uint64_t)s->d.addrsize << 8 |
                     (uint64_t)seg << 12 | (uint64_t)rep << 16;
     TCGv again = tcg_temp_new();

@@ -8,6 +8,7 @@
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/translate-helpers.h"
 #include "system/util.h"
+#include "accel/tcg-cpu.h"
 
 #define STRING_BATCH 4096
 
@@ -26,7 +27,10 @@ static uint64_t seg_linear_rw(const StringOp *o, int seg, uint64_t off, bool wri
     off &= o->amask;
     if (env->hflags & HF_CS64_MASK)
         return (seg == R_FS || seg == R_GS) ? env->segs[seg].base + off : off;
-    if ((env->hflags & (HF_PE_MASK | HF_VM_MASK)) == HF_PE_MASK)
+    const SegmentCache *sc = &env->segs[seg];
+    bool flat = sc->base == 0 && sc->limit == 0xffffffffu && (sc->flags & DESC_P_MASK) &&
+                (sc->flags & (DESC_CS_MASK | DESC_W_MASK | DESC_E_MASK)) == DESC_W_MASK;
+    if ((env->hflags & (HF_PE_MASK | HF_VM_MASK)) == HF_PE_MASK && !flat)
         return x86_seg_check(env, seg, off, o->size, write, o->ra);
     return (uint32_t)(env->segs[seg].base + off);
 }
@@ -116,6 +120,79 @@ static void one_iteration(const StringOp *o)
     }
 }
 
+static bool seg_flat(CPUX86State *env, int seg)
+{
+    const SegmentCache *sc = &env->segs[seg];
+    if (env->hflags & HF_CS64_MASK)
+        return seg != R_FS && seg != R_GS;
+    return sc->base == 0 && sc->limit == 0xffffffffu && (sc->flags & DESC_P_MASK) &&
+           (sc->flags & (DESC_CS_MASK | DESC_W_MASK | DESC_E_MASK)) == DESC_W_MASK;
+}
+
+/* REP MOVS / REP STOS on plain RAM: whole runs inside one page of each
+ * operand at a time, straight on host memory (the registers are updated per
+ * run, so a fault on the next page restarts exactly). Returns the number of
+ * iterations done (0: take the generic path). */
+static uint64_t rep_fast_run(const StringOp *o, uint64_t cx)
+{
+    CPUX86State *env = o->env;
+    if (o->asize != 8 && (o->asize != 4 || !seg_flat(env, R_ES) ||
+                          (o->op == STR_MOVS && !seg_flat(env, o->seg))))
+        return 0;
+    bool down = o->step < 0;
+    uint64_t di = env->regs[R_EDI] & o->amask, si = env->regs[R_ESI] & o->amask;
+    uint64_t dlin = seg_linear(o, R_ES, di), slin = o->op == STR_MOVS ? seg_linear(o, o->seg, si) : 0;
+    /* iterations that stay inside the current page of each operand */
+    uint64_t room_d = down ? (dlin & ~TARGET_PAGE_MASK) / o->size + 1
+                           : (TARGET_PAGE_SIZE - (dlin & ~TARGET_PAGE_MASK)) / o->size;
+    uint64_t n = MIN(cx, room_d);
+    /* the first element itself must not straddle a page */
+    if ((dlin & ~TARGET_PAGE_MASK) + o->size > TARGET_PAGE_SIZE ||
+        (o->op == STR_MOVS && (slin & ~TARGET_PAGE_MASK) + o->size > TARGET_PAGE_SIZE))
+        return 0;
+    if (o->op == STR_MOVS) {
+        uint64_t room_s = down ? (slin & ~TARGET_PAGE_MASK) / o->size + 1
+                               : (TARGET_PAGE_SIZE - (slin & ~TARGET_PAGE_MASK)) / o->size;
+        n = MIN(n, room_s);
+    }
+    /* the run must not wrap the address size */
+    uint64_t span = n * o->size;
+    if (o->asize == 4 && (down ? di < span - o->size || (o->op == STR_MOVS && si < span - o->size)
+                               : di + span > 0x100000000ULL ||
+                                 (o->op == STR_MOVS && si + span > 0x100000000ULL)))
+        return 0;
+    if (n == 0)
+        return 0;
+    uint8_t *d = tlb_host_ptr(env, dlin, true, o->mmu, o->ra);
+    if (!d)
+        return 0;
+    if (o->op == STR_STOS) {
+        uint64_t v = env->regs[R_EAX];
+        for (uint64_t i = 0; i < n; i++) {
+            stn(d, o->size, v);
+            d += o->step;
+        }
+    } else {
+        const uint8_t *sp = tlb_host_ptr(env, slin, false, o->mmu, o->ra);
+        if (!sp)
+            return 0;
+        /* element by element: overlapping copies behave as on hardware */
+        for (uint64_t i = 0; i < n; i++) {
+            stn(d, o->size, ldn(sp, o->size));
+            d += o->step;
+            sp += o->step;
+        }
+        env->regs[R_ESI] = (env->regs[R_ESI] & ~o->amask) | ((si + (uint64_t)o->step * n) & o->amask);
+    }
+    env->regs[R_EDI] = (env->regs[R_EDI] & ~o->amask) | ((di + (uint64_t)o->step * n) & o->amask);
+    uint64_t left = (cx - n) & o->amask;
+    if (o->asize == 2)
+        env->regs[R_ECX] = (env->regs[R_ECX] & ~0xffffULL) | left;
+    else
+        env->regs[R_ECX] = left;
+    return n;
+}
+
 uint64_t helper_string(CPUX86State *env, uint64_t desc)
 {
     StringOp o = {
@@ -135,6 +212,20 @@ uint64_t helper_string(CPUX86State *env, uint64_t desc)
         return 0;
     }
     bool cond = o.op == STR_CMPS || o.op == STR_SCAS;
+    if (o.op == STR_MOVS || o.op == STR_STOS) {
+        /* bulk runs, a page at a time, within the batch budget */
+        for (unsigned done = 0; done < 64 * STRING_BATCH;) {
+            uint64_t cx = env->regs[R_ECX] & o.amask;
+            if (cx == 0)
+                return 0;
+            uint64_t n = rep_fast_run(&o, cx);
+            if (!n)
+                break;
+            done += (unsigned)n;
+            if (atomic_load(&env->interrupt_request))
+                return (env->regs[R_ECX] & o.amask) != 0;
+        }
+    }
     for (unsigned n = 0;; n++) {
         uint64_t cx = env->regs[R_ECX] & o.amask;
         if (cx == 0)

@@ -419,12 +419,13 @@ void gen_set_eflags_cc(DisasContext *s, TCGv flags)
 typedef struct CCPrepare {
     TCGCond cond;
     TCGv a, b;
+    unsigned flags;     /* TCG_W32: compare the low halves */
 } CCPrepare;
 
 static CCPrepare prepare_cc_generic(DisasContext *s, unsigned jcc)
 {
     TCGv f = gen_compute_eflags(s);
-    CCPrepare p = { TCG_COND_TSTNE, f, TCG_NO_TEMP };
+    CCPrepare p = { TCG_COND_TSTNE, f, TCG_NO_TEMP, 0 };
     switch (jcc >> 1) {
     case 0: p.b = tcg_const(CC_O); break;
     case 1: p.b = tcg_const(CC_C); break;
@@ -459,10 +460,45 @@ static TCGCond invert_cond(TCGCond c)
     return inv[c];
 }
 
+/* Right after CMP/SUB a, b: the condition on a and b themselves. */
+static bool prepare_cc_from_cmp(DisasContext *s, unsigned jcc, CCPrepare *p)
+{
+    if (s->last_cmp.insn != s->insn_count - 1 || s->last_cmp.cc_op != s->cc_op || s->cc_op == CC_OP_DYNAMIC)
+        return false;
+    unsigned size = s->last_cmp.size;
+    TCGv a = s->last_cmp.a, b = s->last_cmp.b;
+    static const TCGCond unsigned_conds[8] = {
+        [1] = TCG_COND_LTU, [2] = TCG_COND_EQ, [3] = TCG_COND_LEU,
+    };
+    unsigned base = jcc >> 1;
+    if (base == 1 || base == 2 || base == 3) {
+        p->cond = unsigned_conds[base];
+        if (size >= 4) {
+            p->a = a;
+            p->b = b;
+        } else {
+            p->a = gen_zext(a, size);
+            p->b = gen_zext(b, size);
+        }
+    } else if (base == 6 || base == 7) {
+        p->cond = base == 6 ? TCG_COND_LT : TCG_COND_LE;
+        p->a = size == 4 || size == 8 ? a : gen_sext(a, size);
+        p->b = size == 4 || size == 8 ? b : gen_sext(b, size);
+    } else {
+        return false;
+    }
+    p->flags = size == 4 ? TCG_W32 : 0;
+    if (jcc & 1)
+        p->cond = invert_cond(p->cond);
+    return true;
+}
+
 static CCPrepare prepare_cc(DisasContext *s, unsigned jcc)
 {
     CCPrepare p;
     unsigned base = jcc >> 1;
+    if (prepare_cc_from_cmp(s, jcc, &p))
+        return p;
     if (s->cc_op == CC_OP_DYNAMIC || CC_OP_KIND(s->cc_op) == CC_K_EFLAGS)
         goto generic;
     unsigned kind = CC_OP_KIND(s->cc_op), size = 1u << CC_OP_SIZE_LOG2(s->cc_op);
@@ -531,7 +567,7 @@ void gen_jcc(DisasContext *s, unsigned cond, int label)
         tcg_gen_br(label);
         return;
     }
-    tcg_gen_brcond(p.cond, 0, p.a, p.b, label);
+    tcg_gen_brcond(p.cond, p.flags, p.a, p.b, label);
 }
 
 TCGv gen_setcc(DisasContext *s, unsigned cond)
@@ -541,7 +577,7 @@ TCGv gen_setcc(DisasContext *s, unsigned cond)
     if (p.cond == TCG_COND_NEVER || p.cond == TCG_COND_ALWAYS)
         tcg_gen_movi(t, p.cond == TCG_COND_ALWAYS);
     else
-        tcg_gen_setcond(p.cond, 0, t, p.a, p.b);
+        tcg_gen_setcond(p.cond, p.flags, t, p.a, p.b);
     return t;
 }
 
@@ -653,6 +689,7 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
         s->mem_idx = MMU_KERNEL_NOSMAP_IDX;
     s->cc_op = CC_OP_DYNAMIC;
     s->segcheck = tb->flags & TBF_SEGCHECK;
+    s->last_cmp.insn = -100;
 }
 
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)

@@ -36,6 +36,9 @@ typedef struct DisasContext {
     bool segcheck;          /* check segment limits and types on every access */
     struct { TCGv linear, offset; int seg; } segrec[8];   /* for segcheck */
     int nb_segrec;
+    /* The operands of the last CMP/SUB, usable by a Jcc/SETcc/CMOVcc right
+     * after it (same basic block): compares them directly. */
+    struct { TCGv a, b; unsigned size; int insn; uint32_t cc_op; } last_cmp;
     TCGv A0;                /* effective linear address of the memory operand */
     bool a0_valid;
     int insn_count;

@@ -329,6 +329,24 @@ TEST(periodic_timer_is_rate_limited_not_lost)
     CHECK_EQ(rd(TIMER_CUR), 10);
 }
 
+TEST(oneshot_to_periodic_has_no_burst)
+{
+    setup();
+    enable();
+    wr(TIMER_DIV, 0xb);
+    wr(LVT_TIMER, 0x34);
+    wr(TIMER_INIT, 100000);
+    advance(1000000);                     /* the one-shot fired long ago */
+    CHECK_EQ(drain(apic0, 0x34), 1);
+    wr(LVT_TIMER, 0x20000 | 0x34);        /* now periodic: ticks from here on */
+    advance(50000);
+    CHECK_EQ(drain(apic0, 0x34), 0);
+    advance(50000);                       /* the period boundary at 1.1 ms */
+    CHECK_EQ(drain(apic0, 0x34), 1);
+    advance(100000);
+    CHECK_EQ(drain(apic0, 0x34), 1);
+}
+
 TEST(masked_timer_counts_silently)
 {
     setup();

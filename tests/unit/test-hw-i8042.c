@@ -211,6 +211,32 @@ TEST(keys_translated_and_raw)
     kbd_put_keycode(kbc, -5, true);
 }
 
+TEST(hid_usage_mapping)
+{
+    CHECK_EQ(ps2_keycode_from_hid(0x04), 0x1e);         /* A */
+    CHECK_EQ(ps2_keycode_from_hid(0x27), 0x0b);         /* 0 */
+    CHECK_EQ(ps2_keycode_from_hid(0x52), 0x148);        /* Up */
+    CHECK_EQ(ps2_keycode_from_hid(0x58), 0x11c);        /* keypad Enter */
+    CHECK_EQ(ps2_keycode_from_hid(0xe1), 0x2a);         /* left Shift */
+    CHECK_EQ(ps2_keycode_from_hid(0xe6), 0x138);        /* right Alt */
+    CHECK_EQ(ps2_keycode_from_hid(0x48), 0);            /* Pause: none */
+    CHECK_EQ(ps2_keycode_from_hid(0x1000), 0);
+    /* Every mapped key has a set-2 code for untranslated guests. */
+    setup();
+    command_data(0x60, 0x05);
+    for (unsigned u = 0; u < 0x100; u++) {
+        int k = ps2_keycode_from_hid(u);
+        if (!k)
+            continue;
+        kbd_put_keycode(kbc, k, true);
+        int b = read_byte();
+        if (b == 0xe0)
+            b = read_byte();
+        CHECK(b > 0 && b != 0xf0);
+        CHECK_EQ(read_byte(), -1);
+    }
+}
+
 TEST(keyboard_disable_holds_data)
 {
     setup();

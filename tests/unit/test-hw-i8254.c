@@ -149,6 +149,54 @@ TEST(mode4_linux_oneshot)
     CHECK_EQ(irq_edges - start, 2);
 }
 
+/* A count written while mode 2 counts takes over at the end of the cycle. */
+TEST(mode2_new_count_at_cycle_end)
+{
+    setup();
+    program(0, 0x04, 1000);
+    int start = irq_edges;
+    advance(ticks_ns(300));
+    out(0x40, 500 & 0xff);
+    out(0x40, 500 >> 8);
+    out(0x43, 0xe2);
+    CHECK_EQ(in(0x40) & 0x40, 0x40);        /* null count: not loaded yet */
+    advance(ticks_ns(300));
+    CHECK_EQ(latch_read(0), 400);           /* still the old cycle */
+    advance(ticks_ns(400));
+    CHECK_EQ(irq_edges - start, 1);         /* the old cycle ended */
+    advance(ticks_ns(100));
+    CHECK_EQ(latch_read(0), 400);           /* 500 - 100 */
+    out(0x43, 0xe2);
+    CHECK_EQ(in(0x40) & 0x40, 0);
+    advance(ticks_ns(400));
+    CHECK_EQ(irq_edges - start, 2);
+    for (int i = 0; i < 10; i++)
+        advance(ticks_ns(500));
+    CHECK_EQ(irq_edges - start, 12);
+}
+
+/* Mode 1: a new count waits for the next trigger. */
+TEST(mode1_new_count_at_retrigger)
+{
+    setup();
+    out(0x43, 0xb2);
+    out(0x42, 50);
+    out(0x42, 0);
+    out(0x61, 0x01);                        /* trigger */
+    advance(ticks_ns(20));
+    out(0x42, 200);
+    out(0x42, 0);
+    CHECK_EQ(in(0x61) & 0x20, 0);           /* the one-shot goes on */
+    advance(ticks_ns(31));
+    CHECK_EQ(in(0x61) & 0x20, 0x20);        /* ended after the old 50 */
+    out(0x61, 0x00);
+    out(0x61, 0x01);                        /* retrigger: 200 now */
+    advance(ticks_ns(150));
+    CHECK_EQ(in(0x61) & 0x20, 0);
+    advance(ticks_ns(51));
+    CHECK_EQ(in(0x61) & 0x20, 0x20);
+}
+
 TEST(latch_and_count)
 {
     setup();

@@ -134,6 +134,10 @@ TEST(pae_2m_nx_and_reserved)
     w64(0x2000 + 24, (1ULL << 45) | 0x6000 | P);
     CHECK_EQ(translate(0x40600000, X86_ACCESS_READ, MMU_KERNEL_IDX, &pa, NULL),
              X86_MMU_PF | PF_ERR_P | PF_ERR_RSVD);
+    /* bits 62:52 are reserved in legacy PAE (not in 4-level paging) */
+    w64(0x2000 + 32, (1ULL << 62) | 0x00800000 | P | PS);
+    CHECK_EQ(translate(0x40800000, X86_ACCESS_READ, MMU_KERNEL_IDX, &pa, NULL),
+             X86_MMU_PF | PF_ERR_P | PF_ERR_RSVD);
 }
 
 TEST(pae_pdpte_reserved_bits_gp_on_cr3_load)
@@ -174,6 +178,9 @@ TEST(long_mode_levels_and_sizes)
     w64(0x2000 + 16, 0x80000000ULL | (1u << 13) | P | PS);
     CHECK_EQ(translate(0x80000000, X86_ACCESS_READ, MMU_KERNEL_IDX, &pa, NULL),
              X86_MMU_PF | PF_ERR_P | PF_ERR_RSVD);
+    /* bits 62:52 are ignored in 4-level paging */
+    w64(0x2000 + 24, (1ULL << 62) | (1ULL << 55) | 0xc0000000ULL | P | PS);
+    CHECK_EQ(translate(0xc0000000ULL, X86_ACCESS_READ, MMU_KERNEL_IDX, &pa, NULL), 0);
     /* PS in a PML4E is reserved */
     w64(0x1000 + 8, 0x3000 | P | PS);
     CHECK_EQ(translate(0x8000000000ULL, X86_ACCESS_READ, MMU_KERNEL_IDX, &pa, NULL),
