@@ -104,9 +104,10 @@ typedef struct TCGCPU {
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;
 
-    /* physical pages written by DMA, to invalidate at the next loop turn */
+    /* requests from other threads, acted upon at the next loop turn: pages
+     * written by DMA or by another vCPU, pages that became code elsewhere */
     pthread_mutex_t inval_lock;
-    uint64_t inval_pages[64];
+    struct { uint64_t paddr; uint8_t kind, size; } inval[64];
     int nr_inval;
     bool inval_overflow;     /* drop all translations */
     bool tlb_flush_pending;  /* the memory layout changed: drop the TLB */
@@ -137,6 +138,15 @@ bool tb_page_has_code(TCGCPU *t, uint64_t paddr_page);
 /* Would a write of size bytes at paddr (within one page) touch translated
  * code? (Exact once a page has seen a few writes.) */
 bool tb_write_hits_code(TCGCPU *t, uint64_t paddr, unsigned size);
+/* Machine-wide: does any vCPU hold translations of this physical page? */
+bool code_page_in_use(TCGCPU *t, uint64_t paddr_page);
+unsigned code_page_users(TCGCPU *t, uint64_t paddr_page);
+void code_map_init(uint64_t max_paddr);
+/* Kinds of cross-thread requests (TCGCPU.inval) */
+enum { INVAL_PAGE, INVAL_WRITE, INVAL_PROTECT };
+void tcg_request(TCGCPU *t, uint64_t paddr, unsigned kind, unsigned size);
+/* Ask every other vCPU (all when self is NULL) to act on a page. */
+void tcg_request_others(TCGCPU *self, uint64_t paddr, unsigned kind, unsigned size);
 void tb_jmp_cache_clear(TCGCPU *t);
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
 void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest);
