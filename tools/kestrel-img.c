@@ -1316,7 +1316,7 @@ static int cmd_io(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage_all(stderr);
+        fprintf(stderr, "%s: missing command (try 'kestrel-img --help')\n", prog);
         return 1;
     }
     const char *cmd = argv[1];

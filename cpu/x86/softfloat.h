@@ -104,11 +104,13 @@ typedef struct FloatStatus {
     bool flush_to_zero;        /* MXCSR.FTZ: tiny float32/64 results become 0 */
     bool denormals_are_zero;   /* MXCSR.DAZ: denormal float32/64 inputs are 0 */
     uint16_t flags;            /* FLOAT_FLAG_*, sticky: callers clear them */
-    /* Unmasked overflow/underflow change the results: the x87 delivers the
+    /* Unmasked overflow/underflow change the outcome: the x87 delivers the
      * result with its exponent biased by -/+24576 into the register (SDM
-     * vol 1 8.5.4, 8.5.5); SSE reports underflow on tiny exact results and
-     * does not flush to zero. (Other unmasked exceptions only suppress the
-     * result, which is the caller's business.) */
+     * vol 1 8.5.4, 8.5.5), reporting OE/UE with PE and C1 as usual; SSE traps
+     * with only OE or UE set (no PE), also for tiny exact results, and
+     * delivers nothing (we return an infinity or zero the caller drops).
+     * Other unmasked exceptions only suppress the result: the caller's
+     * business. */
     bool overflow_unmasked;
     bool underflow_unmasked;
 } FloatStatus;
