@@ -257,8 +257,10 @@ uint64_t x86_read_dr(CPUX86State *env, int reg, uintptr_t ra);
  *    state *after* the instruction (registers, lazy flags); when a trap is due it
  *    sets RIP = next_rip, DR6.BS (single_step) and the pending Bn bits, and
  *    raises #DB with retaddr 0 (a trap: nothing to restore); else it returns.
- *  - EFLAGS.RF: x86_check_insn_breakpoint ignores breakpoints while RF=1; the
- *    translator clears RF after every completed instruction (as hardware does).
+ *  - EFLAGS.RF: x86_check_insn_breakpoint skips the check for one instruction
+ *    when RF=1 and clears RF (equivalent to hardware clearing it when that
+ *    instruction completes); x86_debug_insn_end clears it too. Elsewhere RF
+ *    may stay set until the next event entry (harmless without breakpoints).
  *  - Both are part of the TB key through hflags (HF_TF_MASK) and DR7 (the
  *    translator flushes its TBs when x86_write_dr changes DR7). */
 bool x86_insn_breakpoints_enabled(CPUX86State *env);

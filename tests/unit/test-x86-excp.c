@@ -407,6 +407,8 @@ TEST(debug_registers)
     CHECK_EQ(env.dr[6] & 0xf, 2);
     x86_set_eflags(&env, RF_MASK, RF_MASK);
     EXPECT_OK(x86_check_insn_breakpoint(&env, 0));
+    CHECK(!(env.eflags & RF_MASK));                         /* one instruction only */
+    EXPECT_EXC(x86_check_insn_breakpoint(&env, 0), EXCP_DB, -1);
 }
 
 TEST(compat_mode_round_trip)
