@@ -27,6 +27,7 @@ typedef struct KVMState {
     KVMSlot slots[KVM_MAX_SLOTS];
     pthread_mutex_t slots_lock;
     bool dirty_logging;
+    bool tsc_scaled;         /* guest TSC at X86_TSC_HZ (KVM_SET_TSC_KHZ worked) */
     void (*prev_layout_changed)(AddressSpace *as, void *opaque);
     void *prev_layout_opaque;
 } KVMState;

@@ -200,6 +200,10 @@ static int kvm_vcpu_init(VCPU *cpu, char *err, size_t errlen)
         free(v);
         return -1;
     }
+    /* The guest TSC ticks at the model's rate, as under the translator: the
+     * APIC's TSC-deadline timer counts on it. Without TSC scaling the guest
+     * keeps the host's rate and CPUID hides the TSC-deadline timer. */
+    s->tsc_scaled = ioctl(v->fd, KVM_SET_TSC_KHZ, (unsigned long)(X86_TSC_HZ / 1000)) == 0;
     if (kvm_setup_cpuid(s, v, cpu->env, err, errlen) < 0)
         return -1;
     /* KVM_RUN runs with the thread's mask minus the kick signal. */
