@@ -113,6 +113,9 @@ typedef struct FloatStatus {
      * business. */
     bool overflow_unmasked;
     bool underflow_unmasked;
+    bool x87;                  /* set by float_status_from_fpuc: an x87 store
+                                * to m32/m64 with unmasked OE/UE reports only
+                                * OE/UE (no PE, no C1) */
 } FloatStatus;
 
 /* Status from the SSE control/status register (flags start clear). */
