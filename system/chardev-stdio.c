@@ -65,7 +65,7 @@ static void stdio_atexit(void)
     chardev_stdio_restore_terminal();
 }
 
-static void terminal_enter_raw(int fd)
+static void terminal_enter_raw(int fd, bool keep_signals)
 {
     struct termios tty;
     if (!isatty(fd) || tcgetattr(fd, &tty) < 0)
@@ -75,7 +75,9 @@ static void terminal_enter_raw(int fd)
     tty_saved = 1;
     tty.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
     tty.c_oflag |= OPOST;      /* keep "\n" -> "\r\n" for guest and monitor output */
-    tty.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+    tty.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | IEXTEN);
+    if (!keep_signals)
+        tty.c_lflag &= ~(tcflag_t)ISIG;
     tty.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
     tty.c_cflag |= CS8;
     tty.c_cc[VMIN] = 1;
@@ -174,7 +176,7 @@ Chardev *chardev_stdio_new_fds(int in_fd, int out_fd, bool mux)
     return stdio_create("stdio", in_fd, out_fd, mux);
 }
 
-Chardev *chardev_stdio_open(const char *spec, char *err, size_t errlen)
+Chardev *chardev_stdio_open(const char *spec, bool keep_signals, char *err, size_t errlen)
 {
     if (stdio_chr) {
         stdio_chr->refcount++;
@@ -182,7 +184,7 @@ Chardev *chardev_stdio_open(const char *spec, char *err, size_t errlen)
     }
     Chardev *chr = stdio_create(spec, STDIN_FILENO, STDOUT_FILENO, true);
     ((StdioState *)chr->state)->is_singleton = true;
-    terminal_enter_raw(STDIN_FILENO);
+    terminal_enter_raw(STDIN_FILENO, keep_signals);
     stdio_chr = chr;
     return chr;
 }

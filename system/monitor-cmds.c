@@ -253,7 +253,8 @@ static void info_chardev(Monitor *mon, FILE *out)
         char desc[256] = "";
         if (c->be->describe)
             c->be->describe(c, desc, sizeof(desc));
-        fprintf(out, "%s: %s, %d user%s%s\n", c->spec, desc, c->nr_fe, c->nr_fe == 1 ? "" : "s",
+        fprintf(out, "%s%s%s: %s, %d user%s%s\n", c->label ? c->label : "", c->label ? " = " : "",
+                c->spec, desc, c->nr_fe, c->nr_fe == 1 ? "" : "s",
                 c->nr_fe > 1 ? " (mux, Ctrl-A c switches)" : "");
     }
 }

@@ -3,6 +3,8 @@
  * exit), long mode (64-bit IDT, IST, 16-byte aligned frames); double and
  * triple faults; INT n / INT3 / INTO / ICEBP; HLT. */
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include "cpu/x86/seg.h"
 #include "system/log.h"
 #include "system/machine.h"
@@ -269,10 +271,24 @@ static void deliver_protected(CPUX86State *env, int vector, int kind, uint32_t e
     x86_update_hflags(env);
 }
 
-static const char *event_kind_name(int kind)
+/* -d int: one line per event in the form QEMU users grep for
+ * ("v=0e e=0002 i=0 cpl=3 IP=..."), then the registers, except for external
+ * interrupts, which only get the line. */
+static void log_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
+                      uint64_t next_rip)
 {
-    static const char *const names[] = { "int", "exception", "irq", "icebp" };
-    return names[kind];
+    static atomic_uint count;
+    const SegmentCache *cs = &env->segs[R_CS], *ss = &env->segs[R_SS];
+
+    log_printf("%6u: v=%02x e=%04x i=%d cpl=%d IP=%04x:%016" PRIx64 " pc=%016" PRIx64
+               " SP=%04x:%016" PRIx64 " %s=%016" PRIx64 "%s\n",
+               atomic_fetch_add(&count, 1), vector, error_code, kind == EVENT_SOFT, cpl(env),
+               cs->selector, env->rip, cs->base + (kind == EVENT_SOFT ? next_rip : env->rip),
+               ss->selector, env->regs[R_ESP], vector == EXCP_PF ? "CR2" : "env->regs[R_EAX]",
+               vector == EXCP_PF ? env->cr[2] : env->regs[R_EAX],
+               kind == EVENT_EXTERNAL ? " (external)" : "");
+    if (kind != EVENT_EXTERNAL && log_file())
+        x86_cpu_dump_state(env, log_file());
 }
 
 void deliver_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
@@ -286,9 +302,8 @@ void deliver_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
             return;
         has_error_code = x86_exception_has_error_code(vector);
     }
-    LOG(LOG_INT, "%s %#x err=%#x cpl=%d %04x:%016" PRIx64 " rsp=%016" PRIx64 " cr2=%016" PRIx64 "\n",
-        event_kind_name(kind), vector, error_code, cpl(env), env->segs[R_CS].selector,
-        env->rip, env->regs[R_ESP], env->cr[2]);
+    if (log_enabled(LOG_INT))
+        log_event(env, vector, kind, error_code, next_rip);
     /* a fault while delivering this event combines with it */
     env->old_exception = kind == EVENT_EXCEPTION ? vector : kind == EVENT_SOFT ? -1 : 256 + vector;
     if (!prot_mode(env))

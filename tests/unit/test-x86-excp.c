@@ -526,3 +526,37 @@ TEST(external_interrupt_delivery_and_shadow)
     CHECK(!x86_cpu_exec_interrupt(&env));
     x86_cpu_set_irq(&env, 0);
 }
+
+TEST(protected_16bit_gate_and_iret)
+{
+    prot32();
+    /* a 16-bit code segment and stack, as 286-era code uses */
+    w64(GDT + 0x30, make_desc(0x20000, 0xffff, CODE_FLAGS(0)));
+    w64(GDT + 0x38, make_desc(0x30000, 0xffff, DATA_FLAGS(0)));
+    env.gdt.limit = 0x3f;
+    idt_set(0x21, make_gate(0x30, 0x0100, 6, 0));          /* 16-bit interrupt gate */
+    load_cached(R_CS, 0x30, make_desc(0x20000, 0xffff, CODE_FLAGS(0)));
+    load_cached(R_SS, 0x38, make_desc(0x30000, 0xffff, DATA_FLAGS(0)));
+    x86_update_hflags(&env);
+    CHECK(!(env.hflags & (HF_CS32_MASK | HF_SS32_MASK)));
+    env.regs[R_ESP] = 0xabcd0200;                          /* upper half must survive */
+    x86_set_eflags(&env, IF_MASK | CC_C, ~0u);
+    EXPECT_OK(x86_int(&env, 0x21, 0x0456, 0));
+    CHECK_EQ(env.rip, 0x100);
+    CHECK_EQ(env.regs[R_ESP], 0xabcd01fa);
+    CHECK_EQ(r16(0x30000 + 0x1fa), 0x0456);
+    CHECK_EQ(r16(0x30000 + 0x1fc), 0x30);
+    CHECK_EQ(r16(0x30000 + 0x1fe), IF_MASK | CC_C | 2);
+    CHECK(!(env.eflags & IF_MASK));
+    EXPECT_OK(x86_iret(&env, 0, 0, 0));
+    CHECK_EQ(env.rip, 0x456);
+    CHECK_EQ(env.regs[R_ESP], 0xabcd0200);
+    CHECK(env.eflags & IF_MASK);
+    /* 16-bit far call and return within the segment */
+    EXPECT_OK(x86_lcall(&env, 0x30, 0x2000, 0, 0x0460, 0));
+    CHECK_EQ(env.regs[R_ESP], 0xabcd01fc);
+    EXPECT_OK(x86_lret(&env, 0, 0, 0));
+    CHECK_EQ(env.rip, 0x460);
+    /* beyond the 16-bit limit */
+    EXPECT_EXC(x86_ljmp(&env, 0x30, 0x10000, 0, 0), EXCP_GP, 0);
+}
