@@ -27,6 +27,7 @@ typedef struct KVMState {
     KVMSlot slots[KVM_MAX_SLOTS];
     pthread_mutex_t slots_lock;
     bool dirty_logging;
+    bool tsc_scaled;         /* guest TSC at X86_TSC_HZ (KVM_SET_TSC_KHZ worked) */
     void (*prev_layout_changed)(AddressSpace *as, void *opaque);
     void *prev_layout_opaque;
 } KVMState;
@@ -38,6 +39,7 @@ typedef struct KVMVCPU {
     /* An interrupt KVM accepted but had not delivered when the state was
      * read back (kvm_sregs.interrupt_bitmap); put back on the next entry. */
     uint64_t pending_irq_bitmap[4];
+    bool guest_debug;        /* GDB breakpoints or single step armed */
 } KVMVCPU;
 
 extern KVMState kvm_state;

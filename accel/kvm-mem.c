@@ -56,10 +56,12 @@ static bool slot_for_range(const KVMState *s, const FlatRange *fr, KVMSlot *out)
     return true;
 }
 
+/* Same memory; the flags may still differ (dirty logging switched). */
 static bool same_slot(const KVMSlot *a, const KVMSlot *b)
 {
     return a->used && b->used && a->gpa == b->gpa && a->size == b->size &&
-           a->host == b->host && a->flags == b->flags;
+           a->host == b->host &&
+           (a->flags & KVM_MEM_READONLY) == (b->flags & KVM_MEM_READONLY);
 }
 
 void kvm_mem_sync(KVMState *s)
@@ -81,6 +83,9 @@ void kvm_mem_sync(KVMState *s)
             if (same_slot(&s->slots[id], &want[j])) {
                 keep = true;
                 want[j].used = false;      /* already present */
+                /* Flags change in place: the memory never disappears. */
+                if (s->slots[id].flags != want[j].flags && set_slot(s, id, &want[j]) == 0)
+                    s->slots[id].flags = want[j].flags;
             }
         if (!keep) {
             set_slot(s, id, NULL);
@@ -131,4 +136,46 @@ int kvm_mem_init(KVMState *s, char *err, size_t errlen)
     as->layout_opaque = s;
     kvm_mem_sync(s);
     return 0;
+}
+
+/* ---- dirty page tracking ---- */
+
+static int set_dirty_logging(bool on)
+{
+    KVMState *s = &kvm_state;
+    if (s->vm_fd < 0) {
+        errno = ENODEV;
+        return -1;
+    }
+    s->dirty_logging = on;
+    kvm_mem_sync(s);
+    return 0;
+}
+
+int kvm_dirty_log_start(void) { return set_dirty_logging(true); }
+int kvm_dirty_log_stop(void) { return set_dirty_logging(false); }
+
+int kvm_dirty_log_sync(void (*mark)(uint64_t gpa, void *opaque), void *opaque)
+{
+    KVMState *s = &kvm_state;
+    int ret = 0;
+    pthread_mutex_lock(&s->slots_lock);
+    for (int id = 0; id < s->max_slots && ret == 0; id++) {
+        const KVMSlot *slot = &s->slots[id];
+        if (!slot->used || !(slot->flags & KVM_MEM_LOG_DIRTY_PAGES))
+            continue;
+        uint64_t pages = slot->size / PAGE_SIZE;
+        uint64_t *bitmap = xzalloc(ALIGN_UP(pages, 64) / 8);
+        struct kvm_dirty_log log = { .slot = id, .dirty_bitmap = bitmap };
+        if (ioctl(s->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0) {
+            ret = -1;
+        } else {
+            for (uint64_t w = 0; w < ALIGN_UP(pages, 64) / 64; w++)
+                for (uint64_t bits = bitmap[w]; bits; bits &= bits - 1)
+                    mark(slot->gpa + (w * 64 + __builtin_ctzll(bits)) * PAGE_SIZE, opaque);
+        }
+        free(bitmap);
+    }
+    pthread_mutex_unlock(&s->slots_lock);
+    return ret;
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "cpu/x86/helpers.h"
+#include "system/gdbstub.h"
 #include "system/mainloop.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -104,6 +105,28 @@ bool kvm_hardware_usable(char *why, size_t n)
 
 /* ------------------------------------------------------------------ the VM */
 
+/* MSRs KVM does not know (x2APIC and TSC deadline without an in-kernel
+ * APIC, model-specific ones) exit to the CPU model, as under the
+ * translator; so does IA32_APIC_BASE, which the userspace local APIC must
+ * see (relocation, enable, x2APIC mode). Older KVMs lack either: then KVM
+ * answers as it can. */
+static void setup_msr_exits(KVMState *s)
+{
+    struct kvm_enable_cap cap = {
+        .cap = KVM_CAP_X86_USER_SPACE_MSR,
+        .args = { KVM_MSR_EXIT_REASON_UNKNOWN | KVM_MSR_EXIT_REASON_FILTER },
+    };
+    if (ioctl(s->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+        return;
+    static uint8_t deny_apic_base = 0;     /* bit 0 clear: MSR 0x1b exits */
+    struct kvm_msr_filter filter = {
+        .flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+        .ranges = { { .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+                      .nmsrs = 1, .base = 0x1b, .bitmap = &deny_apic_base } },
+    };
+    ioctl(s->vm_fd, KVM_X86_SET_MSR_FILTER, &filter);
+}
+
 static void kick_handler(int sig)
 {
     (void)sig;
@@ -139,10 +162,14 @@ static int kvm_init(Machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "-accel kvm: KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
         goto fail;
     }
+    setup_msr_exits(s);
     /* Only some hosts need it (VT-x without unrestricted guest); harmless elsewhere. */
     ioctl(s->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
     if (kvm_mem_init(s, err, errlen) < 0)
         goto fail;
+    if (kvm_pvm_loaded())
+        error_report("note: /dev/kvm is a software KVM (kvm_pvm): unmodified guests run slower "
+                     "than with the translator, and some system code cannot run at all");
     struct sigaction sa = { .sa_handler = kick_handler };
     sigemptyset(&sa.sa_mask);
     sigaction(KICK_SIGNAL, &sa, NULL);
@@ -173,6 +200,10 @@ static int kvm_vcpu_init(VCPU *cpu, char *err, size_t errlen)
         free(v);
         return -1;
     }
+    /* The guest TSC ticks at the model's rate, as under the translator: the
+     * APIC's TSC-deadline timer counts on it. Without TSC scaling the guest
+     * keeps the host's rate and CPUID hides the TSC-deadline timer. */
+    s->tsc_scaled = ioctl(v->fd, KVM_SET_TSC_KHZ, (unsigned long)(X86_TSC_HZ / 1000)) == 0;
     if (kvm_setup_cpuid(s, v, cpu->env, err, errlen) < 0)
         return -1;
     /* KVM_RUN runs with the thread's mask minus the kick signal. */
@@ -225,6 +256,21 @@ static void handle_mmio(Machine *m, struct kvm_run *run)
     machine_unlock();
 }
 
+/* RDMSR/WRMSR of an MSR KVM does not handle: the CPU model's MSR code
+ * answers (the local APIC's x2APIC registers among others); error = #GP. */
+static void handle_msr(VCPU *cpu, struct kvm_run *run)
+{
+    uint64_t value = run->msr.data;
+    machine_lock();
+    int r = run->exit_reason == KVM_EXIT_X86_RDMSR
+                ? x86_msr_read(cpu->env, run->msr.index, &value)
+                : x86_msr_write(cpu->env, run->msr.index, value);
+    machine_unlock();
+    run->msr.error = r < 0;
+    if (run->exit_reason == KVM_EXIT_X86_RDMSR)
+        run->msr.data = r < 0 ? 0 : value;
+}
+
 /* KVM could not run the guest: say why, with the registers, and end with
  * exit status 1. */
 static void report_failure(VCPU *cpu, KVMVCPU *v, const char *what)
@@ -255,11 +301,13 @@ static void inject_interrupts(VCPU *cpu, KVMVCPU *v)
     CPUX86State *env = cpu->env;
     struct kvm_run *run = v->run;
     unsigned req = atomic_load(&env->interrupt_request);
+    run->request_interrupt_window = 0;
+    if (v->guest_debug && gdb_single_stepping(env))
+        return;                                /* gdb steps with interrupts off */
     if (req & CPU_INTERRUPT_NMI) {
         atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_NMI);
         ioctl(v->fd, KVM_NMI);
     }
-    run->request_interrupt_window = 0;
     if (!(req & CPU_INTERRUPT_HARD) || !env->intack)
         return;
     if (run->ready_for_interrupt_injection && run->if_flag) {
@@ -296,18 +344,57 @@ static void enter_halt(VCPU *cpu, KVMVCPU *v)
     wait_while_halted(cpu);
 }
 
-/* INIT and start-up IPIs (from the local APIC model): the CPU helpers do
- * what the hardware does to the register state; KVM gets the result. */
+/* INIT: the reset state, except that MTRRs, PAT, the APIC base and the TSC
+ * survive; an AP then waits for a start-up IPI. (Not through
+ * x86_cpu_exec_interrupt: that also flushes the translator's TLB, which a
+ * KVM vCPU does not have.) */
+static void do_init(CPUX86State *env)
+{
+    uint64_t pat = env->pat, apic_base = env->apic_base, tsc_offset = env->tsc_offset;
+    uint64_t mtrr_deftype = env->mtrr_deftype, mtrr_fixed[11], mtrr_var[16];
+    memcpy(mtrr_fixed, env->mtrr_fixed, sizeof(mtrr_fixed));
+    memcpy(mtrr_var, env->mtrr_var, sizeof(mtrr_var));
+    x86_cpu_reset(env);
+    env->pat = pat;
+    env->apic_base = apic_base;
+    env->tsc_offset = tsc_offset;
+    env->mtrr_deftype = mtrr_deftype;
+    memcpy(env->mtrr_fixed, mtrr_fixed, sizeof(mtrr_fixed));
+    memcpy(env->mtrr_var, mtrr_var, sizeof(mtrr_var));
+    bool ap = !(apic_base & (1u << 8));
+    env->halted = ap;
+    env->wait_for_sipi = ap;
+}
+
+/* Start-up IPI: real mode at vector:0000. */
+static void do_sipi(CPUX86State *env)
+{
+    env->wait_for_sipi = false;
+    env->halted = false;
+    env->segs[R_CS].selector = (uint16_t)(env->sipi_vector << 8);
+    env->segs[R_CS].base = (uint64_t)(env->sipi_vector & 0xff) << 12;
+    env->rip = 0;
+    kvm_env_update_hflags(env);
+}
+
+/* INIT and start-up IPIs from the local APIC model: done on env, then the
+ * whole state goes to KVM. */
 static int handle_init_sipi(VCPU *cpu, KVMVCPU *v, char *err, size_t errlen)
 {
     CPUX86State *env = cpu->env;
-    if (!(atomic_load(&env->interrupt_request) & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)))
+    unsigned req = atomic_load(&env->interrupt_request);
+    if (!(req & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)))
         return 0;
     if (kvm_get_state(v, env, err, errlen) < 0)
         return -1;
-    /* The translator's TLB is not ours to flush. */
-    atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_TLBFLUSH);
-    x86_cpu_exec_interrupt(env);
+    if (req & CPU_INTERRUPT_INIT) {
+        atomic_fetch_and(&env->interrupt_request, ~(CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI));
+        do_init(env);
+    } else {
+        atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_SIPI);
+        if (env->wait_for_sipi)
+            do_sipi(env);
+    }
     memset(v->pending_irq_bitmap, 0, sizeof(v->pending_irq_bitmap));
     return kvm_put_state(v, env, err, errlen);
 }
@@ -318,6 +405,44 @@ static void wait_for_stop(VCPU *cpu)
 {
     while (!vcpu_should_stop(cpu))
         vcpu_wait_for_event(cpu, -1);
+}
+
+/* The GDB stub's breakpoints become hardware instruction breakpoints (the
+ * first four; guest memory stays untouched) and its single step KVM's;
+ * set on every entry to the run function (they change only while stopped). */
+#define KVM_MAX_HW_BREAKPOINTS 4
+static void update_guest_debug(VCPU *cpu, KVMVCPU *v)
+{
+    struct kvm_guest_debug dbg = { 0 };
+    uint64_t addrs[KVM_MAX_HW_BREAKPOINTS];
+    int n = atomic_load(&gdb_nr_breakpoints) ? gdb_breakpoint_list(addrs, KVM_MAX_HW_BREAKPOINTS) : 0;
+    bool step = gdb_single_stepping(cpu->env);
+    n = MIN(n, KVM_MAX_HW_BREAKPOINTS);
+    if (n > 0 || step) {
+        dbg.control = KVM_GUESTDBG_ENABLE | (step ? KVM_GUESTDBG_SINGLESTEP : 0) |
+                      (n > 0 ? KVM_GUESTDBG_USE_HW_BP : 0);
+        uint64_t dr7 = 0x400;
+        for (int i = 0; i < n; i++) {
+            dbg.arch.debugreg[i] = addrs[i];
+            dr7 |= 1ull << (2 * i);            /* local enable, execute, 1 byte */
+        }
+        dbg.arch.debugreg[7] = dr7;
+    }
+    v->guest_debug = dbg.control != 0;
+    if (ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 && v->guest_debug)
+        error_report("kvm: KVM_SET_GUEST_DEBUG: %s (breakpoints and steps will not stop)",
+                     strerror(errno));
+}
+
+/* A debug exit for the GDB stub: everything stops and gdb hears of it. */
+static void handle_debug_exit(VCPU *cpu, KVMVCPU *v)
+{
+    char err[256];
+    if (!v->guest_debug)
+        return;
+    if (kvm_get_state(v, cpu->env, err, sizeof(err)) < 0)
+        error_report("%s", err);
+    gdb_vcpu_stopped(cpu->env, GDB_SIGTRAP);
 }
 
 /* Handles one exit; returns false when the vCPU cannot continue. */
@@ -335,8 +460,15 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
     case KVM_EXIT_HLT:
         enter_halt(cpu, v);
         return true;
+    case KVM_EXIT_X86_RDMSR:
+    case KVM_EXIT_X86_WRMSR:
+        handle_msr(cpu, run);
+        return true;
     case KVM_EXIT_IRQ_WINDOW_OPEN:
     case KVM_EXIT_INTR:
+        return true;
+    case KVM_EXIT_DEBUG:
+        handle_debug_exit(cpu, v);
         return true;
     case KVM_EXIT_SHUTDOWN:
         /* Triple fault: the machine resets (or exits with -no-reboot). */
@@ -394,6 +526,7 @@ static void kvm_vcpu_run(VCPU *cpu)
         wait_for_stop(cpu);
         return;
     }
+    update_guest_debug(cpu, v);
     bool ok = true;
     while (ok && !vcpu_should_stop(cpu)) {
         atomic_store(&cpu->exit_request, 0);

@@ -35,6 +35,7 @@ typedef struct TLBExtra {
 } TLBExtra;
 
 /* ---- backends ------------------------------------------------------------ */
+struct TCGCPU;
 typedef struct TCGBackend {
     const char *name;
     bool (*init)(char *err, size_t errlen);
@@ -53,6 +54,8 @@ typedef struct TCGBackend {
     int (*insn_from_ra)(TranslationBlock *tb, uintptr_t ra);
     /* Disassemble tb's host code into the log (-d out_asm). */
     void (*dump)(TranslationBlock *tb);
+    /* Release t's backend state (code buffer). */
+    void (*free_state)(struct TCGCPU *t);
 } TCGBackend;
 
 extern const TCGBackend tcg_backend_interp;
@@ -75,6 +78,9 @@ typedef struct TCGCPU {
     TLBEntry tlb[MMU_MODES][TLB_SIZE];
     TLBExtra tlb_extra[MMU_MODES][TLB_SIZE];
     TranslationBlock *jmp_cache[JMP_CACHE_SIZE];
+    /* a 2M/4M/1G page was entered since the last full flush: INVLPG of one of
+     * its addresses must drop them all, so it flushes everything */
+    bool tlb_has_large_pages;
 
     CPUX86State *env;
     struct VCPU *cpu;
@@ -89,14 +95,22 @@ typedef struct TCGCPU {
     void *interp_frame;
     void *backend_state;     /* x86_64: the code buffer */
 
+    /* the board's interrupt acknowledge, called with the machine lock held */
+    int (*board_intack)(CPUX86State *env);
+
+    /* bumped by every full flush: TB pointers from before are stale */
+    unsigned flush_count;
+
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;
 
-    /* physical pages written by DMA, to invalidate at the next loop turn */
+    /* requests from other threads, acted upon at the next loop turn: pages
+     * written by DMA or by another vCPU, pages that became code elsewhere */
     pthread_mutex_t inval_lock;
-    uint64_t inval_pages[64];
+    struct { uint64_t paddr; uint8_t kind, size; } inval[64];
     int nr_inval;
-    bool inval_overflow;
+    bool inval_overflow;     /* drop all translations */
+    bool tlb_flush_pending;  /* the memory layout changed: drop the TLB */
 } TCGCPU;
 
 static inline TCGCPU *tcg_cpu(CPUX86State *env) { return (TCGCPU *)env->accel; }
@@ -113,6 +127,7 @@ void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page);
 /* accel/tcg-tb.c */
 typedef struct TBCache TBCache;
 TBCache *tb_cache_new(void);
+void tb_cache_free(TBCache *c);
 TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t flags, uint32_t cflags);
 TranslationBlock *tb_lookup_fast(CPUX86State *env);   /* jump cache + hash, no translation */
 TranslationBlock *tb_from_host_ra(TCGCPU *t, uintptr_t ra);
@@ -123,6 +138,15 @@ bool tb_page_has_code(TCGCPU *t, uint64_t paddr_page);
 /* Would a write of size bytes at paddr (within one page) touch translated
  * code? (Exact once a page has seen a few writes.) */
 bool tb_write_hits_code(TCGCPU *t, uint64_t paddr, unsigned size);
+/* Machine-wide: does any vCPU hold translations of this physical page? */
+bool code_page_in_use(TCGCPU *t, uint64_t paddr_page);
+unsigned code_page_users(TCGCPU *t, uint64_t paddr_page);
+void code_map_init(uint64_t max_paddr);
+/* Kinds of cross-thread requests (TCGCPU.inval) */
+enum { INVAL_PAGE, INVAL_WRITE, INVAL_PROTECT };
+void tcg_request(TCGCPU *t, uint64_t paddr, unsigned kind, unsigned size);
+/* Ask every other vCPU (all when self is NULL) to act on a page. */
+void tcg_request_others(TCGCPU *self, uint64_t paddr, unsigned kind, unsigned size);
 void tb_jmp_cache_clear(TCGCPU *t);
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
 void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest);
@@ -133,6 +157,7 @@ uint32_t tb_flags_of(CPUX86State *env);
 extern bool tcg_use_interp;
 extern __thread TCGCPU *tcg_current_cpu;   /* the vCPU this thread runs */
 TCGCPU *tcg_cpu_create(CPUX86State *env, struct VCPU *cpu);
+void tcg_cpu_destroy(CPUX86State *env);
 void tcg_select_backend(bool interp);
 void tcg_run_until_exit(CPUX86State *env);
 /* Store hit code: invalidate; may longjmp when the running block changed itself. */

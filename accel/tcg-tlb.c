@@ -14,6 +14,7 @@ void tlb_init(TCGCPU *t)
 {
     memset(t->tlb, 0xff, sizeof(t->tlb));
     memset(t->tlb_extra, 0xff, sizeof(t->tlb_extra));
+    t->tlb_has_large_pages = false;
 }
 
 void tlb_flush(CPUX86State *env)
@@ -30,6 +31,10 @@ void tlb_flush_page(CPUX86State *env, uint64_t vaddr)
     TCGCPU *t = tcg_cpu(env);
     if (!t)
         return;
+    if (t->tlb_has_large_pages) {
+        tlb_flush(env);
+        return;
+    }
     uint64_t page = vaddr & TARGET_PAGE_MASK;
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     for (int m = 0; m < MMU_MODES; m++) {
@@ -40,9 +45,6 @@ void tlb_flush_page(CPUX86State *env, uint64_t vaddr)
             t->tlb_extra[m][idx].paddr = ~0ULL;
         }
     }
-    /* Large pages: the walker may have filled entries of one 2M/4M/1G page under
-     * different indexes; a flush of the whole TLB is the simple safe answer
-     * when the page is not found as a plain 4K entry. */
     tb_jmp_cache_clear_page(t, vaddr);
 }
 
@@ -71,6 +73,8 @@ static TLBEntry *tlb_fill(CPUX86State *env, uint64_t vaddr, int access, int mmu_
     int prot = 0;
     uint64_t page_size = TARGET_PAGE_SIZE;
     uint64_t paddr = x86_tlb_fill(env, vaddr, access, mmu_idx, &prot, &page_size, ra);
+    if (page_size > TARGET_PAGE_SIZE)
+        t->tlb_has_large_pages = true;
     uint64_t vpage = vaddr & TARGET_PAGE_MASK, ppage = paddr & TARGET_PAGE_MASK;
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     TLBEntry *e = &t->tlb[mmu_idx][idx];
@@ -95,7 +99,7 @@ static TLBEntry *tlb_fill(CPUX86State *env, uint64_t vaddr, int access, int mmu_
         uint64_t wflags = flags;
         if (rom)
             wflags |= TLB_MMIO;   /* writes to ROM are dropped by the slow path */
-        else if (tb_page_has_code(t, ppage))
+        else if (code_page_in_use(t, ppage))
             wflags |= TLB_CODE;
         e->addr_write = vpage | wflags;
     } else {
@@ -132,9 +136,12 @@ static uint64_t mmio_read(uint64_t paddr, unsigned size)
     Machine *m = current_machine;
     if (!m)
         return size_mask(size);
-    machine_lock();
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
     uint64_t v = as_read(m->mem, paddr, size);
-    machine_unlock();
+    if (lock)
+        machine_unlock();
     return v;
 }
 
@@ -143,9 +150,12 @@ static void mmio_write(uint64_t paddr, uint64_t v, unsigned size)
     Machine *m = current_machine;
     if (!m)
         return;
-    machine_lock();
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
     as_write(m->mem, paddr, v, size);
-    machine_unlock();
+    if (lock)
+        machine_unlock();
 }
 
 static uint64_t ld_page(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx, uintptr_t ra)

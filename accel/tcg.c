@@ -18,6 +18,11 @@
 
 bool tcg_use_interp;
 static void tcg_memory_changed(Machine *m);
+static uint64_t memory_code_digest(AddressSpace *as);
+static void tcg_layout_changed(AddressSpace *as, void *opaque);
+static void (*prev_layout_changed)(AddressSpace *as, void *opaque);
+static void *prev_layout_opaque;
+static uint64_t last_code_digest;
 __thread TCGCPU *tcg_current_cpu;
 static const TCGBackend *tcg_backend;
 
@@ -91,7 +96,11 @@ void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t r
     TCGCPU *t = tcg_cpu(env);
     uint64_t page = paddr & TARGET_PAGE_MASK;
     int insn = -1;
-    if (!tb_write_hits_code(t, paddr, size))
+    /* other vCPUs holding code there check the write against their own */
+    bool local = tb_page_has_code(t, page);
+    if (code_page_users(t, page) > (local ? 1u : 0u))
+        tcg_request_others(t, paddr, INVAL_WRITE, size);
+    if (!local || !tb_write_hits_code(t, paddr, size))
         return;   /* data next to code: the code stays valid */
     TranslationBlock *cur = find_running(t, ra, &insn);
     bool hits_current = cur && !(cur->cflags & CF_SINGLE_INSN) &&
@@ -108,16 +117,61 @@ void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t r
     }
 }
 
+void tcg_request(TCGCPU *t, uint64_t paddr, unsigned kind, unsigned size)
+{
+    pthread_mutex_lock(&t->inval_lock);
+    if (t->nr_inval >= (int)ARRAY_SIZE(t->inval)) {
+        t->inval_overflow = true;
+    } else {
+        t->inval[t->nr_inval].paddr = paddr;
+        t->inval[t->nr_inval].kind = (uint8_t)kind;
+        t->inval[t->nr_inval].size = (uint8_t)size;
+        t->nr_inval++;
+    }
+    pthread_mutex_unlock(&t->inval_lock);
+    atomic_store(&t->exit_flag, 1);
+}
+
+void tcg_request_others(TCGCPU *self, uint64_t paddr, unsigned kind, unsigned size)
+{
+    Machine *m = current_machine;
+    if (!m)
+        return;
+    for (int i = 0; i < m->ncpus; i++) {
+        VCPU *cpu = m->cpus[i];
+        if (!cpu || !cpu->env || !cpu->env->accel || cpu->env->accel == self)
+            continue;
+        tcg_request(tcg_cpu(cpu->env), paddr, kind, size);
+    }
+}
+
 static void process_dma_invalidations(TCGCPU *t)
 {
-    if (!t->nr_inval && !t->inval_overflow)
+    if (!t->nr_inval && !t->inval_overflow && !t->tlb_flush_pending)
         return;
     pthread_mutex_lock(&t->inval_lock);
+    if (t->tlb_flush_pending) {
+        tlb_flush(t->env);
+        t->tlb_flush_pending = false;
+    }
     if (t->inval_overflow) {
         tb_flush(t);
     } else {
-        for (int i = 0; i < t->nr_inval; i++)
-            tb_invalidate_phys_page(t, t->inval_pages[i]);
+        for (int i = 0; i < t->nr_inval; i++) {
+            uint64_t pa = t->inval[i].paddr, page = pa & TARGET_PAGE_MASK;
+            switch (t->inval[i].kind) {
+            case INVAL_PAGE:
+                tb_invalidate_phys_page(t, page);
+                break;
+            case INVAL_WRITE:
+                if (tb_write_hits_code(t, pa, t->inval[i].size))
+                    tb_invalidate_phys_page(t, page);
+                break;
+            default:   /* another vCPU translated code there: catch our stores */
+                tlb_protect_code(t, page);
+                break;
+            }
+        }
     }
     t->nr_inval = 0;
     t->inval_overflow = false;
@@ -136,16 +190,11 @@ static void tcg_ram_write_notify(uint64_t addr, uint64_t len)
         if (!cpu || !cpu->env || !cpu->env->accel)
             continue;
         TCGCPU *t = tcg_cpu(cpu->env);
-        pthread_mutex_lock(&t->inval_lock);
         for (uint64_t p = first; p <= last; p += TARGET_PAGE_SIZE) {
-            if (t->nr_inval >= (int)ARRAY_SIZE(t->inval_pages)) {
-                t->inval_overflow = true;
-                break;
-            }
-            t->inval_pages[t->nr_inval++] = p;
+            if (!code_page_in_use(t, p))
+                continue;
+            tcg_request(t, p, INVAL_PAGE, 0);
         }
-        pthread_mutex_unlock(&t->inval_lock);
-        atomic_store(&t->exit_flag, 1);
     }
 }
 
@@ -166,12 +215,17 @@ static void run_blocks(TCGCPU *t)
            !atomic_load_explicit(&cpu->exit_request, memory_order_relaxed)) {
         uint32_t cflags = 0;
         bool stepping = gdb_single_stepping(env);
-        if (t->single_insn_next || stepping) {
+        /* EFLAGS.RF (resume after a #DB fault) lasts one instruction */
+        bool resume_flag = env->eflags & RF_MASK;
+        if (t->single_insn_next || stepping || resume_flag) {
             t->single_insn_next = false;
             cflags = CF_SINGLE_INSN;
             last = NULL;
         }
+        unsigned gen = t->flush_count;
         TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
+        if (gen != t->flush_count)
+            last = NULL;   /* flushed while translating: the old block is gone */
         if (last && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN))
             tb_set_jump(t, last, last_n, tb);
         last = NULL;
@@ -181,6 +235,8 @@ static void run_blocks(TCGCPU *t)
         log_cpu_state(env);
         uintptr_t ret = t->backend->exec(env, tb);
         t->in_interp = false;
+        if (resume_flag && env->exception_index < 0)
+            env->eflags &= ~(uint64_t)RF_MASK;
         if (stepping) {
             gdb_vcpu_stopped(env, GDB_SIGTRAP);
             return;
@@ -193,20 +249,44 @@ static void run_blocks(TCGCPU *t)
         }
         if (env->halted || env->exception_index >= 0)
             return;
-        if (atomic_load_explicit(&env->interrupt_request, memory_order_relaxed))
+        /* back to the loop when an event could be taken now (a pending INTR
+         * with IF=0 waits for the STI/POPF/IRET, which ends its block) */
+        unsigned req = atomic_load_explicit(&env->interrupt_request, memory_order_relaxed);
+        if ((req & ~CPU_INTERRUPT_HARD) ||
+            ((req & CPU_INTERRUPT_HARD) && (env->eflags & IF_MASK) && !(env->hflags & HF_INHIBIT_IRQ_MASK)))
             return;
     }
+}
+
+/* Interrupt acknowledge talks to the interrupt controllers: with the
+ * machine lock, as every device access. */
+static int locked_intack(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
+    int v = t->board_intack ? t->board_intack(env) : -1;
+    if (lock)
+        machine_unlock();
+    return v;
 }
 
 static void tcg_vcpu_run(VCPU *cpu)
 {
     CPUX86State *env = cpu->env;
     TCGCPU *t = tcg_cpu(env);
+    if (env->intack && env->intack != locked_intack) {
+        t->board_intack = env->intack;
+        env->intack = locked_intack;
+    }
     tcg_ctx = t->ctx;
     tcg_current_cpu = t;
 
     setjmp(env->jmp_env);
     t->in_interp = false;
+    if (machine_lock_held())
+        machine_unlock();   /* an exception raised while a device was being accessed */
     for (;;) {
         if (vcpu_should_stop(cpu))
             return;
@@ -277,6 +357,14 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
         return -1;
     ram_write_notify = tcg_ram_write_notify;
     gdb_breakpoints_changed = tcg_flush_all_cpus;
+    code_map_init(4 * GiB + m->ram_size);
+    if (m->mem) {
+        prev_layout_changed = m->mem->layout_changed;
+        prev_layout_opaque = m->mem->layout_opaque;
+        m->mem->layout_changed = tcg_layout_changed;
+        m->mem->layout_opaque = m;
+        last_code_digest = memory_code_digest(m->mem);
+    }
     return 0;
 }
 
@@ -302,6 +390,23 @@ TCGCPU *tcg_cpu_create(CPUX86State *env, VCPU *cpu)
     x86_tcg_init_globals();
     tcg_ctx = saved;
     return t;
+}
+
+void tcg_cpu_destroy(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    if (!t)
+        return;
+    if (t->backend->free_state)
+        t->backend->free_state(t);
+    tb_cache_free(t->cache);
+    tcg_context_free(t->ctx);
+    free(t->interp_frame);
+    pthread_mutex_destroy(&t->inval_lock);
+    if (tcg_current_cpu == t)
+        tcg_current_cpu = NULL;
+    env->accel = NULL;
+    free(t);
 }
 
 /* Select the backend without a Machine (unit tests). */
@@ -336,6 +441,7 @@ void tcg_run_until_exit(CPUX86State *env)
     t->in_interp = false;
     while (!env->halted && env->exception_index < 0) {
         atomic_store(&t->exit_flag, 0);
+        process_dma_invalidations(t);
         run_blocks(t);
     }
 }
@@ -354,26 +460,68 @@ static void tcg_vcpu_kick(VCPU *cpu)
         atomic_store(&tcg_cpu(cpu->env)->exit_flag, 1);
 }
 
+/* Reset, loadvm, a debugger: registers and perhaps RAM changed behind our
+ * back. The vCPU drops its TLB and translations at its next loop turn. */
 static void tcg_vcpu_state_changed(VCPU *cpu)
 {
-    if (cpu->env && cpu->env->accel)
-        tlb_flush(cpu->env);
+    if (!cpu->env || !cpu->env->accel)
+        return;
+    TCGCPU *t = tcg_cpu(cpu->env);
+    pthread_mutex_lock(&t->inval_lock);
+    t->tlb_flush_pending = true;
+    t->inval_overflow = true;
+    pthread_mutex_unlock(&t->inval_lock);
+    atomic_store(&t->exit_flag, 1);
 }
 
-static void tcg_memory_changed(Machine *m)
+/* Ask every vCPU to drop its TLB (host pointers of the old layout) and, when
+ * RAM or ROM moved, its translations too, at its next loop turn. */
+static void request_flush(Machine *m, bool translations)
 {
-    /* The TLBs hold host pointers into the old layout. Each vCPU flushes its own
-     * at the next loop turn; the kick makes that soon. */
     for (int i = 0; i < m->ncpus; i++) {
         VCPU *cpu = m->cpus[i];
         if (!cpu || !cpu->env || !cpu->env->accel)
             continue;
         TCGCPU *t = tcg_cpu(cpu->env);
         pthread_mutex_lock(&t->inval_lock);
-        t->inval_overflow = true;
+        t->tlb_flush_pending = true;
+        if (translations)
+            t->inval_overflow = true;
         pthread_mutex_unlock(&t->inval_lock);
         atomic_store(&t->exit_flag, 1);
     }
+}
+
+static void tcg_memory_changed(Machine *m)
+{
+    request_flush(m, true);
+}
+
+/* A digest of where RAM and ROM sit: device (MMIO) regions come and go with
+ * PCI BAR programming without affecting translated code. */
+static uint64_t memory_code_digest(AddressSpace *as)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int i = 0; i < as->nr_flat; i++) {
+        const FlatRange *fr = &as->flat[i];
+        if (fr->mr->kind == MR_IO)
+            continue;
+        uint64_t v[4] = { fr->start, fr->end, (uint64_t)(uintptr_t)fr->mr->host + (fr->start - fr->mr->base),
+                          (uint64_t)fr->mr->kind };
+        for (int k = 0; k < 4; k++)
+            h = (h ^ v[k]) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static void tcg_layout_changed(AddressSpace *as, void *opaque)
+{
+    Machine *m = opaque;
+    if (prev_layout_changed)
+        prev_layout_changed(as, prev_layout_opaque);
+    uint64_t d = memory_code_digest(as);
+    request_flush(m, d != last_code_digest);
+    last_code_digest = d;
 }
 
 AccelOps accel_tcg_ops = {

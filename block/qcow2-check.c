@@ -37,9 +37,14 @@ static void msg(BlockCheckResult *res, const char *fmt, ...)
         return;
     if ((size_t)n >= sizeof(line))
         n = sizeof(line) - 1;
-    if (res->messages_len > (4u << 20))
-        return;     /* enough said */
-    res->messages = xrealloc(res->messages, res->messages_len + (size_t)n + 2);
+    if (res->messages_len > (1u << 20)) {
+        res->messages_dropped++;    /* enough said */
+        return;
+    }
+    if (res->messages_len + (size_t)n + 2 > res->messages_cap) {
+        res->messages_cap = MAX(res->messages_cap * 2, res->messages_len + (size_t)n + 2 + 4096);
+        res->messages = xrealloc(res->messages, res->messages_cap);
+    }
     memcpy(res->messages + res->messages_len, line, (size_t)n);
     res->messages_len += (size_t)n;
     res->messages[res->messages_len++] = '\n';

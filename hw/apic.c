@@ -434,7 +434,8 @@ static uint32_t current_count(const ApicState *s, int64_t now)
     return counts >= s->initial_count ? 0 : s->initial_count - (uint32_t)counts;
 }
 
-/* n timer expiries are due: request one interrupt, remember the rest. */
+/* n timer expiries are due: request one interrupt; a periodic timer
+ * remembers the rest (and one that finds the previous still in the IRR). */
 static void timer_ticks(ApicState *s, uint64_t n)
 {
     uint32_t l = s->lvt[APIC_LVT_TIMER];
@@ -448,6 +449,8 @@ static void timer_ticks(ApicState *s, uint64_t n)
         record_error(s, ESR_RECV_ILLEGAL_VECTOR);
         return;
     }
+    if (timer_mode(s) != APIC_TIMER_PERIODIC)
+        return;                              /* a single expiry coalesces, as on hardware */
     uint64_t backlog = s->timer_backlog + n;
     s->timer_backlog = (unsigned)MIN(backlog, (uint64_t)APIC_TIMER_MAX_BACKLOG);
 }

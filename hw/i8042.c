@@ -4,6 +4,8 @@
  * i8042 driver and SeaBIOS's ps2port.c send. */
 #include "hw/i8042.h"
 
+#include <stdio.h>
+
 #include "system/log.h"
 #include "system/machine.h"
 
@@ -240,6 +242,43 @@ void kbd_put_keycode(I8042State *s, int keycode, bool down)
 void kbd_put_mouse_event(I8042State *s, int dx, int dy, int dz, int buttons)
 {
     ps2_mouse_event(&s->mouse, dx, dy, dz, buttons);
+}
+
+int kbd_sendkey(I8042State *s, const char *combo, char *err, size_t errlen)
+{
+    int keys[16], n = 0;
+    const char *p = combo;
+    while (*p) {
+        const char *end = strchr(p, '-');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char name[32];
+        if (!len || len >= sizeof(name) || n == (int)ARRAY_SIZE(keys)) {
+            snprintf(err, errlen, "sendkey: bad key combination '%s'", combo);
+            return -1;
+        }
+        memcpy(name, p, len);
+        name[len] = 0;
+        keys[n] = ps2_keycode_from_name(name);
+        if (!keys[n]) {
+            snprintf(err, errlen, "sendkey: unknown key '%s'", name);
+            return -1;
+        }
+        n++;
+        p += len + (end ? 1 : 0);
+        if (end && !*p) {
+            snprintf(err, errlen, "sendkey: bad key combination '%s'", combo);
+            return -1;
+        }
+    }
+    if (!n) {
+        snprintf(err, errlen, "sendkey: no key given");
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        kbd_put_keycode(s, keys[i], true);
+    for (int i = n - 1; i >= 0; i--)
+        kbd_put_keycode(s, keys[i], false);
+    return 0;
 }
 
 void i8042_reset(I8042State *s)

@@ -33,5 +33,9 @@ void i8042_reset(I8042State *s);
  * reach guests that enabled them (IntelliMouse protocols). */
 void kbd_put_keycode(I8042State *s, int keycode, bool down);
 void kbd_put_mouse_event(I8042State *s, int dx, int dy, int dz, int buttons);
+/* The monitor's "sendkey ctrl-alt-delete": press the keys of a '-'-separated
+ * combination in order, release them in reverse. -1 with a message on an
+ * unknown key name (nothing is sent then). */
+int kbd_sendkey(I8042State *s, const char *combo, char *err, size_t errlen);
 
 #endif

@@ -82,7 +82,9 @@ static void update_outputs(PicState *s)
 static void input_changed(void *opaque, int n, int level)
 {
     PicState *s = opaque;
-    if (n < 0 || n >= 16)
+    /* The master's IR2 belongs to the cascade: an ISA "IRQ 2" is wired to
+     * IRQ 9 on AT boards, and the board should use in[9] for it. */
+    if (n < 0 || n >= 16 || n == CASCADE_IRQ)
         return;
     chip_set_input(&s->chip[n >> 3], n & 7, level);
     update_outputs(s);

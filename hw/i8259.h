@@ -2,7 +2,8 @@
  * 0xa0/0xa1 cascaded on the master's IR2, and the PIIX edge/level control
  * registers (ELCR) at 0x4d0/0x4d1.
  *
- * Devices drive the 16 input lines (pic->in[0..15]). Edge-triggered inputs
+ * Devices drive the 16 input lines (pic->in[0..15]; in[2] is the cascade and
+ * ignores devices). Edge-triggered inputs
  * latch a request on a rising edge (a pulse is enough); level-triggered ones
  * request while high. The master's INT output is an IrqLine to the CPU, which
  * then calls pic_intack() for the vector. */

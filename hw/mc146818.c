@@ -267,6 +267,8 @@ static void write_reg_a(RtcState *s, uint8_t v, int64_t now)
 {
     bool was_running = clock_running(s);
     bool divider_was_running = divider_running(s);
+    if (was_running)
+        refresh_regs(s, now);            /* a stopped clock keeps what they show */
     s->cmos[RTC_REG_A] = v & ~REG_A_UIP;
     if (!divider_was_running && divider_running(s))
         s->divider_base_ns = now;        /* the chain restarts from reset */

@@ -16,6 +16,7 @@
 #include "hw/i8254.h"
 #include "hw/i8042.h"
 #include "hw/i8259.h"
+#include "hw/ioapic.h"
 #include "hw/ioport80.h"
 #include "hw/port92.h"
 #include "hw/mc146818.h"
@@ -35,8 +36,16 @@ typedef struct PcBoard {
     RtcState *rtc;
     FwCfgState *fw_cfg;
     I8042State *kbd;
+    IrqOr serial_irq[2];        /* COM1/COM3 share IRQ 4, COM2/COM4 IRQ 3 */
     IrqLine cpu_intr;
+    /* APICs: see "local APICs and the I/O APIC" at the end of this file. */
+    ApicBus *apic_bus;
+    IoApicState *ioapic;
+    IoApicIsaFanout isa_fanout;
 } PcBoard;
+
+static void pc_apic_create_chipset(Machine *m, PcBoard *b);
+static void pc_apic_create_cpus(Machine *m, PcBoard *b);
 
 /* Parts built on other branches are linked when present. */
 struct SerialState;
@@ -91,8 +100,8 @@ static int create_serial_ports(Machine *m, char *err, size_t errlen)
             snprintf(err, errlen, "-serial: the UART model is not built into this binary");
             return -1;
         }
-        serial_create(m->io, serial_ports[i].base,
-                      m->isa_irq ? &m->isa_irq[serial_ports[i].irq] : NULL, chr);
+        PcBoard *b = m->board;
+        serial_create(m->io, serial_ports[i].base, &b->serial_irq[i & 1].in[i >> 1], chr);
     }
     return 0;
 }
@@ -104,6 +113,10 @@ static void cpu_intr_handler(void *opaque, int n, int level)
     if (!m->ncpus)
         return;
     CPUX86State *env = m->cpus[0]->env;
+    if (env->apic) {
+        apic_deliver_pic_intr(env->apic, level);    /* LINT0 */
+        return;
+    }
     if (level) {
         atomic_fetch_or(&env->interrupt_request, CPU_INTERRUPT_HARD);
         vcpu_kick(m->cpus[0]);
@@ -127,6 +140,7 @@ static void create_chipset(Machine *m)
     irq_init(&b->cpu_intr, cpu_intr_handler, m, 0);
     b->pic = pic_create(m->io, &b->cpu_intr);
     m->isa_irq = b->pic->in;
+    pc_apic_create_chipset(m, b);
     b->pit = pit_create(m->io, &m->isa_irq[0]);
     b->pci = i440fx_create(m->mem, m->io, m->isa_irq, m->gsi);
     b->pm = acpi_pm_create(b->pci->bus, &m->isa_irq[9]);
@@ -134,6 +148,8 @@ static void create_chipset(Machine *m)
     b->rtc = rtc_create(m->io, &m->isa_irq[8]);
     b->fw_cfg = fw_cfg_create(m->io, m->mem);
     b->kbd = i8042_create(m->io, &m->isa_irq[1], &m->isa_irq[12]);
+    irq_or_init(&b->serial_irq[0], &m->isa_irq[4]);
+    irq_or_init(&b->serial_irq[1], &m->isa_irq[3]);
     port92_create(m->io);
     ioport80_create(m->io);
 }
@@ -187,7 +203,7 @@ static int setup_rtc(Machine *m, char *err, size_t errlen)
 static void install_acpi_tables(Machine *m)
 {
     AcpiConfig cfg = {
-        .ncpus = m->ncpus, .has_apic = false,
+        .ncpus = m->ncpus, .has_apic = ((PcBoard *)m->board)->apic_bus != NULL,
         .lapic_addr = 0xfee00000, .ioapic_addr = 0xfec00000,
         .pm_base = ACPI_PM_BASE, .sci_irq = 9,
     };
@@ -239,6 +255,7 @@ int pc_machine_init(Machine *m, char *err, size_t errlen)
         return -1;
     for (int i = 0; i < m->ncpus; i++)
         m->cpus[i]->env->intack = pc_intack;
+    pc_apic_create_cpus(m, m->board);
     return boot_cpu(m, err, errlen);
 }
 
@@ -261,4 +278,29 @@ void board_reset(Machine *m)
     if (m->accel->vcpu_state_changed)
         m->accel->vcpu_state_changed(m->cpus[0]);
     cpus_resume(m);
+}
+
+/* ---- local APICs and the I/O APIC (hw/apic.h, hw/ioapic.h) ----------------------
+ * ISA IRQs reach both the 8259 and the I/O APIC (IRQ 0 as GSI 2); PCI PIRQs
+ * are GSIs 16-19 (i440fx drives m->gsi). The 8259's INT output is the BSP's
+ * LINT0 (cpu_intr_handler), and each CPU acknowledges through its APIC. */
+
+static int pc_pic_ack(void *opaque) { return pic_intack(opaque); }
+
+static void pc_apic_create_chipset(Machine *m, PcBoard *b)
+{
+    b->apic_bus = apic_bus_new(m->mem);
+    apic_bus_set_pic(b->apic_bus, pc_pic_ack, b->pic);
+    /* The I/O APIC's ID follows the CPUs' (as the MADT says). */
+    b->ioapic = ioapic_create(m->mem, b->apic_bus, IOAPIC_DEFAULT_BASE, (uint8_t)m->cfg->smp);
+    m->gsi = b->ioapic->in;
+    ioapic_isa_fanout_init(&b->isa_fanout, b->pic->in, m->gsi);
+    m->isa_irq = b->isa_fanout.isa_irq;
+}
+
+static void pc_apic_create_cpus(Machine *m, PcBoard *b)
+{
+    for (int i = 0; i < m->ncpus; i++)
+        apic_create(b->apic_bus, m->cpus[i]->env, (uint8_t)i);
+    apic_cpu_hooks_install();
 }

@@ -59,6 +59,11 @@ void ps2_kbd_key(PS2Keyboard *k, int keycode, bool down);
  * these), for kbd_put_keycode; 0 when the key has no PC scancode here. */
 int ps2_keycode_from_hid(unsigned usage);
 
+/* The keycode for a key name as QEMU's sendkey knows them ("a", "ret",
+ * "ctrl", "alt_r", "f1", "kp_enter", "delete"...) or a number ("0x1e",
+ * 0x100 | code for E0 keys); 0 when unknown. */
+int ps2_keycode_from_name(const char *name);
+
 void ps2_mouse_init(PS2Mouse *m, PS2Notify notify, void *opaque);
 void ps2_mouse_reset(PS2Mouse *m);
 void ps2_mouse_write(PS2Mouse *m, uint8_t v);

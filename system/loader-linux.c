@@ -49,15 +49,6 @@ enum {
 
 uint64_t linux_acpi_rsdp_addr;   /* set by the board when it builds ACPI tables */
 
-static void set_flat(SegmentCache *s, uint16_t sel, bool code)
-{
-    s->selector = sel;
-    s->base = 0;
-    s->limit = 0xffffffff;
-    s->flags = DESC_P_MASK | DESC_S_MASK | DESC_B_MASK | DESC_G_MASK | DESC_A_MASK |
-               (code ? DESC_CS_MASK | DESC_R_MASK : DESC_W_MASK);
-}
-
 static void write_boot_gdt(Machine *m)
 {
     /* null, null, flat code 0x10, flat data 0x18 */
@@ -67,19 +58,11 @@ static void write_boot_gdt(Machine *m)
 
 static void set_entry_state(CPUX86State *env, uint32_t entry)
 {
-    for (int i = 0; i < 6; i++)
-        set_flat(&env->segs[i], i == R_CS ? 0x10 : 0x18, i == R_CS);
+    loader_enter_flat_pm(env, 0x10, 0x18, entry);
     env->gdt.base = GDT_ADDR;
     env->gdt.limit = 4 * 8 - 1;
-    env->cr[0] = (env->cr[0] | CR0_PE | CR0_ET) & ~(uint64_t)CR0_PG;
-    env->eflags = 0x2;
-    env->rip = entry;
     memset(env->regs, 0, sizeof(env->regs));
     env->regs[R_ESI] = BOOT_PARAMS_ADDR;
-    env->halted = false;
-    void x86_update_hflags(CPUX86State *env) __attribute__((weak));
-    if (x86_update_hflags)
-        x86_update_hflags(env);
 }
 
 static int load_initrd(Machine *m, uint8_t *bp, uint32_t initrd_max, char *err, size_t errlen)

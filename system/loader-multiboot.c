@@ -16,10 +16,6 @@
 
 #include "cpu/x86/cpu.h"
 
-/* cpu/x86 may be missing from partial builds. */
-#pragma weak x86_set_eflags
-#pragma weak x86_update_hflags
-
 #define MB_HEADER_MAGIC     0x1BADB002
 #define MB_BOOT_MAGIC       0x2BADB002
 #define MB_SEARCH_LIMIT     8192
@@ -335,46 +331,14 @@ static uint32_t add_memory_map(Machine *m, InfoArea *ia, uint32_t *length)
     return addr;
 }
 
-static void set_flat_segment(SegmentCache *s, uint16_t selector, bool code)
-{
-    s->selector = selector;
-    s->base = 0;
-    s->limit = 0xffffffff;
-    s->flags = DESC_P_MASK | DESC_S_MASK | DESC_B_MASK | DESC_G_MASK | DESC_A_MASK |
-               (code ? DESC_CS_MASK | DESC_R_MASK : DESC_W_MASK);
-}
-
-/* The machine state of section 3.2: 32-bit protected mode, flat segments
- * (CS 0x10 and data 0x18, the selectors GRUB uses), paging and interrupts
- * off, A20 on. GDTR/IDTR are left as they were: the kernel loads its own. */
+/* Section 3.2: 32-bit protected mode, flat segments (CS 0x10 and data 0x18,
+ * the selectors GRUB uses), paging and interrupts off, A20 on; the kernel
+ * loads its own GDT and IDT. */
 static void set_entry_state(CPUX86State *env, uint32_t entry, uint32_t info)
 {
+    loader_enter_flat_pm(env, 0x10, 0x18, entry);
     env->regs[R_EAX] = MB_BOOT_MAGIC;
     env->regs[R_EBX] = info;
-    env->rip = entry;
-    if (x86_set_eflags)
-        x86_set_eflags(env, 0x2, ~0u);
-    else
-        env->eflags = 0x2;
-    env->cr[0] = (env->cr[0] | CR0_PE | CR0_ET) & ~(uint64_t)(CR0_PG | CR0_CD | CR0_NW);
-    env->cr[4] &= ~(uint64_t)CR4_PAE;
-    env->efer &= ~(uint64_t)(EFER_LME | EFER_LMA);
-    for (int i = 0; i < 6; i++)
-        set_flat_segment(&env->segs[i], i == R_CS ? 0x10 : 0x18, i == R_CS);
-    /* A usable (busy 32-bit) TSS and no LDT keep the state consistent for
-     * hardware virtualisation, which checks TR on entry. */
-    env->tr.selector = 0;
-    env->tr.base = 0;
-    env->tr.limit = 0xffff;
-    env->tr.flags = DESC_P_MASK | (0xb << DESC_TYPE_SHIFT);
-    env->ldt.selector = 0;
-    env->ldt.base = 0;
-    env->ldt.limit = 0xffff;
-    env->ldt.flags = DESC_P_MASK | (0x2 << DESC_TYPE_SHIFT);
-    env->a20_mask = ~0ull;
-    env->halted = false;
-    if (x86_update_hflags)
-        x86_update_hflags(env);
 }
 
 int load_multiboot(Machine *m, CPUX86State *env, const uint8_t *image, size_t size,

@@ -10,6 +10,10 @@
 
 #include "cpu/x86/cpu.h"
 
+/* cpu/x86 may be missing from partial builds. */
+#pragma weak x86_set_eflags
+#pragma weak x86_update_hflags
+
 /* The conventional PC holes: the EBDA at the top of base memory and the
  * VGA/option-ROM/BIOS area. */
 #define BASE_MEM_END  0x9fc00
@@ -92,6 +96,43 @@ uint8_t *loader_read_file(const char *path, uint64_t max_size, size_t *size,
     }
     *size = st.st_size;
     return buf;
+}
+
+static void set_flat_segment(SegmentCache *s, uint16_t selector, bool code)
+{
+    s->selector = selector;
+    s->base = 0;
+    s->limit = 0xffffffff;
+    s->flags = DESC_P_MASK | DESC_S_MASK | DESC_B_MASK | DESC_G_MASK | DESC_A_MASK |
+               (code ? DESC_CS_MASK | DESC_R_MASK : DESC_W_MASK);
+}
+
+void loader_enter_flat_pm(CPUX86State *env, uint16_t cs, uint16_t ds, uint32_t entry)
+{
+    env->rip = entry;
+    if (x86_set_eflags)
+        x86_set_eflags(env, 0x2, ~0u);
+    else
+        env->eflags = 0x2;
+    env->cr[0] = (env->cr[0] | CR0_PE | CR0_ET) & ~(uint64_t)(CR0_PG | CR0_CD | CR0_NW);
+    env->cr[4] &= ~(uint64_t)CR4_PAE;
+    env->efer &= ~(uint64_t)(EFER_LME | EFER_LMA);
+    for (int i = 0; i < 6; i++)
+        set_flat_segment(&env->segs[i], i == R_CS ? cs : ds, i == R_CS);
+    /* A usable (busy 32-bit) TSS and no LDT keep the state consistent for
+     * hardware virtualisation, which checks TR on entry. */
+    env->tr.selector = 0;
+    env->tr.base = 0;
+    env->tr.limit = 0xffff;
+    env->tr.flags = DESC_P_MASK | (0xb << DESC_TYPE_SHIFT);
+    env->ldt.selector = 0;
+    env->ldt.base = 0;
+    env->ldt.limit = 0xffff;
+    env->ldt.flags = DESC_P_MASK | (0x2 << DESC_TYPE_SHIFT);
+    env->a20_mask = ~0ull;
+    env->halted = false;
+    if (x86_update_hflags)
+        x86_update_hflags(env);
 }
 
 int load_kernel(Machine *m, CPUX86State *env, char *err, size_t errlen)

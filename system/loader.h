@@ -1,8 +1,8 @@
 /* Direct kernel boot (-kernel/-initrd/-append): loads the image into guest
  * RAM and sets the boot CPU up to enter it, with no firmware involved.
  *
- * load_kernel() recognises the image type: multiboot v1 (loader-multiboot.c)
- * now, the Linux boot protocol later (loader-linux.c). It is called once
+ * load_kernel() recognises the image type: a Linux bzImage (the 32-bit boot
+ * protocol, loader-linux.c) or a multiboot v1 image (loader-multiboot.c). It is called once
  * the machine is built and the CPU reset (x86_cpu_reset). */
 #ifndef SYSTEM_LOADER_H
 #define SYSTEM_LOADER_H
@@ -36,6 +36,12 @@ bool loader_range_is_ram(Machine *m, uint64_t addr, uint64_t len);
  * (size in *size) or NULL with a message in err. */
 uint8_t *loader_read_file(const char *path, uint64_t max_size, size_t *size,
                           char *err, size_t errlen);
+
+/* 32-bit protected mode with flat 4 GiB segments (code selector cs, data
+ * selector ds for DS/ES/FS/GS/SS), paging and interrupts off, A20 on, EIP =
+ * entry: the entry state of both the multiboot and the Linux 32-bit boot
+ * protocols. General registers are left to the caller. */
+void loader_enter_flat_pm(struct CPUX86State *env, uint16_t cs, uint16_t ds, uint32_t entry);
 
 /* Each image format: 1 = loaded, 0 = not this format, -1 = error (err set). */
 int load_multiboot(Machine *m, struct CPUX86State *env, const uint8_t *image,

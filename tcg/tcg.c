@@ -72,7 +72,12 @@ void tcg_temp_free(TCGv t) { (void)t; }
 
 int gen_new_label(void)
 {
-    return tcg_ctx->nb_labels++;
+    TCGContext *s = tcg_ctx;
+    if (s->nb_labels >= TCG_MAX_LABELS - 1) {
+        s->overflow = true;   /* the block is retranslated smaller */
+        return TCG_MAX_LABELS - 1;
+    }
+    return s->nb_labels++;
 }
 
 int tcg_ops_left(void)

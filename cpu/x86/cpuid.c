@@ -52,10 +52,10 @@ static const FeatureBit features[] = {
     { X86_FEAT_CX16,     1, ECX, 13, false, "cx16" },     /* translator: CMPXCHG16B */
     { X86_FEAT_SSE41,    1, ECX, 19, false, "sse4_1" },
     { X86_FEAT_SSE42,    1, ECX, 20, false, "sse4_2" },
-    { X86_FEAT_X2APIC,   1, ECX, 21, false, "x2apic" },   /* APIC: x2APIC MSRs */
+    { X86_FEAT_X2APIC,   1, ECX, 21, false, "x2apic" },   /* per vCPU: when the APIC hooks have the MSRs */
     { X86_FEAT_MOVBE,    1, ECX, 22, true,  "movbe" },
     { X86_FEAT_POPCNT,   1, ECX, 23, true,  "popcnt" },
-    { X86_FEAT_TSC_DEADLINE, 1, ECX, 24, false, "tsc_deadline_timer" }, /* APIC */
+    { X86_FEAT_TSC_DEADLINE, 1, ECX, 24, false, "tsc_deadline_timer" }, /* per vCPU: when the APIC has it */
     { X86_FEAT_XSAVE,    1, ECX, 26, false, "xsave" },    /* FPU issue, with leaf 0xd */
     { X86_FEAT_AVX,      1, ECX, 28, false, "avx" },
     { X86_FEAT_RDRAND,   1, ECX, 30, false, "rdrand" },   /* the translator returns a counter, not entropy */
@@ -82,11 +82,21 @@ static const FeatureBit features[] = {
     { X86_FEAT_LM,       0x80000001, EDX, 29, true,  "lm" },
 };
 
-#define MAX_BASIC_LEAF 0xd
+#define MAX_BASIC_LEAF 0x16
+/* The core crystal clock of leaf 0x15 is the local APIC's timer input
+ * (hw/apic.c APIC_BUS_HZ, 1 GHz): Linux takes the APIC timer rate from it and
+ * the TSC rate (X86_TSC_HZ) as crystal * 2 / 1, without calibrating. */
+#define CRYSTAL_HZ 1000000000u
 #define MAX_EXT_LEAF 0x80000008u
 #define FAMILY 6
 #define MODEL 0x3a
 #define STEPPING 9
+
+bool x86_cpu_has_x2apic(CPUX86State *env)
+{
+    return env && env->apic && x86_apic_hooks && x86_apic_hooks->msr_read &&
+           x86_apic_hooks->msr_write;
+}
 
 static const FeatureBit *feature_bit(X86Feature f)
 {
@@ -132,6 +142,25 @@ static void cache_leaf(uint32_t subleaf, uint32_t r[4])
     r[EDX] = caches[subleaf].level == 3 ? 2 : 0;    /* inclusive L3 */
 }
 
+/* Leaf 0xd: XSAVE layout. The legacy region (512 bytes) and header (64)
+ * come first, AVX's upper halves at 576 (256 bytes). */
+static void xsave_leaf(CPUX86State *env, uint32_t subleaf, uint32_t r[4])
+{
+    uint64_t supported = x86_xcr0_supported();
+    uint64_t enabled = env ? env->xcr0 : 1;
+    uint32_t max_size = (supported & 4) ? 832 : 576;
+
+    if (subleaf == 0) {
+        r[EAX] = (uint32_t)supported;
+        r[EBX] = (enabled & 4) ? 832 : 576;
+        r[ECX] = max_size;
+        r[EDX] = (uint32_t)(supported >> 32);
+    } else if (subleaf == 2 && (supported & 4)) {
+        r[EAX] = 256;
+        r[EBX] = 576;
+    }
+}
+
 void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
                uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
 {
@@ -158,6 +187,11 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
             r[EDX] &= ~(1u << 9);
         if (env && (env->cr[4] & CR4_OSXSAVE))
             r[ECX] |= 1u << 27;
+        /* what the local APIC model behind the hooks provides */
+        if (env && env->apic && x86_apic_hooks && x86_apic_hooks->set_tsc_deadline)
+            r[ECX] |= 1u << 24;
+        if (x86_cpu_has_x2apic(env))
+            r[ECX] |= 1u << 21;
         break;
     case 2:
         r[EAX] = 1;                                     /* one round, no descriptors: see leaf 4 */
@@ -171,6 +205,19 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
     case 7:
         if (subleaf == 0)
             apply_features(7, r);
+        break;
+    case 0xd:
+        if (x86_cpu_has(X86_FEAT_XSAVE))
+            xsave_leaf(env, subleaf, r);
+        break;
+    case 0x15:
+        r[EAX] = 1;
+        r[EBX] = (uint32_t)(X86_TSC_HZ / CRYSTAL_HZ);
+        r[ECX] = CRYSTAL_HZ;
+        break;
+    case 0x16:
+        r[EAX] = r[EBX] = (uint32_t)(X86_TSC_HZ / 1000000);    /* base and max MHz */
+        r[ECX] = CRYSTAL_HZ / 1000000;                      /* bus MHz */
         break;
     case 0x80000000u:
         r[EAX] = MAX_EXT_LEAF;
@@ -190,7 +237,7 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
     case 0x80000008u:
         r[EAX] = 48u << 8 | 40;
         break;
-    default:                                            /* 3, 5, 8-0xd, 0x80000005: zeros */
+    default:                                  /* 3, 5, 8-0xc, 0xe-0x14, 0x80000005: zeros */
         break;
     }
     *eax = r[EAX];
@@ -218,7 +265,7 @@ int x86_cpuid_entries(CPUX86State *env, X86CPUIDEntry *out, int max)
         if (leaf == MAX_BASIC_LEAF + 1)
             leaf = 0x80000000u;
         bool indexed = leaf == 4 || leaf == 7 || leaf == 0xb || leaf == 0xd;
-        uint32_t nsub = leaf == 4 ? 5 : 1;
+        uint32_t nsub = leaf == 4 ? 5 : leaf == 0xd ? 3 : 1;
         for (uint32_t sub = 0; sub < nsub && n < max; sub++) {
             x86_cpuid(env, leaf, sub, &a, &b, &c, &d);
             out[n++] = (X86CPUIDEntry){ leaf, sub, indexed, a, b, c, d };

@@ -1,5 +1,5 @@
-/* MOV to/from control registers, LMSW, CLTS: the mode switches (paging,
- * long-mode activation) with their reserved-bit and consistency checks. */
+/* MOV to/from control registers, LMSW, CLTS, XSETBV: the mode switches
+ * (paging, long-mode activation) with their reserved-bit and consistency checks. */
 #include "cpu/x86/seg.h"
 
 #define CR0_DEFINED (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | \
@@ -167,4 +167,26 @@ void x86_clts(CPUX86State *env, uintptr_t ra)
     x86_check_cpl0(env, ra);
     env->cr[0] &= ~(uint64_t)CR0_TS;
     x86_update_hflags(env);
+}
+
+#define XCR0_X87 1ULL
+#define XCR0_SSE 2ULL
+#define XCR0_AVX 4ULL
+
+uint64_t x86_xcr0_supported(void)
+{
+    return XCR0_X87 | XCR0_SSE | (x86_cpu_has(X86_FEAT_AVX) ? XCR0_AVX : 0);
+}
+
+void x86_xsetbv(CPUX86State *env, uintptr_t ra)
+{
+    uint64_t v = (uint32_t)env->regs[R_EAX] | (env->regs[R_EDX] << 32);
+
+    if (!(env->cr[4] & CR4_OSXSAVE))
+        raise_ud(env, ra);
+    x86_check_cpl0(env, ra);
+    if ((uint32_t)env->regs[R_ECX] != 0 || !(v & XCR0_X87) || (v & ~x86_xcr0_supported()) ||
+        ((v & XCR0_AVX) && !(v & XCR0_SSE)))
+        raise_gp0(env, ra);
+    env->xcr0 = v;
 }

@@ -3,6 +3,8 @@
  * exit), long mode (64-bit IDT, IST, 16-byte aligned frames); double and
  * triple faults; INT n / INT3 / INTO / ICEBP; HLT. */
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include "cpu/x86/seg.h"
 #include "system/log.h"
 #include "system/machine.h"
@@ -58,6 +60,20 @@ static int combine_with_pending(CPUX86State *env, int vector, uint32_t *error_co
     return vector;
 }
 
+/* The EFLAGS image an event pushes: fault-class exceptions set RF in it, so
+ * that IRET back to the faulting instruction does not re-trigger an
+ * instruction breakpoint (SDM vol 3, 18.3.1.1). */
+static uint32_t pushed_eflags(CPUX86State *env)
+{
+    /* #DE #BR #UD #NM #TS #NP #SS #GP #PF #MF #AC #XM #VE */
+    static const uint32_t faults = 0x001b7ce1u;
+    uint32_t fl = x86_get_eflags(env);
+    int ev = env->old_exception;
+    if (ev >= 0 && ev < 32 && ((faults >> ev) & 1))
+        fl |= RF_MASK;
+    return fl;
+}
+
 /* ---- real mode ---- */
 
 static void deliver_real(CPUX86State *env, int vector, uint64_t next_rip, uintptr_t ra)
@@ -69,7 +85,7 @@ static void deliver_real(CPUX86State *env, int vector, uint64_t next_rip, uintpt
     uint64_t entry = x86_ld_linear(env, env->idt.base + off, 4, SYS_IDX, ra);
     const SegmentCache *ss = &env->segs[R_SS];
     StackPtr s = { ss->base, env->regs[R_ESP] & 0xffff, 0xffff };
-    stack_push(env, &s, x86_get_eflags(env), 2, ra);
+    stack_push(env, &s, pushed_eflags(env), 2, ra);
     stack_push(env, &s, env->segs[R_CS].selector, 2, ra);
     stack_push(env, &s, next_rip, 2, ra);
     set_rsp_masked(env, s.sp, 0xffff);
@@ -160,7 +176,7 @@ static void deliver_long(CPUX86State *env, int vector, int kind, uint32_t error_
     StackPtr s = { 0, rsp & ~0xfULL, ~0ULL };
     stack_push(env, &s, env->segs[R_SS].selector, 8, ra);
     stack_push(env, &s, env->regs[R_ESP], 8, ra);
-    stack_push(env, &s, x86_get_eflags(env), 8, ra);
+    stack_push(env, &s, pushed_eflags(env), 8, ra);
     stack_push(env, &s, env->segs[R_CS].selector, 8, ra);
     stack_push(env, &s, next_rip, 8, ra);
     if (has_error_code)
@@ -232,7 +248,7 @@ static void deliver_protected(CPUX86State *env, int vector, int kind, uint32_t e
         stack_push(env, &s, env->segs[R_SS].selector, size, ra);
         stack_push(env, &s, env->regs[R_ESP], size, ra);
     }
-    stack_push(env, &s, x86_get_eflags(env), size, ra);
+    stack_push(env, &s, pushed_eflags(env), size, ra);
     stack_push(env, &s, env->segs[R_CS].selector, size, ra);
     stack_push(env, &s, next_rip, size, ra);
     if (has_error_code)
@@ -255,10 +271,24 @@ static void deliver_protected(CPUX86State *env, int vector, int kind, uint32_t e
     x86_update_hflags(env);
 }
 
-static const char *event_kind_name(int kind)
+/* -d int: one line per event in the form QEMU users grep for
+ * ("v=0e e=0002 i=0 cpl=3 IP=..."), then the registers, except for external
+ * interrupts, which only get the line. */
+static void log_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
+                      uint64_t next_rip)
 {
-    static const char *const names[] = { "int", "exception", "irq", "icebp" };
-    return names[kind];
+    static atomic_uint count;
+    const SegmentCache *cs = &env->segs[R_CS], *ss = &env->segs[R_SS];
+
+    log_printf("%6u: v=%02x e=%04x i=%d cpl=%d IP=%04x:%016" PRIx64 " pc=%016" PRIx64
+               " SP=%04x:%016" PRIx64 " %s=%016" PRIx64 "%s\n",
+               atomic_fetch_add(&count, 1), vector, error_code, kind == EVENT_SOFT, cpl(env),
+               cs->selector, env->rip, cs->base + (kind == EVENT_SOFT ? next_rip : env->rip),
+               ss->selector, env->regs[R_ESP], vector == EXCP_PF ? "CR2" : "env->regs[R_EAX]",
+               vector == EXCP_PF ? env->cr[2] : env->regs[R_EAX],
+               kind == EVENT_EXTERNAL ? " (external)" : "");
+    if (kind != EVENT_EXTERNAL && log_file())
+        x86_cpu_dump_state(env, log_file());
 }
 
 void deliver_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
@@ -272,9 +302,8 @@ void deliver_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
             return;
         has_error_code = x86_exception_has_error_code(vector);
     }
-    LOG(LOG_INT, "%s %#x err=%#x cpl=%d %04x:%016" PRIx64 " rsp=%016" PRIx64 " cr2=%016" PRIx64 "\n",
-        event_kind_name(kind), vector, error_code, cpl(env), env->segs[R_CS].selector,
-        env->rip, env->regs[R_ESP], env->cr[2]);
+    if (log_enabled(LOG_INT))
+        log_event(env, vector, kind, error_code, next_rip);
     /* a fault while delivering this event combines with it */
     env->old_exception = kind == EVENT_EXCEPTION ? vector : kind == EVENT_SOFT ? -1 : 256 + vector;
     if (!prot_mode(env))
@@ -285,6 +314,7 @@ void deliver_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
         deliver_protected(env, vector, kind, error_code, has_error_code, next_rip, ext, ra);
     env->old_exception = -1;
     env->halted = false;
+    env->hflags &= ~HF_INHIBIT_IRQ_MASK;
 }
 
 void x86_do_interrupt(CPUX86State *env, int vector, int is_soft_int,
@@ -321,6 +351,9 @@ void x86_int3(CPUX86State *env, uint64_t next_rip, uintptr_t ra)
 
 void x86_into(CPUX86State *env, uint64_t next_rip, uintptr_t ra)
 {
+    /* only the one-byte INT3 escapes the V86 IOPL check */
+    if (v86_mode(env) && iopl(env) < 3)
+        raise_gp0(env, ra);
     if (x86_get_eflags(env) & CC_O)
         deliver_event(env, EXCP_OF, EVENT_SOFT, 0, false, next_rip, ra);
 }

@@ -180,7 +180,7 @@ bool x86_cpu_has_work(CPUX86State *env);
  * V86 mode with IOPL<3 #GP(0); then delivers with next_rip pushed. */
 void x86_int(CPUX86State *env, int vector, uint64_t next_rip, uintptr_t ra);
 /* INT3 (vector 3, as INT n but no V86 IOPL check), INTO (#OF when OF=1, else
- * nothing; the translator passes the architectural flags via env), ICEBP/INT1
+ * nothing; V86 IOPL check as INT n; reads OF through the lazy flags), ICEBP/INT1
  * (vector 1, no DPL check, delivered as a trap). All [ends TB]. */
 void x86_int3(CPUX86State *env, uint64_t next_rip, uintptr_t ra);
 void x86_into(CPUX86State *env, uint64_t next_rip, uintptr_t ra);
@@ -224,6 +224,12 @@ uint64_t x86_read_cr(CPUX86State *env, int reg, uintptr_t ra);
  * [ends TB] */
 void x86_lmsw(CPUX86State *env, uint32_t value, uintptr_t ra);
 void x86_clts(CPUX86State *env, uintptr_t ra);
+/* XSETBV: XCR[ECX] = EDX:EAX. #UD unless CR4.OSXSAVE; #GP(0) at CPL>0, for
+ * ECX != 0, x87 bit clear, AVX without SSE, or components the model lacks
+ * (x86_xcr0_supported()). [ends TB] */
+void x86_xsetbv(CPUX86State *env, uintptr_t ra);
+/* XCR0 components the model supports: x87 and SSE, plus AVX when advertised. */
+uint64_t x86_xcr0_supported(void);
 /* Write CR0/CR4/EFER without any check, then recompute hflags and flush TLB
  * (reset, loaders, KVM state sync, tests). */
 void x86_set_cr0(CPUX86State *env, uint64_t value);
@@ -251,8 +257,10 @@ uint64_t x86_read_dr(CPUX86State *env, int reg, uintptr_t ra);
  *    state *after* the instruction (registers, lazy flags); when a trap is due it
  *    sets RIP = next_rip, DR6.BS (single_step) and the pending Bn bits, and
  *    raises #DB with retaddr 0 (a trap: nothing to restore); else it returns.
- *  - EFLAGS.RF: x86_check_insn_breakpoint ignores breakpoints while RF=1; the
- *    translator clears RF after every completed instruction (as hardware does).
+ *  - EFLAGS.RF: x86_check_insn_breakpoint skips the check for one instruction
+ *    when RF=1 and clears RF (equivalent to hardware clearing it when that
+ *    instruction completes); x86_debug_insn_end clears it too. Elsewhere RF
+ *    may stay set until the next event entry (harmless without breakpoints).
  *  - Both are part of the TB key through hflags (HF_TF_MASK) and DR7 (the
  *    translator flushes its TBs when x86_write_dr changes DR7). */
 bool x86_insn_breakpoints_enabled(CPUX86State *env);
@@ -322,6 +330,9 @@ typedef enum X86Feature {
     X86_FEAT_COUNT
 } X86Feature;
 bool x86_cpu_has(X86Feature feature);
+/* Per-vCPU: x2APIC is reported when the vCPU's APIC hooks implement its MSRs
+ * (TSC-deadline likewise with set_tsc_deadline). */
+bool x86_cpu_has_x2apic(CPUX86State *env);
 
 /* ===================== fast system calls (cpu/x86/syscall.c) ================ */
 

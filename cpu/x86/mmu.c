@@ -6,6 +6,7 @@
  * MAXPHYADDR is 40 and linear addresses are 48 bits (CPUID 0x80000008). */
 #include "cpu/x86/seg.h"
 #include "system/machine.h"
+#include "system/mainloop.h"
 #include "system/memory.h"
 
 #define PHYS_BITS 40
@@ -26,9 +27,45 @@ static AddressSpace *sysmem(void)
     return current_machine->mem;
 }
 
+/* Device callbacks run with the machine lock held; RAM needs no lock. */
+static bool is_ram(uint64_t pa, unsigned size)
+{
+    const FlatRange *fr = as_lookup_range(sysmem(), pa);
+    return fr && fr->mr->kind != MR_IO && pa + size - 1 <= fr->end;
+}
+
+static uint64_t phys_ld(uint64_t pa, unsigned size)
+{
+    /* the hot path (page-table entries in RAM): one lookup, a direct load */
+    const FlatRange *fr = as_lookup_range(sysmem(), pa);
+    if (fr && fr->mr->kind != MR_IO && fr->mr->host && pa + size - 1 <= fr->end)
+        return ldn(fr->mr->host + (pa - fr->mr->base), size);
+    bool held = machine_lock_held();
+    if (!held)
+        machine_lock();
+    uint64_t v = as_read(sysmem(), pa, size);
+    if (!held)
+        machine_unlock();
+    return v;
+}
+
+static void phys_st(uint64_t pa, uint64_t val, unsigned size)
+{
+    if (is_ram(pa, size)) {
+        as_write(sysmem(), pa, val, size);   /* notifies the translator of code writes */
+        return;
+    }
+    bool held = machine_lock_held();
+    if (!held)
+        machine_lock();
+    as_write(sysmem(), pa, val, size);
+    if (!held)
+        machine_unlock();
+}
+
 static uint64_t phys_read(CPUX86State *env, uint64_t pa, unsigned size)
 {
-    return as_read(sysmem(), pa & env->a20_mask, size);
+    return phys_ld(pa & env->a20_mask, size);
 }
 
 /* Replace a paging entry if it still holds old (another vCPU may be updating
@@ -49,9 +86,9 @@ static bool pte_cmpxchg(CPUX86State *env, uint64_t pa, unsigned size,
                                          __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     } else {
         /* page tables outside RAM: nothing to race with, but keep it sane */
-        ok = as_read(sysmem(), pa, size) == old;
+        ok = phys_ld(pa, size) == old;
         if (ok)
-            as_write(sysmem(), pa, new, size);
+            phys_st(pa, new, size);
         return ok;
     }
     if (ok && ram_write_notify)
@@ -322,7 +359,7 @@ uint64_t x86_ld_linear(CPUX86State *env, uint64_t lin, unsigned size, int mmu_id
             v |= x86_ld_linear(env, lin + i, 1, mmu_idx, ra) << (8 * i);
         return v;
     }
-    return as_read(sysmem(), translate_or_raise(env, lin, X86_ACCESS_READ, mmu_idx, ra), size);
+    return phys_ld(translate_or_raise(env, lin, X86_ACCESS_READ, mmu_idx, ra), size);
 }
 
 void x86_st_linear(CPUX86State *env, uint64_t lin, uint64_t val, unsigned size,
@@ -335,10 +372,10 @@ void x86_st_linear(CPUX86State *env, uint64_t lin, uint64_t val, unsigned size,
         for (unsigned i = 0; i < size; i++)
             pa[i] = translate_or_raise(env, lin + i, X86_ACCESS_WRITE, mmu_idx, ra);
         for (unsigned i = 0; i < size; i++)
-            as_write(sysmem(), pa[i], (val >> (8 * i)) & 0xff, 1);
+            phys_st(pa[i], (val >> (8 * i)) & 0xff, 1);
         return;
     }
-    as_write(sysmem(), translate_or_raise(env, lin, X86_ACCESS_WRITE, mmu_idx, ra), val, size);
+    phys_st(translate_or_raise(env, lin, X86_ACCESS_WRITE, mmu_idx, ra), val, size);
 }
 
 void x86_invlpg(CPUX86State *env, uint64_t addr)

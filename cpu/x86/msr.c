@@ -163,8 +163,11 @@ static int write_efer(CPUX86State *env, uint64_t value)
 
 static int write_apic_base(CPUX86State *env, uint64_t value)
 {
-    /* bits 7:0, 9 and 63:MAXPHYADDR are reserved */
-    if (value & (0x2ffULL | ~((1ULL << 40) - 1)))
+    /* bits 7:0, 9 and 63:MAXPHYADDR are reserved; 10 (x2APIC) needs x2APIC */
+    uint64_t rsvd = 0x2ffULL | ~((1ULL << 40) - 1);
+    if (!x86_cpu_has_x2apic(env))
+        rsvd |= 1u << 10;
+    if (value & rsvd)
         return -1;
     env->apic_base = value;
     if (env->apic && x86_apic_hooks && x86_apic_hooks->set_base)

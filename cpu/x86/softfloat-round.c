@@ -44,6 +44,7 @@ FloatStatus float_status_from_fpuc(uint16_t fpuc)
         .precision = prec_of_pc[(fpuc >> 8) & 3],
         .overflow_unmasked = !((fpuc >> 3) & 1),
         .underflow_unmasked = !((fpuc >> 4) & 1),
+        .x87 = true,
     };
     return s;
 }
@@ -282,6 +283,45 @@ static FloatWide overflow_result(bool sign, const FloatFormat *f, int prec, Floa
     return w;
 }
 
+/* Tiny after rounding: the result rounded with an unbounded exponent is
+ * below 2^emin. Only exp == emin - 1 can carry up to 2^emin. */
+static bool tiny_after_rounding(u128 sig, int32_t exp, const FloatFormat *f, int lsb_shift,
+                                bool sign, int mode)
+{
+    if (exp >= f->emin)
+        return false;
+    u128 rest_mask = ((u128)1 << lsb_shift) - 1;
+    return !(exp == f->emin - 1 && (sig | rest_mask) == ~(u128)0 &&
+             round_increments(sig, sig & rest_mask, lsb_shift, sign, mode));
+}
+
+/* The x87's unmasked overflow/underflow response for a register
+ * destination: the rounded result with its exponent biased back into range
+ * by 24576; infinity or zero when even that does not fit. Returns false
+ * when the result is to be packed normally with *exp. */
+static bool x87_rebias(bool sign, int32_t *exp, bool tiny, const FloatFormat *f,
+                       FloatStatus *s, FloatWide *special)
+{
+    if (*exp > f->emax && s->overflow_unmasked) {
+        raise_flags(s, FLOAT_FLAG_OVERFLOW);
+        *exp -= FLOATX80_UNMASKED_BIAS;
+        if (*exp > f->emax) {
+            raise_flags(s, FLOAT_FLAG_INEXACT | FLOAT_FLAG_ROUNDED_UP);
+            *special = wide_inf(sign, f);
+            return true;
+        }
+    } else if (tiny && *exp < f->emin && s->underflow_unmasked) {
+        raise_flags(s, FLOAT_FLAG_UNDERFLOW);
+        *exp += FLOATX80_UNMASKED_BIAS;
+        if (*exp < f->emin) {
+            raise_flags(s, FLOAT_FLAG_INEXACT);
+            *special = wide_zero(sign);
+            return true;
+        }
+    }
+    return false;
+}
+
 FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int prec,
                      FloatStatus *s)
 {
@@ -293,21 +333,13 @@ FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int
 
     int lsb_shift = 128 - prec;
     u128 rest_mask = ((u128)1 << lsb_shift) - 1;
-    bool tiny = false;
-    /* the x87's unmasked underflow keeps the result normalized (and biased) */
-    bool x87_bias_tiny = f->explicit_int && s->underflow_unmasked;
-
-    if (exp < f->emin) {
-        /* Tiny after rounding: the result rounded with an unbounded exponent
-         * is below 2^emin. Only exp == emin - 1 can carry up to 2^emin. */
-        tiny = true;
-        if (exp == f->emin - 1 && (sig | rest_mask) == ~(u128)0 &&
-            round_increments(sig, sig & rest_mask, lsb_shift, sign, s->rounding))
-            tiny = false;
-        if (!x87_bias_tiny || !tiny) {
-            sig = shift_right_jam128(sig, f->emin - exp);
-            exp = f->emin;
-        }
+    bool tiny = tiny_after_rounding(sig, exp, f, lsb_shift, sign, s->rounding);
+    /* an unmasked underflow keeps a tiny result normalized (x87: to deliver
+     * it biased; SSE: to report inexact as the trap sees it) */
+    bool keep_normalized = tiny && s->underflow_unmasked;
+    if (exp < f->emin && !keep_normalized) {
+        sig = shift_right_jam128(sig, f->emin - exp);
+        exp = f->emin;
     }
 
     u128 rest = sig & rest_mask;
@@ -321,34 +353,28 @@ FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int
         }
     }
 
-    if (tiny && f->sse && s->flush_to_zero && !s->underflow_unmasked) {
+    /* SSE traps on an unmasked overflow/underflow and delivers nothing; the
+     * precision exception then says whether the result rounded with an
+     * unbounded exponent was inexact. An x87 store to m32/m64 (same
+     * formats, x87 status) reports the OE/UE alone. */
+    if (f->sse && ((exp > f->emax && s->overflow_unmasked) || keep_normalized)) {
+        raise_flags(s, (keep_normalized ? FLOAT_FLAG_UNDERFLOW : FLOAT_FLAG_OVERFLOW) |
+                       (rest && !s->x87 ? FLOAT_FLAG_INEXACT : 0));
+        return keep_normalized ? wide_zero(sign) : wide_inf(sign, f);
+    }
+    if (tiny && f->sse && s->flush_to_zero) {     /* only reached masked */
         raise_flags(s, FLOAT_FLAG_UNDERFLOW | FLOAT_FLAG_INEXACT);
         return wide_zero(sign);
     }
-    if (exp > f->emax) {
-        if (!(f->explicit_int && s->overflow_unmasked))
-            return overflow_result(sign, f, prec, s);
-        raise_flags(s, FLOAT_FLAG_OVERFLOW);
-        exp -= FLOATX80_UNMASKED_BIAS;
-        if (exp > f->emax) {    /* beyond even the biased range: infinity */
-            raise_flags(s, FLOAT_FLAG_INEXACT | FLOAT_FLAG_ROUNDED_UP);
-            return wide_inf(sign, f);
-        }
-    }
-    if (tiny && x87_bias_tiny && exp < f->emin) {
-        raise_flags(s, FLOAT_FLAG_UNDERFLOW);
-        exp += FLOATX80_UNMASKED_BIAS;
-        if (exp < f->emin) {    /* beyond even the biased range: zero */
-            raise_flags(s, FLOAT_FLAG_INEXACT);
-            return wide_zero(sign);
-        }
-    }
+    FloatWide special;
+    if (f->explicit_int && x87_rebias(sign, &exp, tiny, f, s, &special))
+        return special;
+    if (exp > f->emax)
+        return overflow_result(sign, f, prec, s);
     if (rest) {
         raise_flags(s, FLOAT_FLAG_INEXACT | (up ? FLOAT_FLAG_ROUNDED_UP : 0));
         if (tiny)
             raise_flags(s, FLOAT_FLAG_UNDERFLOW);
-    } else if (tiny && s->underflow_unmasked) {
-        raise_flags(s, FLOAT_FLAG_UNDERFLOW);
     }
     FloatWide w = { .sign = sign, .mant = (uint64_t)(sig >> 64) };
     w.bexp = (w.mant & BIT63) ? exp + f->bias : 0;

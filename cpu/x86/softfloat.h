@@ -22,10 +22,25 @@
  * the x87 status word and of MXCSR (IE DE ZE OE UE PE = bits 0..5).
  * FLOAT_FLAG_ROUNDED_UP is not an exception: it is set when an inexact result
  * was rounded away from the truncated value (the x87 reports it in C1).
- * Exceptions are reported as if masked (the result is the masked response);
- * a translator helper that finds an unmasked flag raised discards the result
- * and raises #MF/#XM as the architecture says. Tininess is detected after
- * rounding, as on x86.
+ * Results are the masked responses, except for unmasked overflow/underflow
+ * (see FloatStatus); a translator helper that finds an unmasked flag raised
+ * raises #MF/#XM as the architecture says (and for SSE, or x87 IE/DE/ZE,
+ * leaves the destination unchanged). Tininess is detected after rounding.
+ *
+ * Details reproduced (each checked against the host CPU in the tests):
+ * divide-by-zero and invalid take precedence over DE; DE is not reported by
+ * FST m32/m64, CVT(T)SS2SI & co, ROUNDSS/SD, or VCVTPH2PS, nor for a memory
+ * operand whose partner is a NaN; MIN/MAX return the DAZ-flushed operand;
+ * the x87 picks the positive NaN of two with equal significands; FTZ does
+ * not apply to VCVTPS2PH; transcendentals always report inexact.
+ *
+ * Files: softfloat-round.c (formats, unpack, rounding, NaN rules),
+ * softfloat-add.c, softfloat-muldiv.c, softfloat-sqrt.c,
+ * softfloat-convert.c, softfloat-compare.c (+ CMP predicates, MIN/MAX),
+ * softfloat-approx.c (RCP/RSQRT),
+ * fpu-x87-arith.c (register/memory operand forms), fpu-x87-ops.c (FPREM,
+ * FSCALE, FXTRACT), fpu-x87-trans.c + fpu-xfloat.c (transcendentals),
+ * fpu-x87-const.c, fpu-x87-classify.c (FXAM, tags), fpu-bcd.c.
  *
  * Typical use from a helper:
  *     FloatStatus st = float_status_from_mxcsr(env->mxcsr);
@@ -89,13 +104,18 @@ typedef struct FloatStatus {
     bool flush_to_zero;        /* MXCSR.FTZ: tiny float32/64 results become 0 */
     bool denormals_are_zero;   /* MXCSR.DAZ: denormal float32/64 inputs are 0 */
     uint16_t flags;            /* FLOAT_FLAG_*, sticky: callers clear them */
-    /* Unmasked overflow/underflow change the results: the x87 delivers the
+    /* Unmasked overflow/underflow change the outcome: the x87 delivers the
      * result with its exponent biased by -/+24576 into the register (SDM
-     * vol 1 8.5.4, 8.5.5); SSE reports underflow on tiny exact results and
-     * does not flush to zero. (Other unmasked exceptions only suppress the
-     * result, which is the caller's business.) */
+     * vol 1 8.5.4, 8.5.5), reporting OE/UE with PE and C1 as usual; SSE traps
+     * with only OE or UE set (no PE), also for tiny exact results, and
+     * delivers nothing (we return an infinity or zero the caller drops).
+     * Other unmasked exceptions only suppress the result: the caller's
+     * business. */
     bool overflow_unmasked;
     bool underflow_unmasked;
+    bool x87;                  /* set by float_status_from_fpuc: an x87 store
+                                * to m32/m64 with unmasked OE/UE reports only
+                                * OE/UE (no PE, no C1) */
 } FloatStatus;
 
 /* Status from the SSE control/status register (flags start clear). */
@@ -141,6 +161,11 @@ floatx80 floatx80_sub(floatx80 a, floatx80 b, FloatStatus *s);
 floatx80 floatx80_mul(floatx80 a, floatx80 b, FloatStatus *s);
 floatx80 floatx80_div(floatx80 a, floatx80 b, FloatStatus *s);
 floatx80 floatx80_sqrt(floatx80 a, FloatStatus *s);
+
+/* RCPSS/RSQRTSS (and the packed forms): 12-bit approximations, see
+ * softfloat-approx.c; no flags, denormal inputs and tiny results as zero. */
+float32 float32_rcp_approx(float32 a, FloatStatus *s);
+float32 float32_rsqrt_approx(float32 a, FloatStatus *s);
 
 /* ---- comparisons ----
  * Result of comparing a with b. quiet=true: only SNaN operands raise invalid
@@ -217,6 +242,10 @@ float16 float32_to_float16(float32 a, FloatStatus *s);
 floatx80 floatx80_round_to_int(floatx80 a, FloatStatus *s);
 float32 float32_round_to_int(float32 a, FloatStatus *s);
 float64 float64_round_to_int(float64 a, FloatStatus *s);
+/* ROUNDSS/ROUNDSD/ROUNDPS/ROUNDPD with their immediate: bits 1:0 the
+ * rounding mode unless bit 2 (use MXCSR.RC); bit 3 suppresses inexact. */
+float32 float32_round_imm(float32 a, uint8_t imm, FloatStatus *s);
+float64 float64_round_imm(float64 a, uint8_t imm, FloatStatus *s);
 
 /* ---- x87 arithmetic forms (fpu-x87-arith.c) ----
  * The x87 instructions with a memory operand (FADD m32fp, FCOM m64fp, ...)
@@ -236,15 +265,17 @@ FloatRelation floatx80_compare_float32(floatx80 st, float32 src, bool quiet, Flo
 FloatRelation floatx80_compare_float64(floatx80 st, float64 src, bool quiet, FloatStatus *s);
 
 /* ---- x87 specials (fpu-x87-ops.c) ---- */
-/* FPREM (ieee=false: truncated quotient) / FPREM1 (ieee=true: quotient
- * rounded to nearest). *cc receives the condition-code bits to put in FSW
- * (C0 0x100, C1 0x200, C2 0x4000, C3 0x4000): C2 set = incomplete reduction
- * (exponent difference > 63, run again); otherwise C0,C3,C1 = quotient bits
- * 2,1,0 as the SDM says (Q2 -> C0, Q1 -> C3, Q0 -> C1). */
+/* FSW condition-code bits. */
 #define FPU_C0 0x0100
 #define FPU_C1 0x0200
 #define FPU_C2 0x0400
 #define FPU_C3 0x4000
+/* FPREM (ieee=false: truncated quotient) / FPREM1 (ieee=true: quotient
+ * rounded to nearest). *cc receives the condition codes for FSW: C2 set =
+ * incomplete reduction (exponent difference > 63: the exponent is reduced by
+ * 32..63 bits, run again); otherwise quotient bits Q2 -> C0, Q1 -> C3,
+ * Q0 -> C1. For NaN results the hardware leaves undefined values in C0/C1/C3
+ * (we give 0). */
 floatx80 floatx80_prem(floatx80 a, floatx80 b, bool ieee, uint16_t *cc, FloatStatus *s);
 /* FSCALE: a * 2^trunc(b). */
 floatx80 floatx80_scale(floatx80 a, floatx80 b, FloatStatus *s);
@@ -282,15 +313,21 @@ floatx80 floatx80_from_bcd(const uint8_t bcd[10], FloatStatus *s);     /* FBLD *
 void floatx80_to_bcd(floatx80 a, uint8_t bcd[10], FloatStatus *s);      /* FBSTP */
 
 /* ---- x87 transcendentals (fpu-x87-trans.c) ----
- * Computed with ~120-bit internal precision and rounded once with the status
- * rounding mode (64-bit significand; precision control is not applied, as on
- * hardware). Accuracy statement, tested against the host x87: results are
- * within 1 ulp (64-bit significand) of the exact value for finite operands
- * in the documented domains; the trigonometric argument reduction uses a
- * 192-bit pi, so it is accurate even near multiples of pi (the hardware's
- * 66-bit pi differs there by design, see the tests).
- * Trigonometric functions return false (and leave the operand unchanged,
- * hardware sets C2) when |a| >= 2^63. */
+ * Computed with 128-bit intermediate precision (relative error < 2^-115)
+ * and rounded once with the status rounding mode to a 64-bit significand
+ * (precision control does not apply, as on hardware); inexact is always
+ * reported, as the hardware does. Stated error: correctly rounded except
+ * when the exact value lies within 2^-115 of a rounding boundary, so at
+ * most 1 ulp in any case. Tested: 340 reference values computed without an
+ * FPU (tests/fpu/gen-trans-reference.py) must match exactly, and random
+ * operands must be within 1 ulp of the host x87 (bit-exact in ~95%).
+ * Trigonometric arguments are reduced modulo pi/2 with the x87's own 66-bit
+ * pi, like the hardware, so large arguments give the hardware's results.
+ * Operands outside an instruction's architectural domain (F2XM1 |x| > 1,
+ * FYL2XP1 |x| >= 1 - sqrt(2)/2) get the mathematical value where it exists;
+ * the hardware's result is undefined there.
+ * Trigonometric functions return false (operand unchanged: the caller sets
+ * C2) when |a| >= 2^63. */
 floatx80 floatx80_f2xm1(floatx80 a, FloatStatus *s);                  /* 2^a - 1, |a| <= 1 */
 floatx80 floatx80_fyl2x(floatx80 x, floatx80 y, FloatStatus *s);      /* y * log2(x) */
 floatx80 floatx80_fyl2xp1(floatx80 x, floatx80 y, FloatStatus *s);    /* y * log2(x + 1) */

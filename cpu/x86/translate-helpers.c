@@ -273,8 +273,10 @@ void helper_bcd(CPUX86State *env, uint64_t op, uint64_t imm)
         if ((al & 0xf) > 9 || af) {
             if (op == BCD_AAA)
                 ax += 0x106;
-            else
-                ax = (((ah - 1) & 0xff) << 8) | ((al - 6) & 0xff);
+            else {
+                ax = (ax - 6) & 0xffff;   /* the borrow reaches AH, as on current CPUs */
+                ax = ((((ax >> 8) - 1) & 0xff) << 8) | (ax & 0xff);
+            }
             af = cf = true;
         } else {
             af = cf = false;
@@ -461,9 +463,12 @@ uint64_t x86_port_read(CPUX86State *env, uint32_t port, unsigned size)
     Machine *m = current_machine;
     if (!m || !m->io)
         return size_mask(size);
-    machine_lock();
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
     uint64_t v = as_read(m->io, port & 0xffff, size);
-    machine_unlock();
+    if (lock)
+        machine_unlock();
     return v;
 }
 
@@ -473,9 +478,12 @@ void x86_port_write(CPUX86State *env, uint32_t port, uint64_t value, unsigned si
     Machine *m = current_machine;
     if (!m || !m->io)
         return;
-    machine_lock();
+    bool lock = !machine_lock_held();
+    if (lock)
+        machine_lock();
     as_write(m->io, port & 0xffff, value, size);
-    machine_unlock();
+    if (lock)
+        machine_unlock();
 }
 
 uint64_t helper_in(CPUX86State *env, uint64_t port, uint64_t size)
@@ -616,6 +624,7 @@ void helper_data_breakpoint(CPUX86State *env, uint64_t linear, uint64_t desc)
 void helper_insn_end(CPUX86State *env, uint64_t next_rip)
 {
     x86_debug_insn_end(env, next_rip, false);
+    env->eflags &= ~(uint64_t)RF_MASK;   /* the instruction completed */
 }
 
 void helper_gdb_breakpoint(CPUX86State *env)

@@ -31,6 +31,13 @@ uint64_t helper_bitcount(CPUX86State *env, uint64_t op, uint64_t size, uint64_t 
 void helper_cmpxchg8b(CPUX86State *env, uint64_t addr, uint64_t wide);
 uint64_t helper_crc32(uint64_t crc, uint64_t value, uint64_t size);
 
+/* LOCK'ed read-modify-write on SMP machines (translate-atomic.c): return the
+ * old value. desc = op | size << 8 | mmu_idx << 12. */
+enum { ATOMIC_ADD, ATOMIC_SUB, ATOMIC_AND, ATOMIC_OR, ATOMIC_XOR, ATOMIC_XCHG, ATOMIC_NEG };
+uint64_t helper_atomic_fetch_op(CPUX86State *env, uint64_t addr, uint64_t value, uint64_t desc);
+uint64_t helper_atomic_cmpxchg(CPUX86State *env, uint64_t addr, uint64_t expected, uint64_t newv,
+                               uint64_t desc);
+
 /* stack frames */
 void helper_pusha(CPUX86State *env, uint64_t size);
 void helper_popa(CPUX86State *env, uint64_t size);

@@ -48,24 +48,58 @@ static void flags_now_dynamic(DisasContext *s)
 
 static void gen_ud(DisasContext *s) { gen_exception(s, EXCP_UD, 0, false); }
 
+/* A memory read-modify-write that must be atomic: LOCK (or XCHG) on SMP. */
+static bool use_atomic(DisasContext *s)
+{
+    return s->smp && s->d.has_modrm && s->d.mod != 3 &&
+           ((s->d.prefix & P_LOCK) || s->d.mnemonic == I_XCHG);
+}
+
+/* Atomically apply op with v to the ModRM memory operand; the old value. */
+static TCGv gen_atomic_fetch(DisasContext *s, unsigned op, TCGv v, unsigned size)
+{
+    TCGv old = tcg_temp_new();
+    gen_lea_addr(s);
+    gen_update_cc_op(s);
+    gen_helper(helper_atomic_fetch_op, old, 4, tcg_env, s->A0, v,
+               tcg_const(op | size << 8 | (unsigned)s->mem_idx << 12));
+    return old;
+}
+
 /* ---- integer arithmetic ---------------------------------------------------- */
 static void trans_alu(DisasContext *s)
 {
     unsigned op = s->d.mnemonic - I_ADD, size = op_size(s, 0), w = W32(size);
-    TCGv a = gen_operand_load(s, 0), b = gen_operand_load(s, 1);
+    bool atomic = op != 7 && use_atomic(s);
+    TCGv a = TCG_NO_TEMP, b = gen_operand_load(s, 1);
     TCGv r = tcg_temp_new(), c = TCG_NO_TEMP;
     unsigned kind;
+    if (atomic) {
+        static const uint8_t aop[8] = { ATOMIC_ADD, ATOMIC_OR, ATOMIC_ADD, ATOMIC_SUB,
+                                        ATOMIC_AND, ATOMIC_SUB, ATOMIC_XOR, 0 };
+        TCGv v = b;
+        if (op == 2 || op == 3) {
+            c = gen_compute_cf(s);
+            v = tcg_temp_new();
+            tcg_gen_add(v, b, c);
+        }
+        a = gen_atomic_fetch(s, aop[op], v, size);
+    } else {
+        a = gen_operand_load(s, 0);
+    }
     switch (op) {
     case 0: tcg_gen_op3(INDEX_op_add, w, r, a, b); kind = CC_K_ADD; break;
     case 1: tcg_gen_op3(INDEX_op_or, w, r, a, b); kind = CC_K_LOGIC; break;
     case 2:
-        c = gen_compute_cf(s);
+        if (c == TCG_NO_TEMP)
+            c = gen_compute_cf(s);
         tcg_gen_op3(INDEX_op_add, w, r, a, b);
         tcg_gen_op3(INDEX_op_add, w, r, r, c);
         kind = CC_K_ADC;
         break;
     case 3:
-        c = gen_compute_cf(s);
+        if (c == TCG_NO_TEMP)
+            c = gen_compute_cf(s);
         tcg_gen_op3(INDEX_op_sub, w, r, a, b);
         tcg_gen_op3(INDEX_op_sub, w, r, r, c);
         kind = CC_K_SBB;
@@ -74,7 +108,7 @@ static void trans_alu(DisasContext *s)
     case 5: case 7: tcg_gen_op3(INDEX_op_sub, w, r, a, b); kind = CC_K_SUB; break;
     default: tcg_gen_op3(INDEX_op_xor, w, r, a, b); kind = CC_K_LOGIC; break;
     }
-    if (op != 7)
+    if (op != 7 && !atomic)
         gen_operand_store(s, 0, r);
     gen_cc_result(s, kind, size, r, kind == CC_K_LOGIC ? TCG_NO_TEMP : b, c);
     if (kind == CC_K_SUB) {
@@ -97,16 +131,23 @@ static void trans_test(DisasContext *s)
 static void trans_incdec(DisasContext *s)
 {
     unsigned size = op_size(s, 0);
-    TCGv a = gen_operand_load(s, 0), r = tcg_temp_new();
+    bool inc = s->d.mnemonic == I_INC, atomic = use_atomic(s);
     TCGv cf = gen_compute_cf(s);
-    bool inc = s->d.mnemonic == I_INC;
+    TCGv a = atomic ? gen_atomic_fetch(s, inc ? ATOMIC_ADD : ATOMIC_SUB, tcg_const(1), size)
+                    : gen_operand_load(s, 0);
+    TCGv r = tcg_temp_new();
     tcg_gen_op3i(inc ? INDEX_op_add : INDEX_op_sub, W32(size), r, a, 1);
-    gen_operand_store(s, 0, r);
+    if (!atomic)
+        gen_operand_store(s, 0, r);
     gen_cc_result(s, inc ? CC_K_INC : CC_K_DEC, size, r, cf, TCG_NO_TEMP);
 }
 
 static void trans_not(DisasContext *s)
 {
+    if (use_atomic(s)) {
+        gen_atomic_fetch(s, ATOMIC_XOR, tcg_const(size_mask(op_size(s, 0))), op_size(s, 0));
+        return;
+    }
     TCGv a = gen_operand_load(s, 0), r = tcg_temp_new();
     tcg_gen_op2(INDEX_op_not, 0, r, a);
     gen_operand_store(s, 0, r);
@@ -115,9 +156,12 @@ static void trans_not(DisasContext *s)
 static void trans_neg(DisasContext *s)
 {
     unsigned size = op_size(s, 0);
-    TCGv a = gen_operand_load(s, 0), r = tcg_temp_new();
+    bool atomic = use_atomic(s);
+    TCGv a = atomic ? gen_atomic_fetch(s, ATOMIC_NEG, tcg_const(0), size) : gen_operand_load(s, 0);
+    TCGv r = tcg_temp_new();
     tcg_gen_op2(INDEX_op_neg, W32(size), r, a);
-    gen_operand_store(s, 0, r);
+    if (!atomic)
+        gen_operand_store(s, 0, r);
     gen_cc_result(s, CC_K_SUB, size, r, a, TCG_NO_TEMP);
 }
 
@@ -270,7 +314,20 @@ static void trans_bt(DisasContext *s)
                 tcg_gen_extu(a2, a2, 4);
             addr = a2;
         }
-        v = gen_ld(s, addr, size);
+        if (mn != I_BT && use_atomic(s)) {
+            TCGv m = tcg_temp_new();
+            tcg_gen_shl(m, tcg_const(1), bit);
+            if (mn == I_BTR)
+                tcg_gen_op2(INDEX_op_not, 0, m, m);
+            v = tcg_temp_new();
+            gen_update_cc_op(s);
+            gen_helper(helper_atomic_fetch_op, v, 4, tcg_env, addr, m,
+                       tcg_const((mn == I_BTS ? ATOMIC_OR : mn == I_BTR ? ATOMIC_AND : ATOMIC_XOR) |
+                                 size << 8 | (unsigned)s->mem_idx << 12));
+            mn = I_BT;   /* the memory is done; only CF is left */
+        } else {
+            v = gen_ld(s, addr, size);
+        }
     }
     TCGv cf = tcg_temp_new();
     tcg_gen_shr(cf, v, bit);
@@ -367,6 +424,11 @@ static void trans_xchg(DisasContext *s)
 {
     if (s->d.opcode == 0x90 && s->d.map == 0 && !(s->d.rex & 1))
         return;   /* NOP / PAUSE */
+    if (use_atomic(s)) {
+        TCGv b = gen_operand_load(s, 1);
+        gen_operand_store(s, 1, gen_atomic_fetch(s, ATOMIC_XCHG, b, op_size(s, 0)));
+        return;
+    }
     TCGv a = gen_operand_load(s, 0), b = gen_operand_load(s, 1);
     gen_operand_store(s, 0, b);   /* memory (if any) first */
     gen_operand_store(s, 1, a);
@@ -415,6 +477,13 @@ static void trans_cmpxchg(DisasContext *s)
     if (s->d.mod == 3) {
         /* register destination: written only on a match */
         gen_reg_store_if(s, s->d.rm, size, src, TCG_COND_EQ, acc, dst);
+    } else if (use_atomic(s)) {
+        TCGv old = tcg_temp_new();
+        gen_lea_addr(s);
+        gen_update_cc_op(s);
+        gen_helper(helper_atomic_cmpxchg, old, 5, tcg_env, s->A0, acc, src,
+                   tcg_const(size << 8 | (unsigned)s->mem_idx << 12));
+        dst = old;
     } else {
         /* memory destination: always written (locked read-modify-write) */
         TCGv newv = tcg_temp_new();
@@ -430,9 +499,13 @@ static void trans_cmpxchg(DisasContext *s)
 static void trans_xadd(DisasContext *s)
 {
     unsigned size = op_size(s, 0);
-    TCGv a = gen_operand_load(s, 0), b = gen_operand_load(s, 1), r = tcg_temp_new();
+    bool atomic = use_atomic(s);
+    TCGv b = gen_operand_load(s, 1);
+    TCGv a = atomic ? gen_atomic_fetch(s, ATOMIC_ADD, b, size) : gen_operand_load(s, 0);
+    TCGv r = tcg_temp_new();
     tcg_gen_op3(INDEX_op_add, W32(size), r, a, b);
-    gen_operand_store(s, 0, r);
+    if (!atomic)
+        gen_operand_store(s, 0, r);
     gen_operand_store(s, 1, a);
     gen_cc_result(s, CC_K_ADD, size, r, b, TCG_NO_TEMP);
 }
@@ -618,10 +691,17 @@ static void trans_sti(DisasContext *s)
 }
 
 /* ---- control transfer ---------------------------------------------------------- */
+/* A relative branch target: with a 16-bit operand size the upper half of EIP
+ * is cleared (outside 64-bit mode). */
+static uint64_t branch_target(DisasContext *s)
+{
+    uint64_t t = s->next_pc + s->d.imm;
+    return (!s->code64 && s->d.opsize == 2) ? (t & 0xffff) : t;
+}
 static void trans_jmp(DisasContext *s)
 {
     if (s->d.e->op[0] == O_Jb || s->d.e->op[0] == O_Jz) {
-        gen_jmp_to(s, s->next_pc + s->d.imm, 0);
+        gen_jmp_to(s, branch_target(s), 0);
         return;
     }
     TCGv t = gen_operand_load(s, 0);
@@ -634,7 +714,7 @@ static void trans_call(DisasContext *s)
     unsigned size = s->d.opsize;
     if (s->d.e->op[0] == O_Jz) {
         gen_push(s, tcg_const(s->next_pc), size);
-        gen_jmp_to(s, s->next_pc + s->d.imm, 0);
+        gen_jmp_to(s, branch_target(s), 0);
         return;
     }
     TCGv t = gen_zext(gen_operand_load(s, 0), size);
@@ -660,7 +740,7 @@ static void trans_jcc(DisasContext *s)
     gen_jcc(s, s->d.e->aux, taken);
     gen_jmp_to(s, s->next_pc, 0);
     tcg_gen_set_label(taken);
-    gen_jmp_to(s, s->next_pc + s->d.imm, 1);
+    gen_jmp_to(s, branch_target(s), 1);
 }
 
 static void trans_loop(DisasContext *s)
@@ -688,7 +768,7 @@ static void trans_loop(DisasContext *s)
     }
     gen_jmp_to(s, s->next_pc, 0);
     tcg_gen_set_label(taken);
-    gen_jmp_to(s, s->next_pc + s->d.imm, 1);
+    gen_jmp_to(s, branch_target(s), 1);
 }
 
 static void trans_far(DisasContext *s)

@@ -7,6 +7,7 @@
 #include "cpu/x86/translate-helpers.h"
 #include "system/gdbstub.h"
 #include "system/log.h"
+#include "system/machine.h"
 #include "system/util.h"
 
 TCGv cpu_regs[16];
@@ -206,17 +207,27 @@ static TCGv checked_addr(DisasContext *s, TCGv addr, unsigned size, bool write)
     return addr;
 }
 
+/* With debug registers armed: report each data access for DR0-3 matches. */
+static void gen_data_breakpoint(DisasContext *s, TCGv addr, unsigned size, bool write)
+{
+    if (s->flags & TBF_DEBUG)
+        gen_helper(helper_data_breakpoint, TCG_NO_TEMP, 3, tcg_env, addr,
+                   tcg_const(size | (write ? 0x100 : 0)));
+}
+
 TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
 {
     addr = checked_addr(s, addr, size, false);
     TCGv t = tcg_temp_new();
     tcg_gen_qemu_ld(t, addr, size_log2(size), s->mem_idx);
+    gen_data_breakpoint(s, addr, size, false);
     return t;
 }
 
 void gen_st(DisasContext *s, TCGv addr, TCGv v, unsigned size)
 {
     addr = checked_addr(s, addr, size, true);
+    gen_data_breakpoint(s, addr, size, true);
     tcg_gen_qemu_st(v, addr, size_log2(size), s->mem_idx);
 }
 
@@ -690,6 +701,7 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
     s->cc_op = CC_OP_DYNAMIC;
     s->segcheck = tb->flags & TBF_SEGCHECK;
     s->last_cmp.insn = -100;
+    s->smp = current_machine && current_machine->ncpus > 1;
 }
 
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)

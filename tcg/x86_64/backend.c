@@ -177,6 +177,8 @@ typedef struct Gen {
     SlowPath slow[TCG_MAX_OPS / 4];
     int nb_slow;
     bool failed;
+    /* allocating for a global: prefer registers that survive helper calls */
+    bool prefer_callee;
 } Gen;
 
 static int32_t temp_slot(Gen *g, int t)
@@ -223,9 +225,10 @@ static void temp_spill(Gen *g, int t)
 static int reg_alloc(Gen *g, uint16_t avoid)
 {
     uint16_t ok = ALLOCATABLE & ~avoid & ~g->locked;
-    /* prefer a free caller-saved register, then a free callee-saved one */
+    /* temps: a free caller-saved register first; globals: callee-saved first */
     for (int pass = 0; pass < 2; pass++) {
-        uint16_t set = pass == 0 ? (ok & CALLER_SAVED) : (ok & ~CALLER_SAVED);
+        bool caller = (pass == 0) != g->prefer_callee;
+        uint16_t set = caller ? (ok & CALLER_SAVED) : (ok & ~CALLER_SAVED);
         for (int r = 0; r < 16; r++)
             if ((set & (1 << r)) && g->reg_temp[r] < 0)
                 return r;
@@ -263,7 +266,10 @@ static int temp_load(Gen *g, int t, uint16_t avoid)
         g->locked |= 1 << ts->reg;
         return ts->reg;
     }
+    bool saved_pref = g->prefer_callee;
+    g->prefer_callee = g->s->temps[t].kind == TEMP_GLOBAL;
     int r = reg_alloc(g, avoid);
+    g->prefer_callee = saved_pref;
     switch (ts->val) {
     case TS_REG:
         mov_rr(&g->e, r, ts->reg);
@@ -941,6 +947,8 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     for (int n = 0; n < s->nb_ops && !g->failed && !e->overflow; n++) {
         const TCGOp *op = &s->ops[n];
         g->locked = 0;
+        g->prefer_callee = tcg_op_defs[op->opc].nb_oargs && (int64_t)op->args[0] >= 0 &&
+                           s->temps[(int)op->args[0]].kind == TEMP_GLOBAL;
         switch (op->opc) {
         case INDEX_op_discard: {
             int tt = (int)(int64_t)op->args[0];
@@ -1182,6 +1190,18 @@ static void x86_64_dump(TranslationBlock *tb)
     log_printf("\n");
 }
 
+static void x86_64_free_state(TCGCPU *t)
+{
+    CodeBuffer *cb = t->backend_state;
+    if (!cb)
+        return;
+    munmap(cb->rx, cb->size);
+    if (cb->rw != cb->rx)
+        munmap(cb->rw, cb->size);
+    free(cb);
+    t->backend_state = NULL;
+}
+
 static bool x86_64_gen_code_entry(TCGContext *s, TranslationBlock *tb)
 {
     buffer_of(tcg_current_cpu);
@@ -1198,4 +1218,5 @@ const TCGBackend tcg_backend_x86_64 = {
     .reset = x86_64_reset,
     .insn_from_ra = x86_64_insn_from_ra,
     .dump = x86_64_dump,
+    .free_state = x86_64_free_state,
 };

@@ -1,144 +1,181 @@
 /* Differential fuzzer: the softfloat library against the host CPU's x87 and
  * SSE units on random operands and random control settings.
  *   FPU_FUZZ_SEED=n   (default 1)      FPU_FUZZ_COUNT=n  (default 1000000)
+ *   FPU_FUZZ_DUMP=1   print the cases with the host's results as C
+ *                     initializers (tests/fpu/vectors.inc) instead
  * Prints each mismatch (at most 50) and ends with "N passed, N failed".
  * Build: cc -I. tests/fpu/fpu-fuzz.c build/libkestrel.a (tests/fpu/test-fpu-fuzz.sh). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "tests/fpu/host-oracle.h"
 #include "tests/fpu/fpu-testgen.h"
+#include "tests/fpu/fpu-vector.h"
+#include "tests/fpu/host-oracle.h"
 
 #if HOST_ORACLE_AVAILABLE
 
-typedef struct SseOp32 {
-    const char *name;
-    uint32_t (*host)(uint32_t, uint32_t, uint32_t, unsigned *);
-    float32 (*ours)(float32, float32, FloatStatus *);
-} SseOp32;
-
-typedef struct SseOp64 {
-    const char *name;
-    uint64_t (*host)(uint64_t, uint64_t, uint32_t, unsigned *);
-    float64 (*ours)(float64, float64, FloatStatus *);
-} SseOp64;
-
-typedef struct X87Op {
-    const char *name;
-    uint16_t (*host)(floatx80, floatx80, uint16_t, floatx80 *);
-    floatx80 (*ours)(floatx80, floatx80, FloatStatus *);
-} X87Op;
-
-static float32 sqrt32(float32 a, float32 b, FloatStatus *s) { (void)a; return float32_sqrt(b, s); }
-static float64 sqrt64(float64 a, float64 b, FloatStatus *s) { (void)a; return float64_sqrt(b, s); }
-static floatx80 sqrt80(floatx80 a, floatx80 b, FloatStatus *s) { (void)b; return floatx80_sqrt(a, s); }
-static floatx80 rndint80(floatx80 a, floatx80 b, FloatStatus *s)
-{
-    (void)b;
-    return floatx80_round_to_int(a, s);
-}
-static uint16_t host_fsqrt2(floatx80 a, floatx80 b, uint16_t cw, floatx80 *r)
+static uint16_t host_fsqrt_of_a(floatx80 a, floatx80 b, uint16_t cw, floatx80 *r)
 {
     (void)b;
     return host_fsqrt(a, cw, r);
 }
-static uint16_t host_frndint2(floatx80 a, floatx80 b, uint16_t cw, floatx80 *r)
+
+static uint16_t host_frndint_of_a(floatx80 a, floatx80 b, uint16_t cw, floatx80 *r)
 {
     (void)b;
     return host_frndint(a, cw, r);
 }
 
-static const SseOp32 sse32_ops[] = {
-    { "addss", host_addss, float32_add }, { "subss", host_subss, float32_sub },
-    { "mulss", host_mulss, float32_mul }, { "divss", host_divss, float32_div },
-    { "minss", host_minss, float32_min }, { "maxss", host_maxss, float32_max },
-    { "sqrtss", host_sqrtss, sqrt32 },
-};
-static const SseOp64 sse64_ops[] = {
-    { "addsd", host_addsd, float64_add }, { "subsd", host_subsd, float64_sub },
-    { "mulsd", host_mulsd, float64_mul }, { "divsd", host_divsd, float64_div },
-    { "minsd", host_minsd, float64_min }, { "maxsd", host_maxsd, float64_max },
-    { "sqrtsd", host_sqrtsd, sqrt64 },
-};
-static const X87Op x87_ops[] = {
-    { "fadd", host_fadd, floatx80_add }, { "fsub", host_fsub, floatx80_sub },
-    { "fmul", host_fmul, floatx80_mul }, { "fdiv", host_fdiv, floatx80_div },
-    { "fsqrt", host_fsqrt2, sqrt80 }, { "frndint", host_frndint2, rndint80 },
-    { "fscale", host_fscale, floatx80_scale },
-};
-#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+typedef uint32_t (*HostSse32)(uint32_t, uint32_t, uint32_t, unsigned *);
+typedef uint64_t (*HostSse64)(uint64_t, uint64_t, uint32_t, unsigned *);
+typedef uint16_t (*HostX87)(floatx80, floatx80, uint16_t, floatx80 *);
+#define SSE32_HOST(name) host_##name##ss,
+#define SSE64_HOST(name) host_##name##sd,
+#define X87_HOST(name, h, o) h,
+static const HostSse32 host_sse32[] = { FPU_SSE_OPS(SSE32_HOST) };
+static const HostSse64 host_sse64[] = { FPU_SSE_OPS(SSE64_HOST) };
+static const HostX87 host_x87[] = { FPU_X87_OPS(X87_HOST) };
+#undef SSE32_HOST
+#undef SSE64_HOST
+#undef X87_HOST
 
-static unsigned long failures;
+#define TO_INT_HOST(name, fn, dbl)                                                   \
+    static int64_t host_to_int_##name(uint64_t a, uint32_t csr, unsigned *fl)        \
+    {                                                                                \
+        return dbl ? host_##name((uint64_t)a, csr, fl) : host_##name((uint32_t)a, csr, fl); \
+    }
+FPU_TO_INT_OPS(TO_INT_HOST)
+#undef TO_INT_HOST
+typedef int64_t (*HostToInt)(uint64_t, uint32_t, unsigned *);
+#define TO_INT_ENTRY(name, fn, dbl) host_to_int_##name,
+static const HostToInt host_to_int[] = { FPU_TO_INT_OPS(TO_INT_ENTRY) };
+#undef TO_INT_ENTRY
+#define TO_INT_DBL(name, fn, dbl) dbl,
+static const bool to_int_double[] = { FPU_TO_INT_OPS(TO_INT_DBL) };
+#undef TO_INT_DBL
 
-static void fail(const char *name, unsigned mode, const char *operands, const char *results)
+typedef uint16_t (*HostM32)(floatx80, uint32_t, uint16_t, floatx80 *);
+typedef uint16_t (*HostM64)(floatx80, uint64_t, uint16_t, floatx80 *);
+static const HostM32 host_m32[6] = { host_fadds, host_fmuls, host_fsubs, host_fsubrs,
+                                     host_fdivs, host_fdivrs };
+static const HostM64 host_m64[6] = { host_faddl, host_fmull, host_fsubl, host_fsubrl,
+                                     host_fdivl, host_fdivrl };
+
+static uint16_t random_mxcsr(TestRng *r)
 {
-    if (++failures <= 50)
-        printf("FAIL %s mode %#x: %s: %s\n", name, mode, operands, results);
+    return (uint16_t)host_mxcsr(rng_below(r, 4), rng_below(r, 2), rng_below(r, 2));
 }
 
-static bool one_case(TestRng *rng)
+static uint16_t random_fpucw(TestRng *r)
 {
-    char ops[128], res[160];
-    unsigned kind = rng_below(rng, 3);
-    if (kind == 0) {
-        const SseOp32 *op = &sse32_ops[rng_below(rng, COUNT_OF(sse32_ops))];
-        uint32_t csr = host_mxcsr(rng_below(rng, 4), rng_below(rng, 2), rng_below(rng, 2));
-        float32 a = gen_float32(rng), b = (uint32_t)gen_related(rng, a, gen_float32(rng), 31);
-        unsigned hf;
-        FloatStatus s = float_status_from_mxcsr(csr);
-        uint32_t want = op->host(a, b, csr, &hf), got = op->ours(a, b, &s);
-        if (want == got && hf == (s.flags & 0x3Fu))
-            return true;
-        snprintf(ops, sizeof(ops), "%08x %08x", a, b);
-        snprintf(res, sizeof(res), "host %08x/%#x ours %08x/%#x", want, hf, got, s.flags & 0x3F);
-        fail(op->name, csr, ops, res);
-        return false;
-    }
-    if (kind == 1) {
-        const SseOp64 *op = &sse64_ops[rng_below(rng, COUNT_OF(sse64_ops))];
-        uint32_t csr = host_mxcsr(rng_below(rng, 4), rng_below(rng, 2), rng_below(rng, 2));
-        float64 a = gen_float64(rng), b = gen_related(rng, a, gen_float64(rng), 63);
-        unsigned hf;
-        FloatStatus s = float_status_from_mxcsr(csr);
-        uint64_t want = op->host(a, b, csr, &hf), got = op->ours(a, b, &s);
-        if (want == got && hf == (s.flags & 0x3Fu))
-            return true;
-        snprintf(ops, sizeof(ops), "%016" PRIx64 " %016" PRIx64, a, b);
-        snprintf(res, sizeof(res), "host %016" PRIx64 "/%#x ours %016" PRIx64 "/%#x", want, hf,
-                 got, s.flags & 0x3F);
-        fail(op->name, csr, ops, res);
-        return false;
-    }
     static const int precs[3] = { 24, 53, 64 };
-    const X87Op *op = &x87_ops[rng_below(rng, COUNT_OF(x87_ops))];
-    uint16_t cw = host_fpucw(rng_below(rng, 4), precs[rng_below(rng, 3)]);
-    floatx80 a = gen_floatx80(rng, true), b = gen_floatx80(rng, true), want, got;
-    FloatStatus s = float_status_from_fpuc(cw);
-    unsigned hf = op->host(a, b, cw, &want) & (0x3F | FPU_C1);
-    got = op->ours(a, b, &s);
-    unsigned gf = (s.flags & 0x3F) | (s.flags & FLOAT_FLAG_ROUNDED_UP ? FPU_C1 : 0);
-    if (want.sexp == got.sexp && want.mant == got.mant && hf == gf)
-        return true;
-    snprintf(ops, sizeof(ops), "%04x:%016" PRIx64 " %04x:%016" PRIx64, a.sexp, a.mant, b.sexp,
-             b.mant);
-    snprintf(res, sizeof(res), "host %04x:%016" PRIx64 "/%#x ours %04x:%016" PRIx64 "/%#x",
-             want.sexp, want.mant, hf, got.sexp, got.mant, gf);
-    fail(op->name, cw, ops, res);
-    return false;
+    return host_fpucw(rng_below(r, 4), precs[rng_below(r, 3)]);
+}
+
+/* Random case of a random kind, with the host's result. */
+static FpuVector random_vector(TestRng *r)
+{
+    FpuVector v = { .kind = (uint8_t)rng_below(r, VK_COUNT) };
+    unsigned hf = 0;
+    switch (v.kind) {
+    case VK_SSE32:
+        v.op = (uint8_t)rng_below(r, FV_SSE_OP_COUNT);
+        v.mode = random_mxcsr(r);
+        v.a.mant = gen_float32(r);
+        v.b.mant = (uint32_t)gen_related(r, v.a.mant, gen_float32(r), 31);
+        v.result.mant = host_sse32[v.op]((uint32_t)v.a.mant, (uint32_t)v.b.mant, v.mode, &hf);
+        break;
+    case VK_SSE64:
+        v.op = (uint8_t)rng_below(r, FV_SSE_OP_COUNT);
+        v.mode = random_mxcsr(r);
+        v.a.mant = gen_float64(r);
+        v.b.mant = gen_related(r, v.a.mant, gen_float64(r), 63);
+        v.result.mant = host_sse64[v.op](v.a.mant, v.b.mant, v.mode, &hf);
+        break;
+    case VK_X87:
+        v.op = (uint8_t)rng_below(r, FV_X87_OP_COUNT);
+        v.mode = random_fpucw(r);
+        v.a = gen_floatx80(r, true);
+        v.b = gen_floatx80(r, true);
+        hf = host_x87[v.op](v.a, v.b, v.mode, &v.result) & (0x3F | FPU_C1);
+        break;
+    case VK_TO_INT:
+        v.op = (uint8_t)rng_below(r, FV_TO_INT_OP_COUNT);
+        v.mode = random_mxcsr(r);
+        if (to_int_double[v.op]) {
+            v.a.mant = gen_float64(r);
+            if (rng_below(r, 2))        /* around the integer range */
+                v.a.mant = (v.a.mant & 0x800FFFFFFFFFFFFFull) |
+                           (uint64_t)(1023 - 2 + rng_below(r, 68)) << 52;
+        } else {
+            v.a.mant = gen_float32(r);
+            if (rng_below(r, 2))
+                v.a.mant = (v.a.mant & 0x807FFFFFu) | (uint64_t)(127 - 2 + rng_below(r, 68)) << 23;
+        }
+        v.result.mant = (uint64_t)host_to_int[v.op](v.a.mant, v.mode, &hf);
+        break;
+    case VK_X87_M32:
+        v.op = (uint8_t)rng_below(r, 6);
+        v.mode = random_fpucw(r);
+        v.a = gen_floatx80(r, true);
+        v.b.mant = gen_float32(r);
+        hf = host_m32[v.op](v.a, (uint32_t)v.b.mant, v.mode, &v.result) & (0x3F | FPU_C1);
+        break;
+    default:
+        v.op = (uint8_t)rng_below(r, 6);
+        v.mode = random_fpucw(r);
+        v.a = gen_floatx80(r, true);
+        v.b.mant = gen_float64(r);
+        hf = host_m64[v.op](v.a, v.b.mant, v.mode, &v.result) & (0x3F | FPU_C1);
+        break;
+    }
+    v.flags = (uint16_t)hf;
+    return v;
+}
+
+static void print_vector(FILE *f, const FpuVector *v, const char *prefix)
+{
+    fprintf(f, "%s{ %u, %u, 0x%04x, { 0x%016" PRIx64 "ull, 0x%04x }, { 0x%016" PRIx64
+            "ull, 0x%04x }, { 0x%016" PRIx64 "ull, 0x%04x }, 0x%03x },\n", prefix, v->kind,
+            v->op, v->mode, v->a.mant, v->a.sexp, v->b.mant, v->b.sexp, v->result.mant,
+            v->result.sexp, v->flags);
 }
 
 int main(void)
 {
     const char *seed_env = getenv("FPU_FUZZ_SEED"), *count_env = getenv("FPU_FUZZ_COUNT");
+    const char *dump_env = getenv("FPU_FUZZ_DUMP");
     uint64_t seed = seed_env ? strtoull(seed_env, NULL, 0) : 1;
     unsigned long count = count_env ? strtoul(count_env, NULL, 0) : 1000000;
+    bool dump = dump_env && *dump_env && *dump_env != '0';
     TestRng rng = { seed * 0x9E3779B97F4A7C15ull + 1 };
-    unsigned long passed = 0;
-    for (unsigned long i = 0; i < count; i++)
-        passed += one_case(&rng);
-    printf("seed %" PRIu64 ": %lu passed, %lu failed\n", seed, passed, failures);
-    return failures != 0;
+    unsigned long passed = 0, failed = 0;
+    if (dump)
+        printf("/* Generated by FPU_FUZZ_DUMP=1 FPU_FUZZ_SEED=%" PRIu64 " FPU_FUZZ_COUNT=%lu "
+               "tests/fpu/fpu-fuzz on the host FPU: do not edit. */\n", seed, count);
+    for (unsigned long i = 0; i < count; i++) {
+        FpuVector v = random_vector(&rng);
+        if (dump) {
+            print_vector(stdout, &v, "");
+            continue;
+        }
+        floatx80 got;
+        uint16_t flags;
+        fpu_vector_eval(&v, &got, &flags);
+        if (got.mant == v.result.mant && got.sexp == v.result.sexp && flags == v.flags) {
+            passed++;
+            continue;
+        }
+        if (++failed <= 50) {
+            print_vector(stdout, &v, "FAIL host ");
+            printf("     ours result 0x%016" PRIx64 " 0x%04x flags 0x%03x\n", got.mant, got.sexp,
+                   flags);
+        }
+    }
+    if (!dump)
+        printf("seed %" PRIu64 ": %lu passed, %lu failed\n", seed, passed, failed);
+    return failed != 0;
 }
 
 #else

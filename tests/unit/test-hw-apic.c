@@ -6,8 +6,10 @@
  * EOI broadcast, ExtINT pass-through and relocation through IA32_APIC_BASE. */
 #include "tests/unit/harness.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include "cpu/x86/helpers.h"
+#include "system/cpus.h"
 #include "hw/apic.h"
 
 #define BASE 0xfee00000ULL
@@ -252,6 +254,18 @@ TEST(oneshot_timer)
     wr(TIMER_INIT, 0);                    /* zero stops it */
     advance(100);
     CHECK_EQ(drain(apic0, 0x30), 0);
+}
+
+TEST(oneshot_coalesces_with_pending_request)
+{
+    setup();
+    enable();
+    wr(TIMER_DIV, 0xb);
+    wr(LVT_TIMER, 0x30);
+    apic_set_irq(apic0, 0x30, 0);         /* the previous expiry not taken yet */
+    wr(TIMER_INIT, 100);
+    advance(100);
+    CHECK_EQ(drain(apic0, 0x30), 1);      /* one request, as on hardware */
 }
 
 TEST(divide_configuration)
@@ -599,4 +613,107 @@ TEST(machine_reset_restores)
     CHECK_EQ(rd(TIMER_INIT), 0);
     advance(1000);
     CHECK(!apic_has_interrupt(apic0));
+}
+
+/* ---- SMP: each vCPU thread sees its own APIC at 0xfee00000 -------------------- */
+
+static uint32_t id_seen_by_thread;
+static atomic_int thread_go;
+
+static void *read_id_thread(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&thread_go))
+        ;                        /* until the test has recorded our thread id */
+    id_seen_by_thread = rd(ID);
+    return NULL;
+}
+
+TEST(per_cpu_register_view)
+{
+    clock_virtual_pause();
+    mem = address_space_new("memory", 1ULL << 40);
+    bus = apic_bus_new(mem);
+    env0 = new_env();
+    env1 = new_env();
+    static VCPU vcpu0, vcpu1;
+    vcpu0.index = 0;
+    vcpu1.index = 1;
+    pthread_mutex_init(&vcpu1.wait_lock, NULL);
+    pthread_cond_init(&vcpu1.wait_cond, NULL);
+    pthread_mutex_init(&vcpu0.wait_lock, NULL);
+    pthread_cond_init(&vcpu0.wait_cond, NULL);
+    env0->vcpu = &vcpu0;
+    env1->vcpu = &vcpu1;
+    apic0 = apic_create(bus, env0, 0);
+    apic1 = apic_create(bus, env1, 1);
+    CHECK_EQ(env1->apic_base, BASE | APIC_BASE_ENABLE);     /* not the BSP */
+    CHECK_EQ(apic_reg_read(apic1, LVT_LINT0), 0x10000);     /* no virtual wire on APs */
+    /* vCPU 1's thread reads its own ID; other threads see the BSP's */
+    vcpu0.thread = pthread_self();
+    pthread_t t;
+    atomic_store(&thread_go, 0);
+    REQUIRE(pthread_create(&t, NULL, read_id_thread, NULL) == 0);
+    vcpu1.thread = t;
+    atomic_store(&thread_go, 1);
+    pthread_join(t, NULL);
+    CHECK_EQ(id_seen_by_thread, 1u << 24);
+    CHECK_EQ(rd(ID), 0);
+    vcpu0.thread = t;                           /* now we are vCPU 1 */
+    vcpu1.thread = pthread_self();
+    CHECK_EQ(rd(ID), 1u << 24);
+    env0->vcpu = NULL;                          /* leave no thread ids behind */
+    env1->vcpu = NULL;
+}
+
+TEST(msi_delivery)
+{
+    setup_n(2);
+    apic_bus_msi(bus, 0xfee01000, 0x0061);              /* APIC 1, fixed, edge */
+    CHECK(hard(env1));
+    CHECK_EQ(apic_get_interrupt(apic1), 0x61);
+    apic_bus_msi(bus, 0xfee00000, 0xc062);              /* APIC 0, level */
+    CHECK(bit_in(TMR, 0x62));
+    apic_bus_msi(bus, 0xfed00000, 0x0063);              /* not an MSI address */
+    CHECK(!bit_in(IRR, 0x63));
+    apic_bus_msi(bus, 0xfee00000, 0x0400);              /* NMI */
+    CHECK(atomic_load(&env0->interrupt_request) & CPU_INTERRUPT_NMI);
+}
+
+/* ---- the CPU side: IA32_APIC_BASE, CR8 and IA32_TSC_DEADLINE through the
+ * helpers of cpu/x86 (msr.c, cr.c) and the installed hooks ----------------------- */
+
+TEST(cpu_hooks)
+{
+    setup();
+    enable();
+    apic_cpu_hooks_install();
+    REQUIRE(x86_apic_hooks != NULL);
+    /* relocation through WRMSR */
+    CHECK_EQ(x86_msr_write(env0, 0x1b, 0xfed00000ULL | APIC_BASE_ENABLE | APIC_BASE_BSP), 0);
+    CHECK_EQ(as_read(mem, 0xfed00000ULL + VERSION, 4), 0x50014);
+    uint64_t v = 0;
+    CHECK_EQ(x86_msr_read(env0, 0x1b, &v), 0);
+    CHECK_EQ(v, 0xfed00900);
+    CHECK_EQ(x86_msr_write(env0, 0x1b, 0xfee00000ULL | APIC_BASE_ENABLE | APIC_BASE_BSP), 0);
+    CHECK_EQ(rd(VERSION), 0x50014);
+    /* MOV CR8 <-> TPR */
+    x86_write_cr(env0, 8, 5, 0);
+    CHECK_EQ(rd(TPR), 0x50);
+    wr(TPR, 0x30);
+    CHECK_EQ(x86_read_cr(env0, 8, 0), 3);
+    wr(TPR, 0);
+    /* IA32_TSC_DEADLINE */
+    CHECK_EQ(x86_msr_write(env0, 0x6e0, x86_get_tsc(env0) + 1000), 0);
+    CHECK_EQ(x86_msr_read(env0, 0x6e0, &v), 0);
+    CHECK_EQ(v, 0);                           /* ignored outside TSC-deadline mode */
+    wr(LVT_TIMER, 0x40000 | 0x35);
+    uint64_t deadline = x86_get_tsc(env0) + 1000;
+    CHECK_EQ(x86_msr_write(env0, 0x6e0, deadline), 0);
+    CHECK_EQ(x86_msr_read(env0, 0x6e0, &v), 0);
+    CHECK_EQ(v, deadline);
+    advance(1000 * NS_PER_SEC / (int64_t)X86_TSC_HZ);
+    CHECK(bit_in(IRR, 0x35));
+    CHECK_EQ(x86_msr_read(env0, 0x6e0, &v), 0);
+    CHECK_EQ(v, 0);
 }

@@ -2,6 +2,8 @@
  * Linux's i8042/atkbd/psmouse drivers and SeaBIOS rely on. */
 #include "tests/unit/harness.h"
 
+#include <string.h>
+
 #include "hw/i8042.h"
 #include "hw/ioport80.h"
 #include "hw/port92.h"
@@ -235,6 +237,29 @@ TEST(hid_usage_mapping)
         CHECK(b > 0 && b != 0xf0);
         CHECK_EQ(read_byte(), -1);
     }
+}
+
+TEST(sendkey)
+{
+    setup();
+    char err[128] = "";
+    CHECK_EQ(kbd_sendkey(kbc, "ctrl-alt-delete", err, sizeof(err)), 0);
+    static const int expect[] = {
+        0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d, -1,
+    };
+    for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
+        CHECK_EQ(read_byte(), expect[i]);
+    CHECK_EQ(kbd_sendkey(kbc, "0x1e", err, sizeof(err)), 0);
+    CHECK_EQ(read_byte(), 0x1e);
+    CHECK_EQ(read_byte(), 0x9e);
+    CHECK_EQ(kbd_sendkey(kbc, "ctrl-nosuchkey", err, sizeof(err)), -1);
+    CHECK(strstr(err, "nosuchkey") != NULL);
+    CHECK_EQ(read_byte(), -1);               /* nothing sent */
+    CHECK_EQ(kbd_sendkey(kbc, "ctrl--a", err, sizeof(err)), -1);
+    CHECK_EQ(kbd_sendkey(kbc, "a-", err, sizeof(err)), -1);
+    CHECK_EQ(kbd_sendkey(kbc, "", err, sizeof(err)), -1);
+    CHECK_EQ(kbd_sendkey(kbc, "0x300", err, sizeof(err)), -1);
+    CHECK_EQ(read_byte(), -1);
 }
 
 TEST(keyboard_disable_holds_data)

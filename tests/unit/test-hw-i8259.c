@@ -275,6 +275,15 @@ TEST(reinit_clears_state)
     CHECK_EQ(in(0x21), 0x00);
 }
 
+TEST(cascade_input_ignores_devices)
+{
+    setup();
+    irq_raise(&pic->in[2]);
+    CHECK_EQ(int_level, 0);
+    out(0x20, 0x0a);
+    CHECK_EQ(in(0x20), 0x00);
+}
+
 TEST(machine_reset)
 {
     setup();

@@ -186,6 +186,15 @@ static const Case cases[] = {
     C("xchg [rdi],ebx", 0, STRING, 0x87, 0x1f),
     C("bts [rdi],ecx", CC_C, STRING, 0x0f, 0xab, 0x0f),
     C("push/pop", 0, ANY, 0x53, 0x41, 0x58),
+    C("lock add [rdi],eax", ALL, STRING, 0xf0, 0x01, 0x07),
+    C("lock sbb [rdi],eax", ALL, STRING, 0xf0, 0x19, 0x07),
+    C("lock xadd [rdi],ebx", ALL, STRING, 0xf0, 0x0f, 0xc1, 0x1f),
+    C("lock cmpxchg [rdi],ecx", ALL, STRING, 0xf0, 0x0f, 0xb1, 0x0f),
+    C("mov eax,[rdi];lock cmpxchg", ALL, STRING, 0x8b, 0x07, 0xf0, 0x0f, 0xb1, 0x0f),
+    C("lock inc dword [rdi]", ALL, STRING, 0xf0, 0xff, 0x07),
+    C("lock neg byte [rdi+1]", ALL, STRING, 0xf0, 0xf6, 0x5f, 0x01),
+    C("lock not qword [rdi]", ALL, STRING, 0xf0, 0x48, 0xf7, 0x17),
+    C("lock btr [rdi],ecx", CC_C, STRING, 0xf0, 0x0f, 0xb3, 0x0f),
     /* self-modifying code inside one block */
     C("smc: patch a later immediate", 0, ANY, 0xc7, 0x05, 0x01, 0x00, 0x00, 0x00, 0x78, 0x56, 0x34, 0x12,
       0xb8, 0x11, 0x11, 0x11, 0x11),
@@ -430,11 +439,12 @@ static int compare_case(CPUX86State *env, unsigned ci, char *why, size_t n)
     return bad;
 }
 
-static void run_backend(bool interp)
+static void run_backend_ncpus(bool interp, int ncpus)
 {
     if (!get_native())
         SKIP("cannot run the snippets natively (no fixed mapping at 0x10000000?)");
     setup_machine();
+    current_machine->ncpus = ncpus;   /* >1: LOCK'ed accesses take the atomic paths */
     CPUX86State *env = new_cpu(interp);
     int failures = 0;
     for (unsigned ci = 0; ci < NCASES; ci++) {
@@ -445,7 +455,12 @@ static void run_backend(bool interp)
         }
     }
     CHECK_EQ(failures, 0);
+    current_machine->ncpus = 0;
+    tcg_cpu_destroy(env);
+    free(env);
 }
 
-TEST(oracle_interp) { run_backend(true); }
-TEST(oracle_x86_64) { run_backend(false); }
+TEST(oracle_interp) { run_backend_ncpus(true, 0); }
+TEST(oracle_x86_64) { run_backend_ncpus(false, 0); }
+TEST(oracle_x86_64_smp_atomics) { run_backend_ncpus(false, 2); }
+TEST(oracle_interp_smp_atomics) { run_backend_ncpus(true, 2); }

@@ -167,3 +167,42 @@ TEST(dump_state)
     CHECK(strstr(buf, "CS =f000 ffff0000 0000ffff") != NULL);
     free(buf);
 }
+
+TEST(eflags_reserved_bits_stay_clear)
+{
+    fixture();
+    x86_set_eflags(&env, 0xffffffffu, ~0u);
+    CHECK_EQ(x86_get_eflags(&env), 0x003f7fd7u);
+    x86_set_eflags(&env, 0, ~0u);
+    CHECK_EQ(x86_get_eflags(&env), 2);
+}
+
+TEST(xsetbv)
+{
+    fixture();
+    env.regs[R_ECX] = 0;
+    env.regs[R_EAX] = 3;
+    env.regs[R_EDX] = 0;
+    EXPECT_EXC(x86_xsetbv(&env, 0), EXCP_UD, 0);          /* CR4.OSXSAVE clear */
+    x86_set_cr4(&env, CR4_OSXSAVE);
+    EXPECT_OK(x86_xsetbv(&env, 0));
+    CHECK_EQ(env.xcr0, 3);
+    env.regs[R_EAX] = 2;                                  /* x87 bit must stay */
+    EXPECT_EXC(x86_xsetbv(&env, 0), EXCP_GP, 0);
+    env.regs[R_EAX] = 1 | 0x80;                           /* unsupported component */
+    EXPECT_EXC(x86_xsetbv(&env, 0), EXCP_GP, 0);
+    env.regs[R_EAX] = 1;
+    env.regs[R_ECX] = 1;
+    EXPECT_EXC(x86_xsetbv(&env, 0), EXCP_GP, 0);
+    CHECK_EQ(env.xcr0, 3);
+}
+
+TEST(tsc_frequency_leaves)
+{
+    uint32_t r[4];
+    cpuid(0x15, 0, r);
+    REQUIRE(r[0] != 0);
+    CHECK_EQ((uint64_t)r[2] * r[1] / r[0], X86_TSC_HZ);
+    cpuid(0x16, 0, r);
+    CHECK_EQ(r[0], X86_TSC_HZ / 1000000);
+}

@@ -94,7 +94,7 @@ TEST(protected_exception_from_ring3)
     CHECK_EQ(env.regs[R_ESP], 0x8000 - 24);
     CHECK_EQ(r32(0x8000 - 4), SEL_DATA3 | 3);
     CHECK_EQ(r32(0x8000 - 8), 0x7000);
-    CHECK_EQ(r32(0x8000 - 12), IF_MASK | 2);
+    CHECK_EQ(r32(0x8000 - 12), IF_MASK | RF_MASK | 2);   /* faults push RF=1 */
     CHECK_EQ(r32(0x8000 - 16), SEL_CODE3 | 3);
     CHECK_EQ(r32(0x8000 - 20), 0x401000);
     CHECK_EQ(r32(0x8000 - 24), 0x18);
@@ -407,4 +407,156 @@ TEST(debug_registers)
     CHECK_EQ(env.dr[6] & 0xf, 2);
     x86_set_eflags(&env, RF_MASK, RF_MASK);
     EXPECT_OK(x86_check_insn_breakpoint(&env, 0));
+    CHECK(!(env.eflags & RF_MASK));                         /* one instruction only */
+    EXPECT_EXC(x86_check_insn_breakpoint(&env, 0), EXCP_DB, -1);
+}
+
+TEST(compat_mode_round_trip)
+{
+    long_mode();
+    idt64_set(0x80, SEL_CODE64, 0xffffffff80003000ULL, 14, 3, 0);
+    /* 32-bit user code in long mode (compatibility mode) */
+    load_cached(R_CS, SEL_CODE3 | 3, make_desc(0, 0xffffffff, CODE_FLAGS(3) | DESC_B_MASK));
+    load_cached(R_SS, SEL_DATA3 | 3, make_desc(0, 0xffffffff, DATA_FLAGS(3) | DESC_B_MASK));
+    x86_update_hflags(&env);
+    CHECK(!(env.hflags & HF_CS64_MASK));
+    CHECK(env.hflags & HF_CS32_MASK);
+    env.regs[R_ESP] = 0xffffd000ULL;
+    EXPECT_OK(x86_int(&env, 0x80, 0x8048002, 0));
+    CHECK(env.hflags & HF_CS64_MASK);
+    CHECK_EQ(r64(0x80000 - 40), 0x8048002);
+    CHECK_EQ(r64(0x80000 - 16), 0xffffd000ULL);
+    EXPECT_OK(x86_iret(&env, 2, 0, 0));
+    CHECK(!(env.hflags & HF_CS64_MASK));
+    CHECK_EQ(env.hflags & HF_CPL_MASK, 3);
+    CHECK_EQ(env.rip, 0x8048002);
+    CHECK_EQ(env.regs[R_ESP], 0xffffd000ULL);
+    /* IRETQ to a 32-bit segment with a non-canonical-looking EIP is fine;
+     * to 64-bit code a non-canonical RIP is #GP(0) */
+    EXPECT_OK(x86_int(&env, 0x80, 0x8048004, 0));
+    w64(env.regs[R_ESP], 0x0000900000000000ULL);
+    w64(env.regs[R_ESP] + 8, 0x40 | 3);
+    EXPECT_EXC(x86_iret(&env, 2, 0, 0), EXCP_GP, 0);
+}
+
+TEST(exception_through_task_gate_16bit_tss)
+{
+    prot32();
+    /* a 16-bit TSS for the handler task */
+    enum { SEL_TSS16 = 0x30, TSS16 = 0x13000 };
+    w64(GDT + SEL_TSS16, make_desc(TSS16, 0x2b, DESC_P_MASK | (1 << DESC_TYPE_SHIFT)));
+    env.gdt.limit = 0x3f;
+    w16(TSS16 + 14, 0x4444);                  /* IP */
+    w16(TSS16 + 16, 0x0002);                  /* FLAGS */
+    w16(TSS16 + 26, 0x6000);                  /* SP */
+    w16(TSS16 + 34, SEL_DATA0);               /* ES CS SS DS */
+    w16(TSS16 + 36, SEL_CODE0);
+    w16(TSS16 + 38, SEL_DATA0);
+    w16(TSS16 + 40, SEL_DATA0);
+    idt_set(EXCP_GP, make_gate(SEL_TSS16, 0, 5, 0));
+    env.rip = 0x1234;
+    env.regs[R_EAX] = 0xdeadbeef;
+    env.exception_index = EXCP_GP;
+    env.error_code = 0x50;
+    x86_deliver_pending_exception(&env);
+    CHECK_EQ(env.tr.selector, SEL_TSS16);
+    CHECK_EQ(env.rip, 0x4444);
+    CHECK(env.eflags & NT_MASK);
+    CHECK_EQ(r16(TSS16), SEL_TSS);            /* back link */
+    CHECK_EQ(r32(TSS + 32), 0x1234);          /* faulting EIP in the old 32-bit TSS */
+    CHECK_EQ(r32(TSS + 40), 0xdeadbeef);
+    CHECK_EQ(env.regs[R_ESP] & 0xffff, 0x6000 - 2);
+    CHECK_EQ(r16(0x6000 - 2), 0x50);          /* error code, 16 bits */
+    CHECK_EQ(env.regs[R_EAX], 0xdead0000);    /* 16-bit TSS loads only the low halves (AX = 0) */
+}
+
+TEST(init_and_sipi)
+{
+    fixture();
+    x86_msr_write(&env, 0x1b, 0xfee00800);    /* an AP: BSP bit clear */
+    env.cr[0] |= CR0_PE;
+    x86_cpu_interrupt(&env, CPU_INTERRUPT_INIT);
+    CHECK(x86_cpu_has_work(&env));
+    CHECK(x86_cpu_exec_interrupt(&env));
+    CHECK(env.wait_for_sipi);
+    CHECK(env.halted);
+    CHECK(!(env.cr[0] & CR0_PE));
+    CHECK_EQ(env.apic_base, 0xfee00800);
+    x86_set_eflags(&env, IF_MASK, IF_MASK);
+    x86_cpu_set_irq(&env, 1);
+    CHECK(!x86_cpu_has_work(&env));           /* only a SIPI wakes it */
+    x86_cpu_set_irq(&env, 0);
+    env.sipi_vector = 0x9a;
+    x86_cpu_interrupt(&env, CPU_INTERRUPT_SIPI);
+    CHECK(x86_cpu_exec_interrupt(&env));
+    CHECK(!env.halted);
+    CHECK_EQ(env.segs[R_CS].selector, 0x9a00);
+    CHECK_EQ(env.segs[R_CS].base, 0x9a000);
+    CHECK_EQ(env.rip, 0);
+}
+
+static int test_vector = -1;
+static int fake_intack(CPUX86State *e)
+{
+    (void)e;
+    return test_vector;
+}
+
+TEST(external_interrupt_delivery_and_shadow)
+{
+    fixture();
+    w32(0x40 * 4, 0x00001000);                /* 0000:1000 */
+    env.segs[R_SS].base = 0;
+    env.regs[R_ESP] = 0x8000;
+    env.intack = fake_intack;
+    test_vector = 0x40;
+    x86_set_eflags(&env, IF_MASK, IF_MASK);
+    x86_cpu_set_irq(&env, 1);
+    env.hflags |= HF_INHIBIT_IRQ_MASK;        /* STI / MOV SS shadow */
+    CHECK(!x86_cpu_exec_interrupt(&env));
+    env.hflags &= ~HF_INHIBIT_IRQ_MASK;
+    env.rip = 0x55;
+    CHECK(x86_cpu_exec_interrupt(&env));
+    CHECK_EQ(env.rip, 0x1000);
+    CHECK_EQ(r16(0x8000 - 6), 0x55);          /* the interrupted instruction */
+    CHECK(!(env.eflags & IF_MASK));
+    /* a spurious acknowledge delivers nothing */
+    test_vector = -1;
+    x86_set_eflags(&env, IF_MASK, IF_MASK);
+    CHECK(!x86_cpu_exec_interrupt(&env));
+    x86_cpu_set_irq(&env, 0);
+}
+
+TEST(protected_16bit_gate_and_iret)
+{
+    prot32();
+    /* a 16-bit code segment and stack, as 286-era code uses */
+    w64(GDT + 0x30, make_desc(0x20000, 0xffff, CODE_FLAGS(0)));
+    w64(GDT + 0x38, make_desc(0x30000, 0xffff, DATA_FLAGS(0)));
+    env.gdt.limit = 0x3f;
+    idt_set(0x21, make_gate(0x30, 0x0100, 6, 0));          /* 16-bit interrupt gate */
+    load_cached(R_CS, 0x30, make_desc(0x20000, 0xffff, CODE_FLAGS(0)));
+    load_cached(R_SS, 0x38, make_desc(0x30000, 0xffff, DATA_FLAGS(0)));
+    x86_update_hflags(&env);
+    CHECK(!(env.hflags & (HF_CS32_MASK | HF_SS32_MASK)));
+    env.regs[R_ESP] = 0xabcd0200;                          /* upper half must survive */
+    x86_set_eflags(&env, IF_MASK | CC_C, ~0u);
+    EXPECT_OK(x86_int(&env, 0x21, 0x0456, 0));
+    CHECK_EQ(env.rip, 0x100);
+    CHECK_EQ(env.regs[R_ESP], 0xabcd01fa);
+    CHECK_EQ(r16(0x30000 + 0x1fa), 0x0456);
+    CHECK_EQ(r16(0x30000 + 0x1fc), 0x30);
+    CHECK_EQ(r16(0x30000 + 0x1fe), IF_MASK | CC_C | 2);
+    CHECK(!(env.eflags & IF_MASK));
+    EXPECT_OK(x86_iret(&env, 0, 0, 0));
+    CHECK_EQ(env.rip, 0x456);
+    CHECK_EQ(env.regs[R_ESP], 0xabcd0200);
+    CHECK(env.eflags & IF_MASK);
+    /* 16-bit far call and return within the segment */
+    EXPECT_OK(x86_lcall(&env, 0x30, 0x2000, 0, 0x0460, 0));
+    CHECK_EQ(env.regs[R_ESP], 0xabcd01fc);
+    EXPECT_OK(x86_lret(&env, 0, 0, 0));
+    CHECK_EQ(env.rip, 0x460);
+    /* beyond the 16-bit limit */
+    EXPECT_EXC(x86_ljmp(&env, 0x30, 0x10000, 0, 0), EXCP_GP, 0);
 }

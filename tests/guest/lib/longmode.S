@@ -16,8 +16,18 @@
 
     .text
     .code32
+/* longmode_call(pml4, fn): the same trip, but in long mode call the 64-bit
+ * function fn (below 4 GiB) instead of the built-in tour; exceptions with
+ * lm_recover set resume there (see exc64). */
+    .globl longmode_call
+longmode_call:
+    mov 8(%esp), %eax
+    mov %eax, lm_fn
+    jmp 1f
     .globl longmode_run
 longmode_run:
+    movl $0, lm_fn
+1:
     push %ebp
     push %ebx
     push %esi
@@ -48,6 +58,12 @@ lm64:
     mov $TSS64_SEL, %ax
     ltr %ax
     mov %rsp, lm_kernel_rsp(%rip)
+    mov lm_fn(%rip), %eax
+    test %eax, %eax
+    jz 2f
+    call *%rax
+    jmp lm_after_user
+2:
 
     /* 0: EFER.LMA */
     mov $MSR_EFER, %ecx
@@ -124,6 +140,45 @@ int81_64:
     mov lm_kernel_rsp(%rip), %rsp
     jmp lm_after_user
 
+/* Exceptions with an error code (#GP, #PF) or without (#DE, #UD, #BP: a
+ * zero is pushed): when lm_recover is set, note vector, error code and CR2,
+ * and resume at lm_recover; a #PF without it goes to the demand pager. */
+exc64_de:
+    pushq $0
+    pushq $0
+    jmp exc64
+exc64_bp:
+    pushq $0
+    pushq $3
+    jmp exc64
+exc64_ud:
+    pushq $0
+    pushq $6
+    jmp exc64
+exc64_gp:
+    pushq $13
+    jmp exc64
+exc64_pf:
+    cmpq $0, lm_recover(%rip)
+    je pf64
+    pushq $14
+exc64:                                  /* vector, error code, frame */
+    cmpq $0, lm_recover(%rip)
+    je unexpected64
+    push %rax
+    mov 8(%rsp), %rax
+    mov %rax, lm_fault_vector(%rip)
+    mov 16(%rsp), %rax
+    mov %rax, lm_fault_error(%rip)
+    mov %cr2, %rax
+    mov %rax, lm_fault_cr2(%rip)
+    mov lm_recover(%rip), %rax
+    mov %rax, 24(%rsp)                  /* the frame's RIP */
+    movq $0, lm_recover(%rip)
+    pop %rax
+    add $16, %rsp
+    iretq
+
 pf64:                                   /* error code on the stack */
     push %rax
     mov 8(%rsp), %rax
@@ -183,7 +238,19 @@ idt64_init:
     add $16, %edi
     loop 1b
     mov $(idt64 + 14 * 16), %edi
-    mov $pf64, %eax
+    mov $exc64_pf, %eax
+    call set_gate64
+    mov $(idt64 + 13 * 16), %edi
+    mov $exc64_gp, %eax
+    call set_gate64
+    mov $(idt64 + 0 * 16), %edi
+    mov $exc64_de, %eax
+    call set_gate64
+    mov $(idt64 + 3 * 16), %edi
+    mov $exc64_bp, %eax
+    call set_gate64
+    mov $(idt64 + 6 * 16), %edi
+    mov $exc64_ud, %eax
     call set_gate64
     mov $(idt64 + 0x80 * 16), %edi
     mov $int80_64, %eax
@@ -217,7 +284,7 @@ idt64_desc:
     .word 256 * 16 - 1
     .long idt64, 0
     .globl lm_results, lm_pf_pte, lm_pf_slot, lm_pf_va, lm_pf_error, lm_pf_cr2, lm_pf_count
-    .globl lm_unexpected, tss64
+    .globl lm_unexpected, tss64, lm_recover, lm_fault_vector, lm_fault_error, lm_fault_cr2
 lm_results:     .space 16 * 8
 lm_pf_pte:      .quad 0
 lm_pf_slot:     .quad 0
@@ -228,6 +295,11 @@ lm_pf_count:    .long 0
 lm_unexpected:  .long 0
 lm_saved_esp:   .long 0
 lm_kernel_rsp:  .quad 0
+lm_fn:          .long 0
+lm_recover:     .quad 0
+lm_fault_vector: .quad 0
+lm_fault_error: .quad 0
+lm_fault_cr2:   .quad 0
 
     .bss
     .align 16

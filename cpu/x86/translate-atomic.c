@@ -1,0 +1,109 @@
+/* LOCK-prefixed read-modify-write instructions (and XCHG with memory) on a
+ * machine with several vCPUs: done with host atomic instructions on the RAM
+ * page, so they are atomic against the other vCPUs' accesses. Unaligned or
+ * page-crossing operands and device memory fall back to a global lock. The
+ * helpers return the old value; the translated code derives the result and
+ * the flags from it. */
+#include <pthread.h>
+#include "accel/tcg-cpu.h"
+#include "cpu/x86/exec.h"
+#include "cpu/x86/translate-helpers.h"
+#include "system/util.h"
+
+static pthread_mutex_t atomic_fallback_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t apply(unsigned op, uint64_t old, uint64_t v, unsigned size)
+{
+    uint64_t m = size_mask(size);
+    switch (op) {
+    case ATOMIC_ADD: return (old + v) & m;
+    case ATOMIC_SUB: return (old - v) & m;
+    case ATOMIC_AND: return old & v;
+    case ATOMIC_OR: return old | v;
+    case ATOMIC_XOR: return old ^ v;
+    case ATOMIC_NEG: return (0 - old) & m;
+    default: return v & m;   /* XCHG */
+    }
+}
+
+#define ATOMIC_SIZED(T, p, op, v, out)                                                  \
+    do {                                                                                \
+        T *q_ = (T *)(p);                                                               \
+        T v_ = (T)(v);                                                                  \
+        switch (op) {                                                                   \
+        case ATOMIC_ADD: out = __atomic_fetch_add(q_, v_, __ATOMIC_SEQ_CST); break;     \
+        case ATOMIC_SUB: out = __atomic_fetch_sub(q_, v_, __ATOMIC_SEQ_CST); break;     \
+        case ATOMIC_AND: out = __atomic_fetch_and(q_, v_, __ATOMIC_SEQ_CST); break;     \
+        case ATOMIC_OR: out = __atomic_fetch_or(q_, v_, __ATOMIC_SEQ_CST); break;       \
+        case ATOMIC_XOR: out = __atomic_fetch_xor(q_, v_, __ATOMIC_SEQ_CST); break;     \
+        case ATOMIC_XCHG: out = __atomic_exchange_n(q_, v_, __ATOMIC_SEQ_CST); break;   \
+        default: {                                                                      \
+            T o_ = __atomic_load_n(q_, __ATOMIC_SEQ_CST);                               \
+            while (!__atomic_compare_exchange_n(q_, &o_, (T)(0 - o_), false,            \
+                                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))    \
+                ;                                                                       \
+            out = o_;                                                                   \
+        }                                                                               \
+        }                                                                               \
+    } while (0)
+
+static void *host_for(CPUX86State *env, uint64_t addr, unsigned size, int mmu, uintptr_t ra)
+{
+    if (addr & (size - 1))
+        return NULL;
+    return tlb_host_ptr(env, addr, true, mmu, ra);
+}
+
+uint64_t helper_atomic_fetch_op(CPUX86State *env, uint64_t addr, uint64_t v, uint64_t desc)
+{
+    uintptr_t ra = GETPC();
+    unsigned op = desc & 0xff, size = (desc >> 8) & 0xf, mmu = (desc >> 12) & 0xf;
+    void *p = host_for(env, addr, size, (int)mmu, ra);
+    uint64_t old = 0;
+    if (p) {
+        switch (size) {
+        case 1: ATOMIC_SIZED(uint8_t, p, op, v, old); break;
+        case 2: ATOMIC_SIZED(uint16_t, p, op, v, old); break;
+        case 4: ATOMIC_SIZED(uint32_t, p, op, v, old); break;
+        default: ATOMIC_SIZED(uint64_t, p, op, v, old); break;
+        }
+        return old;
+    }
+    /* Unaligned, device memory or a page holding code: serialised against the
+     * other fallbacks only (the store may fault or leave the block, so it runs
+     * outside the lock). */
+    pthread_mutex_lock(&atomic_fallback_lock);
+    old = cpu_ld(env, addr, size, (int)mmu, ra);
+    pthread_mutex_unlock(&atomic_fallback_lock);
+    cpu_st(env, addr, apply(op, old, v, size), size, (int)mmu, ra);
+    return old;
+}
+
+uint64_t helper_atomic_cmpxchg(CPUX86State *env, uint64_t addr, uint64_t expected, uint64_t newv,
+                               uint64_t desc)
+{
+    uintptr_t ra = GETPC();
+    unsigned size = (desc >> 8) & 0xf, mmu = (desc >> 12) & 0xf;
+    void *p = host_for(env, addr, size, (int)mmu, ra);
+    if (p) {
+        switch (size) {
+        case 1: { uint8_t e = (uint8_t)expected;
+            __atomic_compare_exchange_n((uint8_t *)p, &e, (uint8_t)newv, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            return e; }
+        case 2: { uint16_t e = (uint16_t)expected;
+            __atomic_compare_exchange_n((uint16_t *)p, &e, (uint16_t)newv, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            return e; }
+        case 4: { uint32_t e = (uint32_t)expected;
+            __atomic_compare_exchange_n((uint32_t *)p, &e, (uint32_t)newv, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            return e; }
+        default: { uint64_t e = expected;
+            __atomic_compare_exchange_n((uint64_t *)p, &e, newv, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            return e; }
+        }
+    }
+    pthread_mutex_lock(&atomic_fallback_lock);
+    uint64_t old = cpu_ld(env, addr, size, (int)mmu, ra);
+    pthread_mutex_unlock(&atomic_fallback_lock);
+    cpu_st(env, addr, old == (expected & size_mask(size)) ? newv : old, size, (int)mmu, ra);
+    return old;
+}

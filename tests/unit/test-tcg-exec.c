@@ -1,0 +1,290 @@
+/* The execution engine under awkward guests, on both backends: more blocks
+ * than the cache holds (full flush while running), an instruction running
+ * off the end of RAM, jumps to non-canonical addresses, and precise state
+ * (RIP, registers, lazy flags) when an exception interrupts a block. */
+#include <stdlib.h>
+#include "accel/tcg-cpu.h"
+#include "cpu/x86/cc.h"
+#include "cpu/x86/exec.h"
+#include "harness.h"
+#include "system/cpus.h"
+#include "system/machine.h"
+#include "system/memory.h"
+
+#define RAM_BASE 0x10000000ULL
+#define RAM_SIZE (1ULL << 20)
+
+static uint8_t *ram;
+
+static void setup_machine(void)
+{
+    static Machine m;
+    if (current_machine)
+        return;
+    ram = aligned_alloc(4096, RAM_SIZE);
+    m.mem = address_space_new("memory", 1ULL << 32);
+    m.io = address_space_new("io", 0x10000);
+    as_add_ram(m.mem, "ram", RAM_BASE, RAM_SIZE, ram, 0);
+    current_machine = &m;
+}
+
+static CPUX86State *new_cpu(bool interp)
+{
+    setup_machine();
+    CPUX86State *env = calloc(1, sizeof(*env));
+    tcg_select_backend(interp);
+    env->a20_mask = ~0ULL;
+    env->exception_index = -1;
+    env->old_exception = -1;
+    env->cr[0] = CR0_PE | CR0_ET;
+    env->cr[4] = CR4_PAE;
+    env->efer = EFER_LME | EFER_LMA;
+    env->segs[R_CS].flags = DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_L_MASK | DESC_R_MASK;
+    env->segs[R_CS].limit = 0xffffffff;
+    for (int s = 0; s < 6; s++) {
+        if (s == R_CS)
+            continue;
+        env->segs[s].flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_B_MASK;
+        env->segs[s].limit = 0xffffffff;
+    }
+    env->hflags = HF_PE_MASK | HF_CS32_MASK | HF_SS32_MASK | HF_LMA_MASK | HF_CS64_MASK;
+    tcg_cpu_create(env, NULL);
+    return env;
+}
+
+static void free_cpu(CPUX86State *env)
+{
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
+static void run_at(CPUX86State *env, uint64_t rip)
+{
+    tb_flush(tcg_cpu(env));
+    env->rip = rip;
+    env->regs[R_ESP] = RAM_BASE + RAM_SIZE - 64;
+    env->halted = false;
+    env->exception_index = -1;
+    cc_set_all(env, 0);
+    env->eflags = 2;
+    tcg_run_until_exit(env);
+}
+
+static void many_blocks(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    /* 40000 blocks "inc eax; jmp +0": more than the TB cache holds */
+    const int n = 40000;
+    for (int i = 0; i < n; i++) {
+        uint8_t *p = ram + 4 * i;
+        p[0] = 0xff; p[1] = 0xc0; p[2] = 0xeb; p[3] = 0x00;
+    }
+    ram[4 * n] = 0xf4;
+    /* go round twice so chained jumps into flushed code would show */
+    memcpy(ram + 4 * n, (uint8_t[]){ 0xff, 0xc9, 0x0f, 0x85, 0, 0, 0, 0, 0xf4 }, 9);
+    int32_t rel = -(4 * n + 8);
+    memcpy(ram + 4 * n + 4, &rel, 4);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ECX] = 2;
+    run_at(env, RAM_BASE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EAX], 2 * n);
+    free_cpu(env);
+}
+
+TEST(many_blocks_flush_interp) { many_blocks(true); }
+TEST(many_blocks_flush_x86_64) { many_blocks(false); }
+
+static void off_the_end(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    uint64_t start = RAM_SIZE - 6;
+    /* inc eax; inc eax; mov eax, imm32 (runs past the end of RAM) */
+    memcpy(ram + start, (uint8_t[]){ 0xff, 0xc0, 0xff, 0xc0, 0xb8, 0x11 }, 6);
+    memset(env->regs, 0, sizeof(env->regs));
+    run_at(env, RAM_BASE + start);
+    CHECK(env->exception_index >= 0);
+    CHECK_EQ(env->rip, RAM_BASE + start + 4);   /* the incomplete instruction */
+    CHECK_EQ(env->regs[R_EAX], 2);
+    free_cpu(env);
+}
+
+TEST(off_the_end_of_ram_interp) { off_the_end(true); }
+TEST(off_the_end_of_ram_x86_64) { off_the_end(false); }
+
+static void noncanonical_jump(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    /* mov rax, 0x8000000000000000; jmp rax */
+    memcpy(ram, (uint8_t[]){ 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0xe0 }, 12);
+    run_at(env, RAM_BASE);
+    CHECK_EQ(env->exception_index, EXCP_GP);
+    free_cpu(env);
+}
+
+TEST(noncanonical_jump_interp) { noncanonical_jump(true); }
+TEST(noncanonical_jump_x86_64) { noncanonical_jump(false); }
+
+/* 4-level page tables mapping RAM 1:1 with 4 KiB pages, except one page. */
+#define HOLE (RAM_BASE + 0x80000)
+static void enable_paging(CPUX86State *env)
+{
+    uint64_t pml4 = 0xf0000, pdpt = 0xf1000, pd = 0xf2000, pt = 0xf3000;
+    memset(ram + pml4, 0, 0x4000);
+    st64(ram + pml4, (RAM_BASE + pdpt) | 3);
+    st64(ram + pdpt, (RAM_BASE + pd) | 3);
+    st64(ram + pd + 8 * (RAM_BASE >> 21), (RAM_BASE + pt) | 3);
+    for (int i = 0; i < 256; i++)
+        if (RAM_BASE + 4096ULL * i != HOLE)
+            st64(ram + pt + 8 * i, (RAM_BASE + 4096ULL * i) | 3);
+    env->cr[3] = RAM_BASE + pml4;
+    env->cr[0] |= CR0_PG;
+    env->hflags |= HF_PG_MASK;
+    tlb_flush(env);
+}
+
+/* A fault in the middle of a block: RIP of the faulting instruction, the
+ * registers and flags of the instructions before it, nothing after. */
+static void precise_fault(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x01, 0xd8,             /* add eax, ebx          (sets flags)    */
+        0xff, 0xc6,             /* inc esi                                */
+        0x48, 0x8b, 0x0a,       /* mov rcx, [rdx]        (a hole: #PF)    */
+        0xff, 0xc7,             /* inc edi               (must not run)   */
+        0xf4,
+    };
+    memcpy(ram, code, sizeof(code));
+    enable_paging(env);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EAX] = 0xffffffff;
+    env->regs[R_EBX] = 1;
+    env->regs[R_EDX] = HOLE + 8;
+    run_at(env, RAM_BASE);
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], HOLE + 8);
+    CHECK_EQ(env->rip, RAM_BASE + 4);
+    CHECK_EQ(env->regs[R_EAX], 0);
+    CHECK_EQ(env->regs[R_ESI], 1);
+    CHECK_EQ(env->regs[R_EDI], 0);
+    /* flags of "inc esi" (1): CF from the add (carry) kept, ZF clear */
+    uint32_t f = cc_compute_all(env);
+    CHECK_EQ(f & CC_C, CC_C);
+    CHECK_EQ(f & CC_Z, 0);
+    free_cpu(env);
+}
+
+TEST(precise_fault_interp) { precise_fault(true); }
+TEST(precise_fault_x86_64) { precise_fault(false); }
+
+static void divide_error(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    /* inc ebx; div ecx (ecx = 0) */
+    memcpy(ram, (uint8_t[]){ 0xff, 0xc3, 0xf7, 0xf1, 0xf4 }, 5);
+    memset(env->regs, 0, sizeof(env->regs));
+    run_at(env, RAM_BASE);
+    CHECK_EQ(env->exception_index, EXCP_DE);
+    CHECK_EQ(env->rip, RAM_BASE + 2);
+    CHECK_EQ(env->regs[R_EBX], 1);
+    free_cpu(env);
+}
+
+TEST(divide_error_interp) { divide_error(true); }
+TEST(divide_error_x86_64) { divide_error(false); }
+
+/* DR0 execute breakpoint: #DB before the instruction runs; with EFLAGS.RF
+ * set (as IRET from the handler leaves it) the instruction runs once. */
+static void hw_breakpoint(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    /* inc eax; inc ebx; inc ecx; hlt */
+    memcpy(ram, (uint8_t[]){ 0xff, 0xc0, 0xff, 0xc3, 0xff, 0xc1, 0xf4 }, 7);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->dr[0] = RAM_BASE + 2;
+    env->dr[7] = 0x401;           /* L0, execute, 1 byte */
+    run_at(env, RAM_BASE);
+    CHECK_EQ(env->exception_index, EXCP_DB);
+    CHECK_EQ(env->rip, RAM_BASE + 2);
+    CHECK_EQ(env->regs[R_EAX], 1);
+    CHECK_EQ(env->regs[R_EBX], 0);
+    /* resume over it */
+    env->exception_index = -1;
+    env->halted = false;
+    env->eflags = 2 | RF_MASK;
+    tcg_run_until_exit(env);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EBX], 1);
+    CHECK_EQ(env->regs[R_ECX], 1);
+    CHECK_EQ(env->eflags & RF_MASK, 0);
+    free_cpu(env);
+}
+
+TEST(hw_breakpoint_interp) { hw_breakpoint(true); }
+TEST(hw_breakpoint_x86_64) { hw_breakpoint(false); }
+
+/* EFLAGS.TF: a #DB trap after each instruction, RIP at the next one. */
+static void single_step_trap(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    memcpy(ram, (uint8_t[]){ 0xff, 0xc0, 0xff, 0xc3, 0xf4 }, 5);
+    memset(env->regs, 0, sizeof(env->regs));
+    tb_flush(tcg_cpu(env));
+    env->rip = RAM_BASE;
+    env->regs[R_ESP] = RAM_BASE + RAM_SIZE - 64;
+    env->halted = false;
+    env->exception_index = -1;
+    cc_set_all(env, 0);
+    env->eflags = 2 | TF_MASK;
+    env->hflags |= HF_TF_MASK;
+    tcg_run_until_exit(env);
+    CHECK_EQ(env->exception_index, EXCP_DB);
+    CHECK_EQ(env->rip, RAM_BASE + 2);
+    CHECK_EQ(env->regs[R_EAX], 1);
+    CHECK_EQ(env->regs[R_EBX], 0);
+    free_cpu(env);
+}
+
+TEST(single_step_trap_interp) { single_step_trap(true); }
+TEST(single_step_trap_x86_64) { single_step_trap(false); }
+
+/* One vCPU rewrites code another vCPU has translated: the other one runs
+ * the new code next time (the vCPUs run in turn on this thread). */
+static void cross_cpu_smc(bool interp)
+{
+    CPUX86State *a = new_cpu(interp), *b = new_cpu(interp);
+    static VCPU va, vb;
+    va.env = a;
+    vb.env = b;
+    va.index = 0;
+    vb.index = 1;
+    current_machine->cpus[0] = &va;
+    current_machine->cpus[1] = &vb;
+    current_machine->ncpus = 2;
+    code_map_init(RAM_BASE + RAM_SIZE);
+    /* A: mov eax, 1; hlt   at RAM_BASE + 0x1000 */
+    memcpy(ram + 0x1000, (uint8_t[]){ 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4 }, 6);
+    /* B: mov dword [RAM_BASE + 0x1001], 2; hlt   at RAM_BASE + 0x3000 */
+    uint8_t store[] = { 0xc7, 0x04, 0x25, 0, 0, 0, 0, 0x02, 0x00, 0x00, 0x00, 0xf4 };
+    uint32_t target = (uint32_t)(RAM_BASE + 0x1001);
+    memcpy(store + 3, &target, 4);
+    memcpy(ram + 0x3000, store, sizeof(store));
+    run_at(a, RAM_BASE + 0x1000);
+    CHECK_EQ(a->regs[R_EAX], 1);
+    run_at(b, RAM_BASE + 0x3000);
+    CHECK_EQ(b->exception_index, -1);
+    /* A again, without flushing its translations */
+    a->rip = RAM_BASE + 0x1000;
+    a->halted = false;
+    tcg_run_until_exit(a);
+    CHECK_EQ(a->regs[R_EAX], 2);
+    current_machine->ncpus = 0;
+    free_cpu(a);
+    free_cpu(b);
+}
+
+TEST(cross_cpu_smc_interp) { cross_cpu_smc(true); }
+TEST(cross_cpu_smc_x86_64) { cross_cpu_smc(false); }
