@@ -160,6 +160,10 @@ typedef struct SlowPath {
     uint16_t save;        /* caller-saved registers to preserve */
     size_t jne_patch;     /* offset of the rel32 of the fast path's jne */
     uintptr_t done_rx;    /* where to continue */
+    /* Dirty globals, written back only on this path: the fast path cannot
+     * fault, the slow one can (and then the CPU state must be in env). */
+    uint8_t nsync;
+    struct { int8_t reg; int32_t off; } sync[16];
 } SlowPath;
 
 typedef struct Gen {
@@ -681,7 +685,6 @@ static void gen_qemu_ldst(Gen *g, const TCGOp *op, bool is_store)
     int mmu = (int)op->args[3];
     unsigned size = 1u << (memop & MO_SIZE);
     int t_data = (int)op->args[0], t_addr = (int)op->args[1];
-    sync_globals(g);
     int ra = temp_load(g, t_addr, 0);
     int rv = is_store ? temp_load(g, t_data, 0) : -1;
     int t1 = reg_alloc(g, 0);
@@ -689,6 +692,20 @@ static void gen_qemu_ldst(Gen *g, const TCGOp *op, bool is_store)
     int t2 = reg_alloc(g, 0);
     g->locked |= 1 << t2;
     Emitter *e = &g->e;
+    if (g->nb_slow >= (int)ARRAY_SIZE(g->slow)) {
+        g->failed = true;
+        return;
+    }
+    SlowPath *sp = &g->slow[g->nb_slow];
+    sp->nsync = 0;
+    for (int r = 0; r < 16; r++) {
+        int t = g->reg_temp[r];
+        if (t >= 0 && g->s->temps[t].kind == TEMP_GLOBAL && !g->ts[t].coherent) {
+            sp->sync[sp->nsync].reg = (int8_t)r;
+            sp->sync[sp->nsync].off = g->s->temps[t].env_offset;
+            sp->nsync++;
+        }
+    }
     int32_t ent = (int32_t)(offsetof(TCGCPU, tlb) + (size_t)mmu * TLB_SIZE * sizeof(TLBEntry));
     int32_t cmp_off = ent + (int32_t)(is_store ? offsetof(TLBEntry, addr_write) : offsetof(TLBEntry, addr_read));
     mov_rr(e, t1, ra);
@@ -717,11 +734,7 @@ static void gen_qemu_ldst(Gen *g, const TCGOp *op, bool is_store)
              ? ra : t1;
         load_mem(e, memop, rd, ra, t2, 0);
     }
-    if (g->nb_slow >= (int)ARRAY_SIZE(g->slow)) {
-        g->failed = true;
-        return;
-    }
-    SlowPath *sp = &g->slow[g->nb_slow++];
+    g->nb_slow++;
     sp->is_store = is_store;
     sp->memop = memop;
     sp->mmu = mmu;
@@ -750,6 +763,8 @@ static void emit_slow_path(Gen *g, SlowPath *sp)
 {
     Emitter *e = &g->e;
     patch_rel32(g->cb, sp->jne_patch, emitter_off(e, g->cb));
+    for (int i = 0; i < sp->nsync; i++)
+        em_rm(e, 0x89, 1, true, sp->sync[i].reg, RBP, -1, 0, sp->sync[i].off, false);
     int n = 0;
     for (int r = 0; r < 16; r++) {
         if (sp->save & (1 << r)) {
