@@ -410,7 +410,7 @@ static void check_trans(const char *what, uint16_t cw, floatx80 a, floatx80 b, f
 
 static floatx80 gen_in_range(TestRng *r, int emin, int emax)
 {
-    floatx80 x = gen_floatx80(r, false);
+    floatx80 x = gen_floatx80(r, true);     /* specials and unsupported too */
     if (rng_below(r, 8)) {
         int e = emin + (int)rng_below(r, (unsigned)(emax - emin + 1));
         x.sexp = (uint16_t)((x.sexp & 0x8000) | (16383 + e));
