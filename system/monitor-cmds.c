@@ -275,6 +275,8 @@ static const InfoCommand builtin_info[] = {
     { "registers", "the CPU registers (every vCPU)",                info_registers },
     { "cpus",      "the vCPUs and where they are",                  info_cpus },
     { "mtree",     "memory and I/O address spaces (flat view)",     info_mtree },
+    { "tlb",       "the page-table mappings, page by page",          monitor_info_tlb },
+    { "mem",       "the page-table mappings as ranges with rights",  monitor_info_mem },
     { "qtree",     "the machine and its devices",                   info_qtree },
     { "chardev",   "the character devices",                         info_chardev },
     { "version",   "the Kestrel version",                           info_version },
