@@ -226,7 +226,9 @@ static void run_blocks(TCGCPU *t)
         TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
         if (gen != t->flush_count)
             last = NULL;   /* flushed while translating: the old block is gone */
-        if (last && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN))
+        /* -d exec/cpu trace every block: no chaining then */
+        if (last && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN) &&
+            !log_enabled(LOG_EXEC | LOG_CPU))
             tb_set_jump(t, last, last_n, tb);
         last = NULL;
         if (log_enabled(LOG_EXEC))

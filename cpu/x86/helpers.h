@@ -9,7 +9,12 @@
  *    faults calls x86_raise_exception(env, vec, err, ra) and does not return;
  *    every helper does all its checks (and all guest-memory writes that can
  *    fault) before it changes any register, so a fault leaves the registers as
- *    they were at the start of the instruction.
+ *    they were at the start of the instruction. (Exception: a task switch
+ *    commits to the new task first; faults while loading the new task's
+ *    segments are raised in the new task's context with retaddr 0, as the
+ *    SDM specifies.) Without the translator linked (KVM-only builds, unit
+ *    tests) faults longjmp to env->jmp_env with env->exception_index and
+ *    env->error_code set (cpu/x86/excp-engine.c).
  *  - Before calling a helper that may fault or that reads/writes guest
  *    registers, the translator stores its cached guest registers (regs[],
  *    the lazy flags, and for helpers taking no next_rip, rip) into env.

@@ -323,9 +323,10 @@ void floatx80_to_bcd(floatx80 a, uint8_t bcd[10], FloatStatus *s);      /* FBSTP
  * operands must be within 1 ulp of the host x87 (bit-exact in ~95%).
  * Trigonometric arguments are reduced modulo pi/2 with the x87's own 66-bit
  * pi, like the hardware, so large arguments give the hardware's results.
- * Operands outside an instruction's architectural domain (F2XM1 |x| > 1,
- * FYL2XP1 |x| >= 1 - sqrt(2)/2) get the mathematical value where it exists;
- * the hardware's result is undefined there.
+ * Operands outside an instruction's architectural domain, which the SDM
+ * leaves undefined, behave as on the (AMD) hardware the tests ran on:
+ * F2XM1 with |x| > 1 and FYL2XP1 with -inf < x <= -1 return x (inexact);
+ * FYL2XP1 with x >= 1 - sqrt(2)/2 gives y * log2(1 + x).
  * Trigonometric functions return false (operand unchanged: the caller sets
  * C2) when |a| >= 2^63. */
 floatx80 floatx80_f2xm1(floatx80 a, FloatStatus *s);                  /* 2^a - 1, |a| <= 1 */
