@@ -34,7 +34,7 @@ static void random_machine(void)
         env.regs[r] = rnd();
     env.rip = rnd();
     env.cr[3] = rnd() & 0xfffff;
-    uint64_t cr4 = rnd() & (CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_DE | CR4_TSD);
+    uint64_t cr4 = rnd() & (CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_DE | CR4_TSD | CR4_VME | CR4_PVI);
     uint64_t efer = rnd() & (EFER_NXE | EFER_SCE);
     int mode = (int)(rnd() % 4);      /* real, protected, paged, long */
     if (mode == 3) {
@@ -87,6 +87,7 @@ static void one_helper(int which)
     case 21: x86_popf(&env, rnd(), dflag, 0); break;
     case 22: env.exception_index = (int)(rnd() & 31); env.error_code = (int)rnd(); x86_deliver_pending_exception(&env); break;
     case 23: (void)x86_mmu_debug_translate(&env, off, &pa); break;
+    case 24: (void)x86_pushf_op(&env, dflag, 0); x86_cli(&env, 0); x86_sti(&env, 0); break;
     }
 }
 
@@ -96,7 +97,7 @@ TEST(random_state_never_crashes)
     for (int iter = 0; iter < 3000; iter++) {
         random_machine();
         for (int k = 0; k < 8; k++) {
-            int which = (int)(rnd() % 24);
+            int which = (int)(rnd() % 25);
             calls++;
             if (setjmp(env.jmp_env) == 0) {
                 one_helper(which);
