@@ -355,6 +355,20 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
         return -1;
     }
     tcg_use_interp = tcg_backend == &tcg_backend_interp;
+    const char *tb_size = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "tb-size") : NULL;
+    if (tb_size) {
+        uint64_t mib;
+        if (!parse_u64(tb_size, &mib) || mib < 1 || mib > 2048) {
+            snprintf(err, errlen, "-accel tcg,tb-size=%s: give the code buffer size in MiB (1-2048)", tb_size);
+            return -1;
+        }
+        tcg_code_buffer_size = (size_t)(mib * MiB);
+    }
+    const char *thread = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "thread") : NULL;
+    if (thread && strcmp(thread, "multi") && strcmp(thread, "single")) {
+        snprintf(err, errlen, "-accel tcg,thread=%s: use multi or single (each vCPU has its own thread)", thread);
+        return -1;
+    }
     if (tcg_backend->init && !tcg_backend->init(err, errlen))
         return -1;
     ram_write_notify = tcg_ram_write_notify;

@@ -22,7 +22,8 @@
 
 TranslationBlock *tb_lookup_fast(CPUX86State *env);
 
-#define CODE_BUF_SIZE (64 * MiB)
+#define CODE_BUF_SIZE (64 * MiB)   /* per vCPU, unless -accel tcg,tb-size=MIB */
+size_t tcg_code_buffer_size = CODE_BUF_SIZE;
 #define FRAME_SIZE (TCG_MAX_TEMPS * 8 + 8)   /* keeps rsp 16-byte aligned in TB code */
 
 typedef struct CodeBuffer {
@@ -40,7 +41,7 @@ static const int call_arg_regs[6] = { RDI, RSI, RDX, RCX, R8, R9 };
 static CodeBuffer *code_buffer_new(void)
 {
     CodeBuffer *cb = xzalloc(sizeof(*cb));
-    cb->size = CODE_BUF_SIZE;
+    cb->size = tcg_code_buffer_size;
     int fd = memfd_create("kestrel-jit", MFD_CLOEXEC);
     if (fd >= 0 && ftruncate(fd, (off_t)cb->size) == 0) {
         void *rw = mmap(NULL, cb->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
