@@ -1,6 +1,7 @@
 /* Shared between the parts of the KVM accelerator: kvm.c (VM, vCPUs, the
- * KVM_RUN loop), kvm-mem.c (memory slots), kvm-regs.c (CPU state sync),
- * kvm-cpuid.c (CPUID). */
+ * KVM_RUN loop), kvm-mem.c (memory slots, dirty log), kvm-regs.c (CPU state
+ * sync), kvm-cpuid.c (CPUID), kvm-detect.c (is KVM worth it), kvm-debug.c
+ * (GDB stub). */
 #ifndef ACCEL_KVM_INTERNAL_H
 #define ACCEL_KVM_INTERNAL_H
 
@@ -51,6 +52,13 @@ void kvm_mem_sync(KVMState *s);
 /* kvm-regs.c: env <-> KVM. Return 0 or -1 with a message in err. */
 int kvm_put_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen);
 int kvm_get_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen);
+
+/* kvm-detect.c */
+bool kvm_pvm_loaded(void);
+
+/* kvm-debug.c: GDB stub breakpoints and steps. */
+void kvm_update_guest_debug(VCPU *cpu, KVMVCPU *v);
+void kvm_handle_debug_exit(VCPU *cpu, KVMVCPU *v);
 
 /* kvm-cpuid.c */
 int kvm_setup_cpuid(KVMState *s, KVMVCPU *v, CPUX86State *env, char *err, size_t errlen);

@@ -2,12 +2,13 @@
  * code run by the kernel's KVM.
  *
  * Interrupts: userspace injection. There is no in-kernel irqchip; the hw/
- * PIC (and later APIC) models serve both accelerators, so interrupt
- * behaviour is identical under KVM and the translator. When the CPU's INTR
- * request (CPU_INTERRUPT_HARD) is up and KVM says the guest can take an
- * interrupt, the vector is acknowledged from the PIC (env->intack) and
- * injected with KVM_INTERRUPT; otherwise an interrupt window exit is
- * requested. HLT therefore exits to userspace, where the vCPU sleeps in
+ * 8259 PIC, local APIC and I/O APIC models serve both accelerators, so
+ * interrupt behaviour is identical under KVM and the translator. When the
+ * CPU's INTR request (CPU_INTERRUPT_HARD) is up and KVM says the guest can
+ * take an interrupt, the vector is acknowledged from the interrupt
+ * controller (env->intack) and injected with KVM_INTERRUPT; otherwise an
+ * interrupt window exit is requested. INIT and start-up IPIs are applied to
+ * the CPU state here, and the state handed to KVM. HLT therefore exits to userspace, where the vCPU sleeps in
  * vcpu_wait_for_event() until a device kicks it.
  *
  * Kick: SIGUSR1 is blocked in vCPU threads except inside KVM_RUN
@@ -41,67 +42,6 @@
 #pragma weak x86_cpu_dump_state
 
 KVMState kvm_state = { .fd = -1, .vm_fd = -1 };
-
-/* ---------------------------------------------------------------- detection */
-
-static bool cpu_has_virt_flags(void)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return false;
-    char line[4096];
-    bool found = false;
-    while (!found && fgets(line, sizeof(line), f)) {
-        if (strncmp(line, "flags", 5) != 0)
-            continue;
-        found = strstr(line, " vmx") || strstr(line, " svm");
-    }
-    fclose(f);
-    return found;
-}
-
-static bool kvm_pvm_loaded(void)
-{
-    if (access("/sys/module/kvm_pvm", F_OK) == 0)
-        return true;
-    FILE *f = fopen("/proc/modules", "r");
-    if (!f)
-        return false;
-    char line[512];
-    bool found = false;
-    while (!found && fgets(line, sizeof(line), f))
-        found = strncmp(line, "kvm_pvm ", 8) == 0;
-    fclose(f);
-    return found;
-}
-
-bool kvm_hardware_usable(char *why, size_t n)
-{
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(why, n, "/dev/kvm: %s", strerror(errno));
-        return false;
-    }
-    int version = ioctl(fd, KVM_GET_API_VERSION, 0);
-    close(fd);
-    if (version < 0) {
-        snprintf(why, n, "/dev/kvm is not a KVM device");
-        return false;
-    }
-    if (version != KVM_API_VERSION) {
-        snprintf(why, n, "/dev/kvm has API version %d, expected %d", version, KVM_API_VERSION);
-        return false;
-    }
-    if (kvm_pvm_loaded()) {
-        snprintf(why, n, "software KVM (kvm_pvm), using the translator");
-        return false;
-    }
-    if (!cpu_has_virt_flags()) {
-        snprintf(why, n, "KVM without hardware virtualisation (no vmx/svm CPU flag), using the translator");
-        return false;
-    }
-    return true;
-}
 
 /* ------------------------------------------------------------------ the VM */
 
@@ -407,44 +347,6 @@ static void wait_for_stop(VCPU *cpu)
         vcpu_wait_for_event(cpu, -1);
 }
 
-/* The GDB stub's breakpoints become hardware instruction breakpoints (the
- * first four; guest memory stays untouched) and its single step KVM's;
- * set on every entry to the run function (they change only while stopped). */
-#define KVM_MAX_HW_BREAKPOINTS 4
-static void update_guest_debug(VCPU *cpu, KVMVCPU *v)
-{
-    struct kvm_guest_debug dbg = { 0 };
-    uint64_t addrs[KVM_MAX_HW_BREAKPOINTS];
-    int n = atomic_load(&gdb_nr_breakpoints) ? gdb_breakpoint_list(addrs, KVM_MAX_HW_BREAKPOINTS) : 0;
-    bool step = gdb_single_stepping(cpu->env);
-    n = MIN(n, KVM_MAX_HW_BREAKPOINTS);
-    if (n > 0 || step) {
-        dbg.control = KVM_GUESTDBG_ENABLE | (step ? KVM_GUESTDBG_SINGLESTEP : 0) |
-                      (n > 0 ? KVM_GUESTDBG_USE_HW_BP : 0);
-        uint64_t dr7 = 0x400;
-        for (int i = 0; i < n; i++) {
-            dbg.arch.debugreg[i] = addrs[i];
-            dr7 |= 1ull << (2 * i);            /* local enable, execute, 1 byte */
-        }
-        dbg.arch.debugreg[7] = dr7;
-    }
-    v->guest_debug = dbg.control != 0;
-    if (ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0 && v->guest_debug)
-        error_report("kvm: KVM_SET_GUEST_DEBUG: %s (breakpoints and steps will not stop)",
-                     strerror(errno));
-}
-
-/* A debug exit for the GDB stub: everything stops and gdb hears of it. */
-static void handle_debug_exit(VCPU *cpu, KVMVCPU *v)
-{
-    char err[256];
-    if (!v->guest_debug)
-        return;
-    if (kvm_get_state(v, cpu->env, err, sizeof(err)) < 0)
-        error_report("%s", err);
-    gdb_vcpu_stopped(cpu->env, GDB_SIGTRAP);
-}
-
 /* Handles one exit; returns false when the vCPU cannot continue. */
 static bool handle_exit(VCPU *cpu, KVMVCPU *v)
 {
@@ -468,7 +370,7 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
     case KVM_EXIT_INTR:
         return true;
     case KVM_EXIT_DEBUG:
-        handle_debug_exit(cpu, v);
+        kvm_handle_debug_exit(cpu, v);
         return true;
     case KVM_EXIT_SHUTDOWN:
         /* Triple fault: the machine resets (or exits with -no-reboot). */
@@ -526,7 +428,7 @@ static void kvm_vcpu_run(VCPU *cpu)
         wait_for_stop(cpu);
         return;
     }
-    update_guest_debug(cpu, v);
+    kvm_update_guest_debug(cpu, v);
     bool ok = true;
     while (ok && !vcpu_should_stop(cpu)) {
         atomic_store(&cpu->exit_request, 0);

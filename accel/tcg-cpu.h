@@ -59,6 +59,7 @@ typedef struct TCGBackend {
 } TCGBackend;
 
 extern const TCGBackend tcg_backend_interp;
+extern size_t tcg_code_buffer_size;   /* x86_64: bytes of host code per vCPU */
 extern const TCGBackend tcg_backend_x86_64;
 
 /* Exit values of exec: 0 = back to the loop; TB_EXIT_CHAIN(tb, n) = goto_tb n

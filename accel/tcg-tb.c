@@ -163,6 +163,7 @@ static uint64_t code_map_pages;
 
 void code_map_init(uint64_t max_paddr)
 {
+    free((void *)code_map);   /* (re)initialised before any vCPU translates */
     code_map_pages = max_paddr >> TARGET_PAGE_BITS;
     code_map = calloc(code_map_pages, sizeof(*code_map));
     if (!code_map)
@@ -389,8 +390,8 @@ TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t fla
 TranslationBlock *tb_lookup_fast(CPUX86State *env)
 {
     TCGCPU *t = tcg_cpu(env);
-    if (atomic_load_explicit(&t->exit_flag, memory_order_relaxed))
-        return NULL;
+    if (atomic_load_explicit(&t->exit_flag, memory_order_relaxed) || log_enabled(LOG_EXEC | LOG_CPU))
+        return NULL;   /* back to the loop (which traces each block under -d exec/cpu) */
     uint64_t pc = env->rip, cs_base = env->segs[R_CS].base;
     uint32_t flags = tb_flags_of(env);
     uint64_t lin = linear_pc(env, pc, cs_base);

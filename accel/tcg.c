@@ -226,7 +226,9 @@ static void run_blocks(TCGCPU *t)
         TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
         if (gen != t->flush_count)
             last = NULL;   /* flushed while translating: the old block is gone */
-        if (last && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN))
+        /* -d exec/cpu trace every block: no chaining then */
+        if (last && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN) &&
+            !log_enabled(LOG_EXEC | LOG_CPU))
             tb_set_jump(t, last, last_n, tb);
         last = NULL;
         if (log_enabled(LOG_EXEC))
@@ -353,6 +355,20 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
         return -1;
     }
     tcg_use_interp = tcg_backend == &tcg_backend_interp;
+    const char *tb_size = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "tb-size") : NULL;
+    if (tb_size) {
+        uint64_t mib;
+        if (!parse_u64(tb_size, &mib) || mib < 1 || mib > 2048) {
+            snprintf(err, errlen, "-accel tcg,tb-size=%s: give the code buffer size in MiB (1-2048)", tb_size);
+            return -1;
+        }
+        tcg_code_buffer_size = (size_t)(mib * MiB);
+    }
+    const char *thread = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "thread") : NULL;
+    if (thread && strcmp(thread, "multi") && strcmp(thread, "single")) {
+        snprintf(err, errlen, "-accel tcg,thread=%s: use multi or single (each vCPU has its own thread)", thread);
+        return -1;
+    }
     if (tcg_backend->init && !tcg_backend->init(err, errlen))
         return -1;
     ram_write_notify = tcg_ram_write_notify;

@@ -368,8 +368,16 @@ int qcow2_check(BlockDev *bs, BlockCheckResult *res, int fix)
     ret = run_check(s, res, fix);
     if (ret < 0 || !fix || bs->read_only)
         return ret;
-    if (!res->leaks_fixed && !res->corruptions_fixed)
+    if (!res->leaks_fixed && !res->corruptions_fixed) {
+        if ((fix & BLK_FIX_ERRORS) && !res->corruptions && !res->check_errors &&
+            (s->incompat & (QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY))) {
+            s->incompat &= ~(QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY);
+            ret = qcow2_update_header(s);
+            if (ret == 0)
+                ret = qcow2_flush_all(s);
+        }
         return ret;
+    }
     /* double-check the repaired image and report what is left */
     BlockCheckResult r2;
     memset(&r2, 0, sizeof(r2));
@@ -389,5 +397,12 @@ int qcow2_check(BlockDev *bs, BlockCheckResult *res, int fix)
         }
     }
     blk_check_result_free(&r2);
+    if (ret == 0 && (fix & BLK_FIX_ERRORS) && !res->corruptions && !res->check_errors &&
+        (s->incompat & (QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY))) {
+        s->incompat &= ~(QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY);
+        ret = qcow2_update_header(s);
+        if (ret == 0)
+            ret = qcow2_flush_all(s);
+    }
     return ret;
 }

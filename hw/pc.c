@@ -206,6 +206,7 @@ static void install_acpi_tables(Machine *m)
         .ncpus = m->ncpus, .has_apic = ((PcBoard *)m->board)->apic_bus != NULL,
         .lapic_addr = 0xfee00000, .ioapic_addr = 0xfec00000,
         .pm_base = ACPI_PM_BASE, .sci_irq = 9,
+        .pci_mem_start = (uint32_t)MAX(m->ram_below_4g->size, 0x80000000ULL),
     };
     size_t len;
     uint8_t *tables = acpi_build_tables(&cfg, ACPI_TABLES_ADDR, &len);

@@ -44,6 +44,7 @@ FloatStatus float_status_from_fpuc(uint16_t fpuc)
         .precision = prec_of_pc[(fpuc >> 8) & 3],
         .overflow_unmasked = !((fpuc >> 3) & 1),
         .underflow_unmasked = !((fpuc >> 4) & 1),
+        .x87 = true,
     };
     return s;
 }
@@ -354,10 +355,11 @@ FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int
 
     /* SSE traps on an unmasked overflow/underflow and delivers nothing; the
      * precision exception then says whether the result rounded with an
-     * unbounded exponent was inexact. */
+     * unbounded exponent was inexact. An x87 store to m32/m64 (same
+     * formats, x87 status) reports the OE/UE alone. */
     if (f->sse && ((exp > f->emax && s->overflow_unmasked) || keep_normalized)) {
         raise_flags(s, (keep_normalized ? FLOAT_FLAG_UNDERFLOW : FLOAT_FLAG_OVERFLOW) |
-                       (rest ? FLOAT_FLAG_INEXACT : 0));
+                       (rest && !s->x87 ? FLOAT_FLAG_INEXACT : 0));
         return keep_normalized ? wide_zero(sign) : wide_inf(sign, f);
     }
     if (tiny && f->sse && s->flush_to_zero) {     /* only reached masked */

@@ -400,6 +400,26 @@ HOST_X87_MEMCMP(host_fcomps, "fcomps", uint32_t)
 HOST_X87_MEMCMP(host_fcompl, "fcompl", uint64_t)
 #undef HOST_X87_MEMCMP
 
+/* FSTP m32/m64 with exceptions possibly unmasked (state dropped by FNSAVE). */
+#define HOST_X87_STORE_NOWAIT(fn, ty, insn)                                      \
+    static inline uint16_t fn(floatx80 a, uint16_t cw, ty *r)                    \
+    {                                                                            \
+        uint16_t saved, sw;                                                      \
+        HostFsave st;                                                            \
+        __asm__ volatile("fnstcw %[saved]\n\tfninit\n\tfldcw %[cw]\n\t"          \
+                         "fldt %[a]\n\t" insn " %[r]\n\t"                        \
+                         "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t"                   \
+                         "fnsave %[st]\n\tfldcw %[saved]"                         \
+                         : [r] "=m"(*r), [st] "=m"(st), [saved] "=m"(saved),     \
+                           [sw] "=m"(sw)                                         \
+                         : [a] "m"(a), [cw] "m"(cw)                              \
+                         : X87_CLOBBERS);                                        \
+        return sw;                                                               \
+    }
+HOST_X87_STORE_NOWAIT(host_fstps_nowait, uint32_t, "fstps")
+HOST_X87_STORE_NOWAIT(host_fstpl_nowait, uint64_t, "fstpl")
+#undef HOST_X87_STORE_NOWAIT
+
 /* st1 = y, st0 = x; the instruction pops, leaving one result. */
 #define HOST_X87_POPOP(fn, insn)                                                 \
     static inline uint16_t fn(floatx80 x, floatx80 y, uint16_t cw, floatx80 *r)  \
