@@ -163,6 +163,7 @@ static uint64_t code_map_pages;
 
 void code_map_init(uint64_t max_paddr)
 {
+    free((void *)code_map);   /* (re)initialised before any vCPU translates */
     code_map_pages = max_paddr >> TARGET_PAGE_BITS;
     code_map = calloc(code_map_pages, sizeof(*code_map));
     if (!code_map)

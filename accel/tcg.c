@@ -355,6 +355,20 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
         return -1;
     }
     tcg_use_interp = tcg_backend == &tcg_backend_interp;
+    const char *tb_size = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "tb-size") : NULL;
+    if (tb_size) {
+        uint64_t mib;
+        if (!parse_u64(tb_size, &mib) || mib < 1 || mib > 2048) {
+            snprintf(err, errlen, "-accel tcg,tb-size=%s: give the code buffer size in MiB (1-2048)", tb_size);
+            return -1;
+        }
+        tcg_code_buffer_size = (size_t)(mib * MiB);
+    }
+    const char *thread = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "thread") : NULL;
+    if (thread && strcmp(thread, "multi") && strcmp(thread, "single")) {
+        snprintf(err, errlen, "-accel tcg,thread=%s: use multi or single (each vCPU has its own thread)", thread);
+        return -1;
+    }
     if (tcg_backend->init && !tcg_backend->init(err, errlen))
         return -1;
     ram_write_notify = tcg_ram_write_notify;
@@ -430,7 +444,7 @@ void tcg_select_backend(bool interp)
 
 /* Run translated code on env until it leaves (unit tests): returns when an
  * exception is pending, the CPU halts, or exit_flag is set. */
-void tcg_run_until_exit(CPUX86State *env)
+bool tcg_run_for(CPUX86State *env, unsigned max_turns)
 {
     TCGCPU *t = tcg_cpu(env);
     tcg_ctx = t->ctx;
@@ -438,14 +452,23 @@ void tcg_run_until_exit(CPUX86State *env)
     static VCPU dummy;
     if (!t->cpu)
         t->cpu = &dummy;
+    volatile unsigned turns = 0;
     /* a longjmp without an exception (self-modifying code) just goes on */
     setjmp(env->jmp_env);
     t->in_interp = false;
     while (!env->halted && env->exception_index < 0) {
+        if (max_turns && turns++ >= max_turns)
+            return false;
         atomic_store(&t->exit_flag, 0);
         process_dma_invalidations(t);
         run_blocks(t);
     }
+    return true;
+}
+
+void tcg_run_until_exit(CPUX86State *env)
+{
+    tcg_run_for(env, 0);
 }
 
 static int tcg_vcpu_init(VCPU *cpu, char *err, size_t errlen)

@@ -337,8 +337,53 @@ void x86_deliver_pending_exception(CPUX86State *env)
 
 /* ---- INT n, INT3, INTO, ICEBP, HLT ---- */
 
+/* CR4.VME: is INT vector redirected to the 8086 program's own IVT? Bit
+ * clear in the TSS's interrupt redirection bitmap (the 32 bytes below the
+ * I/O permission bitmap) means yes. A TSS without room for it: #GP(0). */
+static bool vme_redirected(CPUX86State *env, int vector, uintptr_t ra)
+{
+    int type = (env->tr.flags >> DESC_TYPE_SHIFT) & 15;
+    if (!(env->tr.flags & DESC_P_MASK) || (type != SYS_TSS32_AVAIL && type != SYS_TSS32_BUSY) ||
+        env->tr.limit < 103)
+        raise_gp0(env, ra);
+    uint32_t iomap = (uint32_t)x86_ld_linear(env, env->tr.base + 102, 2, SYS_IDX, ra);
+    uint32_t off = iomap - 32 + (uint32_t)vector / 8;
+    if (iomap < 32 || off > env->tr.limit)
+        raise_gp0(env, ra);
+    uint8_t bits = (uint8_t)x86_ld_linear(env, env->tr.base + off, 1, SYS_IDX, ra);
+    return !(bits & (1u << (vector & 7)));
+}
+
+/* A redirected software interrupt: 8086 style through the IVT at linear 0 of
+ * the V86 task, on the 8086 program's stack; with IOPL < 3 the pushed IF is
+ * VIF and IOPL reads 3, and VIF (not IF) is cleared. */
+static void vme_int(CPUX86State *env, int vector, uint64_t next_rip, uintptr_t ra)
+{
+    const SegmentCache *ss = &env->segs[R_SS];
+    uint32_t entry = (uint32_t)x86_ld_linear(env, (uint64_t)vector * 4, 4, MMU_USER_IDX, ra);
+    uint32_t fl = x86_get_eflags(env) & 0xffff;
+    bool virt = iopl(env) < 3;
+    if (virt)
+        fl = (fl & ~(uint32_t)IF_MASK) | IOPL_MASK | ((env->eflags & VIF_MASK) ? IF_MASK : 0);
+    uint64_t sp = env->regs[R_ESP] & 0xffff;
+    uint64_t sp1 = (sp - 2) & 0xffff, sp2 = (sp - 4) & 0xffff, sp3 = (sp - 6) & 0xffff;
+    x86_st_linear(env, ss->base + sp1, fl, 2, MMU_USER_IDX, ra);
+    x86_st_linear(env, ss->base + sp2, env->segs[R_CS].selector, 2, MMU_USER_IDX, ra);
+    x86_st_linear(env, ss->base + sp3, next_rip & 0xffff, 2, MMU_USER_IDX, ra);
+    set_rsp_masked(env, sp3, 0xffff);
+    env->eflags &= ~(uint64_t)(TF_MASK | RF_MASK | (virt ? VIF_MASK : IF_MASK));
+    x86_load_seg_real(env, R_CS, (uint16_t)(entry >> 16));
+    env->rip = entry & 0xffff;
+    x86_update_hflags(env);
+}
+
 void x86_int(CPUX86State *env, int vector, uint64_t next_rip, uintptr_t ra)
 {
+    vector &= 0xff;
+    if (v86_mode(env) && (env->cr[4] & CR4_VME) && vme_redirected(env, vector, ra)) {
+        vme_int(env, vector, next_rip, ra);
+        return;
+    }
     if (v86_mode(env) && iopl(env) < 3)
         raise_gp0(env, ra);
     deliver_event(env, vector & 0xff, EVENT_SOFT, 0, false, next_rip, ra);

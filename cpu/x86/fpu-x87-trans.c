@@ -7,8 +7,10 @@
  * the result is the correctly rounded one except when the exact value lies
  * within 2^-115 (relative) of a rounding boundary: at most 1 ulp of the
  * 64-bit significand from the exact result in every rounding mode, for all
- * finite operands (|x| < 2^63 for the trigonometric ones). The test suite
- * checks this against the host FPU, which is itself within ~1 ulp.
+ * finite operands (|x| < 2^63 for the trigonometric ones). Checked by
+ * test-softfloat-trans-ref (exact match with FPU-independent references) and
+ * test-softfloat-x87 (within 1 ulp of the host x87, which is not always
+ * correctly rounded itself). Inexact is always reported, as on hardware.
  * Trigonometric arguments are reduced modulo pi/2 with the hardware's own
  * 66-bit pi (SDM vol 1 8.3.10), so for large arguments and next to
  * multiples of pi the results are those of the hardware (and differ from

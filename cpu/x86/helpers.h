@@ -197,14 +197,21 @@ void x86_hlt(CPUX86State *env, uint64_t next_rip, uintptr_t ra) __attribute__((_
 /* ===================== flags, privilege, I/O (cpu/x86/cpu.c, ioperm.c) ====== */
 
 /* CLI / STI: IOPL rules (#GP(0) when CPL > IOPL in protected mode, or IOPL < 3
- * in V86 mode). STI: the translator sets the interrupt shadow. */
+ * in V86 mode); with CR4.VME (V86) or CR4.PVI (CPL 3) and IOPL < 3 they clear
+ * or set VIF instead (STI with VIP set: #GP(0)). STI: the translator sets the
+ * interrupt shadow. */
 void x86_cli(CPUX86State *env, uintptr_t ra);
 void x86_sti(CPUX86State *env, uintptr_t ra);
-/* PUSHF: the image to push (VM and RF cleared); #GP(0) in V86 with IOPL<3. */
+/* PUSHF: the image to push (VM and RF cleared); #GP(0) in V86 with IOPL<3,
+ * except 16-bit PUSHF under CR4.VME (IF shows VIF, IOPL shows 3).
+ * x86_pushf is x86_pushf_op with dflag 1 (callers that know the operand size
+ * should use x86_pushf_op, which VME needs). */
+uint64_t x86_pushf_op(CPUX86State *env, int dflag, uintptr_t ra);
 uint64_t x86_pushf(CPUX86State *env, uintptr_t ra);
 /* POPF: writes EFLAGS with the mode's mask (IOPL only at CPL 0, IF only when
  * CPL <= IOPL, VM/RF/VIP/VIF never; 16-bit keeps the high half); #GP(0) in V86
- * with IOPL<3. [ends TB] (TF/IF/AC may change). */
+ * with IOPL<3, except 16-bit POPF under CR4.VME (IF goes to VIF; #GP(0) if
+ * that would enable with VIP set, or sets TF). [ends TB] (TF/IF/AC may change). */
 void x86_popf(CPUX86State *env, uint64_t value, int dflag, uintptr_t ra);
 /* #GP(0) unless CPL is 0 (privileged instructions: LGDT, LIDT, INVLPG, WBINVD,
  * MOV CR/DR, RDMSR/WRMSR, CLTS, LMSW...). Also #GP(0) in V86 mode. */

@@ -42,17 +42,19 @@
  * FSCALE, FXTRACT), fpu-x87-trans.c + fpu-xfloat.c (transcendentals),
  * fpu-x87-const.c, fpu-x87-classify.c (FXAM, tags), fpu-bcd.c.
  *
- * Typical use from a helper:
+ * Typical use from a helper (ADDPS: one status for the four lanes):
  *     FloatStatus st = float_status_from_mxcsr(env->mxcsr);
- *     r = float32_add(a, b, &st);
- *     env->mxcsr |= st.flags & FLOAT_FLAGS_EXCEPTIONS;
+ *     for (i = 0; i < 4; i++)
+ *         r.d[i] = float32_add(a.d[i], b.d[i], &st);
+ *     env->mxcsr = sse_mxcsr_after(env->mxcsr, &st, &fault);
+ *     if (fault) raise #XM (destination unchanged) else write r;
  * or for the x87 (FMUL m64fp; the *_float32/64 forms keep the x87's
  * operand rules for memory operands, see "x87 arithmetic forms"):
  *     FloatStatus st = float_status_from_fpuc(env->fpuc);
  *     r = floatx80_arith_float64(X87_FMUL, st0, m64, &st);
- *     env->fpus |= st.flags & FLOAT_FLAGS_EXCEPTIONS;
- *     C1 = st.flags & FLOAT_FLAG_ROUNDED_UP; then #MF if an unmasked flag
- *     is set (IE/DE/ZE: leave the destination unchanged).
+ *     env->fpus = fpu_fsw_after(env->fpus, env->fpuc, &st);
+ *     write r unless an unmasked IE/DE/ZE is set; the pending exception
+ *     (ES) is delivered as #MF by the next waiting instruction.
  *
  * Packed SSE operations are loops over the scalar functions with one status.
  * All functions are pure apart from the status flags; none touch host FP
@@ -98,6 +100,14 @@ enum {
     FLOAT_FLAG_ROUNDED_UP = 0x100,  /* x87 C1 after an inexact result */
 };
 
+/* x87 status word bits besides the exception flags. */
+#define FPU_C0 0x0100
+#define FPU_C1 0x0200
+#define FPU_C2 0x0400
+#define FPU_C3 0x4000
+#define FPU_SW_ES 0x0080
+#define FPU_SW_B 0x8000
+
 typedef struct FloatStatus {
     uint8_t rounding;          /* FLOAT_ROUND_* */
     uint8_t precision;         /* FLOATX80_PREC_*; 0 means 64 */
@@ -105,12 +115,13 @@ typedef struct FloatStatus {
     bool denormals_are_zero;   /* MXCSR.DAZ: denormal float32/64 inputs are 0 */
     uint16_t flags;            /* FLOAT_FLAG_*, sticky: callers clear them */
     /* Unmasked overflow/underflow change the outcome: the x87 delivers the
-     * result with its exponent biased by -/+24576 into the register (SDM
-     * vol 1 8.5.4, 8.5.5), reporting OE/UE with PE and C1 as usual; SSE traps
-     * with only OE or UE set (no PE), also for tiny exact results, and
-     * delivers nothing (we return an infinity or zero the caller drops).
-     * Other unmasked exceptions only suppress the result: the caller's
-     * business. */
+     * result with its exponent biased by -/+24576 (FLOATX80_UNMASKED_BIAS)
+     * into the register (SDM vol 1 8.5.4, 8.5.5), reporting OE/UE with PE
+     * and C1 as usual; SSE traps with OE or UE (also for tiny exact
+     * results), plus PE only when the result rounded with an unbounded
+     * exponent is inexact, and delivers nothing (we return an infinity or
+     * zero the caller drops). Other unmasked exceptions only suppress the
+     * result: the caller's business. */
     bool overflow_unmasked;
     bool underflow_unmasked;
     bool x87;                  /* set by float_status_from_fpuc: an x87 store
@@ -118,8 +129,31 @@ typedef struct FloatStatus {
                                 * OE/UE (no PE, no C1) */
 } FloatStatus;
 
-/* Status from the SSE control/status register (flags start clear). */
+/* Architectural state after an instruction, from its FloatStatus:
+ * x87: the sticky exception bits, C1 = rounded up (cleared otherwise), and
+ * ES/B when an exception is pending, i.e. unmasked in fcw; the caller keeps
+ * C0/C2/C3/TOP and handles stack faults itself.
+ * SSE: MXCSR with the new flags; *fault says an unmasked exception was
+ * raised (#XM, or #UD without CR4.OSXMMEXCPT; the destination stays). */
+static inline uint16_t fpu_fsw_after(uint16_t fsw, uint16_t fcw, const FloatStatus *s)
+{
+    fsw |= s->flags & FLOAT_FLAGS_EXCEPTIONS;
+    fsw = (uint16_t)((fsw & ~FPU_C1) | (s->flags & FLOAT_FLAG_ROUNDED_UP ? FPU_C1 : 0));
+    if (fsw & ~fcw & FLOAT_FLAGS_EXCEPTIONS)
+        fsw |= FPU_SW_ES | FPU_SW_B;
+    return fsw;
+}
+
+static inline uint32_t sse_mxcsr_after(uint32_t mxcsr, const FloatStatus *s, bool *fault)
+{
+    uint32_t flags = s->flags & FLOAT_FLAGS_EXCEPTIONS;
+    *fault = (flags & ~(mxcsr >> 7)) != 0;
+    return mxcsr | flags;
+}
+
 #define FLOATX80_UNMASKED_BIAS 24576
+
+/* Status from the SSE control/status register (flags start clear). */
 FloatStatus float_status_from_mxcsr(uint32_t mxcsr);
 /* Status from the x87 control word (RC and PC fields; flags start clear). */
 FloatStatus float_status_from_fpuc(uint16_t fpuc);
@@ -265,11 +299,6 @@ FloatRelation floatx80_compare_float32(floatx80 st, float32 src, bool quiet, Flo
 FloatRelation floatx80_compare_float64(floatx80 st, float64 src, bool quiet, FloatStatus *s);
 
 /* ---- x87 specials (fpu-x87-ops.c) ---- */
-/* FSW condition-code bits. */
-#define FPU_C0 0x0100
-#define FPU_C1 0x0200
-#define FPU_C2 0x0400
-#define FPU_C3 0x4000
 /* FPREM (ieee=false: truncated quotient) / FPREM1 (ieee=true: quotient
  * rounded to nearest). *cc receives the condition codes for FSW: C2 set =
  * incomplete reduction (exponent difference > 63: the exponent is reduced by

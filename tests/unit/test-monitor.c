@@ -317,6 +317,15 @@ TEST(info_commands)
     out = run(&t, "info registers");
     CHECK(out[0] != '\0');
     CHECK(strstr(run(&t, "info version"), KESTREL_VERSION) != NULL);
+    /* options after the subcommand are accepted (QEMU's "info registers -a") */
+    CHECK(strstr(run(&t, "info registers -a"), "unknown") == NULL);
+    CHECK(strstr(run(&t, "info mtree -f"), "address-space: memory") != NULL);
+    CHECK(strstr(run(&t, "info history"), "'info mtree -f'") != NULL);
+    CHECK(strstr(run(&t, "info kvm"), "kvm support: disabled") != NULL);
+    CHECK(strstr(run(&t, "p/d 0x10 - 0x11"), "-1\n") != NULL);
+    CHECK(strstr(run(&t, "print /u 0x10"), "16\n") != NULL);
+    CHECK(strstr(run(&t, "p/c 0x41"), "'A'") != NULL);
+    run(&t, "nmi");
     term_close(&t);
 }
 

@@ -237,6 +237,9 @@ TEST(sse_unmasked_overflow_underflow)
         FloatStatus s = float_status_from_mxcsr(csr);
         uint64_t got = dbl ? ours64(op, a, b, &s) : ours32(op, (uint32_t)a, (uint32_t)b, &s);
         unsigned gf = s.flags & FLOAT_FLAGS_EXCEPTIONS;
+        bool fault;
+        sse_mxcsr_after(csr, &s, &fault);
+        CHECK_EQ(fault, trapped);
         if ((!trapped && want != got) || hf != gf)
             report(op_names[op], a, b, want, got, hf, gf, csr);
     }

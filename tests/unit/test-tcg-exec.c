@@ -288,3 +288,29 @@ static void cross_cpu_smc(bool interp)
 
 TEST(cross_cpu_smc_interp) { cross_cpu_smc(true); }
 TEST(cross_cpu_smc_x86_64) { cross_cpu_smc(false); }
+
+/* Calls and returns in a loop: indirect jumps found through the jump cache
+ * (inline in the x86-64 backend's 64-bit code). */
+static void call_ret_loop(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0xb9, 0xe8, 0x03, 0x00, 0x00,   /* mov ecx, 1000 */
+        0xe8, 0x06, 0x00, 0x00, 0x00,   /* L: call F (+6) */
+        0xff, 0xc9,                     /* dec ecx */
+        0x75, 0xf7,                     /* jnz L */
+        0xf4,                           /* hlt */
+        0x90,
+        0xff, 0xc0,                     /* F: inc eax */
+        0xc3,                           /* ret */
+    };
+    memcpy(ram + 0x2000, code, sizeof(code));
+    memset(env->regs, 0, sizeof(env->regs));
+    run_at(env, RAM_BASE + 0x2000);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 1000);
+    free_cpu(env);
+}
+
+TEST(call_ret_loop_interp) { call_ret_loop(true); }
+TEST(call_ret_loop_x86_64) { call_ret_loop(false); }
