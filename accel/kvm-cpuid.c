@@ -115,6 +115,14 @@ static void set_apic_id(CpuidList *l, unsigned id)
     }
 }
 
+/* The TSC-deadline timer needs the guest TSC at the model's rate. */
+static void hide_tsc_deadline(CpuidList *l)
+{
+    for (unsigned i = 0; i < l->hdr.nent; i++)
+        if (l->e[i].function == 1)
+            l->e[i].ecx &= ~(1u << 24);
+}
+
 int kvm_setup_cpuid(KVMState *s, KVMVCPU *v, CPUX86State *env, char *err, size_t errlen)
 {
     static CpuidList sup, out;
@@ -128,6 +136,8 @@ int kvm_setup_cpuid(KVMState *s, KVMVCPU *v, CPUX86State *env, char *err, size_t
             filter_integer_only(&out.e[i]);
         set_apic_id(&out, v->cpu->index);
     }
+    if (!s->tsc_scaled)
+        hide_tsc_deadline(&out);
     if (ioctl(v->fd, KVM_SET_CPUID2, &out) < 0) {
         snprintf(err, errlen, "kvm: KVM_SET_CPUID2: %s", strerror(errno));
         return -1;

@@ -1,6 +1,7 @@
 /* Shared between the parts of the KVM accelerator: kvm.c (VM, vCPUs, the
- * KVM_RUN loop), kvm-mem.c (memory slots), kvm-regs.c (CPU state sync),
- * kvm-cpuid.c (CPUID). */
+ * KVM_RUN loop), kvm-mem.c (memory slots, dirty log), kvm-regs.c (CPU state
+ * sync), kvm-cpuid.c (CPUID), kvm-detect.c (is KVM worth it), kvm-debug.c
+ * (GDB stub). */
 #ifndef ACCEL_KVM_INTERNAL_H
 #define ACCEL_KVM_INTERNAL_H
 
@@ -27,6 +28,7 @@ typedef struct KVMState {
     KVMSlot slots[KVM_MAX_SLOTS];
     pthread_mutex_t slots_lock;
     bool dirty_logging;
+    bool tsc_scaled;         /* guest TSC at X86_TSC_HZ (KVM_SET_TSC_KHZ worked) */
     void (*prev_layout_changed)(AddressSpace *as, void *opaque);
     void *prev_layout_opaque;
 } KVMState;
@@ -38,6 +40,7 @@ typedef struct KVMVCPU {
     /* An interrupt KVM accepted but had not delivered when the state was
      * read back (kvm_sregs.interrupt_bitmap); put back on the next entry. */
     uint64_t pending_irq_bitmap[4];
+    bool guest_debug;        /* GDB breakpoints or single step armed */
 } KVMVCPU;
 
 extern KVMState kvm_state;
@@ -49,6 +52,17 @@ void kvm_mem_sync(KVMState *s);
 /* kvm-regs.c: env <-> KVM. Return 0 or -1 with a message in err. */
 int kvm_put_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen);
 int kvm_get_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen);
+
+/* kvm.c: finish the instruction of the last I/O or MMIO exit (before
+ * reading or replacing the state). */
+void kvm_complete_pending_exit(KVMVCPU *v);
+
+/* kvm-detect.c */
+bool kvm_pvm_loaded(void);
+
+/* kvm-debug.c: GDB stub breakpoints and steps. */
+void kvm_update_guest_debug(VCPU *cpu, KVMVCPU *v);
+void kvm_handle_debug_exit(VCPU *cpu, KVMVCPU *v);
 
 /* kvm-cpuid.c */
 int kvm_setup_cpuid(KVMState *s, KVMVCPU *v, CPUX86State *env, char *err, size_t errlen);

@@ -205,10 +205,13 @@ static void fpu_from_kvm(CPUX86State *env, const struct kvm_fpu *f)
     env->mxcsr = f->mxcsr;
 }
 
+/* The table's MSRs, then the TSC (converted: env keeps it as an offset
+ * from the virtual clock, which stands still while the VM is paused). */
 typedef struct MsrList {
     struct kvm_msrs hdr;
-    struct kvm_msr_entry e[NR_MSRS];
+    struct kvm_msr_entry e[NR_MSRS + 1];
 } MsrList;
+#define TSC_SLOT NR_MSRS
 
 static int fail(char *err, size_t errlen, const char *what)
 {
@@ -221,13 +224,14 @@ int kvm_put_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen)
     struct kvm_regs regs;
     struct kvm_sregs sregs;
     struct kvm_fpu fpu;
-    MsrList msrs = { .hdr.nmsrs = NR_MSRS };
+    MsrList msrs = { .hdr.nmsrs = NR_MSRS + 1 };
 
     regs_to_kvm(env, &regs);
     sregs_to_kvm(env, v, &sregs);
     fpu_to_kvm(env, &fpu);
     for (unsigned i = 0; i < NR_MSRS; i++)
         msrs.e[i] = (struct kvm_msr_entry){ .index = msr_fields[i].index, .data = *msr_field(env, i) };
+    msrs.e[TSC_SLOT] = (struct kvm_msr_entry){ .index = MSR_IA32_TSC, .data = x86_get_tsc(env) };
     if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
         return fail(err, errlen, "KVM_SET_SREGS");
     if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
@@ -235,7 +239,7 @@ int kvm_put_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen)
     /* A refused FPU or MSR value is not fatal: the guest may never use it. */
     if (ioctl(v->fd, KVM_SET_FPU, &fpu) < 0)
         LOG_KVM_ONCE("KVM_SET_FPU");
-    if (ioctl(v->fd, KVM_SET_MSRS, &msrs) != (int)NR_MSRS)
+    if (ioctl(v->fd, KVM_SET_MSRS, &msrs) != (int)NR_MSRS + 1)
         LOG_KVM_ONCE("KVM_SET_MSRS");
     /* HLT exits to userspace (no in-kernel irqchip): env->halted stays ours;
      * after a triple fault the vCPU must be made runnable again. */
@@ -249,10 +253,11 @@ int kvm_get_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen)
     struct kvm_regs regs;
     struct kvm_sregs sregs;
     struct kvm_fpu fpu;
-    MsrList msrs = { .hdr.nmsrs = NR_MSRS };
+    MsrList msrs = { .hdr.nmsrs = NR_MSRS + 1 };
 
     for (unsigned i = 0; i < NR_MSRS; i++)
         msrs.e[i].index = msr_fields[i].index;
+    msrs.e[TSC_SLOT].index = MSR_IA32_TSC;
     if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
         return fail(err, errlen, "KVM_GET_REGS");
     if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
@@ -264,6 +269,8 @@ int kvm_get_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen)
     int n = ioctl(v->fd, KVM_GET_MSRS, &msrs);
     for (int i = 0; i < n && i < (int)NR_MSRS; i++)
         *msr_field(env, i) = msrs.e[i].data;
+    if (n == (int)NR_MSRS + 1)
+        x86_set_tsc(env, msrs.e[TSC_SLOT].data);
     kvm_env_update_hflags(env);
     return 0;
 }

@@ -2,12 +2,13 @@
  * code run by the kernel's KVM.
  *
  * Interrupts: userspace injection. There is no in-kernel irqchip; the hw/
- * PIC (and later APIC) models serve both accelerators, so interrupt
- * behaviour is identical under KVM and the translator. When the CPU's INTR
- * request (CPU_INTERRUPT_HARD) is up and KVM says the guest can take an
- * interrupt, the vector is acknowledged from the PIC (env->intack) and
- * injected with KVM_INTERRUPT; otherwise an interrupt window exit is
- * requested. HLT therefore exits to userspace, where the vCPU sleeps in
+ * 8259 PIC, local APIC and I/O APIC models serve both accelerators, so
+ * interrupt behaviour is identical under KVM and the translator. When the
+ * CPU's INTR request (CPU_INTERRUPT_HARD) is up and KVM says the guest can
+ * take an interrupt, the vector is acknowledged from the interrupt
+ * controller (env->intack) and injected with KVM_INTERRUPT; otherwise an
+ * interrupt window exit is requested. INIT and start-up IPIs are applied to
+ * the CPU state here, and the state handed to KVM. HLT therefore exits to userspace, where the vCPU sleeps in
  * vcpu_wait_for_event() until a device kicks it.
  *
  * Kick: SIGUSR1 is blocked in vCPU threads except inside KVM_RUN
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "cpu/x86/helpers.h"
+#include "system/gdbstub.h"
 #include "system/mainloop.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -41,68 +43,31 @@
 
 KVMState kvm_state = { .fd = -1, .vm_fd = -1 };
 
-/* ---------------------------------------------------------------- detection */
-
-static bool cpu_has_virt_flags(void)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return false;
-    char line[4096];
-    bool found = false;
-    while (!found && fgets(line, sizeof(line), f)) {
-        if (strncmp(line, "flags", 5) != 0)
-            continue;
-        found = strstr(line, " vmx") || strstr(line, " svm");
-    }
-    fclose(f);
-    return found;
-}
-
-static bool kvm_pvm_loaded(void)
-{
-    if (access("/sys/module/kvm_pvm", F_OK) == 0)
-        return true;
-    FILE *f = fopen("/proc/modules", "r");
-    if (!f)
-        return false;
-    char line[512];
-    bool found = false;
-    while (!found && fgets(line, sizeof(line), f))
-        found = strncmp(line, "kvm_pvm ", 8) == 0;
-    fclose(f);
-    return found;
-}
-
-bool kvm_hardware_usable(char *why, size_t n)
-{
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(why, n, "/dev/kvm: %s", strerror(errno));
-        return false;
-    }
-    int version = ioctl(fd, KVM_GET_API_VERSION, 0);
-    close(fd);
-    if (version < 0) {
-        snprintf(why, n, "/dev/kvm is not a KVM device");
-        return false;
-    }
-    if (version != KVM_API_VERSION) {
-        snprintf(why, n, "/dev/kvm has API version %d, expected %d", version, KVM_API_VERSION);
-        return false;
-    }
-    if (kvm_pvm_loaded()) {
-        snprintf(why, n, "software KVM (kvm_pvm), using the translator");
-        return false;
-    }
-    if (!cpu_has_virt_flags()) {
-        snprintf(why, n, "KVM without hardware virtualisation (no vmx/svm CPU flag), using the translator");
-        return false;
-    }
-    return true;
-}
+static void eat_kick_signals(void);
 
 /* ------------------------------------------------------------------ the VM */
+
+/* MSRs KVM does not know (x2APIC and TSC deadline without an in-kernel
+ * APIC, model-specific ones) exit to the CPU model, as under the
+ * translator; so does IA32_APIC_BASE, which the userspace local APIC must
+ * see (relocation, enable, x2APIC mode). Older KVMs lack either: then KVM
+ * answers as it can. */
+static void setup_msr_exits(KVMState *s)
+{
+    struct kvm_enable_cap cap = {
+        .cap = KVM_CAP_X86_USER_SPACE_MSR,
+        .args = { KVM_MSR_EXIT_REASON_UNKNOWN | KVM_MSR_EXIT_REASON_FILTER },
+    };
+    if (ioctl(s->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+        return;
+    static uint8_t deny_apic_base = 0;     /* bit 0 clear: MSR 0x1b exits */
+    struct kvm_msr_filter filter = {
+        .flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+        .ranges = { { .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+                      .nmsrs = 1, .base = 0x1b, .bitmap = &deny_apic_base } },
+    };
+    ioctl(s->vm_fd, KVM_X86_SET_MSR_FILTER, &filter);
+}
 
 static void kick_handler(int sig)
 {
@@ -139,11 +104,7 @@ static int kvm_init(Machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "-accel kvm: KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
         goto fail;
     }
-    /* MSRs KVM does not know (x2APIC without an in-kernel APIC, model
-     * specific ones) exit to the CPU model, as under the translator. */
-    struct kvm_enable_cap msr_cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR,
-                                      .args = { KVM_MSR_EXIT_REASON_UNKNOWN } };
-    ioctl(s->vm_fd, KVM_ENABLE_CAP, &msr_cap);
+    setup_msr_exits(s);
     /* Only some hosts need it (VT-x without unrestricted guest); harmless elsewhere. */
     ioctl(s->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR);
     if (kvm_mem_init(s, err, errlen) < 0)
@@ -181,6 +142,10 @@ static int kvm_vcpu_init(VCPU *cpu, char *err, size_t errlen)
         free(v);
         return -1;
     }
+    /* The guest TSC ticks at the model's rate, as under the translator: the
+     * APIC's TSC-deadline timer counts on it. Without TSC scaling the guest
+     * keeps the host's rate and CPUID hides the TSC-deadline timer. */
+    s->tsc_scaled = ioctl(v->fd, KVM_SET_TSC_KHZ, (unsigned long)(X86_TSC_HZ / 1000)) == 0;
     if (kvm_setup_cpuid(s, v, cpu->env, err, errlen) < 0)
         return -1;
     /* KVM_RUN runs with the thread's mask minus the kick signal. */
@@ -263,9 +228,11 @@ static void report_failure(VCPU *cpu, KVMVCPU *v, const char *what)
         for (uint32_t i = 0; i < run->internal.ndata && i < 16; i++)
             fprintf(stderr, "  data[%u] = 0x%llx\n", i, (unsigned long long)run->internal.data[i]);
     }
-    if (kvm_get_state(v, cpu->env, err, sizeof(err)) == 0 && x86_cpu_dump_state)
+    if (kvm_get_state(v, cpu->env, err, sizeof(err)) < 0)
+        error_report("%s", err);
+    else if (x86_cpu_dump_state)
         x86_cpu_dump_state(cpu->env, stderr);
-    else if (kvm_get_state(v, cpu->env, err, sizeof(err)) == 0)
+    else
         fprintf(stderr, "RIP=%016llx CR0=%08llx EFER=%llx\n", (unsigned long long)cpu->env->rip,
                 (unsigned long long)cpu->env->cr[0], (unsigned long long)cpu->env->efer);
     machine_request_shutdown(1);
@@ -278,11 +245,13 @@ static void inject_interrupts(VCPU *cpu, KVMVCPU *v)
     CPUX86State *env = cpu->env;
     struct kvm_run *run = v->run;
     unsigned req = atomic_load(&env->interrupt_request);
+    run->request_interrupt_window = 0;
+    if (v->guest_debug && gdb_single_stepping(env))
+        return;                                /* gdb steps with interrupts off */
     if (req & CPU_INTERRUPT_NMI) {
         atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_NMI);
         ioctl(v->fd, KVM_NMI);
     }
-    run->request_interrupt_window = 0;
     if (!(req & CPU_INTERRUPT_HARD) || !env->intack)
         return;
     if (run->ready_for_interrupt_injection && run->if_flag) {
@@ -319,18 +288,58 @@ static void enter_halt(VCPU *cpu, KVMVCPU *v)
     wait_while_halted(cpu);
 }
 
-/* INIT and start-up IPIs (from the local APIC model): the CPU helpers do
- * what the hardware does to the register state; KVM gets the result. */
+/* INIT: the reset state, except that MTRRs, PAT, the APIC base and the TSC
+ * survive; an AP then waits for a start-up IPI. (Not through
+ * x86_cpu_exec_interrupt: that also flushes the translator's TLB, which a
+ * KVM vCPU does not have.) */
+static void do_init(CPUX86State *env)
+{
+    uint64_t pat = env->pat, apic_base = env->apic_base, tsc_offset = env->tsc_offset;
+    uint64_t mtrr_deftype = env->mtrr_deftype, mtrr_fixed[11], mtrr_var[16];
+    memcpy(mtrr_fixed, env->mtrr_fixed, sizeof(mtrr_fixed));
+    memcpy(mtrr_var, env->mtrr_var, sizeof(mtrr_var));
+    x86_cpu_reset(env);
+    env->pat = pat;
+    env->apic_base = apic_base;
+    env->tsc_offset = tsc_offset;
+    env->mtrr_deftype = mtrr_deftype;
+    memcpy(env->mtrr_fixed, mtrr_fixed, sizeof(mtrr_fixed));
+    memcpy(env->mtrr_var, mtrr_var, sizeof(mtrr_var));
+    bool ap = !(apic_base & (1u << 8));
+    env->halted = ap;
+    env->wait_for_sipi = ap;
+}
+
+/* Start-up IPI: real mode at vector:0000. */
+static void do_sipi(CPUX86State *env)
+{
+    env->wait_for_sipi = false;
+    env->halted = false;
+    env->segs[R_CS].selector = (uint16_t)(env->sipi_vector << 8);
+    env->segs[R_CS].base = (uint64_t)(env->sipi_vector & 0xff) << 12;
+    env->rip = 0;
+    kvm_env_update_hflags(env);
+}
+
+/* INIT and start-up IPIs from the local APIC model: done on env, then the
+ * whole state goes to KVM. */
 static int handle_init_sipi(VCPU *cpu, KVMVCPU *v, char *err, size_t errlen)
 {
     CPUX86State *env = cpu->env;
-    if (!(atomic_load(&env->interrupt_request) & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)))
+    unsigned req = atomic_load(&env->interrupt_request);
+    if (!(req & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)))
         return 0;
+    kvm_complete_pending_exit(v);
     if (kvm_get_state(v, env, err, errlen) < 0)
         return -1;
-    /* The translator's TLB is not ours to flush. */
-    atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_TLBFLUSH);
-    x86_cpu_exec_interrupt(env);
+    if (req & CPU_INTERRUPT_INIT) {
+        atomic_fetch_and(&env->interrupt_request, ~(CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI));
+        do_init(env);
+    } else {
+        atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_SIPI);
+        if (env->wait_for_sipi)
+            do_sipi(env);
+    }
     memset(v->pending_irq_bitmap, 0, sizeof(v->pending_irq_bitmap));
     return kvm_put_state(v, env, err, errlen);
 }
@@ -365,6 +374,9 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
     case KVM_EXIT_IRQ_WINDOW_OPEN:
     case KVM_EXIT_INTR:
         return true;
+    case KVM_EXIT_DEBUG:
+        kvm_handle_debug_exit(cpu, v);
+        return true;
     case KVM_EXIT_SHUTDOWN:
         /* Triple fault: the machine resets (or exits with -no-reboot). */
         machine_request_reset();
@@ -388,6 +400,19 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
         return false;
     }
     }
+}
+
+/* After an I/O or MMIO exit KVM still owes the instruction its end (the
+ * data of an IN or MMIO read goes to the register, RIP moves on) at the next
+ * KVM_RUN. Before the state is read or replaced, enter once with
+ * immediate_exit so that it finishes; otherwise a later state change (reset,
+ * debugger, INIT) would be overwritten by that completion. */
+void kvm_complete_pending_exit(KVMVCPU *v)
+{
+    v->run->immediate_exit = 1;
+    ioctl(v->fd, KVM_RUN, 0);
+    v->run->immediate_exit = 0;
+    eat_kick_signals();
 }
 
 /* Consume pending kicks, which would otherwise make every KVM_RUN return
@@ -421,6 +446,7 @@ static void kvm_vcpu_run(VCPU *cpu)
         wait_for_stop(cpu);
         return;
     }
+    kvm_update_guest_debug(cpu, v);
     bool ok = true;
     while (ok && !vcpu_should_stop(cpu)) {
         atomic_store(&cpu->exit_request, 0);
@@ -447,6 +473,7 @@ static void kvm_vcpu_run(VCPU *cpu)
         }
         ok = handle_exit(cpu, v);
     }
+    kvm_complete_pending_exit(v);
     if (kvm_get_state(v, cpu->env, err, sizeof(err)) < 0)
         error_report("%s", err);
     if (!ok)

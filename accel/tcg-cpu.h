@@ -59,6 +59,7 @@ typedef struct TCGBackend {
 } TCGBackend;
 
 extern const TCGBackend tcg_backend_interp;
+extern size_t tcg_code_buffer_size;   /* x86_64: bytes of host code per vCPU */
 extern const TCGBackend tcg_backend_x86_64;
 
 /* Exit values of exec: 0 = back to the loop; TB_EXIT_CHAIN(tb, n) = goto_tb n
@@ -104,9 +105,10 @@ typedef struct TCGCPU {
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;
 
-    /* physical pages written by DMA, to invalidate at the next loop turn */
+    /* requests from other threads, acted upon at the next loop turn: pages
+     * written by DMA or by another vCPU, pages that became code elsewhere */
     pthread_mutex_t inval_lock;
-    uint64_t inval_pages[64];
+    struct { uint64_t paddr; uint8_t kind, size; } inval[64];
     int nr_inval;
     bool inval_overflow;     /* drop all translations */
     bool tlb_flush_pending;  /* the memory layout changed: drop the TLB */
@@ -137,6 +139,15 @@ bool tb_page_has_code(TCGCPU *t, uint64_t paddr_page);
 /* Would a write of size bytes at paddr (within one page) touch translated
  * code? (Exact once a page has seen a few writes.) */
 bool tb_write_hits_code(TCGCPU *t, uint64_t paddr, unsigned size);
+/* Machine-wide: does any vCPU hold translations of this physical page? */
+bool code_page_in_use(TCGCPU *t, uint64_t paddr_page);
+unsigned code_page_users(TCGCPU *t, uint64_t paddr_page);
+void code_map_init(uint64_t max_paddr);
+/* Kinds of cross-thread requests (TCGCPU.inval) */
+enum { INVAL_PAGE, INVAL_WRITE, INVAL_PROTECT };
+void tcg_request(TCGCPU *t, uint64_t paddr, unsigned kind, unsigned size);
+/* Ask every other vCPU (all when self is NULL) to act on a page. */
+void tcg_request_others(TCGCPU *self, uint64_t paddr, unsigned kind, unsigned size);
 void tb_jmp_cache_clear(TCGCPU *t);
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
 void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest);
@@ -150,6 +161,9 @@ TCGCPU *tcg_cpu_create(CPUX86State *env, struct VCPU *cpu);
 void tcg_cpu_destroy(CPUX86State *env);
 void tcg_select_backend(bool interp);
 void tcg_run_until_exit(CPUX86State *env);
+/* The same with a bound: at most max_turns returns to the loop (something
+ * else must set exit_flag now and then); false when the bound was hit. */
+bool tcg_run_for(CPUX86State *env, unsigned max_turns);
 /* Store hit code: invalidate; may longjmp when the running block changed itself. */
 void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t ra);
 

@@ -154,6 +154,58 @@ bool tb_page_has_code(TCGCPU *t, uint64_t paddr_page)
     return p && p->first;
 }
 
+/* ---- machine-wide code pages -------------------------------------------------
+ * How many vCPUs hold translations of each physical page, so that a store by
+ * any vCPU to a page another one translated takes the slow path and reaches
+ * the others (self-modifying code across vCPUs). */
+static _Atomic uint16_t *code_map;
+static uint64_t code_map_pages;
+
+void code_map_init(uint64_t max_paddr)
+{
+    free((void *)code_map);   /* (re)initialised before any vCPU translates */
+    code_map_pages = max_paddr >> TARGET_PAGE_BITS;
+    code_map = calloc(code_map_pages, sizeof(*code_map));
+    if (!code_map)
+        code_map_pages = 0;
+}
+
+static _Atomic uint16_t *code_map_slot(uint64_t page)
+{
+    uint64_t i = page >> TARGET_PAGE_BITS;
+    return i < code_map_pages ? &code_map[i] : NULL;
+}
+
+unsigned code_page_users(TCGCPU *t, uint64_t paddr_page)
+{
+    _Atomic uint16_t *c = code_map_slot(paddr_page);
+    if (c)
+        return atomic_load(c);
+    return tb_page_has_code(t, paddr_page);
+}
+
+bool code_page_in_use(TCGCPU *t, uint64_t paddr_page)
+{
+    _Atomic uint16_t *c = code_map_slot(paddr_page);
+    if (c)
+        return atomic_load(c) != 0;
+    return tb_page_has_code(t, paddr_page);
+}
+
+/* This vCPU started (delta 1) or stopped (-1) holding code of a page. */
+static void code_map_update(TCGCPU *t, uint64_t page, int delta)
+{
+    _Atomic uint16_t *c = code_map_slot(page);
+    if (!c)
+        return;
+    if (delta > 0) {
+        if (atomic_fetch_add(c, 1) == 0)
+            tcg_request_others(t, page, INVAL_PROTECT, 0);
+    } else {
+        atomic_fetch_sub(c, 1);
+    }
+}
+
 static void page_drop_bitmap(PageDesc *p)
 {
     free(p->code_bitmap);
@@ -163,8 +215,11 @@ static void page_drop_bitmap(PageDesc *p)
 void tb_flush(TCGCPU *t)
 {
     TBCache *c = t->cache;
-    for (int i = 0; i < c->nb_pages; i++)
+    for (int i = 0; i < c->nb_pages; i++) {
         page_drop_bitmap(&c->page_pool[i]);
+        if (c->page_pool[i].first)
+            code_map_update(t, c->page_pool[i].page, -1);
+    }
     c->nb_tbs = 0;
     c->nb_pages = 0;
     c->arena_used = 0;
@@ -216,8 +271,10 @@ static void page_add_tb(TCGCPU *t, uint64_t page, TranslationBlock *tb, int whic
     bool first_code = !p->first;
     tb->page_next[which] = (TranslationBlock *)p->first;
     p->first = (uintptr_t)tb | (uintptr_t)which;
-    if (first_code)
+    if (first_code) {
         tlb_protect_code(t, page);
+        code_map_update(t, page, 1);
+    }
 }
 
 /* ---- translation -------------------------------------------------------------------- */
@@ -333,8 +390,8 @@ TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t fla
 TranslationBlock *tb_lookup_fast(CPUX86State *env)
 {
     TCGCPU *t = tcg_cpu(env);
-    if (atomic_load_explicit(&t->exit_flag, memory_order_relaxed))
-        return NULL;
+    if (atomic_load_explicit(&t->exit_flag, memory_order_relaxed) || log_enabled(LOG_EXEC | LOG_CPU))
+        return NULL;   /* back to the loop (which traces each block under -d exec/cpu) */
     uint64_t pc = env->rip, cs_base = env->segs[R_CS].base;
     uint32_t flags = tb_flags_of(env);
     uint64_t lin = linear_pc(env, pc, cs_base);
@@ -391,6 +448,8 @@ static void hash_remove(TBCache *c, TranslationBlock *tb)
     }
 }
 
+static __thread TCGCPU *t_for_remove;
+
 static void page_remove_tb(TBCache *c, uint64_t page, TranslationBlock *tb)
 {
     PageDesc *p = page_find(c, page, false);
@@ -402,6 +461,8 @@ static void page_remove_tb(TBCache *c, uint64_t page, TranslationBlock *tb)
         int which = *pp & 1;
         if (cur == tb) {
             *pp = (uintptr_t)cur->page_next[which];
+            if (!p->first)
+                code_map_update(t_for_remove, page, -1);
             return;
         }
         pp = (uintptr_t *)&cur->page_next[which];
@@ -417,6 +478,7 @@ bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
     uintptr_t cur = p->first;
     p->first = 0;
     page_drop_bitmap(p);
+    t_for_remove = t;
     while (cur) {
         TranslationBlock *tb = (TranslationBlock *)(cur & ~(uintptr_t)1);
         int which = cur & 1;
@@ -432,7 +494,9 @@ bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
         else if (which == 1)
             page_remove_tb(c, tb->phys_pc & TARGET_PAGE_MASK, tb);
     }
-    tlb_unprotect_code(t, paddr_page);
+    code_map_update(t, paddr_page, -1);
+    if (!code_page_in_use(t, paddr_page))
+        tlb_unprotect_code(t, paddr_page);
     return true;
 }
 

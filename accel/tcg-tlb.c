@@ -99,7 +99,7 @@ static TLBEntry *tlb_fill(CPUX86State *env, uint64_t vaddr, int access, int mmu_
         uint64_t wflags = flags;
         if (rom)
             wflags |= TLB_MMIO;   /* writes to ROM are dropped by the slow path */
-        else if (tb_page_has_code(t, ppage))
+        else if (code_page_in_use(t, ppage))
             wflags |= TLB_CODE;
         e->addr_write = vpage | wflags;
     } else {

@@ -96,7 +96,11 @@ void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t r
     TCGCPU *t = tcg_cpu(env);
     uint64_t page = paddr & TARGET_PAGE_MASK;
     int insn = -1;
-    if (!tb_write_hits_code(t, paddr, size))
+    /* other vCPUs holding code there check the write against their own */
+    bool local = tb_page_has_code(t, page);
+    if (code_page_users(t, page) > (local ? 1u : 0u))
+        tcg_request_others(t, paddr, INVAL_WRITE, size);
+    if (!local || !tb_write_hits_code(t, paddr, size))
         return;   /* data next to code: the code stays valid */
     TranslationBlock *cur = find_running(t, ra, &insn);
     bool hits_current = cur && !(cur->cflags & CF_SINGLE_INSN) &&
@@ -113,6 +117,34 @@ void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t r
     }
 }
 
+void tcg_request(TCGCPU *t, uint64_t paddr, unsigned kind, unsigned size)
+{
+    pthread_mutex_lock(&t->inval_lock);
+    if (t->nr_inval >= (int)ARRAY_SIZE(t->inval)) {
+        t->inval_overflow = true;
+    } else {
+        t->inval[t->nr_inval].paddr = paddr;
+        t->inval[t->nr_inval].kind = (uint8_t)kind;
+        t->inval[t->nr_inval].size = (uint8_t)size;
+        t->nr_inval++;
+    }
+    pthread_mutex_unlock(&t->inval_lock);
+    atomic_store(&t->exit_flag, 1);
+}
+
+void tcg_request_others(TCGCPU *self, uint64_t paddr, unsigned kind, unsigned size)
+{
+    Machine *m = current_machine;
+    if (!m)
+        return;
+    for (int i = 0; i < m->ncpus; i++) {
+        VCPU *cpu = m->cpus[i];
+        if (!cpu || !cpu->env || !cpu->env->accel || cpu->env->accel == self)
+            continue;
+        tcg_request(tcg_cpu(cpu->env), paddr, kind, size);
+    }
+}
+
 static void process_dma_invalidations(TCGCPU *t)
 {
     if (!t->nr_inval && !t->inval_overflow && !t->tlb_flush_pending)
@@ -125,8 +157,21 @@ static void process_dma_invalidations(TCGCPU *t)
     if (t->inval_overflow) {
         tb_flush(t);
     } else {
-        for (int i = 0; i < t->nr_inval; i++)
-            tb_invalidate_phys_page(t, t->inval_pages[i]);
+        for (int i = 0; i < t->nr_inval; i++) {
+            uint64_t pa = t->inval[i].paddr, page = pa & TARGET_PAGE_MASK;
+            switch (t->inval[i].kind) {
+            case INVAL_PAGE:
+                tb_invalidate_phys_page(t, page);
+                break;
+            case INVAL_WRITE:
+                if (tb_write_hits_code(t, pa, t->inval[i].size))
+                    tb_invalidate_phys_page(t, page);
+                break;
+            default:   /* another vCPU translated code there: catch our stores */
+                tlb_protect_code(t, page);
+                break;
+            }
+        }
     }
     t->nr_inval = 0;
     t->inval_overflow = false;
@@ -145,16 +190,11 @@ static void tcg_ram_write_notify(uint64_t addr, uint64_t len)
         if (!cpu || !cpu->env || !cpu->env->accel)
             continue;
         TCGCPU *t = tcg_cpu(cpu->env);
-        pthread_mutex_lock(&t->inval_lock);
         for (uint64_t p = first; p <= last; p += TARGET_PAGE_SIZE) {
-            if (t->nr_inval >= (int)ARRAY_SIZE(t->inval_pages)) {
-                t->inval_overflow = true;
-                break;
-            }
-            t->inval_pages[t->nr_inval++] = p;
+            if (!code_page_in_use(t, p))
+                continue;
+            tcg_request(t, p, INVAL_PAGE, 0);
         }
-        pthread_mutex_unlock(&t->inval_lock);
-        atomic_store(&t->exit_flag, 1);
     }
 }
 
@@ -186,7 +226,9 @@ static void run_blocks(TCGCPU *t)
         TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
         if (gen != t->flush_count)
             last = NULL;   /* flushed while translating: the old block is gone */
-        if (last && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN))
+        /* -d exec/cpu trace every block: no chaining then */
+        if (last && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN) &&
+            !log_enabled(LOG_EXEC | LOG_CPU))
             tb_set_jump(t, last, last_n, tb);
         last = NULL;
         if (log_enabled(LOG_EXEC))
@@ -313,10 +355,25 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
         return -1;
     }
     tcg_use_interp = tcg_backend == &tcg_backend_interp;
+    const char *tb_size = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "tb-size") : NULL;
+    if (tb_size) {
+        uint64_t mib;
+        if (!parse_u64(tb_size, &mib) || mib < 1 || mib > 2048) {
+            snprintf(err, errlen, "-accel tcg,tb-size=%s: give the code buffer size in MiB (1-2048)", tb_size);
+            return -1;
+        }
+        tcg_code_buffer_size = (size_t)(mib * MiB);
+    }
+    const char *thread = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "thread") : NULL;
+    if (thread && strcmp(thread, "multi") && strcmp(thread, "single")) {
+        snprintf(err, errlen, "-accel tcg,thread=%s: use multi or single (each vCPU has its own thread)", thread);
+        return -1;
+    }
     if (tcg_backend->init && !tcg_backend->init(err, errlen))
         return -1;
     ram_write_notify = tcg_ram_write_notify;
     gdb_breakpoints_changed = tcg_flush_all_cpus;
+    code_map_init(4 * GiB + m->ram_size);
     if (m->mem) {
         prev_layout_changed = m->mem->layout_changed;
         prev_layout_opaque = m->mem->layout_opaque;
@@ -387,7 +444,7 @@ void tcg_select_backend(bool interp)
 
 /* Run translated code on env until it leaves (unit tests): returns when an
  * exception is pending, the CPU halts, or exit_flag is set. */
-void tcg_run_until_exit(CPUX86State *env)
+bool tcg_run_for(CPUX86State *env, unsigned max_turns)
 {
     TCGCPU *t = tcg_cpu(env);
     tcg_ctx = t->ctx;
@@ -395,13 +452,23 @@ void tcg_run_until_exit(CPUX86State *env)
     static VCPU dummy;
     if (!t->cpu)
         t->cpu = &dummy;
+    volatile unsigned turns = 0;
     /* a longjmp without an exception (self-modifying code) just goes on */
     setjmp(env->jmp_env);
     t->in_interp = false;
     while (!env->halted && env->exception_index < 0) {
+        if (max_turns && turns++ >= max_turns)
+            return false;
         atomic_store(&t->exit_flag, 0);
+        process_dma_invalidations(t);
         run_blocks(t);
     }
+    return true;
+}
+
+void tcg_run_until_exit(CPUX86State *env)
+{
+    tcg_run_for(env, 0);
 }
 
 static int tcg_vcpu_init(VCPU *cpu, char *err, size_t errlen)
@@ -418,10 +485,18 @@ static void tcg_vcpu_kick(VCPU *cpu)
         atomic_store(&tcg_cpu(cpu->env)->exit_flag, 1);
 }
 
+/* Reset, loadvm, a debugger: registers and perhaps RAM changed behind our
+ * back. The vCPU drops its TLB and translations at its next loop turn. */
 static void tcg_vcpu_state_changed(VCPU *cpu)
 {
-    if (cpu->env && cpu->env->accel)
-        tlb_flush(cpu->env);
+    if (!cpu->env || !cpu->env->accel)
+        return;
+    TCGCPU *t = tcg_cpu(cpu->env);
+    pthread_mutex_lock(&t->inval_lock);
+    t->tlb_flush_pending = true;
+    t->inval_overflow = true;
+    pthread_mutex_unlock(&t->inval_lock);
+    atomic_store(&t->exit_flag, 1);
 }
 
 /* Ask every vCPU to drop its TLB (host pointers of the old layout) and, when

@@ -140,7 +140,8 @@ typedef struct BlockCheckResult {
     uint64_t image_end_offset;
     uint64_t total_clusters, allocated_clusters, fragmented_clusters, compressed_clusters;
     char *messages;     /* one line per problem found (malloc'd, may be NULL) */
-    size_t messages_len;
+    size_t messages_len, messages_cap;
+    int64_t messages_dropped;   /* lines beyond the limit, not stored */
 } BlockCheckResult;
 #define BLK_FIX_LEAKS  1
 #define BLK_FIX_ERRORS 2

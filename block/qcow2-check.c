@@ -37,9 +37,14 @@ static void msg(BlockCheckResult *res, const char *fmt, ...)
         return;
     if ((size_t)n >= sizeof(line))
         n = sizeof(line) - 1;
-    if (res->messages_len > (4u << 20))
-        return;     /* enough said */
-    res->messages = xrealloc(res->messages, res->messages_len + (size_t)n + 2);
+    if (res->messages_len > (1u << 20)) {
+        res->messages_dropped++;    /* enough said */
+        return;
+    }
+    if (res->messages_len + (size_t)n + 2 > res->messages_cap) {
+        res->messages_cap = MAX(res->messages_cap * 2, res->messages_len + (size_t)n + 2 + 4096);
+        res->messages = xrealloc(res->messages, res->messages_cap);
+    }
     memcpy(res->messages + res->messages_len, line, (size_t)n);
     res->messages_len += (size_t)n;
     res->messages[res->messages_len++] = '\n';
@@ -363,8 +368,16 @@ int qcow2_check(BlockDev *bs, BlockCheckResult *res, int fix)
     ret = run_check(s, res, fix);
     if (ret < 0 || !fix || bs->read_only)
         return ret;
-    if (!res->leaks_fixed && !res->corruptions_fixed)
+    if (!res->leaks_fixed && !res->corruptions_fixed) {
+        if ((fix & BLK_FIX_ERRORS) && !res->corruptions && !res->check_errors &&
+            (s->incompat & (QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY))) {
+            s->incompat &= ~(QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY);
+            ret = qcow2_update_header(s);
+            if (ret == 0)
+                ret = qcow2_flush_all(s);
+        }
         return ret;
+    }
     /* double-check the repaired image and report what is left */
     BlockCheckResult r2;
     memset(&r2, 0, sizeof(r2));
@@ -384,5 +397,12 @@ int qcow2_check(BlockDev *bs, BlockCheckResult *res, int fix)
         }
     }
     blk_check_result_free(&r2);
+    if (ret == 0 && (fix & BLK_FIX_ERRORS) && !res->corruptions && !res->check_errors &&
+        (s->incompat & (QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY))) {
+        s->incompat &= ~(QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY);
+        ret = qcow2_update_header(s);
+        if (ret == 0)
+            ret = qcow2_flush_all(s);
+    }
     return ret;
 }

@@ -3,6 +3,7 @@
 #include "hw/acpi-tables.h"
 
 #include <stdlib.h>
+#include "hw/acpi-aml.h"
 #include "hw/acpi-pm.h"
 
 #define OEM_ID       "KESTRL"
@@ -66,18 +67,62 @@ static uint32_t build_facs(Blob *b)
     return off;
 }
 
-/* DefinitionBlock with Name (_S5, Package () { S5, S5, 0, 0 }). */
-static uint32_t build_dsdt(Blob *b)
+/* The PCI root bridge: what it decodes (_CRS) and where each slot's INTx
+ * pins go (_PRT): PIRQ (slot + pin) & 3, which reaches I/O APIC GSI 16-19. */
+static void aml_pci_root(Aml *a, const AcpiConfig *cfg)
 {
-    static const uint8_t aml[] = {
-        0x08, '_', 'S', '5', '_',            /* NameOp "_S5_" */
-        0x12, 0x08, 0x04,                    /* PackageOp, PkgLength 8, 4 elements */
-        0x0a, ACPI_S5_SLP_TYP,               /* BytePrefix SLP_TYPa */
-        0x0a, ACPI_S5_SLP_TYP,               /* BytePrefix SLP_TYPb */
-        0x00, 0x00,                          /* reserved */
-    };
-    uint32_t off = table_begin(b, "DSDT", 1, 36 + sizeof(aml));
-    memcpy(b->buf + off + 36, aml, sizeof(aml));
+    aml_scope_open(a, "\\_SB_");
+    aml_device_open(a, "PCI0");
+    aml_name(a, "_HID");
+    aml_eisaid(a, "PNP0A03");
+    aml_name(a, "_ADR");
+    aml_integer(a, 0);
+    aml_name(a, "_UID");
+    aml_integer(a, 0);
+    aml_name(a, "_CRS");
+    aml_buffer_open(a);
+    aml_res_word_bus(a, 0, 0xff);
+    aml_res_io(a, 0xcf8, 0xcf8, 1, 8);
+    aml_res_word_io(a, 0x0000, 0x0cf7);
+    aml_res_word_io(a, 0x0d00, 0xffff);
+    aml_res_dword_mem(a, 0xa0000, 0xbffff, false);
+    aml_res_dword_mem(a, cfg->pci_mem_start, 0xfebfffff, false);
+    aml_res_end(a);
+    aml_close(a);
+    aml_name(a, "_PRT");
+    aml_package_open(a, 31 * 4);
+    for (int slot = 1; slot < 32; slot++) {
+        for (int pin = 0; pin < 4; pin++) {
+            aml_package_open(a, 4);
+            aml_integer(a, (uint64_t)slot << 16 | 0xffff);
+            aml_integer(a, (uint64_t)pin);
+            aml_integer(a, 0);                        /* no link device: a GSI */
+            aml_integer(a, 16 + (uint64_t)((slot + pin) & 3));
+            aml_close(a);
+        }
+    }
+    aml_close(a);
+    aml_close(a);     /* Device */
+    aml_close(a);     /* Scope */
+}
+
+/* The DSDT: the PCI root bridge (APIC mode) and \_S5 for power-off. */
+static uint32_t build_dsdt(Blob *b, const AcpiConfig *cfg)
+{
+    Aml a;
+    aml_init(&a);
+    if (cfg->has_apic)
+        aml_pci_root(&a, cfg);
+    aml_name(&a, "_S5_");
+    aml_package_open(&a, 4);
+    aml_integer(&a, ACPI_S5_SLP_TYP);
+    aml_integer(&a, ACPI_S5_SLP_TYP);
+    aml_integer(&a, 0);
+    aml_integer(&a, 0);
+    aml_close(&a);
+    uint32_t off = table_begin(b, "DSDT", 1, 36 + a.len);
+    memcpy(b->buf + off + 36, a.buf, a.len);
+    aml_free(&a);
     table_end(b, off);
     return off;
 }
@@ -148,7 +193,7 @@ uint8_t *acpi_build_tables(const AcpiConfig *cfg, uint32_t base, size_t *len)
     Blob b = { .base = base };
     uint32_t rsdp = blob_alloc(&b, 20, 16);   /* at base: the RSDP scan finds it */
     uint32_t facs = build_facs(&b);
-    uint32_t dsdt = build_dsdt(&b);
+    uint32_t dsdt = build_dsdt(&b, cfg);
     uint32_t fadt = build_fadt(&b, cfg, facs, dsdt);
     uint32_t madt = cfg->has_apic ? build_madt(&b, cfg) : 0;
     int nent = cfg->has_apic ? 2 : 1;

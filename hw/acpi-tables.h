@@ -12,6 +12,7 @@ typedef struct AcpiConfig {
     uint32_t lapic_addr, ioapic_addr;
     uint16_t pm_base;           /* PM1a event at +0, control at +4, timer at +8 */
     uint8_t sci_irq;
+    uint32_t pci_mem_start;     /* the 32-bit PCI memory window: [start, 0xfec00000) */
 } AcpiConfig;
 
 /* Build the tables into a buffer meant to be placed at guest physical

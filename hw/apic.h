@@ -9,9 +9,11 @@
  * The timer counts the 1 GHz APIC bus clock (divided by the divide
  * configuration) on CLOCK_VIRTUAL; TSC-deadline mode compares against the
  * guest TSC (cpu.h: TSC = CLOCK_VIRTUAL * X86_TSC_HZ / 1e9 + tsc_offset).
- * Periodic expiries are computed from the start time (no drift); ticks that
- * find the timer's IRR bit still set are kept in a small backlog and
- * delivered as the guest accepts the previous one (no lost ticks).
+ * Periodic expiries are computed from the start time (no drift); periodic
+ * ticks that find the timer's IRR bit still set, or that a late host timer
+ * finds due together, are kept in a backlog (APIC_TIMER_MAX_BACKLOG) and
+ * requested one by one as the guest accepts the previous (no lost ticks).
+ * One-shot and TSC-deadline expiries coalesce as on hardware.
  *
  * Interrupt output: the APIC owns the CPU's CPU_INTERRUPT_HARD bit. The CPU
  * (env->intack = apic_intack) asks for the vector when it can take an
@@ -34,12 +36,20 @@
  *   PIC INT output (pic_create's int_out) -> an IrqLine whose handler calls
  *       apic_deliver_pic_intr(bsp_apic, level)    // LINT0 (virtual wire)
  *   every ISA IRQ n also drives GSI n, except IRQ 0 (PIT) -> GSI 2 (as the MADT
- *       interrupt source override says): a splitter IrqLine per ISA IRQ that
- *       sets both pic->in[n] and m->gsi[n == 0 ? 2 : n];
+ *       interrupt source override says): m->isa_irq = IoApicIsaFanout.isa_irq
+ *       (hw/ioapic.h), which sets both pic->in[n] and m->gsi[n == 0 ? 2 : n];
  *   apic_cpu_hooks_install() once, so that CR8, IA32_APIC_BASE and
  *       IA32_TSC_DEADLINE reach the APIC (cpu/x86/msr.c, cr.c call them);
  *   ACPI: AcpiConfig.has_apic = true (the MADT lists the APICs).
- * Reset: apic_create and ioapic_create register machine reset handlers. */
+ * Reset: apic_create and ioapic_create register machine reset handlers.
+ *
+ * ---- Under KVM (no in-kernel irqchip: these models serve KVM too) ----------------
+ * APIC MMIO exits reach the region like translator accesses. KVM itself
+ * handles CR8, IA32_APIC_BASE and IA32_TSC_DEADLINE, so accel/kvm.c must:
+ * set run->cr8 = apic_get_tpr() before KVM_RUN and call apic_set_tpr(run->cr8)
+ * after an exit (KVM_EXIT_SET_TPR is what a guest lowering CR8 causes); call
+ * apic_set_base() when run->apic_base changed; and not advertise the
+ * TSC-deadline CPUID bit (the kernel would swallow the MSR writes). */
 #ifndef HW_APIC_H
 #define HW_APIC_H
 

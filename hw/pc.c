@@ -36,6 +36,7 @@ typedef struct PcBoard {
     RtcState *rtc;
     FwCfgState *fw_cfg;
     I8042State *kbd;
+    IrqOr serial_irq[2];        /* COM1/COM3 share IRQ 4, COM2/COM4 IRQ 3 */
     IrqLine cpu_intr;
     /* APICs: see "local APICs and the I/O APIC" at the end of this file. */
     ApicBus *apic_bus;
@@ -99,8 +100,8 @@ static int create_serial_ports(Machine *m, char *err, size_t errlen)
             snprintf(err, errlen, "-serial: the UART model is not built into this binary");
             return -1;
         }
-        serial_create(m->io, serial_ports[i].base,
-                      m->isa_irq ? &m->isa_irq[serial_ports[i].irq] : NULL, chr);
+        PcBoard *b = m->board;
+        serial_create(m->io, serial_ports[i].base, &b->serial_irq[i & 1].in[i >> 1], chr);
     }
     return 0;
 }
@@ -147,6 +148,8 @@ static void create_chipset(Machine *m)
     b->rtc = rtc_create(m->io, &m->isa_irq[8]);
     b->fw_cfg = fw_cfg_create(m->io, m->mem);
     b->kbd = i8042_create(m->io, &m->isa_irq[1], &m->isa_irq[12]);
+    irq_or_init(&b->serial_irq[0], &m->isa_irq[4]);
+    irq_or_init(&b->serial_irq[1], &m->isa_irq[3]);
     port92_create(m->io);
     ioport80_create(m->io);
 }
@@ -203,6 +206,7 @@ static void install_acpi_tables(Machine *m)
         .ncpus = m->ncpus, .has_apic = ((PcBoard *)m->board)->apic_bus != NULL,
         .lapic_addr = 0xfee00000, .ioapic_addr = 0xfec00000,
         .pm_base = ACPI_PM_BASE, .sci_irq = 9,
+        .pci_mem_start = (uint32_t)MAX(m->ram_below_4g->size, 0x80000000ULL),
     };
     size_t len;
     uint8_t *tables = acpi_build_tables(&cfg, ACPI_TABLES_ADDR, &len);

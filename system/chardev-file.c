@@ -41,9 +41,10 @@ static const ChardevBackend file_backend = {
     .describe = file_describe,
 };
 
-Chardev *chardev_file_open(const char *spec, const char *path, char *err, size_t errlen)
+Chardev *chardev_file_open(const char *spec, const char *path, bool append,
+                           char *err, size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0666);
     if (fd < 0) {
         snprintf(err, errlen, "chardev '%s': cannot open '%s': %s", spec, path, strerror(errno));
         return NULL;

@@ -47,6 +47,9 @@ struct Chardev {
     int focus;
     bool escapes;                /* interpret Ctrl-A (stdio) */
     bool escape_pending;         /* saw Ctrl-A, waiting for the command key */
+    bool timestamps;             /* Ctrl-A t: "[hh:mm:ss.mmm] " before each line */
+    bool at_line_start;
+    int64_t timestamps_start_ms;
     bool want_monitor;           /* "mon:" prefix: a monitor shares this chardev */
     struct Monitor *auto_monitor; /* the monitor "mon:" created, owned here */
 
@@ -57,6 +60,9 @@ struct Chardev {
                                     later still get CHR_EVENT_OPENED) */
     bool flushing;               /* guards re-entry from receive callbacks */
     atomic_bool accept_pending;  /* a deferred flush is queued */
+
+    char *label;                 /* -chardev id, or NULL */
+    int log_fd;                  /* logfile=: a copy of all output, or -1 */
 
     Chardev *next;               /* all open chardevs */
 };
@@ -83,13 +89,32 @@ Chardev *chardev_first(void);
 /* Put the terminal back as it was (async-signal-safe). */
 void chardev_stdio_restore_terminal(void);
 
+/* ---- telnet (system/chardev-telnet.c) ---- */
+typedef struct TelnetFilter {
+    int state;
+    bool last_cr;
+} TelnetFilter;
+extern const uint8_t telnet_greeting[12];
+/* Strip telnet commands from buf in place; returns the new length. *brk is
+ * set when the client sent a break. */
+int telnet_filter_input(TelnetFilter *t, uint8_t *buf, int len, bool *brk);
+/* Double 0xff bytes; out holds 2 * len bytes. Returns the length. */
+int telnet_escape_output(const uint8_t *in, int len, uint8_t *out);
+
 /* ---- backend constructors: args is the spec after "name:" ---- */
-Chardev *chardev_stdio_open(const char *spec, char *err, size_t errlen);
-Chardev *chardev_file_open(const char *spec, const char *path, char *err, size_t errlen);
+/* keep_signals: leave ISIG on (Ctrl-C kills Kestrel), as -chardev stdio,signal=on */
+Chardev *chardev_stdio_open(const char *spec, bool keep_signals, char *err, size_t errlen);
+Chardev *chardev_file_open(const char *spec, const char *path, bool append,
+                           char *err, size_t errlen);
 Chardev *chardev_null_open(const char *spec, char *err, size_t errlen);
-Chardev *chardev_socket_open(const char *spec, const char *args, bool is_unix,
+Chardev *chardev_socket_open(const char *spec, const char *args, bool is_unix, bool telnet,
                              char *err, size_t errlen);
 Chardev *chardev_pty_open(const char *spec, char *err, size_t errlen);
+
+/* ---- named chardevs (system/chardev-named.c) ---- */
+/* The chardev added with -chardev ...,id=ID (a new reference), or NULL. */
+Chardev *chardev_named_get(const char *id);
+void chardev_named_forget(Chardev *chr);
 
 /* ---- for tests ---- */
 /* A stdio-like chardev (Ctrl-A escapes, mux) on the given fds; never touches

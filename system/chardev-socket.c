@@ -4,6 +4,8 @@
  *   server, server=on|off   listen instead of connecting
  *   nowait, wait=on|off     (server) do not block at start-up for a client
  *   nodelay                 accepted (TCP_NODELAY is always set)
+ *   telnet, telnet=on|off   speak telnet (as the telnet:HOST:PORT spec does),
+ *                           see system/chardev-telnet.c
  * A server accepts one client at a time: while one is connected the
  * listening socket is not polled, so a second client waits in the backlog.
  * Output with no client is dropped; output the client does not take fast
@@ -25,7 +27,8 @@
 #include "system/util.h"
 
 typedef struct SocketState {
-    bool is_unix, server, wait;
+    bool is_unix, server, wait, telnet;
+    TelnetFilter tn;
     char *host, *port;       /* tcp */
     char *path;              /* unix */
     int listen_fd;           /* server, else -1 */
@@ -77,7 +80,9 @@ static bool socket_parse_options(SocketState *s, const char *spec, const char *a
             s->wait = b;
         } else if (strcmp(item, "nodelay") == 0) {
             /* always on */
-        } else if (strcmp(item, "telnet") == 0 || strcmp(item, "reconnect") == 0 ||
+        } else if (strcmp(item, "telnet") == 0 && parse_onoff(val, &b)) {
+            s->telnet = b;
+        } else if (strcmp(item, "reconnect") == 0 ||
                    strcmp(item, "tls-creds") == 0 || strcmp(item, "websocket") == 0) {
             snprintf(err, errlen, "chardev '%s': option '%s' is not implemented", spec, item);
             ok = false;
@@ -169,11 +174,14 @@ static void socket_set_connection(Chardev *chr, int fd)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
     pthread_mutex_lock(&chr->write_lock);
+    if (s->telnet)       /* before any output can reach the client */
+        send(fd, telnet_greeting, sizeof(telnet_greeting), MSG_NOSIGNAL | MSG_DONTWAIT);
     s->fd = fd;
     s->client_polled = false;
     pthread_mutex_unlock(&chr->write_lock);
     chr->connected = true;
     chr->input_eof = false;
+    s->tn = (TelnetFilter){ 0 };
     socket_update_polling(chr);
     chardev_send_event(chr, CHR_EVENT_OPENED);
 }
@@ -237,12 +245,33 @@ static void socket_read_ready(void *opaque, int fd, short revents)
         socket_disconnect(chr);
         return;
     }
+    SocketState *s = chr->state;
+    bool brk = false;
+    if (s->telnet)
+        n = telnet_filter_input(&s->tn, buf, (int)n, &brk);
     chardev_input_push(chr, buf, (int)n);
+    if (brk)
+        chardev_send_event_focused(chr, CHR_EVENT_BREAK);
 }
 
 /* ---- backend ops ----------------------------------------------------------------- */
 
+static int socket_send_all(Chardev *chr, const uint8_t *buf, int len);
+
 static int socket_write(Chardev *chr, const uint8_t *buf, int len)
+{
+    SocketState *s = chr->state;
+    if (s->telnet && memchr(buf, 0xff, (size_t)len)) {
+        uint8_t *esc = xmalloc((size_t)len * 2);
+        socket_send_all(chr, esc, telnet_escape_output(buf, len, esc));
+        free(esc);
+        return len;
+    }
+    return socket_send_all(chr, buf, len);
+}
+
+/* Send what the socket takes now; the rest is dropped. */
+static int socket_send_all(Chardev *chr, const uint8_t *buf, int len)
 {
     SocketState *s = chr->state;
     int done = 0;
@@ -388,11 +417,12 @@ static int tcp_open(SocketState *s, const char *spec, char *err, size_t errlen)
     return fd;
 }
 
-Chardev *chardev_socket_open(const char *spec, const char *args, bool is_unix,
+Chardev *chardev_socket_open(const char *spec, const char *args, bool is_unix, bool telnet,
                              char *err, size_t errlen)
 {
     SocketState *s = xzalloc(sizeof(*s));
     s->is_unix = is_unix;
+    s->telnet = telnet;
     s->fd = s->listen_fd = -1;
     char *addr = NULL;
     int fd = -1;

@@ -7,7 +7,9 @@
  * When stdin is a terminal it goes into raw mode (no echo, no line editing,
  * no signal keys: Ctrl-C goes to the guest, Ctrl-A x quits), restored at exit
  * and on SIGINT/SIGTERM/SIGHUP. When it is not a terminal (tests, pipes) the
- * bytes are simply read. */
+ * bytes are simply read. When Kestrel was started in the background of a
+ * shell (`kestrel ... &`), the terminal is left alone and not read: touching
+ * it would stop the process (SIGTTOU/SIGTTIN); output still appears. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -65,7 +67,7 @@ static void stdio_atexit(void)
     chardev_stdio_restore_terminal();
 }
 
-static void terminal_enter_raw(int fd)
+static void terminal_enter_raw(int fd, bool keep_signals)
 {
     struct termios tty;
     if (!isatty(fd) || tcgetattr(fd, &tty) < 0)
@@ -75,7 +77,9 @@ static void terminal_enter_raw(int fd)
     tty_saved = 1;
     tty.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
     tty.c_oflag |= OPOST;      /* keep "\n" -> "\r\n" for guest and monitor output */
-    tty.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+    tty.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | IEXTEN);
+    if (!keep_signals)
+        tty.c_lflag &= ~(tcflag_t)ISIG;
     tty.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
     tty.c_cflag |= CS8;
     tty.c_cc[VMIN] = 1;
@@ -174,15 +178,26 @@ Chardev *chardev_stdio_new_fds(int in_fd, int out_fd, bool mux)
     return stdio_create("stdio", in_fd, out_fd, mux);
 }
 
-Chardev *chardev_stdio_open(const char *spec, char *err, size_t errlen)
+/* A terminal whose foreground process group is not ours. */
+static bool in_background(int fd)
+{
+    if (!isatty(fd))
+        return false;
+    pid_t fg = tcgetpgrp(fd);
+    return fg >= 0 && fg != getpgrp();
+}
+
+Chardev *chardev_stdio_open(const char *spec, bool keep_signals, char *err, size_t errlen)
 {
     if (stdio_chr) {
         stdio_chr->refcount++;
         return stdio_chr;
     }
-    Chardev *chr = stdio_create(spec, STDIN_FILENO, STDOUT_FILENO, true);
+    bool background = in_background(STDIN_FILENO);
+    Chardev *chr = stdio_create(spec, background ? -1 : STDIN_FILENO, STDOUT_FILENO, true);
     ((StdioState *)chr->state)->is_singleton = true;
-    terminal_enter_raw(STDIN_FILENO);
+    if (!background)
+        terminal_enter_raw(STDIN_FILENO, keep_signals);
     stdio_chr = chr;
     return chr;
 }

@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "system/log.h"
 #include "system/mainloop.h"
@@ -24,6 +26,7 @@ Chardev *chardev_alloc(const char *spec, const ChardevBackend *be, void *state)
     chr->be = be;
     chr->state = state;
     chr->refcount = 1;
+    chr->log_fd = -1;
     pthread_mutex_init(&chr->write_lock, NULL);
     pthread_mutex_lock(&chardev_list_lock);
     chr->next = chardev_list;
@@ -41,7 +44,7 @@ typedef Chardev *(*ChardevOpenFn)(const char *spec, const char *args, char *err,
 
 static Chardev *open_stdio(const char *spec, const char *args, char *err, size_t errlen)
 {
-    return chardev_stdio_open(spec, err, errlen);
+    return chardev_stdio_open(spec, false, err, errlen);
 }
 
 static Chardev *open_null(const char *spec, const char *args, char *err, size_t errlen)
@@ -55,17 +58,22 @@ static Chardev *open_file(const char *spec, const char *args, char *err, size_t 
         snprintf(err, errlen, "chardev '%s': missing file name (file:PATH)", spec);
         return NULL;
     }
-    return chardev_file_open(spec, args, err, errlen);
+    return chardev_file_open(spec, args, false, err, errlen);
 }
 
 static Chardev *open_unix(const char *spec, const char *args, char *err, size_t errlen)
 {
-    return chardev_socket_open(spec, args, true, err, errlen);
+    return chardev_socket_open(spec, args, true, false, err, errlen);
 }
 
 static Chardev *open_tcp(const char *spec, const char *args, char *err, size_t errlen)
 {
-    return chardev_socket_open(spec, args, false, err, errlen);
+    return chardev_socket_open(spec, args, false, false, err, errlen);
+}
+
+static Chardev *open_telnet(const char *spec, const char *args, char *err, size_t errlen)
+{
+    return chardev_socket_open(spec, args, false, true, err, errlen);
 }
 
 static Chardev *open_pty(const char *spec, const char *args, char *err, size_t errlen)
@@ -84,6 +92,7 @@ static const struct {
     { "file",  true,  open_file },
     { "unix",  true,  open_unix },
     { "tcp",   true,  open_tcp },
+    { "telnet", true, open_telnet },
     { "pty",   false, open_pty },
 };
 
@@ -103,7 +112,8 @@ static Chardev *chardev_open_kind(const char *spec, const char *body, char *err,
         return chardev_kinds[i].open(spec, args, err, errlen);
     }
     snprintf(err, errlen, "unknown chardev '%s' (known: stdio, mon:stdio, null, none, "
-             "file:PATH, unix:PATH[,server][,nowait], tcp:[HOST]:PORT[,server][,nowait], pty)",
+             "file:PATH, unix:PATH[,server][,nowait], tcp:[HOST]:PORT[,server][,nowait], "
+             "telnet:[HOST]:PORT[,server][,nowait], pty, chardev:ID)",
              spec);
     return NULL;
 }
@@ -120,7 +130,15 @@ Chardev *chardev_new(const char *spec, char *err, size_t errlen)
         snprintf(err, errlen, "chardev '%s': a monitor needs a device", spec);
         return NULL;
     }
-    Chardev *chr = chardev_open_kind(spec, body, err, errlen);
+    Chardev *chr;
+    if (strncmp(body, "chardev:", 8) == 0) {
+        chr = chardev_named_get(body + 8);
+        if (!chr)
+            snprintf(err, errlen, "no chardev with id '%s' (add one with -chardev ...,id=%s)",
+                     body + 8, body + 8);
+    } else {
+        chr = chardev_open_kind(spec, body, err, errlen);
+    }
     if (!chr)
         return NULL;
     if (mon && !chr->want_monitor) {
@@ -145,6 +163,10 @@ void chardev_free(Chardev *chr)
     if (chr->be->close)
         chr->be->close(chr);
     monitor_free(chr->auto_monitor);
+    chardev_named_forget(chr);
+    if (chr->log_fd >= 0)
+        close(chr->log_fd);
+    free(chr->label);
     pthread_mutex_destroy(&chr->write_lock);
     free(chr->spec);
     free(chr);
@@ -221,12 +243,49 @@ void chardev_send_event_focused(Chardev *chr, int event)
 
 /* ---- output ------------------------------------------------------------------------ */
 
+static int64_t realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Ctrl-A t: the output with the time since the first stamp before each
+ * line (write_lock held). */
+static int chardev_write_stamped(Chardev *chr, const uint8_t *buf, int len)
+{
+    int done = 0;
+    while (done < len) {
+        if (chr->at_line_start) {
+            int64_t ms = realtime_ms() - chr->timestamps_start_ms;
+            char stamp[40];
+            int n = snprintf(stamp, sizeof(stamp), "[%02d:%02d:%02d.%03d] ",
+                             (int)(ms / 3600000), (int)(ms / 60000 % 60), (int)(ms / 1000 % 60),
+                             (int)(ms % 1000));
+            chr->be->write(chr, (const uint8_t *)stamp, n);
+            chr->at_line_start = false;
+        }
+        const uint8_t *nl = memchr(buf + done, '\n', (size_t)(len - done));
+        int run = nl ? (int)(nl - (buf + done)) + 1 : len - done;
+        chr->be->write(chr, buf + done, run);
+        chr->at_line_start = nl != NULL;
+        done += run;
+    }
+    return len;
+}
+
 int chardev_write(Chardev *chr, const uint8_t *buf, int len)
 {
     if (!chr || len <= 0)
         return len > 0 ? len : 0;
     pthread_mutex_lock(&chr->write_lock);
-    int n = chr->be->write ? chr->be->write(chr, buf, len) : len;
+    int n;
+    if (chr->timestamps && chr->be->write)
+        n = chardev_write_stamped(chr, buf, len);
+    else
+        n = chr->be->write ? chr->be->write(chr, buf, len) : len;
+    if (chr->log_fd >= 0)
+        write_full(chr->log_fd, buf, (size_t)len);
     pthread_mutex_unlock(&chr->write_lock);
     return n;
 }
@@ -257,6 +316,7 @@ static const char escape_help[] =
     "C-a x    exit emulator\r\n"
     "C-a c    switch between console and monitor\r\n"
     "C-a b    send break\r\n"
+    "C-a t    toggle console timestamps\r\n"
     "C-a C-a  sends C-a\r\n";
 
 /* The key after Ctrl-A. Returns true when it produced a Ctrl-A to deliver. */
@@ -278,6 +338,14 @@ static bool chardev_escape_command(Chardev *chr, uint8_t key)
         return false;
     case 'b':
         chardev_send_event_focused(chr, CHR_EVENT_BREAK);
+        return false;
+    case 't':
+        pthread_mutex_lock(&chr->write_lock);
+        chr->timestamps = !chr->timestamps;
+        chr->at_line_start = true;
+        if (chr->timestamps_start_ms == 0)
+            chr->timestamps_start_ms = realtime_ms();
+        pthread_mutex_unlock(&chr->write_lock);
         return false;
     default:
         return false;   /* unknown escape: swallowed, as QEMU does */

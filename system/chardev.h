@@ -9,7 +9,10 @@
  *   null                discards output, no input
  *   none                no device at all (chardev_new returns NULL, no error)
  *   unix:PATH[,server][,nowait]   unix socket (server: listen, one client at a time)
- *   tcp:[HOST]:PORT[,server][,nowait]  tcp socket, same rules
+ *   tcp:[HOST]:PORT[,server][,nowait]  tcp socket, same rules (",telnet": telnet)
+ *   telnet:[HOST]:PORT[,server][,nowait]  tcp socket speaking telnet
+ *   pty                 a new pseudo-terminal (its name is printed)
+ *   chardev:ID          the chardev made by -chardev ...,id=ID (chardev_add)
  * A server without a client discards output. Input is delivered from the main
  * loop to the frontend's receive callback as far as can_receive allows. */
 #ifndef SYSTEM_CHARDEV_H
@@ -40,6 +43,15 @@ typedef struct ChardevFrontend {
  * err (which then starts with a non-NUL byte); "none" returns NULL with err "". */
 Chardev *chardev_new(const char *spec, char *err, size_t errlen);
 void chardev_free(Chardev *chr);
+
+/* -chardev BACKEND,id=ID[,options], as QEMU spells it: a named chardev that
+ * the spec "chardev:ID" then names (-serial chardev:ID, -monitor chardev:ID).
+ * Backends: null; stdio [signal=on|off]; file path=P [append=on]; pty;
+ * socket path=P | host=H,port=N [server=on] [wait=off] [telnet=on].
+ * Any backend: mux=on (the Ctrl-A escape, to share it with the monitor),
+ * logfile=P [logappend=on] (a copy of all output). Returns 0, or -1 with a
+ * message in err. */
+int chardev_add(const char *opts, char *err, size_t errlen);
 
 /* Attach a frontend. A mux chardev (mon:stdio, or stdio used by both a serial
  * port and the monitor) accepts several; the first attached has the focus. */

@@ -32,4 +32,14 @@ static inline void irq_pulse(IrqLine *irq)
     irq_set_level(irq, 0);
 }
 
+/* Several sources sharing one line (e.g. COM1 and COM3 on ISA IRQ 4): the
+ * output is the OR of the inputs. Give each source one of in[]. */
+#define IRQ_OR_MAX_INPUTS 8
+typedef struct IrqOr {
+    IrqLine in[IRQ_OR_MAX_INPUTS];
+    unsigned levels;
+    IrqLine *out;
+} IrqOr;
+void irq_or_init(IrqOr *o, IrqLine *out);
+
 #endif

@@ -17,6 +17,7 @@
 
 /* Provided by the CPU code when it is linked in (cpu/x86/cpu.c). */
 void x86_cpu_dump_state(CPUX86State *env, FILE *f) __attribute__((weak));
+void x86_cpu_interrupt(CPUX86State *env, unsigned mask) __attribute__((weak));
 uint32_t x86_get_eflags(CPUX86State *env) __attribute__((weak));
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -253,7 +254,8 @@ static void info_chardev(Monitor *mon, FILE *out)
         char desc[256] = "";
         if (c->be->describe)
             c->be->describe(c, desc, sizeof(desc));
-        fprintf(out, "%s: %s, %d user%s%s\n", c->spec, desc, c->nr_fe, c->nr_fe == 1 ? "" : "s",
+        fprintf(out, "%s%s%s: %s, %d user%s%s\n", c->label ? c->label : "", c->label ? " = " : "",
+                c->spec, desc, c->nr_fe, c->nr_fe == 1 ? "" : "s",
                 c->nr_fe > 1 ? " (mux, Ctrl-A c switches)" : "");
     }
 }
@@ -261,6 +263,19 @@ static void info_chardev(Monitor *mon, FILE *out)
 static void info_version(Monitor *mon, FILE *out)
 {
     fprintf(out, "Kestrel %s\n", KESTREL_VERSION);
+}
+
+static void info_history(Monitor *mon, FILE *out)
+{
+    for (int i = 0; i < mon->nr_history; i++)
+        fprintf(out, "%d: '%s'\n", i, mon->history[i]);
+}
+
+static void info_kvm(Monitor *mon, FILE *out)
+{
+    Machine *m = current_machine;
+    bool on = m && m->accel && strcmp(m->accel->name, "kvm") == 0;
+    fprintf(out, "kvm support: %s\n", on ? "enabled" : "disabled");
 }
 
 typedef struct InfoCommand {
@@ -274,9 +289,13 @@ static const InfoCommand builtin_info[] = {
     { "registers", "the CPU registers (every vCPU)",                info_registers },
     { "cpus",      "the vCPUs and where they are",                  info_cpus },
     { "mtree",     "memory and I/O address spaces (flat view)",     info_mtree },
+    { "tlb",       "the page-table mappings, page by page",          monitor_info_tlb },
+    { "mem",       "the page-table mappings as ranges with rights",  monitor_info_mem },
     { "qtree",     "the machine and its devices",                   info_qtree },
     { "chardev",   "the character devices",                         info_chardev },
     { "version",   "the Kestrel version",                           info_version },
+    { "history",   "the command lines typed so far",                 info_history },
+    { "kvm",       "whether KVM runs the guest",                     info_kvm },
 };
 
 static InfoCommand *extra_info;
@@ -315,9 +334,11 @@ static void cmd_info(Monitor *mon, FILE *out, const char *args)
         print_info_list(out);
         return;
     }
-    const InfoCommand *ic = find_info(args);
+    char name[64];
+    snprintf(name, sizeof(name), "%.*s", (int)strcspn(args, " \t"), args);
+    const InfoCommand *ic = find_info(name);
     if (!ic) {
-        fprintf(out, "unknown info subcommand '%s'; one of:\n", args);
+        fprintf(out, "unknown info subcommand '%s'; one of:\n", name);
         print_info_list(out);
         return;
     }
@@ -371,29 +392,29 @@ static int cpu_code_bits(CPUX86State *env)
     return (env->hflags & HF_CS32_MASK) ? 32 : 16;
 }
 
-static void print_value(FILE *out, const MemFormat *f, uint64_t v)
+static void print_value(FILE *out, const MemFormat *f, uint64_t v, const char *sep)
 {
     int bits = f->size * 8;
     switch (f->format) {
     case 'd': {
         int64_t sv = bits == 64 ? (int64_t)v : (int64_t)(v << (64 - bits)) >> (64 - bits);
-        fprintf(out, " %" PRId64, sv);
+        fprintf(out, "%s%" PRId64, sep, sv);
         break;
     }
     case 'u':
-        fprintf(out, " %" PRIu64, v);
+        fprintf(out, "%s%" PRIu64, sep, v);
         break;
     case 'o':
-        fprintf(out, " 0%" PRIo64, v);
+        fprintf(out, "%s0%" PRIo64, sep, v);
         break;
     case 'c':
         if (v >= 0x20 && v < 0x7f)
-            fprintf(out, " '%c'", (int)v);
+            fprintf(out, "%s'%c'", sep, (int)v);
         else
-            fprintf(out, " '\\x%02" PRIx64 "'", v & 0xff);
+            fprintf(out, "%s'\\x%02" PRIx64 "'", sep, v & 0xff);
         break;
     default:
-        fprintf(out, " 0x%0*" PRIx64, f->size * 2, v);
+        fprintf(out, "%s0x%0*" PRIx64, sep, f->size * 2, v);
         break;
     }
 }
@@ -454,7 +475,7 @@ static void memory_dump(Monitor *mon, FILE *out, const char *args, bool physical
             fprintf(out, " (cannot access memory at 0x%" PRIx64 ")", a);
             break;
         }
-        print_value(out, &f, ldn(b, (unsigned)f.size));
+        print_value(out, &f, ldn(b, (unsigned)f.size), " ");
     }
     fputc('\n', out);
 }
@@ -509,11 +530,26 @@ static void cmd_pmemsave(Monitor *mon, FILE *out, const char *args)
     memory_save(mon, out, args, true);
 }
 
+/* print [/x|/d|/u|/o|/c] EXPR */
 static void cmd_print(Monitor *mon, FILE *out, const char *args)
 {
+    MemFormat f;
+    if (!parse_mem_format(args, &f, out))
+        return;
+    if (*args == '/')
+        args += strcspn(args, " ");
+    while (*args == ' ')
+        args++;
     uint64_t v;
-    if (parse_expr(mon, out, args, &v))
+    if (!parse_expr(mon, out, args, &v))
+        return;
+    f.size = 8;
+    if (f.format == 'x') {
         fprintf(out, "0x%" PRIx64 "\n", v);
+        return;
+    }
+    print_value(out, &f, v, "");
+    fputc('\n', out);
 }
 
 /* ---- control ------------------------------------------------------------------------------------ */
@@ -530,6 +566,13 @@ static void cmd_cont(Monitor *mon, FILE *out, const char *args)
     Machine *m = need_machine(out);
     if (m && !vm_running(m))
         cpus_resume(m);
+}
+
+static void cmd_nmi(Monitor *mon, FILE *out, const char *args)
+{
+    Machine *m = need_machine(out);
+    if (m && m->ncpus && x86_cpu_interrupt)
+        x86_cpu_interrupt(m->cpus[0]->env, CPU_INTERRUPT_NMI);
 }
 
 static void cmd_system_reset(Monitor *mon, FILE *out, const char *args)
@@ -626,6 +669,7 @@ static const MonitorCommand builtin_commands[] = {
     { "stop", "s", "", "stop the vCPUs", cmd_stop },
     { "cont", "c", "", "resume the vCPUs", cmd_cont },
     { "system_reset", NULL, "", "reset the machine", cmd_system_reset },
+    { "nmi", NULL, "", "send an NMI to the first CPU", cmd_nmi },
     { "system_powerdown", NULL, "", "press the power button", cmd_system_powerdown },
     { "gdbserver", NULL, "[device]", "start the GDB stub (default tcp::1234)", cmd_gdbserver },
     { "log", NULL, "items|none", "set the -d log items", cmd_log },

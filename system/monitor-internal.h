@@ -49,6 +49,9 @@ void monitor_run_command(Monitor *mon, FILE *out, const char *line);
  * monitor_resume_after_state when done). */
 bool monitor_pause_for_state(void);
 void monitor_resume_after_state(void);
+/* "info tlb" / "info mem" (system/monitor-paging.c). */
+void monitor_info_tlb(Monitor *mon, FILE *out);
+void monitor_info_mem(Monitor *mon, FILE *out);
 /* "help" text, also used for unknown commands. */
 void monitor_print_help(FILE *out, const char *topic);
 

@@ -5,13 +5,14 @@
  * answered by {"return": VALUE, "id": ANY} or
  * {"error": {"class": CLASS, "desc": TEXT}, "id": ANY}, each followed by CRLF.
  * Commands: qmp_capabilities, query-status, query-version, query-commands,
- * query-name, stop, cont, system_reset, system_powerdown, quit,
+ * query-name, query-kvm, query-cpus-fast, stop, cont, system_reset, system_powerdown, quit,
  * human-monitor-command (runs an HMP command line and returns its output).
  * Commands issued here emit the matching STOP, RESUME, RESET, POWERDOWN and
  * SHUTDOWN events. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "system/chardev-internal.h"
 #include "system/cpus.h"
@@ -303,6 +304,28 @@ static char *qmp_query_name(QmpMonitor *q, FILE *out, const char *args, const ch
     return NULL;
 }
 
+static char *qmp_query_kvm(QmpMonitor *q, FILE *out, const char *args, const char **cls)
+{
+    Machine *m = current_machine;
+    bool enabled = m && m->accel && strcmp(m->accel->name, "kvm") == 0;
+    bool present = access("/dev/kvm", R_OK | W_OK) == 0;
+    fprintf(out, "{\"enabled\": %s, \"present\": %s}", enabled ? "true" : "false",
+            present ? "true" : "false");
+    return NULL;
+}
+
+static char *qmp_query_cpus_fast(QmpMonitor *q, FILE *out, const char *args, const char **cls)
+{
+    Machine *m = current_machine;
+    fputc('[', out);
+    for (int i = 0; m && i < m->ncpus; i++)
+        fprintf(out, "%s{\"cpu-index\": %d, \"qom-path\": \"/machine/cpu[%d]\", "
+                "\"target\": \"x86_64\", \"props\": {\"socket-id\": %d, \"core-id\": 0, "
+                "\"thread-id\": 0}}", i ? ", " : "", i, i, i);
+    fputc(']', out);
+    return NULL;
+}
+
 static char *qmp_stop(QmpMonitor *q, FILE *out, const char *args, const char **cls)
 {
     if (current_machine && vm_running()) {
@@ -371,6 +394,8 @@ static const struct {
     { "query-version", qmp_query_version },
     { "query-commands", qmp_query_commands },
     { "query-name", qmp_query_name },
+    { "query-kvm", qmp_query_kvm },
+    { "query-cpus-fast", qmp_query_cpus_fast },
     { "stop", qmp_stop },
     { "cont", qmp_cont },
     { "system_reset", qmp_system_reset },

@@ -72,7 +72,12 @@ void tcg_temp_free(TCGv t) { (void)t; }
 
 int gen_new_label(void)
 {
-    return tcg_ctx->nb_labels++;
+    TCGContext *s = tcg_ctx;
+    if (s->nb_labels >= TCG_MAX_LABELS - 1) {
+        s->overflow = true;   /* the block is retranslated smaller */
+        return TCG_MAX_LABELS - 1;
+    }
+    return s->nb_labels++;
 }
 
 int tcg_ops_left(void)
@@ -261,6 +266,8 @@ void tcg_dump_ops(TCGContext *s, FILE *f)
     for (int n = 0; n < s->nb_ops; n++) {
         const TCGOp *op = &s->ops[n];
         const TCGOpDef *def = &tcg_op_defs[op->opc];
+        if (op->opc == INDEX_op_discard && (int64_t)op->args[0] < 0)
+            continue;   /* removed by the optimiser */
         if (op->opc == INDEX_op_insn_start) {
             fprintf(f, " ---- 0x%" PRIx64 " cc_op=%u\n", (uint64_t)op->args[0],
                     (unsigned)op->args[1]);

@@ -83,7 +83,7 @@ static const struct { const char *name, *usage, *help; } cmds[] = {
       "  flush                       write back metadata and fdatasync\n"
       "  randwrite SEED COUNT FLUSH_EVERY [MAXLEN]\n"
       "                              COUNT (0 = forever) random writes, write-zeroes\n"
-      "                              and discards; after every FLUSH_EVERY requests\n"
+      "                              and discards (2M-aligned); after every FLUSH_EVERY requests\n"
       "                              flush and print 'flushed N' (N requests done)\n"
       "  randverify SEED FLUSH_EVERY N BASE\n"
       "                              check that the image holds the first N requests\n"
@@ -523,6 +523,8 @@ static int cmd_check(int argc, char **argv)
     } else if (!quiet) {
         if (r.messages)
             fputs(r.messages, stdout);
+        if (r.messages_dropped)
+            printf("(%" PRId64 " more messages not shown)\n", r.messages_dropped);
         if (r.leaks_fixed || r.corruptions_fixed) {
             printf("The following inconsistencies were found and repaired:\n\n"
                    "    %" PRId64 " leaked clusters\n    %" PRId64 " corruptions\n\n",
@@ -1197,7 +1199,10 @@ static int io_cmd(BlockDev *bs, const char *cmdline)
         BlockInfo info;
         blk_get_info(bs, &info);
         blk_info_free(&info);
-        uint64_t cs = info.cluster_size ? info.cluster_size : 65536;
+        /* discards are 2 MiB-aligned so that they free whole clusters of
+         * any size and raw and qcow2 images see the same requests */
+        uint64_t cs = 2 * MiB;
+        (void)info;
         rng_state = seed;
         if (!verify) {
             uint8_t *buf = xmalloc(maxlen + cs);
@@ -1311,7 +1316,7 @@ static int cmd_io(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage_all(stderr);
+        fprintf(stderr, "%s: missing command (try 'kestrel-img --help')\n", prog);
         return 1;
     }
     const char *cmd = argv[1];

@@ -289,6 +289,20 @@ static void dump_flags(FILE *f, uint32_t fl)
     fputc(']', f);
 }
 
+/* x87 (status word with TOP, full tag word as "valid" bits) and SSE state. */
+static void dump_fpu(CPUX86State *env, FILE *f, bool wide)
+{
+    unsigned fsw = (env->fpus & ~0x3800u) | ((env->fpstt & 7) << 11);
+    fprintf(f, "FCW=%04x FSW=%04x [ST=%u] FTW=%02x MXCSR=%08x\n", env->fpuc, fsw,
+            env->fpstt & 7, (unsigned)(~env->fptags & 0xff), env->mxcsr);
+    for (int i = 0; i < 8; i++)
+        fprintf(f, "FPR%d=%016" PRIx64 " %04x%s", i, env->fpregs[i].mant, env->fpregs[i].sexp,
+                (i & 1) ? "\n" : " ");
+    for (int i = 0; i < (wide ? 16 : 8); i++)
+        fprintf(f, "XMM%02d=%016" PRIx64 "%016" PRIx64 "%s", i, env->xmm[i].q[1], env->xmm[i].q[0],
+                (i & 1) ? "\n" : " ");
+}
+
 void x86_cpu_dump_state(CPUX86State *env, FILE *f)
 {
     static const char *const seg_names[6] = { "ES", "CS", "SS", "DS", "FS", "GS" };
@@ -340,6 +354,7 @@ void x86_cpu_dump_state(CPUX86State *env, FILE *f)
         fprintf(f, "\nDR6=%08x DR7=%08x\n", (uint32_t)env->dr[6], (uint32_t)env->dr[7]);
     }
     fprintf(f, "EFER=%016" PRIx64 "\n", env->efer);
+    dump_fpu(env, f, wide);
 }
 
 /* machine_set_a20 (i8042, port 0x92): every CPU takes the new mask and

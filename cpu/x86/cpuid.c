@@ -7,6 +7,7 @@
  * below; `on` says whether it is advertised. A bit is on only when Kestrel
  * implements the feature (in the translator, the helpers or the devices).
  * Physical addresses are 40 bits, linear 48. */
+#include <pthread.h>
 #include "cpu/x86/helpers.h"
 #include "system/cpus.h"
 #include "system/util.h"
@@ -82,7 +83,11 @@ static const FeatureBit features[] = {
     { X86_FEAT_LM,       0x80000001, EDX, 29, true,  "lm" },
 };
 
-#define MAX_BASIC_LEAF 0xd
+#define MAX_BASIC_LEAF 0x16
+/* The core crystal clock of leaf 0x15 is the local APIC's timer input
+ * (hw/apic.c APIC_BUS_HZ, 1 GHz): Linux takes the APIC timer rate from it and
+ * the TSC rate (X86_TSC_HZ) as crystal * 2 / 1, without calibrating. */
+#define CRYSTAL_HZ 1000000000u
 #define MAX_EXT_LEAF 0x80000008u
 #define FAMILY 6
 #define MODEL 0x3a
@@ -102,10 +107,22 @@ static const FeatureBit *feature_bit(X86Feature f)
     return NULL;
 }
 
+/* x86_cpu_has is asked on hot paths (the page walker): index the table once. */
+static bool feature_on[X86_FEAT_COUNT];
+static pthread_once_t feature_once = PTHREAD_ONCE_INIT;
+
+static void index_features(void)
+{
+    for (int i = 0; i < X86_FEAT_COUNT; i++) {
+        const FeatureBit *b = feature_bit((X86Feature)i);
+        feature_on[i] = b && b->on;
+    }
+}
+
 bool x86_cpu_has(X86Feature f)
 {
-    const FeatureBit *b = feature_bit(f);
-    return b && b->on;
+    pthread_once(&feature_once, index_features);
+    return (unsigned)f < X86_FEAT_COUNT && feature_on[f];
 }
 
 static void apply_features(uint32_t leaf, uint32_t r[4])
@@ -206,6 +223,15 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
         if (x86_cpu_has(X86_FEAT_XSAVE))
             xsave_leaf(env, subleaf, r);
         break;
+    case 0x15:
+        r[EAX] = 1;
+        r[EBX] = (uint32_t)(X86_TSC_HZ / CRYSTAL_HZ);
+        r[ECX] = CRYSTAL_HZ;
+        break;
+    case 0x16:
+        r[EAX] = r[EBX] = (uint32_t)(X86_TSC_HZ / 1000000);    /* base and max MHz */
+        r[ECX] = CRYSTAL_HZ / 1000000;                      /* bus MHz */
+        break;
     case 0x80000000u:
         r[EAX] = MAX_EXT_LEAF;
         break;
@@ -224,7 +250,7 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
     case 0x80000008u:
         r[EAX] = 48u << 8 | 40;
         break;
-    default:                                            /* 3, 5, 8-0xd, 0x80000005: zeros */
+    default:                                  /* 3, 5, 8-0xc, 0xe-0x14, 0x80000005: zeros */
         break;
     }
     *eax = r[EAX];

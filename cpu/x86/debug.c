@@ -89,8 +89,13 @@ void x86_check_insn_breakpoint(CPUX86State *env, uintptr_t ra)
 
     if (!code64(env))
         pc = (uint32_t)pc;
-    if (env->eflags & RF_MASK)
+    if (env->eflags & RF_MASK) {
+        /* RF suppresses breakpoints for this one instruction; clearing it
+         * now is equivalent to clearing it when the instruction completes
+         * (if the instruction faults, the fault frame carries RF=1 anyway) */
+        env->eflags &= ~(uint64_t)RF_MASK;
         return;
+    }
     for (int i = 0; i < 4; i++)
         if (bp_enabled(env->dr[7], i) && bp_type(env->dr[7], i) == BP_EXEC && env->dr[i] == pc)
             hits |= 1u << i;
@@ -119,6 +124,7 @@ void x86_debug_insn_end(CPUX86State *env, uint64_t next_rip, bool single_step)
 {
     uint64_t bits = env->dr6_pending;
 
+    env->eflags &= ~(uint64_t)RF_MASK;      /* the instruction completed */
     if (single_step)
         bits |= DR6_BS;
     if (!bits)

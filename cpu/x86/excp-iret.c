@@ -160,11 +160,34 @@ static void iret_protected(CPUX86State *env, int dflag, uint64_t next_rip, uintp
     x86_update_hflags(env);
 }
 
+/* 16-bit IRET in V86 mode under CR4.VME with IOPL < 3: IF of the image goes
+ * to VIF (#GP(0) if that enables with VIP set, or the image has TF). */
+static void iret_vme16(CPUX86State *env, uintptr_t ra)
+{
+    const SegmentCache *ss = &env->segs[R_SS];
+    uint64_t sp = env->regs[R_ESP] & 0xffff;
+    uint16_t ip = (uint16_t)x86_ld_linear(env, ss->base + sp, 2, MMU_USER_IDX, ra);
+    uint16_t cs = (uint16_t)x86_ld_linear(env, ss->base + ((sp + 2) & 0xffff), 2, MMU_USER_IDX, ra);
+    uint16_t fl = (uint16_t)x86_ld_linear(env, ss->base + ((sp + 4) & 0xffff), 2, MMU_USER_IDX, ra);
+
+    if (ip > env->segs[R_CS].limit)
+        raise_gp0(env, ra);
+    x86_vme_load_flags16(env, fl, ra);        /* checks first, then loads */
+    set_rsp_masked(env, sp + 6, 0xffff);
+    x86_load_seg_real(env, R_CS, cs);
+    env->rip = ip;
+}
+
 void x86_iret(CPUX86State *env, int dflag, uint64_t next_rip, uintptr_t ra)
 {
     if (!prot_mode(env)) {
         iret_real(env, dflag, ra);
     } else if (v86_mode(env)) {
+        if (x86_vme_active(env) && dflag == 0) {
+            iret_vme16(env, ra);
+            env->nmi_masked = false;
+            return;
+        }
         if (iopl(env) < 3)
             raise_gp0(env, ra);
         iret_real(env, dflag, ra);

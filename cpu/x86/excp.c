@@ -3,6 +3,8 @@
  * exit), long mode (64-bit IDT, IST, 16-byte aligned frames); double and
  * triple faults; INT n / INT3 / INTO / ICEBP; HLT. */
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include "cpu/x86/seg.h"
 #include "system/log.h"
 #include "system/machine.h"
@@ -269,10 +271,24 @@ static void deliver_protected(CPUX86State *env, int vector, int kind, uint32_t e
     x86_update_hflags(env);
 }
 
-static const char *event_kind_name(int kind)
+/* -d int: one line per event in the form QEMU users grep for
+ * ("v=0e e=0002 i=0 cpl=3 IP=..."), then the registers, except for external
+ * interrupts, which only get the line. */
+static void log_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
+                      uint64_t next_rip)
 {
-    static const char *const names[] = { "int", "exception", "irq", "icebp" };
-    return names[kind];
+    static atomic_uint count;
+    const SegmentCache *cs = &env->segs[R_CS], *ss = &env->segs[R_SS];
+
+    log_printf("%6u: v=%02x e=%04x i=%d cpl=%d IP=%04x:%016" PRIx64 " pc=%016" PRIx64
+               " SP=%04x:%016" PRIx64 " %s=%016" PRIx64 "%s\n",
+               atomic_fetch_add(&count, 1), vector, error_code, kind == EVENT_SOFT, cpl(env),
+               cs->selector, env->rip, cs->base + (kind == EVENT_SOFT ? next_rip : env->rip),
+               ss->selector, env->regs[R_ESP], vector == EXCP_PF ? "CR2" : "env->regs[R_EAX]",
+               vector == EXCP_PF ? env->cr[2] : env->regs[R_EAX],
+               kind == EVENT_EXTERNAL ? " (external)" : "");
+    if (kind != EVENT_EXTERNAL && log_file())
+        x86_cpu_dump_state(env, log_file());
 }
 
 void deliver_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
@@ -286,9 +302,8 @@ void deliver_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
             return;
         has_error_code = x86_exception_has_error_code(vector);
     }
-    LOG(LOG_INT, "%s %#x err=%#x cpl=%d %04x:%016" PRIx64 " rsp=%016" PRIx64 " cr2=%016" PRIx64 "\n",
-        event_kind_name(kind), vector, error_code, cpl(env), env->segs[R_CS].selector,
-        env->rip, env->regs[R_ESP], env->cr[2]);
+    if (log_enabled(LOG_INT))
+        log_event(env, vector, kind, error_code, next_rip);
     /* a fault while delivering this event combines with it */
     env->old_exception = kind == EVENT_EXCEPTION ? vector : kind == EVENT_SOFT ? -1 : 256 + vector;
     if (!prot_mode(env))
@@ -322,8 +337,53 @@ void x86_deliver_pending_exception(CPUX86State *env)
 
 /* ---- INT n, INT3, INTO, ICEBP, HLT ---- */
 
+/* CR4.VME: is INT vector redirected to the 8086 program's own IVT? Bit
+ * clear in the TSS's interrupt redirection bitmap (the 32 bytes below the
+ * I/O permission bitmap) means yes. A TSS without room for it: #GP(0). */
+static bool vme_redirected(CPUX86State *env, int vector, uintptr_t ra)
+{
+    int type = (env->tr.flags >> DESC_TYPE_SHIFT) & 15;
+    if (!(env->tr.flags & DESC_P_MASK) || (type != SYS_TSS32_AVAIL && type != SYS_TSS32_BUSY) ||
+        env->tr.limit < 103)
+        raise_gp0(env, ra);
+    uint32_t iomap = (uint32_t)x86_ld_linear(env, env->tr.base + 102, 2, SYS_IDX, ra);
+    uint32_t off = iomap - 32 + (uint32_t)vector / 8;
+    if (iomap < 32 || off > env->tr.limit)
+        raise_gp0(env, ra);
+    uint8_t bits = (uint8_t)x86_ld_linear(env, env->tr.base + off, 1, SYS_IDX, ra);
+    return !(bits & (1u << (vector & 7)));
+}
+
+/* A redirected software interrupt: 8086 style through the IVT at linear 0 of
+ * the V86 task, on the 8086 program's stack; with IOPL < 3 the pushed IF is
+ * VIF and IOPL reads 3, and VIF (not IF) is cleared. */
+static void vme_int(CPUX86State *env, int vector, uint64_t next_rip, uintptr_t ra)
+{
+    const SegmentCache *ss = &env->segs[R_SS];
+    uint32_t entry = (uint32_t)x86_ld_linear(env, (uint64_t)vector * 4, 4, MMU_USER_IDX, ra);
+    uint32_t fl = x86_get_eflags(env) & 0xffff;
+    bool virt = iopl(env) < 3;
+    if (virt)
+        fl = (fl & ~(uint32_t)IF_MASK) | IOPL_MASK | ((env->eflags & VIF_MASK) ? IF_MASK : 0);
+    uint64_t sp = env->regs[R_ESP] & 0xffff;
+    uint64_t sp1 = (sp - 2) & 0xffff, sp2 = (sp - 4) & 0xffff, sp3 = (sp - 6) & 0xffff;
+    x86_st_linear(env, ss->base + sp1, fl, 2, MMU_USER_IDX, ra);
+    x86_st_linear(env, ss->base + sp2, env->segs[R_CS].selector, 2, MMU_USER_IDX, ra);
+    x86_st_linear(env, ss->base + sp3, next_rip & 0xffff, 2, MMU_USER_IDX, ra);
+    set_rsp_masked(env, sp3, 0xffff);
+    env->eflags &= ~(uint64_t)(TF_MASK | RF_MASK | (virt ? VIF_MASK : IF_MASK));
+    x86_load_seg_real(env, R_CS, (uint16_t)(entry >> 16));
+    env->rip = entry & 0xffff;
+    x86_update_hflags(env);
+}
+
 void x86_int(CPUX86State *env, int vector, uint64_t next_rip, uintptr_t ra)
 {
+    vector &= 0xff;
+    if (v86_mode(env) && (env->cr[4] & CR4_VME) && vme_redirected(env, vector, ra)) {
+        vme_int(env, vector, next_rip, ra);
+        return;
+    }
     if (v86_mode(env) && iopl(env) < 3)
         raise_gp0(env, ra);
     deliver_event(env, vector & 0xff, EVENT_SOFT, 0, false, next_rip, ra);

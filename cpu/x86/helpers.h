@@ -9,7 +9,12 @@
  *    faults calls x86_raise_exception(env, vec, err, ra) and does not return;
  *    every helper does all its checks (and all guest-memory writes that can
  *    fault) before it changes any register, so a fault leaves the registers as
- *    they were at the start of the instruction.
+ *    they were at the start of the instruction. (Exception: a task switch
+ *    commits to the new task first; faults while loading the new task's
+ *    segments are raised in the new task's context with retaddr 0, as the
+ *    SDM specifies.) Without the translator linked (KVM-only builds, unit
+ *    tests) faults longjmp to env->jmp_env with env->exception_index and
+ *    env->error_code set (cpu/x86/excp-engine.c).
  *  - Before calling a helper that may fault or that reads/writes guest
  *    registers, the translator stores its cached guest registers (regs[],
  *    the lazy flags, and for helpers taking no next_rip, rip) into env.
@@ -192,14 +197,21 @@ void x86_hlt(CPUX86State *env, uint64_t next_rip, uintptr_t ra) __attribute__((_
 /* ===================== flags, privilege, I/O (cpu/x86/cpu.c, ioperm.c) ====== */
 
 /* CLI / STI: IOPL rules (#GP(0) when CPL > IOPL in protected mode, or IOPL < 3
- * in V86 mode). STI: the translator sets the interrupt shadow. */
+ * in V86 mode); with CR4.VME (V86) or CR4.PVI (CPL 3) and IOPL < 3 they clear
+ * or set VIF instead (STI with VIP set: #GP(0)). STI: the translator sets the
+ * interrupt shadow. */
 void x86_cli(CPUX86State *env, uintptr_t ra);
 void x86_sti(CPUX86State *env, uintptr_t ra);
-/* PUSHF: the image to push (VM and RF cleared); #GP(0) in V86 with IOPL<3. */
+/* PUSHF: the image to push (VM and RF cleared); #GP(0) in V86 with IOPL<3,
+ * except 16-bit PUSHF under CR4.VME (IF shows VIF, IOPL shows 3).
+ * x86_pushf is x86_pushf_op with dflag 1 (callers that know the operand size
+ * should use x86_pushf_op, which VME needs). */
+uint64_t x86_pushf_op(CPUX86State *env, int dflag, uintptr_t ra);
 uint64_t x86_pushf(CPUX86State *env, uintptr_t ra);
 /* POPF: writes EFLAGS with the mode's mask (IOPL only at CPL 0, IF only when
  * CPL <= IOPL, VM/RF/VIP/VIF never; 16-bit keeps the high half); #GP(0) in V86
- * with IOPL<3. [ends TB] (TF/IF/AC may change). */
+ * with IOPL<3, except 16-bit POPF under CR4.VME (IF goes to VIF; #GP(0) if
+ * that would enable with VIP set, or sets TF). [ends TB] (TF/IF/AC may change). */
 void x86_popf(CPUX86State *env, uint64_t value, int dflag, uintptr_t ra);
 /* #GP(0) unless CPL is 0 (privileged instructions: LGDT, LIDT, INVLPG, WBINVD,
  * MOV CR/DR, RDMSR/WRMSR, CLTS, LMSW...). Also #GP(0) in V86 mode. */
@@ -257,8 +269,10 @@ uint64_t x86_read_dr(CPUX86State *env, int reg, uintptr_t ra);
  *    state *after* the instruction (registers, lazy flags); when a trap is due it
  *    sets RIP = next_rip, DR6.BS (single_step) and the pending Bn bits, and
  *    raises #DB with retaddr 0 (a trap: nothing to restore); else it returns.
- *  - EFLAGS.RF: x86_check_insn_breakpoint ignores breakpoints while RF=1; the
- *    translator clears RF after every completed instruction (as hardware does).
+ *  - EFLAGS.RF: x86_check_insn_breakpoint skips the check for one instruction
+ *    when RF=1 and clears RF (equivalent to hardware clearing it when that
+ *    instruction completes); x86_debug_insn_end clears it too. Elsewhere RF
+ *    may stay set until the next event entry (harmless without breakpoints).
  *  - Both are part of the TB key through hflags (HF_TF_MASK) and DR7 (the
  *    translator flushes its TBs when x86_write_dr changes DR7). */
 bool x86_insn_breakpoints_enabled(CPUX86State *env);

@@ -1,5 +1,6 @@
-/* I/O privilege: IOPL rules for CLI/STI/PUSHF/POPF, privileged-instruction
- * checks, and the TSS I/O permission bitmap for IN/OUT/INS/OUTS. */
+/* I/O privilege: IOPL rules for CLI/STI/PUSHF/POPF (with the virtual
+ * interrupt flag of CR4.VME/PVI), privileged-instruction checks, and the TSS
+ * I/O permission bitmap for IN/OUT/INS/OUTS. */
 #include "cpu/x86/seg.h"
 
 void x86_check_cpl0(CPUX86State *env, uintptr_t ra)
@@ -18,8 +19,28 @@ static bool if_allowed(CPUX86State *env)
     return cpl(env) <= iopl(env);
 }
 
+/* CLI/STI act on VIF instead of IF: V86 mode with CR4.VME, or CPL 3 with
+ * CR4.PVI, when IOPL < 3. */
+static bool virtual_if(CPUX86State *env)
+{
+    if (!prot_mode(env) || iopl(env) == 3)
+        return false;
+    if (v86_mode(env))
+        return env->cr[4] & CR4_VME;
+    return (env->cr[4] & CR4_PVI) && cpl(env) == 3;
+}
+
+bool x86_vme_active(CPUX86State *env)
+{
+    return v86_mode(env) && iopl(env) < 3 && (env->cr[4] & CR4_VME);
+}
+
 void x86_cli(CPUX86State *env, uintptr_t ra)
 {
+    if (virtual_if(env)) {
+        env->eflags &= ~(uint64_t)VIF_MASK;
+        return;
+    }
     if (!if_allowed(env))
         raise_gp0(env, ra);
     env->eflags &= ~(uint64_t)IF_MASK;
@@ -27,22 +48,58 @@ void x86_cli(CPUX86State *env, uintptr_t ra)
 
 void x86_sti(CPUX86State *env, uintptr_t ra)
 {
+    if (virtual_if(env)) {
+        if (env->eflags & VIP_MASK)
+            raise_gp0(env, ra);        /* a virtual interrupt is pending: let the monitor run */
+        env->eflags |= VIF_MASK;
+        return;
+    }
     if (!if_allowed(env))
         raise_gp0(env, ra);
     env->eflags |= IF_MASK;
 }
 
-uint64_t x86_pushf(CPUX86State *env, uintptr_t ra)
+uint64_t x86_pushf_op(CPUX86State *env, int dflag, uintptr_t ra)
 {
+    uint32_t fl = x86_get_eflags(env) & ~(uint32_t)(VM_MASK | RF_MASK);
+
+    if (x86_vme_active(env) && dflag == 0) {
+        /* the 8086 program sees VIF as IF, and IOPL 3 */
+        fl = (fl & ~(uint32_t)IF_MASK) | IOPL_MASK | ((fl & VIF_MASK) ? IF_MASK : 0);
+        return fl & 0xffff;
+    }
     if (v86_mode(env) && iopl(env) < 3)
         raise_gp0(env, ra);
-    return x86_get_eflags(env) & ~(uint32_t)(VM_MASK | RF_MASK);
+    return fl;
+}
+
+uint64_t x86_pushf(CPUX86State *env, uintptr_t ra)
+{
+    return x86_pushf_op(env, 1, ra);
+}
+
+/* A 16-bit FLAGS image popped by POPF/IRET under VME: IF goes to VIF; a
+ * pending virtual interrupt with IF=1, or TF=1, is for the monitor (#GP). */
+void x86_vme_load_flags16(CPUX86State *env, uint32_t fl, uintptr_t ra)
+{
+    if (((fl & IF_MASK) && (env->eflags & VIP_MASK)) || (fl & TF_MASK))
+        raise_gp0(env, ra);
+    uint32_t upd = CC_MASK | TF_MASK | DF_MASK | NT_MASK;
+    x86_set_eflags(env, fl, upd);
+    if (fl & IF_MASK)
+        env->eflags |= VIF_MASK;
+    else
+        env->eflags &= ~(uint64_t)VIF_MASK;
 }
 
 void x86_popf(CPUX86State *env, uint64_t value, int dflag, uintptr_t ra)
 {
     uint32_t mask = CC_MASK | TF_MASK | DF_MASK | NT_MASK | AC_MASK | ID_MASK | RF_MASK;
 
+    if (x86_vme_active(env) && dflag == 0) {
+        x86_vme_load_flags16(env, (uint32_t)value & 0xffff, ra);
+        return;
+    }
     if (v86_mode(env) && iopl(env) < 3)
         raise_gp0(env, ra);
     if (!v86_mode(env) && cpl(env) == 0)

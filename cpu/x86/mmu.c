@@ -36,8 +36,10 @@ static bool is_ram(uint64_t pa, unsigned size)
 
 static uint64_t phys_ld(uint64_t pa, unsigned size)
 {
-    if (is_ram(pa, size))
-        return as_read(sysmem(), pa, size);
+    /* the hot path (page-table entries in RAM): one lookup, a direct load */
+    const FlatRange *fr = as_lookup_range(sysmem(), pa);
+    if (fr && fr->mr->kind != MR_IO && fr->mr->host && pa + size - 1 <= fr->end)
+        return ldn(fr->mr->host + (pa - fr->mr->base), size);
     bool held = machine_lock_held();
     if (!held)
         machine_lock();
@@ -390,4 +392,29 @@ bool x86_pae_pdptes_valid(CPUX86State *env, uint64_t cr3)
             return false;
     }
     return true;
+}
+
+uint32_t x86_update_linear32(CPUX86State *env, uint64_t lin, uint32_t and_mask,
+                             uint32_t or_mask, uintptr_t ra)
+{
+    lin = linear_wrap(env, lin);
+    if ((lin & 0xfff) > 0xffc) {            /* page-crossing: no atomicity needed in practice */
+        uint32_t v = (uint32_t)x86_ld_linear(env, lin, 4, SYS_IDX, ra);
+        x86_st_linear(env, lin, (v & and_mask) | or_mask, 4, SYS_IDX, ra);
+        return v;
+    }
+    uint64_t pa = translate_or_raise(env, lin, X86_ACCESS_WRITE, SYS_IDX, ra);
+    uint32_t *host = (pa & 3) ? NULL : dma_map(sysmem(), pa, 4, true);
+    if (!host) {
+        uint32_t v = (uint32_t)phys_ld(pa, 4);
+        phys_st(pa, (v & and_mask) | or_mask, 4);
+        return v;
+    }
+    uint32_t old = __atomic_load_n(host, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(host, &old, (old & and_mask) | or_mask, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+        ;
+    if (ram_write_notify)
+        ram_write_notify(pa, 4);
+    return old;
 }

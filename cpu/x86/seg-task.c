@@ -83,10 +83,8 @@ static void save_task_state(CPUX86State *env, uint64_t base, const TssLayout *l,
 
 static void set_busy(CPUX86State *env, uint32_t selector, bool busy, uintptr_t ra)
 {
-    uint64_t a = seg_desc_addr(env, selector) + 4;
-    uint32_t hi = ld(env, a, 4, ra);
-    hi = busy ? hi | (2u << DESC_TYPE_SHIFT) : hi & ~(2u << DESC_TYPE_SHIFT);
-    x86_st_linear(env, a, hi, 4, SYS_IDX, ra);
+    const uint32_t b = 2u << DESC_TYPE_SHIFT;
+    x86_update_linear32(env, seg_desc_addr(env, selector) + 4, busy ? ~0u : ~b, busy ? b : 0, ra);
 }
 
 /* Load the new task's LDT; faults are #TS in the new task's context. */

@@ -31,7 +31,7 @@ void seg_set_accessed(CPUX86State *env, uint32_t selector, Desc *d, uintptr_t ra
     if (d->hi & DESC_A_MASK)
         return;
     d->hi |= DESC_A_MASK;
-    x86_st_linear(env, seg_desc_addr(env, selector) + 4, d->hi, 4, SYS_IDX, ra);
+    x86_update_linear32(env, seg_desc_addr(env, selector) + 4, ~0u, DESC_A_MASK, ra);
 }
 
 void seg_cache_load(CPUX86State *env, int seg, uint32_t selector, const Desc *d)
@@ -184,8 +184,12 @@ static void load_system_seg(CPUX86State *env, uint32_t selector, bool is_tr, uin
     }
     SegmentCache *s = is_tr ? &env->tr : &env->ldt;
     if (is_tr) {
-        d.hi |= 2u << DESC_TYPE_SHIFT;               /* busy */
-        x86_st_linear(env, seg_desc_addr(env, selector) + 4, d.hi, 4, SYS_IDX, ra);
+        /* mark busy; another vCPU may have loaded it meanwhile */
+        uint32_t old = x86_update_linear32(env, seg_desc_addr(env, selector) + 4, ~0u,
+                                           2u << DESC_TYPE_SHIFT, ra);
+        if (old & (2u << DESC_TYPE_SHIFT))
+            raise_err(env, EXCP_GP, selector & 0xfffc, ra);
+        d.hi |= 2u << DESC_TYPE_SHIFT;
     }
     s->selector = (uint16_t)selector;
     s->base = base;

@@ -142,6 +142,15 @@ enum { EVENT_SOFT, EVENT_EXCEPTION, EVENT_EXTERNAL, EVENT_ICEBP };
 void deliver_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
                    bool has_error_code, uint64_t next_rip, uintptr_t ra);
 
+/* Atomically (like the locked cycles of the hardware) replace the dword at a
+ * linear address with (old & and_mask) | or_mask; returns the old value.
+ * For descriptor Accessed and Busy bits, which other vCPUs may update too. */
+uint32_t x86_update_linear32(CPUX86State *env, uint64_t lin, uint32_t and_mask,
+                             uint32_t or_mask, uintptr_t ra);
+/* Virtual-8086 mode extensions (cpu/x86/ioperm.c): V86 with CR4.VME and
+ * IOPL < 3; loading a 16-bit FLAGS image there (POPF, IRET). */
+bool x86_vme_active(CPUX86State *env);
+void x86_vme_load_flags16(CPUX86State *env, uint32_t fl, uintptr_t ra);
 /* Legacy PAE: are the four PDPTEs at cr3 free of reserved bits? (cpu/x86/mmu.c) */
 bool x86_pae_pdptes_valid(CPUX86State *env, uint64_t cr3);
 

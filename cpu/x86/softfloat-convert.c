@@ -84,7 +84,7 @@ static u128 round_fixed(u128 fixed, bool sign, int mode, bool *up)
 /* Round to an integer of `bits` bits (signed); NaN, infinity and
  * out-of-range give invalid and the most negative value. */
 int64_t wide_to_int(FloatWide w, const FloatFormat *f, int bits, bool truncate,
-                           FloatStatus *s)
+                    FloatStatus *s)
 {
     FloatParts p = parts_unpack(w, f, s);
     int64_t indefinite = (int64_t)(~0ull << (bits - 1));
@@ -254,4 +254,37 @@ float32 float32_round_to_int(float32 a, FloatStatus *s)
 float64 float64_round_to_int(float64 a, FloatStatus *s)
 {
     return wide_to_float64(wide_round_to_int(float64_to_wide(a), &float64_format, s));
+}
+
+/* The status ROUNDSS & co. run with: the immediate's rounding mode, and
+ * inexact reported or not. */
+static FloatStatus round_imm_status(const FloatStatus *s, uint8_t imm)
+{
+    FloatStatus t = *s;
+    if (!(imm & 4))
+        t.rounding = imm & 3;
+    t.flags = 0;
+    return t;
+}
+
+static void round_imm_flags(FloatStatus *s, const FloatStatus *t, uint8_t imm)
+{
+    s->flags |= t->flags & ((imm & 8) ? ~(unsigned)(FLOAT_FLAG_INEXACT | FLOAT_FLAG_ROUNDED_UP)
+                                      : ~0u);
+}
+
+float32 float32_round_imm(float32 a, uint8_t imm, FloatStatus *s)
+{
+    FloatStatus t = round_imm_status(s, imm);
+    float32 r = float32_round_to_int(a, &t);
+    round_imm_flags(s, &t, imm);
+    return r;
+}
+
+float64 float64_round_imm(float64 a, uint8_t imm, FloatStatus *s)
+{
+    FloatStatus t = round_imm_status(s, imm);
+    float64 r = float64_round_to_int(a, &t);
+    round_imm_flags(s, &t, imm);
+    return r;
 }

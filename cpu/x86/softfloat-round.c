@@ -44,6 +44,7 @@ FloatStatus float_status_from_fpuc(uint16_t fpuc)
         .precision = prec_of_pc[(fpuc >> 8) & 3],
         .overflow_unmasked = !((fpuc >> 3) & 1),
         .underflow_unmasked = !((fpuc >> 4) & 1),
+        .x87 = true,
     };
     return s;
 }
@@ -333,8 +334,9 @@ FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int
     int lsb_shift = 128 - prec;
     u128 rest_mask = ((u128)1 << lsb_shift) - 1;
     bool tiny = tiny_after_rounding(sig, exp, f, lsb_shift, sign, s->rounding);
-    /* the x87's unmasked underflow keeps a tiny result normalized */
-    bool keep_normalized = tiny && f->explicit_int && s->underflow_unmasked;
+    /* an unmasked underflow keeps a tiny result normalized (x87: to deliver
+     * it biased; SSE: to report inexact as the trap sees it) */
+    bool keep_normalized = tiny && s->underflow_unmasked;
     if (exp < f->emin && !keep_normalized) {
         sig = shift_right_jam128(sig, f->emin - exp);
         exp = f->emin;
@@ -351,7 +353,16 @@ FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int
         }
     }
 
-    if (tiny && f->sse && s->flush_to_zero && !s->underflow_unmasked) {
+    /* SSE traps on an unmasked overflow/underflow and delivers nothing; the
+     * precision exception then says whether the result rounded with an
+     * unbounded exponent was inexact. An x87 store to m32/m64 (same
+     * formats, x87 status) reports the OE/UE alone. */
+    if (f->sse && ((exp > f->emax && s->overflow_unmasked) || keep_normalized)) {
+        raise_flags(s, (keep_normalized ? FLOAT_FLAG_UNDERFLOW : FLOAT_FLAG_OVERFLOW) |
+                       (rest && !s->x87 ? FLOAT_FLAG_INEXACT : 0));
+        return keep_normalized ? wide_zero(sign) : wide_inf(sign, f);
+    }
+    if (tiny && f->sse && s->flush_to_zero) {     /* only reached masked */
         raise_flags(s, FLOAT_FLAG_UNDERFLOW | FLOAT_FLAG_INEXACT);
         return wide_zero(sign);
     }
@@ -364,8 +375,6 @@ FloatWide round_pack(bool sign, int32_t exp, u128 sig, const FloatFormat *f, int
         raise_flags(s, FLOAT_FLAG_INEXACT | (up ? FLOAT_FLAG_ROUNDED_UP : 0));
         if (tiny)
             raise_flags(s, FLOAT_FLAG_UNDERFLOW);
-    } else if (tiny && s->underflow_unmasked) {
-        raise_flags(s, FLOAT_FLAG_UNDERFLOW);   /* exact tiny results too */
     }
     FloatWide w = { .sign = sign, .mant = (uint64_t)(sig >> 64) };
     w.bexp = (w.mant & BIT63) ? exp + f->bias : 0;

@@ -37,21 +37,24 @@
  * Files: softfloat-round.c (formats, unpack, rounding, NaN rules),
  * softfloat-add.c, softfloat-muldiv.c, softfloat-sqrt.c,
  * softfloat-convert.c, softfloat-compare.c (+ CMP predicates, MIN/MAX),
+ * softfloat-approx.c (RCP/RSQRT),
  * fpu-x87-arith.c (register/memory operand forms), fpu-x87-ops.c (FPREM,
  * FSCALE, FXTRACT), fpu-x87-trans.c + fpu-xfloat.c (transcendentals),
  * fpu-x87-const.c, fpu-x87-classify.c (FXAM, tags), fpu-bcd.c.
  *
- * Typical use from a helper:
+ * Typical use from a helper (ADDPS: one status for the four lanes):
  *     FloatStatus st = float_status_from_mxcsr(env->mxcsr);
- *     r = float32_add(a, b, &st);
- *     env->mxcsr |= st.flags & FLOAT_FLAGS_EXCEPTIONS;
+ *     for (i = 0; i < 4; i++)
+ *         r.d[i] = float32_add(a.d[i], b.d[i], &st);
+ *     env->mxcsr = sse_mxcsr_after(env->mxcsr, &st, &fault);
+ *     if (fault) raise #XM (destination unchanged) else write r;
  * or for the x87 (FMUL m64fp; the *_float32/64 forms keep the x87's
  * operand rules for memory operands, see "x87 arithmetic forms"):
  *     FloatStatus st = float_status_from_fpuc(env->fpuc);
  *     r = floatx80_arith_float64(X87_FMUL, st0, m64, &st);
- *     env->fpus |= st.flags & FLOAT_FLAGS_EXCEPTIONS;
- *     C1 = st.flags & FLOAT_FLAG_ROUNDED_UP; then #MF if an unmasked flag
- *     is set (IE/DE/ZE: leave the destination unchanged).
+ *     env->fpus = fpu_fsw_after(env->fpus, env->fpuc, &st);
+ *     write r unless an unmasked IE/DE/ZE is set; the pending exception
+ *     (ES) is delivered as #MF by the next waiting instruction.
  *
  * Packed SSE operations are loops over the scalar functions with one status.
  * All functions are pure apart from the status flags; none touch host FP
@@ -97,23 +100,60 @@ enum {
     FLOAT_FLAG_ROUNDED_UP = 0x100,  /* x87 C1 after an inexact result */
 };
 
+/* x87 status word bits besides the exception flags. */
+#define FPU_C0 0x0100
+#define FPU_C1 0x0200
+#define FPU_C2 0x0400
+#define FPU_C3 0x4000
+#define FPU_SW_ES 0x0080
+#define FPU_SW_B 0x8000
+
 typedef struct FloatStatus {
     uint8_t rounding;          /* FLOAT_ROUND_* */
     uint8_t precision;         /* FLOATX80_PREC_*; 0 means 64 */
     bool flush_to_zero;        /* MXCSR.FTZ: tiny float32/64 results become 0 */
     bool denormals_are_zero;   /* MXCSR.DAZ: denormal float32/64 inputs are 0 */
     uint16_t flags;            /* FLOAT_FLAG_*, sticky: callers clear them */
-    /* Unmasked overflow/underflow change the results: the x87 delivers the
-     * result with its exponent biased by -/+24576 into the register (SDM
-     * vol 1 8.5.4, 8.5.5); SSE reports underflow on tiny exact results and
-     * does not flush to zero. (Other unmasked exceptions only suppress the
-     * result, which is the caller's business.) */
+    /* Unmasked overflow/underflow change the outcome: the x87 delivers the
+     * result with its exponent biased by -/+24576 (FLOATX80_UNMASKED_BIAS)
+     * into the register (SDM vol 1 8.5.4, 8.5.5), reporting OE/UE with PE
+     * and C1 as usual; SSE traps with OE or UE (also for tiny exact
+     * results), plus PE only when the result rounded with an unbounded
+     * exponent is inexact, and delivers nothing (we return an infinity or
+     * zero the caller drops). Other unmasked exceptions only suppress the
+     * result: the caller's business. */
     bool overflow_unmasked;
     bool underflow_unmasked;
+    bool x87;                  /* set by float_status_from_fpuc: an x87 store
+                                * to m32/m64 with unmasked OE/UE reports only
+                                * OE/UE (no PE, no C1) */
 } FloatStatus;
 
-/* Status from the SSE control/status register (flags start clear). */
+/* Architectural state after an instruction, from its FloatStatus:
+ * x87: the sticky exception bits, C1 = rounded up (cleared otherwise), and
+ * ES/B when an exception is pending, i.e. unmasked in fcw; the caller keeps
+ * C0/C2/C3/TOP and handles stack faults itself.
+ * SSE: MXCSR with the new flags; *fault says an unmasked exception was
+ * raised (#XM, or #UD without CR4.OSXMMEXCPT; the destination stays). */
+static inline uint16_t fpu_fsw_after(uint16_t fsw, uint16_t fcw, const FloatStatus *s)
+{
+    fsw |= s->flags & FLOAT_FLAGS_EXCEPTIONS;
+    fsw = (uint16_t)((fsw & ~FPU_C1) | (s->flags & FLOAT_FLAG_ROUNDED_UP ? FPU_C1 : 0));
+    if (fsw & ~fcw & FLOAT_FLAGS_EXCEPTIONS)
+        fsw |= FPU_SW_ES | FPU_SW_B;
+    return fsw;
+}
+
+static inline uint32_t sse_mxcsr_after(uint32_t mxcsr, const FloatStatus *s, bool *fault)
+{
+    uint32_t flags = s->flags & FLOAT_FLAGS_EXCEPTIONS;
+    *fault = (flags & ~(mxcsr >> 7)) != 0;
+    return mxcsr | flags;
+}
+
 #define FLOATX80_UNMASKED_BIAS 24576
+
+/* Status from the SSE control/status register (flags start clear). */
 FloatStatus float_status_from_mxcsr(uint32_t mxcsr);
 /* Status from the x87 control word (RC and PC fields; flags start clear). */
 FloatStatus float_status_from_fpuc(uint16_t fpuc);
@@ -155,6 +195,11 @@ floatx80 floatx80_sub(floatx80 a, floatx80 b, FloatStatus *s);
 floatx80 floatx80_mul(floatx80 a, floatx80 b, FloatStatus *s);
 floatx80 floatx80_div(floatx80 a, floatx80 b, FloatStatus *s);
 floatx80 floatx80_sqrt(floatx80 a, FloatStatus *s);
+
+/* RCPSS/RSQRTSS (and the packed forms): 12-bit approximations, see
+ * softfloat-approx.c; no flags, denormal inputs and tiny results as zero. */
+float32 float32_rcp_approx(float32 a, FloatStatus *s);
+float32 float32_rsqrt_approx(float32 a, FloatStatus *s);
 
 /* ---- comparisons ----
  * Result of comparing a with b. quiet=true: only SNaN operands raise invalid
@@ -231,6 +276,10 @@ float16 float32_to_float16(float32 a, FloatStatus *s);
 floatx80 floatx80_round_to_int(floatx80 a, FloatStatus *s);
 float32 float32_round_to_int(float32 a, FloatStatus *s);
 float64 float64_round_to_int(float64 a, FloatStatus *s);
+/* ROUNDSS/ROUNDSD/ROUNDPS/ROUNDPD with their immediate: bits 1:0 the
+ * rounding mode unless bit 2 (use MXCSR.RC); bit 3 suppresses inexact. */
+float32 float32_round_imm(float32 a, uint8_t imm, FloatStatus *s);
+float64 float64_round_imm(float64 a, uint8_t imm, FloatStatus *s);
 
 /* ---- x87 arithmetic forms (fpu-x87-arith.c) ----
  * The x87 instructions with a memory operand (FADD m32fp, FCOM m64fp, ...)
@@ -250,11 +299,6 @@ FloatRelation floatx80_compare_float32(floatx80 st, float32 src, bool quiet, Flo
 FloatRelation floatx80_compare_float64(floatx80 st, float64 src, bool quiet, FloatStatus *s);
 
 /* ---- x87 specials (fpu-x87-ops.c) ---- */
-/* FSW condition-code bits. */
-#define FPU_C0 0x0100
-#define FPU_C1 0x0200
-#define FPU_C2 0x0400
-#define FPU_C3 0x4000
 /* FPREM (ieee=false: truncated quotient) / FPREM1 (ieee=true: quotient
  * rounded to nearest). *cc receives the condition codes for FSW: C2 set =
  * incomplete reduction (exponent difference > 63: the exponent is reduced by
@@ -308,9 +352,10 @@ void floatx80_to_bcd(floatx80 a, uint8_t bcd[10], FloatStatus *s);      /* FBSTP
  * operands must be within 1 ulp of the host x87 (bit-exact in ~95%).
  * Trigonometric arguments are reduced modulo pi/2 with the x87's own 66-bit
  * pi, like the hardware, so large arguments give the hardware's results.
- * Operands outside an instruction's architectural domain (F2XM1 |x| > 1,
- * FYL2XP1 |x| >= 1 - sqrt(2)/2) get the mathematical value where it exists;
- * the hardware's result is undefined there.
+ * Operands outside an instruction's architectural domain, which the SDM
+ * leaves undefined, behave as on the (AMD) hardware the tests ran on:
+ * F2XM1 with |x| > 1 and FYL2XP1 with -inf < x <= -1 return x (inexact);
+ * FYL2XP1 with x >= 1 - sqrt(2)/2 gives y * log2(1 + x).
  * Trigonometric functions return false (operand unchanged: the caller sets
  * C2) when |a| >= 2^63. */
 floatx80 floatx80_f2xm1(floatx80 a, FloatStatus *s);                  /* 2^a - 1, |a| <= 1 */

@@ -692,10 +692,17 @@ static void trans_sti(DisasContext *s)
 }
 
 /* ---- control transfer ---------------------------------------------------------- */
+/* A relative branch target: with a 16-bit operand size the upper half of EIP
+ * is cleared (outside 64-bit mode). */
+static uint64_t branch_target(DisasContext *s)
+{
+    uint64_t t = s->next_pc + s->d.imm;
+    return (!s->code64 && s->d.opsize == 2) ? (t & 0xffff) : t;
+}
 static void trans_jmp(DisasContext *s)
 {
     if (s->d.e->op[0] == O_Jb || s->d.e->op[0] == O_Jz) {
-        gen_jmp_to(s, s->next_pc + s->d.imm, 0);
+        gen_jmp_to(s, branch_target(s), 0);
         return;
     }
     TCGv t = gen_operand_load(s, 0);
@@ -708,7 +715,7 @@ static void trans_call(DisasContext *s)
     unsigned size = s->d.opsize;
     if (s->d.e->op[0] == O_Jz) {
         gen_push(s, tcg_const(s->next_pc), size);
-        gen_jmp_to(s, s->next_pc + s->d.imm, 0);
+        gen_jmp_to(s, branch_target(s), 0);
         return;
     }
     TCGv t = gen_zext(gen_operand_load(s, 0), size);
@@ -734,7 +741,7 @@ static void trans_jcc(DisasContext *s)
     gen_jcc(s, s->d.e->aux, taken);
     gen_jmp_to(s, s->next_pc, 0);
     tcg_gen_set_label(taken);
-    gen_jmp_to(s, s->next_pc + s->d.imm, 1);
+    gen_jmp_to(s, branch_target(s), 1);
 }
 
 static void trans_loop(DisasContext *s)
@@ -762,7 +769,7 @@ static void trans_loop(DisasContext *s)
     }
     gen_jmp_to(s, s->next_pc, 0);
     tcg_gen_set_label(taken);
-    gen_jmp_to(s, s->next_pc + s->d.imm, 1);
+    gen_jmp_to(s, branch_target(s), 1);
 }
 
 static void trans_far(DisasContext *s)

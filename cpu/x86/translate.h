@@ -117,7 +117,17 @@ void gen_env_st(TCGv v, int64_t off, unsigned memop);
 /* Emit IR for s->d; sets s->is_jmp. */
 void x86_translate_insn(DisasContext *s);
 
-/* ---- hook for the x87/SSE translator (another file); NULL = #UD/#NM ------- */
+/* ---- hook for the x87/SSE translator (another file); NULL = #UD ----------
+ * Set it once (e.g. from a constructor). It is called for I_FPU (D8-DF),
+ * I_SSE (0F xx, 0F 38 xx, 0F 3A xx SSE slots), I_FXSAVE/FXRSTOR/LDMXCSR/
+ * STMXCSR/XSAVE/XRSTOR and I_WAIT, after the #NM checks (CR0.EM/TS/MP) were
+ * made here. s->d is the decoded instruction: d.prefix (66/F2/F3 as
+ * mandatory prefixes), d.map and d.opcode, d.modrm/mod/reg/rm (REX applied),
+ * d.imm for SSE forms with an imm8. gen_lea_addr(s) puts the memory
+ * operand's linear address in s->A0; gen_ld/gen_st access guest memory;
+ * gen_helper(fn, ret, n, tcg_env, ...) calls C (sync(s)-style state sync:
+ * gen_sync_for_helper before a helper that may fault); gen_exception raises.
+ * The hook sets s->is_jmp only when it ends the block. */
 extern void (*x86_translate_fpu_hook)(DisasContext *s);
 
 #endif

@@ -22,7 +22,8 @@
 
 TranslationBlock *tb_lookup_fast(CPUX86State *env);
 
-#define CODE_BUF_SIZE (64 * MiB)
+#define CODE_BUF_SIZE (64 * MiB)   /* per vCPU, unless -accel tcg,tb-size=MIB */
+size_t tcg_code_buffer_size = CODE_BUF_SIZE;
 #define FRAME_SIZE (TCG_MAX_TEMPS * 8 + 8)   /* keeps rsp 16-byte aligned in TB code */
 
 typedef struct CodeBuffer {
@@ -40,7 +41,7 @@ static const int call_arg_regs[6] = { RDI, RSI, RDX, RCX, R8, R9 };
 static CodeBuffer *code_buffer_new(void)
 {
     CodeBuffer *cb = xzalloc(sizeof(*cb));
-    cb->size = CODE_BUF_SIZE;
+    cb->size = tcg_code_buffer_size;
     int fd = memfd_create("kestrel-jit", MFD_CLOEXEC);
     if (fd >= 0 && ftruncate(fd, (off_t)cb->size) == 0) {
         void *rw = mmap(NULL, cb->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -160,6 +161,10 @@ typedef struct SlowPath {
     uint16_t save;        /* caller-saved registers to preserve */
     size_t jne_patch;     /* offset of the rel32 of the fast path's jne */
     uintptr_t done_rx;    /* where to continue */
+    /* Dirty globals, written back only on this path: the fast path cannot
+     * fault, the slow one can (and then the CPU state must be in env). */
+    uint8_t nsync;
+    struct { int8_t reg; int32_t off; int32_t imm; } sync[24];   /* reg -1: imm */
 } SlowPath;
 
 typedef struct Gen {
@@ -200,7 +205,20 @@ static void temp_store(Gen *g, int t)
     if (ts->val == TS_REG && !ts->coherent) {
         em_rm(&g->e, 0x89, 1, true, ts->reg, temp_base(g, t), -1, 0, temp_slot(g, t), false);
         ts->coherent = true;
+    } else if (ts->val == TS_CONST && !ts->coherent) {
+        /* a global holding a constant that fits a sign-extended imm32 */
+        em_rm(&g->e, 0xc7, 1, true, 0, temp_base(g, t), -1, 0, temp_slot(g, t), false);
+        em_u32(&g->e, (uint32_t)ts->cst);
+        ts->coherent = true;
     }
+}
+
+/* Globals held as constants (no register) that memory has not seen yet. */
+static void store_const_globals(Gen *g)
+{
+    for (int t = 1; t < g->s->nb_globals; t++)
+        if (g->ts[t].val == TS_CONST && !g->ts[t].coherent)
+            temp_store(g, t);
 }
 
 static void reg_free(Gen *g, int r)
@@ -349,6 +367,7 @@ static void free_dead_inputs(Gen *g, const TCGOp *op, int first_in, int n_in)
 /* Write back dirty globals (and locals); with drop, forget all registers. */
 static void sync_all(Gen *g, bool drop)
 {
+    store_const_globals(g);
     for (int r = 0; r < 16; r++) {
         int t = g->reg_temp[r];
         if (t < 0)
@@ -371,6 +390,7 @@ static void sync_all(Gen *g, bool drop)
 
 static void sync_globals(Gen *g)
 {
+    store_const_globals(g);
     for (int r = 0; r < 16; r++) {
         int t = g->reg_temp[r];
         if (t >= 0 && g->s->temps[t].kind == TEMP_GLOBAL)
@@ -681,7 +701,6 @@ static void gen_qemu_ldst(Gen *g, const TCGOp *op, bool is_store)
     int mmu = (int)op->args[3];
     unsigned size = 1u << (memop & MO_SIZE);
     int t_data = (int)op->args[0], t_addr = (int)op->args[1];
-    sync_globals(g);
     int ra = temp_load(g, t_addr, 0);
     int rv = is_store ? temp_load(g, t_data, 0) : -1;
     int t1 = reg_alloc(g, 0);
@@ -689,6 +708,28 @@ static void gen_qemu_ldst(Gen *g, const TCGOp *op, bool is_store)
     int t2 = reg_alloc(g, 0);
     g->locked |= 1 << t2;
     Emitter *e = &g->e;
+    if (g->nb_slow >= (int)ARRAY_SIZE(g->slow)) {
+        g->failed = true;
+        return;
+    }
+    SlowPath *sp = &g->slow[g->nb_slow];
+    sp->nsync = 0;
+    for (int r = 0; r < 16; r++) {
+        int t = g->reg_temp[r];
+        if (t >= 0 && g->s->temps[t].kind == TEMP_GLOBAL && !g->ts[t].coherent) {
+            sp->sync[sp->nsync].reg = (int8_t)r;
+            sp->sync[sp->nsync].off = g->s->temps[t].env_offset;
+            sp->nsync++;
+        }
+    }
+    for (int t = 1; t < g->s->nb_globals && sp->nsync < ARRAY_SIZE(sp->sync); t++) {
+        if (g->ts[t].val == TS_CONST && !g->ts[t].coherent) {
+            sp->sync[sp->nsync].reg = -1;
+            sp->sync[sp->nsync].off = g->s->temps[t].env_offset;
+            sp->sync[sp->nsync].imm = (int32_t)g->ts[t].cst;
+            sp->nsync++;
+        }
+    }
     int32_t ent = (int32_t)(offsetof(TCGCPU, tlb) + (size_t)mmu * TLB_SIZE * sizeof(TLBEntry));
     int32_t cmp_off = ent + (int32_t)(is_store ? offsetof(TLBEntry, addr_write) : offsetof(TLBEntry, addr_read));
     mov_rr(e, t1, ra);
@@ -717,11 +758,7 @@ static void gen_qemu_ldst(Gen *g, const TCGOp *op, bool is_store)
              ? ra : t1;
         load_mem(e, memop, rd, ra, t2, 0);
     }
-    if (g->nb_slow >= (int)ARRAY_SIZE(g->slow)) {
-        g->failed = true;
-        return;
-    }
-    SlowPath *sp = &g->slow[g->nb_slow++];
+    g->nb_slow++;
     sp->is_store = is_store;
     sp->memop = memop;
     sp->mmu = mmu;
@@ -750,6 +787,14 @@ static void emit_slow_path(Gen *g, SlowPath *sp)
 {
     Emitter *e = &g->e;
     patch_rel32(g->cb, sp->jne_patch, emitter_off(e, g->cb));
+    for (int i = 0; i < sp->nsync; i++) {
+        if (sp->sync[i].reg < 0) {
+            em_rm(e, 0xc7, 1, true, 0, RBP, -1, 0, sp->sync[i].off, false);
+            em_u32(e, (uint32_t)sp->sync[i].imm);
+        } else {
+            em_rm(e, 0x89, 1, true, sp->sync[i].reg, RBP, -1, 0, sp->sync[i].off, false);
+        }
+    }
     int n = 0;
     for (int r = 0; r < 16; r++) {
         if (sp->save & (1 << r)) {
@@ -875,6 +920,12 @@ static void gen_call(Gen *g, const TCGOp *op)
                 g->ts[t].coherent = true;
             }
         }
+        for (int t = 1; t < g->s->nb_globals; t++) {
+            if (g->ts[t].val == TS_CONST) {
+                g->ts[t].val = TS_MEM;
+                g->ts[t].coherent = true;
+            }
+        }
     }
     int ret = (int)(int64_t)op->args[0];
     if (c->has_ret && ret >= 0)
@@ -903,6 +954,57 @@ static uintptr_t lookup_code(CPUX86State *env)
     TranslationBlock *tb = tb_lookup_fast(env);
     CodeBuffer *cb = tcg_cpu(env)->backend_state;
     return tb ? (uintptr_t)tb->code : cb->exit0;
+}
+
+/* 64-bit code: probe the jump cache inline before calling lookup_code. In
+ * 64-bit mode a block's flags are exactly hflags (no segment checks), so
+ * pc, cs_base and hflags identify it; anything unusual takes the call. */
+static void gen_jmp_cache_probe(Gen *g)
+{
+    Emitter *e = &g->e;
+    size_t miss[8];
+    int nm = 0;
+#define JNE_MISS(cc)                                                       \
+    do {                                                                   \
+        em_byte(e, 0x0f);                                                  \
+        em_byte(e, (uint8_t)(0x80 | (cc)));                                \
+        miss[nm++] = emitter_off(e, g->cb);                                \
+        em_u32(e, 0);                                                      \
+    } while (0)
+    /* debug registers armed: blocks carry TBF_DEBUG, let the C lookup decide */
+    em_rm(e, 0xf6, 1, false, 0, RBP, -1, 0, (int32_t)offsetof(CPUX86State, dr[7]), false);
+    em_byte(e, 0xff);                                  /* test byte [rbp + dr7], 0xff */
+    JNE_MISS(0x5);
+    em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, (int32_t)offsetof(CPUX86State, rip), false);
+    mov_rr(e, RCX, RAX);
+    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_BITS */
+    em_byte(e, JMP_CACHE_BITS);
+    em_rr(e, 0x31, 1, true, RAX, RCX, false);          /* xor rcx, rax */
+    em_rr(e, 0x81, 1, false, 4, RCX, false);           /* and ecx, size - 1 */
+    em_u32(e, JMP_CACHE_SIZE - 1);
+    em_rm(e, 0x8b, 1, true, RDX, R12, RCX, 3, (int32_t)offsetof(TCGCPU, jmp_cache), false);
+    em_rr(e, 0x85, 1, true, RDX, RDX, false);          /* test rdx, rdx */
+    JNE_MISS(0x4);                                     /* jz miss */
+    em_rm(e, 0x3b, 1, true, RAX, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, pc), false);
+    JNE_MISS(0x5);
+    em_rm(e, 0x8b, 1, false, RAX, RBP, -1, 0, (int32_t)offsetof(CPUX86State, hflags), false);
+    em_rm(e, 0x3b, 1, false, RAX, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, flags), false);
+    JNE_MISS(0x5);
+    em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0,
+          (int32_t)(offsetof(CPUX86State, segs) + R_CS * sizeof(SegmentCache) + offsetof(SegmentCache, base)),
+          false);
+    em_rm(e, 0x3b, 1, true, RAX, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, cs_base), false);
+    JNE_MISS(0x5);
+    em_rm(e, 0x83, 1, false, 7, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, cflags), false);
+    em_byte(e, 0);                                     /* cmp dword [rdx + cflags], 0 */
+    JNE_MISS(0x5);
+    em_rm(e, 0x80, 1, false, 7, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, invalid), false);
+    em_byte(e, 0);                                     /* cmp byte [rdx + invalid], 0 */
+    JNE_MISS(0x5);
+    em_rm(e, 0xff, 1, false, 4, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, code), false);  /* jmp [rdx + code] */
+    for (int i = 0; i < nm; i++)
+        patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
+#undef JNE_MISS
 }
 
 /* ---- the driver --------------------------------------------------------------------------- */
@@ -962,11 +1064,14 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_movi: {
             int td = (int)op->args[0];
             TCGTempKind k = s->temps[td].kind;
-            if (k == TEMP_NORMAL) {
-                if (g->ts[td].val == TS_REG)
+            if (k == TEMP_NORMAL || (k == TEMP_GLOBAL && fits_i32((int64_t)op->args[1]))) {
+                if (g->ts[td].val == TS_REG && g->reg_temp[g->ts[td].reg] == td)
                     reg_free(g, g->ts[td].reg);
                 g->ts[td].val = TS_CONST;
                 g->ts[td].cst = op->args[1];
+                g->ts[td].reg = -1;
+                if (k == TEMP_GLOBAL)
+                    g->ts[td].coherent = false;
             } else {
                 int r = g->ts[td].val == TS_REG ? g->ts[td].reg : reg_alloc(g, 0);
                 movi(e, r, op->args[1]);
@@ -1063,6 +1168,8 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             break;
         case INDEX_op_lookup_and_goto:
             sync_all(g, false);
+            if ((tb->flags & HF_CS64_MASK) && !log_enabled(LOG_EXEC | LOG_CPU))
+                gen_jmp_cache_probe(g);
             mov_rr(e, RDI, RBP);
             call_abs(e, (uintptr_t)lookup_code);
             em_rr(e, 0xff, 1, false, 4, RAX, false);   /* jmp rax */

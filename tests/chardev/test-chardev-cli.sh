@@ -8,11 +8,12 @@ GUEST=$BUILD/tests/guest/hello.elf
 EXIT_DEV=(-device isa-debug-exit,iobase=0xf4,iosize=4)
 
 # spec errors need no guest
-"$KESTREL" -nographic -serial bogus -kernel /dev/null > "$T_TMP/err" 2>&1
+timeout -k 5 30 "$KESTREL" -nographic -serial bogus -kernel /dev/null < /dev/null > "$T_TMP/err" 2>&1
 if [[ $? == 1 ]] && grep -q "unknown chardev 'bogus'" "$T_TMP/err"; then pass bad-spec
 else fail bad-spec "$(head -3 "$T_TMP/err")"; fi
-"$KESTREL" -nographic -serial tcp:127.0.0.1:1,server,telnet -kernel /dev/null > "$T_TMP/err" 2>&1
-if [[ $? == 1 ]] && grep -q "telnet.*not implemented" "$T_TMP/err"; then pass unsupported-option
+timeout -k 5 30 "$KESTREL" -nographic -serial tcp:127.0.0.1:0,server,nowait,reconnect=1 \
+    -kernel /dev/null < /dev/null > "$T_TMP/err" 2>&1
+if [[ $? == 1 ]] && grep -q "reconnect.*not implemented" "$T_TMP/err"; then pass unsupported-option
 else fail unsupported-option "$(head -3 "$T_TMP/err")"; fi
 
 if [[ ! -f $GUEST ]]; then
@@ -128,3 +129,45 @@ check mux-xp grep -q "0000000000009000: 0x" "$T"
 check mux-escape-help grep -q "C-a c" "$T"
 check mux-ctrl-a-x grep -q "kestrel: terminated" "$T"
 check mux-exit-status grep -q "^EXIT 0" "$T"
+
+# -monitor telnet: a telnet client gets the negotiation and the banner, runs
+# commands (Enter as CR NUL, as telnet sends it) and quits Kestrel.
+cat > "$T_TMP/telnet.py" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+for _ in range(300):
+    try:
+        s = socket.create_connection(("127.0.0.1", port)); break
+    except OSError:
+        time.sleep(0.05)
+else:
+    sys.exit(2)
+s.settimeout(10)
+data = b""
+def until(marker):
+    global data
+    while marker not in data:
+        d = s.recv(4096)
+        if not d: return
+        data += d
+until(b"(kestrel) ")
+s.sendall(b"info status\r\0")
+until(b"VM status")
+until(b"(kestrel) ")
+s.sendall(b"quit\r\n")
+try:
+    while s.recv(4096): pass
+except OSError:
+    pass
+sys.stdout.write(repr(data))
+PY
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+timeout -k 5 30 "$KESTREL" -display none -serial null -monitor "telnet:127.0.0.1:$PORT,server,nowait" \
+    -accel "$ACCEL" -kernel "$GUEST" < /dev/null > "$T_TMP/out" 2>&1 &
+KPID=$!
+timeout -k 5 30 python3 "$T_TMP/telnet.py" "$PORT" > "$T_TMP/telnet.txt" 2>&1
+wait $KPID
+KRC=$?
+check telnet-negotiation grep -q "xff\\\\xfb\\\\x01" "$T_TMP/telnet.txt"
+check telnet-monitor grep -q "VM status: " "$T_TMP/telnet.txt"
+if [[ $KRC == 0 ]]; then pass telnet-quit; else fail telnet-quit "kestrel exited $KRC: $(head -3 "$T_TMP/out")"; fi

@@ -67,6 +67,8 @@ HOST_SSE_BINOP(host_divss, "divss", uint32_t, "movd")
 HOST_SSE_BINOP(host_minss, "minss", uint32_t, "movd")
 HOST_SSE_BINOP(host_maxss, "maxss", uint32_t, "movd")
 HOST_SSE_BINOP(host_sqrtss, "sqrtss", uint32_t, "movd")     /* of b */
+HOST_SSE_BINOP(host_rcpss, "rcpss", uint32_t, "movd")       /* of b */
+HOST_SSE_BINOP(host_rsqrtss, "rsqrtss", uint32_t, "movd")   /* of b */
 HOST_SSE_BINOP(host_cvtss2sd, "cvtss2sd", uint64_t, "movq") /* of b (low 32 bits) */
 HOST_SSE_BINOP(host_cvtsd2ss, "cvtsd2ss", uint64_t, "movq") /* of b, result low 32 */
 HOST_SSE_BINOP(host_addsd, "addsd", uint64_t, "movq")
@@ -103,31 +105,49 @@ static inline uint16_t host_vcvtps2ph(uint32_t a, uint32_t csr, unsigned *flags)
     return (uint16_t)r;
 }
 
-/* ROUNDSS/ROUNDSD with imm 4: the MXCSR rounding mode, precision reported. */
+/* ROUNDSS/ROUNDSD with an immediate (a macro per immediate value). */
+#define HOST_ROUND(fn, insn, ty, mov, imm)                                       \
+    static inline ty fn(ty b, uint32_t csr, unsigned *flags)                     \
+    {                                                                            \
+        ty r;                                                                    \
+        uint32_t saved, out;                                                     \
+        __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\t"                \
+                         mov " %[b], %%xmm1\n\t" insn " $" #imm ", %%xmm1, %%xmm0\n\t" \
+                         mov " %%xmm0, %[r]\n\tstmxcsr %[out]\n\tldmxcsr %[saved]" \
+                         : [r] "=r"(r), [saved] "=m"(saved), [out] "=m"(out)     \
+                         : [b] "r"(b), [csr] "m"(csr) : "xmm0", "xmm1");         \
+        *flags = out & 0x3F;                                                     \
+        return r;                                                                \
+    }
+#define HOST_ROUND_PAIR(imm)                                                     \
+    HOST_ROUND(host_roundss_##imm, "roundss", uint32_t, "movd", imm)            \
+    HOST_ROUND(host_roundsd_##imm, "roundsd", uint64_t, "movq", imm)
+HOST_ROUND_PAIR(0) HOST_ROUND_PAIR(1) HOST_ROUND_PAIR(2) HOST_ROUND_PAIR(3)
+HOST_ROUND_PAIR(4) HOST_ROUND_PAIR(5) HOST_ROUND_PAIR(6) HOST_ROUND_PAIR(7)
+HOST_ROUND_PAIR(8) HOST_ROUND_PAIR(9) HOST_ROUND_PAIR(10) HOST_ROUND_PAIR(11)
+HOST_ROUND_PAIR(12) HOST_ROUND_PAIR(13) HOST_ROUND_PAIR(14) HOST_ROUND_PAIR(15)
+#undef HOST_ROUND_PAIR
+#undef HOST_ROUND
 static inline uint32_t host_roundss(uint32_t b, uint32_t csr, unsigned *flags)
 {
-    uint32_t r, saved, out;
-    __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\tmovd %[b], %%xmm1\n\t"
-                     "roundss $4, %%xmm1, %%xmm0\n\tmovd %%xmm0, %[r]\n\t"
-                     "stmxcsr %[out]\n\tldmxcsr %[saved]"
-                     : [r] "=r"(r), [saved] "=m"(saved), [out] "=m"(out)
-                     : [b] "r"(b), [csr] "m"(csr) : "xmm0", "xmm1");
-    *flags = out & 0x3F;
-    return r;
+    return host_roundss_4(b, csr, flags);
 }
-
 static inline uint64_t host_roundsd(uint64_t b, uint32_t csr, unsigned *flags)
 {
-    uint64_t r;
-    uint32_t saved, out;
-    __asm__ volatile("stmxcsr %[saved]\n\tldmxcsr %[csr]\n\tmovq %[b], %%xmm1\n\t"
-                     "roundsd $4, %%xmm1, %%xmm0\n\tmovq %%xmm0, %[r]\n\t"
-                     "stmxcsr %[out]\n\tldmxcsr %[saved]"
-                     : [r] "=r"(r), [saved] "=m"(saved), [out] "=m"(out)
-                     : [b] "r"(b), [csr] "m"(csr) : "xmm0", "xmm1");
-    *flags = out & 0x3F;
-    return r;
+    return host_roundsd_4(b, csr, flags);
 }
+typedef uint32_t (*HostRound32)(uint32_t, uint32_t, unsigned *);
+typedef uint64_t (*HostRound64)(uint64_t, uint32_t, unsigned *);
+#define HOST_ROUND_ROW(t, a, b, c, d) host_##t##_##a, host_##t##_##b, host_##t##_##c, host_##t##_##d
+static const HostRound32 host_roundss_table[16] = {
+    HOST_ROUND_ROW(roundss, 0, 1, 2, 3), HOST_ROUND_ROW(roundss, 4, 5, 6, 7),
+    HOST_ROUND_ROW(roundss, 8, 9, 10, 11), HOST_ROUND_ROW(roundss, 12, 13, 14, 15),
+};
+static const HostRound64 host_roundsd_table[16] = {
+    HOST_ROUND_ROW(roundsd, 0, 1, 2, 3), HOST_ROUND_ROW(roundsd, 4, 5, 6, 7),
+    HOST_ROUND_ROW(roundsd, 8, 9, 10, 11), HOST_ROUND_ROW(roundsd, 12, 13, 14, 15),
+};
+#undef HOST_ROUND_ROW
 
 /* COMISS/UCOMISS/COMISD/UCOMISD: returns a FloatRelation. */
 #define HOST_SSE_COMPARE(fn, insn, ty, mov)                                      \
@@ -379,6 +399,26 @@ HOST_X87_MEMOPS(fdivr)
 HOST_X87_MEMCMP(host_fcomps, "fcomps", uint32_t)
 HOST_X87_MEMCMP(host_fcompl, "fcompl", uint64_t)
 #undef HOST_X87_MEMCMP
+
+/* FSTP m32/m64 with exceptions possibly unmasked (state dropped by FNSAVE). */
+#define HOST_X87_STORE_NOWAIT(fn, ty, insn)                                      \
+    static inline uint16_t fn(floatx80 a, uint16_t cw, ty *r)                    \
+    {                                                                            \
+        uint16_t saved, sw;                                                      \
+        HostFsave st;                                                            \
+        __asm__ volatile("fnstcw %[saved]\n\tfninit\n\tfldcw %[cw]\n\t"          \
+                         "fldt %[a]\n\t" insn " %[r]\n\t"                        \
+                         "fnstsw %%ax\n\tmovw %%ax, %[sw]\n\t"                   \
+                         "fnsave %[st]\n\tfldcw %[saved]"                         \
+                         : [r] "=m"(*r), [st] "=m"(st), [saved] "=m"(saved),     \
+                           [sw] "=m"(sw)                                         \
+                         : [a] "m"(a), [cw] "m"(cw)                              \
+                         : X87_CLOBBERS);                                        \
+        return sw;                                                               \
+    }
+HOST_X87_STORE_NOWAIT(host_fstps_nowait, uint32_t, "fstps")
+HOST_X87_STORE_NOWAIT(host_fstpl_nowait, uint64_t, "fstpl")
+#undef HOST_X87_STORE_NOWAIT
 
 /* st1 = y, st0 = x; the instruction pops, leaving one result. */
 #define HOST_X87_POPOP(fn, insn)                                                 \

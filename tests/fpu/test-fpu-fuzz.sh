@@ -2,6 +2,7 @@
 # Builds the softfloat differential fuzzer (tests/fpu/fpu-fuzz.c) against
 # build/libkestrel.a and runs a short fixed-seed campaign. Longer runs:
 #   FPU_FUZZ_SEED=7 FPU_FUZZ_COUNT=100000000 $T_TMP/fpu-fuzz
+# and FPU_FUZZ_DUMP=1 regenerates tests/fpu/vectors.inc (see test-softfloat-vectors.c).
 source "$(dirname "$0")/../lib.sh"
 if [[ $(uname -m) != x86_64 ]]; then
     skip fuzz "host is not x86-64: no hardware oracle"
@@ -11,8 +12,10 @@ if [[ ! -f $BUILD/libkestrel.a ]]; then
     skip fuzz "build/libkestrel.a missing: run make first"
     exit 0
 fi
-if ! ${CC:-cc} -std=gnu11 -O2 -I"${TOP:-.}" -o "$T_TMP/fpu-fuzz" tests/fpu/fpu-fuzz.c \
-        "$BUILD/libkestrel.a" -lm 2> "$T_TMP/cc.log"; then
+# Build with the configured compiler and flags (sanitizers included).
+mak() { sed -n "s/^$1 = //p" "${TOP:-.}/config.mak"; }
+if ! $(mak CC) $(mak CFLAGS) -I"${TOP:-.}" -o "$T_TMP/fpu-fuzz" tests/fpu/fpu-fuzz.c \
+        "$BUILD/libkestrel.a" $(mak LDFLAGS) $(mak LIBS) 2> "$T_TMP/cc.log"; then
     fail build "$(head -5 "$T_TMP/cc.log")"
     exit 0
 fi

@@ -82,6 +82,13 @@ void test_main(void)
               ends_with((const char *)mbi->cmdline, " mbtest=1 hello"));
     check_modules(mbi);
     check_mmap(mbi);
-    /* The entry state of section 3.2. */
-    TEST_EQ("entered with paging off", read_cr0() & 0x80000001, 1);
+    /* The entry state of section 3.2 (crt0 saved EFLAGS before changing it). */
+    TEST_EQ("entered with paging off, protection on", read_cr0() & 0x80000001, 1);
+    TEST_EQ("entered with interrupts off", mb_entry_eflags & IF_FLAG, 0);
+    TEST_EQ("entered outside virtual-8086 mode", mb_entry_eflags & 0x20000, 0);
+    /* A20 on: addresses differing only in bit 20 are different memory. */
+    volatile uint32_t *lo = (volatile uint32_t *)0x200000, *hi = (volatile uint32_t *)0x300000;
+    *lo = 0x11111111;
+    *hi = 0x22222222;
+    TEST_EQ("A20 gate enabled", *lo, 0x11111111);
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
-# The multiboot loader (-kernel): hostile or broken images end with exit
-# status 1 and a clear message, never a crash; a minimal a.out-kludge image
-# and modules with command lines load and run.
+# The kernel loaders (-kernel): hostile or broken multiboot images and
+# bzImages end with exit status 1 and a clear message, never a crash; minimal
+# a.out-kludge, ELF and bzImage kernels, modules and initrds load and run.
 source "$(dirname "$0")/../lib.sh"
 
 if ! command -v python3 > /dev/null; then
@@ -35,6 +35,22 @@ def elf32(phoff=52, phnum=1, filesz=None, offset=0x1000, paddr=0x100000, klass=1
     img[0:len(eh)] = eh
     img[52:52 + len(ph)] = ph
     return bytes(img[:truncate] if truncate else img)
+# A bzImage whose "kernel" prints the first byte of the command line and
+# exits with code e820_entries (+16 when an initrd was passed).
+FAKE_KERNEL = bytes.fromhex('66baf8038b9e280200008a03ee0fb686e801000083be1c02000000740383'
+                            'c010e7f4f4')
+def bzimage(version=0x020f, loadflags=1, setup_sects=1):
+    img = bytearray(512 * (setup_sects + 1))
+    img[0x1f1] = setup_sects
+    struct.pack_into('<H', img, 0x1fe, 0xaa55)
+    img[0x200:0x202] = b'\xeb\x66'               # jump: header ends at 0x268
+    img[0x202:0x206] = b'HdrS'
+    struct.pack_into('<H', img, 0x206, version)
+    img[0x211] = loadflags
+    struct.pack_into('<I', img, 0x214, 0x100000)  # code32_start
+    struct.pack_into('<I', img, 0x22c, 0x7fffffff)  # initrd_addr_max
+    struct.pack_into('<I', img, 0x238, 2048)      # cmdline_size
+    return bytes(img) + FAKE_KERNEL
 images = {
     'aout-ok': lambda: aout(0x100000),
     'aout-outside-ram': lambda: aout(0x7f000000),
@@ -54,6 +70,10 @@ images = {
     'elf64': lambda: elf32(klass=2),
     'no-elf-no-kludge': lambda: header(0) + b'\0' * 100,
     'garbage': lambda: bytes(range(256)) * 64,
+    'bz-ok': lambda: bzimage(),
+    'bz-old': lambda: bzimage(version=0x0201),
+    'bz-zimage': lambda: bzimage(loadflags=0),
+    'bz-truncated': lambda: bzimage()[:0x300],
 }
 open(out, 'wb').write(images[kind]())
 PY
@@ -93,6 +113,13 @@ expect_error elf-segment-beyond-file "is truncated" -kernel "$(image elf-segment
 expect_error elf-outside-ram "outside guest RAM" -kernel "$(image elf-outside-ram)"
 expect_error elf64 "64-bit ELF" -kernel "$(image elf64)"
 expect_error no-elf-no-kludge "is not ELF" -kernel "$(image no-elf-no-kludge)"
+expect_error bz-old "too old" -kernel "$(image bz-old)"
+expect_error bz-zimage "zImage" -kernel "$(image bz-zimage)"
+expect_error bz-truncated "truncated" -kernel "$(image bz-truncated)"
+expect_error bz-initrd-missing "cannot open\|cannot read" -kernel "$(image bz-ok)" -initrd "$T_TMP/no-initrd"
+head -c 200000000 /dev/zero > "$T_TMP/big-initrd"
+expect_error bz-initrd-too-big "does not fit\|too large" -m 128 -kernel "$(image bz-ok)" -initrd "$T_TMP/big-initrd"
+rm -f "$T_TMP/big-initrd"
 expect_error module-missing "cannot open\|cannot read" -kernel "$(image aout-ok)" -initrd "$T_TMP/no-module"
 head -c 200000000 /dev/zero > "$T_TMP/big-module"
 expect_error module-too-big "outside guest RAM\|too large" -m 128 -kernel "$(image aout-ok)" -initrd "$T_TMP/big-module"
@@ -115,6 +142,22 @@ expect_run() {
 echo module-one > "$T_TMP/mod1"
 echo module-two > "$T_TMP/mod2"
 expect_run aout-runs -kernel "$(image aout-ok)"
+# The Linux path: 'K' from -append, status (4 e820 entries << 1) | 1 = 9, or
+# with an initrd (4 + 16) -> 41.
+expect_linux() {
+    local name=$1 want=$2; shift 2
+    run_kestrel 30 -nographic -no-reboot -m 128 "${DEBUG_EXIT[@]}" "$@"
+    if grep -q "not built into this binary\|no accelerator" "$T_TMP/out"; then
+        skip "$name" "no accelerator in this build"
+    elif [[ $RC == "$want" ]] && grep -q K "$T_TMP/out"; then
+        pass "$name"
+    else
+        fail "$name" "status $RC, expected $want; output: $(head -c 300 "$T_TMP/out")"
+    fi
+}
+echo initrd-data > "$T_TMP/initrd"
+expect_linux bz-runs 9 -kernel "$(image bz-ok)" -append "K and more"
+expect_linux bz-runs-with-initrd 41 -kernel "$(image bz-ok)" -append "Kx" -initrd "$T_TMP/initrd"
 expect_run elf-runs -kernel "$(image elf-ok)" -append "console=ttyS0"
 expect_run modules-load -kernel "$(image aout-ok)" -initrd "$T_TMP/mod1 arg1 arg2,$T_TMP/mod2"
 exit 0

@@ -153,7 +153,8 @@ TEST(bad_specs_are_clear_errors)
         { "null:x", "takes no options" },
         { "tcp:nohostport", "tcp:[HOST]:PORT" },
         { "tcp:127.0.0.1:12ab,server,nowait", "bad port" },
-        { "tcp:127.0.0.1:0,server,telnet", "'telnet' is not implemented" },
+        { "tcp:127.0.0.1:0,server,reconnect=1", "'reconnect' is not implemented" },
+        { "telnet:127.0.0.1:0,server,telnet=perhaps", "telnet=perhaps" },
         { "tcp:127.0.0.1:0,server=maybe", "server=maybe" },
         { "tcp:127.0.0.1:0,frobnicate", "frobnicate" },
         { "unix:,server,nowait", "unix socket path" },
@@ -284,6 +285,38 @@ static int listen_loopback(int *port)
     }
     *port = ntohs(sin.sin_port);
     return fd;
+}
+
+TEST(telnet_server)
+{
+    char err[256];
+    Chardev *chr = chardev_new("telnet:127.0.0.1:0,server,nowait", err, sizeof(err));
+    REQUIRE(chr);
+    Recorder r = { 0 };
+    rec_attach(chr, &r);
+    int c = tcp_connect(chardev_socket_port(chr));
+    REQUIRE(c >= 0);
+    SPIN_UNTIL(chardev_socket_connected(chr));
+    /* the negotiation comes first: IAC WILL ECHO ... */
+    uint8_t greet[12];
+    CHECK_EQ(read_exact(c, (char *)greet, 12), 12);
+    CHECK(greet[0] == 0xff && greet[1] == 0xfb && greet[2] == 0x01);
+    /* commands are dropped, IAC IAC is 0xff, CR NUL is CR, IAC BRK is a break */
+    static const uint8_t in[] = { 'a', 0xff, 0xff, 'b', 0xff, 0xfd, 0x01, 'c', 0xff, 0xfa,
+                                  0x18, 0x00, 'x', 0xff, 0xf0, '\r', 0, 'd', 0xff, 0xf3 };
+    REQUIRE(write(c, in, sizeof(in)) == (ssize_t)sizeof(in));
+    SPIN_UNTIL(rec_has_event(&r, CHR_EVENT_BREAK));
+    CHECK_EQ(r.len, 6);
+    CHECK(memcmp(r.data, "a\xff" "bc\rd", 6) == 0);
+    CHECK(rec_has_event(&r, CHR_EVENT_BREAK));
+    /* output: 0xff doubled */
+    chardev_write(chr, (const uint8_t *)"x\xffy", 3);
+    char buf[8];
+    CHECK_EQ(read_exact(c, buf, 4), 4);
+    CHECK(memcmp(buf, "x\xff\xffy", 4) == 0);
+    close(c);
+    SPIN_UNTIL(!chardev_socket_connected(chr));
+    chardev_free(chr);
 }
 
 TEST(tcp_client)
@@ -460,4 +493,91 @@ TEST(pty)
         SKIP("no pseudo-terminals here");
     CHECK_EQ(chardev_write(chr, (const uint8_t *)"to the pty\n", 11), 11);
     chardev_free(chr);
+}
+
+TEST(named_chardevs)
+{
+    char path[512], log[512], opts[1200], err[256];
+    snprintf(path, sizeof(path), "%s/named.txt", test_tmpdir());
+    snprintf(log, sizeof(log), "%s/named.log", test_tmpdir());
+    snprintf(opts, sizeof(opts), "file,id=f0,path=%s,logfile=%s", path, log);
+    CHECK_EQ(chardev_add(opts, err, sizeof(err)), 0);
+    Chardev *chr = chardev_new("chardev:f0", err, sizeof(err));
+    REQUIRE(chr);
+    chardev_write(chr, (const uint8_t *)"named\n", 6);
+    size_t len;
+    CHECK(strcmp(read_file(path, &len), "named\n") == 0);
+    CHECK(strcmp(read_file(log, &len), "named\n") == 0);
+    /* the same object again */
+    Chardev *again = chardev_new("chardev:f0", err, sizeof(err));
+    CHECK(again == chr);
+    chardev_free(again);
+    chardev_free(chr);
+    /* append=on keeps what is there */
+    snprintf(opts, sizeof(opts), "file,id=f1,path=%s,append=on", path);
+    CHECK_EQ(chardev_add(opts, err, sizeof(err)), 0);
+    chr = chardev_new("chardev:f1", err, sizeof(err));
+    REQUIRE(chr);
+    chardev_write(chr, (const uint8_t *)"more\n", 5);
+    CHECK(strcmp(read_file(path, &len), "named\nmore\n") == 0);
+    chardev_free(chr);
+}
+
+TEST(named_socket_and_mux)
+{
+    char err[256];
+    CHECK_EQ(chardev_add("socket,id=s0,host=127.0.0.1,port=0,server=on,wait=off,nodelay=on",
+                         err, sizeof(err)), 0);
+    Chardev *chr = chardev_new("chardev:s0", err, sizeof(err));
+    REQUIRE(chr);
+    int port = chardev_socket_port(chr);
+    CHECK(port > 0);
+    Recorder r = { 0 };
+    rec_attach(chr, &r);
+    int c = tcp_connect(port);
+    REQUIRE(c >= 0);
+    SPIN_UNTIL(chardev_socket_connected(chr));
+    CHECK(chardev_socket_connected(chr));
+    close(c);
+    SPIN_UNTIL(!chardev_socket_connected(chr));
+    CHECK_EQ(chardev_add("null,id=m0,mux=on", err, sizeof(err)), 0);
+    Chardev *m = chardev_new("chardev:m0", err, sizeof(err));
+    REQUIRE(m);
+    CHECK(m->escapes);
+    CHECK(strcmp(m->label, "m0") == 0);
+}
+
+TEST(named_errors)
+{
+    static const struct { const char *opts, *needle; } cases[] = {
+        { "null", "id=" },
+        { "null,id=", "id=" },
+        { "null,id=dup", NULL },
+        { "null,id=dup", "duplicate id 'dup'" },
+        { "bogus,id=b", "unknown backend 'bogus'" },
+        { "udp,id=u", "not implemented" },
+        { "null,id=x1,frob=1", "unknown option 'frob'" },
+        { "file,id=x2", "path=" },
+        { "socket,id=x3", "path=" },
+        { "socket,id=x4,port=0,server=maybe", "server" },
+        { "null,id=x5,mux=perhaps", "mux" },
+        { "null,id=x6,logfile=/nonexistent-dir/l.txt", "logfile" },
+        { "socket,id=x7,path=/tmp/a,,b,server=on", "','" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char err[512] = "";
+        int rc = chardev_add(cases[i].opts, err, sizeof(err));
+        if (!cases[i].needle) {
+            CHECK_EQ(rc, 0);
+            continue;
+        }
+        CHECK(rc < 0);
+        if (!strstr(err, cases[i].needle)) {
+            printf("  '%s' gave '%s'\n", cases[i].opts, err);
+            CHECK(strstr(err, cases[i].needle) != NULL);
+        }
+    }
+    char err[256];
+    CHECK(chardev_new("chardev:nosuch", err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "no chardev with id 'nosuch'") != NULL);
 }

@@ -45,12 +45,46 @@ TEST(tables_link_and_checksum)
     CHECK(!memcmp(t + dsdt, "DSDT", 4));
     CHECK_EQ(sum(t + dsdt, ld32(t + dsdt + 4)), 0);
     static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12 };
-    CHECK(!memcmp(t + dsdt + 36, s5, sizeof(s5)));
+    CHECK(memmem(t + dsdt + 36, ld32(t + dsdt + 4) - 36, s5, sizeof(s5)) != NULL);
+    CHECK(memmem(t + dsdt + 36, ld32(t + dsdt + 4) - 36, "_PRT", 4) != NULL);
     CHECK(!memcmp(t + madt, "APIC", 4));
     CHECK_EQ(sum(t + madt, ld32(t + madt + 4)), 0);
     CHECK_EQ(t[madt + 44], 0);            /* first entry: a local APIC */
     CHECK_EQ(t[madt + 44 + 16], 1);       /* after two CPUs: the I/O APIC */
     free(t);
+}
+
+/* Write the tables out for an AML disassembler (tests/acpi/test-acpi-iasl.sh):
+ * KESTREL_ACPI_DUMP=dir makes this test leave dir/dsdt.dat and friends. */
+static void dump_table(const char *dir, const char *name, const uint8_t *t)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(t, 1, ld32(t + 4), f);
+        fclose(f);
+    }
+}
+
+TEST(dump_for_disassembler)
+{
+    const char *dir = getenv("KESTREL_ACPI_DUMP");
+    if (!dir)
+        SKIP("set KESTREL_ACPI_DUMP=dir to write the tables (the iasl test does)");
+    AcpiConfig cfg = { .ncpus = 1, .has_apic = true, .lapic_addr = 0xfee00000,
+                       .ioapic_addr = 0xfec00000, .pm_base = 0x600, .sci_irq = 9,
+                       .pci_mem_start = 0x80000000 };
+    size_t len;
+    const uint32_t base = 0xf0000;
+    uint8_t *t = acpi_build_tables(&cfg, base, &len);
+    uint32_t rsdt = ld32(t + 16) - base;
+    uint32_t fadt = ld32(t + rsdt + 36) - base, madt = ld32(t + rsdt + 40) - base;
+    dump_table(dir, "dsdt", t + ld32(t + fadt + 40) - base);
+    dump_table(dir, "facp", t + fadt);
+    dump_table(dir, "apic", t + madt);
+    free(t);
+    CHECK(1);
 }
 
 TEST(tables_without_apic)

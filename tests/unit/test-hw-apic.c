@@ -679,3 +679,41 @@ TEST(msi_delivery)
     apic_bus_msi(bus, 0xfee00000, 0x0400);              /* NMI */
     CHECK(atomic_load(&env0->interrupt_request) & CPU_INTERRUPT_NMI);
 }
+
+/* ---- the CPU side: IA32_APIC_BASE, CR8 and IA32_TSC_DEADLINE through the
+ * helpers of cpu/x86 (msr.c, cr.c) and the installed hooks ----------------------- */
+
+TEST(cpu_hooks)
+{
+    setup();
+    enable();
+    apic_cpu_hooks_install();
+    REQUIRE(x86_apic_hooks != NULL);
+    /* relocation through WRMSR */
+    CHECK_EQ(x86_msr_write(env0, 0x1b, 0xfed00000ULL | APIC_BASE_ENABLE | APIC_BASE_BSP), 0);
+    CHECK_EQ(as_read(mem, 0xfed00000ULL + VERSION, 4), 0x50014);
+    uint64_t v = 0;
+    CHECK_EQ(x86_msr_read(env0, 0x1b, &v), 0);
+    CHECK_EQ(v, 0xfed00900);
+    CHECK_EQ(x86_msr_write(env0, 0x1b, 0xfee00000ULL | APIC_BASE_ENABLE | APIC_BASE_BSP), 0);
+    CHECK_EQ(rd(VERSION), 0x50014);
+    /* MOV CR8 <-> TPR */
+    x86_write_cr(env0, 8, 5, 0);
+    CHECK_EQ(rd(TPR), 0x50);
+    wr(TPR, 0x30);
+    CHECK_EQ(x86_read_cr(env0, 8, 0), 3);
+    wr(TPR, 0);
+    /* IA32_TSC_DEADLINE */
+    CHECK_EQ(x86_msr_write(env0, 0x6e0, x86_get_tsc(env0) + 1000), 0);
+    CHECK_EQ(x86_msr_read(env0, 0x6e0, &v), 0);
+    CHECK_EQ(v, 0);                           /* ignored outside TSC-deadline mode */
+    wr(LVT_TIMER, 0x40000 | 0x35);
+    uint64_t deadline = x86_get_tsc(env0) + 1000;
+    CHECK_EQ(x86_msr_write(env0, 0x6e0, deadline), 0);
+    CHECK_EQ(x86_msr_read(env0, 0x6e0, &v), 0);
+    CHECK_EQ(v, deadline);
+    advance(1000 * NS_PER_SEC / (int64_t)X86_TSC_HZ);
+    CHECK(bit_in(IRR, 0x35));
+    CHECK_EQ(x86_msr_read(env0, 0x6e0, &v), 0);
+    CHECK_EQ(v, 0);
+}

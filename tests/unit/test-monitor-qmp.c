@@ -105,6 +105,10 @@ TEST(commands_and_ids)
     CHECK(strstr(out, "{\"name\": \"query-status\"}") != NULL);
     out = send_text(&c, "{\"execute\": \"stop\"}");
     CHECK(strstr(out, "{\"return\": {}}") != NULL);
+    out = send_text(&c, "{\"execute\": \"query-kvm\"}");
+    CHECK(strstr(out, "\"enabled\": false") != NULL);
+    out = send_text(&c, "{\"execute\": \"query-cpus-fast\"}");
+    CHECK(strstr(out, "{\"return\": [") != NULL);
     conn_close(&c);
 }
 

@@ -222,6 +222,63 @@ TEST(memory_dumps)
     term_close(&t);
 }
 
+static void put32(uint64_t addr, uint32_t v) { st32(fake_ram + addr, v); }
+static void put64(uint64_t addr, uint64_t v) { st64(fake_ram + addr, v); }
+
+TEST(info_tlb_and_mem)
+{
+    Term t;
+    term_open(&t);
+    fake_machine();
+    memset(fake_ram + 0x4000, 0, 0x4000);
+    CHECK(strstr(run(&t, "info tlb"), "PG disabled") != NULL);
+
+    /* 32-bit paging with a 4 MiB page */
+    fake_env.cr[0] = 0x80000011;
+    fake_env.cr[3] = 0x4000;
+    fake_env.cr[4] = 1 << 4;                       /* PSE */
+    put32(0x4000, 0x5000 | 0x7);                   /* PDE 0: table, user, writable */
+    put32(0x5000 + 1 * 4, 0x8000 | 0x3);           /* 0x1000 -> 0x8000 supervisor rw */
+    put32(0x5000 + 2 * 4, 0x9000 | 0x5 | 0x20);    /* 0x2000 -> 0x9000 user ro, accessed */
+    put32(0x4000 + 1 * 4, 0x00c00000 | 0x83);      /* 4M page at 0x400000 */
+    const char *out = run(&t, "info tlb");
+    CHECK(strstr(out, "0000000000001000: 0000000000008000 4K xws") != NULL);
+    CHECK(strstr(out, "0000000000002000: 0000000000009000 4K x-u -A-") != NULL);
+    CHECK(strstr(out, "0000000000400000: 0000000000c00000 4M xws") != NULL);
+    out = run(&t, "info mem");
+    CHECK(strstr(out, "0000000000001000-0000000000002000 0000000000001000 -rwx") != NULL);
+    CHECK(strstr(out, "0000000000400000-0000000000800000 0000000000400000 -rwx") != NULL);
+    /* x goes through the same tables (cpu/x86 debug walk) */
+    memcpy(fake_ram + 0x8010, "\xaa\xbb", 2);
+    out = run(&t, "x/2xb 0x1010");
+    CHECK(strstr(out, "0xaa 0xbb") != NULL || strstr(out, "cannot access") != NULL);
+
+    /* 4-level paging: NX, a 2 MiB page, an upper-half mapping */
+    memset(fake_ram + 0x4000, 0, 0x4000);
+    fake_env.cr[4] = 1 << 5;                       /* PAE */
+    fake_env.efer = (1 << 8) | (1 << 10) | (1 << 11);  /* LME LMA NXE */
+    put64(0x4000, 0x5000 | 0x7);
+    put64(0x4000 + 511 * 8, 0x5000 | 0x3);         /* kernel half: supervisor */
+    put64(0x5000, 0x6000 | 0x7);
+    put64(0x6000, 0x7000 | 0x7);
+    put64(0x6000 + 8, 0x200000 | 0x80 | 0x7);      /* PD 1: 2M page */
+    put64(0x7000 + 3 * 8, 0x3000 | 0x7 | (1ULL << 63));
+    out = run(&t, "info tlb");
+    CHECK(strstr(out, "0000000000003000: 0000000000003000 4K -wu") != NULL);
+    CHECK(strstr(out, "0000000000200000: 0000000000200000 2M xwu") != NULL);
+    CHECK(strstr(out, "ffffff8000003000: 0000000000003000 4K -ws") != NULL);
+
+    /* a hostile table that maps onto itself everywhere: bounded */
+    for (int i = 0; i < 512; i++)
+        put64(0x4000 + (uint64_t)i * 8, 0x4000 | 0x3);
+    out = run(&t, "info mem");
+    CHECK(strstr(out, "stopped") != NULL);
+    fake_env.cr[0] = 0x11;
+    fake_env.cr[4] = 0;
+    fake_env.efer = 0;
+    term_close(&t);
+}
+
 TEST(memsave)
 {
     Term t;
@@ -260,6 +317,15 @@ TEST(info_commands)
     out = run(&t, "info registers");
     CHECK(out[0] != '\0');
     CHECK(strstr(run(&t, "info version"), KESTREL_VERSION) != NULL);
+    /* options after the subcommand are accepted (QEMU's "info registers -a") */
+    CHECK(strstr(run(&t, "info registers -a"), "unknown") == NULL);
+    CHECK(strstr(run(&t, "info mtree -f"), "address-space: memory") != NULL);
+    CHECK(strstr(run(&t, "info history"), "'info mtree -f'") != NULL);
+    CHECK(strstr(run(&t, "info kvm"), "kvm support: disabled") != NULL);
+    CHECK(strstr(run(&t, "p/d 0x10 - 0x11"), "-1\n") != NULL);
+    CHECK(strstr(run(&t, "print /u 0x10"), "16\n") != NULL);
+    CHECK(strstr(run(&t, "p/c 0x41"), "'A'") != NULL);
+    run(&t, "nmi");
     term_close(&t);
 }
 

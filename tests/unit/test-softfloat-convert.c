@@ -212,6 +212,68 @@ TEST(sse_compare_minmax)
     }
 }
 
+/* RCPSS/RSQRTSS: the hardware's table is model-specific, so finite
+ * non-zero results need only agree within the architectural error bound
+ * (both are within 1.5 * 2^-12 of the exact value); special cases and flags
+ * must match exactly. At the bottom of the normal range, results one table
+ * step apart may land on either side of the flush to zero. */
+static bool approx_close(uint32_t want, uint32_t got)
+{
+    if (want == got)
+        return true;
+    if ((want ^ got) >> 31)
+        return false;
+    uint32_t w = want & 0x7FFFFFFF, g = got & 0x7FFFFFFF;
+    if ((w == 0 && g == 0x00800000) || (g == 0 && w == 0x00800000))
+        return true;
+    if (w < 0x00800000 || g < 0x00800000 || w >= 0x7F800000 || g >= 0x7F800000)
+        return false;
+    uint32_t d = w > g ? w - g : g - w;     /* ulps of the 23-bit fraction */
+    return d <= 3u << 11;                   /* 3 * 2^-12 relative, twice the bound */
+}
+
+TEST(rcp_rsqrt)
+{
+    TestRng rng = { 0x4C9 };
+    reports = 0;
+    for (unsigned mode = 0; mode < 16; mode++) {
+        uint32_t csr = host_mxcsr(mode & 3, mode & 4, mode & 8);
+        for (int i = 0; i < CASES; i++) {
+            float32 a = gen_float32(&rng);
+            unsigned hf;
+            FloatStatus s = float_status_from_mxcsr(csr);
+            uint32_t w = host_rcpss(0, a, csr, &hf), g = float32_rcp_approx(a, &s);
+            if (!approx_close(w, g) || hf != s.flags)
+                mismatch("rcpss", mode, a, 0, w, hf, g, s.flags);
+            s = float_status_from_mxcsr(csr);
+            w = host_rsqrtss(0, a, csr, &hf);
+            g = float32_rsqrt_approx(a, &s);
+            if (!approx_close(w, g) || hf != s.flags)
+                mismatch("rsqrtss", mode, a, 0, w, hf, g, s.flags);
+        }
+    }
+}
+
+TEST(round_immediates)
+{
+    TestRng rng = { 0x50D };
+    reports = 0;
+    for (int i = 0; i < 2 * CASES; i++) {
+        unsigned mode = rng_below(&rng, 16), imm = rng_below(&rng, 16);
+        uint32_t csr = host_mxcsr(mode & 3, mode & 4, mode & 8);
+        float32 f = gen_float32_intish(&rng);
+        float64 d = gen_float64_intish(&rng);
+        unsigned hf;
+        FloatStatus s = float_status_from_mxcsr(csr);
+        uint64_t w = host_roundss_table[imm](f, csr, &hf), g = float32_round_imm(f, (uint8_t)imm, &s);
+        CHECK_CASE("roundss imm", mode << 8 | imm, f, 0, w, hf, g, s.flags & 0x3Fu);
+        s = float_status_from_mxcsr(csr);
+        w = host_roundsd_table[imm](d, csr, &hf);
+        g = float64_round_imm(d, (uint8_t)imm, &s);
+        CHECK_CASE("roundsd imm", mode << 8 | imm, d, 0, w, hf, g, s.flags & 0x3Fu);
+    }
+}
+
 TEST(sse_compare_predicates)
 {
     TestRng rng = { 0xC3F };
@@ -309,6 +371,38 @@ TEST(x87_load_store)
             CHECK_CASE("frndint", mode, x.mant, x.sexp, w.mant ^ ((uint64_t)w.sexp << 48), hf,
                        g.mant ^ ((uint64_t)g.sexp << 48), x87_flags(&s));
         }
+    }
+}
+
+/* FST m32/m64 with unmasked OE/UE: only the flag (no PE, no C1); the
+ * memory operand is then not architecturally defined, so only flags and
+ * the masked cases' results are compared. */
+TEST(x87_store_unmasked)
+{
+    TestRng rng = { 0x57F };
+    reports = 0;
+    for (int i = 0; i < 2 * CASES; i++) {
+        floatx80 x = gen_floatx80(&rng, true);
+        x.sexp = (x.sexp & 0x8000) | (uint16_t)(16383 - 1100 + rng_below(&rng, 2200));
+        x.mant |= 1ull << 63;
+        uint16_t cw = host_fpucw(rng_below(&rng, 4), 64);
+        cw &= (uint16_t)~((rng_below(&rng, 2) ? 0x10 : 0) | (rng_below(&rng, 2) ? 0x08 : 0));
+        FloatStatus s = float_status_from_fpuc(cw);
+        unsigned hf;
+        uint64_t want = 0, got;
+        if (rng_below(&rng, 2)) {
+            uint32_t w32 = 0;
+            hf = host_fstps_nowait(x, cw, &w32) & 0x23F;
+            want = w32;
+            got = floatx80_to_float32(x, &s);
+        } else {
+            hf = host_fstpl_nowait(x, cw, &want) & 0x23F;
+            got = floatx80_to_float64(x, &s);
+        }
+        bool trapped = (hf & ~cw & (FLOAT_FLAG_OVERFLOW | FLOAT_FLAG_UNDERFLOW)) != 0;
+        if (trapped)
+            want = got;
+        CHECK_CASE("fst unmasked", cw, x.mant, x.sexp, want, hf, got, x87_flags(&s));
     }
 }
 

@@ -2,7 +2,10 @@
  * for bit with the exception flags, for float32/float64 (SSE, every
  * rounding mode with and without FTZ/DAZ) and floatx80 (x87, every rounding
  * mode and precision control). */
+#include <setjmp.h>
+#include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "tests/unit/harness.h"
 #include "tests/fpu/host-oracle.h"
@@ -183,6 +186,67 @@ TEST(reserved_precision_control)
             report("fx80 PC=01", a.mant, b.mant, want.mant, got.mant, hf, gf, cw);
     }
 }
+#if defined(__linux__)
+/* SSE with unmasked overflow/underflow: the instruction traps (#XM, SIGFPE)
+ * and the flags it leaves in MXCSR are read from the signal context. */
+static sigjmp_buf fpe_jump;
+static volatile uint32_t fpe_mxcsr;
+
+static void on_sigfpe(int sig, siginfo_t *info, void *context)
+{
+    (void)sig;
+    (void)info;
+    fpe_mxcsr = ((ucontext_t *)context)->uc_mcontext.fpregs->mxcsr;
+    siglongjmp(fpe_jump, 1);
+}
+
+/* Run the host instruction; true when it trapped (*flags from the trap). */
+static __attribute__((noinline)) bool host_may_trap(int op, bool dbl, uint64_t a, uint64_t b,
+                                                    uint32_t csr, uint64_t *r, unsigned *flags)
+{
+    if (sigsetjmp(fpe_jump, 1)) {
+        uint32_t clean = 0x1F80;
+        __asm__ volatile("ldmxcsr %0" : : "m"(clean));
+        *flags = fpe_mxcsr & 0x3F;
+        *r = 0;
+        return true;
+    }
+    *r = dbl ? host64(op, a, b, csr, flags) : host32(op, (uint32_t)a, (uint32_t)b, csr, flags);
+    return false;
+}
+
+TEST(sse_unmasked_overflow_underflow)
+{
+    struct sigaction sa = { .sa_sigaction = on_sigfpe, .sa_flags = SA_SIGINFO }, old;
+    sigemptyset(&sa.sa_mask);
+    REQUIRE(sigaction(SIGFPE, &sa, &old) == 0);
+    TestRng rng = { 0x7A9 };
+    int traps = 0;
+    reports = 0;
+    for (int i = 0; i < 4 * CASES; i++) {
+        uint32_t csr = host_mxcsr(rng_below(&rng, 4), rng_below(&rng, 2), rng_below(&rng, 2));
+        csr &= ~((rng_below(&rng, 2) ? 0x800u : 0) | (rng_below(&rng, 2) ? 0x400u : 0));
+        int op = (int)rng_below(&rng, 4);
+        bool dbl = rng_below(&rng, 2);
+        uint64_t a = dbl ? gen_float64(&rng) : gen_float32(&rng);
+        uint64_t b = dbl ? gen_float64(&rng) : gen_float32(&rng);
+        unsigned hf;
+        uint64_t want;
+        bool trapped = host_may_trap(op, dbl, a, b, csr, &want, &hf);
+        traps += trapped;
+        FloatStatus s = float_status_from_mxcsr(csr);
+        uint64_t got = dbl ? ours64(op, a, b, &s) : ours32(op, (uint32_t)a, (uint32_t)b, &s);
+        unsigned gf = s.flags & FLOAT_FLAGS_EXCEPTIONS;
+        bool fault;
+        sse_mxcsr_after(csr, &s, &fault);
+        CHECK_EQ(fault, trapped);
+        if ((!trapped && want != got) || hf != gf)
+            report(op_names[op], a, b, want, got, hf, gf, csr);
+    }
+    sigaction(SIGFPE, &old, NULL);
+    CHECK(traps > 200);     /* the operands do reach the trapping cases */
+}
+#endif
 #else
 TEST(float32_arith) { SKIP("host is not x86-64: no hardware oracle"); }
 TEST(float64_arith) { SKIP("host is not x86-64: no hardware oracle"); }

@@ -7,6 +7,7 @@
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
 #include "harness.h"
+#include "system/cpus.h"
 #include "system/machine.h"
 #include "system/memory.h"
 
@@ -249,3 +250,67 @@ static void single_step_trap(bool interp)
 
 TEST(single_step_trap_interp) { single_step_trap(true); }
 TEST(single_step_trap_x86_64) { single_step_trap(false); }
+
+/* One vCPU rewrites code another vCPU has translated: the other one runs
+ * the new code next time (the vCPUs run in turn on this thread). */
+static void cross_cpu_smc(bool interp)
+{
+    CPUX86State *a = new_cpu(interp), *b = new_cpu(interp);
+    static VCPU va, vb;
+    va.env = a;
+    vb.env = b;
+    va.index = 0;
+    vb.index = 1;
+    current_machine->cpus[0] = &va;
+    current_machine->cpus[1] = &vb;
+    current_machine->ncpus = 2;
+    code_map_init(RAM_BASE + RAM_SIZE);
+    /* A: mov eax, 1; hlt   at RAM_BASE + 0x1000 */
+    memcpy(ram + 0x1000, (uint8_t[]){ 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4 }, 6);
+    /* B: mov dword [RAM_BASE + 0x1001], 2; hlt   at RAM_BASE + 0x3000 */
+    uint8_t store[] = { 0xc7, 0x04, 0x25, 0, 0, 0, 0, 0x02, 0x00, 0x00, 0x00, 0xf4 };
+    uint32_t target = (uint32_t)(RAM_BASE + 0x1001);
+    memcpy(store + 3, &target, 4);
+    memcpy(ram + 0x3000, store, sizeof(store));
+    run_at(a, RAM_BASE + 0x1000);
+    CHECK_EQ(a->regs[R_EAX], 1);
+    run_at(b, RAM_BASE + 0x3000);
+    CHECK_EQ(b->exception_index, -1);
+    /* A again, without flushing its translations */
+    a->rip = RAM_BASE + 0x1000;
+    a->halted = false;
+    tcg_run_until_exit(a);
+    CHECK_EQ(a->regs[R_EAX], 2);
+    current_machine->ncpus = 0;
+    free_cpu(a);
+    free_cpu(b);
+}
+
+TEST(cross_cpu_smc_interp) { cross_cpu_smc(true); }
+TEST(cross_cpu_smc_x86_64) { cross_cpu_smc(false); }
+
+/* Calls and returns in a loop: indirect jumps found through the jump cache
+ * (inline in the x86-64 backend's 64-bit code). */
+static void call_ret_loop(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0xb9, 0xe8, 0x03, 0x00, 0x00,   /* mov ecx, 1000 */
+        0xe8, 0x06, 0x00, 0x00, 0x00,   /* L: call F (+6) */
+        0xff, 0xc9,                     /* dec ecx */
+        0x75, 0xf7,                     /* jnz L */
+        0xf4,                           /* hlt */
+        0x90,
+        0xff, 0xc0,                     /* F: inc eax */
+        0xc3,                           /* ret */
+    };
+    memcpy(ram + 0x2000, code, sizeof(code));
+    memset(env->regs, 0, sizeof(env->regs));
+    run_at(env, RAM_BASE + 0x2000);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 1000);
+    free_cpu(env);
+}
+
+TEST(call_ret_loop_interp) { call_ret_loop(true); }
+TEST(call_ret_loop_x86_64) { call_ret_loop(false); }

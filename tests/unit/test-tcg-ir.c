@@ -5,6 +5,7 @@
  * optimisation, or compiled to x86-64 code. */
 #include <stdlib.h>
 #include "accel/tcg-cpu.h"
+#include "cpu/x86/translate-helpers.h"
 #include "cpu/x86/translate.h"
 #include "harness.h"
 
@@ -199,13 +200,49 @@ static void gen_program(uint64_t seed)
     tcg_gen_exit_tb(0);
 }
 
+/* Many values live at once: the x86-64 allocator must spill and reload. */
+static void gen_pressure_program(uint64_t seed)
+{
+    rng = seed;
+    tcg_func_start(tcg_ctx);
+    enum { N = 40 };
+    TCGv v[N];
+    for (int i = 0; i < N; i++) {
+        v[i] = tcg_temp_new();
+        tcg_gen_op3(INDEX_op_add, 0, v[i], cpu_regs[i % 16], tcg_const(rnd_const()));
+    }
+    for (int k = 0; k < 60; k++) {
+        int d = (int)(rnd() % N), a = (int)(rnd() % N), b = (int)(rnd() % N);
+        static const TCGOpcode ops[] = { INDEX_op_add, INDEX_op_sub, INDEX_op_xor, INDEX_op_mul,
+                                         INDEX_op_shl, INDEX_op_sar, INDEX_op_and };
+        TCGv nd = tcg_temp_new();
+        tcg_gen_op3(ops[rnd() % 7], rnd() % 2 ? TCG_W32 : 0, nd, v[a], v[b]);
+        v[d] = nd;
+        if (rnd() % 8 == 0) {
+            /* a helper call in the middle: caller-saved registers are lost */
+            TCGv r = tcg_temp_new();
+            tcg_gen_call((void *)helper_cc_flags, "cc_flags", TCG_CALL_PURE, r, 4,
+                         tcg_const(CC_OP(CC_K_ADD, 2)), v[a], v[b], v[d]);
+            v[(d + 1) % N] = r;
+        }
+    }
+    for (int i = 0; i < N; i++)
+        tcg_gen_op3(INDEX_op_add, 0, cpu_regs[i % 16], cpu_regs[i % 16], v[i]);
+    tcg_gen_exit_tb(0);
+}
+
+static bool pressure_mode;
+
 static void run_program(CPUX86State *env, uint64_t seed, bool optimise, const uint64_t *init)
 {
     TCGCPU *t = tcg_cpu(env);
     tcg_ctx = t->ctx;
     tcg_current_cpu = t;
     tb_flush(t);
-    gen_program(seed);
+    if (pressure_mode)
+        gen_pressure_program(seed);
+    else
+        gen_program(seed);
     if (optimise)
         tcg_optimize(tcg_ctx);
     tcg_liveness(tcg_ctx);
@@ -227,14 +264,28 @@ static void run_program(CPUX86State *env, uint64_t seed, bool optimise, const ui
     t->backend->exec(env, &tb);
 }
 
+static void random_programs(int count, int min_changed);
+
 TEST(random_programs_agree)
+{
+    pressure_mode = false;
+    random_programs(3000, 2500);
+}
+
+TEST(register_pressure_programs_agree)
+{
+    pressure_mode = true;
+    random_programs(400, 300);
+}
+
+static void random_programs(int count, int min_changed)
 {
     CPUX86State *ref = make_cpu(true), *opt = make_cpu(true);
 #if defined(__x86_64__)
     CPUX86State *x86 = make_cpu(false);
 #endif
     int failures = 0, changed = 0;
-    for (int p = 0; p < 3000 && failures < 3; p++) {
+    for (int p = 0; p < count && failures < 3; p++) {
         uint64_t seed = 0x1234567 + (uint64_t)p * 7919;
         uint64_t init[16];
         rng = seed ^ 0xabcdef;
@@ -269,7 +320,7 @@ TEST(random_programs_agree)
         }
     }
     CHECK_EQ(failures, 0);
-    CHECK(changed > 2500);   /* the programs do compute something */
+    CHECK(changed > min_changed);   /* the programs do compute something */
     free_cpu(ref);
     free_cpu(opt);
 #if defined(__x86_64__)

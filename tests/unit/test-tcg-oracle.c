@@ -54,7 +54,7 @@ __asm__(
     "  ret\n");
 
 /* Operand shapes the random generator respects. */
-enum { ANY, DIV32, IDIV32, DIV64, DIV8, STRING, SMALLCOUNT };
+enum { ANY, DIV32, IDIV32, DIV64, DIV8, STRING, SMALLCOUNT, BITNEG };
 
 typedef struct Case {
     const char *name;
@@ -195,6 +195,21 @@ static const Case cases[] = {
     C("lock neg byte [rdi+1]", ALL, STRING, 0xf0, 0xf6, 0x5f, 0x01),
     C("lock not qword [rdi]", ALL, STRING, 0xf0, 0x48, 0xf7, 0x17),
     C("lock btr [rdi],ecx", CC_C, STRING, 0xf0, 0x0f, 0xb3, 0x0f),
+    C("bts [rdi],ecx (negative)", CC_C, BITNEG, 0x0f, 0xab, 0x0f),
+    C("btc [rdi],rcx (negative)", CC_C, BITNEG, 0x48, 0x0f, 0xbb, 0x0f),
+    C("cmpxchg8b [rdi]", CC_Z, STRING, 0x0f, 0xc7, 0x0f),
+    C("mov;cmpxchg8b [rdi] (eq)", CC_Z, STRING, 0x8b, 0x07, 0x8b, 0x57, 0x04, 0x0f, 0xc7, 0x0f),
+    C("lock cmpxchg8b [rdi]", CC_Z, STRING, 0xf0, 0x0f, 0xc7, 0x0f),
+    C("movbe eax,[rdi]", 0, STRING, 0x0f, 0x38, 0xf0, 0x07),
+    C("movbe [rdi],bx", 0, STRING, 0x66, 0x0f, 0x38, 0xf1, 0x1f),
+    C("crc32 eax,bl", 0, ANY, 0xf2, 0x0f, 0x38, 0xf0, 0xc3),
+    C("crc32 eax,ebx", 0, ANY, 0xf2, 0x0f, 0x38, 0xf1, 0xc3),
+    C("crc32 rax,rbx", 0, ANY, 0xf2, 0x48, 0x0f, 0x38, 0xf1, 0xc3),
+    C("popcnt eax,ebx", ALL, ANY, 0xf3, 0x0f, 0xb8, 0xc3),
+    C("lzcnt rax,rbx", CC_C | CC_Z, ANY, 0xf3, 0x48, 0x0f, 0xbd, 0xc3),
+    C("tzcnt ax,bx", CC_C | CC_Z, ANY, 0x66, 0xf3, 0x0f, 0xbc, 0xc3),
+    C("enter 32,0;leave (64)", 0, ANY, 0xc8, 0x20, 0x00, 0x00, 0xc9),
+    C("xlat (64)", 0, STRING, 0x48, 0x89, 0xfb, 0xd7),
     /* self-modifying code inside one block */
     C("smc: patch a later immediate", 0, ANY, 0xc7, 0x05, 0x01, 0x00, 0x00, 0x00, 0x78, 0x56, 0x34, 0x12,
       0xb8, 0x11, 0x11, 0x11, 0x11),
@@ -264,6 +279,10 @@ static void make_inputs(const Case *c, Regs *r, uint8_t *data)
         break;
     case SMALLCOUNT:
         r->r[R_ECX] = 1 + rnd() % 20;
+        break;
+    case BITNEG:
+        r->r[R_EDI] = DATA_ADDR + 128 + rnd() % 64;
+        r->r[R_ECX] = (uint64_t)-(int64_t)(rnd() % 512);
         break;
     }
 }

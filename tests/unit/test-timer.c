@@ -89,3 +89,24 @@ TEST(host_clock_is_wall_time)
 {
     CHECK(clock_get_ns(CLOCK_HOST) > 1600000000LL * NS_PER_SEC);
 }
+
+#include "system/irq.h"
+
+static int or_level = -1, or_changes;
+static void or_out(void *o, int n, int level) { or_level = level; or_changes++; }
+
+TEST(irq_or_shares_a_line)
+{
+    IrqLine out;
+    IrqOr o;
+    irq_init(&out, or_out, NULL, 4);
+    irq_or_init(&o, &out);
+    irq_raise(&o.in[0]);
+    CHECK_EQ(or_level, 1);
+    irq_raise(&o.in[1]);
+    irq_lower(&o.in[0]);
+    CHECK_EQ(or_level, 1);          /* COM3 still holds the line */
+    irq_lower(&o.in[1]);
+    CHECK_EQ(or_level, 0);
+    CHECK_EQ(or_changes, 2);
+}

@@ -196,3 +196,13 @@ TEST(xsetbv)
     EXPECT_EXC(x86_xsetbv(&env, 0), EXCP_GP, 0);
     CHECK_EQ(env.xcr0, 3);
 }
+
+TEST(tsc_frequency_leaves)
+{
+    uint32_t r[4];
+    cpuid(0x15, 0, r);
+    REQUIRE(r[0] != 0);
+    CHECK_EQ((uint64_t)r[2] * r[1] / r[0], X86_TSC_HZ);
+    cpuid(0x16, 0, r);
+    CHECK_EQ(r[0], X86_TSC_HZ / 1000000);
+}

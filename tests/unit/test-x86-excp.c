@@ -8,6 +8,8 @@
 enum { SEL_CODE0 = 0x08, SEL_DATA0 = 0x10, SEL_CODE3 = 0x18, SEL_DATA3 = 0x20,
        SEL_TSS = 0x28, SEL_CODE64 = 0x38 };
 
+static int iopl_of(uint64_t fl) { return (int)((fl >> 12) & 3); }
+
 static void idt_set(int vec, uint64_t gate) { w64(IDT + vec * 8, gate); }
 
 static void idt64_set(int vec, uint16_t sel, uint64_t off, int type, int dpl, int ist)
@@ -407,6 +409,8 @@ TEST(debug_registers)
     CHECK_EQ(env.dr[6] & 0xf, 2);
     x86_set_eflags(&env, RF_MASK, RF_MASK);
     EXPECT_OK(x86_check_insn_breakpoint(&env, 0));
+    CHECK(!(env.eflags & RF_MASK));                         /* one instruction only */
+    EXPECT_EXC(x86_check_insn_breakpoint(&env, 0), EXCP_DB, -1);
 }
 
 TEST(compat_mode_round_trip)
@@ -523,4 +527,108 @@ TEST(external_interrupt_delivery_and_shadow)
     x86_set_eflags(&env, IF_MASK, IF_MASK);
     CHECK(!x86_cpu_exec_interrupt(&env));
     x86_cpu_set_irq(&env, 0);
+}
+
+TEST(protected_16bit_gate_and_iret)
+{
+    prot32();
+    /* a 16-bit code segment and stack, as 286-era code uses */
+    w64(GDT + 0x30, make_desc(0x20000, 0xffff, CODE_FLAGS(0)));
+    w64(GDT + 0x38, make_desc(0x30000, 0xffff, DATA_FLAGS(0)));
+    env.gdt.limit = 0x3f;
+    idt_set(0x21, make_gate(0x30, 0x0100, 6, 0));          /* 16-bit interrupt gate */
+    load_cached(R_CS, 0x30, make_desc(0x20000, 0xffff, CODE_FLAGS(0)));
+    load_cached(R_SS, 0x38, make_desc(0x30000, 0xffff, DATA_FLAGS(0)));
+    x86_update_hflags(&env);
+    CHECK(!(env.hflags & (HF_CS32_MASK | HF_SS32_MASK)));
+    env.regs[R_ESP] = 0xabcd0200;                          /* upper half must survive */
+    x86_set_eflags(&env, IF_MASK | CC_C, ~0u);
+    EXPECT_OK(x86_int(&env, 0x21, 0x0456, 0));
+    CHECK_EQ(env.rip, 0x100);
+    CHECK_EQ(env.regs[R_ESP], 0xabcd01fa);
+    CHECK_EQ(r16(0x30000 + 0x1fa), 0x0456);
+    CHECK_EQ(r16(0x30000 + 0x1fc), 0x30);
+    CHECK_EQ(r16(0x30000 + 0x1fe), IF_MASK | CC_C | 2);
+    CHECK(!(env.eflags & IF_MASK));
+    EXPECT_OK(x86_iret(&env, 0, 0, 0));
+    CHECK_EQ(env.rip, 0x456);
+    CHECK_EQ(env.regs[R_ESP], 0xabcd0200);
+    CHECK(env.eflags & IF_MASK);
+    /* 16-bit far call and return within the segment */
+    EXPECT_OK(x86_lcall(&env, 0x30, 0x2000, 0, 0x0460, 0));
+    CHECK_EQ(env.regs[R_ESP], 0xabcd01fc);
+    EXPECT_OK(x86_lret(&env, 0, 0, 0));
+    CHECK_EQ(env.rip, 0x460);
+    /* beyond the 16-bit limit */
+    EXPECT_EXC(x86_ljmp(&env, 0x30, 0x10000, 0, 0), EXCP_GP, 0);
+}
+
+/* V86 with CR4.VME and IOPL 0: the virtual interrupt flag and INT redirection. */
+TEST(vme_virtual_interrupt_flag_and_redirection)
+{
+    prot32();
+    /* TSS with an I/O map base at 0x88: the redirection bitmap is 0x68..0x87 */
+    w64(GDT + SEL_TSS, make_desc(TSS, 0x88 + 8192 / 8, DESC_P_MASK | (11 << DESC_TYPE_SHIFT)));
+    env.tr.limit = 0x88 + 8192 / 8;
+    w16(TSS + 102, 0x88);
+    w8(TSS + 0x68 + 0x21 / 8, 1u << (0x21 & 7));   /* INT 21h goes to the monitor */
+    idt_set(EXCP_GP, make_gate(SEL_CODE0, 0x5000, 14, 0));
+    w32(0x10 * 4, 0xc0001234);                     /* IVT: INT 10h -> C000:1234 */
+    x86_set_cr4(&env, CR4_VME);
+    x86_set_eflags(&env, VM_MASK | IF_MASK, ~0u);  /* IOPL 0 */
+    for (int s = 0; s < 6; s++)
+        x86_load_seg_real(&env, s, 0x1000);
+    env.regs[R_ESP] = 0x100;
+    env.rip = 0x10;
+
+    EXPECT_OK(x86_cli(&env, 0));
+    CHECK(env.eflags & IF_MASK);                   /* real IF untouched */
+    CHECK(!(env.eflags & VIF_MASK));
+    uint64_t img = 0;
+    EXPECT_OK(img = x86_pushf_op(&env, 0, 0));
+    CHECK_EQ(img & (IF_MASK | IOPL_MASK), IOPL_MASK);  /* IF shows VIF (0), IOPL shows 3 */
+    EXPECT_EXC(x86_pushf_op(&env, 1, 0), EXCP_GP, 0);  /* PUSHFD still faults */
+    EXPECT_OK(x86_sti(&env, 0));
+    CHECK(env.eflags & VIF_MASK);
+    env.eflags |= VIP_MASK;
+    EXPECT_EXC(x86_sti(&env, 0), EXCP_GP, 0);
+    EXPECT_EXC(x86_popf(&env, IF_MASK, 0, 0), EXCP_GP, 0);   /* enabling with VIP pending */
+    env.eflags &= ~(uint64_t)VIP_MASK;
+    EXPECT_OK(x86_popf(&env, CC_C, 0, 0));
+    CHECK(!(env.eflags & VIF_MASK));
+    CHECK(env.eflags & IF_MASK);
+    CHECK(x86_get_eflags(&env) & CC_C);
+
+    /* INT 10h is redirected to the 8086 handler; VIF was 0 so the image has IF 0 */
+    EXPECT_OK(x86_int(&env, 0x10, 0x12, 0));
+    CHECK(env.eflags & VM_MASK);
+    CHECK_EQ(env.segs[R_CS].selector, 0xc000);
+    CHECK_EQ(env.rip, 0x1234);
+    CHECK_EQ(env.regs[R_ESP], 0xfa);
+    CHECK_EQ(r16(0x10000 + 0xfa), 0x12);
+    CHECK_EQ(r16(0x10000 + 0xfc), 0x1000);
+    CHECK_EQ(r16(0x10000 + 0xfe) & (IF_MASK | IOPL_MASK), IOPL_MASK);
+    /* 16-bit IRET back, setting VIF from the image */
+    w16(0x10000 + 0xfe, (uint16_t)(IF_MASK | CC_Z | 2));
+    EXPECT_OK(x86_iret(&env, 0, 0, 0));
+    CHECK_EQ(env.segs[R_CS].selector, 0x1000);
+    CHECK_EQ(env.rip, 0x12);
+    CHECK(env.eflags & VIF_MASK);
+    CHECK_EQ(iopl_of(env.eflags), 0);
+    /* INT 21h is not redirected: IOPL 0 -> #GP(0) to the monitor */
+    EXPECT_EXC(x86_int(&env, 0x21, 0x14, 0), EXCP_GP, 0);
+}
+
+TEST(pvi_cli_sti_at_cpl3)
+{
+    prot32();
+    ring3();
+    EXPECT_EXC(x86_cli(&env, 0), EXCP_GP, 0);
+    x86_set_cr4(&env, CR4_PVI);
+    x86_set_eflags(&env, IF_MASK | VIF_MASK, ~0u);
+    EXPECT_OK(x86_cli(&env, 0));
+    CHECK(env.eflags & IF_MASK);
+    CHECK(!(env.eflags & VIF_MASK));
+    EXPECT_OK(x86_sti(&env, 0));
+    CHECK(env.eflags & VIF_MASK);
 }

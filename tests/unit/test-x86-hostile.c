@@ -16,9 +16,14 @@ static uint64_t rnd(void)
 /* Fill the first 1 MiB with noise and point the tables into it (or past RAM). */
 static void random_machine(void)
 {
-    fixture();
-    for (uint64_t a = 0; a < MiB; a += 8)
-        w64(a, rnd());
+    /* RAM keeps the previous round's noise: only the CPU starts afresh */
+    if (!ram)
+        fixture();
+    memset(&env, 0, sizeof(env));
+    env.a20_mask = ~0ULL;
+    x86_cpu_reset(&env);
+    for (int i = 0; i < 4096; i++)           /* stir 32 KiB of the first MiB */
+        w64((rnd() & (MiB - 1)) & ~7ULL, rnd());
     env.gdt.base = rnd() & 0xfffff;
     env.gdt.limit = rnd() & 0xffff;
     env.idt.base = (rnd() & 1) ? rnd() & 0xfffff : rnd();
@@ -34,7 +39,7 @@ static void random_machine(void)
         env.regs[r] = rnd();
     env.rip = rnd();
     env.cr[3] = rnd() & 0xfffff;
-    uint64_t cr4 = rnd() & (CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_DE | CR4_TSD);
+    uint64_t cr4 = rnd() & (CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_DE | CR4_TSD | CR4_VME | CR4_PVI);
     uint64_t efer = rnd() & (EFER_NXE | EFER_SCE);
     int mode = (int)(rnd() % 4);      /* real, protected, paged, long */
     if (mode == 3) {
@@ -87,16 +92,20 @@ static void one_helper(int which)
     case 21: x86_popf(&env, rnd(), dflag, 0); break;
     case 22: env.exception_index = (int)(rnd() & 31); env.error_code = (int)rnd(); x86_deliver_pending_exception(&env); break;
     case 23: (void)x86_mmu_debug_translate(&env, off, &pa); break;
+    case 24: (void)x86_pushf_op(&env, dflag, 0); x86_cli(&env, 0); x86_sti(&env, 0); break;
     }
 }
 
 TEST(random_state_never_crashes)
 {
+    fixture();
+    for (uint64_t a = 0; a < MiB; a += 8)
+        w64(a, rnd());
     int exceptions = 0, calls = 0;
-    for (int iter = 0; iter < 3000; iter++) {
+    for (int iter = 0; iter < 20000; iter++) {
         random_machine();
         for (int k = 0; k < 8; k++) {
-            int which = (int)(rnd() % 24);
+            int which = (int)(rnd() % 25);
             calls++;
             if (setjmp(env.jmp_env) == 0) {
                 one_helper(which);

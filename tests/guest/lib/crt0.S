@@ -19,6 +19,8 @@ _start:
     mov $boot_stack_top, %esp
     mov %eax, mb_magic
     mov %ebx, mb_info
+    pushf
+    popl mb_entry_eflags
     /* The loader leaves EFLAGS undefined apart from IF/VM: make it known. */
     pushl $2
     popf

@@ -48,7 +48,7 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 static inline void invlpg(uint32_t va) { asm volatile("invlpg (%0)" :: "r"(va) : "memory"); }
 
 /* Multiboot values the loader handed over. */
-extern uint32_t mb_magic, mb_info;
+extern uint32_t mb_magic, mb_info, mb_entry_eflags;
 
 void serial_init(void);
 void serial_putc(char c);

@@ -1,7 +1,7 @@
 /* Runtime start-up, test reporting and the exit through isa-debug-exit. */
 #include "runtime.h"
 
-uint32_t mb_magic, mb_info;
+uint32_t mb_magic, mb_info, mb_entry_eflags;
 static unsigned tests_run, tests_failed;
 
 /* Both 8259s remapped to vectors 0x20-0x2f and fully masked: the tests

@@ -41,6 +41,31 @@ else
     fi
 fi
 
+# The GDB stub under KVM: a hardware breakpoint, one step, continue to the end.
+if ! (exec 3<> /dev/kvm) 2> /dev/null; then
+    skip gdb-breakpoint "/dev/kvm cannot be opened"
+elif ! command -v gdb > /dev/null || ! command -v python3 > /dev/null; then
+    skip gdb-breakpoint "needs gdb and python3"
+else
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    BP=0x$(nm "$HELLO" | awk '$3 == "exit_test" {print $1}')
+    timeout -k 5 60 "$KESTREL" -display none -serial "file:$T_TMP/gdb.serial" -accel kvm -S \
+        -gdb "tcp:127.0.0.1:$port" "${DEBUG_EXIT[@]}" -kernel "$HELLO" < /dev/null > "$T_TMP/gdb.out" 2>&1 &
+    kpid=$!
+    timeout -k 5 60 gdb -batch -nx -ex 'set architecture i386:x86-64' -ex 'set tcp connect-timeout 20' \
+        -ex "target remote 127.0.0.1:$port" -ex "break *$BP" -ex continue -ex 'p/x $pc' \
+        -ex stepi -ex 'p/x $pc' -ex delete -ex continue > "$T_TMP/gdb.log" 2>&1
+    wait "$kpid"
+    KRC=$?
+    check gdb-breakpoint grep -q "Breakpoint 1, 0x0*${BP#0x}" "$T_TMP/gdb.log"
+    PC1=$(awk '/^\$1 = / {print $3}' "$T_TMP/gdb.log")
+    PC2=$(awk '/^\$2 = / {print $3}' "$T_TMP/gdb.log")
+    if [[ -n $PC1 && -n $PC2 ]] && (( PC2 > PC1 && PC2 - PC1 <= 15 )); then pass gdb-stepi
+    else fail gdb-stepi "pc $PC1 then $PC2: $(tail -4 "$T_TMP/gdb.log")"; fi
+    if [[ $KRC == 1 ]] && grep -q PASSED "$T_TMP/gdb.serial"; then pass gdb-continue-to-exit
+    else fail gdb-continue-to-exit "status $KRC: $(tail -3 "$T_TMP/gdb.out")"; fi
+fi
+
 # -accel kvm with a /dev/kvm that is not KVM (a private mount of /dev/null
 # over it): one clear message, status 1.
 if command -v unshare > /dev/null && [[ $(id -u) == 0 ]] && [[ -e /dev/kvm ]] &&
