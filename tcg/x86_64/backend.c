@@ -164,7 +164,7 @@ typedef struct SlowPath {
     /* Dirty globals, written back only on this path: the fast path cannot
      * fault, the slow one can (and then the CPU state must be in env). */
     uint8_t nsync;
-    struct { int8_t reg; int32_t off; } sync[16];
+    struct { int8_t reg; int32_t off; int32_t imm; } sync[24];   /* reg -1: imm */
 } SlowPath;
 
 typedef struct Gen {
@@ -205,7 +205,20 @@ static void temp_store(Gen *g, int t)
     if (ts->val == TS_REG && !ts->coherent) {
         em_rm(&g->e, 0x89, 1, true, ts->reg, temp_base(g, t), -1, 0, temp_slot(g, t), false);
         ts->coherent = true;
+    } else if (ts->val == TS_CONST && !ts->coherent) {
+        /* a global holding a constant that fits a sign-extended imm32 */
+        em_rm(&g->e, 0xc7, 1, true, 0, temp_base(g, t), -1, 0, temp_slot(g, t), false);
+        em_u32(&g->e, (uint32_t)ts->cst);
+        ts->coherent = true;
     }
+}
+
+/* Globals held as constants (no register) that memory has not seen yet. */
+static void store_const_globals(Gen *g)
+{
+    for (int t = 1; t < g->s->nb_globals; t++)
+        if (g->ts[t].val == TS_CONST && !g->ts[t].coherent)
+            temp_store(g, t);
 }
 
 static void reg_free(Gen *g, int r)
@@ -354,6 +367,7 @@ static void free_dead_inputs(Gen *g, const TCGOp *op, int first_in, int n_in)
 /* Write back dirty globals (and locals); with drop, forget all registers. */
 static void sync_all(Gen *g, bool drop)
 {
+    store_const_globals(g);
     for (int r = 0; r < 16; r++) {
         int t = g->reg_temp[r];
         if (t < 0)
@@ -376,6 +390,7 @@ static void sync_all(Gen *g, bool drop)
 
 static void sync_globals(Gen *g)
 {
+    store_const_globals(g);
     for (int r = 0; r < 16; r++) {
         int t = g->reg_temp[r];
         if (t >= 0 && g->s->temps[t].kind == TEMP_GLOBAL)
@@ -707,6 +722,14 @@ static void gen_qemu_ldst(Gen *g, const TCGOp *op, bool is_store)
             sp->nsync++;
         }
     }
+    for (int t = 1; t < g->s->nb_globals && sp->nsync < ARRAY_SIZE(sp->sync); t++) {
+        if (g->ts[t].val == TS_CONST && !g->ts[t].coherent) {
+            sp->sync[sp->nsync].reg = -1;
+            sp->sync[sp->nsync].off = g->s->temps[t].env_offset;
+            sp->sync[sp->nsync].imm = (int32_t)g->ts[t].cst;
+            sp->nsync++;
+        }
+    }
     int32_t ent = (int32_t)(offsetof(TCGCPU, tlb) + (size_t)mmu * TLB_SIZE * sizeof(TLBEntry));
     int32_t cmp_off = ent + (int32_t)(is_store ? offsetof(TLBEntry, addr_write) : offsetof(TLBEntry, addr_read));
     mov_rr(e, t1, ra);
@@ -764,8 +787,14 @@ static void emit_slow_path(Gen *g, SlowPath *sp)
 {
     Emitter *e = &g->e;
     patch_rel32(g->cb, sp->jne_patch, emitter_off(e, g->cb));
-    for (int i = 0; i < sp->nsync; i++)
-        em_rm(e, 0x89, 1, true, sp->sync[i].reg, RBP, -1, 0, sp->sync[i].off, false);
+    for (int i = 0; i < sp->nsync; i++) {
+        if (sp->sync[i].reg < 0) {
+            em_rm(e, 0xc7, 1, true, 0, RBP, -1, 0, sp->sync[i].off, false);
+            em_u32(e, (uint32_t)sp->sync[i].imm);
+        } else {
+            em_rm(e, 0x89, 1, true, sp->sync[i].reg, RBP, -1, 0, sp->sync[i].off, false);
+        }
+    }
     int n = 0;
     for (int r = 0; r < 16; r++) {
         if (sp->save & (1 << r)) {
@@ -887,6 +916,12 @@ static void gen_call(Gen *g, const TCGOp *op)
             int t = g->reg_temp[r];
             if (t >= 0 && g->s->temps[t].kind == TEMP_GLOBAL) {
                 reg_free(g, r);
+                g->ts[t].val = TS_MEM;
+                g->ts[t].coherent = true;
+            }
+        }
+        for (int t = 1; t < g->s->nb_globals; t++) {
+            if (g->ts[t].val == TS_CONST) {
                 g->ts[t].val = TS_MEM;
                 g->ts[t].coherent = true;
             }
@@ -1029,11 +1064,14 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_movi: {
             int td = (int)op->args[0];
             TCGTempKind k = s->temps[td].kind;
-            if (k == TEMP_NORMAL) {
-                if (g->ts[td].val == TS_REG)
+            if (k == TEMP_NORMAL || (k == TEMP_GLOBAL && fits_i32((int64_t)op->args[1]))) {
+                if (g->ts[td].val == TS_REG && g->reg_temp[g->ts[td].reg] == td)
                     reg_free(g, g->ts[td].reg);
                 g->ts[td].val = TS_CONST;
                 g->ts[td].cst = op->args[1];
+                g->ts[td].reg = -1;
+                if (k == TEMP_GLOBAL)
+                    g->ts[td].coherent = false;
             } else {
                 int r = g->ts[td].val == TS_REG ? g->ts[td].reg : reg_alloc(g, 0);
                 movi(e, r, op->args[1]);

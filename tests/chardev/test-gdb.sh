@@ -36,6 +36,7 @@ run_session() {
 ENTRY=$(readelf -h "$GUEST" | awk '/Entry point/ {print $4}')
 BP=0x$(nm "$GUEST" | awk '$3 == "exit_test" {print $1}')
 
+ACCELS_RUN=
 for accel in tcg kvm; do
     if [[ $accel == kvm && ! -w /dev/kvm ]]; then skip kvm "no usable /dev/kvm"; continue; fi
     timeout -k 5 30 "$KESTREL" -display none -accel $accel -kernel "$GUEST" \
@@ -44,6 +45,7 @@ for accel in tcg kvm; do
         skip "$accel" "the hello guest does not run under -accel $accel here"
         continue
     fi
+    ACCELS_RUN="$ACCELS_RUN $accel"
     run_session "$accel-inspect" $accel -ex 'p/x $pc' -ex 'monitor info status' \
         -ex 'x/4xb 0x100000' -ex 'info registers cs' -ex 'detach'
     G=$T_TMP/$accel-inspect.gdb
@@ -57,18 +59,27 @@ for accel in tcg kvm; do
 done
 
 # Breakpoints and stepping need the execution engine's cooperation.
-if ! nm "$BUILD/accel/tcg.o" 2> /dev/null | grep -q " U gdb_single_stepping"; then
-    skip tcg/breakpoints "the translator does not consult the GDB stub in this build"
-    exit 0
-fi
-run_session tcg-run tcg -ex "break *$BP" -ex 'continue' -ex 'p/x $pc' -ex 'stepi' \
-    -ex 'p/x $pc' -ex 'delete' -ex 'continue'
-G=$T_TMP/tcg-run.gdb
-check tcg/breakpoint-hit grep -q "Breakpoint 1, 0x0*${BP#0x}" "$G"
-# one instruction further: past the breakpoint by 1..15 bytes
-PC1=$(awk '/^\$1 = / {print $3}' "$G")
-PC2=$(awk '/^\$2 = / {print $3}' "$G")
-if [[ -n $PC1 && -n $PC2 ]] && (( PC2 > PC1 && PC2 - PC1 <= 15 )); then pass tcg/stepi
-else fail tcg/stepi "pc $PC1 then $PC2: $(tail -4 "$G")"; fi
-check tcg/continue-to-exit grep -q "PASSED" "$T_TMP/tcg-run.serial"
-if [[ $KRC == 1 ]]; then pass tcg/exit-status; else fail tcg/exit-status "kestrel exited $KRC"; fi
+engine_debugs() {
+    local o
+    for o in "$BUILD"/accel/$1*.o; do
+        nm "$o" 2> /dev/null | grep -q " U gdb_single_stepping" && return 0
+    done
+    return 1
+}
+for accel in $ACCELS_RUN; do
+    if ! engine_debugs $accel; then
+        skip $accel/breakpoints "-accel $accel does not consult the GDB stub in this build"
+        continue
+    fi
+    run_session $accel-run $accel -ex "break *$BP" -ex 'continue' -ex 'p/x $pc' -ex 'stepi' \
+        -ex 'p/x $pc' -ex 'delete' -ex 'continue'
+    G=$T_TMP/$accel-run.gdb
+    check $accel/breakpoint-hit grep -q "Breakpoint 1, 0x0*${BP#0x}" "$G"
+    # one instruction further: past the breakpoint by 1..15 bytes
+    PC1=$(awk '/^\$1 = / {print $3}' "$G")
+    PC2=$(awk '/^\$2 = / {print $3}' "$G")
+    if [[ -n $PC1 && -n $PC2 ]] && (( PC2 > PC1 && PC2 - PC1 <= 15 )); then pass $accel/stepi
+    else fail $accel/stepi "pc $PC1 then $PC2: $(tail -4 "$G")"; fi
+    check $accel/continue-to-exit grep -q "PASSED" "$T_TMP/$accel-run.serial"
+    if [[ $KRC == 1 ]]; then pass $accel/exit-status; else fail $accel/exit-status "kestrel exited $KRC"; fi
+done
