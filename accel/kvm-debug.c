@@ -41,6 +41,7 @@ void kvm_handle_debug_exit(VCPU *cpu, KVMVCPU *v)
     char err[256];
     if (!v->guest_debug)
         return;
+    kvm_complete_pending_exit(v);
     if (kvm_get_state(v, cpu->env, err, sizeof(err)) < 0)
         error_report("%s", err);
     gdb_vcpu_stopped(cpu->env, GDB_SIGTRAP);

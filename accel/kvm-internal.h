@@ -53,6 +53,10 @@ void kvm_mem_sync(KVMState *s);
 int kvm_put_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen);
 int kvm_get_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen);
 
+/* kvm.c: finish the instruction of the last I/O or MMIO exit (before
+ * reading or replacing the state). */
+void kvm_complete_pending_exit(KVMVCPU *v);
+
 /* kvm-detect.c */
 bool kvm_pvm_loaded(void);
 

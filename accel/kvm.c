@@ -43,6 +43,8 @@
 
 KVMState kvm_state = { .fd = -1, .vm_fd = -1 };
 
+static void eat_kick_signals(void);
+
 /* ------------------------------------------------------------------ the VM */
 
 /* MSRs KVM does not know (x2APIC and TSC deadline without an in-kernel
@@ -226,9 +228,11 @@ static void report_failure(VCPU *cpu, KVMVCPU *v, const char *what)
         for (uint32_t i = 0; i < run->internal.ndata && i < 16; i++)
             fprintf(stderr, "  data[%u] = 0x%llx\n", i, (unsigned long long)run->internal.data[i]);
     }
-    if (kvm_get_state(v, cpu->env, err, sizeof(err)) == 0 && x86_cpu_dump_state)
+    if (kvm_get_state(v, cpu->env, err, sizeof(err)) < 0)
+        error_report("%s", err);
+    else if (x86_cpu_dump_state)
         x86_cpu_dump_state(cpu->env, stderr);
-    else if (kvm_get_state(v, cpu->env, err, sizeof(err)) == 0)
+    else
         fprintf(stderr, "RIP=%016llx CR0=%08llx EFER=%llx\n", (unsigned long long)cpu->env->rip,
                 (unsigned long long)cpu->env->cr[0], (unsigned long long)cpu->env->efer);
     machine_request_shutdown(1);
@@ -325,6 +329,7 @@ static int handle_init_sipi(VCPU *cpu, KVMVCPU *v, char *err, size_t errlen)
     unsigned req = atomic_load(&env->interrupt_request);
     if (!(req & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)))
         return 0;
+    kvm_complete_pending_exit(v);
     if (kvm_get_state(v, env, err, errlen) < 0)
         return -1;
     if (req & CPU_INTERRUPT_INIT) {
@@ -397,6 +402,19 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
     }
 }
 
+/* After an I/O or MMIO exit KVM still owes the instruction its end (the
+ * data of an IN or MMIO read goes to the register, RIP moves on) at the next
+ * KVM_RUN. Before the state is read or replaced, enter once with
+ * immediate_exit so that it finishes; otherwise a later state change (reset,
+ * debugger, INIT) would be overwritten by that completion. */
+void kvm_complete_pending_exit(KVMVCPU *v)
+{
+    v->run->immediate_exit = 1;
+    ioctl(v->fd, KVM_RUN, 0);
+    v->run->immediate_exit = 0;
+    eat_kick_signals();
+}
+
 /* Consume pending kicks, which would otherwise make every KVM_RUN return
  * EINTR at once. */
 static void eat_kick_signals(void)
@@ -455,6 +473,7 @@ static void kvm_vcpu_run(VCPU *cpu)
         }
         ok = handle_exit(cpu, v);
     }
+    kvm_complete_pending_exit(v);
     if (kvm_get_state(v, cpu->env, err, sizeof(err)) < 0)
         error_report("%s", err);
     if (!ok)

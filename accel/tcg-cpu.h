@@ -161,6 +161,9 @@ TCGCPU *tcg_cpu_create(CPUX86State *env, struct VCPU *cpu);
 void tcg_cpu_destroy(CPUX86State *env);
 void tcg_select_backend(bool interp);
 void tcg_run_until_exit(CPUX86State *env);
+/* The same with a bound: at most max_turns returns to the loop (something
+ * else must set exit_flag now and then); false when the bound was hit. */
+bool tcg_run_for(CPUX86State *env, unsigned max_turns);
 /* Store hit code: invalidate; may longjmp when the running block changed itself. */
 void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t ra);
 

@@ -444,7 +444,7 @@ void tcg_select_backend(bool interp)
 
 /* Run translated code on env until it leaves (unit tests): returns when an
  * exception is pending, the CPU halts, or exit_flag is set. */
-void tcg_run_until_exit(CPUX86State *env)
+bool tcg_run_for(CPUX86State *env, unsigned max_turns)
 {
     TCGCPU *t = tcg_cpu(env);
     tcg_ctx = t->ctx;
@@ -452,14 +452,23 @@ void tcg_run_until_exit(CPUX86State *env)
     static VCPU dummy;
     if (!t->cpu)
         t->cpu = &dummy;
+    volatile unsigned turns = 0;
     /* a longjmp without an exception (self-modifying code) just goes on */
     setjmp(env->jmp_env);
     t->in_interp = false;
     while (!env->halted && env->exception_index < 0) {
+        if (max_turns && turns++ >= max_turns)
+            return false;
         atomic_store(&t->exit_flag, 0);
         process_dma_invalidations(t);
         run_blocks(t);
     }
+    return true;
+}
+
+void tcg_run_until_exit(CPUX86State *env)
+{
+    tcg_run_for(env, 0);
 }
 
 static int tcg_vcpu_init(VCPU *cpu, char *err, size_t errlen)

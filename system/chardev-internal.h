@@ -47,6 +47,9 @@ struct Chardev {
     int focus;
     bool escapes;                /* interpret Ctrl-A (stdio) */
     bool escape_pending;         /* saw Ctrl-A, waiting for the command key */
+    bool timestamps;             /* Ctrl-A t: "[hh:mm:ss.mmm] " before each line */
+    bool at_line_start;
+    int64_t timestamps_start_ms;
     bool want_monitor;           /* "mon:" prefix: a monitor shares this chardev */
     struct Monitor *auto_monitor; /* the monitor "mon:" created, owned here */
 

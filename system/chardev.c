@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "system/log.h"
@@ -242,12 +243,47 @@ void chardev_send_event_focused(Chardev *chr, int event)
 
 /* ---- output ------------------------------------------------------------------------ */
 
+static int64_t realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Ctrl-A t: the output with the time since the first stamp before each
+ * line (write_lock held). */
+static int chardev_write_stamped(Chardev *chr, const uint8_t *buf, int len)
+{
+    int done = 0;
+    while (done < len) {
+        if (chr->at_line_start) {
+            int64_t ms = realtime_ms() - chr->timestamps_start_ms;
+            char stamp[40];
+            int n = snprintf(stamp, sizeof(stamp), "[%02d:%02d:%02d.%03d] ",
+                             (int)(ms / 3600000), (int)(ms / 60000 % 60), (int)(ms / 1000 % 60),
+                             (int)(ms % 1000));
+            chr->be->write(chr, (const uint8_t *)stamp, n);
+            chr->at_line_start = false;
+        }
+        const uint8_t *nl = memchr(buf + done, '\n', (size_t)(len - done));
+        int run = nl ? (int)(nl - (buf + done)) + 1 : len - done;
+        chr->be->write(chr, buf + done, run);
+        chr->at_line_start = nl != NULL;
+        done += run;
+    }
+    return len;
+}
+
 int chardev_write(Chardev *chr, const uint8_t *buf, int len)
 {
     if (!chr || len <= 0)
         return len > 0 ? len : 0;
     pthread_mutex_lock(&chr->write_lock);
-    int n = chr->be->write ? chr->be->write(chr, buf, len) : len;
+    int n;
+    if (chr->timestamps && chr->be->write)
+        n = chardev_write_stamped(chr, buf, len);
+    else
+        n = chr->be->write ? chr->be->write(chr, buf, len) : len;
     if (chr->log_fd >= 0)
         write_full(chr->log_fd, buf, (size_t)len);
     pthread_mutex_unlock(&chr->write_lock);
@@ -280,6 +316,7 @@ static const char escape_help[] =
     "C-a x    exit emulator\r\n"
     "C-a c    switch between console and monitor\r\n"
     "C-a b    send break\r\n"
+    "C-a t    toggle console timestamps\r\n"
     "C-a C-a  sends C-a\r\n";
 
 /* The key after Ctrl-A. Returns true when it produced a Ctrl-A to deliver. */
@@ -301,6 +338,14 @@ static bool chardev_escape_command(Chardev *chr, uint8_t key)
         return false;
     case 'b':
         chardev_send_event_focused(chr, CHR_EVENT_BREAK);
+        return false;
+    case 't':
+        pthread_mutex_lock(&chr->write_lock);
+        chr->timestamps = !chr->timestamps;
+        chr->at_line_start = true;
+        if (chr->timestamps_start_ms == 0)
+            chr->timestamps_start_ms = realtime_ms();
+        pthread_mutex_unlock(&chr->write_lock);
         return false;
     default:
         return false;   /* unknown escape: swallowed, as QEMU does */

@@ -7,6 +7,7 @@
  * below; `on` says whether it is advertised. A bit is on only when Kestrel
  * implements the feature (in the translator, the helpers or the devices).
  * Physical addresses are 40 bits, linear 48. */
+#include <pthread.h>
 #include "cpu/x86/helpers.h"
 #include "system/cpus.h"
 #include "system/util.h"
@@ -106,10 +107,22 @@ static const FeatureBit *feature_bit(X86Feature f)
     return NULL;
 }
 
+/* x86_cpu_has is asked on hot paths (the page walker): index the table once. */
+static bool feature_on[X86_FEAT_COUNT];
+static pthread_once_t feature_once = PTHREAD_ONCE_INIT;
+
+static void index_features(void)
+{
+    for (int i = 0; i < X86_FEAT_COUNT; i++) {
+        const FeatureBit *b = feature_bit((X86Feature)i);
+        feature_on[i] = b && b->on;
+    }
+}
+
 bool x86_cpu_has(X86Feature f)
 {
-    const FeatureBit *b = feature_bit(f);
-    return b && b->on;
+    pthread_once(&feature_once, index_features);
+    return (unsigned)f < X86_FEAT_COUNT && feature_on[f];
 }
 
 static void apply_features(uint32_t leaf, uint32_t r[4])

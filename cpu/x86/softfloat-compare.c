@@ -1,12 +1,17 @@
 /* Comparisons (FCOM/FUCOM/FCOMI, COMISS/UCOMISS, CMPPS) and SSE min/max. */
 #include "cpu/x86/softfloat-internal.h"
 
+/* Operands that make even a quiet comparison invalid. */
+static bool signals_invalid(FloatClass c)
+{
+    return c == FC_SNAN || c == FC_UNSUPPORTED;
+}
+
 FloatRelation compare_parts(const FloatParts *a, const FloatParts *b, bool quiet,
-                                   FloatStatus *s)
+                            FloatStatus *s)
 {
     if (a->cls >= FC_QNAN || b->cls >= FC_QNAN) {
-        bool signaling = a->cls != FC_QNAN && a->cls >= FC_QNAN;
-        signaling |= b->cls != FC_QNAN && b->cls >= FC_QNAN;
+        bool signaling = signals_invalid(a->cls) || signals_invalid(b->cls);
         if (!quiet || signaling)
             raise_flags(s, FLOAT_FLAG_INVALID);
         return FLOAT_RELATION_UNORDERED;

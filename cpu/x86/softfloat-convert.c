@@ -84,7 +84,7 @@ static u128 round_fixed(u128 fixed, bool sign, int mode, bool *up)
 /* Round to an integer of `bits` bits (signed); NaN, infinity and
  * out-of-range give invalid and the most negative value. */
 int64_t wide_to_int(FloatWide w, const FloatFormat *f, int bits, bool truncate,
-                           FloatStatus *s)
+                    FloatStatus *s)
 {
     FloatParts p = parts_unpack(w, f, s);
     int64_t indefinite = (int64_t)(~0ull << (bits - 1));

@@ -221,6 +221,27 @@ TEST(input_without_frontend_is_dropped)
     term_close(&t);
 }
 
+TEST(ctrl_a_t_toggles_timestamps)
+{
+    Term t;
+    term_open(&t);
+    Recorder a = { 0 };
+    attach(&t, &a);
+    TYPE(&t, "\x01t");
+    chardev_write(t.chr, (const uint8_t *)"one\ntw", 6);
+    chardev_write(t.chr, (const uint8_t *)"o\n", 2);
+    const char *out = term_output(&t);
+    CHECK(strncmp(out, "[00:00:0", 8) == 0);
+    const char *second = strstr(out, "] one\n[00:00:0");
+    CHECK(second != NULL);
+    CHECK(second && strstr(second + 6, "] two\n") != NULL);
+    TYPE(&t, "\x01t");
+    chardev_write(t.chr, (const uint8_t *)"three\n", 6);
+    CHECK(strstr(term_output(&t), "] two\nthree\n") != NULL);
+    CHECK_EQ(a.len, 0);
+    term_close(&t);
+}
+
 /* Must stay last: quitting is sticky for the process. */
 TEST(z_ctrl_a_x_quits)
 {

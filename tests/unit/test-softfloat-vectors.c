@@ -2,6 +2,8 @@
  * FPU_FUZZ_DUMP mode on an x86-64 host) replayed against the library: the
  * hardware oracle for hosts that are not x86. Regenerate with
  *   FPU_FUZZ_DUMP=1 FPU_FUZZ_SEED=2026 FPU_FUZZ_COUNT=2400 fpu-fuzz > tests/fpu/vectors.inc */
+#include <fenv.h>
+
 #include "tests/unit/harness.h"
 #include "tests/fpu/fpu-vector.h"
 
@@ -9,7 +11,7 @@ static const FpuVector vectors[] = {
 #include "tests/fpu/vectors.inc"
 };
 
-TEST(recorded_host_results)
+static int replay(void)
 {
     int failures = 0;
     unsigned kinds_seen = 0;
@@ -30,4 +32,37 @@ TEST(recorded_host_results)
         }
     }
     CHECK_EQ(kinds_seen, (1u << VK_COUNT) - 1);
+    return failures;
+}
+
+TEST(recorded_host_results)
+{
+    replay();
+}
+
+/* The library never touches host floating point: the host's own rounding
+ * mode must not matter. */
+TEST(host_rounding_mode_is_irrelevant)
+{
+    static const int modes[] = {
+#ifdef FE_UPWARD
+        FE_UPWARD,
+#endif
+#ifdef FE_DOWNWARD
+        FE_DOWNWARD,
+#endif
+#ifdef FE_TOWARDZERO
+        FE_TOWARDZERO,
+#endif
+        -1,
+    };
+    int saved = fegetround();
+    for (unsigned i = 0; modes[i] != -1; i++) {
+        if (fesetround(modes[i]) != 0)
+            continue;
+        int failures = replay();
+        fesetround(saved);
+        CHECK_EQ(failures, 0);
+    }
+    fesetround(saved);
 }
