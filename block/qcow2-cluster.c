@@ -641,14 +641,20 @@ int qcow2_fix_copied_flags(Qcow2State *s)
     return 0;
 }
 
-int qcow2_update_l1_refcounts(Qcow2State *s, const uint64_t *l1, uint32_t l1_size, int64_t delta)
+ /* Apply delta to every cluster reachable from l1, stopping before entry
+ * (stop_i, stop_j) (stop_j == l2_entries + 1: including the table itself).
+ * On failure fail_i and fail_j tell where it stopped. */
+static int l1_refcounts_range(Qcow2State *s, const uint64_t *l1, uint32_t l1_size, int64_t delta,
+                              uint32_t stop_i, uint64_t stop_j, uint32_t *fail_i, uint64_t *fail_j)
 {
     uint64_t *l2 = xmalloc(s->cluster_size);
     int ret = 0;
-    for (uint32_t i = 0; i < l1_size && ret == 0; i++) {
+    for (uint32_t i = 0; i < l1_size && i <= stop_i && ret == 0; i++) {
         uint64_t off = l1[i] & L1E_OFFSET_MASK;
         if (!off)
             continue;
+        *fail_i = i;
+        *fail_j = 0;
         ret = check_l2_offset(s, i, off);
         if (ret < 0)
             break;
@@ -656,8 +662,10 @@ int qcow2_update_l1_refcounts(Qcow2State *s, const uint64_t *l1, uint32_t l1_siz
         if (!t)
             break;
         memcpy(l2, t, s->cluster_size);
-        for (uint64_t j = 0; j < s->l2_entries && ret == 0; j++) {
+        uint64_t jmax = i == stop_i ? MIN(stop_j, s->l2_entries) : s->l2_entries;
+        for (uint64_t j = 0; j < jmax && ret == 0; j++) {
             uint64_t e = ldbe64(&l2[j]);
+            *fail_j = j;
             switch (qcow2_l2_type(s, e)) {
             case QC_NORMAL:
             case QC_ZERO_ALLOC:
@@ -673,9 +681,28 @@ int qcow2_update_l1_refcounts(Qcow2State *s, const uint64_t *l1, uint32_t l1_siz
                 break;
             }
         }
-        if (ret == 0)
+        if (ret == 0 && (i != stop_i || stop_j > s->l2_entries)) {
+            *fail_j = s->l2_entries;
             ret = qcow2_update_refcount(s, off, 1, delta);
+        }
     }
     free(l2);
+    return ret;
+}
+
+int qcow2_update_l1_refcounts(Qcow2State *s, const uint64_t *l1, uint32_t l1_size, int64_t delta)
+{
+    uint32_t fi = 0;
+    uint64_t fj = 0;
+    int ret = l1_refcounts_range(s, l1, l1_size, delta, UINT32_MAX, UINT64_MAX, &fi, &fj);
+    if (ret < 0 && delta > 0) {
+        /* undo what was done (e.g. refcount overflow): no leaks */
+        uint32_t a;
+        uint64_t b;
+        char saved[BLK_ERR_LEN];
+        snprintf(saved, sizeof(saved), "%s", blk_last_error(s->bs));
+        l1_refcounts_range(s, l1, l1_size, -delta, fi, fj, &a, &b);
+        blk_set_error(s->bs, -ret, "%s", saved);
+    }
     return ret;
 }

@@ -219,8 +219,13 @@ int qcow2_snapshot_create(BlockDev *bs, const char *name, uint64_t vm_state_size
         qcow2_meta_add(s, (uint64_t)l1off, l1bytes);
     }
     ret = qcow2_update_l1_refcounts(s, s->l1, s->l1_size, 1);
-    if (ret < 0)
+    if (ret < 0) {
+        if (l1off) {
+            qcow2_update_refcount(s, (uint64_t)l1off, l1bytes, -1);
+            qcow2_flush_all(s);
+        }
         return ret;
+    }
     ret = qcow2_fix_copied_flags(s);
     if (ret < 0)
         return ret;
