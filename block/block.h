@@ -123,6 +123,13 @@ int blk_snapshot_list(BlockDev *bs, BlockSnapshotInfo **list);  /* count or -err
 int blk_snapshot_apply(BlockDev *bs, const char *name_or_id);
 int blk_snapshot_delete(BlockDev *bs, const char *name_or_id);
 
+/* VM state (savevm/loadvm) lives in the image next to the disk data (qcow2
+ * only, the layout qemu uses: just past the L1 range covering the disk).
+ * Write it, then blk_snapshot_create(bs, name, total_vmstate_size); after
+ * blk_snapshot_apply() read it back with blk_load_vmstate(). */
+int blk_save_vmstate(BlockDev *bs, const void *buf, uint64_t pos, size_t len);
+int blk_load_vmstate(BlockDev *bs, void *buf, uint64_t pos, size_t len);
+
 /* Allocation status of [offset, offset+len): returns 0 and fills *pnum (bytes
  * with the same status, >0) and flags; *map gets the host offset when
  * BLK_STATUS_OFFSET is set and *file the device holding the data. */
