@@ -77,18 +77,108 @@ static inline u128 shift_right_jam128(u128 x, int n)
     return (x >> n) | ((x & (((u128)1 << n) - 1)) != 0);
 }
 
-/* pack/unpack between formats and FloatWide */
-FloatWide float16_to_wide(float16 a);
-float16 wide_to_float16(FloatWide w);
-FloatWide float32_to_wide(float32 a);
-FloatWide float64_to_wide(float64 a);
-FloatWide floatx80_to_wide(floatx80 a);
-float32 wide_to_float32(FloatWide w);
-float64 wide_to_float64(FloatWide w);
-floatx80 wide_to_floatx80(FloatWide w);
+/* pack/unpack between formats and FloatWide, and classification (applying
+ * DAZ for SSE formats); inline because every operation starts and ends
+ * with them. */
+#define BIT63 (1ull << 63)
+#define QUIET_BIT (1ull << 62)
 
-/* Classify a wide value of format f (applying DAZ for SSE formats). */
-FloatParts parts_unpack(FloatWide w, const FloatFormat *f, const FloatStatus *s);
+static inline FloatWide float16_to_wide(float16 a)
+{
+    FloatWide w = { .sign = a >> 15, .bexp = (a >> 10) & 0x1F };
+    w.mant = (uint64_t)(a & 0x3FF) << 53;
+    if (w.bexp)
+        w.mant |= BIT63;
+    return w;
+}
+
+static inline float16 wide_to_float16(FloatWide w)
+{
+    return (float16)((w.sign << 15) | (w.bexp << 10) | ((w.mant >> 53) & 0x3FF));
+}
+
+static inline FloatWide float32_to_wide(float32 a)
+{
+    FloatWide w = { .sign = a >> 31, .bexp = (a >> 23) & 0xFF };
+    w.mant = (uint64_t)(a & 0x7FFFFF) << 40;
+    if (w.bexp)
+        w.mant |= BIT63;
+    return w;
+}
+
+static inline FloatWide float64_to_wide(float64 a)
+{
+    FloatWide w = { .sign = a >> 63, .bexp = (a >> 52) & 0x7FF };
+    w.mant = (a & 0xFFFFFFFFFFFFFull) << 11;
+    if (w.bexp)
+        w.mant |= BIT63;
+    return w;
+}
+
+static inline FloatWide floatx80_to_wide(floatx80 a)
+{
+    FloatWide w = { .sign = a.sexp >> 15, .bexp = a.sexp & 0x7FFF, .mant = a.mant };
+    return w;
+}
+
+static inline float32 wide_to_float32(FloatWide w)
+{
+    return ((uint32_t)w.sign << 31) | ((uint32_t)w.bexp << 23) |
+           (uint32_t)((w.mant >> 40) & 0x7FFFFF);
+}
+
+static inline float64 wide_to_float64(FloatWide w)
+{
+    return ((uint64_t)w.sign << 63) | ((uint64_t)w.bexp << 52) |
+           ((w.mant >> 11) & 0xFFFFFFFFFFFFFull);
+}
+
+static inline floatx80 wide_to_floatx80(FloatWide w)
+{
+    return make_floatx80((uint16_t)((w.sign << 15) | w.bexp), w.mant);
+}
+
+static inline FloatParts parts_unpack(FloatWide w, const FloatFormat *f, const FloatStatus *s)
+{
+    FloatParts p = { .sign = w.sign, .sig = w.mant };
+    bool int_bit = w.mant & BIT63;
+
+    if (w.bexp == f->exp_max_biased) {
+        if (f->explicit_int && !int_bit)
+            p.cls = FC_UNSUPPORTED;
+        else if (!(w.mant << 1))
+            p.cls = FC_INF;
+        else
+            p.cls = (w.mant & QUIET_BIT) ? FC_QNAN : FC_SNAN;
+        return p;
+    }
+    if (w.bexp == 0) {
+        if (w.mant == 0) {
+            p.cls = FC_ZERO;
+            return p;
+        }
+        if (f->sse && s->denormals_are_zero) {
+            p.cls = FC_ZERO;
+            p.sig = 0;
+            return p;
+        }
+        /* (pseudo-)denormal: value = mant * 2^(emin - 63) */
+        int shift = clz64(w.mant);
+        p.cls = FC_NORMAL;
+        p.denormal = true;
+        p.sig = w.mant << shift;
+        p.exp = f->emin - shift;
+        return p;
+    }
+    if (f->explicit_int && !int_bit) {
+        p.cls = FC_UNSUPPORTED;     /* unnormal */
+        return p;
+    }
+    p.cls = FC_NORMAL;
+    p.exp = w.bexp - f->bias;
+    return p;
+}
+
 static inline FloatParts unpack32(float32 a, const FloatStatus *s)
 {
     return parts_unpack(float32_to_wide(a), &float32_format, s);

@@ -19,8 +19,6 @@ const FloatFormat floatx80_format = {
     .prec = 64, .explicit_int = true, .sse = false,
 };
 
-#define BIT63 (1ull << 63)
-#define QUIET_BIT (1ull << 62)
 
 FloatStatus float_status_from_mxcsr(uint32_t mxcsr)
 {
@@ -47,106 +45,6 @@ FloatStatus float_status_from_fpuc(uint16_t fpuc)
         .x87 = true,
     };
     return s;
-}
-
-/* ---- wide encoding ---- */
-
-FloatWide float16_to_wide(float16 a)
-{
-    FloatWide w = { .sign = a >> 15, .bexp = (a >> 10) & 0x1F };
-    w.mant = (uint64_t)(a & 0x3FF) << 53;
-    if (w.bexp)
-        w.mant |= BIT63;
-    return w;
-}
-
-float16 wide_to_float16(FloatWide w)
-{
-    return (float16)((w.sign << 15) | (w.bexp << 10) | ((w.mant >> 53) & 0x3FF));
-}
-
-FloatWide float32_to_wide(float32 a)
-{
-    FloatWide w = { .sign = a >> 31, .bexp = (a >> 23) & 0xFF };
-    w.mant = (uint64_t)(a & 0x7FFFFF) << 40;
-    if (w.bexp)
-        w.mant |= BIT63;
-    return w;
-}
-
-FloatWide float64_to_wide(float64 a)
-{
-    FloatWide w = { .sign = a >> 63, .bexp = (a >> 52) & 0x7FF };
-    w.mant = (a & 0xFFFFFFFFFFFFFull) << 11;
-    if (w.bexp)
-        w.mant |= BIT63;
-    return w;
-}
-
-FloatWide floatx80_to_wide(floatx80 a)
-{
-    FloatWide w = { .sign = a.sexp >> 15, .bexp = a.sexp & 0x7FFF, .mant = a.mant };
-    return w;
-}
-
-float32 wide_to_float32(FloatWide w)
-{
-    return ((uint32_t)w.sign << 31) | ((uint32_t)w.bexp << 23) |
-           (uint32_t)((w.mant >> 40) & 0x7FFFFF);
-}
-
-float64 wide_to_float64(FloatWide w)
-{
-    return ((uint64_t)w.sign << 63) | ((uint64_t)w.bexp << 52) |
-           ((w.mant >> 11) & 0xFFFFFFFFFFFFFull);
-}
-
-floatx80 wide_to_floatx80(FloatWide w)
-{
-    return make_floatx80((uint16_t)((w.sign << 15) | w.bexp), w.mant);
-}
-
-/* ---- classification ---- */
-
-FloatParts parts_unpack(FloatWide w, const FloatFormat *f, const FloatStatus *s)
-{
-    FloatParts p = { .sign = w.sign, .sig = w.mant };
-    bool int_bit = w.mant & BIT63;
-
-    if (w.bexp == f->exp_max_biased) {
-        if (f->explicit_int && !int_bit)
-            p.cls = FC_UNSUPPORTED;
-        else if (!(w.mant << 1))
-            p.cls = FC_INF;
-        else
-            p.cls = (w.mant & QUIET_BIT) ? FC_QNAN : FC_SNAN;
-        return p;
-    }
-    if (w.bexp == 0) {
-        if (w.mant == 0) {
-            p.cls = FC_ZERO;
-            return p;
-        }
-        if (f->sse && s->denormals_are_zero) {
-            p.cls = FC_ZERO;
-            p.sig = 0;
-            return p;
-        }
-        /* (pseudo-)denormal: value = mant * 2^(emin - 63) */
-        int shift = clz64(w.mant);
-        p.cls = FC_NORMAL;
-        p.denormal = true;
-        p.sig = w.mant << shift;
-        p.exp = f->emin - shift;
-        return p;
-    }
-    if (f->explicit_int && !int_bit) {
-        p.cls = FC_UNSUPPORTED;     /* unnormal */
-        return p;
-    }
-    p.cls = FC_NORMAL;
-    p.exp = w.bexp - f->bias;
-    return p;
 }
 
 bool float32_is_nan(float32 a)
@@ -253,7 +151,7 @@ FloatWide propagate_nan(const FloatParts *a, const FloatParts *b, const FloatFor
 /* ---- rounding ---- */
 
 /* Whether the bits below the rounding position make the result go up. */
-static bool round_increments(u128 sig, u128 rest, int lsb_shift, bool sign, int mode)
+static inline bool round_increments(u128 sig, u128 rest, int lsb_shift, bool sign, int mode)
 {
     u128 half = (u128)1 << (lsb_shift - 1);
     switch (mode) {
