@@ -201,6 +201,8 @@ int qcow2_read(BlockDev *bs, uint64_t off, void *buf, size_t len);
 int qcow2_write(BlockDev *bs, uint64_t off, const void *buf, size_t len);
 int qcow2_write_compressed(BlockDev *bs, uint64_t off, const void *buf, size_t len);
 int qcow2_make_empty(BlockDev *bs);
+int qcow2_save_vmstate(BlockDev *bs, const void *buf, uint64_t pos, size_t len);
+int qcow2_load_vmstate(BlockDev *bs, void *buf, uint64_t pos, size_t len);
 int qcow2_discard(BlockDev *bs, uint64_t off, uint64_t len);
 int qcow2_write_zeroes(BlockDev *bs, uint64_t off, uint64_t len);
 int qcow2_block_status(BlockDev *bs, uint64_t off, uint64_t len,

@@ -494,3 +494,26 @@ TEST(random_header_fuzz)
     }
     free(p);
 }
+
+TEST(autoclear_cleared_on_write_open)
+{
+    char *p = good_image("autoclear.qcow2");
+    poke64(p, 88, 3);
+    char err[BLK_ERR_LEN];
+    BlockDev *bs = blk_open(p, NULL, BLK_O_RDONLY, err, sizeof(err));
+    REQUIRE(bs);
+    blk_close(bs);
+    int fd = open(p, O_RDONLY);
+    uint8_t h[8];
+    CHECK_EQ(pread(fd, h, 8, 88), 8);
+    CHECK_EQ(ldbe64(h), 3);             /* read-only open leaves it */
+    close(fd);
+    bs = blk_open(p, NULL, BLK_O_RDWR, err, sizeof(err));
+    REQUIRE(bs);
+    blk_close(bs);
+    fd = open(p, O_RDONLY);
+    CHECK_EQ(pread(fd, h, 8, 88), 8);
+    CHECK_EQ(ldbe64(h), 0);
+    close(fd);
+    free(p);
+}

@@ -29,6 +29,7 @@ typedef struct Regs {
 } Regs;
 
 void oracle_native_run(Regs *state, const void *code);
+#if defined(__x86_64__)
 __asm__(
     ".text\n"
     ".globl oracle_native_run\n"
@@ -52,6 +53,10 @@ __asm__(
     "  add $16,%rsp\n"
     "  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
     "  ret\n");
+#else
+/* Native runs need an x86-64 host. */
+void oracle_native_run(Regs *state, const void *code) { (void)state; (void)code; }
+#endif
 
 /* Operand shapes the random generator respects. */
 enum { ANY, DIV32, IDIV32, DIV64, DIV8, STRING, SMALLCOUNT, BITNEG };
@@ -297,6 +302,9 @@ typedef struct Result {
 
 static Result *run_native_all(void)
 {
+#if !defined(__x86_64__)
+    return NULL;
+#endif
     Result *res = mmap(NULL, sizeof(Result) * NCASES * ITER, PROT_READ | PROT_WRITE,
                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (res == MAP_FAILED)

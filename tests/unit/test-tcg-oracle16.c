@@ -34,6 +34,7 @@ typedef struct Regs {
 } Regs;
 
 void oracle16_run(Regs *state);
+#if defined(__x86_64__)
 __asm__(
     ".text\n"
     ".globl oracle16_run\n"
@@ -67,6 +68,10 @@ __asm__(
     "oracle16_saved_rsp: .quad 0\n"
     "oracle16_saved_state: .quad 0\n"
     ".text\n");
+#else
+/* Native runs need an x86-64 host. */
+void oracle16_run(Regs *state) { (void)state; }
+#endif
 
 enum { ANY, MEM, STR };
 
@@ -175,6 +180,9 @@ static bool set_ldt(int entry, bool code)
 
 static bool run_native(void)
 {
+#if !defined(__x86_64__)
+    return false;
+#endif
     if (native_tried)
         return native != NULL;
     native_tried = true;

@@ -32,6 +32,7 @@ typedef struct Regs {
 /* oracle32_run(state): runs the 32-bit code at CODE_ADDR with the registers
  * of *state (ESP = STACK_TOP), returns them in *state. */
 void oracle32_run(Regs *state);
+#if defined(__x86_64__)
 __asm__(
     ".text\n"
     ".globl oracle32_run\n"
@@ -64,6 +65,10 @@ __asm__(
     "oracle32_saved_rsp: .quad 0\n"
     "oracle32_saved_state: .quad 0\n"
     ".text\n");
+#else
+/* Native runs need an x86-64 host. */
+void oracle32_run(Regs *state) { (void)state; }
+#endif
 
 enum { ANY, STRING, FRAME, LOOP16 };
 
@@ -166,6 +171,9 @@ static bool native_tried;
 
 static bool run_native(void)
 {
+#if !defined(__x86_64__)
+    return false;
+#endif
     if (native_tried)
         return native != NULL;
     native_tried = true;
