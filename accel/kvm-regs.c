@@ -38,13 +38,17 @@ void kvm_env_update_hflags(CPUX86State *env)
         x86_update_hflags(env);
 }
 
-enum {
-    MSR_IA32_TSC = 0x10,
-    MSR_IA32_SYSENTER_CS = 0x174, MSR_IA32_SYSENTER_ESP = 0x175, MSR_IA32_SYSENTER_EIP = 0x176,
-    MSR_IA32_PAT = 0x277,
-    MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083,
-    MSR_FMASK = 0xc0000084, MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103,
-};
+#define MSR_IA32_TSC          0x10u
+#define MSR_IA32_SYSENTER_CS  0x174u
+#define MSR_IA32_SYSENTER_ESP 0x175u
+#define MSR_IA32_SYSENTER_EIP 0x176u
+#define MSR_IA32_PAT          0x277u
+#define MSR_STAR              0xc0000081u
+#define MSR_LSTAR             0xc0000082u
+#define MSR_CSTAR             0xc0000083u
+#define MSR_FMASK             0xc0000084u
+#define MSR_KERNEL_GS_BASE    0xc0000102u
+#define MSR_TSC_AUX           0xc0000103u
 
 /* The MSRs kept in CPUX86State fields, as a table. */
 static const struct { uint32_t index; size_t offset; } msr_fields[] = {
