@@ -670,6 +670,9 @@ static void packet_received(IdeDrive *d)
     memcpy(a->packet, d->buf, sizeof(a->packet));
     const uint8_t *cdb = a->packet;
     const AtapiCommand *c = &atapi_commands[cdb[0]];
+    LOG(LOG_TRACE, "ide%d: packet %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x%s\n",
+        d->unit, cdb[0], cdb[1], cdb[2], cdb[3], cdb[4], cdb[5], cdb[6], cdb[7], cdb[8],
+        cdb[9], a->dma ? " (DMA)" : "");
     d->status = ST_BSY;
     if (!c->fn) {
         LOG_ONCE(LOG_UNIMP, cdb[0], "ide%d: ATAPI command 0x%02x not supported\n", d->unit, cdb[0]);
