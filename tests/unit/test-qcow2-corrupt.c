@@ -322,8 +322,18 @@ TEST(l2_entries_bad)
     CHECK(strstr(blk_last_error(bs), "unaligned") != NULL);
     CHECK(blk_pread(bs, 2 * CS, b, 512) == -EIO);
     CHECK(strstr(blk_last_error(bs), "decompress") != NULL);
+    /* the first error marked the image corrupt: writes are refused */
+    CHECK(blk_pwrite(bs, 3 * CS, b, 512) == -EIO);
+    CHECK(strstr(blk_last_error(bs), "marked corrupt") != NULL);
+    BlockInfo info;
+    CHECK_EQ(blk_get_info(bs, &info), 0);
+    CHECK(info.corrupt);
+    blk_info_free(&info);
     free(b);
     blk_close(bs);
+    bs = blk_open(p, NULL, BLK_O_RDWR, err, sizeof(err));
+    CHECK(bs == NULL);
+    CHECK(strstr(err, "marked corrupt") != NULL);
     int64_t c, l;
     CHECK_EQ(check_counts(p, &c, &l), 0);
     CHECK(c > 0);
