@@ -27,7 +27,8 @@
 #define STACK_ADDR 0x10080000ULL
 #define RAM_SIZE  0x100000ULL
 #define DATA_SIZE 0x200
-#define ITER 24
+/* iterations per case; SIMD_ITER=n for a longer hunt */
+static int ITER = 24;
 
 enum { SHAPE_F32, SHAPE_F64, SHAPE_INT, SHAPE_X87, SHAPE_BCD };
 
@@ -35,7 +36,7 @@ typedef struct Case {
     const char *name;
     int shape;
     unsigned len;
-    uint8_t code[24];
+    uint8_t code[32];
 } Case;
 
 static const Case cases[] = {
@@ -189,6 +190,8 @@ typedef struct Result {
 
 static Result *run_native_all(void)
 {
+    if (getenv("SIMD_ITER") && atoi(getenv("SIMD_ITER")) > 0)
+        ITER = atoi(getenv("SIMD_ITER"));
     size_t sz = sizeof(Result) * NCASES * ITER;
     Result *res = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (res == MAP_FAILED)
