@@ -15,6 +15,7 @@
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
+#include "cpu/x86/simd.h"
 #include "harness.h"
 #include "system/machine.h"
 #include "system/memory.h"
@@ -347,8 +348,9 @@ static int compare_case(CPUX86State *env, unsigned ci, char *why, size_t n)
     return bad;
 }
 
-static void run_backend(bool interp)
+static void run_backend(bool interp, bool host_fpu)
 {
+    sse_use_host_fpu = host_fpu;
     if (!native_tried) {
         native_tried = true;
         native = run_native_all();
@@ -371,10 +373,18 @@ static void run_backend(bool interp)
     CHECK_EQ(failures, 0);
     tcg_cpu_destroy(env);
     free(env);
+    sse_use_host_fpu = true;
 }
 
-TEST(simd_oracle_x86_64) { run_backend(false); }
-TEST(simd_oracle_interp) { run_backend(true); }
+/* softfloat for every SSE operation, then the host-FPU fast path */
+TEST(simd_oracle_x86_64) { run_backend(false, false); }
+TEST(simd_oracle_interp) { run_backend(true, false); }
+TEST(simd_oracle_host_fpu)
+{
+    if (!sse_use_host_fpu)
+        SKIP("no host-FPU fast path on this host");
+    run_backend(false, true);
+}
 
 /* ---- exceptions and state instructions (no host oracle: the SDM's rules) ------------------- */
 #define CODE(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
