@@ -22,6 +22,10 @@
  *
  * Concurrency: drivers that are not thread-safe (qcow2) are serialized by a
  * per-device mutex taken by the generic layer; raw requests run in parallel.
+ * All blk_* calls may be made from any thread.  Requests in flight at the
+ * same time are unordered (like a disk's queue): a BLK_AIO_FLUSH covers the
+ * writes that completed before it was submitted, so submit a flush after
+ * the writes it must cover have completed (which is what guests do).
  */
 #ifndef BLOCK_BLOCK_H
 #define BLOCK_BLOCK_H

@@ -301,6 +301,9 @@ static int write_piece(Qcow2State *s, uint64_t off, const uint8_t *buf, size_t l
 int qcow2_write(BlockDev *bs, uint64_t off, const void *buf, size_t len)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     const uint8_t *p = buf;
     while (len) {
         uint64_t in = off & (s->cluster_size - 1);
@@ -318,6 +321,9 @@ int qcow2_write(BlockDev *bs, uint64_t off, const void *buf, size_t len)
 int qcow2_write_compressed(BlockDev *bs, uint64_t off, const void *buf, size_t len)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     uint64_t cs = s->cluster_size;
     if ((off & (cs - 1)) || len > cs || (len < cs && off + len != bs->size))
         return blk_set_error(bs, EINVAL, "compressed writes must cover exactly one cluster");
@@ -436,6 +442,9 @@ static int set_clusters(Qcow2State *s, uint64_t off, uint64_t count, uint64_t va
 int qcow2_discard(BlockDev *bs, uint64_t off, uint64_t len)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     uint64_t cs = s->cluster_size;
     uint64_t start = ALIGN_UP(off, cs);
     uint64_t end = off + len == bs->size ? ALIGN_UP(off + len, cs) : ALIGN_DOWN(off + len, cs);
@@ -467,6 +476,9 @@ static int vmstate_range(Qcow2State *s, uint64_t pos, size_t len, uint64_t *off)
 int qcow2_save_vmstate(BlockDev *bs, const void *buf, uint64_t pos, size_t len)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     uint64_t off;
     int r = vmstate_range(s, pos, len, &off);
     if (r < 0)
@@ -511,6 +523,9 @@ int qcow2_load_vmstate(BlockDev *bs, void *buf, uint64_t pos, size_t len)
 int qcow2_make_empty(BlockDev *bs)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     int ret = set_clusters(s, 0, qcow2_size_to_clusters(s, bs->size), 0);
     if (ret < 0)
         return ret;
@@ -520,6 +535,9 @@ int qcow2_make_empty(BlockDev *bs)
 int qcow2_write_zeroes(BlockDev *bs, uint64_t off, uint64_t len)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     uint64_t cs = s->cluster_size;
     uint64_t start = ALIGN_UP(off, cs);
     uint64_t end = off + len == bs->size ? ALIGN_UP(off + len, cs) : ALIGN_DOWN(off + len, cs);

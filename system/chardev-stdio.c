@@ -62,6 +62,14 @@ static void install_restore_handler(int sig)
     }
 }
 
+/* Around a blocking wait at start-up (a socket server waiting for its
+ * client), the terminal is cooked again so that Ctrl-C interrupts it. */
+void chardev_stdio_suspend_raw(bool suspend)
+{
+    if (tty_saved)
+        tcsetattr(tty_fd, TCSANOW, suspend ? &saved_tty : &raw_tty);
+}
+
 /* After a stop and continue the shell may have reset the terminal: raw
  * again, when we are in the foreground (a background tcsetattr would stop us). */
 static void reapply_raw(int sig)

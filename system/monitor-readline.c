@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "system/mainloop.h"
 #include "system/monitor-internal.h"
 #include "system/util.h"
 
@@ -143,7 +144,8 @@ static void enter(Monitor *mon)
     mon->history_pos = mon->nr_history;
     monitor_execute(mon, line);
     free(line);
-    monitor_show_prompt(mon);
+    if (!main_loop_should_quit())
+        monitor_show_prompt(mon);
 }
 
 /* The final byte of ESC [ ... or ESC O ...: cursor and editing keys. */
