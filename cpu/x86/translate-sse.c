@@ -346,7 +346,10 @@ static void trans_op(DisasContext *s, const SseEntry *e)
     uint32_t imm = helper_imm(s, e);
     if (e->op == SSE_insertps && s->d.mod != 3)
         imm |= 0x100;
-    gen_call_op(s, e, o.d, o.s, o.width, imm);
+    if (!(o.mmx_reg ^ o.mmx_rm) && gen_sse_ir(e->op, o.d, o.s, o.width, imm))
+        ;   /* inline */
+    else
+        gen_call_op(s, e, o.d, o.s, o.width, imm);
     if (o.mmx_reg)
         gen_mmx_written(s->d.reg);
 }
@@ -399,7 +402,11 @@ static void trans_op_gprdst(DisasContext *s, const SseEntry *e)
     }
     if (mmx)
         gen_mmx_enter();
-    TCGv r = gen_call_op(s, e, scratch_off(1), src, mmx ? 8 : 16, helper_imm(s, e));
+    TCGv r;
+    if (e->op == SSE_pmovmskb)
+        r = gen_sse_ir_pmovmskb(src, mmx ? 8 : 16);
+    else
+        r = gen_call_op(s, e, scratch_off(1), src, mmx ? 8 : 16, helper_imm(s, e));
     gen_reg_store(s, s->d.reg, (s->d.rex & 8) && (e->flags & SF_REXW_IMM) ? 8 : 4, r);
 }
 
@@ -608,7 +615,8 @@ static void trans_shift_imm(DisasContext *s, const SseEntry *e)
     if (mmx)
         gen_mmx_enter();
     SseEntry se = { K_OP, 0, 0, (uint16_t)op };
-    gen_call_op(s, &se, d, scratch_off(0), mmx ? 8 : 16, 0);
+    if (!gen_sse_ir_shift_imm(op, d, mmx ? 8 : 16, s->d.imm & 0xff))
+        gen_call_op(s, &se, d, scratch_off(0), mmx ? 8 : 16, 0);
     if (mmx)
         gen_mmx_written(s->d.rm);
 }

@@ -370,3 +370,210 @@ static void run_backend(bool interp)
 
 TEST(simd_oracle_x86_64) { run_backend(false); }
 TEST(simd_oracle_interp) { run_backend(true); }
+
+/* ---- exceptions and state instructions (no host oracle: the SDM's rules) ------------------- */
+#define CODE(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
+
+/* Run code at CODE_ADDR (RSI = DATA_ADDR) until HLT or an exception; returns
+ * the exception vector or -1. */
+static int run_code(CPUX86State *env, const uint8_t *code, size_t len)
+{
+    TCGCPU *t = tcg_cpu(env);
+    memcpy(guest_ram, code, len);
+    guest_ram[len] = 0xf4;
+    tb_flush(t);
+    env->regs[R_ESP] = STACK_ADDR;
+    env->regs[R_ESI] = DATA_ADDR;
+    env->rip = CODE_ADDR;
+    env->eflags = 2;
+    cc_set_all(env, 0);
+    env->halted = false;
+    env->exception_index = -1;
+    tcg_run_until_exit(env);
+    return env->exception_index;
+}
+
+static CPUX86State *excp_cpu(uint64_t cr0_set, uint64_t cr4_clear)
+{
+    setup_machine();
+    memset(guest_ram + (DATA_ADDR - CODE_ADDR), 0, 0x1000);
+    CPUX86State *env = new_cpu(false);
+    env->cr[0] |= cr0_set;
+    env->cr[4] &= ~cr4_clear;
+    if (cr0_set & CR0_TS)
+        env->hflags |= HF_TS_MASK;
+    if (cr0_set & CR0_EM)
+        env->hflags |= HF_EM_MASK;
+    if (cr4_clear & CR4_OSFXSR)
+        env->hflags &= ~HF_OSFXSR_MASK;
+    return env;
+}
+
+static void free_cpu(CPUX86State *env)
+{
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
+TEST(simd_cr0_ts_em_and_osfxsr)
+{
+    CPUX86State *env = excp_cpu(CR0_TS, 0);
+    CHECK_EQ(run_code(env, CODE(0x0f, 0x58, 0xc1)), EXCP_NM);          /* addps */
+    CHECK_EQ(run_code(env, CODE(0xd9, 0xe8)), EXCP_NM);                /* fld1 */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xfc, 0xc1)), EXCP_NM);          /* paddb mm */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x06)), EXCP_NM);          /* fxsave [rsi] */
+    free_cpu(env);
+
+    env = excp_cpu(CR0_EM, 0);
+    CHECK_EQ(run_code(env, CODE(0x0f, 0x58, 0xc1)), EXCP_UD);          /* SSE: #UD */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xfc, 0xc1)), EXCP_UD);          /* MMX: #UD */
+    CHECK_EQ(run_code(env, CODE(0xd9, 0xe8)), EXCP_NM);                /* x87: #NM */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x16)), EXCP_UD);          /* ldmxcsr */
+    free_cpu(env);
+
+    env = excp_cpu(0, CR4_OSFXSR);
+    CHECK_EQ(run_code(env, CODE(0x0f, 0x58, 0xc1)), EXCP_UD);          /* SSE needs OSFXSR */
+    CHECK_EQ(run_code(env, CODE(0x66, 0x0f, 0xfc, 0xc1)), EXCP_UD);    /* so does SSE2 */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xfc, 0xc1)), -1);               /* MMX does not */
+    CHECK_EQ(run_code(env, CODE(0xd9, 0xe8)), -1);
+    free_cpu(env);
+}
+
+TEST(simd_alignment)
+{
+    CPUX86State *env = excp_cpu(0, 0);
+    CHECK_EQ(run_code(env, CODE(0x66, 0x0f, 0x6f, 0x46, 0x01)), EXCP_GP);   /* movdqa xmm0,[rsi+1] */
+    CHECK_EQ(env->rip, CODE_ADDR);
+    CHECK_EQ(run_code(env, CODE(0xf3, 0x0f, 0x6f, 0x46, 0x01)), -1);        /* movdqu */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0x29, 0x46, 0x08)), EXCP_GP);         /* movaps [rsi+8],xmm0 */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0x58, 0x46, 0x04)), EXCP_GP);         /* addps xmm0,[rsi+4] */
+    CHECK_EQ(run_code(env, CODE(0xf3, 0x0f, 0x58, 0x46, 0x04)), -1);        /* addss: scalar */
+    CHECK_EQ(run_code(env, CODE(0x66, 0x0f, 0x3a, 0x63, 0x46, 0x01, 0x0c)), -1); /* pcmpistri */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x46, 0x08)), EXCP_GP);         /* fxsave [rsi+8] */
+    free_cpu(env);
+}
+
+TEST(simd_unmasked_xm)
+{
+    CPUX86State *env = excp_cpu(0, 0);
+    env->mxcsr = 0x1f80 & ~0x200;                    /* ZM clear */
+    env->xmm[0].d[0] = 0x3f800000;
+    env->xmm[1].d[0] = 0;
+    /* divss xmm0, xmm1 */
+    CHECK_EQ(run_code(env, CODE(0xf3, 0x0f, 0x5e, 0xc1)), EXCP_XM);
+    CHECK_EQ(env->xmm[0].d[0], 0x3f800000);          /* destination unchanged */
+    CHECK(env->mxcsr & 4);                           /* ZE recorded */
+    env->cr[4] &= ~(uint64_t)CR4_OSXMMEXCPT;
+    CHECK_EQ(run_code(env, CODE(0xf3, 0x0f, 0x5e, 0xc1)), EXCP_UD);
+    /* masked: infinity, ZE */
+    env->mxcsr = 0x1f80;
+    CHECK_EQ(run_code(env, CODE(0xf3, 0x0f, 0x5e, 0xc1)), -1);
+    CHECK_EQ(env->xmm[0].d[0], 0x7f800000);
+    CHECK_EQ(env->mxcsr, 0x1f84);
+    /* LDMXCSR with a reserved bit: #GP */
+    uint32_t bad = 0x10000;
+    memcpy(guest_ram + (DATA_ADDR - CODE_ADDR), &bad, 4);
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x16)), EXCP_GP);
+    free_cpu(env);
+}
+
+/* x87: an unmasked exception is reported at the next waiting instruction:
+ * #MF with CR0.NE, nothing (FERR#) without. */
+TEST(simd_x87_deferred_mf)
+{
+    /* fldz; fld1; fdivrp st(1) -> 1/0 with ZM clear; then fld1 */
+    static const uint8_t code[] = { 0xd9, 0xee, 0xd9, 0xe8, 0xde, 0xf1, 0xd9, 0xe8 };
+    CPUX86State *env = excp_cpu(0, 0);
+    env->fpuc = 0x37f & ~4;
+    env->fptags = 0xff;
+    /* fldcw from memory would need a load; set the control word directly */
+    CHECK_EQ(run_code(env, code, sizeof(code)), EXCP_MF);
+    CHECK_EQ(env->rip, CODE_ADDR + 6);               /* at the waiting fld1, not the fdivrp */
+    CHECK(env->fpus & 0x0084);                       /* ES, ZE */
+    CHECK_EQ(env->fpstt, 6);                         /* fdivrp neither wrote nor popped */
+    free_cpu(env);
+
+    env = excp_cpu(0, 0);
+    env->cr[0] &= ~(uint64_t)CR0_NE;
+    env->fpuc = 0x37f & ~4;
+    env->fptags = 0xff;
+    CHECK_EQ(run_code(env, code, sizeof(code)), -1);
+    free_cpu(env);
+
+    /* fnclex clears ES: no #MF afterwards */
+    static const uint8_t code2[] = { 0xd9, 0xee, 0xd9, 0xe8, 0xde, 0xf1, 0xdb, 0xe2, 0xd9, 0xe8 };
+    env = excp_cpu(0, 0);
+    env->fpuc = 0x37f & ~4;
+    env->fptags = 0xff;
+    CHECK_EQ(run_code(env, code2, sizeof(code2)), -1);
+    CHECK_EQ(env->fpus & 0x80, 0);
+    free_cpu(env);
+}
+
+TEST(simd_fxsave_xsave)
+{
+    CPUX86State *env = excp_cpu(0, 0);
+    uint8_t *mem = guest_ram + (DATA_ADDR - CODE_ADDR);
+    for (int i = 0; i < 16; i++)
+        for (int j = 0; j < 4; j++)
+            env->xmm[i].d[j] = 0x01010101u * (uint32_t)(i + 1) + (uint32_t)j;
+    env->mxcsr = 0x3f80;
+    env->fpuc = 0x27f;
+    /* fld1; fldpi; rex.w fxsave [rsi] */
+    CHECK_EQ(run_code(env, CODE(0xd9, 0xe8, 0xd9, 0xeb, 0x48, 0x0f, 0xae, 0x06)), -1);
+    uint16_t fcw, fsw;
+    uint32_t mxcsr, mask;
+    memcpy(&fcw, mem, 2);
+    memcpy(&fsw, mem + 2, 2);
+    memcpy(&mxcsr, mem + 24, 4);
+    memcpy(&mask, mem + 28, 4);
+    CHECK_EQ(fcw, 0x27f);
+    CHECK_EQ((fsw >> 11) & 7, 6);
+    CHECK_EQ(mem[4], 0xc0);                          /* abridged tags: registers 6 and 7 valid */
+    CHECK_EQ(mxcsr, 0x3f80);
+    CHECK_EQ(mask, 0xffff);
+    uint64_t pi_mant;
+    memcpy(&pi_mant, mem + 32, 8);
+    CHECK_EQ(pi_mant, 0xc90fdaa22168c235ULL);        /* ST0 = pi */
+    CHECK_EQ(mem[160 + 16 * 15], 16);                /* XMM15 in 64-bit mode */
+
+    /* wipe, then fxrstor brings everything back */
+    memset(env->xmm, 0, sizeof(env->xmm));
+    env->mxcsr = 0x1f80;
+    env->fptags = 0xff;
+    CHECK_EQ(run_code(env, CODE(0x48, 0x0f, 0xae, 0x0e)), -1);
+    CHECK_EQ(env->xmm[15].d[3], 0x10101010u + 3);
+    CHECK_EQ(env->mxcsr, 0x3f80);
+    CHECK_EQ(env->fptags, 0x3f);
+    CHECK_EQ(env->fpstt, 6);
+
+    /* reserved MXCSR bit in the image: #GP */
+    mask = 0x20000;
+    memcpy(mem + 24, &mask, 4);
+    CHECK_EQ(run_code(env, CODE(0x48, 0x0f, 0xae, 0x0e)), EXCP_GP);
+
+    /* XSAVE needs CR4.OSXSAVE */
+    env->regs[R_EAX] = 3;
+    env->regs[R_EDX] = 0;
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x26)), EXCP_UD);
+    env->cr[4] |= CR4_OSXSAVE;
+    env->xcr0 = 3;
+    memset(mem, 0xee, 0x300);
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x26)), -1);   /* xsave [rsi] */
+    uint64_t bv;
+    memcpy(&bv, mem + 512, 8);
+    CHECK_EQ(bv, 0xeeeeeeeeeeeeeeefULL);             /* bits outside RFBM unchanged */
+    CHECK_EQ(mem[464], 0xee);                        /* software-available bytes untouched */
+    /* XRSTOR with XSTATE_BV = 0: both components to their initial state */
+    memset(mem + 512, 0, 64);
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x2e)), -1);
+    CHECK_EQ(env->xmm[3].q[0], 0);
+    CHECK_EQ(env->fpuc, 0x37f);
+    CHECK_EQ(env->fptags, 0xff);
+    /* header with XCOMP_BV set: #GP */
+    mem[512 + 15] = 0x80;
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x2e)), EXCP_GP);
+    /* misaligned: #GP */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x66, 0x10)), EXCP_GP);
+    free_cpu(env);
+}
