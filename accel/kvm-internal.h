@@ -41,6 +41,11 @@ typedef struct KVMVCPU {
      * read back (kvm_sregs.interrupt_bitmap); put back on the next entry. */
     uint64_t pending_irq_bitmap[4];
     bool guest_debug;        /* GDB breakpoints or single step armed */
+    /* Events in flight when the state was read (an exception or interrupt
+     * being injected, NMI state, interrupt shadow); put back on the next
+     * entry unless the state was replaced meanwhile (reset, loadvm). */
+    struct kvm_vcpu_events events;
+    bool events_valid;
 } KVMVCPU;
 
 extern KVMState kvm_state;

@@ -38,13 +38,17 @@ void kvm_env_update_hflags(CPUX86State *env)
         x86_update_hflags(env);
 }
 
-enum {
-    MSR_IA32_TSC = 0x10,
-    MSR_IA32_SYSENTER_CS = 0x174, MSR_IA32_SYSENTER_ESP = 0x175, MSR_IA32_SYSENTER_EIP = 0x176,
-    MSR_IA32_PAT = 0x277,
-    MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083,
-    MSR_FMASK = 0xc0000084, MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103,
-};
+#define MSR_IA32_TSC          0x10u
+#define MSR_IA32_SYSENTER_CS  0x174u
+#define MSR_IA32_SYSENTER_ESP 0x175u
+#define MSR_IA32_SYSENTER_EIP 0x176u
+#define MSR_IA32_PAT          0x277u
+#define MSR_STAR              0xc0000081u
+#define MSR_LSTAR             0xc0000082u
+#define MSR_CSTAR             0xc0000083u
+#define MSR_FMASK             0xc0000084u
+#define MSR_KERNEL_GS_BASE    0xc0000102u
+#define MSR_TSC_AUX           0xc0000103u
 
 /* The MSRs kept in CPUX86State fields, as a table. */
 static const struct { uint32_t index; size_t offset; } msr_fields[] = {
@@ -219,14 +223,62 @@ static int fail(char *err, size_t errlen, const char *what)
     return -1;
 }
 
+static void debugregs_to_kvm(CPUX86State *env, struct kvm_debugregs *d)
+{
+    memset(d, 0, sizeof(*d));
+    for (int i = 0; i < 4; i++)
+        d->db[i] = env->dr[i];
+    d->dr6 = env->dr[6];
+    d->dr7 = env->dr[7];
+}
+
+static void debugregs_from_kvm(CPUX86State *env, const struct kvm_debugregs *d)
+{
+    for (int i = 0; i < 4; i++)
+        env->dr[i] = d->db[i];
+    env->dr[6] = d->dr6;
+    env->dr[7] = d->dr7;
+}
+
+/* NMI masking and the STI/MOV SS shadow live in env too; the rest of the
+ * events is KVM's business and only travels with it. */
+static void put_events(KVMVCPU *v, CPUX86State *env)
+{
+    struct kvm_vcpu_events ev;
+    if (v->events_valid) {
+        ev = v->events;
+    } else {
+        memset(&ev, 0, sizeof(ev));
+    }
+    ev.nmi.masked = env->nmi_masked;
+    ev.interrupt.shadow = (env->hflags & HF_INHIBIT_IRQ_MASK) ? KVM_X86_SHADOW_INT_STI : 0;
+    ev.flags = KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_NMI_PENDING;
+    if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+        LOG_KVM_ONCE("KVM_SET_VCPU_EVENTS");
+}
+
+static void get_events(KVMVCPU *v, CPUX86State *env)
+{
+    v->events_valid = ioctl(v->fd, KVM_GET_VCPU_EVENTS, &v->events) == 0;
+    if (!v->events_valid)
+        return;
+    env->nmi_masked = v->events.nmi.masked;
+    if (v->events.interrupt.shadow)
+        env->hflags |= HF_INHIBIT_IRQ_MASK;
+    else
+        env->hflags &= ~HF_INHIBIT_IRQ_MASK;
+}
+
 int kvm_put_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen)
 {
     struct kvm_regs regs;
     struct kvm_sregs sregs;
     struct kvm_fpu fpu;
+    struct kvm_debugregs dbg;
     MsrList msrs = { .hdr.nmsrs = NR_MSRS + 1 };
 
     regs_to_kvm(env, &regs);
+    debugregs_to_kvm(env, &dbg);
     sregs_to_kvm(env, v, &sregs);
     fpu_to_kvm(env, &fpu);
     for (unsigned i = 0; i < NR_MSRS; i++)
@@ -241,6 +293,9 @@ int kvm_put_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen)
         LOG_KVM_ONCE("KVM_SET_FPU");
     if (ioctl(v->fd, KVM_SET_MSRS, &msrs) != (int)NR_MSRS + 1)
         LOG_KVM_ONCE("KVM_SET_MSRS");
+    if (ioctl(v->fd, KVM_SET_DEBUGREGS, &dbg) < 0)
+        LOG_KVM_ONCE("KVM_SET_DEBUGREGS");
+    put_events(v, env);
     /* HLT exits to userspace (no in-kernel irqchip): env->halted stays ours;
      * after a triple fault the vCPU must be made runnable again. */
     struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
@@ -253,6 +308,7 @@ int kvm_get_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen)
     struct kvm_regs regs;
     struct kvm_sregs sregs;
     struct kvm_fpu fpu;
+    struct kvm_debugregs dbg;
     MsrList msrs = { .hdr.nmsrs = NR_MSRS + 1 };
 
     for (unsigned i = 0; i < NR_MSRS; i++)
@@ -271,6 +327,9 @@ int kvm_get_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen)
         *msr_field(env, i) = msrs.e[i].data;
     if (n == (int)NR_MSRS + 1)
         x86_set_tsc(env, msrs.e[TSC_SLOT].data);
+    if (ioctl(v->fd, KVM_GET_DEBUGREGS, &dbg) == 0)
+        debugregs_from_kvm(env, &dbg);
     kvm_env_update_hflags(env);
+    get_events(v, env);
     return 0;
 }

@@ -341,6 +341,7 @@ static int handle_init_sipi(VCPU *cpu, KVMVCPU *v, char *err, size_t errlen)
             do_sipi(env);
     }
     memset(v->pending_irq_bitmap, 0, sizeof(v->pending_irq_bitmap));
+    v->events_valid = false;
     return kvm_put_state(v, env, err, errlen);
 }
 
@@ -491,8 +492,10 @@ static void kvm_vcpu_state_changed(VCPU *cpu)
     KVMVCPU *v = cpu->accel_state;
     /* The state is pushed at the next vcpu_run; a reset drops what KVM had
      * accepted but not delivered. */
-    if (v)
+    if (v) {
         memset(v->pending_irq_bitmap, 0, sizeof(v->pending_irq_bitmap));
+        v->events_valid = false;
+    }
 }
 
 static void kvm_memory_changed(Machine *m)

@@ -22,6 +22,8 @@ typedef struct BlockDriver {
     int (*write_zeroes)(BlockDev *bs, uint64_t off, uint64_t len);
     int (*truncate)(BlockDev *bs, uint64_t size);
     int (*make_empty)(BlockDev *bs);
+    int (*save_vmstate)(BlockDev *bs, const void *buf, uint64_t pos, size_t len);
+    int (*load_vmstate)(BlockDev *bs, void *buf, uint64_t pos, size_t len);
     int (*get_info)(BlockDev *bs, BlockInfo *info);
     int (*block_status)(BlockDev *bs, uint64_t off, uint64_t len,
                         uint64_t *pnum, int *flags, uint64_t *map, BlockDev **file);

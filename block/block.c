@@ -435,6 +435,29 @@ int blk_write_zeroes(BlockDev *bs, uint64_t offset, uint64_t len)
     return ret;
 }
 
+int blk_save_vmstate(BlockDev *bs, const void *buf, uint64_t pos, size_t len)
+{
+    int ret = check_writable(bs);
+    if (ret < 0)
+        return ret;
+    if (!bs->drv->save_vmstate)
+        return blk_set_error(bs, ENOTSUP, "format %s cannot store VM state", bs->drv->name);
+    lock(bs);
+    ret = bs->drv->save_vmstate(bs, buf, pos, len);
+    unlock(bs);
+    return ret;
+}
+
+int blk_load_vmstate(BlockDev *bs, void *buf, uint64_t pos, size_t len)
+{
+    if (!bs->drv->load_vmstate)
+        return blk_set_error(bs, ENOTSUP, "format %s cannot store VM state", bs->drv->name);
+    lock(bs);
+    int ret = bs->drv->load_vmstate(bs, buf, pos, len);
+    unlock(bs);
+    return ret;
+}
+
 int blk_make_empty(BlockDev *bs)
 {
     int ret = check_writable(bs);

@@ -22,6 +22,10 @@
  *
  * Concurrency: drivers that are not thread-safe (qcow2) are serialized by a
  * per-device mutex taken by the generic layer; raw requests run in parallel.
+ * All blk_* calls may be made from any thread.  Requests in flight at the
+ * same time are unordered (like a disk's queue): a BLK_AIO_FLUSH covers the
+ * writes that completed before it was submitted, so submit a flush after
+ * the writes it must cover have completed (which is what guests do).
  */
 #ifndef BLOCK_BLOCK_H
 #define BLOCK_BLOCK_H
@@ -122,6 +126,13 @@ int blk_snapshot_create(BlockDev *bs, const char *name, uint64_t vm_state_size);
 int blk_snapshot_list(BlockDev *bs, BlockSnapshotInfo **list);  /* count or -errno; free() the list */
 int blk_snapshot_apply(BlockDev *bs, const char *name_or_id);
 int blk_snapshot_delete(BlockDev *bs, const char *name_or_id);
+
+/* VM state (savevm/loadvm) lives in the image next to the disk data (qcow2
+ * only, the layout qemu uses: just past the L1 range covering the disk).
+ * Write it, then blk_snapshot_create(bs, name, total_vmstate_size); after
+ * blk_snapshot_apply() read it back with blk_load_vmstate(). */
+int blk_save_vmstate(BlockDev *bs, const void *buf, uint64_t pos, size_t len);
+int blk_load_vmstate(BlockDev *bs, void *buf, uint64_t pos, size_t len);
 
 /* Allocation status of [offset, offset+len): returns 0 and fills *pnum (bytes
  * with the same status, >0) and flags; *map gets the host offset when

@@ -301,6 +301,9 @@ static int write_piece(Qcow2State *s, uint64_t off, const uint8_t *buf, size_t l
 int qcow2_write(BlockDev *bs, uint64_t off, const void *buf, size_t len)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     const uint8_t *p = buf;
     while (len) {
         uint64_t in = off & (s->cluster_size - 1);
@@ -318,6 +321,9 @@ int qcow2_write(BlockDev *bs, uint64_t off, const void *buf, size_t len)
 int qcow2_write_compressed(BlockDev *bs, uint64_t off, const void *buf, size_t len)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     uint64_t cs = s->cluster_size;
     if ((off & (cs - 1)) || len > cs || (len < cs && off + len != bs->size))
         return blk_set_error(bs, EINVAL, "compressed writes must cover exactly one cluster");
@@ -436,6 +442,9 @@ static int set_clusters(Qcow2State *s, uint64_t off, uint64_t count, uint64_t va
 int qcow2_discard(BlockDev *bs, uint64_t off, uint64_t len)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     uint64_t cs = s->cluster_size;
     uint64_t start = ALIGN_UP(off, cs);
     uint64_t end = off + len == bs->size ? ALIGN_UP(off + len, cs) : ALIGN_DOWN(off + len, cs);
@@ -445,9 +454,78 @@ int qcow2_discard(BlockDev *bs, uint64_t off, uint64_t len)
     return set_clusters(s, start, (end - start) >> s->cluster_bits, val);
 }
 
+static uint64_t vmstate_offset(Qcow2State *s)
+{
+    uint64_t l2_cover = s->cluster_size * s->l2_entries;
+    return ALIGN_UP(s->bs->size, l2_cover);
+}
+
+static int vmstate_range(Qcow2State *s, uint64_t pos, size_t len, uint64_t *off)
+{
+    uint64_t l2_cover = s->cluster_size * s->l2_entries;
+    uint64_t base = vmstate_offset(s);
+    if (pos > (1ULL << 40) || len > (1ULL << 40) || base + pos + len > (1ULL << 61))
+        return blk_set_error(s->bs, EINVAL, "VM state range too large");
+    *off = base + pos;
+    uint64_t need = (base + pos + len + l2_cover - 1) / l2_cover;
+    if (need * 8 > QCOW2_MAX_L1_BYTES)
+        return blk_set_error(s->bs, EFBIG, "VM state does not fit in the L1 table");
+    return (int)(need > s->l1_size ? 1 : 0);
+}
+
+int qcow2_save_vmstate(BlockDev *bs, const void *buf, uint64_t pos, size_t len)
+{
+    Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
+    uint64_t off;
+    int r = vmstate_range(s, pos, len, &off);
+    if (r < 0)
+        return r;
+    if (r > 0) {
+        uint64_t l2_cover = s->cluster_size * s->l2_entries;
+        r = qcow2_grow_l1(s, (off + len + l2_cover - 1) / l2_cover);
+        if (r < 0)
+            return r;
+    }
+    return qcow2_write(bs, off, buf, len);
+}
+
+int qcow2_load_vmstate(BlockDev *bs, void *buf, uint64_t pos, size_t len)
+{
+    Qcow2State *s = bs->opaque;
+    uint64_t off;
+    int r = vmstate_range(s, pos, len, &off);
+    if (r < 0)
+        return r;
+    /* past the L1 table reads as zero; never from the backing file */
+    uint8_t *p = buf;
+    while (len) {
+        uint64_t in = off & (s->cluster_size - 1);
+        size_t n = (size_t)MIN((uint64_t)len, s->cluster_size - in);
+        uint64_t *l2, l2off;
+        int ret = qcow2_get_l2(s, off >> (s->cluster_bits + s->l2_bits), false, &l2, &l2off);
+        if (ret < 0)
+            return ret;
+        uint64_t e = l2_entry_at(s, l2, off);
+        if (qcow2_l2_type(s, e) == QC_UNALLOCATED)
+            memset(p, 0, n);
+        else if ((ret = read_piece(s, e, off, p, n)) < 0)
+            return ret;
+        p += n;
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
 int qcow2_make_empty(BlockDev *bs)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     int ret = set_clusters(s, 0, qcow2_size_to_clusters(s, bs->size), 0);
     if (ret < 0)
         return ret;
@@ -457,6 +535,9 @@ int qcow2_make_empty(BlockDev *bs)
 int qcow2_write_zeroes(BlockDev *bs, uint64_t off, uint64_t len)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     uint64_t cs = s->cluster_size;
     uint64_t start = ALIGN_UP(off, cs);
     uint64_t end = off + len == bs->size ? ALIGN_UP(off + len, cs) : ALIGN_DOWN(off + len, cs);

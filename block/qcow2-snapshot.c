@@ -186,6 +186,9 @@ static int find_snapshot(Qcow2State *s, const char *name)
 int qcow2_snapshot_create(BlockDev *bs, const char *name, uint64_t vm_state_size)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     if (!name || !*name || strlen(name) > 1000)
         return blk_set_error(bs, EINVAL, "invalid snapshot name");
     for (int i = 0; i < s->nb_snapshots; i++)
@@ -281,6 +284,9 @@ int qcow2_snapshot_list(BlockDev *bs, BlockSnapshotInfo **list)
 int qcow2_snapshot_apply(BlockDev *bs, const char *name)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     int i = find_snapshot(s, name);
     if (i < 0)
         return blk_set_error(bs, ENOENT, "snapshot '%s' not found", name);
@@ -342,6 +348,9 @@ out:
 int qcow2_snapshot_delete(BlockDev *bs, const char *name)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     int i = find_snapshot(s, name);
     if (i < 0)
         return blk_set_error(bs, ENOENT, "snapshot '%s' not found", name);

@@ -20,8 +20,29 @@ int qcow2_corrupt(Qcow2State *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return blk_set_error(s->bs, EIO, "corrupt image '%s': %s (run 'kestrel-img check')",
-                         s->bs->filename, msg);
+    BlockDev *bs = s->bs;
+    if (s->opened && !bs->read_only && !(bs->flags & BLK_O_CHECK) &&
+        !(s->incompat & QCOW2_INCOMPAT_CORRUPT) && s->version >= 3) {
+        /* like qemu: flag the image so nobody writes to it until it is
+         * repaired; further writes fail, reads still work */
+        s->incompat |= QCOW2_INCOMPAT_CORRUPT;
+        uint8_t v[8];
+        stbe64(v, s->incompat);     /* only this field: the rest may be in flux */
+        if (pwrite_full(bs->fd, v, 8, 72) == 0 && fdatasync(bs->fd) == 0)
+            return blk_set_error(bs, EIO, "corrupt image '%s': %s; the image is now marked corrupt "
+                                 "(repair it with 'kestrel-img check -r all')", bs->filename, msg);
+    }
+    return blk_set_error(bs, EIO, "corrupt image '%s': %s (run 'kestrel-img check')",
+                         bs->filename, msg);
+}
+
+/* Writes are refused once the image has been found corrupt. */
+int qcow2_check_writable(Qcow2State *s)
+{
+    if ((s->incompat & QCOW2_INCOMPAT_CORRUPT) && !(s->bs->flags & BLK_O_CHECK))
+        return blk_set_error(s->bs, EIO, "'%s' is marked corrupt: writes refused "
+                             "(repair it with 'kestrel-img check -r all')", s->bs->filename);
+    return 0;
 }
 
 Qcow2ClusterType qcow2_l2_type(Qcow2State *s, uint64_t l2e)
@@ -534,6 +555,7 @@ static int qcow2_open(BlockDev *bs, int flags)
     s->bs = bs;
     bs->opaque = s;
     int ret = qcow2_do_open(bs, s, flags);
+    s->opened = true;
     if (ret < 0) {
         if (bs->backing) {
             blk_close(bs->backing);
@@ -556,12 +578,18 @@ static void qcow2_close(BlockDev *bs)
 
 static int qcow2_flush(BlockDev *bs)
 {
-    return qcow2_flush_all(bs->opaque);
+    Qcow2State *s = bs->opaque;
+    if ((s->incompat & QCOW2_INCOMPAT_CORRUPT) && !(bs->flags & BLK_O_CHECK))
+        return 0;   /* never write metadata into a corrupt image */
+    return qcow2_flush_all(s);
 }
 
 static int qcow2_truncate(BlockDev *bs, uint64_t size)
 {
     Qcow2State *s = bs->opaque;
+    int wret = qcow2_check_writable(s);
+    if (wret < 0)
+        return wret;
     if (size < bs->size)
         return blk_set_error(bs, ENOTSUP, "shrinking qcow2 images is not supported");
     if (size > (1ULL << 61))
@@ -781,6 +809,8 @@ const BlockDriver bdrv_qcow2 = {
     .write_zeroes = qcow2_write_zeroes,
     .truncate = qcow2_truncate,
     .make_empty = qcow2_make_empty,
+    .save_vmstate = qcow2_save_vmstate,
+    .load_vmstate = qcow2_load_vmstate,
     .get_info = qcow2_get_info,
     .block_status = qcow2_block_status,
     .snapshot_create = qcow2_snapshot_create,

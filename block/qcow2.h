@@ -143,6 +143,7 @@ typedef struct Qcow2State {
     uint64_t check_nb;
 
     bool corrupt_msg_done;
+    bool opened;                /* open finished: corruption marks the image */
     bool in_grow;
     uint8_t *cbuf;              /* scratch: one cluster */
     uint8_t *cbuf2;
@@ -158,6 +159,7 @@ int qcow2_update_header(Qcow2State *s);
 int qcow2_corrupt(Qcow2State *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 Qcow2ClusterType qcow2_l2_type(Qcow2State *s, uint64_t l2e);
 bool qcow2_offset_is_metadata(Qcow2State *s, uint64_t off);
+int qcow2_check_writable(Qcow2State *s);
 void qcow2_meta_add(Qcow2State *s, uint64_t off, uint64_t len);
 void qcow2_meta_remove(Qcow2State *s, uint64_t cluster_index);
 
@@ -201,6 +203,8 @@ int qcow2_read(BlockDev *bs, uint64_t off, void *buf, size_t len);
 int qcow2_write(BlockDev *bs, uint64_t off, const void *buf, size_t len);
 int qcow2_write_compressed(BlockDev *bs, uint64_t off, const void *buf, size_t len);
 int qcow2_make_empty(BlockDev *bs);
+int qcow2_save_vmstate(BlockDev *bs, const void *buf, uint64_t pos, size_t len);
+int qcow2_load_vmstate(BlockDev *bs, void *buf, uint64_t pos, size_t len);
 int qcow2_discard(BlockDev *bs, uint64_t off, uint64_t len);
 int qcow2_write_zeroes(BlockDev *bs, uint64_t off, uint64_t len);
 int qcow2_block_status(BlockDev *bs, uint64_t off, uint64_t len,

@@ -611,19 +611,20 @@ void ide_set_signature(IdeDrive *d)
     d->select &= DEV_DEV;
 }
 
+/* An absent device gets the ATA signature too: on a real cable the present
+ * device's registers answer for it, and hosts (libata's post-reset wait)
+ * poll sector count and LBA low of both devices. Its status reads 00h. */
 static void reset_done(IdeDrive *d)
 {
     ide_set_signature(d);
     d->error = 0x01;                /* diagnostics passed */
-    d->status = d->kind == IDE_CD ? 0 : ide_ready_status(d);
+    d->status = d->kind == IDE_HD ? ide_ready_status(d) : 0;
 }
 
 static void cmd_execute_diagnostic(IdeChannel *ch)
 {
     for (int i = 0; i < 2; i++) {
         IdeDrive *d = &ch->drive[i];
-        if (!ide_present(d))
-            continue;
         ide_cancel(d);
         d->irq = false;
         reset_done(d);
@@ -664,12 +665,7 @@ void ide_channel_reset(IdeChannel *ch, bool hard)
         d->feature = d->hob_feature = d->hob_nsector = 0;
         d->hob_lbal = d->hob_lbam = d->hob_lbah = 0;
         d->select = 0;
-        if (!ide_present(d)) {
-            d->status = 0;
-            d->error = 0;
-            continue;
-        }
-        if (hard)
+        if (hard && ide_present(d))
             drive_power_on_defaults(d);
         if (d->kind == IDE_CD)
             atapi_reset(d, hard);
@@ -715,6 +711,8 @@ static void execute(IdeChannel *ch, uint8_t cmd)
         return;
     }
     d->lba48 = c->flags & EXT;
+    LOG(LOG_TRACE, "ide%d: command 0x%02x nsector 0x%02x lba %02x%02x%02x dev 0x%02x\n",
+        d->unit, cmd, d->nsector, d->lbah, d->lbam, d->lbal, d->select);
     c->fn(d);
 }
 

@@ -88,6 +88,8 @@ void chardev_mux_switch(Chardev *chr);
 Chardev *chardev_first(void);
 /* Put the terminal back as it was (async-signal-safe). */
 void chardev_stdio_restore_terminal(void);
+/* Cooked (true) or raw again (false) around a blocking start-up wait. */
+void chardev_stdio_suspend_raw(bool suspend);
 
 /* ---- telnet (system/chardev-telnet.c) ---- */
 typedef struct TelnetFilter {

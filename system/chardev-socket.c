@@ -451,7 +451,9 @@ Chardev *chardev_socket_open(const char *spec, const char *args, bool is_unix, b
     if (s->wait) {
         /* Like QEMU: block until the first client (e.g. a debugger) is there. */
         error_report("waiting for connection on %s", spec);
+        chardev_stdio_suspend_raw(true);
         int cfd = socket_accept(chr, true);
+        chardev_stdio_suspend_raw(false);
         if (cfd < 0) {
             snprintf(err, errlen, "chardev '%s': accept: %s", spec, strerror(errno));
             chardev_free(chr);

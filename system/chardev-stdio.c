@@ -30,7 +30,7 @@ static Chardev *stdio_chr;
 
 /* ---- the terminal ---------------------------------------------------------------- */
 
-static struct termios saved_tty;
+static struct termios saved_tty, raw_tty;
 static volatile sig_atomic_t tty_saved;
 static int tty_fd = -1;
 
@@ -62,6 +62,22 @@ static void install_restore_handler(int sig)
     }
 }
 
+/* Around a blocking wait at start-up (a socket server waiting for its
+ * client), the terminal is cooked again so that Ctrl-C interrupts it. */
+void chardev_stdio_suspend_raw(bool suspend)
+{
+    if (tty_saved)
+        tcsetattr(tty_fd, TCSANOW, suspend ? &saved_tty : &raw_tty);
+}
+
+/* After a stop and continue the shell may have reset the terminal: raw
+ * again, when we are in the foreground (a background tcsetattr would stop us). */
+static void reapply_raw(int sig)
+{
+    if (tty_saved && tcgetpgrp(tty_fd) == getpgrp())
+        tcsetattr(tty_fd, TCSANOW, &raw_tty);
+}
+
 static void stdio_atexit(void)
 {
     chardev_stdio_restore_terminal();
@@ -85,6 +101,7 @@ static void terminal_enter_raw(int fd, bool keep_signals)
     tty.c_cc[VMIN] = 1;
     tty.c_cc[VTIME] = 0;
     tcsetattr(fd, TCSANOW, &tty);
+    raw_tty = tty;
     static bool hooks_installed;
     if (!hooks_installed) {
         hooks_installed = true;
@@ -92,6 +109,11 @@ static void terminal_enter_raw(int fd, bool keep_signals)
         install_restore_handler(SIGINT);
         install_restore_handler(SIGTERM);
         install_restore_handler(SIGHUP);
+        struct sigaction sa = { 0 };
+        sa.sa_handler = reapply_raw;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGCONT, &sa, NULL);
     }
 }
 

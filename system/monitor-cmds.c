@@ -455,12 +455,19 @@ static void memory_dump(Monitor *mon, FILE *out, const char *args, bool physical
         VCPU *cpu = monitor_cpu(mon, NULL);
         int bits = cpu ? cpu_code_bits(cpu->env) : 64;
         uint8_t code[4096];
-        size_t want = MIN(sizeof(code), (size_t)f.count * 15);
-        if (!mem_read(mon, physical, addr, code, want)) {
+        size_t want = MIN(sizeof(code), (size_t)f.count * 15), got = 0;
+        /* page by page, so code just before an unmapped page still shows */
+        while (got < want) {
+            size_t chunk = MIN(want - got, 4096 - (size_t)((addr + got) & 4095));
+            if (!mem_read(mon, physical, addr + got, code + got, chunk))
+                break;
+            got += chunk;
+        }
+        if (!got) {
             fprintf(out, "cannot access memory at 0x%" PRIx64 "\n", addr);
             return;
         }
-        log_disas_x86_to(out, code, want, addr, bits, f.count);
+        log_disas_x86_to(out, code, got, addr, bits, f.count);
         return;
     }
     if (!f.size)

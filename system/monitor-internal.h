@@ -14,8 +14,10 @@ struct Monitor {
     bool banner_done;
     char line[MON_LINE_MAX];
     int len;
+    int cursor;                  /* 0..len */
     bool last_was_cr;
     int esc_state;               /* 0, 1 after ESC, 2 after ESC [ or ESC O */
+    int esc_param;               /* the number in ESC [ n ~ */
     char *history[MON_HISTORY];
     int nr_history;
     int history_pos;             /* nr_history: editing a new line */
@@ -43,6 +45,12 @@ const MonitorCommand *monitor_command_at(size_t i);
 
 /* Look a command up by name or alias. */
 const MonitorCommand *monitor_find_command(const char *name, size_t len);
+/* The terminal side (monitor.c) and the line editor (monitor-readline.c). */
+void monitor_write_raw(Monitor *mon, const char *s, size_t len);
+void monitor_show_prompt(Monitor *mon);
+void monitor_readline_key(Monitor *mon, uint8_t c);
+void monitor_readline_free(Monitor *mon);
+
 /* Run one command line, output into out (monitor_execute, gdb's qRcmd). */
 void monitor_run_command(Monitor *mon, FILE *out, const char *line);
 /* Park running vCPUs to read their state (true: they were running, call

@@ -33,7 +33,7 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "kestrel: <message>" on stderr. */
 void error_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* error_report, then exit(1). */
-void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), __noreturn__));
 
 /* Parse a size with an optional K/M/G/T suffix (binary units; a bare number
  * means bytes unless default_unit says otherwise). Returns false on junk or overflow. */

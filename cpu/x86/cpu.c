@@ -267,14 +267,48 @@ bool x86_cpu_exec_interrupt(CPUX86State *env)
 
 /* ---- register dump ("info registers") ---- */
 
+/* A readable summary of the attributes after the raw fields, e.g.
+ * "DPL=0 CS64 [-RA]" or "DPL=3 DS   [-WA]" or "TSS32-busy". */
+static void dump_seg_attrs(FILE *f, const SegmentCache *s, bool lma)
+{
+    static const char *const sys_names[16] = {
+        [1] = "TSS16-avl", [2] = "LDT", [3] = "TSS16-busy", [4] = "CallGate16",
+        [5] = "TaskGate", [6] = "IntGate16", [7] = "TrapGate16", [9] = "TSS32-avl",
+        [11] = "TSS32-busy", [12] = "CallGate32", [14] = "IntGate32", [15] = "TrapGate32",
+    };
+    uint32_t fl = s->flags;
+    int type = (fl >> DESC_TYPE_SHIFT) & 15;
+
+    if (!(fl & DESC_P_MASK))
+        return;
+    fprintf(f, " DPL=%u ", (fl >> DESC_DPL_SHIFT) & 3);
+    if (!(fl & DESC_S_MASK)) {
+        const char *n = sys_names[type] ? sys_names[type] : "?";
+        if (lma && (type == 9 || type == 11))
+            n = type == 9 ? "TSS64-avl" : "TSS64-busy";
+        fputs(n, f);
+    } else if (fl & DESC_CS_MASK) {
+        fprintf(f, "%s [%c%c%c]",
+                (lma && (fl & DESC_L_MASK)) ? "CS64" : (fl & DESC_B_MASK) ? "CS32" : "CS16",
+                (fl & DESC_C_MASK) ? 'C' : '-', (fl & DESC_R_MASK) ? 'R' : '-',
+                (fl & DESC_A_MASK) ? 'A' : '-');
+    } else {
+        fprintf(f, "%s [%c%c%c]", (fl & DESC_B_MASK) ? "DS  " : "DS16",
+                (fl & DESC_E_MASK) ? 'E' : '-', (fl & DESC_W_MASK) ? 'W' : '-',
+                (fl & DESC_A_MASK) ? 'A' : '-');
+    }
+}
+
 static void dump_seg(FILE *f, const char *name, const SegmentCache *s, bool wide)
 {
     if (wide)
-        fprintf(f, "%-3s=%04x %016" PRIx64 " %08x %08x\n", name, s->selector,
+        fprintf(f, "%-3s=%04x %016" PRIx64 " %08x %08x", name, s->selector,
                 s->base, s->limit, s->flags);
     else
-        fprintf(f, "%-3s=%04x %08x %08x %08x\n", name, s->selector,
+        fprintf(f, "%-3s=%04x %08x %08x %08x", name, s->selector,
                 (uint32_t)s->base, s->limit, s->flags);
+    dump_seg_attrs(f, s, wide);
+    fputc('\n', f);
 }
 
 static void dump_flags(FILE *f, uint32_t fl)
@@ -329,7 +363,7 @@ void x86_cpu_dump_state(CPUX86State *env, FILE *f)
         fprintf(f, "EIP=%08x EFL=%08x ", (uint32_t)env->rip, fl);
     }
     dump_flags(f, fl);
-    fprintf(f, " CPL=%d II=%d A20=%d HLT=%d\n", cpl(env),
+    fprintf(f, " CPL=%d II=%d A20=%d SMM=0 HLT=%d\n", cpl(env),
             !!(env->hflags & HF_INHIBIT_IRQ_MASK), !!(env->a20_mask & (1u << 20)),
             env->halted);
     for (int i = 0; i < 6; i++)

@@ -200,6 +200,9 @@ typedef struct CPUX86State {
     uint16_t fpcs, fpds;
     XMMReg xmm[16];
     uint32_t mxcsr;
+    /* Translator scratch for SSE/MMX (cpu/x86/translate-sse.c): [0] holds a
+     * memory or GPR source operand, [1] a result bound for a GPR. */
+    XMMReg simd_scratch[2];
 
     /* ---- events ---- */
     atomic_uint interrupt_request;

@@ -23,8 +23,8 @@ typedef struct FeatureBit {
 } FeatureBit;
 
 static const FeatureBit features[] = {
-    /* leaf 1 EDX. The x87/MMX/SSE bits turn on with the floating-point work. */
-    { X86_FEAT_FPU,      1, EDX, 0,  false, "fpu" },      /* x87: FPU issue */
+    /* leaf 1 EDX */
+    { X86_FEAT_FPU,      1, EDX, 0,  true,  "fpu" },      /* translate-x87.c */
     { X86_FEAT_VME,      1, EDX, 1,  false, "vme" },      /* VME/PVI not implemented */
     { X86_FEAT_DE,       1, EDX, 2,  true,  "de" },
     { X86_FEAT_PSE,      1, EDX, 3,  true,  "pse" },
@@ -42,22 +42,22 @@ static const FeatureBit features[] = {
     { X86_FEAT_PAT,      1, EDX, 16, true,  "pat" },
     { X86_FEAT_PSE36,    1, EDX, 17, true,  "pse36" },
     { X86_FEAT_CLFLUSH,  1, EDX, 19, true,  "clflush" },
-    { X86_FEAT_MMX,      1, EDX, 23, false, "mmx" },      /* FPU issue */
-    { X86_FEAT_FXSR,     1, EDX, 24, false, "fxsr" },     /* FPU issue */
-    { X86_FEAT_SSE,      1, EDX, 25, false, "sse" },      /* FPU issue */
-    { X86_FEAT_SSE2,     1, EDX, 26, false, "sse2" },     /* FPU issue */
+    { X86_FEAT_MMX,      1, EDX, 23, true,  "mmx" },      /* translate-sse.c */
+    { X86_FEAT_FXSR,     1, EDX, 24, true,  "fxsr" },     /* fxsave.c */
+    { X86_FEAT_SSE,      1, EDX, 25, true,  "sse" },      /* translate-sse.c */
+    { X86_FEAT_SSE2,     1, EDX, 26, true,  "sse2" },
     /* leaf 1 ECX */
-    { X86_FEAT_SSE3,     1, ECX, 0,  false, "pni" },      /* FPU issue */
+    { X86_FEAT_SSE3,     1, ECX, 0,  true,  "pni" },
     { X86_FEAT_PCLMULQDQ, 1, ECX, 1, false, "pclmulqdq" },
-    { X86_FEAT_SSSE3,    1, ECX, 9,  false, "ssse3" },
+    { X86_FEAT_SSSE3,    1, ECX, 9,  true,  "ssse3" },
     { X86_FEAT_CX16,     1, ECX, 13, false, "cx16" },     /* translator: CMPXCHG16B */
-    { X86_FEAT_SSE41,    1, ECX, 19, false, "sse4_1" },
-    { X86_FEAT_SSE42,    1, ECX, 20, false, "sse4_2" },
+    { X86_FEAT_SSE41,    1, ECX, 19, true,  "sse4_1" },
+    { X86_FEAT_SSE42,    1, ECX, 20, true,  "sse4_2" },
     { X86_FEAT_X2APIC,   1, ECX, 21, false, "x2apic" },   /* per vCPU: when the APIC hooks have the MSRs */
     { X86_FEAT_MOVBE,    1, ECX, 22, true,  "movbe" },
     { X86_FEAT_POPCNT,   1, ECX, 23, true,  "popcnt" },
     { X86_FEAT_TSC_DEADLINE, 1, ECX, 24, false, "tsc_deadline_timer" }, /* per vCPU: when the APIC has it */
-    { X86_FEAT_XSAVE,    1, ECX, 26, false, "xsave" },    /* FPU issue, with leaf 0xd */
+    { X86_FEAT_XSAVE,    1, ECX, 26, true,  "xsave" },    /* fxsave.c, with leaf 0xd */
     { X86_FEAT_AVX,      1, ECX, 28, false, "avx" },
     { X86_FEAT_RDRAND,   1, ECX, 30, false, "rdrand" },   /* the translator returns a counter, not entropy */
     { X86_FEAT_HYPERVISOR, 1, ECX, 31, true, "hypervisor" },

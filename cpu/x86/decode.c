@@ -192,7 +192,9 @@ static const X86OpEntry map2[256] = {
     /* 40 */ CC16(CMOV, NONE, M),
     /* 50 */ SSE8, SSE8,
     /* 60 */ SSE8, SSE8,
-    /* 70 */ SSE_IB, SSE_IB, SSE_IB, SSE_IB, SSE_ENT, SSE_ENT, SSE_ENT, SSE_ENT, SSE8,
+    /* 70 */ SSE_IB, SSE_IB, SSE_IB, SSE_IB, SSE_ENT, SSE_ENT, SSE_ENT,
+             { I_SSE, { 0, 0, 0 }, 0, 0, NULL },   /* EMMS: no ModRM */
+             SSE8,
     /* 80 */ CC16(JCC, Jz, F_F64),
     /* 90 */ CC16(SETCC, Eb, M | F_BYTE),
     /* A0 */ SEGOP(PUSH, R_FS, F_D64), SEGOP(POP, R_FS, F_D64), I0(CPUID, 0),
@@ -226,11 +228,11 @@ static const X86OpEntry ud_entry = NOENT;
 static const X86OpEntry *grp7_reg(unsigned reg, unsigned rm)
 {
     static const X86OpEntry monitor = I0(MONITOR, M), mwait = I0(MWAIT, M),
-        xgetbv = I0(XGETBV, M), swapgs = I0(SWAPGS, M | F_O64), rdtscp = I0(RDTSCP, M),
+        xgetbv = I0(XGETBV, M), xsetbv = E(XGETBV, NONE, NONE, NONE, M, 1), swapgs = I0(SWAPGS, M | F_O64), rdtscp = I0(RDTSCP, M),
         smsw = I1(SMSW, Ev, M), lmsw = I1(LMSW, Ew, M);
     switch (reg) {
     case 1: return rm == 0 ? &monitor : rm == 1 ? &mwait : &ud_entry;
-    case 2: return rm == 0 ? &xgetbv : &ud_entry;
+    case 2: return rm == 0 ? &xgetbv : rm == 1 ? &xsetbv : &ud_entry;   /* aux 1: XSETBV */
     case 4: return &smsw;
     case 6: return &lmsw;
     case 7: return rm == 0 ? &swapgs : rm == 1 ? &rdtscp : &ud_entry;

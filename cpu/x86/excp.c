@@ -274,8 +274,7 @@ static void deliver_protected(CPUX86State *env, int vector, int kind, uint32_t e
 /* -d int: one line per event in the form QEMU users grep for
  * ("v=0e e=0002 i=0 cpl=3 IP=..."), then the registers, except for external
  * interrupts, which only get the line. */
-static void log_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
-                      uint64_t next_rip)
+static void log_event(CPUX86State *env, int vector, int kind, uint32_t error_code)
 {
     static atomic_uint count;
     const SegmentCache *cs = &env->segs[R_CS], *ss = &env->segs[R_SS];
@@ -283,7 +282,7 @@ static void log_event(CPUX86State *env, int vector, int kind, uint32_t error_cod
     log_printf("%6u: v=%02x e=%04x i=%d cpl=%d IP=%04x:%016" PRIx64 " pc=%016" PRIx64
                " SP=%04x:%016" PRIx64 " %s=%016" PRIx64 "%s\n",
                atomic_fetch_add(&count, 1), vector, error_code, kind == EVENT_SOFT, cpl(env),
-               cs->selector, env->rip, cs->base + (kind == EVENT_SOFT ? next_rip : env->rip),
+               cs->selector, env->rip, cs->base + env->rip,
                ss->selector, env->regs[R_ESP], vector == EXCP_PF ? "CR2" : "env->regs[R_EAX]",
                vector == EXCP_PF ? env->cr[2] : env->regs[R_EAX],
                kind == EVENT_EXTERNAL ? " (external)" : "");
@@ -303,7 +302,7 @@ void deliver_event(CPUX86State *env, int vector, int kind, uint32_t error_code,
         has_error_code = x86_exception_has_error_code(vector);
     }
     if (log_enabled(LOG_INT))
-        log_event(env, vector, kind, error_code, next_rip);
+        log_event(env, vector, kind, error_code);
     /* a fault while delivering this event combines with it */
     env->old_exception = kind == EVENT_EXCEPTION ? vector : kind == EVENT_SOFT ? -1 : 256 + vector;
     if (!prot_mode(env))

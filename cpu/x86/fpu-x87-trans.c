@@ -99,8 +99,8 @@ static XFloat xf_log2p1(const FloatParts *x)
     return xf_add(l, xf_mul(corr, XF_INV_LN2));
 }
 
-/* e^y - 1 for |y| <= 1 */
-static XFloat xf_expm1_small(XFloat y)
+/* e^y - 1 for |y| <= 1/256: Taylor series */
+static XFloat xf_expm1_series(XFloat y)
 {
     XFloat term = y, sum = y;
     for (unsigned k = 2; k < SERIES_MAX_TERMS; k++) {
@@ -111,6 +111,18 @@ static XFloat xf_expm1_small(XFloat y)
             break;
     }
     return sum;
+}
+
+/* e^y - 1 for |y| <= 1: the series on y / 2^k, then k doublings
+ * expm1(2z) = expm1(z) * (expm1(z) + 2), which never cancel. */
+static XFloat xf_expm1_small(XFloat y)
+{
+    int k = y.sig && y.exp > -9 ? y.exp + 9 : 0;
+    XFloat e = xf_expm1_series(xf_ldexp(y, -k));
+    XFloat two = xf_from_int(2);
+    for (int i = 0; i < k; i++)
+        e = xf_mul(e, xf_add(e, two));
+    return e;
 }
 
 /* atan(t) for 0 <= t <= 1 */
@@ -134,29 +146,20 @@ static XFloat xf_atan_unit(XFloat t)
     return xf_add(base, sum);
 }
 
-/* sin(r) and cos(r) for |r| <= pi/4 */
-static void xf_sincos_small(XFloat r, XFloat *sin, XFloat *cos)
+/* sin(r) (odd = true) or cos(r) for |r| <= pi/4: the Taylor series with
+ * terms r^k / k!, k odd or even. */
+static XFloat xf_sin_or_cos_small(XFloat r, bool odd)
 {
     XFloat r2 = xf_mul(r, r);
-    XFloat term = r, sum = r;
-    for (unsigned k = 2; k < 2 * SERIES_MAX_TERMS; k += 2) {
+    XFloat term = odd ? r : xf_one(), sum = term;
+    for (unsigned k = odd ? 2 : 1; k < 2 * SERIES_MAX_TERMS; k += 2) {
         term = xf_neg(xf_div_small(xf_mul(term, r2), (uint64_t)k * (k + 1)));
         /* the first negligible term still gives the tail's direction */
         sum = xf_add(sum, term);
         if (term_negligible(term, sum))
             break;
     }
-    *sin = sum;
-    term = xf_one();
-    sum = term;
-    for (unsigned k = 1; k < 2 * SERIES_MAX_TERMS; k += 2) {
-        term = xf_neg(xf_div_small(xf_mul(term, r2), (uint64_t)k * (k + 1)));
-        /* the first negligible term still gives the tail's direction */
-        sum = xf_add(sum, term);
-        if (term_negligible(term, sum))
-            break;
-    }
-    *cos = sum;
+    return sum;
 }
 
 /* k = round(|x| * 2/pi) for 1/2 <= |x| < 2^63, from the 320-bit 2/pi. */
@@ -353,20 +356,23 @@ static bool trig_prepare(floatx80 fa, FloatParts *a, bool *done, floatx80 *speci
     return true;
 }
 
-/* sin and cos of a finite |a| < 2^63 (a zero included). */
+/* sin and/or cos (whichever pointer is non-NULL) of a finite |a| < 2^63. */
 static void trig_eval(const FloatParts *a, XFloat *sin, XFloat *cos)
 {
-    XFloat r, sr, cr;
+    XFloat r;
     unsigned q = reduce_pi_over_2(a, &r);
-    xf_sincos_small(r, &sr, &cr);
-    switch (q) {
-    case 0: *sin = sr; *cos = cr; break;
-    case 1: *sin = cr; *cos = xf_neg(sr); break;
-    case 2: *sin = xf_neg(sr); *cos = xf_neg(cr); break;
-    default: *sin = xf_neg(cr); *cos = sr; break;
+    /* sin(x) is +-sin(r) in even quadrants, +-cos(r) in odd ones; cos(x)
+     * the other way round. Signs by quadrant: sin + + - -, cos + - - +. */
+    if (sin) {
+        *sin = xf_sin_or_cos_small(r, !(q & 1));
+        if ((q >= 2) != a->sign)
+            *sin = xf_neg(*sin);
     }
-    if (a->sign)
-        *sin = xf_neg(*sin);
+    if (cos) {
+        *cos = xf_sin_or_cos_small(r, q & 1);
+        if (q == 1 || q == 2)
+            *cos = xf_neg(*cos);
+    }
 }
 
 bool floatx80_fsin(floatx80 fa, floatx80 *r, FloatStatus *s)
@@ -381,8 +387,8 @@ bool floatx80_fsin(floatx80 fa, floatx80 *r, FloatStatus *s)
         *r = fa;
         return true;
     }
-    XFloat sn, cs;
-    trig_eval(&a, &sn, &cs);
+    XFloat sn;
+    trig_eval(&a, &sn, NULL);
     *r = xf_to_floatx80(sn, s);
     return true;
 }
@@ -399,8 +405,8 @@ bool floatx80_fcos(floatx80 fa, floatx80 *r, FloatStatus *s)
         *r = make_floatx80(0x3FFF, 1ull << 63);
         return true;
     }
-    XFloat sn, cs;
-    trig_eval(&a, &sn, &cs);
+    XFloat cs;
+    trig_eval(&a, NULL, &cs);
     *r = xf_to_floatx80(cs, s);
     return true;
 }

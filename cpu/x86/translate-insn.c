@@ -7,6 +7,7 @@
 #include "cpu/x86/exec.h"
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/translate.h"
+#include "cpu/x86/simd.h"
 #include "cpu/x86/translate-helpers.h"
 #include "system/util.h"
 
@@ -1268,6 +1269,11 @@ static void trans_rdrand(DisasContext *s)
 
 static void trans_xgetbv(DisasContext *s)
 {
+    if (s->d.e->aux == 1) {     /* XSETBV (cpu/x86/fxsave.c) */
+        sync(s);
+        gen_helper(helper_xsetbv, TCG_NO_TEMP, 1, tcg_env);
+        return;
+    }
     TCGv v = gen_env_ld(ENV_OFF(xcr0), MO_64), hi = tcg_temp_new();
     if (!(s->env->cr[4] & CR4_OSXSAVE)) {
         gen_ud(s);

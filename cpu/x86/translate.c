@@ -4,6 +4,7 @@
 #include "cpu/x86/exec.h"
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/translate.h"
+#include "cpu/x86/simd.h"
 #include "cpu/x86/translate-helpers.h"
 #include "system/gdbstub.h"
 #include "system/log.h"
@@ -12,7 +13,7 @@
 
 TCGv cpu_regs[16];
 TCGv cpu_cc_dst, cpu_cc_src, cpu_cc_src2;
-void (*x86_translate_fpu_hook)(DisasContext *s);
+void (*x86_translate_fpu_hook)(DisasContext *s) = x86_translate_fpu;
 
 static const char *const reg_names[16] = {
     "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",

@@ -171,3 +171,11 @@ KRC=$?
 check telnet-negotiation grep -q "xff\\\\xfb\\\\x01" "$T_TMP/telnet.txt"
 check telnet-monitor grep -q "VM status: " "$T_TMP/telnet.txt"
 if [[ $KRC == 0 ]]; then pass telnet-quit; else fail telnet-quit "kestrel exited $KRC: $(head -3 "$T_TMP/out")"; fi
+
+# -monitor stdio fed from a pipe, as scripts do: commands run, quit exits 0.
+printf 'info status\nprint 0x10 + 0x20\nquit\n' | timeout -k 5 30 "$KESTREL" -display none \
+    -serial null -monitor stdio -accel "$ACCEL" -kernel "$GUEST" > "$T_TMP/piped.txt" 2>&1
+RC=$?
+check piped-monitor-status grep -q "VM status: running" "$T_TMP/piped.txt"
+check piped-monitor-print grep -q "^0x30$" "$T_TMP/piped.txt"
+if [[ $RC == 0 ]]; then pass piped-monitor-quit; else fail piped-monitor-quit "exit $RC"; fi

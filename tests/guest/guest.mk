@@ -9,6 +9,10 @@ GUEST_LDFLAGS := -m32 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexe
 GUEST_LIB_SRCS := $(wildcard tests/guest/lib/*.c tests/guest/lib/*.S)
 GUEST_LIB_OBJS := $(patsubst %,$(B)/%.o,$(GUEST_LIB_SRCS))
 GUEST_SRCS := $(wildcard tests/guest/*.c tests/guest/*.S)
+# alu.c's expected answers come from running x86 code on the build host.
+ifeq ($(filter x86_64 i386 i486 i586 i686,$(shell uname -m)),)
+GUEST_SRCS := $(filter-out tests/guest/alu.c,$(GUEST_SRCS))
+endif
 GUEST_ELFS := $(patsubst tests/guest/%,$(B)/tests/guest/%,$(basename $(GUEST_SRCS)))
 GUEST_ELFS := $(GUEST_ELFS:%=%.elf)
 

@@ -16,10 +16,10 @@ void test_main(void)
     if (n == 1) {
         printf("boot 1: reset through the keyboard controller\n");
         outb(0x64, 0xfe);
-        for (int i = 0; i < 1000; i++)
-            inb(0x64);                  /* give the reset time to happen */
-        printf("no reset from the keyboard controller\n");
-        test_abort();
+        /* The reset takes effect asynchronously: wait for it (a machine that
+         * never resets ends in the runner's timeout). */
+        for (;;)
+            asm volatile("cli; hlt");
     }
     *boots = 0;
     TEST_EQ("second boot after the reset", n, 2);

@@ -67,12 +67,12 @@ static BlockDev *make_image(const char *name, const char *fmt, uint64_t size, bo
     return bs;
 }
 
-static void outb(Env *e, uint16_t port, uint8_t v) { as_write(e->io, port, v, 1); }
-static uint8_t inb(Env *e, uint16_t port) { return (uint8_t)as_read(e->io, port, 1); }
-static uint16_t inw(Env *e, uint16_t port) { return (uint16_t)as_read(e->io, port, 2); }
-static void outw(Env *e, uint16_t port, uint16_t v) { as_write(e->io, port, v, 2); }
-static uint32_t inl(Env *e, uint16_t port) { return (uint32_t)as_read(e->io, port, 4); }
-static void outl(Env *e, uint16_t port, uint32_t v) { as_write(e->io, port, v, 4); }
+static inline void outb(Env *e, uint16_t port, uint8_t v) { as_write(e->io, port, v, 1); }
+static inline uint8_t inb(Env *e, uint16_t port) { return (uint8_t)as_read(e->io, port, 1); }
+static inline uint16_t inw(Env *e, uint16_t port) { return (uint16_t)as_read(e->io, port, 2); }
+static inline void outw(Env *e, uint16_t port, uint16_t v) { as_write(e->io, port, v, 2); }
+static inline uint32_t inl(Env *e, uint16_t port) { return (uint32_t)as_read(e->io, port, 4); }
+static inline void outl(Env *e, uint16_t port, uint32_t v) { as_write(e->io, port, v, 4); }
 
 /* Alternate status once the device is no longer busy (block requests pumped). */
 static uint8_t wait_not_busy(Env *e, uint16_t ctl)

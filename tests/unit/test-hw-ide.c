@@ -665,3 +665,39 @@ TEST(legacy_decode_follows_pci_and_idetim)
     pci_config_write(d, PCI_COMMAND, PCI_COMMAND_IO, 2);
     CHECK_EQ(inb(&e, CMD), 0x50);
 }
+
+/* What libata's probe does (ata_sff_softreset and friends): the register
+ * check on both devices, SRST, the wait for the signature of device 1, and
+ * classification by signature and status. An absent slave must classify as
+ * "none" at once, not time out. */
+TEST(libata_style_probe_with_absent_slave)
+{
+    Env e;
+    REQUIRE(disk_env(&e, "probe.raw", "raw", DISK_SECTORS * 512));
+    for (int dev = 0; dev < 2; dev++) {
+        outb(&e, DEV, (uint8_t)(0xa0 | dev << 4));
+        outb(&e, NSECT, 0x55);
+        outb(&e, LBAL, 0xaa);
+        outb(&e, NSECT, 0xaa);
+        outb(&e, LBAL, 0x55);
+        outb(&e, NSECT, 0x55);
+        outb(&e, LBAL, 0xaa);
+        CHECK_EQ(inb(&e, NSECT), 0x55);
+        CHECK_EQ(inb(&e, LBAL), 0xaa);
+    }
+    outb(&e, DEV, 0xa0);
+    outb(&e, CTL, 0x02 | 0x04);
+    outb(&e, CTL, 0x02);
+    CHECK_EQ(inb(&e, CTL) & 0x80, 0);
+    outb(&e, DEV, 0xb0);
+    CHECK_EQ(inb(&e, NSECT), 1);                    /* the post-reset wait ends */
+    CHECK_EQ(inb(&e, LBAL), 1);
+    CHECK_EQ(inb(&e, CMD), 0);                      /* status 0: no device */
+    CHECK_EQ(inb(&e, ERR), 1);
+    CHECK_EQ(inb(&e, DEV), 0xb0);                   /* SeaBIOS checks the echo */
+    outb(&e, DEV, 0xa0);
+    CHECK_EQ(inb(&e, CMD), 0x50);
+    CHECK_EQ(inb(&e, ERR), 1);
+    CHECK_EQ(inb(&e, LBAM), 0);
+    CHECK_EQ(inb(&e, LBAH), 0);
+}

@@ -140,6 +140,9 @@ TEST(state_round_trip_long_mode)
     env.fpregs[5].sexp = 0x4000;
     env.mxcsr = 0x1f80;
     env.xmm[3].q[0] = 0x0123456789abcdefull;
+    env.dr[0] = 0x401000;
+    env.dr[7] = 0x401;
+    env.nmi_masked = true;
     x86_set_eflags(&env, 0x202 | CC_C | CC_Z, ~0u);
     x86_update_hflags(&env);
 
@@ -155,6 +158,8 @@ TEST(state_round_trip_long_mode)
     got.star = got.lstar = got.kernel_gs_base = got.sysenter_eip = 0;
     got.fpregs[5].mant = 0;
     got.xmm[3].q[0] = 0;
+    got.dr[0] = got.dr[7] = 0;
+    got.nmi_masked = false;
     REQUIRE(kvm_get_state(v, &got, err, sizeof(err)) == 0);
     for (int i = 0; i < 16; i++)
         CHECK_EQ(got.regs[i], env.regs[i]);
@@ -181,6 +186,9 @@ TEST(state_round_trip_long_mode)
     CHECK_EQ(got.fpregs[5].sexp, 0x4000);
     CHECK_EQ(got.xmm[3].q[0], 0x0123456789abcdefull);
     CHECK(got.hflags & HF_CS64_MASK);
+    CHECK_EQ(got.dr[0], 0x401000);
+    CHECK_EQ(got.dr[7] & 0xff, 0x01);
+    CHECK(got.nmi_masked);
 }
 
 static void collect(uint64_t gpa, void *opaque)

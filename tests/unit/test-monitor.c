@@ -174,6 +174,23 @@ TEST(line_editing)
     /* Ctrl-U erases; tab completes a unique prefix */
     TYPE(&t, "garbage\x15" "pri\t" "7\r");
     CHECK(strstr(term_new_output(&t), "0x7\n") != NULL);
+    /* cursor keys: left then insert; Home; Delete; Ctrl-K */
+    TYPE(&t, "print 0x1\x1b[D2\r");
+    CHECK(strstr(term_new_output(&t), "0x21\n") != NULL);
+    TYPE(&t, "rint 5\x1b[Hp\r");
+    CHECK(strstr(term_new_output(&t), "0x5\n") != NULL);
+    TYPE(&t, "print 0x56\x1b[D\x1b[3~\r");
+    CHECK(strstr(term_new_output(&t), "0x5\n") != NULL);
+    TYPE(&t, "print 0x7zzz\x1b[D\x1b[D\x1b[D\x0b\r");
+    CHECK(strstr(term_new_output(&t), "0x7\n") != NULL);
+    TYPE(&t, "prin 9\x1bOH\x1b[C\x1b[C\x1b[C\x1b[Ct\x05\r");
+    CHECK(strstr(term_new_output(&t), "0x9\n") != NULL);
+    /* backspace in the middle */
+    TYPE(&t, "printx 3\x1b[D\x1b[D\x7f\r");
+    CHECK(strstr(term_new_output(&t), "0x3\n") != NULL);
+    /* hostile: huge escape parameters, stray escapes */
+    TYPE(&t, "\x1b[99999999999~\x1b[;;;Z\x1bx" "print 1\r");
+    CHECK(strstr(term_new_output(&t), "0x1\n") != NULL);
     /* an over-long line is cut, not overflowed */
     char longline[2000];
     memset(longline, 'a', sizeof(longline) - 1);

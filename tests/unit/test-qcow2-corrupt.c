@@ -322,8 +322,18 @@ TEST(l2_entries_bad)
     CHECK(strstr(blk_last_error(bs), "unaligned") != NULL);
     CHECK(blk_pread(bs, 2 * CS, b, 512) == -EIO);
     CHECK(strstr(blk_last_error(bs), "decompress") != NULL);
+    /* the first error marked the image corrupt: writes are refused */
+    CHECK(blk_pwrite(bs, 3 * CS, b, 512) == -EIO);
+    CHECK(strstr(blk_last_error(bs), "marked corrupt") != NULL);
+    BlockInfo info;
+    CHECK_EQ(blk_get_info(bs, &info), 0);
+    CHECK(info.corrupt);
+    blk_info_free(&info);
     free(b);
     blk_close(bs);
+    bs = blk_open(p, NULL, BLK_O_RDWR, err, sizeof(err));
+    CHECK(bs == NULL);
+    CHECK(strstr(err, "marked corrupt") != NULL);
     int64_t c, l;
     CHECK_EQ(check_counts(p, &c, &l), 0);
     CHECK(c > 0);
@@ -492,5 +502,28 @@ TEST(random_header_fuzz)
             blk_check_result_free(&r);
         blk_close(bs);
     }
+    free(p);
+}
+
+TEST(autoclear_cleared_on_write_open)
+{
+    char *p = good_image("autoclear.qcow2");
+    poke64(p, 88, 3);
+    char err[BLK_ERR_LEN];
+    BlockDev *bs = blk_open(p, NULL, BLK_O_RDONLY, err, sizeof(err));
+    REQUIRE(bs);
+    blk_close(bs);
+    int fd = open(p, O_RDONLY);
+    uint8_t h[8];
+    CHECK_EQ(pread(fd, h, 8, 88), 8);
+    CHECK_EQ(ldbe64(h), 3);             /* read-only open leaves it */
+    close(fd);
+    bs = blk_open(p, NULL, BLK_O_RDWR, err, sizeof(err));
+    REQUIRE(bs);
+    blk_close(bs);
+    fd = open(p, O_RDONLY);
+    CHECK_EQ(pread(fd, h, 8, 88), 8);
+    CHECK_EQ(ldbe64(h), 0);
+    close(fd);
     free(p);
 }

@@ -480,3 +480,36 @@ TEST(header_extensions_preserved)
     CHECK_EQ(ldbe32(h2 + 60), 1);   /* nb_snapshots */
     free(p);
 }
+
+TEST(vmstate_in_snapshots)
+{
+    BlockDev *bs = mk("vm.qcow2", 3 * MiB, 0, 0, 0, NULL);
+    REQUIRE(bs);
+    uint8_t *st = xmalloc(1 * MiB), *rd = xmalloc(1 * MiB);
+    memset(st, 0x31, 1 * MiB);
+    CHECK_EQ(fill(bs, 0, 3 * MiB, 0x10), 0);
+    CHECK_EQ(blk_save_vmstate(bs, st, 0, 1 * MiB), 0);
+    CHECK_EQ(blk_snapshot_create(bs, "vm1", 1 * MiB), 0);
+    memset(st, 0x32, 1 * MiB);
+    CHECK_EQ(blk_save_vmstate(bs, st, 0, 1 * MiB), 0);
+    CHECK_EQ(fill(bs, 0, 3 * MiB, 0x20), 0);
+    CHECK_EQ(blk_snapshot_create(bs, "vm2", 1 * MiB), 0);
+    CHECK(clean(bs));
+    CHECK_EQ(blk_getlength(bs), 3 * MiB);
+    CHECK(fill_check(bs, 0, 3 * MiB, 0x20));
+    CHECK_EQ(blk_snapshot_apply(bs, "vm1"), 0);
+    CHECK(fill_check(bs, 0, 3 * MiB, 0x10));
+    CHECK_EQ(blk_load_vmstate(bs, rd, 0, 1 * MiB), 0);
+    CHECK(all_bytes(rd, 1 * MiB, 0x31));
+    CHECK_EQ(blk_snapshot_apply(bs, "vm2"), 0);
+    CHECK_EQ(blk_load_vmstate(bs, rd, 0, 1 * MiB), 0);
+    CHECK(all_bytes(rd, 1 * MiB, 0x32));
+    BlockSnapshotInfo *l;
+    CHECK_EQ(blk_snapshot_list(bs, &l), 2);
+    CHECK_EQ(l[0].vm_state_size, 1 * MiB);
+    free(l);
+    CHECK(clean(bs));
+    blk_close(bs);
+    free(st);
+    free(rd);
+}

@@ -632,3 +632,50 @@ TEST(pvi_cli_sti_at_cpl3)
     EXPECT_OK(x86_sti(&env, 0));
     CHECK(env.eflags & VIF_MASK);
 }
+
+TEST(iret_and_lret_privilege_rules)
+{
+    prot32();
+    ring3();
+    env.regs[R_ESP] = 0x7000;
+    /* an IRET frame that tries to return to ring 0 from ring 3 */
+    w32(0x7000, 0x1000);
+    w32(0x7004, SEL_CODE0);
+    w32(0x7008, 2);
+    EXPECT_EXC(x86_iret(&env, 1, 0, 0), EXCP_GP, SEL_CODE0);
+    EXPECT_EXC(x86_lret(&env, 1, 0, 0), EXCP_GP, SEL_CODE0);
+    /* a not-present target */
+    w64(GDT + 0x30, make_desc(0, 0xffffffff, (CODE_FLAGS(3) | DESC_B_MASK) & ~DESC_P_MASK));
+    env.gdt.limit = 0x3f;
+    w32(0x7004, 0x30 | 3);
+    EXPECT_EXC(x86_iret(&env, 1, 0, 0), EXCP_NP, 0x30);
+    /* ring 3 cannot raise IOPL or clear IF through IRET */
+    w32(0x7004, SEL_CODE3 | 3);
+    w32(0x7008, IOPL_MASK | 2);
+    x86_set_eflags(&env, IF_MASK, ~0u);
+    EXPECT_OK(x86_iret(&env, 1, 0, 0));
+    CHECK_EQ(iopl_of(env.eflags), 0);
+    CHECK(env.eflags & IF_MASK);
+    CHECK_EQ(env.regs[R_ESP], 0x700c);
+}
+
+TEST(sysenter_in_long_mode_and_sysexit64)
+{
+    long_mode();
+    env.sysenter_cs = SEL_CODE64;             /* 0x38: SS 0x40, user CS +32, SS +40 */
+    env.sysenter_esp = 0xffff880000001000ULL;
+    env.sysenter_eip = 0xffffffff81002000ULL;
+    EXPECT_OK(x86_sysenter(&env, 0));
+    CHECK(env.hflags & HF_CS64_MASK);
+    CHECK_EQ(env.rip, 0xffffffff81002000ULL);
+    CHECK_EQ(env.regs[R_ESP], 0xffff880000001000ULL);
+    env.regs[R_ECX] = 0x7fff0000;
+    env.regs[R_EDX] = 0x400000;
+    EXPECT_OK(x86_sysexit(&env, 2, 0));
+    CHECK_EQ(env.segs[R_CS].selector, (SEL_CODE64 + 32) | 3);
+    CHECK(env.hflags & HF_CS64_MASK);
+    CHECK_EQ(env.hflags & HF_CPL_MASK, 3);
+    CHECK_EQ(env.regs[R_ESP], 0x7fff0000);
+    EXPECT_EXC(x86_sysexit(&env, 2, 0), EXCP_GP, 0);      /* CPL 3 */
+    EXPECT_EXC(x86_rdpid(&env, 0), EXCP_UD, 0);           /* not in the model */
+}

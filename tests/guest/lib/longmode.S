@@ -284,7 +284,7 @@ idt64_desc:
     .word 256 * 16 - 1
     .long idt64, 0
     .globl lm_results, lm_pf_pte, lm_pf_slot, lm_pf_va, lm_pf_error, lm_pf_cr2, lm_pf_count
-    .globl lm_unexpected, tss64, lm_recover, lm_fault_vector, lm_fault_error, lm_fault_cr2
+    .globl lm_unexpected, tss64, idt64, lm_recover, lm_kernel_rsp, user64_stack_top, lm_fault_vector, lm_fault_error, lm_fault_cr2
 lm_results:     .space 16 * 8
 lm_pf_pte:      .quad 0
 lm_pf_slot:     .quad 0
