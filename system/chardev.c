@@ -143,6 +143,7 @@ Chardev *chardev_new(const char *spec, char *err, size_t errlen)
         return NULL;
     if (mon && !chr->want_monitor) {
         chr->want_monitor = true;
+        chr->escapes = true;     /* mon:tcp:... is a mux too: Ctrl-A c */
         monitor_new_mux(chr);
     }
     return chr;
