@@ -18,6 +18,7 @@
 #include "hw/ide.h"
 #include "hw/i8259.h"
 #include "hw/ioapic.h"
+#include "hw/ferr.h"
 #include "hw/ioport80.h"
 #include "hw/port92.h"
 #include "hw/mc146818.h"
@@ -162,6 +163,7 @@ static void create_chipset(Machine *m)
     irq_or_init(&b->serial_irq[1], &m->isa_irq[3]);
     port92_create(m->io);
     ioport80_create(m->io);
+    ferr_port_create(m->io);   /* FPU error: IRQ 13, cleared at port 0xF0 */
 }
 
 /* What SeaBIOS reads through fw_cfg: RAM size, CPU count, the e820 map. */

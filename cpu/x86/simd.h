@@ -114,6 +114,8 @@ void x86_translate_sse(struct DisasContext *s);
 void x86_translate_xsave(struct DisasContext *s);    /* FXSAVE ... LDMXCSR/STMXCSR */
 /* Inline IR for hot integer operations (translate-sse-ir.c); false: use the helper.
  * d, s: env offsets of the operands; width 8 (MMX) or 16. */
+/* FSW.ES set: #MF / FERR# (waiting x87 and all MMX instructions). */
+void gen_x87_check_pending(void);
 bool gen_sse_ir(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm);
 bool gen_sse_ir_shift_imm(unsigned op, int64_t d, unsigned width, unsigned count);
 TCGv gen_sse_ir_pmovmskb(int64_t s, unsigned width);
