@@ -211,6 +211,39 @@ bool ide_cd_locked(IdeState *s, int unit)
     return d && d->kind == IDE_CD && d->atapi.locked;
 }
 
+const char *ide_unit_name(IdeState *s, int unit)
+{
+    static const char *const names[2][IDE_UNITS] = {
+        { "ide0-hd0", "ide0-hd1", "ide1-hd0", "ide1-hd1" },
+        { "ide0-cd0", "ide0-cd1", "ide1-cd0", "ide1-cd1" },
+    };
+    IdeDrive *d = unit_drive(s, unit);
+    if (!d || !ide_present(d))
+        return NULL;
+    return names[d->kind == IDE_CD][unit];
+}
+
+int ide_find_unit(IdeState *s, const char *name)
+{
+    for (int unit = 0; unit < IDE_UNITS; unit++) {
+        const char *n = ide_unit_name(s, unit);
+        if (n && !strcmp(n, name))
+            return unit;
+    }
+    return -1;
+}
+
+bool ide_hd_geometry(IdeState *s, int unit, uint16_t *cyls, uint16_t *heads, uint16_t *secs)
+{
+    IdeDrive *d = unit_drive(s, unit);
+    if (!d || d->kind != IDE_HD)
+        return false;
+    *cyls = d->cyls;
+    *heads = d->heads;
+    *secs = d->secs;
+    return true;
+}
+
 PCIDevice *ide_pci_device(IdeState *s)
 {
     return s->pci;

@@ -42,6 +42,16 @@ BlockDev *ide_cd_medium(IdeState *s, int unit);
 /* True when the guest locked the tray (PREVENT ALLOW MEDIUM REMOVAL). */
 bool ide_cd_locked(IdeState *s, int unit);
 
+/* QEMU-style names for the monitor: "ide1-cd0" is unit 2 holding a CD-ROM,
+ * "ide0-hd1" unit 1 holding a disk. ide_unit_name() returns NULL for an
+ * empty unit; ide_find_unit() returns the unit or -1. */
+const char *ide_unit_name(IdeState *s, int unit);
+int ide_find_unit(IdeState *s, const char *name);
+
+/* The CHS translation a disk reports (IDENTIFY words 1/3/6), for the
+ * board's CMOS; false when unit holds no disk. */
+bool ide_hd_geometry(IdeState *s, int unit, uint16_t *cyls, uint16_t *heads, uint16_t *secs);
+
 PCIDevice *ide_pci_device(IdeState *s);
 
 /* Wait for every in-flight request of the controller (tests, shutdown). */

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "cpu/x86/cpu.h"
+#include "tcg/tcg.h"
 
 /* Every vector operation, named after its instruction. An operation computes
  * r from a (the destination's old value) and b (the source); r starts as a
@@ -111,5 +112,12 @@ struct DisasContext;
 void x86_translate_fpu(struct DisasContext *s);      /* any FPU/MMX/SSE mnemonic */
 void x86_translate_sse(struct DisasContext *s);
 void x86_translate_xsave(struct DisasContext *s);    /* FXSAVE ... LDMXCSR/STMXCSR */
+/* Inline IR for hot integer operations (translate-sse-ir.c); false: use the helper.
+ * d, s: env offsets of the operands; width 8 (MMX) or 16. */
+/* FSW.ES set: #MF / FERR# (waiting x87 and all MMX instructions). */
+void gen_x87_check_pending(void);
+bool gen_sse_ir(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm);
+bool gen_sse_ir_shift_imm(unsigned op, int64_t d, unsigned width, unsigned count);
+TCGv gen_sse_ir_pmovmskb(int64_t s, unsigned width);
 
 #endif

@@ -1,0 +1,204 @@
+/* Inline IR for the hot integer SIMD operations (what glibc's string and
+ * memory functions and compilers' SSE2 code use most), so they cost no helper
+ * call: lane-wise add/sub/compare-equal as SWAR arithmetic on 64-bit halves,
+ * shuffles and unpacks as 32/64-bit moves, PMOVMSKB by a gathering multiply.
+ * Everything else goes to helper_sse (sse-helpers.c); both give the same
+ * results (tests/unit/test-simd.c checks them against the host). */
+#include "cpu/x86/simd.h"
+#include "cpu/x86/translate.h"
+
+/* A 64-bit constant with `lane` repeated for a lane width of bits. */
+static uint64_t repeat(uint64_t lane, unsigned bits)
+{
+    uint64_t r = 0;
+    for (unsigned i = 0; i < 64; i += bits)
+        r |= lane << i;
+    return r;
+}
+
+static TCGv andi(TCGv a, uint64_t m)
+{
+    TCGv r = tcg_temp_new();
+    tcg_gen_andi(r, a, m);
+    return r;
+}
+
+/* lanes of a + b (sub: a - b) without carries across lanes */
+static TCGv swar_add(TCGv a, TCGv b, unsigned bits, bool sub)
+{
+    uint64_t h = repeat(1ULL << (bits - 1), bits);
+    TCGv r = tcg_temp_new(), t = tcg_temp_new();
+    if (bits == 64) {
+        tcg_gen_op3(sub ? INDEX_op_sub : INDEX_op_add, 0, r, a, b);
+        return r;
+    }
+    if (!sub) {
+        tcg_gen_add(r, andi(a, ~h), andi(b, ~h));
+        tcg_gen_xor(t, a, b);
+    } else {
+        TCGv ah = tcg_temp_new();
+        tcg_gen_ori(ah, a, h);
+        tcg_gen_sub(r, ah, andi(b, ~h));
+        tcg_gen_op2(INDEX_op_not, 0, t, b);
+        tcg_gen_xor(t, t, a);
+    }
+    tcg_gen_xor(r, r, andi(t, h));
+    return r;
+}
+
+/* lanes all ones where a == b */
+static TCGv swar_cmpeq(TCGv a, TCGv b, unsigned bits)
+{
+    TCGv x = tcg_temp_new(), r = tcg_temp_new();
+    tcg_gen_xor(x, a, b);
+    if (bits == 64) {
+        tcg_gen_setcond(TCG_COND_EQ, 0, r, x, tcg_const(0));
+        tcg_gen_op2(INDEX_op_neg, 0, r, r);
+        return r;
+    }
+    uint64_t h = repeat(1ULL << (bits - 1), bits), l = ~h;
+    TCGv t = tcg_temp_new();
+    tcg_gen_addi(t, andi(x, l), l);         /* high bit set: low bits nonzero */
+    tcg_gen_or(t, t, x);                    /* ... or the high bit itself */
+    tcg_gen_op2(INDEX_op_not, 0, t, t);
+    tcg_gen_andi(t, t, h);                  /* high bit set: lane equal */
+    tcg_gen_shri(t, t, bits - 1);
+    tcg_gen_op3(INDEX_op_mul, 0, r, t, tcg_const(bits == 32 ? 0xffffffffULL : (1ULL << bits) - 1));
+    return r;
+}
+
+/* logical shift of every lane by a constant count */
+static TCGv swar_shift(TCGv a, unsigned bits, unsigned count, bool left)
+{
+    TCGv r = tcg_temp_new();
+    if (count >= bits) {
+        tcg_gen_movi(r, 0);
+        return r;
+    }
+    uint64_t lane = bits == 64 ? ~0ULL : (1ULL << bits) - 1;
+    uint64_t keep = left ? (lane << count) & lane : lane >> count;
+    if (left)
+        tcg_gen_shli(r, a, count);
+    else
+        tcg_gen_shri(r, a, count);
+    if (bits < 64)
+        tcg_gen_andi(r, r, repeat(keep, bits));
+    return r;
+}
+
+static int lane_bits(unsigned op)
+{
+    switch (op) {
+    case SSE_paddb: case SSE_psubb: case SSE_pcmpeqb: return 8;
+    case SSE_paddw: case SSE_psubw: case SSE_pcmpeqw: return 16;
+    case SSE_paddd: case SSE_psubd: case SSE_pcmpeqd: return 32;
+    case SSE_paddq: case SSE_psubq: case SSE_pcmpeqq: return 64;
+    default: return 0;
+    }
+}
+
+/* Operations computed per 64-bit half from the halves of d and s. */
+static bool gen_halves(unsigned op, int64_t d, int64_t s, unsigned width)
+{
+    int bits = lane_bits(op);
+    if (!bits)
+        return false;
+    TCGv r[2];
+    for (unsigned i = 0; i < width / 8; i++) {
+        TCGv a = gen_env_ld(d + 8 * i, MO_64), b = gen_env_ld(s + 8 * i, MO_64);
+        switch (op) {
+        case SSE_pcmpeqb: case SSE_pcmpeqw: case SSE_pcmpeqd: case SSE_pcmpeqq:
+            r[i] = swar_cmpeq(a, b, bits);
+            break;
+        default:
+            r[i] = swar_add(a, b, bits, op == SSE_psubb || op == SSE_psubw || op == SSE_psubd ||
+                                        op == SSE_psubq);
+            break;
+        }
+    }
+    for (unsigned i = 0; i < width / 8; i++)
+        gen_env_st(r[i], d + 8 * i, MO_64);
+    return true;
+}
+
+/* Moves of 32-bit lanes: dst lane i = (src[i] ? s : d) lane sel[i]. */
+static void gen_dword_shuffle(int64_t d, int64_t s, const int8_t from_s[4], const uint8_t sel[4])
+{
+    TCGv v[4];
+    for (int i = 0; i < 4; i++)
+        v[i] = gen_env_ld((from_s[i] ? s : d) + 4 * sel[i], MO_32);
+    for (int i = 0; i < 4; i++)
+        gen_env_st(v[i], d + 4 * i, MO_32);
+}
+
+static bool gen_shuffle(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm)
+{
+    if (width != 16)
+        return false;
+    static const int8_t all_s[4] = { 1, 1, 1, 1 };
+    static const int8_t alt[4] = { 0, 1, 0, 1 };
+    static const uint8_t lo[4] = { 0, 0, 1, 1 }, hi[4] = { 2, 2, 3, 3 };
+    switch (op) {
+    case SSE_pshufd: {
+        uint8_t sel[4] = { imm & 3, (imm >> 2) & 3, (imm >> 4) & 3, (imm >> 6) & 3 };
+        gen_dword_shuffle(d, s, all_s, sel);
+        return true;
+    }
+    case SSE_punpckldq: gen_dword_shuffle(d, s, alt, lo); return true;
+    case SSE_punpckhdq: gen_dword_shuffle(d, s, alt, hi); return true;
+    case SSE_punpcklqdq:
+        gen_env_st(gen_env_ld(s, MO_64), d + 8, MO_64);
+        return true;
+    case SSE_punpckhqdq: {
+        TCGv a = gen_env_ld(d + 8, MO_64), b = gen_env_ld(s + 8, MO_64);
+        gen_env_st(a, d, MO_64);
+        gen_env_st(b, d + 8, MO_64);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+bool gen_sse_ir(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm)
+{
+    return gen_halves(op, d, s, width) || gen_shuffle(op, d, s, width, imm);
+}
+
+/* Shift by immediate (0F 71-73) of the register at d. */
+bool gen_sse_ir_shift_imm(unsigned op, int64_t d, unsigned width, unsigned count)
+{
+    unsigned bits;
+    bool left;
+    switch (op) {
+    case SSE_psllw: bits = 16; left = true; break;
+    case SSE_pslld: bits = 32; left = true; break;
+    case SSE_psllq: bits = 64; left = true; break;
+    case SSE_psrlw: bits = 16; left = false; break;
+    case SSE_psrld: bits = 32; left = false; break;
+    case SSE_psrlq: bits = 64; left = false; break;
+    default: return false;
+    }
+    TCGv r[2];
+    for (unsigned i = 0; i < width / 8; i++)
+        r[i] = swar_shift(gen_env_ld(d + 8 * i, MO_64), bits, count, left);
+    for (unsigned i = 0; i < width / 8; i++)
+        gen_env_st(r[i], d + 8 * i, MO_64);
+    return true;
+}
+
+/* PMOVMSKB: the byte sign bits of the register at s, gathered. */
+TCGv gen_sse_ir_pmovmskb(int64_t s, unsigned width)
+{
+    TCGv r = tcg_temp_new();
+    tcg_gen_movi(r, 0);
+    for (unsigned i = 0; i < width / 8; i++) {
+        TCGv m = andi(gen_env_ld(s + 8 * i, MO_64), 0x8080808080808080ULL);
+        tcg_gen_op3(INDEX_op_mul, 0, m, m, tcg_const(0x0002040810204081ULL));
+        tcg_gen_shri(m, m, 56);
+        if (i)
+            tcg_gen_shli(m, m, 8);
+        tcg_gen_or(r, r, m);
+    }
+    return r;
+}
