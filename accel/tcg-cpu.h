@@ -101,6 +101,8 @@ typedef struct TCGCPU {
 
     /* bumped by every full flush: TB pointers from before are stale */
     unsigned flush_count;
+    /* statistics (monitor "info jit") */
+    uint64_t stat_translated, stat_invalidated, stat_code_bytes, stat_guest_bytes;
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;
@@ -129,6 +131,7 @@ void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page);
 typedef struct TBCache TBCache;
 TBCache *tb_cache_new(void);
 void tb_cache_free(TBCache *c);
+unsigned tb_cache_count(TCGCPU *t);   /* TBs in the cache now */
 TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t flags, uint32_t cflags);
 TranslationBlock *tb_lookup_fast(CPUX86State *env);   /* jump cache + hash, no translation */
 TranslationBlock *tb_from_host_ra(TCGCPU *t, uintptr_t ra);
@@ -156,6 +159,8 @@ uint32_t tb_flags_of(CPUX86State *env);
 
 /* accel/tcg.c */
 extern bool tcg_use_interp;
+/* Translation statistics of every vCPU, for the monitor ("info jit"). */
+void tcg_dump_jit_info(FILE *f);
 extern __thread TCGCPU *tcg_current_cpu;   /* the vCPU this thread runs */
 TCGCPU *tcg_cpu_create(CPUX86State *env, struct VCPU *cpu);
 void tcg_cpu_destroy(CPUX86State *env);

@@ -355,6 +355,9 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         if (log_enabled(LOG_OUT_ASM) && t->backend->dump)
             t->backend->dump(tb);
         c->nb_tbs++;
+        t->stat_translated++;
+        t->stat_code_bytes += tb->code_size;
+        t->stat_guest_bytes += tb->size;
         /* publish */
         unsigned h = tb_hash(phys, pc, flags);
         tb->hash_next = c->hash[h];
@@ -486,6 +489,7 @@ bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
         if (tb->invalid)
             continue;
         tb->invalid = true;
+        t->stat_invalidated++;
         hash_remove(c, tb);
         t->backend->invalidate(tb);
         /* unlink from the other page it spans */
@@ -542,4 +546,9 @@ bool tb_write_hits_code(TCGCPU *t, uint64_t paddr, unsigned size)
         if (p->code_bitmap[i / 8] & (1u << (i % 8)))
             return true;
     return false;
+}
+
+unsigned tb_cache_count(TCGCPU *t)
+{
+    return (unsigned)t->cache->nb_tbs;
 }

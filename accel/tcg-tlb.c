@@ -161,6 +161,12 @@ static void mmio_write(uint64_t paddr, uint64_t v, unsigned size)
 static uint64_t ld_page(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx, uintptr_t ra)
 {
     TCGCPU *t = tcg_cpu(env);
+    if (!t) {
+        /* no translator state (KVM, tools): walk and access directly */
+        int prot;
+        uint64_t ps, pa = x86_tlb_fill(env, vaddr, X86_ACCESS_READ, mmu_idx, &prot, &ps, ra);
+        return cpu_phys_ld(env, pa, size);
+    }
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     TLBEntry *e = &t->tlb[mmu_idx][idx];
     if (!tlb_hit(e->addr_read, vaddr))
@@ -175,6 +181,12 @@ static uint64_t ld_page(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu
 static void st_page(CPUX86State *env, uint64_t vaddr, uint64_t v, unsigned size, int mmu_idx, uintptr_t ra)
 {
     TCGCPU *t = tcg_cpu(env);
+    if (!t) {
+        int prot;
+        uint64_t ps, pa = x86_tlb_fill(env, vaddr, X86_ACCESS_WRITE, mmu_idx, &prot, &ps, ra);
+        cpu_phys_st(env, pa, v, size);
+        return;
+    }
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     TLBEntry *e = &t->tlb[mmu_idx][idx];
     if (!tlb_hit(e->addr_write, vaddr))
@@ -241,7 +253,7 @@ void cpu_st(CPUX86State *env, uint64_t vaddr, uint64_t value, unsigned size, int
      * (the first one that faults sets CR2), so a fault leaves memory untouched. */
     TCGCPU *t = tcg_cpu(env);
     uint64_t pages[2] = { vaddr, (vaddr + size - 1) & TARGET_PAGE_MASK };
-    for (int p = 0; p < 2; p++) {
+    for (int p = 0; t && p < 2; p++) {
         unsigned idx = (pages[p] >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
         if (!tlb_hit(t->tlb[mmu_idx][idx].addr_write, pages[p]))
             tlb_fill(env, pages[p], X86_ACCESS_WRITE, mmu_idx, ra);
@@ -261,7 +273,7 @@ void cpu_st_buf(CPUX86State *env, uint64_t vaddr, const void *buf, unsigned len,
 {
     const uint8_t *p = buf;
     /* Probe every page first: no partial write on a fault. */
-    for (uint64_t a = vaddr & TARGET_PAGE_MASK; a < vaddr + len; a += TARGET_PAGE_SIZE) {
+    for (uint64_t a = vaddr & TARGET_PAGE_MASK; a < vaddr + len && tcg_cpu(env); a += TARGET_PAGE_SIZE) {
         TCGCPU *t = tcg_cpu(env);
         uint64_t probe = a < vaddr ? vaddr : a;
         unsigned idx = (probe >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);

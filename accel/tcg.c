@@ -330,6 +330,22 @@ static void tcg_flush_all_cpus(void)
         tcg_memory_changed(m);
 }
 
+void tcg_dump_jit_info(FILE *f)
+{
+    Machine *m = current_machine;
+    fprintf(f, "Translator: backend %s\n", tcg_backend ? tcg_backend->name : "none");
+    for (int i = 0; m && i < m->ncpus; i++) {
+        VCPU *cpu = m->cpus[i];
+        if (!cpu || !cpu->env || !cpu->env->accel)
+            continue;
+        TCGCPU *t = tcg_cpu(cpu->env);
+        fprintf(f, "CPU #%d: %u blocks cached, %" PRIu64 " translated (%" PRIu64 " guest bytes -> %" PRIu64
+                " host bytes), %" PRIu64 " invalidated, %u full flushes\n",
+                i, tb_cache_count(t), t->stat_translated, t->stat_guest_bytes, t->stat_code_bytes,
+                t->stat_invalidated, t->flush_count);
+    }
+}
+
 /* ---- AccelOps ----------------------------------------------------------------------- */
 static int tcg_init(Machine *m, char *err, size_t errlen)
 {

@@ -624,6 +624,73 @@ static void cmd_read_disc_information(IdeDrive *d, const uint8_t *cdb)
     send_reply(d, 34, ldbe16(cdb + 7));
 }
 
+/* READ CD: only the user data of mode-1 sectors (what READ(12) returns). */
+static void cmd_read_cd(IdeDrive *d, const uint8_t *cdb)
+{
+    unsigned sector_type = (cdb[1] >> 2) & 7, fields = cdb[9] & 0xf8;
+    uint32_t count = (uint32_t)cdb[6] << 16 | (uint32_t)cdb[7] << 8 | cdb[8];
+    if ((sector_type != 0 && sector_type != 2) || cdb[10] & 7) {
+        invalid_field(d);
+        return;
+    }
+    if (fields == 0) {              /* no data asked for */
+        atapi_ok(d);
+        return;
+    }
+    if (fields != 0x10) {
+        LOG_ONCE(LOG_UNIMP, fields, "ide%d: READ CD of raw sector fields 0x%02x\n", d->unit, fields);
+        invalid_field(d);
+        return;
+    }
+    start_read(d, ldbe32(cdb + 2), count);
+}
+
+/* READ SUB-CHANNEL: the current position (always at the start of track 1). */
+static void cmd_read_subchannel(IdeDrive *d, const uint8_t *cdb)
+{
+    bool msf = cdb[1] & 2, subq = cdb[2] & 0x40;
+    uint8_t format = cdb[3];
+    uint8_t *b = d->buf;
+    memset(b, 0, 16);
+    b[1] = 0x15;                    /* audio status: none */
+    if (!subq) {
+        send_reply(d, 4, ldbe16(cdb + 7));
+        return;
+    }
+    if (format != 1) {
+        invalid_field(d);
+        return;
+    }
+    stbe16(b + 2, 12);
+    b[4] = 0x01;                    /* current position */
+    b[5] = 0x14;
+    b[6] = 1;                       /* track */
+    b[7] = 1;                       /* index */
+    put_address(b + 8, 0, msf);     /* absolute; the relative address stays 0 */
+    send_reply(d, 16, ldbe16(cdb + 7));
+}
+
+/* READ TRACK INFORMATION: the one data track (or its session). */
+static void cmd_read_track_information(IdeDrive *d, const uint8_t *cdb)
+{
+    unsigned type = cdb[1] & 3;
+    uint32_t number = ldbe32(cdb + 2);
+    bool ok = (type == 0 && number < d->nb_sectors) || ((type == 1 || type == 2) && number == 1);
+    if (!ok) {
+        invalid_field(d);
+        return;
+    }
+    uint8_t *b = d->buf;
+    memset(b, 0, 36);
+    stbe16(b, 34);
+    b[2] = 1;                       /* track number */
+    b[3] = 1;                       /* session number */
+    b[5] = 0x04;                    /* track mode: data, uninterrupted */
+    b[6] = 0x01;                    /* data mode 1 */
+    stbe32(b + 24, (uint32_t)d->nb_sectors);       /* track size */
+    send_reply(d, 36, ldbe16(cdb + 7));
+}
+
 static void cmd_mechanism_status(IdeDrive *d, const uint8_t *cdb)
 {
     uint8_t *b = d->buf;
@@ -654,14 +721,17 @@ static const AtapiCommand atapi_commands[256] = {
     [0x25] = { cmd_read_capacity, NEEDS_MEDIUM },
     [0x28] = { cmd_read10, NEEDS_MEDIUM },
     [0x2b] = { cmd_nothing_to_do, NEEDS_MEDIUM },   /* SEEK(10) */
+    [0x42] = { cmd_read_subchannel, NEEDS_MEDIUM },
     [0x43] = { cmd_read_toc, NEEDS_MEDIUM },
     [0x46] = { cmd_get_configuration, IGNORES_UA },
     [0x4a] = { cmd_get_event_status, IGNORES_UA },
     [0x51] = { cmd_read_disc_information, NEEDS_MEDIUM },
+    [0x52] = { cmd_read_track_information, NEEDS_MEDIUM },
     [0x5a] = { cmd_mode_sense, 0 },
     [0xa8] = { cmd_read12, NEEDS_MEDIUM },
     [0xbb] = { cmd_nothing_to_do, 0 },              /* SET CD SPEED */
     [0xbd] = { cmd_mechanism_status, 0 },
+    [0xbe] = { cmd_read_cd, NEEDS_MEDIUM },
 };
 
 static void packet_received(IdeDrive *d)

@@ -175,6 +175,20 @@ int ide_attach(IdeState *s, int unit, BlockDev *blk, bool cdrom, char *err, size
     return 0;
 }
 
+void ide_set_write_cache(IdeState *s, int unit, bool enabled)
+{
+    IdeDrive *d = unit_drive(s, unit);
+    if (!d || d->kind != IDE_HD)
+        return;
+    d->write_cache_default = enabled;
+    d->write_cache = enabled;
+}
+
+static bool cache_mode_writes_through(const char *cache)
+{
+    return cache && (!strcmp(cache, "writethrough") || !strcmp(cache, "directsync"));
+}
+
 int piix3_ide_attach_drives(IdeState *s, bool default_cdrom, char *err, size_t errlen)
 {
     for (int unit = 0; unit < IDE_UNITS; unit++) {
@@ -183,6 +197,8 @@ int piix3_ide_attach_drives(IdeState *s, bool default_cdrom, char *err, size_t e
             continue;
         if (ide_attach(s, unit, dr->blk, dr->cdrom, err, errlen) < 0)
             return -1;
+        if (cache_mode_writes_through(dr->cfg->cache))
+            ide_set_write_cache(s, unit, false);
         dr->claimed = true;
     }
     if (default_cdrom && !ide_present(unit_drive(s, 2)))
@@ -209,6 +225,39 @@ bool ide_cd_locked(IdeState *s, int unit)
 {
     IdeDrive *d = unit_drive(s, unit);
     return d && d->kind == IDE_CD && d->atapi.locked;
+}
+
+const char *ide_unit_name(IdeState *s, int unit)
+{
+    static const char *const names[2][IDE_UNITS] = {
+        { "ide0-hd0", "ide0-hd1", "ide1-hd0", "ide1-hd1" },
+        { "ide0-cd0", "ide0-cd1", "ide1-cd0", "ide1-cd1" },
+    };
+    IdeDrive *d = unit_drive(s, unit);
+    if (!d || !ide_present(d))
+        return NULL;
+    return names[d->kind == IDE_CD][unit];
+}
+
+int ide_find_unit(IdeState *s, const char *name)
+{
+    for (int unit = 0; unit < IDE_UNITS; unit++) {
+        const char *n = ide_unit_name(s, unit);
+        if (n && !strcmp(n, name))
+            return unit;
+    }
+    return -1;
+}
+
+bool ide_hd_geometry(IdeState *s, int unit, uint16_t *cyls, uint16_t *heads, uint16_t *secs)
+{
+    IdeDrive *d = unit_drive(s, unit);
+    if (!d || d->kind != IDE_HD)
+        return false;
+    *cyls = d->cyls;
+    *heads = d->heads;
+    *secs = d->secs;
+    return true;
 }
 
 PCIDevice *ide_pci_device(IdeState *s)

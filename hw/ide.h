@@ -26,7 +26,13 @@ IdeState *piix3_ide_create(PCIBus *bus, IrqLine *irq14, IrqLine *irq15);
  * Returns 0, or -1 with a message. */
 int ide_attach(IdeState *s, int unit, BlockDev *blk, bool cdrom, char *err, size_t errlen);
 
-/* Attach every -drive with if=ide (hw/drives.h) and mark it claimed. With
+/* Whether the disk on unit starts with its write cache enabled (the
+ * default; QEMU turns it off for cache=writethrough and directsync). With
+ * it off every write reaches the medium (flush) before it completes. */
+void ide_set_write_cache(IdeState *s, int unit, bool enabled);
+
+/* Attach every -drive with if=ide (hw/drives.h) and mark it claimed
+ * (cache=writethrough/directsync: write cache off, see above). With
  * default_cdrom, an empty CD-ROM goes on unit 2 when no drive uses it (what
  * QEMU's pc machine does). Returns 0, or -1 with a message. */
 int piix3_ide_attach_drives(IdeState *s, bool default_cdrom, char *err, size_t errlen);
@@ -41,6 +47,16 @@ int ide_cd_change(IdeState *s, int unit, BlockDev *medium);
 BlockDev *ide_cd_medium(IdeState *s, int unit);
 /* True when the guest locked the tray (PREVENT ALLOW MEDIUM REMOVAL). */
 bool ide_cd_locked(IdeState *s, int unit);
+
+/* QEMU-style names for the monitor: "ide1-cd0" is unit 2 holding a CD-ROM,
+ * "ide0-hd1" unit 1 holding a disk. ide_unit_name() returns NULL for an
+ * empty unit; ide_find_unit() returns the unit or -1. */
+const char *ide_unit_name(IdeState *s, int unit);
+int ide_find_unit(IdeState *s, const char *name);
+
+/* The CHS translation a disk reports (IDENTIFY words 1/3/6), for the
+ * board's CMOS; false when unit holds no disk. */
+bool ide_hd_geometry(IdeState *s, int unit, uint16_t *cyls, uint16_t *heads, uint16_t *secs);
 
 PCIDevice *ide_pci_device(IdeState *s);
 

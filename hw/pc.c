@@ -15,8 +15,10 @@
 #include "hw/i440fx.h"
 #include "hw/i8254.h"
 #include "hw/i8042.h"
+#include "hw/ide.h"
 #include "hw/i8259.h"
 #include "hw/ioapic.h"
+#include "hw/ferr.h"
 #include "hw/ioport80.h"
 #include "hw/port92.h"
 #include "hw/mc146818.h"
@@ -36,6 +38,7 @@ typedef struct PcBoard {
     RtcState *rtc;
     FwCfgState *fw_cfg;
     I8042State *kbd;
+    IdeState *ide;
     IrqOr serial_irq[2];        /* COM1/COM3 share IRQ 4, COM2/COM4 IRQ 3 */
     IrqLine cpu_intr;
     /* APICs: see "local APICs and the I/O APIC" at the end of this file. */
@@ -133,6 +136,14 @@ static int pc_intack(CPUX86State *env)
 
 static void power_button(void *opaque);
 
+/* Disk controllers take the drives of their interface (hw/drives.h). */
+static int attach_drives(Machine *m, char *err, size_t errlen)
+{
+    PcBoard *b = m->board;
+    b->ide = piix3_ide_create(b->pci->bus, &m->isa_irq[14], &m->isa_irq[15]);
+    return piix3_ide_attach_drives(b->ide, false, err, errlen);
+}
+
 static void create_chipset(Machine *m)
 {
     PcBoard *b = xzalloc(sizeof(*b));
@@ -152,6 +163,7 @@ static void create_chipset(Machine *m)
     irq_or_init(&b->serial_irq[1], &m->isa_irq[3]);
     port92_create(m->io);
     ioport80_create(m->io);
+    ferr_port_create(m->io);   /* FPU error: IRQ 13, cleared at port 0xF0 */
 }
 
 /* What SeaBIOS reads through fw_cfg: RAM size, CPU count, the e820 map. */
@@ -246,7 +258,8 @@ int pc_machine_init(Machine *m, char *err, size_t errlen)
         return -1;
     if (create_serial_ports(m, err, errlen) < 0)
         return -1;
-    if (drives_open(m, err, errlen) < 0 || drives_check_claimed(err, errlen) < 0)
+    if (drives_open(m, err, errlen) < 0 || attach_drives(m, err, errlen) < 0 ||
+        drives_check_claimed(err, errlen) < 0)
         return -1;
     if (!m->cfg->kernel) {
         snprintf(err, errlen, "no -kernel given: firmware boot (SeaBIOS) is not implemented yet");

@@ -225,6 +225,13 @@ uint32_t pci_config_read(PCIDevice *d, unsigned addr, unsigned len)
     return (uint32_t)ldn(d->config + addr, len);
 }
 
+uint32_t pci_default_config_read(PCIDevice *d, unsigned addr, unsigned len)
+{
+    if (addr + len > 256)
+        return (uint32_t)size_mask(len);
+    return (uint32_t)ldn(d->config + addr, len);
+}
+
 static void config_write_default(PCIDevice *d, unsigned addr, uint32_t val, unsigned len)
 {
     bool bars_touched = false, cmd_touched = false;
@@ -244,6 +251,30 @@ static void config_write_default(PCIDevice *d, unsigned addr, uint32_t val, unsi
         pci_update_mappings(d);
     if (cmd_touched && d->irq_level && intx_was_disabled != intx_disabled(d))
         drive_pirq(d, !intx_disabled(d));
+}
+
+void pci_default_config_write(PCIDevice *d, unsigned addr, uint32_t val, unsigned len)
+{
+    if (addr + len <= 256)
+        config_write_default(d, addr, val, len);
+}
+
+int pci_add_capability(PCIDevice *d, uint8_t id, uint8_t size)
+{
+    unsigned off = d->cap_free ? d->cap_free : 0x40;
+    if (size < 2 || off + size > 256)
+        return -1;
+    /* Link it at the end of the list. */
+    uint8_t *link = &d->config[PCI_CAPABILITY_LIST];
+    for (int hops = 0; *link && *link < 0xfe && hops < 64; hops++)
+        link = &d->config[*link + 1];
+    *link = (uint8_t)off;
+    d->config[off] = id;
+    d->config[off + 1] = 0;
+    unsigned next = (off + size + 3) & ~3u;
+    d->cap_free = next < 256 ? (uint8_t)next : 0xff;   /* 0xff: full */
+    st16(d->config + PCI_STATUS, ld16(d->config + PCI_STATUS) | PCI_STATUS_CAP_LIST);
+    return (int)off;
 }
 
 void pci_config_write(PCIDevice *d, unsigned addr, uint32_t val, unsigned len)

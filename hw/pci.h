@@ -63,6 +63,7 @@ struct PCIDevice {
     uint32_t (*config_read)(PCIDevice *d, unsigned addr, unsigned len);
     void (*config_write)(PCIDevice *d, unsigned addr, uint32_t val, unsigned len);
     void *opaque;
+    uint8_t cap_free;           /* next free capability offset (0: none added yet) */
 };
 
 struct PCIBus {
@@ -97,6 +98,15 @@ int pci_pirq_of(const PCIDevice *d);
 
 uint32_t pci_config_read(PCIDevice *d, unsigned addr, unsigned len);
 void pci_config_write(PCIDevice *d, unsigned addr, uint32_t val, unsigned len);
+/* The generic handling, for config_read/config_write hooks to fall back on. */
+uint32_t pci_default_config_read(PCIDevice *d, unsigned addr, unsigned len);
+void pci_default_config_write(PCIDevice *d, unsigned addr, uint32_t val, unsigned len);
+
+#define PCI_CAP_ID_VNDR 0x09    /* vendor-specific capability */
+/* Append a capability of size bytes (>= 2) to the list in config space (from
+ * 0x40 on, dword aligned): writes its ID and links it, sets the status
+ * register's capability-list bit. Returns its offset, or -1 when full. */
+int pci_add_capability(PCIDevice *d, uint8_t id, uint8_t size);
 /* Re-evaluate BAR mappings (after command or BAR writes, or reset). */
 void pci_update_mappings(PCIDevice *d);
 void pci_device_reset(PCIDevice *d);

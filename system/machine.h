@@ -37,6 +37,7 @@ typedef struct MachineConfig {
     const char *serial[MAX_SERIAL];
     int nr_serial;
     const char *monitor;
+    const char *qmp;
     bool nographic;
     const char *display;        /* "sdl", "none" */
     bool no_reboot, no_shutdown;

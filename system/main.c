@@ -399,6 +399,19 @@ static void opt_rtc(MachineConfig *cfg, const Option *o, const char *arg)
     cfg->rtc_base = b;
 }
 
+static void opt_qmp(MachineConfig *cfg, const Option *o, const char *arg)
+{
+    cfg->qmp = arg;
+}
+
+/* Named chardevs exist from the start, so -serial chardev:ID can use them. */
+static void opt_chardev(MachineConfig *cfg, const Option *o, const char *arg)
+{
+    char err[400] = "";
+    if (chardev_add(arg, err, sizeof(err)) < 0)
+        usage_error(o->name, "%s", err);
+}
+
 static void opt_gdb(MachineConfig *cfg, const Option *o, const char *arg)
 {
     cfg->gdb_dev = arg ? arg : "tcp::1234";
@@ -458,7 +471,9 @@ static const Option options[] = {
     NOT_YET("netdev", "...", "network backends"),
     NOT_YET("nic", "...", "network cards"),
     NOT_YET("net", "...", "network (legacy form)"),
-    NOT_YET("chardev", "...", "named character devices"),
+    { "chardev", "BACKEND,id=ID[,opts]", opt_chardev,
+      "named chardev (null, stdio, file path=, pty, socket path=|host=,port= [server=on,wait=off]), "
+      "used as chardev:ID" },
     NOT_YET("vga", "TYPE", "graphics card"),
     NOT_YET("vnc", "DISPLAY", "VNC server"),
     NOT_YET("bios", "FILE", "firmware image"),
@@ -471,7 +486,7 @@ static const Option options[] = {
     NOT_YET("numa", "...", "NUMA nodes"),
     NOT_YET("icount", "...", "instruction counting"),
     NOT_YET("trace", "...", "trace events"),
-    NOT_YET("qmp", "DEV", "QMP monitor"),
+    { "qmp", "DEV", opt_qmp, "QMP (JSON) monitor on DEV, e.g. unix:/tmp/qmp.sock,server,nowait" },
     { "gdb", "DEV", opt_gdb, "GDB server on DEV (e.g. tcp::1234)" },
     { "s", NULL, opt_gdb, "same as -gdb tcp::1234" },
     { "S", NULL, opt_S, "start paused (the monitor's cont, or gdb, starts the CPUs)" },
@@ -575,6 +590,15 @@ static int start_monitor_and_debugger(MachineConfig *cfg, char *err, size_t errl
         }
         if (chr && !strstr(cfg->monitor, "mon:"))
             monitor_new(chr);
+    }
+    if (cfg->qmp) {
+        char cerr[400] = "";
+        Chardev *chr = chardev_new(cfg->qmp, cerr, sizeof(cerr));
+        if (!chr) {
+            snprintf(err, errlen, "-qmp %s: %s", cfg->qmp, cerr[0] ? cerr : "no device");
+            return -1;
+        }
+        qmp_monitor_new(chr);
     }
     if (cfg->gdb_dev) {
         char gerr[400] = "";

@@ -66,6 +66,12 @@ typedef enum SseOp {
  * returns the low 64 bits of the result (for results bound for a GPR or
  * EFLAGS). d and s point into env. */
 uint64_t helper_sse(CPUX86State *env, void *d, const void *s, uint64_t desc);
+/* The host-FPU fast path (sse-host.c, x86-64 hosts): runs op on the host
+ * under the guest's MXCSR when every exception is masked; false when it
+ * does not apply. sse_use_host_fpu = false forces softfloat (tests). */
+extern bool sse_use_host_fpu;
+bool sse_host_op(unsigned op, XMMReg *r, const XMMReg *a, const XMMReg *b, uint32_t imm,
+                 uint32_t *mxcsr, uint64_t *ret);
 /* MASKMOVQ/MASKMOVDQU: store the bytes of *v selected by the sign bits of
  * *mask at linear address addr. */
 void helper_maskmov(CPUX86State *env, const void *v, const void *mask, uint64_t addr, uint64_t width);
@@ -114,6 +120,8 @@ void x86_translate_sse(struct DisasContext *s);
 void x86_translate_xsave(struct DisasContext *s);    /* FXSAVE ... LDMXCSR/STMXCSR */
 /* Inline IR for hot integer operations (translate-sse-ir.c); false: use the helper.
  * d, s: env offsets of the operands; width 8 (MMX) or 16. */
+/* FSW.ES set: #MF / FERR# (waiting x87 and all MMX instructions). */
+void gen_x87_check_pending(void);
 bool gen_sse_ir(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm);
 bool gen_sse_ir_shift_imm(unsigned op, int64_t d, unsigned width, unsigned count);
 TCGv gen_sse_ir_pmovmskb(int64_t s, unsigned width);

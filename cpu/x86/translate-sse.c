@@ -201,9 +201,11 @@ static TCGv env_ptr(int64_t off)
     return p;
 }
 
-/* An MMX instruction: TOP = 0 and all registers valid. */
+/* An MMX instruction: pending x87 exceptions first, then TOP = 0 and all
+ * registers valid. */
 static void gen_mmx_enter(void)
 {
+    gen_x87_check_pending();
     gen_env_st(tcg_const(0), ENV_OFF(fpstt), MO_32);
     gen_env_st(tcg_const(0), ENV_OFF(fptags), MO_8);
 }
@@ -341,8 +343,6 @@ static void trans_op(DisasContext *s, const SseEntry *e)
     SseOperands o;
     find_operands(s, e, &o);
     gen_source(s, e, &o);
-    if (o.mmx_reg || (o.mmx_rm && s->d.mod == 3))
-        gen_mmx_enter();
     uint32_t imm = helper_imm(s, e);
     if (e->op == SSE_insertps && s->d.mod != 3)
         imm |= 0x100;
@@ -379,8 +379,6 @@ static void trans_op_gprsrc(DisasContext *s, const SseEntry *e)
         v = gen_ld(s, s->A0, size);
     }
     gen_env_st(v, scratch_off(0), MO_64);
-    if (o.mmx_reg)
-        gen_mmx_enter();
     const SseEntry q = { K_OP_GPRSRC, 8, 0, SSE_pinsrq };
     if (e->op == SSE_pinsrd && size == 8)
         e = &q;
@@ -400,8 +398,6 @@ static void trans_op_gprdst(DisasContext *s, const SseEntry *e)
         src = scratch_off(0);
         gen_load_mem(s, src, e->msize ? e->msize : 16, !e->msize);
     }
-    if (mmx)
-        gen_mmx_enter();
     TCGv r;
     if (e->op == SSE_pmovmskb)
         r = gen_sse_ir_pmovmskb(src, mmx ? 8 : 16);
@@ -430,8 +426,6 @@ static void trans_logic(DisasContext *s, const SseEntry *e)
     SseOperands o;
     find_operands(s, e, &o);
     gen_source(s, e, &o);
-    if (o.mmx_reg)
-        gen_mmx_enter();
     for (unsigned i = 0; i < o.width; i += 8) {
         TCGv a = gen_env_ld(o.d + i, MO_64), b = gen_env_ld(o.s + i, MO_64), r = tcg_temp_new();
         switch (e->op) {
@@ -450,8 +444,6 @@ static void trans_load(DisasContext *s, const SseEntry *e)
 {
     SseOperands o;
     find_operands(s, e, &o);
-    if (o.mmx_reg)
-        gen_mmx_enter();
     if (s->d.mod == 3)
         gen_copy(o.d, o.s, o.width);
     else if (o.width == 16 && !(e->flags & SF_ALIGN))
@@ -466,8 +458,6 @@ static void trans_store(DisasContext *s, const SseEntry *e)
 {
     SseOperands o;
     find_operands(s, e, &o);
-    if (o.mmx_reg)
-        gen_mmx_enter();
     if (s->d.mod == 3) {
         gen_copy(o.s, o.d, o.width);
         if (o.mmx_reg)
@@ -538,8 +528,6 @@ static void trans_movd_load(DisasContext *s, const SseEntry *e)
         gen_lea_addr(s);
         v = gen_ld(s, s->A0, size);
     }
-    if (mmx)
-        gen_mmx_enter();
     gen_env_st(v, d, MO_64);
     if (mmx)
         gen_mmx_written(s->d.reg);
@@ -552,8 +540,6 @@ static void trans_movd_store(DisasContext *s, const SseEntry *e)
     bool mmx = e->flags & SF_MMX;
     unsigned size = (s->d.rex & 8) ? 8 : 4;
     int64_t src = mmx ? mmx_off(s->d.reg) : xmm_off(s->d.reg);
-    if (mmx)
-        gen_mmx_enter();
     TCGv v = gen_env_ld(src, size == 8 ? MO_64 : MO_32);
     if (s->d.mod == 3) {
         gen_reg_store(s, s->d.rm, size, v);
@@ -577,7 +563,6 @@ static void trans_movq_store(DisasContext *s)
 
 static void trans_movq2dq(DisasContext *s, bool to_xmm)
 {
-    gen_mmx_enter();
     if (to_xmm) {
         int64_t d = xmm_off(s->d.reg);
         gen_env_st(gen_env_ld(mmx_off(s->d.rm), MO_64), d, MO_64);
@@ -612,8 +597,6 @@ static void trans_shift_imm(DisasContext *s, const SseEntry *e)
     }
     int64_t d = mmx ? mmx_off(s->d.rm) : xmm_off(s->d.rm);
     gen_env_st(tcg_const(s->d.imm & 0xff), scratch_off(0), MO_64);
-    if (mmx)
-        gen_mmx_enter();
     SseEntry se = { K_OP, 0, 0, (uint16_t)op };
     if (!gen_sse_ir_shift_imm(op, d, mmx ? 8 : 16, s->d.imm & 0xff))
         gen_call_op(s, &se, d, scratch_off(0), mmx ? 8 : 16, 0);
@@ -626,8 +609,6 @@ static void trans_maskmov(DisasContext *s, const SseEntry *e)
     bool mmx = e->flags & SF_MMX;
     int seg = s->d.seg >= 0 ? s->d.seg : R_DS;
     TCGv addr = gen_linear(s, gen_reg_load(s, R_EDI, s->d.addrsize), seg);
-    if (mmx)
-        gen_mmx_enter();
     int64_t v = mmx ? mmx_off(s->d.reg) : xmm_off(s->d.reg);
     int64_t m = mmx ? mmx_off(s->d.rm) : xmm_off(s->d.rm);
     gen_helper(helper_maskmov, TCG_NO_TEMP, 5, tcg_env, env_ptr(v), env_ptr(m), addr,
@@ -636,6 +617,7 @@ static void trans_maskmov(DisasContext *s, const SseEntry *e)
 
 static void trans_emms(void)
 {
+    gen_x87_check_pending();
     gen_env_st(tcg_const(0xff), ENV_OFF(fptags), MO_8);
 }
 
@@ -681,6 +663,11 @@ void x86_translate_sse(DisasContext *s)
         gen_exception(s, EXCP_UD, 0, false);
         return;
     }
+    /* MMX state first: its pending-exception check has a label, which
+     * must come before any temp of this instruction. */
+    if ((e->flags & SF_MMX) || (e->flags & SF_MMXDST) || ((e->flags & SF_MMXSRC) && s->d.mod == 3) ||
+        e->kind == K_MOVQ2DQ || e->kind == K_MOVDQ2Q)
+        gen_mmx_enter();
     switch (e->kind) {
     case K_OP: trans_op(s, e); break;
     case K_OP_GPRSRC: trans_op_gprsrc(s, e); break;

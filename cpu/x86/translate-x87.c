@@ -40,7 +40,7 @@ static bool is_control(unsigned op, unsigned reg, bool mem)
     return (op == 3 && reg == 4) || (op == 7 && reg == 4);
 }
 
-static void gen_check_pending(void)
+void gen_x87_check_pending(void)
 {
     TCGv fsw = gen_env_ld(ENV_OFF(fpus), MO_16);
     int skip = gen_new_label();
@@ -81,7 +81,7 @@ static void translate_x87(DisasContext *s)
         return;
     }
     if (!is_nowait(op, reg, rm, mem))
-        gen_check_pending();
+        gen_x87_check_pending();
     if (!is_control(op, reg, mem))
         gen_update_pointers(s, op, mem);
 
@@ -117,7 +117,7 @@ static void translate_x87(DisasContext *s)
 static void translate_wait(DisasContext *s)
 {
     (void)s;
-    gen_check_pending();
+    gen_x87_check_pending();
 }
 
 void x86_translate_fpu(DisasContext *s)

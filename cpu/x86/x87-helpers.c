@@ -48,12 +48,19 @@ static floatx80 indefinite(void) { return floatx80_default_nan(); }
 
 static bool masked(CPUX86State *env, unsigned flag) { return env->fpuc & flag; }
 
+static void set_ferr(bool level);
+
+/* ES/B follow the unmasked exception flags; with CR0.NE = 0 a new error
+ * asserts FERR# (IRQ 13) right away, as the chipset sees it. */
 static void update_es(CPUX86State *env)
 {
-    if (env->fpus & ~env->fpuc & 0x3f)
+    if (env->fpus & ~env->fpuc & 0x3f) {
+        if (!(env->fpus & FSW_ES) && !(env->cr[0] & CR0_NE))
+            set_ferr(true);
         env->fpus |= FSW_ES | FSW_B;
-    else
+    } else {
         env->fpus &= (uint16_t)~(FSW_ES | FSW_B);
+    }
 }
 
 /* Stack underflow/overflow: returns true when IE is masked (the caller then
@@ -144,13 +151,12 @@ void x87_ignne(void)
     set_ferr(false);
 }
 
+/* With CR0.NE = 0 the error went out as IRQ 13 when it happened; the
+ * instruction then proceeds (as with IGNNE# asserted). */
 void helper_fpu_check_pending(CPUX86State *env)
 {
-    if (!(env->fpus & FSW_ES))
-        return;
-    if (env->cr[0] & CR0_NE)
+    if ((env->fpus & FSW_ES) && (env->cr[0] & CR0_NE))
         x86_raise_exception(env, EXCP_MF, 0, GETPC());
-    set_ferr(true);
 }
 
 /* ---- memory operand formats --------------------------------------------------------- */

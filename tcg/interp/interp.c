@@ -4,6 +4,7 @@
  * an op is one switch and a few loads and stores. */
 #include <stdlib.h>
 #include "accel/tcg-cpu.h"
+#include "system/log.h"
 #include "system/util.h"
 #include "tcg/tcg.h"
 
@@ -359,6 +360,12 @@ static int interp_insn_from_ra(TranslationBlock *tb, uintptr_t ra)
     return -1;
 }
 
+static void interp_dump(TranslationBlock *tb)
+{
+    const IProg *p = tb->code;
+    log_printf("OUT: [interpreter program: %d ops, %u bytes]\n\n", p->nb_ops, tb->code_size);
+}
+
 const TCGBackend tcg_backend_interp = {
     .name = "interp",
     .gen_code = interp_gen_code,
@@ -367,4 +374,5 @@ const TCGBackend tcg_backend_interp = {
     .invalidate = interp_invalidate,
     .reset = interp_reset,
     .insn_from_ra = interp_insn_from_ra,
+    .dump = interp_dump,
 };

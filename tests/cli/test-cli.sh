@@ -99,3 +99,5 @@ expect_error drive_corrupt_image "-drive $T_TMP/bad.qcow2:" -display none -seria
 : > "$T_TMP/a.img"; : > "$T_TMP/b.img"
 expect_error drive_index_taken "index=1 on if=ide is taken" -display none -serial null \
     -drive "file=$T_TMP/a.img,format=raw,index=1" -drive "file=$T_TMP/b.img,format=raw,index=1" -kernel "$HELLO"
+expect_error bad_chardev "-chardev" -chardev bogus,id=x
+expect_error bad_qmp "-qmp bogus:x" -qmp bogus:x -display none -serial null -kernel "$HELLO"

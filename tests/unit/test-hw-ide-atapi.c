@@ -3,6 +3,7 @@
  * interrupt reason) and DMA, the MMC commands, sense data, and media
  * changes with and without a medium. */
 #include "tests/unit/test-hw-ide-fixture.h"
+#include "hw/drives.h"
 #include "system/machine.h"
 
 #include <errno.h>
@@ -520,4 +521,106 @@ TEST(byte_count_limit_odd_and_zero)
     CHECK_EQ(r.len, 4096);
     CHECK(block_ok(buf + 2048, 2));
     free(buf);
+}
+
+TEST(read_cd_subchannel_track_info)
+{
+    Env e;
+    BlockDev *cd = make_cd("more.iso", CD_BLOCKS);
+    REQUIRE(cd && cd_env(&e, cd));
+    uint8_t *buf = xzalloc(3 * 2048);
+    uint8_t cdb[12] = { 0xbe };
+    stbe32(cdb + 2, 20);
+    cdb[8] = 3;
+    cdb[9] = 0x10;                                  /* user data */
+    Reply r = packet(&e, cdb, 0xfffe, buf, 3 * 2048);
+    CHECK_EQ(r.status & 0x01, 0);
+    CHECK_EQ(r.len, 3 * 2048);
+    CHECK(block_ok(buf, 20) && block_ok(buf + 4096, 22));
+    cdb[9] = 0xf8;                                  /* raw sectors: not offered */
+    r = packet(&e, cdb, 0xfffe, buf, 3 * 2048);
+    CHECK_EQ(r.error >> 4, 5);
+    uint8_t sc[12] = { 0x42, 0x02, 0x40, 0x01 };
+    stbe16(sc + 7, 16);
+    r = packet(&e, sc, 0xfffe, buf, 64);
+    CHECK_EQ(r.len, 16);
+    CHECK_EQ(buf[5], 0x14);
+    CHECK_EQ(buf[10], 2);                           /* absolute 00:02:00 */
+    uint8_t ti[12] = { 0x52, 0x01 };
+    stbe32(ti + 2, 1);
+    stbe16(ti + 7, 36);
+    r = packet(&e, ti, 0xfffe, buf, 64);
+    CHECK_EQ(r.len, 36);
+    CHECK_EQ(ldbe32(buf + 24), CD_BLOCKS);
+    ti[5] = 2;                                      /* track 2 does not exist */
+    r = packet(&e, ti, 0xfffe, buf, 64);
+    CHECK_EQ(r.error >> 4, 5);
+    free(buf);
+}
+
+TEST(unit_names_and_attach_errors)
+{
+    Env e;
+    BlockDev *cd = make_cd("names.iso", 10);
+    BlockDev *hd = make_image("names.raw", "raw", 1 * MiB, false);
+    REQUIRE(cd && hd && cd_env(&e, cd));
+    char err[256];
+    CHECK_EQ(ide_attach(e.ide, 1, hd, false, err, sizeof(err)), 0);
+    CHECK(!strcmp(ide_unit_name(e.ide, 2), "ide1-cd0"));
+    CHECK(!strcmp(ide_unit_name(e.ide, 1), "ide0-hd1"));
+    CHECK(ide_unit_name(e.ide, 0) == NULL);
+    CHECK_EQ(ide_find_unit(e.ide, "ide1-cd0"), 2);
+    CHECK_EQ(ide_find_unit(e.ide, "ide1-cd1"), -1);
+    uint16_t c, h, s;
+    CHECK(ide_hd_geometry(e.ide, 1, &c, &h, &s));
+    CHECK_EQ(c * h * s, 2 * 16 * 63);
+    CHECK(!ide_hd_geometry(e.ide, 2, &c, &h, &s));
+    CHECK_EQ(ide_attach(e.ide, 2, hd, false, err, sizeof(err)), -1);    /* taken */
+    CHECK_EQ(ide_attach(e.ide, 4, hd, false, err, sizeof(err)), -1);
+    CHECK_EQ(ide_attach(e.ide, 3, NULL, false, err, sizeof(err)), -1);  /* disk needs an image */
+    CHECK_EQ(ide_attach(e.ide, 3, NULL, true, err, sizeof(err)), 0);    /* empty CD-ROM */
+    /* The slave disk answers on the primary channel with the master absent. */
+    outb(&e, 0x1f6, 0xb0);
+    CHECK_EQ(inb(&e, 0x1f7), 0x50);
+    outb(&e, 0x1f6, 0xa0);
+    CHECK_EQ(inb(&e, 0x1f7), 0x00);
+}
+
+TEST(attach_from_drive_options)
+{
+    Env e;
+    env_init(&e);
+    BlockDev *tmp = make_image("opt-hd.raw", "raw", 1 * MiB, false);
+    REQUIRE(tmp);
+    blk_close(tmp);
+    char *hd = xasprintf("%s/opt-hd.raw", test_tmpdir());
+    static MachineConfig cfg;
+    static Machine m;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.drives[0] = (DriveConfig){ .file = hd, .format = "raw", .interface = "ide", .index = 1,
+                                   .cache = "writethrough" };
+    cfg.nr_drives = 1;
+    m.cfg = &cfg;
+    Machine *saved = current_machine;
+    current_machine = &m;
+    char err[512] = "";
+    REQUIRE(drives_open(&m, err, sizeof(err)) == 0);
+    CHECK_EQ(piix3_ide_attach_drives(e.ide, true, err, sizeof(err)), 0);
+    CHECK_EQ(drives_check_claimed(err, sizeof(err)), 0);
+    CHECK(!strcmp(ide_unit_name(e.ide, 1), "ide0-hd1"));
+    CHECK(!strcmp(ide_unit_name(e.ide, 2), "ide1-cd0"));    /* the default empty CD-ROM */
+    CHECK(ide_cd_medium(e.ide, 2) == NULL);
+    /* cache=writethrough: IDENTIFY says the write cache is off. */
+    outb(&e, 0x1f6, 0xb0);
+    outb(&e, 0x1f7, 0xec);
+    CHECK_EQ(wait_not_busy(&e, 0x3f6) & 0x89, 0x08);
+    uint16_t w[256];
+    for (int i = 0; i < 256; i++)
+        w[i] = inw(&e, 0x1f0);
+    CHECK_EQ(w[82] & (1 << 5), 1 << 5);
+    CHECK_EQ(w[85] & (1 << 5), 0);
+    ide_drain(e.ide);
+    drives_close_all();
+    current_machine = saved;
+    free(hd);
 }

@@ -34,7 +34,7 @@ static void irq_handler(void *opaque, int n, int level)
     irq_level[n] = level;
 }
 
-static void env_init(Env *e)
+static inline void env_init(Env *e)
 {
     memset(e, 0, sizeof(*e));
     e->mem = address_space_new("memory", 1ULL << 32);
@@ -50,7 +50,7 @@ static void env_init(Env *e)
 }
 
 /* A fresh image of size bytes, filled by fill(sector_index, buf of 512) when given. */
-static BlockDev *make_image(const char *name, const char *fmt, uint64_t size, bool read_only)
+static inline BlockDev *make_image(const char *name, const char *fmt, uint64_t size, bool read_only)
 {
     char err[BLK_ERR_LEN];
     char *p = xasprintf("%s/%s", test_tmpdir(), name);
@@ -75,7 +75,7 @@ static inline uint32_t inl(Env *e, uint16_t port) { return (uint32_t)as_read(e->
 static inline void outl(Env *e, uint16_t port, uint32_t v) { as_write(e->io, port, v, 4); }
 
 /* Alternate status once the device is no longer busy (block requests pumped). */
-static uint8_t wait_not_busy(Env *e, uint16_t ctl)
+static inline uint8_t wait_not_busy(Env *e, uint16_t ctl)
 {
     uint8_t st = inb(e, ctl);
     for (int i = 0; i < 10000 && (st & 0x80); i++) {
@@ -85,14 +85,14 @@ static uint8_t wait_not_busy(Env *e, uint16_t ctl)
     return st;
 }
 
-static void pci_enable_master(Env *e)
+static inline void pci_enable_master(Env *e)
 {
     PCIDevice *d = ide_pci_device(e->ide);
     pci_config_write(d, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MASTER, 2);
 }
 
 /* A PRD entry in guest RAM. */
-static void put_prd(Env *e, uint32_t table, int i, uint32_t addr, uint32_t count, bool eot)
+static inline void put_prd(Env *e, uint32_t table, int i, uint32_t addr, uint32_t count, bool eot)
 {
     st32(e->ram + table + 8 * i, addr);
     st16(e->ram + table + 8 * i + 4, (uint16_t)count);
@@ -100,7 +100,7 @@ static void put_prd(Env *e, uint32_t table, int i, uint32_t addr, uint32_t count
 }
 
 /* Program the bus master of a channel (0/1): table, direction, start. */
-static void bm_start(Env *e, int ch, uint32_t table, bool to_mem)
+static inline void bm_start(Env *e, int ch, uint32_t table, bool to_mem)
 {
     uint16_t base = (uint16_t)(BM_BASE + 8 * ch);
     outb(e, base, 0);
@@ -110,12 +110,12 @@ static void bm_start(Env *e, int ch, uint32_t table, bool to_mem)
     outb(e, base, (uint8_t)(to_mem ? 0x09 : 0x01));
 }
 
-static uint8_t bm_status(Env *e, int ch)
+static inline uint8_t bm_status(Env *e, int ch)
 {
     return inb(e, (uint16_t)(BM_BASE + 8 * ch + 2));
 }
 
-static void bm_stop(Env *e, int ch)
+static inline void bm_stop(Env *e, int ch)
 {
     uint16_t base = (uint16_t)(BM_BASE + 8 * ch);
     outb(e, base, inb(e, base) & ~1);

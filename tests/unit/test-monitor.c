@@ -447,6 +447,17 @@ TEST(mux_with_serial)
     term_close(&t);
 }
 
+TEST(mon_prefix_on_a_socket_is_a_mux)
+{
+    char err[256];
+    Chardev *chr = chardev_new("mon:tcp:127.0.0.1:0,server,nowait", err, sizeof(err));
+    REQUIRE(chr);
+    CHECK(chr->escapes);
+    CHECK(chr->want_monitor);
+    CHECK_EQ(chr->nr_fe, 1);
+    chardev_free(chr);
+}
+
 /* Must stay last: quitting is sticky for the process. */
 TEST(z_quit)
 {
