@@ -66,6 +66,12 @@ typedef enum SseOp {
  * returns the low 64 bits of the result (for results bound for a GPR or
  * EFLAGS). d and s point into env. */
 uint64_t helper_sse(CPUX86State *env, void *d, const void *s, uint64_t desc);
+/* The host-FPU fast path (sse-host.c, x86-64 hosts): runs op on the host
+ * under the guest's MXCSR when every exception is masked; false when it
+ * does not apply. sse_use_host_fpu = false forces softfloat (tests). */
+extern bool sse_use_host_fpu;
+bool sse_host_op(unsigned op, XMMReg *r, const XMMReg *a, const XMMReg *b, uint32_t imm,
+                 uint32_t *mxcsr, uint64_t *ret);
 /* MASKMOVQ/MASKMOVDQU: store the bytes of *v selected by the sign bits of
  * *mask at linear address addr. */
 void helper_maskmov(CPUX86State *env, const void *v, const void *mask, uint64_t addr, uint64_t width);

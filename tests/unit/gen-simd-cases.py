@@ -321,6 +321,9 @@ INT | crc32 eax, bl
 INT | crc32 eax, ebx
 INT | crc32 rax, rbx
 INT | popcnt rax, rbx
+INT | lock cmpxchg16b [rsi]; movdqa xmm0, [rsi]
+INT | mov rax, [rsi]; mov rdx, [rsi+8]; lock cmpxchg16b [rsi]; movdqa xmm0, [rsi]
+INT | mov rax, [rsi]; mov rdx, [rsi+8]; cmpxchg16b [rsi+16]; cmpxchg16b [rsi]; movdqa xmm0, [rsi]; movdqa xmm1, [rsi+16]
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; faddp st(1), st
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fsubp st(1), st
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fsubrp st(1), st
