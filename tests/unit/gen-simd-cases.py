@@ -370,6 +370,15 @@ X87 | fld qword ptr [rsi]; fstp st(0); fstp st(0)
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; ffree st(1); fincstp; fdecstp
 X87 | fld qword ptr [rsi]; fnstenv [rsi+32]; fldenv [rsi+32]
 X87 | fld qword ptr [rsi]; fnclex; fninit; fld1
+X87 | fld qword ptr [rsi]; f2xm1
+X87 | fld1; fld qword ptr [rsi]; fscale; fstp st(1); f2xm1
+X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fyl2x
+X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fyl2xp1
+X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fpatan
+X87 | fld qword ptr [rsi]; fptan
+X87 | fld qword ptr [rsi]; fsin
+X87 | fld qword ptr [rsi]; fcos
+X87 | fld qword ptr [rsi]; fsincos
 """
 
 def assemble(text):

@@ -351,6 +351,9 @@ static int compare_case(CPUX86State *env, unsigned ci, char *why, size_t n)
 static void run_backend(bool interp, bool host_fpu)
 {
     sse_use_host_fpu = host_fpu;
+    /* SIMD_X87_SOFT=1: softfloat transcendentals too (they may differ from
+     * the host in the last bit; see fpu-x87-trans.c) */
+    x87_use_host_fpu = !getenv("SIMD_X87_SOFT");
     if (!native_tried) {
         native_tried = true;
         native = run_native_all();
