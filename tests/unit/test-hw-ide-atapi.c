@@ -597,7 +597,8 @@ TEST(attach_from_drive_options)
     static MachineConfig cfg;
     static Machine m;
     memset(&cfg, 0, sizeof(cfg));
-    cfg.drives[0] = (DriveConfig){ .file = hd, .format = "raw", .interface = "ide", .index = 1 };
+    cfg.drives[0] = (DriveConfig){ .file = hd, .format = "raw", .interface = "ide", .index = 1,
+                                   .cache = "writethrough" };
     cfg.nr_drives = 1;
     m.cfg = &cfg;
     Machine *saved = current_machine;
@@ -609,6 +610,15 @@ TEST(attach_from_drive_options)
     CHECK(!strcmp(ide_unit_name(e.ide, 1), "ide0-hd1"));
     CHECK(!strcmp(ide_unit_name(e.ide, 2), "ide1-cd0"));    /* the default empty CD-ROM */
     CHECK(ide_cd_medium(e.ide, 2) == NULL);
+    /* cache=writethrough: IDENTIFY says the write cache is off. */
+    outb(&e, 0x1f6, 0xb0);
+    outb(&e, 0x1f7, 0xec);
+    CHECK_EQ(wait_not_busy(&e, 0x3f6) & 0x89, 0x08);
+    uint16_t w[256];
+    for (int i = 0; i < 256; i++)
+        w[i] = inw(&e, 0x1f0);
+    CHECK_EQ(w[82] & (1 << 5), 1 << 5);
+    CHECK_EQ(w[85] & (1 << 5), 0);
     ide_drain(e.ide);
     drives_close_all();
     current_machine = saved;
