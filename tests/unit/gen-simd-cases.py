@@ -321,6 +321,9 @@ INT | crc32 eax, bl
 INT | crc32 eax, ebx
 INT | crc32 rax, rbx
 INT | popcnt rax, rbx
+INT | lock cmpxchg16b [rsi]; movdqa xmm0, [rsi]
+INT | mov rax, [rsi]; mov rdx, [rsi+8]; lock cmpxchg16b [rsi]; movdqa xmm0, [rsi]
+INT | mov rax, [rsi]; mov rdx, [rsi+8]; cmpxchg16b [rsi+16]; cmpxchg16b [rsi]; movdqa xmm0, [rsi]; movdqa xmm1, [rsi+16]
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; faddp st(1), st
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fsubp st(1), st
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fsubrp st(1), st
@@ -367,6 +370,15 @@ X87 | fld qword ptr [rsi]; fstp st(0); fstp st(0)
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; ffree st(1); fincstp; fdecstp
 X87 | fld qword ptr [rsi]; fnstenv [rsi+32]; fldenv [rsi+32]
 X87 | fld qword ptr [rsi]; fnclex; fninit; fld1
+X87 | fld qword ptr [rsi]; f2xm1
+X87 | fld1; fld qword ptr [rsi]; fscale; fstp st(1); f2xm1
+X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fyl2x
+X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fyl2xp1
+X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fpatan
+X87 | fld qword ptr [rsi]; fptan
+X87 | fld qword ptr [rsi]; fsin
+X87 | fld qword ptr [rsi]; fcos
+X87 | fld qword ptr [rsi]; fsincos
 """
 
 def assemble(text):
