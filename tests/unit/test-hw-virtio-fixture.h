@@ -44,7 +44,7 @@ typedef struct Env {
     uint16_t avail_idx;
 } Env;
 
-static BlockDev *make_image(const char *name, const char *fmt, uint64_t size, bool read_only)
+static inline BlockDev *make_image(const char *name, const char *fmt, uint64_t size, bool read_only)
 {
     char err[BLK_ERR_LEN];
     char *p = xasprintf("%s/%s", test_tmpdir(), name);
@@ -75,7 +75,7 @@ static inline uint8_t isr_read(Env *e) { return (uint8_t)rd(e, e->isr, 1); }
 static inline uint64_t devcfg(Env *e, unsigned off, unsigned size) { return rd(e, e->device + off, size); }
 
 /* Walk the capability list as a driver does. */
-static void find_caps(Env *e)
+static inline void find_caps(Env *e)
 {
     uint8_t at = (uint8_t)pci_config_read(e->dev, PCI_CAPABILITY_LIST, 1);
     for (int hops = 0; at && hops < 48; hops++) {
@@ -97,7 +97,7 @@ static void find_caps(Env *e)
     }
 }
 
-static void pci_enable(Env *e)
+static inline void pci_enable(Env *e)
 {
     unsigned bar = PCI_BAR0 + 4 * VIRTIO_PCI_BAR;
     pci_config_write(e->dev, bar, (uint32_t)BAR_ADDR, 4);
@@ -105,7 +105,7 @@ static void pci_enable(Env *e)
     pci_config_write(e->dev, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
 }
 
-static bool env_init_opts(Env *e, const char *fmt, bool read_only, const VirtioBlkOptions *o)
+static inline bool env_init_opts(Env *e, const char *fmt, bool read_only, const VirtioBlkOptions *o)
 {
     memset(e, 0, sizeof(*e));
     e->mem = address_space_new("memory", 1ULL << 40);
@@ -140,12 +140,12 @@ static bool env_init_opts(Env *e, const char *fmt, bool read_only, const VirtioB
     return true;
 }
 
-static bool env_init(Env *e)
+static inline bool env_init(Env *e)
 {
     return env_init_opts(e, "raw", false, NULL);
 }
 
-static void env_free(Env *e)
+static inline void env_free(Env *e)
 {
     if (e->blk)
         virtio_blk_drain(e->blk);
@@ -156,7 +156,7 @@ static void env_free(Env *e)
 
 /* ---- the driver -------------------------------------------------------------------- */
 
-static uint64_t device_features(Env *e)
+static inline uint64_t device_features(Env *e)
 {
     common_wr(e, VIRTIO_PCI_COMMON_DFSELECT, 0, 4);
     uint64_t lo = common_rd(e, VIRTIO_PCI_COMMON_DF, 4);
@@ -167,7 +167,7 @@ static uint64_t device_features(Env *e)
 
 /* Reset, acknowledge, accept features (those offered among want);
  * returns the status after FEATURES_OK. */
-static uint8_t negotiate(Env *e, uint64_t want)
+static inline uint8_t negotiate(Env *e, uint64_t want)
 {
     common_wr(e, VIRTIO_PCI_COMMON_STATUS, 0, 1);
     common_wr(e, VIRTIO_PCI_COMMON_STATUS, VIRTIO_STATUS_ACKNOWLEDGE, 1);
@@ -183,7 +183,7 @@ static uint8_t negotiate(Env *e, uint64_t want)
 }
 
 /* Queue 0 at the fixed layout, zeroed; size 0: keep the device's. */
-static void setup_queue_at(Env *e, uint16_t size, uint64_t desc, uint64_t avail, uint64_t used)
+static inline void setup_queue_at(Env *e, uint16_t size, uint64_t desc, uint64_t avail, uint64_t used)
 {
     common_wr(e, VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
     if (size)
@@ -199,7 +199,7 @@ static void setup_queue_at(Env *e, uint16_t size, uint64_t desc, uint64_t avail,
     e->avail_idx = 0;
 }
 
-static void driver_ok(Env *e)
+static inline void driver_ok(Env *e)
 {
     common_wr(e, VIRTIO_PCI_COMMON_STATUS, status_of(e) | VIRTIO_STATUS_DRIVER_OK, 1);
 }
@@ -209,7 +209,7 @@ static void driver_ok(Env *e)
                        (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE))
 
 /* The whole bring-up with the given features and queue size. */
-static bool driver_start(Env *e, uint64_t features, uint16_t qsize)
+static inline bool driver_start(Env *e, uint64_t features, uint16_t qsize)
 {
     if (!(negotiate(e, features) & VIRTIO_STATUS_FEATURES_OK))
         return false;
@@ -218,7 +218,7 @@ static bool driver_start(Env *e, uint64_t features, uint16_t qsize)
     return common_rd(e, VIRTIO_PCI_COMMON_Q_ENABLE, 2) == 1;
 }
 
-static void put_desc(Env *e, uint64_t table, unsigned i, uint64_t addr, uint32_t len,
+static inline void put_desc(Env *e, uint64_t table, unsigned i, uint64_t addr, uint32_t len,
                      uint16_t flags, uint16_t next)
 {
     uint8_t *d = gp(e, table + 16ULL * i);
@@ -235,7 +235,7 @@ typedef struct Buf {
 } Buf;
 
 /* A chain of n descriptors in table from index first on (consecutive). */
-static void put_chain(Env *e, uint64_t table, unsigned first, const Buf *b, int n)
+static inline void put_chain(Env *e, uint64_t table, unsigned first, const Buf *b, int n)
 {
     for (int i = 0; i < n; i++)
         put_desc(e, table, first + (unsigned)i, b[i].addr, b[i].len,
@@ -245,23 +245,23 @@ static void put_chain(Env *e, uint64_t table, unsigned first, const Buf *b, int 
 }
 
 /* Make head available and notify queue 0. */
-static void publish(Env *e, uint16_t head)
+static inline void publish(Env *e, uint16_t head)
 {
     st16(gp(e, Q_AVAIL + 4 + 2ULL * (e->avail_idx % e->qsize)), head);
     e->avail_idx++;
     st16(gp(e, Q_AVAIL + 2), e->avail_idx);
 }
 
-static void kick(Env *e)
+static inline void kick(Env *e)
 {
     wr(e, e->notify + 0 * e->notify_mult, 0, 2);
 }
 
-static uint16_t used_idx(Env *e) { return g16(e, Q_USED + 2); }
-static uint32_t used_id(Env *e, uint16_t i) { return g32(e, Q_USED + 4 + 8ULL * (i % e->qsize)); }
-static uint32_t used_len(Env *e, uint16_t i) { return g32(e, Q_USED + 8 + 8ULL * (i % e->qsize)); }
+static inline uint16_t used_idx(Env *e) { return g16(e, Q_USED + 2); }
+static inline uint32_t used_id(Env *e, uint16_t i) { return g32(e, Q_USED + 4 + 8ULL * (i % e->qsize)); }
+static inline uint32_t used_len(Env *e, uint16_t i) { return g32(e, Q_USED + 8 + 8ULL * (i % e->qsize)); }
 
-static void put_header(Env *e, unsigned slot, uint32_t type, uint64_t sector)
+static inline void put_header(Env *e, unsigned slot, uint32_t type, uint64_t sector)
 {
     uint8_t *h = gp(e, HEADERS + 32ULL * slot);
     st32(h, type);
@@ -269,11 +269,11 @@ static void put_header(Env *e, unsigned slot, uint32_t type, uint64_t sector)
     st64(h + 8, sector);
 }
 
-static uint64_t hdr_addr(unsigned slot) { return HEADERS + 32ULL * slot; }
-static uint64_t status_addr(unsigned slot) { return STATUS + 16ULL * slot; }
+static inline uint64_t hdr_addr(unsigned slot) { return HEADERS + 32ULL * slot; }
+static inline uint64_t status_addr(unsigned slot) { return STATUS + 16ULL * slot; }
 
 /* A request in slot (descriptors 3*slot..3*slot+2): header, data, status. */
-static uint16_t queue_request(Env *e, unsigned slot, uint32_t type, uint64_t sector,
+static inline uint16_t queue_request(Env *e, unsigned slot, uint32_t type, uint64_t sector,
                               uint64_t data, uint32_t len, bool data_in)
 {
     put_header(e, slot, type, sector);
@@ -292,7 +292,7 @@ static uint16_t queue_request(Env *e, unsigned slot, uint32_t type, uint64_t sec
 }
 
 /* Submit one request, wait for it; returns its status byte (0xee: none written). */
-static uint8_t do_request(Env *e, uint32_t type, uint64_t sector, uint64_t data, uint32_t len,
+static inline uint8_t do_request(Env *e, uint32_t type, uint64_t sector, uint64_t data, uint32_t len,
                           bool data_in)
 {
     queue_request(e, 0, type, sector, data, len, data_in);
@@ -301,7 +301,7 @@ static uint8_t do_request(Env *e, uint32_t type, uint64_t sector, uint64_t data,
     return *gp(e, status_addr(0));
 }
 
-static bool broken(Env *e)
+static inline bool broken(Env *e)
 {
     return status_of(e) & VIRTIO_STATUS_DEVICE_NEEDS_RESET;
 }
