@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "hw/devices.h"
+#include "hw/drives.h"
 #include "hw/pc.h"
 #include "system/chardev.h"
 #include "system/cpus.h"
@@ -674,6 +675,9 @@ int main(int argc, char **argv)
             break;
     }
     cpus_quit(&machine);
+    /* Every write the guest issued reaches the image before we exit. */
+    blk_aio_drain(NULL);
+    drives_close_all();
     machine_unlock();
     chardev_restore_terminals();
     fflush(NULL);

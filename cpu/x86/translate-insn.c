@@ -984,6 +984,19 @@ static void gen_string_once(DisasContext *s, unsigned mn, unsigned size)
         gen_string_advance(s, R_EDI, step);
 }
 
+/* REPE/REPNE CMPS/SCAS set the flags at every iteration: a fault in a later
+ * one must keep them, not restore the flag state from before the instruction
+ * (env->cc_op is synchronised before the helper runs). */
+static void insn_flags_set_by_helper(void)
+{
+    for (int i = tcg_ctx->nb_ops - 1; i >= 0; i--) {
+        if (tcg_ctx->ops[i].opc == INDEX_op_insn_start) {
+            tcg_ctx->ops[i].args[1] = CC_OP_DYNAMIC;
+            return;
+        }
+    }
+}
+
 static void trans_string(DisasContext *s)
 {
     static const uint8_t ops[I_COUNT] = {
@@ -1004,6 +1017,8 @@ static void trans_string(DisasContext *s)
                     (uint64_t)seg << 12 | (uint64_t)rep << 16;
     TCGv again = tcg_temp_new();
     sync(s);
+    if (mn == I_CMPS || mn == I_SCAS)
+        insn_flags_set_by_helper();
     gen_helper(helper_string, again, 2, tcg_env, tcg_const(desc));
     flags_now_dynamic(s);
     if (!rep)

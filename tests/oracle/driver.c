@@ -101,11 +101,12 @@ static void save_case(const OracleCase *c, const char *backend, const char *repo
     snprintf(path, sizeof(path), "%s/%d-%" PRIu64 "-%u.case", out_dir, c->mode, seed, idx);
     if (access(path, F_OK) == 0)
         return;   /* the other backend already saved it */
-    snprintf(comment, sizeof(comment), "found by make fuzz-cpu (seed %" PRIu64 ", case %u, %s backend)\n%.1900s",
-             seed, idx, backend, report);
-    comment[strcspn(comment, "\0")] = 0;
+    snprintf(comment, sizeof(comment), "found by make fuzz-cpu (seed %" PRIu64 " -m %d, case %u, %s backend)\n%.1900s",
+             seed, c->mode, idx, backend, report);
     if (oracle_case_write(path, c, comment))
         t->saved++;
+    else
+        fprintf(stderr, "oracle: cannot write %s: %m\n", path);
 }
 
 /* Runs the cases on every selected backend against the references. */
@@ -265,7 +266,7 @@ int main(int argc, char **argv)
                 printf("SKIP oracle/%d-bit: %s\n", mode, why);
                 return 0;
             }
-            run_batch(cases, n, ref, tcg, bnames, nb, tally, seed + (uint64_t)mode, done);
+            run_batch(cases, n, ref, tcg, bnames, nb, tally, seed, done);
             done += (unsigned)n;
             if (seconds > 0) {
                 struct timespec t1;

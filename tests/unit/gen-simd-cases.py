@@ -371,6 +371,9 @@ X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; ffree st(1); fincstp; fdecstp
 X87 | fld qword ptr [rsi]; fnstenv [rsi+32]; fldenv [rsi+32]
 X87 | fld qword ptr [rsi]; fnclex; fninit; fld1
 X87 | fld qword ptr [rsi]; f2xm1
+X87 | fld qword ptr [rsi]; fld1; .byte 0x66; fnstenv [rsi+32]; .byte 0x66; fldenv [rsi+32]
+X87 | fld qword ptr [rsi]; fldpi; fnsave [rdi]; frstor [rdi]; fxch st(1)
+X87 | fld qword ptr [rsi]; fldpi; .byte 0x66; fnsave [rdi]; fld1; .byte 0x66; frstor [rdi]
 X87 | fld1; fld qword ptr [rsi]; fscale; fstp st(1); f2xm1
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fyl2x
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fyl2xp1
@@ -396,7 +399,7 @@ def cases():
     code = assemble(text)
     yield '    { "%s", SHAPE_%s, %d, { %s } },' % (text, shape, len(code), ", ".join("0x%02x" % b for b in code))
 
-WRAP_PRO = """push rbx; push r15; mov r15, 0x10010000; fninit; fldcw [r15+0xb8]; ldmxcsr [r15+0xb0];
+WRAP_PRO = """push rbx; push r15; mov r15, 0x10010000; fninit; fldz; fldz; fldz; fldz; fldz; fldz; fldz; fldz; fninit; fldcw [r15+0xb8]; ldmxcsr [r15+0xb0];
 movdqu xmm0, [r15]; movdqu xmm1, [r15+0x10]; movdqu xmm2, [r15+0x20]; movdqu xmm3, [r15+0x30];
 movdqu xmm4, [r15+0x40]; movdqu xmm5, [r15+0x50]; movdqu xmm6, [r15+0x60]; movdqu xmm7, [r15+0x70];
 mov rax, [r15+0x80]; mov rbx, [r15+0x88]; mov rcx, [r15+0x90]; mov rdx, [r15+0x98];

@@ -562,6 +562,22 @@ TEST(simd_fxsave_xsave)
     CHECK_EQ(pi_mant, 0xc90fdaa22168c235ULL);        /* ST0 = pi */
     CHECK_EQ(mem[160 + 16 * 15], 16);                /* XMM15 in 64-bit mode */
 
+    /* without REX.W: FIP/FCS and FDP/FDS as 32-bit offset + selector */
+    env->segs[R_CS].selector = 0x33;
+    /* fld dword [rsi]; fxsave [rsi+64]; fstp st(0) */
+    CHECK_EQ(run_code(env, CODE(0xd9, 0x06, 0x0f, 0xae, 0x46, 0x40, 0xdd, 0xd8)), -1);
+    uint32_t fip, fdp;
+    uint16_t fcs;
+    memcpy(&fip, mem + 64 + 8, 4);
+    memcpy(&fcs, mem + 64 + 12, 2);
+    memcpy(&fdp, mem + 64 + 16, 4);
+    CHECK_EQ(fip, (uint32_t)CODE_ADDR);
+    CHECK_EQ(fcs, 0x33);
+    CHECK_EQ(fdp, (uint32_t)DATA_ADDR);
+    CHECK_EQ(mem[64 + 6], 0x06);                     /* FOP = D9 06 & 0x7ff */
+    CHECK_EQ(mem[64 + 7], 0x01);
+    CHECK_EQ(run_code(env, CODE(0x48, 0x0f, 0xae, 0x06)), -1);   /* back to the 64-bit image */
+
     /* wipe, then fxrstor brings everything back */
     memset(env->xmm, 0, sizeof(env->xmm));
     env->mxcsr = 0x1f80;
