@@ -41,6 +41,7 @@ typedef struct KVMVCPU {
      * read back (kvm_sregs.interrupt_bitmap); put back on the next entry. */
     uint64_t pending_irq_bitmap[4];
     bool guest_debug;        /* GDB breakpoints or single step armed */
+    uint64_t last_cr8;       /* the TPR handed to KVM before the last entry */
     /* Events in flight when the state was read (an exception or interrupt
      * being injected, NMI state, interrupt shadow); put back on the next
      * entry unless the state was replaced meanwhile (reset, loadvm). */

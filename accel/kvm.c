@@ -238,6 +238,24 @@ static void report_failure(VCPU *cpu, KVMVCPU *v, const char *what)
     machine_request_shutdown(1);
 }
 
+/* CR8 is the local APIC's task priority. With the APIC in userspace, KVM
+ * keeps the guest's CR8 in kvm_run: the APIC's value (MMIO writes change it)
+ * goes in before each entry, the guest's MOV CR8 writes come out after each
+ * exit. */
+static void tpr_to_kvm(CPUX86State *env, KVMVCPU *v)
+{
+    if (env->apic && x86_apic_hooks && x86_apic_hooks->get_tpr) {
+        v->run->cr8 = x86_apic_hooks->get_tpr(env->apic);
+        v->last_cr8 = v->run->cr8;
+    }
+}
+
+static void tpr_from_kvm(CPUX86State *env, KVMVCPU *v)
+{
+    if (env->apic && x86_apic_hooks && x86_apic_hooks->set_tpr && v->run->cr8 != v->last_cr8)
+        x86_apic_hooks->set_tpr(env->apic, (uint8_t)(v->run->cr8 & 15));
+}
+
 /* Inject a pending PIC interrupt when the guest can take it, else ask KVM to
  * exit as soon as it can. */
 static void inject_interrupts(VCPU *cpu, KVMVCPU *v)
@@ -460,8 +478,10 @@ static void kvm_vcpu_run(VCPU *cpu)
             wait_while_halted(cpu);
             continue;
         }
+        tpr_to_kvm(cpu->env, v);
         inject_interrupts(cpu, v);
         int r = ioctl(v->fd, KVM_RUN, 0);
+        tpr_from_kvm(cpu->env, v);
         if (r < 0) {
             if (errno == EINTR || errno == EAGAIN) {
                 eat_kick_signals();

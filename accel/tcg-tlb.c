@@ -249,12 +249,15 @@ void cpu_st(CPUX86State *env, uint64_t vaddr, uint64_t value, unsigned size, int
         st_page(env, vaddr, value, size, mmu_idx, ra);
         return;
     }
-    /* Probe the second page for writing first so a fault leaves memory untouched. */
-    uint64_t second = (vaddr + size - 1) & TARGET_PAGE_MASK;
+    /* Probe both pages for writing, in address order as the hardware does
+     * (the first one that faults sets CR2), so a fault leaves memory untouched. */
     TCGCPU *t = tcg_cpu(env);
-    unsigned idx = (second >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
-    if (t && !tlb_hit(t->tlb[mmu_idx][idx].addr_write, second))
-        tlb_fill(env, second, X86_ACCESS_WRITE, mmu_idx, ra);
+    uint64_t pages[2] = { vaddr, (vaddr + size - 1) & TARGET_PAGE_MASK };
+    for (int p = 0; t && p < 2; p++) {
+        unsigned idx = (pages[p] >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+        if (!tlb_hit(t->tlb[mmu_idx][idx].addr_write, pages[p]))
+            tlb_fill(env, pages[p], X86_ACCESS_WRITE, mmu_idx, ra);
+    }
     for (unsigned i = 0; i < size; i++)
         st_page(env, vaddr + i, value >> (8 * i), 1, mmu_idx, ra);
 }

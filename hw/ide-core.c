@@ -649,7 +649,7 @@ void ide_cancel(IdeDrive *d)
 static void drive_power_on_defaults(IdeDrive *d)
 {
     d->mult_sectors = 0;
-    d->write_cache = true;
+    d->write_cache = d->write_cache_default;
     d->standby = false;
     d->xfer_mode = 0;
     d->cur_heads = d->heads;
@@ -834,6 +834,7 @@ static void default_geometry(IdeDrive *d)
 void ide_drive_setup(IdeDrive *d, IdeKind kind, BlockDev *blk)
 {
     d->kind = kind;
+    d->write_cache_default = true;
     d->blk = blk;
     if (!d->buf)
         d->buf = xzalloc(IDE_BUF_SIZE);

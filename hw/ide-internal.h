@@ -91,6 +91,7 @@ struct IdeDrive {
     /* Settings */
     int mult_sectors;           /* 0: READ/WRITE MULTIPLE disabled */
     bool write_cache, standby;
+    bool write_cache_default;   /* at power-on: off for cache=writethrough/directsync */
     uint8_t xfer_mode;          /* SET FEATURES 03h value (0: PIO default) */
 
     /* Command in progress */

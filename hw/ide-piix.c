@@ -175,6 +175,20 @@ int ide_attach(IdeState *s, int unit, BlockDev *blk, bool cdrom, char *err, size
     return 0;
 }
 
+void ide_set_write_cache(IdeState *s, int unit, bool enabled)
+{
+    IdeDrive *d = unit_drive(s, unit);
+    if (!d || d->kind != IDE_HD)
+        return;
+    d->write_cache_default = enabled;
+    d->write_cache = enabled;
+}
+
+static bool cache_mode_writes_through(const char *cache)
+{
+    return cache && (!strcmp(cache, "writethrough") || !strcmp(cache, "directsync"));
+}
+
 int piix3_ide_attach_drives(IdeState *s, bool default_cdrom, char *err, size_t errlen)
 {
     for (int unit = 0; unit < IDE_UNITS; unit++) {
@@ -183,6 +197,8 @@ int piix3_ide_attach_drives(IdeState *s, bool default_cdrom, char *err, size_t e
             continue;
         if (ide_attach(s, unit, dr->blk, dr->cdrom, err, errlen) < 0)
             return -1;
+        if (cache_mode_writes_through(dr->cfg->cache))
+            ide_set_write_cache(s, unit, false);
         dr->claimed = true;
     }
     if (default_cdrom && !ide_present(unit_drive(s, 2)))

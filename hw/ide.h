@@ -26,7 +26,13 @@ IdeState *piix3_ide_create(PCIBus *bus, IrqLine *irq14, IrqLine *irq15);
  * Returns 0, or -1 with a message. */
 int ide_attach(IdeState *s, int unit, BlockDev *blk, bool cdrom, char *err, size_t errlen);
 
-/* Attach every -drive with if=ide (hw/drives.h) and mark it claimed. With
+/* Whether the disk on unit starts with its write cache enabled (the
+ * default; QEMU turns it off for cache=writethrough and directsync). With
+ * it off every write reaches the medium (flush) before it completes. */
+void ide_set_write_cache(IdeState *s, int unit, bool enabled);
+
+/* Attach every -drive with if=ide (hw/drives.h) and mark it claimed
+ * (cache=writethrough/directsync: write cache off, see above). With
  * default_cdrom, an empty CD-ROM goes on unit 2 when no drive uses it (what
  * QEMU's pc machine does). Returns 0, or -1 with a message. */
 int piix3_ide_attach_drives(IdeState *s, bool default_cdrom, char *err, size_t errlen);

@@ -21,6 +21,7 @@
 #include "hw/ferr.h"
 #include "hw/ioport80.h"
 #include "hw/port92.h"
+#include "hw/virtio-blk.h"
 #include "hw/mc146818.h"
 #include "system/monitor.h"
 #include "system/cpus.h"
@@ -141,7 +142,9 @@ static int attach_drives(Machine *m, char *err, size_t errlen)
 {
     PcBoard *b = m->board;
     b->ide = piix3_ide_create(b->pci->bus, &m->isa_irq[14], &m->isa_irq[15]);
-    return piix3_ide_attach_drives(b->ide, false, err, errlen);
+    if (piix3_ide_attach_drives(b->ide, false, err, errlen) < 0)
+        return -1;
+    return virtio_blk_attach_drives(b->pci->bus, err, errlen);
 }
 
 static void create_chipset(Machine *m)

@@ -112,6 +112,7 @@ Chardev *chardev_null_open(const char *spec, char *err, size_t errlen);
 Chardev *chardev_socket_open(const char *spec, const char *args, bool is_unix, bool telnet,
                              char *err, size_t errlen);
 Chardev *chardev_pty_open(const char *spec, char *err, size_t errlen);
+Chardev *chardev_pipe_open(const char *spec, const char *path, char *err, size_t errlen);
 
 /* ---- named chardevs (system/chardev-named.c) ---- */
 /* The chardev added with -chardev ...,id=ID (a new reference), or NULL. */

@@ -118,7 +118,18 @@ static Chardev *open_backend(const char *backend, Opts *o, char *err, size_t err
     }
     if (strcmp(backend, "socket") == 0)
         return open_socket(o, err, errlen);
-    static const char *const later[] = { "udp", "pipe", "serial", "tty", "parallel", "vc",
+    if (strcmp(backend, "pipe") == 0) {
+        const char *path = opts_get(o, "path");
+        if (!path) {
+            snprintf(err, errlen, "-chardev pipe: needs path=");
+            return NULL;
+        }
+        char *spec = xasprintf("pipe:%s", path);
+        Chardev *chr = chardev_pipe_open(spec, path, err, errlen);
+        free(spec);
+        return chr;
+    }
+    static const char *const later[] = { "udp", "serial", "tty", "parallel", "vc",
                                          "ringbuf", "memory", "spicevmc", "spiceport",
                                          "braille", "msmouse", "testdev", "dbus" };
     for (size_t i = 0; i < ARRAY_SIZE(later); i++) {
@@ -127,7 +138,7 @@ static Chardev *open_backend(const char *backend, Opts *o, char *err, size_t err
             return NULL;
         }
     }
-    snprintf(err, errlen, "-chardev: unknown backend '%s' (null, stdio, file, pty, socket)",
+    snprintf(err, errlen, "-chardev: unknown backend '%s' (null, stdio, file, pty, pipe, socket)",
              backend);
     return NULL;
 }

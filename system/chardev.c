@@ -76,6 +76,15 @@ static Chardev *open_telnet(const char *spec, const char *args, char *err, size_
     return chardev_socket_open(spec, args, false, true, err, errlen);
 }
 
+static Chardev *open_pipe(const char *spec, const char *args, char *err, size_t errlen)
+{
+    if (!*args) {
+        snprintf(err, errlen, "chardev '%s': missing path (pipe:PATH)", spec);
+        return NULL;
+    }
+    return chardev_pipe_open(spec, args, err, errlen);
+}
+
 static Chardev *open_pty(const char *spec, const char *args, char *err, size_t errlen)
 {
     return chardev_pty_open(spec, err, errlen);
@@ -94,6 +103,7 @@ static const struct {
     { "tcp",   true,  open_tcp },
     { "telnet", true, open_telnet },
     { "pty",   false, open_pty },
+    { "pipe",  true,  open_pipe },
 };
 
 static Chardev *chardev_open_kind(const char *spec, const char *body, char *err, size_t errlen)
@@ -113,7 +123,7 @@ static Chardev *chardev_open_kind(const char *spec, const char *body, char *err,
     }
     snprintf(err, errlen, "unknown chardev '%s' (known: stdio, mon:stdio, null, none, "
              "file:PATH, unix:PATH[,server][,nowait], tcp:[HOST]:PORT[,server][,nowait], "
-             "telnet:[HOST]:PORT[,server][,nowait], pty, chardev:ID)",
+             "telnet:[HOST]:PORT[,server][,nowait], pty, pipe:PATH, chardev:ID)",
              spec);
     return NULL;
 }

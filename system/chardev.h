@@ -12,6 +12,7 @@
  *   tcp:[HOST]:PORT[,server][,nowait]  tcp socket, same rules (",telnet": telnet)
  *   telnet:[HOST]:PORT[,server][,nowait]  tcp socket speaking telnet
  *   pty                 a new pseudo-terminal (its name is printed)
+ *   pipe:PATH           named pipes PATH.in and PATH.out, or PATH both ways
  *   chardev:ID          the chardev made by -chardev ...,id=ID (chardev_add)
  * A server without a client discards output. Input is delivered from the main
  * loop to the frontend's receive callback as far as can_receive allows. */
@@ -46,7 +47,7 @@ void chardev_free(Chardev *chr);
 
 /* -chardev BACKEND,id=ID[,options], as QEMU spells it: a named chardev that
  * the spec "chardev:ID" then names (-serial chardev:ID, -monitor chardev:ID).
- * Backends: null; stdio [signal=on|off]; file path=P [append=on]; pty;
+ * Backends: null; stdio [signal=on|off]; file path=P [append=on]; pty; pipe path=P;
  * socket path=P | host=H,port=N [server=on] [wait=off] [telnet=on].
  * Any backend: mux=on (the Ctrl-A escape, to share it with the monitor),
  * logfile=P [logappend=on] (a copy of all output). Returns 0, or -1 with a

@@ -31,6 +31,8 @@ struct GdbStub {
     size_t last_len;
 
     bool running;                 /* gdb waits for a stop reply */
+    bool stepping;                /* ... after an 's' */
+    bool swbreak;                 /* gdb understands "swbreak" stop reasons */
     bool vm_stopped;              /* we stopped the VM */
     int last_signal;
     int g_cpu, c_cpu;             /* selected threads, 0-based */
@@ -386,6 +388,7 @@ static void resume_at(GdbStub *s, const Packet *p, bool step)
     }
     gdb_set_step_cpu(step ? s->c_cpu : -1);
     s->running = true;
+    s->stepping = step;
     vm_resume(s);
 }
 
@@ -468,7 +471,9 @@ static void pkt_kill(GdbStub *s, const Packet *p)
 
 static void q_supported(GdbStub *s, const char *args)
 {
-    gdb_sendf(s, "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+", GDB_PACKET_SIZE);
+    s->swbreak = strstr(args, "swbreak+") != NULL;
+    gdb_sendf(s, "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+%s", GDB_PACKET_SIZE,
+              s->swbreak ? ";swbreak+" : "");
 }
 
 static void q_xfer_features(GdbStub *s, const char *args)
@@ -768,11 +773,19 @@ void gdbstub_detached(GdbStub *s)
 
 void gdbstub_report_stop(GdbStub *s, int cpu, int signal)
 {
-    s->vm_stopped = true;
     gdb_set_step_cpu(-1);
     if (!s->running)
-        return;
+        return;          /* nobody waits: not ours to resume later either */
+    s->vm_stopped = true;
     s->running = false;
     s->g_cpu = s->c_cpu = cpu;
+    /* Say so when it is a breakpoint, so that gdb never adjusts the PC. */
+    CPUX86State *env = cpu_env(s, cpu);
+    if (s->swbreak && signal == GDB_SIGTRAP && !s->stepping && env &&
+        gdb_breakpoint_hit(env, env->segs[R_CS].base + env->rip)) {
+        s->last_signal = signal;
+        gdb_sendf(s, "T%02xswbreak:;thread:%x;", signal, cpu + 1);
+        return;
+    }
     gdb_send_stop(s, cpu, signal);
 }

@@ -6,6 +6,8 @@
  *                   command lines, the module list and the boot loader name
  *   kernel          where its program headers (or address fields) say
  *   modules         page-aligned, one after the other above the kernel
+ * A kernel asking for video information (header flag 2) is told about the
+ * 80x25 EGA text screen; graphics modes are not set up.
  * The CPU enters the kernel in 32-bit protected mode with flat segments,
  * paging and interrupts off, EAX = 0x2BADB002 and EBX = the information
  * structure, as section 3.2 of the specification requires. */
@@ -33,11 +35,14 @@
 #define MBI_MODS            (1u << 3)
 #define MBI_MMAP            (1u << 6)
 #define MBI_LOADER_NAME     (1u << 9)
+#define MBI_FRAMEBUFFER     (1u << 12)
 enum {
     MBI_FLAGS = 0, MBI_MEM_LOWER = 4, MBI_MEM_UPPER = 8, MBI_BOOT_DEVICE = 12,
     MBI_CMDLINE_ADDR = 16, MBI_MODS_COUNT = 20, MBI_MODS_ADDR = 24,
     MBI_MMAP_LENGTH = 44, MBI_MMAP_ADDR = 48, MBI_LOADER_NAME_ADDR = 64,
-    MBI_SIZE = 88,
+    MBI_FB_ADDR = 88, MBI_FB_PITCH = 96, MBI_FB_WIDTH = 100, MBI_FB_HEIGHT = 104,
+    MBI_FB_BPP = 108, MBI_FB_TYPE = 109,
+    MBI_SIZE = 116,
 };
 #define MB_MODULE_SIZE      16
 #define MB_MMAP_ENTRY_SIZE  24      /* including its 4-byte size field */
@@ -334,6 +339,18 @@ static uint32_t add_memory_map(Machine *m, InfoArea *ia, uint32_t *length)
 /* Section 3.2: 32-bit protected mode, flat segments (CS 0x10 and data 0x18,
  * the selectors GRUB uses), paging and interrupts off, A20 on; the kernel
  * loads its own GDT and IDT. */
+/* Header flag 2 asks for video information: the screen is the 80x25 EGA
+ * text mode (framebuffer type 2), which is what the machine starts in. */
+static void set_text_framebuffer(uint8_t *mbi)
+{
+    st64(mbi + MBI_FB_ADDR, 0xb8000);
+    st32(mbi + MBI_FB_PITCH, 80 * 2);
+    st32(mbi + MBI_FB_WIDTH, 80);
+    st32(mbi + MBI_FB_HEIGHT, 25);
+    mbi[MBI_FB_BPP] = 16;
+    mbi[MBI_FB_TYPE] = 2;
+}
+
 static void set_entry_state(CPUX86State *env, uint32_t entry, uint32_t info)
 {
     loader_enter_flat_pm(env, 0x10, 0x18, entry);
@@ -369,6 +386,10 @@ int load_multiboot(Machine *m, CPUX86State *env, const uint8_t *image, size_t si
     uint32_t info = info_alloc(ia, MBI_SIZE);
     uint8_t *mbi = info_ptr(ia, info);
     uint32_t flags = MBI_MEMORY | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_LOADER_NAME;
+    if (h.flags & MBH_VIDEO_MODE) {
+        flags |= MBI_FRAMEBUFFER;
+        set_text_framebuffer(mbi);
+    }
     uint64_t upper_kib = (pc_ram_below_4g_end(m) - 1 * MiB) / KiB;
 
     st32(mbi + MBI_MEM_LOWER, INFO_AREA_END / KiB);

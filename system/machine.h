@@ -38,6 +38,8 @@ typedef struct MachineConfig {
     int nr_serial;
     const char *monitor;
     const char *qmp;
+    const char *mons[4];        /* -mon chardev=ID,mode=... */
+    int nr_mons;
     bool nographic;
     const char *display;        /* "sdl", "none" */
     bool no_reboot, no_shutdown;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "hw/devices.h"
+#include "hw/drives.h"
 #include "hw/pc.h"
 #include "system/chardev.h"
 #include "system/cpus.h"
@@ -404,6 +405,13 @@ static void opt_qmp(MachineConfig *cfg, const Option *o, const char *arg)
     cfg->qmp = arg;
 }
 
+static void opt_mon(MachineConfig *cfg, const Option *o, const char *arg)
+{
+    if (cfg->nr_mons == (int)ARRAY_SIZE(cfg->mons))
+        usage_error(o->name, "too many monitors");
+    cfg->mons[cfg->nr_mons++] = arg;
+}
+
 /* Named chardevs exist from the start, so -serial chardev:ID can use them. */
 static void opt_chardev(MachineConfig *cfg, const Option *o, const char *arg)
 {
@@ -486,6 +494,8 @@ static const Option options[] = {
     NOT_YET("numa", "...", "NUMA nodes"),
     NOT_YET("icount", "...", "instruction counting"),
     NOT_YET("trace", "...", "trace events"),
+    { "mon", "chardev=ID[,mode=readline|control][,pretty=on]", opt_mon,
+      "a monitor (human, or QMP with mode=control) on the chardev ID" },
     { "qmp", "DEV", opt_qmp, "QMP (JSON) monitor on DEV, e.g. unix:/tmp/qmp.sock,server,nowait" },
     { "gdb", "DEV", opt_gdb, "GDB server on DEV (e.g. tcp::1234)" },
     { "s", NULL, opt_gdb, "same as -gdb tcp::1234" },
@@ -600,6 +610,13 @@ static int start_monitor_and_debugger(MachineConfig *cfg, char *err, size_t errl
         }
         qmp_monitor_new(chr);
     }
+    for (int i = 0; i < cfg->nr_mons; i++) {
+        char merr[400] = "";
+        if (monitor_add_from_opts(cfg->mons[i], merr, sizeof(merr)) < 0) {
+            snprintf(err, errlen, "-mon %s: %s", cfg->mons[i], merr);
+            return -1;
+        }
+    }
     if (cfg->gdb_dev) {
         char gerr[400] = "";
         if (gdbstub_start(cfg->gdb_dev, gerr, sizeof(gerr)) < 0) {
@@ -658,6 +675,9 @@ int main(int argc, char **argv)
             break;
     }
     cpus_quit(&machine);
+    /* Every write the guest issued reaches the image before we exit. */
+    blk_aio_drain(NULL);
+    drives_close_all();
     machine_unlock();
     chardev_restore_terminals();
     fflush(NULL);

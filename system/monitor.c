@@ -137,6 +137,11 @@ static int mon_can_receive(void *opaque)
 static void mon_receive(void *opaque, const uint8_t *buf, int len)
 {
     Monitor *mon = opaque;
+    if (!mon->banner_done) {
+        /* input before any focus event (a "mon:" monitor on its own) */
+        mon_banner(mon);
+        monitor_show_prompt(mon);
+    }
     for (int i = 0; i < len; i++)
         monitor_readline_key(mon, buf[i]);
 }

@@ -36,6 +36,11 @@ typedef struct QmpMonitor QmpMonitor;
 QmpMonitor *qmp_monitor_new(Chardev *chr);
 void qmp_monitor_free(QmpMonitor *q);
 
+/* -mon chardev=ID[,mode=readline|control][,pretty=on]: a human (readline)
+ * or QMP (control) monitor on the chardev made by -chardev ...,id=ID.
+ * Returns 0, or -1 with a message in err. */
+int monitor_add_from_opts(const char *opts, char *err, size_t errlen);
+
 /* Output to the monitor's terminal ("\n" line ends, as typed output). */
 void monitor_printf(Monitor *mon, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Run one command line, as if typed (no prompt printed). */

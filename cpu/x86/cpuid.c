@@ -50,7 +50,7 @@ static const FeatureBit features[] = {
     { X86_FEAT_SSE3,     1, ECX, 0,  true,  "pni" },
     { X86_FEAT_PCLMULQDQ, 1, ECX, 1, false, "pclmulqdq" },
     { X86_FEAT_SSSE3,    1, ECX, 9,  true,  "ssse3" },
-    { X86_FEAT_CX16,     1, ECX, 13, false, "cx16" },     /* translator: CMPXCHG16B */
+    { X86_FEAT_CX16,     1, ECX, 13, true,  "cx16" },     /* translator: CMPXCHG16B (tests/unit/test-simd.c) */
     { X86_FEAT_SSE41,    1, ECX, 19, true,  "sse4_1" },
     { X86_FEAT_SSE42,    1, ECX, 20, true,  "sse4_2" },
     { X86_FEAT_X2APIC,   1, ECX, 21, false, "x2apic" },   /* per vCPU: when the APIC hooks have the MSRs */

@@ -101,10 +101,12 @@ static const X86OpEntry grp15_reg[8] = {
 };
 
 /* ---- one-byte opcode map --------------------------------------------------- */
-#define ALU_ROW(m)                                                               \
-    I2(m, Eb, Gb, M | F_LOCK | F_BYTE), I2(m, Ev, Gv, M | F_LOCK),              \
+/* CMP writes nothing: LOCK CMP is #UD */
+#define ALU_ROW_L(m, lk)                                                         \
+    I2(m, Eb, Gb, M | (lk) | F_BYTE), I2(m, Ev, Gv, M | (lk)),                  \
     I2(m, Gb, Eb, M | F_BYTE), I2(m, Gv, Ev, M),                                \
     I2(m, AL, Ib, F_BYTE), I2(m, rAX, Iz, 0)
+#define ALU_ROW(m) ALU_ROW_L(m, F_LOCK)
 #define SEGOP(m, s, f) E(m, SEG, NONE, NONE, (f), s)
 #define R8(m, a, b, f) I2(m, a, b, f), I2(m, a, b, f), I2(m, a, b, f), I2(m, a, b, f), \
                        I2(m, a, b, f), I2(m, a, b, f), I2(m, a, b, f), I2(m, a, b, f)
@@ -124,7 +126,7 @@ static const X86OpEntry map1[256] = {
     /* 20 */ ALU_ROW(AND), PREFIX, I0(DAA, F_I64),
     /* 28 */ ALU_ROW(SUB), PREFIX, I0(DAS, F_I64),
     /* 30 */ ALU_ROW(XOR), PREFIX, I0(AAA, F_I64),
-    /* 38 */ ALU_ROW(CMP), PREFIX, I0(AAS, F_I64),
+    /* 38 */ ALU_ROW_L(CMP, 0), PREFIX, I0(AAS, F_I64),
     /* 40 */ R8(INC, Zv, NONE, F_I64), R8(DEC, Zv, NONE, F_I64),
     /* 50 */ R8(PUSH, Zv, NONE, F_D64), R8(POP, Zv, NONE, F_D64),
     /* 60 */ I0(PUSHA, F_I64), I0(POPA, F_I64), I2(BOUND, Gv, Mv, M | F_I64 | F_MEMONLY),
@@ -426,20 +428,15 @@ X86DecodeStatus x86_decode(X86Decoded *d, uint64_t pc, bool code64, bool cs32,
         case 0x64: d->seg = R_FS; break;
         case 0x65: d->seg = R_GS; break;
         default:
+            if (code64 && (b & 0xf0) == 0x40) {
+                d->rex = b;   /* the last REX counts, if the opcode follows it */
+                continue;
+            }
             goto prefixes_done;
         }
         d->rex = 0;   /* a REX not directly before the opcode is ignored */
     }
 prefixes_done:
-    if (code64 && (b & 0xf0) == 0x40) {
-        d->rex = b;
-        for (;;) {
-            b = next_byte(&c);
-            if ((b & 0xf0) != 0x40)
-                break;
-            d->rex = b;   /* the last REX counts */
-        }
-    }
     if (code64) {
         /* In 64-bit mode ES/CS/SS/DS overrides are ignored. */
         if (d->seg >= 0 && d->seg < R_FS)

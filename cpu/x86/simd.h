@@ -66,6 +66,12 @@ typedef enum SseOp {
  * returns the low 64 bits of the result (for results bound for a GPR or
  * EFLAGS). d and s point into env. */
 uint64_t helper_sse(CPUX86State *env, void *d, const void *s, uint64_t desc);
+/* The host-FPU fast path (sse-host.c, x86-64 hosts): runs op on the host
+ * under the guest's MXCSR when every exception is masked; false when it
+ * does not apply. sse_use_host_fpu = false forces softfloat (tests). */
+extern bool sse_use_host_fpu;
+bool sse_host_op(unsigned op, XMMReg *r, const XMMReg *a, const XMMReg *b, uint32_t imm,
+                 uint32_t *mxcsr, uint64_t *ret);
 /* MASKMOVQ/MASKMOVDQU: store the bytes of *v selected by the sign bits of
  * *mask at linear address addr. */
 void helper_maskmov(CPUX86State *env, const void *v, const void *mask, uint64_t addr, uint64_t width);
@@ -89,6 +95,16 @@ uint64_t helper_fpu_reg(CPUX86State *env, uint64_t desc, uint64_t arg);
 /* #MF (CR0.NE) or FERR# (IRQ 13) when FSW.ES is set: waiting instructions. */
 void helper_fpu_check_pending(CPUX86State *env);
 uint64_t helper_fpu_status_word(CPUX86State *env);
+/* x87 transcendentals on the host FPU (x87-host.c, x86-64 hosts): false when
+ * not applicable (unmasked exceptions, trig operand out of range, other
+ * host, or x87_use_host_fpu = false). flags: softfloat FLOAT_FLAG_* bits. */
+typedef enum X87HostOp {
+    X87_HOST_F2XM1, X87_HOST_FYL2X, X87_HOST_FYL2XP1, X87_HOST_FPATAN,
+    X87_HOST_FSIN, X87_HOST_FCOS, X87_HOST_FPTAN, X87_HOST_FSINCOS,
+} X87HostOp;
+extern bool x87_use_host_fpu;
+bool x87_host_op(X87HostOp op, uint16_t fcw, Float80 a, Float80 b, Float80 *r1, Float80 *r2,
+                 uint16_t *flags);
 /* Port 0xF0 write: IGNNE#, drops FERR#. */
 void x87_ignne(void);
 void x87_set_tag_word(CPUX86State *env, uint16_t full);     /* FLDENV/FRSTOR */

@@ -940,6 +940,10 @@ uint64_t helper_sse(CPUX86State *env, void *d, const void *s, uint64_t desc)
     memcpy(&c.a, d, sizeof(c.a));
     memcpy(&c.b, s, sizeof(c.b));
     c.r = c.a;
+    if (sse_host_op(op, &c.r, &c.a, &c.b, c.imm, &env->mxcsr, &c.ret)) {
+        memcpy(d, &c.r, c.n);
+        return c.ret;
+    }
     c.st = float_status_from_mxcsr(env->mxcsr);
     sse_fns[op](&c);
     if (c.st.flags)

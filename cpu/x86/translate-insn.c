@@ -252,8 +252,13 @@ static void trans_shift(DisasContext *s)
     TCGv a = gen_operand_load(s, 0);
     if (k1 == O_Ib || k1 == O_ONE) {
         unsigned c = (k1 == O_ONE ? 1 : s->d.imm) & cmask;
-        if (c == 0)
+        if (c == 0) {
+            /* no flags change, but a 32-bit register is still written
+             * (zero-extended), as with a CL count of 0 */
+            if (size == 4 && s->d.mod == 3)
+                gen_operand_store(s, 0, a);
             return;
+        }
         if (mn == I_SHL || mn == I_SHR || mn == I_SAR) {
             TCGv r = tcg_temp_new(), src = tcg_temp_new();
             TCGv v = mn == I_SAR ? gen_sext(a, size) : a;
@@ -271,6 +276,9 @@ static void trans_shift(DisasContext *s)
         [I_SHL] = SHIFT_SHL, [I_SHR] = SHIFT_SHR, [I_SAR] = SHIFT_SAR,
     };
     TCGv count = gen_operand_load(s, 1), r = tcg_temp_new();
+    /* the helper sets the flags: a store that faults must come first */
+    if (s->d.mod != 3)
+        gen_operand_store(s, 0, a);
     gen_update_cc_op(s);
     gen_helper(helper_shift, r, 5, tcg_env, tcg_const(ops[mn]), tcg_const(size), a, count);
     flags_now_dynamic(s);
@@ -282,6 +290,9 @@ static void trans_shxd(DisasContext *s)
     unsigned size = op_size(s, 0);
     TCGv a = gen_operand_load(s, 0), b = gen_operand_load(s, 1), c = gen_operand_load(s, 2);
     TCGv r = tcg_temp_new();
+    /* the helper sets the flags: a store that faults must come first */
+    if (s->d.mod != 3)
+        gen_operand_store(s, 0, a);
     gen_update_cc_op(s);
     if (s->d.mnemonic == I_SHLD)
         gen_helper(helper_shld, r, 5, tcg_env, tcg_const(size), a, b, c);
@@ -475,7 +486,12 @@ static void trans_cmpxchg(DisasContext *s)
     TCGv dst = gen_operand_load(s, 0), src = gen_operand_load(s, 1);
     TCGv acc = gen_reg_load(s, R_EAX, size);
     TCGv diff = tcg_temp_new();
-    if (s->d.mod == 3) {
+    if (s->d.mod == 3 && size == 1) {
+        /* byte register (maybe AH..BH): a byte write changes nothing else */
+        TCGv newv = tcg_temp_new();
+        tcg_gen_movcond(TCG_COND_EQ, 0, newv, acc, dst, src, dst);
+        gen_operand_store(s, 0, newv);
+    } else if (s->d.mod == 3) {
         /* register destination: written only on a match */
         gen_reg_store_if(s, s->d.rm, size, src, TCG_COND_EQ, acc, dst);
     } else if (use_atomic(s)) {
@@ -505,9 +521,16 @@ static void trans_xadd(DisasContext *s)
     TCGv a = atomic ? gen_atomic_fetch(s, ATOMIC_ADD, b, size) : gen_operand_load(s, 0);
     TCGv r = tcg_temp_new();
     tcg_gen_op3(INDEX_op_add, W32(size), r, a, b);
-    if (!atomic)
+    if (s->d.mod == 3) {
+        /* XADD r, r with one register twice leaves the sum: DEST is written last */
+        gen_operand_store(s, 1, a);
         gen_operand_store(s, 0, r);
-    gen_operand_store(s, 1, a);
+    } else {
+        /* the memory store may fault: before any register changes */
+        if (!atomic)
+            gen_operand_store(s, 0, r);
+        gen_operand_store(s, 1, a);
+    }
     gen_cc_result(s, CC_K_ADD, size, r, b, TCG_NO_TEMP);
 }
 
@@ -570,10 +593,15 @@ static void trans_pop(DisasContext *s)
         return;
     }
     if (s->d.e->op[0] == O_Ev && s->d.mod != 3) {
-        /* The destination address is computed after RSP is incremented. */
+        /* The destination address is computed after RSP is incremented,
+         * but a faulting store leaves RSP as it was. */
+        TCGv old_sp = tcg_temp_new();
+        tcg_gen_mov(old_sp, cpu_regs[R_ESP]);
         gen_pop_commit(s, size);
         gen_lea_addr(s);
+        tcg_gen_mov(cpu_regs[R_ESP], old_sp);
         gen_st(s, s->A0, v, size);
+        gen_pop_commit(s, size);
         return;
     }
     gen_pop_commit(s, size);
@@ -956,6 +984,19 @@ static void gen_string_once(DisasContext *s, unsigned mn, unsigned size)
         gen_string_advance(s, R_EDI, step);
 }
 
+/* REPE/REPNE CMPS/SCAS set the flags at every iteration: a fault in a later
+ * one must keep them, not restore the flag state from before the instruction
+ * (env->cc_op is synchronised before the helper runs). */
+static void insn_flags_set_by_helper(void)
+{
+    for (int i = tcg_ctx->nb_ops - 1; i >= 0; i--) {
+        if (tcg_ctx->ops[i].opc == INDEX_op_insn_start) {
+            tcg_ctx->ops[i].args[1] = CC_OP_DYNAMIC;
+            return;
+        }
+    }
+}
+
 static void trans_string(DisasContext *s)
 {
     static const uint8_t ops[I_COUNT] = {
@@ -976,6 +1017,8 @@ static void trans_string(DisasContext *s)
                     (uint64_t)seg << 12 | (uint64_t)rep << 16;
     TCGv again = tcg_temp_new();
     sync(s);
+    if (mn == I_CMPS || mn == I_SCAS)
+        insn_flags_set_by_helper();
     gen_helper(helper_string, again, 2, tcg_env, tcg_const(desc));
     flags_now_dynamic(s);
     if (!rep)

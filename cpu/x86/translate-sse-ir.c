@@ -67,6 +67,26 @@ static TCGv swar_cmpeq(TCGv a, TCGv b, unsigned bits)
     return r;
 }
 
+/* unsigned byte min/max: the borrow out of each lane's a - b says a < b */
+static TCGv swar_minmax_ub(TCGv a, TCGv b, bool max)
+{
+    const uint64_t h = 0x8080808080808080ULL;
+    TCGv d = swar_add(a, b, 8, true), t = tcg_temp_new(), lt = tcg_temp_new(), x = tcg_temp_new();
+    tcg_gen_xor(x, a, b);
+    tcg_gen_op2(INDEX_op_not, 0, t, x);
+    tcg_gen_and(t, t, d);                   /* same top bits: borrow = top bit of a - b */
+    tcg_gen_op2(INDEX_op_not, 0, lt, a);
+    tcg_gen_and(lt, lt, b);                 /* different top bits: borrow = b's */
+    tcg_gen_or(lt, lt, t);
+    tcg_gen_andi(lt, lt, h);
+    tcg_gen_shri(lt, lt, 7);
+    tcg_gen_op3(INDEX_op_mul, 0, lt, lt, tcg_const(0xff));   /* 0xff where a < b */
+    tcg_gen_and(x, x, lt);
+    TCGv r = tcg_temp_new();
+    tcg_gen_xor(r, max ? a : b, x);         /* min: a where a < b; max: b there */
+    return r;
+}
+
 /* logical shift of every lane by a constant count */
 static TCGv swar_shift(TCGv a, unsigned bits, unsigned count, bool left)
 {
@@ -93,6 +113,7 @@ static int lane_bits(unsigned op)
     case SSE_paddw: case SSE_psubw: case SSE_pcmpeqw: return 16;
     case SSE_paddd: case SSE_psubd: case SSE_pcmpeqd: return 32;
     case SSE_paddq: case SSE_psubq: case SSE_pcmpeqq: return 64;
+    case SSE_pminub: case SSE_pmaxub: return 8;
     default: return 0;
     }
 }
@@ -109,6 +130,9 @@ static bool gen_halves(unsigned op, int64_t d, int64_t s, unsigned width)
         switch (op) {
         case SSE_pcmpeqb: case SSE_pcmpeqw: case SSE_pcmpeqd: case SSE_pcmpeqq:
             r[i] = swar_cmpeq(a, b, bits);
+            break;
+        case SSE_pminub: case SSE_pmaxub:
+            r[i] = swar_minmax_ub(a, b, op == SSE_pmaxub);
             break;
         default:
             r[i] = swar_add(a, b, bits, op == SSE_psubb || op == SSE_psubw || op == SSE_psubd ||

@@ -50,6 +50,15 @@ static void advance(const StringOp *o, int reg)
         env->regs[reg] = (env->regs[reg] & ~0xffffULL) | v;
 }
 
+/* An address register after an iteration: a 32-bit address size writes the
+ * whole register (zero-extended), a 16-bit one only its low half. */
+static void set_addr_reg(const StringOp *o, int reg, uint64_t v)
+{
+    CPUX86State *env = o->env;
+    v &= o->amask;
+    env->regs[reg] = o->asize == 2 ? (env->regs[reg] & ~0xffffULL) | v : v;
+}
+
 static void set_acc(CPUX86State *env, unsigned size, uint64_t v)
 {
     if (size == 4)
@@ -182,9 +191,9 @@ static uint64_t rep_fast_run(const StringOp *o, uint64_t cx)
             d += o->step;
             sp += o->step;
         }
-        env->regs[R_ESI] = (env->regs[R_ESI] & ~o->amask) | ((si + (uint64_t)o->step * n) & o->amask);
+        set_addr_reg(o, R_ESI, si + (uint64_t)o->step * n);
     }
-    env->regs[R_EDI] = (env->regs[R_EDI] & ~o->amask) | ((di + (uint64_t)o->step * n) & o->amask);
+    set_addr_reg(o, R_EDI, di + (uint64_t)o->step * n);
     uint64_t left = (cx - n) & o->amask;
     if (o->asize == 2)
         env->regs[R_ECX] = (env->regs[R_ECX] & ~0xffffULL) | left;

@@ -15,6 +15,7 @@
 #include "cpu/x86/softfloat.h"
 #include "system/irq.h"
 #include "system/machine.h"
+#include "system/mainloop.h"
 
 #define FSW_IE 0x0001
 #define FSW_DE 0x0002
@@ -142,8 +143,14 @@ void x87_reset(CPUX86State *env)
  * write to port 0xF0 (IGNNE#) or FNCLEX/FNINIT drops it. */
 static void set_ferr(bool level)
 {
-    if (current_machine && current_machine->isa_irq)
-        irq_set_level(&current_machine->isa_irq[13], level);
+    if (!current_machine || !current_machine->isa_irq)
+        return;
+    bool lock = !machine_lock_held();   /* the PIC is a device: machine lock */
+    if (lock)
+        machine_lock();
+    irq_set_level(&current_machine->isa_irq[13], level);
+    if (lock)
+        machine_unlock();
 }
 
 void x87_ignne(void)
@@ -566,6 +573,17 @@ static void push_checked(CPUX86State *env, floatx80 v)
     fpush(env, v);
 }
 
+/* The host FPU's transcendental when it applies (x87-host.c); s->flags set. */
+static bool host(CPUX86State *env, X87HostOp op, floatx80 a, floatx80 b, floatx80 *r1, floatx80 *r2,
+                 FloatStatus *s)
+{
+    uint16_t flags;
+    if (!x87_host_op(op, env->fpuc, a, b, r1, r2, &flags))
+        return false;
+    s->flags |= flags;
+    return true;
+}
+
 /* Unary operations on ST0 (D9 E0..FF). */
 static void unary(CPUX86State *env, unsigned which)
 {
@@ -608,7 +626,11 @@ static void unary(CPUX86State *env, unsigned which)
         return;
     }
     case 0x30:  /* F2XM1 */
-        if (need(env, 1, 0) && (r = floatx80_f2xm1(*st(env, 0), &s), commit(env, &s)))
+        if (!need(env, 1, 0))
+            return;
+        if (!host(env, X87_HOST_F2XM1, *st(env, 0), *st(env, 0), &r, NULL, &s))
+            r = floatx80_f2xm1(*st(env, 0), &s);
+        if (commit(env, &s))
             *st(env, 0) = r;
         return;
     case 0x31:  /* FYL2X */
@@ -618,8 +640,10 @@ static void unary(CPUX86State *env, unsigned which)
                 fpop(env);
             return;
         }
-        r = which == 0x31 ? floatx80_fyl2x(*st(env, 0), *st(env, 1), &s)
-                          : floatx80_fyl2xp1(*st(env, 0), *st(env, 1), &s);
+        if (!host(env, which == 0x31 ? X87_HOST_FYL2X : X87_HOST_FYL2XP1, *st(env, 0), *st(env, 1),
+                  &r, NULL, &s))
+            r = which == 0x31 ? floatx80_fyl2x(*st(env, 0), *st(env, 1), &s)
+                              : floatx80_fyl2xp1(*st(env, 0), *st(env, 1), &s);
         if (commit(env, &s)) {
             *st(env, 1) = r;
             fpop(env);
@@ -628,7 +652,8 @@ static void unary(CPUX86State *env, unsigned which)
     case 0x32:  /* FPTAN */
         if (!need(env, 1, 0))
             return;
-        if (!floatx80_fptan(*st(env, 0), &r, &r2, &s)) {
+        if (!host(env, X87_HOST_FPTAN, *st(env, 0), *st(env, 0), &r, &r2, &s) &&
+            !floatx80_fptan(*st(env, 0), &r, &r2, &s)) {
             env->fpus |= FPU_C2;
             return;
         }
@@ -648,7 +673,8 @@ static void unary(CPUX86State *env, unsigned which)
                 fpop(env);
             return;
         }
-        r = floatx80_fpatan(*st(env, 0), *st(env, 1), &s);
+        if (!host(env, X87_HOST_FPATAN, *st(env, 0), *st(env, 1), &r, NULL, &s))
+            r = floatx80_fpatan(*st(env, 0), *st(env, 1), &s);
         if (commit(env, &s)) {
             *st(env, 1) = r;
             fpop(env);
@@ -693,7 +719,8 @@ static void unary(CPUX86State *env, unsigned which)
     case 0x3b:  /* FSINCOS */
         if (!need(env, 1, 0))
             return;
-        if (!floatx80_fsincos(*st(env, 0), &r, &r2, &s)) {
+        if (!host(env, X87_HOST_FSINCOS, *st(env, 0), *st(env, 0), &r, &r2, &s) &&
+            !floatx80_fsincos(*st(env, 0), &r, &r2, &s)) {
             env->fpus |= FPU_C2;
             return;
         }
@@ -719,7 +746,9 @@ static void unary(CPUX86State *env, unsigned which)
     case 0x3f: { /* FCOS */
         if (!need(env, 1, 0))
             return;
-        bool ok = which == 0x3e ? floatx80_fsin(*st(env, 0), &r, &s) : floatx80_fcos(*st(env, 0), &r, &s);
+        bool ok = host(env, which == 0x3e ? X87_HOST_FSIN : X87_HOST_FCOS, *st(env, 0), *st(env, 0), &r,
+                       NULL, &s) ||
+                  (which == 0x3e ? floatx80_fsin(*st(env, 0), &r, &s) : floatx80_fcos(*st(env, 0), &r, &s));
         if (!ok) {
             env->fpus |= FPU_C2;
             return;

@@ -30,6 +30,7 @@ typedef struct CodeBuffer {
     uint8_t *rx, *rw;
     size_t size, used, first_tb;
     uintptr_t prologue, epilogue, exit0;
+    struct Gen *gen;      /* the code generator's working state */
 } CodeBuffer;
 
 static const uint16_t ALLOCATABLE = 0xffff & ~((1 << RSP) | (1 << RBP) | (1 << R12));
@@ -1012,10 +1013,9 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
 {
     TCGCPU *t = tcg_current_cpu;
     CodeBuffer *cb = t->backend_state;
-    static __thread Gen *gp;
-    if (!gp)
-        gp = xmalloc(sizeof(*gp));
-    Gen *g = gp;
+    if (!cb->gen)
+        cb->gen = xmalloc(sizeof(Gen));
+    Gen *g = cb->gen;
     g->s = s;
     g->tb = tb;
     g->cb = cb;
@@ -1305,6 +1305,7 @@ static void x86_64_free_state(TCGCPU *t)
     munmap(cb->rx, cb->size);
     if (cb->rw != cb->rx)
         munmap(cb->rw, cb->size);
+    free(cb->gen);
     free(cb);
     t->backend_state = NULL;
 }

@@ -18,6 +18,7 @@ if [[ -z $ACCEL ]]; then skip qmp "neither kvm nor tcg runs the hello guest here
 
 # option_missing OPTION ARGS...: true when kestrel says the option is not there yet
 option_missing() {
+    shift
     timeout -k 5 10 "$KESTREL" "$@" -version < /dev/null > "$T_TMP/opt" 2>&1
     grep -qi "not implemented\|unknown option" "$T_TMP/opt"
 }
@@ -85,4 +86,15 @@ else
         -device isa-debug-exit,iobase=0xf4,iosize=4 < /dev/null > "$T_TMP/out" 2>&1
     if grep -q "Hello from a Kestrel guest" "$T_TMP/named.txt" 2>/dev/null; then pass chardev-option
     else fail chardev-option "$(head -3 "$T_TMP/out")"; fi
+fi
+
+if option_missing -mon -chardev null,id=probe -mon chardev=probe; then
+    skip mon-option "-mon is not offered by the command line yet"
+else
+    printf 'info status\nquit\n' | timeout -k 5 30 "$KESTREL" -display none -serial null \
+        -chardev stdio,id=hmp0 -mon chardev=hmp0,mode=readline -accel "$ACCEL" -kernel "$GUEST" \
+        > "$T_TMP/mon.txt" 2>&1
+    RC=$?
+    check mon-option grep -q "VM status: running" "$T_TMP/mon.txt"
+    if [[ $RC == 0 ]]; then pass mon-quit; else fail mon-quit "exit $RC: $(head -3 "$T_TMP/mon.txt")"; fi
 fi

@@ -18,10 +18,12 @@ if [[ ${#elfs[@]} == 0 ]]; then
 fi
 
 # Whether an accelerator runs at all here: "" when usable, else the reason.
+PROBE=$BUILD/tests/guest/hello.elf
+[[ -f $PROBE ]] || PROBE=${elfs[0]}
 accel_problem() {
     local out
     out=$(timeout -k 5 30 "$KESTREL" -nographic -no-reboot -accel "$1" \
-          -kernel "${elfs[0]}" -device isa-debug-exit,iobase=0xf4,iosize=4 2>&1 < /dev/null)
+          -kernel "$PROBE" -device isa-debug-exit,iobase=0xf4,iosize=4 2>&1 < /dev/null)
     if grep -q "not built into this binary\|cannot open /dev/kvm\|unknown accelerator" <<< "$out"; then
         grep -m1 "kestrel:" <<< "$out" | sed 's/^kestrel: //'
     fi

@@ -317,10 +317,15 @@ INT | movq mm0, rax; pshufw mm1, mm0, 0x1b; movq rbx, mm1; pmovmskb ecx, mm1; em
 INT | movq mm0, rax; pinsrw mm0, ebx, 2; pextrw ecx, mm0, 2; movq rax, mm0; emms
 INT | movq mm3, [rsi]; pand mm3, mm3; movq2dq xmm0, mm3; movdq2q mm4, xmm1; movq rbx, mm4; emms
 INT | movq mm0, rax; movd ecx, mm0; movd mm1, ebx; movq rbx, mm1; emms
+INT | movq mm0, rax; movq mm5, rbx; paddb mm5, mm0
+X87 | fld qword ptr [rsi]; fld1; movq mm3, rax; pxor mm2, mm2
 INT | crc32 eax, bl
 INT | crc32 eax, ebx
 INT | crc32 rax, rbx
 INT | popcnt rax, rbx
+INT | lock cmpxchg16b [rsi]; movdqa xmm0, [rsi]
+INT | mov rax, [rsi]; mov rdx, [rsi+8]; lock cmpxchg16b [rsi]; movdqa xmm0, [rsi]
+INT | mov rax, [rsi]; mov rdx, [rsi+8]; cmpxchg16b [rsi+16]; cmpxchg16b [rsi]; movdqa xmm0, [rsi]; movdqa xmm1, [rsi+16]
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; faddp st(1), st
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fsubp st(1), st
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fsubrp st(1), st
@@ -367,6 +372,18 @@ X87 | fld qword ptr [rsi]; fstp st(0); fstp st(0)
 X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; ffree st(1); fincstp; fdecstp
 X87 | fld qword ptr [rsi]; fnstenv [rsi+32]; fldenv [rsi+32]
 X87 | fld qword ptr [rsi]; fnclex; fninit; fld1
+X87 | fld qword ptr [rsi]; f2xm1
+X87 | fld qword ptr [rsi]; fld1; .byte 0x66; fnstenv [rsi+32]; .byte 0x66; fldenv [rsi+32]
+X87 | fld qword ptr [rsi]; fldpi; fnsave [rdi]; frstor [rdi]; fxch st(1)
+X87 | fld qword ptr [rsi]; fldpi; .byte 0x66; fnsave [rdi]; fld1; .byte 0x66; frstor [rdi]
+X87 | fld1; fld qword ptr [rsi]; fscale; fstp st(1); f2xm1
+X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fyl2x
+X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fyl2xp1
+X87 | fld qword ptr [rsi]; fld qword ptr [rsi+8]; fpatan
+X87 | fld qword ptr [rsi]; fptan
+X87 | fld qword ptr [rsi]; fsin
+X87 | fld qword ptr [rsi]; fcos
+X87 | fld qword ptr [rsi]; fsincos
 """
 
 def assemble(text):
@@ -384,7 +401,7 @@ def cases():
     code = assemble(text)
     yield '    { "%s", SHAPE_%s, %d, { %s } },' % (text, shape, len(code), ", ".join("0x%02x" % b for b in code))
 
-WRAP_PRO = """push rbx; push r15; mov r15, 0x10010000; fninit; fldcw [r15+0xb8]; ldmxcsr [r15+0xb0];
+WRAP_PRO = """push rbx; push r15; mov r15, 0x10010000; fninit; fldz; fldz; fldz; fldz; fldz; fldz; fldz; fldz; fninit; fldcw [r15+0xb8]; ldmxcsr [r15+0xb0];
 movdqu xmm0, [r15]; movdqu xmm1, [r15+0x10]; movdqu xmm2, [r15+0x20]; movdqu xmm3, [r15+0x30];
 movdqu xmm4, [r15+0x40]; movdqu xmm5, [r15+0x50]; movdqu xmm6, [r15+0x60]; movdqu xmm7, [r15+0x70];
 mov rax, [r15+0x80]; mov rbx, [r15+0x88]; mov rcx, [r15+0x90]; mov rdx, [r15+0x98];

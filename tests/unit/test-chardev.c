@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -580,4 +581,36 @@ TEST(named_errors)
     char err[256];
     CHECK(chardev_new("chardev:nosuch", err, sizeof(err)) == NULL);
     CHECK(strstr(err, "no chardev with id 'nosuch'") != NULL);
+}
+
+TEST(pipe_backend)
+{
+    char base[512], in[600], out[600], spec[600], err[256];
+    snprintf(base, sizeof(base), "%s/fifo", test_tmpdir());
+    snprintf(in, sizeof(in), "%s.in", base);
+    snprintf(out, sizeof(out), "%s.out", base);
+    REQUIRE(mkfifo(in, 0600) == 0 && mkfifo(out, 0600) == 0);
+    snprintf(spec, sizeof(spec), "pipe:%s", base);
+    Chardev *chr = chardev_new(spec, err, sizeof(err));
+    if (!chr)
+        printf("  %s\n", err);
+    REQUIRE(chr);
+    Recorder r = { 0 };
+    rec_attach(chr, &r);
+    int w = open(in, O_WRONLY);
+    int rd = open(out, O_RDONLY | O_NONBLOCK);
+    REQUIRE(w >= 0 && rd >= 0);
+    REQUIRE(write(w, "in!", 3) == 3);
+    SPIN_UNTIL(r.len >= 3);
+    CHECK(r.len == 3 && memcmp(r.data, "in!", 3) == 0);
+    chardev_write(chr, (const uint8_t *)"out", 3);
+    char buf[8];
+    CHECK_EQ(read_exact(rd, buf, 3), 3);
+    CHECK(memcmp(buf, "out", 3) == 0);
+    close(w);
+    close(rd);
+    chardev_free(chr);
+    CHECK(chardev_new("pipe:/nonexistent-dir/p", err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "cannot open") != NULL);
+    CHECK(chardev_new("pipe:", err, sizeof(err)) == NULL);
 }

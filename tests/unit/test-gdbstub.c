@@ -342,6 +342,27 @@ TEST(continue_step_interrupt)
     gdbstub_free(s);
 }
 
+TEST(swbreak_stop_reason)
+{
+    GdbStub *s = new_stub();
+    CHECK(strstr(ask(s, "qSupported:swbreak+;hwbreak+"), "swbreak+") != NULL);
+    ask(s, "Z0,5000,1");
+    ask(s, "c");
+    envs[0].rip = 0x5000;
+    outlen = 0;
+    gdbstub_report_stop(s, 0, GDB_SIGTRAP);
+    CHECK(strstr(outbuf, "$T05swbreak:;thread:1;#") != NULL);
+    /* a step that lands on a breakpoint is a step */
+    ask(s, "s");
+    outlen = 0;
+    gdbstub_report_stop(s, 0, GDB_SIGTRAP);
+    CHECK(strstr(outbuf, "$T05thread:1;#") != NULL);
+    ask(s, "z0,5000,1");
+    /* without swbreak+ from gdb: plain */
+    CHECK(strstr(ask(s, "qSupported"), "swbreak") == NULL);
+    gdbstub_free(s);
+}
+
 TEST(threads_and_queries)
 {
     GdbStub *s = new_stub();

@@ -597,7 +597,8 @@ TEST(attach_from_drive_options)
     static MachineConfig cfg;
     static Machine m;
     memset(&cfg, 0, sizeof(cfg));
-    cfg.drives[0] = (DriveConfig){ .file = hd, .format = "raw", .interface = "ide", .index = 1 };
+    cfg.drives[0] = (DriveConfig){ .file = hd, .format = "raw", .interface = "ide", .index = 1,
+                                   .cache = "writethrough" };
     cfg.nr_drives = 1;
     m.cfg = &cfg;
     Machine *saved = current_machine;
@@ -609,8 +610,91 @@ TEST(attach_from_drive_options)
     CHECK(!strcmp(ide_unit_name(e.ide, 1), "ide0-hd1"));
     CHECK(!strcmp(ide_unit_name(e.ide, 2), "ide1-cd0"));    /* the default empty CD-ROM */
     CHECK(ide_cd_medium(e.ide, 2) == NULL);
+    /* cache=writethrough: IDENTIFY says the write cache is off. */
+    outb(&e, 0x1f6, 0xb0);
+    outb(&e, 0x1f7, 0xec);
+    CHECK_EQ(wait_not_busy(&e, 0x3f6) & 0x89, 0x08);
+    uint16_t w[256];
+    for (int i = 0; i < 256; i++)
+        w[i] = inw(&e, 0x1f0);
+    CHECK_EQ(w[82] & (1 << 5), 1 << 5);
+    CHECK_EQ(w[85] & (1 << 5), 0);
     ide_drain(e.ide);
     drives_close_all();
     current_machine = saved;
     free(hd);
+}
+
+/* Both channels move data at once: a disk on the primary, the CD-ROM on the
+ * secondary, each with its own bus master and interrupt line. */
+TEST(both_channels_dma_at_once)
+{
+    Env e;
+    BlockDev *cd = make_cd("both.iso", CD_BLOCKS);
+    BlockDev *hd = make_image("both.qcow2", "qcow2", 4 * MiB, false);
+    REQUIRE(cd && hd && cd_env(&e, cd));
+    char err[256];
+    REQUIRE(ide_attach(e.ide, 0, hd, false, err, sizeof(err)) == 0);
+    uint8_t *pattern = xmalloc(64 * 512);
+    for (int i = 0; i < 64 * 512; i++)
+        pattern[i] = (uint8_t)(i ^ (i >> 8));
+    REQUIRE(blk_pwrite(hd, 512 * 100, pattern, 64 * 512) == 0);
+    pci_enable_master(&e);
+    put_prd(&e, 0x1000, 0, 0x100000, 64 * 512, true);
+    put_prd(&e, 0x2000, 0, 0x200000, 16 * 2048, true);
+    bm_start(&e, 0, 0x1000, true);
+    bm_start(&e, 1, 0x2000, true);
+    outb(&e, 0x1f6, 0xe0);
+    outb(&e, 0x1f2, 64);
+    outb(&e, 0x1f3, 100);
+    outb(&e, 0x1f4, 0);
+    outb(&e, 0x1f5, 0);
+    outb(&e, 0x1f7, 0xc8);
+    outb(&e, DEV, 0xa0);
+    outb(&e, ERR, 0x01);
+    outb(&e, CMD, 0xa0);
+    uint8_t cdb[12];
+    read10_cdb(cdb, 50, 16);
+    for (int i = 0; i < 6; i++)
+        outw(&e, DATA, ld16(cdb + 2 * i));
+    for (int i = 0; i < 1000 && (!(bm_status(&e, 0) & 4) || !(bm_status(&e, 1) & 4)); i++)
+        blk_aio_drain(NULL);
+    CHECK_EQ(bm_status(&e, 0) & 7, 4);
+    CHECK_EQ(bm_status(&e, 1) & 7, 4);
+    CHECK(irq_level[0] && irq_level[1]);
+    CHECK(!memcmp(e.ram + 0x100000, pattern, 64 * 512));
+    bool ok = true;
+    for (unsigned i = 0; i < 16; i++)
+        ok &= block_ok(e.ram + 0x200000 + i * 2048, 50 + i);
+    CHECK(ok);
+    free(pattern);
+}
+
+/* A machine reset while block requests are in flight: they finish into
+ * nothing, the devices come back with their signatures. */
+TEST(reset_with_requests_in_flight)
+{
+    Env e;
+    BlockDev *cd = make_cd("rst.iso", CD_BLOCKS);
+    REQUIRE(cd && cd_env(&e, cd));
+    pci_enable_master(&e);
+    put_prd(&e, 0x1000, 0, 0x100000, 0, true);
+    bm_start(&e, 1, 0x1000, true);
+    outb(&e, DEV, 0xa0);
+    outb(&e, ERR, 0x01);
+    outb(&e, CMD, 0xa0);
+    uint8_t cdb[12];
+    read10_cdb(cdb, 0, 32);
+    for (int i = 0; i < 6; i++)
+        outw(&e, DATA, ld16(cdb + 2 * i));
+    machine_run_reset_handlers();
+    blk_aio_drain(NULL);
+    CHECK_EQ(inb(&e, LBAM), 0x14);
+    CHECK_EQ(inb(&e, CTL), 0x00);
+    CHECK_EQ(bm_status(&e, 1) & 0x07, 0);
+    CHECK(!irq_level[1]);
+    /* And it works again. */
+    uint8_t b[64];
+    Reply r = simple(&e, 0x00, 0, b, sizeof(b));
+    CHECK_EQ(r.status & 0x01, 0);
 }

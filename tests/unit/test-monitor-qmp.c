@@ -205,6 +205,22 @@ TEST(framing)
     conn_close(&c);
 }
 
+TEST(mon_option)
+{
+    char err[256];
+    CHECK_EQ(chardev_add("null,id=qmpnull", err, sizeof(err)), 0);
+    CHECK_EQ(chardev_add("null,id=hmpnull", err, sizeof(err)), 0);
+    CHECK_EQ(monitor_add_from_opts("chardev=qmpnull,mode=control,pretty=on", err, sizeof(err)), 0);
+    CHECK_EQ(monitor_add_from_opts("hmpnull", err, sizeof(err)), 0);
+    CHECK(monitor_add_from_opts("chardev=nosuch", err, sizeof(err)) < 0);
+    CHECK(strstr(err, "nosuch") != NULL);
+    CHECK(monitor_add_from_opts("chardev=hmpnull,mode=fancy", err, sizeof(err)) < 0);
+    CHECK(strstr(err, "fancy") != NULL);
+    CHECK(monitor_add_from_opts("chardev=hmpnull,frob=1", err, sizeof(err)) < 0);
+    CHECK(strstr(err, "frob") != NULL);
+    CHECK(monitor_add_from_opts("mode=control", err, sizeof(err)) < 0);
+}
+
 TEST(z_quit)
 {
     Conn c;

@@ -15,6 +15,7 @@
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
+#include "cpu/x86/simd.h"
 #include "harness.h"
 #include "system/machine.h"
 #include "system/memory.h"
@@ -27,7 +28,8 @@
 #define STACK_ADDR 0x10080000ULL
 #define RAM_SIZE  0x100000ULL
 #define DATA_SIZE 0x200
-#define ITER 24
+/* iterations per case; SIMD_ITER=n for a longer hunt */
+static int ITER = 24;
 
 enum { SHAPE_F32, SHAPE_F64, SHAPE_INT, SHAPE_X87, SHAPE_BCD };
 
@@ -35,7 +37,7 @@ typedef struct Case {
     const char *name;
     int shape;
     unsigned len;
-    uint8_t code[24];
+    uint8_t code[32];
 } Case;
 
 static const Case cases[] = {
@@ -189,6 +191,8 @@ typedef struct Result {
 
 static Result *run_native_all(void)
 {
+    if (getenv("SIMD_ITER") && atoi(getenv("SIMD_ITER")) > 0)
+        ITER = atoi(getenv("SIMD_ITER"));
     size_t sz = sizeof(Result) * NCASES * ITER;
     Result *res = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (res == MAP_FAILED)
@@ -344,8 +348,12 @@ static int compare_case(CPUX86State *env, unsigned ci, char *why, size_t n)
     return bad;
 }
 
-static void run_backend(bool interp)
+static void run_backend(bool interp, bool host_fpu)
 {
+    sse_use_host_fpu = host_fpu;
+    /* SIMD_X87_SOFT=1: softfloat transcendentals too (they may differ from
+     * the host in the last bit; see fpu-x87-trans.c) */
+    x87_use_host_fpu = !getenv("SIMD_X87_SOFT");
     if (!native_tried) {
         native_tried = true;
         native = run_native_all();
@@ -368,10 +376,18 @@ static void run_backend(bool interp)
     CHECK_EQ(failures, 0);
     tcg_cpu_destroy(env);
     free(env);
+    sse_use_host_fpu = true;
 }
 
-TEST(simd_oracle_x86_64) { run_backend(false); }
-TEST(simd_oracle_interp) { run_backend(true); }
+/* softfloat for every SSE operation, then the host-FPU fast path */
+TEST(simd_oracle_x86_64) { run_backend(false, false); }
+TEST(simd_oracle_interp) { run_backend(true, false); }
+TEST(simd_oracle_host_fpu)
+{
+    if (!sse_use_host_fpu)
+        SKIP("no host-FPU fast path on this host");
+    run_backend(false, true);
+}
 
 /* ---- exceptions and state instructions (no host oracle: the SDM's rules) ------------------- */
 #define CODE(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
@@ -545,6 +561,22 @@ TEST(simd_fxsave_xsave)
     memcpy(&pi_mant, mem + 32, 8);
     CHECK_EQ(pi_mant, 0xc90fdaa22168c235ULL);        /* ST0 = pi */
     CHECK_EQ(mem[160 + 16 * 15], 16);                /* XMM15 in 64-bit mode */
+
+    /* without REX.W: FIP/FCS and FDP/FDS as 32-bit offset + selector */
+    env->segs[R_CS].selector = 0x33;
+    /* fld dword [rsi]; fxsave [rsi+64]; fstp st(0) */
+    CHECK_EQ(run_code(env, CODE(0xd9, 0x06, 0x0f, 0xae, 0x46, 0x40, 0xdd, 0xd8)), -1);
+    uint32_t fip, fdp;
+    uint16_t fcs;
+    memcpy(&fip, mem + 64 + 8, 4);
+    memcpy(&fcs, mem + 64 + 12, 2);
+    memcpy(&fdp, mem + 64 + 16, 4);
+    CHECK_EQ(fip, (uint32_t)CODE_ADDR);
+    CHECK_EQ(fcs, 0x33);
+    CHECK_EQ(fdp, (uint32_t)DATA_ADDR);
+    CHECK_EQ(mem[64 + 6], 0x06);                     /* FOP = D9 06 & 0x7ff */
+    CHECK_EQ(mem[64 + 7], 0x01);
+    CHECK_EQ(run_code(env, CODE(0x48, 0x0f, 0xae, 0x06)), -1);   /* back to the 64-bit image */
 
     /* wipe, then fxrstor brings everything back */
     memset(env->xmm, 0, sizeof(env->xmm));

@@ -1,0 +1,298 @@
+/* The host CPU as the oracle for user-mode snippets. A child process maps
+ * code, data and stack at the oracle's fixed addresses, loads a state through
+ * a small trampoline, runs the snippet and stores the state back; a fault is
+ * caught as a signal, and the signal's machine context (trap number, error
+ * code, CR2, registers at the faulting instruction) is the reference for the
+ * exception the translator must raise.
+ *
+ * 32-bit snippets run in compatibility mode of the same 64-bit child: a far
+ * jump to Linux's 32-bit user code segment (0x23) and back to 0x33. That is
+ * what a -m32 process does, without a second toolchain and binary.
+ *
+ * The child survives every snippet it can: a crash of the child itself (a
+ * snippet that hit the harness) marks that case ORACLE_END_CRASH and a new
+ * child goes on with the next case. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <asm/prctl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include "tests/oracle/oracle.h"
+
+#if defined(__x86_64__)
+
+#define FARPTR_IN  (ORACLE_CODE + 0xf00)   /* m16:32 of the 32-bit entry */
+#define FARPTR_OUT (ORACLE_CODE + 0xf08)   /* m16:32 of the way back to 64-bit */
+#define STUB_BACK  (ORACLE_CODE + 0xf10)   /* 64-bit: jmp *oracle_back */
+#define USER_CS32 0x23
+#define USER_CS64 0x33
+#define USER_DS   0x2b
+
+/* Offsets into OracleState used by the trampoline. */
+_Static_assert(offsetof(OracleState, rflags) == 136, "trampoline layout");
+_Static_assert(offsetof(OracleState, xmm) == 144, "trampoline layout");
+_Static_assert(offsetof(OracleState, mxcsr) == 400, "trampoline layout");
+
+/* oracle_enter64(state): jumps to ORACLE_CODE in 64-bit mode with *state;
+ * oracle_enter32(state) the same through the far pointer at FARPTR_IN. The
+ * snippet ends with a jump to oracle_back, which stores the state and returns
+ * from oracle_enter*. */
+void oracle_enter64(OracleState *st);
+void oracle_enter32(OracleState *st);
+void oracle_back(void);
+uint64_t oracle_host_rsp, oracle_snippet_rsp;
+OracleState *oracle_cur;
+
+#define LOAD_XMM(n) "  movdqu " #n "*16+144(%rdi), %xmm" #n "\n"
+#define STORE_XMM(n) "  movdqu %xmm" #n ", " #n "*16+144(%rdi)\n"
+__asm__(
+    ".text\n"
+    ".globl oracle_enter64\n"
+    "oracle_enter64:\n"
+    "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
+    "  mov %rsp, oracle_host_rsp(%rip)\n"
+    "  mov %rdi, oracle_cur(%rip)\n"
+    "  call oracle_load\n"
+    "  jmp *oracle_code_addr(%rip)\n"
+    ".globl oracle_enter32\n"
+    "oracle_enter32:\n"
+    "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
+    "  mov %rsp, oracle_host_rsp(%rip)\n"
+    "  mov %rdi, oracle_cur(%rip)\n"
+    "  mov $0x2b, %eax\n mov %eax, %ds\n mov %eax, %es\n"
+    "  call oracle_load\n"
+    "  ljmpl *0x10000f00\n"
+    /* oracle_load: everything but RIP; returns on the snippet's stack by
+     * popping its own return address first. */
+    "oracle_load:\n"
+    "  pop %rax\n mov %rax, oracle_load_ret(%rip)\n"
+    "  mov 32(%rdi), %rax\n"   /* the snippet's RSP */
+    LOAD_XMM(0) LOAD_XMM(1) LOAD_XMM(2) LOAD_XMM(3) LOAD_XMM(4) LOAD_XMM(5) LOAD_XMM(6) LOAD_XMM(7)
+    LOAD_XMM(8) LOAD_XMM(9) LOAD_XMM(10) LOAD_XMM(11) LOAD_XMM(12) LOAD_XMM(13) LOAD_XMM(14) LOAD_XMM(15)
+    "  ldmxcsr 400(%rdi)\n"
+    "  mov %rax, %rsp\n"
+    "  pushq 136(%rdi)\n popfq\n"    /* writes below the snippet's RSP, then restores it */
+    "  movq $0, -8(%rsp)\n"
+    "  mov 0(%rdi),%rax\n mov 8(%rdi),%rcx\n mov 16(%rdi),%rdx\n mov 24(%rdi),%rbx\n"
+    "  mov 40(%rdi),%rbp\n mov 48(%rdi),%rsi\n mov 64(%rdi),%r8\n mov 72(%rdi),%r9\n"
+    "  mov 80(%rdi),%r10\n mov 88(%rdi),%r11\n mov 96(%rdi),%r12\n mov 104(%rdi),%r13\n"
+    "  mov 112(%rdi),%r14\n mov 120(%rdi),%r15\n"
+    "  mov 56(%rdi),%rdi\n"
+    "  jmp *oracle_load_ret(%rip)\n"
+    ".globl oracle_back\n"
+    "oracle_back:\n"
+    "  mov %rsp, oracle_snippet_rsp(%rip)\n"
+    "  mov oracle_host_rsp(%rip), %rsp\n"
+    "  pushfq\n"
+    "  push %rdi\n"
+    "  mov oracle_cur(%rip), %rdi\n"
+    "  mov %rax,0(%rdi)\n mov %rcx,8(%rdi)\n mov %rdx,16(%rdi)\n mov %rbx,24(%rdi)\n"
+    "  mov %rbp,40(%rdi)\n mov %rsi,48(%rdi)\n mov %r8,64(%rdi)\n mov %r9,72(%rdi)\n"
+    "  mov %r10,80(%rdi)\n mov %r11,88(%rdi)\n mov %r12,96(%rdi)\n mov %r13,104(%rdi)\n"
+    "  mov %r14,112(%rdi)\n mov %r15,120(%rdi)\n"
+    "  pop %rax\n mov %rax,56(%rdi)\n"
+    "  pop %rax\n mov %rax,136(%rdi)\n"
+    "  mov oracle_snippet_rsp(%rip), %rax\n mov %rax,32(%rdi)\n"
+    STORE_XMM(0) STORE_XMM(1) STORE_XMM(2) STORE_XMM(3) STORE_XMM(4) STORE_XMM(5) STORE_XMM(6) STORE_XMM(7)
+    STORE_XMM(8) STORE_XMM(9) STORE_XMM(10) STORE_XMM(11) STORE_XMM(12) STORE_XMM(13) STORE_XMM(14) STORE_XMM(15)
+    "  stmxcsr 400(%rdi)\n"
+    "  cld\n"
+    "  mov $0x1f80, %eax\n push %rax\n ldmxcsr (%rsp)\n pop %rax\n"
+    "  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
+    "  ret\n"
+    ".data\n"
+    "oracle_load_ret: .quad 0\n"
+    "oracle_code_addr: .quad 0x10000000\n"
+    ".text\n");
+
+static sigjmp_buf fault_jmp;
+static OracleResult *cur_result;
+
+static void on_fault(int sig, siginfo_t *si, void *uc_)
+{
+    (void)si;
+    ucontext_t *uc = uc_;
+    greg_t *g = uc->uc_mcontext.gregs;
+    OracleState *st = &cur_result->st;
+    static const int map[16] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI,
+                                 REG_RDI, REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13,
+                                 REG_R14, REG_R15 };
+    for (int i = 0; i < 16; i++)
+        st->gpr[i] = (uint64_t)g[map[i]];
+    st->rip = (uint64_t)g[REG_RIP];
+    st->rflags = (uint64_t)g[REG_EFL];
+    if (uc->uc_mcontext.fpregs) {
+        memcpy(st->xmm, uc->uc_mcontext.fpregs->_xmm, sizeof(st->xmm));
+        st->mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+    }
+    if (sig == SIGALRM) {
+        cur_result->end = ORACLE_END_TIMEOUT;
+    } else {
+        cur_result->end = ORACLE_END_EXCEPTION;
+        cur_result->vector = (int)g[REG_TRAPNO];
+        cur_result->error_code = (uint32_t)g[REG_ERR];
+        cur_result->cr2 = (uint64_t)g[REG_CR2];
+    }
+    siglongjmp(fault_jmp, 1);
+}
+
+static bool map_fixed(uint64_t addr, uint64_t size, int prot)
+{
+    void *p = mmap((void *)addr, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    return p == (void *)addr;
+}
+
+static void child_setup(void)
+{
+    if (!map_fixed(ORACLE_CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC) ||
+        !map_fixed(ORACLE_DATA, ORACLE_DATA_SIZE, PROT_READ | PROT_WRITE) ||
+        !map_fixed(ORACLE_STACK, ORACLE_STACK_SIZE, PROT_READ | PROT_WRITE))
+        _exit(3);
+    /* GS points at the data in 64-bit mode (glibc leaves GS alone; FS is its TLS) */
+    syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)ORACLE_DATA);
+    static uint8_t altstack[65536];
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+    sigaltstack(&ss, NULL);
+    struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK };
+    sigemptyset(&sa.sa_mask);
+    const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGALRM };
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
+/* The way back after the snippet (and the 32-bit far pointers). */
+static void place_code(const OracleCase *c)
+{
+    uint8_t *code = (uint8_t *)ORACLE_CODE;
+    memset(code, 0xcc, 4096);
+    memcpy(code, c->code, c->len);
+    uint8_t *p = code + c->len;
+    if (c->mode == 64) {
+        *p++ = 0xff; *p++ = 0x25;            /* jmp *0(%rip) */
+        memset(p, 0, 4); p += 4;
+        uint64_t back = (uint64_t)(uintptr_t)oracle_back;
+        memcpy(p, &back, 8);
+    } else {
+        uint32_t out = (uint32_t)FARPTR_OUT;
+        *p++ = 0xff; *p++ = 0x2d;            /* ljmp *FARPTR_OUT */
+        memcpy(p, &out, 4);
+        uint32_t in[2] = { (uint32_t)ORACLE_CODE, USER_CS32 };
+        uint32_t back32[2] = { (uint32_t)STUB_BACK, USER_CS64 };
+        memcpy(code + 0xf00, in, 8);
+        memcpy(code + 0xf08, back32, 8);
+        uint8_t *s = code + 0xf10;
+        *s++ = 0xff; *s++ = 0x25;
+        memset(s, 0, 4); s += 4;
+        uint64_t back = (uint64_t)(uintptr_t)oracle_back;
+        memcpy(s, &back, 8);
+    }
+}
+
+static void child_run_one(const OracleCase *c, OracleResult *r)
+{
+    memset(r, 0, sizeof(*r));
+    place_code(c);
+    memset((void *)ORACLE_DATA, 0, ORACLE_DATA_SIZE);
+    memcpy((void *)ORACLE_DATA, c->data, ORACLE_MEM_CMP);
+    memset((void *)ORACLE_STACK, 0, ORACLE_STACK_SIZE);
+    r->st = c->in;
+    r->end = ORACLE_END_OK;
+    cur_result = r;
+    /* a bound, not a timing assertion: a snippet that never ends is reported */
+    struct itimerval it = { .it_value = { .tv_sec = 1 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+    if (sigsetjmp(fault_jmp, 1) == 0) {
+        if (c->mode == 64)
+            oracle_enter64(&r->st);
+        else
+            oracle_enter32(&r->st);
+        r->st.rip = ORACLE_CODE + c->len;
+    }
+    struct itimerval off = { 0 };
+    setitimer(ITIMER_REAL, &off, NULL);
+    __asm__ volatile("cld");
+    memcpy(r->data, (void *)ORACLE_DATA, ORACLE_MEM_CMP);
+    memcpy(r->stack, (void *)(ORACLE_RSP - ORACLE_MEM_CMP / 2), ORACLE_MEM_CMP);
+}
+
+bool oracle_native_run(const OracleCase *cases, OracleResult *results, size_t n,
+                       char *why, size_t whylen)
+{
+    /* shared with the child: the cases done so far */
+    size_t shm_size = sizeof(OracleResult) * n + 4096;
+    uint8_t *shm = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shm == MAP_FAILED) {
+        snprintf(why, whylen, "mmap: %m");
+        return false;
+    }
+    volatile size_t *done = (volatile size_t *)shm;
+    OracleResult *res = (OracleResult *)(shm + 4096);
+    size_t next = 0;
+    int crashes_in_a_row = 0;
+    while (next < n) {
+        *done = next;
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+            snprintf(why, whylen, "fork: %m");
+            munmap(shm, shm_size);
+            return false;
+        }
+        if (pid == 0) {
+            child_setup();
+            for (size_t i = next; i < n; i++) {
+                child_run_one(&cases[i], &res[i]);
+                *done = i + 1;
+            }
+            _exit(0);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 3) {
+            snprintf(why, whylen, "cannot map the oracle's fixed addresses at %#llx",
+                     (unsigned long long)ORACLE_CODE);
+            munmap(shm, shm_size);
+            return false;
+        }
+        size_t d = *done;
+        if (d < n && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+            /* the child died in case d */
+            memset(&res[d], 0, sizeof(res[d]));
+            res[d].end = ORACLE_END_CRASH;
+            res[d].vector = WIFSIGNALED(st) ? WTERMSIG(st) : -1;
+            d++;
+            if (++crashes_in_a_row > 50) {
+                snprintf(why, whylen, "the native child keeps dying (status %#x)", st);
+                munmap(shm, shm_size);
+                return false;
+            }
+        } else {
+            crashes_in_a_row = 0;
+        }
+        next = d;
+    }
+    memcpy(results, res, sizeof(OracleResult) * n);
+    munmap(shm, shm_size);
+    return true;
+}
+
+#else
+
+bool oracle_native_run(const OracleCase *cases, OracleResult *results, size_t n,
+                       char *why, size_t whylen)
+{
+    (void)cases; (void)results; (void)n;
+    snprintf(why, whylen, "native execution needs an x86-64 host");
+    return false;
+}
+
+#endif

@@ -1,0 +1,184 @@
+/* The translator side of the oracle: one in-process vCPU on flat guest RAM,
+ * in long mode with 4-level paging that maps exactly the oracle's pages
+ * (code, data, stack) as user pages, so a touch of anything else is a #PF
+ * as in the native child. The snippet runs at CPL 3 (64-bit or
+ * compatibility mode) and ends at a HLT, which at CPL 3 is #GP(0): a #GP
+ * at the HLT's address is the normal end. */
+#include <stdlib.h>
+#include <string.h>
+#include "accel/tcg-cpu.h"
+#include "cpu/x86/cpu.h"
+#include "cpu/x86/exec.h"
+#include "system/machine.h"
+#include "system/memory.h"
+#include "tests/oracle/oracle.h"
+
+#define RAM_BASE ORACLE_RAM_BASE
+#define RAM_SIZE ORACLE_RAM_SIZE
+#define STUB_END_BYTE 0xf4               /* HLT */
+/* A bound on returns to the loop (each block ends with one): never reached by
+ * a straight-line snippet. */
+#define MAX_TURNS 100000
+
+struct OracleTCG {
+    CPUX86State env;
+    bool interp;
+};
+
+static uint8_t *guest_ram;
+
+static uint8_t *ram_at(uint64_t addr) { return guest_ram + (addr - RAM_BASE); }
+
+static void setup_machine(void)
+{
+    static Machine m;
+    if (guest_ram)
+        return;
+    guest_ram = aligned_alloc(4096, RAM_SIZE);
+    m.mem = address_space_new("memory", 1ULL << 32);
+    m.io = address_space_new("io", 0x10000);
+    as_add_ram(m.mem, "ram", RAM_BASE, RAM_SIZE, guest_ram, 0);
+    current_machine = &m;
+}
+
+static void set_seg(SegmentCache *s, uint16_t sel, uint64_t base, uint32_t flags)
+{
+    s->selector = sel;
+    s->base = base;
+    s->limit = flags ? 0xffffffff : 0;
+    s->flags = flags ? flags | DESC_G_MASK : 0;
+}
+
+/* Linux's segments: user 0x33 64-bit code, 0x23 32-bit code, 0x2b data;
+ * kernel (system snippets) 0x10 code, 0x18 data. */
+static void setup_mode(CPUX86State *env, int mode, bool system)
+{
+    const uint32_t dpl3 = system ? 0 : 3u << DESC_DPL_SHIFT;
+    const uint32_t code = DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_R_MASK | DESC_A_MASK | dpl3;
+    const uint32_t data = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK | DESC_B_MASK | dpl3;
+    env->cr[0] = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG;
+    env->cr[3] = ORACLE_PT;
+    env->cr[4] = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    env->efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+    env->gdt.base = ORACLE_SYS;
+    env->gdt.limit = ORACLE_GDT_LIMIT;
+    env->idt.base = ORACLE_SYS_IDT;
+    env->idt.limit = 32 * 16 - 1;
+    env->ldt.selector = 0;
+    env->ldt.limit = 0;
+    /* the TSS has no I/O bitmap: IN/OUT at CPL 3 are #GP(0), as for a Linux
+     * process that did not ask for ioperm() */
+    env->tr.selector = ORACLE_TSS_SEL;
+    env->tr.base = ORACLE_SYS_TSS;
+    env->tr.limit = 0x67;
+    env->tr.flags = DESC_P_MASK | (11u << DESC_TYPE_SHIFT);
+    if (system) {
+        set_seg(&env->segs[R_CS], ORACLE_KERNEL_CS, 0, code | DESC_L_MASK);
+        set_seg(&env->segs[R_SS], ORACLE_KERNEL_DS, 0, data);
+        set_seg(&env->segs[R_DS], 0, 0, 0);
+        set_seg(&env->segs[R_ES], 0, 0, 0);
+        set_seg(&env->segs[R_FS], 0, 0, 0);
+        set_seg(&env->segs[R_GS], 0, 0, 0);
+        return;
+    }
+    if (mode == 64) {
+        set_seg(&env->segs[R_CS], 0x33, 0, code | DESC_L_MASK);
+        set_seg(&env->segs[R_DS], 0, 0, 0);
+        set_seg(&env->segs[R_ES], 0, 0, 0);
+        set_seg(&env->segs[R_GS], 0, ORACLE_DATA, 0);
+    } else {
+        set_seg(&env->segs[R_CS], 0x23, 0, code | DESC_B_MASK);
+        set_seg(&env->segs[R_DS], 0x2b, 0, data);
+        set_seg(&env->segs[R_ES], 0x2b, 0, data);
+        set_seg(&env->segs[R_GS], 0, 0, 0);
+    }
+    set_seg(&env->segs[R_SS], 0x2b, 0, data);
+    set_seg(&env->segs[R_FS], 0, 0, 0);
+}
+
+OracleTCG *oracle_tcg_new(bool interp)
+{
+    setup_machine();
+    OracleTCG *o = calloc(1, sizeof(*o));
+    o->interp = interp;
+    o->env.a20_mask = ~0ULL;
+    x86_cpu_reset(&o->env);
+    tcg_select_backend(interp);
+    tcg_cpu_create(&o->env, NULL);
+    return o;
+}
+
+void oracle_tcg_free(OracleTCG *o)
+{
+    tcg_cpu_destroy(&o->env);
+    free(o);
+}
+
+static void load_state(CPUX86State *env, const OracleCase *c)
+{
+    const OracleState *in = &c->in;
+    memcpy(env->regs, in->gpr, sizeof(env->regs));
+    if (c->mode == 32)
+        for (int i = 0; i < 16; i++)
+            env->regs[i] = i < 8 ? (uint32_t)env->regs[i] : 0;
+    env->rip = ORACLE_CODE;
+    env->eflags = 2;
+    x86_set_eflags(env, (uint32_t)in->rflags, ~0u);
+    memcpy(env->xmm, in->xmm, sizeof(env->xmm));
+    env->mxcsr = in->mxcsr;
+    env->halted = false;
+    env->exception_index = -1;
+    env->old_exception = -1;
+    env->cr[2] = 0;
+}
+
+static void store_state(CPUX86State *env, OracleState *st)
+{
+    memcpy(st->gpr, env->regs, sizeof(st->gpr));
+    st->rip = env->rip;
+    st->rflags = x86_get_eflags(env);
+    memcpy(st->xmm, env->xmm, sizeof(st->xmm));
+    st->mxcsr = env->mxcsr;
+}
+
+void oracle_tcg_run(OracleTCG *o, const OracleCase *c, OracleResult *r)
+{
+    CPUX86State *env = &o->env;
+    TCGCPU *t = tcg_cpu(env);
+    tcg_select_backend(o->interp);
+    memset(r, 0, sizeof(*r));
+    memset(ram_at(ORACLE_CODE), 0xcc, 4096);
+    memcpy(ram_at(ORACLE_CODE), c->code, c->len);
+    ram_at(ORACLE_CODE)[c->len] = STUB_END_BYTE;
+    memset(ram_at(ORACLE_DATA), 0, ORACLE_DATA_SIZE);
+    memcpy(ram_at(ORACLE_DATA), c->data, ORACLE_MEM_CMP);
+    memset(ram_at(ORACLE_STACK), 0, ORACLE_STACK_SIZE);
+    oracle_build_page_tables(guest_ram);
+    oracle_build_system_page(guest_ram);
+    setup_mode(env, c->mode, c->system);
+    load_state(env, c);
+    tb_flush(t);
+    tlb_flush(env);
+    bool finished = tcg_run_for(env, MAX_TURNS);
+    store_state(env, &r->st);
+    uint64_t end = ORACLE_CODE + c->len;
+    if (!finished) {
+        r->end = ORACLE_END_TIMEOUT;
+    } else if (env->exception_index == EXCP_GP && env->rip == end && env->error_code == 0 && !c->system) {
+        r->end = ORACLE_END_OK;
+    } else if (env->exception_index < 0 && env->halted && c->system && env->rip == end + 1) {
+        r->end = ORACLE_END_OK;
+        r->st.rip = end;
+    } else if (env->exception_index >= 0) {
+        r->end = ORACLE_END_EXCEPTION;
+        r->vector = env->exception_index;
+        r->error_code = (uint32_t)env->error_code;
+        r->cr2 = env->cr[2];
+    } else {
+        /* halted elsewhere */
+        r->end = ORACLE_END_EXCEPTION;
+        r->vector = -2;
+    }
+    memcpy(r->data, ram_at(ORACLE_DATA), ORACLE_MEM_CMP);
+    memcpy(r->stack, ram_at(ORACLE_RSP - ORACLE_MEM_CMP / 2), ORACLE_MEM_CMP);
+}
