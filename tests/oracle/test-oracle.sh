@@ -2,7 +2,7 @@
 # The differential oracle in `make check`: the translator (both backends)
 # against the host CPU on the regression cases of tests/oracle/regressions
 # and on a bounded number of random cases from a fixed seed, in 64-bit and
-# 32-bit (compatibility) mode. Divergences listed in
+# 32-bit (compatibility) mode; system snippets at CPL 0 against KVM. Divergences listed in
 # tests/oracle/known-divergences.txt are reported as SKIP with the bug.
 # ORACLE_CASES sets the number of random cases per mode (default 8000).
 source "$(dirname "$0")/../lib.sh"
@@ -26,4 +26,6 @@ if [[ -f ${regs[0]} ]]; then
     "$T_TMP/oracle-cpu" -k "$known" -r "${regs[@]}"
 fi
 "$T_TMP/oracle-cpu" -k "$known" -s 1 -n "${ORACLE_CASES:-8000}"
+# system snippets against KVM (SKIP with the reason when /dev/kvm is unusable)
+"$T_TMP/oracle-cpu" -k "$known" -K
 exit 0
