@@ -4,7 +4,8 @@
  * device configuration structures in a 64-bit memory BAR, plus the
  * PCI-configuration access window (VIRTIO_PCI_CAP_PCI_CFG) for firmware
  * that cannot reach a BAR above 4 GiB. Interrupts: INTx (INTA) driven by
- * the ISR bits; no MSI-X, so the vector registers read NO_VECTOR. */
+ * the ISR bits, or MSI-X (one vector per queue plus one for configuration
+ * changes) when the bus can deliver MSIs (PCIBus.msi set by the board). */
 #ifndef HW_VIRTIO_PCI_H
 #define HW_VIRTIO_PCI_H
 
@@ -51,7 +52,8 @@
 #define VIRTIO_PCI_COMMON_Q_RESET       0x3a
 #define VIRTIO_PCI_COMMON_SIZE          0x3c
 
-#define VIRTIO_MSI_NO_VECTOR            0xffff
+#define VIRTIO_MSI_NO_VECTOR            VIRTIO_NO_VECTOR
+#define VIRTIO_PCI_MSIX_BAR             1       /* MSI-X table and PBA, when offered */
 
 /* Where the structures sit in the BAR (what the capabilities say). */
 #define VIRTIO_PCI_BAR                  4

@@ -1,7 +1,8 @@
 /* Inline IR for the hot integer SIMD operations (what glibc's string and
  * memory functions and compilers' SSE2 code use most), so they cost no helper
  * call: lane-wise add/sub/compare-equal as SWAR arithmetic on 64-bit halves,
- * shuffles and unpacks as 32/64-bit moves, PMOVMSKB by a gathering multiply.
+ * shuffles and unpacks as 32/64-bit moves or bit spreading, PMOVMSKB by a
+ * gathering multiply, PMINUB/PMAXUB from the lanes' borrows.
  * Everything else goes to helper_sse (sse-helpers.c); both give the same
  * results (tests/unit/test-simd.c checks them against the host). */
 #include "cpu/x86/simd.h"
@@ -184,9 +185,63 @@ static bool gen_shuffle(unsigned op, int64_t d, int64_t s, unsigned width, uint3
     }
 }
 
+/* The 32 low bits of x with each element of esize bits moved to the low
+ * half of a 2*esize slot (zeros between). */
+static TCGv spread(TCGv x, unsigned esize)
+{
+    TCGv r = tcg_temp_new(), t = tcg_temp_new();
+    tcg_gen_andi(r, x, 0xffffffffULL);
+    tcg_gen_shli(t, r, 16);
+    tcg_gen_or(r, r, t);
+    tcg_gen_andi(r, r, 0x0000ffff0000ffffULL);
+    if (esize == 8) {
+        tcg_gen_shli(t, r, 8);
+        tcg_gen_or(r, r, t);
+        tcg_gen_andi(r, r, 0x00ff00ff00ff00ffULL);
+    }
+    return r;
+}
+
+static TCGv interleave(TCGv a, TCGv b, unsigned esize)
+{
+    TCGv r = spread(a, esize), t = spread(b, esize);
+    tcg_gen_shli(t, t, esize);
+    tcg_gen_or(r, r, t);
+    return r;
+}
+
+/* PUNPCKL/H BW and WD: the elements of one half of d and s interleaved. */
+static bool gen_unpack(unsigned op, int64_t d, int64_t s, unsigned width)
+{
+    unsigned esize;
+    bool high;
+    switch (op) {
+    case SSE_punpcklbw: esize = 8; high = false; break;
+    case SSE_punpckhbw: esize = 8; high = true; break;
+    case SSE_punpcklwd: esize = 16; high = false; break;
+    case SSE_punpckhwd: esize = 16; high = true; break;
+    default: return false;
+    }
+    int64_t half = high ? width / 2 : 0;
+    if (width == 8) {
+        TCGv a = gen_env_ld(d + half, MO_32), b = gen_env_ld(s + half, MO_32);
+        gen_env_st(interleave(a, b, esize), d, MO_64);
+        return true;
+    }
+    TCGv a = gen_env_ld(d + half, MO_64), b = gen_env_ld(s + half, MO_64);
+    TCGv lo = interleave(a, b, esize), ah = tcg_temp_new(), bh = tcg_temp_new();
+    tcg_gen_shri(ah, a, 32);
+    tcg_gen_shri(bh, b, 32);
+    TCGv hi = interleave(ah, bh, esize);
+    gen_env_st(lo, d, MO_64);
+    gen_env_st(hi, d + 8, MO_64);
+    return true;
+}
+
 bool gen_sse_ir(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm)
 {
-    return gen_halves(op, d, s, width) || gen_shuffle(op, d, s, width, imm);
+    return gen_halves(op, d, s, width) || gen_shuffle(op, d, s, width, imm) ||
+           gen_unpack(op, d, s, width);
 }
 
 /* Shift by immediate (0F 71-73) of the register at d. */

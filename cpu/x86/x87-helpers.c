@@ -15,6 +15,7 @@
 #include "cpu/x86/softfloat.h"
 #include "system/irq.h"
 #include "system/machine.h"
+#include "system/mainloop.h"
 
 #define FSW_IE 0x0001
 #define FSW_DE 0x0002
@@ -142,8 +143,14 @@ void x87_reset(CPUX86State *env)
  * write to port 0xF0 (IGNNE#) or FNCLEX/FNINIT drops it. */
 static void set_ferr(bool level)
 {
-    if (current_machine && current_machine->isa_irq)
-        irq_set_level(&current_machine->isa_irq[13], level);
+    if (!current_machine || !current_machine->isa_irq)
+        return;
+    bool lock = !machine_lock_held();   /* the PIC is a device: machine lock */
+    if (lock)
+        machine_lock();
+    irq_set_level(&current_machine->isa_irq[13], level);
+    if (lock)
+        machine_unlock();
 }
 
 void x87_ignne(void)

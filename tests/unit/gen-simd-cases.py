@@ -317,6 +317,8 @@ INT | movq mm0, rax; pshufw mm1, mm0, 0x1b; movq rbx, mm1; pmovmskb ecx, mm1; em
 INT | movq mm0, rax; pinsrw mm0, ebx, 2; pextrw ecx, mm0, 2; movq rax, mm0; emms
 INT | movq mm3, [rsi]; pand mm3, mm3; movq2dq xmm0, mm3; movdq2q mm4, xmm1; movq rbx, mm4; emms
 INT | movq mm0, rax; movd ecx, mm0; movd mm1, ebx; movq rbx, mm1; emms
+INT | movq mm0, rax; movq mm5, rbx; paddb mm5, mm0
+X87 | fld qword ptr [rsi]; fld1; movq mm3, rax; pxor mm2, mm2
 INT | crc32 eax, bl
 INT | crc32 eax, ebx
 INT | crc32 rax, rbx
