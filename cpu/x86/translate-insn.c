@@ -313,19 +313,21 @@ static void trans_bt(DisasContext *s)
     if (s->d.mod == 3) {
         v = gen_reg_load(s, s->d.rm, size);
     } else {
-        gen_lea_addr(s);
-        addr = s->A0;
         if (is_reg_offset) {
-            /* The bit offset addresses memory beyond the operand (signed). */
+            /* The bit offset addresses memory beyond the operand (signed):
+             * part of the effective address, so it wraps at the address size
+             * and goes through the segment checks. */
             TCGv disp = gen_sext(bitoff, size);
             tcg_gen_sari(disp, disp, size_log2(size) + 3);
             tcg_gen_shli(disp, disp, size_log2(size));
-            TCGv a2 = tcg_temp_new();
-            tcg_gen_add(a2, addr, disp);
-            if (!s->code64)
-                tcg_gen_extu(a2, a2, 4);
-            addr = a2;
+            TCGv ea = gen_ea_offset(s);
+            tcg_gen_add(ea, ea, disp);
+            s->A0 = gen_linear(s, ea, s->d.seg >= 0 ? s->d.seg : s->d.default_seg);
+            s->a0_valid = true;
+        } else {
+            gen_lea_addr(s);
         }
+        addr = s->A0;
         if (mn != I_BT && use_atomic(s)) {
             TCGv m = tcg_temp_new();
             tcg_gen_shl(m, tcg_const(1), bit);

@@ -44,7 +44,11 @@
 #define ORACLE_RAM_SIZE   0x200000ULL
 
 /* The bytes of data and stack compared (the first part of each). */
-#define ORACLE_MEM_CMP    512
+#define ORACLE_MEM_CMP    1024
+/* Random memory operands point into the first part of the data; the FXSAVE
+ * image of x87/MMX snippets lives at ORACLE_FXAREA (compared with the rest). */
+#define ORACLE_GEN_SPAN   512
+#define ORACLE_FXAREA     (ORACLE_DATA + ORACLE_GEN_SPAN)
 
 /* Register numbers as in the ModRM encoding. */
 enum { OR_RAX, OR_RCX, OR_RDX, OR_RBX, OR_RSP, OR_RBP, OR_RSI, OR_RDI };
