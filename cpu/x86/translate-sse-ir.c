@@ -68,23 +68,38 @@ static TCGv swar_cmpeq(TCGv a, TCGv b, unsigned bits)
     return r;
 }
 
-/* unsigned byte min/max: the borrow out of each lane's a - b says a < b */
-static TCGv swar_minmax_ub(TCGv a, TCGv b, bool max)
+/* lanes all ones where a < b (unsigned): the borrow out of each lane's a - b */
+static TCGv swar_ltu(TCGv a, TCGv b, unsigned bits)
 {
-    const uint64_t h = 0x8080808080808080ULL;
-    TCGv d = swar_add(a, b, 8, true), t = tcg_temp_new(), lt = tcg_temp_new(), x = tcg_temp_new();
-    tcg_gen_xor(x, a, b);
-    tcg_gen_op2(INDEX_op_not, 0, t, x);
+    uint64_t h = repeat(1ULL << (bits - 1), bits);
+    TCGv d = swar_add(a, b, bits, true), t = tcg_temp_new(), lt = tcg_temp_new();
+    tcg_gen_xor(t, a, b);
+    tcg_gen_op2(INDEX_op_not, 0, t, t);
     tcg_gen_and(t, t, d);                   /* same top bits: borrow = top bit of a - b */
     tcg_gen_op2(INDEX_op_not, 0, lt, a);
     tcg_gen_and(lt, lt, b);                 /* different top bits: borrow = b's */
     tcg_gen_or(lt, lt, t);
     tcg_gen_andi(lt, lt, h);
-    tcg_gen_shri(lt, lt, 7);
-    tcg_gen_op3(INDEX_op_mul, 0, lt, lt, tcg_const(0xff));   /* 0xff where a < b */
-    tcg_gen_and(x, x, lt);
+    tcg_gen_shri(lt, lt, bits - 1);
+    tcg_gen_op3(INDEX_op_mul, 0, lt, lt, tcg_const(bits == 32 ? 0xffffffffULL : (1ULL << bits) - 1));
+    return lt;
+}
+
+/* signed order = unsigned order with the sign bits flipped */
+static TCGv flip(TCGv a, unsigned bits)
+{
     TCGv r = tcg_temp_new();
-    tcg_gen_xor(r, max ? a : b, x);         /* min: a where a < b; max: b there */
+    tcg_gen_xori(r, a, repeat(1ULL << (bits - 1), bits));
+    return r;
+}
+
+/* min/max from the a < b mask: min takes a there, max takes b */
+static TCGv swar_select(TCGv a, TCGv b, TCGv lt, bool max)
+{
+    TCGv x = tcg_temp_new(), r = tcg_temp_new();
+    tcg_gen_xor(x, a, b);
+    tcg_gen_and(x, x, lt);
+    tcg_gen_xor(r, max ? a : b, x);
     return r;
 }
 
@@ -114,7 +129,9 @@ static int lane_bits(unsigned op)
     case SSE_paddw: case SSE_psubw: case SSE_pcmpeqw: return 16;
     case SSE_paddd: case SSE_psubd: case SSE_pcmpeqd: return 32;
     case SSE_paddq: case SSE_psubq: case SSE_pcmpeqq: return 64;
-    case SSE_pminub: case SSE_pmaxub: return 8;
+    case SSE_pminub: case SSE_pmaxub: case SSE_pcmpgtb: return 8;
+    case SSE_pminsw: case SSE_pmaxsw: case SSE_pcmpgtw: return 16;
+    case SSE_pcmpgtd: return 32;
     default: return 0;
     }
 }
@@ -133,7 +150,13 @@ static bool gen_halves(unsigned op, int64_t d, int64_t s, unsigned width)
             r[i] = swar_cmpeq(a, b, bits);
             break;
         case SSE_pminub: case SSE_pmaxub:
-            r[i] = swar_minmax_ub(a, b, op == SSE_pmaxub);
+            r[i] = swar_select(a, b, swar_ltu(a, b, 8), op == SSE_pmaxub);
+            break;
+        case SSE_pminsw: case SSE_pmaxsw:
+            r[i] = swar_select(a, b, swar_ltu(flip(a, 16), flip(b, 16), 16), op == SSE_pmaxsw);
+            break;
+        case SSE_pcmpgtb: case SSE_pcmpgtw: case SSE_pcmpgtd:
+            r[i] = swar_ltu(flip(b, bits), flip(a, bits), bits);    /* a > b: b < a */
             break;
         default:
             r[i] = swar_add(a, b, bits, op == SSE_psubb || op == SSE_psubw || op == SSE_psubd ||
@@ -167,6 +190,18 @@ static bool gen_shuffle(unsigned op, int64_t d, int64_t s, unsigned width, uint3
     case SSE_pshufd: {
         uint8_t sel[4] = { imm & 3, (imm >> 2) & 3, (imm >> 4) & 3, (imm >> 6) & 3 };
         gen_dword_shuffle(d, s, all_s, sel);
+        return true;
+    }
+    case SSE_shufps: {
+        static const int8_t from[4] = { 0, 0, 1, 1 };
+        uint8_t sel[4] = { imm & 3, (imm >> 2) & 3, (imm >> 4) & 3, (imm >> 6) & 3 };
+        gen_dword_shuffle(d, s, from, sel);
+        return true;
+    }
+    case SSE_shufpd: {
+        TCGv a = gen_env_ld(d + 8 * (imm & 1), MO_64), b = gen_env_ld(s + 8 * ((imm >> 1) & 1), MO_64);
+        gen_env_st(a, d, MO_64);
+        gen_env_st(b, d + 8, MO_64);
         return true;
     }
     case SSE_punpckldq: gen_dword_shuffle(d, s, alt, lo); return true;
