@@ -673,6 +673,12 @@ static bool gen_insn(Snip *s, const Form *f)
             m.rm = rmreg;
         }
     }
+    /* now and then a REX that a legacy prefix after it cancels (DS: ignored
+     * in 64-bit mode, and any segment prefix below wins over it) */
+    if (g->mode == 64 && chance(g, 2)) {
+        put(o, (uint8_t)(0x40 | rn(g, 16)));
+        put(o, 0x3e);
+    }
     if (segp)
         put(o, segp);
     if (p67)
