@@ -239,12 +239,12 @@ int main(int argc, char **argv)
     unsigned count = 2000;
     double seconds = 0;
     const char *modes = "both", *backends = "both";
-    bool do_replay = false, do_system = false;
+    bool do_replay = false, do_system = false, count_given = false;
     int opt;
     while ((opt = getopt(argc, argv, "s:n:t:m:b:o:k:rvK")) != -1) {
         switch (opt) {
         case 's': seed = strtoull(optarg, NULL, 0); break;
-        case 'n': count = (unsigned)strtoul(optarg, NULL, 0); break;
+        case 'n': count = (unsigned)strtoul(optarg, NULL, 0); count_given = true; break;
         case 't': seconds = atof(optarg); break;
         case 'm': modes = optarg; break;
         case 'b': backends = optarg; break;
@@ -260,6 +260,8 @@ int main(int argc, char **argv)
         }
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (seconds > 0 && !count_given)
+        count = 0;   /* time-bounded only */
     const char *bnames[2];
     OracleTCG *tcg[2];
     int nb = 0;
