@@ -91,7 +91,7 @@ typedef struct OracleCase {
     uint32_t flag_mask;          /* RFLAGS bits compared at the end */
     uint32_t flag_mask_fault;    /* ... and at a fault (undefined at some point) */
     uint32_t cmp;                /* ORACLE_CMP_* */
-    char name[96];               /* the instructions, for reports */
+    char name[192];              /* the instructions, for reports */
     OracleState in;
     uint8_t data[ORACLE_MEM_CMP];  /* initial data (the rest of the page is 0) */
 } OracleCase;
