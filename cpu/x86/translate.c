@@ -657,6 +657,9 @@ void gen_exception(DisasContext *s, int vector, int error_code, bool has_error)
 typedef struct FetchCtx {
     DisasContext *s;
     uint64_t page2;
+    /* the page last fetched from, read straight from host memory */
+    uint64_t cached_lin_page, cached_phys_page;
+    const uint8_t *cached_host;
 } FetchCtx;
 
 static bool fetch_byte(void *opaque, uint64_t pc, uint8_t *byte)
@@ -666,8 +669,15 @@ static bool fetch_byte(void *opaque, uint64_t pc, uint8_t *byte)
     uint64_t lin = s->cs_base + pc, phys;
     if (!s->code64)
         lin = (uint32_t)lin;
-    if (!x86_fetch_code_byte(s->env, lin, byte, &phys))
-        return false;
+    if (f->cached_host && (lin & ~0xfffULL) == f->cached_lin_page) {
+        *byte = f->cached_host[lin & 0xfff];
+        phys = f->cached_phys_page | (lin & 0xfff);
+    } else {
+        if (!x86_fetch_code_byte(s->env, lin, byte, &phys))
+            return false;
+        f->cached_host = x86_code_page_ptr(s->env, lin, &f->cached_phys_page);
+        f->cached_lin_page = lin & ~0xfffULL;
+    }
     uint64_t start = s->cs_base + s->tb->pc;
     if (!s->code64)
         start = (uint32_t)start;
@@ -708,7 +718,7 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
 {
     DisasContext ctx, *s = &ctx;
-    FetchCtx f = { s, (uint64_t)-1 };
+    FetchCtx f = { s, (uint64_t)-1, 0, 0, NULL };
     init_context(s, env, tb);
     tcg_func_start(tcg_ctx);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
