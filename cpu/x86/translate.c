@@ -413,6 +413,34 @@ TCGv gen_compute_cf(DisasContext *s)
             tcg_gen_setcond(TCG_COND_LTU, 0, t, a, cpu_cc_src);
             return t;
         }
+        case CC_K_ADC: { /* carry-in ? dst <= src : dst < src */
+            TCGv le = tcg_temp_new(), lt = tcg_temp_new();
+            tcg_gen_setcond(TCG_COND_LEU, 0, le, cpu_cc_dst, cpu_cc_src);
+            tcg_gen_setcond(TCG_COND_LTU, 0, lt, cpu_cc_dst, cpu_cc_src);
+            tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, tcg_const(0), le, lt);
+            return t;
+        }
+        case CC_K_SBB: { /* a = dst + src + borrow-in; borrow-in ? a <= src : a < src */
+            TCGv a = tcg_temp_new(), le = tcg_temp_new(), lt = tcg_temp_new();
+            tcg_gen_add(a, cpu_cc_dst, cpu_cc_src);
+            tcg_gen_add(a, a, cpu_cc_src2);
+            tcg_gen_extu(a, a, size);
+            tcg_gen_setcond(TCG_COND_LEU, 0, le, a, cpu_cc_src);
+            tcg_gen_setcond(TCG_COND_LTU, 0, lt, a, cpu_cc_src);
+            tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, tcg_const(0), le, lt);
+            return t;
+        }
+        case CC_K_SHL: { /* the last bit shifted out: top bit of src */
+            tcg_gen_shri(t, cpu_cc_src, size * 8 - 1);
+            tcg_gen_andi(t, t, 1);
+            return t;
+        }
+        case CC_K_SHR: case CC_K_SAR:
+            tcg_gen_andi(t, cpu_cc_src, 1);
+            return t;
+        case CC_K_MUL:
+            tcg_gen_setcond(TCG_COND_NE, 0, t, cpu_cc_src, tcg_const(0));
+            return t;
         default:
             break;
         }
