@@ -240,6 +240,25 @@ static void debugregs_from_kvm(CPUX86State *env, const struct kvm_debugregs *d)
     env->dr[7] = d->dr7;
 }
 
+/* XCR0 (XSETBV) travels with the other registers (a refusal, e.g. without
+ * XSAVE in CPUID, is logged under -d unimp). */
+static void put_xcr0(KVMVCPU *v, CPUX86State *env)
+{
+    struct kvm_xcrs xcrs = { .nr_xcrs = 1, .xcrs = { { .xcr = 0, .value = env->xcr0 } } };
+    if (ioctl(v->fd, KVM_SET_XCRS, &xcrs) < 0)
+        LOG_KVM_ONCE("KVM_SET_XCRS");
+}
+
+static void get_xcr0(KVMVCPU *v, CPUX86State *env)
+{
+    struct kvm_xcrs xcrs;
+    if (ioctl(v->fd, KVM_GET_XCRS, &xcrs) < 0)
+        return;
+    for (uint32_t i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
+        if (xcrs.xcrs[i].xcr == 0)
+            env->xcr0 = xcrs.xcrs[i].value;
+}
+
 /* NMI masking and the STI/MOV SS shadow live in env too; the rest of the
  * events is KVM's business and only travels with it. */
 static void put_events(KVMVCPU *v, CPUX86State *env)
@@ -295,6 +314,8 @@ int kvm_put_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen)
         LOG_KVM_ONCE("KVM_SET_MSRS");
     if (ioctl(v->fd, KVM_SET_DEBUGREGS, &dbg) < 0)
         LOG_KVM_ONCE("KVM_SET_DEBUGREGS");
+    if (env->xcr0)
+        put_xcr0(v, env);
     put_events(v, env);
     /* HLT exits to userspace (no in-kernel irqchip): env->halted stays ours;
      * after a triple fault the vCPU must be made runnable again. */
@@ -329,6 +350,7 @@ int kvm_get_state(KVMVCPU *v, CPUX86State *env, char *err, size_t errlen)
         x86_set_tsc(env, msrs.e[TSC_SLOT].data);
     if (ioctl(v->fd, KVM_GET_DEBUGREGS, &dbg) == 0)
         debugregs_from_kvm(env, &dbg);
+    get_xcr0(v, env);
     kvm_env_update_hflags(env);
     get_events(v, env);
     return 0;

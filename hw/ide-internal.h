@@ -177,6 +177,9 @@ void atapi_set_medium(IdeDrive *d, BlockDev *blk);
 void atapi_change_medium(IdeDrive *d, BlockDev *blk);
 void atapi_dma_error(IdeDrive *d);
 
+/* ---- hw/ide-monitor.c ---- */
+void ide_monitor_register(IdeState *s);
+
 /* ---- hw/ide-dma.c ---- */
 /* The command waits for the bus master (started now or later). */
 void ide_dma_begin(IdeDrive *d, bool to_mem, void (*run)(IdeDrive *d));

@@ -140,6 +140,7 @@ IdeState *piix3_ide_create(PCIBus *bus, IrqLine *irq14, IrqLine *irq15)
     main_loop_set_fd(blk_aio_eventfd(), POLLIN, aio_ready, NULL);
     machine_register_reset(piix_ide_reset, s);
     piix_ide_reset(s);
+    ide_monitor_register(s);
     return s;
 }
 

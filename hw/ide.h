@@ -58,6 +58,17 @@ int ide_find_unit(IdeState *s, const char *name);
  * board's CMOS; false when unit holds no disk. */
 bool ide_hd_geometry(IdeState *s, int unit, uint16_t *cyls, uint16_t *heads, uint16_t *secs);
 
+/* The monitor's "eject [-f] DEVICE" and "change DEVICE FILE [FORMAT]" (also
+ * registered as monitor commands, with "info ide", by piix3_ide_create).
+ * A locked tray refuses eject without force and asks the guest to eject
+ * (media event). Media opened by change are closed when replaced or
+ * ejected. Return 0, or -1 with a message. */
+int ide_monitor_eject(IdeState *s, const char *device, bool force, char *err, size_t errlen);
+int ide_monitor_change(IdeState *s, const char *device, const char *file, const char *format,
+                       char *err, size_t errlen);
+/* One line per device (and its medium) */
+void ide_print_info(IdeState *s, FILE *out);
+
 PCIDevice *ide_pci_device(IdeState *s);
 
 /* Wait for every in-flight request of the controller (tests, shutdown). */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include "cpu/x86/cpu.h"
+#include "cpu/x86/helpers.h"
 #include "hw/acpi-pm.h"
 #include "hw/acpi-tables.h"
 #include "hw/devices.h"
@@ -21,6 +22,7 @@
 #include "hw/ferr.h"
 #include "hw/ioport80.h"
 #include "hw/port92.h"
+#include "hw/smbios.h"
 #include "hw/virtio-blk.h"
 #include "hw/mc146818.h"
 #include "system/monitor.h"
@@ -215,6 +217,21 @@ static int setup_rtc(Machine *m, char *err, size_t errlen)
     return 0;
 }
 
+/* After the ACPI tables, in the same reserved BIOS area. */
+#define SMBIOS_ADDR 0xf8000
+
+static void install_smbios_tables(Machine *m)
+{
+    uint32_t a, b, c, d;
+    x86_cpuid(m->cpus[0]->env, 1, 0, &a, &b, &c, &d);
+    SmbiosConfig cfg = { .ncpus = m->ncpus, .cpuid_1_eax = a, .cpuid_1_edx = d,
+                         .name = m->cfg->name, .ram_size = m->ram_size };
+    size_t len;
+    uint8_t *t = smbios_build(&cfg, SMBIOS_ADDR, &len);
+    as_write_rom(m->mem, SMBIOS_ADDR, t, len);
+    free(t);
+}
+
 static void install_acpi_tables(Machine *m)
 {
     AcpiConfig cfg = {
@@ -231,6 +248,29 @@ static void install_acpi_tables(Machine *m)
 }
 
 
+/* What firmware leaves in the MTRRs (direct boot has none): everything
+ * write-back except the VGA window and the 32-bit PCI hole, uncacheable. */
+static void firmware_mtrrs(Machine *m, CPUX86State *env)
+{
+    enum { UC = 0, WB = 6 };
+    const uint64_t all_wb = 0x0606060606060606ULL;
+    for (int i = 0; i < 11; i++)
+        env->mtrr_fixed[i] = all_wb;
+    env->mtrr_fixed[2] = 0;                                  /* 0xa0000-0xbffff: UC */
+    /* Cover [hole, 4 GiB) with aligned power-of-two ranges, one MTRR each. */
+    const uint64_t phys_mask = (1ULL << 40) - 1;             /* CPUID: 40 physical bits */
+    uint64_t addr = MAX(m->ram_below_4g->size, 0x80000000ULL);
+    for (int n = 0; addr < 4 * GiB && n < 8; n++) {
+        uint64_t size = 1ULL << __builtin_ctzll(addr);
+        while (addr + size > 4 * GiB)
+            size >>= 1;
+        env->mtrr_var[2 * n] = addr | UC;
+        env->mtrr_var[2 * n + 1] = (~(size - 1) & phys_mask) | (1u << 11);   /* valid */
+        addr += size;
+    }
+    env->mtrr_deftype = (1u << 11) | (1u << 10) | WB;        /* enabled, fixed enabled */
+}
+
 static int boot_cpu(Machine *m, char *err, size_t errlen)
 {
     CPUX86State *env = m->cpus[0]->env;
@@ -239,6 +279,9 @@ static int boot_cpu(Machine *m, char *err, size_t errlen)
         return -1;
     }
     install_acpi_tables(m);
+    install_smbios_tables(m);
+    for (int i = 0; i < m->ncpus; i++)
+        firmware_mtrrs(m, m->cpus[i]->env);
     return load_kernel(m, env, err, errlen);
 }
 

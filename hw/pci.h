@@ -74,6 +74,11 @@ struct PCIBus {
     /* The board routes PIRQ A-D (level changes) e.g. through PIIX3 to the PIC. */
     void (*set_pirq)(void *opaque, int pirq, int level);
     void *pirq_opaque;
+    /* MSI/MSI-X messages (a dword write of data to addr, 0xfeeXXXXX on a
+     * PC) from devices, e.g. apic_bus_msi. NULL: the board cannot deliver
+     * them, and devices offer INTx only. */
+    void (*msi)(void *opaque, uint64_t addr, uint32_t data);
+    void *msi_opaque;
 };
 
 PCIBus *pci_bus_new(AddressSpace *mem, AddressSpace *io);
@@ -103,6 +108,7 @@ uint32_t pci_default_config_read(PCIDevice *d, unsigned addr, unsigned len);
 void pci_default_config_write(PCIDevice *d, unsigned addr, uint32_t val, unsigned len);
 
 #define PCI_CAP_ID_VNDR 0x09    /* vendor-specific capability */
+#define PCI_CAP_ID_MSIX 0x11
 /* Append a capability of size bytes (>= 2) to the list in config space (from
  * 0x40 on, dword aligned): writes its ID and links it, sets the status
  * register's capability-list bit. Returns its offset, or -1 when full. */

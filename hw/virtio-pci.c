@@ -5,18 +5,12 @@
 #include "hw/virtio-pci.h"
 
 #include <stdlib.h>
+#include "hw/virtio-pci-internal.h"
 #include "hw/virtio-ring.h"
 #include "system/log.h"
 #include "system/machine.h"
 #include "system/util.h"
 
-struct VirtioPCI {
-    PCIDevice *pci;
-    VirtioDevice *vdev;
-    uint32_t dfselect, gfselect;
-    uint16_t queue_select;
-    int cfg_cap;                /* offset of the PCI_CFG capability */
-};
 
 /* ---- the common configuration structure ----------------------------------------- */
 
@@ -39,8 +33,28 @@ static uint64_t get_gfselect(VirtioPCI *p) { return p->gfselect; }
 static void set_gfselect(VirtioPCI *p, uint64_t v) { p->gfselect = (uint32_t)v; }
 static uint64_t get_gf(VirtioPCI *p) { return virtio_read_driver_features(p->vdev, p->gfselect); }
 static void set_gf(VirtioPCI *p, uint64_t v) { virtio_write_driver_features(p->vdev, p->gfselect, (uint32_t)v); }
-static uint64_t get_no_vector(VirtioPCI *p) { (void)p; return VIRTIO_MSI_NO_VECTOR; }
-static void set_vector(VirtioPCI *p, uint64_t v) { (void)p; (void)v; /* no MSI-X */ }
+/* A vector the function does not have reads back as NO_VECTOR: that is
+ * how the driver learns the assignment failed. */
+static uint16_t checked_vector(VirtioPCI *p, uint64_t v)
+{
+    return p->msix.cap >= 0 && v < p->msix.nvectors ? (uint16_t)v : VIRTIO_NO_VECTOR;
+}
+
+static uint64_t get_config_vector(VirtioPCI *p) { return p->vdev->config_vector; }
+static void set_config_vector(VirtioPCI *p, uint64_t v) { p->vdev->config_vector = checked_vector(p, v); }
+
+static uint64_t get_queue_vector(VirtioPCI *p)
+{
+    VirtQueue *vq = selected_queue(p);
+    return vq ? vq->msix_vector : VIRTIO_NO_VECTOR;
+}
+
+static void set_queue_vector(VirtioPCI *p, uint64_t v)
+{
+    VirtQueue *vq = selected_queue(p);
+    if (vq)
+        vq->msix_vector = checked_vector(p, v);
+}
 static uint64_t get_numq(VirtioPCI *p) { return (uint64_t)p->vdev->num_queues; }
 static uint64_t get_status(VirtioPCI *p) { return p->vdev->status; }
 static void set_status(VirtioPCI *p, uint64_t v) { virtio_set_status(p->vdev, (uint8_t)v); }
@@ -106,13 +120,13 @@ static const CommonField common_fields[] = {
     { VIRTIO_PCI_COMMON_DF,            4, get_df,         NULL },
     { VIRTIO_PCI_COMMON_GFSELECT,      4, get_gfselect,   set_gfselect },
     { VIRTIO_PCI_COMMON_GF,            4, get_gf,         set_gf },
-    { VIRTIO_PCI_COMMON_MSIX,          2, get_no_vector,  set_vector },
+    { VIRTIO_PCI_COMMON_MSIX,          2, get_config_vector, set_config_vector },
     { VIRTIO_PCI_COMMON_NUMQ,          2, get_numq,       NULL },
     { VIRTIO_PCI_COMMON_STATUS,        1, get_status,     set_status },
     { VIRTIO_PCI_COMMON_CFGGENERATION, 1, get_generation, NULL },
     { VIRTIO_PCI_COMMON_Q_SELECT,      2, get_qselect,    set_qselect },
     { VIRTIO_PCI_COMMON_Q_SIZE,        2, get_qsize,      set_qsize },
-    { VIRTIO_PCI_COMMON_Q_MSIX,        2, get_no_vector,  set_vector },
+    { VIRTIO_PCI_COMMON_Q_MSIX,        2, get_queue_vector, set_queue_vector },
     { VIRTIO_PCI_COMMON_Q_ENABLE,      2, get_qenable,    set_qenable },
     { VIRTIO_PCI_COMMON_Q_NOFF,        2, get_qnoff,      NULL },
     { VIRTIO_PCI_COMMON_Q_DESC,        8, get_qdesc,      set_qdesc },
@@ -297,6 +311,10 @@ static void virtio_pci_config_write(PCIDevice *d, unsigned addr, uint32_t val, u
 {
     VirtioPCI *p = d->opaque;
     pci_default_config_write(d, addr, val, len);
+    if (p->msix.cap >= 0) {
+        virtio_msix_config_written(&p->msix, addr, len);
+        p->vdev->update_irq(p->vdev);      /* INTx is off while MSI-X is on */
+    }
     unsigned off, wlen;
     if (touches_cfg_data(p, addr, len) && cfg_window(p, &off, &wlen)) {
         uint32_t v = ld32(d->config + p->cfg_cap + VIRTIO_PCI_CFG_CAP_DATA);
@@ -308,12 +326,24 @@ static void virtio_pci_config_write(PCIDevice *d, unsigned addr, uint32_t val, u
 
 static void virtio_pci_update_irq(VirtioDevice *vdev)
 {
-    pci_set_irq(vdev->pci, vdev->isr != 0);
+    VirtioPCI *p = vdev->pci->opaque;
+    pci_set_irq(vdev->pci, vdev->isr != 0 && !virtio_msix_enabled(&p->msix));
+}
+
+static bool virtio_pci_notify_vector(VirtioDevice *vdev, uint16_t vector)
+{
+    VirtioPCI *p = vdev->pci->opaque;
+    if (!virtio_msix_enabled(&p->msix))
+        return false;
+    if (vector != VIRTIO_NO_VECTOR)
+        virtio_msix_notify(&p->msix, vector);
+    return true;
 }
 
 void virtio_pci_reset(VirtioPCI *p)
 {
     virtio_reset(p->vdev);
+    virtio_msix_reset(&p->msix);
     p->dfselect = p->gfselect = 0;
     p->queue_select = 0;
     pci_device_reset(p->pci);
@@ -327,11 +357,16 @@ static void machine_reset(void *opaque)
     virtio_pci_reset(opaque);
 }
 
-VirtioPCI *virtio_pci_create(PCIBus *bus, int devfn, VirtioDevice *vdev, uint32_t class_code)
+VirtioPCI *virtio_pci_create(PCIBus *bus, int devfn, VirtioDevice *vdev, uint32_t class_code,
+                             uint16_t legacy_device_id)
 {
-    uint16_t device_id = (uint16_t)(VIRTIO_PCI_DEVICE_ID_BASE + vdev->cls->device_id);
+    /* A transitional device has the legacy ID, revision 0, and its virtio
+     * type in the subsystem ID; a modern-only one 0x1040 + type, revision 1. */
+    bool transitional = legacy_device_id != 0;
+    uint16_t device_id = transitional ? legacy_device_id
+                                      : (uint16_t)(VIRTIO_PCI_DEVICE_ID_BASE + vdev->cls->device_id);
     PCIDevice *d = pci_device_new(bus, vdev->cls->name, devfn, VIRTIO_PCI_VENDOR_ID, device_id,
-                                  class_code, 1);
+                                  class_code, transitional ? 0 : 1);
     if (!d)
         return NULL;
     VirtioPCI *p = xzalloc(sizeof(*p));
@@ -339,9 +374,12 @@ VirtioPCI *virtio_pci_create(PCIBus *bus, int devfn, VirtioDevice *vdev, uint32_
     p->vdev = vdev;
     vdev->pci = d;
     vdev->update_irq = virtio_pci_update_irq;
+    vdev->notify_vector = virtio_pci_notify_vector;
     d->opaque = p;
     st16(d->config + PCI_SUBSYSTEM_VENDOR_ID, VIRTIO_PCI_VENDOR_ID);
-    st16(d->config + PCI_SUBSYSTEM_ID, VIRTIO_PCI_SUBSYS_ID);
+    st16(d->config + PCI_SUBSYSTEM_ID, transitional ? vdev->cls->device_id : VIRTIO_PCI_SUBSYS_ID);
+    if (transitional)
+        virtio_pci_legacy_init(p);
     pci_set_interrupt_pin(d, 1);
     pci_register_bar(d, VIRTIO_PCI_BAR, PCI_BAR_MEM64 | PCI_BAR_PREFETCH, VIRTIO_PCI_BAR_SIZE,
                      &bar_ops, p);
@@ -359,6 +397,7 @@ VirtioPCI *virtio_pci_create(PCIBus *bus, int devfn, VirtioDevice *vdev, uint32_
     d->config[p->cfg_cap + VIRTIO_PCI_CAP_BAR] = 0;
     d->wmask[p->cfg_cap + VIRTIO_PCI_CAP_BAR] = 0xff;
     memset(d->wmask + p->cfg_cap + VIRTIO_PCI_CAP_OFFSET, 0xff, 12);   /* offset, length, data */
+    virtio_msix_init(&p->msix, d, VIRTIO_PCI_MSIX_BAR, (unsigned)vdev->num_queues + 1);
     d->config_read = virtio_pci_config_read;
     d->config_write = virtio_pci_config_write;
 

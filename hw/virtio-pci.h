@@ -4,7 +4,8 @@
  * device configuration structures in a 64-bit memory BAR, plus the
  * PCI-configuration access window (VIRTIO_PCI_CAP_PCI_CFG) for firmware
  * that cannot reach a BAR above 4 GiB. Interrupts: INTx (INTA) driven by
- * the ISR bits; no MSI-X, so the vector registers read NO_VECTOR. */
+ * the ISR bits, or MSI-X (one vector per queue plus one for configuration
+ * changes) when the bus can deliver MSIs (PCIBus.msi set by the board). */
 #ifndef HW_VIRTIO_PCI_H
 #define HW_VIRTIO_PCI_H
 
@@ -12,7 +13,8 @@
 
 #define VIRTIO_PCI_VENDOR_ID        0x1af4
 #define VIRTIO_PCI_DEVICE_ID_BASE   0x1040
-#define VIRTIO_PCI_SUBSYS_ID        0x1100
+#define VIRTIO_PCI_SUBSYS_ID        0x1100  /* modern-only devices */
+#define VIRTIO_PCI_LEGACY_BLK_ID    0x1001  /* transitional block device */
 
 /* cfg_type of the vendor capabilities (4.1.4). */
 #define VIRTIO_PCI_CAP_COMMON_CFG   1
@@ -51,7 +53,8 @@
 #define VIRTIO_PCI_COMMON_Q_RESET       0x3a
 #define VIRTIO_PCI_COMMON_SIZE          0x3c
 
-#define VIRTIO_MSI_NO_VECTOR            0xffff
+#define VIRTIO_MSI_NO_VECTOR            VIRTIO_NO_VECTOR
+#define VIRTIO_PCI_MSIX_BAR             1       /* MSI-X table and PBA, when offered */
 
 /* Where the structures sit in the BAR (what the capabilities say). */
 #define VIRTIO_PCI_BAR                  4
@@ -65,9 +68,12 @@
 typedef struct VirtioPCI VirtioPCI;
 
 /* Put vdev (already virtio_device_init'ed) on bus at devfn (-1: first free
- * slot) with the given PCI class code. Registers a machine reset handler.
- * NULL when the slot is taken. */
-VirtioPCI *virtio_pci_create(PCIBus *bus, int devfn, VirtioDevice *vdev, uint32_t class_code);
+ * slot) with the given PCI class code. legacy_device_id != 0 (e.g. 0x1001
+ * for a block device) makes a transitional device that also has the legacy
+ * interface in I/O BAR 0 (hw/virtio-pci-legacy.c); 0 makes a modern-only
+ * one. Registers a machine reset handler. NULL when the slot is taken. */
+VirtioPCI *virtio_pci_create(PCIBus *bus, int devfn, VirtioDevice *vdev, uint32_t class_code,
+                             uint16_t legacy_device_id);
 PCIDevice *virtio_pci_device(VirtioPCI *p);
 /* Device reset plus PCI function reset (machine reset). */
 void virtio_pci_reset(VirtioPCI *p);

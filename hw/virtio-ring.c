@@ -37,6 +37,7 @@ void vq_reset(VirtQueue *vq)
     vq->last_avail_idx = vq->used_idx = 0;
     vq->inflight = 0;
     vq->generation++;
+    vq->msix_vector = VIRTIO_NO_VECTOR;
 }
 
 /* ---- guest memory ---------------------------------------------------------------- */

@@ -40,6 +40,7 @@ struct VirtQueue {
     uint16_t used_idx;          /* our copy of used->idx */
     unsigned inflight;          /* elements taken, not yet returned */
     unsigned generation;        /* bumped on reset: older elements are stale */
+    uint16_t msix_vector;       /* VIRTIO_NO_VECTOR unless the driver set one */
 };
 
 /* One guest buffer of a chain. */

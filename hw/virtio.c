@@ -62,6 +62,7 @@ void virtio_reset(VirtioDevice *vdev)
     vdev->guest_features = 0;
     vdev->broken = false;
     vdev->isr = 0;
+    vdev->config_vector = VIRTIO_NO_VECTOR;
     for (int i = 0; i < vdev->num_queues; i++)
         vq_reset(&vdev->vqs[i]);
     update_irq(vdev);
@@ -95,11 +96,25 @@ uint8_t virtio_read_isr(VirtioDevice *vdev)
 
 /* ---- interrupts and errors ------------------------------------------------------ */
 
+static bool send_vector(VirtioDevice *vdev, uint16_t vector)
+{
+    return vdev->notify_vector && vdev->notify_vector(vdev, vector);
+}
+
 void virtio_notify_queue(VirtioDevice *vdev, VirtQueue *vq)
 {
-    (void)vq;
+    if (send_vector(vdev, vq->msix_vector))
+        return;                 /* with MSI-X the ISR queue bit stays clear */
     vdev->isr |= VIRTIO_ISR_QUEUE;
     update_irq(vdev);
+}
+
+/* The configuration bit is set in the ISR even when MSI-X signals it. */
+static void config_interrupt(VirtioDevice *vdev)
+{
+    vdev->isr |= VIRTIO_ISR_CONFIG;
+    if (!send_vector(vdev, vdev->config_vector))
+        update_irq(vdev);
 }
 
 void virtio_notify_config(VirtioDevice *vdev)
@@ -107,8 +122,7 @@ void virtio_notify_config(VirtioDevice *vdev)
     if (!(vdev->status & VIRTIO_STATUS_DRIVER_OK))
         return;
     vdev->config_generation++;
-    vdev->isr |= VIRTIO_ISR_CONFIG;
-    update_irq(vdev);
+    config_interrupt(vdev);
 }
 
 void virtio_error(VirtioDevice *vdev, const char *fmt, ...)
@@ -123,10 +137,8 @@ void virtio_error(VirtioDevice *vdev, const char *fmt, ...)
         return;
     vdev->broken = true;
     vdev->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
-    if (vdev->status & VIRTIO_STATUS_DRIVER_OK) {
-        vdev->isr |= VIRTIO_ISR_CONFIG;
-        update_irq(vdev);
-    }
+    if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
+        config_interrupt(vdev);
 }
 
 /* ---- DMA ------------------------------------------------------------------------- */

@@ -32,6 +32,9 @@
 #define VIRTIO_ISR_QUEUE   0x1
 #define VIRTIO_ISR_CONFIG  0x2
 
+/* "No MSI-X vector" (4.1.4.3): the value vector registers hold without one. */
+#define VIRTIO_NO_VECTOR   0xffff
+
 /* Device types (5). */
 #define VIRTIO_ID_NET    1
 #define VIRTIO_ID_BLOCK  2
@@ -55,6 +58,10 @@ struct VirtioDevice {
     const VirtioDeviceClass *cls;
     PCIDevice *pci;             /* the transport's function: DMA and INTx */
     void (*update_irq)(VirtioDevice *vdev);   /* set by the transport */
+    /* Set by a transport with MSI-X: signal vector and return true, or
+     * return false when MSI-X is off (then the ISR and INTx are used). */
+    bool (*notify_vector)(VirtioDevice *vdev, uint16_t vector);
+    uint16_t config_vector;     /* MSI-X vector for configuration changes */
     uint64_t host_features;     /* offered */
     uint64_t guest_features;    /* accepted by the driver */
     uint8_t status;

@@ -197,6 +197,12 @@ static void report_stop_deferred(void *opaque)
     free(r);
 }
 
+void gdbstub_vm_stopped(void)
+{
+    if (active_stub)
+        gdbstub_report_stop(active_stub, 0, GDB_SIGINT);
+}
+
 void gdb_vcpu_stopped(CPUX86State *env, int signal)
 {
     Machine *m = current_machine;

@@ -773,10 +773,10 @@ void gdbstub_detached(GdbStub *s)
 
 void gdbstub_report_stop(GdbStub *s, int cpu, int signal)
 {
-    s->vm_stopped = true;
     gdb_set_step_cpu(-1);
     if (!s->running)
-        return;
+        return;          /* nobody waits: not ours to resume later either */
+    s->vm_stopped = true;
     s->running = false;
     s->g_cpu = s->c_cpu = cpu;
     /* Say so when it is a breakpoint, so that gdb never adjusts the PC. */

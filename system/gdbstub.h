@@ -45,6 +45,9 @@ bool gdb_breakpoint_hit(struct CPUX86State *env, uint64_t pc);
 int gdb_breakpoint_list(uint64_t *addrs, int max);
 extern void (*gdb_breakpoints_changed)(void);
 bool gdb_single_stepping(struct CPUX86State *env);
+/* The VM was stopped by someone else (the monitor's "stop", QMP): a gdb
+ * waiting for a stop reply gets one (SIGINT). I/O thread. */
+void gdbstub_vm_stopped(void);
 /* From a vCPU thread: stop every vCPU (returns at once; the vCPU then leaves
  * its run loop as vcpu_should_stop says) and report the stop to gdb. */
 void gdb_vcpu_stopped(struct CPUX86State *env, int signal);

@@ -564,8 +564,10 @@ static void cmd_print(Monitor *mon, FILE *out, const char *args)
 static void cmd_stop(Monitor *mon, FILE *out, const char *args)
 {
     Machine *m = need_machine(out);
-    if (m && vm_running(m))
+    if (m && vm_running(m)) {
         cpus_pause(m);
+        gdbstub_vm_stopped();
+    }
 }
 
 static void cmd_cont(Monitor *mon, FILE *out, const char *args)

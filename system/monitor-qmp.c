@@ -16,6 +16,7 @@
 
 #include "system/chardev-internal.h"
 #include "system/cpus.h"
+#include "system/gdbstub.h"
 #include "system/machine.h"
 #include "system/mainloop.h"
 #include "system/monitor-internal.h"
@@ -330,6 +331,7 @@ static char *qmp_stop(QmpMonitor *q, FILE *out, const char *args, const char **c
 {
     if (current_machine && vm_running()) {
         cpus_pause(current_machine);
+        gdbstub_vm_stopped();
         qmp_event(q, "STOP");
     }
     return NULL;

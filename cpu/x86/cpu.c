@@ -164,6 +164,8 @@ void x86_cpu_reset(CPUX86State *env)
     env->mtrr_deftype = 0;
     memset(env->mtrr_fixed, 0, sizeof(env->mtrr_fixed));
     memset(env->mtrr_var, 0, sizeof(env->mtrr_var));
+    env->mcg_ctl = env->mcg_status = 0;
+    memset(env->mce_banks, 0, sizeof(env->mce_banks));
     if (!env->a20_mask)
         env->a20_mask = ~0ULL;
     atomic_fetch_and(&env->interrupt_request, CPU_INTERRUPT_HARD);

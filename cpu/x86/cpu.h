@@ -188,6 +188,10 @@ typedef struct CPUX86State {
     uint64_t tsc_offset;     /* guest TSC = scaled virtual clock + tsc_offset */
     uint64_t tsc_aux, pat, apic_base, misc_enable, tsc_deadline;
     uint64_t mtrr_cap, mtrr_deftype, mtrr_fixed[11], mtrr_var[16];
+    /* Machine-check architecture: MCG_CTL and X86_MCE_BANKS banks of
+     * CTL/STATUS/ADDR/MISC, storage only (no errors are ever reported). */
+#define X86_MCE_BANKS 10
+    uint64_t mcg_ctl, mcg_status, mce_banks[X86_MCE_BANKS * 4];
     uint64_t xcr0;
 
     /* ---- x87 / MMX / SSE ---- */

@@ -31,13 +31,13 @@ static const FeatureBit features[] = {
     { X86_FEAT_TSC,      1, EDX, 4,  true,  "tsc" },
     { X86_FEAT_MSR,      1, EDX, 5,  true,  "msr" },
     { X86_FEAT_PAE,      1, EDX, 6,  true,  "pae" },
-    { X86_FEAT_MCE,      1, EDX, 7,  false, "mce" },      /* no machine checks */
+    { X86_FEAT_MCE,      1, EDX, 7,  true,  "mce" },      /* banks as storage: cpu.h */
     { X86_FEAT_CX8,      1, EDX, 8,  true,  "cx8" },
     { X86_FEAT_APIC,     1, EDX, 9,  true,  "apic" },     /* cleared per vCPU without one */
     { X86_FEAT_SEP,      1, EDX, 11, true,  "sep" },
     { X86_FEAT_MTRR,     1, EDX, 12, true,  "mtrr" },
     { X86_FEAT_PGE,      1, EDX, 13, true,  "pge" },
-    { X86_FEAT_MCA,      1, EDX, 14, false, "mca" },
+    { X86_FEAT_MCA,      1, EDX, 14, true,  "mca" },
     { X86_FEAT_CMOV,     1, EDX, 15, true,  "cmov" },
     { X86_FEAT_PAT,      1, EDX, 16, true,  "pat" },
     { X86_FEAT_PSE36,    1, EDX, 17, true,  "pse36" },

@@ -50,7 +50,7 @@ static void x87_to_image(CPUX86State *env, uint8_t *img, uint64_t desc)
 
 static void x87_from_image(CPUX86State *env, const uint8_t *img, uint64_t desc)
 {
-    env->fpuc = get16(img + 0) & 0x1f7f;
+    env->fpuc = (get16(img + 0) & 0x1f7f) | 0x40;   /* bit 6 reads as 1 */
     x87_load_status_word(env, get16(img + 2));
     env->fptags = (uint8_t)~img[4];
     env->fpop = get16(img + 6) & 0x7ff;

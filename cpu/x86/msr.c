@@ -11,7 +11,7 @@ enum {
     MSR_TSC = 0x10, MSR_PLATFORM_ID = 0x17, MSR_APIC_BASE = 0x1b,
     MSR_FEATURE_CONTROL = 0x3a, MSR_UCODE_REV = 0x8b, MSR_MTRRCAP = 0xfe,
     MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
-    MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_MISC_ENABLE = 0x1a0,
+    MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_MCG_CTL = 0x17b, MSR_MC0_CTL = 0x400, MSR_MISC_ENABLE = 0x1a0,
     MSR_DEBUGCTL = 0x1d9, MSR_MTRR_VAR = 0x200, MSR_MTRR_FIX64K = 0x250,
     MSR_MTRR_FIX16K = 0x258, MSR_MTRR_FIX4K = 0x268, MSR_PAT = 0x277,
     MSR_MTRR_DEF = 0x2ff, MSR_TSC_DEADLINE = 0x6e0, MSR_X2APIC_FIRST = 0x800,
@@ -98,12 +98,25 @@ static bool pat_valid(uint64_t v)
     return true;
 }
 
+/* MCG_CAP: the bank count, and MCG_CTL_P (bit 8): MCG_CTL is present. */
+#define MCG_CAP_VALUE ((uint64_t)X86_MCE_BANKS | (1u << 8))
+
 static uint64_t efer_valid_bits(void)
 {
     uint64_t v = EFER_SCE | EFER_LME | EFER_LMA;
     if (x86_cpu_has(X86_FEAT_NX))
         v |= EFER_NXE;
     return v;
+}
+
+/* MCi_CTL takes any value; MCi_STATUS only 0 (no software error injection,
+ * MCG_CAP.SER_P clear); MCi_ADDR/MISC are storage. */
+static int write_mce_bank(CPUX86State *env, uint32_t idx, uint64_t value)
+{
+    if ((idx & 3) == 1 && value != 0)
+        return -1;
+    env->mce_banks[idx] = value;
+    return 0;
 }
 
 int x86_msr_read(CPUX86State *env, uint32_t msr, uint64_t *value)
@@ -123,6 +136,10 @@ int x86_msr_read(CPUX86State *env, uint32_t msr, uint64_t *value)
         *value = env->mtrr_var[msr - MSR_MTRR_VAR];
         return 0;
     }
+    if (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * X86_MCE_BANKS) {
+        *value = env->mce_banks[msr - MSR_MC0_CTL];
+        return 0;
+    }
     if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST) {
         if (!env->apic || !x86_apic_hooks || !x86_apic_hooks->msr_read)
             return -1;
@@ -134,7 +151,9 @@ int x86_msr_read(CPUX86State *env, uint32_t msr, uint64_t *value)
     case MSR_APIC_BASE: *value = env->apic_base; return 0;
     case MSR_FEATURE_CONTROL: *value = 1; return 0;     /* locked, no VMX/SMX */
     case MSR_UCODE_REV: *value = 0; return 0;
-    case MSR_MCG_CAP: case MSR_MCG_STATUS: *value = 0; return 0;
+    case MSR_MCG_CAP: *value = MCG_CAP_VALUE; return 0;
+    case MSR_MCG_STATUS: *value = env->mcg_status; return 0;
+    case MSR_MCG_CTL: *value = env->mcg_ctl; return 0;
     case MSR_MISC_ENABLE: *value = env->misc_enable; return 0;
     case MSR_DEBUGCTL: *value = 0; return 0;
     case MSR_PAT: *value = env->pat; return 0;
@@ -194,6 +213,8 @@ int x86_msr_write(CPUX86State *env, uint32_t msr, uint64_t value)
         env->mtrr_var[msr - MSR_MTRR_VAR] = value;
         return 0;
     }
+    if (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * X86_MCE_BANKS)
+        return write_mce_bank(env, msr - MSR_MC0_CTL, value);
     if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST) {
         if (!env->apic || !x86_apic_hooks || !x86_apic_hooks->msr_write)
             return -1;
@@ -204,6 +225,12 @@ int x86_msr_write(CPUX86State *env, uint32_t msr, uint64_t value)
     case MSR_APIC_BASE: return write_apic_base(env, value);
     case MSR_UCODE_REV: return 0;                       /* the microcode-revision ritual */
     case MSR_MCG_STATUS: return value ? -1 : 0;
+    case MSR_MCG_CTL:
+        /* all ones or all zeros enable or disable every feature (SDM 15.3.1.3) */
+        if (value != 0 && value != ~0ULL)
+            return -1;
+        env->mcg_ctl = value;
+        return 0;
     case MSR_MISC_ENABLE: env->misc_enable = value; return 0;
     case MSR_DEBUGCTL: return value ? -1 : 0;
     case MSR_PAT:

@@ -356,19 +356,21 @@ static void trans_bt(DisasContext *s)
     if (s->d.mod == 3) {
         v = gen_reg_load(s, s->d.rm, size);
     } else {
-        gen_lea_addr(s);
-        addr = s->A0;
         if (is_reg_offset) {
-            /* The bit offset addresses memory beyond the operand (signed). */
+            /* The bit offset addresses memory beyond the operand (signed):
+             * part of the effective address, so it wraps at the address size
+             * and goes through the segment checks. */
             TCGv disp = gen_sext(bitoff, size);
             tcg_gen_sari(disp, disp, size_log2(size) + 3);
             tcg_gen_shli(disp, disp, size_log2(size));
-            TCGv a2 = tcg_temp_new();
-            tcg_gen_add(a2, addr, disp);
-            if (!s->code64)
-                tcg_gen_extu(a2, a2, 4);
-            addr = a2;
+            TCGv ea = gen_ea_offset(s);
+            tcg_gen_add(ea, ea, disp);
+            s->A0 = gen_linear(s, ea, s->d.seg >= 0 ? s->d.seg : s->d.default_seg);
+            s->a0_valid = true;
+        } else {
+            gen_lea_addr(s);
         }
+        addr = s->A0;
         if (mn != I_BT && use_atomic(s)) {
             TCGv m = tcg_temp_new();
             tcg_gen_shl(m, tcg_const(1), bit);
@@ -1027,6 +1029,19 @@ static void gen_string_once(DisasContext *s, unsigned mn, unsigned size)
         gen_string_advance(s, R_EDI, step);
 }
 
+/* REPE/REPNE CMPS/SCAS set the flags at every iteration: a fault in a later
+ * one must keep them, not restore the flag state from before the instruction
+ * (env->cc_op is synchronised before the helper runs). */
+static void insn_flags_set_by_helper(void)
+{
+    for (int i = tcg_ctx->nb_ops - 1; i >= 0; i--) {
+        if (tcg_ctx->ops[i].opc == INDEX_op_insn_start) {
+            tcg_ctx->ops[i].args[1] = CC_OP_DYNAMIC;
+            return;
+        }
+    }
+}
+
 static void trans_string(DisasContext *s)
 {
     static const uint8_t ops[I_COUNT] = {
@@ -1047,6 +1062,8 @@ static void trans_string(DisasContext *s)
                     (uint64_t)seg << 12 | (uint64_t)rep << 16;
     TCGv again = tcg_temp_new();
     sync(s);
+    if (mn == I_CMPS || mn == I_SCAS)
+        insn_flags_set_by_helper();
     gen_helper(helper_string, again, 2, tcg_env, tcg_const(desc));
     flags_now_dynamic(s);
     if (!rep)

@@ -1,7 +1,8 @@
 /* Inline IR for the hot integer SIMD operations (what glibc's string and
  * memory functions and compilers' SSE2 code use most), so they cost no helper
  * call: lane-wise add/sub/compare-equal as SWAR arithmetic on 64-bit halves,
- * shuffles and unpacks as 32/64-bit moves, PMOVMSKB by a gathering multiply.
+ * shuffles and unpacks as 32/64-bit moves or bit spreading, PMOVMSKB by a
+ * gathering multiply, PMINUB/PMAXUB from the lanes' borrows.
  * Everything else goes to helper_sse (sse-helpers.c); both give the same
  * results (tests/unit/test-simd.c checks them against the host). */
 #include "cpu/x86/simd.h"
@@ -67,23 +68,38 @@ static TCGv swar_cmpeq(TCGv a, TCGv b, unsigned bits)
     return r;
 }
 
-/* unsigned byte min/max: the borrow out of each lane's a - b says a < b */
-static TCGv swar_minmax_ub(TCGv a, TCGv b, bool max)
+/* lanes all ones where a < b (unsigned): the borrow out of each lane's a - b */
+static TCGv swar_ltu(TCGv a, TCGv b, unsigned bits)
 {
-    const uint64_t h = 0x8080808080808080ULL;
-    TCGv d = swar_add(a, b, 8, true), t = tcg_temp_new(), lt = tcg_temp_new(), x = tcg_temp_new();
-    tcg_gen_xor(x, a, b);
-    tcg_gen_op2(INDEX_op_not, 0, t, x);
+    uint64_t h = repeat(1ULL << (bits - 1), bits);
+    TCGv d = swar_add(a, b, bits, true), t = tcg_temp_new(), lt = tcg_temp_new();
+    tcg_gen_xor(t, a, b);
+    tcg_gen_op2(INDEX_op_not, 0, t, t);
     tcg_gen_and(t, t, d);                   /* same top bits: borrow = top bit of a - b */
     tcg_gen_op2(INDEX_op_not, 0, lt, a);
     tcg_gen_and(lt, lt, b);                 /* different top bits: borrow = b's */
     tcg_gen_or(lt, lt, t);
     tcg_gen_andi(lt, lt, h);
-    tcg_gen_shri(lt, lt, 7);
-    tcg_gen_op3(INDEX_op_mul, 0, lt, lt, tcg_const(0xff));   /* 0xff where a < b */
-    tcg_gen_and(x, x, lt);
+    tcg_gen_shri(lt, lt, bits - 1);
+    tcg_gen_op3(INDEX_op_mul, 0, lt, lt, tcg_const(bits == 32 ? 0xffffffffULL : (1ULL << bits) - 1));
+    return lt;
+}
+
+/* signed order = unsigned order with the sign bits flipped */
+static TCGv flip(TCGv a, unsigned bits)
+{
     TCGv r = tcg_temp_new();
-    tcg_gen_xor(r, max ? a : b, x);         /* min: a where a < b; max: b there */
+    tcg_gen_xori(r, a, repeat(1ULL << (bits - 1), bits));
+    return r;
+}
+
+/* min/max from the a < b mask: min takes a there, max takes b */
+static TCGv swar_select(TCGv a, TCGv b, TCGv lt, bool max)
+{
+    TCGv x = tcg_temp_new(), r = tcg_temp_new();
+    tcg_gen_xor(x, a, b);
+    tcg_gen_and(x, x, lt);
+    tcg_gen_xor(r, max ? a : b, x);
     return r;
 }
 
@@ -113,7 +129,9 @@ static int lane_bits(unsigned op)
     case SSE_paddw: case SSE_psubw: case SSE_pcmpeqw: return 16;
     case SSE_paddd: case SSE_psubd: case SSE_pcmpeqd: return 32;
     case SSE_paddq: case SSE_psubq: case SSE_pcmpeqq: return 64;
-    case SSE_pminub: case SSE_pmaxub: return 8;
+    case SSE_pminub: case SSE_pmaxub: case SSE_pcmpgtb: return 8;
+    case SSE_pminsw: case SSE_pmaxsw: case SSE_pcmpgtw: return 16;
+    case SSE_pcmpgtd: return 32;
     default: return 0;
     }
 }
@@ -132,7 +150,13 @@ static bool gen_halves(unsigned op, int64_t d, int64_t s, unsigned width)
             r[i] = swar_cmpeq(a, b, bits);
             break;
         case SSE_pminub: case SSE_pmaxub:
-            r[i] = swar_minmax_ub(a, b, op == SSE_pmaxub);
+            r[i] = swar_select(a, b, swar_ltu(a, b, 8), op == SSE_pmaxub);
+            break;
+        case SSE_pminsw: case SSE_pmaxsw:
+            r[i] = swar_select(a, b, swar_ltu(flip(a, 16), flip(b, 16), 16), op == SSE_pmaxsw);
+            break;
+        case SSE_pcmpgtb: case SSE_pcmpgtw: case SSE_pcmpgtd:
+            r[i] = swar_ltu(flip(b, bits), flip(a, bits), bits);    /* a > b: b < a */
             break;
         default:
             r[i] = swar_add(a, b, bits, op == SSE_psubb || op == SSE_psubw || op == SSE_psubd ||
@@ -168,6 +192,18 @@ static bool gen_shuffle(unsigned op, int64_t d, int64_t s, unsigned width, uint3
         gen_dword_shuffle(d, s, all_s, sel);
         return true;
     }
+    case SSE_shufps: {
+        static const int8_t from[4] = { 0, 0, 1, 1 };
+        uint8_t sel[4] = { imm & 3, (imm >> 2) & 3, (imm >> 4) & 3, (imm >> 6) & 3 };
+        gen_dword_shuffle(d, s, from, sel);
+        return true;
+    }
+    case SSE_shufpd: {
+        TCGv a = gen_env_ld(d + 8 * (imm & 1), MO_64), b = gen_env_ld(s + 8 * ((imm >> 1) & 1), MO_64);
+        gen_env_st(a, d, MO_64);
+        gen_env_st(b, d + 8, MO_64);
+        return true;
+    }
     case SSE_punpckldq: gen_dword_shuffle(d, s, alt, lo); return true;
     case SSE_punpckhdq: gen_dword_shuffle(d, s, alt, hi); return true;
     case SSE_punpcklqdq:
@@ -184,9 +220,63 @@ static bool gen_shuffle(unsigned op, int64_t d, int64_t s, unsigned width, uint3
     }
 }
 
+/* The 32 low bits of x with each element of esize bits moved to the low
+ * half of a 2*esize slot (zeros between). */
+static TCGv spread(TCGv x, unsigned esize)
+{
+    TCGv r = tcg_temp_new(), t = tcg_temp_new();
+    tcg_gen_andi(r, x, 0xffffffffULL);
+    tcg_gen_shli(t, r, 16);
+    tcg_gen_or(r, r, t);
+    tcg_gen_andi(r, r, 0x0000ffff0000ffffULL);
+    if (esize == 8) {
+        tcg_gen_shli(t, r, 8);
+        tcg_gen_or(r, r, t);
+        tcg_gen_andi(r, r, 0x00ff00ff00ff00ffULL);
+    }
+    return r;
+}
+
+static TCGv interleave(TCGv a, TCGv b, unsigned esize)
+{
+    TCGv r = spread(a, esize), t = spread(b, esize);
+    tcg_gen_shli(t, t, esize);
+    tcg_gen_or(r, r, t);
+    return r;
+}
+
+/* PUNPCKL/H BW and WD: the elements of one half of d and s interleaved. */
+static bool gen_unpack(unsigned op, int64_t d, int64_t s, unsigned width)
+{
+    unsigned esize;
+    bool high;
+    switch (op) {
+    case SSE_punpcklbw: esize = 8; high = false; break;
+    case SSE_punpckhbw: esize = 8; high = true; break;
+    case SSE_punpcklwd: esize = 16; high = false; break;
+    case SSE_punpckhwd: esize = 16; high = true; break;
+    default: return false;
+    }
+    int64_t half = high ? width / 2 : 0;
+    if (width == 8) {
+        TCGv a = gen_env_ld(d + half, MO_32), b = gen_env_ld(s + half, MO_32);
+        gen_env_st(interleave(a, b, esize), d, MO_64);
+        return true;
+    }
+    TCGv a = gen_env_ld(d + half, MO_64), b = gen_env_ld(s + half, MO_64);
+    TCGv lo = interleave(a, b, esize), ah = tcg_temp_new(), bh = tcg_temp_new();
+    tcg_gen_shri(ah, a, 32);
+    tcg_gen_shri(bh, b, 32);
+    TCGv hi = interleave(ah, bh, esize);
+    gen_env_st(lo, d, MO_64);
+    gen_env_st(hi, d + 8, MO_64);
+    return true;
+}
+
 bool gen_sse_ir(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm)
 {
-    return gen_halves(op, d, s, width) || gen_shuffle(op, d, s, width, imm);
+    return gen_halves(op, d, s, width) || gen_shuffle(op, d, s, width, imm) ||
+           gen_unpack(op, d, s, width);
 }
 
 /* Shift by immediate (0F 71-73) of the register at d. */

@@ -234,7 +234,7 @@ static TCGv gen_check_align16(TCGv addr)
 static void gen_load_mem(DisasContext *s, int64_t off, unsigned size, bool align)
 {
     gen_lea_addr(s);
-    TCGv addr = s->A0;
+    TCGv addr = size > 8 ? gen_checked_linear(s, s->A0, size, false) : s->A0;
     if (align && size == 16)
         addr = gen_check_align16(addr);
     if (size == 16) {
@@ -252,7 +252,7 @@ static void gen_load_mem(DisasContext *s, int64_t off, unsigned size, bool align
 static void gen_store_mem(DisasContext *s, int64_t off, unsigned size, bool align)
 {
     gen_lea_addr(s);
-    TCGv addr = s->A0;
+    TCGv addr = size > 8 ? gen_checked_linear(s, s->A0, size, true) : s->A0;
     if (align && size == 16)
         addr = gen_check_align16(addr);
     if (size == 16) {
@@ -609,6 +609,7 @@ static void trans_maskmov(DisasContext *s, const SseEntry *e)
     bool mmx = e->flags & SF_MMX;
     int seg = s->d.seg >= 0 ? s->d.seg : R_DS;
     TCGv addr = gen_linear(s, gen_reg_load(s, R_EDI, s->d.addrsize), seg);
+    addr = gen_checked_linear(s, addr, mmx ? 8 : 16, true);
     int64_t v = mmx ? mmx_off(s->d.reg) : xmm_off(s->d.reg);
     int64_t m = mmx ? mmx_off(s->d.rm) : xmm_off(s->d.rm);
     gen_helper(helper_maskmov, TCG_NO_TEMP, 5, tcg_env, env_ptr(v), env_ptr(m), addr,

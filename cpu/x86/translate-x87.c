@@ -63,6 +63,33 @@ static void gen_update_pointers(DisasContext *s, unsigned op, bool mem)
     }
 }
 
+/* Size of the memory operand (for the segment check) and whether it is written. */
+static unsigned mem_size(unsigned op, unsigned reg, bool op32, bool *write)
+{
+    static const uint8_t arith[8] = { 4, 0, 4, 0, 8, 0, 2, 0 };
+    /* the odd opcodes by reg: size, with bit 7 = written */
+    static const uint8_t forms[8][8] = {
+        [1] = { 4, 0, 0x84, 0x84, 0xff, 2, 0xfe, 0x82 },
+        [3] = { 4, 0x84, 0x84, 0x84, 0, 10, 0, 0x8a },
+        [5] = { 8, 0x88, 0x88, 0x88, 0xfd, 0, 0xfc, 0x82 },
+        [7] = { 2, 0x82, 0x82, 0x82, 10, 8, 0x8a, 0x88 },
+    };
+    unsigned env = op32 ? 28 : 14;
+    *write = false;
+    if (!(op & 1))
+        return arith[op];
+    unsigned f = forms[op][reg];
+    switch (f) {
+    case 0xff: return env;                              /* FLDENV */
+    case 0xfe: *write = true; return env;               /* FNSTENV */
+    case 0xfd: return env + 80;                         /* FRSTOR */
+    case 0xfc: *write = true; return env + 80;          /* FNSAVE */
+    default:
+        *write = f & 0x80;
+        return f & 0x7f;
+    }
+}
+
 /* The x87 condition of FCMOVcc as a Jcc condition code. */
 static unsigned fcmov_jcc(unsigned op, unsigned reg)
 {
@@ -92,7 +119,10 @@ static void translate_x87(DisasContext *s)
             desc |= X87_DESC_OP32;
         if (s->pe && !s->vm86)
             desc |= X87_DESC_PROT;
-        gen_helper(helper_fpu_mem, TCG_NO_TEMP, 3, tcg_env, s->A0, tcg_const(desc));
+        bool write;
+        unsigned size = mem_size(op, reg, s->d.opsize != 2, &write);
+        TCGv addr = gen_checked_linear(s, s->A0, size, write);
+        gen_helper(helper_fpu_mem, TCG_NO_TEMP, 3, tcg_env, addr, tcg_const(desc));
         return;
     }
     bool fcmov = (op == 2 || op == 3) && reg < 4;

@@ -208,6 +208,11 @@ static TCGv checked_addr(DisasContext *s, TCGv addr, unsigned size, bool write)
     return addr;
 }
 
+TCGv gen_checked_linear(DisasContext *s, TCGv addr, unsigned size, bool write)
+{
+    return checked_addr(s, addr, size, write);
+}
+
 /* With debug registers armed: report each data access for DR0-3 matches. */
 static void gen_data_breakpoint(DisasContext *s, TCGv addr, unsigned size, bool write)
 {

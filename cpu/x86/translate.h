@@ -76,6 +76,10 @@ TCGv gen_ea_offset(DisasContext *s);           /* ModRM effective address, no se
 TCGv gen_linear(DisasContext *s, TCGv offset, int seg);  /* offset -> linear (s->addrsize mask) */
 TCGv gen_linear_sized(DisasContext *s, TCGv offset, int seg, unsigned addrsize);
 TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size);           /* zero-extended */
+/* With segment checks on: check a whole access of size bytes (<= 255, e.g. an
+ * XMM operand) at an address from gen_linear/gen_lea_addr and return the
+ * checked linear address (accesses derived from it are not checked again). */
+TCGv gen_checked_linear(DisasContext *s, TCGv addr, unsigned size, bool write);
 void gen_st(DisasContext *s, TCGv addr, TCGv v, unsigned size);
 TCGv gen_operand_load(DisasContext *s, int i);
 void gen_operand_store(DisasContext *s, int i, TCGv v);

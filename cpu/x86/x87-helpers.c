@@ -15,6 +15,7 @@
 #include "cpu/x86/softfloat.h"
 #include "system/irq.h"
 #include "system/machine.h"
+#include "system/mainloop.h"
 
 #define FSW_IE 0x0001
 #define FSW_DE 0x0002
@@ -142,8 +143,14 @@ void x87_reset(CPUX86State *env)
  * write to port 0xF0 (IGNNE#) or FNCLEX/FNINIT drops it. */
 static void set_ferr(bool level)
 {
-    if (current_machine && current_machine->isa_irq)
-        irq_set_level(&current_machine->isa_irq[13], level);
+    if (!current_machine || !current_machine->isa_irq)
+        return;
+    bool lock = !machine_lock_held();   /* the PIC is a device: machine lock */
+    if (lock)
+        machine_lock();
+    irq_set_level(&current_machine->isa_irq[13], level);
+    if (lock)
+        machine_unlock();
 }
 
 void x87_ignne(void)
@@ -376,7 +383,7 @@ static void load_env(CPUX86State *env, const uint8_t *b, uint64_t desc)
             w[i] = h;
         }
     }
-    env->fpuc = (uint16_t)w[0] & 0x1f7f;
+    env->fpuc = (uint16_t)((w[0] & 0x1f7f) | 0x40);   /* bit 6 reads as 1 */
     x87_set_tag_word(env, (uint16_t)w[2]);
     x87_load_status_word(env, (uint16_t)w[1]);
     if (prot) {
@@ -453,7 +460,7 @@ void helper_fpu_mem(CPUX86State *env, uint64_t addr, uint64_t desc)
     case 013: fst_mem(env, addr, X87_M32FP, true, false, ra); break;
     case 014: fldenv(env, addr, desc, ra); break;
     case 015:
-        env->fpuc = (uint16_t)cpu_ld(env, addr, 2, idx, ra) & 0x1f7f;
+        env->fpuc = (uint16_t)((cpu_ld(env, addr, 2, idx, ra) & 0x1f7f) | 0x40);   /* bit 6 reads as 1 */
         update_es(env);
         break;
     case 016: fstenv(env, addr, desc, ra); break;

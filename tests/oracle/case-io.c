@@ -39,7 +39,10 @@ bool oracle_case_write(const char *path, const OracleCase *c, const char *commen
     fprintf(f, "rflags %#" PRIx64 "\nmxcsr %#x\n", c->in.rflags, c->in.mxcsr);
     for (int i = 0; i < 16; i++)
         fprintf(f, "xmm%d %#" PRIx64 " %#" PRIx64 "\n", i, c->in.xmm[i][1], c->in.xmm[i][0]);
+    static const uint8_t zero[32];
     for (unsigned off = 0; off < ORACLE_MEM_CMP; off += 32) {
+        if (!memcmp(c->data + off, zero, 32))
+            continue;
         fprintf(f, "data %u", off);
         for (unsigned i = off; i < off + 32; i++)
             fprintf(f, " %02x", c->data[i]);

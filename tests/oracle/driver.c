@@ -5,6 +5,7 @@
  *   oracle-cpu [-s seed] [-n cases-per-mode] [-t seconds] [-m 64|32|both]
  *              [-b interp|x86_64|both] [-o dir] [-k known-file] [-v]
  *   oracle-cpu -r file.case...        replay regression cases
+ *   oracle-cpu -K                     system snippets against KVM
  *
  * -t makes it open-ended: batches until the time is up (a bound on the run,
  * not an assertion). -o writes every divergence as a regression case.
@@ -101,11 +102,12 @@ static void save_case(const OracleCase *c, const char *backend, const char *repo
     snprintf(path, sizeof(path), "%s/%d-%" PRIu64 "-%u.case", out_dir, c->mode, seed, idx);
     if (access(path, F_OK) == 0)
         return;   /* the other backend already saved it */
-    snprintf(comment, sizeof(comment), "found by make fuzz-cpu (seed %" PRIu64 ", case %u, %s backend)\n%.1900s",
-             seed, idx, backend, report);
-    comment[strcspn(comment, "\0")] = 0;
+    snprintf(comment, sizeof(comment), "found by make fuzz-cpu (seed %" PRIu64 " -m %d, case %u, %s backend)\n%.1900s",
+             seed, c->mode, idx, backend, report);
     if (oracle_case_write(path, c, comment))
         t->saved++;
+    else
+        fprintf(stderr, "oracle: cannot write %s: %m\n", path);
 }
 
 /* Runs the cases on every selected backend against the references. */
@@ -125,7 +127,8 @@ static void run_batch(const OracleCase *cases, size_t n, const OracleResult *ref
             if (ref[i].end == ORACLE_END_CRASH || ref[i].end == ORACLE_END_TIMEOUT ||
                 oracle_compare(c, &ref[i], &got, report, sizeof(report))) {
                 if (ref[i].end == ORACLE_END_CRASH || ref[i].end == ORACLE_END_TIMEOUT)
-                    snprintf(report, sizeof(report), "  the reference did not complete\n");
+                    snprintf(report, sizeof(report), "  the reference did not complete (%d, rip %#" PRIx64 ")\n",
+                             ref[i].vector, ref[i].st.rip);
                 Known *k = find_known(c, report);
                 if (k) {
                     k->hits++;
@@ -137,7 +140,9 @@ static void run_batch(const OracleCase *cases, size_t n, const OracleResult *ref
                     show_case(c, &ref[i], &got, bnames[b], report);
                 save_case(c, bnames[b], report, seed, base_idx + (unsigned)i, t);
             } else if (verbose) {
-                printf("  ok %s: %s\n", bnames[b], c->name);
+                char buf[1024];
+                oracle_describe_result(&ref[i], c->mode, buf, sizeof(buf));
+                printf("  ok %s: %s\n    %s\n", bnames[b], c->name, buf);
             }
         }
     }
@@ -164,6 +169,41 @@ static void report_known(const char *run)
                    known[i].hits, known[i].reason);
         known[i].hits = 0;
     }
+}
+
+/* The system snippets: KVM is the reference. */
+static int run_system(OracleTCG **tcg, const char *const *bnames, int nb)
+{
+    static OracleCase cases[64];
+    static OracleResult ref[64];
+    char why[256];
+    OracleKVM *k = oracle_kvm_new(why, sizeof(why));
+    if (!k) {
+        printf("SKIP oracle/system-kvm: KVM unusable: %s\n", why);
+        return 0;
+    }
+    size_t n = oracle_system_cases(cases, 64);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        oracle_kvm_run(k, &cases[i], &ref[kept]);
+        if (ref[kept].end == ORACLE_END_CRASH) {
+            /* e.g. KVM_EXIT_INTERNAL_ERROR (17): the nested kvm_pvm cannot
+             * emulate the instruction; nothing to compare against */
+            printf("SKIP oracle/system-kvm: \"%s\": KVM could not run it (exit reason %d at %#" PRIx64 ")\n",
+                   cases[i].name, -ref[kept].vector, ref[kept].st.rip);
+            continue;
+        }
+        cases[kept++] = cases[i];
+    }
+    n = kept;
+    oracle_kvm_free(k);
+    Tally tally[2] = { { 0 } };
+    for (int b = 0; b < nb; b++)
+        tally[b].label = !strcmp(bnames[b], "interp") ? "system-kvm-interp" : "system-kvm-x86_64";
+    run_batch(cases, n, ref, tcg, bnames, nb, tally, 0, 0);
+    report_tallies(tally, nb);
+    report_known("system");
+    return 0;
 }
 
 static int replay(char **files, int nfiles, OracleTCG **tcg, const char *const *bnames, int nb)
@@ -199,9 +239,9 @@ int main(int argc, char **argv)
     unsigned count = 2000;
     double seconds = 0;
     const char *modes = "both", *backends = "both";
-    bool do_replay = false;
+    bool do_replay = false, do_system = false;
     int opt;
-    while ((opt = getopt(argc, argv, "s:n:t:m:b:o:k:rv")) != -1) {
+    while ((opt = getopt(argc, argv, "s:n:t:m:b:o:k:rvK")) != -1) {
         switch (opt) {
         case 's': seed = strtoull(optarg, NULL, 0); break;
         case 'n': count = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -212,6 +252,7 @@ int main(int argc, char **argv)
         case 'k': load_known(optarg); break;
         case 'r': do_replay = true; break;
         case 'v': verbose = true; break;
+        case 'K': do_system = true; break;
         default:
             fprintf(stderr, "usage: %s [-s seed] [-n count] [-t seconds] [-m 64|32|both] "
                     "[-b interp|x86_64|both] [-o dir] [-k known] [-v] | -r files...\n", argv[0]);
@@ -229,8 +270,13 @@ int main(int argc, char **argv)
         bnames[nb] = "x86_64", tcg[nb++] = oracle_tcg_new(false);
 #endif
     }
-    if (do_replay)
-        return replay(argv + optind, argc - optind, tcg, bnames, nb);
+    if (do_replay || do_system) {
+        int rc = do_replay ? replay(argv + optind, argc - optind, tcg, bnames, nb)
+                           : run_system(tcg, bnames, nb);
+        for (int b = 0; b < nb; b++)
+            oracle_tcg_free(tcg[b]);
+        return rc;
+    }
 
     int mode_list[2], nm = 0;
     if (strcmp(modes, "32"))
@@ -263,9 +309,9 @@ int main(int argc, char **argv)
             char why[256];
             if (!oracle_native_run(cases, ref, n, why, sizeof(why))) {
                 printf("SKIP oracle/%d-bit: %s\n", mode, why);
-                return 0;
+                break;
             }
-            run_batch(cases, n, ref, tcg, bnames, nb, tally, seed + (uint64_t)mode, done);
+            run_batch(cases, n, ref, tcg, bnames, nb, tally, seed, done);
             done += (unsigned)n;
             if (seconds > 0) {
                 struct timespec t1;

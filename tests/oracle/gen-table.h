@@ -43,6 +43,7 @@ enum {
     K_LEAVE,
     K_BTMEM,     /* BT* m, r: the bit offset register set small */
     K_SSE,       /* XMM operands: XMM state compared */
+    K_X87,       /* x87 and MMX: only in snippets framed by FXRSTOR/FXSAVE */
 };
 
 /* attributes */
@@ -91,6 +92,7 @@ typedef struct InsnForm {
     ROW(m, "C0 /" #d " ib", "r/m8, imm8", MBOTH, kind, 0, 0, 0, 0),                       \
     ROW(m, "C1 /" #d " ib", "r/mv, imm8", MBOTH, kind, 0, 0, 0, 0)
 
+#define X87(m, op, opnds) ROW(m, op, opnds, MBOTH, K_X87, 0, 0, 0, 0)
 #define CC_ROWS(m, op, opnds, kind) ROW(m, op, opnds, MBOTH, kind, 0, FARITH, 0, 0)
 
 /* MUL/IMUL: SF ZF AF PF undefined (SDM), and AMD and Intel differ there. */
@@ -293,6 +295,43 @@ static const InsnForm gen_table[] = {
     ROW("CVTSI2SD", "F2 0F 2A /r", "xmm1, r/m32", MBOTH, K_SSE, 0, 0, 0, 0),
     ROW("UCOMISD", "66 0F 2E /r", "xmm1, xmm2/m64", MBOTH, K_SSE, 0, 0, FARITH, 0),
     ROW("SHUFPS", "0F C6 /r ib", "xmm1, xmm2/m128, imm8", MBOTH, K_SSE, A_ALIGN16, 0, 0, 0),
+
+    /* x87: the snippet starts with FXRSTOR of a random image and ends with
+     * FXSAVE into the compared data. No transcendentals (FSIN, F2XM1...):
+     * their last bits are the implementation's. "+i" picks ST(i). */
+    X87("FLD", "D9 /0", "m32fp"), X87("FLD", "DD /0", "m64fp"), X87("FLD", "DB /5", "m80fp"),
+    X87("FLD", "D9 C0+i", "ST(i)"), X87("FST", "DD /2", "m64fp"), X87("FSTP", "DB /7", "m80fp"),
+    X87("FST", "D9 /2", "m32fp"), X87("FSTP", "DD D8+i", "ST(i)"),
+    X87("FILD", "DB /0", "m32int"), X87("FILD", "DF /0", "m16int"), X87("FILD", "DF /5", "m64int"),
+    X87("FISTP", "DF /7", "m64int"), X87("FIST", "DB /2", "m32int"), X87("FISTTP", "DB /1", "m32int"),
+    X87("FBSTP", "DF /6", "m80bcd"), X87("FBLD", "DF /4", "m80bcd"),
+    X87("FADD", "D8 C0+i", "ST(0), ST(i)"), X87("FADD", "DC /0", "m64fp"), X87("FADDP", "DE C0+i", "ST(i), ST(0)"),
+    X87("FSUB", "D8 E0+i", "ST(0), ST(i)"), X87("FSUBR", "D8 /5", "m32fp"), X87("FSUBRP", "DE E0+i", "ST(i), ST(0)"),
+    X87("FMUL", "DC C8+i", "ST(i), ST(0)"), X87("FMUL", "D8 /1", "m32fp"), X87("FIMUL", "DE /1", "m16int"),
+    X87("FDIV", "D8 F0+i", "ST(0), ST(i)"), X87("FDIVR", "DC /7", "m64fp"), X87("FIDIV", "DA /6", "m32int"),
+    X87("FDIVP", "DE F8+i", "ST(i), ST(0)"),
+    X87("FCHS", "D9 E0", ""), X87("FABS", "D9 E1", ""), X87("FSQRT", "D9 FA", ""), X87("FRNDINT", "D9 FC", ""),
+    X87("FSCALE", "D9 FD", ""), X87("FXTRACT", "D9 F4", ""), X87("FPREM", "D9 F8", ""), X87("FPREM1", "D9 F5", ""),
+    X87("FCOM", "D8 D0+i", "ST(i)"), X87("FCOMP", "DC /3", "m64fp"), X87("FUCOMPP", "DA E9", ""),
+    X87("FTST", "D9 E4", ""), X87("FXAM", "D9 E5", ""), X87("FNSTSW AX", "DF E0", ""), X87("FNSTSW", "DD /7", "m16"),
+    X87("FNSTCW", "D9 /7", "m16"), X87("FXCH", "D9 C8+i", "ST(i)"), X87("FLD1", "D9 E8", ""), X87("FLDZ", "D9 EE", ""),
+    X87("FLDPI", "D9 EB", ""), X87("FLDL2E", "D9 EA", ""), X87("FINCSTP", "D9 F7", ""), X87("FDECSTP", "D9 F6", ""),
+    X87("FFREE", "DD C0+i", "ST(i)"), X87("FNCLEX", "DB E2", ""), X87("FNINIT", "DB E3", ""),
+    ROW("FUCOMI", "DB E8+i", "ST, ST(i)", MBOTH, K_X87, 0, 0, FARITH, 0),
+    ROW("FCOMIP", "DF F0+i", "ST, ST(i)", MBOTH, K_X87, 0, 0, FARITH, 0),
+    ROW("FCMOVB", "DA C0+i", "ST(0), ST(i)", MBOTH, K_X87, 0, FC, 0, 0),
+    ROW("FCMOVNBE", "DB D0+i", "ST(0), ST(i)", MBOTH, K_X87, 0, FC | FZ, 0, 0),
+    ROW("FLDCW", "D9 /5", "m16", MBOTH, K_X87, A_RARE, 0, 0, 0),
+
+    /* MMX (the x87 registers' mantissas) */
+    X87("PADDB", "0F FC /r", "mm, mm/m64"), X87("PSUBW", "0F F9 /r", "mm, mm/m64"),
+    X87("PMULLW", "0F D5 /r", "mm, mm/m64"), X87("PAND", "0F DB /r", "mm, mm/m64"),
+    X87("PCMPEQD", "0F 76 /r", "mm, mm/m64"), X87("PUNPCKLBW", "0F 60 /r", "mm, mm/m32"),
+    X87("PACKUSWB", "0F 67 /r", "mm, mm/m64"), X87("PSRLQ", "0F 73 /2 ib", "mm, imm8"),
+    X87("MOVQ", "0F 6F /r", "mm, mm/m64"), X87("MOVQ", "0F 7F /r", "mm/m64, mm"),
+    X87("MOVD", "0F 6E /r", "mm, r/m32"), X87("MOVD", "0F 7E /r", "r/m32, mm"),
+    X87("PSHUFW", "0F 70 /r ib", "mm, mm/m64, imm8"), X87("PMOVMSKB", "0F D7 /r", "r32, mm"),
+    X87("EMMS", "0F 77", ""),
 };
 
 #endif

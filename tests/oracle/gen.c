@@ -20,7 +20,7 @@
 #define MAX_FORMS 1024
 
 /* ---- operand kinds (the "Instruction" column, parsed) ---- */
-enum { O_RM, O_M, O_R, O_ACC, O_CL, O_ONE, O_IMM, O_XMM, O_XMMRM };
+enum { O_RM, O_M, O_R, O_ACC, O_CL, O_ONE, O_IMM, O_XMM, O_XMMRM, O_ST, O_MM, O_MMRM };
 
 typedef struct Opnd {
     uint8_t kind;
@@ -34,7 +34,7 @@ typedef struct Form {
     bool rexw;
     uint8_t op[4];
     int nop;
-    bool plusr, pluscc;
+    bool plusr, pluscc, plusi;
     int digit;         /* /digit, -1 for /r, -2 for no ModRM */
     uint8_t imm[2];    /* immediate sizes in bytes, in order */
     int nimm;
@@ -86,6 +86,9 @@ static bool parse_operand(const char *s, Opnd *o)
     int n = 0;
     if (sscanf(s, "r/m%d", &n) == 1) { *o = (Opnd){ O_RM, (uint8_t)n }; return true; }
     if (!strcmp(s, "m")) { *o = (Opnd){ O_M, 0 }; return true; }
+    if (!strncmp(s, "ST", 2)) { *o = (Opnd){ O_ST, 80 }; return true; }
+    if (!strcmp(s, "mm")) { *o = (Opnd){ O_MM, 64 }; return true; }
+    if (sscanf(s, "mm/m%d", &n) == 1) { *o = (Opnd){ O_MMRM, (uint8_t)n }; return true; }
     if (sscanf(s, "imm%d", &n) == 1) { *o = (Opnd){ O_IMM, (uint8_t)n }; return true; }
     if (!strncmp(s, "xmm", 3)) {
         const char *slash = strchr(s, '/');
@@ -152,6 +155,8 @@ static bool compile(const InsnForm *row, const char *opcode, const char *operand
             f->plusr = true;
         if (strstr(tok, "+cc"))
             f->pluscc = true;
+        if (strstr(tok, "+i"))
+            f->plusi = true;
         if (!seen_op && (b == 0x66 || b == 0xf2 || b == 0xf3) && f->npfx < 2 && strlen(tok) == 2) {
             f->pfx[f->npfx++] = (uint8_t)b;
             continue;
@@ -174,6 +179,8 @@ static bool compile(const InsnForm *row, const char *opcode, const char *operand
     }
     if (f->rexw)
         f->opsize = 64;
+    if (row->kind == K_X87)
+        f->opsize = 32;   /* no operand-size prefix for x87/MMX forms */
     if (mode == 32 && f->rexw)
         return false;
     snprintf(f->name, sizeof(f->name), "%.12s %.34s", row->mnem, operands);
@@ -303,7 +310,7 @@ static uint64_t pick_target(Snip *s, unsigned bytes, bool stack_ok, int asz, boo
     if (bytes == 0)
         bytes = 1;
     if (r < 78)
-        return ORACLE_DATA + rn(g, ORACLE_MEM_CMP - bytes + 1);
+        return ORACLE_DATA + rn(g, ORACLE_GEN_SPAN - bytes + 1);
     if (r < 86)
         return ORACLE_HOLE - (bytes > 1 ? 1 + rn(g, bytes - 1) : 0);   /* crosses into the hole */
     if (r < 90)
@@ -314,7 +321,7 @@ static uint64_t pick_target(Snip *s, unsigned bytes, bool stack_ok, int asz, boo
         *noncanon = true;
         return 0x0000800000000000ULL + (oracle_rand(g) & 0xffff0);
     }
-    return ORACLE_DATA + rn(g, ORACLE_MEM_CMP - bytes + 1);
+    return ORACLE_DATA + rn(g, ORACLE_GEN_SPAN - bytes + 1);
 }
 
 typedef struct ModRM {
@@ -386,9 +393,9 @@ static void plan_mem(Snip *s, ModRM *m, int asz, unsigned bytes, uint64_t segbas
         disp = (int64_t)(lin - v * (1u + (1u << scale)));
         bv = iv = (int64_t)v;
     } else if (base >= 0) {
-        bv = lin - (uint64_t)(iv << scale) - (uint64_t)disp;
+        bv = lin - ((uint64_t)iv << scale) - (uint64_t)disp;
     } else {
-        disp = (int64_t)(lin - (uint64_t)(iv << scale));
+        disp = (int64_t)(lin - ((uint64_t)iv << scale));
         if (!fits32(disp) || asz == 32)
             disp = (int64_t)(int32_t)(uint32_t)disp;
     }
@@ -506,12 +513,12 @@ static bool gen_insn(Snip *s, const Form *f)
     int rm_op = -1, reg_op = -1, plus_op = -1;
     for (int i = 0; i < f->nops; i++) {
         int k = f->ops[i].kind;
-        if (k == O_RM || k == O_M || k == O_XMMRM)
+        if (k == O_RM || k == O_M || k == O_XMMRM || k == O_MMRM)
             rm_op = i;
     }
     for (int i = 0; i < f->nops; i++) {
         int k = f->ops[i].kind;
-        if ((k == O_R || k == O_XMM) && i != rm_op) {
+        if ((k == O_R || k == O_XMM || k == O_MM) && i != rm_op) {
             if (f->plusr)
                 plus_op = i;
             else if (f->digit >= 0 && rm_op < 0)
@@ -526,6 +533,7 @@ static bool gen_insn(Snip *s, const Form *f)
     bool mem = false;
     if (reg_op >= 0)
         reg = f->ops[reg_op].kind == O_XMM ? (int)rn(g, g->mode == 64 ? 16 : 8)
+            : f->ops[reg_op].kind == O_MM ? (int)rn(g, 8)
                                            : pick_reg(g, f->ops[reg_op].size, true, &needs_rex, &no_rex);
     if (plus_op >= 0) {
         plusreg = pick_reg(g, f->ops[plus_op].size, true, &needs_rex, &no_rex);
@@ -534,12 +542,14 @@ static bool gen_insn(Snip *s, const Form *f)
     }
     if (rm_op >= 0) {
         int k = f->ops[rm_op].kind;
-        mem = k == O_M || (k != O_R && k != O_XMM && chance(g, 45));
+        mem = k == O_M || (k != O_R && k != O_XMM && k != O_MM && chance(g, 45));
         if (row->kind == K_BTMEM && chance(g, 40))
             mem = true;
         if (!mem) {
             if (k == O_XMM || k == O_XMMRM)
                 rmreg = (int)rn(g, g->mode == 64 ? 16 : 8);
+            else if (k == O_MM || k == O_MMRM)
+                rmreg = (int)rn(g, 8);
             else
                 rmreg = pick_reg(g, f->ops[rm_op].size, true, &needs_rex, &no_rex);
             if ((row->attr & A_POP) && rmreg == OR_RSP)
@@ -651,7 +661,7 @@ static bool gen_insn(Snip *s, const Form *f)
     if (has_modrm) {
         m.reg = f->digit >= 0 ? f->digit : reg;
         if (mem) {
-            int avoid = (reg_op >= 0 && f->ops[reg_op].kind != O_XMM) ? reg : -1;
+            int avoid = (reg_op >= 0 && f->ops[reg_op].kind == O_R) ? reg : -1;
             if (row->kind == K_DIV)
                 avoid = OR_RAX;
             plan_mem(s, &m, asz, bytes, segbase, (row->attr & A_ALIGN16) && bytes == 16,
@@ -674,8 +684,10 @@ static bool gen_insn(Snip *s, const Form *f)
         lock = true;   /* #UD */
     if (lock)
         put(o, 0xf0);
-    if ((row->attr & (A_REP | A_REPE)) && chance(g, 60))
+    if ((row->attr & (A_REP | A_REPE)) && chance(g, 60)) {
         put(o, (row->attr & A_REPE) && chance(g, 50) ? 0xf2 : 0xf3);
+        wr = 0;   /* with RCX = 0 the flags stay as they were */
+    }
     if (f->opsize == 16 && !(f->npfx && f->pfx[0] == 0x66))
         put(o, 0x66);
     for (int i = 0; i < f->npfx; i++)
@@ -712,6 +724,8 @@ static bool gen_insn(Snip *s, const Form *f)
             b += (uint8_t)(plusreg & 7);
         if (i == f->nop - 1 && f->pluscc)
             b += (uint8_t)cc;
+        if (i == f->nop - 1 && f->plusi)
+            b += (uint8_t)rn(g, 8);
         put(o, b);
     }
     unsigned disp_at = 0;
@@ -732,7 +746,7 @@ static bool gen_insn(Snip *s, const Form *f)
             v = count;
         if (row->kind == K_ENTER)
             v = i == 0 ? 8 * rn(g, 8) : (chance(g, 80) ? rn(g, 3) : rn(g, 40));
-        if (row->kind == K_SSE && f->digit >= 0)
+        if ((row->kind == K_SSE || row->kind == K_X87) && f->digit >= 0)
             v = rn(g, 80);
         put_n(o, v, f->imm[i]);
     }
@@ -774,6 +788,74 @@ static bool gen_insn(Snip *s, const Form *f)
     name_add(o, nm);
     (void)start;
     return true;
+}
+
+/* An instruction with an absolute memory operand: opcode bytes, ModRM.reg. */
+static void emit_abs(OracleGen *g, Out *o, const uint8_t *op, int nop, int reg, uint64_t addr)
+{
+    for (int i = 0; i < nop; i++)
+        put(o, op[i]);
+    if (g->mode == 64) {
+        put(o, (uint8_t)(0x04 | reg << 3));
+        put(o, 0x25);
+    } else {
+        put(o, (uint8_t)(0x05 | reg << 3));
+    }
+    put_n(o, addr, 4);
+}
+
+/* A random x87 register value: mostly normal numbers near 1, sometimes
+ * zeros, infinities, NaNs, denormals and unnormals. */
+static void random_f80(OracleGen *g, uint8_t *p)
+{
+    uint64_t mant = oracle_rand(g) | (1ULL << 63);
+    unsigned exp = 0x3fff + rn(g, 80) - 40;
+    switch (rn(g, 16)) {
+    case 0: mant = 0; exp = 0; break;
+    case 1: mant = 1ULL << 63; exp = 0x7fff; break;
+    case 2: mant |= 3ULL << 62; exp = 0x7fff; break;
+    case 3: mant &= ~(1ULL << 63); exp = 0; break;
+    case 4: exp = 0x3fff + rn(g, 8); mant &= 0xffff000000000000ULL; mant |= 1ULL << 63; break;
+    }
+    exp |= chance(g, 30) ? 0x8000 : 0;
+    memcpy(p, &mant, 8);
+    p[8] = (uint8_t)exp;
+    p[9] = (uint8_t)(exp >> 8);
+}
+
+/* The FXSAVE image an x87 snippet starts from, at ORACLE_FXAREA. */
+static void random_fx_image(OracleGen *g, OracleCase *c)
+{
+    uint8_t *img = c->data + ORACLE_GEN_SPAN;
+    memset(img, 0, 512);
+    uint16_t fcw = 0x037f | (chance(g, 25) ? (uint16_t)(rn(g, 4) << 10) : 0);
+    uint16_t fsw = (uint16_t)(rn(g, 8) << 11);
+    uint32_t mxcsr = 0x1f80;
+    memcpy(img, &fcw, 2);
+    memcpy(img + 2, &fsw, 2);
+    img[4] = (uint8_t)oracle_rand(g);
+    memcpy(img + 24, &mxcsr, 4);
+    for (int i = 0; i < 8; i++)
+        random_f80(g, img + 32 + 16 * i);
+    for (int i = 0; i < (g->mode == 64 ? 16 : 8); i++)
+        memcpy(img + 160 + 16 * i, c->in.xmm[i], 16);
+}
+
+/* FXSAVE at the end, with the fields the implementation chooses cleared:
+ * FOP, FIP/FCS, FDP/FDS (AMD saves them only with an exception pending)
+ * and MXCSR_MASK. */
+static void emit_fx_epilogue(OracleGen *g, Out *o)
+{
+    static const uint8_t fxsave[] = { 0x0f, 0xae };
+    emit_abs(g, o, fxsave, 2, 0, ORACLE_FXAREA);
+    static const uint8_t movw[] = { 0x66, 0xc7 }, movd[] = { 0xc7 };
+    emit_abs(g, o, movw, 2, 0, ORACLE_FXAREA + 6);
+    put_n(o, 0, 2);
+    const unsigned offs[] = { 8, 12, 16, 20, 28 };
+    for (unsigned i = 0; i < 5; i++) {
+        emit_abs(g, o, movd, 1, 0, ORACLE_FXAREA + offs[i]);
+        put_n(o, 0, 4);
+    }
 }
 
 /* Optionally a Jcc over the instruction just emitted (reads the flags). */
@@ -825,10 +907,18 @@ void oracle_gen_case(OracleGen *g, OracleCase *c)
     Snip s = { .g = g };
     s.out = (Out){ .buf = c->code, .cap = ORACLE_CODE_MAX - 16, .name = c->name, .namecap = sizeof(c->name) };
     unsigned n = 1 + rn(g, g->max_insns);
+    bool x87 = chance(g, 20);
+    if (x87) {
+        random_fx_image(g, c);
+        static const uint8_t fxrstor[] = { 0x0f, 0xae };
+        emit_abs(g, &s.out, fxrstor, 2, 1, ORACLE_FXAREA);
+    }
     for (unsigned i = 0, tries = 0; i < n && tries < 200; tries++) {
         const Form *f = &fs->f[rn(g, (unsigned)fs->n)];
         if ((f->row->attr & A_RARE) && !chance(g, 10))
             continue;
+        if ((f->row->kind == K_X87) != x87 && !(x87 && chance(g, 25)))
+            continue;   /* x87 forms only in framed snippets, mostly */
         Snip save = s;
         uint8_t codesave[ORACLE_CODE_MAX];
         memcpy(codesave, c->code, sizeof(codesave));
@@ -845,8 +935,10 @@ void oracle_gen_case(OracleGen *g, OracleCase *c)
             wrap_jcc(&s, start, save.undef);
         i++;
     }
+    if (x87)
+        emit_fx_epilogue(g, &s.out);
     c->len = s.out.len;
     c->flag_mask = ORACLE_FLAGS_ALL & ~s.undef;
     c->flag_mask_fault = ORACLE_FLAGS_ALL & ~s.undef_ever;
-    c->cmp = s.uses_xmm ? ORACLE_CMP_XMM : 0;
+    c->cmp = s.uses_xmm || x87 ? ORACLE_CMP_XMM : 0;
 }

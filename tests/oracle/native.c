@@ -219,7 +219,9 @@ static void child_run_one(const OracleCase *c, OracleResult *r)
     }
     struct itimerval off = { 0 };
     setitimer(ITIMER_REAL, &off, NULL);
-    __asm__ volatile("cld");
+    /* the next case starts from a clean x87/SSE control state */
+    uint32_t mxcsr = 0x1f80;
+    __asm__ volatile("cld; fninit; ldmxcsr %0" : : "m"(mxcsr));
     memcpy(r->data, (void *)ORACLE_DATA, ORACLE_MEM_CMP);
     memcpy(r->stack, (void *)(ORACLE_RSP - ORACLE_MEM_CMP / 2), ORACLE_MEM_CMP);
 }

@@ -26,8 +26,29 @@
 #define ORACLE_STACK      0x10020000ULL
 #define ORACLE_STACK_SIZE 0x2000ULL
 #define ORACLE_RSP        (ORACLE_STACK + ORACLE_STACK_SIZE / 2)
+/* System snippets (KVM as the reference) run at CPL 0 with this page
+ * holding the GDT (Linux's layout), a 64-bit TSS, the IDT and one handler
+ * per exception vector (OUT to port = vector, on IST1 at the page's end). */
+#define ORACLE_SYS        0x10030000ULL
+#define ORACLE_SYS_TSS    (ORACLE_SYS + 0x100)
+#define ORACLE_SYS_IDT    (ORACLE_SYS + 0x200)
+#define ORACLE_SYS_STUBS  (ORACLE_SYS + 0x800)
+#define ORACLE_SYS_IST    (ORACLE_SYS + 0x1000)
+#define ORACLE_GDT_LIMIT  0x4f
+#define ORACLE_KERNEL_CS  0x10
+#define ORACLE_KERNEL_DS  0x18
+#define ORACLE_TSS_SEL    0x40
+/* Page tables (translator and KVM): physical = virtual. */
+#define ORACLE_PT         0x10100000ULL
+#define ORACLE_RAM_BASE   ORACLE_CODE
+#define ORACLE_RAM_SIZE   0x200000ULL
+
 /* The bytes of data and stack compared (the first part of each). */
-#define ORACLE_MEM_CMP    512
+#define ORACLE_MEM_CMP    1024
+/* Random memory operands point into the first part of the data; the FXSAVE
+ * image of x87/MMX snippets lives at ORACLE_FXAREA (compared with the rest). */
+#define ORACLE_GEN_SPAN   512
+#define ORACLE_FXAREA     (ORACLE_DATA + ORACLE_GEN_SPAN)
 
 /* Register numbers as in the ModRM encoding. */
 enum { OR_RAX, OR_RCX, OR_RDX, OR_RBX, OR_RSP, OR_RBP, OR_RSI, OR_RDI };
@@ -64,6 +85,7 @@ typedef struct OracleResult {
 
 typedef struct OracleCase {
     int mode;                    /* 64 or 32 */
+    bool system;                 /* CPL 0 with the system tables (KVM reference) */
     unsigned len;
     uint8_t code[ORACLE_CODE_MAX];
     uint32_t flag_mask;          /* RFLAGS bits compared at the end */
@@ -97,6 +119,14 @@ typedef struct OracleKVM OracleKVM;
 OracleKVM *oracle_kvm_new(char *why, size_t whylen);
 void oracle_kvm_free(OracleKVM *k);
 void oracle_kvm_run(OracleKVM *k, const OracleCase *c, OracleResult *r);
+
+/* ---- sys-tables.c: what both the translator and KVM see ---- */
+/* ram is the oracle's RAM (ORACLE_RAM_BASE..+ORACLE_RAM_SIZE): page tables
+ * mapping code, data, stack (user) and the system page (supervisor). */
+void oracle_build_page_tables(uint8_t *ram);
+void oracle_build_system_page(uint8_t *ram);
+/* The system cases (system-cases.c): few, small, 64-bit. */
+size_t oracle_system_cases(OracleCase *out, size_t max);
 
 /* ---- compare.c ---- */
 /* 0 when the results agree for this case; else writes a report. */

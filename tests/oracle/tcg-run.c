@@ -13,9 +13,8 @@
 #include "system/memory.h"
 #include "tests/oracle/oracle.h"
 
-#define RAM_BASE ORACLE_CODE
-#define RAM_SIZE 0x200000ULL
-#define PT_BASE  (RAM_BASE + 0x100000)   /* PML4, PDPT, PD, PT: one page each */
+#define RAM_BASE ORACLE_RAM_BASE
+#define RAM_SIZE ORACLE_RAM_SIZE
 #define STUB_END_BYTE 0xf4               /* HLT */
 /* A bound on returns to the loop (each block ends with one): never reached by
  * a straight-line snippet. */
@@ -30,8 +29,6 @@ static uint8_t *guest_ram;
 
 static uint8_t *ram_at(uint64_t addr) { return guest_ram + (addr - RAM_BASE); }
 
-static void put64(uint64_t addr, uint64_t v) { memcpy(ram_at(addr), &v, 8); }
-
 static void setup_machine(void)
 {
     static Machine m;
@@ -44,22 +41,6 @@ static void setup_machine(void)
     current_machine = &m;
 }
 
-/* Identity map of the oracle's pages; everything else not present. */
-static void build_page_tables(void)
-{
-    const uint64_t u = 0x7;   /* P | RW | US */
-    memset(ram_at(PT_BASE), 0, 4 * 4096);
-    put64(PT_BASE, (PT_BASE + 0x1000) | u);
-    put64(PT_BASE + 0x1000 + 8 * ((RAM_BASE >> 30) & 511), (PT_BASE + 0x2000) | u);
-    put64(PT_BASE + 0x2000 + 8 * ((RAM_BASE >> 21) & 511), (PT_BASE + 0x3000) | u);
-    const struct { uint64_t addr, size; } maps[] = {
-        { ORACLE_CODE, 4096 }, { ORACLE_DATA, ORACLE_DATA_SIZE }, { ORACLE_STACK, ORACLE_STACK_SIZE },
-    };
-    for (unsigned i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-        for (uint64_t a = maps[i].addr; a < maps[i].addr + maps[i].size; a += 4096)
-            put64(PT_BASE + 0x3000 + 8 * ((a >> 12) & 511), a | u);
-}
-
 static void set_seg(SegmentCache *s, uint16_t sel, uint64_t base, uint32_t flags)
 {
     s->selector = sel;
@@ -68,16 +49,38 @@ static void set_seg(SegmentCache *s, uint16_t sel, uint64_t base, uint32_t flags
     s->flags = flags ? flags | DESC_G_MASK : 0;
 }
 
-/* Linux's user segments: 0x33 64-bit code, 0x23 32-bit code, 0x2b data. */
-static void setup_mode(CPUX86State *env, int mode)
+/* Linux's segments: user 0x33 64-bit code, 0x23 32-bit code, 0x2b data;
+ * kernel (system snippets) 0x10 code, 0x18 data. */
+static void setup_mode(CPUX86State *env, int mode, bool system)
 {
-    const uint32_t dpl3 = 3u << DESC_DPL_SHIFT;
+    const uint32_t dpl3 = system ? 0 : 3u << DESC_DPL_SHIFT;
     const uint32_t code = DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_R_MASK | DESC_A_MASK | dpl3;
     const uint32_t data = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK | DESC_B_MASK | dpl3;
     env->cr[0] = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG;
-    env->cr[3] = PT_BASE;
+    env->cr[3] = ORACLE_PT;
     env->cr[4] = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
     env->efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+    env->gdt.base = ORACLE_SYS;
+    env->gdt.limit = ORACLE_GDT_LIMIT;
+    env->idt.base = ORACLE_SYS_IDT;
+    env->idt.limit = 32 * 16 - 1;
+    env->ldt.selector = 0;
+    env->ldt.limit = 0;
+    /* the TSS has no I/O bitmap: IN/OUT at CPL 3 are #GP(0), as for a Linux
+     * process that did not ask for ioperm() */
+    env->tr.selector = ORACLE_TSS_SEL;
+    env->tr.base = ORACLE_SYS_TSS;
+    env->tr.limit = 0x67;
+    env->tr.flags = DESC_P_MASK | (11u << DESC_TYPE_SHIFT);
+    if (system) {
+        set_seg(&env->segs[R_CS], ORACLE_KERNEL_CS, 0, code | DESC_L_MASK);
+        set_seg(&env->segs[R_SS], ORACLE_KERNEL_DS, 0, data);
+        set_seg(&env->segs[R_DS], 0, 0, 0);
+        set_seg(&env->segs[R_ES], 0, 0, 0);
+        set_seg(&env->segs[R_FS], 0, 0, 0);
+        set_seg(&env->segs[R_GS], 0, 0, 0);
+        return;
+    }
     if (mode == 64) {
         set_seg(&env->segs[R_CS], 0x33, 0, code | DESC_L_MASK);
         set_seg(&env->segs[R_DS], 0, 0, 0);
@@ -91,9 +94,6 @@ static void setup_mode(CPUX86State *env, int mode)
     }
     set_seg(&env->segs[R_SS], 0x2b, 0, data);
     set_seg(&env->segs[R_FS], 0, 0, 0);
-    /* a TSS without an I/O bitmap: IN/OUT at CPL 3 are #GP(0), as for a
-     * Linux process that did not ask for ioperm() */
-    env->tr.limit = 0;
 }
 
 OracleTCG *oracle_tcg_new(bool interp)
@@ -153,8 +153,9 @@ void oracle_tcg_run(OracleTCG *o, const OracleCase *c, OracleResult *r)
     memset(ram_at(ORACLE_DATA), 0, ORACLE_DATA_SIZE);
     memcpy(ram_at(ORACLE_DATA), c->data, ORACLE_MEM_CMP);
     memset(ram_at(ORACLE_STACK), 0, ORACLE_STACK_SIZE);
-    build_page_tables();
-    setup_mode(env, c->mode);
+    oracle_build_page_tables(guest_ram);
+    oracle_build_system_page(guest_ram);
+    setup_mode(env, c->mode, c->system);
     load_state(env, c);
     tb_flush(t);
     tlb_flush(env);
@@ -163,15 +164,18 @@ void oracle_tcg_run(OracleTCG *o, const OracleCase *c, OracleResult *r)
     uint64_t end = ORACLE_CODE + c->len;
     if (!finished) {
         r->end = ORACLE_END_TIMEOUT;
-    } else if (env->exception_index == EXCP_GP && env->rip == end && env->error_code == 0) {
+    } else if (env->exception_index == EXCP_GP && env->rip == end && env->error_code == 0 && !c->system) {
         r->end = ORACLE_END_OK;
+    } else if (env->exception_index < 0 && env->halted && c->system && env->rip == end + 1) {
+        r->end = ORACLE_END_OK;
+        r->st.rip = end;
     } else if (env->exception_index >= 0) {
         r->end = ORACLE_END_EXCEPTION;
         r->vector = env->exception_index;
         r->error_code = (uint32_t)env->error_code;
         r->cr2 = env->cr[2];
     } else {
-        /* halted without a fault: HLT ran at CPL 3 */
+        /* halted elsewhere */
         r->end = ORACLE_END_EXCEPTION;
         r->vector = -2;
     }

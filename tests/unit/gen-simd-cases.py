@@ -317,6 +317,12 @@ INT | movq mm0, rax; pshufw mm1, mm0, 0x1b; movq rbx, mm1; pmovmskb ecx, mm1; em
 INT | movq mm0, rax; pinsrw mm0, ebx, 2; pextrw ecx, mm0, 2; movq rax, mm0; emms
 INT | movq mm3, [rsi]; pand mm3, mm3; movq2dq xmm0, mm3; movdq2q mm4, xmm1; movq rbx, mm4; emms
 INT | movq mm0, rax; movd ecx, mm0; movd mm1, ebx; movq rbx, mm1; emms
+INT | movq mm0, rax; movq mm5, rbx; paddb mm5, mm0
+INT | movq mm0, rax; movq mm1, rbx; movq mm2, mm0; pcmpgtb mm2, mm1; movq rax, mm2; emms
+INT | movq mm0, rax; movq mm1, rbx; movq mm3, mm0; pminsw mm3, mm1; pmaxub mm0, mm1; movq rbx, mm3; movq rcx, mm0; emms
+INT | movq mm0, rax; movq mm1, rbx; pcmpgtd mm0, mm1; pcmpeqw mm1, [rsi]; movq rax, mm0; movq rbx, mm1; emms
+INT | shufps xmm0, xmm0, 0x93; shufpd xmm1, xmm1, 1; pminsw xmm2, [rsi]; pmaxsw xmm3, xmm0
+X87 | fld qword ptr [rsi]; fld1; movq mm3, rax; pxor mm2, mm2
 INT | crc32 eax, bl
 INT | crc32 eax, ebx
 INT | crc32 rax, rbx
@@ -397,6 +403,7 @@ def cases():
   for line in CASES.strip().splitlines():
     shape, text = [x.strip() for x in line.split("|", 1)]
     code = assemble(text)
+    assert len(code) <= 32, "snippet too long for Case.code: " + text
     yield '    { "%s", SHAPE_%s, %d, { %s } },' % (text, shape, len(code), ", ".join("0x%02x" % b for b in code))
 
 WRAP_PRO = """push rbx; push r15; mov r15, 0x10010000; fninit; fldz; fldz; fldz; fldz; fldz; fldz; fldz; fldz; fninit; fldcw [r15+0xb8]; ldmxcsr [r15+0xb0];

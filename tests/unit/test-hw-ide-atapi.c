@@ -698,3 +698,42 @@ TEST(reset_with_requests_in_flight)
     Reply r = simple(&e, 0x00, 0, b, sizeof(b));
     CHECK_EQ(r.status & 0x01, 0);
 }
+
+TEST(monitor_eject_and_change)
+{
+    Env e;
+    BlockDev *cd = make_cd("mon1.iso", CD_BLOCKS), *tmp = make_cd("mon2.iso", 20);
+    REQUIRE(cd && tmp && cd_env(&e, cd));
+    blk_close(tmp);
+    char err[768], *path2 = xasprintf("%s/mon2.iso", test_tmpdir());
+    uint8_t b[64];
+    CHECK_EQ(ide_monitor_eject(e.ide, "ide0-cd0", false, err, sizeof(err)), -1);
+    CHECK(strstr(err, "not found"));
+    simple(&e, 0x1e, 1, b, sizeof(b));              /* the guest locks the tray */
+    CHECK_EQ(ide_monitor_eject(e.ide, "ide1-cd0", false, err, sizeof(err)), -1);
+    CHECK(strstr(err, "locked"));
+    uint8_t st;
+    CHECK_EQ(media_event(&e, &st), 1);              /* eject request to the guest */
+    CHECK(ide_cd_medium(e.ide, 2) == cd);
+    CHECK_EQ(ide_monitor_eject(e.ide, "ide1-cd0", true, err, sizeof(err)), 0);
+    CHECK(ide_cd_medium(e.ide, 2) == NULL);
+    CHECK_EQ(ide_monitor_change(e.ide, "ide1-cd0", "/nonexistent/x.iso", NULL, err,
+                                sizeof(err)), -1);
+    CHECK(strstr(err, "Could not open"));
+    CHECK_EQ(ide_monitor_change(e.ide, "ide1-cd0", path2, "raw", err, sizeof(err)), 0);
+    Reply r = simple(&e, 0x00, 0, b, sizeof(b));    /* UNIT ATTENTION */
+    CHECK_EQ(r.error >> 4, 6);
+    r = simple(&e, 0x25, 0, b, sizeof(b));
+    CHECK_EQ(ldbe32(b), 19);
+    CHECK_EQ(ide_monitor_change(e.ide, "ide1-cd0", path2, NULL, err, sizeof(err)), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ide_print_info(e.ide, f);
+    fclose(f);
+    CHECK(strstr(text, "ide1-cd0: ") && strstr(text, "mon2.iso"));
+    CHECK(strstr(text, "locked, tray closed"));
+    free(text);
+    CHECK_EQ(ide_monitor_eject(e.ide, "ide1-cd0", true, err, sizeof(err)), 0);
+    free(path2);
+}

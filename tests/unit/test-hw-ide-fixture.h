@@ -21,7 +21,7 @@ typedef struct Env {
     uint8_t *ram;
     I440fxState *pci;
     IdeState *ide;
-    IrqLine irq[2];
+    IrqLine *irq;               /* on the heap: machine resets reach old devices too */
 } Env;
 
 static int irq_level[2];
@@ -42,6 +42,7 @@ static inline void env_init(Env *e)
     e->ram = xzalloc(RAM_SIZE);
     as_add_ram(e->mem, "ram", 0, RAM_SIZE, e->ram, 0);
     e->pci = i440fx_create(e->mem, e->io, NULL, NULL);
+    e->irq = xzalloc(2 * sizeof(*e->irq));
     irq_init(&e->irq[0], irq_handler, NULL, 0);
     irq_init(&e->irq[1], irq_handler, NULL, 1);
     irq_level[0] = irq_level[1] = 0;

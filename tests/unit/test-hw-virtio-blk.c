@@ -13,11 +13,13 @@ TEST(pci_identity_and_capabilities)
     Env e;
     REQUIRE(env_init(&e));
     PCIDevice *d = e.dev;
+    /* Transitional by default: legacy ID, revision 0, type in subsystem ID. */
     CHECK_EQ(pci_config_read(d, PCI_VENDOR_ID, 2), 0x1af4);
-    CHECK_EQ(pci_config_read(d, PCI_DEVICE_ID, 2), 0x1042);
-    CHECK_EQ(pci_config_read(d, PCI_REVISION_ID, 1), 1);
+    CHECK_EQ(pci_config_read(d, PCI_DEVICE_ID, 2), 0x1001);
+    CHECK_EQ(pci_config_read(d, PCI_REVISION_ID, 1), 0);
     CHECK_EQ(pci_config_read(d, PCI_SUBSYSTEM_VENDOR_ID, 2), 0x1af4);
-    CHECK(pci_config_read(d, PCI_SUBSYSTEM_ID, 2) >= 0x40);
+    CHECK_EQ(pci_config_read(d, PCI_SUBSYSTEM_ID, 2), 2);
+    CHECK_EQ(pci_config_read(d, PCI_BAR0, 4) & 1, PCI_BAR_IO);
     CHECK(pci_config_read(d, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
     CHECK_EQ(pci_config_read(d, PCI_INTERRUPT_PIN, 1), 1);
     /* 64-bit memory BAR 4 of 16 KiB */
@@ -38,6 +40,20 @@ TEST(pci_identity_and_capabilities)
     CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_NUMQ, 2), 1);
     CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
     CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_Q_SIZE, 2), 256);
+    env_free(&e);
+}
+
+TEST(modern_only_identity)
+{
+    Env e;
+    VirtioBlkOptions o = { .modern_only = true };
+    REQUIRE(env_init_opts(&e, "raw", false, &o));
+    CHECK_EQ(pci_config_read(e.dev, PCI_DEVICE_ID, 2), 0x1042);
+    CHECK_EQ(pci_config_read(e.dev, PCI_REVISION_ID, 1), 1);
+    CHECK(pci_config_read(e.dev, PCI_SUBSYSTEM_ID, 2) >= 0x40);
+    CHECK_EQ(pci_config_read(e.dev, PCI_BAR0, 4), 0);          /* no legacy I/O BAR */
+    REQUIRE(driver_start(&e, BASE_FEATURES, 0));
+    CHECK_EQ(do_request(&e, VIRTIO_BLK_T_IN, 0, DATA, 512, true), VIRTIO_BLK_S_OK);
     env_free(&e);
 }
 
@@ -417,5 +433,102 @@ TEST(reset_with_requests_in_flight)
     /* and the device works again after a new bring-up */
     REQUIRE(driver_start(&e, BASE_FEATURES, 0));
     CHECK_EQ(do_request(&e, VIRTIO_BLK_T_IN, 0, DATA, 512, true), VIRTIO_BLK_S_OK);
+    env_free(&e);
+}
+
+#define MSIX_BAR_ADDR 0xfebf0000u
+
+static int find_cap(PCIDevice *d, uint8_t id)
+{
+    for (uint8_t at = (uint8_t)pci_config_read(d, PCI_CAPABILITY_LIST, 1); at;
+         at = (uint8_t)pci_config_read(d, at + 1, 1))
+        if (pci_config_read(d, at, 1) == id)
+            return at;
+    return -1;
+}
+
+static void msix_entry(Env *e, unsigned v, uint32_t data, bool masked)
+{
+    uint64_t a = MSIX_BAR_ADDR + 16ULL * v;
+    as_write(e->mem, a, 0xfee00000, 4);
+    as_write(e->mem, a + 4, 0, 4);
+    as_write(e->mem, a + 8, data, 4);
+    as_write(e->mem, a + 12, masked, 4);
+}
+
+static uint32_t pba(Env *e) { return (uint32_t)as_read(e->mem, MSIX_BAR_ADDR + 0x800, 4); }
+
+TEST(msix_without_board_support_is_absent)
+{
+    Env e;
+    REQUIRE(env_init(&e));
+    CHECK_EQ(find_cap(e.dev, PCI_CAP_ID_MSIX), -1);
+    common_wr(&e, VIRTIO_PCI_COMMON_MSIX, 0, 2);
+    CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+    env_free(&e);
+}
+
+TEST(msix_vectors)
+{
+    Env e;
+    fixture_msi = true;
+    bool ok = env_init(&e);
+    fixture_msi = false;
+    REQUIRE(ok);
+    int cap = find_cap(e.dev, PCI_CAP_ID_MSIX);
+    REQUIRE(cap > 0);
+    CHECK_EQ(pci_config_read(e.dev, cap + 2, 2) & 0x7ff, 1);      /* 2 vectors */
+    CHECK_EQ(pci_config_read(e.dev, cap + 4, 4), 0x000 | 1);       /* table in BAR1 */
+    CHECK_EQ(pci_config_read(e.dev, cap + 8, 4), 0x800 | 1);       /* PBA in BAR1 */
+    pci_config_write(e.dev, PCI_BAR0 + 4, MSIX_BAR_ADDR, 4);
+    pci_enable(&e);
+    msix_entry(&e, 0, 0x41, false);
+    msix_entry(&e, 1, 0x42, false);
+    pci_config_write(e.dev, cap + 2, 0x8000, 2);                   /* enable */
+    REQUIRE(negotiate(&e, BASE_FEATURES) & VIRTIO_STATUS_FEATURES_OK);
+    common_wr(&e, VIRTIO_PCI_COMMON_MSIX, 0, 2);
+    CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_MSIX, 2), 0);
+    common_wr(&e, VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+    common_wr(&e, VIRTIO_PCI_COMMON_Q_MSIX, 7, 2);                 /* no such vector */
+    CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+    common_wr(&e, VIRTIO_PCI_COMMON_Q_MSIX, 1, 2);
+    CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_Q_MSIX, 2), 1);
+    setup_queue_at(&e, 0, Q_DESC, Q_AVAIL, Q_USED);
+    driver_ok(&e);
+
+    /* A completion sends the queue's message; no ISR bit, no INTx. */
+    CHECK_EQ(do_request(&e, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
+    REQUIRE(msi_count == 1);
+    CHECK_EQ(msi_log[0].addr, 0xfee00000);
+    CHECK_EQ(msi_log[0].data, 0x42);
+    CHECK_EQ(e.dev->irq_level, 0);
+    CHECK_EQ(isr_read(&e), 0);
+    /* Masked vector: pending bit, sent on unmask. */
+    as_write(e.mem, MSIX_BAR_ADDR + 16 + 12, 1, 4);
+    CHECK_EQ(do_request(&e, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
+    CHECK_EQ(msi_count, 1);
+    CHECK_EQ(pba(&e), 2);
+    as_write(e.mem, MSIX_BAR_ADDR + 16 + 12, 0, 4);
+    CHECK_EQ(msi_count, 2);
+    CHECK_EQ(pba(&e), 0);
+    /* Function mask likewise. */
+    pci_config_write(e.dev, cap + 2, 0xc000, 2);
+    CHECK_EQ(do_request(&e, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
+    CHECK_EQ(msi_count, 2);
+    pci_config_write(e.dev, cap + 2, 0x8000, 2);
+    CHECK_EQ(msi_count, 3);
+    CHECK_EQ(msi_log[2].data, 0x42);
+    /* A broken device signals the configuration vector (and the ISR bit). */
+    st16(gp(&e, Q_AVAIL + 2), (uint16_t)(e.avail_idx + 1000));
+    kick(&e);
+    CHECK(broken(&e));
+    REQUIRE(msi_count == 4);
+    CHECK_EQ(msi_log[3].data, 0x41);
+    CHECK_EQ(isr_read(&e), VIRTIO_ISR_CONFIG);
+    CHECK_EQ(e.dev->irq_level, 0);
+    /* Reset returns the vectors to NO_VECTOR. */
+    common_wr(&e, VIRTIO_PCI_COMMON_STATUS, 0, 1);
+    CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
+    CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
     env_free(&e);
 }

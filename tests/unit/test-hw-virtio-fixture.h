@@ -105,6 +105,19 @@ static inline void pci_enable(Env *e)
     pci_config_write(e->dev, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
 }
 
+/* MSI messages the device sent (when a test gives the bus an MSI hook). */
+static struct { uint64_t addr; uint32_t data; } msi_log[64];
+static int msi_count;
+static bool fixture_msi;
+
+static void record_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+    (void)opaque;
+    if (msi_count < (int)ARRAY_SIZE(msi_log))
+        msi_log[msi_count] = (typeof(msi_log[0])){ addr, data };
+    msi_count++;
+}
+
 static inline bool env_init_opts(Env *e, const char *fmt, bool read_only, const VirtioBlkOptions *o)
 {
     memset(e, 0, sizeof(*e));
@@ -113,6 +126,9 @@ static inline bool env_init_opts(Env *e, const char *fmt, bool read_only, const 
     e->ram = xzalloc(RAM_SIZE);
     as_add_ram(e->mem, "ram", 0, RAM_SIZE, e->ram, 0);
     e->pci = i440fx_create(e->mem, e->io, NULL, NULL);
+    if (fixture_msi)
+        e->pci->bus->msi = record_msi;
+    msi_count = 0;
     static int n;
     char name[32];
     snprintf(name, sizeof(name), "disk%d.img", n++);

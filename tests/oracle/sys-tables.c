@@ -1,0 +1,61 @@
+/* The memory both the translator and KVM run the oracle's snippets in:
+ * identity-mapped 4-level page tables and the system page (GDT, TSS, IDT,
+ * exception handlers). */
+#include <string.h>
+#include "tests/oracle/oracle.h"
+
+static void put64(uint8_t *ram, uint64_t addr, uint64_t v)
+{
+    memcpy(ram + (addr - ORACLE_RAM_BASE), &v, 8);
+}
+
+void oracle_build_page_tables(uint8_t *ram)
+{
+    const uint64_t user = 0x7, kernel = 0x3;   /* P | RW (| US) */
+    memset(ram + (ORACLE_PT - ORACLE_RAM_BASE), 0, 4 * 4096);
+    put64(ram, ORACLE_PT, (ORACLE_PT + 0x1000) | user);
+    put64(ram, ORACLE_PT + 0x1000 + 8 * ((ORACLE_RAM_BASE >> 30) & 511), (ORACLE_PT + 0x2000) | user);
+    put64(ram, ORACLE_PT + 0x2000 + 8 * ((ORACLE_RAM_BASE >> 21) & 511), (ORACLE_PT + 0x3000) | user);
+    const struct { uint64_t addr, size, flags; } maps[] = {
+        { ORACLE_CODE, 4096, user }, { ORACLE_DATA, ORACLE_DATA_SIZE, user },
+        { ORACLE_STACK, ORACLE_STACK_SIZE, user }, { ORACLE_SYS, 4096, kernel },
+    };
+    for (unsigned i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+        for (uint64_t a = maps[i].addr; a < maps[i].addr + maps[i].size; a += 4096)
+            put64(ram, ORACLE_PT + 0x3000 + 8 * ((a >> 12) & 511), a | maps[i].flags);
+}
+
+void oracle_build_system_page(uint8_t *ram)
+{
+    uint8_t *page = ram + (ORACLE_SYS - ORACLE_RAM_BASE);
+    memset(page, 0, 4096);
+    /* GDT as Linux lays it out: kernel CS64 0x10, DS 0x18, user CS32 0x23,
+     * DS 0x2b, CS64 0x33, the TSS at 0x40 (busy, as after LTR) */
+    static const uint64_t gdt[8] = {
+        0, 0, 0x00af9b000000ffffULL, 0x00cf93000000ffffULL,
+        0x00cffb000000ffffULL, 0x00cff3000000ffffULL, 0x00affb000000ffffULL, 0,
+    };
+    memcpy(page, gdt, sizeof(gdt));
+    uint64_t tss = ORACLE_SYS_TSS, limit = 0x67;
+    uint64_t lo = (limit & 0xffff) | ((tss & 0xffffff) << 16) | (0x8bULL << 40) |
+                  ((limit >> 16) << 48) | (((tss >> 24) & 0xff) << 56);
+    memcpy(page + ORACLE_TSS_SEL, &lo, 8);
+    uint64_t hi = tss >> 32;
+    memcpy(page + ORACLE_TSS_SEL + 8, &hi, 8);
+    /* TSS: IST1 at the end of the page, no I/O bitmap */
+    uint64_t ist = ORACLE_SYS_IST;
+    memcpy(page + 0x100 + 0x24, &ist, 8);
+    uint16_t iomap = 0x68;
+    memcpy(page + 0x100 + 0x66, &iomap, 2);
+    /* IDT: interrupt gates on IST1 to "out %al, $vector; hlt" */
+    for (unsigned v = 0; v < 32; v++) {
+        uint64_t stub = ORACLE_SYS_STUBS + 8 * v;
+        uint8_t *s = page + (stub - ORACLE_SYS);
+        s[0] = 0xe6; s[1] = (uint8_t)v; s[2] = 0xf4; s[3] = 0xeb; s[4] = 0xfd;
+        uint64_t g0 = (stub & 0xffff) | ((uint64_t)ORACLE_KERNEL_CS << 16) | (1ULL << 32) |
+                      (0x8eULL << 40) | (((stub >> 16) & 0xffff) << 48);
+        uint64_t g1 = stub >> 32;
+        memcpy(page + 0x200 + 16 * v, &g0, 8);
+        memcpy(page + 0x200 + 16 * v + 8, &g1, 8);
+    }
+}
