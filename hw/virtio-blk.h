@@ -60,10 +60,12 @@ typedef struct VirtioBlk VirtioBlk;
 
 typedef struct VirtioBlkOptions {
     int num_queues;             /* 0: 1; more than 1 offers VIRTIO_BLK_F_MQ */
-    unsigned queue_size;        /* 0: 256; a power of two up to 32768 */
+    unsigned queue_size;        /* 0: 256; a power of two up to 1024 */
     const char *serial;         /* GET_ID answer (up to 20 bytes), NULL: empty */
     bool read_only;             /* also forced when blk is read-only */
     bool modern_only;           /* no legacy interface (device 0x1042, not 0x1001) */
+    bool writethrough;          /* start with the write cache off (the guest may
+                                 * toggle it: VIRTIO_BLK_F_CONFIG_WCE) */
 } VirtioBlkOptions;
 
 /* A virtio-blk PCI function on bus at devfn (-1: first free slot) over blk

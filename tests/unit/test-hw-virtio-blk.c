@@ -532,3 +532,39 @@ TEST(msix_vectors)
     CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_Q_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
     env_free(&e);
 }
+
+TEST(write_cache_toggle)
+{
+    Env e;
+    REQUIRE(env_init(&e));
+    CHECK(device_features(&e) & (1ULL << VIRTIO_BLK_F_CONFIG_WCE));
+    CHECK_EQ(devcfg(&e, VIRTIO_BLK_CFG_WRITEBACK, 1), 1);
+    /* Without CONFIG_WCE negotiated the byte is read-only. */
+    REQUIRE(driver_start(&e, BASE_FEATURES, 0));
+    wr(&e, e.device + VIRTIO_BLK_CFG_WRITEBACK, 0, 1);
+    CHECK_EQ(devcfg(&e, VIRTIO_BLK_CFG_WRITEBACK, 1), 1);
+    REQUIRE(driver_start(&e, BASE_FEATURES | (1ULL << VIRTIO_BLK_F_CONFIG_WCE), 0));
+    wr(&e, e.device + VIRTIO_BLK_CFG_WRITEBACK, 0, 1);
+    CHECK_EQ(devcfg(&e, VIRTIO_BLK_CFG_WRITEBACK, 1), 0);
+    /* Other fields stay read-only, even in the same dword. */
+    wr(&e, e.device + VIRTIO_BLK_CFG_WRITEBACK, 0xffff0001, 4);
+    CHECK_EQ(devcfg(&e, VIRTIO_BLK_CFG_WRITEBACK, 1), 1);
+    CHECK_EQ(devcfg(&e, VIRTIO_BLK_CFG_NUM_QUEUES, 2), 1);
+    wr(&e, e.device + VIRTIO_BLK_CFG_WRITEBACK, 0, 1);
+    /* Write-through: a write completes after its flush. */
+    fill_pattern(gp(&e, DATA), 4096, 3);
+    CHECK_EQ(do_request(&e, VIRTIO_BLK_T_OUT, 16, DATA, 4096, false), VIRTIO_BLK_S_OK);
+    uint8_t disk[4096];
+    REQUIRE(blk_pread(e.bs, 16 * 512, disk, sizeof(disk)) == 0);
+    CHECK(memcmp(disk, gp(&e, DATA), sizeof(disk)) == 0);
+    CHECK_EQ(used_idx(&e), 1);
+    env_free(&e);
+    /* The writethrough option starts with the cache off. */
+    VirtioBlkOptions o = { .writethrough = true };
+    REQUIRE(env_init_opts(&e, "qcow2", false, &o));
+    CHECK_EQ(devcfg(&e, VIRTIO_BLK_CFG_WRITEBACK, 1), 0);
+    REQUIRE(driver_start(&e, BASE_FEATURES, 0));
+    CHECK_EQ(do_request(&e, VIRTIO_BLK_T_OUT, 16, DATA, 4096, false), VIRTIO_BLK_S_OK);
+    CHECK_EQ(do_request(&e, VIRTIO_BLK_T_WRITE_ZEROES, 0, DATA + 8192, 0, false), VIRTIO_BLK_S_IOERR);
+    env_free(&e);
+}

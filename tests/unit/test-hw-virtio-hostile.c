@@ -271,22 +271,31 @@ TEST(huge_and_misplaced_data_buffers)
     CHECK(!broken(&e));
     env_free(&e);
 
-    /* More pieces than host iovecs allowed (a long direct chain): IOERR. */
-    VirtioBlkOptions o = { .queue_size = 2048 };
+    /* More pieces than host iovecs allowed (a long direct chain ending in
+     * a full indirect table): IOERR. */
+    VirtioBlkOptions o = { .queue_size = 1024 };
     REQUIRE(env_init_opts(&e, "raw", false, &o));
     REQUIRE(driver_start(&e, ALL_FEATURES, 0));
-    CHECK_EQ(e.qsize, 2048);
-    enum { MANY = 1100 };
+    CHECK_EQ(e.qsize, 1024);
+    enum { DIRECT = 600, TABLE = 600 };
     *gp(&e, status_addr(0)) = 0xee;
     put_desc(&e, Q_DESC, 0, hdr_addr(0), 16, VIRTQ_DESC_F_NEXT, 1);
-    for (unsigned i = 1; i <= MANY; i++)
+    for (unsigned i = 1; i <= DIRECT; i++)
         put_desc(&e, Q_DESC, i, DATA + 1024ULL * i, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE,
                  (uint16_t)(i + 1));
-    put_desc(&e, Q_DESC, MANY + 1, status_addr(0), 1, VIRTQ_DESC_F_WRITE, 0);
+    put_desc(&e, Q_DESC, DIRECT + 1, INDIRECT, 16 * (TABLE + 1), VIRTQ_DESC_F_INDIRECT, 0);
+    for (unsigned i = 0; i < TABLE; i++)
+        put_desc(&e, INDIRECT, i, DATA + 1024ULL * (DIRECT + 1 + i), 512,
+                 VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, (uint16_t)(i + 1));
+    put_desc(&e, INDIRECT, TABLE, status_addr(0), 1, VIRTQ_DESC_F_WRITE, 0);
     submit_head(&e, 0);
     CHECK_EQ(*gp(&e, status_addr(0)), VIRTIO_BLK_S_IOERR);
     CHECK(!broken(&e));
     env_free(&e);
+    /* Queues larger than 1024 would let a guest pin too much host memory. */
+    char err[256];
+    VirtioBlkOptions big = { .queue_size = 2048 };
+    CHECK(virtio_blk_pci_create(e.pci->bus, -1, e.bs, &big, err, sizeof(err)) == NULL);
 }
 
 TEST(header_of_the_wrong_size_or_direction)
