@@ -357,7 +357,8 @@ VirtioBlk *virtio_blk_pci_create(PCIBus *bus, int devfn, BlockDev *blk,
     virtio_device_init(&s->vdev, &virtio_blk_class, features_for(s, num_queues), num_queues,
                        queue_size, VIRTIO_BLK_CFG_SIZE);
     fill_config(s, queue_size, num_queues);
-    s->transport = virtio_pci_create(bus, devfn, &s->vdev, CLASS_STORAGE_SCSI);
+    s->transport = virtio_pci_create(bus, devfn, &s->vdev, CLASS_STORAGE_SCSI,
+                                     opts->modern_only ? 0 : VIRTIO_PCI_LEGACY_BLK_ID);
     if (!s->transport) {
         snprintf(err, errlen, "virtio-blk: no free PCI slot%s", devfn >= 0 ? " at that address" : "");
         free(s->vdev.config);

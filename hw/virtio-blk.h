@@ -63,6 +63,7 @@ typedef struct VirtioBlkOptions {
     unsigned queue_size;        /* 0: 256; a power of two up to 32768 */
     const char *serial;         /* GET_ID answer (up to 20 bytes), NULL: empty */
     bool read_only;             /* also forced when blk is read-only */
+    bool modern_only;           /* no legacy interface (device 0x1042, not 0x1001) */
 } VirtioBlkOptions;
 
 /* A virtio-blk PCI function on bus at devfn (-1: first free slot) over blk

@@ -5,20 +5,12 @@
 #include "hw/virtio-pci.h"
 
 #include <stdlib.h>
-#include "hw/virtio-msix.h"
+#include "hw/virtio-pci-internal.h"
 #include "hw/virtio-ring.h"
 #include "system/log.h"
 #include "system/machine.h"
 #include "system/util.h"
 
-struct VirtioPCI {
-    PCIDevice *pci;
-    VirtioDevice *vdev;
-    uint32_t dfselect, gfselect;
-    uint16_t queue_select;
-    int cfg_cap;                /* offset of the PCI_CFG capability */
-    VirtioMsix msix;            /* msix.cap < 0: INTx only */
-};
 
 /* ---- the common configuration structure ----------------------------------------- */
 
@@ -365,11 +357,16 @@ static void machine_reset(void *opaque)
     virtio_pci_reset(opaque);
 }
 
-VirtioPCI *virtio_pci_create(PCIBus *bus, int devfn, VirtioDevice *vdev, uint32_t class_code)
+VirtioPCI *virtio_pci_create(PCIBus *bus, int devfn, VirtioDevice *vdev, uint32_t class_code,
+                             uint16_t legacy_device_id)
 {
-    uint16_t device_id = (uint16_t)(VIRTIO_PCI_DEVICE_ID_BASE + vdev->cls->device_id);
+    /* A transitional device has the legacy ID, revision 0, and its virtio
+     * type in the subsystem ID; a modern-only one 0x1040 + type, revision 1. */
+    bool transitional = legacy_device_id != 0;
+    uint16_t device_id = transitional ? legacy_device_id
+                                      : (uint16_t)(VIRTIO_PCI_DEVICE_ID_BASE + vdev->cls->device_id);
     PCIDevice *d = pci_device_new(bus, vdev->cls->name, devfn, VIRTIO_PCI_VENDOR_ID, device_id,
-                                  class_code, 1);
+                                  class_code, transitional ? 0 : 1);
     if (!d)
         return NULL;
     VirtioPCI *p = xzalloc(sizeof(*p));
@@ -380,7 +377,9 @@ VirtioPCI *virtio_pci_create(PCIBus *bus, int devfn, VirtioDevice *vdev, uint32_
     vdev->notify_vector = virtio_pci_notify_vector;
     d->opaque = p;
     st16(d->config + PCI_SUBSYSTEM_VENDOR_ID, VIRTIO_PCI_VENDOR_ID);
-    st16(d->config + PCI_SUBSYSTEM_ID, VIRTIO_PCI_SUBSYS_ID);
+    st16(d->config + PCI_SUBSYSTEM_ID, transitional ? vdev->cls->device_id : VIRTIO_PCI_SUBSYS_ID);
+    if (transitional)
+        virtio_pci_legacy_init(p);
     pci_set_interrupt_pin(d, 1);
     pci_register_bar(d, VIRTIO_PCI_BAR, PCI_BAR_MEM64 | PCI_BAR_PREFETCH, VIRTIO_PCI_BAR_SIZE,
                      &bar_ops, p);

@@ -13,7 +13,8 @@
 
 #define VIRTIO_PCI_VENDOR_ID        0x1af4
 #define VIRTIO_PCI_DEVICE_ID_BASE   0x1040
-#define VIRTIO_PCI_SUBSYS_ID        0x1100
+#define VIRTIO_PCI_SUBSYS_ID        0x1100  /* modern-only devices */
+#define VIRTIO_PCI_LEGACY_BLK_ID    0x1001  /* transitional block device */
 
 /* cfg_type of the vendor capabilities (4.1.4). */
 #define VIRTIO_PCI_CAP_COMMON_CFG   1
@@ -67,9 +68,12 @@
 typedef struct VirtioPCI VirtioPCI;
 
 /* Put vdev (already virtio_device_init'ed) on bus at devfn (-1: first free
- * slot) with the given PCI class code. Registers a machine reset handler.
- * NULL when the slot is taken. */
-VirtioPCI *virtio_pci_create(PCIBus *bus, int devfn, VirtioDevice *vdev, uint32_t class_code);
+ * slot) with the given PCI class code. legacy_device_id != 0 (e.g. 0x1001
+ * for a block device) makes a transitional device that also has the legacy
+ * interface in I/O BAR 0 (hw/virtio-pci-legacy.c); 0 makes a modern-only
+ * one. Registers a machine reset handler. NULL when the slot is taken. */
+VirtioPCI *virtio_pci_create(PCIBus *bus, int devfn, VirtioDevice *vdev, uint32_t class_code,
+                             uint16_t legacy_device_id);
 PCIDevice *virtio_pci_device(VirtioPCI *p);
 /* Device reset plus PCI function reset (machine reset). */
 void virtio_pci_reset(VirtioPCI *p);

@@ -13,11 +13,13 @@ TEST(pci_identity_and_capabilities)
     Env e;
     REQUIRE(env_init(&e));
     PCIDevice *d = e.dev;
+    /* Transitional by default: legacy ID, revision 0, type in subsystem ID. */
     CHECK_EQ(pci_config_read(d, PCI_VENDOR_ID, 2), 0x1af4);
-    CHECK_EQ(pci_config_read(d, PCI_DEVICE_ID, 2), 0x1042);
-    CHECK_EQ(pci_config_read(d, PCI_REVISION_ID, 1), 1);
+    CHECK_EQ(pci_config_read(d, PCI_DEVICE_ID, 2), 0x1001);
+    CHECK_EQ(pci_config_read(d, PCI_REVISION_ID, 1), 0);
     CHECK_EQ(pci_config_read(d, PCI_SUBSYSTEM_VENDOR_ID, 2), 0x1af4);
-    CHECK(pci_config_read(d, PCI_SUBSYSTEM_ID, 2) >= 0x40);
+    CHECK_EQ(pci_config_read(d, PCI_SUBSYSTEM_ID, 2), 2);
+    CHECK_EQ(pci_config_read(d, PCI_BAR0, 4) & 1, PCI_BAR_IO);
     CHECK(pci_config_read(d, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
     CHECK_EQ(pci_config_read(d, PCI_INTERRUPT_PIN, 1), 1);
     /* 64-bit memory BAR 4 of 16 KiB */
@@ -38,6 +40,20 @@ TEST(pci_identity_and_capabilities)
     CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_NUMQ, 2), 1);
     CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_MSIX, 2), VIRTIO_MSI_NO_VECTOR);
     CHECK_EQ(common_rd(&e, VIRTIO_PCI_COMMON_Q_SIZE, 2), 256);
+    env_free(&e);
+}
+
+TEST(modern_only_identity)
+{
+    Env e;
+    VirtioBlkOptions o = { .modern_only = true };
+    REQUIRE(env_init_opts(&e, "raw", false, &o));
+    CHECK_EQ(pci_config_read(e.dev, PCI_DEVICE_ID, 2), 0x1042);
+    CHECK_EQ(pci_config_read(e.dev, PCI_REVISION_ID, 1), 1);
+    CHECK(pci_config_read(e.dev, PCI_SUBSYSTEM_ID, 2) >= 0x40);
+    CHECK_EQ(pci_config_read(e.dev, PCI_BAR0, 4), 0);          /* no legacy I/O BAR */
+    REQUIRE(driver_start(&e, BASE_FEATURES, 0));
+    CHECK_EQ(do_request(&e, VIRTIO_BLK_T_IN, 0, DATA, 512, true), VIRTIO_BLK_S_OK);
     env_free(&e);
 }
 
