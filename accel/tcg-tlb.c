@@ -22,7 +22,14 @@ void tlb_flush(CPUX86State *env)
     TCGCPU *t = tcg_cpu(env);
     if (!t)
         return;
-    tlb_init(t);
+    /* Context switches write CR3 often: clear only what can be stale. With
+     * paging on, the identity entries of MMU_PHYS_IDX stay valid (they change
+     * with the memory layout or A20, which flush with paging off or through
+     * tlb_init); tlb_extra is only read behind a valid entry. */
+    for (int m = 0; m < MMU_MODES; m++)
+        if (m != MMU_PHYS_IDX || !(env->cr[0] & CR0_PG))
+            memset(t->tlb[m], 0xff, sizeof(t->tlb[m]));
+    t->tlb_has_large_pages = false;
     tb_jmp_cache_clear(t);
 }
 
@@ -365,4 +372,22 @@ bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint6
     *byte = *(uint8_t *)(linear + e->addend);
     *phys = t->tlb_extra[mmu_idx][idx].paddr | (linear & ~TARGET_PAGE_MASK);
     return true;
+}
+
+/* Host pointer to the start of the code page holding linear (plain RAM or
+ * ROM, TLB entry filled), and its physical address; NULL otherwise (the
+ * translator then fetches byte by byte). */
+const uint8_t *x86_code_page_ptr(CPUX86State *env, uint64_t linear, uint64_t *phys_page)
+{
+    uint8_t b;
+    uint64_t phys;
+    if (!x86_fetch_code_byte(env, linear, &b, &phys))
+        return NULL;
+    TCGCPU *t = tcg_cpu(env);
+    int mmu_idx = x86_mmu_index(env);
+    TLBEntry *e = &t->tlb[mmu_idx][(linear >> TARGET_PAGE_BITS) & (TLB_SIZE - 1)];
+    if (!tlb_hit(e->addr_code, linear) || (e->addr_code & TLB_MMIO))
+        return NULL;
+    *phys_page = phys & TARGET_PAGE_MASK;
+    return (const uint8_t *)(uintptr_t)((linear & TARGET_PAGE_MASK) + e->addend);
 }

@@ -418,6 +418,34 @@ TCGv gen_compute_cf(DisasContext *s)
             tcg_gen_setcond(TCG_COND_LTU, 0, t, a, cpu_cc_src);
             return t;
         }
+        case CC_K_ADC: { /* carry-in ? dst <= src : dst < src */
+            TCGv le = tcg_temp_new(), lt = tcg_temp_new();
+            tcg_gen_setcond(TCG_COND_LEU, 0, le, cpu_cc_dst, cpu_cc_src);
+            tcg_gen_setcond(TCG_COND_LTU, 0, lt, cpu_cc_dst, cpu_cc_src);
+            tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, tcg_const(0), le, lt);
+            return t;
+        }
+        case CC_K_SBB: { /* a = dst + src + borrow-in; borrow-in ? a <= src : a < src */
+            TCGv a = tcg_temp_new(), le = tcg_temp_new(), lt = tcg_temp_new();
+            tcg_gen_add(a, cpu_cc_dst, cpu_cc_src);
+            tcg_gen_add(a, a, cpu_cc_src2);
+            tcg_gen_extu(a, a, size);
+            tcg_gen_setcond(TCG_COND_LEU, 0, le, a, cpu_cc_src);
+            tcg_gen_setcond(TCG_COND_LTU, 0, lt, a, cpu_cc_src);
+            tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, tcg_const(0), le, lt);
+            return t;
+        }
+        case CC_K_SHL: { /* the last bit shifted out: top bit of src */
+            tcg_gen_shri(t, cpu_cc_src, size * 8 - 1);
+            tcg_gen_andi(t, t, 1);
+            return t;
+        }
+        case CC_K_SHR: case CC_K_SAR:
+            tcg_gen_andi(t, cpu_cc_src, 1);
+            return t;
+        case CC_K_MUL:
+            tcg_gen_setcond(TCG_COND_NE, 0, t, cpu_cc_src, tcg_const(0));
+            return t;
         default:
             break;
         }
@@ -662,6 +690,9 @@ void gen_exception(DisasContext *s, int vector, int error_code, bool has_error)
 typedef struct FetchCtx {
     DisasContext *s;
     uint64_t page2;
+    /* the page last fetched from, read straight from host memory */
+    uint64_t cached_lin_page, cached_phys_page;
+    const uint8_t *cached_host;
 } FetchCtx;
 
 static bool fetch_byte(void *opaque, uint64_t pc, uint8_t *byte)
@@ -671,8 +702,15 @@ static bool fetch_byte(void *opaque, uint64_t pc, uint8_t *byte)
     uint64_t lin = s->cs_base + pc, phys;
     if (!s->code64)
         lin = (uint32_t)lin;
-    if (!x86_fetch_code_byte(s->env, lin, byte, &phys))
-        return false;
+    if (f->cached_host && (lin & ~0xfffULL) == f->cached_lin_page) {
+        *byte = f->cached_host[lin & 0xfff];
+        phys = f->cached_phys_page | (lin & 0xfff);
+    } else {
+        if (!x86_fetch_code_byte(s->env, lin, byte, &phys))
+            return false;
+        f->cached_host = x86_code_page_ptr(s->env, lin, &f->cached_phys_page);
+        f->cached_lin_page = lin & ~0xfffULL;
+    }
     uint64_t start = s->cs_base + s->tb->pc;
     if (!s->code64)
         start = (uint32_t)start;
@@ -713,7 +751,7 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
 {
     DisasContext ctx, *s = &ctx;
-    FetchCtx f = { s, (uint64_t)-1 };
+    FetchCtx f = { s, (uint64_t)-1, 0, 0, NULL };
     init_context(s, env, tb);
     tcg_func_start(tcg_ctx);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))

@@ -60,6 +60,8 @@ void x86_tcg_init_globals(void);
 /* Code fetch for the translator: returns false when the byte cannot be read
  * (fault); *phys is the physical address. Provided by the execution engine. */
 bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint64_t *phys);
+/* The host address of linear's code page when it is plain memory, else NULL. */
+const uint8_t *x86_code_page_ptr(CPUX86State *env, uint64_t linear, uint64_t *phys_page);
 
 /* Translate a block starting at tb->pc into tcg_ctx. */
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns);

@@ -270,10 +270,13 @@ int main(int argc, char **argv)
         bnames[nb] = "x86_64", tcg[nb++] = oracle_tcg_new(false);
 #endif
     }
-    if (do_replay)
-        return replay(argv + optind, argc - optind, tcg, bnames, nb);
-    if (do_system)
-        return run_system(tcg, bnames, nb);
+    if (do_replay || do_system) {
+        int rc = do_replay ? replay(argv + optind, argc - optind, tcg, bnames, nb)
+                           : run_system(tcg, bnames, nb);
+        for (int b = 0; b < nb; b++)
+            oracle_tcg_free(tcg[b]);
+        return rc;
+    }
 
     int mode_list[2], nm = 0;
     if (strcmp(modes, "32"))
@@ -306,7 +309,7 @@ int main(int argc, char **argv)
             char why[256];
             if (!oracle_native_run(cases, ref, n, why, sizeof(why))) {
                 printf("SKIP oracle/%d-bit: %s\n", mode, why);
-                return 0;
+                break;
             }
             run_batch(cases, n, ref, tcg, bnames, nb, tally, seed, done);
             done += (unsigned)n;

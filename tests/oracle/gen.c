@@ -393,9 +393,9 @@ static void plan_mem(Snip *s, ModRM *m, int asz, unsigned bytes, uint64_t segbas
         disp = (int64_t)(lin - v * (1u + (1u << scale)));
         bv = iv = (int64_t)v;
     } else if (base >= 0) {
-        bv = lin - (uint64_t)(iv << scale) - (uint64_t)disp;
+        bv = lin - ((uint64_t)iv << scale) - (uint64_t)disp;
     } else {
-        disp = (int64_t)(lin - (uint64_t)(iv << scale));
+        disp = (int64_t)(lin - ((uint64_t)iv << scale));
         if (!fits32(disp) || asz == 32)
             disp = (int64_t)(int32_t)(uint32_t)disp;
     }

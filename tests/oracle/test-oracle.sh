@@ -22,10 +22,16 @@ fi
 pass build
 known=$top/tests/oracle/known-divergences.txt
 regs=("$top"/tests/oracle/regressions/*.case)
+# oracle-cpu exits 1 after printing FAIL lines; anything else is a crash
+run() {
+    "$T_TMP/oracle-cpu" -k "$known" "$@"
+    local rc=$?
+    [[ $rc -le 1 ]] || fail "run$1" "oracle-cpu $* exited with status $rc"
+}
 if [[ -f ${regs[0]} ]]; then
-    "$T_TMP/oracle-cpu" -k "$known" -r "${regs[@]}"
+    run -r "${regs[@]}"
 fi
-"$T_TMP/oracle-cpu" -k "$known" -s 1 -n "${ORACLE_CASES:-8000}"
+run -s 1 -n "${ORACLE_CASES:-8000}"
 # system snippets against KVM (SKIP with the reason when /dev/kvm is unusable)
-"$T_TMP/oracle-cpu" -k "$known" -K
+run -K
 exit 0
