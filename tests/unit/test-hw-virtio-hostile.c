@@ -453,3 +453,66 @@ TEST(random_rings)
     CHECK_EQ(do_request(&e, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
     env_free(&e);
 }
+
+/* Random register writes on every interface (common config, notify, device
+ * config, legacy I/O, MSI-X table, PCI config) mixed with random rings. */
+TEST(random_registers)
+{
+    Env e;
+    fixture_msi = true;
+    bool ok = env_init(&e);
+    fixture_msi = false;
+    REQUIRE(ok);
+    pci_config_write(e.dev, PCI_BAR0, 0xc000, 4);
+    pci_config_write(e.dev, PCI_BAR0 + 4, 0xfebf0000, 4);
+    REQUIRE(driver_start(&e, ALL_FEATURES, 16));
+    static const unsigned sizes[] = { 1, 2, 4, 8 };
+    for (int i = 0; i < 4000; i++) {
+        uint64_t v = rnd() % 4 ? rnd() % 64 : rnd();
+        unsigned size = sizes[rnd() % 4];
+        switch (rnd() % 9) {
+        case 0: case 1:
+            common_wr(&e, (unsigned)(rnd() % 0x40), v, size);
+            break;
+        case 2:
+            wr(&e, e.notify + (uint32_t)(rnd() % 16), v, size);
+            break;
+        case 3:
+            wr(&e, e.device + (uint32_t)(rnd() % 0x50), v, size);
+            break;
+        case 4:
+            as_write(e.io, 0xc000 + rnd() % 0x80, v, size > 4 ? 4 : size);
+            break;
+        case 5:
+            as_write(e.mem, 0xfebf0000 + rnd() % 0x1000, v, size > 4 ? 4 : size);
+            break;
+        case 6: {
+            /* capability area only: BARs and command keep their values */
+            unsigned off = 0x40 + (unsigned)(rnd() % 0xc0);
+            pci_config_write(e.dev, off, (uint32_t)v, size > 4 ? 4 : size);
+            (void)pci_config_read(e.dev, off, size > 4 ? 4 : size);
+            break;
+        }
+        case 7:
+            for (unsigned k = 0; k < 4; k++)
+                put_desc(&e, Q_DESC, (unsigned)(rnd() % 16), rnd_addr(), rnd_len(),
+                         (uint16_t)(rnd() & 7), (uint16_t)(rnd() % 20));
+            publish(&e, (uint16_t)(rnd() % 18));
+            kick(&e);
+            break;
+        default:
+            (void)rd(&e, (uint32_t)(rnd() % 0x4000), size > 4 ? 4 : size);
+            (void)as_read(e.io, 0xc000 + rnd() % 0x80, 1);
+            if (rnd() % 4 == 0)
+                virtio_blk_drain(e.blk);
+            break;
+        }
+    }
+    virtio_blk_drain(e.blk);
+    /* A fresh bring-up still works. */
+    pci_config_write(e.dev, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+    pci_enable(&e);
+    REQUIRE(driver_start(&e, ALL_FEATURES, 16));
+    CHECK_EQ(do_request(&e, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
+    env_free(&e);
+}
