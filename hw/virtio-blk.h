@@ -1,8 +1,10 @@
-/* virtio-blk (VIRTIO 1.2, 5.2) on the modern PCI transport: a disk backed
- * by the block layer. Requests (read, write, flush, get-id, discard,
- * write-zeroes) go through blk_aio_submit() straight into guest RAM
- * (zero-copy, bounds-checked); their completions, on the main loop, fill
- * the used ring and raise INTx. Several requests are in flight at once. */
+/* virtio-blk (VIRTIO 1.2, 5.2) on the PCI transport (transitional by
+ * default: modern and legacy interfaces): a disk backed by the block layer.
+ * Requests (read, write, flush, get-id, discard, write-zeroes) go through
+ * blk_aio_submit() straight into guest RAM (zero-copy, bounds-checked);
+ * their completions, on the main loop, fill the used ring and interrupt
+ * (INTx, or MSI-X when the board delivers MSIs). Several requests are in
+ * flight at once. */
 #ifndef HW_VIRTIO_BLK_H
 #define HW_VIRTIO_BLK_H
 
