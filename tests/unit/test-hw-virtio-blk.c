@@ -568,3 +568,29 @@ TEST(write_cache_toggle)
     CHECK_EQ(do_request(&e, VIRTIO_BLK_T_WRITE_ZEROES, 0, DATA + 8192, 0, false), VIRTIO_BLK_S_IOERR);
     env_free(&e);
 }
+
+TEST(buffer_across_two_ram_regions)
+{
+    Env e;
+    REQUIRE(env_init(&e));
+    /* A second RAM block right after the first, with separate host memory. */
+    uint8_t *high = xzalloc(1 * MiB);
+    as_add_ram(e.mem, "ram-high", RAM_SIZE, 1 * MiB, high, 0);
+    REQUIRE(driver_start(&e, BASE_FEATURES, 0));
+    enum { LEN = 8192 };
+    uint64_t at = RAM_SIZE - LEN / 2;
+    uint8_t pattern[LEN];
+    fill_pattern(pattern, LEN, 77);
+    memcpy(gp(&e, at), pattern, LEN / 2);
+    memcpy(high, pattern + LEN / 2, LEN / 2);
+    CHECK_EQ(do_request(&e, VIRTIO_BLK_T_OUT, 200, at, LEN, false), VIRTIO_BLK_S_OK);
+    uint8_t disk[LEN];
+    REQUIRE(blk_pread(e.bs, 200 * 512, disk, LEN) == 0);
+    CHECK(memcmp(disk, pattern, LEN) == 0);
+    memset(gp(&e, at), 0, LEN / 2);
+    memset(high, 0, LEN / 2);
+    CHECK_EQ(do_request(&e, VIRTIO_BLK_T_IN, 200, at, LEN, true), VIRTIO_BLK_S_OK);
+    CHECK(memcmp(gp(&e, at), pattern, LEN / 2) == 0);
+    CHECK(memcmp(high, pattern + LEN / 2, LEN / 2) == 0);
+    env_free(&e);
+}
