@@ -321,8 +321,7 @@ uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_i
     } else if (!crosses_page(vaddr, size)) {
         v = ld_page_access(env, vaddr, size, mmu_idx, ra, true);
     } else {
-        /* both pages must allow the write before anything is read */
-        ld_page_access(env, (vaddr + size - 1) & TARGET_PAGE_MASK, 1, mmu_idx, ra, true);
+        /* byte by byte in address order: the first page faults first */
         v = 0;
         for (unsigned i = 0; i < size; i++)
             v |= ld_page_access(env, vaddr + i, 1, mmu_idx, ra, true) << (8 * i);
