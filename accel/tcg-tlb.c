@@ -165,17 +165,23 @@ static void mmio_write(uint64_t paddr, uint64_t v, unsigned size)
         machine_unlock();
 }
 
-static uint64_t ld_page(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx, uintptr_t ra)
+/* A read; with write_intent (read-modify-write) the page must also allow the
+ * write, so a fault reports it as one, as the hardware does. */
+static uint64_t ld_page_access(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx,
+                               uintptr_t ra, bool write_intent)
 {
     TCGCPU *t = tcg_cpu(env);
+    int access = write_intent ? X86_ACCESS_WRITE : X86_ACCESS_READ;
     if (!t) {
         /* no translator state (KVM, tools): walk and access directly */
         int prot;
-        uint64_t ps, pa = x86_tlb_fill(env, vaddr, X86_ACCESS_READ, mmu_idx, &prot, &ps, ra);
+        uint64_t ps, pa = x86_tlb_fill(env, vaddr, access, mmu_idx, &prot, &ps, ra);
         return cpu_phys_ld(env, pa, size);
     }
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     TLBEntry *e = &t->tlb[mmu_idx][idx];
+    if (write_intent && !tlb_hit(e->addr_write, vaddr))
+        e = tlb_fill(env, vaddr, X86_ACCESS_WRITE, mmu_idx, ra);
     if (!tlb_hit(e->addr_read, vaddr))
         e = tlb_fill(env, vaddr, X86_ACCESS_READ, mmu_idx, ra);
     if (e->addr_read & TLB_MMIO) {
@@ -183,6 +189,11 @@ static uint64_t ld_page(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu
         return mmio_read(pa, size);
     }
     return ldn((void *)(vaddr + e->addend), size);
+}
+
+static uint64_t ld_page(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx, uintptr_t ra)
+{
+    return ld_page_access(env, vaddr, size, mmu_idx, ra, false);
 }
 
 static void st_page(CPUX86State *env, uint64_t vaddr, uint64_t v, unsigned size, int mmu_idx, uintptr_t ra)
@@ -291,11 +302,31 @@ void cpu_st_buf(CPUX86State *env, uint64_t vaddr, const void *buf, unsigned len,
         cpu_st(env, vaddr + i, p[i], 1, mmu_idx, ra);
 }
 
+/* 64-bit mode: a non-canonical stack address is #SS(0) (the walker would
+ * say #GP(0)). */
+static void check_stack_canonical(CPUX86State *env, uint64_t vaddr, unsigned memop, uintptr_t ra)
+{
+    if ((memop & MO_STACK) && (env->hflags & HF_CS64_MASK) && !x86_is_canonical(env, vaddr))
+        x86_raise_exception(env, EXCP_SS, 0, ra);
+}
+
 /* Called from generated code (and the interpreter) on a TLB miss. */
 uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_idx, uintptr_t ra)
 {
     unsigned size = 1u << (memop & MO_SIZE);
-    uint64_t v = cpu_ld(env, vaddr, size, mmu_idx, ra);
+    check_stack_canonical(env, vaddr, memop, ra);
+    uint64_t v;
+    if (!(memop & MO_RMW)) {
+        v = cpu_ld(env, vaddr, size, mmu_idx, ra);
+    } else if (!crosses_page(vaddr, size)) {
+        v = ld_page_access(env, vaddr, size, mmu_idx, ra, true);
+    } else {
+        /* both pages must allow the write before anything is read */
+        ld_page_access(env, (vaddr + size - 1) & TARGET_PAGE_MASK, 1, mmu_idx, ra, true);
+        v = 0;
+        for (unsigned i = 0; i < size; i++)
+            v |= ld_page_access(env, vaddr + i, 1, mmu_idx, ra, true) << (8 * i);
+    }
     if (memop & MO_SIGN) {
         unsigned sh = 64 - 8 * size;
         v = (uint64_t)((int64_t)(v << sh) >> sh);
@@ -305,6 +336,7 @@ uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_i
 
 void tcg_st_slow(CPUX86State *env, uint64_t vaddr, uint64_t value, unsigned memop, int mmu_idx, uintptr_t ra)
 {
+    check_stack_canonical(env, vaddr, memop, ra);
     cpu_st(env, vaddr, value, 1u << (memop & MO_SIZE), mmu_idx, ra);
 }
 

@@ -383,7 +383,7 @@ static void trans_bt(DisasContext *s)
                                  size << 8 | (unsigned)s->mem_idx << 12));
             mn = I_BT;   /* the memory is done; only CF is left */
         } else {
-            v = gen_ld(s, addr, size);
+            v = mn == I_BT ? gen_ld(s, addr, size) : gen_ld_rmw(s, addr, size);
         }
     }
     TCGv cf = tcg_temp_new();
@@ -582,8 +582,9 @@ static void trans_xadd(DisasContext *s)
 static void trans_cmpxchg8b(DisasContext *s)
 {
     gen_lea_addr(s);
+    TCGv addr = gen_checked_linear(s, s->A0, s->d.opsize == 8 ? 16 : 8, true);
     sync(s);
-    gen_helper(helper_cmpxchg8b, TCG_NO_TEMP, 3, tcg_env, s->A0, tcg_const(s->d.opsize == 8));
+    gen_helper(helper_cmpxchg8b, TCG_NO_TEMP, 3, tcg_env, addr, tcg_const(s->d.opsize == 8));
     flags_now_dynamic(s);
 }
 
@@ -1425,8 +1426,23 @@ static const TransFn trans_table[I_COUNT] = {
     [I_RDRAND] = trans_rdrand, [I_XGETBV] = trans_xgetbv,
 };
 
+/* Instructions whose first operand is read and then written. */
+static bool is_read_modify_write(unsigned mn)
+{
+    switch (mn) {
+    case I_ADD: case I_OR: case I_ADC: case I_SBB: case I_AND: case I_SUB: case I_XOR:
+    case I_INC: case I_DEC: case I_NOT: case I_NEG:
+    case I_ROL: case I_ROR: case I_RCL: case I_RCR: case I_SHL: case I_SHR: case I_SAR:
+    case I_SHLD: case I_SHRD: case I_XCHG: case I_XADD: case I_CMPXCHG:
+        return true;
+    default:
+        return false;
+    }
+}
+
 void x86_translate_insn(DisasContext *s)
 {
+    s->rmw = is_read_modify_write(s->d.mnemonic);
     TransFn fn = trans_table[s->d.mnemonic];
     if (!fn) {
         gen_ud(s);

@@ -161,6 +161,8 @@ TCGv gen_linear_sized(DisasContext *s, TCGv offset, int seg, unsigned addrsize)
     if (s->code64) {
         if (seg == R_FS || seg == R_GS)
             tcg_gen_add(t, t, gen_seg_base(seg));
+        if (seg == R_SS)
+            s->ss_linear = t;
         return t;
     }
     TCGv off = t;
@@ -170,6 +172,8 @@ TCGv gen_linear_sized(DisasContext *s, TCGv offset, int seg, unsigned addrsize)
         tcg_gen_add(t, off, gen_seg_base(seg));
         tcg_gen_extu(t, t, 4);
     }
+    if (seg == R_SS)
+        s->ss_linear = t;
     if ((s->segcheck || seg == R_CS) && s->pe && !s->vm86) {
         int i = s->nb_segrec++ & 7;
         s->segrec[i].linear = t;
@@ -221,20 +225,38 @@ static void gen_data_breakpoint(DisasContext *s, TCGv addr, unsigned size, bool 
                    tcg_const(size | (write ? 0x100 : 0)));
 }
 
+/* MO_STACK for accesses through SS in 64-bit mode (#SS on non-canonical). */
+static unsigned stack_flag(DisasContext *s, TCGv addr)
+{
+    return s->code64 && addr == s->ss_linear ? MO_STACK : 0;
+}
+
 TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
 {
+    unsigned flags = stack_flag(s, addr);
     addr = checked_addr(s, addr, size, false);
     TCGv t = tcg_temp_new();
-    tcg_gen_qemu_ld(t, addr, size_log2(size), s->mem_idx);
+    tcg_gen_qemu_ld(t, addr, size_log2(size) | flags, s->mem_idx);
+    gen_data_breakpoint(s, addr, size, false);
+    return t;
+}
+
+TCGv gen_ld_rmw(DisasContext *s, TCGv addr, unsigned size)
+{
+    unsigned flags = stack_flag(s, addr);
+    addr = checked_addr(s, addr, size, true);   /* the write permission first */
+    TCGv t = tcg_temp_new();
+    tcg_gen_qemu_ld(t, addr, size_log2(size) | flags | MO_RMW, s->mem_idx);
     gen_data_breakpoint(s, addr, size, false);
     return t;
 }
 
 void gen_st(DisasContext *s, TCGv addr, TCGv v, unsigned size)
 {
+    unsigned flags = stack_flag(s, addr);
     addr = checked_addr(s, addr, size, true);
     gen_data_breakpoint(s, addr, size, true);
-    tcg_gen_qemu_st(v, addr, size_log2(size), s->mem_idx);
+    tcg_gen_qemu_st(v, addr, size_log2(size) | flags, s->mem_idx);
 }
 
 /* ---- operands by kind ----------------------------------------------------------- */
@@ -257,7 +279,7 @@ TCGv gen_operand_load(DisasContext *s, int i)
         if (d->mod == 3)
             return gen_reg_load(s, d->rm, size);
         gen_lea_addr(s);
-        return gen_ld(s, s->A0, size);
+        return i == 0 && s->rmw ? gen_ld_rmw(s, s->A0, size) : gen_ld(s, s->A0, size);
     case O_Rv:
         return gen_reg_load(s, d->rm, size);
     case O_Gb: case O_Gw: case O_Gv: case O_Gy: case O_Gz:
@@ -762,6 +784,7 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         s->pc = pc;
         s->a0_valid = false;
         s->nb_segrec = 0;
+        s->ss_linear = TCG_NO_TEMP;
         if (atomic_load(&gdb_nr_breakpoints)) {
             uint64_t lin = s->cs_base + pc;
             if (!s->code64)
