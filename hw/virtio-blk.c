@@ -32,6 +32,13 @@
 
 typedef struct BlkReq BlkReq;
 
+/* A queue whose processing continues from the main loop. */
+typedef struct QueueKick {
+    VirtioBlk *s;
+    int index;
+    bool scheduled;
+} QueueKick;
+
 struct VirtioBlk {
     VirtioDevice vdev;
     VirtioPCI *transport;
@@ -42,6 +49,7 @@ struct VirtioBlk {
     char serial[VIRTIO_BLK_ID_BYTES];
     BlkReq *inflight;           /* requests waiting for the block layer */
     unsigned nr_inflight;
+    QueueKick *kicks;           /* one per queue */
 };
 
 struct BlkReq {
@@ -268,18 +276,47 @@ static void handle_request(VirtioBlk *s, VirtqElem *e)
 
 /* ---- the virtio device -------------------------------------------------------------- */
 
-static void blk_queue_notify(VirtioDevice *vdev, VirtQueue *vq)
+static void process_queue(VirtioBlk *s, VirtQueue *vq);
+
+static void deferred_kick(void *opaque)
 {
-    VirtioBlk *s = container_of(vdev, VirtioBlk, vdev);
-    /* Bounded: vq_pop refuses more chains than the queue holds in flight. */
+    QueueKick *k = opaque;
+    k->scheduled = false;
+    process_queue(k->s, &k->s->vdev.vqs[k->index]);
+}
+
+/* Take at most one queue's worth of chains per call: requests that fail
+ * at once free their slot at once, so a driver adding more from another
+ * vCPU could otherwise keep this thread (and the machine lock) forever.
+ * The rest waits for the next main loop iteration. */
+static void process_queue(VirtioBlk *s, VirtQueue *vq)
+{
+    unsigned budget = vq->size;
     for (;;) {
         VirtqElem *e;
-        int r;
-        while ((r = vq_pop(vq, &e)) == 1)
+        int r = 0;
+        while (budget && (r = vq_pop(vq, &e)) == 1) {
             handle_request(s, e);
-        if (r < 0 || !vq_enable_notification(vq))
+            budget--;
+        }
+        if (r < 0)
+            return;
+        if (!budget) {
+            QueueKick *k = &s->kicks[vq->index];
+            if (!k->scheduled) {
+                k->scheduled = true;
+                main_loop_defer(deferred_kick, k);
+            }
+            return;
+        }
+        if (!vq_enable_notification(vq))
             return;
     }
+}
+
+static void blk_queue_notify(VirtioDevice *vdev, VirtQueue *vq)
+{
+    process_queue(container_of(vdev, VirtioBlk, vdev), vq);
 }
 
 static void blk_reset(VirtioDevice *vdev)
@@ -389,12 +426,16 @@ VirtioBlk *virtio_blk_pci_create(PCIBus *bus, int devfn, BlockDev *blk,
     virtio_device_init(&s->vdev, &virtio_blk_class, features_for(s, num_queues), num_queues,
                        queue_size, VIRTIO_BLK_CFG_SIZE);
     fill_config(s, queue_size, num_queues);
+    s->kicks = xzalloc(sizeof(*s->kicks) * (size_t)num_queues);
+    for (int i = 0; i < num_queues; i++)
+        s->kicks[i] = (QueueKick){ s, i, false };
     s->transport = virtio_pci_create(bus, devfn, &s->vdev, CLASS_STORAGE_SCSI,
                                      opts->modern_only ? 0 : VIRTIO_PCI_LEGACY_BLK_ID);
     if (!s->transport) {
         snprintf(err, errlen, "virtio-blk: no free PCI slot%s", devfn >= 0 ? " at that address" : "");
         free(s->vdev.config);
         free(s->vdev.vqs);
+        free(s->kicks);
         free(s);
         return NULL;
     }
