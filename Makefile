@@ -81,12 +81,18 @@ distclean: clean
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
-# Boot the default guest. Until the platform issue lands this is the demo
-# multiboot guest; then it becomes the project's Linux guest.
-boot: all $(B)/tests/guest/hello.elf
+# Boot the default guest: the project's Linux guest (Debian's kernel and a
+# busybox initramfs, built from Debian packages) to an interactive shell.
+# Leave the shell (or type poweroff) to end; Ctrl-A x quits at any time.
+boot: all build/guest/bzImage
+	./kestrel -nographic -m 512 -kernel build/guest/bzImage -initrd build/guest/initramfs.cpio.gz \
+	  -append "console=ttyS0 quiet guest.mode=shell"
+
+# The bare-metal demo guest (a multiboot program that greets and exits).
+demo: all $(B)/tests/guest/hello.elf
 	./kestrel -nographic -kernel $(B)/tests/guest/hello.elf -device isa-debug-exit,iobase=0xf4,iosize=4; \
 	  s=$$?; [ $$s = 1 ] || { echo "demo guest exited with status $$s"; exit 1; }
-.PHONY: boot
+.PHONY: boot demo
 
 # The project's Linux guest (Debian's kernel + a busybox initramfs), built from
 # Debian packages by scripts/build-linux-guest.sh into build/guest.

@@ -10,10 +10,11 @@
 #include "system/log.h"
 #include "system/util.h"
 
-#define TB_MAX 32768
-#define TB_HASH_SIZE (1 << 15)
+#define TB_MAX 65536
+#define TB_HASH_BITS 16
+#define TB_HASH_SIZE (1 << TB_HASH_BITS)
 #define PAGE_HASH_SIZE (1 << 12)
-#define ARENA_SIZE (32 * MiB)
+#define ARENA_SIZE (64 * MiB)
 #define MAX_INSNS_PER_TB 512
 
 typedef struct PageDesc {
@@ -72,10 +73,12 @@ void *tb_arena_alloc(TCGCPU *t, size_t n)
     return p;
 }
 
+/* The same physical code is often mapped at different virtual addresses
+ * (shared libraries, PIE programs): all of pc, phys_pc and flags count. */
 static unsigned tb_hash(uint64_t phys_pc, uint64_t pc, uint32_t flags)
 {
-    uint64_t h = phys_pc * 0x9e3779b97f4a7c15ULL ^ pc ^ ((uint64_t)flags << 17);
-    return (unsigned)(h >> 40) & (TB_HASH_SIZE - 1);
+    uint64_t h = (phys_pc ^ (pc * 0xff51afd7ed558ccdULL) ^ ((uint64_t)flags << 32)) * 0x9e3779b97f4a7c15ULL;
+    return (unsigned)(h >> (64 - TB_HASH_BITS));
 }
 
 static unsigned page_hash(uint64_t page)

@@ -22,7 +22,14 @@ void tlb_flush(CPUX86State *env)
     TCGCPU *t = tcg_cpu(env);
     if (!t)
         return;
-    tlb_init(t);
+    /* Context switches write CR3 often: clear only what can be stale. With
+     * paging on, the identity entries of MMU_PHYS_IDX stay valid (they change
+     * with the memory layout or A20, which flush with paging off or through
+     * tlb_init); tlb_extra is only read behind a valid entry. */
+    for (int m = 0; m < MMU_MODES; m++)
+        if (m != MMU_PHYS_IDX || !(env->cr[0] & CR0_PG))
+            memset(t->tlb[m], 0xff, sizeof(t->tlb[m]));
+    t->tlb_has_large_pages = false;
     tb_jmp_cache_clear(t);
 }
 
@@ -158,17 +165,23 @@ static void mmio_write(uint64_t paddr, uint64_t v, unsigned size)
         machine_unlock();
 }
 
-static uint64_t ld_page(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx, uintptr_t ra)
+/* A read; with write_intent (read-modify-write) the page must also allow the
+ * write, so a fault reports it as one, as the hardware does. */
+static uint64_t ld_page_access(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx,
+                               uintptr_t ra, bool write_intent)
 {
     TCGCPU *t = tcg_cpu(env);
+    int access = write_intent ? X86_ACCESS_WRITE : X86_ACCESS_READ;
     if (!t) {
         /* no translator state (KVM, tools): walk and access directly */
         int prot;
-        uint64_t ps, pa = x86_tlb_fill(env, vaddr, X86_ACCESS_READ, mmu_idx, &prot, &ps, ra);
+        uint64_t ps, pa = x86_tlb_fill(env, vaddr, access, mmu_idx, &prot, &ps, ra);
         return cpu_phys_ld(env, pa, size);
     }
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     TLBEntry *e = &t->tlb[mmu_idx][idx];
+    if (write_intent && !tlb_hit(e->addr_write, vaddr))
+        e = tlb_fill(env, vaddr, X86_ACCESS_WRITE, mmu_idx, ra);
     if (!tlb_hit(e->addr_read, vaddr))
         e = tlb_fill(env, vaddr, X86_ACCESS_READ, mmu_idx, ra);
     if (e->addr_read & TLB_MMIO) {
@@ -176,6 +189,11 @@ static uint64_t ld_page(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu
         return mmio_read(pa, size);
     }
     return ldn((void *)(vaddr + e->addend), size);
+}
+
+static uint64_t ld_page(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx, uintptr_t ra)
+{
+    return ld_page_access(env, vaddr, size, mmu_idx, ra, false);
 }
 
 static void st_page(CPUX86State *env, uint64_t vaddr, uint64_t v, unsigned size, int mmu_idx, uintptr_t ra)
@@ -284,11 +302,30 @@ void cpu_st_buf(CPUX86State *env, uint64_t vaddr, const void *buf, unsigned len,
         cpu_st(env, vaddr + i, p[i], 1, mmu_idx, ra);
 }
 
+/* 64-bit mode: a non-canonical stack address is #SS(0) (the walker would
+ * say #GP(0)). */
+static void check_stack_canonical(CPUX86State *env, uint64_t vaddr, unsigned memop, uintptr_t ra)
+{
+    if ((memop & MO_STACK) && (env->hflags & HF_CS64_MASK) && !x86_is_canonical(env, vaddr))
+        x86_raise_exception(env, EXCP_SS, 0, ra);
+}
+
 /* Called from generated code (and the interpreter) on a TLB miss. */
 uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_idx, uintptr_t ra)
 {
     unsigned size = 1u << (memop & MO_SIZE);
-    uint64_t v = cpu_ld(env, vaddr, size, mmu_idx, ra);
+    check_stack_canonical(env, vaddr, memop, ra);
+    uint64_t v;
+    if (!(memop & MO_RMW)) {
+        v = cpu_ld(env, vaddr, size, mmu_idx, ra);
+    } else if (!crosses_page(vaddr, size)) {
+        v = ld_page_access(env, vaddr, size, mmu_idx, ra, true);
+    } else {
+        /* byte by byte in address order: the first page faults first */
+        v = 0;
+        for (unsigned i = 0; i < size; i++)
+            v |= ld_page_access(env, vaddr + i, 1, mmu_idx, ra, true) << (8 * i);
+    }
     if (memop & MO_SIGN) {
         unsigned sh = 64 - 8 * size;
         v = (uint64_t)((int64_t)(v << sh) >> sh);
@@ -298,6 +335,7 @@ uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_i
 
 void tcg_st_slow(CPUX86State *env, uint64_t vaddr, uint64_t value, unsigned memop, int mmu_idx, uintptr_t ra)
 {
+    check_stack_canonical(env, vaddr, memop, ra);
     cpu_st(env, vaddr, value, 1u << (memop & MO_SIZE), mmu_idx, ra);
 }
 
@@ -365,4 +403,22 @@ bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint6
     *byte = *(uint8_t *)(linear + e->addend);
     *phys = t->tlb_extra[mmu_idx][idx].paddr | (linear & ~TARGET_PAGE_MASK);
     return true;
+}
+
+/* Host pointer to the start of the code page holding linear (plain RAM or
+ * ROM, TLB entry filled), and its physical address; NULL otherwise (the
+ * translator then fetches byte by byte). */
+const uint8_t *x86_code_page_ptr(CPUX86State *env, uint64_t linear, uint64_t *phys_page)
+{
+    uint8_t b;
+    uint64_t phys;
+    if (!x86_fetch_code_byte(env, linear, &b, &phys))
+        return NULL;
+    TCGCPU *t = tcg_cpu(env);
+    int mmu_idx = x86_mmu_index(env);
+    TLBEntry *e = &t->tlb[mmu_idx][(linear >> TARGET_PAGE_BITS) & (TLB_SIZE - 1)];
+    if (!tlb_hit(e->addr_code, linear) || (e->addr_code & TLB_MMIO))
+        return NULL;
+    *phys_page = phys & TARGET_PAGE_MASK;
+    return (const uint8_t *)(uintptr_t)((linear & TARGET_PAGE_MASK) + e->addend);
 }

@@ -23,21 +23,33 @@
 #define HEADER_SIZE          16
 #define SEGMENT_SIZE         16     /* discard / write-zeroes range */
 #define DEFAULT_QUEUE_SIZE   256
+/* Each chain taken holds up to queue size + VIRTQ_MAX_INDIRECT segments
+ * until it completes: bound what a guest can make us allocate. */
+#define MAX_QUEUE_SIZE       1024
 #define MAX_RANGE_SEGS       32     /* max_discard_seg, max_write_zeroes_seg */
 #define MAX_RANGE_SECTORS    (1u << 22)   /* 2 GiB per discard/write-zeroes range */
 #define CLASS_STORAGE_SCSI   0x010000
 
 typedef struct BlkReq BlkReq;
 
+/* A queue whose processing continues from the main loop. */
+typedef struct QueueKick {
+    VirtioBlk *s;
+    int index;
+    bool scheduled;
+} QueueKick;
+
 struct VirtioBlk {
     VirtioDevice vdev;
     VirtioPCI *transport;
     BlockDev *blk;
     bool read_only;
+    bool writeback;             /* write cache on: else every write is flushed */
     uint64_t capacity;          /* in sectors */
     char serial[VIRTIO_BLK_ID_BYTES];
     BlkReq *inflight;           /* requests waiting for the block layer */
     unsigned nr_inflight;
+    QueueKick *kicks;           /* one per queue */
 };
 
 struct BlkReq {
@@ -49,6 +61,7 @@ struct BlkReq {
     uint32_t used_len;          /* bytes reported written into the chain */
     int pending;                /* block requests not yet completed */
     int ret;                    /* first error */
+    bool flushed;               /* write-through: the flush after it was sent */
     BlkReq *prev, *next;
 };
 
@@ -102,6 +115,9 @@ static void req_complete(BlkReq *r, uint8_t status)
     req_free(r);
 }
 
+static void submit(BlkReq *r, BlockAioOp op, uint64_t offset, const struct iovec *iov,
+                   int iovcnt, uint64_t len);
+
 static void aio_done(void *opaque, int ret)
 {
     BlkReq *r = opaque;
@@ -109,6 +125,13 @@ static void aio_done(void *opaque, int ret)
         r->ret = ret;
     if (--r->pending > 0)
         return;
+    /* Write-through: the data is stable before the driver hears of it. */
+    if (r->ret == 0 && !r->flushed && !r->s->writeback && r->elem && r->type != VIRTIO_BLK_T_IN &&
+        r->type != VIRTIO_BLK_T_GET_ID) {
+        r->flushed = true;
+        submit(r, BLK_AIO_FLUSH, 0, NULL, 0, 0);
+        return;
+    }
     if (r->elem && r->type == VIRTIO_BLK_T_IN)
         vq_elem_mark_written(r->elem, 0, r->data_len);
     if (r->ret < 0)
@@ -253,18 +276,47 @@ static void handle_request(VirtioBlk *s, VirtqElem *e)
 
 /* ---- the virtio device -------------------------------------------------------------- */
 
-static void blk_queue_notify(VirtioDevice *vdev, VirtQueue *vq)
+static void process_queue(VirtioBlk *s, VirtQueue *vq);
+
+static void deferred_kick(void *opaque)
 {
-    VirtioBlk *s = container_of(vdev, VirtioBlk, vdev);
-    /* Bounded: vq_pop refuses more chains than the queue holds in flight. */
+    QueueKick *k = opaque;
+    k->scheduled = false;
+    process_queue(k->s, &k->s->vdev.vqs[k->index]);
+}
+
+/* Take at most one queue's worth of chains per call: requests that fail
+ * at once free their slot at once, so a driver adding more from another
+ * vCPU could otherwise keep this thread (and the machine lock) forever.
+ * The rest waits for the next main loop iteration. */
+static void process_queue(VirtioBlk *s, VirtQueue *vq)
+{
+    unsigned budget = vq->size;
     for (;;) {
         VirtqElem *e;
-        int r;
-        while ((r = vq_pop(vq, &e)) == 1)
+        int r = 0;
+        while (budget && (r = vq_pop(vq, &e)) == 1) {
             handle_request(s, e);
-        if (r < 0 || !vq_enable_notification(vq))
+            budget--;
+        }
+        if (r < 0)
+            return;
+        if (!budget) {
+            QueueKick *k = &s->kicks[vq->index];
+            if (!k->scheduled) {
+                k->scheduled = true;
+                main_loop_defer(deferred_kick, k);
+            }
+            return;
+        }
+        if (!vq_enable_notification(vq))
             return;
     }
+}
+
+static void blk_queue_notify(VirtioDevice *vdev, VirtQueue *vq)
+{
+    process_queue(container_of(vdev, VirtioBlk, vdev), vq);
 }
 
 static void blk_reset(VirtioDevice *vdev)
@@ -281,10 +333,24 @@ static void blk_reset(VirtioDevice *vdev)
     blk_aio_drain(s->blk);
 }
 
+/* Only the writeback byte (VIRTIO_BLK_F_CONFIG_WCE) is writable. */
+static void blk_config_write(VirtioDevice *vdev, unsigned off, uint64_t val, unsigned len)
+{
+    VirtioBlk *s = container_of(vdev, VirtioBlk, vdev);
+    if (off > VIRTIO_BLK_CFG_WRITEBACK || off + len <= VIRTIO_BLK_CFG_WRITEBACK ||
+        !virtio_has_feature(vdev, VIRTIO_BLK_F_CONFIG_WCE)) {
+        LOG(LOG_GUEST_ERRORS, "virtio-blk: write to read-only config 0x%x ignored\n", off);
+        return;
+    }
+    s->writeback = (val >> (8 * (VIRTIO_BLK_CFG_WRITEBACK - off))) & 0xff;
+    vdev->config[VIRTIO_BLK_CFG_WRITEBACK] = s->writeback;
+}
+
 static const VirtioDeviceClass virtio_blk_class = {
     .name = "virtio-blk",
     .device_id = VIRTIO_ID_BLOCK,
     .queue_notify = blk_queue_notify,
+    .config_write = blk_config_write,
     .reset = blk_reset,
 };
 
@@ -295,6 +361,7 @@ static void fill_config(VirtioBlk *s, unsigned queue_size, int num_queues)
     st32(c + VIRTIO_BLK_CFG_SEG_MAX, queue_size - 2);
     st32(c + VIRTIO_BLK_CFG_BLK_SIZE, SECTOR_SIZE);
     st16(c + VIRTIO_BLK_CFG_MIN_IO_SIZE, 1);
+    c[VIRTIO_BLK_CFG_WRITEBACK] = s->writeback;
     st16(c + VIRTIO_BLK_CFG_NUM_QUEUES, (uint16_t)num_queues);
     /* Discard frees whole clusters only: tell the guest their size. */
     BlockInfo info;
@@ -316,7 +383,8 @@ static uint64_t features_for(const VirtioBlk *s, int num_queues)
 {
     uint64_t f = (1ULL << VIRTIO_F_INDIRECT_DESC) | (1ULL << VIRTIO_F_EVENT_IDX) |
                  (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
-                 (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_TOPOLOGY);
+                 (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_TOPOLOGY) |
+                 (1ULL << VIRTIO_BLK_F_CONFIG_WCE);
     if (s->read_only)
         f |= 1ULL << VIRTIO_BLK_F_RO;
     else
@@ -338,9 +406,9 @@ VirtioBlk *virtio_blk_pci_create(PCIBus *bus, int devfn, BlockDev *blk,
         snprintf(err, errlen, "virtio-blk: num-queues must be 1 to 64");
         return NULL;
     }
-    if (queue_size < 4 || queue_size > VIRTQ_MAX_SIZE || (queue_size & (queue_size - 1))) {
+    if (queue_size < 4 || queue_size > MAX_QUEUE_SIZE || (queue_size & (queue_size - 1))) {
         snprintf(err, errlen, "virtio-blk: queue-size must be a power of two from 4 to %u",
-                 VIRTQ_MAX_SIZE);
+                 MAX_QUEUE_SIZE);
         return NULL;
     }
     int64_t len = blk_getlength(blk);
@@ -352,17 +420,22 @@ VirtioBlk *virtio_blk_pci_create(PCIBus *bus, int devfn, BlockDev *blk,
     s->blk = blk;
     s->read_only = opts->read_only || blk_is_read_only(blk);
     s->capacity = (uint64_t)len / SECTOR_SIZE;
+    s->writeback = !opts->writethrough;
     if (opts->serial)   /* zero-padded, not necessarily terminated */
         memcpy(s->serial, opts->serial, MIN(strlen(opts->serial), sizeof(s->serial)));
     virtio_device_init(&s->vdev, &virtio_blk_class, features_for(s, num_queues), num_queues,
                        queue_size, VIRTIO_BLK_CFG_SIZE);
     fill_config(s, queue_size, num_queues);
+    s->kicks = xzalloc(sizeof(*s->kicks) * (size_t)num_queues);
+    for (int i = 0; i < num_queues; i++)
+        s->kicks[i] = (QueueKick){ s, i, false };
     s->transport = virtio_pci_create(bus, devfn, &s->vdev, CLASS_STORAGE_SCSI,
                                      opts->modern_only ? 0 : VIRTIO_PCI_LEGACY_BLK_ID);
     if (!s->transport) {
         snprintf(err, errlen, "virtio-blk: no free PCI slot%s", devfn >= 0 ? " at that address" : "");
         free(s->vdev.config);
         free(s->vdev.vqs);
+        free(s->kicks);
         free(s);
         return NULL;
     }
@@ -389,7 +462,11 @@ int virtio_blk_attach_drives(PCIBus *bus, char *err, size_t errlen)
                      d->cfg->file);
             return -1;
         }
-        VirtioBlkOptions o = { .read_only = d->cfg->readonly };
+        const char *cache = d->cfg->cache;
+        VirtioBlkOptions o = {
+            .read_only = d->cfg->readonly,
+            .writethrough = cache && (!strcmp(cache, "writethrough") || !strcmp(cache, "directsync")),
+        };
         if (!virtio_blk_pci_create(bus, -1, d->blk, &o, err, errlen))
             return -1;
         d->claimed = true;

@@ -1,8 +1,10 @@
-/* virtio-blk (VIRTIO 1.2, 5.2) on the modern PCI transport: a disk backed
- * by the block layer. Requests (read, write, flush, get-id, discard,
- * write-zeroes) go through blk_aio_submit() straight into guest RAM
- * (zero-copy, bounds-checked); their completions, on the main loop, fill
- * the used ring and raise INTx. Several requests are in flight at once. */
+/* virtio-blk (VIRTIO 1.2, 5.2) on the PCI transport (transitional by
+ * default: modern and legacy interfaces): a disk backed by the block layer.
+ * Requests (read, write, flush, get-id, discard, write-zeroes) go through
+ * blk_aio_submit() straight into guest RAM (zero-copy, bounds-checked);
+ * their completions, on the main loop, fill the used ring and interrupt
+ * (INTx, or MSI-X when the board delivers MSIs). Several requests are in
+ * flight at once. */
 #ifndef HW_VIRTIO_BLK_H
 #define HW_VIRTIO_BLK_H
 
@@ -60,10 +62,12 @@ typedef struct VirtioBlk VirtioBlk;
 
 typedef struct VirtioBlkOptions {
     int num_queues;             /* 0: 1; more than 1 offers VIRTIO_BLK_F_MQ */
-    unsigned queue_size;        /* 0: 256; a power of two up to 32768 */
+    unsigned queue_size;        /* 0: 256; a power of two up to 1024 */
     const char *serial;         /* GET_ID answer (up to 20 bytes), NULL: empty */
     bool read_only;             /* also forced when blk is read-only */
     bool modern_only;           /* no legacy interface (device 0x1042, not 0x1001) */
+    bool writethrough;          /* start with the write cache off (the guest may
+                                 * toggle it: VIRTIO_BLK_F_CONFIG_WCE) */
 } VirtioBlkOptions;
 
 /* A virtio-blk PCI function on bus at devfn (-1: first free slot) over blk

@@ -132,8 +132,9 @@ static void legacy_write(void *opaque, uint64_t addr, uint64_t val, unsigned siz
     VirtioPCI *p = opaque;
     unsigned off = (unsigned)addr;
     (void)size;
-    if (off >= config_offset(p)) {
-        LOG(LOG_GUEST_ERRORS, "%s: legacy device config write ignored\n", p->pci->name);
+    unsigned cfg = config_offset(p);
+    if (off >= cfg) {
+        virtio_config_write(p->vdev, off - cfg, val, size);
         return;
     }
     switch (off) {

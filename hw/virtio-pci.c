@@ -201,13 +201,7 @@ static uint64_t device_cfg_read(VirtioPCI *p, unsigned off, unsigned size)
 
 static void device_cfg_write(VirtioPCI *p, unsigned off, uint64_t val, unsigned size)
 {
-    VirtioDevice *vdev = p->vdev;
-    if (!vdev->cls->config_written || off >= vdev->config_len || size > vdev->config_len - off) {
-        LOG(LOG_GUEST_ERRORS, "%s: device config write at 0x%x ignored\n", p->pci->name, off);
-        return;
-    }
-    stn(vdev->config + off, size, val);
-    vdev->cls->config_written(vdev, off, size);
+    virtio_config_write(p->vdev, off, val, size);
 }
 
 static void notify_write(VirtioPCI *p, unsigned off, uint64_t val, unsigned size)

@@ -1,5 +1,7 @@
-/* Virtio over PCI, the modern (VIRTIO 1.x) interface only: vendor 0x1af4,
- * device 0x1040 + virtio device type, revision 1, and vendor-specific
+/* Virtio over PCI. The modern (VIRTIO 1.x) interface: vendor 0x1af4,
+ * device 0x1040 + virtio device type, revision 1 (or, for a transitional
+ * device that also has the legacy interface in I/O BAR 0, the legacy ID,
+ * revision 0 and the type in the subsystem ID), and vendor-specific
  * capabilities locating the common configuration, notification, ISR and
  * device configuration structures in a 64-bit memory BAR, plus the
  * PCI-configuration access window (VIRTIO_PCI_CAP_PCI_CFG) for firmware

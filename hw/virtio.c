@@ -141,6 +141,15 @@ void virtio_error(VirtioDevice *vdev, const char *fmt, ...)
         config_interrupt(vdev);
 }
 
+void virtio_config_write(VirtioDevice *vdev, unsigned off, uint64_t val, unsigned len)
+{
+    if (!vdev->cls->config_write || off >= vdev->config_len || len > vdev->config_len - off) {
+        LOG(LOG_GUEST_ERRORS, "%s: device config write at 0x%x ignored\n", vdev->cls->name, off);
+        return;
+    }
+    vdev->cls->config_write(vdev, off, val, len);
+}
+
 /* ---- DMA ------------------------------------------------------------------------- */
 
 bool virtio_dma_allowed(VirtioDevice *vdev)

@@ -47,8 +47,9 @@ typedef struct VirtioDeviceClass {
     uint16_t device_id;
     /* The driver notified queue vq (DRIVER_OK set, queue enabled, not broken). */
     void (*queue_notify)(VirtioDevice *vdev, VirtQueue *vq);
-    /* A byte-wise write to the device configuration (already in vdev->config). */
-    void (*config_written)(VirtioDevice *vdev, unsigned off, unsigned len);
+    /* The driver writes len bytes of val at off in the device configuration
+     * (within config_len); NULL: the configuration is read-only. */
+    void (*config_write)(VirtioDevice *vdev, unsigned off, uint64_t val, unsigned len);
     /* Device reset: forget in-flight requests (their completions must not
      * touch the rings any more). Called before the queues are cleared. */
     void (*reset)(VirtioDevice *vdev);
@@ -101,6 +102,9 @@ void virtio_notify_config(VirtioDevice *vdev);
 /* The driver broke the rules: log, set DEVICE_NEEDS_RESET, stop the queues. */
 void virtio_error(VirtioDevice *vdev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* A driver write to the device configuration (both PCI interfaces). */
+void virtio_config_write(VirtioDevice *vdev, unsigned off, uint64_t val, unsigned len);
 
 /* Bus-master DMA for the device and its rings (-errno on refusal). */
 int virtio_dma_read(VirtioDevice *vdev, uint64_t addr, void *buf, uint64_t len);

@@ -185,7 +185,10 @@ if [ "$MODE" = shell ]; then
     load_modules
     hostname kestrel-guest
     echo "Busybox shell; leave it to power off."
-    setsid cttyhack sh -l
+    # busybox init runs the shell, so that poweroff, reboot and halt work as
+    # they do on any system (they signal PID 1); leaving the shell powers off.
+    echo "::once:/bin/sh -c 'setsid cttyhack sh -l; poweroff'" > /etc/inittab
+    exec busybox init
 else
     if ! sh /workload.sh; then
         echo GUEST-WORKLOAD-FAILED

@@ -69,6 +69,10 @@ enum {
     MO_SIZE = 3,
     MO_SIGN = 4,
     MO_8S = MO_8 | MO_SIGN, MO_16S = MO_16 | MO_SIGN, MO_32S = MO_32 | MO_SIGN,
+    MO_VALUE = MO_SIZE | MO_SIGN,   /* what the loaded value looks like */
+    /* qemu_ld/st only: */
+    MO_RMW = 8,      /* a load with write intent (read-modify-write): faults as a write */
+    MO_STACK = 16,   /* through SS: a non-canonical address is #SS(0), not #GP(0) */
 };
 
 /* The opcodes, with the argument layout of each: outputs, inputs, constants.

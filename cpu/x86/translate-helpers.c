@@ -1,6 +1,7 @@
 /* C helpers for translated x86 code: arithmetic with involved flag rules,
  * division, BCD, stack frames, port I/O, and the glue that adds the host
  * return address to the system helpers of cpu/x86/helpers.h. */
+#include "accel/tcg-cpu.h"
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
 #include "cpu/x86/helpers.h"
@@ -341,7 +342,9 @@ void helper_cmpxchg8b(CPUX86State *env, uint64_t addr, uint64_t wide)
     unsigned half = wide ? 8 : 4;
     if (wide && (addr & 15))
         x86_raise_exception(env, EXCP_GP, 0, ra);
-    uint64_t lo = cpu_ld(env, addr, half, mmu, ra), hi = cpu_ld(env, addr + half, half, mmu, ra);
+    /* read with write intent: a fault is reported as the write it is */
+    unsigned memop = (wide ? MO_64 : MO_32) | MO_RMW;
+    uint64_t lo = tcg_ld_slow(env, addr, memop, mmu, ra), hi = tcg_ld_slow(env, addr + half, memop, mmu, ra);
     uint64_t m = size_mask(half);
     uint32_t flags = cc_compute_all(env) & ~CC_Z;
     if (lo == (env->regs[R_EAX] & m) && hi == (env->regs[R_EDX] & m)) {

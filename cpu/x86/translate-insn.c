@@ -244,6 +244,45 @@ static void trans_div(DisasContext *s)
 }
 
 /* ---- shifts and rotates ------------------------------------------------------ */
+/* ROL/ROR by a non-zero immediate count: the rotation inline; CF and OF set
+ * from the result, the other flags kept (often dead: the next ALU op
+ * overwrites them and the liveness pass drops the computation). */
+static void gen_rotate_imm(DisasContext *s, bool left, unsigned size, TCGv a, unsigned count)
+{
+    unsigned bits = size * 8, c = count % bits;
+    TCGv r = tcg_temp_new();
+    if (size >= 4) {
+        tcg_gen_op3i(left ? INDEX_op_rotl : INDEX_op_rotr, W32(size), r, a, c);
+    } else if (c == 0) {
+        tcg_gen_mov(r, a);
+    } else {
+        TCGv hi = tcg_temp_new(), lo = tcg_temp_new();
+        tcg_gen_shli(hi, a, left ? c : bits - c);
+        tcg_gen_shri(lo, a, left ? bits - c : c);
+        tcg_gen_or(r, hi, lo);
+        tcg_gen_extu(r, r, size);
+    }
+    gen_operand_store(s, 0, r);
+    TCGv cf = tcg_temp_new(), top = tcg_temp_new(), of = tcg_temp_new();
+    tcg_gen_shri(top, r, bits - 1);
+    tcg_gen_andi(top, top, 1);
+    if (left) {
+        tcg_gen_andi(cf, r, 1);
+        tcg_gen_xor(of, top, cf);
+    } else {
+        tcg_gen_mov(cf, top);
+        tcg_gen_shri(of, r, bits - 2);
+        tcg_gen_andi(of, of, 1);
+        tcg_gen_xor(of, of, top);
+    }
+    TCGv f = gen_compute_eflags(s);
+    tcg_gen_andi(f, f, ~(uint64_t)(CC_C | CC_O));
+    tcg_gen_or(f, f, cf);
+    tcg_gen_shli(of, of, 11);
+    tcg_gen_or(f, f, of);
+    gen_set_eflags_cc(s, f);
+}
+
 static void trans_shift(DisasContext *s)
 {
     unsigned size = op_size(s, 0), mn = s->d.mnemonic;
@@ -268,6 +307,10 @@ static void trans_shift(DisasContext *s)
             gen_operand_store(s, 0, r);
             gen_cc_result(s, mn == I_SHL ? CC_K_SHL : mn == I_SHR ? CC_K_SHR : CC_K_SAR,
                           size, r, src, TCG_NO_TEMP);
+            return;
+        }
+        if (mn == I_ROL || mn == I_ROR) {
+            gen_rotate_imm(s, mn == I_ROL, size, a, c);
             return;
         }
     }
@@ -340,7 +383,7 @@ static void trans_bt(DisasContext *s)
                                  size << 8 | (unsigned)s->mem_idx << 12));
             mn = I_BT;   /* the memory is done; only CF is left */
         } else {
-            v = gen_ld(s, addr, size);
+            v = mn == I_BT ? gen_ld(s, addr, size) : gen_ld_rmw(s, addr, size);
         }
     }
     TCGv cf = tcg_temp_new();
@@ -539,8 +582,9 @@ static void trans_xadd(DisasContext *s)
 static void trans_cmpxchg8b(DisasContext *s)
 {
     gen_lea_addr(s);
+    TCGv addr = gen_checked_linear(s, s->A0, s->d.opsize == 8 ? 16 : 8, true);
     sync(s);
-    gen_helper(helper_cmpxchg8b, TCG_NO_TEMP, 3, tcg_env, s->A0, tcg_const(s->d.opsize == 8));
+    gen_helper(helper_cmpxchg8b, TCG_NO_TEMP, 3, tcg_env, addr, tcg_const(s->d.opsize == 8));
     flags_now_dynamic(s);
 }
 
@@ -1382,8 +1426,23 @@ static const TransFn trans_table[I_COUNT] = {
     [I_RDRAND] = trans_rdrand, [I_XGETBV] = trans_xgetbv,
 };
 
+/* Instructions whose first operand is read and then written. */
+static bool is_read_modify_write(unsigned mn)
+{
+    switch (mn) {
+    case I_ADD: case I_OR: case I_ADC: case I_SBB: case I_AND: case I_SUB: case I_XOR:
+    case I_INC: case I_DEC: case I_NOT: case I_NEG:
+    case I_ROL: case I_ROR: case I_RCL: case I_RCR: case I_SHL: case I_SHR: case I_SAR:
+    case I_SHLD: case I_SHRD: case I_XCHG: case I_XADD: case I_CMPXCHG:
+        return true;
+    default:
+        return false;
+    }
+}
+
 void x86_translate_insn(DisasContext *s)
 {
+    s->rmw = is_read_modify_write(s->d.mnemonic);
     TransFn fn = trans_table[s->d.mnemonic];
     if (!fn) {
         gen_ud(s);

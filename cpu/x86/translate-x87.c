@@ -107,8 +107,12 @@ static void translate_x87(DisasContext *s)
         gen_exception(s, EXCP_UD, 0, false);
         return;
     }
-    if (!is_nowait(op, reg, rm, mem))
+    if (!is_nowait(op, reg, rm, mem)) {
+        /* The check's label ends the life of the previous CMP's operand
+         * temps: FCMOVcc must take its condition from the flags state. */
+        s->last_cmp.insn = -100;
         gen_x87_check_pending();
+    }
     if (!is_control(op, reg, mem))
         gen_update_pointers(s, op, mem);
 

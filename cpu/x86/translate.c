@@ -161,6 +161,8 @@ TCGv gen_linear_sized(DisasContext *s, TCGv offset, int seg, unsigned addrsize)
     if (s->code64) {
         if (seg == R_FS || seg == R_GS)
             tcg_gen_add(t, t, gen_seg_base(seg));
+        if (seg == R_SS)
+            s->ss_linear = t;
         return t;
     }
     TCGv off = t;
@@ -170,6 +172,8 @@ TCGv gen_linear_sized(DisasContext *s, TCGv offset, int seg, unsigned addrsize)
         tcg_gen_add(t, off, gen_seg_base(seg));
         tcg_gen_extu(t, t, 4);
     }
+    if (seg == R_SS)
+        s->ss_linear = t;
     if ((s->segcheck || seg == R_CS) && s->pe && !s->vm86) {
         int i = s->nb_segrec++ & 7;
         s->segrec[i].linear = t;
@@ -221,20 +225,38 @@ static void gen_data_breakpoint(DisasContext *s, TCGv addr, unsigned size, bool 
                    tcg_const(size | (write ? 0x100 : 0)));
 }
 
+/* MO_STACK for accesses through SS in 64-bit mode (#SS on non-canonical). */
+static unsigned stack_flag(DisasContext *s, TCGv addr)
+{
+    return s->code64 && addr == s->ss_linear ? MO_STACK : 0;
+}
+
 TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
 {
+    unsigned flags = stack_flag(s, addr);
     addr = checked_addr(s, addr, size, false);
     TCGv t = tcg_temp_new();
-    tcg_gen_qemu_ld(t, addr, size_log2(size), s->mem_idx);
+    tcg_gen_qemu_ld(t, addr, size_log2(size) | flags, s->mem_idx);
+    gen_data_breakpoint(s, addr, size, false);
+    return t;
+}
+
+TCGv gen_ld_rmw(DisasContext *s, TCGv addr, unsigned size)
+{
+    unsigned flags = stack_flag(s, addr);
+    addr = checked_addr(s, addr, size, true);   /* the write permission first */
+    TCGv t = tcg_temp_new();
+    tcg_gen_qemu_ld(t, addr, size_log2(size) | flags | MO_RMW, s->mem_idx);
     gen_data_breakpoint(s, addr, size, false);
     return t;
 }
 
 void gen_st(DisasContext *s, TCGv addr, TCGv v, unsigned size)
 {
+    unsigned flags = stack_flag(s, addr);
     addr = checked_addr(s, addr, size, true);
     gen_data_breakpoint(s, addr, size, true);
-    tcg_gen_qemu_st(v, addr, size_log2(size), s->mem_idx);
+    tcg_gen_qemu_st(v, addr, size_log2(size) | flags, s->mem_idx);
 }
 
 /* ---- operands by kind ----------------------------------------------------------- */
@@ -257,7 +279,7 @@ TCGv gen_operand_load(DisasContext *s, int i)
         if (d->mod == 3)
             return gen_reg_load(s, d->rm, size);
         gen_lea_addr(s);
-        return gen_ld(s, s->A0, size);
+        return i == 0 && s->rmw ? gen_ld_rmw(s, s->A0, size) : gen_ld(s, s->A0, size);
     case O_Rv:
         return gen_reg_load(s, d->rm, size);
     case O_Gb: case O_Gw: case O_Gv: case O_Gy: case O_Gz:
@@ -418,6 +440,34 @@ TCGv gen_compute_cf(DisasContext *s)
             tcg_gen_setcond(TCG_COND_LTU, 0, t, a, cpu_cc_src);
             return t;
         }
+        case CC_K_ADC: { /* carry-in ? dst <= src : dst < src */
+            TCGv le = tcg_temp_new(), lt = tcg_temp_new();
+            tcg_gen_setcond(TCG_COND_LEU, 0, le, cpu_cc_dst, cpu_cc_src);
+            tcg_gen_setcond(TCG_COND_LTU, 0, lt, cpu_cc_dst, cpu_cc_src);
+            tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, tcg_const(0), le, lt);
+            return t;
+        }
+        case CC_K_SBB: { /* a = dst + src + borrow-in; borrow-in ? a <= src : a < src */
+            TCGv a = tcg_temp_new(), le = tcg_temp_new(), lt = tcg_temp_new();
+            tcg_gen_add(a, cpu_cc_dst, cpu_cc_src);
+            tcg_gen_add(a, a, cpu_cc_src2);
+            tcg_gen_extu(a, a, size);
+            tcg_gen_setcond(TCG_COND_LEU, 0, le, a, cpu_cc_src);
+            tcg_gen_setcond(TCG_COND_LTU, 0, lt, a, cpu_cc_src);
+            tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, tcg_const(0), le, lt);
+            return t;
+        }
+        case CC_K_SHL: { /* the last bit shifted out: top bit of src */
+            tcg_gen_shri(t, cpu_cc_src, size * 8 - 1);
+            tcg_gen_andi(t, t, 1);
+            return t;
+        }
+        case CC_K_SHR: case CC_K_SAR:
+            tcg_gen_andi(t, cpu_cc_src, 1);
+            return t;
+        case CC_K_MUL:
+            tcg_gen_setcond(TCG_COND_NE, 0, t, cpu_cc_src, tcg_const(0));
+            return t;
         default:
             break;
         }
@@ -662,6 +712,9 @@ void gen_exception(DisasContext *s, int vector, int error_code, bool has_error)
 typedef struct FetchCtx {
     DisasContext *s;
     uint64_t page2;
+    /* the page last fetched from, read straight from host memory */
+    uint64_t cached_lin_page, cached_phys_page;
+    const uint8_t *cached_host;
 } FetchCtx;
 
 static bool fetch_byte(void *opaque, uint64_t pc, uint8_t *byte)
@@ -671,8 +724,15 @@ static bool fetch_byte(void *opaque, uint64_t pc, uint8_t *byte)
     uint64_t lin = s->cs_base + pc, phys;
     if (!s->code64)
         lin = (uint32_t)lin;
-    if (!x86_fetch_code_byte(s->env, lin, byte, &phys))
-        return false;
+    if (f->cached_host && (lin & ~0xfffULL) == f->cached_lin_page) {
+        *byte = f->cached_host[lin & 0xfff];
+        phys = f->cached_phys_page | (lin & 0xfff);
+    } else {
+        if (!x86_fetch_code_byte(s->env, lin, byte, &phys))
+            return false;
+        f->cached_host = x86_code_page_ptr(s->env, lin, &f->cached_phys_page);
+        f->cached_lin_page = lin & ~0xfffULL;
+    }
     uint64_t start = s->cs_base + s->tb->pc;
     if (!s->code64)
         start = (uint32_t)start;
@@ -713,7 +773,7 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
 {
     DisasContext ctx, *s = &ctx;
-    FetchCtx f = { s, (uint64_t)-1 };
+    FetchCtx f = { s, (uint64_t)-1, 0, 0, NULL };
     init_context(s, env, tb);
     tcg_func_start(tcg_ctx);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
@@ -724,6 +784,7 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         s->pc = pc;
         s->a0_valid = false;
         s->nb_segrec = 0;
+        s->ss_linear = TCG_NO_TEMP;
         if (atomic_load(&gdb_nr_breakpoints)) {
             uint64_t lin = s->cs_base + pc;
             if (!s->code64)

@@ -40,6 +40,8 @@ typedef struct DisasContext {
     /* The operands of the last CMP/SUB, usable by a Jcc/SETcc/CMOVcc right
      * after it (same basic block): compares them directly. */
     struct { TCGv a, b; unsigned size; int insn; uint32_t cc_op; } last_cmp;
+    TCGv ss_linear;         /* the last linear address made through SS (or -1) */
+    bool rmw;               /* operand 0 is read, then written (load with write intent) */
     TCGv A0;                /* effective linear address of the memory operand */
     bool a0_valid;
     int insn_count;
@@ -60,6 +62,8 @@ void x86_tcg_init_globals(void);
 /* Code fetch for the translator: returns false when the byte cannot be read
  * (fault); *phys is the physical address. Provided by the execution engine. */
 bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint64_t *phys);
+/* The host address of linear's code page when it is plain memory, else NULL. */
+const uint8_t *x86_code_page_ptr(CPUX86State *env, uint64_t linear, uint64_t *phys_page);
 
 /* Translate a block starting at tb->pc into tcg_ctx. */
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns);
@@ -74,6 +78,7 @@ TCGv gen_ea_offset(DisasContext *s);           /* ModRM effective address, no se
 TCGv gen_linear(DisasContext *s, TCGv offset, int seg);  /* offset -> linear (s->addrsize mask) */
 TCGv gen_linear_sized(DisasContext *s, TCGv offset, int seg, unsigned addrsize);
 TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size);           /* zero-extended */
+TCGv gen_ld_rmw(DisasContext *s, TCGv addr, unsigned size);       /* ... that will be written */
 /* With segment checks on: check a whole access of size bytes (<= 255, e.g. an
  * XMM operand) at an address from gen_linear/gen_lea_addr and return the
  * checked linear address (accesses derived from it are not checked again). */

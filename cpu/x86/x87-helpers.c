@@ -563,6 +563,16 @@ static bool need(CPUX86State *env, unsigned n, unsigned dst)
     return true;
 }
 
+/* FPTAN, FXTRACT, FSINCOS with ST(7) in use: a masked stack overflow still
+ * pushes, leaving the indefinite in both results (as the hardware does). */
+static void two_result_overflow(CPUX86State *env)
+{
+    if (stack_fault(env, true)) {
+        *st(env, 0) = indefinite();
+        fpush(env, indefinite());
+    }
+}
+
 static void push_checked(CPUX86State *env, floatx80 v)
 {
     if (!is_empty(env, 7)) {
@@ -659,7 +669,7 @@ static void unary(CPUX86State *env, unsigned which)
         }
         env->fpus &= (uint16_t)~FPU_C2;
         if (!is_empty(env, 7)) {
-            stack_fault(env, true);
+            two_result_overflow(env);
             return;
         }
         if (commit(env, &s)) {
@@ -684,7 +694,7 @@ static void unary(CPUX86State *env, unsigned which)
         if (!need(env, 1, 0))
             return;
         if (!is_empty(env, 7)) {
-            stack_fault(env, true);
+            two_result_overflow(env);
             return;
         }
         r = floatx80_extract(*st(env, 0), &r2, &s);
@@ -726,7 +736,7 @@ static void unary(CPUX86State *env, unsigned which)
         }
         env->fpus &= (uint16_t)~FPU_C2;
         if (!is_empty(env, 7)) {
-            stack_fault(env, true);
+            two_result_overflow(env);
             return;
         }
         if (commit(env, &s)) {
@@ -796,15 +806,17 @@ static void fst_reg(CPUX86State *env, unsigned i, bool pop)
         fpop(env);
 }
 
+/* An empty source is reported before a full stack (C1 = 0), as the
+ * hardware does when both apply. */
 static void fld_reg(CPUX86State *env, unsigned i)
 {
-    if (!is_empty(env, 7)) {
-        if (stack_fault(env, true))
+    if (is_empty(env, i)) {
+        if (stack_fault(env, false))
             fpush(env, indefinite());
         return;
     }
-    if (is_empty(env, i)) {
-        if (stack_fault(env, false))
+    if (!is_empty(env, 7)) {
+        if (stack_fault(env, true))
             fpush(env, indefinite());
         return;
     }

@@ -288,8 +288,9 @@ next_tb:
             uint64_t addr = *op->i[0];
             unsigned size = 1u << (op->c & MO_SIZE);
             TLBEntry *e = tlb_entry(t, op->aux, addr);
-            if (likely(e->addr_read == ((addr + size - 1) & TARGET_PAGE_MASK)))
-                *op->o[0] = host_ld((void *)(uintptr_t)(addr + e->addend), op->c);
+            uint64_t tag = (op->c & MO_RMW) ? e->addr_write : e->addr_read;
+            if (likely(tag == ((addr + size - 1) & TARGET_PAGE_MASK)))
+                *op->o[0] = host_ld((void *)(uintptr_t)(addr + e->addend), op->c & MO_VALUE);
             else
                 *op->o[0] = tcg_ld_slow(env, addr, op->c, op->aux, (uintptr_t)op);
             break;

@@ -732,7 +732,8 @@ static void gen_qemu_ldst(Gen *g, const TCGOp *op, bool is_store)
         }
     }
     int32_t ent = (int32_t)(offsetof(TCGCPU, tlb) + (size_t)mmu * TLB_SIZE * sizeof(TLBEntry));
-    int32_t cmp_off = ent + (int32_t)(is_store ? offsetof(TLBEntry, addr_write) : offsetof(TLBEntry, addr_read));
+    int32_t cmp_off = ent + (int32_t)(is_store || (memop & MO_RMW) ? offsetof(TLBEntry, addr_write)
+                                                                   : offsetof(TLBEntry, addr_read));
     mov_rr(e, t1, ra);
     em_rr(e, 0xc1, 1, true, 5, t1, false);                 /* shr t1, 12 - 5 */
     em_byte(e, TARGET_PAGE_BITS - 5);
@@ -757,7 +758,7 @@ static void gen_qemu_ldst(Gen *g, const TCGOp *op, bool is_store)
         /* the result may take the address register when the address dies */
         rd = (op->dead & 1) && t_addr > 0 && g->s->temps[t_addr].kind != TEMP_GLOBAL
              ? ra : t1;
-        load_mem(e, memop, rd, ra, t2, 0);
+        load_mem(e, memop & MO_VALUE, rd, ra, t2, 0);
     }
     g->nb_slow++;
     sp->is_store = is_store;

@@ -271,22 +271,31 @@ TEST(huge_and_misplaced_data_buffers)
     CHECK(!broken(&e));
     env_free(&e);
 
-    /* More pieces than host iovecs allowed (a long direct chain): IOERR. */
-    VirtioBlkOptions o = { .queue_size = 2048 };
+    /* More pieces than host iovecs allowed (a long direct chain ending in
+     * a full indirect table): IOERR. */
+    VirtioBlkOptions o = { .queue_size = 1024 };
     REQUIRE(env_init_opts(&e, "raw", false, &o));
     REQUIRE(driver_start(&e, ALL_FEATURES, 0));
-    CHECK_EQ(e.qsize, 2048);
-    enum { MANY = 1100 };
+    CHECK_EQ(e.qsize, 1024);
+    enum { DIRECT = 600, TABLE = 600 };
     *gp(&e, status_addr(0)) = 0xee;
     put_desc(&e, Q_DESC, 0, hdr_addr(0), 16, VIRTQ_DESC_F_NEXT, 1);
-    for (unsigned i = 1; i <= MANY; i++)
+    for (unsigned i = 1; i <= DIRECT; i++)
         put_desc(&e, Q_DESC, i, DATA + 1024ULL * i, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE,
                  (uint16_t)(i + 1));
-    put_desc(&e, Q_DESC, MANY + 1, status_addr(0), 1, VIRTQ_DESC_F_WRITE, 0);
+    put_desc(&e, Q_DESC, DIRECT + 1, INDIRECT, 16 * (TABLE + 1), VIRTQ_DESC_F_INDIRECT, 0);
+    for (unsigned i = 0; i < TABLE; i++)
+        put_desc(&e, INDIRECT, i, DATA + 1024ULL * (DIRECT + 1 + i), 512,
+                 VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, (uint16_t)(i + 1));
+    put_desc(&e, INDIRECT, TABLE, status_addr(0), 1, VIRTQ_DESC_F_WRITE, 0);
     submit_head(&e, 0);
     CHECK_EQ(*gp(&e, status_addr(0)), VIRTIO_BLK_S_IOERR);
     CHECK(!broken(&e));
     env_free(&e);
+    /* Queues larger than 1024 would let a guest pin too much host memory. */
+    char err[256];
+    VirtioBlkOptions big = { .queue_size = 2048 };
+    CHECK(virtio_blk_pci_create(e.pci->bus, -1, e.bs, &big, err, sizeof(err)) == NULL);
 }
 
 TEST(header_of_the_wrong_size_or_direction)
@@ -440,6 +449,69 @@ TEST(random_rings)
     CHECK(broken_count > 0);
     CHECK(completed > 0);
     /* Still a working disk. */
+    REQUIRE(driver_start(&e, ALL_FEATURES, 16));
+    CHECK_EQ(do_request(&e, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
+    env_free(&e);
+}
+
+/* Random register writes on every interface (common config, notify, device
+ * config, legacy I/O, MSI-X table, PCI config) mixed with random rings. */
+TEST(random_registers)
+{
+    Env e;
+    fixture_msi = true;
+    bool ok = env_init(&e);
+    fixture_msi = false;
+    REQUIRE(ok);
+    pci_config_write(e.dev, PCI_BAR0, 0xc000, 4);
+    pci_config_write(e.dev, PCI_BAR0 + 4, 0xfebf0000, 4);
+    REQUIRE(driver_start(&e, ALL_FEATURES, 16));
+    static const unsigned sizes[] = { 1, 2, 4, 8 };
+    for (int i = 0; i < 4000; i++) {
+        uint64_t v = rnd() % 4 ? rnd() % 64 : rnd();
+        unsigned size = sizes[rnd() % 4];
+        switch (rnd() % 9) {
+        case 0: case 1:
+            common_wr(&e, (unsigned)(rnd() % 0x40), v, size);
+            break;
+        case 2:
+            wr(&e, e.notify + (uint32_t)(rnd() % 16), v, size);
+            break;
+        case 3:
+            wr(&e, e.device + (uint32_t)(rnd() % 0x50), v, size);
+            break;
+        case 4:
+            as_write(e.io, 0xc000 + rnd() % 0x80, v, size > 4 ? 4 : size);
+            break;
+        case 5:
+            as_write(e.mem, 0xfebf0000 + rnd() % 0x1000, v, size > 4 ? 4 : size);
+            break;
+        case 6: {
+            /* capability area only: BARs and command keep their values */
+            unsigned off = 0x40 + (unsigned)(rnd() % 0xc0);
+            pci_config_write(e.dev, off, (uint32_t)v, size > 4 ? 4 : size);
+            (void)pci_config_read(e.dev, off, size > 4 ? 4 : size);
+            break;
+        }
+        case 7:
+            for (unsigned k = 0; k < 4; k++)
+                put_desc(&e, Q_DESC, (unsigned)(rnd() % 16), rnd_addr(), rnd_len(),
+                         (uint16_t)(rnd() & 7), (uint16_t)(rnd() % 20));
+            publish(&e, (uint16_t)(rnd() % 18));
+            kick(&e);
+            break;
+        default:
+            (void)rd(&e, (uint32_t)(rnd() % 0x4000), size > 4 ? 4 : size);
+            (void)as_read(e.io, 0xc000 + rnd() % 0x80, 1);
+            if (rnd() % 4 == 0)
+                virtio_blk_drain(e.blk);
+            break;
+        }
+    }
+    virtio_blk_drain(e.blk);
+    /* A fresh bring-up still works. */
+    pci_config_write(e.dev, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+    pci_enable(&e);
     REQUIRE(driver_start(&e, ALL_FEATURES, 16));
     CHECK_EQ(do_request(&e, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_OK);
     env_free(&e);

@@ -379,3 +379,49 @@ static void smp_lock_inc(bool interp)
 
 TEST(smp_lock_inc_interp) { smp_lock_inc(true); }
 TEST(smp_lock_inc_x86_64) { smp_lock_inc(false); }
+
+/* A read-modify-write instruction faults as a write (#PF error code W=1),
+ * even when its read is what misses; a plain read does not. */
+static void rmw_fault_is_a_write(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    static const uint8_t add_mem[] = { 0x01, 0x02, 0xf4 };     /* add [rdx], eax */
+    static const uint8_t load[] = { 0x8b, 0x02, 0xf4 };        /* mov eax, [rdx] */
+    memcpy(ram, add_mem, sizeof(add_mem));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = HOLE + 16;
+    run_at(env, RAM_BASE);
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->error_code & 2, 2);
+    memcpy(ram, load, sizeof(load));
+    run_at(env, RAM_BASE);
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->error_code & 2, 0);
+    free_cpu(env);
+}
+
+TEST(rmw_fault_is_a_write_interp) { rmw_fault_is_a_write(true); }
+TEST(rmw_fault_is_a_write_x86_64) { rmw_fault_is_a_write(false); }
+
+/* 64-bit mode: a non-canonical address through RSP/RBP is #SS(0). */
+static void stack_noncanonical(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    static const uint8_t via_rbp[] = { 0x48, 0x8b, 0x45, 0x00, 0xf4 };   /* mov rax, [rbp] */
+    static const uint8_t via_rdx[] = { 0x48, 0x8b, 0x02, 0xf4 };         /* mov rax, [rdx] */
+    memcpy(ram, via_rbp, sizeof(via_rbp));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBP] = 0x8000000000001000ULL;
+    run_at(env, RAM_BASE);
+    CHECK_EQ(env->exception_index, EXCP_SS);
+    memcpy(ram, via_rdx, sizeof(via_rdx));
+    env->regs[R_EDX] = 0x8000000000001000ULL;
+    run_at(env, RAM_BASE);
+    CHECK_EQ(env->exception_index, EXCP_GP);
+    free_cpu(env);
+}
+
+TEST(stack_noncanonical_interp) { stack_noncanonical(true); }
+TEST(stack_noncanonical_x86_64) { stack_noncanonical(false); }

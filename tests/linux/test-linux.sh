@@ -1,0 +1,143 @@
+#!/bin/bash
+# The real guest: Debian's stock kernel with a busybox initramfs (built from
+# Debian packages by scripts/build-linux-guest.sh into build/guest), booted
+# directly under the translator, headless:
+#   - the scripted workload's results equal the same script run on the host;
+#   - the boot log has no error or warning caused by our emulation;
+#   - an interactive shell: typing, Ctrl-C, poweroff -> exit 0;
+#   - reboot with -no-reboot -> exit 0; without it the guest boots again.
+source tests/lib.sh
+GUEST=${GUEST_DIR:-$BUILD/guest}
+TIMEOUT=${LINUX_TIMEOUT:-900}
+
+if [[ ! -s $GUEST/bzImage || ! -s $GUEST/initramfs.cpio.gz ]]; then
+    if ! scripts/build-linux-guest.sh "$GUEST" > "$T_TMP/build.log" 2>&1; then
+        skip build "cannot build the Linux guest from Debian packages: $(tail -1 "$T_TMP/build.log")"
+        exit 0
+    fi
+fi
+KERNEL=(-kernel "$GUEST/bzImage" -initrd "$GUEST/initramfs.cpio.gz")
+
+# ---- the workload -------------------------------------------------------------------
+timeout -k 5 "$TIMEOUT" "$KESTREL" -accel tcg -nographic -m 512 -no-reboot "${KERNEL[@]}" \
+    -append "console=ttyS0" < /dev/null > "$T_TMP/boot.log" 2>&1
+rc=$?
+tr -d '\r' < "$T_TMP/boot.log" > "$T_TMP/boot.txt"
+if [[ $rc == 0 ]] && grep -q '^GUEST-WORKLOAD-DONE' "$T_TMP/boot.txt"; then
+    pass workload_poweroff
+else
+    fail workload_poweroff "status $rc; last lines: $(tail -5 "$T_TMP/boot.txt" | tr '\n' '|')"
+fi
+grep '^GUEST-RESULT' "$T_TMP/boot.txt" | sort > "$T_TMP/guest.res"
+if [[ $(id -u) != 0 ]] || ! command -v unshare > /dev/null; then
+    skip workload_matches_host "running the workload natively needs root (chroot into the guest tree)"
+elif ! unshare -m sh -c "mount -t proc proc '$GUEST/rootfs/proc' && mount --bind /dev '$GUEST/rootfs/dev' &&
+        chroot '$GUEST/rootfs' /bin/sh /workload.sh" > "$T_TMP/host.log" 2>&1; then
+    skip workload_matches_host "cannot run the workload natively here: $(tail -1 "$T_TMP/host.log")"
+else
+    grep '^GUEST-RESULT' "$T_TMP/host.log" | sort > "$T_TMP/host.res"
+    if [[ -s $T_TMP/host.res ]] && diff -u "$T_TMP/host.res" "$T_TMP/guest.res" > "$T_TMP/res.diff"; then
+        pass workload_matches_host
+    else
+        fail workload_matches_host "$(head -8 "$T_TMP/res.diff" | tr '\n' '|')"
+    fi
+fi
+
+# ---- the boot log -------------------------------------------------------------------
+# Lines that look alarming but are what Linux prints on any correct PC like this
+# one (QEMU's i440FX machine shows the same):
+ALLOWED=(
+    'PCI: Using host bridge windows from ACPI; if necessary, use "pci=nocrs" and report a bug'  # ACPI _CRS in use
+    "can't access extended PCI configuration space under this bridge"  # i440FX has no MMCONFIG
+    'AMD IOMMUv2 functionality not available on this system - This is not a bug'   # no IOMMU
+    'Early table checksum verification disabled'    # the kernel's default
+    'NMI watchdog: Perf NMI watchdog permanently disabled'   # no PMU is advertised
+    '(disabled)'   'disabled by default'             # audit/evm/yama configuration notes
+    'DMA domain TLB invalidation policy'             # an IOMMU policy note ("invalidation")
+    'intel_pstate: CPU model not supported'          # no P-state control in a virtual CPU
+)
+grep -iE 'error|warn|fail|bug|unable|invalid|timed out|not supported|firmware' "$T_TMP/boot.txt" |
+    grep -v '^GUEST-' > "$T_TMP/suspicious"
+for a in "${ALLOWED[@]}"; do
+    grep -vF -- "$a" "$T_TMP/suspicious" > "$T_TMP/s2"; mv "$T_TMP/s2" "$T_TMP/suspicious"
+done
+if [[ -s $T_TMP/suspicious ]]; then
+    fail dmesg_clean "$(head -5 "$T_TMP/suspicious" | tr '\n' '|')"
+else
+    pass dmesg_clean
+fi
+
+# ---- the interactive shell ----------------------------------------------------------
+# shell_session NAME EXTRA-OPTIONS... : boots guest.mode=shell with stdin on a fifo
+shell_start() {
+    rm -f "$T_TMP/in"
+    mkfifo "$T_TMP/in"
+    exec 7<> "$T_TMP/in"
+    : > "$T_TMP/out"
+    timeout -k 5 "$TIMEOUT" "$KESTREL" -accel tcg -nographic -m 256 "$@" "${KERNEL[@]}" \
+        -append "console=ttyS0 quiet guest.mode=shell" < "$T_TMP/in" > "$T_TMP/out" 2>&1 &
+    KPID=$!
+}
+# waitfor PATTERN SECONDS [COUNT]: until PATTERN appears COUNT times in the output
+waitfor() {
+    local n=${3:-1}
+    for _ in $(seq "$2"); do
+        [[ $(tr -d '\r' < "$T_TMP/out" | grep -c -- "$1") -ge $n ]] && return 0
+        kill -0 "$KPID" 2> /dev/null || return 1
+        sleep 1
+    done
+    return 1
+}
+say() { printf '%b' "$1" >&7; }
+shell_end() {
+    local want=$1 name=$2
+    wait "$KPID"
+    local rc=$?
+    exec 7>&-
+    if [[ $rc == "$want" ]]; then pass "$name"; else fail "$name" "status $rc: $(tail -3 "$T_TMP/out" | tr '\n' '|')"; fi
+}
+
+shell_start -no-reboot
+if waitfor 'Busybox shell' 300; then
+    sleep 1
+    say 'echo typed-$((6*7))\n'
+    waitfor '^typed-42' 30 && pass shell_typing || fail shell_typing "no echo of the command's output"
+    say 'sleep 1000\n'
+    sleep 2
+    say '\003'
+    say 'echo after-ctrl-c\n'
+    waitfor '^after-ctrl-c' 30 && pass shell_ctrl_c || fail shell_ctrl_c "Ctrl-C did not stop sleep"
+    say 'poweroff\n'
+    shell_end 0 shell_poweroff
+else
+    kill "$KPID" 2> /dev/null; wait "$KPID"; exec 7>&-
+    fail shell_boot "no shell: $(tail -3 "$T_TMP/out" | tr '\n' '|')"
+fi
+
+shell_start -no-reboot
+if waitfor 'Busybox shell' 300; then
+    sleep 1
+    say 'reboot\n'
+    shell_end 0 reboot_with_no_reboot_exits
+else
+    kill "$KPID" 2> /dev/null; wait "$KPID"; exec 7>&-
+    fail reboot_with_no_reboot_exits "no shell"
+fi
+
+shell_start
+if waitfor 'Busybox shell' 300; then
+    sleep 1
+    say 'reboot\n'
+    if waitfor 'Busybox shell' 300 2; then
+        pass reboot_boots_again
+        sleep 1
+        say 'poweroff\n'
+        shell_end 0 poweroff_after_reboot
+    else
+        kill "$KPID" 2> /dev/null; wait "$KPID"; exec 7>&-
+        fail reboot_boots_again "no second boot: $(tail -3 "$T_TMP/out" | tr '\n' '|')"
+    fi
+else
+    kill "$KPID" 2> /dev/null; wait "$KPID"; exec 7>&-
+    fail reboot_boots_again "no shell"
+fi
