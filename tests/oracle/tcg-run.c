@@ -126,6 +126,15 @@ static void load_state(CPUX86State *env, const OracleCase *c)
     x86_set_eflags(env, (uint32_t)in->rflags, ~0u);
     memcpy(env->xmm, in->xmm, sizeof(env->xmm));
     env->mxcsr = in->mxcsr;
+    /* x87 as after FNINIT, as the native child leaves it between cases */
+    memset(env->fpregs, 0, sizeof(env->fpregs));
+    env->fpstt = 0;
+    env->fpus = 0;
+    env->fpuc = 0x37f;
+    env->fptags = 0xff;
+    env->fpop = 0;
+    env->fpip = env->fpdp = 0;
+    env->fpcs = env->fpds = 0;
     env->halted = false;
     env->exception_index = -1;
     env->old_exception = -1;
