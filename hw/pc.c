@@ -149,6 +149,11 @@ static int attach_drives(Machine *m, char *err, size_t errlen)
     return virtio_blk_attach_drives(b->pci->bus, err, errlen);
 }
 
+static void pc_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+    apic_bus_msi(opaque, addr, data);
+}
+
 static void create_chipset(Machine *m)
 {
     PcBoard *b = xzalloc(sizeof(*b));
@@ -159,6 +164,10 @@ static void create_chipset(Machine *m)
     pc_apic_create_chipset(m, b);
     b->pit = pit_create(m->io, &m->isa_irq[0]);
     b->pci = i440fx_create(m->mem, m->io, m->isa_irq, m->gsi);
+    if (b->apic_bus) {
+        b->pci->bus->msi = pc_msi;
+        b->pci->bus->msi_opaque = b->apic_bus;
+    }
     b->pm = acpi_pm_create(b->pci->bus, &m->isa_irq[9]);
     monitor_set_powerdown_handler(power_button, b);
     b->rtc = rtc_create(m->io, &m->isa_irq[8]);

@@ -141,7 +141,8 @@ void main_loop_iterate(int timeout_ms)
     int n = nr_watches;
     struct pollfd *pfds = xmalloc(sizeof(*pfds) * ((size_t)n + 1));
     FdWatch *snap = xmalloc(sizeof(*snap) * ((size_t)n + 1));
-    memcpy(snap, watches, sizeof(*snap) * (size_t)n);
+    if (n)
+        memcpy(snap, watches, sizeof(*snap) * (size_t)n);
     pfds[0] = (struct pollfd){ .fd = wake_fd, .events = POLLIN };
     for (int i = 0; i < n; i++)
         pfds[i + 1] = (struct pollfd){ .fd = snap[i].fd, .events = snap[i].events };

@@ -68,36 +68,10 @@ else
 fi
 
 # ---- the interactive shell ----------------------------------------------------------
-# shell_session NAME EXTRA-OPTIONS... : boots guest.mode=shell with stdin on a fifo
-shell_start() {
-    rm -f "$T_TMP/in"
-    mkfifo "$T_TMP/in"
-    exec 7<> "$T_TMP/in"
-    : > "$T_TMP/out"
-    timeout -k 5 "$TIMEOUT" "$KESTREL" -accel tcg -nographic -m 256 "$@" "${KERNEL[@]}" \
-        -append "console=ttyS0 quiet guest.mode=shell" < "$T_TMP/in" > "$T_TMP/out" 2>&1 &
-    KPID=$!
-}
-# waitfor PATTERN SECONDS [COUNT]: until PATTERN appears COUNT times in the output
-waitfor() {
-    local n=${3:-1}
-    for _ in $(seq "$2"); do
-        [[ $(tr -d '\r' < "$T_TMP/out" | grep -c -- "$1") -ge $n ]] && return 0
-        kill -0 "$KPID" 2> /dev/null || return 1
-        sleep 1
-    done
-    return 1
-}
-say() { printf '%b' "$1" >&7; }
-shell_end() {
-    local want=$1 name=$2
-    wait "$KPID"
-    local rc=$?
-    exec 7>&-
-    if [[ $rc == "$want" ]]; then pass "$name"; else fail "$name" "status $rc: $(tail -3 "$T_TMP/out" | tr '\n' '|')"; fi
-}
+source tests/linux/shell-lib.sh
+APPEND_EXTRA=
 
-shell_start -no-reboot
+shell_start -m 256 -no-reboot
 if waitfor 'Busybox shell' 300; then
     sleep 1
     say 'echo typed-$((6*7))\n'
@@ -110,21 +84,21 @@ if waitfor 'Busybox shell' 300; then
     say 'poweroff\n'
     shell_end 0 shell_poweroff
 else
-    kill "$KPID" 2> /dev/null; wait "$KPID"; exec 7>&-
+    shell_abort
     fail shell_boot "no shell: $(tail -3 "$T_TMP/out" | tr '\n' '|')"
 fi
 
-shell_start -no-reboot
+shell_start -m 256 -no-reboot
 if waitfor 'Busybox shell' 300; then
     sleep 1
     say 'reboot\n'
     shell_end 0 reboot_with_no_reboot_exits
 else
-    kill "$KPID" 2> /dev/null; wait "$KPID"; exec 7>&-
+    shell_abort
     fail reboot_with_no_reboot_exits "no shell"
 fi
 
-shell_start
+shell_start -m 256
 if waitfor 'Busybox shell' 300; then
     sleep 1
     say 'reboot\n'
@@ -134,10 +108,10 @@ if waitfor 'Busybox shell' 300; then
         say 'poweroff\n'
         shell_end 0 poweroff_after_reboot
     else
-        kill "$KPID" 2> /dev/null; wait "$KPID"; exec 7>&-
+        shell_abort
         fail reboot_boots_again "no second boot: $(tail -3 "$T_TMP/out" | tr '\n' '|')"
     fi
 else
-    kill "$KPID" 2> /dev/null; wait "$KPID"; exec 7>&-
+    shell_abort
     fail reboot_boots_again "no shell"
 fi
