@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh          build dependencies + test peers
 set -e
 PKGS="gcc make pkg-config libcapstone-dev libsdl2-dev zlib1g-dev libslirp-dev
-      seabios gcc-multilib cpio time acpica-tools qemu-utils qemu-system-x86"
+      seabios gcc-multilib cpio time acpica-tools genisoimage qemu-utils qemu-system-x86"
 missing=
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
