@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "system/log.h"
+#include "system/machine.h"
 
 PCIBus *pci_bus_new(AddressSpace *mem, AddressSpace *io)
 {
@@ -24,17 +25,31 @@ static PCIDevice *addressed_device(PCIBus *bus, unsigned *reg)
     return bus->devices[(a >> 8) & 0xff];
 }
 
+/* 0xCF8 is CONFIG_ADDRESS for dword accesses only; a byte at 0xCF9 is the
+ * PIIX reset control register: RST_CPU (bit 2) going 0 -> 1 resets the
+ * machine (SYS_RST, bit 1, picks hard reset; both are a full reset here). */
+#define RCR_SYS_RST 0x02
+#define RCR_RST_CPU 0x04
+
 static uint64_t config_addr_read(void *opaque, uint64_t off, unsigned size)
 {
     PCIBus *bus = opaque;
+    if (size == 1 && off == 1)
+        return bus->reset_control;
     return size == 4 ? bus->config_address : size_mask(size);
 }
 
 static void config_addr_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     PCIBus *bus = opaque;
-    if (size == 4)              /* only dword accesses hit CONFIG_ADDRESS */
+    if (size == 4) {
         bus->config_address = (uint32_t)val & 0x80fffffcu;
+    } else if (size == 1 && off == 1) {
+        bool trigger = (val & RCR_RST_CPU) && !(bus->reset_control & RCR_RST_CPU);
+        bus->reset_control = (uint8_t)(val & RCR_SYS_RST);
+        if (trigger)
+            machine_request_reset();
+    }
 }
 
 static uint64_t config_data_read(void *opaque, uint64_t off, unsigned size)

@@ -70,6 +70,7 @@ struct PCIBus {
     AddressSpace *mem, *io;
     PCIDevice *devices[256];
     uint32_t config_address;    /* the 0xCF8 register */
+    uint8_t reset_control;      /* 0xCF9: the PIIX reset control register */
     int pirq_count[4];          /* devices asserting each PIRQ line */
     /* The board routes PIRQ A-D (level changes) e.g. through PIIX3 to the PIC. */
     void (*set_pirq)(void *opaque, int pirq, int level);

@@ -2,19 +2,15 @@
 # The issue's end-to-end check of the x87/SSE translation: a static program
 # (tests/simd/fpcheck.c: doubles, long doubles, libm, printf/strtod, qsort)
 # built with the host's gcc prints the same inside a Linux guest on the
-# translator as on the host. Needs a guest kernel + initramfs made by
-# ../shared/guests/build-linux-guest.sh: $LINUX_GUEST_DIR (default: the first
-# of /tmp/guest, /tmp/kguest that has bzImage and initramfs.cpio.gz).
+# translator as on the host. Uses the project's Linux guest (build/guest, made
+# by scripts/build-linux-guest.sh; built here when missing), or
+# $LINUX_GUEST_DIR.
 . "$(dirname "$0")/../lib.sh"
 
-dir=${LINUX_GUEST_DIR:-}
-if [[ -z $dir ]]; then
-    for d in /tmp/guest /tmp/kguest; do
-        [[ -f $d/bzImage && -f $d/initramfs.cpio.gz ]] && { dir=$d; break; }
-    done
-fi
-if [[ -z $dir || ! -f $dir/bzImage || ! -f $dir/initramfs.cpio.gz ]]; then
-    skip libm "no Linux guest (run ../shared/guests/build-linux-guest.sh /tmp/guest)"
+dir=${LINUX_GUEST_DIR:-$BUILD/guest}
+if [[ ! -f $dir/bzImage || ! -f $dir/initramfs.cpio.gz ]] &&
+   ! scripts/build-linux-guest.sh "$dir" > "$T_TMP/build.log" 2>&1; then
+    skip libm "cannot build the Linux guest from Debian packages: $(tail -1 "$T_TMP/build.log")"
     exit 0
 fi
 command -v gcc >/dev/null && command -v cpio >/dev/null || { skip libm "needs gcc and cpio"; exit 0; }

@@ -1,6 +1,7 @@
 /* PCI: configuration mechanism #1, BAR sizing and mapping, INTx through the
  * PIIX3 PIRQ routing, bus-master DMA gating. */
 #include "hw/i440fx.h"
+#include "system/machine.h"
 #include "tests/unit/harness.h"
 
 #include <stdlib.h>
@@ -169,4 +170,19 @@ TEST(hostile_config_accesses)
     as_write(e.io, 0xcfe, 0xffff, 2);
     as_read(e.io, 0xcff, 1);
     CHECK_EQ(cfg_read(&e, 0, 0, 4), 0x12378086);
+}
+
+TEST(reset_control_register)
+{
+    Env e;
+    setup(&e);
+    int status;
+    CHECK(!machine_handle_requests(&status));
+    as_write(e.io, 0xcf9, 0x02, 1);              /* SYS_RST alone: no reset yet */
+    CHECK_EQ(as_read(e.io, 0xcf9, 1), 0x02);
+    as_write(e.io, 0xcf8, 0x80000000u, 4);        /* CONFIG_ADDRESS unaffected */
+    CHECK_EQ(as_read(e.io, 0xcf8, 4), 0x80000000u);
+    current_machine = NULL;                       /* no board: the request is just noted */
+    as_write(e.io, 0xcf9, 0x06, 1);
+    CHECK_EQ(as_read(e.io, 0xcf9, 1) & 0x04, 0);  /* RST_CPU reads back clear */
 }
