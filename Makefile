@@ -61,7 +61,7 @@ unit-tests: $(UNIT_BINS)
 check: all unit-tests guest-tests
 	@tests/run.sh
 
-bench: all
+bench: all $(B)/tests/guest/hello.elf
 	@scripts/bench.sh
 
 fuzz-cpu: all

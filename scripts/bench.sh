@@ -78,16 +78,39 @@ else
     echo "bench: qemu-system-x86_64 not installed: Kestrel only"
 fi
 
-names=$(cat "$T"/*.ph 2>/dev/null | awk '{ print $1 }' | grep -v -e status -e workload-done | awk '!seen[$0]++')
-for tag in kestrel qemu; do
-    f=$(ls "$T"/$tag.*.failed 2>/dev/null | wc -l)
-    [[ $f != 0 ]] && echo "bench: $tag: $f of $RUNS run(s) failed and are left out"
-done
-printf '%-22s %12s %12s %8s\n' phase kestrel qemu ratio
-for n in $names; do
-    k=$(cat "$T"/kestrel.*.ph 2>/dev/null | awk -v n="$n" '$1 == n { print $2 }' | median)
-    q=-
-    [[ $have_qemu == 1 ]] && q=$(cat "$T"/qemu.*.ph 2>/dev/null | awk -v n="$n" '$1 == n { print $2 }' | median)
-    r=$(awk -v k="$k" -v q="$q" 'BEGIN { if (k == "-" || q == "-" || q == 0) print "-"; else printf "%.2f", k / q }')
-    printf '%-22s %12s %12s %8s\n' "$n" "$k" "$q" "$r"
-done
+# print_table A B: the phases of tool A beside tool B, with the ratio A/B
+print_table() {
+    local a=$1 b=$2 n k q r
+    local names
+    names=$(cat "$T"/$a.*.ph "$T"/$b.*.ph 2>/dev/null | awk '{ print $1 }' |
+            grep -v -e status -e workload-done | awk '!seen[$0]++')
+    for tag in $a $b; do
+        f=$(ls "$T"/$tag.*.failed 2>/dev/null | wc -l)
+        [[ $f != 0 ]] && echo "bench: $tag: $f of $RUNS run(s) failed and are left out"
+    done
+    printf '%-22s %12s %12s %8s\n' phase "$a" "$b" ratio
+    for n in $names; do
+        k=$(cat "$T"/$a.*.ph 2>/dev/null | awk -v n="$n" '$1 == n { print $2 }' | median)
+        q=$(cat "$T"/$b.*.ph 2>/dev/null | awk -v n="$n" '$1 == n { print $2 }' | median)
+        r=$(awk -v k="$k" -v q="$q" 'BEGIN { if (k == "-" || q == "-" || q == 0) print "-"; else printf "%.2f", k / q }')
+        printf '%-22s %12s %12s %8s\n' "$n" "$k" "$q" "$r"
+    done
+}
+
+print_table kestrel qemu
+
+# With hardware-backed KVM, Kestrel with KVM beside QEMU with KVM as well.
+./kestrel -display none -serial null -kernel build/tests/guest/hello.elf \
+    -device isa-debug-exit,iobase=0xf4,iosize=4 < /dev/null > "$T/probe" 2>&1
+if grep -q 'accelerator: kvm' "$T/probe"; then
+    measure kestrel-kvm ./kestrel -accel kvm -m 512 -nographic -no-reboot -kernel "$GUEST/bzImage" \
+        -initrd "$GUEST/initramfs.cpio.gz" -append "$APPEND"
+    if [[ $have_qemu == 1 ]]; then
+        measure qemu-kvm qemu-system-x86_64 -accel kvm -cpu host -m 512 -nographic -no-reboot \
+            -kernel "$GUEST/bzImage" -initrd "$GUEST/initramfs.cpio.gz" -append "$APPEND"
+    fi
+    echo
+    print_table kestrel-kvm qemu-kvm
+else
+    echo "bench: no hardware-backed KVM here ($(grep -m1 accelerator "$T/probe" | sed 's/^kestrel: //')): translator only"
+fi
