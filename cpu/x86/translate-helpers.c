@@ -389,6 +389,15 @@ static uint64_t stack_linear(CPUX86State *env, uint64_t sp)
     return (uint32_t)(env->segs[R_SS].base + (sp & size_mask(ss)));
 }
 
+/* 64-bit mode: a non-canonical stack address is #SS(0), not #GP(0) */
+static uint64_t stack_addr(CPUX86State *env, uint64_t sp, uintptr_t ra)
+{
+    uint64_t lin = stack_linear(env, sp);
+    if (stack_bytes(env) == 8 && !x86_is_canonical(env, lin))
+        x86_raise_exception(env, EXCP_SS, 0, ra);
+    return lin;
+}
+
 static void set_sp(CPUX86State *env, uint64_t sp)
 {
     set_reg(env, R_ESP, stack_bytes(env), sp);
@@ -428,24 +437,24 @@ void helper_enter(CPUX86State *env, uint64_t size, uint64_t frame, uint64_t leve
     unsigned ss = stack_bytes(env);
     uint64_t sp = env->regs[R_ESP], bp = env->regs[R_EBP];
     sp -= size;
-    cpu_st(env, stack_linear(env, sp), bp & size_mask(size), size, mmu, ra);
+    cpu_st(env, stack_addr(env, sp, ra), bp & size_mask(size), size, mmu, ra);
     uint64_t frame_temp = sp;
     if (level > 0) {
         for (unsigned i = 1; i < level; i++) {
             bp -= size;
-            uint64_t v = cpu_ld(env, stack_linear(env, bp), size, mmu, ra);
+            uint64_t v = cpu_ld(env, stack_addr(env, bp, ra), size, mmu, ra);
             sp -= size;
-            cpu_st(env, stack_linear(env, sp), v, size, mmu, ra);
+            cpu_st(env, stack_addr(env, sp, ra), v, size, mmu, ra);
         }
         sp -= size;
-        cpu_st(env, stack_linear(env, sp), frame_temp & size_mask(size), size, mmu, ra);
+        cpu_st(env, stack_addr(env, sp, ra), frame_temp & size_mask(size), size, mmu, ra);
     }
     /* the hardware write-checks the bottom of the new frame (the final SP)
      * before committing, so an unmapped frame faults on ENTER itself */
     if (frame) {
-        uint64_t bottom = stack_linear(env, sp - frame);
+        uint64_t bottom = stack_addr(env, sp - frame, ra);
         tlb_host_ptr(env, bottom, true, mmu, ra);
-        tlb_host_ptr(env, stack_linear(env, sp - frame + size - 1), true, mmu, ra);
+        tlb_host_ptr(env, stack_addr(env, sp - frame + size - 1, ra), true, mmu, ra);
     }
     set_reg(env, R_EBP, ss == 2 && size != 2 ? 2 : size, frame_temp);
     set_sp(env, sp - frame);

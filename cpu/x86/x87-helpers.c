@@ -515,21 +515,34 @@ static void arith_reg(CPUX86State *env, X87Arith op, unsigned dst, unsigned src,
 }
 
 /* FCOM/FUCOM family: condition codes; pops 0, 1 or 2. */
+/* An invalid-operand compare writes "unordered" even when #IA is unmasked
+ * (then without popping), as the hardware does. */
 static void compare_reg(CPUX86State *env, unsigned i, bool quiet, unsigned pops)
 {
     if (is_empty(env, 0) || is_empty(env, i)) {
-        if (!stack_fault(env, false))
-            return;
+        bool go_on = stack_fault(env, false);
         env->fpus |= FPU_C0 | FPU_C2 | FPU_C3;
+        if (!go_on)
+            return;
     } else {
         FloatStatus s = status(env);
         FloatRelation r = floatx80_compare(*st(env, 0), *st(env, i), quiet, &s);
-        if (!commit(env, &s))
+        bool ok = commit(env, &s);
+        if (ok || (s.flags & FLOAT_FLAG_INVALID))
+            env->fpus = (uint16_t)((env->fpus & ~FSW_CC) | float_relation_to_fsw(r));
+        if (!ok)
             return;
-        env->fpus = (uint16_t)((env->fpus & ~FSW_CC) | float_relation_to_fsw(r));
     }
     while (pops--)
         fpop(env);
+}
+
+/* FFREE: the tag to empty; C1 reads 0 afterwards on the hardware (the SDM
+ * leaves C0-C3 undefined). */
+static void ffree(CPUX86State *env, unsigned i)
+{
+    env->fptags |= (uint8_t)(1u << phys(env, i));
+    env->fpus &= (uint16_t)~FPU_C1;
 }
 
 /* FCOMI/FUCOMI(P): returns the EFLAGS bits (ZF PF CF), or -1 for "unchanged". */
@@ -538,13 +551,16 @@ static uint64_t comi_reg(CPUX86State *env, unsigned i, bool quiet, bool pop, uin
     uint64_t fl;
     if (is_empty(env, 0) || is_empty(env, i)) {
         if (!stack_fault(env, false))
-            return old;
+            return CC_Z | CC_P | CC_C;      /* unordered, no pop (see compare_reg) */
         fl = CC_Z | CC_P | CC_C;
     } else {
         FloatStatus s = status(env);
+        uint16_t c1 = env->fpus & FPU_C1;   /* the hardware leaves C1 alone here */
         FloatRelation r = floatx80_compare(*st(env, 0), *st(env, i), quiet, &s);
-        if (!commit(env, &s))
-            return old;
+        bool ok = commit(env, &s);
+        env->fpus = (uint16_t)((env->fpus & ~FPU_C1) | c1);
+        if (!ok)
+            return (s.flags & FLOAT_FLAG_INVALID) ? float_relation_to_eflags(r) : old;
         fl = float_relation_to_eflags(r);
     }
     if (pop)
@@ -564,6 +580,20 @@ static bool need(CPUX86State *env, unsigned n, unsigned dst)
         }
     }
     return true;
+}
+
+/* FPREM/FPREM1 computed no quotient (a NaN or invalid operand, or an
+ * infinite divisor): the hardware then clears C1 and C2, leaves C0 and C3. */
+static bool x87_special(floatx80 v)
+{
+    unsigned e = v.sexp & 0x7fff;
+    return e == 0x7fff || (e != 0 && !(v.mant >> 63));     /* inf, NaN, unnormal */
+}
+
+static bool prem_no_quotient(floatx80 divisor, floatx80 result)
+{
+    bool zero = (divisor.sexp & 0x7fff) == 0 && divisor.mant == 0;
+    return x87_special(divisor) || zero || x87_special(result);
 }
 
 /* FPTAN, FXTRACT, FSINCOS with ST(7) in use: a masked stack overflow still
@@ -694,8 +724,16 @@ static void unary(CPUX86State *env, unsigned which)
         }
         return;
     case 0x34:  /* FXTRACT */
-        if (!need(env, 1, 0))
+        if (is_empty(env, 0)) {
+            /* masked underflow: both results are the indefinite, pushed
+             * as a normal FXTRACT pushes (the hardware's TOP-1) */
+            if (stack_fault(env, false)) {
+                *st(env, 0) = indefinite();
+                set_valid(env, 0);
+                fpush(env, indefinite());
+            }
             return;
+        }
         if (!is_empty(env, 7)) {
             two_result_overflow(env);
             return;
@@ -708,13 +746,21 @@ static void unary(CPUX86State *env, unsigned which)
         return;
     case 0x35:  /* FPREM1 */
     case 0x38:  /* FPREM */
-        if (!need(env, 2, 0))
+        if (!need(env, 2, 0)) {
+            if (masked(env, FSW_IE))
+                env->fpus &= (uint16_t)~FPU_C2;     /* "complete", as the hardware reports */
             return;
+        }
         cc = 0;
-        r = floatx80_prem(*st(env, 0), *st(env, 1), which == 0x35, &cc, &s);
-        if (commit(env, &s)) {
-            *st(env, 0) = r;
-            env->fpus = (uint16_t)((env->fpus & ~FSW_CC) | cc);
+        {
+            uint16_t before = env->fpus;
+            r = floatx80_prem(*st(env, 0), *st(env, 1), which == 0x35, &cc, &s);
+            if (commit(env, &s)) {
+                *st(env, 0) = r;
+                if (prem_no_quotient(*st(env, 1), r))
+                    cc = before & (FPU_C0 | FPU_C3);
+                env->fpus = (uint16_t)((env->fpus & ~FSW_CC) | cc);
+            }
         }
         return;
     case 0x36:  /* FDECSTP */
@@ -900,7 +946,7 @@ uint64_t helper_fpu_reg(CPUX86State *env, uint64_t desc, uint64_t arg)
         return 0;
     case 5:
         switch (reg) {
-        case 0: env->fptags |= (uint8_t)(1u << phys(env, i)); break;   /* FFREE */
+        case 0: ffree(env, i); break;
         case 1: fxch(env, i); break;
         case 2: fst_reg(env, i, false); break;
         case 3: fst_reg(env, i, true); break;
@@ -911,7 +957,7 @@ uint64_t helper_fpu_reg(CPUX86State *env, uint64_t desc, uint64_t arg)
     default:
         switch (reg) {
         case 0:                                                        /* FFREEP */
-            env->fptags |= (uint8_t)(1u << phys(env, i));
+            ffree(env, i);
             fpop(env);
             return 0;
         case 1: fxch(env, i); return 0;
