@@ -69,7 +69,7 @@ static const FeatureBit features[] = {
     { X86_FEAT_ERMS,     7, EBX, 9,  true,  "erms" },
     { X86_FEAT_INVPCID,  7, EBX, 10, false, "invpcid" },
     { X86_FEAT_ADX,      7, EBX, 19, false, "adx" },
-    { X86_FEAT_SMAP,     7, EBX, 20, false, "smap" },     /* walker ready; needs STAC/CLAC in the translator */
+    { X86_FEAT_SMAP,     7, EBX, 20, true,  "smap" },     /* the walker; STAC/CLAC in translate-insn.c */
     { X86_FEAT_CLFLUSHOPT, 7, EBX, 23, false, "clflushopt" },
     { X86_FEAT_UMIP,     7, ECX, 2,  false, "umip" },
     { X86_FEAT_RDPID,    7, ECX, 22, false, "rdpid" },    /* helper ready; needs the decoder */

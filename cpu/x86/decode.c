@@ -231,10 +231,11 @@ static const X86OpEntry ud_entry = NOENT;
 static const X86OpEntry *grp7_reg(unsigned reg, unsigned rm)
 {
     static const X86OpEntry monitor = I0(MONITOR, M), mwait = I0(MWAIT, M),
+        stac = I0(STAC, M), clac = I0(CLAC, M),
         xgetbv = I0(XGETBV, M), xsetbv = E(XGETBV, NONE, NONE, NONE, M, 1), swapgs = I0(SWAPGS, M | F_O64), rdtscp = I0(RDTSCP, M),
         smsw = I1(SMSW, Ev, M), lmsw = I1(LMSW, Ew, M);
     switch (reg) {
-    case 1: return rm == 0 ? &monitor : rm == 1 ? &mwait : &ud_entry;
+    case 1: return rm == 0 ? &monitor : rm == 1 ? &mwait : rm == 2 ? &clac : rm == 3 ? &stac : &ud_entry;
     case 2: return rm == 0 ? &xgetbv : rm == 1 ? &xsetbv : &ud_entry;   /* aux 1: XSETBV */
     case 4: return &smsw;
     case 6: return &lmsw;

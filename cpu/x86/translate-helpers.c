@@ -589,6 +589,12 @@ void helper_sysenter(CPUX86State *env) { x86_sysenter(env, GETPC()); }
 void helper_sysexit(CPUX86State *env, uint64_t dflag) { x86_sysexit(env, (int)dflag, GETPC()); }
 void helper_swapgs(CPUX86State *env) { x86_swapgs(env, GETPC()); }
 
+void helper_set_ac(CPUX86State *env, uint64_t on)
+{
+    env->eflags = on ? env->eflags | AC_MASK : env->eflags & ~(uint64_t)AC_MASK;
+    x86_update_hflags(env);     /* HF_AC_MASK picks the SMAP or no-SMAP MMU index */
+}
+
 /* mode: 1 = 64-bit (8-byte base), 0 = 32-bit operand size, 2 = 16-bit (24-bit base) */
 void helper_lgdt_lidt(CPUX86State *env, uint64_t addr, uint64_t which, uint64_t mode)
 {

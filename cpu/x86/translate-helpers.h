@@ -102,6 +102,7 @@ void helper_sysret(CPUX86State *env, uint64_t dflag);
 void helper_sysenter(CPUX86State *env);
 void helper_sysexit(CPUX86State *env, uint64_t dflag);
 void helper_swapgs(CPUX86State *env);
+void helper_set_ac(CPUX86State *env, uint64_t on);     /* STAC/CLAC: EFLAGS.AC and hflags */
 void helper_lgdt_lidt(CPUX86State *env, uint64_t addr, uint64_t which, uint64_t opsize64);
 void helper_sgdt_sidt(CPUX86State *env, uint64_t addr, uint64_t which, uint64_t long_mode);
 void helper_check_io(CPUX86State *env, uint64_t port, uint64_t size);

@@ -1272,6 +1272,15 @@ static void trans_sys_noarg(DisasContext *s)
         sync_next(s);
         gen_helper(helper_swapgs, TCG_NO_TEMP, 1, tcg_env);
         break;
+    case I_STAC: case I_CLAC:
+        /* CPL 0 only (real mode included); V86 and CPL > 0 are #UD */
+        if (s->cpl != 0 || s->vm86 || !x86_cpu_has(X86_FEAT_SMAP)) {
+            gen_ud(s);
+            return;
+        }
+        sync_next(s);
+        gen_helper(helper_set_ac, TCG_NO_TEMP, 2, tcg_env, tcg_const(mn == I_STAC));
+        break;
     default:
         gen_ud(s);
         return;
@@ -1422,7 +1431,7 @@ static const TransFn trans_table[I_COUNT] = {
     [I_LMSW] = trans_sys_noarg, [I_CLTS] = trans_sys_noarg, [I_INVLPG] = trans_sys_noarg,
     [I_INVD] = trans_sys_noarg, [I_WBINVD] = trans_sys_noarg, [I_SYSCALL] = trans_sys_noarg,
     [I_SYSRET] = trans_sys_noarg, [I_SYSENTER] = trans_sys_noarg, [I_SYSEXIT] = trans_sys_noarg,
-    [I_SWAPGS] = trans_sys_noarg,
+    [I_SWAPGS] = trans_sys_noarg, [I_STAC] = trans_sys_noarg, [I_CLAC] = trans_sys_noarg,
     [I_SLDT] = trans_ldt_tr, [I_STR] = trans_ldt_tr, [I_LLDT] = trans_ldt_tr, [I_LTR] = trans_ldt_tr,
     [I_VERR] = trans_ldt_tr, [I_VERW] = trans_ldt_tr, [I_LAR] = trans_lar_lsl, [I_LSL] = trans_lar_lsl,
     [I_RDRAND] = trans_rdrand, [I_XGETBV] = trans_xgetbv,

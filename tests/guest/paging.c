@@ -1,7 +1,8 @@
 /* Paging: 32-bit (4 KiB and 4 MiB pages) and PAE (with NX), accessed and
  * dirty bits, write protection (CR0.WP), user/supervisor checks from CPL 3,
- * reserved bits, page faults with their error codes and CR2, INVLPG, and a
- * fault handler that maps the page and lets the access restart. */
+ * SMAP with STAC/CLAC, reserved bits, page faults with their error codes and
+ * CR2, INVLPG, and a fault handler that maps the page and lets the access
+ * restart. */
 #include "runtime.h"
 
 #define P 0x001
@@ -118,7 +119,18 @@ static void test_32bit_basics(void)
 
 /* ---- CPL 3 ---- */
 
-static volatile int user_results[4];
+static bool has_smap(void)
+{
+    uint32_t r[4];
+    cpuid(0, 0, r);
+    if (r[0] < 7)
+        return false;
+    cpuid(7, 0, r);
+    return r[1] & (1u << 20);
+}
+
+
+static volatile int user_results[5];
 static volatile uint32_t user_errors[4], user_cr2[4];
 
 static void user_accesses(void)
@@ -130,6 +142,7 @@ static void user_accesses(void)
     user_errors[2] = fault_error;
     user_results[3] = try_write(WINDOW + 0x3000);       /* not present */
     user_errors[3] = fault_error;
+    user_results[4] = TRY("stac", ::: "memory");        /* CPL 0 only */
 }
 
 static void test_user(void)
@@ -141,6 +154,8 @@ static void test_user(void)
     TEST_EQ("CPL3 write to a read-only page: #PF", user_results[2], EXCP_PF);
     TEST_EQ("CPL3 write to a read-only page: error code", user_errors[2], PF_P | PF_W | PF_U);
     TEST_EQ("CPL3 write to a not-present page: error code", user_errors[3], PF_W | PF_U);
+    if (has_smap())
+        TEST_EQ("CPL3 STAC: #UD", user_results[4], EXCP_UD);
 }
 
 /* ---- a handler that fixes the fault ---- */
@@ -169,6 +184,38 @@ static void test_demand_paging(void)
     TEST_EQ("exactly one fault", demand_faults, 1);
     pt[3] = 0;
     invlpg(WINDOW + 0x3000);
+}
+
+/* ---- SMAP ---- */
+
+/* Kernel memory supervisor-only (SMAP would otherwise fault on the kernel's
+ * own code, stack and tables), the window's first page user. */
+static uint32_t smap_pd[1024] __attribute__((aligned(4096)));
+
+static void test_smap(void)
+{
+    if (!has_smap()) {
+        printf("# SMAP not available: skipped\n");
+        return;
+    }
+    for (uint32_t i = 0; i < 4; i++)
+        smap_pd[i] = (i << 22) | PS | W | P;
+    smap_pd[WINDOW >> 22] = (uint32_t)pt | U | W | P;
+    pages[0][0] = 0x55;
+    write_cr3((uint32_t)smap_pd);
+    write_cr4(read_cr4() | (1u << 21));              /* SMAP */
+    EXPECT_PF("SMAP: supervisor read of a user page", try_read(WINDOW), PF_P, WINDOW);
+    EXPECT_PF("SMAP: supervisor write to a user page", try_write(WINDOW), PF_P | PF_W, WINDOW);
+    TEST_EQ("SMAP: supervisor page still readable", try_read(WINDOW + 0x2000), -1);
+    asm volatile("stac" ::: "memory");
+    TEST_EQ("SMAP: STAC allows the read", try_read(WINDOW), -1);
+    TEST_EQ("SMAP: STAC sets EFLAGS.AC", (read_eflags() >> 18) & 1, 1);
+    asm volatile("clac" ::: "memory");
+    TEST_EQ("SMAP: CLAC clears EFLAGS.AC", (read_eflags() >> 18) & 1, 0);
+    EXPECT_PF("SMAP: CLAC blocks the read again", try_read(WINDOW), PF_P, WINDOW);
+    write_cr4(read_cr4() & ~(1u << 21));
+    TEST_EQ("SMAP off: the read works", try_read(WINDOW), -1);
+    write_cr3((uint32_t)pd);
 }
 
 /* ---- PAE ---- */
@@ -234,5 +281,6 @@ void test_main(void)
     test_32bit_basics();
     test_user();
     test_demand_paging();
+    test_smap();
     test_pae();
 }
