@@ -88,6 +88,8 @@ typedef struct TCGCPU {
     /* a 2M/4M/1G page was entered since the last full flush: INVLPG of one of
      * its addresses must drop them all, so it flushes everything */
     bool tlb_has_large_pages;
+    /* bit m: tlb[m] may hold valid entries (a flush skips the others) */
+    unsigned tlb_filled_modes;
 
     CPUX86State *env;
     struct VCPU *cpu;

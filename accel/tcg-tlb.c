@@ -15,6 +15,7 @@ void tlb_init(TCGCPU *t)
     memset(t->tlb, 0xff, sizeof(t->tlb));
     memset(t->tlb_extra, 0xff, sizeof(t->tlb_extra));
     t->tlb_has_large_pages = false;
+    t->tlb_filled_modes = 0;
 }
 
 void tlb_flush(CPUX86State *env)
@@ -26,9 +27,12 @@ void tlb_flush(CPUX86State *env)
      * paging on, the identity entries of MMU_PHYS_IDX stay valid (they change
      * with the memory layout or A20, which flush with paging off or through
      * tlb_init); tlb_extra is only read behind a valid entry. */
-    for (int m = 0; m < MMU_MODES; m++)
-        if (m != MMU_PHYS_IDX || !(env->cr[0] & CR0_PG))
-            memset(t->tlb[m], 0xff, sizeof(t->tlb[m]));
+    for (int m = 0; m < MMU_MODES; m++) {
+        if (!(t->tlb_filled_modes & (1u << m)) || (m == MMU_PHYS_IDX && (env->cr[0] & CR0_PG)))
+            continue;
+        memset(t->tlb[m], 0xff, sizeof(t->tlb[m]));
+        t->tlb_filled_modes &= ~(1u << m);
+    }
     t->tlb_has_large_pages = false;
     tb_jmp_cache_mark_stale(t);
 }
@@ -96,6 +100,7 @@ static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr,
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     TLBEntry *e = &t->tlb[mmu_idx][idx];
     TLBExtra *x = &t->tlb_extra[mmu_idx][idx];
+    t->tlb_filled_modes |= 1u << mmu_idx;
 
     uint64_t flags = 0;
     uint8_t *host = NULL;
