@@ -61,6 +61,7 @@ unit-tests: $(UNIT_BINS)
 check: all unit-tests guest-tests
 	@tests/run.sh
 
+# make bench: the guest workload (scripts/bench.sh), then disk throughput (scripts/bench-disk.sh)
 bench: all $(B)/tests/guest/hello.elf
 	@scripts/bench.sh
 

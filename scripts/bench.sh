@@ -114,3 +114,6 @@ if grep -q 'accelerator: kvm' "$T/probe"; then
 else
     echo "bench: no hardware-backed KVM here ($(grep -m1 accelerator "$T/probe" | sed 's/^kestrel: //')): translator only"
 fi
+
+# Disk throughput (virtio-blk on raw and qcow2) in the guest with modules.
+scripts/bench-disk.sh

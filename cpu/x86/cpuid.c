@@ -168,6 +168,8 @@ static void xsave_leaf(CPUX86State *env, uint32_t subleaf, uint32_t r[4])
         r[EBX] = (enabled & 4) ? 832 : 576;
         r[ECX] = max_size;
         r[EDX] = (uint32_t)(supported >> 32);
+    } else if (subleaf == 1) {
+        r[EAX] = 1;                 /* XSAVEOPT (fxsave.c: saves as XSAVE does) */
     } else if (subleaf == 2 && (supported & 4)) {
         r[EAX] = 256;
         r[EBX] = 576;

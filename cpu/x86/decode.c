@@ -92,7 +92,8 @@ static const X86OpEntry grp15[8] = {
     I1(FXSAVE, Mn, M | F_MEMONLY), I1(FXRSTOR, Mn, M | F_MEMONLY),
     I1(LDMXCSR, Mn, M | F_MEMONLY), I1(STMXCSR, Mn, M | F_MEMONLY),
     I1(XSAVE, Mn, M | F_MEMONLY), I1(XRSTOR, Mn, M | F_MEMONLY),
-    NOENT, I1(CLFLUSH, Mn, M | F_MEMONLY),
+    E(XSAVE, Mn, NONE, NONE, M | F_MEMONLY, 1),     /* aux 1: XSAVEOPT, saved as XSAVE does */
+    I1(CLFLUSH, Mn, M | F_MEMONLY),
 };
 static const X86OpEntry grp15_reg[8] = {
     I1(RDFSBASE, Rv, M), I1(RDFSBASE, Rv, M), I1(RDFSBASE, Rv, M), I1(RDFSBASE, Rv, M),

@@ -94,9 +94,16 @@ static void check_align(CPUX86State *env, uint64_t addr, unsigned align, uintptr
         x86_raise_exception(env, EXCP_GP, 0, ra);
 }
 
+static void check_stack_canonical(CPUX86State *env, uint64_t addr, uint64_t desc, uintptr_t ra)
+{
+    if ((desc & XSAVE_DESC_STACK) && !x86_is_canonical(env, addr))
+        x86_raise_exception(env, EXCP_SS, 0, ra);
+}
+
 void helper_fxsave(CPUX86State *env, uint64_t addr, uint64_t desc)
 {
     uintptr_t ra = GETPC();
+    check_stack_canonical(env, addr, desc, ra);
     uint8_t img[416];
     check_align(env, addr, 16, ra);
     memset(img, 0, sizeof(img));
@@ -109,6 +116,7 @@ void helper_fxsave(CPUX86State *env, uint64_t addr, uint64_t desc)
 void helper_fxrstor(CPUX86State *env, uint64_t addr, uint64_t desc)
 {
     uintptr_t ra = GETPC();
+    check_stack_canonical(env, addr, desc, ra);
     uint8_t img[416];
     check_align(env, addr, 16, ra);
     cpu_ld_buf(env, addr, img, 160 + 16 * nxmm(desc), x86_mmu_index(env), ra);
@@ -136,6 +144,7 @@ void helper_xsave(CPUX86State *env, uint64_t addr, uint64_t desc)
     uintptr_t ra = GETPC();
     int idx = x86_mmu_index(env);
     check_xsave_enabled(env, ra);
+    check_stack_canonical(env, addr, desc, ra);
     check_align(env, addr, 64, ra);
     uint64_t mask = rfbm(env);
     uint8_t img[416];
@@ -162,6 +171,7 @@ void helper_xrstor(CPUX86State *env, uint64_t addr, uint64_t desc)
     uintptr_t ra = GETPC();
     int idx = x86_mmu_index(env);
     check_xsave_enabled(env, ra);
+    check_stack_canonical(env, addr, desc, ra);
     check_align(env, addr, 64, ra);
     uint8_t hdr[64], img[416];
     cpu_ld_buf(env, addr + XSAVE_HEADER, hdr, 64, idx, ra);

@@ -90,6 +90,7 @@ enum { X87_M32FP, X87_M64FP, X87_M16INT, X87_M32INT, X87_M64INT, X87_M80FP, X87_
  * format of FLDENV/FSTENV/FSAVE/FRSTOR */
 #define X87_DESC_OP32 (1u << 16)   /* 32-bit operand size: 28-byte environment */
 #define X87_DESC_PROT (1u << 17)   /* protected mode (not real/V86): selector:offset pointers */
+#define X87_DESC_STACK (1u << 18)  /* 64-bit mode, through SS: non-canonical is #SS(0) */
 void helper_fpu_mem(CPUX86State *env, uint64_t addr, uint64_t desc);
 uint64_t helper_fpu_reg(CPUX86State *env, uint64_t desc, uint64_t arg);
 /* #MF (CR0.NE) or FERR# (IRQ 13) when FSW.ES is set: waiting instructions. */
@@ -117,6 +118,7 @@ void x87_reset(CPUX86State *env);                           /* FNINIT */
  * FIP/FDP), bit 1 64-bit mode (XMM8-15 saved). addr is linear. */
 #define XSAVE_DESC_REXW 1u
 #define XSAVE_DESC_CODE64 2u
+#define XSAVE_DESC_STACK 4u     /* 64-bit mode, through SS: non-canonical is #SS(0) */
 void helper_fxsave(CPUX86State *env, uint64_t addr, uint64_t desc);
 void helper_fxrstor(CPUX86State *env, uint64_t addr, uint64_t desc);
 void helper_xsave(CPUX86State *env, uint64_t addr, uint64_t desc);

@@ -335,11 +335,15 @@ uint64_t helper_bitcount(CPUX86State *env, uint64_t op, uint64_t size, uint64_t 
     return r;
 }
 
-void helper_cmpxchg8b(CPUX86State *env, uint64_t addr, uint64_t wide)
+void helper_cmpxchg8b(CPUX86State *env, uint64_t addr, uint64_t desc)
 {
     uintptr_t ra = GETPC();
     int mmu = x86_mmu_index(env);
+    bool wide = desc & CMPXCHG_WIDE;
     unsigned half = wide ? 8 : 4;
+    /* the canonical check comes before the alignment check */
+    if ((desc & CMPXCHG_STACK) && !x86_is_canonical(env, addr))
+        x86_raise_exception(env, EXCP_SS, 0, ra);
     if (wide && (addr & 15))
         x86_raise_exception(env, EXCP_GP, 0, ra);
     /* read with write intent: a fault is reported as the write it is */
@@ -435,6 +439,13 @@ void helper_enter(CPUX86State *env, uint64_t size, uint64_t frame, uint64_t leve
         }
         sp -= size;
         cpu_st(env, stack_linear(env, sp), frame_temp & size_mask(size), size, mmu, ra);
+    }
+    /* the hardware write-checks the bottom of the new frame (the final SP)
+     * before committing, so an unmapped frame faults on ENTER itself */
+    if (frame) {
+        uint64_t bottom = stack_linear(env, sp - frame);
+        tlb_host_ptr(env, bottom, true, mmu, ra);
+        tlb_host_ptr(env, stack_linear(env, sp - frame + size - 1), true, mmu, ra);
     }
     set_reg(env, R_EBP, ss == 2 && size != 2 ? 2 : size, frame_temp);
     set_sp(env, sp - frame);

@@ -28,7 +28,11 @@ enum { BCD_DAA, BCD_DAS, BCD_AAA, BCD_AAS, BCD_AAM, BCD_AAD };
 void helper_bcd(CPUX86State *env, uint64_t op, uint64_t imm);
 enum { BITCOUNT_BSF, BITCOUNT_BSR, BITCOUNT_TZCNT, BITCOUNT_LZCNT, BITCOUNT_POPCNT };
 uint64_t helper_bitcount(CPUX86State *env, uint64_t op, uint64_t size, uint64_t src, uint64_t old);
-void helper_cmpxchg8b(CPUX86State *env, uint64_t addr, uint64_t wide);
+/* desc: CMPXCHG_WIDE for CMPXCHG16B, CMPXCHG_STACK when addr was made
+ * through SS in 64-bit mode (non-canonical is #SS(0)) */
+#define CMPXCHG_WIDE 1u
+#define CMPXCHG_STACK 2u
+void helper_cmpxchg8b(CPUX86State *env, uint64_t addr, uint64_t desc);
 uint64_t helper_crc32(uint64_t crc, uint64_t value, uint64_t size);
 
 /* LOCK'ed read-modify-write on SMP machines (translate-atomic.c): return the

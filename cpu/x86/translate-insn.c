@@ -584,7 +584,9 @@ static void trans_cmpxchg8b(DisasContext *s)
     gen_lea_addr(s);
     TCGv addr = gen_checked_linear(s, s->A0, s->d.opsize == 8 ? 16 : 8, true);
     sync(s);
-    gen_helper(helper_cmpxchg8b, TCG_NO_TEMP, 3, tcg_env, addr, tcg_const(s->d.opsize == 8));
+    bool stack = gen_is_stack_addr(s, s->A0);
+    gen_helper(helper_cmpxchg8b, TCG_NO_TEMP, 3, tcg_env, addr,
+               tcg_const((s->d.opsize == 8 ? CMPXCHG_WIDE : 0) | (stack ? CMPXCHG_STACK : 0)));
     flags_now_dynamic(s);
 }
 

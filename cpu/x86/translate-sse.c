@@ -218,7 +218,7 @@ static void gen_mmx_written(int r)
 
 /* #GP(0) unless addr is 16-byte aligned. Returns the address to use after the
  * check (a local temp: it crosses the label). */
-static TCGv gen_check_align16(TCGv addr)
+static TCGv gen_check_align16(DisasContext *s, TCGv addr)
 {
     TCGv a = tcg_temp_local_new(), t = tcg_temp_new();
     int ok = gen_new_label();
@@ -227,6 +227,8 @@ static TCGv gen_check_align16(TCGv addr)
     tcg_gen_brcondi(TCG_COND_EQ, 0, t, 0, ok);
     gen_helper(helper_sse_misaligned, TCG_NO_TEMP, 1, tcg_env);
     tcg_gen_set_label(ok);
+    if (addr == s->ss_linear)
+        s->ss_linear = a;
     return a;
 }
 
@@ -236,12 +238,10 @@ static void gen_load_mem(DisasContext *s, int64_t off, unsigned size, bool align
     gen_lea_addr(s);
     TCGv addr = size > 8 ? gen_checked_linear(s, s->A0, size, false) : s->A0;
     if (align && size == 16)
-        addr = gen_check_align16(addr);
+        addr = gen_check_align16(s, addr);
     if (size == 16) {
-        TCGv hi_addr = tcg_temp_new();
         TCGv lo = gen_ld(s, addr, 8);
-        tcg_gen_addi(hi_addr, addr, 8);
-        TCGv hi = gen_ld(s, hi_addr, 8);
+        TCGv hi = gen_ld(s, gen_addr_offset(s, addr, 8), 8);
         gen_env_st(lo, off, MO_64);
         gen_env_st(hi, off + 8, MO_64);
     } else {
@@ -254,14 +254,12 @@ static void gen_store_mem(DisasContext *s, int64_t off, unsigned size, bool alig
     gen_lea_addr(s);
     TCGv addr = size > 8 ? gen_checked_linear(s, s->A0, size, true) : s->A0;
     if (align && size == 16)
-        addr = gen_check_align16(addr);
+        addr = gen_check_align16(s, addr);
     if (size == 16) {
         /* Both halves are read before either is stored. */
         TCGv lo = gen_env_ld(off, MO_64), hi = gen_env_ld(off + 8, MO_64);
-        TCGv hi_addr = tcg_temp_new();
-        tcg_gen_addi(hi_addr, addr, 8);
         gen_st(s, addr, lo, 8);
-        gen_st(s, hi_addr, hi, 8);
+        gen_st(s, gen_addr_offset(s, addr, 8), hi, 8);
     } else {
         gen_st(s, addr, gen_env_ld(off, size_log2(size)), size);
     }
@@ -711,7 +709,8 @@ void x86_translate_xsave(DisasContext *s)
         return;
     }
     gen_lea_addr(s);
-    TCGv desc = tcg_const(((s->d.rex & 8) ? XSAVE_DESC_REXW : 0) | (s->code64 ? XSAVE_DESC_CODE64 : 0));
+    TCGv desc = tcg_const(((s->d.rex & 8) ? XSAVE_DESC_REXW : 0) | (s->code64 ? XSAVE_DESC_CODE64 : 0) |
+                          (gen_is_stack_addr(s, s->A0) ? XSAVE_DESC_STACK : 0));
     switch (mn) {
     case I_FXSAVE: gen_helper(helper_fxsave, TCG_NO_TEMP, 3, tcg_env, s->A0, desc); break;
     case I_FXRSTOR: gen_helper(helper_fxrstor, TCG_NO_TEMP, 3, tcg_env, s->A0, desc); break;

@@ -172,6 +172,10 @@ static uint64_t rep_fast_run(const StringOp *o, uint64_t cx)
         return 0;
     if (n == 0)
         return 0;
+    /* the source first: when both pages fault, the read faults first */
+    const uint8_t *sp = o->op == STR_MOVS ? tlb_host_ptr(env, slin, false, o->mmu, o->ra) : NULL;
+    if (o->op == STR_MOVS && !sp)
+        return 0;
     uint8_t *d = tlb_host_ptr(env, dlin, true, o->mmu, o->ra);
     if (!d)
         return 0;
@@ -182,9 +186,6 @@ static uint64_t rep_fast_run(const StringOp *o, uint64_t cx)
             d += o->step;
         }
     } else {
-        const uint8_t *sp = tlb_host_ptr(env, slin, false, o->mmu, o->ra);
-        if (!sp)
-            return 0;
         /* element by element: overlapping copies behave as on hardware */
         for (uint64_t i = 0; i < n; i++) {
             stn(d, o->size, ldn(sp, o->size));

@@ -125,6 +125,8 @@ static void translate_x87(DisasContext *s)
             desc |= X87_DESC_PROT;
         bool write;
         unsigned size = mem_size(op, reg, s->d.opsize != 2, &write);
+        if (gen_is_stack_addr(s, s->A0))
+            desc |= X87_DESC_STACK;
         TCGv addr = gen_checked_linear(s, s->A0, size, write);
         gen_helper(helper_fpu_mem, TCG_NO_TEMP, 3, tcg_env, addr, tcg_const(desc));
         return;

@@ -231,6 +231,20 @@ static unsigned stack_flag(DisasContext *s, TCGv addr)
     return s->code64 && addr == s->ss_linear ? MO_STACK : 0;
 }
 
+bool gen_is_stack_addr(DisasContext *s, TCGv addr)
+{
+    return stack_flag(s, addr) != 0;
+}
+
+TCGv gen_addr_offset(DisasContext *s, TCGv addr, int64_t delta)
+{
+    TCGv t = tcg_temp_new();
+    tcg_gen_addi(t, addr, delta);
+    if (addr == s->ss_linear)
+        s->ss_linear = t;
+    return t;
+}
+
 TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
 {
     unsigned flags = stack_flag(s, addr);

@@ -83,6 +83,10 @@ TCGv gen_ld_rmw(DisasContext *s, TCGv addr, unsigned size);       /* ... that wi
  * XMM operand) at an address from gen_linear/gen_lea_addr and return the
  * checked linear address (accesses derived from it are not checked again). */
 TCGv gen_checked_linear(DisasContext *s, TCGv addr, unsigned size, bool write);
+/* 64-bit mode: addr was made through SS, so non-canonical is #SS(0) */
+bool gen_is_stack_addr(DisasContext *s, TCGv addr);
+/* addr + delta, still counted as a stack address when addr is one */
+TCGv gen_addr_offset(DisasContext *s, TCGv addr, int64_t delta);
 void gen_st(DisasContext *s, TCGv addr, TCGv v, unsigned size);
 TCGv gen_operand_load(DisasContext *s, int i);
 void gen_operand_store(DisasContext *s, int i, TCGv v);

@@ -11,6 +11,7 @@
  * the store before any register changes. */
 #include <string.h>
 #include "cpu/x86/exec.h"
+#include "cpu/x86/helpers.h"
 #include "cpu/x86/simd.h"
 #include "cpu/x86/softfloat.h"
 #include "system/irq.h"
@@ -447,6 +448,8 @@ void helper_fpu_mem(CPUX86State *env, uint64_t addr, uint64_t desc)
 {
     uintptr_t ra = GETPC();
     unsigned op = (desc >> 8) & 7, reg = (desc >> 3) & 7;
+    if ((desc & X87_DESC_STACK) && !x86_is_canonical(env, addr))
+        x86_raise_exception(env, EXCP_SS, 0, ra);
     static const uint8_t arith_fmt[8] = { [0] = X87_M32FP, [2] = X87_M32INT, [4] = X87_M64FP,
                                           [6] = X87_M16INT };
     if (!(op & 1)) {

@@ -616,6 +616,40 @@ TEST(simd_fxsave_xsave)
     CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x2e)), EXCP_GP);
     /* misaligned: #GP */
     CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x66, 0x10)), EXCP_GP);
+
+    /* XSAVEOPT (NP 0F AE /6): advertised in CPUID.(0xD,1):EAX[0], saves
+     * the x87/SSE components as XSAVE does */
+    uint32_t a, b, c, d;
+    x86_cpuid(env, 0xd, 1, &a, &b, &c, &d);
+    CHECK_EQ(a & 1, 1);
+    memset(mem, 0xee, 0x300);
+    env->xmm[5].q[0] = 0x1122334455667788ULL;
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x36)), -1);   /* xsaveopt [rsi] */
+    memcpy(&bv, mem + 512, 8);
+    CHECK_EQ(bv, 0xeeeeeeeeeeeeeeefULL);
+    uint64_t x5;
+    memcpy(&x5, mem + 160 + 5 * 16, 8);
+    CHECK_EQ(x5, 0x1122334455667788ULL);
+    CHECK_EQ(mem[464], 0xee);
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x76, 0x10)), EXCP_GP);   /* misaligned */
+    env->cr[4] &= ~CR4_OSXSAVE;
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x36)), EXCP_UD);
+    free_cpu(env);
+}
+
+/* 64-bit mode: a non-canonical address through RBP/RSP (SS) is #SS(0) in
+ * the x87, SSE and FXSAVE paths too (the #GP(0) of other bases comes from
+ * the page walker, and this machine runs without paging). */
+TEST(simd_noncanonical_stack_ss)
+{
+    CPUX86State *env = excp_cpu(0, 0);
+    env->regs[R_EBP] = 0x8000000000000000ULL;
+    CHECK_EQ(run_code(env, CODE(0xd9, 0x45, 0x00)), EXCP_SS);          /* fld dword [rbp] */
+    CHECK_EQ(run_code(env, CODE(0xdd, 0x5d, 0x00)), EXCP_SS);          /* fstp qword [rbp] */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0x10, 0x45, 0x00)), EXCP_SS);    /* movups xmm0, [rbp] */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0x28, 0x45, 0x00)), EXCP_SS);    /* movaps xmm0, [rbp] */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0x29, 0x45, 0x00)), EXCP_SS);    /* movaps [rbp], xmm0 */
+    CHECK_EQ(run_code(env, CODE(0x0f, 0xae, 0x45, 0x00)), EXCP_SS);    /* fxsave [rbp] */
     free_cpu(env);
 }
 
