@@ -79,9 +79,17 @@ typedef struct TCGCPU {
     TLBEntry tlb[MMU_MODES][TLB_SIZE];
     TLBExtra tlb_extra[MMU_MODES][TLB_SIZE];
     TranslationBlock *jmp_cache[JMP_CACHE_SIZE];
+    /* A jump-cache entry is trusted as is only when its epoch is jc_epoch.
+     * TLB flushes (CR3 writes: twice per system call under PTI) bump jc_epoch
+     * instead of clearing the cache; an older entry is used after checking
+     * that its linear PC still maps to the block's physical pages. */
+    uint64_t jmp_cache_epoch[JMP_CACHE_SIZE];
+    uint64_t jc_epoch;
     /* a 2M/4M/1G page was entered since the last full flush: INVLPG of one of
      * its addresses must drop them all, so it flushes everything */
     bool tlb_has_large_pages;
+    /* bit m: tlb[m] may hold valid entries (a flush skips the others) */
+    unsigned tlb_filled_modes;
 
     CPUX86State *env;
     struct VCPU *cpu;
@@ -152,6 +160,8 @@ void tcg_request(TCGCPU *t, uint64_t paddr, unsigned kind, unsigned size);
 /* Ask every other vCPU (all when self is NULL) to act on a page. */
 void tcg_request_others(TCGCPU *self, uint64_t paddr, unsigned kind, unsigned size);
 void tb_jmp_cache_clear(TCGCPU *t);
+/* The linear-to-physical mapping may have changed: revalidate entries on use. */
+void tb_jmp_cache_mark_stale(TCGCPU *t);
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
 void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest);
 /* Flags of the current state that are part of the TB key. */

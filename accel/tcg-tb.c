@@ -119,6 +119,11 @@ void tb_jmp_cache_clear(TCGCPU *t)
     memset(t->jmp_cache, 0, sizeof(t->jmp_cache));
 }
 
+void tb_jmp_cache_mark_stale(TCGCPU *t)
+{
+    t->jc_epoch++;
+}
+
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
 {
     /* TBs starting on this page or the previous one (which may span into it). */
@@ -247,6 +252,17 @@ static uint64_t linear_pc(CPUX86State *env, uint64_t pc, uint64_t cs_base)
     return (env->hflags & HF_CS64_MASK) ? l : (uint32_t)l;
 }
 
+/* A block spanning two pages is only valid where its second page maps to the
+ * same physical page as when it was translated. */
+static bool second_page_matches(CPUX86State *env, const TranslationBlock *tb, uint64_t lin)
+{
+    if (tb->phys_page2 == (uint64_t)-1)
+        return true;
+    uint64_t p2;
+    return get_phys(env, (lin & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE, &p2) &&
+           (p2 & TARGET_PAGE_MASK) == tb->phys_page2;
+}
+
 static TranslationBlock *hash_lookup(TCGCPU *t, uint64_t phys, uint64_t pc, uint64_t cs_base,
                                      uint32_t flags, uint32_t cflags)
 {
@@ -255,11 +271,8 @@ static TranslationBlock *hash_lookup(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         if (tb->phys_pc != phys || tb->pc != pc || tb->cs_base != cs_base ||
             tb->flags != flags || tb->cflags != cflags || tb->invalid)
             continue;
-        if (tb->phys_page2 != (uint64_t)-1) {
-            uint64_t lin2 = (linear_pc(env, pc, cs_base) & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE, p2;
-            if (!get_phys(env, lin2, &p2) || (p2 & TARGET_PAGE_MASK) != tb->phys_page2)
-                continue;
-        }
+        if (!second_page_matches(env, tb, linear_pc(env, pc, cs_base)))
+            continue;
         return tb;
     }
     return NULL;
@@ -373,14 +386,37 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
     fatal("translator: cannot translate the block at 0x%" PRIx64 " (code buffer too small)", pc);
 }
 
+/* The jump cache's block for linear PC lin, or NULL. An entry from before
+ * the last TLB flush is used once its pages are seen to map as before. */
+static TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc,
+                                   uint64_t cs_base, uint32_t flags)
+{
+    TranslationBlock *tb = t->jmp_cache[h];
+    if (!tb || tb->pc != pc || tb->cs_base != cs_base || tb->flags != flags ||
+        tb->cflags != 0 || tb->invalid)
+        return NULL;
+    if (t->jmp_cache_epoch[h] == t->jc_epoch)
+        return tb;
+    uint64_t phys;
+    if (!get_phys(t->env, lin, &phys) || phys != tb->phys_pc || !second_page_matches(t->env, tb, lin))
+        return NULL;
+    t->jmp_cache_epoch[h] = t->jc_epoch;
+    return tb;
+}
+
+static void jc_store(TCGCPU *t, unsigned h, TranslationBlock *tb)
+{
+    t->jmp_cache[h] = tb;
+    t->jmp_cache_epoch[h] = t->jc_epoch;
+}
+
 TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t flags, uint32_t cflags)
 {
     CPUX86State *env = t->env;
     uint64_t lin = linear_pc(env, pc, cs_base);
     unsigned h = jc_hash(lin);
-    TranslationBlock *tb = t->jmp_cache[h];
-    if (cflags == 0 && tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags &&
-        tb->cflags == 0 && !tb->invalid)
+    TranslationBlock *tb = cflags == 0 ? jc_lookup(t, h, lin, pc, cs_base, flags) : NULL;
+    if (tb)
         return tb;
     uint64_t phys;
     if (!get_phys(env, lin, &phys))
@@ -389,7 +425,7 @@ TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t fla
     if (!tb)
         tb = tb_gen_code(t, phys, pc, cs_base, flags, cflags);
     if (cflags == 0)
-        t->jmp_cache[h] = tb;
+        jc_store(t, h, tb);
     return tb;
 }
 
@@ -402,16 +438,15 @@ TranslationBlock *tb_lookup_fast(CPUX86State *env)
     uint32_t flags = tb_flags_of(env);
     uint64_t lin = linear_pc(env, pc, cs_base);
     unsigned h = jc_hash(lin);
-    TranslationBlock *tb = t->jmp_cache[h];
-    if (tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags &&
-        tb->cflags == 0 && !tb->invalid)
+    TranslationBlock *tb = jc_lookup(t, h, lin, pc, cs_base, flags);
+    if (tb)
         return tb;
     uint64_t phys;
     if (!get_phys(env, lin, &phys))
         return NULL;
     tb = hash_lookup(t, phys, pc, cs_base, flags, 0);
     if (tb)
-        t->jmp_cache[h] = tb;
+        jc_store(t, h, tb);
     return tb;
 }
 

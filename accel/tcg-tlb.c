@@ -15,6 +15,7 @@ void tlb_init(TCGCPU *t)
     memset(t->tlb, 0xff, sizeof(t->tlb));
     memset(t->tlb_extra, 0xff, sizeof(t->tlb_extra));
     t->tlb_has_large_pages = false;
+    t->tlb_filled_modes = 0;
 }
 
 void tlb_flush(CPUX86State *env)
@@ -26,11 +27,14 @@ void tlb_flush(CPUX86State *env)
      * paging on, the identity entries of MMU_PHYS_IDX stay valid (they change
      * with the memory layout or A20, which flush with paging off or through
      * tlb_init); tlb_extra is only read behind a valid entry. */
-    for (int m = 0; m < MMU_MODES; m++)
-        if (m != MMU_PHYS_IDX || !(env->cr[0] & CR0_PG))
-            memset(t->tlb[m], 0xff, sizeof(t->tlb[m]));
+    for (int m = 0; m < MMU_MODES; m++) {
+        if (!(t->tlb_filled_modes & (1u << m)) || (m == MMU_PHYS_IDX && (env->cr[0] & CR0_PG)))
+            continue;
+        memset(t->tlb[m], 0xff, sizeof(t->tlb[m]));
+        t->tlb_filled_modes &= ~(1u << m);
+    }
     t->tlb_has_large_pages = false;
-    tb_jmp_cache_clear(t);
+    tb_jmp_cache_mark_stale(t);
 }
 
 void tlb_flush_page(CPUX86State *env, uint64_t vaddr)
@@ -72,20 +76,31 @@ int x86_mmu_index_kernel(CPUX86State *env)
 }
 
 /* ---- filling ---------------------------------------------------------------- */
+static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr, int prot,
+                               uint64_t page_size, int mmu_idx);
+
 /* Walk (raising a fault through ra when the access is not allowed) and fill
  * the entry for vaddr's page. */
 static TLBEntry *tlb_fill(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx, uintptr_t ra)
 {
-    TCGCPU *t = tcg_cpu(env);
     int prot = 0;
     uint64_t page_size = TARGET_PAGE_SIZE;
     uint64_t paddr = x86_tlb_fill(env, vaddr, access, mmu_idx, &prot, &page_size, ra);
+    return tlb_set_entry(env, vaddr, paddr, prot, page_size, mmu_idx);
+}
+
+/* Fill the entry for vaddr's page from a completed walk. */
+static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr, int prot,
+                               uint64_t page_size, int mmu_idx)
+{
+    TCGCPU *t = tcg_cpu(env);
     if (page_size > TARGET_PAGE_SIZE)
         t->tlb_has_large_pages = true;
     uint64_t vpage = vaddr & TARGET_PAGE_MASK, ppage = paddr & TARGET_PAGE_MASK;
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     TLBEntry *e = &t->tlb[mmu_idx][idx];
     TLBExtra *x = &t->tlb_extra[mmu_idx][idx];
+    t->tlb_filled_modes |= 1u << mmu_idx;
 
     uint64_t flags = 0;
     uint8_t *host = NULL;
@@ -382,9 +397,10 @@ bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint6
     if (!tlb_hit(e->addr_code, linear)) {
         uint64_t paddr, ps;
         int prot;
+        /* one walk: it faults nothing, and fills the entry when it succeeds */
         if (x86_mmu_translate(env, linear, X86_ACCESS_FETCH, mmu_idx, &paddr, &prot, &ps) != 0)
             return false;
-        e = tlb_fill(env, linear, X86_ACCESS_FETCH, mmu_idx, 0);
+        e = tlb_set_entry(env, linear, paddr, prot, ps, mmu_idx);
         if (!tlb_hit(e->addr_code, linear))
             return false;
     }

@@ -964,7 +964,7 @@ static uintptr_t lookup_code(CPUX86State *env)
 static void gen_jmp_cache_probe(Gen *g)
 {
     Emitter *e = &g->e;
-    size_t miss[8];
+    size_t miss[10];
     int nm = 0;
 #define JNE_MISS(cc)                                                       \
     do {                                                                   \
@@ -1002,6 +1002,10 @@ static void gen_jmp_cache_probe(Gen *g)
     JNE_MISS(0x5);
     em_rm(e, 0x80, 1, false, 7, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, invalid), false);
     em_byte(e, 0);                                     /* cmp byte [rdx + invalid], 0 */
+    JNE_MISS(0x5);
+    /* an entry from before the last TLB flush: the C lookup revalidates it */
+    em_rm(e, 0x8b, 1, true, RAX, R12, RCX, 3, (int32_t)offsetof(TCGCPU, jmp_cache_epoch), false);
+    em_rm(e, 0x3b, 1, true, RAX, R12, -1, 0, (int32_t)offsetof(TCGCPU, jc_epoch), false);
     JNE_MISS(0x5);
     em_rm(e, 0xff, 1, false, 4, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, code), false);  /* jmp [rdx + code] */
     for (int i = 0; i < nm; i++)

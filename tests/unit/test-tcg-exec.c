@@ -425,3 +425,53 @@ static void stack_noncanonical(bool interp)
 
 TEST(stack_noncanonical_interp) { stack_noncanonical(true); }
 TEST(stack_noncanonical_x86_64) { stack_noncanonical(false); }
+
+/* The jump cache outlives CR3 writes: a block found by linear PC must still
+ * be the one the new page tables map there. V maps to a different physical
+ * page under a second set of tables; calls to V through a register (found
+ * through the jump cache) across CR3 writes must run the right code. */
+static void jump_cache_across_cr3(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    const uint64_t v = RAM_BASE + 0x90000, p2 = RAM_BASE + 0x91000;
+    enable_paging(env);
+    uint64_t tables_a = env->cr[3];
+    /* tables B: a copy of A at 0xe0000.. with V -> p2 */
+    uint64_t pml4 = 0xe0000, pdpt = 0xe1000, pd = 0xe2000, pt = 0xe3000;
+    memcpy(ram + pt, ram + 0xf3000, 0x1000);
+    memset(ram + pml4, 0, 0x3000);
+    st64(ram + pml4, (RAM_BASE + pdpt) | 3);
+    st64(ram + pdpt, (RAM_BASE + pd) | 3);
+    st64(ram + pd + 8 * (RAM_BASE >> 21), (RAM_BASE + pt) | 3);
+    st64(ram + pt + 8 * ((v - RAM_BASE) >> 12), p2 | 3);
+    memcpy(ram + (v - RAM_BASE), (uint8_t[]){ 0xb8, 1, 0, 0, 0, 0xc3 }, 6);    /* mov eax, 1; ret */
+    memcpy(ram + (p2 - RAM_BASE), (uint8_t[]){ 0xb8, 2, 0, 0, 0, 0xc3 }, 6);   /* mov eax, 2; ret */
+    uint8_t code[64], *p = code;
+    static const uint8_t after[3][6] = {
+        { 0x41, 0x89, 0xc0, 0x0f, 0x22, 0xdb },   /* mov r8d, eax; mov cr3, rbx (B) */
+        { 0x41, 0x89, 0xc1, 0x0f, 0x22, 0xde },   /* mov r9d, eax; mov cr3, rsi (A) */
+        { 0x41, 0x89, 0xc2, 0xf4, 0x90, 0x90 },   /* mov r10d, eax; hlt */
+    };
+    for (int i = 0; i < 3; i++) {
+        *p++ = 0x48; *p++ = 0xb8;                 /* mov rax, v */
+        memcpy(p, &v, 8);
+        p += 8;
+        *p++ = 0xff; *p++ = 0xd0;                 /* call rax */
+        memcpy(p, after[i], 6);
+        p += 6;
+    }
+    memcpy(ram + 0x3000, code, (size_t)(p - code));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = RAM_BASE + pml4;
+    env->regs[R_ESI] = tables_a;
+    run_at(env, RAM_BASE + 0x3000);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[8], 1);
+    CHECK_EQ(env->regs[9], 2);
+    CHECK_EQ(env->regs[10], 1);
+    free_cpu(env);
+}
+
+TEST(jump_cache_across_cr3_interp) { jump_cache_across_cr3(true); }
+TEST(jump_cache_across_cr3_x86_64) { jump_cache_across_cr3(false); }
