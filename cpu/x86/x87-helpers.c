@@ -582,20 +582,6 @@ static bool need(CPUX86State *env, unsigned n, unsigned dst)
     return true;
 }
 
-/* FPREM/FPREM1 computed no quotient (a NaN or invalid operand, or an
- * infinite divisor): the hardware then clears C1 and C2, leaves C0 and C3. */
-static bool x87_special(floatx80 v)
-{
-    unsigned e = v.sexp & 0x7fff;
-    return e == 0x7fff || (e != 0 && !(v.mant >> 63));     /* inf, NaN, unnormal */
-}
-
-static bool prem_no_quotient(floatx80 divisor, floatx80 result)
-{
-    bool zero = (divisor.sexp & 0x7fff) == 0 && divisor.mant == 0;
-    return x87_special(divisor) || zero || x87_special(result);
-}
-
 /* FPTAN, FXTRACT, FSINCOS with ST(7) in use: a masked stack overflow still
  * pushes, leaving the indefinite in both results (as the hardware does). */
 static void two_result_overflow(CPUX86State *env)
@@ -757,7 +743,10 @@ static void unary(CPUX86State *env, unsigned which)
             r = floatx80_prem(*st(env, 0), *st(env, 1), which == 0x35, &cc, &s);
             if (commit(env, &s)) {
                 *st(env, 0) = r;
-                if (prem_no_quotient(*st(env, 1), r))
+                /* a NaN result (NaN or invalid operands) has no quotient:
+                 * the hardware clears C1 and C2 and leaves C0 and C3; an
+                 * infinite divisor is quotient 0 */
+                if (floatx80_is_nan(r))
                     cc = before & (FPU_C0 | FPU_C3);
                 env->fpus = (uint16_t)((env->fpus & ~FSW_CC) | cc);
             }
