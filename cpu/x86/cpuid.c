@@ -73,6 +73,9 @@ static const FeatureBit features[] = {
     { X86_FEAT_CLFLUSHOPT, 7, EBX, 23, false, "clflushopt" },
     { X86_FEAT_UMIP,     7, ECX, 2,  false, "umip" },
     { X86_FEAT_RDPID,    7, ECX, 22, false, "rdpid" },    /* helper ready; needs the decoder */
+    /* IA32_ARCH_CAPABILITIES (msr.c): the translator does not speculate, so the
+     * guest need not isolate page tables against Meltdown (RDCL_NO) or MDS. */
+    { X86_FEAT_ARCH_CAPABILITIES, 7, EDX, 29, true, "arch_capabilities" },
     /* leaf 0x80000001 */
     { X86_FEAT_LAHF_LM,  0x80000001, ECX, 0,  true,  "lahf_lm" },
     { X86_FEAT_ABM,      0x80000001, ECX, 5,  true,  "abm" },   /* LZCNT */

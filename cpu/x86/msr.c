@@ -11,7 +11,7 @@ enum {
     MSR_TSC = 0x10, MSR_PLATFORM_ID = 0x17, MSR_APIC_BASE = 0x1b,
     MSR_FEATURE_CONTROL = 0x3a, MSR_UCODE_REV = 0x8b, MSR_MTRRCAP = 0xfe,
     MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
-    MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_MCG_CTL = 0x17b, MSR_MC0_CTL = 0x400, MSR_MISC_ENABLE = 0x1a0,
+    MSR_ARCH_CAPABILITIES = 0x10a, MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17a, MSR_MCG_CTL = 0x17b, MSR_MC0_CTL = 0x400, MSR_MISC_ENABLE = 0x1a0,
     MSR_DEBUGCTL = 0x1d9, MSR_MTRR_VAR = 0x200, MSR_MTRR_FIX64K = 0x250,
     MSR_MTRR_FIX16K = 0x258, MSR_MTRR_FIX4K = 0x268, MSR_PAT = 0x277,
     MSR_MTRR_DEF = 0x2ff, MSR_TSC_DEADLINE = 0x6e0, MSR_X2APIC_FIRST = 0x800,
@@ -98,6 +98,9 @@ static bool pat_valid(uint64_t v)
     return true;
 }
 
+#define ARCH_CAP_RDCL_NO (1u << 0)   /* not vulnerable to rogue data cache load */
+#define ARCH_CAP_MDS_NO  (1u << 5)   /* not vulnerable to microarchitectural data sampling */
+
 /* MCG_CAP: the bank count, and MCG_CTL_P (bit 8): MCG_CTL is present. */
 #define MCG_CAP_VALUE ((uint64_t)X86_MCE_BANKS | (1u << 8))
 
@@ -151,6 +154,11 @@ int x86_msr_read(CPUX86State *env, uint32_t msr, uint64_t *value)
     case MSR_APIC_BASE: *value = env->apic_base; return 0;
     case MSR_FEATURE_CONTROL: *value = 1; return 0;     /* locked, no VMX/SMX */
     case MSR_UCODE_REV: *value = 0; return 0;
+    case MSR_ARCH_CAPABILITIES:
+        if (!x86_cpu_has(X86_FEAT_ARCH_CAPABILITIES))
+            return -1;
+        *value = ARCH_CAP_RDCL_NO | ARCH_CAP_MDS_NO;
+        return 0;
     case MSR_MCG_CAP: *value = MCG_CAP_VALUE; return 0;
     case MSR_MCG_STATUS: *value = env->mcg_status; return 0;
     case MSR_MCG_CTL: *value = env->mcg_ctl; return 0;

@@ -15,6 +15,7 @@
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
+#include "cpu/x86/helpers.h"
 #include "cpu/x86/simd.h"
 #include "harness.h"
 #include "system/machine.h"
