@@ -52,37 +52,6 @@ static void reset_globals(TCGContext *s)
     }
 }
 
-static bool eval_cond(TCGCond c, bool w32, uint64_t a, uint64_t b)
-{
-    if (w32) {
-        a = (uint32_t)a;
-        b = (uint32_t)b;
-        switch (c) {
-        case TCG_COND_LT: return (int32_t)a < (int32_t)b;
-        case TCG_COND_GE: return (int32_t)a >= (int32_t)b;
-        case TCG_COND_LE: return (int32_t)a <= (int32_t)b;
-        case TCG_COND_GT: return (int32_t)a > (int32_t)b;
-        default: break;
-        }
-    }
-    switch (c) {
-    case TCG_COND_NEVER: return false;
-    case TCG_COND_ALWAYS: return true;
-    case TCG_COND_EQ: return a == b;
-    case TCG_COND_NE: return a != b;
-    case TCG_COND_LT: return (int64_t)a < (int64_t)b;
-    case TCG_COND_GE: return (int64_t)a >= (int64_t)b;
-    case TCG_COND_LE: return (int64_t)a <= (int64_t)b;
-    case TCG_COND_GT: return (int64_t)a > (int64_t)b;
-    case TCG_COND_LTU: return a < b;
-    case TCG_COND_GEU: return a >= b;
-    case TCG_COND_LEU: return a <= b;
-    case TCG_COND_GTU: return a > b;
-    case TCG_COND_TSTEQ: return (a & b) == 0;
-    case TCG_COND_TSTNE: return (a & b) != 0;
-    }
-    return false;
-}
 
 /* Fold a one- or two-input op on constants; false when not foldable. */
 static bool fold(TCGOpcode opc, bool w, uint64_t a, uint64_t b, uint64_t *r)
@@ -263,7 +232,7 @@ void tcg_optimize(TCGContext *s)
                 if (info[i].copy_of >= 0 && s->temps[info[i].copy_of].kind == TEMP_NORMAL)
                     info[i].copy_of = -1;
             if (info[a].is_const && info[b].is_const) {
-                bool taken = eval_cond((TCGCond)op->args[2], w, info[a].val, info[b].val);
+                bool taken = tcg_cond_eval((TCGCond)op->args[2], w, info[a].val, info[b].val);
                 if (taken) {
                     int label = (int)op->args[3];
                     op->opc = INDEX_op_br;
@@ -277,7 +246,7 @@ void tcg_optimize(TCGContext *s)
             continue;
         case INDEX_op_setcond:
             if (info[a].is_const && info[b].is_const) {
-                uint64_t v = eval_cond((TCGCond)op->args[3], w, info[a].val, info[b].val);
+                uint64_t v = tcg_cond_eval((TCGCond)op->args[3], w, info[a].val, info[b].val);
                 to_movi(op, d, v);
                 kill_temp(s, d);
                 info[d].is_const = true;
@@ -291,7 +260,7 @@ void tcg_optimize(TCGContext *s)
         case INDEX_op_movcond: {
             int c1 = a, c2 = b;
             if (info[c1].is_const && info[c2].is_const) {
-                bool t = eval_cond((TCGCond)op->args[5], w, info[c1].val, info[c2].val);
+                bool t = tcg_cond_eval((TCGCond)op->args[5], w, info[c1].val, info[c2].val);
                 int src = (int)op->args[t ? 3 : 4];
                 if (info[src].is_const) {
                     uint64_t v = info[src].val;

@@ -248,4 +248,38 @@ void tcg_liveness(TCGContext *s);
 void tcg_dump_ops(TCGContext *s, FILE *f);
 bool tcg_op_has_side_effects(const TCGOp *op);
 
+/* The value of condition c on a and b (32-bit compare when w32): one
+ * definition for the optimiser's folding and the interpreter. */
+static inline bool tcg_cond_eval(TCGCond c, bool w32, uint64_t a, uint64_t b)
+{
+    if (w32) {
+        a = (uint32_t)a;
+        b = (uint32_t)b;
+        switch (c) {
+        case TCG_COND_LT: return (int32_t)a < (int32_t)b;
+        case TCG_COND_GE: return (int32_t)a >= (int32_t)b;
+        case TCG_COND_LE: return (int32_t)a <= (int32_t)b;
+        case TCG_COND_GT: return (int32_t)a > (int32_t)b;
+        default: break;
+        }
+    }
+    switch (c) {
+    case TCG_COND_NEVER: return false;
+    case TCG_COND_ALWAYS: return true;
+    case TCG_COND_EQ: return a == b;
+    case TCG_COND_NE: return a != b;
+    case TCG_COND_LT: return (int64_t)a < (int64_t)b;
+    case TCG_COND_GE: return (int64_t)a >= (int64_t)b;
+    case TCG_COND_LE: return (int64_t)a <= (int64_t)b;
+    case TCG_COND_GT: return (int64_t)a > (int64_t)b;
+    case TCG_COND_LTU: return a < b;
+    case TCG_COND_GEU: return a >= b;
+    case TCG_COND_LEU: return a <= b;
+    case TCG_COND_GTU: return a > b;
+    case TCG_COND_TSTEQ: return (a & b) == 0;
+    case TCG_COND_TSTNE: return (a & b) != 0;
+    }
+    return false;
+}
+
 #endif

@@ -153,37 +153,6 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
     return true;
 }
 
-static bool eval_cond(unsigned c, bool w32, uint64_t a, uint64_t b)
-{
-    if (w32) {
-        a = (uint32_t)a;
-        b = (uint32_t)b;
-        switch (c) {
-        case TCG_COND_LT: return (int32_t)a < (int32_t)b;
-        case TCG_COND_GE: return (int32_t)a >= (int32_t)b;
-        case TCG_COND_LE: return (int32_t)a <= (int32_t)b;
-        case TCG_COND_GT: return (int32_t)a > (int32_t)b;
-        default: break;
-        }
-    }
-    switch (c) {
-    case TCG_COND_NEVER: return false;
-    case TCG_COND_ALWAYS: return true;
-    case TCG_COND_EQ: return a == b;
-    case TCG_COND_NE: return a != b;
-    case TCG_COND_LT: return (int64_t)a < (int64_t)b;
-    case TCG_COND_GE: return (int64_t)a >= (int64_t)b;
-    case TCG_COND_LE: return (int64_t)a <= (int64_t)b;
-    case TCG_COND_GT: return (int64_t)a > (int64_t)b;
-    case TCG_COND_LTU: return a < b;
-    case TCG_COND_GEU: return a >= b;
-    case TCG_COND_LEU: return a <= b;
-    case TCG_COND_GTU: return a > b;
-    case TCG_COND_TSTEQ: return (a & b) == 0;
-    case TCG_COND_TSTNE: return (a & b) != 0;
-    default: return false;
-    }
-}
 
 static uint64_t host_ld(const void *p, unsigned memop)
 {
@@ -264,13 +233,13 @@ next_tb:
             break;
         }
         case INDEX_op_setcond:
-            *op->o[0] = eval_cond(op->c, w, *op->i[0], *op->i[1]);
+            *op->o[0] = tcg_cond_eval((TCGCond)op->c, w, *op->i[0], *op->i[1]);
             break;
         case INDEX_op_movcond:
-            *op->o[0] = eval_cond(op->c, w, *op->i[0], *op->i[1]) ? *op->i[2] : *op->i[3];
+            *op->o[0] = tcg_cond_eval((TCGCond)op->c, w, *op->i[0], *op->i[1]) ? *op->i[2] : *op->i[3];
             break;
         case INDEX_op_brcond:
-            if (eval_cond(op->c, w, *op->i[0], *op->i[1])) {
+            if (tcg_cond_eval((TCGCond)op->c, w, *op->i[0], *op->i[1])) {
                 op = code + op->aux;
                 continue;
             }
