@@ -181,7 +181,13 @@ void tcg_optimize(TCGContext *s)
                 kill_temp(s, ret);
             continue;
         }
-        if (opc == INDEX_op_discard || opc == INDEX_op_insn_start)
+        if (opc == INDEX_op_discard) {
+            /* no copy may stand for a value that is now undefined */
+            if ((int64_t)op->args[0] >= 0)
+                kill_temp(s, (int)op->args[0]);
+            continue;
+        }
+        if (opc == INDEX_op_insn_start)
             continue;
 
         /* copy propagation into the inputs */

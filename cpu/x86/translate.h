@@ -109,6 +109,7 @@ void gen_cc_result(DisasContext *s, unsigned kind, unsigned size, TCGv dst, TCGv
 TCGv gen_compute_eflags(DisasContext *s);      /* CC_MASK bits */
 TCGv gen_compute_cf(DisasContext *s);          /* 0 / 1 */
 void gen_set_eflags_cc(DisasContext *s, TCGv flags);  /* switch to CC_OP_EFLAGS */
+void gen_discard_dead_cc(DisasContext *s);     /* cc globals the static cc_op ignores */
 void gen_jcc(DisasContext *s, unsigned cond, int label);  /* branch when condition true */
 TCGv gen_setcc(DisasContext *s, unsigned cond);
 
