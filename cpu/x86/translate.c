@@ -680,6 +680,15 @@ TCGv gen_setcc(DisasContext *s, unsigned cond)
     return t;
 }
 
+void gen_movcond_cc(DisasContext *s, unsigned cond, TCGv d, TCGv v1, TCGv v2)
+{
+    CCPrepare p = prepare_cc(s, cond);
+    if (p.cond == TCG_COND_NEVER || p.cond == TCG_COND_ALWAYS)
+        tcg_gen_mov(d, p.cond == TCG_COND_ALWAYS ? v1 : v2);
+    else
+        tcg_gen_movcond(p.cond, p.flags, d, p.a, p.b, v1, v2);
+}
+
 /* ---- control flow ------------------------------------------------------------ */
 void gen_set_rip(DisasContext *s, uint64_t rip)
 {
