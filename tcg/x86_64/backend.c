@@ -1059,9 +1059,16 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         switch (op->opc) {
         case INDEX_op_discard: {
             int tt = (int)(int64_t)op->args[0];
-            if (tt > 0 && s->temps[tt].kind != TEMP_GLOBAL) {
-                if (g->ts[tt].val == TS_REG)
-                    reg_free(g, g->ts[tt].reg);
+            if (tt <= 0)
+                break;
+            if (g->ts[tt].val == TS_REG && g->reg_temp[g->ts[tt].reg] == tt)
+                reg_free(g, g->ts[tt].reg);
+            if (s->temps[tt].kind == TEMP_GLOBAL) {
+                /* its value no longer matters: no write-back */
+                g->ts[tt].val = TS_MEM;
+                g->ts[tt].reg = -1;
+                g->ts[tt].coherent = true;
+            } else {
                 g->ts[tt].val = TS_DEAD;
             }
             break;
