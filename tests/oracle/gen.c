@@ -560,6 +560,17 @@ static unsigned pick_count(OracleGen *g, int size)
     return c;
 }
 
+/* A selector for LAR/LSL/VERR/VERW: the GDT entries below ORACLE_GDT_LIMIT
+ * that the host (Linux's GDT) and the oracle's system page both have, with
+ * either RPL; descriptors only the host has (entry 1, the LDT descriptor,
+ * TLS, beyond the oracle's limit, the LDT itself) would differ. */
+static uint64_t pick_selector(OracleGen *g)
+{
+    static const uint16_t sel[] = { 0x00, 0x03, 0x10, 0x13, 0x18, 0x1b, 0x20, 0x23, 0x28, 0x2b,
+                                    0x30, 0x33, 0x40, 0x43 };
+    return sel[rn(g, sizeof(sel) / sizeof(sel[0]))];
+}
+
 /* ---- one instruction ---- */
 static int pick_reg(OracleGen *g, int size, bool rex_ok, bool *needs_rex, bool *no_rex)
 {
@@ -734,6 +745,11 @@ static bool gen_insn(Snip *s, const Form *f)
     }
     if (row->kind == K_ENTER || row->kind == K_LEAVE)
         emit_lea_rbp_rsp(g, o, (int8_t)(8 * (int)rn(g, 8)));
+    if (row->kind == K_SELECTOR) {
+        if (rmreg < 0 || rmreg == OR_RSP)
+            return false;
+        emit_mov_imm(g, o, rmreg, pick_selector(g) | (oracle_rand(g) & ~0xffffULL));
+    }
     if (row->kind == K_BTMEM && mem) {
         int64_t off = (int64_t)rn(g, 2001) - 1000;
         if (reg == OR_RSP)
