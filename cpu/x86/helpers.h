@@ -45,6 +45,9 @@ enum { X86_ACCESS_READ = 0, X86_ACCESS_WRITE = 1, X86_ACCESS_FETCH = 2 };
 #define X86_PROT_READ  1
 #define X86_PROT_WRITE 2
 #define X86_PROT_EXEC  4
+/* not a right: the leaf entry is global (G=1 with CR4.PGE), so the TLB keeps
+ * the translation across CR3 writes */
+#define X86_PROT_GLOBAL 8
 /* #PF error code bits */
 #define PF_ERR_P    (1u << 0)
 #define PF_ERR_W    (1u << 1)

@@ -446,6 +446,24 @@ void gen_cc_result(DisasContext *s, unsigned kind, unsigned size, TCGv dst, TCGv
     set_cc_op(s, CC_OP(kind, size_log2(size)));
 }
 
+/* The lazy-flag globals a static cc_op does not read are dead: saying so
+ * lets the liveness pass drop the computations that last wrote them (e.g. a
+ * rotate's merged flags before a memory access, when a logic op has since
+ * replaced them). Only at instruction boundaries and block exits: inside an
+ * instruction, a fault restores the cc_op of the instruction's start. */
+void gen_discard_dead_cc(DisasContext *s)
+{
+    if (s->cc_op == CC_OP_DYNAMIC)
+        return;
+    unsigned kind = CC_OP_KIND(s->cc_op);
+    if (kind == CC_K_EFLAGS)
+        tcg_gen_discard(cpu_cc_dst);
+    if (kind == CC_K_LOGIC)
+        tcg_gen_discard(cpu_cc_src);
+    if (kind != CC_K_ADC && kind != CC_K_SBB)
+        tcg_gen_discard(cpu_cc_src2);
+}
+
 static TCGv cc_op_value(DisasContext *s)
 {
     if (s->cc_op == CC_OP_DYNAMIC)
@@ -694,6 +712,15 @@ TCGv gen_setcc(DisasContext *s, unsigned cond)
     return t;
 }
 
+void gen_movcond_cc(DisasContext *s, unsigned cond, TCGv d, TCGv v1, TCGv v2)
+{
+    CCPrepare p = prepare_cc(s, cond);
+    if (p.cond == TCG_COND_NEVER || p.cond == TCG_COND_ALWAYS)
+        tcg_gen_mov(d, p.cond == TCG_COND_ALWAYS ? v1 : v2);
+    else
+        tcg_gen_movcond(p.cond, p.flags, d, p.a, p.b, v1, v2);
+}
+
 /* ---- control flow ------------------------------------------------------------ */
 void gen_set_rip(DisasContext *s, uint64_t rip)
 {
@@ -730,6 +757,7 @@ static void gen_single_step_trap(DisasContext *s)
 void gen_jmp_to(DisasContext *s, uint64_t target, int n)
 {
     target = mask_ip(s, target);
+    gen_discard_dead_cc(s);
     gen_update_cc_op(s);
     gen_set_rip(s, target);
     uint64_t lin = s->cs_base + target;
@@ -852,6 +880,7 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
             }
         }
         tcg_gen_insn_start(pc, s->cc_op);
+        gen_discard_dead_cc(s);
         s->insn_count++;
         if (s->flags & TBF_DEBUG) {
             gen_sync_for_helper(s);
@@ -900,6 +929,8 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         }
     }
 
+    if (s->is_jmp != DISAS_NORETURN)
+        gen_discard_dead_cc(s);
     switch (s->is_jmp) {
     case DISAS_NEXT:
     case DISAS_TOO_MANY:

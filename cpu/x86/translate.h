@@ -114,8 +114,11 @@ void gen_cc_result(DisasContext *s, unsigned kind, unsigned size, TCGv dst, TCGv
 TCGv gen_compute_eflags(DisasContext *s);      /* CC_MASK bits */
 TCGv gen_compute_cf(DisasContext *s);          /* 0 / 1 */
 void gen_set_eflags_cc(DisasContext *s, TCGv flags);  /* switch to CC_OP_EFLAGS */
+void gen_discard_dead_cc(DisasContext *s);     /* cc globals the static cc_op ignores */
 void gen_jcc(DisasContext *s, unsigned cond, int label);  /* branch when condition true */
 TCGv gen_setcc(DisasContext *s, unsigned cond);
+/* d = condition ? v1 : v2 (the compare straight from the lazy flags) */
+void gen_movcond_cc(DisasContext *s, unsigned cond, TCGv d, TCGv v1, TCGv v2);
 
 /* control flow */
 void gen_set_rip(DisasContext *s, uint64_t rip);
