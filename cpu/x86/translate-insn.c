@@ -713,7 +713,7 @@ static void trans_pushf(DisasContext *s)
 {
     TCGv v = tcg_temp_new();
     sync(s);
-    gen_helper(helper_pushf, v, 1, tcg_env);
+    gen_helper(helper_pushf, v, 2, tcg_env, tcg_const(dflag(s)));
     gen_push(s, v, s->d.opsize);
 }
 
@@ -1155,6 +1155,16 @@ static void trans_bound(DisasContext *s)
 
 static void trans_nop(DisasContext *s) { (void)s; }
 
+/* CLFLUSH (CLFLUSHOPT, CLWB): checked like a byte read, nothing stored */
+static void trans_clflush(DisasContext *s)
+{
+    gen_lea_addr(s);
+    bool stack = gen_is_stack_addr(s, s->A0);
+    TCGv addr = gen_checked_linear(s, s->A0, 1, false);
+    sync(s);
+    gen_helper(helper_clflush, TCG_NO_TEMP, 3, tcg_env, addr, tcg_const(stack));
+}
+
 static void trans_ud(DisasContext *s) { gen_ud(s); }
 
 /* x87 / SSE: #NM when CR0.EM/TS say so; otherwise the FPU translator. */
@@ -1446,7 +1456,7 @@ static const TransFn trans_table[I_COUNT] = {
     [I_DAA] = trans_bcd, [I_DAS] = trans_bcd, [I_AAA] = trans_bcd, [I_AAS] = trans_bcd,
     [I_AAM] = trans_bcd, [I_AAD] = trans_bcd, [I_BOUND] = trans_bound,
     [I_NOP] = trans_nop, [I_PREFETCH] = trans_nop, [I_FENCE] = trans_nop,
-    [I_CLFLUSH] = trans_nop, [I_MONITOR] = trans_nop, [I_MWAIT] = trans_nop,
+    [I_CLFLUSH] = trans_clflush, [I_MONITOR] = trans_nop, [I_MWAIT] = trans_nop,
     [I_UD] = trans_ud, [I_UD0] = trans_ud, [I_RSM] = trans_ud, [I_RDPMC] = trans_ud,
     [I_RDFSBASE] = trans_ud,
     [I_FPU] = trans_fpu, [I_WAIT] = trans_fpu, [I_SSE] = trans_fpu, [I_FXSAVE] = trans_fpu,

@@ -174,11 +174,14 @@ TCGv gen_linear_sized(DisasContext *s, TCGv offset, int seg, unsigned addrsize)
     }
     if (seg == R_SS)
         s->ss_linear = t;
-    if ((s->segcheck || seg == R_CS) && s->pe && !s->vm86) {
+    /* protected mode checks non-flat segments (and CS); real and V86 mode
+     * check limits (a word at offset 0xFFFF faults, as on hardware) */
+    if (s->segcheck || seg == R_CS || !s->pe || s->vm86) {
         int i = s->nb_segrec++ & 7;
         s->segrec[i].linear = t;
         s->segrec[i].offset = off;
         s->segrec[i].seg = seg;
+        s->segrec[i].addrsize = addrsize;
     }
     return t;
 }
@@ -197,24 +200,53 @@ void gen_lea_addr(DisasContext *s)
     s->a0_valid = true;
 }
 
-/* With segment checks on: the checked linear address for an access through
- * an address made by gen_linear (the helper raises #GP/#SS). */
-static TCGv checked_addr(DisasContext *s, TCGv addr, unsigned size, bool write)
+static int find_segrec(DisasContext *s, TCGv addr)
 {
-    for (int i = 0; i < 8 && i < s->nb_segrec; i++) {
-        if (s->segrec[i].linear != addr)
-            continue;
-        TCGv t = tcg_temp_new();
-        gen_helper(helper_seg_check, t, 4, tcg_env, tcg_const(s->segrec[i].seg),
-                   s->segrec[i].offset, tcg_const(size | (write ? 0x100 : 0)));
-        return t;
-    }
-    return addr;
+    for (int i = 0; i < 8 && i < s->nb_segrec; i++)
+        if (s->segrec[i].linear == addr)
+            return i;
+    return -1;
+}
+
+/* The limit check alone, without a helper call or a branch (which would end
+ * the IR basic block): an access beyond the limit gets a marked linear
+ * address, which misses the TLB, and the miss path raises #GP(0) or #SS(0)
+ * (x86_seg_raise_marked). */
+static TCGv gen_inline_limit_check(DisasContext *s, int i, unsigned size)
+{
+    int seg = s->segrec[i].seg;
+    bool real = !s->pe || s->vm86;
+    if (real && s->segrec[i].addrsize == 2 && size == 1)
+        return s->segrec[i].linear;     /* the limit is at least 0xFFFF */
+    TCGv last = tcg_temp_new(), over = tcg_temp_new(), t = tcg_temp_new();
+    tcg_gen_addi(last, s->segrec[i].offset, size - 1);
+    TCGv limit = gen_env_ld(ENV_OFF(segs[0].limit) + seg * (int64_t)sizeof(SegmentCache), MO_32);
+    tcg_gen_setcond(TCG_COND_GTU, 0, over, last, limit);
+    tcg_gen_shli(over, over, seg == R_SS ? 62 : 63);
+    tcg_gen_or(t, s->segrec[i].linear, over);
+    return t;
+}
+
+/* With segment checks on: the checked linear address for an access through
+ * an address made by gen_linear. Helper-made accesses (inline_ok false) and
+ * segments that need more than a limit check call helper_seg_check, which
+ * raises #GP/#SS. */
+static TCGv checked_addr(DisasContext *s, TCGv addr, unsigned size, bool write, bool inline_ok)
+{
+    int i = find_segrec(s, addr);
+    if (i < 0)
+        return addr;
+    if (inline_ok && (s->flags & TBF_SEG_INLINE(s->segrec[i].seg)))
+        return gen_inline_limit_check(s, i, size);
+    TCGv t = tcg_temp_new();
+    gen_helper(helper_seg_check, t, 4, tcg_env, tcg_const(s->segrec[i].seg),
+               s->segrec[i].offset, tcg_const(size | (write ? SEG_CHECK_WRITE : 0)));
+    return t;
 }
 
 TCGv gen_checked_linear(DisasContext *s, TCGv addr, unsigned size, bool write)
 {
-    return checked_addr(s, addr, size, write);
+    return checked_addr(s, addr, size, write, false);
 }
 
 /* With debug registers armed: report each data access for DR0-3 matches. */
@@ -248,7 +280,7 @@ TCGv gen_addr_offset(DisasContext *s, TCGv addr, int64_t delta)
 TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
 {
     unsigned flags = stack_flag(s, addr);
-    addr = checked_addr(s, addr, size, false);
+    addr = checked_addr(s, addr, size, false, true);
     TCGv t = tcg_temp_new();
     tcg_gen_qemu_ld(t, addr, size_log2(size) | flags, s->mem_idx);
     gen_data_breakpoint(s, addr, size, false);
@@ -258,7 +290,7 @@ TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
 TCGv gen_ld_rmw(DisasContext *s, TCGv addr, unsigned size)
 {
     unsigned flags = stack_flag(s, addr);
-    addr = checked_addr(s, addr, size, true);   /* the write permission first */
+    addr = checked_addr(s, addr, size, true, true);   /* the write permission first */
     TCGv t = tcg_temp_new();
     tcg_gen_qemu_ld(t, addr, size_log2(size) | flags | MO_RMW, s->mem_idx);
     gen_data_breakpoint(s, addr, size, false);
@@ -268,7 +300,7 @@ TCGv gen_ld_rmw(DisasContext *s, TCGv addr, unsigned size)
 void gen_st(DisasContext *s, TCGv addr, TCGv v, unsigned size)
 {
     unsigned flags = stack_flag(s, addr);
-    addr = checked_addr(s, addr, size, true);
+    addr = checked_addr(s, addr, size, true, true);
     gen_data_breakpoint(s, addr, size, true);
     tcg_gen_qemu_st(v, addr, size_log2(size) | flags, s->mem_idx);
 }
