@@ -68,9 +68,11 @@ typedef enum TCGCond {
  * exception masked and no flush-to-zero or denormals-are-zero -- as an
  * x86 SSE scalar instruction under MXCSR 0x1F80 computes it, NaN rules
  * included. The second output is the exception flags raised, as MXCSR bits
- * 0-5 (IE DE ZE OE UE PE). SQRT ignores b. */
+ * 0-5 (IE DE ZE OE UE PE). SQRT ignores b. UCOM and COM (UCOMISD and
+ * COMISD: quiet and signalling) compare a with b: d = the EFLAGS bits they
+ * set (ZF 0x40, PF 0x04, CF 0x01). */
 enum TCGFpOp {
-    TCG_FP_ADD, TCG_FP_SUB, TCG_FP_MUL, TCG_FP_DIV, TCG_FP_SQRT,
+    TCG_FP_ADD, TCG_FP_SUB, TCG_FP_MUL, TCG_FP_DIV, TCG_FP_SQRT, TCG_FP_UCOM, TCG_FP_COM,
     TCG_FP_OP_MASK = 7,
     TCG_FP_F32 = 8,
 };

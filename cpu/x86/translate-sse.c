@@ -358,7 +358,9 @@ static void trans_op_flags(DisasContext *s, const SseEntry *e)
     SseOperands o;
     find_operands(s, e, &o);
     gen_source(s, e, &o);
-    TCGv f = gen_call_op(s, e, o.d, o.s, o.width, helper_imm(s, e));
+    TCGv f = gen_sse_ir_fp_compare(e->op, o.d, o.s);
+    if (f == TCG_NO_TEMP)
+        f = gen_call_op(s, e, o.d, o.s, o.width, helper_imm(s, e));
     gen_set_eflags_cc(s, f);
 }
 

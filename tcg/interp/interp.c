@@ -31,7 +31,12 @@ static void interp_fpop(unsigned fpop, uint64_t *d, uint64_t *flags, uint64_t a,
 {
     FloatStatus st = float_status_from_mxcsr(0x1f80);
     unsigned k = fpop & TCG_FP_OP_MASK;
-    if (fpop & TCG_FP_F32) {
+    if (k == TCG_FP_UCOM || k == TCG_FP_COM) {
+        bool quiet = k == TCG_FP_UCOM;
+        *d = float_relation_to_eflags((fpop & TCG_FP_F32)
+                 ? float32_compare((float32)a, (float32)b, quiet, &st)
+                 : float64_compare(a, b, quiet, &st));
+    } else if (fpop & TCG_FP_F32) {
         float32 x = (float32)a, y = (float32)b;
         *d = k == TCG_FP_ADD ? float32_add(x, y, &st) : k == TCG_FP_SUB ? float32_sub(x, y, &st)
            : k == TCG_FP_MUL ? float32_mul(x, y, &st) : k == TCG_FP_DIV ? float32_div(x, y, &st)
