@@ -46,6 +46,7 @@ enum {
     K_X87,       /* x87 and MMX: only in snippets framed by FXRSTOR/FXSAVE */
     K_SELECTOR,  /* LAR/LSL/VERR/VERW: the source register holds a selector of
                   * the GDT entries the host and the oracle share */
+    K_INTN,      /* INT imm8: any vector but 0x80 (a system call on the host) */
 };
 
 /* attributes */
@@ -262,6 +263,12 @@ static const InsnForm gen_table[] = {
     ROW("LSL", "0F 03 /r", "rv, r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
     ROW("VERR", "0F 00 /4", "r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
     ROW("VERW", "0F 00 /5", "r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
+
+    /* software interrupts at CPL 3: INT3 and INTO through DPL 3 gates (as
+     * Linux sets them), INT n through DPL 0 ones: #GP(n * 8 + 2) */
+    ROW("INT3", "CC", "", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),
+    ROW("INTO", "CE", "", M32, K_PLAIN, A_RARE, FO, 0, 0),
+    ROW("INT", "CD ib", "imm8", MBOTH, K_INTN, A_RARE, 0, 0, 0),
 
     /* privileged or I/O at CPL 3: #GP in both */
     ROW("CLI", "FA", "", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),

@@ -873,6 +873,8 @@ static bool gen_insn(Snip *s, const Form *f)
             v = i == 0 ? 8 * rn(g, 8) : (chance(g, 80) ? rn(g, 3) : rn(g, 40));
         if ((row->kind == K_SSE || row->kind == K_X87) && f->digit >= 0)
             v = rn(g, 80);
+        if (row->kind == K_INTN && (v & 0xff) == 0x80)
+            v = 0x81;
         put_n(o, v, f->imm[i]);
     }
     if (m.riprel) {

@@ -144,6 +144,13 @@ void oracle_kvm_run(OracleKVM *k, const OracleCase *c, OracleResult *r);
  * mapping code, data, stack (user) and the system page (supervisor). */
 void oracle_build_page_tables(uint8_t *ram);
 void oracle_build_system_page(uint8_t *ram);
+/* Vectors whose exceptions push an error code. */
+bool oracle_pushes_error_code(int vector);
+/* The vector whose handler stub holds rip, or -1. */
+int oracle_stub_vector(uint64_t rip);
+/* After an event entered its handler stub (on IST1): the state it
+ * interrupted, from the frame (RIP as the oracle's linear RIP), into r. */
+void oracle_read_event_frame(const uint8_t *ram, int vector, bool error_code, OracleResult *r);
 /* The system cases (system-cases.c): few, small, 64-bit. */
 size_t oracle_system_cases(OracleCase *out, size_t max);
 

@@ -210,6 +210,10 @@ void oracle_tcg_run(OracleTCG *o, const OracleCase *c, OracleResult *r)
     } else if (env->exception_index < 0 && env->halted && c->system && env->rip == end + 1) {
         r->end = ORACLE_END_OK;
         r->st.rip = ORACLE_CODE + c->len;
+    } else if (env->exception_index < 0 && env->halted && oracle_stub_vector(env->rip - 3) >= 0) {
+        /* a delivered software interrupt (INT3/INTO): its handler stub's
+         * OUT, HLT ran; the frame says where it came from */
+        oracle_read_event_frame(guest_ram, oracle_stub_vector(env->rip - 3), false, r);
     } else if (env->exception_index >= 0) {
         r->end = ORACLE_END_EXCEPTION;
         r->vector = env->exception_index;
