@@ -87,24 +87,9 @@ static unsigned page_hash(uint64_t page)
 }
 
 
-static bool seg_is_flat(const SegmentCache *sc)
-{
-    return sc->base == 0 && sc->limit == 0xffffffffu && (sc->flags & DESC_P_MASK) &&
-           (sc->flags & (DESC_CS_MASK | DESC_W_MASK | DESC_E_MASK)) == DESC_W_MASK;
-}
-
 uint32_t tb_flags_of(CPUX86State *env)
 {
-    uint32_t f = env->hflags;
-    if ((f & (HF_PE_MASK | HF_VM_MASK | HF_CS64_MASK)) == HF_PE_MASK) {
-        static const int segs[] = { R_DS, R_ES, R_SS, R_FS, R_GS };
-        for (unsigned i = 0; i < ARRAY_SIZE(segs); i++) {
-            if (!seg_is_flat(&env->segs[segs[i]])) {
-                f |= TBF_SEGCHECK;
-                break;
-            }
-        }
-    }
+    uint32_t f = env->hflags | x86_seg_tb_flags(env);
     if ((env->dr[7] & 0xff) && (x86_insn_breakpoints_enabled(env) || x86_data_breakpoints_enabled(env)))
         f |= TBF_DEBUG;
     return f;

@@ -382,6 +382,7 @@ static void check_stack_canonical(CPUX86State *env, uint64_t vaddr, unsigned mem
 uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_idx, uintptr_t ra)
 {
     unsigned size = 1u << (memop & MO_SIZE);
+    x86_seg_raise_marked(env, vaddr, ra);
     check_stack_canonical(env, vaddr, memop, ra);
     uint64_t v;
     if (!(memop & MO_RMW)) {
@@ -403,6 +404,7 @@ uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_i
 
 void tcg_st_slow(CPUX86State *env, uint64_t vaddr, uint64_t value, unsigned memop, int mmu_idx, uintptr_t ra)
 {
+    x86_seg_raise_marked(env, vaddr, ra);
     check_stack_canonical(env, vaddr, memop, ra);
     cpu_st(env, vaddr, value, 1u << (memop & MO_SIZE), mmu_idx, ra);
 }

@@ -25,7 +25,7 @@ typedef struct FeatureBit {
 static const FeatureBit features[] = {
     /* leaf 1 EDX */
     { X86_FEAT_FPU,      1, EDX, 0,  true,  "fpu" },      /* translate-x87.c */
-    { X86_FEAT_VME,      1, EDX, 1,  false, "vme" },      /* VME/PVI not implemented */
+    { X86_FEAT_VME,      1, EDX, 1,  true,  "vme" },      /* VME and PVI: ioperm.c, excp.c (tests/guest/vme.c) */
     { X86_FEAT_DE,       1, EDX, 2,  true,  "de" },
     { X86_FEAT_PSE,      1, EDX, 3,  true,  "pse" },
     { X86_FEAT_TSC,      1, EDX, 4,  true,  "tsc" },
@@ -70,7 +70,9 @@ static const FeatureBit features[] = {
     { X86_FEAT_INVPCID,  7, EBX, 10, false, "invpcid" },
     { X86_FEAT_ADX,      7, EBX, 19, false, "adx" },
     { X86_FEAT_SMAP,     7, EBX, 20, true,  "smap" },     /* the walker; STAC/CLAC in translate-insn.c */
-    { X86_FEAT_CLFLUSHOPT, 7, EBX, 23, false, "clflushopt" },
+    /* CLFLUSHOPT and CLWB, like CLFLUSH: no-ops (no caches to write back) */
+    { X86_FEAT_CLFLUSHOPT, 7, EBX, 23, true, "clflushopt" },
+    { X86_FEAT_CLWB,     7, EBX, 24, true,  "clwb" },
     { X86_FEAT_UMIP,     7, ECX, 2,  false, "umip" },
     { X86_FEAT_RDPID,    7, ECX, 22, false, "rdpid" },    /* helper ready; needs the decoder */
     /* IA32_ARCH_CAPABILITIES (msr.c): the translator does not speculate, so the

@@ -528,7 +528,20 @@ void helper_check_io(CPUX86State *env, uint64_t port, uint64_t size)
 
 uint64_t helper_seg_check(CPUX86State *env, uint64_t seg, uint64_t offset, uint64_t desc)
 {
-    return x86_seg_check(env, (int)seg, offset, desc & 0xff, desc & 0x100, GETPC());
+    return x86_seg_check(env, (int)seg, offset, desc & 0xffff, desc & SEG_CHECK_WRITE, GETPC());
+}
+
+/* CLFLUSH/CLFLUSHOPT/CLWB: nothing to flush, but the line's address is
+ * translated as for a read (#PF, non-canonical #GP, #SS through RSP/RBP),
+ * without touching the memory (it may be MMIO). */
+void helper_clflush(CPUX86State *env, uint64_t addr, uint64_t stack)
+{
+    uintptr_t ra = GETPC();
+    int prot;
+    uint64_t page_size;
+    if (stack && !x86_is_canonical(env, addr))
+        x86_raise_exception(env, EXCP_SS, 0, ra);
+    x86_tlb_fill(env, addr, X86_ACCESS_READ, x86_mmu_index(env), &prot, &page_size, ra);
 }
 
 /* ---- system glue ---------------------------------------------------------------------- */
@@ -556,7 +569,7 @@ void helper_icebp(CPUX86State *env, uint64_t next_rip) { x86_icebp(env, next_rip
 void helper_hlt(CPUX86State *env, uint64_t next_rip) { x86_hlt(env, next_rip, GETPC()); }
 void helper_cli(CPUX86State *env) { x86_cli(env, GETPC()); }
 void helper_sti(CPUX86State *env) { x86_sti(env, GETPC()); }
-uint64_t helper_pushf(CPUX86State *env) { return x86_pushf(env, GETPC()); }
+uint64_t helper_pushf(CPUX86State *env, uint64_t dflag) { return x86_pushf_op(env, (int)dflag, GETPC()); }
 void helper_popf(CPUX86State *env, uint64_t value, uint64_t dflag) { x86_popf(env, value, (int)dflag, GETPC()); }
 void helper_check_cpl0(CPUX86State *env) { x86_check_cpl0(env, GETPC()); }
 void helper_write_cr(CPUX86State *env, uint64_t reg, uint64_t value) { x86_write_cr(env, (int)reg, value, GETPC()); }

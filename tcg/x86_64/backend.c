@@ -252,11 +252,26 @@ static int reg_alloc(Gen *g, uint16_t avoid)
             if ((set & (1 << r)) && g->reg_temp[r] < 0)
                 return r;
     }
+    /* All taken: evict the cheapest. A global or local whose memory copy is
+     * current costs nothing to drop; a dirty global must be stored some
+     * time anyway; a normal temp costs a store and a reload. */
+    int best = -1, best_cost = 3;
     for (int r = 0; r < 16; r++) {
-        if (ok & (1 << r)) {
-            temp_spill(g, g->reg_temp[r]);
-            return r;
+        if (!(ok & (1 << r)))
+            continue;
+        int t = g->reg_temp[r];
+        TCGTempKind k = g->s->temps[t].kind;
+        int cost = k == TEMP_NORMAL ? 2 : g->ts[t].coherent ? 0 : 1;
+        if (cost < best_cost) {
+            best = r;
+            best_cost = cost;
+            if (cost == 0)
+                break;
         }
+    }
+    if (best >= 0) {
+        temp_spill(g, g->reg_temp[best]);
+        return best;
     }
     g->failed = true;
     return RAX;
@@ -523,6 +538,15 @@ static void gen_alu(Gen *g, const TCGOp *op)
     if (is_const(g, tb, &v) && (!w || fits_i32(v))) {
         int ra = temp_load(g, ta, 0);
         int rd = out_reg_from(g, op, ta == (int)op->args[1] ? 0 : 1, 0);
+        if (rd != ra && (op->opc == INDEX_op_add || op->opc == INDEX_op_sub) &&
+            fits_i32(op->opc == INDEX_op_sub ? -v : v)) {
+            /* three-operand add: lea rd, [ra + v] (32-bit lea zero-extends) */
+            int32_t disp = (int32_t)(op->opc == INDEX_op_sub ? -v : v);
+            em_rm(&g->e, 0x8d, 1, w, rd, ra, -1, 0, disp, false);
+            free_dead_inputs(g, op, 1, 2);
+            set_output(g, td, rd);
+            return;
+        }
         mov_rr(&g->e, rd, ra);
         if (op->opc == INDEX_op_mul) {
             em_rr(&g->e, 0x69, 1, w, rd, rd, false);
@@ -564,6 +588,8 @@ static void gen_alu(Gen *g, const TCGOp *op)
         mov_rr(&g->e, sc, ra);
         em_rr(&g->e, rr_opc[op->opc], 1, w, rb, sc, false);
         mov_rr(&g->e, rd, sc);
+    } else if (op->opc == INDEX_op_add && rd != ra && rd != rb) {
+        em_rm(&g->e, 0x8d, 1, w, rd, ra, rb, 0, 0, false);   /* lea rd, [ra + rb] */
     } else {
         mov_rr(&g->e, rd, ra);
         if (op->opc == INDEX_op_mul)
@@ -1060,9 +1086,16 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         switch (op->opc) {
         case INDEX_op_discard: {
             int tt = (int)(int64_t)op->args[0];
-            if (tt > 0 && s->temps[tt].kind != TEMP_GLOBAL) {
-                if (g->ts[tt].val == TS_REG)
-                    reg_free(g, g->ts[tt].reg);
+            if (tt <= 0)
+                break;
+            if (g->ts[tt].val == TS_REG && g->reg_temp[g->ts[tt].reg] == tt)
+                reg_free(g, g->ts[tt].reg);
+            if (s->temps[tt].kind == TEMP_GLOBAL) {
+                /* its value no longer matters: no write-back */
+                g->ts[tt].val = TS_MEM;
+                g->ts[tt].reg = -1;
+                g->ts[tt].coherent = true;
+            } else {
                 g->ts[tt].val = TS_DEAD;
             }
             break;

@@ -44,6 +44,9 @@ enum {
     K_BTMEM,     /* BT* m, r: the bit offset register set small */
     K_SSE,       /* XMM operands: XMM state compared */
     K_X87,       /* x87 and MMX: only in snippets framed by FXRSTOR/FXSAVE */
+    K_SELECTOR,  /* LAR/LSL/VERR/VERW: the source register holds a selector of
+                  * the GDT entries the host and the oracle share */
+    K_INTN,      /* INT imm8: any vector but 0x80 (a system call on the host) */
 };
 
 /* attributes */
@@ -169,6 +172,10 @@ static const InsnForm gen_table[] = {
     ROW("CMPXCHG", "0F B0 /r", "r/m8, r8", MBOTH, K_PLAIN, A_LOCK, 0, FARITH, 0),
     ROW("CMPXCHG", "0F B1 /r", "r/mv, rv", MBOTH, K_PLAIN, A_LOCK, 0, FARITH, 0),
     ROW("CMPXCHG8B", "0F C7 /1", "m64", MBOTH, K_PLAIN, A_LOCK, 0, FZ, 0),
+    /* cache-line flushes: no architectural effect beyond the memory operand */
+    ROW("CLFLUSH", "0F AE /7", "m8", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),
+    ROW("CLFLUSHOPT", "66 0F AE /7", "m8", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),
+    ROW("CLWB", "66 0F AE /6", "m8", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),
     ROW("CMPXCHG16B", "REX.W + 0F C7 /1", "m128", M64, K_PLAIN, A_LOCK | A_ALIGN16, 0, FZ, 0),
     ROW("XADD", "0F C0 /r", "r/m8, r8", MBOTH, K_PLAIN, A_LOCK, 0, FARITH, 0),
     ROW("XADD", "0F C1 /r", "r/mv, rv", MBOTH, K_PLAIN, A_LOCK, 0, FARITH, 0),
@@ -249,6 +256,19 @@ static const InsnForm gen_table[] = {
     ROW("AAD", "D5 ib", "imm8", M32, K_PLAIN, 0, 0, FS | FZ | FP, FO | FA | FC),
     ROW("PUSHA", "60", "", M32, K_STACK, A_RARE, 0, 0, 0),
     ROW("SALC", "D6", "", M32, K_PLAIN, A_RARE, FC, 0, 0),
+
+    /* descriptor checks at CPL 3 (register sources only: a selector in
+     * memory would be random data, naming descriptors only the host has) */
+    ROW("LAR", "0F 02 /r", "rv, r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
+    ROW("LSL", "0F 03 /r", "rv, r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
+    ROW("VERR", "0F 00 /4", "r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
+    ROW("VERW", "0F 00 /5", "r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
+
+    /* software interrupts at CPL 3: INT3 and INTO through DPL 3 gates (as
+     * Linux sets them), INT n through DPL 0 ones: #GP(n * 8 + 2) */
+    ROW("INT3", "CC", "", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),
+    ROW("INTO", "CE", "", M32, K_PLAIN, A_RARE, FO, 0, 0),
+    ROW("INT", "CD ib", "imm8", MBOTH, K_INTN, A_RARE, 0, 0, 0),
 
     /* privileged or I/O at CPL 3: #GP in both */
     ROW("CLI", "FA", "", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),
