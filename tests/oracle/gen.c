@@ -319,6 +319,7 @@ typedef struct Snip {
     int64_t rsp;            /* offset from ORACLE_RSP */
     bool uses_xmm;
     bool abs_code;          /* the last instruction pushed an absolute code address */
+    bool x87_frame;         /* framed by FXRSTOR/FXSAVE through DS */
 } Snip;
 
 /* Where a memory operand points. */
@@ -561,14 +562,15 @@ static unsigned pick_count(OracleGen *g, int size)
     return c;
 }
 
-/* A selector for LAR/LSL/VERR/VERW: the GDT entries below ORACLE_GDT_LIMIT
- * that the host (Linux's GDT) and the oracle's system page both have, with
- * either RPL; descriptors only the host has (entry 1, the LDT descriptor,
- * TLS, beyond the oracle's limit, the LDT itself) would differ. */
+/* A selector for LAR/LSL/VERR/VERW and segment loads: the GDT entries below
+ * ORACLE_GDT_LIMIT that the host (Linux's GDT) and the oracle's system page
+ * both have, and the LDT's three and one past its end, with various RPLs;
+ * descriptors only the host has (entry 1, the LDT descriptor, TLS, beyond
+ * the oracle's GDT limit) would differ. */
 static uint64_t pick_selector(OracleGen *g)
 {
     static const uint16_t sel[] = { 0x00, 0x03, 0x10, 0x13, 0x18, 0x1b, 0x20, 0x23, 0x28, 0x2b,
-                                    0x30, 0x33, 0x40, 0x43 };
+                                    0x30, 0x33, 0x40, 0x43, 0x04, 0x07, 0x0c, 0x0f, 0x17, 0x1f };
     return sel[rn(g, sizeof(sel) / sizeof(sel[0]))];
 }
 
@@ -762,7 +764,11 @@ static bool gen_insn(Snip *s, const Form *f)
         ret_patch = o->len;
         put_n(o, 0, 4);
     }
-    if (row->kind == K_SELECTOR) {
+    /* a new DS would move the frame's FXSAVE (and which byte of a 512-byte
+     * store in an unmapped page faults first is the CPU's choice) */
+    if (row->kind == K_SEGLOAD && s->x87_frame)
+        return false;
+    if (row->kind == K_SELECTOR || row->kind == K_SEGLOAD) {
         if (rmreg < 0 || rmreg == OR_RSP)
             return false;
         emit_mov_imm(g, o, rmreg, pick_selector(g) | (oracle_rand(g) & ~0xffffULL));
@@ -1066,6 +1072,7 @@ void oracle_gen_case(OracleGen *g, OracleCase *c)
     s.out = (Out){ .buf = c->code, .cap = ORACLE_CODE_MAX - 16, .name = c->name, .namecap = sizeof(c->name) };
     unsigned n = 1 + rn(g, g->max_insns);
     bool x87 = chance(g, 20);
+    s.x87_frame = x87;
     if (x87) {
         random_fx_image(g, c);
         static const uint8_t fxrstor[] = { 0x0f, 0xae };
