@@ -318,6 +318,7 @@ typedef struct Snip {
     uint32_t undef, undef_ever;
     int64_t rsp;            /* offset from ORACLE_RSP */
     bool uses_xmm;
+    bool abs_code;          /* the last instruction pushed an absolute code address */
 } Snip;
 
 /* Where a memory operand points. */
@@ -745,6 +746,22 @@ static bool gen_insn(Snip *s, const Form *f)
     }
     if (row->kind == K_ENTER || row->kind == K_LEAVE)
         emit_lea_rbp_rsp(g, o, (int8_t)(8 * (int)rn(g, 8)));
+    /* far returns: CS:RIP of the next instruction (patched below), and for
+     * IRET SS, RSP and the flags under them */
+    unsigned ret_patch = 0;
+    if (row->kind == K_FARRET || row->kind == K_IRET) {
+        if (g->mode == 16)
+            return false;
+        if (row->kind == K_IRET) {
+            put(o, 0x6a); put(o, 0x2b);        /* PUSH SS's selector */
+            put(o, 0x54);                      /* PUSH RSP */
+            put(o, 0x9c);                      /* PUSHF */
+        }
+        put(o, 0x6a); put(o, g->mode == 64 ? 0x33 : 0x23);
+        put(o, 0x68);
+        ret_patch = o->len;
+        put_n(o, 0, 4);
+    }
     if (row->kind == K_SELECTOR) {
         if (rmreg < 0 || rmreg == OR_RSP)
             return false;
@@ -875,6 +892,8 @@ static bool gen_insn(Snip *s, const Form *f)
             v = rn(g, 80);
         if (row->kind == K_INTN && (v & 0xff) == 0x80)
             v = 0x81;
+        if (row->kind == K_FARRET)
+            v = 8 * rn(g, 4);
         put_n(o, v, f->imm[i]);
     }
     if (m.riprel) {
@@ -890,6 +909,11 @@ static bool gen_insn(Snip *s, const Form *f)
     }
     if (o->overflow)
         return false;
+    s->abs_code = ret_patch != 0;
+    if (ret_patch) {
+        uint32_t next = (uint32_t)(ORACLE_CODE + o->len);
+        memcpy(o->buf + ret_patch, &next, 4);
+    }
 
     /* ---- bookkeeping ---- */
     if (row->kind == K_STACK) {
@@ -898,7 +922,7 @@ static bool gen_insn(Snip *s, const Form *f)
             sz = 32;
         s->rsp += (row->attr & A_POP) ? sz : -sz;
     }
-    if (row->kind == K_ENTER || row->kind == K_LEAVE)
+    if (row->kind == K_ENTER || row->kind == K_LEAVE || row->kind == K_FARRET || row->kind == K_IRET)
         s->rsp = 0;   /* unknown but near: the stack is large */
     if (row->kind == K_SSE)
         s->uses_xmm = true;
@@ -1065,7 +1089,7 @@ void oracle_gen_case(OracleGen *g, OracleCase *c)
             memcpy(c->name, namesave, sizeof(namesave));
             continue;
         }
-        if (chance(g, 8))
+        if (chance(g, 8) && !s.abs_code)   /* moving it would stale its return address */
             wrap_jcc(&s, start, save.undef);
         i++;
     }
