@@ -344,7 +344,8 @@ static void trans_op(DisasContext *s, const SseEntry *e)
     uint32_t imm = helper_imm(s, e);
     if (e->op == SSE_insertps && s->d.mod != 3)
         imm |= 0x100;
-    if (!(o.mmx_reg ^ o.mmx_rm) && gen_sse_ir(e->op, o.d, o.s, o.width, imm))
+    if (!(o.mmx_reg ^ o.mmx_rm) && (gen_sse_ir_scalar_fp(e->op, o.d, o.s, imm) ||
+                                    gen_sse_ir(e->op, o.d, o.s, o.width, imm)))
         ;   /* inline */
     else
         gen_call_op(s, e, o.d, o.s, o.width, imm);

@@ -274,6 +274,19 @@ TCGv gen_addr_offset(DisasContext *s, TCGv addr, int64_t delta)
     tcg_gen_addi(t, addr, delta);
     if (addr == s->ss_linear)
         s->ss_linear = t;
+    /* still limit-checked, at offset + delta (no 16-bit wrap: hardware faults) */
+    int i = find_segrec(s, addr);
+    if (i >= 0) {
+        TCGv off = t;
+        if (s->segrec[i].offset != addr) {
+            off = tcg_temp_new();
+            tcg_gen_addi(off, s->segrec[i].offset, delta);
+        }
+        int j = s->nb_segrec++ & 7;
+        s->segrec[j] = s->segrec[i];
+        s->segrec[j].linear = t;
+        s->segrec[j].offset = off;
+    }
     return t;
 }
 
