@@ -1071,12 +1071,9 @@ static void gen_jmp_cache_probe(Gen *g)
     em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, (int32_t)offsetof(CPUX86State, rip), false);
     /* rcx = jmp_cache_hash(rip) */
     mov_rr(e, RCX, RAX);
-    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_GROUP_SHIFT */
-    em_byte(e, JMP_CACHE_GROUP_SHIFT);
-    em_rr(e, 0x8b, 1, false, RDX, RAX, false);         /* mov edx, eax */
-    em_rr(e, 0x83, 1, false, 4, RDX, false);           /* and edx, group - 1 */
-    em_byte(e, (1u << JMP_CACHE_GROUP_BITS) - 1);
-    em_rr(e, 0x31, 1, false, RDX, RCX, false);         /* xor ecx, edx */
+    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_BITS */
+    em_byte(e, JMP_CACHE_BITS);
+    em_rr(e, 0x31, 1, true, RAX, RCX, false);          /* xor rcx, rax */
     em_rr(e, 0x81, 1, false, 4, RCX, false);           /* and ecx, size - 1 */
     em_u32(e, JMP_CACHE_SIZE - 1);
     em_rm(e, 0x8b, 1, true, RDX, R12, RCX, 3, (int32_t)offsetof(TCGCPU, jmp_cache), false);
