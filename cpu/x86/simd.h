@@ -77,6 +77,7 @@ bool sse_host_op(unsigned op, XMMReg *r, const XMMReg *a, const XMMReg *b, uint3
 void helper_maskmov(CPUX86State *env, const void *v, const void *mask, uint64_t addr, uint64_t width);
 /* #GP(0) for a misaligned operand of an aligned SSE move/operation. */
 void helper_sse_misaligned(CPUX86State *env);
+void helper_sse_check_align16(CPUX86State *env, uint64_t addr);
 /* LDMXCSR (reserved bits: #GP(0)) and STMXCSR values. */
 void helper_ldmxcsr(CPUX86State *env, uint64_t value);
 

@@ -232,13 +232,28 @@ static TCGv gen_check_align16(DisasContext *s, TCGv addr)
     return a;
 }
 
+/* The memory operand's checked linear address. Hardware checks a 16-byte
+ * operand's alignment (#GP) before the segment limit (#GP/#SS): in
+ * non-flat segments the alignment check is a branch-free helper call so the
+ * limit check can still find the segment record of the address. */
+static TCGv gen_sse_operand(DisasContext *s, unsigned size, bool align, bool write)
+{
+    gen_lea_addr(s);
+    TCGv addr = s->A0;
+    bool align16 = align && size == 16;
+    if (align16 && gen_is_seg_checked(s, addr)) {
+        gen_helper(helper_sse_check_align16, TCG_NO_TEMP, 2, tcg_env, addr);
+        align16 = false;
+    }
+    if (size > 8)
+        addr = gen_checked_linear(s, addr, size, write);
+    return align16 ? gen_check_align16(s, addr) : addr;
+}
+
 /* Load size bytes (16, 8, 4, 2, 1) of the memory operand into env at off. */
 static void gen_load_mem(DisasContext *s, int64_t off, unsigned size, bool align)
 {
-    gen_lea_addr(s);
-    TCGv addr = size > 8 ? gen_checked_linear(s, s->A0, size, false) : s->A0;
-    if (align && size == 16)
-        addr = gen_check_align16(s, addr);
+    TCGv addr = gen_sse_operand(s, size, align, false);
     if (size == 16) {
         TCGv lo = gen_ld(s, addr, 8);
         TCGv hi = gen_ld(s, gen_addr_offset(s, addr, 8), 8);
@@ -251,10 +266,7 @@ static void gen_load_mem(DisasContext *s, int64_t off, unsigned size, bool align
 
 static void gen_store_mem(DisasContext *s, int64_t off, unsigned size, bool align)
 {
-    gen_lea_addr(s);
-    TCGv addr = size > 8 ? gen_checked_linear(s, s->A0, size, true) : s->A0;
-    if (align && size == 16)
-        addr = gen_check_align16(s, addr);
+    TCGv addr = gen_sse_operand(s, size, align, true);
     if (size == 16) {
         /* Both halves are read before either is stored. */
         TCGv lo = gen_env_ld(off, MO_64), hi = gen_env_ld(off + 8, MO_64);

@@ -244,6 +244,11 @@ static TCGv checked_addr(DisasContext *s, TCGv addr, unsigned size, bool write, 
     return t;
 }
 
+bool gen_is_seg_checked(DisasContext *s, TCGv addr)
+{
+    return find_segrec(s, addr) >= 0;
+}
+
 TCGv gen_checked_linear(DisasContext *s, TCGv addr, unsigned size, bool write)
 {
     return checked_addr(s, addr, size, write, false);

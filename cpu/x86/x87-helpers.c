@@ -78,13 +78,17 @@ static bool stack_fault(CPUX86State *env, bool overflow)
  * be written (unmasked IE, DE or ZE). */
 static bool commit(CPUX86State *env, const FloatStatus *s)
 {
+    const unsigned before = FSW_IE | FSW_DE | FSW_ZE;   /* detected on the operands */
     unsigned f = s->flags & FLOAT_FLAGS_EXCEPTIONS;
+    bool stopped = f & ~env->fpuc & before;
     env->fpus &= (uint16_t)~FPU_C1;
-    if (s->flags & FLOAT_FLAG_ROUNDED_UP)
+    if (stopped)
+        f &= before;    /* the operation never ran: no PE/UE/OE, no rounding C1 */
+    else if (s->flags & FLOAT_FLAG_ROUNDED_UP)
         env->fpus |= FPU_C1;
     env->fpus |= (uint16_t)f;
     update_es(env);
-    return !(f & ~env->fpuc & (FSW_IE | FSW_DE | FSW_ZE));
+    return !stopped;
 }
 
 /* Also false for unmasked overflow/underflow: stores to memory are then
