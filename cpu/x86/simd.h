@@ -77,7 +77,6 @@ bool sse_host_op(unsigned op, XMMReg *r, const XMMReg *a, const XMMReg *b, uint3
 void helper_maskmov(CPUX86State *env, const void *v, const void *mask, uint64_t addr, uint64_t width);
 /* #GP(0) for a misaligned operand of an aligned SSE move/operation. */
 void helper_sse_misaligned(CPUX86State *env);
-void helper_sse_check_align16(CPUX86State *env, uint64_t addr);
 /* LDMXCSR (reserved bits: #GP(0)) and STMXCSR values. */
 void helper_ldmxcsr(CPUX86State *env, uint64_t value);
 
@@ -136,6 +135,7 @@ void x86_translate_xsave(struct DisasContext *s);    /* FXSAVE ... LDMXCSR/STMXC
 /* FSW.ES set: #MF / FERR# (waiting x87 and all MMX instructions). */
 void gen_x87_check_pending(void);
 bool gen_sse_ir(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm);
+bool gen_sse_ir_scalar_fp(unsigned op, int64_t d, int64_t s, uint32_t imm);
 bool gen_sse_ir_shift_imm(unsigned op, int64_t d, unsigned width, unsigned count);
 TCGv gen_sse_ir_pmovmskb(int64_t s, unsigned width);
 

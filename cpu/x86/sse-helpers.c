@@ -975,13 +975,6 @@ void helper_sse_misaligned(CPUX86State *env)
     x86_raise_exception(env, EXCP_GP, 0, GETPC());
 }
 
-/* The branch-free form, for accesses whose limit check must come second. */
-void helper_sse_check_align16(CPUX86State *env, uint64_t addr)
-{
-    if (addr & 15)
-        x86_raise_exception(env, EXCP_GP, 0, GETPC());
-}
-
 void helper_ldmxcsr(CPUX86State *env, uint64_t value)
 {
     if (value & ~(uint64_t)MXCSR_MASK)

@@ -232,28 +232,15 @@ static TCGv gen_check_align16(DisasContext *s, TCGv addr)
     return a;
 }
 
-/* The memory operand's checked linear address. Hardware checks a 16-byte
- * operand's alignment (#GP) before the segment limit (#GP/#SS): in
- * non-flat segments the alignment check is a branch-free helper call so the
- * limit check can still find the segment record of the address. */
-static TCGv gen_sse_operand(DisasContext *s, unsigned size, bool align, bool write)
-{
-    gen_lea_addr(s);
-    TCGv addr = s->A0;
-    bool align16 = align && size == 16;
-    if (align16 && gen_is_seg_checked(s, addr)) {
-        gen_helper(helper_sse_check_align16, TCG_NO_TEMP, 2, tcg_env, addr);
-        align16 = false;
-    }
-    if (size > 8)
-        addr = gen_checked_linear(s, addr, size, write);
-    return align16 ? gen_check_align16(s, addr) : addr;
-}
-
 /* Load size bytes (16, 8, 4, 2, 1) of the memory operand into env at off. */
 static void gen_load_mem(DisasContext *s, int64_t off, unsigned size, bool align)
 {
-    TCGv addr = gen_sse_operand(s, size, align, false);
+    gen_lea_addr(s);
+    bool align16 = align && size == 16;
+    TCGv addr = size <= 8 ? s->A0 : align16 ? gen_checked_linear_align16(s, s->A0, size, false)
+                                            : gen_checked_linear(s, s->A0, size, false);
+    if (align16)
+        addr = gen_check_align16(s, addr);
     if (size == 16) {
         TCGv lo = gen_ld(s, addr, 8);
         TCGv hi = gen_ld(s, gen_addr_offset(s, addr, 8), 8);
@@ -266,7 +253,12 @@ static void gen_load_mem(DisasContext *s, int64_t off, unsigned size, bool align
 
 static void gen_store_mem(DisasContext *s, int64_t off, unsigned size, bool align)
 {
-    TCGv addr = gen_sse_operand(s, size, align, true);
+    gen_lea_addr(s);
+    bool align16 = align && size == 16;
+    TCGv addr = size <= 8 ? s->A0 : align16 ? gen_checked_linear_align16(s, s->A0, size, true)
+                                            : gen_checked_linear(s, s->A0, size, true);
+    if (align16)
+        addr = gen_check_align16(s, addr);
     if (size == 16) {
         /* Both halves are read before either is stored. */
         TCGv lo = gen_env_ld(off, MO_64), hi = gen_env_ld(off + 8, MO_64);
@@ -356,7 +348,8 @@ static void trans_op(DisasContext *s, const SseEntry *e)
     uint32_t imm = helper_imm(s, e);
     if (e->op == SSE_insertps && s->d.mod != 3)
         imm |= 0x100;
-    if (!(o.mmx_reg ^ o.mmx_rm) && gen_sse_ir(e->op, o.d, o.s, o.width, imm))
+    if (!(o.mmx_reg ^ o.mmx_rm) && (gen_sse_ir_scalar_fp(e->op, o.d, o.s, imm) ||
+                                    gen_sse_ir(e->op, o.d, o.s, o.width, imm)))
         ;   /* inline */
     else
         gen_call_op(s, e, o.d, o.s, o.width, imm);
