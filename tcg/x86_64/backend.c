@@ -695,6 +695,46 @@ static void gen_mul2(Gen *g, const TCGOp *op)
     set_output(g, thi, RDX);
 }
 
+/* fpop: the host's own SSE instruction under a freshly loaded default MXCSR
+ * (flags cleared), the flags read back with STMXCSR. The C code of the
+ * emulator runs under the same default control bits, so nothing needs
+ * restoring; xmm0/xmm1 are scratch (no temp lives in an xmm register). */
+static void gen_fpop(Gen *g, const TCGOp *op)
+{
+    static const uint8_t opc[] = {
+        [TCG_FP_ADD] = 0x58, [TCG_FP_SUB] = 0x5c, [TCG_FP_MUL] = 0x59, [TCG_FP_DIV] = 0x5e,
+        [TCG_FP_SQRT] = 0x51,
+    };
+    Emitter *e = &g->e;
+    unsigned fpop = (unsigned)op->args[4];
+    bool f32 = fpop & TCG_FP_F32;
+    const int32_t scratch = TCG_MAX_TEMPS * 8;   /* the frame's spare slot */
+    int ra = temp_load(g, (int)op->args[2], 0);
+    em_byte(e, 0x66);
+    em_rr(e, 0x6e0f, 2, !f32, 0, ra, false);               /* movq/movd xmm0, ra */
+    int rb = temp_load(g, (int)op->args[3], 0);
+    em_byte(e, 0x66);
+    em_rr(e, 0x6e0f, 2, !f32, 1, rb, false);               /* movq/movd xmm1, rb */
+    free_dead_inputs(g, op, 2, 2);
+    int rd = reg_alloc(g, 0);
+    g->locked |= 1 << rd;
+    int rf = reg_alloc(g, 0);
+    g->locked |= 1 << rf;
+    em_rm(e, 0xc7, 1, false, 0, RSP, -1, 0, scratch, false);
+    em_u32(e, 0x1f80);                                     /* mov dword [rsp + scratch], 0x1f80 */
+    em_rm(e, 0xae0f, 2, false, 2, RSP, -1, 0, scratch, false);   /* ldmxcsr */
+    em_byte(e, f32 ? 0xf3 : 0xf2);
+    em_rr(e, 0x000f | (uint32_t)opc[fpop & TCG_FP_OP_MASK] << 8, 2, false, 0, 1, false);
+    em_rm(e, 0xae0f, 2, false, 3, RSP, -1, 0, scratch, false);   /* stmxcsr */
+    em_rm(e, 0x8b, 1, false, rf, RSP, -1, 0, scratch, false);
+    em_rr(e, 0x83, 1, false, 4, rf, false);                /* and rf, 0x3f */
+    em_byte(e, 0x3f);
+    em_byte(e, 0x66);
+    em_rr(e, 0x7e0f, 2, !f32, 0, rd, false);               /* movq/movd rd, xmm0 */
+    set_output(g, (int)op->args[0], rd);
+    set_output(g, (int)op->args[1], rf);
+}
+
 static void gen_setcond(Gen *g, const TCGOp *op)
 {
     int td = (int)op->args[0];
@@ -1144,6 +1184,9 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             break;
         case INDEX_op_mulu2: case INDEX_op_muls2:
             gen_mul2(g, op);
+            break;
+        case INDEX_op_fpop:
+            gen_fpop(g, op);
             break;
         case INDEX_op_setcond:
             gen_setcond(g, op);

@@ -38,6 +38,7 @@
 #define ORACLE_SYS        0x10030000ULL
 #define ORACLE_SYS_TSS    (ORACLE_SYS + 0x100)
 #define ORACLE_SYS_IDT    (ORACLE_SYS + 0x200)
+#define ORACLE_SYS_LDT    (ORACLE_SYS + 0x600)   /* the native child's LDT, copied */
 #define ORACLE_SYS_STUBS  (ORACLE_SYS + 0x800)
 #define ORACLE_SYS_IST    (ORACLE_SYS + 0x1000)
 #define ORACLE_GDT_LIMIT  0x4f
@@ -56,7 +57,8 @@
 #define ORACLE_GEN_SPAN   512
 #define ORACLE_FXAREA     (ORACLE_DATA + ORACLE_GEN_SPAN)
 
-/* The 16-bit segments (LDT, RPL 3). */
+/* The 16-bit segments (LDT, RPL 3): byte granular, 64 KiB, DPL 3, accessed,
+ * AVL set (modify_ldt's "useable"); the translator's LDT holds the same. */
 #define ORACLE_SEL_CODE16  0x07
 #define ORACLE_SEL_DATA16  0x0f
 #define ORACLE_SEL_STACK16 0x17

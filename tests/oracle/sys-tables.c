@@ -42,6 +42,17 @@ void oracle_build_system_page(uint8_t *ram)
     memcpy(page + ORACLE_TSS_SEL, &lo, 8);
     uint64_t hi = tss >> 32;
     memcpy(page + ORACLE_TSS_SEL + 8, &hi, 8);
+    /* LDT: the three 16-bit segments the native child installs */
+    static const struct { uint16_t sel; uint64_t base; uint8_t access; } ldt[] = {
+        { ORACLE_SEL_CODE16, ORACLE_CODE, 0xfb }, { ORACLE_SEL_DATA16, ORACLE_DATA, 0xf3 },
+        { ORACLE_SEL_STACK16, ORACLE_STACK, 0xf3 },
+    };
+    for (unsigned i = 0; i < sizeof(ldt) / sizeof(ldt[0]); i++) {
+        uint64_t b = ldt[i].base;
+        uint64_t d = 0xffff | ((b & 0xffffff) << 16) | ((uint64_t)ldt[i].access << 40) |
+                     (0x1ULL << 52) /* AVL */ | (((b >> 24) & 0xff) << 56);
+        memcpy(page + (ORACLE_SYS_LDT - ORACLE_SYS) + (ldt[i].sel & ~7u), &d, 8);
+    }
     /* TSS: IST1 at the end of the page, no I/O bitmap */
     uint64_t ist = ORACLE_SYS_IST;
     memcpy(page + 0x100 + 0x24, &ist, 8);

@@ -73,8 +73,11 @@ static void setup_mode(CPUX86State *env, int mode, bool system)
     env->gdt.limit = ORACLE_GDT_LIMIT;
     env->idt.base = ORACLE_SYS_IDT;
     env->idt.limit = 32 * 16 - 1;
+    /* the native child's LDT (its LDTR selector is not visible at CPL 3) */
     env->ldt.selector = 0;
-    env->ldt.limit = 0;
+    env->ldt.base = ORACLE_SYS_LDT;
+    env->ldt.limit = 3 * 8 - 1;
+    env->ldt.flags = DESC_P_MASK | (2u << DESC_TYPE_SHIFT);
     /* the TSS has no I/O bitmap: IN/OUT at CPL 3 are #GP(0), as for a Linux
      * process that did not ask for ioperm() */
     env->tr.selector = ORACLE_TSS_SEL;
