@@ -32,6 +32,7 @@ typedef struct TLBEntry {
 
 typedef struct TLBExtra {
     uint64_t paddr;          /* physical page */
+    bool global;             /* kept across CR3 writes */
 } TLBExtra;
 
 /* ---- backends ------------------------------------------------------------ */
@@ -69,8 +70,22 @@ extern const TCGBackend tcg_backend_x86_64;
 #define TB_EXIT_TB(v) ((TranslationBlock *)((v) & ~(uintptr_t)7))
 #define TB_EXIT_N(v) ((int)(((v) >> 1) & 1))
 
-#define JMP_CACHE_BITS 12
+/* The jump cache (linear PC -> block) is split in groups of
+ * 2^JMP_CACHE_GROUP_BITS slots, one group per page number modulo the number
+ * of groups, so that INVLPG clears two groups instead of scanning it all. */
+#define JMP_CACHE_BITS 14
 #define JMP_CACHE_SIZE (1 << JMP_CACHE_BITS)
+#define JMP_CACHE_GROUP_BITS 6
+#define JMP_CACHE_GROUP_SHIFT (TARGET_PAGE_BITS - JMP_CACHE_GROUP_BITS)
+
+/* Slot of linear PC lin: the page picks the group, the offset in the page
+ * (its two 6-bit halves mixed) the slot in it. The x86_64 backend's inline
+ * probe computes the same. */
+static inline unsigned jmp_cache_hash(uint64_t lin)
+{
+    uint64_t in_group = lin & ((1u << JMP_CACHE_GROUP_BITS) - 1);
+    return (unsigned)((lin >> JMP_CACHE_GROUP_SHIFT) ^ in_group) & (JMP_CACHE_SIZE - 1);
+}
 
 typedef struct TCGCPU {
     /* Read by generated code at every block entry: leave to the loop. Keep first. */
@@ -85,11 +100,14 @@ typedef struct TCGCPU {
      * that its linear PC still maps to the block's physical pages. */
     uint64_t jmp_cache_epoch[JMP_CACHE_SIZE];
     uint64_t jc_epoch;
-    /* a 2M/4M/1G page was entered since the last full flush: INVLPG of one of
-     * its addresses must drop them all, so it flushes everything */
-    bool tlb_has_large_pages;
+    /* The aligned region covering every 2M/4M/1G page entered since the last
+     * full flush (mask 0: none): INVLPG inside it drops everything, since
+     * the TLB holds such pages as 4K pieces. */
+    uint64_t large_page_addr, large_page_mask;
     /* bit m: tlb[m] may hold valid entries (a flush skips the others) */
     unsigned tlb_filled_modes;
+    /* bit m: tlb[m] may hold global entries (a CR3 write must keep them) */
+    unsigned tlb_global_modes;
 
     CPUX86State *env;
     struct VCPU *cpu;

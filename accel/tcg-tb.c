@@ -86,29 +86,10 @@ static unsigned page_hash(uint64_t page)
     return (unsigned)((page >> TARGET_PAGE_BITS) * 0x9e3779b1u >> 8) & (PAGE_HASH_SIZE - 1);
 }
 
-static unsigned jc_hash(uint64_t linear)
-{
-    return (unsigned)(linear ^ (linear >> JMP_CACHE_BITS)) & (JMP_CACHE_SIZE - 1);
-}
-
-static bool seg_is_flat(const SegmentCache *sc)
-{
-    return sc->base == 0 && sc->limit == 0xffffffffu && (sc->flags & DESC_P_MASK) &&
-           (sc->flags & (DESC_CS_MASK | DESC_W_MASK | DESC_E_MASK)) == DESC_W_MASK;
-}
 
 uint32_t tb_flags_of(CPUX86State *env)
 {
-    uint32_t f = env->hflags;
-    if ((f & (HF_PE_MASK | HF_VM_MASK | HF_CS64_MASK)) == HF_PE_MASK) {
-        static const int segs[] = { R_DS, R_ES, R_SS, R_FS, R_GS };
-        for (unsigned i = 0; i < ARRAY_SIZE(segs); i++) {
-            if (!seg_is_flat(&env->segs[segs[i]])) {
-                f |= TBF_SEGCHECK;
-                break;
-            }
-        }
-    }
+    uint32_t f = env->hflags | x86_seg_tb_flags(env);
     if ((env->dr[7] & 0xff) && (x86_insn_breakpoints_enabled(env) || x86_data_breakpoints_enabled(env)))
         f |= TBF_DEBUG;
     return f;
@@ -126,15 +107,13 @@ void tb_jmp_cache_mark_stale(TCGCPU *t)
 
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
 {
-    /* TBs starting on this page or the previous one (which may span into it). */
-    for (int i = 0; i < JMP_CACHE_SIZE; i++) {
-        TranslationBlock *tb = t->jmp_cache[i];
-        if (!tb)
-            continue;
-        uint64_t start = (tb->cs_base + tb->pc) & TARGET_PAGE_MASK;
-        uint64_t page = linear & TARGET_PAGE_MASK;
-        if (start == page || start + TARGET_PAGE_SIZE == page)
-            t->jmp_cache[i] = NULL;
+    /* TBs starting on this page or the previous one (which may span into it):
+     * each page's blocks sit in one group of slots. */
+    const unsigned group = 1u << JMP_CACHE_GROUP_BITS;
+    uint64_t page = linear & TARGET_PAGE_MASK;
+    for (int k = 0; k < 2; k++) {
+        unsigned first = jmp_cache_hash(page - (uint64_t)k * TARGET_PAGE_SIZE) & ~(group - 1);
+        memset(&t->jmp_cache[first], 0, group * sizeof(t->jmp_cache[0]));
     }
 }
 
@@ -414,7 +393,7 @@ TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t fla
 {
     CPUX86State *env = t->env;
     uint64_t lin = linear_pc(env, pc, cs_base);
-    unsigned h = jc_hash(lin);
+    unsigned h = jmp_cache_hash(lin);
     TranslationBlock *tb = cflags == 0 ? jc_lookup(t, h, lin, pc, cs_base, flags) : NULL;
     if (tb)
         return tb;
@@ -437,7 +416,7 @@ TranslationBlock *tb_lookup_fast(CPUX86State *env)
     uint64_t pc = env->rip, cs_base = env->segs[R_CS].base;
     uint32_t flags = tb_flags_of(env);
     uint64_t lin = linear_pc(env, pc, cs_base);
-    unsigned h = jc_hash(lin);
+    unsigned h = jmp_cache_hash(lin);
     TranslationBlock *tb = jc_lookup(t, h, lin, pc, cs_base, flags);
     if (tb)
         return tb;

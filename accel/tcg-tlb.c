@@ -13,9 +13,28 @@
 void tlb_init(TCGCPU *t)
 {
     memset(t->tlb, 0xff, sizeof(t->tlb));
-    memset(t->tlb_extra, 0xff, sizeof(t->tlb_extra));
-    t->tlb_has_large_pages = false;
+    memset(t->tlb_extra, 0, sizeof(t->tlb_extra));
+    for (int m = 0; m < MMU_MODES; m++)
+        for (int i = 0; i < TLB_SIZE; i++)
+            t->tlb_extra[m][i].paddr = ~0ULL;
+    t->large_page_addr = t->large_page_mask = 0;
     t->tlb_filled_modes = 0;
+    t->tlb_global_modes = 0;
+}
+
+static void tlb_invalidate_entry(TCGCPU *t, int m, unsigned idx)
+{
+    memset(&t->tlb[m][idx], 0xff, sizeof(TLBEntry));
+    t->tlb_extra[m][idx].paddr = ~0ULL;
+    t->tlb_extra[m][idx].global = false;
+}
+
+/* Whether mode m's entries depend on the paging structures (with paging on,
+ * the identity entries of MMU_PHYS_IDX do not: they change with the memory
+ * layout or A20, which flush with paging off or through tlb_init). */
+static bool tlb_mode_follows_paging(CPUX86State *env, int m)
+{
+    return m != MMU_PHYS_IDX || !(env->cr[0] & CR0_PG);
 }
 
 void tlb_flush(CPUX86State *env)
@@ -23,18 +42,51 @@ void tlb_flush(CPUX86State *env)
     TCGCPU *t = tcg_cpu(env);
     if (!t)
         return;
-    /* Context switches write CR3 often: clear only what can be stale. With
-     * paging on, the identity entries of MMU_PHYS_IDX stay valid (they change
-     * with the memory layout or A20, which flush with paging off or through
-     * tlb_init); tlb_extra is only read behind a valid entry. */
+    /* Clear only what can be stale; tlb_extra is only read behind a valid
+     * entry (its global flags are rewritten with each fill). */
     for (int m = 0; m < MMU_MODES; m++) {
-        if (!(t->tlb_filled_modes & (1u << m)) || (m == MMU_PHYS_IDX && (env->cr[0] & CR0_PG)))
+        if (!(t->tlb_filled_modes & (1u << m)) || !tlb_mode_follows_paging(env, m))
             continue;
         memset(t->tlb[m], 0xff, sizeof(t->tlb[m]));
         t->tlb_filled_modes &= ~(1u << m);
+        t->tlb_global_modes &= ~(1u << m);
     }
-    t->tlb_has_large_pages = false;
+    t->large_page_addr = t->large_page_mask = 0;
     tb_jmp_cache_mark_stale(t);
+}
+
+void tlb_flush_nonglobal(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    if (!t)
+        return;
+    for (int m = 0; m < MMU_MODES; m++) {
+        if (!(t->tlb_filled_modes & (1u << m)) || !tlb_mode_follows_paging(env, m))
+            continue;
+        if (!(t->tlb_global_modes & (1u << m))) {
+            memset(t->tlb[m], 0xff, sizeof(t->tlb[m]));
+            t->tlb_filled_modes &= ~(1u << m);
+            continue;
+        }
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            if (!t->tlb_extra[m][i].global)
+                memset(&t->tlb[m][i], 0xff, sizeof(TLBEntry));
+    }
+    /* the large-page region stays: global large pages may remain */
+    tb_jmp_cache_mark_stale(t);
+}
+
+/* Grow the large-page region to cover the page_size page at vaddr. */
+static void tlb_add_large_page(TCGCPU *t, uint64_t vaddr, uint64_t page_size)
+{
+    uint64_t mask = ~(page_size - 1);
+    if (t->large_page_mask) {
+        mask &= t->large_page_mask;
+        while ((t->large_page_addr ^ vaddr) & mask)
+            mask <<= 1;
+    }
+    t->large_page_mask = mask;
+    t->large_page_addr = vaddr & mask;
 }
 
 void tlb_flush_page(CPUX86State *env, uint64_t vaddr)
@@ -42,7 +94,7 @@ void tlb_flush_page(CPUX86State *env, uint64_t vaddr)
     TCGCPU *t = tcg_cpu(env);
     if (!t)
         return;
-    if (t->tlb_has_large_pages) {
+    if (t->large_page_mask && (vaddr & t->large_page_mask) == t->large_page_addr) {
         tlb_flush(env);
         return;
     }
@@ -51,10 +103,8 @@ void tlb_flush_page(CPUX86State *env, uint64_t vaddr)
     for (int m = 0; m < MMU_MODES; m++) {
         TLBEntry *e = &t->tlb[m][idx];
         if ((e->addr_read & TARGET_PAGE_MASK) == page || (e->addr_write & TARGET_PAGE_MASK) == page ||
-            (e->addr_code & TARGET_PAGE_MASK) == page) {
-            memset(e, 0xff, sizeof(*e));
-            t->tlb_extra[m][idx].paddr = ~0ULL;
-        }
+            (e->addr_code & TARGET_PAGE_MASK) == page)
+            tlb_invalidate_entry(t, m, idx);
     }
     tb_jmp_cache_clear_page(t, vaddr);
 }
@@ -95,7 +145,7 @@ static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr,
 {
     TCGCPU *t = tcg_cpu(env);
     if (page_size > TARGET_PAGE_SIZE)
-        t->tlb_has_large_pages = true;
+        tlb_add_large_page(t, vaddr, page_size);
     uint64_t vpage = vaddr & TARGET_PAGE_MASK, ppage = paddr & TARGET_PAGE_MASK;
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     TLBEntry *e = &t->tlb[mmu_idx][idx];
@@ -128,6 +178,9 @@ static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr,
         e->addr_write = TLB_INVALID_ADDR;
     }
     x->paddr = ppage;
+    x->global = (prot & X86_PROT_GLOBAL) != 0;
+    if (x->global)
+        t->tlb_global_modes |= 1u << mmu_idx;
     return e;
 }
 
@@ -329,6 +382,7 @@ static void check_stack_canonical(CPUX86State *env, uint64_t vaddr, unsigned mem
 uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_idx, uintptr_t ra)
 {
     unsigned size = 1u << (memop & MO_SIZE);
+    x86_seg_raise_marked(env, vaddr, ra);
     check_stack_canonical(env, vaddr, memop, ra);
     uint64_t v;
     if (!(memop & MO_RMW)) {
@@ -350,6 +404,7 @@ uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_i
 
 void tcg_st_slow(CPUX86State *env, uint64_t vaddr, uint64_t value, unsigned memop, int mmu_idx, uintptr_t ra)
 {
+    x86_seg_raise_marked(env, vaddr, ra);
     check_stack_canonical(env, vaddr, memop, ra);
     cpu_st(env, vaddr, value, 1u << (memop & MO_SIZE), mmu_idx, ra);
 }

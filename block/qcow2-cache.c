@@ -38,7 +38,10 @@ static int write_entry(Qcow2State *s, Qcow2Cache *c, Qcow2CacheEntry *e)
             return ret;
     }
     {
-        int ret = pwrite_full(s->bs->fd, e->data, s->cluster_size, e->offset);
+        int ret = qcow2_mark_dirty(s);
+        if (ret < 0)
+            return ret;
+        ret = pwrite_full(s->bs->fd, e->data, s->cluster_size, e->offset);
         if (ret < 0)
             return blk_set_error(s->bs, ret, "could not write metadata at 0x%" PRIx64 ": %s",
                                  e->offset, strerror(-ret));

@@ -356,6 +356,26 @@ static int run_check(Qcow2State *s, BlockCheckResult *res, int fix)
     return 0;
 }
 
+/* After a repair: the dirty bit goes once the refcounts are exact (any
+ * repair mode), the corrupt bit only with -r all and no corruption left. */
+static int clear_flags_if_repaired(Qcow2State *s, const BlockCheckResult *res, int fix)
+{
+    uint64_t clear = 0;
+    if (!res->corruptions && !res->check_errors) {
+        if (!res->leaks)
+            clear |= QCOW2_INCOMPAT_DIRTY;
+        if (fix & BLK_FIX_ERRORS)
+            clear |= QCOW2_INCOMPAT_CORRUPT;
+    }
+    if (!(s->incompat & clear))
+        return 0;
+    s->incompat &= ~clear;
+    int ret = qcow2_update_header(s);
+    if (ret == 0)
+        ret = qcow2_flush_all(s);
+    return ret;
+}
+
 int qcow2_check(BlockDev *bs, BlockCheckResult *res, int fix)
 {
     Qcow2State *s = bs->opaque;
@@ -368,16 +388,8 @@ int qcow2_check(BlockDev *bs, BlockCheckResult *res, int fix)
     ret = run_check(s, res, fix);
     if (ret < 0 || !fix || bs->read_only)
         return ret;
-    if (!res->leaks_fixed && !res->corruptions_fixed) {
-        if ((fix & BLK_FIX_ERRORS) && !res->corruptions && !res->check_errors &&
-            (s->incompat & (QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY))) {
-            s->incompat &= ~(QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY);
-            ret = qcow2_update_header(s);
-            if (ret == 0)
-                ret = qcow2_flush_all(s);
-        }
-        return ret;
-    }
+    if (!res->leaks_fixed && !res->corruptions_fixed)
+        return clear_flags_if_repaired(s, res, fix);
     /* double-check the repaired image and report what is left */
     BlockCheckResult r2;
     memset(&r2, 0, sizeof(r2));
@@ -397,12 +409,7 @@ int qcow2_check(BlockDev *bs, BlockCheckResult *res, int fix)
         }
     }
     blk_check_result_free(&r2);
-    if (ret == 0 && (fix & BLK_FIX_ERRORS) && !res->corruptions && !res->check_errors &&
-        (s->incompat & (QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY))) {
-        s->incompat &= ~(QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY);
-        ret = qcow2_update_header(s);
-        if (ret == 0)
-            ret = qcow2_flush_all(s);
-    }
-    return ret;
+    if (ret < 0)
+        return ret;
+    return clear_flags_if_repaired(s, res, fix);
 }

@@ -25,12 +25,15 @@ int qcow2_write_l1(Qcow2State *s)
 {
     if (!s->l1_dirty || !s->l1_size)
         return 0;
+    int ret = qcow2_mark_dirty(s);
+    if (ret < 0)
+        return ret;
     uint32_t a = s->l1_dirty_min, b = MIN(s->l1_dirty_max, s->l1_size - 1);
     size_t n = (size_t)(b - a + 1);
     uint64_t *be = xmalloc(n * 8);
     for (size_t i = 0; i < n; i++)
         stbe64(&be[i], s->l1[a + i]);
-    int ret = pwrite_full(s->bs->fd, be, n * 8, s->l1_offset + (uint64_t)a * 8);
+    ret = pwrite_full(s->bs->fd, be, n * 8, s->l1_offset + (uint64_t)a * 8);
     free(be);
     if (ret < 0)
         return blk_set_error(s->bs, ret, "could not write the L1 table: %s", strerror(-ret));
@@ -637,6 +640,8 @@ int qcow2_grow_l1(Qcow2State *s, uint64_t min_size)
     if (off < 0)
         return (int)off;
     ret = qcow2_flush_refcounts(s);
+    if (ret == 0)
+        ret = qcow2_mark_dirty(s);
     if (ret < 0)
         return ret;
     uint64_t *be = xzalloc(bytes);

@@ -380,7 +380,9 @@ int qcow2_flush_refcounts(Qcow2State *s)
     }
     if (s->reftable_dirty) {
         /* blocks first, then the table that points to them */
-        ret = sync_file(s);
+        ret = qcow2_mark_dirty(s);
+        if (ret == 0)
+            ret = sync_file(s);
         if (ret < 0)
             return ret;
         uint64_t bytes = (uint64_t)s->reftable_clusters << s->cluster_bits;
@@ -457,5 +459,9 @@ int qcow2_flush_all(Qcow2State *s)
         if (ret < 0)
             return ret;
     }
-    return sync_file(s);
+    ret = sync_file(s);
+    if (ret < 0)
+        return ret;
+    /* everything on disk is consistent again */
+    return qcow2_mark_clean(s);
 }

@@ -106,6 +106,7 @@ typedef struct Qcow2State {
     uint32_t old_reftable_clusters;
 
     uint64_t incompat, compat, autoclear;
+    bool dirty_ours;            /* the dirty bit was set by qcow2_mark_dirty */
     uint32_t header_length;
     uint8_t compression_type;
     Qcow2Ext *exts;
@@ -226,6 +227,11 @@ int qcow2_snapshot_list(BlockDev *bs, BlockSnapshotInfo **list);
 int qcow2_snapshot_apply(BlockDev *bs, const char *name);
 int qcow2_snapshot_delete(BlockDev *bs, const char *name);
 int qcow2_read_l1_table(Qcow2State *s, uint64_t off, uint32_t size, uint64_t **out);
+
+/* qcow2-dirty.c: set the dirty bit (synced) before metadata is written;
+ * clear it after a complete flush. */
+int qcow2_mark_dirty(Qcow2State *s);
+int qcow2_mark_clean(Qcow2State *s);
 
 /* qcow2-check.c */
 int qcow2_check(BlockDev *bs, BlockCheckResult *res, int fix);

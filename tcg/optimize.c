@@ -14,6 +14,7 @@
 typedef struct TempInfo {
     bool is_const;
     bool zext32;          /* known to have a zero upper half */
+    bool copied;          /* some temp may name this one in copy_of */
     uint64_t val;
     int copy_of;          /* -1, or a temp holding the same value */
 } TempInfo;
@@ -27,19 +28,31 @@ static void reset_temp(int t)
     info[t].copy_of = -1;
 }
 
-/* t is being overwritten: forget what depended on its old value. */
+/* t is being overwritten: forget what depended on its old value (a scan of
+ * all temps only when some copy may refer to t: translation time matters). */
 static void kill_temp(TCGContext *s, int t)
 {
-    for (int i = 0; i < s->nb_temps; i++)
-        if (info[i].copy_of == t)
-            info[i].copy_of = -1;
+    if (info[t].copied) {
+        for (int i = 0; i < s->nb_temps; i++)
+            if (info[i].copy_of == t)
+                info[i].copy_of = -1;
+        info[t].copied = false;
+    }
     reset_temp(t);
+}
+
+static void set_copy(int d, int a)
+{
+    info[d].copy_of = a;
+    info[a].copied = true;
 }
 
 static void reset_all(TCGContext *s)
 {
-    for (int i = 0; i < s->nb_temps; i++)
+    for (int i = 0; i < s->nb_temps; i++) {
         reset_temp(i);
+        info[i].copied = false;
+    }
 }
 
 static void reset_globals(TCGContext *s)
@@ -181,7 +194,13 @@ void tcg_optimize(TCGContext *s)
                 kill_temp(s, ret);
             continue;
         }
-        if (opc == INDEX_op_discard || opc == INDEX_op_insn_start)
+        if (opc == INDEX_op_discard) {
+            /* no copy may stand for a value that is now undefined */
+            if ((int64_t)op->args[0] >= 0)
+                kill_temp(s, (int)op->args[0]);
+            continue;
+        }
+        if (opc == INDEX_op_insn_start)
             continue;
 
         /* copy propagation into the inputs */
@@ -223,7 +242,7 @@ void tcg_optimize(TCGContext *s)
                 info[d].zext32 = z;
                 /* Locals survive labels; only propagate copies of globals/normals
                  * within the block, which the reset at labels guarantees. */
-                info[d].copy_of = a;
+                set_copy(d, a);
             }
             continue;
         case INDEX_op_brcond:
@@ -272,7 +291,7 @@ void tcg_optimize(TCGContext *s)
                     to_mov(op, d, src);
                     kill_temp(s, d);
                     if (src != d)
-                        info[d].copy_of = src;
+                        set_copy(d, src);
                 }
                 continue;
             }
@@ -315,7 +334,7 @@ void tcg_optimize(TCGContext *s)
                         bool z = info[a].zext32;
                         kill_temp(s, d);
                         if (a != d)
-                            info[d].copy_of = a;
+                            set_copy(d, a);
                         info[d].zext32 = z;
                     }
                     continue;
@@ -333,7 +352,7 @@ void tcg_optimize(TCGContext *s)
                 to_mov(op, d, a);
                 kill_temp(s, d);
                 if (a != d)
-                    info[d].copy_of = a;
+                    set_copy(d, a);
                 info[d].zext32 = true;
                 continue;
             }

@@ -81,11 +81,12 @@ static const struct { const char *name, *usage, *help; } cmds[] = {
       "                              -c compressed (whole clusters)\n"
       "  discard OFF LEN             discard (whole clusters)\n"
       "  flush                       write back metadata and fdatasync\n"
-      "  randwrite SEED COUNT FLUSH_EVERY [MAXLEN]\n"
+      "  randwrite [-q QD] SEED COUNT FLUSH_EVERY [MAXLEN]\n"
       "                              COUNT (0 = forever) random writes, write-zeroes\n"
       "                              and discards (2M-aligned); after every FLUSH_EVERY requests\n"
-      "                              flush and print 'flushed N' (N requests done)\n"
-      "  randverify SEED FLUSH_EVERY N BASE\n"
+      "                              flush and print 'flushed N' (N requests done);\n"
+      "                              -q QD: QD requests in flight at once (async API)\n"
+      "  randverify [-q QD] SEED FLUSH_EVERY N BASE\n"
       "                              check that the image holds the first N requests\n"
       "                              of 'randwrite SEED' applied on top of BASE (a raw\n"
       "                              file, or '-' for zeroes); the following\n"
@@ -454,6 +455,19 @@ static int cmd_info(int argc, char **argv)
 
 /* ---- check ---- */
 
+/* A dirty image was not closed cleanly: leaks are expected there, and are
+ * not a fault of the image (see block/qcow2-dirty.c). */
+static void print_dirty_note(BlockDev *bs, int64_t leaks)
+{
+    BlockInfo info;
+    memset(&info, 0, sizeof(info));
+    if (blk_get_info(bs, &info) == 0 && info.dirty)
+        printf("The image is marked dirty (it was not closed cleanly)%s; leaked clusters are\n"
+               "repaired when it is next opened for writing, or now with 'check -r leaks'.\n",
+               leaks ? ": these leaks are expected" : "");
+    blk_info_free(&info);
+}
+
 static int cmd_check(int argc, char **argv)
 {
     const char *fmt = NULL;
@@ -550,6 +564,7 @@ static int cmd_check(int argc, char **argv)
                    r.allocated_clusters ? r.fragmented_clusters * 100.0 / r.allocated_clusters : 0.0,
                    r.allocated_clusters ? r.compressed_clusters * 100.0 / r.allocated_clusters : 0.0);
         printf("Image end offset: %" PRIu64 "\n", r.image_end_offset);
+        print_dirty_note(bs, r.leaks);
     }
     int rc = r.check_errors ? 1 : r.corruptions ? 2 : r.leaks ? 3 : 0;
     blk_check_result_free(&r);
@@ -1087,6 +1102,150 @@ static void rand_op(uint64_t i, uint64_t size, uint64_t maxlen, uint64_t cluster
     op->pat = (uint8_t)(i * 131 + 7) ? (uint8_t)(i * 131 + 7) : 1;
 }
 
+/* randwrite/randverify: a reproducible stream of requests.  With a queue
+ * depth qd > 1 the requests go through the asynchronous API qd at a time
+ * (a group), so their order inside a group is not defined. */
+typedef struct RandStream {
+    uint64_t seed, count, every, maxlen, qd, size;
+} RandStream;
+
+/* discards are 2 MiB-aligned so that they free whole clusters of any size
+ * and raw and qcow2 images see the same requests */
+#define RAND_DISCARD_ALIGN (2 * MiB)
+
+static void rand_done(void *opaque, int ret)
+{
+    int *slot = opaque;
+    *slot = ret;
+}
+
+static void rand_write(BlockDev *bs, const RandStream *rs)
+{
+    uint64_t qd = rs->qd;
+    uint8_t **buf = xmalloc(sizeof(*buf) * qd);
+    int *res = xmalloc(sizeof(*res) * qd);
+    RandOp *ops = xmalloc(sizeof(*ops) * qd);
+    for (uint64_t k = 0; k < qd; k++)
+        buf[k] = xmalloc(rs->maxlen + RAND_DISCARD_ALIGN);
+    rng_state = rs->seed;
+    for (uint64_t i = 0; rs->count == 0 || i < rs->count; i += qd) {
+        for (uint64_t k = 0; k < qd; k++) {
+            RandOp *op = &ops[k];
+            rand_op(i + k, rs->size, rs->maxlen, RAND_DISCARD_ALIGN, op);
+            static const BlockAioOp aio_kind[] = { BLK_AIO_WRITE, BLK_AIO_WRITE_ZEROES, BLK_AIO_DISCARD };
+            int ret;
+            if (qd == 1) {
+                if (op->kind == 1)
+                    ret = blk_write_zeroes(bs, op->off, op->len);
+                else if (op->kind == 2)
+                    ret = blk_discard(bs, op->off, op->len);
+                else {
+                    memset(buf[k], op->pat, op->len);
+                    ret = blk_pwrite(bs, op->off, buf[k], op->len);
+                }
+                res[k] = ret;
+                continue;
+            }
+            struct iovec iov = { buf[k], op->len };
+            memset(buf[k], op->pat, op->len);
+            res[k] = 1;
+            ret = blk_aio_submit(bs, aio_kind[op->kind], op->off, op->kind ? NULL : &iov,
+                                 op->kind ? 0 : 1, op->len, rand_done, &res[k]);
+            if (ret < 0)
+                die("io: could not submit request %" PRIu64 ": %s", i + k, strerror(-ret));
+        }
+        if (qd > 1)
+            blk_aio_drain(bs);
+        for (uint64_t k = 0; k < qd; k++)
+            if (res[k] < 0)
+                die("io: randwrite request %" PRIu64 " failed: %s", i + k, blk_last_error(bs));
+        if ((i + qd) % rs->every == 0) {
+            if (blk_flush(bs) < 0)
+                die("io: flush failed: %s", blk_last_error(bs));
+            printf("flushed %" PRIu64 "\n", i + qd);
+            fflush(stdout);
+        }
+    }
+    for (uint64_t k = 0; k < qd; k++)
+        free(buf[k]);
+    free(buf);
+    free(res);
+    free(ops);
+}
+
+/* Mark the bytes where two requests of one group disagree: either may
+ * have landed last. */
+static void rand_mark_races(const RandOp *ops, uint64_t n, uint8_t *unsure)
+{
+    for (uint64_t a = 0; a < n; a++)
+        for (uint64_t b = a + 1; b < n; b++) {
+            uint8_t va = ops[a].kind ? 0 : ops[a].pat, vb = ops[b].kind ? 0 : ops[b].pat;
+            uint64_t lo = MAX(ops[a].off, ops[b].off);
+            uint64_t hi = MIN(ops[a].off + ops[a].len, ops[b].off + ops[b].len);
+            if (va != vb && lo < hi)
+                memset(unsure + lo, 1, hi - lo);
+        }
+}
+
+static int rand_verify(BlockDev *bs, const RandStream *rs, const char *base)
+{
+    uint64_t size = rs->size, qd = rs->qd;
+    if (size > (1ULL << 31))
+        die("io: randverify supports images up to 2 GiB");
+    uint8_t *model = xzalloc(size);
+    uint8_t *unsure = xzalloc(size);
+    if (strcmp(base, "-")) {
+        char err[BLK_ERR_LEN];
+        BlockDev *b = blk_open(base, "raw", BLK_O_RDONLY, err, sizeof(err));
+        if (!b)
+            die("%s", err);
+        uint64_t bl = MIN(size, (uint64_t)blk_getlength(b));
+        if (blk_pread(b, 0, model, bl) < 0)
+            die("io: %s", blk_last_error(b));
+        blk_close(b);
+    }
+    RandOp *ops = xmalloc(sizeof(*ops) * qd);
+    rng_state = rs->seed;
+    for (uint64_t i = 0; i < rs->count + rs->every; i += qd) {
+        for (uint64_t k = 0; k < qd; k++) {
+            RandOp *op = &ops[k];
+            rand_op(i + k, size, rs->maxlen, RAND_DISCARD_ALIGN, op);
+            if (i < rs->count) {
+                memset(model + op->off, op->kind ? 0 : op->pat, op->len);
+                memset(unsure + op->off, 0, op->len);
+            } else {
+                /* after the last completed flush: may or may not be there */
+                memset(unsure + op->off, 1, op->len);
+            }
+        }
+        if (i < rs->count)
+            rand_mark_races(ops, qd, unsure);
+    }
+    free(ops);
+    uint8_t *img = xmalloc(1 << 20);
+    uint64_t bad = 0, first_bad = 0;
+    for (uint64_t off = 0; off < size; off += 1 << 20) {
+        size_t n = (size_t)MIN(1ULL << 20, size - off);
+        if (blk_pread(bs, off, img, n) < 0)
+            die("io: read failed: %s", blk_last_error(bs));
+        for (size_t k = 0; k < n; k++)
+            if (!unsure[off + k] && img[k] != model[off + k]) {
+                if (!bad)
+                    first_bad = off + k;
+                bad++;
+            }
+    }
+    free(img);
+    free(model);
+    free(unsure);
+    if (bad) {
+        printf("randverify: %" PRIu64 " bytes differ, first at offset %" PRIu64 "\n", bad, first_bad);
+        return 1;
+    }
+    printf("randverify: %" PRIu64 " requests verified\n", rs->count);
+    return 0;
+}
+
 static int split_args(char *line, char **av, int max)
 {
     int n = 0;
@@ -1187,95 +1346,34 @@ static int io_cmd(BlockDev *bs, const char *cmdline)
         if (blk_flush(bs) < 0)
             die("io: flush failed: %s", blk_last_error(bs));
     } else if (!strcmp(av[0], "randwrite") || !strcmp(av[0], "randverify")) {
-        bool verify = av[0][4] == 'v';
-        if ((!verify && ac != 4 && ac != 5) || (verify && ac != 5 && ac != 6))
-            die("io: usage: randwrite SEED COUNT FLUSH_EVERY [MAXLEN] | randverify SEED FLUSH_EVERY N BASE [MAXLEN]");
-        uint64_t seed = io_num(av[1]);
-        uint64_t count = verify ? io_num(av[3]) : io_num(av[2]);
-        uint64_t every = verify ? io_num(av[2]) : io_num(av[3]);
-        uint64_t maxlen = ac == (verify ? 6 : 5) ? io_num(av[ac - 1]) : 128 * 1024;
-        if (!every || !maxlen)
-            die("io: FLUSH_EVERY and MAXLEN must be positive");
-        BlockInfo info;
-        blk_get_info(bs, &info);
-        blk_info_free(&info);
-        /* discards are 2 MiB-aligned so that they free whole clusters of
-         * any size and raw and qcow2 images see the same requests */
-        uint64_t cs = 2 * MiB;
-        (void)info;
-        rng_state = seed;
-        if (!verify) {
-            uint8_t *buf = xmalloc(maxlen + cs);
-            for (uint64_t i = 0; count == 0 || i < count; i++) {
-                RandOp op;
-                rand_op(i, size, maxlen, cs, &op);
-                int ret;
-                if (op.kind == 1) {
-                    ret = blk_write_zeroes(bs, op.off, op.len);
-                } else if (op.kind == 2) {
-                    ret = blk_discard(bs, op.off, op.len);
-                } else {
-                    memset(buf, op.pat, op.len);
-                    ret = blk_pwrite(bs, op.off, buf, op.len);
-                }
-                if (ret < 0)
-                    die("io: randwrite request %" PRIu64 " failed: %s", i, blk_last_error(bs));
-                if ((i + 1) % every == 0) {
-                    if (blk_flush(bs) < 0)
-                        die("io: flush failed: %s", blk_last_error(bs));
-                    printf("flushed %" PRIu64 "\n", i + 1);
-                    fflush(stdout);
-                }
-            }
-            free(buf);
-        } else {
-            const char *base = av[4];
-            if (size > (1ULL << 31))
-                die("io: randverify supports images up to 2 GiB");
-            uint8_t *model = xzalloc(size);
-            uint8_t *unsure = xzalloc(size);
-            if (strcmp(base, "-")) {
-                char err[BLK_ERR_LEN];
-                BlockDev *b = blk_open(base, "raw", BLK_O_RDONLY, err, sizeof(err));
-                if (!b)
-                    die("%s", err);
-                uint64_t bl = MIN(size, (uint64_t)blk_getlength(b));
-                if (blk_pread(b, 0, model, bl) < 0)
-                    die("io: %s", blk_last_error(b));
-                blk_close(b);
-            }
-            for (uint64_t i = 0; i < count + every; i++) {
-                RandOp op;
-                rand_op(i, size, maxlen, cs, &op);
-                if (i < count) {
-                    memset(model + op.off, op.kind ? 0 : op.pat, op.len);
-                } else {
-                    memset(unsure + op.off, 1, op.len);
-                }
-            }
-            uint8_t *img = xmalloc(1 << 20);
-            uint64_t bad = 0, first_bad = 0;
-            for (uint64_t off = 0; off < size; off += 1 << 20) {
-                size_t n = (size_t)MIN(1ULL << 20, size - off);
-                if (blk_pread(bs, off, img, n) < 0)
-                    die("io: read failed: %s", blk_last_error(bs));
-                for (size_t k = 0; k < n; k++)
-                    if (!unsure[off + k] && img[k] != model[off + k]) {
-                        if (!bad)
-                            first_bad = off + k;
-                        bad++;
-                    }
-            }
-            if (bad) {
-                printf("randverify: %" PRIu64 " bytes differ, first at offset %" PRIu64 "\n", bad, first_bad);
-                rc = 1;
-            } else {
-                printf("randverify: %" PRIu64 " requests verified\n", count);
-            }
-            free(img);
-            free(model);
-            free(unsure);
+        char **a = av;
+        int n = ac;
+        bool verify = a[0][4] == 'v';
+        uint64_t qd = 1;
+        if (n >= 3 && !strcmp(a[1], "-q")) {
+            qd = io_num(a[2]);
+            a += 2;
+            n -= 2;
         }
+        if ((!verify && n != 4 && n != 5) || (verify && n != 5 && n != 6))
+            die("io: usage: randwrite [-q QD] SEED COUNT FLUSH_EVERY [MAXLEN] | "
+                "randverify [-q QD] SEED FLUSH_EVERY N BASE [MAXLEN]");
+        RandStream rs = {
+            .seed = io_num(a[1]),
+            .count = verify ? io_num(a[3]) : io_num(a[2]),
+            .every = verify ? io_num(a[2]) : io_num(a[3]),
+            .maxlen = n == (verify ? 6 : 5) ? io_num(a[n - 1]) : 128 * 1024,
+            .qd = qd,
+            .size = size,
+        };
+        if (!rs.every || !rs.maxlen)
+            die("io: FLUSH_EVERY and MAXLEN must be positive");
+        if (!qd || qd > 64 || rs.every % qd)
+            die("io: the queue depth must be 1..64 and divide FLUSH_EVERY");
+        if (verify)
+            rc = rand_verify(bs, &rs, a[4]);
+        else
+            rand_write(bs, &rs);
     } else {
         die("io: unknown command '%s' (read, write, discard, flush, randwrite, randverify)", av[0]);
     }

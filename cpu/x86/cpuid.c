@@ -71,7 +71,9 @@ static const FeatureBit features[] = {
     { X86_FEAT_INVPCID,  7, EBX, 10, false, "invpcid" },
     { X86_FEAT_ADX,      7, EBX, 19, false, "adx" },
     { X86_FEAT_SMAP,     7, EBX, 20, true,  "smap" },     /* the walker; STAC/CLAC in translate-insn.c */
-    { X86_FEAT_CLFLUSHOPT, 7, EBX, 23, false, "clflushopt" },
+    /* CLFLUSHOPT and CLWB, like CLFLUSH: no-ops (no caches to write back) */
+    { X86_FEAT_CLFLUSHOPT, 7, EBX, 23, true, "clflushopt" },
+    { X86_FEAT_CLWB,     7, EBX, 24, true,  "clwb" },
     { X86_FEAT_UMIP,     7, ECX, 2,  false, "umip" },
     { X86_FEAT_RDPID,    7, ECX, 22, false, "rdpid" },    /* helper ready; needs the decoder */
     /* IA32_ARCH_CAPABILITIES (msr.c): the translator does not speculate, so the

@@ -47,6 +47,8 @@ void x86_set_cr4(CPUX86State *env, uint64_t value)
 {
     uint64_t old = env->cr[4];
     env->cr[4] = value;
+    /* Toggling PGE drops global entries too (SDM 4.10.4.1); PAE, PSE, SMEP
+     * and SMAP change what the TLB's cached rights mean: drop all as well. */
     if ((old ^ value) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_PCIDE))
         sys_tlb_flush(env);
     x86_update_hflags(env);
@@ -115,7 +117,7 @@ static void write_cr3(CPUX86State *env, uint64_t value, uintptr_t ra)
         check_pdptes(env, env->cr[0], value, env->cr[4], ra);
     }
     env->cr[3] = value;
-    sys_tlb_flush(env);
+    sys_tlb_flush_nonglobal(env);   /* global pages stay (CR4.PGE) */
 }
 
 static void write_cr8(CPUX86State *env, uint64_t value, uintptr_t ra)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/decode.h"
+#include "cpu/x86/helpers.h"
 
 const char *const x86_mnemonic_names[I_COUNT] = {
 #define X86_MN_NAME(n) #n,
@@ -100,6 +101,14 @@ static const X86OpEntry grp15_reg[8] = {
     NOENT, E(FENCE, NONE, NONE, NONE, M, 0), E(FENCE, NONE, NONE, NONE, M, 1),
     E(FENCE, NONE, NONE, NONE, M, 2),
 };
+
+/* 66 0F AE /6 and /7 with a memory operand are CLWB and CLFLUSHOPT (not
+ * XSAVEOPT and CLFLUSH): flushes like CLFLUSH when advertised, else #UD. */
+static unsigned decode_66_0fae(const X86Decoded *d)
+{
+    bool clwb = ((d->modrm >> 3) & 7) == 6;
+    return x86_cpu_has(clwb ? X86_FEAT_CLWB : X86_FEAT_CLFLUSHOPT) ? I_CLFLUSH : I_INVALID;
+}
 
 /* ---- one-byte opcode map --------------------------------------------------- */
 /* CMP writes nothing: LOCK CMP is #UD */
@@ -533,6 +542,10 @@ prefixes_done:
             d->mnemonic = I_LZCNT;
         else if (d->opcode == 0xc7 && ((d->modrm >> 3) & 7) == 1 && rexw)
             d->opsize = 8;   /* CMPXCHG16B */
+        else if (d->opcode == 0xae && d->mod != 3 && (d->prefix & P_OPSZ) && ((d->modrm >> 3) & 6) == 6)
+            d->mnemonic = decode_66_0fae(d);
+        if (d->mnemonic == I_RDRAND && !x86_cpu_has(X86_FEAT_RDRAND))
+            d->mnemonic = I_INVALID;
     }
 
     decode_immediates(&c);

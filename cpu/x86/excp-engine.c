@@ -12,6 +12,7 @@
 #pragma weak cc_set_all
 #pragma weak tlb_flush
 #pragma weak tlb_flush_page
+#pragma weak tlb_flush_nonglobal
 #pragma weak cpu_restore_state
 #pragma weak cpu_loop_exit
 
@@ -51,6 +52,12 @@ void sys_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
 {
     if (tlb_flush_page)
         tlb_flush_page(env, vaddr);
+}
+
+void sys_tlb_flush_nonglobal(CPUX86State *env)
+{
+    if (tlb_flush_nonglobal)
+        tlb_flush_nonglobal(env);
 }
 
 void sys_restore_state(CPUX86State *env, uintptr_t ra)

@@ -72,6 +72,8 @@ _Noreturn void cpu_loop_exit_restore(CPUX86State *env, uintptr_t retaddr);
  * translator ends the TB after every instruction that calls such a helper. */
 void tlb_flush(CPUX86State *env);
 void tlb_flush_page(CPUX86State *env, uint64_t vaddr);
+/* A CR3 write: drop every translation but the global ones. */
+void tlb_flush_nonglobal(CPUX86State *env);
 
 /* Lazy flags (cpu/x86/cc.c): the architectural arithmetic flags (CC_MASK bits)
  * from env->cc_op / cc_dst / cc_src / cc_src2; and setting them explicitly

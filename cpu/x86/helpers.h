@@ -45,6 +45,9 @@ enum { X86_ACCESS_READ = 0, X86_ACCESS_WRITE = 1, X86_ACCESS_FETCH = 2 };
 #define X86_PROT_READ  1
 #define X86_PROT_WRITE 2
 #define X86_PROT_EXEC  4
+/* not a right: the leaf entry is global (G=1 with CR4.PGE), so the TLB keeps
+ * the translation across CR3 writes */
+#define X86_PROT_GLOBAL 8
 /* #PF error code bits */
 #define PF_ERR_P    (1u << 0)
 #define PF_ERR_W    (1u << 1)
@@ -106,6 +109,18 @@ void x86_load_seg_real(CPUX86State *env, int seg, uint16_t selector);
  * The translator calls it for non-flat segments (or generates the checks). */
 uint64_t x86_seg_check(CPUX86State *env, int seg, uint64_t offset, unsigned size,
                        bool write, uintptr_t ra);
+/* A segment with base 0, a 4 GiB limit and read/write data access. */
+bool x86_seg_is_flat(const SegmentCache *sc);
+/* The segment-check bits of a translation block's flags for the current
+ * state: TBF_SEGCHECK (protected mode, some data segment is not flat) and
+ * TBF_SEG_INLINE(seg) (cpu/x86/translate.h). */
+uint32_t x86_seg_tb_flags(const CPUX86State *env);
+/* Translated code marks an access that failed its inline limit check by
+ * setting bit 63 (#GP(0)) or bit 62 (#SS(0)) of the linear address, which no
+ * TLB entry matches; the TLB miss path calls this to raise the fault. */
+#define X86_LINEAR_GP_MARK (1ULL << 63)
+#define X86_LINEAR_SS_MARK (1ULL << 62)
+void x86_seg_raise_marked(CPUX86State *env, uint64_t vaddr, uintptr_t ra);
 /* LLDT / LTR (CPL 0 checked here: #GP(0)); descriptor checks #GP(sel)/#NP(sel);
  * LTR marks the TSS busy. 16-byte system descriptors in long mode. #UD in
  * real/V86 mode. */
@@ -335,7 +350,7 @@ typedef enum X86Feature {
     /* leaf 7 */
     X86_FEAT_FSGSBASE, X86_FEAT_BMI1, X86_FEAT_SMEP, X86_FEAT_BMI2,
     X86_FEAT_ERMS, X86_FEAT_INVPCID, X86_FEAT_SMAP, X86_FEAT_ADX,
-    X86_FEAT_CLFLUSHOPT, X86_FEAT_UMIP, X86_FEAT_RDPID, X86_FEAT_ARCH_CAPABILITIES,
+    X86_FEAT_CLFLUSHOPT, X86_FEAT_CLWB, X86_FEAT_UMIP, X86_FEAT_RDPID, X86_FEAT_ARCH_CAPABILITIES,
     /* leaf 0x80000001 */
     X86_FEAT_LAHF_LM, X86_FEAT_ABM, X86_FEAT_SYSCALL, X86_FEAT_NX,
     X86_FEAT_PDPE1GB, X86_FEAT_RDTSCP, X86_FEAT_LM,

@@ -17,6 +17,7 @@
 #define PTE_A   (1ULL << 5)
 #define PTE_D   (1ULL << 6)
 #define PTE_PS  (1ULL << 7)
+#define PTE_G   (1ULL << 8)     /* in the leaf entry only */
 #define PTE_NX  (1ULL << 63)
 /* bits 51:MAXPHYADDR of 64-bit entries */
 #define RSVD_HIGH (((1ULL << 52) - 1) & ~PHYS_MASK)
@@ -293,8 +294,11 @@ int x86_mmu_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx,
         bool write = access == X86_ACCESS_WRITE;
         if (!walk_set_ad(env, &w, write) && attempt < 16)
             continue;
-        if (!write && !(w.e[w.n - 1].value & PTE_D))
+        uint64_t leaf = w.e[w.n - 1].value;
+        if (!write && !(leaf & PTE_D))
             p &= ~X86_PROT_WRITE;       /* the first write must walk to set D */
+        if ((leaf & PTE_G) && (env->cr[4] & CR4_PGE))
+            p |= X86_PROT_GLOBAL;
         *prot = p;
         *page_size = w.page_size;
         *paddr = (w.paddr | (vaddr & (w.page_size - 1))) & env->a20_mask;

@@ -2,6 +2,7 @@
  * segment limit checks, LLDT/LTR, LAR/LSL/VERR/VERW, and the stack helpers the
  * far-transfer and interrupt code share. */
 #include "cpu/x86/seg.h"
+#include "cpu/x86/translate.h"
 
 uint64_t seg_desc_addr(CPUX86State *env, uint32_t selector)
 {
@@ -148,6 +149,54 @@ uint64_t x86_seg_check(CPUX86State *env, int seg, uint64_t offset, unsigned size
         raise_err(env, vec, 0, ra);
     }
     return (uint32_t)(s->base + offset);
+}
+
+bool x86_seg_is_flat(const SegmentCache *sc)
+{
+    return sc->base == 0 && sc->limit == 0xffffffffu && (sc->flags & DESC_P_MASK) &&
+           (sc->flags & (DESC_CS_MASK | DESC_W_MASK | DESC_E_MASK)) == DESC_W_MASK;
+}
+
+static bool seg_is_expand_down(const SegmentCache *sc)
+{
+    return (sc->flags & (DESC_CS_MASK | DESC_E_MASK)) == DESC_E_MASK;
+}
+
+/* Can translated code check accesses through sc with a limit compare alone?
+ * Protected mode: a present, writable, expand-up data segment (reads and
+ * writes are allowed, only the limit remains). Real and virtual-8086 mode (no
+ * type checks): an expand-up segment whose limit covers 64 KiB, so that a
+ * byte access with a 16-bit offset never needs a check. */
+static bool seg_limit_only(const SegmentCache *sc, bool prot)
+{
+    if (prot)
+        return (sc->flags & (DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_W_MASK | DESC_E_MASK)) ==
+               (DESC_P_MASK | DESC_S_MASK | DESC_W_MASK);
+    return !seg_is_expand_down(sc) && sc->limit >= 0xffff;
+}
+
+uint32_t x86_seg_tb_flags(const CPUX86State *env)
+{
+    uint32_t hf = env->hflags, f = 0;
+    if (hf & HF_CS64_MASK)
+        return 0;
+    bool prot = (hf & (HF_PE_MASK | HF_VM_MASK)) == HF_PE_MASK;
+    for (int seg = R_ES; seg <= R_GS; seg++) {
+        const SegmentCache *sc = &env->segs[seg];
+        if (seg != R_CS && prot && !x86_seg_is_flat(sc))
+            f |= TBF_SEGCHECK;
+        if ((seg != R_CS || !prot) && seg_limit_only(sc, prot))
+            f |= TBF_SEG_INLINE(seg);
+    }
+    /* all flat: no checks at all, and the inline bits do not split the TB cache */
+    return (f & TBF_SEGCHECK) || !prot ? f : 0;
+}
+
+void x86_seg_raise_marked(CPUX86State *env, uint64_t vaddr, uintptr_t ra)
+{
+    if (likely(!(vaddr >> 62)) || (env->hflags & HF_CS64_MASK))
+        return;
+    raise_err(env, (vaddr & X86_LINEAR_GP_MARK) ? EXCP_GP : EXCP_SS, 0, ra);
 }
 
 /* ---- LDTR and TR ---- */

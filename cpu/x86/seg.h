@@ -72,6 +72,7 @@ uint32_t sys_cc_get(CPUX86State *env);
 void sys_cc_set(CPUX86State *env, uint32_t flags);
 void sys_tlb_flush(CPUX86State *env);
 void sys_tlb_flush_page(CPUX86State *env, uint64_t vaddr);
+void sys_tlb_flush_nonglobal(CPUX86State *env);
 void sys_restore_state(CPUX86State *env, uintptr_t ra);
 noreturn void sys_loop_exit(CPUX86State *env);
 

@@ -5,6 +5,7 @@
  * the XMMReg lanes. */
 #include <string.h>
 #include "cpu/x86/exec.h"
+#include "cpu/x86/helpers.h"
 #include "cpu/x86/simd.h"
 #include "cpu/x86/softfloat.h"
 
@@ -958,6 +959,10 @@ void helper_maskmov(CPUX86State *env, const void *v, const void *mask, uint64_t 
     uint8_t val[16], m[16];
     uintptr_t ra = GETPC();
     int idx = x86_mmu_index(env);
+    /* hardware checks the address even when the mask selects no byte;
+     * DS:RDI is never a stack access (an SS override is ignored in 64-bit mode) */
+    if (!x86_is_canonical(env, addr))
+        x86_raise_exception(env, EXCP_GP, 0, ra);
     memcpy(val, v, width);
     memcpy(m, mask, width);
     for (unsigned i = 0; i < width; i++)

@@ -524,7 +524,20 @@ void helper_check_io(CPUX86State *env, uint64_t port, uint64_t size)
 
 uint64_t helper_seg_check(CPUX86State *env, uint64_t seg, uint64_t offset, uint64_t desc)
 {
-    return x86_seg_check(env, (int)seg, offset, desc & 0xff, desc & 0x100, GETPC());
+    return x86_seg_check(env, (int)seg, offset, desc & 0xffff, desc & SEG_CHECK_WRITE, GETPC());
+}
+
+/* CLFLUSH/CLFLUSHOPT/CLWB: nothing to flush, but the line's address is
+ * translated as for a read (#PF, non-canonical #GP, #SS through RSP/RBP),
+ * without touching the memory (it may be MMIO). */
+void helper_clflush(CPUX86State *env, uint64_t addr, uint64_t stack)
+{
+    uintptr_t ra = GETPC();
+    int prot;
+    uint64_t page_size;
+    if (stack && !x86_is_canonical(env, addr))
+        x86_raise_exception(env, EXCP_SS, 0, ra);
+    x86_tlb_fill(env, addr, X86_ACCESS_READ, x86_mmu_index(env), &prot, &page_size, ra);
 }
 
 /* ---- system glue ---------------------------------------------------------------------- */

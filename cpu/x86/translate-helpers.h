@@ -67,8 +67,11 @@ enum { STR_MOVS, STR_CMPS, STR_STOS, STR_LODS, STR_SCAS, STR_INS, STR_OUTS };
 /* desc = op | size << 4 | addrsize << 8 | seg << 12 | rep << 16 (1 REPZ, 2 REPNZ) */
 uint64_t helper_string(CPUX86State *env, uint64_t desc);
 
-/* segment limit/type check (desc = size | write << 8): the linear address */
+/* segment limit/type check (desc = size | SEG_CHECK_WRITE): the linear address */
+#define SEG_CHECK_WRITE 0x10000
 uint64_t helper_seg_check(CPUX86State *env, uint64_t seg, uint64_t offset, uint64_t desc);
+/* CLFLUSH & co.: the address check of a byte read (stack: made through RSP/RBP) */
+void helper_clflush(CPUX86State *env, uint64_t addr, uint64_t stack);
 
 /* system instruction glue (wrappers adding GETPC) */
 void helper_load_seg(CPUX86State *env, uint64_t seg, uint64_t selector);

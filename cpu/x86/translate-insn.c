@@ -283,6 +283,31 @@ static void gen_rotate_imm(DisasContext *s, bool left, unsigned size, TCGv a, un
     gen_set_eflags_cc(s, f);
 }
 
+/* SHL/SHR/SAR by CL, inline. A count of 0 (after masking) leaves the flags
+ * alone, so the new lazy state is chosen by movcond and cc_op becomes a
+ * run-time value. Flags left undefined by the SDM (OF for counts above 1)
+ * follow the immediate-count forms. */
+static void gen_shift_var(DisasContext *s, unsigned size, TCGv a)
+{
+    unsigned mn = s->d.mnemonic, kind = mn == I_SHL ? CC_K_SHL : mn == I_SHR ? CC_K_SHR : CC_K_SAR;
+    TCGOpcode opc = mn == I_SHL ? INDEX_op_shl : mn == I_SHR ? INDEX_op_shr : INDEX_op_sar;
+    TCGv count = tcg_temp_new(), cm1 = tcg_temp_new(), r = tcg_temp_new(), src = tcg_temp_new();
+    tcg_gen_andi(count, gen_operand_load(s, 1), size == 8 ? 63 : 31);
+    TCGv v = mn == I_SAR ? gen_sext(a, size) : a;
+    tcg_gen_op3(opc, 0, r, v, count);
+    tcg_gen_subi(cm1, count, 1);
+    tcg_gen_op3(opc, 0, src, v, cm1);   /* meaningless for count 0: not selected */
+    gen_operand_store(s, 0, r);         /* a store that faults comes before the flags */
+    TCGv zero = tcg_const(0), old_op = s->cc_op == CC_OP_DYNAMIC
+        ? gen_env_ld(ENV_OFF(cc_op), MO_32) : tcg_const(s->cc_op);
+    TCGv op = tcg_temp_new();
+    tcg_gen_movcond(TCG_COND_NE, 0, cpu_cc_dst, count, zero, gen_zext(r, size), cpu_cc_dst);
+    tcg_gen_movcond(TCG_COND_NE, 0, cpu_cc_src, count, zero, gen_zext(src, size), cpu_cc_src);
+    tcg_gen_movcond(TCG_COND_NE, 0, op, count, zero, tcg_const(CC_OP(kind, size_log2(size))), old_op);
+    gen_env_st(op, ENV_OFF(cc_op), MO_32);
+    flags_now_dynamic(s);
+}
+
 static void trans_shift(DisasContext *s)
 {
     unsigned size = op_size(s, 0), mn = s->d.mnemonic;
@@ -313,6 +338,10 @@ static void trans_shift(DisasContext *s)
             gen_rotate_imm(s, mn == I_ROL, size, a, c);
             return;
         }
+    }
+    if (mn == I_SHL || mn == I_SHR || mn == I_SAR) {
+        gen_shift_var(s, size, a);
+        return;
     }
     static const uint8_t ops[] = {
         [I_ROL] = SHIFT_ROL, [I_ROR] = SHIFT_ROR, [I_RCL] = SHIFT_RCL, [I_RCR] = SHIFT_RCR,
@@ -499,9 +528,8 @@ static void trans_cmov(DisasContext *s)
         gen_lea_addr(s);
         v = gen_ld(s, s->A0, size);
     }
-    TCGv c = gen_setcc(s, s->d.e->aux);
     TCGv old = gen_reg_load(s, s->d.reg, size), r = tcg_temp_new();
-    tcg_gen_movcond(TCG_COND_NE, 0, r, c, tcg_const(0), v, old);
+    gen_movcond_cc(s, s->d.e->aux, r, v, old);
     gen_reg_store(s, s->d.reg, size, r);
 }
 
@@ -1135,6 +1163,16 @@ static void trans_fence(DisasContext *s)
         gen_helper(helper_mfence, TCG_NO_TEMP, 1, tcg_env);
 }
 
+/* CLFLUSH (CLFLUSHOPT, CLWB): checked like a byte read, nothing stored */
+static void trans_clflush(DisasContext *s)
+{
+    gen_lea_addr(s);
+    bool stack = gen_is_stack_addr(s, s->A0);
+    TCGv addr = gen_checked_linear(s, s->A0, 1, false);
+    sync(s);
+    gen_helper(helper_clflush, TCG_NO_TEMP, 3, tcg_env, addr, tcg_const(stack));
+}
+
 static void trans_ud(DisasContext *s) { gen_ud(s); }
 
 /* x87 / SSE: #NM when CR0.EM/TS say so; otherwise the FPU translator. */
@@ -1426,7 +1464,7 @@ static const TransFn trans_table[I_COUNT] = {
     [I_DAA] = trans_bcd, [I_DAS] = trans_bcd, [I_AAA] = trans_bcd, [I_AAS] = trans_bcd,
     [I_AAM] = trans_bcd, [I_AAD] = trans_bcd, [I_BOUND] = trans_bound,
     [I_NOP] = trans_nop, [I_PREFETCH] = trans_nop, [I_FENCE] = trans_fence,
-    [I_CLFLUSH] = trans_nop, [I_MONITOR] = trans_nop, [I_MWAIT] = trans_nop,
+    [I_CLFLUSH] = trans_clflush, [I_MONITOR] = trans_nop, [I_MWAIT] = trans_nop,
     [I_UD] = trans_ud, [I_UD0] = trans_ud, [I_RSM] = trans_ud, [I_RDPMC] = trans_ud,
     [I_RDFSBASE] = trans_ud,
     [I_FPU] = trans_fpu, [I_WAIT] = trans_fpu, [I_SSE] = trans_fpu, [I_FXSAVE] = trans_fpu,

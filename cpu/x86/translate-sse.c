@@ -711,11 +711,15 @@ void x86_translate_xsave(DisasContext *s)
     gen_lea_addr(s);
     TCGv desc = tcg_const(((s->d.rex & 8) ? XSAVE_DESC_REXW : 0) | (s->code64 ? XSAVE_DESC_CODE64 : 0) |
                           (gen_is_stack_addr(s, s->A0) ? XSAVE_DESC_STACK : 0));
+    /* the segment limit covers the whole area: 512 bytes, plus the XSAVE
+     * header (the model has no extended components) */
+    bool legacy = mn == I_FXSAVE || mn == I_FXRSTOR, save = mn == I_FXSAVE || mn == I_XSAVE;
+    TCGv area = mxcsr_op ? s->A0 : gen_checked_linear(s, s->A0, legacy ? 512 : 576, save);
     switch (mn) {
-    case I_FXSAVE: gen_helper(helper_fxsave, TCG_NO_TEMP, 3, tcg_env, s->A0, desc); break;
-    case I_FXRSTOR: gen_helper(helper_fxrstor, TCG_NO_TEMP, 3, tcg_env, s->A0, desc); break;
-    case I_XSAVE: gen_helper(helper_xsave, TCG_NO_TEMP, 3, tcg_env, s->A0, desc); break;
-    case I_XRSTOR: gen_helper(helper_xrstor, TCG_NO_TEMP, 3, tcg_env, s->A0, desc); break;
+    case I_FXSAVE: gen_helper(helper_fxsave, TCG_NO_TEMP, 3, tcg_env, area, desc); break;
+    case I_FXRSTOR: gen_helper(helper_fxrstor, TCG_NO_TEMP, 3, tcg_env, area, desc); break;
+    case I_XSAVE: gen_helper(helper_xsave, TCG_NO_TEMP, 3, tcg_env, area, desc); break;
+    case I_XRSTOR: gen_helper(helper_xrstor, TCG_NO_TEMP, 3, tcg_env, area, desc); break;
     case I_LDMXCSR:
         gen_helper(helper_ldmxcsr, TCG_NO_TEMP, 2, tcg_env, gen_ld(s, s->A0, 4));
         break;

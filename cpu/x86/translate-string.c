@@ -27,12 +27,10 @@ static uint64_t seg_linear_rw(const StringOp *o, int seg, uint64_t off, bool wri
     off &= o->amask;
     if (env->hflags & HF_CS64_MASK)
         return (seg == R_FS || seg == R_GS) ? env->segs[seg].base + off : off;
-    const SegmentCache *sc = &env->segs[seg];
-    bool flat = sc->base == 0 && sc->limit == 0xffffffffu && (sc->flags & DESC_P_MASK) &&
-                (sc->flags & (DESC_CS_MASK | DESC_W_MASK | DESC_E_MASK)) == DESC_W_MASK;
-    if ((env->hflags & (HF_PE_MASK | HF_VM_MASK)) == HF_PE_MASK && !flat)
+    /* real and V86 mode check limits too (x86_seg_check skips the types) */
+    if (!x86_seg_is_flat(&env->segs[seg]))
         return x86_seg_check(env, seg, off, o->size, write, o->ra);
-    return (uint32_t)(env->segs[seg].base + off);
+    return off;
 }
 
 #define seg_linear(o, seg, off) seg_linear_rw(o, seg, off, false)

@@ -174,11 +174,14 @@ TCGv gen_linear_sized(DisasContext *s, TCGv offset, int seg, unsigned addrsize)
     }
     if (seg == R_SS)
         s->ss_linear = t;
-    if ((s->segcheck || seg == R_CS) && s->pe && !s->vm86) {
+    /* protected mode checks non-flat segments (and CS); real and V86 mode
+     * check limits (a word at offset 0xFFFF faults, as on hardware) */
+    if (s->segcheck || seg == R_CS || !s->pe || s->vm86) {
         int i = s->nb_segrec++ & 7;
         s->segrec[i].linear = t;
         s->segrec[i].offset = off;
         s->segrec[i].seg = seg;
+        s->segrec[i].addrsize = addrsize;
     }
     return t;
 }
@@ -197,24 +200,53 @@ void gen_lea_addr(DisasContext *s)
     s->a0_valid = true;
 }
 
-/* With segment checks on: the checked linear address for an access through
- * an address made by gen_linear (the helper raises #GP/#SS). */
-static TCGv checked_addr(DisasContext *s, TCGv addr, unsigned size, bool write)
+static int find_segrec(DisasContext *s, TCGv addr)
 {
-    for (int i = 0; i < 8 && i < s->nb_segrec; i++) {
-        if (s->segrec[i].linear != addr)
-            continue;
-        TCGv t = tcg_temp_new();
-        gen_helper(helper_seg_check, t, 4, tcg_env, tcg_const(s->segrec[i].seg),
-                   s->segrec[i].offset, tcg_const(size | (write ? 0x100 : 0)));
-        return t;
-    }
-    return addr;
+    for (int i = 0; i < 8 && i < s->nb_segrec; i++)
+        if (s->segrec[i].linear == addr)
+            return i;
+    return -1;
+}
+
+/* The limit check alone, without a helper call or a branch (which would end
+ * the IR basic block): an access beyond the limit gets a marked linear
+ * address, which misses the TLB, and the miss path raises #GP(0) or #SS(0)
+ * (x86_seg_raise_marked). */
+static TCGv gen_inline_limit_check(DisasContext *s, int i, unsigned size)
+{
+    int seg = s->segrec[i].seg;
+    bool real = !s->pe || s->vm86;
+    if (real && s->segrec[i].addrsize == 2 && size == 1)
+        return s->segrec[i].linear;     /* the limit is at least 0xFFFF */
+    TCGv last = tcg_temp_new(), over = tcg_temp_new(), t = tcg_temp_new();
+    tcg_gen_addi(last, s->segrec[i].offset, size - 1);
+    TCGv limit = gen_env_ld(ENV_OFF(segs[0].limit) + seg * (int64_t)sizeof(SegmentCache), MO_32);
+    tcg_gen_setcond(TCG_COND_GTU, 0, over, last, limit);
+    tcg_gen_shli(over, over, seg == R_SS ? 62 : 63);
+    tcg_gen_or(t, s->segrec[i].linear, over);
+    return t;
+}
+
+/* With segment checks on: the checked linear address for an access through
+ * an address made by gen_linear. Helper-made accesses (inline_ok false) and
+ * segments that need more than a limit check call helper_seg_check, which
+ * raises #GP/#SS. */
+static TCGv checked_addr(DisasContext *s, TCGv addr, unsigned size, bool write, bool inline_ok)
+{
+    int i = find_segrec(s, addr);
+    if (i < 0)
+        return addr;
+    if (inline_ok && (s->flags & TBF_SEG_INLINE(s->segrec[i].seg)))
+        return gen_inline_limit_check(s, i, size);
+    TCGv t = tcg_temp_new();
+    gen_helper(helper_seg_check, t, 4, tcg_env, tcg_const(s->segrec[i].seg),
+               s->segrec[i].offset, tcg_const(size | (write ? SEG_CHECK_WRITE : 0)));
+    return t;
 }
 
 TCGv gen_checked_linear(DisasContext *s, TCGv addr, unsigned size, bool write)
 {
-    return checked_addr(s, addr, size, write);
+    return checked_addr(s, addr, size, write, false);
 }
 
 /* With debug registers armed: report each data access for DR0-3 matches. */
@@ -248,7 +280,7 @@ TCGv gen_addr_offset(DisasContext *s, TCGv addr, int64_t delta)
 TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
 {
     unsigned flags = stack_flag(s, addr);
-    addr = checked_addr(s, addr, size, false);
+    addr = checked_addr(s, addr, size, false, true);
     TCGv t = tcg_temp_new();
     tcg_gen_qemu_ld(t, addr, size_log2(size) | flags, s->mem_idx);
     gen_data_breakpoint(s, addr, size, false);
@@ -258,7 +290,7 @@ TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
 TCGv gen_ld_rmw(DisasContext *s, TCGv addr, unsigned size)
 {
     unsigned flags = stack_flag(s, addr);
-    addr = checked_addr(s, addr, size, true);   /* the write permission first */
+    addr = checked_addr(s, addr, size, true, true);   /* the write permission first */
     TCGv t = tcg_temp_new();
     tcg_gen_qemu_ld(t, addr, size_log2(size) | flags | MO_RMW, s->mem_idx);
     gen_data_breakpoint(s, addr, size, false);
@@ -268,7 +300,7 @@ TCGv gen_ld_rmw(DisasContext *s, TCGv addr, unsigned size)
 void gen_st(DisasContext *s, TCGv addr, TCGv v, unsigned size)
 {
     unsigned flags = stack_flag(s, addr);
-    addr = checked_addr(s, addr, size, true);
+    addr = checked_addr(s, addr, size, true, true);
     gen_data_breakpoint(s, addr, size, true);
     tcg_gen_qemu_st(v, addr, size_log2(size) | flags, s->mem_idx);
 }
@@ -412,6 +444,24 @@ void gen_cc_result(DisasContext *s, unsigned kind, unsigned size, TCGv dst, TCGv
     if (src2 != TCG_NO_TEMP)
         tcg_gen_mov(cpu_cc_src2, src2);
     set_cc_op(s, CC_OP(kind, size_log2(size)));
+}
+
+/* The lazy-flag globals a static cc_op does not read are dead: saying so
+ * lets the liveness pass drop the computations that last wrote them (e.g. a
+ * rotate's merged flags before a memory access, when a logic op has since
+ * replaced them). Only at instruction boundaries and block exits: inside an
+ * instruction, a fault restores the cc_op of the instruction's start. */
+void gen_discard_dead_cc(DisasContext *s)
+{
+    if (s->cc_op == CC_OP_DYNAMIC)
+        return;
+    unsigned kind = CC_OP_KIND(s->cc_op);
+    if (kind == CC_K_EFLAGS)
+        tcg_gen_discard(cpu_cc_dst);
+    if (kind == CC_K_LOGIC)
+        tcg_gen_discard(cpu_cc_src);
+    if (kind != CC_K_ADC && kind != CC_K_SBB)
+        tcg_gen_discard(cpu_cc_src2);
 }
 
 static TCGv cc_op_value(DisasContext *s)
@@ -662,6 +712,15 @@ TCGv gen_setcc(DisasContext *s, unsigned cond)
     return t;
 }
 
+void gen_movcond_cc(DisasContext *s, unsigned cond, TCGv d, TCGv v1, TCGv v2)
+{
+    CCPrepare p = prepare_cc(s, cond);
+    if (p.cond == TCG_COND_NEVER || p.cond == TCG_COND_ALWAYS)
+        tcg_gen_mov(d, p.cond == TCG_COND_ALWAYS ? v1 : v2);
+    else
+        tcg_gen_movcond(p.cond, p.flags, d, p.a, p.b, v1, v2);
+}
+
 /* ---- control flow ------------------------------------------------------------ */
 void gen_set_rip(DisasContext *s, uint64_t rip)
 {
@@ -698,6 +757,7 @@ static void gen_single_step_trap(DisasContext *s)
 void gen_jmp_to(DisasContext *s, uint64_t target, int n)
 {
     target = mask_ip(s, target);
+    gen_discard_dead_cc(s);
     gen_update_cc_op(s);
     gen_set_rip(s, target);
     uint64_t lin = s->cs_base + target;
@@ -820,6 +880,7 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
             }
         }
         tcg_gen_insn_start(pc, s->cc_op);
+        gen_discard_dead_cc(s);
         s->insn_count++;
         if (s->flags & TBF_DEBUG) {
             gen_sync_for_helper(s);
@@ -868,6 +929,8 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         }
     }
 
+    if (s->is_jmp != DISAS_NORETURN)
+        gen_discard_dead_cc(s);
     switch (s->is_jmp) {
     case DISAS_NEXT:
     case DISAS_TOO_MANY:

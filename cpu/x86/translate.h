@@ -35,7 +35,7 @@ typedef struct DisasContext {
     bool jmp_used[2];
     bool segcheck;          /* check segment limits and types on every access */
     bool smp;               /* several vCPUs: LOCK'ed accesses use host atomics */
-    struct { TCGv linear, offset; int seg; } segrec[8];   /* for segcheck */
+    struct { TCGv linear, offset; int seg; unsigned addrsize; } segrec[8];   /* for limit checks */
     int nb_segrec;
     /* The operands of the last CMP/SUB, usable by a Jcc/SETcc/CMOVcc right
      * after it (same basic block): compares them directly. */
@@ -50,6 +50,11 @@ typedef struct DisasContext {
 /* tb->flags bit (beside hflags): a segment is not flat, so accesses are
  * checked against limits and types (protected mode, 16/32-bit). */
 #define TBF_SEGCHECK (1u << 31)
+/* tb->flags bits 20..25 (one per segment register, R_ES..R_GS): accesses
+ * through that segment need only a limit check, which the translated code
+ * makes inline (see x86_seg_tb_flags); the others call helper_seg_check. */
+#define TBF_SEG_INLINE_SHIFT 20
+#define TBF_SEG_INLINE(seg) (1u << (TBF_SEG_INLINE_SHIFT + (seg)))
 /* tb->flags bit: debug registers have enabled breakpoints (per-instruction
  * checks are compiled in). */
 #define TBF_DEBUG (1u << 30)
@@ -79,8 +84,8 @@ TCGv gen_linear(DisasContext *s, TCGv offset, int seg);  /* offset -> linear (s-
 TCGv gen_linear_sized(DisasContext *s, TCGv offset, int seg, unsigned addrsize);
 TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size);           /* zero-extended */
 TCGv gen_ld_rmw(DisasContext *s, TCGv addr, unsigned size);       /* ... that will be written */
-/* With segment checks on: check a whole access of size bytes (<= 255, e.g. an
- * XMM operand) at an address from gen_linear/gen_lea_addr and return the
+/* With segment checks on: check a whole access of size bytes (< 64 KiB, e.g. an
+ * XMM operand or an FXSAVE area) at an address from gen_linear/gen_lea_addr and return the
  * checked linear address (accesses derived from it are not checked again). */
 TCGv gen_checked_linear(DisasContext *s, TCGv addr, unsigned size, bool write);
 /* 64-bit mode: addr was made through SS, so non-canonical is #SS(0) */
@@ -109,8 +114,11 @@ void gen_cc_result(DisasContext *s, unsigned kind, unsigned size, TCGv dst, TCGv
 TCGv gen_compute_eflags(DisasContext *s);      /* CC_MASK bits */
 TCGv gen_compute_cf(DisasContext *s);          /* 0 / 1 */
 void gen_set_eflags_cc(DisasContext *s, TCGv flags);  /* switch to CC_OP_EFLAGS */
+void gen_discard_dead_cc(DisasContext *s);     /* cc globals the static cc_op ignores */
 void gen_jcc(DisasContext *s, unsigned cond, int label);  /* branch when condition true */
 TCGv gen_setcc(DisasContext *s, unsigned cond);
+/* d = condition ? v1 : v2 (the compare straight from the lazy flags) */
+void gen_movcond_cc(DisasContext *s, unsigned cond, TCGv d, TCGv v1, TCGv v2);
 
 /* control flow */
 void gen_set_rip(DisasContext *s, uint64_t rip);

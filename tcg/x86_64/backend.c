@@ -978,10 +978,14 @@ static void gen_jmp_cache_probe(Gen *g)
     em_byte(e, 0xff);                                  /* test byte [rbp + dr7], 0xff */
     JNE_MISS(0x5);
     em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, (int32_t)offsetof(CPUX86State, rip), false);
+    /* rcx = jmp_cache_hash(rip) */
     mov_rr(e, RCX, RAX);
-    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_BITS */
-    em_byte(e, JMP_CACHE_BITS);
-    em_rr(e, 0x31, 1, true, RAX, RCX, false);          /* xor rcx, rax */
+    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_GROUP_SHIFT */
+    em_byte(e, JMP_CACHE_GROUP_SHIFT);
+    em_rr(e, 0x8b, 1, false, RDX, RAX, false);         /* mov edx, eax */
+    em_rr(e, 0x83, 1, false, 4, RDX, false);           /* and edx, group - 1 */
+    em_byte(e, (1u << JMP_CACHE_GROUP_BITS) - 1);
+    em_rr(e, 0x31, 1, false, RDX, RCX, false);         /* xor ecx, edx */
     em_rr(e, 0x81, 1, false, 4, RCX, false);           /* and ecx, size - 1 */
     em_u32(e, JMP_CACHE_SIZE - 1);
     em_rm(e, 0x8b, 1, true, RDX, R12, RCX, 3, (int32_t)offsetof(TCGCPU, jmp_cache), false);
@@ -1059,9 +1063,16 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         switch (op->opc) {
         case INDEX_op_discard: {
             int tt = (int)(int64_t)op->args[0];
-            if (tt > 0 && s->temps[tt].kind != TEMP_GLOBAL) {
-                if (g->ts[tt].val == TS_REG)
-                    reg_free(g, g->ts[tt].reg);
+            if (tt <= 0)
+                break;
+            if (g->ts[tt].val == TS_REG && g->reg_temp[g->ts[tt].reg] == tt)
+                reg_free(g, g->ts[tt].reg);
+            if (s->temps[tt].kind == TEMP_GLOBAL) {
+                /* its value no longer matters: no write-back */
+                g->ts[tt].val = TS_MEM;
+                g->ts[tt].reg = -1;
+                g->ts[tt].coherent = true;
+            } else {
                 g->ts[tt].val = TS_DEAD;
             }
             break;

@@ -187,10 +187,13 @@ static int run_system(OracleTCG **tcg, const char *const *bnames, int nb)
     for (size_t i = 0; i < n; i++) {
         oracle_kvm_run(k, &cases[i], &ref[kept]);
         if (ref[kept].end == ORACLE_END_CRASH) {
-            /* e.g. KVM_EXIT_INTERNAL_ERROR (17): the nested kvm_pvm cannot
-             * emulate the instruction; nothing to compare against */
-            printf("SKIP oracle/system-kvm: \"%s\": KVM could not run it (exit reason %d at %#" PRIx64 ")\n",
-                   cases[i].name, -ref[kept].vector, ref[kept].st.rip);
+            /* e.g. the nested kvm_pvm cannot emulate the instruction:
+             * nothing to compare against */
+            printf("SKIP oracle/system-kvm: \"%s\": KVM could not run it (%s at %#" PRIx64 ")%s\n",
+                   cases[i].name, ref[kept].why[0] ? ref[kept].why : "no state", ref[kept].st.rip,
+                   access("/sys/module/kvm_pvm", F_OK) == 0
+                       ? "; the nested kvm_pvm emulates CPL 0 code, and QEMU with -accel kvm stops on the same instructions there"
+                       : "");
             continue;
         }
         cases[kept++] = cases[i];

@@ -169,6 +169,10 @@ static const InsnForm gen_table[] = {
     ROW("CMPXCHG", "0F B0 /r", "r/m8, r8", MBOTH, K_PLAIN, A_LOCK, 0, FARITH, 0),
     ROW("CMPXCHG", "0F B1 /r", "r/mv, rv", MBOTH, K_PLAIN, A_LOCK, 0, FARITH, 0),
     ROW("CMPXCHG8B", "0F C7 /1", "m64", MBOTH, K_PLAIN, A_LOCK, 0, FZ, 0),
+    /* cache-line flushes: no architectural effect beyond the memory operand */
+    ROW("CLFLUSH", "0F AE /7", "m8", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),
+    ROW("CLFLUSHOPT", "66 0F AE /7", "m8", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),
+    ROW("CLWB", "66 0F AE /6", "m8", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),
     ROW("CMPXCHG16B", "REX.W + 0F C7 /1", "m128", M64, K_PLAIN, A_LOCK | A_ALIGN16, 0, FZ, 0),
     ROW("XADD", "0F C0 /r", "r/m8, r8", MBOTH, K_PLAIN, A_LOCK, 0, FARITH, 0),
     ROW("XADD", "0F C1 /r", "r/mv, rv", MBOTH, K_PLAIN, A_LOCK, 0, FARITH, 0),

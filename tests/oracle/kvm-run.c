@@ -152,6 +152,30 @@ static uint64_t ram64(OracleKVM *k, uint64_t addr)
     return v;
 }
 
+/* Why KVM stopped: an emulation failure names the instruction bytes KVM
+ * reports (the nested kvm_pvm emulates CPL 0 code and lacks e.g. LAR,
+ * CMPXCHG16B and INT n outside real mode; QEMU 7.2 with -accel kvm stops on
+ * the same instructions there). */
+static void describe_exit(const struct kvm_run *run, char *why, size_t len)
+{
+    if (run->exit_reason != KVM_EXIT_INTERNAL_ERROR) {
+        snprintf(why, len, "exit reason %u", run->exit_reason);
+        return;
+    }
+    if (run->emulation_failure.suberror != KVM_INTERNAL_ERROR_EMULATION) {
+        snprintf(why, len, "internal error, suberror %u", run->emulation_failure.suberror);
+        return;
+    }
+    int n = snprintf(why, len, "internal error: its instruction emulator failed");
+    if (run->emulation_failure.ndata >= 2 &&
+        (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+        unsigned size = run->emulation_failure.insn_size;
+        n += snprintf(why + n, len - (size_t)n, " on");
+        for (unsigned i = 0; i < size && i < 4; i++)
+            n += snprintf(why + n, len - (size_t)n, " %02x", run->emulation_failure.insn_bytes[i]);
+    }
+}
+
 static bool pushes_error_code(int v)
 {
     return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21;
@@ -207,7 +231,8 @@ void oracle_kvm_run(OracleKVM *k, const OracleCase *c, OracleResult *r)
         }
         if (run->exit_reason != KVM_EXIT_INTR) {
             get_state(k, &r->st);
-            r->vector = -(int)run->exit_reason;   /* reported with the crash */
+            r->vector = -(int)run->exit_reason;
+            describe_exit(run, r->why, sizeof(r->why));
             return;
         }
     }

@@ -78,6 +78,7 @@ typedef struct OracleResult {
     OracleState st;       /* at the end, or at the faulting instruction */
     uint8_t data[ORACLE_MEM_CMP];
     uint8_t stack[ORACLE_MEM_CMP];   /* from ORACLE_RSP - ORACLE_MEM_CMP / 2 */
+    char why[96];         /* ORACLE_END_CRASH: what stopped the reference */
 } OracleResult;
 
 /* What to compare beyond the general registers, RIP and memory. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu/x86/decode.h"
+#include "cpu/x86/helpers.h"
 #include "harness.h"
 
 typedef struct Buf {
@@ -101,6 +102,43 @@ TEST(invalid_encodings)
     CHECK_EQ(decode(lea_reg, 2, 32, &d), DECODE_UD);
     CHECK_EQ(decode(too_long, 16, 32, &d), DECODE_TOO_LONG);
     CHECK_EQ(decode(ud2, 1, 32, &d), DECODE_FETCH_FAULT);
+}
+
+/* Optional instructions decode exactly when the CPU model advertises them;
+ * the members of the 0F AE and 0F C7 groups that the model lacks are #UD. */
+TEST(optional_features)
+{
+    static const struct {
+        const char *name;
+        uint8_t bytes[4];
+        unsigned n;
+        int feature;        /* X86Feature, or -1: never implemented */
+        X86Mnemonic mn;
+    } cases[] = {
+        { "RDRAND", { 0x0f, 0xc7, 0xf0 }, 3, X86_FEAT_RDRAND, I_RDRAND },
+        { "RDSEED", { 0x0f, 0xc7, 0xf8 }, 3, -1, I_INVALID },
+        { "RDPID", { 0xf3, 0x0f, 0xc7, 0xf8 }, 4, X86_FEAT_RDPID, I_INVALID },
+        { "XRSTORS", { 0x0f, 0xc7, 0x18 }, 3, -1, I_INVALID },
+        { "XSAVEC", { 0x0f, 0xc7, 0x20 }, 3, -1, I_INVALID },
+        { "XSAVES", { 0x0f, 0xc7, 0x28 }, 3, -1, I_INVALID },
+        { "VMPTRLD", { 0x0f, 0xc7, 0x30 }, 3, -1, I_INVALID },
+        { "VMPTRST", { 0x0f, 0xc7, 0x38 }, 3, -1, I_INVALID },
+        { "CLWB", { 0x66, 0x0f, 0xae, 0x30 }, 4, X86_FEAT_CLWB, I_CLFLUSH },
+        { "CLFLUSHOPT", { 0x66, 0x0f, 0xae, 0x38 }, 4, X86_FEAT_CLFLUSHOPT, I_CLFLUSH },
+        { "XSAVEOPT", { 0x0f, 0xae, 0x30 }, 3, X86_FEAT_XSAVE, I_XSAVE },
+        { "CLFLUSH", { 0x0f, 0xae, 0x38 }, 3, X86_FEAT_CLFLUSH, I_CLFLUSH },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        X86Decoded d;
+        X86DecodeStatus st = decode(cases[i].bytes, cases[i].n, 32, &d);
+        bool on = cases[i].feature >= 0 && x86_cpu_has((X86Feature)cases[i].feature) &&
+                  cases[i].mn != I_INVALID;
+        char m[120];
+        snprintf(m, sizeof(m), "%s: status %d mnemonic %s, advertised %d", cases[i].name, st,
+                 st == DECODE_OK ? x86_mnemonic_names[d.mnemonic] : "-", on);
+        if (on ? st != DECODE_OK || d.mnemonic != cases[i].mn : st != DECODE_UD)
+            test_fail(__FILE__, __LINE__, m);
+    }
 }
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
