@@ -4,41 +4,29 @@
  * a real-mode trampoline at 0x8000, enters protected mode and reports its
  * APIC ID (register, CPUID leaves 1 and 0xB, and IA32_APIC_BASE without the
  * BSP flag). All CPUs then update shared counters at the same time with
- * LOCK INC, LOCK XADD, LOCK CMPXCHG and CMPXCHG8B loops, LOCK on misaligned
- * and page-crossing operands, and an XCHG spinlock around plain increments:
- * nothing may be lost. Then the APs idle in HLT and the BSP sends
+ * LOCK INC, LOCK XADD, LOCK CMPXCHG and CMPXCHG8B loops, LOCK on a misaligned
+ * operand, and an XCHG spinlock around plain increments: nothing may be lost
+ * (smp-splitlock.c does page-crossing operands). Then the APs idle in HLT and the BSP sends
  * IPIs: fixed to one APIC ID, to all but self, to all including self, to self,
- * in logical flat mode, lowest priority, and an NMI; finally INIT + SIPI
- * restart one AP. Nothing depends on timing: every wait is on memory.
+ * in logical flat mode, lowest priority, and an NMI; the BSP rewrites code an
+ * AP has run and the AP runs the new code; finally INIT + SIPI restart one AP. Nothing depends on timing: every wait is on memory.
  * test-args: -smp 3
  */
 #include "runtime.h"
+#include "smp.h"
 
-#define LAPIC 0xfee00000u
+#define LAPIC LAPIC_BASE
 #define APIC_BASE_MSR 0x1b
 #define APIC_BASE_BSP (1u << 8)
 enum {
     APIC_ID = 0x20, APIC_EOI = 0xb0, APIC_LDR = 0xd0, APIC_DFR = 0xe0, APIC_SVR = 0xf0,
     APIC_ICR_LO = 0x300, APIC_ICR_HI = 0x310,
 };
-/* ICR: delivery mode, destination mode, level, trigger, shorthand */
-#define ICR_FIXED   (0u << 8)
-#define ICR_LOWEST  (1u << 8)
-#define ICR_NMI     (4u << 8)
-#define ICR_INIT    (5u << 8)
-#define ICR_STARTUP (6u << 8)
-#define ICR_LOGICAL (1u << 11)
-#define ICR_ASSERT  (1u << 14)
-#define ICR_LEVEL   (1u << 15)
-#define ICR_SELF        (1u << 18)
-#define ICR_ALL         (2u << 18)
-#define ICR_ALL_BUT_SELF (3u << 18)
-
 #define NCPUS 3
-#define TRAMPOLINE 0x8000
 #define MAX_APS 7
 #define ROUNDS 100000
 #define IPI_VECTOR 0x40
+#define XMC_VECTOR 0x41
 #define SPIN_LIMIT 400000000u      /* only so that a broken build fails instead of hanging */
 
 volatile uint32_t aps_arrived, go, done_count, restart_phase, restarted_id;
@@ -46,37 +34,11 @@ volatile uint32_t ap_apic_id[MAX_APS], ap_cpuid1_id[MAX_APS], ap_cpuidb_id[MAX_A
 volatile uint32_t lock_inc_counter, xadd_counter, cmpxchg_counter, spinlocked_counter, spinlock;
 volatile uint32_t ipi_count[8], nmi_count[8];
 volatile uint64_t cmpxchg8b_counter;
-/* LOCK on a misaligned operand, and on one that crosses a page boundary */
-static volatile uint8_t odd_area[2][4096] __attribute__((aligned(4096)));
-#define MISALIGNED_COUNTER ((volatile uint32_t *)&odd_area[0][1])
-#define PAGE_CROSSING_COUNTER ((volatile uint32_t *)&odd_area[0][4094])
-uint32_t ap_stack_next;
-static uint8_t ap_stacks[MAX_APS][4096] __attribute__((aligned(16)));
-struct { uint16_t limit; uint32_t base; } __attribute__((packed)) shared_idtr;
+/* LOCK on a misaligned operand */
+static volatile uint8_t odd_area[8] __attribute__((aligned(8)));
+#define MISALIGNED_COUNTER ((volatile uint32_t *)&odd_area[1])
 
 void ap_main(void);
-
-/* Real mode at 0x8000 (SIPI vector 8), then 32-bit protected mode. */
-asm(".code16\n"
-    ".globl ap_tramp_start, ap_tramp_end\n"
-    "ap_tramp_start:\n\t"
-    "cli\n\t"
-    "xor %ax, %ax\n\tmov %ax, %ds\n\t"
-    "lgdtl 0x8000 + ap_gdtr - ap_tramp_start\n\t"
-    "mov %cr0, %eax\n\tor $1, %eax\n\tmov %eax, %cr0\n\t"
-    "ljmpl $0x08, $ap_entry32\n"
-    ".align 4\n"
-    "ap_gdtr: .word 0\n\t.long 0\n"
-    "ap_tramp_end:\n"
-    ".code32\n"
-    "ap_entry32:\n\t"
-    "mov $0x10, %ax\n\tmov %ax, %ds\n\tmov %ax, %es\n\tmov %ax, %ss\n\t"
-    "mov %ax, %fs\n\tmov %ax, %gs\n\t"
-    "mov $4096, %eax\n\tlock xadd %eax, ap_stack_next\n\t"
-    "lea 4096(%eax), %esp\n\t"
-    "call ap_main\n"
-    "1: cli\n\thlt\n\tjmp 1b\n");
-extern char ap_tramp_start[], ap_tramp_end[], ap_gdtr[];
 
 /* Interrupt handlers shared by every CPU: count per APIC ID, then resume
  * without IRET (the software KVM some hosts have cannot emulate it): an AP
@@ -103,7 +65,22 @@ asm(".text\n"
     "sti\n\thlt\n\tjmp ap_idle\n"
     "1: mov bsp_saved_esp, %esp\n\t"
     "jmp *bsp_resume\n");
-extern char ipi_handler[], nmi_handler[], ap_idle[];
+/* Cross-modifying code: runs xmc_code (written by the BSP) after CPUID, the
+ * serialising instruction the SDM asks for, and records what it returned. */
+asm(".text\n"
+    "xmc_handler:\n\t"
+    "push %eax\n\tpush %ebx\n\tpush %ecx\n\tpush %edx\n\t"
+    "xor %eax, %eax\n\tcpuid\n\t"
+    "call xmc_code\n\t"
+    "mov 0xfee00020, %ebx\n\tshr $24, %ebx\n\tand $7, %ebx\n\t"
+    "mov %eax, xmc_seen(,%ebx,4)\n\t"
+    "pop %edx\n\tpop %ecx\n\tpop %ebx\n\t"
+    "movl $0, 0xfee000b0\n\t"
+    "mov $1, %eax\n\t"                  /* (an AP: back to ap_idle) */
+    "jmp resume\n");
+extern char ipi_handler[], nmi_handler[], ap_idle[], xmc_handler[];
+uint8_t xmc_code[64] __attribute__((aligned(64)));
+volatile uint32_t xmc_seen[8];
 uint32_t bsp_saved_esp, bsp_resume;
 
 /* BSP: interrupts on until the handler has run (it resumes at 1:). */
@@ -162,7 +139,6 @@ static void count(void)
                          : "b"(lo), "c"(hi) : "cc");
         } while (seen8 != want8);
         asm volatile("lock incl %0" : "+m"(*MISALIGNED_COUNTER));
-        asm volatile("lock addl $1, %0" : "+m"(*PAGE_CROSSING_COUNTER));
         uint32_t taken;
         do {
             taken = 1;
@@ -176,7 +152,6 @@ static void count(void)
 
 void ap_main(void)
 {
-    asm volatile("lidt %0" :: "m"(shared_idtr));
     apic_setup_local();
     uint32_t id = my_apic_id();
     if (restart_phase) {                                /* woken again by INIT + SIPI */
@@ -198,22 +173,6 @@ void ap_main(void)
     count();
     asm volatile("jmp ap_idle");                        /* IPIs from here on */
     __builtin_unreachable();
-}
-
-static void send_ipi(uint32_t dest, uint32_t icr)
-{
-    lapic_write(APIC_ICR_HI, dest << 24);
-    lapic_write(APIC_ICR_LO, icr);
-    for (uint32_t spins = 0; (lapic_read(APIC_ICR_LO) & (1u << 12)) && spins < 1000000; spins++)
-        asm volatile("pause");
-}
-
-static void start_aps(void)
-{
-    send_ipi(0, ICR_ALL_BUT_SELF | ICR_INIT | ICR_LEVEL | ICR_ASSERT);
-    send_ipi(0, ICR_ALL_BUT_SELF | ICR_INIT | ICR_LEVEL);            /* de-assert */
-    send_ipi(0, ICR_ALL_BUT_SELF | ICR_STARTUP | (TRAMPOLINE >> 12));
-    send_ipi(0, ICR_ALL_BUT_SELF | ICR_STARTUP | (TRAMPOLINE >> 12)); /* ignored once running */
 }
 
 static void check_startup(void)
@@ -250,14 +209,13 @@ static void check_counting(void)
     TEST_EQ("XCHG spinlock protects plain increments", spinlocked_counter, NCPUS * ROUNDS);
     TEST_EQ("LOCK CMPXCHG8B loop loses nothing", cmpxchg8b_counter, NCPUS * ROUNDS);
     TEST_EQ("LOCK INC on a misaligned operand loses nothing", *MISALIGNED_COUNTER, NCPUS * ROUNDS);
-    TEST_EQ("LOCK ADD across a page boundary loses nothing", *PAGE_CROSSING_COUNTER, NCPUS * ROUNDS);
 }
 
 /* Send an IPI (icr 0: none) and wait until the counts reach want[] (APIC IDs 0..NCPUS-1). */
 static bool ipi_and_wait(uint32_t dest, uint32_t icr, volatile uint32_t *counts, const uint32_t *want)
 {
     if (icr)
-        send_ipi(dest, icr);
+        ap_send_ipi(dest, icr);
     for (int i = 0; i < NCPUS; i++)
         if (!wait_for(&counts[i], want[i]))
             return false;
@@ -276,11 +234,11 @@ static void check_ipis(void)
     TEST_TRUE("fixed IPI to APIC 2", ok);
     ok = ipi_and_wait(0, ICR_ALL_BUT_SELF | IPI_VECTOR, ipi_count, w3);
     TEST_TRUE("all-but-self IPI", ok);
-    send_ipi(0, ICR_SELF | IPI_VECTOR);
+    ap_send_ipi(0, ICR_SELF | IPI_VECTOR);
     bsp_take_interrupt();
     ok = ipi_and_wait(0, 0, ipi_count, w4);
     TEST_TRUE("self IPI", ok);
-    send_ipi(0, ICR_ALL | IPI_VECTOR);
+    ap_send_ipi(0, ICR_ALL | IPI_VECTOR);
     bsp_take_interrupt();
     ok = ipi_and_wait(0, 0, ipi_count, w5);
     TEST_TRUE("all-including-self IPI", ok);
@@ -289,7 +247,7 @@ static void check_ipis(void)
     ok = ipi_and_wait(2, ICR_NMI, nmi_count, wn);
     TEST_TRUE("NMI IPI to APIC 2", ok);
     /* lowest priority among APICs 1 and 2: exactly one of them takes it */
-    send_ipi(6, ICR_LOGICAL | ICR_LOWEST | IPI_VECTOR);
+    ap_send_ipi(6, ICR_LOGICAL | ICR_LOWEST | IPI_VECTOR);
     uint32_t spins = 0;
     while (ipi_count[1] + ipi_count[2] != 9 && spins++ < SPIN_LIMIT)
         asm volatile("pause");
@@ -298,31 +256,51 @@ static void check_ipis(void)
     TEST_EQ("no stray NMI", nmi_count[0] + nmi_count[1], 0);
 }
 
+/* mov $value, %eax; ret */
+static void write_xmc_code(uint32_t value)
+{
+    volatile uint8_t *p = xmc_code;
+    p[0] = 0xb8;
+    p[1] = (uint8_t)value;
+    p[2] = (uint8_t)(value >> 8);
+    p[3] = (uint8_t)(value >> 16);
+    p[4] = (uint8_t)(value >> 24);
+    p[5] = 0xc3;
+}
+
+/* The BSP rewrites code that APIC 2 has run: APIC 2 must run the new code. */
+static void check_cross_modifying_code(void)
+{
+    bool ok = true;
+    for (uint32_t v = 1; v <= 3 && ok; v++) {
+        write_xmc_code(0x1000 + v);
+        ap_send_ipi(2, ICR_FIXED | XMC_VECTOR);
+        ok = wait_for(&xmc_seen[2], 0x1000 + v);
+    }
+    TEST_TRUE("code rewritten by the BSP runs anew on APIC 2", ok);
+    TEST_EQ("what APIC 2 ran last", xmc_seen[2], 0x1003);
+}
+
 static void check_restart(void)
 {
     restart_phase = 1;
-    send_ipi(1, ICR_INIT | ICR_LEVEL | ICR_ASSERT);
-    send_ipi(1, ICR_STARTUP | (TRAMPOLINE >> 12));
+    ap_restart(1);
     bool restarted = wait_for(&restarted_id, 1);
     TEST_TRUE("INIT + SIPI restart APIC 1", restarted);
 }
 
 void test_main(void)
 {
-    memcpy((void *)TRAMPOLINE, ap_tramp_start, ap_tramp_end - ap_tramp_start);
-    struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr = {
-        GDT_ENTRIES * 8 - 1, (uint32_t)gdt };
-    memcpy((void *)(TRAMPOLINE + (ap_gdtr - ap_tramp_start)), &gdtr, sizeof(gdtr));
-    ap_stack_next = (uint32_t)ap_stacks;
     restarted_id = 0xff;
     idt_set(IPI_VECTOR, make_gate(KERNEL_CS, (uint32_t)ipi_handler, 0xe, 0, 0));
+    idt_set(XMC_VECTOR, make_gate(KERNEL_CS, (uint32_t)xmc_handler, 0xe, 0, 0));
     idt_set(2, make_gate(KERNEL_CS, (uint32_t)nmi_handler, 0xe, 0, 0));
-    asm volatile("sidt %0" : "=m"(shared_idtr));
     apic_setup_local();
 
-    start_aps();
+    ap_start_all(ap_main);
     check_startup();
     check_counting();
     check_ipis();
+    check_cross_modifying_code();
     check_restart();
 }
