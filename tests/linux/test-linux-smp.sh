@@ -11,16 +11,8 @@
 #     and the MADT (siblings, cores, thread siblings) is the one asked for.
 source tests/lib.sh
 source tests/linux/shell-lib.sh
-GUEST=${GUEST_DIR:-$BUILD/guest}
 TIMEOUT=${LINUX_TIMEOUT:-900}
-
-if [[ ! -s $GUEST/bzImage || ! -s $GUEST/initramfs.cpio.gz ]]; then
-    if ! scripts/build-linux-guest.sh "$GUEST" > "$T_TMP/build.log" 2>&1; then
-        skip build "cannot build the Linux guest from Debian packages: $(tail -1 "$T_TMP/build.log")"
-        exit 0
-    fi
-fi
-KERNEL=(-kernel "$GUEST/bzImage" -initrd "$GUEST/initramfs.cpio.gz")
+use_linux_guest
 
 # The jobs: distinct inputs, CPU-bound, deterministic output.
 JOBS=4
