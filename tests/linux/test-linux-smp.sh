@@ -8,7 +8,8 @@
 #     background, then `wait`) gives the same checksums as the guest's own
 #     busybox run natively on the host, one job at a time;
 #   - -smp 4,sockets=1,cores=2,threads=2: the topology Linux reads from CPUID
-#     and the MADT (siblings, cores, thread siblings) is the one asked for.
+#     and the MADT (siblings, cores, thread siblings) is the one asked for,
+#     and a reboot brings all four CPUs back.
 source tests/lib.sh
 source tests/linux/shell-lib.sh
 TIMEOUT=${LINUX_TIMEOUT:-900}
@@ -80,7 +81,7 @@ else
 fi
 
 # ---- -smp 4 as 1 socket x 2 cores x 2 threads ----------------------------------------
-shell_start -m 256 -no-reboot -smp 4,sockets=1,cores=2,threads=2
+shell_start -m 256 -smp 4,sockets=1,cores=2,threads=2
 if waitfor 'Busybox shell' 300; then
     sleep 1
     say 'echo NPROC=$(nproc); echo SIB=$(sed -n "s/^siblings.*: //p" /proc/cpuinfo | sort -u | tr "\\n" " ")\n'
@@ -94,8 +95,20 @@ if waitfor 'Busybox shell' 300; then
     else
         fail topology_1s_2c_2t "no answer: $(shell_tail)"
     fi
-    say 'poweroff\n'
-    shell_end 0 smp4_poweroff
+    # a reboot (INIT of every CPU, start-up again) brings all four back
+    say 'reboot\n'
+    if waitfor 'Busybox shell' 300 2; then
+        sleep 1
+        say 'echo AFTER-REBOOT-NPROC=$(nproc)\n'
+        waitfor '^AFTER-REBOOT-NPROC=' 60
+        [[ $(out_value AFTER-REBOOT-NPROC) == 4 ]] && pass reboot_brings_all_cpus_back ||
+            fail reboot_brings_all_cpus_back "nproc says '$(out_value AFTER-REBOOT-NPROC)'"
+        say 'poweroff\n'
+        shell_end 0 smp4_poweroff
+    else
+        shell_abort
+        fail reboot_brings_all_cpus_back "no second boot: $(shell_tail)"
+    fi
 else
     shell_abort
     fail smp4_boot "no shell: $(shell_tail)"
