@@ -16,6 +16,12 @@ typedef struct BlockDriver {
     void (*close)(BlockDev *bs);
     int (*pread)(BlockDev *bs, uint64_t off, void *buf, size_t len);
     int (*pwrite)(BlockDev *bs, uint64_t off, const void *buf, size_t len);
+    /* Optional scatter/gather forms (used instead of a pread/pwrite per
+     * iovec when present).  A driver that is not thread_safe is called with
+     * bs->lock held; it may release it around host data I/O as long as it
+     * keeps its own invariants (see block/qcow2-io.c). */
+    int (*preadv)(BlockDev *bs, uint64_t off, const struct iovec *iov, int iovcnt);
+    int (*pwritev)(BlockDev *bs, uint64_t off, const struct iovec *iov, int iovcnt);
     int (*pwrite_compressed)(BlockDev *bs, uint64_t off, const void *buf, size_t len);
     int (*flush)(BlockDev *bs);
     int (*discard)(BlockDev *bs, uint64_t off, uint64_t len);
@@ -70,5 +76,17 @@ int blk_read_backing(BlockDev *backing, uint64_t off, void *buf, size_t len);
 
 /* pread that zero-fills past end of file. */
 int blk_file_pread_zfill(int fd, void *buf, size_t len, uint64_t off);
+
+/* block/iov.c.  Copy the iovecs covering [skip, skip+len) of iov into out
+ * (room for iovcnt entries); returns how many. */
+int blk_iov_slice(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
+                  struct iovec *out);
+struct iovec *blk_iov_dup(const struct iovec *iov, int iovcnt);   /* free() it */
+void blk_iov_memset(const struct iovec *iov, int iovcnt, int c);
+void blk_iov_to_buf(const struct iovec *iov, int iovcnt, void *buf);
+void blk_iov_from_buf(const struct iovec *iov, int iovcnt, const void *buf);
+/* preadv/pwritev of every byte (iov is consumed); reads zero-fill past EOF. */
+int blk_file_preadv_zfill(int fd, struct iovec *iov, int iovcnt, uint64_t off);
+int blk_file_pwritev_full(int fd, struct iovec *iov, int iovcnt, uint64_t off);
 
 #endif

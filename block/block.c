@@ -346,10 +346,14 @@ int blk_preadv(BlockDev *bs, uint64_t offset, const struct iovec *iov, int iovcn
     if (ret < 0)
         return ret;
     lock(bs);
-    for (int i = 0; i < iovcnt && ret == 0; i++) {
-        if (iov[i].iov_len)
-            ret = bs->drv->pread(bs, offset, iov[i].iov_base, iov[i].iov_len);
-        offset += iov[i].iov_len;
+    if (bs->drv->preadv) {
+        ret = bs->drv->preadv(bs, offset, iov, iovcnt);
+    } else {
+        for (int i = 0; i < iovcnt && ret == 0; i++) {
+            if (iov[i].iov_len)
+                ret = bs->drv->pread(bs, offset, iov[i].iov_base, iov[i].iov_len);
+            offset += iov[i].iov_len;
+        }
     }
     unlock(bs);
     return ret;
@@ -363,10 +367,14 @@ int blk_pwritev(BlockDev *bs, uint64_t offset, const struct iovec *iov, int iovc
     if (ret < 0)
         return ret;
     lock(bs);
-    for (int i = 0; i < iovcnt && ret == 0; i++) {
-        if (iov[i].iov_len)
-            ret = bs->drv->pwrite(bs, offset, iov[i].iov_base, iov[i].iov_len);
-        offset += iov[i].iov_len;
+    if (bs->drv->pwritev) {
+        ret = bs->drv->pwritev(bs, offset, iov, iovcnt);
+    } else {
+        for (int i = 0; i < iovcnt && ret == 0; i++) {
+            if (iov[i].iov_len)
+                ret = bs->drv->pwrite(bs, offset, iov[i].iov_base, iov[i].iov_len);
+            offset += iov[i].iov_len;
+        }
     }
     unlock(bs);
     return ret;

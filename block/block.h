@@ -20,8 +20,10 @@
  * driver needs to run metadata logic (L2 lookups, allocation, COW) between
  * host I/Os anyway, which is plain synchronous code in a worker thread.
  *
- * Concurrency: drivers that are not thread-safe (qcow2) are serialized by a
- * per-device mutex taken by the generic layer; raw requests run in parallel.
+ * Concurrency: raw requests run in parallel.  qcow2 metadata work is
+ * serialized by a per-device mutex taken by the generic layer, and the
+ * driver releases it around host data I/O on allocated clusters, so qcow2
+ * requests to different clusters overlap too (block/qcow2-io.c).
  * All blk_* calls may be made from any thread.  Requests in flight at the
  * same time are unordered (like a disk's queue): a BLK_AIO_FLUSH covers the
  * writes that completed before it was submitted, so submit a flush after

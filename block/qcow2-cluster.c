@@ -161,7 +161,7 @@ static int read_host(Qcow2State *s, uint64_t host, void *buf, size_t len)
     return 0;
 }
 
-static int check_data_offset(Qcow2State *s, uint64_t l2e, uint64_t host)
+int qcow2_check_data_offset(Qcow2State *s, uint64_t l2e, uint64_t host)
 {
     if (host & (s->cluster_size - 1))
         return qcow2_corrupt(s, "data cluster at unaligned offset 0x%" PRIx64 " (L2 entry 0x%" PRIx64 ")",
@@ -170,7 +170,7 @@ static int check_data_offset(Qcow2State *s, uint64_t l2e, uint64_t host)
 }
 
 /* Read one piece inside a single cluster, given its L2 entry. */
-static int read_piece(Qcow2State *s, uint64_t l2e, uint64_t off, uint8_t *buf, size_t len)
+int qcow2_read_piece(Qcow2State *s, uint64_t l2e, uint64_t off, uint8_t *buf, size_t len)
 {
     uint64_t in = off & (s->cluster_size - 1);
     BlockDev *bs = s->bs;
@@ -186,7 +186,7 @@ static int read_piece(Qcow2State *s, uint64_t l2e, uint64_t off, uint8_t *buf, s
         return 0;
     case QC_NORMAL: {
         uint64_t host = l2e & L2E_OFFSET_MASK;
-        int ret = check_data_offset(s, l2e, host);
+        int ret = qcow2_check_data_offset(s, l2e, host);
         if (ret < 0)
             return ret;
         return read_host(s, host + in, buf, len);
@@ -202,123 +202,24 @@ static int read_piece(Qcow2State *s, uint64_t l2e, uint64_t off, uint8_t *buf, s
     return 0;
 }
 
-static uint64_t l2_entry_at(Qcow2State *s, uint64_t *l2, uint64_t off)
+uint64_t qcow2_l2_entry_at(Qcow2State *s, const uint64_t *l2, uint64_t off)
 {
     if (!l2)
         return 0;
     return ldbe64(&l2[(off >> s->cluster_bits) & (s->l2_entries - 1)]);
 }
 
+/* Buffer forms of the scatter/gather data path (block/qcow2-io.c). */
 int qcow2_read(BlockDev *bs, uint64_t off, void *buf, size_t len)
 {
-    Qcow2State *s = bs->opaque;
-    uint8_t *p = buf;
-    while (len) {
-        uint64_t in = off & (s->cluster_size - 1);
-        size_t n = (size_t)MIN((uint64_t)len, s->cluster_size - in);
-        uint64_t l1i = off >> (s->cluster_bits + s->l2_bits);
-        uint64_t *l2, l2off;
-        int ret = qcow2_get_l2(s, l1i, false, &l2, &l2off);
-        if (ret < 0)
-            return ret;
-        uint64_t l2e = l2_entry_at(s, l2, off);
-        /* merge following clusters that are contiguous on the host */
-        if (qcow2_l2_type(s, l2e) == QC_NORMAL && n < len) {
-            uint64_t host = l2e & L2E_OFFSET_MASK;
-            uint64_t idx = (off >> s->cluster_bits) & (s->l2_entries - 1);
-            while (n < len && idx + 1 < s->l2_entries) {
-                uint64_t e2 = ldbe64(&l2[idx + 1]);
-                if (qcow2_l2_type(s, e2) != QC_NORMAL ||
-                    (e2 & L2E_OFFSET_MASK) != host + ((idx + 1 - ((off >> s->cluster_bits) & (s->l2_entries - 1))) << s->cluster_bits))
-                    break;
-                n += (size_t)MIN((uint64_t)(len - n), s->cluster_size);
-                idx++;
-            }
-        }
-        ret = read_piece(s, l2e, off, p, n);
-        if (ret < 0)
-            return ret;
-        p += n;
-        off += n;
-        len -= n;
-    }
-    return 0;
-}
-
-/* Write one piece inside a single cluster. */
-static int write_piece(Qcow2State *s, uint64_t off, const uint8_t *buf, size_t len)
-{
-    BlockDev *bs = s->bs;
-    uint64_t cs = s->cluster_size;
-    uint64_t in = off & (cs - 1);
-    uint64_t l1i = off >> (s->cluster_bits + s->l2_bits);
-    uint64_t idx = (off >> s->cluster_bits) & (s->l2_entries - 1);
-    uint64_t *l2, l2off;
-    int ret = qcow2_get_l2(s, l1i, true, &l2, &l2off);
-    if (ret < 0)
-        return ret;
-    uint64_t l2e = ldbe64(&l2[idx]);
-    Qcow2ClusterType t = qcow2_l2_type(s, l2e);
-    if (t == QC_NORMAL && (l2e & QCOW_OFLAG_COPIED)) {
-        uint64_t host = l2e & L2E_OFFSET_MASK;
-        ret = check_data_offset(s, l2e, host);
-        if (ret < 0)
-            return ret;
-        if (host >= s->file_size)
-            return qcow2_corrupt(s, "data cluster at 0x%" PRIx64 " is past the end of the file", host);
-        if (qcow2_offset_is_metadata(s, host))
-            return qcow2_corrupt(s, "L2 entry points into metadata at 0x%" PRIx64 "; write refused", host);
-        ret = pwrite_full(bs->fd, buf, len, host + in);
-        if (ret < 0)
-            return blk_set_error(bs, ret, "write error on '%s': %s", bs->filename, strerror(-ret));
-        return 0;
-    }
-    /* allocate a new cluster, copy what we do not overwrite */
-    const uint8_t *data = buf;
-    if (len != cs) {
-        uint64_t cstart = off - in;
-        ret = read_piece(s, l2e, cstart, s->cbuf, cs);
-        if (ret < 0)
-            return ret;
-        memcpy(s->cbuf + in, buf, len);
-        data = s->cbuf;
-        /* read_piece may have used the backing file; our L2 pointer is
-         * still valid (different cache) */
-    }
-    int64_t host = qcow2_alloc_clusters(s, 1);
-    if (host < 0)
-        return (int)host;
-    ret = pwrite_full(bs->fd, data, cs, (uint64_t)host);
-    if (ret < 0)
-        return blk_set_error(bs, ret, "write error on '%s': %s", bs->filename, strerror(-ret));
-    /* the L2 table is still cached: allocation only touches refcount blocks */
-    l2 = (uint64_t *)qcow2_cache_get(s, &s->l2_cache, l2off, true, &ret);
-    if (!l2)
-        return ret;
-    stbe64(&l2[idx], (uint64_t)host | QCOW_OFLAG_COPIED);
-    qcow2_cache_mark_dirty(&s->l2_cache, l2off);
-    qcow2_free_l2_entry_deferred(s, l2e);
-    return 0;
+    struct iovec v = { buf, len };
+    return qcow2_preadv(bs, off, &v, 1);
 }
 
 int qcow2_write(BlockDev *bs, uint64_t off, const void *buf, size_t len)
 {
-    Qcow2State *s = bs->opaque;
-    int wret = qcow2_check_writable(s);
-    if (wret < 0)
-        return wret;
-    const uint8_t *p = buf;
-    while (len) {
-        uint64_t in = off & (s->cluster_size - 1);
-        size_t n = (size_t)MIN((uint64_t)len, s->cluster_size - in);
-        int ret = write_piece(s, off, p, n);
-        if (ret < 0)
-            return ret;
-        p += n;
-        off += n;
-        len -= n;
-    }
-    return 0;
+    struct iovec v = { (void *)buf, len };
+    return qcow2_pwritev(bs, off, &v, 1);
 }
 
 int qcow2_write_compressed(BlockDev *bs, uint64_t off, const void *buf, size_t len)
@@ -356,7 +257,7 @@ int qcow2_write_compressed(BlockDev *bs, uint64_t off, const void *buf, size_t l
         ret = qcow2_get_l2(s, l1i, true, &l2, &l2off);
         if (ret < 0)
             goto out;
-        l2e = l2_entry_at(s, l2, off);
+        l2e = qcow2_l2_entry_at(s, l2, off);
     }
     Qcow2ClusterType t = qcow2_l2_type(s, l2e);
     if (zr != Z_STREAM_END || clen >= cs - 512 || (t != QC_UNALLOCATED && t != QC_ZERO_PLAIN)) {
@@ -511,10 +412,10 @@ int qcow2_load_vmstate(BlockDev *bs, void *buf, uint64_t pos, size_t len)
         int ret = qcow2_get_l2(s, off >> (s->cluster_bits + s->l2_bits), false, &l2, &l2off);
         if (ret < 0)
             return ret;
-        uint64_t e = l2_entry_at(s, l2, off);
+        uint64_t e = qcow2_l2_entry_at(s, l2, off);
         if (qcow2_l2_type(s, e) == QC_UNALLOCATED)
             memset(p, 0, n);
-        else if ((ret = read_piece(s, e, off, p, n)) < 0)
+        else if ((ret = qcow2_read_piece(s, e, off, p, n)) < 0)
             return ret;
         p += n;
         off += n;

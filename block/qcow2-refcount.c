@@ -419,6 +419,9 @@ int qcow2_flush_all(Qcow2State *s)
 {
     if (s->bs->read_only)
         return 0;
+    /* frees below (and every operation that starts with a flush) must not
+     * race with data I/O running without the lock (qcow2-io.c) */
+    qcow2_quiesce(s);
     int ret = qcow2_flush_refcounts(s);
     if (ret < 0)
         return ret;

@@ -292,8 +292,9 @@ static void qcow2_free_state(Qcow2State *s)
     qcow2_free_snapshots(s);
     free(s->deferred);
     free(s->meta);
-    free(s->cbuf);
     free(s->cbuf2);
+    pthread_mutex_destroy(&s->io_lock);
+    pthread_cond_destroy(&s->io_idle);
     free(s);
 }
 
@@ -380,7 +381,6 @@ static int qcow2_do_open(BlockDev *bs, Qcow2State *s, int flags)
         return blk_set_error(bs, EFBIG, "'%s': virtual size %" PRIu64 " is too large", bs->filename, size);
     bs->size = size;
 
-    s->cbuf = xmalloc(s->cluster_size);
     s->cbuf2 = xmalloc(s->cluster_size);
 
     /* header cluster with extensions */
@@ -553,6 +553,8 @@ static int qcow2_open(BlockDev *bs, int flags)
 {
     Qcow2State *s = xzalloc(sizeof(*s));
     s->bs = bs;
+    pthread_mutex_init(&s->io_lock, NULL);
+    pthread_cond_init(&s->io_idle, NULL);
     bs->opaque = s;
     int ret = qcow2_do_open(bs, s, flags);
     s->opened = true;
@@ -803,6 +805,8 @@ const BlockDriver bdrv_qcow2 = {
     .close = qcow2_close,
     .pread = qcow2_read,
     .pwrite = qcow2_write,
+    .preadv = qcow2_preadv,
+    .pwritev = qcow2_pwritev,
     .pwrite_compressed = qcow2_write_compressed,
     .flush = qcow2_flush,
     .discard = qcow2_discard,

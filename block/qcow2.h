@@ -143,11 +143,15 @@ typedef struct Qcow2State {
     uint32_t *check_refs;
     uint64_t check_nb;
 
+    /* requests doing host data I/O with bs->lock released */
+    pthread_mutex_t io_lock;
+    pthread_cond_t io_idle;
+    int io_inflight;
+
     bool corrupt_msg_done;
     bool opened;                /* open finished: corruption marks the image */
     bool in_grow;
-    uint8_t *cbuf;              /* scratch: one cluster */
-    uint8_t *cbuf2;
+    uint8_t *cbuf2;             /* scratch: one decompressed cluster */
 } Qcow2State;
 
 static inline uint64_t qcow2_size_to_clusters(Qcow2State *s, uint64_t size)
@@ -211,6 +215,18 @@ int qcow2_write_zeroes(BlockDev *bs, uint64_t off, uint64_t len);
 int qcow2_block_status(BlockDev *bs, uint64_t off, uint64_t len,
                        uint64_t *pnum, int *flags, uint64_t *map, BlockDev **file);
 int qcow2_read_compressed_cluster(Qcow2State *s, uint64_t l2e, uint8_t *out);
+/* Read [off, off+len) inside one cluster whose L2 entry is l2e. */
+int qcow2_read_piece(Qcow2State *s, uint64_t l2e, uint64_t off, uint8_t *buf, size_t len);
+int qcow2_check_data_offset(Qcow2State *s, uint64_t l2e, uint64_t host);
+/* The L2 entry for guest offset off in table l2 (0 when l2 is NULL). */
+uint64_t qcow2_l2_entry_at(Qcow2State *s, const uint64_t *l2, uint64_t off);
+
+/* qcow2-io.c: the data path.  Called with bs->lock held; host data I/O
+ * on allocated clusters runs with it released (see the file's comment). */
+int qcow2_preadv(BlockDev *bs, uint64_t off, const struct iovec *iov, int iovcnt);
+int qcow2_pwritev(BlockDev *bs, uint64_t off, const struct iovec *iov, int iovcnt);
+/* Wait until no request does host I/O with the lock released. */
+void qcow2_quiesce(Qcow2State *s);
 int qcow2_grow_l1(Qcow2State *s, uint64_t min_size);
 int qcow2_write_l1(Qcow2State *s);
 /* Walk the active tables, set/clear COPIED flags to match refcounts. */

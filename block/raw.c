@@ -47,6 +47,27 @@ static int raw_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len)
     return 0;
 }
 
+/* One preadv/pwritev for the whole guest request (not one per page). */
+static int raw_preadv(BlockDev *bs, uint64_t off, const struct iovec *iov, int iovcnt)
+{
+    struct iovec *v = blk_iov_dup(iov, iovcnt);
+    int ret = blk_file_preadv_zfill(bs->fd, v, iovcnt, off);
+    free(v);
+    if (ret < 0)
+        return blk_set_error(bs, ret, "read error on '%s' at %" PRIu64 ": %s", bs->filename, off, strerror(-ret));
+    return 0;
+}
+
+static int raw_pwritev(BlockDev *bs, uint64_t off, const struct iovec *iov, int iovcnt)
+{
+    struct iovec *v = blk_iov_dup(iov, iovcnt);
+    int ret = blk_file_pwritev_full(bs->fd, v, iovcnt, off);
+    free(v);
+    if (ret < 0)
+        return blk_set_error(bs, ret, "write error on '%s' at %" PRIu64 ": %s", bs->filename, off, strerror(-ret));
+    return 0;
+}
+
 static int raw_flush(BlockDev *bs)
 {
     if (fdatasync(bs->fd) < 0)
@@ -151,6 +172,8 @@ const BlockDriver bdrv_raw = {
     .close = raw_close,
     .pread = raw_pread,
     .pwrite = raw_pwrite,
+    .preadv = raw_preadv,
+    .pwritev = raw_pwritev,
     .flush = raw_flush,
     .discard = raw_discard,
     .write_zeroes = raw_write_zeroes,

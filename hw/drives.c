@@ -1,6 +1,9 @@
 /* Opening the configured drives and handing them to their controllers. */
 #include "hw/drives.h"
 
+#include "system/mainloop.h"
+
+#include <poll.h>
 #include <stdlib.h>
 
 static Drive drives[MAX_DRIVES];
@@ -38,8 +41,19 @@ static int assign_index(DriveConfig *c, int slot, char *err, size_t errlen)
     }
 }
 
+/* Every controller's block completions (IDE, virtio-blk, a CD inserted
+ * later from the monitor) run their callbacks in the main loop. */
+static void block_completions_ready(void *opaque, int fd, short revents)
+{
+    (void)opaque;
+    (void)fd;
+    (void)revents;
+    blk_aio_poll_completions();
+}
+
 int drives_open(Machine *m, char *err, size_t errlen)
 {
+    main_loop_set_fd(blk_aio_eventfd(), POLLIN, block_completions_ready, NULL);
     for (int i = 0; i < m->cfg->nr_drives; i++) {
         DriveConfig *c = &m->cfg->drives[i];
         Drive *d = &drives[nr_drives];

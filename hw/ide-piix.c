@@ -6,10 +6,8 @@
 #include "hw/ide-internal.h"
 
 #include <errno.h>
-#include <poll.h>
 #include "hw/drives.h"
 #include "system/machine.h"
-#include "system/mainloop.h"
 
 #define PIIX_IDETIM     0x40    /* primary 0x40-0x41, secondary 0x42-0x43; bit 15 decodes */
 #define PIIX_SIDETIM    0x44
@@ -111,11 +109,6 @@ static void piix_ide_reset(void *opaque)
     update_dma_capable(s);
 }
 
-static void aio_ready(void *opaque, int fd, short revents)
-{
-    blk_aio_poll_completions();
-}
-
 IdeState *piix3_ide_create(PCIBus *bus, IrqLine *irq14, IrqLine *irq15)
 {
     IdeState *s = xzalloc(sizeof(*s));
@@ -136,8 +129,6 @@ IdeState *piix3_ide_create(PCIBus *bus, IrqLine *irq14, IrqLine *irq15)
         s->ctl_io[c] = as_add_io(bus->io, c ? "ide1-ctl" : "ide0-ctl", ctl_base[c], 1,
                                  &ctl_ops, ch, 0);
     }
-    /* Block completions run on the main loop. */
-    main_loop_set_fd(blk_aio_eventfd(), POLLIN, aio_ready, NULL);
     machine_register_reset(piix_ide_reset, s);
     piix_ide_reset(s);
     ide_monitor_register(s);

@@ -5,7 +5,7 @@
  *
  * Units: 0 primary master, 1 primary slave, 2 secondary master, 3 secondary
  * slave. Guest disk I/O goes through blk_aio_submit(); its completions run
- * from the main loop (the controller registers blk_aio_eventfd() there). */
+ * from the main loop (hw/drives.c registers blk_aio_eventfd() there). */
 #ifndef HW_IDE_H
 #define HW_IDE_H
 

@@ -442,17 +442,8 @@ VirtioBlk *virtio_blk_pci_create(PCIBus *bus, int devfn, BlockDev *blk,
     return s;
 }
 
-static void aio_ready(void *opaque, int fd, short revents)
-{
-    (void)opaque;
-    (void)fd;
-    (void)revents;
-    blk_aio_poll_completions();
-}
-
 int virtio_blk_attach_drives(PCIBus *bus, char *err, size_t errlen)
 {
-    bool any = false;
     for (int n = 0;; n++) {
         Drive *d = drive_nth("virtio", n);
         if (!d)
@@ -470,10 +461,7 @@ int virtio_blk_attach_drives(PCIBus *bus, char *err, size_t errlen)
         if (!virtio_blk_pci_create(bus, -1, d->blk, &o, err, errlen))
             return -1;
         d->claimed = true;
-        any = true;
     }
-    if (any)
-        main_loop_set_fd(blk_aio_eventfd(), POLLIN, aio_ready, NULL);
     return 0;
 }
 

@@ -26,7 +26,7 @@ typedef struct FeatureBit {
 static const FeatureBit features[] = {
     /* leaf 1 EDX */
     { X86_FEAT_FPU,      1, EDX, 0,  true,  "fpu" },      /* translate-x87.c */
-    { X86_FEAT_VME,      1, EDX, 1,  false, "vme" },      /* VME/PVI not implemented */
+    { X86_FEAT_VME,      1, EDX, 1,  true,  "vme" },      /* VME and PVI: ioperm.c, excp.c (tests/guest/vme.c) */
     { X86_FEAT_DE,       1, EDX, 2,  true,  "de" },
     { X86_FEAT_PSE,      1, EDX, 3,  true,  "pse" },
     { X86_FEAT_TSC,      1, EDX, 4,  true,  "tsc" },

@@ -565,7 +565,7 @@ void helper_icebp(CPUX86State *env, uint64_t next_rip) { x86_icebp(env, next_rip
 void helper_hlt(CPUX86State *env, uint64_t next_rip) { x86_hlt(env, next_rip, GETPC()); }
 void helper_cli(CPUX86State *env) { x86_cli(env, GETPC()); }
 void helper_sti(CPUX86State *env) { x86_sti(env, GETPC()); }
-uint64_t helper_pushf(CPUX86State *env) { return x86_pushf(env, GETPC()); }
+uint64_t helper_pushf(CPUX86State *env, uint64_t dflag) { return x86_pushf_op(env, (int)dflag, GETPC()); }
 void helper_popf(CPUX86State *env, uint64_t value, uint64_t dflag) { x86_popf(env, value, (int)dflag, GETPC()); }
 void helper_check_cpl0(CPUX86State *env) { x86_check_cpl0(env, GETPC()); }
 void helper_write_cr(CPUX86State *env, uint64_t reg, uint64_t value) { x86_write_cr(env, (int)reg, value, GETPC()); }

@@ -86,7 +86,7 @@ void helper_icebp(CPUX86State *env, uint64_t next_rip);
 void helper_hlt(CPUX86State *env, uint64_t next_rip);
 void helper_cli(CPUX86State *env);
 void helper_sti(CPUX86State *env);
-uint64_t helper_pushf(CPUX86State *env);
+uint64_t helper_pushf(CPUX86State *env, uint64_t dflag);   /* VME needs the operand size */
 void helper_popf(CPUX86State *env, uint64_t value, uint64_t dflag);
 void helper_check_cpl0(CPUX86State *env);
 void helper_write_cr(CPUX86State *env, uint64_t reg, uint64_t value);

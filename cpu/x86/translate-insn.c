@@ -713,7 +713,7 @@ static void trans_pushf(DisasContext *s)
 {
     TCGv v = tcg_temp_new();
     sync(s);
-    gen_helper(helper_pushf, v, 1, tcg_env);
+    gen_helper(helper_pushf, v, 2, tcg_env, tcg_const(dflag(s)));
     gen_push(s, v, s->d.opsize);
 }
 

@@ -91,7 +91,7 @@ bool oracle_case_read(const char *path, OracleCase *c, char *why, size_t whylen)
         uint64_t a = 0, b = 0;
         if (!strcmp(key, "mode")) {
             c->mode = atoi(rest);
-            ok = c->mode == 32 || c->mode == 64;
+            ok = c->mode == 16 || c->mode == 32 || c->mode == 64;
         } else if (!strcmp(key, "name")) {
             snprintf(c->name, sizeof(c->name), "%s", rest);
         } else if (!strcmp(key, "code")) {

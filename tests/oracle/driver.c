@@ -2,7 +2,7 @@
  * regression files), runs them natively and under the translator's backends,
  * and prints PASS/FAIL/SKIP lines for tests/run.sh.
  *
- *   oracle-cpu [-s seed] [-n cases-per-mode] [-t seconds] [-m 64|32|both]
+ *   oracle-cpu [-s seed] [-n cases-per-mode] [-t seconds] [-m 64|32|16|all]
  *              [-b interp|x86_64|both] [-o dir] [-k known-file] [-v]
  *   oracle-cpu -r file.case...        replay regression cases
  *   oracle-cpu -K                     system snippets against KVM
@@ -241,7 +241,7 @@ int main(int argc, char **argv)
     uint64_t seed = 1;
     unsigned count = 2000;
     double seconds = 0;
-    const char *modes = "both", *backends = "both";
+    const char *modes = "all", *backends = "both";
     bool do_replay = false, do_system = false, count_given = false;
     int opt;
     while ((opt = getopt(argc, argv, "s:n:t:m:b:o:k:rvK")) != -1) {
@@ -257,7 +257,7 @@ int main(int argc, char **argv)
         case 'v': verbose = true; break;
         case 'K': do_system = true; break;
         default:
-            fprintf(stderr, "usage: %s [-s seed] [-n count] [-t seconds] [-m 64|32|both] "
+            fprintf(stderr, "usage: %s [-s seed] [-n count] [-t seconds] [-m 64|32|16|all] "
                     "[-b interp|x86_64|both] [-o dir] [-k known] [-v] | -r files...\n", argv[0]);
             return 2;
         }
@@ -283,17 +283,22 @@ int main(int argc, char **argv)
         return rc;
     }
 
-    int mode_list[2], nm = 0;
-    if (strcmp(modes, "32"))
-        mode_list[nm++] = 64;
-    if (strcmp(modes, "64"))
-        mode_list[nm++] = 32;
+    /* "all" (and the older "both", now the same) or one mode */
+    int mode_list[3], nm = 0;
+    static const int every_mode[] = { 64, 32, 16 };
+    for (unsigned i = 0; i < 3; i++)
+        if (!strcmp(modes, "all") || !strcmp(modes, "both") || atoi(modes) == every_mode[i])
+            mode_list[nm++] = every_mode[i];
+    if (!nm) {
+        fprintf(stderr, "oracle-cpu: -m takes 64, 32, 16 or all\n");
+        return 2;
+    }
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     OracleCase *cases = calloc(BATCH, sizeof(*cases));
     OracleResult *ref = calloc(BATCH, sizeof(*ref));
-    printf("oracle: seed %" PRIu64 ", %u/%u instruction forms (64/32-bit), backends %s\n", seed,
-           oracle_gen_forms(64), oracle_gen_forms(32), backends);
+    printf("oracle: seed %" PRIu64 ", %u/%u instruction forms (64/32- and 16-bit), backends %s\n",
+           seed, oracle_gen_forms(64), oracle_gen_forms(32), backends);
     int failed = 0;
     for (int mi = 0; mi < nm; mi++) {
         int mode = mode_list[mi];

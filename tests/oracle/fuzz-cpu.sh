@@ -4,7 +4,7 @@
 # FUZZ_COUNT cases per mode were run; every divergence becomes a regression
 # case in tests/oracle/regressions/ (FUZZ_OUT to put them elsewhere), which
 # `make check` then replays. Known divergences (known-divergences.txt) are
-# counted, not saved. FUZZ_MODE=64|32|both, FUZZ_BACKEND=interp|x86_64|both.
+# counted, not saved. FUZZ_MODE=64|32|16|all, FUZZ_BACKEND=interp|x86_64|both.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -17,7 +17,7 @@ if ! tests/oracle/build.sh "$tmp/oracle-cpu"; then
     echo "fuzz-cpu: the oracle driver does not build" >&2
     exit 1
 fi
-args=(-s "$seed" -m "${FUZZ_MODE:-both}" -b "${FUZZ_BACKEND:-both}" -o "$out"
+args=(-s "$seed" -m "${FUZZ_MODE:-all}" -b "${FUZZ_BACKEND:-both}" -o "$out"
       -k tests/oracle/known-divergences.txt)
 if [[ -n ${FUZZ_COUNT:-} ]]; then
     args+=(-n "$FUZZ_COUNT")

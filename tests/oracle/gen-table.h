@@ -44,6 +44,8 @@ enum {
     K_BTMEM,     /* BT* m, r: the bit offset register set small */
     K_SSE,       /* XMM operands: XMM state compared */
     K_X87,       /* x87 and MMX: only in snippets framed by FXRSTOR/FXSAVE */
+    K_SELECTOR,  /* LAR/LSL/VERR/VERW: the source register holds a selector of
+                  * the GDT entries the host and the oracle share */
 };
 
 /* attributes */
@@ -253,6 +255,13 @@ static const InsnForm gen_table[] = {
     ROW("AAD", "D5 ib", "imm8", M32, K_PLAIN, 0, 0, FS | FZ | FP, FO | FA | FC),
     ROW("PUSHA", "60", "", M32, K_STACK, A_RARE, 0, 0, 0),
     ROW("SALC", "D6", "", M32, K_PLAIN, A_RARE, FC, 0, 0),
+
+    /* descriptor checks at CPL 3 (register sources only: a selector in
+     * memory would be random data, naming descriptors only the host has) */
+    ROW("LAR", "0F 02 /r", "rv, r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
+    ROW("LSL", "0F 03 /r", "rv, r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
+    ROW("VERR", "0F 00 /4", "r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
+    ROW("VERW", "0F 00 /5", "r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
 
     /* privileged or I/O at CPL 3: #GP in both */
     ROW("CLI", "FA", "", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),

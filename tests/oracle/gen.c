@@ -9,6 +9,11 @@
  * generator knows which flags each instruction leaves undefined, keeps
  * later instructions from reading them, and masks them in the comparison.
  *
+ * 16-bit mode uses the 32-bit forms: the operand-size prefix goes on the
+ * 32-bit forms instead of the 16-bit ones, memory operands are 16-bit
+ * ModRM forms (BX/BP/SI/DI) or, with 67, 32-bit ones, and addresses are
+ * offsets in the segments (DS and ES at ORACLE_DATA, SS at ORACLE_STACK).
+ *
  * Same seed, same cases: the only state is the xorshift generator. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +46,7 @@ typedef struct Form {
     Opnd ops[3];
     int nops;
     int opsize;        /* GPR operand size in bits: 66 prefix when 16 */
+    bool gpr_sized;    /* opsize comes from an operand (or REX.W) */
     char name[48];
 } Form;
 
@@ -174,14 +180,21 @@ static bool compile(const InsnForm *row, const char *opcode, const char *operand
         const Opnd *o = &f->ops[i];
         if (o->kind == O_RM || o->kind == O_R || o->kind == O_ACC || (o->kind == O_M && o->size)) {
             f->opsize = o->size;
+            f->gpr_sized = true;
             break;
         }
     }
+    for (int i = 0; i < f->nops && !f->gpr_sized; i++) {
+        if (f->ops[i].kind == O_IMM && f->ops[i].size == 32) {
+            f->opsize = 32;   /* PUSH imm32: its immediate follows the operand size */
+            f->gpr_sized = true;
+        }
+    }
     if (f->rexw)
-        f->opsize = 64;
+        f->opsize = 64, f->gpr_sized = true;
     if (row->kind == K_X87)
-        f->opsize = 32;   /* no operand-size prefix for x87/MMX forms */
-    if (mode == 32 && f->rexw)
+        f->opsize = 32, f->gpr_sized = false;   /* no operand-size prefix for x87/MMX forms */
+    if (mode != 64 && f->rexw)
         return false;
     snprintf(f->name, sizeof(f->name), "%.12s %.34s", row->mnem, operands);
     return true;
@@ -200,7 +213,7 @@ static void build_forms(int mode)
         static const int sizes[] = { 16, 32, 64 };
         for (int s = 0; s < (sized ? 3 : 1); s++) {
             int size = sizes[s];
-            if (sized && size == 64 && mode == 32)
+            if (sized && size == 64 && mode != 64)
                 continue;
             char opc[96], opnds[96];
             if (sized) {
@@ -271,9 +284,11 @@ static void name_add(Out *o, const char *s)
         snprintf(o->name + l, o->namecap - l, "%s%s", l ? "; " : "", s);
 }
 
-/* MOV reg, value (all 64 bits in 64-bit mode) */
+/* MOV reg, value (all 64 bits in 64-bit mode, 32 elsewhere) */
 static void emit_mov_imm(OracleGen *g, Out *o, int reg, uint64_t v)
 {
+    if (g->mode == 16)
+        put(o, 0x66);
     if (g->mode == 64) {
         put(o, 0x48 | (reg >= 8 ? 1 : 0));
         put(o, 0xb8 + (reg & 7));
@@ -284,11 +299,15 @@ static void emit_mov_imm(OracleGen *g, Out *o, int reg, uint64_t v)
     }
 }
 
-/* LEA RBP, [RSP + d8] */
+/* LEA RBP, [RSP + d8] (EBP, [ESP + d8] in 16-bit mode: its low half is SP's) */
 static void emit_lea_rbp_rsp(OracleGen *g, Out *o, int8_t d)
 {
     if (g->mode == 64)
         put(o, 0x48);
+    if (g->mode == 16) {
+        put(o, 0x66);
+        put(o, 0x67);
+    }
     put(o, 0x8d); put(o, 0x6c); put(o, 0x24); put(o, (uint8_t)d);
 }
 
@@ -336,6 +355,65 @@ typedef struct ModRM {
 static bool fits8(int64_t v) { return v >= -128 && v <= 127; }
 static bool fits32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
+/* The registers of the 16-bit ModRM forms rm = 0..7 (-1: none). */
+static const int8_t rm16_regs[8][2] = {
+    { OR_RBX, OR_RSI }, { OR_RBX, OR_RDI }, { OR_RBP, OR_RSI }, { OR_RBP, OR_RDI },
+    { OR_RSI, -1 }, { OR_RDI, -1 }, { OR_RBP, -1 }, { OR_RBX, -1 },
+};
+
+/* A 16-bit ModRM memory operand (16-bit mode) at target: registers with junk
+ * in their upper halves (16-bit addressing ignores them), a displacement
+ * that makes the offset wrap around 64 KiB now and then. segbase is the base
+ * of an overriding segment, or 0: then DS, or SS for the BP forms. */
+static void plan_mem16(Snip *s, ModRM *m, uint64_t target, uint64_t segbase, int avoid1, int avoid2)
+{
+    OracleGen *g = s->g;
+    int rm, mod;
+    for (int tries = 0;; tries++) {
+        rm = (int)rn(g, 8);
+        mod = (int)rn(g, 3);
+        if (rm == 6 && mod == 0)
+            break;   /* disp16 alone */
+        const int8_t *r = rm16_regs[rm];
+        if (tries > 20) {
+            rm = 6, mod = 0;
+            break;
+        }
+        if (r[0] != avoid1 && r[0] != avoid2 && r[1] != avoid1 && r[1] != avoid2)
+            break;
+    }
+    bool bp_form = (rm == 2 || rm == 3 || rm == 6) && !(rm == 6 && mod == 0);
+    if (!segbase)
+        segbase = bp_form ? ORACLE_STACK : ORACLE_DATA;
+    if (bp_form && segbase == ORACLE_STACK && chance(g, 80))
+        target = ORACLE_RSP + (uint64_t)(int64_t)(s->rsp - 64) + rn(g, 64);
+    uint16_t want = (uint16_t)(target - segbase);
+    const int8_t *r = rm16_regs[rm];
+    uint16_t v0 = 0, v1 = 0;
+    int64_t disp = 0;
+    if (rm == 6 && mod == 0) {
+        disp = want;
+    } else {
+        int nregs = r[1] >= 0 ? 2 : 1;
+        if (mod == 0) {
+            v0 = nregs == 2 ? (uint16_t)rn(g, 0x10000) : want;
+            v1 = (uint16_t)(want - v0);
+        } else {
+            disp = mod == 1 ? (int8_t)rn(g, 256) : (int64_t)(uint16_t)oracle_rand(g);
+            v0 = nregs == 2 ? (uint16_t)rn(g, 0x10000) : (uint16_t)(want - (uint16_t)disp);
+            v1 = (uint16_t)(want - v0 - (uint16_t)disp);
+        }
+        emit_mov_imm(g, &s->out, r[0], v0 | (oracle_rand(g) & 0xffff0000u));
+        if (r[1] >= 0)
+            emit_mov_imm(g, &s->out, r[1], v1 | (oracle_rand(g) & 0xffff0000u));
+    }
+    m->mod = mod;
+    m->rm = rm;
+    m->base = m->index = -1;
+    m->dispsize = mod == 1 ? 1 : (mod == 2 || rm == 6) ? 2 : 0;
+    m->disp = disp;
+}
+
 /* A memory operand for ModRM.rm, with the MOVs that make it point at target.
  * asz: address size. Returns false when it chose a RIP-relative form whose
  * displacement is fixed up after the instruction is complete. */
@@ -351,6 +429,10 @@ static void plan_mem(Snip *s, ModRM *m, int asz, unsigned bytes, uint64_t segbas
         target = interesting(g);
     uint64_t lin = target - segbase;   /* the effective address wanted */
     int nregs = g->mode == 64 ? 16 : 8;
+    if (asz == 16 && g->mode == 16) {
+        plan_mem16(s, m, target, segbase, avoid1, avoid2);
+        return;
+    }
     if (asz == 16) {
         /* 16-bit addressing can only reach the first 64 KiB: unmapped, #PF */
         m->mod = (int)rn(g, 3);
@@ -372,7 +454,9 @@ static void plan_mem(Snip *s, ModRM *m, int asz, unsigned bytes, uint64_t segbas
     }
     int base = -1, index = -1, scale = (int)rn(g, 4);
     if (kind != 1) {
-        do base = (int)rn(g, nregs); while (base == OR_RSP || base == avoid1 || base == avoid2);
+        /* (in 16-bit mode EBP would select SS, whose base differs) */
+        do base = (int)rn(g, nregs);
+        while (base == OR_RSP || base == avoid1 || base == avoid2 || (g->mode == 16 && base == OR_RBP));
     }
     if (kind == 1 || chance(g, 50)) {
         do index = (int)rn(g, nregs); while (index == OR_RSP || index == avoid1 || index == avoid2);
@@ -476,6 +560,17 @@ static unsigned pick_count(OracleGen *g, int size)
     return c;
 }
 
+/* A selector for LAR/LSL/VERR/VERW: the GDT entries below ORACLE_GDT_LIMIT
+ * that the host (Linux's GDT) and the oracle's system page both have, with
+ * either RPL; descriptors only the host has (entry 1, the LDT descriptor,
+ * TLS, beyond the oracle's limit, the LDT itself) would differ. */
+static uint64_t pick_selector(OracleGen *g)
+{
+    static const uint16_t sel[] = { 0x00, 0x03, 0x10, 0x13, 0x18, 0x1b, 0x20, 0x23, 0x28, 0x2b,
+                                    0x30, 0x33, 0x40, 0x43 };
+    return sel[rn(g, sizeof(sel) / sizeof(sel[0]))];
+}
+
 /* ---- one instruction ---- */
 static int pick_reg(OracleGen *g, int size, bool rex_ok, bool *needs_rex, bool *no_rex)
 {
@@ -507,7 +602,7 @@ static bool gen_insn(Snip *s, const Form *f)
     bool p67 = false;
     if (chance(g, 8)) {
         p67 = true;
-        asz = g->mode == 64 ? 32 : 16;
+        asz = g->mode == 64 ? 32 : g->mode == 32 ? 16 : 32;
     }
     /* which operands go where */
     int rm_op = -1, reg_op = -1, plus_op = -1;
@@ -627,6 +722,16 @@ static bool gen_insn(Snip *s, const Form *f)
             si |= oracle_rand(g) << 32;
             di |= oracle_rand(g) << 32;
         }
+        if (g->mode == 16) {
+            /* offsets in DS and ES; 16-bit addressing ignores the upper halves */
+            si -= ORACLE_DATA;
+            di -= ORACLE_DATA;
+            if (asz == 16) {
+                si |= oracle_rand(g) & 0xffff0000u;
+                di |= oracle_rand(g) & 0xffff0000u;
+                cx |= oracle_rand(g) & 0xffff0000u;
+            }
+        }
         emit_mov_imm(g, o, OR_RSI, si);
         emit_mov_imm(g, o, OR_RDI, di);
         emit_mov_imm(g, o, OR_RCX, cx | (asz == 32 && g->mode == 64 ? oracle_rand(g) << 32 : 0));
@@ -634,10 +739,17 @@ static bool gen_insn(Snip *s, const Form *f)
     }
     if (row->kind == K_XLAT) {
         uint64_t bx = ORACLE_DATA + rn(g, 256);
+        if (g->mode == 16)
+            bx = (bx - ORACLE_DATA) | (asz == 16 ? oracle_rand(g) & 0xffff0000u : 0);
         emit_mov_imm(g, o, OR_RBX, bx | (asz == 32 && g->mode == 64 ? oracle_rand(g) << 32 : 0));
     }
     if (row->kind == K_ENTER || row->kind == K_LEAVE)
         emit_lea_rbp_rsp(g, o, (int8_t)(8 * (int)rn(g, 8)));
+    if (row->kind == K_SELECTOR) {
+        if (rmreg < 0 || rmreg == OR_RSP)
+            return false;
+        emit_mov_imm(g, o, rmreg, pick_selector(g) | (oracle_rand(g) & ~0xffffULL));
+    }
     if (row->kind == K_BTMEM && mem) {
         int64_t off = (int64_t)rn(g, 2001) - 1000;
         if (reg == OR_RSP)
@@ -652,9 +764,15 @@ static bool gen_insn(Snip *s, const Form *f)
     if (mem && chance(g, 15)) {
         static const uint8_t segs[] = { 0x26, 0x2e, 0x36, 0x3e, 0x65, 0x64 };
         segp = segs[rn(g, g->mode == 64 ? 5 : 6)];
+        if (g->mode == 16 && segp == 0x2e)
+            segp = 0x3e;   /* CS is based at the code, whose end differs between the runs */
         if (g->mode == 64 && segp == 0x65)
             segbase = ORACLE_DATA;
+        if (g->mode == 16)
+            segbase = segp == 0x2e ? ORACLE_CODE : segp == 0x36 ? ORACLE_STACK : ORACLE_DATA;
     }
+    if (mem && g->mode == 16 && !segbase && asz == 32)
+        segbase = ORACLE_DATA;   /* the 32-bit forms avoid EBP: DS */
     ModRM m = { 0 };
     bool has_modrm = f->digit != -2;
     unsigned bytes = rm_op >= 0 ? f->ops[rm_op].size / 8 : 0;
@@ -694,7 +812,8 @@ static bool gen_insn(Snip *s, const Form *f)
         put(o, (row->attr & A_REPE) && chance(g, 50) ? 0xf2 : 0xf3);
         wr = 0;   /* with RCX = 0 the flags stay as they were */
     }
-    if (f->opsize == 16 && !(f->npfx && f->pfx[0] == 0x66))
+    bool osize = g->mode == 16 ? f->gpr_sized && f->opsize == 32 : f->opsize == 16;
+    if (osize && !(f->npfx && f->pfx[0] == 0x66))
         put(o, 0x66);
     for (int i = 0; i < f->npfx; i++)
         put(o, f->pfx[i]);
@@ -799,6 +918,10 @@ static bool gen_insn(Snip *s, const Form *f)
 /* An instruction with an absolute memory operand: opcode bytes, ModRM.reg. */
 static void emit_abs(OracleGen *g, Out *o, const uint8_t *op, int nop, int reg, uint64_t addr)
 {
+    if (g->mode == 16) {
+        put(o, 0x67);               /* a disp32 form, an offset in DS */
+        addr -= ORACLE_DATA;
+    }
     for (int i = 0; i < nop; i++)
         put(o, op[i]);
     if (g->mode == 64) {
@@ -854,12 +977,15 @@ static void emit_fx_epilogue(OracleGen *g, Out *o)
 {
     static const uint8_t fxsave[] = { 0x0f, 0xae };
     emit_abs(g, o, fxsave, 2, 0, ORACLE_FXAREA);
-    static const uint8_t movw[] = { 0x66, 0xc7 }, movd[] = { 0xc7 };
-    emit_abs(g, o, movw, 2, 0, ORACLE_FXAREA + 6);
+    /* MOV m16, imm16 and MOV m32, imm32: the operand-size prefix on the
+     * one that is not the mode's own size */
+    static const uint8_t c7[] = { 0x66, 0xc7 };
+    const uint8_t *movw = g->mode == 16 ? c7 + 1 : c7, *movd = g->mode == 16 ? c7 : c7 + 1;
+    emit_abs(g, o, movw, g->mode == 16 ? 1 : 2, 0, ORACLE_FXAREA + 6);
     put_n(o, 0, 2);
     const unsigned offs[] = { 8, 12, 16, 20, 28 };
     for (unsigned i = 0; i < 5; i++) {
-        emit_abs(g, o, movd, 1, 0, ORACLE_FXAREA + offs[i]);
+        emit_abs(g, o, movd, g->mode == 16 ? 2 : 1, 0, ORACLE_FXAREA + offs[i]);
         put_n(o, 0, 4);
     }
 }
@@ -882,7 +1008,7 @@ static void random_state(OracleGen *g, OracleCase *c)
 {
     for (int i = 0; i < 16; i++)
         c->in.gpr[i] = interesting(g);
-    if (g->mode == 32)
+    if (g->mode != 64)
         for (int i = 0; i < 16; i++)
             c->in.gpr[i] = i < 8 ? (uint32_t)c->in.gpr[i] : 0;
     c->in.gpr[OR_RSP] = ORACLE_RSP;

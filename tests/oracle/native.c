@@ -7,7 +7,12 @@
  *
  * 32-bit snippets run in compatibility mode of the same 64-bit child: a far
  * jump to Linux's 32-bit user code segment (0x23) and back to 0x33. That is
- * what a -m32 process does, without a second toolchain and binary.
+ * what a -m32 process does, without a second toolchain and binary. 16-bit
+ * snippets run in 16-bit protected mode the same way, on LDT segments the
+ * child installs with modify_ldt (see oracle.h for their bases).
+ *
+ * This is the one native harness of the project: the oracle driver and the
+ * unit tests (test-tcg-oracle*, test-simd) all run the host CPU through it.
  *
  * The child survives every snippet it can: a crash of the child itself (a
  * snippet that hit the harness) marks that case ORACLE_END_CRASH and a new
@@ -15,6 +20,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <asm/ldt.h>
 #include <asm/prctl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -36,6 +42,7 @@
 #define USER_CS32 0x23
 #define USER_CS64 0x33
 #define USER_DS   0x2b
+#define FARPTR_OUT16 0xf08                 /* the same far pointer, CS-relative */
 
 /* Offsets into OracleState used by the trampoline. */
 _Static_assert(offsetof(OracleState, rflags) == 136, "trampoline layout");
@@ -48,6 +55,7 @@ _Static_assert(offsetof(OracleState, mxcsr) == 400, "trampoline layout");
  * from oracle_enter*. */
 void oracle_enter64(OracleState *st);
 void oracle_enter32(OracleState *st);
+void oracle_enter16(OracleState *st);
 void oracle_back(void);
 uint64_t oracle_host_rsp, oracle_snippet_rsp;
 OracleState *oracle_cur;
@@ -69,6 +77,17 @@ __asm__(
     "  mov %rsp, oracle_host_rsp(%rip)\n"
     "  mov %rdi, oracle_cur(%rip)\n"
     "  mov $0x2b, %eax\n mov %eax, %ds\n mov %eax, %es\n"
+    "  call oracle_load\n"
+    "  ljmpl *0x10000f00\n"
+    /* 16-bit: DS/ES/SS on the LDT segments (their bases do not matter in
+     * 64-bit mode, so oracle_load still runs on the flat stack) */
+    ".globl oracle_enter16\n"
+    "oracle_enter16:\n"
+    "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
+    "  mov %rsp, oracle_host_rsp(%rip)\n"
+    "  mov %rdi, oracle_cur(%rip)\n"
+    "  mov $" ORACLE_STR(ORACLE_SEL_DATA16) ", %eax\n mov %eax, %ds\n mov %eax, %es\n"
+    "  mov $" ORACLE_STR(ORACLE_SEL_STACK16) ", %eax\n mov %eax, %ss\n"
     "  call oracle_load\n"
     "  ljmpl *0x10000f00\n"
     /* oracle_load: everything but RIP; returns on the snippet's stack by
@@ -107,6 +126,8 @@ __asm__(
     "  stmxcsr 400(%rdi)\n"
     "  cld\n"
     "  mov $0x1f80, %eax\n push %rax\n ldmxcsr (%rsp)\n pop %rax\n"
+    /* a 64-bit Linux process's selectors: the translator's mode-64 state */
+    "  mov $0x2b, %eax\n mov %eax, %ss\n xor %eax, %eax\n mov %eax, %ds\n mov %eax, %es\n"
     "  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
     "  ret\n"
     ".data\n"
@@ -129,6 +150,8 @@ static void on_fault(int sig, siginfo_t *si, void *uc_)
     for (int i = 0; i < 16; i++)
         st->gpr[i] = (uint64_t)g[map[i]];
     st->rip = (uint64_t)g[REG_RIP];
+    if ((g[REG_CSGSFS] & 0xffff) == ORACLE_SEL_CODE16)   /* an offset in the code segment */
+        st->rip = ORACLE_CODE + (st->rip & 0xffff);
     st->rflags = (uint64_t)g[REG_EFL];
     if (uc->uc_mcontext.fpregs) {
         memcpy(st->xmm, uc->uc_mcontext.fpregs->_xmm, sizeof(st->xmm));
@@ -151,6 +174,19 @@ static bool map_fixed(uint64_t addr, uint64_t size, int prot)
     return p == (void *)addr;
 }
 
+/* The 16-bit segments; false when the kernel refuses them. */
+static bool have_ldt16;
+
+static bool ldt_entry(unsigned idx, uint64_t base, unsigned contents)
+{
+    struct user_desc d = {
+        .entry_number = idx, .base_addr = (unsigned)base, .limit = 0xffff,
+        .seg_32bit = 0, .contents = contents, .read_exec_only = 0, .limit_in_pages = 0,
+        .seg_not_present = 0, .useable = 1,
+    };
+    return syscall(SYS_modify_ldt, 1, &d, sizeof(d)) == 0;
+}
+
 static void child_setup(void)
 {
     if (!map_fixed(ORACLE_CODE, 4096, PROT_READ | PROT_WRITE | PROT_EXEC) ||
@@ -159,6 +195,9 @@ static void child_setup(void)
         _exit(3);
     /* GS points at the data in 64-bit mode (glibc leaves GS alone; FS is its TLS) */
     syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)ORACLE_DATA);
+    have_ldt16 = ldt_entry(ORACLE_SEL_CODE16 >> 3, ORACLE_CODE, MODIFY_LDT_CONTENTS_CODE) &&
+                 ldt_entry(ORACLE_SEL_DATA16 >> 3, ORACLE_DATA, MODIFY_LDT_CONTENTS_DATA) &&
+                 ldt_entry(ORACLE_SEL_STACK16 >> 3, ORACLE_STACK, MODIFY_LDT_CONTENTS_DATA);
     static uint8_t altstack[65536];
     stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
     sigaltstack(&ss, NULL);
@@ -182,10 +221,17 @@ static void place_code(const OracleCase *c)
         uint64_t back = (uint64_t)(uintptr_t)oracle_back;
         memcpy(p, &back, 8);
     } else {
-        uint32_t out = (uint32_t)FARPTR_OUT;
-        *p++ = 0xff; *p++ = 0x2d;            /* ljmp *FARPTR_OUT */
-        memcpy(p, &out, 4);
-        uint32_t in[2] = { (uint32_t)ORACLE_CODE, USER_CS32 };
+        if (c->mode == 16) {
+            *p++ = 0x2e; *p++ = 0x66;        /* ljmpl *%cs:FARPTR_OUT16 */
+            *p++ = 0xff; *p++ = 0x2e;
+            *p++ = FARPTR_OUT16 & 0xff; *p++ = FARPTR_OUT16 >> 8;
+        } else {
+            uint32_t out = (uint32_t)FARPTR_OUT;
+            *p++ = 0xff; *p++ = 0x2d;        /* ljmp *FARPTR_OUT */
+            memcpy(p, &out, 4);
+        }
+        uint32_t in[2] = { c->mode == 16 ? 0 : (uint32_t)ORACLE_CODE,
+                           c->mode == 16 ? ORACLE_SEL_CODE16 : USER_CS32 };
         uint32_t back32[2] = { (uint32_t)STUB_BACK, USER_CS64 };
         memcpy(code + 0xf00, in, 8);
         memcpy(code + 0xf08, back32, 8);
@@ -206,6 +252,11 @@ static void child_run_one(const OracleCase *c, OracleResult *r)
     memset((void *)ORACLE_STACK, 0, ORACLE_STACK_SIZE);
     r->st = c->in;
     r->end = ORACLE_END_OK;
+    if (c->mode == 16 && !have_ldt16) {
+        r->end = ORACLE_END_CRASH;
+        r->vector = ORACLE_NO_LDT16;
+        return;
+    }
     cur_result = r;
     /* a bound, not a timing assertion: a snippet that never ends is reported */
     struct itimerval it = { .it_value = { .tv_sec = 1 } };
@@ -213,8 +264,10 @@ static void child_run_one(const OracleCase *c, OracleResult *r)
     if (sigsetjmp(fault_jmp, 1) == 0) {
         if (c->mode == 64)
             oracle_enter64(&r->st);
-        else
+        else if (c->mode == 32)
             oracle_enter32(&r->st);
+        else
+            oracle_enter16(&r->st);
         r->st.rip = ORACLE_CODE + c->len;
     }
     struct itimerval off = { 0 };
@@ -222,6 +275,8 @@ static void child_run_one(const OracleCase *c, OracleResult *r)
     /* the next case starts from a clean x87/SSE control state */
     uint32_t mxcsr = 0x1f80;
     __asm__ volatile("cld; fninit; ldmxcsr %0" : : "m"(mxcsr));
+    /* a fault in 32- or 16-bit code leaves their data selectors loaded */
+    __asm__ volatile("mov %0, %%ds; mov %0, %%es" : : "r"(0));
     memcpy(r->data, (void *)ORACLE_DATA, ORACLE_MEM_CMP);
     memcpy(r->stack, (void *)(ORACLE_RSP - ORACLE_MEM_CMP / 2), ORACLE_MEM_CMP);
 }

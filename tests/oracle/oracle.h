@@ -10,7 +10,13 @@
  *   ORACLE_HOLE   the page after the data: never mapped (#PF)
  *   ORACLE_STACK  ORACLE_STACK_SIZE bytes of stack, RSP starts in the middle
  * The snippet runs at CPL 3 under both, so privileged instructions fault
- * alike. */
+ * alike.
+ *
+ * Modes: 64 (64-bit user code), 32 (compatibility mode, flat), 16 (16-bit
+ * protected mode on LDT segments, 64 KiB limits: CS based at ORACLE_CODE, DS
+ * and ES at ORACLE_DATA, SS at ORACLE_STACK; SP is the low 16 bits of
+ * ORACLE_RSP, so the stack is at the same linear addresses in every mode).
+ * RIP is always linear (ORACLE_CODE + IP in 16-bit mode). */
 #ifndef TESTS_ORACLE_ORACLE_H
 #define TESTS_ORACLE_ORACLE_H
 
@@ -19,7 +25,7 @@
 #include <stdint.h>
 
 #define ORACLE_CODE       0x10000000ULL
-#define ORACLE_CODE_MAX   256            /* snippet bytes */
+#define ORACLE_CODE_MAX   512            /* snippet bytes */
 #define ORACLE_DATA       0x10010000ULL
 #define ORACLE_DATA_SIZE  0x2000ULL
 #define ORACLE_HOLE       (ORACLE_DATA + ORACLE_DATA_SIZE)
@@ -49,6 +55,15 @@
  * image of x87/MMX snippets lives at ORACLE_FXAREA (compared with the rest). */
 #define ORACLE_GEN_SPAN   512
 #define ORACLE_FXAREA     (ORACLE_DATA + ORACLE_GEN_SPAN)
+
+/* The 16-bit segments (LDT, RPL 3). */
+#define ORACLE_SEL_CODE16  0x07
+#define ORACLE_SEL_DATA16  0x0f
+#define ORACLE_SEL_STACK16 0x17
+#define ORACLE_STR_(x) #x
+#define ORACLE_STR(x) ORACLE_STR_(x)
+/* OracleResult.vector of an ORACLE_END_CRASH: 16-bit segments refused */
+#define ORACLE_NO_LDT16   (-3)
 
 /* Register numbers as in the ModRM encoding. */
 enum { OR_RAX, OR_RCX, OR_RDX, OR_RBX, OR_RSP, OR_RBP, OR_RSI, OR_RDI };
@@ -85,7 +100,7 @@ typedef struct OracleResult {
 #define ORACLE_CMP_XMM 1u
 
 typedef struct OracleCase {
-    int mode;                    /* 64 or 32 */
+    int mode;                    /* 64, 32 or 16 */
     bool system;                 /* CPL 0 with the system tables (KVM reference) */
     unsigned len;
     uint8_t code[ORACLE_CODE_MAX];
@@ -113,6 +128,9 @@ typedef struct OracleTCG OracleTCG;
 OracleTCG *oracle_tcg_new(bool interp);
 void oracle_tcg_free(OracleTCG *o);
 void oracle_tcg_run(OracleTCG *o, const OracleCase *c, OracleResult *r);
+/* The translator's guest RAM (ORACLE_RAM_BASE, ORACLE_RAM_SIZE bytes) and
+ * machine, for tests that run their own vCPUs on it. */
+uint8_t *oracle_tcg_ram(void);
 
 /* ---- kvm-run.c: KVM as reference for system snippets ---- */
 typedef struct OracleKVM OracleKVM;

@@ -49,6 +49,15 @@ static void set_seg(SegmentCache *s, uint16_t sel, uint64_t base, uint32_t flags
     s->flags = flags ? flags | DESC_G_MASK : 0;
 }
 
+/* The native child's 16-bit LDT segments: byte granular, 64 KiB. */
+static void set_seg16(SegmentCache *s, uint16_t sel, uint64_t base, uint32_t flags)
+{
+    s->selector = sel;
+    s->base = base;
+    s->limit = 0xffff;
+    s->flags = flags & ~DESC_B_MASK;
+}
+
 /* Linux's segments: user 0x33 64-bit code, 0x23 32-bit code, 0x2b data;
  * kernel (system snippets) 0x10 code, 0x18 data. */
 static void setup_mode(CPUX86State *env, int mode, bool system)
@@ -81,6 +90,15 @@ static void setup_mode(CPUX86State *env, int mode, bool system)
         set_seg(&env->segs[R_GS], 0, 0, 0);
         return;
     }
+    if (mode == 16) {
+        set_seg16(&env->segs[R_CS], ORACLE_SEL_CODE16, ORACLE_CODE, code);
+        set_seg16(&env->segs[R_DS], ORACLE_SEL_DATA16, ORACLE_DATA, data);
+        set_seg16(&env->segs[R_ES], ORACLE_SEL_DATA16, ORACLE_DATA, data);
+        set_seg16(&env->segs[R_SS], ORACLE_SEL_STACK16, ORACLE_STACK, data);
+        set_seg(&env->segs[R_FS], 0, 0, 0);
+        set_seg(&env->segs[R_GS], 0, 0, 0);
+        return;
+    }
     if (mode == 64) {
         set_seg(&env->segs[R_CS], 0x33, 0, code | DESC_L_MASK);
         set_seg(&env->segs[R_DS], 0, 0, 0);
@@ -108,20 +126,32 @@ OracleTCG *oracle_tcg_new(bool interp)
     return o;
 }
 
+uint8_t *oracle_tcg_ram(void)
+{
+    setup_machine();
+    return guest_ram;
+}
+
 void oracle_tcg_free(OracleTCG *o)
 {
     tcg_cpu_destroy(&o->env);
     free(o);
 }
 
+/* RIP is linear in the oracle's states; 16-bit code counts from its CS base. */
+static uint64_t code_base(const OracleCase *c)
+{
+    return c->mode == 16 ? ORACLE_CODE : 0;
+}
+
 static void load_state(CPUX86State *env, const OracleCase *c)
 {
     const OracleState *in = &c->in;
     memcpy(env->regs, in->gpr, sizeof(env->regs));
-    if (c->mode == 32)
+    if (c->mode != 64)
         for (int i = 0; i < 16; i++)
             env->regs[i] = i < 8 ? (uint32_t)env->regs[i] : 0;
-    env->rip = ORACLE_CODE;
+    env->rip = ORACLE_CODE - code_base(c);
     env->eflags = 2;
     x86_set_eflags(env, (uint32_t)in->rflags, ~0u);
     memcpy(env->xmm, in->xmm, sizeof(env->xmm));
@@ -139,6 +169,7 @@ static void load_state(CPUX86State *env, const OracleCase *c)
     env->exception_index = -1;
     env->old_exception = -1;
     env->cr[2] = 0;
+    x86_update_hflags(env);
 }
 
 static void store_state(CPUX86State *env, OracleState *st)
@@ -170,14 +201,15 @@ void oracle_tcg_run(OracleTCG *o, const OracleCase *c, OracleResult *r)
     tlb_flush(env);
     bool finished = tcg_run_for(env, MAX_TURNS);
     store_state(env, &r->st);
-    uint64_t end = ORACLE_CODE + c->len;
+    r->st.rip += code_base(c);
+    uint64_t end = ORACLE_CODE + c->len - code_base(c);
     if (!finished) {
         r->end = ORACLE_END_TIMEOUT;
     } else if (env->exception_index == EXCP_GP && env->rip == end && env->error_code == 0 && !c->system) {
         r->end = ORACLE_END_OK;
     } else if (env->exception_index < 0 && env->halted && c->system && env->rip == end + 1) {
         r->end = ORACLE_END_OK;
-        r->st.rip = end;
+        r->st.rip = ORACLE_CODE + c->len;
     } else if (env->exception_index >= 0) {
         r->end = ORACLE_END_EXCEPTION;
         r->vector = env->exception_index;

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The differential oracle in `make check`: the translator (both backends)
 # against the host CPU on the regression cases of tests/oracle/regressions
-# and on a bounded number of random cases from a fixed seed, in 64-bit and
-# 32-bit (compatibility) mode; system snippets at CPL 0 against KVM. Divergences listed in
+# and on a bounded number of random cases from a fixed seed, in 64-bit,
+# 32-bit (compatibility) and 16-bit protected mode; system snippets at CPL 0
+# against KVM. Divergences listed in
 # tests/oracle/known-divergences.txt are reported as SKIP with the bug.
 # ORACLE_CASES sets the number of random cases per mode (default 8000).
 source "$(dirname "$0")/../lib.sh"

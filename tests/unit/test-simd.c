@@ -3,32 +3,29 @@
  * that loads XMM0-7, RAX-RDX, EFLAGS, MXCSR and the x87 control word from a
  * data block and stores them back (plus FNSAVE of the whole x87 state);
  * natively in a child process and under the translator (both backends), at
- * the same addresses. Operands are random from a fixed seed with signed
+ * the same addresses, through the oracle's harness (harness-oracle.h). Operands are random from a fixed seed with signed
  * zeros, infinities, NaNs with payloads, denormals and values near rounding
  * boundaries, in every rounding mode, with DAZ/FTZ and x87 precision
  * control varied; the data blocks must agree bit for bit. */
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/simd.h"
 #include "harness.h"
+#include "harness-oracle.h"
 #include "system/machine.h"
 #include "system/memory.h"
 #include "hw/ferr.h"
 #include "system/irq.h"
 #include "test-simd-cases.h"
 
-#define CODE_ADDR 0x10000000ULL
-#define DATA_ADDR 0x10010000ULL
+#define CODE_ADDR ORACLE_CODE
+#define DATA_ADDR ORACLE_DATA   /* the wrapper's data block (absolute in the prologue) */
 #define STACK_ADDR 0x10080000ULL
-#define RAM_SIZE  0x100000ULL
 #define DATA_SIZE 0x200
+_Static_assert(DATA_SIZE <= ORACLE_MEM_CMP, "the data block is compared whole");
 /* iterations per case; SIMD_ITER=n for a longer hunt */
 static int ITER = 24;
 
@@ -172,6 +169,7 @@ static void make_inputs(const Case *c, uint8_t *d)
     memcpy(d + D_MXCSR_DEFAULT, &def, 4);
 }
 
+/* The wrapped snippet; `last` (if not 0) ends it for the exception tests. */
 static unsigned build_code(const Case *c, uint8_t *mem, uint8_t last)
 {
     unsigned n = 0;
@@ -181,66 +179,38 @@ static unsigned build_code(const Case *c, uint8_t *mem, uint8_t last)
     n += c->len;
     memcpy(mem + n, epilogue, sizeof(epilogue));
     n += sizeof(epilogue);
-    mem[n++] = last;
+    if (last)
+        mem[n++] = last;
     return n;
 }
 
-/* ---- native runs (child process) --------------------------------------------------------- */
-typedef struct Result {
-    uint8_t in[DATA_SIZE], out[DATA_SIZE];
-} Result;
+/* ---- the batch: every case with ITER inputs, natively once -------------------------------- */
+static OracleBatch batch;
 
-static Result *run_native_all(void)
+static OracleBatch *get_batch(void)
 {
+    if (batch.cases)
+        return &batch;
     if (getenv("SIMD_ITER") && atoi(getenv("SIMD_ITER")) > 0)
         ITER = atoi(getenv("SIMD_ITER"));
-    size_t sz = sizeof(Result) * NCASES * ITER;
-    Result *res = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (res == MAP_FAILED)
-        return NULL;
-    for (unsigned c = 0; c < NCASES; c++)
-        for (int k = 0; k < ITER; k++)
-            make_inputs(&cases[c], res[c * ITER + k].in);
-    pid_t pid = fork();
-    if (pid == 0) {
-        uint8_t *mem = mmap((void *)CODE_ADDR, RAM_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
-                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-        if (mem != (void *)CODE_ADDR)
-            _exit(2);
-        for (unsigned c = 0; c < NCASES; c++) {
-            build_code(&cases[c], mem, 0xc3);
-            for (int k = 0; k < ITER; k++) {
-                Result *r = &res[c * ITER + k];
-                memcpy(mem + (DATA_ADDR - CODE_ADDR), r->in, DATA_SIZE);
-                ((void (*)(void))mem)();
-                memcpy(r->out, mem + (DATA_ADDR - CODE_ADDR), DATA_SIZE);
-            }
+    oracle_batch_init(&batch, NCASES, (size_t)ITER, 64);
+    for (unsigned ci = 0; ci < NCASES; ci++) {
+        for (int k = 0; k < ITER; k++) {
+            OracleCase *oc = oracle_batch_case(&batch, ci, (size_t)k);
+            snprintf(oc->name, sizeof(oc->name), "%s", cases[ci].name);
+            oc->len = build_code(&cases[ci], oc->code, 0);
+            make_inputs(&cases[ci], oc->data);
         }
-        _exit(0);
     }
-    int st;
-    waitpid(pid, &st, 0);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        munmap(res, sz);
-        return NULL;
-    }
-    return res;
+    return &batch;
 }
 
-/* ---- translated runs ------------------------------------------------------------------- */
+/* ---- the exception tests' machine: the oracle's RAM ------------------------------------ */
 static uint8_t *guest_ram;
 
 static void setup_machine(void)
 {
-    static Machine m;
-    if (current_machine)
-        return;
-    guest_ram = aligned_alloc(4096, RAM_SIZE);
-    memset(guest_ram, 0, RAM_SIZE);
-    m.mem = address_space_new("memory", 1ULL << 32);
-    m.io = address_space_new("io", 0x10000);
-    as_add_ram(m.mem, "ram", CODE_ADDR, RAM_SIZE, guest_ram, 0);
-    current_machine = &m;
+    guest_ram = oracle_tcg_ram();
 }
 
 static CPUX86State *new_cpu(bool interp)
@@ -272,23 +242,6 @@ static CPUX86State *new_cpu(bool interp)
     return env;
 }
 
-static bool run_translated(CPUX86State *env, const Case *c, const uint8_t *in, uint8_t *out)
-{
-    TCGCPU *t = tcg_cpu(env);
-    build_code(c, guest_ram, 0xf4);
-    memcpy(guest_ram + (DATA_ADDR - CODE_ADDR), in, DATA_SIZE);
-    tb_flush(t);
-    env->regs[R_ESP] = STACK_ADDR;
-    env->rip = CODE_ADDR;
-    env->eflags = 2;
-    cc_set_all(env, 0);
-    env->halted = false;
-    env->exception_index = -1;
-    tcg_run_until_exit(env);
-    memcpy(out, guest_ram + (DATA_ADDR - CODE_ADDR), DATA_SIZE);
-    return env->exception_index < 0 && env->halted;
-}
-
 /* Bytes whose value the architecture leaves to the implementation: FCS and
  * FDS in FNSAVE's image (deprecated on recent hosts: stored as 0), and the
  * contents of empty registers (FNINIT does not clear them: stale values). */
@@ -305,47 +258,52 @@ static bool ignored_byte(const uint8_t *host, unsigned at)
     return ((ftw >> (2 * phys)) & 3) == 3;
 }
 
-static Result *native;
-static bool native_tried;
-
-static int compare_case(CPUX86State *env, unsigned ci, char *why, size_t n)
+static int compare_case(OracleTCG *t, unsigned ci, char *why, size_t n)
 {
     const Case *c = &cases[ci];
+    OracleResult *got = malloc(sizeof(*got));
     int bad = 0;
     for (int k = 0; k < ITER && !bad; k++) {
-        const Result *r = &native[ci * ITER + k];
-        uint8_t out[DATA_SIZE];
-        if (!run_translated(env, c, r->in, out)) {
-            snprintf(why, n, "%s: did not reach the end (exception %d at rip %#" PRIx64 ")",
-                     c->name, env->exception_index, env->rip);
-            return 1;
+        const OracleCase *oc = oracle_batch_case(&batch, ci, (size_t)k);
+        const OracleResult *ref = &batch.native[oc - batch.cases];
+        const uint8_t *in = oc->data;
+        oracle_tcg_run(t, oc, got);
+        if (ref->end != ORACLE_END_OK || got->end != ORACLE_END_OK) {
+            char a[160], b[160];
+            oracle_describe_result(ref, 64, a, sizeof(a));
+            oracle_describe_result(got, 64, b, sizeof(b));
+            snprintf(why, n, "%s (iter %d): did not reach the end: host %s; translator %s",
+                     c->name, k, a, b);
+            bad = 1;
+            break;
         }
         for (unsigned at = 0; at < DATA_SIZE; at++) {
-            if (out[at] == r->out[at] || ignored_byte(r->out, at))
+            if (got->data[at] == ref->data[at] || ignored_byte(ref->data, at))
                 continue;
             unsigned base = at & ~7u;
-            uint64_t got, want, inv;
-            memcpy(&got, out + base, 8);
-            memcpy(&want, r->out + base, 8);
-            memcpy(&inv, r->in + base, 8);
+            uint64_t g, want, inv;
+            memcpy(&g, got->data + base, 8);
+            memcpy(&want, ref->data + base, 8);
+            memcpy(&inv, in + base, 8);
             uint32_t mx;
-            memcpy(&mx, r->in + D_MXCSR_IN, 4);
+            memcpy(&mx, in + D_MXCSR_IN, 4);
             snprintf(why, n, "%s (iter %d, mxcsr %#x): data +%#x: %016" PRIx64 ", host %016" PRIx64
-                     " (input %016" PRIx64 ")", c->name, k, mx, base, got, want, inv);
+                     " (input %016" PRIx64 ")", c->name, k, mx, base, g, want, inv);
             if (getenv("SIMD_DEBUG")) {
                 for (unsigned i = 0; i < 0x100; i += 8) {
-                    uint64_t a, b, x;
-                    memcpy(&a, out + i, 8);
-                    memcpy(&b, r->out + i, 8);
-                    memcpy(&x, r->in + i, 8);
+                    uint64_t x, y, z;
+                    memcpy(&x, got->data + i, 8);
+                    memcpy(&y, ref->data + i, 8);
+                    memcpy(&z, in + i, 8);
                     fprintf(stderr, "%03x in %016" PRIx64 " got %016" PRIx64 " host %016" PRIx64 "%s\n",
-                            i, x, a, b, a != b ? "  <--" : "");
+                            i, z, x, y, x != y ? "  <--" : "");
                 }
             }
             bad = 1;
             break;
         }
     }
+    free(got);
     return bad;
 }
 
@@ -355,28 +313,22 @@ static void run_backend(bool interp, bool host_fpu)
     /* SIMD_X87_SOFT=1: softfloat transcendentals too (they may differ from
      * the host in the last bit; see fpu-x87-trans.c) */
     x87_use_host_fpu = !getenv("SIMD_X87_SOFT");
-    if (!native_tried) {
-        native_tried = true;
-        native = run_native_all();
-    }
-    if (!native)
-        SKIP("cannot run the snippets natively (no fixed mapping at 0x10000000?)");
-    setup_machine();
-    CPUX86State *env = new_cpu(interp);
+    if (!oracle_batch_run_native(get_batch()))
+        SKIP(batch.why);
+    OracleTCG *t = oracle_tcg_new(interp);
     int failures = 0;
     const char *only = getenv("SIMD_CASE");
     for (unsigned ci = 0; ci < NCASES; ci++) {
-        char why[512];
+        char why[1024];
         if (only && !strstr(cases[ci].name, only))
             continue;
-        if (compare_case(env, ci, why, sizeof(why))) {
+        if (compare_case(t, ci, why, sizeof(why))) {
             failures++;
             test_fail(__FILE__, __LINE__, why);
         }
     }
     CHECK_EQ(failures, 0);
-    tcg_cpu_destroy(env);
-    free(env);
+    oracle_tcg_free(t);
     sse_use_host_fpu = true;
 }
 
