@@ -24,7 +24,7 @@ enum {
 };
 #define NCPUS 3
 #define MAX_APS 7
-#define ROUNDS 100000
+#define ROUNDS 40000
 #define IPI_VECTOR 0x40
 #define XMC_VECTOR 0x41
 #define SPIN_LIMIT 400000000u      /* only so that a broken build fails instead of hanging */
