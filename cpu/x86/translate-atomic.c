@@ -18,11 +18,12 @@ static __thread bool holding_fallback_lock;
 
 static void fallback_begin(CPUX86State *env, uint64_t addr, unsigned size, int mmu, uintptr_t ra)
 {
-    /* the page(s) of the operand, for writing, in address order as the hardware */
+    /* the page(s) of the operand, for writing, in address order as the
+     * hardware (a fault on the second page reports its first byte in CR2) */
     tlb_host_ptr(env, addr, true, mmu, ra);
     uint64_t last = addr + size - 1;
     if ((last ^ addr) & TARGET_PAGE_MASK)
-        tlb_host_ptr(env, last, true, mmu, ra);
+        tlb_host_ptr(env, last & TARGET_PAGE_MASK, true, mmu, ra);
     pthread_mutex_lock(&atomic_fallback_lock);
     holding_fallback_lock = true;
 }

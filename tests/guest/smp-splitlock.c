@@ -1,7 +1,8 @@
 /* LOCK-prefixed instructions on operands that cross a page boundary (split
  * locks) from two CPUs at once: atomic on hardware, so nothing may be lost.
  * (Linux's KVM, when it has to emulate such an access, does it as a plain
- * write; the software KVM of some hosts does: there this one fails.)
+ * write; the software KVM of some hosts does: there this one fails, with
+ * QEMU as with Kestrel.)
  * test-args: -smp 2
  */
 #include "runtime.h"
@@ -42,6 +43,7 @@ void test_main(void)
     for (uint32_t spins = 0; done_count != 2 && spins < SPIN_LIMIT; spins++)
         asm volatile("pause");
     TEST_EQ("both CPUs finished", done_count, 2);
-    TEST_EQ("LOCK ADD across a page boundary loses nothing", *ADD_COUNTER, 2 * ROUNDS);
-    TEST_EQ("LOCK XADD across a page boundary loses nothing", *XADD_COUNTER, (uint16_t)(2 * ROUNDS));
+    /* one yes/no line: the counts a non-atomic host loses vary from run to run */
+    bool none_lost = *ADD_COUNTER == 2 * ROUNDS && *XADD_COUNTER == (uint16_t)(2 * ROUNDS);
+    TEST_TRUE("LOCK ADD and LOCK XADD across a page boundary lose nothing", none_lost);
 }
