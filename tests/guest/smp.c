@@ -5,8 +5,10 @@
  * APIC ID (register, CPUID leaves 1 and 0xB, and IA32_APIC_BASE without the
  * BSP flag). All CPUs then update shared counters at the same time with
  * LOCK INC, LOCK XADD, LOCK CMPXCHG and CMPXCHG8B loops, LOCK on a misaligned
- * operand, and an XCHG spinlock around plain increments: nothing may be lost
- * (smp-splitlock.c does page-crossing operands). Then the APs idle in HLT and the BSP sends
+ * operand, and an XCHG spinlock around plain increments: nothing may be lost.
+ * (Not page-crossing operands: Linux's KVM emulates those as plain writes
+ * when it traps them, as the software KVM of some hosts does, so the result
+ * there varies from run to run, with QEMU as with Kestrel.) Then the APs idle in HLT and the BSP sends
  * IPIs: fixed to one APIC ID, to all but self, to all including self, to self,
  * in logical flat mode, lowest priority, and an NMI; the BSP rewrites code an
  * AP has run and the AP runs the new code; finally INIT + SIPI restart one AP. Nothing depends on timing: every wait is on memory.

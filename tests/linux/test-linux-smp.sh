@@ -7,6 +7,8 @@
 #   - a parallel workload (jobs pinned to each CPU with taskset, run in the
 #     background, then `wait`) gives the same checksums as the guest's own
 #     busybox run natively on the host, one job at a time;
+#   - the same with a 1 MiB code buffer (-accel tcg,tb-size=1): full flushes
+#     on each vCPU while the other runs;
 #   - -smp 4,sockets=1,cores=2,threads=2: the topology Linux reads from CPUID
 #     and the MADT (siblings, cores, thread siblings) is the one asked for,
 #     and a reboot brings all four CPUs back.
@@ -23,6 +25,31 @@ job_cmd() { echo "${2:-}seq $(( $1 * 7919 )) $(( $1 * 7919 + 150000 )) | ${2:-}g
 # out_value MARKER: the text after "MARKER=" in the guest's output.
 out_value() { tr -d '\r' < "$T_TMP/out" | sed -n "s/^$1=//p" | tail -1; }
 
+# parallel_jobs NAME: in the running shell, every job pinned to one CPU in
+# turn and two process-creation loops (TLB shootdowns, page refcounts), all
+# in the background at once, then `wait`; the checksums must be the host's.
+parallel_jobs() {
+    local cmd="" i c bad="" want got
+    for i in $(seq 0 $((JOBS - 1))); do
+        cmd+="(taskset -c $((i % 2)) sh -c '$(job_cmd "$i")' > /tmp/job$i) & "
+    done
+    for c in 0 1; do
+        cmd+="(taskset -c $c sh -c 'n=0; while [ \$n -lt 200 ]; do /bin/true; n=\$((n+1)); done; echo \$n' > /tmp/fork$c) & "
+    done
+    say "$cmd wait; echo FORKS=\$(cat /tmp/fork0 /tmp/fork1); for i in \$(seq 0 $((JOBS - 1))); do echo JOB\$i=\$(cut -c1-64 /tmp/job\$i); done; echo JOBS-DONE\n"
+    if ! waitfor '^JOBS-DONE' 600; then
+        fail "$1" "the jobs did not finish: $(shell_tail)"
+        return
+    fi
+    for i in $(seq 0 $((JOBS - 1))); do
+        want=$(sh -c "$(job_cmd "$i" "$GUEST/rootfs/bin/busybox ")" | cut -c1-64)
+        got=$(out_value "JOB$i")
+        [[ -n $want && $want == "$got" ]] || bad+=" job$i: got '$got' want '$want';"
+    done
+    [[ $(out_value FORKS) == "200 200" ]] || bad+=" fork loops: '$(out_value FORKS)';"
+    [[ -z $bad ]] && pass "$1" || fail "$1" "$bad"
+}
+
 # ---- -smp 2 ---------------------------------------------------------------------------
 shell_start -m 256 -no-reboot -smp 2
 if waitfor 'Busybox shell' 300; then
@@ -31,28 +58,7 @@ if waitfor 'Busybox shell' 300; then
     waitfor '^PROCS=' 60
     [[ $(out_value NPROC) == 2 ]] && pass nproc_2 || fail nproc_2 "nproc says '$(out_value NPROC)'"
     [[ $(out_value PROCS) == 2 ]] && pass cpuinfo_2_processors || fail cpuinfo_2_processors "$(out_value PROCS) processors"
-    # every job pinned to one CPU in turn, all in the background at once
-    cmd=""
-    for i in $(seq 0 $((JOBS - 1))); do
-        cmd+="(taskset -c $((i % 2)) sh -c '$(job_cmd "$i")' > /tmp/job$i) & "
-    done
-    # and process creation/exit on both CPUs at once (TLB shootdowns, page refcounts)
-    for c in 0 1; do
-        cmd+="(taskset -c $c sh -c 'n=0; while [ \$n -lt 200 ]; do /bin/true; n=\$((n+1)); done; echo \$n' > /tmp/fork$c) & "
-    done
-    say "$cmd wait; echo FORKS=\$(cat /tmp/fork0 /tmp/fork1); for i in \$(seq 0 $((JOBS - 1))); do echo JOB\$i=\$(cut -c1-64 /tmp/job\$i); done; echo JOBS-DONE\n"
-    if waitfor '^JOBS-DONE' 600; then
-        bad=""
-        for i in $(seq 0 $((JOBS - 1))); do
-            want=$(sh -c "$(job_cmd "$i" "$GUEST/rootfs/bin/busybox ")" | cut -c1-64)
-            got=$(out_value "JOB$i")
-            [[ -n $want && $want == "$got" ]] || bad+=" job$i: got '$got' want '$want';"
-        done
-        [[ $(out_value FORKS) == "200 200" ]] || bad+=" fork loops: '$(out_value FORKS)';"
-        [[ -z $bad ]] && pass parallel_jobs_match_host || fail parallel_jobs_match_host "$bad"
-    else
-        fail parallel_jobs_match_host "the jobs did not finish: $(shell_tail)"
-    fi
+    parallel_jobs parallel_jobs_match_host
     # timer interrupts on both CPUs; function-call / reschedule IPIs exchanged
     say "awk '/LOC:|CAL:|RES:/ { print \"IRQ\" \$1 \"=\" \$2 \",\" \$3 }' /proc/interrupts; echo IRQS-DONE\n"
     if waitfor '^IRQS-DONE' 60; then
@@ -78,6 +84,19 @@ if waitfor 'Busybox shell' 300; then
 else
     shell_abort
     fail smp2_boot "no shell: $(shell_tail)"
+fi
+
+# ---- -smp 2 with a 1 MiB code buffer: each vCPU flushes all its translations
+# again and again while the other runs -------------------------------------------
+shell_start -m 256 -no-reboot -smp 2 -accel tcg,tb-size=1
+if waitfor 'Busybox shell' 400; then
+    sleep 1
+    parallel_jobs parallel_jobs_with_constant_flushes
+    say 'poweroff\n'
+    shell_end 0 flushes_poweroff
+else
+    shell_abort
+    fail flushes_boot "no shell: $(shell_tail)"
 fi
 
 # ---- -smp 4 as 1 socket x 2 cores x 2 threads ----------------------------------------
