@@ -70,21 +70,17 @@ extern const TCGBackend tcg_backend_x86_64;
 #define TB_EXIT_TB(v) ((TranslationBlock *)((v) & ~(uintptr_t)7))
 #define TB_EXIT_N(v) ((int)(((v) >> 1) & 1))
 
-/* The jump cache (linear PC -> block) is split in groups of
- * 2^JMP_CACHE_GROUP_BITS slots, one group per page number modulo the number
- * of groups, so that INVLPG clears two groups instead of scanning it all. */
+/* The jump cache: linear PC -> block. */
 #define JMP_CACHE_BITS 14
 #define JMP_CACHE_SIZE (1 << JMP_CACHE_BITS)
-#define JMP_CACHE_GROUP_BITS 6
-#define JMP_CACHE_GROUP_SHIFT (TARGET_PAGE_BITS - JMP_CACHE_GROUP_BITS)
+/* A filter of the linear pages the jump cache has held blocks of, so that an
+ * INVLPG of a page that never held code leaves the cache alone. */
+#define JMP_CACHE_PAGE_FILTER_BITS 16
 
-/* Slot of linear PC lin: the page picks the group, the offset in the page
- * (its two 6-bit halves mixed) the slot in it. The x86_64 backend's inline
- * probe computes the same. */
+/* Slot of linear PC lin; the x86_64 backend's inline probe computes the same. */
 static inline unsigned jmp_cache_hash(uint64_t lin)
 {
-    uint64_t in_group = lin & ((1u << JMP_CACHE_GROUP_BITS) - 1);
-    return (unsigned)((lin >> JMP_CACHE_GROUP_SHIFT) ^ in_group) & (JMP_CACHE_SIZE - 1);
+    return (unsigned)(lin ^ (lin >> JMP_CACHE_BITS)) & (JMP_CACHE_SIZE - 1);
 }
 
 typedef struct TCGCPU {
@@ -100,6 +96,9 @@ typedef struct TCGCPU {
      * that its linear PC still maps to the block's physical pages. */
     uint64_t jmp_cache_epoch[JMP_CACHE_SIZE];
     uint64_t jc_epoch;
+    /* bit per hashed linear page that blocks in the cache may start on */
+    uint64_t jc_page_filter[(1u << JMP_CACHE_PAGE_FILTER_BITS) / 64];
+    unsigned jc_page_filter_set;
     /* The aligned region covering every 2M/4M/1G page entered since the last
      * full flush (mask 0: none): INVLPG inside it drops everything, since
      * the TLB holds such pages as 4K pieces. */

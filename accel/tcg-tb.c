@@ -98,6 +98,33 @@ uint32_t tb_flags_of(CPUX86State *env)
 void tb_jmp_cache_clear(TCGCPU *t)
 {
     memset(t->jmp_cache, 0, sizeof(t->jmp_cache));
+    memset(t->jc_page_filter, 0, sizeof(t->jc_page_filter));
+    t->jc_page_filter_set = 0;
+}
+
+static unsigned jc_page_bit(uint64_t linear)
+{
+    uint64_t h = (linear >> TARGET_PAGE_BITS) * 0x9e3779b97f4a7c15ULL;
+    return (unsigned)(h >> (64 - JMP_CACHE_PAGE_FILTER_BITS));
+}
+
+static bool jc_page_maybe_cached(TCGCPU *t, uint64_t linear)
+{
+    unsigned b = jc_page_bit(linear);
+    return t->jc_page_filter[b / 64] & (1ULL << (b % 64));
+}
+
+static void jc_page_note(TCGCPU *t, uint64_t linear)
+{
+    unsigned b = jc_page_bit(linear);
+    if (t->jc_page_filter[b / 64] & (1ULL << (b % 64)))
+        return;
+    /* a filter that says yes to too much filters nothing: start afresh */
+    if (++t->jc_page_filter_set > (1u << JMP_CACHE_PAGE_FILTER_BITS) / 16) {
+        tb_jmp_cache_clear(t);
+        t->jc_page_filter_set = 1;
+    }
+    t->jc_page_filter[b / 64] |= 1ULL << (b % 64);
 }
 
 void tb_jmp_cache_mark_stale(TCGCPU *t)
@@ -107,14 +134,12 @@ void tb_jmp_cache_mark_stale(TCGCPU *t)
 
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
 {
-    /* TBs starting on this page or the previous one (which may span into it):
-     * each page's blocks sit in one group of slots. */
-    const unsigned group = 1u << JMP_CACHE_GROUP_BITS;
+    /* Blocks starting on this page or the previous one (which may span into
+     * it) must not be trusted as they are: revalidate all on use, unless no
+     * block ever started there. */
     uint64_t page = linear & TARGET_PAGE_MASK;
-    for (int k = 0; k < 2; k++) {
-        unsigned first = jmp_cache_hash(page - (uint64_t)k * TARGET_PAGE_SIZE) & ~(group - 1);
-        memset(&t->jmp_cache[first], 0, group * sizeof(t->jmp_cache[0]));
-    }
+    if (jc_page_maybe_cached(t, page) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE))
+        tb_jmp_cache_mark_stale(t);
 }
 
 static PageDesc *page_find(TBCache *c, uint64_t page, bool alloc)
@@ -383,8 +408,9 @@ static TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t
     return tb;
 }
 
-static void jc_store(TCGCPU *t, unsigned h, TranslationBlock *tb)
+static void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb)
 {
+    jc_page_note(t, lin);
     t->jmp_cache[h] = tb;
     t->jmp_cache_epoch[h] = t->jc_epoch;
 }
@@ -404,7 +430,7 @@ TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t fla
     if (!tb)
         tb = tb_gen_code(t, phys, pc, cs_base, flags, cflags);
     if (cflags == 0)
-        jc_store(t, h, tb);
+        jc_store(t, h, lin, tb);
     return tb;
 }
 
@@ -425,7 +451,7 @@ TranslationBlock *tb_lookup_fast(CPUX86State *env)
         return NULL;
     tb = hash_lookup(t, phys, pc, cs_base, flags, 0);
     if (tb)
-        jc_store(t, h, tb);
+        jc_store(t, h, lin, tb);
     return tb;
 }
 

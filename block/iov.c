@@ -76,17 +76,20 @@ static void iov_advance(struct iovec **iov, int *iovcnt, size_t n)
     }
 }
 
-/* iov is consumed (modified). Zero-fills past the end of the file. */
-int blk_file_preadv_zfill(int fd, struct iovec *iov, int iovcnt, uint64_t off)
+/* iov is consumed (modified). Reads zero-fill past the end of the file. */
+static int file_iov_io(int fd, struct iovec *iov, int iovcnt, uint64_t off, bool write)
 {
     while (iovcnt) {
-        ssize_t n = preadv(fd, iov, MIN(iovcnt, IOV_MAX), (off_t)off);
+        int cnt = MIN(iovcnt, IOV_MAX);
+        ssize_t n = write ? pwritev(fd, iov, cnt, (off_t)off) : preadv(fd, iov, cnt, (off_t)off);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return -errno;
         }
         if (n == 0) {
+            if (write)
+                return -EIO;
             blk_iov_memset(iov, iovcnt, 0);
             return 0;
         }
@@ -96,20 +99,12 @@ int blk_file_preadv_zfill(int fd, struct iovec *iov, int iovcnt, uint64_t off)
     return 0;
 }
 
-/* iov is consumed (modified). */
+int blk_file_preadv_zfill(int fd, struct iovec *iov, int iovcnt, uint64_t off)
+{
+    return file_iov_io(fd, iov, iovcnt, off, false);
+}
+
 int blk_file_pwritev_full(int fd, struct iovec *iov, int iovcnt, uint64_t off)
 {
-    while (iovcnt) {
-        ssize_t n = pwritev(fd, iov, MIN(iovcnt, IOV_MAX), (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (n == 0)
-            return -EIO;
-        off += (uint64_t)n;
-        iov_advance(&iov, &iovcnt, (size_t)n);
-    }
-    return 0;
+    return file_iov_io(fd, iov, iovcnt, off, true);
 }

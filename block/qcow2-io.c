@@ -6,7 +6,8 @@
  * allocated -- reads of data clusters, in-place writes to clusters this
  * image owns alone (L2 entry with the COPIED flag) -- runs with the lock
  * released, so requests to different clusters proceed in parallel and one
- * slow host read does not hold up the others.  Why that is safe:
+ * slow host read does not hold up the others; reads from the backing file
+ * too (it is read-only to us).  Why that is safe:
  *   - the host offset and its validity checks are taken under the lock
  *     and no pointer into a cache is kept across the unlocked I/O;
  *   - a cluster dropped by a concurrent write, discard or snapshot
@@ -97,36 +98,49 @@ static int read_extent(Qcow2State *s, uint64_t pos, size_t max, ReadExtent *x)
         x->host = host + in;
     }
     bool zero = reads_as_zero(s, x->type);
-    if (!l2 || (x->type != QC_NORMAL && !zero))
+    if (!l2) {
+        /* no L2 table: the rest of its range is unallocated alike */
+        uint64_t table_left = ((s->l2_entries - idx) << s->cluster_bits) - in;
+        x->len = (size_t)MIN((uint64_t)max, table_left);
+        return 0;
+    }
+    if (x->type == QC_COMPRESSED)
         return 0;
     for (uint64_t i = idx + 1; i < s->l2_entries && x->len < max; i++) {
         uint64_t e = ldbe64(&l2[i]);
         Qcow2ClusterType t = qcow2_l2_type(s, e);
-        if (zero ? !reads_as_zero(s, t)
-                 : t != QC_NORMAL || (e & L2E_OFFSET_MASK) != host + ((i - idx) << s->cluster_bits))
+        bool same = zero ? reads_as_zero(s, t)
+                  : x->type == QC_UNALLOCATED ? t == QC_UNALLOCATED
+                  : t == QC_NORMAL && (e & L2E_OFFSET_MASK) == host + ((i - idx) << s->cluster_bits);
+        if (!same)
             break;
         x->len += (size_t)MIN((uint64_t)(max - x->len), cs);
     }
     return 0;
 }
 
-/* Backing file or compressed cluster: x covers one cluster at most. */
-static int read_one_cluster(Qcow2State *s, const ReadExtent *x, uint64_t pos,
-                            const struct iovec *part, int np)
+/* Unallocated clusters read from the backing file (zeroes past its end),
+ * with our lock released: the backing file is not ours to change. */
+static int read_backing(Qcow2State *s, uint64_t pos, size_t len, const struct iovec *part, int np)
 {
-    if (x->type == QC_COMPRESSED) {
-        int ret = qcow2_read_compressed_cluster(s, x->l2e, s->cbuf2);
-        if (ret == 0)
-            blk_iov_from_buf(part, np, s->cbuf2 + (pos & (s->cluster_size - 1)));
-        return ret;
-    }
-    for (int i = 0; i < np; i++) {
-        int ret = qcow2_read_piece(s, x->l2e, pos, part[i].iov_base, part[i].iov_len);
+    BlockDev *backing = s->bs->backing;
+    uint64_t bsize = (uint64_t)blk_getlength(backing);
+    size_t n = pos >= bsize ? 0 : (size_t)MIN((uint64_t)len, bsize - pos);
+    struct iovec *sub = blk_iov_dup(part, np);
+    int ret = 0;
+    if (n) {
+        int ns = blk_iov_slice(part, np, 0, n, sub);
+        io_begin(s);
+        ret = blk_preadv(backing, pos, sub, ns);
+        io_end(s);
         if (ret < 0)
-            return ret;
-        pos += part[i].iov_len;
+            ret = blk_set_error(s->bs, ret, "read error on the backing file of '%s': %s",
+                                s->bs->filename, blk_last_error(backing));
     }
-    return 0;
+    if (ret == 0 && n < len)
+        blk_iov_memset(sub, blk_iov_slice(part, np, n, len - n, sub), 0);
+    free(sub);
+    return ret;
 }
 
 int qcow2_preadv(BlockDev *bs, uint64_t off, const struct iovec *iov, int iovcnt)
@@ -150,8 +164,13 @@ int qcow2_preadv(BlockDev *bs, uint64_t off, const struct iovec *iov, int iovcnt
                 ret = blk_set_error(bs, ret, "read error on '%s': %s", bs->filename, strerror(-ret));
         } else if (reads_as_zero(s, x.type)) {
             blk_iov_memset(part, np, 0);
+        } else if (x.type == QC_UNALLOCATED) {
+            ret = read_backing(s, pos, x.len, part, np);
         } else {
-            ret = read_one_cluster(s, &x, pos, part, np);
+            /* compressed: one cluster, inflated under the lock */
+            ret = qcow2_read_compressed_cluster(s, x.l2e, s->cbuf2);
+            if (ret == 0)
+                blk_iov_from_buf(part, np, s->cbuf2 + (pos & (s->cluster_size - 1)));
         }
         done += x.len;
     }

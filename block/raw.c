@@ -48,24 +48,26 @@ static int raw_pwrite(BlockDev *bs, uint64_t off, const void *buf, size_t len)
 }
 
 /* One preadv/pwritev for the whole guest request (not one per page). */
-static int raw_preadv(BlockDev *bs, uint64_t off, const struct iovec *iov, int iovcnt)
+static int raw_iov_io(BlockDev *bs, uint64_t off, const struct iovec *iov, int iovcnt, bool write)
 {
     struct iovec *v = blk_iov_dup(iov, iovcnt);
-    int ret = blk_file_preadv_zfill(bs->fd, v, iovcnt, off);
+    int ret = write ? blk_file_pwritev_full(bs->fd, v, iovcnt, off)
+                    : blk_file_preadv_zfill(bs->fd, v, iovcnt, off);
     free(v);
     if (ret < 0)
-        return blk_set_error(bs, ret, "read error on '%s' at %" PRIu64 ": %s", bs->filename, off, strerror(-ret));
+        return blk_set_error(bs, ret, "%s error on '%s' at %" PRIu64 ": %s", write ? "write" : "read",
+                             bs->filename, off, strerror(-ret));
     return 0;
+}
+
+static int raw_preadv(BlockDev *bs, uint64_t off, const struct iovec *iov, int iovcnt)
+{
+    return raw_iov_io(bs, off, iov, iovcnt, false);
 }
 
 static int raw_pwritev(BlockDev *bs, uint64_t off, const struct iovec *iov, int iovcnt)
 {
-    struct iovec *v = blk_iov_dup(iov, iovcnt);
-    int ret = blk_file_pwritev_full(bs->fd, v, iovcnt, off);
-    free(v);
-    if (ret < 0)
-        return blk_set_error(bs, ret, "write error on '%s' at %" PRIu64 ": %s", bs->filename, off, strerror(-ret));
-    return 0;
+    return raw_iov_io(bs, off, iov, iovcnt, true);
 }
 
 static int raw_flush(BlockDev *bs)

@@ -13,7 +13,8 @@
 # Times come from the host's clock at the guest's console lines, so a wrong
 # guest clock cannot flatter anyone. The host's page cache is warm for both.
 # Prints the median of BENCH_RUNS runs (default 3) in MB/s and IOPS and the
-# ratio Kestrel/QEMU (above 1.00 is faster). Benchmarks never assert: a run
+# ratio Kestrel/QEMU (above 1.00 is faster); BENCH_DISK_QEMU=0 leaves QEMU
+# out. Benchmarks never assert: a run
 # that fails is reported as such and counts in no median.
 set -u
 cd "$(dirname "$0")/.."
@@ -137,6 +138,8 @@ QEMU_CMD=(qemu-system-x86_64 -accel tcg -cpu "$QEMU_CPU" -m 512 -nographic -no-r
           -kernel "$GUEST/bzImage" -initrd "$T/initramfs.cpio.gz" -append "$APPEND")
 have_qemu=0
 command -v qemu-system-x86_64 > /dev/null && have_qemu=1
+# BENCH_DISK_QEMU=0: Kestrel only (A/B runs of two Kestrel builds)
+[[ ${BENCH_DISK_QEMU:-1} == 0 ]] && have_qemu=0
 
 echo
 echo "bench-disk: virtio-blk in the Linux guest; $RUNS run(s) each; medians; $DISK_MIB MiB images from kestrel-img"

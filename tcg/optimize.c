@@ -13,7 +13,7 @@
 
 typedef struct TempInfo {
     bool is_const;
-    bool zext32;          /* known to have a zero upper half */
+    uint8_t zbits;        /* the value fits in its low zbits bits (64: unknown) */
     bool copied;          /* some temp may name this one in copy_of */
     uint64_t val;
     int copy_of;          /* -1, or a temp holding the same value */
@@ -24,7 +24,7 @@ static __thread TempInfo info[TCG_MAX_TEMPS];
 static void reset_temp(int t)
 {
     info[t].is_const = false;
-    info[t].zext32 = false;
+    info[t].zbits = 64;
     info[t].copy_of = -1;
 }
 
@@ -102,6 +102,12 @@ static bool fold(TCGOpcode opc, bool w, uint64_t a, uint64_t b, uint64_t *r)
     if (w)
         *r = (uint32_t)*r;
     return true;
+}
+
+/* How many low bits a constant needs, in the steps the extensions know. */
+static uint8_t const_bits(uint64_t v)
+{
+    return v <= 0xff ? 8 : v <= 0xffff ? 16 : v <= 0xffffffffULL ? 32 : 64;
 }
 
 static void to_movi(TCGOp *op, int d, uint64_t v)
@@ -219,7 +225,7 @@ void tcg_optimize(TCGContext *s)
             kill_temp(s, d);
             info[d].is_const = true;
             info[d].val = op->args[1];
-            info[d].zext32 = op->args[1] <= 0xffffffffULL;
+            info[d].zbits = const_bits(op->args[1]);
             continue;
         case INDEX_op_mov:
             if (a == d) {
@@ -233,13 +239,13 @@ void tcg_optimize(TCGContext *s)
                 kill_temp(s, d);
                 info[d].is_const = true;
                 info[d].val = v;
-                info[d].zext32 = v <= 0xffffffffULL;
+                info[d].zbits = const_bits(v);
                 continue;
             }
             {
-                bool z = info[a].zext32;
+                uint8_t z = info[a].zbits;
                 kill_temp(s, d);
-                info[d].zext32 = z;
+                info[d].zbits = z;
                 /* Locals survive labels; only propagate copies of globals/normals
                  * within the block, which the reset at labels guarantees. */
                 set_copy(d, a);
@@ -270,11 +276,11 @@ void tcg_optimize(TCGContext *s)
                 kill_temp(s, d);
                 info[d].is_const = true;
                 info[d].val = v;
-                info[d].zext32 = true;
+                info[d].zbits = 8;
                 continue;
             }
             kill_temp(s, d);
-            info[d].zext32 = true;
+            info[d].zbits = 8;
             continue;
         case INDEX_op_movcond: {
             int c1 = a, c2 = b;
@@ -312,7 +318,7 @@ void tcg_optimize(TCGContext *s)
                 kill_temp(s, d);
                 info[d].is_const = true;
                 info[d].val = r;
-                info[d].zext32 = r <= 0xffffffffULL;
+                info[d].zbits = const_bits(r);
                 continue;
             }
             if (def->nb_iargs == 2) {
@@ -323,19 +329,19 @@ void tcg_optimize(TCGContext *s)
                     ac = false;
                     bc = true;
                 }
-                if (bc && simplify(op, d, a, info[b].val, w, info[a].zext32)) {
+                if (bc && simplify(op, d, a, info[b].val, w, info[a].zbits <= 32)) {
                     if (op->opc == INDEX_op_movi) {
                         uint64_t v = op->args[1];
                         kill_temp(s, d);
                         info[d].is_const = true;
                         info[d].val = v;
-                        info[d].zext32 = true;
+                        info[d].zbits = const_bits(v);
                     } else {
-                        bool z = info[a].zext32;
+                        uint8_t z = info[a].zbits;
                         kill_temp(s, d);
                         if (a != d)
                             set_copy(d, a);
-                        info[d].zext32 = z;
+                        info[d].zbits = z;
                     }
                     continue;
                 }
@@ -344,38 +350,55 @@ void tcg_optimize(TCGContext *s)
                     kill_temp(s, d);
                     info[d].is_const = true;
                     info[d].val = 0;
-                    info[d].zext32 = true;
+                    info[d].zbits = 8;
                     continue;
                 }
             }
-            if (opc == INDEX_op_ext32u && info[a].zext32) {
+            unsigned ext_bits = opc == INDEX_op_ext8u ? 8 : opc == INDEX_op_ext16u ? 16 :
+                                opc == INDEX_op_ext32u ? 32 : 0;
+            if (ext_bits && info[a].zbits <= ext_bits) {
+                uint8_t z = info[a].zbits;
                 to_mov(op, d, a);
                 kill_temp(s, d);
                 if (a != d)
                     set_copy(d, a);
-                info[d].zext32 = true;
+                info[d].zbits = z;
                 continue;
             }
         }
 
         /* outputs: nothing known, except zero-extension facts */
+        uint8_t a_bits = a >= 0 ? info[a].zbits : 64;
+        uint64_t b_val = b >= 0 && info[b].is_const ? info[b].val : 0;
+        bool b_const = b >= 0 && info[b].is_const;
         for (int i = 0; i < def->nb_oargs; i++)
             kill_temp(s, (int)op->args[i]);
         if (d >= 0) {
+            uint8_t z = w ? 32 : 64;
             switch (opc) {
-            case INDEX_op_ext8u: case INDEX_op_ext16u: case INDEX_op_ext32u:
-                info[d].zext32 = true;
-                break;
+            case INDEX_op_ext8u: z = 8; break;
+            case INDEX_op_ext16u: z = 16; break;
+            case INDEX_op_ext32u: z = 32; break;
             case INDEX_op_qemu_ld: case INDEX_op_ld: {
                 unsigned memop = (unsigned)op->args[opc == INDEX_op_ld ? 3 : 2];
-                info[d].zext32 = !(memop & MO_SIGN) && (memop & MO_SIZE) <= MO_32;
+                if (!(memop & MO_SIGN) && (memop & MO_SIZE) <= MO_32)
+                    z = (uint8_t)(8u << (memop & MO_SIZE));
                 break;
             }
+            case INDEX_op_and:
+                if (b_const && const_bits(b_val) < z)
+                    z = const_bits(b_val);
+                if (a_bits < z)
+                    z = a_bits;
+                break;
+            case INDEX_op_shr:
+                if (a_bits < z)
+                    z = a_bits;   /* a right shift never widens */
+                break;
             default:
-                if (w)
-                    info[d].zext32 = true;
                 break;
             }
+            info[d].zbits = z;
         }
         if (opc == INDEX_op_br || opc == INDEX_op_goto_tb || opc == INDEX_op_exit_tb ||
             opc == INDEX_op_lookup_and_goto)

@@ -227,6 +227,10 @@ void tcg_gen_goto_tb(unsigned n) { EMIT(INDEX_op_goto_tb, 0, n); }
 void tcg_gen_exit_tb(uint64_t val) { EMIT(INDEX_op_exit_tb, 0, val); }
 void tcg_gen_lookup_and_goto(void) { tcg_emit(INDEX_op_lookup_and_goto, 0, 0, NULL); }
 void tcg_gen_discard(TCGv t) { EMIT(INDEX_op_discard, 0, t); }
+void tcg_gen_fpop(unsigned fpop, TCGv d, TCGv flags, TCGv a, TCGv b)
+{
+    EMIT(INDEX_op_fpop, 0, d, flags, a, b, fpop);
+}
 
 bool tcg_op_has_side_effects(const TCGOp *op)
 {

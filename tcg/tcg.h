@@ -63,6 +63,18 @@ typedef enum TCGCond {
     TCG_COND_TSTEQ, TCG_COND_TSTNE,                          /* (a & b) == 0, != 0 */
 } TCGCond;
 
+/* fpop: one IEEE 754 operation on binary64 (binary32 with TCG_FP_F32: the
+ * low 32 bits, result zero-extended) under round-to-nearest-even with every
+ * exception masked and no flush-to-zero or denormals-are-zero -- as an
+ * x86 SSE scalar instruction under MXCSR 0x1F80 computes it, NaN rules
+ * included. The second output is the exception flags raised, as MXCSR bits
+ * 0-5 (IE DE ZE OE UE PE). SQRT ignores b. */
+enum TCGFpOp {
+    TCG_FP_ADD, TCG_FP_SUB, TCG_FP_MUL, TCG_FP_DIV, TCG_FP_SQRT,
+    TCG_FP_OP_MASK = 7,
+    TCG_FP_F32 = 8,
+};
+
 /* Memory operation descriptor: log2(size) and signedness. */
 enum {
     MO_8 = 0, MO_16 = 1, MO_32 = 2, MO_64 = 3,
@@ -102,6 +114,7 @@ enum {
     X(ext32u, 1, 1, 0)                                                      \
     X(bswap, 1, 1, 0)       /* byte swap of 32 (W32) or 64 bits        */  \
     X(mulu2, 2, 2, 0)       /* lo:hi = a * b unsigned (128-bit result) */  \
+    X(fpop, 2, 2, 1)        /* d, fl = a FPOP b: see TCGFpOp          */  \
     X(muls2, 2, 2, 0)       /* lo:hi = a * b signed                    */  \
     X(setcond, 1, 2, 1)     /* d = cond(a, b) ? 1 : 0                  */  \
     X(movcond, 1, 4, 1)     /* d = cond(c1, c2) ? v1 : v2              */  \
@@ -227,6 +240,7 @@ void tcg_gen_brcond(TCGCond c, unsigned flags, TCGv a, TCGv b, int label);
 void tcg_gen_brcondi(TCGCond c, unsigned flags, TCGv a, uint64_t imm, int label);
 void tcg_gen_br(int label);
 void tcg_gen_set_label(int label);
+void tcg_gen_fpop(unsigned fpop, TCGv d, TCGv flags, TCGv a, TCGv b);
 void tcg_gen_mulu2(TCGv lo, TCGv hi, TCGv a, TCGv b);
 void tcg_gen_muls2(TCGv lo, TCGv hi, TCGv a, TCGv b);
 void tcg_gen_ld(TCGv d, TCGv base, int64_t offset, unsigned memop);

@@ -294,7 +294,7 @@ int64_t x86_lar(CPUX86State *env, uint32_t selector, uintptr_t ra)
         return -1;
     if (desc_is_system(&d) && !system_type_ok(env, desc_type(&d), true))
         return -1;
-    return d.hi & 0x00f0ff00u;
+    return d.hi & 0x00ffff00u;       /* bits 19:16 (limit) as this host's hardware returns them */
 }
 
 int64_t x86_lsl(CPUX86State *env, uint32_t selector, uintptr_t ra)

@@ -524,6 +524,8 @@ void helper_check_io(CPUX86State *env, uint64_t port, uint64_t size)
 
 uint64_t helper_seg_check(CPUX86State *env, uint64_t seg, uint64_t offset, uint64_t desc)
 {
+    if ((desc & SEG_CHECK_ALIGN16) && ((env->segs[seg].base + offset) & 15))
+        x86_raise_exception(env, EXCP_GP, 0, GETPC());
     return x86_seg_check(env, (int)seg, offset, desc & 0xffff, desc & SEG_CHECK_WRITE, GETPC());
 }
 

@@ -69,6 +69,7 @@ uint64_t helper_string(CPUX86State *env, uint64_t desc);
 
 /* segment limit/type check (desc = size | SEG_CHECK_WRITE): the linear address */
 #define SEG_CHECK_WRITE 0x10000
+#define SEG_CHECK_ALIGN16 0x20000   /* #GP(0) first when base + offset is misaligned */
 uint64_t helper_seg_check(CPUX86State *env, uint64_t seg, uint64_t offset, uint64_t desc);
 /* CLFLUSH & co.: the address check of a byte read (stack: made through RSP/RBP) */
 void helper_clflush(CPUX86State *env, uint64_t addr, uint64_t stack);

@@ -433,8 +433,16 @@ static void trans_bt(DisasContext *s)
         else
             gen_st(s, addr, r, size);
     }
-    TCGv f = gen_compute_eflags(s);
-    tcg_gen_andi(f, f, ~(uint64_t)CC_C);
+    TCGv f = tcg_temp_new();
+    if (s->cc_op != CC_OP_DYNAMIC && CC_OP_KIND(s->cc_op) != CC_K_EFLAGS) {
+        /* ZF is kept and OF SF AF PF are undefined (SDM): ZF straight from
+         * the lazy result, no full flags computation */
+        tcg_gen_setcond(TCG_COND_EQ, 0, f, cpu_cc_dst, tcg_const(0));
+        tcg_gen_shli(f, f, 6);
+    } else {
+        f = gen_compute_eflags(s);
+        tcg_gen_andi(f, f, ~(uint64_t)CC_C);
+    }
     tcg_gen_or(f, f, cf);
     gen_set_eflags_cc(s, f);
 }
@@ -887,9 +895,7 @@ static void trans_far(DisasContext *s)
         unsigned size = s->d.opsize;
         gen_lea_addr(s);
         off = gen_ld(s, s->A0, size);
-        TCGv a2 = tcg_temp_new();
-        tcg_gen_addi(a2, s->A0, size);
-        sel = gen_ld(s, a2, 2);
+        sel = gen_ld(s, gen_addr_offset(s, s->A0, size), 2);
     }
     sync(s);
     if (mn == I_JMPF)
@@ -981,9 +987,8 @@ static void trans_lxs(DisasContext *s)
     unsigned size = s->d.opsize;
     int seg = segs[s->d.mnemonic];
     gen_lea_addr(s);
-    TCGv off = gen_ld(s, s->A0, size), a2 = tcg_temp_new();
-    tcg_gen_addi(a2, s->A0, size);
-    TCGv sel = gen_ld(s, a2, 2);
+    TCGv off = gen_ld(s, s->A0, size);
+    TCGv sel = gen_ld(s, gen_addr_offset(s, s->A0, size), 2);
     sync(s);
     gen_helper(helper_load_seg, TCG_NO_TEMP, 3, tcg_env, tcg_const(seg), sel);
     gen_reg_store(s, s->d.reg, size, off);
@@ -1148,9 +1153,10 @@ static void trans_bcd(DisasContext *s)
 static void trans_bound(DisasContext *s)
 {
     gen_lea_addr(s);
+    TCGv bounds = gen_checked_linear(s, s->A0, 2 * s->d.opsize, false);
     TCGv idx = gen_reg_load(s, s->d.reg, s->d.opsize);
     sync(s);
-    gen_helper(helper_bound, TCG_NO_TEMP, 4, tcg_env, s->A0, tcg_const(s->d.opsize), idx);
+    gen_helper(helper_bound, TCG_NO_TEMP, 4, tcg_env, bounds, tcg_const(s->d.opsize), idx);
 }
 
 static void trans_nop(DisasContext *s) { (void)s; }
@@ -1252,14 +1258,16 @@ static void trans_desc_table(DisasContext *s)
 {
     unsigned mn = s->d.mnemonic;
     gen_lea_addr(s);
+    /* limit + base: 6 bytes (10 in 64-bit mode, which has no limits) */
+    TCGv table = gen_checked_linear(s, s->A0, 6, mn == I_SGDT || mn == I_SIDT);
     sync(s);
     if (mn == I_LGDT || mn == I_LIDT) {
-        gen_helper(helper_lgdt_lidt, TCG_NO_TEMP, 4, tcg_env, s->A0,
+        gen_helper(helper_lgdt_lidt, TCG_NO_TEMP, 4, tcg_env, table,
                    tcg_const(mn == I_LIDT), tcg_const(s->code64 ? 1 : s->d.opsize == 2 ? 2 : 0));
         gen_set_rip(s, s->next_pc);
         end_block(s);
     } else {
-        gen_helper(helper_sgdt_sidt, TCG_NO_TEMP, 4, tcg_env, s->A0,
+        gen_helper(helper_sgdt_sidt, TCG_NO_TEMP, 4, tcg_env, table,
                    tcg_const(mn == I_SIDT), tcg_const(s->code64));
     }
 }

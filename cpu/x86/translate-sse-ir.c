@@ -7,6 +7,7 @@
  * results (tests/unit/test-simd.c checks them against the host). */
 #include "cpu/x86/simd.h"
 #include "cpu/x86/translate.h"
+#include "system/util.h"
 
 /* A 64-bit constant with `lane` repeated for a lane width of bits. */
 static uint64_t repeat(uint64_t lane, unsigned bits)
@@ -270,6 +271,46 @@ static bool gen_unpack(unsigned op, int64_t d, int64_t s, unsigned width)
     TCGv hi = interleave(ah, bh, esize);
     gen_env_st(lo, d, MO_64);
     gen_env_st(hi, d + 8, MO_64);
+    return true;
+}
+
+/* Scalar SSE arithmetic (ADDSD, MULSS, SQRTSD, ...) as one fpop on the low
+ * lane while MXCSR has its default control bits (all exceptions masked,
+ * round to nearest, no DAZ/FTZ), which is how compiled code runs; any other
+ * MXCSR takes the helper, as before. Same results and flags either way. */
+bool gen_sse_ir_scalar_fp(unsigned op, int64_t d, int64_t s, uint32_t imm)
+{
+    static const struct { uint16_t op; uint8_t fpop; } ops[] = {
+        { SSE_addsd, TCG_FP_ADD }, { SSE_subsd, TCG_FP_SUB }, { SSE_mulsd, TCG_FP_MUL },
+        { SSE_divsd, TCG_FP_DIV }, { SSE_sqrtsd, TCG_FP_SQRT },
+        { SSE_addss, TCG_FP_ADD | TCG_FP_F32 }, { SSE_subss, TCG_FP_SUB | TCG_FP_F32 },
+        { SSE_mulss, TCG_FP_MUL | TCG_FP_F32 }, { SSE_divss, TCG_FP_DIV | TCG_FP_F32 },
+        { SSE_sqrtss, TCG_FP_SQRT | TCG_FP_F32 },
+    };
+    unsigned i = 0;
+    while (i < ARRAY_SIZE(ops) && ops[i].op != op)
+        i++;
+    if (i == ARRAY_SIZE(ops))
+        return false;
+    unsigned fpop = ops[i].fpop, mo = (fpop & TCG_FP_F32) ? MO_32 : MO_64;
+    int slow = gen_new_label(), done = gen_new_label();
+    TCGv ctrl = gen_env_ld(ENV_OFF(mxcsr), MO_32);
+    tcg_gen_andi(ctrl, ctrl, 0xffc0);
+    tcg_gen_brcondi(TCG_COND_NE, 0, ctrl, 0x1f80, slow);
+    TCGv a = gen_env_ld(d, mo), b = gen_env_ld(s, mo), r = tcg_temp_new(), fl = tcg_temp_new();
+    bool unary = (fpop & TCG_FP_OP_MASK) == TCG_FP_SQRT;
+    tcg_gen_fpop(fpop, r, fl, unary ? b : a, b);
+    gen_env_st(r, d, mo);   /* the rest of the destination stays */
+    TCGv m = gen_env_ld(ENV_OFF(mxcsr), MO_32);
+    tcg_gen_or(m, m, fl);
+    gen_env_st(m, ENV_OFF(mxcsr), MO_32);
+    tcg_gen_br(done);
+    tcg_gen_set_label(slow);
+    TCGv pd = tcg_temp_new(), ps = tcg_temp_new();
+    tcg_gen_addi(pd, tcg_env, (uint64_t)d);
+    tcg_gen_addi(ps, tcg_env, (uint64_t)s);
+    gen_helper(helper_sse, tcg_temp_new(), 4, tcg_env, pd, ps, tcg_const(SSE_DESC(op, 16, imm)));
+    tcg_gen_set_label(done);
     return true;
 }
 

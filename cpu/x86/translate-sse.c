@@ -236,8 +236,10 @@ static TCGv gen_check_align16(DisasContext *s, TCGv addr)
 static void gen_load_mem(DisasContext *s, int64_t off, unsigned size, bool align)
 {
     gen_lea_addr(s);
-    TCGv addr = size > 8 ? gen_checked_linear(s, s->A0, size, false) : s->A0;
-    if (align && size == 16)
+    bool align16 = align && size == 16;
+    TCGv addr = size <= 8 ? s->A0 : align16 ? gen_checked_linear_align16(s, s->A0, size, false)
+                                            : gen_checked_linear(s, s->A0, size, false);
+    if (align16)
         addr = gen_check_align16(s, addr);
     if (size == 16) {
         TCGv lo = gen_ld(s, addr, 8);
@@ -252,8 +254,10 @@ static void gen_load_mem(DisasContext *s, int64_t off, unsigned size, bool align
 static void gen_store_mem(DisasContext *s, int64_t off, unsigned size, bool align)
 {
     gen_lea_addr(s);
-    TCGv addr = size > 8 ? gen_checked_linear(s, s->A0, size, true) : s->A0;
-    if (align && size == 16)
+    bool align16 = align && size == 16;
+    TCGv addr = size <= 8 ? s->A0 : align16 ? gen_checked_linear_align16(s, s->A0, size, true)
+                                            : gen_checked_linear(s, s->A0, size, true);
+    if (align16)
         addr = gen_check_align16(s, addr);
     if (size == 16) {
         /* Both halves are read before either is stored. */
@@ -344,7 +348,8 @@ static void trans_op(DisasContext *s, const SseEntry *e)
     uint32_t imm = helper_imm(s, e);
     if (e->op == SSE_insertps && s->d.mod != 3)
         imm |= 0x100;
-    if (!(o.mmx_reg ^ o.mmx_rm) && gen_sse_ir(e->op, o.d, o.s, o.width, imm))
+    if (!(o.mmx_reg ^ o.mmx_rm) && (gen_sse_ir_scalar_fp(e->op, o.d, o.s, imm) ||
+                                    gen_sse_ir(e->op, o.d, o.s, o.width, imm)))
         ;   /* inline */
     else
         gen_call_op(s, e, o.d, o.s, o.width, imm);

@@ -3,6 +3,7 @@
  * iteration, so a fault in the middle restarts exactly where it stopped; a
  * REP instruction yields after a batch of iterations or when an interrupt is
  * pending (the translated code then runs the same instruction again). */
+#include <string.h>
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
 #include "cpu/x86/helpers.h"
@@ -136,6 +137,36 @@ static bool seg_flat(CPUX86State *env, int seg)
            (sc->flags & (DESC_CS_MASK | DESC_W_MASK | DESC_E_MASK)) == DESC_W_MASK;
 }
 
+/* n elements of size bytes from d on, stepping by step (negative: down). A
+ * value whose bytes are all equal (zero, typically) is a memset. */
+static void bulk_store(uint8_t *d, unsigned size, int64_t step, uint64_t n, uint64_t v)
+{
+    uint64_t rep = 0x0101010101010101ULL * (uint8_t)v;
+    if (size == 8 ? v == rep : (v & size_mask(size)) == (rep & size_mask(size))) {
+        uint64_t span = n * size;
+        memset(step < 0 ? d - span + size : d, (uint8_t)v, span);
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++, d += step)
+        stn(d, size, v);
+}
+
+/* MOVS element by element, as hardware copies: the same as memmove unless
+ * the destination overlaps the source ahead of the direction of the copy
+ * (then the elements already copied are read again). */
+static void bulk_copy(uint8_t *d, const uint8_t *sp, unsigned size, int64_t step, uint64_t n)
+{
+    uint64_t span = n * size;
+    const uint8_t *lo_d = step < 0 ? d - span + size : d, *lo_s = step < 0 ? sp - span + size : sp;
+    bool apart = lo_d + span <= lo_s || lo_s + span <= lo_d;
+    if (apart || (step > 0 ? lo_d <= lo_s : lo_d >= lo_s)) {
+        memmove((void *)lo_d, lo_s, span);
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++, d += step, sp += step)
+        stn(d, size, ldn(sp, size));
+}
+
 /* REP MOVS / REP STOS on plain RAM: whole runs inside one page of each
  * operand at a time, straight on host memory (the registers are updated per
  * run, so a fault on the next page restarts exactly). Returns the number of
@@ -177,19 +208,10 @@ static uint64_t rep_fast_run(const StringOp *o, uint64_t cx)
     uint8_t *d = tlb_host_ptr(env, dlin, true, o->mmu, o->ra);
     if (!d)
         return 0;
-    if (o->op == STR_STOS) {
-        uint64_t v = env->regs[R_EAX];
-        for (uint64_t i = 0; i < n; i++) {
-            stn(d, o->size, v);
-            d += o->step;
-        }
-    } else {
-        /* element by element: overlapping copies behave as on hardware */
-        for (uint64_t i = 0; i < n; i++) {
-            stn(d, o->size, ldn(sp, o->size));
-            d += o->step;
-            sp += o->step;
-        }
+    if (o->op == STR_STOS)
+        bulk_store(d, o->size, o->step, n, env->regs[R_EAX]);
+    else {
+        bulk_copy(d, sp, o->size, o->step, n);
         set_addr_reg(o, R_ESI, si + (uint64_t)o->step * n);
     }
     set_addr_reg(o, R_EDI, di + (uint64_t)o->step * n);

@@ -231,7 +231,7 @@ static TCGv gen_inline_limit_check(DisasContext *s, int i, unsigned size)
  * an address made by gen_linear. Helper-made accesses (inline_ok false) and
  * segments that need more than a limit check call helper_seg_check, which
  * raises #GP/#SS. */
-static TCGv checked_addr(DisasContext *s, TCGv addr, unsigned size, bool write, bool inline_ok)
+static TCGv checked_addr(DisasContext *s, TCGv addr, unsigned size, uint32_t how, bool inline_ok)
 {
     int i = find_segrec(s, addr);
     if (i < 0)
@@ -240,13 +240,18 @@ static TCGv checked_addr(DisasContext *s, TCGv addr, unsigned size, bool write, 
         return gen_inline_limit_check(s, i, size);
     TCGv t = tcg_temp_new();
     gen_helper(helper_seg_check, t, 4, tcg_env, tcg_const(s->segrec[i].seg),
-               s->segrec[i].offset, tcg_const(size | (write ? SEG_CHECK_WRITE : 0)));
+               s->segrec[i].offset, tcg_const(size | how));
     return t;
 }
 
 TCGv gen_checked_linear(DisasContext *s, TCGv addr, unsigned size, bool write)
 {
-    return checked_addr(s, addr, size, write, false);
+    return checked_addr(s, addr, size, write ? SEG_CHECK_WRITE : 0, false);
+}
+
+TCGv gen_checked_linear_align16(DisasContext *s, TCGv addr, unsigned size, bool write)
+{
+    return checked_addr(s, addr, size, (write ? SEG_CHECK_WRITE : 0) | SEG_CHECK_ALIGN16, false);
 }
 
 /* With debug registers armed: report each data access for DR0-3 matches. */
@@ -274,13 +279,26 @@ TCGv gen_addr_offset(DisasContext *s, TCGv addr, int64_t delta)
     tcg_gen_addi(t, addr, delta);
     if (addr == s->ss_linear)
         s->ss_linear = t;
+    /* still limit-checked, at offset + delta (no 16-bit wrap: hardware faults) */
+    int i = find_segrec(s, addr);
+    if (i >= 0) {
+        TCGv off = t;
+        if (s->segrec[i].offset != addr) {
+            off = tcg_temp_new();
+            tcg_gen_addi(off, s->segrec[i].offset, delta);
+        }
+        int j = s->nb_segrec++ & 7;
+        s->segrec[j] = s->segrec[i];
+        s->segrec[j].linear = t;
+        s->segrec[j].offset = off;
+    }
     return t;
 }
 
 TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
 {
     unsigned flags = stack_flag(s, addr);
-    addr = checked_addr(s, addr, size, false, true);
+    addr = checked_addr(s, addr, size, 0, true);
     TCGv t = tcg_temp_new();
     tcg_gen_qemu_ld(t, addr, size_log2(size) | flags, s->mem_idx);
     gen_data_breakpoint(s, addr, size, false);
@@ -290,7 +308,7 @@ TCGv gen_ld(DisasContext *s, TCGv addr, unsigned size)
 TCGv gen_ld_rmw(DisasContext *s, TCGv addr, unsigned size)
 {
     unsigned flags = stack_flag(s, addr);
-    addr = checked_addr(s, addr, size, true, true);   /* the write permission first */
+    addr = checked_addr(s, addr, size, SEG_CHECK_WRITE, true);   /* the write permission first */
     TCGv t = tcg_temp_new();
     tcg_gen_qemu_ld(t, addr, size_log2(size) | flags | MO_RMW, s->mem_idx);
     gen_data_breakpoint(s, addr, size, false);
@@ -300,7 +318,7 @@ TCGv gen_ld_rmw(DisasContext *s, TCGv addr, unsigned size)
 void gen_st(DisasContext *s, TCGv addr, TCGv v, unsigned size)
 {
     unsigned flags = stack_flag(s, addr);
-    addr = checked_addr(s, addr, size, true, true);
+    addr = checked_addr(s, addr, size, SEG_CHECK_WRITE, true);
     gen_data_breakpoint(s, addr, size, true);
     tcg_gen_qemu_st(v, addr, size_log2(size) | flags, s->mem_idx);
 }

@@ -88,6 +88,10 @@ TCGv gen_ld_rmw(DisasContext *s, TCGv addr, unsigned size);       /* ... that wi
  * XMM operand or an FXSAVE area) at an address from gen_linear/gen_lea_addr and return the
  * checked linear address (accesses derived from it are not checked again). */
 TCGv gen_checked_linear(DisasContext *s, TCGv addr, unsigned size, bool write);
+/* ... for an operand that must be 16-byte aligned: #GP(0) for misalignment
+ * comes before the limit check's #GP/#SS (the caller still checks alignment
+ * when no segment check applies) */
+TCGv gen_checked_linear_align16(DisasContext *s, TCGv addr, unsigned size, bool write);
 /* 64-bit mode: addr was made through SS, so non-canonical is #SS(0) */
 bool gen_is_stack_addr(DisasContext *s, TCGv addr);
 /* addr + delta, still counted as a stack address when addr is one */

@@ -4,6 +4,7 @@
  * an op is one switch and a few loads and stores. */
 #include <stdlib.h>
 #include "accel/tcg-cpu.h"
+#include "cpu/x86/softfloat.h"
 #include "system/log.h"
 #include "system/util.h"
 #include "tcg/tcg.h"
@@ -23,6 +24,25 @@ typedef struct IOp {
     uint64_t imm;           /* movi value, ld/st offset, exit value, helper */
     uint64_t **call_args;
 } IOp;
+
+/* fpop in software (any host): the x86 softfloat is IEEE 754 with the SSE
+ * NaN rules, and its flag bits are MXCSR's. */
+static void interp_fpop(unsigned fpop, uint64_t *d, uint64_t *flags, uint64_t a, uint64_t b)
+{
+    FloatStatus st = float_status_from_mxcsr(0x1f80);
+    unsigned k = fpop & TCG_FP_OP_MASK;
+    if (fpop & TCG_FP_F32) {
+        float32 x = (float32)a, y = (float32)b;
+        *d = k == TCG_FP_ADD ? float32_add(x, y, &st) : k == TCG_FP_SUB ? float32_sub(x, y, &st)
+           : k == TCG_FP_MUL ? float32_mul(x, y, &st) : k == TCG_FP_DIV ? float32_div(x, y, &st)
+           : float32_sqrt(x, &st);
+    } else {
+        *d = k == TCG_FP_ADD ? float64_add(a, b, &st) : k == TCG_FP_SUB ? float64_sub(a, b, &st)
+           : k == TCG_FP_MUL ? float64_mul(a, b, &st) : k == TCG_FP_DIV ? float64_div(a, b, &st)
+           : float64_sqrt(a, &st);
+    }
+    *flags = st.flags & FLOAT_FLAGS_EXCEPTIONS;
+}
 
 typedef struct IProg {
     int nb_ops;
@@ -101,6 +121,9 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
             break;
         case INDEX_op_movcond:
             io->c = (uint8_t)op->args[5];
+            break;
+        case INDEX_op_fpop:
+            io->c = (uint8_t)op->args[4];
             break;
         case INDEX_op_brcond:
             io->c = (uint8_t)op->args[2];
@@ -226,6 +249,9 @@ next_tb:
             *op->o[1] = (uint64_t)(p >> 64);
             break;
         }
+        case INDEX_op_fpop:
+            interp_fpop(op->c, op->o[0], op->o[1], *op->i[0], *op->i[1]);
+            break;
         case INDEX_op_muls2: {
             __int128 p = (__int128)(int64_t)*op->i[0] * (int64_t)*op->i[1];
             *op->o[0] = (uint64_t)p;

@@ -252,11 +252,26 @@ static int reg_alloc(Gen *g, uint16_t avoid)
             if ((set & (1 << r)) && g->reg_temp[r] < 0)
                 return r;
     }
+    /* All taken: evict the cheapest. A global or local whose memory copy is
+     * current costs nothing to drop; a dirty global must be stored some
+     * time anyway; a normal temp costs a store and a reload. */
+    int best = -1, best_cost = 3;
     for (int r = 0; r < 16; r++) {
-        if (ok & (1 << r)) {
-            temp_spill(g, g->reg_temp[r]);
-            return r;
+        if (!(ok & (1 << r)))
+            continue;
+        int t = g->reg_temp[r];
+        TCGTempKind k = g->s->temps[t].kind;
+        int cost = k == TEMP_NORMAL ? 2 : g->ts[t].coherent ? 0 : 1;
+        if (cost < best_cost) {
+            best = r;
+            best_cost = cost;
+            if (cost == 0)
+                break;
         }
+    }
+    if (best >= 0) {
+        temp_spill(g, g->reg_temp[best]);
+        return best;
     }
     g->failed = true;
     return RAX;
@@ -525,6 +540,15 @@ static void gen_alu(Gen *g, const TCGOp *op)
     if (is_const(g, tb, &v) && (!w || fits_i32(v))) {
         int ra = temp_load(g, ta, 0);
         int rd = out_reg_from(g, op, ta == (int)op->args[1] ? 0 : 1, 0);
+        if (rd != ra && (op->opc == INDEX_op_add || op->opc == INDEX_op_sub) &&
+            fits_i32(op->opc == INDEX_op_sub ? -v : v)) {
+            /* three-operand add: lea rd, [ra + v] (32-bit lea zero-extends) */
+            int32_t disp = (int32_t)(op->opc == INDEX_op_sub ? -v : v);
+            em_rm(&g->e, 0x8d, 1, w, rd, ra, -1, 0, disp, false);
+            free_dead_inputs(g, op, 1, 2);
+            set_output(g, td, rd);
+            return;
+        }
         mov_rr(&g->e, rd, ra);
         if (op->opc == INDEX_op_mul) {
             em_rr(&g->e, 0x69, 1, w, rd, rd, false);
@@ -566,6 +590,8 @@ static void gen_alu(Gen *g, const TCGOp *op)
         mov_rr(&g->e, sc, ra);
         em_rr(&g->e, rr_opc[op->opc], 1, w, rb, sc, false);
         mov_rr(&g->e, rd, sc);
+    } else if (op->opc == INDEX_op_add && rd != ra && rd != rb) {
+        em_rm(&g->e, 0x8d, 1, w, rd, ra, rb, 0, 0, false);   /* lea rd, [ra + rb] */
     } else {
         mov_rr(&g->e, rd, ra);
         if (op->opc == INDEX_op_mul)
@@ -669,6 +695,46 @@ static void gen_mul2(Gen *g, const TCGOp *op)
     free_dead_inputs(g, op, 2, 2);
     set_output(g, tlo, RAX);
     set_output(g, thi, RDX);
+}
+
+/* fpop: the host's own SSE instruction under a freshly loaded default MXCSR
+ * (flags cleared), the flags read back with STMXCSR. The C code of the
+ * emulator runs under the same default control bits, so nothing needs
+ * restoring; xmm0/xmm1 are scratch (no temp lives in an xmm register). */
+static void gen_fpop(Gen *g, const TCGOp *op)
+{
+    static const uint8_t opc[] = {
+        [TCG_FP_ADD] = 0x58, [TCG_FP_SUB] = 0x5c, [TCG_FP_MUL] = 0x59, [TCG_FP_DIV] = 0x5e,
+        [TCG_FP_SQRT] = 0x51,
+    };
+    Emitter *e = &g->e;
+    unsigned fpop = (unsigned)op->args[4];
+    bool f32 = fpop & TCG_FP_F32;
+    const int32_t scratch = TCG_MAX_TEMPS * 8;   /* the frame's spare slot */
+    int ra = temp_load(g, (int)op->args[2], 0);
+    em_byte(e, 0x66);
+    em_rr(e, 0x6e0f, 2, !f32, 0, ra, false);               /* movq/movd xmm0, ra */
+    int rb = temp_load(g, (int)op->args[3], 0);
+    em_byte(e, 0x66);
+    em_rr(e, 0x6e0f, 2, !f32, 1, rb, false);               /* movq/movd xmm1, rb */
+    free_dead_inputs(g, op, 2, 2);
+    int rd = reg_alloc(g, 0);
+    g->locked |= 1 << rd;
+    int rf = reg_alloc(g, 0);
+    g->locked |= 1 << rf;
+    em_rm(e, 0xc7, 1, false, 0, RSP, -1, 0, scratch, false);
+    em_u32(e, 0x1f80);                                     /* mov dword [rsp + scratch], 0x1f80 */
+    em_rm(e, 0xae0f, 2, false, 2, RSP, -1, 0, scratch, false);   /* ldmxcsr */
+    em_byte(e, f32 ? 0xf3 : 0xf2);
+    em_rr(e, 0x000f | (uint32_t)opc[fpop & TCG_FP_OP_MASK] << 8, 2, false, 0, 1, false);
+    em_rm(e, 0xae0f, 2, false, 3, RSP, -1, 0, scratch, false);   /* stmxcsr */
+    em_rm(e, 0x8b, 1, false, rf, RSP, -1, 0, scratch, false);
+    em_rr(e, 0x83, 1, false, 4, rf, false);                /* and rf, 0x3f */
+    em_byte(e, 0x3f);
+    em_byte(e, 0x66);
+    em_rr(e, 0x7e0f, 2, !f32, 0, rd, false);               /* movq/movd rd, xmm0 */
+    set_output(g, (int)op->args[0], rd);
+    set_output(g, (int)op->args[1], rf);
 }
 
 static void gen_setcond(Gen *g, const TCGOp *op)
@@ -982,12 +1048,9 @@ static void gen_jmp_cache_probe(Gen *g)
     em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, (int32_t)offsetof(CPUX86State, rip), false);
     /* rcx = jmp_cache_hash(rip) */
     mov_rr(e, RCX, RAX);
-    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_GROUP_SHIFT */
-    em_byte(e, JMP_CACHE_GROUP_SHIFT);
-    em_rr(e, 0x8b, 1, false, RDX, RAX, false);         /* mov edx, eax */
-    em_rr(e, 0x83, 1, false, 4, RDX, false);           /* and edx, group - 1 */
-    em_byte(e, (1u << JMP_CACHE_GROUP_BITS) - 1);
-    em_rr(e, 0x31, 1, false, RDX, RCX, false);         /* xor ecx, edx */
+    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_BITS */
+    em_byte(e, JMP_CACHE_BITS);
+    em_rr(e, 0x31, 1, true, RAX, RCX, false);          /* xor rcx, rax */
     em_rr(e, 0x81, 1, false, 4, RCX, false);           /* and ecx, size - 1 */
     em_u32(e, JMP_CACHE_SIZE - 1);
     em_rm(e, 0x8b, 1, true, RDX, R12, RCX, 3, (int32_t)offsetof(TCGCPU, jmp_cache), false);
@@ -1123,6 +1186,9 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             break;
         case INDEX_op_mulu2: case INDEX_op_muls2:
             gen_mul2(g, op);
+            break;
+        case INDEX_op_fpop:
+            gen_fpop(g, op);
             break;
         case INDEX_op_setcond:
             gen_setcond(g, op);

@@ -152,6 +152,45 @@ static void check_big_page(void)
     TEST_EQ("4M page: its first 4K too", peek(BIG), 0xbbbb0001);
 }
 
+/* Code on a remapped page: after INVLPG (or a CR3 write for a non-global
+ * page) a call to the same address runs the new frame's code. */
+static int call_window(void)
+{
+    int (*fn)(void) = (int (*)(void))WINDOW;
+    int v;
+    asm volatile("call *%1" : "=a"(v) : "r"(fn) : "memory", "ecx", "edx");
+    return v;
+}
+
+static void put_code(int f, uint8_t value)
+{
+    static const uint8_t code[] = { 0xb8, 0, 0, 0, 0, 0xc3 };   /* mov $value, %eax; ret */
+    memcpy(frames[f], code, sizeof(code));
+    frames[f][1] = value;
+}
+
+static void check_code_remap(void)
+{
+    put_code(0, 0x41);
+    put_code(1, 0x42);
+    map(0, 0, 0);
+    invlpg(WINDOW);
+    TEST_EQ("code page runs its frame", call_window(), 0x41);
+    TEST_EQ("code page runs its frame again", call_window(), 0x41);
+    map(0, 1, 0);
+    invlpg(WINDOW);
+    TEST_EQ("INVLPG of a code page: the new frame's code runs", call_window(), 0x42);
+    map(0, 0, 0);
+    write_cr3(read_cr3());
+    TEST_EQ("CR3 write: the new frame's code runs", call_window(), 0x41);
+    map(0, 1, G);
+    invlpg(WINDOW);
+    TEST_EQ("global code page runs its frame", call_window(), 0x42);
+    map(0, 0, G);
+    invlpg(WINDOW);
+    TEST_EQ("INVLPG of a global code page: the new frame's code runs", call_window(), 0x41);
+}
+
 void test_main(void)
 {
     uint32_t r[4];
@@ -160,6 +199,7 @@ void test_main(void)
     setup_32bit();
     check_window("32-bit");
     check_big_page();
+    check_code_remap();
     setup_pae();
     check_window("PAE");
 }

@@ -27,6 +27,13 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* A far pointer at DS:0xfffe (DS = 0) to the case's resume label, so that a
+ * far jump that should have faulted lands there instead of running away. */
+#define FAR_TO_RESUME(blob, label)                                                  \
+    "movw $(" #label "f - " #blob "), %ds:0xfffe\n\t"                              \
+    "mov $0x1000, %ax\n\tmov %ax, %es\n\tmov %cs, %es:0\n\t"                       \
+    "xor %ax, %ax\n\tmov %ax, %es"
+
 /* The cases both modes share (DS, ES = 0 on entry; SS = the stack). */
 #define COMMON_CASES(blob)                                                          \
     CASE(blob, 0, "", "mov %ds:0xffff, %al")                                        \
@@ -47,13 +54,16 @@
     CASE(blob, 15, "", "cmpxchg8b %ds:0xfff9")                                      \
     CASE(blob, 16, "", "cmpxchg8b %ds:0xfff8")                                      \
     CASE(blob, 17, "", "incw %ds:0xffff")                                           \
-    CASE(blob, 18, "", "mov %ss:0xfffe, %ax")
-#define NCOMMON 19
+    CASE(blob, 18, "", "mov %ss:0xfffe, %ax")                                       \
+    CASE(blob, 19, "", "les %ds:0xfffe, %di")                                       \
+    CASE(blob, 20, "", "bound %ax, %ds:0xfffe")                                     \
+    CASE(blob, 21, FAR_TO_RESUME(blob, 921), "ljmp *%ds:0xfffe")
+#define NCOMMON 22
 
 static const uint8_t common_expected[NCOMMON] = {
     NO_FAULT, NO_FAULT, EXCP_GP, NO_FAULT, EXCP_GP, EXCP_GP, EXCP_SS, EXCP_SS,
     NO_FAULT, EXCP_GP, EXCP_GP, NO_FAULT, NO_FAULT, EXCP_GP, EXCP_GP, EXCP_GP,
-    NO_FAULT, EXCP_GP, NO_FAULT,
+    NO_FAULT, EXCP_GP, NO_FAULT, EXCP_GP, EXCP_GP, EXCP_GP,
 };
 static const char *const common_names[NCOMMON] = {
     "byte at 0xffff", "word at 0xfffe", "word at 0xffff", "dword at 0xfffc",
@@ -62,7 +72,8 @@ static const char *const common_names[NCOMMON] = {
     "LODSW at SI = 0xffff", "LODSW at SI = 0xfffe", "REP STOSB up to 0xffff",
     "REP STOSW at DI = 0xffff", "CS override, word at 0xffff",
     "CMPXCHG8B at 0xfff9", "CMPXCHG8B at 0xfff8", "INC word at 0xffff",
-    "SS override, word at 0xfffe",
+    "SS override, word at 0xfffe", "LES: selector past 0xffff", "BOUND: upper bound past 0xffff",
+    "JMP far: selector past 0xffff",
 };
 
 static const char *prefixed(char *buf, const char *prefix, const char *name)
@@ -110,15 +121,18 @@ asm(".code32\n"
     "movw $(rm_isr_gp - rm_blob), 13 * 4\n\tmovw $" STR(RM_SEG) ", 13 * 4 + 2\n\t"
     COMMON_CASES(rm_blob)
     /* unreal FS: 32-bit offsets above 1 MiB, a word at 0xffff */
-    CASE(rm_blob, 19, "mov $" STR(HIGH_ADDR) ", %ebx", "addr32 movl $0x5a5a1234, %fs:(%ebx)")
-    CASE(rm_blob, 20, "", "mov %fs:0xffff, %ax")
+    CASE(rm_blob, 22, "mov $" STR(HIGH_ADDR) ", %ebx", "addr32 movl $0x5a5a1234, %fs:(%ebx)")
+    CASE(rm_blob, 23, "", "mov %fs:0xffff, %ax")
     /* GS keeps a 0xfff limit */
-    CASE(rm_blob, 21, "", "mov %gs:0xfff, %al")
-    CASE(rm_blob, 22, "", "mov %gs:0x1000, %al")
+    CASE(rm_blob, 24, "", "mov %gs:0xfff, %al")
+    CASE(rm_blob, 25, "", "mov %gs:0x1000, %al")
     /* SI is unchanged by the faulting LODSW */
     "mov $0xffff, %si\n\t"
-    CASE(rm_blob, 23, "", "lodsw")
+    CASE(rm_blob, 26, "", "lodsw")
     "mov %si, %cs:(rm_blob_si - rm_blob)\n\t"
+    CASE(rm_blob, 27, "", "les %ds:0xfffc, %di")
+    CASE(rm_blob, 28, "", "sgdt %ds:0xfffc")
+    CASE(rm_blob, 29, "", "sgdt %ds:0xfffa")
     "cli\n\t"
     "mov %cr0, %eax\n\tor $1, %eax\n\tmov %eax, %cr0\n\t"
     "ljmpl $" STR(KERNEL_CS) ", $rml_back\n"
@@ -159,12 +173,15 @@ static void test_real_mode(void)
     for (int i = 0; i < NCOMMON; i++) {
         TEST_EQ(prefixed(name, "real mode: ", common_names[i]), r[i], common_expected[i]);
     }
-    TEST_EQ("unreal mode: store above 1 MiB", r[19], NO_FAULT);
+    TEST_EQ("unreal mode: store above 1 MiB", r[22], NO_FAULT);
     TEST_EQ("unreal mode: the store landed", *(volatile uint32_t *)HIGH_ADDR, 0x5a5a1234);
-    TEST_EQ("unreal mode: word at 0xffff", r[20], NO_FAULT);
-    TEST_EQ("real mode, limit 0xfff kept: byte at 0xfff", r[21], NO_FAULT);
-    TEST_EQ("real mode, limit 0xfff kept: byte at 0x1000", r[22], EXCP_GP);
-    TEST_EQ("real mode: faulting LODSW", r[23], EXCP_GP);
+    TEST_EQ("unreal mode: word at 0xffff", r[23], NO_FAULT);
+    TEST_EQ("real mode, limit 0xfff kept: byte at 0xfff", r[24], NO_FAULT);
+    TEST_EQ("real mode, limit 0xfff kept: byte at 0x1000", r[25], EXCP_GP);
+    TEST_EQ("real mode: faulting LODSW", r[26], EXCP_GP);
+    TEST_EQ("real mode: LES, far pointer ends at 0xffff", r[27], NO_FAULT);
+    TEST_EQ("real mode: SGDT past 0xffff", r[28], EXCP_GP);
+    TEST_EQ("real mode: SGDT ends at 0xffff", r[29], NO_FAULT);
     TEST_EQ("real mode: SI unchanged by the fault",
             *(volatile uint16_t *)(RM_BASE + (rm_blob_si - (char *)rm_blob)), 0xffff);
 }

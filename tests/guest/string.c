@@ -40,6 +40,15 @@ static void test_movs(void)
     TEST_EQ("std rep movsb copies backwards", memcmp(src + 64, expect, 64), 0);
     TEST_EQ("std rep movsb ESI", s, (uint32_t)src - 1);
 
+    /* Forwards, the destination one byte ahead of the source: each byte
+     * copied is read again, so the first byte fills the run (not a memmove). */
+    fill(src, sizeof(src), 5);
+    uint8_t first = src[0];
+    s = (uint32_t)src; d = (uint32_t)src + 1; c = 32;
+    asm volatile("cld; rep movsb" : "+S"(s), "+D"(d), "+c"(c) :: "memory");
+    TEST_EQ("rep movsb overlapping forwards replicates", src[32] == first && src[17] == first, 1);
+    TEST_EQ("rep movsb overlapping forwards stops", src[33], (uint8_t)(5 + 33 * 7));
+
     s = (uint32_t)src; d = (uint32_t)dst; c = 0;
     dst[0] = 0xaa;
     asm volatile("cld; rep movsw" : "+S"(s), "+D"(d), "+c"(c) :: "memory");
@@ -53,6 +62,14 @@ static void test_stos_lods(void)
     asm volatile("cld; rep stosw" : "+D"(d), "+c"(c) : "a"(0xbeef) : "memory");
     TEST_EQ("rep stosw value", *(uint16_t *)(dst + 30), 0xbeef);
     TEST_EQ("rep stosw EDI", d, (uint32_t)dst + 32);
+
+    d = (uint32_t)dst; c = 8;
+    asm volatile("cld; rep stosl" : "+D"(d), "+c"(c) : "a"(0x12345678) : "memory");
+    TEST_EQ("rep stosl mixed bytes", *(uint32_t *)(dst + 28), 0x12345678);
+    d = (uint32_t)dst + 4; c = 6;
+    asm volatile("cld; rep stosl" : "+D"(d), "+c"(c) : "a"(0) : "memory");
+    TEST_EQ("rep stosl zero", *(uint32_t *)(dst + 24) | *(uint32_t *)(dst + 4), 0);
+    TEST_EQ("rep stosl zero stops", *(uint32_t *)(dst + 28), 0x12345678);
 
     d = (uint32_t)dst + 12; c = 4;
     asm volatile("std; rep stosb; cld" : "+D"(d), "+c"(c) : "a"(0x11) : "memory");

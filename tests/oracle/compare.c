@@ -15,11 +15,6 @@ static const char *const vec_names[32] = {
     "#SS", "#GP", "#PF", "15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
 
-/* Vectors that push an error code. */
-static bool has_error_code(int v)
-{
-    return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21;
-}
 
 typedef struct Report {
     char *buf;
@@ -52,7 +47,7 @@ static void describe_end(const OracleResult *r, char *out, size_t len)
             snprintf(out, len, "vector %d", r->vector);
         if (r->vector == 14)
             snprintf(out + strlen(out), len - strlen(out), " cr2=%#" PRIx64, r->cr2);
-        if (has_error_code(r->vector))
+        if (oracle_pushes_error_code(r->vector))
             snprintf(out + strlen(out), len - strlen(out), " err=%#x", r->error_code);
         break;
     case ORACLE_END_TIMEOUT:
@@ -113,7 +108,7 @@ int oracle_compare(const OracleCase *c, const OracleResult *ref, const OracleRes
         if (ref->vector == 14 && ref->cr2 >= 0xffff800000000000ULL && !c->system)
             errmask = ~1u;
         same_end = ref->vector == got->vector &&
-                   (!has_error_code(ref->vector) || !((ref->error_code ^ got->error_code) & errmask)) &&
+                   (!oracle_pushes_error_code(ref->vector) || !((ref->error_code ^ got->error_code) & errmask)) &&
                    (ref->vector != 14 || ref->cr2 == got->cr2);
     }
     if (!same_end) {

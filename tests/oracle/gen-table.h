@@ -46,6 +46,12 @@ enum {
     K_X87,       /* x87 and MMX: only in snippets framed by FXRSTOR/FXSAVE */
     K_SELECTOR,  /* LAR/LSL/VERR/VERW: the source register holds a selector of
                   * the GDT entries the host and the oracle share */
+    K_INTN,      /* INT imm8: any vector but 0x80 (a system call on the host) */
+    K_SEGLOAD,   /* MOV DS/ES, r16: a selector as for K_SELECTOR (the harness
+                  * restores DS and ES after each case) */
+    K_FARRET,    /* RETF: returns to the next instruction through CS:RIP pushed
+                  * before it (Linux's user code selector of the mode) */
+    K_IRET,      /* IRET: the same with SS, RSP and the flags pushed too */
 };
 
 /* attributes */
@@ -262,6 +268,26 @@ static const InsnForm gen_table[] = {
     ROW("LSL", "0F 03 /r", "rv, r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
     ROW("VERR", "0F 00 /4", "r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
     ROW("VERW", "0F 00 /5", "r16", MBOTH, K_SELECTOR, 0, 0, FZ, 0),
+
+    /* segment loads at CPL 3 (DS and ES only: FS and GS hold the native
+     * child's TLS and data bases, SS its stack) */
+    ROW("MOV DS,", "8E /3", "r16", MBOTH, K_SEGLOAD, 0, 0, 0, 0),
+    ROW("MOV ES,", "8E /0", "r16", MBOTH, K_SEGLOAD, 0, 0, 0, 0),
+
+    /* software interrupts at CPL 3: INT3 and INTO through DPL 3 gates (as
+     * Linux sets them), INT n through DPL 0 ones: #GP(n * 8 + 2) */
+    ROW("INT3", "CC", "", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),
+    ROW("INTO", "CE", "", M32, K_PLAIN, A_RARE, FO, 0, 0),
+    ROW("INT", "CD ib", "imm8", MBOTH, K_INTN, A_RARE, 0, 0, 0),
+
+    /* far returns to the same privilege level (not in 16-bit mode: its code
+     * segment is in the native child's LDT only); the forms without REX.W in
+     * 64-bit mode pop 32-bit halves of the 64-bit pushes: #GP on CS 0 */
+    ROW("RETF", "CB", "", MBOTH, K_FARRET, A_RARE, 0, 0, 0),
+    ROW("RETF", "REX.W + CB", "", M64, K_FARRET, A_RARE, 0, 0, 0),
+    ROW("RETF", "CA iw", "imm16", MBOTH, K_FARRET, A_RARE, 0, 0, 0),
+    ROW("IRET", "CF", "", MBOTH, K_IRET, A_RARE, FARITH | FD, FARITH | FD, 0),
+    ROW("IRETQ", "REX.W + CF", "", M64, K_IRET, A_RARE, FARITH | FD, FARITH | FD, 0),
 
     /* privileged or I/O at CPL 3: #GP in both */
     ROW("CLI", "FA", "", MBOTH, K_PLAIN, A_RARE, 0, 0, 0),

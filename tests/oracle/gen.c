@@ -318,6 +318,8 @@ typedef struct Snip {
     uint32_t undef, undef_ever;
     int64_t rsp;            /* offset from ORACLE_RSP */
     bool uses_xmm;
+    bool abs_code;          /* the last instruction pushed an absolute code address */
+    bool x87_frame;         /* framed by FXRSTOR/FXSAVE through DS */
 } Snip;
 
 /* Where a memory operand points. */
@@ -560,14 +562,15 @@ static unsigned pick_count(OracleGen *g, int size)
     return c;
 }
 
-/* A selector for LAR/LSL/VERR/VERW: the GDT entries below ORACLE_GDT_LIMIT
- * that the host (Linux's GDT) and the oracle's system page both have, with
- * either RPL; descriptors only the host has (entry 1, the LDT descriptor,
- * TLS, beyond the oracle's limit, the LDT itself) would differ. */
+/* A selector for LAR/LSL/VERR/VERW and segment loads: the GDT entries below
+ * ORACLE_GDT_LIMIT that the host (Linux's GDT) and the oracle's system page
+ * both have, and the LDT's three and one past its end, with various RPLs;
+ * descriptors only the host has (entry 1, the LDT descriptor, TLS, beyond
+ * the oracle's GDT limit) would differ. */
 static uint64_t pick_selector(OracleGen *g)
 {
     static const uint16_t sel[] = { 0x00, 0x03, 0x10, 0x13, 0x18, 0x1b, 0x20, 0x23, 0x28, 0x2b,
-                                    0x30, 0x33, 0x40, 0x43 };
+                                    0x30, 0x33, 0x40, 0x43, 0x04, 0x07, 0x0c, 0x0f, 0x17, 0x1f };
     return sel[rn(g, sizeof(sel) / sizeof(sel[0]))];
 }
 
@@ -745,7 +748,27 @@ static bool gen_insn(Snip *s, const Form *f)
     }
     if (row->kind == K_ENTER || row->kind == K_LEAVE)
         emit_lea_rbp_rsp(g, o, (int8_t)(8 * (int)rn(g, 8)));
-    if (row->kind == K_SELECTOR) {
+    /* far returns: CS:RIP of the next instruction (patched below), and for
+     * IRET SS, RSP and the flags under them */
+    unsigned ret_patch = 0;
+    if (row->kind == K_FARRET || row->kind == K_IRET) {
+        if (g->mode == 16)
+            return false;
+        if (row->kind == K_IRET) {
+            put(o, 0x6a); put(o, 0x2b);        /* PUSH SS's selector */
+            put(o, 0x54);                      /* PUSH RSP */
+            put(o, 0x9c);                      /* PUSHF */
+        }
+        put(o, 0x6a); put(o, g->mode == 64 ? 0x33 : 0x23);
+        put(o, 0x68);
+        ret_patch = o->len;
+        put_n(o, 0, 4);
+    }
+    /* a new DS would move the frame's FXSAVE (and which byte of a 512-byte
+     * store in an unmapped page faults first is the CPU's choice) */
+    if (row->kind == K_SEGLOAD && s->x87_frame)
+        return false;
+    if (row->kind == K_SELECTOR || row->kind == K_SEGLOAD) {
         if (rmreg < 0 || rmreg == OR_RSP)
             return false;
         emit_mov_imm(g, o, rmreg, pick_selector(g) | (oracle_rand(g) & ~0xffffULL));
@@ -873,6 +896,10 @@ static bool gen_insn(Snip *s, const Form *f)
             v = i == 0 ? 8 * rn(g, 8) : (chance(g, 80) ? rn(g, 3) : rn(g, 40));
         if ((row->kind == K_SSE || row->kind == K_X87) && f->digit >= 0)
             v = rn(g, 80);
+        if (row->kind == K_INTN && (v & 0xff) == 0x80)
+            v = 0x81;
+        if (row->kind == K_FARRET)
+            v = 8 * rn(g, 4);
         put_n(o, v, f->imm[i]);
     }
     if (m.riprel) {
@@ -888,6 +915,11 @@ static bool gen_insn(Snip *s, const Form *f)
     }
     if (o->overflow)
         return false;
+    s->abs_code = ret_patch != 0;
+    if (ret_patch) {
+        uint32_t next = (uint32_t)(ORACLE_CODE + o->len);
+        memcpy(o->buf + ret_patch, &next, 4);
+    }
 
     /* ---- bookkeeping ---- */
     if (row->kind == K_STACK) {
@@ -896,7 +928,7 @@ static bool gen_insn(Snip *s, const Form *f)
             sz = 32;
         s->rsp += (row->attr & A_POP) ? sz : -sz;
     }
-    if (row->kind == K_ENTER || row->kind == K_LEAVE)
+    if (row->kind == K_ENTER || row->kind == K_LEAVE || row->kind == K_FARRET || row->kind == K_IRET)
         s->rsp = 0;   /* unknown but near: the stack is large */
     if (row->kind == K_SSE)
         s->uses_xmm = true;
@@ -1040,6 +1072,7 @@ void oracle_gen_case(OracleGen *g, OracleCase *c)
     s.out = (Out){ .buf = c->code, .cap = ORACLE_CODE_MAX - 16, .name = c->name, .namecap = sizeof(c->name) };
     unsigned n = 1 + rn(g, g->max_insns);
     bool x87 = chance(g, 20);
+    s.x87_frame = x87;
     if (x87) {
         random_fx_image(g, c);
         static const uint8_t fxrstor[] = { 0x0f, 0xae };
@@ -1063,7 +1096,7 @@ void oracle_gen_case(OracleGen *g, OracleCase *c)
             memcpy(c->name, namesave, sizeof(namesave));
             continue;
         }
-        if (chance(g, 8))
+        if (chance(g, 8) && !s.abs_code)   /* moving it would stale its return address */
             wrap_jcc(&s, start, save.undef);
         i++;
     }

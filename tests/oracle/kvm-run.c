@@ -145,13 +145,6 @@ static void get_state(OracleKVM *k, OracleState *st)
     st->rflags = rg.rflags;
 }
 
-static uint64_t ram64(OracleKVM *k, uint64_t addr)
-{
-    uint64_t v;
-    memcpy(&v, k->ram + (addr - ORACLE_RAM_BASE), 8);
-    return v;
-}
-
 /* Why KVM stopped: an emulation failure names the instruction bytes KVM
  * reports (the nested kvm_pvm emulates CPL 0 code and lacks e.g. LAR,
  * CMPXCHG16B and INT n outside real mode; QEMU 7.2 with -accel kvm stops on
@@ -174,11 +167,6 @@ static void describe_exit(const struct kvm_run *run, char *why, size_t len)
         for (unsigned i = 0; i < size && i < 4; i++)
             n += snprintf(why + n, len - (size_t)n, " %02x", run->emulation_failure.insn_bytes[i]);
     }
-}
-
-static bool pushes_error_code(int v)
-{
-    return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21;
 }
 
 void oracle_kvm_run(OracleKVM *k, const OracleCase *c, OracleResult *r)
@@ -211,19 +199,12 @@ void oracle_kvm_run(OracleKVM *k, const OracleCase *c, OracleResult *r)
             run->io.port < 32) {
             int v = run->io.port;
             get_state(k, &r->st);
-            uint64_t frame = ORACLE_SYS_IST - (pushes_error_code(v) ? 48 : 40);
-            if (pushes_error_code(v)) {
-                r->error_code = (uint32_t)ram64(k, frame);
-                frame += 8;
-            }
-            r->st.rip = ram64(k, frame);
-            r->st.rflags = ram64(k, frame + 16);
-            r->st.gpr[OR_RSP] = ram64(k, frame + 24);
+            /* INT3/INTO push no error code; the exceptions below 32 that
+             * have one do */
+            oracle_read_event_frame(ram, v, oracle_pushes_error_code(v), r);
             struct kvm_sregs sr;
             ioctl(k->vcpu, KVM_GET_SREGS, &sr);
             r->cr2 = sr.cr2;
-            r->vector = v;
-            r->end = ORACLE_END_EXCEPTION;
             /* the frame is not part of the comparison (the translator leaves
              * the exception pending instead of delivering it) */
             memset(ram + (ORACLE_SYS_IST - 64 - ORACLE_RAM_BASE), 0, 64);

@@ -227,7 +227,8 @@ static void place_code(const OracleCase *c)
             *p++ = FARPTR_OUT16 & 0xff; *p++ = FARPTR_OUT16 >> 8;
         } else {
             uint32_t out = (uint32_t)FARPTR_OUT;
-            *p++ = 0xff; *p++ = 0x2d;        /* ljmp *FARPTR_OUT */
+            *p++ = 0x2e;                     /* CS: the snippet may have loaded DS */
+            *p++ = 0xff; *p++ = 0x2d;        /* ljmp *%cs:FARPTR_OUT */
             memcpy(p, &out, 4);
         }
         uint32_t in[2] = { c->mode == 16 ? 0 : (uint32_t)ORACLE_CODE,

@@ -38,6 +38,7 @@
 #define ORACLE_SYS        0x10030000ULL
 #define ORACLE_SYS_TSS    (ORACLE_SYS + 0x100)
 #define ORACLE_SYS_IDT    (ORACLE_SYS + 0x200)
+#define ORACLE_SYS_LDT    (ORACLE_SYS + 0x600)   /* the native child's LDT, copied */
 #define ORACLE_SYS_STUBS  (ORACLE_SYS + 0x800)
 #define ORACLE_SYS_IST    (ORACLE_SYS + 0x1000)
 #define ORACLE_GDT_LIMIT  0x4f
@@ -56,7 +57,8 @@
 #define ORACLE_GEN_SPAN   512
 #define ORACLE_FXAREA     (ORACLE_DATA + ORACLE_GEN_SPAN)
 
-/* The 16-bit segments (LDT, RPL 3). */
+/* The 16-bit segments (LDT, RPL 3): byte granular, 64 KiB, DPL 3, accessed,
+ * AVL set (modify_ldt's "useable"); the translator's LDT holds the same. */
 #define ORACLE_SEL_CODE16  0x07
 #define ORACLE_SEL_DATA16  0x0f
 #define ORACLE_SEL_STACK16 0x17
@@ -144,6 +146,13 @@ void oracle_kvm_run(OracleKVM *k, const OracleCase *c, OracleResult *r);
  * mapping code, data, stack (user) and the system page (supervisor). */
 void oracle_build_page_tables(uint8_t *ram);
 void oracle_build_system_page(uint8_t *ram);
+/* Vectors whose exceptions push an error code. */
+bool oracle_pushes_error_code(int vector);
+/* The vector whose handler stub holds rip, or -1. */
+int oracle_stub_vector(uint64_t rip);
+/* After an event entered its handler stub (on IST1): the state it
+ * interrupted, from the frame (RIP as the oracle's linear RIP), into r. */
+void oracle_read_event_frame(const uint8_t *ram, int vector, bool error_code, OracleResult *r);
 /* The system cases (system-cases.c): few, small, 64-bit. */
 size_t oracle_system_cases(OracleCase *out, size_t max);
 

@@ -42,20 +42,58 @@ void oracle_build_system_page(uint8_t *ram)
     memcpy(page + ORACLE_TSS_SEL, &lo, 8);
     uint64_t hi = tss >> 32;
     memcpy(page + ORACLE_TSS_SEL + 8, &hi, 8);
+    /* LDT: the three 16-bit segments the native child installs */
+    static const struct { uint16_t sel; uint64_t base; uint8_t access; } ldt[] = {
+        { ORACLE_SEL_CODE16, ORACLE_CODE, 0xfb }, { ORACLE_SEL_DATA16, ORACLE_DATA, 0xf3 },
+        { ORACLE_SEL_STACK16, ORACLE_STACK, 0xf3 },
+    };
+    for (unsigned i = 0; i < sizeof(ldt) / sizeof(ldt[0]); i++) {
+        uint64_t b = ldt[i].base;
+        uint64_t d = 0xffff | ((b & 0xffffff) << 16) | ((uint64_t)ldt[i].access << 40) |
+                     (0x1ULL << 52) /* AVL */ | (((b >> 24) & 0xff) << 56);
+        memcpy(page + (ORACLE_SYS_LDT - ORACLE_SYS) + (ldt[i].sel & ~7u), &d, 8);
+    }
     /* TSS: IST1 at the end of the page, no I/O bitmap */
     uint64_t ist = ORACLE_SYS_IST;
     memcpy(page + 0x100 + 0x24, &ist, 8);
     uint16_t iomap = 0x68;
     memcpy(page + 0x100 + 0x66, &iomap, 2);
-    /* IDT: interrupt gates on IST1 to "out %al, $vector; hlt" */
+    /* IDT: interrupt gates on IST1 to "out %al, $vector; hlt"; #BP and #OF
+     * with DPL 3, as Linux has them, so INT3 and INTO work at CPL 3 */
     for (unsigned v = 0; v < 32; v++) {
+        uint64_t dpl = (v == 3 || v == 4) ? 3 : 0;
         uint64_t stub = ORACLE_SYS_STUBS + 8 * v;
         uint8_t *s = page + (stub - ORACLE_SYS);
         s[0] = 0xe6; s[1] = (uint8_t)v; s[2] = 0xf4; s[3] = 0xeb; s[4] = 0xfd;
         uint64_t g0 = (stub & 0xffff) | ((uint64_t)ORACLE_KERNEL_CS << 16) | (1ULL << 32) |
-                      (0x8eULL << 40) | (((stub >> 16) & 0xffff) << 48);
+                      ((0x8eULL | dpl << 5) << 40) | (((stub >> 16) & 0xffff) << 48);
         uint64_t g1 = stub >> 32;
         memcpy(page + 0x200 + 16 * v, &g0, 8);
         memcpy(page + 0x200 + 16 * v + 8, &g1, 8);
     }
+}
+
+bool oracle_pushes_error_code(int vector)
+{
+    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
+}
+
+int oracle_stub_vector(uint64_t rip)
+{
+    if (rip < ORACLE_SYS_STUBS || rip >= ORACLE_SYS_STUBS + 32 * 8)
+        return -1;
+    return (int)((rip - ORACLE_SYS_STUBS) / 8);
+}
+
+void oracle_read_event_frame(const uint8_t *ram, int vector, bool error_code, OracleResult *r)
+{
+    uint64_t frame = ORACLE_SYS_IST - (error_code ? 48 : 40), v[6];
+    memcpy(v, ram + (frame - ORACLE_RAM_BASE), sizeof(v));
+    const uint64_t *f = error_code ? v + 1 : v;   /* RIP CS RFLAGS RSP SS */
+    r->end = ORACLE_END_EXCEPTION;
+    r->vector = vector;
+    r->error_code = error_code ? (uint32_t)v[0] : 0;
+    r->st.rip = (f[1] & 0xffff) == ORACLE_SEL_CODE16 ? ORACLE_CODE + (f[0] & 0xffff) : f[0];
+    r->st.rflags = f[2];
+    r->st.gpr[OR_RSP] = f[3];
 }

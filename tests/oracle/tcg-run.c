@@ -73,8 +73,11 @@ static void setup_mode(CPUX86State *env, int mode, bool system)
     env->gdt.limit = ORACLE_GDT_LIMIT;
     env->idt.base = ORACLE_SYS_IDT;
     env->idt.limit = 32 * 16 - 1;
+    /* the native child's LDT (its LDTR selector is not visible at CPL 3) */
     env->ldt.selector = 0;
-    env->ldt.limit = 0;
+    env->ldt.base = ORACLE_SYS_LDT;
+    env->ldt.limit = 3 * 8 - 1;
+    env->ldt.flags = DESC_P_MASK | (2u << DESC_TYPE_SHIFT);
     /* the TSS has no I/O bitmap: IN/OUT at CPL 3 are #GP(0), as for a Linux
      * process that did not ask for ioperm() */
     env->tr.selector = ORACLE_TSS_SEL;
@@ -210,6 +213,10 @@ void oracle_tcg_run(OracleTCG *o, const OracleCase *c, OracleResult *r)
     } else if (env->exception_index < 0 && env->halted && c->system && env->rip == end + 1) {
         r->end = ORACLE_END_OK;
         r->st.rip = ORACLE_CODE + c->len;
+    } else if (env->exception_index < 0 && env->halted && oracle_stub_vector(env->rip - 3) >= 0) {
+        /* a delivered software interrupt (INT3/INTO): its handler stub's
+         * OUT, HLT ran; the frame says where it came from */
+        oracle_read_event_frame(guest_ram, oracle_stub_vector(env->rip - 3), false, r);
     } else if (env->exception_index >= 0) {
         r->end = ORACLE_END_EXCEPTION;
         r->vector = env->exception_index;

@@ -243,12 +243,22 @@ static CPUX86State *new_cpu(bool interp)
 }
 
 /* Bytes whose value the architecture leaves to the implementation: FCS and
- * FDS in FNSAVE's image (deprecated on recent hosts: stored as 0), and the
- * contents of empty registers (FNINIT does not clear them: stale values). */
+ * FDS in FNSAVE's image (deprecated on recent hosts: stored as 0), FIP and
+ * FDP when the host lost them, and the contents of empty registers (FNINIT
+ * does not clear them: stale values). */
 static bool ignored_byte(const uint8_t *host, unsigned at)
 {
     if ((at >= D_FSAVE + 16 && at < D_FSAVE + 18) || (at >= D_FSAVE + 24 && at < D_FSAVE + 28))
         return true;
+    /* FIP and FDP: an AMD host stores 0 for them once the kernel has
+     * restored the x87 state (a context switch of the native child between
+     * the instruction and the FNSAVE); any other host value must match */
+    if ((at >= D_FSAVE + 12 && at < D_FSAVE + 16) || (at >= D_FSAVE + 20 && at < D_FSAVE + 24)) {
+        uint32_t v;
+        memcpy(&v, host + (at & ~3u), 4);
+        if (v == 0)
+            return true;
+    }
     if (at < D_FSAVE + 28 || at >= D_FSAVE + 108)
         return false;
     uint16_t fsw, ftw;
