@@ -274,131 +274,132 @@ static bool gen_unpack(unsigned op, int64_t d, int64_t s, unsigned width)
     return true;
 }
 
-/* Scalar SSE arithmetic (ADDSD, MULSS, SQRTSD, ...) as one fpop on the low
- * lane while MXCSR has its default control bits (all exceptions masked,
- * round to nearest, no DAZ/FTZ), which is how compiled code runs; any other
- * MXCSR takes the helper, as before. Same results and flags either way. */
-bool gen_sse_ir_scalar_fp(unsigned op, int64_t d, int64_t s, uint32_t imm)
+/* ---- scalar floating point --------------------------------------------------
+ * The scalar SSE operations compiled code runs most (arithmetic, compares,
+ * conversions) become one fpop on the low lane while MXCSR has its default
+ * control bits (all exceptions masked, round to nearest, no DAZ/FTZ), which
+ * is how such code runs; any other MXCSR takes helper_sse as before. Same
+ * results and flags either way. */
+typedef struct FpOpMap { uint16_t op; uint8_t fpop; } FpOpMap;
+
+static const FpOpMap fp_arith[] = {
+    { SSE_addsd, TCG_FP_ADD }, { SSE_subsd, TCG_FP_SUB }, { SSE_mulsd, TCG_FP_MUL },
+    { SSE_divsd, TCG_FP_DIV }, { SSE_sqrtsd, TCG_FP_SQRT },
+    { SSE_addss, TCG_FP_ADD | TCG_FP_F32 }, { SSE_subss, TCG_FP_SUB | TCG_FP_F32 },
+    { SSE_mulss, TCG_FP_MUL | TCG_FP_F32 }, { SSE_divss, TCG_FP_DIV | TCG_FP_F32 },
+    { SSE_sqrtss, TCG_FP_SQRT | TCG_FP_F32 },
+};
+static const FpOpMap fp_compare[] = {
+    { SSE_ucomisd, TCG_FP_UCOM }, { SSE_comisd, TCG_FP_COM },
+    { SSE_ucomiss, TCG_FP_UCOM | TCG_FP_F32 }, { SSE_comiss, TCG_FP_COM | TCG_FP_F32 },
+};
+static const FpOpMap fp_from_int[] = {
+    { SSE_cvtsi2sd, TCG_FP_FROM_INT }, { SSE_cvtsi2ss, TCG_FP_FROM_INT | TCG_FP_F32 },
+};
+static const FpOpMap fp_to_int[] = {
+    { SSE_cvttsd2si, TCG_FP_TO_INT }, { SSE_cvttss2si, TCG_FP_TO_INT | TCG_FP_F32 },
+};
+
+/* The fpop for op in the map, or -1. */
+static int fpop_of(const FpOpMap *map, size_t n, unsigned op)
 {
-    static const struct { uint16_t op; uint8_t fpop; } ops[] = {
-        { SSE_addsd, TCG_FP_ADD }, { SSE_subsd, TCG_FP_SUB }, { SSE_mulsd, TCG_FP_MUL },
-        { SSE_divsd, TCG_FP_DIV }, { SSE_sqrtsd, TCG_FP_SQRT },
-        { SSE_addss, TCG_FP_ADD | TCG_FP_F32 }, { SSE_subss, TCG_FP_SUB | TCG_FP_F32 },
-        { SSE_mulss, TCG_FP_MUL | TCG_FP_F32 }, { SSE_divss, TCG_FP_DIV | TCG_FP_F32 },
-        { SSE_sqrtss, TCG_FP_SQRT | TCG_FP_F32 },
-    };
-    unsigned i = 0;
-    while (i < ARRAY_SIZE(ops) && ops[i].op != op)
-        i++;
-    if (i == ARRAY_SIZE(ops))
-        return false;
-    unsigned fpop = ops[i].fpop, mo = (fpop & TCG_FP_F32) ? MO_32 : MO_64;
-    int slow = gen_new_label(), done = gen_new_label();
+    for (size_t i = 0; i < n; i++)
+        if (map[i].op == op)
+            return map[i].fpop;
+    return -1;
+}
+#define FPOP_OF(map, op) fpop_of(map, ARRAY_SIZE(map), op)
+
+/* Fast-path entry: on to the returned label unless MXCSR's control bits are
+ * the default ones. */
+static int gen_fast_guard(void)
+{
+    int slow = gen_new_label();
     TCGv ctrl = gen_env_ld(ENV_OFF(mxcsr), MO_32);
     tcg_gen_andi(ctrl, ctrl, 0xffc0);
     tcg_gen_brcondi(TCG_COND_NE, 0, ctrl, 0x1f80, slow);
-    TCGv a = gen_env_ld(d, mo), b = gen_env_ld(s, mo), r = tcg_temp_new(), fl = tcg_temp_new();
-    bool unary = (fpop & TCG_FP_OP_MASK) == TCG_FP_SQRT;
-    tcg_gen_fpop(fpop, r, fl, unary ? b : a, b);
-    gen_env_st(r, d, mo);   /* the rest of the destination stays */
+    return slow;
+}
+
+/* Fast-path exit: the flags raised into MXCSR; then the slow path, helper_sse
+ * on the same operands (its result, if any, into ret). */
+static void gen_fast_end(TCGv flags, int slow, unsigned op, int64_t d, int64_t s, uint32_t imm,
+                         TCGv ret)
+{
+    int done = gen_new_label();
     TCGv m = gen_env_ld(ENV_OFF(mxcsr), MO_32);
-    tcg_gen_or(m, m, fl);
+    tcg_gen_or(m, m, flags);
     gen_env_st(m, ENV_OFF(mxcsr), MO_32);
     tcg_gen_br(done);
     tcg_gen_set_label(slow);
     TCGv pd = tcg_temp_new(), ps = tcg_temp_new();
     tcg_gen_addi(pd, tcg_env, (uint64_t)d);
     tcg_gen_addi(ps, tcg_env, (uint64_t)s);
-    gen_helper(helper_sse, tcg_temp_new(), 4, tcg_env, pd, ps, tcg_const(SSE_DESC(op, 16, imm)));
+    gen_helper(helper_sse, ret == TCG_NO_TEMP ? tcg_temp_new() : ret, 4, tcg_env, pd, ps,
+               tcg_const(SSE_DESC(op, 16, imm)));
     tcg_gen_set_label(done);
+}
+
+/* ADDSD & co.: d.low = d.low OP s.low (SQRT: of s.low); the rest of d stays. */
+bool gen_sse_ir_scalar_fp(unsigned op, int64_t d, int64_t s, uint32_t imm)
+{
+    int fpop = FPOP_OF(fp_arith, op);
+    if (fpop < 0)
+        return false;
+    unsigned mo = (fpop & TCG_FP_F32) ? MO_32 : MO_64;
+    int slow = gen_fast_guard();
+    TCGv a = gen_env_ld(d, mo), b = gen_env_ld(s, mo), r = tcg_temp_new(), fl = tcg_temp_new();
+    bool unary = (fpop & TCG_FP_OP_MASK) == TCG_FP_SQRT;
+    tcg_gen_fpop((unsigned)fpop, r, fl, unary ? b : a, b);
+    gen_env_st(r, d, mo);
+    gen_fast_end(fl, slow, op, d, s, imm, TCG_NO_TEMP);
     return true;
 }
 
-/* (U)COMISD/(U)COMISS likewise: the EFLAGS bits (ZF PF CF), from an fpop
- * compare under the default MXCSR, else from the helper; TCG_NO_TEMP for
- * other ops. */
+/* (U)COMISD/(U)COMISS: the EFLAGS bits (ZF PF CF), or TCG_NO_TEMP for other ops. */
 TCGv gen_sse_ir_fp_compare(unsigned op, int64_t d, int64_t s)
 {
-    static const struct { uint16_t op; uint8_t fpop; } ops[] = {
-        { SSE_ucomisd, TCG_FP_UCOM }, { SSE_comisd, TCG_FP_COM },
-        { SSE_ucomiss, TCG_FP_UCOM | TCG_FP_F32 }, { SSE_comiss, TCG_FP_COM | TCG_FP_F32 },
-    };
-    unsigned i = 0;
-    while (i < ARRAY_SIZE(ops) && ops[i].op != op)
-        i++;
-    if (i == ARRAY_SIZE(ops))
+    int fpop = FPOP_OF(fp_compare, op);
+    if (fpop < 0)
         return TCG_NO_TEMP;
-    unsigned fpop = ops[i].fpop, mo = (fpop & TCG_FP_F32) ? MO_32 : MO_64;
-    int slow = gen_new_label(), done = gen_new_label();
-    TCGv eflags = tcg_temp_local_new();
-    TCGv ctrl = gen_env_ld(ENV_OFF(mxcsr), MO_32);
-    tcg_gen_andi(ctrl, ctrl, 0xffc0);
-    tcg_gen_brcondi(TCG_COND_NE, 0, ctrl, 0x1f80, slow);
-    TCGv fl = tcg_temp_new();
-    tcg_gen_fpop(fpop, eflags, fl, gen_env_ld(d, mo), gen_env_ld(s, mo));
-    TCGv m = gen_env_ld(ENV_OFF(mxcsr), MO_32);
-    tcg_gen_or(m, m, fl);
-    gen_env_st(m, ENV_OFF(mxcsr), MO_32);
-    tcg_gen_br(done);
-    tcg_gen_set_label(slow);
-    TCGv pd = tcg_temp_new(), ps = tcg_temp_new();
-    tcg_gen_addi(pd, tcg_env, (uint64_t)d);
-    tcg_gen_addi(ps, tcg_env, (uint64_t)s);
-    gen_helper(helper_sse, eflags, 4, tcg_env, pd, ps, tcg_const(SSE_DESC(op, 16, 0)));
-    tcg_gen_set_label(done);
+    unsigned mo = (fpop & TCG_FP_F32) ? MO_32 : MO_64;
+    TCGv eflags = tcg_temp_local_new(), fl = tcg_temp_new();
+    int slow = gen_fast_guard();
+    tcg_gen_fpop((unsigned)fpop, eflags, fl, gen_env_ld(d, mo), gen_env_ld(s, mo));
+    gen_fast_end(fl, slow, op, d, s, 0, eflags);
     return eflags;
 }
 
-/* CVTSI2SD/SS (integer at env offset s, 64-bit when imm bit 0) into the low
- * lane at d, and CVTTSD2SI/SS (from the low lane at s; the result, or
- * TCG_NO_TEMP for other ops): an fpop under the default MXCSR, else the
- * helper (result at scratch d). */
-static TCGv gen_fp_convert(unsigned op, int64_t d, int64_t s, uint32_t imm)
-{
-    static const struct { uint16_t op; uint8_t fpop; } ops[] = {
-        { SSE_cvtsi2sd, TCG_FP_FROM_INT }, { SSE_cvtsi2ss, TCG_FP_FROM_INT | TCG_FP_F32 },
-        { SSE_cvttsd2si, TCG_FP_TO_INT }, { SSE_cvttss2si, TCG_FP_TO_INT | TCG_FP_F32 },
-    };
-    unsigned i = 0;
-    while (i < ARRAY_SIZE(ops) && ops[i].op != op)
-        i++;
-    if (i == ARRAY_SIZE(ops))
-        return TCG_NO_TEMP;
-    unsigned fpop = ops[i].fpop | ((imm & 1) ? TCG_FP_I64 : 0);
-    bool from_int = (fpop & TCG_FP_OP_MASK) == TCG_FP_FROM_INT;
-    unsigned fmo = (fpop & TCG_FP_F32) ? MO_32 : MO_64, imo = (imm & 1) ? MO_64 : MO_32;
-    int slow = gen_new_label(), done = gen_new_label();
-    TCGv r = tcg_temp_local_new();
-    TCGv ctrl = gen_env_ld(ENV_OFF(mxcsr), MO_32);
-    tcg_gen_andi(ctrl, ctrl, 0xffc0);
-    tcg_gen_brcondi(TCG_COND_NE, 0, ctrl, 0x1f80, slow);
-    TCGv a = gen_env_ld(s, from_int ? imo : fmo), fl = tcg_temp_new();
-    tcg_gen_fpop(fpop, r, fl, a, a);
-    if (from_int)
-        gen_env_st(r, d, fmo);   /* the rest of the destination stays */
-    TCGv m = gen_env_ld(ENV_OFF(mxcsr), MO_32);
-    tcg_gen_or(m, m, fl);
-    gen_env_st(m, ENV_OFF(mxcsr), MO_32);
-    tcg_gen_br(done);
-    tcg_gen_set_label(slow);
-    TCGv pd = tcg_temp_new(), ps = tcg_temp_new();
-    tcg_gen_addi(pd, tcg_env, (uint64_t)d);
-    tcg_gen_addi(ps, tcg_env, (uint64_t)s);
-    gen_helper(helper_sse, r, 4, tcg_env, pd, ps, tcg_const(SSE_DESC(op, 16, imm)));
-    tcg_gen_set_label(done);
-    return r;
-}
-
+/* CVTSI2SD/SS: the integer at env offset s (64-bit when imm bit 0) into the
+ * low lane of d. */
 bool gen_sse_ir_cvt_from_int(unsigned op, int64_t d, int64_t s, uint32_t imm)
 {
-    return (op == SSE_cvtsi2sd || op == SSE_cvtsi2ss) && gen_fp_convert(op, d, s, imm) != TCG_NO_TEMP;
+    int fpop = FPOP_OF(fp_from_int, op);
+    if (fpop < 0)
+        return false;
+    fpop |= (imm & 1) ? TCG_FP_I64 : 0;
+    int slow = gen_fast_guard();
+    TCGv r = tcg_temp_new(), fl = tcg_temp_new(), a = gen_env_ld(s, (imm & 1) ? MO_64 : MO_32);
+    tcg_gen_fpop((unsigned)fpop, r, fl, a, a);
+    gen_env_st(r, d, (fpop & TCG_FP_F32) ? MO_32 : MO_64);
+    gen_fast_end(fl, slow, op, d, s, imm, TCG_NO_TEMP);
+    return true;
 }
 
+/* CVTTSD2SI/SS of the low lane at s: the integer (the helper's result goes
+ * through scratch d), or TCG_NO_TEMP for other ops. */
 TCGv gen_sse_ir_cvt_to_int(unsigned op, int64_t d, int64_t s, uint32_t imm)
 {
-    if (op != SSE_cvttsd2si && op != SSE_cvttss2si)
+    int fpop = FPOP_OF(fp_to_int, op);
+    if (fpop < 0)
         return TCG_NO_TEMP;
-    return gen_fp_convert(op, d, s, imm);
+    fpop |= (imm & 1) ? TCG_FP_I64 : 0;
+    TCGv r = tcg_temp_local_new(), fl = tcg_temp_new();
+    int slow = gen_fast_guard();
+    TCGv a = gen_env_ld(s, (fpop & TCG_FP_F32) ? MO_32 : MO_64);
+    tcg_gen_fpop((unsigned)fpop, r, fl, a, a);
+    gen_fast_end(fl, slow, op, d, s, imm, r);
+    return r;
 }
 
 bool gen_sse_ir(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm)
