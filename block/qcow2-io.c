@@ -98,7 +98,13 @@ static int read_extent(Qcow2State *s, uint64_t pos, size_t max, ReadExtent *x)
         x->host = host + in;
     }
     bool zero = reads_as_zero(s, x->type);
-    if (!l2 || x->type == QC_COMPRESSED)
+    if (!l2) {
+        /* no L2 table: the rest of its range is unallocated alike */
+        uint64_t table_left = ((s->l2_entries - idx) << s->cluster_bits) - in;
+        x->len = (size_t)MIN((uint64_t)max, table_left);
+        return 0;
+    }
+    if (x->type == QC_COMPRESSED)
         return 0;
     for (uint64_t i = idx + 1; i < s->l2_entries && x->len < max; i++) {
         uint64_t e = ldbe64(&l2[i]);
