@@ -351,8 +351,11 @@ static int handle_init_sipi(VCPU *cpu, KVMVCPU *v, char *err, size_t errlen)
     if (kvm_get_state(v, env, err, errlen) < 0)
         return -1;
     if (req & CPU_INTERRUPT_INIT) {
-        atomic_fetch_and(&env->interrupt_request, ~(CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI));
+        /* a start-up IPI sent after the INIT survives it (the next turn takes it) */
+        atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_INIT);
+        unsigned sipi = atomic_load(&env->interrupt_request) & CPU_INTERRUPT_SIPI;
         do_init(env);
+        atomic_fetch_or(&env->interrupt_request, sipi);
     } else {
         atomic_fetch_and(&env->interrupt_request, ~CPU_INTERRUPT_SIPI);
         if (env->wait_for_sipi)

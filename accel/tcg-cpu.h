@@ -17,9 +17,10 @@
 #define TARGET_PAGE_BITS 12
 #define TARGET_PAGE_SIZE (1ULL << TARGET_PAGE_BITS)
 #define TARGET_PAGE_MASK (~(TARGET_PAGE_SIZE - 1))
-#define TLB_BITS 10
+#define TLB_BITS 12
 #define TLB_SIZE (1 << TLB_BITS)
 #define TLB_INVALID_ADDR (~0ULL)
+#define TLB_FILL_LOG 512
 #define TLB_MMIO  (1ULL << 1)   /* device memory (or page not fully RAM): slow path */
 #define TLB_CODE  (1ULL << 2)   /* writes must invalidate translated code first */
 
@@ -107,6 +108,10 @@ typedef struct TCGCPU {
     unsigned tlb_filled_modes;
     /* bit m: tlb[m] may hold global entries (a CR3 write must keep them) */
     unsigned tlb_global_modes;
+    /* The slots filled since the last flush of each mode (up to
+     * TLB_FILL_LOG of them): a CR3 write clears just those. */
+    uint16_t tlb_fill_log[MMU_MODES][TLB_FILL_LOG];
+    unsigned tlb_fill_count[MMU_MODES];
 
     CPUX86State *env;
     struct VCPU *cpu;

@@ -20,6 +20,7 @@ void tlb_init(TCGCPU *t)
     t->large_page_addr = t->large_page_mask = 0;
     t->tlb_filled_modes = 0;
     t->tlb_global_modes = 0;
+    memset(t->tlb_fill_count, 0, sizeof(t->tlb_fill_count));
 }
 
 static void tlb_invalidate_entry(TCGCPU *t, int m, unsigned idx)
@@ -50,6 +51,7 @@ void tlb_flush(CPUX86State *env)
         memset(t->tlb[m], 0xff, sizeof(t->tlb[m]));
         t->tlb_filled_modes &= ~(1u << m);
         t->tlb_global_modes &= ~(1u << m);
+        t->tlb_fill_count[m] = 0;
     }
     t->large_page_addr = t->large_page_mask = 0;
     tb_jmp_cache_mark_stale(t);
@@ -63,14 +65,25 @@ void tlb_flush_nonglobal(CPUX86State *env)
     for (int m = 0; m < MMU_MODES; m++) {
         if (!(t->tlb_filled_modes & (1u << m)) || !tlb_mode_follows_paging(env, m))
             continue;
-        if (!(t->tlb_global_modes & (1u << m))) {
+        bool globals = t->tlb_global_modes & (1u << m);
+        unsigned n = t->tlb_fill_count[m];
+        t->tlb_fill_count[m] = 0;
+        if (n <= TLB_FILL_LOG) {
+            /* every valid non-global entry was filled since the last flush */
+            for (unsigned k = 0; k < n; k++) {
+                unsigned i = t->tlb_fill_log[m][k];
+                if (!t->tlb_extra[m][i].global)
+                    memset(&t->tlb[m][i], 0xff, sizeof(TLBEntry));
+            }
+        } else if (!globals) {
             memset(t->tlb[m], 0xff, sizeof(t->tlb[m]));
-            t->tlb_filled_modes &= ~(1u << m);
-            continue;
+        } else {
+            for (unsigned i = 0; i < TLB_SIZE; i++)
+                if (!t->tlb_extra[m][i].global)
+                    memset(&t->tlb[m][i], 0xff, sizeof(TLBEntry));
         }
-        for (unsigned i = 0; i < TLB_SIZE; i++)
-            if (!t->tlb_extra[m][i].global)
-                memset(&t->tlb[m][i], 0xff, sizeof(TLBEntry));
+        if (!globals)
+            t->tlb_filled_modes &= ~(1u << m);
     }
     /* the large-page region stays: global large pages may remain */
     tb_jmp_cache_mark_stale(t);
@@ -151,6 +164,11 @@ static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr,
     TLBEntry *e = &t->tlb[mmu_idx][idx];
     TLBExtra *x = &t->tlb_extra[mmu_idx][idx];
     t->tlb_filled_modes |= 1u << mmu_idx;
+    unsigned n = t->tlb_fill_count[mmu_idx];
+    if (n < TLB_FILL_LOG)
+        t->tlb_fill_log[mmu_idx][n] = (uint16_t)idx;
+    if (n <= TLB_FILL_LOG)
+        t->tlb_fill_count[mmu_idx] = n + 1;
 
     uint64_t flags = 0;
     uint8_t *host = NULL;
@@ -187,7 +205,7 @@ static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr,
 void tlb_protect_code(TCGCPU *t, uint64_t paddr_page)
 {
     for (int m = 0; m < MMU_MODES; m++)
-        for (int i = 0; i < TLB_SIZE; i++)
+        for (int i = 0; i < TLB_SIZE && (t->tlb_filled_modes & (1u << m)); i++)
             if (t->tlb_extra[m][i].paddr == paddr_page && t->tlb[m][i].addr_write != TLB_INVALID_ADDR)
                 t->tlb[m][i].addr_write |= TLB_CODE;
 }

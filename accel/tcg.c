@@ -8,6 +8,7 @@
 #include "cpu/x86/exec.h"
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/translate.h"
+#include "cpu/x86/translate-helpers.h"
 #include "system/cpus.h"
 #include "system/gdbstub.h"
 #include "system/log.h"
@@ -287,6 +288,7 @@ static void tcg_vcpu_run(VCPU *cpu)
 
     setjmp(env->jmp_env);
     t->in_interp = false;
+    x86_atomic_fallback_abandon();
     if (machine_lock_held())
         machine_unlock();   /* an exception raised while a device was being accessed */
     for (;;) {
@@ -472,6 +474,7 @@ bool tcg_run_for(CPUX86State *env, unsigned max_turns)
     /* a longjmp without an exception (self-modifying code) just goes on */
     setjmp(env->jmp_env);
     t->in_interp = false;
+    x86_atomic_fallback_abandon();
     while (!env->halted && env->exception_index < 0) {
         if (max_turns && turns++ >= max_turns)
             return false;

@@ -162,12 +162,13 @@ static uint32_t build_madt(Blob *b, const AcpiConfig *cfg)
         e[0] = 0;                            /* processor local APIC */
         e[1] = 8;
         e[2] = (uint8_t)i;                   /* ACPI processor UID */
-        e[3] = (uint8_t)i;                   /* APIC ID */
+        e[3] = (uint8_t)topology_apic_id(&cfg->topology, (unsigned)i);   /* APIC ID */
         st32(e + 4, 1);                      /* enabled */
     }
     e[0] = 1;                                /* I/O APIC */
     e[1] = 12;
-    e[2] = (uint8_t)cfg->ncpus;              /* its ID follows the CPUs' */
+    /* its ID follows the CPUs' */
+    e[2] = (uint8_t)(topology_apic_id(&cfg->topology, (unsigned)MAX(cfg->ncpus, 1) - 1) + 1);
     st32(e + 4, cfg->ioapic_addr);
     st32(e + 8, 0);                          /* GSI base */
     e += 12;

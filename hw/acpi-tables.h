@@ -8,6 +8,7 @@
 
 typedef struct AcpiConfig {
     int ncpus;
+    CpuTopology topology;       /* the CPUs' APIC IDs (system/topology.h) */
     bool has_apic;              /* MADT with local APICs and the I/O APIC */
     uint32_t lapic_addr, ioapic_addr;
     uint16_t pm_base;           /* PM1a event at +0, control at +4, timer at +8 */

@@ -254,6 +254,7 @@ static void accept_message(ApicState *s, const ApicMessage *m)
         break;
     case APIC_DM_INIT:
         apic_init_reset(s);
+        cpu_lower(s->env, CPU_INTERRUPT_SIPI);     /* only a later SIPI starts it */
         cpu_raise(s->env, CPU_INTERRUPT_INIT);
         break;
     case APIC_DM_SIPI:

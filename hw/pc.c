@@ -245,6 +245,7 @@ static void install_acpi_tables(Machine *m)
 {
     AcpiConfig cfg = {
         .ncpus = m->ncpus, .has_apic = ((PcBoard *)m->board)->apic_bus != NULL,
+        .topology = m->cfg->topology,
         .lapic_addr = 0xfee00000, .ioapic_addr = 0xfec00000,
         .pm_base = ACPI_PM_BASE, .sci_irq = 9,
         .pci_mem_start = (uint32_t)MAX(m->ram_below_4g->size, 0x80000000ULL),
@@ -361,7 +362,8 @@ static void pc_apic_create_chipset(Machine *m, PcBoard *b)
     b->apic_bus = apic_bus_new(m->mem);
     apic_bus_set_pic(b->apic_bus, pc_pic_ack, b->pic);
     /* The I/O APIC's ID follows the CPUs' (as the MADT says). */
-    b->ioapic = ioapic_create(m->mem, b->apic_bus, IOAPIC_DEFAULT_BASE, (uint8_t)m->cfg->smp);
+    uint32_t last_cpu = topology_apic_id(&m->cfg->topology, (unsigned)MAX(m->cfg->smp, 1) - 1);
+    b->ioapic = ioapic_create(m->mem, b->apic_bus, IOAPIC_DEFAULT_BASE, (uint8_t)(last_cpu + 1));
     m->gsi = b->ioapic->in;
     ioapic_isa_fanout_init(&b->isa_fanout, b->pic->in, m->gsi);
     m->isa_irq = b->isa_fanout.isa_irq;
@@ -370,6 +372,7 @@ static void pc_apic_create_chipset(Machine *m, PcBoard *b)
 static void pc_apic_create_cpus(Machine *m, PcBoard *b)
 {
     for (int i = 0; i < m->ncpus; i++)
-        apic_create(b->apic_bus, m->cpus[i]->env, (uint8_t)i);
+        apic_create(b->apic_bus, m->cpus[i]->env,
+                    (uint8_t)topology_apic_id(&m->cfg->topology, (unsigned)i));
     apic_cpu_hooks_install();
 }

@@ -7,6 +7,7 @@
 #include "system/irq.h"
 #include "system/memory.h"
 #include "system/opts.h"
+#include "system/topology.h"
 
 #define MAX_SERIAL 4
 #define MAX_DRIVES 8
@@ -26,6 +27,7 @@ typedef struct DriveConfig {
 typedef struct MachineConfig {
     uint64_t ram_size;
     int smp;
+    CpuTopology topology;       /* -smp sockets=,cores=,threads= (product = smp) */
     const char *machine_type;   /* "pc" */
     const char *accel;          /* "tcg", "kvm" or NULL (auto) */
     Opts *accel_opts;           /* e.g. backend=interp for tcg */

@@ -84,26 +84,59 @@ static void opt_m(MachineConfig *cfg, const Option *o, const char *arg)
     opts_free(opts);
 }
 
+/* One -smp count (cpus=, sockets=, ...): 0 when absent, else 1..MAX_CPUS. */
+static unsigned smp_count(const Option *o, Opts *opts, const char *key)
+{
+    const char *v = opts_get(opts, key);
+    uint64_t x;
+    if (!v)
+        return 0;
+    if (!parse_u64(v, &x) || x < 1 || x > MAX_CPUS) {
+        if (strcmp(key, "cpus") == 0)
+            usage_error(o->name, "bad CPU count '%s' (1 to %d)", v, MAX_CPUS);
+        usage_error(o->name, "bad %s '%s' (1 to %d)", key, v, MAX_CPUS);
+    }
+    return (unsigned)x;
+}
+
+/* -smp [cpus=]N[,sockets=S][,cores=C][,threads=T][,maxcpus=M], as QEMU reads
+ * it: missing counts are derived (sockets first), the product of the
+ * topology must be the CPU count, and every CPU is present (no hotplug). */
 static void opt_smp(MachineConfig *cfg, const Option *o, const char *arg)
 {
     Opts *opts = parse_opts(o, arg, "cpus");
-    const char *s = opts_get(opts, "cpus");
-    uint64_t n;
-    if (!s || !parse_u64(s, &n) || n < 1 || n > MAX_CPUS)
-        usage_error(o->name, "bad CPU count '%s' (1 to %d)", s ? s : "", MAX_CPUS);
-    /* Topology keys are accepted; Kestrel presents sockets of one core each. */
-    const char *keys[] = { "sockets", "cores", "threads", "maxcpus" };
-    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-        const char *v = opts_get(opts, keys[i]);
-        uint64_t x;
-        if (v && (!parse_u64(v, &x) || x < 1))
-            usage_error(o->name, "bad %s '%s'", keys[i], v);
-    }
+    unsigned cpus = smp_count(o, opts, "cpus"), sockets = smp_count(o, opts, "sockets");
+    unsigned cores = smp_count(o, opts, "cores"), threads = smp_count(o, opts, "threads");
+    unsigned maxcpus = smp_count(o, opts, "maxcpus");
     check_unused(o, opts);
-    if (n > 1)
-        usage_error(o->name, "more than one vCPU is not implemented yet");
-    cfg->smp = (int)n;
     opts_free(opts);
+    if (!cpus && !sockets && !cores && !threads && !maxcpus)
+        usage_error(o->name, "bad CPU count '' (1 to %d)", MAX_CPUS);
+    if (!threads)
+        threads = 1;
+    if (!cpus)
+        cpus = maxcpus ? maxcpus : (sockets ? sockets : 1) * (cores ? cores : 1) * threads;
+    if (!maxcpus)
+        maxcpus = cpus;
+    if (!sockets) {
+        cores = cores ? cores : 1;
+        sockets = MAX(maxcpus / (cores * threads), 1u);
+    } else if (!cores) {
+        cores = MAX(maxcpus / (sockets * threads), 1u);
+    }
+    if (cpus > MAX_CPUS)
+        usage_error(o->name, "%u CPUs: at most %d are supported", cpus, MAX_CPUS);
+    if ((uint64_t)sockets * cores * threads != maxcpus)
+        usage_error(o->name, "sockets (%u) * cores (%u) * threads (%u) must equal the CPU count (%u)",
+                    sockets, cores, threads, maxcpus);
+    if (maxcpus != cpus)
+        usage_error(o->name, "maxcpus=%u > cpus=%u: CPU hotplug is not supported", maxcpus, cpus);
+    CpuTopology t = { sockets, cores, threads };
+    /* xAPIC IDs are 8 bits, 0xff is broadcast, and the I/O APIC takes the next one */
+    if (topology_apic_id(&t, cpus - 1) >= 0xfe)
+        usage_error(o->name, "this topology needs APIC IDs above 253 (no x2APIC)");
+    cfg->smp = (int)cpus;
+    cfg->topology = t;
 }
 
 static void set_accel(MachineConfig *cfg, const Option *o, Opts *opts)
@@ -443,7 +476,7 @@ static const Option options[] = {
     { "help", NULL, opt_help, "print this help and exit" },
     { "version", NULL, opt_version, "print the version and exit" },
     { "m", "[size=]SIZE", opt_m, "guest RAM (default 128M; a bare number means MiB)" },
-    { "smp", "[cpus=]N[,sockets=,cores=,threads=,maxcpus=]", opt_smp, "number of vCPUs (1 for now)" },
+    { "smp", "[cpus=]N[,sockets=,cores=,threads=,maxcpus=]", opt_smp, "number of vCPUs and their topology (at most 64)" },
     { "M", "TYPE[,accel=tcg|kvm]", opt_machine, "machine type: pc (-M help lists them)" },
     { "machine", "TYPE[,accel=tcg|kvm]", opt_machine, "same as -M" },
     { "accel", "tcg[,backend=x86_64|interp]|kvm", opt_accel,
@@ -574,8 +607,10 @@ static void apply_defaults(MachineConfig *cfg)
 {
     if (!cfg->ram_size)
         cfg->ram_size = 128 * MiB;
-    if (!cfg->smp)
+    if (!cfg->smp) {
         cfg->smp = 1;
+        cfg->topology = (CpuTopology){ 1, 1, 1 };
+    }
     bool terminal_free = true;
     for (int i = 0; i < cfg->nr_serial; i++)
         if (strstr(cfg->serial[i], "stdio"))

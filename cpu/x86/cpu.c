@@ -228,7 +228,9 @@ bool x86_cpu_exec_interrupt(CPUX86State *env)
         sys_tlb_flush(env);
     }
     if (ir & CPU_INTERRUPT_INIT) {
-        x86_cpu_reset_interrupt(env, CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI);
+        /* A start-up IPI that came after the INIT stays pending (the APIC
+         * drops the ones sent before it). */
+        x86_cpu_reset_interrupt(env, CPU_INTERRUPT_INIT);
         x86_cpu_init(env);
         sys_tlb_flush(env);
         return true;

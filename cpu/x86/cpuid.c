@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include "cpu/x86/helpers.h"
 #include "system/cpus.h"
+#include "system/topology.h"
 #include "system/util.h"
 
 enum { EAX, EBX, ECX, EDX };
@@ -143,7 +144,40 @@ static void put_string(uint32_t r[4], const char *s16)
         memcpy(&r[i], s16 + 4 * i, 4);
 }
 
-/* Leaf 4: deterministic cache parameters. */
+/* ---- topology (-smp sockets/cores/threads, system/topology.h) ---------------- */
+
+static uint32_t initial_apic_id(CPUX86State *env)
+{
+    return env && env->vcpu ? topology_apic_id(machine_topology(), (unsigned)env->vcpu->index) : 0;
+}
+
+/* Logical processors a package has room for in its APIC IDs. */
+static uint32_t package_id_span(void)
+{
+    const CpuTopology *t = machine_topology();
+    return 1u << (topology_thread_bits(t) + topology_core_bits(t));
+}
+
+/* Leaf 0xB: extended topology, SMT level then core level. */
+static void topology_leaf(CPUX86State *env, uint32_t subleaf, uint32_t r[4])
+{
+    const CpuTopology *t = machine_topology();
+    unsigned tb = topology_thread_bits(t), cb = topology_core_bits(t);
+    r[ECX] = subleaf & 0xff;
+    r[EDX] = initial_apic_id(env);
+    if (subleaf == 0) {
+        r[EAX] = tb;
+        r[EBX] = t->threads;
+        r[ECX] |= 1u << 8;                              /* level type: SMT */
+    } else if (subleaf == 1) {
+        r[EAX] = tb + cb;
+        r[EBX] = t->threads * t->cores;
+        r[ECX] |= 2u << 8;                              /* level type: core */
+    }
+}
+
+/* Leaf 4: deterministic cache parameters. L1 and L2 belong to a core (shared
+ * by its threads), L3 to the package. */
 static void cache_leaf(uint32_t subleaf, uint32_t r[4])
 {
     static const struct { uint8_t type, level; uint32_t ways, sets; } caches[] = {
@@ -154,7 +188,11 @@ static void cache_leaf(uint32_t subleaf, uint32_t r[4])
     };
     if (subleaf >= ARRAY_SIZE(caches))
         return;
-    r[EAX] = caches[subleaf].type | (uint32_t)caches[subleaf].level << 5 | 1u << 8;
+    const CpuTopology *t = machine_topology();
+    unsigned tb = topology_thread_bits(t), cb = topology_core_bits(t);
+    uint32_t sharing = caches[subleaf].level == 3 ? (1u << (tb + cb)) - 1 : (1u << tb) - 1;
+    r[EAX] = caches[subleaf].type | (uint32_t)caches[subleaf].level << 5 | 1u << 8 |
+             sharing << 14 | ((1u << cb) - 1) << 26;
     r[EBX] = 63 | (caches[subleaf].ways - 1) << 22;
     r[ECX] = caches[subleaf].sets - 1;
     r[EDX] = caches[subleaf].level == 3 ? 2 : 0;    /* inclusive L3 */
@@ -199,9 +237,12 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
     case 1:
         r[EAX] = (MODEL >> 4) << 16 | FAMILY << 8 | (MODEL & 15) << 4 | STEPPING;
         r[EBX] = 8u << 8;                               /* CLFLUSH line: 64 bytes */
-        if (env && env->vcpu)
-            r[EBX] |= (uint32_t)env->vcpu->index << 24;  /* initial APIC ID = vCPU index */
+        r[EBX] |= initial_apic_id(env) << 24;
         apply_features(1, r);
+        if (package_id_span() > 1) {                    /* several logical CPUs per package */
+            r[EBX] |= MIN(package_id_span(), 255u) << 16;
+            r[EDX] |= 1u << 28;                         /* HTT: EBX[23:16] is valid */
+        }
         /* no local APIC, or globally disabled in IA32_APIC_BASE */
         if (env && env->vcpu && (!env->apic || !(env->apic_base & (1u << 11))))
             r[EDX] &= ~(1u << 9);
@@ -218,6 +259,9 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
         break;
     case 4:
         cache_leaf(subleaf, r);
+        break;
+    case 0xb:
+        topology_leaf(env, subleaf, r);
         break;
     case 6:
         r[EAX] = 1u << 2;                               /* ARAT: the APIC timer never stops */
@@ -257,7 +301,7 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
     case 0x80000008u:
         r[EAX] = 48u << 8 | 40;
         break;
-    default:                                  /* 3, 5, 8-0xc, 0xe-0x14, 0x80000005: zeros */
+    default:                                  /* 3, 5, 8-0xa, 0xc, 0xe-0x14, 0x80000005: zeros */
         break;
     }
     *eax = r[EAX];
@@ -285,7 +329,7 @@ int x86_cpuid_entries(CPUX86State *env, X86CPUIDEntry *out, int max)
         if (leaf == MAX_BASIC_LEAF + 1)
             leaf = 0x80000000u;
         bool indexed = leaf == 4 || leaf == 7 || leaf == 0xb || leaf == 0xd;
-        uint32_t nsub = leaf == 4 ? 5 : leaf == 0xd ? 3 : 1;
+        uint32_t nsub = leaf == 4 ? 5 : leaf == 0xd ? 3 : leaf == 0xb ? 3 : 1;
         for (uint32_t sub = 0; sub < nsub && n < max; sub++) {
             x86_cpuid(env, leaf, sub, &a, &b, &c, &d);
             out[n++] = (X86CPUIDEntry){ leaf, sub, indexed, a, b, c, d };

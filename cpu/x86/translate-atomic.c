@@ -1,9 +1,12 @@
 /* LOCK-prefixed read-modify-write instructions (and XCHG with memory) on a
  * machine with several vCPUs: done with host atomic instructions on the RAM
  * page, so they are atomic against the other vCPUs' accesses. Unaligned or
- * page-crossing operands and device memory fall back to a global lock. The
- * helpers return the old value; the translated code derives the result and
- * the flags from it. */
+ * page-crossing operands, device memory and pages holding translated code
+ * (whose stores must invalidate it) take the fallback: one global lock held
+ * across the load and the store, after the operand was probed for writing so
+ * that a fault is taken before the lock (accel/tcg.c releases it when a code
+ * write leaves the block instead). The helpers return the old value; the
+ * translated code derives the result and the flags from it. */
 #include <pthread.h>
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/exec.h"
@@ -11,6 +14,31 @@
 #include "system/util.h"
 
 static pthread_mutex_t atomic_fallback_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread bool holding_fallback_lock;
+
+static void fallback_begin(CPUX86State *env, uint64_t addr, unsigned size, int mmu, uintptr_t ra)
+{
+    /* the page(s) of the operand, for writing, in address order as the
+     * hardware (a fault on the second page reports its first byte in CR2) */
+    tlb_host_ptr(env, addr, true, mmu, ra);
+    uint64_t last = addr + size - 1;
+    if ((last ^ addr) & TARGET_PAGE_MASK)
+        tlb_host_ptr(env, last & TARGET_PAGE_MASK, true, mmu, ra);
+    pthread_mutex_lock(&atomic_fallback_lock);
+    holding_fallback_lock = true;
+}
+
+static void fallback_end(void)
+{
+    holding_fallback_lock = false;
+    pthread_mutex_unlock(&atomic_fallback_lock);
+}
+
+void x86_atomic_fallback_abandon(void)
+{
+    if (holding_fallback_lock)
+        fallback_end();
+}
 
 static uint64_t apply(unsigned op, uint64_t old, uint64_t v, unsigned size)
 {
@@ -69,13 +97,10 @@ uint64_t helper_atomic_fetch_op(CPUX86State *env, uint64_t addr, uint64_t v, uin
         }
         return old;
     }
-    /* Unaligned, device memory or a page holding code: serialised against the
-     * other fallbacks only (the store may fault or leave the block, so it runs
-     * outside the lock). */
-    pthread_mutex_lock(&atomic_fallback_lock);
+    fallback_begin(env, addr, size, (int)mmu, ra);
     old = cpu_ld(env, addr, size, (int)mmu, ra);
-    pthread_mutex_unlock(&atomic_fallback_lock);
     cpu_st(env, addr, apply(op, old, v, size), size, (int)mmu, ra);
+    fallback_end();
     return old;
 }
 
@@ -101,9 +126,54 @@ uint64_t helper_atomic_cmpxchg(CPUX86State *env, uint64_t addr, uint64_t expecte
             return e; }
         }
     }
-    pthread_mutex_lock(&atomic_fallback_lock);
+    fallback_begin(env, addr, size, (int)mmu, ra);
     uint64_t old = cpu_ld(env, addr, size, (int)mmu, ra);
-    pthread_mutex_unlock(&atomic_fallback_lock);
     cpu_st(env, addr, old == (expected & size_mask(size)) ? newv : old, size, (int)mmu, ra);
+    fallback_end();
     return old;
+}
+
+/* CMPXCHG8B/16B: compare the two halves at addr with cmp[0..1]; when equal
+ * store newv[0..1], else load them into cmp. Atomic against the other vCPUs;
+ * the destination is probed for writing first (the hardware writes it either
+ * way, so a read-only page faults as a write). */
+bool x86_atomic_cmpxchg_pair(CPUX86State *env, uint64_t addr, unsigned half, uint64_t cmp[2],
+                             const uint64_t newv[2], int mmu, uintptr_t ra)
+{
+    uint64_t *p = (addr & (2 * half - 1)) ? NULL : tlb_host_ptr(env, addr, true, mmu, ra);
+    if (p && half == 4) {
+        uint64_t expected = cmp[0] | cmp[1] << 32;
+        bool ok = __atomic_compare_exchange_n(p, &expected, newv[0] | newv[1] << 32, false,
+                                              __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        cmp[0] = (uint32_t)expected;
+        cmp[1] = expected >> 32;
+        return ok;
+    }
+#if defined(__x86_64__)
+    if (p) {
+        bool ok;
+        asm volatile("lock cmpxchg16b %1\n\tsete %0"
+                     : "=q"(ok), "+m"(*(__int128 *)p), "+a"(cmp[0]), "+d"(cmp[1])
+                     : "b"(newv[0]), "c"(newv[1]) : "memory", "cc");
+        return ok;
+    }
+#endif
+    fallback_begin(env, addr, 2 * half, mmu, ra);
+    uint64_t lo = cpu_ld(env, addr, half, mmu, ra), hi = cpu_ld(env, addr + half, half, mmu, ra);
+    bool ok = lo == cmp[0] && hi == cmp[1];
+    cpu_st(env, addr, ok ? newv[0] : lo, half, mmu, ra);
+    cpu_st(env, addr + half, ok ? newv[1] : hi, half, mmu, ra);
+    fallback_end();
+    cmp[0] = lo;
+    cmp[1] = hi;
+    return ok;
+}
+
+/* MFENCE on a machine with several vCPUs: the host's store buffer must drain
+ * before later loads, as the guest asked (plain host stores keep TSO order
+ * otherwise). */
+void helper_mfence(CPUX86State *env)
+{
+    (void)env;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }

@@ -346,20 +346,16 @@ void helper_cmpxchg8b(CPUX86State *env, uint64_t addr, uint64_t desc)
         x86_raise_exception(env, EXCP_SS, 0, ra);
     if (wide && (addr & 15))
         x86_raise_exception(env, EXCP_GP, 0, ra);
-    /* read with write intent: a fault is reported as the write it is */
-    unsigned memop = (wide ? MO_64 : MO_32) | MO_RMW;
-    uint64_t lo = tcg_ld_slow(env, addr, memop, mmu, ra), hi = tcg_ld_slow(env, addr + half, memop, mmu, ra);
+    /* atomic against other vCPUs; a fault is reported as the write it is */
     uint64_t m = size_mask(half);
+    uint64_t cmp[2] = { env->regs[R_EAX] & m, env->regs[R_EDX] & m };
+    uint64_t newv[2] = { env->regs[R_EBX] & m, env->regs[R_ECX] & m };
     uint32_t flags = cc_compute_all(env) & ~CC_Z;
-    if (lo == (env->regs[R_EAX] & m) && hi == (env->regs[R_EDX] & m)) {
-        cpu_st(env, addr, env->regs[R_EBX] & m, half, mmu, ra);
-        cpu_st(env, addr + half, env->regs[R_ECX] & m, half, mmu, ra);
+    if (x86_atomic_cmpxchg_pair(env, addr, half, cmp, newv, mmu, ra)) {
         flags |= CC_Z;
     } else {
-        cpu_st(env, addr, lo, half, mmu, ra);
-        cpu_st(env, addr + half, hi, half, mmu, ra);
-        set_reg(env, R_EAX, half, lo);
-        set_reg(env, R_EDX, half, hi);
+        set_reg(env, R_EAX, half, cmp[0]);
+        set_reg(env, R_EDX, half, cmp[1]);
     }
     cc_set_all(env, flags);
 }

@@ -41,6 +41,13 @@ enum { ATOMIC_ADD, ATOMIC_SUB, ATOMIC_AND, ATOMIC_OR, ATOMIC_XOR, ATOMIC_XCHG, A
 uint64_t helper_atomic_fetch_op(CPUX86State *env, uint64_t addr, uint64_t value, uint64_t desc);
 uint64_t helper_atomic_cmpxchg(CPUX86State *env, uint64_t addr, uint64_t expected, uint64_t newv,
                                uint64_t desc);
+/* CMPXCHG8B (half 4) / CMPXCHG16B (half 8), atomically: true when cmp[]
+ * matched and newv[] was stored, else cmp[] holds the memory's halves. */
+bool x86_atomic_cmpxchg_pair(CPUX86State *env, uint64_t addr, unsigned half, uint64_t cmp[2],
+                             const uint64_t newv[2], int mmu, uintptr_t ra);
+void helper_mfence(CPUX86State *env);
+/* A fallback atomic that left through longjmp (SMC) still held its lock. */
+void x86_atomic_fallback_abandon(void);
 
 /* stack frames */
 void helper_pusha(CPUX86State *env, uint64_t size);

@@ -1164,6 +1164,14 @@ static void trans_bound(DisasContext *s)
 
 static void trans_nop(DisasContext *s) { (void)s; }
 
+/* LFENCE and SFENCE order nothing more than x86 hosts already do; MFENCE
+ * must drain the store buffer when other vCPUs can look. */
+static void trans_fence(DisasContext *s)
+{
+    if (s->smp && s->d.e->aux == 1)
+        gen_helper(helper_mfence, TCG_NO_TEMP, 1, tcg_env);
+}
+
 /* CLFLUSH (CLFLUSHOPT, CLWB): checked like a byte read, nothing stored */
 static void trans_clflush(DisasContext *s)
 {
@@ -1466,7 +1474,7 @@ static const TransFn trans_table[I_COUNT] = {
     [I_OUTS] = trans_string, [I_IN] = trans_inout, [I_OUT] = trans_inout, [I_XLAT] = trans_xlat,
     [I_DAA] = trans_bcd, [I_DAS] = trans_bcd, [I_AAA] = trans_bcd, [I_AAS] = trans_bcd,
     [I_AAM] = trans_bcd, [I_AAD] = trans_bcd, [I_BOUND] = trans_bound,
-    [I_NOP] = trans_nop, [I_PREFETCH] = trans_nop, [I_FENCE] = trans_nop,
+    [I_NOP] = trans_nop, [I_PREFETCH] = trans_nop, [I_FENCE] = trans_fence,
     [I_CLFLUSH] = trans_clflush, [I_MONITOR] = trans_nop, [I_MWAIT] = trans_nop,
     [I_UD] = trans_ud, [I_UD0] = trans_ud, [I_RSM] = trans_ud, [I_RDPMC] = trans_ud,
     [I_RDFSBASE] = trans_ud,

@@ -78,13 +78,17 @@ static bool stack_fault(CPUX86State *env, bool overflow)
  * be written (unmasked IE, DE or ZE). */
 static bool commit(CPUX86State *env, const FloatStatus *s)
 {
+    const unsigned before = FSW_IE | FSW_DE | FSW_ZE;   /* detected on the operands */
     unsigned f = s->flags & FLOAT_FLAGS_EXCEPTIONS;
+    bool stopped = f & ~env->fpuc & before;
     env->fpus &= (uint16_t)~FPU_C1;
-    if (s->flags & FLOAT_FLAG_ROUNDED_UP)
+    if (stopped)
+        f &= before;    /* the operation never ran: no PE/UE/OE, no rounding C1 */
+    else if (s->flags & FLOAT_FLAG_ROUNDED_UP)
         env->fpus |= FPU_C1;
     env->fpus |= (uint16_t)f;
     update_es(env);
-    return !(f & ~env->fpuc & (FSW_IE | FSW_DE | FSW_ZE));
+    return !stopped;
 }
 
 /* Also false for unmasked overflow/underflow: stores to memory are then
@@ -296,21 +300,21 @@ static void arith_mem(CPUX86State *env, uint64_t addr, unsigned fmt, unsigned re
     int idx = x86_mmu_index(env);
     FloatStatus s = status(env);
     uint64_t raw = cpu_ld(env, addr, fmt_size(fmt), idx, ra);
+    bool compare = reg == 2 || reg == 3;
     if (is_empty(env, 0)) {
-        if (stack_fault(env, false)) {
-            if (reg == 2 || reg == 3) {
-                env->fpus |= FPU_C0 | FPU_C2 | FPU_C3;
-            } else {
-                *st(env, 0) = indefinite();
-                set_valid(env, 0);
-            }
+        bool go_on = stack_fault(env, false);
+        if (compare)
+            env->fpus |= FPU_C0 | FPU_C2 | FPU_C3;      /* unordered, even when unmasked */
+        if (go_on && !compare) {
+            *st(env, 0) = indefinite();
+            set_valid(env, 0);
         }
-        if (reg == 3 && masked(env, FSW_IE))
+        if (reg == 3 && go_on)
             fpop(env);
         return;
     }
     floatx80 a = *st(env, 0);
-    if (reg == 2 || reg == 3) {
+    if (compare) {
         FloatRelation r;
         if (fmt == X87_M32FP)
             r = floatx80_compare_float32(a, (float32)raw, false, &s);
@@ -318,11 +322,11 @@ static void arith_mem(CPUX86State *env, uint64_t addr, unsigned fmt, unsigned re
             r = floatx80_compare_float64(a, raw, false, &s);
         else
             r = floatx80_compare(a, load_operand(env, addr, fmt, &s, ra), false, &s);
-        if (commit(env, &s)) {
+        bool ok = commit(env, &s);
+        if (ok || (s.flags & FLOAT_FLAG_INVALID))     /* as compare_reg */
             env->fpus = (uint16_t)((env->fpus & ~FSW_CC) | float_relation_to_fsw(r));
-            if (reg == 3)
-                fpop(env);
-        }
+        if (ok && reg == 3)
+            fpop(env);
         return;
     }
     floatx80 r;

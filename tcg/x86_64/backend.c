@@ -436,6 +436,8 @@ static void jump_to_label(Gen *g, int label, uint8_t jcc /* 0xff = jmp */)
 
 static void patch_rel32(CodeBuffer *cb, size_t at, size_t target)
 {
+    if (at + 4 > cb->size)
+        return;   /* the emitter ran out of buffer: this block is dropped and the buffer flushed */
     int32_t rel = (int32_t)((int64_t)target - (int64_t)(at + 4));
     memcpy(cb->rw + at, &rel, 4);
 }

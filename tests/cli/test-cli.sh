@@ -26,6 +26,12 @@ expect_error memory_too_small "-m: memory size" -m 0
 expect_error memory_huge "-m: memory size" -m 99999999G
 expect_error bad_smp "-smp: bad CPU count" -smp 0
 expect_error bad_smp_key "-smp: unknown option 'dies'" -smp 1,dies=2
+expect_error smp_too_many "-smp: bad CPU count '65' (1 to 64)" -smp 65
+expect_error smp_not_a_number "-smp: bad CPU count 'two'" -smp two
+expect_error smp_bad_topology "-smp: sockets (1) \* cores (3) \* threads (1) must equal the CPU count (4)" -smp 4,sockets=1,cores=3
+expect_error smp_bad_threads "-smp: bad threads '0'" -smp 2,threads=0
+expect_error smp_hotplug "-smp: maxcpus=4 > cpus=2: CPU hotplug is not supported" -smp 2,maxcpus=4
+expect_error smp_topology_too_big "-smp: 128 CPUs: at most 64 are supported" -smp sockets=32,cores=4
 expect_error bad_machine "-M: unknown machine type" -M sparc
 expect_error bad_accel "-accel: unknown accelerator" -accel hax
 expect_error bad_backend "-accel: unknown backend" -accel tcg,backend=arm
@@ -66,6 +72,22 @@ done
 "$KESTREL" -device help | grep -q isa-debug-exit && pass device_help || fail device_help
 "$KESTREL" -d help | grep -q in_asm && pass log_help || fail log_help
 HELLO=$BUILD/tests/guest/hello.elf
+# -smp forms QEMU users write are accepted (the APs wait for a start-up IPI).
+for form in 2 cpus=3 4,sockets=1,cores=4 sockets=2,cores=2,threads=2 4,sockets=2 6,cores=3; do
+    name=smp_accepts_${form//[,=]/_}
+    if [[ ! -f $HELLO ]]; then
+        skip "$name" "no demo guest ($HELLO)"
+        continue
+    fi
+    timeout 60 "$KESTREL" -accel tcg -smp "$form" -display none -serial "file:$T_TMP/smp.out" \
+        -kernel "$HELLO" -device isa-debug-exit,iobase=0xf4,iosize=4 < /dev/null > "$T_TMP/smp.err" 2>&1
+    rc=$?
+    if [[ $rc == 1 ]] && grep -q PASSED "$T_TMP/smp.out"; then
+        pass "$name"
+    else
+        fail "$name" "status $rc: $(head -2 "$T_TMP/smp.err" | tr '\n' '|')"
+    fi
+done
 expect_error bad_monitor "-monitor bogus:x" -monitor bogus:x -display none -serial null -kernel "$HELLO"
 expect_error bad_gdb "-gdb" -gdb bogus:x -display none -serial null -kernel "$HELLO"
 

@@ -5,6 +5,21 @@
 #   say TEXT                      type (printf %b escapes: \n, \003 for Ctrl-C)
 #   shell_end STATUS NAME         wait for Kestrel to exit; pass NAME on STATUS
 #   shell_abort                   stop a session that went wrong
+#   use_linux_guest               GUEST (GUEST_DIR, else build/guest, built
+#                                 from Debian packages when missing) and
+#                                 KERNEL=(-kernel .. -initrd ..); SKIP + exit
+#                                 when it cannot be built
+
+use_linux_guest() {
+    GUEST=${GUEST_DIR:-$BUILD/guest}
+    if [[ ! -s $GUEST/bzImage || ! -s $GUEST/initramfs.cpio.gz ]]; then
+        if ! scripts/build-linux-guest.sh "$GUEST" > "$T_TMP/build.log" 2>&1; then
+            skip build "cannot build the Linux guest from Debian packages: $(tail -1 "$T_TMP/build.log")"
+            exit 0
+        fi
+    fi
+    KERNEL=(-kernel "$GUEST/bzImage" -initrd "$GUEST/initramfs.cpio.gz")
+}
 
 shell_start() {
     rm -f "$T_TMP/in"

@@ -7,16 +7,9 @@
 #   - an interactive shell: typing, Ctrl-C, poweroff -> exit 0;
 #   - reboot with -no-reboot -> exit 0; without it the guest boots again.
 source tests/lib.sh
-GUEST=${GUEST_DIR:-$BUILD/guest}
+source tests/linux/shell-lib.sh
 TIMEOUT=${LINUX_TIMEOUT:-900}
-
-if [[ ! -s $GUEST/bzImage || ! -s $GUEST/initramfs.cpio.gz ]]; then
-    if ! scripts/build-linux-guest.sh "$GUEST" > "$T_TMP/build.log" 2>&1; then
-        skip build "cannot build the Linux guest from Debian packages: $(tail -1 "$T_TMP/build.log")"
-        exit 0
-    fi
-fi
-KERNEL=(-kernel "$GUEST/bzImage" -initrd "$GUEST/initramfs.cpio.gz")
+use_linux_guest
 
 # ---- the workload -------------------------------------------------------------------
 timeout -k 5 "$TIMEOUT" "$KESTREL" -accel tcg -nographic -m 512 -no-reboot "${KERNEL[@]}" \
@@ -68,7 +61,6 @@ else
 fi
 
 # ---- the interactive shell ----------------------------------------------------------
-source tests/linux/shell-lib.sh
 APPEND_EXTRA=
 
 shell_start -m 256 -no-reboot

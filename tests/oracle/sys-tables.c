@@ -49,8 +49,7 @@ void oracle_build_system_page(uint8_t *ram)
     };
     for (unsigned i = 0; i < sizeof(ldt) / sizeof(ldt[0]); i++) {
         uint64_t b = ldt[i].base;
-        /* no AVL: modify_ldt function 1 (the "old mode" the child uses)
-         * ignores .useable, so the host's descriptors have AVL = 0 (LAR shows it) */
+        /* AVL clear: modify_ldt's old mode (func 1) drops the useable bit */
         uint64_t d = 0xffff | ((b & 0xffffff) << 16) | ((uint64_t)ldt[i].access << 40) |
                      (((b >> 24) & 0xff) << 56);
         memcpy(page + (ORACLE_SYS_LDT - ORACLE_SYS) + (ldt[i].sel & ~7u), &d, 8);

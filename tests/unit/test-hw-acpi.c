@@ -54,6 +54,32 @@ TEST(tables_link_and_checksum)
     free(t);
 }
 
+/* -smp 6,sockets=2,cores=3: the MADT lists one enabled local APIC per CPU
+ * with the topology's (sparse) APIC IDs, and the I/O APIC's ID after them. */
+TEST(madt_follows_topology)
+{
+    AcpiConfig cfg = { .ncpus = 6, .topology = { 2, 3, 1 }, .has_apic = true,
+                       .lapic_addr = 0xfee00000, .ioapic_addr = 0xfec00000,
+                       .pm_base = 0x600, .sci_irq = 9 };
+    size_t len;
+    const uint32_t base = 0xf0000;
+    uint8_t *t = acpi_build_tables(&cfg, base, &len);
+    uint32_t rsdt = ld32(t + 16) - base, madt = ld32(t + rsdt + 40) - base;
+    REQUIRE(madt < len && !memcmp(t + madt, "APIC", 4));
+    CHECK_EQ(sum(t + madt, ld32(t + madt + 4)), 0);
+    static const uint8_t ids[6] = { 0, 1, 2, 4, 5, 6 };
+    const uint8_t *e = t + madt + 44;
+    for (int i = 0; i < 6; i++, e += 8) {
+        CHECK_EQ(e[0], 0);
+        CHECK_EQ(e[2], i);                   /* processor UID */
+        CHECK_EQ(e[3], ids[i]);              /* APIC ID */
+        CHECK_EQ(ld32(e + 4) & 1, 1);        /* enabled */
+    }
+    CHECK_EQ(e[0], 1);
+    CHECK_EQ(e[2], 7);                       /* I/O APIC ID */
+    free(t);
+}
+
 /* Write the tables out for an AML disassembler (tests/acpi/test-acpi-iasl.sh):
  * KESTREL_ACPI_DUMP=dir makes this test leave dir/dsdt.dat and friends. */
 static void dump_table(const char *dir, const char *name, const uint8_t *t)
