@@ -68,11 +68,18 @@ typedef enum TCGCond {
  * exception masked and no flush-to-zero or denormals-are-zero -- as an
  * x86 SSE scalar instruction under MXCSR 0x1F80 computes it, NaN rules
  * included. The second output is the exception flags raised, as MXCSR bits
- * 0-5 (IE DE ZE OE UE PE). SQRT ignores b. */
+ * 0-5 (IE DE ZE OE UE PE). SQRT ignores b. UCOM and COM (UCOMISD and
+ * COMISD: quiet and signalling) compare a with b: d = the EFLAGS bits they
+ * set (ZF 0x40, PF 0x04, CF 0x01). TO_INT converts a to a signed integer,
+ * truncating, as CVTTSD2SI does (the integer indefinite when out of range);
+ * FROM_INT converts the signed integer a to floating point; both take
+ * TCG_FP_I64 for a 64-bit integer, else 32 bits (zero-extended in d). */
 enum TCGFpOp {
-    TCG_FP_ADD, TCG_FP_SUB, TCG_FP_MUL, TCG_FP_DIV, TCG_FP_SQRT,
-    TCG_FP_OP_MASK = 7,
-    TCG_FP_F32 = 8,
+    TCG_FP_ADD, TCG_FP_SUB, TCG_FP_MUL, TCG_FP_DIV, TCG_FP_SQRT, TCG_FP_UCOM, TCG_FP_COM,
+    TCG_FP_TO_INT, TCG_FP_FROM_INT,
+    TCG_FP_OP_MASK = 15,
+    TCG_FP_F32 = 16,
+    TCG_FP_I64 = 32,
 };
 
 /* Memory operation descriptor: log2(size) and signedness. */

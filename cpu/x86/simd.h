@@ -136,6 +136,9 @@ void x86_translate_xsave(struct DisasContext *s);    /* FXSAVE ... LDMXCSR/STMXC
 void gen_x87_check_pending(void);
 bool gen_sse_ir(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm);
 bool gen_sse_ir_scalar_fp(unsigned op, int64_t d, int64_t s, uint32_t imm);
+TCGv gen_sse_ir_fp_compare(unsigned op, int64_t d, int64_t s);
+bool gen_sse_ir_cvt_from_int(unsigned op, int64_t d, int64_t s, uint32_t imm);
+TCGv gen_sse_ir_cvt_to_int(unsigned op, int64_t d, int64_t s, uint32_t imm);
 bool gen_sse_ir_shift_imm(unsigned op, int64_t d, unsigned width, unsigned count);
 TCGv gen_sse_ir_pmovmskb(int64_t s, unsigned width);
 

@@ -314,6 +314,93 @@ bool gen_sse_ir_scalar_fp(unsigned op, int64_t d, int64_t s, uint32_t imm)
     return true;
 }
 
+/* (U)COMISD/(U)COMISS likewise: the EFLAGS bits (ZF PF CF), from an fpop
+ * compare under the default MXCSR, else from the helper; TCG_NO_TEMP for
+ * other ops. */
+TCGv gen_sse_ir_fp_compare(unsigned op, int64_t d, int64_t s)
+{
+    static const struct { uint16_t op; uint8_t fpop; } ops[] = {
+        { SSE_ucomisd, TCG_FP_UCOM }, { SSE_comisd, TCG_FP_COM },
+        { SSE_ucomiss, TCG_FP_UCOM | TCG_FP_F32 }, { SSE_comiss, TCG_FP_COM | TCG_FP_F32 },
+    };
+    unsigned i = 0;
+    while (i < ARRAY_SIZE(ops) && ops[i].op != op)
+        i++;
+    if (i == ARRAY_SIZE(ops))
+        return TCG_NO_TEMP;
+    unsigned fpop = ops[i].fpop, mo = (fpop & TCG_FP_F32) ? MO_32 : MO_64;
+    int slow = gen_new_label(), done = gen_new_label();
+    TCGv eflags = tcg_temp_local_new();
+    TCGv ctrl = gen_env_ld(ENV_OFF(mxcsr), MO_32);
+    tcg_gen_andi(ctrl, ctrl, 0xffc0);
+    tcg_gen_brcondi(TCG_COND_NE, 0, ctrl, 0x1f80, slow);
+    TCGv fl = tcg_temp_new();
+    tcg_gen_fpop(fpop, eflags, fl, gen_env_ld(d, mo), gen_env_ld(s, mo));
+    TCGv m = gen_env_ld(ENV_OFF(mxcsr), MO_32);
+    tcg_gen_or(m, m, fl);
+    gen_env_st(m, ENV_OFF(mxcsr), MO_32);
+    tcg_gen_br(done);
+    tcg_gen_set_label(slow);
+    TCGv pd = tcg_temp_new(), ps = tcg_temp_new();
+    tcg_gen_addi(pd, tcg_env, (uint64_t)d);
+    tcg_gen_addi(ps, tcg_env, (uint64_t)s);
+    gen_helper(helper_sse, eflags, 4, tcg_env, pd, ps, tcg_const(SSE_DESC(op, 16, 0)));
+    tcg_gen_set_label(done);
+    return eflags;
+}
+
+/* CVTSI2SD/SS (integer at env offset s, 64-bit when imm bit 0) into the low
+ * lane at d, and CVTTSD2SI/SS (from the low lane at s; the result, or
+ * TCG_NO_TEMP for other ops): an fpop under the default MXCSR, else the
+ * helper (result at scratch d). */
+static TCGv gen_fp_convert(unsigned op, int64_t d, int64_t s, uint32_t imm)
+{
+    static const struct { uint16_t op; uint8_t fpop; } ops[] = {
+        { SSE_cvtsi2sd, TCG_FP_FROM_INT }, { SSE_cvtsi2ss, TCG_FP_FROM_INT | TCG_FP_F32 },
+        { SSE_cvttsd2si, TCG_FP_TO_INT }, { SSE_cvttss2si, TCG_FP_TO_INT | TCG_FP_F32 },
+    };
+    unsigned i = 0;
+    while (i < ARRAY_SIZE(ops) && ops[i].op != op)
+        i++;
+    if (i == ARRAY_SIZE(ops))
+        return TCG_NO_TEMP;
+    unsigned fpop = ops[i].fpop | ((imm & 1) ? TCG_FP_I64 : 0);
+    bool from_int = (fpop & TCG_FP_OP_MASK) == TCG_FP_FROM_INT;
+    unsigned fmo = (fpop & TCG_FP_F32) ? MO_32 : MO_64, imo = (imm & 1) ? MO_64 : MO_32;
+    int slow = gen_new_label(), done = gen_new_label();
+    TCGv r = tcg_temp_local_new();
+    TCGv ctrl = gen_env_ld(ENV_OFF(mxcsr), MO_32);
+    tcg_gen_andi(ctrl, ctrl, 0xffc0);
+    tcg_gen_brcondi(TCG_COND_NE, 0, ctrl, 0x1f80, slow);
+    TCGv a = gen_env_ld(s, from_int ? imo : fmo), fl = tcg_temp_new();
+    tcg_gen_fpop(fpop, r, fl, a, a);
+    if (from_int)
+        gen_env_st(r, d, fmo);   /* the rest of the destination stays */
+    TCGv m = gen_env_ld(ENV_OFF(mxcsr), MO_32);
+    tcg_gen_or(m, m, fl);
+    gen_env_st(m, ENV_OFF(mxcsr), MO_32);
+    tcg_gen_br(done);
+    tcg_gen_set_label(slow);
+    TCGv pd = tcg_temp_new(), ps = tcg_temp_new();
+    tcg_gen_addi(pd, tcg_env, (uint64_t)d);
+    tcg_gen_addi(ps, tcg_env, (uint64_t)s);
+    gen_helper(helper_sse, r, 4, tcg_env, pd, ps, tcg_const(SSE_DESC(op, 16, imm)));
+    tcg_gen_set_label(done);
+    return r;
+}
+
+bool gen_sse_ir_cvt_from_int(unsigned op, int64_t d, int64_t s, uint32_t imm)
+{
+    return (op == SSE_cvtsi2sd || op == SSE_cvtsi2ss) && gen_fp_convert(op, d, s, imm) != TCG_NO_TEMP;
+}
+
+TCGv gen_sse_ir_cvt_to_int(unsigned op, int64_t d, int64_t s, uint32_t imm)
+{
+    if (op != SSE_cvttsd2si && op != SSE_cvttss2si)
+        return TCG_NO_TEMP;
+    return gen_fp_convert(op, d, s, imm);
+}
+
 bool gen_sse_ir(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm)
 {
     return gen_halves(op, d, s, width) || gen_shuffle(op, d, s, width, imm) ||

@@ -362,7 +362,9 @@ static void trans_op_flags(DisasContext *s, const SseEntry *e)
     SseOperands o;
     find_operands(s, e, &o);
     gen_source(s, e, &o);
-    TCGv f = gen_call_op(s, e, o.d, o.s, o.width, helper_imm(s, e));
+    TCGv f = gen_sse_ir_fp_compare(e->op, o.d, o.s);
+    if (f == TCG_NO_TEMP)
+        f = gen_call_op(s, e, o.d, o.s, o.width, helper_imm(s, e));
     gen_set_eflags_cc(s, f);
 }
 
@@ -385,7 +387,8 @@ static void trans_op_gprsrc(DisasContext *s, const SseEntry *e)
     const SseEntry q = { K_OP_GPRSRC, 8, 0, SSE_pinsrq };
     if (e->op == SSE_pinsrd && size == 8)
         e = &q;
-    gen_call_op(s, e, o.d, scratch_off(0), o.width, helper_imm(s, e));
+    if (o.mmx_reg || !gen_sse_ir_cvt_from_int(e->op, o.d, scratch_off(0), helper_imm(s, e)))
+        gen_call_op(s, e, o.d, scratch_off(0), o.width, helper_imm(s, e));
     if (o.mmx_reg)
         gen_mmx_written(s->d.reg);
 }
@@ -404,7 +407,7 @@ static void trans_op_gprdst(DisasContext *s, const SseEntry *e)
     TCGv r;
     if (e->op == SSE_pmovmskb)
         r = gen_sse_ir_pmovmskb(src, mmx ? 8 : 16);
-    else
+    else if (mmx || (r = gen_sse_ir_cvt_to_int(e->op, scratch_off(1), src, helper_imm(s, e))) == TCG_NO_TEMP)
         r = gen_call_op(s, e, scratch_off(1), src, mmx ? 8 : 16, helper_imm(s, e));
     gen_reg_store(s, s->d.reg, (s->d.rex & 8) && (e->flags & SF_REXW_IMM) ? 8 : 4, r);
 }

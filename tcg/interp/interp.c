@@ -31,7 +31,21 @@ static void interp_fpop(unsigned fpop, uint64_t *d, uint64_t *flags, uint64_t a,
 {
     FloatStatus st = float_status_from_mxcsr(0x1f80);
     unsigned k = fpop & TCG_FP_OP_MASK;
-    if (fpop & TCG_FP_F32) {
+    bool f32 = fpop & TCG_FP_F32, i64 = fpop & TCG_FP_I64;
+    if (k == TCG_FP_TO_INT) {
+        *d = f32 ? (i64 ? (uint64_t)float32_to_int64_round_to_zero((float32)a, &st)
+                        : (uint32_t)float32_to_int32_round_to_zero((float32)a, &st))
+                 : (i64 ? (uint64_t)float64_to_int64_round_to_zero(a, &st)
+                        : (uint32_t)float64_to_int32_round_to_zero(a, &st));
+    } else if (k == TCG_FP_FROM_INT) {
+        *d = f32 ? (i64 ? int64_to_float32((int64_t)a, &st) : int32_to_float32((int32_t)a, &st))
+                 : (i64 ? int64_to_float64((int64_t)a, &st) : int32_to_float64((int32_t)a, &st));
+    } else if (k == TCG_FP_UCOM || k == TCG_FP_COM) {
+        bool quiet = k == TCG_FP_UCOM;
+        *d = float_relation_to_eflags((fpop & TCG_FP_F32)
+                 ? float32_compare((float32)a, (float32)b, quiet, &st)
+                 : float64_compare(a, b, quiet, &st));
+    } else if (fpop & TCG_FP_F32) {
         float32 x = (float32)a, y = (float32)b;
         *d = k == TCG_FP_ADD ? float32_add(x, y, &st) : k == TCG_FP_SUB ? float32_sub(x, y, &st)
            : k == TCG_FP_MUL ? float32_mul(x, y, &st) : k == TCG_FP_DIV ? float32_div(x, y, &st)

@@ -705,18 +705,23 @@ static void gen_fpop(Gen *g, const TCGOp *op)
 {
     static const uint8_t opc[] = {
         [TCG_FP_ADD] = 0x58, [TCG_FP_SUB] = 0x5c, [TCG_FP_MUL] = 0x59, [TCG_FP_DIV] = 0x5e,
-        [TCG_FP_SQRT] = 0x51,
+        [TCG_FP_SQRT] = 0x51, [TCG_FP_UCOM] = 0x2e, [TCG_FP_COM] = 0x2f,
+        [TCG_FP_TO_INT] = 0x2c, [TCG_FP_FROM_INT] = 0x2a,
     };
     Emitter *e = &g->e;
-    unsigned fpop = (unsigned)op->args[4];
-    bool f32 = fpop & TCG_FP_F32;
+    unsigned fpop = (unsigned)op->args[4], k = fpop & TCG_FP_OP_MASK;
+    bool f32 = fpop & TCG_FP_F32, i64 = fpop & TCG_FP_I64;
+    bool compare = k == TCG_FP_UCOM || k == TCG_FP_COM;
     const int32_t scratch = TCG_MAX_TEMPS * 8;   /* the frame's spare slot */
+    /* inputs stay locked in their registers until the end of the op */
     int ra = temp_load(g, (int)op->args[2], 0);
-    em_byte(e, 0x66);
-    em_rr(e, 0x6e0f, 2, !f32, 0, ra, false);               /* movq/movd xmm0, ra */
     int rb = temp_load(g, (int)op->args[3], 0);
-    em_byte(e, 0x66);
-    em_rr(e, 0x6e0f, 2, !f32, 1, rb, false);               /* movq/movd xmm1, rb */
+    if (k != TCG_FP_FROM_INT) {
+        em_byte(e, 0x66);
+        em_rr(e, 0x6e0f, 2, !f32, 0, ra, false);           /* movq/movd xmm0, ra */
+        em_byte(e, 0x66);
+        em_rr(e, 0x6e0f, 2, !f32, 1, rb, false);           /* movq/movd xmm1, rb */
+    }
     free_dead_inputs(g, op, 2, 2);
     int rd = reg_alloc(g, 0);
     g->locked |= 1 << rd;
@@ -725,14 +730,34 @@ static void gen_fpop(Gen *g, const TCGOp *op)
     em_rm(e, 0xc7, 1, false, 0, RSP, -1, 0, scratch, false);
     em_u32(e, 0x1f80);                                     /* mov dword [rsp + scratch], 0x1f80 */
     em_rm(e, 0xae0f, 2, false, 2, RSP, -1, 0, scratch, false);   /* ldmxcsr */
-    em_byte(e, f32 ? 0xf3 : 0xf2);
-    em_rr(e, 0x000f | (uint32_t)opc[fpop & TCG_FP_OP_MASK] << 8, 2, false, 0, 1, false);
+    uint32_t two = 0x000f | (uint32_t)opc[k] << 8;
+    if (k == TCG_FP_TO_INT) {
+        em_byte(e, f32 ? 0xf3 : 0xf2);
+        em_rr(e, two, 2, i64, rd, 0, false);               /* cvttsd2si/ss rd, xmm0 */
+    } else if (k == TCG_FP_FROM_INT) {
+        em_byte(e, f32 ? 0xf3 : 0xf2);
+        em_rr(e, two, 2, i64, 0, ra, false);               /* cvtsi2sd/ss xmm0, ra */
+    } else if (compare) {
+        if (!f32)
+            em_byte(e, 0x66);                              /* (u)comisd; (u)comiss has none */
+        em_rr(e, two, 2, false, 0, 1, false);
+        em_byte(e, 0x9c);                                  /* pushfq; pop rd; and rd, ZF|PF|CF */
+        em_rex(e, false, 0, 0, rd, false);
+        em_byte(e, (uint8_t)(0x58 + (rd & 7)));
+        em_rr(e, 0x83, 1, false, 4, rd, false);
+        em_byte(e, 0x45);
+    } else {
+        em_byte(e, f32 ? 0xf3 : 0xf2);
+        em_rr(e, two, 2, false, 0, 1, false);              /* addsd & co. xmm0, xmm1 */
+    }
     em_rm(e, 0xae0f, 2, false, 3, RSP, -1, 0, scratch, false);   /* stmxcsr */
     em_rm(e, 0x8b, 1, false, rf, RSP, -1, 0, scratch, false);
     em_rr(e, 0x83, 1, false, 4, rf, false);                /* and rf, 0x3f */
     em_byte(e, 0x3f);
-    em_byte(e, 0x66);
-    em_rr(e, 0x7e0f, 2, !f32, 0, rd, false);               /* movq/movd rd, xmm0 */
+    if (!compare && k != TCG_FP_TO_INT) {
+        em_byte(e, 0x66);
+        em_rr(e, 0x7e0f, 2, !f32, 0, rd, false);           /* movq/movd rd, xmm0 */
+    }
     set_output(g, (int)op->args[0], rd);
     set_output(g, (int)op->args[1], rf);
 }
