@@ -149,6 +149,7 @@ typedef union XMMReg {
 #define HF_SMAP_MASK    (1u << 16)
 #define HF_IOPL_SHIFT   17          /* 2 bits: IOPL, for CLI/STI/IN/OUT in translation */
 #define HF_AC_MASK      (1u << 19)  /* EFLAGS.AC (SMAP override) */
+/* Bits 20..31 are taken by translation-block flags (TBF_* in cpu/x86/translate.h). */
 
 /* MMU indices: which permission check a memory access gets. */
 enum {

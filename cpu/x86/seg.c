@@ -175,6 +175,8 @@ static bool seg_limit_only(const SegmentCache *sc, bool prot)
     return !seg_is_expand_down(sc) && sc->limit >= 0xffff;
 }
 
+_Static_assert(HF_AC_MASK < TBF_SEG_INLINE(0), "hflags and the TBF_SEG_INLINE bits overlap");
+
 uint32_t x86_seg_tb_flags(const CPUX86State *env)
 {
     uint32_t hf = env->hflags, f = 0;

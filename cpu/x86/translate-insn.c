@@ -61,8 +61,9 @@ static TCGv gen_atomic_fetch(DisasContext *s, unsigned op, TCGv v, unsigned size
 {
     TCGv old = tcg_temp_new();
     gen_lea_addr(s);
+    TCGv addr = gen_checked_linear(s, s->A0, size, true);
     gen_update_cc_op(s);
-    gen_helper(helper_atomic_fetch_op, old, 4, tcg_env, s->A0, v,
+    gen_helper(helper_atomic_fetch_op, old, 4, tcg_env, addr, v,
                tcg_const(op | size << 8 | (unsigned)s->mem_idx << 12));
     return old;
 }
@@ -406,6 +407,7 @@ static void trans_bt(DisasContext *s)
             if (mn == I_BTR)
                 tcg_gen_op2(INDEX_op_not, 0, m, m);
             v = tcg_temp_new();
+            addr = gen_checked_linear(s, addr, size, true);
             gen_update_cc_op(s);
             gen_helper(helper_atomic_fetch_op, v, 4, tcg_env, addr, m,
                        tcg_const((mn == I_BTS ? ATOMIC_OR : mn == I_BTR ? ATOMIC_AND : ATOMIC_XOR) |
@@ -578,8 +580,9 @@ static void trans_cmpxchg(DisasContext *s)
     } else if (use_atomic(s)) {
         TCGv old = tcg_temp_new();
         gen_lea_addr(s);
+        TCGv addr = gen_checked_linear(s, s->A0, size, true);
         gen_update_cc_op(s);
-        gen_helper(helper_atomic_cmpxchg, old, 5, tcg_env, s->A0, acc, src,
+        gen_helper(helper_atomic_cmpxchg, old, 5, tcg_env, addr, acc, src,
                    tcg_const(size << 8 | (unsigned)s->mem_idx << 12));
         dst = old;
     } else {

@@ -58,7 +58,8 @@
 #define ORACLE_FXAREA     (ORACLE_DATA + ORACLE_GEN_SPAN)
 
 /* The 16-bit segments (LDT, RPL 3): byte granular, 64 KiB, DPL 3, accessed,
- * AVL set (modify_ldt's "useable"); the translator's LDT holds the same. */
+ * AVL clear (modify_ldt's old mode, func 1, drops "useable"); the
+ * translator's LDT holds the same. */
 #define ORACLE_SEL_CODE16  0x07
 #define ORACLE_SEL_DATA16  0x0f
 #define ORACLE_SEL_STACK16 0x17
