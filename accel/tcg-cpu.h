@@ -21,6 +21,9 @@
 #define TLB_SIZE (1 << TLB_BITS)
 #define TLB_INVALID_ADDR (~0ULL)
 #define TLB_FILL_LOG 512
+/* Fully associative victim entries per MMU index: what a fill evicts from the
+ * direct-mapped table lands there, and a miss looks there before walking. */
+#define TLB_VICTIM_SIZE 8
 #define TLB_MMIO  (1ULL << 1)   /* device memory (or page not fully RAM): slow path */
 #define TLB_CODE  (1ULL << 2)   /* writes must invalidate translated code first */
 
@@ -112,6 +115,10 @@ typedef struct TCGCPU {
      * TLB_FILL_LOG of them): a CR3 write clears just those. */
     uint16_t tlb_fill_log[MMU_MODES][TLB_FILL_LOG];
     unsigned tlb_fill_count[MMU_MODES];
+    /* The victim TLB (same entry format; only the slow path reads it). */
+    TLBEntry tlb_victim[MMU_MODES][TLB_VICTIM_SIZE];
+    TLBExtra tlb_victim_extra[MMU_MODES][TLB_VICTIM_SIZE];
+    unsigned tlb_victim_next[MMU_MODES];   /* round-robin replacement */
 
     CPUX86State *env;
     struct VCPU *cpu;

@@ -10,6 +10,83 @@
 #include "system/mainloop.h"
 #include "system/util.h"
 
+/* ---- the victim TLB ----------------------------------------------------------- */
+static bool tlb_entry_maps_page(const TLBEntry *e, uint64_t page)
+{
+    return (e->addr_read & TARGET_PAGE_MASK) == page || (e->addr_write & TARGET_PAGE_MASK) == page ||
+           (e->addr_code & TARGET_PAGE_MASK) == page;
+}
+
+static bool tlb_entry_valid(const TLBEntry *e)
+{
+    return e->addr_read != TLB_INVALID_ADDR || e->addr_write != TLB_INVALID_ADDR ||
+           e->addr_code != TLB_INVALID_ADDR;
+}
+
+static void tlb_victim_invalidate(TCGCPU *t, int m, unsigned v)
+{
+    memset(&t->tlb_victim[m][v], 0xff, sizeof(TLBEntry));
+    t->tlb_victim_extra[m][v].paddr = ~0ULL;
+    t->tlb_victim_extra[m][v].global = false;
+}
+
+static void tlb_victim_clear_mode(TCGCPU *t, int m)
+{
+    for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++)
+        tlb_victim_invalidate(t, m, v);
+    t->tlb_victim_next[m] = 0;
+}
+
+/* Drop mode m's victim entries for a page (it is being refilled or flushed). */
+static void tlb_victim_drop_page(TCGCPU *t, int m, uint64_t page)
+{
+    for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++)
+        if (tlb_entry_maps_page(&t->tlb_victim[m][v], page))
+            tlb_victim_invalidate(t, m, v);
+}
+
+/* A valid main entry about to be overwritten: keep it in the victim TLB. */
+static void tlb_victim_evict(TCGCPU *t, int m, unsigned idx)
+{
+    unsigned v = t->tlb_victim_next[m];
+    t->tlb_victim_next[m] = (v + 1) % TLB_VICTIM_SIZE;
+    t->tlb_victim[m][v] = t->tlb[m][idx];
+    t->tlb_victim_extra[m][v] = t->tlb_extra[m][idx];
+}
+
+static uint64_t tlb_tag_for(const TLBEntry *e, int access)
+{
+    return access == X86_ACCESS_WRITE ? e->addr_write : access == X86_ACCESS_FETCH ? e->addr_code : e->addr_read;
+}
+
+static inline bool tlb_hit(uint64_t tag, uint64_t vaddr)
+{
+    return (tag & TARGET_PAGE_MASK) == (vaddr & TARGET_PAGE_MASK) && tag != TLB_INVALID_ADDR;
+}
+
+
+/* On a main-TLB miss: when a victim entry allows this access to vaddr's page,
+ * swap it with the main slot (no walk needed) and return the main entry.
+ * The swapped-in slot is in the fill log already: the entry was filled there
+ * after the last flush, or it is global. */
+static TLBEntry *tlb_victim_swap_in(TCGCPU *t, int m, uint64_t vaddr, int access)
+{
+    for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++) {
+        TLBEntry *ve = &t->tlb_victim[m][v];
+        if (!tlb_hit(tlb_tag_for(ve, access), vaddr))
+            continue;
+        unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+        TLBEntry e = t->tlb[m][idx];
+        TLBExtra x = t->tlb_extra[m][idx];
+        t->tlb[m][idx] = *ve;
+        t->tlb_extra[m][idx] = t->tlb_victim_extra[m][v];
+        *ve = e;
+        t->tlb_victim_extra[m][v] = x;
+        return &t->tlb[m][idx];
+    }
+    return NULL;
+}
+
 void tlb_init(TCGCPU *t)
 {
     memset(t->tlb, 0xff, sizeof(t->tlb));
@@ -21,6 +98,8 @@ void tlb_init(TCGCPU *t)
     t->tlb_filled_modes = 0;
     t->tlb_global_modes = 0;
     memset(t->tlb_fill_count, 0, sizeof(t->tlb_fill_count));
+    for (int m = 0; m < MMU_MODES; m++)
+        tlb_victim_clear_mode(t, m);
 }
 
 static void tlb_invalidate_entry(TCGCPU *t, int m, unsigned idx)
@@ -49,6 +128,7 @@ void tlb_flush(CPUX86State *env)
         if (!(t->tlb_filled_modes & (1u << m)) || !tlb_mode_follows_paging(env, m))
             continue;
         memset(t->tlb[m], 0xff, sizeof(t->tlb[m]));
+        tlb_victim_clear_mode(t, m);
         t->tlb_filled_modes &= ~(1u << m);
         t->tlb_global_modes &= ~(1u << m);
         t->tlb_fill_count[m] = 0;
@@ -82,6 +162,9 @@ void tlb_flush_nonglobal(CPUX86State *env)
                 if (!t->tlb_extra[m][i].global)
                     memset(&t->tlb[m][i], 0xff, sizeof(TLBEntry));
         }
+        for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++)
+            if (!t->tlb_victim_extra[m][v].global)
+                tlb_victim_invalidate(t, m, v);
         if (!globals)
             t->tlb_filled_modes &= ~(1u << m);
     }
@@ -114,10 +197,9 @@ void tlb_flush_page(CPUX86State *env, uint64_t vaddr)
     uint64_t page = vaddr & TARGET_PAGE_MASK;
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     for (int m = 0; m < MMU_MODES; m++) {
-        TLBEntry *e = &t->tlb[m][idx];
-        if ((e->addr_read & TARGET_PAGE_MASK) == page || (e->addr_write & TARGET_PAGE_MASK) == page ||
-            (e->addr_code & TARGET_PAGE_MASK) == page)
+        if (tlb_entry_maps_page(&t->tlb[m][idx], page))
             tlb_invalidate_entry(t, m, idx);
+        tlb_victim_drop_page(t, m, page);
     }
     tb_jmp_cache_clear_page(t, vaddr);
 }
@@ -146,6 +228,9 @@ static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr,
  * the entry for vaddr's page. */
 static TLBEntry *tlb_fill(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx, uintptr_t ra)
 {
+    TLBEntry *e = tlb_victim_swap_in(tcg_cpu(env), mmu_idx, vaddr, access);
+    if (e)
+        return e;
     int prot = 0;
     uint64_t page_size = TARGET_PAGE_SIZE;
     uint64_t paddr = x86_tlb_fill(env, vaddr, access, mmu_idx, &prot, &page_size, ra);
@@ -163,6 +248,10 @@ static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr,
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     TLBEntry *e = &t->tlb[mmu_idx][idx];
     TLBExtra *x = &t->tlb_extra[mmu_idx][idx];
+    /* one copy of a page per mode: a stale victim copy could lack a permission */
+    tlb_victim_drop_page(t, mmu_idx, vpage);
+    if (tlb_entry_valid(e) && !tlb_entry_maps_page(e, vpage))
+        tlb_victim_evict(t, mmu_idx, idx);
     t->tlb_filled_modes |= 1u << mmu_idx;
     unsigned n = t->tlb_fill_count[mmu_idx];
     if (n < TLB_FILL_LOG)
@@ -208,6 +297,10 @@ void tlb_protect_code(TCGCPU *t, uint64_t paddr_page)
         for (int i = 0; i < TLB_SIZE && (t->tlb_filled_modes & (1u << m)); i++)
             if (t->tlb_extra[m][i].paddr == paddr_page && t->tlb[m][i].addr_write != TLB_INVALID_ADDR)
                 t->tlb[m][i].addr_write |= TLB_CODE;
+    for (int m = 0; m < MMU_MODES; m++)
+        for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++)
+            if (t->tlb_victim_extra[m][v].paddr == paddr_page && t->tlb_victim[m][v].addr_write != TLB_INVALID_ADDR)
+                t->tlb_victim[m][v].addr_write |= TLB_CODE;
 }
 
 void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page)
@@ -216,11 +309,10 @@ void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page)
         for (int i = 0; i < TLB_SIZE; i++)
             if (t->tlb_extra[m][i].paddr == paddr_page && t->tlb[m][i].addr_write != TLB_INVALID_ADDR)
                 t->tlb[m][i].addr_write &= ~TLB_CODE;
-}
-
-static inline bool tlb_hit(uint64_t tag, uint64_t vaddr)
-{
-    return (tag & TARGET_PAGE_MASK) == (vaddr & TARGET_PAGE_MASK) && tag != TLB_INVALID_ADDR;
+    for (int m = 0; m < MMU_MODES; m++)
+        for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++)
+            if (t->tlb_victim_extra[m][v].paddr == paddr_page && t->tlb_victim[m][v].addr_write != TLB_INVALID_ADDR)
+                t->tlb_victim[m][v].addr_write &= ~TLB_CODE;
 }
 
 /* ---- one access inside a single page ---------------------------------------- */
@@ -467,7 +559,7 @@ bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint6
     int mmu_idx = x86_mmu_index(env);
     unsigned idx = (linear >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
     TLBEntry *e = &t->tlb[mmu_idx][idx];
-    if (!tlb_hit(e->addr_code, linear)) {
+    if (!tlb_hit(e->addr_code, linear) && !tlb_victim_swap_in(t, mmu_idx, linear, X86_ACCESS_FETCH)) {
         uint64_t paddr, ps;
         int prot;
         /* one walk: it faults nothing, and fills the entry when it succeeds */
