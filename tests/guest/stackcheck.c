@@ -67,6 +67,77 @@ static void user_far_ret(void)
     pm_ret_vec = fault_vector;
 }
 
+/* An inner stack from the TSS too small for the frame: #SS with the new SS
+ * selector as error code. The #SS gate leads to CPL-3 code here, so that it
+ * is taken on the current (user) stack and not on the broken ring-0 one. */
+#define SEL_SMALL  (FREE_SEL + 0x10)   /* DPL 0, expand-up, limit small_stack + 0xfff */
+#define SEL_CGATE  (FREE_SEL + 0x18)   /* call gate, DPL 3, to cgate_target */
+
+static uint8_t small_stack[0x2000] __attribute__((aligned(4096)));
+volatile uint32_t ss3_hit, ss3_error, ss3_resume;
+void ss3_stub(void), cgate_target(void);
+
+asm(".globl ss3_stub, cgate_target\n"
+    "ss3_stub:\n\t"                    /* CPL 3: error code, EIP, CS, EFLAGS */
+    "popl ss3_error\n\t"
+    "movl $1, ss3_hit\n\t"
+    "addl $12, %esp\n\t"
+    "jmp *ss3_resume\n"
+    "cgate_target:\n\t"                /* ring 0, reached only without the check */
+    "lret\n");
+
+static void int31_handler(struct frame *f) { (void)f; }
+
+/* The way back to ring 0 (INT USER_EXIT_VECTOR) needs a good TSS stack:
+ * without paging, CPL-3 code can put it back itself. */
+static void restore_tss_stack(void)
+{
+    tss.ss0 = KERNEL_DS;
+    tss.esp0 = (uint32_t)kernel_stack_end;
+}
+
+static void user_int_inner(void)
+{
+    asm volatile("movl $1f, ss3_resume\n\tint $0x31\n1:" ::: "memory");
+    restore_tss_stack();
+}
+
+static void user_call_gate_inner(void)
+{
+    asm volatile("movl $1f, ss3_resume\n\tlcall %[gate], $0\n1:"
+                 :: [gate] "i"(SEL_CGATE | 3) : "memory");
+    restore_tss_stack();
+}
+
+static void run_inner(void (*fn)(void))
+{
+    ss3_hit = ss3_error = 0;
+    tss.ss0 = SEL_SMALL;
+    tss.esp0 = (uint32_t)small_stack + 0x1008;   /* above the limit */
+    run_user(fn);
+}
+
+static void test_inner_stack(void)
+{
+    uint32_t limit = (uint32_t)small_stack + 0xfff;
+    gdt_set(SEL_SMALL, make_desc(0, limit >> 12, ACC_DATA, FL_DB | FL_G));
+    gdt_set(SEL_CGATE, make_gate(KERNEL_CS, (uint32_t)cgate_target, 0xc, 3, 0));
+    idt_set(EXCP_SS, make_gate(USER_CS, (uint32_t)ss3_stub, 0xe, 0, 0));
+    set_handler(0x31, int31_handler);
+    idt_set_default(0x31, 3, 0xe);
+
+    run_inner(user_int_inner);
+    TEST_EQ("INT n to ring 0, TSS stack past its limit: #SS", ss3_hit, 1);
+    TEST_EQ("INT n: #SS error code is the new SS selector", ss3_error, SEL_SMALL);
+    run_inner(user_call_gate_inner);
+    TEST_EQ("call gate to ring 0, TSS stack past its limit: #SS", ss3_hit, 1);
+    TEST_EQ("call gate: #SS error code is the new SS selector", ss3_error, SEL_SMALL);
+
+    idt_set_default(EXCP_SS, 0, 0xe);
+    idt_set_default(0x31, 0, 0xe);
+    set_handler(0x31, 0);
+}
+
 static void test_protected(void)
 {
     gdt_set(SEL_DOWN, make_desc(0, STACK_LIMIT, ACC_DATA | ACC_DPL(3) | 4, FL_DB));
@@ -171,5 +242,6 @@ static void test_v86(void)
 void test_main(void)
 {
     test_protected();
+    test_inner_stack();
     test_v86();
 }
