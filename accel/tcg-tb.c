@@ -3,6 +3,7 @@
  * pages that hold code (for self-modifying code), and flushing. */
 #include <stdlib.h>
 #include "accel/tcg-cpu.h"
+#include "accel/tcg-perfmap.h"
 #include "cpu/x86/exec.h"
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/translate.h"
@@ -374,6 +375,8 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         }
         if (log_enabled(LOG_OUT_ASM) && t->backend->dump)
             t->backend->dump(tb);
+        if (log_enabled(LOG_PERFMAP))
+            perfmap_note_tb(tb);
         c->nb_tbs++;
         t->stat_translated++;
         t->stat_code_bytes += tb->code_size;

@@ -34,6 +34,7 @@ static const LogItem log_items[] = {
     { "guest_errors", LOG_GUEST_ERRORS, "the guest doing something invalid (unassigned I/O, bad DMA)" },
     { "unimp",        LOG_UNIMP,        "features the guest used that are not implemented" },
     { "trace",        LOG_TRACE,        "device trace points" },
+    { "perfmap",      LOG_PERFMAP,      "write /tmp/perf-PID.map so perf names translated code" },
 };
 
 static const LogItem *log_item_find(const char *name, size_t len)

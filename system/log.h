@@ -8,7 +8,8 @@
  *   cpu      CPU state before each block executed
  *   guest_errors  the guest doing something invalid (unassigned I/O, bad DMA)
  *   unimp    features the guest used that are not implemented
- *   trace    device trace points (see -trace) */
+ *   trace    device trace points (see -trace)
+ *   perfmap  /tmp/perf-PID.map naming translated code for perf (not the log) */
 #ifndef SYSTEM_LOG_H
 #define SYSTEM_LOG_H
 
@@ -26,6 +27,7 @@ enum {
     LOG_GUEST_ERRORS = 1u << 6,
     LOG_UNIMP        = 1u << 7,
     LOG_TRACE        = 1u << 8,
+    LOG_PERFMAP      = 1u << 9,
 };
 
 extern unsigned log_mask;

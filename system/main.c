@@ -505,7 +505,7 @@ static const Option options[] = {
     { "no-shutdown", NULL, opt_no_shutdown, "stop instead of exiting on power-off" },
     { "device", "NAME[,opts]", opt_device, "add a device (-device help lists them)" },
     { "d", "ITEM[,ITEM]", opt_d, "debug log: in_asm, out_asm, op, int, exec, cpu, guest_errors, "
-                                 "unimp, trace (-d help)" },
+                                 "unimp, trace, perfmap (-d help)" },
     { "D", "FILE", opt_D, "write the debug log to FILE instead of stderr" },
     { "name", "NAME", opt_name, "the guest's name (window title, logs)" },
     { "rtc", "base=utc|localtime|DATE", opt_rtc, "real-time clock start" },

@@ -25,9 +25,9 @@ static void iret_real(CPUX86State *env, int dflag, uintptr_t ra)
     const SegmentCache *ss = &env->segs[R_SS];
     uint64_t mask = (ss->flags & DESC_B_MASK) && !v86_mode(env) ? 0xffffffffULL : 0xffff;
     StackPtr s = { ss->base, env->regs[R_ESP] & mask, mask };
-    uint64_t rip = stack_pop(env, &s, size, ra);
-    uint32_t cs = (uint32_t)stack_pop(env, &s, size, ra) & 0xffff;
-    uint32_t fl = (uint32_t)stack_pop(env, &s, size, ra);
+    uint64_t rip = ss_pop(env, &s, size, ra);
+    uint32_t cs = (uint32_t)ss_pop(env, &s, size, ra) & 0xffff;
+    uint32_t fl = (uint32_t)ss_pop(env, &s, size, ra);
     uint32_t upd;
 
     if (rip > env->segs[R_CS].limit)
@@ -160,15 +160,21 @@ static void iret_protected(CPUX86State *env, int dflag, uint64_t next_rip, uintp
     x86_update_hflags(env);
 }
 
+/* The linear address of the stack word at SS:(offset & 0xffff), limit-checked
+ * (a word at 0xffff is #SS(0)). */
+static uint64_t vme_stack_word(CPUX86State *env, uint64_t offset, uintptr_t ra)
+{
+    return x86_seg_check(env, R_SS, offset & 0xffff, 2, false, ra);
+}
+
 /* 16-bit IRET in V86 mode under CR4.VME with IOPL < 3: IF of the image goes
  * to VIF (#GP(0) if that enables with VIP set, or the image has TF). */
 static void iret_vme16(CPUX86State *env, uintptr_t ra)
 {
-    const SegmentCache *ss = &env->segs[R_SS];
     uint64_t sp = env->regs[R_ESP] & 0xffff;
-    uint16_t ip = (uint16_t)x86_ld_linear(env, ss->base + sp, 2, MMU_USER_IDX, ra);
-    uint16_t cs = (uint16_t)x86_ld_linear(env, ss->base + ((sp + 2) & 0xffff), 2, MMU_USER_IDX, ra);
-    uint16_t fl = (uint16_t)x86_ld_linear(env, ss->base + ((sp + 4) & 0xffff), 2, MMU_USER_IDX, ra);
+    uint16_t ip = (uint16_t)x86_ld_linear(env, vme_stack_word(env, sp, ra), 2, MMU_USER_IDX, ra);
+    uint16_t cs = (uint16_t)x86_ld_linear(env, vme_stack_word(env, sp + 2, ra), 2, MMU_USER_IDX, ra);
+    uint16_t fl = (uint16_t)x86_ld_linear(env, vme_stack_word(env, sp + 4, ra), 2, MMU_USER_IDX, ra);
 
     if (ip > env->segs[R_CS].limit)
         raise_gp0(env, ra);

@@ -85,9 +85,9 @@ static void deliver_real(CPUX86State *env, int vector, uint64_t next_rip, uintpt
     uint64_t entry = x86_ld_linear(env, env->idt.base + off, 4, SYS_IDX, ra);
     const SegmentCache *ss = &env->segs[R_SS];
     StackPtr s = { ss->base, env->regs[R_ESP] & 0xffff, 0xffff };
-    stack_push(env, &s, pushed_eflags(env), 2, ra);
-    stack_push(env, &s, env->segs[R_CS].selector, 2, ra);
-    stack_push(env, &s, next_rip, 2, ra);
+    ss_push(env, &s, pushed_eflags(env), 2, ra);
+    ss_push(env, &s, env->segs[R_CS].selector, 2, ra);
+    ss_push(env, &s, next_rip, 2, ra);
     set_rsp_masked(env, s.sp, 0xffff);
     env->eflags &= ~(uint64_t)(IF_MASK | TF_MASK | AC_MASK | RF_MASK);
     x86_load_seg_real(env, R_CS, (uint16_t)(entry >> 16));
@@ -358,7 +358,6 @@ static bool vme_redirected(CPUX86State *env, int vector, uintptr_t ra)
  * VIF and IOPL reads 3, and VIF (not IF) is cleared. */
 static void vme_int(CPUX86State *env, int vector, uint64_t next_rip, uintptr_t ra)
 {
-    const SegmentCache *ss = &env->segs[R_SS];
     uint32_t entry = (uint32_t)x86_ld_linear(env, (uint64_t)vector * 4, 4, MMU_USER_IDX, ra);
     uint32_t fl = x86_get_eflags(env) & 0xffff;
     bool virt = iopl(env) < 3;
@@ -366,9 +365,12 @@ static void vme_int(CPUX86State *env, int vector, uint64_t next_rip, uintptr_t r
         fl = (fl & ~(uint32_t)IF_MASK) | IOPL_MASK | ((env->eflags & VIF_MASK) ? IF_MASK : 0);
     uint64_t sp = env->regs[R_ESP] & 0xffff;
     uint64_t sp1 = (sp - 2) & 0xffff, sp2 = (sp - 4) & 0xffff, sp3 = (sp - 6) & 0xffff;
-    x86_st_linear(env, ss->base + sp1, fl, 2, MMU_USER_IDX, ra);
-    x86_st_linear(env, ss->base + sp2, env->segs[R_CS].selector, 2, MMU_USER_IDX, ra);
-    x86_st_linear(env, ss->base + sp3, next_rip & 0xffff, 2, MMU_USER_IDX, ra);
+    /* x86_seg_check: each word is limit-checked (#SS(0) at 0xffff) */
+    x86_st_linear(env, x86_seg_check(env, R_SS, sp1, 2, true, ra), fl, 2, MMU_USER_IDX, ra);
+    x86_st_linear(env, x86_seg_check(env, R_SS, sp2, 2, true, ra), env->segs[R_CS].selector, 2,
+                  MMU_USER_IDX, ra);
+    x86_st_linear(env, x86_seg_check(env, R_SS, sp3, 2, true, ra), next_rip & 0xffff, 2,
+                  MMU_USER_IDX, ra);
     set_rsp_masked(env, sp3, 0xffff);
     env->eflags &= ~(uint64_t)(TF_MASK | RF_MASK | (virt ? VIF_MASK : IF_MASK));
     x86_load_seg_real(env, R_CS, (uint16_t)(entry >> 16));

@@ -225,8 +225,8 @@ static void call_gate_inner(CPUX86State *env, const Desc *gate, uint32_t csel,
 static void push_return(CPUX86State *env, unsigned size, uint64_t next_rip, uintptr_t ra)
 {
     StackPtr s = current_stack(env);
-    stack_push(env, &s, env->segs[R_CS].selector, size, ra);
-    stack_push(env, &s, next_rip, size, ra);
+    ss_push(env, &s, env->segs[R_CS].selector, size, ra);
+    ss_push(env, &s, next_rip, size, ra);
     set_rsp_masked(env, s.sp, s.mask);
 }
 
@@ -283,8 +283,8 @@ void x86_lret(CPUX86State *env, int dflag, unsigned imm, uintptr_t ra)
 {
     unsigned size = opsize_bytes(dflag);
     StackPtr s = current_stack(env);
-    uint64_t new_rip = stack_pop(env, &s, size, ra);
-    uint32_t sel = (uint32_t)stack_pop(env, &s, size, ra) & 0xffff;
+    uint64_t new_rip = ss_pop(env, &s, size, ra);
+    uint32_t sel = (uint32_t)ss_pop(env, &s, size, ra) & 0xffff;
     Desc d, ssd;
 
     if (!prot_mode(env) || v86_mode(env)) {

@@ -343,6 +343,27 @@ uint64_t stack_pop(CPUX86State *env, StackPtr *s, unsigned size, uintptr_t ra)
     return v;
 }
 
+/* Real and virtual-8086 mode have no stack switch: every push and pop is on
+ * the current SS and is checked against its limit like any data access (a
+ * word at 0xffff is #SS(0); SP = 0 wraps to 0xfffe and is fine). */
+static void check_real_stack(CPUX86State *env, uint64_t sp, unsigned size, uintptr_t ra)
+{
+    if (!prot_mode(env) || v86_mode(env))
+        x86_seg_check(env, R_SS, sp, size, true, ra);
+}
+
+void ss_push(CPUX86State *env, StackPtr *s, uint64_t value, unsigned size, uintptr_t ra)
+{
+    check_real_stack(env, (s->sp - size) & s->mask, size, ra);
+    stack_push(env, s, value, size, ra);
+}
+
+uint64_t ss_pop(CPUX86State *env, StackPtr *s, unsigned size, uintptr_t ra)
+{
+    check_real_stack(env, s->sp, size, ra);
+    return stack_pop(env, s, size, ra);
+}
+
 void set_rsp_masked(CPUX86State *env, uint64_t sp, uint64_t mask)
 {
     env->regs[R_ESP] = (env->regs[R_ESP] & ~mask) | (sp & mask);

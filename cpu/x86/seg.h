@@ -123,6 +123,10 @@ typedef struct StackPtr {
 } StackPtr;
 void stack_push(CPUX86State *env, StackPtr *s, uint64_t value, unsigned size, uintptr_t ra);
 uint64_t stack_pop(CPUX86State *env, StackPtr *s, unsigned size, uintptr_t ra);
+/* The same on the current SS (s built from env->segs[R_SS]): in real and
+ * virtual-8086 mode each access is checked against the SS limit, #SS(0). */
+void ss_push(CPUX86State *env, StackPtr *s, uint64_t value, unsigned size, uintptr_t ra);
+uint64_t ss_pop(CPUX86State *env, StackPtr *s, unsigned size, uintptr_t ra);
 /* Write back a stack pointer into RSP with the mask (upper bits kept for 16-bit). */
 void set_rsp_masked(CPUX86State *env, uint64_t sp, uint64_t mask);
 

@@ -385,12 +385,16 @@ static uint64_t stack_linear(CPUX86State *env, uint64_t sp)
     return (uint32_t)(env->segs[R_SS].base + (sp & size_mask(ss)));
 }
 
-/* 64-bit mode: a non-canonical stack address is #SS(0), not #GP(0) */
-static uint64_t stack_addr(CPUX86State *env, uint64_t sp, uintptr_t ra)
+/* 64-bit mode: a non-canonical stack address is #SS(0), not #GP(0). Real and
+ * V86 mode: SS limit checked like PUSH/POP (a word at 0xffff is #SS(0)). */
+static uint64_t stack_addr(CPUX86State *env, uint64_t sp, unsigned size, uintptr_t ra)
 {
     uint64_t lin = stack_linear(env, sp);
-    if (stack_bytes(env) == 8 && !x86_is_canonical(env, lin))
+    unsigned ss = stack_bytes(env);
+    if (ss == 8 && !x86_is_canonical(env, lin))
         x86_raise_exception(env, EXCP_SS, 0, ra);
+    if (!(env->hflags & HF_PE_MASK) || (env->hflags & HF_VM_MASK))
+        x86_seg_check(env, R_SS, sp & size_mask(ss), size, true, ra);
     return lin;
 }
 
@@ -406,7 +410,7 @@ void helper_pusha(CPUX86State *env, uint64_t size)
     uint64_t sp = env->regs[R_ESP];
     for (int r = R_EAX; r <= R_EDI; r++) {
         sp -= size;
-        cpu_st(env, stack_linear(env, sp), env->regs[r] & size_mask(size), size, mmu, ra);
+        cpu_st(env, stack_addr(env, sp, size, ra), env->regs[r] & size_mask(size), size, mmu, ra);
     }
     set_sp(env, sp);
 }
@@ -417,7 +421,7 @@ void helper_popa(CPUX86State *env, uint64_t size)
     int mmu = x86_mmu_index(env);
     uint64_t sp = env->regs[R_ESP], v[8];
     for (int r = R_EDI; r >= R_EAX; r--) {
-        v[r] = cpu_ld(env, stack_linear(env, sp), size, mmu, ra);
+        v[r] = cpu_ld(env, stack_addr(env, sp, size, ra), size, mmu, ra);
         sp += size;
     }
     for (int r = R_EAX; r <= R_EDI; r++)
@@ -433,24 +437,24 @@ void helper_enter(CPUX86State *env, uint64_t size, uint64_t frame, uint64_t leve
     unsigned ss = stack_bytes(env);
     uint64_t sp = env->regs[R_ESP], bp = env->regs[R_EBP];
     sp -= size;
-    cpu_st(env, stack_addr(env, sp, ra), bp & size_mask(size), size, mmu, ra);
+    cpu_st(env, stack_addr(env, sp, size, ra), bp & size_mask(size), size, mmu, ra);
     uint64_t frame_temp = sp;
     if (level > 0) {
         for (unsigned i = 1; i < level; i++) {
             bp -= size;
-            uint64_t v = cpu_ld(env, stack_addr(env, bp, ra), size, mmu, ra);
+            uint64_t v = cpu_ld(env, stack_addr(env, bp, size, ra), size, mmu, ra);
             sp -= size;
-            cpu_st(env, stack_addr(env, sp, ra), v, size, mmu, ra);
+            cpu_st(env, stack_addr(env, sp, size, ra), v, size, mmu, ra);
         }
         sp -= size;
-        cpu_st(env, stack_addr(env, sp, ra), frame_temp & size_mask(size), size, mmu, ra);
+        cpu_st(env, stack_addr(env, sp, size, ra), frame_temp & size_mask(size), size, mmu, ra);
     }
     /* the hardware write-checks the bottom of the new frame (the final SP)
      * before committing, so an unmapped frame faults on ENTER itself */
     if (frame) {
-        uint64_t bottom = stack_addr(env, sp - frame, ra);
+        uint64_t bottom = stack_addr(env, sp - frame, 1, ra);
         tlb_host_ptr(env, bottom, true, mmu, ra);
-        tlb_host_ptr(env, stack_addr(env, sp - frame + size - 1, ra), true, mmu, ra);
+        tlb_host_ptr(env, stack_addr(env, sp - frame + size - 1, 1, ra), true, mmu, ra);
     }
     set_reg(env, R_EBP, ss == 2 && size != 2 ? 2 : size, frame_temp);
     set_sp(env, sp - frame);

@@ -43,7 +43,9 @@ static CodeBuffer *code_buffer_new(void)
 {
     CodeBuffer *cb = xzalloc(sizeof(*cb));
     cb->size = tcg_code_buffer_size;
-    int fd = memfd_create("kestrel-jit", MFD_CLOEXEC);
+    /* perf looks up /tmp/perf-PID.map only for anonymous executable
+     * mappings, never for a memfd: -d perfmap trades W^X for an RWX one. */
+    int fd = log_enabled(LOG_PERFMAP) ? -1 : memfd_create("kestrel-jit", MFD_CLOEXEC);
     if (fd >= 0 && ftruncate(fd, (off_t)cb->size) == 0) {
         void *rw = mmap(NULL, cb->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         void *rx = mmap(NULL, cb->size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);

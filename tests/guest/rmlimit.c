@@ -3,7 +3,10 @@
  * 64 KiB faults, byte accesses up to 0xFFFF do not; string instructions and
  * CMPXCHG8B are checked too. Real mode keeps the limits cached in protected
  * mode: a 4 GiB limit (unreal mode) reaches above 1 MiB, a small one faults
- * earlier. */
+ * earlier. The stack accesses of far CALL/RETF and IRET are checked too: SP
+ * wraps from 0 to 0xfffe, but a word at 0xffff is #SS; so are PUSHA, POPA and
+ * ENTER (helpers in the translator) (rmshutdown.c covers
+ * an interrupt whose own delivery overflows). */
 #include "runtime.h"
 
 #define RM_BASE   0x7000
@@ -14,6 +17,8 @@
 #define SMALL_SEL  (FREE_SEL + 0x08)     /* 16-bit data, limit 0xfff */
 #define HIGH_ADDR  0x300000              /* unreal-mode target, above the program */
 #define NO_FAULT   0xee
+#define STK_SEG    0x0900                /* the stack of the SS wrap cases */
+#define STK_ALIAS  0x1800                /* STK_SEG:0xf000+x is STK_ALIAS:x */
 
 /* One case: record the vector taken by insn (NO_FAULT when none) in
  * results[n]; the fault handler resumes at the local label 9n. All data is
@@ -33,6 +38,61 @@
     "movw $(" #label "f - " #blob "), %ds:0xfffe\n\t"                              \
     "mov $0x1000, %ax\n\tmov %ax, %es\n\tmov %cs, %es:0\n\t"                       \
     "xor %ax, %ax\n\tmov %ax, %es"
+
+/* Stack cases: SS:SP = STK_SEG:sp, ES = STK_ALIAS to write the top of that
+ * stack without crossing a limit; blob_ss/blob_sp keep the program's stack,
+ * which STACK_BACK restores (and ES = 0) after each case. */
+#define STACK_AT(blob, sp)                                                          \
+    "mov %ss, %cs:(" #blob "_ss - " #blob ")\n\t"                                 \
+    "mov %sp, %cs:(" #blob "_sp - " #blob ")\n\t"                                 \
+    "mov $" STR(STK_SEG) ", %ax\n\tmov %ax, %ss\n\tmov $" #sp ", %sp\n\t"      \
+    "mov $" STR(STK_ALIAS) ", %ax\n\tmov %ax, %es\n\t"
+#define STACK_BACK(blob)                                                            \
+    "mov %cs:(" #blob "_ss - " #blob "), %ss\n\t"                                 \
+    "mov %cs:(" #blob "_sp - " #blob "), %sp\n\t"                                 \
+    "xor %ax, %ax\n\tmov %ax, %es\n\t"
+
+/* Far CALL/RETF and IRET at the SS wrap; each pushes or pops the far pointer
+ * of its case's resume label, so that a missing fault lands there too. The
+ * handler's own frame fits below SP in every case. */
+#define STACK_CASES(blob, seg)                                                      \
+    CASE(blob, 30, STACK_AT(blob, 0xfffe)                                           \
+         "movw $(930f - " #blob "), %es:0xffe\n\tmov %cs, %ss:0", "lret")          \
+    STACK_BACK(blob)                                                                \
+    CASE(blob, 31, STACK_AT(blob, 0xffff)                                           \
+         "movw $(931f - " #blob "), %es:0xfff\n\tmov %cs, %ss:1", "lret")          \
+    STACK_BACK(blob)                                                                \
+    CASE(blob, 32, STACK_AT(blob, 0xfffd)                                           \
+         "movw $(932f - " #blob "), %es:0xffd\n\tmov %cs, %es:0xfff\n\t"          \
+         "movw $2, %ss:1", "iret")                                                  \
+    STACK_BACK(blob)                                                                \
+    CASE(blob, 33, STACK_AT(blob, 0xfffc)                                           \
+         "movw $(933f - " #blob "), %es:0xffc\n\tmov %cs, %es:0xffe\n\t"          \
+         "movw $2, %ss:0", "iret")                                                  \
+    STACK_BACK(blob)                                                                \
+    CASE(blob, 34, STACK_AT(blob, 6), "lcalll $" seg ", $(934f - " #blob ")")     \
+    STACK_BACK(blob)                                                                \
+    CASE(blob, 35, STACK_AT(blob, 4), "lcall $" seg ", $(935f - " #blob ")")      \
+    STACK_BACK(blob)                                                                \
+    CASE(blob, 36, STACK_AT(blob, 0xf), "pusha")                                    \
+    STACK_BACK(blob)                                                                \
+    CASE(blob, 37, STACK_AT(blob, 0xfff1), "popa")                                  \
+    STACK_BACK(blob)                                                                \
+    CASE(blob, 38, STACK_AT(blob, 6), "enterl $0, $1")                              \
+    STACK_BACK(blob)
+#define STACK_FIRST 30
+#define NSTACK 9
+
+static const uint8_t stack_expected[NSTACK] = {
+    NO_FAULT, EXCP_SS, EXCP_SS, NO_FAULT, EXCP_SS, NO_FAULT, EXCP_SS, EXCP_SS, EXCP_SS,
+};
+static const char *const stack_names[NSTACK] = {
+    "RETF at SP = 0xfffe, CS wraps to 0", "RETF at SP = 0xffff",
+    "IRET at SP = 0xfffd, CS at 0xffff", "IRET at SP = 0xfffc, FLAGS wraps to 0",
+    "32-bit CALL far at SP = 6, EIP at 0xfffe", "CALL far at SP = 4",
+    "PUSHA at SP = 0xf, DI at 0xffff", "POPA at SP = 0xfff1, AX at 0xffff",
+    "32-bit ENTER $0, $1 at SP = 6, the frame pointer at 0xfffe",
+};
 
 /* The cases both modes share (DS, ES = 0 on entry; SS = the stack). */
 #define COMMON_CASES(blob)                                                          \
@@ -133,6 +193,7 @@ asm(".code32\n"
     CASE(rm_blob, 27, "", "les %ds:0xfffc, %di")
     CASE(rm_blob, 28, "", "sgdt %ds:0xfffc")
     CASE(rm_blob, 29, "", "sgdt %ds:0xfffa")
+    STACK_CASES(rm_blob, STR(RM_SEG))
     "cli\n\t"
     "mov %cr0, %eax\n\tor $1, %eax\n\tmov %eax, %cr0\n\t"
     "ljmpl $" STR(KERNEL_CS) ", $rml_back\n"
@@ -150,7 +211,9 @@ asm(".code32\n"
     ".align 2\n"
     "rm_blob_resume: .word 0\n"
     "rm_blob_si: .word 0\n"
-    "rm_blob_results: .space 32\n"
+    "rm_blob_ss: .word 0\n"
+    "rm_blob_sp: .word 0\n"
+    "rm_blob_results: .space 48\n"
     "rm_blob_end:\n"
     ".code32\n");
 
@@ -182,6 +245,9 @@ static void test_real_mode(void)
     TEST_EQ("real mode: LES, far pointer ends at 0xffff", r[27], NO_FAULT);
     TEST_EQ("real mode: SGDT past 0xffff", r[28], EXCP_GP);
     TEST_EQ("real mode: SGDT ends at 0xffff", r[29], NO_FAULT);
+    for (int i = 0; i < NSTACK; i++) {
+        TEST_EQ(prefixed(name, "real mode: ", stack_names[i]), r[STACK_FIRST + i], stack_expected[i]);
+    }
     TEST_EQ("real mode: SI unchanged by the fault",
             *(volatile uint16_t *)(RM_BASE + (rm_blob_si - (char *)rm_blob)), 0xffff);
 }
@@ -194,11 +260,25 @@ asm(".code16\n"
     ".globl v86_blob, v86_blob_end, v86_blob_results, v86_blob_vec, v86_blob_resume\n"
     "v86_blob:\n\t"
     COMMON_CASES(v86_blob)
+    STACK_CASES(v86_blob, STR(V86_SEG))
+    /* the handler runs on the ring-0 stack: a push at SP = 1 can be seen */
+    CASE(v86_blob, 39, STACK_AT(v86_blob, 1), "lcall $" STR(V86_SEG) ", $(939f - v86_blob)")
+    STACK_BACK(v86_blob)
+    CASE(v86_blob, 40, STACK_AT(v86_blob, 1), "push %ax")
+    STACK_BACK(v86_blob)
+    CASE(v86_blob, 41, STACK_AT(v86_blob, 2), "pushl %eax")
+    STACK_BACK(v86_blob)
+    CASE(v86_blob, 42, STACK_AT(v86_blob, 0xffff), "pop %ax")
+    STACK_BACK(v86_blob)
+    CASE(v86_blob, 43, STACK_AT(v86_blob, 0), "push %ax")
+    STACK_BACK(v86_blob)
     "int $" STR(USER_EXIT_VECTOR) "\n"
     "v86_blob_vec: .byte 0\n"
     ".align 2\n"
     "v86_blob_resume: .word 0\n"
-    "v86_blob_results: .space 32\n"
+    "v86_blob_ss: .word 0\n"
+    "v86_blob_sp: .word 0\n"
+    "v86_blob_results: .space 48\n"
     "v86_blob_end:\n"
     ".code32\n");
 
@@ -228,6 +308,14 @@ static void test_v86_mode(void)
     for (int i = 0; i < NCOMMON; i++) {
         TEST_EQ(prefixed(name, "V86 mode: ", common_names[i]), r[i], common_expected[i]);
     }
+    for (int i = 0; i < NSTACK; i++) {
+        TEST_EQ(prefixed(name, "V86 mode: ", stack_names[i]), r[STACK_FIRST + i], stack_expected[i]);
+    }
+    TEST_EQ("V86 mode: CALL far at SP = 1, CS at 0xffff", r[39], EXCP_SS);
+    TEST_EQ("V86 mode: PUSH at SP = 1", r[40], EXCP_SS);
+    TEST_EQ("V86 mode: 32-bit PUSH at SP = 2", r[41], EXCP_SS);
+    TEST_EQ("V86 mode: POP at SP = 0xffff", r[42], EXCP_SS);
+    TEST_EQ("V86 mode: PUSH at SP = 0 wraps", r[43], NO_FAULT);
     TEST_EQ("V86 mode: error codes are 0", v86_errors, 0);
 }
 
