@@ -206,6 +206,18 @@ static void log_cpu_state(CPUX86State *env)
         x86_cpu_dump_state(env, (struct _IO_FILE *)log_file());
 }
 
+/* After a block: the loop must run (the CPU halted, an exception is
+ * pending, an event could be taken now). A pending INTR with IF=0 waits for
+ * the STI/POPF/IRET, whose block ends by asking again. */
+static bool loop_needed(CPUX86State *env)
+{
+    if (env->halted || env->exception_index >= 0)
+        return true;
+    unsigned req = atomic_load_explicit(&env->interrupt_request, memory_order_relaxed);
+    return (req & ~CPU_INTERRUPT_HARD) ||
+           ((req & CPU_INTERRUPT_HARD) && (env->eflags & IF_MASK) && !(env->hflags & HF_INHIBIT_IRQ_MASK));
+}
+
 static void run_blocks(TCGCPU *t)
 {
     CPUX86State *env = t->env;
@@ -250,15 +262,20 @@ static void run_blocks(TCGCPU *t)
             if (last->invalid)
                 last = NULL;
         }
-        if (env->halted || env->exception_index >= 0)
-            return;
-        /* back to the loop when an event could be taken now (a pending INTR
-         * with IF=0 waits for the STI/POPF/IRET, which ends its block) */
-        unsigned req = atomic_load_explicit(&env->interrupt_request, memory_order_relaxed);
-        if ((req & ~CPU_INTERRUPT_HARD) ||
-            ((req & CPU_INTERRUPT_HARD) && (env->eflags & IF_MASK) && !(env->hflags & HF_INHIBIT_IRQ_MASK)))
+        if (loop_needed(env))
             return;
     }
+}
+
+uint64_t helper_end_block_needs_loop(CPUX86State *env, uint64_t from_code64)
+{
+    /* IRET may set RF, which the loop honours for one instruction */
+    if (loop_needed(env) || (env->eflags & RF_MASK))
+        return 1;
+    /* A 64-bit block probes the jump cache inline, matching hflags alone:
+     * right only while the new code's TB flags are hflags (64-bit code, or
+     * flat segments), so other mode changes go through the loop. */
+    return from_code64 && !(env->hflags & HF_CS64_MASK) && x86_seg_tb_flags(env) != 0;
 }
 
 /* Interrupt acknowledge talks to the interrupt controllers: with the

@@ -22,12 +22,11 @@ static uint32_t iret_flag_mask(CPUX86State *env, int dflag)
 static void iret_real(CPUX86State *env, int dflag, uintptr_t ra)
 {
     unsigned size = dflag ? 4 : 2;
-    const SegmentCache *ss = &env->segs[R_SS];
-    uint64_t mask = (ss->flags & DESC_B_MASK) && !v86_mode(env) ? 0xffffffffULL : 0xffff;
-    StackPtr s = { ss->base, env->regs[R_ESP] & mask, mask };
-    uint64_t rip = ss_pop(env, &s, size, ra);
-    uint32_t cs = (uint32_t)ss_pop(env, &s, size, ra) & 0xffff;
-    uint32_t fl = (uint32_t)ss_pop(env, &s, size, ra);
+    StackPtr s = stack_current(env, 0);      /* V86 SS is always 16-bit */
+    uint64_t mask = s.mask;
+    uint64_t rip = stack_pop(env, &s, size, ra);
+    uint32_t cs = (uint32_t)stack_pop(env, &s, size, ra) & 0xffff;
+    uint32_t fl = (uint32_t)stack_pop(env, &s, size, ra);
     uint32_t upd;
 
     if (rip > env->segs[R_CS].limit)
@@ -89,9 +88,7 @@ static void iret_to_v86(CPUX86State *env, StackPtr *s, uint64_t rip, uint32_t cs
 static void iret_protected(CPUX86State *env, int dflag, uint64_t next_rip, uintptr_t ra)
 {
     unsigned size = dflag == 2 ? 8 : dflag == 1 ? 4 : 2;
-    const SegmentCache *ssc = &env->segs[R_SS];
-    uint64_t mask = stack_mask(env, ssc->flags);
-    StackPtr s = { code64(env) ? 0 : ssc->base, env->regs[R_ESP] & mask, mask };
+    StackPtr s = stack_current(env, 0);
     Desc d, ssd;
 
     if (env->eflags & NT_MASK) {

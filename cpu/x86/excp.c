@@ -83,12 +83,12 @@ static void deliver_real(CPUX86State *env, int vector, uint64_t next_rip, uintpt
     if (off + 3 > env->idt.limit)
         raise_err(env, EXCP_GP, (uint32_t)vector * 8 + 2, ra);
     uint64_t entry = x86_ld_linear(env, env->idt.base + off, 4, SYS_IDX, ra);
-    const SegmentCache *ss = &env->segs[R_SS];
-    StackPtr s = { ss->base, env->regs[R_ESP] & 0xffff, 0xffff };
-    ss_push(env, &s, pushed_eflags(env), 2, ra);
-    ss_push(env, &s, env->segs[R_CS].selector, 2, ra);
-    ss_push(env, &s, next_rip, 2, ra);
-    set_rsp_masked(env, s.sp, 0xffff);
+    /* a big (B=1) real-mode stack uses ESP */
+    StackPtr s = stack_current(env, 0);
+    stack_push(env, &s, pushed_eflags(env), 2, ra);
+    stack_push(env, &s, env->segs[R_CS].selector, 2, ra);
+    stack_push(env, &s, next_rip, 2, ra);
+    set_rsp_masked(env, s.sp, s.mask);
     env->eflags &= ~(uint64_t)(IF_MASK | TF_MASK | AC_MASK | RF_MASK);
     x86_load_seg_real(env, R_CS, (uint16_t)(entry >> 16));
     env->rip = entry & 0xffff;
@@ -210,7 +210,7 @@ static void deliver_protected(CPUX86State *env, int vector, int kind, uint32_t e
         task_switch(env, tsel, &td, TASK_FROM_INT, next_rip, ext, ra);
         if (has_error_code) {
             unsigned size = (desc_type(&td) & 8) ? 4 : 2;
-            StackPtr s = { env->segs[R_SS].base, env->regs[R_ESP], stack_mask(env, env->segs[R_SS].flags) };
+            StackPtr s = stack_current(env, ext);
             stack_push(env, &s, error_code, size, 0);
             set_rsp_masked(env, s.sp, s.mask);
         }
@@ -232,9 +232,9 @@ static void deliver_protected(CPUX86State *env, int vector, int kind, uint32_t e
         seg_check_stack(env, ss_sel, dpl, &ssd, EXCP_TS, ext, ra);
         uint64_t mask = (ssd.hi & DESC_B_MASK) ? 0xffffffffULL : 0xffff;
         s = (StackPtr){ desc_base(&ssd), esp & mask, mask };
+        stack_check_desc(&s, &ssd, (ss_sel & 0xfffc) | ext);
     } else {
-        s = (StackPtr){ env->segs[R_SS].base, env->regs[R_ESP], stack_mask(env, env->segs[R_SS].flags) };
-        s.sp &= s.mask;
+        s = stack_current(env, ext);
     }
     if (g.offset > desc_limit(&cd))
         raise_err(env, EXCP_GP, ext, ra);

@@ -8,13 +8,6 @@ static unsigned opsize_bytes(int dflag)
     return dflag == 2 ? 8 : dflag == 1 ? 4 : 2;
 }
 
-static StackPtr current_stack(CPUX86State *env)
-{
-    const SegmentCache *ss = &env->segs[R_SS];
-    uint64_t mask = stack_mask(env, ss->flags);
-    return (StackPtr){ code64(env) ? 0 : ss->base, env->regs[R_ESP] & mask, mask };
-}
-
 static bool target_is_64(CPUX86State *env, const Desc *d)
 {
     return long_mode(env) && (d->hi & DESC_L_MASK);
@@ -176,7 +169,7 @@ static void call_gate_inner(CPUX86State *env, const Desc *gate, uint32_t csel,
                             const Desc *cd, uint64_t offset, uint64_t next_rip, uintptr_t ra)
 {
     int new_cpl = desc_dpl(cd);
-    StackPtr old = current_stack(env);
+    StackPtr old = stack_current(env, 0);
     uint32_t old_ss = env->segs[R_SS].selector, old_cs = env->segs[R_CS].selector;
     uint64_t old_sp = env->regs[R_ESP];
     Desc ssd;
@@ -203,13 +196,15 @@ static void call_gate_inner(CPUX86State *env, const Desc *gate, uint32_t csel,
     unsigned params = gate->hi & 0x1f;
     uint64_t mask = (ssd.hi & DESC_B_MASK) ? 0xffffffffULL : 0xffff;
     StackPtr s = { desc_base(&ssd), esp & mask, mask };
+    stack_check_desc(&s, &ssd, ss & 0xfffc);
 
     stack_push(env, &s, old_ss, size, ra);
     stack_push(env, &s, old_sp & old.mask, size, ra);
     for (int i = (int)params - 1; i >= 0; i--) {
-        uint64_t p = x86_ld_linear(env, old.base + ((old.sp + (unsigned)i * size) & old.mask),
-                                   size, SYS_IDX, ra);
-        stack_push(env, &s, p, size, ra);
+        StackPtr src = old;     /* read as the hardware does, as a supervisor */
+        src.user = false;
+        src.sp = (old.sp + (unsigned)i * size) & old.mask;
+        stack_push(env, &s, stack_pop(env, &src, size, ra), size, ra);
     }
     stack_push(env, &s, old_cs, size, ra);
     stack_push(env, &s, next_rip, size, ra);
@@ -224,9 +219,9 @@ static void call_gate_inner(CPUX86State *env, const Desc *gate, uint32_t csel,
 
 static void push_return(CPUX86State *env, unsigned size, uint64_t next_rip, uintptr_t ra)
 {
-    StackPtr s = current_stack(env);
-    ss_push(env, &s, env->segs[R_CS].selector, size, ra);
-    ss_push(env, &s, next_rip, size, ra);
+    StackPtr s = stack_current(env, 0);
+    stack_push(env, &s, env->segs[R_CS].selector, size, ra);
+    stack_push(env, &s, next_rip, size, ra);
     set_rsp_masked(env, s.sp, s.mask);
 }
 
@@ -282,9 +277,9 @@ void x86_lcall(CPUX86State *env, uint32_t selector, uint64_t offset, int dflag,
 void x86_lret(CPUX86State *env, int dflag, unsigned imm, uintptr_t ra)
 {
     unsigned size = opsize_bytes(dflag);
-    StackPtr s = current_stack(env);
-    uint64_t new_rip = ss_pop(env, &s, size, ra);
-    uint32_t sel = (uint32_t)ss_pop(env, &s, size, ra) & 0xffff;
+    StackPtr s = stack_current(env, 0);
+    uint64_t new_rip = stack_pop(env, &s, size, ra);
+    uint32_t sel = (uint32_t)stack_pop(env, &s, size, ra) & 0xffff;
     Desc d, ssd;
 
     if (!prot_mode(env) || v86_mode(env)) {

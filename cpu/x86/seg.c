@@ -330,38 +330,70 @@ uint64_t stack_mask(CPUX86State *env, uint32_t ss_flags)
     return (ss_flags & DESC_B_MASK) ? 0xffffffffULL : 0xffff;
 }
 
+/* Does an access of size bytes at offset fit the stack segment? Expand-up:
+ * [0, limit]; expand-down: (limit, 0xffff or 0xffffffff by the B flag]. */
+static bool stack_fits(const StackPtr *s, uint64_t offset, unsigned size)
+{
+    uint64_t last = offset + size - 1;
+    if (s->expand_down)
+        return offset > s->limit && last <= s->mask;
+    return last <= s->limit;
+}
+
+static void stack_access_check(CPUX86State *env, const StackPtr *s, uint64_t offset,
+                               unsigned size, uintptr_t ra)
+{
+    if (s->checked && !stack_fits(s, offset, size))
+        raise_err(env, EXCP_SS, s->fault_err, ra);
+}
+
+static int stack_mmu_idx(const StackPtr *s)
+{
+    return s->user ? MMU_USER_IDX : SYS_IDX;
+}
+
 void stack_push(CPUX86State *env, StackPtr *s, uint64_t value, unsigned size, uintptr_t ra)
 {
-    s->sp = (s->sp - size) & s->mask;
-    x86_st_linear(env, s->base + s->sp, value, size, SYS_IDX, ra);
+    uint64_t sp = (s->sp - size) & s->mask;
+    stack_access_check(env, s, sp, size, ra);
+    s->sp = sp;
+    x86_st_linear(env, s->base + sp, value, size, stack_mmu_idx(s), ra);
 }
 
 uint64_t stack_pop(CPUX86State *env, StackPtr *s, unsigned size, uintptr_t ra)
 {
-    uint64_t v = x86_ld_linear(env, s->base + s->sp, size, SYS_IDX, ra);
+    stack_access_check(env, s, s->sp, size, ra);
+    uint64_t v = x86_ld_linear(env, s->base + s->sp, size, stack_mmu_idx(s), ra);
     s->sp = (s->sp + size) & s->mask;
     return v;
 }
 
-/* Real and virtual-8086 mode have no stack switch: every push and pop is on
- * the current SS and is checked against its limit like any data access (a
- * word at 0xffff is #SS(0); SP = 0 wraps to 0xfffe and is fine). */
-static void check_real_stack(CPUX86State *env, uint64_t sp, unsigned size, uintptr_t ra)
+/* A segment whose every offset the stack pointer can hold is valid needs no
+ * check (the flat case: expand-up, 4 GiB limit). In real and V86 mode the
+ * cached limit applies too (a word at 0xffff is #SS; SP = 0 wraps). */
+static void stack_set_limit(StackPtr *s, uint32_t flags, uint32_t limit, uint32_t fault_err)
 {
-    if (!prot_mode(env) || v86_mode(env))
-        x86_seg_check(env, R_SS, sp, size, true, ra);
+    s->expand_down = (flags & DESC_S_MASK) && !(flags & DESC_CS_MASK) && (flags & DESC_E_MASK);
+    s->limit = limit;
+    s->checked = s->expand_down || limit != 0xffffffffu;
+    s->fault_err = fault_err;
 }
 
-void ss_push(CPUX86State *env, StackPtr *s, uint64_t value, unsigned size, uintptr_t ra)
+StackPtr stack_current(CPUX86State *env, uint32_t fault_err)
 {
-    check_real_stack(env, (s->sp - size) & s->mask, size, ra);
-    stack_push(env, s, value, size, ra);
+    const SegmentCache *ss = &env->segs[R_SS];
+    uint64_t mask = stack_mask(env, ss->flags);
+    StackPtr s = { code64(env) ? 0 : ss->base, env->regs[R_ESP] & mask, mask };
+
+    s.user = cpl(env) == 3;
+    if (!code64(env))
+        stack_set_limit(&s, ss->flags, ss->limit, fault_err);
+    return s;
 }
 
-uint64_t ss_pop(CPUX86State *env, StackPtr *s, unsigned size, uintptr_t ra)
+void stack_check_desc(StackPtr *s, const Desc *d, uint32_t fault_err)
 {
-    check_real_stack(env, s->sp, size, ra);
-    return stack_pop(env, s, size, ra);
+    stack_set_limit(s, desc_flags(d), desc_limit(d), fault_err);
 }
 
 void set_rsp_masked(CPUX86State *env, uint64_t sp, uint64_t mask)

@@ -117,16 +117,23 @@ void seg_check_stack(CPUX86State *env, uint32_t selector, int dpl, Desc *d,
 /* Stack pointer arithmetic respecting the SS size (16/32/64-bit). */
 uint64_t stack_mask(CPUX86State *env, uint32_t ss_flags);
 /* Push/pop helpers on an explicit (ss_base, sp, mask) stack; sp is updated in
- * the local variable, not in env, so that a fault leaves env untouched. */
+ * the local variable, not in env, so that a fault leaves env untouched.
+ * The optional fields (zero = off) make each access a CPL-3 one (user page
+ * check) and check it against the segment limit, raising #SS(fault_err). */
 typedef struct StackPtr {
     uint64_t base, sp, mask;
+    bool user, checked, expand_down;
+    uint32_t limit, fault_err;
 } StackPtr;
 void stack_push(CPUX86State *env, StackPtr *s, uint64_t value, unsigned size, uintptr_t ra);
 uint64_t stack_pop(CPUX86State *env, StackPtr *s, unsigned size, uintptr_t ra);
-/* The same on the current SS (s built from env->segs[R_SS]): in real and
- * virtual-8086 mode each access is checked against the SS limit, #SS(0). */
-void ss_push(CPUX86State *env, StackPtr *s, uint64_t value, unsigned size, uintptr_t ra);
-uint64_t ss_pop(CPUX86State *env, StackPtr *s, unsigned size, uintptr_t ra);
+/* The current SS:rSP at the current CPL (V86 and ring 3: user accesses),
+ * limit-checked unless SS is flat or the code is 64-bit: a fault is
+ * #SS(fault_err) (0 for instructions, EXT for event delivery). */
+StackPtr stack_current(CPUX86State *env, uint32_t fault_err);
+/* Check the accesses of s against the limit of the stack descriptor d (a new
+ * inner stack): #SS(fault_err), the new SS selector (SDM vol 3, 6.15 #SS). */
+void stack_check_desc(StackPtr *s, const Desc *d, uint32_t fault_err);
 /* Write back a stack pointer into RSP with the mask (upper bits kept for 16-bit). */
 void set_rsp_masked(CPUX86State *env, uint64_t sp, uint64_t mask);
 

@@ -126,5 +126,9 @@ void helper_insn_breakpoint(CPUX86State *env);
 void helper_data_breakpoint(CPUX86State *env, uint64_t linear, uint64_t desc);
 void helper_insn_end(CPUX86State *env, uint64_t next_rip);
 void helper_gdb_breakpoint(CPUX86State *env);
+/* end of a block that changed CPU state (accel/tcg.c): 1 when the main loop
+ * must run (an event can be taken now, the CPU halted, ...) rather than the
+ * next block be looked up */
+uint64_t helper_end_block_needs_loop(CPUX86State *env, uint64_t from_code64);
 
 #endif

@@ -772,6 +772,31 @@ static void gen_single_step_trap(DisasContext *s)
     }
 }
 
+/* Leave the block for the TB at env->rip (cc_op and RIP are stored), looked
+ * up with the flags env has now. recheck: the block may have changed state
+ * the main loop acts on (IF, the interrupt shadow, halting, a mode change),
+ * so ask whether the loop must run before going on; the block after STI or
+ * MOV SS asks too, as the event it held back may be taken now. */
+static void gen_goto_next_tb(DisasContext *s, bool recheck)
+{
+    if ((s->flags & HF_TF_MASK) || (s->tb->cflags & CF_SINGLE_INSN)) {
+        gen_single_step_trap(s);
+        tcg_gen_exit_tb(0);
+        return;
+    }
+    if (recheck || (s->flags & HF_INHIBIT_IRQ_MASK)) {
+        int to_loop = gen_new_label();
+        TCGv needed = tcg_temp_new();
+        gen_helper(helper_end_block_needs_loop, needed, 2, tcg_env, tcg_const(s->code64));
+        tcg_gen_brcondi(TCG_COND_NE, 0, needed, 0, to_loop);
+        tcg_gen_lookup_and_goto();
+        tcg_gen_set_label(to_loop);
+        tcg_gen_exit_tb(0);
+        return;
+    }
+    tcg_gen_lookup_and_goto();
+}
+
 void gen_jmp_to(DisasContext *s, uint64_t target, int n)
 {
     target = mask_ip(s, target);
@@ -783,11 +808,8 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
         !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))) {
         s->jmp_used[n] = true;
         tcg_gen_goto_tb(n);
-    } else if (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)) {
-        gen_single_step_trap(s);
-        tcg_gen_exit_tb(0);
     } else {
-        tcg_gen_lookup_and_goto();
+        gen_goto_next_tb(s, false);
     }
     s->is_jmp = DISAS_NORETURN;
 }
@@ -956,17 +978,11 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         break;
     case DISAS_EXIT:
         gen_update_cc_op(s);
-        gen_single_step_trap(s);
-        tcg_gen_exit_tb(0);
+        gen_goto_next_tb(s, true);
         break;
     case DISAS_JUMP:
         gen_update_cc_op(s);
-        if (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)) {
-            gen_single_step_trap(s);
-            tcg_gen_exit_tb(0);
-        } else {
-            tcg_gen_lookup_and_goto();
-        }
+        gen_goto_next_tb(s, false);
         break;
     case DISAS_NORETURN:
         break;

@@ -13,7 +13,8 @@
 typedef enum DisasJump {
     DISAS_NEXT,        /* fall through to the next instruction */
     DISAS_NORETURN,    /* code already left the block (exception raised, goto_tb emitted) */
-    DISAS_EXIT,        /* env->rip is set; leave to the loop (mode may have changed) */
+    DISAS_EXIT,        /* env->rip is set; state the loop or the TB flags depend on may
+                        * have changed: recheck events, look up with the new flags */
     DISAS_JUMP,        /* env->rip is set; look up the next TB (indirect branch) */
     DISAS_TOO_MANY,    /* block full: continue at s->next_pc through goto_tb */
 } DisasJump;
