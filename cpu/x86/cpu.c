@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include "cpu/x86/seg.h"
+#include "cpu/x86/simd.h"
 #include "system/cpus.h"
 
 uint32_t x86_get_eflags(CPUX86State *env)
@@ -130,13 +131,7 @@ static void reset_registers(CPUX86State *env)
     env->xcr0 = 1;
 
     memset(env->fpregs, 0, sizeof(env->fpregs));
-    env->fpstt = 0;
-    env->fpus = 0;
-    env->fpuc = 0x37f;
-    env->fptags = 0xff;
-    env->fpop = 0;
-    env->fpip = env->fpdp = 0;
-    env->fpcs = env->fpds = 0;
+    x87_reset(env);                 /* FNINIT state */
     memset(env->xmm, 0, sizeof(env->xmm));
     env->mxcsr = 0x1f80;
 

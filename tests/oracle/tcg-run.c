@@ -9,6 +9,7 @@
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/exec.h"
+#include "cpu/x86/simd.h"
 #include "system/machine.h"
 #include "system/memory.h"
 #include "tests/oracle/oracle.h"
@@ -161,13 +162,7 @@ static void load_state(CPUX86State *env, const OracleCase *c)
     env->mxcsr = in->mxcsr;
     /* x87 as after FNINIT, as the native child leaves it between cases */
     memset(env->fpregs, 0, sizeof(env->fpregs));
-    env->fpstt = 0;
-    env->fpus = 0;
-    env->fpuc = 0x37f;
-    env->fptags = 0xff;
-    env->fpop = 0;
-    env->fpip = env->fpdp = 0;
-    env->fpcs = env->fpds = 0;
+    x87_reset(env);                 /* FNINIT state */
     env->halted = false;
     env->exception_index = -1;
     env->old_exception = -1;
