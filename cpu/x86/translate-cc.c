@@ -58,105 +58,99 @@ static TCGv cc_op_value(DisasContext *s)
 
 /* ---- single flags from a static cc_op, as 0/1 ------------------------------------ *
  * Each mirrors cc.c (cc_carry, cc_flags) for one flag. cc_dst and cc_src are
- * zero-extended to the operand size by gen_cc_result. */
-static unsigned cc_bits(DisasContext *s) { return 8u << CC_OP_SIZE_LOG2(s->cc_op); }
+ * zero-extended to the operand size by gen_cc_result. The generators write
+ * into t, with x as their only scratch temp: the optimiser and the liveness
+ * pass do work per temp at every label and memory access, so a computation
+ * of all the flags must not leave dozens of temps behind. */
+typedef struct FlagTemps {
+    TCGv t, x, zero;
+} FlagTemps;
 
-static TCGv gen_bit(TCGv v, unsigned bit)
+static FlagTemps flag_temps(void)
 {
-    TCGv t = tcg_temp_new();
-    tcg_gen_shri(t, v, bit);
-    tcg_gen_andi(t, t, 1);
-    return t;
+    return (FlagTemps){ tcg_temp_new(), tcg_temp_new(), tcg_const(0) };
 }
 
-static TCGv gen_cf_static(DisasContext *s)
+static unsigned cc_bits(DisasContext *s) { return 8u << CC_OP_SIZE_LOG2(s->cc_op); }
+
+/* t = bit of v */
+static void gen_bit_into(TCGv t, TCGv v, unsigned bit)
 {
-    TCGv t = tcg_temp_new();
+    tcg_gen_shri(t, v, bit);
+    tcg_gen_andi(t, t, 1);
+}
+
+static void gen_cf_into(DisasContext *s, const FlagTemps *f)
+{
+    TCGv t = f->t, x = f->x;
     unsigned size = cc_bits(s) / 8;
     switch (CC_OP_KIND(s->cc_op)) {
     case CC_K_EFLAGS: case CC_K_INC: case CC_K_DEC: case CC_K_SHR: case CC_K_SAR:
         tcg_gen_andi(t, cpu_cc_src, 1);
-        return t;
+        break;
     case CC_K_LOGIC:
         tcg_gen_movi(t, 0);
-        return t;
+        break;
     case CC_K_ADD:   /* carry = (dst < src) on the truncated values */
         tcg_gen_setcond(TCG_COND_LTU, 0, t, cpu_cc_dst, cpu_cc_src);
-        return t;
-    case CC_K_SUB: { /* borrow = (dst + src) < src */
-        TCGv a = tcg_temp_new();
-        tcg_gen_add(a, cpu_cc_dst, cpu_cc_src);
-        tcg_gen_extu(a, a, size);
-        tcg_gen_setcond(TCG_COND_LTU, 0, t, a, cpu_cc_src);
-        return t;
-    }
-    case CC_K_ADC: { /* carry-in ? dst <= src : dst < src */
-        TCGv le = tcg_temp_new(), lt = tcg_temp_new();
-        tcg_gen_setcond(TCG_COND_LEU, 0, le, cpu_cc_dst, cpu_cc_src);
-        tcg_gen_setcond(TCG_COND_LTU, 0, lt, cpu_cc_dst, cpu_cc_src);
-        tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, tcg_const(0), le, lt);
-        return t;
-    }
-    case CC_K_SBB: { /* a = dst + src + borrow-in; borrow-in ? a <= src : a < src */
-        TCGv a = tcg_temp_new(), le = tcg_temp_new(), lt = tcg_temp_new();
-        tcg_gen_add(a, cpu_cc_dst, cpu_cc_src);
-        tcg_gen_add(a, a, cpu_cc_src2);
-        tcg_gen_extu(a, a, size);
-        tcg_gen_setcond(TCG_COND_LEU, 0, le, a, cpu_cc_src);
-        tcg_gen_setcond(TCG_COND_LTU, 0, lt, a, cpu_cc_src);
-        tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, tcg_const(0), le, lt);
-        return t;
-    }
+        break;
+    case CC_K_SUB:   /* borrow = (dst + src) < src */
+        tcg_gen_add(x, cpu_cc_dst, cpu_cc_src);
+        tcg_gen_extu(x, x, size);
+        tcg_gen_setcond(TCG_COND_LTU, 0, t, x, cpu_cc_src);
+        break;
+    case CC_K_ADC:   /* carry-in ? dst <= src : dst < src */
+        tcg_gen_setcond(TCG_COND_LEU, 0, t, cpu_cc_dst, cpu_cc_src);
+        tcg_gen_setcond(TCG_COND_LTU, 0, x, cpu_cc_dst, cpu_cc_src);
+        tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, f->zero, t, x);
+        break;
+    case CC_K_SBB:   /* a = dst + src + borrow-in; borrow-in ? a <= src : a < src */
+        tcg_gen_add(x, cpu_cc_dst, cpu_cc_src);
+        tcg_gen_add(x, x, cpu_cc_src2);
+        tcg_gen_extu(x, x, size);
+        tcg_gen_setcond(TCG_COND_LEU, 0, t, x, cpu_cc_src);
+        tcg_gen_setcond(TCG_COND_LTU, 0, x, x, cpu_cc_src);
+        tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, f->zero, t, x);
+        break;
     case CC_K_SHL:   /* the last bit shifted out: top bit of src */
-        return gen_bit(cpu_cc_src, size * 8 - 1);
+        gen_bit_into(t, cpu_cc_src, size * 8 - 1);
+        break;
     default:         /* CC_K_MUL */
-        tcg_gen_setcond(TCG_COND_NE, 0, t, cpu_cc_src, tcg_const(0));
-        return t;
+        tcg_gen_setcond(TCG_COND_NE, 0, t, cpu_cc_src, f->zero);
+        break;
     }
 }
 
-static TCGv gen_zf_static(DisasContext *s)
+static void gen_zf_into(DisasContext *s, const FlagTemps *f)
 {
     if (CC_OP_KIND(s->cc_op) == CC_K_EFLAGS)
-        return gen_bit(cpu_cc_src, 6);
-    TCGv t = tcg_temp_new();
-    tcg_gen_setcond(TCG_COND_EQ, 0, t, cpu_cc_dst, tcg_const(0));
-    return t;
+        gen_bit_into(f->t, cpu_cc_src, 6);
+    else
+        tcg_gen_setcond(TCG_COND_EQ, 0, f->t, cpu_cc_dst, f->zero);
 }
 
-static TCGv gen_sf_static(DisasContext *s)
+static void gen_sf_into(DisasContext *s, const FlagTemps *f)
 {
     if (CC_OP_KIND(s->cc_op) == CC_K_EFLAGS)
-        return gen_bit(cpu_cc_src, 7);
-    return gen_bit(cpu_cc_dst, cc_bits(s) - 1);
+        gen_bit_into(f->t, cpu_cc_src, 7);
+    else
+        gen_bit_into(f->t, cpu_cc_dst, cc_bits(s) - 1);
 }
 
 /* PF: the low byte of the result has an even number of set bits. 0x9669
  * has bit n set for the even-parity nibbles n. */
-static TCGv gen_pf_static(DisasContext *s)
+static void gen_pf_into(DisasContext *s, const FlagTemps *f)
 {
-    if (CC_OP_KIND(s->cc_op) == CC_K_EFLAGS)
-        return gen_bit(cpu_cc_src, 2);
-    TCGv t = tcg_temp_new(), r = tcg_temp_new();
+    TCGv t = f->t;
+    if (CC_OP_KIND(s->cc_op) == CC_K_EFLAGS) {
+        gen_bit_into(t, cpu_cc_src, 2);
+        return;
+    }
     tcg_gen_shri(t, cpu_cc_dst, 4);
     tcg_gen_xor(t, t, cpu_cc_dst);
     tcg_gen_andi(t, t, 15);
-    tcg_gen_shr(r, tcg_const(0x9669), t);
-    tcg_gen_andi(r, r, 1);
-    return r;
-}
-
-/* The first operand of ADD/ADC/SUB/SBB, rebuilt from result and second operand. */
-static TCGv gen_first_operand(DisasContext *s)
-{
-    TCGv a = tcg_temp_new();
-    switch (CC_OP_KIND(s->cc_op)) {
-    case CC_K_ADD: tcg_gen_sub(a, cpu_cc_dst, cpu_cc_src); break;
-    case CC_K_ADC: tcg_gen_sub(a, cpu_cc_dst, cpu_cc_src); tcg_gen_sub(a, a, cpu_cc_src2); break;
-    case CC_K_SUB: tcg_gen_add(a, cpu_cc_dst, cpu_cc_src); break;
-    default:       tcg_gen_add(a, cpu_cc_dst, cpu_cc_src); tcg_gen_add(a, a, cpu_cc_src2); break;
-    }
-    return a;
+    tcg_gen_shr(t, tcg_const(0x9669), t);
+    tcg_gen_andi(t, t, 1);
 }
 
 static bool kind_is_arith(unsigned kind)
@@ -164,94 +158,118 @@ static bool kind_is_arith(unsigned kind)
     return kind == CC_K_ADD || kind == CC_K_ADC || kind == CC_K_SUB || kind == CC_K_SBB;
 }
 
+/* a = the first operand of ADD/ADC/SUB/SBB, rebuilt from result and second operand. */
+static void gen_first_operand_into(DisasContext *s, TCGv a)
+{
+    switch (CC_OP_KIND(s->cc_op)) {
+    case CC_K_ADD: tcg_gen_sub(a, cpu_cc_dst, cpu_cc_src); break;
+    case CC_K_ADC: tcg_gen_sub(a, cpu_cc_dst, cpu_cc_src); tcg_gen_sub(a, a, cpu_cc_src2); break;
+    case CC_K_SUB: tcg_gen_add(a, cpu_cc_dst, cpu_cc_src); break;
+    default:       tcg_gen_add(a, cpu_cc_dst, cpu_cc_src); tcg_gen_add(a, a, cpu_cc_src2); break;
+    }
+}
+
 /* AF as the CC_A bit (0x10), not 0/1. */
-static TCGv gen_af_static(DisasContext *s)
+static void gen_af_into(DisasContext *s, const FlagTemps *f)
 {
     unsigned kind = CC_OP_KIND(s->cc_op);
-    TCGv t = tcg_temp_new();
+    TCGv t = f->t;
     if (kind == CC_K_EFLAGS) {
         tcg_gen_andi(t, cpu_cc_src, CC_A);
     } else if (kind_is_arith(kind)) {
-        tcg_gen_xor(t, gen_first_operand(s), cpu_cc_src);
+        gen_first_operand_into(s, f->x);
+        tcg_gen_xor(t, f->x, cpu_cc_src);
         tcg_gen_xor(t, t, cpu_cc_dst);
         tcg_gen_andi(t, t, CC_A);
     } else if (kind == CC_K_INC || kind == CC_K_DEC) {
-        TCGv lo = tcg_temp_new();
-        tcg_gen_andi(lo, cpu_cc_dst, 15);
-        tcg_gen_setcond(TCG_COND_EQ, 0, t, lo, tcg_const(kind == CC_K_INC ? 0 : 15));
+        tcg_gen_andi(t, cpu_cc_dst, 15);
+        tcg_gen_setcond(TCG_COND_EQ, 0, t, t, kind == CC_K_INC ? f->zero : tcg_const(15));
         tcg_gen_shli(t, t, 4);
     } else {
         tcg_gen_movi(t, 0);
     }
-    return t;
 }
 
-static TCGv gen_of_static(DisasContext *s)
+static void gen_of_into(DisasContext *s, const FlagTemps *f)
 {
     unsigned kind = CC_OP_KIND(s->cc_op), bits = cc_bits(s);
     uint64_t minint = 1ULL << (bits - 1);
-    TCGv t = tcg_temp_new();
+    TCGv t = f->t, x = f->x;
     switch (kind) {
     case CC_K_EFLAGS:
-        return gen_bit(cpu_cc_src, 11);
-    case CC_K_ADD: case CC_K_ADC: { /* operands of one sign, result of the other */
-        TCGv a = gen_first_operand(s), x = tcg_temp_new();
-        tcg_gen_xor(t, a, cpu_cc_dst);
-        tcg_gen_xor(x, cpu_cc_src, cpu_cc_dst);
+        gen_bit_into(t, cpu_cc_src, 11);
+        break;
+    case CC_K_ADD: case CC_K_ADC:   /* operands of one sign, result of the other */
+        gen_first_operand_into(s, x);
+        tcg_gen_xor(x, x, cpu_cc_dst);
+        tcg_gen_xor(t, cpu_cc_src, cpu_cc_dst);
         tcg_gen_and(t, t, x);
-        return gen_bit(t, bits - 1);
-    }
-    case CC_K_SUB: case CC_K_SBB: { /* operands of different signs, result of the second's */
-        TCGv a = gen_first_operand(s), x = tcg_temp_new();
-        tcg_gen_xor(t, a, cpu_cc_src);
-        tcg_gen_xor(x, a, cpu_cc_dst);
+        gen_bit_into(t, t, bits - 1);
+        break;
+    case CC_K_SUB: case CC_K_SBB:   /* operands of different signs, result of the second's */
+        gen_first_operand_into(s, x);
+        tcg_gen_xor(t, x, cpu_cc_src);
+        tcg_gen_xor(x, x, cpu_cc_dst);
         tcg_gen_and(t, t, x);
-        return gen_bit(t, bits - 1);
-    }
-    case CC_K_INC:
-        tcg_gen_setcond(TCG_COND_EQ, 0, t, cpu_cc_dst, tcg_const(minint));
-        return t;
-    case CC_K_DEC:
-        tcg_gen_setcond(TCG_COND_EQ, 0, t, cpu_cc_dst, tcg_const(minint - 1));
-        return t;
-    case CC_K_SHL:
-        tcg_gen_xor(t, gen_sf_static(s), gen_cf_static(s));
-        return t;
+        gen_bit_into(t, t, bits - 1);
+        break;
+    case CC_K_INC: case CC_K_DEC:
+        tcg_gen_setcond(TCG_COND_EQ, 0, t, cpu_cc_dst,
+                        tcg_const(kind == CC_K_INC ? minint : minint - 1));
+        break;
+    case CC_K_SHL:   /* top bit of the result xor CF */
+        gen_bit_into(t, cpu_cc_dst, bits - 1);
+        gen_bit_into(x, cpu_cc_src, bits - 1);
+        tcg_gen_xor(t, t, x);
+        break;
     case CC_K_SHR:
-        return gen_bit(cpu_cc_src, bits - 1);
+        gen_bit_into(t, cpu_cc_src, bits - 1);
+        break;
     case CC_K_MUL:
-        return gen_cf_static(s);
+        tcg_gen_setcond(TCG_COND_NE, 0, t, cpu_cc_src, f->zero);
+        break;
     default:         /* LOGIC, SAR */
         tcg_gen_movi(t, 0);
-        return t;
+        break;
     }
 }
+
+typedef void FlagGen(DisasContext *s, const FlagTemps *f);
+
+/* A fresh temp with one flag (0/1). */
+static TCGv gen_flag(DisasContext *s, FlagGen *gen)
+{
+    FlagTemps f = flag_temps();
+    gen(s, &f);
+    return f.t;
+}
+
+static TCGv gen_cf_static(DisasContext *s) { return gen_flag(s, gen_cf_into); }
+static TCGv gen_zf_static(DisasContext *s) { return gen_flag(s, gen_zf_into); }
 
 /* The flags of need (CC_MASK bits) from a static cc_op, inline; other bits 0. */
 static TCGv gen_eflags_static(DisasContext *s, uint32_t need)
 {
-    TCGv f = tcg_temp_new();
+    TCGv r = tcg_temp_new();
     if (CC_OP_KIND(s->cc_op) == CC_K_EFLAGS) {
-        tcg_gen_andi(f, cpu_cc_src, need & CC_MASK);
-        return f;
+        tcg_gen_andi(r, cpu_cc_src, need & CC_MASK);
+        return r;
     }
-    static const struct { uint32_t bit; unsigned shift; TCGv (*gen)(DisasContext *); } parts[] = {
-        { CC_C, 0, gen_cf_static }, { CC_P, 2, gen_pf_static }, { CC_Z, 6, gen_zf_static },
-        { CC_S, 7, gen_sf_static }, { CC_O, 11, gen_of_static },
+    static const struct { uint32_t bit; unsigned shift; FlagGen *gen; } parts[] = {
+        { CC_C, 0, gen_cf_into }, { CC_P, 2, gen_pf_into }, { CC_A, 0, gen_af_into },
+        { CC_Z, 6, gen_zf_into }, { CC_S, 7, gen_sf_into }, { CC_O, 11, gen_of_into },
     };
-    if (need & CC_A)
-        tcg_gen_mov(f, gen_af_static(s));
-    else
-        tcg_gen_movi(f, 0);
+    FlagTemps f = flag_temps();
+    tcg_gen_movi(r, 0);
     for (unsigned i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
         if (!(need & parts[i].bit))
             continue;
-        TCGv b = parts[i].gen(s);
+        parts[i].gen(s, &f);
         if (parts[i].shift)
-            tcg_gen_shli(b, b, parts[i].shift);
-        tcg_gen_or(f, f, b);
+            tcg_gen_shli(f.t, f.t, parts[i].shift);
+        tcg_gen_or(r, r, f.t);
     }
-    return f;
+    return r;
 }
 
 /* ---- a dynamic cc_op, guessed ------------------------------------------------ *
@@ -351,7 +369,8 @@ TCGv gen_compute_zf(DisasContext *s)
 {
     if (s->cc_op != CC_OP_DYNAMIC)
         return gen_zf_static(s);
-    TCGv z = tcg_temp_new(), zf_in_src = gen_bit(cpu_cc_src, 6);
+    TCGv z = tcg_temp_new(), zf_in_src = tcg_temp_new();
+    gen_bit_into(zf_in_src, cpu_cc_src, 6);
     tcg_gen_setcond(TCG_COND_EQ, 0, z, cpu_cc_dst, tcg_const(0));
     tcg_gen_movcond(TCG_COND_LTU, TCG_W32, z, gen_env_ld(ENV_OFF(cc_op), MO_32),
                     tcg_const(CC_OP(CC_K_EFLAGS + 1, 0)), zf_in_src, z);
@@ -454,20 +473,31 @@ static bool prepare_cc_from_cmp(DisasContext *s, unsigned jcc, CCPrepare *p)
  * shorter form below. */
 static TCGv gen_cond_from_flags(DisasContext *s, unsigned base)
 {
-    TCGv t = tcg_temp_new();
-    switch (base) {
-    case 0: return gen_of_static(s);
-    case 1: return gen_cf_static(s);
-    case 2: return gen_zf_static(s);
-    case 3: tcg_gen_or(t, gen_cf_static(s), gen_zf_static(s)); return t;
-    case 4: return gen_sf_static(s);
-    case 5: return gen_pf_static(s);
-    case 6: tcg_gen_xor(t, gen_sf_static(s), gen_of_static(s)); return t;
-    default:
-        tcg_gen_xor(t, gen_sf_static(s), gen_of_static(s));
-        tcg_gen_or(t, t, gen_zf_static(s));
-        return t;
+    static FlagGen *const single[8] = {
+        [0] = gen_of_into, [1] = gen_cf_into, [2] = gen_zf_into, [4] = gen_sf_into, [5] = gen_pf_into,
+    };
+    FlagTemps f = flag_temps();
+    if (single[base]) {
+        single[base](s, &f);
+        return f.t;
     }
+    TCGv r = tcg_temp_new();
+    if (base == 3) {            /* CF | ZF */
+        gen_cf_into(s, &f);
+        tcg_gen_mov(r, f.t);
+        gen_zf_into(s, &f);
+        tcg_gen_or(r, r, f.t);
+        return r;
+    }
+    gen_sf_into(s, &f);         /* L: SF ^ OF; LE: ... | ZF */
+    tcg_gen_mov(r, f.t);
+    gen_of_into(s, &f);
+    tcg_gen_xor(r, r, f.t);
+    if (base == 7) {
+        gen_zf_into(s, &f);
+        tcg_gen_or(r, r, f.t);
+    }
+    return r;
 }
 
 /* The condition's base from a static cc_op (not EFLAGS), inline. */
