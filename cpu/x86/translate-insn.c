@@ -1424,6 +1424,13 @@ static void trans_rdrand(DisasContext *s)
     gen_set_eflags_cc(s, f);
 }
 
+/* RDPID: IA32_TSC_AUX (bits 63:32 are always zero), not subject to CR4.TSD;
+ * the decoder gives #UD when the model lacks it. */
+static void trans_rdpid(DisasContext *s)
+{
+    gen_reg_store(s, s->d.rm, s->d.opsize, gen_env_ld(ENV_OFF(tsc_aux), MO_64));
+}
+
 static void trans_xgetbv(DisasContext *s)
 {
     if (s->d.e->aux == 1) {     /* XSETBV (cpu/x86/fxsave.c) */
@@ -1491,7 +1498,7 @@ static const TransFn trans_table[I_COUNT] = {
     [I_SWAPGS] = trans_sys_noarg, [I_STAC] = trans_sys_noarg, [I_CLAC] = trans_sys_noarg,
     [I_SLDT] = trans_ldt_tr, [I_STR] = trans_ldt_tr, [I_LLDT] = trans_ldt_tr, [I_LTR] = trans_ldt_tr,
     [I_VERR] = trans_ldt_tr, [I_VERW] = trans_ldt_tr, [I_LAR] = trans_lar_lsl, [I_LSL] = trans_lar_lsl,
-    [I_RDRAND] = trans_rdrand, [I_XGETBV] = trans_xgetbv,
+    [I_RDRAND] = trans_rdrand, [I_RDPID] = trans_rdpid, [I_XGETBV] = trans_xgetbv,
 };
 
 /* Instructions whose first operand is read and then written. */
