@@ -29,6 +29,11 @@
  * wrote globals back). They are "insn-precise": the execution engine maps the
  * faulting point back to the last insn_start to restore RIP and cc_op.
  *
+ * Self-loops: goto_loop is goto_tb to the TB itself (env->rip, cc_op and the
+ * globals as for goto_tb), except that it leaves to the execution loop when
+ * an exit is requested (the check a TB entry does) and that a backend may
+ * keep globals in host registers around the back edge.
+ *
  * Helper calls: `call` invokes a C function with up to TCG_MAX_CALL_ARGS
  * 64-bit arguments (the env pointer is passed as the env temp) and an
  * optional 64-bit result. Unless flagged TCG_CALL_PURE (reads and writes no
@@ -136,7 +141,8 @@ enum {
     X(insn_start, 0, 0, 2)  /* guest pc, cc_op at the insn's start     */  \
     X(goto_tb, 0, 0, 1)     /* chainable jump to the TB's successor n  */  \
     X(exit_tb, 0, 0, 1)     /* return to the loop (value: see exec)    */  \
-    X(lookup_and_goto, 0, 0, 0) /* jump to the TB for env->rip, or exit */
+    X(lookup_and_goto, 0, 0, 0) /* jump to the TB for env->rip, or exit */ \
+    X(goto_loop, 0, 0, 0)   /* back to this TB's first op: see below   */
 
 typedef enum TCGOpcode {
 #define TCG_OPC_ENUM(name, o, i, c) INDEX_op_##name,
@@ -260,6 +266,7 @@ void tcg_gen_insn_start(uint64_t pc, uint32_t cc_op);
 void tcg_gen_goto_tb(unsigned n);
 void tcg_gen_exit_tb(uint64_t val);
 void tcg_gen_lookup_and_goto(void);
+void tcg_gen_goto_loop(void);
 void tcg_gen_discard(TCGv t);
 
 /* ---- passes ---------------------------------------------------------------- */

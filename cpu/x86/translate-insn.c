@@ -853,6 +853,15 @@ static void trans_jcc(DisasContext *s)
 {
     int taken = gen_new_label();
     gen_update_cc_op(s);
+    if (gen_is_self_loop(s, branch_target(s))) {
+        /* the back edge falls through, so registers stay in host registers */
+        int leave = taken;
+        gen_jcc(s, s->d.e->aux ^ 1, leave);
+        gen_jmp_to(s, branch_target(s), 1);
+        tcg_gen_set_label(leave);
+        gen_jmp_to(s, s->next_pc, 0);
+        return;
+    }
     gen_jcc(s, s->d.e->aux, taken);
     gen_jmp_to(s, s->next_pc, 0);
     tcg_gen_set_label(taken);
@@ -872,6 +881,13 @@ static void trans_loop(DisasContext *s)
         tcg_gen_subi(c, cpu_regs[R_ECX], 1);
         gen_reg_store(s, R_ECX, as, c);
         TCGv cz = gen_zext(cpu_regs[R_ECX], as);
+        if (mn == I_LOOP && gen_is_self_loop(s, branch_target(s))) {
+            tcg_gen_brcondi(TCG_COND_EQ, 0, cz, 0, taken);   /* taken = leave */
+            gen_jmp_to(s, branch_target(s), 1);
+            tcg_gen_set_label(taken);
+            gen_jmp_to(s, s->next_pc, 0);
+            return;
+        }
         if (mn == I_LOOP) {
             tcg_gen_brcondi(TCG_COND_NE, 0, cz, 0, taken);
         } else {
