@@ -22,6 +22,7 @@ static bool ends_block(TCGOpcode opc)
     switch (opc) {
     case INDEX_op_set_label: case INDEX_op_br: case INDEX_op_brcond:
     case INDEX_op_goto_tb: case INDEX_op_exit_tb: case INDEX_op_lookup_and_goto:
+    case INDEX_op_goto_loop:
         return true;
     default:
         return false;
@@ -89,7 +90,7 @@ void tcg_liveness(TCGContext *s)
         }
         for (int i = 0; i < def->nb_oargs; i++)
             live[(int)op->args[i]] = false;
-        if (opc == INDEX_op_qemu_ld || opc == INDEX_op_qemu_st) {
+        if (tcg_op_is_guest_mem(opc)) {
             for (int i = 0; i < nb_temps; i++)
                 if (s->temps[i].kind == TEMP_GLOBAL)
                     live[i] = true;
