@@ -135,7 +135,7 @@ TCGv gen_ea_offset(DisasContext *s)
     const X86Decoded *d = &s->d;
     TCGv t = tcg_temp_new();
     if (d->base == -2) {
-        tcg_gen_movi(t, s->next_pc + d->disp);
+        tcg_gen_mov(t, gen_pc_value(s, s->next_pc + d->disp));
     } else {
         tcg_gen_movi(t, d->disp);
         if (d->base >= 0)
@@ -438,10 +438,20 @@ void gen_pop_commit(DisasContext *s, unsigned size)
 }
 
 /* ---- control flow ------------------------------------------------------------ */
+TCGv gen_pc_value(DisasContext *s, uint64_t pc)
+{
+    if (!s->tb->pcrel)
+        return tcg_const(pc);
+    /* relative to the block's start, whatever virtual address it runs at */
+    TCGv v = gen_env_ld(ENV_OFF(tb_pc_base), MO_64);
+    if (pc != s->tb->pc)
+        tcg_gen_addi(v, v, pc - s->tb->pc);
+    return v;
+}
+
 void gen_set_rip(DisasContext *s, uint64_t rip)
 {
-    (void)s;
-    gen_env_st(tcg_const(rip), ENV_OFF(rip), MO_64);
+    gen_env_st(gen_pc_value(s, rip), ENV_OFF(rip), MO_64);
 }
 
 void gen_set_rip_tcg(TCGv v)
@@ -495,6 +505,14 @@ static void gen_goto_next_tb(DisasContext *s, bool recheck)
     tcg_gen_lookup_and_goto();
 }
 
+/* A direct jump to target would re-enter this very block (same code, same
+ * flags): the backend can then keep guest registers in host registers. */
+bool gen_is_self_loop(DisasContext *s, uint64_t target)
+{
+    return mask_ip(s, target) == s->tb->pc && !(s->tb->cflags & CF_SINGLE_INSN) &&
+           !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK));
+}
+
 void gen_jmp_to(DisasContext *s, uint64_t target, int n)
 {
     target = mask_ip(s, target);
@@ -502,7 +520,9 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
     gen_update_cc_op(s);
     gen_set_rip(s, target);
     uint64_t lin = s->cs_base + target;
-    if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
+    if (gen_is_self_loop(s, target)) {
+        tcg_gen_goto_loop();
+    } else if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
         !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))) {
         s->jmp_used[n] = true;
         tcg_gen_goto_tb(n);
@@ -589,6 +609,8 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
     FetchCtx f = { s, (uint64_t)-1, 0, 0, NULL };
     init_context(s, env, tb);
     tcg_func_start(tcg_ctx);
+    if (tb->pcrel)
+        gen_env_st(gen_env_ld(ENV_OFF(rip), MO_64), ENV_OFF(tb_pc_base), MO_64);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
         max_insns = 1;
 
@@ -656,7 +678,7 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
             x86_translate_insn(s);
         if ((s->flags & TBF_DEBUG) && s->is_jmp == DISAS_NEXT) {
             gen_update_cc_op(s);
-            gen_helper(helper_insn_end, TCG_NO_TEMP, 2, tcg_env, tcg_const(s->next_pc));
+            gen_helper(helper_insn_end, TCG_NO_TEMP, 2, tcg_env, gen_pc_value(s, s->next_pc));
         }
         pc = s->next_pc;
         if (s->is_jmp != DISAS_NEXT)
