@@ -32,7 +32,9 @@
  * Self-loops: goto_loop is goto_tb to the TB itself (env->rip, cc_op and the
  * globals as for goto_tb), except that it leaves to the execution loop when
  * an exit is requested (the check a TB entry does) and that a backend may
- * keep globals in host registers around the back edge.
+ * keep globals in host registers around the back edge. The ops before the
+ * first insn_start (block set-up that a jump back leaves valid) need not run
+ * again.
  *
  * Probe sharing: qemu_ld_probe/qemu_st_probe are qemu_ld/qemu_st that also
  * output an "addend": when the TLB entry of the page holding the whole
