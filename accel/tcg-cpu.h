@@ -140,6 +140,7 @@ typedef struct TCGCPU {
     unsigned flush_count;
     /* statistics (monitor "info jit") */
     uint64_t stat_translated, stat_invalidated, stat_code_bytes, stat_guest_bytes;
+    uint64_t stat_shared;    /* blocks that reuse a PC-relative translation */
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;

@@ -1,6 +1,11 @@
 /* The translation-block cache of a vCPU: lookup by physical PC (hash) and by
  * virtual PC (jump cache), translation on a miss, chaining, the physical
- * pages that hold code (for self-modifying code), and flushing. */
+ * pages that hold code (for self-modifying code), and flushing.
+ *
+ * 64-bit user code is translated PC-relative (see tb_use_pcrel): the same
+ * physical code met at another virtual PC (a library or program mapped at a
+ * new address in every process) gets an alias TB, a TB of its own for that
+ * PC that runs the first translation's host code. */
 #include <stdlib.h>
 #include "accel/tcg-cpu.h"
 #include "accel/tcg-perfmap.h"
@@ -8,10 +13,12 @@
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/translate.h"
 #include "cpu/x86/translate-helpers.h"
+#include "system/gdbstub.h"
 #include "system/log.h"
 #include "system/util.h"
 
 #define TB_MAX 65536
+#define ALIAS_MAX (TB_MAX * 2)
 #define TB_HASH_BITS 16
 #define TB_HASH_SIZE (1 << TB_HASH_BITS)
 #define PAGE_HASH_SIZE (1 << 12)
@@ -31,9 +38,13 @@ typedef struct PageDesc {
 #define WRITES_BEFORE_BITMAP 4
 
 struct TBCache {
-    TranslationBlock *tbs;
+    TranslationBlock *tbs;       /* translations, in code buffer order */
     int nb_tbs;
+    TranslationBlock *aliases;   /* TBs running another TB's code */
+    int nb_aliases;
     TranslationBlock *hash[TB_HASH_SIZE];
+    /* PC-relative translations by (physical PC, flags) */
+    TranslationBlock *shared_hash[TB_HASH_SIZE];
     PageDesc *pages[PAGE_HASH_SIZE];
     PageDesc *page_pool;
     int nb_pages;
@@ -45,6 +56,7 @@ TBCache *tb_cache_new(void)
 {
     TBCache *c = xzalloc(sizeof(*c));
     c->tbs = xzalloc(sizeof(TranslationBlock) * TB_MAX);
+    c->aliases = xzalloc(sizeof(TranslationBlock) * ALIAS_MAX);
     c->page_pool = xzalloc(sizeof(PageDesc) * TB_MAX * 2);
     c->arena = xmalloc(ARENA_SIZE);
     return c;
@@ -57,6 +69,7 @@ void tb_cache_free(TBCache *c)
     for (int i = 0; i < c->nb_pages; i++)
         free(c->page_pool[i].code_bitmap);
     free(c->tbs);
+    free(c->aliases);
     free(c->page_pool);
     free(c->arena);
     free(c);
@@ -79,6 +92,12 @@ void *tb_arena_alloc(TCGCPU *t, size_t n)
 static unsigned tb_hash(uint64_t phys_pc, uint64_t pc, uint32_t flags)
 {
     uint64_t h = (phys_pc ^ (pc * 0xff51afd7ed558ccdULL) ^ ((uint64_t)flags << 32)) * 0x9e3779b97f4a7c15ULL;
+    return (unsigned)(h >> (64 - TB_HASH_BITS));
+}
+
+static unsigned shared_hash(uint64_t phys_pc, uint32_t flags)
+{
+    uint64_t h = (phys_pc ^ ((uint64_t)flags << 40)) * 0x9e3779b97f4a7c15ULL;
     return (unsigned)(h >> (64 - TB_HASH_BITS));
 }
 
@@ -234,9 +253,11 @@ void tb_flush(TCGCPU *t)
             code_map_update(t, c->page_pool[i].page, -1);
     }
     c->nb_tbs = 0;
+    c->nb_aliases = 0;
     c->nb_pages = 0;
     c->arena_used = 0;
     memset(c->hash, 0, sizeof(c->hash));
+    memset(c->shared_hash, 0, sizeof(c->shared_hash));
     memset(c->pages, 0, sizeof(c->pages));
     tb_jmp_cache_clear(t);
     tlb_init(t);
@@ -299,6 +320,81 @@ static void page_add_tb(TCGCPU *t, uint64_t page, TranslationBlock *tb, int whic
 }
 
 /* ---- translation -------------------------------------------------------------------- */
+/* 64-bit user code: where the same physical code runs at many virtual
+ * addresses. Kernel code keeps absolute PCs (one address, slightly faster). */
+static bool tb_use_pcrel(uint32_t flags)
+{
+    return (flags & HF_CS64_MASK) && (flags & HF_CPL_MASK) == 3;
+}
+
+static void log_in_asm(CPUX86State *env, uint64_t pc, uint64_t cs_base, uint32_t flags, uint32_t size,
+                       const TranslationBlock *shared)
+{
+    uint8_t buf[4096];
+    unsigned n = MIN(size, sizeof(buf));
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t ph;
+        if (!x86_fetch_code_byte(env, linear_pc(env, pc + i, cs_base), &buf[i], &ph))
+            n = i;
+    }
+    log_printf("IN: pc=0x%" PRIx64 " cs_base=0x%" PRIx64 " flags=0x%x", pc, cs_base, flags);
+    if (shared)
+        log_printf(" (runs the translation made at pc=0x%" PRIx64 ")", shared->pc);
+    log_printf("\n");
+    int mode = (flags & HF_CS64_MASK) ? 64 : (flags & HF_CS32_MASK) ? 32 : 16;
+    log_disas_x86(buf, n, pc, mode);
+    log_printf("\n");
+}
+
+static void hash_insert(TBCache *c, TranslationBlock *tb)
+{
+    unsigned h = tb_hash(tb->phys_pc, tb->pc, tb->flags);
+    tb->hash_next = c->hash[h];
+    c->hash[h] = tb;
+}
+
+/* Make tb findable by PC and invalidated with its pages. */
+static void tb_publish(TCGCPU *t, TranslationBlock *tb)
+{
+    hash_insert(t->cache, tb);
+    page_add_tb(t, tb->phys_pc & TARGET_PAGE_MASK, tb, 0);
+    if (tb->phys_page2 != (uint64_t)-1)
+        page_add_tb(t, tb->phys_page2, tb, 1);
+}
+
+/* A PC-relative translation of phys with these flags that is valid at
+ * linear PC lin (its second page, if any, maps the same), or NULL. */
+static TranslationBlock *shared_lookup(TCGCPU *t, uint64_t phys, uint64_t lin, uint64_t cs_base,
+                                       uint32_t flags, uint32_t cflags)
+{
+    for (TranslationBlock *tb = t->cache->shared_hash[shared_hash(phys, flags)]; tb; tb = tb->shared_next) {
+        if (tb->phys_pc == phys && tb->flags == flags && tb->cs_base == cs_base && tb->cflags == cflags &&
+            !tb->invalid && second_page_matches(t->env, tb, lin))
+            return tb;
+    }
+    return NULL;
+}
+
+/* A TB for pc that runs the code of the PC-relative translation base. */
+static TranslationBlock *tb_alias(TCGCPU *t, TranslationBlock *base, uint64_t pc)
+{
+    TBCache *c = t->cache;
+    if (c->nb_aliases >= ALIAS_MAX)
+        return NULL;
+    TranslationBlock *tb = &c->aliases[c->nb_aliases++];
+    *tb = *base;
+    tb->pc = pc;
+    tb->alias = true;
+    tb->jmp_target[0] = tb->jmp_target[1] = NULL;
+    tb->hash_next = tb->shared_next = NULL;
+    tb->page_next[0] = tb->page_next[1] = NULL;
+    t->stat_shared++;
+    if (log_enabled(LOG_IN_ASM))
+        log_in_asm(t->env, pc, tb->cs_base, tb->flags, tb->size, base);
+    tb_publish(t, tb);
+    return tb;
+}
+
 static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint64_t cs_base,
                                      uint32_t flags, uint32_t cflags)
 {
@@ -317,6 +413,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         tb->cflags = cflags;
         tb->phys_pc = phys;
         tb->phys_page2 = (uint64_t)-1;
+        tb->pcrel = tb_use_pcrel(flags);
 
         x86_translate_block(env, tb, MAX_INSNS_PER_TB);
         TCGContext *s = tcg_ctx;
@@ -326,19 +423,8 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
             x86_translate_block(env, tb, 1);
             tb->cflags = cflags;
         }
-        if (log_enabled(LOG_IN_ASM)) {
-            uint8_t buf[4096];
-            unsigned n = MIN(tb->size, sizeof(buf));
-            for (unsigned i = 0; i < n; i++) {
-                uint64_t ph;
-                if (!x86_fetch_code_byte(env, linear_pc(env, pc + i, cs_base), &buf[i], &ph))
-                    n = i;
-            }
-            log_printf("IN: pc=0x%" PRIx64 " cs_base=0x%" PRIx64 " flags=0x%x\n", pc, cs_base, flags);
-            int mode = (flags & HF_CS64_MASK) ? 64 : (flags & HF_CS32_MASK) ? 32 : 16;
-            log_disas_x86(buf, n, pc, mode);
-            log_printf("\n");
-        }
+        if (log_enabled(LOG_IN_ASM))
+            log_in_asm(env, pc, cs_base, flags, tb->size, NULL);
         if (log_enabled(LOG_OP)) {
             log_printf("OP: pc=0x%" PRIx64 "\n", pc);
             tcg_dump_ops(s, log_file());
@@ -362,7 +448,8 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         unsigned k = 0;
         for (int i = 0; i < s->nb_ops && k < n; i++) {
             if (s->ops[i].opc == INDEX_op_insn_start) {
-                tb->insn_pc[k] = s->ops[i].args[0];
+                /* PC-relative: the offset from the block's start */
+                tb->insn_pc[k] = s->ops[i].args[0] - (tb->pcrel ? pc : 0);
                 tb->insn_cc_op[k] = (uint32_t)s->ops[i].args[1];
                 tb->insn_host_end[k] = 0;
                 k++;
@@ -381,13 +468,12 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         t->stat_translated++;
         t->stat_code_bytes += tb->code_size;
         t->stat_guest_bytes += tb->size;
-        /* publish */
-        unsigned h = tb_hash(phys, pc, flags);
-        tb->hash_next = c->hash[h];
-        c->hash[h] = tb;
-        page_add_tb(t, phys & TARGET_PAGE_MASK, tb, 0);
-        if (tb->phys_page2 != (uint64_t)-1)
-            page_add_tb(t, tb->phys_page2, tb, 1);
+        tb_publish(t, tb);
+        if (tb->pcrel) {
+            unsigned h = shared_hash(phys, flags);
+            tb->shared_next = c->shared_hash[h];
+            c->shared_hash[h] = tb;
+        }
         return tb;
     }
     fatal("translator: cannot translate the block at 0x%" PRIx64 " (code buffer too small)", pc);
@@ -418,6 +504,17 @@ static void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb)
     t->jmp_cache_epoch[h] = t->jc_epoch;
 }
 
+/* Reuse a PC-relative translation of the same physical code (not while
+ * the debugger has breakpoints: they are compiled in at their addresses). */
+static TranslationBlock *tb_share(TCGCPU *t, uint64_t phys, uint64_t pc, uint64_t cs_base,
+                                  uint32_t flags, uint32_t cflags)
+{
+    if (!tb_use_pcrel(flags) || atomic_load(&gdb_nr_breakpoints))
+        return NULL;
+    TranslationBlock *base = shared_lookup(t, phys, linear_pc(t->env, pc, cs_base), cs_base, flags, cflags);
+    return base ? tb_alias(t, base, pc) : NULL;
+}
+
 TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t flags, uint32_t cflags)
 {
     CPUX86State *env = t->env;
@@ -430,6 +527,8 @@ TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t fla
     if (!get_phys(env, lin, &phys))
         x86_fetch_fault(env, pc);
     tb = hash_lookup(t, phys, pc, cs_base, flags, cflags);
+    if (!tb)
+        tb = tb_share(t, phys, pc, cs_base, flags, cflags);
     if (!tb)
         tb = tb_gen_code(t, phys, pc, cs_base, flags, cflags);
     if (cflags == 0)
@@ -453,6 +552,8 @@ TranslationBlock *tb_lookup_fast(CPUX86State *env)
     if (!get_phys(env, lin, &phys))
         return NULL;
     tb = hash_lookup(t, phys, pc, cs_base, flags, 0);
+    if (!tb)
+        tb = tb_share(t, phys, pc, cs_base, flags, 0);
     if (tb)
         jc_store(t, h, lin, tb);
     return tb;
@@ -477,9 +578,21 @@ TranslationBlock *tb_from_host_ra(TCGCPU *t, uintptr_t ra)
     return NULL;
 }
 
+/* Code shared by several virtual PCs may jump straight only to code right
+ * for all of them: PC-relative, same flags, and on the same physical page
+ * (a direct jump stays on its block's virtual page), on one page only. */
+static bool shared_jump_ok(const TranslationBlock *tb, const TranslationBlock *dest)
+{
+    return dest->pcrel && dest->flags == tb->flags && dest->cs_base == tb->cs_base &&
+           dest->cflags == tb->cflags && dest->phys_page2 == (uint64_t)-1 &&
+           (dest->phys_pc & TARGET_PAGE_MASK) == (tb->phys_pc & TARGET_PAGE_MASK);
+}
+
 void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest)
 {
     if (tb->invalid || dest->invalid)
+        return;
+    if (tb->pcrel && !shared_jump_ok(tb, dest))
         return;
     tb->jmp_target[n] = dest;
     t->backend->set_jump(tb, n, dest);
@@ -492,6 +605,17 @@ static void hash_remove(TBCache *c, TranslationBlock *tb)
     for (; *pp; pp = &(*pp)->hash_next) {
         if (*pp == tb) {
             *pp = tb->hash_next;
+            return;
+        }
+    }
+}
+
+static void shared_remove(TBCache *c, TranslationBlock *tb)
+{
+    TranslationBlock **pp = &c->shared_hash[shared_hash(tb->phys_pc, tb->flags)];
+    for (; *pp; pp = &(*pp)->shared_next) {
+        if (*pp == tb) {
+            *pp = tb->shared_next;
             return;
         }
     }
@@ -537,6 +661,8 @@ bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
         tb->invalid = true;
         t->stat_invalidated++;
         hash_remove(c, tb);
+        if (tb->pcrel && !tb->alias)
+            shared_remove(c, tb);
         t->backend->invalidate(tb);
         /* unlink from the other page it spans */
         if (which == 0 && tb->phys_page2 != (uint64_t)-1)

@@ -32,7 +32,8 @@ static void restore_from_insn(CPUX86State *env, TranslationBlock *tb, int i)
 {
     if (i < 0 || (unsigned)i >= tb->icount)
         return;
-    env->rip = tb->insn_pc[i];
+    /* a PC-relative block holds offsets from where it was entered */
+    env->rip = tb->insn_pc[i] + (tb->pcrel ? env->tb_pc_base : 0);
     if (tb->insn_cc_op[i] != CC_OP_DYNAMIC)
         env->cc_op = tb->insn_cc_op[i];
 }
@@ -359,9 +360,9 @@ void tcg_dump_jit_info(FILE *f)
             continue;
         TCGCPU *t = tcg_cpu(cpu->env);
         fprintf(f, "CPU #%d: %u blocks cached, %" PRIu64 " translated (%" PRIu64 " guest bytes -> %" PRIu64
-                " host bytes), %" PRIu64 " invalidated, %u full flushes\n",
+                " host bytes), %" PRIu64 " shared at another PC, %" PRIu64 " invalidated, %u full flushes\n",
                 i, tb_cache_count(t), t->stat_translated, t->stat_guest_bytes, t->stat_code_bytes,
-                t->stat_invalidated, t->flush_count);
+                t->stat_shared, t->stat_invalidated, t->flush_count);
     }
 }
 

@@ -340,23 +340,36 @@ static size_t iov_size(const struct iovec *iov, int iovcnt)
     return n;
 }
 
-int blk_preadv(BlockDev *bs, uint64_t offset, const struct iovec *iov, int iovcnt)
+/* One request over an I/O vector, under the device lock: the driver's vector
+ * entry point when it has one, else one call per non-empty segment. */
+static int vector_io(BlockDev *bs, uint64_t offset, const struct iovec *iov, int iovcnt,
+                     bool write)
 {
-    int ret = check_range(bs, offset, iov_size(iov, iovcnt));
-    if (ret < 0)
-        return ret;
+    const BlockDriver *drv = bs->drv;
+    int ret = 0;
     lock(bs);
-    if (bs->drv->preadv) {
-        ret = bs->drv->preadv(bs, offset, iov, iovcnt);
+    if (write && drv->pwritev) {
+        ret = drv->pwritev(bs, offset, iov, iovcnt);
+    } else if (!write && drv->preadv) {
+        ret = drv->preadv(bs, offset, iov, iovcnt);
     } else {
         for (int i = 0; i < iovcnt && ret == 0; i++) {
             if (iov[i].iov_len)
-                ret = bs->drv->pread(bs, offset, iov[i].iov_base, iov[i].iov_len);
+                ret = write ? drv->pwrite(bs, offset, iov[i].iov_base, iov[i].iov_len)
+                            : drv->pread(bs, offset, iov[i].iov_base, iov[i].iov_len);
             offset += iov[i].iov_len;
         }
     }
     unlock(bs);
     return ret;
+}
+
+int blk_preadv(BlockDev *bs, uint64_t offset, const struct iovec *iov, int iovcnt)
+{
+    int ret = check_range(bs, offset, iov_size(iov, iovcnt));
+    if (ret < 0)
+        return ret;
+    return vector_io(bs, offset, iov, iovcnt, false);
 }
 
 int blk_pwritev(BlockDev *bs, uint64_t offset, const struct iovec *iov, int iovcnt)
@@ -366,18 +379,7 @@ int blk_pwritev(BlockDev *bs, uint64_t offset, const struct iovec *iov, int iovc
         ret = check_range(bs, offset, iov_size(iov, iovcnt));
     if (ret < 0)
         return ret;
-    lock(bs);
-    if (bs->drv->pwritev) {
-        ret = bs->drv->pwritev(bs, offset, iov, iovcnt);
-    } else {
-        for (int i = 0; i < iovcnt && ret == 0; i++) {
-            if (iov[i].iov_len)
-                ret = bs->drv->pwrite(bs, offset, iov[i].iov_base, iov[i].iov_len);
-            offset += iov[i].iov_len;
-        }
-    }
-    unlock(bs);
-    return ret;
+    return vector_io(bs, offset, iov, iovcnt, true);
 }
 
 int blk_pwrite_compressed(BlockDev *bs, uint64_t offset, const void *buf, size_t len)

@@ -343,15 +343,24 @@ static int set_clusters(Qcow2State *s, uint64_t off, uint64_t count, uint64_t va
     return 0;
 }
 
+/* The whole clusters inside [off, off + len): [*start, *end). A range that
+ * reaches the end of the disk owns its last, partial cluster. */
+static void whole_clusters(const BlockDev *bs, const Qcow2State *s, uint64_t off, uint64_t len,
+                           uint64_t *start, uint64_t *end)
+{
+    uint64_t cs = s->cluster_size;
+    *start = ALIGN_UP(off, cs);
+    *end = off + len == bs->size ? ALIGN_UP(off + len, cs) : ALIGN_DOWN(off + len, cs);
+}
+
 int qcow2_discard(BlockDev *bs, uint64_t off, uint64_t len)
 {
     Qcow2State *s = bs->opaque;
     int wret = qcow2_check_writable(s);
     if (wret < 0)
         return wret;
-    uint64_t cs = s->cluster_size;
-    uint64_t start = ALIGN_UP(off, cs);
-    uint64_t end = off + len == bs->size ? ALIGN_UP(off + len, cs) : ALIGN_DOWN(off + len, cs);
+    uint64_t start, end;
+    whole_clusters(bs, s, off, len, &start, &end);
     if (end <= start)
         return 0;
     uint64_t val = (bs->backing || s->backing_file) && s->version >= 3 ? QCOW_OFLAG_ZERO : 0;
@@ -443,8 +452,8 @@ int qcow2_write_zeroes(BlockDev *bs, uint64_t off, uint64_t len)
     if (wret < 0)
         return wret;
     uint64_t cs = s->cluster_size;
-    uint64_t start = ALIGN_UP(off, cs);
-    uint64_t end = off + len == bs->size ? ALIGN_UP(off + len, cs) : ALIGN_DOWN(off + len, cs);
+    uint64_t start, end;
+    whole_clusters(bs, s, off, len, &start, &end);
     bool has_backing = bs->backing || s->backing_file;
     if (end <= start || (s->version < 3 && has_backing)) {
         /* write real zeroes */

@@ -281,23 +281,34 @@ int qcow2_snapshot_list(BlockDev *bs, BlockSnapshotInfo **list)
     return s->nb_snapshots;
 }
 
-int qcow2_snapshot_apply(BlockDev *bs, const char *name)
+/* The common start of applying or deleting a snapshot: the image writable,
+ * the snapshot found (*index), everything flushed, its L1 table read (*snl1,
+ * the caller frees it). */
+static int snapshot_open_l1(BlockDev *bs, const char *name, int *index, uint64_t **snl1)
 {
     Qcow2State *s = bs->opaque;
-    int wret = qcow2_check_writable(s);
-    if (wret < 0)
-        return wret;
+    int ret = qcow2_check_writable(s);
+    if (ret < 0)
+        return ret;
     int i = find_snapshot(s, name);
     if (i < 0)
         return blk_set_error(bs, ENOENT, "snapshot '%s' not found", name);
-    int ret = qcow2_flush_all(s);
+    ret = qcow2_flush_all(s);
+    if (ret < 0)
+        return ret;
+    *index = i;
+    return qcow2_read_l1_table(s, s->snaps[i].l1_offset, s->snaps[i].l1_size, snl1);
+}
+
+int qcow2_snapshot_apply(BlockDev *bs, const char *name)
+{
+    Qcow2State *s = bs->opaque;
+    int i;
+    uint64_t *snl1;
+    int ret = snapshot_open_l1(bs, name, &i, &snl1);
     if (ret < 0)
         return ret;
     Qcow2Snapshot *sn = &s->snaps[i];
-    uint64_t *snl1;
-    ret = qcow2_read_l1_table(s, sn->l1_offset, sn->l1_size, &snl1);
-    if (ret < 0)
-        return ret;
     if (sn->l1_size > s->l1_size) {
         ret = qcow2_grow_l1(s, sn->l1_size);
         if (ret < 0)
@@ -348,20 +359,12 @@ out:
 int qcow2_snapshot_delete(BlockDev *bs, const char *name)
 {
     Qcow2State *s = bs->opaque;
-    int wret = qcow2_check_writable(s);
-    if (wret < 0)
-        return wret;
-    int i = find_snapshot(s, name);
-    if (i < 0)
-        return blk_set_error(bs, ENOENT, "snapshot '%s' not found", name);
-    int ret = qcow2_flush_all(s);
+    int i;
+    uint64_t *snl1;
+    int ret = snapshot_open_l1(bs, name, &i, &snl1);
     if (ret < 0)
         return ret;
     Qcow2Snapshot sn = s->snaps[i];
-    uint64_t *snl1;
-    ret = qcow2_read_l1_table(s, sn.l1_offset, sn.l1_size, &snl1);
-    if (ret < 0)
-        return ret;
     memmove(&s->snaps[i], &s->snaps[i + 1], sizeof(Qcow2Snapshot) * (size_t)(s->nb_snapshots - i - 1));
     s->nb_snapshots--;
     ret = write_snapshot_table(s);

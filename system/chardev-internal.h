@@ -74,6 +74,11 @@ int chardev_input_room(const Chardev *chr);
 /* Append bytes read from the backend and deliver what the frontend takes. */
 void chardev_input_push(Chardev *chr, const uint8_t *buf, int len);
 void chardev_input_flush(Chardev *chr);
+/* Read what fits from a backend's input fd and deliver it. With eof_ends_input,
+ * end of file or a hard error marks the input finished (chr->input_eof). */
+void chardev_read_fd(Chardev *chr, int fd, bool eof_ends_input);
+/* Start or stop polling a backend's input fd; *polling tracks the state. */
+void chardev_poll_fd(Chardev *chr, int fd, bool *polling, bool on, void (*ready)(void *, int, short));
 /* Tell every frontend (opened/closed: all of them; break: the focused one). */
 void chardev_send_event(Chardev *chr, int event);
 void chardev_send_event_focused(Chardev *chr, int event);

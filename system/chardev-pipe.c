@@ -26,30 +26,13 @@ static int pipe_write(Chardev *chr, const uint8_t *buf, int len)
 
 static void pipe_read_ready(void *opaque, int fd, short revents)
 {
-    Chardev *chr = opaque;
-    uint8_t buf[CHR_INBUF_SIZE];
-    int room = chardev_input_room(chr);
-    if (room <= 0)
-        return;
-    ssize_t n = read(fd, buf, (size_t)room);
-    if (n > 0) {
-        chardev_input_push(chr, buf, (int)n);
-    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-        chr->input_eof = true;      /* the writer went away */
-        chardev_input_flush(chr);
-    }
+    chardev_read_fd(opaque, fd, true);      /* EOF: the writer went away */
 }
 
 static void pipe_set_input_polling(Chardev *chr, bool on)
 {
     PipeState *s = chr->state;
-    if (on == s->polling)
-        return;
-    s->polling = on;
-    if (on)
-        main_loop_set_fd(s->in_fd, POLLIN, pipe_read_ready, chr);
-    else
-        main_loop_remove_fd(s->in_fd);
+    chardev_poll_fd(chr, s->in_fd, &s->polling, on, pipe_read_ready);
 }
 
 static void pipe_close(Chardev *chr)

@@ -37,26 +37,13 @@ static int pty_write(Chardev *chr, const uint8_t *buf, int len)
 
 static void pty_read_ready(void *opaque, int fd, short revents)
 {
-    Chardev *chr = opaque;
-    uint8_t buf[CHR_INBUF_SIZE];
-    int room = chardev_input_room(chr);
-    if (room <= 0)
-        return;
-    ssize_t n = read(fd, buf, (size_t)room);
-    if (n > 0)
-        chardev_input_push(chr, buf, (int)n);
+    chardev_read_fd(opaque, fd, false);     /* the master never ends */
 }
 
 static void pty_set_input_polling(Chardev *chr, bool on)
 {
     PtyState *s = chr->state;
-    if (on == s->polling)
-        return;
-    s->polling = on;
-    if (on)
-        main_loop_set_fd(s->fd, POLLIN, pty_read_ready, chr);
-    else
-        main_loop_remove_fd(s->fd);
+    chardev_poll_fd(chr, s->fd, &s->polling, on, pty_read_ready);
 }
 
 static void pty_close(Chardev *chr)

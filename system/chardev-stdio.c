@@ -129,33 +129,14 @@ static int stdio_write(Chardev *chr, const uint8_t *buf, int len)
 
 static void stdio_read_ready(void *opaque, int fd, short revents)
 {
-    Chardev *chr = opaque;
-    uint8_t buf[CHR_INBUF_SIZE];
-    int room = chardev_input_room(chr);
-    if (room <= 0)
-        return;
-    ssize_t n = read(fd, buf, (size_t)room);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return;
-    if (n <= 0) {
-        /* EOF (e.g. stdin is /dev/null): stop reading, keep writing. */
-        chr->input_eof = true;
-        chardev_input_flush(chr);
-        return;
-    }
-    chardev_input_push(chr, buf, (int)n);
+    /* EOF (e.g. stdin is /dev/null): stop reading, keep writing. */
+    chardev_read_fd(opaque, fd, true);
 }
 
 static void stdio_set_input_polling(Chardev *chr, bool on)
 {
     StdioState *s = chr->state;
-    if (on == s->polling || s->in_fd < 0)
-        return;
-    s->polling = on;
-    if (on)
-        main_loop_set_fd(s->in_fd, POLLIN, stdio_read_ready, chr);
-    else
-        main_loop_remove_fd(s->in_fd);
+    chardev_poll_fd(chr, s->in_fd, &s->polling, on, stdio_read_ready);
 }
 
 static void stdio_close(Chardev *chr)

@@ -4,6 +4,7 @@
  * describes how they fit together. */
 #include "system/chardev-internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -307,6 +308,32 @@ void chardev_write_str(Chardev *chr, const char *s)
 }
 
 /* ---- input ------------------------------------------------------------------------- */
+
+void chardev_read_fd(Chardev *chr, int fd, bool eof_ends_input)
+{
+    uint8_t buf[CHR_INBUF_SIZE];
+    int room = chardev_input_room(chr);
+    if (room <= 0)
+        return;
+    ssize_t n = read(fd, buf, (size_t)room);
+    if (n > 0) {
+        chardev_input_push(chr, buf, (int)n);
+    } else if (eof_ends_input && (n == 0 || (errno != EINTR && errno != EAGAIN))) {
+        chr->input_eof = true;
+        chardev_input_flush(chr);
+    }
+}
+
+void chardev_poll_fd(Chardev *chr, int fd, bool *polling, bool on, void (*ready)(void *, int, short))
+{
+    if (on == *polling || fd < 0)
+        return;
+    *polling = on;
+    if (on)
+        main_loop_set_fd(fd, POLLIN, ready, chr);
+    else
+        main_loop_remove_fd(fd);
+}
 
 int chardev_input_room(const Chardev *chr)
 {

@@ -89,7 +89,7 @@ void tcg_liveness(TCGContext *s)
         }
         for (int i = 0; i < def->nb_oargs; i++)
             live[(int)op->args[i]] = false;
-        if (opc == INDEX_op_qemu_ld || opc == INDEX_op_qemu_st) {
+        if (tcg_op_is_guest_mem(opc)) {
             for (int i = 0; i < nb_temps; i++)
                 if (s->temps[i].kind == TEMP_GLOBAL)
                     live[i] = true;

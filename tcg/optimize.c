@@ -404,4 +404,5 @@ void tcg_optimize(TCGContext *s)
             opc == INDEX_op_lookup_and_goto)
             reset_all(s);
     }
+    tcg_mem_reuse(s);
 }

@@ -19,6 +19,12 @@ typedef struct TranslationBlock {
     uint32_t size;           /* guest bytes */
     uint32_t icount;
     bool invalid;
+    /* The code computes RIP values from env->tb_pc_base instead of embedding
+     * pc: shared by every TB with the same physical code and flags (insn_pc[]
+     * then holds offsets from the block start). */
+    bool pcrel;
+    /* a TB that reuses another one's code at a different virtual PC */
+    bool alias;
 
     /* backend code: host code (x86_64) or an interpreter program */
     void *code;
@@ -35,6 +41,7 @@ typedef struct TranslationBlock {
     uint32_t jmp_reset_ofs[2];   /* x86_64: offset of the unchained exit path */
 
     struct TranslationBlock *hash_next;     /* physical hash chain */
+    struct TranslationBlock *shared_next;   /* chain of PC-relative translations by (phys, flags) */
     struct TranslationBlock *page_next[2];  /* TBs on the same physical page */
 } TranslationBlock;
 

@@ -242,6 +242,8 @@ bool tcg_op_has_side_effects(const TCGOp *op)
     switch (op->opc) {
     case INDEX_op_brcond: case INDEX_op_br: case INDEX_op_set_label:
     case INDEX_op_st: case INDEX_op_qemu_ld: case INDEX_op_qemu_st: case INDEX_op_vecop:
+    case INDEX_op_qemu_ld_probe: case INDEX_op_qemu_st_probe:
+    case INDEX_op_qemu_ld_reuse: case INDEX_op_qemu_st_reuse:
     case INDEX_op_call: case INDEX_op_insn_start: case INDEX_op_goto_tb:
     case INDEX_op_exit_tb: case INDEX_op_lookup_and_goto: case INDEX_op_discard:
         return true;

@@ -29,6 +29,16 @@
  * wrote globals back). They are "insn-precise": the execution engine maps the
  * faulting point back to the last insn_start to restore RIP and cc_op.
  *
+ * Probe sharing: qemu_ld_probe/qemu_st_probe are qemu_ld/qemu_st that also
+ * output an "addend": when the TLB entry of the page holding the whole
+ * window [addr + lo, addr + lo + len) allows the window's accesses (read,
+ * write: TCG_WINDOW_*) on plain RAM, the addend is the entry's host addend
+ * (host address = guest address + addend; always even: page-aligned);
+ * otherwise it is odd. qemu_ld_reuse/qemu_st_reuse take such an addend: when
+ * it is even the access (which the producer guarantees lies in the window)
+ * goes straight to host memory, otherwise it is an ordinary access. A
+ * backend may always output an odd addend. Made only by tcg_mem_reuse.
+ *
  * Helper calls: `call` invokes a C function with up to TCG_MAX_CALL_ARGS
  * 64-bit arguments (the env pointer is passed as the env temp) and an
  * optional 64-bit result. Unless flagged TCG_CALL_PURE (reads and writes no
@@ -110,6 +120,18 @@ enum {
     MO_STACK = 16,   /* through SS: a non-canonical address is #SS(0), not #GP(0) */
 };
 
+/* The window argument of qemu_ld_probe/qemu_st_probe. */
+enum { TCG_WINDOW_READ = 1, TCG_WINDOW_WRITE = 2 };
+static inline uint64_t tcg_window_pack(int32_t lo, unsigned len, unsigned perms)
+{
+    return (uint32_t)lo | (uint64_t)(len & 0xffff) << 32 | (uint64_t)perms << 48;
+}
+static inline int32_t tcg_window_lo(uint64_t w) { return (int32_t)(uint32_t)w; }
+static inline unsigned tcg_window_len(uint64_t w) { return (unsigned)(w >> 32) & 0xffff; }
+static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48) & 3; }
+/* The odd addend: "not verified, do a full access" */
+#define TCG_ADDEND_NONE 1
+
 /* The opcodes, with the argument layout of each: outputs, inputs, constants.
  * X(name, n_out, n_in, n_const) */
 #define TCG_OPCODES(X)                                                      \
@@ -149,6 +171,11 @@ enum {
     X(st, 0, 2, 2)          /* *(memop *)(b + offset) = a              */  \
     X(qemu_ld, 1, 1, 2)     /* d = guest_load(addr, memop, mmu_idx)    */  \
     X(qemu_st, 0, 2, 2)     /* guest_store(addr b, value a, memop, mmu) */ \
+    /* TLB-probe sharing (tcg/mem-reuse.c): see "Probe sharing" above   */  \
+    X(qemu_ld_probe, 2, 1, 3) /* d, addend = load(addr); memop, mmu, window */ \
+    X(qemu_st_probe, 1, 2, 3) /* addend = store(addr b, a); memop, mmu, window */ \
+    X(qemu_ld_reuse, 1, 2, 2) /* d = load(addr a) via addend b; memop, mmu */ \
+    X(qemu_st_reuse, 0, 3, 2) /* store(addr b, value a) via addend c      */ \
     X(call, 1, 0, 0)        /* see TCGOp.call                          */  \
     X(insn_start, 0, 0, 2)  /* guest pc, cc_op at the insn's start     */  \
     X(goto_tb, 0, 0, 1)     /* chainable jump to the TB's successor n  */  \
@@ -282,6 +309,10 @@ void tcg_gen_discard(TCGv t);
 
 /* ---- passes ---------------------------------------------------------------- */
 void tcg_optimize(TCGContext *s);
+/* Share TLB probes between accesses through one base (after tcg_optimize). */
+void tcg_mem_reuse(TCGContext *s);
+/* qemu_ld/st or one of their probe/reuse forms */
+static inline bool tcg_op_is_guest_mem(unsigned opc);
 /* Liveness: fills TCGOp.dead and removes ops whose results are unused. */
 void tcg_liveness(TCGContext *s);
 void tcg_dump_ops(TCGContext *s, FILE *f);
@@ -319,6 +350,12 @@ static inline bool tcg_cond_eval(TCGCond c, bool w32, uint64_t a, uint64_t b)
     case TCG_COND_TSTNE: return (a & b) != 0;
     }
     return false;
+}
+
+static inline bool tcg_op_is_guest_mem(unsigned opc)
+{
+    return opc == INDEX_op_qemu_ld || opc == INDEX_op_qemu_st || opc == INDEX_op_qemu_ld_probe ||
+           opc == INDEX_op_qemu_st_probe || opc == INDEX_op_qemu_ld_reuse || opc == INDEX_op_qemu_st_reuse;
 }
 
 #endif

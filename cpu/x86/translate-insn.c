@@ -829,12 +829,12 @@ static void trans_call(DisasContext *s)
 {
     unsigned size = s->d.opsize;
     if (s->d.e->op[0] == O_Jz) {
-        gen_push(s, tcg_const(s->next_pc), size);
+        gen_push(s, gen_pc_value(s, s->next_pc), size);
         gen_jmp_to(s, branch_target(s), 0);
         return;
     }
     TCGv t = gen_zext(gen_operand_load(s, 0), size);
-    gen_push(s, tcg_const(s->next_pc), size);
+    gen_push(s, gen_pc_value(s, s->next_pc), size);
     gen_set_rip_tcg(t);
     s->is_jmp = DISAS_JUMP;
 }
@@ -902,10 +902,10 @@ static void trans_far(DisasContext *s)
     }
     sync(s);
     if (mn == I_JMPF)
-        gen_helper(helper_ljmp, TCG_NO_TEMP, 4, tcg_env, sel, off, tcg_const(s->next_pc));
+        gen_helper(helper_ljmp, TCG_NO_TEMP, 4, tcg_env, sel, off, gen_pc_value(s, s->next_pc));
     else
         gen_helper(helper_lcall, TCG_NO_TEMP, 5, tcg_env, sel, off, tcg_const(dflag(s)),
-                   tcg_const(s->next_pc));
+                   gen_pc_value(s, s->next_pc));
     flags_now_dynamic(s);
     end_block(s);
 }
@@ -922,14 +922,14 @@ static void trans_retf(DisasContext *s)
 static void trans_iret(DisasContext *s)
 {
     sync(s);
-    gen_helper(helper_iret, TCG_NO_TEMP, 3, tcg_env, tcg_const(dflag(s)), tcg_const(s->next_pc));
+    gen_helper(helper_iret, TCG_NO_TEMP, 3, tcg_env, tcg_const(dflag(s)), gen_pc_value(s, s->next_pc));
     flags_now_dynamic(s);
     end_block(s);
 }
 
 static void trans_int(DisasContext *s)
 {
-    TCGv next = tcg_const(s->next_pc);
+    TCGv next = gen_pc_value(s, s->next_pc);
     sync(s);
     switch (s->d.mnemonic) {
     case I_INT: gen_helper(helper_int, TCG_NO_TEMP, 3, tcg_env, tcg_const(s->d.imm & 0xff), next); break;
@@ -947,7 +947,7 @@ static void trans_int(DisasContext *s)
 static void trans_hlt(DisasContext *s)
 {
     sync(s);
-    gen_helper(helper_hlt, TCG_NO_TEMP, 2, tcg_env, tcg_const(s->next_pc));
+    gen_helper(helper_hlt, TCG_NO_TEMP, 2, tcg_env, gen_pc_value(s, s->next_pc));
     s->is_jmp = DISAS_NORETURN;
 }
 
@@ -1311,7 +1311,7 @@ static void trans_sys_noarg(DisasContext *s)
         return;
     case I_SYSCALL:
         sync(s);
-        gen_helper(helper_syscall, TCG_NO_TEMP, 2, tcg_env, tcg_const(s->next_pc));
+        gen_helper(helper_syscall, TCG_NO_TEMP, 2, tcg_env, gen_pc_value(s, s->next_pc));
         break;
     case I_SYSRET:
         sync(s);

@@ -51,7 +51,7 @@ void gen_x87_check_pending(void)
 
 static void gen_update_pointers(DisasContext *s, unsigned op, bool mem)
 {
-    gen_env_st(tcg_const(s->pc), ENV_OFF(fpip), MO_64);
+    gen_env_st(gen_pc_value(s, s->pc), ENV_OFF(fpip), MO_64);
     gen_env_st(tcg_const((op << 8 | s->d.modrm) & 0x7ff), ENV_OFF(fpop), MO_16);
     TCGv cs = gen_env_ld(ENV_OFF(segs[R_CS].selector), MO_16);
     gen_env_st(cs, ENV_OFF(fpcs), MO_16);

@@ -126,6 +126,9 @@ TCGv gen_setcc(DisasContext *s, unsigned cond);
 void gen_movcond_cc(DisasContext *s, unsigned cond, TCGv d, TCGv v1, TCGv v2);
 
 /* control flow */
+/* The RIP value pc as the code computes it (a constant, or relative to
+ * env->tb_pc_base in a PC-relative block). */
+TCGv gen_pc_value(DisasContext *s, uint64_t pc);
 void gen_set_rip(DisasContext *s, uint64_t rip);
 void gen_set_rip_tcg(TCGv v);
 void gen_jmp_to(DisasContext *s, uint64_t target, int n);  /* direct jump, chainable */

@@ -156,8 +156,14 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
             io->c = (uint8_t)op->args[a + 1];
             break;
         case INDEX_op_qemu_ld: case INDEX_op_qemu_st:
+        case INDEX_op_qemu_ld_reuse: case INDEX_op_qemu_st_reuse:
             io->c = (uint8_t)op->args[a];
             io->aux = (int32_t)op->args[a + 1];
+            break;
+        case INDEX_op_qemu_ld_probe: case INDEX_op_qemu_st_probe:
+            io->c = (uint8_t)op->args[a];
+            io->aux = (int32_t)op->args[a + 1];
+            io->imm = op->args[a + 2];   /* the window */
             break;
         case INDEX_op_insn_start:
             io->aux = ++insn;
@@ -212,6 +218,39 @@ static uint64_t host_ld(const void *p, unsigned memop)
 static inline TLBEntry *tlb_entry(TCGCPU *t, int mmu, uint64_t addr)
 {
     return &t->tlb[mmu][(addr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1)];
+}
+
+static uint64_t guest_ld(CPUX86State *env, TCGCPU *t, const IOp *op, uint64_t addr)
+{
+    unsigned size = 1u << (op->c & MO_SIZE);
+    TLBEntry *e = tlb_entry(t, op->aux, addr);
+    uint64_t tag = (op->c & MO_RMW) ? e->addr_write : e->addr_read;
+    if (likely(tag == ((addr + size - 1) & TARGET_PAGE_MASK)))
+        return host_ld((void *)(uintptr_t)(addr + e->addend), op->c & MO_VALUE);
+    return tcg_ld_slow(env, addr, op->c, op->aux, (uintptr_t)op);
+}
+
+static void guest_st(CPUX86State *env, TCGCPU *t, const IOp *op, uint64_t addr, uint64_t v)
+{
+    unsigned size = 1u << (op->c & MO_SIZE);
+    TLBEntry *e = tlb_entry(t, op->aux, addr);
+    if (likely(e->addr_write == ((addr + size - 1) & TARGET_PAGE_MASK)))
+        stn((void *)(uintptr_t)(addr + e->addend), size, v);
+    else
+        tcg_st_slow(env, addr, v, op->c, op->aux, (uintptr_t)op);
+}
+
+/* The addend of a probe op's window (after its own access), or the odd
+ * "none" when the TLB entry does not cover it for the window's accesses. */
+static uint64_t window_addend(TCGCPU *t, const IOp *op, uint64_t addr)
+{
+    uint64_t lo = addr + (uint64_t)(int64_t)tcg_window_lo(op->imm);
+    uint64_t tag = (lo + tcg_window_len(op->imm) - 1) & TARGET_PAGE_MASK;
+    unsigned perms = tcg_window_perms(op->imm);
+    TLBEntry *e = tlb_entry(t, op->aux, lo);
+    if (((perms & TCG_WINDOW_READ) && e->addr_read != tag) || ((perms & TCG_WINDOW_WRITE) && e->addr_write != tag))
+        return TCG_ADDEND_NONE;
+    return e->addend;
 }
 
 static uintptr_t interp_exec(CPUX86State *env, TranslationBlock *tb)
@@ -301,25 +340,36 @@ next_tb:
         case INDEX_op_st:
             stn((char *)(uintptr_t)*op->i[1] + op->imm, 1u << (op->c & MO_SIZE), *op->i[0]);
             break;
-        case INDEX_op_qemu_ld: {
+        case INDEX_op_qemu_ld:
+            *op->o[0] = guest_ld(env, t, op, *op->i[0]);
+            break;
+        case INDEX_op_qemu_st:
+            guest_st(env, t, op, *op->i[1], *op->i[0]);
+            break;
+        case INDEX_op_qemu_ld_probe: {
             uint64_t addr = *op->i[0];
-            unsigned size = 1u << (op->c & MO_SIZE);
-            TLBEntry *e = tlb_entry(t, op->aux, addr);
-            uint64_t tag = (op->c & MO_RMW) ? e->addr_write : e->addr_read;
-            if (likely(tag == ((addr + size - 1) & TARGET_PAGE_MASK)))
-                *op->o[0] = host_ld((void *)(uintptr_t)(addr + e->addend), op->c & MO_VALUE);
-            else
-                *op->o[0] = tcg_ld_slow(env, addr, op->c, op->aux, (uintptr_t)op);
+            *op->o[0] = guest_ld(env, t, op, addr);
+            *op->o[1] = window_addend(t, op, addr);
             break;
         }
-        case INDEX_op_qemu_st: {
+        case INDEX_op_qemu_st_probe: {
             uint64_t addr = *op->i[1];
-            unsigned size = 1u << (op->c & MO_SIZE);
-            TLBEntry *e = tlb_entry(t, op->aux, addr);
-            if (likely(e->addr_write == ((addr + size - 1) & TARGET_PAGE_MASK)))
-                stn((void *)(uintptr_t)(addr + e->addend), size, *op->i[0]);
+            guest_st(env, t, op, addr, *op->i[0]);
+            *op->o[0] = window_addend(t, op, addr);
+            break;
+        }
+        case INDEX_op_qemu_ld_reuse: {
+            uint64_t addr = *op->i[0], addend = *op->i[1];
+            *op->o[0] = addend & TCG_ADDEND_NONE ? guest_ld(env, t, op, addr)
+                        : host_ld((void *)(uintptr_t)(addr + addend), op->c & MO_VALUE);
+            break;
+        }
+        case INDEX_op_qemu_st_reuse: {
+            uint64_t addr = *op->i[1], addend = *op->i[2];
+            if (addend & TCG_ADDEND_NONE)
+                guest_st(env, t, op, addr, *op->i[0]);
             else
-                tcg_st_slow(env, addr, *op->i[0], op->c, op->aux, (uintptr_t)op);
+                stn((void *)(uintptr_t)(addr + addend), 1u << (op->c & MO_SIZE), *op->i[0]);
             break;
         }
         case INDEX_op_call: {

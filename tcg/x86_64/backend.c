@@ -164,11 +164,27 @@ typedef struct SlowPath {
     uint16_t save;        /* caller-saved registers to preserve */
     size_t jne_patch;     /* offset of the rel32 of the fast path's jne */
     uintptr_t done_rx;    /* where to continue */
+    int8_t none_reg;      /* a probe's addend register: made odd after the call (-1: none) */
     /* Dirty globals, written back only on this path: the fast path cannot
      * fault, the slow one can (and then the CPU state must be in env). */
     uint8_t nsync;
     struct { int8_t reg; int32_t off; int32_t imm; } sync[24];   /* reg -1: imm */
 } SlowPath;
+
+/* Out of line, for a probe or reuse op whose shared check failed: the full
+ * single-access TLB check, the access, then back (its miss goes to the
+ * helper call `slow`). */
+typedef struct MemFallback {
+    size_t patch[2];      /* rel32s of the main line's jumps here */
+    int npatch;
+    bool is_store;
+    unsigned memop;
+    int mmu;
+    int8_t addr_reg, data_reg, t1, t2;
+    int8_t none_reg;      /* a probe's addend register: made odd here (-1: none) */
+    uintptr_t done_rx;
+    int slow;
+} MemFallback;
 
 typedef struct Gen {
     TCGContext *s;
@@ -184,6 +200,8 @@ typedef struct Gen {
     int nb_fwd;
     SlowPath slow[TCG_MAX_OPS / 4];
     int nb_slow;
+    MemFallback fallback[TCG_MAX_OPS / 4];
+    int nb_fallback;
     bool failed;
     /* allocating for a global: prefer registers that survive helper calls */
     bool prefer_callee;
@@ -853,25 +871,122 @@ static void gen_movcond(Gen *g, const TCGOp *op)
 }
 
 /* ---- guest memory ------------------------------------------------------------------------ */
-static void gen_qemu_ldst(Gen *g, const TCGOp *op, bool is_store)
+/* A guest access op in one shape: plain, a probe (outputs the addend of its
+ * window) or a reuse (takes one); see tcg/mem-reuse.c. */
+typedef struct MemAccess {
+    bool is_store;
+    unsigned memop;
+    int mmu;
+    int t_data, t_addr;
+    int t_addend_out, t_addend_in;   /* -1: none */
+    uint64_t window;                 /* probes */
+    int first_in, n_in;              /* where the inputs are in args */
+} MemAccess;
+
+static MemAccess decode_mem_op(const TCGOp *op)
 {
-    unsigned memop = (unsigned)op->args[2];
-    int mmu = (int)op->args[3];
-    unsigned size = 1u << (memop & MO_SIZE);
-    int t_data = (int)op->args[0], t_addr = (int)op->args[1];
-    int ra = temp_load(g, t_addr, 0);
-    int rv = is_store ? temp_load(g, t_data, 0) : -1;
-    int t1 = reg_alloc(g, 0);
-    g->locked |= 1 << t1;
-    int t2 = reg_alloc(g, 0);
-    g->locked |= 1 << t2;
-    Emitter *e = &g->e;
-    if (g->nb_slow >= (int)ARRAY_SIZE(g->slow)) {
-        g->failed = true;
-        return;
+    MemAccess m = { .t_addend_out = -1, .t_addend_in = -1 };
+    const TCGArg *a = op->args;
+    switch (op->opc) {
+    case INDEX_op_qemu_ld_probe:
+        m = (MemAccess){ false, (unsigned)a[3], (int)a[4], (int)a[0], (int)a[2], (int)a[1], -1, a[5], 2, 1 };
+        break;
+    case INDEX_op_qemu_st_probe:
+        m = (MemAccess){ true, (unsigned)a[3], (int)a[4], (int)a[1], (int)a[2], (int)a[0], -1, a[5], 1, 2 };
+        break;
+    case INDEX_op_qemu_ld_reuse:
+        m = (MemAccess){ false, (unsigned)a[3], (int)a[4], (int)a[0], (int)a[1], -1, (int)a[2], 0, 1, 2 };
+        break;
+    case INDEX_op_qemu_st_reuse:
+        m = (MemAccess){ true, (unsigned)a[3], (int)a[4], (int)a[0], (int)a[1], -1, (int)a[2], 0, 0, 3 };
+        break;
+    default:
+        m.is_store = op->opc == INDEX_op_qemu_st;
+        m.memop = (unsigned)a[2];
+        m.mmu = (int)a[3];
+        m.t_data = (int)a[0];
+        m.t_addr = (int)a[1];
+        m.first_in = m.is_store ? 0 : 1;
+        m.n_in = m.is_store ? 2 : 1;
+        break;
     }
-    SlowPath *sp = &g->slow[g->nb_slow];
+    return m;
+}
+
+static unsigned access_perms(bool is_store, unsigned memop)
+{
+    return is_store || (memop & MO_RMW) ? TCG_WINDOW_WRITE : TCG_WINDOW_READ;
+}
+
+static void emit_jcc_rel32(Gen *g, uint8_t cc, size_t *patch)
+{
+    em_byte(&g->e, 0x0f);
+    em_byte(&g->e, (uint8_t)(0x80 | cc));
+    *patch = emitter_off(&g->e, g->cb);
+    em_u32(&g->e, 0);
+}
+
+/* The TLB check of the bytes [addr + lo, addr + lo + len) for the accesses
+ * in perms: t1 = the entry's offset (kept for loading the addend), t2 =
+ * the page of the last byte, compared with the entry's tag(s); each
+ * mismatch jumps to a patch returned in patch[]. Returns their count. */
+static int emit_tlb_check(Gen *g, int ra, int32_t lo, unsigned len, unsigned perms, int t1, int t2,
+                          int32_t ent, size_t patch[2])
+{
+    Emitter *e = &g->e;
+    int32_t last = lo + (int32_t)len - 1;
+    if (lo)
+        em_rm(e, 0x8d, 1, true, t1, ra, -1, 0, lo, false);   /* lea t1, [a + lo] */
+    else
+        mov_rr(e, t1, ra);
+    em_rr(e, 0xc1, 1, true, 5, t1, false);                 /* shr t1, 12 - 5 */
+    em_byte(e, TARGET_PAGE_BITS - 5);
+    em_rr(e, 0x81, 1, false, 4, t1, false);                /* and t1d, mask << 5 */
+    em_u32(e, (TLB_SIZE - 1) << 5);
+    if (last)
+        em_rm(e, 0x8d, 1, true, t2, ra, -1, 0, last, false);  /* lea t2, [a + last] */
+    else
+        mov_rr(e, t2, ra);
+    em_rr(e, 0x81, 1, true, 4, t2, false);                 /* and t2, page mask */
+    em_u32(e, (uint32_t)TARGET_PAGE_MASK);
+    int n = 0;
+    static const struct { unsigned perm; int32_t off; } tags[] = {
+        { TCG_WINDOW_READ, offsetof(TLBEntry, addr_read) },
+        { TCG_WINDOW_WRITE, offsetof(TLBEntry, addr_write) },
+    };
+    for (unsigned i = 0; i < ARRAY_SIZE(tags); i++) {
+        if (!(perms & tags[i].perm))
+            continue;
+        em_rm(e, 0x3b, 1, true, t2, R12, t1, 0, ent + tags[i].off, false);   /* cmp t2, [r12 + t1 + tag] */
+        emit_jcc_rel32(g, 0x5, &patch[n++]);
+    }
+    return n;
+}
+
+static int32_t tlb_table_offset(int mmu)
+{
+    return (int32_t)(offsetof(TCGCPU, tlb) + (size_t)mmu * TLB_SIZE * sizeof(TLBEntry));
+}
+
+static void emit_host_access(Emitter *e, bool is_store, unsigned memop, int data, int ra, int radd)
+{
+    if (is_store)
+        store_mem(e, memop, data, ra, radd, 0);
+    else
+        load_mem(e, memop & MO_VALUE, data, ra, radd, 0);
+}
+
+/* A helper-call record for this access, with the dirty globals to write
+ * back first (the helper may fault). NULL when the block has too many. */
+static SlowPath *slow_path_new(Gen *g)
+{
+    if (g->nb_slow >= (int)ARRAY_SIZE(g->slow) || g->nb_fallback >= (int)ARRAY_SIZE(g->fallback)) {
+        g->failed = true;
+        return NULL;
+    }
+    SlowPath *sp = &g->slow[g->nb_slow++];
     sp->nsync = 0;
+    sp->none_reg = -1;
     for (int r = 0; r < 16; r++) {
         int t = g->reg_temp[r];
         if (t >= 0 && g->s->temps[t].kind == TEMP_GLOBAL && !g->ts[t].coherent) {
@@ -888,58 +1003,96 @@ static void gen_qemu_ldst(Gen *g, const TCGOp *op, bool is_store)
             sp->nsync++;
         }
     }
-    int32_t ent = (int32_t)(offsetof(TCGCPU, tlb) + (size_t)mmu * TLB_SIZE * sizeof(TLBEntry));
-    int32_t cmp_off = ent + (int32_t)(is_store || (memop & MO_RMW) ? offsetof(TLBEntry, addr_write)
-                                                                   : offsetof(TLBEntry, addr_read));
-    mov_rr(e, t1, ra);
-    em_rr(e, 0xc1, 1, true, 5, t1, false);                 /* shr t1, 12 - 5 */
-    em_byte(e, TARGET_PAGE_BITS - 5);
-    em_rr(e, 0x81, 1, false, 4, t1, false);                /* and t1d, mask << 5 */
-    em_u32(e, (TLB_SIZE - 1) << 5);
-    if (size > 1)
-        em_rm(e, 0x8d, 1, true, t2, ra, -1, 0, (int32_t)(size - 1), false);   /* lea t2, [a + size-1] */
-    else
-        mov_rr(e, t2, ra);
-    em_rr(e, 0x81, 1, true, 4, t2, false);                 /* and t2, page mask */
-    em_u32(e, (uint32_t)TARGET_PAGE_MASK);
-    em_rm(e, 0x3b, 1, true, t2, R12, t1, 0, cmp_off, false);   /* cmp t2, [r12 + t1 + off] */
-    em_byte(e, 0x0f);
-    em_byte(e, 0x85);
-    size_t jne = emitter_off(e, g->cb);
-    em_u32(e, 0);
-    em_rm(e, 0x8b, 1, true, t2, R12, t1, 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
-    int rd = -1;
-    if (is_store) {
-        store_mem(e, memop, rv, ra, t2, 0);
+    return sp;
+}
+
+/* Inline: a plain access does the full check; a probe checks its whole
+ * window and outputs the addend; a reuse tests the addend it was given.
+ * Whatever fails goes out of line (MemFallback, then SlowPath). */
+static void gen_guest_mem(Gen *g, const TCGOp *op)
+{
+    MemAccess m = decode_mem_op(op);
+    bool probe = m.t_addend_out >= 0, reuse = m.t_addend_in >= 0;
+    unsigned size = 1u << (m.memop & MO_SIZE);
+    int ra = temp_load(g, m.t_addr, 0);
+    int rv = m.is_store ? temp_load(g, m.t_data, 0) : -1;
+    int radd_in = reuse ? temp_load(g, m.t_addend_in, 0) : -1;
+    int t1 = reg_alloc(g, 0);
+    g->locked |= 1 << t1;
+    int t2 = reg_alloc(g, 0);   /* a probe's addend output */
+    g->locked |= 1 << t2;
+    Emitter *e = &g->e;
+    SlowPath *sp = slow_path_new(g);
+    if (!sp)
+        return;
+    int32_t ent = tlb_table_offset(m.mmu);
+    /* a load's result may take the address register when the address dies */
+    int rd = m.is_store ? rv
+             : (op->dead & 1) && m.t_addr > 0 && g->s->temps[m.t_addr].kind != TEMP_GLOBAL ? ra : t1;
+    size_t jumps[2];
+    int nj;
+    if (reuse) {
+        em_rr(e, 0xf6, 1, false, 0, radd_in, true);        /* test radd8, 1 */
+        em_byte(e, TCG_ADDEND_NONE);
+        emit_jcc_rel32(g, 0x5, &jumps[0]);
+        nj = 1;
+        emit_host_access(e, m.is_store, m.memop, rd, ra, radd_in);
     } else {
-        /* the result may take the address register when the address dies */
-        rd = (op->dead & 1) && t_addr > 0 && g->s->temps[t_addr].kind != TEMP_GLOBAL
-             ? ra : t1;
-        load_mem(e, memop & MO_VALUE, rd, ra, t2, 0);
+        int32_t lo = probe ? tcg_window_lo(m.window) : 0;
+        unsigned len = probe ? tcg_window_len(m.window) : size;
+        unsigned perms = probe ? tcg_window_perms(m.window) : access_perms(m.is_store, m.memop);
+        nj = emit_tlb_check(g, ra, lo, len, perms, t1, t2, ent, jumps);
+        em_rm(e, 0x8b, 1, true, t2, R12, t1, 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
+        emit_host_access(e, m.is_store, m.memop, rd, ra, t2);
     }
-    g->nb_slow++;
-    sp->is_store = is_store;
-    sp->memop = memop;
-    sp->mmu = mmu;
+    uintptr_t done = em_rx(e);
+    if (probe || reuse) {
+        MemFallback *fb = &g->fallback[g->nb_fallback++];
+        *fb = (MemFallback){ .npatch = nj, .is_store = m.is_store, .memop = m.memop, .mmu = m.mmu,
+                             .addr_reg = (int8_t)ra, .data_reg = (int8_t)rd, .t1 = (int8_t)t1,
+                             .t2 = (int8_t)t2, .none_reg = (int8_t)(probe ? t2 : -1),
+                             .done_rx = done, .slow = (int)(sp - g->slow) };
+        memcpy(fb->patch, jumps, sizeof(jumps));
+    } else {
+        sp->jne_patch = jumps[0];
+    }
+    sp->is_store = m.is_store;
+    sp->memop = m.memop;
+    sp->mmu = m.mmu;
     sp->addr_reg = ra;
-    sp->data_reg = is_store ? rv : rd;
-    sp->jne_patch = jne;
-    sp->done_rx = em_rx(e);
+    sp->data_reg = rd;
+    sp->done_rx = done;
+    sp->none_reg = (int8_t)(probe ? t2 : -1);
     uint16_t save = 0;
     for (int r = 0; r < 16; r++)
-        if ((CALLER_SAVED & (1 << r)) && g->reg_temp[r] >= 0 && (is_store || r != rd))
+        if ((CALLER_SAVED & (1 << r)) && g->reg_temp[r] >= 0 && (m.is_store || r != rd))
             save |= 1 << r;
-    if (!is_store && rd != ra)
+    if (!m.is_store && rd != ra)
         save &= ~(1 << rd);
     sp->save = save;
-    if (is_store) {
-        free_dead_inputs(g, op, 0, 2);
-    } else {
-        free_dead_inputs(g, op, 1, 1);
-        if (rd == ra && g->reg_temp[ra] >= 0 && g->reg_temp[ra] != t_addr)
-            rd = t1;   /* not reached: the address died */
-        set_output(g, t_data, rd);
-    }
+    free_dead_inputs(g, op, m.first_in, m.n_in);
+    if (!m.is_store)
+        set_output(g, m.t_data, rd);
+    if (probe)
+        set_output(g, m.t_addend_out, t2);
+}
+
+/* The single-access check, for a probe or reuse op whose shared one failed. */
+static void emit_mem_fallback(Gen *g, MemFallback *fb)
+{
+    Emitter *e = &g->e;
+    for (int i = 0; i < fb->npatch; i++)
+        patch_rel32(g->cb, fb->patch[i], emitter_off(e, g->cb));
+    unsigned size = 1u << (fb->memop & MO_SIZE);
+    int32_t ent = tlb_table_offset(fb->mmu);
+    size_t miss[2];
+    emit_tlb_check(g, fb->addr_reg, 0, size, access_perms(fb->is_store, fb->memop), fb->t1, fb->t2, ent, miss);
+    g->slow[fb->slow].jne_patch = miss[0];
+    em_rm(e, 0x8b, 1, true, fb->t2, R12, fb->t1, 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
+    emit_host_access(e, fb->is_store, fb->memop, fb->data_reg, fb->addr_reg, fb->t2);
+    if (fb->none_reg >= 0)
+        movi(e, fb->none_reg, TCG_ADDEND_NONE);
+    jmp_abs(e, fb->done_rx);
 }
 
 static void emit_slow_path(Gen *g, SlowPath *sp)
@@ -998,6 +1151,8 @@ static void emit_slow_path(Gen *g, SlowPath *sp)
             em_byte(e, (uint8_t)(0x58 + (r & 7)));
         }
     }
+    if (sp->none_reg >= 0)
+        movi(e, sp->none_reg, TCG_ADDEND_NONE);
     jmp_abs(e, sp->done_rx);
 }
 
@@ -1184,6 +1339,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     g->cb = cb;
     g->nb_fwd = 0;
     g->nb_slow = 0;
+    g->nb_fallback = 0;
     g->failed = false;
     g->locked = 0;
     memset(g->label_bound, 0, sizeof(bool) * (size_t)(s->nb_labels + 1));
@@ -1320,11 +1476,10 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_st:
             gen_st(g, op);
             break;
-        case INDEX_op_qemu_ld:
-            gen_qemu_ldst(g, op, false);
-            break;
-        case INDEX_op_qemu_st:
-            gen_qemu_ldst(g, op, true);
+        case INDEX_op_qemu_ld: case INDEX_op_qemu_st:
+        case INDEX_op_qemu_ld_probe: case INDEX_op_qemu_st_probe:
+        case INDEX_op_qemu_ld_reuse: case INDEX_op_qemu_st_reuse:
+            gen_guest_mem(g, op);
             break;
         case INDEX_op_call:
             gen_call(g, op);
@@ -1357,6 +1512,9 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     }
     if (insn >= 0 && (unsigned)insn < tb->icount)
         tb->insn_host_end[insn] = (uint32_t)(emitter_off(e, cb) - start);
+    /* fallbacks first: they patch their slow paths' jumps */
+    for (int i = 0; i < g->nb_fallback && !e->overflow; i++)
+        emit_mem_fallback(g, &g->fallback[i]);
     for (int i = 0; i < g->nb_slow && !e->overflow; i++)
         emit_slow_path(g, &g->slow[i]);
     if (e->overflow)

@@ -475,3 +475,202 @@ static void jump_cache_across_cr3(bool interp)
 
 TEST(jump_cache_across_cr3_interp) { jump_cache_across_cr3(true); }
 TEST(jump_cache_across_cr3_x86_64) { jump_cache_across_cr3(false); }
+
+/* ---- shared TLB probes (tcg/mem-reuse.c): accesses through one base ------------------ */
+#define DATA (RAM_BASE + 0x40000)
+
+static uint64_t *pte_of(uint64_t va)
+{
+    return (uint64_t *)(ram + 0xf3000 + 8 * ((va - RAM_BASE) >> 12));
+}
+
+static void run_code(CPUX86State *env, const uint8_t *code, size_t n)
+{
+    memcpy(ram, code, n);
+    run_at(env, RAM_BASE);
+}
+
+/* A loop whose block reads, writes and reads again through rdx: the first
+ * turn fills the TLB through the fallbacks, the later ones use the shared
+ * probe; values, the dirty bit and the final state must be exact. */
+static void shared_probe_loop(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x02,             /* L: mov rax, [rdx]     */
+        0x48, 0x89, 0x5a, 0x10,       /*    mov [rdx+16], rbx  */
+        0x48, 0x8b, 0x72, 0x08,       /*    mov rsi, [rdx+8]   */
+        0x48, 0x01, 0xc3,             /*    add rbx, rax       */
+        0xff, 0xc9,                   /*    dec ecx            */
+        0x75, 0xef,                   /*    jnz L              */
+        0xf4,
+    };
+    st64(ram + (DATA - RAM_BASE), 5);
+    st64(ram + (DATA - RAM_BASE) + 8, 7);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = DATA;
+    env->regs[R_EBX] = 1;
+    env->regs[R_ECX] = 3;
+    run_code(env, code, sizeof(code));
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EBX], 16);
+    CHECK_EQ(env->regs[R_EAX], 5);
+    CHECK_EQ(env->regs[R_ESI], 7);
+    CHECK_EQ(ld64(ram + (DATA - RAM_BASE) + 16), 11);
+    CHECK_EQ(*pte_of(DATA) & 0x60, 0x60);   /* accessed and dirty */
+    free_cpu(env);
+}
+
+TEST(shared_probe_loop_interp) { shared_probe_loop(true); }
+TEST(shared_probe_loop_x86_64) { shared_probe_loop(false); }
+
+/* The window crosses into the next page: each access on its own page. */
+static void shared_probe_page_crossing(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x02,             /* L: mov rax, [rdx]     */
+        0x48, 0x8b, 0x5a, 0x08,       /*    mov rbx, [rdx+8]   */
+        0x48, 0x89, 0x42, 0x10,       /*    mov [rdx+16], rax  */
+        0xff, 0xc9,                   /*    dec ecx            */
+        0x75, 0xf2,                   /*    jnz L              */
+        0xf4,
+    };
+    uint64_t p = DATA + 0x1000 - 8;
+    st64(ram + (p - RAM_BASE), 0x1111);
+    st64(ram + (p - RAM_BASE) + 8, 0x2222);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = p;
+    env->regs[R_ECX] = 2;
+    run_code(env, code, sizeof(code));
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 0x1111);
+    CHECK_EQ(env->regs[R_EBX], 0x2222);
+    CHECK_EQ(ld64(ram + (p - RAM_BASE) + 16), 0x1111);
+    free_cpu(env);
+}
+
+TEST(shared_probe_page_crossing_interp) { shared_probe_page_crossing(true); }
+TEST(shared_probe_page_crossing_x86_64) { shared_probe_page_crossing(false); }
+
+/* A fault in the middle of a group: the window runs into an unmapped page;
+ * the first access and the instruction after it completed, nothing else. */
+static void shared_probe_fault_in_middle(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x02,             /* mov rax, [rdx]      */
+        0xff, 0xc6,                   /* inc esi             */
+        0x48, 0x8b, 0x5a, 0x08,       /* mov rbx, [rdx+8]    (#PF) */
+        0xff, 0xc7,                   /* inc edi             */
+        0xf4,
+    };
+    st64(ram + (HOLE - 8 - RAM_BASE), 0x4242);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = HOLE - 8;
+    env->regs[R_EBX] = 0x99;
+    run_code(env, code, sizeof(code));
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], HOLE);
+    CHECK_EQ(env->rip, RAM_BASE + 5);
+    CHECK_EQ(env->regs[R_EAX], 0x4242);
+    CHECK_EQ(env->regs[R_ESI], 1);
+    CHECK_EQ(env->regs[R_EBX], 0x99);
+    CHECK_EQ(env->regs[R_EDI], 0);
+    free_cpu(env);
+}
+
+TEST(shared_probe_fault_in_middle_interp) { shared_probe_fault_in_middle(true); }
+TEST(shared_probe_fault_in_middle_x86_64) { shared_probe_fault_in_middle(false); }
+
+/* Read then write on a read-only page (CR0.WP) whose read entry is in the
+ * TLB (a previous block read it): the shared probe must not let the write
+ * through; it faults as a write, at the store, after the read completed. */
+static void shared_probe_readonly_write(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    *pte_of(DATA) &= ~2ULL;
+    env->cr[0] |= CR0_WP;
+    tlb_flush(env);
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x0a,             /* mov rcx, [rdx]      (fills the TLB) */
+        0xeb, 0x00,                   /* jmp +0              (next block)    */
+        0x48, 0x8b, 0x02,             /* mov rax, [rdx]      */
+        0xff, 0xc6,                   /* inc esi             */
+        0x48, 0x89, 0x5a, 0x08,       /* mov [rdx+8], rbx    (#PF W) */
+        0xf4,
+    };
+    st64(ram + (DATA - RAM_BASE), 0x77);
+    st64(ram + (DATA - RAM_BASE) + 8, 0x88);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = DATA;
+    env->regs[R_EBX] = 0x55;
+    run_code(env, code, sizeof(code));
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->error_code & 3, 3);
+    CHECK_EQ(env->rip, RAM_BASE + 10);
+    CHECK_EQ(env->regs[R_EAX], 0x77);
+    CHECK_EQ(env->regs[R_ESI], 1);
+    CHECK_EQ(ld64(ram + (DATA - RAM_BASE) + 8), 0x88);
+    free_cpu(env);
+}
+
+TEST(shared_probe_readonly_write_interp) { shared_probe_readonly_write(true); }
+TEST(shared_probe_readonly_write_x86_64) { shared_probe_readonly_write(false); }
+
+/* A clean page read first (its TLB entry lacks write permission until the
+ * walker sets the dirty bit): a read-write group must set D on its write. */
+static void shared_probe_dirty_bit(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x0a,             /* mov rcx, [rdx]      (fills the TLB) */
+        0xeb, 0x00,                   /* jmp +0              (next block)    */
+        0x48, 0x8b, 0x02,             /* mov rax, [rdx]      */
+        0x48, 0x89, 0x5a, 0x08,       /* mov [rdx+8], rbx    */
+        0xf4,
+    };
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = DATA;
+    env->regs[R_EBX] = 0x1234;
+    run_code(env, code, sizeof(code));
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(*pte_of(DATA) & 0x60, 0x60);
+    CHECK_EQ(ld64(ram + (DATA - RAM_BASE) + 8), 0x1234);
+    free_cpu(env);
+}
+
+TEST(shared_probe_dirty_bit_interp) { shared_probe_dirty_bit(true); }
+TEST(shared_probe_dirty_bit_x86_64) { shared_probe_dirty_bit(false); }
+
+/* Two stores through one base into the block's own code page: each must
+ * reach the code (the shared probe never covers a page holding code). */
+static void shared_probe_code_page(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x89, 0x0a,                   /* mov [rdx], ecx        */
+        0x89, 0x4a, 0x05,             /* mov [rdx+5], ecx      */
+        0xb8, 0x11, 0x11, 0x11, 0x11, /* mov eax, 0x11111111   (imm at +6)  */
+        0xbb, 0x22, 0x22, 0x22, 0x22, /* mov ebx, 0x22222222   (imm at +11) */
+        0xf4,
+    };
+    for (int round = 0; round < 2; round++) {
+        memset(env->regs, 0, sizeof(env->regs));
+        env->regs[R_EDX] = RAM_BASE + 6;
+        env->regs[R_ECX] = 0x33333333u + (unsigned)round;
+        run_code(env, code, sizeof(code));
+        CHECK_EQ(env->exception_index, -1);
+        CHECK_EQ(env->regs[R_EAX], 0x33333333u + (unsigned)round);
+        CHECK_EQ(env->regs[R_EBX], 0x33333333u + (unsigned)round);
+    }
+    free_cpu(env);
+}
+
+TEST(shared_probe_code_page_interp) { shared_probe_code_page(true); }
+TEST(shared_probe_code_page_x86_64) { shared_probe_code_page(false); }

@@ -1,0 +1,296 @@
+/* TLB-probe sharing: guest memory accesses of one basic block whose
+ * addresses are the same base value plus small constant displacements
+ * ([rax], [rax+0x10], [rax+0x28] ...) share one TLB probe.
+ *
+ * The first access of such a group becomes qemu_ld/st_probe: besides its
+ * own access it checks, once, that the whole window of the group (the lowest
+ * to the highest byte any member touches) lies in one page whose TLB entry
+ * allows every kind of access the group makes, and outputs the host addend
+ * of that page (or an odd value when it could not). The later members become
+ * qemu_ld/st_reuse: with an even addend they access host memory directly,
+ * otherwise they do a full access of their own.
+ *
+ * Why this keeps the guest's view exact:
+ *  - A verified window cannot fault, is plain RAM (no MMIO flag), and for
+ *    writes carries no TLB_CODE flag (so a store to a page holding
+ *    translated code still takes the slow path) and had its dirty bit set
+ *    when the entry was filled; checking both the read and the write tag
+ *    when a group mixes them means a read-then-write to a read-only page
+ *    falls back and faults, precisely, at the write.
+ *  - Nothing in a group's span can flush the TLB: groups end at helper
+ *    calls (but pure ones), labels and branches. Entries evicted meanwhile by other
+ *    accesses' fills are still correct translations (the hardware TLB may
+ *    keep them as well); page-table writes need an INVLPG (a call) anyway.
+ *  - With a failed probe every member does the full access it did before.
+ *
+ * Address values are tracked as (root value, constant offset, 32-bit wrap).
+ * A W32 form means (root + offset) mod 2^32: a verified window contains the
+ * first member's address and lies within one page, so it cannot straddle 0
+ * or 2^32 and the 32-bit wrap never separates two members. */
+#include <string.h>
+#include "tcg/tcg.h"
+
+/* Bytes one probe may cover: a larger window crosses a page more often. */
+#define REUSE_WINDOW_MAX 512
+/* Groups open at once (each holds a host register for its addend). */
+#define REUSE_OPEN_MAX 4
+#define REUSE_MEMBERS_MAX 32
+
+typedef struct AddrForm {
+    uint32_t root;          /* value id; 0 = not known yet */
+    bool w32;
+    int64_t off;
+} AddrForm;
+
+typedef struct Group {
+    uint32_t root;
+    bool w32;
+    int mmu;
+    int64_t base_off;       /* the first member's offset from the root */
+    int32_t lo, hi;         /* window [lo, hi) relative to the first member's address */
+    bool reads, writes;
+    int nb;
+    int ops[REUSE_MEMBERS_MAX];
+} Group;
+
+typedef struct ReuseState {
+    TCGContext *s;
+    AddrForm form[TCG_MAX_TEMPS];
+    bool is_const[TCG_MAX_TEMPS];
+    uint64_t cst[TCG_MAX_TEMPS];
+    uint32_t next_root;
+    Group open[REUSE_OPEN_MAX];
+    int nb_open;
+} ReuseState;
+
+static bool is_guest_access(TCGOpcode opc)
+{
+    return opc == INDEX_op_qemu_ld || opc == INDEX_op_qemu_st;
+}
+
+/* Pure helpers (flag computations) touch no CPU state: a group spans them. */
+static bool ends_group_span(const TCGOp *op)
+{
+    switch (op->opc) {
+    case INDEX_op_call:
+        return !(op->call->flags & TCG_CALL_PURE);
+    case INDEX_op_set_label: case INDEX_op_br: case INDEX_op_brcond:
+    case INDEX_op_goto_tb: case INDEX_op_exit_tb: case INDEX_op_lookup_and_goto:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static AddrForm fresh_form(ReuseState *rs)
+{
+    return (AddrForm){ .root = ++rs->next_root, .w32 = false, .off = 0 };
+}
+
+static AddrForm form_of(ReuseState *rs, int t)
+{
+    if (!rs->form[t].root)
+        rs->form[t] = fresh_form(rs);
+    return rs->form[t];
+}
+
+/* Forget every value: after a call (globals may change) or a label (values
+ * may arrive from elsewhere). */
+static void forget_values(ReuseState *rs)
+{
+    memset(rs->form, 0, sizeof(rs->form[0]) * (size_t)rs->s->nb_temps);
+    memset(rs->is_const, 0, sizeof(rs->is_const[0]) * (size_t)rs->s->nb_temps);
+}
+
+/* The form of a + c, with a 32-bit result when w32. */
+static AddrForm form_plus(ReuseState *rs, AddrForm a, uint64_t c, bool w32)
+{
+    if (a.w32 && !w32)
+        return fresh_form(rs);   /* (x mod 2^32) + c: not a root plus offset */
+    a.off = (int64_t)((uint64_t)a.off + c);
+    if (w32) {
+        a.w32 = true;
+        a.off = (int32_t)a.off;
+    }
+    return a;
+}
+
+/* Track the value an op writes to its first output. */
+static void track_def(ReuseState *rs, const TCGOp *op)
+{
+    const TCGOpDef *def = &tcg_op_defs[op->opc];
+    if (!def->nb_oargs)
+        return;
+    int d = (int)op->args[0];
+    bool w32 = op->flags & TCG_W32;
+    AddrForm f;
+    bool dconst = false;
+    uint64_t dval = 0;
+    int a = def->nb_iargs >= 1 ? (int)op->args[def->nb_oargs] : -1;
+    int b = def->nb_iargs >= 2 ? (int)op->args[def->nb_oargs + 1] : -1;
+    switch (op->opc) {
+    case INDEX_op_movi:
+        f = fresh_form(rs);
+        dconst = true;
+        dval = op->args[1];
+        break;
+    case INDEX_op_mov:
+        f = w32 ? form_plus(rs, form_of(rs, a), 0, true) : form_of(rs, a);
+        dconst = rs->is_const[a];
+        dval = w32 ? (uint32_t)rs->cst[a] : rs->cst[a];
+        break;
+    case INDEX_op_ext32u:
+        f = form_plus(rs, form_of(rs, a), 0, true);
+        break;
+    case INDEX_op_add:
+        if (rs->is_const[b])
+            f = form_plus(rs, form_of(rs, a), rs->cst[b], w32);
+        else if (rs->is_const[a])
+            f = form_plus(rs, form_of(rs, b), rs->cst[a], w32);
+        else
+            f = fresh_form(rs);
+        break;
+    case INDEX_op_sub:
+        f = rs->is_const[b] ? form_plus(rs, form_of(rs, a), -rs->cst[b], w32) : fresh_form(rs);
+        break;
+    default:
+        f = fresh_form(rs);
+        break;
+    }
+    for (int i = 1; i < def->nb_oargs; i++) {
+        int o = (int)op->args[i];
+        rs->form[o] = fresh_form(rs);
+        rs->is_const[o] = false;
+    }
+    rs->form[d] = f;
+    rs->is_const[d] = dconst;
+    rs->cst[d] = dval;
+}
+
+/* Turn a group of two or more members into one probe and its reusers. */
+static void rewrite_group(ReuseState *rs, const Group *g)
+{
+    TCGContext *s = rs->s;
+    if (g->nb < 2 || s->nb_temps >= TCG_MAX_TEMPS)
+        return;
+    TCGContext *saved = tcg_ctx;
+    tcg_ctx = s;
+    TCGv addend = tcg_temp_new();
+    tcg_ctx = saved;
+    unsigned perms = (g->reads ? TCG_WINDOW_READ : 0) | (g->writes ? TCG_WINDOW_WRITE : 0);
+    for (int i = 0; i < g->nb; i++) {
+        TCGOp *op = &s->ops[g->ops[i]];
+        bool store = op->opc == INDEX_op_qemu_st;
+        TCGArg data = op->args[0], addr = op->args[1], memop = op->args[2], mmu = op->args[3];
+        if (i == 0) {
+            uint64_t window = tcg_window_pack(g->lo, (unsigned)(g->hi - g->lo), perms);
+            if (store) {
+                op->opc = INDEX_op_qemu_st_probe;
+                op->args[0] = (TCGArg)addend;
+                op->args[1] = data;
+                op->args[2] = addr;
+            } else {
+                op->opc = INDEX_op_qemu_ld_probe;
+                op->args[0] = data;
+                op->args[1] = (TCGArg)addend;
+                op->args[2] = addr;
+            }
+            op->args[3] = memop;
+            op->args[4] = mmu;
+            op->args[5] = window;
+        } else {
+            op->opc = store ? INDEX_op_qemu_st_reuse : INDEX_op_qemu_ld_reuse;
+            op->args[0] = data;
+            op->args[1] = addr;
+            op->args[2] = (TCGArg)addend;
+            op->args[3] = memop;
+            op->args[4] = mmu;
+        }
+    }
+}
+
+static void close_group(ReuseState *rs, int i)
+{
+    rewrite_group(rs, &rs->open[i]);
+    rs->open[i] = rs->open[--rs->nb_open];
+}
+
+static void close_all(ReuseState *rs)
+{
+    while (rs->nb_open)
+        close_group(rs, 0);
+}
+
+/* The window of g with [rel, rel + size) added (rel: from the first
+ * member's address), or false when it would grow too big. */
+static bool window_fits(const Group *g, int64_t off, unsigned size, int32_t *lo, int32_t *hi)
+{
+    int64_t rel = (int64_t)((uint64_t)off - (uint64_t)g->base_off);   /* offsets wrap */
+    if (rel < -REUSE_WINDOW_MAX || rel > REUSE_WINDOW_MAX)
+        return false;
+    *lo = rel < g->lo ? (int32_t)rel : g->lo;
+    int64_t end = rel + (int64_t)size;
+    *hi = end > g->hi ? (int32_t)end : g->hi;
+    return *hi - *lo <= REUSE_WINDOW_MAX;
+}
+
+static void add_access(ReuseState *rs, int n)
+{
+    const TCGOp *op = &rs->s->ops[n];
+    unsigned memop = (unsigned)op->args[2];
+    int mmu = (int)op->args[3];
+    unsigned size = 1u << (memop & MO_SIZE);
+    bool write = op->opc == INDEX_op_qemu_st || (memop & MO_RMW);
+    AddrForm f = form_of(rs, (int)op->args[1]);
+    for (int i = 0; i < rs->nb_open; i++) {
+        Group *g = &rs->open[i];
+        if (g->root != f.root || g->w32 != f.w32 || g->mmu != mmu)
+            continue;
+        int32_t lo, hi;
+        if (g->nb < REUSE_MEMBERS_MAX && window_fits(g, f.off, size, &lo, &hi)) {
+            g->lo = lo;
+            g->hi = hi;
+            g->reads |= !write;
+            g->writes |= write;
+            g->ops[g->nb++] = n;
+            return;
+        }
+        close_group(rs, i);
+        break;
+    }
+    if (rs->nb_open == REUSE_OPEN_MAX)
+        close_group(rs, 0);
+    Group *g = &rs->open[rs->nb_open++];
+    *g = (Group){ .root = f.root, .w32 = f.w32, .mmu = mmu, .base_off = f.off, .lo = 0,
+                  .hi = (int32_t)size, .reads = !write, .writes = write, .nb = 1 };
+    g->ops[0] = n;
+}
+
+void tcg_mem_reuse(TCGContext *s)
+{
+    static __thread ReuseState rs;
+    rs.s = s;
+    rs.next_root = 0;
+    rs.nb_open = 0;
+    forget_values(&rs);
+    for (int n = 0; n < s->nb_ops; n++) {
+        const TCGOp *op = &s->ops[n];
+        TCGOpcode opc = op->opc;
+        if (ends_group_span(op)) {
+            close_all(&rs);
+            forget_values(&rs);
+        }
+        if (is_guest_access(opc))
+            add_access(&rs, n);
+        if (opc == INDEX_op_call) {
+            int ret = (int)(int64_t)op->args[0];
+            if (op->call->has_ret && ret >= 0) {
+                rs.form[ret] = fresh_form(&rs);
+                rs.is_const[ret] = false;
+            }
+        } else if (opc != INDEX_op_discard) {
+            track_def(&rs, op);
+        }
+    }
+    close_all(&rs);
+}

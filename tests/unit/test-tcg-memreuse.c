@@ -1,0 +1,245 @@
+/* TLB-probe sharing (tcg/mem-reuse.c) at the IR level: which guest accesses
+ * of a block share one probe, the window the probe checks, and the cases
+ * where sharing must not happen. (Execution of the shared forms on both
+ * backends -- page-crossing windows, code pages, read-only pages, faults in
+ * the middle, dirty bits -- is in test-tcg-exec.) */
+#include <stdlib.h>
+#include "accel/tcg-cpu.h"
+#include "cpu/x86/translate.h"
+#include "harness.h"
+
+static CPUX86State *start(void)
+{
+    CPUX86State *env = calloc(1, sizeof(*env));
+    tcg_select_backend(true);
+    tcg_cpu_create(env, NULL);
+    tcg_ctx = tcg_cpu(env)->ctx;
+    tcg_func_start(tcg_ctx);
+    return env;
+}
+
+static void finish(CPUX86State *env)
+{
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
+static int count_ops(TCGOpcode opc)
+{
+    int n = 0;
+    for (int i = 0; i < tcg_ctx->nb_ops; i++)
+        n += tcg_ctx->ops[i].opc == opc;
+    return n;
+}
+
+static const TCGOp *find_op(TCGOpcode opc)
+{
+    for (int i = 0; i < tcg_ctx->nb_ops; i++)
+        if (tcg_ctx->ops[i].opc == opc)
+            return &tcg_ctx->ops[i];
+    return NULL;
+}
+
+static int probes(void) { return count_ops(INDEX_op_qemu_ld_probe) + count_ops(INDEX_op_qemu_st_probe); }
+static int reuses(void) { return count_ops(INDEX_op_qemu_ld_reuse) + count_ops(INDEX_op_qemu_st_reuse); }
+
+/* d = [base + disp] (a fresh temp), as the translator emits it */
+static TCGv load_at(TCGv base, int64_t disp, unsigned memop, unsigned flags)
+{
+    TCGv a = tcg_temp_new(), d = tcg_temp_new();
+    tcg_gen_op3i(INDEX_op_add, flags, a, base, (uint64_t)disp);
+    tcg_gen_qemu_ld(d, a, memop, 0);
+    return d;
+}
+
+static void store_at(TCGv base, int64_t disp, TCGv v, unsigned memop)
+{
+    TCGv a = tcg_temp_new();
+    tcg_gen_addi(a, base, (uint64_t)disp);
+    tcg_gen_qemu_st(v, a, memop, 0);
+}
+
+static void optimise(void)
+{
+    tcg_gen_exit_tb(0);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+}
+
+/* The decompressor's pattern: [rax] read, [rax+0x10] written, [rax+0x28]
+ * and [rax+0x10] read, another base in between. */
+TEST(same_base_shares_one_probe)
+{
+    CPUX86State *env = start();
+    TCGv rax = cpu_regs[R_EAX], r8 = cpu_regs[8];
+    tcg_gen_qemu_ld(r8, rax, MO_64, 0);
+    store_at(rax, 0x10, cpu_regs[9], MO_64);
+    TCGv b = load_at(r8, 0, MO_8, 0);
+    tcg_gen_mov(cpu_regs[R_ECX], b);
+    TCGv c = load_at(rax, 0x28, MO_64, 0);
+    TCGv d = load_at(rax, 0x10, MO_64, 0);
+    tcg_gen_add(cpu_regs[R_ESI], c, d);
+    optimise();
+    CHECK_EQ(probes(), 1);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld_probe), 1);
+    CHECK_EQ(count_ops(INDEX_op_qemu_st_reuse), 1);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld_reuse), 2);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld), 1);   /* [r8]: alone */
+    const TCGOp *p = find_op(INDEX_op_qemu_ld_probe);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_EQ((uint64_t)(int64_t)tcg_window_lo(p->args[5]), 0);
+        CHECK_EQ(tcg_window_len(p->args[5]), 0x30);
+        CHECK_EQ(tcg_window_perms(p->args[5]), TCG_WINDOW_READ | TCG_WINDOW_WRITE);
+    }
+    finish(env);
+}
+
+/* The first access is not the lowest: the window starts below it. */
+TEST(window_below_first_access)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 8, MO_32, 0));
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, -8, MO_64, 0));
+    optimise();
+    const TCGOp *p = find_op(INDEX_op_qemu_ld_probe);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_EQ((uint64_t)(int64_t)tcg_window_lo(p->args[5]), (uint64_t)-16);
+        CHECK_EQ(tcg_window_len(p->args[5]), 20);
+        CHECK_EQ(tcg_window_perms(p->args[5]), TCG_WINDOW_READ);
+    }
+    finish(env);
+}
+
+/* A base moved by a constant is still the same value: rbx += 8 then [rbx]. */
+TEST(base_moved_by_constant)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
+    tcg_gen_addi(rbx, rbx, 8);
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 0, MO_64, 0));
+    optimise();
+    CHECK_EQ(probes(), 1);
+    CHECK_EQ(reuses(), 1);
+    finish(env);
+}
+
+/* A base changed by a non-constant amount is another value. */
+TEST(redefined_base_not_shared)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
+    tcg_gen_add(rbx, rbx, cpu_regs[R_EDX]);
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 8, MO_64, 0));
+    optimise();
+    CHECK_EQ(probes(), 0);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld), 2);
+    finish(env);
+}
+
+/* More than the window allows apart (a page-crossing probe every time). */
+TEST(far_displacements_not_shared)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 0x800, MO_64, 0));
+    tcg_gen_mov(cpu_regs[R_EDX], load_at(rbx, -0x1000, MO_64, 0));
+    optimise();
+    CHECK_EQ(probes(), 0);
+    finish(env);
+}
+
+/* A helper call may flush the TLB (INVLPG, CR3): no sharing across it. */
+static uint64_t helper_nop(uint64_t a) { return a; }
+TEST(no_sharing_across_call)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
+    tcg_gen_call((void *)helper_nop, "nop", 0, cpu_regs[R_EDI], 1, cpu_regs[R_ESI]);
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 8, MO_64, 0));
+    optimise();
+    CHECK_EQ(probes(), 0);
+    finish(env);
+}
+
+/* Labels and conditional branches end the basic block the addend lives in. */
+TEST(no_sharing_across_branch_or_label)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    int l = gen_new_label();
+    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
+    tcg_gen_brcondi(TCG_COND_EQ, 0, cpu_regs[R_EDX], 0, l);
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 8, MO_64, 0));
+    tcg_gen_set_label(l);
+    tcg_gen_mov(cpu_regs[R_ESI], load_at(rbx, 16, MO_64, 0));
+    optimise();
+    CHECK_EQ(probes(), 0);
+    finish(env);
+}
+
+/* Different MMU indexes are different TLBs; a 32-bit wrapped address is a
+ * different value from the 64-bit sum. */
+TEST(mmu_index_and_width_separate)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    TCGv a = tcg_temp_new(), d = tcg_temp_new();
+    tcg_gen_addi(a, rbx, 8);
+    tcg_gen_qemu_ld(d, a, MO_64, 1);
+    tcg_gen_mov(cpu_regs[R_EAX], d);
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 0, MO_64, 0));
+    tcg_gen_mov(cpu_regs[R_EDX], load_at(rbx, 16, MO_64, TCG_W32));
+    optimise();
+    CHECK_EQ(probes(), 0);
+    finish(env);
+}
+
+/* Two 32-bit addresses from one base share (the probe's one-page window
+ * guarantees that no 2^32 wrap falls between them). */
+TEST(w32_addresses_shared)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 4, MO_32, TCG_W32));
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 12, MO_32, TCG_W32));
+    optimise();
+    CHECK_EQ(probes(), 1);
+    CHECK_EQ(reuses(), 1);
+    finish(env);
+}
+
+/* A read-modify-write load needs the write permission from the probe. */
+TEST(rmw_counts_as_write)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_32 | MO_RMW, 0));
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 4, MO_32, 0));
+    optimise();
+    const TCGOp *p = find_op(INDEX_op_qemu_ld_probe);
+    CHECK(p != NULL);
+    if (p)
+        CHECK_EQ(tcg_window_perms(p->args[5]), TCG_WINDOW_READ | TCG_WINDOW_WRITE);
+    finish(env);
+}
+
+/* A pure helper (flag computation, as INC emits) cannot touch the TLB. */
+TEST(sharing_across_pure_call)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
+    tcg_gen_call((void *)helper_nop, "nop", TCG_CALL_PURE, cpu_regs[R_EDI], 1, cpu_regs[R_ESI]);
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 8, MO_64, 0));
+    optimise();
+    CHECK_EQ(probes(), 1);
+    CHECK_EQ(reuses(), 1);
+    finish(env);
+}

@@ -1,0 +1,202 @@
+/* PC-relative translation blocks (64-bit user code): the same physical code
+ * mapped at two virtual addresses is translated once and runs right at both
+ * (RIP-relative operands, CALL return addresses, faults report the virtual
+ * RIP); a store into the shared physical page invalidates both. */
+#include <stdlib.h>
+#include "accel/tcg-cpu.h"
+#include "cpu/x86/cc.h"
+#include "cpu/x86/exec.h"
+#include "harness.h"
+#include "system/cpus.h"
+#include "system/machine.h"
+#include "system/memory.h"
+
+#define RAM_BASE 0x10000000ULL
+#define RAM_SIZE (1ULL << 20)
+#define CODE_PHYS (RAM_BASE + 0x6000)      /* the shared code page */
+#define WRITER_PHYS (RAM_BASE + 0x7000)
+#define V1 (RAM_BASE + 0xc0000)            /* two user mappings of CODE_PHYS */
+#define V2 (RAM_BASE + 0xd0000)
+#define V_WRITER (RAM_BASE + 0xe0000)
+#define HOLE (RAM_BASE + 0x80000)          /* not mapped */
+#define STACK_TOP (RAM_BASE + RAM_SIZE - 64)
+#define DATA (RAM_BASE + 0x9000)
+
+static uint8_t *ram;
+
+static void setup_machine(void)
+{
+    static Machine m;
+    if (current_machine)
+        return;
+    ram = aligned_alloc(4096, RAM_SIZE);
+    m.mem = address_space_new("memory", 1ULL << 32);
+    m.io = address_space_new("io", 0x10000);
+    as_add_ram(m.mem, "ram", RAM_BASE, RAM_SIZE, ram, 0);
+    current_machine = &m;
+}
+
+/* User-accessible 4-level tables: RAM 1:1 except HOLE, V1 and V2 -> the
+ * code page, V_WRITER -> the writer's page. */
+static void map_pages(CPUX86State *env)
+{
+    uint64_t pml4 = 0xf0000, pdpt = 0xf1000, pd = 0xf2000, pt = 0xf3000;
+    memset(ram + pml4, 0, 0x4000);
+    st64(ram + pml4, (RAM_BASE + pdpt) | 7);
+    st64(ram + pdpt, (RAM_BASE + pd) | 7);
+    st64(ram + pd + 8 * (RAM_BASE >> 21), (RAM_BASE + pt) | 7);
+    for (int i = 0; i < 256; i++) {
+        uint64_t va = RAM_BASE + 4096ULL * i, pa = va;
+        if (va == HOLE)
+            continue;
+        if (va == V1 || va == V2)
+            pa = CODE_PHYS;
+        else if (va == V_WRITER)
+            pa = WRITER_PHYS;
+        st64(ram + pt + 8 * i, pa | 7);
+    }
+    env->cr[3] = RAM_BASE + pml4;
+}
+
+/* A 64-bit CPU at CPL 3 with paging on. */
+static CPUX86State *new_user_cpu(bool interp)
+{
+    setup_machine();
+    CPUX86State *env = calloc(1, sizeof(*env));
+    tcg_select_backend(interp);
+    env->a20_mask = ~0ULL;
+    env->exception_index = -1;
+    env->old_exception = -1;
+    env->cr[0] = CR0_PE | CR0_ET | CR0_PG;
+    env->cr[4] = CR4_PAE;
+    env->efer = EFER_LME | EFER_LMA;
+    env->segs[R_CS].selector = 0x33;
+    env->segs[R_CS].flags = DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_L_MASK | DESC_R_MASK |
+                            (3u << DESC_DPL_SHIFT);
+    env->segs[R_CS].limit = 0xffffffff;
+    for (int s = 0; s < 6; s++) {
+        if (s == R_CS)
+            continue;
+        env->segs[s].selector = 0x2b;
+        env->segs[s].flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_B_MASK | (3u << DESC_DPL_SHIFT);
+        env->segs[s].limit = 0xffffffff;
+    }
+    env->hflags = HF_PE_MASK | HF_CS32_MASK | HF_SS32_MASK | HF_LMA_MASK | HF_CS64_MASK | HF_PG_MASK | 3;
+    tcg_cpu_create(env, NULL);
+    map_pages(env);
+    tlb_flush(env);
+    return env;
+}
+
+/* Run from rip until the CPU stops (an exception here: HLT at CPL 3 is #GP). */
+static void run_from(CPUX86State *env, uint64_t rip, uint64_t rsi)
+{
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESP] = STACK_TOP;
+    env->regs[R_ESI] = rsi;
+    env->rip = rip;
+    env->halted = false;
+    env->exception_index = -1;
+    cc_set_all(env, 0);
+    env->eflags = 2;
+    tcg_run_until_exit(env);
+}
+
+/* The shared code: RIP-relative LEA and load, CALL's return address, an
+ * immediate the writer changes, a load through RSI that can fault. */
+enum { OFF_AFTER_LEA = 7, OFF_RET = 12, OFF_IMM = 14, OFF_LOAD_RSI = 18, OFF_HLT = 27, OFF_DATA = 36 };
+static const uint8_t shared_code[] = {
+    0x48, 0x8d, 0x05, 0x00, 0x00, 0x00, 0x00,   /*  0: lea rax, [rip]        */
+    0xe8, 0x00, 0x00, 0x00, 0x00,               /*  7: call 12               */
+    0x5b,                                       /* 12: pop rbx               */
+    0xba, 0x11, 0x11, 0x11, 0x11,               /* 13: mov edx, 0x11111111   */
+    0x48, 0x8b, 0x36,                           /* 18: mov rsi, [rsi]        */
+    0x8b, 0x0d, 0x09, 0x00, 0x00, 0x00,         /* 21: mov ecx, [rip + 9]    */
+    0xf4,                                       /* 27: hlt (#GP at CPL 3)    */
+    0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+    0xef, 0xbe, 0xad, 0xde,                     /* 36: data                  */
+};
+
+static void check_run(CPUX86State *env, uint64_t base, uint32_t edx)
+{
+    run_from(env, base, DATA);
+    CHECK_EQ(env->exception_index, EXCP_GP);
+    CHECK_EQ(env->rip, base + OFF_HLT);
+    CHECK_EQ(env->regs[R_EAX], base + OFF_AFTER_LEA);
+    CHECK_EQ(env->regs[R_EBX], base + OFF_RET);
+    CHECK_EQ(env->regs[R_ECX], 0xdeadbeef);
+    CHECK_EQ(env->regs[R_EDX], edx);
+    CHECK_EQ(env->regs[R_ESI], 0x1234);
+}
+
+static void shared_code_at_two_addresses(bool interp)
+{
+    CPUX86State *env = new_user_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    memcpy(ram + (CODE_PHYS - RAM_BASE), shared_code, sizeof(shared_code));
+    st64(ram + (DATA - RAM_BASE), 0x1234);
+    /* writer: mov rdi, V1 + OFF_IMM; mov byte [rdi], 0x22; hlt */
+    uint8_t writer[] = { 0x48, 0xbf, 0, 0, 0, 0, 0, 0, 0, 0, 0xc6, 0x07, 0x22, 0xf4 };
+    uint64_t imm_at = V1 + OFF_IMM;
+    memcpy(writer + 2, &imm_at, 8);
+    memcpy(ram + (WRITER_PHYS - RAM_BASE), writer, sizeof(writer));
+
+    check_run(env, V1, 0x11111111);
+    uint64_t translated = t->stat_translated, shared = t->stat_shared;
+    check_run(env, V2, 0x11111111);
+    CHECK_EQ(t->stat_translated, translated);   /* V2 reused V1's translations */
+    CHECK(t->stat_shared > shared);
+    check_run(env, V1, 0x11111111);              /* and V1 still runs its own */
+    CHECK_EQ(t->stat_translated, translated);
+
+    /* A fault inside a shared block: the virtual RIP of this mapping, the
+     * instructions before it done. */
+    run_from(env, V2, HOLE + 8);
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], HOLE + 8);
+    CHECK_EQ(env->rip, V2 + OFF_LOAD_RSI);
+    CHECK_EQ(env->regs[R_EBX], V2 + OFF_RET);
+    CHECK_EQ(env->regs[R_EDX], 0x11111111);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(t->stat_translated, translated);
+
+    /* Self-modifying code through one mapping: both see the new immediate. */
+    run_from(env, V_WRITER, DATA);
+    CHECK_EQ(env->exception_index, EXCP_GP);
+    CHECK_EQ(env->rip, V_WRITER + 13);
+    CHECK_EQ(ram[CODE_PHYS - RAM_BASE + OFF_IMM], 0x22);
+    check_run(env, V2, 0x11111122);
+    check_run(env, V1, 0x11111122);
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
+TEST(pcrel_shared_code_interp) { shared_code_at_two_addresses(true); }
+TEST(pcrel_shared_code_x86_64) { shared_code_at_two_addresses(false); }
+
+/* Kernel code (CPL 0) keeps absolute PCs: the same physical code at another
+ * address is translated again. */
+static void kernel_code_not_shared(bool interp)
+{
+    CPUX86State *env = new_user_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    env->hflags &= ~(uint32_t)HF_CPL_MASK;
+    env->segs[R_CS].selector = 0x10;
+    memcpy(ram + (CODE_PHYS - RAM_BASE), shared_code, sizeof(shared_code));
+    st64(ram + (DATA - RAM_BASE), 0x1234);
+    run_from(env, V1, DATA);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EAX], V1 + OFF_AFTER_LEA);
+    uint64_t translated = t->stat_translated;
+    run_from(env, V2, DATA);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EAX], V2 + OFF_AFTER_LEA);
+    CHECK_EQ(env->regs[R_EBX], V2 + OFF_RET);
+    CHECK(t->stat_translated > translated);
+    CHECK_EQ(t->stat_shared, 0);
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
+TEST(kernel_code_not_shared_interp) { kernel_code_not_shared(true); }
+TEST(kernel_code_not_shared_x86_64) { kernel_code_not_shared(false); }
