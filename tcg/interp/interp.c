@@ -399,6 +399,12 @@ next_tb:
         }
         case INDEX_op_exit_tb:
             return (uintptr_t)op->imm;
+        case INDEX_op_goto_loop:
+            /* invalidating a TB also requests an exit */
+            if (atomic_load_explicit(&t->exit_flag, memory_order_relaxed))
+                return 0;
+            op = code;
+            continue;
         case INDEX_op_lookup_and_goto: {
             TranslationBlock *next = tb_lookup_fast(env);
             if (next) {

@@ -52,6 +52,10 @@ enum {
     K_FARRET,    /* RETF: returns to the next instruction through CS:RIP pushed
                   * before it (Linux's user code selector of the mode) */
     K_IRET,      /* IRET: the same with SS, RSP and the flags pushed too */
+    K_RDPID,     /* RDPID: followed by an AND that clears bits 21:0 of the
+                  * result (the host's TSC_AUX is Linux's node and CPU number,
+                  * which depend on where the child runs); the upper bits
+                  * still show the operand size written */
 };
 
 /* attributes */
@@ -212,6 +216,8 @@ static const InsnForm gen_table[] = {
     ROW("LEA", "8D /r", "rv, m", MBOTH, K_PLAIN, A_NOMEM, 0, 0, 0),
     ROW("CRC32", "F2 0F 38 F0 /r", "r32, r/m8", MBOTH, K_PLAIN, 0, 0, 0, 0),
     ROW("CRC32", "F2 0F 38 F1 /r", "r32, r/m32", MBOTH, K_PLAIN, 0, 0, 0, 0),
+    ROW("RDPID", "F3 0F C7 /7", "r32", M32, K_RDPID, A_RARE, 0, FC | FP | FZ | FS | FO, FA),
+    ROW("RDPID", "F3 0F C7 /7", "r64", M64, K_RDPID, A_RARE, 0, FC | FP | FZ | FS | FO, FA),
 
     /* SETcc/CMOVcc read the condition's flags: all of them, conservatively */
     ROW("SETcc", "0F 90+cc /0", "r/m8", MBOTH, K_PLAIN, 0, FARITH, 0, 0),
