@@ -21,11 +21,18 @@ void gen_update_cc_op(DisasContext *s)
     }
 }
 
+static void cc_src_replaced(DisasContext *s);
+
 void gen_cc_result(DisasContext *s, unsigned kind, unsigned size, TCGv dst, TCGv src, TCGv src2)
 {
+    bool guarded_inc = s->cc_pre.guard_first >= 0 && s->cc_pre.insn == s->insn_count;
+    if (src != TCG_NO_TEMP && !guarded_inc)
+        cc_src_replaced(s);
     tcg_gen_extu(cpu_cc_dst, dst, size);
     if (src != TCG_NO_TEMP)
         tcg_gen_extu(cpu_cc_src, src, size);
+    if (guarded_inc)
+        s->cc_pre.src_written = tcg_ctx->nb_ops;
     if (src2 != TCG_NO_TEMP)
         tcg_gen_mov(cpu_cc_src2, src2);
     set_cc_op(s, CC_OP(kind, size_log2(size)));
@@ -43,8 +50,10 @@ void gen_discard_dead_cc(DisasContext *s)
     unsigned kind = CC_OP_KIND(s->cc_op);
     if (kind == CC_K_EFLAGS)
         tcg_gen_discard(cpu_cc_dst);
-    if (kind == CC_K_LOGIC)
+    if (kind == CC_K_LOGIC) {
+        cc_src_replaced(s);
         tcg_gen_discard(cpu_cc_src);
+    }
     if (kind != CC_K_ADC && kind != CC_K_SBB)
         tcg_gen_discard(cpu_cc_src2);
 }
@@ -329,7 +338,7 @@ void gen_cc_prefetch(DisasContext *s)
     if (what < 0 || guess == CC_OP_DYNAMIC)
         return;
     TCGv out = tcg_temp_local_new();
-    int other = gen_new_label(), done = gen_new_label();
+    int other = gen_new_label(), done = gen_new_label(), first = tcg_ctx->nb_ops;
     tcg_gen_brcondi(TCG_COND_NE, TCG_W32, gen_env_ld(ENV_OFF(cc_op), MO_32), guess, other);
     s->cc_op = guess;
     tcg_gen_mov(out, gen_cc_what(s, what));
@@ -341,6 +350,63 @@ void gen_cc_prefetch(DisasContext *s)
     s->cc_pre.insn = s->insn_count;
     s->cc_pre.what = what;
     s->cc_pre.value = out;
+    bool incdec = s->d.mnemonic == I_INC || s->d.mnemonic == I_DEC;
+    s->cc_pre.guard_first = incdec ? first : -1;
+    s->cc_pre.guard_end = tcg_ctx->nb_ops;
+    s->cc_pre.src_written = -1;
+}
+
+/* ---- dead guards ------------------------------------------------------------- *
+ * INC and DEC only keep CF: through a guard, into cc_src. When a later
+ * instruction of the block replaces cc_src before anything could read it
+ * (no read, guest memory access, call or branch in between: as the liveness
+ * pass decides for the pure helper call the guard replaces), the guard is
+ * dead and its ops are removed. */
+static bool op_may_read_cc_src(const TCGOp *op)
+{
+    const TCGOpDef *def = &tcg_op_defs[op->opc];
+    switch (op->opc) {
+    case INDEX_op_call:
+        if (!op->call || !(op->call->flags & TCG_CALL_PURE))
+            return op->call != NULL;
+        for (int i = 0; i < op->call->nargs; i++)
+            if (op->call->args[i] == cpu_cc_src)
+                return true;
+        return false;
+    case INDEX_op_ld: case INDEX_op_st:   /* env->cc_src itself */
+        return (int64_t)op->args[def->nb_oargs + def->nb_iargs] == ENV_OFF(cc_src);
+    case INDEX_op_discard: case INDEX_op_insn_start:
+        return false;
+    default:
+        if (tcg_op_is_guest_mem(op->opc) || def->nb_oargs + def->nb_iargs == 0)
+            return true;   /* may fault (env observed), or a branch, label or exit */
+        for (int i = 0; i < def->nb_iargs; i++)
+            if ((TCGv)op->args[def->nb_oargs + i] == cpu_cc_src)
+                return true;
+        return op->opc == INDEX_op_brcond;
+    }
+}
+
+static void cc_src_replaced(DisasContext *s)
+{
+    int from = s->cc_pre.src_written, first = s->cc_pre.guard_first;
+    if (first < 0 || from < 0 || s->cc_pre.insn == s->insn_count)
+        return;
+    s->cc_pre.guard_first = -1;
+    for (int i = from; i < tcg_ctx->nb_ops; i++)
+        if (op_may_read_cc_src(&tcg_ctx->ops[i]))
+            return;
+    for (int i = first; i < s->cc_pre.guard_end; i++) {
+        TCGOp *op = &tcg_ctx->ops[i];
+        op->opc = INDEX_op_discard;
+        op->args[0] = (TCGArg)(int64_t)TCG_NO_TEMP;
+        op->call = NULL;
+    }
+    TCGOp *op = &tcg_ctx->ops[first];   /* the value stays defined */
+    op->opc = INDEX_op_movi;
+    op->flags = 0;
+    op->args[0] = (TCGArg)s->cc_pre.value;
+    op->args[1] = 0;
 }
 
 /* The prefetched value of what for this instruction, or TCG_NO_TEMP. */
@@ -387,6 +453,7 @@ TCGv gen_compute_cf(DisasContext *s)
 
 void gen_set_eflags_cc(DisasContext *s, TCGv flags)
 {
+    cc_src_replaced(s);
     tcg_gen_andi(cpu_cc_src, flags, CC_MASK);
     set_cc_op(s, CC_OP_EFLAGS);
 }

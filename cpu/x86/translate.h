@@ -42,8 +42,9 @@ typedef struct DisasContext {
      * after it (same basic block): compares them directly. */
     struct { TCGv a, b; unsigned size; int insn; uint32_t cc_op; } last_cmp;
     /* A flag value this instruction reads, computed at its start from a
-     * dynamic cc_op (translate-cc.c: gen_cc_prefetch). */
-    struct { int insn, what; TCGv value; } cc_pre;
+     * dynamic cc_op (translate-cc.c: gen_cc_prefetch); the ops of the last
+     * INC/DEC one and where that INC/DEC wrote cc_src (removed when dead). */
+    struct { int insn, what; TCGv value; int guard_first, guard_end, src_written; } cc_pre;
     TCGv ss_linear;         /* the last linear address made through SS (or -1) */
     bool rmw;               /* operand 0 is read, then written (load with write intent) */
     TCGv A0;                /* effective linear address of the memory operand */
