@@ -898,6 +898,28 @@ static void emit_jcc_rel32(Gen *g, uint8_t cc, size_t *patch)
     em_u32(&g->e, 0);
 }
 
+/* BMI2 on the host: RORX copies and shifts in one instruction. */
+static bool host_has_bmi2;
+
+/* d = TLB entry offset of a's page: ((a >> 12) & (TLB_SIZE - 1)) << 5. The
+ * rotate leaves the same bits in place as the shift (the mask drops the rest). */
+static void emit_tlb_index(Emitter *e, int d, int a)
+{
+    if (host_has_bmi2 && d != a) {
+        em_byte(e, 0xc4);                                  /* rorx d, a, 7 (VEX.LZ.F2.0F3A.W1 F0) */
+        em_byte(e, (uint8_t)(((d & 8) ? 0 : 0x80) | 0x40 | ((a & 8) ? 0 : 0x20) | 0x03));
+        em_byte(e, 0xfb);
+        em_byte(e, 0xf0);
+        em_byte(e, (uint8_t)(0xc0 | ((d & 7) << 3) | (a & 7)));
+    } else {
+        mov_rr(e, d, a);
+        em_rr(e, 0xc1, 1, true, 5, d, false);              /* shr d, 12 - 5 */
+    }
+    em_byte(e, TARGET_PAGE_BITS - 5);
+    em_rr(e, 0x81, 1, false, 4, d, false);                 /* and d32, mask << 5 */
+    em_u32(e, (TLB_SIZE - 1) << 5);
+}
+
 /* The TLB check of the bytes [addr + lo, addr + lo + len) for the accesses
  * in perms: t1 = the entry's offset (kept for loading the addend), t2 =
  * the page of the last byte, compared with the entry's tag(s); each
@@ -907,14 +929,12 @@ static int emit_tlb_check(Gen *g, int ra, int32_t lo, unsigned len, unsigned per
 {
     Emitter *e = &g->e;
     int32_t last = lo + (int32_t)len - 1;
-    if (lo)
+    if (lo) {
         em_rm(e, 0x8d, 1, true, t1, ra, -1, 0, lo, false);   /* lea t1, [a + lo] */
-    else
-        mov_rr(e, t1, ra);
-    em_rr(e, 0xc1, 1, true, 5, t1, false);                 /* shr t1, 12 - 5 */
-    em_byte(e, TARGET_PAGE_BITS - 5);
-    em_rr(e, 0x81, 1, false, 4, t1, false);                /* and t1d, mask << 5 */
-    em_u32(e, (TLB_SIZE - 1) << 5);
+        emit_tlb_index(e, t1, t1);
+    } else {
+        emit_tlb_index(e, t1, ra);
+    }
     if (last)
         em_rm(e, 0x8d, 1, true, t2, ra, -1, 0, last, false);  /* lea t2, [a + last] */
     else
@@ -1799,6 +1819,7 @@ static bool x86_64_init(char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
+    host_has_bmi2 = __builtin_cpu_supports("bmi2");
     return true;
 }
 
