@@ -1,7 +1,10 @@
 /* CPUID under KVM: the CPU model's leaves (cpu/x86/cpuid.c), with the feature
  * bits the host KVM cannot provide removed (KVM_GET_SUPPORTED_CPUID). In a
  * build without the model, the host's supported leaves filtered down to
- * integer features: this project's KVM cannot run SSE/AVX guests. */
+ * integer features: this project's KVM cannot run SSE/AVX guests.
+ * IA32_ARCH_CAPABILITIES (leaf 7 EDX[29]) passes when KVM offers it; the MSR
+ * is then KVM's own, describing the host CPU the guest really runs on, not
+ * the translator's "not affected" value (cpu/x86/msr.c). */
 #include "accel/kvm-internal.h"
 
 #include <errno.h>

@@ -659,6 +659,8 @@ bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
         if (tb->invalid)
             continue;
         tb->invalid = true;
+        /* a self-loop checks only the exit flag at its back edge */
+        atomic_store(&t->exit_flag, 1);
         t->stat_invalidated++;
         hash_remove(c, tb);
         if (tb->pcrel && !tb->alias)

@@ -12,7 +12,15 @@ GUEST=${GUEST_DIR:-build/guest}
 TIMEOUT=${BENCH_TIMEOUT:-900}
 APPEND='console=ttyS0'
 # A QEMU CPU model with the instruction-set features Kestrel's model advertises,
-# so both guests take the same code paths.
+# so both guests take the same code paths. Speculation mitigations match too:
+# Kestrel's model states in IA32_ARCH_CAPABILITIES that it is not affected
+# (ITS_NO, RDCL_NO, ...: cpu/x86/cpuid.c), and qemu64 (AMD family 15) is
+# whitelisted by Linux, so both guests print the same mitigation lines
+# (Spectre V1 barriers, Spectre V2 retpolines, no ITS return thunk, no KPTI).
+# Left over: Linux adds an LFENCE at kernel entry on Intel (SWAPGS) and calls
+# BHI "Retpoline" instead of "Not affected"; no extra guest work besides.
+# QEMU 7.2's TCG has no RDPID (it warns at +rdpid), so its vDSO getcpu() uses
+# LSL where Kestrel's guest uses RDPID.
 QEMU_CPU=${QEMU_CPU:-qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt}
 
 [[ -s $GUEST/bzImage ]] || scripts/build-linux-guest.sh "$GUEST" >/dev/null ||

@@ -401,7 +401,7 @@ void tcg_optimize(TCGContext *s)
             info[d].zbits = z;
         }
         if (opc == INDEX_op_br || opc == INDEX_op_goto_tb || opc == INDEX_op_exit_tb ||
-            opc == INDEX_op_lookup_and_goto)
+            opc == INDEX_op_lookup_and_goto || opc == INDEX_op_goto_loop)
             reset_all(s);
     }
     tcg_mem_reuse(s);

@@ -226,21 +226,28 @@ void tcg_gen_insn_start(uint64_t pc, uint32_t cc_op) { EMIT(INDEX_op_insn_start,
 void tcg_gen_goto_tb(unsigned n) { EMIT(INDEX_op_goto_tb, 0, n); }
 void tcg_gen_exit_tb(uint64_t val) { EMIT(INDEX_op_exit_tb, 0, val); }
 void tcg_gen_lookup_and_goto(void) { tcg_emit(INDEX_op_lookup_and_goto, 0, 0, NULL); }
+void tcg_gen_goto_loop(void) { tcg_emit(INDEX_op_goto_loop, 0, 0, NULL); }
 void tcg_gen_discard(TCGv t) { EMIT(INDEX_op_discard, 0, t); }
 void tcg_gen_fpop(unsigned fpop, TCGv d, TCGv flags, TCGv a, TCGv b)
 {
     EMIT(INDEX_op_fpop, 0, d, flags, a, b, fpop);
 }
 
+void tcg_gen_vecop(unsigned vop, unsigned imm, int64_t d, int64_t s, int64_t r)
+{
+    EMIT(INDEX_op_vecop, 0, vop | (imm & 0xff) << 8, (TCGArg)d, (TCGArg)s, (TCGArg)r);
+}
+
 bool tcg_op_has_side_effects(const TCGOp *op)
 {
     switch (op->opc) {
     case INDEX_op_brcond: case INDEX_op_br: case INDEX_op_set_label:
-    case INDEX_op_st: case INDEX_op_qemu_ld: case INDEX_op_qemu_st:
+    case INDEX_op_st: case INDEX_op_qemu_ld: case INDEX_op_qemu_st: case INDEX_op_vecop:
     case INDEX_op_qemu_ld_probe: case INDEX_op_qemu_st_probe:
     case INDEX_op_qemu_ld_reuse: case INDEX_op_qemu_st_reuse:
     case INDEX_op_call: case INDEX_op_insn_start: case INDEX_op_goto_tb:
     case INDEX_op_exit_tb: case INDEX_op_lookup_and_goto: case INDEX_op_discard:
+    case INDEX_op_goto_loop:
         return true;
     default:
         return false;

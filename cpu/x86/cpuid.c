@@ -6,7 +6,20 @@
  * bare-metal errata. Every feature bit the model can report is in the table
  * below; `on` says whether it is advertised. A bit is on only when Kestrel
  * implements the feature (in the translator, the helpers or the devices).
- * Physical addresses are 40 bits, linear 48. */
+ * Physical addresses are 40 bits, linear 48.
+ *
+ * Speculative execution: none. The model advertises IA32_ARCH_CAPABILITIES
+ * (leaf 7 EDX[29], MSR 0x10A) with the "not affected" bits RDCL_NO, SSB_NO,
+ * MDS_NO, IF_PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, BHI_NO,
+ * PBRSB_NO, GDS_NO, RFDS_NO and ITS_NO (value 0x400000000d10e171, msr.c), and
+ * no speculation controls (no IBRS/IBPB/STIBP/SSBD/MD_CLEAR, no SPEC_CTRL).
+ * Debian's 6.1 guest then reports "Not affected" for Meltdown, L1TF, MDS,
+ * TAA, MMIO stale data, SSB, ITLB multihit, GDS, RFDS and ITS. Linux still
+ * applies two mitigations it keys on the vendor/family alone: Spectre v2
+ * (retpolines: a family-6 Intel CPU without eIBRS) and the Spectre v1 SWAPGS
+ * fences; and it marks BHI "Retpoline" because the hypervisor bit is set.
+ * Under KVM the guest runs on the real CPU: MSR 0x10A is KVM's (the host's
+ * truth), not this value. */
 #include <pthread.h>
 #include "cpu/x86/helpers.h"
 #include "system/cpus.h"
@@ -75,9 +88,9 @@ static const FeatureBit features[] = {
     { X86_FEAT_CLFLUSHOPT, 7, EBX, 23, true, "clflushopt" },
     { X86_FEAT_CLWB,     7, EBX, 24, true,  "clwb" },
     { X86_FEAT_UMIP,     7, ECX, 2,  false, "umip" },
-    { X86_FEAT_RDPID,    7, ECX, 22, false, "rdpid" },    /* helper ready; needs the decoder */
-    /* IA32_ARCH_CAPABILITIES (msr.c): the translator does not speculate, so the
-     * guest need not isolate page tables against Meltdown (RDCL_NO) or MDS. */
+    { X86_FEAT_RDPID,    7, ECX, 22, true,  "rdpid" },    /* decode.c, translate-insn.c */
+    /* IA32_ARCH_CAPABILITIES (msr.c, read-only): the translator does not
+     * speculate, so the MSR sets every *_NO bit that describes such a CPU. */
     { X86_FEAT_ARCH_CAPABILITIES, 7, EDX, 29, true, "arch_capabilities" },
     /* leaf 0x80000001 */
     { X86_FEAT_LAHF_LM,  0x80000001, ECX, 0,  true,  "lahf_lm" },

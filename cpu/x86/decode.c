@@ -87,7 +87,8 @@ static const X86OpEntry grp8[8] = {
 };
 static const X86OpEntry grp9[8] = {
     NOENT, I1(CMPXCHG8B, Mn, M | F_MEMONLY | F_LOCK), NOENT, NOENT, NOENT, NOENT,
-    I1(RDRAND, Rv, M | F_REGONLY), NOENT,
+    I1(RDRAND, Rv, M | F_REGONLY),
+    I1(RDPID, Rv, M | F_REGONLY),   /* F3 only (without it RDSEED: not modelled) */
 };
 static const X86OpEntry grp15[8] = {
     I1(FXSAVE, Mn, M | F_MEMONLY), I1(FXRSTOR, Mn, M | F_MEMONLY),
@@ -108,6 +109,17 @@ static unsigned decode_66_0fae(const X86Decoded *d)
 {
     bool clwb = ((d->modrm >> 3) & 7) == 6;
     return x86_cpu_has(clwb ? X86_FEAT_CLWB : X86_FEAT_CLFLUSHOPT) ? I_CLFLUSH : I_INVALID;
+}
+
+/* F3 0F C7 /7, register form: RDPID, r64 in 64-bit mode and r32 elsewhere
+ * whatever 66 or REX.W say (as the host does). Without F3 (or with F2 after
+ * it) the encoding is RDSEED, which the model does not have. */
+static unsigned decode_rdpid(X86Decoded *d, bool code64)
+{
+    if (!(d->prefix & P_REPZ) || !x86_cpu_has(X86_FEAT_RDPID))
+        return I_INVALID;
+    d->opsize = code64 ? 8 : 4;
+    return I_RDPID;
 }
 
 /* ---- one-byte opcode map --------------------------------------------------- */
@@ -546,6 +558,8 @@ prefixes_done:
             d->mnemonic = decode_66_0fae(d);
         if (d->mnemonic == I_RDRAND && !x86_cpu_has(X86_FEAT_RDRAND))
             d->mnemonic = I_INVALID;
+        if (d->mnemonic == I_RDPID)
+            d->mnemonic = decode_rdpid(d, code64);
     }
 
     decode_immediates(&c);

@@ -238,6 +238,7 @@ static void deliver_protected(CPUX86State *env, int vector, int kind, uint32_t e
     }
     if (g.offset > desc_limit(&cd))
         raise_err(env, EXCP_GP, ext, ra);
+    stack_reserve(env, &s, (from_v86 ? 4 : 0) + (inner ? 2 : 0) + 3 + has_error_code, size, ra);
     if (from_v86) {
         stack_push(env, &s, env->segs[R_GS].selector, size, ra);
         stack_push(env, &s, env->segs[R_FS].selector, size, ra);

@@ -98,8 +98,31 @@ static bool pat_valid(uint64_t v)
     return true;
 }
 
-#define ARCH_CAP_RDCL_NO (1u << 0)   /* not vulnerable to rogue data cache load */
-#define ARCH_CAP_MDS_NO  (1u << 5)   /* not vulnerable to microarchitectural data sampling */
+/* IA32_ARCH_CAPABILITIES: every "not affected" bit that describes a CPU
+ * whose memory accesses, branches and returns all retire in program order.
+ * The translator predicts nothing and leaves no speculative footprint a
+ * guest could time, so none of these attacks exists on this CPU. Left clear:
+ * IBRS_ALL (1), RSBA (2), RRSBA (19) (no branch predictors to restrict; with
+ * them Linux would program IA32_SPEC_CTRL, which is not modelled),
+ * TSX_CTRL (7), FB_CLEAR (17), GDS_CTRL (25), RFDS_CLEAR (28) (no such
+ * controls). ITS_NO (62) is a bit hypervisors synthesize
+ * (hardware never sets it); the model is a virtual CPU (CPUID.1:ECX[31]), so
+ * it states it, and without it Linux assumes any Intel guest may run on an
+ * affected host and sends every RET through a thunk. */
+#define ARCH_CAPABILITIES_VALUE                                                    \
+    ((1ull << 0) |  /* RDCL_NO: no rogue data cache load (Meltdown): no KPTI */    \
+     (1ull << 4) |  /* SSB_NO: loads never bypass older stores */                  \
+     (1ull << 5) |  /* MDS_NO: no microarchitectural data sampling */              \
+     (1ull << 6) |  /* IF_PSCHANGE_MC_NO: page-size changes never machine-check */ \
+     (1ull << 8) |  /* TAA_NO: no TSX asynchronous abort */                        \
+     (1ull << 13) | /* SBDR_SSDP_NO: MMIO stale data, SBDR/SSDP variants */        \
+     (1ull << 14) | /* FBSDP_NO: MMIO stale data, fill buffer variant */           \
+     (1ull << 15) | /* PSDP_NO: MMIO stale data, primary stale data variant */     \
+     (1ull << 20) | /* BHI_NO: no branch history injection */                      \
+     (1ull << 24) | /* PBRSB_NO: no post-barrier return stack predictions */       \
+     (1ull << 26) | /* GDS_NO: no gather data sampling */                          \
+     (1ull << 27) | /* RFDS_NO: no register file data sampling */                  \
+     (1ull << 62))  /* ITS_NO: no indirect target selection */
 
 /* MCG_CAP: the bank count, and MCG_CTL_P (bit 8): MCG_CTL is present. */
 #define MCG_CAP_VALUE ((uint64_t)X86_MCE_BANKS | (1u << 8))
@@ -157,7 +180,7 @@ int x86_msr_read(CPUX86State *env, uint32_t msr, uint64_t *value)
     case MSR_ARCH_CAPABILITIES:
         if (!x86_cpu_has(X86_FEAT_ARCH_CAPABILITIES))
             return -1;
-        *value = ARCH_CAP_RDCL_NO | ARCH_CAP_MDS_NO;
+        *value = ARCH_CAPABILITIES_VALUE;
         return 0;
     case MSR_MCG_CAP: *value = MCG_CAP_VALUE; return 0;
     case MSR_MCG_STATUS: *value = env->mcg_status; return 0;

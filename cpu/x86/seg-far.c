@@ -198,6 +198,7 @@ static void call_gate_inner(CPUX86State *env, const Desc *gate, uint32_t csel,
     StackPtr s = { desc_base(&ssd), esp & mask, mask };
     stack_check_desc(&s, &ssd, ss & 0xfffc);
 
+    stack_reserve(env, &s, 4 + params, size, ra);
     stack_push(env, &s, old_ss, size, ra);
     stack_push(env, &s, old_sp & old.mask, size, ra);
     for (int i = (int)params - 1; i >= 0; i--) {
@@ -220,6 +221,7 @@ static void call_gate_inner(CPUX86State *env, const Desc *gate, uint32_t csel,
 static void push_return(CPUX86State *env, unsigned size, uint64_t next_rip, uintptr_t ra)
 {
     StackPtr s = stack_current(env, 0);
+    stack_reserve(env, &s, 2, size, ra);
     stack_push(env, &s, env->segs[R_CS].selector, size, ra);
     stack_push(env, &s, next_rip, size, ra);
     set_rsp_masked(env, s.sp, s.mask);

@@ -360,6 +360,14 @@ void stack_push(CPUX86State *env, StackPtr *s, uint64_t value, unsigned size, ui
     x86_st_linear(env, s->base + sp, value, size, stack_mmu_idx(s), ra);
 }
 
+void stack_reserve(CPUX86State *env, const StackPtr *s, unsigned n, unsigned size, uintptr_t ra)
+{
+    if (!s->checked)
+        return;
+    for (unsigned i = 1; i <= n; i++)
+        stack_access_check(env, s, (s->sp - i * size) & s->mask, size, ra);
+}
+
 uint64_t stack_pop(CPUX86State *env, StackPtr *s, unsigned size, uintptr_t ra)
 {
     stack_access_check(env, s, s->sp, size, ra);

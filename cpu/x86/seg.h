@@ -126,6 +126,9 @@ typedef struct StackPtr {
     uint32_t limit, fault_err;
 } StackPtr;
 void stack_push(CPUX86State *env, StackPtr *s, uint64_t value, unsigned size, uintptr_t ra);
+/* Limit-check the n pushes of size bytes s is about to make, before the
+ * first one: a frame without room is #SS(fault_err) with nothing written. */
+void stack_reserve(CPUX86State *env, const StackPtr *s, unsigned n, unsigned size, uintptr_t ra);
 uint64_t stack_pop(CPUX86State *env, StackPtr *s, unsigned size, uintptr_t ra);
 /* The current SS:rSP at the current CPL (V86 and ring 3: user accesses),
  * limit-checked unless SS is flat or the code is 64-bit: a fault is

@@ -403,11 +403,34 @@ static void set_sp(CPUX86State *env, uint64_t sp)
     set_reg(env, R_ESP, stack_bytes(env), sp);
 }
 
+/* Protected mode with a 16/32-bit stack that is not flat: n slots of size
+ * bytes at sp + i * step (i = 0..n-1) are limit- and type-checked before the
+ * instruction touches any of them, so #SS(0) leaves memory as it was too
+ * (SDM PUSHA/POPA: "#SS(0) if the starting or ending stack address is
+ * outside the stack segment limit"; AMD CPUs store the slots that fit
+ * first, which no program can rely on). Real and V86 mode check each access
+ * as it comes (stack_addr); a 64-bit stack has no limit. */
+static bool stack_needs_pm_check(CPUX86State *env)
+{
+    return (env->hflags & HF_PE_MASK) && !(env->hflags & HF_VM_MASK) && stack_bytes(env) != 8 &&
+           !(stack_bytes(env) == 4 && x86_seg_is_flat(&env->segs[R_SS]));
+}
+
+static void check_stack_slots(CPUX86State *env, uint64_t sp, int64_t step, unsigned size,
+                              unsigned n, bool write, uintptr_t ra)
+{
+    uint64_t mask = size_mask(stack_bytes(env));
+    for (unsigned i = 0; i < n; i++)
+        x86_seg_check(env, R_SS, (sp + (uint64_t)(step * (int64_t)i)) & mask, size, write, ra);
+}
+
 void helper_pusha(CPUX86State *env, uint64_t size)
 {
     uintptr_t ra = GETPC();
     int mmu = x86_mmu_index(env);
     uint64_t sp = env->regs[R_ESP];
+    if (stack_needs_pm_check(env))
+        check_stack_slots(env, sp - size, -(int64_t)size, (unsigned)size, 8, true, ra);
     for (int r = R_EAX; r <= R_EDI; r++) {
         sp -= size;
         cpu_st(env, stack_addr(env, sp, size, ra), env->regs[r] & size_mask(size), size, mmu, ra);
@@ -420,6 +443,8 @@ void helper_popa(CPUX86State *env, uint64_t size)
     uintptr_t ra = GETPC();
     int mmu = x86_mmu_index(env);
     uint64_t sp = env->regs[R_ESP], v[8];
+    if (stack_needs_pm_check(env))
+        check_stack_slots(env, sp, (int64_t)size, (unsigned)size, 8, false, ra);
     for (int r = R_EDI; r >= R_EAX; r--) {
         v[r] = cpu_ld(env, stack_addr(env, sp, size, ra), size, mmu, ra);
         sp += size;
@@ -430,12 +455,27 @@ void helper_popa(CPUX86State *env, uint64_t size)
     set_sp(env, sp);
 }
 
+/* ENTER's stack slots: BP pushed, level - 1 frame pointers copied from
+ * below BP, the new frame pointer, and the new SP ("#SS(0) if the new value
+ * of SP or ESP is outside the stack segment limit"), one slot at it. */
+static void check_enter_slots(CPUX86State *env, uint64_t sp, uint64_t bp, uint64_t size,
+                              uint64_t frame, uint64_t level, uintptr_t ra)
+{
+    unsigned pushes = 1 + (unsigned)level;
+    check_stack_slots(env, sp - size, -(int64_t)size, (unsigned)size, pushes, true, ra);
+    if (level > 1)
+        check_stack_slots(env, bp - size, -(int64_t)size, (unsigned)size, (unsigned)level - 1, false, ra);
+    check_stack_slots(env, sp - pushes * size - frame, 0, (unsigned)size, 1, true, ra);
+}
+
 void helper_enter(CPUX86State *env, uint64_t size, uint64_t frame, uint64_t level)
 {
     uintptr_t ra = GETPC();
     int mmu = x86_mmu_index(env);
     unsigned ss = stack_bytes(env);
     uint64_t sp = env->regs[R_ESP], bp = env->regs[R_EBP];
+    if (stack_needs_pm_check(env))
+        check_enter_slots(env, sp, bp, size, frame, level, ra);
     sp -= size;
     cpu_st(env, stack_addr(env, sp, size, ra), bp & size_mask(size), size, mmu, ra);
     uint64_t frame_temp = sp;

@@ -853,6 +853,15 @@ static void trans_jcc(DisasContext *s)
 {
     int taken = gen_new_label();
     gen_update_cc_op(s);
+    if (gen_is_self_loop(s, branch_target(s))) {
+        /* the back edge falls through, so registers stay in host registers */
+        int leave = taken;
+        gen_jcc(s, s->d.e->aux ^ 1, leave);
+        gen_jmp_to(s, branch_target(s), 1);
+        tcg_gen_set_label(leave);
+        gen_jmp_to(s, s->next_pc, 0);
+        return;
+    }
     gen_jcc(s, s->d.e->aux, taken);
     gen_jmp_to(s, s->next_pc, 0);
     tcg_gen_set_label(taken);
@@ -872,6 +881,13 @@ static void trans_loop(DisasContext *s)
         tcg_gen_subi(c, cpu_regs[R_ECX], 1);
         gen_reg_store(s, R_ECX, as, c);
         TCGv cz = gen_zext(cpu_regs[R_ECX], as);
+        if (mn == I_LOOP && gen_is_self_loop(s, branch_target(s))) {
+            tcg_gen_brcondi(TCG_COND_EQ, 0, cz, 0, taken);   /* taken = leave */
+            gen_jmp_to(s, branch_target(s), 1);
+            tcg_gen_set_label(taken);
+            gen_jmp_to(s, s->next_pc, 0);
+            return;
+        }
         if (mn == I_LOOP) {
             tcg_gen_brcondi(TCG_COND_NE, 0, cz, 0, taken);
         } else {
@@ -1424,6 +1440,13 @@ static void trans_rdrand(DisasContext *s)
     gen_set_eflags_cc(s, f);
 }
 
+/* RDPID: IA32_TSC_AUX (bits 63:32 are always zero), not subject to CR4.TSD;
+ * the decoder gives #UD when the model lacks it. */
+static void trans_rdpid(DisasContext *s)
+{
+    gen_reg_store(s, s->d.rm, s->d.opsize, gen_env_ld(ENV_OFF(tsc_aux), MO_64));
+}
+
 static void trans_xgetbv(DisasContext *s)
 {
     if (s->d.e->aux == 1) {     /* XSETBV (cpu/x86/fxsave.c) */
@@ -1491,7 +1514,7 @@ static const TransFn trans_table[I_COUNT] = {
     [I_SWAPGS] = trans_sys_noarg, [I_STAC] = trans_sys_noarg, [I_CLAC] = trans_sys_noarg,
     [I_SLDT] = trans_ldt_tr, [I_STR] = trans_ldt_tr, [I_LLDT] = trans_ldt_tr, [I_LTR] = trans_ldt_tr,
     [I_VERR] = trans_ldt_tr, [I_VERW] = trans_ldt_tr, [I_LAR] = trans_lar_lsl, [I_LSL] = trans_lar_lsl,
-    [I_RDRAND] = trans_rdrand, [I_XGETBV] = trans_xgetbv,
+    [I_RDRAND] = trans_rdrand, [I_RDPID] = trans_rdpid, [I_XGETBV] = trans_xgetbv,
 };
 
 /* Instructions whose first operand is read and then written. */

@@ -505,6 +505,14 @@ static void gen_goto_next_tb(DisasContext *s, bool recheck)
     tcg_gen_lookup_and_goto();
 }
 
+/* A direct jump to target would re-enter this very block (same code, same
+ * flags): the backend can then keep guest registers in host registers. */
+bool gen_is_self_loop(DisasContext *s, uint64_t target)
+{
+    return mask_ip(s, target) == s->tb->pc && !(s->tb->cflags & CF_SINGLE_INSN) &&
+           !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK));
+}
+
 void gen_jmp_to(DisasContext *s, uint64_t target, int n)
 {
     target = mask_ip(s, target);
@@ -512,7 +520,9 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
     gen_update_cc_op(s);
     gen_set_rip(s, target);
     uint64_t lin = s->cs_base + target;
-    if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
+    if (gen_is_self_loop(s, target)) {
+        tcg_gen_goto_loop();
+    } else if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
         !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))) {
         s->jmp_used[n] = true;
         tcg_gen_goto_tb(n);

@@ -132,6 +132,7 @@ TCGv gen_pc_value(DisasContext *s, uint64_t pc);
 void gen_set_rip(DisasContext *s, uint64_t rip);
 void gen_set_rip_tcg(TCGv v);
 void gen_jmp_to(DisasContext *s, uint64_t target, int n);  /* direct jump, chainable */
+bool gen_is_self_loop(DisasContext *s, uint64_t target);   /* target re-enters this block */
 void gen_exception(DisasContext *s, int vector, int error_code, bool has_error);
 void gen_sync_for_helper(DisasContext *s);     /* rip of this insn and cc_op into env */
 uint64_t mask_ip(DisasContext *s, uint64_t ip);

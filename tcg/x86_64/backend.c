@@ -171,6 +171,17 @@ typedef struct SlowPath {
     struct { int8_t reg; int32_t off; int32_t imm; } sync[24];   /* reg -1: imm */
 } SlowPath;
 
+/* Stores that an edge leaving the fall-through path needs (dirty globals and
+ * locals), emitted out of line so the fall-through keeps its registers. */
+typedef struct EdgeStub {
+    size_t jcc_patch;     /* rel32 of the jcc/jne that enters the stub */
+    int label;            /* where the stub goes on; -1: leave to the loop */
+    uint8_t n;
+    struct { int8_t reg; uint8_t base; int32_t off; int32_t imm; } st[TCG_MAX_TEMPS / 8];  /* reg -1: imm */
+} EdgeStub;
+
+#define LOOP_MAX_CARRIED 8
+#define MAX_EDGE_STUBS 32
 /* Out of line, for a probe or reuse op whose shared check failed: the full
  * single-access TLB check, the access, then back (its miss goes to the
  * helper call `slow`). */
@@ -205,6 +216,14 @@ typedef struct Gen {
     bool failed;
     /* allocating for a global: prefer registers that survive helper calls */
     bool prefer_callee;
+    /* A self-looping block (goto_loop): these globals sit in these host
+     * registers at the loop head, which follows the entry check and loads. */
+    int nb_carried;
+    struct { int temp; int reg; } carried[LOOP_MAX_CARRIED];
+    size_t loop_head;
+    bool stub_brcond[TCG_MAX_OPS];   /* brcond whose fall-through reaches goto_loop */
+    EdgeStub stubs[MAX_EDGE_STUBS];
+    int nb_stubs;
 } Gen;
 
 static int32_t temp_slot(Gen *g, int t)
@@ -400,6 +419,20 @@ static void free_dead_inputs(Gen *g, const TCGOp *op, int first_in, int n_in)
     }
 }
 
+/* Globals and locals are in memory, nothing else is live: the state at a
+ * label (after the stores that lead there) or after an unconditional exit. */
+static void forget_registers(Gen *g)
+{
+    for (int r = 0; r < 16; r++)
+        g->reg_temp[r] = -1;
+    for (int t = 1; t < g->s->nb_temps; t++) {
+        TCGTempKind k = g->s->temps[t].kind;
+        g->ts[t].val = (k == TEMP_GLOBAL || k == TEMP_LOCAL) ? TS_MEM : TS_DEAD;
+        g->ts[t].reg = -1;
+        g->ts[t].coherent = true;
+    }
+}
+
 /* Write back dirty globals (and locals); with drop, forget all registers. */
 static void sync_all(Gen *g, bool drop)
 {
@@ -412,16 +445,8 @@ static void sync_all(Gen *g, bool drop)
         if (k == TEMP_GLOBAL || k == TEMP_LOCAL)
             temp_store(g, t);
     }
-    if (!drop)
-        return;
-    for (int r = 0; r < 16; r++)
-        g->reg_temp[r] = -1;
-    for (int t = 1; t < g->s->nb_temps; t++) {
-        TCGTempKind k = g->s->temps[t].kind;
-        g->ts[t].val = (k == TEMP_GLOBAL || k == TEMP_LOCAL) ? TS_MEM : TS_DEAD;
-        g->ts[t].reg = -1;
-        g->ts[t].coherent = true;
-    }
+    if (drop)
+        forget_registers(g);
 }
 
 static void sync_globals(Gen *g)
@@ -516,9 +541,14 @@ static TCGCond emit_compare(Gen *g, TCGCond c, bool w32, int ta, int tb)
     return c;
 }
 
+static int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid);
+
 /* Output register for d = f(a, ...): reuse a's register when a dies here. */
 static int out_reg_from(Gen *g, const TCGOp *op, int in_index, uint16_t avoid)
 {
+    int home = loop_home_reg(g, op, avoid);
+    if (home >= 0)
+        return home;
     int t = (int)op->args[tcg_op_defs[op->opc].nb_oargs + in_index];
     TempState *ts = &g->ts[t];
     if ((op->dead & (1u << in_index)) && t > 0 && ts->val == TS_REG &&
@@ -666,10 +696,12 @@ static void gen_unary(Gen *g, const TCGOp *op)
     int rd;
     switch (op->opc) {
     case INDEX_op_mov:
-        if ((op->dead & 1) && ta > 0 && g->s->temps[ta].kind != TEMP_GLOBAL) {
-            rd = out_reg_from(g, op, 0, 0);
+        rd = loop_home_reg(g, op, 0);
+        if (rd < 0 && (op->dead & 1) && ta > 0 && g->s->temps[ta].kind != TEMP_GLOBAL) {
+            rd = out_reg_from(g, op, 0, 0);   /* a's register: no move */
         } else {
-            rd = reg_alloc(g, 0);
+            if (rd < 0)
+                rd = reg_alloc(g, 0);
             g->locked |= 1 << rd;
             mov_rr(&g->e, rd, ra);
         }
@@ -782,6 +814,68 @@ static void gen_fpop(Gen *g, const TCGOp *op)
     set_output(g, (int)op->args[1], rf);
 }
 
+/* ---- vecop: the host's own SSE instruction on env slots ----------------------------------
+ * xmm0/xmm1 are scratch, as for fpop; env slots are only 8-byte aligned,
+ * so both operands come in with MOVDQU (legacy SSE memory operands must be
+ * aligned). */
+bool tcg_vecop_use_host = true;
+
+bool tcg_vecop_available(unsigned vop)
+{
+    if (tcg_use_interp)
+        return true;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!tcg_vecop_use_host)
+        return false;
+    __builtin_cpu_init();
+    switch (vop) {
+    case TCG_VEC_PSHUFB: return __builtin_cpu_supports("ssse3");
+    case TCG_VEC_PCMPISTRI: return __builtin_cpu_supports("sse4.2");
+    default: return false;
+    }
+#else
+    (void)vop;
+    return false;
+#endif
+}
+
+static void movdqu_xmm_env(Emitter *e, int xmm, int32_t off, bool store)
+{
+    em_byte(e, 0xf3);
+    em_rm(e, store ? 0x7f0f : 0x6f0f, 2, false, xmm, RBP, -1, 0, off, false);
+}
+
+static void gen_vecop(Gen *g, const TCGOp *op)
+{
+    Emitter *e = &g->e;
+    unsigned vop = op->args[0] & 0xff, imm = (op->args[0] >> 8) & 0xff;
+    int32_t d = (int32_t)op->args[1], src = (int32_t)op->args[2], r = (int32_t)op->args[3];
+    if (vop == TCG_VEC_PCMPISTRI)
+        reg_evict(g, RCX, 0);
+    movdqu_xmm_env(e, 0, d, false);
+    movdqu_xmm_env(e, 1, src, false);
+    em_byte(e, 0x66);
+    switch (vop) {
+    case TCG_VEC_PSHUFB:
+        em_rr(e, 0x00380f, 3, false, 0, 1, false);          /* pshufb xmm0, xmm1 */
+        movdqu_xmm_env(e, 0, d, true);
+        break;
+    case TCG_VEC_PCMPISTRI:
+        em_rr(e, 0x633a0f, 3, false, 0, 1, false);          /* pcmpistri xmm0, xmm1, imm */
+        em_byte(e, (uint8_t)imm);
+        em_rm(e, 0x89, 1, false, RCX, RBP, -1, 0, r + 4, false);    /* mov [rbp + r + 4], ecx */
+        em_byte(e, 0x9c);                                   /* pushfq; pop rcx */
+        em_byte(e, 0x59);
+        em_rr(e, 0x81, 1, false, 4, RCX, false);            /* and ecx, CF|ZF|SF|OF */
+        em_u32(e, 0x8c1);
+        em_rm(e, 0x89, 1, false, RCX, RBP, -1, 0, r, false);        /* mov [rbp + r], ecx */
+        break;
+    default:
+        g->failed = true;
+        break;
+    }
+}
+
 static void gen_setcond(Gen *g, const TCGOp *op)
 {
     int td = (int)op->args[0];
@@ -799,7 +893,9 @@ static void gen_movcond(Gen *g, const TCGOp *op)
     int td = (int)op->args[0];
     int rv1 = temp_load(g, (int)op->args[3], 0);
     int rv2 = temp_load(g, (int)op->args[4], 0);
-    int rd = reg_alloc(g, 0);
+    int rd = loop_home_reg(g, op, 0);
+    if (rd < 0)
+        rd = reg_alloc(g, 0);
     g->locked |= 1 << rd;
     mov_rr(&g->e, rd, rv2);
     TCGCond c = emit_compare(g, (TCGCond)op->args[5], op->flags & TCG_W32, (int)op->args[1], (int)op->args[2]);
@@ -1264,6 +1360,258 @@ static void gen_jmp_cache_probe(Gen *g)
 #undef JNE_MISS
 }
 
+/* ---- self-loops ---------------------------------------------------------------------------
+ * A block whose direct jump re-enters itself (goto_loop) keeps its most used
+ * globals in fixed host registers around the back edge: loaded once after
+ * the entry check, written back only on the ways out (exits, the slow paths
+ * of guest memory accesses, helper calls, the exit request at the back edge).
+ * Callee-saved registers first: they survive pure helper calls. */
+static const int loop_regs[LOOP_MAX_CARRIED] = { RBX, R13, R14, R15, RSI, RDI, R8, R9 };
+
+static int carried_index(Gen *g, int t)
+{
+    for (int i = 0; i < g->nb_carried; i++)
+        if (g->carried[i].temp == t)
+            return i;
+    return -1;
+}
+
+static void count_use(const TCGContext *s, int *uses, TCGArg a)
+{
+    int t = (int)(int64_t)a;
+    if (t > 0 && t < s->nb_globals)
+        uses[t]++;
+}
+
+/* Marks the brconds whose fall-through runs into goto_loop and picks the
+ * globals to carry (the most used ones); false when the block does not loop. */
+static bool plan_loop(Gen *g)
+{
+    TCGContext *s = g->s;
+    int uses[TCG_MAX_TEMPS] = { 0 };
+    bool loops = false, loop_follows = false;
+    g->nb_carried = 0;
+    for (int n = s->nb_ops - 1; n >= 0; n--) {
+        const TCGOp *op = &s->ops[n];
+        const TCGOpDef *def = &tcg_op_defs[op->opc];
+        switch (op->opc) {
+        case INDEX_op_goto_loop:
+            loops = loop_follows = true;
+            break;
+        case INDEX_op_set_label: case INDEX_op_br: case INDEX_op_goto_tb:
+        case INDEX_op_exit_tb: case INDEX_op_lookup_and_goto:
+            loop_follows = false;
+            break;
+        default:
+            break;
+        }
+        g->stub_brcond[n] = op->opc == INDEX_op_brcond && loop_follows;
+        if (op->opc == INDEX_op_call) {
+            count_use(s, uses, op->args[0]);
+            for (int i = 0; i < op->call->nargs; i++)
+                count_use(s, uses, (TCGArg)op->call->args[i]);
+        } else if (op->opc != INDEX_op_discard) {
+            for (int i = 0; i < def->nb_oargs + def->nb_iargs; i++)
+                count_use(s, uses, op->args[i]);
+        }
+    }
+    if (!loops)
+        return false;
+    while (g->nb_carried < LOOP_MAX_CARRIED) {
+        int best = 0;
+        for (int t = 1; t < s->nb_globals; t++)
+            if (uses[t] > uses[best])
+                best = t;
+        if (!best)
+            break;
+        g->carried[g->nb_carried].temp = best;
+        g->carried[g->nb_carried].reg = loop_regs[g->nb_carried];
+        g->nb_carried++;
+        uses[best] = 0;
+    }
+    return true;
+}
+
+/* The output register of op for a global carried around the loop: its home
+ * register when that is free or holds the value op overwrites (and op does
+ * not read it), so that the back edge has nothing to move; else -1. */
+static int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid)
+{
+    if (!g->nb_carried)
+        return -1;
+    const TCGOpDef *def = &tcg_op_defs[op->opc];
+    int t = (int)op->args[0], i = carried_index(g, t);
+    if (i < 0)
+        return -1;
+    for (int k = 0; k < def->nb_iargs; k++)
+        if ((int)op->args[def->nb_oargs + k] == t)
+            return -1;
+    int r = g->carried[i].reg, cur = g->reg_temp[r];
+    if (((avoid | g->locked) & (1 << r)) || (cur >= 0 && cur != t))
+        return -1;
+    g->locked |= 1 << r;
+    return r;
+}
+
+/* The allocator's state at the loop head: carried globals in their
+ * registers (dirty: the back edge does not store them), the rest in memory. */
+static void enter_loop_head_state(Gen *g)
+{
+    forget_registers(g);
+    for (int i = 0; i < g->nb_carried; i++) {
+        int t = g->carried[i].temp, r = g->carried[i].reg;
+        g->reg_temp[r] = t;
+        g->ts[t].val = TS_REG;
+        g->ts[t].reg = (int8_t)r;
+        g->ts[t].coherent = false;
+    }
+}
+
+static void gen_loop_preheader(Gen *g)
+{
+    for (int i = 0; i < g->nb_carried; i++)
+        em_rm(&g->e, 0x8b, 1, true, g->carried[i].reg, RBP, -1, 0,
+              g->s->temps[g->carried[i].temp].env_offset, false);
+    enter_loop_head_state(g);
+    g->loop_head = emitter_off(&g->e, g->cb);
+}
+
+/* A stub for an edge that leaves with what is dirty now stored, going on to
+ * label (-1: back to the execution loop); NULL when there is nothing to store
+ * (or no room: the caller then stores inline). */
+static EdgeStub *edge_stub_new(Gen *g, int label)
+{
+    if (g->nb_stubs >= MAX_EDGE_STUBS)
+        return NULL;
+    EdgeStub *st = &g->stubs[g->nb_stubs];
+    st->n = 0;
+    st->label = label;
+    for (int r = 0; r < 16; r++) {
+        int t = g->reg_temp[r];
+        TCGTempKind k = t > 0 ? g->s->temps[t].kind : TEMP_NORMAL;
+        if ((k == TEMP_GLOBAL || k == TEMP_LOCAL) && !g->ts[t].coherent && g->ts[t].val == TS_REG) {
+            st->st[st->n].reg = (int8_t)r;
+            st->st[st->n].base = (uint8_t)temp_base(g, t);
+            st->st[st->n].off = temp_slot(g, t);
+            st->n++;
+        }
+    }
+    for (int t = 1; t < g->s->nb_globals && st->n < ARRAY_SIZE(st->st); t++) {
+        if (g->ts[t].val == TS_CONST && !g->ts[t].coherent) {
+            st->st[st->n].reg = -1;
+            st->st[st->n].base = RBP;
+            st->st[st->n].off = temp_slot(g, t);
+            st->st[st->n].imm = (int32_t)g->ts[t].cst;
+            st->n++;
+        }
+    }
+    if (!st->n)
+        return NULL;
+    g->nb_stubs++;
+    return st;
+}
+
+static void jcc_to_stub(Gen *g, EdgeStub *st, uint8_t cc)
+{
+    em_byte(&g->e, 0x0f);
+    em_byte(&g->e, (uint8_t)(0x80 | cc));
+    st->jcc_patch = emitter_off(&g->e, g->cb);
+    em_u32(&g->e, 0);
+}
+
+static void emit_edge_stub(Gen *g, const EdgeStub *st)
+{
+    Emitter *e = &g->e;
+    patch_rel32(g->cb, st->jcc_patch, emitter_off(e, g->cb));
+    for (int i = 0; i < st->n; i++) {
+        if (st->st[i].reg < 0) {
+            em_rm(e, 0xc7, 1, true, 0, st->st[i].base, -1, 0, st->st[i].off, false);
+            em_u32(e, (uint32_t)st->st[i].imm);
+        } else {
+            em_rm(e, 0x89, 1, true, st->st[i].reg, st->st[i].base, -1, 0, st->st[i].off, false);
+        }
+    }
+    if (st->label < 0)
+        jmp_abs(e, g->cb->exit0);
+    else
+        jump_to_label(g, st->label, 0xff);
+}
+
+/* brcond whose fall-through runs into the back edge: the taken side stores
+ * out of line, so the fall-through keeps its registers. */
+static bool gen_brcond_to_stub(Gen *g, int label, TCGCond c)
+{
+    EdgeStub *st = edge_stub_new(g, label);
+    if (!st)
+        return false;
+    jcc_to_stub(g, st, cond_cc(c));
+    return true;
+}
+
+/* The back edge: everything not carried goes to memory, the carried globals
+ * to their registers (a parallel move: xchg breaks cycles); then leave if
+ * an exit was requested, else jump to the loop head. */
+static void gen_goto_loop(Gen *g)
+{
+    Emitter *e = &g->e;
+    int loc[LOOP_MAX_CARRIED], who[16];
+    for (int r = 0; r < 16; r++) {
+        int t = g->reg_temp[r];
+        TCGTempKind k = t > 0 ? g->s->temps[t].kind : TEMP_NORMAL;
+        if ((k == TEMP_GLOBAL || k == TEMP_LOCAL) && carried_index(g, t) < 0)
+            temp_store(g, t);
+        who[r] = -1;
+    }
+    for (int t = 1; t < g->s->nb_globals; t++)
+        if (g->ts[t].val == TS_CONST && carried_index(g, t) < 0)
+            temp_store(g, t);
+    for (int i = 0; i < g->nb_carried; i++) {
+        const TempState *ts = &g->ts[g->carried[i].temp];
+        loc[i] = ts->val == TS_REG && g->reg_temp[ts->reg] == g->carried[i].temp ? ts->reg : -1;
+        if (loc[i] >= 0)
+            who[loc[i]] = i;
+    }
+    /* each step puts one global home for good */
+    for (int i = 0; i < g->nb_carried; i++) {
+        int home = g->carried[i].reg, x = loc[i];
+        if (x < 0 || x == home)
+            continue;
+        int j = who[home];
+        if (j >= 0) {
+            em_rr(e, 0x87, 1, true, home, x, false);    /* xchg home, x */
+            loc[j] = x;
+            who[x] = j;
+        } else {
+            mov_rr(e, home, x);
+            who[x] = -1;
+        }
+        loc[i] = home;
+        who[home] = i;
+    }
+    for (int i = 0; i < g->nb_carried; i++) {
+        int t = g->carried[i].temp, home = g->carried[i].reg;
+        if (loc[i] >= 0)
+            continue;
+        if (g->ts[t].val == TS_CONST)
+            movi(e, home, g->ts[t].cst);
+        else
+            em_rm(e, 0x8b, 1, true, home, RBP, -1, 0, g->s->temps[t].env_offset, false);
+    }
+    enter_loop_head_state(g);
+    em_rm(e, 0x83, 1, false, 7, R12, -1, 0, (int32_t)offsetof(TCGCPU, exit_flag), false);
+    em_byte(e, 0);
+    EdgeStub *st = edge_stub_new(g, -1);
+    if (st) {
+        jcc_to_stub(g, st, 0x5);
+    } else {
+        em_byte(e, 0x0f);
+        em_byte(e, 0x85);
+        em_u32(e, (uint32_t)(g->cb->exit0 - (em_rx(e) + 4)));
+    }
+    jmp_abs(e, (uintptr_t)(g->cb->rx + g->loop_head));
+    forget_registers(g);   /* what follows is reached through a label */
+}
+
 /* ---- the driver --------------------------------------------------------------------------- */
 static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
 {
@@ -1277,6 +1625,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     g->cb = cb;
     g->nb_fwd = 0;
     g->nb_slow = 0;
+    g->nb_stubs = 0;
     g->nb_fallback = 0;
     g->failed = false;
     g->locked = 0;
@@ -1301,6 +1650,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     em_byte(e, 0x0f);
     em_byte(e, 0x85);
     em_u32(e, (uint32_t)(cb->exit0 - (em_rx(e) + 4)));
+    bool loops = plan_loop(g);
 
     int insn = -1;
     for (int n = 0; n < s->nb_ops && !g->failed && !e->overflow; n++) {
@@ -1373,6 +1723,9 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_fpop:
             gen_fpop(g, op);
             break;
+        case INDEX_op_vecop:
+            gen_vecop(g, op);
+            break;
         case INDEX_op_setcond:
             gen_setcond(g, op);
             break;
@@ -1390,6 +1743,8 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             }
             c = emit_compare(g, c, op->flags & TCG_W32, (int)op->args[0], (int)op->args[1]);
             free_dead_inputs(g, op, 0, 2);
+            if (g->stub_brcond[n] && gen_brcond_to_stub(g, (int)op->args[3], c))
+                break;
             sync_all(g, false);   /* plain movs: the flags survive */
             jump_to_label(g, (int)op->args[3], cond_cc(c));
             break;
@@ -1422,6 +1777,11 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_insn_start:
             if (insn >= 0 && (unsigned)insn < tb->icount)
                 tb->insn_host_end[insn] = (uint32_t)(emitter_off(e, cb) - start);
+            if (insn < 0 && loops) {
+                /* the ops before the first instruction run once per entry */
+                sync_all(g, true);
+                gen_loop_preheader(g);
+            }
             insn++;
             break;
         case INDEX_op_goto_tb:
@@ -1431,6 +1791,9 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_exit_tb:
             sync_all(g, false);
             gen_exit(g, op->args[0]);
+            break;
+        case INDEX_op_goto_loop:
+            gen_goto_loop(g);
             break;
         case INDEX_op_lookup_and_goto:
             sync_all(g, false);
@@ -1452,6 +1815,8 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         emit_mem_fallback(g, &g->fallback[i]);
     for (int i = 0; i < g->nb_slow && !e->overflow; i++)
         emit_slow_path(g, &g->slow[i]);
+    for (int i = 0; i < g->nb_stubs && !e->overflow; i++)
+        emit_edge_stub(g, &g->stubs[i]);
     if (e->overflow)
         return false;
     if (g->failed)

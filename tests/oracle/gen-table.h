@@ -52,6 +52,10 @@ enum {
     K_FARRET,    /* RETF: returns to the next instruction through CS:RIP pushed
                   * before it (Linux's user code selector of the mode) */
     K_IRET,      /* IRET: the same with SS, RSP and the flags pushed too */
+    K_RDPID,     /* RDPID: followed by an AND that clears bits 21:0 of the
+                  * result (the host's TSC_AUX is Linux's node and CPU number,
+                  * which depend on where the child runs); the upper bits
+                  * still show the operand size written */
 };
 
 /* attributes */
@@ -212,6 +216,8 @@ static const InsnForm gen_table[] = {
     ROW("LEA", "8D /r", "rv, m", MBOTH, K_PLAIN, A_NOMEM, 0, 0, 0),
     ROW("CRC32", "F2 0F 38 F0 /r", "r32, r/m8", MBOTH, K_PLAIN, 0, 0, 0, 0),
     ROW("CRC32", "F2 0F 38 F1 /r", "r32, r/m32", MBOTH, K_PLAIN, 0, 0, 0, 0),
+    ROW("RDPID", "F3 0F C7 /7", "r32", M32, K_RDPID, A_RARE, 0, FC | FP | FZ | FS | FO, FA),
+    ROW("RDPID", "F3 0F C7 /7", "r64", M64, K_RDPID, A_RARE, 0, FC | FP | FZ | FS | FO, FA),
 
     /* SETcc/CMOVcc read the condition's flags: all of them, conservatively */
     ROW("SETcc", "0F 90+cc /0", "r/m8", MBOTH, K_PLAIN, 0, FARITH, 0, 0),
@@ -315,6 +321,10 @@ static const InsnForm gen_table[] = {
     ROW("PSRAD", "66 0F 72 /4 ib", "xmm1, imm8", MBOTH, K_SSE, 0, 0, 0, 0),
     ROW("PSLLQ", "66 0F 73 /6 ib", "xmm1, imm8", MBOTH, K_SSE, 0, 0, 0, 0),
     ROW("PSRLDQ", "66 0F 73 /3 ib", "xmm1, imm8", MBOTH, K_SSE, 0, 0, 0, 0),
+    ROW("PSLLDQ", "66 0F 73 /7 ib", "xmm1, imm8", MBOTH, K_SSE, 0, 0, 0, 0),
+    ROW("PSHUFB", "66 0F 38 00 /r", "xmm1, xmm2/m128", MBOTH, K_SSE, A_ALIGN16, 0, 0, 0),
+    ROW("PALIGNR", "66 0F 3A 0F /r ib", "xmm1, xmm2/m128, imm8", MBOTH, K_SSE, A_ALIGN16, 0, 0, 0),
+    ROW("PCMPISTRI", "66 0F 3A 63 /r ib", "xmm1, xmm2/m128, imm8", MBOTH, K_SSE, 0, 0, FARITH, 0),
     ROW("PMOVMSKB", "66 0F D7 /r", "r32, xmm", MBOTH, K_SSE, 0, 0, 0, 0),
     ROW("MOVDQA", "66 0F 6F /r", "xmm1, xmm2/m128", MBOTH, K_SSE, A_ALIGN16, 0, 0, 0),
     ROW("MOVDQA", "66 0F 7F /r", "xmm2/m128, xmm1", MBOTH, K_SSE, A_ALIGN16, 0, 0, 0),

@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include "tests/oracle/gen-table.h"
 #include "tests/oracle/oracle.h"
 
@@ -200,6 +203,20 @@ static bool compile(const InsnForm *row, const char *opcode, const char *operand
     return true;
 }
 
+/* Rows the host CPU must have for the native reference to run them: the
+ * translator's model has RDPID, older hosts do not. */
+static bool host_runs(const InsnForm *row)
+{
+#if defined(__x86_64__)
+    if (row->kind == K_RDPID) {
+        unsigned a, b, c, d;
+        return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & (1u << 22));
+    }
+#endif
+    (void)row;
+    return true;
+}
+
 static void build_forms(int mode)
 {
     FormSet *fs = &formsets[mode == 64];
@@ -207,7 +224,7 @@ static void build_forms(int mode)
         return;
     for (unsigned i = 0; i < NTABLE; i++) {
         const InsnForm *row = &gen_table[i];
-        if (!(row->modes & (mode == 64 ? M64 : M32)))
+        if (!(row->modes & (mode == 64 ? M64 : M32)) || !host_runs(row))
             continue;
         bool sized = strchr(row->operands, 'v') || strchr(row->operands, 'z');
         static const int sizes[] = { 16, 32, 64 };
@@ -594,6 +611,22 @@ static int pick_reg(OracleGen *g, int size, bool rex_ok, bool *needs_rex, bool *
     return r;
 }
 
+/* After RDPID reg: AND reg, 0xffc00000 at the width RDPID wrote (sign-
+ * extended in 64-bit mode), so the host's CPU-dependent TSC_AUX drops out. */
+static bool emit_rdpid_mask(OracleGen *g, Out *o, int reg)
+{
+    if (reg < 0 || reg == OR_RSP)
+        return false;
+    if (g->mode == 16)
+        put(o, 0x66);
+    if (g->mode == 64)
+        put(o, (uint8_t)(0x48 | (reg >= 8)));
+    put(o, 0x81);
+    put(o, (uint8_t)(0xe0 | (reg & 7)));
+    put_n(o, 0xffc00000u, 4);
+    return true;
+}
+
 static bool gen_insn(Snip *s, const Form *f)
 {
     OracleGen *g = s->g;
@@ -913,6 +946,8 @@ static bool gen_insn(Snip *s, const Form *f)
         for (int i = 0; i < 4; i++)
             o->buf[disp_at + (unsigned)i] = (uint8_t)((uint64_t)d >> (8 * i));
     }
+    if (row->kind == K_RDPID && !emit_rdpid_mask(g, o, rmreg))
+        return false;
     if (o->overflow)
         return false;
     s->abs_code = ret_patch != 0;

@@ -117,7 +117,8 @@ TEST(optional_features)
     } cases[] = {
         { "RDRAND", { 0x0f, 0xc7, 0xf0 }, 3, X86_FEAT_RDRAND, I_RDRAND },
         { "RDSEED", { 0x0f, 0xc7, 0xf8 }, 3, -1, I_INVALID },
-        { "RDPID", { 0xf3, 0x0f, 0xc7, 0xf8 }, 4, X86_FEAT_RDPID, I_INVALID },
+        { "RDPID", { 0xf3, 0x0f, 0xc7, 0xf8 }, 4, X86_FEAT_RDPID, I_RDPID },
+        { "RDPID mem", { 0xf3, 0x0f, 0xc7, 0x38 }, 4, -1, I_INVALID },
         { "XRSTORS", { 0x0f, 0xc7, 0x18 }, 3, -1, I_INVALID },
         { "XSAVEC", { 0x0f, 0xc7, 0x20 }, 3, -1, I_INVALID },
         { "XSAVES", { 0x0f, 0xc7, 0x28 }, 3, -1, I_INVALID },
@@ -138,6 +139,33 @@ TEST(optional_features)
                  st == DECODE_OK ? x86_mnemonic_names[d.mnemonic] : "-", on);
         if (on ? st != DECODE_OK || d.mnemonic != cases[i].mn : st != DECODE_UD)
             test_fail(__FILE__, __LINE__, m);
+    }
+}
+
+/* RDPID: the last of F2/F3 decides; 66 and REX.W change nothing (the
+ * host's behaviour): r64 in 64-bit mode, r32 elsewhere. */
+TEST(rdpid_prefixes)
+{
+    static const struct { uint8_t bytes[6]; unsigned n; int mode; X86DecodeStatus st; unsigned size; } cases[] = {
+        { { 0xf3, 0x0f, 0xc7, 0xf8 }, 4, 64, DECODE_OK, 8 },
+        { { 0x66, 0xf3, 0x0f, 0xc7, 0xf8 }, 5, 64, DECODE_OK, 8 },
+        { { 0xf3, 0x48, 0x0f, 0xc7, 0xf8 }, 5, 64, DECODE_OK, 8 },
+        { { 0xf2, 0xf3, 0x0f, 0xc7, 0xf8 }, 5, 64, DECODE_OK, 8 },
+        { { 0xf3, 0xf2, 0x0f, 0xc7, 0xf8 }, 5, 64, DECODE_UD, 0 },
+        { { 0xf0, 0xf3, 0x0f, 0xc7, 0xf8 }, 5, 64, DECODE_UD, 0 },
+        { { 0x66, 0xf3, 0x0f, 0xc7, 0xf8 }, 5, 32, DECODE_OK, 4 },
+        { { 0xf3, 0x0f, 0xc7, 0xf8 }, 4, 16, DECODE_OK, 4 },
+    };
+    if (!x86_cpu_has(X86_FEAT_RDPID))
+        return;
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        X86Decoded d;
+        X86DecodeStatus st = decode(cases[i].bytes, cases[i].n, cases[i].mode, &d);
+        CHECK_EQ(st, cases[i].st);
+        if (st == DECODE_OK) {
+            CHECK_EQ(d.mnemonic, I_RDPID);
+            CHECK_EQ(d.opsize, cases[i].size);
+        }
     }
 }
 

@@ -3,6 +3,7 @@
  * off the end of RAM, jumps to non-canonical addresses, and precise state
  * (RIP, registers, lazy flags) when an exception interrupts a block. */
 #include <stdlib.h>
+#include <unistd.h>
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
@@ -476,6 +477,192 @@ static void jump_cache_across_cr3(bool interp)
 TEST(jump_cache_across_cr3_interp) { jump_cache_across_cr3(true); }
 TEST(jump_cache_across_cr3_x86_64) { jump_cache_across_cr3(false); }
 
+/* ---- self-looping blocks -------------------------------------------------------
+ * A block whose branch re-enters it keeps guest registers and lazy flags in
+ * host registers around the back edge; every way out must still see them. */
+#define LOOP_CODE 0x4000
+
+static void put_code(const uint8_t *code, size_t n)
+{
+    memcpy(ram + LOOP_CODE, code, n);
+}
+
+/* Byte checksum with carries (ADC reads the ADD's carry, ROL sets its own). */
+static void loop_checksum(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x0f, 0xb6, 0x1e,       /* L: movzx ebx, byte [rsi] */
+        0x01, 0xd8,             /* add eax, ebx             */
+        0x83, 0xd2, 0x00,       /* adc edx, 0               */
+        0xc1, 0xc0, 0x03,       /* rol eax, 3               */
+        0x48, 0xff, 0xc6,       /* inc rsi                  */
+        0xff, 0xc9,             /* dec ecx                  */
+        0x75, 0xee,             /* jnz L                    */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    const unsigned n = 3000, buf = 0x8000;
+    uint32_t a = 0, d = 0;
+    for (unsigned i = 0; i < n; i++) {
+        ram[buf + i] = (uint8_t)(i * 37 + (i >> 3));
+        uint64_t sum = (uint64_t)a + ram[buf + i];
+        a = (uint32_t)sum;
+        d += (uint32_t)(sum >> 32);
+        a = a << 3 | a >> 29;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = RAM_BASE + buf;
+    env->regs[R_ECX] = n;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], a);
+    CHECK_EQ(env->regs[R_EDX], d);
+    CHECK_EQ(env->regs[R_ESI], RAM_BASE + buf + n);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(code));
+    free_cpu(env);
+}
+
+TEST(loop_checksum_interp) { loop_checksum(true); }
+TEST(loop_checksum_x86_64) { loop_checksum(false); }
+
+/* A #PF in iteration 101: the registers and flags of iteration 100. */
+static void loop_fault(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x03, 0x02,             /* L: add eax, [rdx] */
+        0x48, 0x83, 0xc2, 0x08, /* add rdx, 8        */
+        0xff, 0xc9,             /* dec ecx           */
+        0x75, 0xf6,             /* jnz L             */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    enable_paging(env);
+    const unsigned k = 100;
+    for (unsigned i = 0; i < k; i++)
+        st32(ram + (HOLE - RAM_BASE) - 8 * (k - i), i + 1);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = HOLE - 8 * k;
+    env->regs[R_ECX] = 0x80000000u + 1000;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], HOLE);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->regs[R_EAX], k * (k + 1) / 2);
+    CHECK_EQ(env->regs[R_EDX], HOLE);
+    CHECK_EQ(env->regs[R_ECX], 0x80000000u + 1000 - k);
+    /* flags of the last DEC: negative, not zero; CF from "add rdx, 8" (clear) */
+    uint32_t f = cc_compute_all(env);
+    CHECK_EQ(f & (CC_S | CC_Z | CC_C), CC_S);
+    free_cpu(env);
+}
+
+TEST(loop_fault_interp) { loop_fault(true); }
+TEST(loop_fault_x86_64) { loop_fault(false); }
+
+/* An endless loop left only through an exit request (what an interrupt or
+ * another vCPU does): the registers agree with the memory it counts in. */
+static void *run_one_turn(void *arg)
+{
+    tcg_run_for(arg, 1);
+    return NULL;
+}
+
+static void loop_exit_request(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x48, 0xff, 0x03,       /* L: inc qword [rbx] */
+        0x48, 0xff, 0xc0,       /* inc rax            */
+        0xeb, 0xf8,             /* jmp L              */
+    };
+    put_code(code, sizeof(code));
+    const unsigned counter = 0x9000;
+    st64(ram + counter, 0);
+    tb_flush(tcg_cpu(env));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = RAM_BASE + counter;
+    env->rip = RAM_BASE + LOOP_CODE;
+    env->halted = false;
+    env->exception_index = -1;
+    env->eflags = 2;
+    pthread_t th;
+    pthread_create(&th, NULL, run_one_turn, env);
+    /* wait (bounded) until it has gone round many times */
+    for (int i = 0; i < 200000 && atomic_load((_Atomic uint64_t *)(ram + counter)) < 100000; i++)
+        usleep(100);
+    atomic_store(&tcg_cpu(env)->exit_flag, 1);
+    pthread_join(th, NULL);
+    uint64_t count = ld64(ram + counter);
+    CHECK(count >= 100000);
+    CHECK_EQ(env->regs[R_EAX], count);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE);
+    free_cpu(env);
+}
+
+TEST(loop_exit_request_interp) { loop_exit_request(true); }
+TEST(loop_exit_request_x86_64) { loop_exit_request(false); }
+
+/* The loop rewrites its own ADD immediate: later iterations add the new one. */
+static void loop_self_modifying(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x05, 0x01, 0x00, 0x00, 0x00,         /* L: add eax, 1        */
+        0xc7, 0x03, 0x02, 0x00, 0x00, 0x00,   /* mov dword [rbx], 2   */
+        0xff, 0xc9,                           /* dec ecx              */
+        0x75, 0xf1,                           /* jnz L                */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = RAM_BASE + LOOP_CODE + 1;
+    env->regs[R_ECX] = 10;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 1 + 2 * 9);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    free_cpu(env);
+}
+
+TEST(loop_self_modifying_interp) { loop_self_modifying(true); }
+TEST(loop_self_modifying_x86_64) { loop_self_modifying(false); }
+
+/* DIV is a helper that reads and writes the registers in env. */
+static void loop_env_helper(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x89, 0xf0,             /* L: mov eax, esi */
+        0x31, 0xd2,             /* xor edx, edx    */
+        0xf7, 0xf3,             /* div ebx         */
+        0x01, 0xd7,             /* add edi, edx    */
+        0xff, 0xc6,             /* inc esi         */
+        0xff, 0xc9,             /* dec ecx         */
+        0x75, 0xf2,             /* jnz L           */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    uint32_t sum = 0;
+    for (uint32_t v = 1000; v < 1500; v++)
+        sum += v % 7;
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = 1000;
+    env->regs[R_EBX] = 7;
+    env->regs[R_ECX] = 500;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EDI], sum);
+    CHECK_EQ(env->regs[R_ESI], 1500);
+    CHECK_EQ(env->regs[R_EAX], 1499 / 7);
+    CHECK_EQ(env->regs[R_EDX], 1499 % 7);
+    free_cpu(env);
+}
+
+TEST(loop_env_helper_interp) { loop_env_helper(true); }
+TEST(loop_env_helper_x86_64) { loop_env_helper(false); }
 /* ---- shared TLB probes (tcg/mem-reuse.c): accesses through one base ------------------ */
 #define DATA (RAM_BASE + 0x40000)
 

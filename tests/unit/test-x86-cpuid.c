@@ -116,6 +116,29 @@ TEST(msr_unknown_and_reserved)
     CHECK_EQ(env.regs[R_EDX], 0x00230010);
 }
 
+/* IA32_ARCH_CAPABILITIES: advertised in CPUID.7.0:EDX[29], read-only, the
+ * documented "not affected" bits (cpu/x86/cpuid.c): RDCL_NO, SSB_NO, MDS_NO,
+ * IF_PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, BHI_NO,
+ * PBRSB_NO, GDS_NO, RFDS_NO, ITS_NO. */
+TEST(msr_arch_capabilities)
+{
+    uint32_t a, b, c, d;
+    uint64_t v;
+    fixture();
+    x86_cpuid(&env, 7, 0, &a, &b, &c, &d);
+    CHECK(d & (1u << 29));
+    CHECK_EQ(x86_msr_read(&env, 0x10a, &v), 0);
+    CHECK_EQ(v, 0x400000000d10e171ULL);
+    CHECK_EQ(x86_msr_write(&env, 0x10a, v), -1);
+    CHECK_EQ(x86_msr_write(&env, 0x10a, 0), -1);
+    env.regs[R_ECX] = 0x10a;
+    env.regs[R_EAX] = env.regs[R_EDX] = 0;
+    EXPECT_OK(x86_rdmsr(&env, 0));
+    CHECK_EQ(env.regs[R_EAX], 0x0d10e171);
+    CHECK_EQ(env.regs[R_EDX], 0x40000000);
+    EXPECT_EXC(x86_wrmsr(&env, 0), EXCP_GP, 0);
+}
+
 TEST(tsc)
 {
     fixture();

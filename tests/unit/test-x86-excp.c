@@ -677,5 +677,9 @@ TEST(sysenter_in_long_mode_and_sysexit64)
     CHECK_EQ(env.hflags & HF_CPL_MASK, 3);
     CHECK_EQ(env.regs[R_ESP], 0x7fff0000);
     EXPECT_EXC(x86_sysexit(&env, 2, 0), EXCP_GP, 0);      /* CPL 3 */
-    EXPECT_EXC(x86_rdpid(&env, 0), EXCP_UD, 0);           /* not in the model */
+    env.tsc_aux = 0x12345;                                 /* RDPID ignores CPL and CR4.TSD */
+    env.cr[4] |= CR4_TSD;
+    volatile uint64_t id = 0;
+    EXPECT_OK(id = x86_rdpid(&env, 0));
+    CHECK_EQ(id, 0x12345);
 }
