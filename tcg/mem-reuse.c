@@ -53,11 +53,18 @@ typedef struct Group {
     int ops[REUSE_MEMBERS_MAX];
 } Group;
 
+/* What the pass knows of a temp's value; stale unless gen is the current one. */
+typedef struct ValueInfo {
+    uint32_t gen;
+    bool is_const;
+    AddrForm form;
+    uint64_t cst;
+} ValueInfo;
+
 typedef struct ReuseState {
     TCGContext *s;
-    AddrForm form[TCG_MAX_TEMPS];
-    bool is_const[TCG_MAX_TEMPS];
-    uint64_t cst[TCG_MAX_TEMPS];
+    ValueInfo v[TCG_MAX_TEMPS];
+    uint32_t gen;
     uint32_t next_root;
     Group open[REUSE_OPEN_MAX];
     int nb_open;
@@ -87,19 +94,31 @@ static AddrForm fresh_form(ReuseState *rs)
     return (AddrForm){ .root = ++rs->next_root, .w32 = false, .off = 0 };
 }
 
-static AddrForm form_of(ReuseState *rs, int t)
+static ValueInfo *info(ReuseState *rs, int t)
 {
-    if (!rs->form[t].root)
-        rs->form[t] = fresh_form(rs);
-    return rs->form[t];
+    ValueInfo *v = &rs->v[t];
+    if (v->gen != rs->gen)
+        *v = (ValueInfo){ .gen = rs->gen, .form = fresh_form(rs) };
+    return v;
+}
+
+static AddrForm form_of(ReuseState *rs, int t) { return info(rs, t)->form; }
+static bool is_const(ReuseState *rs, int t) { return info(rs, t)->is_const; }
+static uint64_t const_of(ReuseState *rs, int t) { return rs->v[t].cst; }
+
+static void set_value(ReuseState *rs, int t, AddrForm f, bool c, uint64_t cst)
+{
+    rs->v[t] = (ValueInfo){ .gen = rs->gen, .is_const = c, .form = f, .cst = cst };
 }
 
 /* Forget every value: after a call (globals may change) or a label (values
  * may arrive from elsewhere). */
 static void forget_values(ReuseState *rs)
 {
-    memset(rs->form, 0, sizeof(rs->form[0]) * (size_t)rs->s->nb_temps);
-    memset(rs->is_const, 0, sizeof(rs->is_const[0]) * (size_t)rs->s->nb_temps);
+    if (++rs->gen == 0) {
+        memset(rs->v, 0, sizeof(rs->v));
+        rs->gen = 1;
+    }
 }
 
 /* The form of a + c, with a 32-bit result when w32. */
@@ -119,8 +138,15 @@ static AddrForm form_plus(ReuseState *rs, AddrForm a, uint64_t c, bool w32)
 static void track_def(ReuseState *rs, const TCGOp *op)
 {
     const TCGOpDef *def = &tcg_op_defs[op->opc];
-    if (!def->nb_oargs)
+    switch (op->opc) {
+    case INDEX_op_movi: case INDEX_op_mov: case INDEX_op_ext32u: case INDEX_op_add: case INDEX_op_sub:
+        break;
+    default:
+        /* an unknown value: made a fresh root when (if ever) it is read */
+        for (int i = 0; i < def->nb_oargs; i++)
+            rs->v[(int)op->args[i]].gen = 0;
         return;
+    }
     int d = (int)op->args[0];
     bool w32 = op->flags & TCG_W32;
     AddrForm f;
@@ -136,35 +162,28 @@ static void track_def(ReuseState *rs, const TCGOp *op)
         break;
     case INDEX_op_mov:
         f = w32 ? form_plus(rs, form_of(rs, a), 0, true) : form_of(rs, a);
-        dconst = rs->is_const[a];
-        dval = w32 ? (uint32_t)rs->cst[a] : rs->cst[a];
+        dconst = is_const(rs, a);
+        dval = w32 ? (uint32_t)const_of(rs, a) : const_of(rs, a);
         break;
     case INDEX_op_ext32u:
         f = form_plus(rs, form_of(rs, a), 0, true);
         break;
     case INDEX_op_add:
-        if (rs->is_const[b])
-            f = form_plus(rs, form_of(rs, a), rs->cst[b], w32);
-        else if (rs->is_const[a])
-            f = form_plus(rs, form_of(rs, b), rs->cst[a], w32);
+        if (is_const(rs, b))
+            f = form_plus(rs, form_of(rs, a), const_of(rs, b), w32);
+        else if (is_const(rs, a))
+            f = form_plus(rs, form_of(rs, b), const_of(rs, a), w32);
         else
             f = fresh_form(rs);
         break;
     case INDEX_op_sub:
-        f = rs->is_const[b] ? form_plus(rs, form_of(rs, a), -rs->cst[b], w32) : fresh_form(rs);
+        f = is_const(rs, b) ? form_plus(rs, form_of(rs, a), -const_of(rs, b), w32) : fresh_form(rs);
         break;
     default:
         f = fresh_form(rs);
         break;
     }
-    for (int i = 1; i < def->nb_oargs; i++) {
-        int o = (int)op->args[i];
-        rs->form[o] = fresh_form(rs);
-        rs->is_const[o] = false;
-    }
-    rs->form[d] = f;
-    rs->is_const[d] = dconst;
-    rs->cst[d] = dval;
+    set_value(rs, d, f, dconst, dval);
 }
 
 /* Turn a group of two or more members into one probe and its reusers. */
@@ -269,9 +288,14 @@ static void add_access(ReuseState *rs, int n)
 void tcg_mem_reuse(TCGContext *s)
 {
     static __thread ReuseState rs;
+    int accesses = 0;
+    for (int n = 0; n < s->nb_ops && accesses < 2; n++)
+        accesses += is_guest_access(s->ops[n].opc);
+    if (accesses < 2)
+        return;
     rs.s = s;
-    rs.next_root = 0;
     rs.nb_open = 0;
+    rs.next_root = 0;
     forget_values(&rs);
     for (int n = 0; n < s->nb_ops; n++) {
         const TCGOp *op = &s->ops[n];
@@ -284,10 +308,8 @@ void tcg_mem_reuse(TCGContext *s)
             add_access(&rs, n);
         if (opc == INDEX_op_call) {
             int ret = (int)(int64_t)op->args[0];
-            if (op->call->has_ret && ret >= 0) {
-                rs.form[ret] = fresh_form(&rs);
-                rs.is_const[ret] = false;
-            }
+            if (op->call->has_ret && ret >= 0)
+                rs.v[ret].gen = 0;
         } else if (opc != INDEX_op_discard) {
             track_def(&rs, op);
         }

@@ -814,6 +814,68 @@ static void gen_fpop(Gen *g, const TCGOp *op)
     set_output(g, (int)op->args[1], rf);
 }
 
+/* ---- vecop: the host's own SSE instruction on env slots ----------------------------------
+ * xmm0/xmm1 are scratch, as for fpop; env slots are only 8-byte aligned,
+ * so both operands come in with MOVDQU (legacy SSE memory operands must be
+ * aligned). */
+bool tcg_vecop_use_host = true;
+
+bool tcg_vecop_available(unsigned vop)
+{
+    if (tcg_use_interp)
+        return true;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!tcg_vecop_use_host)
+        return false;
+    __builtin_cpu_init();
+    switch (vop) {
+    case TCG_VEC_PSHUFB: return __builtin_cpu_supports("ssse3");
+    case TCG_VEC_PCMPISTRI: return __builtin_cpu_supports("sse4.2");
+    default: return false;
+    }
+#else
+    (void)vop;
+    return false;
+#endif
+}
+
+static void movdqu_xmm_env(Emitter *e, int xmm, int32_t off, bool store)
+{
+    em_byte(e, 0xf3);
+    em_rm(e, store ? 0x7f0f : 0x6f0f, 2, false, xmm, RBP, -1, 0, off, false);
+}
+
+static void gen_vecop(Gen *g, const TCGOp *op)
+{
+    Emitter *e = &g->e;
+    unsigned vop = op->args[0] & 0xff, imm = (op->args[0] >> 8) & 0xff;
+    int32_t d = (int32_t)op->args[1], src = (int32_t)op->args[2], r = (int32_t)op->args[3];
+    if (vop == TCG_VEC_PCMPISTRI)
+        reg_evict(g, RCX, 0);
+    movdqu_xmm_env(e, 0, d, false);
+    movdqu_xmm_env(e, 1, src, false);
+    em_byte(e, 0x66);
+    switch (vop) {
+    case TCG_VEC_PSHUFB:
+        em_rr(e, 0x00380f, 3, false, 0, 1, false);          /* pshufb xmm0, xmm1 */
+        movdqu_xmm_env(e, 0, d, true);
+        break;
+    case TCG_VEC_PCMPISTRI:
+        em_rr(e, 0x633a0f, 3, false, 0, 1, false);          /* pcmpistri xmm0, xmm1, imm */
+        em_byte(e, (uint8_t)imm);
+        em_rm(e, 0x89, 1, false, RCX, RBP, -1, 0, r + 4, false);    /* mov [rbp + r + 4], ecx */
+        em_byte(e, 0x9c);                                   /* pushfq; pop rcx */
+        em_byte(e, 0x59);
+        em_rr(e, 0x81, 1, false, 4, RCX, false);            /* and ecx, CF|ZF|SF|OF */
+        em_u32(e, 0x8c1);
+        em_rm(e, 0x89, 1, false, RCX, RBP, -1, 0, r, false);        /* mov [rbp + r], ecx */
+        break;
+    default:
+        g->failed = true;
+        break;
+    }
+}
+
 static void gen_setcond(Gen *g, const TCGOp *op)
 {
     int td = (int)op->args[0];
@@ -1669,6 +1731,9 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             break;
         case INDEX_op_fpop:
             gen_fpop(g, op);
+            break;
+        case INDEX_op_vecop:
+            gen_vecop(g, op);
             break;
         case INDEX_op_setcond:
             gen_setcond(g, op);
