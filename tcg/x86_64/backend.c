@@ -219,7 +219,7 @@ typedef struct Gen {
     /* A self-looping block (goto_loop): these globals sit in these host
      * registers at the loop head, which follows the entry check and loads. */
     int nb_carried;
-    struct { int temp; int reg; } carried[LOOP_MAX_CARRIED];
+    struct { int temp; int reg; bool written; } carried[LOOP_MAX_CARRIED];
     size_t loop_head;
     bool stub_brcond[TCG_MAX_OPS];   /* brcond whose fall-through reaches goto_loop */
     EdgeStub stubs[MAX_EDGE_STUBS];
@@ -1389,6 +1389,7 @@ static bool plan_loop(Gen *g)
 {
     TCGContext *s = g->s;
     int uses[TCG_MAX_TEMPS] = { 0 };
+    bool written[TCG_MAX_TEMPS] = { false };
     bool loops = false, loop_follows = false;
     g->nb_carried = 0;
     for (int n = s->nb_ops - 1; n >= 0; n--) {
@@ -1406,6 +1407,11 @@ static bool plan_loop(Gen *g)
             break;
         }
         g->stub_brcond[n] = op->opc == INDEX_op_brcond && loop_follows;
+        for (int i = 0; i < def->nb_oargs; i++) {   /* a call's: its result */
+            int t = (int)(int64_t)op->args[i];
+            if (t > 0 && t < s->nb_globals)
+                written[t] = true;
+        }
         if (op->opc == INDEX_op_call) {
             count_use(s, uses, op->args[0]);
             for (int i = 0; i < op->call->nargs; i++)
@@ -1426,6 +1432,7 @@ static bool plan_loop(Gen *g)
             break;
         g->carried[g->nb_carried].temp = best;
         g->carried[g->nb_carried].reg = loop_regs[g->nb_carried];
+        g->carried[g->nb_carried].written = written[best];
         g->nb_carried++;
         uses[best] = 0;
     }
@@ -1454,7 +1461,9 @@ static int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid)
 }
 
 /* The allocator's state at the loop head: carried globals in their
- * registers (dirty: the back edge does not store them), the rest in memory. */
+ * registers, the rest in memory. The back edge does not store the carried
+ * globals, so those the block writes are dirty; the others hold what env
+ * holds (a helper that changes env makes them reload). */
 static void enter_loop_head_state(Gen *g)
 {
     forget_registers(g);
@@ -1463,7 +1472,7 @@ static void enter_loop_head_state(Gen *g)
         g->reg_temp[r] = t;
         g->ts[t].val = TS_REG;
         g->ts[t].reg = (int8_t)r;
-        g->ts[t].coherent = false;
+        g->ts[t].coherent = !g->carried[i].written;
     }
 }
 
