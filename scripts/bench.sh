@@ -19,6 +19,8 @@ APPEND='console=ttyS0'
 # (Spectre V1 barriers, Spectre V2 retpolines, no ITS return thunk, no KPTI).
 # Left over: Linux adds an LFENCE at kernel entry on Intel (SWAPGS) and calls
 # BHI "Retpoline" instead of "Not affected"; no extra guest work besides.
+# QEMU 7.2's TCG has no RDPID (it warns at +rdpid), so its vDSO getcpu() uses
+# LSL where Kestrel's guest uses RDPID.
 QEMU_CPU=${QEMU_CPU:-qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt}
 
 [[ -s $GUEST/bzImage ]] || scripts/build-linux-guest.sh "$GUEST" >/dev/null ||

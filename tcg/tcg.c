@@ -233,11 +233,16 @@ void tcg_gen_fpop(unsigned fpop, TCGv d, TCGv flags, TCGv a, TCGv b)
     EMIT(INDEX_op_fpop, 0, d, flags, a, b, fpop);
 }
 
+void tcg_gen_vecop(unsigned vop, unsigned imm, int64_t d, int64_t s, int64_t r)
+{
+    EMIT(INDEX_op_vecop, 0, vop | (imm & 0xff) << 8, (TCGArg)d, (TCGArg)s, (TCGArg)r);
+}
+
 bool tcg_op_has_side_effects(const TCGOp *op)
 {
     switch (op->opc) {
     case INDEX_op_brcond: case INDEX_op_br: case INDEX_op_set_label:
-    case INDEX_op_st: case INDEX_op_qemu_ld: case INDEX_op_qemu_st:
+    case INDEX_op_st: case INDEX_op_qemu_ld: case INDEX_op_qemu_st: case INDEX_op_vecop:
     case INDEX_op_qemu_ld_probe: case INDEX_op_qemu_st_probe:
     case INDEX_op_qemu_ld_reuse: case INDEX_op_qemu_st_reuse:
     case INDEX_op_call: case INDEX_op_insn_start: case INDEX_op_goto_tb:

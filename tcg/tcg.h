@@ -32,7 +32,9 @@
  * Self-loops: goto_loop is goto_tb to the TB itself (env->rip, cc_op and the
  * globals as for goto_tb), except that it leaves to the execution loop when
  * an exit is requested (the check a TB entry does) and that a backend may
- * keep globals in host registers around the back edge.
+ * keep globals in host registers around the back edge. The ops before the
+ * first insn_start (block set-up that a jump back leaves valid) need not run
+ * again.
  *
  * Probe sharing: qemu_ld_probe/qemu_st_probe are qemu_ld/qemu_st that also
  * output an "addend": when the TLB entry of the page holding the whole
@@ -99,6 +101,22 @@ enum TCGFpOp {
     TCG_FP_I64 = 32,
 };
 
+/* vecop: an x86 SSE integer operation on 16-byte vectors held in the CPU
+ * state, as the instruction of that name computes it. Constants: c0 =
+ * TCGVecOp | imm8 << 8, c1 = env offset of the destination (also the first
+ * operand), c2 = env offset of the source, c3 = env offset of a 64-bit
+ * scalar result. No temps: it touches env memory only, never a global.
+ *   PSHUFB     d = shuffle of d by s
+ *   PCMPISTRI  d unchanged; *r = the EFLAGS bits it sets (CF ZF SF OF, the
+ *              others clear) | the index (ECX) << 32
+ * The x86-64 backend emits the host instruction; it may be used only where
+ * tcg_vecop_available() says so. The interpreter calls tcg_vecop_c(), which
+ * the front end provides. */
+enum TCGVecOp { TCG_VEC_PSHUFB, TCG_VEC_PCMPISTRI, TCG_VEC_COUNT };
+bool tcg_vecop_available(unsigned vop);
+extern bool tcg_vecop_use_host;   /* false: never available on the x86-64 backend (tests) */
+void tcg_vecop_c(unsigned desc, void *d, const void *s, uint64_t *r);
+
 /* Memory operation descriptor: log2(size) and signedness. */
 enum {
     MO_8 = 0, MO_16 = 1, MO_32 = 2, MO_64 = 3,
@@ -152,6 +170,7 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(mulu2, 2, 2, 0)       /* lo:hi = a * b unsigned (128-bit result) */  \
     X(fpop, 2, 2, 1)        /* d, fl = a FPOP b: see TCGFpOp          */  \
     X(muls2, 2, 2, 0)       /* lo:hi = a * b signed                    */  \
+    X(vecop, 0, 0, 4)       /* vector op on env slots: see TCGVecOp    */  \
     X(setcond, 1, 2, 1)     /* d = cond(a, b) ? 1 : 0                  */  \
     X(movcond, 1, 4, 1)     /* d = cond(c1, c2) ? v1 : v2              */  \
     X(brcond, 0, 2, 2)      /* if cond(a, b) goto label                */  \
@@ -283,6 +302,7 @@ void tcg_gen_brcondi(TCGCond c, unsigned flags, TCGv a, uint64_t imm, int label)
 void tcg_gen_br(int label);
 void tcg_gen_set_label(int label);
 void tcg_gen_fpop(unsigned fpop, TCGv d, TCGv flags, TCGv a, TCGv b);
+void tcg_gen_vecop(unsigned vop, unsigned imm, int64_t d, int64_t s, int64_t r);
 void tcg_gen_mulu2(TCGv lo, TCGv hi, TCGv a, TCGv b);
 void tcg_gen_muls2(TCGv lo, TCGv hi, TCGv a, TCGv b);
 void tcg_gen_ld(TCGv d, TCGv base, int64_t offset, unsigned memop);

@@ -14,7 +14,9 @@
 /* Every vector operation, named after its instruction. An operation computes
  * r from a (the destination's old value) and b (the source); r starts as a
  * copy of a. n is the vector width in bytes (8 for MMX, 16 for XMM), imm the
- * instruction's immediate or a variant selector. */
+ * instruction's immediate or a variant selector. The floating-point
+ * operations (the ones that read MXCSR or raise SIMD exceptions) come last,
+ * from ADDPS on: helper_sse skips MXCSR for everything before. */
 #define SSE_OPS(X)                                                            \
     X(paddb) X(paddw) X(paddd) X(paddq) X(psubb) X(psubw) X(psubd) X(psubq)  \
     X(paddsb) X(paddsw) X(paddusb) X(paddusw) X(psubsb) X(psubsw)            \
@@ -141,5 +143,6 @@ bool gen_sse_ir_cvt_from_int(unsigned op, int64_t d, int64_t s, uint32_t imm);
 TCGv gen_sse_ir_cvt_to_int(unsigned op, int64_t d, int64_t s, uint32_t imm);
 bool gen_sse_ir_shift_imm(unsigned op, int64_t d, unsigned width, unsigned count);
 TCGv gen_sse_ir_pmovmskb(int64_t s, unsigned width);
+TCGv gen_sse_ir_pcmpistri(int64_t d, int64_t s, uint32_t imm, int64_t r);
 
 #endif

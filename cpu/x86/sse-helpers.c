@@ -549,7 +549,7 @@ static void pcmpstri(SseCtx *c, bool explicit_len)
         idx = 31 - __builtin_clz(res);
     else
         idx = __builtin_ctz(res);
-    c->env->regs[R_ECX] = idx;
+    c->ret |= (uint64_t)idx << 32;     /* ECX: the translator writes it */
     c->r = c->a;
 }
 
@@ -922,6 +922,12 @@ static void sse_finish_fp(SseCtx *c)
     }
 }
 
+/* The floating-point operations come last in SSE_OPS, from ADDPS on. */
+static bool sse_op_is_fp(unsigned op)
+{
+    return op >= SSE_addps;
+}
+
 uint64_t helper_sse(CPUX86State *env, void *d, const void *s, uint64_t desc)
 {
     SseCtx c;
@@ -941,6 +947,13 @@ uint64_t helper_sse(CPUX86State *env, void *d, const void *s, uint64_t desc)
     memcpy(&c.a, d, sizeof(c.a));
     memcpy(&c.b, s, sizeof(c.b));
     c.r = c.a;
+    if (!sse_op_is_fp(op)) {
+        /* integer: no MXCSR, no exceptions */
+        sse_fns[op](&c);
+        if (!c.nowrite)
+            memcpy(d, &c.r, c.n);
+        return c.ret;
+    }
     if (sse_host_op(op, &c.r, &c.a, &c.b, c.imm, &env->mxcsr, &c.ret)) {
         memcpy(d, &c.r, c.n);
         return c.ret;
@@ -952,6 +965,27 @@ uint64_t helper_sse(CPUX86State *env, void *d, const void *s, uint64_t desc)
     if (!c.nowrite)
         memcpy(d, &c.r, c.n);
     return c.ret;
+}
+
+/* vecop in C (tcg.h): the interpreter's implementation. */
+void tcg_vecop_c(unsigned desc, void *d, const void *s, uint64_t *r)
+{
+    SseCtx c = { .n = 16, .imm = (desc >> 8) & 0xff };
+    memcpy(&c.a, d, 16);
+    memcpy(&c.b, s, 16);
+    c.r = c.a;
+    switch (desc & 0xff) {
+    case TCG_VEC_PSHUFB:
+        op_pshufb(&c);
+        memcpy(d, &c.r, 16);
+        break;
+    case TCG_VEC_PCMPISTRI:
+        op_pcmpistri(&c);
+        *r = c.ret;
+        break;
+    default:
+        break;
+    }
 }
 
 void helper_maskmov(CPUX86State *env, const void *v, const void *mask, uint64_t addr, uint64_t width)

@@ -402,8 +402,92 @@ TCGv gen_sse_ir_cvt_to_int(unsigned op, int64_t d, int64_t s, uint32_t imm)
     return r;
 }
 
+/* ---- byte shifts: PSRLDQ, PSLLDQ, PALIGNR ---------------------------------------
+ * Each is a window of nout qwords taken k bytes into a little-endian
+ * concatenation of qwords (zero past either end). */
+static void gen_byte_window(const TCGv *src, unsigned nsrc, unsigned k, unsigned nout, TCGv *out)
+{
+    unsigned j = k / 8, r = 8 * (k % 8);
+    for (unsigned i = 0; i < nout; i++) {
+        unsigned lo = i + j, hi = i + j + 1;
+        TCGv v = tcg_temp_new();
+        if (lo >= nsrc) {
+            tcg_gen_movi(v, 0);
+        } else if (r == 0) {
+            tcg_gen_mov(v, src[lo]);
+        } else {
+            tcg_gen_shri(v, src[lo], r);
+            if (hi < nsrc) {
+                TCGv t = tcg_temp_new();
+                tcg_gen_shli(t, src[hi], 64 - r);
+                tcg_gen_or(v, v, t);
+            }
+        }
+        out[i] = v;
+    }
+}
+
+/* Loads the n qwords at env offset off into v from index at. */
+static void load_qwords(TCGv *v, unsigned at, int64_t off, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        v[at + i] = gen_env_ld(off + 8 * i, MO_64);
+}
+
+static void store_qwords(const TCGv *v, int64_t off, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        gen_env_st(v[i], off + 8 * i, MO_64);
+}
+
+/* PALIGNR: the bytes of s:d (s low) from imm on. */
+static bool gen_palignr(int64_t d, int64_t s, unsigned width, uint32_t imm)
+{
+    unsigned n = width / 8;
+    TCGv cat[4] = { TCG_NO_TEMP, TCG_NO_TEMP, TCG_NO_TEMP, TCG_NO_TEMP }, r[2];
+    load_qwords(cat, 0, s, n);
+    load_qwords(cat, n, d, n);
+    gen_byte_window(cat, 2 * n, (imm & 0xff) >= 2 * width ? 4 * width : imm & 0xff, n, r);
+    store_qwords(r, d, n);
+    return true;
+}
+
+/* PSRLDQ/PSLLDQ by count bytes (16 or more: zero). */
+static void gen_byte_shift(int64_t d, unsigned count, bool left)
+{
+    TCGv v[4], r[2];
+    unsigned k = count > 16 ? 16 : count;
+    if (left) {
+        /* zeros below the register: the window starts 16 - k bytes in */
+        load_qwords(v, 2, d, 2);
+        v[0] = v[1] = tcg_const(0);
+        gen_byte_window(v, 4, 16 - k, 2, r);
+    } else {
+        load_qwords(v, 0, d, 2);
+        gen_byte_window(v, 2, k, 2, r);
+    }
+    store_qwords(r, d, 2);
+}
+
+/* ---- host vector instructions (vecop) ------------------------------------------------- */
+/* PCMPISTRI: EFLAGS bits | the index << 32 (the result passes through the
+ * env slot at r), or TCG_NO_TEMP when the host cannot. */
+TCGv gen_sse_ir_pcmpistri(int64_t d, int64_t s, uint32_t imm, int64_t r)
+{
+    if (!tcg_vecop_available(TCG_VEC_PCMPISTRI))
+        return TCG_NO_TEMP;
+    tcg_gen_vecop(TCG_VEC_PCMPISTRI, imm & 0xff, d, s, r);
+    return gen_env_ld(r, MO_64);
+}
+
 bool gen_sse_ir(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm)
 {
+    if (op == SSE_palignr)
+        return gen_palignr(d, s, width, imm);
+    if (op == SSE_pshufb && width == 16 && tcg_vecop_available(TCG_VEC_PSHUFB)) {
+        tcg_gen_vecop(TCG_VEC_PSHUFB, 0, d, s, 0);
+        return true;
+    }
     return gen_halves(op, d, s, width) || gen_shuffle(op, d, s, width, imm) ||
            gen_unpack(op, d, s, width);
 }
@@ -420,6 +504,11 @@ bool gen_sse_ir_shift_imm(unsigned op, int64_t d, unsigned width, unsigned count
     case SSE_psrlw: bits = 16; left = false; break;
     case SSE_psrld: bits = 32; left = false; break;
     case SSE_psrlq: bits = 64; left = false; break;
+    case SSE_pslldq: case SSE_psrldq:
+        if (width != 16)
+            return false;
+        gen_byte_shift(d, count, op == SSE_pslldq);
+        return true;
     default: return false;
     }
     TCGv r[2];

@@ -363,8 +363,16 @@ static void trans_op_flags(DisasContext *s, const SseEntry *e)
     find_operands(s, e, &o);
     gen_source(s, e, &o);
     TCGv f = gen_sse_ir_fp_compare(e->op, o.d, o.s);
+    if (f == TCG_NO_TEMP && e->op == SSE_pcmpistri)
+        f = gen_sse_ir_pcmpistri(o.d, o.s, helper_imm(s, e), scratch_off(1));
     if (f == TCG_NO_TEMP)
         f = gen_call_op(s, e, o.d, o.s, o.width, helper_imm(s, e));
+    if (e->op == SSE_pcmpistri || e->op == SSE_pcmpestri) {
+        /* ECX = the index, from the result's high half */
+        TCGv idx = tcg_temp_new();
+        tcg_gen_shri(idx, f, 32);
+        gen_reg_store(s, R_ECX, 4, idx);
+    }
     gen_set_eflags_cc(s, f);
 }
 

@@ -139,6 +139,11 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_fpop:
             io->c = (uint8_t)op->args[4];
             break;
+        case INDEX_op_vecop:   /* the env slots as pointers */
+            io->imm = op->args[0];
+            for (int j = 0; j < 3; j++)
+                io->i[j] = (uint64_t *)((char *)env + op->args[1 + j]);
+            break;
         case INDEX_op_brcond:
             io->c = (uint8_t)op->args[2];
             io->aux = (int32_t)op->args[3];   /* label id, fixed below */
@@ -304,6 +309,9 @@ next_tb:
         }
         case INDEX_op_fpop:
             interp_fpop(op->c, op->o[0], op->o[1], *op->i[0], *op->i[1]);
+            break;
+        case INDEX_op_vecop:
+            tcg_vecop_c((unsigned)op->imm, op->i[0], op->i[1], op->i[2]);
             break;
         case INDEX_op_muls2: {
             __int128 p = (__int128)(int64_t)*op->i[0] * (int64_t)*op->i[1];

@@ -220,7 +220,7 @@ typedef struct Gen {
     /* A self-looping block (goto_loop): these globals sit in these host
      * registers at the loop head, which follows the entry check and loads. */
     int nb_carried;
-    struct { int temp; int reg; } carried[LOOP_MAX_CARRIED];
+    struct { int temp; int reg; bool written; } carried[LOOP_MAX_CARRIED];
     size_t loop_head;
     bool stub_brcond[TCG_MAX_OPS];   /* brcond whose fall-through reaches goto_loop */
     EdgeStub stubs[MAX_EDGE_STUBS];
@@ -815,6 +815,68 @@ static void gen_fpop(Gen *g, const TCGOp *op)
     set_output(g, (int)op->args[1], rf);
 }
 
+/* ---- vecop: the host's own SSE instruction on env slots ----------------------------------
+ * xmm0/xmm1 are scratch, as for fpop; env slots are only 8-byte aligned,
+ * so both operands come in with MOVDQU (legacy SSE memory operands must be
+ * aligned). */
+bool tcg_vecop_use_host = true;
+
+bool tcg_vecop_available(unsigned vop)
+{
+    if (tcg_use_interp)
+        return true;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!tcg_vecop_use_host)
+        return false;
+    __builtin_cpu_init();
+    switch (vop) {
+    case TCG_VEC_PSHUFB: return __builtin_cpu_supports("ssse3");
+    case TCG_VEC_PCMPISTRI: return __builtin_cpu_supports("sse4.2");
+    default: return false;
+    }
+#else
+    (void)vop;
+    return false;
+#endif
+}
+
+static void movdqu_xmm_env(Emitter *e, int xmm, int32_t off, bool store)
+{
+    em_byte(e, 0xf3);
+    em_rm(e, store ? 0x7f0f : 0x6f0f, 2, false, xmm, RBP, -1, 0, off, false);
+}
+
+static void gen_vecop(Gen *g, const TCGOp *op)
+{
+    Emitter *e = &g->e;
+    unsigned vop = op->args[0] & 0xff, imm = (op->args[0] >> 8) & 0xff;
+    int32_t d = (int32_t)op->args[1], src = (int32_t)op->args[2], r = (int32_t)op->args[3];
+    if (vop == TCG_VEC_PCMPISTRI)
+        reg_evict(g, RCX, 0);
+    movdqu_xmm_env(e, 0, d, false);
+    movdqu_xmm_env(e, 1, src, false);
+    em_byte(e, 0x66);
+    switch (vop) {
+    case TCG_VEC_PSHUFB:
+        em_rr(e, 0x00380f, 3, false, 0, 1, false);          /* pshufb xmm0, xmm1 */
+        movdqu_xmm_env(e, 0, d, true);
+        break;
+    case TCG_VEC_PCMPISTRI:
+        em_rr(e, 0x633a0f, 3, false, 0, 1, false);          /* pcmpistri xmm0, xmm1, imm */
+        em_byte(e, (uint8_t)imm);
+        em_rm(e, 0x89, 1, false, RCX, RBP, -1, 0, r + 4, false);    /* mov [rbp + r + 4], ecx */
+        em_byte(e, 0x9c);                                   /* pushfq; pop rcx */
+        em_byte(e, 0x59);
+        em_rr(e, 0x81, 1, false, 4, RCX, false);            /* and ecx, CF|ZF|SF|OF */
+        em_u32(e, 0x8c1);
+        em_rm(e, 0x89, 1, false, RCX, RBP, -1, 0, r, false);        /* mov [rbp + r], ecx */
+        break;
+    default:
+        g->failed = true;
+        break;
+    }
+}
+
 static void gen_setcond(Gen *g, const TCGOp *op)
 {
     int td = (int)op->args[0];
@@ -1366,6 +1428,7 @@ static bool plan_loop(Gen *g)
 {
     TCGContext *s = g->s;
     int uses[TCG_MAX_TEMPS] = { 0 };
+    bool written[TCG_MAX_TEMPS] = { false };
     bool loops = false, loop_follows = false;
     g->nb_carried = 0;
     for (int n = s->nb_ops - 1; n >= 0; n--) {
@@ -1383,6 +1446,11 @@ static bool plan_loop(Gen *g)
             break;
         }
         g->stub_brcond[n] = op->opc == INDEX_op_brcond && loop_follows;
+        for (int i = 0; i < def->nb_oargs; i++) {   /* a call's: its result */
+            int t = (int)(int64_t)op->args[i];
+            if (t > 0 && t < s->nb_globals)
+                written[t] = true;
+        }
         if (op->opc == INDEX_op_call) {
             count_use(s, uses, op->args[0]);
             for (int i = 0; i < op->call->nargs; i++)
@@ -1403,6 +1471,7 @@ static bool plan_loop(Gen *g)
             break;
         g->carried[g->nb_carried].temp = best;
         g->carried[g->nb_carried].reg = loop_regs[g->nb_carried];
+        g->carried[g->nb_carried].written = written[best];
         g->nb_carried++;
         uses[best] = 0;
     }
@@ -1431,7 +1500,9 @@ static int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid)
 }
 
 /* The allocator's state at the loop head: carried globals in their
- * registers (dirty: the back edge does not store them), the rest in memory. */
+ * registers, the rest in memory. The back edge does not store the carried
+ * globals, so those the block writes are dirty; the others hold what env
+ * holds (a helper that changes env makes them reload). */
 static void enter_loop_head_state(Gen *g)
 {
     forget_registers(g);
@@ -1440,7 +1511,7 @@ static void enter_loop_head_state(Gen *g)
         g->reg_temp[r] = t;
         g->ts[t].val = TS_REG;
         g->ts[t].reg = (int8_t)r;
-        g->ts[t].coherent = false;
+        g->ts[t].coherent = !g->carried[i].written;
     }
 }
 
@@ -1627,8 +1698,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     em_byte(e, 0x0f);
     em_byte(e, 0x85);
     em_u32(e, (uint32_t)(cb->exit0 - (em_rx(e) + 4)));
-    if (plan_loop(g))
-        gen_loop_preheader(g);
+    bool loops = plan_loop(g);
 
     int insn = -1;
     for (int n = 0; n < s->nb_ops && !g->failed && !e->overflow; n++) {
@@ -1701,6 +1771,9 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_fpop:
             gen_fpop(g, op);
             break;
+        case INDEX_op_vecop:
+            gen_vecop(g, op);
+            break;
         case INDEX_op_setcond:
             gen_setcond(g, op);
             break;
@@ -1752,6 +1825,11 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_insn_start:
             if (insn >= 0 && (unsigned)insn < tb->icount)
                 tb->insn_host_end[insn] = (uint32_t)(emitter_off(e, cb) - start);
+            if (insn < 0 && loops) {
+                /* the ops before the first instruction run once per entry */
+                sync_all(g, true);
+                gen_loop_preheader(g);
+            }
             insn++;
             break;
         case INDEX_op_goto_tb:

@@ -96,7 +96,7 @@ qemu_kvm_run() {
     pid=$!
     for ((i = 0; i < TIMEOUT * 5; i++)); do
         kill -0 "$pid" 2> /dev/null || break
-        grep -q '^Code=' "$out.qemu-err" && { kill "$pid"; break; }
+        grep -q '^Code=' "$out.qemu-err" 2> /dev/null && { kill "$pid"; break; }
         sleep 0.2
     done
     wait "$pid"

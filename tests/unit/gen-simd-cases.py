@@ -191,6 +191,16 @@ INT | psllq xmm0, 63
 INT | psrldq xmm1, 3
 INT | pslldq xmm1, 11
 INT | psrldq xmm2, 17
+INT | psrldq xmm3, 0
+INT | psrldq xmm4, 8
+INT | psrldq xmm5, 15
+INT | psrldq xmm6, 16
+INT | pslldq xmm2, 0
+INT | pslldq xmm3, 1
+INT | pslldq xmm4, 8
+INT | pslldq xmm5, 13
+INT | pslldq xmm6, 16
+INT | pslldq xmm7, 200
 INT | pshufd xmm0, xmm1, 0x4e
 INT | pshufhw xmm0, xmm1, 0x1b
 INT | pshuflw xmm0, [rsi], 0xb1
@@ -228,6 +238,9 @@ INT | movnti [rsi], rax; movdqa xmm0, [rsi]
 INT | lddqu xmm0, [rsi+7]
 INT | mfence; lfence; sfence; prefetcht0 [rsi]; clflush [rsi]
 INT | pshufb xmm0, xmm1
+INT | pshufb xmm2, xmm2
+INT | pshufb xmm3, [rsi]
+INT | movdqu xmm4, [rsi+3]; pshufb xmm5, xmm4
 INT | phaddw xmm0, xmm1
 INT | phaddd xmm0, xmm1
 INT | phaddsw xmm0, xmm1
@@ -244,6 +257,14 @@ INT | pabsw xmm0, xmm1
 INT | pabsd xmm0, xmm1
 INT | palignr xmm0, xmm1, 5
 INT | palignr xmm0, xmm1, 20
+INT | palignr xmm0, xmm1, 0
+INT | palignr xmm0, xmm1, 4
+INT | palignr xmm0, xmm1, 8
+INT | palignr xmm0, xmm1, 16
+INT | palignr xmm0, xmm1, 31
+INT | palignr xmm0, xmm1, 32
+INT | palignr xmm2, xmm2, 7
+INT | palignr xmm3, [rsi], 12
 INT | pblendvb xmm2, xmm1
 INT | pblendw xmm0, xmm1, 0xa5
 INT | ptest xmm0, xmm1
@@ -295,6 +316,14 @@ INT | pcmpistri xmm0, xmm1, 0x1a
 INT | pcmpistri xmm0, xmm1, 0x3a
 INT | pcmpistri xmm0, xmm1, 0x4e
 INT | pcmpistri xmm0, xmm1, 0x27
+INT | pcmpistri xmm0, xmm1, 0x02
+INT | pcmpistri xmm0, xmm1, 0x12
+INT | pcmpistri xmm0, xmm1, 0x42
+INT | pcmpistri xmm0, xmm1, 0x7f
+INT | pcmpistri xmm2, xmm2, 0x3a
+INT | pcmpistri xmm3, [rsi], 0x1a
+INT | pcmpistri xmm4, xmm5, 0x3b
+INT | pcmpistri xmm6, xmm7, 0x4c
 INT | pcmpistrm xmm2, xmm1, 0x40
 INT | pcmpistrm xmm2, xmm1, 0x09
 INT | pcmpestri xmm0, xmm1, 0x00
@@ -313,6 +342,10 @@ INT | movq mm0, rax; movq mm1, rbx; packsswb mm0, mm1; movq rax, mm0; emms
 INT | movq mm0, rax; psrlw mm0, 3; psllq mm0, 7; movq rax, mm0; emms
 INT | movq mm0, rax; movq mm1, rbx; pshufb mm0, mm1; movq rax, mm0; emms
 INT | movq mm0, rax; movq mm1, rbx; palignr mm0, mm1, 3; movq rax, mm0; emms
+INT | movq mm0, rax; movq mm1, rbx; palignr mm0, mm1, 8; movq rax, mm0; emms
+INT | movq mm0, rax; movq mm1, rbx; palignr mm0, mm1, 13; movq rax, mm0; emms
+INT | movq mm0, rax; movq mm1, rbx; palignr mm0, mm1, 16; movq rax, mm0; emms
+INT | movq mm0, rax; palignr mm0, [rsi], 5; movq rax, mm0; emms
 INT | movq mm0, rax; pshufw mm1, mm0, 0x1b; movq rbx, mm1; pmovmskb ecx, mm1; emms
 INT | movq mm0, rax; pinsrw mm0, ebx, 2; pextrw ecx, mm0, 2; movq rax, mm0; emms
 INT | movq mm3, [rsi]; pand mm3, mm3; movq2dq xmm0, mm3; movdq2q mm4, xmm1; movq rbx, mm4; emms

@@ -320,6 +320,7 @@ static int compare_case(OracleTCG *t, unsigned ci, char *why, size_t n)
 static void run_backend(bool interp, bool host_fpu)
 {
     sse_use_host_fpu = host_fpu;
+    tcg_vecop_use_host = host_fpu;   /* x86-64: helper_sse or the host's vector instructions */
     /* SIMD_X87_SOFT=1: softfloat transcendentals too (they may differ from
      * the host in the last bit; see fpu-x87-trans.c) */
     x87_use_host_fpu = !getenv("SIMD_X87_SOFT");
@@ -340,9 +341,10 @@ static void run_backend(bool interp, bool host_fpu)
     CHECK_EQ(failures, 0);
     oracle_tcg_free(t);
     sse_use_host_fpu = true;
+    tcg_vecop_use_host = true;
 }
 
-/* softfloat for every SSE operation, then the host-FPU fast path */
+/* softfloat and helper_sse for every SSE operation, then the host fast paths (FPU, vecop) */
 TEST(simd_oracle_x86_64) { run_backend(false, false); }
 TEST(simd_oracle_interp) { run_backend(true, false); }
 TEST(simd_oracle_host_fpu)

@@ -200,3 +200,63 @@ static void kernel_code_not_shared(bool interp)
 
 TEST(kernel_code_not_shared_interp) { kernel_code_not_shared(true); }
 TEST(kernel_code_not_shared_x86_64) { kernel_code_not_shared(false); }
+
+/* A self-looping block in shared code: registers kept in host registers
+ * around the back edge, RIP-relative values and faults right at either
+ * mapping. */
+#define LOOP_OFF 0x100
+static void loop_in_shared_code(bool interp)
+{
+    CPUX86State *env = new_user_cpu(interp);
+    static const uint8_t code[] = {
+        0x03, 0x06,                                 /*  0: L: add eax, [rsi]  */
+        0x48, 0x8d, 0x0d, 0x00, 0x00, 0x00, 0x00,   /*  2: lea rcx, [rip]     */
+        0x48, 0x83, 0xc6, 0x08,                     /*  9: add rsi, 8         */
+        0xff, 0xca,                                 /* 13: dec edx            */
+        0x75, 0xef,                                 /* 15: jnz L              */
+        0xf4,                                       /* 17: hlt (#GP)          */
+    };
+    memcpy(ram + (CODE_PHYS - RAM_BASE) + LOOP_OFF, code, sizeof(code));
+    const unsigned k = 50;
+    for (unsigned i = 0; i < k; i++) {
+        st32(ram + (DATA - RAM_BASE) + 8 * i, i + 1);
+        st32(ram + (HOLE - RAM_BASE) - 8 * (k - i), i + 1);
+    }
+    for (int m = 0; m < 2; m++) {
+        uint64_t base = (m ? V2 : V1) + LOOP_OFF;
+        memset(env->regs, 0, sizeof(env->regs));
+        run_from(env, base, DATA);   /* clears the registers: EDX = 0 counts 2^32 */
+        CHECK_EQ(env->exception_index, EXCP_PF);
+        CHECK_EQ(env->rip, base);
+        CHECK_EQ(env->regs[R_ECX], base + 9);
+
+        env->regs[R_EDX] = k;
+        env->regs[R_EAX] = 0;
+        env->regs[R_ESI] = DATA;
+        env->rip = base;
+        env->exception_index = -1;
+        tcg_run_until_exit(env);
+        CHECK_EQ(env->exception_index, EXCP_GP);
+        CHECK_EQ(env->rip, base + 17);
+        CHECK_EQ(env->regs[R_EAX], k * (k + 1) / 2);
+
+        env->regs[R_EDX] = 1000;
+        env->regs[R_EAX] = 0;
+        env->regs[R_ESI] = HOLE - 8 * k;
+        env->regs[R_ECX] = 0;
+        env->rip = base;
+        env->exception_index = -1;
+        tcg_run_until_exit(env);
+        CHECK_EQ(env->exception_index, EXCP_PF);
+        CHECK_EQ(env->cr[2], HOLE);
+        CHECK_EQ(env->rip, base);
+        CHECK_EQ(env->regs[R_EAX], k * (k + 1) / 2);
+        CHECK_EQ(env->regs[R_EDX], 1000 - k);
+        CHECK_EQ(env->regs[R_ECX], base + 9);
+    }
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
+TEST(pcrel_loop_interp) { loop_in_shared_code(true); }
+TEST(pcrel_loop_x86_64) { loop_in_shared_code(false); }
