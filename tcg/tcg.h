@@ -41,9 +41,11 @@
  * window [addr + lo, addr + lo + len) allows the window's accesses (read,
  * write: TCG_WINDOW_*) on plain RAM, the addend is the entry's host addend
  * (host address = guest address + addend; always even: page-aligned);
- * otherwise it is odd. qemu_ld_reuse/qemu_st_reuse take such an addend: when
- * it is even the access (which the producer guarantees lies in the window)
- * goes straight to host memory, otherwise it is an ordinary access. A
+ * otherwise it is odd. qemu_ld_reuse/qemu_st_reuse take such an addend and
+ * access the guest address base + disp (a 64-bit sum; disp a sign-extended
+ * 32-bit constant): with an even addend the access (which the producer
+ * guarantees lies in the window) goes straight to host memory, otherwise it
+ * is an ordinary access. A
  * backend may always output an odd addend. Made only by tcg_mem_reuse.
  *
  * Helper calls: `call` invokes a C function with up to TCG_MAX_CALL_ARGS
@@ -196,8 +198,8 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     /* TLB-probe sharing (tcg/mem-reuse.c): see "Probe sharing" above   */  \
     X(qemu_ld_probe, 2, 1, 3) /* d, addend = load(addr); memop, mmu, window */ \
     X(qemu_st_probe, 1, 2, 3) /* addend = store(addr b, a); memop, mmu, window */ \
-    X(qemu_ld_reuse, 1, 2, 2) /* d = load(addr a) via addend b; memop, mmu */ \
-    X(qemu_st_reuse, 0, 3, 2) /* store(addr b, value a) via addend c      */ \
+    X(qemu_ld_reuse, 1, 2, 3) /* d = load(a + disp) via addend b; memop, mmu, disp */ \
+    X(qemu_st_reuse, 0, 3, 3) /* store(b + disp, value a) via addend c    */ \
     X(call, 1, 0, 0)        /* see TCGOp.call                          */  \
     X(insn_start, 0, 0, 2)  /* guest pc, cc_op at the insn's start     */  \
     X(goto_tb, 0, 0, 1)     /* chainable jump to the TB's successor n  */  \

@@ -37,56 +37,66 @@ static uint32_t sub_flags(uint64_t a, uint64_t b, uint64_t d, uint32_t cf, unsig
     return (cf ? CC_C : 0) | ((a ^ b ^ d) & CC_A) | (of ? CC_O : 0) | zsp(d, bits);
 }
 
-uint32_t cc_carry(uint32_t cc_op, uint64_t dst, uint64_t src, uint64_t src2)
+/* CF of a lazy state; d and s already truncated to bits. */
+static inline uint32_t carry_of(unsigned kind, uint64_t d, uint64_t s, uint64_t src, uint64_t src2,
+                                unsigned bits)
 {
-    unsigned bits = 8u << CC_OP_SIZE_LOG2(cc_op);
-    uint64_t d = trunc_to(dst, bits), s = trunc_to(src, bits), a;
-    switch (CC_OP_KIND(cc_op)) {
+    uint64_t a;
+    switch (kind) {
     case CC_K_EFLAGS: return src & CC_C;
     case CC_K_ADD: return d < s;
     case CC_K_ADC: return src2 ? d <= s : d < s;
     case CC_K_SUB: a = trunc_to(d + s, bits); return a < s;
     case CC_K_SBB: a = trunc_to(d + s + src2, bits); return src2 ? a <= s : a < s;
-    case CC_K_LOGIC: return 0;
     case CC_K_INC: case CC_K_DEC: return src & 1;
     case CC_K_SHL: return sign_of(src, bits);
     case CC_K_SHR: case CC_K_SAR: return src & 1;
     case CC_K_MUL: return src != 0;
-    default: return 0;
+    default: return 0;   /* LOGIC */
     }
 }
 
-uint32_t cc_flags(uint32_t cc_op, uint64_t dst, uint64_t src, uint64_t src2)
+uint32_t cc_carry(uint32_t cc_op, uint64_t dst, uint64_t src, uint64_t src2)
 {
     unsigned bits = 8u << CC_OP_SIZE_LOG2(cc_op);
+    return carry_of(CC_OP_KIND(cc_op), trunc_to(dst, bits), trunc_to(src, bits), src, src2, bits);
+}
+
+/* One switch: the carry is computed inline by the kinds that need it. */
+uint32_t cc_flags(uint32_t cc_op, uint64_t dst, uint64_t src, uint64_t src2)
+{
+    unsigned bits = 8u << CC_OP_SIZE_LOG2(cc_op), kind = CC_OP_KIND(cc_op);
     uint64_t d = trunc_to(dst, bits), s = trunc_to(src, bits);
-    uint32_t cf = cc_carry(cc_op, dst, src, src2);
     uint64_t minint = 1ULL << (bits - 1);
-    switch (CC_OP_KIND(cc_op)) {
+    uint32_t cf;
+    switch (kind) {
     case CC_K_EFLAGS:
         return src & CC_MASK;
     case CC_K_ADD:
-        return add_flags(trunc_to(d - s, bits), s, d, cf, bits);
+        return add_flags(trunc_to(d - s, bits), s, d, d < s, bits);
     case CC_K_ADC:
-        return add_flags(trunc_to(d - s - src2, bits), s, d, cf, bits);
-    case CC_K_SUB:
-        return sub_flags(trunc_to(d + s, bits), s, d, cf, bits);
+        return add_flags(trunc_to(d - s - src2, bits), s, d, carry_of(kind, d, s, src, src2, bits), bits);
+    case CC_K_SUB: {
+        uint64_t a = trunc_to(d + s, bits);
+        return sub_flags(a, s, d, a < s, bits);
+    }
     case CC_K_SBB:
-        return sub_flags(trunc_to(d + s + src2, bits), s, d, cf, bits);
+        return sub_flags(trunc_to(d + s + src2, bits), s, d, carry_of(kind, d, s, src, src2, bits), bits);
     case CC_K_LOGIC:
         return zsp(d, bits);
     case CC_K_INC:
-        return cf | ((d & 0xf) == 0 ? CC_A : 0) | (d == minint ? CC_O : 0) | zsp(d, bits);
+        return (src & 1) | ((d & 0xf) == 0 ? CC_A : 0) | (d == minint ? CC_O : 0) | zsp(d, bits);
     case CC_K_DEC:
-        return cf | ((d & 0xf) == 0xf ? CC_A : 0) | (d == minint - 1 ? CC_O : 0) | zsp(d, bits);
+        return (src & 1) | ((d & 0xf) == 0xf ? CC_A : 0) | (d == minint - 1 ? CC_O : 0) | zsp(d, bits);
     case CC_K_SHL:
+        cf = sign_of(src, bits);
         return cf | ((sign_of(d, bits) ^ cf) ? CC_O : 0) | zsp(d, bits);
     case CC_K_SHR:
-        return cf | (sign_of(s, bits) ? CC_O : 0) | zsp(d, bits);
+        return (src & 1) | (sign_of(s, bits) ? CC_O : 0) | zsp(d, bits);
     case CC_K_SAR:
-        return cf | zsp(d, bits);
+        return (src & 1) | zsp(d, bits);
     case CC_K_MUL:
-        return (cf ? CC_C | CC_O : 0) | zsp(d, bits);
+        return (src != 0 ? CC_C | CC_O : 0) | zsp(d, bits);
     default:
         return 0;
     }

@@ -56,73 +56,333 @@ static TCGv cc_op_value(DisasContext *s)
     return tcg_const(s->cc_op);
 }
 
-TCGv gen_compute_eflags(DisasContext *s)
+/* ---- single flags from a static cc_op, as 0/1 ------------------------------------ *
+ * Each mirrors cc.c (cc_carry, cc_flags) for one flag. cc_dst and cc_src are
+ * zero-extended to the operand size by gen_cc_result. The generators write
+ * into t, with x as their only scratch temp: the optimiser and the liveness
+ * pass do work per temp at every label and memory access, so a computation
+ * of all the flags must not leave dozens of temps behind. */
+typedef struct FlagTemps {
+    TCGv t, x, zero;
+} FlagTemps;
+
+static FlagTemps flag_temps(void)
+{
+    return (FlagTemps){ tcg_temp_new(), tcg_temp_new(), tcg_const(0) };
+}
+
+static unsigned cc_bits(DisasContext *s) { return 8u << CC_OP_SIZE_LOG2(s->cc_op); }
+
+/* t = bit of v */
+static void gen_bit_into(TCGv t, TCGv v, unsigned bit)
+{
+    tcg_gen_shri(t, v, bit);
+    tcg_gen_andi(t, t, 1);
+}
+
+static void gen_cf_into(DisasContext *s, const FlagTemps *f)
+{
+    TCGv t = f->t, x = f->x;
+    unsigned size = cc_bits(s) / 8;
+    switch (CC_OP_KIND(s->cc_op)) {
+    case CC_K_EFLAGS: case CC_K_INC: case CC_K_DEC: case CC_K_SHR: case CC_K_SAR:
+        tcg_gen_andi(t, cpu_cc_src, 1);
+        break;
+    case CC_K_LOGIC:
+        tcg_gen_movi(t, 0);
+        break;
+    case CC_K_ADD:   /* carry = (dst < src) on the truncated values */
+        tcg_gen_setcond(TCG_COND_LTU, 0, t, cpu_cc_dst, cpu_cc_src);
+        break;
+    case CC_K_SUB:   /* borrow = (dst + src) < src */
+        tcg_gen_add(x, cpu_cc_dst, cpu_cc_src);
+        tcg_gen_extu(x, x, size);
+        tcg_gen_setcond(TCG_COND_LTU, 0, t, x, cpu_cc_src);
+        break;
+    case CC_K_ADC:   /* carry-in ? dst <= src : dst < src */
+        tcg_gen_setcond(TCG_COND_LEU, 0, t, cpu_cc_dst, cpu_cc_src);
+        tcg_gen_setcond(TCG_COND_LTU, 0, x, cpu_cc_dst, cpu_cc_src);
+        tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, f->zero, t, x);
+        break;
+    case CC_K_SBB:   /* a = dst + src + borrow-in; borrow-in ? a <= src : a < src */
+        tcg_gen_add(x, cpu_cc_dst, cpu_cc_src);
+        tcg_gen_add(x, x, cpu_cc_src2);
+        tcg_gen_extu(x, x, size);
+        tcg_gen_setcond(TCG_COND_LEU, 0, t, x, cpu_cc_src);
+        tcg_gen_setcond(TCG_COND_LTU, 0, x, x, cpu_cc_src);
+        tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, f->zero, t, x);
+        break;
+    case CC_K_SHL:   /* the last bit shifted out: top bit of src */
+        gen_bit_into(t, cpu_cc_src, size * 8 - 1);
+        break;
+    default:         /* CC_K_MUL */
+        tcg_gen_setcond(TCG_COND_NE, 0, t, cpu_cc_src, f->zero);
+        break;
+    }
+}
+
+static void gen_zf_into(DisasContext *s, const FlagTemps *f)
+{
+    if (CC_OP_KIND(s->cc_op) == CC_K_EFLAGS)
+        gen_bit_into(f->t, cpu_cc_src, 6);
+    else
+        tcg_gen_setcond(TCG_COND_EQ, 0, f->t, cpu_cc_dst, f->zero);
+}
+
+static void gen_sf_into(DisasContext *s, const FlagTemps *f)
+{
+    if (CC_OP_KIND(s->cc_op) == CC_K_EFLAGS)
+        gen_bit_into(f->t, cpu_cc_src, 7);
+    else
+        gen_bit_into(f->t, cpu_cc_dst, cc_bits(s) - 1);
+}
+
+/* PF: the low byte of the result has an even number of set bits. 0x9669
+ * has bit n set for the even-parity nibbles n. */
+static void gen_pf_into(DisasContext *s, const FlagTemps *f)
+{
+    TCGv t = f->t;
+    if (CC_OP_KIND(s->cc_op) == CC_K_EFLAGS) {
+        gen_bit_into(t, cpu_cc_src, 2);
+        return;
+    }
+    tcg_gen_shri(t, cpu_cc_dst, 4);
+    tcg_gen_xor(t, t, cpu_cc_dst);
+    tcg_gen_andi(t, t, 15);
+    tcg_gen_shr(t, tcg_const(0x9669), t);
+    tcg_gen_andi(t, t, 1);
+}
+
+static bool kind_is_arith(unsigned kind)
+{
+    return kind == CC_K_ADD || kind == CC_K_ADC || kind == CC_K_SUB || kind == CC_K_SBB;
+}
+
+/* a = the first operand of ADD/ADC/SUB/SBB, rebuilt from result and second operand. */
+static void gen_first_operand_into(DisasContext *s, TCGv a)
+{
+    switch (CC_OP_KIND(s->cc_op)) {
+    case CC_K_ADD: tcg_gen_sub(a, cpu_cc_dst, cpu_cc_src); break;
+    case CC_K_ADC: tcg_gen_sub(a, cpu_cc_dst, cpu_cc_src); tcg_gen_sub(a, a, cpu_cc_src2); break;
+    case CC_K_SUB: tcg_gen_add(a, cpu_cc_dst, cpu_cc_src); break;
+    default:       tcg_gen_add(a, cpu_cc_dst, cpu_cc_src); tcg_gen_add(a, a, cpu_cc_src2); break;
+    }
+}
+
+/* AF as the CC_A bit (0x10), not 0/1. */
+static void gen_af_into(DisasContext *s, const FlagTemps *f)
+{
+    unsigned kind = CC_OP_KIND(s->cc_op);
+    TCGv t = f->t;
+    if (kind == CC_K_EFLAGS) {
+        tcg_gen_andi(t, cpu_cc_src, CC_A);
+    } else if (kind_is_arith(kind)) {
+        gen_first_operand_into(s, f->x);
+        tcg_gen_xor(t, f->x, cpu_cc_src);
+        tcg_gen_xor(t, t, cpu_cc_dst);
+        tcg_gen_andi(t, t, CC_A);
+    } else if (kind == CC_K_INC || kind == CC_K_DEC) {
+        tcg_gen_andi(t, cpu_cc_dst, 15);
+        tcg_gen_setcond(TCG_COND_EQ, 0, t, t, kind == CC_K_INC ? f->zero : tcg_const(15));
+        tcg_gen_shli(t, t, 4);
+    } else {
+        tcg_gen_movi(t, 0);
+    }
+}
+
+static void gen_of_into(DisasContext *s, const FlagTemps *f)
+{
+    unsigned kind = CC_OP_KIND(s->cc_op), bits = cc_bits(s);
+    uint64_t minint = 1ULL << (bits - 1);
+    TCGv t = f->t, x = f->x;
+    switch (kind) {
+    case CC_K_EFLAGS:
+        gen_bit_into(t, cpu_cc_src, 11);
+        break;
+    case CC_K_ADD: case CC_K_ADC:   /* operands of one sign, result of the other */
+        gen_first_operand_into(s, x);
+        tcg_gen_xor(x, x, cpu_cc_dst);
+        tcg_gen_xor(t, cpu_cc_src, cpu_cc_dst);
+        tcg_gen_and(t, t, x);
+        gen_bit_into(t, t, bits - 1);
+        break;
+    case CC_K_SUB: case CC_K_SBB:   /* operands of different signs, result of the second's */
+        gen_first_operand_into(s, x);
+        tcg_gen_xor(t, x, cpu_cc_src);
+        tcg_gen_xor(x, x, cpu_cc_dst);
+        tcg_gen_and(t, t, x);
+        gen_bit_into(t, t, bits - 1);
+        break;
+    case CC_K_INC: case CC_K_DEC:
+        tcg_gen_setcond(TCG_COND_EQ, 0, t, cpu_cc_dst,
+                        tcg_const(kind == CC_K_INC ? minint : minint - 1));
+        break;
+    case CC_K_SHL:   /* top bit of the result xor CF */
+        gen_bit_into(t, cpu_cc_dst, bits - 1);
+        gen_bit_into(x, cpu_cc_src, bits - 1);
+        tcg_gen_xor(t, t, x);
+        break;
+    case CC_K_SHR:
+        gen_bit_into(t, cpu_cc_src, bits - 1);
+        break;
+    case CC_K_MUL:
+        tcg_gen_setcond(TCG_COND_NE, 0, t, cpu_cc_src, f->zero);
+        break;
+    default:         /* LOGIC, SAR */
+        tcg_gen_movi(t, 0);
+        break;
+    }
+}
+
+typedef void FlagGen(DisasContext *s, const FlagTemps *f);
+
+/* A fresh temp with one flag (0/1). */
+static TCGv gen_flag(DisasContext *s, FlagGen *gen)
+{
+    FlagTemps f = flag_temps();
+    gen(s, &f);
+    return f.t;
+}
+
+static TCGv gen_cf_static(DisasContext *s) { return gen_flag(s, gen_cf_into); }
+static TCGv gen_zf_static(DisasContext *s) { return gen_flag(s, gen_zf_into); }
+
+/* The flags of need (CC_MASK bits) from a static cc_op, inline; other bits 0. */
+static TCGv gen_eflags_static(DisasContext *s, uint32_t need)
+{
+    TCGv r = tcg_temp_new();
+    if (CC_OP_KIND(s->cc_op) == CC_K_EFLAGS) {
+        tcg_gen_andi(r, cpu_cc_src, need & CC_MASK);
+        return r;
+    }
+    static const struct { uint32_t bit; unsigned shift; FlagGen *gen; } parts[] = {
+        { CC_C, 0, gen_cf_into }, { CC_P, 2, gen_pf_into }, { CC_A, 0, gen_af_into },
+        { CC_Z, 6, gen_zf_into }, { CC_S, 7, gen_sf_into }, { CC_O, 11, gen_of_into },
+    };
+    FlagTemps f = flag_temps();
+    tcg_gen_movi(r, 0);
+    for (unsigned i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        if (!(need & parts[i].bit))
+            continue;
+        parts[i].gen(s, &f);
+        if (parts[i].shift)
+            tcg_gen_shli(f.t, f.t, parts[i].shift);
+        tcg_gen_or(r, r, f.t);
+    }
+    return r;
+}
+
+/* ---- a dynamic cc_op, guessed ------------------------------------------------ *
+ * When a block reads flags its predecessor set (INC at a loop head keeping
+ * CF, Jcc or ADC first in a block), cc_op is only known at run time. The
+ * value env holds while the block is translated is the one its first
+ * execution starts with, and usually the one every later entry brings (the
+ * same producer at the end of the same predecessor): the code checks it and
+ * computes inline for it, with the helper for any other value. The check
+ * branches, and normal temps die at branches: so the value is computed at
+ * the start of the instruction (gen_cc_prefetch), before it has any. */
+static uint32_t cc_op_guess(DisasContext *s)
+{
+    uint32_t op = s->env->cc_op;
+    return CC_OP_KIND(op) < CC_K_COUNT ? op : CC_OP_DYNAMIC;
+}
+
+enum { CC_PRE_CF = 16 };    /* beside conditions 0-15 */
+
+/* What the instruction reads first of the flags: a condition (0-15),
+ * CC_PRE_CF, or -1 (nothing the guess would speed up). */
+static int flags_read_first(DisasContext *s)
+{
+    switch (s->d.mnemonic) {
+    case I_JCC: case I_SETCC: case I_CMOV:
+        return s->d.e->aux & 15;
+    case I_ADC: case I_SBB: case I_INC: case I_DEC: case I_SALC:
+        return CC_PRE_CF;
+    default:
+        return -1;
+    }
+}
+
+static TCGv gen_cond_value(DisasContext *s, unsigned jcc);
+
+/* what's value, computed with s->cc_op as it is. */
+static TCGv gen_cc_what(DisasContext *s, int what)
+{
+    if (what == CC_PRE_CF)
+        return s->cc_op == CC_OP_DYNAMIC ? TCG_NO_TEMP : gen_cf_static(s);
+    return gen_cond_value(s, (unsigned)what);
+}
+
+static TCGv gen_cf_dynamic(DisasContext *s)
 {
     TCGv t = tcg_temp_new();
-    if (s->cc_op == CC_OP_EFLAGS) {
-        tcg_gen_mov(t, cpu_cc_src);
-        return t;
-    }
+    gen_helper_pure(helper_cc_carry, t, 4, cc_op_value(s), cpu_cc_dst, cpu_cc_src, cpu_cc_src2);
+    return t;
+}
+
+void gen_cc_prefetch(DisasContext *s)
+{
+    if (s->cc_op != CC_OP_DYNAMIC)
+        return;
+    int what = flags_read_first(s);
+    uint32_t guess = cc_op_guess(s);
+    if (what < 0 || guess == CC_OP_DYNAMIC)
+        return;
+    TCGv out = tcg_temp_local_new();
+    int other = gen_new_label(), done = gen_new_label();
+    tcg_gen_brcondi(TCG_COND_NE, TCG_W32, gen_env_ld(ENV_OFF(cc_op), MO_32), guess, other);
+    s->cc_op = guess;
+    tcg_gen_mov(out, gen_cc_what(s, what));
+    s->cc_op = CC_OP_DYNAMIC;
+    tcg_gen_br(done);
+    tcg_gen_set_label(other);
+    tcg_gen_mov(out, what == CC_PRE_CF ? gen_cf_dynamic(s) : gen_cc_what(s, what));
+    tcg_gen_set_label(done);
+    s->cc_pre.insn = s->insn_count;
+    s->cc_pre.what = what;
+    s->cc_pre.value = out;
+}
+
+/* The prefetched value of what for this instruction, or TCG_NO_TEMP. */
+static TCGv cc_prefetched(DisasContext *s, int what)
+{
+    if (s->cc_op != CC_OP_DYNAMIC || s->cc_pre.insn != s->insn_count || s->cc_pre.what != what)
+        return TCG_NO_TEMP;
+    TCGv t = tcg_temp_new();
+    tcg_gen_mov(t, s->cc_pre.value);
+    return t;
+}
+
+/* ---- what the instructions call ------------------------------------------------ */
+TCGv gen_compute_eflags(DisasContext *s)
+{
+    if (s->cc_op != CC_OP_DYNAMIC)
+        return gen_eflags_static(s, CC_MASK);
+    TCGv t = tcg_temp_new();
     gen_helper_pure(helper_cc_flags, t, 4, cc_op_value(s), cpu_cc_dst, cpu_cc_src, cpu_cc_src2);
     return t;
 }
 
+/* ZF needs no helper even when cc_op is dynamic: every kind but EFLAGS
+ * keeps the zero-extended result in cc_dst. */
+TCGv gen_compute_zf(DisasContext *s)
+{
+    if (s->cc_op != CC_OP_DYNAMIC)
+        return gen_zf_static(s);
+    TCGv z = tcg_temp_new(), zf_in_src = tcg_temp_new();
+    gen_bit_into(zf_in_src, cpu_cc_src, 6);
+    tcg_gen_setcond(TCG_COND_EQ, 0, z, cpu_cc_dst, tcg_const(0));
+    tcg_gen_movcond(TCG_COND_LTU, TCG_W32, z, gen_env_ld(ENV_OFF(cc_op), MO_32),
+                    tcg_const(CC_OP(CC_K_EFLAGS + 1, 0)), zf_in_src, z);
+    return z;
+}
+
 TCGv gen_compute_cf(DisasContext *s)
 {
-    TCGv t = tcg_temp_new();
-    if (s->cc_op != CC_OP_DYNAMIC) {
-        unsigned kind = CC_OP_KIND(s->cc_op), size = 1u << CC_OP_SIZE_LOG2(s->cc_op);
-        switch (kind) {
-        case CC_K_EFLAGS: case CC_K_INC: case CC_K_DEC:
-            tcg_gen_andi(t, cpu_cc_src, 1);
-            return t;
-        case CC_K_LOGIC:
-            tcg_gen_movi(t, 0);
-            return t;
-        case CC_K_ADD:   /* carry = (dst < src) on the truncated values */
-            tcg_gen_setcond(TCG_COND_LTU, 0, t, cpu_cc_dst, cpu_cc_src);
-            return t;
-        case CC_K_SUB: { /* borrow = (dst + src) < src */
-            TCGv a = tcg_temp_new();
-            tcg_gen_add(a, cpu_cc_dst, cpu_cc_src);
-            tcg_gen_extu(a, a, size);
-            tcg_gen_setcond(TCG_COND_LTU, 0, t, a, cpu_cc_src);
-            return t;
-        }
-        case CC_K_ADC: { /* carry-in ? dst <= src : dst < src */
-            TCGv le = tcg_temp_new(), lt = tcg_temp_new();
-            tcg_gen_setcond(TCG_COND_LEU, 0, le, cpu_cc_dst, cpu_cc_src);
-            tcg_gen_setcond(TCG_COND_LTU, 0, lt, cpu_cc_dst, cpu_cc_src);
-            tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, tcg_const(0), le, lt);
-            return t;
-        }
-        case CC_K_SBB: { /* a = dst + src + borrow-in; borrow-in ? a <= src : a < src */
-            TCGv a = tcg_temp_new(), le = tcg_temp_new(), lt = tcg_temp_new();
-            tcg_gen_add(a, cpu_cc_dst, cpu_cc_src);
-            tcg_gen_add(a, a, cpu_cc_src2);
-            tcg_gen_extu(a, a, size);
-            tcg_gen_setcond(TCG_COND_LEU, 0, le, a, cpu_cc_src);
-            tcg_gen_setcond(TCG_COND_LTU, 0, lt, a, cpu_cc_src);
-            tcg_gen_movcond(TCG_COND_NE, 0, t, cpu_cc_src2, tcg_const(0), le, lt);
-            return t;
-        }
-        case CC_K_SHL: { /* the last bit shifted out: top bit of src */
-            tcg_gen_shri(t, cpu_cc_src, size * 8 - 1);
-            tcg_gen_andi(t, t, 1);
-            return t;
-        }
-        case CC_K_SHR: case CC_K_SAR:
-            tcg_gen_andi(t, cpu_cc_src, 1);
-            return t;
-        case CC_K_MUL:
-            tcg_gen_setcond(TCG_COND_NE, 0, t, cpu_cc_src, tcg_const(0));
-            return t;
-        default:
-            break;
-        }
-    }
-    gen_helper_pure(helper_cc_carry, t, 4, cc_op_value(s), cpu_cc_dst, cpu_cc_src, cpu_cc_src2);
-    return t;
+    if (s->cc_op != CC_OP_DYNAMIC)
+        return gen_cf_static(s);
+    TCGv t = cc_prefetched(s, CC_PRE_CF);
+    return t != TCG_NO_TEMP ? t : gen_cf_dynamic(s);
 }
 
 void gen_set_eflags_cc(DisasContext *s, TCGv flags)
@@ -209,69 +469,96 @@ static bool prepare_cc_from_cmp(DisasContext *s, unsigned jcc, CCPrepare *p)
     return true;
 }
 
-static CCPrepare prepare_cc(DisasContext *s, unsigned jcc)
+/* The condition's base (jcc >> 1) from single flags: the kinds without a
+ * shorter form below. */
+static TCGv gen_cond_from_flags(DisasContext *s, unsigned base)
 {
-    CCPrepare p;
-    unsigned base = jcc >> 1;
-    if (prepare_cc_from_cmp(s, jcc, &p))
-        return p;
-    if (s->cc_op == CC_OP_DYNAMIC || CC_OP_KIND(s->cc_op) == CC_K_EFLAGS)
-        goto generic;
+    static FlagGen *const single[8] = {
+        [0] = gen_of_into, [1] = gen_cf_into, [2] = gen_zf_into, [4] = gen_sf_into, [5] = gen_pf_into,
+    };
+    FlagTemps f = flag_temps();
+    if (single[base]) {
+        single[base](s, &f);
+        return f.t;
+    }
+    TCGv r = tcg_temp_new();
+    if (base == 3) {            /* CF | ZF */
+        gen_cf_into(s, &f);
+        tcg_gen_mov(r, f.t);
+        gen_zf_into(s, &f);
+        tcg_gen_or(r, r, f.t);
+        return r;
+    }
+    gen_sf_into(s, &f);         /* L: SF ^ OF; LE: ... | ZF */
+    tcg_gen_mov(r, f.t);
+    gen_of_into(s, &f);
+    tcg_gen_xor(r, r, f.t);
+    if (base == 7) {
+        gen_zf_into(s, &f);
+        tcg_gen_or(r, r, f.t);
+    }
+    return r;
+}
+
+/* The condition's base from a static cc_op (not EFLAGS), inline. */
+static CCPrepare prepare_cc_static(DisasContext *s, unsigned base)
+{
     unsigned kind = CC_OP_KIND(s->cc_op), size = 1u << CC_OP_SIZE_LOG2(s->cc_op);
     uint64_t sign = 1ULL << (size * 8 - 1);
     /* ZF and SF come straight from the (zero-extended) result for every kind. */
-    if (base == 2) {
-        p = (CCPrepare){ TCG_COND_EQ, cpu_cc_dst, tcg_const(0) };
-        goto done;
-    }
-    if (base == 4) {
-        p = (CCPrepare){ TCG_COND_TSTNE, cpu_cc_dst, tcg_const(sign) };
-        goto done;
-    }
-    if (kind == CC_K_SUB) {
+    if (base == 2)
+        return (CCPrepare){ TCG_COND_EQ, cpu_cc_dst, tcg_const(0), 0 };
+    if (base == 4)
+        return (CCPrepare){ TCG_COND_TSTNE, cpu_cc_dst, tcg_const(sign), 0 };
+    if (kind == CC_K_SUB && (base == 1 || base == 3 || base == 6 || base == 7)) {
         TCGv a = tcg_temp_new();
         tcg_gen_add(a, cpu_cc_dst, cpu_cc_src);
         tcg_gen_extu(a, a, size);
-        switch (base) {
-        case 1: p = (CCPrepare){ TCG_COND_LTU, a, cpu_cc_src }; goto done;
-        case 3: p = (CCPrepare){ TCG_COND_LEU, a, cpu_cc_src }; goto done;
-        case 6: case 7:
-            p = (CCPrepare){ base == 6 ? TCG_COND_LT : TCG_COND_LE,
-                             gen_sext(a, size), gen_sext(cpu_cc_src, size) };
-            goto done;
-        default:
-            break;
-        }
-    } else if (kind == CC_K_LOGIC) {
-        switch (base) {
-        case 0: case 1:
-            p = (CCPrepare){ TCG_COND_NEVER, cpu_cc_dst, cpu_cc_dst };
-            goto done;
-        case 3:
-            p = (CCPrepare){ TCG_COND_EQ, cpu_cc_dst, tcg_const(0) };
-            goto done;
-        case 6:
-            p = (CCPrepare){ TCG_COND_TSTNE, cpu_cc_dst, tcg_const(sign) };
-            goto done;
-        case 7:
-            p = (CCPrepare){ TCG_COND_LE, gen_sext(cpu_cc_dst, size), tcg_const(0) };
-            goto done;
-        default:
-            break;
-        }
-    } else if (kind == CC_K_ADD && base == 1) {
-        p = (CCPrepare){ TCG_COND_LTU, cpu_cc_dst, cpu_cc_src };
-        goto done;
+        if (base == 1 || base == 3)
+            return (CCPrepare){ base == 1 ? TCG_COND_LTU : TCG_COND_LEU, a, cpu_cc_src, 0 };
+        return (CCPrepare){ base == 6 ? TCG_COND_LT : TCG_COND_LE,
+                            gen_sext(a, size), gen_sext(cpu_cc_src, size), 0 };
     }
-generic:
-    p = prepare_cc_generic(s, jcc);
+    if (kind == CC_K_LOGIC) {
+        switch (base) {
+        case 0: case 1: return (CCPrepare){ TCG_COND_NEVER, cpu_cc_dst, cpu_cc_dst, 0 };
+        case 3: return (CCPrepare){ TCG_COND_EQ, cpu_cc_dst, tcg_const(0), 0 };
+        case 6: return (CCPrepare){ TCG_COND_TSTNE, cpu_cc_dst, tcg_const(sign), 0 };
+        case 7: return (CCPrepare){ TCG_COND_LE, gen_sext(cpu_cc_dst, size), tcg_const(0), 0 };
+        default: break;
+        }
+    }
+    if (kind == CC_K_ADD && base == 1)
+        return (CCPrepare){ TCG_COND_LTU, cpu_cc_dst, cpu_cc_src, 0 };
+    return (CCPrepare){ TCG_COND_NE, gen_cond_from_flags(s, base), tcg_const(0), 0 };
+}
+
+static CCPrepare prepare_cc(DisasContext *s, unsigned jcc)
+{
+    CCPrepare p;
+    if (prepare_cc_from_cmp(s, jcc, &p))
+        return p;
+    if (s->cc_op == CC_OP_DYNAMIC) {
+        TCGv v = cc_prefetched(s, (int)jcc), nv = cc_prefetched(s, (int)(jcc ^ 1));
+        if (v != TCG_NO_TEMP)   /* the prefetched value is the whole condition */
+            return (CCPrepare){ TCG_COND_NE, v, tcg_const(0), 0 };
+        if (nv != TCG_NO_TEMP)
+            return (CCPrepare){ TCG_COND_EQ, nv, tcg_const(0), 0 };
+        p = prepare_cc_generic(s, jcc);
+    } else if (CC_OP_KIND(s->cc_op) == CC_K_EFLAGS) {
+        p = prepare_cc_generic(s, jcc);
+    } else {
+        p = prepare_cc_static(s, jcc >> 1);
+    }
     if (jcc & 1)
         p.cond = invert_cond(p.cond);
     return p;
-done:
-    if (jcc & 1)
-        p.cond = invert_cond(p.cond);
-    return p;
+}
+
+/* The condition as 0/1. */
+static TCGv gen_cond_value(DisasContext *s, unsigned jcc)
+{
+    return gen_setcc(s, jcc);
 }
 
 void gen_jcc(DisasContext *s, unsigned cond, int label)

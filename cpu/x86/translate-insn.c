@@ -435,15 +435,15 @@ static void trans_bt(DisasContext *s)
         else
             gen_st(s, addr, r, size);
     }
-    TCGv f = tcg_temp_new();
-    if (s->cc_op != CC_OP_DYNAMIC && CC_OP_KIND(s->cc_op) != CC_K_EFLAGS) {
-        /* ZF is kept and OF SF AF PF are undefined (SDM): ZF straight from
-         * the lazy result, no full flags computation */
-        tcg_gen_setcond(TCG_COND_EQ, 0, f, cpu_cc_dst, tcg_const(0));
-        tcg_gen_shli(f, f, 6);
-    } else {
+    TCGv f;
+    if (s->cc_op == CC_OP_EFLAGS) {
         f = gen_compute_eflags(s);
         tcg_gen_andi(f, f, ~(uint64_t)CC_C);
+    } else {
+        /* ZF is kept and OF SF AF PF are undefined (SDM): ZF alone, no
+         * full flags computation */
+        f = gen_compute_zf(s);
+        tcg_gen_shli(f, f, 6);
     }
     tcg_gen_or(f, f, cf);
     gen_set_eflags_cc(s, f);
@@ -1539,5 +1539,6 @@ void x86_translate_insn(DisasContext *s)
         gen_ud(s);
         return;
     }
+    gen_cc_prefetch(s);
     fn(s);
 }

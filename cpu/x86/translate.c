@@ -599,6 +599,7 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
     s->cc_op = CC_OP_DYNAMIC;
     s->segcheck = tb->flags & TBF_SEGCHECK;
     s->last_cmp.insn = -100;
+    s->cc_pre.insn = -100;
     s->smp = current_machine && current_machine->ncpus > 1;
 }
 

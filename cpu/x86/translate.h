@@ -41,6 +41,9 @@ typedef struct DisasContext {
     /* The operands of the last CMP/SUB, usable by a Jcc/SETcc/CMOVcc right
      * after it (same basic block): compares them directly. */
     struct { TCGv a, b; unsigned size; int insn; uint32_t cc_op; } last_cmp;
+    /* A flag value this instruction reads, computed at its start from a
+     * dynamic cc_op (translate-cc.c: gen_cc_prefetch). */
+    struct { int insn, what; TCGv value; } cc_pre;
     TCGv ss_linear;         /* the last linear address made through SS (or -1) */
     bool rmw;               /* operand 0 is read, then written (load with write intent) */
     TCGv A0;                /* effective linear address of the memory operand */
@@ -118,8 +121,12 @@ void gen_update_cc_op(DisasContext *s);
 void gen_cc_result(DisasContext *s, unsigned kind, unsigned size, TCGv dst, TCGv src, TCGv src2);
 TCGv gen_compute_eflags(DisasContext *s);      /* CC_MASK bits */
 TCGv gen_compute_cf(DisasContext *s);          /* 0 / 1 */
+TCGv gen_compute_zf(DisasContext *s);          /* 0 / 1, never a helper call */
 void gen_set_eflags_cc(DisasContext *s, TCGv flags);  /* switch to CC_OP_EFLAGS */
 void gen_discard_dead_cc(DisasContext *s);     /* cc globals the static cc_op ignores */
+/* First thing of an instruction that reads flags while cc_op is dynamic:
+ * computes them inline for the likely cc_op (checked at run time). */
+void gen_cc_prefetch(DisasContext *s);
 void gen_jcc(DisasContext *s, unsigned cond, int label);  /* branch when condition true */
 TCGv gen_setcc(DisasContext *s, unsigned cond);
 /* d = condition ? v1 : v2 (the compare straight from the lazy flags) */

@@ -243,3 +243,49 @@ TEST(sharing_across_pure_call)
     CHECK_EQ(reuses(), 1);
     finish(env);
 }
+
+/* A reuse through base + constant addresses [base + addend + disp] itself:
+ * the add that made the address is gone. */
+TEST(reuse_folds_displacement)
+{
+    CPUX86State *env = start();
+    TCGv rax = cpu_regs[R_EAX];
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rax, 0, MO_64, 0));
+    /* as the translator builds [rax + 0x28]: the constant in the sum's own temp */
+    TCGv a = tcg_temp_new(), d = tcg_temp_new();
+    tcg_gen_movi(a, 0x28);
+    tcg_gen_add(a, rax, a);
+    tcg_gen_qemu_ld(d, a, MO_64, 0);
+    tcg_gen_mov(cpu_regs[R_EDX], d);
+    optimise();
+    const TCGOp *r = find_op(INDEX_op_qemu_ld_reuse);
+    CHECK(r != NULL);
+    if (r) {
+        CHECK_EQ(r->args[1], rax);
+        CHECK_EQ(r->args[5], 0x28);
+    }
+    CHECK_EQ(count_ops(INDEX_op_add), 0);
+    finish(env);
+}
+
+/* The base changed after the address was computed: the reuse keeps the
+ * computed address (still the same value as the group's). */
+TEST(reuse_keeps_address_when_base_changes)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 0, MO_64, 0));
+    TCGv a = tcg_temp_new(), d = tcg_temp_new();
+    tcg_gen_addi(a, rbx, 8);
+    tcg_gen_mov(rbx, cpu_regs[R_ESI]);
+    tcg_gen_qemu_ld(d, a, MO_64, 0);
+    tcg_gen_mov(cpu_regs[R_EDX], d);
+    optimise();
+    const TCGOp *r = find_op(INDEX_op_qemu_ld_reuse);
+    CHECK(r != NULL);
+    if (r) {
+        CHECK_EQ(r->args[1], a);
+        CHECK_EQ(r->args[5], 0);
+    }
+    finish(env);
+}
