@@ -311,7 +311,7 @@ next_tb:
             interp_fpop(op->c, op->o[0], op->o[1], *op->i[0], *op->i[1]);
             break;
         case INDEX_op_vecop:
-            tcg_vecop_c((unsigned)op->imm, op->i[0], op->i[1], op->i[2]);
+            tcg_vecop_c(op->imm, op->i[0], op->i[1], op->i[2]);
             break;
         case INDEX_op_muls2: {
             __int128 p = (__int128)(int64_t)*op->i[0] * (int64_t)*op->i[1];

@@ -821,23 +821,30 @@ static void gen_fpop(Gen *g, const TCGOp *op)
  * aligned). */
 bool tcg_vecop_use_host = true;
 
-bool tcg_vecop_available(unsigned vop)
+/* The host extension an instruction of the 0F/0F38/0F3A maps needs. */
+static bool host_has_vec_insn(uint64_t desc)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    unsigned map = TCG_VEC_MAP(desc), opc = TCG_VEC_OPCODE(desc);
+    __builtin_cpu_init();
+    if (map == 1)
+        return true;                                        /* SSE2: every x86-64 */
+    if ((map == 2 && (opc <= 0x0b || (opc >= 0x1c && opc <= 0x1e))) || (map == 3 && opc == 0x0f))
+        return __builtin_cpu_supports("ssse3");
+    if (map == 3 && opc >= 0x60 && opc <= 0x63)
+        return __builtin_cpu_supports("sse4.2");
+    return __builtin_cpu_supports("sse4.1");
+#else
+    (void)desc;
+    return false;
+#endif
+}
+
+bool tcg_vecop_available(uint64_t desc)
 {
     if (tcg_use_interp)
         return true;
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (!tcg_vecop_use_host)
-        return false;
-    __builtin_cpu_init();
-    switch (vop) {
-    case TCG_VEC_PSHUFB: return __builtin_cpu_supports("ssse3");
-    case TCG_VEC_PCMPISTRI: return __builtin_cpu_supports("sse4.2");
-    default: return false;
-    }
-#else
-    (void)vop;
-    return false;
-#endif
+    return tcg_vecop_use_host && host_has_vec_insn(desc);
 }
 
 static void movdqu_xmm_env(Emitter *e, int xmm, int32_t off, bool store)
@@ -846,35 +853,57 @@ static void movdqu_xmm_env(Emitter *e, int xmm, int32_t off, bool store)
     em_rm(e, store ? 0x7f0f : 0x6f0f, 2, false, xmm, RBP, -1, 0, off, false);
 }
 
+/* 66 <map> opcode with ModRM register form reg, rm */
+static void emit_vec_insn(Emitter *e, uint64_t desc, int reg, int rm)
+{
+    static const uint32_t escape[4] = { 0, 0x0f, 0x380f, 0x3a0f };
+    unsigned map = TCG_VEC_MAP(desc);
+    em_byte(e, 0x66);
+    em_rr(e, escape[map] | TCG_VEC_OPCODE(desc) << (map == 1 ? 8 : 16), map == 1 ? 2 : 3, false, reg, rm,
+          false);
+}
+
 static void gen_vecop(Gen *g, const TCGOp *op)
 {
     Emitter *e = &g->e;
-    unsigned vop = op->args[0] & 0xff, imm = (op->args[0] >> 8) & 0xff;
+    uint64_t desc = op->args[0];
     int32_t d = (int32_t)op->args[1], src = (int32_t)op->args[2], r = (int32_t)op->args[3];
-    if (vop == TCG_VEC_PCMPISTRI)
-        reg_evict(g, RCX, 0);
-    movdqu_xmm_env(e, 0, d, false);
-    movdqu_xmm_env(e, 1, src, false);
-    em_byte(e, 0x66);
-    switch (vop) {
-    case TCG_VEC_PSHUFB:
-        em_rr(e, 0x00380f, 3, false, 0, 1, false);          /* pshufb xmm0, xmm1 */
-        movdqu_xmm_env(e, 0, d, true);
+    switch (TCG_VEC_FORM(desc)) {
+    case TCG_VEC_RR:
+        movdqu_xmm_env(e, 0, d, false);
+        movdqu_xmm_env(e, 1, src, false);
+        emit_vec_insn(e, desc, 0, 1);
+        if (TCG_VEC_HAS_IMM(desc))
+            em_byte(e, (uint8_t)TCG_VEC_IMM(desc));
         break;
-    case TCG_VEC_PCMPISTRI:
-        em_rr(e, 0x633a0f, 3, false, 0, 1, false);          /* pcmpistri xmm0, xmm1, imm */
-        em_byte(e, (uint8_t)imm);
+    case TCG_VEC_FROM_S:
+        movdqu_xmm_env(e, 1, src, false);
+        emit_vec_insn(e, desc, 0, 1);
+        em_byte(e, (uint8_t)TCG_VEC_IMM(desc));
+        break;
+    case TCG_VEC_SHIFT:
+        movdqu_xmm_env(e, 0, d, false);
+        emit_vec_insn(e, desc, (int)TCG_VEC_DIGIT(desc), 0);
+        em_byte(e, (uint8_t)TCG_VEC_IMM(desc));
+        break;
+    case TCG_VEC_STRI:
+        reg_evict(g, RCX, 0);
+        movdqu_xmm_env(e, 0, d, false);
+        movdqu_xmm_env(e, 1, src, false);
+        emit_vec_insn(e, desc, 0, 1);                       /* pcmpistri xmm0, xmm1, imm */
+        em_byte(e, (uint8_t)TCG_VEC_IMM(desc));
         em_rm(e, 0x89, 1, false, RCX, RBP, -1, 0, r + 4, false);    /* mov [rbp + r + 4], ecx */
         em_byte(e, 0x9c);                                   /* pushfq; pop rcx */
         em_byte(e, 0x59);
         em_rr(e, 0x81, 1, false, 4, RCX, false);            /* and ecx, CF|ZF|SF|OF */
         em_u32(e, 0x8c1);
         em_rm(e, 0x89, 1, false, RCX, RBP, -1, 0, r, false);        /* mov [rbp + r], ecx */
-        break;
+        return;
     default:
         g->failed = true;
-        break;
+        return;
     }
+    movdqu_xmm_env(e, 0, d, true);
 }
 
 static void gen_setcond(Gen *g, const TCGOp *op)
