@@ -19,7 +19,7 @@
 
 #define TB_MAX 65536
 #define ALIAS_MAX (TB_MAX * 2)
-#define TB_HASH_BITS 16
+#define TB_HASH_BITS 17   /* TBs and their aliases: up to 3 * TB_MAX */
 #define TB_HASH_SIZE (1 << TB_HASH_BITS)
 #define PAGE_HASH_SIZE (1 << 12)
 #define ARENA_SIZE (64 * MiB)

@@ -861,3 +861,30 @@ static void shared_probe_code_page(bool interp)
 
 TEST(shared_probe_code_page_interp) { shared_probe_code_page(true); }
 TEST(shared_probe_code_page_x86_64) { shared_probe_code_page(false); }
+
+/* CPUID (a helper) changes EBX, which no instruction of the loop writes:
+ * the loop must use and leave the helper's value, not the one it entered with. */
+static void loop_helper_writes_reg(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x31, 0xc0,             /* L: xor eax, eax */
+        0x0f, 0xa2,             /* cpuid           */
+        0x01, 0xde,             /* add esi, ebx    */
+        0xff, 0xcf,             /* dec edi         */
+        0x75, 0xf6,             /* jnz L           */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = 0x5555;
+    env->regs[R_EDI] = 20;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->regs[R_EBX] != 0x5555);
+    CHECK_EQ(env->regs[R_ESI], (uint32_t)(20 * env->regs[R_EBX]));
+    free_cpu(env);
+}
+
+TEST(loop_helper_writes_reg_interp) { loop_helper_writes_reg(true); }
+TEST(loop_helper_writes_reg_x86_64) { loop_helper_writes_reg(false); }
