@@ -2,9 +2,12 @@
  * memory functions and compilers' SSE2 code use most), so they cost no helper
  * call: lane-wise add/sub/compare-equal as SWAR arithmetic on 64-bit halves,
  * shuffles and unpacks as 32/64-bit moves or bit spreading, PMOVMSKB by a
- * gathering multiply, PMINUB/PMAXUB from the lanes' borrows.
- * Everything else goes to helper_sse (sse-helpers.c); both give the same
- * results (tests/unit/test-simd.c checks them against the host). */
+ * gathering multiply, PMINUB/PMAXUB from the lanes' borrows, byte shifts and
+ * PALIGNR as qword windows. The other 16-byte integer operations (PSHUFB,
+ * PCMPISTRI, PMULLW, PACK*...) become one vecop, the host's own instruction
+ * on the env slots, where the host has it; the rest goes to helper_sse
+ * (sse-helpers.c). All give the same results (tests/unit/test-simd.c checks
+ * each path against the host). */
 #include "cpu/x86/simd.h"
 #include "cpu/x86/translate.h"
 #include "system/util.h"

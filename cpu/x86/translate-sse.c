@@ -1,8 +1,10 @@
 /* MMX and SSE..SSE4.2 to IR. A table keyed by opcode map, opcode and the
  * mandatory prefix (none, 66, F3, F2) says how the operands are found; moves
  * and bitwise logic are IR (128-bit registers as two 64-bit halves in env),
- * everything else is one call of helper_sse() on pointers into env (memory
- * operands are first loaded into env->simd_scratch[0]). */
+ * the hot integer operations inline IR or one host instruction
+ * (translate-sse-ir.c), everything else one call of helper_sse() on
+ * pointers into env (memory operands are first loaded into
+ * env->simd_scratch[0]). */
 #include "cpu/x86/simd.h"
 #include "cpu/x86/translate.h"
 
