@@ -175,7 +175,7 @@ typedef struct SlowPath {
  * locals), emitted out of line so the fall-through keeps its registers. */
 typedef struct EdgeStub {
     size_t jcc_patch;     /* rel32 of the jcc/jne that enters the stub */
-    int label;            /* where the stub goes on; -1: leave to the loop */
+    int label;            /* where the stub goes on */
     uint8_t n;
     struct { int8_t reg; uint8_t base; int32_t off; int32_t imm; } st[TCG_MAX_TEMPS / 8];  /* reg -1: imm */
 } EdgeStub;
@@ -1485,9 +1485,9 @@ static void gen_loop_preheader(Gen *g)
     g->loop_head = emitter_off(&g->e, g->cb);
 }
 
-/* A stub for an edge that leaves with what is dirty now stored, going on to
- * label (-1: back to the execution loop); NULL when there is nothing to store
- * (or no room: the caller then stores inline). */
+/* A stub for an edge to label that leaves with what is dirty now stored;
+ * NULL when there is nothing to store (or no room: the caller then stores
+ * inline). */
 static EdgeStub *edge_stub_new(Gen *g, int label)
 {
     if (g->nb_stubs >= MAX_EDGE_STUBS)
@@ -1540,10 +1540,7 @@ static void emit_edge_stub(Gen *g, const EdgeStub *st)
             em_rm(e, 0x89, 1, true, st->st[i].reg, st->st[i].base, -1, 0, st->st[i].off, false);
         }
     }
-    if (st->label < 0)
-        jmp_abs(e, g->cb->exit0);
-    else
-        jump_to_label(g, st->label, 0xff);
+    jump_to_label(g, st->label, 0xff);
 }
 
 /* brcond whose fall-through runs into the back edge: the taken side stores
@@ -1558,8 +1555,8 @@ static bool gen_brcond_to_stub(Gen *g, int label, TCGCond c)
 }
 
 /* The back edge: everything not carried goes to memory, the carried globals
- * to their registers (a parallel move: xchg breaks cycles); then leave if
- * an exit was requested, else jump to the loop head. */
+ * to their registers (a parallel move: xchg breaks cycles); then back to the
+ * loop head unless an exit was requested. */
 static void gen_goto_loop(Gen *g)
 {
     Emitter *e = &g->e;
@@ -1609,16 +1606,10 @@ static void gen_goto_loop(Gen *g)
     enter_loop_head_state(g);
     em_rm(e, 0x83, 1, false, 7, R12, -1, 0, (int32_t)offsetof(TCGCPU, exit_flag), false);
     em_byte(e, 0);
-    EdgeStub *st = edge_stub_new(g, -1);
-    if (st) {
-        jcc_to_stub(g, st, 0x5);
-    } else {
-        em_byte(e, 0x0f);
-        em_byte(e, 0x85);
-        em_u32(e, (uint32_t)(g->cb->exit0 - (em_rx(e) + 4)));
-    }
-    jmp_abs(e, (uintptr_t)(g->cb->rx + g->loop_head));
-    forget_registers(g);   /* what follows is reached through a label */
+    em_byte(e, 0x0f);
+    em_byte(e, 0x84);                                  /* je loop_head */
+    em_u32(e, (uint32_t)((uintptr_t)(g->cb->rx + g->loop_head) - (em_rx(e) + 4)));
+    /* falls through to the ops that leave, in the loop head's state */
 }
 
 /* ---- the driver --------------------------------------------------------------------------- */
