@@ -51,6 +51,9 @@ typedef struct Group {
     bool reads, writes;
     int nb;
     int ops[REUSE_MEMBERS_MAX];
+    /* each member's address as a temp plus a displacement */
+    int base[REUSE_MEMBERS_MAX];
+    int32_t disp[REUSE_MEMBERS_MAX];
 } Group;
 
 /* What the pass knows of a temp's value; stale unless gen is the current one. */
@@ -59,6 +62,11 @@ typedef struct ValueInfo {
     bool is_const;
     AddrForm form;
     uint64_t cst;
+    /* made by a 64-bit add of a constant: base temp (-1: none) + disp,
+     * and the base's form then (the base may change afterwards) */
+    int fold_base;
+    int32_t fold_disp;
+    AddrForm fold_form;
 } ValueInfo;
 
 typedef struct ReuseState {
@@ -98,7 +106,7 @@ static ValueInfo *info(ReuseState *rs, int t)
 {
     ValueInfo *v = &rs->v[t];
     if (v->gen != rs->gen)
-        *v = (ValueInfo){ .gen = rs->gen, .form = fresh_form(rs) };
+        *v = (ValueInfo){ .gen = rs->gen, .form = fresh_form(rs), .fold_base = -1 };
     return v;
 }
 
@@ -108,7 +116,7 @@ static uint64_t const_of(ReuseState *rs, int t) { return rs->v[t].cst; }
 
 static void set_value(ReuseState *rs, int t, AddrForm f, bool c, uint64_t cst)
 {
-    rs->v[t] = (ValueInfo){ .gen = rs->gen, .is_const = c, .form = f, .cst = cst };
+    rs->v[t] = (ValueInfo){ .gen = rs->gen, .is_const = c, .form = f, .cst = cst, .fold_base = -1 };
 }
 
 /* Forget every value: after a call (globals may change) or a label (values
@@ -183,7 +191,41 @@ static void track_def(ReuseState *rs, const TCGOp *op)
         f = fresh_form(rs);
         break;
     }
+    /* before d is written: d may be the constant's own temp */
+    int base = -1;
+    int64_t c = 0;
+    AddrForm base_form = { 0 };
+    if (op->opc == INDEX_op_add && !w32) {
+        base = is_const(rs, b) ? a : is_const(rs, a) ? b : -1;
+        c = base < 0 ? 0 : (int64_t)const_of(rs, base == a ? b : a);
+        if (base > 0)
+            base_form = form_of(rs, base);
+    }
     set_value(rs, d, f, dconst, dval);
+    if (base > 0 && base != d && c == (int32_t)c) {
+        rs->v[d].fold_base = base;
+        rs->v[d].fold_disp = (int32_t)c;
+        rs->v[d].fold_form = base_form;
+    }
+}
+
+static bool same_form(AddrForm x, AddrForm y)
+{
+    return x.root == y.root && x.off == y.off && x.w32 == y.w32;
+}
+
+/* The access address as base + disp: the add that made it folded into the
+ * access when its base still holds the same value (a 64-bit sum only: a
+ * 32-bit one wraps, host addressing does not). */
+static void address_parts(ReuseState *rs, int addr, int *base, int32_t *disp)
+{
+    ValueInfo *v = info(rs, addr);
+    *base = addr;
+    *disp = 0;
+    if (v->fold_base > 0 && same_form(form_of(rs, v->fold_base), v->fold_form)) {
+        *base = v->fold_base;
+        *disp = v->fold_disp;
+    }
 }
 
 /* Turn a group of two or more members into one probe and its reusers. */
@@ -220,10 +262,11 @@ static void rewrite_group(ReuseState *rs, const Group *g)
         } else {
             op->opc = store ? INDEX_op_qemu_st_reuse : INDEX_op_qemu_ld_reuse;
             op->args[0] = data;
-            op->args[1] = addr;
+            op->args[1] = (TCGArg)g->base[i];
             op->args[2] = (TCGArg)addend;
             op->args[3] = memop;
             op->args[4] = mmu;
+            op->args[5] = (TCGArg)(int64_t)g->disp[i];
         }
     }
 }
@@ -271,6 +314,7 @@ static void add_access(ReuseState *rs, int n)
             g->hi = hi;
             g->reads |= !write;
             g->writes |= write;
+            address_parts(rs, (int)op->args[1], &g->base[g->nb], &g->disp[g->nb]);
             g->ops[g->nb++] = n;
             return;
         }
@@ -283,6 +327,8 @@ static void add_access(ReuseState *rs, int n)
     *g = (Group){ .root = f.root, .w32 = f.w32, .mmu = mmu, .base_off = f.off, .lo = 0,
                   .hi = (int32_t)size, .reads = !write, .writes = write, .nb = 1 };
     g->ops[0] = n;
+    g->base[0] = (int)op->args[1];
+    g->disp[0] = 0;
 }
 
 void tcg_mem_reuse(TCGContext *s)
@@ -310,7 +356,10 @@ void tcg_mem_reuse(TCGContext *s)
             int ret = (int)(int64_t)op->args[0];
             if (op->call->has_ret && ret >= 0)
                 rs.v[ret].gen = 0;
-        } else if (opc != INDEX_op_discard) {
+        } else if (opc == INDEX_op_discard) {
+            if ((int64_t)op->args[0] >= 0)
+                rs.v[(int)op->args[0]].gen = 0;   /* undefined from here: never a base */
+        } else {
             track_def(&rs, op);
         }
     }

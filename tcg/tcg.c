@@ -233,9 +233,9 @@ void tcg_gen_fpop(unsigned fpop, TCGv d, TCGv flags, TCGv a, TCGv b)
     EMIT(INDEX_op_fpop, 0, d, flags, a, b, fpop);
 }
 
-void tcg_gen_vecop(unsigned vop, unsigned imm, int64_t d, int64_t s, int64_t r)
+void tcg_gen_vecop(uint64_t desc, int64_t d, int64_t s, int64_t r)
 {
-    EMIT(INDEX_op_vecop, 0, vop | (imm & 0xff) << 8, (TCGArg)d, (TCGArg)s, (TCGArg)r);
+    EMIT(INDEX_op_vecop, 0, desc, (TCGArg)d, (TCGArg)s, (TCGArg)r);
 }
 
 bool tcg_op_has_side_effects(const TCGOp *op)

@@ -41,9 +41,11 @@
  * window [addr + lo, addr + lo + len) allows the window's accesses (read,
  * write: TCG_WINDOW_*) on plain RAM, the addend is the entry's host addend
  * (host address = guest address + addend; always even: page-aligned);
- * otherwise it is odd. qemu_ld_reuse/qemu_st_reuse take such an addend: when
- * it is even the access (which the producer guarantees lies in the window)
- * goes straight to host memory, otherwise it is an ordinary access. A
+ * otherwise it is odd. qemu_ld_reuse/qemu_st_reuse take such an addend and
+ * access the guest address base + disp (a 64-bit sum; disp a sign-extended
+ * 32-bit constant): with an even addend the access (which the producer
+ * guarantees lies in the window) goes straight to host memory, otherwise it
+ * is an ordinary access. A
  * backend may always output an odd addend. Made only by tcg_mem_reuse.
  *
  * Helper calls: `call` invokes a C function with up to TCG_MAX_CALL_ARGS
@@ -99,21 +101,36 @@ enum TCGFpOp {
     TCG_FP_I64 = 32,
 };
 
-/* vecop: an x86 SSE integer operation on 16-byte vectors held in the CPU
- * state, as the instruction of that name computes it. Constants: c0 =
- * TCGVecOp | imm8 << 8, c1 = env offset of the destination (also the first
- * operand), c2 = env offset of the source, c3 = env offset of a 64-bit
+/* vecop: one x86 SSE integer instruction on 16-byte vectors held in the
+ * CPU state, with that instruction's semantics. Constants: c0 = the
+ * instruction (TCG_VEC_DESC), c1 = env offset of the destination (also the
+ * first operand), c2 = env offset of the source, c3 = env offset of a 64-bit
  * scalar result. No temps: it touches env memory only, never a global.
- *   PSHUFB     d = shuffle of d by s
- *   PCMPISTRI  d unchanged; *r = the EFLAGS bits it sets (CF ZF SF OF, the
- *              others clear) | the index (ECX) << 32
- * The x86-64 backend emits the host instruction; it may be used only where
- * tcg_vecop_available() says so. The interpreter calls tcg_vecop_c(), which
- * the front end provides. */
-enum TCGVecOp { TCG_VEC_PSHUFB, TCG_VEC_PCMPISTRI, TCG_VEC_COUNT };
-bool tcg_vecop_available(unsigned vop);
+ * Forms (map 1 = 0F, 2 = 0F 38, 3 = 0F 3A; every instruction 66-prefixed):
+ *   TCG_VEC_RR     66 map opcode /r [ib]: d = d OP s (PXOR, PSHUFB, PALIGNR...)
+ *   TCG_VEC_FROM_S 66 map opcode /r ib: d = OP(s, imm) (PSHUFD)
+ *   TCG_VEC_SHIFT  66 0F opcode /digit ib: d = OP(d, imm) (PSRLD xmm, imm8)
+ *   TCG_VEC_STRI   66 0F 3A opcode /r ib (PCMPISTRI): d unchanged; *r = the
+ *                  EFLAGS bits it sets (CF ZF SF OF, the others clear) |
+ *                  the index (ECX) << 32
+ * fe_op is the front end's own number for the operation: tcg_vecop_c(), the
+ * C implementation the front end provides, runs it (the interpreter does).
+ * The x86-64 backend emits the host's instruction; emit a vecop only where
+ * tcg_vecop_available(c0) says so. */
+enum { TCG_VEC_RR, TCG_VEC_FROM_S, TCG_VEC_SHIFT, TCG_VEC_STRI };
+#define TCG_VEC_DESC(form, map, opcode, digit, has_imm, imm, fe_op)                                \
+    ((uint64_t)(form) | (uint64_t)(map) << 4 | (uint64_t)(has_imm) << 6 | (uint64_t)((imm) & 0xff) << 8 | \
+     (uint64_t)(opcode) << 16 | (uint64_t)(digit) << 24 | (uint64_t)(fe_op) << 32)
+#define TCG_VEC_FORM(desc) ((unsigned)(desc) & 15)
+#define TCG_VEC_MAP(desc) ((unsigned)((desc) >> 4) & 3)
+#define TCG_VEC_HAS_IMM(desc) ((unsigned)((desc) >> 6) & 1)
+#define TCG_VEC_IMM(desc) ((unsigned)((desc) >> 8) & 0xff)
+#define TCG_VEC_OPCODE(desc) ((unsigned)((desc) >> 16) & 0xff)
+#define TCG_VEC_DIGIT(desc) ((unsigned)((desc) >> 24) & 7)
+#define TCG_VEC_FE_OP(desc) ((unsigned)((desc) >> 32) & 0xffff)
+bool tcg_vecop_available(uint64_t desc);
 extern bool tcg_vecop_use_host;   /* false: never available on the x86-64 backend (tests) */
-void tcg_vecop_c(unsigned desc, void *d, const void *s, uint64_t *r);
+void tcg_vecop_c(uint64_t desc, void *d, const void *s, uint64_t *r);
 
 /* Memory operation descriptor: log2(size) and signedness. */
 enum {
@@ -181,8 +198,8 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     /* TLB-probe sharing (tcg/mem-reuse.c): see "Probe sharing" above   */  \
     X(qemu_ld_probe, 2, 1, 3) /* d, addend = load(addr); memop, mmu, window */ \
     X(qemu_st_probe, 1, 2, 3) /* addend = store(addr b, a); memop, mmu, window */ \
-    X(qemu_ld_reuse, 1, 2, 2) /* d = load(addr a) via addend b; memop, mmu */ \
-    X(qemu_st_reuse, 0, 3, 2) /* store(addr b, value a) via addend c      */ \
+    X(qemu_ld_reuse, 1, 2, 3) /* d = load(a + disp) via addend b; memop, mmu, disp */ \
+    X(qemu_st_reuse, 0, 3, 3) /* store(b + disp, value a) via addend c    */ \
     X(call, 1, 0, 0)        /* see TCGOp.call                          */  \
     X(insn_start, 0, 0, 2)  /* guest pc, cc_op at the insn's start     */  \
     X(goto_tb, 0, 0, 1)     /* chainable jump to the TB's successor n  */  \
@@ -300,7 +317,7 @@ void tcg_gen_brcondi(TCGCond c, unsigned flags, TCGv a, uint64_t imm, int label)
 void tcg_gen_br(int label);
 void tcg_gen_set_label(int label);
 void tcg_gen_fpop(unsigned fpop, TCGv d, TCGv flags, TCGv a, TCGv b);
-void tcg_gen_vecop(unsigned vop, unsigned imm, int64_t d, int64_t s, int64_t r);
+void tcg_gen_vecop(uint64_t desc, int64_t d, int64_t s, int64_t r);
 void tcg_gen_mulu2(TCGv lo, TCGv hi, TCGv a, TCGv b);
 void tcg_gen_muls2(TCGv lo, TCGv hi, TCGv a, TCGv b);
 void tcg_gen_ld(TCGv d, TCGv base, int64_t offset, unsigned memop);

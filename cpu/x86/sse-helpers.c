@@ -967,25 +967,31 @@ uint64_t helper_sse(CPUX86State *env, void *d, const void *s, uint64_t desc)
     return c.ret;
 }
 
-/* vecop in C (tcg.h): the interpreter's implementation. */
-void tcg_vecop_c(unsigned desc, void *d, const void *s, uint64_t *r)
+/* vecop in C (tcg.h): the interpreter's implementation. fe_op is the SseOp;
+ * shifts take their count in b, as helper_sse's callers pass it. */
+void tcg_vecop_c(uint64_t desc, void *d, const void *s, uint64_t *r)
 {
-    SseCtx c = { .n = 16, .imm = (desc >> 8) & 0xff };
+    SseCtx c = { .n = 16, .imm = TCG_VEC_IMM(desc) };
+    unsigned op = TCG_VEC_FE_OP(desc);
     memcpy(&c.a, d, 16);
     memcpy(&c.b, s, 16);
     c.r = c.a;
-    switch (desc & 0xff) {
-    case TCG_VEC_PSHUFB:
-        op_pshufb(&c);
-        memcpy(d, &c.r, 16);
-        break;
-    case TCG_VEC_PCMPISTRI:
-        op_pcmpistri(&c);
-        *r = c.ret;
-        break;
+    switch (TCG_VEC_FORM(desc)) {
+    case TCG_VEC_SHIFT:
+        memset(&c.b, 0, sizeof(c.b));
+        c.b.q[0] = c.imm;
+        c.imm = 0;
+        /* fall through */
     default:
+        if (op >= SSE_OP_COUNT || sse_op_is_fp(op))
+            return;
+        sse_fns[op](&c);
         break;
     }
+    if (TCG_VEC_FORM(desc) == TCG_VEC_STRI)
+        *r = c.ret;
+    else
+        memcpy(d, &c.r, 16);
 }
 
 void helper_maskmov(CPUX86State *env, const void *v, const void *mask, uint64_t addr, uint64_t width)

@@ -2,9 +2,12 @@
  * memory functions and compilers' SSE2 code use most), so they cost no helper
  * call: lane-wise add/sub/compare-equal as SWAR arithmetic on 64-bit halves,
  * shuffles and unpacks as 32/64-bit moves or bit spreading, PMOVMSKB by a
- * gathering multiply, PMINUB/PMAXUB from the lanes' borrows.
- * Everything else goes to helper_sse (sse-helpers.c); both give the same
- * results (tests/unit/test-simd.c checks them against the host). */
+ * gathering multiply, PMINUB/PMAXUB from the lanes' borrows, byte shifts and
+ * PALIGNR as qword windows. The other 16-byte integer operations (PSHUFB,
+ * PCMPISTRI, PMULLW, PACK*...) become one vecop, the host's own instruction
+ * on the env slots, where the host has it; the rest goes to helper_sse
+ * (sse-helpers.c). All give the same results (tests/unit/test-simd.c checks
+ * each path against the host). */
 #include "cpu/x86/simd.h"
 #include "cpu/x86/translate.h"
 #include "system/util.h"
@@ -469,27 +472,104 @@ static void gen_byte_shift(int64_t d, unsigned count, bool left)
     store_qwords(r, d, 2);
 }
 
-/* ---- host vector instructions (vecop) ------------------------------------------------- */
+/* ---- host vector instructions (vecop) -------------------------------------------------
+ * The 16-byte integer operations as one IR op that the x86-64 backend emits
+ * as the host's own instruction on the env slots (the interpreter runs
+ * tcg_vecop_c) instead of a call of helper_sse. */
+typedef struct VecHost {
+    uint8_t form, map, opcode, digit, has_imm;
+} VecHost;
+
+#define RR(o, m, opc) [SSE_##o] = { TCG_VEC_RR, m, opc, 0, 0 }
+#define RRI(o, m, opc) [SSE_##o] = { TCG_VEC_RR, m, opc, 0, 1 }
+static const VecHost vec_host[SSE_OP_COUNT] = {
+    RR(paddb, 1, 0xfc), RR(paddw, 1, 0xfd), RR(paddd, 1, 0xfe), RR(paddq, 1, 0xd4),
+    RR(psubb, 1, 0xf8), RR(psubw, 1, 0xf9), RR(psubd, 1, 0xfa), RR(psubq, 1, 0xfb),
+    RR(paddsb, 1, 0xec), RR(paddsw, 1, 0xed), RR(paddusb, 1, 0xdc), RR(paddusw, 1, 0xdd),
+    RR(psubsb, 1, 0xe8), RR(psubsw, 1, 0xe9), RR(psubusb, 1, 0xd8), RR(psubusw, 1, 0xd9),
+    RR(pcmpeqb, 1, 0x74), RR(pcmpeqw, 1, 0x75), RR(pcmpeqd, 1, 0x76),
+    RR(pcmpgtb, 1, 0x64), RR(pcmpgtw, 1, 0x65), RR(pcmpgtd, 1, 0x66),
+    RR(pminub, 1, 0xda), RR(pmaxub, 1, 0xde), RR(pminsw, 1, 0xea), RR(pmaxsw, 1, 0xee),
+    RR(pand, 1, 0xdb), RR(pandn, 1, 0xdf), RR(por, 1, 0xeb), RR(pxor, 1, 0xef),
+    RR(punpcklbw, 1, 0x60), RR(punpcklwd, 1, 0x61), RR(punpckldq, 1, 0x62), RR(punpcklqdq, 1, 0x6c),
+    RR(punpckhbw, 1, 0x68), RR(punpckhwd, 1, 0x69), RR(punpckhdq, 1, 0x6a), RR(punpckhqdq, 1, 0x6d),
+    RR(packsswb, 1, 0x63), RR(packuswb, 1, 0x67), RR(packssdw, 1, 0x6b),
+    RR(pavgb, 1, 0xe0), RR(pavgw, 1, 0xe3), RR(pmullw, 1, 0xd5), RR(pmulhw, 1, 0xe5),
+    RR(pmulhuw, 1, 0xe4), RR(pmuludq, 1, 0xf4), RR(pmaddwd, 1, 0xf5), RR(psadbw, 1, 0xf6),
+    RR(psrlw, 1, 0xd1), RR(psrld, 1, 0xd2), RR(psrlq, 1, 0xd3), RR(psraw, 1, 0xe1),
+    RR(psrad, 1, 0xe2), RR(psllw, 1, 0xf1), RR(pslld, 1, 0xf2), RR(psllq, 1, 0xf3),
+    [SSE_pshufd] = { TCG_VEC_FROM_S, 1, 0x70, 0, 1 },
+    RR(pshufb, 2, 0x00), RR(phaddw, 2, 0x01), RR(phaddd, 2, 0x02), RR(phaddsw, 2, 0x03),
+    RR(pmaddubsw, 2, 0x04), RR(phsubw, 2, 0x05), RR(phsubd, 2, 0x06), RR(phsubsw, 2, 0x07),
+    RR(psignb, 2, 0x08), RR(psignw, 2, 0x09), RR(psignd, 2, 0x0a), RR(pmulhrsw, 2, 0x0b),
+    RR(pabsb, 2, 0x1c), RR(pabsw, 2, 0x1d), RR(pabsd, 2, 0x1e), RRI(palignr, 3, 0x0f),
+    RR(pmuldq, 2, 0x28), RR(pcmpeqq, 2, 0x29), RR(packusdw, 2, 0x2b),
+    RR(pminsb, 2, 0x38), RR(pminsd, 2, 0x39), RR(pminuw, 2, 0x3a), RR(pminud, 2, 0x3b),
+    RR(pmaxsb, 2, 0x3c), RR(pmaxsd, 2, 0x3d), RR(pmaxuw, 2, 0x3e), RR(pmaxud, 2, 0x3f),
+    RR(pmulld, 2, 0x40),
+};
+#undef RR
+#undef RRI
+
+/* The shift-by-immediate forms (0F 71-73 /digit) of the same operations. */
+typedef struct VecShift {
+    uint16_t op;
+    uint8_t opcode, digit;
+} VecShift;
+static const VecShift vec_shift_imm[] = {
+    { SSE_psrlw, 0x71, 2 }, { SSE_psraw, 0x71, 4 }, { SSE_psllw, 0x71, 6 },
+    { SSE_psrld, 0x72, 2 }, { SSE_psrad, 0x72, 4 }, { SSE_pslld, 0x72, 6 },
+    { SSE_psrlq, 0x73, 2 }, { SSE_psrldq, 0x73, 3 }, { SSE_psllq, 0x73, 6 }, { SSE_pslldq, 0x73, 7 },
+};
+
+static bool gen_vecop_if_available(uint64_t desc, int64_t d, int64_t s, int64_t r)
+{
+    if (!tcg_vecop_available(desc))
+        return false;
+    tcg_gen_vecop(desc, d, s, r);
+    return true;
+}
+
+/* op on the XMM registers at d and s as one host instruction. */
+static bool gen_vec_host(unsigned op, int64_t d, int64_t s, uint32_t imm)
+{
+    const VecHost *v = &vec_host[op];
+    if (!v->map)
+        return false;
+    return gen_vecop_if_available(TCG_VEC_DESC(v->form, v->map, v->opcode, v->digit, v->has_imm, imm, op),
+                                  d, s, 0);
+}
+
+static bool gen_vec_host_shift_imm(unsigned op, int64_t d, unsigned count)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(vec_shift_imm); i++) {
+        const VecShift *v = &vec_shift_imm[i];
+        if (v->op == op)
+            return gen_vecop_if_available(TCG_VEC_DESC(TCG_VEC_SHIFT, 1, v->opcode, v->digit, 1, count, op),
+                                          d, d, 0);
+    }
+    return false;
+}
+
 /* PCMPISTRI: EFLAGS bits | the index << 32 (the result passes through the
  * env slot at r), or TCG_NO_TEMP when the host cannot. */
 TCGv gen_sse_ir_pcmpistri(int64_t d, int64_t s, uint32_t imm, int64_t r)
 {
-    if (!tcg_vecop_available(TCG_VEC_PCMPISTRI))
+    if (!gen_vecop_if_available(TCG_VEC_DESC(TCG_VEC_STRI, 3, 0x63, 0, 1, imm, SSE_pcmpistri), d, s, r))
         return TCG_NO_TEMP;
-    tcg_gen_vecop(TCG_VEC_PCMPISTRI, imm & 0xff, d, s, r);
     return gen_env_ld(r, MO_64);
 }
 
+/* SWAR IR first where we have it: each op loads and stores its halves
+ * through env, and a chain of 16-byte vecops through env measured twice as
+ * slow as the same chain in SWAR (store-to-load forwarding of vector
+ * registers). vecop takes what would otherwise be a helper call. */
 bool gen_sse_ir(unsigned op, int64_t d, int64_t s, unsigned width, uint32_t imm)
 {
     if (op == SSE_palignr)
         return gen_palignr(d, s, width, imm);
-    if (op == SSE_pshufb && width == 16 && tcg_vecop_available(TCG_VEC_PSHUFB)) {
-        tcg_gen_vecop(TCG_VEC_PSHUFB, 0, d, s, 0);
-        return true;
-    }
     return gen_halves(op, d, s, width) || gen_shuffle(op, d, s, width, imm) ||
-           gen_unpack(op, d, s, width);
+           gen_unpack(op, d, s, width) || (width == 16 && gen_vec_host(op, d, s, imm));
 }
 
 /* Shift by immediate (0F 71-73) of the register at d. */
@@ -509,7 +589,8 @@ bool gen_sse_ir_shift_imm(unsigned op, int64_t d, unsigned width, unsigned count
             return false;
         gen_byte_shift(d, count, op == SSE_pslldq);
         return true;
-    default: return false;
+    default:
+        return width == 16 && gen_vec_host_shift_imm(op, d, count);
     }
     TCGv r[2];
     for (unsigned i = 0; i < width / 8; i++)

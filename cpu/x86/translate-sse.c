@@ -1,8 +1,10 @@
 /* MMX and SSE..SSE4.2 to IR. A table keyed by opcode map, opcode and the
  * mandatory prefix (none, 66, F3, F2) says how the operands are found; moves
  * and bitwise logic are IR (128-bit registers as two 64-bit halves in env),
- * everything else is one call of helper_sse() on pointers into env (memory
- * operands are first loaded into env->simd_scratch[0]). */
+ * the hot integer operations inline IR or one host instruction
+ * (translate-sse-ir.c), everything else one call of helper_sse() on
+ * pointers into env (memory operands are first loaded into
+ * env->simd_scratch[0]). */
 #include "cpu/x86/simd.h"
 #include "cpu/x86/translate.h"
 
@@ -340,10 +342,43 @@ static TCGv gen_call_op(DisasContext *s, const SseEntry *e, int64_t d, int64_t s
     return ret;
 }
 
+/* Idioms on one register (PXOR x, x and co.): the result does not depend
+ * on the value. Returns the constant for the operation, or false. */
+static bool same_register_idiom(const DisasContext *s, const SseEntry *e, uint64_t *value)
+{
+    if (s->d.mod != 3 || s->d.reg != s->d.rm)
+        return false;
+    switch (e->op) {
+    case SSE_pxor: case SSE_pandn: case SSE_psubb: case SSE_psubw: case SSE_psubd: case SSE_psubq:
+        *value = 0;
+        return true;
+    case SSE_pcmpeqb: case SSE_pcmpeqw: case SSE_pcmpeqd: case SSE_pcmpeqq:
+        *value = ~0ULL;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool gen_same_register_idiom(DisasContext *s, const SseEntry *e, const SseOperands *o)
+{
+    uint64_t v;
+    if ((e->flags & (SF_MMXSRC | SF_MMXDST)) || !same_register_idiom(s, e, &v))
+        return false;
+    TCGv c = tcg_const(v);
+    for (unsigned i = 0; i < o->width; i += 8)
+        gen_env_st(c, o->d + i, MO_64);
+    if (o->mmx_reg)
+        gen_mmx_written(s->d.reg);
+    return true;
+}
+
 static void trans_op(DisasContext *s, const SseEntry *e)
 {
     SseOperands o;
     find_operands(s, e, &o);
+    if (gen_same_register_idiom(s, e, &o))
+        return;
     gen_source(s, e, &o);
     uint32_t imm = helper_imm(s, e);
     if (e->op == SSE_insertps && s->d.mod != 3)
@@ -439,6 +474,8 @@ static void trans_logic(DisasContext *s, const SseEntry *e)
 {
     SseOperands o;
     find_operands(s, e, &o);
+    if (gen_same_register_idiom(s, e, &o))
+        return;
     gen_source(s, e, &o);
     for (unsigned i = 0; i < o.width; i += 8) {
         TCGv a = gen_env_ld(o.d + i, MO_64), b = gen_env_ld(o.s + i, MO_64), r = tcg_temp_new();

@@ -156,14 +156,14 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
             io->c = (uint8_t)op->args[a + 1];
             break;
         case INDEX_op_qemu_ld: case INDEX_op_qemu_st:
-        case INDEX_op_qemu_ld_reuse: case INDEX_op_qemu_st_reuse:
             io->c = (uint8_t)op->args[a];
             io->aux = (int32_t)op->args[a + 1];
             break;
         case INDEX_op_qemu_ld_probe: case INDEX_op_qemu_st_probe:
+        case INDEX_op_qemu_ld_reuse: case INDEX_op_qemu_st_reuse:
             io->c = (uint8_t)op->args[a];
             io->aux = (int32_t)op->args[a + 1];
-            io->imm = op->args[a + 2];   /* the window */
+            io->imm = op->args[a + 2];   /* the window; a reuse's displacement */
             break;
         case INDEX_op_insn_start:
             io->aux = ++insn;
@@ -311,7 +311,7 @@ next_tb:
             interp_fpop(op->c, op->o[0], op->o[1], *op->i[0], *op->i[1]);
             break;
         case INDEX_op_vecop:
-            tcg_vecop_c((unsigned)op->imm, op->i[0], op->i[1], op->i[2]);
+            tcg_vecop_c(op->imm, op->i[0], op->i[1], op->i[2]);
             break;
         case INDEX_op_muls2: {
             __int128 p = (__int128)(int64_t)*op->i[0] * (int64_t)*op->i[1];
@@ -359,13 +359,13 @@ next_tb:
             break;
         }
         case INDEX_op_qemu_ld_reuse: {
-            uint64_t addr = *op->i[0], addend = *op->i[1];
+            uint64_t addr = *op->i[0] + op->imm, addend = *op->i[1];
             *op->o[0] = addend & TCG_ADDEND_NONE ? guest_ld(env, t, op, addr)
                         : host_ld((void *)(uintptr_t)(addr + addend), op->c & MO_VALUE);
             break;
         }
         case INDEX_op_qemu_st_reuse: {
-            uint64_t addr = *op->i[1], addend = *op->i[2];
+            uint64_t addr = *op->i[1] + op->imm, addend = *op->i[2];
             if (addend & TCG_ADDEND_NONE)
                 guest_st(env, t, op, addr, *op->i[0]);
             else

@@ -161,6 +161,7 @@ typedef struct SlowPath {
     unsigned memop;
     int mmu;
     int data_reg, addr_reg;
+    int32_t addr_disp;    /* the address is addr_reg + addr_disp */
     uint16_t save;        /* caller-saved registers to preserve */
     size_t jne_patch;     /* offset of the rel32 of the fast path's jne */
     uintptr_t done_rx;    /* where to continue */
@@ -831,23 +832,30 @@ static void gen_fpop(Gen *g, const TCGOp *op)
  * aligned). */
 bool tcg_vecop_use_host = true;
 
-bool tcg_vecop_available(unsigned vop)
+/* The host extension an instruction of the 0F/0F38/0F3A maps needs. */
+static bool host_has_vec_insn(uint64_t desc)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    unsigned map = TCG_VEC_MAP(desc), opc = TCG_VEC_OPCODE(desc);
+    __builtin_cpu_init();
+    if (map == 1)
+        return true;                                        /* SSE2: every x86-64 */
+    if ((map == 2 && (opc <= 0x0b || (opc >= 0x1c && opc <= 0x1e))) || (map == 3 && opc == 0x0f))
+        return __builtin_cpu_supports("ssse3");
+    if (map == 3 && opc >= 0x60 && opc <= 0x63)
+        return __builtin_cpu_supports("sse4.2");
+    return __builtin_cpu_supports("sse4.1");
+#else
+    (void)desc;
+    return false;
+#endif
+}
+
+bool tcg_vecop_available(uint64_t desc)
 {
     if (tcg_use_interp)
         return true;
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (!tcg_vecop_use_host)
-        return false;
-    __builtin_cpu_init();
-    switch (vop) {
-    case TCG_VEC_PSHUFB: return __builtin_cpu_supports("ssse3");
-    case TCG_VEC_PCMPISTRI: return __builtin_cpu_supports("sse4.2");
-    default: return false;
-    }
-#else
-    (void)vop;
-    return false;
-#endif
+    return tcg_vecop_use_host && host_has_vec_insn(desc);
 }
 
 static void movdqu_xmm_env(Emitter *e, int xmm, int32_t off, bool store)
@@ -856,35 +864,57 @@ static void movdqu_xmm_env(Emitter *e, int xmm, int32_t off, bool store)
     em_rm(e, store ? 0x7f0f : 0x6f0f, 2, false, xmm, RBP, -1, 0, off, false);
 }
 
+/* 66 <map> opcode with ModRM register form reg, rm */
+static void emit_vec_insn(Emitter *e, uint64_t desc, int reg, int rm)
+{
+    static const uint32_t escape[4] = { 0, 0x0f, 0x380f, 0x3a0f };
+    unsigned map = TCG_VEC_MAP(desc);
+    em_byte(e, 0x66);
+    em_rr(e, escape[map] | TCG_VEC_OPCODE(desc) << (map == 1 ? 8 : 16), map == 1 ? 2 : 3, false, reg, rm,
+          false);
+}
+
 static void gen_vecop(Gen *g, const TCGOp *op)
 {
     Emitter *e = &g->e;
-    unsigned vop = op->args[0] & 0xff, imm = (op->args[0] >> 8) & 0xff;
+    uint64_t desc = op->args[0];
     int32_t d = (int32_t)op->args[1], src = (int32_t)op->args[2], r = (int32_t)op->args[3];
-    if (vop == TCG_VEC_PCMPISTRI)
-        reg_evict(g, RCX, 0);
-    movdqu_xmm_env(e, 0, d, false);
-    movdqu_xmm_env(e, 1, src, false);
-    em_byte(e, 0x66);
-    switch (vop) {
-    case TCG_VEC_PSHUFB:
-        em_rr(e, 0x00380f, 3, false, 0, 1, false);          /* pshufb xmm0, xmm1 */
-        movdqu_xmm_env(e, 0, d, true);
+    switch (TCG_VEC_FORM(desc)) {
+    case TCG_VEC_RR:
+        movdqu_xmm_env(e, 0, d, false);
+        movdqu_xmm_env(e, 1, src, false);
+        emit_vec_insn(e, desc, 0, 1);
+        if (TCG_VEC_HAS_IMM(desc))
+            em_byte(e, (uint8_t)TCG_VEC_IMM(desc));
         break;
-    case TCG_VEC_PCMPISTRI:
-        em_rr(e, 0x633a0f, 3, false, 0, 1, false);          /* pcmpistri xmm0, xmm1, imm */
-        em_byte(e, (uint8_t)imm);
+    case TCG_VEC_FROM_S:
+        movdqu_xmm_env(e, 1, src, false);
+        emit_vec_insn(e, desc, 0, 1);
+        em_byte(e, (uint8_t)TCG_VEC_IMM(desc));
+        break;
+    case TCG_VEC_SHIFT:
+        movdqu_xmm_env(e, 0, d, false);
+        emit_vec_insn(e, desc, (int)TCG_VEC_DIGIT(desc), 0);
+        em_byte(e, (uint8_t)TCG_VEC_IMM(desc));
+        break;
+    case TCG_VEC_STRI:
+        reg_evict(g, RCX, 0);
+        movdqu_xmm_env(e, 0, d, false);
+        movdqu_xmm_env(e, 1, src, false);
+        emit_vec_insn(e, desc, 0, 1);                       /* pcmpistri xmm0, xmm1, imm */
+        em_byte(e, (uint8_t)TCG_VEC_IMM(desc));
         em_rm(e, 0x89, 1, false, RCX, RBP, -1, 0, r + 4, false);    /* mov [rbp + r + 4], ecx */
         em_byte(e, 0x9c);                                   /* pushfq; pop rcx */
         em_byte(e, 0x59);
         em_rr(e, 0x81, 1, false, 4, RCX, false);            /* and ecx, CF|ZF|SF|OF */
         em_u32(e, 0x8c1);
         em_rm(e, 0x89, 1, false, RCX, RBP, -1, 0, r, false);        /* mov [rbp + r], ecx */
-        break;
+        return;
     default:
         g->failed = true;
-        break;
+        return;
     }
+    movdqu_xmm_env(e, 0, d, true);
 }
 
 static void gen_setcond(Gen *g, const TCGOp *op)
@@ -926,6 +956,7 @@ typedef struct MemAccess {
     int t_addend_out, t_addend_in;   /* -1: none */
     uint64_t window;                 /* probes */
     int first_in, n_in;              /* where the inputs are in args */
+    int32_t disp;                    /* reuses: the address is t_addr + disp */
 } MemAccess;
 
 static MemAccess decode_mem_op(const TCGOp *op)
@@ -940,10 +971,12 @@ static MemAccess decode_mem_op(const TCGOp *op)
         m = (MemAccess){ true, (unsigned)a[3], (int)a[4], (int)a[1], (int)a[2], (int)a[0], -1, a[5], 1, 2 };
         break;
     case INDEX_op_qemu_ld_reuse:
-        m = (MemAccess){ false, (unsigned)a[3], (int)a[4], (int)a[0], (int)a[1], -1, (int)a[2], 0, 1, 2 };
+        m = (MemAccess){ false, (unsigned)a[3], (int)a[4], (int)a[0], (int)a[1], -1, (int)a[2], 0, 1, 2,
+                         (int32_t)a[5] };
         break;
     case INDEX_op_qemu_st_reuse:
-        m = (MemAccess){ true, (unsigned)a[3], (int)a[4], (int)a[0], (int)a[1], -1, (int)a[2], 0, 0, 3 };
+        m = (MemAccess){ true, (unsigned)a[3], (int)a[4], (int)a[0], (int)a[1], -1, (int)a[2], 0, 0, 3,
+                         (int32_t)a[5] };
         break;
     default:
         m.is_store = op->opc == INDEX_op_qemu_st;
@@ -971,6 +1004,28 @@ static void emit_jcc_rel32(Gen *g, uint8_t cc, size_t *patch)
     em_u32(&g->e, 0);
 }
 
+/* BMI2 on the host: RORX copies and shifts in one instruction. */
+static bool host_has_bmi2;
+
+/* d = TLB entry offset of a's page: ((a >> 12) & (TLB_SIZE - 1)) << 5. The
+ * rotate leaves the same bits in place as the shift (the mask drops the rest). */
+static void emit_tlb_index(Emitter *e, int d, int a)
+{
+    if (host_has_bmi2 && d != a) {
+        em_byte(e, 0xc4);                                  /* rorx d, a, 7 (VEX.LZ.F2.0F3A.W1 F0) */
+        em_byte(e, (uint8_t)(((d & 8) ? 0 : 0x80) | 0x40 | ((a & 8) ? 0 : 0x20) | 0x03));
+        em_byte(e, 0xfb);
+        em_byte(e, 0xf0);
+        em_byte(e, (uint8_t)(0xc0 | ((d & 7) << 3) | (a & 7)));
+    } else {
+        mov_rr(e, d, a);
+        em_rr(e, 0xc1, 1, true, 5, d, false);              /* shr d, 12 - 5 */
+    }
+    em_byte(e, TARGET_PAGE_BITS - 5);
+    em_rr(e, 0x81, 1, false, 4, d, false);                 /* and d32, mask << 5 */
+    em_u32(e, (TLB_SIZE - 1) << 5);
+}
+
 /* The TLB check of the bytes [addr + lo, addr + lo + len) for the accesses
  * in perms: t1 = the entry's offset (kept for loading the addend), t2 =
  * the page of the last byte, compared with the entry's tag(s); each
@@ -980,14 +1035,12 @@ static int emit_tlb_check(Gen *g, int ra, int32_t lo, unsigned len, unsigned per
 {
     Emitter *e = &g->e;
     int32_t last = lo + (int32_t)len - 1;
-    if (lo)
+    if (lo) {
         em_rm(e, 0x8d, 1, true, t1, ra, -1, 0, lo, false);   /* lea t1, [a + lo] */
-    else
-        mov_rr(e, t1, ra);
-    em_rr(e, 0xc1, 1, true, 5, t1, false);                 /* shr t1, 12 - 5 */
-    em_byte(e, TARGET_PAGE_BITS - 5);
-    em_rr(e, 0x81, 1, false, 4, t1, false);                /* and t1d, mask << 5 */
-    em_u32(e, (TLB_SIZE - 1) << 5);
+        emit_tlb_index(e, t1, t1);
+    } else {
+        emit_tlb_index(e, t1, ra);
+    }
     if (last)
         em_rm(e, 0x8d, 1, true, t2, ra, -1, 0, last, false);  /* lea t2, [a + last] */
     else
@@ -1013,12 +1066,13 @@ static int32_t tlb_table_offset(int mmu)
     return (int32_t)(offsetof(TCGCPU, tlb) + (size_t)mmu * TLB_SIZE * sizeof(TLBEntry));
 }
 
-static void emit_host_access(Emitter *e, bool is_store, unsigned memop, int data, int ra, int radd)
+static void emit_host_access(Emitter *e, bool is_store, unsigned memop, int data, int ra, int radd,
+                             int32_t disp)
 {
     if (is_store)
-        store_mem(e, memop, data, ra, radd, 0);
+        store_mem(e, memop, data, ra, radd, disp);
     else
-        load_mem(e, memop & MO_VALUE, data, ra, radd, 0);
+        load_mem(e, memop & MO_VALUE, data, ra, radd, disp);
 }
 
 /* A helper-call record for this access, with the dirty globals to write
@@ -1032,6 +1086,7 @@ static SlowPath *slow_path_new(Gen *g)
     SlowPath *sp = &g->slow[g->nb_slow++];
     sp->nsync = 0;
     sp->none_reg = -1;
+    sp->addr_disp = 0;
     for (int r = 0; r < 16; r++) {
         int t = g->reg_temp[r];
         if (t >= 0 && g->s->temps[t].kind == TEMP_GLOBAL && !g->ts[t].coherent) {
@@ -1053,7 +1108,8 @@ static SlowPath *slow_path_new(Gen *g)
 
 /* Inline: a plain access does the full check; a probe checks its whole
  * window and outputs the addend; a reuse tests the addend it was given.
- * Whatever fails goes out of line (MemFallback, then SlowPath). */
+ * Whatever fails goes out of line (MemFallback, then SlowPath; a reuse with
+ * a displacement straight to the SlowPath: it has no address register). */
 static void gen_guest_mem(Gen *g, const TCGOp *op)
 {
     MemAccess m = decode_mem_op(op);
@@ -1062,10 +1118,16 @@ static void gen_guest_mem(Gen *g, const TCGOp *op)
     int ra = temp_load(g, m.t_addr, 0);
     int rv = m.is_store ? temp_load(g, m.t_data, 0) : -1;
     int radd_in = reuse ? temp_load(g, m.t_addend_in, 0) : -1;
-    int t1 = reg_alloc(g, 0);
-    g->locked |= 1 << t1;
-    int t2 = reg_alloc(g, 0);   /* a probe's addend output */
-    g->locked |= 1 << t2;
+    bool folded = reuse && m.disp;
+    int t1 = -1, t2 = -1;       /* t2: a probe's addend output */
+    if (!folded || !m.is_store) {
+        t1 = reg_alloc(g, 0);
+        g->locked |= 1 << t1;
+    }
+    if (!folded) {
+        t2 = reg_alloc(g, 0);
+        g->locked |= 1 << t2;
+    }
     Emitter *e = &g->e;
     SlowPath *sp = slow_path_new(g);
     if (!sp)
@@ -1081,17 +1143,17 @@ static void gen_guest_mem(Gen *g, const TCGOp *op)
         em_byte(e, TCG_ADDEND_NONE);
         emit_jcc_rel32(g, 0x5, &jumps[0]);
         nj = 1;
-        emit_host_access(e, m.is_store, m.memop, rd, ra, radd_in);
+        emit_host_access(e, m.is_store, m.memop, rd, ra, radd_in, m.disp);
     } else {
         int32_t lo = probe ? tcg_window_lo(m.window) : 0;
         unsigned len = probe ? tcg_window_len(m.window) : size;
         unsigned perms = probe ? tcg_window_perms(m.window) : access_perms(m.is_store, m.memop);
         nj = emit_tlb_check(g, ra, lo, len, perms, t1, t2, ent, jumps);
         em_rm(e, 0x8b, 1, true, t2, R12, t1, 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
-        emit_host_access(e, m.is_store, m.memop, rd, ra, t2);
+        emit_host_access(e, m.is_store, m.memop, rd, ra, t2, 0);
     }
     uintptr_t done = em_rx(e);
-    if (probe || reuse) {
+    if ((probe || reuse) && !folded) {
         MemFallback *fb = &g->fallback[g->nb_fallback++];
         *fb = (MemFallback){ .npatch = nj, .is_store = m.is_store, .memop = m.memop, .mmu = m.mmu,
                              .addr_reg = (int8_t)ra, .data_reg = (int8_t)rd, .t1 = (int8_t)t1,
@@ -1105,6 +1167,7 @@ static void gen_guest_mem(Gen *g, const TCGOp *op)
     sp->memop = m.memop;
     sp->mmu = m.mmu;
     sp->addr_reg = ra;
+    sp->addr_disp = folded ? m.disp : 0;
     sp->data_reg = rd;
     sp->done_rx = done;
     sp->none_reg = (int8_t)(probe ? t2 : -1);
@@ -1134,7 +1197,7 @@ static void emit_mem_fallback(Gen *g, MemFallback *fb)
     emit_tlb_check(g, fb->addr_reg, 0, size, access_perms(fb->is_store, fb->memop), fb->t1, fb->t2, ent, miss);
     g->slow[fb->slow].jne_patch = miss[0];
     em_rm(e, 0x8b, 1, true, fb->t2, R12, fb->t1, 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
-    emit_host_access(e, fb->is_store, fb->memop, fb->data_reg, fb->addr_reg, fb->t2);
+    emit_host_access(e, fb->is_store, fb->memop, fb->data_reg, fb->addr_reg, fb->t2, 0);
     if (fb->none_reg >= 0)
         movi(e, fb->none_reg, TCG_ADDEND_NONE);
     jmp_abs(e, fb->done_rx);
@@ -1170,6 +1233,8 @@ static void emit_slow_path(Gen *g, SlowPath *sp)
         em_byte(e, (uint8_t)(0x50 + (sp->addr_reg & 7)));
         em_byte(e, 0x58 + RSI);
         em_byte(e, 0x58 + RDX);
+        if (sp->addr_disp)
+            em_rm(e, 0x8d, 1, true, RSI, RSI, -1, 0, sp->addr_disp, false);   /* lea rsi, [rsi + disp] */
         mov_rr(e, RDI, RBP);
         movi(e, RCX, sp->memop);
         movi(e, R8, (uint64_t)sp->mmu);
@@ -1178,7 +1243,10 @@ static void emit_slow_path(Gen *g, SlowPath *sp)
         em_u64(e, sp->done_rx);
         call_abs(e, (uintptr_t)tcg_st_slow);
     } else {
-        mov_rr(e, RSI, sp->addr_reg);
+        if (sp->addr_disp)
+            em_rm(e, 0x8d, 1, true, RSI, sp->addr_reg, -1, 0, sp->addr_disp, false);
+        else
+            mov_rr(e, RSI, sp->addr_reg);
         mov_rr(e, RDI, RBP);
         movi(e, RDX, sp->memop);
         movi(e, RCX, (uint64_t)sp->mmu);
@@ -1898,6 +1966,7 @@ static bool x86_64_init(char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
+    host_has_bmi2 = __builtin_cpu_supports("bmi2");
     return true;
 }
 

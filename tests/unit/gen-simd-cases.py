@@ -155,6 +155,16 @@ INT | pandn xmm0, xmm1
 INT | por xmm0, xmm1
 INT | pxor xmm0, xmm1
 INT | pxor xmm0, xmm0
+INT | pcmpeqb xmm3, xmm3
+INT | pcmpeqd xmm4, xmm4
+INT | psubq xmm5, xmm5
+INT | pandn xmm6, xmm6
+INT | xorps xmm7, xmm7
+INT | movq mm0, rax; pcmpeqw mm0, mm0; movq rax, mm0; emms
+INT | movq mm1, rbx; pxor mm1, mm1; movq rbx, mm1; emms
+INT | pmaddwd xmm2, [rsi]
+INT | psraw xmm5, 3
+INT | psrad xmm6, 31
 INT | pcmpeqb xmm0, xmm1
 INT | pcmpeqw xmm0, xmm1
 INT | pcmpeqd xmm0, xmm1

@@ -113,33 +113,38 @@ TEST(window_below_first_access)
     finish(env);
 }
 
-/* A base moved by a constant is still the same value: rbx += 8 then [rbx]. */
-TEST(base_moved_by_constant)
+/* [rbx], then what `between` emits, then [rbx + disp]: shared or not. */
+static void check_two_loads(void (*between)(void), int64_t disp, bool shared)
 {
     CPUX86State *env = start();
     TCGv rbx = cpu_regs[R_EBX];
     tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
-    tcg_gen_addi(rbx, rbx, 8);
-    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 0, MO_64, 0));
+    between();
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, disp, MO_64, 0));
     optimise();
-    CHECK_EQ(probes(), 1);
-    CHECK_EQ(reuses(), 1);
+    CHECK_EQ(probes(), shared ? 1 : 0);
+    CHECK_EQ(reuses(), shared ? 1 : 0);
     finish(env);
 }
 
+/* A base moved by a constant is still the same value: rbx += 8 then [rbx]. */
+static void add_8_to_rbx(void) { tcg_gen_addi(cpu_regs[R_EBX], cpu_regs[R_EBX], 8); }
+TEST(base_moved_by_constant) { check_two_loads(add_8_to_rbx, 0, true); }
+
 /* A base changed by a non-constant amount is another value. */
-TEST(redefined_base_not_shared)
+static void add_rdx_to_rbx(void) { tcg_gen_add(cpu_regs[R_EBX], cpu_regs[R_EBX], cpu_regs[R_EDX]); }
+TEST(redefined_base_not_shared) { check_two_loads(add_rdx_to_rbx, 8, false); }
+
+/* A helper call may flush the TLB (INVLPG, CR3): no sharing across it; a
+ * pure one (a flag computation, as INC emits) cannot touch the TLB. */
+static uint64_t helper_nop(uint64_t a) { return a; }
+static void call_helper(void) { tcg_gen_call((void *)helper_nop, "nop", 0, cpu_regs[R_EDI], 1, cpu_regs[R_ESI]); }
+static void call_pure_helper(void)
 {
-    CPUX86State *env = start();
-    TCGv rbx = cpu_regs[R_EBX];
-    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
-    tcg_gen_add(rbx, rbx, cpu_regs[R_EDX]);
-    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 8, MO_64, 0));
-    optimise();
-    CHECK_EQ(probes(), 0);
-    CHECK_EQ(count_ops(INDEX_op_qemu_ld), 2);
-    finish(env);
+    tcg_gen_call((void *)helper_nop, "nop", TCG_CALL_PURE, cpu_regs[R_EDI], 1, cpu_regs[R_ESI]);
 }
+TEST(no_sharing_across_call) { check_two_loads(call_helper, 8, false); }
+TEST(sharing_across_pure_call) { check_two_loads(call_pure_helper, 8, true); }
 
 /* More than the window allows apart (a page-crossing probe every time). */
 TEST(far_displacements_not_shared)
@@ -149,20 +154,6 @@ TEST(far_displacements_not_shared)
     tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
     tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 0x800, MO_64, 0));
     tcg_gen_mov(cpu_regs[R_EDX], load_at(rbx, -0x1000, MO_64, 0));
-    optimise();
-    CHECK_EQ(probes(), 0);
-    finish(env);
-}
-
-/* A helper call may flush the TLB (INVLPG, CR3): no sharing across it. */
-static uint64_t helper_nop(uint64_t a) { return a; }
-TEST(no_sharing_across_call)
-{
-    CPUX86State *env = start();
-    TCGv rbx = cpu_regs[R_EBX];
-    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
-    tcg_gen_call((void *)helper_nop, "nop", 0, cpu_regs[R_EDI], 1, cpu_regs[R_ESI]);
-    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 8, MO_64, 0));
     optimise();
     CHECK_EQ(probes(), 0);
     finish(env);
@@ -230,16 +221,48 @@ TEST(rmw_counts_as_write)
     finish(env);
 }
 
-/* A pure helper (flag computation, as INC emits) cannot touch the TLB. */
-TEST(sharing_across_pure_call)
+/* A reuse through base + constant addresses [base + addend + disp] itself:
+ * the add that made the address is gone. */
+TEST(reuse_folds_displacement)
+{
+    CPUX86State *env = start();
+    TCGv rax = cpu_regs[R_EAX];
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rax, 0, MO_64, 0));
+    /* as the translator builds [rax + 0x28]: the constant in the sum's own temp */
+    TCGv a = tcg_temp_new(), d = tcg_temp_new();
+    tcg_gen_movi(a, 0x28);
+    tcg_gen_add(a, rax, a);
+    tcg_gen_qemu_ld(d, a, MO_64, 0);
+    tcg_gen_mov(cpu_regs[R_EDX], d);
+    optimise();
+    const TCGOp *r = find_op(INDEX_op_qemu_ld_reuse);
+    CHECK(r != NULL);
+    if (r) {
+        CHECK_EQ(r->args[1], rax);
+        CHECK_EQ(r->args[5], 0x28);
+    }
+    CHECK_EQ(count_ops(INDEX_op_add), 0);
+    finish(env);
+}
+
+/* The base changed after the address was computed: the reuse keeps the
+ * computed address (still the same value as the group's). */
+TEST(reuse_keeps_address_when_base_changes)
 {
     CPUX86State *env = start();
     TCGv rbx = cpu_regs[R_EBX];
-    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
-    tcg_gen_call((void *)helper_nop, "nop", TCG_CALL_PURE, cpu_regs[R_EDI], 1, cpu_regs[R_ESI]);
-    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 8, MO_64, 0));
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 0, MO_64, 0));
+    TCGv a = tcg_temp_new(), d = tcg_temp_new();
+    tcg_gen_addi(a, rbx, 8);
+    tcg_gen_mov(rbx, cpu_regs[R_ESI]);
+    tcg_gen_qemu_ld(d, a, MO_64, 0);
+    tcg_gen_mov(cpu_regs[R_EDX], d);
     optimise();
-    CHECK_EQ(probes(), 1);
-    CHECK_EQ(reuses(), 1);
+    const TCGOp *r = find_op(INDEX_op_qemu_ld_reuse);
+    CHECK(r != NULL);
+    if (r) {
+        CHECK_EQ(r->args[1], a);
+        CHECK_EQ(r->args[5], 0);
+    }
     finish(env);
 }
