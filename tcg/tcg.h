@@ -29,12 +29,12 @@
  * wrote globals back). They are "insn-precise": the execution engine maps the
  * faulting point back to the last insn_start to restore RIP and cc_op.
  *
- * Self-loops: goto_loop is goto_tb to the TB itself (env->rip, cc_op and the
- * globals as for goto_tb), except that it leaves to the execution loop when
- * an exit is requested (the check a TB entry does) and that a backend may
- * keep globals in host registers around the back edge. The ops before the
- * first insn_start (block set-up that a jump back leaves valid) need not run
- * again.
+ * Self-loops: goto_loop jumps back to the TB's own start unless an exit is
+ * requested (the check a TB entry does); then it falls through to the ops
+ * that leave (they set RIP). The state on the jump back is as for a jump
+ * into the TB (cc_op stored, globals), except that a backend may keep
+ * globals in host registers around the back edge. The ops before the first
+ * insn_start (block set-up that a jump back leaves valid) need not run again.
  *
  * Probe sharing: qemu_ld_probe/qemu_st_probe are qemu_ld/qemu_st that also
  * output an "addend": when the TLB entry of the page holding the whole
@@ -205,7 +205,7 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(goto_tb, 0, 0, 1)     /* chainable jump to the TB's successor n  */  \
     X(exit_tb, 0, 0, 1)     /* return to the loop (value: see exec)    */  \
     X(lookup_and_goto, 0, 0, 0) /* jump to the TB for env->rip, or exit */ \
-    X(goto_loop, 0, 0, 0)   /* back to this TB's first op: see below   */
+    X(goto_loop, 0, 0, 0)   /* back to this TB's start, or fall through */
 
 typedef enum TCGOpcode {
 #define TCG_OPC_ENUM(name, o, i, c) INDEX_op_##name,

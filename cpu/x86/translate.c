@@ -518,11 +518,17 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
     target = mask_ip(s, target);
     gen_discard_dead_cc(s);
     gen_update_cc_op(s);
+    if (gen_is_self_loop(s, target)) {
+        /* RIP is stored only when an exit request stops the loop */
+        tcg_gen_goto_loop();
+        gen_set_rip(s, target);
+        tcg_gen_exit_tb(0);
+        s->is_jmp = DISAS_NORETURN;
+        return;
+    }
     gen_set_rip(s, target);
     uint64_t lin = s->cs_base + target;
-    if (gen_is_self_loop(s, target)) {
-        tcg_gen_goto_loop();
-    } else if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
+    if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
         !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))) {
         s->jmp_used[n] = true;
         tcg_gen_goto_tb(n);

@@ -401,10 +401,11 @@ next_tb:
             return (uintptr_t)op->imm;
         case INDEX_op_goto_loop:
             /* invalidating a TB also requests an exit */
-            if (atomic_load_explicit(&t->exit_flag, memory_order_relaxed))
-                return 0;
-            op = code;
-            continue;
+            if (!atomic_load_explicit(&t->exit_flag, memory_order_relaxed)) {
+                op = code;
+                continue;
+            }
+            break;
         case INDEX_op_lookup_and_goto: {
             TranslationBlock *next = tb_lookup_fast(env);
             if (next) {

@@ -172,13 +172,25 @@ typedef struct SlowPath {
     struct { int8_t reg; int32_t off; int32_t imm; } sync[24];   /* reg -1: imm */
 } SlowPath;
 
-/* Stores that an edge leaving the fall-through path needs (dirty globals and
- * locals), emitted out of line so the fall-through keeps its registers. */
+/* One step of bringing the registers to a loop block's label state. */
+typedef struct Move {
+    enum { MV_STORE, MV_STORE_IMM, MV_MOV, MV_XCHG, MV_LOAD, MV_MOVI } kind;
+    int8_t reg, reg2;     /* MOV: reg = reg2; XCHG: reg <-> reg2 */
+    uint8_t base;         /* STORE/LOAD: [base + off] */
+    int32_t off;
+    uint64_t imm;
+} Move;
+
+#define MAX_MOVES 48
+
+/* The taken side of a brcond in a loop block, out of line: the moves to the
+ * label state, then the jump to the label. The fall-through keeps its
+ * registers. */
 typedef struct EdgeStub {
-    size_t jcc_patch;     /* rel32 of the jcc/jne that enters the stub */
-    int label;            /* where the stub goes on; -1: leave to the loop */
-    uint8_t n;
-    struct { int8_t reg; uint8_t base; int32_t off; int32_t imm; } st[TCG_MAX_TEMPS / 8];  /* reg -1: imm */
+    size_t jcc_patch;     /* rel32 of the jcc that enters the stub */
+    int label;
+    int n;
+    Move mv[MAX_MOVES];
 } EdgeStub;
 
 #define LOOP_MAX_CARRIED 8
@@ -222,7 +234,6 @@ typedef struct Gen {
     int nb_carried;
     struct { int temp; int reg; bool written; } carried[LOOP_MAX_CARRIED];
     size_t loop_head;
-    bool stub_brcond[TCG_MAX_OPS];   /* brcond whose fall-through reaches goto_loop */
     EdgeStub stubs[MAX_EDGE_STUBS];
     int nb_stubs;
 } Gen;
@@ -1451,30 +1462,20 @@ static void count_use(const TCGContext *s, int *uses, TCGArg a)
         uses[t]++;
 }
 
-/* Marks the brconds whose fall-through runs into goto_loop and picks the
- * globals to carry (the most used ones); false when the block does not loop. */
+/* Picks the globals to carry around the loop (the most used ones); false
+ * when the block does not loop. */
 static bool plan_loop(Gen *g)
 {
     TCGContext *s = g->s;
     int uses[TCG_MAX_TEMPS] = { 0 };
     bool written[TCG_MAX_TEMPS] = { false };
-    bool loops = false, loop_follows = false;
+    bool loops = false;
     g->nb_carried = 0;
     for (int n = s->nb_ops - 1; n >= 0; n--) {
         const TCGOp *op = &s->ops[n];
         const TCGOpDef *def = &tcg_op_defs[op->opc];
-        switch (op->opc) {
-        case INDEX_op_goto_loop:
-            loops = loop_follows = true;
-            break;
-        case INDEX_op_set_label: case INDEX_op_br: case INDEX_op_goto_tb:
-        case INDEX_op_exit_tb: case INDEX_op_lookup_and_goto:
-            loop_follows = false;
-            break;
-        default:
-            break;
-        }
-        g->stub_brcond[n] = op->opc == INDEX_op_brcond && loop_follows;
+        if (op->opc == INDEX_op_goto_loop)
+            loops = true;
         for (int i = 0; i < def->nb_oargs; i++) {   /* a call's: its result */
             int t = (int)(int64_t)op->args[i];
             if (t > 0 && t < s->nb_globals)
@@ -1553,95 +1554,25 @@ static void gen_loop_preheader(Gen *g)
     g->loop_head = emitter_off(&g->e, g->cb);
 }
 
-/* A stub for an edge that leaves with what is dirty now stored, going on to
- * label (-1: back to the execution loop); NULL when there is nothing to store
- * (or no room: the caller then stores inline). */
-static EdgeStub *edge_stub_new(Gen *g, int label)
+/* The moves that bring the registers to the state of a loop block's labels
+ * and loop head (enter_loop_head_state): everything not carried in memory,
+ * the carried globals in their registers (a parallel move: xchg breaks
+ * cycles). Planned on copies, so a stub can take them out of line. */
+static int plan_label_moves(Gen *g, Move *mv)
 {
-    if (g->nb_stubs >= MAX_EDGE_STUBS)
-        return NULL;
-    EdgeStub *st = &g->stubs[g->nb_stubs];
-    st->n = 0;
-    st->label = label;
+    int n = 0, loc[LOOP_MAX_CARRIED], who[16];
     for (int r = 0; r < 16; r++) {
         int t = g->reg_temp[r];
         TCGTempKind k = t > 0 ? g->s->temps[t].kind : TEMP_NORMAL;
-        if ((k == TEMP_GLOBAL || k == TEMP_LOCAL) && !g->ts[t].coherent && g->ts[t].val == TS_REG) {
-            st->st[st->n].reg = (int8_t)r;
-            st->st[st->n].base = (uint8_t)temp_base(g, t);
-            st->st[st->n].off = temp_slot(g, t);
-            st->n++;
-        }
-    }
-    for (int t = 1; t < g->s->nb_globals && st->n < ARRAY_SIZE(st->st); t++) {
-        if (g->ts[t].val == TS_CONST && !g->ts[t].coherent) {
-            st->st[st->n].reg = -1;
-            st->st[st->n].base = RBP;
-            st->st[st->n].off = temp_slot(g, t);
-            st->st[st->n].imm = (int32_t)g->ts[t].cst;
-            st->n++;
-        }
-    }
-    if (!st->n)
-        return NULL;
-    g->nb_stubs++;
-    return st;
-}
-
-static void jcc_to_stub(Gen *g, EdgeStub *st, uint8_t cc)
-{
-    em_byte(&g->e, 0x0f);
-    em_byte(&g->e, (uint8_t)(0x80 | cc));
-    st->jcc_patch = emitter_off(&g->e, g->cb);
-    em_u32(&g->e, 0);
-}
-
-static void emit_edge_stub(Gen *g, const EdgeStub *st)
-{
-    Emitter *e = &g->e;
-    patch_rel32(g->cb, st->jcc_patch, emitter_off(e, g->cb));
-    for (int i = 0; i < st->n; i++) {
-        if (st->st[i].reg < 0) {
-            em_rm(e, 0xc7, 1, true, 0, st->st[i].base, -1, 0, st->st[i].off, false);
-            em_u32(e, (uint32_t)st->st[i].imm);
-        } else {
-            em_rm(e, 0x89, 1, true, st->st[i].reg, st->st[i].base, -1, 0, st->st[i].off, false);
-        }
-    }
-    if (st->label < 0)
-        jmp_abs(e, g->cb->exit0);
-    else
-        jump_to_label(g, st->label, 0xff);
-}
-
-/* brcond whose fall-through runs into the back edge: the taken side stores
- * out of line, so the fall-through keeps its registers. */
-static bool gen_brcond_to_stub(Gen *g, int label, TCGCond c)
-{
-    EdgeStub *st = edge_stub_new(g, label);
-    if (!st)
-        return false;
-    jcc_to_stub(g, st, cond_cc(c));
-    return true;
-}
-
-/* The back edge: everything not carried goes to memory, the carried globals
- * to their registers (a parallel move: xchg breaks cycles); then leave if
- * an exit was requested, else jump to the loop head. */
-static void gen_goto_loop(Gen *g)
-{
-    Emitter *e = &g->e;
-    int loc[LOOP_MAX_CARRIED], who[16];
-    for (int r = 0; r < 16; r++) {
-        int t = g->reg_temp[r];
-        TCGTempKind k = t > 0 ? g->s->temps[t].kind : TEMP_NORMAL;
-        if ((k == TEMP_GLOBAL || k == TEMP_LOCAL) && carried_index(g, t) < 0)
-            temp_store(g, t);
         who[r] = -1;
+        if ((k == TEMP_GLOBAL || k == TEMP_LOCAL) && carried_index(g, t) < 0 &&
+            g->ts[t].val == TS_REG && !g->ts[t].coherent)
+            mv[n++] = (Move){ .kind = MV_STORE, .reg = (int8_t)r, .base = (uint8_t)temp_base(g, t),
+                              .off = temp_slot(g, t) };
     }
-    for (int t = 1; t < g->s->nb_globals; t++)
-        if (g->ts[t].val == TS_CONST && carried_index(g, t) < 0)
-            temp_store(g, t);
+    for (int t = 1; t < g->s->nb_globals && n < MAX_MOVES - 2 * LOOP_MAX_CARRIED; t++)
+        if (g->ts[t].val == TS_CONST && !g->ts[t].coherent && carried_index(g, t) < 0)
+            mv[n++] = (Move){ .kind = MV_STORE_IMM, .base = RBP, .off = temp_slot(g, t), .imm = g->ts[t].cst };
     for (int i = 0; i < g->nb_carried; i++) {
         const TempState *ts = &g->ts[g->carried[i].temp];
         loc[i] = ts->val == TS_REG && g->reg_temp[ts->reg] == g->carried[i].temp ? ts->reg : -1;
@@ -1655,11 +1586,11 @@ static void gen_goto_loop(Gen *g)
             continue;
         int j = who[home];
         if (j >= 0) {
-            em_rr(e, 0x87, 1, true, home, x, false);    /* xchg home, x */
+            mv[n++] = (Move){ .kind = MV_XCHG, .reg = (int8_t)home, .reg2 = (int8_t)x };
             loc[j] = x;
             who[x] = j;
         } else {
-            mov_rr(e, home, x);
+            mv[n++] = (Move){ .kind = MV_MOV, .reg = (int8_t)home, .reg2 = (int8_t)x };
             who[x] = -1;
         }
         loc[i] = home;
@@ -1670,23 +1601,101 @@ static void gen_goto_loop(Gen *g)
         if (loc[i] >= 0)
             continue;
         if (g->ts[t].val == TS_CONST)
-            movi(e, home, g->ts[t].cst);
+            mv[n++] = (Move){ .kind = MV_MOVI, .reg = (int8_t)home, .imm = g->ts[t].cst };
         else
-            em_rm(e, 0x8b, 1, true, home, RBP, -1, 0, g->s->temps[t].env_offset, false);
+            mv[n++] = (Move){ .kind = MV_LOAD, .reg = (int8_t)home, .base = RBP, .off = temp_slot(g, t) };
     }
+    return n;
+}
+
+static void emit_moves(Gen *g, const Move *mv, int n)
+{
+    Emitter *e = &g->e;
+    for (int i = 0; i < n; i++) {
+        const Move *m = &mv[i];
+        switch (m->kind) {
+        case MV_STORE:
+            em_rm(e, 0x89, 1, true, m->reg, m->base, -1, 0, m->off, false);
+            break;
+        case MV_STORE_IMM:
+            em_rm(e, 0xc7, 1, true, 0, m->base, -1, 0, m->off, false);
+            em_u32(e, (uint32_t)m->imm);
+            break;
+        case MV_MOV:
+            mov_rr(e, m->reg, m->reg2);
+            break;
+        case MV_XCHG:
+            em_rr(e, 0x87, 1, true, m->reg, m->reg2, false);
+            break;
+        case MV_LOAD:
+            em_rm(e, 0x8b, 1, true, m->reg, m->base, -1, 0, m->off, false);
+            break;
+        case MV_MOVI:
+            movi(e, m->reg, m->imm);
+            break;
+        }
+    }
+}
+
+/* Inline: to the label state (before a label, a br, the back edge). */
+static void to_label_state(Gen *g)
+{
+    Move mv[MAX_MOVES];
+    emit_moves(g, mv, plan_label_moves(g, mv));
     enter_loop_head_state(g);
+}
+
+/* brcond in a loop block: the moves on the taken side, out of line (or
+ * inline, jumped over, when the stubs are used up); the fall-through keeps
+ * its registers. */
+static void gen_loop_brcond(Gen *g, int label, TCGCond c)
+{
+    Move mv[MAX_MOVES];
+    int n = plan_label_moves(g, mv);
+    Emitter *e = &g->e;
+    if (!n) {
+        jump_to_label(g, label, cond_cc(c));
+        return;
+    }
+    if (g->nb_stubs < MAX_EDGE_STUBS) {
+        EdgeStub *st = &g->stubs[g->nb_stubs++];
+        memcpy(st->mv, mv, sizeof(Move) * (size_t)n);
+        st->n = n;
+        st->label = label;
+        em_byte(e, 0x0f);
+        em_byte(e, (uint8_t)(0x80 | cond_cc(c)));
+        st->jcc_patch = emitter_off(e, g->cb);
+        em_u32(e, 0);
+        return;
+    }
+    em_byte(e, 0x0f);
+    em_byte(e, (uint8_t)(0x80 | (cond_cc(c) ^ 1)));   /* the opposite: skip the moves */
+    size_t skip = emitter_off(e, g->cb);
+    em_u32(e, 0);
+    emit_moves(g, mv, n);
+    jump_to_label(g, label, 0xff);
+    patch_rel32(g->cb, skip, emitter_off(e, g->cb));
+}
+
+static void emit_edge_stub(Gen *g, const EdgeStub *st)
+{
+    patch_rel32(g->cb, st->jcc_patch, emitter_off(&g->e, g->cb));
+    emit_moves(g, st->mv, st->n);
+    jump_to_label(g, st->label, 0xff);
+}
+
+/* The back edge: to the loop head's state, then back to the loop head
+ * unless an exit was requested. */
+static void gen_goto_loop(Gen *g)
+{
+    Emitter *e = &g->e;
+    to_label_state(g);
     em_rm(e, 0x83, 1, false, 7, R12, -1, 0, (int32_t)offsetof(TCGCPU, exit_flag), false);
     em_byte(e, 0);
-    EdgeStub *st = edge_stub_new(g, -1);
-    if (st) {
-        jcc_to_stub(g, st, 0x5);
-    } else {
-        em_byte(e, 0x0f);
-        em_byte(e, 0x85);
-        em_u32(e, (uint32_t)(g->cb->exit0 - (em_rx(e) + 4)));
-    }
-    jmp_abs(e, (uintptr_t)(g->cb->rx + g->loop_head));
-    forget_registers(g);   /* what follows is reached through a label */
+    em_byte(e, 0x0f);
+    em_byte(e, 0x84);                                  /* je loop_head */
+    em_u32(e, (uint32_t)((uintptr_t)(g->cb->rx + g->loop_head) - (em_rx(e) + 4)));
+    /* falls through to the ops that leave, in the loop head's state */
 }
 
 /* ---- the driver --------------------------------------------------------------------------- */
@@ -1814,24 +1823,36 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             if (c == TCG_COND_NEVER)
                 break;
             if (c == TCG_COND_ALWAYS) {
-                sync_all(g, false);
+                if (g->nb_carried)
+                    to_label_state(g);
+                else
+                    sync_all(g, false);
                 jump_to_label(g, (int)op->args[3], 0xff);
                 break;
             }
             c = emit_compare(g, c, op->flags & TCG_W32, (int)op->args[0], (int)op->args[1]);
             free_dead_inputs(g, op, 0, 2);
-            if (g->stub_brcond[n] && gen_brcond_to_stub(g, (int)op->args[3], c))
+            if (g->nb_carried) {
+                gen_loop_brcond(g, (int)op->args[3], c);
                 break;
+            }
             sync_all(g, false);   /* plain movs: the flags survive */
             jump_to_label(g, (int)op->args[3], cond_cc(c));
             break;
         }
         case INDEX_op_br:
-            sync_all(g, false);
+            if (g->nb_carried)
+                to_label_state(g);
+            else
+                sync_all(g, false);
             jump_to_label(g, (int)op->args[0], 0xff);
             break;
         case INDEX_op_set_label: {
-            sync_all(g, true);
+            /* a loop block's labels keep the carried globals in registers */
+            if (g->nb_carried)
+                to_label_state(g);
+            else
+                sync_all(g, true);
             int l = (int)op->args[0];
             g->label_off[l] = emitter_off(e, cb);
             g->label_bound[l] = true;

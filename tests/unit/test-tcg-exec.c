@@ -888,3 +888,40 @@ static void loop_helper_writes_reg(bool interp)
 
 TEST(loop_helper_writes_reg_interp) { loop_helper_writes_reg(true); }
 TEST(loop_helper_writes_reg_x86_64) { loop_helper_writes_reg(false); }
+
+/* A #PF after a branch inside the loop body (DEC keeps CF: the carry of the
+ * previous iteration's flags, which a guard on the incoming flag state
+ * branches on): the registers of the faulting iteration up to the fault. */
+static void loop_fault_after_branch(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0xff, 0xc9,             /* L: dec ecx        */
+        0x03, 0x02,             /* add eax, [rdx]    */
+        0x48, 0x83, 0xc2, 0x08, /* add rdx, 8        */
+        0x85, 0xc9,             /* test ecx, ecx     */
+        0x75, 0xf4,             /* jnz L             */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    enable_paging(env);
+    const unsigned k = 70;
+    for (unsigned i = 0; i < k; i++)
+        st32(ram + (HOLE - RAM_BASE) - 8 * (k - i), 2 * i + 1);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = HOLE - 8 * k;
+    env->regs[R_ECX] = 1000;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], HOLE);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + 2);
+    CHECK_EQ(env->regs[R_EAX], k * k);
+    CHECK_EQ(env->regs[R_EDX], HOLE);
+    CHECK_EQ(env->regs[R_ECX], 1000 - k - 1);
+    /* flags of that DEC: positive, not zero, CF from TEST (clear) */
+    CHECK_EQ(cc_compute_all(env) & (CC_S | CC_Z | CC_C), 0);
+    free_cpu(env);
+}
+
+TEST(loop_fault_after_branch_interp) { loop_fault_after_branch(true); }
+TEST(loop_fault_after_branch_x86_64) { loop_fault_after_branch(false); }
