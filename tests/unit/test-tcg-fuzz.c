@@ -11,6 +11,7 @@
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
 #include "harness.h"
+#include "harness-machine.h"
 #include "system/machine.h"
 #include "system/memory.h"
 
@@ -30,14 +31,7 @@ static uint64_t rnd(void)
 
 static void setup_machine(void)
 {
-    static Machine m;
-    if (current_machine)
-        return;
-    ram = aligned_alloc(4096, RAM_SIZE);
-    m.mem = address_space_new("memory", 1ULL << 32);
-    m.io = address_space_new("io", 0x10000);
-    as_add_ram(m.mem, "ram", 0, RAM_SIZE, ram, 0);
-    current_machine = &m;
+    ram = test_machine_ram(0, RAM_SIZE);
 }
 
 /* Kicks the vCPU out of long-running translated code now and then. */

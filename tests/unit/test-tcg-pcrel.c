@@ -7,6 +7,7 @@
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
 #include "harness.h"
+#include "harness-machine.h"
 #include "system/cpus.h"
 #include "system/machine.h"
 #include "system/memory.h"
@@ -26,14 +27,7 @@ static uint8_t *ram;
 
 static void setup_machine(void)
 {
-    static Machine m;
-    if (current_machine)
-        return;
-    ram = aligned_alloc(4096, RAM_SIZE);
-    m.mem = address_space_new("memory", 1ULL << 32);
-    m.io = address_space_new("io", 0x10000);
-    as_add_ram(m.mem, "ram", RAM_BASE, RAM_SIZE, ram, 0);
-    current_machine = &m;
+    ram = test_machine_ram(RAM_BASE, RAM_SIZE);
 }
 
 /* User-accessible 4-level tables: RAM 1:1 except HOLE, V1 and V2 -> the
@@ -62,27 +56,9 @@ static void map_pages(CPUX86State *env)
 static CPUX86State *new_user_cpu(bool interp)
 {
     setup_machine();
-    CPUX86State *env = calloc(1, sizeof(*env));
-    tcg_select_backend(interp);
-    env->a20_mask = ~0ULL;
-    env->exception_index = -1;
-    env->old_exception = -1;
-    env->cr[0] = CR0_PE | CR0_ET | CR0_PG;
-    env->cr[4] = CR4_PAE;
-    env->efer = EFER_LME | EFER_LMA;
-    env->segs[R_CS].selector = 0x33;
-    env->segs[R_CS].flags = DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_L_MASK | DESC_R_MASK |
-                            (3u << DESC_DPL_SHIFT);
-    env->segs[R_CS].limit = 0xffffffff;
-    for (int s = 0; s < 6; s++) {
-        if (s == R_CS)
-            continue;
-        env->segs[s].selector = 0x2b;
-        env->segs[s].flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_B_MASK | (3u << DESC_DPL_SHIFT);
-        env->segs[s].limit = 0xffffffff;
-    }
-    env->hflags = HF_PE_MASK | HF_CS32_MASK | HF_SS32_MASK | HF_LMA_MASK | HF_CS64_MASK | HF_PG_MASK | 3;
-    tcg_cpu_create(env, NULL);
+    CPUX86State *env = test_cpu64_new(interp, 3);
+    env->cr[0] |= CR0_PG;
+    env->hflags |= HF_PG_MASK;
     map_pages(env);
     tlb_flush(env);
     return env;
