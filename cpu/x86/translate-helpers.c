@@ -385,15 +385,33 @@ static uint64_t stack_linear(CPUX86State *env, uint64_t sp)
     return (uint32_t)(env->segs[R_SS].base + (sp & size_mask(ss)));
 }
 
+/* Protected mode with a 16/32-bit stack that is not flat: n slots of size
+ * bytes at sp + i * step (i = 0..n-1) are limit- and type-checked before the
+ * instruction touches any of them, so #SS(0) leaves memory as it was too
+ * (SDM PUSHA/POPA: "#SS(0) if the starting or ending stack address is
+ * outside the stack segment limit"; AMD CPUs store the slots that fit
+ * first, which no program can rely on). Real and V86 mode and a flat 32-bit
+ * stack check each access as it comes (stack_addr); a 64-bit stack has no
+ * limit. */
+static bool stack_needs_pm_check(CPUX86State *env)
+{
+    return (env->hflags & HF_PE_MASK) && !(env->hflags & HF_VM_MASK) && stack_bytes(env) != 8 &&
+           !(stack_bytes(env) == 4 && x86_seg_is_flat(&env->segs[R_SS]));
+}
+
 /* 64-bit mode: a non-canonical stack address is #SS(0), not #GP(0). Real and
- * V86 mode: SS limit checked like PUSH/POP (a word at 0xffff is #SS(0)). */
+ * V86 mode, and a flat 32-bit stack: SS limit checked access by access like
+ * PUSH/POP (a word at 0xffff is #SS(0); so is a dword at ESP 0xfffffffe,
+ * which wraps past the 4 GiB limit, after the earlier accesses of ENTER or
+ * PUSHA have faulted or stored, as the hardware does). Other protected-mode
+ * stacks were checked up front (stack_needs_pm_check). */
 static uint64_t stack_addr(CPUX86State *env, uint64_t sp, unsigned size, uintptr_t ra)
 {
     uint64_t lin = stack_linear(env, sp);
     unsigned ss = stack_bytes(env);
     if (ss == 8 && !x86_is_canonical(env, lin))
         x86_raise_exception(env, EXCP_SS, 0, ra);
-    if (!(env->hflags & HF_PE_MASK) || (env->hflags & HF_VM_MASK))
+    if (ss != 8 && !stack_needs_pm_check(env))
         x86_seg_check(env, R_SS, sp & size_mask(ss), size, true, ra);
     return lin;
 }
@@ -401,19 +419,6 @@ static uint64_t stack_addr(CPUX86State *env, uint64_t sp, unsigned size, uintptr
 static void set_sp(CPUX86State *env, uint64_t sp)
 {
     set_reg(env, R_ESP, stack_bytes(env), sp);
-}
-
-/* Protected mode with a 16/32-bit stack that is not flat: n slots of size
- * bytes at sp + i * step (i = 0..n-1) are limit- and type-checked before the
- * instruction touches any of them, so #SS(0) leaves memory as it was too
- * (SDM PUSHA/POPA: "#SS(0) if the starting or ending stack address is
- * outside the stack segment limit"; AMD CPUs store the slots that fit
- * first, which no program can rely on). Real and V86 mode check each access
- * as it comes (stack_addr); a 64-bit stack has no limit. */
-static bool stack_needs_pm_check(CPUX86State *env)
-{
-    return (env->hflags & HF_PE_MASK) && !(env->hflags & HF_VM_MASK) && stack_bytes(env) != 8 &&
-           !(stack_bytes(env) == 4 && x86_seg_is_flat(&env->segs[R_SS]));
 }
 
 static void check_stack_slots(CPUX86State *env, uint64_t sp, int64_t step, unsigned size,
