@@ -3,10 +3,7 @@
  * page reads back from CR8. */
 #include "runtime.h"
 
-void longmode_call(uint64_t *pml4, void (*fn)(void));
-void idt64_init(void);
-extern uint8_t tss64[];
-extern uint32_t lm_unexpected;
+#include "longmode.h"
 
 static uint64_t pml4[512] __attribute__((aligned(4096)));
 static uint64_t pdpt[512] __attribute__((aligned(4096)));

@@ -4,11 +4,8 @@
  * are small assembly functions called through longmode_call(). */
 #include "runtime.h"
 
-void longmode_call(uint64_t *pml4, void (*fn)(void));
-void idt64_init(void);
+#include "longmode.h"
 extern uint64_t lm_recover, lm_fault_vector, lm_fault_error, lm_fault_cr2;
-extern uint32_t lm_unexpected;
-extern uint8_t tss64[];
 
 #define P 1ull
 #define W 2ull

@@ -6,10 +6,7 @@
  * new code. (The translator shares one translation between the mappings.) */
 #include "runtime.h"
 
-void longmode_call(uint64_t *pml4, void (*fn)(void));
-void idt64_init(void);
-extern uint8_t tss64[], idt64[];
-extern uint32_t lm_unexpected;
+#include "longmode.h"
 
 #define P 1ull
 #define W 2ull
