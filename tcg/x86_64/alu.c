@@ -1,0 +1,264 @@
+/* Integer ops of the x86-64 backend: compares, ALU, shifts, unary ops,
+ * double-width multiply, setcond/movcond. */
+#include "tcg/x86_64/backend.h"
+
+/* ---- op lowering ---------------------------------------------------------------------- */
+uint8_t cond_cc(TCGCond c)
+{
+    static const uint8_t cc[] = {
+        [TCG_COND_EQ] = 0x4, [TCG_COND_NE] = 0x5, [TCG_COND_LT] = 0xc, [TCG_COND_GE] = 0xd,
+        [TCG_COND_LE] = 0xe, [TCG_COND_GT] = 0xf, [TCG_COND_LTU] = 0x2, [TCG_COND_GEU] = 0x3,
+        [TCG_COND_LEU] = 0x6, [TCG_COND_GTU] = 0x7, [TCG_COND_TSTEQ] = 0x4, [TCG_COND_TSTNE] = 0x5,
+    };
+    return cc[c];
+}
+
+static TCGCond swap_cond(TCGCond c)
+{
+    switch (c) {
+    case TCG_COND_LT: return TCG_COND_GT;
+    case TCG_COND_GT: return TCG_COND_LT;
+    case TCG_COND_LE: return TCG_COND_GE;
+    case TCG_COND_GE: return TCG_COND_LE;
+    case TCG_COND_LTU: return TCG_COND_GTU;
+    case TCG_COND_GTU: return TCG_COND_LTU;
+    case TCG_COND_LEU: return TCG_COND_GEU;
+    case TCG_COND_GEU: return TCG_COND_LEU;
+    default: return c;
+    }
+}
+
+/* Emit cmp/test for cond(a, b); returns the (possibly swapped) condition. */
+TCGCond emit_compare(Gen *g, TCGCond c, bool w32, int ta, int tb)
+{
+    int64_t v;
+    bool w = !w32;
+    bool tst = c == TCG_COND_TSTEQ || c == TCG_COND_TSTNE;
+    if (is_const(g, ta, &v) && !is_const(g, tb, &v)) {
+        int t = ta; ta = tb; tb = t;
+        c = swap_cond(c);
+    }
+    int ra = temp_load(g, ta, 0);
+    if (is_const(g, tb, &v) && (w32 || fits_i32(v))) {
+        if (tst) {
+            em_rr(&g->e, 0xf7, 1, w, 0, ra, false);        /* test r, imm32 */
+        } else if (v == 0) {
+            em_rr(&g->e, 0x85, 1, w, ra, ra, false);       /* test r, r */
+            return c;
+        } else {
+            em_rr(&g->e, 0x81, 1, w, 7, ra, false);        /* cmp r, imm32 */
+        }
+        em_u32(&g->e, (uint32_t)v);
+        return c;
+    }
+    int rb = temp_load(g, tb, 0);
+    em_rr(&g->e, tst ? 0x85 : 0x39, 1, w, rb, ra, false);  /* test/cmp ra, rb */
+    return c;
+}
+
+void gen_alu(Gen *g, const TCGOp *op)
+{
+    static const uint8_t grp1[NB_OPS] = {
+        [INDEX_op_add] = 0, [INDEX_op_or] = 1, [INDEX_op_and] = 4, [INDEX_op_sub] = 5, [INDEX_op_xor] = 6,
+    };
+    static const uint8_t rr_opc[NB_OPS] = {
+        [INDEX_op_add] = 0x01, [INDEX_op_or] = 0x09, [INDEX_op_and] = 0x21, [INDEX_op_sub] = 0x29,
+        [INDEX_op_xor] = 0x31,
+    };
+    bool w = !(op->flags & TCG_W32);
+    int td = (int)op->args[0], ta = (int)op->args[1], tb = (int)op->args[2];
+    int64_t v;
+    bool commutative = op->opc != INDEX_op_sub;
+    /* d = c op a for a commutative op with a constant first operand */
+    if (commutative && is_const(g, ta, &v) && !is_const(g, tb, &v)) {
+        int t = ta; ta = tb; tb = t;
+    }
+    if (is_const(g, tb, &v) && (!w || fits_i32(v))) {
+        int ra = temp_load(g, ta, 0);
+        int rd = out_reg_from(g, op, ta == (int)op->args[1] ? 0 : 1, 0);
+        if (rd != ra && (op->opc == INDEX_op_add || op->opc == INDEX_op_sub) &&
+            fits_i32(op->opc == INDEX_op_sub ? -v : v)) {
+            /* three-operand add: lea rd, [ra + v] (32-bit lea zero-extends) */
+            int32_t disp = (int32_t)(op->opc == INDEX_op_sub ? -v : v);
+            em_rm(&g->e, 0x8d, 1, w, rd, ra, -1, 0, disp, false);
+            free_dead_inputs(g, op, 1, 2);
+            set_output(g, td, rd);
+            return;
+        }
+        mov_rr(&g->e, rd, ra);
+        if (op->opc == INDEX_op_mul) {
+            em_rr(&g->e, 0x69, 1, w, rd, rd, false);
+            em_u32(&g->e, (uint32_t)v);
+        } else if (v == (int8_t)v) {
+            em_rr(&g->e, 0x83, 1, w, grp1[op->opc], rd, false);
+            em_byte(&g->e, (uint8_t)v);
+        } else {
+            em_rr(&g->e, 0x81, 1, w, grp1[op->opc], rd, false);
+            em_u32(&g->e, (uint32_t)v);
+        }
+        free_dead_inputs(g, op, 1, 2);
+        set_output(g, td, rd);
+        return;
+    }
+    int ra = temp_load(g, ta, 0);
+    int rb = temp_load(g, tb, 0);
+    int rd;
+    if (commutative && (op->dead & 2) && tb > 0 && g->s->temps[tb].kind != TEMP_GLOBAL &&
+        ta != tb) {
+        rd = out_reg_from(g, op, ta == (int)op->args[1] ? 1 : 0, 0);
+        /* rd = rb's register: d = b op a */
+        if (rd == rb) {
+            if (op->opc == INDEX_op_mul)
+                em_rr(&g->e, 0xaf0f, 2, w, rd, ra, false);
+            else
+                em_rr(&g->e, rr_opc[op->opc], 1, w, ra, rd, false);
+            free_dead_inputs(g, op, 1, 2);
+            set_output(g, td, rd);
+            return;
+        }
+    } else {
+        rd = out_reg_from(g, op, ta == (int)op->args[1] ? 0 : 1, 1 << rb);
+    }
+    if (rd == rb && ra != rb) {
+        /* only possible for a non-commutative op when out_reg_from could not
+         * avoid it; go through a scratch register */
+        int sc = reg_alloc(g, (1 << ra) | (1 << rb));
+        mov_rr(&g->e, sc, ra);
+        em_rr(&g->e, rr_opc[op->opc], 1, w, rb, sc, false);
+        mov_rr(&g->e, rd, sc);
+    } else if (op->opc == INDEX_op_add && rd != ra && rd != rb) {
+        em_rm(&g->e, 0x8d, 1, w, rd, ra, rb, 0, 0, false);   /* lea rd, [ra + rb] */
+    } else {
+        mov_rr(&g->e, rd, ra);
+        if (op->opc == INDEX_op_mul)
+            em_rr(&g->e, 0xaf0f, 2, w, rd, rb, false);
+        else
+            em_rr(&g->e, rr_opc[op->opc], 1, w, rb, rd, false);
+    }
+    free_dead_inputs(g, op, 1, 2);
+    set_output(g, td, rd);
+}
+
+void gen_shift(Gen *g, const TCGOp *op)
+{
+    static const uint8_t ext[NB_OPS] = {
+        [INDEX_op_rotl] = 0, [INDEX_op_rotr] = 1, [INDEX_op_shl] = 4, [INDEX_op_shr] = 5, [INDEX_op_sar] = 7,
+    };
+    bool w = !(op->flags & TCG_W32);
+    int td = (int)op->args[0], ta = (int)op->args[1], tb = (int)op->args[2];
+    int64_t v;
+    if (is_const(g, tb, &v)) {
+        int ra = temp_load(g, ta, 0);
+        int rd = out_reg_from(g, op, 0, 0);
+        mov_rr(&g->e, rd, ra);
+        em_rr(&g->e, 0xc1, 1, w, ext[op->opc], rd, false);
+        em_byte(&g->e, (uint8_t)(v & (w ? 63 : 31)));
+        free_dead_inputs(g, op, 1, 2);
+        set_output(g, td, rd);
+        return;
+    }
+    /* count in CL */
+    if (g->reg_temp[RCX] != tb)
+        reg_evict(g, RCX, 0);
+    int rb = temp_load(g, tb, 0);
+    if (rb != RCX) {
+        mov_rr(&g->e, RCX, rb);
+        g->locked |= 1 << RCX;
+    }
+    g->locked |= 1 << RCX;
+    int ra = temp_load(g, ta, 1 << RCX);
+    int rd = out_reg_from(g, op, 0, 1 << RCX);
+    mov_rr(&g->e, rd, ra);
+    em_rr(&g->e, 0xd3, 1, w, ext[op->opc], rd, false);
+    free_dead_inputs(g, op, 1, 2);
+    set_output(g, td, rd);
+}
+
+void gen_unary(Gen *g, const TCGOp *op)
+{
+    bool w = !(op->flags & TCG_W32);
+    int td = (int)op->args[0], ta = (int)op->args[1];
+    int ra = temp_load(g, ta, 0);
+    int rd;
+    switch (op->opc) {
+    case INDEX_op_mov:
+        rd = loop_home_reg(g, op, 0);
+        if (rd < 0 && (op->dead & 1) && ta > 0 && g->s->temps[ta].kind != TEMP_GLOBAL) {
+            rd = out_reg_from(g, op, 0, 0);   /* a's register: no move */
+        } else {
+            if (rd < 0)
+                rd = reg_alloc(g, 0);
+            g->locked |= 1 << rd;
+            mov_rr(&g->e, rd, ra);
+        }
+        break;
+    case INDEX_op_neg: case INDEX_op_not:
+        rd = out_reg_from(g, op, 0, 0);
+        mov_rr(&g->e, rd, ra);
+        em_rr(&g->e, 0xf7, 1, w, op->opc == INDEX_op_neg ? 3 : 2, rd, false);
+        break;
+    case INDEX_op_bswap:
+        rd = out_reg_from(g, op, 0, 0);
+        mov_rr(&g->e, rd, ra);
+        em_rex(&g->e, w, 0, 0, rd, false);
+        em_byte(&g->e, 0x0f);
+        em_byte(&g->e, (uint8_t)(0xc8 + (rd & 7)));
+        break;
+    default:
+        rd = out_reg_from(g, op, 0, 0);
+        switch (op->opc) {
+        case INDEX_op_ext8s: em_rr(&g->e, 0xbe0f, 2, true, rd, ra, true); break;
+        case INDEX_op_ext8u: em_rr(&g->e, 0xb60f, 2, false, rd, ra, true); break;
+        case INDEX_op_ext16s: em_rr(&g->e, 0xbf0f, 2, true, rd, ra, false); break;
+        case INDEX_op_ext16u: em_rr(&g->e, 0xb70f, 2, false, rd, ra, false); break;
+        case INDEX_op_ext32s: em_rr(&g->e, 0x63, 1, true, rd, ra, false); break;
+        default: em_rr(&g->e, 0x89, 1, false, ra, rd, false); break;   /* ext32u: mov r32 */
+        }
+        break;
+    }
+    free_dead_inputs(g, op, 1, 1);
+    set_output(g, td, rd);
+}
+
+void gen_mul2(Gen *g, const TCGOp *op)
+{
+    int tlo = (int)op->args[0], thi = (int)op->args[1], ta = (int)op->args[2], tb = (int)op->args[3];
+    reg_evict(g, RAX, 1 << RDX);
+    reg_evict(g, RDX, 1 << RAX);
+    g->locked |= (1 << RAX) | (1 << RDX);
+    int ra = temp_load(g, ta, (1 << RAX) | (1 << RDX));
+    mov_rr(&g->e, RAX, ra);
+    int rb = temp_load(g, tb, (1 << RAX) | (1 << RDX));
+    em_rr(&g->e, 0xf7, 1, true, op->opc == INDEX_op_mulu2 ? 4 : 5, rb, false);
+    free_dead_inputs(g, op, 2, 2);
+    set_output(g, tlo, RAX);
+    set_output(g, thi, RDX);
+}
+
+void gen_setcond(Gen *g, const TCGOp *op)
+{
+    int td = (int)op->args[0];
+    int rd = reg_alloc(g, 0);
+    g->locked |= 1 << rd;
+    movi(&g->e, rd, 0);   /* before the compare: xor changes flags */
+    TCGCond c = emit_compare(g, (TCGCond)op->args[3], op->flags & TCG_W32, (int)op->args[1], (int)op->args[2]);
+    em_rr(&g->e, 0x900f | ((uint32_t)cond_cc(c) << 8), 2, false, 0, rd, true);
+    free_dead_inputs(g, op, 1, 2);
+    set_output(g, td, rd);
+}
+
+void gen_movcond(Gen *g, const TCGOp *op)
+{
+    int td = (int)op->args[0];
+    int rv1 = temp_load(g, (int)op->args[3], 0);
+    int rv2 = temp_load(g, (int)op->args[4], 0);
+    int rd = loop_home_reg(g, op, 0);
+    if (rd < 0)
+        rd = reg_alloc(g, 0);
+    g->locked |= 1 << rd;
+    mov_rr(&g->e, rd, rv2);
+    TCGCond c = emit_compare(g, (TCGCond)op->args[5], op->flags & TCG_W32, (int)op->args[1], (int)op->args[2]);
+    em_rr(&g->e, 0x400f | ((uint32_t)cond_cc(c) << 8), 2, true, rd, rv1, false);
+    free_dead_inputs(g, op, 1, 4);
+    set_output(g, td, rd);
+}

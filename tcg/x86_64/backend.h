@@ -1,0 +1,244 @@
+/* Shared state of the x86-64 backend (the files of tcg/x86_64/): the code
+ * buffer, the register allocator's view of temps, out-of-line paths, and the
+ * small instruction helpers every op lowering uses. */
+#ifndef TCG_X86_64_BACKEND_H
+#define TCG_X86_64_BACKEND_H
+
+#include <stddef.h>
+#include "accel/tcg-cpu.h"
+#include "system/util.h"
+#include "tcg/x86_64/emit.h"
+
+TranslationBlock *tb_lookup_fast(CPUX86State *env);
+
+#define FRAME_SIZE (TCG_MAX_TEMPS * 8 + 8)   /* keeps rsp 16-byte aligned in TB code */
+
+typedef struct CodeBuffer {
+    uint8_t *rx, *rw;
+    size_t size, used, first_tb;
+    uintptr_t prologue, epilogue, exit0;
+    struct Gen *gen;      /* the code generator's working state */
+} CodeBuffer;
+
+static const uint16_t ALLOCATABLE = 0xffff & ~((1 << RSP) | (1 << RBP) | (1 << R12));
+static const uint16_t CALLER_SAVED = (1 << RAX) | (1 << RCX) | (1 << RDX) | (1 << RSI) | (1 << RDI) |
+                                     (1 << R8) | (1 << R9) | (1 << R10) | (1 << R11);
+static const int call_arg_regs[6] = { RDI, RSI, RDX, RCX, R8, R9 };
+
+static inline size_t emitter_off(const Emitter *e, const CodeBuffer *cb) { return (size_t)(e->rw - cb->rw); }
+
+/* ---- small instruction helpers ------------------------------------------------------- */
+static inline void mov_rr(Emitter *e, int d, int s)
+{
+    if (d != s)
+        em_rr(e, 0x89, 1, true, s, d, false);
+}
+
+static inline void movi(Emitter *e, int d, uint64_t v)
+{
+    if (v == 0) {
+        em_rr(e, 0x31, 1, false, d, d, false);             /* xor d32, d32 */
+    } else if (v <= 0xffffffffULL) {
+        em_rex(e, false, 0, 0, d, false);
+        em_byte(e, (uint8_t)(0xb8 + (d & 7)));
+        em_u32(e, (uint32_t)v);
+    } else if (fits_i32((int64_t)v)) {
+        em_rr(e, 0xc7, 1, true, 0, d, false);              /* mov r/m64, imm32 */
+        em_u32(e, (uint32_t)v);
+    } else {
+        em_rex(e, true, 0, 0, d, false);
+        em_byte(e, (uint8_t)(0xb8 + (d & 7)));
+        em_u64(e, v);
+    }
+}
+
+static inline void jmp_abs(Emitter *e, uintptr_t target)
+{
+    em_byte(e, 0xe9);
+    em_u32(e, (uint32_t)(target - (em_rx(e) + 4)));
+}
+
+static inline void call_abs(Emitter *e, uintptr_t fn)
+{
+    int64_t rel = (int64_t)fn - (int64_t)(em_rx(e) + 5);
+    if (fits_i32(rel)) {
+        em_byte(e, 0xe8);
+        em_u32(e, (uint32_t)rel);
+    } else {
+        movi(e, RAX, fn);
+        em_rr(e, 0xff, 1, false, 2, RAX, false);           /* call rax */
+    }
+}
+
+/* load with memop from [base + index + disp] into d */
+static inline void load_mem(Emitter *e, unsigned memop, int d, int base, int index, int32_t disp)
+{
+    switch (memop) {
+    case MO_8: em_rm(e, 0xb60f, 2, false, d, base, index, 0, disp, false); break;
+    case MO_8S: em_rm(e, 0xbe0f, 2, true, d, base, index, 0, disp, false); break;
+    case MO_16: em_rm(e, 0xb70f, 2, false, d, base, index, 0, disp, false); break;
+    case MO_16S: em_rm(e, 0xbf0f, 2, true, d, base, index, 0, disp, false); break;
+    case MO_32: em_rm(e, 0x8b, 1, false, d, base, index, 0, disp, false); break;
+    case MO_32S: em_rm(e, 0x63, 1, true, d, base, index, 0, disp, false); break;
+    default: em_rm(e, 0x8b, 1, true, d, base, index, 0, disp, false); break;
+    }
+}
+
+static inline void store_mem(Emitter *e, unsigned memop, int v, int base, int index, int32_t disp)
+{
+    switch (memop & MO_SIZE) {
+    case MO_8: em_rm(e, 0x88, 1, false, v, base, index, 0, disp, true); break;
+    case MO_16: em_byte(e, 0x66); em_rm(e, 0x89, 1, false, v, base, index, 0, disp, false); break;
+    case MO_32: em_rm(e, 0x89, 1, false, v, base, index, 0, disp, false); break;
+    default: em_rm(e, 0x89, 1, true, v, base, index, 0, disp, false); break;
+    }
+}
+
+/* ---- register allocation state -------------------------------------------------------- */
+enum { TS_DEAD, TS_REG, TS_MEM, TS_CONST };
+
+typedef struct TempState {
+    uint8_t val;
+    int8_t reg;
+    bool coherent;        /* memory copy up to date (globals, locals) */
+    uint64_t cst;
+} TempState;
+
+typedef struct SlowPath {
+    bool is_store;
+    unsigned memop;
+    int mmu;
+    int data_reg, addr_reg;
+    int32_t addr_disp;    /* the address is addr_reg + addr_disp */
+    uint16_t save;        /* caller-saved registers to preserve */
+    size_t jne_patch;     /* offset of the rel32 of the fast path's jne */
+    uintptr_t done_rx;    /* where to continue */
+    int8_t none_reg;      /* a probe's addend register: made odd after the call (-1: none) */
+    /* Dirty globals, written back only on this path: the fast path cannot
+     * fault, the slow one can (and then the CPU state must be in env). */
+    uint8_t nsync;
+    struct { int8_t reg; int32_t off; int32_t imm; } sync[24];   /* reg -1: imm */
+} SlowPath;
+
+/* One step of bringing the registers to a loop block's label state. */
+typedef struct Move {
+    enum { MV_STORE, MV_STORE_IMM, MV_MOV, MV_XCHG, MV_LOAD, MV_MOVI } kind;
+    int8_t reg, reg2;     /* MOV: reg = reg2; XCHG: reg <-> reg2 */
+    uint8_t base;         /* STORE/LOAD: [base + off] */
+    int32_t off;
+    uint64_t imm;
+} Move;
+
+#define MAX_MOVES 48
+
+/* The taken side of a brcond in a loop block, out of line: the moves to the
+ * label state, then the jump to the label. The fall-through keeps its
+ * registers. */
+typedef struct EdgeStub {
+    size_t jcc_patch;     /* rel32 of the jcc that enters the stub */
+    int label;
+    int n;
+    Move mv[MAX_MOVES];
+} EdgeStub;
+
+#define LOOP_MAX_CARRIED 8
+#define MAX_EDGE_STUBS 32
+/* Out of line, for a probe or reuse op whose shared check failed: the full
+ * single-access TLB check, the access, then back (its miss goes to the
+ * helper call `slow`). */
+typedef struct MemFallback {
+    size_t patch[2];      /* rel32s of the main line's jumps here */
+    int npatch;
+    bool is_store;
+    unsigned memop;
+    int mmu;
+    int8_t addr_reg, data_reg, t1, t2;
+    int8_t none_reg;      /* a probe's addend register: made odd here (-1: none) */
+    uintptr_t done_rx;
+    int slow;
+} MemFallback;
+
+typedef struct Gen {
+    TCGContext *s;
+    TranslationBlock *tb;
+    CodeBuffer *cb;
+    Emitter e;
+    TempState ts[TCG_MAX_TEMPS];
+    int reg_temp[16];
+    uint16_t locked;
+    size_t label_off[TCG_MAX_LABELS];
+    bool label_bound[TCG_MAX_LABELS];
+    struct { size_t patch; int label; } fwd[TCG_MAX_LABELS * 4];
+    int nb_fwd;
+    SlowPath slow[TCG_MAX_OPS / 4];
+    int nb_slow;
+    MemFallback fallback[TCG_MAX_OPS / 4];
+    int nb_fallback;
+    bool failed;
+    /* allocating for a global: prefer registers that survive helper calls */
+    bool prefer_callee;
+    /* A self-looping block (goto_loop): these globals sit in these host
+     * registers at the loop head, which follows the entry check and loads. */
+    int nb_carried;
+    struct { int temp; int reg; bool written; } carried[LOOP_MAX_CARRIED];
+    size_t loop_head;
+    EdgeStub stubs[MAX_EDGE_STUBS];
+    int nb_stubs;
+} Gen;
+
+/* A guest access op in one shape: plain, a probe (outputs the addend of its
+ * window) or a reuse (takes one); see tcg/mem-reuse.c. */
+typedef struct MemAccess {
+    bool is_store;
+    unsigned memop;
+    int mmu;
+    int t_data, t_addr;
+    int t_addend_out, t_addend_in;   /* -1: none */
+    uint64_t window;                 /* probes */
+    int first_in, n_in;              /* where the inputs are in args */
+    int32_t disp;                    /* reuses: the address is t_addr + disp */
+} MemAccess;
+
+
+int32_t temp_slot(Gen *g, int t);
+int temp_base(Gen *g, int t);
+void reg_free(Gen *g, int r);
+void temp_spill(Gen *g, int t);
+int reg_alloc(Gen *g, uint16_t avoid);
+int temp_load(Gen *g, int t, uint16_t avoid);
+void reg_evict(Gen *g, int r, uint16_t avoid);
+bool is_const(Gen *g, int t, int64_t *v);
+void free_dead_inputs(Gen *g, const TCGOp *op, int first_in, int n_in);
+void forget_registers(Gen *g);
+void sync_all(Gen *g, bool drop);
+void sync_globals(Gen *g);
+int out_reg_from(Gen *g, const TCGOp *op, int in_index, uint16_t avoid);
+void set_output(Gen *g, int t, int r);
+uint8_t cond_cc(TCGCond c);
+TCGCond emit_compare(Gen *g, TCGCond c, bool w32, int ta, int tb);
+void gen_alu(Gen *g, const TCGOp *op);
+void gen_shift(Gen *g, const TCGOp *op);
+void gen_unary(Gen *g, const TCGOp *op);
+void gen_mul2(Gen *g, const TCGOp *op);
+void gen_setcond(Gen *g, const TCGOp *op);
+void gen_movcond(Gen *g, const TCGOp *op);
+void gen_fpop(Gen *g, const TCGOp *op);
+void gen_vecop(Gen *g, const TCGOp *op);
+void gen_guest_mem(Gen *g, const TCGOp *op);
+void emit_mem_fallback(Gen *g, MemFallback *fb);
+void emit_slow_path(Gen *g, SlowPath *sp);
+void gen_host_ld(Gen *g, const TCGOp *op);
+void gen_host_st(Gen *g, const TCGOp *op);
+bool plan_loop(Gen *g);
+int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid);
+void gen_loop_preheader(Gen *g);
+void to_label_state(Gen *g);
+void gen_loop_brcond(Gen *g, int label, TCGCond c);
+void emit_edge_stub(Gen *g, const EdgeStub *st);
+void gen_goto_loop(Gen *g);
+void jump_to_label(Gen *g, int label, uint8_t jcc /* 0xff = jmp */);
+void patch_rel32(CodeBuffer *cb, size_t at, size_t target);
+
+extern bool host_has_bmi2;
+
+#endif

@@ -1,0 +1,346 @@
+/* Memory ops of the x86-64 backend: guest accesses with the inline softmmu TLB
+ * fast path (single, probe, reuse), their out-of-line slow paths, and host
+ * ld/st on env. */
+#include "tcg/x86_64/backend.h"
+
+/* ---- guest memory ------------------------------------------------------------------------ */
+
+static MemAccess decode_mem_op(const TCGOp *op)
+{
+    MemAccess m = { .t_addend_out = -1, .t_addend_in = -1 };
+    const TCGArg *a = op->args;
+    switch (op->opc) {
+    case INDEX_op_qemu_ld_probe:
+        m = (MemAccess){ false, (unsigned)a[3], (int)a[4], (int)a[0], (int)a[2], (int)a[1], -1, a[5], 2, 1 };
+        break;
+    case INDEX_op_qemu_st_probe:
+        m = (MemAccess){ true, (unsigned)a[3], (int)a[4], (int)a[1], (int)a[2], (int)a[0], -1, a[5], 1, 2 };
+        break;
+    case INDEX_op_qemu_ld_reuse:
+        m = (MemAccess){ false, (unsigned)a[3], (int)a[4], (int)a[0], (int)a[1], -1, (int)a[2], 0, 1, 2,
+                         (int32_t)a[5] };
+        break;
+    case INDEX_op_qemu_st_reuse:
+        m = (MemAccess){ true, (unsigned)a[3], (int)a[4], (int)a[0], (int)a[1], -1, (int)a[2], 0, 0, 3,
+                         (int32_t)a[5] };
+        break;
+    default:
+        m.is_store = op->opc == INDEX_op_qemu_st;
+        m.memop = (unsigned)a[2];
+        m.mmu = (int)a[3];
+        m.t_data = (int)a[0];
+        m.t_addr = (int)a[1];
+        m.first_in = m.is_store ? 0 : 1;
+        m.n_in = m.is_store ? 2 : 1;
+        break;
+    }
+    return m;
+}
+
+static unsigned access_perms(bool is_store, unsigned memop)
+{
+    return is_store || (memop & MO_RMW) ? TCG_WINDOW_WRITE : TCG_WINDOW_READ;
+}
+
+static void emit_jcc_rel32(Gen *g, uint8_t cc, size_t *patch)
+{
+    em_byte(&g->e, 0x0f);
+    em_byte(&g->e, (uint8_t)(0x80 | cc));
+    *patch = emitter_off(&g->e, g->cb);
+    em_u32(&g->e, 0);
+}
+
+/* BMI2 on the host: RORX copies and shifts in one instruction. */
+bool host_has_bmi2;
+
+/* d = TLB entry offset of a's page: ((a >> 12) & (TLB_SIZE - 1)) << 5. The
+ * rotate leaves the same bits in place as the shift (the mask drops the rest). */
+static void emit_tlb_index(Emitter *e, int d, int a)
+{
+    if (host_has_bmi2 && d != a) {
+        em_byte(e, 0xc4);                                  /* rorx d, a, 7 (VEX.LZ.F2.0F3A.W1 F0) */
+        em_byte(e, (uint8_t)(((d & 8) ? 0 : 0x80) | 0x40 | ((a & 8) ? 0 : 0x20) | 0x03));
+        em_byte(e, 0xfb);
+        em_byte(e, 0xf0);
+        em_byte(e, (uint8_t)(0xc0 | ((d & 7) << 3) | (a & 7)));
+    } else {
+        mov_rr(e, d, a);
+        em_rr(e, 0xc1, 1, true, 5, d, false);              /* shr d, 12 - 5 */
+    }
+    em_byte(e, TARGET_PAGE_BITS - 5);
+    em_rr(e, 0x81, 1, false, 4, d, false);                 /* and d32, mask << 5 */
+    em_u32(e, (TLB_SIZE - 1) << 5);
+}
+
+/* The TLB check of the bytes [addr + lo, addr + lo + len) for the accesses
+ * in perms: t1 = the entry's offset (kept for loading the addend), t2 =
+ * the page of the last byte, compared with the entry's tag(s); each
+ * mismatch jumps to a patch returned in patch[]. Returns their count. */
+static int emit_tlb_check(Gen *g, int ra, int32_t lo, unsigned len, unsigned perms, int t1, int t2,
+                          int32_t ent, size_t patch[2])
+{
+    Emitter *e = &g->e;
+    int32_t last = lo + (int32_t)len - 1;
+    if (lo) {
+        em_rm(e, 0x8d, 1, true, t1, ra, -1, 0, lo, false);   /* lea t1, [a + lo] */
+        emit_tlb_index(e, t1, t1);
+    } else {
+        emit_tlb_index(e, t1, ra);
+    }
+    if (last)
+        em_rm(e, 0x8d, 1, true, t2, ra, -1, 0, last, false);  /* lea t2, [a + last] */
+    else
+        mov_rr(e, t2, ra);
+    em_rr(e, 0x81, 1, true, 4, t2, false);                 /* and t2, page mask */
+    em_u32(e, (uint32_t)TARGET_PAGE_MASK);
+    int n = 0;
+    static const struct { unsigned perm; int32_t off; } tags[] = {
+        { TCG_WINDOW_READ, offsetof(TLBEntry, addr_read) },
+        { TCG_WINDOW_WRITE, offsetof(TLBEntry, addr_write) },
+    };
+    for (unsigned i = 0; i < ARRAY_SIZE(tags); i++) {
+        if (!(perms & tags[i].perm))
+            continue;
+        em_rm(e, 0x3b, 1, true, t2, R12, t1, 0, ent + tags[i].off, false);   /* cmp t2, [r12 + t1 + tag] */
+        emit_jcc_rel32(g, 0x5, &patch[n++]);
+    }
+    return n;
+}
+
+static int32_t tlb_table_offset(int mmu)
+{
+    return (int32_t)(offsetof(TCGCPU, tlb) + (size_t)mmu * TLB_SIZE * sizeof(TLBEntry));
+}
+
+static void emit_host_access(Emitter *e, bool is_store, unsigned memop, int data, int ra, int radd,
+                             int32_t disp)
+{
+    if (is_store)
+        store_mem(e, memop, data, ra, radd, disp);
+    else
+        load_mem(e, memop & MO_VALUE, data, ra, radd, disp);
+}
+
+/* A helper-call record for this access, with the dirty globals to write
+ * back first (the helper may fault). NULL when the block has too many. */
+static SlowPath *slow_path_new(Gen *g)
+{
+    if (g->nb_slow >= (int)ARRAY_SIZE(g->slow) || g->nb_fallback >= (int)ARRAY_SIZE(g->fallback)) {
+        g->failed = true;
+        return NULL;
+    }
+    SlowPath *sp = &g->slow[g->nb_slow++];
+    sp->nsync = 0;
+    sp->none_reg = -1;
+    sp->addr_disp = 0;
+    for (int r = 0; r < 16; r++) {
+        int t = g->reg_temp[r];
+        if (t >= 0 && g->s->temps[t].kind == TEMP_GLOBAL && !g->ts[t].coherent) {
+            sp->sync[sp->nsync].reg = (int8_t)r;
+            sp->sync[sp->nsync].off = g->s->temps[t].env_offset;
+            sp->nsync++;
+        }
+    }
+    for (int t = 1; t < g->s->nb_globals && sp->nsync < ARRAY_SIZE(sp->sync); t++) {
+        if (g->ts[t].val == TS_CONST && !g->ts[t].coherent) {
+            sp->sync[sp->nsync].reg = -1;
+            sp->sync[sp->nsync].off = g->s->temps[t].env_offset;
+            sp->sync[sp->nsync].imm = (int32_t)g->ts[t].cst;
+            sp->nsync++;
+        }
+    }
+    return sp;
+}
+
+/* Inline: a plain access does the full check; a probe checks its whole
+ * window and outputs the addend; a reuse tests the addend it was given.
+ * Whatever fails goes out of line (MemFallback, then SlowPath; a reuse with
+ * a displacement straight to the SlowPath: it has no address register). */
+void gen_guest_mem(Gen *g, const TCGOp *op)
+{
+    MemAccess m = decode_mem_op(op);
+    bool probe = m.t_addend_out >= 0, reuse = m.t_addend_in >= 0;
+    unsigned size = 1u << (m.memop & MO_SIZE);
+    int ra = temp_load(g, m.t_addr, 0);
+    int rv = m.is_store ? temp_load(g, m.t_data, 0) : -1;
+    int radd_in = reuse ? temp_load(g, m.t_addend_in, 0) : -1;
+    bool folded = reuse && m.disp;
+    int t1 = -1, t2 = -1;       /* t2: a probe's addend output */
+    if (!folded || !m.is_store) {
+        t1 = reg_alloc(g, 0);
+        g->locked |= 1 << t1;
+    }
+    if (!folded) {
+        t2 = reg_alloc(g, 0);
+        g->locked |= 1 << t2;
+    }
+    Emitter *e = &g->e;
+    SlowPath *sp = slow_path_new(g);
+    if (!sp)
+        return;
+    int32_t ent = tlb_table_offset(m.mmu);
+    /* a load's result may take the address register when the address dies */
+    int rd = m.is_store ? rv
+             : (op->dead & 1) && m.t_addr > 0 && g->s->temps[m.t_addr].kind != TEMP_GLOBAL ? ra : t1;
+    size_t jumps[2];
+    int nj;
+    if (reuse) {
+        em_rr(e, 0xf6, 1, false, 0, radd_in, true);        /* test radd8, 1 */
+        em_byte(e, TCG_ADDEND_NONE);
+        emit_jcc_rel32(g, 0x5, &jumps[0]);
+        nj = 1;
+        emit_host_access(e, m.is_store, m.memop, rd, ra, radd_in, m.disp);
+    } else {
+        int32_t lo = probe ? tcg_window_lo(m.window) : 0;
+        unsigned len = probe ? tcg_window_len(m.window) : size;
+        unsigned perms = probe ? tcg_window_perms(m.window) : access_perms(m.is_store, m.memop);
+        nj = emit_tlb_check(g, ra, lo, len, perms, t1, t2, ent, jumps);
+        em_rm(e, 0x8b, 1, true, t2, R12, t1, 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
+        emit_host_access(e, m.is_store, m.memop, rd, ra, t2, 0);
+    }
+    uintptr_t done = em_rx(e);
+    if ((probe || reuse) && !folded) {
+        MemFallback *fb = &g->fallback[g->nb_fallback++];
+        *fb = (MemFallback){ .npatch = nj, .is_store = m.is_store, .memop = m.memop, .mmu = m.mmu,
+                             .addr_reg = (int8_t)ra, .data_reg = (int8_t)rd, .t1 = (int8_t)t1,
+                             .t2 = (int8_t)t2, .none_reg = (int8_t)(probe ? t2 : -1),
+                             .done_rx = done, .slow = (int)(sp - g->slow) };
+        memcpy(fb->patch, jumps, sizeof(jumps));
+    } else {
+        sp->jne_patch = jumps[0];
+    }
+    sp->is_store = m.is_store;
+    sp->memop = m.memop;
+    sp->mmu = m.mmu;
+    sp->addr_reg = ra;
+    sp->addr_disp = folded ? m.disp : 0;
+    sp->data_reg = rd;
+    sp->done_rx = done;
+    sp->none_reg = (int8_t)(probe ? t2 : -1);
+    uint16_t save = 0;
+    for (int r = 0; r < 16; r++)
+        if ((CALLER_SAVED & (1 << r)) && g->reg_temp[r] >= 0 && (m.is_store || r != rd))
+            save |= 1 << r;
+    if (!m.is_store && rd != ra)
+        save &= ~(1 << rd);
+    sp->save = save;
+    free_dead_inputs(g, op, m.first_in, m.n_in);
+    if (!m.is_store)
+        set_output(g, m.t_data, rd);
+    if (probe)
+        set_output(g, m.t_addend_out, t2);
+}
+
+/* The single-access check, for a probe or reuse op whose shared one failed. */
+void emit_mem_fallback(Gen *g, MemFallback *fb)
+{
+    Emitter *e = &g->e;
+    for (int i = 0; i < fb->npatch; i++)
+        patch_rel32(g->cb, fb->patch[i], emitter_off(e, g->cb));
+    unsigned size = 1u << (fb->memop & MO_SIZE);
+    int32_t ent = tlb_table_offset(fb->mmu);
+    size_t miss[2];
+    emit_tlb_check(g, fb->addr_reg, 0, size, access_perms(fb->is_store, fb->memop), fb->t1, fb->t2, ent, miss);
+    g->slow[fb->slow].jne_patch = miss[0];
+    em_rm(e, 0x8b, 1, true, fb->t2, R12, fb->t1, 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
+    emit_host_access(e, fb->is_store, fb->memop, fb->data_reg, fb->addr_reg, fb->t2, 0);
+    if (fb->none_reg >= 0)
+        movi(e, fb->none_reg, TCG_ADDEND_NONE);
+    jmp_abs(e, fb->done_rx);
+}
+
+void emit_slow_path(Gen *g, SlowPath *sp)
+{
+    Emitter *e = &g->e;
+    patch_rel32(g->cb, sp->jne_patch, emitter_off(e, g->cb));
+    for (int i = 0; i < sp->nsync; i++) {
+        if (sp->sync[i].reg < 0) {
+            em_rm(e, 0xc7, 1, true, 0, RBP, -1, 0, sp->sync[i].off, false);
+            em_u32(e, (uint32_t)sp->sync[i].imm);
+        } else {
+            em_rm(e, 0x89, 1, true, sp->sync[i].reg, RBP, -1, 0, sp->sync[i].off, false);
+        }
+    }
+    int n = 0;
+    for (int r = 0; r < 16; r++) {
+        if (sp->save & (1 << r)) {
+            em_rex(e, false, 0, 0, r, false);
+            em_byte(e, (uint8_t)(0x50 + (r & 7)));
+            n++;
+        }
+    }
+    if (n & 1)
+        em_rr(e, 0x83, 1, true, 5, RSP, false), em_byte(e, 8);   /* sub rsp, 8 */
+    if (sp->is_store) {
+        /* value -> rdx, address -> rsi, whatever registers they are in */
+        em_rex(e, false, 0, 0, sp->data_reg, false);
+        em_byte(e, (uint8_t)(0x50 + (sp->data_reg & 7)));
+        em_rex(e, false, 0, 0, sp->addr_reg, false);
+        em_byte(e, (uint8_t)(0x50 + (sp->addr_reg & 7)));
+        em_byte(e, 0x58 + RSI);
+        em_byte(e, 0x58 + RDX);
+        if (sp->addr_disp)
+            em_rm(e, 0x8d, 1, true, RSI, RSI, -1, 0, sp->addr_disp, false);   /* lea rsi, [rsi + disp] */
+        mov_rr(e, RDI, RBP);
+        movi(e, RCX, sp->memop);
+        movi(e, R8, (uint64_t)sp->mmu);
+        em_rex(e, true, 0, 0, R9, false);
+        em_byte(e, (uint8_t)(0xb8 + (R9 & 7)));
+        em_u64(e, sp->done_rx);
+        call_abs(e, (uintptr_t)tcg_st_slow);
+    } else {
+        if (sp->addr_disp)
+            em_rm(e, 0x8d, 1, true, RSI, sp->addr_reg, -1, 0, sp->addr_disp, false);
+        else
+            mov_rr(e, RSI, sp->addr_reg);
+        mov_rr(e, RDI, RBP);
+        movi(e, RDX, sp->memop);
+        movi(e, RCX, (uint64_t)sp->mmu);
+        em_rex(e, true, 0, 0, R8, false);
+        em_byte(e, (uint8_t)(0xb8 + (R8 & 7)));
+        em_u64(e, sp->done_rx);
+        call_abs(e, (uintptr_t)tcg_ld_slow);
+        mov_rr(e, sp->data_reg, RAX);
+    }
+    if (n & 1)
+        em_rr(e, 0x83, 1, true, 0, RSP, false), em_byte(e, 8);   /* add rsp, 8 */
+    for (int r = 15; r >= 0; r--) {
+        if (sp->save & (1 << r)) {
+            em_rex(e, false, 0, 0, r, false);
+            em_byte(e, (uint8_t)(0x58 + (r & 7)));
+        }
+    }
+    if (sp->none_reg >= 0)
+        movi(e, sp->none_reg, TCG_ADDEND_NONE);
+    jmp_abs(e, sp->done_rx);
+}
+
+/* ---- host memory ld/st ------------------------------------------------------------------- */
+void gen_host_ld(Gen *g, const TCGOp *op)
+{
+    int td = (int)op->args[0], tbase = (int)op->args[1];
+    int32_t off = (int32_t)op->args[2];
+    int rb = temp_load(g, tbase, 0);
+    int rd = reg_alloc(g, 0);
+    g->locked |= 1 << rd;
+    load_mem(&g->e, (unsigned)op->args[3], rd, rb, -1, off);
+    free_dead_inputs(g, op, 1, 1);
+    set_output(g, td, rd);
+}
+
+void gen_host_st(Gen *g, const TCGOp *op)
+{
+    int tv = (int)op->args[0], tbase = (int)op->args[1];
+    int32_t off = (int32_t)op->args[2];
+    unsigned memop = (unsigned)op->args[3];
+    int64_t v;
+    int rb = temp_load(g, tbase, 0);
+    if (is_const(g, tv, &v) && fits_i32(v) && (memop & MO_SIZE) >= MO_32) {
+        em_rm(&g->e, 0xc7, 1, (memop & MO_SIZE) == MO_64, 0, rb, -1, 0, off, false);
+        em_u32(&g->e, (uint32_t)v);
+    } else {
+        int rv = temp_load(g, tv, 0);
+        store_mem(&g->e, memop, rv, rb, -1, off);
+    }
+    free_dead_inputs(g, op, 0, 2);
+}

@@ -1,0 +1,262 @@
+/* Self-looping blocks for the x86-64 backend (goto_loop): guest registers
+ * carried in host registers around the back edge. */
+#include "tcg/x86_64/backend.h"
+
+/* ---- self-loops ---------------------------------------------------------------------------
+ * A block whose direct jump re-enters itself (goto_loop) keeps its most used
+ * globals in fixed host registers around the back edge: loaded once after
+ * the entry check, written back only on the ways out (exits, the slow paths
+ * of guest memory accesses, helper calls, the exit request at the back edge).
+ * Callee-saved registers first: they survive pure helper calls. */
+static const int loop_regs[LOOP_MAX_CARRIED] = { RBX, R13, R14, R15, RSI, RDI, R8, R9 };
+
+static int carried_index(Gen *g, int t)
+{
+    for (int i = 0; i < g->nb_carried; i++)
+        if (g->carried[i].temp == t)
+            return i;
+    return -1;
+}
+
+static void count_use(const TCGContext *s, int *uses, TCGArg a)
+{
+    int t = (int)(int64_t)a;
+    if (t > 0 && t < s->nb_globals)
+        uses[t]++;
+}
+
+/* Picks the globals to carry around the loop (the most used ones); false
+ * when the block does not loop. */
+bool plan_loop(Gen *g)
+{
+    TCGContext *s = g->s;
+    int uses[TCG_MAX_TEMPS] = { 0 };
+    bool written[TCG_MAX_TEMPS] = { false };
+    bool loops = false;
+    g->nb_carried = 0;
+    for (int n = s->nb_ops - 1; n >= 0; n--) {
+        const TCGOp *op = &s->ops[n];
+        const TCGOpDef *def = &tcg_op_defs[op->opc];
+        if (op->opc == INDEX_op_goto_loop)
+            loops = true;
+        for (int i = 0; i < def->nb_oargs; i++) {   /* a call's: its result */
+            int t = (int)(int64_t)op->args[i];
+            if (t > 0 && t < s->nb_globals)
+                written[t] = true;
+        }
+        if (op->opc == INDEX_op_call) {
+            count_use(s, uses, op->args[0]);
+            for (int i = 0; i < op->call->nargs; i++)
+                count_use(s, uses, (TCGArg)op->call->args[i]);
+        } else if (op->opc != INDEX_op_discard) {
+            for (int i = 0; i < def->nb_oargs + def->nb_iargs; i++)
+                count_use(s, uses, op->args[i]);
+        }
+    }
+    if (!loops)
+        return false;
+    while (g->nb_carried < LOOP_MAX_CARRIED) {
+        int best = 0;
+        for (int t = 1; t < s->nb_globals; t++)
+            if (uses[t] > uses[best])
+                best = t;
+        if (!best)
+            break;
+        g->carried[g->nb_carried].temp = best;
+        g->carried[g->nb_carried].reg = loop_regs[g->nb_carried];
+        g->carried[g->nb_carried].written = written[best];
+        g->nb_carried++;
+        uses[best] = 0;
+    }
+    return true;
+}
+
+/* The output register of op for a global carried around the loop: its home
+ * register when that is free or holds the value op overwrites (and op does
+ * not read it), so that the back edge has nothing to move; else -1. */
+int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid)
+{
+    if (!g->nb_carried)
+        return -1;
+    const TCGOpDef *def = &tcg_op_defs[op->opc];
+    int t = (int)op->args[0], i = carried_index(g, t);
+    if (i < 0)
+        return -1;
+    for (int k = 0; k < def->nb_iargs; k++)
+        if ((int)op->args[def->nb_oargs + k] == t)
+            return -1;
+    int r = g->carried[i].reg, cur = g->reg_temp[r];
+    if (((avoid | g->locked) & (1 << r)) || (cur >= 0 && cur != t))
+        return -1;
+    g->locked |= 1 << r;
+    return r;
+}
+
+/* The allocator's state at the loop head: carried globals in their
+ * registers, the rest in memory. The back edge does not store the carried
+ * globals, so those the block writes are dirty; the others hold what env
+ * holds (a helper that changes env makes them reload). */
+static void enter_loop_head_state(Gen *g)
+{
+    forget_registers(g);
+    for (int i = 0; i < g->nb_carried; i++) {
+        int t = g->carried[i].temp, r = g->carried[i].reg;
+        g->reg_temp[r] = t;
+        g->ts[t].val = TS_REG;
+        g->ts[t].reg = (int8_t)r;
+        g->ts[t].coherent = !g->carried[i].written;
+    }
+}
+
+void gen_loop_preheader(Gen *g)
+{
+    for (int i = 0; i < g->nb_carried; i++)
+        em_rm(&g->e, 0x8b, 1, true, g->carried[i].reg, RBP, -1, 0,
+              g->s->temps[g->carried[i].temp].env_offset, false);
+    enter_loop_head_state(g);
+    g->loop_head = emitter_off(&g->e, g->cb);
+}
+
+/* The moves that bring the registers to the state of a loop block's labels
+ * and loop head (enter_loop_head_state): everything not carried in memory,
+ * the carried globals in their registers (a parallel move: xchg breaks
+ * cycles). Planned on copies, so a stub can take them out of line. */
+static int plan_label_moves(Gen *g, Move *mv)
+{
+    int n = 0, loc[LOOP_MAX_CARRIED], who[16];
+    for (int r = 0; r < 16; r++) {
+        int t = g->reg_temp[r];
+        TCGTempKind k = t > 0 ? g->s->temps[t].kind : TEMP_NORMAL;
+        who[r] = -1;
+        if ((k == TEMP_GLOBAL || k == TEMP_LOCAL) && carried_index(g, t) < 0 &&
+            g->ts[t].val == TS_REG && !g->ts[t].coherent)
+            mv[n++] = (Move){ .kind = MV_STORE, .reg = (int8_t)r, .base = (uint8_t)temp_base(g, t),
+                              .off = temp_slot(g, t) };
+    }
+    for (int t = 1; t < g->s->nb_globals && n < MAX_MOVES - 2 * LOOP_MAX_CARRIED; t++)
+        if (g->ts[t].val == TS_CONST && !g->ts[t].coherent && carried_index(g, t) < 0)
+            mv[n++] = (Move){ .kind = MV_STORE_IMM, .base = RBP, .off = temp_slot(g, t), .imm = g->ts[t].cst };
+    for (int i = 0; i < g->nb_carried; i++) {
+        const TempState *ts = &g->ts[g->carried[i].temp];
+        loc[i] = ts->val == TS_REG && g->reg_temp[ts->reg] == g->carried[i].temp ? ts->reg : -1;
+        if (loc[i] >= 0)
+            who[loc[i]] = i;
+    }
+    /* each step puts one global home for good */
+    for (int i = 0; i < g->nb_carried; i++) {
+        int home = g->carried[i].reg, x = loc[i];
+        if (x < 0 || x == home)
+            continue;
+        int j = who[home];
+        if (j >= 0) {
+            mv[n++] = (Move){ .kind = MV_XCHG, .reg = (int8_t)home, .reg2 = (int8_t)x };
+            loc[j] = x;
+            who[x] = j;
+        } else {
+            mv[n++] = (Move){ .kind = MV_MOV, .reg = (int8_t)home, .reg2 = (int8_t)x };
+            who[x] = -1;
+        }
+        loc[i] = home;
+        who[home] = i;
+    }
+    for (int i = 0; i < g->nb_carried; i++) {
+        int t = g->carried[i].temp, home = g->carried[i].reg;
+        if (loc[i] >= 0)
+            continue;
+        if (g->ts[t].val == TS_CONST)
+            mv[n++] = (Move){ .kind = MV_MOVI, .reg = (int8_t)home, .imm = g->ts[t].cst };
+        else
+            mv[n++] = (Move){ .kind = MV_LOAD, .reg = (int8_t)home, .base = RBP, .off = temp_slot(g, t) };
+    }
+    return n;
+}
+
+static void emit_moves(Gen *g, const Move *mv, int n)
+{
+    Emitter *e = &g->e;
+    for (int i = 0; i < n; i++) {
+        const Move *m = &mv[i];
+        switch (m->kind) {
+        case MV_STORE:
+            em_rm(e, 0x89, 1, true, m->reg, m->base, -1, 0, m->off, false);
+            break;
+        case MV_STORE_IMM:
+            em_rm(e, 0xc7, 1, true, 0, m->base, -1, 0, m->off, false);
+            em_u32(e, (uint32_t)m->imm);
+            break;
+        case MV_MOV:
+            mov_rr(e, m->reg, m->reg2);
+            break;
+        case MV_XCHG:
+            em_rr(e, 0x87, 1, true, m->reg, m->reg2, false);
+            break;
+        case MV_LOAD:
+            em_rm(e, 0x8b, 1, true, m->reg, m->base, -1, 0, m->off, false);
+            break;
+        case MV_MOVI:
+            movi(e, m->reg, m->imm);
+            break;
+        }
+    }
+}
+
+/* Inline: to the label state (before a label, a br, the back edge). */
+void to_label_state(Gen *g)
+{
+    Move mv[MAX_MOVES];
+    emit_moves(g, mv, plan_label_moves(g, mv));
+    enter_loop_head_state(g);
+}
+
+/* brcond in a loop block: the moves on the taken side, out of line (or
+ * inline, jumped over, when the stubs are used up); the fall-through keeps
+ * its registers. */
+void gen_loop_brcond(Gen *g, int label, TCGCond c)
+{
+    Move mv[MAX_MOVES];
+    int n = plan_label_moves(g, mv);
+    Emitter *e = &g->e;
+    if (!n) {
+        jump_to_label(g, label, cond_cc(c));
+        return;
+    }
+    if (g->nb_stubs < MAX_EDGE_STUBS) {
+        EdgeStub *st = &g->stubs[g->nb_stubs++];
+        memcpy(st->mv, mv, sizeof(Move) * (size_t)n);
+        st->n = n;
+        st->label = label;
+        em_byte(e, 0x0f);
+        em_byte(e, (uint8_t)(0x80 | cond_cc(c)));
+        st->jcc_patch = emitter_off(e, g->cb);
+        em_u32(e, 0);
+        return;
+    }
+    em_byte(e, 0x0f);
+    em_byte(e, (uint8_t)(0x80 | (cond_cc(c) ^ 1)));   /* the opposite: skip the moves */
+    size_t skip = emitter_off(e, g->cb);
+    em_u32(e, 0);
+    emit_moves(g, mv, n);
+    jump_to_label(g, label, 0xff);
+    patch_rel32(g->cb, skip, emitter_off(e, g->cb));
+}
+
+void emit_edge_stub(Gen *g, const EdgeStub *st)
+{
+    patch_rel32(g->cb, st->jcc_patch, emitter_off(&g->e, g->cb));
+    emit_moves(g, st->mv, st->n);
+    jump_to_label(g, st->label, 0xff);
+}
+
+/* The back edge: to the loop head's state, then back to the loop head
+ * unless an exit was requested. */
+void gen_goto_loop(Gen *g)
+{
+    Emitter *e = &g->e;
+    to_label_state(g);
+    em_rm(e, 0x83, 1, false, 7, R12, -1, 0, (int32_t)offsetof(TCGCPU, exit_flag), false);
+    em_byte(e, 0);
+    em_byte(e, 0x0f);
+    em_byte(e, 0x84);                                  /* je loop_head */
+    em_u32(e, (uint32_t)((uintptr_t)(g->cb->rx + g->loop_head) - (em_rx(e) + 4)));
+    /* falls through to the ops that leave, in the loop head's state */
+}
