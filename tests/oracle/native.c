@@ -221,6 +221,7 @@ static void child_run_one(const OracleCase *c, OracleResult *r)
         r->end = ORACLE_END_OK;
         r->vector = 0;
         r->cr2 = 0;
+        r->st.rflags &= ~0x10000ull;   /* RF: the #GP's, not the snippet's */
     }
     struct itimerval off = { 0 };
     setitimer(ITIMER_REAL, &off, NULL);
