@@ -107,7 +107,7 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
         free(label_pos);
         return false;
     }
-    int n = 0, insn = -1;
+    int n = 0, insn = -1, loop_head = 0;
     for (int k = 0; k < s->nb_ops; k++) {
         const TCGOp *op = &s->ops[k];
         if (op->opc == INDEX_op_set_label) {
@@ -166,6 +166,8 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
             io->imm = op->args[a + 2];   /* the window; a reuse's displacement */
             break;
         case INDEX_op_insn_start:
+            if (insn < 0)
+                loop_head = n - 1;
             io->aux = ++insn;
             break;
         case INDEX_op_goto_tb: case INDEX_op_exit_tb:
@@ -193,6 +195,10 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
         IOp *io = &p->ops[k];
         if (io->opc == INDEX_op_brcond || io->opc == INDEX_op_br)
             io->aux = label_pos[io->aux];
+        /* back to the first instruction: the block set-up before it must
+         * not run again (it reads RIP, which the loop does not keep) */
+        if (io->opc == INDEX_op_goto_loop)
+            io->aux = loop_head;
     }
     free(label_pos);
     p->nb_ops = n;
@@ -402,7 +408,7 @@ next_tb:
         case INDEX_op_goto_loop:
             /* invalidating a TB also requests an exit */
             if (!atomic_load_explicit(&t->exit_flag, memory_order_relaxed)) {
-                op = code;
+                op = code + op->aux;
                 continue;
             }
             break;
