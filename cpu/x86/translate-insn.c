@@ -814,14 +814,38 @@ static uint64_t branch_target(DisasContext *s)
     uint64_t t = s->next_pc + s->d.imm;
     return (!s->code64 && s->d.opsize == 2) ? (t & 0xffff) : t;
 }
+/* An indirect branch to a non-canonical address (64-bit mode) or past the
+ * CS limit faults at the branch, before its push or pop (#GP(0)), not at
+ * the target. Returns the target in a temp that survives the check. */
+static TCGv gen_branch_target_check(DisasContext *s, TCGv t)
+{
+    TCGv target = tcg_temp_local_new();
+    tcg_gen_mov(target, t);
+    int ok = gen_new_label();
+    gen_update_cc_op(s);
+    if (s->code64) {
+        TCGv sext = tcg_temp_new();
+        tcg_gen_shli(sext, t, 16);
+        tcg_gen_sari(sext, sext, 16);
+        tcg_gen_brcond(TCG_COND_EQ, 0, sext, t, ok);
+    } else {
+        TCGv limit = gen_env_ld(ENV_OFF(segs[R_CS].limit), MO_32);
+        tcg_gen_brcond(TCG_COND_LEU, 0, t, limit, ok);
+    }
+    gen_set_rip(s, s->pc);
+    gen_helper(helper_raise_exception, TCG_NO_TEMP, 3, tcg_env, tcg_const(EXCP_GP), tcg_const(0));
+    tcg_gen_set_label(ok);
+    return target;
+}
+
 static void trans_jmp(DisasContext *s)
 {
     if (s->d.e->op[0] == O_Jb || s->d.e->op[0] == O_Jz) {
         gen_jmp_to(s, branch_target(s), 0);
         return;
     }
-    TCGv t = gen_operand_load(s, 0);
-    gen_set_rip_tcg(gen_zext(t, s->d.opsize));
+    TCGv t = gen_branch_target_check(s, gen_zext(gen_operand_load(s, 0), s->d.opsize));
+    gen_set_rip_tcg(t);
     s->is_jmp = DISAS_JUMP;
 }
 
@@ -833,7 +857,7 @@ static void trans_call(DisasContext *s)
         gen_jmp_to(s, branch_target(s), 0);
         return;
     }
-    TCGv t = gen_zext(gen_operand_load(s, 0), size);
+    TCGv t = gen_branch_target_check(s, gen_zext(gen_operand_load(s, 0), size));
     gen_push(s, gen_pc_value(s, s->next_pc), size);
     gen_set_rip_tcg(t);
     s->is_jmp = DISAS_JUMP;
@@ -842,7 +866,7 @@ static void trans_call(DisasContext *s)
 static void trans_ret(DisasContext *s)
 {
     unsigned size = s->d.opsize;
-    TCGv v = gen_pop_peek(s, size, 0);
+    TCGv v = gen_branch_target_check(s, gen_pop_peek(s, size, 0));
     unsigned imm = s->d.e->op[0] == O_Iw ? (unsigned)s->d.imm : 0;
     gen_sp_add(s, size + imm);
     gen_set_rip_tcg(v);
