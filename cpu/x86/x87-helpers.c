@@ -10,6 +10,7 @@
  * Memory operands are read and written here with cpu_ld/cpu_st, all reads and
  * the store before any register changes. */
 #include <string.h>
+#include "accel/tcg-cpu.h"
 #include "cpu/x86/exec.h"
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/simd.h"
@@ -266,6 +267,17 @@ static void fld_mem(CPUX86State *env, uint64_t addr, unsigned fmt, uintptr_t ra)
 }
 
 /* FST/FSTP/FIST/FISTP/FISTTP/FBSTP. */
+/* A store the x87 suppresses (unmasked exception) still checks that the
+ * destination is writable: a #PF comes first, as on the hardware. */
+static void probe_store(CPUX86State *env, uint64_t addr, unsigned len, uintptr_t ra)
+{
+    int idx = x86_mmu_index(env);
+    tlb_host_ptr(env, addr, true, idx, ra);
+    uint64_t last = addr + len - 1;
+    if ((last ^ addr) & TARGET_PAGE_MASK)
+        tlb_host_ptr(env, last & TARGET_PAGE_MASK, true, idx, ra);
+}
+
 static void fst_mem(CPUX86State *env, uint64_t addr, unsigned fmt, bool pop, bool truncate, uintptr_t ra)
 {
     uint8_t out[10];
@@ -281,6 +293,8 @@ static void fst_mem(CPUX86State *env, uint64_t addr, unsigned fmt, bool pop, boo
     }
     if (store)
         cpu_st_buf(env, addr, out, fmt_size(fmt), x86_mmu_index(env), ra);
+    else
+        probe_store(env, addr, fmt_size(fmt), ra);
     if (underflow) {
         stack_fault(env, false);
     } else if (!commit_store(env, &s)) {
