@@ -7,6 +7,7 @@
  *   oracle-cpu -r file.case...        replay regression cases
  *   oracle-cpu -s seed -m mode -x N -o dir   write random case N as a .case
  *   oracle-cpu -K                     system snippets against KVM
+ *   -d in_asm,op,exec,...             the translator's log (as kestrel -d), to stderr
  *
  * -t makes it open-ended: batches until the time is up (a bound on the run,
  * not an assertion). -o writes every divergence as a regression case.
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "system/log.h"
 #include "tests/oracle/oracle.h"
 
 #define BATCH 400
@@ -266,7 +268,8 @@ int main(int argc, char **argv)
     bool do_replay = false, do_system = false, count_given = false;
     long extract_idx = -1;
     int opt;
-    while ((opt = getopt(argc, argv, "s:n:t:m:b:o:k:x:rvK")) != -1) {
+    char logerr[128];
+    while ((opt = getopt(argc, argv, "s:n:t:m:b:o:k:x:d:rvK")) != -1) {
         switch (opt) {
         case 's': seed = strtoull(optarg, NULL, 0); break;
         case 'n': count = (unsigned)strtoul(optarg, NULL, 0); count_given = true; break;
@@ -279,9 +282,15 @@ int main(int argc, char **argv)
         case 'v': verbose = true; break;
         case 'K': do_system = true; break;
         case 'x': extract_idx = strtol(optarg, NULL, 0); break;
+        case 'd':
+            if (!log_parse_items(optarg, &log_mask, logerr, sizeof(logerr))) {
+                fprintf(stderr, "oracle-cpu: -d: %s\n", logerr);
+                return 2;
+            }
+            break;
         default:
             fprintf(stderr, "usage: %s [-s seed] [-n count] [-t seconds] [-m 64|32|16|all] "
-                    "[-b interp|x86_64|both] [-o dir] [-k known] [-v] | -r files... | -x index\n", argv[0]);
+                    "[-b interp|x86_64|both] [-o dir] [-k known] [-d log] [-v] | -r files... | -x index\n", argv[0]);
             return 2;
         }
     }

@@ -294,6 +294,13 @@ static void put_n(Out *o, uint64_t v, int bytes)
         put(o, (uint8_t)(v >> (8 * i)));
 }
 
+/* Patches bytes already emitted (a displacement known later). */
+static void put_n_at(Out *o, unsigned at, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes && at + (unsigned)i < o->len; i++)
+        o->buf[at + (unsigned)i] = (uint8_t)(v >> (8 * i));
+}
+
 static void name_add(Out *o, const char *s)
 {
     size_t l = strlen(o->name);
@@ -1069,6 +1076,109 @@ static void wrap_jcc(Snip *s, unsigned start, uint32_t undef_before)
     name_add(o, "(jcc over it)");
 }
 
+/* ---- control flow around the body: a counted loop, a near call ----
+ * Both run the body more than once or through a return address, so the
+ * translator's multi-block regions, flag state across back edges and
+ * return prediction meet the hardware. */
+
+/* The loop counter: a byte in the bytes of the FXSAVE image that FXSAVE
+ * leaves alone (464..511), which random operands never target, inside the
+ * compared data. */
+#define LOOP_COUNTER (ORACLE_FXAREA + 500)
+#define SHAPE_RESERVE 40   /* code bytes kept free for the closing parts */
+
+typedef struct Shape {
+    bool loop, call;
+    unsigned loop_head;     /* where the body starts again */
+    unsigned jmp_rel;       /* the call's JMP over the subroutine: its rel field */
+} Shape;
+
+/* rel16 in 16-bit code, rel32 elsewhere */
+static int relz_size(const OracleGen *g) { return g->mode == 16 ? 2 : 4; }
+static int stack_slot(const OracleGen *g) { return g->mode == 16 ? 2 : g->mode == 64 ? 8 : 4; }
+
+static void loop_open(Snip *s, Shape *sh)
+{
+    static const uint8_t mov_m8_imm8[] = { 0xc6 };
+    unsigned n = 2 + rn(s->g, 3);
+    emit_abs(s->g, &s->out, mov_m8_imm8, 1, 0, LOOP_COUNTER);
+    put(&s->out, (uint8_t)n);
+    sh->loop_head = s->out.len;
+    char nm[24];
+    snprintf(nm, sizeof(nm), "loop x%u {", n);
+    name_add(&s->out, nm);
+}
+
+/* DEC the counter, JNZ back. The next pass must not read a flag the body
+ * left undefined: DEC defines all but CF, a CLC gives CF a value. */
+static void loop_close(Snip *s, Shape *sh)
+{
+    Out *o = &s->out;
+    if (s->undef & FC) {
+        put(o, 0xf8);
+        s->undef &= ~(uint32_t)FC;
+    }
+    static const uint8_t dec_m8[] = { 0xfe };
+    emit_abs(s->g, o, dec_m8, 1, 1, LOOP_COUNTER);
+    int64_t rel = (int64_t)sh->loop_head - (int64_t)(o->len + 2);
+    if (rel >= -128) {
+        put(o, 0x75);
+        put(o, (uint8_t)rel);
+    } else {
+        int z = relz_size(s->g);
+        put(o, 0x0f);
+        put(o, 0x85);
+        put_n(o, (uint64_t)(rel - z), z);   /* the near form is z bytes longer */
+    }
+    s->undef &= ~(uint32_t)(FO | FS | FZ | FA | FP);
+    name_add(o, "} dec; jnz");
+}
+
+/* CALL over a JMP to the subroutine that follows; it ends with RET, and
+ * the JMP goes past it. */
+static void call_open(Snip *s, Shape *sh)
+{
+    Out *o = &s->out;
+    int z = relz_size(s->g);
+    put(o, 0xe8);
+    put_n(o, (uint64_t)(1 + z), z);     /* the subroutine after the JMP */
+    put(o, 0xe9);
+    sh->jmp_rel = o->len;
+    put_n(o, 0, z);
+    s->rsp -= stack_slot(s->g);
+    name_add(o, "call {");
+}
+
+static void call_close(Snip *s, Shape *sh)
+{
+    Out *o = &s->out;
+    int z = relz_size(s->g);
+    put(o, 0xc3);
+    s->rsp += stack_slot(s->g);
+    put_n_at(o, sh->jmp_rel, o->len - (sh->jmp_rel + (unsigned)z), z);
+    name_add(o, "} ret");
+}
+
+static void shape_open(Snip *s, Shape *sh)
+{
+    sh->loop = chance(s->g, 12);
+    sh->call = chance(s->g, 12);
+    if (sh->loop)
+        loop_open(s, sh);
+    if (sh->call)
+        call_open(s, sh);
+    s->out.cap -= SHAPE_RESERVE;
+}
+
+static void shape_close(Snip *s, Shape *sh)
+{
+    s->out.cap += SHAPE_RESERVE;
+    if (sh->call)
+        call_close(s, sh);
+    if (sh->loop)
+        loop_close(s, sh);
+}
+
 static void random_state(OracleGen *g, OracleCase *c)
 {
     for (int i = 0; i < 16; i++)
@@ -1111,6 +1221,8 @@ void oracle_gen_case(OracleGen *g, OracleCase *c)
         static const uint8_t fxrstor[] = { 0x0f, 0xae };
         emit_abs(g, &s.out, fxrstor, 2, 1, ORACLE_FXAREA);
     }
+    Shape shape = { 0 };
+    shape_open(&s, &shape);
     for (unsigned i = 0, tries = 0; i < n && tries < 200; tries++) {
         const Form *f = &fs->f[rn(g, (unsigned)fs->n)];
         if ((f->row->attr & A_RARE) && !chance(g, 10))
@@ -1133,6 +1245,7 @@ void oracle_gen_case(OracleGen *g, OracleCase *c)
             wrap_jcc(&s, start, save.undef);
         i++;
     }
+    shape_close(&s, &shape);
     if (x87)
         emit_fx_epilogue(g, &s.out);
     c->len = s.out.len;

@@ -12,13 +12,16 @@ static void put64(uint8_t *ram, uint64_t addr, uint64_t v)
 void oracle_build_page_tables(uint8_t *ram)
 {
     const uint64_t user = 0x7, kernel = 0x3;   /* P | RW (| US) */
+    /* data and stack not executable, as the native child maps them (a jump
+     * or return into them is a fetch #PF there); EFER.NXE is set */
+    const uint64_t user_nx = user | 1ULL << 63;
     memset(ram + (ORACLE_PT - ORACLE_RAM_BASE), 0, 4 * 4096);
     put64(ram, ORACLE_PT, (ORACLE_PT + 0x1000) | user);
     put64(ram, ORACLE_PT + 0x1000 + 8 * ((ORACLE_RAM_BASE >> 30) & 511), (ORACLE_PT + 0x2000) | user);
     put64(ram, ORACLE_PT + 0x2000 + 8 * ((ORACLE_RAM_BASE >> 21) & 511), (ORACLE_PT + 0x3000) | user);
     const struct { uint64_t addr, size, flags; } maps[] = {
-        { ORACLE_CODE, 4096, user }, { ORACLE_DATA, ORACLE_DATA_SIZE, user },
-        { ORACLE_STACK, ORACLE_STACK_SIZE, user }, { ORACLE_SYS, 4096, kernel },
+        { ORACLE_CODE, 4096, user }, { ORACLE_DATA, ORACLE_DATA_SIZE, user_nx },
+        { ORACLE_STACK, ORACLE_STACK_SIZE, user_nx }, { ORACLE_SYS, 4096, kernel },
     };
     for (unsigned i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
         for (uint64_t a = maps[i].addr; a < maps[i].addr + maps[i].size; a += 4096)
