@@ -1134,19 +1134,39 @@ static void loop_close(Snip *s, Shape *sh)
     name_add(o, "} dec; jnz");
 }
 
-/* CALL over a JMP to the subroutine that follows; it ends with RET, and
- * the JMP goes past it. */
+/* CALL over a JMP to the subroutine that follows, direct or through a
+ * register (MOV reg, its address; CALL reg); it ends with RET, and the JMP
+ * goes past it. */
 static void call_open(Snip *s, Shape *sh)
 {
+    OracleGen *g = s->g;
     Out *o = &s->out;
-    int z = relz_size(s->g);
-    put(o, 0xe8);
-    put_n(o, (uint64_t)(1 + z), z);     /* the subroutine after the JMP */
+    int z = relz_size(g);
+    bool indirect = chance(g, 50);
+    int reg = 0;
+    unsigned imm_at = 0;
+    if (indirect) {
+        do reg = (int)rn(g, g->mode == 64 ? 16 : 8); while (reg == OR_RSP);
+        emit_mov_imm(g, o, reg, 0);
+        imm_at = o->len - (g->mode == 64 ? 8 : 4);
+        if (reg >= 8)
+            put(o, 0x41);
+        put(o, 0xff);
+        put(o, (uint8_t)(0xd0 | (reg & 7)));   /* CALL reg (/2) */
+    } else {
+        put(o, 0xe8);
+        put_n(o, (uint64_t)(1 + z), z);     /* the subroutine after the JMP */
+    }
     put(o, 0xe9);
     sh->jmp_rel = o->len;
     put_n(o, 0, z);
-    s->rsp -= stack_slot(s->g);
-    name_add(o, "call {");
+    if (indirect) {
+        /* the subroutine's address: linear, or the offset in CS (16-bit) */
+        uint64_t sub = g->mode == 16 ? o->len : ORACLE_CODE + o->len;
+        put_n_at(o, imm_at, sub, g->mode == 64 ? 8 : 4);
+    }
+    s->rsp -= stack_slot(g);
+    name_add(o, indirect ? "call reg {" : "call {");
 }
 
 static void call_close(Snip *s, Shape *sh)
