@@ -128,8 +128,8 @@ typedef struct RetSlot {
 typedef struct RasEntry {
     uint64_t rip;            /* the return address pushed */
     uint64_t tag;            /* jc_tag(caller's flags, epoch at the CALL) */
-    const void *code;        /* slot->code at the CALL */
     RetSlot *slot;
+    uint64_t pad;            /* 32 bytes: the generated code scales by shifting */
 } RasEntry;
 
 static inline unsigned ras_index(uint64_t rsp)

@@ -79,7 +79,7 @@ static void ras_offset(Emitter *e, int r)
 }
 
 /* The return stack's entry for a CALL that pushed op's input 1 at RSP input
- * 0: (return address, tag, the call site's slot and what it holds now). */
+ * 0: (return address, tag, the call site's slot). */
 void gen_ras_record(Gen *g, const TCGOp *op)
 {
     Emitter *e = &g->e;
@@ -103,8 +103,6 @@ void gen_ras_record(Gen *g, const TCGOp *op)
         em_rm(e, 0x89, 1, true, tmp, R12, idx, 0, RAS_OFF(tag), false);
         movi(e, tmp, (uintptr_t)slot);
         em_rm(e, 0x89, 1, true, tmp, R12, idx, 0, RAS_OFF(slot), false);
-        em_rm(e, 0x8b, 1, true, tmp, tmp, -1, 0, (int32_t)offsetof(RetSlot, code), false);
-        em_rm(e, 0x89, 1, true, tmp, R12, idx, 0, RAS_OFF(code), false);
     }
     free_dead_inputs(g, op, 0, 2);
 }
@@ -141,12 +139,12 @@ static void gen_ras_pop(Gen *g, uint64_t pop)
     em_u32(e, g->tb->flags);
     em_rm(e, 0x3b, 1, true, RCX, R12, RAX, 0, RAS_OFF(tag), false);
     miss[1] = jcc_fwd(g, CC_NE);
-    em_rm(e, 0x8b, 1, true, RDX, R12, RAX, 0, RAS_OFF(code), false);
+    em_rm(e, 0x8b, 1, true, RSI, R12, RAX, 0, RAS_OFF(slot), false);
+    em_rm(e, 0x8b, 1, true, RDX, RSI, -1, 0, (int32_t)offsetof(RetSlot, code), false);
     em_rr(e, 0x85, 1, true, RDX, RDX, false);          /* test rdx, rdx */
     size_t fill = jcc_fwd(g, CC_E);
     em_rr(e, 0xff, 1, false, 4, RDX, false);           /* jmp rdx */
     patch_rel32(g->cb, fill, emitter_off(e, g->cb));
-    em_rm(e, 0x8b, 1, true, RSI, R12, RAX, 0, RAS_OFF(slot), false);
     mov_rr(e, RDI, RBP);
     call_abs(e, (uintptr_t)ras_fill);
     em_rr(e, 0xff, 1, false, 4, RAX, false);           /* jmp rax */
