@@ -84,7 +84,8 @@ void gen_ras_record(Gen *g, const TCGOp *op)
 {
     Emitter *e = &g->e;
     RetSlot *slot = NULL;
-    if ((g->tb->flags & HF_CS64_MASK) && !log_enabled(LOG_EXEC | LOG_CPU))
+    /* (not in a self-looping block, whose registers are laid out for the loop) */
+    if ((g->tb->flags & HF_CS64_MASK) && !log_enabled(LOG_EXEC | LOG_CPU) && !g->nb_carried)
         slot = tb_arena_alloc(tcg_current_cpu, sizeof(*slot));
     if (slot) {
         *slot = (RetSlot){ .code = NULL, .phys_page = g->tb->phys_pc & TARGET_PAGE_MASK, .flags = g->tb->flags };
