@@ -1091,7 +1091,29 @@ typedef struct Shape {
     bool loop, call;
     unsigned loop_head;     /* where the body starts again */
     unsigned jmp_rel;       /* the call's JMP over the subroutine: its rel field */
+    int64_t call_rsp;       /* s->rsp inside the subroutine, restored before RET */
 } Shape;
+
+/* Where the subroutine keeps RSP: high on the stack page (above anything
+ * the snippet pushes, outside the compared part), through SS, which no
+ * snippet reloads. */
+#define CALL_RSP_SAVE (ORACLE_STACK + ORACLE_STACK_SIZE - 0x100)
+
+/* MOV [SS:CALL_RSP_SAVE], rSP (op 0x89) or MOV rSP, [SS:CALL_RSP_SAVE] (op
+ * 0x8b): the whole register (ESP in 16-bit mode). */
+static void emit_rsp_save(OracleGen *g, Out *o, uint8_t op)
+{
+    put(o, 0x36);
+    if (g->mode == 16)
+        put(o, 0x66);
+    if (g->mode == 64)
+        put(o, 0x48);
+    const uint8_t mov[] = { op };
+    uint64_t addr = CALL_RSP_SAVE;
+    if (g->mode == 16)
+        addr = addr - ORACLE_STACK + ORACLE_DATA;   /* emit_abs makes it DS-relative */
+    emit_abs(g, o, mov, 1, OR_RSP, addr);
+}
 
 /* rel16 in 16-bit code, rel32 elsewhere */
 static int relz_size(const OracleGen *g) { return g->mode == 16 ? 2 : 4; }
@@ -1166,6 +1188,10 @@ static void call_open(Snip *s, Shape *sh)
         put_n_at(o, imm_at, sub, g->mode == 64 ? 8 : 4);
     }
     s->rsp -= stack_slot(g);
+    /* the body may unbalance the stack: RET must still come back here, or
+     * it would run unplanned bytes whose undefined flags nobody tracks */
+    emit_rsp_save(g, o, 0x89);
+    sh->call_rsp = s->rsp;
     name_add(o, indirect ? "call reg {" : "call {");
 }
 
@@ -1173,6 +1199,8 @@ static void call_close(Snip *s, Shape *sh)
 {
     Out *o = &s->out;
     int z = relz_size(s->g);
+    emit_rsp_save(s->g, o, 0x8b);
+    s->rsp = sh->call_rsp;
     put(o, 0xc3);
     s->rsp += stack_slot(s->g);
     put_n_at(o, sh->jmp_rel, o->len - (sh->jmp_rel + (unsigned)z), z);
