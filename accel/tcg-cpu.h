@@ -141,6 +141,12 @@ typedef struct TCGCPU {
     /* statistics (monitor "info jit") */
     uint64_t stat_translated, stat_invalidated, stat_code_bytes, stat_guest_bytes;
     uint64_t stat_shared;    /* blocks that reuse a PC-relative translation */
+    uint64_t stat_tlb_fills;             /* TLB misses that walked */
+    uint64_t stat_tlb_flushes;           /* full TLB flushes */
+    uint64_t stat_tlb_flushes_nonglobal; /* CR3 writes that flushed */
+    uint64_t stat_tlb_flushes_page;      /* INVLPG and the like */
+    uint64_t stat_jc_revalidations;      /* jump-cache entries checked after a flush */
+    uint64_t stat_jc_stale;              /* ... and found stale */
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;
@@ -167,7 +173,8 @@ void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page);
 
 /* accel/tcg-tb.c */
 typedef struct TBCache TBCache;
-TBCache *tb_cache_new(void);
+TBCache *tb_cache_new(size_t code_bytes);   /* sized for a code buffer of code_bytes */
+unsigned tb_cache_capacity(size_t code_bytes);
 void tb_cache_free(TBCache *c);
 unsigned tb_cache_count(TCGCPU *t);   /* TBs in the cache now */
 TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t flags, uint32_t cflags);

@@ -134,6 +134,7 @@ void tlb_flush(CPUX86State *env)
         t->tlb_fill_count[m] = 0;
     }
     t->large_page_addr = t->large_page_mask = 0;
+    t->stat_tlb_flushes++;
     tb_jmp_cache_mark_stale(t);
 }
 
@@ -169,6 +170,7 @@ void tlb_flush_nonglobal(CPUX86State *env)
             t->tlb_filled_modes &= ~(1u << m);
     }
     /* the large-page region stays: global large pages may remain */
+    t->stat_tlb_flushes_nonglobal++;
     tb_jmp_cache_mark_stale(t);
 }
 
@@ -196,6 +198,7 @@ void tlb_flush_page(CPUX86State *env, uint64_t vaddr)
     }
     uint64_t page = vaddr & TARGET_PAGE_MASK;
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    t->stat_tlb_flushes_page++;
     for (int m = 0; m < MMU_MODES; m++) {
         if (tlb_entry_maps_page(&t->tlb[m][idx], page))
             tlb_invalidate_entry(t, m, idx);
@@ -233,6 +236,7 @@ static TLBEntry *tlb_fill(CPUX86State *env, uint64_t vaddr, int access, int mmu_
         return e;
     int prot = 0;
     uint64_t page_size = TARGET_PAGE_SIZE;
+    tcg_cpu(env)->stat_tlb_fills++;
     uint64_t paddr = x86_tlb_fill(env, vaddr, access, mmu_idx, &prot, &page_size, ra);
     return tlb_set_entry(env, vaddr, paddr, prot, page_size, mmu_idx);
 }
@@ -563,6 +567,7 @@ bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint6
         uint64_t paddr, ps;
         int prot;
         /* one walk: it faults nothing, and fills the entry when it succeeds */
+        t->stat_tlb_fills++;
         if (x86_mmu_translate(env, linear, X86_ACCESS_FETCH, mmu_idx, &paddr, &prot, &ps) != 0)
             return false;
         e = tlb_set_entry(env, linear, paddr, prot, ps, mmu_idx);

@@ -363,6 +363,10 @@ void tcg_dump_jit_info(FILE *f)
                 " host bytes), %" PRIu64 " shared at another PC, %" PRIu64 " invalidated, %u full flushes\n",
                 i, tb_cache_count(t), t->stat_translated, t->stat_guest_bytes, t->stat_code_bytes,
                 t->stat_shared, t->stat_invalidated, t->flush_count);
+        fprintf(f, "CPU #%d: %" PRIu64 " page walks, %" PRIu64 " TLB fills; TLB flushes: %" PRIu64 " full, %" PRIu64
+                " non-global (CR3), %" PRIu64 " single page; jump cache: %" PRIu64 " revalidated, %" PRIu64 " stale\n",
+                i, cpu->env->stat_walks, t->stat_tlb_fills, t->stat_tlb_flushes, t->stat_tlb_flushes_nonglobal,
+                t->stat_tlb_flushes_page, t->stat_jc_revalidations, t->stat_jc_stale);
     }
 }
 
@@ -431,7 +435,7 @@ TCGCPU *tcg_cpu_create(CPUX86State *env, VCPU *cpu)
     t->cpu = cpu;
     t->backend = tcg_backend ? tcg_backend : &tcg_backend_interp;
     t->ctx = tcg_context_new();
-    t->cache = tb_cache_new();
+    t->cache = tb_cache_new(tcg_code_buffer_size);
     pthread_mutex_init(&t->inval_lock, NULL);
     tlb_init(t);
     env->accel = t;
@@ -594,4 +598,5 @@ AccelOps accel_tcg_ops = {
     .vcpu_kick = tcg_vcpu_kick,
     .vcpu_state_changed = tcg_vcpu_state_changed,
     .memory_changed = tcg_memory_changed,
+    .dump_stats = tcg_dump_jit_info,
 };

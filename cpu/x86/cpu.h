@@ -231,6 +231,7 @@ typedef struct CPUX86State {
     int (*intack)(struct CPUX86State *env);
     jmp_buf jmp_env;         /* the execution loop's exit point */
     void *accel;             /* accelerator-private */
+    uint64_t stat_walks;     /* page-table walks (-d jit statistics) */
 } CPUX86State;
 
 /* Architectural EFLAGS including the lazily computed arithmetic flags. */

@@ -282,6 +282,7 @@ int x86_mmu_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx,
 
     for (int attempt = 0;; attempt++) {
         Walk w;
+        env->stat_walks++;
         int r = walk_tables(env, vaddr, &w);
         if (r == WALK_NOT_PRESENT)
             return X86_MMU_PF | err;
