@@ -427,6 +427,15 @@ void *tlb_host_ptr(CPUX86State *env, uint64_t vaddr, bool write, int mmu_idx, ui
     return (void *)(uintptr_t)(vaddr + e->addend);
 }
 
+uint64_t tlb_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx, uintptr_t ra)
+{
+    TCGCPU *t = tcg_cpu(env);
+    unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    if (!tlb_hit(tlb_tag_for(&t->tlb[mmu_idx][idx], access), vaddr))
+        tlb_fill(env, vaddr, access, mmu_idx, ra);
+    return t->tlb_extra[mmu_idx][idx].paddr | (vaddr & ~TARGET_PAGE_MASK);
+}
+
 /* Page-crossing accesses: both pages are translated before anything is written. */
 static bool crosses_page(uint64_t vaddr, unsigned size)
 {

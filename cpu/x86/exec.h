@@ -74,6 +74,9 @@ void tlb_flush(CPUX86State *env);
 void tlb_flush_page(CPUX86State *env, uint64_t vaddr);
 /* A CR3 write: drop every translation but the global ones. */
 void tlb_flush_nonglobal(CPUX86State *env);
+/* Physical address of an access (X86_ACCESS_*) to vaddr through the TLB,
+ * filling it on a miss; faults are raised through ra. */
+uint64_t tlb_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx, uintptr_t ra);
 
 /* Lazy flags (cpu/x86/cc.c): the architectural arithmetic flags (CC_MASK bits)
  * from env->cc_op / cc_dst / cc_src / cc_src2; and setting them explicitly

@@ -346,12 +346,12 @@ static uint64_t linear_wrap(CPUX86State *env, uint64_t lin)
     return (env->efer & EFER_LMA) ? lin : (uint32_t)lin;
 }
 
+/* Interrupt delivery, IRET and descriptor loads make several accesses each:
+ * the TLB spares them a walk apiece. */
 static uint64_t translate_or_raise(CPUX86State *env, uint64_t lin, int access,
                                    int mmu_idx, uintptr_t ra)
 {
-    int prot;
-    uint64_t page_size;
-    return x86_tlb_fill(env, linear_wrap(env, lin), access, mmu_idx, &prot, &page_size, ra);
+    return sys_translate(env, linear_wrap(env, lin), access, mmu_idx, ra);
 }
 
 uint64_t x86_ld_linear(CPUX86State *env, uint64_t lin, unsigned size, int mmu_idx,
