@@ -39,6 +39,31 @@ typedef struct TLBExtra {
     bool global;             /* kept across CR3 writes */
 } TLBExtra;
 
+/* The non-global entries of a PCID that is not the current one (CR4.PCIDE):
+ * set aside by a CR3 write that leaves it, put back by one that returns to
+ * it with bit 63 (no flush) set. A few PCIDs at a time, least recently left
+ * dropped first; what does not fit is dropped (a TLB may forget entries). */
+#define TLB_PCID_SLOTS 8
+#define TLB_PCID_ENTRIES 1024
+typedef struct TLBSaved {
+    TLBEntry e;
+    uint64_t paddr;
+    uint16_t idx;
+    uint8_t mode;
+} TLBSaved;
+typedef struct TLBPcidSlot {
+    int pcid;                /* -1: free */
+    unsigned n;
+    uint64_t left_at;        /* for least-recently-left replacement */
+    TLBSaved *e;             /* TLB_PCID_ENTRIES, allocated on first use */
+} TLBPcidSlot;
+
+/* Jump-cache entries are tagged with the PCID they were found under, or as
+ * global when their code pages are global TLB entries (these outlive CR3
+ * writes); tags 0..4095 are PCIDs. */
+#define JC_TAG_GLOBAL 4096
+#define JC_TAGS 4097
+
 /* ---- backends ------------------------------------------------------------ */
 struct TCGCPU;
 typedef struct TCGBackend {
@@ -100,6 +125,13 @@ typedef struct TCGCPU {
      * that its linear PC still maps to the block's physical pages. */
     uint64_t jmp_cache_epoch[JMP_CACHE_SIZE];
     uint64_t jc_epoch;
+    /* An older entry is still good without a check when its epoch is at
+     * least jc_all_since (the last full flush) and jc_since[its tag] (the
+     * last flush of that PCID, or of global pages), and for a PCID tag,
+     * that PCID is the current one. */
+    uint16_t jmp_cache_tag[JMP_CACHE_SIZE];
+    uint64_t jc_all_since;
+    uint64_t jc_since[JC_TAGS];
     /* bit per hashed linear page that blocks in the cache may start on */
     uint64_t jc_page_filter[(1u << JMP_CACHE_PAGE_FILTER_BITS) / 64];
     unsigned jc_page_filter_set;
@@ -119,6 +151,10 @@ typedef struct TCGCPU {
     TLBEntry tlb_victim[MMU_MODES][TLB_VICTIM_SIZE];
     TLBExtra tlb_victim_extra[MMU_MODES][TLB_VICTIM_SIZE];
     unsigned tlb_victim_next[MMU_MODES];   /* round-robin replacement */
+    /* the PCID whose non-global entries the TLB holds; the others' */
+    unsigned tlb_pcid;
+    TLBPcidSlot tlb_pcid_slot[TLB_PCID_SLOTS];
+    uint64_t tlb_pcid_clock;
 
     CPUX86State *env;
     struct VCPU *cpu;
@@ -147,6 +183,9 @@ typedef struct TCGCPU {
     uint64_t stat_tlb_flushes_page;      /* INVLPG and the like */
     uint64_t stat_jc_revalidations;      /* jump-cache entries checked after a flush */
     uint64_t stat_jc_stale;              /* ... and found stale */
+    uint64_t stat_jc_kept;               /* older entries trusted by their tag */
+    uint64_t stat_pcid_switches;         /* CR3 writes to another PCID */
+    uint64_t stat_pcid_restored;         /* ... that kept its entries */
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;
@@ -170,6 +209,14 @@ void *tlb_host_ptr(CPUX86State *env, uint64_t vaddr, bool write, int mmu_idx, ui
 /* Protect a physical page's TLB entries for writes (it now holds code). */
 void tlb_protect_code(TCGCPU *t, uint64_t paddr_page);
 void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page);
+/* Shared with accel/tcg-pcid.c: drop the current PCID's non-global entries,
+ * moving them into save when given; put a saved entry back. */
+void tlb_drop_nonglobal(TCGCPU *t, TLBPcidSlot *save);
+void tlb_put_back(TCGCPU *t, const TLBSaved *s);
+
+/* accel/tcg-pcid.c */
+void tlb_pcid_reset(TCGCPU *t);   /* forget every other PCID (full flush) */
+void tlb_pcid_free(TCGCPU *t);
 
 /* accel/tcg-tb.c */
 typedef struct TBCache TBCache;
@@ -197,9 +244,11 @@ void tcg_request(TCGCPU *t, uint64_t paddr, unsigned kind, unsigned size);
 /* Ask every other vCPU (all when self is NULL) to act on a page. */
 void tcg_request_others(TCGCPU *self, uint64_t paddr, unsigned kind, unsigned size);
 void tb_jmp_cache_clear(TCGCPU *t);
-/* The linear-to-physical mapping may have changed: revalidate entries on use. */
-void tb_jmp_cache_mark_stale(TCGCPU *t);
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
+/* Entries found under PCID tag (or JC_TAG_GLOBAL) are stale from now on;
+ * the same for all of them. */
+void tb_jmp_cache_drop_tag(TCGCPU *t, unsigned tag);
+void tb_jmp_cache_drop_all(TCGCPU *t);
 void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest);
 /* Flags of the current state that are part of the TB key. */
 uint32_t tb_flags_of(CPUX86State *env);

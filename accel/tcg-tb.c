@@ -173,9 +173,14 @@ static void jc_page_note(TCGCPU *t, uint64_t linear)
     t->jc_page_filter[b / 64] |= 1ULL << (b % 64);
 }
 
-void tb_jmp_cache_mark_stale(TCGCPU *t)
+void tb_jmp_cache_drop_tag(TCGCPU *t, unsigned tag)
 {
-    t->jc_epoch++;
+    t->jc_since[tag] = ++t->jc_epoch;
+}
+
+void tb_jmp_cache_drop_all(TCGCPU *t)
+{
+    t->jc_all_since = ++t->jc_epoch;
 }
 
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
@@ -184,8 +189,10 @@ void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
      * it) must not be trusted as they are: revalidate all on use, unless no
      * block ever started there. */
     uint64_t page = linear & TARGET_PAGE_MASK;
-    if (jc_page_maybe_cached(t, page) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE))
-        tb_jmp_cache_mark_stale(t);
+    if (jc_page_maybe_cached(t, page) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE)) {
+        /* INVLPG: the current PCID's and the global translations of the page */
+        t->jc_since[JC_TAG_GLOBAL] = t->jc_since[t->tlb_pcid] = ++t->jc_epoch;
+    }
 }
 
 static PageDesc *page_find(TBCache *c, uint64_t page, bool alloc)
@@ -505,8 +512,40 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
     fatal("translator: cannot translate the block at 0x%" PRIx64 " (code buffer too small)", pc);
 }
 
+/* Is the code page of linear address lin a global TLB entry? */
+static bool code_page_global(TCGCPU *t, uint64_t lin)
+{
+    int m = x86_mmu_index(t->env);
+    unsigned idx = (lin >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    uint64_t tag = t->tlb[m][idx].addr_code;
+    return tag != TLB_INVALID_ADDR && (tag & TARGET_PAGE_MASK) == (lin & TARGET_PAGE_MASK) &&
+           t->tlb_extra[m][idx].global;
+}
+
+/* The jump-cache tag of tb found at lin: global when all its code is on
+ * global pages (right after a lookup, their TLB entries are there). */
+static unsigned jc_tag_of(TCGCPU *t, uint64_t lin, const TranslationBlock *tb)
+{
+    if (code_page_global(t, lin) &&
+        (tb->phys_page2 == (uint64_t)-1 || code_page_global(t, (lin & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE)))
+        return JC_TAG_GLOBAL;
+    return t->tlb_pcid;
+}
+
+/* An entry from an older epoch whose tag says nothing it depends on was
+ * flushed since: a global one, or one of the current PCID. */
+static bool jc_trusted(const TCGCPU *t, unsigned h)
+{
+    uint64_t epoch = t->jmp_cache_epoch[h];
+    unsigned tag = t->jmp_cache_tag[h];
+    if (epoch < t->jc_all_since || epoch < t->jc_since[tag])
+        return false;
+    return tag == JC_TAG_GLOBAL || tag == t->tlb_pcid;
+}
+
 /* The jump cache's block for linear PC lin, or NULL. An entry from before
- * the last TLB flush is used once its pages are seen to map as before. */
+ * the last TLB flush is used when its tag vouches for it, else once its
+ * pages are seen to map as before. */
 static TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc,
                                    uint64_t cs_base, uint32_t flags)
 {
@@ -516,6 +555,11 @@ static TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t
         return NULL;
     if (t->jmp_cache_epoch[h] == t->jc_epoch)
         return tb;
+    if (jc_trusted(t, h)) {
+        t->stat_jc_kept++;
+        t->jmp_cache_epoch[h] = t->jc_epoch;
+        return tb;
+    }
     uint64_t phys;
     t->stat_jc_revalidations++;
     if (!get_phys(t->env, lin, &phys) || phys != tb->phys_pc || !second_page_matches(t->env, tb, lin)) {
@@ -523,6 +567,7 @@ static TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t
         return NULL;
     }
     t->jmp_cache_epoch[h] = t->jc_epoch;
+    t->jmp_cache_tag[h] = (uint16_t)jc_tag_of(t, lin, tb);
     return tb;
 }
 
@@ -531,6 +576,7 @@ static void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb)
     jc_page_note(t, lin);
     t->jmp_cache[h] = tb;
     t->jmp_cache_epoch[h] = t->jc_epoch;
+    t->jmp_cache_tag[h] = (uint16_t)jc_tag_of(t, lin, tb);
 }
 
 /* Reuse a PC-relative translation of the same physical code (not while

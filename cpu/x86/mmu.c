@@ -388,6 +388,17 @@ void x86_invlpg(CPUX86State *env, uint64_t addr)
     sys_tlb_flush_page(env, addr);
 }
 
+void x86_invpcid(CPUX86State *env, uint64_t type, uint64_t pcid, uint64_t addr, uintptr_t ra)
+{
+    if (type > 3 || pcid > 0xfff)
+        raise_gp0(env, ra);
+    if (type <= 1 && pcid && !(env->cr[4] & CR4_PCIDE))
+        raise_gp0(env, ra);
+    if (type == 0 && !x86_is_canonical(env, addr))
+        raise_gp0(env, ra);
+    sys_tlb_invpcid(env, (unsigned)type, (unsigned)pcid, addr);
+}
+
 bool x86_pae_pdptes_valid(CPUX86State *env, uint64_t cr3)
 {
     const uint64_t rsvd = 0x1e6ULL | ~PHYS_MASK;
