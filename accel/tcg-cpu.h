@@ -184,6 +184,7 @@ typedef struct TCGCPU {
     uint64_t stat_jc_revalidations;      /* jump-cache entries checked after a flush */
     uint64_t stat_jc_stale;              /* ... and found stale */
     uint64_t stat_jc_kept;               /* older entries trusted by their tag */
+    uint64_t stat_hash_lookups;          /* jump-cache misses looked up by physical PC */
     uint64_t stat_pcid_switches;         /* CR3 writes to another PCID */
     uint64_t stat_pcid_restored;         /* ... that kept its entries */
 

@@ -326,6 +326,7 @@ static TranslationBlock *hash_lookup(TCGCPU *t, uint64_t phys, uint64_t pc, uint
                                      uint32_t flags, uint32_t cflags)
 {
     CPUX86State *env = t->env;
+    t->stat_hash_lookups++;
     for (TranslationBlock *tb = t->cache->hash[tb_hash(t->cache, phys, pc, flags)]; tb; tb = tb->hash_next) {
         if (tb->phys_pc != phys || tb->pc != pc || tb->cs_base != cs_base ||
             tb->flags != flags || tb->cflags != cflags || tb->invalid)
