@@ -6,7 +6,7 @@
  * recently run address space) finds its TLB and jump-cache entries as it
  * left them instead of walking the page tables again. INVPCID drops a PCID's
  * entries wherever they are. The jump cache follows through its tags (see
- * tb_jmp_cache_drop_tag). */
+ * tb_jmp_cache_drop_asid). */
 #include <stdlib.h>
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/exec.h"
@@ -28,7 +28,7 @@ static void pcid_slot_drop(TCGCPU *t, unsigned pcid)
         s->pcid = -1;
         s->n = 0;
     }
-    tb_jmp_cache_drop_tag(t, pcid);
+    tb_jmp_cache_drop_asid(t, pcid);
 }
 
 /* An empty slot for pcid: a free one, else the one left longest ago. */
@@ -78,7 +78,7 @@ static void pcid_switch(TCGCPU *t, unsigned pcid, bool keep)
     tlb_drop_nonglobal(t, pcid_slot_take(t, t->tlb_pcid));
     t->tlb_pcid = pcid;
     /* entries trusted as they are belong to the PCID left: check them again */
-    t->jc_epoch++;
+    tb_jmp_cache_mark_stale(t);
     TLBPcidSlot *s = keep ? pcid_slot_find(t, pcid) : NULL;
     if (!s) {
         pcid_slot_drop(t, pcid);

@@ -2,6 +2,8 @@
  * virtual PC (jump cache), translation on a miss, chaining, the physical
  * pages that hold code (for self-modifying code), and flushing.
  *
+ * The jump cache itself is in accel/tcg-jmp-cache.c.
+ *
  * 64-bit user code is translated PC-relative (see tb_use_pcrel): the same
  * physical code met at another virtual PC (a library or program mapped at a
  * new address in every process) gets an alias TB, a TB of its own for that
@@ -141,60 +143,6 @@ uint32_t tb_flags_of(CPUX86State *env)
     return f;
 }
 
-void tb_jmp_cache_clear(TCGCPU *t)
-{
-    memset(t->jmp_cache, 0, sizeof(t->jmp_cache));
-    memset(t->jc_page_filter, 0, sizeof(t->jc_page_filter));
-    t->jc_page_filter_set = 0;
-}
-
-static unsigned jc_page_bit(uint64_t linear)
-{
-    uint64_t h = (linear >> TARGET_PAGE_BITS) * 0x9e3779b97f4a7c15ULL;
-    return (unsigned)(h >> (64 - JMP_CACHE_PAGE_FILTER_BITS));
-}
-
-static bool jc_page_maybe_cached(TCGCPU *t, uint64_t linear)
-{
-    unsigned b = jc_page_bit(linear);
-    return t->jc_page_filter[b / 64] & (1ULL << (b % 64));
-}
-
-static void jc_page_note(TCGCPU *t, uint64_t linear)
-{
-    unsigned b = jc_page_bit(linear);
-    if (t->jc_page_filter[b / 64] & (1ULL << (b % 64)))
-        return;
-    /* a filter that says yes to too much filters nothing: start afresh */
-    if (++t->jc_page_filter_set > (1u << JMP_CACHE_PAGE_FILTER_BITS) / 16) {
-        tb_jmp_cache_clear(t);
-        t->jc_page_filter_set = 1;
-    }
-    t->jc_page_filter[b / 64] |= 1ULL << (b % 64);
-}
-
-void tb_jmp_cache_drop_tag(TCGCPU *t, unsigned tag)
-{
-    t->jc_since[tag] = ++t->jc_epoch;
-}
-
-void tb_jmp_cache_drop_all(TCGCPU *t)
-{
-    t->jc_all_since = ++t->jc_epoch;
-}
-
-void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
-{
-    /* Blocks starting on this page or the previous one (which may span into
-     * it) must not be trusted as they are: revalidate all on use, unless no
-     * block ever started there. */
-    uint64_t page = linear & TARGET_PAGE_MASK;
-    if (jc_page_maybe_cached(t, page) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE)) {
-        /* INVLPG: the current PCID's and the global translations of the page */
-        t->jc_since[JC_TAG_GLOBAL] = t->jc_since[t->tlb_pcid] = ++t->jc_epoch;
-    }
-}
-
 static PageDesc *page_find(TBCache *c, uint64_t page, bool alloc)
 {
     unsigned h = page_hash(page);
@@ -320,6 +268,12 @@ static bool second_page_matches(CPUX86State *env, const TranslationBlock *tb, ui
     uint64_t p2;
     return get_phys(env, (lin & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE, &p2) &&
            (p2 & TARGET_PAGE_MASK) == tb->phys_page2;
+}
+
+bool tb_maps_at(CPUX86State *env, const TranslationBlock *tb, uint64_t lin)
+{
+    uint64_t phys;
+    return get_phys(env, lin, &phys) && phys == tb->phys_pc && second_page_matches(env, tb, lin);
 }
 
 static TranslationBlock *hash_lookup(TCGCPU *t, uint64_t phys, uint64_t pc, uint64_t cs_base,
@@ -513,73 +467,6 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
     fatal("translator: cannot translate the block at 0x%" PRIx64 " (code buffer too small)", pc);
 }
 
-/* Is the code page of linear address lin a global TLB entry? */
-static bool code_page_global(TCGCPU *t, uint64_t lin)
-{
-    int m = x86_mmu_index(t->env);
-    unsigned idx = (lin >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
-    uint64_t tag = t->tlb[m][idx].addr_code;
-    return tag != TLB_INVALID_ADDR && (tag & TARGET_PAGE_MASK) == (lin & TARGET_PAGE_MASK) &&
-           t->tlb_extra[m][idx].global;
-}
-
-/* The jump-cache tag of tb found at lin: global when all its code is on
- * global pages (right after a lookup, their TLB entries are there). */
-static unsigned jc_tag_of(TCGCPU *t, uint64_t lin, const TranslationBlock *tb)
-{
-    if (code_page_global(t, lin) &&
-        (tb->phys_page2 == (uint64_t)-1 || code_page_global(t, (lin & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE)))
-        return JC_TAG_GLOBAL;
-    return t->tlb_pcid;
-}
-
-/* An entry from an older epoch whose tag says nothing it depends on was
- * flushed since: a global one, or one of the current PCID. */
-static bool jc_trusted(const TCGCPU *t, unsigned h)
-{
-    uint64_t epoch = t->jmp_cache_epoch[h];
-    unsigned tag = t->jmp_cache_tag[h];
-    if (epoch < t->jc_all_since || epoch < t->jc_since[tag])
-        return false;
-    return tag == JC_TAG_GLOBAL || tag == t->tlb_pcid;
-}
-
-/* The jump cache's block for linear PC lin, or NULL. An entry from before
- * the last TLB flush is used when its tag vouches for it, else once its
- * pages are seen to map as before. */
-static TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc,
-                                   uint64_t cs_base, uint32_t flags)
-{
-    TranslationBlock *tb = t->jmp_cache[h];
-    if (!tb || tb->pc != pc || tb->cs_base != cs_base || tb->flags != flags ||
-        tb->cflags != 0 || tb->invalid)
-        return NULL;
-    if (t->jmp_cache_epoch[h] == t->jc_epoch)
-        return tb;
-    if (jc_trusted(t, h)) {
-        t->stat_jc_kept++;
-        t->jmp_cache_epoch[h] = t->jc_epoch;
-        return tb;
-    }
-    uint64_t phys;
-    t->stat_jc_revalidations++;
-    if (!get_phys(t->env, lin, &phys) || phys != tb->phys_pc || !second_page_matches(t->env, tb, lin)) {
-        t->stat_jc_stale++;
-        return NULL;
-    }
-    t->jmp_cache_epoch[h] = t->jc_epoch;
-    t->jmp_cache_tag[h] = (uint16_t)jc_tag_of(t, lin, tb);
-    return tb;
-}
-
-static void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb)
-{
-    jc_page_note(t, lin);
-    t->jmp_cache[h] = tb;
-    t->jmp_cache_epoch[h] = t->jc_epoch;
-    t->jmp_cache_tag[h] = (uint16_t)jc_tag_of(t, lin, tb);
-}
-
 /* Reuse a PC-relative translation of the same physical code (not while
  * the debugger has breakpoints: they are compiled in at their addresses). */
 static TranslationBlock *tb_share(TCGCPU *t, uint64_t phys, uint64_t pc, uint64_t cs_base,
@@ -738,6 +625,7 @@ bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
         /* a self-loop checks only the exit flag at its back edge */
         atomic_store(&t->exit_flag, 1);
         t->stat_invalidated++;
+        jc_remove(t, tb);
         hash_remove(c, tb);
         if (tb->pcrel && !tb->alias)
             shared_remove(c, tb);

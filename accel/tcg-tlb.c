@@ -188,7 +188,7 @@ void tlb_flush_nonglobal(CPUX86State *env)
         return;
     tlb_drop_nonglobal(t, NULL);
     t->stat_tlb_flushes_nonglobal++;
-    tb_jmp_cache_drop_tag(t, t->tlb_pcid);
+    tb_jmp_cache_drop_asid(t, t->tlb_pcid);
 }
 
 /* Grow the large-page region to cover the page_size page at vaddr. */

@@ -360,14 +360,15 @@ void tcg_dump_jit_info(FILE *f)
             continue;
         TCGCPU *t = tcg_cpu(cpu->env);
         fprintf(f, "CPU #%d: %u blocks cached, %" PRIu64 " translated (%" PRIu64 " guest bytes -> %" PRIu64
-                " host bytes), %" PRIu64 " shared at another PC, %" PRIu64 " invalidated, %u full flushes\n",
+                " host bytes), %" PRIu64 " shared at another PC, %" PRIu64 " invalidated, %u full flushes, %" PRIu64
+                " indirect jumps looked up in C\n",
                 i, tb_cache_count(t), t->stat_translated, t->stat_guest_bytes, t->stat_code_bytes,
-                t->stat_shared, t->stat_invalidated, t->flush_count);
+                t->stat_shared, t->stat_invalidated, t->flush_count, t->stat_lookup_slow);
         fprintf(f, "CPU #%d: %" PRIu64 " page walks, %" PRIu64 " TLB fills; TLB flushes: %" PRIu64 " full, %" PRIu64
                 " non-global (CR3), %" PRIu64 " single page; jump cache: %" PRIu64 " revalidated, %" PRIu64 " stale\n",
                 i, cpu->env->stat_walks, t->stat_tlb_fills, t->stat_tlb_flushes, t->stat_tlb_flushes_nonglobal,
                 t->stat_tlb_flushes_page, t->stat_jc_revalidations, t->stat_jc_stale);
-        fprintf(f, "CPU #%d: jump cache: %" PRIu64 " kept by tag, %" PRIu64 " misses looked up by physical PC; PCID: %"
+        fprintf(f, "CPU #%d: jump cache: %" PRIu64 " kept (address space unflushed), %" PRIu64 " misses looked up by physical PC; PCID: %"
                 PRIu64 " switches, %" PRIu64 " found their entries\n", i, t->stat_jc_kept, t->stat_hash_lookups,
                 t->stat_pcid_switches, t->stat_pcid_restored);
     }

@@ -85,6 +85,9 @@ void tlb_invpcid(CPUX86State *env, unsigned type, unsigned pcid, uint64_t addr);
 /* Physical address of an access (X86_ACCESS_*) to vaddr through the TLB,
  * filling it on a miss; faults are raised through ra. */
 uint64_t tlb_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx, uintptr_t ra);
+/* DR7 was written: looked-up blocks may now need (or no longer need) the
+ * breakpoint checks (accel/tcg-jmp-cache.c). */
+void tcg_debug_regs_changed(CPUX86State *env);
 
 /* Lazy flags (cpu/x86/cc.c): the architectural arithmetic flags (CC_MASK bits)
  * from env->cc_op / cc_dst / cc_src / cc_src2; and setting them explicitly
