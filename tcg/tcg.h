@@ -335,6 +335,9 @@ void tcg_gen_discard(TCGv t);
 
 /* ---- passes ---------------------------------------------------------------- */
 void tcg_optimize(TCGContext *s);
+/* Compute results straight into the globals they are copied to (after the
+ * optimiser's folding, before tcg_mem_reuse). */
+void tcg_coalesce(TCGContext *s);
 /* Share TLB probes between accesses through one base (after tcg_optimize). */
 void tcg_mem_reuse(TCGContext *s);
 /* qemu_ld/st or one of their probe/reuse forms */

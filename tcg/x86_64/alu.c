@@ -102,7 +102,25 @@ void gen_alu(Gen *g, const TCGOp *op)
     }
     int ra = temp_load(g, ta, 0);
     int rb = temp_load(g, tb, 0);
-    int rd;
+    int ia = ta == (int)op->args[1] ? 0 : 1;
+    /* a global updated by its own op: in place (d = d op b, or d = d op a) */
+    int rd = ta != tb ? in_place_reg(g, op, ia, 1 << rb) : -1;
+    if (rd < 0 && commutative && ta != tb) {
+        rd = in_place_reg(g, op, 1 - ia, 1 << ra);
+        if (rd >= 0) {
+            rb = ra;
+            ra = rd;
+        }
+    }
+    if (rd >= 0) {
+        if (op->opc == INDEX_op_mul)
+            em_rr(&g->e, 0xaf0f, 2, w, rd, rb, false);
+        else
+            em_rr(&g->e, rr_opc[op->opc], 1, w, rb, rd, false);
+        free_dead_inputs(g, op, 1, 2);
+        set_output(g, td, rd);
+        return;
+    }
     if (commutative && (op->dead & 2) && tb > 0 && g->s->temps[tb].kind != TEMP_GLOBAL &&
         ta != tb) {
         rd = out_reg_from(g, op, ta == (int)op->args[1] ? 1 : 0, 0);
@@ -252,7 +270,9 @@ void gen_movcond(Gen *g, const TCGOp *op)
     int td = (int)op->args[0];
     int rv1 = temp_load(g, (int)op->args[3], 0);
     int rv2 = temp_load(g, (int)op->args[4], 0);
-    int rd = loop_home_reg(g, op, 0);
+    int rd = in_place_reg(g, op, 3, 0);   /* d = c ? v1 : d: a conditional move into d */
+    if (rd < 0)
+        rd = loop_home_reg(g, op, 0);
     if (rd < 0)
         rd = reg_alloc(g, 0);
     g->locked |= 1 << rd;

@@ -212,6 +212,7 @@ void free_dead_inputs(Gen *g, const TCGOp *op, int first_in, int n_in);
 void forget_registers(Gen *g);
 void sync_all(Gen *g, bool drop);
 void sync_globals(Gen *g);
+int in_place_reg(Gen *g, const TCGOp *op, int in_index, uint16_t avoid);
 int out_reg_from(Gen *g, const TCGOp *op, int in_index, uint16_t avoid);
 void set_output(Gen *g, int t, int r);
 uint8_t cond_cc(TCGCond c);

@@ -182,6 +182,11 @@ void gen_guest_mem(Gen *g, const TCGOp *op)
     /* a load's result may take the address register when the address dies */
     int rd = m.is_store ? rv
              : (op->dead & 1) && m.t_addr > 0 && g->s->temps[m.t_addr].kind != TEMP_GLOBAL ? ra : t1;
+    if (!m.is_store) {
+        int home = loop_home_reg(g, op, (1 << t1) | (t2 >= 0 ? 1 << t2 : 0));
+        if (home >= 0)
+            rd = home;   /* a loop's global loaded straight into its register */
+    }
     size_t jumps[2];
     int nj;
     if (reuse) {
