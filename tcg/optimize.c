@@ -469,5 +469,6 @@ void tcg_optimize(TCGContext *s)
             reset_all(s);
     }
     tcg_coalesce(s);
+    tcg_loop_probe(s);
     tcg_mem_reuse(s);
 }

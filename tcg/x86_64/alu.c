@@ -282,3 +282,30 @@ void gen_movcond(Gen *g, const TCGOp *op)
     free_dead_inputs(g, op, 1, 4);
     set_output(g, td, rd);
 }
+
+/* t = x << c (c = 1..3); d = y + t, t dying there: one lea d, [y + x * 2^c]
+ * (the front end's scaled-index address). False when op and next do not
+ * have that shape; then nothing is emitted. */
+bool gen_scaled_add(Gen *g, const TCGOp *op, const TCGOp *next)
+{
+    int64_t c;
+    int t = (int)op->args[0], x = (int)op->args[1];
+    if (op->opc != INDEX_op_shl || next->opc != INDEX_op_add || op->flags != next->flags ||
+        !is_const(g, (int)op->args[2], &c) || c < 1 || c > 3 || g->s->temps[t].kind != TEMP_NORMAL)
+        return false;
+    int iy = (int)next->args[2] == t ? 0 : (int)next->args[1] == t ? 1 : -1;
+    if (iy < 0 || (int)next->args[1 + iy] == t || !(next->dead & (1u << (1 - iy))))
+        return false;
+    int y = (int)next->args[1 + iy], td = (int)next->args[0];
+    int64_t v;
+    if (is_const(g, y, &v))
+        return false;
+    int rx = temp_load(g, x, 0);
+    int ry = temp_load(g, y, 0);
+    int rd = out_reg_from(g, next, iy, 0);
+    em_rm(&g->e, 0x8d, 1, !(op->flags & TCG_W32), rd, ry, rx, (int)c, 0, false);
+    free_dead_inputs(g, op, 1, 2);
+    free_dead_inputs(g, next, 1, 2);
+    set_output(g, td, rd);
+    return true;
+}
