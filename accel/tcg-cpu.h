@@ -58,11 +58,8 @@ typedef struct TLBPcidSlot {
     TLBSaved *e;             /* TLB_PCID_ENTRIES, allocated on first use */
 } TLBPcidSlot;
 
-/* The address space of a jump-cache entry: the PCID it was found under, or
- * global when its code pages are global TLB entries (these outlive CR3
- * writes); 0..4095 are PCIDs. */
-#define JC_ASID_GLOBAL 4096
-#define JC_ASIDS 4097
+/* PCIDs, for the jump cache's non-global entries. */
+#define JC_ASIDS 4096
 
 /* ---- backends ------------------------------------------------------------ */
 struct TCGCPU;
@@ -169,18 +166,21 @@ typedef struct TCGCPU {
     TLBEntry tlb[MMU_MODES][TLB_SIZE];
     TLBExtra tlb_extra[MMU_MODES][TLB_SIZE];
     JmpCacheEntry jmp_cache[JMP_CACHE_SIZE];
-    /* An entry is trusted as is only when its tag's epoch is jc_epoch. TLB
-     * flushes (CR3 writes) bump jc_epoch instead of clearing the cache; an
-     * older entry is used after checking that its linear PC still maps to
-     * the block's physical pages. jc_epoch_tag is jc_tag(0, jc_epoch). */
-    uint32_t jc_epoch;
-    uint64_t jc_epoch_tag;
+    /* An entry is trusted as is only when its tag's epoch is current. TLB
+     * flushes bump the epochs instead of clearing the cache; an older entry
+     * is used after checking that its linear PC still maps to the block's
+     * physical pages. Blocks on global pages (the kernel's) have an epoch of
+     * their own, which CR3 writes leave alone: the tag's epoch field is
+     * jc_epoch * 2 for the others, jc_gepoch * 2 + 1 for them. */
+    uint32_t jc_epoch, jc_gepoch;
+    uint64_t jc_epoch_tag, jc_gepoch_tag;   /* jc_tag(0, epoch field) of each */
     RasEntry ras[RAS_SIZE];
-    /* An entry from an older epoch is still good without a check when that
-     * epoch is at least jc_all_since (the last full flush) and
-     * jc_since[its address space] (the last flush of that PCID, or of the
-     * global pages), and for a PCID, that PCID is the current one. */
-    uint16_t jmp_cache_asid[JMP_CACHE_SIZE];   /* a PCID or JC_ASID_GLOBAL */
+    /* A non-global entry from an older jc_epoch is still good without a
+     * check when that epoch is at least jc_all_since (the last full flush)
+     * and jc_since[its PCID] (the last flush of that PCID), and its PCID is
+     * the current one: CR3 writes to other PCIDs and back with bit 63 keep
+     * it, as they keep its TLB entries. */
+    uint16_t jmp_cache_asid[JMP_CACHE_SIZE];   /* the PCID of a non-global entry */
     uint32_t jc_all_since;
     uint32_t jc_since[JC_ASIDS];
     /* bit per hashed linear page that blocks in the cache may start on */
@@ -270,6 +270,7 @@ void tlb_put_back(TCGCPU *t, const TLBSaved *s);
 /* accel/tcg-pcid.c */
 void tlb_pcid_reset(TCGCPU *t);   /* forget every other PCID (full flush) */
 void tlb_pcid_free(TCGCPU *t);
+bool tlb_code_page_global(CPUX86State *env, uint64_t linear);
 
 /* accel/tcg-tb.c */
 typedef struct TBCache TBCache;
@@ -304,14 +305,18 @@ void tb_jmp_cache_clear(TCGCPU *t);
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
 /* The linear-to-physical mapping may have changed: revalidate entries on use. */
 void tb_jmp_cache_mark_stale(TCGCPU *t);
+/* The same for non-global pages only (a CR3 write). */
+void tb_jmp_cache_mark_stale_nonglobal(TCGCPU *t);
+/* Set up t's jump cache (empty, first epochs). */
+void tb_jmp_cache_init(TCGCPU *t);
 /* The entry for linear PC lin (hash h), or NULL. */
 TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, uint64_t cs_base, uint32_t flags);
 void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb);
 /* tb is being invalidated: drop its entry. */
 void jc_remove(TCGCPU *t, const TranslationBlock *tb);
 bool ras_slot_accepts(const RetSlot *slot, const TranslationBlock *tb);
-/* Entries found under PCID asid (or JC_ASID_GLOBAL) are stale from now on;
- * the same for all of them. */
+/* Non-global entries found under PCID asid are stale from now on; all
+ * entries are. */
 void tb_jmp_cache_drop_asid(TCGCPU *t, unsigned asid);
 void tb_jmp_cache_drop_all(TCGCPU *t);
 void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest);

@@ -648,6 +648,16 @@ bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint6
     return true;
 }
 
+/* Is the code page holding linear in the TLB as a global page (one that a
+ * CR3 write keeps)? */
+bool tlb_code_page_global(CPUX86State *env, uint64_t linear)
+{
+    TCGCPU *t = tcg_cpu(env);
+    int mmu_idx = x86_mmu_index(env);
+    unsigned idx = (linear >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    return tlb_hit(t->tlb[mmu_idx][idx].addr_code, linear) && t->tlb_extra[mmu_idx][idx].global;
+}
+
 /* Host pointer to the start of the code page holding linear (plain RAM or
  * ROM, TLB entry filled), and its physical address; NULL otherwise (the
  * translator then fetches byte by byte). */
