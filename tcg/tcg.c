@@ -299,7 +299,7 @@ void tcg_dump_ops(TCGContext *s, FILE *f)
             fprintf(f, "%s\n", op->call->nargs ? ")" : "");
             continue;
         }
-        fprintf(f, " %s%s", def->name, op->flags & TCG_W32 ? "_i32" : "");
+        fprintf(f, " %s%s%s", def->name, op->flags & TCG_W32 ? "_i32" : "", op->flags & TCG_COLD ? " [cold]" : "");
         int k = 0;
         for (int i = 0; i < def->nb_oargs + def->nb_iargs; i++, k++) {
             fprintf(f, i ? ", " : " ");
