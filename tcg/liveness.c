@@ -114,7 +114,6 @@ static void liveness_pass(TCGContext *s)
 
 void tcg_liveness(TCGContext *s)
 {
+    tcg_cold_sink(s);   /* first: where the moved ops' inputs die changes */
     liveness_pass(s);
-    if (tcg_cold_sink(s))
-        liveness_pass(s);   /* the moved ops' inputs die elsewhere now */
 }

@@ -345,11 +345,12 @@ void tcg_optimize(TCGContext *s);
 void tcg_mem_reuse(TCGContext *s);
 /* qemu_ld/st or one of their probe/reuse forms */
 static inline bool tcg_op_is_guest_mem(unsigned opc);
-/* Liveness: fills TCGOp.dead and removes ops whose results are unused;
- * then moves what only a fault could read next to the access (tcg_cold_sink). */
+/* Liveness: first moves what only a fault could read next to the access
+ * (tcg_cold_sink), then fills TCGOp.dead and removes ops whose results are
+ * unused. */
 void tcg_liveness(TCGContext *s);
 /* Marks cold ops (TCG_COLD) and moves them before their access; true when
- * it moved any (the liveness data must then be recomputed). */
+ * it moved any. */
 bool tcg_cold_sink(TCGContext *s);
 /* The ops tcg_cold_sink may mark: pure integer ops with one output. */
 bool tcg_op_can_be_cold(unsigned opc);
