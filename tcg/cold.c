@@ -17,7 +17,7 @@
 #include <string.h>
 #include "tcg/tcg.h"
 
-enum { MAX_REGION = 64 };   /* ops looked at before an access: translation time matters */
+enum { MAX_REGION = 32 };   /* ops looked at before an access: translation time matters */
 
 bool tcg_op_can_be_cold(unsigned opc)
 {
@@ -105,12 +105,65 @@ static bool ends_basic_block(const TCGOp *op)
     return is_barrier(op) && op->opc != INDEX_op_call && !tcg_op_is_guest_mem(op->opc);
 }
 
+/* For each access, the globals (bit = temp index) replaced after it
+ * before anything can read them: one backward pass per block, when the
+ * globals fit the mask. */
+static __thread uint64_t dead_globals[TCG_MAX_OPS];
+static __thread bool have_dead_globals;
+
+static uint64_t temp_bit(const TCGContext *s, TCGArg a)
+{
+    int t = (int)(int64_t)a;
+    return t > 0 && t < s->nb_globals ? 1ULL << t : 0;
+}
+
+static void compute_dead_globals(const TCGContext *s)
+{
+    have_dead_globals = s->nb_globals <= 64;
+    if (!have_dead_globals)
+        return;
+    uint64_t all = s->nb_globals == 64 ? ~0ULL : (1ULL << s->nb_globals) - 1, live = all;
+    for (int n = s->nb_ops - 1; n >= 0; n--) {
+        const TCGOp *op = &s->ops[n];
+        const TCGOpDef *def = &tcg_op_defs[op->opc];
+        if (tcg_op_is_guest_mem(op->opc))
+            dead_globals[n] = ~live;
+        if (op->opc == INDEX_op_insn_start)
+            continue;
+        if (op->opc == INDEX_op_discard) {
+            live &= ~temp_bit(s, op->args[0]);
+            continue;
+        }
+        if (op->opc == INDEX_op_call) {
+            if (!(op->call->flags & TCG_CALL_PURE)) {
+                live = all;
+                continue;
+            }
+            if (op->call->has_ret)
+                live &= ~temp_bit(s, op->args[0]);
+            for (int i = 0; i < op->call->nargs; i++)
+                live |= temp_bit(s, (TCGArg)op->call->args[i]);
+            continue;
+        }
+        if (is_barrier(op) || op->opc == INDEX_op_ld || op->opc == INDEX_op_st) {
+            live = all;   /* an env ld/st may name a global's slot: as if all read */
+            continue;
+        }
+        for (int i = 0; i < def->nb_oargs; i++)
+            live &= ~temp_bit(s, op->args[i]);
+        for (int i = 0; i < def->nb_iargs; i++)
+            live |= temp_bit(s, op->args[def->nb_oargs + i]);
+    }
+}
+
 /* After the access at m, is d dead until redefined? A normal temp ends
  * with its basic block; a global must be replaced before anything (an
  * exit, a label, a fault point) can read it. */
 static bool dead_after(const TCGContext *s, int m, int d)
 {
     bool global = is_global(s, d);
+    if (global && have_dead_globals)
+        return dead_globals[m] >> d & 1;
     for (int n = m + 1; n < s->nb_ops; n++) {
         const TCGOp *op = &s->ops[n];
         if (op_reads(s, op, d))
@@ -151,7 +204,7 @@ static bool can_sink(const TCGContext *s, int o, int m, const bool *cold, int ba
         return false;
     if (!is_global(s, d) && group_reads[d] != group_stamp)
         return false;
-    if (op_uses_input(&s->ops[m], d))   /* the access itself needs it */
+    if (op_uses_input(&s->ops[m], d) || !dead_after(s, m, d))   /* the cheap refusals first */
         return false;
     for (int n = o + 1; n <= m; n++) {
         const TCGOp *x = &s->ops[n];
@@ -164,15 +217,22 @@ static bool can_sink(const TCGContext *s, int o, int m, const bool *cold, int ba
             if (op_writes(s, x, (int)(int64_t)op->args[def->nb_oargs + i]))
                 return false;
     }
-    return dead_after(s, m, d);
+    return true;
 }
 
 /* The cold group of the access at m, moved right before it. */
 static bool sink_into(TCGContext *s, int m)
 {
     int start = m;
-    while (start > 0 && m - start < MAX_REGION && !is_barrier(&s->ops[start - 1]))
-        start--;
+    uint64_t written = 0;   /* globals the region's movable ops write */
+    while (start > 0 && m - start < MAX_REGION && !is_barrier(&s->ops[start - 1])) {
+        const TCGOp *op = &s->ops[--start];
+        if (tcg_op_can_be_cold(op->opc))
+            written |= temp_bit(s, op->args[0]);
+    }
+    /* a group starts with a global that only the fault reads */
+    if (have_dead_globals && !(written & dead_globals[m]))
+        return false;
     bool cold[MAX_REGION] = { false };
     int found = 0;
     if (++group_stamp == 0)
@@ -204,6 +264,7 @@ static bool sink_into(TCGContext *s, int m)
 bool tcg_cold_sink(TCGContext *s)
 {
     bool any = false;
+    compute_dead_globals(s);
     for (int m = 0; m < s->nb_ops; m++)
         if (tcg_op_is_guest_mem(s->ops[m].opc) && sink_into(s, m))
             any = true;
