@@ -35,6 +35,9 @@
  * into the TB (cc_op stored, globals), except that a backend may keep
  * globals in host registers around the back edge. The ops before the first
  * insn_start (block set-up that a jump back leaves valid) need not run again.
+ * With a label, goto_loop jumps back to that label instead: one bound
+ * earlier in the block, past a check the back edge is known to pass (the
+ * first instruction's cc_op guard).
  *
  * Probe sharing: qemu_ld_probe/qemu_st_probe are qemu_ld/qemu_st that also
  * output an "addend": when the TLB entry of the page holding the whole
@@ -205,7 +208,7 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(goto_tb, 0, 0, 1)     /* chainable jump to the TB's successor n  */  \
     X(exit_tb, 0, 0, 1)     /* return to the loop (value: see exec)    */  \
     X(lookup_and_goto, 0, 0, 0) /* jump to the TB for env->rip, or exit */ \
-    X(goto_loop, 0, 0, 0)   /* back to this TB's start, or fall through */
+    X(goto_loop, 0, 0, 1)   /* back to this TB's start (label -1) or label, or fall through */
 
 typedef enum TCGOpcode {
 #define TCG_OPC_ENUM(name, o, i, c) INDEX_op_##name,
@@ -336,7 +339,8 @@ void tcg_gen_insn_start(uint64_t pc, uint32_t cc_op);
 void tcg_gen_goto_tb(unsigned n);
 void tcg_gen_exit_tb(uint64_t val);
 void tcg_gen_lookup_and_goto(void);
-void tcg_gen_goto_loop(void);
+/* label: -1 for the TB's start, or a label bound earlier (its loop head). */
+void tcg_gen_goto_loop(int label);
 void tcg_gen_discard(TCGv t);
 
 /* ---- passes ---------------------------------------------------------------- */

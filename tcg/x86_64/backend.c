@@ -285,7 +285,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         switch (op->opc) {
         case INDEX_op_discard: {
             int tt = (int)(int64_t)op->args[0];
-            if (tt <= 0)
+            if (tt <= 0 || loop_keep_discarded(g, tt))
                 break;
             if (g->ts[tt].val == TS_REG && g->reg_temp[g->ts[tt].reg] == tt)
                 reg_free(g, g->ts[tt].reg);
@@ -429,7 +429,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             gen_exit(g, op->args[0]);
             break;
         case INDEX_op_goto_loop:
-            gen_goto_loop(g);
+            gen_goto_loop(g, (int)(int64_t)op->args[0]);
             break;
         case INDEX_op_lookup_and_goto:
             sync_all(g, false);

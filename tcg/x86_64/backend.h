@@ -262,11 +262,12 @@ void cold_flush_inline(Gen *g);
 void emit_cold_code(Gen *g, const ColdOp *c, int n);
 bool plan_loop(Gen *g);
 int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid);
+bool loop_keep_discarded(Gen *g, int t);
 void gen_loop_preheader(Gen *g);
 void to_label_state(Gen *g);
 void gen_loop_brcond(Gen *g, int label, TCGCond c);
 void emit_edge_stub(Gen *g, const EdgeStub *st);
-void gen_goto_loop(Gen *g);
+void gen_goto_loop(Gen *g, int label);
 void jump_to_label(Gen *g, int label, uint8_t jcc /* 0xff = jmp */);
 void patch_rel32(CodeBuffer *cb, size_t at, size_t target);
 
