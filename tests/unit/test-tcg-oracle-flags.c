@@ -5,7 +5,8 @@
  * other). The "twice" cases enter the consumer block from two different
  * producers, so that the second entry misses the guess; the loop cases
  * enter a loop head that reads flags first from another producer than the
- * one at the jump back. Both backends,
+ * one at the jump back, or from the same one (the back edge then skips the
+ * guard). Both backends,
  * 64-bit mode, random operands from a fixed seed. */
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,7 @@ static const Insn var_shifts[] = {
     I("shl eax,cl", 0xd3, 0xe0),
 };
 
-typedef enum { SAME_BLOCK, NEXT_BLOCK, TWICE, AFTER_VAR_SHIFT, LOOP, NLAYOUT } Layout;
+typedef enum { SAME_BLOCK, NEXT_BLOCK, TWICE, AFTER_VAR_SHIFT, LOOP, LOOP_SAME_CC, NLAYOUT } Layout;
 
 static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
 static uint64_t rnd(void) { return oracle_xorshift(&rng_state); }
@@ -139,6 +140,20 @@ static void build(OracleCase *c, Layout l, const Insn *p1, const Insn *p2, const
         put(c, (const uint8_t[]){ 0x75, (uint8_t)(head - (c->len + 2)) }, 2);
         break;
     }
+    case LOOP_SAME_CC: {   /* p1; mov r8d,4; dec r8d; jmp +0; L: use; dec r8d; jnz L */
+        /* the loop is entered with the cc_op its back edge leaves (DEC, CF
+         * from p1): the back edge skips the head's cc_op guard */
+        static const uint8_t count[] = { 0x41, 0xb8, 0x04, 0x00, 0x00, 0x00 }, dec[] = { 0x41, 0xff, 0xc8 };
+        put_insn(c, p1);
+        put(c, count, sizeof(count));
+        put(c, dec, sizeof(dec));
+        put(c, jmp0, 2);
+        unsigned head = c->len;
+        put_insn(c, use);
+        put(c, dec, sizeof(dec));
+        put(c, (const uint8_t[]){ 0x75, (uint8_t)(head - (c->len + 2)) }, 2);
+        break;
+    }
     default: {   /* p1; call L; p2; call L; jmp end; L: use; ret; end: */
         unsigned sub = p1->len + 5 + p2->len + 5 + 5;
         put_insn(c, p1);
@@ -154,6 +169,7 @@ static void build(OracleCase *c, Layout l, const Insn *p1, const Insn *p2, const
     static const char *const lname[NLAYOUT] = {
         [SAME_BLOCK] = ";", [NEXT_BLOCK] = "; jmp +0;", [TWICE] = ", then",
         [AFTER_VAR_SHIFT] = "; shl eax,cl;", [LOOP] = "; 3 times (dec r8d; jnz):",
+        [LOOP_SAME_CC] = "; dec r8d; 3 times (dec r8d; jnz):",
     };
     snprintf(c->name, sizeof(c->name), "%s%s%s%s %s", p1->name, lname[l],
              l == TWICE ? " " : "", l == TWICE ? p2->name : "", l == TWICE ? "; each: call" : use->name);
