@@ -144,12 +144,14 @@ typedef struct TCGCPU {
     TLBEntry tlb[MMU_MODES][TLB_SIZE];
     TLBExtra tlb_extra[MMU_MODES][TLB_SIZE];
     JmpCacheEntry jmp_cache[JMP_CACHE_SIZE];
-    /* An entry is trusted as is only when its tag's epoch is jc_epoch. TLB
-     * flushes (CR3 writes) bump jc_epoch instead of clearing the cache; an
-     * older entry is used after checking that its linear PC still maps to
-     * the block's physical pages. jc_epoch_tag is jc_tag(0, jc_epoch). */
-    uint32_t jc_epoch;
-    uint64_t jc_epoch_tag;
+    /* An entry is trusted as is only when its tag's epoch is current. TLB
+     * flushes bump the epochs instead of clearing the cache; an older entry
+     * is used after checking that its linear PC still maps to the block's
+     * physical pages. Blocks on global pages (the kernel's) have an epoch of
+     * their own, which CR3 writes leave alone: the tag's epoch field is
+     * jc_epoch * 2 for the others, jc_gepoch * 2 + 1 for them. */
+    uint32_t jc_epoch, jc_gepoch;
+    uint64_t jc_epoch_tag, jc_gepoch_tag;   /* jc_tag(0, epoch field) of each */
     RasEntry ras[RAS_SIZE];
     /* bit per hashed linear page that blocks in the cache may start on */
     uint64_t jc_page_filter[(1u << JMP_CACHE_PAGE_FILTER_BITS) / 64];
@@ -216,6 +218,7 @@ void *tlb_host_ptr(CPUX86State *env, uint64_t vaddr, bool write, int mmu_idx, ui
 /* Protect a physical page's TLB entries for writes (it now holds code). */
 void tlb_protect_code(TCGCPU *t, uint64_t paddr_page);
 void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page);
+bool tlb_code_page_global(CPUX86State *env, uint64_t linear);
 
 /* accel/tcg-tb.c */
 typedef struct TBCache TBCache;
@@ -248,6 +251,10 @@ bool tb_maps_at(CPUX86State *env, const TranslationBlock *tb, uint64_t lin);
 void tb_jmp_cache_clear(TCGCPU *t);
 /* The linear-to-physical mapping may have changed: revalidate entries on use. */
 void tb_jmp_cache_mark_stale(TCGCPU *t);
+/* The same for non-global pages only (a CR3 write). */
+void tb_jmp_cache_mark_stale_nonglobal(TCGCPU *t);
+/* Set up t's jump cache (empty, first epochs). */
+void tb_jmp_cache_init(TCGCPU *t);
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
 /* The entry for linear PC lin (hash h), or NULL. */
 TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, uint64_t cs_base, uint32_t flags);

@@ -169,7 +169,7 @@ void tlb_flush_nonglobal(CPUX86State *env)
             t->tlb_filled_modes &= ~(1u << m);
     }
     /* the large-page region stays: global large pages may remain */
-    tb_jmp_cache_mark_stale(t);
+    tb_jmp_cache_mark_stale_nonglobal(t);
 }
 
 /* Grow the large-page region to cover the page_size page at vaddr. */
@@ -584,6 +584,16 @@ bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint6
     *byte = *(uint8_t *)(linear + e->addend);
     *phys = t->tlb_extra[mmu_idx][idx].paddr | (linear & ~TARGET_PAGE_MASK);
     return true;
+}
+
+/* Is the code page holding linear in the TLB as a global page (one that a
+ * CR3 write keeps)? */
+bool tlb_code_page_global(CPUX86State *env, uint64_t linear)
+{
+    TCGCPU *t = tcg_cpu(env);
+    int mmu_idx = x86_mmu_index(env);
+    unsigned idx = (linear >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    return tlb_hit(t->tlb[mmu_idx][idx].addr_code, linear) && t->tlb_extra[mmu_idx][idx].global;
 }
 
 /* Host pointer to the start of the code page holding linear (plain RAM or

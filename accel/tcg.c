@@ -435,6 +435,7 @@ TCGCPU *tcg_cpu_create(CPUX86State *env, VCPU *cpu)
     t->cache = tb_cache_new();
     pthread_mutex_init(&t->inval_lock, NULL);
     tlb_init(t);
+    tb_jmp_cache_init(t);
     env->accel = t;
     tcg_current_cpu = t;
     /* The globals live in each context; declare them here. */
