@@ -1,5 +1,6 @@
 /* Self-looping blocks for the x86-64 backend (goto_loop): guest registers
  * carried in host registers around the back edge. */
+#include <limits.h>
 #include "tcg/x86_64/backend.h"
 
 /* ---- self-loops ---------------------------------------------------------------------------
@@ -18,10 +19,17 @@ static int carried_index(Gen *g, int t)
     return -1;
 }
 
+/* Globals, and locals (the addends of tcg/loop-probe.c) that only the
+ * set-up before the first insn_start writes. */
+static bool may_carry(const TCGContext *s, int t)
+{
+    return t > 0 && (t < s->nb_globals || s->temps[t].kind == TEMP_LOCAL);
+}
+
 static void count_use(const TCGContext *s, int *uses, TCGArg a)
 {
     int t = (int)(int64_t)a;
-    if (t > 0 && t < s->nb_globals)
+    if (may_carry(s, t))
         uses[t]++;
 }
 
@@ -33,6 +41,9 @@ bool plan_loop(Gen *g)
     int uses[TCG_MAX_TEMPS] = { 0 };
     bool written[TCG_MAX_TEMPS] = { false };
     bool loops = false;
+    int set_up = 0;   /* ops before the first insn_start */
+    while (set_up < s->nb_ops && s->ops[set_up].opc != INDEX_op_insn_start)
+        set_up++;
     g->nb_carried = 0;
     for (int n = s->nb_ops - 1; n >= 0; n--) {
         const TCGOp *op = &s->ops[n];
@@ -43,6 +54,8 @@ bool plan_loop(Gen *g)
             int t = (int)(int64_t)op->args[i];
             if (t > 0 && t < s->nb_globals)
                 written[t] = true;
+            else if (t > 0 && s->temps[t].kind == TEMP_LOCAL && n > set_up)
+                uses[t] = INT_MIN / 2;   /* written in the body: not carried */
         }
         if (op->opc == INDEX_op_call) {
             count_use(s, uses, op->args[0]);
@@ -57,8 +70,8 @@ bool plan_loop(Gen *g)
         return false;
     while (g->nb_carried < LOOP_MAX_CARRIED) {
         int best = 0;
-        for (int t = 1; t < s->nb_globals; t++)
-            if (uses[t] > uses[best])
+        for (int t = 1; t < s->nb_temps; t++)
+            if (uses[t] > uses[best] && may_carry(s, t))
                 best = t;
         if (!best)
             break;
@@ -124,9 +137,10 @@ static void enter_loop_head_state(Gen *g)
 
 void gen_loop_preheader(Gen *g)
 {
-    for (int i = 0; i < g->nb_carried; i++)
-        em_rm(&g->e, 0x8b, 1, true, g->carried[i].reg, RBP, -1, 0,
-              g->s->temps[g->carried[i].temp].env_offset, false);
+    for (int i = 0; i < g->nb_carried; i++) {
+        int t = g->carried[i].temp;
+        em_rm(&g->e, 0x8b, 1, true, g->carried[i].reg, temp_base(g, t), -1, 0, temp_slot(g, t), false);
+    }
     enter_loop_head_state(g);
     g->loop_head = emitter_off(&g->e, g->cb);
 }
@@ -180,7 +194,8 @@ static int plan_label_moves(Gen *g, Move *mv)
         if (g->ts[t].val == TS_CONST)
             mv[n++] = (Move){ .kind = MV_MOVI, .reg = (int8_t)home, .imm = g->ts[t].cst };
         else
-            mv[n++] = (Move){ .kind = MV_LOAD, .reg = (int8_t)home, .base = RBP, .off = temp_slot(g, t) };
+            mv[n++] = (Move){ .kind = MV_LOAD, .reg = (int8_t)home, .base = (uint8_t)temp_base(g, t),
+                              .off = temp_slot(g, t) };
     }
     return n;
 }
