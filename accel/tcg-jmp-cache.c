@@ -69,8 +69,11 @@ void tb_jmp_cache_init(TCGCPU *t)
 static void jc_epoch_next(TCGCPU *t, uint32_t *epoch)
 {
     *epoch = (*epoch + 1) & 0x7fffffffu;
-    if (*epoch == 0)
+    if (*epoch == 0) {
         tb_jmp_cache_clear(t);
+        t->jc_all_since = 0;
+        memset(t->jc_since, 0, sizeof(t->jc_since));
+    }
     jc_set_epoch_tags(t);
 }
 
@@ -101,14 +104,42 @@ static bool jc_tag_current(const TCGCPU *t, uint64_t tag)
     return ep == ((ep & 1) ? t->jc_gepoch * 2 + 1 : t->jc_epoch * 2);
 }
 
+void tb_jmp_cache_drop_asid(TCGCPU *t, unsigned asid)
+{
+    tb_jmp_cache_mark_stale_nonglobal(t);
+    t->jc_since[asid] = t->jc_epoch;
+}
+
+void tb_jmp_cache_drop_all(TCGCPU *t)
+{
+    tb_jmp_cache_mark_stale(t);
+    t->jc_all_since = t->jc_epoch;
+}
+
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
 {
     /* Blocks starting on this page or the previous one (which may span into
-     * it) must not be trusted as they are: revalidate all on use, unless no
-     * block ever started there. */
+     * it) must not be trusted as they are: revalidate the global ones and
+     * those of the current PCID on use (INVLPG leaves other PCIDs alone),
+     * unless no block ever started there. */
     uint64_t page = linear & TARGET_PAGE_MASK;
-    if (jc_page_maybe_cached(t, page) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE))
+    if (jc_page_maybe_cached(t, page) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE)) {
         tb_jmp_cache_mark_stale(t);
+        t->jc_since[t->tlb_pcid] = t->jc_epoch;
+    }
+}
+
+/* A non-global entry from an older epoch nothing of which was flushed
+ * since: one of the current PCID, which CR3 writes to other PCIDs and back
+ * with bit 63 keep (as they keep its TLB entries). */
+static bool jc_still_valid(const TCGCPU *t, unsigned h, uint64_t tag)
+{
+    uint32_t ep = (uint32_t)(tag >> 32);
+    unsigned asid = t->jmp_cache_asid[h];
+    if (ep & 1)
+        return false;   /* global: its own epoch says it all */
+    ep /= 2;
+    return asid == t->tlb_pcid && ep >= t->jc_all_since && ep >= t->jc_since[asid];
 }
 
 TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, uint64_t cs_base, uint32_t flags)
@@ -119,10 +150,17 @@ TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, ui
         return NULL;
     if (jc_tag_current(t, e->tag))
         return tb;
-    /* from before the last TLB flush: trusted again once its pages are
-     * seen to map as before */
-    if (!tb_maps_at(t->env, tb, lin))
-        return NULL;
+    if (jc_still_valid(t, h, e->tag)) {
+        t->stat_jc_kept++;
+    } else {
+        /* trusted again once its pages are seen to map as before */
+        t->stat_jc_revalidations++;
+        if (!tb_maps_at(t->env, tb, lin)) {
+            t->stat_jc_stale++;
+            return NULL;
+        }
+    }
+    t->jmp_cache_asid[h] = (uint16_t)t->tlb_pcid;
     e->tag = jc_tag((uint32_t)e->tag, jc_epoch_field(t, tb, lin));
     return tb;
 }
@@ -135,6 +173,7 @@ void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb)
     e->tag = jc_tag(tb->cs_base == 0 ? tb->flags : JC_TAG_NO_PROBE, jc_epoch_field(t, tb, lin));
     e->code = tb->code;
     e->tb = tb;
+    t->jmp_cache_asid[h] = (uint16_t)t->tlb_pcid;
 }
 
 static uint64_t tb_linear_pc(const TranslationBlock *tb)
