@@ -152,6 +152,9 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_br:
             io->aux = (int32_t)op->args[0];
             break;
+        case INDEX_op_goto_loop:   /* -1: the start */
+            io->aux = (int32_t)(int64_t)op->args[0];
+            break;
         case INDEX_op_ld: case INDEX_op_st:
             io->imm = op->args[a];
             io->c = (uint8_t)op->args[a + 1];
@@ -198,11 +201,12 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
     }
     for (int k = 0; k < n; k++) {
         IOp *io = &p->ops[k];
-        if (io->opc == INDEX_op_brcond || io->opc == INDEX_op_br)
+        if (io->opc == INDEX_op_brcond || io->opc == INDEX_op_br ||
+            (io->opc == INDEX_op_goto_loop && io->aux >= 0))
             io->aux = label_pos[io->aux];
-        /* back to the first instruction: the block set-up before it must
-         * not run again (it reads RIP, which the loop does not keep) */
-        if (io->opc == INDEX_op_goto_loop)
+        /* no label: back to the first instruction; the block set-up before
+         * it must not run again (it reads RIP, which the loop does not keep) */
+        else if (io->opc == INDEX_op_goto_loop)
             io->aux = loop_head;
     }
     free(label_pos);
