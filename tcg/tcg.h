@@ -35,6 +35,9 @@
  * into the TB (cc_op stored, globals), except that a backend may keep
  * globals in host registers around the back edge. The ops before the first
  * insn_start (block set-up that a jump back leaves valid) need not run again.
+ * With a label, goto_loop jumps back to that label instead: one bound
+ * earlier in the block, past a check the back edge is known to pass (the
+ * first instruction's cc_op guard).
  *
  * Probe sharing: qemu_ld_probe/qemu_st_probe are qemu_ld/qemu_st that also
  * output an "addend": when the TLB entry of the page holding the whole
@@ -211,7 +214,7 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(lookup_and_goto, 0, 0, 1) /* jump to the TB for env->rip, or exit;  \
                                a RET: the bytes its pop added to RSP   */  \
     X(ras_push, 0, 2, 0)    /* a CALL pushed return address b at RSP a */  \
-    X(goto_loop, 0, 0, 0)   /* back to this TB's start, or fall through */
+    X(goto_loop, 0, 0, 1)   /* back to this TB's start (label -1) or label, or fall through */
 
 typedef enum TCGOpcode {
 #define TCG_OPC_ENUM(name, o, i, c) INDEX_op_##name,
@@ -228,6 +231,12 @@ extern const TCGOpDef tcg_op_defs[NB_OPS];
 
 /* Op flags */
 #define TCG_W32 1u          /* 32-bit operation */
+/* Cold (set by tcg_cold_sink only): the op sits right before a guest memory
+ * access, among other cold ops, and its results are dead after that access:
+ * only the access's fault could see them. A backend may compute it on the
+ * access's slow path only (before anything there can fault); running it in
+ * place, as the interpreter does, is always correct. */
+#define TCG_COLD 2u
 
 #define TCG_MAX_CALL_ARGS 6
 /* Call flags */
@@ -340,7 +349,8 @@ void tcg_gen_lookup_and_goto(uint64_t ret_pop);
 /* A CALL pushed ret_addr at rsp (a hint for the return stack; no effect on
  * the guest state) */
 void tcg_gen_ras_push(TCGv rsp, TCGv ret_addr);
-void tcg_gen_goto_loop(void);
+/* label: -1 for the TB's start, or a label bound earlier (its loop head). */
+void tcg_gen_goto_loop(int label);
 void tcg_gen_discard(TCGv t);
 
 /* ---- passes ---------------------------------------------------------------- */
@@ -355,8 +365,15 @@ void tcg_loop_probe(TCGContext *s);
 void tcg_mem_reuse(TCGContext *s);
 /* qemu_ld/st or one of their probe/reuse forms */
 static inline bool tcg_op_is_guest_mem(unsigned opc);
-/* Liveness: fills TCGOp.dead and removes ops whose results are unused. */
+/* Liveness: first moves what only a fault could read next to the access
+ * (tcg_cold_sink), then fills TCGOp.dead and removes ops whose results are
+ * unused. */
 void tcg_liveness(TCGContext *s);
+/* Marks cold ops (TCG_COLD) and moves them before their access; true when
+ * it moved any. */
+bool tcg_cold_sink(TCGContext *s);
+/* The ops tcg_cold_sink may mark: pure integer ops with one output. */
+bool tcg_op_can_be_cold(unsigned opc);
 void tcg_dump_ops(TCGContext *s, FILE *f);
 bool tcg_op_has_side_effects(const TCGOp *op);
 

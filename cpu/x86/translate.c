@@ -530,8 +530,10 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
     gen_discard_dead_cc(s);
     gen_update_cc_op(s);
     if (gen_is_self_loop(s, target)) {
-        /* RIP is stored only when an exit request stops the loop */
-        tcg_gen_goto_loop();
+        /* RIP is stored only when an exit request stops the loop; the cc_op
+         * guard at its start passes for the cc_op the back edge leaves */
+        bool skip_guard = s->loop_entry.label >= 0 && s->cc_op == s->loop_entry.cc_op;
+        tcg_gen_goto_loop(skip_guard ? s->loop_entry.label : -1);
         gen_set_rip(s, target);
         tcg_gen_exit_tb(0);
         s->is_jmp = DISAS_NORETURN;
@@ -618,6 +620,7 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
     s->last_cmp.insn = -100;
     s->cc_pre.insn = -100;
     s->cc_pre.guard_first = -1;
+    s->loop_entry.label = -1;
     s->smp = current_machine && current_machine->ncpus > 1;
 }
 

@@ -152,6 +152,9 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_br:
             io->aux = (int32_t)op->args[0];
             break;
+        case INDEX_op_goto_loop:   /* -1: the start */
+            io->aux = (int32_t)(int64_t)op->args[0];
+            break;
         case INDEX_op_ld: case INDEX_op_st:
             io->imm = op->args[a];
             io->c = (uint8_t)op->args[a + 1];
@@ -196,7 +199,8 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
     }
     for (int k = 0; k < n; k++) {
         IOp *io = &p->ops[k];
-        if (io->opc == INDEX_op_brcond || io->opc == INDEX_op_br)
+        if (io->opc == INDEX_op_brcond || io->opc == INDEX_op_br ||
+            (io->opc == INDEX_op_goto_loop && io->aux >= 0))
             io->aux = label_pos[io->aux];
     }
     free(label_pos);
@@ -410,7 +414,7 @@ next_tb:
         case INDEX_op_goto_loop:
             /* invalidating a TB also requests an exit */
             if (!atomic_load_explicit(&t->exit_flag, memory_order_relaxed)) {
-                op = code;
+                op = code + (op->aux > 0 ? op->aux : 0);
                 continue;
             }
             break;

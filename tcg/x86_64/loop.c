@@ -105,6 +105,20 @@ int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid)
     return r;
 }
 
+/* A discarded global (a lazy-flag operand the cc_op no longer uses) that is
+ * carried and sits in its home register stays there, its value now
+ * meaningless and never written back: the back edge then has nothing to
+ * reload (freeing it would cost a load into the home register at every
+ * label). */
+bool loop_keep_discarded(Gen *g, int t)
+{
+    if (carried_index(g, t) < 0 || g->ts[t].val != TS_REG || g->reg_temp[g->ts[t].reg] != t ||
+        g->ts[t].reg != g->carried[carried_index(g, t)].reg)
+        return false;
+    g->ts[t].coherent = true;
+    return true;
+}
+
 /* The allocator's state at the loop head: carried globals in their
  * registers, the rest in memory. The back edge does not store the carried
  * globals, so those the block writes are dirty; the others hold what env
@@ -262,14 +276,18 @@ void emit_edge_stub(Gen *g, const EdgeStub *st)
     jump_to_label(g, st->label, 0xff);
 }
 
-/* The back edge: to the loop head's state, then back to the loop head
- * unless an exit was requested. */
-void gen_goto_loop(Gen *g)
+/* The back edge: to the loop head's state, then back to the loop head (or
+ * to label, in the same state) unless an exit was requested. */
+void gen_goto_loop(Gen *g, int label)
 {
     Emitter *e = &g->e;
     to_label_state(g);
     em_rm(e, 0x83, 1, false, 7, R12, -1, 0, (int32_t)offsetof(TCGCPU, exit_flag), false);
     em_byte(e, 0);
+    if (label >= 0) {
+        jump_to_label(g, label, 0x4);                  /* je label */
+        return;
+    }
     em_byte(e, 0x0f);
     em_byte(e, 0x84);                                  /* je loop_head */
     em_u32(e, (uint32_t)((uintptr_t)(g->cb->rx + g->loop_head) - (em_rx(e) + 4)));

@@ -47,11 +47,11 @@ static void run_at(CPUX86State *env, uint64_t rip)
     tcg_run_until_exit(env);
 }
 
-static void many_blocks(bool interp)
+/* n blocks "inc eax; jmp +0", run twice (so that chained jumps into flushed
+ * code would show); returns the full flushes it took. */
+static unsigned run_blocks_twice(bool interp, int n)
 {
     CPUX86State *env = new_cpu(interp);
-    /* 40000 blocks "inc eax; jmp +0": more than the TB cache holds */
-    const int n = 40000;
     for (int i = 0; i < n; i++) {
         uint8_t *p = ram + 4 * i;
         p[0] = 0xff; p[1] = 0xc0; p[2] = 0xeb; p[3] = 0x00;
@@ -67,11 +67,43 @@ static void many_blocks(bool interp)
     CHECK_EQ(env->exception_index, -1);
     CHECK(env->halted);
     CHECK_EQ(env->regs[R_EAX], 2 * n);
+    unsigned flushes = tcg_cpu(env)->flush_count - 1;   /* run_at flushes once */
     free_cpu(env);
+    return flushes;
+}
+
+/* A small code buffer holds fewer blocks than the guest runs: full flushes
+ * while running. */
+static void many_blocks(bool interp)
+{
+    size_t saved = tcg_code_buffer_size;
+    tcg_code_buffer_size = 4 * MiB;
+    CHECK(tb_cache_capacity(tcg_code_buffer_size) < 40000);
+    CHECK(run_blocks_twice(interp, 40000) >= 1);
+    tcg_code_buffer_size = saved;
 }
 
 TEST(many_blocks_flush_interp) { many_blocks(true); }
 TEST(many_blocks_flush_x86_64) { many_blocks(false); }
+
+/* The block table follows the code buffer: the default buffer holds the
+ * 100000 blocks of a Linux workload run without a flush (65536 did not). */
+static void many_blocks_no_flush(bool interp)
+{
+    CHECK(tb_cache_capacity(tcg_code_buffer_size) >= 100000);
+    CHECK_EQ(run_blocks_twice(interp, 70000), 0);
+}
+
+TEST(many_blocks_fit_interp) { many_blocks_no_flush(true); }
+TEST(many_blocks_fit_x86_64) { many_blocks_no_flush(false); }
+
+TEST(tb_capacity_follows_code_buffer)
+{
+    CHECK_EQ(tb_cache_capacity(64 * MiB), 256 * 1024);
+    CHECK_EQ(tb_cache_capacity(1 * MiB), 16384);            /* a floor for tiny buffers */
+    CHECK_EQ(tb_cache_capacity(2048 * MiB), 512 * 1024);    /* a cap for huge ones */
+    CHECK(tb_cache_capacity(128 * MiB) > tb_cache_capacity(64 * MiB));
+}
 
 static void off_the_end(bool interp)
 {

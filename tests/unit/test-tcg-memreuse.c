@@ -284,7 +284,7 @@ static void crc_loop(TCGOpcode ext, void (*body)(void))
     tcg_gen_addi(cpu_regs[R_EDI], cpu_regs[R_EDI], 1);
     if (body)
         body();
-    tcg_gen_goto_loop();
+    tcg_gen_goto_loop(-1);
     optimise();
 }
 
@@ -382,7 +382,7 @@ TEST(loop_fixed_offsets_share_window)
     store_and_load();
     tcg_gen_insn_start(0x1008, 0);
     store_and_load();
-    tcg_gen_goto_loop();
+    tcg_gen_goto_loop(-1);
     optimise();
     CHECK_EQ(count_ops(INDEX_op_qemu_probe), 1);
     CHECK_EQ(count_ops(INDEX_op_qemu_st_reuse), 2);
