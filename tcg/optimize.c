@@ -8,6 +8,7 @@
  * Knowledge is dropped at labels (several predecessors), and for globals at
  * non-pure calls (the helper may change them). Dead results left behind are
  * removed by the liveness pass that follows. */
+#include <string.h>
 #include "system/util.h"
 #include "tcg/tcg.h"
 
@@ -18,6 +19,7 @@ typedef struct TempInfo {
     uint64_t val;
     int copy_of;          /* -1, or a temp holding the same value */
     int low_copy_of;      /* -1, or a temp with the same low 32 bits */
+    bool sext32;          /* the value is its low half sign-extended */
 } TempInfo;
 
 static __thread TempInfo info[TCG_MAX_TEMPS];
@@ -28,6 +30,7 @@ static void reset_temp(int t)
     info[t].zbits = 64;
     info[t].copy_of = -1;
     info[t].low_copy_of = -1;
+    info[t].sext32 = false;
 }
 
 /* t is being overwritten: forget what depended on its old value (a scan of
@@ -232,9 +235,84 @@ static void narrow_to_w32(TCGOp *op, const TCGOpDef *def)
         op->flags |= TCG_W32;
 }
 
+/* Reads of each temp in the block (before any rewriting). */
+static __thread uint16_t nb_reads[TCG_MAX_TEMPS];
+
+static void count_reads(TCGContext *s)
+{
+    memset(nb_reads, 0, sizeof(uint16_t) * (size_t)s->nb_temps);
+    for (int n = 0; n < s->nb_ops; n++) {
+        const TCGOp *op = &s->ops[n];
+        if (op->opc == INDEX_op_call) {
+            for (int i = 0; i < op->call->nargs; i++)
+                nb_reads[op->call->args[i]]++;
+            continue;
+        }
+        const TCGOpDef *def = &tcg_op_defs[op->opc];
+        for (int i = 0; i < def->nb_iargs; i++)
+            nb_reads[(int)op->args[def->nb_oargs + i]]++;
+    }
+}
+
+static bool written_between(const TCGContext *s, int from, int to, int t)
+{
+    for (int k = from + 1; k < to; k++) {
+        const TCGOpDef *def = &tcg_op_defs[s->ops[k].opc];
+        for (int i = 0; i < def->nb_oargs; i++)
+            if ((int)s->ops[k].args[i] == t)
+                return true;
+        if (s->ops[k].opc == INDEX_op_discard && (int)(int64_t)s->ops[k].args[0] == t)
+            return true;
+    }
+    return false;
+}
+
+/* ext32u d, t where t = op64(...) is read nowhere else: the op's 32-bit form
+ * computes the same low half (and zero-extends), so the extension becomes a
+ * copy. Shifts only by constants below 32 (the count is taken modulo the
+ * width); a right shift needs an input whose high half the low half
+ * determines (zero- or sign-extended). */
+static bool narrow_def(TCGContext *s, int n, int t)
+{
+    /* read once, and not through a copy (a mov to a global is that read) */
+    if (t < 0 || s->temps[t].kind != TEMP_NORMAL || nb_reads[t] != 1 || info[t].copied)
+        return false;
+    for (int k = n - 1; k >= 0 && k >= n - 32; k--) {
+        TCGOp *op = &s->ops[k];
+        const TCGOpDef *def = &tcg_op_defs[op->opc];
+        if (op->opc == INDEX_op_set_label || op->opc == INDEX_op_call)
+            return false;
+        if (def->nb_oargs != 1 || (int)op->args[0] != t)
+            continue;
+        if (op->flags & TCG_W32)
+            return false;
+        int b = def->nb_iargs > 1 ? (int)op->args[2] : -1;
+        bool small_count = b >= 0 && info[b].is_const && info[b].val < 32 && !written_between(s, k, n, b);
+        switch (op->opc) {
+        case INDEX_op_add: case INDEX_op_sub: case INDEX_op_mul: case INDEX_op_and: case INDEX_op_or:
+        case INDEX_op_xor: case INDEX_op_not: case INDEX_op_neg:
+            break;
+        case INDEX_op_shl:
+            if (!small_count)
+                return false;
+            break;
+        case INDEX_op_sar:
+            if (!small_count || !info[(int)op->args[1]].sext32 || written_between(s, k, n, (int)op->args[1]))
+                return false;
+            break;
+        default:
+            return false;
+        }
+        op->flags |= TCG_W32;
+        return true;
+    }
+    return false;
+}
+
 void tcg_optimize(TCGContext *s)
 {
     reset_all(s);
+    count_reads(s);
     for (int n = 0; n < s->nb_ops; n++) {
         TCGOp *op = &s->ops[n];
         TCGOpcode opc = op->opc;
@@ -416,6 +494,8 @@ void tcg_optimize(TCGContext *s)
             }
             unsigned ext_bits = opc == INDEX_op_ext8u ? 8 : opc == INDEX_op_ext16u ? 16 :
                                 opc == INDEX_op_ext32u ? 32 : 0;
+            if (ext_bits == 32 && info[a].zbits > 32 && narrow_def(s, n, a))
+                info[a].zbits = 32;
             if (ext_bits && info[a].zbits <= ext_bits) {
                 uint8_t z = info[a].zbits;
                 to_mov(op, d, a);
@@ -459,6 +539,7 @@ void tcg_optimize(TCGContext *s)
                 break;
             }
             info[d].zbits = z;
+            info[d].sext32 = opc == INDEX_op_ext32s;
             if ((opc == INDEX_op_ext32u || opc == INDEX_op_ext32s) && a != d) {
                 info[d].low_copy_of = a;
                 info[a].copied = true;

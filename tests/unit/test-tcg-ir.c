@@ -218,7 +218,7 @@ static void gen_program(uint64_t seed)
             global_d = d;
             d = tcg_temp_new();
         }
-        switch (rnd() % 20) {
+        switch (rnd() % 22) {
         case 0: tcg_gen_op3(INDEX_op_add, w, d, a, b); break;
         case 1: tcg_gen_op3(INDEX_op_sub, w, d, a, b); break;
         case 2: tcg_gen_op3(INDEX_op_mul, w, d, a, b); break;
@@ -271,6 +271,27 @@ static void gen_program(uint64_t seed)
             break;
         }
         case 18: tcg_gen_movi(d, rnd_const()); break;
+        case 19: {
+            /* a 64-bit op whose result only a zero-extension reads */
+            static const TCGOpcode ops[] = { INDEX_op_add, INDEX_op_sub, INDEX_op_mul, INDEX_op_and, INDEX_op_or,
+                                             INDEX_op_xor, INDEX_op_shl, INDEX_op_sar, INDEX_op_shr };
+            TCGv t = tcg_temp_new();
+            tcg_gen_op3(ops[rnd() % 9], 0, t, a, b);
+            tcg_gen_op2(INDEX_op_ext32u, 0, d, t);
+            break;
+        }
+        case 20: {
+            /* the same on a sign-extended input, and one-input ops */
+            TCGv x = tcg_temp_new(), t = tcg_temp_new();
+            tcg_gen_op2(rnd() % 2 ? INDEX_op_ext32s : INDEX_op_ext32u, 0, x, a);
+            switch (rnd() % 4) {
+            case 0: tcg_gen_op2(INDEX_op_not, 0, t, x); break;
+            case 1: tcg_gen_op2(INDEX_op_neg, 0, t, x); break;
+            default: tcg_gen_op3(rnd() % 2 ? INDEX_op_sar : INDEX_op_shl, 0, t, x, b); break;
+            }
+            tcg_gen_op2(INDEX_op_ext32u, 0, d, t);
+            break;
+        }
         default: tcg_gen_mov(d, a); break;
         }
         if (global_d >= 0) {
