@@ -226,7 +226,7 @@ void tcg_gen_insn_start(uint64_t pc, uint32_t cc_op) { EMIT(INDEX_op_insn_start,
 void tcg_gen_goto_tb(unsigned n) { EMIT(INDEX_op_goto_tb, 0, n); }
 void tcg_gen_exit_tb(uint64_t val) { EMIT(INDEX_op_exit_tb, 0, val); }
 void tcg_gen_lookup_and_goto(void) { tcg_emit(INDEX_op_lookup_and_goto, 0, 0, NULL); }
-void tcg_gen_goto_loop(void) { tcg_emit(INDEX_op_goto_loop, 0, 0, NULL); }
+void tcg_gen_goto_loop(int label) { EMIT(INDEX_op_goto_loop, 0, label); }
 void tcg_gen_discard(TCGv t) { EMIT(INDEX_op_discard, 0, t); }
 void tcg_gen_fpop(unsigned fpop, TCGv d, TCGv flags, TCGv a, TCGv b)
 {
@@ -312,7 +312,7 @@ void tcg_dump_ops(TCGContext *s, FILE *f)
             if (is_cond && op->args[k] < ARRAY_SIZE(cond_names))
                 fprintf(f, "%s", cond_names[op->args[k]]);
             else if (op->opc == INDEX_op_brcond || op->opc == INDEX_op_br ||
-                     op->opc == INDEX_op_set_label)
+                     op->opc == INDEX_op_set_label || op->opc == INDEX_op_goto_loop)
                 fprintf(f, "$L%d", (int)op->args[k]);
             else
                 fprintf(f, "$0x%" PRIx64, (uint64_t)op->args[k]);

@@ -29,12 +29,14 @@
  * wrote globals back). They are "insn-precise": the execution engine maps the
  * faulting point back to the last insn_start to restore RIP and cc_op.
  *
- * Self-loops: goto_loop jumps back to the TB's own start unless an exit is
+ * Loops: goto_loop jumps back to a label already bound (a loop head: the
+ * TB's start, or a label inside a translation region) unless an exit is
  * requested (the check a TB entry does); then it falls through to the ops
- * that leave (they set RIP). The state on the jump back is as for a jump
- * into the TB (cc_op stored, globals), except that a backend may keep
- * globals in host registers around the back edge. The ops before the first
- * insn_start (block set-up that a jump back leaves valid) need not run again.
+ * that leave (they set RIP). Every cycle of a TB's control flow passes
+ * through a goto_loop: br and brcond only jump forward. The state on the
+ * jump back is as at any label (globals in env, cc_op stored), except that
+ * a backend may keep globals in host registers around the back edge. The
+ * ops before the first label (block set-up) run once per entry.
  *
  * Probe sharing: qemu_ld_probe/qemu_st_probe are qemu_ld/qemu_st that also
  * output an "addend": when the TLB entry of the page holding the whole
@@ -205,7 +207,7 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(goto_tb, 0, 0, 1)     /* chainable jump to the TB's successor n  */  \
     X(exit_tb, 0, 0, 1)     /* return to the loop (value: see exec)    */  \
     X(lookup_and_goto, 0, 0, 0) /* jump to the TB for env->rip, or exit */ \
-    X(goto_loop, 0, 0, 0)   /* back to this TB's start, or fall through */
+    X(goto_loop, 0, 0, 1)   /* back to loop head label, or fall through */
 
 typedef enum TCGOpcode {
 #define TCG_OPC_ENUM(name, o, i, c) INDEX_op_##name,
@@ -330,7 +332,7 @@ void tcg_gen_insn_start(uint64_t pc, uint32_t cc_op);
 void tcg_gen_goto_tb(unsigned n);
 void tcg_gen_exit_tb(uint64_t val);
 void tcg_gen_lookup_and_goto(void);
-void tcg_gen_goto_loop(void);
+void tcg_gen_goto_loop(int label);
 void tcg_gen_discard(TCGv t);
 
 /* ---- passes ---------------------------------------------------------------- */

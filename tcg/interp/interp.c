@@ -148,7 +148,7 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
             io->c = (uint8_t)op->args[2];
             io->aux = (int32_t)op->args[3];   /* label id, fixed below */
             break;
-        case INDEX_op_br:
+        case INDEX_op_br: case INDEX_op_goto_loop:
             io->aux = (int32_t)op->args[0];
             break;
         case INDEX_op_ld: case INDEX_op_st:
@@ -191,7 +191,7 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
     }
     for (int k = 0; k < n; k++) {
         IOp *io = &p->ops[k];
-        if (io->opc == INDEX_op_brcond || io->opc == INDEX_op_br)
+        if (io->opc == INDEX_op_brcond || io->opc == INDEX_op_br || io->opc == INDEX_op_goto_loop)
             io->aux = label_pos[io->aux];
     }
     free(label_pos);
@@ -402,7 +402,7 @@ next_tb:
         case INDEX_op_goto_loop:
             /* invalidating a TB also requests an exit */
             if (!atomic_load_explicit(&t->exit_flag, memory_order_relaxed)) {
-                op = code;
+                op = code + op->aux;
                 continue;
             }
             break;

@@ -266,7 +266,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     em_byte(e, 0x0f);
     em_byte(e, 0x85);
     em_u32(e, (uint32_t)(cb->exit0 - (em_rx(e) + 4)));
-    bool loops = plan_loop(g);
+    plan_loop(g);
 
     int insn = -1;
     for (int n = 0; n < s->nb_ops && !g->failed && !e->overflow; n++) {
@@ -405,11 +405,6 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_insn_start:
             if (insn >= 0 && (unsigned)insn < tb->icount)
                 tb->insn_host_end[insn] = (uint32_t)(emitter_off(e, cb) - start);
-            if (insn < 0 && loops) {
-                /* the ops before the first instruction run once per entry */
-                sync_all(g, true);
-                gen_loop_preheader(g);
-            }
             insn++;
             break;
         case INDEX_op_goto_tb:
@@ -421,7 +416,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             gen_exit(g, op->args[0]);
             break;
         case INDEX_op_goto_loop:
-            gen_goto_loop(g);
+            gen_goto_loop(g, (int)op->args[0]);
             break;
         case INDEX_op_lookup_and_goto:
             sync_all(g, false);

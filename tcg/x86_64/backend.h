@@ -177,11 +177,10 @@ typedef struct Gen {
     bool failed;
     /* allocating for a global: prefer registers that survive helper calls */
     bool prefer_callee;
-    /* A self-looping block (goto_loop): these globals sit in these host
-     * registers at the loop head, which follows the entry check and loads. */
+    /* A looping block (goto_loop): these globals sit in these host
+     * registers at every label. */
     int nb_carried;
     struct { int temp; int reg; bool written; } carried[LOOP_MAX_CARRIED];
-    size_t loop_head;
     EdgeStub stubs[MAX_EDGE_STUBS];
     int nb_stubs;
 } Gen;
@@ -231,11 +230,10 @@ void gen_host_ld(Gen *g, const TCGOp *op);
 void gen_host_st(Gen *g, const TCGOp *op);
 bool plan_loop(Gen *g);
 int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid);
-void gen_loop_preheader(Gen *g);
 void to_label_state(Gen *g);
 void gen_loop_brcond(Gen *g, int label, TCGCond c);
 void emit_edge_stub(Gen *g, const EdgeStub *st);
-void gen_goto_loop(Gen *g);
+void gen_goto_loop(Gen *g, int label);
 void jump_to_label(Gen *g, int label, uint8_t jcc /* 0xff = jmp */);
 void patch_rel32(CodeBuffer *cb, size_t at, size_t target);
 
