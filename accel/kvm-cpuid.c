@@ -3,14 +3,22 @@
  * build without the model, the host's supported leaves filtered down to
  * integer features: this project's KVM cannot run SSE/AVX guests.
  * IA32_ARCH_CAPABILITIES (leaf 7 EDX[29]) passes when KVM offers it; the MSR
- * is then KVM's own, describing the host CPU the guest really runs on, not
- * the translator's "not affected" value (cpu/x86/msr.c). */
+ * is then KVM's own where KVM answers it, describing the host CPU the guest
+ * really runs on, not the translator's "not affected" value (cpu/x86/msr.c).
+ *
+ * The MSRs that exist only with a CPUID bit and reach the CPU model on a
+ * user-space exit are answered only when the CPUID the guest really sees
+ * has the bit (kvm_msr_hidden): under the software kvm_pvm that is not the
+ * table given to KVM but the host's own CPUID (see guest_cpuid_reg). */
 #include "accel/kvm-internal.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "cpu/x86/helpers.h"
 
@@ -126,6 +134,59 @@ static void hide_tsc_deadline(CpuidList *l)
             l->e[i].ecx &= ~(1u << 24);
 }
 
+enum { EAX, EBX, ECX, EDX };
+
+/* MSRs the CPU model answers on a user-space exit that exist only with a
+ * CPUID feature bit. */
+static const struct { uint32_t msr, leaf; uint8_t reg, bit; } gated_msrs[] = {
+    { 0x10a, 7, EDX, 29 },      /* IA32_ARCH_CAPABILITIES */
+};
+
+static uint32_t entry_reg(const struct kvm_cpuid_entry2 *e, int reg)
+{
+    const uint32_t r[4] = { e->eax, e->ebx, e->ecx, e->edx };
+    return r[reg];
+}
+
+/* What CPUID (leaf, subleaf 0) returns in the guest. KVM intercepts CPUID
+ * and answers from the KVM_SET_CPUID2 table, but the software kvm_pvm runs
+ * the guest kernel in ring 3 without CPUID faulting: the instruction runs
+ * natively there and returns what it returns to Kestrel itself (a guest's
+ * leaf 7 under kvm_pvm is the host's, not the table's: test-kvm checks). */
+static uint32_t guest_cpuid_reg(const CpuidList *table, bool native, uint32_t leaf, int reg)
+{
+    if (native) {
+#if defined(__x86_64__) || defined(__i386__)
+        uint32_t r[4] = { 0 };
+        if (__get_cpuid_max(leaf & 0x80000000u, NULL) >= leaf)
+            __cpuid_count(leaf, 0, r[0], r[1], r[2], r[3]);
+        return r[reg];
+#else
+        return 0;
+#endif
+    }
+    const struct kvm_cpuid_entry2 *e = find(table, leaf, 0);
+    return e ? entry_reg(e, reg) : 0;
+}
+
+static uint32_t hidden_msr_mask(const CpuidList *table, bool native)
+{
+    uint32_t mask = 0;
+    for (unsigned i = 0; i < ARRAY_SIZE(gated_msrs); i++)
+        if (!(guest_cpuid_reg(table, native, gated_msrs[i].leaf, gated_msrs[i].reg) >>
+              gated_msrs[i].bit & 1))
+            mask |= 1u << i;
+    return mask;
+}
+
+bool kvm_msr_hidden(const KVMVCPU *v, uint32_t msr)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(gated_msrs); i++)
+        if (gated_msrs[i].msr == msr)
+            return v->hidden_msrs >> i & 1;
+    return false;
+}
+
 int kvm_setup_cpuid(KVMState *s, KVMVCPU *v, CPUX86State *env, char *err, size_t errlen)
 {
     static CpuidList sup, out;
@@ -145,5 +206,6 @@ int kvm_setup_cpuid(KVMState *s, KVMVCPU *v, CPUX86State *env, char *err, size_t
         snprintf(err, errlen, "kvm: KVM_SET_CPUID2: %s", strerror(errno));
         return -1;
     }
+    v->hidden_msrs = hidden_msr_mask(&out, kvm_pvm_loaded());
     return 0;
 }

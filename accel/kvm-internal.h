@@ -47,6 +47,7 @@ typedef struct KVMVCPU {
      * entry unless the state was replaced meanwhile (reset, loadvm). */
     struct kvm_vcpu_events events;
     bool events_valid;
+    uint32_t hidden_msrs;    /* kvm-cpuid.c: CPUID-gated MSRs the guest lacks */
 } KVMVCPU;
 
 extern KVMState kvm_state;
@@ -72,6 +73,9 @@ void kvm_handle_debug_exit(VCPU *cpu, KVMVCPU *v);
 
 /* kvm-cpuid.c */
 int kvm_setup_cpuid(KVMState *s, KVMVCPU *v, CPUX86State *env, char *err, size_t errlen);
+/* An MSR that exists only with a CPUID bit the guest does not see: a
+ * user-space RDMSR/WRMSR of it is #GP, whatever the CPU model has. */
+bool kvm_msr_hidden(const KVMVCPU *v, uint32_t msr);
 
 /* The cpu/x86 functions may be missing from partial builds (weak there). */
 uint32_t kvm_env_get_eflags(CPUX86State *env);

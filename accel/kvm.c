@@ -199,14 +199,16 @@ static void handle_mmio(Machine *m, struct kvm_run *run)
 }
 
 /* RDMSR/WRMSR of an MSR KVM does not handle: the CPU model's MSR code
- * answers (the local APIC's x2APIC registers among others); error = #GP. */
-static void handle_msr(VCPU *cpu, struct kvm_run *run)
+ * answers (the local APIC's x2APIC registers among others), unless the MSR
+ * needs a CPUID bit the guest does not see; error = #GP. */
+static void handle_msr(VCPU *cpu, KVMVCPU *v, struct kvm_run *run)
 {
     uint64_t value = run->msr.data;
+    int r = -1;
     machine_lock();
-    int r = run->exit_reason == KVM_EXIT_X86_RDMSR
-                ? x86_msr_read(cpu->env, run->msr.index, &value)
-                : x86_msr_write(cpu->env, run->msr.index, value);
+    if (!kvm_msr_hidden(v, run->msr.index))
+        r = run->exit_reason == KVM_EXIT_X86_RDMSR ? x86_msr_read(cpu->env, run->msr.index, &value)
+                                                   : x86_msr_write(cpu->env, run->msr.index, value);
     machine_unlock();
     run->msr.error = r < 0;
     if (run->exit_reason == KVM_EXIT_X86_RDMSR)
@@ -391,7 +393,7 @@ static bool handle_exit(VCPU *cpu, KVMVCPU *v)
         return true;
     case KVM_EXIT_X86_RDMSR:
     case KVM_EXIT_X86_WRMSR:
-        handle_msr(cpu, run);
+        handle_msr(cpu, v, run);
         return true;
     case KVM_EXIT_IRQ_WINDOW_OPEN:
     case KVM_EXIT_INTR:

@@ -74,7 +74,7 @@ extern const TCGBackend tcg_backend_x86_64;
 #define TB_EXIT_TB(v) ((TranslationBlock *)((v) & ~(uintptr_t)7))
 #define TB_EXIT_N(v) ((int)(((v) >> 1) & 1))
 
-/* The jump cache: linear PC -> block. */
+/* The jump cache: linear PC -> block (accel/tcg-jmp-cache.c). */
 #define JMP_CACHE_BITS 14
 #define JMP_CACHE_SIZE (1 << JMP_CACHE_BITS)
 /* A filter of the linear pages the jump cache has held blocks of, so that an
@@ -87,19 +87,70 @@ static inline unsigned jmp_cache_hash(uint64_t lin)
     return (unsigned)(lin ^ (lin >> JMP_CACHE_BITS)) & (JMP_CACHE_SIZE - 1);
 }
 
+/* A jump-cache entry. The inline probe of 64-bit code matches pc and tag
+ * alone: tag is the block's flags and the epoch it was stored in, so that
+ * one compare checks the mode (64-bit code keys on hflags only) and that
+ * no TLB flush happened since. Entries of invalidated blocks are removed,
+ * and DR7 changes clear the cache: nothing else needs checking. */
+typedef struct JmpCacheEntry {
+    uint64_t pc;
+    uint64_t tag;            /* jc_tag(flags, epoch); JC_TAG_NO_PROBE: C lookup only */
+    const void *code;        /* tb->code */
+    TranslationBlock *tb;
+} JmpCacheEntry;
+
+/* Low half of a tag that no mode matches (a block with a non-zero CS base). */
+#define JC_TAG_NO_PROBE 0xffffffffu
+
+static inline uint64_t jc_tag(uint32_t flags, uint32_t epoch)
+{
+    return (uint64_t)epoch << 32 | flags;
+}
+
+/* The return stack (accel/tcg-jmp-cache.c): a CALL in 64-bit code records
+ * the return address it pushed, and a RET that pops the same address under
+ * the same flags and epoch jumps straight to the block after the CALL. It
+ * is indexed by the stack pointer at the return address, so it needs no
+ * top-of-stack that exceptions or stack switches could leave wrong. */
+#define RAS_BITS 6
+#define RAS_SIZE (1 << RAS_BITS)
+
+/* Per CALL site (in the calling block's arena): the block its return goes
+ * to, once known. Only a block on the caller's physical page, with the
+ * caller's flags, is recorded: such a block is right for every virtual PC
+ * the (perhaps PC-relative, shared) calling code runs at. */
+typedef struct RetSlot {
+    const void *code;        /* NULL: not known yet */
+    uint64_t phys_page;
+    uint32_t flags;
+} RetSlot;
+
+typedef struct RasEntry {
+    uint64_t rip;            /* the return address pushed */
+    uint64_t tag;            /* jc_tag(caller's flags, epoch at the CALL) */
+    RetSlot *slot;
+    uint64_t pad;            /* 32 bytes: the generated code scales by shifting */
+} RasEntry;
+
+static inline unsigned ras_index(uint64_t rsp)
+{
+    return (unsigned)(rsp >> 3) & (RAS_SIZE - 1);
+}
+
 typedef struct TCGCPU {
     /* Read by generated code at every block entry: leave to the loop. Keep first. */
     atomic_int exit_flag;
     int pad0;
     TLBEntry tlb[MMU_MODES][TLB_SIZE];
     TLBExtra tlb_extra[MMU_MODES][TLB_SIZE];
-    TranslationBlock *jmp_cache[JMP_CACHE_SIZE];
-    /* A jump-cache entry is trusted as is only when its epoch is jc_epoch.
-     * TLB flushes (CR3 writes: twice per system call under PTI) bump jc_epoch
-     * instead of clearing the cache; an older entry is used after checking
-     * that its linear PC still maps to the block's physical pages. */
-    uint64_t jmp_cache_epoch[JMP_CACHE_SIZE];
-    uint64_t jc_epoch;
+    JmpCacheEntry jmp_cache[JMP_CACHE_SIZE];
+    /* An entry is trusted as is only when its tag's epoch is jc_epoch. TLB
+     * flushes (CR3 writes) bump jc_epoch instead of clearing the cache; an
+     * older entry is used after checking that its linear PC still maps to
+     * the block's physical pages. jc_epoch_tag is jc_tag(0, jc_epoch). */
+    uint32_t jc_epoch;
+    uint64_t jc_epoch_tag;
+    RasEntry ras[RAS_SIZE];
     /* bit per hashed linear page that blocks in the cache may start on */
     uint64_t jc_page_filter[(1u << JMP_CACHE_PAGE_FILTER_BITS) / 64];
     unsigned jc_page_filter_set;
@@ -141,6 +192,7 @@ typedef struct TCGCPU {
     /* statistics (monitor "info jit") */
     uint64_t stat_translated, stat_invalidated, stat_code_bytes, stat_guest_bytes;
     uint64_t stat_shared;    /* blocks that reuse a PC-relative translation */
+    uint64_t stat_lookup_slow;   /* indirect jumps that took the C lookup (x86_64) */
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;
@@ -189,10 +241,20 @@ enum { INVAL_PAGE, INVAL_WRITE, INVAL_PROTECT };
 void tcg_request(TCGCPU *t, uint64_t paddr, unsigned kind, unsigned size);
 /* Ask every other vCPU (all when self is NULL) to act on a page. */
 void tcg_request_others(TCGCPU *self, uint64_t paddr, unsigned kind, unsigned size);
+/* Do tb's pages still map at linear PC lin as when it was translated? */
+bool tb_maps_at(CPUX86State *env, const TranslationBlock *tb, uint64_t lin);
+
+/* accel/tcg-jmp-cache.c */
 void tb_jmp_cache_clear(TCGCPU *t);
 /* The linear-to-physical mapping may have changed: revalidate entries on use. */
 void tb_jmp_cache_mark_stale(TCGCPU *t);
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
+/* The entry for linear PC lin (hash h), or NULL. */
+TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, uint64_t cs_base, uint32_t flags);
+void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb);
+/* tb is being invalidated: drop its entry. */
+void jc_remove(TCGCPU *t, const TranslationBlock *tb);
+bool ras_slot_accepts(const RetSlot *slot, const TranslationBlock *tb);
 void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest);
 /* Flags of the current state that are part of the TB key. */
 uint32_t tb_flags_of(CPUX86State *env);

@@ -2,6 +2,8 @@
  * virtual PC (jump cache), translation on a miss, chaining, the physical
  * pages that hold code (for self-modifying code), and flushing.
  *
+ * The jump cache itself is in accel/tcg-jmp-cache.c.
+ *
  * 64-bit user code is translated PC-relative (see tb_use_pcrel): the same
  * physical code met at another virtual PC (a library or program mapped at a
  * new address in every process) gets an alias TB, a TB of its own for that
@@ -113,53 +115,6 @@ uint32_t tb_flags_of(CPUX86State *env)
     if ((env->dr[7] & 0xff) && (x86_insn_breakpoints_enabled(env) || x86_data_breakpoints_enabled(env)))
         f |= TBF_DEBUG;
     return f;
-}
-
-void tb_jmp_cache_clear(TCGCPU *t)
-{
-    memset(t->jmp_cache, 0, sizeof(t->jmp_cache));
-    memset(t->jc_page_filter, 0, sizeof(t->jc_page_filter));
-    t->jc_page_filter_set = 0;
-}
-
-static unsigned jc_page_bit(uint64_t linear)
-{
-    uint64_t h = (linear >> TARGET_PAGE_BITS) * 0x9e3779b97f4a7c15ULL;
-    return (unsigned)(h >> (64 - JMP_CACHE_PAGE_FILTER_BITS));
-}
-
-static bool jc_page_maybe_cached(TCGCPU *t, uint64_t linear)
-{
-    unsigned b = jc_page_bit(linear);
-    return t->jc_page_filter[b / 64] & (1ULL << (b % 64));
-}
-
-static void jc_page_note(TCGCPU *t, uint64_t linear)
-{
-    unsigned b = jc_page_bit(linear);
-    if (t->jc_page_filter[b / 64] & (1ULL << (b % 64)))
-        return;
-    /* a filter that says yes to too much filters nothing: start afresh */
-    if (++t->jc_page_filter_set > (1u << JMP_CACHE_PAGE_FILTER_BITS) / 16) {
-        tb_jmp_cache_clear(t);
-        t->jc_page_filter_set = 1;
-    }
-    t->jc_page_filter[b / 64] |= 1ULL << (b % 64);
-}
-
-void tb_jmp_cache_mark_stale(TCGCPU *t)
-{
-    t->jc_epoch++;
-}
-
-void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
-{
-    /* Blocks starting on this page or the previous one (which may span into
-     * it) must not be trusted as they are: revalidate all on use, unless no
-     * block ever started there. */
-    uint64_t page = linear & TARGET_PAGE_MASK;
-    if (jc_page_maybe_cached(t, page) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE))
-        tb_jmp_cache_mark_stale(t);
 }
 
 static PageDesc *page_find(TBCache *c, uint64_t page, bool alloc)
@@ -287,6 +242,12 @@ static bool second_page_matches(CPUX86State *env, const TranslationBlock *tb, ui
     uint64_t p2;
     return get_phys(env, (lin & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE, &p2) &&
            (p2 & TARGET_PAGE_MASK) == tb->phys_page2;
+}
+
+bool tb_maps_at(CPUX86State *env, const TranslationBlock *tb, uint64_t lin)
+{
+    uint64_t phys;
+    return get_phys(env, lin, &phys) && phys == tb->phys_pc && second_page_matches(env, tb, lin);
 }
 
 static TranslationBlock *hash_lookup(TCGCPU *t, uint64_t phys, uint64_t pc, uint64_t cs_base,
@@ -479,31 +440,6 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
     fatal("translator: cannot translate the block at 0x%" PRIx64 " (code buffer too small)", pc);
 }
 
-/* The jump cache's block for linear PC lin, or NULL. An entry from before
- * the last TLB flush is used once its pages are seen to map as before. */
-static TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc,
-                                   uint64_t cs_base, uint32_t flags)
-{
-    TranslationBlock *tb = t->jmp_cache[h];
-    if (!tb || tb->pc != pc || tb->cs_base != cs_base || tb->flags != flags ||
-        tb->cflags != 0 || tb->invalid)
-        return NULL;
-    if (t->jmp_cache_epoch[h] == t->jc_epoch)
-        return tb;
-    uint64_t phys;
-    if (!get_phys(t->env, lin, &phys) || phys != tb->phys_pc || !second_page_matches(t->env, tb, lin))
-        return NULL;
-    t->jmp_cache_epoch[h] = t->jc_epoch;
-    return tb;
-}
-
-static void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb)
-{
-    jc_page_note(t, lin);
-    t->jmp_cache[h] = tb;
-    t->jmp_cache_epoch[h] = t->jc_epoch;
-}
-
 /* Reuse a PC-relative translation of the same physical code (not while
  * the debugger has breakpoints: they are compiled in at their addresses). */
 static TranslationBlock *tb_share(TCGCPU *t, uint64_t phys, uint64_t pc, uint64_t cs_base,
@@ -662,6 +598,7 @@ bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
         /* a self-loop checks only the exit flag at its back edge */
         atomic_store(&t->exit_flag, 1);
         t->stat_invalidated++;
+        jc_remove(t, tb);
         hash_remove(c, tb);
         if (tb->pcrel && !tb->alias)
             shared_remove(c, tb);

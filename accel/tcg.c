@@ -360,9 +360,10 @@ void tcg_dump_jit_info(FILE *f)
             continue;
         TCGCPU *t = tcg_cpu(cpu->env);
         fprintf(f, "CPU #%d: %u blocks cached, %" PRIu64 " translated (%" PRIu64 " guest bytes -> %" PRIu64
-                " host bytes), %" PRIu64 " shared at another PC, %" PRIu64 " invalidated, %u full flushes\n",
+                " host bytes), %" PRIu64 " shared at another PC, %" PRIu64 " invalidated, %u full flushes, %" PRIu64
+                " indirect jumps looked up in C\n",
                 i, tb_cache_count(t), t->stat_translated, t->stat_guest_bytes, t->stat_code_bytes,
-                t->stat_shared, t->stat_invalidated, t->flush_count);
+                t->stat_shared, t->stat_invalidated, t->flush_count, t->stat_lookup_slow);
     }
 }
 

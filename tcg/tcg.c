@@ -225,7 +225,8 @@ void tcg_gen_call(void *func, const char *name, unsigned flags, TCGv ret, int na
 void tcg_gen_insn_start(uint64_t pc, uint32_t cc_op) { EMIT(INDEX_op_insn_start, 0, pc, cc_op); }
 void tcg_gen_goto_tb(unsigned n) { EMIT(INDEX_op_goto_tb, 0, n); }
 void tcg_gen_exit_tb(uint64_t val) { EMIT(INDEX_op_exit_tb, 0, val); }
-void tcg_gen_lookup_and_goto(void) { tcg_emit(INDEX_op_lookup_and_goto, 0, 0, NULL); }
+void tcg_gen_lookup_and_goto(uint64_t ret_pop) { EMIT(INDEX_op_lookup_and_goto, 0, ret_pop); }
+void tcg_gen_ras_push(TCGv rsp, TCGv ret_addr) { EMIT(INDEX_op_ras_push, 0, rsp, ret_addr); }
 void tcg_gen_goto_loop(int label) { EMIT(INDEX_op_goto_loop, 0, label); }
 void tcg_gen_discard(TCGv t) { EMIT(INDEX_op_discard, 0, t); }
 void tcg_gen_fpop(unsigned fpop, TCGv d, TCGv flags, TCGv a, TCGv b)
@@ -247,7 +248,7 @@ bool tcg_op_has_side_effects(const TCGOp *op)
     case INDEX_op_qemu_ld_reuse: case INDEX_op_qemu_st_reuse:
     case INDEX_op_call: case INDEX_op_insn_start: case INDEX_op_goto_tb:
     case INDEX_op_exit_tb: case INDEX_op_lookup_and_goto: case INDEX_op_discard:
-    case INDEX_op_goto_loop:
+    case INDEX_op_goto_loop: case INDEX_op_ras_push:
         return true;
     default:
         return false;

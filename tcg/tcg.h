@@ -206,7 +206,9 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(insn_start, 0, 0, 2)  /* guest pc, cc_op at the insn's start     */  \
     X(goto_tb, 0, 0, 1)     /* chainable jump to the TB's successor n  */  \
     X(exit_tb, 0, 0, 1)     /* return to the loop (value: see exec)    */  \
-    X(lookup_and_goto, 0, 0, 0) /* jump to the TB for env->rip, or exit */ \
+    X(lookup_and_goto, 0, 0, 1) /* jump to the TB for env->rip, or exit;  \
+                               a RET: the bytes its pop added to RSP   */  \
+    X(ras_push, 0, 2, 0)    /* a CALL pushed return address b at RSP a */  \
     X(goto_loop, 0, 0, 1)   /* back to loop head label, or fall through */
 
 typedef enum TCGOpcode {
@@ -331,7 +333,11 @@ void tcg_gen_call(void *func, const char *name, unsigned flags, TCGv ret, int na
 void tcg_gen_insn_start(uint64_t pc, uint32_t cc_op);
 void tcg_gen_goto_tb(unsigned n);
 void tcg_gen_exit_tb(uint64_t val);
-void tcg_gen_lookup_and_goto(void);
+/* ret_pop: 0, or the block ends with a RET that added ret_pop to RSP */
+void tcg_gen_lookup_and_goto(uint64_t ret_pop);
+/* A CALL pushed ret_addr at rsp (a hint for the return stack; no effect on
+ * the guest state) */
+void tcg_gen_ras_push(TCGv rsp, TCGv ret_addr);
 void tcg_gen_goto_loop(int label);
 void tcg_gen_discard(TCGv t);
 

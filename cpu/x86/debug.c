@@ -55,6 +55,7 @@ void x86_write_dr(CPUX86State *env, int reg, uint64_t value, uintptr_t ra)
         if (value >> 32)
             raise_gp0(env, ra);
         env->dr[7] = (value & DR7_WRITABLE) | DR7_FIXED;
+        tcg_debug_regs_changed(env);
     }
 }
 

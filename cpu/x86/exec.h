@@ -74,6 +74,9 @@ void tlb_flush(CPUX86State *env);
 void tlb_flush_page(CPUX86State *env, uint64_t vaddr);
 /* A CR3 write: drop every translation but the global ones. */
 void tlb_flush_nonglobal(CPUX86State *env);
+/* DR7 was written: looked-up blocks may now need (or no longer need) the
+ * breakpoint checks (accel/tcg-jmp-cache.c). */
+void tcg_debug_regs_changed(CPUX86State *env);
 
 /* Lazy flags (cpu/x86/cc.c): the architectural arithmetic flags (CC_MASK bits)
  * from env->cc_op / cc_dst / cc_src / cc_src2; and setting them explicitly

@@ -289,7 +289,7 @@ uint64_t x86_read_dr(CPUX86State *env, int reg, uintptr_t ra);
  *    instruction completes); x86_debug_insn_end clears it too. Elsewhere RF
  *    may stay set until the next event entry (harmless without breakpoints).
  *  - Both are part of the TB key through hflags (HF_TF_MASK) and DR7 (the
- *    translator flushes its TBs when x86_write_dr changes DR7). */
+ *    translator: x86_write_dr tells it, and its jump cache starts afresh). */
 bool x86_insn_breakpoints_enabled(CPUX86State *env);
 bool x86_data_breakpoints_enabled(CPUX86State *env);
 void x86_check_insn_breakpoint(CPUX86State *env, uintptr_t ra);

@@ -829,12 +829,16 @@ static void trans_call(DisasContext *s)
 {
     unsigned size = s->d.opsize;
     if (s->d.e->op[0] == O_Jz) {
-        gen_push(s, gen_pc_value(s, s->next_pc), size);
+        TCGv ret = gen_pc_value(s, s->next_pc);
+        gen_push(s, ret, size);
+        gen_ras_push(s, ret, size);
         gen_jmp_to(s, branch_target(s), 0);
         return;
     }
     TCGv t = gen_zext(gen_operand_load(s, 0), size);
-    gen_push(s, gen_pc_value(s, s->next_pc), size);
+    TCGv ret = gen_pc_value(s, s->next_pc);
+    gen_push(s, ret, size);
+    gen_ras_push(s, ret, size);
     gen_set_rip_tcg(t);
     s->is_jmp = DISAS_JUMP;
 }
@@ -846,6 +850,8 @@ static void trans_ret(DisasContext *s)
     unsigned imm = s->d.e->op[0] == O_Iw ? (unsigned)s->d.imm : 0;
     gen_sp_add(s, size + imm);
     gen_set_rip_tcg(v);
+    if (s->code64 && size == 8)
+        s->ret_pop = size + imm;
     s->is_jmp = DISAS_JUMP;
 }
 

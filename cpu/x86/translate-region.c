@@ -189,6 +189,7 @@ static void enter_label_state(DisasContext *s, uint32_t cc_op)
     s->last_cmp.insn = -100;
     s->cc_pre.insn = -100;
     s->cc_pre.guard_first = -1;
+    s->ret_pop = 0;
 }
 
 bool region_enter_insn(DisasContext *s, uint64_t pc)

@@ -667,9 +667,12 @@ static void trans_maskmov(DisasContext *s, const SseEntry *e)
                tcg_const(mmx ? 8 : 16));
 }
 
+/* EMMS is an MMX instruction too: TOP = 0 as for the others (SDM vol. 3,
+ * 12.2), but all registers empty. */
 static void trans_emms(void)
 {
     gen_x87_check_pending();
+    gen_env_st(tcg_const(0), ENV_OFF(fpstt), MO_32);
     gen_env_st(tcg_const(0xff), ENV_OFF(fptags), MO_8);
 }
 

@@ -134,13 +134,7 @@ static void translate_x87(DisasContext *s)
     bool fcmov = (op == 2 || op == 3) && reg < 4;
     bool comi = (op == 3 || op == 7) && (reg == 5 || reg == 6);
     bool fnstsw_ax = op == 7 && reg == 4;
-    TCGv arg;
-    if (fcmov)
-        arg = gen_setcc(s, fcmov_jcc(op, reg));
-    else if (comi)
-        arg = gen_compute_eflags(s);
-    else
-        arg = tcg_const(0);
+    TCGv arg = fcmov ? gen_setcc(s, fcmov_jcc(op, reg)) : tcg_const(0);
     TCGv ret = tcg_temp_new();
     gen_helper(helper_fpu_reg, ret, 3, tcg_env, tcg_const(desc), arg);
     if (comi)

@@ -497,12 +497,23 @@ static void gen_goto_next_tb(DisasContext *s, bool recheck)
         TCGv needed = tcg_temp_new();
         gen_helper(helper_end_block_needs_loop, needed, 2, tcg_env, tcg_const(s->code64));
         tcg_gen_brcondi(TCG_COND_NE, 0, needed, 0, to_loop);
-        tcg_gen_lookup_and_goto();
+        tcg_gen_lookup_and_goto(s->ret_pop);
         tcg_gen_set_label(to_loop);
         tcg_gen_exit_tb(0);
         return;
     }
-    tcg_gen_lookup_and_goto();
+    tcg_gen_lookup_and_goto(s->ret_pop);
+}
+
+/* A CALL pushed ret_addr: in 64-bit code, when the return address is on
+ * this block's page (where the return stack can record the block after the
+ * CALL once for all the virtual PCs this code runs at), say so. */
+void gen_ras_push(DisasContext *s, TCGv ret_addr, unsigned size)
+{
+    if (!s->code64 || size != 8 || s->cs_base != 0 || (s->tb->cflags & CF_SINGLE_INSN) ||
+        !same_page(s->next_pc, s->tb->pc) || s->tb->flags > INT32_MAX)
+        return;
+    tcg_gen_ras_push(cpu_regs[R_ESP], ret_addr);
 }
 
 /* A direct jump to target goes back to a loop head of this block (its
@@ -693,6 +704,7 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         }
         s->pc = pc;
         s->is_jmp = DISAS_NEXT;
+        s->ret_pop = 0;   /* a RET ends the straight-line code it is in */
         s->a0_valid = false;
         s->nb_segrec = 0;
         s->ss_linear = TCG_NO_TEMP;

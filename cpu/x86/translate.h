@@ -89,6 +89,9 @@ typedef struct DisasContext {
     bool a0_valid;
     int insn_count;
     Region region;
+    /* The block ends with a near RET in 64-bit code: what its pop added to
+     * RSP (the return stack is indexed by the RSP the address was at). */
+    unsigned ret_pop;
 } DisasContext;
 
 /* tb->flags bit (beside hflags): a segment is not flat, so accesses are
@@ -179,6 +182,7 @@ TCGv gen_pc_value(DisasContext *s, uint64_t pc);
 void gen_set_rip(DisasContext *s, uint64_t rip);
 void gen_set_rip_tcg(TCGv v);
 void gen_jmp_to(DisasContext *s, uint64_t target, int n);  /* direct jump, chainable */
+void gen_ras_push(DisasContext *s, TCGv ret_addr, unsigned size);   /* a CALL: hint the return stack */
 bool gen_is_self_loop(DisasContext *s, uint64_t target);   /* target re-enters this block */
 void gen_exception(DisasContext *s, int vector, int error_code, bool has_error);
 void gen_sync_for_helper(DisasContext *s);     /* rip of this insn and cc_op into env */

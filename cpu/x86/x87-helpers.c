@@ -294,6 +294,12 @@ static const X87Arith arith_of_reg[8] = {
     X87_FADD, X87_FMUL, X87_FADD, X87_FADD, X87_FSUB, X87_FSUBR, X87_FDIV, X87_FDIVR,
 };
 
+/* C3 C2 C0 from a compare. */
+static void set_cc(CPUX86State *env, FloatRelation r)
+{
+    env->fpus = (uint16_t)((env->fpus & ~FSW_CC) | float_relation_to_fsw(r));
+}
+
 /* D8/DA/DC/DE memory arithmetic and compares. */
 static void arith_mem(CPUX86State *env, uint64_t addr, unsigned fmt, unsigned reg, uintptr_t ra)
 {
@@ -322,11 +328,9 @@ static void arith_mem(CPUX86State *env, uint64_t addr, unsigned fmt, unsigned re
             r = floatx80_compare_float64(a, raw, false, &s);
         else
             r = floatx80_compare(a, load_operand(env, addr, fmt, &s, ra), false, &s);
-        bool ok = commit(env, &s);
-        if (ok || (s.flags & FLOAT_FLAG_INVALID))     /* as compare_reg */
-            env->fpus = (uint16_t)((env->fpus & ~FSW_CC) | float_relation_to_fsw(r));
-        if (ok && reg == 3)
+        if (commit(env, &s) && reg == 3)     /* as compare_reg */
             fpop(env);
+        set_cc(env, r);
         return;
     }
     floatx80 r;
@@ -518,9 +522,10 @@ static void arith_reg(CPUX86State *env, X87Arith op, unsigned dst, unsigned src,
         fpop(env);
 }
 
-/* FCOM/FUCOM family: condition codes; pops 0, 1 or 2. */
-/* An invalid-operand compare writes "unordered" even when #IA is unmasked
- * (then without popping), as the hardware does. */
+/* FCOM/FUCOM family: condition codes; pops 0, 1 or 2. The hardware writes
+ * the condition codes even when the compare stops on an unmasked exception
+ * (then without popping): "unordered" for an empty register or #IA, the
+ * relation for #D. */
 static void compare_reg(CPUX86State *env, unsigned i, bool quiet, unsigned pops)
 {
     if (is_empty(env, 0) || is_empty(env, i)) {
@@ -532,8 +537,7 @@ static void compare_reg(CPUX86State *env, unsigned i, bool quiet, unsigned pops)
         FloatStatus s = status(env);
         FloatRelation r = floatx80_compare(*st(env, 0), *st(env, i), quiet, &s);
         bool ok = commit(env, &s);
-        if (ok || (s.flags & FLOAT_FLAG_INVALID))
-            env->fpus = (uint16_t)((env->fpus & ~FSW_CC) | float_relation_to_fsw(r));
+        set_cc(env, r);
         if (!ok)
             return;
     }
@@ -549,8 +553,9 @@ static void ffree(CPUX86State *env, unsigned i)
     env->fpus &= (uint16_t)~FPU_C1;
 }
 
-/* FCOMI/FUCOMI(P): returns the EFLAGS bits (ZF PF CF), or -1 for "unchanged". */
-static uint64_t comi_reg(CPUX86State *env, unsigned i, bool quiet, bool pop, uint64_t old)
+/* FCOMI/FUCOMI(P): returns the EFLAGS bits (ZF PF CF), written even on an
+ * unmasked exception (see compare_reg). */
+static uint64_t comi_reg(CPUX86State *env, unsigned i, bool quiet, bool pop)
 {
     uint64_t fl;
     if (is_empty(env, 0) || is_empty(env, i)) {
@@ -563,9 +568,9 @@ static uint64_t comi_reg(CPUX86State *env, unsigned i, bool quiet, bool pop, uin
         FloatRelation r = floatx80_compare(*st(env, 0), *st(env, i), quiet, &s);
         bool ok = commit(env, &s);
         env->fpus = (uint16_t)((env->fpus & ~FPU_C1) | c1);
-        if (!ok)
-            return (s.flags & FLOAT_FLAG_INVALID) ? float_relation_to_eflags(r) : old;
         fl = float_relation_to_eflags(r);
+        if (!ok)
+            return fl;
     }
     if (pop)
         fpop(env);
@@ -617,6 +622,21 @@ static bool host(CPUX86State *env, X87HostOp op, floatx80 a, floatx80 b, floatx8
     return true;
 }
 
+/* FTST: ST0 against +0.0, with FCOM's rule (compare_reg): the condition
+ * codes even on an unmasked exception. */
+static void ftst(CPUX86State *env)
+{
+    if (is_empty(env, 0)) {
+        stack_fault(env, false);
+        env->fpus |= FPU_C0 | FPU_C2 | FPU_C3;
+        return;
+    }
+    FloatStatus s = status(env);
+    FloatRelation rel = floatx80_compare(*st(env, 0), make_floatx80(0, 0), false, &s);
+    commit(env, &s);
+    set_cc(env, rel);
+}
+
 /* Unary operations on ST0 (D9 E0..FF). */
 static void unary(CPUX86State *env, unsigned which)
 {
@@ -635,16 +655,7 @@ static void unary(CPUX86State *env, unsigned which)
         env->fpus &= (uint16_t)~FPU_C1;
         return;
     case 0x24:  /* FTST */
-        if (is_empty(env, 0)) {
-            if (stack_fault(env, false))
-                env->fpus |= FPU_C0 | FPU_C2 | FPU_C3;
-            return;
-        }
-        {
-            FloatRelation rel = floatx80_compare(*st(env, 0), make_floatx80(0, 0), false, &s);
-            if (commit(env, &s))
-                env->fpus = (uint16_t)((env->fpus & ~FSW_CC) | float_relation_to_fsw(rel));
-        }
+        ftst(env);
         return;
     case 0x25:  /* FXAM */
         env->fpus = (uint16_t)((env->fpus & ~FSW_CC) | floatx80_fxam(*st(env, 0), is_empty(env, 0)));
@@ -886,8 +897,8 @@ static void fnclex(CPUX86State *env)
 }
 
 /* One helper for the register forms (mod == 3). desc = opcode low 3 bits << 8
- * | ModRM; arg: FCMOV condition (0/1) or the current EFLAGS arithmetic bits
- * for FCOMI. Returns the new EFLAGS bits (FCOMI) or AX (FNSTSW AX). */
+ * | ModRM; arg: FCMOV condition (0/1). Returns the new EFLAGS bits (FCOMI)
+ * or AX (FNSTSW AX). */
 uint64_t helper_fpu_reg(CPUX86State *env, uint64_t desc, uint64_t arg)
 {
     unsigned op = (desc >> 8) & 7, reg = (desc >> 3) & 7, i = desc & 7;
@@ -925,7 +936,7 @@ uint64_t helper_fpu_reg(CPUX86State *env, uint64_t desc, uint64_t arg)
             else if (i == 3)
                 x87_reset(env), set_ferr(false);
         } else {
-            return comi_reg(env, i, reg == 5, false, arg);
+            return comi_reg(env, i, reg == 5, false);
         }
         return 0;
     case 4:
@@ -956,7 +967,7 @@ uint64_t helper_fpu_reg(CPUX86State *env, uint64_t desc, uint64_t arg)
         case 1: fxch(env, i); return 0;
         case 2: case 3: fst_reg(env, i, true); return 0;
         case 4: return x87_status_word(env);                           /* FNSTSW AX */
-        default: return comi_reg(env, i, reg == 5, true, arg);
+        default: return comi_reg(env, i, reg == 5, true);
         }
     }
 }

@@ -114,7 +114,8 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
             label_pos[op->args[0]] = n;
             continue;
         }
-        if (op->opc == INDEX_op_discard)
+        /* the return stack is the x86_64 backend's: nothing to do here */
+        if (op->opc == INDEX_op_discard || op->opc == INDEX_op_ras_push)
             continue;
         const TCGOpDef *def = &tcg_op_defs[op->opc];
         IOp *io = &p->ops[n++];

@@ -165,69 +165,6 @@ static void gen_goto_tb(Gen *g, int n)
     gen_exit(g, TB_EXIT_CHAIN(g->tb, n));
 }
 
-static uintptr_t lookup_code(CPUX86State *env)
-{
-    TranslationBlock *tb = tb_lookup_fast(env);
-    CodeBuffer *cb = tcg_cpu(env)->backend_state;
-    return tb ? (uintptr_t)tb->code : cb->exit0;
-}
-
-/* 64-bit code: probe the jump cache inline before calling lookup_code. In
- * 64-bit mode a block's flags are exactly hflags (no segment checks), so
- * pc, cs_base and hflags identify it; anything unusual takes the call. */
-static void gen_jmp_cache_probe(Gen *g)
-{
-    Emitter *e = &g->e;
-    size_t miss[10];
-    int nm = 0;
-#define JNE_MISS(cc)                                                       \
-    do {                                                                   \
-        em_byte(e, 0x0f);                                                  \
-        em_byte(e, (uint8_t)(0x80 | (cc)));                                \
-        miss[nm++] = emitter_off(e, g->cb);                                \
-        em_u32(e, 0);                                                      \
-    } while (0)
-    /* debug registers armed: blocks carry TBF_DEBUG, let the C lookup decide */
-    em_rm(e, 0xf6, 1, false, 0, RBP, -1, 0, (int32_t)offsetof(CPUX86State, dr[7]), false);
-    em_byte(e, 0xff);                                  /* test byte [rbp + dr7], 0xff */
-    JNE_MISS(0x5);
-    em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, (int32_t)offsetof(CPUX86State, rip), false);
-    /* rcx = jmp_cache_hash(rip) */
-    mov_rr(e, RCX, RAX);
-    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_BITS */
-    em_byte(e, JMP_CACHE_BITS);
-    em_rr(e, 0x31, 1, true, RAX, RCX, false);          /* xor rcx, rax */
-    em_rr(e, 0x81, 1, false, 4, RCX, false);           /* and ecx, size - 1 */
-    em_u32(e, JMP_CACHE_SIZE - 1);
-    em_rm(e, 0x8b, 1, true, RDX, R12, RCX, 3, (int32_t)offsetof(TCGCPU, jmp_cache), false);
-    em_rr(e, 0x85, 1, true, RDX, RDX, false);          /* test rdx, rdx */
-    JNE_MISS(0x4);                                     /* jz miss */
-    em_rm(e, 0x3b, 1, true, RAX, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, pc), false);
-    JNE_MISS(0x5);
-    em_rm(e, 0x8b, 1, false, RAX, RBP, -1, 0, (int32_t)offsetof(CPUX86State, hflags), false);
-    em_rm(e, 0x3b, 1, false, RAX, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, flags), false);
-    JNE_MISS(0x5);
-    em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0,
-          (int32_t)(offsetof(CPUX86State, segs) + R_CS * sizeof(SegmentCache) + offsetof(SegmentCache, base)),
-          false);
-    em_rm(e, 0x3b, 1, true, RAX, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, cs_base), false);
-    JNE_MISS(0x5);
-    em_rm(e, 0x83, 1, false, 7, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, cflags), false);
-    em_byte(e, 0);                                     /* cmp dword [rdx + cflags], 0 */
-    JNE_MISS(0x5);
-    em_rm(e, 0x80, 1, false, 7, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, invalid), false);
-    em_byte(e, 0);                                     /* cmp byte [rdx + invalid], 0 */
-    JNE_MISS(0x5);
-    /* an entry from before the last TLB flush: the C lookup revalidates it */
-    em_rm(e, 0x8b, 1, true, RAX, R12, RCX, 3, (int32_t)offsetof(TCGCPU, jmp_cache_epoch), false);
-    em_rm(e, 0x3b, 1, true, RAX, R12, -1, 0, (int32_t)offsetof(TCGCPU, jc_epoch), false);
-    JNE_MISS(0x5);
-    em_rm(e, 0xff, 1, false, 4, RDX, -1, 0, (int32_t)offsetof(TranslationBlock, code), false);  /* jmp [rdx + code] */
-    for (int i = 0; i < nm; i++)
-        patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
-#undef JNE_MISS
-}
-
 /* ---- the driver --------------------------------------------------------------------------- */
 static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
 {
@@ -419,12 +356,10 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             gen_goto_loop(g, (int)op->args[0]);
             break;
         case INDEX_op_lookup_and_goto:
-            sync_all(g, false);
-            if ((tb->flags & HF_CS64_MASK) && !log_enabled(LOG_EXEC | LOG_CPU))
-                gen_jmp_cache_probe(g);
-            mov_rr(e, RDI, RBP);
-            call_abs(e, (uintptr_t)lookup_code);
-            em_rr(e, 0xff, 1, false, 4, RAX, false);   /* jmp rax */
+            gen_lookup_and_goto(g, op);
+            break;
+        case INDEX_op_ras_push:
+            gen_ras_record(g, op);
             break;
         default:
             g->failed = true;

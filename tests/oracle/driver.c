@@ -5,6 +5,7 @@
  *   oracle-cpu [-s seed] [-n cases-per-mode] [-t seconds] [-m 64|32|16|all]
  *              [-b interp|x86_64|both] [-o dir] [-k known-file] [-v]
  *   oracle-cpu -r file.case...        replay regression cases
+ *   oracle-cpu -s seed -m mode -x N -o dir   write random case N as a .case
  *   oracle-cpu -K                     system snippets against KVM
  *
  * -t makes it open-ended: batches until the time is up (a bound on the run,
@@ -209,6 +210,26 @@ static int run_system(OracleTCG **tcg, const char *const *bnames, int nb)
     return 0;
 }
 
+/* Regenerates case idx of seed/mode (the index fuzz-cpu reports) and
+ * writes it to out_dir, to replay one divergence without the whole run. */
+static int extract(uint64_t seed, int mode, unsigned idx)
+{
+    OracleGen g;
+    OracleCase c;
+    oracle_gen_init(&g, seed + (uint64_t)mode, mode);
+    for (unsigned i = 0; i <= idx; i++)
+        oracle_gen_case(&g, &c);
+    char path[512], comment[256];
+    snprintf(path, sizeof(path), "%s/%d-%" PRIu64 "-%u.case", out_dir ? out_dir : ".", mode, seed, idx);
+    snprintf(comment, sizeof(comment), "seed %" PRIu64 " -m %d, case %u", seed, mode, idx);
+    if (!oracle_case_write(path, &c, comment)) {
+        fprintf(stderr, "oracle: cannot write %s: %m\n", path);
+        return 1;
+    }
+    printf("%s: %s\n", path, c.name);
+    return 0;
+}
+
 static int replay(char **files, int nfiles, OracleTCG **tcg, const char *const *bnames, int nb)
 {
     OracleCase *cases = calloc((size_t)nfiles, sizeof(*cases));
@@ -243,8 +264,9 @@ int main(int argc, char **argv)
     double seconds = 0;
     const char *modes = "all", *backends = "both";
     bool do_replay = false, do_system = false, count_given = false;
+    long extract_idx = -1;
     int opt;
-    while ((opt = getopt(argc, argv, "s:n:t:m:b:o:k:rvK")) != -1) {
+    while ((opt = getopt(argc, argv, "s:n:t:m:b:o:k:x:rvK")) != -1) {
         switch (opt) {
         case 's': seed = strtoull(optarg, NULL, 0); break;
         case 'n': count = (unsigned)strtoul(optarg, NULL, 0); count_given = true; break;
@@ -256,13 +278,16 @@ int main(int argc, char **argv)
         case 'r': do_replay = true; break;
         case 'v': verbose = true; break;
         case 'K': do_system = true; break;
+        case 'x': extract_idx = strtol(optarg, NULL, 0); break;
         default:
             fprintf(stderr, "usage: %s [-s seed] [-n count] [-t seconds] [-m 64|32|16|all] "
-                    "[-b interp|x86_64|both] [-o dir] [-k known] [-v] | -r files...\n", argv[0]);
+                    "[-b interp|x86_64|both] [-o dir] [-k known] [-v] | -r files... | -x index\n", argv[0]);
             return 2;
         }
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (extract_idx >= 0)
+        return extract(seed, atoi(modes), (unsigned)extract_idx);
     if (seconds > 0 && !count_given)
         count = 0;   /* time-bounded only */
     const char *bnames[2];

@@ -820,8 +820,6 @@ static bool gen_insn(Snip *s, const Form *f)
     if (mem && chance(g, 15)) {
         static const uint8_t segs[] = { 0x26, 0x2e, 0x36, 0x3e, 0x65, 0x64 };
         segp = segs[rn(g, g->mode == 64 ? 5 : 6)];
-        if (g->mode == 16 && segp == 0x2e)
-            segp = 0x3e;   /* CS is based at the code, whose end differs between the runs */
         if (g->mode == 64 && segp == 0x65)
             segbase = ORACLE_DATA;
         if (g->mode == 16)

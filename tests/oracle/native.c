@@ -1,12 +1,13 @@
 /* The host CPU as the oracle for user-mode snippets. A child process maps
  * code, data and stack at the oracle's fixed addresses, loads a state through
- * a small trampoline, runs the snippet and stores the state back; a fault is
- * caught as a signal, and the signal's machine context (trap number, error
+ * a small trampoline and runs the snippet, which ends at a HLT as under the
+ * translator. Every run ends in a signal: the HLT's #GP(0) at the snippet's
+ * end, or a fault on the way, whose machine context (trap number, error
  * code, CR2, registers at the faulting instruction) is the reference for the
  * exception the translator must raise.
  *
  * 32-bit snippets run in compatibility mode of the same 64-bit child: a far
- * jump to Linux's 32-bit user code segment (0x23) and back to 0x33. That is
+ * jump to Linux's 32-bit user code segment (0x23), back through the signal. That is
  * what a -m32 process does, without a second toolchain and binary. 16-bit
  * snippets run in 16-bit protected mode the same way, on LDT segments the
  * child installs with modify_ldt (see oracle.h for their bases).
@@ -36,13 +37,7 @@
 
 #if defined(__x86_64__)
 
-#define FARPTR_IN  (ORACLE_CODE + 0xf00)   /* m16:32 of the 32-bit entry */
-#define FARPTR_OUT (ORACLE_CODE + 0xf08)   /* m16:32 of the way back to 64-bit */
-#define STUB_BACK  (ORACLE_CODE + 0xf10)   /* 64-bit: jmp *oracle_back */
 #define USER_CS32 0x23
-#define USER_CS64 0x33
-#define USER_DS   0x2b
-#define FARPTR_OUT16 0xf08                 /* the same far pointer, CS-relative */
 
 /* Offsets into OracleState used by the trampoline. */
 _Static_assert(offsetof(OracleState, rflags) == 136, "trampoline layout");
@@ -50,46 +45,38 @@ _Static_assert(offsetof(OracleState, xmm) == 144, "trampoline layout");
 _Static_assert(offsetof(OracleState, mxcsr) == 400, "trampoline layout");
 
 /* oracle_enter64(state): jumps to ORACLE_CODE in 64-bit mode with *state;
- * oracle_enter32(state) the same through the far pointer at FARPTR_IN. The
- * snippet ends with a jump to oracle_back, which stores the state and returns
- * from oracle_enter*. */
+ * oracle_enter32/16(state) the same through the far pointer oracle_farptr.
+ * They never return: the snippet ends at a HLT, which at CPL 3 is #GP(0),
+ * and the signal handler's machine context is the final state (as for any
+ * other fault). So the code page holds exactly what the translator's holds
+ * (0xcc, the snippet, HLT): a snippet that reads it through a code segment
+ * or a stray pointer sees the same bytes on both sides. */
 void oracle_enter64(OracleState *st);
 void oracle_enter32(OracleState *st);
 void oracle_enter16(OracleState *st);
-void oracle_back(void);
-uint64_t oracle_host_rsp, oracle_snippet_rsp;
-OracleState *oracle_cur;
+/* m16:32 of the 32- or 16-bit entry */
+struct __attribute__((packed)) { uint32_t off; uint16_t sel; } oracle_farptr;
 
 #define LOAD_XMM(n) "  movdqu " #n "*16+144(%rdi), %xmm" #n "\n"
-#define STORE_XMM(n) "  movdqu %xmm" #n ", " #n "*16+144(%rdi)\n"
 __asm__(
     ".text\n"
     ".globl oracle_enter64\n"
     "oracle_enter64:\n"
-    "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
-    "  mov %rsp, oracle_host_rsp(%rip)\n"
-    "  mov %rdi, oracle_cur(%rip)\n"
     "  call oracle_load\n"
     "  jmp *oracle_code_addr(%rip)\n"
     ".globl oracle_enter32\n"
     "oracle_enter32:\n"
-    "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
-    "  mov %rsp, oracle_host_rsp(%rip)\n"
-    "  mov %rdi, oracle_cur(%rip)\n"
     "  mov $0x2b, %eax\n mov %eax, %ds\n mov %eax, %es\n"
     "  call oracle_load\n"
-    "  ljmpl *0x10000f00\n"
+    "  ljmpl *oracle_farptr(%rip)\n"
     /* 16-bit: DS/ES/SS on the LDT segments (their bases do not matter in
      * 64-bit mode, so oracle_load still runs on the flat stack) */
     ".globl oracle_enter16\n"
     "oracle_enter16:\n"
-    "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
-    "  mov %rsp, oracle_host_rsp(%rip)\n"
-    "  mov %rdi, oracle_cur(%rip)\n"
     "  mov $" ORACLE_STR(ORACLE_SEL_DATA16) ", %eax\n mov %eax, %ds\n mov %eax, %es\n"
     "  mov $" ORACLE_STR(ORACLE_SEL_STACK16) ", %eax\n mov %eax, %ss\n"
     "  call oracle_load\n"
-    "  ljmpl *0x10000f00\n"
+    "  ljmpl *oracle_farptr(%rip)\n"
     /* oracle_load: everything but RIP; returns on the snippet's stack by
      * popping its own return address first. */
     "oracle_load:\n"
@@ -107,29 +94,6 @@ __asm__(
     "  mov 112(%rdi),%r14\n mov 120(%rdi),%r15\n"
     "  mov 56(%rdi),%rdi\n"
     "  jmp *oracle_load_ret(%rip)\n"
-    ".globl oracle_back\n"
-    "oracle_back:\n"
-    "  mov %rsp, oracle_snippet_rsp(%rip)\n"
-    "  mov oracle_host_rsp(%rip), %rsp\n"
-    "  pushfq\n"
-    "  push %rdi\n"
-    "  mov oracle_cur(%rip), %rdi\n"
-    "  mov %rax,0(%rdi)\n mov %rcx,8(%rdi)\n mov %rdx,16(%rdi)\n mov %rbx,24(%rdi)\n"
-    "  mov %rbp,40(%rdi)\n mov %rsi,48(%rdi)\n mov %r8,64(%rdi)\n mov %r9,72(%rdi)\n"
-    "  mov %r10,80(%rdi)\n mov %r11,88(%rdi)\n mov %r12,96(%rdi)\n mov %r13,104(%rdi)\n"
-    "  mov %r14,112(%rdi)\n mov %r15,120(%rdi)\n"
-    "  pop %rax\n mov %rax,56(%rdi)\n"
-    "  pop %rax\n mov %rax,136(%rdi)\n"
-    "  mov oracle_snippet_rsp(%rip), %rax\n mov %rax,32(%rdi)\n"
-    STORE_XMM(0) STORE_XMM(1) STORE_XMM(2) STORE_XMM(3) STORE_XMM(4) STORE_XMM(5) STORE_XMM(6) STORE_XMM(7)
-    STORE_XMM(8) STORE_XMM(9) STORE_XMM(10) STORE_XMM(11) STORE_XMM(12) STORE_XMM(13) STORE_XMM(14) STORE_XMM(15)
-    "  stmxcsr 400(%rdi)\n"
-    "  cld\n"
-    "  mov $0x1f80, %eax\n push %rax\n ldmxcsr (%rsp)\n pop %rax\n"
-    /* a 64-bit Linux process's selectors: the translator's mode-64 state */
-    "  mov $0x2b, %eax\n mov %eax, %ss\n xor %eax, %eax\n mov %eax, %ds\n mov %eax, %es\n"
-    "  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
-    "  ret\n"
     ".data\n"
     "oracle_load_ret: .quad 0\n"
     "oracle_code_addr: .quad 0x10000000\n"
@@ -208,40 +172,23 @@ static void child_setup(void)
         sigaction(sigs[i], &sa, NULL);
 }
 
-/* The way back after the snippet (and the 32-bit far pointers). */
+/* The code page, as the translator's: 0xcc, the snippet, the HLT that ends
+ * it; and the far pointer of the 32- or 16-bit entry. */
 static void place_code(const OracleCase *c)
 {
     uint8_t *code = (uint8_t *)ORACLE_CODE;
     memset(code, 0xcc, 4096);
     memcpy(code, c->code, c->len);
-    uint8_t *p = code + c->len;
-    if (c->mode == 64) {
-        *p++ = 0xff; *p++ = 0x25;            /* jmp *0(%rip) */
-        memset(p, 0, 4); p += 4;
-        uint64_t back = (uint64_t)(uintptr_t)oracle_back;
-        memcpy(p, &back, 8);
-    } else {
-        if (c->mode == 16) {
-            *p++ = 0x2e; *p++ = 0x66;        /* ljmpl *%cs:FARPTR_OUT16 */
-            *p++ = 0xff; *p++ = 0x2e;
-            *p++ = FARPTR_OUT16 & 0xff; *p++ = FARPTR_OUT16 >> 8;
-        } else {
-            uint32_t out = (uint32_t)FARPTR_OUT;
-            *p++ = 0x2e;                     /* CS: the snippet may have loaded DS */
-            *p++ = 0xff; *p++ = 0x2d;        /* ljmp *%cs:FARPTR_OUT */
-            memcpy(p, &out, 4);
-        }
-        uint32_t in[2] = { c->mode == 16 ? 0 : (uint32_t)ORACLE_CODE,
-                           c->mode == 16 ? ORACLE_SEL_CODE16 : USER_CS32 };
-        uint32_t back32[2] = { (uint32_t)STUB_BACK, USER_CS64 };
-        memcpy(code + 0xf00, in, 8);
-        memcpy(code + 0xf08, back32, 8);
-        uint8_t *s = code + 0xf10;
-        *s++ = 0xff; *s++ = 0x25;
-        memset(s, 0, 4); s += 4;
-        uint64_t back = (uint64_t)(uintptr_t)oracle_back;
-        memcpy(s, &back, 8);
-    }
+    code[c->len] = ORACLE_END_BYTE;
+    oracle_farptr.off = c->mode == 16 ? 0 : (uint32_t)ORACLE_CODE;
+    oracle_farptr.sel = c->mode == 16 ? ORACLE_SEL_CODE16 : USER_CS32;
+}
+
+/* The HLT after the snippet raised #GP(0): the snippet ran to its end. */
+static bool reached_end(const OracleCase *c, const OracleResult *r)
+{
+    return r->end == ORACLE_END_EXCEPTION && r->vector == 13 && r->error_code == 0 &&
+           r->st.rip == ORACLE_CODE + c->len;
 }
 
 static void child_run_one(const OracleCase *c, OracleResult *r)
@@ -269,7 +216,12 @@ static void child_run_one(const OracleCase *c, OracleResult *r)
             oracle_enter32(&r->st);
         else
             oracle_enter16(&r->st);
-        r->st.rip = ORACLE_CODE + c->len;
+    }
+    if (reached_end(c, r)) {
+        r->end = ORACLE_END_OK;
+        r->vector = 0;
+        r->cr2 = 0;
+        r->st.rflags &= ~0x10000ull;   /* RF: the #GP's, not the snippet's */
     }
     struct itimerval off = { 0 };
     setitimer(ITIMER_REAL, &off, NULL);

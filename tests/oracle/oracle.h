@@ -5,7 +5,8 @@
  *
  * The address layout is the same everywhere (identity-mapped, below 4 GiB so
  * that 32-bit snippets see it too):
- *   ORACLE_CODE   one page: the snippet, then the way back to the harness
+ *   ORACLE_CODE   one page: the snippet, a HLT (ORACLE_END_BYTE), 0xcc to
+ *                 the end of the page, the same bytes on both sides
  *   ORACLE_DATA   ORACLE_DATA_SIZE bytes of data the snippet may touch
  *   ORACLE_HOLE   the page after the data: never mapped (#PF)
  *   ORACLE_STACK  ORACLE_STACK_SIZE bytes of stack, RSP starts in the middle
@@ -26,6 +27,7 @@
 
 #define ORACLE_CODE       0x10000000ULL
 #define ORACLE_CODE_MAX   512            /* snippet bytes */
+#define ORACLE_END_BYTE   0xf4           /* HLT: #GP(0) at CPL 3 ends the snippet */
 #define ORACLE_DATA       0x10010000ULL
 #define ORACLE_DATA_SIZE  0x2000ULL
 #define ORACLE_HOLE       (ORACLE_DATA + ORACLE_DATA_SIZE)

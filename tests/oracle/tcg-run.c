@@ -16,7 +16,6 @@
 
 #define RAM_BASE ORACLE_RAM_BASE
 #define RAM_SIZE ORACLE_RAM_SIZE
-#define STUB_END_BYTE 0xf4               /* HLT */
 /* A bound on returns to the loop (each block ends with one): never reached by
  * a straight-line snippet. */
 #define MAX_TURNS 100000
@@ -187,7 +186,7 @@ void oracle_tcg_run(OracleTCG *o, const OracleCase *c, OracleResult *r)
     memset(r, 0, sizeof(*r));
     memset(ram_at(ORACLE_CODE), 0xcc, 4096);
     memcpy(ram_at(ORACLE_CODE), c->code, c->len);
-    ram_at(ORACLE_CODE)[c->len] = STUB_END_BYTE;
+    ram_at(ORACLE_CODE)[c->len] = ORACLE_END_BYTE;
     memset(ram_at(ORACLE_DATA), 0, ORACLE_DATA_SIZE);
     memcpy(ram_at(ORACLE_DATA), c->data, ORACLE_MEM_CMP);
     memset(ram_at(ORACLE_STACK), 0, ORACLE_STACK_SIZE);

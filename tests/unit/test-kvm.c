@@ -237,3 +237,38 @@ TEST(dirty_log)
     CHECK_EQ(pages[0] + pages[1], 0);
     REQUIRE(kvm_dirty_log_stop() == 0);
 }
+
+/* IA32_ARCH_CAPABILITIES reaches the CPU model on a user-space exit: it
+ * must exist exactly when the CPUID the guest really executes says so (under
+ * kvm_pvm CPUID is not intercepted: the host's leaf 7, not the model's). */
+TEST(cpuid_gated_msr_follows_guest_cpuid)
+{
+    if (kvm_unusable())
+        SKIP(kvm_unusable());
+    REQUIRE(setup());
+    KVMVCPU *v = vcpu.accel_state;
+    static const uint8_t code[] = {
+        0x66, 0xb8, 0x07, 0x00, 0x00, 0x00, /* mov eax, 7 */
+        0x66, 0x31, 0xc9,                   /* xor ecx, ecx */
+        0x0f, 0xa2,                         /* cpuid */
+        0x66, 0x89, 0x16, 0x00, 0x30,       /* mov [0x3000], edx */
+        0xf4,                               /* hlt */
+    };
+    static const uint8_t reset_jmp[] = { 0xe9, 0x0d, 0xf0 };   /* jmp 0xf000 */
+    memcpy(rom + 0xf000, code, sizeof(code));
+    memcpy(rom + 0xfff0, reset_jmp, sizeof(reset_jmp));
+    memset(machine.ram + 0x3000, 0xff, 4);
+    x86_cpu_reset(&env);
+    REQUIRE(kvm_put_state(v, &env, err, sizeof(err)) == 0);
+    int r;
+    do
+        r = ioctl(v->fd, KVM_RUN, 0);
+    while (r < 0 && errno == EINTR);
+    REQUIRE(r == 0);
+    REQUIRE(v->run->exit_reason == KVM_EXIT_HLT);
+    uint32_t edx;
+    memcpy(&edx, machine.ram + 0x3000, 4);
+    printf("# guest CPUID.7.0:EDX = %#x\n", edx);
+    CHECK_EQ(kvm_msr_hidden(v, 0x10a), !(edx >> 29 & 1));
+    CHECK_EQ(kvm_msr_hidden(v, 0x1b), false);    /* APIC base: not CPUID-gated */
+}

@@ -1,0 +1,129 @@
+/* The jump cache of a vCPU: linear PC -> translated block, looked up at
+ * every indirect jump, return and cross-page jump (inline by the x86_64
+ * backend for 64-bit code, see tcg/x86_64/indirect.c; by tb_find and
+ * tb_lookup_fast otherwise).
+ *
+ * The inline probe compares two words: the PC and a tag holding the block's
+ * flags and the epoch of the store. So whatever else a lookup used to check
+ * is kept true of every entry instead: invalidated blocks are removed from
+ * the cache, DR7 changes (which add TBF_DEBUG to the flags) clear it, and
+ * blocks with a CS base the probe does not know get a tag it never matches. */
+#include "accel/tcg-cpu.h"
+#include "cpu/x86/exec.h"
+
+static void jc_ras_clear(TCGCPU *t)
+{
+    memset(t->ras, 0, sizeof(t->ras));
+}
+
+void tb_jmp_cache_clear(TCGCPU *t)
+{
+    memset(t->jmp_cache, 0, sizeof(t->jmp_cache));
+    memset(t->jc_page_filter, 0, sizeof(t->jc_page_filter));
+    t->jc_page_filter_set = 0;
+    jc_ras_clear(t);
+}
+
+static unsigned jc_page_bit(uint64_t linear)
+{
+    uint64_t h = (linear >> TARGET_PAGE_BITS) * 0x9e3779b97f4a7c15ULL;
+    return (unsigned)(h >> (64 - JMP_CACHE_PAGE_FILTER_BITS));
+}
+
+static bool jc_page_maybe_cached(TCGCPU *t, uint64_t linear)
+{
+    unsigned b = jc_page_bit(linear);
+    return t->jc_page_filter[b / 64] & (1ULL << (b % 64));
+}
+
+static void jc_page_note(TCGCPU *t, uint64_t linear)
+{
+    unsigned b = jc_page_bit(linear);
+    if (t->jc_page_filter[b / 64] & (1ULL << (b % 64)))
+        return;
+    /* a filter that says yes to too much filters nothing: start afresh */
+    if (++t->jc_page_filter_set > (1u << JMP_CACHE_PAGE_FILTER_BITS) / 16) {
+        tb_jmp_cache_clear(t);
+        t->jc_page_filter_set = 1;
+    }
+    t->jc_page_filter[b / 64] |= 1ULL << (b % 64);
+}
+
+void tb_jmp_cache_mark_stale(TCGCPU *t)
+{
+    /* Tags hold 32 bits of the epoch: after a wrap an old entry could look
+     * current, so the cache starts empty instead. */
+    if (++t->jc_epoch == 0)
+        tb_jmp_cache_clear(t);
+    t->jc_epoch_tag = jc_tag(0, t->jc_epoch);
+}
+
+void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
+{
+    /* Blocks starting on this page or the previous one (which may span into
+     * it) must not be trusted as they are: revalidate all on use, unless no
+     * block ever started there. */
+    uint64_t page = linear & TARGET_PAGE_MASK;
+    if (jc_page_maybe_cached(t, page) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE))
+        tb_jmp_cache_mark_stale(t);
+}
+
+TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, uint64_t cs_base, uint32_t flags)
+{
+    JmpCacheEntry *e = &t->jmp_cache[h];
+    TranslationBlock *tb = e->tb;
+    if (!tb || tb->pc != pc || tb->cs_base != cs_base || tb->flags != flags || tb->cflags != 0)
+        return NULL;
+    if ((uint32_t)(e->tag >> 32) == t->jc_epoch)
+        return tb;
+    /* from before the last TLB flush: trusted again once its pages are
+     * seen to map as before */
+    if (!tb_maps_at(t->env, tb, lin))
+        return NULL;
+    e->tag = jc_tag((uint32_t)e->tag, t->jc_epoch);
+    return tb;
+}
+
+void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb)
+{
+    jc_page_note(t, lin);
+    JmpCacheEntry *e = &t->jmp_cache[h];
+    e->pc = tb->pc;
+    e->tag = jc_tag(tb->cs_base == 0 ? tb->flags : JC_TAG_NO_PROBE, t->jc_epoch);
+    e->code = tb->code;
+    e->tb = tb;
+}
+
+static uint64_t tb_linear_pc(const TranslationBlock *tb)
+{
+    uint64_t l = tb->cs_base + tb->pc;
+    return (tb->flags & HF_CS64_MASK) ? l : (uint32_t)l;
+}
+
+void jc_remove(TCGCPU *t, const TranslationBlock *tb)
+{
+    JmpCacheEntry *e = &t->jmp_cache[jmp_cache_hash(tb_linear_pc(tb))];
+    if (e->tb == tb)
+        memset(e, 0, sizeof(*e));
+}
+
+/* May the call site's slot hold tb, the block its return went to? Only a
+ * block on the caller's physical page (and that page alone), with the
+ * caller's flags: the slot lives in the caller's code, which may run at
+ * several virtual PCs (PC-relative code) and in several address spaces; the
+ * return address is on the caller's virtual page, so wherever the caller
+ * runs, it maps to this block's page, and the RET checked the flags. */
+bool ras_slot_accepts(const RetSlot *slot, const TranslationBlock *tb)
+{
+    return tb->cflags == 0 && tb->cs_base == 0 && tb->flags == slot->flags &&
+           tb->phys_page2 == (uint64_t)-1 && (tb->phys_pc & TARGET_PAGE_MASK) == slot->phys_page;
+}
+
+/* DR7 changed: blocks looked up from now on may need TBF_DEBUG, which the
+ * inline probe does not look at. */
+void tcg_debug_regs_changed(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    if (t)
+        tb_jmp_cache_clear(t);
+}

@@ -1,0 +1,168 @@
+/* Indirect control transfer in the x86-64 backend: the jump to the block at
+ * env->rip (indirect jumps, returns, cross-page jumps), with the jump cache
+ * probed inline in 64-bit code before the C lookup (accel/tcg-jmp-cache.c
+ * keeps its entries exact, so a PC and a tag compare decide), and the
+ * return stack: CALLs record their return address and the block after them
+ * (RetSlot, RasEntry in accel/tcg-cpu.h), RETs that pop what was recorded
+ * jump there without a lookup. */
+#include "system/log.h"
+#include "tcg/x86_64/backend.h"
+
+#define ENV_OFF(f) ((int32_t)offsetof(CPUX86State, f))
+#define CPU_OFF(f) ((int32_t)offsetof(TCGCPU, f))
+#define JC_OFF(f) (CPU_OFF(jmp_cache) + (int32_t)offsetof(JmpCacheEntry, f))
+#define RAS_OFF(f) (CPU_OFF(ras) + (int32_t)offsetof(RasEntry, f))
+#define ENV_RSP (ENV_OFF(regs) + R_ESP * 8)
+
+static uintptr_t lookup_code(CPUX86State *env)
+{
+    tcg_cpu(env)->stat_lookup_slow++;
+    TranslationBlock *tb = tb_lookup_fast(env);
+    CodeBuffer *cb = tcg_cpu(env)->backend_state;
+    return tb ? (uintptr_t)tb->code : cb->exit0;
+}
+
+/* A jcc rel32 to be patched to the miss path. */
+static size_t jcc_fwd(Gen *g, uint8_t cc)
+{
+    em_byte(&g->e, 0x0f);
+    em_byte(&g->e, (uint8_t)(0x80 | cc));
+    size_t at = emitter_off(&g->e, g->cb);
+    em_u32(&g->e, 0);
+    return at;
+}
+
+enum { CC_E = 0x4, CC_NE = 0x5 };
+
+/* 64-bit code: in 64-bit mode a block's flags are hflags, so an entry with
+ * rip as pc and tag jc_tag(hflags, jc_epoch) is the block to run, provided
+ * the CS base is zero (entries of other blocks carry a tag no mode has).
+ * Falls through on a miss. */
+static void gen_jmp_cache_probe(Gen *g)
+{
+    Emitter *e = &g->e;
+    size_t miss[3];
+    em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, ENV_OFF(rip), false);
+    /* rcx = jmp_cache_hash(rip) * sizeof(JmpCacheEntry) */
+    mov_rr(e, RCX, RAX);
+    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_BITS */
+    em_byte(e, JMP_CACHE_BITS);
+    em_rr(e, 0x31, 1, false, RAX, RCX, false);         /* xor ecx, eax */
+    em_rr(e, 0x81, 1, false, 4, RCX, false);           /* and ecx, size - 1 */
+    em_u32(e, JMP_CACHE_SIZE - 1);
+    _Static_assert(sizeof(JmpCacheEntry) == 32, "the probe scales by 32");
+    em_rr(e, 0xc1, 1, false, 4, RCX, false);           /* shl ecx, 5 */
+    em_byte(e, 5);
+    em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
+    miss[0] = jcc_fwd(g, CC_NE);
+    em_rm(e, 0x8b, 1, false, RDX, RBP, -1, 0, ENV_OFF(hflags), false);
+    em_rm(e, 0x0b, 1, true, RDX, R12, -1, 0, CPU_OFF(jc_epoch_tag), false);   /* or rdx, [epoch tag] */
+    em_rm(e, 0x3b, 1, true, RDX, R12, RCX, 0, JC_OFF(tag), false);
+    miss[1] = jcc_fwd(g, CC_NE);
+    em_rm(e, 0x83, 1, true, 7, RBP, -1, 0,
+          ENV_OFF(segs) + (int32_t)(R_CS * sizeof(SegmentCache) + offsetof(SegmentCache, base)), false);
+    em_byte(e, 0);                                     /* cmp qword [cs.base], 0 */
+    miss[2] = jcc_fwd(g, CC_NE);
+    em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code), false);   /* jmp [entry.code] */
+    for (unsigned i = 0; i < ARRAY_SIZE(miss); i++)
+        patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
+}
+
+/* idx = ras_index(rsp) * sizeof(RasEntry), from rsp in the same register */
+static void ras_offset(Emitter *e, int r)
+{
+    _Static_assert(sizeof(RasEntry) == 32, "the return stack scales by 32 = 8 << 2");
+    em_rr(e, 0x81, 1, false, 4, r, false);             /* and r32, (size - 1) << 3 */
+    em_u32(e, (RAS_SIZE - 1) << 3);
+    em_rr(e, 0xc1, 1, false, 4, r, false);             /* shl r32, 2 */
+    em_byte(e, 2);
+}
+
+/* The return stack's entry for a CALL that pushed op's input 1 at RSP input
+ * 0: (return address, tag, the call site's slot). */
+void gen_ras_record(Gen *g, const TCGOp *op)
+{
+    Emitter *e = &g->e;
+    RetSlot *slot = NULL;
+    /* (not in a self-looping block, whose registers are laid out for the loop) */
+    if ((g->tb->flags & HF_CS64_MASK) && !log_enabled(LOG_EXEC | LOG_CPU) && !g->nb_carried)
+        slot = tb_arena_alloc(tcg_current_cpu, sizeof(*slot));
+    if (slot) {
+        *slot = (RetSlot){ .code = NULL, .phys_page = g->tb->phys_pc & TARGET_PAGE_MASK, .flags = g->tb->flags };
+        int rsp = temp_load(g, (int)op->args[0], 0);
+        int val = temp_load(g, (int)op->args[1], 0);
+        int idx = reg_alloc(g, 0);
+        g->locked |= 1 << idx;
+        int tmp = reg_alloc(g, 0);
+        g->locked |= 1 << tmp;
+        em_rr(e, 0x89, 1, false, rsp, idx, false);     /* mov idx32, rsp32 */
+        ras_offset(e, idx);
+        em_rm(e, 0x89, 1, true, val, R12, idx, 0, RAS_OFF(rip), false);
+        em_rm(e, 0x8b, 1, true, tmp, R12, -1, 0, CPU_OFF(jc_epoch_tag), false);
+        em_rr(e, 0x81, 1, true, 1, tmp, false);        /* or tmp, flags */
+        em_u32(e, g->tb->flags);
+        em_rm(e, 0x89, 1, true, tmp, R12, idx, 0, RAS_OFF(tag), false);
+        movi(e, tmp, (uintptr_t)slot);
+        em_rm(e, 0x89, 1, true, tmp, R12, idx, 0, RAS_OFF(slot), false);
+    }
+    free_dead_inputs(g, op, 0, 2);
+}
+
+/* Where a RET whose slot was empty goes: the block at env->rip, recorded in
+ * the call site's slot when it is one the slot may hold. */
+static uintptr_t ras_fill(CPUX86State *env, RetSlot *slot)
+{
+    tcg_cpu(env)->stat_lookup_slow++;
+    TranslationBlock *tb = tb_lookup_fast(env);
+    if (!tb)
+        return ((CodeBuffer *)tcg_cpu(env)->backend_state)->exit0;
+    if (ras_slot_accepts(slot, tb))
+        slot->code = tb->code;
+    return (uintptr_t)tb->code;
+}
+
+/* A RET that added pop to RSP: when the entry at the RSP it popped from
+ * holds env->rip and this block's flags and the current epoch, go to its
+ * block. Falls through otherwise. */
+static void gen_ras_pop(Gen *g, uint64_t pop)
+{
+    Emitter *e = &g->e;
+    size_t miss[2];
+    em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, ENV_RSP, false);
+    em_rr(e, 0x81, 1, true, 5, RAX, false);            /* sub rax, pop */
+    em_u32(e, (uint32_t)pop);
+    ras_offset(e, RAX);
+    em_rm(e, 0x8b, 1, true, RDX, RBP, -1, 0, ENV_OFF(rip), false);
+    em_rm(e, 0x3b, 1, true, RDX, R12, RAX, 0, RAS_OFF(rip), false);
+    miss[0] = jcc_fwd(g, CC_NE);
+    em_rm(e, 0x8b, 1, true, RCX, R12, -1, 0, CPU_OFF(jc_epoch_tag), false);
+    em_rr(e, 0x81, 1, true, 1, RCX, false);            /* or rcx, flags */
+    em_u32(e, g->tb->flags);
+    em_rm(e, 0x3b, 1, true, RCX, R12, RAX, 0, RAS_OFF(tag), false);
+    miss[1] = jcc_fwd(g, CC_NE);
+    em_rm(e, 0x8b, 1, true, RSI, R12, RAX, 0, RAS_OFF(slot), false);
+    em_rm(e, 0x8b, 1, true, RDX, RSI, -1, 0, (int32_t)offsetof(RetSlot, code), false);
+    em_rr(e, 0x85, 1, true, RDX, RDX, false);          /* test rdx, rdx */
+    size_t fill = jcc_fwd(g, CC_E);
+    em_rr(e, 0xff, 1, false, 4, RDX, false);           /* jmp rdx */
+    patch_rel32(g->cb, fill, emitter_off(e, g->cb));
+    mov_rr(e, RDI, RBP);
+    call_abs(e, (uintptr_t)ras_fill);
+    em_rr(e, 0xff, 1, false, 4, RAX, false);           /* jmp rax */
+    for (unsigned i = 0; i < ARRAY_SIZE(miss); i++)
+        patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
+}
+
+void gen_lookup_and_goto(Gen *g, const TCGOp *op)
+{
+    Emitter *e = &g->e;
+    sync_all(g, false);
+    if ((g->tb->flags & HF_CS64_MASK) && !log_enabled(LOG_EXEC | LOG_CPU)) {
+        if (op->args[0] && g->tb->flags <= INT32_MAX)
+            gen_ras_pop(g, op->args[0]);
+        gen_jmp_cache_probe(g);
+    }
+    mov_rr(e, RDI, RBP);
+    call_abs(e, (uintptr_t)lookup_code);
+    em_rr(e, 0xff, 1, false, 4, RAX, false);   /* jmp rax */
+}

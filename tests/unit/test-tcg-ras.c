@@ -1,0 +1,246 @@
+/* Returns and indirect jumps in 64-bit code, on both backends: the return
+ * stack (a RET popping what a CALL pushed goes straight to the block after
+ * the CALL) must stay exact when the guest overwrites its return address,
+ * rewrites the code it returns to, takes an exception between CALL and RET,
+ * or returns at another privilege level; and a RET must not need the C
+ * lookup when its jump-cache slot keeps being taken by another block. */
+#include <stdlib.h>
+#include "accel/tcg-cpu.h"
+#include "cpu/x86/cc.h"
+#include "cpu/x86/exec.h"
+#include "harness.h"
+#include "harness-machine.h"
+#include "system/cpus.h"
+#include "system/machine.h"
+#include "system/memory.h"
+
+#define RAM_BASE 0x10000000ULL
+#define RAM_SIZE (1ULL << 20)
+#define MAIN 0x1000      /* offsets in RAM */
+#define FUNC 0x2000
+#define OTHER 0x3000
+#define GDT 0x9000
+#define DATA 0xa000      /* a supervisor page, when paging is on */
+
+static uint8_t *ram;
+
+static CPUX86State *new_cpu(bool interp)
+{
+    ram = test_machine_ram(RAM_BASE, RAM_SIZE);
+    memset(ram, 0xf4, 0x10000);   /* HLT everywhere else */
+    return test_cpu64_new(interp, 0);
+}
+
+static void free_cpu(CPUX86State *env)
+{
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
+static void put(uint32_t off, const uint8_t *code, size_t n)
+{
+    memcpy(ram + off, code, n);
+}
+#define PUT(off, ...) put(off, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
+
+/* rel32 of a branch or RIP-relative operand ending at `end` to `target` */
+static void put_rel32(uint32_t at, uint32_t end, uint32_t target)
+{
+    int32_t rel = (int32_t)(target - end);
+    memcpy(ram + at, &rel, 4);
+}
+
+static void start(CPUX86State *env, uint32_t off)
+{
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESP] = RAM_BASE + RAM_SIZE - 64;
+    env->rip = RAM_BASE + off;
+    env->halted = false;
+    env->exception_index = -1;
+    cc_set_all(env, 0);
+    env->eflags = 2;
+    tcg_run_until_exit(env);
+}
+
+/* main: mov ecx, n; loop: call FUNC; <after, at MAIN + 10> */
+static void put_call_loop(uint32_t n)
+{
+    PUT(MAIN, 0xb9, 0, 0, 0, 0, 0xe8, 0, 0, 0, 0);
+    memcpy(ram + MAIN + 1, &n, 4);
+    put_rel32(MAIN + 6, MAIN + 10, FUNC);
+}
+
+/* The callee jumps (indirectly) to a RET whose jump-cache slot is the
+ * return address's: each lookup of one evicts the other. */
+static void slot_collision(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    uint32_t after = MAIN + 10;
+    uint32_t ret_at = (uint32_t)(((RAM_BASE + after) ^ 0x4001) - RAM_BASE);
+    CHECK_EQ(jmp_cache_hash(RAM_BASE + after), jmp_cache_hash(RAM_BASE + ret_at));
+    put_call_loop(100);
+    PUT(after, 0xff, 0xc9, 0x75, 0xf7, 0xf4);                   /* dec ecx; jnz loop; hlt */
+    PUT(FUNC, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);        /* lea rax, [ret_at]; jmp rax */
+    put_rel32(FUNC + 3, FUNC + 7, ret_at);
+    PUT(ret_at, 0xc3);                                          /* ret */
+    TCGCPU *t = tcg_cpu(env);
+    tb_flush(t);
+    t->stat_lookup_slow = 0;
+    start(env, MAIN);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(env->rip, RAM_BASE + after + 5);
+    /* without the return stack: two C lookups per round */
+    if (!interp)
+        CHECK(t->stat_lookup_slow < 20);
+    free_cpu(env);
+}
+
+TEST(ras_slot_collision_interp) { slot_collision(true); }
+TEST(ras_slot_collision_x86_64) { slot_collision(false); }
+
+/* Four normal returns, then the callee overwrites its return address. */
+static void overwritten_return(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    uint32_t after = MAIN + 10;
+    put_call_loop(5);
+    PUT(after, 0xff, 0xc9, 0x75, 0xf7, 0xf4);                   /* dec ecx; jnz loop; hlt */
+    PUT(FUNC, 0x83, 0xf9, 0x01,                                 /* cmp ecx, 1 */
+        0x75, 0x0b,                                             /* jne .ret */
+        0x48, 0x8d, 0x05, 0, 0, 0, 0,                           /* lea rax, [OTHER] */
+        0x48, 0x89, 0x04, 0x24,                                 /* mov [rsp], rax */
+        0xc3);                                                  /* .ret: ret */
+    put_rel32(FUNC + 8, FUNC + 12, OTHER);
+    PUT(OTHER, 0xb8, 42, 0, 0, 0, 0xf4);                        /* mov eax, 42; hlt */
+    tb_flush(tcg_cpu(env));
+    start(env, MAIN);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EAX], 42);
+    CHECK_EQ(env->regs[R_ECX], 1);
+    CHECK_EQ(env->rip, RAM_BASE + OTHER + 6);
+    free_cpu(env);
+}
+
+TEST(ras_overwritten_return_interp) { overwritten_return(true); }
+TEST(ras_overwritten_return_x86_64) { overwritten_return(false); }
+
+/* The callee rewrites the instruction it returns to (after the return
+ * stack knows that block): the new instruction runs. */
+static void smc_return_target(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    uint32_t after = MAIN + 10;
+    put_call_loop(5);
+    PUT(after, 0x81, 0xc3, 1, 0, 0, 0,                          /* add ebx, 1 */
+        0xff, 0xc9, 0x75, 0xf1, 0xf4);                          /* dec ecx; jnz loop; hlt */
+    PUT(FUNC, 0x83, 0xf9, 0x02,                                 /* cmp ecx, 2 */
+        0x75, 0x0a,                                             /* jne .ret */
+        0xc7, 0x05, 0, 0, 0, 0, 100, 0, 0, 0,                   /* mov dword [after + 2], 100 */
+        0xc3);                                                  /* .ret: ret */
+    put_rel32(FUNC + 7, FUNC + 15, after + 2);
+    tb_flush(tcg_cpu(env));
+    start(env, MAIN);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EBX], 1 + 1 + 1 + 100 + 100);
+    free_cpu(env);
+}
+
+TEST(ras_smc_return_target_interp) { smc_return_target(true); }
+TEST(ras_smc_return_target_x86_64) { smc_return_target(false); }
+
+/* A #UD in the callee (in the third round: the return stack knows the
+ * block after the loop's call by then) leaves to the loop; resumed after it, the RET
+ * returns where it should. */
+static void exception_in_callee(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    uint32_t after = MAIN + 10;
+    put_call_loop(4);
+    PUT(after, 0xff, 0xc3, 0xff, 0xc9, 0x75, 0xf5, 0xf4);       /* inc ebx; dec ecx; jnz loop; hlt */
+    PUT(FUNC, 0x83, 0xf9, 0x02,                                 /* cmp ecx, 2 */
+        0x75, 0x02,                                             /* jne .ret */
+        0x0f, 0x0b,                                             /* ud2 */
+        0xc3);                                                  /* .ret: ret */
+    tb_flush(tcg_cpu(env));
+    start(env, MAIN);
+    CHECK_EQ(env->exception_index, EXCP_UD);
+    CHECK_EQ(env->rip, RAM_BASE + FUNC + 5);
+    CHECK_EQ(env->regs[R_EBX], 2);
+    /* "handle" it: skip the UD2 */
+    env->exception_index = -1;
+    env->rip += 2;
+    tcg_run_until_exit(env);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EBX], 4);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    free_cpu(env);
+}
+
+TEST(ras_exception_in_callee_interp) { exception_in_callee(true); }
+TEST(ras_exception_in_callee_x86_64) { exception_in_callee(false); }
+
+/* 4-level tables mapping RAM 1:1 for user and supervisor, but DATA for the
+ * supervisor only. */
+static void enable_paging(CPUX86State *env)
+{
+    uint64_t pml4 = 0xf0000, pdpt = 0xf1000, pd = 0xf2000, pt = 0xf3000;
+    memset(ram + pml4, 0, 0x4000);
+    st64(ram + pml4, (RAM_BASE + pdpt) | 7);
+    st64(ram + pdpt, (RAM_BASE + pd) | 7);
+    st64(ram + pd + 8 * (RAM_BASE >> 21), (RAM_BASE + pt) | 7);
+    for (int i = 0; i < 256; i++)
+        st64(ram + pt + 8 * i, (RAM_BASE + 4096ULL * i) | (4096ULL * i == DATA ? 3 : 7));
+    env->cr[3] = RAM_BASE + pml4;
+    env->cr[0] |= CR0_PG;
+    env->hflags |= HF_PG_MASK;
+    tlb_flush(env);
+}
+
+/* The third time (the second from the loop's call site), the callee IRETs
+ * to user code (CPL 3) with the return address still on the stack, and the
+ * user code RETs to it: the same address, the same RSP, another privilege
+ * level. The block after the CALL must be the CPL 3 translation (its load
+ * from a supervisor page faults), not the kernel's one the return stack
+ * knows from the round before. */
+static void return_at_other_cpl(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    uint32_t after = MAIN + 10;
+    put_call_loop(3);
+    PUT(after, 0x8b, 0x04, 0x25, 0, 0, 0, 0,                    /* mov eax, [DATA] */
+        0xff, 0xc9, 0x75, 0xf0, 0xf4);                          /* dec ecx; jnz loop; hlt */
+    uint32_t data = (uint32_t)(RAM_BASE + DATA);
+    memcpy(ram + after + 3, &data, 4);
+    PUT(FUNC, 0x83, 0xf9, 0x01,                                 /* cmp ecx, 1 */
+        0x75, 0x14,                                             /* jne .ret */
+        0x48, 0x89, 0xe0,                                       /* mov rax, rsp */
+        0x6a, 0x2b, 0x50,                                       /* push 0x2b (SS); push rax (RSP) */
+        0x6a, 0x02, 0x6a, 0x33,                                 /* push 2 (RFLAGS); push 0x33 (CS) */
+        0x48, 0x8d, 0x05, 0, 0, 0, 0, 0x50,                     /* lea rax, [OTHER]; push rax */
+        0x48, 0xcf,                                             /* iretq */
+        0xc3);                                                  /* .ret: ret */
+    put_rel32(FUNC + 18, FUNC + 22, OTHER);
+    PUT(OTHER, 0xc3);                                           /* ret (at CPL 3) */
+    uint64_t gdt[7] = { 0 };
+    gdt[5] = 0x00cff2000000ffffULL;   /* 0x2b: user data */
+    gdt[6] = 0x0020fa0000000000ULL;   /* 0x33: user 64-bit code */
+    memcpy(ram + GDT, gdt, sizeof(gdt));
+    env->gdt.base = RAM_BASE + GDT;
+    env->gdt.limit = sizeof(gdt) - 1;
+    enable_paging(env);
+    tb_flush(tcg_cpu(env));
+    start(env, MAIN);
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->hflags & HF_CPL_MASK, 3);
+    CHECK_EQ(env->rip, RAM_BASE + after);
+    CHECK_EQ(env->regs[R_ECX], 1);
+    free_cpu(env);
+}
+
+TEST(ras_return_at_other_cpl_interp) { return_at_other_cpl(true); }
+TEST(ras_return_at_other_cpl_x86_64) { return_at_other_cpl(false); }
