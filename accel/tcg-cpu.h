@@ -39,6 +39,28 @@ typedef struct TLBExtra {
     bool global;             /* kept across CR3 writes */
 } TLBExtra;
 
+/* The non-global entries of a PCID that is not the current one (CR4.PCIDE):
+ * set aside by a CR3 write that leaves it, put back by one that returns to
+ * it with bit 63 (no flush) set. A few PCIDs at a time, least recently left
+ * dropped first; what does not fit is dropped (a TLB may forget entries). */
+#define TLB_PCID_SLOTS 8
+#define TLB_PCID_ENTRIES 1024
+typedef struct TLBSaved {
+    TLBEntry e;
+    uint64_t paddr;
+    uint16_t idx;
+    uint8_t mode;
+} TLBSaved;
+typedef struct TLBPcidSlot {
+    int pcid;                /* -1: free */
+    unsigned n;
+    uint64_t left_at;        /* for least-recently-left replacement */
+    TLBSaved *e;             /* TLB_PCID_ENTRIES, allocated on first use */
+} TLBPcidSlot;
+
+/* PCIDs, for the jump cache's non-global entries. */
+#define JC_ASIDS 4096
+
 /* ---- backends ------------------------------------------------------------ */
 struct TCGCPU;
 typedef struct TCGBackend {
@@ -144,13 +166,23 @@ typedef struct TCGCPU {
     TLBEntry tlb[MMU_MODES][TLB_SIZE];
     TLBExtra tlb_extra[MMU_MODES][TLB_SIZE];
     JmpCacheEntry jmp_cache[JMP_CACHE_SIZE];
-    /* An entry is trusted as is only when its tag's epoch is jc_epoch. TLB
-     * flushes (CR3 writes) bump jc_epoch instead of clearing the cache; an
-     * older entry is used after checking that its linear PC still maps to
-     * the block's physical pages. jc_epoch_tag is jc_tag(0, jc_epoch). */
-    uint32_t jc_epoch;
-    uint64_t jc_epoch_tag;
+    /* An entry is trusted as is only when its tag's epoch is current. TLB
+     * flushes bump the epochs instead of clearing the cache; an older entry
+     * is used after checking that its linear PC still maps to the block's
+     * physical pages. Blocks on global pages (the kernel's) have an epoch of
+     * their own, which CR3 writes leave alone: the tag's epoch field is
+     * jc_epoch * 2 for the others, jc_gepoch * 2 + 1 for them. */
+    uint32_t jc_epoch, jc_gepoch;
+    uint64_t jc_epoch_tag, jc_gepoch_tag;   /* jc_tag(0, epoch field) of each */
     RasEntry ras[RAS_SIZE];
+    /* A non-global entry from an older jc_epoch is still good without a
+     * check when that epoch is at least jc_all_since (the last full flush)
+     * and jc_since[its PCID] (the last flush of that PCID), and its PCID is
+     * the current one: CR3 writes to other PCIDs and back with bit 63 keep
+     * it, as they keep its TLB entries. */
+    uint16_t jmp_cache_asid[JMP_CACHE_SIZE];   /* the PCID of a non-global entry */
+    uint32_t jc_all_since;
+    uint32_t jc_since[JC_ASIDS];
     /* bit per hashed linear page that blocks in the cache may start on */
     uint64_t jc_page_filter[(1u << JMP_CACHE_PAGE_FILTER_BITS) / 64];
     unsigned jc_page_filter_set;
@@ -170,6 +202,10 @@ typedef struct TCGCPU {
     TLBEntry tlb_victim[MMU_MODES][TLB_VICTIM_SIZE];
     TLBExtra tlb_victim_extra[MMU_MODES][TLB_VICTIM_SIZE];
     unsigned tlb_victim_next[MMU_MODES];   /* round-robin replacement */
+    /* the PCID whose non-global entries the TLB holds; the others' */
+    unsigned tlb_pcid;
+    TLBPcidSlot tlb_pcid_slot[TLB_PCID_SLOTS];
+    uint64_t tlb_pcid_clock;
 
     CPUX86State *env;
     struct VCPU *cpu;
@@ -192,6 +228,16 @@ typedef struct TCGCPU {
     /* statistics (monitor "info jit") */
     uint64_t stat_translated, stat_invalidated, stat_code_bytes, stat_guest_bytes;
     uint64_t stat_shared;    /* blocks that reuse a PC-relative translation */
+    uint64_t stat_tlb_fills;             /* TLB misses that walked */
+    uint64_t stat_tlb_flushes;           /* full TLB flushes */
+    uint64_t stat_tlb_flushes_nonglobal; /* CR3 writes that flushed */
+    uint64_t stat_tlb_flushes_page;      /* INVLPG and the like */
+    uint64_t stat_jc_revalidations;      /* jump-cache entries checked after a flush */
+    uint64_t stat_jc_stale;              /* ... and found stale */
+    uint64_t stat_jc_kept;               /* older entries trusted by their address space */
+    uint64_t stat_hash_lookups;          /* jump-cache misses looked up by physical PC */
+    uint64_t stat_pcid_switches;         /* CR3 writes to another PCID */
+    uint64_t stat_pcid_restored;         /* ... that kept its entries */
     uint64_t stat_lookup_slow;   /* indirect jumps that took the C lookup (x86_64) */
 
     /* the next block is translated with one instruction (SMC within a block) */
@@ -216,10 +262,20 @@ void *tlb_host_ptr(CPUX86State *env, uint64_t vaddr, bool write, int mmu_idx, ui
 /* Protect a physical page's TLB entries for writes (it now holds code). */
 void tlb_protect_code(TCGCPU *t, uint64_t paddr_page);
 void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page);
+/* Shared with accel/tcg-pcid.c: drop the current PCID's non-global entries,
+ * moving them into save when given; put a saved entry back. */
+void tlb_drop_nonglobal(TCGCPU *t, TLBPcidSlot *save);
+void tlb_put_back(TCGCPU *t, const TLBSaved *s);
+
+/* accel/tcg-pcid.c */
+void tlb_pcid_reset(TCGCPU *t);   /* forget every other PCID (full flush) */
+void tlb_pcid_free(TCGCPU *t);
+bool tlb_code_page_global(CPUX86State *env, uint64_t linear);
 
 /* accel/tcg-tb.c */
 typedef struct TBCache TBCache;
-TBCache *tb_cache_new(void);
+TBCache *tb_cache_new(size_t code_bytes);   /* sized for a code buffer of code_bytes */
+unsigned tb_cache_capacity(size_t code_bytes);
 void tb_cache_free(TBCache *c);
 unsigned tb_cache_count(TCGCPU *t);   /* TBs in the cache now */
 TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t flags, uint32_t cflags);
@@ -246,15 +302,23 @@ bool tb_maps_at(CPUX86State *env, const TranslationBlock *tb, uint64_t lin);
 
 /* accel/tcg-jmp-cache.c */
 void tb_jmp_cache_clear(TCGCPU *t);
+void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
 /* The linear-to-physical mapping may have changed: revalidate entries on use. */
 void tb_jmp_cache_mark_stale(TCGCPU *t);
-void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
+/* The same for non-global pages only (a CR3 write). */
+void tb_jmp_cache_mark_stale_nonglobal(TCGCPU *t);
+/* Set up t's jump cache (empty, first epochs). */
+void tb_jmp_cache_init(TCGCPU *t);
 /* The entry for linear PC lin (hash h), or NULL. */
 TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, uint64_t cs_base, uint32_t flags);
 void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb);
 /* tb is being invalidated: drop its entry. */
 void jc_remove(TCGCPU *t, const TranslationBlock *tb);
 bool ras_slot_accepts(const RetSlot *slot, const TranslationBlock *tb);
+/* Non-global entries found under PCID asid are stale from now on; all
+ * entries are. */
+void tb_jmp_cache_drop_asid(TCGCPU *t, unsigned asid);
+void tb_jmp_cache_drop_all(TCGCPU *t);
 void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest);
 /* Flags of the current state that are part of the TB key. */
 uint32_t tb_flags_of(CPUX86State *env);

@@ -7,7 +7,9 @@
  * flags and the epoch of the store. So whatever else a lookup used to check
  * is kept true of every entry instead: invalidated blocks are removed from
  * the cache, DR7 changes (which add TBF_DEBUG to the flags) clear it, and
- * blocks with a CS base the probe does not know get a tag it never matches. */
+ * blocks with a CS base the probe does not know get a tag it never matches.
+ * A CR3 write makes the entries of non-global pages stale (their epoch
+ * moves on), not those of global pages: the TLB keeps their translations. */
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/exec.h"
 
@@ -49,23 +51,95 @@ static void jc_page_note(TCGCPU *t, uint64_t linear)
     t->jc_page_filter[b / 64] |= 1ULL << (b % 64);
 }
 
+static void jc_set_epoch_tags(TCGCPU *t)
+{
+    t->jc_epoch_tag = jc_tag(0, t->jc_epoch * 2);
+    t->jc_gepoch_tag = jc_tag(0, t->jc_gepoch * 2 + 1);
+}
+
+void tb_jmp_cache_init(TCGCPU *t)
+{
+    tb_jmp_cache_clear(t);
+    t->jc_epoch = t->jc_gepoch = 0;
+    jc_set_epoch_tags(t);
+}
+
+/* Tags hold 31 bits of each epoch: after a wrap an old entry could look
+ * current, so the cache starts empty instead. */
+static void jc_epoch_next(TCGCPU *t, uint32_t *epoch)
+{
+    *epoch = (*epoch + 1) & 0x7fffffffu;
+    if (*epoch == 0) {
+        tb_jmp_cache_clear(t);
+        t->jc_all_since = 0;
+        memset(t->jc_since, 0, sizeof(t->jc_since));
+    }
+    jc_set_epoch_tags(t);
+}
+
 void tb_jmp_cache_mark_stale(TCGCPU *t)
 {
-    /* Tags hold 32 bits of the epoch: after a wrap an old entry could look
-     * current, so the cache starts empty instead. */
-    if (++t->jc_epoch == 0)
-        tb_jmp_cache_clear(t);
-    t->jc_epoch_tag = jc_tag(0, t->jc_epoch);
+    jc_epoch_next(t, &t->jc_epoch);
+    jc_epoch_next(t, &t->jc_gepoch);
+}
+
+void tb_jmp_cache_mark_stale_nonglobal(TCGCPU *t)
+{
+    jc_epoch_next(t, &t->jc_epoch);
+}
+
+/* The current epoch field for an entry of tb at linear PC lin: the global
+ * one when all of tb's pages are global in the TLB now. */
+static uint32_t jc_epoch_field(TCGCPU *t, const TranslationBlock *tb, uint64_t lin)
+{
+    bool global = tlb_code_page_global(t->env, lin) &&
+                  (tb->phys_page2 == (uint64_t)-1 ||
+                   tlb_code_page_global(t->env, (lin & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE));
+    return global ? t->jc_gepoch * 2 + 1 : t->jc_epoch * 2;
+}
+
+static bool jc_tag_current(const TCGCPU *t, uint64_t tag)
+{
+    uint32_t ep = (uint32_t)(tag >> 32);
+    return ep == ((ep & 1) ? t->jc_gepoch * 2 + 1 : t->jc_epoch * 2);
+}
+
+void tb_jmp_cache_drop_asid(TCGCPU *t, unsigned asid)
+{
+    tb_jmp_cache_mark_stale_nonglobal(t);
+    t->jc_since[asid] = t->jc_epoch;
+}
+
+void tb_jmp_cache_drop_all(TCGCPU *t)
+{
+    tb_jmp_cache_mark_stale(t);
+    t->jc_all_since = t->jc_epoch;
 }
 
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
 {
     /* Blocks starting on this page or the previous one (which may span into
-     * it) must not be trusted as they are: revalidate all on use, unless no
-     * block ever started there. */
+     * it) must not be trusted as they are: revalidate the global ones and
+     * those of the current PCID on use (INVLPG leaves other PCIDs alone),
+     * unless no block ever started there. */
     uint64_t page = linear & TARGET_PAGE_MASK;
-    if (jc_page_maybe_cached(t, page) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE))
+    if (jc_page_maybe_cached(t, page) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE)) {
         tb_jmp_cache_mark_stale(t);
+        t->jc_since[t->tlb_pcid] = t->jc_epoch;
+    }
+}
+
+/* A non-global entry from an older epoch nothing of which was flushed
+ * since: one of the current PCID, which CR3 writes to other PCIDs and back
+ * with bit 63 keep (as they keep its TLB entries). */
+static bool jc_still_valid(const TCGCPU *t, unsigned h, uint64_t tag)
+{
+    uint32_t ep = (uint32_t)(tag >> 32);
+    unsigned asid = t->jmp_cache_asid[h];
+    if (ep & 1)
+        return false;   /* global: its own epoch says it all */
+    ep /= 2;
+    return asid == t->tlb_pcid && ep >= t->jc_all_since && ep >= t->jc_since[asid];
 }
 
 TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, uint64_t cs_base, uint32_t flags)
@@ -74,13 +148,20 @@ TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, ui
     TranslationBlock *tb = e->tb;
     if (!tb || tb->pc != pc || tb->cs_base != cs_base || tb->flags != flags || tb->cflags != 0)
         return NULL;
-    if ((uint32_t)(e->tag >> 32) == t->jc_epoch)
+    if (jc_tag_current(t, e->tag))
         return tb;
-    /* from before the last TLB flush: trusted again once its pages are
-     * seen to map as before */
-    if (!tb_maps_at(t->env, tb, lin))
-        return NULL;
-    e->tag = jc_tag((uint32_t)e->tag, t->jc_epoch);
+    if (jc_still_valid(t, h, e->tag)) {
+        t->stat_jc_kept++;
+    } else {
+        /* trusted again once its pages are seen to map as before */
+        t->stat_jc_revalidations++;
+        if (!tb_maps_at(t->env, tb, lin)) {
+            t->stat_jc_stale++;
+            return NULL;
+        }
+    }
+    t->jmp_cache_asid[h] = (uint16_t)t->tlb_pcid;
+    e->tag = jc_tag((uint32_t)e->tag, jc_epoch_field(t, tb, lin));
     return tb;
 }
 
@@ -89,9 +170,10 @@ void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb)
     jc_page_note(t, lin);
     JmpCacheEntry *e = &t->jmp_cache[h];
     e->pc = tb->pc;
-    e->tag = jc_tag(tb->cs_base == 0 ? tb->flags : JC_TAG_NO_PROBE, t->jc_epoch);
+    e->tag = jc_tag(tb->cs_base == 0 ? tb->flags : JC_TAG_NO_PROBE, jc_epoch_field(t, tb, lin));
     e->code = tb->code;
     e->tb = tb;
+    t->jmp_cache_asid[h] = (uint16_t)t->tlb_pcid;
 }
 
 static uint64_t tb_linear_pc(const TranslationBlock *tb)

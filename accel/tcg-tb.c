@@ -19,12 +19,18 @@
 #include "system/log.h"
 #include "system/util.h"
 
-#define TB_MAX 65536
-#define ALIAS_MAX (TB_MAX * 2)
-#define TB_HASH_BITS 17   /* TBs and their aliases: up to 3 * TB_MAX */
-#define TB_HASH_SIZE (1 << TB_HASH_BITS)
-#define PAGE_HASH_SIZE (1 << 12)
-#define ARENA_SIZE (64 * MiB)
+/* Capacity follows the code buffer (-accel tcg,tb-size=MIB): blocks average
+ * about 400 bytes of host code, so one block per TB_BYTES_PER_BLOCK lets the
+ * buffer, not the block table, decide when everything is flushed. The
+ * tables are allocated zeroed and touched only as they fill (RSS follows use). */
+#define TB_BYTES_PER_BLOCK 256
+#define TB_MAX_MIN 16384
+#define TB_MAX_MAX (512 * 1024)
+#define ALIAS_PER_TB 2          /* blocks running another block's code */
+#define PAGES_PER_TB 2          /* physical pages with code */
+#define ARENA_PER_TB 1024       /* restore data; the interpreter's programs too */
+#define ARENA_MIN (64 * MiB)
+#define PAGE_HASH_SIZE (1 << 14)
 #define MAX_INSNS_PER_TB 512
 
 typedef struct PageDesc {
@@ -41,26 +47,44 @@ typedef struct PageDesc {
 
 struct TBCache {
     TranslationBlock *tbs;       /* translations, in code buffer order */
-    int nb_tbs;
+    int nb_tbs, tb_max;
     TranslationBlock *aliases;   /* TBs running another TB's code */
-    int nb_aliases;
-    TranslationBlock *hash[TB_HASH_SIZE];
+    int nb_aliases, alias_max;
+    unsigned hash_bits;          /* both hashes have 1 << hash_bits buckets */
+    TranslationBlock **hash;
     /* PC-relative translations by (physical PC, flags) */
-    TranslationBlock *shared_hash[TB_HASH_SIZE];
+    TranslationBlock **shared_hash;
     PageDesc *pages[PAGE_HASH_SIZE];
     PageDesc *page_pool;
-    int nb_pages;
+    int nb_pages, page_max;
     uint8_t *arena;
-    size_t arena_used;
+    size_t arena_used, arena_size;
 };
 
-TBCache *tb_cache_new(void)
+/* Blocks a code buffer of code_bytes holds before it flushes. */
+unsigned tb_cache_capacity(size_t code_bytes)
+{
+    size_t n = code_bytes / TB_BYTES_PER_BLOCK;
+    return (unsigned)MIN(MAX(n, (size_t)TB_MAX_MIN), (size_t)TB_MAX_MAX);
+}
+
+TBCache *tb_cache_new(size_t code_bytes)
 {
     TBCache *c = xzalloc(sizeof(*c));
-    c->tbs = xzalloc(sizeof(TranslationBlock) * TB_MAX);
-    c->aliases = xzalloc(sizeof(TranslationBlock) * ALIAS_MAX);
-    c->page_pool = xzalloc(sizeof(PageDesc) * TB_MAX * 2);
-    c->arena = xmalloc(ARENA_SIZE);
+    c->tb_max = (int)tb_cache_capacity(code_bytes);
+    c->alias_max = c->tb_max * ALIAS_PER_TB;
+    c->page_max = c->tb_max * PAGES_PER_TB;
+    /* about one bucket per block: chains stay short with the aliases in */
+    c->hash_bits = 1;
+    while ((1u << c->hash_bits) < (unsigned)c->tb_max)
+        c->hash_bits++;
+    c->arena_size = MAX((size_t)ARENA_MIN, (size_t)c->tb_max * ARENA_PER_TB);
+    c->tbs = xzalloc(sizeof(TranslationBlock) * (size_t)c->tb_max);
+    c->aliases = xzalloc(sizeof(TranslationBlock) * (size_t)c->alias_max);
+    c->page_pool = xzalloc(sizeof(PageDesc) * (size_t)c->page_max);
+    c->hash = xzalloc(sizeof(*c->hash) << c->hash_bits);
+    c->shared_hash = xzalloc(sizeof(*c->shared_hash) << c->hash_bits);
+    c->arena = xmalloc(c->arena_size);
     return c;
 }
 
@@ -73,6 +97,8 @@ void tb_cache_free(TBCache *c)
     free(c->tbs);
     free(c->aliases);
     free(c->page_pool);
+    free(c->hash);
+    free(c->shared_hash);
     free(c->arena);
     free(c);
 }
@@ -82,7 +108,7 @@ void *tb_arena_alloc(TCGCPU *t, size_t n)
 {
     TBCache *c = t->cache;
     n = ALIGN_UP(n, 16);
-    if (c->arena_used + n > ARENA_SIZE)
+    if (c->arena_used + n > c->arena_size)
         return NULL;
     void *p = c->arena + c->arena_used;
     c->arena_used += n;
@@ -91,16 +117,16 @@ void *tb_arena_alloc(TCGCPU *t, size_t n)
 
 /* The same physical code is often mapped at different virtual addresses
  * (shared libraries, PIE programs): all of pc, phys_pc and flags count. */
-static unsigned tb_hash(uint64_t phys_pc, uint64_t pc, uint32_t flags)
+static unsigned tb_hash(const TBCache *c, uint64_t phys_pc, uint64_t pc, uint32_t flags)
 {
     uint64_t h = (phys_pc ^ (pc * 0xff51afd7ed558ccdULL) ^ ((uint64_t)flags << 32)) * 0x9e3779b97f4a7c15ULL;
-    return (unsigned)(h >> (64 - TB_HASH_BITS));
+    return (unsigned)(h >> (64 - c->hash_bits));
 }
 
-static unsigned shared_hash(uint64_t phys_pc, uint32_t flags)
+static unsigned shared_hash(const TBCache *c, uint64_t phys_pc, uint32_t flags)
 {
     uint64_t h = (phys_pc ^ ((uint64_t)flags << 40)) * 0x9e3779b97f4a7c15ULL;
-    return (unsigned)(h >> (64 - TB_HASH_BITS));
+    return (unsigned)(h >> (64 - c->hash_bits));
 }
 
 static unsigned page_hash(uint64_t page)
@@ -123,7 +149,7 @@ static PageDesc *page_find(TBCache *c, uint64_t page, bool alloc)
     for (PageDesc *p = c->pages[h]; p; p = p->next)
         if (p->page == page)
             return p;
-    if (!alloc || c->nb_pages >= TB_MAX * 2)
+    if (!alloc || c->nb_pages >= c->page_max)
         return NULL;
     PageDesc *p = &c->page_pool[c->nb_pages++];
     p->page = page;
@@ -211,8 +237,8 @@ void tb_flush(TCGCPU *t)
     c->nb_aliases = 0;
     c->nb_pages = 0;
     c->arena_used = 0;
-    memset(c->hash, 0, sizeof(c->hash));
-    memset(c->shared_hash, 0, sizeof(c->shared_hash));
+    memset(c->hash, 0, sizeof(*c->hash) << c->hash_bits);
+    memset(c->shared_hash, 0, sizeof(*c->shared_hash) << c->hash_bits);
     memset(c->pages, 0, sizeof(c->pages));
     tb_jmp_cache_clear(t);
     tlb_init(t);
@@ -254,7 +280,8 @@ static TranslationBlock *hash_lookup(TCGCPU *t, uint64_t phys, uint64_t pc, uint
                                      uint32_t flags, uint32_t cflags)
 {
     CPUX86State *env = t->env;
-    for (TranslationBlock *tb = t->cache->hash[tb_hash(phys, pc, flags)]; tb; tb = tb->hash_next) {
+    t->stat_hash_lookups++;
+    for (TranslationBlock *tb = t->cache->hash[tb_hash(t->cache, phys, pc, flags)]; tb; tb = tb->hash_next) {
         if (tb->phys_pc != phys || tb->pc != pc || tb->cs_base != cs_base ||
             tb->flags != flags || tb->cflags != cflags || tb->invalid)
             continue;
@@ -309,7 +336,7 @@ static void log_in_asm(CPUX86State *env, uint64_t pc, uint64_t cs_base, uint32_t
 
 static void hash_insert(TBCache *c, TranslationBlock *tb)
 {
-    unsigned h = tb_hash(tb->phys_pc, tb->pc, tb->flags);
+    unsigned h = tb_hash(c, tb->phys_pc, tb->pc, tb->flags);
     tb->hash_next = c->hash[h];
     c->hash[h] = tb;
 }
@@ -328,7 +355,7 @@ static void tb_publish(TCGCPU *t, TranslationBlock *tb)
 static TranslationBlock *shared_lookup(TCGCPU *t, uint64_t phys, uint64_t lin, uint64_t cs_base,
                                        uint32_t flags, uint32_t cflags)
 {
-    for (TranslationBlock *tb = t->cache->shared_hash[shared_hash(phys, flags)]; tb; tb = tb->shared_next) {
+    for (TranslationBlock *tb = t->cache->shared_hash[shared_hash(t->cache, phys, flags)]; tb; tb = tb->shared_next) {
         if (tb->phys_pc == phys && tb->flags == flags && tb->cs_base == cs_base && tb->cflags == cflags &&
             !tb->invalid && second_page_matches(t->env, tb, lin))
             return tb;
@@ -340,7 +367,7 @@ static TranslationBlock *shared_lookup(TCGCPU *t, uint64_t phys, uint64_t lin, u
 static TranslationBlock *tb_alias(TCGCPU *t, TranslationBlock *base, uint64_t pc)
 {
     TBCache *c = t->cache;
-    if (c->nb_aliases >= ALIAS_MAX)
+    if (c->nb_aliases >= c->alias_max)
         return NULL;
     TranslationBlock *tb = &c->aliases[c->nb_aliases++];
     *tb = *base;
@@ -362,7 +389,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
     TBCache *c = t->cache;
     CPUX86State *env = t->env;
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (c->nb_tbs >= TB_MAX || c->arena_used > ARENA_SIZE - 256 * KiB) {
+        if (c->nb_tbs >= c->tb_max || c->arena_used > c->arena_size - 256 * KiB) {
             tb_flush(t);
             continue;
         }
@@ -431,7 +458,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         t->stat_guest_bytes += tb->size;
         tb_publish(t, tb);
         if (tb->pcrel) {
-            unsigned h = shared_hash(phys, flags);
+            unsigned h = shared_hash(c, phys, flags);
             tb->shared_next = c->shared_hash[h];
             c->shared_hash[h] = tb;
         }
@@ -537,7 +564,7 @@ void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest)
 /* ---- invalidation --------------------------------------------------------------------- */
 static void hash_remove(TBCache *c, TranslationBlock *tb)
 {
-    TranslationBlock **pp = &c->hash[tb_hash(tb->phys_pc, tb->pc, tb->flags)];
+    TranslationBlock **pp = &c->hash[tb_hash(c, tb->phys_pc, tb->pc, tb->flags)];
     for (; *pp; pp = &(*pp)->hash_next) {
         if (*pp == tb) {
             *pp = tb->hash_next;
@@ -548,7 +575,7 @@ static void hash_remove(TBCache *c, TranslationBlock *tb)
 
 static void shared_remove(TBCache *c, TranslationBlock *tb)
 {
-    TranslationBlock **pp = &c->shared_hash[shared_hash(tb->phys_pc, tb->flags)];
+    TranslationBlock **pp = &c->shared_hash[shared_hash(c, tb->phys_pc, tb->flags)];
     for (; *pp; pp = &(*pp)->shared_next) {
         if (*pp == tb) {
             *pp = tb->shared_next;

@@ -100,6 +100,8 @@ void tlb_init(TCGCPU *t)
     memset(t->tlb_fill_count, 0, sizeof(t->tlb_fill_count));
     for (int m = 0; m < MMU_MODES; m++)
         tlb_victim_clear_mode(t, m);
+    tlb_pcid_reset(t);
+    t->tlb_pcid = t->env ? x86_pcid(t->env) : 0;
 }
 
 static void tlb_invalidate_entry(TCGCPU *t, int m, unsigned idx)
@@ -134,14 +136,26 @@ void tlb_flush(CPUX86State *env)
         t->tlb_fill_count[m] = 0;
     }
     t->large_page_addr = t->large_page_mask = 0;
-    tb_jmp_cache_mark_stale(t);
+    t->stat_tlb_flushes++;
+    tlb_pcid_reset(t);
+    t->tlb_pcid = x86_pcid(env);
+    tb_jmp_cache_drop_all(t);
 }
 
-void tlb_flush_nonglobal(CPUX86State *env)
+/* Invalidate a non-global entry, saving it first when save has room. */
+static void tlb_drop_entry(TCGCPU *t, int m, unsigned i, TLBPcidSlot *save)
 {
-    TCGCPU *t = tcg_cpu(env);
-    if (!t)
+    TLBEntry *e = &t->tlb[m][i];
+    if (t->tlb_extra[m][i].global || !tlb_entry_valid(e))
         return;
+    if (save && save->n < TLB_PCID_ENTRIES)
+        save->e[save->n++] = (TLBSaved){ *e, t->tlb_extra[m][i].paddr, (uint16_t)i, (uint8_t)m };
+    memset(e, 0xff, sizeof(*e));
+}
+
+void tlb_drop_nonglobal(TCGCPU *t, TLBPcidSlot *save)
+{
+    CPUX86State *env = t->env;
     for (int m = 0; m < MMU_MODES; m++) {
         if (!(t->tlb_filled_modes & (1u << m)) || !tlb_mode_follows_paging(env, m))
             continue;
@@ -150,17 +164,13 @@ void tlb_flush_nonglobal(CPUX86State *env)
         t->tlb_fill_count[m] = 0;
         if (n <= TLB_FILL_LOG) {
             /* every valid non-global entry was filled since the last flush */
-            for (unsigned k = 0; k < n; k++) {
-                unsigned i = t->tlb_fill_log[m][k];
-                if (!t->tlb_extra[m][i].global)
-                    memset(&t->tlb[m][i], 0xff, sizeof(TLBEntry));
-            }
-        } else if (!globals) {
+            for (unsigned k = 0; k < n; k++)
+                tlb_drop_entry(t, m, t->tlb_fill_log[m][k], save);
+        } else if (!globals && !save) {
             memset(t->tlb[m], 0xff, sizeof(t->tlb[m]));
         } else {
             for (unsigned i = 0; i < TLB_SIZE; i++)
-                if (!t->tlb_extra[m][i].global)
-                    memset(&t->tlb[m][i], 0xff, sizeof(TLBEntry));
+                tlb_drop_entry(t, m, i, save);
         }
         for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++)
             if (!t->tlb_victim_extra[m][v].global)
@@ -169,7 +179,16 @@ void tlb_flush_nonglobal(CPUX86State *env)
             t->tlb_filled_modes &= ~(1u << m);
     }
     /* the large-page region stays: global large pages may remain */
-    tb_jmp_cache_mark_stale(t);
+}
+
+void tlb_flush_nonglobal(CPUX86State *env)
+{
+    TCGCPU *t = tcg_cpu(env);
+    if (!t)
+        return;
+    tlb_drop_nonglobal(t, NULL);
+    t->stat_tlb_flushes_nonglobal++;
+    tb_jmp_cache_drop_asid(t, t->tlb_pcid);
 }
 
 /* Grow the large-page region to cover the page_size page at vaddr. */
@@ -196,6 +215,7 @@ void tlb_flush_page(CPUX86State *env, uint64_t vaddr)
     }
     uint64_t page = vaddr & TARGET_PAGE_MASK;
     unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    t->stat_tlb_flushes_page++;
     for (int m = 0; m < MMU_MODES; m++) {
         if (tlb_entry_maps_page(&t->tlb[m][idx], page))
             tlb_invalidate_entry(t, m, idx);
@@ -220,6 +240,42 @@ int x86_mmu_index_kernel(CPUX86State *env)
     return (env->cr[0] & CR0_PG) ? MMU_KERNEL_NOSMAP_IDX : MMU_PHYS_IDX;
 }
 
+/* Note slot idx of mode m as filled since the last flush. */
+static void tlb_log_fill(TCGCPU *t, int m, unsigned idx)
+{
+    t->tlb_filled_modes |= 1u << m;
+    unsigned n = t->tlb_fill_count[m];
+    if (n < TLB_FILL_LOG)
+        t->tlb_fill_log[m][n] = (uint16_t)idx;
+    if (n <= TLB_FILL_LOG)
+        t->tlb_fill_count[m] = n + 1;
+}
+
+static uint64_t tlb_entry_page(const TLBEntry *e)
+{
+    uint64_t tag = e->addr_read != TLB_INVALID_ADDR ? e->addr_read :
+                   e->addr_code != TLB_INVALID_ADDR ? e->addr_code : e->addr_write;
+    return tag & TARGET_PAGE_MASK;
+}
+
+void tlb_put_back(TCGCPU *t, const TLBSaved *s)
+{
+    int m = s->mode;
+    unsigned i = s->idx;
+    TLBEntry *e = &t->tlb[m][i];
+    uint64_t vpage = tlb_entry_page(&s->e);
+    tlb_victim_drop_page(t, m, vpage);
+    if (tlb_entry_valid(e) && !tlb_entry_maps_page(e, vpage))
+        tlb_victim_evict(t, m, i);
+    *e = s->e;
+    /* the page may have gained or lost translated code meanwhile */
+    if (e->addr_write != TLB_INVALID_ADDR && !(e->addr_write & TLB_MMIO))
+        e->addr_write = (e->addr_write & ~TLB_CODE) | (code_page_in_use(t, s->paddr) ? TLB_CODE : 0);
+    t->tlb_extra[m][i].paddr = s->paddr;
+    t->tlb_extra[m][i].global = false;
+    tlb_log_fill(t, m, i);
+}
+
 /* ---- filling ---------------------------------------------------------------- */
 static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr, int prot,
                                uint64_t page_size, int mmu_idx);
@@ -233,6 +289,7 @@ static TLBEntry *tlb_fill(CPUX86State *env, uint64_t vaddr, int access, int mmu_
         return e;
     int prot = 0;
     uint64_t page_size = TARGET_PAGE_SIZE;
+    tcg_cpu(env)->stat_tlb_fills++;
     uint64_t paddr = x86_tlb_fill(env, vaddr, access, mmu_idx, &prot, &page_size, ra);
     return tlb_set_entry(env, vaddr, paddr, prot, page_size, mmu_idx);
 }
@@ -252,12 +309,7 @@ static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr,
     tlb_victim_drop_page(t, mmu_idx, vpage);
     if (tlb_entry_valid(e) && !tlb_entry_maps_page(e, vpage))
         tlb_victim_evict(t, mmu_idx, idx);
-    t->tlb_filled_modes |= 1u << mmu_idx;
-    unsigned n = t->tlb_fill_count[mmu_idx];
-    if (n < TLB_FILL_LOG)
-        t->tlb_fill_log[mmu_idx][n] = (uint16_t)idx;
-    if (n <= TLB_FILL_LOG)
-        t->tlb_fill_count[mmu_idx] = n + 1;
+    tlb_log_fill(t, mmu_idx, idx);
 
     uint64_t flags = 0;
     uint8_t *host = NULL;
@@ -423,6 +475,15 @@ void *tlb_host_ptr(CPUX86State *env, uint64_t vaddr, bool write, int mmu_idx, ui
     return (void *)(uintptr_t)(vaddr + e->addend);
 }
 
+uint64_t tlb_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx, uintptr_t ra)
+{
+    TCGCPU *t = tcg_cpu(env);
+    unsigned idx = (vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    if (!tlb_hit(tlb_tag_for(&t->tlb[mmu_idx][idx], access), vaddr))
+        tlb_fill(env, vaddr, access, mmu_idx, ra);
+    return t->tlb_extra[mmu_idx][idx].paddr | (vaddr & ~TARGET_PAGE_MASK);
+}
+
 /* Page-crossing accesses: both pages are translated before anything is written. */
 static bool crosses_page(uint64_t vaddr, unsigned size)
 {
@@ -563,6 +624,7 @@ bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint6
         uint64_t paddr, ps;
         int prot;
         /* one walk: it faults nothing, and fills the entry when it succeeds */
+        t->stat_tlb_fills++;
         if (x86_mmu_translate(env, linear, X86_ACCESS_FETCH, mmu_idx, &paddr, &prot, &ps) != 0)
             return false;
         e = tlb_set_entry(env, linear, paddr, prot, ps, mmu_idx);
@@ -584,6 +646,16 @@ bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint6
     *byte = *(uint8_t *)(linear + e->addend);
     *phys = t->tlb_extra[mmu_idx][idx].paddr | (linear & ~TARGET_PAGE_MASK);
     return true;
+}
+
+/* Is the code page holding linear in the TLB as a global page (one that a
+ * CR3 write keeps)? */
+bool tlb_code_page_global(CPUX86State *env, uint64_t linear)
+{
+    TCGCPU *t = tcg_cpu(env);
+    int mmu_idx = x86_mmu_index(env);
+    unsigned idx = (linear >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    return tlb_hit(t->tlb[mmu_idx][idx].addr_code, linear) && t->tlb_extra[mmu_idx][idx].global;
 }
 
 /* Host pointer to the start of the code page holding linear (plain RAM or

@@ -364,6 +364,13 @@ void tcg_dump_jit_info(FILE *f)
                 " indirect jumps looked up in C\n",
                 i, tb_cache_count(t), t->stat_translated, t->stat_guest_bytes, t->stat_code_bytes,
                 t->stat_shared, t->stat_invalidated, t->flush_count, t->stat_lookup_slow);
+        fprintf(f, "CPU #%d: %" PRIu64 " page walks, %" PRIu64 " TLB fills; TLB flushes: %" PRIu64 " full, %" PRIu64
+                " non-global (CR3), %" PRIu64 " single page; jump cache: %" PRIu64 " revalidated, %" PRIu64 " stale\n",
+                i, cpu->env->stat_walks, t->stat_tlb_fills, t->stat_tlb_flushes, t->stat_tlb_flushes_nonglobal,
+                t->stat_tlb_flushes_page, t->stat_jc_revalidations, t->stat_jc_stale);
+        fprintf(f, "CPU #%d: jump cache: %" PRIu64 " kept (address space unflushed), %" PRIu64 " misses looked up by physical PC; PCID: %"
+                PRIu64 " switches, %" PRIu64 " found their entries\n", i, t->stat_jc_kept, t->stat_hash_lookups,
+                t->stat_pcid_switches, t->stat_pcid_restored);
     }
 }
 
@@ -432,9 +439,10 @@ TCGCPU *tcg_cpu_create(CPUX86State *env, VCPU *cpu)
     t->cpu = cpu;
     t->backend = tcg_backend ? tcg_backend : &tcg_backend_interp;
     t->ctx = tcg_context_new();
-    t->cache = tb_cache_new();
+    t->cache = tb_cache_new(tcg_code_buffer_size);
     pthread_mutex_init(&t->inval_lock, NULL);
     tlb_init(t);
+    tb_jmp_cache_init(t);
     env->accel = t;
     tcg_current_cpu = t;
     /* The globals live in each context; declare them here. */
@@ -453,6 +461,7 @@ void tcg_cpu_destroy(CPUX86State *env)
     if (t->backend->free_state)
         t->backend->free_state(t);
     tb_cache_free(t->cache);
+    tlb_pcid_free(t);
     tcg_context_free(t->ctx);
     free(t->interp_frame);
     pthread_mutex_destroy(&t->inval_lock);
@@ -595,4 +604,5 @@ AccelOps accel_tcg_ops = {
     .vcpu_kick = tcg_vcpu_kick,
     .vcpu_state_changed = tcg_vcpu_state_changed,
     .memory_changed = tcg_memory_changed,
+    .dump_stats = tcg_dump_jit_info,
 };

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include "system/machine.h"
 
 struct CPUX86State;
@@ -46,6 +47,8 @@ typedef struct AccelOps {
     void (*vcpu_state_changed)(VCPU *cpu);
     /* Memory layout changed (RAM regions added/moved). */
     void (*memory_changed)(Machine *m);
+    /* Statistics for -d jit at exit (optional). */
+    void (*dump_stats)(FILE *f);
 } AccelOps;
 
 extern AccelOps accel_tcg_ops;

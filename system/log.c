@@ -35,6 +35,7 @@ static const LogItem log_items[] = {
     { "unimp",        LOG_UNIMP,        "features the guest used that are not implemented" },
     { "trace",        LOG_TRACE,        "device trace points" },
     { "perfmap",      LOG_PERFMAP,      "write /tmp/perf-PID.map so perf names translated code" },
+    { "jit",          LOG_JIT,          "translator statistics at exit (as the monitor's info jit)" },
 };
 
 static const LogItem *log_item_find(const char *name, size_t len)

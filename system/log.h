@@ -28,6 +28,7 @@ enum {
     LOG_UNIMP        = 1u << 7,
     LOG_TRACE        = 1u << 8,
     LOG_PERFMAP      = 1u << 9,
+    LOG_JIT          = 1u << 10,
 };
 
 extern unsigned log_mask;

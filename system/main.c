@@ -710,6 +710,8 @@ int main(int argc, char **argv)
             break;
     }
     cpus_quit(&machine);
+    if (log_enabled(LOG_JIT) && machine.accel && machine.accel->dump_stats)
+        machine.accel->dump_stats(log_file());
     /* Every write the guest issued reaches the image before we exit. */
     blk_aio_drain(NULL);
     drives_close_all();

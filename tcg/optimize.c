@@ -17,6 +17,7 @@ typedef struct TempInfo {
     bool copied;          /* some temp may name this one in copy_of */
     uint64_t val;
     int copy_of;          /* -1, or a temp holding the same value */
+    int low_copy_of;      /* -1, or a temp with the same low 32 bits */
 } TempInfo;
 
 static __thread TempInfo info[TCG_MAX_TEMPS];
@@ -26,6 +27,7 @@ static void reset_temp(int t)
     info[t].is_const = false;
     info[t].zbits = 64;
     info[t].copy_of = -1;
+    info[t].low_copy_of = -1;
 }
 
 /* t is being overwritten: forget what depended on its old value (a scan of
@@ -33,9 +35,12 @@ static void reset_temp(int t)
 static void kill_temp(TCGContext *s, int t)
 {
     if (info[t].copied) {
-        for (int i = 0; i < s->nb_temps; i++)
+        for (int i = 0; i < s->nb_temps; i++) {
             if (info[i].copy_of == t)
                 info[i].copy_of = -1;
+            if (info[i].low_copy_of == t)
+                info[i].low_copy_of = -1;
+        }
         info[t].copied = false;
     }
     reset_temp(t);
@@ -62,6 +67,8 @@ static void reset_globals(TCGContext *s)
             reset_temp(i);
         else if (info[i].copy_of >= 0 && s->temps[info[i].copy_of].kind == TEMP_GLOBAL)
             info[i].copy_of = -1;
+        if (info[i].low_copy_of >= 0 && s->temps[info[i].low_copy_of].kind == TEMP_GLOBAL)
+            info[i].low_copy_of = -1;
     }
 }
 
@@ -177,6 +184,54 @@ static int resolve(int t)
     return info[t].copy_of >= 0 ? info[t].copy_of : t;
 }
 
+/* How many leading inputs of a W32 op it reads only the low 32 bits of. */
+static int w32_low_inputs(TCGOpcode opc)
+{
+    switch (opc) {
+    case INDEX_op_add: case INDEX_op_sub: case INDEX_op_mul: case INDEX_op_and: case INDEX_op_or:
+    case INDEX_op_xor: case INDEX_op_shl: case INDEX_op_shr: case INDEX_op_sar: case INDEX_op_rotl:
+    case INDEX_op_rotr: case INDEX_op_setcond: case INDEX_op_brcond:
+    case INDEX_op_movcond:   /* the compared values; v1 and v2 move whole */
+        return 2;
+    case INDEX_op_neg: case INDEX_op_not: case INDEX_op_bswap:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* An input of a 32-bit op: only its low half matters, so a zero-extension's
+ * source will do (the extension itself then often dies). */
+static int resolve_low(int t)
+{
+    t = resolve(t);
+    return t >= 0 && info[t].low_copy_of >= 0 ? info[t].low_copy_of : t;
+}
+
+/* A 64-bit and/or/xor (or right shift by a constant) of values that fit 32
+ * bits computes the same as its W32 form, whose inputs may then be the
+ * sources of their zero-extensions. */
+static void narrow_to_w32(TCGOp *op, const TCGOpDef *def)
+{
+    TCGOpcode opc = op->opc;
+    if ((op->flags & TCG_W32) || def->nb_oargs != 1 || def->nb_iargs != 2)
+        return;
+    int a = resolve((int)op->args[1]), b = resolve((int)op->args[2]);
+    switch (opc) {
+    case INDEX_op_and: case INDEX_op_or: case INDEX_op_xor:
+        break;
+    case INDEX_op_shr:
+        if (!info[b].is_const || info[b].val >= 32)
+            return;
+        break;
+    default:
+        return;
+    }
+    if (info[a].zbits <= 32 && info[b].zbits <= 32 &&
+        (info[a].low_copy_of >= 0 || info[b].low_copy_of >= 0))
+        op->flags |= TCG_W32;
+}
+
 void tcg_optimize(TCGContext *s)
 {
     reset_all(s);
@@ -209,10 +264,12 @@ void tcg_optimize(TCGContext *s)
         if (opc == INDEX_op_insn_start)
             continue;
 
+        narrow_to_w32(op, def);
         /* copy propagation into the inputs */
+        int low_inputs = (op->flags & TCG_W32) ? w32_low_inputs(opc) : 0;
         for (int i = 0; i < def->nb_iargs; i++) {
             int k = def->nb_oargs + i;
-            op->args[k] = (TCGArg)resolve((int)op->args[k]);
+            op->args[k] = (TCGArg)(i < low_inputs ? resolve_low((int)op->args[k]) : resolve((int)op->args[k]));
         }
 
         bool w = op->flags & TCG_W32;
@@ -253,9 +310,12 @@ void tcg_optimize(TCGContext *s)
             continue;
         case INDEX_op_brcond:
             /* normal temps end with the block: no copy may refer to one */
-            for (int i = 0; i < s->nb_temps; i++)
+            for (int i = 0; i < s->nb_temps; i++) {
                 if (info[i].copy_of >= 0 && s->temps[info[i].copy_of].kind == TEMP_NORMAL)
                     info[i].copy_of = -1;
+                if (info[i].low_copy_of >= 0 && s->temps[info[i].low_copy_of].kind == TEMP_NORMAL)
+                    info[i].low_copy_of = -1;
+            }
             if (info[a].is_const && info[b].is_const) {
                 bool taken = tcg_cond_eval((TCGCond)op->args[2], w, info[a].val, info[b].val);
                 if (taken) {
@@ -399,10 +459,16 @@ void tcg_optimize(TCGContext *s)
                 break;
             }
             info[d].zbits = z;
+            if ((opc == INDEX_op_ext32u || opc == INDEX_op_ext32s) && a != d) {
+                info[d].low_copy_of = a;
+                info[a].copied = true;
+            }
         }
         if (opc == INDEX_op_br || opc == INDEX_op_goto_tb || opc == INDEX_op_exit_tb ||
             opc == INDEX_op_lookup_and_goto || opc == INDEX_op_goto_loop)
             reset_all(s);
     }
+    tcg_coalesce(s);
+    tcg_loop_probe(s);
     tcg_mem_reuse(s);
 }

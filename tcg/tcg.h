@@ -49,6 +49,9 @@
  * guarantees lies in the window) goes straight to host memory, otherwise it
  * is an ordinary access. A
  * backend may always output an odd addend. Made only by tcg_mem_reuse.
+ * qemu_probe outputs such an addend for the window at addr without
+ * accessing anything (it cannot fault); tcg_loop_probe puts it before a
+ * self-loop's first insn_start for the loop's reuses.
  *
  * Helper calls: `call` invokes a C function with up to TCG_MAX_CALL_ARGS
  * 64-bit arguments (the env pointer is passed as the env temp) and an
@@ -202,6 +205,7 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(qemu_st_probe, 1, 2, 3) /* addend = store(addr b, a); memop, mmu, window */ \
     X(qemu_ld_reuse, 1, 2, 3) /* d = load(a + disp) via addend b; memop, mmu, disp */ \
     X(qemu_st_reuse, 0, 3, 3) /* store(b + disp, value a) via addend c    */ \
+    X(qemu_probe, 1, 1, 2)  /* addend = window check at addr; mmu, window: no access, no fault */ \
     X(call, 1, 0, 0)        /* see TCGOp.call                          */  \
     X(insn_start, 0, 0, 2)  /* guest pc, cc_op at the insn's start     */  \
     X(goto_tb, 0, 0, 1)     /* chainable jump to the TB's successor n  */  \
@@ -268,6 +272,7 @@ typedef struct TCGContext {
     TCGCall *calls;
     int nb_calls;
     bool overflow;          /* too many ops/temps: the translator ends the TB early */
+    bool region;            /* a translation region (several loop heads and paths) */
 } TCGContext;
 
 extern __thread TCGContext *tcg_ctx;
@@ -343,6 +348,12 @@ void tcg_gen_discard(TCGv t);
 
 /* ---- passes ---------------------------------------------------------------- */
 void tcg_optimize(TCGContext *s);
+/* Compute results straight into the globals they are copied to (after the
+ * optimiser's folding, before tcg_mem_reuse). */
+void tcg_coalesce(TCGContext *s);
+/* Check a self-loop's accesses through a loop-invariant base once per entry
+ * (before tcg_mem_reuse). */
+void tcg_loop_probe(TCGContext *s);
 /* Share TLB probes between accesses through one base (after tcg_optimize). */
 void tcg_mem_reuse(TCGContext *s);
 /* qemu_ld/st or one of their probe/reuse forms */

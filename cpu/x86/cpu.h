@@ -231,7 +231,14 @@ typedef struct CPUX86State {
     int (*intack)(struct CPUX86State *env);
     jmp_buf jmp_env;         /* the execution loop's exit point */
     void *accel;             /* accelerator-private */
+    uint64_t stat_walks;     /* page-table walks (-d jit statistics) */
 } CPUX86State;
+
+/* The PCID the TLB tags new entries with: CR3[11:0] under CR4.PCIDE, else 0. */
+static inline unsigned x86_pcid(const CPUX86State *env)
+{
+    return (env->cr[4] & CR4_PCIDE) ? (unsigned)(env->cr[3] & 0xfff) : 0;
+}
 
 /* Architectural EFLAGS including the lazily computed arithmetic flags. */
 uint32_t x86_get_eflags(CPUX86State *env);

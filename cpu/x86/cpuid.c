@@ -75,13 +75,15 @@ static const FeatureBit features[] = {
     { X86_FEAT_AVX,      1, ECX, 28, false, "avx" },
     { X86_FEAT_RDRAND,   1, ECX, 30, false, "rdrand" },   /* the translator returns a counter, not entropy */
     { X86_FEAT_HYPERVISOR, 1, ECX, 31, true, "hypervisor" },
+    /* the TLB keeps each PCID's entries across CR3 writes (accel/tcg-tlb.c) */
+    { X86_FEAT_PCID,     1, ECX, 17, true,  "pcid" },
     /* leaf 7 subleaf 0 */
     { X86_FEAT_FSGSBASE, 7, EBX, 0,  false, "fsgsbase" }, /* the translator has RDFSBASE & co. as #UD */
     { X86_FEAT_BMI1,     7, EBX, 3,  false, "bmi1" },
     { X86_FEAT_SMEP,     7, EBX, 7,  true,  "smep" },
     { X86_FEAT_BMI2,     7, EBX, 8,  false, "bmi2" },
     { X86_FEAT_ERMS,     7, EBX, 9,  true,  "erms" },
-    { X86_FEAT_INVPCID,  7, EBX, 10, false, "invpcid" },
+    { X86_FEAT_INVPCID,  7, EBX, 10, true,  "invpcid" },  /* mmu.c, translate-insn.c */
     { X86_FEAT_ADX,      7, EBX, 19, false, "adx" },
     { X86_FEAT_SMAP,     7, EBX, 20, true,  "smap" },     /* the walker; STAC/CLAC in translate-insn.c */
     /* CLFLUSHOPT and CLWB, like CLFLUSH: no-ops (no caches to write back) */

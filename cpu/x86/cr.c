@@ -25,6 +25,8 @@ static uint64_t cr4_valid(void)
         v |= CR4_OSXSAVE;
     if (x86_cpu_has(X86_FEAT_UMIP))
         v |= CR4_UMIP;
+    if (x86_cpu_has(X86_FEAT_PCID))
+        v |= CR4_PCIDE;
     return v;
 }
 
@@ -89,8 +91,8 @@ static void write_cr0(CPUX86State *env, uint64_t value, uintptr_t ra)
         if (!(env->cr[4] & CR4_PAE) || (env->segs[R_CS].flags & DESC_L_MASK))
             raise_gp0(env, ra);
     }
-    if (!(value & CR0_PG) && (old & CR0_PG) && code64(env))
-        raise_gp0(env, ra);
+    if (!(value & CR0_PG) && (old & CR0_PG) && (code64(env) || (env->cr[4] & CR4_PCIDE)))
+        raise_gp0(env, ra);   /* leaving long mode needs CR4.PCIDE clear first */
     if ((value & CR0_PG) && !(old & CR0_PG))
         check_pdptes(env, value, env->cr[3], env->cr[4], ra);
     x86_set_cr0(env, value);
@@ -102,6 +104,10 @@ static void write_cr4(CPUX86State *env, uint64_t value, uintptr_t ra)
         raise_gp0(env, ra);
     if ((env->efer & EFER_LMA) && !(value & CR4_PAE))
         raise_gp0(env, ra);
+    /* PCIDE: IA-32e mode only, and set only while the current PCID is 0 */
+    if ((value & CR4_PCIDE) && !(env->cr[4] & CR4_PCIDE) &&
+        (!(env->efer & EFER_LMA) || (env->cr[3] & 0xfff)))
+        raise_gp0(env, ra);
     if ((value ^ env->cr[4]) & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP))
         check_pdptes(env, env->cr[0], env->cr[3], value, ra);
     x86_set_cr4(env, value);
@@ -109,7 +115,13 @@ static void write_cr4(CPUX86State *env, uint64_t value, uintptr_t ra)
 
 static void write_cr3(CPUX86State *env, uint64_t value, uintptr_t ra)
 {
+    bool keep = false;
     if (env->efer & EFER_LMA) {
+        /* CR4.PCIDE: bit 63 keeps the new PCID's TLB entries; it is not stored */
+        if (env->cr[4] & CR4_PCIDE) {
+            keep = value >> 63;
+            value &= ~(1ULL << 63);
+        }
         if (value & CR3_LONG_RESERVED)
             raise_gp0(env, ra);
     } else {
@@ -117,7 +129,7 @@ static void write_cr3(CPUX86State *env, uint64_t value, uintptr_t ra)
         check_pdptes(env, env->cr[0], value, env->cr[4], ra);
     }
     env->cr[3] = value;
-    sys_tlb_flush_nonglobal(env);   /* global pages stay (CR4.PGE) */
+    sys_tlb_cr3_written(env, keep);   /* global pages stay (CR4.PGE) */
 }
 
 static void write_cr8(CPUX86State *env, uint64_t value, uintptr_t ra)

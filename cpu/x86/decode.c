@@ -244,6 +244,8 @@ static const X86OpEntry movbe_load = I2(MOVBE, Gv, Mv, M | F_MEMONLY);
 static const X86OpEntry movbe_store = I2(MOVBE, Mv, Gv, M | F_MEMONLY);
 static const X86OpEntry crc32_b = I2(CRC32, Gy, Eb, M);
 static const X86OpEntry crc32_v = I2(CRC32, Gy, Ev, M);
+/* 66 0F 38 82: the register operand is 64-bit in 64-bit mode, else 32 */
+static const X86OpEntry invpcid = I2(INVPCID, Gy, Mn, M | F_MEMONLY);
 static const X86OpEntry sse_entry = SSE_ENT;
 static const X86OpEntry sse_imm_entry = I1(SSE, Ib, M);
 static const X86OpEntry ud_entry = NOENT;
@@ -419,6 +421,8 @@ static const X86OpEntry *lookup_map3(X86Decoded *d)
             return d->opcode == 0xf0 ? &crc32_b : &crc32_v;
         return d->opcode == 0xf0 ? &movbe_load : &movbe_store;
     }
+    if (d->opcode == 0x82 && (d->prefix & P_OPSZ) && !(d->prefix & (P_REPZ | P_REPNZ)))
+        return &invpcid;
     return &sse_entry;
 }
 

@@ -22,7 +22,7 @@
     X(CLC) X(STC) X(CLI) X(STI) X(CLD) X(STD)                               \
     X(DAA) X(DAS) X(AAA) X(AAS)                                             \
     X(SLDT) X(STR) X(LLDT) X(LTR) X(VERR) X(VERW)                           \
-    X(SGDT) X(SIDT) X(LGDT) X(LIDT) X(SMSW) X(LMSW) X(INVLPG) X(SWAPGS)     \
+    X(SGDT) X(SIDT) X(LGDT) X(LIDT) X(SMSW) X(LMSW) X(INVLPG) X(INVPCID) X(SWAPGS)     \
     X(RDTSCP) X(LAR) X(LSL) X(SYSCALL) X(CLTS) X(SYSRET) X(INVD) X(WBINVD)  \
     X(UD) X(MOVCR) X(MOVDR) X(WRMSR) X(RDTSC) X(RDMSR) X(RDPMC)             \
     X(SYSENTER) X(SYSEXIT) X(CMOV) X(SETCC) X(CPUID) X(BT) X(BTS) X(BTR)    \

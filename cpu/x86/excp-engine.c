@@ -13,6 +13,9 @@
 #pragma weak tlb_flush
 #pragma weak tlb_flush_page
 #pragma weak tlb_flush_nonglobal
+#pragma weak tlb_translate
+#pragma weak tlb_cr3_written
+#pragma weak tlb_invpcid
 #pragma weak cpu_restore_state
 #pragma weak cpu_loop_exit
 
@@ -58,6 +61,27 @@ void sys_tlb_flush_nonglobal(CPUX86State *env)
 {
     if (tlb_flush_nonglobal)
         tlb_flush_nonglobal(env);
+}
+
+void sys_tlb_cr3_written(CPUX86State *env, bool keep)
+{
+    if (tlb_cr3_written)
+        tlb_cr3_written(env, keep);
+}
+
+void sys_tlb_invpcid(CPUX86State *env, unsigned type, unsigned pcid, uint64_t addr)
+{
+    if (tlb_invpcid)
+        tlb_invpcid(env, type, pcid, addr);
+}
+
+uint64_t sys_translate(CPUX86State *env, uint64_t lin, int access, int mmu_idx, uintptr_t ra)
+{
+    if (tlb_translate && env->accel)
+        return tlb_translate(env, lin, access, mmu_idx, ra);
+    int prot;
+    uint64_t page_size;
+    return x86_tlb_fill(env, lin, access, mmu_idx, &prot, &page_size, ra);
 }
 
 void sys_restore_state(CPUX86State *env, uintptr_t ra)

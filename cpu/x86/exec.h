@@ -72,8 +72,19 @@ _Noreturn void cpu_loop_exit_restore(CPUX86State *env, uintptr_t retaddr);
  * translator ends the TB after every instruction that calls such a helper. */
 void tlb_flush(CPUX86State *env);
 void tlb_flush_page(CPUX86State *env, uint64_t vaddr);
-/* A CR3 write: drop every translation but the global ones. */
+/* Drop every translation of the current PCID but the global ones. */
 void tlb_flush_nonglobal(CPUX86State *env);
+/* CR3 was written (env->cr[3] holds the new value): the TLB moves to the
+ * new PCID (x86_pcid). keep (CR3 bit 63 under CR4.PCIDE) leaves that PCID's
+ * entries valid; otherwise its non-global entries are dropped. Other PCIDs'
+ * entries stay. */
+void tlb_cr3_written(CPUX86State *env, bool keep);
+/* INVPCID of a valid type (0 address, 1 PCID, 2 all with globals, 3 all
+ * but globals), operands checked. */
+void tlb_invpcid(CPUX86State *env, unsigned type, unsigned pcid, uint64_t addr);
+/* Physical address of an access (X86_ACCESS_*) to vaddr through the TLB,
+ * filling it on a miss; faults are raised through ra. */
+uint64_t tlb_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx, uintptr_t ra);
 /* DR7 was written: looked-up blocks may now need (or no longer need) the
  * breakpoint checks (accel/tcg-jmp-cache.c). */
 void tcg_debug_regs_changed(CPUX86State *env);

@@ -87,6 +87,12 @@ void x86_st_linear(CPUX86State *env, uint64_t lin, uint64_t val, unsigned size,
 /* INVLPG: flush the TLB entry for linear address addr. CPL checked by the caller
  * (x86_check_cpl0). */
 void x86_invlpg(CPUX86State *env, uint64_t addr);
+/* INVPCID of the type and descriptor (PCID field, linear address) given:
+ * #GP(0) for a type above 3, PCID field bits 63:12 set, a PCID other than 0
+ * for types 0/1 without CR4.PCIDE, or a non-canonical address for type 0.
+ * The caller checks CPL 0 and the type before it reads the descriptor, as
+ * KVM does (#UD cases are the translator's). */
+void x86_invpcid(CPUX86State *env, uint64_t type, uint64_t pcid, uint64_t addr, uintptr_t ra);
 /* Is the address canonical for the current mode (always true outside long mode)? */
 bool x86_is_canonical(CPUX86State *env, uint64_t addr);
 
@@ -346,7 +352,7 @@ typedef enum X86Feature {
     X86_FEAT_SSE3, X86_FEAT_PCLMULQDQ, X86_FEAT_SSSE3, X86_FEAT_CX16,
     X86_FEAT_SSE41, X86_FEAT_SSE42, X86_FEAT_X2APIC, X86_FEAT_MOVBE,
     X86_FEAT_POPCNT, X86_FEAT_TSC_DEADLINE, X86_FEAT_XSAVE, X86_FEAT_OSXSAVE,
-    X86_FEAT_AVX, X86_FEAT_RDRAND, X86_FEAT_HYPERVISOR,
+    X86_FEAT_AVX, X86_FEAT_RDRAND, X86_FEAT_HYPERVISOR, X86_FEAT_PCID,
     /* leaf 7 */
     X86_FEAT_FSGSBASE, X86_FEAT_BMI1, X86_FEAT_SMEP, X86_FEAT_BMI2,
     X86_FEAT_ERMS, X86_FEAT_INVPCID, X86_FEAT_SMAP, X86_FEAT_ADX,

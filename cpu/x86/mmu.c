@@ -282,6 +282,7 @@ int x86_mmu_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx,
 
     for (int attempt = 0;; attempt++) {
         Walk w;
+        env->stat_walks++;
         int r = walk_tables(env, vaddr, &w);
         if (r == WALK_NOT_PRESENT)
             return X86_MMU_PF | err;
@@ -345,12 +346,12 @@ static uint64_t linear_wrap(CPUX86State *env, uint64_t lin)
     return (env->efer & EFER_LMA) ? lin : (uint32_t)lin;
 }
 
+/* Interrupt delivery, IRET and descriptor loads make several accesses each:
+ * the TLB spares them a walk apiece. */
 static uint64_t translate_or_raise(CPUX86State *env, uint64_t lin, int access,
                                    int mmu_idx, uintptr_t ra)
 {
-    int prot;
-    uint64_t page_size;
-    return x86_tlb_fill(env, linear_wrap(env, lin), access, mmu_idx, &prot, &page_size, ra);
+    return sys_translate(env, linear_wrap(env, lin), access, mmu_idx, ra);
 }
 
 uint64_t x86_ld_linear(CPUX86State *env, uint64_t lin, unsigned size, int mmu_idx,
@@ -385,6 +386,17 @@ void x86_st_linear(CPUX86State *env, uint64_t lin, uint64_t val, unsigned size,
 void x86_invlpg(CPUX86State *env, uint64_t addr)
 {
     sys_tlb_flush_page(env, addr);
+}
+
+void x86_invpcid(CPUX86State *env, uint64_t type, uint64_t pcid, uint64_t addr, uintptr_t ra)
+{
+    if (type > 3 || pcid > 0xfff)
+        raise_gp0(env, ra);
+    if (type <= 1 && pcid && !(env->cr[4] & CR4_PCIDE))
+        raise_gp0(env, ra);
+    if (type == 0 && !x86_is_canonical(env, addr))
+        raise_gp0(env, ra);
+    sys_tlb_invpcid(env, (unsigned)type, (unsigned)pcid, addr);
 }
 
 bool x86_pae_pdptes_valid(CPUX86State *env, uint64_t cr3)

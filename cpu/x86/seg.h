@@ -73,6 +73,11 @@ void sys_cc_set(CPUX86State *env, uint32_t flags);
 void sys_tlb_flush(CPUX86State *env);
 void sys_tlb_flush_page(CPUX86State *env, uint64_t vaddr);
 void sys_tlb_flush_nonglobal(CPUX86State *env);
+void sys_tlb_cr3_written(CPUX86State *env, bool keep);
+void sys_tlb_invpcid(CPUX86State *env, unsigned type, unsigned pcid, uint64_t addr);
+/* Linear to physical for the helpers' own accesses: through the TLB, or a
+ * page walk without the translator. Faults are raised through ra. */
+uint64_t sys_translate(CPUX86State *env, uint64_t lin, int access, int mmu_idx, uintptr_t ra);
 void sys_restore_state(CPUX86State *env, uintptr_t ra);
 noreturn void sys_loop_exit(CPUX86State *env);
 

@@ -632,6 +632,19 @@ void helper_invlpg(CPUX86State *env, uint64_t addr)
     x86_invlpg(env, addr);
 }
 
+/* INVPCID: type in a register, a 16-byte descriptor at linear address desc */
+void helper_invpcid(CPUX86State *env, uint64_t type, uint64_t desc)
+{
+    uintptr_t ra = GETPC();
+    x86_check_cpl0(env, ra);
+    if (type > 3)
+        x86_raise_exception(env, EXCP_GP, 0, ra);
+    int mmu = x86_mmu_index(env);
+    uint64_t pcid = cpu_ld(env, desc, 8, mmu, ra);
+    uint64_t addr = cpu_ld(env, desc + 8, 8, mmu, ra);
+    x86_invpcid(env, type, pcid, addr, ra);
+}
+
 void helper_rdmsr(CPUX86State *env) { x86_rdmsr(env, GETPC()); }
 void helper_wrmsr(CPUX86State *env) { x86_wrmsr(env, GETPC()); }
 void helper_rdtsc(CPUX86State *env) { x86_rdtsc(env, GETPC()); }

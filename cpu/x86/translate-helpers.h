@@ -97,6 +97,7 @@ uint64_t helper_read_dr(CPUX86State *env, uint64_t reg);
 void helper_lmsw(CPUX86State *env, uint64_t value);
 void helper_clts(CPUX86State *env);
 void helper_invlpg(CPUX86State *env, uint64_t addr);
+void helper_invpcid(CPUX86State *env, uint64_t type, uint64_t desc);
 void helper_rdmsr(CPUX86State *env);
 void helper_wrmsr(CPUX86State *env);
 void helper_rdtsc(CPUX86State *env);

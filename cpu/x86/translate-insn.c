@@ -1370,6 +1370,21 @@ static void trans_sys_noarg(DisasContext *s)
     end_block(s);
 }
 
+static void trans_invpcid(DisasContext *s)
+{
+    if (s->vm86 || !x86_cpu_has(X86_FEAT_INVPCID)) {
+        gen_ud(s);
+        return;
+    }
+    TCGv type = gen_reg_load(s, s->d.reg, s->code64 ? 8 : 4);
+    gen_lea_addr(s);
+    TCGv desc = gen_checked_linear(s, s->A0, 16, false);
+    sync_next(s);
+    gen_helper(helper_invpcid, TCG_NO_TEMP, 3, tcg_env, type, desc);
+    flags_now_dynamic(s);
+    end_block(s);
+}
+
 static void trans_ldt_tr(DisasContext *s)
 {
     unsigned mn = s->d.mnemonic;
@@ -1516,7 +1531,7 @@ static const TransFn trans_table[I_COUNT] = {
     [I_RDMSR] = trans_msr, [I_WRMSR] = trans_msr, [I_MOVCR] = trans_movcr, [I_MOVDR] = trans_movcr,
     [I_LGDT] = trans_desc_table, [I_LIDT] = trans_desc_table, [I_SGDT] = trans_desc_table,
     [I_SIDT] = trans_desc_table, [I_SMSW] = trans_smsw,
-    [I_LMSW] = trans_sys_noarg, [I_CLTS] = trans_sys_noarg, [I_INVLPG] = trans_sys_noarg,
+    [I_LMSW] = trans_sys_noarg, [I_CLTS] = trans_sys_noarg, [I_INVLPG] = trans_sys_noarg, [I_INVPCID] = trans_invpcid,
     [I_INVD] = trans_sys_noarg, [I_WBINVD] = trans_sys_noarg, [I_SYSCALL] = trans_sys_noarg,
     [I_SYSRET] = trans_sys_noarg, [I_SYSENTER] = trans_sys_noarg, [I_SYSEXIT] = trans_sys_noarg,
     [I_SWAPGS] = trans_sys_noarg, [I_STAC] = trans_sys_noarg, [I_CLAC] = trans_sys_noarg,

@@ -160,6 +160,10 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
             io->c = (uint8_t)op->args[a];
             io->aux = (int32_t)op->args[a + 1];
             break;
+        case INDEX_op_qemu_probe:
+            io->aux = (int32_t)op->args[a];
+            io->imm = op->args[a + 1];
+            break;
         case INDEX_op_qemu_ld_probe: case INDEX_op_qemu_st_probe:
         case INDEX_op_qemu_ld_reuse: case INDEX_op_qemu_st_reuse:
             io->c = (uint8_t)op->args[a];
@@ -359,6 +363,9 @@ next_tb:
             *op->o[0] = window_addend(t, op, addr);
             break;
         }
+        case INDEX_op_qemu_probe:
+            *op->o[0] = window_addend(t, op, *op->i[0]);
+            break;
         case INDEX_op_qemu_ld_reuse: {
             uint64_t addr = *op->i[0] + op->imm, addend = *op->i[1];
             *op->o[0] = addend & TCG_ADDEND_NONE ? guest_ld(env, t, op, addr)

@@ -102,7 +102,25 @@ void gen_alu(Gen *g, const TCGOp *op)
     }
     int ra = temp_load(g, ta, 0);
     int rb = temp_load(g, tb, 0);
-    int rd;
+    int ia = ta == (int)op->args[1] ? 0 : 1;
+    /* a global updated by its own op: in place (d = d op b, or d = d op a) */
+    int rd = ta != tb ? in_place_reg(g, op, ia, 1 << rb) : -1;
+    if (rd < 0 && commutative && ta != tb) {
+        rd = in_place_reg(g, op, 1 - ia, 1 << ra);
+        if (rd >= 0) {
+            rb = ra;
+            ra = rd;
+        }
+    }
+    if (rd >= 0) {
+        if (op->opc == INDEX_op_mul)
+            em_rr(&g->e, 0xaf0f, 2, w, rd, rb, false);
+        else
+            em_rr(&g->e, rr_opc[op->opc], 1, w, rb, rd, false);
+        free_dead_inputs(g, op, 1, 2);
+        set_output(g, td, rd);
+        return;
+    }
     if (commutative && (op->dead & 2) && tb > 0 && g->s->temps[tb].kind != TEMP_GLOBAL &&
         ta != tb) {
         rd = out_reg_from(g, op, ta == (int)op->args[1] ? 1 : 0, 0);
@@ -252,7 +270,9 @@ void gen_movcond(Gen *g, const TCGOp *op)
     int td = (int)op->args[0];
     int rv1 = temp_load(g, (int)op->args[3], 0);
     int rv2 = temp_load(g, (int)op->args[4], 0);
-    int rd = loop_home_reg(g, op, 0);
+    int rd = in_place_reg(g, op, 3, 0);   /* d = c ? v1 : d: a conditional move into d */
+    if (rd < 0)
+        rd = loop_home_reg(g, op, 0);
     if (rd < 0)
         rd = reg_alloc(g, 0);
     g->locked |= 1 << rd;
@@ -261,4 +281,31 @@ void gen_movcond(Gen *g, const TCGOp *op)
     em_rr(&g->e, 0x400f | ((uint32_t)cond_cc(c) << 8), 2, true, rd, rv1, false);
     free_dead_inputs(g, op, 1, 4);
     set_output(g, td, rd);
+}
+
+/* t = x << c (c = 1..3); d = y + t, t dying there: one lea d, [y + x * 2^c]
+ * (the front end's scaled-index address). False when op and next do not
+ * have that shape; then nothing is emitted. */
+bool gen_scaled_add(Gen *g, const TCGOp *op, const TCGOp *next)
+{
+    int64_t c;
+    int t = (int)op->args[0], x = (int)op->args[1];
+    if (op->opc != INDEX_op_shl || next->opc != INDEX_op_add || op->flags != next->flags ||
+        !is_const(g, (int)op->args[2], &c) || c < 1 || c > 3 || g->s->temps[t].kind != TEMP_NORMAL)
+        return false;
+    int iy = (int)next->args[2] == t ? 0 : (int)next->args[1] == t ? 1 : -1;
+    if (iy < 0 || (int)next->args[1 + iy] == t || !(next->dead & (1u << (1 - iy))))
+        return false;
+    int y = (int)next->args[1 + iy], td = (int)next->args[0];
+    int64_t v;
+    if (is_const(g, y, &v))
+        return false;
+    int rx = temp_load(g, x, 0);
+    int ry = temp_load(g, y, 0);
+    int rd = out_reg_from(g, next, iy, 0);
+    em_rm(&g->e, 0x8d, 1, !(op->flags & TCG_W32), rd, ry, rx, (int)c, 0, false);
+    free_dead_inputs(g, op, 1, 2);
+    free_dead_inputs(g, next, 1, 2);
+    set_output(g, td, rd);
+    return true;
 }

@@ -262,7 +262,14 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_xor: case INDEX_op_mul:
             gen_alu(g, op);
             break;
-        case INDEX_op_shl: case INDEX_op_shr: case INDEX_op_sar: case INDEX_op_rotl: case INDEX_op_rotr:
+        case INDEX_op_shl:
+            if (n + 1 < s->nb_ops && gen_scaled_add(g, op, &s->ops[n + 1])) {
+                n++;
+                break;
+            }
+            gen_shift(g, op);
+            break;
+        case INDEX_op_shr: case INDEX_op_sar: case INDEX_op_rotl: case INDEX_op_rotr:
             gen_shift(g, op);
             break;
         case INDEX_op_neg: case INDEX_op_not: case INDEX_op_bswap:
@@ -335,6 +342,9 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_qemu_ld_probe: case INDEX_op_qemu_st_probe:
         case INDEX_op_qemu_ld_reuse: case INDEX_op_qemu_st_reuse:
             gen_guest_mem(g, op);
+            break;
+        case INDEX_op_qemu_probe:
+            gen_guest_probe(g, op);
             break;
         case INDEX_op_call:
             gen_call(g, op);

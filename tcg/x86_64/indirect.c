@@ -34,8 +34,18 @@ static size_t jcc_fwd(Gen *g, uint8_t cc)
 
 enum { CC_E = 0x4, CC_NE = 0x5 };
 
+/* Which epoch the probe expects: the jump's targets are most likely on
+ * pages like the block's own, global (the kernel's) or not. Either way a
+ * hit is exact; the wrong guess only sends entries to the C lookup. */
+static int32_t probe_epoch_tag(Gen *g)
+{
+    const TranslationBlock *tb = g->tb;
+    bool global = !tb->pcrel && tlb_code_page_global(tcg_current_cpu->env, tb->cs_base + tb->pc);
+    return global ? CPU_OFF(jc_gepoch_tag) : CPU_OFF(jc_epoch_tag);
+}
+
 /* 64-bit code: in 64-bit mode a block's flags are hflags, so an entry with
- * rip as pc and tag jc_tag(hflags, jc_epoch) is the block to run, provided
+ * rip as pc and tag jc_tag(hflags, epoch) is the block to run, provided
  * the CS base is zero (entries of other blocks carry a tag no mode has).
  * Falls through on a miss. */
 static void gen_jmp_cache_probe(Gen *g)
@@ -56,7 +66,7 @@ static void gen_jmp_cache_probe(Gen *g)
     em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
     miss[0] = jcc_fwd(g, CC_NE);
     em_rm(e, 0x8b, 1, false, RDX, RBP, -1, 0, ENV_OFF(hflags), false);
-    em_rm(e, 0x0b, 1, true, RDX, R12, -1, 0, CPU_OFF(jc_epoch_tag), false);   /* or rdx, [epoch tag] */
+    em_rm(e, 0x0b, 1, true, RDX, R12, -1, 0, probe_epoch_tag(g), false);   /* or rdx, [epoch tag] */
     em_rm(e, 0x3b, 1, true, RDX, R12, RCX, 0, JC_OFF(tag), false);
     miss[1] = jcc_fwd(g, CC_NE);
     em_rm(e, 0x83, 1, true, 7, RBP, -1, 0,

@@ -182,6 +182,11 @@ void gen_guest_mem(Gen *g, const TCGOp *op)
     /* a load's result may take the address register when the address dies */
     int rd = m.is_store ? rv
              : (op->dead & 1) && m.t_addr > 0 && g->s->temps[m.t_addr].kind != TEMP_GLOBAL ? ra : t1;
+    if (!m.is_store) {
+        int home = loop_home_reg(g, op, (1 << t1) | (t2 >= 0 ? 1 << t2 : 0));
+        if (home >= 0)
+            rd = home;   /* a loop's global loaded straight into its register */
+    }
     size_t jumps[2];
     int nj;
     if (reuse) {
@@ -343,4 +348,32 @@ void gen_host_st(Gen *g, const TCGOp *op)
         store_mem(&g->e, memop, rv, rb, -1, off);
     }
     free_dead_inputs(g, op, 0, 2);
+}
+
+/* qemu_probe: the window's TLB check alone; the addend, or the odd "none"
+ * when it fails (no access, so nothing to fault or call). */
+void gen_guest_probe(Gen *g, const TCGOp *op)
+{
+    int td = (int)op->args[0], ta = (int)op->args[1], mmu = (int)op->args[2];
+    uint64_t window = op->args[3];
+    int ra = temp_load(g, ta, 0);
+    int t1 = reg_alloc(g, 0);
+    g->locked |= 1 << t1;
+    int t2 = reg_alloc(g, 0);
+    g->locked |= 1 << t2;
+    Emitter *e = &g->e;
+    int32_t ent = tlb_table_offset(mmu);
+    size_t miss[2];
+    int nm = emit_tlb_check(g, ra, tcg_window_lo(window), tcg_window_len(window), tcg_window_perms(window),
+                            t1, t2, ent, miss);
+    em_rm(e, 0x8b, 1, true, t2, R12, t1, 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
+    em_byte(e, 0xe9);                                  /* jmp done */
+    size_t done = emitter_off(e, g->cb);
+    em_u32(e, 0);
+    for (int i = 0; i < nm; i++)
+        patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
+    movi(e, t2, TCG_ADDEND_NONE);
+    patch_rel32(g->cb, done, emitter_off(e, g->cb));
+    free_dead_inputs(g, op, 1, 1);
+    set_output(g, td, t2);
 }

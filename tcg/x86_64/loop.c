@@ -1,6 +1,7 @@
 /* Looping blocks for the x86-64 backend (goto_loop: self-loops and the
  * loops of translation regions): guest registers carried in host registers
  * around the back edges. */
+#include <limits.h>
 #include "tcg/x86_64/backend.h"
 
 /* ---- loops ---------------------------------------------------------------------------------
@@ -20,10 +21,17 @@ static int carried_index(Gen *g, int t)
     return -1;
 }
 
+/* Globals, and locals (the addends of tcg/loop-probe.c) that only the
+ * set-up before the first insn_start writes. */
+static bool may_carry(const TCGContext *s, int t)
+{
+    return t > 0 && (t < s->nb_globals || s->temps[t].kind == TEMP_LOCAL);
+}
+
 static void count_use(const TCGContext *s, int *uses, TCGArg a)
 {
     int t = (int)(int64_t)a;
-    if (t > 0 && t < s->nb_globals)
+    if (may_carry(s, t))
         uses[t]++;
 }
 
@@ -35,6 +43,9 @@ bool plan_loop(Gen *g)
     int uses[TCG_MAX_TEMPS] = { 0 };
     bool written[TCG_MAX_TEMPS] = { false };
     bool loops = false;
+    int set_up = 0;   /* ops before the first insn_start */
+    while (set_up < s->nb_ops && s->ops[set_up].opc != INDEX_op_insn_start)
+        set_up++;
     g->nb_carried = 0;
     for (int n = s->nb_ops - 1; n >= 0; n--) {
         const TCGOp *op = &s->ops[n];
@@ -45,6 +56,8 @@ bool plan_loop(Gen *g)
             int t = (int)(int64_t)op->args[i];
             if (t > 0 && t < s->nb_globals)
                 written[t] = true;
+            else if (t > 0 && s->temps[t].kind == TEMP_LOCAL && n > set_up)
+                uses[t] = INT_MIN / 2;   /* written in the body: not carried */
         }
         if (op->opc == INDEX_op_call) {
             count_use(s, uses, op->args[0]);
@@ -59,8 +72,8 @@ bool plan_loop(Gen *g)
         return false;
     while (g->nb_carried < LOOP_MAX_CARRIED) {
         int best = 0;
-        for (int t = 1; t < s->nb_globals; t++)
-            if (uses[t] > uses[best])
+        for (int t = 1; t < s->nb_temps; t++)
+            if (uses[t] > uses[best] && may_carry(s, t))
                 best = t;
         if (!best)
             break;
@@ -159,7 +172,8 @@ static int plan_label_moves(Gen *g, Move *mv)
         if (g->ts[t].val == TS_CONST)
             mv[n++] = (Move){ .kind = MV_MOVI, .reg = (int8_t)home, .imm = g->ts[t].cst };
         else
-            mv[n++] = (Move){ .kind = MV_LOAD, .reg = (int8_t)home, .base = RBP, .off = temp_slot(g, t) };
+            mv[n++] = (Move){ .kind = MV_LOAD, .reg = (int8_t)home, .base = (uint8_t)temp_base(g, t),
+                              .off = temp_slot(g, t) };
     }
     return n;
 }

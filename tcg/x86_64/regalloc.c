@@ -236,9 +236,27 @@ void sync_globals(Gen *g)
 }
 
 
+/* d = f(d, ...) (a global updated by its own op, see tcg/coalesce.c): d's
+ * register, when it is in one, takes the result in place. -1 otherwise. */
+int in_place_reg(Gen *g, const TCGOp *op, int in_index, uint16_t avoid)
+{
+    const TCGOpDef *def = &tcg_op_defs[op->opc];
+    int t = (int)op->args[0];
+    if (def->nb_oargs != 1 || t <= 0 || (int)op->args[def->nb_oargs + in_index] != t)
+        return -1;
+    const TempState *ts = &g->ts[t];
+    if (ts->val != TS_REG || g->reg_temp[ts->reg] != t || (avoid & (1 << ts->reg)))
+        return -1;
+    g->locked |= 1 << ts->reg;
+    return ts->reg;
+}
+
 /* Output register for d = f(a, ...): reuse a's register when a dies here. */
 int out_reg_from(Gen *g, const TCGOp *op, int in_index, uint16_t avoid)
 {
+    int in_place = in_place_reg(g, op, in_index, avoid);
+    if (in_place >= 0)
+        return in_place;
     int home = loop_home_reg(g, op, avoid);
     if (home >= 0)
         return home;

@@ -55,6 +55,8 @@ static const Known known[] = {
     K(32, 4, ENTER, 0xc8, 0x10, 0x00, 0x01),
     K(64, 4, MOVBE, 0x0f, 0x38, 0xf0, 0x07),
     K(64, 5, CRC32, 0xf2, 0x0f, 0x38, 0xf1, 0xc3),
+    K(64, 5, INVPCID, 0x66, 0x0f, 0x38, 0x82, 0x07),
+    K(32, 9, INVPCID, 0x66, 0x0f, 0x38, 0x82, 0x05, 0, 0x10, 0, 0),
     K(32, 4, POPCNT, 0xf3, 0x0f, 0xb8, 0xc3),
     K(32, 4, TZCNT, 0xf3, 0x0f, 0xbc, 0xc3),
     K(32, 4, BT, 0x0f, 0xba, 0xe0, 0x05),
@@ -102,6 +104,13 @@ TEST(invalid_encodings)
     CHECK_EQ(decode(lea_reg, 2, 32, &d), DECODE_UD);
     CHECK_EQ(decode(too_long, 16, 32, &d), DECODE_TOO_LONG);
     CHECK_EQ(decode(ud2, 1, 32, &d), DECODE_FETCH_FAULT);
+    /* INVPCID needs the 66 prefix (F3/F2 make it something else) and memory */
+    static const uint8_t invpcid_reg[] = { 0x66, 0x0f, 0x38, 0x82, 0xc0 };
+    static const uint8_t invpcid_nop66[] = { 0x0f, 0x38, 0x82, 0x07 };
+    static const uint8_t invpcid_f3[] = { 0xf3, 0x66, 0x0f, 0x38, 0x82, 0x07 };
+    CHECK_EQ(decode(invpcid_reg, 5, 64, &d), DECODE_UD);
+    CHECK(decode(invpcid_nop66, 4, 64, &d) != DECODE_OK || d.mnemonic != I_INVPCID);
+    CHECK(decode(invpcid_f3, 6, 64, &d) != DECODE_OK || d.mnemonic != I_INVPCID);
 }
 
 /* Optional instructions decode exactly when the CPU model advertises them;

@@ -47,11 +47,11 @@ static void run_at(CPUX86State *env, uint64_t rip)
     tcg_run_until_exit(env);
 }
 
-static void many_blocks(bool interp)
+/* n blocks "inc eax; jmp +0", run twice (so that chained jumps into flushed
+ * code would show); returns the full flushes it took. */
+static unsigned run_blocks_twice(bool interp, int n)
 {
     CPUX86State *env = new_cpu(interp);
-    /* 40000 blocks "inc eax; jmp +0": more than the TB cache holds */
-    const int n = 40000;
     for (int i = 0; i < n; i++) {
         uint8_t *p = ram + 4 * i;
         p[0] = 0xff; p[1] = 0xc0; p[2] = 0xeb; p[3] = 0x00;
@@ -67,11 +67,43 @@ static void many_blocks(bool interp)
     CHECK_EQ(env->exception_index, -1);
     CHECK(env->halted);
     CHECK_EQ(env->regs[R_EAX], 2 * n);
+    unsigned flushes = tcg_cpu(env)->flush_count - 1;   /* run_at flushes once */
     free_cpu(env);
+    return flushes;
+}
+
+/* A small code buffer holds fewer blocks than the guest runs: full flushes
+ * while running. */
+static void many_blocks(bool interp)
+{
+    size_t saved = tcg_code_buffer_size;
+    tcg_code_buffer_size = 4 * MiB;
+    CHECK(tb_cache_capacity(tcg_code_buffer_size) < 40000);
+    CHECK(run_blocks_twice(interp, 40000) >= 1);
+    tcg_code_buffer_size = saved;
 }
 
 TEST(many_blocks_flush_interp) { many_blocks(true); }
 TEST(many_blocks_flush_x86_64) { many_blocks(false); }
+
+/* The block table follows the code buffer: the default buffer holds the
+ * 100000 blocks of a Linux workload run without a flush (65536 did not). */
+static void many_blocks_no_flush(bool interp)
+{
+    CHECK(tb_cache_capacity(tcg_code_buffer_size) >= 100000);
+    CHECK_EQ(run_blocks_twice(interp, 70000), 0);
+}
+
+TEST(many_blocks_fit_interp) { many_blocks_no_flush(true); }
+TEST(many_blocks_fit_x86_64) { many_blocks_no_flush(false); }
+
+TEST(tb_capacity_follows_code_buffer)
+{
+    CHECK_EQ(tb_cache_capacity(64 * MiB), 256 * 1024);
+    CHECK_EQ(tb_cache_capacity(1 * MiB), 16384);            /* a floor for tiny buffers */
+    CHECK_EQ(tb_cache_capacity(2048 * MiB), 512 * 1024);    /* a cap for huge ones */
+    CHECK(tb_cache_capacity(128 * MiB) > tb_cache_capacity(64 * MiB));
+}
 
 static void off_the_end(bool interp)
 {
@@ -901,6 +933,286 @@ static void loop_fault_after_branch(bool interp)
 
 TEST(loop_fault_after_branch_interp) { loop_fault_after_branch(true); }
 TEST(loop_fault_after_branch_x86_64) { loop_fault_after_branch(false); }
+
+/* ---- loop-invariant probes (tcg/loop-probe.c): one window check per loop entry ---------- */
+static uint32_t table_entry(unsigned i) { return i * 0x9e3779b1u ^ (i << 7); }
+
+static uint32_t crc_ref(uint32_t crc, const uint8_t *p, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        crc = (crc >> 8) ^ table_entry((p[i] ^ crc) & 0xff);
+    return crc;
+}
+
+/* The kernel decompressor's CRC32 loop, its table read through r9 (which the
+ * loop never writes) at a byte index: [r9 + r15*4]. A first block reads the
+ * table so its page is in the TLB when the loop probes it (warm), or not. */
+static void loop_probe_crc(bool interp, uint64_t table, bool warm)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    static const uint8_t warmup[] = {
+        0x41, 0x8b, 0x01,             /* mov eax, [r9]              */
+        0xeb, 0x00,                   /* jmp L                      */
+    };
+    static const uint8_t loop[] = {
+        0x44, 0x0f, 0xb6, 0x3f,       /* L: movzx r15d, byte [rdi]  */
+        0x48, 0x83, 0xc7, 0x01,       /* add rdi, 1                 */
+        0x41, 0x31, 0xcf,             /* xor r15d, ecx              */
+        0xc1, 0xe9, 0x08,             /* shr ecx, 8                 */
+        0x45, 0x0f, 0xb6, 0xff,       /* movzx r15d, r15b           */
+        0x43, 0x33, 0x0c, 0xb9,       /* xor ecx, [r9 + r15*4]      */
+        0x4c, 0x39, 0xc7,             /* cmp rdi, r8                */
+        0x75, 0xe5,                   /* jne L                      */
+        0xf4,
+    };
+    uint8_t code[sizeof(warmup) + sizeof(loop)];
+    size_t at = warm ? sizeof(warmup) : 0;
+    memcpy(code, warmup, sizeof(warmup));
+    memcpy(code + at, loop, sizeof(loop));
+    for (unsigned i = 0; i < 256; i++)
+        st32(ram + (table - RAM_BASE) + 4 * i, table_entry(i));
+    const unsigned n = 3000;
+    uint8_t *buf = ram + (DATA - RAM_BASE) + 0x3000;
+    for (unsigned i = 0; i < n; i++)
+        buf[i] = (uint8_t)(i * 131 + (i >> 5));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ECX] = 0xffffffff;
+    env->regs[R_EDI] = DATA + 0x3000;
+    env->regs[8] = DATA + 0x3000 + n;
+    env->regs[9] = table;
+    run_code(env, code, at + sizeof(loop));
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_ECX], crc_ref(0xffffffff, buf, n));
+    CHECK_EQ(env->regs[R_EDI], DATA + 0x3000 + n);
+    CHECK_EQ(env->rip, RAM_BASE + at + sizeof(loop));
+    free_cpu(env);
+}
+
+TEST(loop_probe_crc_interp) { loop_probe_crc(true, DATA + 0x100, true); }
+TEST(loop_probe_crc_x86_64) { loop_probe_crc(false, DATA + 0x100, true); }
+TEST(loop_probe_crc_cold_interp) { loop_probe_crc(true, DATA + 0x100, false); }
+TEST(loop_probe_crc_cold_x86_64) { loop_probe_crc(false, DATA + 0x100, false); }
+/* the table straddles two pages: the window never verifies */
+TEST(loop_probe_crc_crossing_interp) { loop_probe_crc(true, DATA + 0xe00, true); }
+TEST(loop_probe_crc_crossing_x86_64) { loop_probe_crc(false, DATA + 0xe00, true); }
+
+/* edx += table[byte] over a byte buffer, with table = rbx (never written). */
+static const uint8_t sum_loop[] = {
+    0x8b, 0x3b,                   /* mov edi, [rbx]        (warm-up) */
+    0xeb, 0x00,                   /* jmp L                           */
+    0x0f, 0xb6, 0x06,             /* L: movzx eax, byte [rsi]        */
+    0x48, 0x83, 0xc6, 0x01,       /* add rsi, 1                      */
+    0x03, 0x14, 0x83,             /* add edx, [rbx + rax*4]          */
+    0xff, 0xc9,                   /* dec ecx                         */
+    0x75, 0xf2,                   /* jnz L                           */
+    0xf4,
+};
+#define SUM_LOOP_ADD (RAM_BASE + 11)   /* the table access */
+
+/* The window runs into an unmapped page: it never verifies, each access
+ * is an ordinary one, and the one into the hole faults precisely. */
+static void loop_probe_fault_in_window(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    uint64_t table = HOLE - 0x200;
+    for (unsigned i = 0; i < 0x80; i++)
+        st32(ram + (table - RAM_BASE) + 4 * i, i + 1);
+    const unsigned k = 50;
+    uint8_t *buf = ram + (DATA - RAM_BASE);
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < k; i++) {
+        buf[i] = (uint8_t)(i * 7 % 0x80);
+        sum += buf[i] + 1;
+    }
+    buf[k] = 0x90;                /* [table + 0x240]: in the hole */
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = table;
+    env->regs[R_ESI] = DATA;
+    env->regs[R_ECX] = 1000;
+    run_code(env, sum_loop, sizeof(sum_loop));
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], table + 0x240);
+    CHECK_EQ(env->rip, SUM_LOOP_ADD);
+    CHECK_EQ(env->regs[R_EDX], sum);
+    CHECK_EQ(env->regs[R_ESI], DATA + k + 1);
+    CHECK_EQ(env->regs[R_EAX], 0x90);
+    CHECK_EQ(env->regs[R_ECX], 1000 - k);
+    free_cpu(env);
+}
+
+/* The last table entry straddles the hole by two bytes: the window must
+ * cover the whole access (it cannot verify), and that access faults. */
+static void loop_probe_last_entry_crosses(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    uint64_t table = HOLE - 0x3fe;
+    for (unsigned i = 0; i < 255; i++)
+        st32(ram + (table - RAM_BASE) + 4 * i, i * 3);
+    const unsigned k = 300;
+    uint8_t *buf = ram + (DATA - RAM_BASE);
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < k; i++) {
+        buf[i] = (uint8_t)(i * 11 % 255);
+        sum += buf[i] * 3;
+    }
+    buf[k] = 0xff;
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = table;
+    env->regs[R_ESI] = DATA;
+    env->regs[R_ECX] = 1000;
+    st32(ram + (table - RAM_BASE), 0);
+    run_code(env, sum_loop, sizeof(sum_loop));
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], HOLE);
+    CHECK_EQ(env->rip, SUM_LOOP_ADD);
+    CHECK_EQ(env->regs[R_EDX], sum);
+    CHECK_EQ(env->regs[R_ECX], 1000 - k);
+    free_cpu(env);
+}
+
+TEST(loop_probe_last_entry_crosses_interp) { loop_probe_last_entry_crosses(true); }
+TEST(loop_probe_last_entry_crosses_x86_64) { loop_probe_last_entry_crosses(false); }
+
+TEST(loop_probe_fault_in_window_interp) { loop_probe_fault_in_window(true); }
+TEST(loop_probe_fault_in_window_x86_64) { loop_probe_fault_in_window(false); }
+
+/* The window verified (warm), then another access of the loop faults: the
+ * registers of the iterations before, through the hoisted reads. */
+static void loop_probe_then_fault(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    uint64_t table = DATA + 0x400;
+    for (unsigned i = 0; i < 256; i++)
+        st32(ram + (table - RAM_BASE) + 4 * i, table_entry(i));
+    const unsigned k = 77;
+    uint64_t bytes = HOLE - k;    /* the byte pointer walks into the hole */
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < k; i++) {
+        ram[bytes - RAM_BASE + i] = (uint8_t)(i * 29 + 3);
+        sum += table_entry((uint8_t)(i * 29 + 3));
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = table;
+    env->regs[R_ESI] = bytes;
+    env->regs[R_ECX] = 1000;
+    run_code(env, sum_loop, sizeof(sum_loop));
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], HOLE);
+    CHECK_EQ(env->rip, RAM_BASE + 4);
+    CHECK_EQ(env->regs[R_EDX], sum);
+    CHECK_EQ(env->regs[R_ESI], HOLE);
+    CHECK_EQ(env->regs[R_ECX], 1000 - k);
+    free_cpu(env);
+}
+
+TEST(loop_probe_then_fault_interp) { loop_probe_then_fault(true); }
+TEST(loop_probe_then_fault_x86_64) { loop_probe_then_fault(false); }
+
+/* The hoisted read's page holds the loop's own code, which the loop
+ * rewrites through another register: each read sees the new bytes, and
+ * each iteration runs the immediate the previous one stored. */
+static void loop_probe_code_page_smc(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x8b, 0x03,                         /* L: mov eax, [rbx]     (rbx = the imm below) */
+        0x81, 0xc6, 0x01, 0x00, 0x00, 0x00, /* add esi, imm32 (1)    */
+        0x01, 0xc6,                         /* add esi, eax          */
+        0x89, 0x3a,                         /* mov [rdx], edi        (rdx = the imm: SMC) */
+        0xff, 0xc7,                         /* inc edi               */
+        0xff, 0xc9,                         /* dec ecx               */
+        0x75, 0xee,                         /* jnz L                 */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    const unsigned n = 40;
+    uint32_t imm = 1, esi = 0, edi = 100;
+    for (unsigned i = 0; i < n; i++) {
+        esi += imm + imm;
+        imm = edi++;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = RAM_BASE + LOOP_CODE + 4;
+    env->regs[R_EDX] = RAM_BASE + LOOP_CODE + 4;
+    env->regs[R_EDI] = 100;
+    env->regs[R_ECX] = n;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_ESI], esi);
+    CHECK_EQ(env->regs[R_EDI], edi);
+    CHECK_EQ(ld32(ram + LOOP_CODE + 4), imm);
+    free_cpu(env);
+}
+
+TEST(loop_probe_code_page_smc_interp) { loop_probe_code_page_smc(true); }
+TEST(loop_probe_code_page_smc_x86_64) { loop_probe_code_page_smc(false); }
+
+/* An endless loop reading [rbx] is stopped by a TLB shootdown (what an IPI
+ * or a memory-map change does: flush requested, exit flag raised) after the
+ * page table moved rbx's page: the next entry probes again and reads the
+ * new page. */
+static void wait_count(uint64_t counter, uint64_t at_least)
+{
+    for (int i = 0; i < 200000 && atomic_load((_Atomic uint64_t *)(ram + counter)) < at_least; i++)
+        usleep(100);
+}
+
+static void loop_probe_shootdown(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x03,       /* L: mov rax, [rbx] */
+        0x48, 0x01, 0xc6,       /* add rsi, rax      */
+        0x48, 0xff, 0xc7,       /* inc rdi           */
+        0x48, 0xff, 0x01,       /* inc qword [rcx]   */
+        0xeb, 0xf2,             /* jmp L             */
+    };
+    put_code(code, sizeof(code));
+    const unsigned counter = 0x9000;
+    uint64_t page = DATA + 0x5000, other = DATA + 0x6000;
+    st64(ram + counter, 0);
+    st64(ram + (page - RAM_BASE) + 8, 1);
+    st64(ram + (other - RAM_BASE) + 8, 2);
+    tb_flush(tcg_cpu(env));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = page + 8;
+    env->regs[R_ECX] = RAM_BASE + counter;
+    env->rip = RAM_BASE + LOOP_CODE;
+    env->halted = false;
+    env->exception_index = -1;
+    env->eflags = 2;
+    pthread_t th;
+    pthread_create(&th, NULL, run_one_turn, env);
+    wait_count(counter, 1000);
+    *pte_of(page) = other | 3;    /* page -> other's frame */
+    TCGCPU *t = tcg_cpu(env);
+    pthread_mutex_lock(&t->inval_lock);
+    t->tlb_flush_pending = true;
+    pthread_mutex_unlock(&t->inval_lock);
+    atomic_store(&t->exit_flag, 1);
+    pthread_join(th, NULL);
+    uint64_t n1 = env->regs[R_EDI];
+    CHECK(n1 >= 1000);
+    CHECK_EQ(env->regs[R_ESI], n1);   /* the old mapping until the flush */
+    pthread_create(&th, NULL, run_one_turn, env);
+    wait_count(counter, n1 + 1000);
+    atomic_store(&t->exit_flag, 1);
+    pthread_join(th, NULL);
+    uint64_t n2 = env->regs[R_EDI];
+    CHECK(n2 >= n1 + 1000);
+    CHECK_EQ(env->regs[R_ESI], n1 + 2 * (n2 - n1));
+    CHECK_EQ(ld64(ram + counter), n2);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE);
+    free_cpu(env);
+}
+
+TEST(loop_probe_shootdown_interp) { loop_probe_shootdown(true); }
+TEST(loop_probe_shootdown_x86_64) { loop_probe_shootdown(false); }
 
 /* ---- translation regions ---------------------------------------------------------
  * Loops whose body spans several basic blocks of one page run as one

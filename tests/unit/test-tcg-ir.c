@@ -124,22 +124,38 @@ static void gen_program(uint64_t seed)
     for (int i = 0; i < NVARS; i++)
         v[i] = cpu_regs[i == R_ESP ? R_R8 : i];
     int pending_label = -1, pending_at = 0;
+    /* a normal temp that was copied to a global and may be read again (the
+     * front end's `t = f(..); mov reg, t; mov cc_dst, t` shape, for
+     * tcg/coalesce.c); forgotten at the end of its basic block */
+    TCGv recent = -1;
     int n = 10 + (int)(rnd() % 60);
     for (int k = 0; k < n; k++) {
         if (pending_label >= 0 && k >= pending_at) {
             tcg_gen_set_label(pending_label);
             pending_label = -1;
+            recent = -1;
         }
         TCGv d = v[rnd() % NVARS], a = v[rnd() % NVARS], b = v[rnd() % NVARS];
         unsigned w = rnd() % 3 == 0 ? TCG_W32 : 0;
+        if (recent >= 0 && rnd() % 3 == 0)
+            a = recent;
         if (rnd() % 4 == 0) {
             b = tcg_temp_new();
             tcg_gen_movi(b, rnd_const());
+        } else if (rnd() % 5 == 0) {
+            TCGv tmp = tcg_temp_new();   /* zero-extended: 32-bit ops may read its source */
+            tcg_gen_op2(INDEX_op_ext32u, 0, tmp, b);
+            b = tmp;
         }
         if (rnd() % 5 == 0) {
             TCGv tmp = tcg_temp_new();
-            tcg_gen_mov(tmp, a);
+            tcg_gen_op2(rnd() % 2 ? INDEX_op_ext32u : INDEX_op_mov, 0, tmp, a);
             a = tmp;
+        }
+        TCGv global_d = -1;
+        if (rnd() % 3 == 0) {
+            global_d = d;
+            d = tcg_temp_new();
         }
         switch (rnd() % 20) {
         case 0: tcg_gen_op3(INDEX_op_add, w, d, a, b); break;
@@ -177,10 +193,12 @@ static void gen_program(uint64_t seed)
             break;
         }
         case 16:
+            global_d = -1;   /* d is not written */
             if (pending_label < 0) {
                 pending_label = gen_new_label();
                 pending_at = k + 1 + (int)(rnd() % 6);
                 tcg_gen_brcond((TCGCond)(2 + rnd() % 12), w, a, b, pending_label);
+                recent = -1;
             }
             break;
         case 17: {
@@ -193,6 +211,12 @@ static void gen_program(uint64_t seed)
         }
         case 18: tcg_gen_movi(d, rnd_const()); break;
         default: tcg_gen_mov(d, a); break;
+        }
+        if (global_d >= 0) {
+            tcg_gen_mov(global_d, d);
+            if (rnd() % 2)
+                tcg_gen_mov(v[rnd() % NVARS], d);
+            recent = d;
         }
     }
     if (pending_label >= 0)

@@ -266,3 +266,136 @@ TEST(reuse_keeps_address_when_base_changes)
     }
     finish(env);
 }
+
+/* ---- loop-invariant probes (tcg/loop-probe.c) ------------------------------------------ */
+/* The CRC32 loop's table load: ecx ^= [r9 + zext8(r15) * 4] in a self-loop
+ * that never writes r9. `index` emits the index into a fresh temp; `body`
+ * what else the loop does. */
+static void crc_loop(TCGOpcode ext, void (*body)(void))
+{
+    int head = gen_new_label();
+    tcg_gen_set_label(head);
+    tcg_gen_insn_start(0x1000, 0);
+    TCGv i = tcg_temp_new(), s = tcg_temp_new(), a = tcg_temp_new(), d = tcg_temp_new();
+    tcg_gen_op2(ext, 0, i, cpu_regs[15]);
+    tcg_gen_shli(s, i, 2);
+    tcg_gen_add(a, cpu_regs[9], s);
+    tcg_gen_qemu_ld(d, a, MO_32, 0);
+    tcg_gen_op3(INDEX_op_xor, TCG_W32, cpu_regs[R_ECX], cpu_regs[R_ECX], d);
+    tcg_gen_insn_start(0x1004, 0);
+    tcg_gen_addi(cpu_regs[R_EDI], cpu_regs[R_EDI], 1);
+    if (body)
+        body();
+    tcg_gen_goto_loop(head);
+    optimise();
+}
+
+static const TCGOp *first_op(void)
+{
+    return tcg_ctx->nb_ops ? &tcg_ctx->ops[0] : NULL;
+}
+
+TEST(loop_table_probe_hoisted)
+{
+    CPUX86State *env = start();
+    crc_loop(INDEX_op_ext8u, NULL);
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 1);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld_reuse), 1);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld), 0);
+    const TCGOp *p = first_op();
+    CHECK(p && p->opc == INDEX_op_qemu_probe);   /* the set-up, before the first insn_start */
+    if (p && p->opc == INDEX_op_qemu_probe) {
+        CHECK_EQ((int)p->args[1], cpu_regs[9]);
+        CHECK_EQ((uint64_t)(int64_t)tcg_window_lo(p->args[3]), 0);
+        CHECK_EQ(tcg_window_len(p->args[3]), 1024);
+        CHECK_EQ(tcg_window_perms(p->args[3]), TCG_WINDOW_READ);
+        CHECK_EQ(tcg_ctx->temps[(int)p->args[0]].kind, TEMP_LOCAL);
+    }
+    finish(env);
+}
+
+/* A 16-bit index: a 256 KiB window, never inside one page. */
+TEST(loop_wide_index_not_hoisted)
+{
+    CPUX86State *env = start();
+    crc_loop(INDEX_op_ext16u, NULL);
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 0);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld), 1);
+    finish(env);
+}
+
+static void write_r9(void) { tcg_gen_addi(cpu_regs[9], cpu_regs[9], 4); }
+TEST(loop_moving_base_not_hoisted)
+{
+    CPUX86State *env = start();
+    crc_loop(INDEX_op_ext8u, write_r9);
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 0);
+    finish(env);
+}
+
+/* A helper may flush the TLB or change the paging mode mid-loop. */
+TEST(loop_with_helper_not_hoisted)
+{
+    CPUX86State *env = start();
+    crc_loop(INDEX_op_ext8u, call_helper);
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 0);
+    finish(env);
+}
+
+TEST(loop_with_pure_helper_hoisted)
+{
+    CPUX86State *env = start();
+    crc_loop(INDEX_op_ext8u, call_pure_helper);
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 1);
+    finish(env);
+}
+
+/* Not a loop: the probe would cost as much as the access. */
+TEST(no_loop_not_hoisted)
+{
+    CPUX86State *env = start();
+    tcg_gen_insn_start(0x1000, 0);
+    TCGv i = tcg_temp_new(), s = tcg_temp_new(), a = tcg_temp_new(), d = tcg_temp_new();
+    tcg_gen_op2(INDEX_op_ext8u, 0, i, cpu_regs[15]);
+    tcg_gen_shli(s, i, 2);
+    tcg_gen_add(a, cpu_regs[9], s);
+    tcg_gen_qemu_ld(d, a, MO_32, 0);
+    tcg_gen_mov(cpu_regs[R_ECX], d);
+    optimise();
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 0);
+    finish(env);
+}
+
+/* A store and a load at fixed offsets from an invariant base share one
+ * read-write window; the byte index of a written global is tracked too. */
+static void store_and_load(void)
+{
+    TCGv a = tcg_temp_new(), b = tcg_temp_new();
+    tcg_gen_addi(a, cpu_regs[R_EBX], 0x10);
+    tcg_gen_qemu_st(cpu_regs[R_EDI], a, MO_64, 0);
+    tcg_gen_addi(b, cpu_regs[R_EBX], -8);
+    tcg_gen_qemu_ld(cpu_regs[R_ESI], b, MO_64, 0);
+}
+
+TEST(loop_fixed_offsets_share_window)
+{
+    CPUX86State *env = start();
+    int head = gen_new_label();
+    tcg_gen_set_label(head);
+    tcg_gen_insn_start(0x1000, 0);
+    store_and_load();
+    tcg_gen_insn_start(0x1008, 0);
+    store_and_load();
+    tcg_gen_goto_loop(head);
+    optimise();
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 1);
+    CHECK_EQ(count_ops(INDEX_op_qemu_st_reuse), 2);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld_reuse), 2);
+    const TCGOp *p = first_op();
+    if (p && p->opc == INDEX_op_qemu_probe) {
+        CHECK_EQ((uint64_t)(int64_t)tcg_window_lo(p->args[3]), (uint64_t)-8);
+        CHECK_EQ(tcg_window_len(p->args[3]), 32);
+        CHECK_EQ(tcg_window_perms(p->args[3]), TCG_WINDOW_READ | TCG_WINDOW_WRITE);
+    }
+    finish(env);
+}

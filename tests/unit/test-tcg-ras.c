@@ -2,8 +2,9 @@
  * stack (a RET popping what a CALL pushed goes straight to the block after
  * the CALL) must stay exact when the guest overwrites its return address,
  * rewrites the code it returns to, takes an exception between CALL and RET,
- * or returns at another privilege level; and a RET must not need the C
- * lookup when its jump-cache slot keeps being taken by another block. */
+ * or returns at another privilege level; a RET must not need the C lookup
+ * when its jump-cache slot keeps being taken by another block; and a CR3
+ * write must make stale the jump cache's blocks of non-global pages only. */
 #include <stdlib.h>
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/cc.h"
@@ -244,3 +245,71 @@ static void return_at_other_cpl(bool interp)
 
 TEST(ras_return_at_other_cpl_interp) { return_at_other_cpl(true); }
 TEST(ras_return_at_other_cpl_x86_64) { return_at_other_cpl(false); }
+
+/* Two address spaces that share the kernel's code page (global) and map
+ * the page at NPAGE to different code. Switching CR3 makes the jump cache's
+ * blocks of NPAGE stale (the CALL there must find the other space's code),
+ * not those of the global page: their lookups stay inline. */
+#define NPAGE 0x4000
+#define CR3_A 0xf0000
+#define CR3_B 0xf4000
+
+static void address_space(uint32_t pml4, uint32_t n_phys)
+{
+    uint32_t pdpt = pml4 + 0x1000, pd = pml4 + 0x2000, pt = pml4 + 0x3000;
+    memset(ram + pml4, 0, 0x4000);
+    st64(ram + pml4, (RAM_BASE + pdpt) | 3);
+    st64(ram + pdpt, (RAM_BASE + pd) | 3);
+    st64(ram + pd + 8 * (RAM_BASE >> 21), (RAM_BASE + pt) | 3);
+    for (int i = 0; i < 256; i++) {
+        uint64_t off = 4096ULL * i;
+        uint64_t pte = (RAM_BASE + (off == NPAGE ? n_phys : off)) | 3;
+        if (off == MAIN)
+            pte |= 0x100;   /* G */
+        st64(ram + pt + 8 * i, pte);
+    }
+}
+
+static void cr3_switches(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    address_space(CR3_A, NPAGE);
+    address_space(CR3_B, NPAGE + 0x1000);
+    PUT(NPAGE, 0xb8, 1, 0, 0, 0, 0xc3);                         /* A: mov eax, 1; ret */
+    PUT(NPAGE + 0x1000, 0xb8, 2, 0, 0, 0, 0xc3);                /* B: mov eax, 2; ret */
+    uint32_t a = (uint32_t)(RAM_BASE + CR3_A), b = (uint32_t)(RAM_BASE + CR3_B);
+    uint32_t n = (uint32_t)(RAM_BASE + NPAGE);
+    PUT(MAIN, 0xb9, 50, 0, 0, 0,                                /* mov ecx, 50 */
+        0xb8, 0, 0, 0, 0, 0x0f, 0x22, 0xd8,                     /* loop: mov eax, A; mov cr3, rax */
+        0x48, 0xc7, 0xc0, 0, 0, 0, 0, 0xff, 0xd0,               /* mov rax, NPAGE; call rax */
+        0x01, 0xc2,                                             /* add edx, eax */
+        0xb8, 0, 0, 0, 0, 0x0f, 0x22, 0xd8,                     /* mov eax, B; mov cr3, rax */
+        0x48, 0xc7, 0xc0, 0, 0, 0, 0, 0xff, 0xd0,               /* mov rax, NPAGE; call rax */
+        0x01, 0xc2,                                             /* add edx, eax */
+        0xff, 0xc9, 0x75, 0xd6, 0xf4);                          /* dec ecx; jnz loop; hlt */
+    memcpy(ram + MAIN + 6, &a, 4);
+    memcpy(ram + MAIN + 0x19, &b, 4);
+    memcpy(ram + MAIN + 0x10, &n, 4);
+    memcpy(ram + MAIN + 0x23, &n, 4);
+    env->cr[4] |= CR4_PGE;
+    env->cr[3] = RAM_BASE + CR3_A;
+    env->cr[0] |= CR0_PG;
+    env->hflags |= HF_PG_MASK;
+    tlb_flush(env);
+    TCGCPU *t = tcg_cpu(env);
+    tb_flush(t);
+    t->stat_lookup_slow = 0;
+    start(env, MAIN);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EDX], 50 * (1 + 2));
+    CHECK_EQ(env->regs[R_ECX], 0);
+    /* the CALLs after each switch look up in C; the blocks after the
+     * switches would too if the global page's entries went stale */
+    if (!interp)
+        CHECK(t->stat_lookup_slow < 150);
+    free_cpu(env);
+}
+
+TEST(jc_cr3_switches_interp) { cr3_switches(true); }
+TEST(jc_cr3_switches_x86_64) { cr3_switches(false); }

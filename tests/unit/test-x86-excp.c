@@ -354,7 +354,7 @@ TEST(cr_writes)
     EXPECT_EXC(x86_write_cr(&env, 0, CR0_PG, 0), EXCP_GP, 0);            /* PG without PE */
     EXPECT_EXC(x86_write_cr(&env, 0, CR0_PE | CR0_NW, 0), EXCP_GP, 0);   /* NW without CD */
     EXPECT_EXC(x86_write_cr(&env, 4, 1u << 30, 0), EXCP_GP, 0);          /* reserved */
-    EXPECT_EXC(x86_write_cr(&env, 4, CR4_PCIDE, 0), EXCP_GP, 0);         /* not supported */
+    EXPECT_EXC(x86_write_cr(&env, 4, CR4_PCIDE, 0), EXCP_GP, 0);         /* outside IA-32e mode */
     EXPECT_EXC(x86_write_cr(&env, 5, 0, 0), EXCP_UD, 0);
     EXPECT_EXC(x86_write_cr(&env, 8, 0x10, 0), EXCP_GP, 0);
     EXPECT_OK(x86_write_cr(&env, 8, 0xf, 0));
@@ -369,6 +369,34 @@ TEST(cr_writes)
     CHECK(env.efer & EFER_LMA);
     CHECK_EQ(x86_msr_write(&env, 0xc0000080, 0), -1);     /* LME is locked while paging */
     EXPECT_EXC(x86_write_cr(&env, 4, 0, 0), EXCP_GP, 0);  /* PAE stays on in long mode */
+    /* CR3 bit 63 is reserved without CR4.PCIDE */
+    EXPECT_EXC(x86_write_cr(&env, 3, 0x1000 | 1ULL << 63, 0), EXCP_GP, 0);
+    /* PCIDE is set only while CR3[11:0] (the PCID) is 0 */
+    EXPECT_OK(x86_write_cr(&env, 3, 0x1005, 0));
+    EXPECT_EXC(x86_write_cr(&env, 4, CR4_PAE | CR4_PCIDE, 0), EXCP_GP, 0);
+    EXPECT_OK(x86_write_cr(&env, 3, 0x1000, 0));
+    EXPECT_OK(x86_write_cr(&env, 4, CR4_PAE | CR4_PCIDE, 0));
+    /* with PCIDE: CR3[11:0] is the PCID, bit 63 (no flush) is not stored */
+    EXPECT_OK(x86_write_cr(&env, 3, 0x1abc | 1ULL << 63, 0));
+    CHECK_EQ(x86_read_cr(&env, 3, 0), 0x1abc);
+    EXPECT_EXC(x86_write_cr(&env, 3, 0x1000 | 1ULL << 62, 0), EXCP_GP, 0);   /* still reserved */
+    EXPECT_OK(x86_write_cr(&env, 4, CR4_PAE | CR4_PCIDE, 0));   /* already set: no PCID check */
+    EXPECT_EXC(x86_invpcid(&env, 0, 5, 1ULL << 63, 0), EXCP_GP, 0);   /* non-canonical */
+    EXPECT_OK(x86_invpcid(&env, 0, 5, 0x1000, 0));
+    EXPECT_OK(x86_invpcid(&env, 1, 5, 1ULL << 63, 0));          /* type 1: no address */
+    /* leaving long mode needs PCIDE clear first */
+    env.segs[R_CS].flags &= ~DESC_L_MASK;   /* compatibility mode */
+    x86_update_hflags(&env);
+    EXPECT_EXC(x86_write_cr(&env, 0, CR0_PE, 0), EXCP_GP, 0);
+    EXPECT_OK(x86_write_cr(&env, 4, CR4_PAE, 0));               /* clearing PCIDE is allowed */
+    EXPECT_OK(x86_write_cr(&env, 0, CR0_PE, 0));
+    CHECK(!(env.efer & EFER_LMA));
+    /* INVPCID operand checks (CPL and the type are the translator's helper's) */
+    EXPECT_EXC(x86_invpcid(&env, 1, 1, 0, 0), EXCP_GP, 0);      /* PCID 1 without PCIDE */
+    EXPECT_OK(x86_invpcid(&env, 1, 0, 0, 0));
+    EXPECT_OK(x86_invpcid(&env, 2, 0, 0, 0));
+    EXPECT_EXC(x86_invpcid(&env, 3, 0x1000, 0, 0), EXCP_GP, 0); /* PCID field bits 63:12 */
+    EXPECT_EXC(x86_invpcid(&env, 4, 0, 0, 0), EXCP_GP, 0);
     /* LMSW cannot clear PE */
     EXPECT_OK(x86_lmsw(&env, 0, 0));
     CHECK(env.cr[0] & CR0_PE);
