@@ -87,6 +87,11 @@ typedef struct TCGBackend {
 
 extern const TCGBackend tcg_backend_interp;
 extern size_t tcg_code_buffer_size;   /* x86_64: bytes of host code per vCPU */
+/* x86_64: the return stack (-accel tcg,return-stack=on). Off by default: in
+ * the Linux workload it spares 1.2M of 2.2M C lookups but costs about 11
+ * host instructions per CALL/RET pair (145M of them) over the inline jump
+ * cache probe. */
+extern bool tcg_return_stack;
 extern const TCGBackend tcg_backend_x86_64;
 
 /* Exit values of exec: 0 = back to the loop; TB_EXIT_CHAIN(tb, n) = goto_tb n

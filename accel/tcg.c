@@ -408,6 +408,12 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
         }
         tcg_code_buffer_size = (size_t)(mib * MiB);
     }
+    const char *ras = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "return-stack") : NULL;
+    if (ras && strcmp(ras, "on") && strcmp(ras, "off")) {
+        snprintf(err, errlen, "-accel tcg,return-stack=%s: use on or off", ras);
+        return -1;
+    }
+    tcg_return_stack = ras && !strcmp(ras, "on");
     const char *thread = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "thread") : NULL;
     if (thread && strcmp(thread, "multi") && strcmp(thread, "single")) {
         snprintf(err, errlen, "-accel tcg,thread=%s: use multi or single (each vCPU has its own thread)", thread);

@@ -29,7 +29,7 @@ static bool ends_block(TCGOpcode opc)
     }
 }
 
-void tcg_liveness(TCGContext *s)
+static void liveness_pass(TCGContext *s)
 {
     static __thread bool live[TCG_MAX_TEMPS];
     int nb_temps = s->nb_temps;
@@ -110,4 +110,10 @@ void tcg_liveness(TCGContext *s)
                 if (op->args[def->nb_oargs + i] == op->args[def->nb_oargs + j])
                     op->dead &= ~(1u << i);
     }
+}
+
+void tcg_liveness(TCGContext *s)
+{
+    tcg_cold_sink(s);   /* first: where the moved ops' inputs die changes */
+    liveness_pass(s);
 }

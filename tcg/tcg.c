@@ -228,7 +228,7 @@ void tcg_gen_goto_tb(unsigned n) { EMIT(INDEX_op_goto_tb, 0, n); }
 void tcg_gen_exit_tb(uint64_t val) { EMIT(INDEX_op_exit_tb, 0, val); }
 void tcg_gen_lookup_and_goto(uint64_t ret_pop) { EMIT(INDEX_op_lookup_and_goto, 0, ret_pop); }
 void tcg_gen_ras_push(TCGv rsp, TCGv ret_addr) { EMIT(INDEX_op_ras_push, 0, rsp, ret_addr); }
-void tcg_gen_goto_loop(int label) { EMIT(INDEX_op_goto_loop, 0, label); }
+void tcg_gen_goto_loop(int label) { EMIT(INDEX_op_goto_loop, 0, (TCGArg)(int64_t)label); }
 void tcg_gen_discard(TCGv t) { EMIT(INDEX_op_discard, 0, t); }
 void tcg_gen_fpop(unsigned fpop, TCGv d, TCGv flags, TCGv a, TCGv b)
 {
@@ -301,7 +301,7 @@ void tcg_dump_ops(TCGContext *s, FILE *f)
             fprintf(f, "%s\n", op->call->nargs ? ")" : "");
             continue;
         }
-        fprintf(f, " %s%s", def->name, op->flags & TCG_W32 ? "_i32" : "");
+        fprintf(f, " %s%s%s", def->name, op->flags & TCG_W32 ? "_i32" : "", op->flags & TCG_COLD ? " [cold]" : "");
         int k = 0;
         for (int i = 0; i < def->nb_oargs + def->nb_iargs; i++, k++) {
             fprintf(f, i ? ", " : " ");

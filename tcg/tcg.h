@@ -230,6 +230,12 @@ extern const TCGOpDef tcg_op_defs[NB_OPS];
 
 /* Op flags */
 #define TCG_W32 1u          /* 32-bit operation */
+/* Cold (set by tcg_cold_sink only): the op sits right before a guest memory
+ * access, among other cold ops, and its results are dead after that access:
+ * only the access's fault could see them. A backend may compute it on the
+ * access's slow path only (before anything there can fault); running it in
+ * place, as the interpreter does, is always correct. */
+#define TCG_COLD 2u
 
 #define TCG_MAX_CALL_ARGS 6
 /* Call flags */
@@ -358,8 +364,15 @@ void tcg_loop_probe(TCGContext *s);
 void tcg_mem_reuse(TCGContext *s);
 /* qemu_ld/st or one of their probe/reuse forms */
 static inline bool tcg_op_is_guest_mem(unsigned opc);
-/* Liveness: fills TCGOp.dead and removes ops whose results are unused. */
+/* Liveness: first moves what only a fault could read next to the access
+ * (tcg_cold_sink), then fills TCGOp.dead and removes ops whose results are
+ * unused. */
 void tcg_liveness(TCGContext *s);
+/* Marks cold ops (TCG_COLD) and moves them before their access; true when
+ * it moved any. */
+bool tcg_cold_sink(TCGContext *s);
+/* The ops tcg_cold_sink may mark: pure integer ops with one output. */
+bool tcg_op_can_be_cold(unsigned opc);
 void tcg_dump_ops(TCGContext *s, FILE *f);
 bool tcg_op_has_side_effects(const TCGOp *op);
 

@@ -340,6 +340,11 @@ void gen_cc_prefetch(DisasContext *s)
     TCGv out = tcg_temp_local_new();
     int other = gen_new_label(), done = gen_new_label(), first = tcg_ctx->nb_ops;
     tcg_gen_brcondi(TCG_COND_NE, TCG_W32, gen_env_ld(ENV_OFF(cc_op), MO_32), guess, other);
+    if (s->insn_count == 1) {   /* the first instruction: a self-loop's back edge may come in here */
+        s->loop_entry.label = gen_new_label();
+        s->loop_entry.cc_op = guess;
+        tcg_gen_set_label(s->loop_entry.label);
+    }
     s->cc_op = guess;
     tcg_gen_mov(out, gen_cc_what(s, what));
     s->cc_op = CC_OP_DYNAMIC;
@@ -396,6 +401,8 @@ static void cc_src_replaced(DisasContext *s)
     for (int i = from; i < tcg_ctx->nb_ops; i++)
         if (op_may_read_cc_src(&tcg_ctx->ops[i]))
             return;
+    if (s->loop_entry.label >= 0 && s->cc_pre.insn == 1)
+        s->loop_entry.label = -1;   /* its label goes with the guard */
     for (int i = first; i < s->cc_pre.guard_end; i++) {
         TCGOp *op = &tcg_ctx->ops[i];
         op->opc = INDEX_op_discard;

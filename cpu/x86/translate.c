@@ -532,7 +532,10 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
     s->is_jmp = DISAS_NORETURN;
     int head = region_back_edge(s, target);
     if (head >= 0) {
-        /* RIP is stored only when an exit request stops the loop */
+        /* RIP is stored only when an exit request stops the loop; back at
+         * the start, past its cc_op guard when the back edge passes it */
+        if (target == s->tb->pc && s->loop_entry.label >= 0 && s->cc_op == s->loop_entry.cc_op)
+            head = s->loop_entry.label;
         tcg_gen_goto_loop(head);
         gen_set_rip(s, target);
         tcg_gen_exit_tb(0);
@@ -625,6 +628,7 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
     s->last_cmp.insn = -100;
     s->cc_pre.insn = -100;
     s->cc_pre.guard_first = -1;
+    s->loop_entry.label = -1;
     s->smp = current_machine && current_machine->ncpus > 1;
 }
 

@@ -83,6 +83,9 @@ typedef struct DisasContext {
      * dynamic cc_op (translate-cc.c: gen_cc_prefetch); the ops of the last
      * INC/DEC one and where that INC/DEC wrote cc_src (removed when dead). */
     struct { int insn, what; TCGv value; int guard_first, guard_end, src_written; } cc_pre;
+    /* The first instruction's cc_op guard passed for guess cc_op: a self-loop
+     * whose back edge leaves that cc_op re-enters here (-1: no such label). */
+    struct { int label; uint32_t cc_op; } loop_entry;
     TCGv ss_linear;         /* the last linear address made through SS (or -1) */
     bool rmw;               /* operand 0 is read, then written (load with write intent) */
     TCGv A0;                /* effective linear address of the memory operand */

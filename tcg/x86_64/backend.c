@@ -180,6 +180,8 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     g->nb_slow = 0;
     g->nb_stubs = 0;
     g->nb_fallback = 0;
+    g->nb_cold_pending = 0;
+    g->nb_cold = 0;
     g->failed = false;
     g->locked = 0;
     memset(g->label_bound, 0, sizeof(bool) * (size_t)(s->nb_labels + 1));
@@ -211,10 +213,16 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         g->locked = 0;
         g->prefer_callee = tcg_op_defs[op->opc].nb_oargs && (int64_t)op->args[0] >= 0 &&
                            s->temps[(int)op->args[0]].kind == TEMP_GLOBAL;
+        if (op->flags & TCG_COLD) {   /* for the next access's slow path */
+            cold_queue(g, op);
+            continue;
+        }
+        if (g->nb_cold_pending && !tcg_op_is_guest_mem(op->opc))
+            cold_flush_inline(g);
         switch (op->opc) {
         case INDEX_op_discard: {
             int tt = (int)(int64_t)op->args[0];
-            if (tt <= 0)
+            if (tt <= 0 || loop_keep_discarded(g, tt))
                 break;
             if (g->ts[tt].val == TS_REG && g->reg_temp[g->ts[tt].reg] == tt)
                 reg_free(g, g->ts[tt].reg);
@@ -363,7 +371,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             gen_exit(g, op->args[0]);
             break;
         case INDEX_op_goto_loop:
-            gen_goto_loop(g, (int)op->args[0]);
+            gen_goto_loop(g, (int)(int64_t)op->args[0]);
             break;
         case INDEX_op_lookup_and_goto:
             gen_lookup_and_goto(g, op);

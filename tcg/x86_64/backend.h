@@ -118,7 +118,27 @@ typedef struct SlowPath {
      * fault, the slow one can (and then the CPU state must be in env). */
     uint8_t nsync;
     struct { int8_t reg; int32_t off; int32_t imm; } sync[24];   /* reg -1: imm */
+    /* Cold ops to run after the write-back: Gen.cold[cold_first..+cold_n). */
+    int16_t cold_first, cold_n;
 } SlowPath;
+
+/* Where a cold op's input is when the slow path is entered. CL_MEM: [reg + off]. */
+typedef struct ColdLoc {
+    enum { CL_REG, CL_CONST, CL_MEM } kind;
+    int8_t reg;
+    int32_t off;
+    uint64_t cst;
+} ColdLoc;
+
+/* A cold op (tcg/x86_64/cold.c) recorded for a slow path. */
+typedef struct ColdOp {
+    uint16_t opc;
+    bool w32;
+    uint8_t cond;         /* setcond */
+    uint8_t nin;
+    ColdLoc in[2];
+    ColdLoc out;          /* the result's home */
+} ColdOp;
 
 /* One step of bringing the registers to a loop block's label state. */
 typedef struct Move {
@@ -183,6 +203,11 @@ typedef struct Gen {
     struct { int temp; int reg; bool written; } carried[LOOP_MAX_CARRIED];
     EdgeStub stubs[MAX_EDGE_STUBS];
     int nb_stubs;
+    /* cold ops (TCG_COLD) waiting for their access, and those recorded for slow paths */
+    const TCGOp *cold_pending[64];
+    int nb_cold_pending;
+    ColdOp cold[512];
+    int nb_cold;
 } Gen;
 
 /* A guest access op in one shape: plain, a probe (outputs the addend of its
@@ -231,8 +256,15 @@ void emit_mem_fallback(Gen *g, MemFallback *fb);
 void emit_slow_path(Gen *g, SlowPath *sp);
 void gen_host_ld(Gen *g, const TCGOp *op);
 void gen_host_st(Gen *g, const TCGOp *op);
+void cold_queue(Gen *g, const TCGOp *op);
+void cold_before_slow_path(Gen *g);
+void cold_attach(Gen *g, SlowPath *sp);
+void cold_done(Gen *g);
+void cold_flush_inline(Gen *g);
+void emit_cold_code(Gen *g, const ColdOp *c, int n);
 bool plan_loop(Gen *g);
 int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid);
+bool loop_keep_discarded(Gen *g, int t);
 void to_label_state(Gen *g);
 void gen_loop_brcond(Gen *g, int label, TCGCond c);
 void emit_edge_stub(Gen *g, const EdgeStub *st);

@@ -14,6 +14,8 @@
 #define RAS_OFF(f) (CPU_OFF(ras) + (int32_t)offsetof(RasEntry, f))
 #define ENV_RSP (ENV_OFF(regs) + R_ESP * 8)
 
+bool tcg_return_stack;
+
 static uintptr_t lookup_code(CPUX86State *env)
 {
     tcg_cpu(env)->stat_lookup_slow++;
@@ -95,7 +97,7 @@ void gen_ras_record(Gen *g, const TCGOp *op)
     Emitter *e = &g->e;
     RetSlot *slot = NULL;
     /* (not in a self-looping block, whose registers are laid out for the loop) */
-    if ((g->tb->flags & HF_CS64_MASK) && !log_enabled(LOG_EXEC | LOG_CPU) && !g->nb_carried)
+    if (tcg_return_stack && (g->tb->flags & HF_CS64_MASK) && !log_enabled(LOG_EXEC | LOG_CPU) && !g->nb_carried)
         slot = tb_arena_alloc(tcg_current_cpu, sizeof(*slot));
     if (slot) {
         *slot = (RetSlot){ .code = NULL, .phys_page = g->tb->phys_pc & TARGET_PAGE_MASK, .flags = g->tb->flags };
@@ -168,7 +170,7 @@ void gen_lookup_and_goto(Gen *g, const TCGOp *op)
     Emitter *e = &g->e;
     sync_all(g, false);
     if ((g->tb->flags & HF_CS64_MASK) && !log_enabled(LOG_EXEC | LOG_CPU)) {
-        if (op->args[0] && g->tb->flags <= INT32_MAX)
+        if (tcg_return_stack && op->args[0] && g->tb->flags <= INT32_MAX)
             gen_ras_pop(g, op->args[0]);
         gen_jmp_cache_probe(g);
     }

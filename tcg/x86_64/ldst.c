@@ -175,9 +175,11 @@ void gen_guest_mem(Gen *g, const TCGOp *op)
         g->locked |= 1 << t2;
     }
     Emitter *e = &g->e;
+    cold_before_slow_path(g);
     SlowPath *sp = slow_path_new(g);
     if (!sp)
         return;
+    cold_attach(g, sp);
     int32_t ent = tlb_table_offset(m.mmu);
     /* a load's result may take the address register when the address dies */
     int rd = m.is_store ? rv
@@ -234,6 +236,7 @@ void gen_guest_mem(Gen *g, const TCGOp *op)
         set_output(g, m.t_data, rd);
     if (probe)
         set_output(g, m.t_addend_out, t2);
+    cold_done(g);
 }
 
 /* The single-access check, for a probe or reuse op whose shared one failed. */
@@ -266,6 +269,8 @@ void emit_slow_path(Gen *g, SlowPath *sp)
             em_rm(e, 0x89, 1, true, sp->sync[i].reg, RBP, -1, 0, sp->sync[i].off, false);
         }
     }
+    if (sp->cold_n)   /* after the write-back: a cold result replaces an older value */
+        emit_cold_code(g, &g->cold[sp->cold_first], sp->cold_n);
     int n = 0;
     for (int r = 0; r < 16; r++) {
         if (sp->save & (1 << r)) {

@@ -107,6 +107,20 @@ int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid)
     return r;
 }
 
+/* A discarded global (a lazy-flag operand the cc_op no longer uses) that is
+ * carried and sits in its home register stays there, its value now
+ * meaningless and never written back: the back edge then has nothing to
+ * reload (freeing it would cost a load into the home register at every
+ * label). */
+bool loop_keep_discarded(Gen *g, int t)
+{
+    if (carried_index(g, t) < 0 || g->ts[t].val != TS_REG || g->reg_temp[g->ts[t].reg] != t ||
+        g->ts[t].reg != g->carried[carried_index(g, t)].reg)
+        return false;
+    g->ts[t].coherent = true;
+    return true;
+}
+
 /* The allocator's state at a label: carried globals in their
  * registers, the rest in memory. The back edge does not store the carried
  * globals, so those the block writes are dirty; the others hold what env

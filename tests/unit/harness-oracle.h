@@ -15,6 +15,7 @@ typedef struct OracleBatch {
     OracleResult *native;    /* NULL until run (or when it cannot run) */
     size_t n, iters;
     bool tried;
+    bool faults_expected;    /* a case may end in an exception (compared as such) */
     char why[160];           /* why the native run is impossible */
 } OracleBatch;
 
@@ -28,7 +29,8 @@ bool oracle_batch_run_native(OracleBatch *b);
 /* Runs the batch under the translator (interp: the portable backend) and
  * reports each diverging template with test_fail. Returns the number of
  * diverging templates, or -1 (with b->why) when the host cannot run them. A
- * case the host itself did not complete is a divergence (a bad test input). */
+ * case the host itself did not complete is a divergence (a bad test input),
+ * unless it faulted and the batch says faults_expected. */
 int oracle_batch_check(OracleBatch *b, bool interp);
 
 /* A fixed instruction template: the snippet, the flags compared and the

@@ -96,6 +96,67 @@ TEST(identities)
     free_cpu(env);
 }
 
+/* A flag result only the next access's fault reads (replaced right after
+ * it) is marked cold and moved next to the access, with the temp that only
+ * it reads; one an exit reads is left alone. */
+static int cold_ops(TCGContext *s, TCGOpcode opc)
+{
+    int n = 0;
+    for (int i = 0; i < s->nb_ops; i++)
+        n += s->ops[i].opc == opc && (s->ops[i].flags & TCG_COLD);
+    return n;
+}
+
+static void gen_shr_then_load(bool replace_after)
+{
+    TCGv cf = tcg_temp_new(), v = tcg_temp_new();
+    tcg_gen_shri(cf, cpu_regs[R_ECX], 7);          /* SHR's carry source */
+    tcg_gen_mov(cpu_cc_src, cf);
+    tcg_gen_addi(cpu_regs[R_EAX], cpu_regs[R_EAX], 1);
+    tcg_gen_qemu_ld(v, cpu_regs[R_EDI], MO_32, 0);
+    if (replace_after)
+        tcg_gen_mov(cpu_cc_src, cpu_regs[R_EDX]);  /* the next producer */
+    tcg_gen_mov(cpu_regs[R_EBX], v);
+    tcg_gen_exit_tb(0);
+}
+
+TEST(cold_sink_moves_fault_only_flags)
+{
+    CPUX86State *env = make_cpu(true);
+    tcg_ctx = tcg_cpu(env)->ctx;
+    tcg_func_start(tcg_ctx);
+    gen_shr_then_load(true);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    /* the shift (and the copy into cc_src, unless coalesced into it) */
+    CHECK_EQ(cold_ops(tcg_ctx, INDEX_op_shr), 1);
+    CHECK_EQ(cold_ops(tcg_ctx, INDEX_op_add), 0);   /* RAX is read at the exit */
+    int ld = -1, shr = -1;
+    for (int i = 0; i < tcg_ctx->nb_ops; i++) {
+        if (tcg_ctx->ops[i].opc == INDEX_op_qemu_ld)
+            ld = i;
+        if (tcg_ctx->ops[i].opc == INDEX_op_shr)
+            shr = i;
+    }
+    CHECK(ld >= 1 && shr >= 0 && shr < ld);
+    for (int i = shr; i < ld; i++)   /* moved right before the access, in order */
+        CHECK(tcg_ctx->ops[i].flags & TCG_COLD);
+    free_cpu(env);
+}
+
+TEST(cold_sink_keeps_results_read_later)
+{
+    CPUX86State *env = make_cpu(true);
+    tcg_ctx = tcg_cpu(env)->ctx;
+    tcg_func_start(tcg_ctx);
+    gen_shr_then_load(false);   /* cc_src reaches the exit */
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    CHECK_EQ(cold_ops(tcg_ctx, INDEX_op_shr), 0);
+    CHECK_EQ(cold_ops(tcg_ctx, INDEX_op_mov), 0);
+    free_cpu(env);
+}
+
 /* ---- random programs --------------------------------------------------------------------- */
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t rnd(void)

@@ -25,9 +25,14 @@
 
 static uint8_t *ram;
 
+/* The return stack is optional (-accel tcg,return-stack=on): the tests run
+ * with it, and those about exactness without it too. */
+static bool ras_on = true;
+
 static CPUX86State *new_cpu(bool interp)
 {
     ram = test_machine_ram(RAM_BASE, RAM_SIZE);
+    tcg_return_stack = ras_on;
     memset(ram, 0xf4, 0x10000);   /* HLT everywhere else */
     return test_cpu64_new(interp, 0);
 }
@@ -101,6 +106,14 @@ static void slot_collision(bool interp)
 TEST(ras_slot_collision_interp) { slot_collision(true); }
 TEST(ras_slot_collision_x86_64) { slot_collision(false); }
 
+/* The same test with the return stack off. */
+static void ras_off(void (*test)(bool interp))
+{
+    ras_on = false;
+    test(false);
+    ras_on = true;
+}
+
 /* Four normal returns, then the callee overwrites its return address. */
 static void overwritten_return(bool interp)
 {
@@ -127,6 +140,7 @@ static void overwritten_return(bool interp)
 
 TEST(ras_overwritten_return_interp) { overwritten_return(true); }
 TEST(ras_overwritten_return_x86_64) { overwritten_return(false); }
+TEST(ras_off_overwritten_return_x86_64) { ras_off(overwritten_return); }
 
 /* The callee rewrites the instruction it returns to (after the return
  * stack knows that block): the new instruction runs. */
@@ -152,6 +166,7 @@ static void smc_return_target(bool interp)
 
 TEST(ras_smc_return_target_interp) { smc_return_target(true); }
 TEST(ras_smc_return_target_x86_64) { smc_return_target(false); }
+TEST(ras_off_smc_return_target_x86_64) { ras_off(smc_return_target); }
 
 /* A #UD in the callee (in the third round: the return stack knows the
  * block after the loop's call by then) leaves to the loop; resumed after it, the RET
@@ -184,6 +199,7 @@ static void exception_in_callee(bool interp)
 
 TEST(ras_exception_in_callee_interp) { exception_in_callee(true); }
 TEST(ras_exception_in_callee_x86_64) { exception_in_callee(false); }
+TEST(ras_off_exception_in_callee_x86_64) { ras_off(exception_in_callee); }
 
 /* 4-level tables mapping RAM 1:1 for user and supervisor, but DATA for the
  * supervisor only. */
@@ -245,6 +261,7 @@ static void return_at_other_cpl(bool interp)
 
 TEST(ras_return_at_other_cpl_interp) { return_at_other_cpl(true); }
 TEST(ras_return_at_other_cpl_x86_64) { return_at_other_cpl(false); }
+TEST(ras_off_return_at_other_cpl_x86_64) { ras_off(return_at_other_cpl); }
 
 /* Two address spaces that share the kernel's code page (global) and map
  * the page at NPAGE to different code. Switching CR3 makes the jump cache's
