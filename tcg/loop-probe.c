@@ -172,15 +172,28 @@ static void to_reuse(TCGOp *op, int addend)
 }
 
 /* The end of the loop body (the goto_loop), or -1 when the block does not
- * loop or may change the TLB in its body. */
+ * loop or may change the TLB in its body. Only self-loops: one goto_loop,
+ * back to the block's first label (a translation region's several loop
+ * heads and paths are not handled yet). */
 static int loop_end(LoopProbe *lp)
 {
     TCGContext *s = lp->s;
-    memset(lp->written, 0, sizeof(bool) * (size_t)s->nb_temps);
+    int end = -1, first_label = -1;
+    if (s->region)
+        return -1;
     for (int n = 0; n < s->nb_ops; n++) {
         const TCGOp *op = &s->ops[n];
-        if (op->opc == INDEX_op_goto_loop)
-            return n;
+        if (op->opc == INDEX_op_set_label && first_label < 0)
+            first_label = (int)op->args[0];
+        if (op->opc == INDEX_op_goto_loop) {
+            if (end >= 0 || (int)op->args[0] != first_label)
+                return -1;
+            end = n;
+        }
+    }
+    memset(lp->written, 0, sizeof(bool) * (size_t)s->nb_temps);
+    for (int n = 0; n < end; n++) {
+        const TCGOp *op = &s->ops[n];
         if (op->opc == INDEX_op_call && !(op->call->flags & TCG_CALL_PURE))
             return -1;
         const TCGOpDef *def = &tcg_op_defs[op->opc];
@@ -189,7 +202,7 @@ static int loop_end(LoopProbe *lp)
             if ((int64_t)op->args[i] >= 0)
                 lp->written[(int)op->args[i]] = true;
     }
-    return -1;
+    return end;
 }
 
 static bool insert_probes(LoopProbe *lp)

@@ -91,6 +91,7 @@ static bool ends_group_span(const TCGOp *op)
         return !(op->call->flags & TCG_CALL_PURE);
     case INDEX_op_set_label: case INDEX_op_br: case INDEX_op_brcond:
     case INDEX_op_goto_tb: case INDEX_op_exit_tb: case INDEX_op_lookup_and_goto:
+    case INDEX_op_goto_loop:
         return true;
     default:
         return false;

@@ -49,6 +49,7 @@ void tcg_func_start(TCGContext *s)
     s->nb_labels = 0;
     s->nb_calls = 0;
     s->overflow = false;
+    s->region = false;
 }
 
 /* Temps are never reused within a TB: the optimiser and the register
@@ -313,7 +314,7 @@ void tcg_dump_ops(TCGContext *s, FILE *f)
             if (is_cond && op->args[k] < ARRAY_SIZE(cond_names))
                 fprintf(f, "%s", cond_names[op->args[k]]);
             else if (op->opc == INDEX_op_brcond || op->opc == INDEX_op_br ||
-                     op->opc == INDEX_op_set_label)
+                     op->opc == INDEX_op_set_label || op->opc == INDEX_op_goto_loop)
                 fprintf(f, "$L%d", (int)op->args[k]);
             else
                 fprintf(f, "$0x%" PRIx64, (uint64_t)op->args[k]);

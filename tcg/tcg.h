@@ -29,15 +29,14 @@
  * wrote globals back). They are "insn-precise": the execution engine maps the
  * faulting point back to the last insn_start to restore RIP and cc_op.
  *
- * Self-loops: goto_loop jumps back to the TB's own start unless an exit is
+ * Loops: goto_loop jumps back to a label already bound (a loop head: the
+ * TB's start, or a label inside a translation region) unless an exit is
  * requested (the check a TB entry does); then it falls through to the ops
- * that leave (they set RIP). The state on the jump back is as for a jump
- * into the TB (cc_op stored, globals), except that a backend may keep
- * globals in host registers around the back edge. The ops before the first
- * insn_start (block set-up that a jump back leaves valid) need not run again.
- * With a label, goto_loop jumps back to that label instead: one bound
- * earlier in the block, past a check the back edge is known to pass (the
- * first instruction's cc_op guard).
+ * that leave (they set RIP). Every cycle of a TB's control flow passes
+ * through a goto_loop: br and brcond only jump forward. The state on the
+ * jump back is as at any label (globals in env, cc_op stored), except that
+ * a backend may keep globals in host registers around the back edge. The
+ * ops before the first label (block set-up) run once per entry.
  *
  * Probe sharing: qemu_ld_probe/qemu_st_probe are qemu_ld/qemu_st that also
  * output an "addend": when the TLB entry of the page holding the whole
@@ -214,7 +213,7 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(lookup_and_goto, 0, 0, 1) /* jump to the TB for env->rip, or exit;  \
                                a RET: the bytes its pop added to RSP   */  \
     X(ras_push, 0, 2, 0)    /* a CALL pushed return address b at RSP a */  \
-    X(goto_loop, 0, 0, 1)   /* back to this TB's start (label -1) or label, or fall through */
+    X(goto_loop, 0, 0, 1)   /* back to loop head label, or fall through */
 
 typedef enum TCGOpcode {
 #define TCG_OPC_ENUM(name, o, i, c) INDEX_op_##name,
@@ -279,6 +278,7 @@ typedef struct TCGContext {
     TCGCall *calls;
     int nb_calls;
     bool overflow;          /* too many ops/temps: the translator ends the TB early */
+    bool region;            /* a translation region (several loop heads and paths) */
 } TCGContext;
 
 extern __thread TCGContext *tcg_ctx;
@@ -349,7 +349,6 @@ void tcg_gen_lookup_and_goto(uint64_t ret_pop);
 /* A CALL pushed ret_addr at rsp (a hint for the return stack; no effect on
  * the guest state) */
 void tcg_gen_ras_push(TCGv rsp, TCGv ret_addr);
-/* label: -1 for the TB's start, or a label bound earlier (its loop head). */
 void tcg_gen_goto_loop(int label);
 void tcg_gen_discard(TCGv t);
 

@@ -516,12 +516,12 @@ void gen_ras_push(DisasContext *s, TCGv ret_addr, unsigned size)
     tcg_gen_ras_push(cpu_regs[R_ESP], ret_addr);
 }
 
-/* A direct jump to target would re-enter this very block (same code, same
- * flags): the backend can then keep guest registers in host registers. */
+/* A direct jump to target goes back to a loop head of this block (its
+ * start, or a label of its region): the backend can then keep guest
+ * registers in host registers. */
 bool gen_is_self_loop(DisasContext *s, uint64_t target)
 {
-    return mask_ip(s, target) == s->tb->pc && !(s->tb->cflags & CF_SINGLE_INSN) &&
-           !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK));
+    return region_back_edge(s, mask_ip(s, target)) >= 0;
 }
 
 void gen_jmp_to(DisasContext *s, uint64_t target, int n)
@@ -529,17 +529,26 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
     target = mask_ip(s, target);
     gen_discard_dead_cc(s);
     gen_update_cc_op(s);
-    if (gen_is_self_loop(s, target)) {
-        /* RIP is stored only when an exit request stops the loop; the cc_op
-         * guard at its start passes for the cc_op the back edge leaves */
-        bool skip_guard = s->loop_entry.label >= 0 && s->cc_op == s->loop_entry.cc_op;
-        tcg_gen_goto_loop(skip_guard ? s->loop_entry.label : -1);
+    s->is_jmp = DISAS_NORETURN;
+    int head = region_back_edge(s, target);
+    if (head >= 0) {
+        /* RIP is stored only when an exit request stops the loop; back at
+         * the start, past its cc_op guard when the back edge passes it */
+        if (target == s->tb->pc && s->loop_entry.label >= 0 && s->cc_op == s->loop_entry.cc_op)
+            head = s->loop_entry.label;
+        tcg_gen_goto_loop(head);
         gen_set_rip(s, target);
         tcg_gen_exit_tb(0);
-        s->is_jmp = DISAS_NORETURN;
+        return;
+    }
+    int ahead = region_forward_label(s, target);
+    if (ahead >= 0) {
+        tcg_gen_br(ahead);
         return;
     }
     gen_set_rip(s, target);
+    if (s->jmp_used[n] && s->region.loops)
+        n = !n;   /* a region has many exits: any free slot */
     uint64_t lin = s->cs_base + target;
     if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
         !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))) {
@@ -548,7 +557,6 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
     } else {
         gen_goto_next_tb(s, false);
     }
-    s->is_jmp = DISAS_NORETURN;
 }
 
 void gen_exception(DisasContext *s, int vector, int error_code, bool has_error)
@@ -624,20 +632,83 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
     s->smp = current_machine && current_machine->ncpus > 1;
 }
 
+/* The end of a block's straight-line code after its last instruction, by
+ * how that instruction ends (s->is_jmp; DISAS_NORETURN afterwards). */
+static void gen_block_end(DisasContext *s)
+{
+    if (s->is_jmp != DISAS_NORETURN)
+        gen_discard_dead_cc(s);
+    switch (s->is_jmp) {
+    case DISAS_NEXT:
+    case DISAS_TOO_MANY:
+        gen_jmp_to(s, s->next_pc, 0);
+        break;
+    case DISAS_EXIT:
+        gen_update_cc_op(s);
+        gen_goto_next_tb(s, true);
+        break;
+    case DISAS_JUMP:
+        gen_update_cc_op(s);
+        gen_goto_next_tb(s, false);
+        break;
+    case DISAS_NORETURN:
+        break;
+    }
+    s->is_jmp = DISAS_NORETURN;
+}
+
+/* A region's next planned instruction to translate into *pc; false when
+ * the plan is done. A fall-through out of the plan leaves for *pc first. */
+static bool region_next_pc(DisasContext *s, uint64_t *pc)
+{
+    Region *r = &s->region;
+    while (r->next < r->n) {
+        uint64_t want = r->pc[r->next];
+        if (!r->flow_ended && want != *pc) {
+            s->next_pc = *pc;
+            gen_jmp_to(s, *pc, 0);
+            r->flow_ended = true;
+        }
+        r->next++;
+        if (region_enter_insn(s, want)) {
+            *pc = want;
+            return true;
+        }
+    }
+    return false;
+}
+
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
 {
     DisasContext ctx, *s = &ctx;
     FetchCtx f = { s, (uint64_t)-1, 0, 0, NULL };
+    Region *r = &s->region;
     init_context(s, env, tb);
     tcg_func_start(tcg_ctx);
     if (tb->pcrel)
         gen_env_st(gen_env_ld(ENV_OFF(rip), MO_64), ENV_OFF(tb_pc_base), MO_64);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
         max_insns = 1;
+    if (max_insns > 1) {
+        region_start(s);
+        /* breakpoints: plain blocks, which stop before each one */
+        if (!(s->flags & TBF_DEBUG) && !atomic_load(&gdb_nr_breakpoints)) {
+            FetchCtx scan = f;
+            region_plan(s, fetch_byte, &scan);
+        }
+    }
 
-    uint64_t pc = tb->pc;
+    uint64_t pc = tb->pc, end = tb->pc;
     for (;;) {
+        if (r->on) {
+            if (!region_next_pc(s, &pc))
+                break;
+        } else if (r->loops && s->insn_count == 0) {
+            region_enter_insn(s, pc);   /* binds the start's label */
+        }
         s->pc = pc;
+        s->is_jmp = DISAS_NEXT;
+        s->ret_pop = 0;   /* a RET ends the straight-line code it is in */
         s->a0_valid = false;
         s->nb_segrec = 0;
         s->ss_linear = TCG_NO_TEMP;
@@ -702,34 +773,29 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
             gen_helper(helper_insn_end, TCG_NO_TEMP, 2, tcg_env, gen_pc_value(s, s->next_pc));
         }
         pc = s->next_pc;
-        if (s->is_jmp != DISAS_NEXT)
-            break;
+        end = MAX(end, s->pc + s->d.len);
+        if (s->is_jmp != DISAS_NEXT) {
+            if (!r->on)
+                break;
+            /* a region goes on at its next label */
+            gen_block_end(s);
+            r->flow_ended = true;
+        }
         if (s->insn_count >= max_insns || tcg_ops_left() < 256 ||
             !same_page(s->cs_base + pc, s->cs_base + tb->pc) || f.page2 != (uint64_t)-1) {
-            s->is_jmp = DISAS_TOO_MANY;
+            if (!r->flow_ended)
+                s->is_jmp = DISAS_TOO_MANY;
             break;
         }
     }
 
-    if (s->is_jmp != DISAS_NORETURN)
-        gen_discard_dead_cc(s);
-    switch (s->is_jmp) {
-    case DISAS_NEXT:
-    case DISAS_TOO_MANY:
-        gen_jmp_to(s, s->next_pc, 0);
-        break;
-    case DISAS_EXIT:
-        gen_update_cc_op(s);
-        gen_goto_next_tb(s, true);
-        break;
-    case DISAS_JUMP:
-        gen_update_cc_op(s);
-        gen_goto_next_tb(s, false);
-        break;
-    case DISAS_NORETURN:
-        break;
-    }
-    tb->size = (uint32_t)(pc - tb->pc);
+    if (r->on && r->flow_ended)
+        s->is_jmp = DISAS_NORETURN;
+    gen_block_end(s);
+    if (r->loops)
+        region_finish(s);
+    /* a region: the bytes from its start to its highest instruction's end */
+    tb->size = (uint32_t)((r->n ? end : pc) - tb->pc);
     if (tb->size == 0)
         tb->size = 1;
     tb->icount = s->insn_count;

@@ -19,6 +19,44 @@ typedef enum DisasJump {
     DISAS_TOO_MANY,    /* block full: continue at s->next_pc through goto_tb */
 } DisasJump;
 
+/* A translation region (translate-region.c): the instructions of one page a
+ * block follows through its branches, translated in address order as one
+ * unit, with IR labels where branches land. */
+#define REGION_MAX_INSNS 64
+#define REGION_MAX_LABELS 48
+#define REGION_MAX_STUBS 32
+
+typedef struct RegionLabel {
+    uint64_t pc;
+    int label;
+    bool bound;          /* set_label emitted */
+    bool code;           /* bound before its instruction's code (a back edge may come) */
+    bool loop_head;      /* a back edge is planned: cc_op stays dynamic */
+    bool seen;           /* an edge arrived: cc_op is the edges' static cc_op, or dynamic */
+    uint32_t cc_op;
+} RegionLabel;
+
+/* A branch out of the straight-line code, emitted at the end: a back edge
+ * (goto_loop with its exit) or an exit of the region. */
+typedef struct RegionStub {
+    int label;
+    uint64_t target;
+    uint32_t cc_op;
+} RegionStub;
+
+typedef struct Region {
+    bool loops;          /* the block's start is a loop head (self-loops) */
+    bool on;             /* several basic blocks planned */
+    bool flow_ended;     /* the last translated instruction does not fall through */
+    int n, next;         /* planned instructions; the next one to translate */
+    uint64_t pc[REGION_MAX_INSNS];   /* ascending */
+    uint64_t end;        /* end of the highest translated instruction */
+    RegionLabel lab[REGION_MAX_LABELS];
+    int nb_lab;
+    RegionStub stub[REGION_MAX_STUBS];
+    int nb_stub;
+} Region;
+
 typedef struct DisasContext {
     CPUX86State *env;
     TranslationBlock *tb;
@@ -53,6 +91,7 @@ typedef struct DisasContext {
     TCGv A0;                /* effective linear address of the memory operand */
     bool a0_valid;
     int insn_count;
+    Region region;
     /* The block ends with a near RET in 64-bit code: what its pop added to
      * RSP (the return stack is indexed by the RSP the address was at). */
     unsigned ret_pop;
@@ -157,6 +196,24 @@ void gen_env_st(TCGv v, int64_t off, unsigned memop);
 /* Helper call convenience: h(env, ...) with GETPC-based unwinding. */
 #define gen_helper(fn, ret, n, ...) tcg_gen_call((void *)(fn), #fn, 0, ret, n, __VA_ARGS__)
 #define gen_helper_pure(fn, ret, n, ...) tcg_gen_call((void *)(fn), #fn, TCG_CALL_PURE, ret, n, __VA_ARGS__)
+
+/* ---- translate-region.c: translation regions ------------------------------------- */
+/* Plan a region from tb->pc (decoding with fetch); false: a plain block. */
+bool region_plan(DisasContext *s, X86FetchFn fetch, void *opaque);
+/* The block's start as a loop head (bound now, before any instruction). */
+void region_start(DisasContext *s);
+/* Before the instruction at pc: false when it is unreachable (skip it);
+ * binds its label and takes the label's cc_op. */
+bool region_enter_insn(DisasContext *s, uint64_t pc);
+/* The IR label of a jump to target inside the region ahead, or -1. */
+int region_forward_label(DisasContext *s, uint64_t target);
+/* The loop head label a jump to target goes back to, or -1. */
+int region_back_edge(DisasContext *s, uint64_t target);
+/* Jcc inside a region whose fall-through stays in it: branch to target
+ * (a label ahead, or a stub out of line) and fall through; false: not one. */
+bool gen_region_jcc(DisasContext *s, unsigned cond, uint64_t target);
+/* After the last instruction: the stubs, and the labels never reached. */
+void region_finish(DisasContext *s);
 
 /* ---- translate-insn.c ------------------------------------------------------- */
 /* Emit IR for s->d; sets s->is_jmp. */

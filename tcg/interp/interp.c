@@ -149,11 +149,8 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
             io->c = (uint8_t)op->args[2];
             io->aux = (int32_t)op->args[3];   /* label id, fixed below */
             break;
-        case INDEX_op_br:
+        case INDEX_op_br: case INDEX_op_goto_loop:
             io->aux = (int32_t)op->args[0];
-            break;
-        case INDEX_op_goto_loop:   /* -1: the start */
-            io->aux = (int32_t)(int64_t)op->args[0];
             break;
         case INDEX_op_ld: case INDEX_op_st:
             io->imm = op->args[a];
@@ -201,8 +198,7 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
     }
     for (int k = 0; k < n; k++) {
         IOp *io = &p->ops[k];
-        if (io->opc == INDEX_op_brcond || io->opc == INDEX_op_br ||
-            (io->opc == INDEX_op_goto_loop && io->aux >= 0))
+        if (io->opc == INDEX_op_brcond || io->opc == INDEX_op_br || io->opc == INDEX_op_goto_loop)
             io->aux = label_pos[io->aux];
         /* no label: back to the first instruction; the block set-up before
          * it must not run again (it reads RIP, which the loop does not keep) */

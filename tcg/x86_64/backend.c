@@ -205,7 +205,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     em_byte(e, 0x0f);
     em_byte(e, 0x85);
     em_u32(e, (uint32_t)(cb->exit0 - (em_rx(e) + 4)));
-    bool loops = plan_loop(g);
+    plan_loop(g);
 
     int insn = -1;
     for (int n = 0; n < s->nb_ops && !g->failed && !e->overflow; n++) {
@@ -360,11 +360,6 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_insn_start:
             if (insn >= 0 && (unsigned)insn < tb->icount)
                 tb->insn_host_end[insn] = (uint32_t)(emitter_off(e, cb) - start);
-            if (insn < 0 && loops) {
-                /* the ops before the first instruction run once per entry */
-                sync_all(g, true);
-                gen_loop_preheader(g);
-            }
             insn++;
             break;
         case INDEX_op_goto_tb:

@@ -197,11 +197,10 @@ typedef struct Gen {
     bool failed;
     /* allocating for a global: prefer registers that survive helper calls */
     bool prefer_callee;
-    /* A self-looping block (goto_loop): these globals sit in these host
-     * registers at the loop head, which follows the entry check and loads. */
+    /* A looping block (goto_loop): these globals sit in these host
+     * registers at every label. */
     int nb_carried;
     struct { int temp; int reg; bool written; } carried[LOOP_MAX_CARRIED];
-    size_t loop_head;
     EdgeStub stubs[MAX_EDGE_STUBS];
     int nb_stubs;
     /* cold ops (TCG_COLD) waiting for their access, and those recorded for slow paths */
@@ -266,7 +265,6 @@ void emit_cold_code(Gen *g, const ColdOp *c, int n);
 bool plan_loop(Gen *g);
 int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid);
 bool loop_keep_discarded(Gen *g, int t);
-void gen_loop_preheader(Gen *g);
 void to_label_state(Gen *g);
 void gen_loop_brcond(Gen *g, int label, TCGCond c);
 void emit_edge_stub(Gen *g, const EdgeStub *st);

@@ -1,13 +1,15 @@
-/* Self-looping blocks for the x86-64 backend (goto_loop): guest registers
- * carried in host registers around the back edge. */
+/* Looping blocks for the x86-64 backend (goto_loop: self-loops and the
+ * loops of translation regions): guest registers carried in host registers
+ * around the back edges. */
 #include <limits.h>
 #include "tcg/x86_64/backend.h"
 
-/* ---- self-loops ---------------------------------------------------------------------------
- * A block whose direct jump re-enters itself (goto_loop) keeps its most used
- * globals in fixed host registers around the back edge: loaded once after
- * the entry check, written back only on the ways out (exits, the slow paths
- * of guest memory accesses, helper calls, the exit request at the back edge).
+/* ---- loops ---------------------------------------------------------------------------------
+ * A block with back edges (goto_loop) keeps its most used globals in fixed
+ * host registers at every label: loaded at its first label (the loop head
+ * of its start, after the entry check), written back only on the ways out
+ * (exits, the slow paths of guest memory accesses, helper calls, the exit
+ * request at a back edge).
  * Callee-saved registers first: they survive pure helper calls. */
 static const int loop_regs[LOOP_MAX_CARRIED] = { RBX, R13, R14, R15, RSI, RDI, R8, R9 };
 
@@ -119,7 +121,7 @@ bool loop_keep_discarded(Gen *g, int t)
     return true;
 }
 
-/* The allocator's state at the loop head: carried globals in their
+/* The allocator's state at a label: carried globals in their
  * registers, the rest in memory. The back edge does not store the carried
  * globals, so those the block writes are dirty; the others hold what env
  * holds (a helper that changes env makes them reload). */
@@ -133,16 +135,6 @@ static void enter_loop_head_state(Gen *g)
         g->ts[t].reg = (int8_t)r;
         g->ts[t].coherent = !g->carried[i].written;
     }
-}
-
-void gen_loop_preheader(Gen *g)
-{
-    for (int i = 0; i < g->nb_carried; i++) {
-        int t = g->carried[i].temp;
-        em_rm(&g->e, 0x8b, 1, true, g->carried[i].reg, temp_base(g, t), -1, 0, temp_slot(g, t), false);
-    }
-    enter_loop_head_state(g);
-    g->loop_head = emitter_off(&g->e, g->cb);
 }
 
 /* The moves that bring the registers to the state of a loop block's labels
@@ -276,20 +268,14 @@ void emit_edge_stub(Gen *g, const EdgeStub *st)
     jump_to_label(g, st->label, 0xff);
 }
 
-/* The back edge: to the loop head's state, then back to the loop head (or
- * to label, in the same state) unless an exit was requested. */
+/* The back edge: to the loop head's state, then back to the loop head
+ * (a bound label) unless an exit was requested. */
 void gen_goto_loop(Gen *g, int label)
 {
     Emitter *e = &g->e;
     to_label_state(g);
     em_rm(e, 0x83, 1, false, 7, R12, -1, 0, (int32_t)offsetof(TCGCPU, exit_flag), false);
     em_byte(e, 0);
-    if (label >= 0) {
-        jump_to_label(g, label, 0x4);                  /* je label */
-        return;
-    }
-    em_byte(e, 0x0f);
-    em_byte(e, 0x84);                                  /* je loop_head */
-    em_u32(e, (uint32_t)((uintptr_t)(g->cb->rx + g->loop_head) - (em_rx(e) + 4)));
+    jump_to_label(g, label, 0x4);                      /* je head */
     /* falls through to the ops that leave, in the loop head's state */
 }

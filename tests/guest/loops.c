@@ -1,6 +1,7 @@
-/* Hot loops (blocks that branch back to themselves, where the translator
- * keeps guest registers in host registers around the back edge): results
- * against plain C, a timer interrupt that stops an endless loop sees its
+/* Hot loops (blocks that branch back to themselves, and loops of several
+ * basic blocks that the translator makes one region, keeping guest
+ * registers in host registers around the back edges): results against
+ * plain C, a timer interrupt that stops an endless loop sees its
  * registers, and a loop that rewrites its own code. */
 #include "runtime.h"
 
@@ -79,6 +80,47 @@ static void copy_c(uint8_t *win, uint32_t size, uint32_t dst, uint32_t src, uint
 
 static uint8_t buf[8192], win_a[4096], win_b[4096];
 
+/* ---- loops of several basic blocks ------------------------------------------ */
+/* if/else in the body: odd elements summed, even ones subtracted. */
+static void if_else_loop(const uint32_t *p, uint32_t n, uint32_t *odd, uint32_t *even)
+{
+    uint32_t v;
+    asm volatile("1: mov (%[p]), %[v]\n\t"
+                 "test $1, %[v]\n\t"
+                 "jz 2f\n\t"
+                 "add %[v], %[odd]\n\t"
+                 "jmp 3f\n"
+                 "2: sub %[v], %[even]\n"
+                 "3: add $4, %[p]\n\t"
+                 "dec %[n]\n\t"
+                 "jnz 1b"
+                 : [p] "+r"(p), [n] "+r"(n), [v] "=&r"(v), [odd] "+r"(*odd), [even] "+r"(*even)
+                 :: "cc", "memory");
+}
+
+/* Bits counted one at a time: an inner loop (its head inside the region)
+ * with two paths each jumping back to it, in an outer loop. */
+static void bit_count_loop(const uint32_t *p, uint32_t n, uint32_t *ones, uint32_t *zeros)
+{
+    uint32_t w;
+    asm volatile("1: mov (%[p]), %[w]\n\t"
+                 "add $4, %[p]\n"
+                 "2: test %[w], %[w]\n\t"
+                 "jz 4f\n\t"
+                 "test $1, %[w]\n\t"
+                 "jz 3f\n\t"
+                 "incl %[ones]\n\t"
+                 "shr %[w]\n\t"
+                 "jmp 2b\n"
+                 "3: incl %[zeros]\n\t"
+                 "shr %[w]\n\t"
+                 "jmp 2b\n"
+                 "4: dec %[n]\n\t"
+                 "jnz 1b"
+                 : [p] "+r"(p), [n] "+r"(n), [w] "=&r"(w), [ones] "+m"(*ones), [zeros] "+m"(*zeros)
+                 :: "cc", "memory");
+}
+
 /* ---- a timer interrupt stops an endless loop -------------------------------- */
 volatile uint32_t ticks, mirror;
 uint32_t irq_saved_esp, irq_resume, irq_regs[8];   /* PUSHAL order: edi first */
@@ -97,6 +139,16 @@ asm(".text\n"
     "jmp *irq_resume\n");
 extern char irq0_loops[];
 
+/* counts an interrupt and returns */
+asm(".text\n"
+    "irq0_count:\n\t"
+    "push %eax\n\t"
+    "incl ticks\n\t"
+    "movb $0x20, %al\n\toutb %al, $0x20\n\t"
+    "pop %eax\n\t"
+    "iret\n");
+extern char irq0_count[];
+
 static void interrupted_loop(void)
 {
     asm volatile("mov %%esp, irq_saved_esp\n\t"
@@ -110,6 +162,45 @@ static void interrupted_loop(void)
                  "jmp 2b\n"
                  "1: cli"
                  ::: "memory", "eax", "ebx", "ecx", "edx", "esi", "edi", "cc");
+}
+
+/* Two paths: EBX = 3 * EAX + 5 when EAX is odd, + 7 when even. */
+static void interrupted_region_loop(void)
+{
+    asm volatile("mov %%esp, irq_saved_esp\n\t"
+                 "movl $1f, irq_resume\n\t"
+                 "xor %%eax, %%eax\n\t"
+                 "mov $7, %%ebx\n\t"
+                 "sti\n\t"
+                 "2: inc %%eax\n\t"
+                 "test $1, %%al\n\t"
+                 "jz 3f\n\t"
+                 "lea 5(%%eax, %%eax, 2), %%ebx\n\t"
+                 "jmp 4f\n"
+                 "3: lea 7(%%eax, %%eax, 2), %%ebx\n"
+                 "4: mov %%eax, mirror\n\t"
+                 "jmp 2b\n"
+                 "1: cli"
+                 ::: "memory", "eax", "ebx", "ecx", "edx", "esi", "edi", "cc");
+}
+
+static uint32_t two_path_value(uint32_t eax)
+{
+    return 3 * eax + (eax & 1 ? 5 : 7);
+}
+
+static void start_timer(void)
+{
+    outb(PIT_MODE, 0x34);                    /* channel 0, mode 2, about 1 kHz */
+    outb(PIT_CH0, 1193 & 0xff);
+    outb(PIT_CH0, 1193 >> 8);
+    outb(PIC1_DATA, 0xfe);                   /* unmask IRQ 0 only */
+}
+
+static void stop_timer(void)
+{
+    outb(PIC1_DATA, 0xff);
+    outb(PIT_MODE, 0x30);
 }
 
 /* ---- a loop rewriting the immediate of its own ADD ------------------------- */
@@ -143,18 +234,50 @@ void test_main(void)
 
     TEST_EQ("loop rewriting its own code", self_modifying_loop(), 1 + 2 * 9);
 
+    static uint32_t words[1000];
+    uint32_t odd = 0, even = 0, c_odd = 0, c_even = 0, ones = 0, zeros = 0, c_ones = 0, c_zeros = 0;
+    for (uint32_t i = 0; i < 1000; i++) {
+        uint32_t v = words[i] = i * 2654435761u >> (i % 29);
+        if (v & 1)
+            c_odd += v;
+        else
+            c_even -= v;
+        for (; v; v >>= 1) {
+            c_ones += v & 1;
+            c_zeros += !(v & 1);
+        }
+    }
+    if_else_loop(words, 1000, &odd, &even);
+    TEST_TRUE("if/else loop of three blocks", odd == c_odd && even == c_even);
+    bit_count_loop(words, 1000, &ones, &zeros);
+    TEST_TRUE("inner loop with two back edges, in an outer loop", ones == c_ones && zeros == c_zeros);
+
     idt_set(IRQ0_VECTOR, make_gate(KERNEL_CS, (uint32_t)irq0_loops, 0xe, 0, 0));
-    outb(PIT_MODE, 0x34);                    /* channel 0, mode 2, about 1 kHz */
-    outb(PIT_CH0, 1193 & 0xff);
-    outb(PIT_CH0, 1193 >> 8);
-    outb(PIC1_DATA, 0xfe);                   /* unmask IRQ 0 only */
+    start_timer();
     interrupted_loop();
-    outb(PIC1_DATA, 0xff);
-    outb(PIT_MODE, 0x30);
+    stop_timer();
     uint32_t eax = irq_regs[7], ebx = irq_regs[4];
     TEST_EQ("timer interrupt ended the endless loop", ticks, 1);
     /* taken between two instructions: EAX counted, EBX and the mirror at most one behind */
     TEST_TRUE("EAX at the interrupt is the loop's count", eax - mirror <= 1 && eax > 0);
     TEST_TRUE("EBX at the interrupt agrees with EAX",
               ebx == 3 * eax + 5 || ebx == 3 * (eax - 1) + 5);
+
+    /* programming the timer raises IRQ 0 at once (its output goes high):
+     * taken here, so that the loop runs until the next tick */
+    idt_set(IRQ0_VECTOR, make_gate(KERNEL_CS, (uint32_t)irq0_count, 0xe, 0, 0));
+    start_timer();
+    asm volatile("sti; nop; nop; cli" ::: "memory");
+    idt_set(IRQ0_VECTOR, make_gate(KERNEL_CS, (uint32_t)irq0_loops, 0xe, 0, 0));
+    ticks = 0;
+    mirror = 0;
+    interrupted_region_loop();
+    stop_timer();
+    eax = irq_regs[7];
+    ebx = irq_regs[4];
+    TEST_EQ("timer interrupt ended the endless two-path loop", ticks, 1);
+    /* a tick comes after about 1 ms: many iterations */
+    TEST_TRUE("EAX at the interrupt is the two-path loop's count", eax - mirror <= 1 && eax > 100);
+    TEST_TRUE("EBX at the interrupt agrees with EAX on either path",
+              ebx == two_path_value(eax) || ebx == two_path_value(eax - 1));
 }

@@ -1213,3 +1213,252 @@ static void loop_probe_shootdown(bool interp)
 
 TEST(loop_probe_shootdown_interp) { loop_probe_shootdown(true); }
 TEST(loop_probe_shootdown_x86_64) { loop_probe_shootdown(false); }
+
+/* ---- translation regions ---------------------------------------------------------
+ * Loops whose body spans several basic blocks of one page run as one
+ * translation (cpu/x86/translate-region.c): branches inside it become IR
+ * branches, branches back become back edges with the exit check. */
+static unsigned translations(CPUX86State *env)
+{
+    return tb_cache_count(tcg_cpu(env));
+}
+
+/* if/else inside a loop: odd elements added to EBX, even ones subtracted
+ * from EDX; the loop and its two paths are one translation. */
+static void region_if_else_loop(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x8b, 0x06,             /* L: mov eax, [rsi]  */
+        0xa8, 0x01,             /* test al, 1         */
+        0x74, 0x04,             /* jz EVEN            */
+        0x01, 0xc3,             /* add ebx, eax       */
+        0xeb, 0x02,             /* jmp NEXT           */
+        0x29, 0xc2,             /* EVEN: sub edx, eax */
+        0x48, 0x83, 0xc6, 0x04, /* NEXT: add rsi, 4   */
+        0xff, 0xc9,             /* dec ecx            */
+        0x75, 0xec,             /* jnz L              */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    const unsigned n = 1000, buf = 0x8000;
+    uint32_t b = 0, d = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t v = i * 2654435761u;
+        st32(ram + buf + 4 * i, v);
+        if (v & 1)
+            b += v;
+        else
+            d -= v;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = RAM_BASE + buf;
+    env->regs[R_ECX] = n;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EBX], b);
+    CHECK_EQ(env->regs[R_EDX], d);
+    CHECK_EQ(env->regs[R_ESI], RAM_BASE + buf + 4 * n);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(code));
+    /* the loop, then the HLT's block */
+    CHECK_EQ(translations(env), 2);
+    free_cpu(env);
+}
+
+TEST(region_if_else_loop_interp) { region_if_else_loop(true); }
+TEST(region_if_else_loop_x86_64) { region_if_else_loop(false); }
+
+/* An entry block falling into a loop head, an inner loop whose back edge
+ * falls through to more of the region, and an outer back edge to the same
+ * head (the kernel decompressor's LZMA loops have this shape). */
+static void region_nested_back_edges(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x45, 0x31, 0xd2,       /* xor r10d, r10d     */
+        0x83, 0xc0, 0x01,       /* M: add eax, 1      */
+        0x39, 0xd8,             /* cmp eax, ebx       */
+        0x72, 0xf9,             /* jb M               */
+        0x83, 0xc2, 0x01,       /* add edx, 1         */
+        0x31, 0xc0,             /* xor eax, eax       */
+        0x41, 0x01, 0xd2,       /* add r10d, edx      */
+        0x39, 0xca,             /* cmp edx, ecx       */
+        0x72, 0xed,             /* jb M               */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = 37;
+    env->regs[R_ECX] = 300;
+    env->regs[R_R10] = 0x5555;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EDX], 300);
+    CHECK_EQ(env->regs[R_EAX], 0);
+    CHECK_EQ(env->regs[R_R10], 300 * 301 / 2);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(code));
+    /* CMP 300, 300 last: ZF, no carry */
+    CHECK_EQ(cc_compute_all(env) & (CC_Z | CC_C), CC_Z);
+    CHECK_EQ(translations(env), 2);
+    free_cpu(env);
+}
+
+TEST(region_nested_back_edges_interp) { region_nested_back_edges(true); }
+TEST(region_nested_back_edges_x86_64) { region_nested_back_edges(false); }
+
+/* Two paths setting the flags differently (ADD, SUB) meet at a label; ADC
+ * after it reads the carry of the path taken. */
+static void region_flags_meet_at_label(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0xf6, 0xc1, 0x01,       /* P: test cl, 1      */
+        0x74, 0x04,             /* jz SUB             */
+        0x01, 0xf0,             /* add eax, esi       */
+        0xeb, 0x02,             /* jmp JOIN           */
+        0x29, 0xf0,             /* SUB: sub eax, esi  */
+        0x83, 0xd2, 0x00,       /* JOIN: adc edx, 0   */
+        0xff, 0xc9,             /* dec ecx            */
+        0x75, 0xee,             /* jnz P              */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    uint32_t a = 0x12345, d = 0, s = 0x9e3779b9;
+    for (uint32_t c = 777; c; c--) {
+        bool carry;
+        if (c & 1) {
+            carry = (uint64_t)a + s > 0xffffffffu;
+            a += s;
+        } else {
+            carry = a < s;
+            a -= s;
+        }
+        d += carry;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EAX] = 0x12345;
+    env->regs[R_ESI] = s;
+    env->regs[R_ECX] = 777;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], a);
+    CHECK_EQ(env->regs[R_EDX], d);
+    CHECK_EQ(translations(env), 2);
+    free_cpu(env);
+}
+
+TEST(region_flags_meet_at_label_interp) { region_flags_meet_at_label(true); }
+TEST(region_flags_meet_at_label_x86_64) { region_flags_meet_at_label(false); }
+
+/* A #PF in the second basic block of the region, in a late iteration: RIP
+ * of the faulting instruction, registers and flags of that iteration. */
+static void region_fault_in_second_block(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x83, 0xc3, 0x01,       /* F: add ebx, 1      */
+        0xf6, 0xc3, 0x03,       /* test bl, 3         */
+        0x75, 0x06,             /* jnz SKIP           */
+        0x03, 0x02,             /* add eax, [rdx]     */
+        0x48, 0x83, 0xc2, 0x08, /* add rdx, 8         */
+        0xff, 0xc9,             /* SKIP: dec ecx      */
+        0x75, 0xee,             /* jnz F              */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    enable_paging(env);
+    const unsigned k = 50;
+    for (unsigned i = 0; i < k; i++)
+        st32(ram + (HOLE - RAM_BASE) - 8 * (k - i), 3 * i + 1);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = HOLE - 8 * k;
+    env->regs[R_ECX] = 1000;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    unsigned faulting = 4 * (k + 1);   /* every 4th iteration loads */
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], HOLE);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + 8);
+    CHECK_EQ(env->regs[R_EBX], faulting);
+    CHECK_EQ(env->regs[R_EAX], 3 * k * (k - 1) / 2 + k);
+    CHECK_EQ(env->regs[R_EDX], HOLE);
+    CHECK_EQ(env->regs[R_ECX], 1000 - (faulting - 1));
+    /* flags of TEST (204 & 3 = 0): ZF only */
+    CHECK_EQ(cc_compute_all(env) & (CC_S | CC_Z | CC_C), CC_Z);
+    CHECK_EQ(translations(env), 1);
+    free_cpu(env);
+}
+
+TEST(region_fault_in_second_block_interp) { region_fault_in_second_block(true); }
+TEST(region_fault_in_second_block_x86_64) { region_fault_in_second_block(false); }
+
+/* The loop rewrites the immediate of an instruction in another of its
+ * basic blocks: the iterations after the store add the new value. */
+static void region_self_modifying(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x83, 0xc0, 0x01,       /* S: add eax, 1          */
+        0xf6, 0xc1, 0x01,       /* test cl, 1             */
+        0x74, 0x03,             /* jz T                   */
+        0xc6, 0x03, 0x05,       /* mov byte [rbx], 5      */
+        0x83, 0xc2, 0x01,       /* T: add edx, 1 (imm: [rbx]) */
+        0xff, 0xc9,             /* dec ecx                */
+        0x75, 0xee,             /* jnz S                  */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = RAM_BASE + LOOP_CODE + 13;
+    env->regs[R_ECX] = 10;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 10);
+    /* ECX 10 (even) adds 1; ECX 9 stores, then every ADD adds 5 */
+    CHECK_EQ(env->regs[R_EDX], 1 + 9 * 5);
+    CHECK_EQ(ram[LOOP_CODE + 13], 5);
+    free_cpu(env);
+}
+
+TEST(region_self_modifying_interp) { region_self_modifying(true); }
+TEST(region_self_modifying_x86_64) { region_self_modifying(false); }
+
+/* An endless two-path loop left only through an exit request (an
+ * interrupt): registers agree with the counter it keeps in memory. */
+static void region_exit_request(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x48, 0xff, 0x03,       /* E: inc qword [rbx] */
+        0xa8, 0x01,             /* test al, 1         */
+        0x74, 0x03,             /* jz E2              */
+        0x48, 0xff, 0xc2,       /* inc rdx            */
+        0x48, 0xff, 0xc0,       /* E2: inc rax        */
+        0xeb, 0xf1,             /* jmp E              */
+    };
+    put_code(code, sizeof(code));
+    const unsigned counter = 0x9000;
+    st64(ram + counter, 0);
+    tb_flush(tcg_cpu(env));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = RAM_BASE + counter;
+    env->rip = RAM_BASE + LOOP_CODE;
+    env->halted = false;
+    env->exception_index = -1;
+    env->eflags = 2;
+    pthread_t th;
+    pthread_create(&th, NULL, run_one_turn, env);
+    for (int i = 0; i < 200000 && atomic_load((_Atomic uint64_t *)(ram + counter)) < 100000; i++)
+        usleep(100);
+    atomic_store(&tcg_cpu(env)->exit_flag, 1);
+    pthread_join(th, NULL);
+    uint64_t count = ld64(ram + counter);
+    CHECK(count >= 100000);
+    CHECK_EQ(env->regs[R_EAX], count);
+    CHECK_EQ(env->regs[R_EDX], count / 2);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(translations(env), 1);
+    free_cpu(env);
+}
+
+TEST(region_exit_request_interp) { region_exit_request(true); }
+TEST(region_exit_request_x86_64) { region_exit_request(false); }

@@ -273,6 +273,8 @@ TEST(reuse_keeps_address_when_base_changes)
  * what else the loop does. */
 static void crc_loop(TCGOpcode ext, void (*body)(void))
 {
+    int head = gen_new_label();
+    tcg_gen_set_label(head);
     tcg_gen_insn_start(0x1000, 0);
     TCGv i = tcg_temp_new(), s = tcg_temp_new(), a = tcg_temp_new(), d = tcg_temp_new();
     tcg_gen_op2(ext, 0, i, cpu_regs[15]);
@@ -284,7 +286,7 @@ static void crc_loop(TCGOpcode ext, void (*body)(void))
     tcg_gen_addi(cpu_regs[R_EDI], cpu_regs[R_EDI], 1);
     if (body)
         body();
-    tcg_gen_goto_loop(-1);
+    tcg_gen_goto_loop(head);
     optimise();
 }
 
@@ -378,11 +380,13 @@ static void store_and_load(void)
 TEST(loop_fixed_offsets_share_window)
 {
     CPUX86State *env = start();
+    int head = gen_new_label();
+    tcg_gen_set_label(head);
     tcg_gen_insn_start(0x1000, 0);
     store_and_load();
     tcg_gen_insn_start(0x1008, 0);
     store_and_load();
-    tcg_gen_goto_loop(-1);
+    tcg_gen_goto_loop(head);
     optimise();
     CHECK_EQ(count_ops(INDEX_op_qemu_probe), 1);
     CHECK_EQ(count_ops(INDEX_op_qemu_st_reuse), 2);
