@@ -578,15 +578,17 @@ static void *run_one_turn(void *arg)
     return NULL;
 }
 
-static void loop_exit_request(bool interp)
+static void wait_count(uint64_t counter, uint64_t at_least)
 {
-    CPUX86State *env = new_cpu(interp);
-    static const uint8_t code[] = {
-        0x48, 0xff, 0x03,       /* L: inc qword [rbx] */
-        0x48, 0xff, 0xc0,       /* inc rax            */
-        0xeb, 0xf8,             /* jmp L              */
-    };
-    put_code(code, sizeof(code));
+    for (int i = 0; i < 200000 && atomic_load((_Atomic uint64_t *)(ram + counter)) < at_least; i++)
+        usleep(100);
+}
+
+/* Runs the endless loop at LOOP_CODE (rbx = the address of a counter it
+ * increments) in a thread until it has counted to 100000, then asks it to
+ * stop: the count it reached. */
+static uint64_t run_counting_loop(CPUX86State *env)
+{
     const unsigned counter = 0x9000;
     st64(ram + counter, 0);
     tb_flush(tcg_cpu(env));
@@ -598,12 +600,22 @@ static void loop_exit_request(bool interp)
     env->eflags = 2;
     pthread_t th;
     pthread_create(&th, NULL, run_one_turn, env);
-    /* wait (bounded) until it has gone round many times */
-    for (int i = 0; i < 200000 && atomic_load((_Atomic uint64_t *)(ram + counter)) < 100000; i++)
-        usleep(100);
+    wait_count(counter, 100000);
     atomic_store(&tcg_cpu(env)->exit_flag, 1);
     pthread_join(th, NULL);
-    uint64_t count = ld64(ram + counter);
+    return ld64(ram + counter);
+}
+
+static void loop_exit_request(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x48, 0xff, 0x03,       /* L: inc qword [rbx] */
+        0x48, 0xff, 0xc0,       /* inc rax            */
+        0xeb, 0xf8,             /* jmp L              */
+    };
+    put_code(code, sizeof(code));
+    uint64_t count = run_counting_loop(env);
     CHECK(count >= 100000);
     CHECK_EQ(env->regs[R_EAX], count);
     CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE);
@@ -1155,12 +1167,6 @@ TEST(loop_probe_code_page_smc_x86_64) { loop_probe_code_page_smc(false); }
  * or a memory-map change does: flush requested, exit flag raised) after the
  * page table moved rbx's page: the next entry probes again and reads the
  * new page. */
-static void wait_count(uint64_t counter, uint64_t at_least)
-{
-    for (int i = 0; i < 200000 && atomic_load((_Atomic uint64_t *)(ram + counter)) < at_least; i++)
-        usleep(100);
-}
-
 static void loop_probe_shootdown(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
@@ -1436,22 +1442,7 @@ static void region_exit_request(bool interp)
         0xeb, 0xf1,             /* jmp E              */
     };
     put_code(code, sizeof(code));
-    const unsigned counter = 0x9000;
-    st64(ram + counter, 0);
-    tb_flush(tcg_cpu(env));
-    memset(env->regs, 0, sizeof(env->regs));
-    env->regs[R_EBX] = RAM_BASE + counter;
-    env->rip = RAM_BASE + LOOP_CODE;
-    env->halted = false;
-    env->exception_index = -1;
-    env->eflags = 2;
-    pthread_t th;
-    pthread_create(&th, NULL, run_one_turn, env);
-    for (int i = 0; i < 200000 && atomic_load((_Atomic uint64_t *)(ram + counter)) < 100000; i++)
-        usleep(100);
-    atomic_store(&tcg_cpu(env)->exit_flag, 1);
-    pthread_join(th, NULL);
-    uint64_t count = ld64(ram + counter);
+    uint64_t count = run_counting_loop(env);
     CHECK(count >= 100000);
     CHECK_EQ(env->regs[R_EAX], count);
     CHECK_EQ(env->regs[R_EDX], count / 2);
