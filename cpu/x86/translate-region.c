@@ -97,6 +97,11 @@ void region_start(DisasContext *s)
 {
     Region *r = &s->region;
     r->loops = true;
+    /* No loop-invariant TLB probes (tcg/loop-probe.c) in translated loops:
+     * regions do not support them yet, and a plain self-loop (formed when
+     * no region is planned: debug registers, gdb breakpoints) with hoisted
+     * probes since the labelled back edge hangs Linux's boot. */
+    tcg_ctx->region = true;
     RegionLabel *l = label_get(r, s->tb->pc);
     l->loop_head = true;
 }
