@@ -678,6 +678,11 @@ static bool region_next_pc(DisasContext *s, uint64_t *pc)
     return false;
 }
 
+/* Loops inside one translation (self-loops, regions) run until an exit
+ * request; harnesses that bound a run by counting blocks (the CPU oracle)
+ * turn them off. */
+bool x86_translate_loops = true;
+
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
 {
     DisasContext ctx, *s = &ctx;
@@ -689,7 +694,7 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         gen_env_st(gen_env_ld(ENV_OFF(rip), MO_64), ENV_OFF(tb_pc_base), MO_64);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
         max_insns = 1;
-    if (max_insns > 1) {
+    if (max_insns > 1 && x86_translate_loops) {
         region_start(s);
         /* breakpoints: plain blocks, which stop before each one */
         if (!(s->flags & TBF_DEBUG) && !atomic_load(&gdb_nr_breakpoints)) {
