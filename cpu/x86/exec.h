@@ -95,4 +95,8 @@ void tcg_debug_regs_changed(CPUX86State *env);
 uint32_t cc_compute_all(CPUX86State *env);
 void cc_set_all(CPUX86State *env, uint32_t flags);
 
+/* Loops inside one translation (self-loops, regions) on, the default; the
+ * CPU oracle turns them off to bound a run by counting blocks. */
+extern bool x86_translate_loops;
+
 #endif

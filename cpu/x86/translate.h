@@ -121,7 +121,6 @@ bool x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint6
 const uint8_t *x86_code_page_ptr(CPUX86State *env, uint64_t linear, uint64_t *phys_page);
 
 /* Translate a block starting at tb->pc into tcg_ctx. */
-extern bool x86_translate_loops;
 void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns);
 
 /* ---- translate.c: infrastructure used by the instruction routines ---------- */

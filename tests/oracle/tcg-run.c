@@ -10,7 +10,6 @@
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/exec.h"
 #include "cpu/x86/simd.h"
-#include "cpu/x86/translate.h"
 #include "system/machine.h"
 #include "system/memory.h"
 #include "tests/oracle/oracle.h"
