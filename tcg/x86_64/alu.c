@@ -56,6 +56,17 @@ TCGCond emit_compare(Gen *g, TCGCond c, bool w32, int ta, int tb)
     return c;
 }
 
+/* rd = rd op rs (imul for mul), then the op's output is rd. */
+static void alu_rr_into(Gen *g, const TCGOp *op, bool w, int rd, int rs, uint8_t opc)
+{
+    if (op->opc == INDEX_op_mul)
+        em_rr(&g->e, 0xaf0f, 2, w, rd, rs, false);
+    else
+        em_rr(&g->e, opc, 1, w, rs, rd, false);
+    free_dead_inputs(g, op, 1, 2);
+    set_output(g, (int)op->args[0], rd);
+}
+
 void gen_alu(Gen *g, const TCGOp *op)
 {
     static const uint8_t grp1[NB_OPS] = {
@@ -113,12 +124,7 @@ void gen_alu(Gen *g, const TCGOp *op)
         }
     }
     if (rd >= 0) {
-        if (op->opc == INDEX_op_mul)
-            em_rr(&g->e, 0xaf0f, 2, w, rd, rb, false);
-        else
-            em_rr(&g->e, rr_opc[op->opc], 1, w, rb, rd, false);
-        free_dead_inputs(g, op, 1, 2);
-        set_output(g, td, rd);
+        alu_rr_into(g, op, w, rd, rb, rr_opc[op->opc]);
         return;
     }
     if (commutative && (op->dead & 2) && tb > 0 && g->s->temps[tb].kind != TEMP_GLOBAL &&
@@ -126,12 +132,7 @@ void gen_alu(Gen *g, const TCGOp *op)
         rd = out_reg_from(g, op, ta == (int)op->args[1] ? 1 : 0, 0);
         /* rd = rb's register: d = b op a */
         if (rd == rb) {
-            if (op->opc == INDEX_op_mul)
-                em_rr(&g->e, 0xaf0f, 2, w, rd, ra, false);
-            else
-                em_rr(&g->e, rr_opc[op->opc], 1, w, ra, rd, false);
-            free_dead_inputs(g, op, 1, 2);
-            set_output(g, td, rd);
+            alu_rr_into(g, op, w, rd, ra, rr_opc[op->opc]);
             return;
         }
     } else {
