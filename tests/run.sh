@@ -18,8 +18,13 @@ run_one() {
     local name=$1; shift
     [[ -n ${TESTS:-} && $name != $TESTS ]] && return
     local start=$SECONDS
-    "$@" > "$log" 2>&1
+    # a hung test must not eat CI's whole time: each file gets a bound (not
+    # a timing assertion; the slowest, test-linux-smp, needs ~5 min)
+    timeout -k 10 "${TEST_TIMEOUT:-1200}" "$@" > "$log" 2>&1
     local rc=$?
+    if [[ $rc == 124 || $rc == 137 ]]; then
+        echo "FAIL $name: still running after ${TEST_TIMEOUT:-1200}s, stopped" >> "$log"
+    fi
     local p f s
     p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log"); s=$(grep -c '^SKIP ' "$log")
     if [[ $rc != 0 && $f == 0 ]]; then

@@ -1085,7 +1085,7 @@ static void wrap_jcc(Snip *s, unsigned start, uint32_t undef_before)
  * leaves alone (464..511), which random operands never target, inside the
  * compared data. */
 #define LOOP_COUNTER (ORACLE_FXAREA + 500)
-#define SHAPE_RESERVE 40   /* code bytes kept free for the closing parts */
+#define SHAPE_RESERVE 56   /* code bytes kept free for the closing parts */
 
 typedef struct Shape {
     bool loop, call;
@@ -1099,20 +1099,27 @@ typedef struct Shape {
  * snippet reloads. */
 #define CALL_RSP_SAVE (ORACLE_STACK + ORACLE_STACK_SIZE - 0x100)
 
-/* MOV [SS:CALL_RSP_SAVE], rSP (op 0x89) or MOV rSP, [SS:CALL_RSP_SAVE] (op
- * 0x8b): the whole register (ESP in 16-bit mode). */
-static void emit_rsp_save(OracleGen *g, Out *o, uint8_t op)
+/* An instruction on an absolute address in the stack page, through SS,
+ * which no snippet reloads; wide: the whole rSP-sized register (ESP in
+ * 16-bit mode). */
+static void emit_ss_abs(OracleGen *g, Out *o, uint8_t op, int reg, uint64_t addr, bool wide)
 {
     put(o, 0x36);
-    if (g->mode == 16)
+    if (g->mode == 16 && wide)
         put(o, 0x66);
-    if (g->mode == 64)
+    if (g->mode == 64 && wide)
         put(o, 0x48);
-    const uint8_t mov[] = { op };
-    uint64_t addr = CALL_RSP_SAVE;
+    const uint8_t opb[] = { op };
     if (g->mode == 16)
         addr = addr - ORACLE_STACK + ORACLE_DATA;   /* emit_abs makes it DS-relative */
-    emit_abs(g, o, mov, 1, OR_RSP, addr);
+    emit_abs(g, o, opb, 1, reg, addr);
+}
+
+/* MOV [SS:CALL_RSP_SAVE], rSP (op 0x89) or MOV rSP, [SS:CALL_RSP_SAVE] (op
+ * 0x8b). */
+static void emit_rsp_save(OracleGen *g, Out *o, uint8_t op)
+{
+    emit_ss_abs(g, o, op, OR_RSP, CALL_RSP_SAVE, true);
 }
 
 /* rel16 in 16-bit code, rel32 elsewhere */
@@ -1201,6 +1208,13 @@ static void call_close(Snip *s, Shape *sh)
     int z = relz_size(s->g);
     emit_rsp_save(s->g, o, 0x8b);
     s->rsp = sh->call_rsp;
+    /* the body may have written over the return address (a push after a
+     * pop, a stack operand): POP it to scratch and PUSH it again, so RET
+     * comes back to the JMP after the CALL (neither touches the flags) */
+    emit_ss_abs(s->g, o, 0x8f, 0, CALL_RSP_SAVE + 8, false);
+    put(o, 0x68);
+    unsigned ret = sh->jmp_rel - 1;   /* the JMP's opcode */
+    put_n(o, s->g->mode == 16 ? ret : ORACLE_CODE + ret, z);
     put(o, 0xc3);
     s->rsp += stack_slot(s->g);
     put_n_at(o, sh->jmp_rel, o->len - (sh->jmp_rel + (unsigned)z), z);

@@ -4,8 +4,10 @@
  * as in the native child. The snippet runs at CPL 3 (64-bit or
  * compatibility mode) and ends at a HLT, which at CPL 3 is #GP(0): a #GP
  * at the HLT's address is the normal end. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/exec.h"
@@ -16,8 +18,8 @@
 
 #define RAM_BASE ORACLE_RAM_BASE
 #define RAM_SIZE ORACLE_RAM_SIZE
-/* A bound on returns to the loop (each block ends with one): never reached by
- * a straight-line snippet. */
+/* A bound on returns to the execution loop (an exit request, a longjmp after
+ * self-modifying code); the watchdog below bounds the time. */
 #define MAX_TURNS 100000
 
 struct OracleTCG {
@@ -26,6 +28,49 @@ struct OracleTCG {
 };
 
 static uint8_t *guest_ram;
+
+/* A snippet that never ends is stopped by wall-clock time (a bound, not a
+ * timing assertion): chained blocks and indirect-branch probes run without
+ * returning to the execution loop, so no count of turns can stop them. */
+#define WATCHDOG_SECONDS 5
+static CPUX86State *volatile watched_env;
+static volatile sig_atomic_t watchdog_fired;
+
+static void on_watchdog(int sig)
+{
+    (void)sig;
+    CPUX86State *env = watched_env;
+    if (!env)
+        return;
+    watchdog_fired = 1;
+    /* the execution loop leaves at a block boundary and sees a halted CPU */
+    env->halted = true;
+    atomic_store(&tcg_cpu(env)->exit_flag, 1);
+}
+
+static void watchdog_arm(CPUX86State *env)
+{
+    static bool installed;
+    if (!installed) {
+        struct sigaction sa = { .sa_handler = on_watchdog };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGALRM, &sa, NULL);
+        installed = true;
+    }
+    watchdog_fired = 0;
+    watched_env = env;
+    struct itimerval it = { .it_value = { .tv_sec = WATCHDOG_SECONDS } };
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* true when the watchdog stopped the run */
+static bool watchdog_disarm(void)
+{
+    struct itimerval off = { 0 };
+    setitimer(ITIMER_REAL, &off, NULL);
+    watched_env = NULL;
+    return watchdog_fired;
+}
 
 static uint8_t *ram_at(uint64_t addr) { return guest_ram + (addr - RAM_BASE); }
 
@@ -183,8 +228,6 @@ void oracle_tcg_run(OracleTCG *o, const OracleCase *c, OracleResult *r)
     CPUX86State *env = &o->env;
     TCGCPU *t = tcg_cpu(env);
     tcg_select_backend(o->interp);
-    /* a snippet that loops for ever must end by MAX_TURNS: one block a turn */
-    x86_translate_loops = false;
     memset(r, 0, sizeof(*r));
     memset(ram_at(ORACLE_CODE), 0xcc, 4096);
     memcpy(ram_at(ORACLE_CODE), c->code, c->len);
@@ -198,7 +241,10 @@ void oracle_tcg_run(OracleTCG *o, const OracleCase *c, OracleResult *r)
     load_state(env, c);
     tb_flush(t);
     tlb_flush(env);
+    watchdog_arm(env);
     bool finished = tcg_run_for(env, MAX_TURNS);
+    if (watchdog_disarm())
+        finished = false;
     store_state(env, &r->st);
     r->st.rip += code_base(c);
     uint64_t end = ORACLE_CODE + c->len - code_base(c);
