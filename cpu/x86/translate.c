@@ -442,10 +442,10 @@ TCGv gen_pc_value(DisasContext *s, uint64_t pc)
 {
     if (!s->tb->pcrel)
         return tcg_const(pc);
-    /* relative to the block's start, whatever virtual address it runs at */
+    /* relative to the start's page, whatever virtual address it runs at */
     TCGv v = gen_env_ld(ENV_OFF(tb_pc_base), MO_64);
-    if (pc != s->tb->pc)
-        tcg_gen_addi(v, v, pc - s->tb->pc);
+    if (pc != TB_PAGE_BASE(s->tb->pc))
+        tcg_gen_addi(v, v, pc - TB_PAGE_BASE(s->tb->pc));
     return v;
 }
 
@@ -690,8 +690,6 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
     Region *r = &s->region;
     init_context(s, env, tb);
     tcg_func_start(tcg_ctx);
-    if (tb->pcrel)
-        gen_env_st(gen_env_ld(ENV_OFF(rip), MO_64), ENV_OFF(tb_pc_base), MO_64);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
         max_insns = 1;
     if (max_insns > 1 && x86_translate_loops) {

@@ -267,9 +267,12 @@ static uint64_t window_addend(TCGCPU *t, const IOp *op, uint64_t addr)
 static uintptr_t interp_exec(CPUX86State *env, TranslationBlock *tb)
 {
     TCGCPU *t = tcg_cpu(env);
+    bool set_up = true;   /* entered from the loop or a lookup, not chained */
 next_tb:
     if (tb->invalid)
         return 0;
+    if (set_up && tb->pcrel)
+        env->tb_pc_base = TB_PAGE_BASE(env->rip);
     t->in_interp = true;
     t->interp_tb = tb;
     const IOp *code = ((const IProg *)tb->code)->ops;
@@ -406,6 +409,7 @@ next_tb:
             TranslationBlock *next = tb->jmp_target[n];
             if (next && !next->invalid &&
                 !atomic_load_explicit(&t->exit_flag, memory_order_relaxed)) {
+                set_up = !tb_chain_keeps_page_base(tb, next);
                 tb = next;
                 goto next_tb;
             }
@@ -423,6 +427,7 @@ next_tb:
         case INDEX_op_lookup_and_goto: {
             TranslationBlock *next = tb_lookup_fast(env);
             if (next) {
+                set_up = true;
                 tb = next;
                 goto next_tb;
             }

@@ -165,6 +165,50 @@ static void gen_goto_tb(Gen *g, int n)
     gen_exit(g, TB_EXIT_CHAIN(g->tb, n));
 }
 
+/* ---- entries ------------------------------------------------------------------------------ *
+ * A block's code starts with its entries: [PC-relative set-up] [exit check]
+ * [body]. The loop and the lookups enter at the start; chained jumps may
+ * skip the set-up and, going forward, the exit check (chain_entry). */
+static void gen_entries(Gen *g)
+{
+    Emitter *e = &g->e;
+    TranslationBlock *tb = g->tb;
+    size_t start = (size_t)((uint8_t *)tb->code - g->cb->rx);
+    if (tb->pcrel) {   /* env->tb_pc_base = TB_PAGE_BASE(env->rip) */
+        em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, (int32_t)offsetof(CPUX86State, rip), false);
+        em_rr(e, 0x81, 1, true, 4, RAX, false);          /* and rax, ~0xfff */
+        em_u32(e, (uint32_t)TB_PAGE_BASE(~(uint64_t)0));
+        em_rm(e, 0x89, 1, true, RAX, RBP, -1, 0, (int32_t)offsetof(CPUX86State, tb_pc_base), false);
+    }
+    tb->entry_checked = (uint16_t)(emitter_off(e, g->cb) - start);
+    /* leave when the loop asked us to */
+    em_rm(e, 0x83, 1, false, 7, R12, -1, 0, (int32_t)offsetof(TCGCPU, exit_flag), false);
+    em_byte(e, 0);
+    em_byte(e, 0x0f);
+    em_byte(e, 0x85);
+    em_u32(e, (uint32_t)(g->cb->exit0 - (em_rx(e) + 4)));
+    tb->entry_unchecked = (uint16_t)(emitter_off(e, g->cb) - start);
+}
+
+/* Where a chained jump from tb enters dest. Past the set-up when dest's
+ * page base is tb's; past the exit check too when the jump goes forward on
+ * the page: every cycle of chained jumps then passes a check, so an exit
+ * request is seen. Only into a block on one page: invalidating it then
+ * invalidates tb too (both start on that page), so no valid block jumps
+ * past the patched start of an invalid one. */
+static uint32_t chain_entry(const TranslationBlock *tb, const TranslationBlock *dest)
+{
+    if (!tb_chain_keeps_page_base(tb, dest) || dest->phys_page2 != (uint64_t)-1)
+        return 0;
+    uint64_t from = tb->cs_base + tb->pc, to = dest->cs_base + dest->pc;
+    if (!(tb->flags & HF_CS64_MASK)) {
+        from = (uint32_t)from;
+        to = (uint32_t)to;
+    }
+    bool forward = TB_PAGE_BASE(from) == TB_PAGE_BASE(to) && to > from;
+    return forward ? dest->entry_unchecked : dest->entry_checked;
+}
+
 /* ---- the driver --------------------------------------------------------------------------- */
 static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
 {
@@ -199,12 +243,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     Emitter *e = &g->e;
     tb->code = cb->rx + start;
 
-    /* entry: leave when the loop asked us to */
-    em_rm(e, 0x83, 1, false, 7, R12, -1, 0, (int32_t)offsetof(TCGCPU, exit_flag), false);
-    em_byte(e, 0);
-    em_byte(e, 0x0f);
-    em_byte(e, 0x85);
-    em_u32(e, (uint32_t)(cb->exit0 - (em_rx(e) + 4)));
+    gen_entries(g);
     plan_loop(g);
 
     int insn = -1;
@@ -470,7 +509,7 @@ static void x86_64_set_jump(TranslationBlock *tb, int n, TranslationBlock *dest)
 {
     CodeBuffer *cb = tcg_current_cpu->backend_state;
     size_t at = (size_t)((uint8_t *)tb->code - cb->rx) + tb->jmp_patch_ofs[n];
-    size_t target = dest ? (size_t)((uint8_t *)dest->code - cb->rx) : at + 4;
+    size_t target = dest ? (size_t)((uint8_t *)dest->code - cb->rx) + chain_entry(tb, dest) : at + 4;
     patch_rel32(cb, at, target);
 }
 

@@ -625,6 +625,36 @@ static void loop_exit_request(bool interp)
 TEST(loop_exit_request_interp) { loop_exit_request(true); }
 TEST(loop_exit_request_x86_64) { loop_exit_request(false); }
 
+/* The same endless loop as a cycle of chained blocks (no loops inside one
+ * translation): a forward chained jump may skip the next block's exit
+ * check, the backward one must not, or the request is never seen. */
+static void chained_cycle_exit_request(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x48, 0xff, 0x03,       /* A: inc qword [rbx] */
+        0xeb, 0x02,             /* jmp B              */
+        0x0f, 0x0b,             /* ud2                */
+        0x48, 0xff, 0xc0,       /* B: inc rax         */
+        0xeb, 0xf4,             /* jmp A              */
+    };
+    put_code(code, sizeof(code));
+    x86_translate_loops = false;
+    alarm(60);   /* a cycle without a check never stops: fail, not hang */
+    uint64_t count = run_counting_loop(env);
+    alarm(0);
+    x86_translate_loops = true;
+    CHECK(count >= 100000);
+    /* stopped at a block's start: A (rax one behind the count) or B */
+    CHECK(env->rip == RAM_BASE + LOOP_CODE || env->rip == RAM_BASE + LOOP_CODE + 7);
+    CHECK_EQ(env->regs[R_EAX], env->rip == RAM_BASE + LOOP_CODE ? count : count - 1);
+    CHECK_EQ(env->exception_index, -1);
+    free_cpu(env);
+}
+
+TEST(chained_cycle_exit_request_interp) { chained_cycle_exit_request(true); }
+TEST(chained_cycle_exit_request_x86_64) { chained_cycle_exit_request(false); }
+
 /* The loop rewrites its own ADD immediate: later iterations add the new one. */
 static void loop_self_modifying(bool interp)
 {
