@@ -557,6 +557,8 @@ void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest)
         return;
     if (tb->pcrel && !shared_jump_ok(tb, dest))
         return;
+    if (!tb_chain_keeps_page_base(tb, dest))
+        return;   /* its set-up would read RIP, which a chained jump leaves unset */
     tb->jmp_target[n] = dest;
     t->backend->set_jump(tb, n, dest);
 }

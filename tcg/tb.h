@@ -46,6 +46,7 @@ typedef struct TranslationBlock {
     /* x86_64: where chained jumps may enter (offsets in code): past the
      * PC-relative set-up at the exit check, and past the exit check too */
     uint16_t entry_checked, entry_unchecked;
+    uint32_t entry_exit;         /* x86_64: the exit check's way out (stores RIP) */
 
     struct TranslationBlock *hash_next;     /* physical hash chain */
     struct TranslationBlock *shared_next;   /* chain of PC-relative translations by (phys, flags) */

@@ -546,15 +546,16 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
         tcg_gen_br(ahead);
         return;
     }
-    gen_set_rip(s, target);
     if (s->jmp_used[n] && s->region.loops)
         n = !n;   /* a region has many exits: any free slot */
     uint64_t lin = s->cs_base + target;
     if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
         !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))) {
         s->jmp_used[n] = true;
-        tcg_gen_goto_tb(n);
+        /* RIP is stored only if the jump leaves for the loop */
+        tcg_gen_goto_tb(n, s->tb->pcrel ? target - TB_PAGE_BASE(s->tb->pc) : target);
     } else {
+        gen_set_rip(s, target);
         gen_goto_next_tb(s, false);
     }
 }

@@ -175,7 +175,11 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
                 loop_head = n - 1;
             io->aux = ++insn;
             break;
-        case INDEX_op_goto_tb: case INDEX_op_exit_tb:
+        case INDEX_op_goto_tb:
+            io->aux = (int32_t)op->args[0];
+            io->imm = op->args[1];
+            break;
+        case INDEX_op_exit_tb:
             io->imm = op->args[0];
             break;
         case INDEX_op_call: {
@@ -405,7 +409,7 @@ next_tb:
             t->interp_insn = op->aux;
             break;
         case INDEX_op_goto_tb: {
-            int n = (int)op->imm;
+            int n = op->aux;
             TranslationBlock *next = tb->jmp_target[n];
             if (next && !next->invalid &&
                 !atomic_load_explicit(&t->exit_flag, memory_order_relaxed)) {
@@ -413,6 +417,7 @@ next_tb:
                 tb = next;
                 goto next_tb;
             }
+            env->rip = op->imm + (tb->pcrel ? env->tb_pc_base : 0);
             return TB_EXIT_CHAIN(tb, n);
         }
         case INDEX_op_exit_tb:

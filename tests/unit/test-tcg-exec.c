@@ -652,6 +652,58 @@ static void chained_cycle_exit_request(bool interp)
     free_cpu(env);
 }
 
+/* A block chained to a block on two pages, then a store into the second
+ * page invalidates that one only: the chained jump now meets the patched
+ * start, which must leave with the invalid block's RIP (chained jumps do
+ * not store it), so that the loop translates it again and the new code
+ * runs. Stale RIP (the first block's) would run the first block for ever. */
+#define TWO_PAGE_A 0x5ff0
+#define TWO_PAGE_B 0x5ffc
+#define TWO_PAGE_IMM 0x6000
+static void run_more(CPUX86State *env, uint64_t rip)
+{
+    env->rip = rip;
+    env->halted = false;
+    env->exception_index = -1;
+    tcg_run_until_exit(env);
+}
+
+static void chained_into_invalid_two_page_block(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t a[] = {
+        0xff, 0xc0,                         /* A: inc eax           */
+        0xeb, 0x08,                         /* jmp B                */
+        0x0f, 0x0b, 0x0f, 0x0b, 0x0f, 0x0b, 0x0f, 0x0b,
+        0xff, 0xc1,                         /* B: inc ecx           */
+        0x83, 0xc2, 0x01,                   /* add edx, 1 (imm8 on the next page) */
+        0xf4,                               /* hlt                  */
+    };
+    static const uint8_t writer[] = { 0xc6, 0x03, 0x05, 0xf4 };   /* mov byte [rbx], 5; hlt */
+    memcpy(ram + TWO_PAGE_A, a, sizeof(a));
+    memcpy(ram + LOOP_CODE, writer, sizeof(writer));
+    run_at(env, RAM_BASE + TWO_PAGE_A);
+    CHECK(env->halted);
+    alarm(60);
+    for (int i = 0; i < 2; i++)   /* chained now */
+        run_more(env, RAM_BASE + TWO_PAGE_A);
+    env->regs[R_EBX] = RAM_BASE + TWO_PAGE_IMM;
+    run_more(env, RAM_BASE + LOOP_CODE);
+    CHECK(env->halted);
+    run_more(env, RAM_BASE + TWO_PAGE_A);
+    alarm(0);
+    CHECK(env->halted);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->rip, RAM_BASE + TWO_PAGE_IMM + 2);
+    CHECK_EQ(env->regs[R_EAX], 4);
+    CHECK_EQ(env->regs[R_ECX], 4);
+    CHECK_EQ(env->regs[R_EDX], 3 + 5);
+    free_cpu(env);
+}
+
+TEST(chained_into_invalid_two_page_block_interp) { chained_into_invalid_two_page_block(true); }
+TEST(chained_into_invalid_two_page_block_x86_64) { chained_into_invalid_two_page_block(false); }
+
 TEST(chained_cycle_exit_request_interp) { chained_cycle_exit_request(true); }
 TEST(chained_cycle_exit_request_x86_64) { chained_cycle_exit_request(false); }
 
