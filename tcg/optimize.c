@@ -309,6 +309,42 @@ static bool narrow_def(TCGContext *s, int n, int t)
     return false;
 }
 
+/* d = a with its low bits from b: constants fold; into a zero (or a value
+ * with nothing above the field) it is b's zero-extension. */
+static void optimize_deposit(TCGContext *s, TCGOp *op, int d, int a, int b)
+{
+    unsigned bits = (unsigned)op->args[3];
+    uint64_t field = ~0ULL >> (64 - bits);
+    if (info[a].is_const && info[b].is_const) {
+        uint64_t v = (info[a].val & ~field) | (info[b].val & field);
+        to_movi(op, d, v);
+        kill_temp(s, d);
+        info[d].is_const = true;
+        info[d].val = v;
+        info[d].zbits = const_bits(v);
+        return;
+    }
+    if (a == b) {
+        to_mov(op, d, a);
+        uint8_t z = info[a].zbits;
+        kill_temp(s, d);
+        if (a != d)
+            set_copy(d, a);
+        info[d].zbits = z;
+        return;
+    }
+    if (info[a].zbits <= bits) {
+        op->opc = bits == 8 ? INDEX_op_ext8u : INDEX_op_ext16u;
+        op->args[1] = (TCGArg)b;
+        kill_temp(s, d);
+        info[d].zbits = (uint8_t)bits;
+        return;
+    }
+    uint8_t z = info[a].zbits;
+    kill_temp(s, d);
+    info[d].zbits = z;   /* above bits: the field cannot widen it */
+}
+
 void tcg_optimize(TCGContext *s)
 {
     reset_all(s);
@@ -419,6 +455,9 @@ void tcg_optimize(TCGContext *s)
             }
             kill_temp(s, d);
             info[d].zbits = 8;
+            continue;
+        case INDEX_op_deposit:
+            optimize_deposit(s, op, d, a, b);
             continue;
         case INDEX_op_movcond: {
             int c1 = a, c2 = b;
