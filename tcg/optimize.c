@@ -203,6 +203,20 @@ static int w32_low_inputs(TCGOpcode opc)
     }
 }
 
+/* Whether input i of op reads only the low 32 bits (or fewer) of its temp. */
+static bool reads_low_half(const TCGOp *op, int i)
+{
+    switch (op->opc) {
+    case INDEX_op_ext8s: case INDEX_op_ext8u: case INDEX_op_ext16s: case INDEX_op_ext16u:
+    case INDEX_op_ext32s: case INDEX_op_ext32u:
+        return true;
+    case INDEX_op_deposit:   /* the field's bits of b */
+        return i == 1;
+    default:
+        return (op->flags & TCG_W32) && i < w32_low_inputs(op->opc);
+    }
+}
+
 /* An input of a 32-bit op: only its low half matters, so a zero-extension's
  * source will do (the extension itself then often dies). */
 static int resolve_low(int t)
@@ -380,10 +394,9 @@ void tcg_optimize(TCGContext *s)
 
         narrow_to_w32(op, def);
         /* copy propagation into the inputs */
-        int low_inputs = (op->flags & TCG_W32) ? w32_low_inputs(opc) : 0;
         for (int i = 0; i < def->nb_iargs; i++) {
             int k = def->nb_oargs + i;
-            op->args[k] = (TCGArg)(i < low_inputs ? resolve_low((int)op->args[k]) : resolve((int)op->args[k]));
+            op->args[k] = (TCGArg)(reads_low_half(op, i) ? resolve_low((int)op->args[k]) : resolve((int)op->args[k]));
         }
 
         bool w = op->flags & TCG_W32;
@@ -515,6 +528,27 @@ void tcg_optimize(TCGContext *s)
                         info[d].zbits = const_bits(v);
                     } else {
                         uint8_t z = info[a].zbits;
+                        kill_temp(s, d);
+                        if (a != d)
+                            set_copy(d, a);
+                        info[d].zbits = z;
+                    }
+                    continue;
+                }
+                if (a == b && (opc == INDEX_op_and || opc == INDEX_op_or)) {
+                    /* x & x = x | x = x (zero-extended by a 32-bit op) */
+                    uint8_t z = info[a].zbits;
+                    if (w && z > 32) {
+                        op->opc = INDEX_op_ext32u;
+                        op->flags = 0;
+                        kill_temp(s, d);
+                        info[d].zbits = 32;
+                        if (a != d) {
+                            info[d].low_copy_of = a;
+                            info[a].copied = true;
+                        }
+                    } else {
+                        to_mov(op, d, a);
                         kill_temp(s, d);
                         if (a != d)
                             set_copy(d, a);

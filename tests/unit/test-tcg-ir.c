@@ -96,6 +96,33 @@ TEST(identities)
     free_cpu(env);
 }
 
+/* movsxd after a 32-bit move reads the move's source; test r, r (x & x)
+ * is a copy, zero-extended in its 32-bit form. */
+TEST(extension_and_self_and_fold)
+{
+    CPUX86State *env = make_cpu(true);
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_func_start(tcg_ctx);
+    TCGv lo = tcg_temp_new();
+    tcg_gen_op2(INDEX_op_ext32u, 0, lo, cpu_regs[R_ECX]);
+    tcg_gen_op2(INDEX_op_ext32s, 0, cpu_regs[R_EAX], lo);
+    tcg_gen_op3(INDEX_op_and, TCG_W32, cpu_cc_dst, cpu_regs[R_EDX], cpu_regs[R_EDX]);
+    tcg_gen_op3(INDEX_op_or, 0, cpu_regs[R_EBX], cpu_regs[R_ESI], cpu_regs[R_ESI]);
+    tcg_gen_exit_tb(0);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_and), 0);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_or), 0);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_ext32u), 1);   /* cc_dst = edx zero-extended */
+    for (int i = 0; i < tcg_ctx->nb_ops; i++) {
+        TCGOp *op = &tcg_ctx->ops[i];
+        if (op->opc == INDEX_op_ext32s)
+            CHECK_EQ((int)op->args[1], cpu_regs[R_ECX]);
+    }
+    free_cpu(env);
+}
+
 /* A byte or word write into a register: constants fold, a deposit into a
  * value with nothing above the field becomes a zero-extension, and the
  * front end's partial register store is one deposit op. */
