@@ -123,6 +123,31 @@ TEST(extension_and_self_and_fold)
     free_cpu(env);
 }
 
+/* test al, 2: (al zero-extended) & 2 is rax & 2, no extension left; a
+ * mask wider than the extension keeps it. */
+TEST(and_of_zero_extension_folds)
+{
+    CPUX86State *env = make_cpu(true);
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_func_start(tcg_ctx);
+    TCGv lo = tcg_temp_new(), wide = tcg_temp_new();
+    tcg_gen_op2(INDEX_op_ext8u, 0, lo, cpu_regs[R_EAX]);
+    tcg_gen_andi(cpu_cc_dst, lo, 2);
+    tcg_gen_op2(INDEX_op_ext8u, 0, wide, cpu_regs[R_EBX]);
+    tcg_gen_andi(cpu_regs[R_ECX], wide, 0x1ff);
+    tcg_gen_exit_tb(0);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_ext8u), 1);   /* only ebx's */
+    for (int i = 0; i < tcg_ctx->nb_ops; i++) {
+        TCGOp *op = &tcg_ctx->ops[i];
+        if (op->opc == INDEX_op_and && (int)op->args[0] == cpu_cc_dst)
+            CHECK_EQ((int)op->args[1], cpu_regs[R_EAX]);
+    }
+    free_cpu(env);
+}
+
 /* A byte or word write into a register: constants fold, a deposit into a
  * value with nothing above the field becomes a zero-extension, and the
  * front end's partial register store is one deposit op. */
