@@ -269,6 +269,7 @@ void tcg_loop_probe(TCGContext *s)
     }
     if (!nh || !insert_probes(&lp))
         return;
+    s->stat_loop_probes++;
     for (int i = 0; i < nh; i++)
         to_reuse(&s->ops[hoisted[i] + lp.nw], addend[i]);
 }

@@ -279,6 +279,7 @@ typedef struct TCGContext {
     int nb_calls;
     bool overflow;          /* too many ops/temps: the translator ends the TB early */
     bool region;            /* a translation region (several loop heads and paths) */
+    uint64_t stat_loop_probes;   /* looping blocks given loop-invariant probes (-d jit) */
 } TCGContext;
 
 extern __thread TCGContext *tcg_ctx;
