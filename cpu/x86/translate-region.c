@@ -169,7 +169,6 @@ bool region_plan(DisasContext *s, X86FetchFn fetch, void *opaque)
             l->loop_head = true;
     }
     r->on = true;
-    tcg_ctx->region = true;
     return true;
 }
 

@@ -999,7 +999,9 @@ static void loop_probe_crc(bool interp, uint64_t table, bool warm)
     env->regs[R_EDI] = DATA + 0x3000;
     env->regs[8] = DATA + 0x3000 + n;
     env->regs[9] = table;
+    uint64_t hoisted = loop_probes(env);
     run_code(env, code, at + sizeof(loop));
+    CHECK_EQ(loop_probes(env), hoisted + 1);   /* the loop's block (a region when warm) */
     CHECK_EQ(env->exception_index, -1);
     CHECK_EQ(env->regs[R_ECX], crc_ref(0xffffffff, buf, n));
     CHECK_EQ(env->regs[R_EDI], DATA + 0x3000 + n);
