@@ -146,6 +146,11 @@ void tcg_gen_extu(TCGv d, TCGv a, unsigned size)
         tcg_gen_op2(ext_u[size], 0, d, a);
 }
 
+void tcg_gen_deposit_low(TCGv d, TCGv a, TCGv b, unsigned size)
+{
+    EMIT(INDEX_op_deposit, 0, d, a, b, 8 * size);
+}
+
 void tcg_gen_exts(TCGv d, TCGv a, unsigned size)
 {
     if (size >= 8)

@@ -187,6 +187,7 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(ext32s, 1, 1, 0)                                                      \
     X(ext32u, 1, 1, 0)                                                      \
     X(bswap, 1, 1, 0)       /* byte swap of 32 (W32) or 64 bits        */  \
+    X(deposit, 1, 2, 1)     /* d = a with its low c bits (8, 16) from b */ \
     X(mulu2, 2, 2, 0)       /* lo:hi = a * b unsigned (128-bit result) */  \
     X(fpop, 2, 2, 1)        /* d, fl = a FPOP b: see TCGFpOp          */  \
     X(muls2, 2, 2, 0)       /* lo:hi = a * b signed                    */  \
@@ -325,6 +326,8 @@ void tcg_gen_op3i(TCGOpcode opc, unsigned flags, TCGv d, TCGv a, uint64_t imm);
 /* Zero/sign-extend from size bytes (1, 2, 4; 8 is a move). */
 void tcg_gen_extu(TCGv d, TCGv a, unsigned size);
 void tcg_gen_exts(TCGv d, TCGv a, unsigned size);
+/* d = a with its low 8*size bits (size 1 or 2) replaced by b's. */
+void tcg_gen_deposit_low(TCGv d, TCGv a, TCGv b, unsigned size);
 void tcg_gen_setcond(TCGCond c, unsigned flags, TCGv d, TCGv a, TCGv b);
 void tcg_gen_movcond(TCGCond c, unsigned flags, TCGv d, TCGv c1, TCGv c2, TCGv v1, TCGv v2);
 void tcg_gen_brcond(TCGCond c, unsigned flags, TCGv a, TCGv b, int label);

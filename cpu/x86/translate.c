@@ -89,6 +89,10 @@ TCGv gen_reg_load(DisasContext *s, int reg, unsigned size)
 /* Replace bits [shift, shift + 8*size) of reg with v. */
 static void gen_deposit_reg(TCGv reg, TCGv v, unsigned size, unsigned shift)
 {
+    if (!shift) {
+        tcg_gen_deposit_low(reg, reg, v, size);
+        return;
+    }
     uint64_t field = size_mask(size) << shift;
     TCGv keep = tcg_temp_new(), ins = tcg_temp_new();
     tcg_gen_andi(keep, reg, ~field);

@@ -134,6 +134,9 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_setcond:
             io->c = (uint8_t)op->args[3];
             break;
+        case INDEX_op_deposit:
+            io->imm = ~0ULL >> (64 - op->args[3]);   /* the field's mask */
+            break;
         case INDEX_op_movcond:
             io->c = (uint8_t)op->args[5];
             break;
@@ -309,6 +312,7 @@ next_tb:
         case INDEX_op_ext16u: *op->o[0] = (uint16_t)*op->i[0]; break;
         case INDEX_op_ext32s: *op->o[0] = (uint64_t)(int64_t)(int32_t)*op->i[0]; break;
         case INDEX_op_ext32u: *op->o[0] = (uint32_t)*op->i[0]; break;
+        case INDEX_op_deposit: *op->o[0] = (*op->i[0] & ~op->imm) | (*op->i[1] & op->imm); break;
         case INDEX_op_bswap:
             *op->o[0] = w ? __builtin_bswap32((uint32_t)*op->i[0]) : __builtin_bswap64(*op->i[0]);
             break;

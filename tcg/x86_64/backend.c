@@ -288,6 +288,9 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_mulu2: case INDEX_op_muls2:
             gen_mul2(g, op);
             break;
+        case INDEX_op_deposit:
+            gen_deposit(g, op);
+            break;
         case INDEX_op_fpop:
             gen_fpop(g, op);
             break;

@@ -1573,3 +1573,52 @@ static void region_exit_request(bool interp)
 
 TEST(region_exit_request_interp) { region_exit_request(true); }
 TEST(region_exit_request_x86_64) { region_exit_request(false); }
+
+/* Sign conditions from a recorded flag producer (not right after CMP): SF,
+ * L and LE of 32- and 64-bit logic and subtraction results, overflow
+ * included, as SETcc into byte registers and as a Jcc. */
+static void sign_conditions(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0xb8, 0x00, 0x00, 0x00, 0x80,       /* mov eax, 0x80000000 */
+        0x85, 0xc0,                         /* test eax, eax */
+        0x90,                               /* nop */
+        0x41, 0x0f, 0x98, 0xc0,             /* sets r8b: 1 */
+        0x41, 0x0f, 0x9e, 0xc1,             /* setle r9b: 1 */
+        0x41, 0x0f, 0x9f, 0xc2,             /* setg r10b: 0 */
+        0xba, 0x05, 0x00, 0x00, 0x00,       /* mov edx, 5 */
+        0x83, 0xea, 0x07,                   /* sub edx, 7 */
+        0x90,
+        0x41, 0x0f, 0x9c, 0xc3,             /* setl r11b: 1 */
+        0x41, 0x0f, 0x9d, 0xc4,             /* setge r12b: 0 */
+        0x41, 0x0f, 0x98, 0xc5,             /* sets r13b: 1 */
+        0xb9, 0xff, 0xff, 0xff, 0x7f,       /* mov ecx, 0x7fffffff */
+        0x83, 0xe9, 0xff,                   /* sub ecx, -1: overflows, SF = OF = 1 */
+        0x90,
+        0x41, 0x0f, 0x9c, 0xc6,             /* setl r14b: 0 */
+        0x41, 0x0f, 0x9e, 0xc7,             /* setle r15b: 0 */
+        0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff, /* mov rax, -1 */
+        0x48, 0x85, 0xc0,                   /* test rax, rax */
+        0x90,
+        0x0f, 0x98, 0xc3,                   /* sets bl: 1 */
+        0x0f, 0x9e, 0xc7,                   /* setle bh: 1 */
+        0x78, 0x02,                         /* js +2 (taken) */
+        0xff, 0xc6,                         /* inc esi */
+        0xf4,                               /* hlt */
+    };
+    memset(env->regs, 0, sizeof(env->regs));
+    run_code(env, code, sizeof(code));
+    CHECK_EQ(env->exception_index, -1);
+    static const uint64_t want[16] = {
+        [R_EAX] = ~0ULL, [R_EBX] = 0x101, [R_ECX] = 0x80000000, [R_EDX] = 0xfffffffe,
+        [8] = 1, [9] = 1, [10] = 0, [11] = 1, [12] = 0, [13] = 1, [14] = 0, [15] = 0,
+    };
+    for (int r = 0; r < 16; r++)
+        if (r != R_ESP)
+            CHECK_EQ(env->regs[r], want[r]);
+    free_cpu(env);
+}
+
+TEST(sign_conditions_interp) { sign_conditions(true); }
+TEST(sign_conditions_x86_64) { sign_conditions(false); }
