@@ -238,6 +238,17 @@ static void set_low_copy(int t, int a, unsigned bits)
     info[a].copied = true;
 }
 
+/* op becomes d = a: d is a's copy, with a's zero-extension fact */
+static void become_copy(TCGContext *s, TCGOp *op, int d, int a)
+{
+    uint8_t z = info[a].zbits;
+    to_mov(op, d, a);
+    kill_temp(s, d);
+    if (a != d)
+        set_copy(d, a);
+    info[d].zbits = z;
+}
+
 /* A 64-bit and/or/xor (or right shift by a constant) of values that fit 32
  * bits computes the same as its W32 form, whose inputs may then be the
  * sources of their zero-extensions. */
@@ -352,12 +363,7 @@ static void optimize_deposit(TCGContext *s, TCGOp *op, int d, int a, int b)
         return;
     }
     if (a == b) {
-        to_mov(op, d, a);
-        uint8_t z = info[a].zbits;
-        kill_temp(s, d);
-        if (a != d)
-            set_copy(d, a);
-        info[d].zbits = z;
+        become_copy(s, op, d, a);
         return;
     }
     if (info[a].zbits <= bits) {
@@ -568,11 +574,7 @@ void tcg_optimize(TCGContext *s)
                         if (a != d)
                             set_low_copy(d, a, 32);
                     } else {
-                        to_mov(op, d, a);
-                        kill_temp(s, d);
-                        if (a != d)
-                            set_copy(d, a);
-                        info[d].zbits = z;
+                        become_copy(s, op, d, a);
                     }
                     continue;
                 }
@@ -590,12 +592,7 @@ void tcg_optimize(TCGContext *s)
             if (ext_bits == 32 && info[a].zbits > 32 && narrow_def(s, n, a))
                 info[a].zbits = 32;
             if (ext_bits && info[a].zbits <= ext_bits) {
-                uint8_t z = info[a].zbits;
-                to_mov(op, d, a);
-                kill_temp(s, d);
-                if (a != d)
-                    set_copy(d, a);
-                info[d].zbits = z;
+                become_copy(s, op, d, a);
                 continue;
             }
         }
