@@ -1,5 +1,6 @@
-/* Loop-invariant TLB probes: in a self-looping block (goto_loop), guest
- * accesses whose address is a global the loop never writes plus a bounded
+/* Loop-invariant TLB probes: in a looping block (goto_loop: a self-loop or
+ * a translation region), guest accesses whose address is a global the loop
+ * (every op before its last back edge) never writes plus a bounded
  * offset ([r9 + r15*4] with r15 a zero-extended byte: a 1 KiB window) check
  * their window once per entry into the block instead of once per access.
  *
@@ -171,26 +172,20 @@ static void to_reuse(TCGOp *op, int addend)
     op->args[5] = 0;
 }
 
-/* The end of the loop body (the goto_loop), or -1 when the block does not
- * loop or may change the TLB in its body. Only self-loops: one goto_loop,
- * back to the block's first label (a translation region's several loop
- * heads and paths are not handled yet). */
+/* The end of the loop body (the last goto_loop: a self-loop's back edge or
+ * the last of a translation region's), or -1 when the block does not loop
+ * or may change the TLB in its body. Every back edge goes to a label after
+ * the probes (which come first); br and brcond only jump forward, so what
+ * follows the last back edge only leaves. */
 static int loop_end(LoopProbe *lp)
 {
     TCGContext *s = lp->s;
-    int end = -1, first_label = -1;
-    if (s->region)
-        return -1;
-    for (int n = 0; n < s->nb_ops; n++) {
-        const TCGOp *op = &s->ops[n];
-        if (op->opc == INDEX_op_set_label && first_label < 0)
-            first_label = (int)op->args[0];
-        if (op->opc == INDEX_op_goto_loop) {
-            if (end >= 0 || (int)op->args[0] != first_label)
-                return -1;
+    int end = -1;
+    for (int n = 0; n < s->nb_ops; n++)
+        if (s->ops[n].opc == INDEX_op_goto_loop)
             end = n;
-        }
-    }
+    if (end < 0)
+        return -1;
     memset(lp->written, 0, sizeof(bool) * (size_t)s->nb_temps);
     for (int n = 0; n < end; n++) {
         const TCGOp *op = &s->ops[n];
@@ -269,6 +264,7 @@ void tcg_loop_probe(TCGContext *s)
     }
     if (!nh || !insert_probes(&lp))
         return;
+    s->stat_loop_probes++;
     for (int i = 0; i < nh; i++)
         to_reuse(&s->ops[hoisted[i] + lp.nw], addend[i]);
 }

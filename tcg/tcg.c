@@ -49,7 +49,6 @@ void tcg_func_start(TCGContext *s)
     s->nb_labels = 0;
     s->nb_calls = 0;
     s->overflow = false;
-    s->region = false;
 }
 
 /* Temps are never reused within a TB: the optimiser and the register

@@ -57,7 +57,7 @@
  * backend may always output an odd addend. Made only by tcg_mem_reuse.
  * qemu_probe outputs such an addend for the window at addr without
  * accessing anything (it cannot fault); tcg_loop_probe puts it before a
- * self-loop's first insn_start for the loop's reuses.
+ * looping block's first insn_start for the loop's reuses.
  *
  * Helper calls: `call` invokes a C function with up to TCG_MAX_CALL_ARGS
  * 64-bit arguments (the env pointer is passed as the env temp) and an
@@ -285,7 +285,7 @@ typedef struct TCGContext {
     TCGCall *calls;
     int nb_calls;
     bool overflow;          /* too many ops/temps: the translator ends the TB early */
-    bool region;            /* a translation region (several loop heads and paths) */
+    uint64_t stat_loop_probes;   /* looping blocks given loop-invariant probes (-d jit) */
 } TCGContext;
 
 extern __thread TCGContext *tcg_ctx;

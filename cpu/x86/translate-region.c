@@ -97,11 +97,6 @@ void region_start(DisasContext *s)
 {
     Region *r = &s->region;
     r->loops = true;
-    /* No loop-invariant TLB probes (tcg/loop-probe.c) in translated loops:
-     * regions do not support them yet, and a plain self-loop (formed when
-     * no region is planned: debug registers, gdb breakpoints) with hoisted
-     * probes since the labelled back edge hangs Linux's boot. */
-    tcg_ctx->region = true;
     RegionLabel *l = label_get(r, s->tb->pc);
     l->loop_head = true;
 }
@@ -126,7 +121,7 @@ bool region_plan(DisasContext *s, X86FetchFn fetch, void *opaque)
     Region *r = &s->region;
     uint64_t start = s->tb->pc, pc = start, start_lin = linear_of(s, start);
     uint64_t target[REGION_MAX_INSNS], pending[REGION_MAX_INSNS];
-    int n = 0, np = 0, last_back = -1;
+    int n = 0, np = 0, last_back = -1, first_branch = -1;
     X86Decoded d;
     while (n < REGION_MAX_INSNS) {
         uint64_t lin = linear_of(s, pc);
@@ -136,6 +131,8 @@ bool region_plan(DisasContext *s, X86FetchFn fetch, void *opaque)
             break;
         uint64_t next = mask_ip(s, pc + d.len);
         int flow = insn_flow(&d);
+        if (flow != FLOW_NEXT && first_branch < 0)
+            first_branch = n;   /* a way out, or a branch */
         r->pc[n] = pc;
         target[n] = (uint64_t)-1;
         if (flow == FLOW_COND || flow == FLOW_JMP) {
@@ -159,6 +156,10 @@ bool region_plan(DisasContext *s, X86FetchFn fetch, void *opaque)
     }
     if (last_back < 0)
         return false;
+    /* only one branch, back to the start: a plain self-loop, translated as
+     * a block (its loop-invariant accesses get tcg/loop-probe.c's probes) */
+    if (last_back == first_branch && target[last_back] == start)
+        return false;
     r->n = last_back + 1;
     for (int i = 0; i < r->n; i++) {
         if (target[i] > r->pc[i])
@@ -168,7 +169,6 @@ bool region_plan(DisasContext *s, X86FetchFn fetch, void *opaque)
             l->loop_head = true;
     }
     r->on = true;
-    tcg_ctx->region = true;
     return true;
 }
 

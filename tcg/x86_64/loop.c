@@ -140,7 +140,10 @@ static void enter_loop_head_state(Gen *g)
 /* The moves that bring the registers to the state of a loop block's labels
  * and loop head (enter_loop_head_state): everything not carried in memory,
  * the carried globals in their registers (a parallel move: xchg breaks
- * cycles). Planned on copies, so a stub can take them out of line. */
+ * cycles). Planned on copies, so a stub can take them out of line.
+ * A carried local (a probe's addend, set before the loop) is stored too:
+ * the loop head takes it as coherent, so the body may drop its register
+ * and reload it from its slot. */
 static int plan_label_moves(Gen *g, Move *mv)
 {
     int n = 0, loc[LOOP_MAX_CARRIED], who[16];
@@ -148,7 +151,7 @@ static int plan_label_moves(Gen *g, Move *mv)
         int t = g->reg_temp[r];
         TCGTempKind k = t > 0 ? g->s->temps[t].kind : TEMP_NORMAL;
         who[r] = -1;
-        if ((k == TEMP_GLOBAL || k == TEMP_LOCAL) && carried_index(g, t) < 0 &&
+        if ((k == TEMP_LOCAL || (k == TEMP_GLOBAL && carried_index(g, t) < 0)) &&
             g->ts[t].val == TS_REG && !g->ts[t].coherent)
             mv[n++] = (Move){ .kind = MV_STORE, .reg = (int8_t)r, .base = (uint8_t)temp_base(g, t),
                               .off = temp_slot(g, t) };

@@ -1029,6 +1029,12 @@ TEST(loop_fault_after_branch_interp) { loop_fault_after_branch(true); }
 TEST(loop_fault_after_branch_x86_64) { loop_fault_after_branch(false); }
 
 /* ---- loop-invariant probes (tcg/loop-probe.c): one window check per loop entry ---------- */
+/* Looping blocks translated with hoisted probes so far. */
+static uint64_t loop_probes(CPUX86State *env)
+{
+    return tcg_cpu(env)->ctx->stat_loop_probes;
+}
+
 static uint32_t table_entry(unsigned i) { return i * 0x9e3779b1u ^ (i << 7); }
 
 static uint32_t crc_ref(uint32_t crc, const uint8_t *p, unsigned n)
@@ -1075,7 +1081,9 @@ static void loop_probe_crc(bool interp, uint64_t table, bool warm)
     env->regs[R_EDI] = DATA + 0x3000;
     env->regs[8] = DATA + 0x3000 + n;
     env->regs[9] = table;
+    uint64_t hoisted = loop_probes(env);
     run_code(env, code, at + sizeof(loop));
+    CHECK_EQ(loop_probes(env), hoisted + 1);   /* the loop's block (a region when warm) */
     CHECK_EQ(env->exception_index, -1);
     CHECK_EQ(env->regs[R_ECX], crc_ref(0xffffffff, buf, n));
     CHECK_EQ(env->regs[R_EDI], DATA + 0x3000 + n);
@@ -1205,6 +1213,118 @@ static void loop_probe_then_fault(bool interp)
 
 TEST(loop_probe_then_fault_interp) { loop_probe_then_fault(true); }
 TEST(loop_probe_then_fault_x86_64) { loop_probe_then_fault(false); }
+
+/* Linux's SHA-1 message schedule and rounds 20-39 (sha1_transform, where
+ * the boot crashed): W[] through rdx, which the loop never writes, at
+ * masked indexes: one hoisted window. The body needs more registers than
+ * the host has, so the probe's addend, carried around the loop, is evicted
+ * and reloaded from its stack slot, which must hold it. */
+static const uint8_t sha1_loop[] = {
+    0x41, 0x89, 0xf9,                   /* L: mov r9d, edi             */
+    0x89, 0xd9,                         /* mov ecx, ebx                */
+    0x89, 0xef,                         /* mov edi, ebp                */
+    0x89, 0xc6,                         /* mov esi, eax                */
+    0x8d, 0x58, 0x08,                   /* lea ebx, [rax + 8]          */
+    0x83, 0xe6, 0x0f,                   /* and esi, 0xf                */
+    0x83, 0xe3, 0x0f,                   /* and ebx, 0xf                */
+    0x48, 0x8d, 0x2c, 0xb2,             /* lea rbp, [rdx + rsi*4]      */
+    0x8d, 0x70, 0x0d,                   /* lea esi, [rax + 0xd]        */
+    0x83, 0xe6, 0x0f,                   /* and esi, 0xf                */
+    0x8b, 0x34, 0xb2,                   /* mov esi, [rdx + rsi*4]      */
+    0x33, 0x34, 0x9a,                   /* xor esi, [rdx + rbx*4]      */
+    0x8d, 0x58, 0x02,                   /* lea ebx, [rax + 2]          */
+    0x83, 0xc0, 0x01,                   /* add eax, 1                  */
+    0x83, 0xe3, 0x0f,                   /* and ebx, 0xf                */
+    0x33, 0x75, 0x00,                   /* xor esi, [rbp]              */
+    0x33, 0x34, 0x9a,                   /* xor esi, [rdx + rbx*4]      */
+    0x89, 0xcb,                         /* mov ebx, ecx                */
+    0xd1, 0xc6,                         /* rol esi, 1                  */
+    0xc1, 0xc3, 0x05,                   /* rol ebx, 5                  */
+    0x89, 0x75, 0x00,                   /* mov [rbp], esi              */
+    0x44, 0x89, 0xd5,                   /* mov ebp, r10d               */
+    0x21, 0xfd,                         /* and ebp, edi                */
+    0x8d, 0x9c, 0x1d, 0xdc, 0xbc, 0x1b, 0x8f, /* lea ebx, [rbp + rbx - 0x70e44324] */
+    0x44, 0x89, 0xd5,                   /* mov ebp, r10d               */
+    0x41, 0xc1, 0xca, 0x02,             /* ror r10d, 2                 */
+    0x31, 0xfd,                         /* xor ebp, edi                */
+    0x44, 0x21, 0xcd,                   /* and ebp, r9d                */
+    0x01, 0xeb,                         /* add ebx, ebp                */
+    0x44, 0x89, 0xd5,                   /* mov ebp, r10d               */
+    0x41, 0x89, 0xca,                   /* mov r10d, ecx               */
+    0x01, 0xf3,                         /* add ebx, esi                */
+    0x44, 0x01, 0xdb,                   /* add ebx, r11d               */
+    0x45, 0x89, 0xcb,                   /* mov r11d, r9d               */
+    0x83, 0xf8, 0x3c,                   /* cmp eax, 0x3c               */
+    0x75, 0x98,                         /* jne L                       */
+    0xf4,
+};
+
+static uint32_t rol32(uint32_t x, unsigned n) { return x << n | x >> (32 - n); }
+
+/* What sha1_loop does, one turn per i (a: ebx, b: edi, c: r10, d: ebp in
+ * and out through the register moves, e: r11). */
+static void sha1_ref(uint32_t *ebx, uint32_t *edi, uint32_t *ebp, uint32_t *r10, uint32_t *r11,
+                     uint32_t *eax, uint32_t *w)
+{
+    uint32_t r9 = 0, ecx = 0, esi = 0;
+    do {
+        r9 = *edi;
+        ecx = *ebx;
+        *edi = *ebp;
+        uint32_t *slot = &w[*eax & 15];
+        esi = w[(*eax + 13) & 15] ^ w[(*eax + 8) & 15] ^ *slot ^ w[(*eax + 2) & 15];
+        (*eax)++;
+        esi = rol32(esi, 1);
+        *slot = esi;
+        uint32_t f = (*r10 & *edi) + rol32(ecx, 5) - 0x70e44324u;
+        uint32_t g = (*r10 ^ *edi) & r9;
+        *r10 = *r10 >> 2 | *r10 << 30;
+        *ebx = f + g + esi + *r11;
+        *ebp = *r10;
+        *r10 = ecx;
+        *r11 = r9;
+    } while (*eax != 0x3c);
+}
+
+static void loop_probe_sha1(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    uint64_t w = DATA + 0x200;
+    uint32_t ref[16];
+    for (unsigned i = 0; i < 16; i++) {
+        ref[i] = table_entry(i + 1);
+        st32(ram + (w - RAM_BASE) + 4 * i, ref[i]);
+    }
+    uint32_t ebx = 0x67452301, edi = 0xefcdab89, ebp = 0x98badcfe, r10 = 0x10325476, r11 = 0xc3d2e1f0;
+    uint32_t eax = 20;
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = ebx;
+    env->regs[R_EDI] = edi;
+    env->regs[R_EBP] = ebp;
+    env->regs[10] = r10;
+    env->regs[11] = r11;
+    env->regs[R_EAX] = eax;
+    env->regs[R_EDX] = w;
+    sha1_ref(&ebx, &edi, &ebp, &r10, &r11, &eax, ref);
+    memcpy(ram + LOOP_CODE, sha1_loop, sizeof(sha1_loop));
+    uint64_t hoisted = loop_probes(env);
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(loop_probes(env), hoisted + 1);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], eax);
+    CHECK_EQ(env->regs[R_EBX], ebx);
+    CHECK_EQ(env->regs[R_EDI], edi);
+    CHECK_EQ(env->regs[R_EBP], ebp);
+    CHECK_EQ(env->regs[10], r10);
+    CHECK_EQ(env->regs[11], r11);
+    for (unsigned i = 0; i < 16; i++)
+        CHECK_EQ(ld32(ram + (w - RAM_BASE) + 4 * i), ref[i]);
+    free_cpu(env);
+}
+
+TEST(loop_probe_sha1_interp) { loop_probe_sha1(true); }
+TEST(loop_probe_sha1_x86_64) { loop_probe_sha1(false); }
 
 /* The hoisted read's page holds the loop's own code, which the loop
  * rewrites through another register: each read sees the new bytes, and

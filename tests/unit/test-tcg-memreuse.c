@@ -399,3 +399,76 @@ TEST(loop_fixed_offsets_share_window)
     }
     finish(env);
 }
+
+/* A translation region's shape (the decompressor's LZMA loops): a loop head
+ * after a prefix, a forward branch over part of the body, back edges from
+ * two paths (the second in a stub after the fall-through exit). `mid` runs
+ * on the branch's skipped path, `tail` after the first back edge (in the
+ * stub before the second). */
+static void region_loop(void (*mid)(void), void (*tail)(void))
+{
+    int head = gen_new_label(), skip = gen_new_label(), stub = gen_new_label();
+    tcg_gen_insn_start(0x1000, 0);   /* the prefix: runs once per entry */
+    tcg_gen_addi(cpu_regs[R_ESI], cpu_regs[R_ESI], 1);
+    tcg_gen_set_label(head);
+    tcg_gen_insn_start(0x1004, 0);
+    TCGv i = tcg_temp_new(), s = tcg_temp_new(), a = tcg_temp_new(), d = tcg_temp_new();
+    tcg_gen_op2(INDEX_op_ext8u, 0, i, cpu_regs[15]);
+    tcg_gen_shli(s, i, 2);
+    tcg_gen_add(a, cpu_regs[9], s);
+    tcg_gen_qemu_ld(d, a, MO_32, 0);
+    tcg_gen_op3(INDEX_op_xor, TCG_W32, cpu_regs[R_ECX], cpu_regs[R_ECX], d);
+    tcg_gen_brcondi(TCG_COND_EQ, 0, cpu_regs[R_ECX], 0, skip);
+    tcg_gen_insn_start(0x1008, 0);
+    TCGv b = tcg_temp_new();
+    tcg_gen_addi(b, cpu_regs[9], 0x40);
+    tcg_gen_qemu_st(cpu_regs[R_EDI], b, MO_32, 0);
+    if (mid)
+        mid();
+    tcg_gen_set_label(skip);
+    tcg_gen_insn_start(0x100c, 0);
+    tcg_gen_addi(cpu_regs[R_EDI], cpu_regs[R_EDI], 1);
+    tcg_gen_brcondi(TCG_COND_NE, 0, cpu_regs[R_EDI], 100, stub);
+    tcg_gen_goto_loop(head);
+    tcg_gen_exit_tb(0);
+    tcg_gen_set_label(stub);
+    if (tail)
+        tail();
+    tcg_gen_goto_loop(head);
+    optimise();
+}
+
+TEST(region_loop_probe_hoisted)
+{
+    CPUX86State *env = start();
+    region_loop(NULL, NULL);
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 1);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld_reuse), 1);
+    CHECK_EQ(count_ops(INDEX_op_qemu_st_reuse), 1);
+    const TCGOp *p = first_op();
+    CHECK(p && p->opc == INDEX_op_qemu_probe);   /* before the prefix and the head */
+    if (p && p->opc == INDEX_op_qemu_probe) {
+        CHECK_EQ((int)p->args[1], cpu_regs[9]);
+        CHECK_EQ(tcg_window_len(p->args[3]), 1024);
+        CHECK_EQ(tcg_window_perms(p->args[3]), TCG_WINDOW_READ | TCG_WINDOW_WRITE);
+    }
+    finish(env);
+}
+
+/* The base written on one path only: not invariant. */
+TEST(region_loop_base_written_on_a_path_not_hoisted)
+{
+    CPUX86State *env = start();
+    region_loop(write_r9, NULL);
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 0);
+    finish(env);
+}
+
+/* A helper between two back edges is in the loop. */
+TEST(region_loop_helper_in_stub_not_hoisted)
+{
+    CPUX86State *env = start();
+    region_loop(NULL, call_helper);
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 0);
+    finish(env);
+}
