@@ -553,6 +553,8 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
     if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
         !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))) {
         s->jmp_used[n] = true;
+        if (target < s->tb->pc)
+            s->tb->back_edge |= 1u << n;   /* perhaps a loop: its head may become a region */
         tcg_gen_goto_tb(n);
     } else {
         gen_goto_next_tb(s, false);
@@ -689,6 +691,7 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
     FetchCtx f = { s, (uint64_t)-1, 0, 0, NULL };
     Region *r = &s->region;
     init_context(s, env, tb);
+    tb->back_edge = 0;
     tcg_func_start(tcg_ctx);
     if (tb->pcrel)
         gen_env_st(gen_env_ld(ENV_OFF(rip), MO_64), ENV_OFF(tb_pc_base), MO_64);
@@ -696,8 +699,9 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         max_insns = 1;
     if (max_insns > 1 && x86_translate_loops) {
         region_start(s);
-        /* breakpoints: plain blocks, which stop before each one */
-        if (!(s->flags & TBF_DEBUG) && !atomic_load(&gdb_nr_breakpoints)) {
+        /* only for hot loop heads (tb->region); breakpoints: plain
+         * blocks, which stop before each one */
+        if (tb->region && !(s->flags & TBF_DEBUG) && !atomic_load(&gdb_nr_breakpoints)) {
             FetchCtx scan = f;
             region_plan(s, fetch_byte, &scan);
         }

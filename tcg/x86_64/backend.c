@@ -483,6 +483,15 @@ static void x86_64_invalidate(TranslationBlock *tb)
     jmp_abs(&em, cb->exit0);
 }
 
+static void x86_64_redirect(TranslationBlock *tb, TranslationBlock *dest)
+{
+    CodeBuffer *cb = tcg_current_cpu->backend_state;
+    size_t at = (size_t)((uint8_t *)tb->code - cb->rx);
+    Emitter em;
+    emitter_at(&em, cb, at, at + 5);
+    jmp_abs(&em, (uintptr_t)dest->code);
+}
+
 static void x86_64_reset(void)
 {
     TCGCPU *t = tcg_current_cpu;
@@ -534,6 +543,7 @@ const TCGBackend tcg_backend_x86_64 = {
     .exec = x86_64_exec,
     .set_jump = x86_64_set_jump,
     .invalidate = x86_64_invalidate,
+    .redirect = x86_64_redirect,
     .reset = x86_64_reset,
     .insn_from_ra = x86_64_insn_from_ra,
     .dump = x86_64_dump,
