@@ -247,6 +247,7 @@ typedef struct TCGCPU {
     uint64_t stat_pcid_restored;         /* ... that kept its entries */
     uint64_t stat_lookup_slow;   /* indirect jumps that took the C lookup (x86_64) */
     uint64_t stat_regions;       /* hot loop heads translated again as regions */
+    uint64_t stat_back_trips;    /* back-edge trips counted in the loop (unchained) */
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;

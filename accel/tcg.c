@@ -229,6 +229,7 @@ static TranslationBlock *back_edge_taken(TCGCPU *t, TranslationBlock *head, bool
     *chain = true;
     if (head->region || head->cflags)
         return head;
+    t->stat_back_trips++;
     if (++head->loop_trips < tcg_region_trips) {
         *chain = false;
         return head;
@@ -387,7 +388,8 @@ void tcg_dump_jit_info(FILE *f)
                 " indirect jumps looked up in C\n",
                 i, tb_cache_count(t), t->stat_translated, t->stat_guest_bytes, t->stat_code_bytes,
                 t->stat_shared, t->stat_invalidated, t->flush_count, t->stat_lookup_slow);
-        fprintf(f, "CPU #%d: %" PRIu64 " hot loop heads translated again as regions\n", i, t->stat_regions);
+        fprintf(f, "CPU #%d: %" PRIu64 " hot loop heads translated again as regions after %" PRIu64
+                " back-edge trips through the loop\n", i, t->stat_regions, t->stat_back_trips);
         fprintf(f, "CPU #%d: %" PRIu64 " page walks, %" PRIu64 " TLB fills; TLB flushes: %" PRIu64 " full, %" PRIu64
                 " non-global (CR3), %" PRIu64 " single page; jump cache: %" PRIu64 " revalidated, %" PRIu64 " stale\n",
                 i, cpu->env->stat_walks, t->stat_tlb_fills, t->stat_tlb_flushes, t->stat_tlb_flushes_nonglobal,

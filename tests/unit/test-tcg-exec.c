@@ -1320,6 +1320,46 @@ static void region_planned_at_once(bool interp)
 TEST(region_planned_at_once_interp) { region_planned_at_once(true); }
 TEST(region_planned_at_once_x86_64) { region_planned_at_once(false); }
 
+/* An outer loop enters the inner one through a jump chained to the inner
+ * head's plain block before the head became a region: later entries run
+ * the region (x86_64: the superseded block's entry jumps there; the
+ * interpreter chains again). */
+static void region_entered_through_old_chain(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0xb9, 0x64, 0x00, 0x00, 0x00, /* P: mov ecx, 100 */
+        0xeb, 0x00,             /* jmp L (chained)    */
+        0x83, 0xc0, 0x01,       /* L: add eax, 1      */
+        0xa8, 0x01,             /* test al, 1         */
+        0x74, 0x03,             /* jz E               */
+        0x83, 0xc3, 0x01,       /* add ebx, 1         */
+        0xff, 0xc9,             /* E: dec ecx         */
+        0x75, 0xf2,             /* jnz L              */
+        0xff, 0xca,             /* dec edx            */
+        0x75, 0xe7,             /* jnz P              */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = 20;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 2000);
+    CHECK_EQ(env->regs[R_EBX], 1000);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(env->regs[R_EDX], 0);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(code));
+    /* the outer loop (20 trips) stays plain */
+    CHECK_EQ(regions_made(env), 1);
+    CHECK(region_at(env, RAM_BASE + LOOP_CODE + 7));
+    CHECK(!region_at(env, RAM_BASE + LOOP_CODE));
+    free_cpu(env);
+}
+
+TEST(region_entered_through_old_chain_interp) { region_entered_through_old_chain(true); }
+TEST(region_entered_through_old_chain_x86_64) { region_entered_through_old_chain(false); }
+
 /* An entry block falling into a loop head, an inner loop whose back edge
  * falls through to more of the region, and an outer back edge to the same
  * head (the kernel decompressor's LZMA loops have this shape). */
