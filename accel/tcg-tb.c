@@ -441,8 +441,8 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         unsigned k = 0;
         for (int i = 0; i < s->nb_ops && k < n; i++) {
             if (s->ops[i].opc == INDEX_op_insn_start) {
-                /* PC-relative: the offset from the block's start */
-                tb->insn_pc[k] = s->ops[i].args[0] - (tb->pcrel ? pc : 0);
+                /* PC-relative: the offset from the start's page */
+                tb->insn_pc[k] = s->ops[i].args[0] - (tb->pcrel ? TB_PAGE_BASE(pc) : 0);
                 tb->insn_cc_op[k] = (uint32_t)s->ops[i].args[1];
                 tb->insn_host_end[k] = 0;
                 k++;
@@ -562,6 +562,8 @@ void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest)
         return;
     if (tb->pcrel && !shared_jump_ok(tb, dest))
         return;
+    if (!tb_chain_keeps_page_base(tb, dest))
+        return;   /* its set-up would read RIP, which a chained jump leaves unset */
     tb->jmp_target[n] = dest;
     t->backend->set_jump(tb, n, dest);
 }

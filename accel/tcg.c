@@ -32,7 +32,7 @@ static void restore_from_insn(CPUX86State *env, TranslationBlock *tb, int i)
 {
     if (i < 0 || (unsigned)i >= tb->icount)
         return;
-    /* a PC-relative block holds offsets from where it was entered */
+    /* a PC-relative block holds offsets from the page it was entered on */
     env->rip = tb->insn_pc[i] + (tb->pcrel ? env->tb_pc_base : 0);
     if (tb->insn_cc_op[i] != CC_OP_DYNAMIC)
         env->cc_op = tb->insn_cc_op[i];

@@ -3,7 +3,8 @@
 # under QEMU (TCG against TCG, same kernel, initramfs and command line).
 # Prints per phase the median of BENCH_RUNS runs (default 3) in host seconds,
 # the ratio Kestrel/QEMU (below 1.00 is faster), and each one's peak RSS.
-# Phases: start->first kernel message, ->init, each workload phase, ->exit.
+# Phases: start->first kernel message, ->init, ->exit in host time; each
+# workload phase by the guest's uptime (/proc/uptime at its begin and end).
 # Benchmarks never assert; a run that fails is reported as such.
 set -u
 cd "$(dirname "$0")/.."
@@ -47,8 +48,12 @@ phases() {
         function t() { return $1 + 0 }
         !first && /Linux version/ { print "first-message", t(); first = 1 }
         /GUEST-INIT-REACHED/ { print "init", t() }
-        / GUEST-BEGIN / { b[$3] = t() }
-        / GUEST-END / { if ($3 in b) print "phase:" $3, t() - b[$3] }
+        # a phase lasts what the guest clock says (its uptime follows host
+        # time on both emulators): the host stamps on serial lines come in
+        # bursts on a busy host
+        function up() { for (i = 4; i <= NF; i++) if ($i ~ /^up=[0-9.]+$/) return substr($i, 4) + 0; return -1 }
+        / GUEST-BEGIN / { b[$3] = up() }
+        / GUEST-END / { if ($3 in b && b[$3] >= 0 && up() >= 0) print "phase:" $3, up() - b[$3] }
         / RSS-KB / { rss = $3 }
         / EXIT / { print "exit", t(); print "rss-mb", rss / 1024; print "status", $3 }
         / GUEST-WORKLOAD-DONE/ { done = 1 }

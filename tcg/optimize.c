@@ -18,7 +18,8 @@ typedef struct TempInfo {
     bool copied;          /* some temp may name this one in copy_of */
     uint64_t val;
     int copy_of;          /* -1, or a temp holding the same value */
-    int low_copy_of;      /* -1, or a temp with the same low 32 bits */
+    int low_copy_of;      /* -1, or a temp with the same low low_bits bits */
+    uint8_t low_bits;     /* 8, 16 or 32 */
     bool sext32;          /* the value is its low half sign-extended */
 } TempInfo;
 
@@ -203,12 +204,49 @@ static int w32_low_inputs(TCGOpcode opc)
     }
 }
 
+/* How many low bits of its temp input i of op reads (0: all 64). */
+static unsigned low_bits_read(const TCGOp *op, int i)
+{
+    switch (op->opc) {
+    case INDEX_op_ext8s: case INDEX_op_ext8u:
+        return 8;
+    case INDEX_op_ext16s: case INDEX_op_ext16u:
+        return 16;
+    case INDEX_op_ext32s: case INDEX_op_ext32u:
+        return 32;
+    case INDEX_op_deposit:   /* the field's bits of b */
+        return i == 1 ? (unsigned)op->args[3] : 0;
+    default:
+        return (op->flags & TCG_W32) && i < w32_low_inputs(op->opc) ? 32 : 0;
+    }
+}
+
 /* An input of a 32-bit op: only its low half matters, so a zero-extension's
- * source will do (the extension itself then often dies). */
-static int resolve_low(int t)
+ * source will do (the extension itself then often dies). need: how many low
+ * bits the op reads. */
+static int resolve_low(int t, unsigned need)
 {
     t = resolve(t);
-    return t >= 0 && info[t].low_copy_of >= 0 ? info[t].low_copy_of : t;
+    return t >= 0 && info[t].low_copy_of >= 0 && info[t].low_bits >= need ? info[t].low_copy_of : t;
+}
+
+/* t's value is the zero-extension of the low `bits` bits of a. */
+static void set_low_copy(int t, int a, unsigned bits)
+{
+    info[t].low_copy_of = a;
+    info[t].low_bits = (uint8_t)bits;
+    info[a].copied = true;
+}
+
+/* op becomes d = a: d is a's copy, with a's zero-extension fact */
+static void become_copy(TCGContext *s, TCGOp *op, int d, int a)
+{
+    uint8_t z = info[a].zbits;
+    to_mov(op, d, a);
+    kill_temp(s, d);
+    if (a != d)
+        set_copy(d, a);
+    info[d].zbits = z;
 }
 
 /* A 64-bit and/or/xor (or right shift by a constant) of values that fit 32
@@ -309,6 +347,39 @@ static bool narrow_def(TCGContext *s, int n, int t)
     return false;
 }
 
+/* d = a with its low bits from b: constants fold; into a zero (or a value
+ * with nothing above the field) it is b's zero-extension. */
+static void optimize_deposit(TCGContext *s, TCGOp *op, int d, int a, int b)
+{
+    unsigned bits = (unsigned)op->args[3];
+    uint64_t field = ~0ULL >> (64 - bits);
+    if (info[a].is_const && info[b].is_const) {
+        uint64_t v = (info[a].val & ~field) | (info[b].val & field);
+        to_movi(op, d, v);
+        kill_temp(s, d);
+        info[d].is_const = true;
+        info[d].val = v;
+        info[d].zbits = const_bits(v);
+        return;
+    }
+    if (a == b) {
+        become_copy(s, op, d, a);
+        return;
+    }
+    if (info[a].zbits <= bits) {
+        op->opc = bits == 8 ? INDEX_op_ext8u : INDEX_op_ext16u;
+        op->args[1] = (TCGArg)b;
+        kill_temp(s, d);
+        info[d].zbits = (uint8_t)bits;
+        if (b != d)
+            set_low_copy(d, b, bits);
+        return;
+    }
+    uint8_t z = info[a].zbits;
+    kill_temp(s, d);
+    info[d].zbits = z;   /* above bits: the field cannot widen it */
+}
+
 void tcg_optimize(TCGContext *s)
 {
     reset_all(s);
@@ -344,10 +415,10 @@ void tcg_optimize(TCGContext *s)
 
         narrow_to_w32(op, def);
         /* copy propagation into the inputs */
-        int low_inputs = (op->flags & TCG_W32) ? w32_low_inputs(opc) : 0;
         for (int i = 0; i < def->nb_iargs; i++) {
             int k = def->nb_oargs + i;
-            op->args[k] = (TCGArg)(i < low_inputs ? resolve_low((int)op->args[k]) : resolve((int)op->args[k]));
+            unsigned need = low_bits_read(op, i);
+            op->args[k] = (TCGArg)(need ? resolve_low((int)op->args[k], need) : resolve((int)op->args[k]));
         }
 
         bool w = op->flags & TCG_W32;
@@ -420,6 +491,9 @@ void tcg_optimize(TCGContext *s)
             kill_temp(s, d);
             info[d].zbits = 8;
             continue;
+        case INDEX_op_deposit:
+            optimize_deposit(s, op, d, a, b);
+            continue;
         case INDEX_op_movcond: {
             int c1 = a, c2 = b;
             if (info[c1].is_const && info[c2].is_const) {
@@ -467,6 +541,12 @@ void tcg_optimize(TCGContext *s)
                     ac = false;
                     bc = true;
                 }
+                if (bc && opc == INDEX_op_and && info[a].low_copy_of >= 0 && info[a].zbits <= info[a].low_bits &&
+                    const_bits(info[b].val) <= info[a].low_bits) {
+                    /* zext(x) & c = x & c when c has no bits above the extension's */
+                    a = info[a].low_copy_of;
+                    op->args[1] = (TCGArg)a;
+                }
                 if (bc && simplify(op, d, a, info[b].val, w, info[a].zbits <= 32)) {
                     if (op->opc == INDEX_op_movi) {
                         uint64_t v = op->args[1];
@@ -480,6 +560,21 @@ void tcg_optimize(TCGContext *s)
                         if (a != d)
                             set_copy(d, a);
                         info[d].zbits = z;
+                    }
+                    continue;
+                }
+                if (a == b && (opc == INDEX_op_and || opc == INDEX_op_or)) {
+                    /* x & x = x | x = x (zero-extended by a 32-bit op) */
+                    uint8_t z = info[a].zbits;
+                    if (w && z > 32) {
+                        op->opc = INDEX_op_ext32u;
+                        op->flags = 0;
+                        kill_temp(s, d);
+                        info[d].zbits = 32;
+                        if (a != d)
+                            set_low_copy(d, a, 32);
+                    } else {
+                        become_copy(s, op, d, a);
                     }
                     continue;
                 }
@@ -497,12 +592,7 @@ void tcg_optimize(TCGContext *s)
             if (ext_bits == 32 && info[a].zbits > 32 && narrow_def(s, n, a))
                 info[a].zbits = 32;
             if (ext_bits && info[a].zbits <= ext_bits) {
-                uint8_t z = info[a].zbits;
-                to_mov(op, d, a);
-                kill_temp(s, d);
-                if (a != d)
-                    set_copy(d, a);
-                info[d].zbits = z;
+                become_copy(s, op, d, a);
                 continue;
             }
         }
@@ -540,10 +630,10 @@ void tcg_optimize(TCGContext *s)
             }
             info[d].zbits = z;
             info[d].sext32 = opc == INDEX_op_ext32s;
-            if ((opc == INDEX_op_ext32u || opc == INDEX_op_ext32s) && a != d) {
-                info[d].low_copy_of = a;
-                info[a].copied = true;
-            }
+            if ((opc == INDEX_op_ext32u || opc == INDEX_op_ext32s) && a != d)
+                set_low_copy(d, a, 32);
+            else if ((opc == INDEX_op_ext8u || opc == INDEX_op_ext16u) && a != d)
+                set_low_copy(d, a, opc == INDEX_op_ext8u ? 8 : 16);
         }
         if (opc == INDEX_op_br || opc == INDEX_op_goto_tb || opc == INDEX_op_exit_tb ||
             opc == INDEX_op_lookup_and_goto || opc == INDEX_op_goto_loop)

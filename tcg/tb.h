@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A PC-relative block's env->tb_pc_base for the RIP it is entered at. */
+#define TB_PAGE_BASE(rip) ((rip) & ~(uint64_t)0xfff)
+
 /* tb->cflags */
 #define CF_SINGLE_INSN 1u    /* translate one instruction only (SMC, single-step) */
 
@@ -19,9 +22,10 @@ typedef struct TranslationBlock {
     uint32_t size;           /* guest bytes */
     uint32_t icount;
     bool invalid;
-    /* The code computes RIP values from env->tb_pc_base instead of embedding
-     * pc: shared by every TB with the same physical code and flags (insn_pc[]
-     * then holds offsets from the block start). */
+    /* The code computes RIP values from env->tb_pc_base (the page of the
+     * block's start, TB_PAGE_BASE) instead of embedding pc: shared by every TB
+     * with the same physical code and flags (insn_pc[] then holds offsets
+     * from that page). */
     bool pcrel;
     /* a TB that reuses another one's code at a different virtual PC */
     bool alias;
@@ -48,10 +52,22 @@ typedef struct TranslationBlock {
     struct TranslationBlock *jmp_target[2];
     uint32_t jmp_patch_ofs[2];   /* x86_64: offset of the rel32 to patch */
     uint32_t jmp_reset_ofs[2];   /* x86_64: offset of the unchained exit path */
+    /* x86_64: where chained jumps may enter (offsets in code): past the
+     * PC-relative set-up at the exit check, and past the exit check too */
+    uint16_t entry_checked, entry_unchecked;
+    uint32_t entry_exit;         /* x86_64: the exit check's way out (stores RIP) */
 
     struct TranslationBlock *hash_next;     /* physical hash chain */
     struct TranslationBlock *shared_next;   /* chain of PC-relative translations by (phys, flags) */
     struct TranslationBlock *page_next[2];  /* TBs on the same physical page */
 } TranslationBlock;
+
+/* A chained jump from tb leaves env->tb_pc_base right for dest: chained
+ * jumps stay on their block's page (gen_jmp_to), so a PC-relative dest
+ * reached from a PC-relative block has the same page base. */
+static inline bool tb_chain_keeps_page_base(const TranslationBlock *tb, const TranslationBlock *dest)
+{
+    return !dest->pcrel || tb->pcrel;
+}
 
 #endif

@@ -29,6 +29,12 @@
  * wrote globals back). They are "insn-precise": the execution engine maps the
  * faulting point back to the last insn_start to restore RIP and cc_op.
  *
+ * Block exits: goto_tb n, pc leaves for the TB's successor n, whose RIP is
+ * pc (an offset from env->tb_pc_base in a PC-relative block). The
+ * successor knows its own PC, so env->rip is written only on the way out
+ * to the loop: when the jump is not chained, or when the successor's exit
+ * check stops it. exit_tb and lookup_and_goto find RIP in env.
+ *
  * Loops: goto_loop jumps back to a label already bound (a loop head: the
  * TB's start, or a label inside a translation region) unless an exit is
  * requested (the check a TB entry does); then it falls through to the ops
@@ -187,6 +193,7 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(ext32s, 1, 1, 0)                                                      \
     X(ext32u, 1, 1, 0)                                                      \
     X(bswap, 1, 1, 0)       /* byte swap of 32 (W32) or 64 bits        */  \
+    X(deposit, 1, 2, 1)     /* d = a with its low c bits (8, 16) from b */ \
     X(mulu2, 2, 2, 0)       /* lo:hi = a * b unsigned (128-bit result) */  \
     X(fpop, 2, 2, 1)        /* d, fl = a FPOP b: see TCGFpOp          */  \
     X(muls2, 2, 2, 0)       /* lo:hi = a * b signed                    */  \
@@ -208,7 +215,7 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(qemu_probe, 1, 1, 2)  /* addend = window check at addr; mmu, window: no access, no fault */ \
     X(call, 1, 0, 0)        /* see TCGOp.call                          */  \
     X(insn_start, 0, 0, 2)  /* guest pc, cc_op at the insn's start     */  \
-    X(goto_tb, 0, 0, 1)     /* chainable jump to the TB's successor n  */  \
+    X(goto_tb, 0, 0, 2)     /* chainable jump to successor n, at pc    */  \
     X(exit_tb, 0, 0, 1)     /* return to the loop (value: see exec)    */  \
     X(lookup_and_goto, 0, 0, 1) /* jump to the TB for env->rip, or exit;  \
                                a RET: the bytes its pop added to RSP   */  \
@@ -325,6 +332,8 @@ void tcg_gen_op3i(TCGOpcode opc, unsigned flags, TCGv d, TCGv a, uint64_t imm);
 /* Zero/sign-extend from size bytes (1, 2, 4; 8 is a move). */
 void tcg_gen_extu(TCGv d, TCGv a, unsigned size);
 void tcg_gen_exts(TCGv d, TCGv a, unsigned size);
+/* d = a with its low 8*size bits (size 1 or 2) replaced by b's. */
+void tcg_gen_deposit_low(TCGv d, TCGv a, TCGv b, unsigned size);
 void tcg_gen_setcond(TCGCond c, unsigned flags, TCGv d, TCGv a, TCGv b);
 void tcg_gen_movcond(TCGCond c, unsigned flags, TCGv d, TCGv c1, TCGv c2, TCGv v1, TCGv v2);
 void tcg_gen_brcond(TCGCond c, unsigned flags, TCGv a, TCGv b, int label);
@@ -342,7 +351,7 @@ void tcg_gen_qemu_st(TCGv v, TCGv addr, unsigned memop, int mmu_idx);
 /* ret may be TCG_NO_TEMP. */
 void tcg_gen_call(void *func, const char *name, unsigned flags, TCGv ret, int nargs, ...);
 void tcg_gen_insn_start(uint64_t pc, uint32_t cc_op);
-void tcg_gen_goto_tb(unsigned n);
+void tcg_gen_goto_tb(unsigned n, uint64_t pc);
 void tcg_gen_exit_tb(uint64_t val);
 /* ret_pop: 0, or the block ends with a RET that added ret_pop to RSP */
 void tcg_gen_lookup_and_goto(uint64_t ret_pop);

@@ -166,9 +166,10 @@ typedef struct CPUX86State {
     /* ---- integer state ---- */
     uint64_t regs[16];
     uint64_t rip;
-    /* Translator: RIP at entry to the running PC-relative block (its code
-     * computes RIP values from it, so one translation serves every virtual
-     * address of the same physical code). */
+    /* Translator: the page of RIP at entry to the running PC-relative block
+     * (its code computes RIP values from it, so one translation serves every
+     * virtual address of the same physical code; blocks chained on one page
+     * share it). The backends set it at entry: see TB_PAGE_BASE. */
     uint64_t tb_pc_base;
     /* EFLAGS without the arithmetic flags, which are lazy: see cc_* below.
      * x86_get_eflags()/x86_set_eflags() give the architectural value. */

@@ -574,31 +574,47 @@ static TCGv gen_cond_from_flags(DisasContext *s, unsigned base)
     return r;
 }
 
+/* SF of a zero-extended result: its top bit; for 32 and 64 bits a signed
+ * compare with 0 (the host's test r, r), no mask constant to load. */
+static CCPrepare prepare_sign(TCGv v, unsigned size)
+{
+    if (size >= 4)
+        return (CCPrepare){ TCG_COND_LT, v, tcg_const(0), size == 4 ? TCG_W32 : 0 };
+    return (CCPrepare){ TCG_COND_TSTNE, v, tcg_const(1ULL << (size * 8 - 1)), 0 };
+}
+
+/* Signed cond on two zero-extended size-byte values: 32-bit ones compare
+ * their low halves (no sign extensions). */
+static CCPrepare prepare_signed(TCGCond cond, TCGv a, TCGv b, unsigned size)
+{
+    if (size == 4)
+        return (CCPrepare){ cond, a, b, TCG_W32 };
+    return (CCPrepare){ cond, gen_sext(a, size), gen_sext(b, size), 0 };
+}
+
 /* The condition's base from a static cc_op (not EFLAGS), inline. */
 static CCPrepare prepare_cc_static(DisasContext *s, unsigned base)
 {
     unsigned kind = CC_OP_KIND(s->cc_op), size = 1u << CC_OP_SIZE_LOG2(s->cc_op);
-    uint64_t sign = 1ULL << (size * 8 - 1);
     /* ZF and SF come straight from the (zero-extended) result for every kind. */
     if (base == 2)
         return (CCPrepare){ TCG_COND_EQ, cpu_cc_dst, tcg_const(0), 0 };
     if (base == 4)
-        return (CCPrepare){ TCG_COND_TSTNE, cpu_cc_dst, tcg_const(sign), 0 };
+        return prepare_sign(cpu_cc_dst, size);
     if (kind == CC_K_SUB && (base == 1 || base == 3 || base == 6 || base == 7)) {
         TCGv a = tcg_temp_new();
         tcg_gen_add(a, cpu_cc_dst, cpu_cc_src);
         tcg_gen_extu(a, a, size);
         if (base == 1 || base == 3)
             return (CCPrepare){ base == 1 ? TCG_COND_LTU : TCG_COND_LEU, a, cpu_cc_src, 0 };
-        return (CCPrepare){ base == 6 ? TCG_COND_LT : TCG_COND_LE,
-                            gen_sext(a, size), gen_sext(cpu_cc_src, size), 0 };
+        return prepare_signed(base == 6 ? TCG_COND_LT : TCG_COND_LE, a, cpu_cc_src, size);
     }
     if (kind == CC_K_LOGIC) {
         switch (base) {
         case 0: case 1: return (CCPrepare){ TCG_COND_NEVER, cpu_cc_dst, cpu_cc_dst, 0 };
         case 3: return (CCPrepare){ TCG_COND_EQ, cpu_cc_dst, tcg_const(0), 0 };
-        case 6: return (CCPrepare){ TCG_COND_TSTNE, cpu_cc_dst, tcg_const(sign), 0 };
-        case 7: return (CCPrepare){ TCG_COND_LE, gen_sext(cpu_cc_dst, size), tcg_const(0), 0 };
+        case 6: return prepare_sign(cpu_cc_dst, size);
+        case 7: return prepare_signed(TCG_COND_LE, cpu_cc_dst, tcg_const(0), size);
         default: break;
         }
     }

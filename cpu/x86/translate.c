@@ -89,6 +89,10 @@ TCGv gen_reg_load(DisasContext *s, int reg, unsigned size)
 /* Replace bits [shift, shift + 8*size) of reg with v. */
 static void gen_deposit_reg(TCGv reg, TCGv v, unsigned size, unsigned shift)
 {
+    if (!shift) {
+        tcg_gen_deposit_low(reg, reg, v, size);
+        return;
+    }
     uint64_t field = size_mask(size) << shift;
     TCGv keep = tcg_temp_new(), ins = tcg_temp_new();
     tcg_gen_andi(keep, reg, ~field);
@@ -442,10 +446,10 @@ TCGv gen_pc_value(DisasContext *s, uint64_t pc)
 {
     if (!s->tb->pcrel)
         return tcg_const(pc);
-    /* relative to the block's start, whatever virtual address it runs at */
+    /* relative to the start's page, whatever virtual address it runs at */
     TCGv v = gen_env_ld(ENV_OFF(tb_pc_base), MO_64);
-    if (pc != s->tb->pc)
-        tcg_gen_addi(v, v, pc - s->tb->pc);
+    if (pc != TB_PAGE_BASE(s->tb->pc))
+        tcg_gen_addi(v, v, pc - TB_PAGE_BASE(s->tb->pc));
     return v;
 }
 
@@ -546,7 +550,6 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
         tcg_gen_br(ahead);
         return;
     }
-    gen_set_rip(s, target);
     if (s->jmp_used[n] && s->region.loops)
         n = !n;   /* a region has many exits: any free slot */
     uint64_t lin = s->cs_base + target;
@@ -555,8 +558,10 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
         s->jmp_used[n] = true;
         if (target < s->tb->pc)
             s->tb->back_edge |= 1u << n;   /* perhaps a loop: its head may become a region */
-        tcg_gen_goto_tb(n);
+        /* RIP is stored only if the jump leaves for the loop */
+        tcg_gen_goto_tb(n, s->tb->pcrel ? target - TB_PAGE_BASE(s->tb->pc) : target);
     } else {
+        gen_set_rip(s, target);
         gen_goto_next_tb(s, false);
     }
 }
@@ -693,8 +698,6 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
     init_context(s, env, tb);
     tb->back_edge = 0;
     tcg_func_start(tcg_ctx);
-    if (tb->pcrel)
-        gen_env_st(gen_env_ld(ENV_OFF(rip), MO_64), ENV_OFF(tb_pc_base), MO_64);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
         max_insns = 1;
     if (max_insns > 1 && x86_translate_loops) {

@@ -134,6 +134,9 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_setcond:
             io->c = (uint8_t)op->args[3];
             break;
+        case INDEX_op_deposit:
+            io->imm = ~0ULL >> (64 - op->args[3]);   /* the field's mask */
+            break;
         case INDEX_op_movcond:
             io->c = (uint8_t)op->args[5];
             break;
@@ -175,7 +178,11 @@ static bool interp_gen_code(TCGContext *s, TranslationBlock *tb)
                 loop_head = n - 1;
             io->aux = ++insn;
             break;
-        case INDEX_op_goto_tb: case INDEX_op_exit_tb:
+        case INDEX_op_goto_tb:
+            io->aux = (int32_t)op->args[0];
+            io->imm = op->args[1];
+            break;
+        case INDEX_op_exit_tb:
             io->imm = op->args[0];
             break;
         case INDEX_op_call: {
@@ -267,9 +274,12 @@ static uint64_t window_addend(TCGCPU *t, const IOp *op, uint64_t addr)
 static uintptr_t interp_exec(CPUX86State *env, TranslationBlock *tb)
 {
     TCGCPU *t = tcg_cpu(env);
+    bool set_up = true;   /* entered from the loop or a lookup, not chained */
 next_tb:
     if (tb->invalid)
         return 0;
+    if (set_up && tb->pcrel)
+        env->tb_pc_base = TB_PAGE_BASE(env->rip);
     t->in_interp = true;
     t->interp_tb = tb;
     const IOp *code = ((const IProg *)tb->code)->ops;
@@ -309,6 +319,7 @@ next_tb:
         case INDEX_op_ext16u: *op->o[0] = (uint16_t)*op->i[0]; break;
         case INDEX_op_ext32s: *op->o[0] = (uint64_t)(int64_t)(int32_t)*op->i[0]; break;
         case INDEX_op_ext32u: *op->o[0] = (uint32_t)*op->i[0]; break;
+        case INDEX_op_deposit: *op->o[0] = (*op->i[0] & ~op->imm) | (*op->i[1] & op->imm); break;
         case INDEX_op_bswap:
             *op->o[0] = w ? __builtin_bswap32((uint32_t)*op->i[0]) : __builtin_bswap64(*op->i[0]);
             break;
@@ -402,13 +413,15 @@ next_tb:
             t->interp_insn = op->aux;
             break;
         case INDEX_op_goto_tb: {
-            int n = (int)op->imm;
+            int n = op->aux;
             TranslationBlock *next = tb->jmp_target[n];
             if (next && !next->invalid &&
                 !atomic_load_explicit(&t->exit_flag, memory_order_relaxed)) {
+                set_up = !tb_chain_keeps_page_base(tb, next);
                 tb = next;
                 goto next_tb;
             }
+            env->rip = op->imm + (tb->pcrel ? env->tb_pc_base : 0);
             return TB_EXIT_CHAIN(tb, n);
         }
         case INDEX_op_exit_tb:
@@ -423,6 +436,7 @@ next_tb:
         case INDEX_op_lookup_and_goto: {
             TranslationBlock *next = tb_lookup_fast(env);
             if (next) {
+                set_up = true;
                 tb = next;
                 goto next_tb;
             }

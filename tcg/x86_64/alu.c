@@ -239,6 +239,22 @@ void gen_unary(Gen *g, const TCGOp *op)
     set_output(g, td, rd);
 }
 
+/* d = a with its low 8 or 16 bits from b: a copy of a, then a byte or word
+ * move into it (in place when d is a's register). */
+void gen_deposit(Gen *g, const TCGOp *op)
+{
+    int td = (int)op->args[0], ta = (int)op->args[1], tb = (int)op->args[2];
+    int ra = temp_load(g, ta, 0);
+    int rb = temp_load(g, tb, 0);
+    int rd = out_reg_from(g, op, 0, 1 << rb);   /* the copy of a must not hit b */
+    mov_rr(&g->e, rd, ra);
+    if (op->args[3] == 16)
+        em_byte(&g->e, 0x66);
+    em_rr(&g->e, op->args[3] == 16 ? 0x89 : 0x88, 1, false, rb, rd, op->args[3] != 16);
+    free_dead_inputs(g, op, 1, 2);
+    set_output(g, td, rd);
+}
+
 void gen_mul2(Gen *g, const TCGOp *op)
 {
     int tlo = (int)op->args[0], thi = (int)op->args[1], ta = (int)op->args[2], tb = (int)op->args[3];

@@ -155,14 +155,92 @@ static void gen_exit(Gen *g, uint64_t val)
     jmp_abs(&g->e, g->cb->epilogue);
 }
 
-static void gen_goto_tb(Gen *g, int n)
+/* env->rip = pc, a goto_tb's (an offset from the page base in a
+ * PC-relative block). Clobbers rax. */
+static void gen_store_rip(Gen *g, uint64_t pc)
+{
+    Emitter *e = &g->e;
+    const int32_t rip = (int32_t)offsetof(CPUX86State, rip);
+    if (g->tb->pcrel) {
+        em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, (int32_t)offsetof(CPUX86State, tb_pc_base), false);
+        em_rm(e, 0x8d, 1, true, RAX, RAX, -1, 0, (int32_t)pc, false);   /* lea rax, [rax + pc] */
+    } else if (fits_i32((int64_t)pc)) {
+        em_rm(e, 0xc7, 1, true, 0, RBP, -1, 0, rip, false);              /* mov qword [rip], imm32 */
+        em_u32(e, (uint32_t)pc);
+        return;
+    } else {
+        movi(e, RAX, pc);
+    }
+    em_rm(e, 0x89, 1, true, RAX, RBP, -1, 0, rip, false);
+}
+
+static void gen_goto_tb(Gen *g, int n, uint64_t pc)
 {
     Emitter *e = &g->e;
     em_byte(e, 0xe9);
     g->tb->jmp_patch_ofs[n] = (uint32_t)(emitter_off(e, g->cb) - (size_t)((uint8_t *)g->tb->code - g->cb->rx));
     em_u32(e, 0);   /* falls through to the exit path until chained */
     g->tb->jmp_reset_ofs[n] = g->tb->jmp_patch_ofs[n] + 4;
+    gen_store_rip(g, pc);
     gen_exit(g, TB_EXIT_CHAIN(g->tb, n));
+}
+
+/* The exit check's way out: a chained jump did not store RIP, so this
+ * block stores its own start. */
+static void gen_entry_exit(Gen *g, size_t jcc_patch)
+{
+    const TranslationBlock *tb = g->tb;
+    size_t at = emitter_off(&g->e, g->cb);
+    g->tb->entry_exit = (uint32_t)(at - (size_t)((uint8_t *)tb->code - g->cb->rx));
+    patch_rel32(g->cb, jcc_patch, at);
+    gen_store_rip(g, tb->pcrel ? tb->pc - TB_PAGE_BASE(tb->pc) : tb->pc);
+    jmp_abs(&g->e, g->cb->exit0);
+}
+
+/* ---- entries ------------------------------------------------------------------------------ *
+ * A block's code starts with its entries: [PC-relative set-up] [exit check]
+ * [body]. The loop and the lookups enter at the start; chained jumps may
+ * skip the set-up and, going forward, the exit check (chain_entry). */
+static size_t gen_entries(Gen *g)
+{
+    Emitter *e = &g->e;
+    TranslationBlock *tb = g->tb;
+    size_t start = (size_t)((uint8_t *)tb->code - g->cb->rx);
+    if (tb->pcrel) {   /* env->tb_pc_base = TB_PAGE_BASE(env->rip) */
+        em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, (int32_t)offsetof(CPUX86State, rip), false);
+        em_rr(e, 0x81, 1, true, 4, RAX, false);          /* and rax, ~0xfff */
+        em_u32(e, (uint32_t)TB_PAGE_BASE(~(uint64_t)0));
+        em_rm(e, 0x89, 1, true, RAX, RBP, -1, 0, (int32_t)offsetof(CPUX86State, tb_pc_base), false);
+    }
+    tb->entry_checked = (uint16_t)(emitter_off(e, g->cb) - start);
+    /* leave when the loop asked us to */
+    em_rm(e, 0x83, 1, false, 7, R12, -1, 0, (int32_t)offsetof(TCGCPU, exit_flag), false);
+    em_byte(e, 0);
+    em_byte(e, 0x0f);
+    em_byte(e, 0x85);
+    size_t exit_patch = emitter_off(e, g->cb);
+    em_u32(e, 0);   /* to gen_entry_exit */
+    tb->entry_unchecked = (uint16_t)(emitter_off(e, g->cb) - start);
+    return exit_patch;
+}
+
+/* Where a chained jump from tb enters dest. Past the set-up when dest's
+ * page base is tb's; past the exit check too when the jump goes forward on
+ * the page: every cycle of chained jumps then passes a check, so an exit
+ * request is seen. Only into a block on one page: invalidating it then
+ * invalidates tb too (both start on that page), so no valid block jumps
+ * past the patched start of an invalid one. */
+static uint32_t chain_entry(const TranslationBlock *tb, const TranslationBlock *dest)
+{
+    if (!tb_chain_keeps_page_base(tb, dest) || dest->phys_page2 != (uint64_t)-1)
+        return 0;
+    uint64_t from = tb->cs_base + tb->pc, to = dest->cs_base + dest->pc;
+    if (!(tb->flags & HF_CS64_MASK)) {
+        from = (uint32_t)from;
+        to = (uint32_t)to;
+    }
+    bool forward = TB_PAGE_BASE(from) == TB_PAGE_BASE(to) && to > from;
+    return forward ? dest->entry_unchecked : dest->entry_checked;
 }
 
 /* ---- the driver --------------------------------------------------------------------------- */
@@ -199,12 +277,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     Emitter *e = &g->e;
     tb->code = cb->rx + start;
 
-    /* entry: leave when the loop asked us to */
-    em_rm(e, 0x83, 1, false, 7, R12, -1, 0, (int32_t)offsetof(TCGCPU, exit_flag), false);
-    em_byte(e, 0);
-    em_byte(e, 0x0f);
-    em_byte(e, 0x85);
-    em_u32(e, (uint32_t)(cb->exit0 - (em_rx(e) + 4)));
+    size_t entry_exit_patch = gen_entries(g);
     plan_loop(g);
 
     int insn = -1;
@@ -288,6 +361,9 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         case INDEX_op_mulu2: case INDEX_op_muls2:
             gen_mul2(g, op);
             break;
+        case INDEX_op_deposit:
+            gen_deposit(g, op);
+            break;
         case INDEX_op_fpop:
             gen_fpop(g, op);
             break;
@@ -364,7 +440,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             break;
         case INDEX_op_goto_tb:
             sync_all(g, false);
-            gen_goto_tb(g, (int)op->args[0]);
+            gen_goto_tb(g, (int)op->args[0], op->args[1]);
             break;
         case INDEX_op_exit_tb:
             sync_all(g, false);
@@ -393,6 +469,8 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         emit_slow_path(g, &g->slow[i]);
     for (int i = 0; i < g->nb_stubs && !e->overflow; i++)
         emit_edge_stub(g, &g->stubs[i]);
+    if (!e->overflow)
+        gen_entry_exit(g, entry_exit_patch);
     if (e->overflow)
         return false;
     if (g->failed)
@@ -470,26 +548,41 @@ static void x86_64_set_jump(TranslationBlock *tb, int n, TranslationBlock *dest)
 {
     CodeBuffer *cb = tcg_current_cpu->backend_state;
     size_t at = (size_t)((uint8_t *)tb->code - cb->rx) + tb->jmp_patch_ofs[n];
-    size_t target = dest ? (size_t)((uint8_t *)dest->code - cb->rx) : at + 4;
+    size_t target = dest ? (size_t)((uint8_t *)dest->code - cb->rx) + chain_entry(tb, dest) : at + 4;
     patch_rel32(cb, at, target);
 }
 
+/* Every way in now leaves: its start (the loop, lookups and, into a block
+ * on two pages, chained jumps enter there) jumps to the exit with RIP
+ * stored. A PC-relative block's start is entered with RIP set only (its
+ * page base is not set yet there), so it leaves straight. Chained jumps past
+ * the start come from blocks on the same page, invalid too. */
 static void x86_64_invalidate(TranslationBlock *tb)
 {
     CodeBuffer *cb = tcg_current_cpu->backend_state;
     size_t at = (size_t)((uint8_t *)tb->code - cb->rx);
     Emitter em;
     emitter_at(&em, cb, at, at + 5);
-    jmp_abs(&em, cb->exit0);
+    jmp_abs(&em, tb->pcrel ? cb->exit0 : (uintptr_t)tb->code + tb->entry_exit);
 }
 
+/* Each way into tb goes on at the same entry of dest (the same code, flags
+ * and PC): its start (the loop, lookups), and where chained jumps enter,
+ * past the PC-relative set-up and past the exit check (chain_entry). The
+ * entries are more than 5 bytes apart. */
 static void x86_64_redirect(TranslationBlock *tb, TranslationBlock *dest)
 {
     CodeBuffer *cb = tcg_current_cpu->backend_state;
-    size_t at = (size_t)((uint8_t *)tb->code - cb->rx);
-    Emitter em;
-    emitter_at(&em, cb, at, at + 5);
-    jmp_abs(&em, (uintptr_t)dest->code);
+    const uint32_t from[3] = { 0, tb->entry_checked, tb->entry_unchecked };
+    const uint32_t to[3] = { 0, dest->entry_checked, dest->entry_unchecked };
+    for (int i = 0; i < 3; i++) {
+        if (i > 0 && from[i] == from[i - 1])
+            continue;
+        size_t at = (size_t)((uint8_t *)tb->code - cb->rx) + from[i];
+        Emitter em;
+        emitter_at(&em, cb, at, at + 5);
+        jmp_abs(&em, (uintptr_t)dest->code + to[i]);
+    }
 }
 
 static void x86_64_reset(void)

@@ -246,6 +246,7 @@ void gen_shift(Gen *g, const TCGOp *op);
 bool gen_scaled_add(Gen *g, const TCGOp *op, const TCGOp *next);
 void gen_unary(Gen *g, const TCGOp *op);
 void gen_mul2(Gen *g, const TCGOp *op);
+void gen_deposit(Gen *g, const TCGOp *op);
 void gen_setcond(Gen *g, const TCGOp *op);
 void gen_movcond(Gen *g, const TCGOp *op);
 void gen_fpop(Gen *g, const TCGOp *op);

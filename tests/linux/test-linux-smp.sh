@@ -7,7 +7,7 @@
 #   - a parallel workload (jobs pinned to each CPU with taskset, run in the
 #     background, then `wait`) gives the same checksums as the guest's own
 #     busybox run natively on the host, one job at a time;
-#   - the same with a 1 MiB code buffer (-accel tcg,tb-size=1): full flushes
+#   - the same with a 4 MiB code buffer (-accel tcg,tb-size=4): full flushes
 #     on each vCPU while the other runs;
 #   - -smp 4,sockets=1,cores=2,threads=2: the topology Linux reads from CPUID
 #     and the MADT (siblings, cores, thread siblings) is the one asked for,
@@ -20,7 +20,9 @@ use_linux_guest
 # The jobs: distinct inputs, CPU-bound, deterministic output.
 JOBS=4
 # job_cmd N [PREFIX]: job N's command line, each program run as PREFIX program
-job_cmd() { echo "${2:-}seq $(( $1 * 7919 )) $(( $1 * 7919 + 150000 )) | ${2:-}gzip -1 | ${2:-}sha256sum"; }
+# (LINES numbers each; the constant-flush run uses fewer: it translates all the time)
+LINES=150000
+job_cmd() { echo "${2:-}seq $(( $1 * 7919 )) $(( $1 * 7919 + LINES )) | ${2:-}gzip -1 | ${2:-}sha256sum"; }
 
 # out_value MARKER: the text after "MARKER=" in the guest's output.
 out_value() { tr -d '\r' < "$T_TMP/out" | sed -n "s/^$1=//p" | tail -1; }
@@ -86,12 +88,12 @@ else
     fail smp2_boot "no shell: $(shell_tail)"
 fi
 
-# ---- -smp 2 with a 1 MiB code buffer: each vCPU flushes all its translations
+# ---- -smp 2 with a 4 MiB code buffer: each vCPU flushes all its translations
 # again and again while the other runs -------------------------------------------
-shell_start -m 256 -no-reboot -smp 2 -accel tcg,tb-size=1
+shell_start -m 256 -no-reboot -smp 2 -accel tcg,tb-size=4
 if waitfor 'Busybox shell' 400; then
     sleep 1
-    parallel_jobs parallel_jobs_with_constant_flushes
+    LINES=20000 parallel_jobs parallel_jobs_with_constant_flushes
     say 'poweroff\n'
     shell_end 0 flushes_poweroff
 else

@@ -625,6 +625,88 @@ static void loop_exit_request(bool interp)
 TEST(loop_exit_request_interp) { loop_exit_request(true); }
 TEST(loop_exit_request_x86_64) { loop_exit_request(false); }
 
+/* The same endless loop as a cycle of chained blocks (no loops inside one
+ * translation): a forward chained jump may skip the next block's exit
+ * check, the backward one must not, or the request is never seen. */
+static void chained_cycle_exit_request(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x48, 0xff, 0x03,       /* A: inc qword [rbx] */
+        0xeb, 0x02,             /* jmp B              */
+        0x0f, 0x0b,             /* ud2                */
+        0x48, 0xff, 0xc0,       /* B: inc rax         */
+        0xeb, 0xf4,             /* jmp A              */
+    };
+    put_code(code, sizeof(code));
+    x86_translate_loops = false;
+    alarm(60);   /* a cycle without a check never stops: fail, not hang */
+    uint64_t count = run_counting_loop(env);
+    alarm(0);
+    x86_translate_loops = true;
+    CHECK(count >= 100000);
+    /* stopped at a block's start: A (rax one behind the count) or B */
+    CHECK(env->rip == RAM_BASE + LOOP_CODE || env->rip == RAM_BASE + LOOP_CODE + 7);
+    CHECK_EQ(env->regs[R_EAX], env->rip == RAM_BASE + LOOP_CODE ? count : count - 1);
+    CHECK_EQ(env->exception_index, -1);
+    free_cpu(env);
+}
+
+/* A block chained to a block on two pages, then a store into the second
+ * page invalidates that one only: the chained jump now meets the patched
+ * start, which must leave with the invalid block's RIP (chained jumps do
+ * not store it), so that the loop translates it again and the new code
+ * runs. Stale RIP (the first block's) would run the first block for ever. */
+#define TWO_PAGE_A 0x5ff0
+#define TWO_PAGE_B 0x5ffc
+#define TWO_PAGE_IMM 0x6000
+static void run_more(CPUX86State *env, uint64_t rip)
+{
+    env->rip = rip;
+    env->halted = false;
+    env->exception_index = -1;
+    tcg_run_until_exit(env);
+}
+
+static void chained_into_invalid_two_page_block(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t a[] = {
+        0xff, 0xc0,                         /* A: inc eax           */
+        0xeb, 0x08,                         /* jmp B                */
+        0x0f, 0x0b, 0x0f, 0x0b, 0x0f, 0x0b, 0x0f, 0x0b,
+        0xff, 0xc1,                         /* B: inc ecx           */
+        0x83, 0xc2, 0x01,                   /* add edx, 1 (imm8 on the next page) */
+        0xf4,                               /* hlt                  */
+    };
+    static const uint8_t writer[] = { 0xc6, 0x03, 0x05, 0xf4 };   /* mov byte [rbx], 5; hlt */
+    memcpy(ram + TWO_PAGE_A, a, sizeof(a));
+    memcpy(ram + LOOP_CODE, writer, sizeof(writer));
+    run_at(env, RAM_BASE + TWO_PAGE_A);
+    CHECK(env->halted);
+    alarm(60);
+    for (int i = 0; i < 2; i++)   /* chained now */
+        run_more(env, RAM_BASE + TWO_PAGE_A);
+    env->regs[R_EBX] = RAM_BASE + TWO_PAGE_IMM;
+    run_more(env, RAM_BASE + LOOP_CODE);
+    CHECK(env->halted);
+    run_more(env, RAM_BASE + TWO_PAGE_A);
+    alarm(0);
+    CHECK(env->halted);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->rip, RAM_BASE + TWO_PAGE_IMM + 2);
+    CHECK_EQ(env->regs[R_EAX], 4);
+    CHECK_EQ(env->regs[R_ECX], 4);
+    CHECK_EQ(env->regs[R_EDX], 3 + 5);
+    free_cpu(env);
+}
+
+TEST(chained_into_invalid_two_page_block_interp) { chained_into_invalid_two_page_block(true); }
+TEST(chained_into_invalid_two_page_block_x86_64) { chained_into_invalid_two_page_block(false); }
+
+TEST(chained_cycle_exit_request_interp) { chained_cycle_exit_request(true); }
+TEST(chained_cycle_exit_request_x86_64) { chained_cycle_exit_request(false); }
+
 /* The loop rewrites its own ADD immediate: later iterations add the new one. */
 static void loop_self_modifying(bool interp)
 {
@@ -1556,3 +1638,52 @@ static void region_exit_request(bool interp)
 
 TEST(region_exit_request_interp) { region_exit_request(true); }
 TEST(region_exit_request_x86_64) { region_exit_request(false); }
+
+/* Sign conditions from a recorded flag producer (not right after CMP): SF,
+ * L and LE of 32- and 64-bit logic and subtraction results, overflow
+ * included, as SETcc into byte registers and as a Jcc. */
+static void sign_conditions(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0xb8, 0x00, 0x00, 0x00, 0x80,       /* mov eax, 0x80000000 */
+        0x85, 0xc0,                         /* test eax, eax */
+        0x90,                               /* nop */
+        0x41, 0x0f, 0x98, 0xc0,             /* sets r8b: 1 */
+        0x41, 0x0f, 0x9e, 0xc1,             /* setle r9b: 1 */
+        0x41, 0x0f, 0x9f, 0xc2,             /* setg r10b: 0 */
+        0xba, 0x05, 0x00, 0x00, 0x00,       /* mov edx, 5 */
+        0x83, 0xea, 0x07,                   /* sub edx, 7 */
+        0x90,
+        0x41, 0x0f, 0x9c, 0xc3,             /* setl r11b: 1 */
+        0x41, 0x0f, 0x9d, 0xc4,             /* setge r12b: 0 */
+        0x41, 0x0f, 0x98, 0xc5,             /* sets r13b: 1 */
+        0xb9, 0xff, 0xff, 0xff, 0x7f,       /* mov ecx, 0x7fffffff */
+        0x83, 0xe9, 0xff,                   /* sub ecx, -1: overflows, SF = OF = 1 */
+        0x90,
+        0x41, 0x0f, 0x9c, 0xc6,             /* setl r14b: 0 */
+        0x41, 0x0f, 0x9e, 0xc7,             /* setle r15b: 0 */
+        0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff, /* mov rax, -1 */
+        0x48, 0x85, 0xc0,                   /* test rax, rax */
+        0x90,
+        0x0f, 0x98, 0xc3,                   /* sets bl: 1 */
+        0x0f, 0x9e, 0xc7,                   /* setle bh: 1 */
+        0x78, 0x02,                         /* js +2 (taken) */
+        0xff, 0xc6,                         /* inc esi */
+        0xf4,                               /* hlt */
+    };
+    memset(env->regs, 0, sizeof(env->regs));
+    run_code(env, code, sizeof(code));
+    CHECK_EQ(env->exception_index, -1);
+    static const uint64_t want[16] = {
+        [R_EAX] = ~0ULL, [R_EBX] = 0x101, [R_ECX] = 0x80000000, [R_EDX] = 0xfffffffe,
+        [8] = 1, [9] = 1, [10] = 0, [11] = 1, [12] = 0, [13] = 1, [14] = 0, [15] = 0,
+    };
+    for (int r = 0; r < 16; r++)
+        if (r != R_ESP)
+            CHECK_EQ(env->regs[r], want[r]);
+    free_cpu(env);
+}
+
+TEST(sign_conditions_interp) { sign_conditions(true); }
+TEST(sign_conditions_x86_64) { sign_conditions(false); }

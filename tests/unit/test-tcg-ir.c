@@ -96,6 +96,86 @@ TEST(identities)
     free_cpu(env);
 }
 
+/* movsxd after a 32-bit move reads the move's source; test r, r (x & x)
+ * is a copy, zero-extended in its 32-bit form. */
+TEST(extension_and_self_and_fold)
+{
+    CPUX86State *env = make_cpu(true);
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_func_start(tcg_ctx);
+    TCGv lo = tcg_temp_new();
+    tcg_gen_op2(INDEX_op_ext32u, 0, lo, cpu_regs[R_ECX]);
+    tcg_gen_op2(INDEX_op_ext32s, 0, cpu_regs[R_EAX], lo);
+    tcg_gen_op3(INDEX_op_and, TCG_W32, cpu_cc_dst, cpu_regs[R_EDX], cpu_regs[R_EDX]);
+    tcg_gen_op3(INDEX_op_or, 0, cpu_regs[R_EBX], cpu_regs[R_ESI], cpu_regs[R_ESI]);
+    tcg_gen_exit_tb(0);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_and), 0);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_or), 0);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_ext32u), 1);   /* cc_dst = edx zero-extended */
+    for (int i = 0; i < tcg_ctx->nb_ops; i++) {
+        TCGOp *op = &tcg_ctx->ops[i];
+        if (op->opc == INDEX_op_ext32s)
+            CHECK_EQ((int)op->args[1], cpu_regs[R_ECX]);
+    }
+    free_cpu(env);
+}
+
+/* test al, 2: (al zero-extended) & 2 is rax & 2, no extension left; a
+ * mask wider than the extension keeps it. */
+TEST(and_of_zero_extension_folds)
+{
+    CPUX86State *env = make_cpu(true);
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_func_start(tcg_ctx);
+    TCGv lo = tcg_temp_new(), wide = tcg_temp_new();
+    tcg_gen_op2(INDEX_op_ext8u, 0, lo, cpu_regs[R_EAX]);
+    tcg_gen_andi(cpu_cc_dst, lo, 2);
+    tcg_gen_op2(INDEX_op_ext8u, 0, wide, cpu_regs[R_EBX]);
+    tcg_gen_andi(cpu_regs[R_ECX], wide, 0x1ff);
+    tcg_gen_exit_tb(0);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_ext8u), 1);   /* only ebx's */
+    for (int i = 0; i < tcg_ctx->nb_ops; i++) {
+        TCGOp *op = &tcg_ctx->ops[i];
+        if (op->opc == INDEX_op_and && (int)op->args[0] == cpu_cc_dst)
+            CHECK_EQ((int)op->args[1], cpu_regs[R_EAX]);
+    }
+    free_cpu(env);
+}
+
+/* A byte or word write into a register: constants fold, a deposit into a
+ * value with nothing above the field becomes a zero-extension, and the
+ * front end's partial register store is one deposit op. */
+TEST(deposit_folds)
+{
+    CPUX86State *env = make_cpu(true);
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_func_start(tcg_ctx);
+    TCGv k = tcg_const(0x1122334455667788ULL), z = tcg_temp_new();
+    tcg_gen_deposit_low(cpu_regs[R_EAX], k, tcg_const(0xabcd), 1);
+    tcg_gen_op2(INDEX_op_ext8u, 0, z, cpu_regs[R_EBX]);
+    tcg_gen_deposit_low(cpu_regs[R_ECX], z, cpu_regs[R_EDX], 2);
+    tcg_gen_exit_tb(0);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_deposit), 0);
+    CHECK_EQ(count_ops(tcg_ctx, INDEX_op_ext16u), 1);
+    bool found = false;
+    for (int i = 0; i < tcg_ctx->nb_ops; i++) {
+        TCGOp *op = &tcg_ctx->ops[i];
+        if (op->opc == INDEX_op_movi && (int)op->args[0] == cpu_regs[R_EAX])
+            found = op->args[1] == 0x11223344556677cdULL;
+    }
+    CHECK(found);
+    free_cpu(env);
+}
+
 /* A flag result only the next access's fault reads (replaced right after
  * it) is marked cold and moved next to the access, with the temp that only
  * it reads; one an exit reads is left alone. */
@@ -218,7 +298,7 @@ static void gen_program(uint64_t seed)
             global_d = d;
             d = tcg_temp_new();
         }
-        switch (rnd() % 22) {
+        switch (rnd() % 23) {
         case 0: tcg_gen_op3(INDEX_op_add, w, d, a, b); break;
         case 1: tcg_gen_op3(INDEX_op_sub, w, d, a, b); break;
         case 2: tcg_gen_op3(INDEX_op_mul, w, d, a, b); break;
@@ -292,6 +372,7 @@ static void gen_program(uint64_t seed)
             tcg_gen_op2(INDEX_op_ext32u, 0, d, t);
             break;
         }
+        case 21: tcg_gen_deposit_low(d, a, b, rnd() % 2 ? 1 : 2); break;
         default: tcg_gen_mov(d, a); break;
         }
         if (global_d >= 0) {

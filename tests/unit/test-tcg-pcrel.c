@@ -234,5 +234,45 @@ static void loop_in_shared_code(bool interp)
     free(env);
 }
 
+/* Blocks of shared code chained to each other (forward, then back to a
+ * block before): chained entries keep the page base of the mapping they
+ * run at, so RIP-relative values and a fault's RIP are those of the
+ * mapping, on first runs (unchained) and later ones (chained). */
+#define CHAIN_OFF 0x300
+static void chained_shared_blocks(bool interp)
+{
+    CPUX86State *env = new_user_cpu(interp);
+    static const uint8_t code[] = {
+        0x48, 0x8d, 0x05, 0x00, 0x00, 0x00, 0x00,   /*  0: lea rax, [rip]     */
+        0xeb, 0x0f,                                 /*  7: jmp 24 (C)         */
+        0x48, 0x8d, 0x15, 0x00, 0x00, 0x00, 0x00,   /*  9: B: lea rdx, [rip]  */
+        0x48, 0x8b, 0x36,                           /* 16: mov rsi, [rsi]     */
+        0xf4,                                       /* 19: hlt (#GP)          */
+        0x90, 0x90, 0x90, 0x90,
+        0x48, 0x8d, 0x0d, 0x00, 0x00, 0x00, 0x00,   /* 24: C: lea rcx, [rip]  */
+        0xeb, 0xe8,                                 /* 31: jmp 9 (B)          */
+    };
+    memcpy(ram + (CODE_PHYS - RAM_BASE) + CHAIN_OFF, code, sizeof(code));
+    st64(ram + (DATA - RAM_BASE), 0x1234);
+    x86_translate_loops = false;   /* blocks, not one region */
+    for (int i = 0; i < 6; i++) {
+        uint64_t base = (i == 2 || i == 3 || i == 5 ? V2 : V1) + CHAIN_OFF;
+        bool fault = i >= 4;
+        run_from(env, base, fault ? HOLE : DATA);
+        CHECK_EQ(env->exception_index, fault ? EXCP_PF : EXCP_GP);
+        CHECK_EQ(env->rip, base + (fault ? 16 : 19));
+        CHECK_EQ(env->regs[R_EAX], base + 7);
+        CHECK_EQ(env->regs[R_ECX], base + 31);
+        CHECK_EQ(env->regs[R_EDX], base + 16);
+        CHECK_EQ(env->regs[R_ESI], fault ? HOLE : 0x1234);
+    }
+    x86_translate_loops = true;
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
+TEST(pcrel_chained_blocks_interp) { chained_shared_blocks(true); }
+TEST(pcrel_chained_blocks_x86_64) { chained_shared_blocks(false); }
+
 TEST(pcrel_loop_interp) { loop_in_shared_code(true); }
 TEST(pcrel_loop_x86_64) { loop_in_shared_code(false); }
