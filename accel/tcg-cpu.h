@@ -75,6 +75,8 @@ typedef struct TCGBackend {
     void (*set_jump)(TranslationBlock *tb, int n, TranslationBlock *dest);
     /* Make every entry into tb leave to the loop (tb was invalidated). */
     void (*invalidate)(TranslationBlock *tb);
+    /* Send every entry into tb's code on to dest's (tb was superseded). */
+    void (*redirect)(TranslationBlock *tb, TranslationBlock *dest);
     /* Drop all code (after a full flush). */
     void (*reset)(void);
     /* Guest instruction index of the host return address ra inside tb, or -1. */
@@ -244,6 +246,8 @@ typedef struct TCGCPU {
     uint64_t stat_pcid_switches;         /* CR3 writes to another PCID */
     uint64_t stat_pcid_restored;         /* ... that kept its entries */
     uint64_t stat_lookup_slow;   /* indirect jumps that took the C lookup (x86_64) */
+    uint64_t stat_regions;       /* hot loop heads translated again as regions */
+    uint64_t stat_back_trips;    /* back-edge trips counted in the loop (unchained) */
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;
@@ -285,6 +289,13 @@ void tb_cache_free(TBCache *c);
 unsigned tb_cache_count(TCGCPU *t);   /* TBs in the cache now */
 TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t flags, uint32_t cflags);
 TranslationBlock *tb_lookup_fast(CPUX86State *env);   /* jump cache + hash, no translation */
+/* Translate old's code again with a region planned from its start (a hot
+ * loop head) and let the new block supersede it; returns the new block. */
+TranslationBlock *tb_retranslate_region(TCGCPU *t, TranslationBlock *old);
+/* Trips of a back edge before its target becomes a region (0: plan a
+ * region whenever a block is translated): -accel tcg,region-trips=N. */
+#define REGION_TRIPS_DEFAULT 64
+extern unsigned tcg_region_trips;
 TranslationBlock *tb_from_host_ra(TCGCPU *t, uintptr_t ra);
 void tb_flush(TCGCPU *t);
 /* Invalidate every TB on the physical page; returns true when code was there. */

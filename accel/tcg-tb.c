@@ -383,8 +383,12 @@ static TranslationBlock *tb_alias(TCGCPU *t, TranslationBlock *base, uint64_t pc
     return tb;
 }
 
+/* A back edge taken this often makes its target a region (0: every block
+ * is planned as one when translated). */
+unsigned tcg_region_trips = REGION_TRIPS_DEFAULT;
+
 static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint64_t cs_base,
-                                     uint32_t flags, uint32_t cflags)
+                                     uint32_t flags, uint32_t cflags, bool region)
 {
     TBCache *c = t->cache;
     CPUX86State *env = t->env;
@@ -402,6 +406,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         tb->phys_pc = phys;
         tb->phys_page2 = (uint64_t)-1;
         tb->pcrel = tb_use_pcrel(flags);
+        tb->region = region || tcg_region_trips == 0;
 
         x86_translate_block(env, tb, MAX_INSNS_PER_TB);
         TCGContext *s = tcg_ctx;
@@ -493,7 +498,7 @@ TranslationBlock *tb_find(TCGCPU *t, uint64_t pc, uint64_t cs_base, uint32_t fla
     if (!tb)
         tb = tb_share(t, phys, pc, cs_base, flags, cflags);
     if (!tb)
-        tb = tb_gen_code(t, phys, pc, cs_base, flags, cflags);
+        tb = tb_gen_code(t, phys, pc, cs_base, flags, cflags, false);
     if (cflags == 0)
         jc_store(t, h, lin, tb);
     return tb;
@@ -584,6 +589,37 @@ static void shared_remove(TBCache *c, TranslationBlock *tb)
             return;
         }
     }
+}
+
+/* old is replaced by tb: no lookup finds it, and what still enters it
+ * (chained jumps, an alias's or the return stack's code pointer) goes on
+ * in tb's code. */
+static void tb_supersede(TCGCPU *t, TranslationBlock *old, TranslationBlock *tb)
+{
+    TBCache *c = t->cache;
+    old->invalid = true;
+    jc_remove(t, old);
+    hash_remove(c, old);
+    if (old->pcrel && !old->alias)
+        shared_remove(c, old);
+    t->backend->redirect(old, tb);
+}
+
+TranslationBlock *tb_retranslate_region(TCGCPU *t, TranslationBlock *old)
+{
+    /* a flush while translating recycles old's slot: take what we need first */
+    uint64_t pc = old->pc, cs_base = old->cs_base, phys = old->phys_pc;
+    uint32_t flags = old->flags, cflags = old->cflags;
+    unsigned gen = t->flush_count;
+    TranslationBlock *tb = tb_gen_code(t, phys, pc, cs_base, flags, cflags, true);
+    t->stat_regions++;
+    if (gen == t->flush_count)
+        tb_supersede(t, old, tb);
+    if (cflags == 0) {
+        uint64_t lin = linear_pc(t->env, pc, cs_base);
+        jc_store(t, jmp_cache_hash(lin), lin, tb);
+    }
+    return tb;
 }
 
 static __thread TCGCPU *t_for_remove;

@@ -219,6 +219,27 @@ static bool loop_needed(CPUX86State *env)
            ((req & CPU_INTERRUPT_HARD) && (env->eflags & IF_MASK) && !(env->hflags & HF_INHIBIT_IRQ_MASK));
 }
 
+/* A back edge (tcg/tb.h) was taken to head: a loop's trips leave to here
+ * unchained until the back edges to its head were taken tcg_region_trips
+ * times, then the head is translated again as a region (cold code stays in
+ * plain blocks, cheaper to translate). Returns the block to run; *chain:
+ * whether to chain the edge to it now. */
+static TranslationBlock *back_edge_taken(TCGCPU *t, TranslationBlock *head, bool *chain)
+{
+    *chain = true;
+    if (head->region || head->cflags)
+        return head;
+    t->stat_back_trips++;
+    if (++head->loop_trips < tcg_region_trips) {
+        *chain = false;
+        return head;
+    }
+    unsigned gen = t->flush_count;
+    head = tb_retranslate_region(t, head);
+    *chain = gen == t->flush_count;   /* a flush took the edge's block with it */
+    return head;
+}
+
 static void run_blocks(TCGCPU *t)
 {
     CPUX86State *env = t->env;
@@ -240,8 +261,11 @@ static void run_blocks(TCGCPU *t)
         TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
         if (gen != t->flush_count)
             last = NULL;   /* flushed while translating: the old block is gone */
+        bool chain = true;
+        if (last && (last->back_edge & (1u << last_n)) && !cflags)
+            tb = back_edge_taken(t, tb, &chain);
         /* -d exec/cpu trace every block: no chaining then */
-        if (last && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN) &&
+        if (last && chain && !(tb->cflags & CF_SINGLE_INSN) && !(last->cflags & CF_SINGLE_INSN) &&
             !log_enabled(LOG_EXEC | LOG_CPU))
             tb_set_jump(t, last, last_n, tb);
         last = NULL;
@@ -364,6 +388,8 @@ void tcg_dump_jit_info(FILE *f)
                 " indirect jumps looked up in C\n",
                 i, tb_cache_count(t), t->stat_translated, t->stat_guest_bytes, t->stat_code_bytes,
                 t->stat_shared, t->stat_invalidated, t->flush_count, t->stat_lookup_slow);
+        fprintf(f, "CPU #%d: %" PRIu64 " hot loop heads translated again as regions after %" PRIu64
+                " back-edge trips through the loop\n", i, t->stat_regions, t->stat_back_trips);
         fprintf(f, "CPU #%d: %" PRIu64 " page walks, %" PRIu64 " TLB fills; TLB flushes: %" PRIu64 " full, %" PRIu64
                 " non-global (CR3), %" PRIu64 " single page; jump cache: %" PRIu64 " revalidated, %" PRIu64 " stale\n",
                 i, cpu->env->stat_walks, t->stat_tlb_fills, t->stat_tlb_flushes, t->stat_tlb_flushes_nonglobal,
@@ -416,6 +442,15 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
         return -1;
     }
     tcg_return_stack = ras && !strcmp(ras, "on");
+    const char *trips = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "region-trips") : NULL;
+    if (trips) {
+        uint64_t v;
+        if (!parse_u64(trips, &v) || v > UINT16_MAX) {
+            snprintf(err, errlen, "-accel tcg,region-trips=%s: give a count (0-65535; 0 plans every block)", trips);
+            return -1;
+        }
+        tcg_region_trips = (unsigned)v;
+    }
     const char *thread = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "thread") : NULL;
     if (thread && strcmp(thread, "multi") && strcmp(thread, "single")) {
         snprintf(err, errlen, "-accel tcg,thread=%s: use multi or single (each vCPU has its own thread)", thread);

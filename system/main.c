@@ -180,6 +180,7 @@ static void opt_accel(MachineConfig *cfg, const Option *o, const char *arg)
             usage_error(o->name, "unknown backend '%s' (x86_64 or interp)", b);
         opts_get(opts, "tb-size");
         opts_get(opts, "return-stack");
+        opts_get(opts, "region-trips");
         opts_get(opts, "thread");
     }
     check_unused(o, opts);

@@ -29,6 +29,15 @@ typedef struct TranslationBlock {
     bool pcrel;
     /* a TB that reuses another one's code at a different virtual PC */
     bool alias;
+    /* Translation regions (cpu/x86/translate-region.c) only for hot loops:
+     * region: translated with a region planned from pc (asked for when
+     * back edges to pc became hot). back_edge: the goto_tb slots that jump
+     * back before pc on its page (loop candidates): the execution loop
+     * leaves them unchained and counts their trips into the target's
+     * loop_trips until it becomes a region. */
+    bool region;
+    uint8_t back_edge;
+    uint16_t loop_trips;
 
     /* backend code: host code (x86_64) or an interpreter program */
     void *code;

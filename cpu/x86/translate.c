@@ -556,6 +556,8 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
     if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
         !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))) {
         s->jmp_used[n] = true;
+        if (target < s->tb->pc)
+            s->tb->back_edge |= 1u << n;   /* perhaps a loop: its head may become a region */
         /* RIP is stored only if the jump leaves for the loop */
         tcg_gen_goto_tb(n, s->tb->pcrel ? target - TB_PAGE_BASE(s->tb->pc) : target);
     } else {
@@ -694,13 +696,15 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
     FetchCtx f = { s, (uint64_t)-1, 0, 0, NULL };
     Region *r = &s->region;
     init_context(s, env, tb);
+    tb->back_edge = 0;
     tcg_func_start(tcg_ctx);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
         max_insns = 1;
     if (max_insns > 1 && x86_translate_loops) {
         region_start(s);
-        /* breakpoints: plain blocks, which stop before each one */
-        if (!(s->flags & TBF_DEBUG) && !atomic_load(&gdb_nr_breakpoints)) {
+        /* only for hot loop heads (tb->region); breakpoints: plain
+         * blocks, which stop before each one */
+        if (tb->region && !(s->flags & TBF_DEBUG) && !atomic_load(&gdb_nr_breakpoints)) {
             FetchCtx scan = f;
             region_plan(s, fetch_byte, &scan);
         }

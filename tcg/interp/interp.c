@@ -455,6 +455,8 @@ static void interp_set_jump(TranslationBlock *tb, int n, TranslationBlock *dest)
 }
 
 static void interp_invalidate(TranslationBlock *tb) { (void)tb; }
+/* chained jumps into an invalid block leave to the loop, which chains them again */
+static void interp_redirect(TranslationBlock *tb, TranslationBlock *dest) { (void)tb; (void)dest; }
 static void interp_reset(void) {}
 
 static int interp_insn_from_ra(TranslationBlock *tb, uintptr_t ra)
@@ -475,6 +477,7 @@ const TCGBackend tcg_backend_interp = {
     .exec = interp_exec,
     .set_jump = interp_set_jump,
     .invalidate = interp_invalidate,
+    .redirect = interp_redirect,
     .reset = interp_reset,
     .insn_from_ra = interp_insn_from_ra,
     .dump = interp_dump,

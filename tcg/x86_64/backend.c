@@ -566,6 +566,25 @@ static void x86_64_invalidate(TranslationBlock *tb)
     jmp_abs(&em, tb->pcrel ? cb->exit0 : (uintptr_t)tb->code + tb->entry_exit);
 }
 
+/* Each way into tb goes on at the same entry of dest (the same code, flags
+ * and PC): its start (the loop, lookups), and where chained jumps enter,
+ * past the PC-relative set-up and past the exit check (chain_entry). The
+ * entries are more than 5 bytes apart. */
+static void x86_64_redirect(TranslationBlock *tb, TranslationBlock *dest)
+{
+    CodeBuffer *cb = tcg_current_cpu->backend_state;
+    const uint32_t from[3] = { 0, tb->entry_checked, tb->entry_unchecked };
+    const uint32_t to[3] = { 0, dest->entry_checked, dest->entry_unchecked };
+    for (int i = 0; i < 3; i++) {
+        if (i > 0 && from[i] == from[i - 1])
+            continue;
+        size_t at = (size_t)((uint8_t *)tb->code - cb->rx) + from[i];
+        Emitter em;
+        emitter_at(&em, cb, at, at + 5);
+        jmp_abs(&em, (uintptr_t)dest->code + to[i]);
+    }
+}
+
 static void x86_64_reset(void)
 {
     TCGCPU *t = tcg_current_cpu;
@@ -617,6 +636,7 @@ const TCGBackend tcg_backend_x86_64 = {
     .exec = x86_64_exec,
     .set_jump = x86_64_set_jump,
     .invalidate = x86_64_invalidate,
+    .redirect = x86_64_redirect,
     .reset = x86_64_reset,
     .insn_from_ra = x86_64_insn_from_ra,
     .dump = x86_64_dump,

@@ -1425,15 +1425,28 @@ TEST(loop_probe_shootdown_x86_64) { loop_probe_shootdown(false); }
 /* ---- translation regions ---------------------------------------------------------
  * Loops whose body spans several basic blocks of one page run as one
  * translation (cpu/x86/translate-region.c): branches inside it become IR
- * branches, branches back become back edges with the exit check. */
-static unsigned translations(CPUX86State *env)
+ * branches, branches back become back edges with the exit check. A loop
+ * head becomes a region once a back edge to it was taken
+ * tcg_region_trips times (before, its blocks are plain). */
+static uint64_t regions_made(CPUX86State *env)
 {
-    return tb_cache_count(tcg_cpu(env));
+    return tcg_cpu(env)->stat_regions;
+}
+
+/* Does the block the loop finds at pc now hold a region? */
+static bool region_at(CPUX86State *env, uint64_t pc)
+{
+    uint64_t rip = env->rip;
+    env->rip = pc;
+    atomic_store(&tcg_cpu(env)->exit_flag, 0);   /* else the lookup declines */
+    TranslationBlock *tb = tb_lookup_fast(env);
+    env->rip = rip;
+    return tb && tb->region && !tb->invalid;
 }
 
 /* if/else inside a loop: odd elements added to EBX, even ones subtracted
  * from EDX; the loop and its two paths are one translation. */
-static void region_if_else_loop(bool interp)
+static void if_else_loop(bool interp, unsigned n)
 {
     CPUX86State *env = new_cpu(interp);
     static const uint8_t code[] = {
@@ -1449,7 +1462,7 @@ static void region_if_else_loop(bool interp)
         0xf4,
     };
     put_code(code, sizeof(code));
-    const unsigned n = 1000, buf = 0x8000;
+    const unsigned buf = 0x8000;
     uint32_t b = 0, d = 0;
     for (unsigned i = 0; i < n; i++) {
         uint32_t v = i * 2654435761u;
@@ -1468,13 +1481,86 @@ static void region_if_else_loop(bool interp)
     CHECK_EQ(env->regs[R_EDX], d);
     CHECK_EQ(env->regs[R_ESI], RAM_BASE + buf + 4 * n);
     CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(code));
-    /* the loop, then the HLT's block */
-    CHECK_EQ(translations(env), 2);
+    /* n iterations take the back edge n - 1 times */
+    bool hot = n - 1 >= tcg_region_trips;
+    CHECK_EQ(region_at(env, RAM_BASE + LOOP_CODE), hot);
+    if (tcg_region_trips)
+        CHECK_EQ(regions_made(env), hot);
+    else
+        CHECK_EQ(tb_cache_count(tcg_cpu(env)), 2);   /* the loop, the HLT's block */
     free_cpu(env);
+}
+
+static void region_if_else_loop(bool interp)
+{
+    if_else_loop(interp, 1000);
 }
 
 TEST(region_if_else_loop_interp) { region_if_else_loop(true); }
 TEST(region_if_else_loop_x86_64) { region_if_else_loop(false); }
+
+/* A loop that ends before its back edge is hot stays in plain blocks (cold
+ * code is cheaper to translate so); one more trip makes it a region. */
+static void region_only_when_hot(bool interp)
+{
+    if_else_loop(interp, tcg_region_trips);
+    if_else_loop(interp, tcg_region_trips + 1);
+}
+
+TEST(region_only_when_hot_interp) { region_only_when_hot(true); }
+TEST(region_only_when_hot_x86_64) { region_only_when_hot(false); }
+
+/* region-trips=0: every block is planned as a region when translated. */
+static void region_planned_at_once(bool interp)
+{
+    unsigned saved = tcg_region_trips;
+    tcg_region_trips = 0;
+    if_else_loop(interp, 3);
+    tcg_region_trips = saved;
+}
+
+TEST(region_planned_at_once_interp) { region_planned_at_once(true); }
+TEST(region_planned_at_once_x86_64) { region_planned_at_once(false); }
+
+/* An outer loop enters the inner one through a jump chained to the inner
+ * head's plain block before the head became a region: later entries run
+ * the region (x86_64: the superseded block's entry jumps there; the
+ * interpreter chains again). */
+static void region_entered_through_old_chain(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0xb9, 0x64, 0x00, 0x00, 0x00, /* P: mov ecx, 100 */
+        0xeb, 0x00,             /* jmp L (chained)    */
+        0x83, 0xc0, 0x01,       /* L: add eax, 1      */
+        0xa8, 0x01,             /* test al, 1         */
+        0x74, 0x03,             /* jz E               */
+        0x83, 0xc3, 0x01,       /* add ebx, 1         */
+        0xff, 0xc9,             /* E: dec ecx         */
+        0x75, 0xf2,             /* jnz L              */
+        0xff, 0xca,             /* dec edx            */
+        0x75, 0xe7,             /* jnz P              */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = 20;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 2000);
+    CHECK_EQ(env->regs[R_EBX], 1000);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(env->regs[R_EDX], 0);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(code));
+    /* the outer loop (20 trips) stays plain */
+    CHECK_EQ(regions_made(env), 1);
+    CHECK(region_at(env, RAM_BASE + LOOP_CODE + 7));
+    CHECK(!region_at(env, RAM_BASE + LOOP_CODE));
+    free_cpu(env);
+}
+
+TEST(region_entered_through_old_chain_interp) { region_entered_through_old_chain(true); }
+TEST(region_entered_through_old_chain_x86_64) { region_entered_through_old_chain(false); }
 
 /* An entry block falling into a loop head, an inner loop whose back edge
  * falls through to more of the region, and an outer back edge to the same
@@ -1507,7 +1593,8 @@ static void region_nested_back_edges(bool interp)
     CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(code));
     /* CMP 300, 300 last: ZF, no carry */
     CHECK_EQ(cc_compute_all(env) & (CC_Z | CC_C), CC_Z);
-    CHECK_EQ(translations(env), 2);
+    CHECK_EQ(regions_made(env), 1);
+    CHECK(region_at(env, RAM_BASE + LOOP_CODE + 3));
     free_cpu(env);
 }
 
@@ -1551,7 +1638,8 @@ static void region_flags_meet_at_label(bool interp)
     CHECK_EQ(env->exception_index, -1);
     CHECK_EQ(env->regs[R_EAX], a);
     CHECK_EQ(env->regs[R_EDX], d);
-    CHECK_EQ(translations(env), 2);
+    CHECK_EQ(regions_made(env), 1);
+    CHECK(region_at(env, RAM_BASE + LOOP_CODE));
     free_cpu(env);
 }
 
@@ -1592,7 +1680,8 @@ static void region_fault_in_second_block(bool interp)
     CHECK_EQ(env->regs[R_ECX], 1000 - (faulting - 1));
     /* flags of TEST (204 & 3 = 0): ZF only */
     CHECK_EQ(cc_compute_all(env) & (CC_S | CC_Z | CC_C), CC_Z);
-    CHECK_EQ(translations(env), 1);
+    CHECK_EQ(regions_made(env), 1);
+    CHECK(region_at(env, RAM_BASE + LOOP_CODE));
     free_cpu(env);
 }
 
@@ -1600,9 +1689,13 @@ TEST(region_fault_in_second_block_interp) { region_fault_in_second_block(true); 
 TEST(region_fault_in_second_block_x86_64) { region_fault_in_second_block(false); }
 
 /* The loop rewrites the immediate of an instruction in another of its
- * basic blocks: the iterations after the store add the new value. */
-static void region_self_modifying(bool interp)
+ * basic blocks: the iterations after the store add the new value. With
+ * trips = 1, each store invalidates the region (and the plain block it
+ * superseded), and the next back edge taken makes a region again. */
+static void self_modifying_loop(bool interp, unsigned trips, unsigned n)
 {
+    unsigned saved = tcg_region_trips;
+    tcg_region_trips = trips;
     CPUX86State *env = new_cpu(interp);
     static const uint8_t code[] = {
         0x83, 0xc0, 0x01,       /* S: add eax, 1          */
@@ -1617,14 +1710,23 @@ static void region_self_modifying(bool interp)
     put_code(code, sizeof(code));
     memset(env->regs, 0, sizeof(env->regs));
     env->regs[R_EBX] = RAM_BASE + LOOP_CODE + 13;
-    env->regs[R_ECX] = 10;
+    env->regs[R_ECX] = n;
     run_at(env, RAM_BASE + LOOP_CODE);
     CHECK_EQ(env->exception_index, -1);
-    CHECK_EQ(env->regs[R_EAX], 10);
-    /* ECX 10 (even) adds 1; ECX 9 stores, then every ADD adds 5 */
-    CHECK_EQ(env->regs[R_EDX], 1 + 9 * 5);
+    CHECK_EQ(env->regs[R_EAX], n);
+    /* ECX n (even) adds 1; ECX n - 1 stores, then every ADD adds 5 */
+    CHECK_EQ(env->regs[R_EDX], 1 + (n - 1) * 5);
     CHECK_EQ(ram[LOOP_CODE + 13], 5);
+    if (trips)
+        CHECK(regions_made(env) >= 2);
     free_cpu(env);
+    tcg_region_trips = saved;
+}
+
+static void region_self_modifying(bool interp)
+{
+    self_modifying_loop(interp, 0, 10);
+    self_modifying_loop(interp, 1, 200);
 }
 
 TEST(region_self_modifying_interp) { region_self_modifying(true); }
@@ -1649,7 +1751,8 @@ static void region_exit_request(bool interp)
     CHECK_EQ(env->regs[R_EAX], count);
     CHECK_EQ(env->regs[R_EDX], count / 2);
     CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE);
-    CHECK_EQ(translations(env), 1);
+    CHECK_EQ(regions_made(env), 1);
+    CHECK(region_at(env, RAM_BASE + LOOP_CODE));
     free_cpu(env);
 }
 
