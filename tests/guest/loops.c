@@ -181,9 +181,12 @@ static uint32_t two_path_value(uint32_t eax)
 
 static void start_timer(void)
 {
-    outb(PIT_MODE, 0x34);                    /* channel 0, mode 2, about 1 kHz */
-    outb(PIT_CH0, 1193 & 0xff);
-    outb(PIT_CH0, 1193 >> 8);
+    /* channel 0, mode 2, about 50 ms: time for the few instructions between
+     * one tick and the loop even when each exit of a KVM nested in software
+     * takes long (a tick due at the loop's STI would end it at once) */
+    outb(PIT_MODE, 0x34);
+    outb(PIT_CH0, 60000 & 0xff);
+    outb(PIT_CH0, 60000 >> 8);
     outb(PIC1_DATA, 0xfe);                   /* unmask IRQ 0 only */
 }
 
