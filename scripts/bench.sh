@@ -46,6 +46,7 @@ bc_sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 phases() {
     awk '
         function t() { return $1 + 0 }
+        { sub(/\r$/, "") }
         !first && /Linux version/ { print "first-message", t(); first = 1 }
         /GUEST-INIT-REACHED/ { print "init", t() }
         # a phase lasts what the guest clock says (its uptime follows host
