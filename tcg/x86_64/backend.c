@@ -552,6 +552,14 @@ static void x86_64_set_jump(TranslationBlock *tb, int n, TranslationBlock *dest)
     patch_rel32(cb, at, target);
 }
 
+/* Overwrites the 5 bytes at offset at of the code buffer with a jmp to target. */
+static void write_jmp_at(CodeBuffer *cb, size_t at, uintptr_t target)
+{
+    Emitter em;
+    emitter_at(&em, cb, at, at + 5);
+    jmp_abs(&em, target);
+}
+
 /* Every way in now leaves: its start (the loop, lookups and, into a block
  * on two pages, chained jumps enter there) jumps to the exit with RIP
  * stored. A PC-relative block's start is entered with RIP set only (its
@@ -561,9 +569,7 @@ static void x86_64_invalidate(TranslationBlock *tb)
 {
     CodeBuffer *cb = tcg_current_cpu->backend_state;
     size_t at = (size_t)((uint8_t *)tb->code - cb->rx);
-    Emitter em;
-    emitter_at(&em, cb, at, at + 5);
-    jmp_abs(&em, tb->pcrel ? cb->exit0 : (uintptr_t)tb->code + tb->entry_exit);
+    write_jmp_at(cb, at, tb->pcrel ? cb->exit0 : (uintptr_t)tb->code + tb->entry_exit);
 }
 
 /* Each way into tb goes on at the same entry of dest (the same code, flags
@@ -578,10 +584,7 @@ static void x86_64_redirect(TranslationBlock *tb, TranslationBlock *dest)
     for (int i = 0; i < 3; i++) {
         if (i > 0 && from[i] == from[i - 1])
             continue;
-        size_t at = (size_t)((uint8_t *)tb->code - cb->rx) + from[i];
-        Emitter em;
-        emitter_at(&em, cb, at, at + 5);
-        jmp_abs(&em, (uintptr_t)dest->code + to[i]);
+        write_jmp_at(cb, (size_t)((uint8_t *)tb->code - cb->rx) + from[i], (uintptr_t)dest->code + to[i]);
     }
 }
 
