@@ -236,6 +236,7 @@ typedef struct TCGCPU {
     uint64_t stat_translated, stat_invalidated, stat_code_bytes, stat_guest_bytes;
     uint64_t stat_shared;    /* blocks that reuse a PC-relative translation */
     uint64_t stat_tlb_fills;             /* TLB misses that walked */
+    uint64_t stat_tlb_victim_hits;       /* TLB misses the victim TLB served */
     uint64_t stat_tlb_flushes;           /* full TLB flushes */
     uint64_t stat_tlb_flushes_nonglobal; /* CR3 writes that flushed */
     uint64_t stat_tlb_flushes_page;      /* INVLPG and the like */

@@ -82,6 +82,7 @@ static TLBEntry *tlb_victim_swap_in(TCGCPU *t, int m, uint64_t vaddr, int access
         t->tlb_extra[m][idx] = t->tlb_victim_extra[m][v];
         *ve = e;
         t->tlb_victim_extra[m][v] = x;
+        t->stat_tlb_victim_hits++;
         return &t->tlb[m][idx];
     }
     return NULL;

@@ -390,9 +390,9 @@ void tcg_dump_jit_info(FILE *f)
                 t->stat_shared, t->stat_invalidated, t->flush_count, t->stat_lookup_slow);
         fprintf(f, "CPU #%d: %" PRIu64 " hot loop heads translated again as regions after %" PRIu64
                 " back-edge trips through the loop\n", i, t->stat_regions, t->stat_back_trips);
-        fprintf(f, "CPU #%d: %" PRIu64 " page walks, %" PRIu64 " TLB fills; TLB flushes: %" PRIu64 " full, %" PRIu64
+        fprintf(f, "CPU #%d: %" PRIu64 " page walks, %" PRIu64 " TLB fills, %" PRIu64 " victim TLB hits; TLB flushes: %" PRIu64 " full, %" PRIu64
                 " non-global (CR3), %" PRIu64 " single page; jump cache: %" PRIu64 " revalidated, %" PRIu64 " stale\n",
-                i, cpu->env->stat_walks, t->stat_tlb_fills, t->stat_tlb_flushes, t->stat_tlb_flushes_nonglobal,
+                i, cpu->env->stat_walks, t->stat_tlb_fills, t->stat_tlb_victim_hits, t->stat_tlb_flushes, t->stat_tlb_flushes_nonglobal,
                 t->stat_tlb_flushes_page, t->stat_jc_revalidations, t->stat_jc_stale);
         fprintf(f, "CPU #%d: jump cache: %" PRIu64 " kept (address space unflushed), %" PRIu64 " misses looked up by physical PC; PCID: %"
                 PRIu64 " switches, %" PRIu64 " found their entries\n", i, t->stat_jc_kept, t->stat_hash_lookups,
