@@ -237,6 +237,10 @@ typedef struct TCGCPU {
     uint64_t stat_shared;    /* blocks that reuse a PC-relative translation */
     uint64_t stat_tlb_fills;             /* TLB misses that walked */
     uint64_t stat_tlb_victim_hits;       /* TLB misses the victim TLB served */
+    uint64_t stat_slow_ld, stat_slow_st; /* guest accesses that left the inline fast path */
+    uint64_t stat_slow_cross;            /* ... of them, accesses crossing a page */
+    uint64_t stat_slow_code;             /* stores to pages holding translated code */
+    uint64_t stat_slow_tlb_hit;          /* ... that the TLB entry allowed (a shared probe failed) */
     uint64_t stat_tlb_flushes;           /* full TLB flushes */
     uint64_t stat_tlb_flushes_nonglobal; /* CR3 writes that flushed */
     uint64_t stat_tlb_flushes_page;      /* INVLPG and the like */

@@ -2,6 +2,7 @@
  * (page walk through the system helpers, MMIO dispatch, page-crossing
  * accesses, stores to pages holding translated code), and the memory-access
  * services of cpu/x86/exec.h. */
+#include <stdlib.h>
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
@@ -442,6 +443,12 @@ static void st_page(CPUX86State *env, uint64_t vaddr, uint64_t v, unsigned size,
         e = tlb_fill(env, vaddr, X86_ACCESS_WRITE, mmu_idx, ra);
     uint64_t pa = t->tlb_extra[mmu_idx][idx].paddr | (vaddr & ~TARGET_PAGE_MASK);
     if (e->addr_write & TLB_CODE) {
+        t->stat_slow_code++;
+        if (getenv("KDBG_CODEW")) {
+            static uint64_t cnt; static uint64_t lastp; static unsigned run;
+            if (pa >> 12 == lastp) run++; else { if (run > 20000) fprintf(stderr, "CODEW paddr %llx vaddr %llx x%u cpl%d rip %llx\n", (unsigned long long)lastp << 12, (unsigned long long)vaddr, run, mmu_idx, (unsigned long long)env->rip); lastp = pa >> 12; run = 1; }
+            cnt++;
+        }
         tcg_code_write(env, pa, size, ra);
         e = &t->tlb[mmu_idx][idx];   /* the entry may have been refilled */
         if (!tlb_hit(e->addr_write, vaddr))
@@ -550,10 +557,30 @@ static void check_stack_canonical(CPUX86State *env, uint64_t vaddr, unsigned mem
         x86_raise_exception(env, EXCP_SS, 0, ra);
 }
 
+static void count_slow(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx, bool store)
+{
+    TCGCPU *t = tcg_cpu(env);
+    if (!t)
+        return;
+    if (store)
+        t->stat_slow_st++;
+    else
+        t->stat_slow_ld++;
+    if (crosses_page(vaddr, size)) {
+        t->stat_slow_cross++;
+        return;
+    }
+    const TLBEntry *e = &t->tlb[mmu_idx][(vaddr >> TARGET_PAGE_BITS) & (TLB_SIZE - 1)];
+    uint64_t tag = store ? e->addr_write : e->addr_read;
+    if (tlb_hit(tag, vaddr) && !(tag & (TLB_MMIO | TLB_CODE)))
+        t->stat_slow_tlb_hit++;
+}
+
 /* Called from generated code (and the interpreter) on a TLB miss. */
 uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_idx, uintptr_t ra)
 {
     unsigned size = 1u << (memop & MO_SIZE);
+    count_slow(env, vaddr, size, mmu_idx, false);
     x86_seg_raise_marked(env, vaddr, ra);
     check_stack_canonical(env, vaddr, memop, ra);
     uint64_t v;
@@ -576,6 +603,7 @@ uint64_t tcg_ld_slow(CPUX86State *env, uint64_t vaddr, unsigned memop, int mmu_i
 
 void tcg_st_slow(CPUX86State *env, uint64_t vaddr, uint64_t value, unsigned memop, int mmu_idx, uintptr_t ra)
 {
+    count_slow(env, vaddr, 1u << (memop & MO_SIZE), mmu_idx, true);
     x86_seg_raise_marked(env, vaddr, ra);
     check_stack_canonical(env, vaddr, memop, ra);
     cpu_st(env, vaddr, value, 1u << (memop & MO_SIZE), mmu_idx, ra);

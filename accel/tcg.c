@@ -399,6 +399,9 @@ void tcg_dump_jit_info(FILE *f)
                 t->stat_pcid_switches, t->stat_pcid_restored);
         fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes\n", i,
                 t->ctx->stat_loop_probes);
+        fprintf(f, "CPU #%d: slow-path guest accesses: %" PRIu64 " loads, %" PRIu64 " stores, %" PRIu64
+                " crossing a page; %" PRIu64 " stores to pages with code; %" PRIu64 " the TLB entry allowed\n",
+                i, t->stat_slow_ld, t->stat_slow_st, t->stat_slow_cross, t->stat_slow_code, t->stat_slow_tlb_hit);
     }
 }
 

@@ -174,6 +174,7 @@ typedef struct MemFallback {
     int mmu;
     int8_t addr_reg, data_reg, t1, t2;
     int8_t none_reg;      /* a probe's addend register: made odd here (-1: none) */
+    int32_t disp;         /* a reuse with a folded displacement: address = addr_reg + disp */
     uintptr_t done_rx;
     int slow;
 } MemFallback;

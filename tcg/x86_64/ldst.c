@@ -206,12 +206,12 @@ void gen_guest_mem(Gen *g, const TCGOp *op)
         emit_host_access(e, m.is_store, m.memop, rd, ra, t2, 0);
     }
     uintptr_t done = em_rx(e);
-    if ((probe || reuse) && !folded) {
+    if (probe || reuse) {
         MemFallback *fb = &g->fallback[g->nb_fallback++];
         *fb = (MemFallback){ .npatch = nj, .is_store = m.is_store, .memop = m.memop, .mmu = m.mmu,
                              .addr_reg = (int8_t)ra, .data_reg = (int8_t)rd, .t1 = (int8_t)t1,
                              .t2 = (int8_t)t2, .none_reg = (int8_t)(probe ? t2 : -1),
-                             .done_rx = done, .slow = (int)(sp - g->slow) };
+                             .disp = folded ? m.disp : 0, .done_rx = done, .slow = (int)(sp - g->slow) };
         memcpy(fb->patch, jumps, sizeof(jumps));
     } else {
         sp->jne_patch = jumps[0];
@@ -239,12 +239,62 @@ void gen_guest_mem(Gen *g, const TCGOp *op)
     cold_done(g);
 }
 
+static void emit_push(Emitter *e, int r)
+{
+    em_rex(e, false, 0, 0, r, false);
+    em_byte(e, (uint8_t)(0x50 + (r & 7)));
+}
+
+static void emit_pop(Emitter *e, int r)
+{
+    em_rex(e, false, 0, 0, r, false);
+    em_byte(e, (uint8_t)(0x58 + (r & 7)));
+}
+
+/* The single-access check of a reuse with a folded displacement: it has no
+ * registers of its own for the address and the TLB check, so it borrows
+ * three (saved on the stack around it). Without this, every such access
+ * of a group whose shared probe failed (its window straddles a page, as a
+ * stack frame does for some stack placements) called the C slow path. */
+static void emit_folded_fallback(Gen *g, MemFallback *fb)
+{
+    Emitter *e = &g->e;
+    int r[3], n = 0;
+    for (int c = 0; c < 16 && n < 3; c++)
+        if ((ALLOCATABLE & (1 << c)) && c != fb->addr_reg && c != fb->data_reg)
+            r[n++] = c;
+    for (int i = 0; i < 3; i++)
+        emit_push(e, r[i]);
+    unsigned size = 1u << (fb->memop & MO_SIZE);
+    int32_t ent = tlb_table_offset(fb->mmu);
+    size_t miss[2];
+    em_rm(e, 0x8d, 1, true, r[0], fb->addr_reg, -1, 0, fb->disp, false);   /* lea r0, [addr + disp] */
+    int nm = emit_tlb_check(g, r[0], 0, size, access_perms(fb->is_store, fb->memop), r[1], r[2], ent, miss);
+    em_rm(e, 0x8b, 1, true, r[2], R12, r[1], 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
+    emit_host_access(e, fb->is_store, fb->memop, fb->data_reg, r[0], r[2], 0);
+    for (int i = 2; i >= 0; i--)
+        emit_pop(e, r[i]);
+    jmp_abs(e, fb->done_rx);
+    /* a miss: the registers back as they were, then the helper call */
+    for (int i = 0; i < nm; i++)
+        patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
+    for (int i = 2; i >= 0; i--)
+        emit_pop(e, r[i]);
+    em_byte(e, 0xe9);
+    g->slow[fb->slow].jne_patch = emitter_off(e, g->cb);
+    em_u32(e, 0);
+}
+
 /* The single-access check, for a probe or reuse op whose shared one failed. */
 void emit_mem_fallback(Gen *g, MemFallback *fb)
 {
     Emitter *e = &g->e;
     for (int i = 0; i < fb->npatch; i++)
         patch_rel32(g->cb, fb->patch[i], emitter_off(e, g->cb));
+    if (fb->disp) {
+        emit_folded_fallback(g, fb);
+        return;
+    }
     unsigned size = 1u << (fb->memop & MO_SIZE);
     int32_t ent = tlb_table_offset(fb->mmu);
     size_t miss[2];
