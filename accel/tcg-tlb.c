@@ -2,7 +2,6 @@
  * (page walk through the system helpers, MMIO dispatch, page-crossing
  * accesses, stores to pages holding translated code), and the memory-access
  * services of cpu/x86/exec.h. */
-#include <stdlib.h>
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
@@ -444,11 +443,6 @@ static void st_page(CPUX86State *env, uint64_t vaddr, uint64_t v, unsigned size,
     uint64_t pa = t->tlb_extra[mmu_idx][idx].paddr | (vaddr & ~TARGET_PAGE_MASK);
     if (e->addr_write & TLB_CODE) {
         t->stat_slow_code++;
-        if (getenv("KDBG_CODEW")) {
-            static uint64_t cnt; static uint64_t lastp; static unsigned run;
-            if (pa >> 12 == lastp) run++; else { if (run > 20000) fprintf(stderr, "CODEW paddr %llx vaddr %llx x%u cpl%d rip %llx\n", (unsigned long long)lastp << 12, (unsigned long long)vaddr, run, mmu_idx, (unsigned long long)env->rip); lastp = pa >> 12; run = 1; }
-            cnt++;
-        }
         tcg_code_write(env, pa, size, ra);
         e = &t->tlb[mmu_idx][idx];   /* the entry may have been refilled */
         if (!tlb_hit(e->addr_write, vaddr))
@@ -557,6 +551,9 @@ static void check_stack_canonical(CPUX86State *env, uint64_t vaddr, unsigned mem
         x86_raise_exception(env, EXCP_SS, 0, ra);
 }
 
+/* -d jit statistics: why accesses leave the inline fast path. An entry that
+ * allowed the access means the code's own check was not tried (a shared
+ * probe failed and the access had no inline fallback). */
 static void count_slow(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx, bool store)
 {
     TCGCPU *t = tcg_cpu(env);

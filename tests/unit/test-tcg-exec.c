@@ -844,6 +844,50 @@ static void shared_probe_page_crossing(bool interp)
 TEST(shared_probe_page_crossing_interp) { shared_probe_page_crossing(true); }
 TEST(shared_probe_page_crossing_x86_64) { shared_probe_page_crossing(false); }
 
+/* The same, many turns: once both pages are in the TLB, the members with a
+ * displacement check their own page inline (borrowing host registers) and
+ * no access calls the C slow path; every other register keeps its value. */
+static void shared_probe_page_crossing_inline(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x02,             /* L: mov rax, [rdx]     */
+        0x48, 0x8b, 0x5a, 0x08,       /*    mov rbx, [rdx+8]   */
+        0x48, 0x89, 0x42, 0x10,       /*    mov [rdx+16], rax  */
+        0x88, 0x5a, 0x18,             /*    mov [rdx+24], bl   */
+        0x48, 0x01, 0xde,             /*    add rsi, rbx       */
+        0xff, 0xc9,                   /*    dec ecx            */
+        0x75, 0xec,                   /*    jnz L              */
+        0xf4,
+    };
+    uint64_t p = DATA + 0x1000 - 8;
+    st64(ram + (p - RAM_BASE), 0x1111);
+    st64(ram + (p - RAM_BASE) + 8, 0x2233);
+    memset(env->regs, 0, sizeof(env->regs));
+    for (int r = R_EDI; r < 16; r++)
+        env->regs[r] = 0x100 + r;
+    env->regs[R_EDX] = p;
+    env->regs[R_ECX] = 100;
+    env->regs[R_ESI] = 0;
+    run_code(env, code, sizeof(code));
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 0x1111);
+    CHECK_EQ(env->regs[R_EBX], 0x2233);
+    CHECK_EQ(env->regs[R_ESI], 100 * 0x2233);
+    CHECK_EQ(env->regs[R_EDX], p);
+    for (int r = R_EDI; r < 16; r++)
+        CHECK_EQ(env->regs[r], 0x100 + r);
+    CHECK_EQ(ld64(ram + (p - RAM_BASE) + 16), 0x1111);
+    CHECK_EQ(ram[p - RAM_BASE + 24], 0x33);
+    if (!interp)
+        CHECK(tcg_cpu(env)->stat_slow_tlb_hit == 0);
+    free_cpu(env);
+}
+
+TEST(shared_probe_page_crossing_inline_interp) { shared_probe_page_crossing_inline(true); }
+TEST(shared_probe_page_crossing_inline_x86_64) { shared_probe_page_crossing_inline(false); }
+
 /* A fault in the middle of a group: the window runs into an unmapped page;
  * the first access and the instruction after it completed, nothing else. */
 static void shared_probe_fault_in_middle(bool interp)
