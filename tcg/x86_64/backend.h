@@ -175,6 +175,7 @@ typedef struct MemFallback {
     int8_t addr_reg, data_reg, t1, t2;
     int8_t none_reg;      /* a probe's addend register: made odd here (-1: none) */
     int32_t disp;         /* a reuse with a folded displacement: address = addr_reg + disp */
+    uint16_t free_regs;   /* ... and the registers holding nothing at the access */
     uintptr_t done_rx;
     int slow;
 } MemFallback;

@@ -152,6 +152,16 @@ static SlowPath *slow_path_new(Gen *g)
     return sp;
 }
 
+/* Allocatable registers that hold no value and are not locked by the op. */
+static uint16_t idle_regs(const Gen *g)
+{
+    uint16_t m = 0;
+    for (int r = 0; r < 16; r++)
+        if ((ALLOCATABLE & ~g->locked & (1 << r)) && g->reg_temp[r] < 0)
+            m |= (uint16_t)(1 << r);
+    return m;
+}
+
 /* Inline: a plain access does the full check; a probe checks its whole
  * window and outputs the addend; a reuse tests the addend it was given.
  * Whatever fails goes out of line (MemFallback, then SlowPath; a reuse with
@@ -213,6 +223,8 @@ void gen_guest_mem(Gen *g, const TCGOp *op)
                              .t2 = (int8_t)t2, .none_reg = (int8_t)(probe ? t2 : -1),
                              .disp = folded ? m.disp : 0, .done_rx = done, .slow = (int)(sp - g->slow) };
         memcpy(fb->patch, jumps, sizeof(jumps));
+        if (folded)
+            fb->free_regs = idle_regs(g) & ~(1 << rd) & ~(1 << ra) & ~(1 << radd_in);
     } else {
         sp->jne_patch = jumps[0];
     }
@@ -252,18 +264,24 @@ static void emit_pop(Emitter *e, int r)
 }
 
 /* The single-access check of a reuse with a folded displacement: it has no
- * registers of its own for the address and the TLB check, so it borrows
- * three (saved on the stack around it). Without this, every such access
- * of a group whose shared probe failed (its window straddles a page, as a
- * stack frame does for some stack placements) called the C slow path. */
+ * registers of its own for the address and the TLB check, so it takes
+ * three, idle ones first, others saved on the stack around it. Without
+ * this, every such access of a group whose shared probe failed (its window
+ * straddles a page, as a stack frame does for some stack placements)
+ * called the C slow path. */
 static void emit_folded_fallback(Gen *g, MemFallback *fb)
 {
     Emitter *e = &g->e;
     int r[3], n = 0;
     for (int c = 0; c < 16 && n < 3; c++)
-        if ((ALLOCATABLE & (1 << c)) && c != fb->addr_reg && c != fb->data_reg)
+        if (fb->free_regs & (1 << c))
             r[n++] = c;
-    for (int i = 0; i < 3; i++)
+    int first_push = n;
+    /* busy ones, saved: never the address or the data */
+    for (int c = 0; c < 16 && n < 3; c++)
+        if ((ALLOCATABLE & (1 << c)) && !(fb->free_regs & (1 << c)) && c != fb->addr_reg && c != fb->data_reg)
+            r[n++] = c;
+    for (int i = first_push; i < 3; i++)
         emit_push(e, r[i]);
     unsigned size = 1u << (fb->memop & MO_SIZE);
     int32_t ent = tlb_table_offset(fb->mmu);
@@ -272,13 +290,13 @@ static void emit_folded_fallback(Gen *g, MemFallback *fb)
     int nm = emit_tlb_check(g, r[0], 0, size, access_perms(fb->is_store, fb->memop), r[1], r[2], ent, miss);
     em_rm(e, 0x8b, 1, true, r[2], R12, r[1], 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
     emit_host_access(e, fb->is_store, fb->memop, fb->data_reg, r[0], r[2], 0);
-    for (int i = 2; i >= 0; i--)
+    for (int i = 2; i >= first_push; i--)
         emit_pop(e, r[i]);
     jmp_abs(e, fb->done_rx);
     /* a miss: the registers back as they were, then the helper call */
     for (int i = 0; i < nm; i++)
         patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
-    for (int i = 2; i >= 0; i--)
+    for (int i = 2; i >= first_push; i--)
         emit_pop(e, r[i]);
     em_byte(e, 0xe9);
     g->slow[fb->slow].jne_patch = emitter_off(e, g->cb);
