@@ -278,7 +278,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     tb->code = cb->rx + start;
 
     size_t entry_exit_patch = gen_entries(g);
-    plan_loop(g);
+    g->loops = plan_loop(g);
 
     int insn = -1;
     for (int n = 0; n < s->nb_ops && !g->failed && !e->overflow; n++) {

@@ -114,6 +114,9 @@ typedef struct SlowPath {
     size_t jne_patch;     /* offset of the rel32 of the fast path's jne */
     uintptr_t done_rx;    /* where to continue */
     int8_t none_reg;      /* a probe's addend register: made odd after the call (-1: none) */
+    /* The TLB check's registers at the jump here: t1 free, t2 the page of
+     * the access's last byte (-1: none, no victim probe) */
+    int8_t t1, t2;
     /* Dirty globals, written back only on this path: the fast path cannot
      * fault, the slow one can (and then the CPU state must be in env). */
     uint8_t nsync;
@@ -197,6 +200,7 @@ typedef struct Gen {
     MemFallback fallback[TCG_MAX_OPS / 4];
     int nb_fallback;
     bool failed;
+    bool loops;           /* the block has a goto_loop (plan_loop) */
     /* allocating for a global: prefer registers that survive helper calls */
     bool prefer_callee;
     /* A looping block (goto_loop): these globals sit in these host

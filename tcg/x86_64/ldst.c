@@ -236,6 +236,8 @@ void gen_guest_mem(Gen *g, const TCGOp *op)
     sp->data_reg = rd;
     sp->done_rx = done;
     sp->none_reg = (int8_t)(probe ? t2 : -1);
+    sp->t1 = (int8_t)(folded ? -1 : t1);
+    sp->t2 = (int8_t)(folded ? -1 : t2);
     uint16_t save = 0;
     for (int r = 0; r < 16; r++)
         if ((CALLER_SAVED & (1 << r)) && g->reg_temp[r] >= 0 && (m.is_store || r != rd))
@@ -325,10 +327,69 @@ void emit_mem_fallback(Gen *g, MemFallback *fb)
     jmp_abs(e, fb->done_rx);
 }
 
+/* Point the rel8 at offset at the current position (less than 128 bytes on). */
+static void patch_rel8(Gen *g, size_t at)
+{
+    size_t now = emitter_off(&g->e, g->cb);
+    if (at < g->cb->size)
+        g->cb->rw[at] = (uint8_t)(now - (at + 1));
+}
+
+/* Before the helper call: the victim TLB's entries, inline. Two hot pages
+ * whose TLB slots collide (guest ASLR places heap, stack and mmap areas at
+ * random, so some layouts have such pairs) then cost this loop instead of
+ * a helper call that swaps the entries at every other access. The entries
+ * are exact translations, as the main table's are; an access that crosses
+ * a page still goes to the helper. */
+static void emit_victim_probe(Gen *g, const SlowPath *sp)
+{
+    Emitter *e = &g->e;
+    int t1 = sp->t1, t2 = sp->t2;
+    bool write = sp->is_store || (sp->memop & MO_RMW);
+    int32_t tag = write ? (int32_t)offsetof(TLBEntry, addr_write) : (int32_t)offsetof(TLBEntry, addr_read);
+    int32_t base = (int32_t)(offsetof(TCGCPU, tlb_victim) + (size_t)sp->mmu * TLB_VICTIM_SIZE * sizeof(TLBEntry));
+    int32_t end = base + (int32_t)(TLB_VICTIM_SIZE * sizeof(TLBEntry));
+    /* short jumps within: rel8 displacements patched as the code is laid out */
+    mov_rr(e, t1, sp->addr_reg);
+    em_rr(e, 0x31, 1, true, t2, t1, false);                /* xor t1, t2 */
+    em_rr(e, 0xc1, 1, true, 5, t1, false);                 /* shr t1, 12: 0 when on t2's page */
+    em_byte(e, TARGET_PAGE_BITS);
+    em_byte(e, 0x75);                                      /* jnz helper */
+    size_t cross = emitter_off(e, g->cb);
+    em_byte(e, 0);
+    em_rr(e, 0xc7, 1, false, 0, t1, false);                /* mov t1d, base */
+    em_u32(e, (uint32_t)base);
+    size_t loop = emitter_off(e, g->cb);
+    em_rm(e, 0x3b, 1, true, t2, R12, t1, 0, tag, false);   /* cmp t2, [r12 + t1 + tag] */
+    em_byte(e, 0x74);                                      /* je hit */
+    size_t hit = emitter_off(e, g->cb);
+    em_byte(e, 0);
+    em_rr(e, 0x83, 1, true, 0, t1, false);                 /* add t1, entry size */
+    em_byte(e, (uint8_t)sizeof(TLBEntry));
+    em_rr(e, 0x81, 1, false, 7, t1, false);                /* cmp t1d, end */
+    em_u32(e, (uint32_t)end);
+    em_byte(e, 0x75);                                      /* jne loop */
+    em_byte(e, (uint8_t)(int8_t)(loop - (emitter_off(e, g->cb) + 1)));
+    em_byte(e, 0xeb);                                      /* jmp helper */
+    size_t miss = emitter_off(e, g->cb);
+    em_byte(e, 0);
+    patch_rel8(g, hit);
+    em_rm(e, 0x8b, 1, true, t2, R12, t1, 0, (int32_t)offsetof(TLBEntry, addend), false);
+    emit_host_access(e, sp->is_store, sp->memop, sp->data_reg, sp->addr_reg, t2, 0);
+    if (sp->none_reg >= 0)
+        movi(e, sp->none_reg, TCG_ADDEND_NONE);
+    jmp_abs(e, sp->done_rx);
+    patch_rel8(g, cross);
+    patch_rel8(g, miss);
+}
+
 void emit_slow_path(Gen *g, SlowPath *sp)
 {
     Emitter *e = &g->e;
     patch_rel32(g->cb, sp->jne_patch, emitter_off(e, g->cb));
+    /* only in loops (about 50 bytes each; in every block the code grew by a fifth) */
+    if (sp->t1 >= 0 && sp->t2 >= 0 && (g->tb->region || g->loops))
+        emit_victim_probe(g, sp);
     for (int i = 0; i < sp->nsync; i++) {
         if (sp->sync[i].reg < 0) {
             em_rm(e, 0xc7, 1, true, 0, RBP, -1, 0, sp->sync[i].off, false);

@@ -888,6 +888,49 @@ static void shared_probe_page_crossing_inline(bool interp)
 TEST(shared_probe_page_crossing_inline_interp) { shared_probe_page_crossing_inline(true); }
 TEST(shared_probe_page_crossing_inline_x86_64) { shared_probe_page_crossing_inline(false); }
 
+/* Two pages whose TLB slots collide (16 MiB apart), used in turns: the one
+ * the main table does not hold is found in the victim TLB by the code
+ * itself, not by a helper call that swaps the two at every access. */
+#define COLLIDING (DATA + ((uint64_t)TLB_SIZE << TARGET_PAGE_BITS))
+static void victim_tlb_inline(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    uint64_t pt2 = 0xf4000;   /* maps COLLIDING to DATA + 0x1000 */
+    memset(ram + pt2, 0, 0x1000);
+    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
+    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), (DATA + 0x1000) | 3);
+    /* a loop (the probe is emitted in looping blocks) whose addresses move
+     * (so that no loop-invariant probe checks them once for all turns) */
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x04, 0xca,       /* L: mov rax, [rdx+rcx*8]   */
+        0x48, 0x01, 0x04, 0xce,       /*    add [rsi+rcx*8], rax   */
+        0x48, 0x03, 0x1c, 0xce,       /*    add rbx, [rsi+rcx*8]   */
+        0xff, 0xc9,                   /*    dec ecx                */
+        0x75, 0xf0,                   /*    jnz L                  */
+        0xf4,
+    };
+    for (int i = 0; i <= 100; i++) {
+        st64(ram + (DATA - RAM_BASE) + 8 * i, 3);
+        st64(ram + (DATA - RAM_BASE) + 0x1000 + 8 * i, i);
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = DATA;
+    env->regs[R_ESI] = COLLIDING;
+    env->regs[R_ECX] = 100;
+    run_code(env, code, sizeof(code));
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(ld64(ram + (DATA - RAM_BASE) + 0x1000 + 8 * 37), 40);
+    CHECK_EQ(env->regs[R_EBX], 100 * 101 / 2 + 300);
+    CHECK_EQ(env->regs[R_EAX], 3);
+    if (!interp)
+        CHECK(tcg_cpu(env)->stat_tlb_victim_hits < 10);
+    free_cpu(env);
+}
+
+TEST(victim_tlb_inline_interp) { victim_tlb_inline(true); }
+TEST(victim_tlb_inline_x86_64) { victim_tlb_inline(false); }
+
 /* A fault in the middle of a group: the window runs into an unmapped page;
  * the first access and the instruction after it completed, nothing else. */
 static void shared_probe_fault_in_middle(bool interp)
