@@ -1,14 +1,14 @@
 #!/bin/bash
 # make bench: the Linux guest's workload under Kestrel and, when installed,
 # under QEMU (TCG against TCG, same kernel, initramfs and command line).
-# Prints per phase the median of BENCH_RUNS runs (default 3) in host seconds,
+# Prints per phase the median of BENCH_RUNS runs (default 5) in host seconds,
 # the ratio Kestrel/QEMU (below 1.00 is faster), and each one's peak RSS.
 # Phases: start->first kernel message, ->init, ->exit in host time; each
 # workload phase by the guest's uptime (/proc/uptime at its begin and end).
 # Benchmarks never assert; a run that fails is reported as such.
 set -u
 cd "$(dirname "$0")/.."
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 GUEST=${GUEST_DIR:-build/guest}
 TIMEOUT=${BENCH_TIMEOUT:-900}
 APPEND='console=ttyS0'
