@@ -31,21 +31,23 @@ command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (Debia
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-# run_once NAME OUTFILE CMD...: each serial line prefixed with host seconds since start
+# run_once NAME OUTFILE CMD...: each serial line prefixed with the host clock
+# (EPOCHREALTIME); the first line is the start's. No process per line: a
+# reader that falls behind the guest's output stamps its lines late.
 run_once() {
     local out=$1; shift
-    local start=$EPOCHREALTIME
+    printf '%s START\n' "$EPOCHREALTIME" > "$out"
     { timeout -k 5 "$TIMEOUT" /usr/bin/time -f 'RSS-KB %M' "$@" < /dev/null 2>&1; echo "EXIT $?"; } |
         while IFS= read -r line; do
-            printf '%s %s\n' "$(bc_sub "$EPOCHREALTIME" "$start")" "$line"
-        done > "$out"
+            printf '%s %s\n' "$EPOCHREALTIME" "$line"
+        done >> "$out"
 }
-bc_sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 
-# phases FILE: "name seconds" lines
+# phases FILE: "name seconds" lines (host times from the start)
 phases() {
     awk '
-        function t() { return $1 + 0 }
+        function t() { return $1 - start }
+        NR == 1 && $2 == "START" { start = $1; next }
         { sub(/\r$/, "") }
         !first && /Linux version/ { print "first-message", t(); first = 1 }
         /GUEST-INIT-REACHED/ { print "init", t() }
