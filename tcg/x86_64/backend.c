@@ -278,7 +278,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     tb->code = cb->rx + start;
 
     size_t entry_exit_patch = gen_entries(g);
-    g->loops = plan_loop(g);
+    plan_loop(g);
 
     int insn = -1;
     for (int n = 0; n < s->nb_ops && !g->failed && !e->overflow; n++) {
@@ -514,6 +514,7 @@ static void emit_runtime(CodeBuffer *cb)
         em_byte(e, (uint8_t)(0x58 + (saved[i] & 7)));
     }
     em_byte(e, 0xc3);
+    emit_victim_probes(cb, e);
     cb->first_tb = ALIGN_UP(emitter_off(e, cb), 64);
     cb->used = cb->first_tb;
 }

@@ -17,6 +17,8 @@ typedef struct CodeBuffer {
     uint8_t *rx, *rw;
     size_t size, used, first_tb;
     uintptr_t prologue, epilogue, exit0;
+    /* victim TLB probes by [mmu][write][t1][t2] (tcg/x86_64/ldst.c) */
+    uintptr_t victim_probe[MMU_MODES][2][16][16];
     struct Gen *gen;      /* the code generator's working state */
 } CodeBuffer;
 
@@ -200,7 +202,6 @@ typedef struct Gen {
     MemFallback fallback[TCG_MAX_OPS / 4];
     int nb_fallback;
     bool failed;
-    bool loops;           /* the block has a goto_loop (plan_loop) */
     /* allocating for a global: prefer registers that survive helper calls */
     bool prefer_callee;
     /* A looping block (goto_loop): these globals sit in these host
@@ -261,6 +262,7 @@ void gen_guest_mem(Gen *g, const TCGOp *op);
 void gen_guest_probe(Gen *g, const TCGOp *op);
 void emit_mem_fallback(Gen *g, MemFallback *fb);
 void emit_slow_path(Gen *g, SlowPath *sp);
+void emit_victim_probes(CodeBuffer *cb, Emitter *e);
 void gen_host_ld(Gen *g, const TCGOp *op);
 void gen_host_st(Gen *g, const TCGOp *op);
 void cold_queue(Gen *g, const TCGOp *op);

@@ -327,68 +327,98 @@ void emit_mem_fallback(Gen *g, MemFallback *fb)
     jmp_abs(e, fb->done_rx);
 }
 
-/* Point the rel8 at offset at the current position (less than 128 bytes on). */
-static void patch_rel8(Gen *g, size_t at)
+/* Point the rel8 at offset at the emitter's position (less than 128 bytes on). */
+static void patch_rel8(CodeBuffer *cb, const Emitter *e, size_t at)
 {
-    size_t now = emitter_off(&g->e, g->cb);
-    if (at < g->cb->size)
-        g->cb->rw[at] = (uint8_t)(now - (at + 1));
+    if (at < cb->size)
+        cb->rw[at] = (uint8_t)(emitter_off(e, cb) - (at + 1));
 }
 
-/* Before the helper call: the victim TLB's entries, inline. Two hot pages
- * whose TLB slots collide (guest ASLR places heap, stack and mmap areas at
- * random, so some layouts have such pairs) then cost this loop instead of
- * a helper call that swaps the entries at every other access. The entries
- * are exact translations, as the main table's are; an access that crosses
- * a page still goes to the helper. */
-static void emit_victim_probe(Gen *g, const SlowPath *sp)
+/* Victim TLB probes: before its helper call, a slow path looks for the page
+ * among the victim TLB's entries itself. Two hot pages whose TLB slots
+ * collide (guest ASLR places heap, stack and mmap areas at random, so some
+ * layouts have such pairs) then cost this instead of a helper call that
+ * swaps the entries at every other access. The entries are exact
+ * translations, as the main table's are; an access that crosses a page
+ * still goes to the helper.
+ *
+ * One probe per MMU index, kind of access and register pair, called by the
+ * slow paths (a copy in each would make a fifth more code): t1 holds the
+ * address, t2 the page of its last byte; on return ZF is set and t2 holds
+ * the addend when an entry matched; t1 is clobbered. */
+static void emit_victim_probe_fn(CodeBuffer *cb, Emitter *e, int mmu, bool write, int t1, int t2)
 {
-    Emitter *e = &g->e;
-    int t1 = sp->t1, t2 = sp->t2;
-    bool write = sp->is_store || (sp->memop & MO_RMW);
     int32_t tag = write ? (int32_t)offsetof(TLBEntry, addr_write) : (int32_t)offsetof(TLBEntry, addr_read);
-    int32_t base = (int32_t)(offsetof(TCGCPU, tlb_victim) + (size_t)sp->mmu * TLB_VICTIM_SIZE * sizeof(TLBEntry));
+    int32_t base = (int32_t)(offsetof(TCGCPU, tlb_victim) + (size_t)mmu * TLB_VICTIM_SIZE * sizeof(TLBEntry));
     int32_t end = base + (int32_t)(TLB_VICTIM_SIZE * sizeof(TLBEntry));
-    /* short jumps within: rel8 displacements patched as the code is laid out */
-    mov_rr(e, t1, sp->addr_reg);
     em_rr(e, 0x31, 1, true, t2, t1, false);                /* xor t1, t2 */
     em_rr(e, 0xc1, 1, true, 5, t1, false);                 /* shr t1, 12: 0 when on t2's page */
     em_byte(e, TARGET_PAGE_BITS);
-    em_byte(e, 0x75);                                      /* jnz helper */
-    size_t cross = emitter_off(e, g->cb);
+    em_byte(e, 0x75);                                      /* jnz miss */
+    size_t cross = emitter_off(e, cb);
     em_byte(e, 0);
     em_rr(e, 0xc7, 1, false, 0, t1, false);                /* mov t1d, base */
     em_u32(e, (uint32_t)base);
-    size_t loop = emitter_off(e, g->cb);
+    size_t loop = emitter_off(e, cb);
     em_rm(e, 0x3b, 1, true, t2, R12, t1, 0, tag, false);   /* cmp t2, [r12 + t1 + tag] */
     em_byte(e, 0x74);                                      /* je hit */
-    size_t hit = emitter_off(e, g->cb);
+    size_t hit = emitter_off(e, cb);
     em_byte(e, 0);
     em_rr(e, 0x83, 1, true, 0, t1, false);                 /* add t1, entry size */
     em_byte(e, (uint8_t)sizeof(TLBEntry));
     em_rr(e, 0x81, 1, false, 7, t1, false);                /* cmp t1d, end */
     em_u32(e, (uint32_t)end);
     em_byte(e, 0x75);                                      /* jne loop */
-    em_byte(e, (uint8_t)(int8_t)(loop - (emitter_off(e, g->cb) + 1)));
-    em_byte(e, 0xeb);                                      /* jmp helper */
+    em_byte(e, (uint8_t)(int8_t)(loop - (emitter_off(e, cb) + 1)));
+    patch_rel8(cb, e, cross);
+    em_rr(e, 0x85, 1, true, RSP, RSP, false);              /* miss: test rsp, rsp (ZF clear) */
+    em_byte(e, 0xc3);                                      /* ret */
+    patch_rel8(cb, e, hit);
+    em_rm(e, 0x8b, 1, true, t2, R12, t1, 0, (int32_t)offsetof(TLBEntry, addend), false);
+    em_byte(e, 0xc3);                                      /* ret (ZF still set by the cmp) */
+}
+
+void emit_victim_probes(CodeBuffer *cb, Emitter *e)
+{
+    for (int m = 0; m < MMU_MODES; m++)
+        for (int w = 0; w < 2; w++)
+            for (int t1 = 0; t1 < 16; t1++)
+                for (int t2 = 0; t2 < 16; t2++) {
+                    if (t1 == t2 || !(ALLOCATABLE & (1 << t1)) || !(ALLOCATABLE & (1 << t2))) {
+                        cb->victim_probe[m][w][t1][t2] = 0;
+                        continue;
+                    }
+                    cb->victim_probe[m][w][t1][t2] = em_rx(e);
+                    emit_victim_probe_fn(cb, e, m, w, t1, t2);
+                }
+}
+
+/* The slow path's call of its victim probe; a hit does the access here. */
+static void emit_victim_probe(Gen *g, const SlowPath *sp)
+{
+    Emitter *e = &g->e;
+    bool write = sp->is_store || (sp->memop & MO_RMW);
+    uintptr_t fn = g->cb->victim_probe[sp->mmu][write][sp->t1][sp->t2];
+    if (!fn)
+        return;
+    mov_rr(e, sp->t1, sp->addr_reg);
+    em_byte(e, 0xe8);                                      /* call fn */
+    em_u32(e, (uint32_t)(int32_t)((int64_t)fn - (int64_t)(em_rx(e) + 4)));
+    em_byte(e, 0x75);                                      /* jne helper */
     size_t miss = emitter_off(e, g->cb);
     em_byte(e, 0);
-    patch_rel8(g, hit);
-    em_rm(e, 0x8b, 1, true, t2, R12, t1, 0, (int32_t)offsetof(TLBEntry, addend), false);
-    emit_host_access(e, sp->is_store, sp->memop, sp->data_reg, sp->addr_reg, t2, 0);
+    emit_host_access(e, sp->is_store, sp->memop, sp->data_reg, sp->addr_reg, sp->t2, 0);
     if (sp->none_reg >= 0)
         movi(e, sp->none_reg, TCG_ADDEND_NONE);
     jmp_abs(e, sp->done_rx);
-    patch_rel8(g, cross);
-    patch_rel8(g, miss);
+    patch_rel8(g->cb, e, miss);
 }
 
 void emit_slow_path(Gen *g, SlowPath *sp)
 {
     Emitter *e = &g->e;
     patch_rel32(g->cb, sp->jne_patch, emitter_off(e, g->cb));
-    /* only in loops (about 50 bytes each; in every block the code grew by a fifth) */
-    if (sp->t1 >= 0 && sp->t2 >= 0 && (g->tb->region || g->loops))
+    if (sp->t1 >= 0 && sp->t2 >= 0)
         emit_victim_probe(g, sp);
     for (int i = 0; i < sp->nsync; i++) {
         if (sp->sync[i].reg < 0) {
