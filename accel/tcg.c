@@ -397,8 +397,9 @@ void tcg_dump_jit_info(FILE *f)
         fprintf(f, "CPU #%d: jump cache: %" PRIu64 " kept (address space unflushed), %" PRIu64 " misses looked up by physical PC; PCID: %"
                 PRIu64 " switches, %" PRIu64 " found their entries\n", i, t->stat_jc_kept, t->stat_hash_lookups,
                 t->stat_pcid_switches, t->stat_pcid_restored);
-        fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes\n", i,
-                t->ctx->stat_loop_probes);
+        fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes, %" PRIu64
+                " regions with a static cc_op at loop heads\n", i, t->ctx->stat_loop_probes,
+                t->ctx->stat_static_loop_cc);
     }
 }
 

@@ -881,9 +881,10 @@ static void trans_ret(DisasContext *s)
 
 static void trans_jcc(DisasContext *s)
 {
-    gen_update_cc_op(s);
+    /* in a region, cc_op is stored on the edges that need it */
     if (gen_region_jcc(s, s->d.e->aux, branch_target(s)))
         return;   /* falls through to the next instruction of the region */
+    gen_update_cc_op(s);
     int taken = gen_new_label();
     if (gen_is_self_loop(s, branch_target(s))) {
         /* the back edge falls through, so registers stay in host registers */

@@ -532,24 +532,29 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
 {
     target = mask_ip(s, target);
     gen_discard_dead_cc(s);
-    gen_update_cc_op(s);
     s->is_jmp = DISAS_NORETURN;
     int head = region_back_edge(s, target);
     if (head >= 0) {
-        /* RIP is stored only when an exit request stops the loop; back at
-         * the start, past its cc_op guard when the back edge passes it */
+        /* RIP (and cc_op, when the head has it static) are stored only
+         * when an exit request stops the loop; back at the start, past its
+         * cc_op guard when the back edge passes it */
+        if (!region_take_back_edge(s, target))
+            gen_update_cc_op(s);
         if (target == s->tb->pc && s->loop_entry.label >= 0 && s->cc_op == s->loop_entry.cc_op)
             head = s->loop_entry.label;
         tcg_gen_goto_loop(head);
+        gen_update_cc_op(s);
         gen_set_rip(s, target);
         tcg_gen_exit_tb(0);
         return;
     }
+    gen_update_cc_op(s);
     int ahead = region_forward_label(s, target);
     if (ahead >= 0) {
         tcg_gen_br(ahead);
         return;
     }
+    region_note_exit(s, target);
     if (s->jmp_used[n] && s->region.loops)
         n = !n;   /* a region has many exits: any free slot */
     uint64_t lin = s->cs_base + target;
@@ -690,12 +695,18 @@ static bool region_next_pc(DisasContext *s, uint64_t *pc)
  * turn them off. */
 bool x86_translate_loops = true;
 
-void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
+/* One translation of tb into tcg_ctx, keeping the loop heads of hints_in
+ * static and finding those of hints_out (translate-region.c); false when
+ * an edge disagreed with hints_in. */
+static bool translate_pass(CPUX86State *env, TranslationBlock *tb, int max_insns,
+                           const CcHints *hints_in, CcHints *hints_out)
 {
     DisasContext ctx, *s = &ctx;
     FetchCtx f = { s, (uint64_t)-1, 0, 0, NULL };
     Region *r = &s->region;
     init_context(s, env, tb);
+    s->hints_in = hints_in;
+    s->hints_out = hints_out;
     tb->back_edge = 0;
     tcg_func_start(tcg_ctx);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
@@ -812,4 +823,19 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         tb->size = 1;
     tb->icount = s->insn_count;
     tb->phys_page2 = f.page2;
+    if (hints_out)
+        region_collect_hints(s);
+    return !s->hints_broken;
+}
+
+void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
+{
+    CcHints hints = { 0 };
+    translate_pass(env, tb, max_insns, NULL, &hints);
+    if (!hints.n)
+        return;
+    if (translate_pass(env, tb, max_insns, &hints, NULL))
+        tcg_ctx->stat_static_loop_cc++;
+    else
+        translate_pass(env, tb, max_insns, NULL, NULL);
 }

@@ -1646,6 +1646,89 @@ static void region_flags_meet_at_label(bool interp)
 TEST(region_flags_meet_at_label_interp) { region_flags_meet_at_label(true); }
 TEST(region_flags_meet_at_label_x86_64) { region_flags_meet_at_label(false); }
 
+/* A loop head inside a region (not its start) whose entry and back edge
+ * both leave CMP's flags: a second translation keeps that cc_op static at
+ * the head (the back edge stores no cc_op). DEC there keeps the carry the
+ * CMP made, ADC adds it up, SETC reads it after the last DEC; add_entry
+ * enters with ADD's flags instead (edges disagree: no static cc_op). With
+ * fault_at, the load at the head faults in iteration fault_at: EFLAGS are
+ * those of the previous iteration's CMP, never stored by the back edge. */
+static void static_cc_loop_head(bool interp, bool add_entry, unsigned fault_at)
+{
+    CPUX86State *env = new_cpu(interp);
+    uint8_t code[] = {
+        0x39, 0xc8,             /* cmp eax, ecx (add eax, ecx) */
+        0x8b, 0x06,             /* L: mov eax, [rsi]  */
+        0xff, 0xca,             /* dec edx            */
+        0x74, 0x0b,             /* jz OUT             */
+        0x83, 0xd5, 0x00,       /* adc ebp, 0         */
+        0x48, 0x83, 0xc6, 0x04, /* add rsi, 4         */
+        0x39, 0xc8,             /* cmp eax, ecx       */
+        0xeb, 0xef,             /* jmp L              */
+        0x0f, 0x92, 0xc3,       /* OUT: setc bl       */
+        0xf4,
+    };
+    if (add_entry)
+        code[0] = 0x01;
+    put_code(code, sizeof(code));
+    const unsigned n = 1000;
+    const uint32_t c = 0x80000000u, a0 = 0x90000000u;
+    uint64_t buf = fault_at ? HOLE - 4 * fault_at : RAM_BASE + 0x8000;
+    if (fault_at)
+        enable_paging(env);
+    uint32_t a[1000];
+    for (unsigned i = 0; i < n; i++) {
+        a[i] = i * 2654435761u;
+        if (!fault_at || i < fault_at)
+            st32(ram + (buf - RAM_BASE) + 4 * i, a[i]);
+    }
+    bool carry = add_entry ? (uint64_t)a0 + c > 0xffffffffu : a0 < c;
+    uint32_t sum = 0;
+    unsigned last = fault_at ? fault_at : n - 1;   /* the iteration that stops */
+    for (unsigned i = 0; i < last; i++) {
+        sum += carry;
+        carry = a[i] < c;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EAX] = a0;
+    env->regs[R_ECX] = c;
+    env->regs[R_EDX] = n;
+    env->regs[R_ESI] = buf;
+    unsigned saved = tcg_region_trips;
+    tcg_region_trips = 0;   /* a region from the CMP on: L is a loop head inside it */
+    run_at(env, RAM_BASE + LOOP_CODE);
+    tcg_region_trips = saved;
+    if (fault_at) {
+        CHECK_EQ(env->exception_index, EXCP_PF);
+        CHECK_EQ(env->cr[2], HOLE);
+        CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + 2);
+        CHECK_EQ(env->regs[R_EAX], a[fault_at - 1]);
+        CHECK_EQ(env->regs[R_EDX], n - fault_at);
+        uint32_t d = a[fault_at - 1] - c;
+        uint32_t want = (carry ? CC_C : 0) | (d ? 0 : CC_Z) | (d >> 31 ? CC_S : 0);
+        CHECK_EQ(cc_compute_all(env) & (CC_S | CC_Z | CC_C), want);
+    } else {
+        CHECK_EQ(env->exception_index, -1);
+        CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(code));
+        CHECK_EQ(env->regs[R_EAX], a[n - 1]);
+        CHECK_EQ(env->regs[R_EBX], carry);
+        CHECK_EQ(env->regs[R_EDX], 0);
+        CHECK_EQ(cc_compute_all(env) & CC_C, carry ? CC_C : 0);
+    }
+    CHECK_EQ(env->regs[R_EBP], sum);
+    CHECK_EQ(env->regs[R_ESI], buf + 4 * last);
+    CHECK(region_at(env, RAM_BASE + LOOP_CODE));
+    CHECK_EQ(tcg_cpu(env)->ctx->stat_static_loop_cc, add_entry ? 0 : 1);
+    free_cpu(env);
+}
+
+TEST(region_static_cc_loop_head_interp) { static_cc_loop_head(true, false, 0); }
+TEST(region_static_cc_loop_head_x86_64) { static_cc_loop_head(false, false, 0); }
+TEST(region_static_cc_edges_disagree_interp) { static_cc_loop_head(true, true, 0); }
+TEST(region_static_cc_edges_disagree_x86_64) { static_cc_loop_head(false, true, 0); }
+TEST(region_static_cc_fault_at_head_interp) { static_cc_loop_head(true, false, 700); }
+TEST(region_static_cc_fault_at_head_x86_64) { static_cc_loop_head(false, false, 700); }
+
 /* A #PF in the second basic block of the region, in a late iteration: RIP
  * of the faulting instruction, registers and flags of that iteration. */
 static void region_fault_in_second_block(bool interp)
