@@ -271,7 +271,7 @@ typedef struct TCGTemp {
     const char *name;
 } TCGTemp;
 
-#define TCG_MAX_TEMPS 512
+#define TCG_MAX_TEMPS 1024
 #define TCG_MAX_OPS 8192
 #define TCG_MAX_LABELS 512
 

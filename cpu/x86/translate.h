@@ -22,7 +22,7 @@ typedef enum DisasJump {
 /* A translation region (translate-region.c): the instructions of one page a
  * block follows through its branches, translated in address order as one
  * unit, with IR labels where branches land. */
-#define REGION_MAX_INSNS 64
+#define REGION_MAX_INSNS 96
 #define REGION_MAX_LABELS 48
 #define REGION_MAX_STUBS 32
 

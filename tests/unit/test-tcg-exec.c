@@ -1729,6 +1729,57 @@ TEST(region_static_cc_edges_disagree_x86_64) { static_cc_loop_head(false, true, 
 TEST(region_static_cc_fault_at_head_interp) { static_cc_loop_head(true, false, 700); }
 TEST(region_static_cc_fault_at_head_x86_64) { static_cc_loop_head(false, false, 700); }
 
+/* The bytes the block the loop finds at pc translates (0: none). */
+static uint32_t block_size_at(CPUX86State *env, uint64_t pc)
+{
+    uint64_t rip = env->rip;
+    env->rip = pc;
+    atomic_store(&tcg_cpu(env)->exit_flag, 0);
+    TranslationBlock *tb = tb_lookup_fast(env);
+    env->rip = rip;
+    return tb && !tb->invalid ? tb->size : 0;
+}
+
+/* A loop of 76 instructions (a branch over one, 70 ADDs): its back edge is
+ * within a region's plan, so the whole loop is one translation. */
+static void region_long_body(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enum { ADDS = 70 };
+    uint8_t code[7 + 3 * ADDS + 9];
+    size_t n = 0;
+    static const uint8_t head[] = {
+        0xf6, 0xc1, 0x01,       /* L: test cl, 1      */
+        0x74, 0x02,             /* jz SKIP            */
+        0xff, 0xc6,             /* inc esi            */
+    };
+    memcpy(code, head, sizeof(head));
+    n = sizeof(head);
+    for (int i = 0; i < ADDS; i++) {   /* SKIP: add eax, 3 (x70) */
+        code[n++] = 0x83, code[n++] = 0xc0, code[n++] = 0x03;
+    }
+    code[n++] = 0xff, code[n++] = 0xc9;                 /* dec ecx */
+    int32_t rel = -(int32_t)(n + 6);                    /* jnz L (rel32) */
+    code[n++] = 0x0f, code[n++] = 0x85;
+    memcpy(code + n, &rel, 4);
+    n += 4;
+    code[n++] = 0xf4;
+    put_code(code, n);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ECX] = 500;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 3u * ADDS * 500);
+    CHECK_EQ(env->regs[R_ESI], 250);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(regions_made(env), 1);
+    CHECK_EQ(block_size_at(env, RAM_BASE + LOOP_CODE), n - 1);   /* all but the HLT */
+    free_cpu(env);
+}
+
+TEST(region_long_body_interp) { region_long_body(true); }
+TEST(region_long_body_x86_64) { region_long_body(false); }
+
 /* A #PF in the second basic block of the region, in a late iteration: RIP
  * of the faulting instruction, registers and flags of that iteration. */
 static void region_fault_in_second_block(bool interp)
