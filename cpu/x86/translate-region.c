@@ -105,7 +105,8 @@ static RegionLabel *label_get(DisasContext *s, uint64_t pc)
         return l;
     l = &r->lab[r->nb_lab++];
     *l = (RegionLabel){ .pc = pc, .label = gen_new_label(), .cc_op = CC_OP_DYNAMIC,
-                        .hint = hint_for(s, pc), .back_cc = CC_OP_DYNAMIC, .fwd_cc = CC_OP_DYNAMIC };
+                        .hint = hint_for(s, pc), .back_cc = CC_OP_DYNAMIC, .fwd_cc = CC_OP_DYNAMIC,
+                        .first_cc = CC_OP_DYNAMIC };
     return l;
 }
 
@@ -197,7 +198,7 @@ static void label_edge(DisasContext *s, RegionLabel *l)
     if (l->hint != CC_OP_DYNAMIC && s->cc_op != l->hint)
         s->hints_broken = true;
     if (!l->seen)
-        l->cc_op = s->cc_op;
+        l->cc_op = l->first_cc = s->cc_op;
     else if (l->cc_op != s->cc_op)
         l->cc_op = CC_OP_DYNAMIC;
     l->seen = true;
@@ -219,6 +220,7 @@ static void enter_label_state(DisasContext *s, uint32_t cc_op)
 {
     s->cc_op = cc_op;
     s->cc_op_dirty = false;
+    s->label_guess = CC_OP_DYNAMIC;
     s->last_cmp.insn = -100;
     s->cc_pre.insn = -100;
     s->cc_pre.guard_first = -1;
@@ -238,6 +240,9 @@ bool region_enter_insn(DisasContext *s, uint64_t pc)
         l->bound = l->code = true;
         l->cc_op = label_cc_op(l);
         enter_label_state(s, l->cc_op);
+        /* a loop head at the start: env's cc_op now (the back edge's) is the guess */
+        if (l->pc != s->tb->pc)
+            s->label_guess = l->first_cc;
         if (l->loop_head && l->cc_op != CC_OP_DYNAMIC)
             s->cc_op_dirty = true;   /* back edges leave env->cc_op as it was */
     }

@@ -38,6 +38,7 @@ typedef struct RegionLabel {
     bool back_seen;      /* a back edge came: back_cc is their static cc_op, or dynamic */
     uint32_t back_cc;
     uint32_t fwd_cc;     /* a loop head: its forward edges' cc_op, as cc_op before binding */
+    uint32_t first_cc;   /* the first forward edge's cc_op */
 } RegionLabel;
 
 /* A branch out of the straight-line code, emitted at the end: a back edge
@@ -110,6 +111,9 @@ typedef struct DisasContext {
     const CcHints *hints_in;   /* this pass keeps these loop heads static */
     CcHints *hints_out;        /* this pass finds them (NULL: not asked) */
     bool hints_broken;         /* an edge disagreed with a hint: translate again without */
+    /* After a label with a dynamic cc_op: the static cc_op its first forward
+     * edge brought, the likely one at run time (CC_OP_DYNAMIC: none). */
+    uint32_t label_guess;
     /* The block ends with a near RET in 64-bit code: what its pop added to
      * RSP (the return stack is indexed by the RSP the address was at). */
     unsigned ret_pop;

@@ -1729,6 +1729,57 @@ TEST(region_static_cc_edges_disagree_x86_64) { static_cc_loop_head(false, true, 
 TEST(region_static_cc_fault_at_head_interp) { static_cc_loop_head(true, false, 700); }
 TEST(region_static_cc_fault_at_head_x86_64) { static_cc_loop_head(false, false, 700); }
 
+/* A loop head inside a region whose edges disagree (fall-in: DEC's flags,
+ * back edge: TEST's): its cc_op stays dynamic, and DEC there reads CF from
+ * whichever came (the first forward edge's cc_op is the guess the code
+ * checks; the back edge takes the other way). ADC adds up that carry:
+ * CMP's on the first trip, TEST's 0 on the others. */
+static void region_dynamic_label_guess(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x8b, 0x06,             /* L0: mov eax, [rsi] */
+        0x48, 0x83, 0xc6, 0x04, /* add rsi, 4         */
+        0x39, 0xf8,             /* cmp eax, edi       */
+        0xff, 0xcb,             /* dec ebx            */
+        0xff, 0xca,             /* L2: dec edx        */
+        0x83, 0xd5, 0x00,       /* adc ebp, 0         */
+        0xf6, 0xc2, 0x03,       /* test dl, 3         */
+        0x75, 0xf6,             /* jnz L2             */
+        0x85, 0xdb,             /* test ebx, ebx      */
+        0x75, 0xe8,             /* jnz L0             */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    const unsigned n = 300, buf = 0x8000;
+    const uint32_t lim = 0x80000000u;
+    uint32_t below = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t v = i * 2654435761u;
+        st32(ram + buf + 4 * i, v);
+        below += v < lim;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = RAM_BASE + buf;
+    env->regs[R_EDI] = lim;
+    env->regs[R_EBX] = n;
+    env->regs[R_EDX] = 4 * n;
+    unsigned saved = tcg_region_trips;
+    tcg_region_trips = 0;   /* a region from L0 on: L2 is a label inside it */
+    run_at(env, RAM_BASE + LOOP_CODE);
+    tcg_region_trips = saved;
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(code));
+    CHECK_EQ(env->regs[R_EBP], below);
+    CHECK_EQ(env->regs[R_EDX], 0);
+    CHECK_EQ(env->regs[R_ESI], RAM_BASE + buf + 4 * n);
+    CHECK(region_at(env, RAM_BASE + LOOP_CODE));
+    free_cpu(env);
+}
+
+TEST(region_dynamic_label_guess_interp) { region_dynamic_label_guess(true); }
+TEST(region_dynamic_label_guess_x86_64) { region_dynamic_label_guess(false); }
+
 /* The bytes the block the loop finds at pc translates (0: none). */
 static uint32_t block_size_at(CPUX86State *env, uint64_t pc)
 {
