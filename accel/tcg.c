@@ -374,6 +374,23 @@ static void tcg_flush_all_cpus(void)
         tcg_memory_changed(m);
 }
 
+/* -accel tcg,xfer-stats=on: the lookups by kind of transfer. */
+static void dump_xfer_stats(FILE *f, int i, const TCGCPU *t)
+{
+    static const char *const names[XFER_KINDS] = {
+        "other", "direct jmp", "direct call", "region exit", "indirect jmp", "indirect call", "ret", "next page",
+    };
+    uint64_t all = 0, probed = 0;
+    for (int k = 0; k < XFER_KINDS; k++) {
+        all += t->stat_xfer[k];
+        probed += t->stat_xfer_probe[k];
+    }
+    fprintf(f, "CPU #%d: lookups %" PRIu64 ", %" PRIu64 " past their site:", i, all, probed);
+    for (int k = 0; k < XFER_KINDS; k++)
+        fprintf(f, " %s %" PRIu64 "/%" PRIu64 "%s", names[k], t->stat_xfer[k], t->stat_xfer_probe[k],
+                k + 1 < XFER_KINDS ? "," : "\n");
+}
+
 void tcg_dump_jit_info(FILE *f)
 {
     Machine *m = current_machine;
@@ -399,7 +416,13 @@ void tcg_dump_jit_info(FILE *f)
                 t->stat_pcid_switches, t->stat_pcid_restored);
         fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes\n", i,
                 t->ctx->stat_loop_probes);
+        fprintf(f, "CPU #%d: transfer sites: %" PRIu64 " misses, %" PRIu64 " links (%" PRIu64 " patching code), %" PRIu64 " given up; generations %u, %u global\n", i,
+                t->stat_xlink_misses, t->stat_xlink_links, t->stat_xlink_patches, t->stat_xlink_mega, t->xlink_gen[0], t->xlink_gen[1]);
+        if (tcg_xfer_stats)
+            dump_xfer_stats(f, i, t);
     }
+    if (tcg_xfer_stats)
+        xlink_dump_sites(f, 40);
 }
 
 /* ---- AccelOps ----------------------------------------------------------------------- */
@@ -442,6 +465,12 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
         return -1;
     }
     tcg_return_stack = ras && !strcmp(ras, "on");
+    const char *xs = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "xfer-stats") : NULL;
+    if (xs && strcmp(xs, "on") && strcmp(xs, "off")) {
+        snprintf(err, errlen, "-accel tcg,xfer-stats=%s: use on or off", xs);
+        return -1;
+    }
+    tcg_xfer_stats = xs && !strcmp(xs, "on");
     const char *trips = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "region-trips") : NULL;
     if (trips) {
         uint64_t v;

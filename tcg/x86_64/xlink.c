@@ -1,0 +1,245 @@
+/* Transfer sites in the x86-64 backend: each lookup_and_goto of 64-bit code
+ * (a jump to another page, an indirect jump, a RET, a region's extra exit)
+ * first tries the block it went to last time, with a direct jump patched
+ * into its code:
+ *
+ *     mov rsi, SITE
+ *     mov eax, [cpu.xlink_gen[class]]
+ *     cmp eax, [rsi + gen]                     ; nothing moved since the link
+ *     jne miss
+ *     cmp dword [env.hflags], FLAGS            ; the block's flags
+ *     jne miss
+ *     mov rax, PC ; cmp rax, [env.rip] ; jne miss   (target not known statically)
+ *     jmp BLOCK
+ *   miss:
+ *     jmp relink                               ; or, once given up, to probe
+ *   relink:
+ *     xlink_miss(env, site); jmp rax
+ *   probe:                                     ; (indirect.c: the jump cache)
+ *
+ * A site is only linked to what the jump cache would have found (the lookup
+ * that links it goes through it), and its generation moves on whenever a
+ * jump-cache entry could turn stale (TLB flushes, INVLPG, the cache being
+ * cleared) or a linked block is invalidated (accel/tcg-jmp-cache.c). The
+ * generation is data, so that relinking to the same block after a CR3 write
+ * patches no code (which costs the host a pipeline flush). A direct jump's
+ * target RIP is a constant of the block (unless PC-relative), so it is not
+ * compared. Sites that see many targets, or targets a site may not hold,
+ * give up: their first instruction becomes a jump to the probe. */
+#include <stdlib.h>
+#include "tcg/x86_64/backend.h"
+
+#define ENV_OFF(f) ((int32_t)offsetof(CPUX86State, f))
+#define CPU_OFF(f) ((int32_t)offsetof(TCGCPU, f))
+
+/* Target changes of a site before it gives up (polymorphic: the probe's
+ * hashing beats patching code all the time). */
+#define XLINK_MAX_CHANGES 4
+
+bool tcg_xfer_stats;
+
+typedef struct XferSite {
+    uint32_t gen;            /* xlink_gen[global] when linked; 0: not linked */
+    uint32_t flags;          /* the linked block's */
+    uint64_t pc;             /* ... RIP */
+    const void *code;        /* ... code */
+    /* offsets in the code buffer of the immediates and jumps to patch */
+    uint32_t start_at, flags_at, pc_at, jmp_at, miss_at, probe_at;
+    uint16_t changes;
+    uint8_t kind;
+    bool global;             /* xlink_gen[1]: global targets only */
+    bool need_pc;
+    bool linked;
+    bool given_up;
+    uint64_t execs, probes;  /* xfer-stats: executions, those that probed */
+    uint64_t tb_pc;          /* xfer-stats: the block holding the site */
+} XferSite;
+
+/* xfer-stats: every site made (leaked with its code on a flush: statistics
+ * runs only). */
+static struct {
+    pthread_mutex_t lock;
+    XferSite **v;
+    size_t n, cap;
+} all_sites = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static XferSite *site_new(Gen *g)
+{
+    if (!tcg_xfer_stats) {
+        XferSite *s = tb_arena_alloc(tcg_current_cpu, sizeof(XferSite));
+        if (s)
+            memset(s, 0, sizeof(*s));
+        return s;
+    }
+    XferSite *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->tb_pc = g->tb->pc;
+    pthread_mutex_lock(&all_sites.lock);
+    if (all_sites.n == all_sites.cap) {
+        size_t cap = all_sites.cap ? all_sites.cap * 2 : 4096;
+        XferSite **v = realloc(all_sites.v, cap * sizeof(*v));
+        if (v) {
+            all_sites.v = v;
+            all_sites.cap = cap;
+        }
+    }
+    if (all_sites.n < all_sites.cap)
+        all_sites.v[all_sites.n++] = s;
+    pthread_mutex_unlock(&all_sites.lock);
+    return s;
+}
+
+static void patch_bytes(CodeBuffer *cb, size_t at, const void *v, size_t n)
+{
+    if (at + n <= cb->size)
+        memcpy(cb->rw + at, v, n);
+}
+
+/* inc qword [addr] (clobbers rax) */
+static void count_at(Emitter *e, uint64_t *addr)
+{
+    movi(e, RAX, (uintptr_t)addr);
+    em_rm(e, 0xff, 1, true, 0, RAX, -1, 0, 0, false);
+}
+
+static void give_up(CodeBuffer *cb, XferSite *s)
+{
+    tcg_current_cpu->stat_xlink_mega++;
+    s->given_up = true;
+    s->gen = 0;
+    patch_rel32(cb, s->miss_at, s->probe_at);
+    /* over the mov rsi, SITE (10 bytes) */
+    uint8_t jmp[5] = { 0xe9 };
+    int32_t rel = (int32_t)((int64_t)s->probe_at - (int64_t)(s->start_at + 5));
+    memcpy(jmp + 1, &rel, 4);
+    patch_bytes(cb, s->start_at, jmp, 5);
+}
+
+/* The site missed: look the block up, link the site to it when it may. */
+static uintptr_t xlink_miss(CPUX86State *env, XferSite *s)
+{
+    TCGCPU *t = tcg_cpu(env);
+    CodeBuffer *cb = t->backend_state;
+    t->stat_xlink_misses++;
+    TranslationBlock *tb = tb_lookup_fast(env);
+    if (!tb)
+        return cb->exit0;
+    uint32_t gen;
+    /* (a block with TBF_DEBUG: the check compares hflags) */
+    if (tb->flags != env->hflags || !xlink_admit(t, tb, env->rip, s->global, &gen)) {
+        give_up(cb, s);
+        return (uintptr_t)tb->code;
+    }
+    if (s->linked && s->pc != env->rip && ++s->changes >= XLINK_MAX_CHANGES) {
+        give_up(cb, s);
+        return (uintptr_t)tb->code;
+    }
+    t->stat_xlink_links++;
+    if (!s->linked || s->code != tb->code || s->flags != tb->flags || s->pc != env->rip) {
+        t->stat_xlink_patches++;
+        s->linked = true;
+        s->pc = env->rip;
+        s->flags = tb->flags;
+        s->code = tb->code;
+        patch_bytes(cb, s->flags_at, &tb->flags, 4);
+        if (s->need_pc)
+            patch_bytes(cb, s->pc_at, &s->pc, 8);
+        patch_rel32(cb, s->jmp_at, (size_t)((uint8_t *)tb->code - cb->rx));
+    }
+    s->gen = gen;
+    return (uintptr_t)tb->code;
+}
+
+static size_t jne_fwd(Gen *g)
+{
+    em_byte(&g->e, 0x0f);
+    em_byte(&g->e, 0x85);
+    size_t at = emitter_off(&g->e, g->cb);
+    em_u32(&g->e, 0);
+    return at;
+}
+
+/* Emits the site's check and relink path for op, which fall through to
+ * where the caller emits the probe; nothing for a transfer no site serves
+ * (NULL). */
+XferSite *gen_xlink_site(Gen *g, const TCGOp *op, bool global)
+{
+    unsigned kind = (unsigned)op->args[1];
+    const TranslationBlock *tb = g->tb;
+    /* near transfers only: CS (its base) stays the block's */
+    if (kind == XFER_OTHER || tb->cs_base != 0 || !(tb->flags & HF_CS64_MASK) || (tb->cflags & CF_SINGLE_INSN))
+        return NULL;
+    XferSite *s = site_new(g);
+    if (!s)
+        return NULL;
+    Emitter *e = &g->e;
+    CodeBuffer *cb = g->cb;
+    s->kind = (uint8_t)kind;
+    s->global = global;
+    s->need_pc = !xfer_kind_direct(kind) || tb->pcrel;
+    if (tcg_xfer_stats)
+        count_at(e, &s->execs);
+    size_t miss[3];
+    unsigned nmiss = 0;
+    s->start_at = (uint32_t)emitter_off(e, cb);
+    em_rex(e, true, 0, 0, RSI, false);
+    em_byte(e, 0xb8 + (RSI & 7));
+    em_u64(e, (uintptr_t)s);                            /* mov rsi, SITE (10 bytes) */
+    em_rm(e, 0x8b, 1, false, RAX, R12, -1, 0, CPU_OFF(xlink_gen[global]), false);
+    em_rm(e, 0x3b, 1, false, RAX, RSI, -1, 0, (int32_t)offsetof(XferSite, gen), false);
+    miss[nmiss++] = jne_fwd(g);
+    em_rm(e, 0x81, 1, false, 7, RBP, -1, 0, ENV_OFF(hflags), false);
+    s->flags_at = (uint32_t)emitter_off(e, cb);
+    em_u32(e, 0);                                       /* cmp dword [hflags], FLAGS */
+    miss[nmiss++] = jne_fwd(g);
+    if (s->need_pc) {
+        em_rex(e, true, 0, 0, RAX, false);
+        em_byte(e, 0xb8 + (RAX & 7));
+        s->pc_at = (uint32_t)emitter_off(e, cb);
+        em_u64(e, 0);                                   /* mov rax, PC */
+        em_rm(e, 0x3b, 1, true, RAX, RBP, -1, 0, ENV_OFF(rip), false);
+        miss[nmiss++] = jne_fwd(g);
+    }
+    em_byte(e, 0xe9);
+    s->jmp_at = (uint32_t)emitter_off(e, cb);
+    em_u32(e, 0);                                       /* jmp BLOCK */
+    size_t miss_jmp = emitter_off(e, cb);
+    for (unsigned i = 0; i < nmiss; i++)
+        patch_rel32(cb, miss[i], miss_jmp);
+    patch_rel32(cb, s->jmp_at, miss_jmp);               /* (not reached while unlinked) */
+    em_byte(e, 0xe9);
+    s->miss_at = (uint32_t)emitter_off(e, cb);
+    em_u32(e, 0);                                       /* jmp relink (or probe) */
+    patch_rel32(cb, s->miss_at, emitter_off(e, cb));
+    mov_rr(e, RDI, RBP);                                /* (rsi: the site) */
+    call_abs(e, (uintptr_t)xlink_miss);
+    em_rr(e, 0xff, 1, false, 4, RAX, false);            /* jmp rax */
+    s->probe_at = (uint32_t)emitter_off(e, cb);
+    if (tcg_xfer_stats)
+        count_at(e, &s->probes);
+    return s;
+}
+
+/* xfer-stats: the sites executed most, for -d jit. */
+static int by_execs(const void *a, const void *b)
+{
+    const XferSite *x = *(XferSite *const *)a, *y = *(XferSite *const *)b;
+    return x->execs < y->execs ? 1 : x->execs > y->execs ? -1 : 0;
+}
+
+void xlink_dump_sites(FILE *f, unsigned top)
+{
+    static const char *const names[XFER_KINDS] = {
+        "other", "direct jmp", "direct call", "region exit", "indirect jmp", "indirect call", "ret", "next page",
+    };
+    pthread_mutex_lock(&all_sites.lock);
+    qsort(all_sites.v, all_sites.n, sizeof(*all_sites.v), by_execs);
+    for (size_t i = 0; i < all_sites.n && i < top && all_sites.v[i]->execs; i++) {
+        const XferSite *s = all_sites.v[i];
+        fprintf(f, "xfer site %#" PRIx64 " %-13s %12" PRIu64 " runs, %12" PRIu64 " probed%s%s\n", s->tb_pc,
+                names[s->kind], s->execs, s->probes, s->given_up ? ", given up" : "",
+                s->global ? ", global" : "");
+    }
+    pthread_mutex_unlock(&all_sites.lock);
+}
