@@ -253,11 +253,11 @@ typedef struct TCGCPU {
     uint64_t stat_lookup_slow;   /* indirect jumps that took the C lookup (x86_64) */
     uint64_t stat_regions;       /* hot loop heads translated again as regions */
     /* Transfer sites (tcg/x86_64/xlink.c): the blocks their lookups found,
-     * jumped to straight while the generation of the site's class is the
-     * one it was linked in. [0]: any site; [1]: sites linked only to blocks
-     * on global pages, which CR3 writes leave alone (as the jump cache's
-     * global epoch). Bumped by everything that makes jump-cache entries
-     * stale or removes them (and by invalidating a block a site links to). */
+     * jumped to straight while the generation of the link's class is the
+     * one it was linked in. [1]: links to blocks on global pages, which CR3
+     * writes leave alone (as the jump cache's global epoch); [0]: the
+     * others. Bumped by everything that makes jump-cache entries stale or
+     * removes them (and by invalidating a block a site links to). */
     uint32_t xlink_gen[2];
     uint64_t stat_xlink_links;   /* sites (re)linked to a block */
     uint64_t stat_xlink_patches; /* ... that patched their code (another block) */
@@ -349,10 +349,11 @@ void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb);
 /* tb is being invalidated: drop its entry. */
 void jc_remove(TCGCPU *t, const TranslationBlock *tb);
 bool ras_slot_accepts(const RetSlot *slot, const TranslationBlock *tb);
-/* May a transfer site of class global (xlink_gen index) jump straight to tb,
- * found at linear PC lin? If so, tb's invalidation and every change to
- * where lin leads make the generation returned in *gen stale. */
-bool xlink_admit(TCGCPU *t, TranslationBlock *tb, uint64_t lin, bool global, uint32_t *gen);
+/* May a transfer site jump straight to tb, found at linear PC lin? If so,
+ * tb's invalidation and every change to where lin leads make the generation
+ * returned in *gen stale: xlink_gen[*global], global when CR3 writes do not
+ * (all of tb's pages are global). */
+bool xlink_admit(TCGCPU *t, TranslationBlock *tb, uint64_t lin, bool *global, uint32_t *gen);
 /* Non-global entries found under PCID asid are stale from now on; all
  * entries are. */
 void tb_jmp_cache_drop_asid(TCGCPU *t, unsigned asid);

@@ -224,17 +224,15 @@ bool ras_slot_accepts(const RetSlot *slot, const TranslationBlock *tb)
            tb->phys_page2 == (uint64_t)-1 && (tb->phys_pc & TARGET_PAGE_MASK) == slot->phys_page;
 }
 
-bool xlink_admit(TCGCPU *t, TranslationBlock *tb, uint64_t lin, bool global, uint32_t *gen)
+bool xlink_admit(TCGCPU *t, TranslationBlock *tb, uint64_t lin, bool *global, uint32_t *gen)
 {
     if (tb->cflags != 0 || tb->cs_base != 0 || !(tb->flags & HF_CS64_MASK))
-        return false;
-    /* a global site's generation stays across CR3 writes: so must tb's pages */
-    if (global && !(jc_epoch_field(t, tb, lin) & 1))
         return false;
     /* an INVLPG of its pages must move the generation on */
     jc_page_note(t, lin);
     tb->xlinked = true;
-    *gen = t->xlink_gen[global];
+    *global = jc_epoch_field(t, tb, lin) & 1;
+    *gen = t->xlink_gen[*global];
     return true;
 }
 

@@ -272,7 +272,7 @@ void emit_edge_stub(Gen *g, const EdgeStub *st);
 void gen_goto_loop(Gen *g, int label);
 void gen_lookup_and_goto(Gen *g, const TCGOp *op);
 /* xlink.c: a lookup's transfer site (NULL: none); the sites run most */
-struct XferSite *gen_xlink_site(Gen *g, const TCGOp *op, bool global);
+struct XferSite *gen_xlink_site(Gen *g, const TCGOp *op);
 
 void gen_ras_record(Gen *g, const TCGOp *op);
 void *tb_arena_alloc(TCGCPU *t, size_t n);

@@ -174,7 +174,7 @@ void gen_lookup_and_goto(Gen *g, const TCGOp *op)
     if (tcg_xfer_stats)   /* inc qword [stat_xfer[kind]] */
         em_rm(e, 0xff, 1, true, 0, R12, -1, 0, CPU_OFF(stat_xfer[kind]), false);
     if ((g->tb->flags & HF_CS64_MASK) && !log_enabled(LOG_EXEC | LOG_CPU)) {
-        if (gen_xlink_site(g, op, probe_epoch_tag(g) == CPU_OFF(jc_gepoch_tag)) && tcg_xfer_stats)
+        if (gen_xlink_site(g, op) && tcg_xfer_stats)
             em_rm(e, 0xff, 1, true, 0, R12, -1, 0, CPU_OFF(stat_xfer_probe[kind]), false);
         if (tcg_return_stack && op->args[0] && g->tb->flags <= INT32_MAX)
             gen_ras_pop(g, op->args[0]);

@@ -4,7 +4,7 @@
  * into its code:
  *
  *     mov rsi, SITE
- *     mov eax, [cpu.xlink_gen[class]]
+ *     mov eax, [cpu.xlink_gen[class]]          ; the class of the block linked
  *     cmp eax, [rsi + gen]                     ; nothing moved since the link
  *     jne miss
  *     cmp dword [env.hflags], FLAGS            ; the block's flags
@@ -44,10 +44,10 @@ typedef struct XferSite {
     uint64_t pc;             /* ... RIP */
     const void *code;        /* ... code */
     /* offsets in the code buffer of the immediates and jumps to patch */
-    uint32_t start_at, flags_at, pc_at, jmp_at, miss_at, probe_at;
+    uint32_t start_at, gen_disp_at, flags_at, pc_at, jmp_at, miss_at, probe_at;
     uint16_t changes;
     uint8_t kind;
-    bool global;             /* xlink_gen[1]: global targets only */
+    bool global;             /* linked to a block on global pages: xlink_gen[1] */
     bool need_pc;
     bool linked;
     bool given_up;
@@ -126,8 +126,9 @@ static uintptr_t xlink_miss(CPUX86State *env, XferSite *s)
     if (!tb)
         return cb->exit0;
     uint32_t gen;
+    bool global;
     /* (a block with TBF_DEBUG: the check compares hflags) */
-    if (tb->flags != env->hflags || !xlink_admit(t, tb, env->rip, s->global, &gen)) {
+    if (tb->flags != env->hflags || !xlink_admit(t, tb, env->rip, &global, &gen)) {
         give_up(cb, s);
         return (uintptr_t)tb->code;
     }
@@ -147,6 +148,11 @@ static uintptr_t xlink_miss(CPUX86State *env, XferSite *s)
             patch_bytes(cb, s->pc_at, &s->pc, 8);
         patch_rel32(cb, s->jmp_at, (size_t)((uint8_t *)tb->code - cb->rx));
     }
+    if (global != s->global) {
+        int32_t disp = CPU_OFF(xlink_gen[global]);
+        patch_bytes(cb, s->gen_disp_at, &disp, 4);
+        s->global = global;
+    }
     s->gen = gen;
     return (uintptr_t)tb->code;
 }
@@ -163,7 +169,7 @@ static size_t jne_fwd(Gen *g)
 /* Emits the site's check and relink path for op, which fall through to
  * where the caller emits the probe; nothing for a transfer no site serves
  * (NULL). */
-XferSite *gen_xlink_site(Gen *g, const TCGOp *op, bool global)
+XferSite *gen_xlink_site(Gen *g, const TCGOp *op)
 {
     unsigned kind = (unsigned)op->args[1];
     const TranslationBlock *tb = g->tb;
@@ -176,7 +182,6 @@ XferSite *gen_xlink_site(Gen *g, const TCGOp *op, bool global)
     Emitter *e = &g->e;
     CodeBuffer *cb = g->cb;
     s->kind = (uint8_t)kind;
-    s->global = global;
     s->need_pc = !xfer_kind_direct(kind) || tb->pcrel;
     if (tcg_xfer_stats)
         count_at(e, &s->execs);
@@ -186,7 +191,9 @@ XferSite *gen_xlink_site(Gen *g, const TCGOp *op, bool global)
     em_rex(e, true, 0, 0, RSI, false);
     em_byte(e, 0xb8 + (RSI & 7));
     em_u64(e, (uintptr_t)s);                            /* mov rsi, SITE (10 bytes) */
-    em_rm(e, 0x8b, 1, false, RAX, R12, -1, 0, CPU_OFF(xlink_gen[global]), false);
+    _Static_assert(offsetof(TCGCPU, xlink_gen) > 127, "the generation's displacement is 32-bit");
+    em_rm(e, 0x8b, 1, false, RAX, R12, -1, 0, CPU_OFF(xlink_gen[0]), false);
+    s->gen_disp_at = (uint32_t)emitter_off(e, cb) - 4;
     em_rm(e, 0x3b, 1, false, RAX, RSI, -1, 0, (int32_t)offsetof(XferSite, gen), false);
     miss[nmiss++] = jne_fwd(g);
     em_rm(e, 0x81, 1, false, 7, RBP, -1, 0, ENV_OFF(hflags), false);
@@ -221,25 +228,39 @@ XferSite *gen_xlink_site(Gen *g, const TCGOp *op, bool global)
     return s;
 }
 
-/* xfer-stats: the sites executed most, for -d jit. */
+/* xfer-stats: the sites executed most, and those that probed most, for
+ * -d jit. */
 static int by_execs(const void *a, const void *b)
 {
     const XferSite *x = *(XferSite *const *)a, *y = *(XferSite *const *)b;
     return x->execs < y->execs ? 1 : x->execs > y->execs ? -1 : 0;
 }
 
-void xlink_dump_sites(FILE *f, unsigned top)
+static int by_probes(const void *a, const void *b)
+{
+    const XferSite *x = *(XferSite *const *)a, *y = *(XferSite *const *)b;
+    return x->probes < y->probes ? 1 : x->probes > y->probes ? -1 : 0;
+}
+
+static void dump_top(FILE *f, unsigned top, const char *what)
 {
     static const char *const names[XFER_KINDS] = {
         "other", "direct jmp", "direct call", "region exit", "indirect jmp", "indirect call", "ret", "next page",
     };
-    pthread_mutex_lock(&all_sites.lock);
-    qsort(all_sites.v, all_sites.n, sizeof(*all_sites.v), by_execs);
     for (size_t i = 0; i < all_sites.n && i < top && all_sites.v[i]->execs; i++) {
         const XferSite *s = all_sites.v[i];
-        fprintf(f, "xfer site %#" PRIx64 " %-13s %12" PRIu64 " runs, %12" PRIu64 " probed%s%s\n", s->tb_pc,
-                names[s->kind], s->execs, s->probes, s->given_up ? ", given up" : "",
-                s->global ? ", global" : "");
+        fprintf(f, "xfer site (%s) %#" PRIx64 " %-13s %12" PRIu64 " runs, %12" PRIu64 " probed, %u changes%s%s%s\n",
+                what, s->tb_pc, names[s->kind], s->execs, s->probes, s->changes, s->given_up ? ", given up" : "",
+                s->global ? ", global" : "", s->need_pc ? ", checks RIP" : "");
     }
+}
+
+void xlink_dump_sites(FILE *f, unsigned top)
+{
+    pthread_mutex_lock(&all_sites.lock);
+    qsort(all_sites.v, all_sites.n, sizeof(*all_sites.v), by_execs);
+    dump_top(f, top, "runs");
+    qsort(all_sites.v, all_sites.n, sizeof(*all_sites.v), by_probes);
+    dump_top(f, top, "probes");
     pthread_mutex_unlock(&all_sites.lock);
 }
