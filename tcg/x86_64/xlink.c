@@ -38,16 +38,26 @@
 
 bool tcg_xfer_stats;
 
+/* A site whose target is not a constant (indirect jumps, RETs) holds up to
+ * XLINK_WAYS targets of one class and flags: RETs of functions called from
+ * two places hit. */
+#define XLINK_WAYS 2
+/* A RIP no code runs at (not canonical): an empty way */
+#define XLINK_NO_PC 0x8000000000000000ULL
+
 typedef struct XferSite {
     uint32_t gen;            /* xlink_gen[global] when linked; 0: not linked */
-    uint32_t flags;          /* the linked block's */
-    uint64_t pc;             /* ... RIP */
-    const void *code;        /* ... code */
+    uint32_t flags;          /* the linked blocks' */
+    uint64_t pc[XLINK_WAYS];           /* ... RIPs (need_pc; else pc[0] only) */
+    const void *code[XLINK_WAYS];      /* ... code */
     /* offsets in the code buffer of the immediates and jumps to patch */
-    uint32_t start_at, gen_disp_at, flags_at, pc_at, jmp_at, miss_at, probe_at;
+    uint32_t start_at, gen_disp_at, flags_at, miss_at, probe_at;
+    uint32_t pc_at[XLINK_WAYS], jmp_at[XLINK_WAYS];
     uint16_t changes;
     uint8_t kind;
-    bool global;             /* linked to a block on global pages: xlink_gen[1] */
+    uint8_t ways;            /* XLINK_WAYS when need_pc, else 1 */
+    uint8_t next;            /* the way replaced next */
+    bool global;             /* linked to blocks on global pages: xlink_gen[1] */
     bool need_pc;
     bool linked;
     bool given_up;
@@ -116,6 +126,27 @@ static void give_up(CodeBuffer *cb, XferSite *s)
     patch_bytes(cb, s->start_at, jmp, 5);
 }
 
+static void set_way(TCGCPU *t, CodeBuffer *cb, XferSite *s, unsigned w, uint64_t pc, const void *code)
+{
+    if (s->pc[w] == pc && s->code[w] == code)
+        return;
+    t->stat_xlink_patches++;
+    s->pc[w] = pc;
+    s->code[w] = code;
+    if (s->need_pc)
+        patch_bytes(cb, s->pc_at[w], &pc, 8);
+    if (code)
+        patch_rel32(cb, s->jmp_at[w], (size_t)((const uint8_t *)code - cb->rx));
+}
+
+static int way_of(const XferSite *s, uint64_t pc)
+{
+    for (unsigned w = 0; w < s->ways; w++)
+        if (s->pc[w] == pc)
+            return (int)w;
+    return -1;
+}
+
 /* The site missed: look the block up, link the site to it when it may. */
 static uintptr_t xlink_miss(CPUX86State *env, XferSite *s)
 {
@@ -132,27 +163,41 @@ static uintptr_t xlink_miss(CPUX86State *env, XferSite *s)
         give_up(cb, s);
         return (uintptr_t)tb->code;
     }
-    if (s->linked && s->pc != env->rip && ++s->changes >= XLINK_MAX_CHANGES) {
-        give_up(cb, s);
-        return (uintptr_t)tb->code;
+    uint64_t pc = s->need_pc ? env->rip : 0;
+    /* the other ways stay when they are current, of the same class and flags */
+    bool keep = s->linked && s->gen == t->xlink_gen[s->global] && global == s->global && tb->flags == s->flags;
+    int w = way_of(s, pc);
+    if (s->linked && w < 0) {
+        unsigned free_way = 0;
+        while (free_way < s->ways && s->pc[free_way] != XLINK_NO_PC)
+            free_way++;
+        if (!keep || free_way == s->ways) {
+            if (++s->changes >= XLINK_MAX_CHANGES) {
+                give_up(cb, s);
+                return (uintptr_t)tb->code;
+            }
+        }
+        w = keep && free_way < s->ways ? (int)free_way : s->next;
+        s->next = (uint8_t)((w + 1) % s->ways);
     }
+    if (w < 0)
+        w = 0;
     t->stat_xlink_links++;
-    if (!s->linked || s->code != tb->code || s->flags != tb->flags || s->pc != env->rip) {
-        t->stat_xlink_patches++;
-        s->linked = true;
-        s->pc = env->rip;
-        s->flags = tb->flags;
-        s->code = tb->code;
+    if (!keep)
+        for (unsigned i = 0; i < s->ways; i++)
+            if (i != (unsigned)w)
+                set_way(t, cb, s, i, XLINK_NO_PC, NULL);
+    set_way(t, cb, s, (unsigned)w, pc, tb->code);
+    if (tb->flags != s->flags) {
         patch_bytes(cb, s->flags_at, &tb->flags, 4);
-        if (s->need_pc)
-            patch_bytes(cb, s->pc_at, &s->pc, 8);
-        patch_rel32(cb, s->jmp_at, (size_t)((uint8_t *)tb->code - cb->rx));
+        s->flags = tb->flags;
     }
     if (global != s->global) {
         int32_t disp = CPU_OFF(xlink_gen[global]);
         patch_bytes(cb, s->gen_disp_at, &disp, 4);
         s->global = global;
     }
+    s->linked = true;
     s->gen = gen;
     return (uintptr_t)tb->code;
 }
@@ -183,6 +228,9 @@ XferSite *gen_xlink_site(Gen *g, const TCGOp *op)
     CodeBuffer *cb = g->cb;
     s->kind = (uint8_t)kind;
     s->need_pc = !xfer_kind_direct(kind) || tb->pcrel;
+    s->ways = s->need_pc ? XLINK_WAYS : 1;
+    for (unsigned w = 0; w < XLINK_WAYS; w++)
+        s->pc[w] = XLINK_NO_PC;
     if (tcg_xfer_stats)
         count_at(e, &s->execs);
     size_t miss[3];
@@ -201,20 +249,28 @@ XferSite *gen_xlink_site(Gen *g, const TCGOp *op)
     em_u32(e, 0);                                       /* cmp dword [hflags], FLAGS */
     miss[nmiss++] = jne_fwd(g);
     if (s->need_pc) {
-        em_rex(e, true, 0, 0, RAX, false);
-        em_byte(e, 0xb8 + (RAX & 7));
-        s->pc_at = (uint32_t)emitter_off(e, cb);
-        em_u64(e, 0);                                   /* mov rax, PC */
-        em_rm(e, 0x3b, 1, true, RAX, RBP, -1, 0, ENV_OFF(rip), false);
-        miss[nmiss++] = jne_fwd(g);
+        em_rm(e, 0x8b, 1, true, RDX, RBP, -1, 0, ENV_OFF(rip), false);   /* mov rdx, [rip] */
+        for (unsigned w = 0; w < XLINK_WAYS; w++) {
+            em_rex(e, true, 0, 0, RAX, false);
+            em_byte(e, 0xb8 + (RAX & 7));
+            s->pc_at[w] = (uint32_t)emitter_off(e, cb);
+            em_u64(e, XLINK_NO_PC);                     /* mov rax, PC */
+            em_rr(e, 0x39, 1, true, RDX, RAX, false);   /* cmp rax, rdx */
+            em_byte(e, 0x0f);
+            em_byte(e, 0x84);
+            s->jmp_at[w] = (uint32_t)emitter_off(e, cb);
+            em_u32(e, 0);                               /* je BLOCK */
+        }
+    } else {
+        em_byte(e, 0xe9);
+        s->jmp_at[0] = (uint32_t)emitter_off(e, cb);
+        em_u32(e, 0);                                   /* jmp BLOCK */
     }
-    em_byte(e, 0xe9);
-    s->jmp_at = (uint32_t)emitter_off(e, cb);
-    em_u32(e, 0);                                       /* jmp BLOCK */
     size_t miss_jmp = emitter_off(e, cb);
     for (unsigned i = 0; i < nmiss; i++)
         patch_rel32(cb, miss[i], miss_jmp);
-    patch_rel32(cb, s->jmp_at, miss_jmp);               /* (not reached while unlinked) */
+    for (unsigned w = 0; w < s->ways; w++)
+        patch_rel32(cb, s->jmp_at[w], miss_jmp);        /* (not taken while unlinked) */
     em_byte(e, 0xe9);
     s->miss_at = (uint32_t)emitter_off(e, cb);
     em_u32(e, 0);                                       /* jmp relink (or probe) */

@@ -307,3 +307,26 @@ static void indirect_polymorphic(bool interp)
 
 TEST(xlink_indirect_polymorphic_interp) { indirect_polymorphic(true); }
 TEST(xlink_indirect_polymorphic_x86_64) { indirect_polymorphic(false); }
+
+/* A function called from two places in turn: its RET's site holds both
+ * return addresses (two ways), so no lookup after the first rounds misses. */
+static void ret_two_callers(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    put_target(NPAGE, 1, true, 0);
+    PUT(MAIN, 0xb9, 50, 0, 0, 0,                                /* mov ecx, 50 */
+        0xe8, 0, 0, 0, 0, 0x01, 0xc2,                           /* loop: call NPAGE; add edx, eax */
+        0xe8, 0, 0, 0, 0, 0x01, 0xc2,                           /* call NPAGE; add edx, eax */
+        0xff, 0xc9, 0x75, 0xee, 0xf4);                          /* dec ecx; jnz loop; hlt */
+    put_rel32(MAIN + 6, MAIN + 10, NPAGE);
+    put_rel32(MAIN + 13, MAIN + 17, NPAGE);
+    start(env, MAIN);
+    CHECK_EQ(env->regs[R_EDX], 100);
+    check_sites_served(env, interp, XFER_RET, 100, 8);
+    if (!interp)
+        CHECK_EQ(tcg_cpu(env)->stat_xlink_mega, 0);
+    free_cpu(env);
+}
+
+TEST(xlink_ret_two_callers_interp) { ret_two_callers(true); }
+TEST(xlink_ret_two_callers_x86_64) { ret_two_callers(false); }
