@@ -377,9 +377,6 @@ static void tcg_flush_all_cpus(void)
 /* -accel tcg,xfer-stats=on: the lookups by kind of transfer. */
 static void dump_xfer_stats(FILE *f, int i, const TCGCPU *t)
 {
-    static const char *const names[XFER_KINDS] = {
-        "other", "direct jmp", "direct call", "region exit", "indirect jmp", "indirect call", "ret", "next page",
-    };
     uint64_t all = 0, probed = 0;
     for (int k = 0; k < XFER_KINDS; k++) {
         all += t->stat_xfer[k];
@@ -387,7 +384,7 @@ static void dump_xfer_stats(FILE *f, int i, const TCGCPU *t)
     }
     fprintf(f, "CPU #%d: lookups %" PRIu64 ", %" PRIu64 " past their site:", i, all, probed);
     for (int k = 0; k < XFER_KINDS; k++)
-        fprintf(f, " %s %" PRIu64 "/%" PRIu64 "%s", names[k], t->stat_xfer[k], t->stat_xfer_probe[k],
+        fprintf(f, " %s %" PRIu64 "/%" PRIu64 "%s", tcg_xfer_kind_name(k), t->stat_xfer[k], t->stat_xfer_probe[k],
                 k + 1 < XFER_KINDS ? "," : "\n");
 }
 

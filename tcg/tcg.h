@@ -373,6 +373,7 @@ static inline bool xfer_kind_direct(unsigned kind)
 {
     return kind == XFER_DIRECT_JMP || kind == XFER_DIRECT_CALL || kind == XFER_REGION_EXIT || kind == XFER_NEXT;
 }
+const char *tcg_xfer_kind_name(unsigned kind);   /* for statistics */
 /* ret_pop: 0, or the block ends with a RET that added ret_pop to RSP */
 void tcg_gen_lookup_and_goto(uint64_t ret_pop, TCGXferKind kind);
 /* A CALL pushed ret_addr at rsp (a hint for the return stack; no effect on

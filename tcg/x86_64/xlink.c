@@ -34,14 +34,14 @@
 
 /* Target changes of a site before it gives up (polymorphic: the probe's
  * hashing beats patching code all the time). */
-#define XLINK_MAX_CHANGES 4
+#define XLINK_MAX_CHANGES 16
 
 bool tcg_xfer_stats;
 
 /* A site whose target is not a constant (indirect jumps, RETs) holds up to
  * XLINK_WAYS targets of one class and flags: RETs of functions called from
  * two places hit. */
-#define XLINK_WAYS 2
+#define XLINK_WAYS 4
 /* A RIP no code runs at (not canonical): an empty way */
 #define XLINK_NO_PC 0x8000000000000000ULL
 
@@ -300,13 +300,10 @@ static int by_probes(const void *a, const void *b)
 
 static void dump_top(FILE *f, unsigned top, const char *what)
 {
-    static const char *const names[XFER_KINDS] = {
-        "other", "direct jmp", "direct call", "region exit", "indirect jmp", "indirect call", "ret", "next page",
-    };
     for (size_t i = 0; i < all_sites.n && i < top && all_sites.v[i]->execs; i++) {
         const XferSite *s = all_sites.v[i];
         fprintf(f, "xfer site (%s) %#" PRIx64 " %-13s %12" PRIu64 " runs, %12" PRIu64 " probed, %u changes%s%s%s\n",
-                what, s->tb_pc, names[s->kind], s->execs, s->probes, s->changes, s->given_up ? ", given up" : "",
+                what, s->tb_pc, tcg_xfer_kind_name(s->kind), s->execs, s->probes, s->changes, s->given_up ? ", given up" : "",
                 s->global ? ", global" : "", s->need_pc ? ", checks RIP" : "");
     }
 }
