@@ -167,18 +167,22 @@ static uintptr_t xlink_miss(CPUX86State *env, XferSite *s)
     /* the other ways stay when they are current, of the same class and flags */
     bool keep = s->linked && s->gen == t->xlink_gen[s->global] && global == s->global && tb->flags == s->flags;
     int w = way_of(s, pc);
-    if (s->linked && w < 0) {
+    /* (flags that keep changing would bring every run here) */
+    bool flags_changed = s->linked && tb->flags != s->flags;
+    if (s->linked && (w < 0 || flags_changed)) {
         unsigned free_way = 0;
         while (free_way < s->ways && s->pc[free_way] != XLINK_NO_PC)
             free_way++;
-        if (!keep || free_way == s->ways) {
+        if (!keep || free_way == s->ways || flags_changed) {
             if (++s->changes >= XLINK_MAX_CHANGES) {
                 give_up(cb, s);
                 return (uintptr_t)tb->code;
             }
         }
-        w = keep && free_way < s->ways ? (int)free_way : s->next;
-        s->next = (uint8_t)((w + 1) % s->ways);
+        if (w < 0) {
+            w = keep && free_way < s->ways ? (int)free_way : s->next;
+            s->next = (uint8_t)((w + 1) % s->ways);
+        }
     }
     if (w < 0)
         w = 0;
