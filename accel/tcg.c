@@ -468,6 +468,12 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
         return -1;
     }
     tcg_xfer_stats = xs && !strcmp(xs, "on");
+    const char *sites = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "xfer-sites") : NULL;
+    if (sites && strcmp(sites, "on") && strcmp(sites, "off")) {
+        snprintf(err, errlen, "-accel tcg,xfer-sites=%s: use on or off", sites);
+        return -1;
+    }
+    tcg_xfer_sites = sites && !strcmp(sites, "on");
     const char *trips = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "region-trips") : NULL;
     if (trips) {
         uint64_t v;

@@ -1,6 +1,7 @@
-/* Transfer sites in the x86-64 backend: each lookup_and_goto of 64-bit code
- * (a jump to another page, an indirect jump, a RET, a region's extra exit)
- * first tries the block it went to last time, with a direct jump patched
+/* Transfer sites in the x86-64 backend (-accel tcg,xfer-sites=on, see
+ * accel/tcg-cpu.h for why not by default): each lookup_and_goto of 64-bit
+ * code (a jump to another page, an indirect jump, a RET, a region's extra
+ * exit) first tries the blocks it went to before, with direct jumps patched
  * into its code:
  *
  *     mov rsi, SITE
@@ -37,6 +38,7 @@
 #define XLINK_MAX_CHANGES 16
 
 bool tcg_xfer_stats;
+bool tcg_xfer_sites;
 
 /* A site whose target is not a constant (indirect jumps, RETs) holds up to
  * XLINK_WAYS targets of one class and flags: RETs of functions called from
@@ -223,7 +225,7 @@ XferSite *gen_xlink_site(Gen *g, const TCGOp *op)
     unsigned kind = (unsigned)op->args[1];
     const TranslationBlock *tb = g->tb;
     /* near transfers only: CS (its base) stays the block's */
-    if (kind == XFER_OTHER || tb->cs_base != 0 || !(tb->flags & HF_CS64_MASK) || (tb->cflags & CF_SINGLE_INSN))
+    if (!tcg_xfer_sites || kind == XFER_OTHER || tb->cs_base != 0 || !(tb->flags & HF_CS64_MASK) || (tb->cflags & CF_SINGLE_INSN))
         return NULL;
     XferSite *s = site_new(g);
     if (!s)

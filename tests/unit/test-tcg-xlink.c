@@ -1,5 +1,6 @@
-/* Transfer sites (tcg/x86_64/xlink.c): a lookup_and_goto of 64-bit code
- * jumps straight to the block it found last time. The link must not outlive
+/* Transfer sites (tcg/x86_64/xlink.c, -accel tcg,xfer-sites=on): a
+ * lookup_and_goto of 64-bit code jumps straight to the block it found last
+ * time. The link must not outlive
  * what made it right: the target page remapped to other code (PTE write and
  * INVLPG, a CR3 write, a switch between PCIDs kept by CR3 bit 63), the target
  * rewritten by the guest, an indirect jump that goes elsewhere. Each runs
@@ -31,6 +32,7 @@ static CPUX86State *new_cpu(bool interp)
     ram = test_machine_ram(RAM_BASE, RAM_SIZE);
     tcg_return_stack = false;
     tcg_xfer_stats = !interp;
+    tcg_xfer_sites = true;
     memset(ram, 0xf4, 0x10000);   /* HLT everywhere else */
     return test_cpu64_new(interp, 0);
 }
@@ -40,6 +42,7 @@ static void free_cpu(CPUX86State *env)
     tcg_cpu_destroy(env);
     free(env);
     tcg_xfer_stats = false;
+    tcg_xfer_sites = false;
 }
 
 static void put(uint32_t off, const uint8_t *code, size_t n)
@@ -330,3 +333,26 @@ static void ret_two_callers(bool interp)
 
 TEST(xlink_ret_two_callers_interp) { ret_two_callers(true); }
 TEST(xlink_ret_two_callers_x86_64) { ret_two_callers(false); }
+
+/* Without sites (the default), -accel tcg,xfer-stats=on still counts the
+ * lookups by kind: 100 cross-page CALLs, 100 RETs. */
+TEST(xlink_off_counts_kinds_x86_64)
+{
+    CPUX86State *env = new_cpu(false);
+    tcg_xfer_sites = false;
+    put_target(NPAGE, 1, true, 0);
+    PUT(MAIN, 0xb9, 50, 0, 0, 0,                                /* mov ecx, 50 */
+        0xe8, 0, 0, 0, 0, 0x01, 0xc2,                           /* loop: call NPAGE; add edx, eax */
+        0xe8, 0, 0, 0, 0, 0x01, 0xc2,                           /* call NPAGE; add edx, eax */
+        0xff, 0xc9, 0x75, 0xee, 0xf4);                          /* dec ecx; jnz loop; hlt */
+    put_rel32(MAIN + 6, MAIN + 10, NPAGE);
+    put_rel32(MAIN + 13, MAIN + 17, NPAGE);
+    start(env, MAIN);
+    CHECK_EQ(env->regs[R_EDX], 100);
+    TCGCPU *t = tcg_cpu(env);
+    CHECK_EQ(t->stat_xfer[XFER_DIRECT_CALL], 100);
+    CHECK_EQ(t->stat_xfer[XFER_RET], 100);
+    CHECK_EQ(t->stat_xlink_misses, 0);
+    CHECK_EQ(t->stat_xlink_links, 0);
+    free_cpu(env);
+}
