@@ -489,7 +489,7 @@ static void gen_single_step_trap(DisasContext *s)
  * the main loop acts on (IF, the interrupt shadow, halting, a mode change),
  * so ask whether the loop must run before going on; the block after STI or
  * MOV SS asks too, as the event it held back may be taken now. */
-static void gen_goto_next_tb(DisasContext *s, bool recheck)
+static void gen_goto_next_tb(DisasContext *s, bool recheck, TCGXferKind kind)
 {
     if ((s->flags & HF_TF_MASK) || (s->tb->cflags & CF_SINGLE_INSN)) {
         gen_single_step_trap(s);
@@ -501,12 +501,12 @@ static void gen_goto_next_tb(DisasContext *s, bool recheck)
         TCGv needed = tcg_temp_new();
         gen_helper(helper_end_block_needs_loop, needed, 2, tcg_env, tcg_const(s->code64));
         tcg_gen_brcondi(TCG_COND_NE, 0, needed, 0, to_loop);
-        tcg_gen_lookup_and_goto(s->ret_pop);
+        tcg_gen_lookup_and_goto(s->ret_pop, kind);
         tcg_gen_set_label(to_loop);
         tcg_gen_exit_tb(0);
         return;
     }
-    tcg_gen_lookup_and_goto(s->ret_pop);
+    tcg_gen_lookup_and_goto(s->ret_pop, kind);
 }
 
 /* A CALL pushed ret_addr: in 64-bit code, when the return address is on
@@ -526,6 +526,17 @@ void gen_ras_push(DisasContext *s, TCGv ret_addr, unsigned size)
 bool gen_is_self_loop(DisasContext *s, uint64_t target)
 {
     return region_back_edge(s, mask_ip(s, target)) >= 0;
+}
+
+/* What an unchained direct jump to target (at linear lin) is, for the
+ * lookup that makes it. */
+static TCGXferKind jmp_kind(const DisasContext *s, uint64_t target, uint64_t lin)
+{
+    if (same_page(lin, s->cs_base + s->tb->pc))
+        return s->region.loops ? XFER_REGION_EXIT : XFER_OTHER;
+    if (s->xfer_kind == XFER_DIRECT_CALL)
+        return XFER_DIRECT_CALL;
+    return target == s->next_pc ? XFER_NEXT : XFER_DIRECT_JMP;
 }
 
 void gen_jmp_to(DisasContext *s, uint64_t target, int n)
@@ -567,7 +578,7 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
         tcg_gen_goto_tb(n, s->tb->pcrel ? target - TB_PAGE_BASE(s->tb->pc) : target);
     } else {
         gen_set_rip(s, target);
-        gen_goto_next_tb(s, false);
+        gen_goto_next_tb(s, false, jmp_kind(s, target, lin));
     }
 }
 
@@ -658,11 +669,11 @@ static void gen_block_end(DisasContext *s)
         break;
     case DISAS_EXIT:
         gen_update_cc_op(s);
-        gen_goto_next_tb(s, true);
+        gen_goto_next_tb(s, true, XFER_OTHER);
         break;
     case DISAS_JUMP:
         gen_update_cc_op(s);
-        gen_goto_next_tb(s, false);
+        gen_goto_next_tb(s, false, s->xfer_kind);
         break;
     case DISAS_NORETURN:
         break;
@@ -733,6 +744,7 @@ static bool translate_pass(CPUX86State *env, TranslationBlock *tb, int max_insns
         s->pc = pc;
         s->is_jmp = DISAS_NEXT;
         s->ret_pop = 0;   /* a RET ends the straight-line code it is in */
+        s->xfer_kind = XFER_OTHER;
         s->a0_valid = false;
         s->nb_segrec = 0;
         s->ss_linear = TCG_NO_TEMP;

@@ -117,6 +117,9 @@ typedef struct DisasContext {
     /* The block ends with a near RET in 64-bit code: what its pop added to
      * RSP (the return stack is indexed by the RSP the address was at). */
     unsigned ret_pop;
+    /* The instruction's control transfer when it ends the block through a
+     * lookup (TCGXferKind; set by direct CALLs and indirect transfers). */
+    uint8_t xfer_kind;
 } DisasContext;
 
 /* tb->flags bit (beside hflags): a segment is not flat, so accesses are
