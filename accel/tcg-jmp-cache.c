@@ -13,6 +13,23 @@
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/exec.h"
 
+/* Transfer sites linked in an older generation miss from now on; global:
+ * the global sites' too. */
+static void xlink_bump(TCGCPU *t, bool global)
+{
+    for (int i = 0; i <= (int)global; i++) {
+        if (++t->xlink_gen[i] == 0) {
+            /* an old site could match again after the wrap: drop all code
+             * first (the loop does it; entries check the exit flag) */
+            t->xlink_gen[i] = 1;
+            pthread_mutex_lock(&t->inval_lock);
+            t->inval_overflow = true;
+            pthread_mutex_unlock(&t->inval_lock);
+            atomic_store(&t->exit_flag, 1);
+        }
+    }
+}
+
 static void jc_ras_clear(TCGCPU *t)
 {
     memset(t->ras, 0, sizeof(t->ras));
@@ -24,6 +41,8 @@ void tb_jmp_cache_clear(TCGCPU *t)
     memset(t->jc_page_filter, 0, sizeof(t->jc_page_filter));
     t->jc_page_filter_set = 0;
     jc_ras_clear(t);
+    /* the filter forgot the pages sites link to (and DR7 may have changed) */
+    xlink_bump(t, true);
 }
 
 static unsigned jc_page_bit(uint64_t linear)
@@ -59,6 +78,7 @@ static void jc_set_epoch_tags(TCGCPU *t)
 
 void tb_jmp_cache_init(TCGCPU *t)
 {
+    t->xlink_gen[0] = t->xlink_gen[1] = 1;   /* 0: a site not linked yet */
     tb_jmp_cache_clear(t);
     t->jc_epoch = t->jc_gepoch = 0;
     jc_set_epoch_tags(t);
@@ -68,6 +88,7 @@ void tb_jmp_cache_init(TCGCPU *t)
  * current, so the cache starts empty instead. */
 static void jc_epoch_next(TCGCPU *t, uint32_t *epoch)
 {
+    xlink_bump(t, epoch == &t->jc_gepoch);
     *epoch = (*epoch + 1) & 0x7fffffffu;
     if (*epoch == 0) {
         tb_jmp_cache_clear(t);
@@ -184,6 +205,8 @@ static uint64_t tb_linear_pc(const TranslationBlock *tb)
 
 void jc_remove(TCGCPU *t, const TranslationBlock *tb)
 {
+    if (tb->xlinked)
+        xlink_bump(t, true);
     JmpCacheEntry *e = &t->jmp_cache[jmp_cache_hash(tb_linear_pc(tb))];
     if (e->tb == tb)
         memset(e, 0, sizeof(*e));
@@ -199,6 +222,18 @@ bool ras_slot_accepts(const RetSlot *slot, const TranslationBlock *tb)
 {
     return tb->cflags == 0 && tb->cs_base == 0 && tb->flags == slot->flags &&
            tb->phys_page2 == (uint64_t)-1 && (tb->phys_pc & TARGET_PAGE_MASK) == slot->phys_page;
+}
+
+bool xlink_admit(TCGCPU *t, TranslationBlock *tb, uint64_t lin, bool *global, uint32_t *gen)
+{
+    if (tb->cflags != 0 || tb->cs_base != 0 || !(tb->flags & HF_CS64_MASK))
+        return false;
+    /* an INVLPG of its pages must move the generation on */
+    jc_page_note(t, lin);
+    tb->xlinked = true;
+    *global = jc_epoch_field(t, tb, lin) & 1;
+    *gen = t->xlink_gen[*global];
+    return true;
 }
 
 /* DR7 changed: blocks looked up from now on may need TBF_DEBUG, which the

@@ -374,6 +374,20 @@ static void tcg_flush_all_cpus(void)
         tcg_memory_changed(m);
 }
 
+/* -accel tcg,xfer-stats=on: the lookups by kind of transfer. */
+static void dump_xfer_stats(FILE *f, int i, const TCGCPU *t)
+{
+    uint64_t all = 0, probed = 0;
+    for (int k = 0; k < XFER_KINDS; k++) {
+        all += t->stat_xfer[k];
+        probed += t->stat_xfer_probe[k];
+    }
+    fprintf(f, "CPU #%d: lookups %" PRIu64 ", %" PRIu64 " past their site:", i, all, probed);
+    for (int k = 0; k < XFER_KINDS; k++)
+        fprintf(f, " %s %" PRIu64 "/%" PRIu64 "%s", tcg_xfer_kind_name(k), t->stat_xfer[k], t->stat_xfer_probe[k],
+                k + 1 < XFER_KINDS ? "," : "\n");
+}
+
 void tcg_dump_jit_info(FILE *f)
 {
     Machine *m = current_machine;
@@ -397,12 +411,19 @@ void tcg_dump_jit_info(FILE *f)
         fprintf(f, "CPU #%d: jump cache: %" PRIu64 " kept (address space unflushed), %" PRIu64 " misses looked up by physical PC; PCID: %"
                 PRIu64 " switches, %" PRIu64 " found their entries\n", i, t->stat_jc_kept, t->stat_hash_lookups,
                 t->stat_pcid_switches, t->stat_pcid_restored);
-        fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes\n", i,
-                t->ctx->stat_loop_probes);
+        fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes, %" PRIu64
+                " regions with a static cc_op at loop heads\n", i, t->ctx->stat_loop_probes,
+                t->ctx->stat_static_loop_cc);
+        fprintf(f, "CPU #%d: transfer sites: %" PRIu64 " misses, %" PRIu64 " links (%" PRIu64 " patching code), %" PRIu64 " given up; generations %u, %u global\n", i,
+                t->stat_xlink_misses, t->stat_xlink_links, t->stat_xlink_patches, t->stat_xlink_mega, t->xlink_gen[0], t->xlink_gen[1]);
+        if (tcg_xfer_stats)
+            dump_xfer_stats(f, i, t);
         fprintf(f, "CPU #%d: slow-path guest accesses: %" PRIu64 " loads, %" PRIu64 " stores, %" PRIu64
                 " crossing a page; %" PRIu64 " stores to pages with code; %" PRIu64 " the TLB entry allowed\n",
                 i, t->stat_slow_ld, t->stat_slow_st, t->stat_slow_cross, t->stat_slow_code, t->stat_slow_tlb_hit);
     }
+    if (tcg_xfer_stats)
+        xlink_dump_sites(f, 40);
 }
 
 /* ---- AccelOps ----------------------------------------------------------------------- */
@@ -445,6 +466,18 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
         return -1;
     }
     tcg_return_stack = ras && !strcmp(ras, "on");
+    const char *xs = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "xfer-stats") : NULL;
+    if (xs && strcmp(xs, "on") && strcmp(xs, "off")) {
+        snprintf(err, errlen, "-accel tcg,xfer-stats=%s: use on or off", xs);
+        return -1;
+    }
+    tcg_xfer_stats = xs && !strcmp(xs, "on");
+    const char *sites = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "xfer-sites") : NULL;
+    if (sites && strcmp(sites, "on") && strcmp(sites, "off")) {
+        snprintf(err, errlen, "-accel tcg,xfer-sites=%s: use on or off", sites);
+        return -1;
+    }
+    tcg_xfer_sites = sites && !strcmp(sites, "on");
     const char *trips = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "region-trips") : NULL;
     if (trips) {
         uint64_t v;

@@ -181,6 +181,8 @@ static void opt_accel(MachineConfig *cfg, const Option *o, const char *arg)
         opts_get(opts, "tb-size");
         opts_get(opts, "return-stack");
         opts_get(opts, "region-trips");
+        opts_get(opts, "xfer-stats");
+        opts_get(opts, "xfer-sites");
         opts_get(opts, "thread");
     }
     check_unused(o, opts);

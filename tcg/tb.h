@@ -36,6 +36,8 @@ typedef struct TranslationBlock {
      * leaves them unchained and counts their trips into the target's
      * loop_trips until it becomes a region. */
     bool region;
+    /* a transfer site jumps straight to this block (tcg/x86_64/xlink.c) */
+    bool xlinked;
     uint8_t back_edge;
     uint16_t loop_trips;
 

@@ -230,7 +230,15 @@ void tcg_gen_call(void *func, const char *name, unsigned flags, TCGv ret, int na
 void tcg_gen_insn_start(uint64_t pc, uint32_t cc_op) { EMIT(INDEX_op_insn_start, 0, pc, cc_op); }
 void tcg_gen_goto_tb(unsigned n, uint64_t pc) { EMIT(INDEX_op_goto_tb, 0, n, pc); }
 void tcg_gen_exit_tb(uint64_t val) { EMIT(INDEX_op_exit_tb, 0, val); }
-void tcg_gen_lookup_and_goto(uint64_t ret_pop) { EMIT(INDEX_op_lookup_and_goto, 0, ret_pop); }
+const char *tcg_xfer_kind_name(unsigned kind)
+{
+    static const char *const names[XFER_KINDS] = {
+        "other", "direct jmp", "direct call", "region exit", "indirect jmp", "indirect call", "ret", "next page",
+    };
+    return kind < XFER_KINDS ? names[kind] : "?";
+}
+
+void tcg_gen_lookup_and_goto(uint64_t ret_pop, TCGXferKind kind) { EMIT(INDEX_op_lookup_and_goto, 0, ret_pop, kind); }
 void tcg_gen_ras_push(TCGv rsp, TCGv ret_addr) { EMIT(INDEX_op_ras_push, 0, rsp, ret_addr); }
 void tcg_gen_goto_loop(int label) { EMIT(INDEX_op_goto_loop, 0, (TCGArg)(int64_t)label); }
 void tcg_gen_discard(TCGv t) { EMIT(INDEX_op_discard, 0, t); }

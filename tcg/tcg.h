@@ -217,8 +217,9 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(insn_start, 0, 0, 2)  /* guest pc, cc_op at the insn's start     */  \
     X(goto_tb, 0, 0, 2)     /* chainable jump to successor n, at pc    */  \
     X(exit_tb, 0, 0, 1)     /* return to the loop (value: see exec)    */  \
-    X(lookup_and_goto, 0, 0, 1) /* jump to the TB for env->rip, or exit;  \
-                               a RET: the bytes its pop added to RSP   */  \
+    X(lookup_and_goto, 0, 0, 2) /* jump to the TB for env->rip, or exit;  \
+                               a RET: the bytes its pop added to RSP;  \
+                               the kind of transfer (TCGXferKind)      */  \
     X(ras_push, 0, 2, 0)    /* a CALL pushed return address b at RSP a */  \
     X(goto_loop, 0, 0, 1)   /* back to loop head label, or fall through */
 
@@ -271,7 +272,7 @@ typedef struct TCGTemp {
     const char *name;
 } TCGTemp;
 
-#define TCG_MAX_TEMPS 512
+#define TCG_MAX_TEMPS 1024
 #define TCG_MAX_OPS 8192
 #define TCG_MAX_LABELS 512
 
@@ -286,6 +287,7 @@ typedef struct TCGContext {
     int nb_calls;
     bool overflow;          /* too many ops/temps: the translator ends the TB early */
     uint64_t stat_loop_probes;   /* looping blocks given loop-invariant probes (-d jit) */
+    uint64_t stat_static_loop_cc;   /* regions translated again with static cc_op at loop heads */
 } TCGContext;
 
 extern __thread TCGContext *tcg_ctx;
@@ -353,8 +355,28 @@ void tcg_gen_call(void *func, const char *name, unsigned flags, TCGv ret, int na
 void tcg_gen_insn_start(uint64_t pc, uint32_t cc_op);
 void tcg_gen_goto_tb(unsigned n, uint64_t pc);
 void tcg_gen_exit_tb(uint64_t val);
+/* What kind of control transfer a lookup_and_goto is: for statistics and
+ * for how the backend caches its target (a direct jump's is known). */
+typedef enum TCGXferKind {
+    XFER_OTHER,        /* end of a block after a state change, TF, ... */
+    XFER_DIRECT_JMP,   /* direct JMP or Jcc to another page */
+    XFER_DIRECT_CALL,  /* direct CALL to another page */
+    XFER_REGION_EXIT,  /* a direct jump of a block whose goto_tb slots are used */
+    XFER_INDIRECT_JMP,
+    XFER_INDIRECT_CALL,
+    XFER_RET,
+    XFER_NEXT,         /* falling into the next page (size cap, page end) */
+    XFER_KINDS
+} TCGXferKind;
+/* The target of a direct kind is env->rip's value at translation time
+ * (relative to the page base in a PC-relative block). */
+static inline bool xfer_kind_direct(unsigned kind)
+{
+    return kind == XFER_DIRECT_JMP || kind == XFER_DIRECT_CALL || kind == XFER_REGION_EXIT || kind == XFER_NEXT;
+}
+const char *tcg_xfer_kind_name(unsigned kind);   /* for statistics */
 /* ret_pop: 0, or the block ends with a RET that added ret_pop to RSP */
-void tcg_gen_lookup_and_goto(uint64_t ret_pop);
+void tcg_gen_lookup_and_goto(uint64_t ret_pop, TCGXferKind kind);
 /* A CALL pushed ret_addr at rsp (a hint for the return stack; no effect on
  * the guest state) */
 void tcg_gen_ras_push(TCGv rsp, TCGv ret_addr);

@@ -7,6 +7,7 @@
 
 void set_cc_op(DisasContext *s, uint32_t op)
 {
+    s->label_guess = CC_OP_DYNAMIC;
     if (s->cc_op != op) {
         s->cc_op = op;
         s->cc_op_dirty = true;
@@ -289,10 +290,12 @@ static TCGv gen_eflags_static(DisasContext *s, uint32_t need)
  * same producer at the end of the same predecessor): the code checks it and
  * computes inline for it, with the helper for any other value. The check
  * branches, and normal temps die at branches: so the value is computed at
- * the start of the instruction (gen_cc_prefetch), before it has any. */
+ * the start of the instruction (gen_cc_prefetch), before it has any. After
+ * a label inside a region, env's value says nothing of the edges: the guess
+ * is the cc_op the label's first forward edge brings (s->label_guess). */
 static uint32_t cc_op_guess(DisasContext *s)
 {
-    uint32_t op = s->env->cc_op;
+    uint32_t op = s->label_guess != CC_OP_DYNAMIC ? s->label_guess : s->env->cc_op;
     return CC_OP_KIND(op) < CC_K_COUNT ? op : CC_OP_DYNAMIC;
 }
 

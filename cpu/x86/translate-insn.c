@@ -846,6 +846,7 @@ static void trans_jmp(DisasContext *s)
     }
     TCGv t = gen_branch_target_check(s, gen_zext(gen_operand_load(s, 0), s->d.opsize));
     gen_set_rip_tcg(t);
+    s->xfer_kind = XFER_INDIRECT_JMP;
     s->is_jmp = DISAS_JUMP;
 }
 
@@ -856,6 +857,7 @@ static void trans_call(DisasContext *s)
         TCGv ret = gen_pc_value(s, s->next_pc);
         gen_push(s, ret, size);
         gen_ras_push(s, ret, size);
+        s->xfer_kind = XFER_DIRECT_CALL;
         gen_jmp_to(s, branch_target(s), 0);
         return;
     }
@@ -864,6 +866,7 @@ static void trans_call(DisasContext *s)
     gen_push(s, ret, size);
     gen_ras_push(s, ret, size);
     gen_set_rip_tcg(t);
+    s->xfer_kind = XFER_INDIRECT_CALL;
     s->is_jmp = DISAS_JUMP;
 }
 
@@ -876,14 +879,16 @@ static void trans_ret(DisasContext *s)
     gen_set_rip_tcg(v);
     if (s->code64 && size == 8)
         s->ret_pop = size + imm;
+    s->xfer_kind = XFER_RET;
     s->is_jmp = DISAS_JUMP;
 }
 
 static void trans_jcc(DisasContext *s)
 {
-    gen_update_cc_op(s);
+    /* in a region, cc_op is stored on the edges that need it */
     if (gen_region_jcc(s, s->d.e->aux, branch_target(s)))
         return;   /* falls through to the next instruction of the region */
+    gen_update_cc_op(s);
     int taken = gen_new_label();
     if (gen_is_self_loop(s, branch_target(s))) {
         /* the back edge falls through, so registers stay in host registers */

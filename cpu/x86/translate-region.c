@@ -10,12 +10,17 @@
  * body spans several basic blocks then run without leaving translated code,
  * with guest registers in host registers around their back edges.
  *
- * Translation state at a label: each edge stores cc_op (gen_update_cc_op),
- * so env->cc_op is right on every path; the code after a label assumes the
- * static cc_op all its forward edges agree on, or a dynamic one. A loop
- * head (a planned back edge lands there) is dynamic, so every back edge may
- * go there. Per-instruction shortcuts (last CMP operands, prefetched flags)
- * never cross a label. */
+ * Translation state at a label: each forward edge stores cc_op
+ * (gen_update_cc_op), so env->cc_op is right on every path; the code after
+ * a label assumes the static cc_op all its forward edges agree on, or a
+ * dynamic one. A loop head (a planned back edge lands there) is dynamic on
+ * a first pass, so every back edge may go there; when all its edges, back
+ * edges too, brought one static cc_op, the block is translated again with
+ * that cc_op static at the head (hints): its back edges then store nothing,
+ * and the head's code stores cc_op on its ways out (cc_op_dirty). An edge
+ * that disagrees on the second pass breaks the hints, and a third pass
+ * translates as the first. Per-instruction shortcuts (last CMP operands,
+ * prefetched flags) never cross a label. */
 #include "cpu/x86/translate.h"
 
 static uint64_t linear_of(DisasContext *s, uint64_t pc)
@@ -83,13 +88,25 @@ static RegionLabel *label_at(Region *r, uint64_t pc)
     return NULL;
 }
 
-static RegionLabel *label_get(Region *r, uint64_t pc)
+static uint32_t hint_for(const DisasContext *s, uint64_t pc)
 {
+    const CcHints *h = s->hints_in;
+    for (int i = 0; h && i < h->n; i++)
+        if (h->pc[i] == pc)
+            return h->cc_op[i];
+    return CC_OP_DYNAMIC;
+}
+
+static RegionLabel *label_get(DisasContext *s, uint64_t pc)
+{
+    Region *r = &s->region;
     RegionLabel *l = label_at(r, pc);
     if (l || r->nb_lab >= REGION_MAX_LABELS)
         return l;
     l = &r->lab[r->nb_lab++];
-    *l = (RegionLabel){ .pc = pc, .label = gen_new_label(), .cc_op = CC_OP_DYNAMIC };
+    *l = (RegionLabel){ .pc = pc, .label = gen_new_label(), .cc_op = CC_OP_DYNAMIC,
+                        .hint = hint_for(s, pc), .back_cc = CC_OP_DYNAMIC, .fwd_cc = CC_OP_DYNAMIC,
+                        .first_cc = CC_OP_DYNAMIC };
     return l;
 }
 
@@ -97,7 +114,7 @@ void region_start(DisasContext *s)
 {
     Region *r = &s->region;
     r->loops = true;
-    RegionLabel *l = label_get(r, s->tb->pc);
+    RegionLabel *l = label_get(s, s->tb->pc);
     l->loop_head = true;
 }
 
@@ -164,7 +181,7 @@ bool region_plan(DisasContext *s, X86FetchFn fetch, void *opaque)
     for (int i = 0; i < r->n; i++) {
         if (target[i] > r->pc[i])
             continue;   /* forward, or none: a label when an edge comes */
-        RegionLabel *l = label_get(r, target[i]);
+        RegionLabel *l = label_get(s, target[i]);
         if (l)
             l->loop_head = true;
     }
@@ -173,18 +190,29 @@ bool region_plan(DisasContext *s, X86FetchFn fetch, void *opaque)
 }
 
 /* ---- labels and edges ---------------------------------------------------------- */
-/* An edge to l from here: env->cc_op made right, and l's cc_op the static
- * one all its edges agree on. */
+/* A forward edge to l from here: env->cc_op made right, and l's cc_op the
+ * static one all its forward edges agree on. */
 static void label_edge(DisasContext *s, RegionLabel *l)
 {
     gen_update_cc_op(s);
-    if (l->loop_head)
-        l->cc_op = CC_OP_DYNAMIC;
-    else if (!l->seen)
-        l->cc_op = s->cc_op;
+    if (l->hint != CC_OP_DYNAMIC && s->cc_op != l->hint)
+        s->hints_broken = true;
+    if (!l->seen)
+        l->cc_op = l->first_cc = s->cc_op;
     else if (l->cc_op != s->cc_op)
         l->cc_op = CC_OP_DYNAMIC;
     l->seen = true;
+}
+
+/* The cc_op the code after l assumes, once its forward edges are known. */
+static uint32_t label_cc_op(RegionLabel *l)
+{
+    if (!l->seen)
+        return CC_OP_DYNAMIC;
+    if (!l->loop_head)
+        return l->cc_op;
+    l->fwd_cc = l->cc_op;
+    return l->hint != CC_OP_DYNAMIC && l->cc_op == l->hint ? l->hint : CC_OP_DYNAMIC;
 }
 
 /* Code after a label: none of the shortcuts of straight-line code. */
@@ -192,6 +220,7 @@ static void enter_label_state(DisasContext *s, uint32_t cc_op)
 {
     s->cc_op = cc_op;
     s->cc_op_dirty = false;
+    s->label_guess = CC_OP_DYNAMIC;
     s->last_cmp.insn = -100;
     s->cc_pre.insn = -100;
     s->cc_pre.guard_first = -1;
@@ -209,9 +238,13 @@ bool region_enter_insn(DisasContext *s, uint64_t pc)
             label_edge(s, l);   /* falls into it */
         tcg_gen_set_label(l->label);
         l->bound = l->code = true;
-        if (l->loop_head || !l->seen)
-            l->cc_op = CC_OP_DYNAMIC;
+        l->cc_op = label_cc_op(l);
         enter_label_state(s, l->cc_op);
+        /* a loop head at the start: env's cc_op now (the back edge's) is the guess */
+        if (l->pc != s->tb->pc)
+            s->label_guess = l->first_cc;
+        if (l->loop_head && l->cc_op != CC_OP_DYNAMIC)
+            s->cc_op_dirty = true;   /* back edges leave env->cc_op as it was */
     }
     r->flow_ended = false;
     return true;
@@ -222,7 +255,7 @@ int region_forward_label(DisasContext *s, uint64_t target)
     Region *r = &s->region;
     if (!r->on || planned_index(r, r->n, target) < r->next)
         return -1;
-    RegionLabel *l = label_get(r, target);
+    RegionLabel *l = label_get(s, target);
     if (!l || l->bound)
         return -1;
     label_edge(s, l);
@@ -237,6 +270,39 @@ int region_back_edge(DisasContext *s, uint64_t target)
     return l->label;
 }
 
+bool region_take_back_edge(DisasContext *s, uint64_t target)
+{
+    RegionLabel *l = label_at(&s->region, target);
+    if (!l->back_seen)
+        l->back_cc = s->cc_op;
+    else if (l->back_cc != s->cc_op)
+        l->back_cc = CC_OP_DYNAMIC;
+    l->back_seen = true;
+    return l->cc_op != CC_OP_DYNAMIC;
+}
+
+void region_note_exit(DisasContext *s, uint64_t target)
+{
+    RegionLabel *l = label_at(&s->region, target);
+    if (l && l->code && l->hint != CC_OP_DYNAMIC)
+        s->hints_broken = true;   /* a back edge the first pass took leaves */
+}
+
+void region_collect_hints(DisasContext *s)
+{
+    Region *r = &s->region;
+    CcHints *h = s->hints_out;
+    h->n = 0;
+    for (int i = 0; i < r->nb_lab; i++) {
+        const RegionLabel *l = &r->lab[i];
+        if (l->loop_head && l->code && l->back_seen && l->fwd_cc != CC_OP_DYNAMIC &&
+            l->back_cc == l->fwd_cc) {
+            h->pc[h->n] = l->pc;
+            h->cc_op[h->n++] = l->fwd_cc;
+        }
+    }
+}
+
 bool gen_region_jcc(DisasContext *s, unsigned cond, uint64_t target)
 {
     Region *r = &s->region;
@@ -247,9 +313,9 @@ bool gen_region_jcc(DisasContext *s, unsigned cond, uint64_t target)
     if (label < 0) {
         if (r->nb_stub >= REGION_MAX_STUBS)
             return false;
-        gen_update_cc_op(s);
         RegionStub *st = &r->stub[r->nb_stub++];
-        *st = (RegionStub){ .label = gen_new_label(), .target = target, .cc_op = s->cc_op };
+        *st = (RegionStub){ .label = gen_new_label(), .target = target, .cc_op = s->cc_op,
+                            .cc_op_dirty = s->cc_op_dirty };
         label = st->label;
     }
     gen_jcc(s, cond, label);
@@ -263,6 +329,7 @@ void region_finish(DisasContext *s)
     for (int i = 0; i < r->nb_stub; i++) {
         tcg_gen_set_label(r->stub[i].label);
         enter_label_state(s, r->stub[i].cc_op);
+        s->cc_op_dirty = r->stub[i].cc_op_dirty;   /* gen_jmp_to stores it unless it loops */
         gen_jmp_to(s, r->stub[i].target, 0);
     }
     /* planned instructions the translation did not reach (block full) */

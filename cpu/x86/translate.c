@@ -489,7 +489,7 @@ static void gen_single_step_trap(DisasContext *s)
  * the main loop acts on (IF, the interrupt shadow, halting, a mode change),
  * so ask whether the loop must run before going on; the block after STI or
  * MOV SS asks too, as the event it held back may be taken now. */
-static void gen_goto_next_tb(DisasContext *s, bool recheck)
+static void gen_goto_next_tb(DisasContext *s, bool recheck, TCGXferKind kind)
 {
     if ((s->flags & HF_TF_MASK) || (s->tb->cflags & CF_SINGLE_INSN)) {
         gen_single_step_trap(s);
@@ -501,12 +501,12 @@ static void gen_goto_next_tb(DisasContext *s, bool recheck)
         TCGv needed = tcg_temp_new();
         gen_helper(helper_end_block_needs_loop, needed, 2, tcg_env, tcg_const(s->code64));
         tcg_gen_brcondi(TCG_COND_NE, 0, needed, 0, to_loop);
-        tcg_gen_lookup_and_goto(s->ret_pop);
+        tcg_gen_lookup_and_goto(s->ret_pop, kind);
         tcg_gen_set_label(to_loop);
         tcg_gen_exit_tb(0);
         return;
     }
-    tcg_gen_lookup_and_goto(s->ret_pop);
+    tcg_gen_lookup_and_goto(s->ret_pop, kind);
 }
 
 /* A CALL pushed ret_addr: in 64-bit code, when the return address is on
@@ -528,28 +528,44 @@ bool gen_is_self_loop(DisasContext *s, uint64_t target)
     return region_back_edge(s, mask_ip(s, target)) >= 0;
 }
 
+/* What an unchained direct jump to target (at linear lin) is, for the
+ * lookup that makes it. */
+static TCGXferKind jmp_kind(const DisasContext *s, uint64_t target, uint64_t lin)
+{
+    if (same_page(lin, s->cs_base + s->tb->pc))
+        return s->region.loops ? XFER_REGION_EXIT : XFER_OTHER;
+    if (s->xfer_kind == XFER_DIRECT_CALL)
+        return XFER_DIRECT_CALL;
+    return target == s->next_pc ? XFER_NEXT : XFER_DIRECT_JMP;
+}
+
 void gen_jmp_to(DisasContext *s, uint64_t target, int n)
 {
     target = mask_ip(s, target);
     gen_discard_dead_cc(s);
-    gen_update_cc_op(s);
     s->is_jmp = DISAS_NORETURN;
     int head = region_back_edge(s, target);
     if (head >= 0) {
-        /* RIP is stored only when an exit request stops the loop; back at
-         * the start, past its cc_op guard when the back edge passes it */
+        /* RIP (and cc_op, when the head has it static) are stored only
+         * when an exit request stops the loop; back at the start, past its
+         * cc_op guard when the back edge passes it */
+        if (!region_take_back_edge(s, target))
+            gen_update_cc_op(s);
         if (target == s->tb->pc && s->loop_entry.label >= 0 && s->cc_op == s->loop_entry.cc_op)
             head = s->loop_entry.label;
         tcg_gen_goto_loop(head);
+        gen_update_cc_op(s);
         gen_set_rip(s, target);
         tcg_gen_exit_tb(0);
         return;
     }
+    gen_update_cc_op(s);
     int ahead = region_forward_label(s, target);
     if (ahead >= 0) {
         tcg_gen_br(ahead);
         return;
     }
+    region_note_exit(s, target);
     if (s->jmp_used[n] && s->region.loops)
         n = !n;   /* a region has many exits: any free slot */
     uint64_t lin = s->cs_base + target;
@@ -562,7 +578,7 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
         tcg_gen_goto_tb(n, s->tb->pcrel ? target - TB_PAGE_BASE(s->tb->pc) : target);
     } else {
         gen_set_rip(s, target);
-        gen_goto_next_tb(s, false);
+        gen_goto_next_tb(s, false, jmp_kind(s, target, lin));
     }
 }
 
@@ -636,6 +652,7 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
     s->cc_pre.insn = -100;
     s->cc_pre.guard_first = -1;
     s->loop_entry.label = -1;
+    s->label_guess = CC_OP_DYNAMIC;
     s->smp = current_machine && current_machine->ncpus > 1;
 }
 
@@ -652,11 +669,11 @@ static void gen_block_end(DisasContext *s)
         break;
     case DISAS_EXIT:
         gen_update_cc_op(s);
-        gen_goto_next_tb(s, true);
+        gen_goto_next_tb(s, true, XFER_OTHER);
         break;
     case DISAS_JUMP:
         gen_update_cc_op(s);
-        gen_goto_next_tb(s, false);
+        gen_goto_next_tb(s, false, s->xfer_kind);
         break;
     case DISAS_NORETURN:
         break;
@@ -690,12 +707,18 @@ static bool region_next_pc(DisasContext *s, uint64_t *pc)
  * turn them off. */
 bool x86_translate_loops = true;
 
-void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
+/* One translation of tb into tcg_ctx, keeping the loop heads of hints_in
+ * static and finding those of hints_out (translate-region.c); false when
+ * an edge disagreed with hints_in. */
+static bool translate_pass(CPUX86State *env, TranslationBlock *tb, int max_insns,
+                           const CcHints *hints_in, CcHints *hints_out)
 {
     DisasContext ctx, *s = &ctx;
     FetchCtx f = { s, (uint64_t)-1, 0, 0, NULL };
     Region *r = &s->region;
     init_context(s, env, tb);
+    s->hints_in = hints_in;
+    s->hints_out = hints_out;
     tb->back_edge = 0;
     tcg_func_start(tcg_ctx);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
@@ -721,6 +744,7 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         s->pc = pc;
         s->is_jmp = DISAS_NEXT;
         s->ret_pop = 0;   /* a RET ends the straight-line code it is in */
+        s->xfer_kind = XFER_OTHER;
         s->a0_valid = false;
         s->nb_segrec = 0;
         s->ss_linear = TCG_NO_TEMP;
@@ -812,4 +836,19 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
         tb->size = 1;
     tb->icount = s->insn_count;
     tb->phys_page2 = f.page2;
+    if (hints_out)
+        region_collect_hints(s);
+    return !s->hints_broken;
+}
+
+void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
+{
+    CcHints hints = { 0 };
+    translate_pass(env, tb, max_insns, NULL, &hints);
+    if (!hints.n)
+        return;
+    if (translate_pass(env, tb, max_insns, &hints, NULL))
+        tcg_ctx->stat_static_loop_cc++;
+    else
+        translate_pass(env, tb, max_insns, NULL, NULL);
 }

@@ -22,7 +22,7 @@ typedef enum DisasJump {
 /* A translation region (translate-region.c): the instructions of one page a
  * block follows through its branches, translated in address order as one
  * unit, with IR labels where branches land. */
-#define REGION_MAX_INSNS 64
+#define REGION_MAX_INSNS 96
 #define REGION_MAX_LABELS 48
 #define REGION_MAX_STUBS 32
 
@@ -31,9 +31,14 @@ typedef struct RegionLabel {
     int label;
     bool bound;          /* set_label emitted */
     bool code;           /* bound before its instruction's code (a back edge may come) */
-    bool loop_head;      /* a back edge is planned: cc_op stays dynamic */
+    bool loop_head;      /* a back edge is planned: cc_op dynamic unless hinted */
     bool seen;           /* an edge arrived: cc_op is the edges' static cc_op, or dynamic */
     uint32_t cc_op;
+    uint32_t hint;       /* a loop head: the static cc_op all its edges brought last pass */
+    bool back_seen;      /* a back edge came: back_cc is their static cc_op, or dynamic */
+    uint32_t back_cc;
+    uint32_t fwd_cc;     /* a loop head: its forward edges' cc_op, as cc_op before binding */
+    uint32_t first_cc;   /* the first forward edge's cc_op */
 } RegionLabel;
 
 /* A branch out of the straight-line code, emitted at the end: a back edge
@@ -42,7 +47,18 @@ typedef struct RegionStub {
     int label;
     uint64_t target;
     uint32_t cc_op;
+    bool cc_op_dirty;    /* env->cc_op not stored on the way: the stub stores it if it leaves */
 } RegionStub;
+
+/* Loop heads of a region whose edges (forward and back) all bring one static
+ * cc_op, found by a first translation: a second one keeps that cc_op static
+ * at the head, so back edges do not store it and flag readers there need no
+ * run-time cc_op (translate-region.c). */
+typedef struct CcHints {
+    int n;
+    uint64_t pc[REGION_MAX_LABELS];
+    uint32_t cc_op[REGION_MAX_LABELS];
+} CcHints;
 
 typedef struct Region {
     bool loops;          /* the block's start is a loop head (self-loops) */
@@ -92,9 +108,18 @@ typedef struct DisasContext {
     bool a0_valid;
     int insn_count;
     Region region;
+    const CcHints *hints_in;   /* this pass keeps these loop heads static */
+    CcHints *hints_out;        /* this pass finds them (NULL: not asked) */
+    bool hints_broken;         /* an edge disagreed with a hint: translate again without */
+    /* After a label with a dynamic cc_op: the static cc_op its first forward
+     * edge brought, the likely one at run time (CC_OP_DYNAMIC: none). */
+    uint32_t label_guess;
     /* The block ends with a near RET in 64-bit code: what its pop added to
      * RSP (the return stack is indexed by the RSP the address was at). */
     unsigned ret_pop;
+    /* The instruction's control transfer when it ends the block through a
+     * lookup (TCGXferKind; set by direct CALLs and indirect transfers). */
+    uint8_t xfer_kind;
 } DisasContext;
 
 /* tb->flags bit (beside hflags): a segment is not flat, so accesses are
@@ -209,6 +234,13 @@ bool region_enter_insn(DisasContext *s, uint64_t pc);
 int region_forward_label(DisasContext *s, uint64_t target);
 /* The loop head label a jump to target goes back to, or -1. */
 int region_back_edge(DisasContext *s, uint64_t target);
+/* The back edge to target is taken now: notes its cc_op; true when the
+ * head's cc_op is static and this edge's, so env->cc_op need not be stored. */
+bool region_take_back_edge(DisasContext *s, uint64_t target);
+/* A jump to target leaves the region: a hinted loop head there breaks the hints. */
+void region_note_exit(DisasContext *s, uint64_t target);
+/* After a pass: the hints its loop heads give (s->hints_out). */
+void region_collect_hints(DisasContext *s);
 /* Jcc inside a region whose fall-through stays in it: branch to target
  * (a label ahead, or a stub out of line) and fall through; false: not one. */
 bool gen_region_jcc(DisasContext *s, unsigned cond, uint64_t target);

@@ -279,6 +279,9 @@ void gen_loop_brcond(Gen *g, int label, TCGCond c);
 void emit_edge_stub(Gen *g, const EdgeStub *st);
 void gen_goto_loop(Gen *g, int label);
 void gen_lookup_and_goto(Gen *g, const TCGOp *op);
+/* xlink.c: a lookup's transfer site (NULL: none); the sites run most */
+struct XferSite *gen_xlink_site(Gen *g, const TCGOp *op);
+
 void gen_ras_record(Gen *g, const TCGOp *op);
 void *tb_arena_alloc(TCGCPU *t, size_t n);
 void jump_to_label(Gen *g, int label, uint8_t jcc /* 0xff = jmp */);

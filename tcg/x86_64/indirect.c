@@ -1,5 +1,6 @@
 /* Indirect control transfer in the x86-64 backend: the jump to the block at
- * env->rip (indirect jumps, returns, cross-page jumps), with the jump cache
+ * env->rip (indirect jumps, returns, cross-page jumps), first through the
+ * transfer site's own link (xlink.c), then with the jump cache
  * probed inline in 64-bit code before the C lookup (accel/tcg-jmp-cache.c
  * keeps its entries exact, so a PC and a tag compare decide), and the
  * return stack: CALLs record their return address and the block after them
@@ -169,7 +170,12 @@ void gen_lookup_and_goto(Gen *g, const TCGOp *op)
 {
     Emitter *e = &g->e;
     sync_all(g, false);
+    unsigned kind = (unsigned)op->args[1];
+    if (tcg_xfer_stats)   /* inc qword [stat_xfer[kind]] */
+        em_rm(e, 0xff, 1, true, 0, R12, -1, 0, CPU_OFF(stat_xfer[kind]), false);
     if ((g->tb->flags & HF_CS64_MASK) && !log_enabled(LOG_EXEC | LOG_CPU)) {
+        if (gen_xlink_site(g, op) && tcg_xfer_stats)
+            em_rm(e, 0xff, 1, true, 0, R12, -1, 0, CPU_OFF(stat_xfer_probe[kind]), false);
         if (tcg_return_stack && op->args[0] && g->tb->flags <= INT32_MAX)
             gen_ras_pop(g, op->args[0]);
         gen_jmp_cache_probe(g);

@@ -1733,6 +1733,191 @@ static void region_flags_meet_at_label(bool interp)
 TEST(region_flags_meet_at_label_interp) { region_flags_meet_at_label(true); }
 TEST(region_flags_meet_at_label_x86_64) { region_flags_meet_at_label(false); }
 
+/* A loop head inside a region (not its start) whose entry and back edge
+ * both leave CMP's flags: a second translation keeps that cc_op static at
+ * the head (the back edge stores no cc_op). DEC there keeps the carry the
+ * CMP made, ADC adds it up, SETC reads it after the last DEC; add_entry
+ * enters with ADD's flags instead (edges disagree: no static cc_op). With
+ * fault_at, the load at the head faults in iteration fault_at: EFLAGS are
+ * those of the previous iteration's CMP, never stored by the back edge. */
+static void static_cc_loop_head(bool interp, bool add_entry, unsigned fault_at)
+{
+    CPUX86State *env = new_cpu(interp);
+    uint8_t code[] = {
+        0x39, 0xc8,             /* cmp eax, ecx (add eax, ecx) */
+        0x8b, 0x06,             /* L: mov eax, [rsi]  */
+        0xff, 0xca,             /* dec edx            */
+        0x74, 0x0b,             /* jz OUT             */
+        0x83, 0xd5, 0x00,       /* adc ebp, 0         */
+        0x48, 0x83, 0xc6, 0x04, /* add rsi, 4         */
+        0x39, 0xc8,             /* cmp eax, ecx       */
+        0xeb, 0xef,             /* jmp L              */
+        0x0f, 0x92, 0xc3,       /* OUT: setc bl       */
+        0xf4,
+    };
+    if (add_entry)
+        code[0] = 0x01;
+    put_code(code, sizeof(code));
+    const unsigned n = 1000;
+    const uint32_t c = 0x80000000u, a0 = 0x90000000u;
+    uint64_t buf = fault_at ? HOLE - 4 * fault_at : RAM_BASE + 0x8000;
+    if (fault_at)
+        enable_paging(env);
+    uint32_t a[1000];
+    for (unsigned i = 0; i < n; i++) {
+        a[i] = i * 2654435761u;
+        if (!fault_at || i < fault_at)
+            st32(ram + (buf - RAM_BASE) + 4 * i, a[i]);
+    }
+    bool carry = add_entry ? (uint64_t)a0 + c > 0xffffffffu : a0 < c;
+    uint32_t sum = 0;
+    unsigned last = fault_at ? fault_at : n - 1;   /* the iteration that stops */
+    for (unsigned i = 0; i < last; i++) {
+        sum += carry;
+        carry = a[i] < c;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EAX] = a0;
+    env->regs[R_ECX] = c;
+    env->regs[R_EDX] = n;
+    env->regs[R_ESI] = buf;
+    unsigned saved = tcg_region_trips;
+    tcg_region_trips = 0;   /* a region from the CMP on: L is a loop head inside it */
+    run_at(env, RAM_BASE + LOOP_CODE);
+    tcg_region_trips = saved;
+    if (fault_at) {
+        CHECK_EQ(env->exception_index, EXCP_PF);
+        CHECK_EQ(env->cr[2], HOLE);
+        CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + 2);
+        CHECK_EQ(env->regs[R_EAX], a[fault_at - 1]);
+        CHECK_EQ(env->regs[R_EDX], n - fault_at);
+        uint32_t d = a[fault_at - 1] - c;
+        uint32_t want = (carry ? CC_C : 0) | (d ? 0 : CC_Z) | (d >> 31 ? CC_S : 0);
+        CHECK_EQ(cc_compute_all(env) & (CC_S | CC_Z | CC_C), want);
+    } else {
+        CHECK_EQ(env->exception_index, -1);
+        CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(code));
+        CHECK_EQ(env->regs[R_EAX], a[n - 1]);
+        CHECK_EQ(env->regs[R_EBX], carry);
+        CHECK_EQ(env->regs[R_EDX], 0);
+        CHECK_EQ(cc_compute_all(env) & CC_C, carry ? CC_C : 0);
+    }
+    CHECK_EQ(env->regs[R_EBP], sum);
+    CHECK_EQ(env->regs[R_ESI], buf + 4 * last);
+    CHECK(region_at(env, RAM_BASE + LOOP_CODE));
+    CHECK_EQ(tcg_cpu(env)->ctx->stat_static_loop_cc, add_entry ? 0 : 1);
+    free_cpu(env);
+}
+
+TEST(region_static_cc_loop_head_interp) { static_cc_loop_head(true, false, 0); }
+TEST(region_static_cc_loop_head_x86_64) { static_cc_loop_head(false, false, 0); }
+TEST(region_static_cc_edges_disagree_interp) { static_cc_loop_head(true, true, 0); }
+TEST(region_static_cc_edges_disagree_x86_64) { static_cc_loop_head(false, true, 0); }
+TEST(region_static_cc_fault_at_head_interp) { static_cc_loop_head(true, false, 700); }
+TEST(region_static_cc_fault_at_head_x86_64) { static_cc_loop_head(false, false, 700); }
+
+/* A loop head inside a region whose edges disagree (fall-in: DEC's flags,
+ * back edge: TEST's): its cc_op stays dynamic, and DEC there reads CF from
+ * whichever came (the first forward edge's cc_op is the guess the code
+ * checks; the back edge takes the other way). ADC adds up that carry:
+ * CMP's on the first trip, TEST's 0 on the others. */
+static void region_dynamic_label_guess(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x8b, 0x06,             /* L0: mov eax, [rsi] */
+        0x48, 0x83, 0xc6, 0x04, /* add rsi, 4         */
+        0x39, 0xf8,             /* cmp eax, edi       */
+        0xff, 0xcb,             /* dec ebx            */
+        0xff, 0xca,             /* L2: dec edx        */
+        0x83, 0xd5, 0x00,       /* adc ebp, 0         */
+        0xf6, 0xc2, 0x03,       /* test dl, 3         */
+        0x75, 0xf6,             /* jnz L2             */
+        0x85, 0xdb,             /* test ebx, ebx      */
+        0x75, 0xe8,             /* jnz L0             */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    const unsigned n = 300, buf = 0x8000;
+    const uint32_t lim = 0x80000000u;
+    uint32_t below = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t v = i * 2654435761u;
+        st32(ram + buf + 4 * i, v);
+        below += v < lim;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = RAM_BASE + buf;
+    env->regs[R_EDI] = lim;
+    env->regs[R_EBX] = n;
+    env->regs[R_EDX] = 4 * n;
+    unsigned saved = tcg_region_trips;
+    tcg_region_trips = 0;   /* a region from L0 on: L2 is a label inside it */
+    run_at(env, RAM_BASE + LOOP_CODE);
+    tcg_region_trips = saved;
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(code));
+    CHECK_EQ(env->regs[R_EBP], below);
+    CHECK_EQ(env->regs[R_EDX], 0);
+    CHECK_EQ(env->regs[R_ESI], RAM_BASE + buf + 4 * n);
+    CHECK(region_at(env, RAM_BASE + LOOP_CODE));
+    free_cpu(env);
+}
+
+TEST(region_dynamic_label_guess_interp) { region_dynamic_label_guess(true); }
+TEST(region_dynamic_label_guess_x86_64) { region_dynamic_label_guess(false); }
+
+/* The bytes the block the loop finds at pc translates (0: none). */
+static uint32_t block_size_at(CPUX86State *env, uint64_t pc)
+{
+    uint64_t rip = env->rip;
+    env->rip = pc;
+    atomic_store(&tcg_cpu(env)->exit_flag, 0);
+    TranslationBlock *tb = tb_lookup_fast(env);
+    env->rip = rip;
+    return tb && !tb->invalid ? tb->size : 0;
+}
+
+/* A loop of 76 instructions (a branch over one, 70 ADDs): its back edge is
+ * within a region's plan, so the whole loop is one translation. */
+static void region_long_body(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enum { ADDS = 70 };
+    uint8_t code[7 + 3 * ADDS + 9];
+    size_t n = 0;
+    static const uint8_t head[] = {
+        0xf6, 0xc1, 0x01,       /* L: test cl, 1      */
+        0x74, 0x02,             /* jz SKIP            */
+        0xff, 0xc6,             /* inc esi            */
+    };
+    memcpy(code, head, sizeof(head));
+    n = sizeof(head);
+    for (int i = 0; i < ADDS; i++) {   /* SKIP: add eax, 3 (x70) */
+        code[n++] = 0x83, code[n++] = 0xc0, code[n++] = 0x03;
+    }
+    code[n++] = 0xff, code[n++] = 0xc9;                 /* dec ecx */
+    int32_t rel = -(int32_t)(n + 6);                    /* jnz L (rel32) */
+    code[n++] = 0x0f, code[n++] = 0x85;
+    memcpy(code + n, &rel, 4);
+    n += 4;
+    code[n++] = 0xf4;
+    put_code(code, n);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ECX] = 500;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 3u * ADDS * 500);
+    CHECK_EQ(env->regs[R_ESI], 250);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(regions_made(env), 1);
+    CHECK_EQ(block_size_at(env, RAM_BASE + LOOP_CODE), n - 1);   /* all but the HLT */
+    free_cpu(env);
+}
+
+TEST(region_long_body_interp) { region_long_body(true); }
+TEST(region_long_body_x86_64) { region_long_body(false); }
+
 /* A #PF in the second basic block of the region, in a late iteration: RIP
  * of the faulting instruction, registers and flags of that iteration. */
 static void region_fault_in_second_block(bool interp)
