@@ -249,6 +249,7 @@ typedef struct TCGCPU {
     uint64_t stat_lookup_slow;   /* indirect jumps that took the C lookup (x86_64) */
     uint64_t stat_regions;       /* hot loop heads translated again as regions */
     uint64_t stat_back_trips;    /* back-edge trips counted in the loop (unchained) */
+    uint64_t stat_entries;       /* block entries (-d jitcount: the code counts them) */
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;

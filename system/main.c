@@ -181,6 +181,7 @@ static void opt_accel(MachineConfig *cfg, const Option *o, const char *arg)
         opts_get(opts, "tb-size");
         opts_get(opts, "return-stack");
         opts_get(opts, "region-trips");
+        opts_get(opts, "follow");
         opts_get(opts, "thread");
     }
     check_unused(o, opts);

@@ -9,6 +9,9 @@
 /* A PC-relative block's env->tb_pc_base for the RIP it is entered at. */
 #define TB_PAGE_BASE(rip) ((rip) & ~(uint64_t)0xfff)
 
+/* Direct jumps and calls one translation may follow (tb->follow). */
+#define TB_MAX_FOLLOW 4
+
 /* tb->cflags */
 #define CF_SINGLE_INSN 1u    /* translate one instruction only (SMC, single-step) */
 
@@ -38,6 +41,13 @@ typedef struct TranslationBlock {
     bool region;
     uint8_t back_edge;
     uint16_t loop_trips;
+    /* Direct JMPs and CALLs the translation followed to a later address on
+     * its page (cpu/x86/translate.c: gen_follow): where each one ends and
+     * where its target starts, as offsets from pc. The translated bytes are
+     * the runs between them; size spans them all, gaps included (a write
+     * to a gap invalidates the block too: safe, rarely needed). */
+    uint8_t nb_follow;
+    struct { uint16_t jmp_end, target; } follow[TB_MAX_FOLLOW];
 
     /* backend code: host code (x86_64) or an interpreter program */
     void *code;

@@ -99,4 +99,9 @@ void cc_set_all(CPUX86State *env, uint32_t flags);
  * CPU oracle turns them off to bound a run by counting blocks. */
 extern bool x86_translate_loops;
 
+/* Which direct transfers a translation goes on through when their target
+ * lies ahead on its page (-accel tcg,follow=): none, JMPs, JMPs and CALLs. */
+enum { FOLLOW_NONE, FOLLOW_JMP, FOLLOW_JMP_CALL };
+extern unsigned x86_translate_follow;
+
 #endif

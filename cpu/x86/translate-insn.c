@@ -841,7 +841,8 @@ static TCGv gen_branch_target_check(DisasContext *s, TCGv t)
 static void trans_jmp(DisasContext *s)
 {
     if (s->d.e->op[0] == O_Jb || s->d.e->op[0] == O_Jz) {
-        gen_jmp_to(s, branch_target(s), 0);
+        if (!gen_follow(s, branch_target(s), false))
+            gen_jmp_to(s, branch_target(s), 0);
         return;
     }
     TCGv t = gen_branch_target_check(s, gen_zext(gen_operand_load(s, 0), s->d.opsize));
@@ -856,7 +857,8 @@ static void trans_call(DisasContext *s)
         TCGv ret = gen_pc_value(s, s->next_pc);
         gen_push(s, ret, size);
         gen_ras_push(s, ret, size);
-        gen_jmp_to(s, branch_target(s), 0);
+        if (!gen_follow(s, branch_target(s), true))
+            gen_jmp_to(s, branch_target(s), 0);
         return;
     }
     TCGv t = gen_branch_target_check(s, gen_zext(gen_operand_load(s, 0), size));

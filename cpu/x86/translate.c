@@ -566,6 +566,45 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
     }
 }
 
+unsigned x86_translate_follow = FOLLOW_JMP_CALL;
+
+static uint64_t linear_pc_of(DisasContext *s, uint64_t pc)
+{
+    uint64_t lin = s->cs_base + pc;
+    return s->code64 ? lin : (uint32_t)lin;
+}
+
+/* Only forward on the block's page: the translated addresses then keep
+ * rising, so the target is not in the block yet (back edges stay exits,
+ * for the loop and region machinery), [pc, pc + size) covers every
+ * translated byte for invalidation, and a PC-relative block computes the
+ * target from its page base like any other address. Never when the block
+ * must stop after each instruction (single-step, interrupt shadow,
+ * breakpoints) or is a region (which follows its own plan). */
+bool gen_follow(DisasContext *s, uint64_t target, bool call)
+{
+    TranslationBlock *tb = s->tb;
+    target = mask_ip(s, target);
+    if (x86_translate_follow < (call ? FOLLOW_JMP_CALL : FOLLOW_JMP) || s->region.on ||
+        tb->nb_follow >= TB_MAX_FOLLOW || s->insn_count >= s->max_insns || tcg_ops_left() < 256 ||
+        (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK | TBF_DEBUG)) || (tb->cflags & CF_SINGLE_INSN) ||
+        atomic_load(&gdb_nr_breakpoints))
+        return false;
+    uint64_t start = linear_pc_of(s, tb->pc);
+    if (target < s->next_pc || target - tb->pc >= 0x2000 ||
+        !same_page(linear_pc_of(s, s->next_pc - 1), start) || !same_page(linear_pc_of(s, target), start))
+        return false;
+    tb->follow[tb->nb_follow].jmp_end = (uint16_t)(s->next_pc - tb->pc);
+    tb->follow[tb->nb_follow].target = (uint16_t)(target - tb->pc);
+    tb->nb_follow++;
+    if (call)
+        tcg_ctx->stat_follow_call++;
+    else
+        tcg_ctx->stat_follow_jmp++;
+    s->next_pc = target;
+    return true;
+}
+
 void gen_exception(DisasContext *s, int vector, int error_code, bool has_error)
 {
     gen_sync_for_helper(s);
@@ -697,9 +736,11 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
     Region *r = &s->region;
     init_context(s, env, tb);
     tb->back_edge = 0;
+    tb->nb_follow = 0;
     tcg_func_start(tcg_ctx);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
         max_insns = 1;
+    s->max_insns = max_insns;
     if (max_insns > 1 && x86_translate_loops) {
         region_start(s);
         /* only for hot loop heads (tb->region); breakpoints: plain
@@ -806,8 +847,9 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
     gen_block_end(s);
     if (r->loops)
         region_finish(s);
-    /* a region: the bytes from its start to its highest instruction's end */
-    tb->size = (uint32_t)((r->n ? end : pc) - tb->pc);
+    /* a region, or a block that followed jumps: the bytes from its start
+     * to its highest instruction's end */
+    tb->size = (uint32_t)((r->n || tb->nb_follow ? end : pc) - tb->pc);
     if (tb->size == 0)
         tb->size = 1;
     tb->icount = s->insn_count;

@@ -91,6 +91,7 @@ typedef struct DisasContext {
     TCGv A0;                /* effective linear address of the memory operand */
     bool a0_valid;
     int insn_count;
+    int max_insns;
     Region region;
     /* The block ends with a near RET in 64-bit code: what its pop added to
      * RSP (the return stack is indexed by the RSP the address was at). */
@@ -185,6 +186,9 @@ TCGv gen_pc_value(DisasContext *s, uint64_t pc);
 void gen_set_rip(DisasContext *s, uint64_t rip);
 void gen_set_rip_tcg(TCGv v);
 void gen_jmp_to(DisasContext *s, uint64_t target, int n);  /* direct jump, chainable */
+/* A direct JMP (call false) or CALL (after its push) to target: true when
+ * the translation goes on at target (s->next_pc) instead of ending. */
+bool gen_follow(DisasContext *s, uint64_t target, bool call);
 void gen_ras_push(DisasContext *s, TCGv ret_addr, unsigned size);   /* a CALL: hint the return stack */
 bool gen_is_self_loop(DisasContext *s, uint64_t target);   /* target re-enters this block */
 void gen_exception(DisasContext *s, int vector, int error_code, bool has_error);

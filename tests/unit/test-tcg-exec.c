@@ -51,6 +51,7 @@ static void run_at(CPUX86State *env, uint64_t rip)
  * code would show); returns the full flushes it took. */
 static unsigned run_blocks_twice(bool interp, int n)
 {
+    x86_translate_follow = FOLLOW_NONE;   /* n blocks, not n / 5 */
     CPUX86State *env = new_cpu(interp);
     for (int i = 0; i < n; i++) {
         uint8_t *p = ram + 4 * i;
@@ -69,6 +70,7 @@ static unsigned run_blocks_twice(bool interp, int n)
     CHECK_EQ(env->regs[R_EAX], 2 * n);
     unsigned flushes = tcg_cpu(env)->flush_count - 1;   /* run_at flushes once */
     free_cpu(env);
+    x86_translate_follow = FOLLOW_JMP_CALL;
     return flushes;
 }
 
