@@ -384,7 +384,7 @@ static TranslationBlock *tb_alias(TCGCPU *t, TranslationBlock *base, uint64_t pc
     *tb = *base;
     tb->pc = pc;
     tb->alias = true;
-    tb->jmp_target[0] = tb->jmp_target[1] = NULL;
+    memset(tb->jmp_target, 0, sizeof(tb->jmp_target));
     tb->hash_next = tb->shared_next = NULL;
     tb->page_next[0] = tb->page_next[1] = NULL;
     t->stat_shared++;

@@ -399,8 +399,8 @@ void tcg_dump_jit_info(FILE *f)
                 t->stat_pcid_switches, t->stat_pcid_restored);
         fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes\n", i,
                 t->ctx->stat_loop_probes);
-        fprintf(f, "CPU #%d: translations went on through %" PRIu64 " direct JMPs and %" PRIu64 " direct CALLs\n", i,
-                t->ctx->stat_follow_jmp, t->ctx->stat_follow_call);
+        fprintf(f, "CPU #%d: translations went on through %" PRIu64 " direct JMPs, %" PRIu64 " direct CALLs and %" PRIu64
+                " conditional branches\n", i, t->ctx->stat_follow_jmp, t->ctx->stat_follow_call, t->ctx->stat_follow_jcc);
         if (log_enabled(LOG_JIT_COUNT))
             fprintf(f, "CPU #%d: %" PRIu64 " block entries\n", i, t->stat_entries);
     }
@@ -457,12 +457,12 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
     }
     const char *follow = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "follow") : NULL;
     if (follow) {
-        static const char *const names[] = { [FOLLOW_NONE] = "off", [FOLLOW_JMP] = "jmp", [FOLLOW_JMP_CALL] = "on" };
+        static const char *const names[] = { [FOLLOW_NONE] = "off", [FOLLOW_JMP] = "jmp", [FOLLOW_JMP_CALL] = "call", [FOLLOW_ALL] = "on" };
         unsigned i = 0;
         while (i < ARRAY_SIZE(names) && strcmp(follow, names[i]))
             i++;
         if (i == ARRAY_SIZE(names)) {
-            snprintf(err, errlen, "-accel tcg,follow=%s: use on (JMPs and CALLs), jmp or off", follow);
+            snprintf(err, errlen, "-accel tcg,follow=%s: use on (JMPs, CALLs, Jccs), call (JMPs and CALLs), jmp or off", follow);
             return -1;
         }
         x86_translate_follow = i;

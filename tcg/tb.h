@@ -9,6 +9,10 @@
 /* A PC-relative block's env->tb_pc_base for the RIP it is entered at. */
 #define TB_PAGE_BASE(rip) ((rip) & ~(uint64_t)0xfff)
 
+/* Chainable exits (goto_tb slots) of a block: the two ways of its last
+ * branch, and the side exits of the conditional branches it went through. */
+#define TB_MAX_JMPS 4
+
 /* Direct jumps and calls one translation may follow (tb->follow). */
 #define TB_MAX_FOLLOW 4
 
@@ -59,9 +63,9 @@ typedef struct TranslationBlock {
     uint32_t *insn_host_end;
 
     /* chaining: jmp_target[n] is the TB that goto_tb n currently jumps to */
-    struct TranslationBlock *jmp_target[2];
-    uint32_t jmp_patch_ofs[2];   /* x86_64: offset of the rel32 to patch */
-    uint32_t jmp_reset_ofs[2];   /* x86_64: offset of the unchained exit path */
+    struct TranslationBlock *jmp_target[TB_MAX_JMPS];
+    uint32_t jmp_patch_ofs[TB_MAX_JMPS];   /* x86_64: offset of the rel32 to patch */
+    uint32_t jmp_reset_ofs[TB_MAX_JMPS];   /* x86_64: offset of the unchained exit path */
     /* x86_64: where chained jumps may enter (offsets in code): past the
      * PC-relative set-up at the exit check, and past the exit check too */
     uint16_t entry_checked, entry_unchecked;

@@ -896,6 +896,8 @@ static void trans_jcc(DisasContext *s)
         gen_jmp_to(s, s->next_pc, 0);
         return;
     }
+    if (gen_follow_jcc(s, s->d.e->aux, branch_target(s)))
+        return;
     gen_jcc(s, s->d.e->aux, taken);
     gen_jmp_to(s, s->next_pc, 0);
     tcg_gen_set_label(taken);

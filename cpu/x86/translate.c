@@ -528,6 +528,17 @@ bool gen_is_self_loop(DisasContext *s, uint64_t target)
     return region_back_edge(s, mask_ip(s, target)) >= 0;
 }
 
+/* A goto_tb slot not used yet, or n when all are taken. Regions keep to
+ * their two. */
+static int free_jmp_slot(DisasContext *s, int n)
+{
+    int slots = s->region.n ? 2 : TB_MAX_JMPS;
+    for (int i = 0; i < slots; i++)
+        if (!s->jmp_used[i])
+            return i;
+    return n;
+}
+
 void gen_jmp_to(DisasContext *s, uint64_t target, int n)
 {
     target = mask_ip(s, target);
@@ -550,8 +561,8 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
         tcg_gen_br(ahead);
         return;
     }
-    if (s->jmp_used[n] && s->region.loops)
-        n = !n;   /* a region has many exits: any free slot */
+    if (s->jmp_used[n] && (s->region.loops || s->nb_side))
+        n = free_jmp_slot(s, n);   /* a region or side exits: any free slot */
     uint64_t lin = s->cs_base + target;
     if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
         !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))) {
@@ -566,7 +577,7 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
     }
 }
 
-unsigned x86_translate_follow = FOLLOW_JMP_CALL;
+unsigned x86_translate_follow = FOLLOW_ALL;
 
 static uint64_t linear_pc_of(DisasContext *s, uint64_t pc)
 {
@@ -581,18 +592,24 @@ static uint64_t linear_pc_of(DisasContext *s, uint64_t pc)
  * target from its page base like any other address. Never when the block
  * must stop after each instruction (single-step, interrupt shadow,
  * breakpoints) or is a region (which follows its own plan). */
+/* Whether the translation may go on past this instruction at all. */
+static bool may_go_on(DisasContext *s)
+{
+    return !s->region.on && s->insn_count < s->max_insns && tcg_ops_left() >= 256 &&
+           !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK | TBF_DEBUG)) &&
+           !(s->tb->cflags & CF_SINGLE_INSN) && !atomic_load(&gdb_nr_breakpoints) &&
+           same_page(linear_pc_of(s, s->next_pc - 1), linear_pc_of(s, s->tb->pc));
+}
+
 bool gen_follow(DisasContext *s, uint64_t target, bool call)
 {
     TranslationBlock *tb = s->tb;
     target = mask_ip(s, target);
-    if (x86_translate_follow < (call ? FOLLOW_JMP_CALL : FOLLOW_JMP) || s->region.on ||
-        tb->nb_follow >= TB_MAX_FOLLOW || s->insn_count >= s->max_insns || tcg_ops_left() < 256 ||
-        (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK | TBF_DEBUG)) || (tb->cflags & CF_SINGLE_INSN) ||
-        atomic_load(&gdb_nr_breakpoints))
+    if (x86_translate_follow < (call ? FOLLOW_JMP_CALL : FOLLOW_JMP) || tb->nb_follow >= TB_MAX_FOLLOW ||
+        !may_go_on(s))
         return false;
     uint64_t start = linear_pc_of(s, tb->pc);
-    if (target < s->next_pc || target - tb->pc >= 0x2000 ||
-        !same_page(linear_pc_of(s, s->next_pc - 1), start) || !same_page(linear_pc_of(s, target), start))
+    if (target < s->next_pc || target - tb->pc >= 0x2000 || !same_page(linear_pc_of(s, target), start))
         return false;
     tb->follow[tb->nb_follow].jmp_end = (uint16_t)(s->next_pc - tb->pc);
     tb->follow[tb->nb_follow].target = (uint16_t)(target - tb->pc);
@@ -603,6 +620,42 @@ bool gen_follow(DisasContext *s, uint64_t target, bool call)
         tcg_ctx->stat_follow_jmp++;
     s->next_pc = target;
     return true;
+}
+
+/* The fall-through goes on in the block (any page the block is on: it is
+ * the next instruction); the taken way leaves from a stub after the
+ * block's end, through a goto_tb slot of its own. Not in regions (their
+ * Jccs branch to labels) nor once the side exits have used the slots the
+ * block's last branch does not need. */
+bool gen_follow_jcc(DisasContext *s, unsigned cond, uint64_t target)
+{
+    if (x86_translate_follow < FOLLOW_ALL || s->region.n || s->nb_side >= (int)ARRAY_SIZE(s->side) ||
+        !may_go_on(s) || !same_page(linear_pc_of(s, s->next_pc), linear_pc_of(s, s->tb->pc)))
+        return false;
+    int label = gen_new_label();
+    s->side[s->nb_side].label = label;
+    s->side[s->nb_side].target = mask_ip(s, target);
+    s->side[s->nb_side].cc_op = s->cc_op;
+    s->nb_side++;
+    tcg_ctx->stat_follow_jcc++;
+    gen_jcc(s, cond, label);
+    return true;
+}
+
+/* The taken ways of the Jccs the block went on through (after its end). */
+static void gen_side_exits(DisasContext *s)
+{
+    for (int i = 0; i < s->nb_side; i++) {
+        tcg_gen_set_label(s->side[i].label);
+        s->cc_op = s->side[i].cc_op;   /* stored before the branch */
+        s->cc_op_dirty = false;
+        s->last_cmp.insn = -100;
+        s->cc_pre.insn = -100;
+        s->cc_pre.guard_first = -1;
+        s->ret_pop = 0;
+        s->is_jmp = DISAS_NEXT;
+        gen_jmp_to(s, s->side[i].target, 1);
+    }
 }
 
 void gen_exception(DisasContext *s, int vector, int error_code, bool has_error)
@@ -845,6 +898,7 @@ void x86_translate_block(CPUX86State *env, TranslationBlock *tb, int max_insns)
     if (r->on && r->flow_ended)
         s->is_jmp = DISAS_NORETURN;
     gen_block_end(s);
+    gen_side_exits(s);
     if (r->loops)
         region_finish(s);
     /* a region, or a block that followed jumps: the bytes from its start

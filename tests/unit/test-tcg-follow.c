@@ -115,6 +115,7 @@ static void follow_policies(bool interp)
 {
     static const unsigned policy[] = { FOLLOW_JMP, FOLLOW_NONE };
     static const unsigned follows[] = { 1, 0 };
+    unsigned saved_follow = x86_translate_follow;
     for (unsigned i = 0; i < 2; i++) {
         x86_translate_follow = policy[i];
         CPUX86State *env = new_cpu(interp);
@@ -129,7 +130,7 @@ static void follow_policies(bool interp)
         CHECK(block_at(env, RAM_BASE + F) != NULL);
         free_cpu(env);
     }
-    x86_translate_follow = FOLLOW_JMP_CALL;
+    x86_translate_follow = saved_follow;
 }
 
 TEST(follow_policies_interp) { follow_policies(true); }
