@@ -315,3 +315,122 @@ static void single_step_no_follow(bool interp)
 
 TEST(single_step_no_follow_interp) { single_step_no_follow(true); }
 TEST(single_step_no_follow_x86_64) { single_step_no_follow(false); }
+
+/* ---- conditional branches: the fall-through goes on, the taken way is a side exit */
+
+/* A fault after a Jcc not taken: the exact RIP, and the flags of the CMP
+ * before it (CF) with those of the INC after it. */
+static void fault_after_jcc(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enum { T = CODE + 0x40 };
+    PUT(CODE, 0x39, 0xd8,              /* cmp eax, ebx          */
+        0x74, T - (CODE + 4),          /* jz T (not taken)      */
+        0xff, 0xc6,                    /* inc esi               */
+        0x48, 0x8b, 0x0a,              /* mov rcx, [rdx] (#PF)  */
+        0xff, 0xc7, 0xf4);             /* inc edi; hlt          */
+    run_at(env, RAM_BASE + 0);
+    enable_paging(env);
+    for (int round = 0; round < 2; round++) {
+        memset(env->regs, 0, sizeof(env->regs));
+        env->regs[R_ESP] = STACK_TOP;
+        env->regs[R_EAX] = 1;
+        env->regs[R_EBX] = 2;
+        env->regs[R_EDX] = HOLE + 8;
+        cc_set_all(env, 0);
+        run_more(env, RAM_BASE + CODE);
+        CHECK_EQ(env->exception_index, EXCP_PF);
+        CHECK_EQ(env->rip, RAM_BASE + CODE + 6);
+        CHECK_EQ(env->regs[R_ESI], 1);
+        CHECK_EQ(env->regs[R_EDI], 0);
+        uint32_t f = cc_compute_all(env);
+        CHECK_EQ(f & CC_C, CC_C);   /* 1 - 2 borrowed; INC keeps CF */
+        CHECK_EQ(f & CC_Z, 0);
+    }
+    CHECK(tcg_cpu(env)->ctx->stat_follow_jcc > 0);
+    CHECK(block_at(env, RAM_BASE + CODE + 4) == NULL);   /* the fall-through is in CODE's block */
+    free_cpu(env);
+}
+
+TEST(fault_after_jcc_interp) { fault_after_jcc(true); }
+TEST(fault_after_jcc_x86_64) { fault_after_jcc(false); }
+
+/* The side exit leaves the lazy flags of the CMP for the code it reaches. */
+static void side_exit_keeps_flags(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enum { T = CODE + 0x20 };
+    PUT(CODE, 0x39, 0xd8, 0x72, T - (CODE + 4), 0xff, 0xc6, 0xf4);   /* cmp eax, ebx; jb T; inc esi; hlt */
+    PUT(T, 0x83, 0xd1, 0x00, 0xf4);                                   /* adc ecx, 0; hlt */
+    for (int taken = 0; taken < 2; taken++) {
+        tb_flush(tcg_cpu(env));
+        memset(env->regs, 0, sizeof(env->regs));
+        env->regs[R_ESP] = STACK_TOP;
+        env->regs[R_EAX] = taken ? 1 : 3;
+        env->regs[R_EBX] = 2;
+        cc_set_all(env, 0);
+        run_more(env, RAM_BASE + CODE);
+        CHECK_EQ(env->exception_index, -1);
+        CHECK_EQ(env->regs[R_ECX], (uint64_t)taken);
+        CHECK_EQ(env->regs[R_ESI], (uint64_t)!taken);
+        CHECK_EQ(env->rip, RAM_BASE + (taken ? T + 4 : CODE + 7));
+    }
+    free_cpu(env);
+}
+
+TEST(side_exit_keeps_flags_interp) { side_exit_keeps_flags(true); }
+TEST(side_exit_keeps_flags_x86_64) { side_exit_keeps_flags(false); }
+
+/* A block with two side exits and a last Jcc uses all four goto_tb slots:
+ * 300 trips through it, each way chained, count the right paths (with and
+ * without the loop becoming a region). */
+static void four_way_block(bool interp, unsigned trips)
+{
+    CPUX86State *env = new_cpu(interp);
+    enum { A = CODE + 0x20, B = CODE + 0x30, C = CODE + 0x40, NEXT = CODE + 0x50 };
+    PUT(CODE, 0xf6, 0xc1, 0x01, 0x75, A - (CODE + 5),          /* test cl, 1; jnz A */
+        0xf6, 0xc1, 0x02, 0x75, B - (CODE + 10),               /* test cl, 2; jnz B */
+        0xf6, 0xc1, 0x04, 0x75, C - (CODE + 15),               /* test cl, 4; jnz C */
+        0xff, 0xc2, 0xeb, NEXT - (CODE + 19));                 /* inc edx; jmp NEXT */
+    PUT(A, 0x83, 0xc0, 0x01, 0xeb, NEXT - (A + 5));            /* add eax, 1; jmp NEXT */
+    PUT(B, 0x83, 0xc3, 0x01, 0xeb, NEXT - (B + 5));
+    PUT(C, 0x83, 0xc6, 0x01, 0xeb, NEXT - (C + 5));
+    PUT(NEXT, 0xff, 0xc9, 0x75, (uint8_t)(CODE - (NEXT + 4)), 0xf4);   /* dec ecx; jnz L; hlt */
+    unsigned saved = tcg_region_trips;
+    tcg_region_trips = trips;
+    const unsigned n = 300;
+    uint32_t a = 0, b = 0, c = 0, d = 0;
+    for (unsigned i = n; i > 0; i--) {
+        if (i & 1)
+            a++;
+        else if (i & 2)
+            b++;
+        else if (i & 4)
+            c++;
+        else
+            d++;
+    }
+    tb_flush(tcg_cpu(env));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESP] = STACK_TOP;
+    env->regs[R_ECX] = n;
+    run_more(env, RAM_BASE + CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->rip, RAM_BASE + NEXT + 5);
+    CHECK_EQ(env->regs[R_EAX], a);
+    CHECK_EQ(env->regs[R_EBX], b);
+    CHECK_EQ(env->regs[R_ESI], c);
+    CHECK_EQ(env->regs[R_EDX], d);
+    CHECK(tcg_cpu(env)->ctx->stat_follow_jcc >= 2);
+    TranslationBlock *tb = block_at(env, RAM_BASE + CODE);
+    if (trips > n) {   /* still the plain block: every way chained */
+        CHECK(tb != NULL);
+        for (int k = 0; tb && k < TB_MAX_JMPS; k++)
+            CHECK(tb->jmp_target[k] != NULL);
+    }
+    tcg_region_trips = saved;
+    free_cpu(env);
+}
+
+TEST(four_way_block_interp) { four_way_block(true, 64); four_way_block(true, 60000); }
+TEST(four_way_block_x86_64) { four_way_block(false, 64); four_way_block(false, 60000); }
