@@ -196,6 +196,8 @@ bool gen_follow(DisasContext *s, uint64_t target, bool call);
 /* A Jcc (cc_op stored): true when the translation goes on at its
  * fall-through, the taken way leaving through a side exit. */
 bool gen_follow_jcc(DisasContext *s, unsigned cond, uint64_t target);
+/* After the block's end: the taken ways of the Jccs it went on through. */
+void gen_side_exits(DisasContext *s);
 void gen_ras_push(DisasContext *s, TCGv ret_addr, unsigned size);   /* a CALL: hint the return stack */
 bool gen_is_self_loop(DisasContext *s, uint64_t target);   /* target re-enters this block */
 void gen_exception(DisasContext *s, int vector, int error_code, bool has_error);
