@@ -14,6 +14,10 @@ static bool same_page(uint64_t a, uint64_t b)
     return (a >> 12) == (b >> 12);
 }
 
+/* On by default: in the Linux workload block entries go from 1434M to
+ * 1007M (-d jit,jitcount; JMPs and CALLs alone: 1404M), host code grows
+ * 15% (code after a Jcc is also translated where other paths join it),
+ * and user+sys CPU time's median over 6 A/B pairs from 8.59 s to 8.09 s. */
 unsigned x86_translate_follow = FOLLOW_ALL;
 
 static uint64_t linear_pc_of(DisasContext *s, uint64_t pc)
