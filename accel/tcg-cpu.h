@@ -111,7 +111,7 @@ extern const TCGBackend tcg_backend_x86_64;
 #define TB_EXIT_CHAIN(tb, n) ((uintptr_t)(tb) | 1u | ((uintptr_t)(n) << 1))
 #define TB_EXIT_IS_CHAIN(v) ((v) & 1)
 #define TB_EXIT_TB(v) ((TranslationBlock *)((v) & ~(uintptr_t)7))
-#define TB_EXIT_N(v) ((int)(((v) >> 1) & 1))
+#define TB_EXIT_N(v) ((int)(((v) >> 1) & 3))   /* TBs are 8-byte aligned: n < 4 */
 
 /* The jump cache: linear PC -> block (accel/tcg-jmp-cache.c). */
 #define JMP_CACHE_BITS 14
@@ -276,6 +276,7 @@ typedef struct TCGCPU {
     uint64_t stat_xfer[XFER_KINDS];        /* -accel tcg,xfer-stats=on: lookups */
     uint64_t stat_xfer_probe[XFER_KINDS];  /* ... that a site did not serve */
     uint64_t stat_back_trips;    /* back-edge trips counted in the loop (unchained) */
+    uint64_t stat_entries;       /* block entries (-d jitcount: the code counts them) */
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;

@@ -315,22 +315,33 @@ static bool tb_use_pcrel(uint32_t flags)
     return (flags & HF_CS64_MASK) && (flags & HF_CPL_MASK) == 3;
 }
 
-static void log_in_asm(CPUX86State *env, uint64_t pc, uint64_t cs_base, uint32_t flags, uint32_t size,
-                       const TranslationBlock *shared)
+/* The guest bytes [start, end) of a TB, disassembled at their PCs. */
+static void log_in_asm_run(CPUX86State *env, const TranslationBlock *tb, unsigned start, unsigned end)
 {
     uint8_t buf[4096];
-    unsigned n = MIN(size, sizeof(buf));
+    unsigned n = end > start ? MIN(end - start, sizeof(buf)) : 0;
     for (unsigned i = 0; i < n; i++) {
         uint64_t ph;
-        if (!x86_fetch_code_byte(env, linear_pc(env, pc + i, cs_base), &buf[i], &ph))
+        if (!x86_fetch_code_byte(env, linear_pc(env, tb->pc + start + i, tb->cs_base), &buf[i], &ph))
             n = i;
     }
-    log_printf("IN: pc=0x%" PRIx64 " cs_base=0x%" PRIx64 " flags=0x%x", pc, cs_base, flags);
+    int mode = (tb->flags & HF_CS64_MASK) ? 64 : (tb->flags & HF_CS32_MASK) ? 32 : 16;
+    log_disas_x86(buf, n, tb->pc + start, mode);
+}
+
+/* The guest code of tb: its runs between the jumps it followed. */
+static void log_in_asm(CPUX86State *env, const TranslationBlock *tb, const TranslationBlock *shared)
+{
+    log_printf("IN: pc=0x%" PRIx64 " cs_base=0x%" PRIx64 " flags=0x%x", tb->pc, tb->cs_base, tb->flags);
     if (shared)
         log_printf(" (runs the translation made at pc=0x%" PRIx64 ")", shared->pc);
     log_printf("\n");
-    int mode = (flags & HF_CS64_MASK) ? 64 : (flags & HF_CS32_MASK) ? 32 : 16;
-    log_disas_x86(buf, n, pc, mode);
+    unsigned start = 0;
+    for (unsigned i = 0; i < tb->nb_follow; i++) {
+        log_in_asm_run(env, tb, start, tb->follow[i].jmp_end);
+        start = tb->follow[i].target;
+    }
+    log_in_asm_run(env, tb, start, tb->size);
     log_printf("\n");
 }
 
@@ -373,12 +384,12 @@ static TranslationBlock *tb_alias(TCGCPU *t, TranslationBlock *base, uint64_t pc
     *tb = *base;
     tb->pc = pc;
     tb->alias = true;
-    tb->jmp_target[0] = tb->jmp_target[1] = NULL;
+    memset(tb->jmp_target, 0, sizeof(tb->jmp_target));
     tb->hash_next = tb->shared_next = NULL;
     tb->page_next[0] = tb->page_next[1] = NULL;
     t->stat_shared++;
     if (log_enabled(LOG_IN_ASM))
-        log_in_asm(t->env, pc, tb->cs_base, tb->flags, tb->size, base);
+        log_in_asm(t->env, tb, base);
     tb_publish(t, tb);
     return tb;
 }
@@ -417,7 +428,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
             tb->cflags = cflags;
         }
         if (log_enabled(LOG_IN_ASM))
-            log_in_asm(env, pc, cs_base, flags, tb->size, NULL);
+            log_in_asm(env, tb, NULL);
         if (log_enabled(LOG_OP)) {
             log_printf("OP: pc=0x%" PRIx64 "\n", pc);
             tcg_dump_ops(s, log_file());

@@ -418,6 +418,10 @@ void tcg_dump_jit_info(FILE *f)
                 t->stat_xlink_misses, t->stat_xlink_links, t->stat_xlink_patches, t->stat_xlink_mega, t->xlink_gen[0], t->xlink_gen[1]);
         if (tcg_xfer_stats)
             dump_xfer_stats(f, i, t);
+        fprintf(f, "CPU #%d: translations went on through %" PRIu64 " direct JMPs, %" PRIu64 " direct CALLs and %" PRIu64
+                " conditional branches\n", i, t->ctx->stat_follow_jmp, t->ctx->stat_follow_call, t->ctx->stat_follow_jcc);
+        if (log_enabled(LOG_JIT_COUNT))
+            fprintf(f, "CPU #%d: %" PRIu64 " block entries\n", i, t->stat_entries);
         fprintf(f, "CPU #%d: slow-path guest accesses: %" PRIu64 " loads, %" PRIu64 " stores, %" PRIu64
                 " crossing a page; %" PRIu64 " stores to pages with code; %" PRIu64 " the TLB entry allowed\n",
                 i, t->stat_slow_ld, t->stat_slow_st, t->stat_slow_cross, t->stat_slow_code, t->stat_slow_tlb_hit);
@@ -486,6 +490,18 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
             return -1;
         }
         tcg_region_trips = (unsigned)v;
+    }
+    const char *follow = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "follow") : NULL;
+    if (follow) {
+        static const char *const names[] = { [FOLLOW_NONE] = "off", [FOLLOW_JMP] = "jmp", [FOLLOW_JMP_CALL] = "call", [FOLLOW_ALL] = "on" };
+        unsigned i = 0;
+        while (i < ARRAY_SIZE(names) && strcmp(follow, names[i]))
+            i++;
+        if (i == ARRAY_SIZE(names)) {
+            snprintf(err, errlen, "-accel tcg,follow=%s: use on (JMPs, CALLs, Jccs), call (JMPs and CALLs), jmp or off", follow);
+            return -1;
+        }
+        x86_translate_follow = i;
     }
     const char *thread = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "thread") : NULL;
     if (thread && strcmp(thread, "multi") && strcmp(thread, "single")) {

@@ -36,6 +36,7 @@ static const LogItem log_items[] = {
     { "trace",        LOG_TRACE,        "device trace points" },
     { "perfmap",      LOG_PERFMAP,      "write /tmp/perf-PID.map so perf names translated code" },
     { "jit",          LOG_JIT,          "translator statistics at exit (as the monitor's info jit)" },
+    { "jitcount",     LOG_JIT_COUNT,    "count translated-block entries for -d jit (slows the code)" },
 };
 
 static const LogItem *log_item_find(const char *name, size_t len)

@@ -9,7 +9,8 @@
  *   guest_errors  the guest doing something invalid (unassigned I/O, bad DMA)
  *   unimp    features the guest used that are not implemented
  *   trace    device trace points (see -trace)
- *   perfmap  /tmp/perf-PID.map naming translated code for perf (not the log) */
+ *   perfmap  /tmp/perf-PID.map naming translated code for perf (not the log)
+ *   jitcount translated code counts its block entries (for -d jit; slower) */
 #ifndef SYSTEM_LOG_H
 #define SYSTEM_LOG_H
 
@@ -29,6 +30,7 @@ enum {
     LOG_TRACE        = 1u << 8,
     LOG_PERFMAP      = 1u << 9,
     LOG_JIT          = 1u << 10,
+    LOG_JIT_COUNT    = 1u << 11,
 };
 
 extern unsigned log_mask;

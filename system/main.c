@@ -183,6 +183,7 @@ static void opt_accel(MachineConfig *cfg, const Option *o, const char *arg)
         opts_get(opts, "region-trips");
         opts_get(opts, "xfer-stats");
         opts_get(opts, "xfer-sites");
+        opts_get(opts, "follow");
         opts_get(opts, "thread");
     }
     check_unused(o, opts);

@@ -9,6 +9,13 @@
 /* A PC-relative block's env->tb_pc_base for the RIP it is entered at. */
 #define TB_PAGE_BASE(rip) ((rip) & ~(uint64_t)0xfff)
 
+/* Chainable exits (goto_tb slots) of a block: the two ways of its last
+ * branch, and the side exits of the conditional branches it went through. */
+#define TB_MAX_JMPS 4
+
+/* Direct jumps and calls one translation may follow (tb->follow). */
+#define TB_MAX_FOLLOW 4
+
 /* tb->cflags */
 #define CF_SINGLE_INSN 1u    /* translate one instruction only (SMC, single-step) */
 
@@ -40,6 +47,13 @@ typedef struct TranslationBlock {
     bool xlinked;
     uint8_t back_edge;
     uint16_t loop_trips;
+    /* Direct JMPs and CALLs the translation followed to a later address on
+     * its page (cpu/x86/translate.c: gen_follow): where each one ends and
+     * where its target starts, as offsets from pc. The translated bytes are
+     * the runs between them; size spans them all, gaps included (a write
+     * to a gap invalidates the block too: safe, rarely needed). */
+    uint8_t nb_follow;
+    struct { uint16_t jmp_end, target; } follow[TB_MAX_FOLLOW];
 
     /* backend code: host code (x86_64) or an interpreter program */
     void *code;
@@ -51,9 +65,9 @@ typedef struct TranslationBlock {
     uint32_t *insn_host_end;
 
     /* chaining: jmp_target[n] is the TB that goto_tb n currently jumps to */
-    struct TranslationBlock *jmp_target[2];
-    uint32_t jmp_patch_ofs[2];   /* x86_64: offset of the rel32 to patch */
-    uint32_t jmp_reset_ofs[2];   /* x86_64: offset of the unchained exit path */
+    struct TranslationBlock *jmp_target[TB_MAX_JMPS];
+    uint32_t jmp_patch_ofs[TB_MAX_JMPS];   /* x86_64: offset of the rel32 to patch */
+    uint32_t jmp_reset_ofs[TB_MAX_JMPS];   /* x86_64: offset of the unchained exit path */
     /* x86_64: where chained jumps may enter (offsets in code): past the
      * PC-relative set-up at the exit check, and past the exit check too */
     uint16_t entry_checked, entry_unchecked;

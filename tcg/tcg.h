@@ -288,6 +288,8 @@ typedef struct TCGContext {
     bool overflow;          /* too many ops/temps: the translator ends the TB early */
     uint64_t stat_loop_probes;   /* looping blocks given loop-invariant probes (-d jit) */
     uint64_t stat_static_loop_cc;   /* regions translated again with static cc_op at loop heads */
+    uint64_t stat_follow_jmp, stat_follow_call;   /* direct JMPs / CALLs translations went through */
+    uint64_t stat_follow_jcc;    /* conditional branches translations went on through */
 } TCGContext;
 
 extern __thread TCGContext *tcg_ctx;

@@ -99,4 +99,10 @@ void cc_set_all(CPUX86State *env, uint32_t flags);
  * CPU oracle turns them off to bound a run by counting blocks. */
 extern bool x86_translate_loops;
 
+/* Which direct transfers a translation goes on through (-accel tcg,follow=):
+ * none, JMPs and then CALLs whose target lies ahead on its page, and then
+ * conditional branches too (on at their fall-through, with a side exit). */
+enum { FOLLOW_NONE, FOLLOW_JMP, FOLLOW_JMP_CALL, FOLLOW_ALL };
+extern unsigned x86_translate_follow;
+
 #endif

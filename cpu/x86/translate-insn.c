@@ -841,7 +841,8 @@ static TCGv gen_branch_target_check(DisasContext *s, TCGv t)
 static void trans_jmp(DisasContext *s)
 {
     if (s->d.e->op[0] == O_Jb || s->d.e->op[0] == O_Jz) {
-        gen_jmp_to(s, branch_target(s), 0);
+        if (!gen_follow(s, branch_target(s), false))
+            gen_jmp_to(s, branch_target(s), 0);
         return;
     }
     TCGv t = gen_branch_target_check(s, gen_zext(gen_operand_load(s, 0), s->d.opsize));
@@ -858,7 +859,8 @@ static void trans_call(DisasContext *s)
         gen_push(s, ret, size);
         gen_ras_push(s, ret, size);
         s->xfer_kind = XFER_DIRECT_CALL;
-        gen_jmp_to(s, branch_target(s), 0);
+        if (!gen_follow(s, branch_target(s), true))
+            gen_jmp_to(s, branch_target(s), 0);
         return;
     }
     TCGv t = gen_branch_target_check(s, gen_zext(gen_operand_load(s, 0), size));
@@ -899,6 +901,8 @@ static void trans_jcc(DisasContext *s)
         gen_jmp_to(s, s->next_pc, 0);
         return;
     }
+    if (gen_follow_jcc(s, s->d.e->aux, branch_target(s)))
+        return;
     gen_jcc(s, s->d.e->aux, taken);
     gen_jmp_to(s, s->next_pc, 0);
     tcg_gen_set_label(taken);

@@ -539,6 +539,17 @@ static TCGXferKind jmp_kind(const DisasContext *s, uint64_t target, uint64_t lin
     return target == s->next_pc ? XFER_NEXT : XFER_DIRECT_JMP;
 }
 
+/* A goto_tb slot not used yet, or n when all are taken. Regions keep to
+ * their two. */
+static int free_jmp_slot(DisasContext *s, int n)
+{
+    int slots = s->region.n ? 2 : TB_MAX_JMPS;
+    for (int i = 0; i < slots; i++)
+        if (!s->jmp_used[i])
+            return i;
+    return n;
+}
+
 void gen_jmp_to(DisasContext *s, uint64_t target, int n)
 {
     target = mask_ip(s, target);
@@ -566,8 +577,8 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
         return;
     }
     region_note_exit(s, target);
-    if (s->jmp_used[n] && s->region.loops)
-        n = !n;   /* a region has many exits: any free slot */
+    if (s->jmp_used[n] && (s->region.loops || s->nb_side))
+        n = free_jmp_slot(s, n);   /* a region or side exits: any free slot */
     uint64_t lin = s->cs_base + target;
     if (!s->jmp_used[n] && same_page(lin, s->cs_base + s->tb->pc) &&
         !(s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK))) {
@@ -720,9 +731,11 @@ static bool translate_pass(CPUX86State *env, TranslationBlock *tb, int max_insns
     s->hints_in = hints_in;
     s->hints_out = hints_out;
     tb->back_edge = 0;
+    tb->nb_follow = 0;
     tcg_func_start(tcg_ctx);
     if ((tb->cflags & CF_SINGLE_INSN) || (s->flags & (HF_TF_MASK | HF_INHIBIT_IRQ_MASK)))
         max_insns = 1;
+    s->max_insns = max_insns;
     if (max_insns > 1 && x86_translate_loops) {
         region_start(s);
         /* only for hot loop heads (tb->region); breakpoints: plain
@@ -828,10 +841,12 @@ static bool translate_pass(CPUX86State *env, TranslationBlock *tb, int max_insns
     if (r->on && r->flow_ended)
         s->is_jmp = DISAS_NORETURN;
     gen_block_end(s);
+    gen_side_exits(s);
     if (r->loops)
         region_finish(s);
-    /* a region: the bytes from its start to its highest instruction's end */
-    tb->size = (uint32_t)((r->n ? end : pc) - tb->pc);
+    /* a region, or a block that followed jumps: the bytes from its start
+     * to its highest instruction's end */
+    tb->size = (uint32_t)((r->n || tb->nb_follow ? end : pc) - tb->pc);
     if (tb->size == 0)
         tb->size = 1;
     tb->icount = s->insn_count;

@@ -87,7 +87,11 @@ typedef struct DisasContext {
     uint32_t cc_op;         /* statically known cc_op, or CC_OP_DYNAMIC */
     bool cc_op_dirty;       /* env->cc_op differs from cc_op */
     DisasJump is_jmp;
-    bool jmp_used[2];
+    bool jmp_used[TB_MAX_JMPS];
+    /* conditional branches the translation went on through: their taken
+     * ways, emitted after the block's end (gen_side_exits) */
+    struct { int label; uint64_t target; uint32_t cc_op; } side[TB_MAX_JMPS - 2];
+    int nb_side;
     bool segcheck;          /* check segment limits and types on every access */
     bool smp;               /* several vCPUs: LOCK'ed accesses use host atomics */
     struct { TCGv linear, offset; int seg; unsigned addrsize; } segrec[8];   /* for limit checks */
@@ -107,6 +111,7 @@ typedef struct DisasContext {
     TCGv A0;                /* effective linear address of the memory operand */
     bool a0_valid;
     int insn_count;
+    int max_insns;
     Region region;
     const CcHints *hints_in;   /* this pass keeps these loop heads static */
     CcHints *hints_out;        /* this pass finds them (NULL: not asked) */
@@ -210,6 +215,14 @@ TCGv gen_pc_value(DisasContext *s, uint64_t pc);
 void gen_set_rip(DisasContext *s, uint64_t rip);
 void gen_set_rip_tcg(TCGv v);
 void gen_jmp_to(DisasContext *s, uint64_t target, int n);  /* direct jump, chainable */
+/* A direct JMP (call false) or CALL (after its push) to target: true when
+ * the translation goes on at target (s->next_pc) instead of ending. */
+bool gen_follow(DisasContext *s, uint64_t target, bool call);
+/* A Jcc (cc_op stored): true when the translation goes on at its
+ * fall-through, the taken way leaving through a side exit. */
+bool gen_follow_jcc(DisasContext *s, unsigned cond, uint64_t target);
+/* After the block's end: the taken ways of the Jccs it went on through. */
+void gen_side_exits(DisasContext *s);
 void gen_ras_push(DisasContext *s, TCGv ret_addr, unsigned size);   /* a CALL: hint the return stack */
 bool gen_is_self_loop(DisasContext *s, uint64_t target);   /* target re-enters this block */
 void gen_exception(DisasContext *s, int vector, int error_code, bool has_error);

@@ -282,6 +282,8 @@ next_tb:
         env->tb_pc_base = TB_PAGE_BASE(env->rip);
     t->in_interp = true;
     t->interp_tb = tb;
+    if (log_enabled(LOG_JIT_COUNT))
+        t->stat_entries++;
     const IOp *code = ((const IProg *)tb->code)->ops;
     const IOp *op = code;
     for (;;) {

@@ -221,6 +221,10 @@ static size_t gen_entries(Gen *g)
     size_t exit_patch = emitter_off(e, g->cb);
     em_u32(e, 0);   /* to gen_entry_exit */
     tb->entry_unchecked = (uint16_t)(emitter_off(e, g->cb) - start);
+    if (log_enabled(LOG_JIT_COUNT)) {   /* add qword [r12 + stat_entries], 1: every entry passes here */
+        em_rm(e, 0x83, 1, true, 0, R12, -1, 0, (int32_t)offsetof(TCGCPU, stat_entries), false);
+        em_byte(e, 1);
+    }
     return exit_patch;
 }
 

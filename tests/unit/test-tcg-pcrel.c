@@ -150,6 +150,50 @@ static void shared_code_at_two_addresses(bool interp)
 TEST(pcrel_shared_code_interp) { shared_code_at_two_addresses(true); }
 TEST(pcrel_shared_code_x86_64) { shared_code_at_two_addresses(false); }
 
+/* A shared block that went on through a JMP over a gap, a CALL and a JZ
+ * (not taken, then taken): RIP-relative values, the CALL's return address
+ * and the JZ's side exit right at either mapping, one translation. */
+#define FOLLOW_OFF 0x200
+static void followed_code_at_two_addresses(bool interp)
+{
+    CPUX86State *env = new_user_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    static const uint8_t code[] = {
+        0xeb, 0x10,                                 /*  0: jmp 18              */
+        [18] = 0x48, 0x8d, 0x05, 0x00, 0x00, 0x00, 0x00,   /* 18: lea rax, [rip] */
+        0xe8, 0x10, 0x00, 0x00, 0x00,               /* 25: call 46             */
+        0x85, 0xf6,                                 /* 30: test esi, esi       */
+        0x74, 0x01,                                 /* 32: jz 35               */
+        0xf4,                                       /* 34: hlt (#GP)           */
+        0x48, 0x8d, 0x15, 0x00, 0x00, 0x00, 0x00,   /* 35: lea rdx, [rip]      */
+        0xf4,                                       /* 42: hlt (#GP)           */
+        [46] = 0x5b, 0x53, 0xc3,                    /* 46: pop rbx; push rbx; ret */
+    };
+    memcpy(ram + (CODE_PHYS - RAM_BASE) + FOLLOW_OFF, code, sizeof(code));
+    uint64_t translated = 0;
+    for (int round = 0; round < 4; round++) {
+        uint64_t base = (round & 1 ? V2 : V1) + FOLLOW_OFF;
+        uint64_t rsi = round < 2 ? 1 : 0;   /* JZ not taken, then taken */
+        run_from(env, base, rsi);
+        CHECK_EQ(env->exception_index, EXCP_GP);
+        CHECK_EQ(env->regs[R_EAX], base + 25);
+        CHECK_EQ(env->regs[R_EBX], base + 30);
+        CHECK_EQ(env->regs[R_ESP], STACK_TOP);
+        CHECK_EQ(env->rip, base + (rsi ? 34 : 42));
+        CHECK_EQ(env->regs[R_EDX], rsi ? 0 : base + 42);
+        if (round == 0)
+            translated = t->stat_translated;
+        else if (round == 1)
+            CHECK_EQ(t->stat_translated, translated);   /* V2 reused V1's */
+    }
+    CHECK(t->ctx->stat_follow_jmp > 0);
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
+TEST(pcrel_followed_code_interp) { followed_code_at_two_addresses(true); }
+TEST(pcrel_followed_code_x86_64) { followed_code_at_two_addresses(false); }
+
 /* Kernel code (CPL 0) keeps absolute PCs: the same physical code at another
  * address is translated again. */
 static void kernel_code_not_shared(bool interp)
