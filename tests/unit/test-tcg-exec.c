@@ -29,12 +29,6 @@ static CPUX86State *new_cpu(bool interp)
     return test_cpu64_new(interp, 0);
 }
 
-static void free_cpu(CPUX86State *env)
-{
-    tcg_cpu_destroy(env);
-    free(env);
-}
-
 static void run_at(CPUX86State *env, uint64_t rip)
 {
     tb_flush(tcg_cpu(env));
@@ -70,7 +64,7 @@ static unsigned run_blocks_twice(bool interp, int n)
     CHECK(env->halted);
     CHECK_EQ(env->regs[R_EAX], 2 * n);
     unsigned flushes = tcg_cpu(env)->flush_count - 1;   /* run_at flushes once */
-    free_cpu(env);
+    test_cpu_free(env);
     x86_translate_follow = saved_follow;
     return flushes;
 }
@@ -119,7 +113,7 @@ static void off_the_end(bool interp)
     CHECK(env->exception_index >= 0);
     CHECK_EQ(env->rip, RAM_BASE + start + 4);   /* the incomplete instruction */
     CHECK_EQ(env->regs[R_EAX], 2);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(off_the_end_of_ram_interp) { off_the_end(true); }
@@ -132,28 +126,17 @@ static void noncanonical_jump(bool interp)
     memcpy(ram, (uint8_t[]){ 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0xe0 }, 12);
     run_at(env, RAM_BASE);
     CHECK_EQ(env->exception_index, EXCP_GP);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(noncanonical_jump_interp) { noncanonical_jump(true); }
 TEST(noncanonical_jump_x86_64) { noncanonical_jump(false); }
 
-/* 4-level page tables mapping RAM 1:1 with 4 KiB pages, except one page. */
+/* RAM mapped 1:1 by 4 KiB pages, except one page */
 #define HOLE (RAM_BASE + 0x80000)
 static void enable_paging(CPUX86State *env)
 {
-    uint64_t pml4 = 0xf0000, pdpt = 0xf1000, pd = 0xf2000, pt = 0xf3000;
-    memset(ram + pml4, 0, 0x4000);
-    st64(ram + pml4, (RAM_BASE + pdpt) | 3);
-    st64(ram + pdpt, (RAM_BASE + pd) | 3);
-    st64(ram + pd + 8 * (RAM_BASE >> 21), (RAM_BASE + pt) | 3);
-    for (int i = 0; i < 256; i++)
-        if (RAM_BASE + 4096ULL * i != HOLE)
-            st64(ram + pt + 8 * i, (RAM_BASE + 4096ULL * i) | 3);
-    env->cr[3] = RAM_BASE + pml4;
-    env->cr[0] |= CR0_PG;
-    env->hflags |= HF_PG_MASK;
-    tlb_flush(env);
+    test_enable_paging(env, HOLE);
 }
 
 /* A fault in the middle of a block: RIP of the faulting instruction, the
@@ -185,7 +168,7 @@ static void precise_fault(bool interp)
     uint32_t f = cc_compute_all(env);
     CHECK_EQ(f & CC_C, CC_C);
     CHECK_EQ(f & CC_Z, 0);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(precise_fault_interp) { precise_fault(true); }
@@ -201,7 +184,7 @@ static void divide_error(bool interp)
     CHECK_EQ(env->exception_index, EXCP_DE);
     CHECK_EQ(env->rip, RAM_BASE + 2);
     CHECK_EQ(env->regs[R_EBX], 1);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(divide_error_interp) { divide_error(true); }
@@ -232,7 +215,7 @@ static void hw_breakpoint(bool interp)
     CHECK_EQ(env->regs[R_EBX], 1);
     CHECK_EQ(env->regs[R_ECX], 1);
     CHECK_EQ(env->eflags & RF_MASK, 0);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(hw_breakpoint_interp) { hw_breakpoint(true); }
@@ -257,7 +240,7 @@ static void single_step_trap(bool interp)
     CHECK_EQ(env->rip, RAM_BASE + 2);
     CHECK_EQ(env->regs[R_EAX], 1);
     CHECK_EQ(env->regs[R_EBX], 0);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(single_step_trap_interp) { single_step_trap(true); }
@@ -294,8 +277,8 @@ static void cross_cpu_smc(bool interp)
     tcg_run_until_exit(a);
     CHECK_EQ(a->regs[R_EAX], 2);
     current_machine->ncpus = 0;
-    free_cpu(a);
-    free_cpu(b);
+    test_cpu_free(a);
+    test_cpu_free(b);
 }
 
 TEST(cross_cpu_smc_interp) { cross_cpu_smc(true); }
@@ -321,7 +304,7 @@ static void call_ret_loop(bool interp)
     run_at(env, RAM_BASE + 0x2000);
     CHECK_EQ(env->exception_index, -1);
     CHECK_EQ(env->regs[R_EAX], 1000);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(call_ret_loop_interp) { call_ret_loop(true); }
@@ -385,8 +368,8 @@ static void smp_lock_inc(bool interp)
     CHECK_EQ(ld32(ram + 0x5000), 4000000);
     CHECK_EQ(ld32(ram + 0x5004), 4000000);
     current_machine->ncpus = 0;
-    free_cpu(a);
-    free_cpu(b);
+    test_cpu_free(a);
+    test_cpu_free(b);
 }
 
 TEST(smp_lock_inc_interp) { smp_lock_inc(true); }
@@ -410,7 +393,7 @@ static void rmw_fault_is_a_write(bool interp)
     run_at(env, RAM_BASE);
     CHECK_EQ(env->exception_index, EXCP_PF);
     CHECK_EQ(env->error_code & 2, 0);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(rmw_fault_is_a_write_interp) { rmw_fault_is_a_write(true); }
@@ -432,7 +415,7 @@ static void stack_noncanonical(bool interp)
     env->regs[R_EDX] = 0x8000000000001000ULL;
     run_at(env, RAM_BASE);
     CHECK_EQ(env->exception_index, EXCP_GP);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(stack_noncanonical_interp) { stack_noncanonical(true); }
@@ -482,7 +465,7 @@ static void jump_cache_across_cr3(bool interp)
     CHECK_EQ(env->regs[8], 1);
     CHECK_EQ(env->regs[9], 2);
     CHECK_EQ(env->regs[10], 1);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(jump_cache_across_cr3_interp) { jump_cache_across_cr3(true); }
@@ -532,7 +515,7 @@ static void loop_checksum(bool interp)
     CHECK_EQ(env->regs[R_ESI], RAM_BASE + buf + n);
     CHECK_EQ(env->regs[R_ECX], 0);
     CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(code));
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_checksum_interp) { loop_checksum(true); }
@@ -567,7 +550,7 @@ static void loop_fault(bool interp)
     /* flags of the last DEC: negative, not zero; CF from "add rdx, 8" (clear) */
     uint32_t f = cc_compute_all(env);
     CHECK_EQ(f & (CC_S | CC_Z | CC_C), CC_S);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_fault_interp) { loop_fault(true); }
@@ -622,7 +605,7 @@ static void loop_exit_request(bool interp)
     CHECK(count >= 100000);
     CHECK_EQ(env->regs[R_EAX], count);
     CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_exit_request_interp) { loop_exit_request(true); }
@@ -652,7 +635,7 @@ static void chained_cycle_exit_request(bool interp)
     CHECK(env->rip == RAM_BASE + LOOP_CODE || env->rip == RAM_BASE + LOOP_CODE + 7);
     CHECK_EQ(env->regs[R_EAX], env->rip == RAM_BASE + LOOP_CODE ? count : count - 1);
     CHECK_EQ(env->exception_index, -1);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 /* A block chained to a block on two pages, then a store into the second
@@ -663,13 +646,6 @@ static void chained_cycle_exit_request(bool interp)
 #define TWO_PAGE_A 0x5ff0
 #define TWO_PAGE_B 0x5ffc
 #define TWO_PAGE_IMM 0x6000
-static void run_more(CPUX86State *env, uint64_t rip)
-{
-    env->rip = rip;
-    env->halted = false;
-    env->exception_index = -1;
-    tcg_run_until_exit(env);
-}
 
 static void chained_into_invalid_two_page_block(bool interp)
 {
@@ -689,11 +665,11 @@ static void chained_into_invalid_two_page_block(bool interp)
     CHECK(env->halted);
     alarm(60);
     for (int i = 0; i < 2; i++)   /* chained now */
-        run_more(env, RAM_BASE + TWO_PAGE_A);
+        test_run_from(env, RAM_BASE + TWO_PAGE_A);
     env->regs[R_EBX] = RAM_BASE + TWO_PAGE_IMM;
-    run_more(env, RAM_BASE + LOOP_CODE);
+    test_run_from(env, RAM_BASE + LOOP_CODE);
     CHECK(env->halted);
-    run_more(env, RAM_BASE + TWO_PAGE_A);
+    test_run_from(env, RAM_BASE + TWO_PAGE_A);
     alarm(0);
     CHECK(env->halted);
     CHECK_EQ(env->exception_index, -1);
@@ -701,7 +677,7 @@ static void chained_into_invalid_two_page_block(bool interp)
     CHECK_EQ(env->regs[R_EAX], 4);
     CHECK_EQ(env->regs[R_ECX], 4);
     CHECK_EQ(env->regs[R_EDX], 3 + 5);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(chained_into_invalid_two_page_block_interp) { chained_into_invalid_two_page_block(true); }
@@ -729,7 +705,7 @@ static void loop_self_modifying(bool interp)
     CHECK_EQ(env->exception_index, -1);
     CHECK_EQ(env->regs[R_EAX], 1 + 2 * 9);
     CHECK_EQ(env->regs[R_ECX], 0);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_self_modifying_interp) { loop_self_modifying(true); }
@@ -763,7 +739,7 @@ static void loop_env_helper(bool interp)
     CHECK_EQ(env->regs[R_ESI], 1500);
     CHECK_EQ(env->regs[R_EAX], 1499 / 7);
     CHECK_EQ(env->regs[R_EDX], 1499 % 7);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_env_helper_interp) { loop_env_helper(true); }
@@ -811,7 +787,7 @@ static void shared_probe_loop(bool interp)
     CHECK_EQ(env->regs[R_ESI], 7);
     CHECK_EQ(ld64(ram + (DATA - RAM_BASE) + 16), 11);
     CHECK_EQ(*pte_of(DATA) & 0x60, 0x60);   /* accessed and dirty */
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(shared_probe_loop_interp) { shared_probe_loop(true); }
@@ -841,7 +817,7 @@ static void shared_probe_page_crossing(bool interp)
     CHECK_EQ(env->regs[R_EAX], 0x1111);
     CHECK_EQ(env->regs[R_EBX], 0x2222);
     CHECK_EQ(ld64(ram + (p - RAM_BASE) + 16), 0x1111);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(shared_probe_page_crossing_interp) { shared_probe_page_crossing(true); }
@@ -885,7 +861,7 @@ static void shared_probe_page_crossing_inline(bool interp)
     CHECK_EQ(ram[p - RAM_BASE + 24], 0x33);
     if (!interp)
         CHECK(tcg_cpu(env)->stat_slow_tlb_hit == 0);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(shared_probe_page_crossing_inline_interp) { shared_probe_page_crossing_inline(true); }
@@ -928,7 +904,7 @@ static void victim_tlb_inline(bool interp)
     CHECK_EQ(env->regs[R_EAX], 3);
     if (!interp)
         CHECK(tcg_cpu(env)->stat_tlb_victim_hits < 10);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(victim_tlb_inline_interp) { victim_tlb_inline(true); }
@@ -959,7 +935,7 @@ static void shared_probe_fault_in_middle(bool interp)
     CHECK_EQ(env->regs[R_ESI], 1);
     CHECK_EQ(env->regs[R_EBX], 0x99);
     CHECK_EQ(env->regs[R_EDI], 0);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(shared_probe_fault_in_middle_interp) { shared_probe_fault_in_middle(true); }
@@ -995,7 +971,7 @@ static void shared_probe_readonly_write(bool interp)
     CHECK_EQ(env->regs[R_EAX], 0x77);
     CHECK_EQ(env->regs[R_ESI], 1);
     CHECK_EQ(ld64(ram + (DATA - RAM_BASE) + 8), 0x88);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(shared_probe_readonly_write_interp) { shared_probe_readonly_write(true); }
@@ -1021,7 +997,7 @@ static void shared_probe_dirty_bit(bool interp)
     CHECK_EQ(env->exception_index, -1);
     CHECK_EQ(*pte_of(DATA) & 0x60, 0x60);
     CHECK_EQ(ld64(ram + (DATA - RAM_BASE) + 8), 0x1234);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(shared_probe_dirty_bit_interp) { shared_probe_dirty_bit(true); }
@@ -1048,7 +1024,7 @@ static void shared_probe_code_page(bool interp)
         CHECK_EQ(env->regs[R_EAX], 0x33333333u + (unsigned)round);
         CHECK_EQ(env->regs[R_EBX], 0x33333333u + (unsigned)round);
     }
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(shared_probe_code_page_interp) { shared_probe_code_page(true); }
@@ -1075,7 +1051,7 @@ static void loop_helper_writes_reg(bool interp)
     CHECK_EQ(env->exception_index, -1);
     CHECK(env->regs[R_EBX] != 0x5555);
     CHECK_EQ(env->regs[R_ESI], (uint32_t)(20 * env->regs[R_EBX]));
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_helper_writes_reg_interp) { loop_helper_writes_reg(true); }
@@ -1112,7 +1088,7 @@ static void loop_fault_after_branch(bool interp)
     CHECK_EQ(env->regs[R_ECX], 1000 - k - 1);
     /* flags of that DEC: positive, not zero, CF from TEST (clear) */
     CHECK_EQ(cc_compute_all(env) & (CC_S | CC_Z | CC_C), 0);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_fault_after_branch_interp) { loop_fault_after_branch(true); }
@@ -1178,7 +1154,7 @@ static void loop_probe_crc(bool interp, uint64_t table, bool warm)
     CHECK_EQ(env->regs[R_ECX], crc_ref(0xffffffff, buf, n));
     CHECK_EQ(env->regs[R_EDI], DATA + 0x3000 + n);
     CHECK_EQ(env->rip, RAM_BASE + at + sizeof(loop));
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_probe_crc_interp) { loop_probe_crc(true, DATA + 0x100, true); }
@@ -1231,7 +1207,7 @@ static void loop_probe_fault_in_window(bool interp)
     CHECK_EQ(env->regs[R_ESI], DATA + k + 1);
     CHECK_EQ(env->regs[R_EAX], 0x90);
     CHECK_EQ(env->regs[R_ECX], 1000 - k);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 /* The last table entry straddles the hole by two bytes: the window must
@@ -1262,7 +1238,7 @@ static void loop_probe_last_entry_crosses(bool interp)
     CHECK_EQ(env->rip, SUM_LOOP_ADD);
     CHECK_EQ(env->regs[R_EDX], sum);
     CHECK_EQ(env->regs[R_ECX], 1000 - k);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_probe_last_entry_crosses_interp) { loop_probe_last_entry_crosses(true); }
@@ -1298,7 +1274,7 @@ static void loop_probe_then_fault(bool interp)
     CHECK_EQ(env->regs[R_EDX], sum);
     CHECK_EQ(env->regs[R_ESI], HOLE);
     CHECK_EQ(env->regs[R_ECX], 1000 - k);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_probe_then_fault_interp) { loop_probe_then_fault(true); }
@@ -1410,7 +1386,7 @@ static void loop_probe_sha1(bool interp)
     CHECK_EQ(env->regs[11], r11);
     for (unsigned i = 0; i < 16; i++)
         CHECK_EQ(ld32(ram + (w - RAM_BASE) + 4 * i), ref[i]);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_probe_sha1_interp) { loop_probe_sha1(true); }
@@ -1449,7 +1425,7 @@ static void loop_probe_code_page_smc(bool interp)
     CHECK_EQ(env->regs[R_ESI], esi);
     CHECK_EQ(env->regs[R_EDI], edi);
     CHECK_EQ(ld32(ram + LOOP_CODE + 4), imm);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_probe_code_page_smc_interp) { loop_probe_code_page_smc(true); }
@@ -1506,7 +1482,7 @@ static void loop_probe_shootdown(bool interp)
     CHECK_EQ(env->regs[R_ESI], n1 + 2 * (n2 - n1));
     CHECK_EQ(ld64(ram + counter), n2);
     CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(loop_probe_shootdown_interp) { loop_probe_shootdown(true); }
@@ -1578,7 +1554,7 @@ static void if_else_loop(bool interp, unsigned n)
         CHECK_EQ(regions_made(env), hot);
     else
         CHECK_EQ(tb_cache_count(tcg_cpu(env)), 2);   /* the loop, the HLT's block */
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 static void region_if_else_loop(bool interp)
@@ -1651,7 +1627,7 @@ static void region_entered_through_old_chain(bool interp)
     CHECK_EQ(regions_made(env), 1);
     CHECK(region_at(env, RAM_BASE + LOOP_CODE + 7));
     CHECK(!region_at(env, RAM_BASE + LOOP_CODE));
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(region_entered_through_old_chain_interp) { region_entered_through_old_chain(true); }
@@ -1690,7 +1666,7 @@ static void region_nested_back_edges(bool interp)
     CHECK_EQ(cc_compute_all(env) & (CC_Z | CC_C), CC_Z);
     CHECK_EQ(regions_made(env), 1);
     CHECK(region_at(env, RAM_BASE + LOOP_CODE + 3));
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(region_nested_back_edges_interp) { region_nested_back_edges(true); }
@@ -1735,7 +1711,7 @@ static void region_flags_meet_at_label(bool interp)
     CHECK_EQ(env->regs[R_EDX], d);
     CHECK_EQ(regions_made(env), 1);
     CHECK(region_at(env, RAM_BASE + LOOP_CODE));
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(region_flags_meet_at_label_interp) { region_flags_meet_at_label(true); }
@@ -1814,7 +1790,7 @@ static void static_cc_loop_head(bool interp, bool add_entry, unsigned fault_at)
     CHECK_EQ(env->regs[R_ESI], buf + 4 * last);
     CHECK(region_at(env, RAM_BASE + LOOP_CODE));
     CHECK_EQ(tcg_cpu(env)->ctx->stat_static_loop_cc, add_entry ? 0 : 1);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(region_static_cc_loop_head_interp) { static_cc_loop_head(true, false, 0); }
@@ -1869,7 +1845,7 @@ static void region_dynamic_label_guess(bool interp)
     CHECK_EQ(env->regs[R_EDX], 0);
     CHECK_EQ(env->regs[R_ESI], RAM_BASE + buf + 4 * n);
     CHECK(region_at(env, RAM_BASE + LOOP_CODE));
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(region_dynamic_label_guess_interp) { region_dynamic_label_guess(true); }
@@ -1920,7 +1896,7 @@ static void region_long_body(bool interp)
     CHECK_EQ(env->regs[R_ECX], 0);
     CHECK_EQ(regions_made(env), 1);
     CHECK_EQ(block_size_at(env, RAM_BASE + LOOP_CODE), n - 1);   /* all but the HLT */
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(region_long_body_interp) { region_long_body(true); }
@@ -1962,7 +1938,7 @@ static void region_fault_in_second_block(bool interp)
     CHECK_EQ(cc_compute_all(env) & (CC_S | CC_Z | CC_C), CC_Z);
     CHECK_EQ(regions_made(env), 1);
     CHECK(region_at(env, RAM_BASE + LOOP_CODE));
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(region_fault_in_second_block_interp) { region_fault_in_second_block(true); }
@@ -1999,7 +1975,7 @@ static void self_modifying_loop(bool interp, unsigned trips, unsigned n)
     CHECK_EQ(ram[LOOP_CODE + 13], 5);
     if (trips)
         CHECK(regions_made(env) >= 2);
-    free_cpu(env);
+    test_cpu_free(env);
     tcg_region_trips = saved;
 }
 
@@ -2033,7 +2009,7 @@ static void region_exit_request(bool interp)
     CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE);
     CHECK_EQ(regions_made(env), 1);
     CHECK(region_at(env, RAM_BASE + LOOP_CODE));
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(region_exit_request_interp) { region_exit_request(true); }
@@ -2082,7 +2058,7 @@ static void sign_conditions(bool interp)
     for (int r = 0; r < 16; r++)
         if (r != R_ESP)
             CHECK_EQ(env->regs[r], want[r]);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(sign_conditions_interp) { sign_conditions(true); }

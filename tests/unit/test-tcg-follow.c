@@ -28,26 +28,7 @@ static CPUX86State *new_cpu(bool interp)
     return test_cpu64_new(interp, 0);
 }
 
-static void free_cpu(CPUX86State *env)
-{
-    tcg_cpu_destroy(env);
-    free(env);
-}
 
-static void put(uint32_t off, const uint8_t *code, size_t n)
-{
-    memcpy(ram + off, code, n);
-}
-#define PUT(off, ...) put(off, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
-
-/* Run from rip (registers as the caller left them) until HLT or an exception. */
-static void run_more(CPUX86State *env, uint64_t rip)
-{
-    env->rip = rip;
-    env->halted = false;
-    env->exception_index = -1;
-    tcg_run_until_exit(env);
-}
 
 static void run_at(CPUX86State *env, uint64_t rip)
 {
@@ -56,7 +37,7 @@ static void run_at(CPUX86State *env, uint64_t rip)
     env->regs[R_ESP] = STACK_TOP;
     cc_set_all(env, 0);
     env->eflags = 2;
-    run_more(env, rip);
+    test_run_from(env, rip);
 }
 
 /* The block translated at pc (NULL if none). */
@@ -104,7 +85,7 @@ static void follows_jmp_and_call(bool interp)
     }
     CHECK(block_at(env, RAM_BASE + J) == NULL);   /* never a block of its own */
     CHECK(block_at(env, RAM_BASE + F) == NULL);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(follows_jmp_and_call_interp) { follows_jmp_and_call(true); }
@@ -128,7 +109,7 @@ static void follow_policies(bool interp)
         if (tb)
             CHECK_EQ(tb->nb_follow, follows[i]);
         CHECK(block_at(env, RAM_BASE + F) != NULL);
-        free_cpu(env);
+        test_cpu_free(env);
     }
     x86_translate_follow = saved_follow;
 }
@@ -148,7 +129,7 @@ static void no_follow_backwards(bool interp)
     PUT(OUT, 0xeb, (uint8_t)(B - (OUT + 2)));
     run_at(env, RAM_BASE + 0);   /* hlt at 0: translate nothing yet */
     env->regs[R_EAX] = 5;
-    run_more(env, RAM_BASE + CODE);
+    test_run_from(env, RAM_BASE + CODE);
     CHECK_EQ(env->exception_index, -1);
     CHECK_EQ(env->regs[R_EAX], 0);
     CHECK_EQ(env->regs[R_ECX], 1);
@@ -157,28 +138,17 @@ static void no_follow_backwards(bool interp)
     CHECK(out != NULL);
     if (out)
         CHECK_EQ(out->nb_follow, 0);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(no_follow_backwards_interp) { no_follow_backwards(true); }
 TEST(no_follow_backwards_x86_64) { no_follow_backwards(false); }
 
-/* 4-level page tables mapping RAM 1:1 with 4 KiB pages, except one page. */
+/* RAM mapped 1:1 by 4 KiB pages, except one page */
 #define HOLE (RAM_BASE + 0x80000)
 static void enable_paging(CPUX86State *env)
 {
-    uint64_t pml4 = 0xf0000, pdpt = 0xf1000, pd = 0xf2000, pt = 0xf3000;
-    memset(ram + pml4, 0, 0x4000);
-    st64(ram + pml4, (RAM_BASE + pdpt) | 3);
-    st64(ram + pdpt, (RAM_BASE + pd) | 3);
-    st64(ram + pd + 8 * (RAM_BASE >> 21), (RAM_BASE + pt) | 3);
-    for (int i = 0; i < 256; i++)
-        if (RAM_BASE + 4096ULL * i != HOLE)
-            st64(ram + pt + 8 * i, (RAM_BASE + 4096ULL * i) | 3);
-    env->cr[3] = RAM_BASE + pml4;
-    env->cr[0] |= CR0_PG;
-    env->hflags |= HF_PG_MASK;
-    tlb_flush(env);
+    test_enable_paging(env, HOLE);
 }
 
 /* A fault after a followed JMP and CALL: the RIP of the faulting
@@ -202,7 +172,7 @@ static void fault_in_followed_code(bool interp)
         env->regs[R_EBX] = 1;
         env->regs[R_EDX] = HOLE + 8;
         cc_set_all(env, 0);
-        run_more(env, RAM_BASE + CODE);
+        test_run_from(env, RAM_BASE + CODE);
         CHECK_EQ(env->exception_index, EXCP_PF);
         CHECK_EQ(env->cr[2], HOLE + 8);
         CHECK_EQ(env->rip, RAM_BASE + G + 2);
@@ -219,7 +189,7 @@ static void fault_in_followed_code(bool interp)
     CHECK(tb != NULL);
     if (tb)
         CHECK_EQ(tb->nb_follow, 2);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(fault_in_followed_code_interp) { fault_in_followed_code(true); }
@@ -238,11 +208,11 @@ static void smc_in_running_followed_code(bool interp)
     memset(env->regs, 0, sizeof(env->regs));
     env->regs[R_ESP] = STACK_TOP;
     env->regs[R_EBX] = RAM_BASE + T + 1;
-    run_more(env, RAM_BASE + CODE);
+    test_run_from(env, RAM_BASE + CODE);
     CHECK_EQ(env->exception_index, -1);
     CHECK_EQ(env->regs[R_EAX], 5);
     CHECK(tcg_cpu(env)->ctx->stat_follow_jmp > 0);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(smc_in_running_followed_code_interp) { smc_in_running_followed_code(true); }
@@ -265,7 +235,7 @@ static void smc_on_followed_part(bool interp)
     TranslationBlock *tb = block_at(env, RAM_BASE + CODE);
     CHECK(tb != NULL);
     if (!tb) {
-        free_cpu(env);
+        test_cpu_free(env);
         return;
     }
     CHECK_EQ(tb->nb_follow, 1);
@@ -279,13 +249,13 @@ static void smc_on_followed_part(bool interp)
     /* the guest writes the followed ADD's immediate from another block */
     env->regs[R_EBX] = RAM_BASE + T + 1;
     env->regs[R_EDX] = 7;
-    run_more(env, RAM_BASE + WRITER);
+    test_run_from(env, RAM_BASE + WRITER);
     CHECK(block_at(env, RAM_BASE + CODE) == NULL);
-    run_more(env, RAM_BASE + CODE);
+    test_run_from(env, RAM_BASE + CODE);
     CHECK_EQ(env->exception_index, -1);
     CHECK_EQ(env->regs[R_EAX], 1 + 7);
     CHECK_EQ(env->regs[R_ECX], 2);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(smc_on_followed_part_interp) { smc_on_followed_part(true); }
@@ -305,12 +275,12 @@ static void single_step_no_follow(bool interp)
     env->hflags |= HF_TF_MASK;
     uint64_t expect[] = { CODE + 2, J, J + 2, F, F + 2, R };
     for (unsigned i = 0; i < ARRAY_SIZE(expect); i++) {
-        run_more(env, i ? env->rip : RAM_BASE + CODE);
+        test_run_from(env, i ? env->rip : RAM_BASE + CODE);
         CHECK_EQ(env->exception_index, EXCP_DB);
         CHECK_EQ(env->rip, RAM_BASE + expect[i]);
     }
     CHECK_EQ(tcg_cpu(env)->ctx->stat_follow_jmp + tcg_cpu(env)->ctx->stat_follow_call, 0);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(single_step_no_follow_interp) { single_step_no_follow(true); }
@@ -338,7 +308,7 @@ static void fault_after_jcc(bool interp)
         env->regs[R_EBX] = 2;
         env->regs[R_EDX] = HOLE + 8;
         cc_set_all(env, 0);
-        run_more(env, RAM_BASE + CODE);
+        test_run_from(env, RAM_BASE + CODE);
         CHECK_EQ(env->exception_index, EXCP_PF);
         CHECK_EQ(env->rip, RAM_BASE + CODE + 6);
         CHECK_EQ(env->regs[R_ESI], 1);
@@ -349,7 +319,7 @@ static void fault_after_jcc(bool interp)
     }
     CHECK(tcg_cpu(env)->ctx->stat_follow_jcc > 0);
     CHECK(block_at(env, RAM_BASE + CODE + 4) == NULL);   /* the fall-through is in CODE's block */
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(fault_after_jcc_interp) { fault_after_jcc(true); }
@@ -369,13 +339,13 @@ static void side_exit_keeps_flags(bool interp)
         env->regs[R_EAX] = taken ? 1 : 3;
         env->regs[R_EBX] = 2;
         cc_set_all(env, 0);
-        run_more(env, RAM_BASE + CODE);
+        test_run_from(env, RAM_BASE + CODE);
         CHECK_EQ(env->exception_index, -1);
         CHECK_EQ(env->regs[R_ECX], (uint64_t)taken);
         CHECK_EQ(env->regs[R_ESI], (uint64_t)!taken);
         CHECK_EQ(env->rip, RAM_BASE + (taken ? T + 4 : CODE + 7));
     }
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(side_exit_keeps_flags_interp) { side_exit_keeps_flags(true); }
@@ -414,7 +384,7 @@ static void four_way_block(bool interp, unsigned trips)
     memset(env->regs, 0, sizeof(env->regs));
     env->regs[R_ESP] = STACK_TOP;
     env->regs[R_ECX] = n;
-    run_more(env, RAM_BASE + CODE);
+    test_run_from(env, RAM_BASE + CODE);
     CHECK_EQ(env->exception_index, -1);
     CHECK_EQ(env->rip, RAM_BASE + NEXT + 5);
     CHECK_EQ(env->regs[R_EAX], a);
@@ -429,7 +399,7 @@ static void four_way_block(bool interp, unsigned trips)
             CHECK(tb->jmp_target[k] != NULL);
     }
     tcg_region_trips = saved;
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(four_way_block_interp) { four_way_block(true, 64); four_way_block(true, 60000); }

@@ -37,17 +37,6 @@ static CPUX86State *new_cpu(bool interp)
     return test_cpu64_new(interp, 0);
 }
 
-static void free_cpu(CPUX86State *env)
-{
-    tcg_cpu_destroy(env);
-    free(env);
-}
-
-static void put(uint32_t off, const uint8_t *code, size_t n)
-{
-    memcpy(ram + off, code, n);
-}
-#define PUT(off, ...) put(off, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
 
 /* rel32 of a branch or RIP-relative operand ending at `end` to `target` */
 static void put_rel32(uint32_t at, uint32_t end, uint32_t target)
@@ -100,7 +89,7 @@ static void slot_collision(bool interp)
     /* without the return stack: two C lookups per round */
     if (!interp)
         CHECK(t->stat_lookup_slow < 20);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(ras_slot_collision_interp) { slot_collision(true); }
@@ -135,7 +124,7 @@ static void overwritten_return(bool interp)
     CHECK_EQ(env->regs[R_EAX], 42);
     CHECK_EQ(env->regs[R_ECX], 1);
     CHECK_EQ(env->rip, RAM_BASE + OTHER + 6);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(ras_overwritten_return_interp) { overwritten_return(true); }
@@ -161,7 +150,7 @@ static void smc_return_target(bool interp)
     CHECK_EQ(env->exception_index, -1);
     CHECK(env->halted);
     CHECK_EQ(env->regs[R_EBX], 1 + 1 + 1 + 100 + 100);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(ras_smc_return_target_interp) { smc_return_target(true); }
@@ -194,7 +183,7 @@ static void exception_in_callee(bool interp)
     CHECK(env->halted);
     CHECK_EQ(env->regs[R_EBX], 4);
     CHECK_EQ(env->regs[R_ECX], 0);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(ras_exception_in_callee_interp) { exception_in_callee(true); }
@@ -256,7 +245,7 @@ static void return_at_other_cpl(bool interp)
     CHECK_EQ(env->hflags & HF_CPL_MASK, 3);
     CHECK_EQ(env->rip, RAM_BASE + after);
     CHECK_EQ(env->regs[R_ECX], 1);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(ras_return_at_other_cpl_interp) { return_at_other_cpl(true); }
@@ -325,7 +314,7 @@ static void cr3_switches(bool interp)
      * switches would too if the global page's entries went stale */
     if (!interp)
         CHECK(t->stat_lookup_slow < 150);
-    free_cpu(env);
+    test_cpu_free(env);
 }
 
 TEST(jc_cr3_switches_interp) { cr3_switches(true); }

@@ -39,17 +39,11 @@ static CPUX86State *new_cpu(bool interp)
 
 static void free_cpu(CPUX86State *env)
 {
-    tcg_cpu_destroy(env);
-    free(env);
+    test_cpu_free(env);
     tcg_xfer_stats = false;
     tcg_xfer_sites = false;
 }
 
-static void put(uint32_t off, const uint8_t *code, size_t n)
-{
-    memcpy(ram + off, code, n);
-}
-#define PUT(off, ...) put(off, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
 
 static void put32(uint32_t at, uint32_t v)
 {
