@@ -431,6 +431,17 @@ void tcg_dump_jit_info(FILE *f)
 }
 
 /* ---- AccelOps ----------------------------------------------------------------------- */
+/* An on/off -accel tcg option (off when absent) into *out; false with a
+ * message in err when its value is neither. */
+static bool accel_switch(Machine *m, const char *key, bool *out, char *err, size_t errlen)
+{
+    bool ok = true;
+    *out = opts_get_bool(m->cfg->accel_opts, key, false, &ok);
+    if (!ok)
+        snprintf(err, errlen, "-accel tcg,%s=%s: use on or off", key, opts_get(m->cfg->accel_opts, key));
+    return ok;
+}
+
 static int tcg_init(Machine *m, char *err, size_t errlen)
 {
     const char *backend = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "backend") : NULL;
@@ -464,24 +475,10 @@ static int tcg_init(Machine *m, char *err, size_t errlen)
         }
         tcg_code_buffer_size = (size_t)(mib * MiB);
     }
-    const char *ras = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "return-stack") : NULL;
-    if (ras && strcmp(ras, "on") && strcmp(ras, "off")) {
-        snprintf(err, errlen, "-accel tcg,return-stack=%s: use on or off", ras);
+    if (!accel_switch(m, "return-stack", &tcg_return_stack, err, errlen) ||
+        !accel_switch(m, "xfer-stats", &tcg_xfer_stats, err, errlen) ||
+        !accel_switch(m, "xfer-sites", &tcg_xfer_sites, err, errlen))
         return -1;
-    }
-    tcg_return_stack = ras && !strcmp(ras, "on");
-    const char *xs = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "xfer-stats") : NULL;
-    if (xs && strcmp(xs, "on") && strcmp(xs, "off")) {
-        snprintf(err, errlen, "-accel tcg,xfer-stats=%s: use on or off", xs);
-        return -1;
-    }
-    tcg_xfer_stats = xs && !strcmp(xs, "on");
-    const char *sites = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "xfer-sites") : NULL;
-    if (sites && strcmp(sites, "on") && strcmp(sites, "off")) {
-        snprintf(err, errlen, "-accel tcg,xfer-sites=%s: use on or off", sites);
-        return -1;
-    }
-    tcg_xfer_sites = sites && !strcmp(sites, "on");
     const char *trips = m->cfg->accel_opts ? opts_get(m->cfg->accel_opts, "region-trips") : NULL;
     if (trips) {
         uint64_t v;

@@ -61,6 +61,12 @@ void test_put(uint32_t off, const uint8_t *bytes, size_t n)
     memcpy(ram + off, bytes, n);
 }
 
+void test_put_rel32(uint32_t at, uint32_t end, uint32_t target)
+{
+    int32_t rel = (int32_t)(target - end);
+    memcpy(ram + at, &rel, 4);
+}
+
 void test_run_from(CPUX86State *env, uint64_t rip)
 {
     env->rip = rip;
@@ -69,18 +75,29 @@ void test_run_from(CPUX86State *env, uint64_t rip)
     tcg_run_until_exit(env);
 }
 
-void test_enable_paging(CPUX86State *env, uint64_t hole)
+uint32_t test_page_tables(uint32_t pml4, uint64_t flags)
 {
-    uint64_t pml4 = 0xf0000, pdpt = 0xf1000, pd = 0xf2000, pt = 0xf3000;
+    uint32_t pdpt = pml4 + 0x1000, pd = pml4 + 0x2000, pt = pml4 + 0x3000;
     memset(ram + pml4, 0, 0x4000);
-    st64(ram + pml4, (ram_base + pdpt) | 3);
-    st64(ram + pdpt, (ram_base + pd) | 3);
-    st64(ram + pd + 8 * (ram_base >> 21 & 511), (ram_base + pt) | 3);
+    st64(ram + pml4, (ram_base + pdpt) | flags);
+    st64(ram + pdpt, (ram_base + pd) | flags);
+    st64(ram + pd + 8 * (ram_base >> 21 & 511), (ram_base + pt) | flags);
     for (int i = 0; i < 256; i++)
-        if (ram_base + 4096ULL * i != hole)
-            st64(ram + pt + 8 * i, (ram_base + 4096ULL * i) | 3);
-    env->cr[3] = ram_base + pml4;
+        st64(ram + pt + 8 * i, (ram_base + 4096ULL * i) | flags);
+    return pt;
+}
+
+void test_paging_on(CPUX86State *env, uint64_t cr3)
+{
+    env->cr[3] = cr3;
     env->cr[0] |= CR0_PG;
     env->hflags |= HF_PG_MASK;
     tlb_flush(env);
+}
+
+void test_enable_paging(CPUX86State *env, uint64_t hole)
+{
+    uint32_t pt = test_page_tables(0xf0000, 3);
+    st64(ram + pt + 8 * ((hole - ram_base) >> 12), 0);
+    test_paging_on(env, ram_base + 0xf0000);
 }

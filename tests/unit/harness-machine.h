@@ -24,13 +24,25 @@ void test_cpu_free(CPUX86State *env);
 void test_put(uint32_t off, const uint8_t *bytes, size_t n);
 #define PUT(off, ...) test_put(off, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
 
+/* The rel32 at RAM offset at of a branch (or RIP-relative operand) whose
+ * instruction ends at RAM offset end, to RAM offset target. */
+void test_put_rel32(uint32_t at, uint32_t end, uint32_t target);
+
 /* Runs from rip, registers as the caller left them, until HLT or an
  * exception. */
 void test_run_from(CPUX86State *env, uint64_t rip);
 
-/* 4-level paging that maps the first MiB of RAM 1:1 with 4 KiB pages,
- * except the page at guest physical hole (not present), for RAM based
- * below 1 GiB. The tables take RAM offsets 0xf0000-0xf3fff. */
+/* 4-level page tables at RAM offset pml4 (four pages) that map the first
+ * MiB of RAM 1:1 with 4 KiB pages, each PTE with the given flags, for RAM
+ * based below 1 GiB. Returns the RAM offset of the page table (the PTE of
+ * RAM offset off is at that + 8 * (off >> 12)), for callers to change. */
+uint32_t test_page_tables(uint32_t pml4, uint64_t flags);
+
+/* Paging on with CR3 = cr3 (a guest physical address). */
+void test_paging_on(CPUX86State *env, uint64_t cr3);
+
+/* Paging through test_page_tables at RAM offset 0xf0000, writable, the
+ * page at guest physical hole not present. */
 void test_enable_paging(CPUX86State *env, uint64_t hole);
 
 #endif

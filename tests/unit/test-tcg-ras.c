@@ -38,13 +38,6 @@ static CPUX86State *new_cpu(bool interp)
 }
 
 
-/* rel32 of a branch or RIP-relative operand ending at `end` to `target` */
-static void put_rel32(uint32_t at, uint32_t end, uint32_t target)
-{
-    int32_t rel = (int32_t)(target - end);
-    memcpy(ram + at, &rel, 4);
-}
-
 static void start(CPUX86State *env, uint32_t off)
 {
     memset(env->regs, 0, sizeof(env->regs));
@@ -62,7 +55,7 @@ static void put_call_loop(uint32_t n)
 {
     PUT(MAIN, 0xb9, 0, 0, 0, 0, 0xe8, 0, 0, 0, 0);
     memcpy(ram + MAIN + 1, &n, 4);
-    put_rel32(MAIN + 6, MAIN + 10, FUNC);
+    test_put_rel32(MAIN + 6, MAIN + 10, FUNC);
 }
 
 /* The callee jumps (indirectly) to a RET whose jump-cache slot is the
@@ -76,7 +69,7 @@ static void slot_collision(bool interp)
     put_call_loop(100);
     PUT(after, 0xff, 0xc9, 0x75, 0xf7, 0xf4);                   /* dec ecx; jnz loop; hlt */
     PUT(FUNC, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);        /* lea rax, [ret_at]; jmp rax */
-    put_rel32(FUNC + 3, FUNC + 7, ret_at);
+    test_put_rel32(FUNC + 3, FUNC + 7, ret_at);
     PUT(ret_at, 0xc3);                                          /* ret */
     TCGCPU *t = tcg_cpu(env);
     tb_flush(t);
@@ -115,7 +108,7 @@ static void overwritten_return(bool interp)
         0x48, 0x8d, 0x05, 0, 0, 0, 0,                           /* lea rax, [OTHER] */
         0x48, 0x89, 0x04, 0x24,                                 /* mov [rsp], rax */
         0xc3);                                                  /* .ret: ret */
-    put_rel32(FUNC + 8, FUNC + 12, OTHER);
+    test_put_rel32(FUNC + 8, FUNC + 12, OTHER);
     PUT(OTHER, 0xb8, 42, 0, 0, 0, 0xf4);                        /* mov eax, 42; hlt */
     tb_flush(tcg_cpu(env));
     start(env, MAIN);
@@ -144,7 +137,7 @@ static void smc_return_target(bool interp)
         0x75, 0x0a,                                             /* jne .ret */
         0xc7, 0x05, 0, 0, 0, 0, 100, 0, 0, 0,                   /* mov dword [after + 2], 100 */
         0xc3);                                                  /* .ret: ret */
-    put_rel32(FUNC + 7, FUNC + 15, after + 2);
+    test_put_rel32(FUNC + 7, FUNC + 15, after + 2);
     tb_flush(tcg_cpu(env));
     start(env, MAIN);
     CHECK_EQ(env->exception_index, -1);
@@ -194,17 +187,9 @@ TEST(ras_off_exception_in_callee_x86_64) { ras_off(exception_in_callee); }
  * supervisor only. */
 static void enable_paging(CPUX86State *env)
 {
-    uint64_t pml4 = 0xf0000, pdpt = 0xf1000, pd = 0xf2000, pt = 0xf3000;
-    memset(ram + pml4, 0, 0x4000);
-    st64(ram + pml4, (RAM_BASE + pdpt) | 7);
-    st64(ram + pdpt, (RAM_BASE + pd) | 7);
-    st64(ram + pd + 8 * (RAM_BASE >> 21), (RAM_BASE + pt) | 7);
-    for (int i = 0; i < 256; i++)
-        st64(ram + pt + 8 * i, (RAM_BASE + 4096ULL * i) | (4096ULL * i == DATA ? 3 : 7));
-    env->cr[3] = RAM_BASE + pml4;
-    env->cr[0] |= CR0_PG;
-    env->hflags |= HF_PG_MASK;
-    tlb_flush(env);
+    uint32_t pt = test_page_tables(0xf0000, 7);
+    st64(ram + pt + 8 * (DATA >> 12), (RAM_BASE + DATA) | 3);
+    test_paging_on(env, RAM_BASE + 0xf0000);
 }
 
 /* The third time (the second from the loop's call site), the callee IRETs
@@ -230,7 +215,7 @@ static void return_at_other_cpl(bool interp)
         0x48, 0x8d, 0x05, 0, 0, 0, 0, 0x50,                     /* lea rax, [OTHER]; push rax */
         0x48, 0xcf,                                             /* iretq */
         0xc3);                                                  /* .ret: ret */
-    put_rel32(FUNC + 18, FUNC + 22, OTHER);
+    test_put_rel32(FUNC + 18, FUNC + 22, OTHER);
     PUT(OTHER, 0xc3);                                           /* ret (at CPL 3) */
     uint64_t gdt[7] = { 0 };
     gdt[5] = 0x00cff2000000ffffULL;   /* 0x2b: user data */
@@ -262,18 +247,9 @@ TEST(ras_off_return_at_other_cpl_x86_64) { ras_off(return_at_other_cpl); }
 
 static void address_space(uint32_t pml4, uint32_t n_phys)
 {
-    uint32_t pdpt = pml4 + 0x1000, pd = pml4 + 0x2000, pt = pml4 + 0x3000;
-    memset(ram + pml4, 0, 0x4000);
-    st64(ram + pml4, (RAM_BASE + pdpt) | 3);
-    st64(ram + pdpt, (RAM_BASE + pd) | 3);
-    st64(ram + pd + 8 * (RAM_BASE >> 21), (RAM_BASE + pt) | 3);
-    for (int i = 0; i < 256; i++) {
-        uint64_t off = 4096ULL * i;
-        uint64_t pte = (RAM_BASE + (off == NPAGE ? n_phys : off)) | 3;
-        if (off == MAIN)
-            pte |= 0x100;   /* G */
-        st64(ram + pt + 8 * i, pte);
-    }
+    uint32_t pt = test_page_tables(pml4, 3);
+    st64(ram + pt + 8 * (NPAGE >> 12), (RAM_BASE + n_phys) | 3);
+    st64(ram + pt + 8 * (MAIN >> 12), (RAM_BASE + MAIN) | 0x103);   /* G */
 }
 
 static void cr3_switches(bool interp)
@@ -298,10 +274,7 @@ static void cr3_switches(bool interp)
     memcpy(ram + MAIN + 0x10, &n, 4);
     memcpy(ram + MAIN + 0x23, &n, 4);
     env->cr[4] |= CR4_PGE;
-    env->cr[3] = RAM_BASE + CR3_A;
-    env->cr[0] |= CR0_PG;
-    env->hflags |= HF_PG_MASK;
-    tlb_flush(env);
+    test_paging_on(env, RAM_BASE + CR3_A);
     TCGCPU *t = tcg_cpu(env);
     tb_flush(t);
     t->stat_lookup_slow = 0;

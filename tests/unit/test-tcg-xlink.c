@@ -44,38 +44,16 @@ static void free_cpu(CPUX86State *env)
     tcg_xfer_sites = false;
 }
 
-
 static void put32(uint32_t at, uint32_t v)
 {
     memcpy(ram + at, &v, 4);
 }
 
-/* rel32 of a branch ending at `end` to `target` */
-static void put_rel32(uint32_t at, uint32_t end, uint32_t target)
-{
-    put32(at, target - end);
-}
-
-/* 4-level tables at pml4 mapping RAM 1:1, but NPAGE to n_phys */
+/* RAM mapped 1:1 by the tables at pml4, but NPAGE to n_phys */
 static void address_space(uint32_t pml4, uint32_t n_phys)
 {
-    uint32_t pdpt = pml4 + 0x1000, pd = pml4 + 0x2000, pt = pml4 + 0x3000;
-    memset(ram + pml4, 0, 0x4000);
-    st64(ram + pml4, (RAM_BASE + pdpt) | 3);
-    st64(ram + pdpt, (RAM_BASE + pd) | 3);
-    st64(ram + pd + 8 * (RAM_BASE >> 21), (RAM_BASE + pt) | 3);
-    for (int i = 0; i < 256; i++) {
-        uint64_t off = 4096ULL * i;
-        st64(ram + pt + 8 * i, (RAM_BASE + (off == NPAGE ? n_phys : off)) | 3);
-    }
-}
-
-static void paging_on(CPUX86State *env, uint64_t cr3)
-{
-    env->cr[3] = cr3;
-    env->cr[0] |= CR0_PG;
-    env->hflags |= HF_PG_MASK;
-    tlb_flush(env);
+    uint32_t pt = test_page_tables(pml4, 3);
+    st64(ram + pt + 8 * (NPAGE >> 12), (RAM_BASE + n_phys) | 3);
 }
 
 static void start(CPUX86State *env, uint32_t off)
@@ -123,14 +101,14 @@ static void put_loop(bool call)
         0xff, 0xc9, 0x75, 0xec, 0xf4);                          /* skip: dec ecx; jnz loop; hlt */
     if (!call)
         ram[MAIN + 5] = 0xe9;
-    put_rel32(MAIN + 6, MAIN + 10, NPAGE);
-    put_rel32(MAIN + 17, MAIN + 21, MAIN + CHANGE);
+    test_put_rel32(MAIN + 6, MAIN + 10, NPAGE);
+    test_put_rel32(MAIN + 17, MAIN + 21, MAIN + CHANGE);
 }
 
 static void put_change_end(uint32_t at)
 {
     PUT(at, 0xe9, 0, 0, 0, 0);
-    put_rel32(at + 1, at + 5, MAIN + 21);
+    test_put_rel32(at + 1, at + 5, MAIN + 21);
 }
 
 /* x86_64: the lookups of a kind were counted, and at most max_slow of all
@@ -162,7 +140,7 @@ static void remap_invlpg(bool interp, bool call)
     put32(c + 7, (uint32_t)(RAM_BASE + ALT) | 3);
     put32(c + 15, (uint32_t)(RAM_BASE + NPAGE));
     put_change_end(c + 19);
-    paging_on(env, RAM_BASE + CR3_A);
+    test_paging_on(env, RAM_BASE + CR3_A);
     start(env, MAIN);
     CHECK_EQ(env->regs[R_EDX], 5 * 1 + 5 * 2);
     /* 20 lookups (there and back); the sites link on the second round
@@ -189,7 +167,7 @@ static void remap_cr3(bool interp)
     PUT(c, 0xb8, 0, 0, 0, 0, 0x0f, 0x22, 0xd8);                 /* mov eax, CR3_B; mov cr3, rax */
     put32(c + 1, (uint32_t)(RAM_BASE + CR3_B));
     put_change_end(c + 8);
-    paging_on(env, RAM_BASE + CR3_A);
+    test_paging_on(env, RAM_BASE + CR3_A);
     start(env, MAIN);
     CHECK_EQ(env->regs[R_EDX], 5 * 1 + 5 * 2);
     check_sites_served(env, interp, XFER_DIRECT_CALL, 10, 8);
@@ -219,9 +197,9 @@ static void pcid_switches(bool interp)
         0xff, 0xc9, 0x75, 0xd9, 0xf4);                          /* dec ecx; jnz loop; hlt */
     memcpy(ram + MAIN + 7, &a, 8);
     memcpy(ram + MAIN + 22, &b, 8);
-    put_rel32(MAIN + 34, MAIN + 38, NPAGE);
+    test_put_rel32(MAIN + 34, MAIN + 38, NPAGE);
     env->cr[4] |= CR4_PCIDE;
-    paging_on(env, RAM_BASE + CR3_A + 1);
+    test_paging_on(env, RAM_BASE + CR3_A + 1);
     start(env, MAIN);
     CHECK_EQ(env->regs[R_EDX], 20 * (1 + 2));
     free_cpu(env);
@@ -285,7 +263,7 @@ static void indirect_polymorphic(bool interp)
         uint32_t off = 0x10000 + k * 0x1000;
         PUT(off, 0x81, 0xc2, 0, 0, 0, 0, 0xe9, 0, 0, 0, 0);      /* add edx, 1 << k; jmp back */
         put32(off + 2, 1u << k);
-        put_rel32(off + 7, off + 11, MAIN + 17);
+        test_put_rel32(off + 7, off + 11, MAIN + 17);
         st64(ram + table + 8 * k, RAM_BASE + off);
     }
     PUT(MAIN, 0xb9, 64, 0, 0, 0,                                /* mov ecx, 64 */
@@ -315,8 +293,8 @@ static void ret_two_callers(bool interp)
         0xe8, 0, 0, 0, 0, 0x01, 0xc2,                           /* loop: call NPAGE; add edx, eax */
         0xe8, 0, 0, 0, 0, 0x01, 0xc2,                           /* call NPAGE; add edx, eax */
         0xff, 0xc9, 0x75, 0xee, 0xf4);                          /* dec ecx; jnz loop; hlt */
-    put_rel32(MAIN + 6, MAIN + 10, NPAGE);
-    put_rel32(MAIN + 13, MAIN + 17, NPAGE);
+    test_put_rel32(MAIN + 6, MAIN + 10, NPAGE);
+    test_put_rel32(MAIN + 13, MAIN + 17, NPAGE);
     start(env, MAIN);
     CHECK_EQ(env->regs[R_EDX], 100);
     check_sites_served(env, interp, XFER_RET, 100, 8);
@@ -339,8 +317,8 @@ TEST(xlink_off_counts_kinds_x86_64)
         0xe8, 0, 0, 0, 0, 0x01, 0xc2,                           /* loop: call NPAGE; add edx, eax */
         0xe8, 0, 0, 0, 0, 0x01, 0xc2,                           /* call NPAGE; add edx, eax */
         0xff, 0xc9, 0x75, 0xee, 0xf4);                          /* dec ecx; jnz loop; hlt */
-    put_rel32(MAIN + 6, MAIN + 10, NPAGE);
-    put_rel32(MAIN + 13, MAIN + 17, NPAGE);
+    test_put_rel32(MAIN + 6, MAIN + 10, NPAGE);
+    test_put_rel32(MAIN + 13, MAIN + 17, NPAGE);
     start(env, MAIN);
     CHECK_EQ(env->regs[R_EDX], 100);
     TCGCPU *t = tcg_cpu(env);
