@@ -38,6 +38,8 @@ TCGCond emit_compare(Gen *g, TCGCond c, bool w32, int ta, int tb)
         int t = ta; ta = tb; tb = t;
         c = swap_cond(c);
     }
+    if (flags_hold_compare(g, c, w32, ta, tb))
+        return c;   /* the subtraction just before set them */
     int ra = temp_load(g, ta, 0);
     if (is_const(g, tb, &v) && (w32 || fits_i32(v))) {
         if (tst) {
@@ -107,6 +109,8 @@ void gen_alu(Gen *g, const TCGOp *op)
             em_rr(&g->e, 0x81, 1, w, grp1[op->opc], rd, false);
             em_u32(&g->e, (uint32_t)v);
         }
+        if (op->opc == INDEX_op_sub)
+            flags_note_sub(g, td, ta, tb, !w);
         free_dead_inputs(g, op, 1, 2);
         set_output(g, td, rd);
         return;
@@ -125,6 +129,8 @@ void gen_alu(Gen *g, const TCGOp *op)
     }
     if (rd >= 0) {
         alu_rr_into(g, op, w, rd, rb, rr_opc[op->opc]);
+        if (op->opc == INDEX_op_sub && ia == 0)   /* d = a - b in a's register */
+            flags_note_sub(g, td, ta, tb, !w);
         return;
     }
     if (commutative && (op->dead & 2) && tb > 0 && g->s->temps[tb].kind != TEMP_GLOBAL &&
@@ -154,6 +160,8 @@ void gen_alu(Gen *g, const TCGOp *op)
         else
             em_rr(&g->e, rr_opc[op->opc], 1, w, rb, rd, false);
     }
+    if (op->opc == INDEX_op_sub)   /* a - b, by either way above */
+        flags_note_sub(g, td, ta, tb, !w);
     free_dead_inputs(g, op, 1, 2);
     set_output(g, td, rd);
 }

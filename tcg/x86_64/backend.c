@@ -60,6 +60,7 @@ static void emitter_at(Emitter *e, CodeBuffer *cb, size_t off, size_t limit)
     e->rw_end = cb->rw + limit;
     e->rx_delta = (intptr_t)(cb->rx - cb->rw);
     e->overflow = false;
+    e->flag_clobbers = 0;
 }
 
 
@@ -269,6 +270,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     g->nb_cold = 0;
     g->failed = false;
     g->locked = 0;
+    g->fl.valid = false;
     memset(g->label_bound, 0, sizeof(bool) * (size_t)(s->nb_labels + 1));
     for (int r = 0; r < 16; r++)
         g->reg_temp[r] = -1;
@@ -293,6 +295,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
         g->locked = 0;
         g->prefer_callee = tcg_op_defs[op->opc].nb_oargs && (int64_t)op->args[0] >= 0 &&
                            s->temps[(int)op->args[0]].kind == TEMP_GLOBAL;
+        flags_before_op(g, op);
         if (op->flags & TCG_COLD) {   /* for the next access's slow path */
             cold_queue(g, op);
             continue;

@@ -40,6 +40,7 @@ static inline void movi(Emitter *e, int d, uint64_t v)
 {
     if (v == 0) {
         em_rr(e, 0x31, 1, false, d, d, false);             /* xor d32, d32 */
+        e->flag_clobbers++;
     } else if (v <= 0xffffffffULL) {
         em_rex(e, false, 0, 0, d, false);
         em_byte(e, (uint8_t)(0xb8 + (d & 7)));
@@ -211,6 +212,8 @@ typedef struct Gen {
     EdgeStub stubs[MAX_EDGE_STUBS];
     int nb_stubs;
     /* cold ops (TCG_COLD) waiting for their access, and those recorded for slow paths */
+    /* the host flags as the last `sub` left them (flags.c) */
+    struct { bool valid, w32, b_const; int a, b; int64_t b_val; uint32_t clobbers; } fl;
     const TCGOp *cold_pending[64];
     int nb_cold_pending;
     ColdOp cold[512];
@@ -272,6 +275,9 @@ void cold_done(Gen *g);
 void cold_flush_inline(Gen *g);
 void emit_cold_code(Gen *g, const ColdOp *c, int n);
 bool plan_loop(Gen *g);
+void flags_before_op(Gen *g, const TCGOp *op);
+void flags_note_sub(Gen *g, int d, int a, int b, bool w32);
+bool flags_hold_compare(Gen *g, TCGCond c, bool w32, int a, int b);
 int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid);
 bool loop_keep_discarded(Gen *g, int t);
 void to_label_state(Gen *g);

@@ -18,6 +18,7 @@ typedef struct Emitter {
     uint8_t *rw_end;
     intptr_t rx_delta;    /* rx address = rw address + rx_delta */
     bool overflow;
+    uint32_t flag_clobbers;   /* movi's xor-zeroing: see flags.c */
 } Emitter;
 
 static inline uintptr_t em_rx(const Emitter *e) { return (uintptr_t)e->rw + e->rx_delta; }

@@ -1,0 +1,199 @@
+/* The x86-64 backend's reuse of a subtraction's host flags for the compare
+ * after it (tcg/x86_64/flags.c): the compare is left out only when nothing
+ * between the two can have changed the flags or the operands, and the
+ * branch, cmov or setcc then decides as the interpreter does. */
+#include <stdlib.h>
+#include "accel/tcg-cpu.h"
+#include "cpu/x86/translate-helpers.h"
+#include "cpu/x86/translate.h"
+#include "harness.h"
+
+#if defined(__x86_64__)
+
+/* What goes between `sub d, a, b` and the compare of a with b. */
+enum Between {
+    NOTHING,         /* the guest CMP shape: moves and a store of cc_op */
+    XOR_ZERO,        /* a zero put in a register: xor, flags gone */
+    LABEL,           /* a join: the flags may come from a branch over the sub */
+    A_CHANGED,       /* a given a new value by a move */
+    ALU_OP,          /* an add: flags gone */
+};
+
+enum Consumer { BRCOND, SETCOND, MOVCOND };
+
+static CPUX86State *make_cpu(bool interp)
+{
+    CPUX86State *env = calloc(1, sizeof(*env));
+    tcg_select_backend(interp);
+    tcg_cpu_create(env, NULL);
+    return env;
+}
+
+static void free_cpu(CPUX86State *env)
+{
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
+/* regs[0] = a, regs[1] = b; the program leaves the condition's outcome
+ * (1, or 0 or 2) in regs[2], a - b in regs[3] (the lazy cc_dst's shape),
+ * and what the between step wrote in regs[4]. setcond zeroes its output
+ * with xor before the compare, so it never reuses the flags. */
+static void gen_case(TCGCond c, unsigned w, enum Between between, enum Consumer use, bool b_const, uint64_t bval)
+{
+    tcg_func_start(tcg_ctx);
+    TCGv a = cpu_regs[0], b = cpu_regs[1];
+    if (b_const) {
+        b = tcg_temp_new();
+        tcg_gen_movi(b, bval);
+    }
+    int join = gen_new_label();
+    if (between == LABEL)   /* regs[6] != 0: the sub is jumped over */
+        tcg_gen_brcondi(TCG_COND_NE, 0, cpu_regs[6], 0, join);
+    TCGv d = tcg_temp_new();
+    tcg_gen_op3(INDEX_op_sub, w, d, a, b);
+    tcg_gen_mov(cpu_regs[3], d);
+    tcg_gen_st(tcg_const(15), tcg_env, (int64_t)offsetof(CPUX86State, mtrr_var), MO_32);
+    switch (between) {
+    case NOTHING:
+        break;
+    case XOR_ZERO:   /* a byte store of a constant goes through a register */
+        tcg_gen_st(tcg_const(0), tcg_env, (int64_t)offsetof(CPUX86State, mtrr_var) + 8, MO_8);
+        break;
+    case LABEL:
+        tcg_gen_set_label(join);
+        break;
+    case A_CHANGED:
+        tcg_gen_mov(a, cpu_regs[5]);
+        break;
+    case ALU_OP:
+        tcg_gen_op3(INDEX_op_add, 0, cpu_regs[4], cpu_regs[5], cpu_regs[6]);
+        break;
+    }
+    switch (use) {
+    case BRCOND: {
+        int taken = gen_new_label(), done = gen_new_label();
+        tcg_gen_brcond(c, w, a, b, taken);
+        tcg_gen_movi(cpu_regs[2], 0);
+        tcg_gen_brcondi(TCG_COND_ALWAYS, 0, a, 0, done);
+        tcg_gen_set_label(taken);
+        tcg_gen_movi(cpu_regs[2], 1);
+        tcg_gen_set_label(done);
+        break;
+    }
+    case SETCOND:
+        tcg_gen_setcond(c, w, cpu_regs[2], a, b);
+        break;
+    case MOVCOND:
+        tcg_gen_movcond(c, w, cpu_regs[2], a, b, tcg_const(1), tcg_const(2));
+        break;
+    }
+    tcg_gen_exit_tb(0);
+}
+
+static void run_case(CPUX86State *env, TCGCond c, unsigned w, enum Between between, enum Consumer use,
+                     bool b_const, const uint64_t *init)
+{
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_current_cpu = t;
+    tb_flush(t);
+    gen_case(c, w, between, use, b_const, init[1]);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    static TranslationBlock tb;
+    memset(&tb, 0, sizeof(tb));
+    uint32_t dummy32[1];
+    uint64_t dummy64[1];
+    tb.insn_pc = dummy64;
+    tb.insn_cc_op = dummy32;
+    tb.insn_host_end = dummy32;
+    if (!t->backend->gen_code(tcg_ctx, &tb)) {
+        test_fail(__FILE__, __LINE__, "gen_code failed");
+        return;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    for (int i = 0; i < 16; i++)
+        env->regs[i] = init[i];
+    t->backend->exec(env, &tb);
+}
+
+static const uint64_t operands[][2] = {
+    { 5, 5 }, { 5, 7 }, { 7, 5 }, { 0, 1 }, { 1, 0 }, { 0x80000000, 1 }, { 0x7fffffff, 0xffffffff },
+    { 0x8000000000000000ULL, 1 }, { 0xffffffffffffffffULL, 0 }, { 0x123456789ULL, 0x223456789ULL },
+    { 0xffffffff00000001ULL, 0x1 },
+};
+
+/* Every condition, width, operand pair and consumer: the x86-64 code
+ * decides as the interpreter; returns how many compares it left out. */
+static uint64_t agree(enum Between between, bool b_const)
+{
+    CPUX86State *ref = make_cpu(true), *x86 = make_cpu(false);
+    uint64_t before = tcg_cpu(x86)->ctx->stat_flags_reused;
+    for (int c = TCG_COND_EQ; c <= TCG_COND_GTU; c++) {
+        for (unsigned k = 0; k < ARRAY_SIZE(operands); k++) {
+            for (int wi = 0; wi < 2; wi++) {
+                for (int use = BRCOND; use <= MOVCOND; use++) {
+                    uint64_t init[16];
+                    for (int i = 0; i < 16; i++)
+                        init[i] = 0x1111 * (uint64_t)(i + 1);
+                    init[0] = operands[k][0];
+                    init[1] = operands[k][1];
+                    unsigned w = wi ? TCG_W32 : 0;
+                    run_case(ref, (TCGCond)c, w, between, (enum Consumer)use, b_const, init);
+                    run_case(x86, (TCGCond)c, w, between, (enum Consumer)use, b_const, init);
+                    for (int i = 0; i < 16; i++) {
+                        if (x86->regs[i] != ref->regs[i]) {
+                            char m[200];
+                            snprintf(m, sizeof(m), "cond %d w32 %d use %d between %d a %#" PRIx64 " b %#" PRIx64
+                                     ": reg %d = %#" PRIx64 ", interpreter %#" PRIx64, c, wi, use, between,
+                                     init[0], init[1], i, x86->regs[i], ref->regs[i]);
+                            test_fail(__FILE__, __LINE__, m);
+                            goto out;
+                        }
+                    }
+                }
+            }
+        }
+    }
+out:;
+    uint64_t reused = tcg_cpu(x86)->ctx->stat_flags_reused - before;
+    free_cpu(ref);
+    free_cpu(x86);
+    return reused;
+}
+
+/* cases agree() runs for each consumer */
+#define CASES ((TCG_COND_GTU - TCG_COND_EQ + 1) * ARRAY_SIZE(operands) * 2)
+
+TEST(compare_after_sub_uses_its_flags)
+{
+    CHECK_EQ(agree(NOTHING, false), (uint64_t)(2 * CASES));   /* brcond and movcond */
+}
+
+TEST(compare_with_constant_after_sub_uses_its_flags)
+{
+    CHECK(agree(NOTHING, true) > 0);
+}
+
+TEST(xor_zeroing_between_forces_compare)
+{
+    CHECK_EQ(agree(XOR_ZERO, false), 0);
+}
+
+TEST(label_between_forces_compare)
+{
+    CHECK_EQ(agree(LABEL, false), 0);
+}
+
+TEST(operand_changed_between_forces_compare)
+{
+    CHECK_EQ(agree(A_CHANGED, false), 0);
+}
+
+TEST(alu_op_between_forces_compare)
+{
+    CHECK_EQ(agree(ALU_OP, false), 0);
+}
+
+#endif
