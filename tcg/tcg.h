@@ -290,7 +290,7 @@ typedef struct TCGContext {
     uint64_t stat_static_loop_cc;   /* regions translated again with static cc_op at loop heads */
     uint64_t stat_follow_jmp, stat_follow_call;   /* direct JMPs / CALLs translations went through */
     uint64_t stat_follow_jcc;    /* conditional branches translations went on through */
-    uint64_t stat_flags_reused;  /* compares left out: a subtraction's host flags served (x86-64) */
+    uint64_t stat_flags_reused;  /* compares left out: an ALU op's host flags served (x86-64) */
 } TCGContext;
 
 extern __thread TCGContext *tcg_ctx;

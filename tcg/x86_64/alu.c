@@ -109,8 +109,8 @@ void gen_alu(Gen *g, const TCGOp *op)
             em_rr(&g->e, 0x81, 1, w, grp1[op->opc], rd, false);
             em_u32(&g->e, (uint32_t)v);
         }
-        if (op->opc == INDEX_op_sub)
-            flags_note_sub(g, td, ta, tb, !w);
+        if (op->opc != INDEX_op_mul)
+            flags_note_alu(g, op, td, ta, tb, !w);
         free_dead_inputs(g, op, 1, 2);
         set_output(g, td, rd);
         return;
@@ -129,8 +129,8 @@ void gen_alu(Gen *g, const TCGOp *op)
     }
     if (rd >= 0) {
         alu_rr_into(g, op, w, rd, rb, rr_opc[op->opc]);
-        if (op->opc == INDEX_op_sub && ia == 0)   /* d = a - b in a's register */
-            flags_note_sub(g, td, ta, tb, !w);
+        if (op->opc != INDEX_op_mul && (ia == 0 || op->opc != INDEX_op_sub))   /* d = a op b in a's register */
+            flags_note_alu(g, op, td, ta, tb, !w);
         return;
     }
     if (commutative && (op->dead & 2) && tb > 0 && g->s->temps[tb].kind != TEMP_GLOBAL &&
@@ -160,8 +160,8 @@ void gen_alu(Gen *g, const TCGOp *op)
         else
             em_rr(&g->e, rr_opc[op->opc], 1, w, rb, rd, false);
     }
-    if (op->opc == INDEX_op_sub)   /* a - b, by either way above */
-        flags_note_sub(g, td, ta, tb, !w);
+    if (op->opc != INDEX_op_mul && !(op->opc == INDEX_op_add && rd != ra && rd != rb))   /* not lea */
+        flags_note_alu(g, op, td, ta, tb, !w);   /* a op b, by either way above */
     free_dead_inputs(g, op, 1, 2);
     set_output(g, td, rd);
 }

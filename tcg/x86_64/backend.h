@@ -213,7 +213,13 @@ typedef struct Gen {
     int nb_stubs;
     /* cold ops (TCG_COLD) waiting for their access, and those recorded for slow paths */
     /* the host flags as the last `sub` left them (flags.c) */
-    struct { bool valid, w32, b_const; int a, b; int64_t b_val; uint32_t clobbers; } fl;
+    struct {
+        bool valid, w32, b_const, logic;
+        int a, b;          /* a - b set them (a sub), or -1 */
+        int res, copy;     /* the result they were set from, a copy of it; or -1 */
+        int64_t b_val;
+        uint32_t clobbers;
+    } fl;
     const TCGOp *cold_pending[64];
     int nb_cold_pending;
     ColdOp cold[512];
@@ -276,7 +282,7 @@ void cold_flush_inline(Gen *g);
 void emit_cold_code(Gen *g, const ColdOp *c, int n);
 bool plan_loop(Gen *g);
 void flags_before_op(Gen *g, const TCGOp *op);
-void flags_note_sub(Gen *g, int d, int a, int b, bool w32);
+void flags_note_alu(Gen *g, const TCGOp *op, int d, int a, int b, bool w32);
 bool flags_hold_compare(Gen *g, TCGCond c, bool w32, int a, int b);
 int loop_home_reg(Gen *g, const TCGOp *op, uint16_t avoid);
 bool loop_keep_discarded(Gen *g, int t);

@@ -1,7 +1,9 @@
-/* The x86-64 backend's reuse of a subtraction's host flags for the compare
- * after it (tcg/x86_64/flags.c): the compare is left out only when nothing
- * between the two can have changed the flags or the operands, and the
- * branch, cmov or setcc then decides as the interpreter does. */
+/* The x86-64 backend's reuse of an ALU instruction's host flags for the
+ * compare after it (tcg/x86_64/flags.c): a subtraction's for the compare of
+ * its operands, any add/sub/and/or/xor's for its result against 0. The
+ * compare is left out only when nothing between the two can have changed
+ * the flags or the values, and the branch, cmov or setcc then decides as
+ * the interpreter does. */
 #include <stdlib.h>
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/translate-helpers.h"
@@ -194,6 +196,126 @@ TEST(operand_changed_between_forces_compare)
 TEST(alu_op_between_forces_compare)
 {
     CHECK_EQ(agree(ALU_OP, false), 0);
+}
+
+/* d = a op b, a copy of d in regs[3], then cond(d or the copy, 0) at
+ * width wc into regs[2] (a branch or a cmov). */
+static void gen_zero_case(TCGOpcode opc, unsigned w, TCGCond c, unsigned wc, bool copy, enum Consumer use)
+{
+    tcg_func_start(tcg_ctx);
+    TCGv d = tcg_temp_new();
+    tcg_gen_op3(opc, w, d, cpu_regs[0], cpu_regs[1]);
+    tcg_gen_mov(cpu_regs[3], d);
+    tcg_gen_st(tcg_const(15), tcg_env, (int64_t)offsetof(CPUX86State, mtrr_var), MO_32);
+    TCGv x = copy ? cpu_regs[3] : d;
+    if (use == MOVCOND) {
+        tcg_gen_movcond(c, wc, cpu_regs[2], x, tcg_const(0), tcg_const(1), tcg_const(2));
+    } else {
+        int taken = gen_new_label(), done = gen_new_label();
+        tcg_gen_brcondi(c, wc, x, 0, taken);
+        tcg_gen_movi(cpu_regs[2], 0);
+        tcg_gen_brcondi(TCG_COND_ALWAYS, 0, x, 0, done);
+        tcg_gen_set_label(taken);
+        tcg_gen_movi(cpu_regs[2], 1);
+        tcg_gen_set_label(done);
+    }
+    tcg_gen_exit_tb(0);
+}
+
+static void run_zero_case(CPUX86State *env, TCGOpcode opc, unsigned w, TCGCond c, unsigned wc, bool copy,
+                          enum Consumer use, const uint64_t *init)
+{
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_current_cpu = t;
+    tb_flush(t);
+    gen_zero_case(opc, w, c, wc, copy, use);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    static TranslationBlock tb;
+    memset(&tb, 0, sizeof(tb));
+    uint32_t dummy32[1];
+    uint64_t dummy64[1];
+    tb.insn_pc = dummy64;
+    tb.insn_cc_op = dummy32;
+    tb.insn_host_end = dummy32;
+    if (!t->backend->gen_code(tcg_ctx, &tb)) {
+        test_fail(__FILE__, __LINE__, "gen_code failed");
+        return;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    for (int i = 0; i < 16; i++)
+        env->regs[i] = init[i];
+    t->backend->exec(env, &tb);
+}
+
+/* Every condition against 0, both widths of op and compare, the result or
+ * its copy, branch and cmov: x86-64 decides as the interpreter. Counts
+ * the compares left out: [0] for EQ/NE, [1] for the other conditions,
+ * [2] for EQ/NE of a 64-bit result at 32 bits. */
+static void zero_agree(TCGOpcode opc, uint64_t *reused)
+{
+    static const uint64_t vals[][2] = {
+        { 5, 5 }, { 5, 7 }, { 0, 0 }, { 0x80000000, 0 }, { 0x100000000ULL, 0 }, { 0x80000000, 0x80000000 },
+        { 0xffffffffffffffffULL, 1 }, { 0x8000000000000000ULL, 0 }, { 0xff, 0xff00 }, { 3, 0xfffffffffffffffdULL },
+    };
+    CPUX86State *ref = make_cpu(true), *x86 = make_cpu(false);
+    uint64_t *stat = &tcg_cpu(x86)->ctx->stat_flags_reused;
+    for (int c = TCG_COND_EQ; c <= TCG_COND_GTU; c++)
+        for (unsigned k = 0; k < ARRAY_SIZE(vals); k++)
+            for (int m = 0; m < 16; m++) {
+                unsigned w = m & 1 ? TCG_W32 : 0, wc = m & 2 ? TCG_W32 : 0;
+                bool copy = m & 4;
+                enum Consumer use = m & 8 ? MOVCOND : BRCOND;
+                uint64_t init[16];
+                for (int i = 0; i < 16; i++)
+                    init[i] = 0x2222 * (uint64_t)(i + 1);
+                init[0] = vals[k][0];
+                init[1] = vals[k][1];
+                run_zero_case(ref, opc, w, (TCGCond)c, wc, copy, use, init);
+                uint64_t before = *stat;
+                run_zero_case(x86, opc, w, (TCGCond)c, wc, copy, use, init);
+                int kind = c > TCG_COND_NE ? 1 : !w && wc ? 2 : 0;
+                reused[kind] += *stat - before;
+                for (int i = 0; i < 16; i++) {
+                    if (x86->regs[i] != ref->regs[i]) {
+                        char msg[200];
+                        snprintf(msg, sizeof(msg), "op %d w32 %d cond %d cmp32 %d copy %d use %d a %#" PRIx64
+                                 " b %#" PRIx64 ": reg %d = %#" PRIx64 ", interpreter %#" PRIx64, opc, !!w, c, !!wc,
+                                 copy, use, init[0], init[1], i, x86->regs[i], ref->regs[i]);
+                        test_fail(__FILE__, __LINE__, msg);
+                        goto out;
+                    }
+                }
+            }
+out:
+    free_cpu(ref);
+    free_cpu(x86);
+}
+
+TEST(zero_test_after_logic_op_uses_its_flags)
+{
+    static const TCGOpcode ops[] = { INDEX_op_and, INDEX_op_or, INDEX_op_xor };
+    for (unsigned i = 0; i < ARRAY_SIZE(ops); i++) {
+        uint64_t reused[3] = { 0 };
+        zero_agree(ops[i], reused);
+        CHECK(reused[0] > 0);
+        CHECK(reused[1] > 0);   /* signed and unsigned conditions too */
+        CHECK_EQ(reused[2], 0);
+    }
+}
+
+TEST(zero_test_after_add_sub_uses_only_zf)
+{
+    static const TCGOpcode ops[] = { INDEX_op_add, INDEX_op_sub };
+    for (unsigned i = 0; i < ARRAY_SIZE(ops); i++) {
+        uint64_t reused[3] = { 0 };
+        zero_agree(ops[i], reused);
+        if (ops[i] == INDEX_op_sub)   /* (add into a third register is a lea: no flags) */
+            CHECK(reused[0] > 0);
+        CHECK_EQ(reused[1], 0);   /* CF and OF are not test's */
+        CHECK_EQ(reused[2], 0);
+    }
 }
 
 #endif
