@@ -217,6 +217,8 @@ typedef struct Gen {
         bool valid, w32, b_const, logic;
         int a, b;          /* a - b set them (a sub), or -1 */
         int res, copy;     /* the result they were set from, a copy of it; or -1 */
+        int copy_dst, copy_src, snap_dst, snap_src;   /* the last copy (flags.c track_copy) */
+        bool copy_low, snap_low;
         int64_t b_val;
         uint32_t clobbers;
     } fl;

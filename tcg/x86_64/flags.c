@@ -34,8 +34,29 @@ static void forget(Gen *g, int t)
         g->fl.copy = -1;
 }
 
+/* The last copy of a value (mov, or ext32u: the same low half) while both
+ * keep their values: `sub a, a, b` then sets the flags of cmp copy, b, the
+ * front end's shape for SUB/DEC then Jcc (the compare reads the old value). */
+static void track_copy(Gen *g, const TCGOp *op, const TCGOpDef *def)
+{
+    g->fl.snap_dst = g->fl.copy_dst;   /* as they were before op */
+    g->fl.snap_src = g->fl.copy_src;
+    g->fl.snap_low = g->fl.copy_low;
+    for (int i = 0; i < def->nb_oargs; i++)
+        if ((int)op->args[i] == g->fl.copy_dst || (int)op->args[i] == g->fl.copy_src)
+            g->fl.copy_dst = g->fl.copy_src = -1;
+    if (op->opc == INDEX_op_set_label)   /* a join: other paths skipped the copy */
+        g->fl.copy_dst = g->fl.copy_src = -1;
+    if ((op->opc == INDEX_op_mov || op->opc == INDEX_op_ext32u) && !(op->flags & TCG_COLD)) {
+        g->fl.copy_dst = (int)op->args[0];
+        g->fl.copy_src = (int)op->args[1];
+        g->fl.copy_low = op->opc == INDEX_op_ext32u;
+    }
+}
+
 void flags_before_op(Gen *g, const TCGOp *op)
 {
+    track_copy(g, op, &tcg_op_defs[op->opc]);
     if (!g->fl.valid)
         return;
     if (!keeps_flags(op->opc) || g->nb_cold_pending) {
@@ -64,6 +85,8 @@ void flags_note_alu(Gen *g, const TCGOp *op, int d, int a, int b, bool w32)
     bool sub = op->opc == INDEX_op_sub;
     g->fl.valid = true;
     g->fl.a = sub && d != a && d != b ? a : -1;
+    if (sub && d == a && d != b && g->fl.snap_src == a && g->fl.snap_dst != b && (w32 || !g->fl.snap_low))
+        g->fl.a = g->fl.snap_dst;   /* in place: the copy holds the old a */
     g->fl.b = g->fl.a >= 0 ? b : -1;
     g->fl.b_const = is_const(g, b, &v);
     g->fl.b_val = v;
