@@ -524,6 +524,11 @@ static bool prepare_cc_from_cmp(DisasContext *s, unsigned jcc, CCPrepare *p)
         [1] = TCG_COND_LTU, [2] = TCG_COND_EQ, [3] = TCG_COND_LEU,
     };
     unsigned base = jcc >> 1;
+    /* ZF after SUB r, b (32/64-bit): r == 0, r in a register already (the
+     * backend reuses the sub's flags); a compare of the old r with b would
+     * need a copy of it kept */
+    if (base == 2 && s->last_cmp.sub && size >= 4)
+        return false;
     if (base == 1 || base == 2 || base == 3) {
         p->cond = unsigned_conds[base];
         if (size >= 4) {

@@ -98,7 +98,7 @@ typedef struct DisasContext {
     int nb_segrec;
     /* The operands of the last CMP/SUB, usable by a Jcc/SETcc/CMOVcc right
      * after it (same basic block): compares them directly. */
-    struct { TCGv a, b; unsigned size; int insn; uint32_t cc_op; } last_cmp;
+    struct { TCGv a, b; unsigned size; int insn; uint32_t cc_op; bool sub; } last_cmp;   /* sub: SUB, not CMP */
     /* A flag value this instruction reads, computed at its start from a
      * dynamic cc_op (translate-cc.c: gen_cc_prefetch); the ops of the last
      * INC/DEC one and where that INC/DEC wrote cc_src (removed when dead). */

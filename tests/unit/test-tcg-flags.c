@@ -9,6 +9,7 @@
 #include "cpu/x86/translate-helpers.h"
 #include "cpu/x86/translate.h"
 #include "harness.h"
+#include "harness-machine.h"
 
 #if defined(__x86_64__)
 
@@ -315,6 +316,165 @@ TEST(zero_test_after_add_sub_uses_only_zf)
             CHECK(reused[0] > 0);
         CHECK_EQ(reused[1], 0);   /* CF and OF are not test's */
         CHECK_EQ(reused[2], 0);
+    }
+}
+
+/* x = copy of a (mov or ext32u), a = a - b in place, then cond(x, b): the
+ * front end's SUB/DEC then Jcc. With a join between copy and sub (regs[6]
+ * != 0 jumps over the copy), x is not a's old value. */
+static void gen_inplace_case(bool ext, unsigned w, TCGCond c, bool join, enum Consumer use)
+{
+    tcg_func_start(tcg_ctx);
+    /* x a global: normal temps do not live across the join */
+    TCGv a = cpu_regs[0], b = cpu_regs[1], x = join ? cpu_regs[7] : tcg_temp_new();
+    int l = gen_new_label();
+    if (join)
+        tcg_gen_brcondi(TCG_COND_NE, 0, cpu_regs[6], 0, l);
+    tcg_gen_op2(ext ? INDEX_op_ext32u : INDEX_op_mov, 0, x, a);
+    if (join)
+        tcg_gen_set_label(l);
+    tcg_gen_op3(INDEX_op_sub, w, a, a, b);
+    tcg_gen_mov(cpu_regs[3], a);
+    tcg_gen_st(tcg_const(14), tcg_env, (int64_t)offsetof(CPUX86State, mtrr_var), MO_32);
+    if (use == MOVCOND) {
+        tcg_gen_movcond(c, w, cpu_regs[2], x, b, tcg_const(1), tcg_const(2));
+    } else {
+        int taken = gen_new_label(), done = gen_new_label();
+        tcg_gen_brcond(c, w, x, b, taken);
+        tcg_gen_movi(cpu_regs[2], 0);
+        tcg_gen_brcondi(TCG_COND_ALWAYS, 0, x, 0, done);
+        tcg_gen_set_label(taken);
+        tcg_gen_movi(cpu_regs[2], 1);
+        tcg_gen_set_label(done);
+    }
+    tcg_gen_exit_tb(0);
+}
+
+static void run_inplace_case(CPUX86State *env, bool ext, unsigned w, TCGCond c, bool join, enum Consumer use,
+                             const uint64_t *init)
+{
+    TCGCPU *t = tcg_cpu(env);
+    tcg_ctx = t->ctx;
+    tcg_current_cpu = t;
+    tb_flush(t);
+    gen_inplace_case(ext, w, c, join, use);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+    static TranslationBlock tb;
+    memset(&tb, 0, sizeof(tb));
+    uint32_t dummy32[1];
+    uint64_t dummy64[1];
+    tb.insn_pc = dummy64;
+    tb.insn_cc_op = dummy32;
+    tb.insn_host_end = dummy32;
+    if (!t->backend->gen_code(tcg_ctx, &tb)) {
+        test_fail(__FILE__, __LINE__, "gen_code failed");
+        return;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    for (int i = 0; i < 16; i++)
+        env->regs[i] = init[i];
+    t->backend->exec(env, &tb);
+}
+
+/* Counts the compares left out: [ext32u copy][32-bit]. */
+static void inplace_agree(bool join, uint64_t reused[2][2])
+{
+    CPUX86State *ref = make_cpu(true), *x86 = make_cpu(false);
+    uint64_t *stat = &tcg_cpu(x86)->ctx->stat_flags_reused;
+    for (int c = TCG_COND_EQ; c <= TCG_COND_GTU; c++)
+        for (unsigned k = 0; k < ARRAY_SIZE(operands); k++)
+            for (int m = 0; m < 8; m++) {
+                bool ext = m & 1;
+                unsigned w = m & 2 ? TCG_W32 : 0;
+                enum Consumer use = m & 4 ? MOVCOND : BRCOND;
+                uint64_t init[16];
+                for (int i = 0; i < 16; i++)
+                    init[i] = 0x3333 * (uint64_t)(i + 1);
+                init[0] = operands[k][0];
+                init[1] = operands[k][1];
+                init[7] = operands[k][0] ^ 0x100000001ULL;   /* x's value when the copy is jumped over */
+                run_inplace_case(ref, ext, w, (TCGCond)c, join, use, init);
+                uint64_t before = *stat;
+                run_inplace_case(x86, ext, w, (TCGCond)c, join, use, init);
+                reused[ext][!!w] += *stat - before;
+                for (int i = 0; i < 16; i++) {
+                    if (x86->regs[i] != ref->regs[i]) {
+                        char msg[200];
+                        snprintf(msg, sizeof(msg), "ext %d w32 %d cond %d join %d use %d a %#" PRIx64 " b %#" PRIx64
+                                 ": reg %d = %#" PRIx64 ", interpreter %#" PRIx64, ext, !!w, c, join, use,
+                                 init[0], init[1], i, x86->regs[i], ref->regs[i]);
+                        test_fail(__FILE__, __LINE__, msg);
+                        goto out;
+                    }
+                }
+            }
+out:
+    free_cpu(ref);
+    free_cpu(x86);
+}
+
+TEST(compare_of_old_value_after_sub_in_place_uses_its_flags)
+{
+    uint64_t reused[2][2] = { { 0 } };
+    inplace_agree(false, reused);
+    CHECK(reused[0][0] > 0);
+    CHECK(reused[0][1] > 0);
+    CHECK(reused[1][1] > 0);
+    CHECK_EQ(reused[1][0], 0);   /* a zero-extended copy is not a's 64-bit value */
+}
+
+TEST(join_between_copy_and_sub_in_place_forces_compare)
+{
+    uint64_t reused[2][2] = { { 0 } };
+    inplace_agree(true, reused);
+    CHECK_EQ(reused[0][0] + reused[0][1] + reused[1][0] + reused[1][1], 0);
+}
+
+/* Guest SUB r, imm then JNZ (cpu/x86/translate-cc.c): the branch tests
+ * the SUB's result against 0, which the backend reads from the sub's flags,
+ * rather than the old value against the immediate (a copy of it kept). */
+#define RAM_BASE 0x10000000ULL
+#define CODE 0x1000
+
+static void dump_if_asked(void)
+{
+    if (getenv("TEST_DUMP_OPS"))
+        tcg_dump_ops(tcg_ctx, stderr);
+}
+
+TEST(guest_sub_then_jnz_tests_result)
+{
+    uint8_t *ram = test_machine_ram(RAM_BASE, 1 << 20);
+    memset(ram, 0xf4, 0x10000);   /* hlt */
+    /* add eax, 3; sub ecx, 1; jnz T; hlt; T: hlt (one block: translation
+     * goes on through the JNZ) */
+    PUT(CODE, 0x83, 0xc0, 0x03, 0x83, 0xe9, 0x01, 0x75, 0x01, 0xf4, 0xf4);
+    for (int interp = 0; interp < 2; interp++) {
+        CPUX86State *env = test_cpu64_new(interp, 0);
+        memset(env->regs, 0, sizeof(env->regs));
+        env->regs[R_ECX] = 1;
+        test_run_from(env, RAM_BASE + CODE);
+        CHECK_EQ(env->regs[R_EAX], 3);
+        CHECK_EQ(env->regs[R_ECX], 0);
+        CHECK_EQ(env->rip, RAM_BASE + CODE + 9);   /* fell through to the first hlt */
+        /* the block's IR is the last translated: no brcond against 1 */
+        tcg_ctx = tcg_cpu(env)->ctx;
+        dump_if_asked();
+        int brconds = 0, against_one = 0;
+        for (int n = 0; n < tcg_ctx->nb_ops; n++) {
+            const TCGOp *op = &tcg_ctx->ops[n];
+            if (op->opc != INDEX_op_brcond || (TCGCond)op->args[2] == TCG_COND_ALWAYS)
+                continue;
+            brconds++;
+            for (int k = 0; k < n; k++)
+                if (tcg_ctx->ops[k].opc == INDEX_op_movi && tcg_ctx->ops[k].args[0] == op->args[1] &&
+                    tcg_ctx->ops[k].args[1] == 1)
+                    against_one++;
+        }
+        CHECK(brconds > 0);
+        CHECK_EQ(against_one, 0);
+        test_cpu_free(env);
     }
 }
 
