@@ -283,8 +283,17 @@ void gen_setcond(Gen *g, const TCGOp *op)
     int td = (int)op->args[0];
     int rd = reg_alloc(g, 0);
     g->locked |= 1 << rd;
+    TCGCond c = (TCGCond)op->args[3];
+    if (flags_hold_compare(g, c, op->flags & TCG_W32, (int)op->args[1], (int)op->args[2])) {
+        /* the flags are set already: setcc, then zero-extend */
+        em_rr(&g->e, 0x900f | ((uint32_t)cond_cc(c) << 8), 2, false, 0, rd, true);
+        em_rr(&g->e, 0xb60f, 2, false, rd, rd, true);   /* movzx rd32, rd8 */
+        free_dead_inputs(g, op, 1, 2);
+        set_output(g, td, rd);
+        return;
+    }
     movi(&g->e, rd, 0);   /* before the compare: xor changes flags */
-    TCGCond c = emit_compare(g, (TCGCond)op->args[3], op->flags & TCG_W32, (int)op->args[1], (int)op->args[2]);
+    c = emit_compare(g, c, op->flags & TCG_W32, (int)op->args[1], (int)op->args[2]);
     em_rr(&g->e, 0x900f | ((uint32_t)cond_cc(c) << 8), 2, false, 0, rd, true);
     free_dead_inputs(g, op, 1, 2);
     set_output(g, td, rd);
