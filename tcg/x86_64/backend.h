@@ -167,7 +167,7 @@ typedef struct EdgeStub {
     Move mv[MAX_MOVES];
 } EdgeStub;
 
-#define LOOP_MAX_CARRIED 8
+#define LOOP_MAX_CARRIED 9
 #define MAX_EDGE_STUBS 32
 /* Out of line, for a probe or reuse op whose shared check failed: the full
  * single-access TLB check, the access, then back (its miss goes to the

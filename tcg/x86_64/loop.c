@@ -11,7 +11,7 @@
  * (exits, the slow paths of guest memory accesses, helper calls, the exit
  * request at a back edge).
  * Callee-saved registers first: they survive pure helper calls. */
-static const int loop_regs[LOOP_MAX_CARRIED] = { RBX, R13, R14, R15, RSI, RDI, R8, R9 };
+static const int loop_regs[LOOP_MAX_CARRIED] = { RBX, R13, R14, R15, RSI, RDI, R8, R9, R10 };
 
 static int carried_index(Gen *g, int t)
 {
@@ -28,11 +28,48 @@ static bool may_carry(const TCGContext *s, int t)
     return t > 0 && (t < s->nb_globals || s->temps[t].kind == TEMP_LOCAL);
 }
 
-static void count_use(const TCGContext *s, int *uses, TCGArg a)
+static void count_use(const TCGContext *s, int *uses, TCGArg a, int weight)
 {
     int t = (int)(int64_t)a;
     if (may_carry(s, t))
-        uses[t]++;
+        uses[t] += weight;
+}
+
+/* How much a use at each op counts: 8 times more for each loop around it
+ * (a goto_loop back to a label encloses the ops from the label to it), so
+ * that an inner loop's globals win the registers over those of the code
+ * around it, which runs less often. */
+static void loop_weights(const TCGContext *s, int *weight)
+{
+    int label_op[TCG_MAX_LABELS];
+    for (int l = 0; l < TCG_MAX_LABELS; l++)
+        label_op[l] = -1;
+    for (int n = 0; n < s->nb_ops; n++) {
+        weight[n] = 0;
+        if (s->ops[n].opc == INDEX_op_set_label)
+            label_op[(int)s->ops[n].args[0]] = n;
+    }
+    weight[s->nb_ops] = 0;
+    for (int n = 0; n < s->nb_ops; n++) {   /* depth as a difference array */
+        int l = (int)(int64_t)s->ops[n].args[0];
+        if (s->ops[n].opc != INDEX_op_goto_loop || l < 0 || l >= TCG_MAX_LABELS || label_op[l] < 0 ||
+            label_op[l] > n)
+            continue;
+        weight[label_op[l]]++;
+        weight[n + 1]--;
+    }
+    for (int n = 0, depth = 0; n < s->nb_ops; n++) {
+        depth += weight[n];
+        weight[n] = 1 << (3 * (depth < 4 ? depth : 4));
+    }
+}
+
+static bool has_back_edge(const TCGContext *s)
+{
+    for (int n = 0; n < s->nb_ops; n++)
+        if (s->ops[n].opc == INDEX_op_goto_loop)
+            return true;
+    return false;
 }
 
 /* Picks the globals to carry around the loop (the most used ones); false
@@ -40,18 +77,19 @@ static void count_use(const TCGContext *s, int *uses, TCGArg a)
 bool plan_loop(Gen *g)
 {
     TCGContext *s = g->s;
+    g->nb_carried = 0;
+    if (!has_back_edge(s))   /* most blocks: none of the counting below */
+        return false;
     int uses[TCG_MAX_TEMPS] = { 0 };
     bool written[TCG_MAX_TEMPS] = { false };
-    bool loops = false;
+    int weight[TCG_MAX_OPS + 1];
     int set_up = 0;   /* ops before the first insn_start */
     while (set_up < s->nb_ops && s->ops[set_up].opc != INDEX_op_insn_start)
         set_up++;
-    g->nb_carried = 0;
+    loop_weights(s, weight);
     for (int n = s->nb_ops - 1; n >= 0; n--) {
         const TCGOp *op = &s->ops[n];
         const TCGOpDef *def = &tcg_op_defs[op->opc];
-        if (op->opc == INDEX_op_goto_loop)
-            loops = true;
         for (int i = 0; i < def->nb_oargs; i++) {   /* a call's: its result */
             int t = (int)(int64_t)op->args[i];
             if (t > 0 && t < s->nb_globals)
@@ -60,16 +98,14 @@ bool plan_loop(Gen *g)
                 uses[t] = INT_MIN / 2;   /* written in the body: not carried */
         }
         if (op->opc == INDEX_op_call) {
-            count_use(s, uses, op->args[0]);
+            count_use(s, uses, op->args[0], weight[n]);
             for (int i = 0; i < op->call->nargs; i++)
-                count_use(s, uses, (TCGArg)op->call->args[i]);
+                count_use(s, uses, (TCGArg)op->call->args[i], weight[n]);
         } else if (op->opc != INDEX_op_discard) {
             for (int i = 0; i < def->nb_oargs + def->nb_iargs; i++)
-                count_use(s, uses, op->args[i]);
+                count_use(s, uses, op->args[i], weight[n]);
         }
     }
-    if (!loops)
-        return false;
     while (g->nb_carried < LOOP_MAX_CARRIED) {
         int best = 0;
         for (int t = 1; t < s->nb_temps; t++)

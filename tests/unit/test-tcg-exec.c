@@ -556,6 +556,74 @@ static void loop_fault(bool interp)
 TEST(loop_fault_interp) { loop_fault(true); }
 TEST(loop_fault_x86_64) { loop_fault(false); }
 
+/* Nested loops over ten guest registers (more than the carried set: the
+ * inner loop's get the registers, tcg/x86_64/loop.c) and lazy flags; a #PF
+ * in the middle of an inner loop: every register and the flags of the
+ * instructions before it. */
+static void nested_loop_fault(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x41, 0xb9, 0x04, 0x00, 0x00, 0x00, /* O: mov r9d, 4     */
+        0x03, 0x02,                         /* I: add eax, [rdx] */
+        0x48, 0x83, 0xc2, 0x08,             /* add rdx, 8        */
+        0x49, 0x01, 0xda,                   /* add r10, rbx      */
+        0x49, 0x31, 0xc3,                   /* xor r11, rax      */
+        0x48, 0x01, 0xfe,                   /* add rsi, rdi      */
+        0x41, 0xff, 0xc9,                   /* dec r9d           */
+        0x75, 0xec,                         /* jnz I             */
+        0x49, 0x83, 0xc0, 0x01,             /* add r8, 1         */
+        0xff, 0xc9,                         /* dec ecx           */
+        0x75, 0xde,                         /* jnz O             */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    enable_paging(env);
+    const unsigned k = 4 * 300 + 2;   /* the load of outer turn 300, inner turn 2 faults */
+    for (unsigned i = 0; i < k; i++)
+        st32(ram + (HOLE - RAM_BASE) - 8 * (k - i), i * 2654435761u);
+    uint64_t r[16] = { 0 };
+    r[R_EDX] = HOLE - 8 * k;
+    r[R_ECX] = 100000;
+    r[R_EBX] = 0x123456789abcdefULL;
+    r[R_ESI] = 0x7000000000000000ULL;
+    r[R_EDI] = 0x9000000000000001ULL;
+    memset(env->regs, 0, sizeof(env->regs));
+    memcpy(env->regs, r, sizeof(r));
+    bool cf = false;
+    for (unsigned i = 0, inner = 0; i < k; i++) {   /* the same in C */
+        if (inner == 0)
+            r[R_R9] = 4;
+        r[R_EAX] = (uint32_t)(r[R_EAX] + (uint32_t)(i * 2654435761u));
+        r[R_EDX] += 8;
+        r[R_R10] += r[R_EBX];
+        r[R_R11] ^= r[R_EAX];
+        cf = r[R_ESI] + r[R_EDI] < r[R_ESI];
+        r[R_ESI] += r[R_EDI];
+        r[R_R9] = (uint32_t)(r[R_R9] - 1);
+        if (++inner == 4) {
+            inner = 0;
+            r[R_R8]++;
+            r[R_ECX] = (uint32_t)(r[R_ECX] - 1);
+            cf = false;   /* add r8, 1: no carry */
+        }
+    }
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], HOLE);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + 6);
+    for (int i = 0; i < 16; i++)
+        if (i != R_ESP)   /* run_at's stack */
+            CHECK_EQ(env->regs[i], r[i]);
+    /* the last DEC r9d (2 left): not zero, not negative; CF of add rsi, rdi */
+    uint32_t f = cc_compute_all(env);
+    CHECK_EQ(f & (CC_S | CC_Z | CC_C), cf ? CC_C : 0);
+    test_cpu_free(env);
+}
+
+TEST(nested_loop_fault_interp) { nested_loop_fault(true); }
+TEST(nested_loop_fault_x86_64) { nested_loop_fault(false); }
+
 /* An endless loop left only through an exit request (what an interrupt or
  * another vCPU does): the registers agree with the memory it counts in. */
 static void *run_one_turn(void *arg)
