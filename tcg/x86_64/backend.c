@@ -272,6 +272,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     g->locked = 0;
     g->fl.valid = false;
     g->fl.copy_dst = g->fl.copy_src = -1;
+    g->fl.late_forget = -1;
     memset(g->label_bound, 0, sizeof(bool) * (size_t)(s->nb_labels + 1));
     for (int r = 0; r < 16; r++)
         g->reg_temp[r] = -1;

@@ -219,6 +219,7 @@ typedef struct Gen {
         int res, copy;     /* the result they were set from, a copy of it; or -1 */
         int copy_dst, copy_src, snap_dst, snap_src;   /* the last copy (flags.c track_copy) */
         bool copy_low, snap_low;
+        int late_forget;   /* a setcond/movcond output: forgotten at the next op */
         int64_t b_val;
         uint32_t clobbers;
     } fl;

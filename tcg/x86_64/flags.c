@@ -57,16 +57,25 @@ static void track_copy(Gen *g, const TCGOp *op, const TCGOpDef *def)
 void flags_before_op(Gen *g, const TCGOp *op)
 {
     track_copy(g, op, &tcg_op_defs[op->opc]);
+    if (g->fl.late_forget >= 0)   /* the previous op's output, written after its compare */
+        forget(g, g->fl.late_forget);
+    g->fl.late_forget = -1;
     if (!g->fl.valid)
         return;
     if (!keeps_flags(op->opc) || g->nb_cold_pending) {
         g->fl.valid = false;
         return;
     }
-    /* a value given a new value: the flags no longer describe it */
+    /* a value given a new value: the flags no longer describe it (setcond
+     * and movcond write theirs after reading the flags) */
     const TCGOpDef *def = &tcg_op_defs[op->opc];
-    for (int i = 0; i < def->nb_oargs; i++)
-        forget(g, (int)op->args[i]);
+    bool reads_first = op->opc == INDEX_op_setcond || op->opc == INDEX_op_movcond;
+    for (int i = 0; i < def->nb_oargs; i++) {
+        if (reads_first)
+            g->fl.late_forget = (int)op->args[i];
+        else
+            forget(g, (int)op->args[i]);
+    }
     /* a copy of the result (mov cc_dst, t), or its zero-extension when the
      * op was 32-bit: the same value */
     int in = def->nb_oargs ? (int)op->args[def->nb_oargs] : -1;

@@ -430,6 +430,72 @@ TEST(join_between_copy_and_sub_in_place_forces_compare)
     CHECK_EQ(reused[0][0] + reused[0][1] + reused[1][0] + reused[1][1], 0);
 }
 
+/* sub d, a, b; a = cond(a, b) ? c : a (the guest CMP then CMOV into its
+ * operand); then the same compare again, of the new a: the cmov reads the
+ * sub's flags, the second compare must be emitted. */
+static void gen_cmov_into_operand(TCGCond c, unsigned w)
+{
+    tcg_func_start(tcg_ctx);
+    TCGv a = cpu_regs[0], b = cpu_regs[1], d = tcg_temp_new();
+    tcg_gen_op3(INDEX_op_sub, w, d, a, b);
+    tcg_gen_mov(cpu_regs[3], d);
+    tcg_gen_movcond(c, w, a, a, b, cpu_regs[5], a);
+    tcg_gen_setcond(c, w, cpu_regs[2], a, b);
+    tcg_gen_exit_tb(0);
+}
+
+TEST(cmov_into_operand_reuses_flags_then_forgets_them)
+{
+    CPUX86State *ref = make_cpu(true), *x86 = make_cpu(false);
+    uint64_t *stat = &tcg_cpu(x86)->ctx->stat_flags_reused, reused = 0;
+    for (int c = TCG_COND_EQ; c <= TCG_COND_GTU; c++)
+        for (unsigned k = 0; k < ARRAY_SIZE(operands); k++)
+            for (int wi = 0; wi < 2; wi++) {
+                uint64_t init[16];
+                for (int i = 0; i < 16; i++)
+                    init[i] = 0x4444 * (uint64_t)(i + 1);
+                init[0] = operands[k][0];
+                init[1] = operands[k][1];
+                init[5] = operands[k][1] + 1;   /* the moved value: a compare of it differs */
+                CPUX86State *envs[2] = { ref, x86 };
+                for (int e = 0; e < 2; e++) {
+                    TCGCPU *t = tcg_cpu(envs[e]);
+                    tcg_ctx = t->ctx;
+                    tcg_current_cpu = t;
+                    tb_flush(t);
+                    gen_cmov_into_operand((TCGCond)c, wi ? TCG_W32 : 0);
+                    tcg_optimize(tcg_ctx);
+                    tcg_liveness(tcg_ctx);
+                    static TranslationBlock tb;
+                    memset(&tb, 0, sizeof(tb));
+                    uint32_t dummy32[1];
+                    uint64_t dummy64[1];
+                    tb.insn_pc = dummy64;
+                    tb.insn_cc_op = dummy32;
+                    tb.insn_host_end = dummy32;
+                    uint64_t before = *stat;
+                    CHECK(t->backend->gen_code(tcg_ctx, &tb));
+                    if (e)
+                        reused += *stat - before;
+                    memset(envs[e]->regs, 0, sizeof(envs[e]->regs));
+                    memcpy(envs[e]->regs, init, sizeof(init));
+                    t->backend->exec(envs[e], &tb);
+                }
+                for (int i = 0; i < 16; i++)
+                    if (x86->regs[i] != ref->regs[i]) {
+                        char msg[160];
+                        snprintf(msg, sizeof(msg), "cond %d w32 %d a %#" PRIx64 " b %#" PRIx64 ": reg %d", c, wi,
+                                 init[0], init[1], i);
+                        test_fail(__FILE__, __LINE__, msg);
+                        goto out;
+                    }
+            }
+out:
+    CHECK_EQ(reused, (uint64_t)CASES);   /* the cmov's compare only */
+    free_cpu(ref);
+    free_cpu(x86);
+}
+
 /* Guest SUB r, imm then JNZ (cpu/x86/translate-cc.c): the branch tests
  * the SUB's result against 0, which the backend reads from the sub's flags,
  * rather than the old value against the immediate (a copy of it kept). */
