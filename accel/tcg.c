@@ -411,9 +411,10 @@ void tcg_dump_jit_info(FILE *f)
         fprintf(f, "CPU #%d: jump cache: %" PRIu64 " kept (address space unflushed), %" PRIu64 " misses looked up by physical PC; PCID: %"
                 PRIu64 " switches, %" PRIu64 " found their entries\n", i, t->stat_jc_kept, t->stat_hash_lookups,
                 t->stat_pcid_switches, t->stat_pcid_restored);
-        fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes, %" PRIu64
+        fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes (%" PRIu64
+                " loop heads inside a block with pre-header probes), %" PRIu64
                 " regions with a static cc_op at loop heads\n", i, t->ctx->stat_loop_probes,
-                t->ctx->stat_static_loop_cc);
+                t->ctx->stat_preheader_probes, t->ctx->stat_static_loop_cc);
         fprintf(f, "CPU #%d: transfer sites: %" PRIu64 " misses, %" PRIu64 " links (%" PRIu64 " patching code), %" PRIu64 " given up; generations %u, %u global\n", i,
                 t->stat_xlink_misses, t->stat_xlink_links, t->stat_xlink_patches, t->stat_xlink_mega, t->xlink_gen[0], t->xlink_gen[1]);
         if (tcg_xfer_stats)

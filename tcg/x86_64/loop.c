@@ -22,7 +22,8 @@ static int carried_index(Gen *g, int t)
 }
 
 /* Globals, and locals (the addends of tcg/loop-probe.c) that only the
- * set-up before the first insn_start writes. */
+ * set-up before the first insn_start or a pre-header's probe writes (a
+ * label before the probe loads its register with a value nothing reads). */
 static bool may_carry(const TCGContext *s, int t)
 {
     return t > 0 && (t < s->nb_globals || s->temps[t].kind == TEMP_LOCAL);
@@ -56,7 +57,7 @@ bool plan_loop(Gen *g)
             int t = (int)(int64_t)op->args[i];
             if (t > 0 && t < s->nb_globals)
                 written[t] = true;
-            else if (t > 0 && s->temps[t].kind == TEMP_LOCAL && n > set_up)
+            else if (t > 0 && s->temps[t].kind == TEMP_LOCAL && n > set_up && op->opc != INDEX_op_qemu_probe)
                 uses[t] = INT_MIN / 2;   /* written in the body: not carried */
         }
         if (op->opc == INDEX_op_call) {
