@@ -1030,6 +1030,76 @@ static void shared_probe_code_page(bool interp)
 TEST(shared_probe_code_page_interp) { shared_probe_code_page(true); }
 TEST(shared_probe_code_page_x86_64) { shared_probe_code_page(false); }
 
+/* ---- shared probes past a brcond (tcg/mem-reuse.c) ----------------------------------------- */
+/* [rdx] read, then on the JNZ's fall-through [rdx+8] written through the
+ * same probe: every second record is skipped. */
+static const uint8_t brcond_share[] = {
+    0x8b, 0x02,                         /* L: mov eax, [rdx]   */
+    0xa9, 0x01, 0x00, 0x00, 0x00,       /* test eax, 1         */
+    0x75, 0x03,                         /* jnz S               */
+    0x89, 0x4a, 0x08,                   /* mov [rdx+8], ecx    */
+    0x48, 0x83, 0xc2, 0x10,             /* S: add rdx, 16      */
+    0xff, 0xc9,                         /* dec ecx             */
+    0x75, 0xec,                         /* jnz L               */
+    0xf4,
+};
+#define BRCOND_SHARE_STORE 9
+
+static void shared_probe_past_brcond(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    const unsigned n = 100;
+    uint64_t buf = DATA + 0x2000;   /* the records cross into the next page */
+    for (unsigned i = 0; i < n; i++) {
+        st32(ram + (buf - RAM_BASE) + 16 * i, i * 3);
+        st32(ram + (buf - RAM_BASE) + 16 * i + 8, 0xdead);
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = buf;
+    env->regs[R_ECX] = n;
+    run_code(env, brcond_share, sizeof(brcond_share));
+    CHECK_EQ(env->exception_index, -1);
+    for (unsigned i = 0; i < n; i++)
+        CHECK_EQ(ld32(ram + (buf - RAM_BASE) + 16 * i + 8), (i * 3) & 1 ? 0xdead : n - i);
+    CHECK_EQ(env->regs[R_EDX], buf + 16 * n);
+    CHECK_EQ(env->regs[R_EAX], (n - 1) * 3);
+    CHECK_EQ(*pte_of(buf) & 0x60, 0x60);
+    test_cpu_free(env);
+}
+
+TEST(shared_probe_past_brcond_interp) { shared_probe_past_brcond(true); }
+TEST(shared_probe_past_brcond_x86_64) { shared_probe_past_brcond(false); }
+
+/* The records' page is read-only: the probe (a read, checking the group's
+ * write too) never verifies, and the write after the brcond faults
+ * precisely, with the read's result in eax. */
+static void shared_probe_past_brcond_readonly(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    uint64_t buf = DATA + 0x2000;
+    for (unsigned i = 0; i < 8; i++)
+        st32(ram + (buf - RAM_BASE) + 16 * i, i < 5 ? 1 : 4);   /* odd: skipped */
+    *pte_of(buf) = buf | 1;   /* present, not writable */
+    env->cr[0] |= CR0_WP;
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = buf;
+    env->regs[R_ECX] = 8;
+    run_code(env, brcond_share, sizeof(brcond_share));
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], buf + 16 * 5 + 8);
+    CHECK_EQ(env->rip, RAM_BASE + BRCOND_SHARE_STORE);
+    CHECK_EQ(env->regs[R_EAX], 4);
+    CHECK_EQ(env->regs[R_EDX], buf + 16 * 5);
+    CHECK_EQ(env->regs[R_ECX], 3);
+    CHECK_EQ(cc_compute_all(env) & (CC_Z | CC_S | CC_C), CC_Z);   /* test eax, 1 */
+    test_cpu_free(env);
+}
+
+TEST(shared_probe_past_brcond_readonly_interp) { shared_probe_past_brcond_readonly(true); }
+TEST(shared_probe_past_brcond_readonly_x86_64) { shared_probe_past_brcond_readonly(false); }
+
 /* CPUID (a helper) changes EBX, which no instruction of the loop writes:
  * the loop must use and leave the helper's value, not the one it entered with. */
 static void loop_helper_writes_reg(bool interp)

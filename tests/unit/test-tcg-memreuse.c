@@ -159,8 +159,10 @@ TEST(far_displacements_not_shared)
     finish(env);
 }
 
-/* Labels and conditional branches end the basic block the addend lives in. */
-TEST(no_sharing_across_branch_or_label)
+/* A brcond's fall-through goes on after the probe: the access there reuses
+ * it, through a local addend (normal temps die at the branch); a label
+ * (other ways in) ends the group. */
+TEST(sharing_across_brcond_not_label)
 {
     CPUX86State *env = start();
     TCGv rbx = cpu_regs[R_EBX];
@@ -171,7 +173,53 @@ TEST(no_sharing_across_branch_or_label)
     tcg_gen_set_label(l);
     tcg_gen_mov(cpu_regs[R_ESI], load_at(rbx, 16, MO_64, 0));
     optimise();
-    CHECK_EQ(probes(), 0);
+    CHECK_EQ(probes(), 1);
+    CHECK_EQ(reuses(), 1);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld), 1);
+    const TCGOp *p = find_op(INDEX_op_qemu_ld_probe), *r = find_op(INDEX_op_qemu_ld_reuse);
+    if (p && r) {
+        CHECK_EQ(tcg_ctx->temps[(int)p->args[1]].kind, TEMP_LOCAL);
+        CHECK_EQ(r->args[2], p->args[1]);
+        CHECK(r > find_op(INDEX_op_brcond));
+    }
+    finish(env);
+}
+
+/* Within one basic block the addend stays a normal temp. */
+TEST(addend_normal_within_block)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 8, MO_64, 0));
+    optimise();
+    const TCGOp *p = find_op(INDEX_op_qemu_ld_probe);
+    CHECK(p != NULL);
+    if (p)
+        CHECK_EQ(tcg_ctx->temps[(int)p->args[1]].kind, TEMP_NORMAL);
+    finish(env);
+}
+
+/* An address temp made before the brcond is dead after it: a member after
+ * it never takes it as its base (nor folds into it). */
+TEST(brcond_forgets_normal_temps)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    int l = gen_new_label();
+    TCGv a = tcg_temp_new();
+    tcg_gen_addi(a, rbx, 8);
+    TCGv d = tcg_temp_new();
+    tcg_gen_qemu_ld(d, a, MO_64, 0);
+    tcg_gen_mov(cpu_regs[R_EAX], d);
+    tcg_gen_brcondi(TCG_COND_EQ, 0, cpu_regs[R_EDX], 0, l);
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 16, MO_64, 0));
+    tcg_gen_set_label(l);
+    optimise();
+    const TCGOp *r = find_op(INDEX_op_qemu_ld_reuse);
+    CHECK(r != NULL);
+    if (r)
+        CHECK((int)r->args[1] != a);
     finish(env);
 }
 
