@@ -39,6 +39,8 @@
 /* Groups open at once (each holds a host register for its addend). */
 #define REUSE_OPEN_MAX 4
 #define REUSE_MEMBERS_MAX 32
+/* Local addends given a discard (else a loop block stores them at labels). */
+#define REUSE_DISCARDS_MAX 64
 
 typedef struct AddrForm {
     uint32_t root;          /* value id; 0 = not known yet */
@@ -62,6 +64,11 @@ typedef struct Group {
     int32_t disp[REUSE_MEMBERS_MAX];
 } Group;
 
+/* A local addend, dead after its group's last member (op index `after`). */
+typedef struct Discard {
+    int after, temp;
+} Discard;
+
 /* What the pass knows of a temp's value; stale unless gen is the current one
  * (and, for a normal temp, gen_n: a brcond ends what normal temps hold). */
 typedef struct ValueInfo {
@@ -83,6 +90,8 @@ typedef struct ReuseState {
     uint32_t next_root;
     Group open[REUSE_OPEN_MAX];
     int nb_open;
+    Discard discard[REUSE_DISCARDS_MAX];
+    int nb_discards;
 } ReuseState;
 
 static bool is_guest_access(TCGOpcode opc)
@@ -263,6 +272,8 @@ static void rewrite_group(ReuseState *rs, const Group *g)
     tcg_ctx = s;
     TCGv addend = g->local ? tcg_temp_local_new() : tcg_temp_new();
     tcg_ctx = saved;
+    if (g->local && rs->nb_discards < REUSE_DISCARDS_MAX)
+        rs->discard[rs->nb_discards++] = (Discard){ g->ops[g->nb - 1], addend };
     unsigned perms = (g->reads ? TCG_WINDOW_READ : 0) | (g->writes ? TCG_WINDOW_WRITE : 0);
     for (int i = 0; i < g->nb; i++) {
         TCGOp *op = &s->ops[g->ops[i]];
@@ -357,6 +368,31 @@ static void add_access(ReuseState *rs, int n)
     g->disp[0] = 0;
 }
 
+/* A discard after each local addend's last member: it is dead there, and a
+ * local the backend thinks live is stored at every label and branch. */
+static void insert_discards(ReuseState *rs)
+{
+    TCGContext *s = rs->s;
+    int k = rs->nb_discards;
+    if (!k || s->nb_ops + k > TCG_MAX_OPS)
+        return;
+    for (int i = 1; i < k; i++)   /* by op index (groups close out of order) */
+        for (int j = i; j > 0 && rs->discard[j - 1].after > rs->discard[j].after; j--) {
+            Discard t = rs->discard[j];
+            rs->discard[j] = rs->discard[j - 1];
+            rs->discard[j - 1] = t;
+        }
+    int to = s->nb_ops + k;
+    for (int n = s->nb_ops - 1; n >= 0; n--) {
+        while (k && rs->discard[k - 1].after == n) {
+            k--;
+            s->ops[--to] = (TCGOp){ .opc = INDEX_op_discard, .args = { (TCGArg)rs->discard[k].temp } };
+        }
+        s->ops[--to] = s->ops[n];
+    }
+    s->nb_ops += rs->nb_discards;
+}
+
 void tcg_mem_reuse(TCGContext *s)
 {
     static __thread ReuseState rs;
@@ -367,6 +403,7 @@ void tcg_mem_reuse(TCGContext *s)
         return;
     rs.s = s;
     rs.nb_open = 0;
+    rs.nb_discards = 0;
     rs.next_root = 0;
     forget_values(&rs);
     for (int n = 0; n < s->nb_ops; n++) {
@@ -394,4 +431,5 @@ void tcg_mem_reuse(TCGContext *s)
         }
     }
     close_all(&rs);
+    insert_discards(&rs);
 }

@@ -181,6 +181,8 @@ TEST(sharing_across_brcond_not_label)
         CHECK_EQ(tcg_ctx->temps[(int)p->args[1]].kind, TEMP_LOCAL);
         CHECK_EQ(r->args[2], p->args[1]);
         CHECK(r > find_op(INDEX_op_brcond));
+        /* dead after its last reuse: no store of it at later labels */
+        CHECK(r[1].opc == INDEX_op_discard && r[1].args[0] == p->args[1]);
     }
     finish(env);
 }
