@@ -109,8 +109,8 @@ static void new_basic_block(LoopProbe *lp)
 }
 
 /* The range of input temp t: a global not written yet in this basic block
- * is its own base; one written is what its last write left (an index, never
- * a base). */
+ * is its own base; one written is what its last write left (an index, or
+ * another global plus an offset: the data-flow then checks that global). */
 static Range range_of(const LoopProbe *lp, int t)
 {
     if (lp->gen[t] == lp->bb)
