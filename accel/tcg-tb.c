@@ -398,6 +398,15 @@ static TranslationBlock *tb_alias(TCGCPU *t, TranslationBlock *base, uint64_t pc
  * is planned as one when translated). */
 unsigned tcg_region_trips = REGION_TRIPS_DEFAULT;
 
+/* For the -d jit translation times: cheap (vDSO), but it counts time the
+ * thread was preempted too. */
+static uint64_t xlate_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint64_t cs_base,
                                      uint32_t flags, uint32_t cflags, bool region)
 {
@@ -419,6 +428,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         tb->pcrel = tb_use_pcrel(flags);
         tb->region = region || tcg_region_trips == 0;
 
+        uint64_t t0 = xlate_clock();
         x86_translate_block(env, tb, MAX_INSNS_PER_TB);
         TCGContext *s = tcg_ctx;
         if (s->overflow) {
@@ -433,8 +443,10 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
             log_printf("OP: pc=0x%" PRIx64 "\n", pc);
             tcg_dump_ops(s, log_file());
         }
+        uint64_t t1 = xlate_clock();
         tcg_optimize(s);
         tcg_liveness(s);
+        uint64_t t2 = xlate_clock();
         if (log_enabled(LOG_OP)) {
             log_printf("OP after optimisation:\n");
             tcg_dump_ops(s, log_file());
@@ -464,6 +476,10 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
             tb_flush(t);
             continue;
         }
+        uint64_t t3 = xlate_clock();
+        t->stat_xlate_ns[0] += t1 - t0;
+        t->stat_xlate_ns[1] += t2 - t1;
+        t->stat_xlate_ns[2] += t3 - t2;
         if (log_enabled(LOG_OUT_ASM) && t->backend->dump)
             t->backend->dump(tb);
         if (log_enabled(LOG_PERFMAP))
