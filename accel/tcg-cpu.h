@@ -262,7 +262,7 @@ typedef struct TCGCPU {
     uint64_t stat_pcid_restored;         /* ... that kept its entries */
     uint64_t stat_lookup_slow;   /* indirect jumps that took the C lookup (x86_64) */
     uint64_t stat_regions;       /* hot loop heads translated again as regions */
-    /* monotonic ns spent translating: front end (decode to IR), middle
+    /* -d jit: thread CPU ns spent translating: front end (decode to IR), middle
      * (optimiser, liveness), back end (host code) */
     uint64_t stat_xlate_ns[3];
     /* Transfer sites (tcg/x86_64/xlink.c): the blocks their lookups found,
