@@ -265,6 +265,7 @@ typedef struct TCGCPU {
     /* -d jit: thread CPU ns spent translating: front end (decode to IR), middle
      * (optimiser, liveness), back end (host code) */
     uint64_t stat_xlate_ns[3];
+    uint64_t stat_xlate_region_ns;   /* ... of it, translating regions */
     /* Transfer sites (tcg/x86_64/xlink.c): the blocks their lookups found,
      * jumped to straight while the generation of the link's class is the
      * one it was linked in. [1]: links to blocks on global pages, which CR3

@@ -483,6 +483,8 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         t->stat_xlate_ns[0] += t1 - t0;
         t->stat_xlate_ns[1] += t2 - t1;
         t->stat_xlate_ns[2] += t3 - t2;
+        if (tb->region)
+            t->stat_xlate_region_ns += t3 - t0;
         if (log_enabled(LOG_OUT_ASM) && t->backend->dump)
             t->backend->dump(tb);
         if (log_enabled(LOG_PERFMAP))
