@@ -450,6 +450,8 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         tcg_optimize(s);
         tcg_liveness(s);
         uint64_t t2 = xlate_clock();
+        t->stat_ir_ops += (uint64_t)s->nb_ops;
+        t->stat_ir_temps += (uint64_t)s->nb_temps;
         if (log_enabled(LOG_OP)) {
             log_printf("OP after optimisation:\n");
             tcg_dump_ops(s, log_file());
