@@ -402,6 +402,13 @@ void tcg_dump_jit_info(FILE *f)
                 " indirect jumps looked up in C\n",
                 i, tb_cache_count(t), t->stat_translated, t->stat_guest_bytes, t->stat_code_bytes,
                 t->stat_shared, t->stat_invalidated, t->flush_count, t->stat_lookup_slow);
+        uint64_t xl = t->stat_xlate_ns[0] + t->stat_xlate_ns[1] + t->stat_xlate_ns[2];
+        fprintf(f, "CPU #%d: translating took %.1f ms (front end %.1f, optimiser and liveness %.1f, back end %.1f; regions %.1f), %" PRIu64
+                " ns per translation\n", i, xl / 1e6, t->stat_xlate_ns[0] / 1e6, t->stat_xlate_ns[1] / 1e6,
+                t->stat_xlate_ns[2] / 1e6, t->stat_xlate_region_ns / 1e6, t->stat_translated ? xl / t->stat_translated : 0);
+        fprintf(f, "CPU #%d: %" PRIu64 " IR ops and %" PRIu64 " temps per translation\n", i,
+                t->stat_translated ? t->stat_ir_ops / t->stat_translated : 0,
+                t->stat_translated ? t->stat_ir_temps / t->stat_translated : 0);
         fprintf(f, "CPU #%d: %" PRIu64 " hot loop heads translated again as regions after %" PRIu64
                 " back-edge trips through the loop\n", i, t->stat_regions, t->stat_back_trips);
         fprintf(f, "CPU #%d: %" PRIu64 " page walks, %" PRIu64 " TLB fills, %" PRIu64 " victim TLB hits; TLB flushes: %" PRIu64 " full, %" PRIu64

@@ -2,6 +2,7 @@
  * loops of translation regions): guest registers carried in host registers
  * around the back edges. */
 #include <limits.h>
+#include <string.h>
 #include "tcg/x86_64/backend.h"
 
 /* ---- loops ---------------------------------------------------------------------------------
@@ -36,23 +37,32 @@ static void count_use(const TCGContext *s, int *uses, TCGArg a)
         uses[t]++;
 }
 
+static bool has_back_edge(const TCGContext *s)
+{
+    for (int n = s->nb_ops - 1; n >= 0; n--)
+        if (s->ops[n].opc == INDEX_op_goto_loop)
+            return true;
+    return false;
+}
+
 /* Picks the globals to carry around the loop (the most used ones); false
- * when the block does not loop. */
+ * when the block does not loop (most do not: they skip the counting). */
 bool plan_loop(Gen *g)
 {
     TCGContext *s = g->s;
-    int uses[TCG_MAX_TEMPS] = { 0 };
-    bool written[TCG_MAX_TEMPS] = { false };
-    bool loops = false;
+    g->nb_carried = 0;
+    if (!has_back_edge(s))
+        return false;
+    int uses[TCG_MAX_TEMPS];
+    bool written[TCG_MAX_TEMPS];
+    memset(uses, 0, sizeof(int) * (size_t)s->nb_temps);
+    memset(written, 0, sizeof(bool) * (size_t)s->nb_temps);
     int set_up = 0;   /* ops before the first insn_start */
     while (set_up < s->nb_ops && s->ops[set_up].opc != INDEX_op_insn_start)
         set_up++;
-    g->nb_carried = 0;
     for (int n = s->nb_ops - 1; n >= 0; n--) {
         const TCGOp *op = &s->ops[n];
         const TCGOpDef *def = &tcg_op_defs[op->opc];
-        if (op->opc == INDEX_op_goto_loop)
-            loops = true;
         for (int i = 0; i < def->nb_oargs; i++) {   /* a call's: its result */
             int t = (int)(int64_t)op->args[i];
             if (t > 0 && t < s->nb_globals)
@@ -69,8 +79,6 @@ bool plan_loop(Gen *g)
                 count_use(s, uses, op->args[i]);
         }
     }
-    if (!loops)
-        return false;
     while (g->nb_carried < LOOP_MAX_CARRIED) {
         int best = 0;
         for (int t = 1; t < s->nb_temps; t++)
