@@ -262,6 +262,11 @@ typedef struct TCGCPU {
     uint64_t stat_pcid_restored;         /* ... that kept its entries */
     uint64_t stat_lookup_slow;   /* indirect jumps that took the C lookup (x86_64) */
     uint64_t stat_regions;       /* hot loop heads translated again as regions */
+    /* -d jit: thread CPU ns spent translating: front end (decode to IR), middle
+     * (optimiser, liveness), back end (host code) */
+    uint64_t stat_xlate_ns[3];
+    uint64_t stat_xlate_region_ns;   /* ... of it, translating regions */
+    uint64_t stat_ir_ops, stat_ir_temps;   /* IR ops (after liveness) and temps of all translations */
     /* Transfer sites (tcg/x86_64/xlink.c): the blocks their lookups found,
      * jumped to straight while the generation of the link's class is the
      * one it was linked in. [1]: links to blocks on global pages, which CR3

@@ -167,7 +167,9 @@ TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, ui
 {
     JmpCacheEntry *e = &t->jmp_cache[h];
     TranslationBlock *tb = e->tb;
-    if (!tb || tb->pc != pc || tb->cs_base != cs_base || tb->flags != flags || tb->cflags != 0)
+    /* e->pc is tb->pc (jc_store sets both): most calls miss, and the entry
+     * answers that without a cache miss on the block */
+    if (!tb || e->pc != pc || tb->pc != pc || tb->cs_base != cs_base || tb->flags != flags || tb->cflags != 0)
         return NULL;
     if (jc_tag_current(t, e->tag))
         return tb;

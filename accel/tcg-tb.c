@@ -398,6 +398,18 @@ static TranslationBlock *tb_alias(TCGCPU *t, TranslationBlock *base, uint64_t pc
  * is planned as one when translated). */
 unsigned tcg_region_trips = REGION_TRIPS_DEFAULT;
 
+/* For the -d jit translation times: the thread's CPU time (a machine
+ * shared with other work preempts us often), only under -d jit (it is a
+ * system call, ~0.4 us). */
+static uint64_t xlate_clock(void)
+{
+    struct timespec ts;
+    if (!log_enabled(LOG_JIT))
+        return 0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint64_t cs_base,
                                      uint32_t flags, uint32_t cflags, bool region)
 {
@@ -419,6 +431,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         tb->pcrel = tb_use_pcrel(flags);
         tb->region = region || tcg_region_trips == 0;
 
+        uint64_t t0 = xlate_clock();
         x86_translate_block(env, tb, MAX_INSNS_PER_TB);
         TCGContext *s = tcg_ctx;
         if (s->overflow) {
@@ -433,8 +446,12 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
             log_printf("OP: pc=0x%" PRIx64 "\n", pc);
             tcg_dump_ops(s, log_file());
         }
+        uint64_t t1 = xlate_clock();
         tcg_optimize(s);
         tcg_liveness(s);
+        uint64_t t2 = xlate_clock();
+        t->stat_ir_ops += (uint64_t)s->nb_ops;
+        t->stat_ir_temps += (uint64_t)s->nb_temps;
         if (log_enabled(LOG_OP)) {
             log_printf("OP after optimisation:\n");
             tcg_dump_ops(s, log_file());
@@ -464,6 +481,12 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
             tb_flush(t);
             continue;
         }
+        uint64_t t3 = xlate_clock();
+        t->stat_xlate_ns[0] += t1 - t0;
+        t->stat_xlate_ns[1] += t2 - t1;
+        t->stat_xlate_ns[2] += t3 - t2;
+        if (tb->region)
+            t->stat_xlate_region_ns += t3 - t0;
         if (log_enabled(LOG_OUT_ASM) && t->backend->dump)
             t->backend->dump(tb);
         if (log_enabled(LOG_PERFMAP))

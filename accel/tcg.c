@@ -402,6 +402,13 @@ void tcg_dump_jit_info(FILE *f)
                 " indirect jumps looked up in C\n",
                 i, tb_cache_count(t), t->stat_translated, t->stat_guest_bytes, t->stat_code_bytes,
                 t->stat_shared, t->stat_invalidated, t->flush_count, t->stat_lookup_slow);
+        uint64_t xl = t->stat_xlate_ns[0] + t->stat_xlate_ns[1] + t->stat_xlate_ns[2];
+        fprintf(f, "CPU #%d: translating took %.1f ms (front end %.1f, optimiser and liveness %.1f, back end %.1f; regions %.1f), %" PRIu64
+                " ns per translation\n", i, xl / 1e6, t->stat_xlate_ns[0] / 1e6, t->stat_xlate_ns[1] / 1e6,
+                t->stat_xlate_ns[2] / 1e6, t->stat_xlate_region_ns / 1e6, t->stat_translated ? xl / t->stat_translated : 0);
+        fprintf(f, "CPU #%d: %" PRIu64 " IR ops and %" PRIu64 " temps per translation\n", i,
+                t->stat_translated ? t->stat_ir_ops / t->stat_translated : 0,
+                t->stat_translated ? t->stat_ir_temps / t->stat_translated : 0);
         fprintf(f, "CPU #%d: %" PRIu64 " hot loop heads translated again as regions after %" PRIu64
                 " back-edge trips through the loop\n", i, t->stat_regions, t->stat_back_trips);
         fprintf(f, "CPU #%d: %" PRIu64 " page walks, %" PRIu64 " TLB fills, %" PRIu64 " victim TLB hits; TLB flushes: %" PRIu64 " full, %" PRIu64
@@ -411,9 +418,11 @@ void tcg_dump_jit_info(FILE *f)
         fprintf(f, "CPU #%d: jump cache: %" PRIu64 " kept (address space unflushed), %" PRIu64 " misses looked up by physical PC; PCID: %"
                 PRIu64 " switches, %" PRIu64 " found their entries\n", i, t->stat_jc_kept, t->stat_hash_lookups,
                 t->stat_pcid_switches, t->stat_pcid_restored);
-        fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes, %" PRIu64
+        fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes (%" PRIu64
+                " loop heads inside a block with pre-header probes), %" PRIu64
                 " regions with a static cc_op at loop heads, %" PRIu64 " compares left out (an ALU op's flags served)\n",
-                i, t->ctx->stat_loop_probes, t->ctx->stat_static_loop_cc, t->ctx->stat_flags_reused);
+                i, t->ctx->stat_loop_probes, t->ctx->stat_preheader_probes, t->ctx->stat_static_loop_cc,
+                t->ctx->stat_flags_reused);
         fprintf(f, "CPU #%d: transfer sites: %" PRIu64 " misses, %" PRIu64 " links (%" PRIu64 " patching code), %" PRIu64 " given up; generations %u, %u global\n", i,
                 t->stat_xlink_misses, t->stat_xlink_links, t->stat_xlink_patches, t->stat_xlink_mega, t->xlink_gen[0], t->xlink_gen[1]);
         if (tcg_xfer_stats)

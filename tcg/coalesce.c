@@ -13,6 +13,8 @@
  * boundaries, control flow); and a read of d may become a read of G only
  * while G still holds d's value (no write to G, no non-pure call before it).
  * d is a normal temp: dead at the end of its basic block. */
+#include <string.h>
+#include "system/util.h"
 #include "tcg/tcg.h"
 
 /* How far back the def may be, and how far forward d's reads are followed. */
@@ -104,11 +106,51 @@ static int find_def(TCGContext *s, int n, int d, int g)
     return -1;
 }
 
+/* Where the forward scans may stop early (translation time: a scan to the
+ * end of a long basic block per mov was the pass's main cost). The pass
+ * only ever turns reads of a normal temp into reads of a global, and
+ * changes no op's kind except mov into discard, so both stay exact. */
+static __thread int last_read[TCG_MAX_TEMPS];   /* op index, -1: none */
+static __thread int next_end[TCG_MAX_OPS + 1];  /* first op >= k ending a basic block */
+
+static void scan_ops(const TCGContext *s)
+{
+    memset(last_read, -1, sizeof(int) * (size_t)s->nb_temps);
+    for (int n = 0; n < s->nb_ops; n++) {
+        const TCGOp *op = &s->ops[n];
+        if (op->opc == INDEX_op_call) {
+            for (int i = 0; i < op->call->nargs; i++)
+                last_read[op->call->args[i]] = n;
+            continue;
+        }
+        const TCGOpDef *def = &tcg_op_defs[op->opc];
+        for (int i = 0; i < def->nb_iargs; i++)
+            last_read[(int)op->args[def->nb_oargs + i]] = n;
+    }
+    next_end[s->nb_ops] = s->nb_ops;
+    for (int n = s->nb_ops - 1; n >= 0; n--)
+        next_end[n] = ends_block(s->ops[n].opc) ? n : next_end[n + 1];
+}
+
+/* Whether some op in [from, to] writes d or ends the basic block. */
+static bool stops_within(const TCGContext *s, int from, int to, int d)
+{
+    if (next_end[from] <= to)
+        return true;
+    for (int k = from; k <= to; k++)
+        if (writes(s, &s->ops[k], d))
+            return true;
+    return false;
+}
+
 /* Whether every read of d after op n still finds d's value in g. */
 static bool reads_see_global(TCGContext *s, int n, int d, int g)
 {
     bool g_changed = false;
     for (int k = n + 1; k < s->nb_ops && k <= n + USE_SCAN_MAX; k++) {
+        if (k > last_read[d])   /* no read left: only where the scan ends matters */
+            return stops_within(s, k, MIN(s->nb_ops - 1, n + USE_SCAN_MAX), d) ||
+                   n + USE_SCAN_MAX >= s->nb_ops - 1;
         const TCGOp *op = &s->ops[k];
         if (reads(op, d) && g_changed)
             return false;
@@ -126,7 +168,7 @@ static void coalesce(TCGContext *s, int def, int n, int d, int g)
         rename_reads(&s->ops[k], d, g);
     s->ops[n].opc = INDEX_op_discard;
     s->ops[n].args[0] = (TCGArg)(int64_t)TCG_NO_TEMP;
-    for (int k = n + 1; k < s->nb_ops; k++) {
+    for (int k = n + 1; k < s->nb_ops && k <= last_read[d]; k++) {
         TCGOp *op = &s->ops[k];
         rename_reads(op, d, g);
         if (writes(s, op, d) || ends_block(op->opc))
@@ -136,6 +178,7 @@ static void coalesce(TCGContext *s, int def, int n, int d, int g)
 
 void tcg_coalesce(TCGContext *s)
 {
+    scan_ops(s);
     for (int n = 0; n < s->nb_ops; n++) {
         const TCGOp *op = &s->ops[n];
         if (op->opc != INDEX_op_mov || op->flags)

@@ -29,51 +29,82 @@ static bool ends_block(TCGOpcode opc)
     }
 }
 
+/* Liveness of temps as stamps: t is live while stamp[t] == gen, so making
+ * every normal temp dead at a block end is one increment, not a scan of all
+ * temps (translation time: blocks have hundreds of temps and many ends). */
+typedef struct Live {
+    uint32_t gen;
+    int nb_keep, nb_globals;
+    int keep[TCG_MAX_TEMPS];          /* the temps live at block ends: all but normal */
+    uint32_t stamp[TCG_MAX_TEMPS];
+} Live;
+
+static __thread Live lv;
+
+static inline bool is_live(int t) { return lv.stamp[t] == lv.gen; }
+static inline void set_live(int t) { lv.stamp[t] = lv.gen; }
+static inline void set_dead(int t) { lv.stamp[t] = 0; }
+
+/* At a block end: globals and locals live, normal temps dead. */
+static void block_end(void)
+{
+    if (++lv.gen == 0) {
+        memset(lv.stamp, 0, sizeof(lv.stamp));
+        lv.gen = 1;
+    }
+    for (int i = 0; i < lv.nb_keep; i++)
+        set_live(lv.keep[i]);
+}
+
+/* Temps 1 .. nb_globals - 1 are the globals (tcg_global_new). */
+static void globals_live(void)
+{
+    for (int i = 1; i < lv.nb_globals; i++)
+        set_live(i);
+}
+
 static void liveness_pass(TCGContext *s)
 {
-    static __thread bool live[TCG_MAX_TEMPS];
-    int nb_temps = s->nb_temps;
-
-    for (int i = 0; i < nb_temps; i++)
-        live[i] = s->temps[i].kind != TEMP_NORMAL;
+    lv.nb_keep = 0;
+    lv.nb_globals = s->nb_globals;
+    for (int i = 0; i < s->nb_temps; i++)
+        if (s->temps[i].kind != TEMP_NORMAL)
+            lv.keep[lv.nb_keep++] = i;
+    block_end();
 
     for (int n = s->nb_ops - 1; n >= 0; n--) {
         TCGOp *op = &s->ops[n];
         TCGOpcode opc = op->opc;
         const TCGOpDef *def = &tcg_op_defs[opc];
 
-        if (ends_block(opc)) {
-            for (int i = 0; i < nb_temps; i++)
-                live[i] = s->temps[i].kind != TEMP_NORMAL;
-        }
+        if (ends_block(opc))
+            block_end();
         if (opc == INDEX_op_discard) {
             int t = (int)(int64_t)op->args[0];
             if (t >= 0)
-                live[t] = false;
+                set_dead(t);
             continue;
         }
         if (opc == INDEX_op_call) {
             const TCGCall *c = op->call;
             int ret = (int)(int64_t)op->args[0];
             bool pure = c->flags & TCG_CALL_PURE;
-            if (pure && c->has_ret && ret >= 0 && !live[ret]) {
+            if (pure && c->has_ret && ret >= 0 && !is_live(ret)) {
                 mark_removed(op);
                 continue;
             }
             if (c->has_ret && ret >= 0)
-                live[ret] = false;
+                set_dead(ret);
             if (!pure)
-                for (int i = 0; i < nb_temps; i++)
-                    if (s->temps[i].kind == TEMP_GLOBAL)
-                        live[i] = true;
+                globals_live();
             op->dead = 0;
             for (int i = 0; i < c->nargs; i++) {
                 int t = c->args[i];
-                if (!live[t])
+                if (!is_live(t))
                     op->dead |= 1u << i;
             }
             for (int i = 0; i < c->nargs; i++)
-                live[c->args[i]] = true;
+                set_live(c->args[i]);
             continue;
         }
 
@@ -81,7 +112,7 @@ static void liveness_pass(TCGContext *s)
         if (!side && def->nb_oargs) {
             bool any_live = false;
             for (int i = 0; i < def->nb_oargs; i++)
-                if (live[(int)op->args[i]])
+                if (is_live((int)op->args[i]))
                     any_live = true;
             if (!any_live) {
                 mark_removed(op);
@@ -89,20 +120,17 @@ static void liveness_pass(TCGContext *s)
             }
         }
         for (int i = 0; i < def->nb_oargs; i++)
-            live[(int)op->args[i]] = false;
-        if (tcg_op_is_guest_mem(opc)) {
-            for (int i = 0; i < nb_temps; i++)
-                if (s->temps[i].kind == TEMP_GLOBAL)
-                    live[i] = true;
-        }
+            set_dead((int)op->args[i]);
+        if (tcg_op_is_guest_mem(opc))
+            globals_live();
         op->dead = 0;
         for (int i = 0; i < def->nb_iargs; i++) {
             int t = (int)op->args[def->nb_oargs + i];
-            if (!live[t])
+            if (!is_live(t))
                 op->dead |= 1u << i;
         }
         for (int i = 0; i < def->nb_iargs; i++)
-            live[(int)op->args[def->nb_oargs + i]] = true;
+            set_live((int)op->args[def->nb_oargs + i]);
         /* An input used twice in one op dies at most once: clear the bit of
          * the earlier duplicate so a backend frees it once. */
         for (int i = 0; i < def->nb_iargs; i++)

@@ -18,7 +18,11 @@
  *    when a group mixes them means a read-then-write to a read-only page
  *    falls back and faults, precisely, at the write.
  *  - Nothing in a group's span can flush the TLB: groups end at helper
- *    calls (but pure ones), labels and branches. Entries evicted meanwhile by other
+ *    calls (but pure ones), labels, br and exits. A group goes on past a
+ *    brcond on its fall-through, which runs after the probe (the taken way
+ *    leaves the group): its addend is then a local temp, and the values
+ *    normal temps held before the brcond are forgotten (they die there).
+ *    Entries evicted meanwhile by other
  *    accesses' fills are still correct translations (the hardware TLB may
  *    keep them as well); page-table writes need an INVLPG (a call) anyway.
  *  - With a failed probe every member does the full access it did before.
@@ -35,6 +39,8 @@
 /* Groups open at once (each holds a host register for its addend). */
 #define REUSE_OPEN_MAX 4
 #define REUSE_MEMBERS_MAX 32
+/* Local addends given a discard (else a loop block stores them at labels). */
+#define REUSE_DISCARDS_MAX 64
 
 typedef struct AddrForm {
     uint32_t root;          /* value id; 0 = not known yet */
@@ -49,6 +55,8 @@ typedef struct Group {
     int64_t base_off;       /* the first member's offset from the root */
     int32_t lo, hi;         /* window [lo, hi) relative to the first member's address */
     bool reads, writes;
+    bool crossed;           /* a brcond since the first member */
+    bool local;             /* a member after it: the addend must outlive the branch */
     int nb;
     int ops[REUSE_MEMBERS_MAX];
     /* each member's address as a temp plus a displacement */
@@ -56,9 +64,15 @@ typedef struct Group {
     int32_t disp[REUSE_MEMBERS_MAX];
 } Group;
 
-/* What the pass knows of a temp's value; stale unless gen is the current one. */
+/* A local addend, dead after its group's last member (op index `after`). */
+typedef struct Discard {
+    int after, temp;
+} Discard;
+
+/* What the pass knows of a temp's value; stale unless gen is the current one
+ * (and, for a normal temp, gen_n: a brcond ends what normal temps hold). */
 typedef struct ValueInfo {
-    uint32_t gen;
+    uint32_t gen, gen_n;
     bool is_const;
     AddrForm form;
     uint64_t cst;
@@ -72,10 +86,12 @@ typedef struct ValueInfo {
 typedef struct ReuseState {
     TCGContext *s;
     ValueInfo v[TCG_MAX_TEMPS];
-    uint32_t gen;
+    uint32_t gen, gen_n;
     uint32_t next_root;
     Group open[REUSE_OPEN_MAX];
     int nb_open;
+    Discard discard[REUSE_DISCARDS_MAX];
+    int nb_discards;
 } ReuseState;
 
 static bool is_guest_access(TCGOpcode opc)
@@ -83,13 +99,15 @@ static bool is_guest_access(TCGOpcode opc)
     return opc == INDEX_op_qemu_ld || opc == INDEX_op_qemu_st;
 }
 
-/* Pure helpers (flag computations) touch no CPU state: a group spans them. */
+/* Pure helpers (flag computations) touch no CPU state: a group spans them.
+ * A brcond's fall-through goes on with the same values: a group spans it
+ * too (its addend then a local: normal temps die at branches). */
 static bool ends_group_span(const TCGOp *op)
 {
     switch (op->opc) {
     case INDEX_op_call:
         return !(op->call->flags & TCG_CALL_PURE);
-    case INDEX_op_set_label: case INDEX_op_br: case INDEX_op_brcond:
+    case INDEX_op_set_label: case INDEX_op_br:
     case INDEX_op_goto_tb: case INDEX_op_exit_tb: case INDEX_op_lookup_and_goto:
     case INDEX_op_goto_loop:
         return true;
@@ -103,11 +121,17 @@ static AddrForm fresh_form(ReuseState *rs)
     return (AddrForm){ .root = ++rs->next_root, .w32 = false, .off = 0 };
 }
 
+static bool stale(const ReuseState *rs, int t)
+{
+    const ValueInfo *v = &rs->v[t];
+    return v->gen != rs->gen || (v->gen_n != rs->gen_n && rs->s->temps[t].kind == TEMP_NORMAL);
+}
+
 static ValueInfo *info(ReuseState *rs, int t)
 {
     ValueInfo *v = &rs->v[t];
-    if (v->gen != rs->gen)
-        *v = (ValueInfo){ .gen = rs->gen, .form = fresh_form(rs), .fold_base = -1 };
+    if (stale(rs, t))
+        *v = (ValueInfo){ .gen = rs->gen, .gen_n = rs->gen_n, .form = fresh_form(rs), .fold_base = -1 };
     return v;
 }
 
@@ -117,7 +141,7 @@ static uint64_t const_of(ReuseState *rs, int t) { return rs->v[t].cst; }
 
 static void set_value(ReuseState *rs, int t, AddrForm f, bool c, uint64_t cst)
 {
-    rs->v[t] = (ValueInfo){ .gen = rs->gen, .is_const = c, .form = f, .cst = cst, .fold_base = -1 };
+    rs->v[t] = (ValueInfo){ .gen = rs->gen, .gen_n = rs->gen_n, .is_const = c, .form = f, .cst = cst, .fold_base = -1 };
 }
 
 /* Forget every value: after a call (globals may change) or a label (values
@@ -127,6 +151,15 @@ static void forget_values(ReuseState *rs)
     if (++rs->gen == 0) {
         memset(rs->v, 0, sizeof(rs->v));
         rs->gen = 1;
+    }
+}
+
+/* At a brcond: normal temps are dead after it, globals and locals go on. */
+static void forget_normal_temps(ReuseState *rs)
+{
+    if (++rs->gen_n == 0) {
+        forget_values(rs);
+        rs->gen_n = 1;
     }
 }
 
@@ -237,8 +270,10 @@ static void rewrite_group(ReuseState *rs, const Group *g)
         return;
     TCGContext *saved = tcg_ctx;
     tcg_ctx = s;
-    TCGv addend = tcg_temp_new();
+    TCGv addend = g->local ? tcg_temp_local_new() : tcg_temp_new();
     tcg_ctx = saved;
+    if (g->local && rs->nb_discards < REUSE_DISCARDS_MAX)
+        rs->discard[rs->nb_discards++] = (Discard){ g->ops[g->nb - 1], addend };
     unsigned perms = (g->reads ? TCG_WINDOW_READ : 0) | (g->writes ? TCG_WINDOW_WRITE : 0);
     for (int i = 0; i < g->nb; i++) {
         TCGOp *op = &s->ops[g->ops[i]];
@@ -315,6 +350,7 @@ static void add_access(ReuseState *rs, int n)
             g->hi = hi;
             g->reads |= !write;
             g->writes |= write;
+            g->local |= g->crossed;
             address_parts(rs, (int)op->args[1], &g->base[g->nb], &g->disp[g->nb]);
             g->ops[g->nb++] = n;
             return;
@@ -332,6 +368,31 @@ static void add_access(ReuseState *rs, int n)
     g->disp[0] = 0;
 }
 
+/* A discard after each local addend's last member: it is dead there, and a
+ * local the backend thinks live is stored at every label and branch. */
+static void insert_discards(ReuseState *rs)
+{
+    TCGContext *s = rs->s;
+    int k = rs->nb_discards;
+    if (!k || s->nb_ops + k > TCG_MAX_OPS)
+        return;
+    for (int i = 1; i < k; i++)   /* by op index (groups close out of order) */
+        for (int j = i; j > 0 && rs->discard[j - 1].after > rs->discard[j].after; j--) {
+            Discard t = rs->discard[j];
+            rs->discard[j] = rs->discard[j - 1];
+            rs->discard[j - 1] = t;
+        }
+    int to = s->nb_ops + k;
+    for (int n = s->nb_ops - 1; n >= 0; n--) {
+        while (k && rs->discard[k - 1].after == n) {
+            k--;
+            s->ops[--to] = (TCGOp){ .opc = INDEX_op_discard, .args = { (TCGArg)rs->discard[k].temp } };
+        }
+        s->ops[--to] = s->ops[n];
+    }
+    s->nb_ops += rs->nb_discards;
+}
+
 void tcg_mem_reuse(TCGContext *s)
 {
     static __thread ReuseState rs;
@@ -342,6 +403,7 @@ void tcg_mem_reuse(TCGContext *s)
         return;
     rs.s = s;
     rs.nb_open = 0;
+    rs.nb_discards = 0;
     rs.next_root = 0;
     forget_values(&rs);
     for (int n = 0; n < s->nb_ops; n++) {
@@ -350,6 +412,10 @@ void tcg_mem_reuse(TCGContext *s)
         if (ends_group_span(op)) {
             close_all(&rs);
             forget_values(&rs);
+        } else if (opc == INDEX_op_brcond) {
+            for (int i = 0; i < rs.nb_open; i++)
+                rs.open[i].crossed = true;
+            forget_normal_temps(&rs);
         }
         if (is_guest_access(opc))
             add_access(&rs, n);
@@ -365,4 +431,5 @@ void tcg_mem_reuse(TCGContext *s)
         }
     }
     close_all(&rs);
+    insert_discards(&rs);
 }

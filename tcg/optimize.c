@@ -25,6 +25,23 @@ typedef struct TempInfo {
 
 static __thread TempInfo info[TCG_MAX_TEMPS];
 
+/* The temps whose info may differ from reset_all's since it last ran: the
+ * resets and scans walk these instead of every temp (translation time).
+ * Every op marks its temps before anything is learned about them; a copy's
+ * source was some earlier op's temp, so it is on the list too. */
+static __thread int touched[TCG_MAX_TEMPS];
+static __thread bool is_touched[TCG_MAX_TEMPS];
+static __thread int nb_touched;
+static __thread bool info_ready;
+
+static inline void touch(int t)
+{
+    if (t >= 0 && !is_touched[t]) {
+        is_touched[t] = true;
+        touched[nb_touched++] = t;
+    }
+}
+
 static void reset_temp(int t)
 {
     info[t].is_const = false;
@@ -39,7 +56,8 @@ static void reset_temp(int t)
 static void kill_temp(TCGContext *s, int t)
 {
     if (info[t].copied) {
-        for (int i = 0; i < s->nb_temps; i++) {
+        for (int j = 0; j < nb_touched; j++) {
+            int i = touched[j];
             if (info[i].copy_of == t)
                 info[i].copy_of = -1;
             if (info[i].low_copy_of == t)
@@ -58,15 +76,26 @@ static void set_copy(int d, int a)
 
 static void reset_all(TCGContext *s)
 {
-    for (int i = 0; i < s->nb_temps; i++) {
+    if (!info_ready) {   /* once per thread: then only touched temps change */
+        for (int i = 0; i < TCG_MAX_TEMPS; i++) {
+            reset_temp(i);
+            info[i].copied = false;
+        }
+        info_ready = true;
+    }
+    for (int j = 0; j < nb_touched; j++) {
+        int i = touched[j];
         reset_temp(i);
         info[i].copied = false;
+        is_touched[i] = false;
     }
+    nb_touched = 0;
 }
 
 static void reset_globals(TCGContext *s)
 {
-    for (int i = 0; i < s->nb_temps; i++) {
+    for (int j = 0; j < nb_touched; j++) {
+        int i = touched[j];
         if (s->temps[i].kind == TEMP_GLOBAL)
             reset_temp(i);
         else if (info[i].copy_of >= 0 && s->temps[info[i].copy_of].kind == TEMP_GLOBAL)
@@ -396,6 +425,9 @@ void tcg_optimize(TCGContext *s)
         if (opc == INDEX_op_call) {
             TCGCall *c = op->call;
             for (int i = 0; i < c->nargs; i++)
+                touch(c->args[i]);
+            touch((int)(int64_t)op->args[0]);
+            for (int i = 0; i < c->nargs; i++)
                 c->args[i] = resolve(c->args[i]);
             if (!(c->flags & TCG_CALL_PURE))
                 reset_globals(s);
@@ -405,6 +437,7 @@ void tcg_optimize(TCGContext *s)
             continue;
         }
         if (opc == INDEX_op_discard) {
+            touch((int)(int64_t)op->args[0]);
             /* no copy may stand for a value that is now undefined */
             if ((int64_t)op->args[0] >= 0)
                 kill_temp(s, (int)op->args[0]);
@@ -413,6 +446,8 @@ void tcg_optimize(TCGContext *s)
         if (opc == INDEX_op_insn_start)
             continue;
 
+        for (int i = 0; i < def->nb_oargs + def->nb_iargs; i++)
+            touch((int)op->args[i]);
         narrow_to_w32(op, def);
         /* copy propagation into the inputs */
         for (int i = 0; i < def->nb_iargs; i++) {
@@ -459,7 +494,8 @@ void tcg_optimize(TCGContext *s)
             continue;
         case INDEX_op_brcond:
             /* normal temps end with the block: no copy may refer to one */
-            for (int i = 0; i < s->nb_temps; i++) {
+            for (int j = 0; j < nb_touched; j++) {
+                int i = touched[j];
                 if (info[i].copy_of >= 0 && s->temps[info[i].copy_of].kind == TEMP_NORMAL)
                     info[i].copy_of = -1;
                 if (info[i].low_copy_of >= 0 && s->temps[info[i].low_copy_of].kind == TEMP_NORMAL)

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include "system/util.h"
 #include "tcg/tcg.h"
 
@@ -101,8 +102,8 @@ TCGOp *tcg_emit(TCGOpcode opc, unsigned flags, int nargs, const TCGArg *args)
     op->flags = flags;
     op->dead = 0;
     op->call = NULL;
-    for (int i = 0; i < 6; i++)
-        op->args[i] = i < nargs ? args[i] : 0;
+    memcpy(op->args, args, sizeof(TCGArg) * (size_t)nargs);
+    memset(op->args + nargs, 0, sizeof(TCGArg) * (size_t)(6 - nargs));
     return op;
 }
 

@@ -57,7 +57,8 @@
  * backend may always output an odd addend. Made only by tcg_mem_reuse.
  * qemu_probe outputs such an addend for the window at addr without
  * accessing anything (it cannot fault); tcg_loop_probe puts it before a
- * looping block's first insn_start for the loop's reuses.
+ * looping block's first insn_start, or before a loop head's label on the
+ * way in from above, for the loop's reuses.
  *
  * Helper calls: `call` invokes a C function with up to TCG_MAX_CALL_ARGS
  * 64-bit arguments (the env pointer is passed as the env temp) and an
@@ -287,6 +288,7 @@ typedef struct TCGContext {
     int nb_calls;
     bool overflow;          /* too many ops/temps: the translator ends the TB early */
     uint64_t stat_loop_probes;   /* looping blocks given loop-invariant probes (-d jit) */
+    uint64_t stat_preheader_probes;   /* loop heads inside a block given probes before them */
     uint64_t stat_static_loop_cc;   /* regions translated again with static cc_op at loop heads */
     uint64_t stat_follow_jmp, stat_follow_call;   /* direct JMPs / CALLs translations went through */
     uint64_t stat_follow_jcc;    /* conditional branches translations went on through */
@@ -391,8 +393,8 @@ void tcg_optimize(TCGContext *s);
 /* Compute results straight into the globals they are copied to (after the
  * optimiser's folding, before tcg_mem_reuse). */
 void tcg_coalesce(TCGContext *s);
-/* Check a self-loop's accesses through a loop-invariant base once per entry
- * (before tcg_mem_reuse). */
+/* Check a loop's accesses through a loop-invariant base once per entry into
+ * the loop: at the block entry or before a loop head (before tcg_mem_reuse). */
 void tcg_loop_probe(TCGContext *s);
 /* Share TLB probes between accesses through one base (after tcg_optimize). */
 void tcg_mem_reuse(TCGContext *s);

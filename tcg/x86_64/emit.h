@@ -34,6 +34,11 @@ static inline void em_byte(Emitter *e, uint8_t b)
 
 static inline void em_u32(Emitter *e, uint32_t v)
 {
+    if (e->rw_end - e->rw >= 4) {   /* one bound check (little-endian host) */
+        memcpy(e->rw, &v, 4);
+        e->rw += 4;
+        return;
+    }
     for (int i = 0; i < 4; i++)
         em_byte(e, (uint8_t)(v >> (8 * i)));
 }

@@ -2,6 +2,7 @@
  * loops of translation regions): guest registers carried in host registers
  * around the back edges. */
 #include <limits.h>
+#include <string.h>
 #include "tcg/x86_64/backend.h"
 
 /* ---- loops ---------------------------------------------------------------------------------
@@ -22,7 +23,8 @@ static int carried_index(Gen *g, int t)
 }
 
 /* Globals, and locals (the addends of tcg/loop-probe.c) that only the
- * set-up before the first insn_start writes. */
+ * set-up before the first insn_start or a pre-header's probe writes (a
+ * label before the probe loads its register with a value nothing reads). */
 static bool may_carry(const TCGContext *s, int t)
 {
     return t > 0 && (t < s->nb_globals || s->temps[t].kind == TEMP_LOCAL);
@@ -66,23 +68,26 @@ static void loop_weights(const TCGContext *s, int *weight)
 
 static bool has_back_edge(const TCGContext *s)
 {
-    for (int n = 0; n < s->nb_ops; n++)
+    for (int n = s->nb_ops - 1; n >= 0; n--)
         if (s->ops[n].opc == INDEX_op_goto_loop)
             return true;
     return false;
 }
 
-/* Picks the globals to carry around the loop (the most used ones); false
- * when the block does not loop. */
+/* Picks the globals to carry around the loop (the most used ones, weighted
+ * by loop depth); false when the block does not loop (most do not: they
+ * skip the counting). */
 bool plan_loop(Gen *g)
 {
     TCGContext *s = g->s;
     g->nb_carried = 0;
-    if (!has_back_edge(s))   /* most blocks: none of the counting below */
+    if (!has_back_edge(s))
         return false;
-    int uses[TCG_MAX_TEMPS] = { 0 };
-    bool written[TCG_MAX_TEMPS] = { false };
+    int uses[TCG_MAX_TEMPS];
+    bool written[TCG_MAX_TEMPS];
     int weight[TCG_MAX_OPS + 1];
+    memset(uses, 0, sizeof(int) * (size_t)s->nb_temps);
+    memset(written, 0, sizeof(bool) * (size_t)s->nb_temps);
     int set_up = 0;   /* ops before the first insn_start */
     while (set_up < s->nb_ops && s->ops[set_up].opc != INDEX_op_insn_start)
         set_up++;
@@ -94,7 +99,7 @@ bool plan_loop(Gen *g)
             int t = (int)(int64_t)op->args[i];
             if (t > 0 && t < s->nb_globals)
                 written[t] = true;
-            else if (t > 0 && s->temps[t].kind == TEMP_LOCAL && n > set_up)
+            else if (t > 0 && s->temps[t].kind == TEMP_LOCAL && n > set_up && op->opc != INDEX_op_qemu_probe)
                 uses[t] = INT_MIN / 2;   /* written in the body: not carried */
         }
         if (op->opc == INDEX_op_call) {

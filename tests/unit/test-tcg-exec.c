@@ -1098,6 +1098,76 @@ static void shared_probe_code_page(bool interp)
 TEST(shared_probe_code_page_interp) { shared_probe_code_page(true); }
 TEST(shared_probe_code_page_x86_64) { shared_probe_code_page(false); }
 
+/* ---- shared probes past a brcond (tcg/mem-reuse.c) ----------------------------------------- */
+/* [rdx] read, then on the JNZ's fall-through [rdx+8] written through the
+ * same probe: every second record is skipped. */
+static const uint8_t brcond_share[] = {
+    0x8b, 0x02,                         /* L: mov eax, [rdx]   */
+    0xa9, 0x01, 0x00, 0x00, 0x00,       /* test eax, 1         */
+    0x75, 0x03,                         /* jnz S               */
+    0x89, 0x4a, 0x08,                   /* mov [rdx+8], ecx    */
+    0x48, 0x83, 0xc2, 0x10,             /* S: add rdx, 16      */
+    0xff, 0xc9,                         /* dec ecx             */
+    0x75, 0xec,                         /* jnz L               */
+    0xf4,
+};
+#define BRCOND_SHARE_STORE 9
+
+static void shared_probe_past_brcond(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    const unsigned n = 100;
+    uint64_t buf = DATA + 0x2000;   /* the records cross into the next page */
+    for (unsigned i = 0; i < n; i++) {
+        st32(ram + (buf - RAM_BASE) + 16 * i, i * 3);
+        st32(ram + (buf - RAM_BASE) + 16 * i + 8, 0xdead);
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = buf;
+    env->regs[R_ECX] = n;
+    run_code(env, brcond_share, sizeof(brcond_share));
+    CHECK_EQ(env->exception_index, -1);
+    for (unsigned i = 0; i < n; i++)
+        CHECK_EQ(ld32(ram + (buf - RAM_BASE) + 16 * i + 8), (i * 3) & 1 ? 0xdead : n - i);
+    CHECK_EQ(env->regs[R_EDX], buf + 16 * n);
+    CHECK_EQ(env->regs[R_EAX], (n - 1) * 3);
+    CHECK_EQ(*pte_of(buf) & 0x60, 0x60);
+    test_cpu_free(env);
+}
+
+TEST(shared_probe_past_brcond_interp) { shared_probe_past_brcond(true); }
+TEST(shared_probe_past_brcond_x86_64) { shared_probe_past_brcond(false); }
+
+/* The records' page is read-only: the probe (a read, checking the group's
+ * write too) never verifies, and the write after the brcond faults
+ * precisely, with the read's result in eax. */
+static void shared_probe_past_brcond_readonly(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    uint64_t buf = DATA + 0x2000;
+    for (unsigned i = 0; i < 8; i++)
+        st32(ram + (buf - RAM_BASE) + 16 * i, i < 5 ? 1 : 4);   /* odd: skipped */
+    *pte_of(buf) = buf | 1;   /* present, not writable */
+    env->cr[0] |= CR0_WP;
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = buf;
+    env->regs[R_ECX] = 8;
+    run_code(env, brcond_share, sizeof(brcond_share));
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], buf + 16 * 5 + 8);
+    CHECK_EQ(env->rip, RAM_BASE + BRCOND_SHARE_STORE);
+    CHECK_EQ(env->regs[R_EAX], 4);
+    CHECK_EQ(env->regs[R_EDX], buf + 16 * 5);
+    CHECK_EQ(env->regs[R_ECX], 3);
+    CHECK_EQ(cc_compute_all(env) & (CC_Z | CC_S | CC_C), CC_Z);   /* test eax, 1 */
+    test_cpu_free(env);
+}
+
+TEST(shared_probe_past_brcond_readonly_interp) { shared_probe_past_brcond_readonly(true); }
+TEST(shared_probe_past_brcond_readonly_x86_64) { shared_probe_past_brcond_readonly(false); }
+
 /* CPUID (a helper) changes EBX, which no instruction of the loop writes:
  * the loop must use and leave the helper's value, not the one it entered with. */
 static void loop_helper_writes_reg(bool interp)
@@ -1555,6 +1625,258 @@ static void loop_probe_shootdown(bool interp)
 
 TEST(loop_probe_shootdown_interp) { loop_probe_shootdown(true); }
 TEST(loop_probe_shootdown_x86_64) { loop_probe_shootdown(false); }
+
+/* ---- pre-header probes (tcg/loop-probe.c): loops whose head is inside a region ----------- */
+/* Loop heads inside a block given probes before them so far. */
+static uint64_t preheader_probes(CPUX86State *env)
+{
+    return tcg_cpu(env)->ctx->stat_preheader_probes;
+}
+
+/* The decompressor's dict_repeat: per match (ebx of them, lengths at rsi)
+ * rax = rdi (written on every outer turn: no probe at the block entry), then
+ * an inner loop copies a byte from dist back through [rax] (buffer), [rax+8]
+ * (dist), [rax+0x10] (pos, read and written) and, for a byte 0xee,
+ * [rax+0x18] (sum, read and written): one window, probed before the inner
+ * head, which a forward JB also reaches. Long matches count in [rax+0x20]. */
+static const uint8_t repeat_loop[] = {
+    0x48, 0x89, 0xf8,                   /* O: mov rax, rdi                 */
+    0x8b, 0x0e,                         /* mov ecx, [rsi]                  */
+    0x48, 0x83, 0xc6, 0x04,             /* add rsi, 4                      */
+    0x83, 0xf9, 0x03,                   /* cmp ecx, 3                      */
+    0x72, 0x05,                         /* jb I                            */
+    0x48, 0x83, 0x40, 0x20, 0x01,       /* add qword [rax+0x20], 1         */
+    0x4c, 0x8b, 0x00,                   /* I: mov r8, [rax]                */
+    0x48, 0x8b, 0x50, 0x10,             /* mov rdx, [rax+0x10]             */
+    0x49, 0x89, 0xd1,                   /* mov r9, rdx                     */
+    0x4c, 0x2b, 0x48, 0x08,             /* sub r9, [rax+8]                 */
+    0x47, 0x0f, 0xb6, 0x14, 0x08,       /* movzx r10d, byte [r8+r9]        */
+    0x45, 0x88, 0x14, 0x10,             /* mov [r8+rdx], r10b              */
+    0x48, 0x83, 0xc2, 0x01,             /* add rdx, 1                      */
+    0x48, 0x89, 0x50, 0x10,             /* mov [rax+0x10], rdx             */
+    0x41, 0x81, 0xfa, 0xee, 0x00, 0x00, 0x00, /* cmp r10d, 0xee            */
+    0x75, 0x04,                         /* jne S                           */
+    0x4c, 0x01, 0x50, 0x18,             /* add [rax+0x18], r10             */
+    0xff, 0xc9,                         /* S: dec ecx                      */
+    0x75, 0xd0,                         /* jnz I                           */
+    0xff, 0xcb,                         /* dec ebx                         */
+    0x75, 0xb9,                         /* jnz O                           */
+    0xf4,
+};
+#define REPEAT_SUM_ADD 0x3b   /* add [rax+0x18], r10 */
+
+enum { REPEAT_POS0 = 16, REPEAT_DIST = 5 };
+
+/* Where linear address v is in ram, through the page tables. */
+static uint8_t *vram(uint64_t v)
+{
+    return ram + ((*pte_of(v) & ~0xfffULL) - RAM_BASE) + (v & 0xfff);
+}
+
+/* Runs repeat_loop with the struct at d, the buffer at buf, n matches of
+ * the given lengths, as a region from its first instruction. */
+static void run_repeat(CPUX86State *env, uint64_t d, uint64_t buf, const uint32_t *len, unsigned n)
+{
+    put_code(repeat_loop, sizeof(repeat_loop));
+    uint64_t lens = DATA + 0x3000;
+    for (unsigned i = 0; i < n; i++)
+        st32(ram + (lens - RAM_BASE) + 4 * i, len[i]);
+    for (unsigned i = 0; i < REPEAT_POS0; i++)
+        ram[buf - RAM_BASE + i] = (uint8_t)(0x10 + i);
+    ram[buf - RAM_BASE + REPEAT_POS0 - REPEAT_DIST + 2] = 0xee;   /* the third byte copied */
+    st64(vram(d), buf);
+    st64(vram(d + 8), REPEAT_DIST);
+    st64(vram(d + 0x10), REPEAT_POS0);
+    if (d + 0x28 <= HOLE || d >= HOLE + 0x1000) {
+        st64(vram(d + 0x18), 0);
+        st64(vram(d + 0x20), 0);
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    /* rax on entry: another struct's page, mapped elsewhere (a probe of it
+     * reused for rdi's would read the wrong frame) */
+    env->regs[R_EAX] = DATA + 0x100;
+    static const uint8_t warm[] = { 0x4c, 0x89, 0x18, 0xf4 };   /* mov [rax], r11; hlt: in the TLB */
+    memcpy(ram + LOOP_CODE + 0x800, warm, sizeof(warm));
+    run_at(env, RAM_BASE + LOOP_CODE + 0x800);
+    env->regs[R_EDI] = d;
+    env->regs[R_ESI] = lens;
+    env->regs[R_EBX] = n;
+    unsigned saved = tcg_region_trips;
+    tcg_region_trips = 0;   /* a region from O: I is a loop head inside it */
+    test_run_from(env, RAM_BASE + LOOP_CODE);   /* no flush: the TLB stays warm */
+    tcg_region_trips = saved;
+}
+
+static void preheader_repeat(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    static const uint32_t len[] = { 2, 7, 1, 4, 3, 9, 2, 5, 1, 6 };
+    const unsigned n = sizeof(len) / sizeof(len[0]);
+    uint64_t d = DATA + 0x7100, buf = DATA + 0x1000;
+    *pte_of(d) = (DATA + 0x8000) | 3;   /* not where rax's page maps */
+    tlb_flush(env);
+    uint8_t ref[256];
+    memset(ref, 0, sizeof(ref));
+    for (unsigned i = 0; i < REPEAT_POS0; i++)
+        ref[i] = (uint8_t)(0x10 + i);
+    ref[REPEAT_POS0 - REPEAT_DIST + 2] = 0xee;
+    uint64_t pos = REPEAT_POS0, sum = 0, longs = 0;
+    for (unsigned m = 0; m < n; m++) {
+        longs += len[m] >= 3;
+        for (unsigned i = 0; i < len[m]; i++, pos++) {
+            ref[pos] = ref[pos - REPEAT_DIST];
+            sum += ref[pos] == 0xee ? 0xee : 0;
+        }
+    }
+    uint64_t before = preheader_probes(env);
+    run_repeat(env, d, buf, len, n);
+    CHECK_EQ(preheader_probes(env), before + 1);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + sizeof(repeat_loop));
+    CHECK_EQ(ld64(vram(d + 0x10)), pos);
+    CHECK_EQ(ld64(vram(d + 0x18)), sum);
+    CHECK_EQ(ld64(vram(d + 0x20)), longs);
+    CHECK(memcmp(ram + (buf - RAM_BASE), ref, pos) == 0);
+    CHECK_EQ(env->regs[R_EDX], pos);
+    CHECK_EQ(*pte_of(d) & 0x60, 0x60);   /* accessed and dirty */
+    test_cpu_free(env);
+}
+
+TEST(preheader_repeat_interp) { preheader_repeat(true); }
+TEST(preheader_repeat_x86_64) { preheader_repeat(false); }
+
+/* The struct ends in the hole: the window [rax, rax+0x20) never verifies,
+ * every access through rax is an ordinary one, and the first sum update
+ * (the third byte copied, in the second match) faults precisely, after the
+ * byte and pos were stored. */
+static void preheader_fault_unverified(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    static const uint32_t len[] = { 2, 2, 2, 2 };
+    uint64_t d = HOLE - 0x18, buf = DATA + 0x1000;
+    run_repeat(env, d, buf, len, 4);
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK_EQ(env->cr[2], HOLE);
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + REPEAT_SUM_ADD);
+    CHECK_EQ(env->regs[R_EAX], d);
+    CHECK_EQ(env->regs[R_EBX], 3);
+    CHECK_EQ(env->regs[R_ECX], 2);
+    CHECK_EQ(env->regs[R_EDX], REPEAT_POS0 + 3);
+    CHECK_EQ(env->regs[R_ESI], DATA + 0x3000 + 8);
+    CHECK_EQ(env->regs[8], buf);
+    CHECK_EQ(env->regs[9], REPEAT_POS0 + 2 - REPEAT_DIST);
+    CHECK_EQ(env->regs[10], 0xee);
+    CHECK_EQ(ld64(vram(d + 0x10)), REPEAT_POS0 + 3);
+    CHECK_EQ(ram[buf - RAM_BASE + REPEAT_POS0 + 2], 0xee);
+    CHECK_EQ(cc_compute_all(env) & (CC_Z | CC_C | CC_S), CC_Z);   /* cmp r10d, 0xee */
+    test_cpu_free(env);
+}
+
+TEST(preheader_fault_unverified_interp) { preheader_fault_unverified(true); }
+TEST(preheader_fault_unverified_x86_64) { preheader_fault_unverified(false); }
+
+/* The inner loop stores through rax (written on each outer turn) into the
+ * immediate of the MOV after the loops, on the page of its own code: the
+ * window must not verify for writes, so each store reaches the code. The
+ * second round finds that MOV translated with the first round's value. */
+static void preheader_store_to_code(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x48, 0x89, 0xf8,               /* O: mov rax, rdi            */
+        0xb9, 0x03, 0x00, 0x00, 0x00,   /* mov ecx, 3                 */
+        0x8d, 0x14, 0x0e,               /* I: lea edx, [rsi+rcx]      */
+        0x89, 0x50, 0x04,               /* mov [rax+4], edx           */
+        0xff, 0xc9,                     /* dec ecx                    */
+        0x75, 0xf6,                     /* jnz I                      */
+        0xff, 0xcb,                     /* dec ebx                    */
+        0x75, 0xea,                     /* jnz O                      */
+        0xbd, 0x11, 0x11, 0x11, 0x11,   /* mov ebp, imm (at +0x17)    */
+        0xf4,
+    };
+    for (unsigned round = 0; round < 2; round++) {
+        put_code(code, sizeof(code));
+        memset(env->regs, 0, sizeof(env->regs));
+        env->regs[R_EDI] = RAM_BASE + LOOP_CODE + 0x17 - 4;
+        env->regs[R_ESI] = 0x1000 * (round + 1);
+        env->regs[R_EBX] = 3;
+        unsigned saved = tcg_region_trips;
+        tcg_region_trips = 0;
+        run_at(env, RAM_BASE + LOOP_CODE);
+        tcg_region_trips = saved;
+        CHECK_EQ(env->exception_index, -1);
+        CHECK_EQ(env->regs[R_EBP], 0x1000 * (round + 1) + 1);
+        CHECK_EQ(ld32(ram + LOOP_CODE + 0x17), 0x1000 * (round + 1) + 1);
+    }
+    test_cpu_free(env);
+}
+
+TEST(preheader_store_to_code_interp) { preheader_store_to_code(true); }
+TEST(preheader_store_to_code_x86_64) { preheader_store_to_code(false); }
+
+/* loop_probe_shootdown with the base written before the loop head (the
+ * probe runs before the head, inside the region): the flush request stops
+ * the loop at its back edge and the next entry reads the new page. */
+static void preheader_shootdown(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    static const uint8_t code[] = {
+        0x48, 0x89, 0xd8,       /* mov rax, rbx      */
+        0x48, 0x8b, 0x10,       /* L: mov rdx, [rax] */
+        0x48, 0x01, 0xd6,       /* add rsi, rdx      */
+        0x48, 0xff, 0xc7,       /* inc rdi           */
+        0x48, 0xff, 0x01,       /* inc qword [rcx]   */
+        0xeb, 0xf2,             /* jmp L             */
+    };
+    put_code(code, sizeof(code));
+    const unsigned counter = 0x9000;
+    uint64_t page = DATA + 0x5000, other = DATA + 0x6000;
+    st64(ram + counter, 0);
+    st64(ram + (page - RAM_BASE) + 8, 1);
+    st64(ram + (other - RAM_BASE) + 8, 2);
+    tb_flush(tcg_cpu(env));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = page + 8;
+    env->regs[R_ECX] = RAM_BASE + counter;
+    env->rip = RAM_BASE + LOOP_CODE;
+    env->halted = false;
+    env->exception_index = -1;
+    env->eflags = 2;
+    unsigned saved = tcg_region_trips;
+    tcg_region_trips = 0;
+    uint64_t before = preheader_probes(env);
+    pthread_t th;
+    pthread_create(&th, NULL, run_one_turn, env);
+    wait_count(counter, 1000);
+    *pte_of(page) = other | 3;    /* page -> other's frame */
+    TCGCPU *t = tcg_cpu(env);
+    pthread_mutex_lock(&t->inval_lock);
+    t->tlb_flush_pending = true;
+    pthread_mutex_unlock(&t->inval_lock);
+    atomic_store(&t->exit_flag, 1);
+    pthread_join(th, NULL);
+    CHECK_EQ(preheader_probes(env), before + 1);
+    uint64_t n1 = env->regs[R_EDI];
+    CHECK(n1 >= 1000);
+    CHECK_EQ(env->regs[R_ESI], n1);   /* the old mapping until the flush */
+    CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + 3);
+    pthread_create(&th, NULL, run_one_turn, env);
+    wait_count(counter, n1 + 1000);
+    atomic_store(&t->exit_flag, 1);
+    pthread_join(th, NULL);
+    tcg_region_trips = saved;
+    uint64_t n2 = env->regs[R_EDI];
+    CHECK(n2 >= n1 + 1000);
+    CHECK_EQ(env->regs[R_ESI], n1 + 2 * (n2 - n1));
+    CHECK_EQ(ld64(ram + counter), n2);
+    test_cpu_free(env);
+}
+
+TEST(preheader_shootdown_interp) { preheader_shootdown(true); }
+TEST(preheader_shootdown_x86_64) { preheader_shootdown(false); }
 
 /* ---- translation regions ---------------------------------------------------------
  * Loops whose body spans several basic blocks of one page run as one

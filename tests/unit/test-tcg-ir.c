@@ -237,6 +237,61 @@ TEST(cold_sink_keeps_results_read_later)
     free_cpu(env);
 }
 
+/* d = rbx + rbp; rax = d; `filler` ops on rcx; (rax = rdx when clobber);
+ * rsi = d; exit: the last read of d is far from the copy (tcg/coalesce.c
+ * stops its scans at a temp's last read). */
+static void gen_far_read(int filler, bool clobber)
+{
+    tcg_func_start(tcg_ctx);
+    TCGv d = tcg_temp_new();
+    tcg_gen_add(d, cpu_regs[R_EBX], cpu_regs[R_EBP]);
+    tcg_gen_mov(cpu_regs[R_EAX], d);
+    for (int i = 0; i < filler; i++)
+        tcg_gen_add(cpu_regs[R_ECX], cpu_regs[R_ECX], cpu_regs[R_EBX]);
+    if (clobber)
+        tcg_gen_mov(cpu_regs[R_EAX], cpu_regs[R_EDX]);
+    tcg_gen_mov(cpu_regs[R_ESI], d);
+    tcg_gen_exit_tb(0);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness(tcg_ctx);
+}
+
+/* The op that writes global g from an add (-1: none). */
+static int add_into(TCGContext *s, TCGv g)
+{
+    for (int i = 0; i < s->nb_ops; i++)
+        if (s->ops[i].opc == INDEX_op_add && (int)s->ops[i].args[0] == g &&
+            (int)s->ops[i].args[1] == cpu_regs[R_EBX])
+            return i;
+    return -1;
+}
+
+TEST(coalesce_renames_far_reads)
+{
+    CPUX86State *env = make_cpu(true);
+    tcg_ctx = tcg_cpu(env)->ctx;
+    gen_far_read(200, false);
+    CHECK(add_into(tcg_ctx, cpu_regs[R_EAX]) >= 0);   /* computed straight into rax */
+    bool rsi_from_rax = false;
+    for (int i = 0; i < tcg_ctx->nb_ops; i++)
+        if (tcg_ctx->ops[i].opc == INDEX_op_mov && (int)tcg_ctx->ops[i].args[0] == cpu_regs[R_ESI])
+            rsi_from_rax = (int)tcg_ctx->ops[i].args[1] == cpu_regs[R_EAX];
+    CHECK(rsi_from_rax);
+    free_cpu(env);
+}
+
+TEST(coalesce_refuses_when_global_changes_before_far_read)
+{
+    CPUX86State *env = make_cpu(true);
+    tcg_ctx = tcg_cpu(env)->ctx;
+    gen_far_read(200, true);
+    CHECK_EQ(add_into(tcg_ctx, cpu_regs[R_EAX]), -1);
+    /* past the scan limit the reads are not followed: no coalescing either */
+    gen_far_read(600, false);
+    CHECK_EQ(add_into(tcg_ctx, cpu_regs[R_EAX]), -1);
+    free_cpu(env);
+}
+
 /* ---- random programs --------------------------------------------------------------------- */
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t rnd(void)

@@ -159,8 +159,10 @@ TEST(far_displacements_not_shared)
     finish(env);
 }
 
-/* Labels and conditional branches end the basic block the addend lives in. */
-TEST(no_sharing_across_branch_or_label)
+/* A brcond's fall-through goes on after the probe: the access there reuses
+ * it, through a local addend (normal temps die at the branch); a label
+ * (other ways in) ends the group. */
+TEST(sharing_across_brcond_not_label)
 {
     CPUX86State *env = start();
     TCGv rbx = cpu_regs[R_EBX];
@@ -171,7 +173,55 @@ TEST(no_sharing_across_branch_or_label)
     tcg_gen_set_label(l);
     tcg_gen_mov(cpu_regs[R_ESI], load_at(rbx, 16, MO_64, 0));
     optimise();
-    CHECK_EQ(probes(), 0);
+    CHECK_EQ(probes(), 1);
+    CHECK_EQ(reuses(), 1);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld), 1);
+    const TCGOp *p = find_op(INDEX_op_qemu_ld_probe), *r = find_op(INDEX_op_qemu_ld_reuse);
+    if (p && r) {
+        CHECK_EQ(tcg_ctx->temps[(int)p->args[1]].kind, TEMP_LOCAL);
+        CHECK_EQ(r->args[2], p->args[1]);
+        CHECK(r > find_op(INDEX_op_brcond));
+        /* dead after its last reuse: no store of it at later labels */
+        CHECK(r[1].opc == INDEX_op_discard && r[1].args[0] == p->args[1]);
+    }
+    finish(env);
+}
+
+/* Within one basic block the addend stays a normal temp. */
+TEST(addend_normal_within_block)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    tcg_gen_mov(cpu_regs[R_EAX], load_at(rbx, 0, MO_64, 0));
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 8, MO_64, 0));
+    optimise();
+    const TCGOp *p = find_op(INDEX_op_qemu_ld_probe);
+    CHECK(p != NULL);
+    if (p)
+        CHECK_EQ(tcg_ctx->temps[(int)p->args[1]].kind, TEMP_NORMAL);
+    finish(env);
+}
+
+/* An address temp made before the brcond is dead after it: a member after
+ * it never takes it as its base (nor folds into it). */
+TEST(brcond_forgets_normal_temps)
+{
+    CPUX86State *env = start();
+    TCGv rbx = cpu_regs[R_EBX];
+    int l = gen_new_label();
+    TCGv a = tcg_temp_new();
+    tcg_gen_addi(a, rbx, 8);
+    TCGv d = tcg_temp_new();
+    tcg_gen_qemu_ld(d, a, MO_64, 0);
+    tcg_gen_mov(cpu_regs[R_EAX], d);
+    tcg_gen_brcondi(TCG_COND_EQ, 0, cpu_regs[R_EDX], 0, l);
+    tcg_gen_mov(cpu_regs[R_ECX], load_at(rbx, 16, MO_64, 0));
+    tcg_gen_set_label(l);
+    optimise();
+    const TCGOp *r = find_op(INDEX_op_qemu_ld_reuse);
+    CHECK(r != NULL);
+    if (r)
+        CHECK((int)r->args[1] != a);
     finish(env);
 }
 
@@ -470,5 +520,130 @@ TEST(region_loop_helper_in_stub_not_hoisted)
     CPUX86State *env = start();
     region_loop(NULL, call_helper);
     CHECK_EQ(count_ops(INDEX_op_qemu_probe), 0);
+    finish(env);
+}
+
+/* ---- pre-header probes: loops whose head is a label inside the block ------------------ */
+/* dict_repeat's shape: an outer loop that sets rax (so no probe at the block
+ * entry covers it), a forward branch straight to the inner head, and an
+ * inner loop reading [rax] and [rax+0x28] and writing [rax+0x10]. `inner`
+ * runs in the inner loop's body, `outer` after it in the outer one. */
+static int inner_head, pre_label_jump;
+static void nested_loops(void (*inner)(void), void (*outer)(void))
+{
+    int outer_head = gen_new_label(), after = gen_new_label();
+    inner_head = gen_new_label();
+    tcg_gen_set_label(outer_head);
+    tcg_gen_insn_start(0x1000, 0);
+    tcg_gen_mov(cpu_regs[R_EAX], cpu_regs[R_EDI]);
+    tcg_gen_insn_start(0x1003, 0);
+    tcg_gen_brcondi(TCG_COND_EQ, 0, cpu_regs[R_ECX], 0, inner_head);
+    pre_label_jump = tcg_ctx->nb_ops - 1;
+    tcg_gen_insn_start(0x1005, 0);
+    tcg_gen_addi(cpu_regs[R_EDX], cpu_regs[R_EDX], 1);
+    tcg_gen_set_label(inner_head);
+    tcg_gen_insn_start(0x1010, 0);
+    tcg_gen_qemu_ld(cpu_regs[8], cpu_regs[R_EAX], MO_64, 0);
+    tcg_gen_insn_start(0x1013, 0);
+    store_at(cpu_regs[R_EAX], 0x10, cpu_regs[R_EDX], MO_64);
+    tcg_gen_insn_start(0x1017, 0);
+    TCGv v = load_at(cpu_regs[R_EAX], 0x28, MO_64, 0);
+    tcg_gen_add(cpu_regs[R_ESI], cpu_regs[R_ESI], v);
+    if (inner)
+        inner();
+    tcg_gen_insn_start(0x101b, 0);
+    tcg_gen_subi(cpu_regs[R_ECX], cpu_regs[R_ECX], 1);
+    tcg_gen_brcondi(TCG_COND_EQ, 0, cpu_regs[R_ECX], 0, after);
+    tcg_gen_goto_loop(inner_head);
+    tcg_gen_exit_tb(0);
+    tcg_gen_set_label(after);
+    tcg_gen_insn_start(0x1020, 0);
+    if (outer)
+        outer();
+    tcg_gen_subi(cpu_regs[R_EBX], cpu_regs[R_EBX], 1);
+    tcg_gen_goto_loop(outer_head);
+    optimise();
+}
+
+static int op_index(const TCGOp *op) { return (int)(op - tcg_ctx->ops); }
+
+TEST(preheader_probe_before_inner_head)
+{
+    CPUX86State *env = start();
+    nested_loops(NULL, NULL);
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 1);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld_reuse), 2);
+    CHECK_EQ(count_ops(INDEX_op_qemu_st_reuse), 1);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld), 0);
+    CHECK_EQ(tcg_ctx->stat_preheader_probes, 1);
+    const TCGOp *p = find_op(INDEX_op_qemu_probe);
+    if (p) {
+        int n = op_index(p);
+        CHECK_EQ((int)p->args[1], cpu_regs[R_EAX]);
+        CHECK_EQ(tcg_window_lo(p->args[3]), 0);
+        CHECK_EQ(tcg_window_len(p->args[3]), 0x30);
+        CHECK_EQ(tcg_window_perms(p->args[3]), TCG_WINDOW_READ | TCG_WINDOW_WRITE);
+        /* on the way in: a new label the forward branch takes, the probe,
+         * then the head the back edge takes */
+        CHECK(n > 0 && tcg_ctx->ops[n - 1].opc == INDEX_op_set_label);
+        CHECK(n + 1 < tcg_ctx->nb_ops && tcg_ctx->ops[n + 1].opc == INDEX_op_set_label);
+        if (n > 0 && n + 1 < tcg_ctx->nb_ops) {
+            CHECK_EQ((int)tcg_ctx->ops[n + 1].args[0], inner_head);
+            CHECK_EQ((int)tcg_ctx->ops[pre_label_jump].args[3], (int)tcg_ctx->ops[n - 1].args[0]);
+        }
+    }
+    /* the reuses take rax plus their displacement */
+    for (int i = 0; i < tcg_ctx->nb_ops; i++) {
+        const TCGOp *op = &tcg_ctx->ops[i];
+        if (op->opc == INDEX_op_qemu_ld_reuse || op->opc == INDEX_op_qemu_st_reuse)
+            CHECK_EQ((int)op->args[1], cpu_regs[R_EAX]);
+    }
+    finish(env);
+}
+
+static void write_rax(void) { tcg_gen_addi(cpu_regs[R_EAX], cpu_regs[R_EAX], 8); }
+TEST(preheader_base_written_in_inner_loop_not_hoisted)
+{
+    CPUX86State *env = start();
+    nested_loops(write_rax, NULL);
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 0);
+    finish(env);
+}
+
+/* A helper in the inner loop may flush the TLB between two turns. */
+TEST(preheader_helper_in_inner_loop_not_hoisted)
+{
+    CPUX86State *env = start();
+    nested_loops(call_helper, NULL);
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 0);
+    finish(env);
+}
+
+/* A helper in the outer loop only: the inner head's probe runs after it. */
+TEST(preheader_helper_in_outer_loop_hoisted)
+{
+    CPUX86State *env = start();
+    nested_loops(NULL, call_helper);
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 1);
+    CHECK_EQ(tcg_ctx->stat_preheader_probes, 1);
+    finish(env);
+}
+
+/* Accesses outside every loop (the block's prefix) keep their own checks:
+ * a probe would cost what the access does. */
+TEST(entry_probe_only_for_accesses_in_loops)
+{
+    CPUX86State *env = start();
+    int head = gen_new_label();
+    tcg_gen_insn_start(0x1000, 0);
+    TCGv d = load_at(cpu_regs[R_EBX], 8, MO_64, 0);
+    tcg_gen_mov(cpu_regs[R_ESI], d);
+    tcg_gen_set_label(head);
+    tcg_gen_insn_start(0x1004, 0);
+    tcg_gen_subi(cpu_regs[R_ECX], cpu_regs[R_ECX], 1);
+    tcg_gen_goto_loop(head);
+    optimise();
+    CHECK_EQ(count_ops(INDEX_op_qemu_probe), 0);
+    CHECK_EQ(count_ops(INDEX_op_qemu_ld), 1);
     finish(env);
 }
