@@ -1569,6 +1569,43 @@ static void loop_probe_code_page_smc(bool interp)
 TEST(loop_probe_code_page_smc_interp) { loop_probe_code_page_smc(true); }
 TEST(loop_probe_code_page_smc_x86_64) { loop_probe_code_page_smc(false); }
 
+/* The shootdown tests' set-up: code at LOOP_CODE reading [rbx] (a qword 1
+ * on its page, 2 on the other frame) and counting its turns at [rcx]. */
+#define SHOOTDOWN_COUNTER 0x9000u
+#define SHOOTDOWN_PAGE (DATA + 0x5000)
+#define SHOOTDOWN_OTHER (DATA + 0x6000)
+
+static void shootdown_setup(CPUX86State *env, const uint8_t *code, size_t size)
+{
+    put_code(code, size);
+    st64(ram + SHOOTDOWN_COUNTER, 0);
+    st64(ram + (SHOOTDOWN_PAGE - RAM_BASE) + 8, 1);
+    st64(ram + (SHOOTDOWN_OTHER - RAM_BASE) + 8, 2);
+    tb_flush(tcg_cpu(env));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = SHOOTDOWN_PAGE + 8;
+    env->regs[R_ECX] = RAM_BASE + SHOOTDOWN_COUNTER;
+    env->rip = RAM_BASE + LOOP_CODE;
+    env->halted = false;
+    env->exception_index = -1;
+    env->eflags = 2;
+}
+
+/* After turns turns of the running loop: the page table moves the page to
+ * the other frame, a TLB flush is requested as an IPI would, the loop
+ * stops. */
+static void shootdown_after(CPUX86State *env, pthread_t th, uint64_t turns)
+{
+    wait_count(SHOOTDOWN_COUNTER, turns);
+    *pte_of(SHOOTDOWN_PAGE) = SHOOTDOWN_OTHER | 3;
+    TCGCPU *t = tcg_cpu(env);
+    pthread_mutex_lock(&t->inval_lock);
+    t->tlb_flush_pending = true;
+    pthread_mutex_unlock(&t->inval_lock);
+    atomic_store(&t->exit_flag, 1);
+    pthread_join(th, NULL);
+}
+
 /* An endless loop reading [rbx] is stopped by a TLB shootdown (what an IPI
  * or a memory-map change does: flush requested, exit flag raised) after the
  * page table moved rbx's page: the next entry probes again and reads the
@@ -1584,41 +1621,22 @@ static void loop_probe_shootdown(bool interp)
         0x48, 0xff, 0x01,       /* inc qword [rcx]   */
         0xeb, 0xf2,             /* jmp L             */
     };
-    put_code(code, sizeof(code));
-    const unsigned counter = 0x9000;
-    uint64_t page = DATA + 0x5000, other = DATA + 0x6000;
-    st64(ram + counter, 0);
-    st64(ram + (page - RAM_BASE) + 8, 1);
-    st64(ram + (other - RAM_BASE) + 8, 2);
-    tb_flush(tcg_cpu(env));
-    memset(env->regs, 0, sizeof(env->regs));
-    env->regs[R_EBX] = page + 8;
-    env->regs[R_ECX] = RAM_BASE + counter;
-    env->rip = RAM_BASE + LOOP_CODE;
-    env->halted = false;
-    env->exception_index = -1;
-    env->eflags = 2;
+    shootdown_setup(env, code, sizeof(code));
     pthread_t th;
     pthread_create(&th, NULL, run_one_turn, env);
-    wait_count(counter, 1000);
-    *pte_of(page) = other | 3;    /* page -> other's frame */
     TCGCPU *t = tcg_cpu(env);
-    pthread_mutex_lock(&t->inval_lock);
-    t->tlb_flush_pending = true;
-    pthread_mutex_unlock(&t->inval_lock);
-    atomic_store(&t->exit_flag, 1);
-    pthread_join(th, NULL);
+    shootdown_after(env, th, 1000);
     uint64_t n1 = env->regs[R_EDI];
     CHECK(n1 >= 1000);
     CHECK_EQ(env->regs[R_ESI], n1);   /* the old mapping until the flush */
     pthread_create(&th, NULL, run_one_turn, env);
-    wait_count(counter, n1 + 1000);
+    wait_count(SHOOTDOWN_COUNTER, n1 + 1000);
     atomic_store(&t->exit_flag, 1);
     pthread_join(th, NULL);
     uint64_t n2 = env->regs[R_EDI];
     CHECK(n2 >= n1 + 1000);
     CHECK_EQ(env->regs[R_ESI], n1 + 2 * (n2 - n1));
-    CHECK_EQ(ld64(ram + counter), n2);
+    CHECK_EQ(ld64(ram + SHOOTDOWN_COUNTER), n2);
     CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE);
     test_cpu_free(env);
 }
@@ -1831,47 +1849,28 @@ static void preheader_shootdown(bool interp)
         0x48, 0xff, 0x01,       /* inc qword [rcx]   */
         0xeb, 0xf2,             /* jmp L             */
     };
-    put_code(code, sizeof(code));
-    const unsigned counter = 0x9000;
-    uint64_t page = DATA + 0x5000, other = DATA + 0x6000;
-    st64(ram + counter, 0);
-    st64(ram + (page - RAM_BASE) + 8, 1);
-    st64(ram + (other - RAM_BASE) + 8, 2);
-    tb_flush(tcg_cpu(env));
-    memset(env->regs, 0, sizeof(env->regs));
-    env->regs[R_EBX] = page + 8;
-    env->regs[R_ECX] = RAM_BASE + counter;
-    env->rip = RAM_BASE + LOOP_CODE;
-    env->halted = false;
-    env->exception_index = -1;
-    env->eflags = 2;
+    shootdown_setup(env, code, sizeof(code));
     unsigned saved = tcg_region_trips;
     tcg_region_trips = 0;
     uint64_t before = preheader_probes(env);
     pthread_t th;
     pthread_create(&th, NULL, run_one_turn, env);
-    wait_count(counter, 1000);
-    *pte_of(page) = other | 3;    /* page -> other's frame */
     TCGCPU *t = tcg_cpu(env);
-    pthread_mutex_lock(&t->inval_lock);
-    t->tlb_flush_pending = true;
-    pthread_mutex_unlock(&t->inval_lock);
-    atomic_store(&t->exit_flag, 1);
-    pthread_join(th, NULL);
+    shootdown_after(env, th, 1000);
     CHECK_EQ(preheader_probes(env), before + 1);
     uint64_t n1 = env->regs[R_EDI];
     CHECK(n1 >= 1000);
     CHECK_EQ(env->regs[R_ESI], n1);   /* the old mapping until the flush */
     CHECK_EQ(env->rip, RAM_BASE + LOOP_CODE + 3);
     pthread_create(&th, NULL, run_one_turn, env);
-    wait_count(counter, n1 + 1000);
+    wait_count(SHOOTDOWN_COUNTER, n1 + 1000);
     atomic_store(&t->exit_flag, 1);
     pthread_join(th, NULL);
     tcg_region_trips = saved;
     uint64_t n2 = env->regs[R_EDI];
     CHECK(n2 >= n1 + 1000);
     CHECK_EQ(env->regs[R_ESI], n1 + 2 * (n2 - n1));
-    CHECK_EQ(ld64(ram + counter), n2);
+    CHECK_EQ(ld64(ram + SHOOTDOWN_COUNTER), n2);
     test_cpu_free(env);
 }
 

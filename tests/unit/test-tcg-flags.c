@@ -93,14 +93,19 @@ static void gen_case(TCGCond c, unsigned w, enum Between between, enum Consumer 
     tcg_gen_exit_tb(0);
 }
 
-static void run_case(CPUX86State *env, TCGCond c, unsigned w, enum Between between, enum Consumer use,
-                     bool b_const, const uint64_t *init)
+/* A case's IR goes into an empty code buffer. */
+static void begin_case(CPUX86State *env)
 {
     TCGCPU *t = tcg_cpu(env);
     tcg_ctx = t->ctx;
     tcg_current_cpu = t;
     tb_flush(t);
-    gen_case(c, w, between, use, b_const, init[1]);
+}
+
+/* The case's IR optimised, compiled by the CPU's backend and run from init. */
+static void finish_and_run(CPUX86State *env, const uint64_t *init)
+{
+    TCGCPU *t = tcg_cpu(env);
     tcg_optimize(tcg_ctx);
     tcg_liveness(tcg_ctx);
     static TranslationBlock tb;
@@ -118,6 +123,14 @@ static void run_case(CPUX86State *env, TCGCond c, unsigned w, enum Between betwe
     for (int i = 0; i < 16; i++)
         env->regs[i] = init[i];
     t->backend->exec(env, &tb);
+}
+
+static void run_case(CPUX86State *env, TCGCond c, unsigned w, enum Between between, enum Consumer use,
+                     bool b_const, const uint64_t *init)
+{
+    begin_case(env);
+    gen_case(c, w, between, use, b_const, init[1]);
+    finish_and_run(env, init);
 }
 
 static const uint64_t operands[][2] = {
@@ -225,28 +238,9 @@ static void gen_zero_case(TCGOpcode opc, unsigned w, TCGCond c, unsigned wc, boo
 static void run_zero_case(CPUX86State *env, TCGOpcode opc, unsigned w, TCGCond c, unsigned wc, bool copy,
                           enum Consumer use, const uint64_t *init)
 {
-    TCGCPU *t = tcg_cpu(env);
-    tcg_ctx = t->ctx;
-    tcg_current_cpu = t;
-    tb_flush(t);
+    begin_case(env);
     gen_zero_case(opc, w, c, wc, copy, use);
-    tcg_optimize(tcg_ctx);
-    tcg_liveness(tcg_ctx);
-    static TranslationBlock tb;
-    memset(&tb, 0, sizeof(tb));
-    uint32_t dummy32[1];
-    uint64_t dummy64[1];
-    tb.insn_pc = dummy64;
-    tb.insn_cc_op = dummy32;
-    tb.insn_host_end = dummy32;
-    if (!t->backend->gen_code(tcg_ctx, &tb)) {
-        test_fail(__FILE__, __LINE__, "gen_code failed");
-        return;
-    }
-    memset(env->regs, 0, sizeof(env->regs));
-    for (int i = 0; i < 16; i++)
-        env->regs[i] = init[i];
-    t->backend->exec(env, &tb);
+    finish_and_run(env, init);
 }
 
 /* Every condition against 0, both widths of op and compare, the result or
@@ -352,28 +346,9 @@ static void gen_inplace_case(bool ext, unsigned w, TCGCond c, bool join, enum Co
 static void run_inplace_case(CPUX86State *env, bool ext, unsigned w, TCGCond c, bool join, enum Consumer use,
                              const uint64_t *init)
 {
-    TCGCPU *t = tcg_cpu(env);
-    tcg_ctx = t->ctx;
-    tcg_current_cpu = t;
-    tb_flush(t);
+    begin_case(env);
     gen_inplace_case(ext, w, c, join, use);
-    tcg_optimize(tcg_ctx);
-    tcg_liveness(tcg_ctx);
-    static TranslationBlock tb;
-    memset(&tb, 0, sizeof(tb));
-    uint32_t dummy32[1];
-    uint64_t dummy64[1];
-    tb.insn_pc = dummy64;
-    tb.insn_cc_op = dummy32;
-    tb.insn_host_end = dummy32;
-    if (!t->backend->gen_code(tcg_ctx, &tb)) {
-        test_fail(__FILE__, __LINE__, "gen_code failed");
-        return;
-    }
-    memset(env->regs, 0, sizeof(env->regs));
-    for (int i = 0; i < 16; i++)
-        env->regs[i] = init[i];
-    t->backend->exec(env, &tb);
+    finish_and_run(env, init);
 }
 
 /* Counts the compares left out: [ext32u copy][32-bit]. */
