@@ -265,6 +265,13 @@ static void emit_pop(Emitter *e, int r)
     em_byte(e, (uint8_t)(0x58 + (r & 7)));
 }
 
+/* Point the rel8 at offset at the emitter's position (less than 128 bytes on). */
+static void patch_rel8(CodeBuffer *cb, const Emitter *e, size_t at)
+{
+    if (at < cb->size)
+        cb->rw[at] = (uint8_t)(emitter_off(e, cb) - (at + 1));
+}
+
 /* The single-access check of a reuse with a folded displacement: it has no
  * registers of its own for the address and the TLB check, so it takes
  * three, idle ones first, others saved on the stack around it. Without
@@ -295,9 +302,25 @@ static void emit_folded_fallback(Gen *g, MemFallback *fb)
     for (int i = 2; i >= first_push; i--)
         emit_pop(e, r[i]);
     jmp_abs(e, fb->done_rx);
-    /* a miss: the registers back as they were, then the helper call */
+    /* a miss: the victim TLB (r[0] the address, r[2] its last byte's
+     * page), then the registers back as they were and the helper call */
     for (int i = 0; i < nm; i++)
         patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
+    bool write = fb->is_store || (fb->memop & MO_RMW);
+    uintptr_t fn = g->cb->victim_probe[fb->mmu][write][r[1]][r[2]];
+    if (fn) {
+        mov_rr(e, r[1], r[0]);
+        em_byte(e, 0xe8);                                  /* call fn */
+        em_u32(e, (uint32_t)(int32_t)((int64_t)fn - (int64_t)(em_rx(e) + 4)));
+        em_byte(e, 0x75);                                  /* jne helper */
+        size_t victim_miss = emitter_off(e, g->cb);
+        em_byte(e, 0);
+        emit_host_access(e, fb->is_store, fb->memop, fb->data_reg, r[0], r[2], 0);
+        for (int i = 2; i >= first_push; i--)
+            emit_pop(e, r[i]);
+        jmp_abs(e, fb->done_rx);
+        patch_rel8(g->cb, e, victim_miss);
+    }
     for (int i = 2; i >= first_push; i--)
         emit_pop(e, r[i]);
     em_byte(e, 0xe9);
@@ -325,13 +348,6 @@ void emit_mem_fallback(Gen *g, MemFallback *fb)
     if (fb->none_reg >= 0)
         movi(e, fb->none_reg, TCG_ADDEND_NONE);
     jmp_abs(e, fb->done_rx);
-}
-
-/* Point the rel8 at offset at the emitter's position (less than 128 bytes on). */
-static void patch_rel8(CodeBuffer *cb, const Emitter *e, size_t at)
-{
-    if (at < cb->size)
-        cb->rw[at] = (uint8_t)(emitter_off(e, cb) - (at + 1));
 }
 
 /* Victim TLB probes: before its helper call, a slow path looks for the page

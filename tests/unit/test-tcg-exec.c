@@ -978,6 +978,49 @@ static void victim_tlb_inline(bool interp)
 TEST(victim_tlb_inline_interp) { victim_tlb_inline(true); }
 TEST(victim_tlb_inline_x86_64) { victim_tlb_inline(false); }
 
+/* Two probe windows that never verify (each straddles a page), on pages
+ * whose TLB slots collide pairwise: every access goes the single-access way
+ * of a folded reuse, and the page its slot does not hold is found in the
+ * victim TLB there, not by a helper call that swaps the pair at every
+ * access. */
+static void victim_tlb_folded(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    uint64_t pt2 = 0xf4000;   /* COLLIDING -> DATA + 0x1000, next page -> DATA + 0x2000 */
+    memset(ram + pt2, 0, 0x1000);
+    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
+    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), (DATA + 0x1000) | 3);
+    st64(ram + pt2 + 8 * (((COLLIDING + 0x1000) >> 12) & 511), (DATA + 0x2000) | 3);
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x86, 0xf8, 0x0f, 0x00, 0x00,   /* L: mov rax, [rsi+0xff8]  */
+        0x48, 0x03, 0x86, 0x00, 0x10, 0x00, 0x00,   /*    add rax, [rsi+0x1000] */
+        0x48, 0x03, 0x87, 0xf8, 0x0f, 0x00, 0x00,   /*    add rax, [rdi+0xff8]  */
+        0x48, 0x03, 0x87, 0x00, 0x10, 0x00, 0x00,   /*    add rax, [rdi+0x1000] */
+        0x48, 0x01, 0xc3,                           /*    add rbx, rax          */
+        0xff, 0xc9,                                 /*    dec ecx               */
+        0x75, 0xdd,                                 /*    jnz L                 */
+        0xf4,
+    };
+    st64(ram + (DATA - RAM_BASE) + 0xff8, 1);
+    st64(ram + (DATA - RAM_BASE) + 0x1000, 2);
+    st64(ram + (DATA - RAM_BASE) + 0x1ff8, 3);
+    st64(ram + (DATA - RAM_BASE) + 0x2000, 4);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = DATA;
+    env->regs[R_EDI] = COLLIDING;
+    env->regs[R_ECX] = 100;
+    run_code(env, code, sizeof(code));
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EBX], 1000);
+    if (!interp)
+        CHECK(tcg_cpu(env)->stat_tlb_victim_hits < 10);
+    test_cpu_free(env);
+}
+
+TEST(victim_tlb_folded_interp) { victim_tlb_folded(true); }
+TEST(victim_tlb_folded_x86_64) { victim_tlb_folded(false); }
+
 /* A fault in the middle of a group: the window runs into an unmapped page;
  * the first access and the instruction after it completed, nothing else. */
 static void shared_probe_fault_in_middle(bool interp)
