@@ -65,17 +65,26 @@ phases() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-measure() {   # measure TAG CMD...
-    local tag=$1; shift
+# measure_run TAG I CMD...: run I of TAG; a failed run counts in no median
+measure_run() {
+    local tag=$1 i=$2; shift 2
+    run_once "$T/$tag.$i.log" "$@"
+    phases "$T/$tag.$i.log" > "$T/$tag.$i.ph"
+    if ! grep -q '^workload-done 1' "$T/$tag.$i.ph"; then
+        echo "bench: $tag run $i did not finish the workload; its last lines:" >&2
+        tail -5 "$T/$tag.$i.log" | sed 's/^/    /' >&2
+        mv "$T/$tag.$i.ph" "$T/$tag.$i.failed"
+    fi
+}
+
+# measure_pair TAG_A TAG_B: RUNS runs of each, alternated (A, B, A, B, ...),
+# so that a slow spell of the host falls on both tools alike. The commands
+# are in the arrays CMD_A and CMD_B; TAG_B may be empty (A alone).
+measure_pair() {
+    local a=$1 b=$2
     for i in $(seq "$RUNS"); do
-        run_once "$T/$tag.$i.log" "$@"
-        phases "$T/$tag.$i.log" > "$T/$tag.$i.ph"
-        if ! grep -q '^workload-done 1' "$T/$tag.$i.ph"; then
-            # A failed run counts in no median.
-            echo "bench: $tag run $i did not finish the workload; its last lines:" >&2
-            tail -5 "$T/$tag.$i.log" | sed 's/^/    /' >&2
-            mv "$T/$tag.$i.ph" "$T/$tag.$i.failed"
-        fi
+        measure_run "$a" "$i" "${CMD_A[@]}"
+        [[ -n $b ]] && measure_run "$b" "$i" "${CMD_B[@]}"
     done
 }
 
@@ -85,13 +94,15 @@ QEMU_CMD=(qemu-system-x86_64 -accel tcg -cpu "$QEMU_CPU" -m 512 -nographic -no-r
           -kernel "$GUEST/bzImage" -initrd "$GUEST/initramfs.cpio.gz" -append "$APPEND")
 
 echo "bench: $RUNS run(s) each; guest $GUEST; medians in host seconds"
-measure kestrel "${KESTREL_CMD[@]}"
 have_qemu=0
+CMD_A=("${KESTREL_CMD[@]}")
 if command -v qemu-system-x86_64 >/dev/null; then
     have_qemu=1
-    measure qemu "${QEMU_CMD[@]}"
+    CMD_B=("${QEMU_CMD[@]}")
+    measure_pair kestrel qemu
 else
     echo "bench: qemu-system-x86_64 not installed: Kestrel only"
+    measure_pair kestrel ""
 fi
 
 # print_table A B: the phases of tool A beside tool B, with the ratio A/B
@@ -111,6 +122,11 @@ print_table() {
         r=$(awk -v k="$k" -v q="$q" 'BEGIN { if (k == "-" || q == "-" || q == 0) print "-"; else printf "%.2f", k / q }')
         printf '%-22s %12s %12s %8s\n' "$n" "$k" "$q" "$r"
     done
+    # how far apart the runs were: a wide spread means a noisy host
+    for tag in $a $b; do
+        cat "$T"/$tag.*.ph 2>/dev/null | awk -v t="$tag" '$1 == "exit" { if (!n || $2 < lo) lo = $2; if (!n || $2 > hi) hi = $2; n++ }
+            END { if (n) printf "bench: %s whole runs %.2f .. %.2f s (%d runs)\n", t, lo, hi, n }'
+    done
 }
 
 print_table kestrel qemu
@@ -125,12 +141,11 @@ print_table kestrel qemu
 if [[ ! -f build/tests/guest/hello.elf ]]; then
     echo "bench: no build/tests/guest/hello.elf to probe the accelerator with: translator only"
 elif grep -q 'accelerator: kvm' "$T/probe"; then
-    measure kestrel-kvm ./kestrel -accel kvm -m 512 -nographic -no-reboot -kernel "$GUEST/bzImage" \
-        -initrd "$GUEST/initramfs.cpio.gz" -append "$APPEND"
-    if [[ $have_qemu == 1 ]]; then
-        measure qemu-kvm qemu-system-x86_64 -accel kvm -cpu "$QEMU_CPU" -m 512 -nographic -no-reboot \
-            -kernel "$GUEST/bzImage" -initrd "$GUEST/initramfs.cpio.gz" -append "$APPEND"
-    fi
+    CMD_A=(./kestrel -accel kvm -m 512 -nographic -no-reboot -kernel "$GUEST/bzImage"
+           -initrd "$GUEST/initramfs.cpio.gz" -append "$APPEND")
+    CMD_B=(qemu-system-x86_64 -accel kvm -cpu "$QEMU_CPU" -m 512 -nographic -no-reboot
+           -kernel "$GUEST/bzImage" -initrd "$GUEST/initramfs.cpio.gz" -append "$APPEND")
+    if [[ $have_qemu == 1 ]]; then measure_pair kestrel-kvm qemu-kvm; else measure_pair kestrel-kvm ""; fi
     echo
     print_table kestrel-kvm qemu-kvm
 else
