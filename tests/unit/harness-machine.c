@@ -101,3 +101,14 @@ void test_enable_paging(CPUX86State *env, uint64_t hole)
     st64(ram + pt + 8 * ((hole - ram_base) >> 12), 0);
     test_paging_on(env, ram_base + 0xf0000);
 }
+
+bool test_gen_ir(TCGCPU *t, TranslationBlock *tb)
+{
+    static uint32_t dummy32[1];
+    static uint64_t dummy64[1];
+    memset(tb, 0, sizeof(*tb));
+    tb->insn_pc = dummy64;
+    tb->insn_cc_op = dummy32;
+    tb->insn_host_end = dummy32;
+    return t->backend->gen_code(tcg_ctx, tb);
+}

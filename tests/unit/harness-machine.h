@@ -45,4 +45,11 @@ void test_paging_on(CPUX86State *env, uint64_t cr3);
  * page at guest physical hole not present. */
 void test_enable_paging(CPUX86State *env, uint64_t hole);
 
+/* The IR in tcg_ctx (optimised and with liveness, as the caller chose)
+ * compiled by t's backend into tb, a block with no guest PC table of its
+ * own; false when the backend could not. */
+struct TCGCPU;
+struct TranslationBlock;
+bool test_gen_ir(struct TCGCPU *t, struct TranslationBlock *tb);
+
 #endif

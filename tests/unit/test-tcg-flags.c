@@ -109,13 +109,7 @@ static void finish_and_run(CPUX86State *env, const uint64_t *init)
     tcg_optimize(tcg_ctx);
     tcg_liveness(tcg_ctx);
     static TranslationBlock tb;
-    memset(&tb, 0, sizeof(tb));
-    uint32_t dummy32[1];
-    uint64_t dummy64[1];
-    tb.insn_pc = dummy64;
-    tb.insn_cc_op = dummy32;
-    tb.insn_host_end = dummy32;
-    if (!t->backend->gen_code(tcg_ctx, &tb)) {
+    if (!test_gen_ir(t, &tb)) {
         test_fail(__FILE__, __LINE__, "gen_code failed");
         return;
     }
@@ -442,14 +436,8 @@ TEST(cmov_into_operand_reuses_flags_then_forgets_them)
                     tcg_optimize(tcg_ctx);
                     tcg_liveness(tcg_ctx);
                     static TranslationBlock tb;
-                    memset(&tb, 0, sizeof(tb));
-                    uint32_t dummy32[1];
-                    uint64_t dummy64[1];
-                    tb.insn_pc = dummy64;
-                    tb.insn_cc_op = dummy32;
-                    tb.insn_host_end = dummy32;
                     uint64_t before = *stat;
-                    CHECK(t->backend->gen_code(tcg_ctx, &tb));
+                    CHECK(test_gen_ir(t, &tb));
                     if (e)
                         reused += *stat - before;
                     memset(envs[e]->regs, 0, sizeof(envs[e]->regs));

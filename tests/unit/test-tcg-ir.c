@@ -8,6 +8,7 @@
 #include "cpu/x86/translate-helpers.h"
 #include "cpu/x86/translate.h"
 #include "harness.h"
+#include "harness-machine.h"
 
 void *tb_arena_alloc(TCGCPU *t, size_t n);
 
@@ -489,13 +490,7 @@ static void run_program(CPUX86State *env, uint64_t seed, bool optimise, const ui
         tcg_optimize(tcg_ctx);
     tcg_liveness(tcg_ctx);
     static TranslationBlock tb;
-    memset(&tb, 0, sizeof(tb));
-    uint32_t dummy32[1];
-    uint64_t dummy64[1];
-    tb.insn_pc = dummy64;
-    tb.insn_cc_op = dummy32;
-    tb.insn_host_end = dummy32;
-    if (!t->backend->gen_code(tcg_ctx, &tb)) {
+    if (!test_gen_ir(t, &tb)) {
         test_fail(__FILE__, __LINE__, "gen_code failed");
         return;
     }
