@@ -111,19 +111,34 @@ static int find_def(TCGContext *s, int n, int d, int g)
  * only ever turns reads of a normal temp into reads of a global, and
  * changes no op's kind except mov into discard, so both stay exact. */
 static __thread int last_read[TCG_MAX_TEMPS];   /* op index, -1: none */
+/* The last op naming a normal temp as its output (or discarding it), -1:
+ * none. The pass only takes outputs away (a def's d becomes g), so this
+ * stays an upper bound: past it no op writes the temp. */
+static __thread int last_write[TCG_MAX_TEMPS];
 static __thread int next_end[TCG_MAX_OPS + 1];  /* first op >= k ending a basic block */
 
 static void scan_ops(const TCGContext *s)
 {
     memset(last_read, -1, sizeof(int) * (size_t)s->nb_temps);
+    memset(last_write, -1, sizeof(int) * (size_t)s->nb_temps);
     for (int n = 0; n < s->nb_ops; n++) {
         const TCGOp *op = &s->ops[n];
         if (op->opc == INDEX_op_call) {
             for (int i = 0; i < op->call->nargs; i++)
                 last_read[op->call->args[i]] = n;
+            if ((int64_t)op->args[0] >= 0)
+                last_write[(int)op->args[0]] = n;
+            continue;
+        }
+        if (op->opc == INDEX_op_discard) {
+            if ((int64_t)op->args[0] >= 0)
+                last_write[(int)op->args[0]] = n;
             continue;
         }
         const TCGOpDef *def = &tcg_op_defs[op->opc];
+        for (int i = 0; i < def->nb_oargs; i++)
+            if ((int64_t)op->args[i] >= 0)
+                last_write[(int)op->args[i]] = n;
         for (int i = 0; i < def->nb_iargs; i++)
             last_read[(int)op->args[def->nb_oargs + i]] = n;
     }
@@ -137,6 +152,8 @@ static bool stops_within(const TCGContext *s, int from, int to, int d)
 {
     if (next_end[from] <= to)
         return true;
+    if (last_write[d] < from)
+        return false;
     for (int k = from; k <= to; k++)
         if (writes(s, &s->ops[k], d))
             return true;
@@ -152,11 +169,12 @@ static bool reads_see_global(TCGContext *s, int n, int d, int g)
             return stops_within(s, k, MIN(s->nb_ops - 1, n + USE_SCAN_MAX), d) ||
                    n + USE_SCAN_MAX >= s->nb_ops - 1;
         const TCGOp *op = &s->ops[k];
-        if (reads(op, d) && g_changed)
+        if (g_changed && reads(op, d))
             return false;
-        if (writes(s, op, d) || ends_block(op->opc))
+        if ((k <= last_write[d] && writes(s, op, d)) || ends_block(op->opc))
             return true;
-        g_changed |= writes(s, op, g);
+        if (!g_changed)
+            g_changed = writes(s, op, g);
     }
     return n + USE_SCAN_MAX >= s->nb_ops - 1;
 }
@@ -171,7 +189,7 @@ static void coalesce(TCGContext *s, int def, int n, int d, int g)
     for (int k = n + 1; k < s->nb_ops && k <= last_read[d]; k++) {
         TCGOp *op = &s->ops[k];
         rename_reads(op, d, g);
-        if (writes(s, op, d) || ends_block(op->opc))
+        if ((k <= last_write[d] && writes(s, op, d)) || ends_block(op->opc))
             break;
     }
 }
