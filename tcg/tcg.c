@@ -253,21 +253,15 @@ void tcg_gen_vecop(uint64_t desc, int64_t d, int64_t s, int64_t r)
     EMIT(INDEX_op_vecop, 0, desc, (TCGArg)d, (TCGArg)s, (TCGArg)r);
 }
 
-bool tcg_op_has_side_effects(const TCGOp *op)
-{
-    switch (op->opc) {
-    case INDEX_op_brcond: case INDEX_op_br: case INDEX_op_set_label:
-    case INDEX_op_st: case INDEX_op_qemu_ld: case INDEX_op_qemu_st: case INDEX_op_vecop:
-    case INDEX_op_qemu_ld_probe: case INDEX_op_qemu_st_probe:
-    case INDEX_op_qemu_ld_reuse: case INDEX_op_qemu_st_reuse:
-    case INDEX_op_call: case INDEX_op_insn_start: case INDEX_op_goto_tb:
-    case INDEX_op_exit_tb: case INDEX_op_lookup_and_goto: case INDEX_op_discard:
-    case INDEX_op_goto_loop: case INDEX_op_ras_push:
-        return true;
-    default:
-        return false;
-    }
-}
+const bool tcg_op_side_effects[NB_OPS] = {
+    [INDEX_op_brcond] = true, [INDEX_op_br] = true, [INDEX_op_set_label] = true,
+    [INDEX_op_st] = true, [INDEX_op_qemu_ld] = true, [INDEX_op_qemu_st] = true, [INDEX_op_vecop] = true,
+    [INDEX_op_qemu_ld_probe] = true, [INDEX_op_qemu_st_probe] = true,
+    [INDEX_op_qemu_ld_reuse] = true, [INDEX_op_qemu_st_reuse] = true,
+    [INDEX_op_call] = true, [INDEX_op_insn_start] = true, [INDEX_op_goto_tb] = true,
+    [INDEX_op_exit_tb] = true, [INDEX_op_lookup_and_goto] = true, [INDEX_op_discard] = true,
+    [INDEX_op_goto_loop] = true, [INDEX_op_ras_push] = true,
+};
 
 /* ---- -d op ----------------------------------------------------------------- */
 static const char *cond_names[] = {

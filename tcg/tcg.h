@@ -410,7 +410,10 @@ bool tcg_cold_sink(TCGContext *s);
 /* The ops tcg_cold_sink may mark: pure integer ops with one output. */
 bool tcg_op_can_be_cold(unsigned opc);
 void tcg_dump_ops(TCGContext *s, FILE *f);
-bool tcg_op_has_side_effects(const TCGOp *op);
+/* Ops kept whether or not their outputs are read (a table: the passes ask
+ * for every op). */
+extern const bool tcg_op_side_effects[NB_OPS];
+static inline bool tcg_op_has_side_effects(const TCGOp *op) { return tcg_op_side_effects[op->opc]; }
 
 /* The value of condition c on a and b (32-bit compare when w32): one
  * definition for the optimiser's folding and the interpreter. */
