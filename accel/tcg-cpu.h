@@ -244,6 +244,9 @@ typedef struct TCGCPU {
     unsigned flush_count;
     /* statistics (monitor "info jit") */
     uint64_t stat_translated, stat_invalidated, stat_code_bytes, stat_guest_bytes;
+    /* translations where an invalidated block started, and those of the same bytes
+     * (-d jit only: accel/tcg-retrans.c) */
+    uint64_t stat_retrans, stat_retrans_same;
     uint64_t stat_shared;    /* blocks that reuse a PC-relative translation */
     uint64_t stat_tlb_fills;             /* TLB misses that walked */
     uint64_t stat_tlb_victim_hits;       /* TLB misses the victim TLB served */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include "accel/tcg-cpu.h"
 #include "accel/tcg-perfmap.h"
+#include "accel/tcg-retrans.h"
 #include "cpu/x86/exec.h"
 #include "cpu/x86/helpers.h"
 #include "cpu/x86/translate.h"
@@ -495,6 +496,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *t, uint64_t phys, uint64_t pc, uint
         t->stat_translated++;
         t->stat_code_bytes += tb->code_size;
         t->stat_guest_bytes += tb->size;
+        retrans_note_new(t, tb);
         tb_publish(t, tb);
         if (tb->pcrel) {
             unsigned h = shared_hash(c, phys, flags);
@@ -697,6 +699,7 @@ bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
         /* a self-loop checks only the exit flag at its back edge */
         atomic_store(&t->exit_flag, 1);
         t->stat_invalidated++;
+        retrans_note_invalid(t, tb);
         jc_remove(t, tb);
         hash_remove(c, tb);
         if (tb->pcrel && !tb->alias)

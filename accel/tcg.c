@@ -402,6 +402,8 @@ void tcg_dump_jit_info(FILE *f)
                 " indirect jumps looked up in C\n",
                 i, tb_cache_count(t), t->stat_translated, t->stat_guest_bytes, t->stat_code_bytes,
                 t->stat_shared, t->stat_invalidated, t->flush_count, t->stat_lookup_slow);
+        fprintf(f, "CPU #%d: %" PRIu64 " translations where an invalidated block started (same physical PC, PC, flags), %"
+                PRIu64 " of the same guest bytes\n", i, t->stat_retrans, t->stat_retrans_same);
         uint64_t xl = t->stat_xlate_ns[0] + t->stat_xlate_ns[1] + t->stat_xlate_ns[2];
         fprintf(f, "CPU #%d: translating took %.1f ms (front end %.1f, optimiser and liveness %.1f, back end %.1f; regions %.1f), %" PRIu64
                 " ns per translation\n", i, xl / 1e6, t->stat_xlate_ns[0] / 1e6, t->stat_xlate_ns[1] / 1e6,
