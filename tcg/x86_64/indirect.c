@@ -47,36 +47,55 @@ static int32_t probe_epoch_tag(Gen *g)
     return global ? CPU_OFF(jc_gepoch_tag) : CPU_OFF(jc_epoch_tag);
 }
 
+/* A jmp rel32 to be patched. */
+static size_t jmp_fwd(Gen *g)
+{
+    em_byte(&g->e, 0xe9);
+    size_t at = emitter_off(&g->e, g->cb);
+    em_u32(&g->e, 0);
+    return at;
+}
+
 /* 64-bit code: in 64-bit mode a block's flags are hflags, so an entry with
  * rip as pc and tag jc_tag(hflags, epoch) is the block to run, provided
  * the CS base is zero (entries of other blocks carry a tag no mode has).
- * Falls through on a miss. */
+ * The set's first way is compared in line, the second out of line after
+ * the final jump. Falls through on a miss. */
 static void gen_jmp_cache_probe(Gen *g)
 {
     Emitter *e = &g->e;
-    size_t miss[3];
+    size_t miss[3], to_way1, back;
+    _Static_assert(sizeof(JmpCacheEntry) == 32 && JMP_CACHE_WAYS == 2, "the probe scales sets by 64");
     em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, ENV_OFF(rip), false);
-    /* rcx = jmp_cache_hash(rip) * sizeof(JmpCacheEntry) */
+    /* rcx = jmp_cache_hash(rip) * 64 */
     mov_rr(e, RCX, RAX);
-    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_BITS */
-    em_byte(e, JMP_CACHE_BITS);
+    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_SET_BITS */
+    em_byte(e, JMP_CACHE_SET_BITS);
     em_rr(e, 0x31, 1, false, RAX, RCX, false);         /* xor ecx, eax */
-    em_rr(e, 0x81, 1, false, 4, RCX, false);           /* and ecx, size - 1 */
-    em_u32(e, JMP_CACHE_SIZE - 1);
-    _Static_assert(sizeof(JmpCacheEntry) == 32, "the probe scales by 32");
-    em_rr(e, 0xc1, 1, false, 4, RCX, false);           /* shl ecx, 5 */
-    em_byte(e, 5);
+    em_rr(e, 0x81, 1, false, 4, RCX, false);           /* and ecx, sets - 1 */
+    em_u32(e, (1u << JMP_CACHE_SET_BITS) - 1);
+    em_rr(e, 0xc1, 1, false, 4, RCX, false);           /* shl ecx, 6 */
+    em_byte(e, 6);
     em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
-    miss[0] = jcc_fwd(g, CC_NE);
+    to_way1 = jcc_fwd(g, CC_NE);
+    size_t hit = emitter_off(e, g->cb);
     em_rm(e, 0x8b, 1, false, RDX, RBP, -1, 0, ENV_OFF(hflags), false);
     em_rm(e, 0x0b, 1, true, RDX, R12, -1, 0, probe_epoch_tag(g), false);   /* or rdx, [epoch tag] */
     em_rm(e, 0x3b, 1, true, RDX, R12, RCX, 0, JC_OFF(tag), false);
-    miss[1] = jcc_fwd(g, CC_NE);
+    miss[0] = jcc_fwd(g, CC_NE);
     em_rm(e, 0x83, 1, true, 7, RBP, -1, 0,
           ENV_OFF(segs) + (int32_t)(R_CS * sizeof(SegmentCache) + offsetof(SegmentCache, base)), false);
     em_byte(e, 0);                                     /* cmp qword [cs.base], 0 */
-    miss[2] = jcc_fwd(g, CC_NE);
+    miss[1] = jcc_fwd(g, CC_NE);
     em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code), false);   /* jmp [entry.code] */
+    /* way 1: rcx moves to its entry, then the same checks */
+    patch_rel32(g->cb, to_way1, emitter_off(e, g->cb));
+    em_rr(e, 0x83, 1, false, 0, RCX, false);           /* add ecx, 32 */
+    em_byte(e, 32);
+    em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
+    miss[2] = jcc_fwd(g, CC_NE);
+    back = jmp_fwd(g);
+    patch_rel32(g->cb, back, hit);
     for (unsigned i = 0; i < ARRAY_SIZE(miss); i++)
         patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
 }
