@@ -73,6 +73,9 @@ typedef struct TCGBackend {
     uintptr_t (*exec)(CPUX86State *env, TranslationBlock *tb);
     /* Point goto_tb n of tb at dest (or back to its exit path when NULL). */
     void (*set_jump)(TranslationBlock *tb, int n, TranslationBlock *dest);
+    /* Optional: point goto_tb n of tb at a jump-cache lookup of its target
+     * (which tb may not chain to). */
+    void (*set_jump_lookup)(TranslationBlock *tb, int n);
     /* Make every entry into tb leave to the loop (tb was invalidated). */
     void (*invalidate)(TranslationBlock *tb);
     /* Send every entry into tb's code on to dest's (tb was superseded). */
@@ -270,6 +273,8 @@ typedef struct TCGCPU {
     uint64_t stat_pcid_switches;         /* CR3 writes to another PCID */
     uint64_t stat_pcid_restored;         /* ... that kept its entries */
     uint64_t stat_lookup_slow;   /* indirect jumps that took the C lookup (x86_64) */
+    uint64_t stat_loop_passes;   /* blocks the loop looked up and ran */
+    uint64_t stat_jump_lookups;  /* goto_tbs pointed at the jump cache (not chainable) */
     uint64_t stat_regions;       /* hot loop heads translated again as regions */
     /* -d jit: thread CPU ns spent translating: front end (decode to IR), middle
      * (optimiser, liveness), back end (host code) */

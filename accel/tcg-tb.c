@@ -594,8 +594,13 @@ void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest)
 {
     if (tb->invalid || dest->invalid)
         return;
-    if (tb->pcrel && !shared_jump_ok(tb, dest))
+    if (tb->pcrel && !shared_jump_ok(tb, dest)) {
+        /* the jump cache checks what chaining cannot, on every pass */
+        if (t->backend->set_jump_lookup)
+            t->backend->set_jump_lookup(tb, n);
+        t->stat_jump_lookups++;
         return;
+    }
     if (!tb_chain_keeps_page_base(tb, dest))
         return;   /* its set-up would read RIP, which a chained jump leaves unset */
     tb->jmp_target[n] = dest;

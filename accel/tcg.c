@@ -258,6 +258,7 @@ static void run_blocks(TCGCPU *t)
             last = NULL;
         }
         unsigned gen = t->flush_count;
+        t->stat_loop_passes++;
         TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
         if (gen != t->flush_count)
             last = NULL;   /* flushed while translating: the old block is gone */
@@ -427,6 +428,9 @@ void tcg_dump_jit_info(FILE *f)
                 t->stat_xlink_misses, t->stat_xlink_links, t->stat_xlink_patches, t->stat_xlink_mega, t->xlink_gen[0], t->xlink_gen[1]);
         if (tcg_xfer_stats)
             dump_xfer_stats(f, i, t);
+        fprintf(f, "CPU #%d: %" PRIu64 " blocks run from the loop; %" PRIu64
+                " jumps of PC-relative blocks that may not chain sent to the jump cache\n",
+                i, t->stat_loop_passes, t->stat_jump_lookups);
         fprintf(f, "CPU #%d: translations went on through %" PRIu64 " direct JMPs, %" PRIu64 " direct CALLs and %" PRIu64
                 " conditional branches\n", i, t->ctx->stat_follow_jmp, t->ctx->stat_follow_call, t->ctx->stat_follow_jcc);
         if (log_enabled(LOG_JIT_COUNT))

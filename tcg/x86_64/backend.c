@@ -187,6 +187,17 @@ static void gen_goto_tb(Gen *g, int n, uint64_t pc)
     g->tb->jmp_reset_ofs[n] = g->tb->jmp_patch_ofs[n] + 4;
     gen_store_rip(g, pc);
     gen_exit(g, TB_EXIT_CHAIN(g->tb, n));
+    /* A PC-relative block may chain only to blocks that are right for every
+     * virtual PC it runs at (tb_set_jump): for the others (blocks on two
+     * pages, mostly) the loop points the jump here, to the jump cache,
+     * instead of having every pass come back to it. */
+    g->tb->jmp_lookup_ofs[n] = 0;
+    if (g->tb->pcrel && !log_enabled(LOG_EXEC | LOG_CPU)) {
+        g->tb->jmp_lookup_ofs[n] = (uint32_t)(emitter_off(e, g->cb) - (size_t)((uint8_t *)g->tb->code - g->cb->rx));
+        gen_store_rip(g, pc);
+        movi(e, RSI, TB_EXIT_CHAIN(g->tb, n));
+        jmp_abs(e, g->cb->jmp_cache_exit);
+    }
 }
 
 /* The exit check's way out: a chained jump did not store RIP, so this
@@ -527,6 +538,7 @@ static void emit_runtime(CodeBuffer *cb)
     }
     em_byte(e, 0xc3);
     emit_victim_probes(cb, e);
+    emit_jmp_cache_exit(cb, e);
     cb->first_tb = ALIGN_UP(emitter_off(e, cb), 64);
     cb->used = cb->first_tb;
 }
@@ -563,6 +575,14 @@ static void x86_64_set_jump(TranslationBlock *tb, int n, TranslationBlock *dest)
     size_t at = (size_t)((uint8_t *)tb->code - cb->rx) + tb->jmp_patch_ofs[n];
     size_t target = dest ? (size_t)((uint8_t *)dest->code - cb->rx) + chain_entry(tb, dest) : at + 4;
     patch_rel32(cb, at, target);
+}
+
+static void x86_64_set_jump_lookup(TranslationBlock *tb, int n)
+{
+    CodeBuffer *cb = tcg_current_cpu->backend_state;
+    size_t code = (size_t)((uint8_t *)tb->code - cb->rx);
+    if (tb->jmp_lookup_ofs[n])
+        patch_rel32(cb, code + tb->jmp_patch_ofs[n], code + tb->jmp_lookup_ofs[n]);
 }
 
 /* Overwrites the 5 bytes at offset at of the code buffer with a jmp to target. */
@@ -651,6 +671,7 @@ const TCGBackend tcg_backend_x86_64 = {
     .gen_code = x86_64_gen_code_entry,
     .exec = x86_64_exec,
     .set_jump = x86_64_set_jump,
+    .set_jump_lookup = x86_64_set_jump_lookup,
     .invalidate = x86_64_invalidate,
     .redirect = x86_64_redirect,
     .reset = x86_64_reset,

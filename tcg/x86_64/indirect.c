@@ -26,13 +26,18 @@ static uintptr_t lookup_code(CPUX86State *env)
 }
 
 /* A jcc rel32 to be patched to the miss path. */
+static size_t em_jcc_fwd(Emitter *e, const CodeBuffer *cb, uint8_t cc)
+{
+    em_byte(e, 0x0f);
+    em_byte(e, (uint8_t)(0x80 | cc));
+    size_t at = emitter_off(e, cb);
+    em_u32(e, 0);
+    return at;
+}
+
 static size_t jcc_fwd(Gen *g, uint8_t cc)
 {
-    em_byte(&g->e, 0x0f);
-    em_byte(&g->e, (uint8_t)(0x80 | cc));
-    size_t at = emitter_off(&g->e, g->cb);
-    em_u32(&g->e, 0);
-    return at;
+    return em_jcc_fwd(&g->e, g->cb, cc);
 }
 
 enum { CC_E = 0x4, CC_NE = 0x5 };
@@ -47,23 +52,15 @@ static int32_t probe_epoch_tag(Gen *g)
     return global ? CPU_OFF(jc_gepoch_tag) : CPU_OFF(jc_epoch_tag);
 }
 
-/* A jmp rel32 to be patched. */
-static size_t jmp_fwd(Gen *g)
+/* The jump-cache probe for the block at env->rip (in rax once loaded):
+ * an entry with rip as pc and tag jc_tag(hflags, epoch) is the block to
+ * run in 64-bit code, where a block's flags are hflags, provided the CS
+ * base is zero (entries of other blocks carry a tag no mode has).
+ * epoch_tag: the TCGCPU offset of the epoch tag expected. The set's first
+ * way is compared in line, the second out of line after the final jump.
+ * Falls through on a miss; clobbers rax, rcx, rdx. */
+static void em_jmp_cache_probe(Emitter *e, CodeBuffer *cb, int32_t epoch_tag)
 {
-    em_byte(&g->e, 0xe9);
-    size_t at = emitter_off(&g->e, g->cb);
-    em_u32(&g->e, 0);
-    return at;
-}
-
-/* 64-bit code: in 64-bit mode a block's flags are hflags, so an entry with
- * rip as pc and tag jc_tag(hflags, epoch) is the block to run, provided
- * the CS base is zero (entries of other blocks carry a tag no mode has).
- * The set's first way is compared in line, the second out of line after
- * the final jump. Falls through on a miss. */
-static void gen_jmp_cache_probe(Gen *g)
-{
-    Emitter *e = &g->e;
     size_t miss[3], to_way1, back;
     _Static_assert(sizeof(JmpCacheEntry) == 32 && JMP_CACHE_WAYS == 2, "the probe scales sets by 64");
     em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, ENV_OFF(rip), false);
@@ -77,27 +74,45 @@ static void gen_jmp_cache_probe(Gen *g)
     em_rr(e, 0xc1, 1, false, 4, RCX, false);           /* shl ecx, 6 */
     em_byte(e, 6);
     em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
-    to_way1 = jcc_fwd(g, CC_NE);
-    size_t hit = emitter_off(e, g->cb);
+    to_way1 = em_jcc_fwd(e, cb, CC_NE);
+    size_t hit = emitter_off(e, cb);
     em_rm(e, 0x8b, 1, false, RDX, RBP, -1, 0, ENV_OFF(hflags), false);
-    em_rm(e, 0x0b, 1, true, RDX, R12, -1, 0, probe_epoch_tag(g), false);   /* or rdx, [epoch tag] */
+    em_rm(e, 0x0b, 1, true, RDX, R12, -1, 0, epoch_tag, false);   /* or rdx, [epoch tag] */
     em_rm(e, 0x3b, 1, true, RDX, R12, RCX, 0, JC_OFF(tag), false);
-    miss[0] = jcc_fwd(g, CC_NE);
+    miss[0] = em_jcc_fwd(e, cb, CC_NE);
     em_rm(e, 0x83, 1, true, 7, RBP, -1, 0,
           ENV_OFF(segs) + (int32_t)(R_CS * sizeof(SegmentCache) + offsetof(SegmentCache, base)), false);
     em_byte(e, 0);                                     /* cmp qword [cs.base], 0 */
-    miss[1] = jcc_fwd(g, CC_NE);
+    miss[1] = em_jcc_fwd(e, cb, CC_NE);
     em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code), false);   /* jmp [entry.code] */
     /* way 1: rcx moves to its entry, then the same checks */
-    patch_rel32(g->cb, to_way1, emitter_off(e, g->cb));
+    patch_rel32(cb, to_way1, emitter_off(e, cb));
     em_rr(e, 0x83, 1, false, 0, RCX, false);           /* add ecx, 32 */
     em_byte(e, 32);
     em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
-    miss[2] = jcc_fwd(g, CC_NE);
-    back = jmp_fwd(g);
-    patch_rel32(g->cb, back, hit);
+    miss[2] = em_jcc_fwd(e, cb, CC_NE);
+    em_byte(e, 0xe9);                                  /* jmp hit */
+    back = emitter_off(e, cb);
+    em_u32(e, 0);
+    patch_rel32(cb, back, hit);
     for (unsigned i = 0; i < ARRAY_SIZE(miss); i++)
-        patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
+        patch_rel32(cb, miss[i], emitter_off(e, cb));
+}
+
+static void gen_jmp_cache_probe(Gen *g)
+{
+    em_jmp_cache_probe(&g->e, g->cb, probe_epoch_tag(g));
+}
+
+/* The runtime's jump out of a PC-relative block through a goto_tb the loop
+ * may not chain (gen_goto_tb): env->rip is stored and rsi holds the exit
+ * value, which it leaves with when the jump cache does not have the block. */
+void emit_jmp_cache_exit(CodeBuffer *cb, Emitter *e)
+{
+    cb->jmp_cache_exit = em_rx(e);
+    em_jmp_cache_probe(e, cb, CPU_OFF(jc_epoch_tag));   /* user code: pages not global */
+    mov_rr(e, RAX, RSI);
+    jmp_abs(e, cb->epilogue);
 }
 
 /* idx = ras_index(rsp) * sizeof(RasEntry), from rsp in the same register */
