@@ -597,12 +597,18 @@ static void write_jmp_at(CodeBuffer *cb, size_t at, uintptr_t target)
  * on two pages, chained jumps enter there) jumps to the exit with RIP
  * stored. A PC-relative block's start is entered with RIP set only (its
  * page base is not set yet there), so it leaves straight. Chained jumps past
- * the start come from blocks on the same page, invalid too. */
+ * the start come from blocks that may stay valid (a store invalidates only
+ * the blocks it hits): the body's first bytes, where both later entries
+ * lead (entry_checked falls through its exit check to entry_unchecked),
+ * jump to the exit too, which stores this block's PC (from the page base
+ * those jumps keep). The entries are more than 5 bytes apart. */
 static void x86_64_invalidate(TranslationBlock *tb)
 {
     CodeBuffer *cb = tcg_current_cpu->backend_state;
     size_t at = (size_t)((uint8_t *)tb->code - cb->rx);
-    write_jmp_at(cb, at, tb->pcrel ? cb->exit0 : (uintptr_t)tb->code + tb->entry_exit);
+    uintptr_t entry_exit = (uintptr_t)tb->code + tb->entry_exit;
+    write_jmp_at(cb, at, tb->pcrel ? cb->exit0 : entry_exit);
+    write_jmp_at(cb, at + tb->entry_unchecked, entry_exit);
 }
 
 /* Each way into tb goes on at the same entry of dest (the same code, flags
