@@ -539,6 +539,7 @@ static void emit_runtime(CodeBuffer *cb)
     em_byte(e, 0xc3);
     emit_victim_probes(cb, e);
     emit_jmp_cache_exit(cb, e);
+    emit_jmp_cache_lookup(cb, e);
     cb->first_tb = ALIGN_UP(emitter_off(e, cb), 64);
     cb->used = cb->first_tb;
 }

@@ -52,19 +52,19 @@ static int32_t probe_epoch_tag(Gen *g)
     return global ? CPU_OFF(jc_gepoch_tag) : CPU_OFF(jc_epoch_tag);
 }
 
-/* The jump-cache probe for the block at env->rip (in rax once loaded):
- * an entry with rip as pc and tag jc_tag(hflags, epoch) is the block to
- * run in 64-bit code, where a block's flags are hflags, provided the CS
- * base is zero (entries of other blocks carry a tag no mode has).
- * epoch_tag: the TCGCPU offset of the epoch tag expected. The set's first
- * way is compared in line, the second out of line after the final jump.
- * Falls through on a miss; clobbers rax, rcx, rdx. */
-static void em_jmp_cache_probe(Emitter *e, CodeBuffer *cb, int32_t epoch_tag)
+/* A jcc rel32 to target, in the code buffer (as jmp_abs). */
+static void jcc_abs(Emitter *e, uint8_t cc, uintptr_t target)
 {
-    size_t miss[3], to_way1, back;
-    _Static_assert(sizeof(JmpCacheEntry) == 32 && JMP_CACHE_WAYS == 2, "the probe scales sets by 64");
+    em_byte(e, 0x0f);
+    em_byte(e, (uint8_t)(0x80 | cc));
+    em_u32(e, (uint32_t)(target - (em_rx(e) + 4)));
+}
+
+/* rax = env->rip, rcx = its jump-cache set * 64 */
+static void em_jmp_cache_set(Emitter *e)
+{
+    _Static_assert(sizeof(JmpCacheEntry) == 32 && JMP_CACHE_WAYS == 2, "a set is 64 bytes");
     em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, ENV_OFF(rip), false);
-    /* rcx = jmp_cache_hash(rip) * 64 */
     mov_rr(e, RCX, RAX);
     em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_SET_BITS */
     em_byte(e, JMP_CACHE_SET_BITS);
@@ -73,35 +73,77 @@ static void em_jmp_cache_probe(Emitter *e, CodeBuffer *cb, int32_t epoch_tag)
     em_u32(e, (1u << JMP_CACHE_SET_BITS) - 1);
     em_rr(e, 0xc1, 1, false, 4, RCX, false);           /* shl ecx, 6 */
     em_byte(e, 6);
-    em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
-    to_way1 = em_jcc_fwd(e, cb, CC_NE);
-    size_t hit = emitter_off(e, cb);
+}
+
+/* cmp rdx, [entry.tag] after rdx = hflags | [epoch tag] */
+static void em_tag_compare(Emitter *e, int32_t epoch_tag, int32_t entry_tag)
+{
     em_rm(e, 0x8b, 1, false, RDX, RBP, -1, 0, ENV_OFF(hflags), false);
     em_rm(e, 0x0b, 1, true, RDX, R12, -1, 0, epoch_tag, false);   /* or rdx, [epoch tag] */
-    em_rm(e, 0x3b, 1, true, RDX, R12, RCX, 0, JC_OFF(tag), false);
-    miss[0] = em_jcc_fwd(e, cb, CC_NE);
+    em_rm(e, 0x3b, 1, true, RDX, R12, RCX, 0, entry_tag, false);
+}
+
+static void em_cs_base_zero(Emitter *e)
+{
     em_rm(e, 0x83, 1, true, 7, RBP, -1, 0,
           ENV_OFF(segs) + (int32_t)(R_CS * sizeof(SegmentCache) + offsetof(SegmentCache, base)), false);
     em_byte(e, 0);                                     /* cmp qword [cs.base], 0 */
-    miss[1] = em_jcc_fwd(e, cb, CC_NE);
-    em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code), false);   /* jmp [entry.code] */
-    /* way 1: rcx moves to its entry, then the same checks */
-    patch_rel32(cb, to_way1, emitter_off(e, cb));
-    em_rr(e, 0x83, 1, false, 0, RCX, false);           /* add ecx, 32 */
-    em_byte(e, 32);
-    em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
-    miss[2] = em_jcc_fwd(e, cb, CC_NE);
-    em_byte(e, 0xe9);                                  /* jmp hit */
-    back = emitter_off(e, cb);
-    em_u32(e, 0);
-    patch_rel32(cb, back, hit);
-    for (unsigned i = 0; i < ARRAY_SIZE(miss); i++)
+}
+
+/* The whole jump-cache probe for the block at env->rip: an entry of its
+ * set with rip as pc and tag jc_tag(hflags, either epoch) is the block to
+ * run in 64-bit code, where a block's flags are hflags, provided the CS
+ * base is zero (entries of other blocks carry a tag no mode has). Jumps to
+ * it; falls through on a miss. Clobbers rax, rcx, rdx. */
+static void em_jmp_cache_probe_all(Emitter *e, CodeBuffer *cb)
+{
+    size_t miss[8];
+    unsigned n = 0;
+    em_jmp_cache_set(e);
+    for (int way = 0; way < JMP_CACHE_WAYS; way++) {
+        int32_t off = way * (int32_t)sizeof(JmpCacheEntry);
+        em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc) + off, false);
+        size_t next_way = em_jcc_fwd(e, cb, CC_NE);
+        em_tag_compare(e, CPU_OFF(jc_epoch_tag), JC_OFF(tag) + off);
+        size_t tag_ok = em_jcc_fwd(e, cb, CC_E);
+        em_tag_compare(e, CPU_OFF(jc_gepoch_tag), JC_OFF(tag) + off);
+        miss[n++] = em_jcc_fwd(e, cb, CC_NE);
+        patch_rel32(cb, tag_ok, emitter_off(e, cb));
+        em_cs_base_zero(e);
+        miss[n++] = em_jcc_fwd(e, cb, CC_NE);
+        em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code) + off, false);   /* jmp [entry.code] */
+        patch_rel32(cb, next_way, emitter_off(e, cb));
+    }
+    for (unsigned i = 0; i < n; i++)
         patch_rel32(cb, miss[i], emitter_off(e, cb));
 }
 
+/* 64-bit code's inline probe: the set's first way, with the epoch the
+ * site expects (probe_epoch_tag); anything else goes to the runtime's
+ * whole probe and then the C lookup (emit_jmp_cache_lookup). */
 static void gen_jmp_cache_probe(Gen *g)
 {
-    em_jmp_cache_probe(&g->e, g->cb, probe_epoch_tag(g));
+    Emitter *e = &g->e;
+    uintptr_t slow = g->cb->jmp_cache_lookup;
+    em_jmp_cache_set(e);
+    em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
+    jcc_abs(e, CC_NE, slow);
+    em_tag_compare(e, probe_epoch_tag(g), JC_OFF(tag));
+    jcc_abs(e, CC_NE, slow);
+    em_cs_base_zero(e);
+    jcc_abs(e, CC_NE, slow);
+    em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code), false);   /* jmp [entry.code] */
+}
+
+/* The runtime's end of an indirect jump whose inline probe missed: the
+ * whole probe, then the C lookup. */
+void emit_jmp_cache_lookup(CodeBuffer *cb, Emitter *e)
+{
+    cb->jmp_cache_lookup = em_rx(e);
+    em_jmp_cache_probe_all(e, cb);
+    mov_rr(e, RDI, RBP);
+    call_abs(e, (uintptr_t)lookup_code);
+    em_rr(e, 0xff, 1, false, 4, RAX, false);   /* jmp rax */
 }
 
 /* The runtime's jump out of a PC-relative block through a goto_tb the loop
@@ -110,7 +152,7 @@ static void gen_jmp_cache_probe(Gen *g)
 void emit_jmp_cache_exit(CodeBuffer *cb, Emitter *e)
 {
     cb->jmp_cache_exit = em_rx(e);
-    em_jmp_cache_probe(e, cb, CPU_OFF(jc_epoch_tag));   /* user code: pages not global */
+    em_jmp_cache_probe_all(e, cb);
     mov_rr(e, RAX, RSI);
     jmp_abs(e, cb->epilogue);
 }
@@ -213,6 +255,8 @@ void gen_lookup_and_goto(Gen *g, const TCGOp *op)
         if (tcg_return_stack && op->args[0] && g->tb->flags <= INT32_MAX)
             gen_ras_pop(g, op->args[0]);
         gen_jmp_cache_probe(g);
+        jmp_abs(e, g->cb->jmp_cache_lookup);
+        return;
     }
     mov_rr(e, RDI, RBP);
     call_abs(e, (uintptr_t)lookup_code);

@@ -336,3 +336,35 @@ static void cr3_switches(bool interp)
 
 TEST(jc_cr3_switches_interp) { cr3_switches(true); }
 TEST(jc_cr3_switches_x86_64) { cr3_switches(false); }
+
+/* Code on a global page calls code on a non-global one and back: each
+ * jump's target has the other epoch than the inline probe expects (its own
+ * page's), which the runtime's probe finds without the C lookup. */
+static void probe_other_epoch(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    address_space(CR3_A, NPAGE);
+    PUT(NPAGE, 0xb8, 1, 0, 0, 0, 0xc3);                         /* mov eax, 1; ret */
+    uint32_t n = (uint32_t)(RAM_BASE + NPAGE);
+    PUT(MAIN, 0xb9, 100, 0, 0, 0,                               /* mov ecx, 100 */
+        0x48, 0xc7, 0xc0, 0, 0, 0, 0, 0xff, 0xd0,               /* loop: mov rax, NPAGE; call rax */
+        0x01, 0xc2,                                             /* add edx, eax */
+        0xff, 0xc9, 0x75, 0xf1, 0xf4);                          /* dec ecx; jnz loop; hlt */
+    memcpy(ram + MAIN + 8, &n, 4);
+    env->cr[4] |= CR4_PGE;
+    test_paging_on(env, RAM_BASE + CR3_A);
+    TCGCPU *t = tcg_cpu(env);
+    tb_flush(t);
+    t->stat_lookup_slow = 0;
+    start(env, MAIN);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EDX], 100);
+    if (!interp)
+        CHECK(t->stat_lookup_slow < 20);
+    test_cpu_free(env);
+}
+
+TEST(jc_probe_other_epoch_interp) { probe_other_epoch(true); }
+TEST(jc_probe_other_epoch_x86_64) { probe_other_epoch(false); }
+TEST(ras_off_jc_probe_other_epoch_x86_64) { ras_off(probe_other_epoch); }
