@@ -349,6 +349,8 @@ void tb_flush(TCGCPU *t);
 /* Invalidate every TB on the physical page; returns true when code was there. */
 bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page);
 bool tb_invalidate_phys_range(TCGCPU *t, uint64_t paddr, unsigned len);
+void tb_note_data_write(TCGCPU *t, uint64_t paddr_page);
+void tb_release_pages(TCGCPU *t);
 bool tb_page_has_code(TCGCPU *t, uint64_t paddr_page);
 /* Would a write of size bytes at paddr (within one page) touch translated
  * code? (Exact once a page has seen a few writes.) */

@@ -41,9 +41,15 @@ typedef struct PageDesc {
      * bytes covered by TBs lets writes elsewhere on the page leave the code. */
     unsigned writes;
     uint8_t *code_bitmap;       /* TARGET_PAGE_SIZE bits, or NULL */
+    /* Stores that trapped here without hitting translated code: a page
+     * whose blocks are long dead (memory freed and reused for data) would
+     * trap at every store for ever, so after enough of them its blocks all
+     * go and the page is written freely again. */
+    unsigned data_writes;
 } PageDesc;
 
 #define WRITES_BEFORE_BITMAP 4
+#define DATA_WRITES_BEFORE_PAGE_FLUSH 256
 
 struct TBCache {
     TranslationBlock *tbs;       /* translations, in code buffer order */
@@ -225,14 +231,23 @@ static void page_drop_bitmap(PageDesc *p)
     p->code_bitmap = NULL;
 }
 
-void tb_flush(TCGCPU *t)
+/* This vCPU holds no code of any page any more (for the machine-wide map
+ * other vCPUs and stores consult). */
+void tb_release_pages(TCGCPU *t)
 {
     TBCache *c = t->cache;
     for (int i = 0; i < c->nb_pages; i++) {
         page_drop_bitmap(&c->page_pool[i]);
         if (c->page_pool[i].first)
             code_map_update(t, c->page_pool[i].page, -1);
+        c->page_pool[i].first = 0;
     }
+}
+
+void tb_flush(TCGCPU *t)
+{
+    TBCache *c = t->cache;
+    tb_release_pages(t);
     c->nb_tbs = 0;
     c->nb_aliases = 0;
     c->nb_pages = 0;
@@ -299,6 +314,8 @@ static void page_add_tb(TCGCPU *t, uint64_t page, TranslationBlock *tb, int whic
         return;
     page_drop_bitmap(p);   /* rebuilt on demand with the new TB */
     bool first_code = !p->first;
+    if (first_code)
+        p->data_writes = 0;
     tb->page_next[which] = (TranslationBlock *)p->first;
     p->first = (uintptr_t)tb | (uintptr_t)which;
     if (first_code) {
@@ -385,6 +402,7 @@ static TranslationBlock *tb_alias(TCGCPU *t, TranslationBlock *base, uint64_t pc
     tb->pc = pc;
     tb->alias = true;
     memset(tb->jmp_target, 0, sizeof(tb->jmp_target));
+    tb->jmp_in = NULL;
     tb->hash_next = tb->shared_next = NULL;
     tb->page_next[0] = tb->page_next[1] = NULL;
     t->stat_shared++;
@@ -603,8 +621,29 @@ void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest)
     }
     if (!tb_chain_keeps_page_base(tb, dest))
         return;   /* its set-up would read RIP, which a chained jump leaves unset */
+    if (tb->jmp_target[n] == dest)
+        return;
+    TBJumpIn *in = tb_arena_alloc(t, sizeof(*in));
+    if (!in)
+        return;   /* unchained: the loop goes on linking it until a flush */
+    *in = (TBJumpIn){ tb, n, dest->jmp_in };
+    dest->jmp_in = in;
     tb->jmp_target[n] = dest;
     t->backend->set_jump(tb, n, dest);
+}
+
+/* Jumps chained to tb go back to their exit paths, so that the loop links
+ * them to tb's next translation (a jump left chained would enter the
+ * invalid code, which leaves for the loop at every pass). */
+static void tb_unchain_incoming(TCGCPU *t, TranslationBlock *tb)
+{
+    for (TBJumpIn *in = tb->jmp_in; in; in = in->next) {
+        if (in->from->jmp_target[in->n] != tb || in->from->invalid)
+            continue;
+        in->from->jmp_target[in->n] = NULL;
+        t->backend->set_jump(in->from, in->n, NULL);
+    }
+    tb->jmp_in = NULL;
 }
 
 /* ---- invalidation --------------------------------------------------------------------- */
@@ -697,6 +736,7 @@ static void tb_invalidate_one(TCGCPU *t, TranslationBlock *tb, int which)
     if (tb->pcrel && !tb->alias)
         shared_remove(c, tb);
     t->backend->invalidate(tb);
+    tb_unchain_incoming(t, tb);
     t_for_remove = t;
     if (which == 0 && tb->phys_page2 != (uint64_t)-1)
         page_remove_tb(c, tb->phys_page2, tb);
@@ -732,6 +772,13 @@ bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
 }
 
 static void tb_range_on_page(const TranslationBlock *tb, int which, unsigned *start, unsigned *end);
+
+void tb_note_data_write(TCGCPU *t, uint64_t paddr_page)
+{
+    PageDesc *p = page_find(t->cache, paddr_page, false);
+    if (p && p->first && ++p->data_writes >= DATA_WRITES_BEFORE_PAGE_FLUSH)
+        tb_invalidate_phys_page(t, paddr_page);
+}
 
 /* Invalidate the blocks whose code covers a byte of [paddr, paddr + len),
  * which lies on one page: a store next to other blocks of the page (the

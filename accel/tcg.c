@@ -95,15 +95,14 @@ _Noreturn void x86_raise_exception_noerr(CPUX86State *env, int vector, uintptr_t
 /* ---- self-modifying code ---------------------------------------------------------- */
 /* The blocks holding a byte of the store [paddr, paddr + size) (which may
  * cross into the next page) are invalid now. */
-static void tb_invalidate_written(TCGCPU *t, uint64_t paddr, unsigned size)
+static bool tb_invalidate_written(TCGCPU *t, uint64_t paddr, unsigned size)
 {
     uint64_t last = paddr + size - 1;
-    if ((last & TARGET_PAGE_MASK) == (paddr & TARGET_PAGE_MASK)) {
-        tb_invalidate_phys_range(t, paddr, size);
-    } else {
-        tb_invalidate_phys_range(t, paddr, (unsigned)(TARGET_PAGE_SIZE - (paddr & ~TARGET_PAGE_MASK)));
-        tb_invalidate_phys_range(t, last & TARGET_PAGE_MASK, (unsigned)((last & ~TARGET_PAGE_MASK) + 1));
-    }
+    if ((last & TARGET_PAGE_MASK) == (paddr & TARGET_PAGE_MASK))
+        return tb_invalidate_phys_range(t, paddr, size);
+    bool first = tb_invalidate_phys_range(t, paddr, (unsigned)(TARGET_PAGE_SIZE - (paddr & ~TARGET_PAGE_MASK)));
+    bool second = tb_invalidate_phys_range(t, last & TARGET_PAGE_MASK, (unsigned)((last & ~TARGET_PAGE_MASK) + 1));
+    return first || second;
 }
 
 void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t ra)
@@ -115,11 +114,14 @@ void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t r
     bool local = tb_page_has_code(t, page);
     if (code_page_users(t, page) > (local ? 1u : 0u))
         tcg_request_others(t, paddr, INVAL_WRITE, size);
-    if (!local || !tb_write_hits_code(t, paddr, size))
-        return;   /* data next to code: the code stays valid */
+    if (!local)
+        return;
     TranslationBlock *cur = find_running(t, ra, &insn);
     bool cur_valid = cur && !cur->invalid;
-    tb_invalidate_written(t, paddr, size);
+    /* data next to code leaves the code valid (for a while: see
+     * tb_note_data_write) */
+    if (!tb_write_hits_code(t, paddr, size) || !tb_invalidate_written(t, paddr, size))
+        tb_note_data_write(t, page);
     if (cur_valid && cur->invalid && !(cur->cflags & CF_SINGLE_INSN)) {
         /* The running block may have changed itself: redo this instruction
          * alone, then continue with freshly translated code. */
@@ -575,6 +577,7 @@ void tcg_cpu_destroy(CPUX86State *env)
         return;
     if (t->backend->free_state)
         t->backend->free_state(t);
+    tb_release_pages(t);
     tb_cache_free(t->cache);
     tlb_pcid_free(t);
     tcg_context_free(t->ctx);

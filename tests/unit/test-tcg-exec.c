@@ -2583,3 +2583,72 @@ static void chained_past_start_into_invalidated(bool interp)
 
 TEST(chained_past_start_into_invalidated_interp) { chained_past_start_into_invalidated(true); }
 TEST(chained_past_start_into_invalidated_x86_64) { chained_past_start_into_invalidated(false); }
+
+/* A page whose blocks are dead (its memory now holds data) must not trap
+ * every store for ever: after enough stores that hit no translated code,
+ * its blocks go and stores run at full speed again. */
+static void data_stores_free_dead_code_page(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    static const uint8_t a[] = { 0xba, 0x11, 0, 0, 0, 0xf4 };   /* mov edx, 0x11; hlt */
+    /* mov ecx, 5000; loop: mov [rbx], ecx; dec ecx; jnz loop; hlt */
+    static const uint8_t writer[] = { 0xb9, 0x88, 0x13, 0, 0, 0x89, 0x0b, 0xff, 0xc9, 0x75, 0xfa, 0xf4 };
+    memcpy(ram + RANGE_A, a, sizeof(a));
+    memcpy(ram + RANGE_WRITER, writer, sizeof(writer));
+    run_at(env, RAM_BASE + RANGE_A);
+    uint64_t trapped = t->stat_slow_code, invalidated = t->stat_invalidated;
+    env->regs[R_EBX] = RAM_BASE + RANGE_PAGE + 0x800;
+    test_run_from(env, RAM_BASE + RANGE_WRITER);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(ld32(ram + RANGE_PAGE + 0x800), 1);
+    if (!interp)
+        CHECK(t->stat_slow_code - trapped < 1000);
+    CHECK_EQ(t->stat_invalidated, invalidated + 1);   /* A, the page's block */
+    test_run_from(env, RAM_BASE + RANGE_A);
+    CHECK_EQ(env->regs[R_EDX], 0x11);
+    test_cpu_free(env);
+}
+
+TEST(data_stores_free_dead_code_page_interp) { data_stores_free_dead_code_page(true); }
+TEST(data_stores_free_dead_code_page_x86_64) { data_stores_free_dead_code_page(false); }
+
+/* A block chained to a block a store invalidated is linked to the new
+ * translation: it does not leave for the loop at every pass. */
+static void rechained_after_invalidation(bool interp)
+{
+    unsigned saved_follow = x86_translate_follow;
+    x86_translate_follow = FOLLOW_NONE;
+    CPUX86State *env = new_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    /* A: inc eax; jmp B; B: inc edx; hlt (one page: chained) */
+    uint32_t pa = RANGE_PAGE + 0x10, pb = RANGE_PAGE + 0x400;
+    static const uint8_t a[] = { 0xff, 0xc0, 0xe9, 0, 0, 0, 0 };
+    static const uint8_t b[] = { 0xff, 0xc2, 0xf4 };
+    memcpy(ram + pa, a, sizeof(a));
+    test_put_rel32(pa + 3, pa + 7, pb);
+    memcpy(ram + pb, b, sizeof(b));
+    static const uint8_t writer[] = { 0x88, 0x0b, 0xf4 };          /* mov [rbx], cl; hlt */
+    memcpy(ram + RANGE_WRITER, writer, sizeof(writer));
+    run_at(env, RAM_BASE + pa);
+    test_run_from(env, RAM_BASE + pa);                              /* chained now */
+    env->regs[R_EBX] = RAM_BASE + pb + 2;                           /* B's HLT: the same byte */
+    env->regs[R_ECX] = 0xf4;
+    test_run_from(env, RAM_BASE + RANGE_WRITER);
+    memset(env->regs, 0, sizeof(env->regs));
+    uint64_t passes = t->stat_loop_passes;
+    for (int i = 0; i < 100; i++)
+        test_run_from(env, RAM_BASE + pa);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EAX], 100);
+    CHECK_EQ(env->regs[R_EDX], 100);
+    /* one pass a run (A), not two (A, then B after the invalid code) */
+    if (!interp)
+        CHECK(t->stat_loop_passes - passes < 150);
+    test_cpu_free(env);
+    x86_translate_follow = saved_follow;
+}
+
+TEST(rechained_after_invalidation_interp) { rechained_after_invalidation(true); }
+TEST(rechained_after_invalidation_x86_64) { rechained_after_invalidation(false); }
