@@ -842,6 +842,7 @@ static bool translate_pass(CPUX86State *env, TranslationBlock *tb, int max_insns
         s->is_jmp = DISAS_NORETURN;
     gen_block_end(s);
     gen_side_exits(s);
+    gen_fault_exits(s);
     if (r->loops)
         region_finish(s);
     /* a region, or a block that followed jumps: the bytes from its start

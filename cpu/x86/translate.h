@@ -92,6 +92,10 @@ typedef struct DisasContext {
      * ways, emitted after the block's end (gen_side_exits) */
     struct { int label; uint64_t target; uint32_t cc_op; } side[TB_MAX_JMPS - 2];
     int nb_side;
+    /* indirect branches to a bad target: #GP(0) at the branch, out of the
+     * straight-line code (gen_fault_exits) */
+    struct { int label; uint64_t pc; } fault[4];
+    int nb_fault;
     bool segcheck;          /* check segment limits and types on every access */
     bool smp;               /* several vCPUs: LOCK'ed accesses use host atomics */
     struct { TCGv linear, offset; int seg; unsigned addrsize; } segrec[8];   /* for limit checks */
@@ -223,6 +227,8 @@ bool gen_follow(DisasContext *s, uint64_t target, bool call);
 bool gen_follow_jcc(DisasContext *s, unsigned cond, uint64_t target);
 /* After the block's end: the taken ways of the Jccs it went on through. */
 void gen_side_exits(DisasContext *s);
+/* The #GP(0) raises of gen_branch_target_check, after the block's end. */
+void gen_fault_exits(DisasContext *s);
 void gen_ras_push(DisasContext *s, TCGv ret_addr, unsigned size);   /* a CALL: hint the return stack */
 bool gen_is_self_loop(DisasContext *s, uint64_t target);   /* target re-enters this block */
 void gen_exception(DisasContext *s, int vector, int error_code, bool has_error);

@@ -132,6 +132,51 @@ static void noncanonical_jump(bool interp)
 TEST(noncanonical_jump_interp) { noncanonical_jump(true); }
 TEST(noncanonical_jump_x86_64) { noncanonical_jump(false); }
 
+/* RET, JMP r and CALL r to a non-canonical address: #GP(0) at the branch
+ * with RSP as before it (no pop, no push). The raise sits after the
+ * block's end, so the straight-line code up to its lookup has no label
+ * (no point where the backend writes back and forgets its registers). */
+static void noncanonical_branch(bool interp, const uint8_t *branch, unsigned len)
+{
+    CPUX86State *env = new_cpu(interp);
+    /* mov rax, 0x8000000000000000; push rax; mov ebx, 1; <branch> */
+    uint8_t code[32] = { 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x50, 0xbb, 1, 0, 0, 0 };
+    memcpy(code + 16, branch, len);
+    memcpy(ram, code, 16 + len);
+    memset(env->regs, 0, sizeof(env->regs));
+    run_at(env, RAM_BASE);
+    CHECK_EQ(env->exception_index, EXCP_GP);
+    CHECK_EQ(env->error_code, 0);
+    CHECK_EQ(env->rip, RAM_BASE + 16);
+    CHECK_EQ(env->regs[R_ESP], RAM_BASE + RAM_SIZE - 64 - 8);
+    CHECK_EQ(env->regs[R_EBX], 1);
+    /* the faulting block is the last translated */
+    TCGContext *s = tcg_cpu(env)->ctx;
+    int first_label = -1, lookup = -1;
+    for (int i = 1; i < s->nb_ops; i++) {
+        if (s->ops[i].opc == INDEX_op_set_label && first_label < 0)
+            first_label = i;
+        if (s->ops[i].opc == INDEX_op_lookup_and_goto && lookup < 0)
+            lookup = i;
+    }
+    if (getenv("TEST_DUMP_OPS"))
+        tcg_dump_ops(s, stderr);
+    CHECK(lookup > 0);
+    CHECK(first_label < 0 || first_label > lookup);
+    test_cpu_free(env);
+}
+
+static void noncanonical_branches(bool interp)
+{
+    noncanonical_branch(interp, (const uint8_t[]){ 0xc3 }, 1);           /* ret */
+    noncanonical_branch(interp, (const uint8_t[]){ 0xc2, 8, 0 }, 3);     /* ret 8 */
+    noncanonical_branch(interp, (const uint8_t[]){ 0xff, 0xe0 }, 2);     /* jmp rax */
+    noncanonical_branch(interp, (const uint8_t[]){ 0xff, 0xd0 }, 2);     /* call rax */
+}
+
+TEST(noncanonical_branch_interp) { noncanonical_branches(true); }
+TEST(noncanonical_branch_x86_64) { noncanonical_branches(false); }
+
 /* RAM mapped 1:1 by 4 KiB pages, except one page */
 #define HOLE (RAM_BASE + 0x80000)
 static void enable_paging(CPUX86State *env)
