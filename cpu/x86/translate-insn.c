@@ -308,6 +308,7 @@ static void gen_shift_var(DisasContext *s, unsigned size, TCGv a)
     tcg_gen_movcond(TCG_COND_NE, 0, op, count, zero, tcg_const(CC_OP(kind, size_log2(size))), old_op);
     gen_env_st(op, ENV_OFF(cc_op), MO_32);
     flags_now_dynamic(s);
+    gen_note_dynamic_cc_op_store(s);
 }
 
 static void trans_shift(DisasContext *s)

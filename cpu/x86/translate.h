@@ -107,6 +107,9 @@ typedef struct DisasContext {
      * dynamic cc_op (translate-cc.c: gen_cc_prefetch); the ops of the last
      * INC/DEC one and where that INC/DEC wrote cc_src (removed when dead). */
     struct { int insn, what; TCGv value; int guard_first, guard_end, src_written; } cc_pre;
+    /* The op storing a run-time cc_op (a shift by CL: gen_shift_var), or -1;
+     * replaced: a static cc_op has been set since (translate-cc.c). */
+    struct { int st; bool replaced; } dyn_cc;
     /* The first instruction's cc_op guard passed for guess cc_op: a self-loop
      * whose back edge leaves that cc_op re-enters here (-1: no such label). */
     struct { int label; uint32_t cc_op; } loop_entry;
@@ -203,7 +206,9 @@ TCGv gen_compute_eflags(DisasContext *s);      /* CC_MASK bits */
 TCGv gen_compute_cf(DisasContext *s);          /* 0 / 1 */
 TCGv gen_compute_zf(DisasContext *s);          /* 0 / 1, never a helper call */
 void gen_set_eflags_cc(DisasContext *s, TCGv flags);  /* switch to CC_OP_EFLAGS */
-void gen_discard_dead_cc(DisasContext *s);     /* cc globals the static cc_op ignores */
+void gen_discard_dead_cc(DisasContext *s);
+/* The op just emitted stores a run-time cc_op to env (removed if dead). */
+void gen_note_dynamic_cc_op_store(DisasContext *s);     /* cc globals the static cc_op ignores */
 /* First thing of an instruction that reads flags while cc_op is dynamic:
  * computes them inline for the likely cc_op (checked at run time). */
 void gen_cc_prefetch(DisasContext *s);

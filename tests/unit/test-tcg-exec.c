@@ -219,6 +219,68 @@ static void precise_fault(bool interp)
 TEST(precise_fault_interp) { precise_fault(true); }
 TEST(precise_fault_x86_64) { precise_fault(false); }
 
+/* The st ops of the last translation that write env->cc_op. */
+static int cc_op_stores(CPUX86State *env)
+{
+    TCGContext *s = tcg_cpu(env)->ctx;
+    int n = 0;
+    if (getenv("TEST_DUMP_OPS"))
+        tcg_dump_ops(s, stderr);
+    for (int i = 0; i < s->nb_ops; i++)
+        n += s->ops[i].opc == INDEX_op_st && (int64_t)s->ops[i].args[2] == (int64_t)offsetof(CPUX86State, cc_op);
+    return n;
+}
+
+/* SHL by CL stores a cc_op chosen at run time. An ADD right after it
+ * replaces the flags before anything could see them: that store is left
+ * out (the block's exit stores ADD's). A fault between the two keeps it:
+ * the fault shows the shift's flags. */
+static void shift_cl_cc_op(bool interp)
+{
+    static const uint8_t add_then_fault[] = {
+        0xd3, 0xe0,             /* shl eax, cl                            */
+        0x83, 0xc3, 0x01,       /* add ebx, 1            (replaces flags) */
+        0x48, 0x8b, 0x0a,       /* mov rcx, [rdx]        (a hole: #PF)    */
+        0xf4,
+    };
+    static const uint8_t fault_then_add[] = {
+        0xd3, 0xe0,             /* shl eax, cl                            */
+        0x48, 0x8b, 0x0a,       /* mov rcx, [rdx]        (a hole: #PF)    */
+        0x83, 0xc3, 0x01,       /* add ebx, 1            (must not run)   */
+        0xf4,
+    };
+    for (int k = 0; k < 2; k++) {
+        CPUX86State *env = new_cpu(interp);
+        const uint8_t *code = k ? fault_then_add : add_then_fault;
+        memcpy(ram, code, sizeof(add_then_fault));
+        enable_paging(env);
+        memset(env->regs, 0, sizeof(env->regs));
+        env->regs[R_EAX] = 0x80000000;
+        env->regs[R_ECX] = 1;
+        env->regs[R_EBX] = 0x7fffffff;
+        env->regs[R_EDX] = HOLE + 8;
+        run_at(env, RAM_BASE);
+        CHECK_EQ(env->exception_index, EXCP_PF);
+        CHECK_EQ(env->regs[R_EAX], 0);
+        uint32_t f = cc_compute_all(env);
+        if (k == 0) {
+            CHECK_EQ(env->rip, RAM_BASE + 5);
+            CHECK_EQ(env->regs[R_EBX], 0x80000000);
+            CHECK_EQ(f & (CC_C | CC_Z | CC_O | CC_S), CC_O | CC_S);   /* the add's */
+            CHECK_EQ(cc_op_stores(env), 1);    /* the exit's static cc_op only */
+        } else {
+            CHECK_EQ(env->rip, RAM_BASE + 2);
+            CHECK_EQ(env->regs[R_EBX], 0x7fffffff);
+            CHECK_EQ(f & (CC_C | CC_Z), CC_C | CC_Z);   /* the shift's: bit 31 out, 0 left */
+            CHECK_EQ(cc_op_stores(env), 2);
+        }
+        test_cpu_free(env);
+    }
+}
+
+TEST(shift_cl_cc_op_interp) { shift_cl_cc_op(true); }
+TEST(shift_cl_cc_op_x86_64) { shift_cl_cc_op(false); }
+
 static void divide_error(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
