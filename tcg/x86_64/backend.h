@@ -196,6 +196,11 @@ typedef struct Gen {
     uint16_t locked;
     size_t label_off[TCG_MAX_LABELS];
     bool label_bound[TCG_MAX_LABELS];
+    /* A label only one conditional branch goes to, bound to a chainable exit
+     * (goto_tb n, nothing before it): that n, else -1. The branch's own jcc
+     * is then the exit's patched jump (direct_exit[n]). */
+    int8_t label_exit[TCG_MAX_LABELS];
+    bool direct_exit[TB_MAX_JMPS];
     struct { size_t patch; int label; } fwd[TCG_MAX_LABELS * 4];
     int nb_fwd;
     SlowPath slow[TCG_MAX_OPS / 4];

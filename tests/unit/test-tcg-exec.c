@@ -8,6 +8,7 @@
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
 #include "harness.h"
+#include "system/log.h"
 #include "harness-machine.h"
 #include "system/cpus.h"
 #include "system/machine.h"
@@ -280,6 +281,57 @@ static void shift_cl_cc_op(bool interp)
 
 TEST(shift_cl_cc_op_interp) { shift_cl_cc_op(true); }
 TEST(shift_cl_cc_op_x86_64) { shift_cl_cc_op(false); }
+
+/* The taken way of a Jcc that ends a block (a chainable exit only it
+ * reaches): once chained, the jcc itself jumps to the successor's code,
+ * not to a jmp that does. */
+static void jcc_exit_chains_directly(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0xff, 0xc9,             /* L: dec ecx                 */
+        0x75, 0x03,             /* jnz T                      */
+        0xc3,                   /* ret (to H)                 */
+        0xf4, 0xf4,             /* H: hlt                     */
+        0xeb, 0xf7,             /* T: jmp L (another block)   */
+    };
+    memcpy(ram, code, sizeof(code));
+    uint64_t h = RAM_BASE + 5;
+    memcpy(ram + RAM_SIZE - 64, &h, 8);   /* where run_at puts RSP */
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ECX] = 6;
+    if (getenv("TEST_DUMP_OPS"))
+        log_mask |= LOG_OUT_ASM | LOG_OP | LOG_IN_ASM;
+    run_at(env, RAM_BASE);
+    log_mask = 0;
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(env->rip, RAM_BASE + 6);
+    if (!interp) {
+        env->rip = RAM_BASE;
+        atomic_store(&tcg_cpu(env)->exit_flag, 0);   /* else the lookup declines */
+        TranslationBlock *tb = tb_lookup_fast(env);
+        CHECK(tb != NULL);
+        int n = -1;
+        for (int i = 0; tb && i < TB_MAX_JMPS; i++)
+            if (tb->jmp_target[i] && tb->jmp_target[i]->pc == RAM_BASE + 7)
+                n = i;
+        CHECK(n >= 0);
+        if (n >= 0) {
+            const uint8_t *c = tb->code;
+            uint32_t at = tb->jmp_patch_ofs[n];
+            CHECK_EQ(c[at - 2], 0x0f);                  /* jcc rel32 */
+            CHECK_EQ(c[at - 1] & 0xf0, 0x80);
+            int32_t rel;
+            memcpy(&rel, c + at, 4);
+            const uint8_t *to = c + at + 4 + rel, *dest = tb->jmp_target[n]->code;
+            CHECK(to >= dest && to < dest + tb->jmp_target[n]->code_size);
+        }
+    }
+    test_cpu_free(env);
+}
+
+TEST(jcc_exit_chains_directly_interp) { jcc_exit_chains_directly(true); }
+TEST(jcc_exit_chains_directly_x86_64) { jcc_exit_chains_directly(false); }
 
 static void divide_error(bool interp)
 {
