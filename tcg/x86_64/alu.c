@@ -325,16 +325,26 @@ void gen_setcond(Gen *g, const TCGOp *op)
 
 void gen_movcond(Gen *g, const TCGOp *op)
 {
-    int td = (int)op->args[0];
+    int td = (int)op->args[0], t2 = (int)op->args[4];
     int rv1 = temp_load(g, (int)op->args[3], 0);
-    int rv2 = temp_load(g, (int)op->args[4], 0);
     int rd = in_place_reg(g, op, 3, 0);   /* d = c ? v1 : d: a conditional move into d */
-    if (rd < 0)
+    int64_t v2;
+    if (rd < 0 && t2 != td && is_const(g, t2, &v2)) {
+        /* the constant straight into d (before the compare: movi may xor) */
         rd = loop_home_reg(g, op, 0);
-    if (rd < 0)
-        rd = reg_alloc(g, 0);
-    g->locked |= 1 << rd;
-    mov_rr(&g->e, rd, rv2);
+        if (rd < 0)
+            rd = reg_alloc(g, 0);
+        g->locked |= 1 << rd;
+        movi(&g->e, rd, (uint64_t)v2);
+    } else {
+        int rv2 = temp_load(g, t2, 0);
+        if (rd < 0)
+            rd = loop_home_reg(g, op, 0);
+        if (rd < 0)
+            rd = reg_alloc(g, 0);
+        g->locked |= 1 << rd;
+        mov_rr(&g->e, rd, rv2);
+    }
     TCGCond c = emit_compare(g, (TCGCond)op->args[5], op->flags & TCG_W32, (int)op->args[1], (int)op->args[2]);
     em_rr(&g->e, 0x400f | ((uint32_t)cond_cc(c) << 8), 2, true, rd, rv1, false);
     free_dead_inputs(g, op, 1, 4);
