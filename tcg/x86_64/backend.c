@@ -183,19 +183,50 @@ static uint32_t tb_offset(Gen *g)
     return (uint32_t)(emitter_off(&g->e, g->cb) - (size_t)((uint8_t *)g->tb->code - g->cb->rx));
 }
 
-/* The unchained way out (jmp_reset_ofs) follows the patched jump, or is
- * where a direct exit's jcc points until chained. */
+/* The unchained way out of goto_tb n (jmp_reset_ofs): stores RIP, leaves. */
+static void gen_exit_stub(Gen *g, int n, uint64_t pc)
+{
+    g->tb->jmp_reset_ofs[n] = tb_offset(g);
+    gen_store_rip(g, pc);
+    gen_exit(g, TB_EXIT_CHAIN(g->tb, n));
+}
+
+/* The patched jump (unless a direct exit's jcc is), its way out later:
+ * gen_exit_stubs, and the jump pointed there (patch_exit_jumps). */
 static void gen_goto_tb(Gen *g, int n, uint64_t pc)
 {
     Emitter *e = &g->e;
     if (!g->direct_exit[n]) {
         em_byte(e, 0xe9);
         g->tb->jmp_patch_ofs[n] = tb_offset(g);
-        em_u32(e, 0);   /* falls through to the exit path until chained */
+        em_u32(e, 0);
     }
-    g->tb->jmp_reset_ofs[n] = tb_offset(g);
-    gen_store_rip(g, pc);
-    gen_exit(g, TB_EXIT_CHAIN(g->tb, n));
+    if (g->nb_exit_stubs < (int)ARRAY_SIZE(g->exit_stub)) {
+        g->exit_stub[g->nb_exit_stubs].n = (int8_t)n;
+        g->exit_stub[g->nb_exit_stubs].pc = pc;
+        g->nb_exit_stubs++;
+        return;
+    }
+    gen_exit_stub(g, n, pc);
+    patch_rel32(g->cb, (size_t)((uint8_t *)g->tb->code - g->cb->rx) + g->tb->jmp_patch_ofs[n],
+                (size_t)((uint8_t *)g->tb->code - g->cb->rx) + g->tb->jmp_reset_ofs[n]);
+}
+
+static void gen_exit_stubs(Gen *g)
+{
+    for (int i = 0; i < g->nb_exit_stubs; i++)
+        gen_exit_stub(g, g->exit_stub[i].n, g->exit_stub[i].pc);
+}
+
+/* After the labels' patching (a direct exit's jcc went to its label):
+ * each deferred exit's jump goes to its stub until chained. */
+static void patch_exit_jumps(Gen *g)
+{
+    size_t start = (size_t)((uint8_t *)g->tb->code - g->cb->rx);
+    for (int i = 0; i < g->nb_exit_stubs; i++) {
+        int n = g->exit_stub[i].n;
+        patch_rel32(g->cb, start + g->tb->jmp_patch_ofs[n], start + g->tb->jmp_reset_ofs[n]);
+    }
 }
 
 /* Labels bound to a chainable exit that one brcond alone reaches (the op
@@ -325,6 +356,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     g->nb_slow = 0;
     g->nb_stubs = 0;
     g->nb_fallback = 0;
+    g->nb_exit_stubs = 0;
     g->nb_cold_pending = 0;
     g->nb_cold = 0;
     g->failed = false;
@@ -544,6 +576,8 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     for (int i = 0; i < g->nb_stubs && !e->overflow; i++)
         emit_edge_stub(g, &g->stubs[i]);
     if (!e->overflow)
+        gen_exit_stubs(g);
+    if (!e->overflow)
         gen_entry_exit(g, entry_exit_patch);
     if (e->overflow)
         return false;
@@ -555,6 +589,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             fatal("x86_64 backend: branch to an unbound label");
         patch_rel32(cb, g->fwd[i].patch, g->label_off[l]);
     }
+    patch_exit_jumps(g);
     size_t end = emitter_off(e, cb);
     tb->code_size = (uint32_t)(end - start);
     cb->used = end;

@@ -201,6 +201,10 @@ typedef struct Gen {
      * is then the exit's patched jump (direct_exit[n]). */
     int8_t label_exit[TCG_MAX_LABELS];
     bool direct_exit[TB_MAX_JMPS];
+    /* The unchained ways out of goto_tb (RIP store, exit), emitted after
+     * the block's other code so that the code run once chained is dense. */
+    struct { int8_t n; uint64_t pc; } exit_stub[TB_MAX_JMPS];
+    int nb_exit_stubs;
     struct { size_t patch; int label; } fwd[TCG_MAX_LABELS * 4];
     int nb_fwd;
     SlowPath slow[TCG_MAX_OPS / 4];

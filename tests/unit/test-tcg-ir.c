@@ -619,6 +619,43 @@ TEST(variable_shifts_bmi2)
     free_cpu(x86);
 }
 
+/* A block with two chainable exits (the fall-through, and a label's):
+ * their unchained ways out (RIP store, exit) come after all of the block's
+ * jumps, out of the code that runs once the exits are chained; unchained,
+ * each leaves with RIP set to its successor. */
+TEST(exit_stubs_after_the_block)
+{
+    CPUX86State *x86 = make_cpu(false);
+    TCGCPU *t = tcg_cpu(x86);
+    for (int taken = 0; taken < 2; taken++) {
+        tcg_ctx = t->ctx;
+        tcg_current_cpu = t;
+        tb_flush(t);
+        tcg_func_start(tcg_ctx);
+        int l = gen_new_label();
+        tcg_gen_brcondi(TCG_COND_EQ, 0, cpu_regs[R_EAX], 0, l);
+        tcg_gen_addi(cpu_regs[R_EBX], cpu_regs[R_EBX], 1);
+        tcg_gen_goto_tb(0, 0x1000);
+        tcg_gen_set_label(l);
+        tcg_gen_addi(cpu_regs[R_ECX], cpu_regs[R_ECX], 1);
+        tcg_gen_goto_tb(1, 0x2000);
+        tcg_optimize(tcg_ctx);
+        tcg_liveness(tcg_ctx);
+        static TranslationBlock tb;
+        CHECK(test_gen_ir(t, &tb));
+        uint32_t last_jump = MAX(tb.jmp_patch_ofs[0], tb.jmp_patch_ofs[1]) + 4;
+        CHECK(tb.jmp_reset_ofs[0] >= last_jump);
+        CHECK(tb.jmp_reset_ofs[1] >= last_jump);
+        memset(x86->regs, 0, sizeof(x86->regs));
+        x86->regs[R_EAX] = taken ? 0 : 5;
+        t->backend->exec(x86, &tb);
+        CHECK_EQ(x86->rip, taken ? 0x2000 : 0x1000);
+        CHECK_EQ(x86->regs[R_EBX], taken ? 0 : 1);
+        CHECK_EQ(x86->regs[R_ECX], taken ? 1 : 0);
+    }
+    free_cpu(x86);
+}
+
 /* Does code hold a 64-bit register-to-register mov (REX.W 89/8B, mod 11)? */
 static bool has_mov_rr64(const uint8_t *code, uint32_t size)
 {
