@@ -206,9 +206,9 @@ TCGv gen_compute_eflags(DisasContext *s);      /* CC_MASK bits */
 TCGv gen_compute_cf(DisasContext *s);          /* 0 / 1 */
 TCGv gen_compute_zf(DisasContext *s);          /* 0 / 1, never a helper call */
 void gen_set_eflags_cc(DisasContext *s, TCGv flags);  /* switch to CC_OP_EFLAGS */
-void gen_discard_dead_cc(DisasContext *s);
+void gen_discard_dead_cc(DisasContext *s);     /* cc globals the static cc_op ignores */
 /* The op just emitted stores a run-time cc_op to env (removed if dead). */
-void gen_note_dynamic_cc_op_store(DisasContext *s);     /* cc globals the static cc_op ignores */
+void gen_note_dynamic_cc_op_store(DisasContext *s);
 /* First thing of an instruction that reads flags while cc_op is dynamic:
  * computes them inline for the likely cc_op (checked at run time). */
 void gen_cc_prefetch(DisasContext *s);
@@ -232,7 +232,7 @@ bool gen_follow(DisasContext *s, uint64_t target, bool call);
 bool gen_follow_jcc(DisasContext *s, unsigned cond, uint64_t target);
 /* After the block's end: the taken ways of the Jccs it went on through. */
 void gen_side_exits(DisasContext *s);
-/* The #GP(0) raises of gen_branch_target_check, after the block's end. */
+/* The #GP(0) raises of gen_set_branch_target, after the block's end. */
 void gen_fault_exits(DisasContext *s);
 void gen_ras_push(DisasContext *s, TCGv ret_addr, unsigned size);   /* a CALL: hint the return stack */
 bool gen_is_self_loop(DisasContext *s, uint64_t target);   /* target re-enters this block */
