@@ -176,11 +176,54 @@ static bool steps_through_memory(const TCGContext *s, const bool *cst, const boo
     return false;
 }
 
+/* Whether the block's loop is a search: it leaves on a compare of a value
+ * loaded from guest memory (strlen, a string table lookup). Searches end
+ * after a few turns, so a cache would mostly cost its refill; loops that
+ * leave on a count or a bound (checksums, copies, filters) run long. */
+static bool is_search(const TCGContext *s, bool *loaded)
+{
+    int last_back = -1, label_op[TCG_MAX_LABELS];
+    for (int l = 0; l < s->nb_labels && l < TCG_MAX_LABELS; l++)
+        label_op[l] = INT_MAX;
+    for (int t = 0; t < s->nb_temps; t++)
+        loaded[t] = false;
+    for (int n = 0; n < s->nb_ops; n++) {
+        const TCGOp *op = &s->ops[n];
+        const TCGOpDef *def = &tcg_op_defs[op->opc];
+        if (op->opc == INDEX_op_goto_loop)
+            last_back = n;
+        else if (op->opc == INDEX_op_set_label && (int)op->args[0] < TCG_MAX_LABELS)
+            label_op[(int)op->args[0]] = n;
+        if (op->opc == INDEX_op_call || op->opc == INDEX_op_discard || !def->nb_oargs)
+            continue;
+        bool taint = tcg_op_is_guest_mem(op->opc);
+        for (int i = 0; i < def->nb_iargs && !taint; i++) {
+            int t = (int)(int64_t)op->args[def->nb_oargs + i];
+            taint = t > 0 && t < s->nb_temps && loaded[t];
+        }
+        for (int i = 0; i < def->nb_oargs; i++) {
+            int t = (int)(int64_t)op->args[i];
+            if (t > 0 && taint)
+                loaded[t] = true;
+        }
+    }
+    for (int n = 0; n < s->nb_ops; n++) {
+        const TCGOp *op = &s->ops[n];
+        if (op->opc != INDEX_op_brcond || (int)op->args[3] >= TCG_MAX_LABELS)
+            continue;
+        int a = (int)op->args[0], b = (int)op->args[1];
+        bool on_load = (a > 0 && loaded[a]) || (b > 0 && loaded[b]);
+        if (on_load && label_op[(int)op->args[3]] > last_back)
+            return true;
+    }
+    return false;
+}
+
 /* The accesses that get a cache: stepping ones inside a loop, first come. */
 static void plan_caches(Gen *g, const int *weight)
 {
     const TCGContext *s = g->s;
-    static __thread bool cst[TCG_MAX_TEMPS], steps[TCG_MAX_TEMPS], written[TCG_MAX_TEMPS];
+    static __thread bool cst[TCG_MAX_TEMPS], steps[TCG_MAX_TEMPS], written[TCG_MAX_TEMPS], loaded[TCG_MAX_TEMPS];
     if (s->nb_temps > TCG_MAX_TEMPS - 2 * LOOP_MAX_CACHES)
         return;
     bool found = false;
@@ -190,7 +233,7 @@ static void plan_caches(Gen *g, const int *weight)
             return;   /* it would empty the caches at every turn */
         found |= is_access(op->opc) && weight[n] > 1;
     }
-    if (!found)
+    if (!found || is_search(s, loaded))
         return;
     find_steppers(s, cst, steps, written);
     for (int n = 0; n < s->nb_ops && g->nb_caches < LOOP_MAX_CACHES; n++) {

@@ -2647,3 +2647,30 @@ static void loop_cache_self_modifying(bool interp)
 
 TEST(loop_cache_self_modifying_interp) { loop_cache_self_modifying(true); }
 TEST(loop_cache_self_modifying_x86_64) { loop_cache_self_modifying(false); }
+
+/* A search (strlen: the loop leaves on a loaded byte) runs a few turns per
+ * entry: its access gets no cache, which would mostly cost refills. */
+static void loop_cache_not_for_search(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x48, 0xff, 0xc0,       /* L: inc rax          */
+        0x80, 0x38, 0x00,       /* cmp byte [rax], 0   */
+        0x75, 0xf8,             /* jnz L               */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    memset(ram + 0x8000, 'x', 0x100);
+    ram[0x8000 + 0x80] = 0;
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EAX] = RAM_BASE + 0x8000 - 1;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], RAM_BASE + 0x8000 + 0x80);
+    if (!interp)
+        CHECK_EQ(tcg_cpu(env)->ctx->stat_access_caches, 0);
+    test_cpu_free(env);
+}
+
+TEST(loop_cache_not_for_search_interp) { loop_cache_not_for_search(true); }
+TEST(loop_cache_not_for_search_x86_64) { loop_cache_not_for_search(false); }
