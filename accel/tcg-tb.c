@@ -594,8 +594,13 @@ void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest)
 {
     if (tb->invalid || dest->invalid)
         return;
-    if (tb->pcrel && !shared_jump_ok(tb, dest))
+    if (tb->pcrel && !shared_jump_ok(tb, dest)) {
+        /* the jump cache checks what chaining cannot, on every pass */
+        if (t->backend->set_jump_lookup)
+            t->backend->set_jump_lookup(tb, n);
+        t->stat_jump_lookups++;
         return;
+    }
     if (!tb_chain_keeps_page_base(tb, dest))
         return;   /* its set-up would read RIP, which a chained jump leaves unset */
     tb->jmp_target[n] = dest;
@@ -677,41 +682,89 @@ static void page_remove_tb(TBCache *c, uint64_t page, TranslationBlock *tb)
     }
 }
 
-bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
+/* tb, reached through its page list entry `which`, is no longer valid:
+ * nothing finds it, and its code leaves to the loop. The caller unlinks it
+ * from that page's list; this unlinks it from the other page it spans. */
+static void tb_invalidate_one(TCGCPU *t, TranslationBlock *tb, int which)
 {
     TBCache *c = t->cache;
-    PageDesc *p = page_find(c, paddr_page, false);
+    tb->invalid = true;
+    /* a self-loop checks only the exit flag at its back edge */
+    atomic_store(&t->exit_flag, 1);
+    t->stat_invalidated++;
+    jc_remove(t, tb);
+    hash_remove(c, tb);
+    if (tb->pcrel && !tb->alias)
+        shared_remove(c, tb);
+    t->backend->invalidate(tb);
+    t_for_remove = t;
+    if (which == 0 && tb->phys_page2 != (uint64_t)-1)
+        page_remove_tb(c, tb->phys_page2, tb);
+    else if (which == 1)
+        page_remove_tb(c, tb->phys_pc & TARGET_PAGE_MASK, tb);
+}
+
+/* The page no longer holds translated code. */
+static void page_code_gone(TCGCPU *t, uint64_t paddr_page)
+{
+    code_map_update(t, paddr_page, -1);
+    if (!code_page_in_use(t, paddr_page))
+        tlb_unprotect_code(t, paddr_page);
+}
+
+bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
+{
+    PageDesc *p = page_find(t->cache, paddr_page, false);
     if (!p || !p->first)
         return false;
     uintptr_t cur = p->first;
     p->first = 0;
     page_drop_bitmap(p);
-    t_for_remove = t;
     while (cur) {
         TranslationBlock *tb = (TranslationBlock *)(cur & ~(uintptr_t)1);
         int which = cur & 1;
         cur = (uintptr_t)tb->page_next[which];
-        if (tb->invalid)
-            continue;
-        tb->invalid = true;
-        /* a self-loop checks only the exit flag at its back edge */
-        atomic_store(&t->exit_flag, 1);
-        t->stat_invalidated++;
-        jc_remove(t, tb);
-        hash_remove(c, tb);
-        if (tb->pcrel && !tb->alias)
-            shared_remove(c, tb);
-        t->backend->invalidate(tb);
-        /* unlink from the other page it spans */
-        if (which == 0 && tb->phys_page2 != (uint64_t)-1)
-            page_remove_tb(c, tb->phys_page2, tb);
-        else if (which == 1)
-            page_remove_tb(c, tb->phys_pc & TARGET_PAGE_MASK, tb);
+        if (!tb->invalid)
+            tb_invalidate_one(t, tb, which);
     }
-    code_map_update(t, paddr_page, -1);
-    if (!code_page_in_use(t, paddr_page))
-        tlb_unprotect_code(t, paddr_page);
+    page_code_gone(t, paddr_page);
     return true;
+}
+
+static void tb_range_on_page(const TranslationBlock *tb, int which, unsigned *start, unsigned *end);
+
+/* Invalidate the blocks whose code covers a byte of [paddr, paddr + len),
+ * which lies on one page: a store next to other blocks of the page (the
+ * kernel patching one call site, a JIT writing its next function) leaves
+ * them be. */
+bool tb_invalidate_phys_range(TCGCPU *t, uint64_t paddr, unsigned len)
+{
+    uint64_t page = paddr & TARGET_PAGE_MASK;
+    PageDesc *p = page_find(t->cache, page, false);
+    if (!p || !p->first)
+        return false;
+    unsigned lo = (unsigned)(paddr - page), hi = lo + len;
+    bool any = false;
+    uintptr_t *pp = &p->first;
+    while (*pp) {
+        TranslationBlock *tb = (TranslationBlock *)(*pp & ~(uintptr_t)1);
+        int which = *pp & 1;
+        unsigned start, end;
+        tb_range_on_page(tb, which, &start, &end);
+        if (tb->invalid || start >= hi || end <= lo) {
+            pp = (uintptr_t *)&tb->page_next[which];
+            continue;
+        }
+        *pp = (uintptr_t)tb->page_next[which];
+        tb_invalidate_one(t, tb, which);
+        any = true;
+    }
+    if (any) {
+        page_drop_bitmap(p);
+        if (!p->first)
+            page_code_gone(t, page);
+    }
+    return any;
 }
 
 /* The byte range [start, end) of the page that TB covers. */

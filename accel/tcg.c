@@ -93,6 +93,19 @@ _Noreturn void x86_raise_exception_noerr(CPUX86State *env, int vector, uintptr_t
 }
 
 /* ---- self-modifying code ---------------------------------------------------------- */
+/* The blocks holding a byte of the store [paddr, paddr + size) (which may
+ * cross into the next page) are invalid now. */
+static void tb_invalidate_written(TCGCPU *t, uint64_t paddr, unsigned size)
+{
+    uint64_t last = paddr + size - 1;
+    if ((last & TARGET_PAGE_MASK) == (paddr & TARGET_PAGE_MASK)) {
+        tb_invalidate_phys_range(t, paddr, size);
+    } else {
+        tb_invalidate_phys_range(t, paddr, (unsigned)(TARGET_PAGE_SIZE - (paddr & ~TARGET_PAGE_MASK)));
+        tb_invalidate_phys_range(t, last & TARGET_PAGE_MASK, (unsigned)((last & ~TARGET_PAGE_MASK) + 1));
+    }
+}
+
 void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t ra)
 {
     TCGCPU *t = tcg_cpu(env);
@@ -105,12 +118,9 @@ void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t r
     if (!local || !tb_write_hits_code(t, paddr, size))
         return;   /* data next to code: the code stays valid */
     TranslationBlock *cur = find_running(t, ra, &insn);
-    bool hits_current = cur && !(cur->cflags & CF_SINGLE_INSN) &&
-        ((cur->phys_pc & TARGET_PAGE_MASK) == page || cur->phys_page2 == page);
-    tb_invalidate_phys_page(t, page);
-    if (((paddr + size - 1) & TARGET_PAGE_MASK) != page)
-        tb_invalidate_phys_page(t, (paddr + size - 1) & TARGET_PAGE_MASK);
-    if (hits_current) {
+    bool cur_valid = cur && !cur->invalid;
+    tb_invalidate_written(t, paddr, size);
+    if (cur_valid && cur->invalid && !(cur->cflags & CF_SINGLE_INSN)) {
         /* The running block may have changed itself: redo this instruction
          * alone, then continue with freshly translated code. */
         restore_from_insn(env, cur, insn);
@@ -167,7 +177,7 @@ static void process_dma_invalidations(TCGCPU *t)
                 break;
             case INVAL_WRITE:
                 if (tb_write_hits_code(t, pa, t->inval[i].size))
-                    tb_invalidate_phys_page(t, page);
+                    tb_invalidate_written(t, pa, t->inval[i].size);
                 break;
             default:   /* another vCPU translated code there: catch our stores */
                 tlb_protect_code(t, page);
@@ -258,6 +268,7 @@ static void run_blocks(TCGCPU *t)
             last = NULL;
         }
         unsigned gen = t->flush_count;
+        t->stat_loop_passes++;
         TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
         if (gen != t->flush_count)
             last = NULL;   /* flushed while translating: the old block is gone */
@@ -427,6 +438,9 @@ void tcg_dump_jit_info(FILE *f)
                 t->stat_xlink_misses, t->stat_xlink_links, t->stat_xlink_patches, t->stat_xlink_mega, t->xlink_gen[0], t->xlink_gen[1]);
         if (tcg_xfer_stats)
             dump_xfer_stats(f, i, t);
+        fprintf(f, "CPU #%d: %" PRIu64 " blocks run from the loop; %" PRIu64
+                " jumps of PC-relative blocks that may not chain sent to the jump cache\n",
+                i, t->stat_loop_passes, t->stat_jump_lookups);
         fprintf(f, "CPU #%d: translations went on through %" PRIu64 " direct JMPs, %" PRIu64 " direct CALLs and %" PRIu64
                 " conditional branches\n", i, t->ctx->stat_follow_jmp, t->ctx->stat_follow_call, t->ctx->stat_follow_jcc);
         if (log_enabled(LOG_JIT_COUNT))

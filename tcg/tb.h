@@ -68,6 +68,7 @@ typedef struct TranslationBlock {
     struct TranslationBlock *jmp_target[TB_MAX_JMPS];
     uint32_t jmp_patch_ofs[TB_MAX_JMPS];   /* x86_64: offset of the rel32 to patch */
     uint32_t jmp_reset_ofs[TB_MAX_JMPS];   /* x86_64: offset of the unchained exit path */
+    uint32_t jmp_lookup_ofs[TB_MAX_JMPS];  /* x86_64: of the exit through the jump cache (0: none) */
     /* x86_64: where chained jumps may enter (offsets in code): past the
      * PC-relative set-up at the exit check, and past the exit check too */
     uint16_t entry_checked, entry_unchecked;

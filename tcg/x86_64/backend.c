@@ -188,6 +188,17 @@ static void gen_goto_tb(Gen *g, int n, uint64_t pc)
     g->tb->jmp_reset_ofs[n] = g->tb->jmp_patch_ofs[n] + 4;
     gen_store_rip(g, pc);
     gen_exit(g, TB_EXIT_CHAIN(g->tb, n));
+    /* A PC-relative block may chain only to blocks that are right for every
+     * virtual PC it runs at (tb_set_jump): for the others (blocks on two
+     * pages, mostly) the loop points the jump here, to the jump cache,
+     * instead of having every pass come back to it. */
+    g->tb->jmp_lookup_ofs[n] = 0;
+    if (g->tb->pcrel && !log_enabled(LOG_EXEC | LOG_CPU)) {
+        g->tb->jmp_lookup_ofs[n] = (uint32_t)(emitter_off(e, g->cb) - (size_t)((uint8_t *)g->tb->code - g->cb->rx));
+        gen_store_rip(g, pc);
+        movi(e, RSI, TB_EXIT_CHAIN(g->tb, n));
+        jmp_abs(e, g->cb->jmp_cache_exit);
+    }
 }
 
 /* The exit check's way out: a chained jump did not store RIP, so this
@@ -529,6 +540,8 @@ static void emit_runtime(CodeBuffer *cb)
     }
     em_byte(e, 0xc3);
     emit_victim_probes(cb, e);
+    emit_jmp_cache_exit(cb, e);
+    emit_jmp_cache_lookup(cb, e);
     cb->first_tb = ALIGN_UP(emitter_off(e, cb), 64);
     cb->used = cb->first_tb;
 }
@@ -567,6 +580,14 @@ static void x86_64_set_jump(TranslationBlock *tb, int n, TranslationBlock *dest)
     patch_rel32(cb, at, target);
 }
 
+static void x86_64_set_jump_lookup(TranslationBlock *tb, int n)
+{
+    CodeBuffer *cb = tcg_current_cpu->backend_state;
+    size_t code = (size_t)((uint8_t *)tb->code - cb->rx);
+    if (tb->jmp_lookup_ofs[n])
+        patch_rel32(cb, code + tb->jmp_patch_ofs[n], code + tb->jmp_lookup_ofs[n]);
+}
+
 /* Overwrites the 5 bytes at offset at of the code buffer with a jmp to target. */
 static void write_jmp_at(CodeBuffer *cb, size_t at, uintptr_t target)
 {
@@ -579,12 +600,18 @@ static void write_jmp_at(CodeBuffer *cb, size_t at, uintptr_t target)
  * on two pages, chained jumps enter there) jumps to the exit with RIP
  * stored. A PC-relative block's start is entered with RIP set only (its
  * page base is not set yet there), so it leaves straight. Chained jumps past
- * the start come from blocks on the same page, invalid too. */
+ * the start come from blocks that may stay valid (a store invalidates only
+ * the blocks it hits): the body's first bytes, where both later entries
+ * lead (entry_checked falls through its exit check to entry_unchecked),
+ * jump to the exit too, which stores this block's PC (from the page base
+ * those jumps keep). The entries are more than 5 bytes apart. */
 static void x86_64_invalidate(TranslationBlock *tb)
 {
     CodeBuffer *cb = tcg_current_cpu->backend_state;
     size_t at = (size_t)((uint8_t *)tb->code - cb->rx);
-    write_jmp_at(cb, at, tb->pcrel ? cb->exit0 : (uintptr_t)tb->code + tb->entry_exit);
+    uintptr_t entry_exit = (uintptr_t)tb->code + tb->entry_exit;
+    write_jmp_at(cb, at, tb->pcrel ? cb->exit0 : entry_exit);
+    write_jmp_at(cb, at + tb->entry_unchecked, entry_exit);
 }
 
 /* Each way into tb goes on at the same entry of dest (the same code, flags
@@ -653,6 +680,7 @@ const TCGBackend tcg_backend_x86_64 = {
     .gen_code = x86_64_gen_code_entry,
     .exec = x86_64_exec,
     .set_jump = x86_64_set_jump,
+    .set_jump_lookup = x86_64_set_jump_lookup,
     .invalidate = x86_64_invalidate,
     .redirect = x86_64_redirect,
     .reset = x86_64_reset,

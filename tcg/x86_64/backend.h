@@ -17,6 +17,8 @@ typedef struct CodeBuffer {
     uint8_t *rx, *rw;
     size_t size, used, first_tb;
     uintptr_t prologue, epilogue, exit0;
+    /* see emit_jmp_cache_exit and emit_jmp_cache_lookup (tcg/x86_64/indirect.c) */
+    uintptr_t jmp_cache_exit, jmp_cache_lookup;
     /* victim TLB probes by [mmu][write][t1][t2] (tcg/x86_64/ldst.c) */
     uintptr_t victim_probe[MMU_MODES][2][16][16];
     struct Gen *gen;      /* the code generator's working state */
@@ -288,6 +290,8 @@ void gen_guest_probe(Gen *g, const TCGOp *op);
 void emit_mem_fallback(Gen *g, MemFallback *fb);
 void emit_slow_path(Gen *g, SlowPath *sp);
 void emit_victim_probes(CodeBuffer *cb, Emitter *e);
+void emit_jmp_cache_exit(CodeBuffer *cb, Emitter *e);
+void emit_jmp_cache_lookup(CodeBuffer *cb, Emitter *e);
 void gen_host_ld(Gen *g, const TCGOp *op);
 void gen_host_st(Gen *g, const TCGOp *op);
 void cold_queue(Gen *g, const TCGOp *op);

@@ -2674,3 +2674,91 @@ static void loop_cache_not_for_search(bool interp)
 
 TEST(loop_cache_not_for_search_interp) { loop_cache_not_for_search(true); }
 TEST(loop_cache_not_for_search_x86_64) { loop_cache_not_for_search(false); }
+
+/* A store invalidates the blocks whose bytes it hits, not the others on
+ * the page (the kernel patching one call site must not throw away the
+ * code around it). A and B are blocks on one page: a store into A's
+ * immediate leaves B translated, and A runs its new code. */
+#define RANGE_PAGE 0x7000
+#define RANGE_A (RANGE_PAGE + 0x10)
+#define RANGE_B (RANGE_PAGE + 0x100)
+#define RANGE_WRITER 0x8000
+
+static void store_invalidates_hit_blocks_only(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    static const uint8_t a[] = { 0xba, 0x11, 0, 0, 0, 0xf4 };   /* mov edx, 0x11; hlt */
+    static const uint8_t b[] = { 0xb9, 0x22, 0, 0, 0, 0xf4 };   /* mov ecx, 0x22; hlt */
+    static const uint8_t writer[] = { 0xc6, 0x03, 0x33, 0xf4 };  /* mov byte [rbx], 0x33; hlt */
+    memcpy(ram + RANGE_A, a, sizeof(a));
+    memcpy(ram + RANGE_B, b, sizeof(b));
+    memcpy(ram + RANGE_WRITER, writer, sizeof(writer));
+    run_at(env, RAM_BASE + RANGE_A);
+    test_run_from(env, RAM_BASE + RANGE_B);
+    uint64_t translated = t->stat_translated, invalidated = t->stat_invalidated;
+    env->regs[R_EBX] = RAM_BASE + RANGE_A + 1;
+    test_run_from(env, RAM_BASE + RANGE_WRITER);
+    CHECK(env->halted);
+    CHECK_EQ(t->stat_invalidated, invalidated + 1);   /* A alone */
+    test_run_from(env, RAM_BASE + RANGE_B);
+    CHECK_EQ(env->regs[R_ECX], 0x22);
+    CHECK_EQ(t->stat_translated, translated + 1);     /* the writer; B kept */
+    test_run_from(env, RAM_BASE + RANGE_A);
+    CHECK_EQ(env->regs[R_EDX], 0x33);                 /* A's new code */
+    test_cpu_free(env);
+}
+
+TEST(store_invalidates_hit_blocks_only_interp) { store_invalidates_hit_blocks_only(true); }
+TEST(store_invalidates_hit_blocks_only_x86_64) { store_invalidates_hit_blocks_only(false); }
+
+/* A valid block chained to a block the store invalidated: the chained jump
+ * enters past the start (forward: past the exit check too), so those
+ * entries must leave for the loop as well, or the stale code runs. One
+ * chain goes forward (A -> B), one backward (C -> B). */
+static void chained_past_start_into_invalidated(bool interp)
+{
+    unsigned saved_follow = x86_translate_follow;
+    x86_translate_follow = FOLLOW_NONE;   /* A, B and C stay apart */
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t a[] = { 0xff, 0xc0, 0xe9, 0, 0, 0, 0 };   /* A: inc eax; jmp B */
+    static const uint8_t b[] = { 0xba, 0x11, 0, 0, 0, 0xf4 };      /* B: mov edx, 0x11; hlt */
+    static const uint8_t c[] = { 0xff, 0xc1, 0xe9, 0, 0, 0, 0 };   /* C: inc ecx; jmp B */
+    static const uint8_t writer[] = { 0x88, 0x0b, 0xf4 };           /* mov [rbx], cl; hlt */
+    uint32_t pa = RANGE_PAGE + 0x10, pb = RANGE_PAGE + 0x200, pc = RANGE_PAGE + 0x400;
+    memcpy(ram + pa, a, sizeof(a));
+    test_put_rel32(pa + 3, pa + 7, pb);
+    memcpy(ram + pb, b, sizeof(b));
+    memcpy(ram + pc, c, sizeof(c));
+    test_put_rel32(pc + 3, pc + 7, pb);
+    memcpy(ram + RANGE_WRITER, writer, sizeof(writer));
+    memset(env->regs, 0, sizeof(env->regs));
+    run_at(env, RAM_BASE + pa);
+    for (int i = 0; i < 3; i++) {   /* chained from the second run on */
+        test_run_from(env, RAM_BASE + pa);
+        test_run_from(env, RAM_BASE + pc);
+    }
+    CHECK_EQ(env->regs[R_EDX], 0x11);
+    CHECK_EQ(env->regs[R_ECX], 3);
+    env->regs[R_EBX] = RAM_BASE + pb + 1;
+    env->regs[R_ECX] = 0x33;
+    test_run_from(env, RAM_BASE + RANGE_WRITER);
+    env->regs[R_ECX] = 3;
+    env->regs[R_EDX] = 0;
+    test_run_from(env, RAM_BASE + pa);
+    CHECK_EQ(env->regs[R_EDX], 0x33);
+    CHECK_EQ(env->rip, RAM_BASE + pb + 6);
+    env->regs[R_ECX] = 0x44;
+    test_run_from(env, RAM_BASE + RANGE_WRITER);
+    env->regs[R_ECX] = 3;
+    env->regs[R_EDX] = 0;
+    test_run_from(env, RAM_BASE + pc);
+    CHECK_EQ(env->regs[R_EDX], 0x44);
+    CHECK_EQ(env->regs[R_EAX], 5);
+    CHECK_EQ(env->regs[R_ECX], 4);
+    test_cpu_free(env);
+    x86_translate_follow = saved_follow;
+}
+
+TEST(chained_past_start_into_invalidated_interp) { chained_past_start_into_invalidated(true); }
+TEST(chained_past_start_into_invalidated_x86_64) { chained_past_start_into_invalidated(false); }
