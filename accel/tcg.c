@@ -446,6 +446,10 @@ void tcg_dump_jit_info(FILE *f)
                 " conditional branches\n", i, t->ctx->stat_follow_jmp, t->ctx->stat_follow_call, t->ctx->stat_follow_jcc);
         if (log_enabled(LOG_JIT_COUNT))
             fprintf(f, "CPU #%d: %" PRIu64 " block entries\n", i, t->stat_entries);
+        fprintf(f, "CPU #%d: %" PRIu64 " loop accesses translated with a page cache\n", i, t->ctx->stat_access_caches);
+        if (log_enabled(LOG_JIT_COUNT))
+            fprintf(f, "CPU #%d: %" PRIu64 " accesses through page caches, %" PRIu64 " of them refilled it\n", i,
+                    t->stat_cache_uses, t->stat_cache_refills);
         fprintf(f, "CPU #%d: slow-path guest accesses: %" PRIu64 " loads, %" PRIu64 " stores, %" PRIu64
                 " crossing a page; %" PRIu64 " stores to pages with code; %" PRIu64 " the TLB entry allowed\n",
                 i, t->stat_slow_ld, t->stat_slow_st, t->stat_slow_cross, t->stat_slow_code, t->stat_slow_tlb_hit);

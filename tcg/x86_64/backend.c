@@ -131,6 +131,7 @@ static void gen_call(Gen *g, const TCGOp *op)
     }
     call_abs(&g->e, (uintptr_t)c->func);
     if (!pure) {
+        loop_caches_reset(g);   /* the helper may have changed the TLB */
         /* the helper may have changed any global */
         for (int r = 0; r < 16; r++) {
             int t = g->reg_temp[r];
@@ -393,6 +394,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     size_t entry_exit_patch = gen_entries(g);
     plan_loop(g);
     plan_direct_exits(g);
+    loop_caches_reset(g);   /* past every entry point */
 
     int insn = -1;
     for (int n = 0; n < s->nb_ops && !g->failed && !e->overflow; n++) {

@@ -186,7 +186,18 @@ typedef struct MemFallback {
     uint16_t free_regs;   /* ... and the registers holding nothing at the access */
     uintptr_t done_rx;
     int slow;
+    int cache;            /* an access cache to refill on a TLB hit (loop.c), or -1 */
 } MemFallback;
+
+/* Access caches (loop.c): a plain access in a loop whose address steps
+ * through memory keeps the page it last used and that page's addend in two
+ * frame slots past the temps'. */
+#define LOOP_MAX_CACHES 8
+typedef struct AccessCache {
+    int op;               /* the access op */
+    int32_t tag_slot;     /* [rsp + tag_slot]: the page, or -1 (never matches) */
+    int32_t addend_slot;  /* [rsp + addend_slot]: its host addend */
+} AccessCache;
 
 typedef struct Gen {
     TCGContext *s;
@@ -222,6 +233,8 @@ typedef struct Gen {
     struct { int temp; int reg; bool written; } carried[LOOP_MAX_CARRIED];
     EdgeStub stubs[MAX_EDGE_STUBS];
     int nb_stubs;
+    AccessCache cache[LOOP_MAX_CACHES];
+    int nb_caches;
     /* cold ops (TCG_COLD) waiting for their access, and those recorded for slow paths */
     /* the host flags as the last `sub` left them (flags.c) */
     struct {
@@ -297,6 +310,8 @@ void cold_done(Gen *g);
 void cold_flush_inline(Gen *g);
 void emit_cold_code(Gen *g, const ColdOp *c, int n);
 bool plan_loop(Gen *g);
+int loop_cache_of(const Gen *g, const TCGOp *op);
+void loop_caches_reset(Gen *g);
 void flags_before_op(Gen *g, const TCGOp *op);
 void flags_note_alu(Gen *g, const TCGOp *op, int d, int a, int b, bool w32);
 bool flags_hold_compare(Gen *g, TCGCond c, bool w32, int a, int b);

@@ -2655,6 +2655,185 @@ static void sign_conditions(bool interp)
 TEST(sign_conditions_interp) { sign_conditions(true); }
 TEST(sign_conditions_x86_64) { sign_conditions(false); }
 
+/* ---- loop access caches (tcg/x86_64/loop.c): a stepping access keeps its page ------------ */
+#define STREAM (RAM_BASE + 0x60000)   /* three pages, mapped out of order */
+
+/* Maps STREAM's pages to the frames 0x64000, 0x66000, 0x65000 (so that the
+ * addend of one page reads the wrong bytes for the next) and fills them
+ * with the bytes the guest sees at STREAM + i = f(i). */
+static void map_stream(CPUX86State *env, uint8_t (*f)(unsigned))
+{
+    static const uint32_t frame[3] = { 0x64000, 0x66000, 0x65000 };
+    enable_paging(env);
+    for (int p = 0; p < 3; p++) {
+        *pte_of(STREAM + 0x1000 * (uint64_t)p) = (RAM_BASE + frame[p]) | 3;
+        for (unsigned i = 0; i < 0x1000; i++)
+            ram[frame[p] + i] = f(0x1000 * (unsigned)p + i);
+    }
+}
+
+static uint8_t stream_byte(unsigned i) { return (uint8_t)(i * 7 + (i >> 8)); }
+
+/* A byte copy and sum through two stepping pointers that cross pages
+ * mapped out of order: each page's bytes come through its own addend. */
+static void loop_cache_pages(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x0f, 0xb6, 0x1e,       /* L: movzx ebx, byte [rsi] */
+        0x01, 0xd8,             /* add eax, ebx             */
+        0x88, 0x1f,             /* mov [rdi], bl            */
+        0x48, 0xff, 0xc6,       /* inc rsi                  */
+        0x48, 0xff, 0xc7,       /* inc rdi                  */
+        0xff, 0xc9,             /* dec ecx                  */
+        0x75, 0xef,             /* jnz L                    */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    map_stream(env, stream_byte);
+    const unsigned from = 0xf00, n = 0x1200, to = 0x10;   /* reads 3 pages, writes 2 */
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < n; i++)
+        sum += stream_byte(from + i);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = STREAM + from;
+    env->regs[R_EDI] = DATA + to;
+    env->regs[R_ECX] = n;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], sum);
+    for (unsigned i = 0; i < n; i++)
+        CHECK_EQ(ram[(DATA - RAM_BASE) + to + i], stream_byte(from + i));
+    if (!interp)
+        CHECK_EQ(tcg_cpu(env)->ctx->stat_access_caches, 2);
+    test_cpu_free(env);
+}
+
+TEST(loop_cache_pages_interp) { loop_cache_pages(true); }
+TEST(loop_cache_pages_x86_64) { loop_cache_pages(false); }
+
+/* Misaligned dword loads stepping by 3 over the out-of-order pages: some
+ * cross a page (two frames), none may take a cached page for both. */
+static void loop_cache_misaligned(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x03, 0x06,             /* L: add eax, [rsi] */
+        0x48, 0x83, 0xc6, 0x03, /* add rsi, 3        */
+        0xff, 0xc9,             /* dec ecx           */
+        0x75, 0xf6,             /* jnz L             */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    map_stream(env, stream_byte);
+    const unsigned from = 0xe01, n = 0x600;
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned a = from + 3 * i;
+        sum += (uint32_t)stream_byte(a) | (uint32_t)stream_byte(a + 1) << 8 | (uint32_t)stream_byte(a + 2) << 16 |
+               (uint32_t)stream_byte(a + 3) << 24;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = STREAM + from;
+    env->regs[R_ECX] = n;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], sum);
+    test_cpu_free(env);
+}
+
+TEST(loop_cache_misaligned_interp) { loop_cache_misaligned(true); }
+TEST(loop_cache_misaligned_x86_64) { loop_cache_misaligned(false); }
+
+/* The loop remaps the page it reads and INVLPGs it at every turn: each
+ * read sees the mapping the turn before left (frames of ones and twos). */
+static void loop_cache_invlpg(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x0f, 0xb6, 0x1e,       /* L: movzx ebx, byte [rsi] */
+        0x01, 0xd8,             /* add eax, ebx             */
+        0x4c, 0x31, 0x02,       /* xor [rdx], r8: remap     */
+        0x0f, 0x01, 0x3e,       /* invlpg [rsi]             */
+        0x48, 0xff, 0xc6,       /* inc rsi                  */
+        0xff, 0xc9,             /* dec ecx                  */
+        0x75, 0xee,             /* jnz L                    */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    enable_paging(env);
+    memset(ram + 0x64000, 1, 0x1000);
+    memset(ram + 0x65000, 2, 0x1000);
+    *pte_of(STREAM) = (RAM_BASE + 0x64000) | 3;
+    const unsigned n = 100;
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = STREAM;
+    env->regs[R_EDX] = RAM_BASE + 0xf3000 + 8 * ((STREAM - RAM_BASE) >> 12);   /* the PTE, mapped 1:1 */
+    env->regs[8] = 0x64000 ^ 0x65000;
+    env->regs[R_ECX] = n;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], n / 2 * 1 + n / 2 * 2);
+    test_cpu_free(env);
+}
+
+TEST(loop_cache_invlpg_interp) { loop_cache_invlpg(true); }
+TEST(loop_cache_invlpg_x86_64) { loop_cache_invlpg(false); }
+
+/* A stepping store walks over the loop's own ADD immediate, a byte a turn:
+ * each turn adds what the turns before wrote (1, 2, 0x202, 0x20202). */
+static void loop_cache_self_modifying(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x05, 0x01, 0x00, 0x00, 0x00,   /* L: add eax, 1      */
+        0xc6, 0x03, 0x02,               /* mov byte [rbx], 2  */
+        0x48, 0xff, 0xc3,               /* inc rbx            */
+        0xff, 0xc9,                     /* dec ecx            */
+        0x75, 0xf1,                     /* jnz L              */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = RAM_BASE + LOOP_CODE + 1;
+    env->regs[R_ECX] = 4;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 1 + 2 + 0x202 + 0x20202);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    test_cpu_free(env);
+}
+
+TEST(loop_cache_self_modifying_interp) { loop_cache_self_modifying(true); }
+TEST(loop_cache_self_modifying_x86_64) { loop_cache_self_modifying(false); }
+
+/* A search (strlen: the loop leaves on a loaded byte) runs a few turns per
+ * entry: its access gets no cache, which would mostly cost refills. */
+static void loop_cache_not_for_search(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x48, 0xff, 0xc0,       /* L: inc rax          */
+        0x80, 0x38, 0x00,       /* cmp byte [rax], 0   */
+        0x75, 0xf8,             /* jnz L               */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    memset(ram + 0x8000, 'x', 0x100);
+    ram[0x8000 + 0x80] = 0;
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EAX] = RAM_BASE + 0x8000 - 1;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], RAM_BASE + 0x8000 + 0x80);
+    if (!interp)
+        CHECK_EQ(tcg_cpu(env)->ctx->stat_access_caches, 0);
+    test_cpu_free(env);
+}
+
+TEST(loop_cache_not_for_search_interp) { loop_cache_not_for_search(true); }
+TEST(loop_cache_not_for_search_x86_64) { loop_cache_not_for_search(false); }
+
 /* A store invalidates the blocks whose bytes it hits, not the others on
  * the page (the kernel patching one call site must not throw away the
  * code around it). A and B are blocks on one page: a store into A's
