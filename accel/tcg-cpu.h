@@ -296,6 +296,8 @@ typedef struct TCGCPU {
     uint64_t stat_xfer_probe[XFER_KINDS];  /* ... that a site did not serve */
     uint64_t stat_back_trips;    /* back-edge trips counted in the loop (unchained) */
     uint64_t stat_entries;       /* block entries (-d jitcount: the code counts them) */
+    uint64_t stat_cache_refills; /* ... that refilled the cache from the TLB (-d jitcount) */
+    uint64_t stat_cache_uses;    /* accesses through loop access caches (-d jitcount) */
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;

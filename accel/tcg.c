@@ -433,9 +433,10 @@ void tcg_dump_jit_info(FILE *f)
                 t->stat_pcid_switches, t->stat_pcid_restored);
         fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes (%" PRIu64
                 " loop heads inside a block with pre-header probes), %" PRIu64
-                " regions with a static cc_op at loop heads, %" PRIu64 " compares left out (an ALU op's flags served)\n",
+                " regions with a static cc_op at loop heads, %" PRIu64 " compares left out (an ALU op's flags served), %"
+                PRIu64 " run-time cc_op stores left out (dead)\n",
                 i, t->ctx->stat_loop_probes, t->ctx->stat_preheader_probes, t->ctx->stat_static_loop_cc,
-                t->ctx->stat_flags_reused);
+                t->ctx->stat_flags_reused, t->ctx->stat_dead_cc_op_stores);
         fprintf(f, "CPU #%d: transfer sites: %" PRIu64 " misses, %" PRIu64 " links (%" PRIu64 " patching code), %" PRIu64 " given up; generations %u, %u global\n", i,
                 t->stat_xlink_misses, t->stat_xlink_links, t->stat_xlink_patches, t->stat_xlink_mega, t->xlink_gen[0], t->xlink_gen[1]);
         if (tcg_xfer_stats)
@@ -447,6 +448,10 @@ void tcg_dump_jit_info(FILE *f)
                 " conditional branches\n", i, t->ctx->stat_follow_jmp, t->ctx->stat_follow_call, t->ctx->stat_follow_jcc);
         if (log_enabled(LOG_JIT_COUNT))
             fprintf(f, "CPU #%d: %" PRIu64 " block entries\n", i, t->stat_entries);
+        fprintf(f, "CPU #%d: %" PRIu64 " loop accesses translated with a page cache\n", i, t->ctx->stat_access_caches);
+        if (log_enabled(LOG_JIT_COUNT))
+            fprintf(f, "CPU #%d: %" PRIu64 " accesses through page caches, %" PRIu64 " of them refilled it\n", i,
+                    t->stat_cache_uses, t->stat_cache_refills);
         fprintf(f, "CPU #%d: slow-path guest accesses: %" PRIu64 " loads, %" PRIu64 " stores, %" PRIu64
                 " crossing a page; %" PRIu64 " stores to pages with code; %" PRIu64 " the TLB entry allowed\n",
                 i, t->stat_slow_ld, t->stat_slow_st, t->stat_slow_cross, t->stat_slow_code, t->stat_slow_tlb_hit);
