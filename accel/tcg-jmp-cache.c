@@ -153,27 +153,39 @@ void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
 /* A non-global entry from an older epoch nothing of which was flushed
  * since: one of the current PCID, which CR3 writes to other PCIDs and back
  * with bit 63 keep (as they keep its TLB entries). */
-static bool jc_still_valid(const TCGCPU *t, unsigned h, uint64_t tag)
+static bool jc_still_valid(const TCGCPU *t, unsigned i, uint64_t tag)
 {
     uint32_t ep = (uint32_t)(tag >> 32);
-    unsigned asid = t->jmp_cache_asid[h];
+    unsigned asid = t->jmp_cache_asid[i];
     if (ep & 1)
         return false;   /* global: its own epoch says it all */
     ep /= 2;
     return asid == t->tlb_pcid && ep >= t->jc_all_since && ep >= t->jc_since[asid];
 }
 
+/* Index of the entry of set h that holds pc, or -1. e->pc is tb->pc
+ * (jc_store sets both): most calls miss, and the entries answer that
+ * without a cache miss on the block. */
+static int jc_way(const TCGCPU *t, unsigned h, uint64_t pc)
+{
+    for (unsigned i = h * JMP_CACHE_WAYS; i < (h + 1) * JMP_CACHE_WAYS; i++)
+        if (t->jmp_cache[i].tb && t->jmp_cache[i].pc == pc)
+            return (int)i;
+    return -1;
+}
+
 TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, uint64_t cs_base, uint32_t flags)
 {
-    JmpCacheEntry *e = &t->jmp_cache[h];
+    int i = jc_way(t, h, pc);
+    if (i < 0)
+        return NULL;
+    JmpCacheEntry *e = &t->jmp_cache[i];
     TranslationBlock *tb = e->tb;
-    /* e->pc is tb->pc (jc_store sets both): most calls miss, and the entry
-     * answers that without a cache miss on the block */
-    if (!tb || e->pc != pc || tb->pc != pc || tb->cs_base != cs_base || tb->flags != flags || tb->cflags != 0)
+    if (tb->pc != pc || tb->cs_base != cs_base || tb->flags != flags || tb->cflags != 0)
         return NULL;
     if (jc_tag_current(t, e->tag))
         return tb;
-    if (jc_still_valid(t, h, e->tag)) {
+    if (jc_still_valid(t, (unsigned)i, e->tag)) {
         t->stat_jc_kept++;
     } else {
         /* trusted again once its pages are seen to map as before */
@@ -183,20 +195,38 @@ TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, ui
             return NULL;
         }
     }
-    t->jmp_cache_asid[h] = (uint16_t)t->tlb_pcid;
+    t->jmp_cache_asid[i] = (uint16_t)t->tlb_pcid;
     e->tag = jc_tag((uint32_t)e->tag, jc_epoch_field(t, tb, lin));
     return tb;
+}
+
+/* Where a new entry for pc goes in set h: over an entry with the same PC
+ * (a block of other flags, or a stale one), else in the first way, the
+ * first way's entry moving to the second (the least recently stored one
+ * leaves). */
+static unsigned jc_slot_for(TCGCPU *t, unsigned h, uint64_t pc)
+{
+    int i = jc_way(t, h, pc);
+    if (i >= 0)
+        return (unsigned)i;
+    unsigned first = h * JMP_CACHE_WAYS;
+    for (unsigned i = first + JMP_CACHE_WAYS - 1; i > first; i--) {
+        t->jmp_cache[i] = t->jmp_cache[i - 1];
+        t->jmp_cache_asid[i] = t->jmp_cache_asid[i - 1];
+    }
+    return first;
 }
 
 void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb)
 {
     jc_page_note(t, lin);
-    JmpCacheEntry *e = &t->jmp_cache[h];
+    unsigned i = jc_slot_for(t, h, tb->pc);
+    JmpCacheEntry *e = &t->jmp_cache[i];
     e->pc = tb->pc;
     e->tag = jc_tag(tb->cs_base == 0 ? tb->flags : JC_TAG_NO_PROBE, jc_epoch_field(t, tb, lin));
     e->code = tb->code;
     e->tb = tb;
-    t->jmp_cache_asid[h] = (uint16_t)t->tlb_pcid;
+    t->jmp_cache_asid[i] = (uint16_t)t->tlb_pcid;
 }
 
 static uint64_t tb_linear_pc(const TranslationBlock *tb)
@@ -209,9 +239,10 @@ void jc_remove(TCGCPU *t, const TranslationBlock *tb)
 {
     if (tb->xlinked)
         xlink_bump(t, true);
-    JmpCacheEntry *e = &t->jmp_cache[jmp_cache_hash(tb_linear_pc(tb))];
-    if (e->tb == tb)
-        memset(e, 0, sizeof(*e));
+    unsigned h = jmp_cache_hash(tb_linear_pc(tb));
+    for (unsigned i = h * JMP_CACHE_WAYS; i < (h + 1) * JMP_CACHE_WAYS; i++)
+        if (t->jmp_cache[i].tb == tb)
+            memset(&t->jmp_cache[i], 0, sizeof(t->jmp_cache[i]));
 }
 
 /* May the call site's slot hold tb, the block its return went to? Only a

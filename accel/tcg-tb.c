@@ -42,9 +42,15 @@ typedef struct PageDesc {
      * bytes covered by TBs lets writes elsewhere on the page leave the code. */
     unsigned writes;
     uint8_t *code_bitmap;       /* TARGET_PAGE_SIZE bits, or NULL */
+    /* Stores that trapped here without hitting translated code: a page
+     * whose blocks are long dead (memory freed and reused for data) would
+     * trap at every store for ever, so after enough of them its blocks all
+     * go and the page is written freely again. */
+    unsigned data_writes;
 } PageDesc;
 
 #define WRITES_BEFORE_BITMAP 4
+#define DATA_WRITES_BEFORE_PAGE_FLUSH 256
 
 struct TBCache {
     TranslationBlock *tbs;       /* translations, in code buffer order */
@@ -226,14 +232,23 @@ static void page_drop_bitmap(PageDesc *p)
     p->code_bitmap = NULL;
 }
 
-void tb_flush(TCGCPU *t)
+/* This vCPU holds no code of any page any more (for the machine-wide map
+ * other vCPUs and stores consult). */
+void tb_release_pages(TCGCPU *t)
 {
     TBCache *c = t->cache;
     for (int i = 0; i < c->nb_pages; i++) {
         page_drop_bitmap(&c->page_pool[i]);
         if (c->page_pool[i].first)
             code_map_update(t, c->page_pool[i].page, -1);
+        c->page_pool[i].first = 0;
     }
+}
+
+void tb_flush(TCGCPU *t)
+{
+    TBCache *c = t->cache;
+    tb_release_pages(t);
     c->nb_tbs = 0;
     c->nb_aliases = 0;
     c->nb_pages = 0;
@@ -300,6 +315,8 @@ static void page_add_tb(TCGCPU *t, uint64_t page, TranslationBlock *tb, int whic
         return;
     page_drop_bitmap(p);   /* rebuilt on demand with the new TB */
     bool first_code = !p->first;
+    if (first_code)
+        p->data_writes = 0;
     tb->page_next[which] = (TranslationBlock *)p->first;
     p->first = (uintptr_t)tb | (uintptr_t)which;
     if (first_code) {
@@ -386,6 +403,7 @@ static TranslationBlock *tb_alias(TCGCPU *t, TranslationBlock *base, uint64_t pc
     tb->pc = pc;
     tb->alias = true;
     memset(tb->jmp_target, 0, sizeof(tb->jmp_target));
+    tb->jmp_in = NULL;
     tb->hash_next = tb->shared_next = NULL;
     tb->page_next[0] = tb->page_next[1] = NULL;
     t->stat_shared++;
@@ -596,12 +614,38 @@ void tb_set_jump(TCGCPU *t, TranslationBlock *tb, int n, TranslationBlock *dest)
 {
     if (tb->invalid || dest->invalid)
         return;
-    if (tb->pcrel && !shared_jump_ok(tb, dest))
+    if (tb->pcrel && !shared_jump_ok(tb, dest)) {
+        /* the jump cache checks what chaining cannot, on every pass */
+        if (t->backend->set_jump_lookup)
+            t->backend->set_jump_lookup(tb, n);
+        t->stat_jump_lookups++;
         return;
+    }
     if (!tb_chain_keeps_page_base(tb, dest))
         return;   /* its set-up would read RIP, which a chained jump leaves unset */
+    if (tb->jmp_target[n] == dest)
+        return;
+    TBJumpIn *in = tb_arena_alloc(t, sizeof(*in));
+    if (!in)
+        return;   /* unchained: the loop goes on linking it until a flush */
+    *in = (TBJumpIn){ tb, n, dest->jmp_in };
+    dest->jmp_in = in;
     tb->jmp_target[n] = dest;
     t->backend->set_jump(tb, n, dest);
+}
+
+/* Jumps chained to tb go back to their exit paths, so that the loop links
+ * them to tb's next translation (a jump left chained would enter the
+ * invalid code, which leaves for the loop at every pass). */
+static void tb_unchain_incoming(TCGCPU *t, TranslationBlock *tb)
+{
+    for (TBJumpIn *in = tb->jmp_in; in; in = in->next) {
+        if (in->from->jmp_target[in->n] != tb || in->from->invalid)
+            continue;
+        in->from->jmp_target[in->n] = NULL;
+        t->backend->set_jump(in->from, in->n, NULL);
+    }
+    tb->jmp_in = NULL;
 }
 
 /* ---- invalidation --------------------------------------------------------------------- */
@@ -679,42 +723,98 @@ static void page_remove_tb(TBCache *c, uint64_t page, TranslationBlock *tb)
     }
 }
 
-bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
+/* tb, reached through its page list entry `which`, is no longer valid:
+ * nothing finds it, and its code leaves to the loop. The caller unlinks it
+ * from that page's list; this unlinks it from the other page it spans. */
+static void tb_invalidate_one(TCGCPU *t, TranslationBlock *tb, int which)
 {
     TBCache *c = t->cache;
-    PageDesc *p = page_find(c, paddr_page, false);
+    tb->invalid = true;
+    /* a self-loop checks only the exit flag at its back edge */
+    atomic_store(&t->exit_flag, 1);
+    t->stat_invalidated++;
+    retrans_note_invalid(t, tb);
+    jc_remove(t, tb);
+    hash_remove(c, tb);
+    if (tb->pcrel && !tb->alias)
+        shared_remove(c, tb);
+    t->backend->invalidate(tb);
+    tb_unchain_incoming(t, tb);
+    t_for_remove = t;
+    if (which == 0 && tb->phys_page2 != (uint64_t)-1)
+        page_remove_tb(c, tb->phys_page2, tb);
+    else if (which == 1)
+        page_remove_tb(c, tb->phys_pc & TARGET_PAGE_MASK, tb);
+}
+
+/* The page no longer holds translated code. */
+static void page_code_gone(TCGCPU *t, uint64_t paddr_page)
+{
+    code_map_update(t, paddr_page, -1);
+    if (!code_page_in_use(t, paddr_page))
+        tlb_unprotect_code(t, paddr_page);
+}
+
+bool tb_invalidate_phys_page(TCGCPU *t, uint64_t paddr_page)
+{
+    PageDesc *p = page_find(t->cache, paddr_page, false);
     if (!p || !p->first)
         return false;
     uintptr_t cur = p->first;
     p->first = 0;
     page_drop_bitmap(p);
-    t_for_remove = t;
     while (cur) {
         TranslationBlock *tb = (TranslationBlock *)(cur & ~(uintptr_t)1);
         int which = cur & 1;
         cur = (uintptr_t)tb->page_next[which];
-        if (tb->invalid)
-            continue;
-        tb->invalid = true;
-        /* a self-loop checks only the exit flag at its back edge */
-        atomic_store(&t->exit_flag, 1);
-        t->stat_invalidated++;
-        retrans_note_invalid(t, tb);
-        jc_remove(t, tb);
-        hash_remove(c, tb);
-        if (tb->pcrel && !tb->alias)
-            shared_remove(c, tb);
-        t->backend->invalidate(tb);
-        /* unlink from the other page it spans */
-        if (which == 0 && tb->phys_page2 != (uint64_t)-1)
-            page_remove_tb(c, tb->phys_page2, tb);
-        else if (which == 1)
-            page_remove_tb(c, tb->phys_pc & TARGET_PAGE_MASK, tb);
+        if (!tb->invalid)
+            tb_invalidate_one(t, tb, which);
     }
-    code_map_update(t, paddr_page, -1);
-    if (!code_page_in_use(t, paddr_page))
-        tlb_unprotect_code(t, paddr_page);
+    page_code_gone(t, paddr_page);
     return true;
+}
+
+static void tb_range_on_page(const TranslationBlock *tb, int which, unsigned *start, unsigned *end);
+
+void tb_note_data_write(TCGCPU *t, uint64_t paddr_page)
+{
+    PageDesc *p = page_find(t->cache, paddr_page, false);
+    if (p && p->first && ++p->data_writes >= DATA_WRITES_BEFORE_PAGE_FLUSH)
+        tb_invalidate_phys_page(t, paddr_page);
+}
+
+/* Invalidate the blocks whose code covers a byte of [paddr, paddr + len),
+ * which lies on one page: a store next to other blocks of the page (the
+ * kernel patching one call site, a JIT writing its next function) leaves
+ * them be. */
+bool tb_invalidate_phys_range(TCGCPU *t, uint64_t paddr, unsigned len)
+{
+    uint64_t page = paddr & TARGET_PAGE_MASK;
+    PageDesc *p = page_find(t->cache, page, false);
+    if (!p || !p->first)
+        return false;
+    unsigned lo = (unsigned)(paddr - page), hi = lo + len;
+    bool any = false;
+    uintptr_t *pp = &p->first;
+    while (*pp) {
+        TranslationBlock *tb = (TranslationBlock *)(*pp & ~(uintptr_t)1);
+        int which = *pp & 1;
+        unsigned start, end;
+        tb_range_on_page(tb, which, &start, &end);
+        if (tb->invalid || start >= hi || end <= lo) {
+            pp = (uintptr_t *)&tb->page_next[which];
+            continue;
+        }
+        *pp = (uintptr_t)tb->page_next[which];
+        tb_invalidate_one(t, tb, which);
+        any = true;
+    }
+    if (any) {
+        page_drop_bitmap(p);
+        if (!p->first)
+            page_code_gone(t, page);
+    }
+    return any;
 }
 
 /* The byte range [start, end) of the page that TB covers. */

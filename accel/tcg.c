@@ -93,6 +93,18 @@ _Noreturn void x86_raise_exception_noerr(CPUX86State *env, int vector, uintptr_t
 }
 
 /* ---- self-modifying code ---------------------------------------------------------- */
+/* The blocks holding a byte of the store [paddr, paddr + size) (which may
+ * cross into the next page) are invalid now. */
+static bool tb_invalidate_written(TCGCPU *t, uint64_t paddr, unsigned size)
+{
+    uint64_t last = paddr + size - 1;
+    if ((last & TARGET_PAGE_MASK) == (paddr & TARGET_PAGE_MASK))
+        return tb_invalidate_phys_range(t, paddr, size);
+    bool first = tb_invalidate_phys_range(t, paddr, (unsigned)(TARGET_PAGE_SIZE - (paddr & ~TARGET_PAGE_MASK)));
+    bool second = tb_invalidate_phys_range(t, last & TARGET_PAGE_MASK, (unsigned)((last & ~TARGET_PAGE_MASK) + 1));
+    return first || second;
+}
+
 void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t ra)
 {
     TCGCPU *t = tcg_cpu(env);
@@ -102,15 +114,15 @@ void tcg_code_write(CPUX86State *env, uint64_t paddr, unsigned size, uintptr_t r
     bool local = tb_page_has_code(t, page);
     if (code_page_users(t, page) > (local ? 1u : 0u))
         tcg_request_others(t, paddr, INVAL_WRITE, size);
-    if (!local || !tb_write_hits_code(t, paddr, size))
-        return;   /* data next to code: the code stays valid */
+    if (!local)
+        return;
     TranslationBlock *cur = find_running(t, ra, &insn);
-    bool hits_current = cur && !(cur->cflags & CF_SINGLE_INSN) &&
-        ((cur->phys_pc & TARGET_PAGE_MASK) == page || cur->phys_page2 == page);
-    tb_invalidate_phys_page(t, page);
-    if (((paddr + size - 1) & TARGET_PAGE_MASK) != page)
-        tb_invalidate_phys_page(t, (paddr + size - 1) & TARGET_PAGE_MASK);
-    if (hits_current) {
+    bool cur_valid = cur && !cur->invalid;
+    /* data next to code leaves the code valid (for a while: see
+     * tb_note_data_write) */
+    if (!tb_write_hits_code(t, paddr, size) || !tb_invalidate_written(t, paddr, size))
+        tb_note_data_write(t, page);
+    if (cur_valid && cur->invalid && !(cur->cflags & CF_SINGLE_INSN)) {
         /* The running block may have changed itself: redo this instruction
          * alone, then continue with freshly translated code. */
         restore_from_insn(env, cur, insn);
@@ -167,7 +179,7 @@ static void process_dma_invalidations(TCGCPU *t)
                 break;
             case INVAL_WRITE:
                 if (tb_write_hits_code(t, pa, t->inval[i].size))
-                    tb_invalidate_phys_page(t, page);
+                    tb_invalidate_written(t, pa, t->inval[i].size);
                 break;
             default:   /* another vCPU translated code there: catch our stores */
                 tlb_protect_code(t, page);
@@ -258,6 +270,7 @@ static void run_blocks(TCGCPU *t)
             last = NULL;
         }
         unsigned gen = t->flush_count;
+        t->stat_loop_passes++;
         TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
         if (gen != t->flush_count)
             last = NULL;   /* flushed while translating: the old block is gone */
@@ -422,17 +435,25 @@ void tcg_dump_jit_info(FILE *f)
                 t->stat_pcid_switches, t->stat_pcid_restored);
         fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes (%" PRIu64
                 " loop heads inside a block with pre-header probes), %" PRIu64
-                " regions with a static cc_op at loop heads, %" PRIu64 " compares left out (an ALU op's flags served)\n",
+                " regions with a static cc_op at loop heads, %" PRIu64 " compares left out (an ALU op's flags served), %"
+                PRIu64 " run-time cc_op stores left out (dead)\n",
                 i, t->ctx->stat_loop_probes, t->ctx->stat_preheader_probes, t->ctx->stat_static_loop_cc,
-                t->ctx->stat_flags_reused);
+                t->ctx->stat_flags_reused, t->ctx->stat_dead_cc_op_stores);
         fprintf(f, "CPU #%d: transfer sites: %" PRIu64 " misses, %" PRIu64 " links (%" PRIu64 " patching code), %" PRIu64 " given up; generations %u, %u global\n", i,
                 t->stat_xlink_misses, t->stat_xlink_links, t->stat_xlink_patches, t->stat_xlink_mega, t->xlink_gen[0], t->xlink_gen[1]);
         if (tcg_xfer_stats)
             dump_xfer_stats(f, i, t);
+        fprintf(f, "CPU #%d: %" PRIu64 " blocks run from the loop; %" PRIu64
+                " jumps of PC-relative blocks that may not chain sent to the jump cache\n",
+                i, t->stat_loop_passes, t->stat_jump_lookups);
         fprintf(f, "CPU #%d: translations went on through %" PRIu64 " direct JMPs, %" PRIu64 " direct CALLs and %" PRIu64
                 " conditional branches\n", i, t->ctx->stat_follow_jmp, t->ctx->stat_follow_call, t->ctx->stat_follow_jcc);
         if (log_enabled(LOG_JIT_COUNT))
             fprintf(f, "CPU #%d: %" PRIu64 " block entries\n", i, t->stat_entries);
+        fprintf(f, "CPU #%d: %" PRIu64 " loop accesses translated with a page cache\n", i, t->ctx->stat_access_caches);
+        if (log_enabled(LOG_JIT_COUNT))
+            fprintf(f, "CPU #%d: %" PRIu64 " accesses through page caches, %" PRIu64 " of them refilled it\n", i,
+                    t->stat_cache_uses, t->stat_cache_refills);
         fprintf(f, "CPU #%d: slow-path guest accesses: %" PRIu64 " loads, %" PRIu64 " stores, %" PRIu64
                 " crossing a page; %" PRIu64 " stores to pages with code; %" PRIu64 " the TLB entry allowed\n",
                 i, t->stat_slow_ld, t->stat_slow_st, t->stat_slow_cross, t->stat_slow_code, t->stat_slow_tlb_hit);
@@ -563,6 +584,7 @@ void tcg_cpu_destroy(CPUX86State *env)
         return;
     if (t->backend->free_state)
         t->backend->free_state(t);
+    tb_release_pages(t);
     tb_cache_free(t->cache);
     tlb_pcid_free(t);
     tcg_context_free(t->ctx);

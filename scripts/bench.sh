@@ -127,6 +127,22 @@ print_table() {
         cat "$T"/$tag.*.ph 2>/dev/null | awk -v t="$tag" '$1 == "exit" { if (!n || $2 < lo) lo = $2; if (!n || $2 > hi) hi = $2; n++ }
             END { if (n) printf "bench: %s whole runs %.2f .. %.2f s (%d runs)\n", t, lo, hi, n }'
     done
+    pair_ratios "$a" "$b"
+}
+
+# pair_ratios A B: whole-run ratio of each run of A to B's run right after
+# it, and their median: the host's speed drifts by tens of percent over
+# minutes, and a pair's two runs share most of a drift that the medians of
+# all runs mix in.
+pair_ratios() {
+    local a=$1 b=$2 i ka qb list=""
+    for i in $(seq "$RUNS"); do
+        ka=$(awk '$1 == "exit" { print $2 }' "$T/$a.$i.ph" 2>/dev/null)
+        qb=$(awk '$1 == "exit" { print $2 }' "$T/$b.$i.ph" 2>/dev/null)
+        [[ -n $ka && -n $qb ]] && list="$list $(awk -v k="$ka" -v q="$qb" 'BEGIN { printf "%.2f", k / q }')"
+    done
+    [[ -n $list ]] || return 0
+    echo "bench: whole-run ratio of each pair ($a run, then $b run):$list; median $(printf '%s\n' $list | median)"
 }
 
 print_table kestrel qemu

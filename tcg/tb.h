@@ -66,8 +66,12 @@ typedef struct TranslationBlock {
 
     /* chaining: jmp_target[n] is the TB that goto_tb n currently jumps to */
     struct TranslationBlock *jmp_target[TB_MAX_JMPS];
+    /* the jumps ever chained to this TB (entries whose jmp_target moved on
+     * are stale), unchained when it is invalidated */
+    struct TBJumpIn *jmp_in;
     uint32_t jmp_patch_ofs[TB_MAX_JMPS];   /* x86_64: offset of the rel32 to patch */
     uint32_t jmp_reset_ofs[TB_MAX_JMPS];   /* x86_64: offset of the unchained exit path */
+    uint32_t jmp_lookup_ofs[TB_MAX_JMPS];  /* x86_64: of the exit through the jump cache (0: none) */
     /* x86_64: where chained jumps may enter (offsets in code): past the
      * PC-relative set-up at the exit check, and past the exit check too */
     uint16_t entry_checked, entry_unchecked;
@@ -77,6 +81,12 @@ typedef struct TranslationBlock {
     struct TranslationBlock *shared_next;   /* chain of PC-relative translations by (phys, flags) */
     struct TranslationBlock *page_next[2];  /* TBs on the same physical page */
 } TranslationBlock;
+
+typedef struct TBJumpIn {
+    TranslationBlock *from;
+    int n;
+    struct TBJumpIn *next;
+} TBJumpIn;
 
 /* A chained jump from tb leaves env->tb_pc_base right for dest: chained
  * jumps stay on their block's page (gen_jmp_to), so a PC-relative dest

@@ -293,6 +293,8 @@ typedef struct TCGContext {
     uint64_t stat_follow_jmp, stat_follow_call;   /* direct JMPs / CALLs translations went through */
     uint64_t stat_follow_jcc;    /* conditional branches translations went on through */
     uint64_t stat_flags_reused;  /* compares left out: an ALU op's host flags served (x86-64) */
+    uint64_t stat_dead_cc_op_stores;   /* run-time cc_op stores (shifts by CL) found dead */
+    uint64_t stat_access_caches; /* loop accesses given a page cache (x86-64 loop.c) */
 } TCGContext;
 
 extern __thread TCGContext *tcg_ctx;

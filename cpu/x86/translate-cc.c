@@ -8,6 +8,8 @@
 void set_cc_op(DisasContext *s, uint32_t op)
 {
     s->label_guess = CC_OP_DYNAMIC;
+    if (s->dyn_cc.st >= 0 && s->cc_op == CC_OP_DYNAMIC && op != CC_OP_DYNAMIC)
+        s->dyn_cc.replaced = true;
     if (s->cc_op != op) {
         s->cc_op = op;
         s->cc_op_dirty = true;
@@ -23,6 +25,51 @@ void gen_update_cc_op(DisasContext *s)
 }
 
 static void cc_src_replaced(DisasContext *s);
+
+/* ---- dead run-time cc_op stores ------------------------------------------------ *
+ * A shift by CL stores its cc_op, chosen at run time, to env. When a later
+ * instruction of the straight-line code sets a static cc_op and nothing in
+ * between could read env->cc_op (a fault, which restores only static
+ * cc_ops; a call; a branch, label or exit; an env access to it), the store
+ * is dead: the static cc_op is stored where it is needed, and faults from
+ * then on restore it. Checked at the next instruction boundary, so that a
+ * fault anywhere in the replacing instruction counts as a read. */
+void gen_note_dynamic_cc_op_store(DisasContext *s)
+{
+    s->dyn_cc.st = tcg_ctx->nb_ops - 1;
+    s->dyn_cc.replaced = false;
+}
+
+static bool op_may_read_env_cc_op(const TCGOp *op)
+{
+    const TCGOpDef *def = &tcg_op_defs[op->opc];
+    switch (op->opc) {
+    case INDEX_op_call:
+        return true;
+    case INDEX_op_ld: case INDEX_op_st:
+        return (int64_t)op->args[def->nb_oargs + def->nb_iargs] == ENV_OFF(cc_op);
+    case INDEX_op_discard: case INDEX_op_insn_start:
+        return false;
+    default:
+        /* may fault, or a branch, label or exit */
+        return tcg_op_is_guest_mem(op->opc) || op->opc == INDEX_op_brcond || def->nb_oargs + def->nb_iargs == 0;
+    }
+}
+
+static void dynamic_cc_op_store_check(DisasContext *s)
+{
+    int st = s->dyn_cc.st;
+    if (st < 0 || !s->dyn_cc.replaced)
+        return;
+    s->dyn_cc.st = -1;
+    for (int i = st + 1; i < tcg_ctx->nb_ops; i++)
+        if (op_may_read_env_cc_op(&tcg_ctx->ops[i]))
+            return;
+    TCGOp *op = &tcg_ctx->ops[st];
+    op->opc = INDEX_op_discard;
+    op->args[0] = (TCGArg)(int64_t)TCG_NO_TEMP;
+    tcg_ctx->stat_dead_cc_op_stores++;
+}
 
 void gen_cc_result(DisasContext *s, unsigned kind, unsigned size, TCGv dst, TCGv src, TCGv src2)
 {
@@ -46,6 +93,7 @@ void gen_cc_result(DisasContext *s, unsigned kind, unsigned size, TCGv dst, TCGv
  * instruction, a fault restores the cc_op of the instruction's start. */
 void gen_discard_dead_cc(DisasContext *s)
 {
+    dynamic_cc_op_store_check(s);
     if (s->cc_op == CC_OP_DYNAMIC)
         return;
     unsigned kind = CC_OP_KIND(s->cc_op);

@@ -308,6 +308,7 @@ static void gen_shift_var(DisasContext *s, unsigned size, TCGv a)
     tcg_gen_movcond(TCG_COND_NE, 0, op, count, zero, tcg_const(CC_OP(kind, size_log2(size))), old_op);
     gen_env_st(op, ENV_OFF(cc_op), MO_32);
     flags_now_dynamic(s);
+    gen_note_dynamic_cc_op_store(s);
 }
 
 static void trans_shift(DisasContext *s)
@@ -817,26 +818,45 @@ static uint64_t branch_target(DisasContext *s)
 }
 /* An indirect branch to a non-canonical address (64-bit mode) or past the
  * CS limit faults at the branch, before its push or pop (#GP(0)), not at
- * the target. Returns the target in a temp that survives the check. */
-static TCGv gen_branch_target_check(DisasContext *s, TCGv t)
+ * the target. Stores RIP = t first (a later fault of the push restores RIP
+ * from the instruction's start), so t need not outlive the check's branch;
+ * the raise goes after the block's end, so the straight-line code keeps its
+ * registers (no label in it). */
+static void gen_set_branch_target(DisasContext *s, TCGv t)
 {
-    TCGv target = tcg_temp_local_new();
-    tcg_gen_mov(target, t);
-    int ok = gen_new_label();
+    gen_set_rip_tcg(t);
+    bool inline_raise = s->nb_fault >= (int)ARRAY_SIZE(s->fault);
+    int bad = gen_new_label(), ok = inline_raise ? gen_new_label() : -1;
     gen_update_cc_op(s);
     if (s->code64) {
         TCGv sext = tcg_temp_new();
         tcg_gen_shli(sext, t, 16);
         tcg_gen_sari(sext, sext, 16);
-        tcg_gen_brcond(TCG_COND_EQ, 0, sext, t, ok);
+        tcg_gen_brcond(inline_raise ? TCG_COND_EQ : TCG_COND_NE, 0, sext, t, inline_raise ? ok : bad);
     } else {
         TCGv limit = gen_env_ld(ENV_OFF(segs[R_CS].limit), MO_32);
-        tcg_gen_brcond(TCG_COND_LEU, 0, t, limit, ok);
+        tcg_gen_brcond(inline_raise ? TCG_COND_LEU : TCG_COND_GTU, 0, t, limit, inline_raise ? ok : bad);
     }
-    gen_set_rip(s, s->pc);
-    gen_helper(helper_raise_exception, TCG_NO_TEMP, 3, tcg_env, tcg_const(EXCP_GP), tcg_const(0));
-    tcg_gen_set_label(ok);
-    return target;
+    if (inline_raise) {
+        tcg_gen_set_label(bad);
+        gen_set_rip(s, s->pc);
+        gen_helper(helper_raise_exception, TCG_NO_TEMP, 3, tcg_env, tcg_const(EXCP_GP), tcg_const(0));
+        tcg_gen_set_label(ok);
+        return;
+    }
+    s->fault[s->nb_fault].label = bad;
+    s->fault[s->nb_fault].pc = s->pc;
+    s->nb_fault++;
+}
+
+void gen_fault_exits(DisasContext *s)
+{
+    for (int i = 0; i < s->nb_fault; i++) {
+        tcg_gen_set_label(s->fault[i].label);
+        gen_set_rip(s, s->fault[i].pc);   /* cc_op was stored before the branch */
+        gen_helper(helper_raise_exception, TCG_NO_TEMP, 3, tcg_env, tcg_const(EXCP_GP), tcg_const(0));
+    }
+    s->nb_fault = 0;
 }
 
 static void trans_jmp(DisasContext *s)
@@ -846,8 +866,7 @@ static void trans_jmp(DisasContext *s)
             gen_jmp_to(s, branch_target(s), 0);
         return;
     }
-    TCGv t = gen_branch_target_check(s, gen_zext(gen_operand_load(s, 0), s->d.opsize));
-    gen_set_rip_tcg(t);
+    gen_set_branch_target(s, gen_zext(gen_operand_load(s, 0), s->d.opsize));
     s->xfer_kind = XFER_INDIRECT_JMP;
     s->is_jmp = DISAS_JUMP;
 }
@@ -864,11 +883,10 @@ static void trans_call(DisasContext *s)
             gen_jmp_to(s, branch_target(s), 0);
         return;
     }
-    TCGv t = gen_branch_target_check(s, gen_zext(gen_operand_load(s, 0), size));
+    gen_set_branch_target(s, gen_zext(gen_operand_load(s, 0), size));
     TCGv ret = gen_pc_value(s, s->next_pc);
     gen_push(s, ret, size);
     gen_ras_push(s, ret, size);
-    gen_set_rip_tcg(t);
     s->xfer_kind = XFER_INDIRECT_CALL;
     s->is_jmp = DISAS_JUMP;
 }
@@ -876,10 +894,9 @@ static void trans_call(DisasContext *s)
 static void trans_ret(DisasContext *s)
 {
     unsigned size = s->d.opsize;
-    TCGv v = gen_branch_target_check(s, gen_pop_peek(s, size, 0));
+    gen_set_branch_target(s, gen_pop_peek(s, size, 0));
     unsigned imm = s->d.e->op[0] == O_Iw ? (unsigned)s->d.imm : 0;
     gen_sp_add(s, size + imm);
-    gen_set_rip_tcg(v);
     if (s->code64 && size == 8)
         s->ret_pop = size + imm;
     s->xfer_kind = XFER_RET;

@@ -662,6 +662,7 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
     s->last_cmp.insn = -100;
     s->cc_pre.insn = -100;
     s->cc_pre.guard_first = -1;
+    s->dyn_cc.st = -1;
     s->loop_entry.label = -1;
     s->label_guess = CC_OP_DYNAMIC;
     s->smp = current_machine && current_machine->ncpus > 1;
@@ -842,6 +843,7 @@ static bool translate_pass(CPUX86State *env, TranslationBlock *tb, int max_insns
         s->is_jmp = DISAS_NORETURN;
     gen_block_end(s);
     gen_side_exits(s);
+    gen_fault_exits(s);
     if (r->loops)
         region_finish(s);
     /* a region, or a block that followed jumps: the bytes from its start

@@ -92,6 +92,10 @@ typedef struct DisasContext {
      * ways, emitted after the block's end (gen_side_exits) */
     struct { int label; uint64_t target; uint32_t cc_op; } side[TB_MAX_JMPS - 2];
     int nb_side;
+    /* indirect branches to a bad target: #GP(0) at the branch, out of the
+     * straight-line code (gen_fault_exits) */
+    struct { int label; uint64_t pc; } fault[4];
+    int nb_fault;
     bool segcheck;          /* check segment limits and types on every access */
     bool smp;               /* several vCPUs: LOCK'ed accesses use host atomics */
     struct { TCGv linear, offset; int seg; unsigned addrsize; } segrec[8];   /* for limit checks */
@@ -103,6 +107,9 @@ typedef struct DisasContext {
      * dynamic cc_op (translate-cc.c: gen_cc_prefetch); the ops of the last
      * INC/DEC one and where that INC/DEC wrote cc_src (removed when dead). */
     struct { int insn, what; TCGv value; int guard_first, guard_end, src_written; } cc_pre;
+    /* The op storing a run-time cc_op (a shift by CL: gen_shift_var), or -1;
+     * replaced: a static cc_op has been set since (translate-cc.c). */
+    struct { int st; bool replaced; } dyn_cc;
     /* The first instruction's cc_op guard passed for guess cc_op: a self-loop
      * whose back edge leaves that cc_op re-enters here (-1: no such label). */
     struct { int label; uint32_t cc_op; } loop_entry;
@@ -200,6 +207,8 @@ TCGv gen_compute_cf(DisasContext *s);          /* 0 / 1 */
 TCGv gen_compute_zf(DisasContext *s);          /* 0 / 1, never a helper call */
 void gen_set_eflags_cc(DisasContext *s, TCGv flags);  /* switch to CC_OP_EFLAGS */
 void gen_discard_dead_cc(DisasContext *s);     /* cc globals the static cc_op ignores */
+/* The op just emitted stores a run-time cc_op to env (removed if dead). */
+void gen_note_dynamic_cc_op_store(DisasContext *s);
 /* First thing of an instruction that reads flags while cc_op is dynamic:
  * computes them inline for the likely cc_op (checked at run time). */
 void gen_cc_prefetch(DisasContext *s);
@@ -223,6 +232,8 @@ bool gen_follow(DisasContext *s, uint64_t target, bool call);
 bool gen_follow_jcc(DisasContext *s, unsigned cond, uint64_t target);
 /* After the block's end: the taken ways of the Jccs it went on through. */
 void gen_side_exits(DisasContext *s);
+/* The #GP(0) raises of gen_set_branch_target, after the block's end. */
+void gen_fault_exits(DisasContext *s);
 void gen_ras_push(DisasContext *s, TCGv ret_addr, unsigned size);   /* a CALL: hint the return stack */
 bool gen_is_self_loop(DisasContext *s, uint64_t target);   /* target re-enters this block */
 void gen_exception(DisasContext *s, int vector, int error_code, bool has_error);

@@ -166,6 +166,26 @@ void gen_alu(Gen *g, const TCGOp *op)
     set_output(g, td, rd);
 }
 
+/* SHLX/SHRX/SARX d, a, b (BMI2): the count in any register, masked as the
+ * IR says (mod 64, mod 32 for W32), no CL, no copy of a into d, flags kept.
+ * VEX.LZ.{66,F2,F3}.0F38.W F7 /r: d in ModRM.reg, a in ModRM.rm, b in vvvv. */
+static void gen_shift_bmi2(Gen *g, const TCGOp *op, bool w)
+{
+    int td = (int)op->args[0];
+    int ra = temp_load(g, (int)op->args[1], 0);
+    int rb = temp_load(g, (int)op->args[2], 0);
+    int rd = out_reg_from(g, op, 0, 0);
+    uint8_t pp = op->opc == INDEX_op_shl ? 1 : op->opc == INDEX_op_sar ? 2 : 3;
+    Emitter *e = &g->e;
+    em_byte(e, 0xc4);
+    em_byte(e, (uint8_t)(((rd & 8) ? 0 : 0x80) | 0x40 | ((ra & 8) ? 0 : 0x20) | 0x02));
+    em_byte(e, (uint8_t)((w ? 0x80 : 0) | ((~rb & 15) << 3) | pp));
+    em_byte(e, 0xf7);
+    em_byte(e, (uint8_t)(0xc0 | ((rd & 7) << 3) | (ra & 7)));
+    free_dead_inputs(g, op, 1, 2);
+    set_output(g, td, rd);
+}
+
 void gen_shift(Gen *g, const TCGOp *op)
 {
     static const uint8_t ext[NB_OPS] = {
@@ -182,6 +202,10 @@ void gen_shift(Gen *g, const TCGOp *op)
         em_byte(&g->e, (uint8_t)(v & (w ? 63 : 31)));
         free_dead_inputs(g, op, 1, 2);
         set_output(g, td, rd);
+        return;
+    }
+    if (host_has_bmi2 && op->opc != INDEX_op_rotl && op->opc != INDEX_op_rotr) {
+        gen_shift_bmi2(g, op, w);
         return;
     }
     /* count in CL */
@@ -301,16 +325,26 @@ void gen_setcond(Gen *g, const TCGOp *op)
 
 void gen_movcond(Gen *g, const TCGOp *op)
 {
-    int td = (int)op->args[0];
+    int td = (int)op->args[0], t2 = (int)op->args[4];
     int rv1 = temp_load(g, (int)op->args[3], 0);
-    int rv2 = temp_load(g, (int)op->args[4], 0);
     int rd = in_place_reg(g, op, 3, 0);   /* d = c ? v1 : d: a conditional move into d */
-    if (rd < 0)
+    int64_t v2;
+    if (rd < 0 && t2 != td && is_const(g, t2, &v2)) {
+        /* the constant straight into d (before the compare: movi may xor) */
         rd = loop_home_reg(g, op, 0);
-    if (rd < 0)
-        rd = reg_alloc(g, 0);
-    g->locked |= 1 << rd;
-    mov_rr(&g->e, rd, rv2);
+        if (rd < 0)
+            rd = reg_alloc(g, 0);
+        g->locked |= 1 << rd;
+        movi(&g->e, rd, (uint64_t)v2);
+    } else {
+        int rv2 = temp_load(g, t2, 0);
+        if (rd < 0)
+            rd = loop_home_reg(g, op, 0);
+        if (rd < 0)
+            rd = reg_alloc(g, 0);
+        g->locked |= 1 << rd;
+        mov_rr(&g->e, rd, rv2);
+    }
     TCGCond c = emit_compare(g, (TCGCond)op->args[5], op->flags & TCG_W32, (int)op->args[1], (int)op->args[2]);
     em_rr(&g->e, 0x400f | ((uint32_t)cond_cc(c) << 8), 2, true, rd, rv1, false);
     free_dead_inputs(g, op, 1, 4);

@@ -131,6 +131,7 @@ static void gen_call(Gen *g, const TCGOp *op)
     }
     call_abs(&g->e, (uintptr_t)c->func);
     if (!pure) {
+        loop_caches_reset(g);   /* the helper may have changed the TLB */
         /* the helper may have changed any global */
         for (int r = 0; r < 16; r++) {
             int t = g->reg_temp[r];
@@ -178,15 +179,116 @@ static void gen_store_rip(Gen *g, uint64_t pc)
     em_rm(e, 0x89, 1, true, RAX, RBP, -1, 0, rip, false);
 }
 
+static uint32_t tb_offset(Gen *g)
+{
+    return (uint32_t)(emitter_off(&g->e, g->cb) - (size_t)((uint8_t *)g->tb->code - g->cb->rx));
+}
+
+/* The unchained way out of goto_tb n (jmp_reset_ofs): stores RIP, leaves. */
+static void gen_exit_stub(Gen *g, int n, uint64_t pc)
+{
+    g->tb->jmp_reset_ofs[n] = tb_offset(g);
+    gen_store_rip(g, pc);
+    gen_exit(g, TB_EXIT_CHAIN(g->tb, n));
+    /* A PC-relative block may chain only to blocks that are right for every
+     * virtual PC it runs at (tb_set_jump): for the others (blocks on two
+     * pages, mostly) the loop points the jump here, to the jump cache,
+     * instead of having every pass come back to it. */
+    g->tb->jmp_lookup_ofs[n] = 0;
+    if (g->tb->pcrel && !log_enabled(LOG_EXEC | LOG_CPU)) {
+        g->tb->jmp_lookup_ofs[n] = tb_offset(g);
+        gen_store_rip(g, pc);
+        movi(&g->e, RSI, TB_EXIT_CHAIN(g->tb, n));
+        jmp_abs(&g->e, g->cb->jmp_cache_exit);
+    }
+}
+
+/* The patched jump (unless a direct exit's jcc is), its way out later:
+ * gen_exit_stubs, and the jump pointed there (patch_exit_jumps). */
 static void gen_goto_tb(Gen *g, int n, uint64_t pc)
 {
     Emitter *e = &g->e;
-    em_byte(e, 0xe9);
-    g->tb->jmp_patch_ofs[n] = (uint32_t)(emitter_off(e, g->cb) - (size_t)((uint8_t *)g->tb->code - g->cb->rx));
-    em_u32(e, 0);   /* falls through to the exit path until chained */
-    g->tb->jmp_reset_ofs[n] = g->tb->jmp_patch_ofs[n] + 4;
-    gen_store_rip(g, pc);
-    gen_exit(g, TB_EXIT_CHAIN(g->tb, n));
+    if (!g->direct_exit[n]) {
+        em_byte(e, 0xe9);
+        g->tb->jmp_patch_ofs[n] = tb_offset(g);
+        em_u32(e, 0);
+    }
+    if (g->nb_exit_stubs < (int)ARRAY_SIZE(g->exit_stub)) {
+        g->exit_stub[g->nb_exit_stubs].n = (int8_t)n;
+        g->exit_stub[g->nb_exit_stubs].pc = pc;
+        g->nb_exit_stubs++;
+        return;
+    }
+    gen_exit_stub(g, n, pc);
+    patch_rel32(g->cb, (size_t)((uint8_t *)g->tb->code - g->cb->rx) + g->tb->jmp_patch_ofs[n],
+                (size_t)((uint8_t *)g->tb->code - g->cb->rx) + g->tb->jmp_reset_ofs[n]);
+}
+
+static void gen_exit_stubs(Gen *g)
+{
+    for (int i = 0; i < g->nb_exit_stubs; i++)
+        gen_exit_stub(g, g->exit_stub[i].n, g->exit_stub[i].pc);
+}
+
+/* After the labels' patching (a direct exit's jcc went to its label):
+ * each deferred exit's jump goes to its stub until chained. */
+static void patch_exit_jumps(Gen *g)
+{
+    size_t start = (size_t)((uint8_t *)g->tb->code - g->cb->rx);
+    for (int i = 0; i < g->nb_exit_stubs; i++) {
+        int n = g->exit_stub[i].n;
+        patch_rel32(g->cb, start + g->tb->jmp_patch_ofs[n], start + g->tb->jmp_reset_ofs[n]);
+    }
+}
+
+/* Labels bound to a chainable exit that one brcond alone reaches (the op
+ * before the label does not fall through into it): that brcond's jcc is
+ * patched to the successor itself, not to a jmp that is (one taken branch
+ * instead of two on the way out). */
+static void plan_direct_exits(Gen *g)
+{
+    TCGContext *s = g->s;
+    int8_t refs[TCG_MAX_LABELS];
+    memset(refs, 0, sizeof(int8_t) * (size_t)(s->nb_labels + 1));
+    memset(g->label_exit, -1, sizeof(int8_t) * (size_t)(s->nb_labels + 1));
+    memset(g->direct_exit, 0, sizeof(g->direct_exit));
+    for (int i = 0; i < s->nb_ops; i++) {
+        const TCGOp *op = &s->ops[i];
+        int l = -1;
+        if (op->opc == INDEX_op_brcond)
+            l = (int)op->args[3];
+        else if (op->opc == INDEX_op_br || op->opc == INDEX_op_goto_loop)
+            l = (int)(int64_t)op->args[0];
+        if (l >= 0 && l <= s->nb_labels && refs[l] < 2)
+            refs[l]++;
+    }
+    for (int i = 1; i < s->nb_ops; i++) {
+        const TCGOp *op = &s->ops[i];
+        if (op->opc != INDEX_op_set_label)
+            continue;
+        unsigned prev = s->ops[i - 1].opc;
+        if (prev != INDEX_op_goto_tb && prev != INDEX_op_exit_tb && prev != INDEX_op_lookup_and_goto &&
+            prev != INDEX_op_br)
+            continue;
+        int l = (int)op->args[0], k = i + 1;
+        while (k < s->nb_ops && s->ops[k].opc == INDEX_op_discard)
+            k++;
+        if (k < s->nb_ops && s->ops[k].opc == INDEX_op_goto_tb && refs[l] == 1)
+            g->label_exit[l] = (int8_t)s->ops[k].args[0];
+    }
+}
+
+/* brcond to a direct exit's label: its jcc is the exit's patched jump. */
+static bool gen_direct_exit_jcc(Gen *g, int label, TCGCond c)
+{
+    int n = g->label_exit[label];
+    if (n < 0 || g->nb_carried)
+        return false;
+    sync_all(g, false);   /* plain movs: the flags survive */
+    jump_to_label(g, label, cond_cc(c));
+    g->tb->jmp_patch_ofs[n] = tb_offset(g) - 4;
+    g->direct_exit[n] = true;
+    return true;
 }
 
 /* The exit check's way out: a chained jump did not store RIP, so this
@@ -266,6 +368,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     g->nb_slow = 0;
     g->nb_stubs = 0;
     g->nb_fallback = 0;
+    g->nb_exit_stubs = 0;
     g->nb_cold_pending = 0;
     g->nb_cold = 0;
     g->failed = false;
@@ -290,6 +393,8 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
 
     size_t entry_exit_patch = gen_entries(g);
     plan_loop(g);
+    plan_direct_exits(g);
+    loop_caches_reset(g);   /* past every entry point */
 
     int insn = -1;
     for (int n = 0; n < s->nb_ops && !g->failed && !e->overflow; n++) {
@@ -402,6 +507,8 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             }
             c = emit_compare(g, c, op->flags & TCG_W32, (int)op->args[0], (int)op->args[1]);
             free_dead_inputs(g, op, 0, 2);
+            if (gen_direct_exit_jcc(g, (int)op->args[3], c))
+                break;
             if (g->nb_carried) {
                 gen_loop_brcond(g, (int)op->args[3], c);
                 break;
@@ -482,6 +589,8 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     for (int i = 0; i < g->nb_stubs && !e->overflow; i++)
         emit_edge_stub(g, &g->stubs[i]);
     if (!e->overflow)
+        gen_exit_stubs(g);
+    if (!e->overflow)
         gen_entry_exit(g, entry_exit_patch);
     if (e->overflow)
         return false;
@@ -493,6 +602,7 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             fatal("x86_64 backend: branch to an unbound label");
         patch_rel32(cb, g->fwd[i].patch, g->label_off[l]);
     }
+    patch_exit_jumps(g);
     size_t end = emitter_off(e, cb);
     tb->code_size = (uint32_t)(end - start);
     cb->used = end;
@@ -527,6 +637,8 @@ static void emit_runtime(CodeBuffer *cb)
     }
     em_byte(e, 0xc3);
     emit_victim_probes(cb, e);
+    emit_jmp_cache_exit(cb, e);
+    emit_jmp_cache_lookup(cb, e);
     cb->first_tb = ALIGN_UP(emitter_off(e, cb), 64);
     cb->used = cb->first_tb;
 }
@@ -561,8 +673,18 @@ static void x86_64_set_jump(TranslationBlock *tb, int n, TranslationBlock *dest)
 {
     CodeBuffer *cb = tcg_current_cpu->backend_state;
     size_t at = (size_t)((uint8_t *)tb->code - cb->rx) + tb->jmp_patch_ofs[n];
-    size_t target = dest ? (size_t)((uint8_t *)dest->code - cb->rx) + chain_entry(tb, dest) : at + 4;
+    size_t target = (size_t)((uint8_t *)tb->code - cb->rx) + tb->jmp_reset_ofs[n];
+    if (dest)
+        target = (size_t)((uint8_t *)dest->code - cb->rx) + chain_entry(tb, dest);
     patch_rel32(cb, at, target);
+}
+
+static void x86_64_set_jump_lookup(TranslationBlock *tb, int n)
+{
+    CodeBuffer *cb = tcg_current_cpu->backend_state;
+    size_t code = (size_t)((uint8_t *)tb->code - cb->rx);
+    if (tb->jmp_lookup_ofs[n])
+        patch_rel32(cb, code + tb->jmp_patch_ofs[n], code + tb->jmp_lookup_ofs[n]);
 }
 
 /* Overwrites the 5 bytes at offset at of the code buffer with a jmp to target. */
@@ -577,12 +699,18 @@ static void write_jmp_at(CodeBuffer *cb, size_t at, uintptr_t target)
  * on two pages, chained jumps enter there) jumps to the exit with RIP
  * stored. A PC-relative block's start is entered with RIP set only (its
  * page base is not set yet there), so it leaves straight. Chained jumps past
- * the start come from blocks on the same page, invalid too. */
+ * the start come from blocks that may stay valid (a store invalidates only
+ * the blocks it hits): the body's first bytes, where both later entries
+ * lead (entry_checked falls through its exit check to entry_unchecked),
+ * jump to the exit too, which stores this block's PC (from the page base
+ * those jumps keep). The entries are more than 5 bytes apart. */
 static void x86_64_invalidate(TranslationBlock *tb)
 {
     CodeBuffer *cb = tcg_current_cpu->backend_state;
     size_t at = (size_t)((uint8_t *)tb->code - cb->rx);
-    write_jmp_at(cb, at, tb->pcrel ? cb->exit0 : (uintptr_t)tb->code + tb->entry_exit);
+    uintptr_t entry_exit = (uintptr_t)tb->code + tb->entry_exit;
+    write_jmp_at(cb, at, tb->pcrel ? cb->exit0 : entry_exit);
+    write_jmp_at(cb, at + tb->entry_unchecked, entry_exit);
 }
 
 /* Each way into tb goes on at the same entry of dest (the same code, flags
@@ -651,6 +779,7 @@ const TCGBackend tcg_backend_x86_64 = {
     .gen_code = x86_64_gen_code_entry,
     .exec = x86_64_exec,
     .set_jump = x86_64_set_jump,
+    .set_jump_lookup = x86_64_set_jump_lookup,
     .invalidate = x86_64_invalidate,
     .redirect = x86_64_redirect,
     .reset = x86_64_reset,

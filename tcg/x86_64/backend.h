@@ -17,6 +17,8 @@ typedef struct CodeBuffer {
     uint8_t *rx, *rw;
     size_t size, used, first_tb;
     uintptr_t prologue, epilogue, exit0;
+    /* see emit_jmp_cache_exit and emit_jmp_cache_lookup (tcg/x86_64/indirect.c) */
+    uintptr_t jmp_cache_exit, jmp_cache_lookup;
     /* victim TLB probes by [mmu][write][t1][t2] (tcg/x86_64/ldst.c) */
     uintptr_t victim_probe[MMU_MODES][2][16][16];
     struct Gen *gen;      /* the code generator's working state */
@@ -184,7 +186,18 @@ typedef struct MemFallback {
     uint16_t free_regs;   /* ... and the registers holding nothing at the access */
     uintptr_t done_rx;
     int slow;
+    int cache;            /* an access cache to refill on a TLB hit (loop.c), or -1 */
 } MemFallback;
+
+/* Access caches (loop.c): a plain access in a loop whose address steps
+ * through memory keeps the page it last used and that page's addend in two
+ * frame slots past the temps'. */
+#define LOOP_MAX_CACHES 8
+typedef struct AccessCache {
+    int op;               /* the access op */
+    int32_t tag_slot;     /* [rsp + tag_slot]: the page, or -1 (never matches) */
+    int32_t addend_slot;  /* [rsp + addend_slot]: its host addend */
+} AccessCache;
 
 typedef struct Gen {
     TCGContext *s;
@@ -196,6 +209,15 @@ typedef struct Gen {
     uint16_t locked;
     size_t label_off[TCG_MAX_LABELS];
     bool label_bound[TCG_MAX_LABELS];
+    /* A label only one conditional branch goes to, bound to a chainable exit
+     * (goto_tb n, nothing before it): that n, else -1. The branch's own jcc
+     * is then the exit's patched jump (direct_exit[n]). */
+    int8_t label_exit[TCG_MAX_LABELS];
+    bool direct_exit[TB_MAX_JMPS];
+    /* The unchained ways out of goto_tb (RIP store, exit), emitted after
+     * the block's other code so that the code run once chained is dense. */
+    struct { int8_t n; uint64_t pc; } exit_stub[TB_MAX_JMPS];
+    int nb_exit_stubs;
     struct { size_t patch; int label; } fwd[TCG_MAX_LABELS * 4];
     int nb_fwd;
     SlowPath slow[TCG_MAX_OPS / 4];
@@ -211,6 +233,8 @@ typedef struct Gen {
     struct { int temp; int reg; bool written; } carried[LOOP_MAX_CARRIED];
     EdgeStub stubs[MAX_EDGE_STUBS];
     int nb_stubs;
+    AccessCache cache[LOOP_MAX_CACHES];
+    int nb_caches;
     /* cold ops (TCG_COLD) waiting for their access, and those recorded for slow paths */
     /* the host flags as the last `sub` left them (flags.c) */
     struct {
@@ -275,6 +299,8 @@ void gen_guest_probe(Gen *g, const TCGOp *op);
 void emit_mem_fallback(Gen *g, MemFallback *fb);
 void emit_slow_path(Gen *g, SlowPath *sp);
 void emit_victim_probes(CodeBuffer *cb, Emitter *e);
+void emit_jmp_cache_exit(CodeBuffer *cb, Emitter *e);
+void emit_jmp_cache_lookup(CodeBuffer *cb, Emitter *e);
 void gen_host_ld(Gen *g, const TCGOp *op);
 void gen_host_st(Gen *g, const TCGOp *op);
 void cold_queue(Gen *g, const TCGOp *op);
@@ -284,6 +310,8 @@ void cold_done(Gen *g);
 void cold_flush_inline(Gen *g);
 void emit_cold_code(Gen *g, const ColdOp *c, int n);
 bool plan_loop(Gen *g);
+int loop_cache_of(const Gen *g, const TCGOp *op);
+void loop_caches_reset(Gen *g);
 void flags_before_op(Gen *g, const TCGOp *op);
 void flags_note_alu(Gen *g, const TCGOp *op, int d, int a, int b, bool w32);
 bool flags_hold_compare(Gen *g, TCGCond c, bool w32, int a, int b);

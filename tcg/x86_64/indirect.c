@@ -26,13 +26,18 @@ static uintptr_t lookup_code(CPUX86State *env)
 }
 
 /* A jcc rel32 to be patched to the miss path. */
+static size_t em_jcc_fwd(Emitter *e, const CodeBuffer *cb, uint8_t cc)
+{
+    em_byte(e, 0x0f);
+    em_byte(e, (uint8_t)(0x80 | cc));
+    size_t at = emitter_off(e, cb);
+    em_u32(e, 0);
+    return at;
+}
+
 static size_t jcc_fwd(Gen *g, uint8_t cc)
 {
-    em_byte(&g->e, 0x0f);
-    em_byte(&g->e, (uint8_t)(0x80 | cc));
-    size_t at = emitter_off(&g->e, g->cb);
-    em_u32(&g->e, 0);
-    return at;
+    return em_jcc_fwd(&g->e, g->cb, cc);
 }
 
 enum { CC_E = 0x4, CC_NE = 0x5 };
@@ -47,38 +52,109 @@ static int32_t probe_epoch_tag(Gen *g)
     return global ? CPU_OFF(jc_gepoch_tag) : CPU_OFF(jc_epoch_tag);
 }
 
-/* 64-bit code: in 64-bit mode a block's flags are hflags, so an entry with
- * rip as pc and tag jc_tag(hflags, epoch) is the block to run, provided
- * the CS base is zero (entries of other blocks carry a tag no mode has).
- * Falls through on a miss. */
-static void gen_jmp_cache_probe(Gen *g)
+/* A jcc rel32 to target, in the code buffer (as jmp_abs). */
+static void jcc_abs(Emitter *e, uint8_t cc, uintptr_t target)
 {
-    Emitter *e = &g->e;
-    size_t miss[3];
+    em_byte(e, 0x0f);
+    em_byte(e, (uint8_t)(0x80 | cc));
+    em_u32(e, (uint32_t)(target - (em_rx(e) + 4)));
+}
+
+/* rax = env->rip, rcx = its jump-cache set * 64 */
+static void em_jmp_cache_set(Emitter *e)
+{
+    _Static_assert(sizeof(JmpCacheEntry) == 32 && JMP_CACHE_WAYS == 2, "a set is 64 bytes");
     em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, ENV_OFF(rip), false);
-    /* rcx = jmp_cache_hash(rip) * sizeof(JmpCacheEntry) */
     mov_rr(e, RCX, RAX);
-    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_BITS */
-    em_byte(e, JMP_CACHE_BITS);
+    em_rr(e, 0xc1, 1, true, 5, RCX, false);            /* shr rcx, JMP_CACHE_SET_BITS */
+    em_byte(e, JMP_CACHE_SET_BITS);
     em_rr(e, 0x31, 1, false, RAX, RCX, false);         /* xor ecx, eax */
-    em_rr(e, 0x81, 1, false, 4, RCX, false);           /* and ecx, size - 1 */
-    em_u32(e, JMP_CACHE_SIZE - 1);
-    _Static_assert(sizeof(JmpCacheEntry) == 32, "the probe scales by 32");
-    em_rr(e, 0xc1, 1, false, 4, RCX, false);           /* shl ecx, 5 */
-    em_byte(e, 5);
-    em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
-    miss[0] = jcc_fwd(g, CC_NE);
+    em_rr(e, 0x81, 1, false, 4, RCX, false);           /* and ecx, sets - 1 */
+    em_u32(e, (1u << JMP_CACHE_SET_BITS) - 1);
+    em_rr(e, 0xc1, 1, false, 4, RCX, false);           /* shl ecx, 6 */
+    em_byte(e, 6);
+}
+
+/* cmp rdx, [entry.tag] after rdx = hflags | [epoch tag] */
+static void em_tag_compare(Emitter *e, int32_t epoch_tag, int32_t entry_tag)
+{
     em_rm(e, 0x8b, 1, false, RDX, RBP, -1, 0, ENV_OFF(hflags), false);
-    em_rm(e, 0x0b, 1, true, RDX, R12, -1, 0, probe_epoch_tag(g), false);   /* or rdx, [epoch tag] */
-    em_rm(e, 0x3b, 1, true, RDX, R12, RCX, 0, JC_OFF(tag), false);
-    miss[1] = jcc_fwd(g, CC_NE);
+    em_rm(e, 0x0b, 1, true, RDX, R12, -1, 0, epoch_tag, false);   /* or rdx, [epoch tag] */
+    em_rm(e, 0x3b, 1, true, RDX, R12, RCX, 0, entry_tag, false);
+}
+
+static void em_cs_base_zero(Emitter *e)
+{
     em_rm(e, 0x83, 1, true, 7, RBP, -1, 0,
           ENV_OFF(segs) + (int32_t)(R_CS * sizeof(SegmentCache) + offsetof(SegmentCache, base)), false);
     em_byte(e, 0);                                     /* cmp qword [cs.base], 0 */
-    miss[2] = jcc_fwd(g, CC_NE);
+}
+
+/* The whole jump-cache probe for the block at env->rip: an entry of its
+ * set with rip as pc and tag jc_tag(hflags, either epoch) is the block to
+ * run in 64-bit code, where a block's flags are hflags, provided the CS
+ * base is zero (entries of other blocks carry a tag no mode has). Jumps to
+ * it; falls through on a miss. Clobbers rax, rcx, rdx. */
+static void em_jmp_cache_probe_all(Emitter *e, CodeBuffer *cb)
+{
+    size_t miss[8];
+    unsigned n = 0;
+    em_jmp_cache_set(e);
+    for (int way = 0; way < JMP_CACHE_WAYS; way++) {
+        int32_t off = way * (int32_t)sizeof(JmpCacheEntry);
+        em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc) + off, false);
+        size_t next_way = em_jcc_fwd(e, cb, CC_NE);
+        em_tag_compare(e, CPU_OFF(jc_epoch_tag), JC_OFF(tag) + off);
+        size_t tag_ok = em_jcc_fwd(e, cb, CC_E);
+        em_tag_compare(e, CPU_OFF(jc_gepoch_tag), JC_OFF(tag) + off);
+        miss[n++] = em_jcc_fwd(e, cb, CC_NE);
+        patch_rel32(cb, tag_ok, emitter_off(e, cb));
+        em_cs_base_zero(e);
+        miss[n++] = em_jcc_fwd(e, cb, CC_NE);
+        em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code) + off, false);   /* jmp [entry.code] */
+        patch_rel32(cb, next_way, emitter_off(e, cb));
+    }
+    for (unsigned i = 0; i < n; i++)
+        patch_rel32(cb, miss[i], emitter_off(e, cb));
+}
+
+/* 64-bit code's inline probe: the set's first way, with the epoch the
+ * site expects (probe_epoch_tag); anything else goes to the runtime's
+ * whole probe and then the C lookup (emit_jmp_cache_lookup). */
+static void gen_jmp_cache_probe(Gen *g)
+{
+    Emitter *e = &g->e;
+    uintptr_t slow = g->cb->jmp_cache_lookup;
+    em_jmp_cache_set(e);
+    em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
+    jcc_abs(e, CC_NE, slow);
+    em_tag_compare(e, probe_epoch_tag(g), JC_OFF(tag));
+    jcc_abs(e, CC_NE, slow);
+    em_cs_base_zero(e);
+    jcc_abs(e, CC_NE, slow);
     em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code), false);   /* jmp [entry.code] */
-    for (unsigned i = 0; i < ARRAY_SIZE(miss); i++)
-        patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
+}
+
+/* The runtime's end of an indirect jump whose inline probe missed: the
+ * whole probe, then the C lookup. */
+void emit_jmp_cache_lookup(CodeBuffer *cb, Emitter *e)
+{
+    cb->jmp_cache_lookup = em_rx(e);
+    em_jmp_cache_probe_all(e, cb);
+    mov_rr(e, RDI, RBP);
+    call_abs(e, (uintptr_t)lookup_code);
+    em_rr(e, 0xff, 1, false, 4, RAX, false);   /* jmp rax */
+}
+
+/* The runtime's jump out of a PC-relative block through a goto_tb the loop
+ * may not chain (gen_goto_tb): env->rip is stored and rsi holds the exit
+ * value, which it leaves with when the jump cache does not have the block. */
+void emit_jmp_cache_exit(CodeBuffer *cb, Emitter *e)
+{
+    cb->jmp_cache_exit = em_rx(e);
+    em_jmp_cache_probe_all(e, cb);
+    mov_rr(e, RAX, RSI);
+    jmp_abs(e, cb->epilogue);
 }
 
 /* idx = ras_index(rsp) * sizeof(RasEntry), from rsp in the same register */
@@ -179,6 +255,8 @@ void gen_lookup_and_goto(Gen *g, const TCGOp *op)
         if (tcg_return_stack && op->args[0] && g->tb->flags <= INT32_MAX)
             gen_ras_pop(g, op->args[0]);
         gen_jmp_cache_probe(g);
+        jmp_abs(e, g->cb->jmp_cache_lookup);
+        return;
     }
     mov_rr(e, RDI, RBP);
     call_abs(e, (uintptr_t)lookup_code);

@@ -1,6 +1,7 @@
 /* Memory ops of the x86-64 backend: guest accesses with the inline softmmu TLB
  * fast path (single, probe, reuse), their out-of-line slow paths, and host
  * ld/st on env. */
+#include "system/log.h"
 #include "tcg/x86_64/backend.h"
 
 /* ---- guest memory ------------------------------------------------------------------------ */
@@ -170,6 +171,7 @@ void gen_guest_mem(Gen *g, const TCGOp *op)
 {
     MemAccess m = decode_mem_op(op);
     bool probe = m.t_addend_out >= 0, reuse = m.t_addend_in >= 0;
+    int cache = probe || reuse ? -1 : loop_cache_of(g, op);
     unsigned size = 1u << (m.memop & MO_SIZE);
     int ra = temp_load(g, m.t_addr, 0);
     int rv = m.is_store ? temp_load(g, m.t_data, 0) : -1;
@@ -207,6 +209,20 @@ void gen_guest_mem(Gen *g, const TCGOp *op)
         emit_jcc_rel32(g, 0x5, &jumps[0]);
         nj = 1;
         emit_host_access(e, m.is_store, m.memop, rd, ra, radd_in, m.disp);
+    } else if (cache >= 0) {
+        const AccessCache *c = &g->cache[cache];
+        if (log_enabled(LOG_JIT_COUNT)) {   /* add qword [r12 + uses], 1 */
+            em_rm(e, 0x83, 1, true, 0, R12, -1, 0, (int32_t)offsetof(TCGCPU, stat_cache_uses), false);
+            em_byte(e, 1);
+        }
+        mov_rr(e, t1, ra);
+        em_rr(e, 0x81, 1, true, 4, t1, false);             /* and t1, page mask | (size - 1) */
+        em_u32(e, (uint32_t)TARGET_PAGE_MASK | (size - 1));
+        em_rm(e, 0x3b, 1, true, t1, RSP, -1, 0, c->tag_slot, false);       /* cmp t1, [rsp + tag] */
+        emit_jcc_rel32(g, 0x5, &jumps[0]);
+        nj = 1;
+        em_rm(e, 0x8b, 1, true, t2, RSP, -1, 0, c->addend_slot, false);    /* mov t2, [rsp + addend] */
+        emit_host_access(e, m.is_store, m.memop, rd, ra, t2, 0);
     } else {
         int32_t lo = probe ? tcg_window_lo(m.window) : 0;
         unsigned len = probe ? tcg_window_len(m.window) : size;
@@ -216,12 +232,13 @@ void gen_guest_mem(Gen *g, const TCGOp *op)
         emit_host_access(e, m.is_store, m.memop, rd, ra, t2, 0);
     }
     uintptr_t done = em_rx(e);
-    if (probe || reuse) {
+    if (probe || reuse || cache >= 0) {
         MemFallback *fb = &g->fallback[g->nb_fallback++];
         *fb = (MemFallback){ .npatch = nj, .is_store = m.is_store, .memop = m.memop, .mmu = m.mmu,
                              .addr_reg = (int8_t)ra, .data_reg = (int8_t)rd, .t1 = (int8_t)t1,
                              .t2 = (int8_t)t2, .none_reg = (int8_t)(probe ? t2 : -1),
-                             .disp = folded ? m.disp : 0, .done_rx = done, .slow = (int)(sp - g->slow) };
+                             .disp = folded ? m.disp : 0, .done_rx = done, .slow = (int)(sp - g->slow),
+                             .cache = cache };
         memcpy(fb->patch, jumps, sizeof(jumps));
         if (folded)
             fb->free_regs = idle_regs(g) & ~(1 << rd) & ~(1 << ra) & ~(1 << radd_in);
@@ -343,7 +360,16 @@ void emit_mem_fallback(Gen *g, MemFallback *fb)
     size_t miss[2];
     emit_tlb_check(g, fb->addr_reg, 0, size, access_perms(fb->is_store, fb->memop), fb->t1, fb->t2, ent, miss);
     g->slow[fb->slow].jne_patch = miss[0];
+    if (fb->cache >= 0)   /* t2: the page, which the entry at the address's index holds */
+        em_rm(e, 0x89, 1, true, fb->t2, RSP, -1, 0, g->cache[fb->cache].tag_slot, false);
     em_rm(e, 0x8b, 1, true, fb->t2, R12, fb->t1, 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
+    if (fb->cache >= 0) {
+        em_rm(e, 0x89, 1, true, fb->t2, RSP, -1, 0, g->cache[fb->cache].addend_slot, false);
+        if (log_enabled(LOG_JIT_COUNT)) {   /* add qword [r12 + refills], 1 */
+            em_rm(e, 0x83, 1, true, 0, R12, -1, 0, (int32_t)offsetof(TCGCPU, stat_cache_refills), false);
+            em_byte(e, 1);
+        }
+    }
     emit_host_access(e, fb->is_store, fb->memop, fb->data_reg, fb->addr_reg, fb->t2, 0);
     if (fb->none_reg >= 0)
         movi(e, fb->none_reg, TCG_ADDEND_NONE);

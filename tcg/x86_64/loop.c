@@ -74,6 +74,197 @@ static bool has_back_edge(const TCGContext *s)
     return false;
 }
 
+/* ---- access caches --------------------------------------------------------------------------
+ * A plain guest access in a loop whose address steps through memory (a
+ * global the block only moves by constants: CRC and copy loops, stream
+ * filters) usually falls on the page its last iteration used. Such an
+ * access keeps that page and its addend in two frame slots: the inline
+ * check is the page compare alone; a mismatch does the full TLB check out
+ * of line and refills the slots from the entry it hit.
+ *
+ * Exact whatever the address does: the slots only ever hold a page and the
+ * addend its TLB entry had when the check passed (a tag compare, so no
+ * MMIO, code or not-dirty page, and write permission for stores), or the
+ * tag -1, which no address matches (its low bits are set). They are reset
+ * at every entry into the block and after every non-pure helper call (the
+ * calls that may change the TLB or the paging mode); flush requests from
+ * outside raise the exit flag, seen at each back edge. A hit needs the
+ * address aligned to the access size (the compare keeps the low bits), so
+ * no hit crosses a page; misaligned accesses always take the full check. */
+
+static bool is_access(TCGOpcode opc) { return opc == INDEX_op_qemu_ld || opc == INDEX_op_qemu_st; }
+
+/* Temps that only movi writes, and globals that only a constant add or sub
+ * or a copy of another global writes (the others stay false). */
+static void find_steppers(const TCGContext *s, bool *cst, bool *steps, bool *written)
+{
+    for (int t = 0; t < s->nb_temps; t++) {
+        cst[t] = s->temps[t].kind == TEMP_NORMAL;
+        steps[t] = s->temps[t].kind == TEMP_GLOBAL;
+        written[t] = false;
+    }
+    for (int n = 0; n < s->nb_ops; n++) {
+        const TCGOp *op = &s->ops[n];
+        int nout = op->opc == INDEX_op_call || op->opc == INDEX_op_discard ? 1 : tcg_op_defs[op->opc].nb_oargs;
+        for (int i = 0; i < nout; i++) {
+            int t = (int)(int64_t)op->args[i];
+            if (t <= 0)
+                continue;
+            written[t] = true;
+            if (op->opc != INDEX_op_movi)
+                cst[t] = false;
+        }
+    }
+    /* a global that starts out stepping loses it at a write that is not
+     * a constant step of itself or of a stepping global, or a copy of one */
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int n = 0; n < s->nb_ops; n++) {
+            const TCGOp *op = &s->ops[n];
+            int nout = op->opc == INDEX_op_call || op->opc == INDEX_op_discard ? 1 : tcg_op_defs[op->opc].nb_oargs;
+            for (int i = 0; i < nout; i++) {
+                int t = (int)(int64_t)op->args[i];
+                if (t <= 0 || !steps[t] || op->opc == INDEX_op_discard)
+                    continue;
+                int from = -1;
+                if (op->opc == INDEX_op_add || op->opc == INDEX_op_sub)
+                    from = cst[(int)op->args[2]] ? (int)op->args[1]
+                           : op->opc == INDEX_op_add && cst[(int)op->args[1]] ? (int)op->args[2] : -1;
+                else if (op->opc == INDEX_op_mov)
+                    from = (int)op->args[1];
+                if (i != 0 || from <= 0 || !steps[from]) {
+                    steps[t] = false;
+                    changed = true;
+                }
+            }
+        }
+    }
+}
+
+static bool stepping(const TCGContext *s, const bool *steps, const bool *written, int t)
+{
+    return t > 0 && s->temps[t].kind == TEMP_GLOBAL && steps[t] && written[t];
+}
+
+/* Whether access op n's address is a stepping global, or a sum or copy
+ * (made in its basic block) with one. */
+static bool invariant(const TCGContext *s, const bool *written, int t)
+{
+    return t > 0 && s->temps[t].kind == TEMP_GLOBAL && !written[t];
+}
+
+static bool steps_through_memory(const TCGContext *s, const bool *cst, const bool *steps, const bool *written, int n)
+{
+    int a = (int)s->ops[n].args[1];
+    if (stepping(s, steps, written, a))
+        return true;
+    for (int k = n - 1; k >= 0 && n - k < 32; k--) {
+        const TCGOp *op = &s->ops[k];
+        if (op->opc == INDEX_op_set_label)
+            return false;
+        if (tcg_op_defs[op->opc].nb_oargs < 1 || (int)op->args[0] != a)
+            continue;
+        int x = (int)op->args[1], y = op->opc == INDEX_op_add ? (int)op->args[2] : -1;
+        if (op->opc == INDEX_op_mov || (op->opc == INDEX_op_add && cst[y]))
+            return stepping(s, steps, written, x);
+        if (op->opc == INDEX_op_add && cst[x])
+            return stepping(s, steps, written, y);
+        /* a stepping index into a buffer the block does not move */
+        return op->opc == INDEX_op_add && ((stepping(s, steps, written, x) && invariant(s, written, y)) ||
+                                           (stepping(s, steps, written, y) && invariant(s, written, x)));
+    }
+    return false;
+}
+
+/* Whether the block's loop is a search: it leaves on a compare of a value
+ * loaded from guest memory (strlen, a string table lookup). Searches end
+ * after a few turns, so a cache would mostly cost its refill; loops that
+ * leave on a count or a bound (checksums, copies, filters) run long. */
+static bool is_search(const TCGContext *s, bool *loaded)
+{
+    int last_back = -1, label_op[TCG_MAX_LABELS];
+    for (int l = 0; l < s->nb_labels && l < TCG_MAX_LABELS; l++)
+        label_op[l] = INT_MAX;
+    for (int t = 0; t < s->nb_temps; t++)
+        loaded[t] = false;
+    for (int n = 0; n < s->nb_ops; n++) {
+        const TCGOp *op = &s->ops[n];
+        const TCGOpDef *def = &tcg_op_defs[op->opc];
+        if (op->opc == INDEX_op_goto_loop)
+            last_back = n;
+        else if (op->opc == INDEX_op_set_label && (int)op->args[0] < TCG_MAX_LABELS)
+            label_op[(int)op->args[0]] = n;
+        if (op->opc == INDEX_op_call || op->opc == INDEX_op_discard || !def->nb_oargs)
+            continue;
+        bool taint = tcg_op_is_guest_mem(op->opc);
+        for (int i = 0; i < def->nb_iargs && !taint; i++) {
+            int t = (int)(int64_t)op->args[def->nb_oargs + i];
+            taint = t > 0 && t < s->nb_temps && loaded[t];
+        }
+        for (int i = 0; i < def->nb_oargs; i++) {
+            int t = (int)(int64_t)op->args[i];
+            if (t > 0 && taint)
+                loaded[t] = true;
+        }
+    }
+    for (int n = 0; n < s->nb_ops; n++) {
+        const TCGOp *op = &s->ops[n];
+        if (op->opc != INDEX_op_brcond || (int)op->args[3] >= TCG_MAX_LABELS)
+            continue;
+        int a = (int)op->args[0], b = (int)op->args[1];
+        bool on_load = (a > 0 && loaded[a]) || (b > 0 && loaded[b]);
+        if (on_load && label_op[(int)op->args[3]] > last_back)
+            return true;
+    }
+    return false;
+}
+
+/* The accesses that get a cache: stepping ones inside a loop, first come. */
+static void plan_caches(Gen *g, const int *weight)
+{
+    const TCGContext *s = g->s;
+    static __thread bool cst[TCG_MAX_TEMPS], steps[TCG_MAX_TEMPS], written[TCG_MAX_TEMPS], loaded[TCG_MAX_TEMPS];
+    if (s->nb_temps > TCG_MAX_TEMPS - 2 * LOOP_MAX_CACHES)
+        return;
+    bool found = false;
+    for (int n = 0; n < s->nb_ops; n++) {
+        const TCGOp *op = &s->ops[n];
+        if (weight[n] > 1 && op->opc == INDEX_op_call && !(op->call->flags & TCG_CALL_PURE))
+            return;   /* it would empty the caches at every turn */
+        found |= is_access(op->opc) && weight[n] > 1;
+    }
+    if (!found || is_search(s, loaded))
+        return;
+    find_steppers(s, cst, steps, written);
+    for (int n = 0; n < s->nb_ops && g->nb_caches < LOOP_MAX_CACHES; n++) {
+        if (!is_access(s->ops[n].opc) || weight[n] <= 1 || !steps_through_memory(s, cst, steps, written, n))
+            continue;
+        int i = g->nb_caches++;
+        g->cache[i] = (AccessCache){ .op = n, .tag_slot = (TCG_MAX_TEMPS - 1 - 2 * i) * 8,
+                                     .addend_slot = (TCG_MAX_TEMPS - 2 - 2 * i) * 8 };
+    }
+    g->s->stat_access_caches += g->nb_caches;
+}
+
+int loop_cache_of(const Gen *g, const TCGOp *op)
+{
+    int n = (int)(op - g->s->ops);
+    for (int i = 0; i < g->nb_caches; i++)
+        if (g->cache[i].op == n)
+            return i;
+    return -1;
+}
+
+/* Every cache empty: at the block's entry and after a helper that may
+ * change the TLB. */
+void loop_caches_reset(Gen *g)
+{
+    for (int i = 0; i < g->nb_caches; i++) {
+        em_rm(&g->e, 0xc7, 1, true, 0, RSP, -1, 0, g->cache[i].tag_slot, false);   /* mov qword [rsp + tag], -1 */
+        em_u32(&g->e, 0xffffffffu);
+    }
+}
+
 /* Picks the globals to carry around the loop (the most used ones, weighted
  * by loop depth); false when the block does not loop (most do not: they
  * skip the counting). */
@@ -81,6 +272,7 @@ bool plan_loop(Gen *g)
 {
     TCGContext *s = g->s;
     g->nb_carried = 0;
+    g->nb_caches = 0;
     if (!has_back_edge(s))
         return false;
     int uses[TCG_MAX_TEMPS];
@@ -92,6 +284,7 @@ bool plan_loop(Gen *g)
     while (set_up < s->nb_ops && s->ops[set_up].opc != INDEX_op_insn_start)
         set_up++;
     loop_weights(s, weight);
+    plan_caches(g, weight);
     for (int n = s->nb_ops - 1; n >= 0; n--) {
         const TCGOp *op = &s->ops[n];
         const TCGOpDef *def = &tcg_op_defs[op->opc];

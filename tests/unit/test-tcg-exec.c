@@ -8,6 +8,7 @@
 #include "cpu/x86/cc.h"
 #include "cpu/x86/exec.h"
 #include "harness.h"
+#include "system/log.h"
 #include "harness-machine.h"
 #include "system/cpus.h"
 #include "system/machine.h"
@@ -132,6 +133,51 @@ static void noncanonical_jump(bool interp)
 TEST(noncanonical_jump_interp) { noncanonical_jump(true); }
 TEST(noncanonical_jump_x86_64) { noncanonical_jump(false); }
 
+/* RET, JMP r and CALL r to a non-canonical address: #GP(0) at the branch
+ * with RSP as before it (no pop, no push). The raise sits after the
+ * block's end, so the straight-line code up to its lookup has no label
+ * (no point where the backend writes back and forgets its registers). */
+static void noncanonical_branch(bool interp, const uint8_t *branch, unsigned len)
+{
+    CPUX86State *env = new_cpu(interp);
+    /* mov rax, 0x8000000000000000; push rax; mov ebx, 1; <branch> */
+    uint8_t code[32] = { 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x50, 0xbb, 1, 0, 0, 0 };
+    memcpy(code + 16, branch, len);
+    memcpy(ram, code, 16 + len);
+    memset(env->regs, 0, sizeof(env->regs));
+    run_at(env, RAM_BASE);
+    CHECK_EQ(env->exception_index, EXCP_GP);
+    CHECK_EQ(env->error_code, 0);
+    CHECK_EQ(env->rip, RAM_BASE + 16);
+    CHECK_EQ(env->regs[R_ESP], RAM_BASE + RAM_SIZE - 64 - 8);
+    CHECK_EQ(env->regs[R_EBX], 1);
+    /* the faulting block is the last translated */
+    TCGContext *s = tcg_cpu(env)->ctx;
+    int first_label = -1, lookup = -1;
+    for (int i = 1; i < s->nb_ops; i++) {
+        if (s->ops[i].opc == INDEX_op_set_label && first_label < 0)
+            first_label = i;
+        if (s->ops[i].opc == INDEX_op_lookup_and_goto && lookup < 0)
+            lookup = i;
+    }
+    if (getenv("TEST_DUMP_OPS"))
+        tcg_dump_ops(s, stderr);
+    CHECK(lookup > 0);
+    CHECK(first_label < 0 || first_label > lookup);
+    test_cpu_free(env);
+}
+
+static void noncanonical_branches(bool interp)
+{
+    noncanonical_branch(interp, (const uint8_t[]){ 0xc3 }, 1);           /* ret */
+    noncanonical_branch(interp, (const uint8_t[]){ 0xc2, 8, 0 }, 3);     /* ret 8 */
+    noncanonical_branch(interp, (const uint8_t[]){ 0xff, 0xe0 }, 2);     /* jmp rax */
+    noncanonical_branch(interp, (const uint8_t[]){ 0xff, 0xd0 }, 2);     /* call rax */
+}
+
+TEST(noncanonical_branch_interp) { noncanonical_branches(true); }
+TEST(noncanonical_branch_x86_64) { noncanonical_branches(false); }
+
 /* RAM mapped 1:1 by 4 KiB pages, except one page */
 #define HOLE (RAM_BASE + 0x80000)
 static void enable_paging(CPUX86State *env)
@@ -173,6 +219,119 @@ static void precise_fault(bool interp)
 
 TEST(precise_fault_interp) { precise_fault(true); }
 TEST(precise_fault_x86_64) { precise_fault(false); }
+
+/* The st ops of the last translation that write env->cc_op. */
+static int cc_op_stores(CPUX86State *env)
+{
+    TCGContext *s = tcg_cpu(env)->ctx;
+    int n = 0;
+    if (getenv("TEST_DUMP_OPS"))
+        tcg_dump_ops(s, stderr);
+    for (int i = 0; i < s->nb_ops; i++)
+        n += s->ops[i].opc == INDEX_op_st && (int64_t)s->ops[i].args[2] == (int64_t)offsetof(CPUX86State, cc_op);
+    return n;
+}
+
+/* SHL by CL stores a cc_op chosen at run time. An ADD right after it
+ * replaces the flags before anything could see them: that store is left
+ * out (the block's exit stores ADD's). A fault between the two keeps it:
+ * the fault shows the shift's flags. */
+static void shift_cl_cc_op(bool interp)
+{
+    static const uint8_t add_then_fault[] = {
+        0xd3, 0xe0,             /* shl eax, cl                            */
+        0x83, 0xc3, 0x01,       /* add ebx, 1            (replaces flags) */
+        0x48, 0x8b, 0x0a,       /* mov rcx, [rdx]        (a hole: #PF)    */
+        0xf4,
+    };
+    static const uint8_t fault_then_add[] = {
+        0xd3, 0xe0,             /* shl eax, cl                            */
+        0x48, 0x8b, 0x0a,       /* mov rcx, [rdx]        (a hole: #PF)    */
+        0x83, 0xc3, 0x01,       /* add ebx, 1            (must not run)   */
+        0xf4,
+    };
+    for (int k = 0; k < 2; k++) {
+        CPUX86State *env = new_cpu(interp);
+        const uint8_t *code = k ? fault_then_add : add_then_fault;
+        memcpy(ram, code, sizeof(add_then_fault));
+        enable_paging(env);
+        memset(env->regs, 0, sizeof(env->regs));
+        env->regs[R_EAX] = 0x80000000;
+        env->regs[R_ECX] = 1;
+        env->regs[R_EBX] = 0x7fffffff;
+        env->regs[R_EDX] = HOLE + 8;
+        run_at(env, RAM_BASE);
+        CHECK_EQ(env->exception_index, EXCP_PF);
+        CHECK_EQ(env->regs[R_EAX], 0);
+        uint32_t f = cc_compute_all(env);
+        if (k == 0) {
+            CHECK_EQ(env->rip, RAM_BASE + 5);
+            CHECK_EQ(env->regs[R_EBX], 0x80000000);
+            CHECK_EQ(f & (CC_C | CC_Z | CC_O | CC_S), CC_O | CC_S);   /* the add's */
+            CHECK_EQ(cc_op_stores(env), 1);    /* the exit's static cc_op only */
+        } else {
+            CHECK_EQ(env->rip, RAM_BASE + 2);
+            CHECK_EQ(env->regs[R_EBX], 0x7fffffff);
+            CHECK_EQ(f & (CC_C | CC_Z), CC_C | CC_Z);   /* the shift's: bit 31 out, 0 left */
+            CHECK_EQ(cc_op_stores(env), 2);
+        }
+        test_cpu_free(env);
+    }
+}
+
+TEST(shift_cl_cc_op_interp) { shift_cl_cc_op(true); }
+TEST(shift_cl_cc_op_x86_64) { shift_cl_cc_op(false); }
+
+/* The taken way of a Jcc that ends a block (a chainable exit only it
+ * reaches): once chained, the jcc itself jumps to the successor's code,
+ * not to a jmp that does. */
+static void jcc_exit_chains_directly(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0xff, 0xc9,             /* L: dec ecx                 */
+        0x75, 0x03,             /* jnz T                      */
+        0xc3,                   /* ret (to H)                 */
+        0xf4, 0xf4,             /* H: hlt                     */
+        0xeb, 0xf7,             /* T: jmp L (another block)   */
+    };
+    memcpy(ram, code, sizeof(code));
+    uint64_t h = RAM_BASE + 5;
+    memcpy(ram + RAM_SIZE - 64, &h, 8);   /* where run_at puts RSP */
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ECX] = 6;
+    if (getenv("TEST_DUMP_OPS"))
+        log_mask |= LOG_OUT_ASM | LOG_OP | LOG_IN_ASM;
+    run_at(env, RAM_BASE);
+    log_mask = 0;
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(env->rip, RAM_BASE + 6);
+    if (!interp) {
+        env->rip = RAM_BASE;
+        atomic_store(&tcg_cpu(env)->exit_flag, 0);   /* else the lookup declines */
+        TranslationBlock *tb = tb_lookup_fast(env);
+        CHECK(tb != NULL);
+        int n = -1;
+        for (int i = 0; tb && i < TB_MAX_JMPS; i++)
+            if (tb->jmp_target[i] && tb->jmp_target[i]->pc == RAM_BASE + 7)
+                n = i;
+        CHECK(n >= 0);
+        if (n >= 0) {
+            const uint8_t *c = tb->code;
+            uint32_t at = tb->jmp_patch_ofs[n];
+            CHECK_EQ(c[at - 2], 0x0f);                  /* jcc rel32 */
+            CHECK_EQ(c[at - 1] & 0xf0, 0x80);
+            int32_t rel;
+            memcpy(&rel, c + at, 4);
+            const uint8_t *to = c + at + 4 + rel, *dest = tb->jmp_target[n]->code;
+            CHECK(to >= dest && to < dest + tb->jmp_target[n]->code_size);
+        }
+    }
+    test_cpu_free(env);
+}
+
+TEST(jcc_exit_chains_directly_interp) { jcc_exit_chains_directly(true); }
+TEST(jcc_exit_chains_directly_x86_64) { jcc_exit_chains_directly(false); }
 
 static void divide_error(bool interp)
 {
@@ -2495,3 +2654,339 @@ static void sign_conditions(bool interp)
 
 TEST(sign_conditions_interp) { sign_conditions(true); }
 TEST(sign_conditions_x86_64) { sign_conditions(false); }
+
+/* ---- loop access caches (tcg/x86_64/loop.c): a stepping access keeps its page ------------ */
+#define STREAM (RAM_BASE + 0x60000)   /* three pages, mapped out of order */
+
+/* Maps STREAM's pages to the frames 0x64000, 0x66000, 0x65000 (so that the
+ * addend of one page reads the wrong bytes for the next) and fills them
+ * with the bytes the guest sees at STREAM + i = f(i). */
+static void map_stream(CPUX86State *env, uint8_t (*f)(unsigned))
+{
+    static const uint32_t frame[3] = { 0x64000, 0x66000, 0x65000 };
+    enable_paging(env);
+    for (int p = 0; p < 3; p++) {
+        *pte_of(STREAM + 0x1000 * (uint64_t)p) = (RAM_BASE + frame[p]) | 3;
+        for (unsigned i = 0; i < 0x1000; i++)
+            ram[frame[p] + i] = f(0x1000 * (unsigned)p + i);
+    }
+}
+
+static uint8_t stream_byte(unsigned i) { return (uint8_t)(i * 7 + (i >> 8)); }
+
+/* A byte copy and sum through two stepping pointers that cross pages
+ * mapped out of order: each page's bytes come through its own addend. */
+static void loop_cache_pages(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x0f, 0xb6, 0x1e,       /* L: movzx ebx, byte [rsi] */
+        0x01, 0xd8,             /* add eax, ebx             */
+        0x88, 0x1f,             /* mov [rdi], bl            */
+        0x48, 0xff, 0xc6,       /* inc rsi                  */
+        0x48, 0xff, 0xc7,       /* inc rdi                  */
+        0xff, 0xc9,             /* dec ecx                  */
+        0x75, 0xef,             /* jnz L                    */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    map_stream(env, stream_byte);
+    const unsigned from = 0xf00, n = 0x1200, to = 0x10;   /* reads 3 pages, writes 2 */
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < n; i++)
+        sum += stream_byte(from + i);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = STREAM + from;
+    env->regs[R_EDI] = DATA + to;
+    env->regs[R_ECX] = n;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], sum);
+    for (unsigned i = 0; i < n; i++)
+        CHECK_EQ(ram[(DATA - RAM_BASE) + to + i], stream_byte(from + i));
+    if (!interp)
+        CHECK_EQ(tcg_cpu(env)->ctx->stat_access_caches, 2);
+    test_cpu_free(env);
+}
+
+TEST(loop_cache_pages_interp) { loop_cache_pages(true); }
+TEST(loop_cache_pages_x86_64) { loop_cache_pages(false); }
+
+/* Misaligned dword loads stepping by 3 over the out-of-order pages: some
+ * cross a page (two frames), none may take a cached page for both. */
+static void loop_cache_misaligned(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x03, 0x06,             /* L: add eax, [rsi] */
+        0x48, 0x83, 0xc6, 0x03, /* add rsi, 3        */
+        0xff, 0xc9,             /* dec ecx           */
+        0x75, 0xf6,             /* jnz L             */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    map_stream(env, stream_byte);
+    const unsigned from = 0xe01, n = 0x600;
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned a = from + 3 * i;
+        sum += (uint32_t)stream_byte(a) | (uint32_t)stream_byte(a + 1) << 8 | (uint32_t)stream_byte(a + 2) << 16 |
+               (uint32_t)stream_byte(a + 3) << 24;
+    }
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = STREAM + from;
+    env->regs[R_ECX] = n;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], sum);
+    test_cpu_free(env);
+}
+
+TEST(loop_cache_misaligned_interp) { loop_cache_misaligned(true); }
+TEST(loop_cache_misaligned_x86_64) { loop_cache_misaligned(false); }
+
+/* The loop remaps the page it reads and INVLPGs it at every turn: each
+ * read sees the mapping the turn before left (frames of ones and twos). */
+static void loop_cache_invlpg(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x0f, 0xb6, 0x1e,       /* L: movzx ebx, byte [rsi] */
+        0x01, 0xd8,             /* add eax, ebx             */
+        0x4c, 0x31, 0x02,       /* xor [rdx], r8: remap     */
+        0x0f, 0x01, 0x3e,       /* invlpg [rsi]             */
+        0x48, 0xff, 0xc6,       /* inc rsi                  */
+        0xff, 0xc9,             /* dec ecx                  */
+        0x75, 0xee,             /* jnz L                    */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    enable_paging(env);
+    memset(ram + 0x64000, 1, 0x1000);
+    memset(ram + 0x65000, 2, 0x1000);
+    *pte_of(STREAM) = (RAM_BASE + 0x64000) | 3;
+    const unsigned n = 100;
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = STREAM;
+    env->regs[R_EDX] = RAM_BASE + 0xf3000 + 8 * ((STREAM - RAM_BASE) >> 12);   /* the PTE, mapped 1:1 */
+    env->regs[8] = 0x64000 ^ 0x65000;
+    env->regs[R_ECX] = n;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], n / 2 * 1 + n / 2 * 2);
+    test_cpu_free(env);
+}
+
+TEST(loop_cache_invlpg_interp) { loop_cache_invlpg(true); }
+TEST(loop_cache_invlpg_x86_64) { loop_cache_invlpg(false); }
+
+/* A stepping store walks over the loop's own ADD immediate, a byte a turn:
+ * each turn adds what the turns before wrote (1, 2, 0x202, 0x20202). */
+static void loop_cache_self_modifying(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x05, 0x01, 0x00, 0x00, 0x00,   /* L: add eax, 1      */
+        0xc6, 0x03, 0x02,               /* mov byte [rbx], 2  */
+        0x48, 0xff, 0xc3,               /* inc rbx            */
+        0xff, 0xc9,                     /* dec ecx            */
+        0x75, 0xf1,                     /* jnz L              */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EBX] = RAM_BASE + LOOP_CODE + 1;
+    env->regs[R_ECX] = 4;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 1 + 2 + 0x202 + 0x20202);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    test_cpu_free(env);
+}
+
+TEST(loop_cache_self_modifying_interp) { loop_cache_self_modifying(true); }
+TEST(loop_cache_self_modifying_x86_64) { loop_cache_self_modifying(false); }
+
+/* A search (strlen: the loop leaves on a loaded byte) runs a few turns per
+ * entry: its access gets no cache, which would mostly cost refills. */
+static void loop_cache_not_for_search(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t code[] = {
+        0x48, 0xff, 0xc0,       /* L: inc rax          */
+        0x80, 0x38, 0x00,       /* cmp byte [rax], 0   */
+        0x75, 0xf8,             /* jnz L               */
+        0xf4,
+    };
+    put_code(code, sizeof(code));
+    memset(ram + 0x8000, 'x', 0x100);
+    ram[0x8000 + 0x80] = 0;
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EAX] = RAM_BASE + 0x8000 - 1;
+    run_at(env, RAM_BASE + LOOP_CODE);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], RAM_BASE + 0x8000 + 0x80);
+    if (!interp)
+        CHECK_EQ(tcg_cpu(env)->ctx->stat_access_caches, 0);
+    test_cpu_free(env);
+}
+
+TEST(loop_cache_not_for_search_interp) { loop_cache_not_for_search(true); }
+TEST(loop_cache_not_for_search_x86_64) { loop_cache_not_for_search(false); }
+
+/* A store invalidates the blocks whose bytes it hits, not the others on
+ * the page (the kernel patching one call site must not throw away the
+ * code around it). A and B are blocks on one page: a store into A's
+ * immediate leaves B translated, and A runs its new code. */
+#define RANGE_PAGE 0x7000
+#define RANGE_A (RANGE_PAGE + 0x10)
+#define RANGE_B (RANGE_PAGE + 0x100)
+#define RANGE_WRITER 0x8000
+
+static void store_invalidates_hit_blocks_only(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    static const uint8_t a[] = { 0xba, 0x11, 0, 0, 0, 0xf4 };   /* mov edx, 0x11; hlt */
+    static const uint8_t b[] = { 0xb9, 0x22, 0, 0, 0, 0xf4 };   /* mov ecx, 0x22; hlt */
+    static const uint8_t writer[] = { 0xc6, 0x03, 0x33, 0xf4 };  /* mov byte [rbx], 0x33; hlt */
+    memcpy(ram + RANGE_A, a, sizeof(a));
+    memcpy(ram + RANGE_B, b, sizeof(b));
+    memcpy(ram + RANGE_WRITER, writer, sizeof(writer));
+    run_at(env, RAM_BASE + RANGE_A);
+    test_run_from(env, RAM_BASE + RANGE_B);
+    uint64_t translated = t->stat_translated, invalidated = t->stat_invalidated;
+    env->regs[R_EBX] = RAM_BASE + RANGE_A + 1;
+    test_run_from(env, RAM_BASE + RANGE_WRITER);
+    CHECK(env->halted);
+    CHECK_EQ(t->stat_invalidated, invalidated + 1);   /* A alone */
+    test_run_from(env, RAM_BASE + RANGE_B);
+    CHECK_EQ(env->regs[R_ECX], 0x22);
+    CHECK_EQ(t->stat_translated, translated + 1);     /* the writer; B kept */
+    test_run_from(env, RAM_BASE + RANGE_A);
+    CHECK_EQ(env->regs[R_EDX], 0x33);                 /* A's new code */
+    test_cpu_free(env);
+}
+
+TEST(store_invalidates_hit_blocks_only_interp) { store_invalidates_hit_blocks_only(true); }
+TEST(store_invalidates_hit_blocks_only_x86_64) { store_invalidates_hit_blocks_only(false); }
+
+/* A valid block chained to a block the store invalidated: the chained jump
+ * enters past the start (forward: past the exit check too), so those
+ * entries must leave for the loop as well, or the stale code runs. One
+ * chain goes forward (A -> B), one backward (C -> B). */
+static void chained_past_start_into_invalidated(bool interp)
+{
+    unsigned saved_follow = x86_translate_follow;
+    x86_translate_follow = FOLLOW_NONE;   /* A, B and C stay apart */
+    CPUX86State *env = new_cpu(interp);
+    static const uint8_t a[] = { 0xff, 0xc0, 0xe9, 0, 0, 0, 0 };   /* A: inc eax; jmp B */
+    static const uint8_t b[] = { 0xba, 0x11, 0, 0, 0, 0xf4 };      /* B: mov edx, 0x11; hlt */
+    static const uint8_t c[] = { 0xff, 0xc1, 0xe9, 0, 0, 0, 0 };   /* C: inc ecx; jmp B */
+    static const uint8_t writer[] = { 0x88, 0x0b, 0xf4 };           /* mov [rbx], cl; hlt */
+    uint32_t pa = RANGE_PAGE + 0x10, pb = RANGE_PAGE + 0x200, pc = RANGE_PAGE + 0x400;
+    memcpy(ram + pa, a, sizeof(a));
+    test_put_rel32(pa + 3, pa + 7, pb);
+    memcpy(ram + pb, b, sizeof(b));
+    memcpy(ram + pc, c, sizeof(c));
+    test_put_rel32(pc + 3, pc + 7, pb);
+    memcpy(ram + RANGE_WRITER, writer, sizeof(writer));
+    memset(env->regs, 0, sizeof(env->regs));
+    run_at(env, RAM_BASE + pa);
+    for (int i = 0; i < 3; i++) {   /* chained from the second run on */
+        test_run_from(env, RAM_BASE + pa);
+        test_run_from(env, RAM_BASE + pc);
+    }
+    CHECK_EQ(env->regs[R_EDX], 0x11);
+    CHECK_EQ(env->regs[R_ECX], 3);
+    env->regs[R_EBX] = RAM_BASE + pb + 1;
+    env->regs[R_ECX] = 0x33;
+    test_run_from(env, RAM_BASE + RANGE_WRITER);
+    env->regs[R_ECX] = 3;
+    env->regs[R_EDX] = 0;
+    test_run_from(env, RAM_BASE + pa);
+    CHECK_EQ(env->regs[R_EDX], 0x33);
+    CHECK_EQ(env->rip, RAM_BASE + pb + 6);
+    env->regs[R_ECX] = 0x44;
+    test_run_from(env, RAM_BASE + RANGE_WRITER);
+    env->regs[R_ECX] = 3;
+    env->regs[R_EDX] = 0;
+    test_run_from(env, RAM_BASE + pc);
+    CHECK_EQ(env->regs[R_EDX], 0x44);
+    CHECK_EQ(env->regs[R_EAX], 5);
+    CHECK_EQ(env->regs[R_ECX], 4);
+    test_cpu_free(env);
+    x86_translate_follow = saved_follow;
+}
+
+TEST(chained_past_start_into_invalidated_interp) { chained_past_start_into_invalidated(true); }
+TEST(chained_past_start_into_invalidated_x86_64) { chained_past_start_into_invalidated(false); }
+
+/* A page whose blocks are dead (its memory now holds data) must not trap
+ * every store for ever: after enough stores that hit no translated code,
+ * its blocks go and stores run at full speed again. */
+static void data_stores_free_dead_code_page(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    static const uint8_t a[] = { 0xba, 0x11, 0, 0, 0, 0xf4 };   /* mov edx, 0x11; hlt */
+    /* mov ecx, 5000; loop: mov [rbx], ecx; dec ecx; jnz loop; hlt */
+    static const uint8_t writer[] = { 0xb9, 0x88, 0x13, 0, 0, 0x89, 0x0b, 0xff, 0xc9, 0x75, 0xfa, 0xf4 };
+    memcpy(ram + RANGE_A, a, sizeof(a));
+    memcpy(ram + RANGE_WRITER, writer, sizeof(writer));
+    run_at(env, RAM_BASE + RANGE_A);
+    uint64_t trapped = t->stat_slow_code, invalidated = t->stat_invalidated;
+    env->regs[R_EBX] = RAM_BASE + RANGE_PAGE + 0x800;
+    test_run_from(env, RAM_BASE + RANGE_WRITER);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(ld32(ram + RANGE_PAGE + 0x800), 1);
+    if (!interp)
+        CHECK(t->stat_slow_code - trapped < 1000);
+    CHECK_EQ(t->stat_invalidated, invalidated + 1);   /* A, the page's block */
+    test_run_from(env, RAM_BASE + RANGE_A);
+    CHECK_EQ(env->regs[R_EDX], 0x11);
+    test_cpu_free(env);
+}
+
+TEST(data_stores_free_dead_code_page_interp) { data_stores_free_dead_code_page(true); }
+TEST(data_stores_free_dead_code_page_x86_64) { data_stores_free_dead_code_page(false); }
+
+/* A block chained to a block a store invalidated is linked to the new
+ * translation: it does not leave for the loop at every pass. */
+static void rechained_after_invalidation(bool interp)
+{
+    unsigned saved_follow = x86_translate_follow;
+    x86_translate_follow = FOLLOW_NONE;
+    CPUX86State *env = new_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    /* A: inc eax; jmp B; B: inc edx; hlt (one page: chained) */
+    uint32_t pa = RANGE_PAGE + 0x10, pb = RANGE_PAGE + 0x400;
+    static const uint8_t a[] = { 0xff, 0xc0, 0xe9, 0, 0, 0, 0 };
+    static const uint8_t b[] = { 0xff, 0xc2, 0xf4 };
+    memcpy(ram + pa, a, sizeof(a));
+    test_put_rel32(pa + 3, pa + 7, pb);
+    memcpy(ram + pb, b, sizeof(b));
+    static const uint8_t writer[] = { 0x88, 0x0b, 0xf4 };          /* mov [rbx], cl; hlt */
+    memcpy(ram + RANGE_WRITER, writer, sizeof(writer));
+    run_at(env, RAM_BASE + pa);
+    test_run_from(env, RAM_BASE + pa);                              /* chained now */
+    env->regs[R_EBX] = RAM_BASE + pb + 2;                           /* B's HLT: the same byte */
+    env->regs[R_ECX] = 0xf4;
+    test_run_from(env, RAM_BASE + RANGE_WRITER);
+    memset(env->regs, 0, sizeof(env->regs));
+    uint64_t passes = t->stat_loop_passes;
+    for (int i = 0; i < 100; i++)
+        test_run_from(env, RAM_BASE + pa);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EAX], 100);
+    CHECK_EQ(env->regs[R_EDX], 100);
+    /* one pass a run (A), not two (A, then B after the invalid code) */
+    if (!interp)
+        CHECK(t->stat_loop_passes - passes < 150);
+    test_cpu_free(env);
+    x86_translate_follow = saved_follow;
+}
+
+TEST(rechained_after_invalidation_interp) { rechained_after_invalidation(true); }
+TEST(rechained_after_invalidation_x86_64) { rechained_after_invalidation(false); }

@@ -564,3 +564,145 @@ static void random_programs(int count, int min_changed)
     free_cpu(x86);
 #endif
 }
+
+#if defined(__x86_64__)
+extern bool host_has_bmi2;
+
+/* Shifts by a count in a register, 64- and 32-bit, counts past the width
+ * (taken modulo it): on a host with BMI2 the backend emits SHLX/SHRX/SARX
+ * (VEX C4 .. .. F7, the count in any register), so RCX keeps its value in
+ * place; the results agree with the interpreter's either way. */
+TEST(variable_shifts_bmi2)
+{
+    static const TCGOpcode opc[3] = { INDEX_op_shl, INDEX_op_shr, INDEX_op_sar };
+    static const uint64_t counts[] = { 0, 1, 31, 32, 33, 63, 64, 65, 200 };
+    CPUX86State *ref = make_cpu(true), *x86 = make_cpu(false);
+    for (unsigned k = 0; k < 6; k++) {
+        for (unsigned c = 0; c < ARRAY_SIZE(counts); c++) {
+            uint64_t init[16] = { 0 };
+            init[R_EAX] = 0x8123456789abcdefULL;
+            init[R_ECX] = 0x5555;
+            init[R_EDX] = counts[c];
+            CPUX86State *envs[2] = { ref, x86 };
+            bool vex = false;
+            for (int e = 0; e < 2; e++) {
+                TCGCPU *t = tcg_cpu(envs[e]);
+                tcg_ctx = t->ctx;
+                tcg_current_cpu = t;
+                tb_flush(t);
+                tcg_func_start(tcg_ctx);
+                /* rcx stays live across the shift: rbx = rax OP rdx; rsi = rcx + rbx */
+                tcg_gen_op3(opc[k % 3], k >= 3 ? TCG_W32 : 0, cpu_regs[R_EBX], cpu_regs[R_EAX], cpu_regs[R_EDX]);
+                tcg_gen_add(cpu_regs[R_ESI], cpu_regs[R_ECX], cpu_regs[R_EBX]);
+                tcg_gen_exit_tb(0);
+                tcg_optimize(tcg_ctx);
+                tcg_liveness(tcg_ctx);
+                static TranslationBlock tb;
+                CHECK(test_gen_ir(t, &tb));
+                if (e == 1) {
+                    const uint8_t *code = tb.code;
+                    for (uint32_t i = 0; i + 3 < tb.code_size; i++)
+                        vex |= code[i] == 0xc4 && code[i + 3] == 0xf7;
+                }
+                memset(envs[e]->regs, 0, sizeof(envs[e]->regs));
+                memcpy(envs[e]->regs, init, sizeof(init));
+                t->backend->exec(envs[e], &tb);
+            }
+            CHECK_EQ(x86->regs[R_EBX], ref->regs[R_EBX]);
+            CHECK_EQ(x86->regs[R_ESI], ref->regs[R_ESI]);
+            CHECK_EQ(x86->regs[R_ECX], 0x5555);
+            if (host_has_bmi2)
+                CHECK(vex);
+        }
+    }
+    free_cpu(ref);
+    free_cpu(x86);
+}
+
+/* A block with two chainable exits (the fall-through, and a label's):
+ * their unchained ways out (RIP store, exit) come after all of the block's
+ * jumps, out of the code that runs once the exits are chained; unchained,
+ * each leaves with RIP set to its successor. */
+TEST(exit_stubs_after_the_block)
+{
+    CPUX86State *x86 = make_cpu(false);
+    TCGCPU *t = tcg_cpu(x86);
+    for (int taken = 0; taken < 2; taken++) {
+        tcg_ctx = t->ctx;
+        tcg_current_cpu = t;
+        tb_flush(t);
+        tcg_func_start(tcg_ctx);
+        int l = gen_new_label();
+        tcg_gen_brcondi(TCG_COND_EQ, 0, cpu_regs[R_EAX], 0, l);
+        tcg_gen_addi(cpu_regs[R_EBX], cpu_regs[R_EBX], 1);
+        tcg_gen_goto_tb(0, 0x1000);
+        tcg_gen_set_label(l);
+        tcg_gen_addi(cpu_regs[R_ECX], cpu_regs[R_ECX], 1);
+        tcg_gen_goto_tb(1, 0x2000);
+        tcg_optimize(tcg_ctx);
+        tcg_liveness(tcg_ctx);
+        static TranslationBlock tb;
+        CHECK(test_gen_ir(t, &tb));
+        uint32_t last_jump = MAX(tb.jmp_patch_ofs[0], tb.jmp_patch_ofs[1]) + 4;
+        CHECK(tb.jmp_reset_ofs[0] >= last_jump);
+        CHECK(tb.jmp_reset_ofs[1] >= last_jump);
+        memset(x86->regs, 0, sizeof(x86->regs));
+        x86->regs[R_EAX] = taken ? 0 : 5;
+        t->backend->exec(x86, &tb);
+        CHECK_EQ(x86->rip, taken ? 0x2000 : 0x1000);
+        CHECK_EQ(x86->regs[R_EBX], taken ? 0 : 1);
+        CHECK_EQ(x86->regs[R_ECX], taken ? 1 : 0);
+    }
+    free_cpu(x86);
+}
+
+/* Does code hold a 64-bit register-to-register mov (REX.W 89/8B, mod 11)? */
+static bool has_mov_rr64(const uint8_t *code, uint32_t size)
+{
+    for (uint32_t i = 0; i + 2 < size; i++)
+        if ((code[i] & 0xf8) == 0x48 && (code[i + 1] == 0x89 || code[i + 1] == 0x8b) && (code[i + 2] & 0xc0) == 0xc0)
+            return true;
+    return false;
+}
+
+/* movcond d, a, b, v1, constant: the constant goes straight into d's
+ * register (no register of its own, no copy); the results agree with the
+ * interpreter's. */
+TEST(movcond_constant_into_output)
+{
+    CPUX86State *ref = make_cpu(true), *x86 = make_cpu(false);
+    for (int k = 0; k < 4; k++) {
+        uint64_t init[16] = { 0 };
+        init[R_EAX] = 5;
+        init[R_EDX] = k & 1 ? 5 : 6;
+        init[R_ECX] = 0x1234;
+        CPUX86State *envs[2] = { ref, x86 };
+        bool copies = false;
+        for (int e = 0; e < 2; e++) {
+            TCGCPU *t = tcg_cpu(envs[e]);
+            tcg_ctx = t->ctx;
+            tcg_current_cpu = t;
+            tb_flush(t);
+            tcg_func_start(tcg_ctx);
+            TCGv c = tcg_temp_new();
+            tcg_gen_movi(c, k & 2 ? 0 : 7);
+            tcg_gen_movcond(TCG_COND_EQ, 0, cpu_regs[R_EBX], cpu_regs[R_EAX], cpu_regs[R_EDX], cpu_regs[R_ECX], c);
+            tcg_gen_exit_tb(0);
+            tcg_optimize(tcg_ctx);
+            tcg_liveness(tcg_ctx);
+            static TranslationBlock tb;
+            CHECK(test_gen_ir(t, &tb));
+            if (e == 1)
+                copies = has_mov_rr64(tb.code, tb.code_size);
+            memset(envs[e]->regs, 0, sizeof(envs[e]->regs));
+            memcpy(envs[e]->regs, init, sizeof(init));
+            t->backend->exec(envs[e], &tb);
+        }
+        CHECK_EQ(x86->regs[R_EBX], ref->regs[R_EBX]);
+        CHECK_EQ(ref->regs[R_EBX], k & 1 ? 0x1234 : k & 2 ? 0 : 7);
+        CHECK(!copies);
+    }
+    free_cpu(ref);
+    free_cpu(x86);
+}
+#endif

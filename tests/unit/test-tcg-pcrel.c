@@ -320,3 +320,107 @@ TEST(pcrel_chained_blocks_x86_64) { chained_shared_blocks(false); }
 
 TEST(pcrel_loop_interp) { loop_in_shared_code(true); }
 TEST(pcrel_loop_x86_64) { loop_in_shared_code(false); }
+
+/* A shared block's direct jump to a block on two pages (which it may not
+ * chain to: another mapping of its page may have another page after it)
+ * goes through the jump cache, not back to the loop at every pass; and
+ * when the second page is mapped elsewhere, the jump finds the new code. */
+#define TWO_PAGE_OFF 0xf00
+#define OTHER_SECOND_PAGE (RAM_BASE + 0xa000)
+static void jump_to_two_page_block(bool interp)
+{
+    CPUX86State *env = new_user_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    uint8_t *page = ram + (CODE_PHYS - RAM_BASE);
+    static const uint8_t head[] = {
+        0xb9, 0xc8, 0x00, 0x00, 0x00,               /* f00: mov ecx, 200      */
+        0x85, 0xc9,                                 /* f05: test ecx, ecx     */
+        0x0f, 0x85, 0xef, 0x00, 0x00, 0x00,         /* f07: jnz ffc           */
+        0xf4,                                       /* f0d: hlt (#GP)         */
+    };
+    /* ffc: dec ecx; ffe: mov edx, imm32 (on both pages); 1003: jmp f05 */
+    static const uint8_t tail[] = { 0xff, 0xc9, 0xba, 0x34 };
+    static const uint8_t second1[] = { 0x00, 0x00, 0x00, 0xe9, 0xfd, 0xfe, 0xff, 0xff };
+    static const uint8_t second2[] = { 0x12, 0x00, 0x00, 0xe9, 0xfd, 0xfe, 0xff, 0xff };
+    memcpy(page + TWO_PAGE_OFF, head, sizeof(head));
+    memcpy(page + 0xffc, tail, sizeof(tail));
+    memcpy(ram + (V1 + 0x1000 - RAM_BASE), second1, sizeof(second1));
+    memcpy(ram + (OTHER_SECOND_PAGE - RAM_BASE), second2, sizeof(second2));
+
+    uint64_t passes = t->stat_loop_passes;
+    run_from(env, V1 + TWO_PAGE_OFF, 0);
+    CHECK_EQ(env->exception_index, EXCP_GP);
+    CHECK_EQ(env->rip, V1 + 0xf0d);
+    CHECK_EQ(env->regs[R_EDX], 0x34);
+    if (!interp)
+        CHECK(t->stat_loop_passes - passes < 50);   /* not one per pass */
+
+    /* the page after V1's: now the other one */
+    uint64_t pt = 0xf3000;
+    st64(ram + pt + 8 * ((V1 + 0x1000 - RAM_BASE) >> 12), OTHER_SECOND_PAGE | 7);
+    tlb_flush_page(env, V1 + 0x1000);
+    run_from(env, V1 + TWO_PAGE_OFF, 0);
+    CHECK_EQ(env->exception_index, EXCP_GP);
+    CHECK_EQ(env->rip, V1 + 0xf0d);
+    CHECK_EQ(env->regs[R_EDX], 0x1234);
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
+TEST(pcrel_jump_to_two_page_block_interp) { jump_to_two_page_block(true); }
+TEST(pcrel_jump_to_two_page_block_x86_64) { jump_to_two_page_block(false); }
+
+/* PC-relative blocks chain past their set-up (backward) and past the exit
+ * check too (forward): when a store invalidates B alone, the jumps from A
+ * (forward) and C (backward), both still valid, must leave for the loop
+ * with B's virtual RIP and find its new code. */
+#define WRITER_OFF 0x800
+static void chained_into_invalidated_shared_block(bool interp)
+{
+    unsigned saved_follow = x86_translate_follow;
+    x86_translate_follow = FOLLOW_NONE;   /* A, B and C stay apart */
+    CPUX86State *env = new_user_cpu(interp);
+    uint8_t *page = ram + (CODE_PHYS - RAM_BASE);
+    static const uint8_t a[] = { 0xff, 0xc0, 0xe9, 0, 0, 0, 0 };   /* A: inc eax; jmp B */
+    static const uint8_t b[] = { 0xba, 0x11, 0, 0, 0, 0xf4 };      /* B: mov edx, 0x11; hlt (#GP) */
+    static const uint8_t c[] = { 0xff, 0xc1, 0xe9, 0, 0, 0, 0 };   /* C: inc ecx; jmp B */
+    static const uint8_t writer[] = { 0x88, 0x0b, 0xf4 };           /* mov [rbx], cl; hlt */
+    uint32_t pa = 0x10, pb = 0x200, pc = 0x400;
+    memcpy(page + pa, a, sizeof(a));
+    int32_t rel = (int32_t)(pb - (pa + 7));
+    memcpy(page + pa + 3, &rel, 4);
+    memcpy(page + pb, b, sizeof(b));
+    memcpy(page + pc, c, sizeof(c));
+    rel = (int32_t)(pb - (pc + 7));
+    memcpy(page + pc + 3, &rel, 4);
+    memcpy(ram + (WRITER_PHYS - RAM_BASE) + WRITER_OFF, writer, sizeof(writer));
+    for (int i = 0; i < 3; i++) {   /* chained from the second run on */
+        run_from(env, V1 + pa, 0);
+        CHECK_EQ(env->exception_index, EXCP_GP);
+        CHECK_EQ(env->regs[R_EDX], 0x11);
+        run_from(env, V1 + pc, 0);
+        CHECK_EQ(env->regs[R_EDX], 0x11);
+    }
+    static const uint8_t values[2] = { 0x33, 0x44 };
+    for (int i = 0; i < 2; i++) {
+        memset(env->regs, 0, sizeof(env->regs));
+        env->regs[R_EBX] = V1 + pb + 1;
+        env->regs[R_ECX] = values[i];
+        env->regs[R_ESP] = STACK_TOP;
+        env->rip = V_WRITER + WRITER_OFF;
+        env->exception_index = -1;
+        tcg_run_until_exit(env);
+        CHECK_EQ(env->rip, V_WRITER + WRITER_OFF + 2);   /* at the HLT: #GP */
+        CHECK_EQ(page[pb + 1], values[i]);
+        run_from(env, i == 0 ? V1 + pa : V1 + pc, 0);
+        CHECK_EQ(env->exception_index, EXCP_GP);
+        CHECK_EQ(env->rip, V1 + pb + 5);
+        CHECK_EQ(env->regs[R_EDX], values[i]);
+    }
+    tcg_cpu_destroy(env);
+    free(env);
+    x86_translate_follow = saved_follow;
+}
+
+TEST(pcrel_chained_into_invalidated_interp) { chained_into_invalidated_shared_block(true); }
+TEST(pcrel_chained_into_invalidated_x86_64) { chained_into_invalidated_shared_block(false); }

@@ -58,18 +58,31 @@ static void put_call_loop(uint32_t n)
     test_put_rel32(MAIN + 6, MAIN + 10, FUNC);
 }
 
-/* The callee jumps (indirectly) to a RET whose jump-cache slot is the
- * return address's: each lookup of one evicts the other. */
+/* A linear PC in the same jump-cache set as lin (k = 1, 2, ...: different
+ * ones). */
+static uint64_t same_set(uint64_t lin, unsigned k)
+{
+    uint64_t other = lin ^ ((uint64_t)k << JMP_CACHE_SET_BITS) ^ k;
+    CHECK_EQ(jmp_cache_hash(other), jmp_cache_hash(lin));
+    return other;
+}
+
+/* The callee jumps (indirectly) through a pad to a RET, and the pad, the
+ * RET and the return address share one jump-cache set: more blocks than it
+ * has ways, so each lookup of one would evict another. The return stack
+ * leaves two of them to the cache. */
 static void slot_collision(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
     uint32_t after = MAIN + 10;
-    uint32_t ret_at = (uint32_t)(((RAM_BASE + after) ^ 0x4001) - RAM_BASE);
-    CHECK_EQ(jmp_cache_hash(RAM_BASE + after), jmp_cache_hash(RAM_BASE + ret_at));
+    uint32_t pad = (uint32_t)(same_set(RAM_BASE + after, 1) - RAM_BASE);
+    uint32_t ret_at = (uint32_t)(same_set(RAM_BASE + after, 2) - RAM_BASE);
     put_call_loop(100);
     PUT(after, 0xff, 0xc9, 0x75, 0xf7, 0xf4);                   /* dec ecx; jnz loop; hlt */
-    PUT(FUNC, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);        /* lea rax, [ret_at]; jmp rax */
-    test_put_rel32(FUNC + 3, FUNC + 7, ret_at);
+    PUT(FUNC, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);        /* lea rax, [pad]; jmp rax */
+    test_put_rel32(FUNC + 3, FUNC + 7, pad);
+    PUT(pad, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);         /* lea rax, [ret_at]; jmp rax */
+    test_put_rel32(pad + 3, pad + 7, ret_at);
     PUT(ret_at, 0xc3);                                          /* ret */
     TCGCPU *t = tcg_cpu(env);
     tb_flush(t);
@@ -79,11 +92,42 @@ static void slot_collision(bool interp)
     CHECK(env->halted);
     CHECK_EQ(env->regs[R_ECX], 0);
     CHECK_EQ(env->rip, RAM_BASE + after + 5);
-    /* without the return stack: two C lookups per round */
+    /* without the return stack: three C lookups per round */
     if (!interp)
         CHECK(t->stat_lookup_slow < 20);
     test_cpu_free(env);
 }
+
+/* Two indirect jump targets in one jump-cache set both stay in it: the
+ * inline probe finds either without the C lookup. */
+static void two_ways(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    uint32_t a = MAIN + 0x10;
+    uint32_t b = (uint32_t)(same_set(RAM_BASE + a, 1) - RAM_BASE);
+    PUT(MAIN, 0xb9, 100, 0, 0, 0);                              /* mov ecx, 100 */
+    PUT(MAIN + 5, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);    /* loop: lea rax, [a]; jmp rax */
+    test_put_rel32(MAIN + 8, MAIN + 12, a);
+    PUT(a, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);           /* a: lea rax, [b]; jmp rax */
+    test_put_rel32(a + 3, a + 7, b);
+    PUT(b, 0xff, 0xc9, 0x0f, 0x85, 0, 0, 0, 0, 0xf4);           /* b: dec ecx; jnz loop; hlt */
+    test_put_rel32(b + 4, b + 8, MAIN + 5);
+    TCGCPU *t = tcg_cpu(env);
+    tb_flush(t);
+    t->stat_lookup_slow = 0;
+    start(env, MAIN);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(env->rip, RAM_BASE + b + 9);
+    /* one way per set: two C lookups per round */
+    if (!interp)
+        CHECK(t->stat_lookup_slow < 20);
+    test_cpu_free(env);
+}
+
+TEST(jc_two_ways_interp) { two_ways(true); }
+TEST(jc_two_ways_x86_64) { two_ways(false); }
 
 TEST(ras_slot_collision_interp) { slot_collision(true); }
 TEST(ras_slot_collision_x86_64) { slot_collision(false); }
@@ -292,3 +336,35 @@ static void cr3_switches(bool interp)
 
 TEST(jc_cr3_switches_interp) { cr3_switches(true); }
 TEST(jc_cr3_switches_x86_64) { cr3_switches(false); }
+
+/* Code on a global page calls code on a non-global one and back: each
+ * jump's target has the other epoch than the inline probe expects (its own
+ * page's), which the runtime's probe finds without the C lookup. */
+static void probe_other_epoch(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    address_space(CR3_A, NPAGE);
+    PUT(NPAGE, 0xb8, 1, 0, 0, 0, 0xc3);                         /* mov eax, 1; ret */
+    uint32_t n = (uint32_t)(RAM_BASE + NPAGE);
+    PUT(MAIN, 0xb9, 100, 0, 0, 0,                               /* mov ecx, 100 */
+        0x48, 0xc7, 0xc0, 0, 0, 0, 0, 0xff, 0xd0,               /* loop: mov rax, NPAGE; call rax */
+        0x01, 0xc2,                                             /* add edx, eax */
+        0xff, 0xc9, 0x75, 0xf1, 0xf4);                          /* dec ecx; jnz loop; hlt */
+    memcpy(ram + MAIN + 8, &n, 4);
+    env->cr[4] |= CR4_PGE;
+    test_paging_on(env, RAM_BASE + CR3_A);
+    TCGCPU *t = tcg_cpu(env);
+    tb_flush(t);
+    t->stat_lookup_slow = 0;
+    start(env, MAIN);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_EDX], 100);
+    if (!interp)
+        CHECK(t->stat_lookup_slow < 20);
+    test_cpu_free(env);
+}
+
+TEST(jc_probe_other_epoch_interp) { probe_other_epoch(true); }
+TEST(jc_probe_other_epoch_x86_64) { probe_other_epoch(false); }
+TEST(ras_off_jc_probe_other_epoch_x86_64) { ras_off(probe_other_epoch); }
