@@ -67,6 +67,24 @@ static uint64_t same_set(uint64_t lin, unsigned k)
     return other;
 }
 
+/* Run the loop at MAIN (ECX counts its 100 rounds down) from a flushed
+ * cache until it halts at end_rip, with fewer C lookups than rounds; frees
+ * the CPU. */
+static void run_loop_few_lookups(CPUX86State *env, bool interp, uint64_t end_rip)
+{
+    TCGCPU *t = tcg_cpu(env);
+    tb_flush(t);
+    t->stat_lookup_slow = 0;
+    start(env, MAIN);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK(env->halted);
+    CHECK_EQ(env->regs[R_ECX], 0);
+    CHECK_EQ(env->rip, end_rip);
+    if (!interp)
+        CHECK(t->stat_lookup_slow < 20);
+    test_cpu_free(env);
+}
+
 /* The callee jumps (indirectly) through a pad to a RET, and the pad, the
  * RET and the return address share one jump-cache set: more blocks than it
  * has ways, so each lookup of one would evict another. The return stack
@@ -84,18 +102,8 @@ static void slot_collision(bool interp)
     PUT(pad, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);         /* lea rax, [ret_at]; jmp rax */
     test_put_rel32(pad + 3, pad + 7, ret_at);
     PUT(ret_at, 0xc3);                                          /* ret */
-    TCGCPU *t = tcg_cpu(env);
-    tb_flush(t);
-    t->stat_lookup_slow = 0;
-    start(env, MAIN);
-    CHECK_EQ(env->exception_index, -1);
-    CHECK(env->halted);
-    CHECK_EQ(env->regs[R_ECX], 0);
-    CHECK_EQ(env->rip, RAM_BASE + after + 5);
     /* without the return stack: three C lookups per round */
-    if (!interp)
-        CHECK(t->stat_lookup_slow < 20);
-    test_cpu_free(env);
+    run_loop_few_lookups(env, interp, RAM_BASE + after + 5);
 }
 
 /* Two indirect jump targets in one jump-cache set both stay in it: the
@@ -112,18 +120,8 @@ static void two_ways(bool interp)
     test_put_rel32(a + 3, a + 7, b);
     PUT(b, 0xff, 0xc9, 0x0f, 0x85, 0, 0, 0, 0, 0xf4);           /* b: dec ecx; jnz loop; hlt */
     test_put_rel32(b + 4, b + 8, MAIN + 5);
-    TCGCPU *t = tcg_cpu(env);
-    tb_flush(t);
-    t->stat_lookup_slow = 0;
-    start(env, MAIN);
-    CHECK_EQ(env->exception_index, -1);
-    CHECK(env->halted);
-    CHECK_EQ(env->regs[R_ECX], 0);
-    CHECK_EQ(env->rip, RAM_BASE + b + 9);
     /* one way per set: two C lookups per round */
-    if (!interp)
-        CHECK(t->stat_lookup_slow < 20);
-    test_cpu_free(env);
+    run_loop_few_lookups(env, interp, RAM_BASE + b + 9);
 }
 
 TEST(jc_two_ways_interp) { two_ways(true); }
