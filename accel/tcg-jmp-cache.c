@@ -210,9 +210,9 @@ static unsigned jc_slot_for(TCGCPU *t, unsigned h, uint64_t pc)
     if (i >= 0)
         return (unsigned)i;
     unsigned first = h * JMP_CACHE_WAYS;
-    for (unsigned i = first + JMP_CACHE_WAYS - 1; i > first; i--) {
-        t->jmp_cache[i] = t->jmp_cache[i - 1];
-        t->jmp_cache_asid[i] = t->jmp_cache_asid[i - 1];
+    for (unsigned w = first + JMP_CACHE_WAYS - 1; w > first; w--) {
+        t->jmp_cache[w] = t->jmp_cache[w - 1];
+        t->jmp_cache_asid[w] = t->jmp_cache_asid[w - 1];
     }
     return first;
 }
