@@ -443,6 +443,42 @@ static void cross_cpu_smc(bool interp)
 TEST(cross_cpu_smc_interp) { cross_cpu_smc(true); }
 TEST(cross_cpu_smc_x86_64) { cross_cpu_smc(false); }
 
+/* Run from rip on, keeping the translations and the TLB. */
+static void resume_at(CPUX86State *env, uint64_t rip)
+{
+    env->rip = rip;
+    env->halted = false;
+    env->exception_index = -1;
+    tcg_run_until_exit(env);
+}
+
+/* A store's TLB entry filled before its page held code: translating code
+ * there later must make that entry catch the next store (tlb_protect_code
+ * finds the entry through the physical page). */
+static void smc_through_entry_filled_before_code(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    code_map_init(RAM_BASE + RAM_SIZE);
+    /* mov dword [RAM_BASE + 0x1001], 2; hlt   at RAM_BASE + 0x3000 */
+    uint8_t store[] = { 0xc7, 0x04, 0x25, 0, 0, 0, 0, 0x02, 0x00, 0x00, 0x00, 0xf4 };
+    uint32_t target = (uint32_t)(RAM_BASE + 0x1001);
+    memcpy(store + 3, &target, 4);
+    memcpy(ram + 0x3000, store, sizeof(store));
+    run_at(env, RAM_BASE + 0x3000);   /* fills the write entry of page 0x1000 */
+    CHECK_EQ(env->exception_index, -1);
+    /* mov eax, 1; hlt   at RAM_BASE + 0x1000, written behind the TLB's back */
+    memcpy(ram + 0x1000, (uint8_t[]){ 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4 }, 6);
+    resume_at(env, RAM_BASE + 0x1000);
+    CHECK_EQ(env->regs[R_EAX], 1);
+    resume_at(env, RAM_BASE + 0x3000);   /* the store, through the old entry */
+    resume_at(env, RAM_BASE + 0x1000);
+    CHECK_EQ(env->regs[R_EAX], 2);
+    test_cpu_free(env);
+}
+
+TEST(smc_through_entry_filled_before_code_interp) { smc_through_entry_filled_before_code(true); }
+TEST(smc_through_entry_filled_before_code_x86_64) { smc_through_entry_filled_before_code(false); }
+
 /* Calls and returns in a loop: indirect jumps found through the jump cache
  * (inline in the x86-64 backend's 64-bit code). */
 static void call_ret_loop(bool interp)
