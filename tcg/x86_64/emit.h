@@ -49,7 +49,86 @@ static inline void em_u64(Emitter *e, uint64_t v)
     em_u32(e, (uint32_t)(v >> 32));
 }
 
+/* The encoders write whole instructions (at most EM_INSN_MAX bytes) through
+ * a local pointer: a byte store through e->rw may alias *e, so emitting
+ * byte by byte reloads the pointer and the bound at every byte. em_rr and
+ * em_rm check the bound once, and go byte by byte only near the end. */
+#define EM_INSN_MAX 16
+
 /* REX prefix: w = 64-bit operand; force = emit even when 0x40 (byte regs 4-7). */
+static inline uint8_t *enc_rex(uint8_t *p, bool w, int reg, int index, int base, bool force)
+{
+    uint8_t rex = 0x40 | (w ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) | ((base & 8) ? 1 : 0);
+    if (rex != 0x40 || force)
+        *p++ = rex;
+    return p;
+}
+
+/* opcode bytes (1..3, given as an int with the first byte lowest) */
+static inline uint8_t *enc_opc(uint8_t *p, uint32_t opc, int n)
+{
+    for (int i = 0; i < n; i++)
+        *p++ = (uint8_t)(opc >> (8 * i));
+    return p;
+}
+
+static inline uint8_t *enc_rr(uint8_t *p, uint32_t opc, int nopc, bool w, int reg, int rm, bool byte_regs)
+{
+    p = enc_rex(p, w, reg, 0, rm, byte_regs && ((reg >= 4 && reg < 8) || (rm >= 4 && rm < 8)));
+    p = enc_opc(p, opc, nopc);
+    *p++ = (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7));
+    return p;
+}
+
+static inline uint8_t *enc_rm(uint8_t *p, uint32_t opc, int nopc, bool w, int reg, int base, int index,
+                              int scale, int32_t disp, bool byte_regs)
+{
+    p = enc_rex(p, w, reg, index < 0 ? 0 : index, base, byte_regs && reg >= 4 && reg < 8);
+    p = enc_opc(p, opc, nopc);
+    int mod = (disp == 0 && (base & 7) != RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
+    if (index < 0 && (base & 7) != RSP) {
+        *p++ = (uint8_t)((mod << 6) | ((reg & 7) << 3) | (base & 7));
+    } else {
+        *p++ = (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4);
+        int idx = index < 0 ? 4 : index;
+        *p++ = (uint8_t)((scale << 6) | ((idx & 7) << 3) | (base & 7));
+    }
+    if (mod == 1) {
+        *p++ = (uint8_t)disp;
+    } else if (mod == 2) {
+        uint32_t d = (uint32_t)disp;
+        memcpy(p, &d, 4);   /* little-endian host */
+        p += 4;
+    }
+    return p;
+}
+
+/* Near the end of the buffer: what em_byte would do with each byte. */
+static inline void em_copy_slow(Emitter *e, const uint8_t *b, const uint8_t *end)
+{
+    for (; b < end; b++)
+        em_byte(e, *b);
+}
+
+static inline bool em_room(const Emitter *e) { return e->rw_end - e->rw >= EM_INSN_MAX; }
+
+/* Out of line: a local buffer in em_rr/em_rm would cost every call a stack
+ * frame (and a stack-protector check). */
+static __attribute__((noinline, cold, unused)) void em_rr_slow(Emitter *e, uint32_t opc, int nopc, bool w,
+                                                               int reg, int rm, bool byte_regs)
+{
+    uint8_t b[EM_INSN_MAX];
+    em_copy_slow(e, b, enc_rr(b, opc, nopc, w, reg, rm, byte_regs));
+}
+
+static __attribute__((noinline, cold, unused)) void em_rm_slow(Emitter *e, uint32_t opc, int nopc, bool w,
+                                                               int reg, int base, int index, int scale,
+                                                               int32_t disp, bool byte_regs)
+{
+    uint8_t b[EM_INSN_MAX];
+    em_copy_slow(e, b, enc_rm(b, opc, nopc, w, reg, base, index, scale, disp, byte_regs));
+}
+
 static inline void em_rex(Emitter *e, bool w, int reg, int index, int base, bool force)
 {
     uint8_t rex = 0x40 | (w ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((index & 8) ? 2 : 0) | ((base & 8) ? 1 : 0);
@@ -57,7 +136,6 @@ static inline void em_rex(Emitter *e, bool w, int reg, int index, int base, bool
         em_byte(e, rex);
 }
 
-/* opcode bytes (1..3, given as an int with the first byte lowest) */
 static inline void em_opc(Emitter *e, uint32_t opc, int n)
 {
     for (int i = 0; i < n; i++)
@@ -67,29 +145,22 @@ static inline void em_opc(Emitter *e, uint32_t opc, int n)
 /* op reg, rm (register direct) */
 static inline void em_rr(Emitter *e, uint32_t opc, int nopc, bool w, int reg, int rm, bool byte_regs)
 {
-    em_rex(e, w, reg, 0, rm, byte_regs && ((reg >= 4 && reg < 8) || (rm >= 4 && rm < 8)));
-    em_opc(e, opc, nopc);
-    em_byte(e, (uint8_t)(0xc0 | ((reg & 7) << 3) | (rm & 7)));
+    if (em_room(e)) {
+        e->rw = enc_rr(e->rw, opc, nopc, w, reg, rm, byte_regs);
+        return;
+    }
+    em_rr_slow(e, opc, nopc, w, reg, rm, byte_regs);
 }
 
 /* op reg, [base + index*scale + disp]; index -1 for none */
 static inline void em_rm(Emitter *e, uint32_t opc, int nopc, bool w, int reg, int base, int index,
                          int scale, int32_t disp, bool byte_regs)
 {
-    em_rex(e, w, reg, index < 0 ? 0 : index, base, byte_regs && reg >= 4 && reg < 8);
-    em_opc(e, opc, nopc);
-    int mod = (disp == 0 && (base & 7) != RBP) ? 0 : (disp >= -128 && disp <= 127) ? 1 : 2;
-    if (index < 0 && (base & 7) != RSP) {
-        em_byte(e, (uint8_t)((mod << 6) | ((reg & 7) << 3) | (base & 7)));
-    } else {
-        em_byte(e, (uint8_t)((mod << 6) | ((reg & 7) << 3) | 4));
-        int idx = index < 0 ? 4 : index;
-        em_byte(e, (uint8_t)((scale << 6) | ((idx & 7) << 3) | (base & 7)));
+    if (em_room(e)) {
+        e->rw = enc_rm(e->rw, opc, nopc, w, reg, base, index, scale, disp, byte_regs);
+        return;
     }
-    if (mod == 1)
-        em_byte(e, (uint8_t)disp);
-    else if (mod == 2)
-        em_u32(e, (uint32_t)disp);
+    em_rm_slow(e, opc, nopc, w, reg, base, index, scale, disp, byte_regs);
 }
 
 static inline bool fits_i32(int64_t v) { return v == (int32_t)v; }
