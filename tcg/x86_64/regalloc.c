@@ -201,9 +201,15 @@ void forget_registers(Gen *g)
 {
     for (int r = 0; r < 16; r++)
         g->reg_temp[r] = -1;
-    for (int t = 1; t < g->s->nb_temps; t++) {
-        TCGTempKind k = g->s->temps[t].kind;
-        g->ts[t].val = (k == TEMP_GLOBAL || k == TEMP_LOCAL) ? TS_MEM : TS_DEAD;
+    /* temps 1 .. nb_globals - 1 are the globals: no kind to look up */
+    int nb_globals = g->s->nb_globals;
+    for (int t = 1; t < nb_globals; t++) {
+        g->ts[t].val = TS_MEM;
+        g->ts[t].reg = -1;
+        g->ts[t].coherent = true;
+    }
+    for (int t = nb_globals; t < g->s->nb_temps; t++) {
+        g->ts[t].val = g->s->temps[t].kind == TEMP_LOCAL ? TS_MEM : TS_DEAD;
         g->ts[t].reg = -1;
         g->ts[t].coherent = true;
     }
