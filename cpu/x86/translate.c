@@ -608,30 +608,43 @@ typedef struct FetchCtx {
     /* the page last fetched from, read straight from host memory */
     uint64_t cached_lin_page, cached_phys_page;
     const uint8_t *cached_host;
+    bool cached_is_page2;   /* not the block's first page */
 } FetchCtx;
 
-static bool fetch_byte(void *opaque, uint64_t pc, uint8_t *byte)
+/* A fetch from another page than the last one: through the TLB. */
+static __attribute__((noinline)) bool fetch_byte_slow(FetchCtx *f, uint64_t lin, uint8_t *byte)
 {
-    FetchCtx *f = opaque;
     DisasContext *s = f->s;
-    uint64_t lin = s->cs_base + pc, phys;
-    if (!s->code64)
-        lin = (uint32_t)lin;
-    if (f->cached_host && (lin & ~0xfffULL) == f->cached_lin_page) {
-        *byte = f->cached_host[lin & 0xfff];
-        phys = f->cached_phys_page | (lin & 0xfff);
-    } else {
-        if (!x86_fetch_code_byte(s->env, lin, byte, &phys))
-            return false;
-        f->cached_host = x86_code_page_ptr(s->env, lin, &f->cached_phys_page);
-        f->cached_lin_page = lin & ~0xfffULL;
-    }
+    uint64_t phys;
+    if (!x86_fetch_code_byte(s->env, lin, byte, &phys))
+        return false;
     uint64_t start = s->cs_base + s->tb->pc;
     if (!s->code64)
         start = (uint32_t)start;
     if (!same_page(lin, start))
         f->page2 = phys & ~0xfffULL;
+    f->cached_host = x86_code_page_ptr(s->env, lin, &f->cached_phys_page);
+    f->cached_lin_page = lin & ~0xfffULL;
+    f->cached_is_page2 = !same_page(lin, start);
     return true;
+}
+
+/* A decoder fetch: one call per byte, so the common case (the page of the
+ * last fetch) is kept short. */
+static bool fetch_byte(void *opaque, uint64_t pc, uint8_t *byte)
+{
+    FetchCtx *f = opaque;
+    DisasContext *s = f->s;
+    uint64_t lin = s->cs_base + pc;
+    if (!s->code64)
+        lin = (uint32_t)lin;
+    if (f->cached_host && (lin & ~0xfffULL) == f->cached_lin_page) {
+        *byte = f->cached_host[lin & 0xfff];
+        if (f->cached_is_page2)
+            f->page2 = f->cached_phys_page;
+        return true;
+    }
+    return fetch_byte_slow(f, lin, byte);
 }
 
 static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb)
@@ -726,7 +739,7 @@ static bool translate_pass(CPUX86State *env, TranslationBlock *tb, int max_insns
                            const CcHints *hints_in, CcHints *hints_out)
 {
     DisasContext ctx, *s = &ctx;
-    FetchCtx f = { s, (uint64_t)-1, 0, 0, NULL };
+    FetchCtx f = { s, (uint64_t)-1, 0, 0, NULL, false };
     Region *r = &s->region;
     init_context(s, env, tb);
     s->hints_in = hints_in;
