@@ -44,6 +44,14 @@ static inline void movi(Emitter *e, int d, uint64_t v)
         em_rr(e, 0x31, 1, false, d, d, false);             /* xor d32, d32 */
         e->flag_clobbers++;
     } else if (v <= 0xffffffffULL) {
+        if (em_room(e)) {   /* mov d32, imm32 through a local pointer (emit.h) */
+            uint8_t *p = enc_rex(e->rw, false, 0, 0, d, false);
+            uint32_t imm = (uint32_t)v;
+            *p++ = (uint8_t)(0xb8 + (d & 7));
+            memcpy(p, &imm, 4);
+            e->rw = p + 4;
+            return;
+        }
         em_rex(e, false, 0, 0, d, false);
         em_byte(e, (uint8_t)(0xb8 + (d & 7)));
         em_u32(e, (uint32_t)v);

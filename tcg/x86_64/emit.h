@@ -45,6 +45,11 @@ static inline void em_u32(Emitter *e, uint32_t v)
 
 static inline void em_u64(Emitter *e, uint64_t v)
 {
+    if (e->rw_end - e->rw >= 8) {
+        memcpy(e->rw, &v, 8);
+        e->rw += 8;
+        return;
+    }
     em_u32(e, (uint32_t)v);
     em_u32(e, (uint32_t)(v >> 32));
 }
