@@ -229,12 +229,14 @@ typedef struct TCGCPU {
     uint16_t tlb_fill_log[MMU_MODES][TLB_FILL_LOG];
     unsigned tlb_fill_count[MMU_MODES];
     /* Physical page -> the main slots of a mode that may map it: chains
-     * through the slots (slot + 1, 0 ends a chain), so tlb_protect_code
-     * looks at a few slots instead of the whole TLB. A slot is on the chain
-     * of the page it was last given (tlb_rmap_bucket: bucket + 1, 0 none)
+     * through the slots (slot + 1, 0 ends a chain; doubly linked, so a
+     * slot leaves its chain in constant time), so tlb_protect_code looks
+     * at a few slots instead of the whole TLB. A slot is on the chain of
+     * the page it was last given (tlb_rmap_bucket: bucket + 1, 0 none)
      * until it is given another; readers check the entry itself. */
     uint16_t tlb_rmap_head[MMU_MODES][TLB_RMAP_SIZE];
     uint16_t tlb_rmap_next[MMU_MODES][TLB_SIZE];
+    uint16_t tlb_rmap_prev[MMU_MODES][TLB_SIZE];   /* 0: the chain's head */
     uint16_t tlb_rmap_bucket[MMU_MODES][TLB_SIZE];
     /* The victim TLB (same entry format; only the slow path reads it). */
     TLBEntry tlb_victim[MMU_MODES][TLB_VICTIM_SIZE];

@@ -104,10 +104,13 @@ static void rmap_unlink(TCGCPU *t, int m, unsigned i)
     unsigned b = t->tlb_rmap_bucket[m][i];
     if (!b)
         return;
-    uint16_t *link = &t->tlb_rmap_head[m][b - 1];
-    while (*link != i + 1)
-        link = &t->tlb_rmap_next[m][*link - 1];
-    *link = t->tlb_rmap_next[m][i];
+    unsigned prev = t->tlb_rmap_prev[m][i], next = t->tlb_rmap_next[m][i];
+    if (prev)
+        t->tlb_rmap_next[m][prev - 1] = (uint16_t)next;
+    else
+        t->tlb_rmap_head[m][b - 1] = (uint16_t)next;
+    if (next)
+        t->tlb_rmap_prev[m][next - 1] = (uint16_t)prev;
     t->tlb_rmap_bucket[m][i] = 0;
 }
 
@@ -119,7 +122,11 @@ static void rmap_note(TCGCPU *t, int m, unsigned i, uint64_t ppage)
     if (t->tlb_rmap_bucket[m][i] == b)
         return;
     rmap_unlink(t, m, i);
-    t->tlb_rmap_next[m][i] = t->tlb_rmap_head[m][b - 1];
+    unsigned head = t->tlb_rmap_head[m][b - 1];
+    t->tlb_rmap_next[m][i] = (uint16_t)head;
+    t->tlb_rmap_prev[m][i] = 0;
+    if (head)
+        t->tlb_rmap_prev[m][head - 1] = (uint16_t)(i + 1);
     t->tlb_rmap_head[m][b - 1] = (uint16_t)(i + 1);
     t->tlb_rmap_bucket[m][i] = (uint16_t)b;
 }
