@@ -301,6 +301,8 @@ typedef struct TCGCPU {
     uint64_t stat_entries;       /* block entries (-d jitcount: the code counts them) */
     uint64_t stat_cache_refills; /* ... that refilled the cache from the TLB (-d jitcount) */
     uint64_t stat_cache_uses;    /* accesses through loop access caches (-d jitcount) */
+    uint64_t stat_probe_runs;    /* loop-invariant probes (qemu_probe) run (-d jitcount) */
+    uint64_t stat_probe_misses;  /* ... that failed: that loop entry's accesses did their own checks */
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;

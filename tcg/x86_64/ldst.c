@@ -556,6 +556,15 @@ void gen_host_st(Gen *g, const TCGOp *op)
     free_dead_inputs(g, op, 0, 2);
 }
 
+/* -d jitcount: add qword [r12 + counter], 1 (the host flags are dead here). */
+static void emit_jit_count(Emitter *e, int32_t counter)
+{
+    if (!log_enabled(LOG_JIT_COUNT))
+        return;
+    em_rm(e, 0x83, 1, true, 0, R12, -1, 0, counter, false);
+    em_byte(e, 1);
+}
+
 /* qemu_probe: the window's TLB check alone; the addend, or the odd "none"
  * when it fails (no access, so nothing to fault or call). */
 void gen_guest_probe(Gen *g, const TCGOp *op)
@@ -570,6 +579,7 @@ void gen_guest_probe(Gen *g, const TCGOp *op)
     Emitter *e = &g->e;
     int32_t ent = tlb_table_offset(mmu);
     size_t miss[2];
+    emit_jit_count(e, (int32_t)offsetof(TCGCPU, stat_probe_runs));
     int nm = emit_tlb_check(g, ra, tcg_window_lo(window), tcg_window_len(window), tcg_window_perms(window),
                             t1, t2, ent, miss);
     em_rm(e, 0x8b, 1, true, t2, R12, t1, 0, ent + (int32_t)offsetof(TLBEntry, addend), false);
@@ -578,6 +588,7 @@ void gen_guest_probe(Gen *g, const TCGOp *op)
     em_u32(e, 0);
     for (int i = 0; i < nm; i++)
         patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
+    emit_jit_count(e, (int32_t)offsetof(TCGCPU, stat_probe_misses));
     movi(e, t2, TCG_ADDEND_NONE);
     patch_rel32(g->cb, done, emitter_off(e, g->cb));
     free_dead_inputs(g, op, 1, 1);

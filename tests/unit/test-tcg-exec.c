@@ -1997,6 +1997,45 @@ static void preheader_fault_unverified(bool interp)
 TEST(preheader_fault_unverified_interp) { preheader_fault_unverified(true); }
 TEST(preheader_fault_unverified_x86_64) { preheader_fault_unverified(false); }
 
+/* -d jitcount counts the loop-invariant probes the code runs and those that
+ * fail: the first finds rax's page out of the TLB (the flush), the later
+ * ones find it filled by the accesses; a window in the hole never verifies. */
+static void count_probes(uint64_t *runs, uint64_t *misses, CPUX86State *env, uint64_t d, const uint32_t *len,
+                         unsigned n)
+{
+    unsigned saved = log_mask;
+    log_mask |= LOG_JIT_COUNT;
+    TCGCPU *t = tcg_cpu(env);
+    uint64_t r0 = t->stat_probe_runs, m0 = t->stat_probe_misses;
+    run_repeat(env, d, DATA + 0x1000, len, n);
+    log_mask = saved;
+    *runs = t->stat_probe_runs - r0;
+    *misses = t->stat_probe_misses - m0;
+}
+
+TEST(preheader_probe_counts_x86_64)
+{
+    CPUX86State *env = new_cpu(false);
+    enable_paging(env);
+    static const uint32_t len[] = { 2, 7, 1, 4, 3, 9, 2, 5, 1, 6 };
+    uint64_t d = DATA + 0x7100, runs, misses;
+    *pte_of(d) = (DATA + 0x8000) | 3;
+    tlb_flush(env);
+    count_probes(&runs, &misses, env, d, len, 10);
+    CHECK(runs >= 2);
+    CHECK(misses >= 1);
+    CHECK(misses < runs);
+    test_cpu_free(env);
+    env = new_cpu(false);
+    enable_paging(env);
+    static const uint32_t two[] = { 2, 2, 2, 2 };
+    count_probes(&runs, &misses, env, HOLE - 0x18, two, 4);
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK(runs >= 1);
+    CHECK_EQ(misses, runs);
+    test_cpu_free(env);
+}
+
 /* The inner loop stores through rax (written on each outer turn) into the
  * immediate of the MOV after the loops, on the page of its own code: the
  * window must not verify for writes, so each store reaches the code. The
