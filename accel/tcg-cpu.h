@@ -303,6 +303,8 @@ typedef struct TCGCPU {
     uint64_t stat_cache_uses;    /* accesses through loop access caches (-d jitcount) */
     uint64_t stat_probe_runs;    /* loop-invariant probes (qemu_probe) run (-d jitcount) */
     uint64_t stat_probe_misses;  /* ... that failed: that loop entry's accesses did their own checks */
+    uint64_t stat_probe_crossing; /* ... whose window crossed a page */
+    uint64_t stat_probe_write_misses; /* ... whose window was checked for writes */
 
     /* the next block is translated with one instruction (SMC within a block) */
     bool single_insn_next;

@@ -456,8 +456,9 @@ void tcg_dump_jit_info(FILE *f)
                     t->stat_cache_uses, t->stat_cache_refills);
         if (log_enabled(LOG_JIT_COUNT))
             fprintf(f, "CPU #%d: %" PRIu64 " loop-invariant TLB probes run, %" PRIu64
-                    " of them failed (their loop's accesses then checked the TLB each)\n", i, t->stat_probe_runs,
-                    t->stat_probe_misses);
+                    " of them failed (their loop's accesses then checked the TLB each), %" PRIu64
+                    " of those with a window across pages, %" PRIu64 " checked for writes\n", i, t->stat_probe_runs,
+                    t->stat_probe_misses, t->stat_probe_crossing, t->stat_probe_write_misses);
         fprintf(f, "CPU #%d: slow-path guest accesses: %" PRIu64 " loads, %" PRIu64 " stores, %" PRIu64
                 " crossing a page; %" PRIu64 " stores to pages with code; %" PRIu64 " the TLB entry allowed\n",
                 i, t->stat_slow_ld, t->stat_slow_st, t->stat_slow_cross, t->stat_slow_code, t->stat_slow_tlb_hit);

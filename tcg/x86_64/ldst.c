@@ -589,6 +589,19 @@ void gen_guest_probe(Gen *g, const TCGOp *op)
     for (int i = 0; i < nm; i++)
         patch_rel32(g->cb, miss[i], emitter_off(e, g->cb));
     emit_jit_count(e, (int32_t)offsetof(TCGCPU, stat_probe_misses));
+    if (tcg_window_perms(window) & TCG_WINDOW_WRITE)
+        emit_jit_count(e, (int32_t)offsetof(TCGCPU, stat_probe_write_misses));
+    if (log_enabled(LOG_JIT_COUNT)) {   /* the window's first and last bytes on two pages: count it */
+        em_rm(e, 0x8d, 1, true, t1, ra, -1, 0, tcg_window_lo(window), false);   /* lea t1, [a + lo] */
+        em_rr(e, 0x31, 1, true, t2, t1, false);        /* xor t1, t2 (t2: the last byte's page) */
+        em_rr(e, 0xc1, 1, true, 5, t1, false);         /* shr t1, 12 */
+        em_byte(e, TARGET_PAGE_BITS);
+        em_byte(e, 0x74);                              /* jz one_page */
+        size_t one_page = emitter_off(e, g->cb);
+        em_byte(e, 0);
+        emit_jit_count(e, (int32_t)offsetof(TCGCPU, stat_probe_crossing));
+        patch_rel8(g->cb, e, one_page);
+    }
     movi(e, t2, TCG_ADDEND_NONE);
     patch_rel32(g->cb, done, emitter_off(e, g->cb));
     free_dead_inputs(g, op, 1, 1);

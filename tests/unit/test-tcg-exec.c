@@ -2000,17 +2000,20 @@ TEST(preheader_fault_unverified_x86_64) { preheader_fault_unverified(false); }
 /* -d jitcount counts the loop-invariant probes the code runs and those that
  * fail: the first finds rax's page out of the TLB (the flush), the later
  * ones find it filled by the accesses; a window in the hole never verifies. */
-static void count_probes(uint64_t *runs, uint64_t *misses, CPUX86State *env, uint64_t d, const uint32_t *len,
-                         unsigned n)
+typedef struct ProbeCounts {
+    uint64_t runs, misses, crossing, write_misses;
+} ProbeCounts;
+
+static ProbeCounts count_probes(CPUX86State *env, uint64_t d, const uint32_t *len, unsigned n)
 {
     unsigned saved = log_mask;
     log_mask |= LOG_JIT_COUNT;
     TCGCPU *t = tcg_cpu(env);
-    uint64_t r0 = t->stat_probe_runs, m0 = t->stat_probe_misses;
+    ProbeCounts c0 = { t->stat_probe_runs, t->stat_probe_misses, t->stat_probe_crossing, t->stat_probe_write_misses };
     run_repeat(env, d, DATA + 0x1000, len, n);
     log_mask = saved;
-    *runs = t->stat_probe_runs - r0;
-    *misses = t->stat_probe_misses - m0;
+    return (ProbeCounts){ t->stat_probe_runs - c0.runs, t->stat_probe_misses - c0.misses,
+                          t->stat_probe_crossing - c0.crossing, t->stat_probe_write_misses - c0.write_misses };
 }
 
 TEST(preheader_probe_counts_x86_64)
@@ -2018,21 +2021,24 @@ TEST(preheader_probe_counts_x86_64)
     CPUX86State *env = new_cpu(false);
     enable_paging(env);
     static const uint32_t len[] = { 2, 7, 1, 4, 3, 9, 2, 5, 1, 6 };
-    uint64_t d = DATA + 0x7100, runs, misses;
+    uint64_t d = DATA + 0x7100;
     *pte_of(d) = (DATA + 0x8000) | 3;
     tlb_flush(env);
-    count_probes(&runs, &misses, env, d, len, 10);
-    CHECK(runs >= 2);
-    CHECK(misses >= 1);
-    CHECK(misses < runs);
+    ProbeCounts c = count_probes(env, d, len, 10);
+    CHECK(c.runs >= 2);
+    CHECK(c.misses >= 1);
+    CHECK(c.misses < c.runs);
+    CHECK_EQ(c.crossing, 0);
+    CHECK_EQ(c.write_misses, c.misses);   /* the window takes stores to [rax+0x10] */
     test_cpu_free(env);
     env = new_cpu(false);
     enable_paging(env);
     static const uint32_t two[] = { 2, 2, 2, 2 };
-    count_probes(&runs, &misses, env, HOLE - 0x18, two, 4);
+    c = count_probes(env, HOLE - 0x18, two, 4);
     CHECK_EQ(env->exception_index, EXCP_PF);
-    CHECK(runs >= 1);
-    CHECK_EQ(misses, runs);
+    CHECK(c.runs >= 1);
+    CHECK_EQ(c.misses, c.runs);
+    CHECK(c.crossing >= 1 && c.crossing <= c.misses);   /* the region's window runs into the hole */
     test_cpu_free(env);
 }
 
