@@ -299,6 +299,9 @@ typedef struct TCGCPU {
     uint64_t stat_xfer_probe[XFER_KINDS];  /* ... that a site did not serve */
     uint64_t stat_back_trips;    /* back-edge trips counted in the loop (unchained) */
     uint64_t stat_entries;       /* block entries (-d jitcount: the code counts them) */
+    /* -d jitcount: entries into the runtime's whole jump-cache probe (an
+     * inline probe missed, or a jump sent to the jump cache), hits in each way */
+    uint64_t stat_jc_runtime, stat_jc_runtime_hit[JMP_CACHE_WAYS];
     uint64_t stat_cache_refills; /* ... that refilled the cache from the TLB (-d jitcount) */
     uint64_t stat_cache_uses;    /* accesses through loop access caches (-d jitcount) */
 

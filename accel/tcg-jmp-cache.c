@@ -174,11 +174,30 @@ static int jc_way(const TCGCPU *t, unsigned h, uint64_t pc)
     return -1;
 }
 
+/* Move entry i of set h to the set's first way, where inline probes look
+ * (the entries before it move down one): the set's ways stay in order of
+ * last use, and a store replaces the least recently used. Returns the
+ * first way's index. */
+static unsigned jc_promote(TCGCPU *t, unsigned h, unsigned i)
+{
+    unsigned first = h * JMP_CACHE_WAYS;
+    JmpCacheEntry e = t->jmp_cache[i];
+    uint16_t asid = t->jmp_cache_asid[i];
+    for (unsigned w = i; w > first; w--) {
+        t->jmp_cache[w] = t->jmp_cache[w - 1];
+        t->jmp_cache_asid[w] = t->jmp_cache_asid[w - 1];
+    }
+    t->jmp_cache[first] = e;
+    t->jmp_cache_asid[first] = asid;
+    return first;
+}
+
 TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, uint64_t cs_base, uint32_t flags)
 {
     int i = jc_way(t, h, pc);
     if (i < 0)
         return NULL;
+    i = (int)jc_promote(t, h, (unsigned)i);
     JmpCacheEntry *e = &t->jmp_cache[i];
     TranslationBlock *tb = e->tb;
     if (tb->pc != pc || tb->cs_base != cs_base || tb->flags != flags || tb->cflags != 0)
@@ -200,21 +219,13 @@ TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, ui
     return tb;
 }
 
-/* Where a new entry for pc goes in set h: over an entry with the same PC
- * (a block of other flags, or a stale one), else in the first way, the
- * first way's entry moving to the second (the least recently stored one
- * leaves). */
+/* Where a new entry for pc goes in set h: the first way, over an entry
+ * with the same PC (a block of other flags, or a stale one) moved there,
+ * else over the least recently used entry moved there. */
 static unsigned jc_slot_for(TCGCPU *t, unsigned h, uint64_t pc)
 {
     int i = jc_way(t, h, pc);
-    if (i >= 0)
-        return (unsigned)i;
-    unsigned first = h * JMP_CACHE_WAYS;
-    for (unsigned w = first + JMP_CACHE_WAYS - 1; w > first; w--) {
-        t->jmp_cache[w] = t->jmp_cache[w - 1];
-        t->jmp_cache_asid[w] = t->jmp_cache_asid[w - 1];
-    }
-    return first;
+    return jc_promote(t, h, i >= 0 ? (unsigned)i : h * JMP_CACHE_WAYS + JMP_CACHE_WAYS - 1);
 }
 
 void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb)

@@ -449,7 +449,9 @@ void tcg_dump_jit_info(FILE *f)
         fprintf(f, "CPU #%d: translations went on through %" PRIu64 " direct JMPs, %" PRIu64 " direct CALLs and %" PRIu64
                 " conditional branches\n", i, t->ctx->stat_follow_jmp, t->ctx->stat_follow_call, t->ctx->stat_follow_jcc);
         if (log_enabled(LOG_JIT_COUNT))
-            fprintf(f, "CPU #%d: %" PRIu64 " block entries\n", i, t->stat_entries);
+            fprintf(f, "CPU #%d: %" PRIu64 " block entries; %" PRIu64 " whole jump-cache probes (%" PRIu64
+                    " found in way 0, %" PRIu64 " in way 1)\n", i, t->stat_entries, t->stat_jc_runtime,
+                    t->stat_jc_runtime_hit[0], t->stat_jc_runtime_hit[1]);
         fprintf(f, "CPU #%d: %" PRIu64 " loop accesses translated with a page cache\n", i, t->ctx->stat_access_caches);
         if (log_enabled(LOG_JIT_COUNT))
             fprintf(f, "CPU #%d: %" PRIu64 " accesses through page caches, %" PRIu64 " of them refilled it\n", i,

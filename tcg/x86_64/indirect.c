@@ -90,6 +90,39 @@ static void em_cs_base_zero(Emitter *e)
     em_byte(e, 0);                                     /* cmp qword [cs.base], 0 */
 }
 
+/* -d jitcount: add qword [r12 + off], 1 (flags are dead between blocks) */
+static void em_count(Emitter *e, int32_t off)
+{
+    if (!log_enabled(LOG_JIT_COUNT))
+        return;
+    em_rm(e, 0x83, 1, true, 0, R12, -1, 0, off, false);
+    em_byte(e, 1);
+}
+
+/* Swap the two ways of the set at rcx (the asid halves too): a block found
+ * in way 1 moves to way 0, where the inline probes look, and the other
+ * becomes the one the next store replaces. Clobbers rdx, xmm0-xmm3 (no
+ * value lives in them between blocks). */
+static void em_jmp_cache_promote(Emitter *e)
+{
+    _Static_assert(JMP_CACHE_WAYS == 2 && sizeof(JmpCacheEntry) == 32, "a set is two 32-byte ways");
+    const int32_t set = CPU_OFF(jmp_cache);
+    for (int x = 0; x < 4; x++) {                              /* movdqu xmmX, [set + 16X] */
+        em_byte(e, 0xf3);
+        em_rm(e, 0x6f0f, 2, false, x, R12, RCX, 0, set + 16 * x, false);
+    }
+    for (int x = 0; x < 4; x++) {                              /* movdqu [set + 16(X^2)], xmmX */
+        em_byte(e, 0xf3);
+        em_rm(e, 0x7f0f, 2, false, x, R12, RCX, 0, set + 16 * (x ^ 2), false);
+    }
+    _Static_assert(sizeof(((TCGCPU *)0)->jmp_cache_asid[0]) == 2, "the asids of a set are one dword");
+    mov_rr(e, RDX, RCX);
+    em_rr(e, 0xc1, 1, true, 5, RDX, false);                    /* shr rdx, 4: set * 4 */
+    em_byte(e, 4);
+    em_rm(e, 0xc1, 1, false, 0, R12, RDX, 0, CPU_OFF(jmp_cache_asid), false);
+    em_byte(e, 16);                                            /* rol dword [asids], 16 */
+}
+
 /* The whole jump-cache probe for the block at env->rip: an entry of its
  * set with rip as pc and tag jc_tag(hflags, either epoch) is the block to
  * run in 64-bit code, where a block's flags are hflags, provided the CS
@@ -99,6 +132,7 @@ static void em_jmp_cache_probe_all(Emitter *e, CodeBuffer *cb)
 {
     size_t miss[8];
     unsigned n = 0;
+    em_count(e, CPU_OFF(stat_jc_runtime));
     em_jmp_cache_set(e);
     for (int way = 0; way < JMP_CACHE_WAYS; way++) {
         int32_t off = way * (int32_t)sizeof(JmpCacheEntry);
@@ -111,7 +145,10 @@ static void em_jmp_cache_probe_all(Emitter *e, CodeBuffer *cb)
         patch_rel32(cb, tag_ok, emitter_off(e, cb));
         em_cs_base_zero(e);
         miss[n++] = em_jcc_fwd(e, cb, CC_NE);
-        em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code) + off, false);   /* jmp [entry.code] */
+        em_count(e, CPU_OFF(stat_jc_runtime_hit[way]));
+        if (way > 0)
+            em_jmp_cache_promote(e);
+        em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code), false);   /* jmp [way 0's code] */
         patch_rel32(cb, next_way, emitter_off(e, cb));
     }
     for (unsigned i = 0; i < n; i++)

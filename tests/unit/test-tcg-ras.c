@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "harness-machine.h"
 #include "system/cpus.h"
+#include "system/log.h"
 #include "system/machine.h"
 #include "system/memory.h"
 
@@ -123,6 +124,43 @@ static void two_ways(bool interp)
     run_loop_few_lookups(env, interp, RAM_BASE + b + 9);
     test_cpu_free(env);
 }
+
+/* A hot target that a colder block pushed to its set's second way moves
+ * back to the first, where the inline probe looks: the runtime's whole
+ * probe finds it there once, not at every jump. */
+static void hot_entry_in_second_way(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    uint32_t b = MAIN + 0x40, loop = MAIN + 0x80, back = MAIN + 0xc0;
+    uint32_t c = (uint32_t)(same_set(RAM_BASE + b, 1) - RAM_BASE);
+    PUT(MAIN, 0xb9, 100, 0, 0, 0, 0x31, 0xd2,                  /* mov ecx, 100; xor edx, edx */
+        0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);              /* lea rax, [b]; jmp rax */
+    test_put_rel32(MAIN + 10, MAIN + 14, b);
+    PUT(b, 0x85, 0xd2, 0x0f, 0x85, 0, 0, 0, 0,                 /* b: test edx, edx; jnz back */
+        0xff, 0xc2, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);  /* inc edx; lea rax, [c]; jmp rax */
+    test_put_rel32(b + 4, b + 8, back);
+    test_put_rel32(b + 13, b + 17, c);
+    PUT(c, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);           /* c (once): lea rax, [loop]; jmp rax */
+    test_put_rel32(c + 3, c + 7, loop);
+    PUT(loop, 0xff, 0xc9, 0x0f, 0x84, 0, 0, 0, 0,              /* loop: dec ecx; jz end */
+        0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0, 0xf4);        /* lea rax, [b]; jmp rax; end: hlt */
+    test_put_rel32(loop + 4, loop + 8, loop + 17);
+    test_put_rel32(loop + 11, loop + 15, b);
+    PUT(back, 0xe9, 0, 0, 0, 0);                                /* back: jmp loop */
+    test_put_rel32(back + 1, back + 5, loop);
+    log_mask |= LOG_JIT_COUNT;   /* the runtime counts its probes */
+    t->stat_jc_runtime = 0;
+    run_loop_few_lookups(env, interp, RAM_BASE + loop + 18);
+    log_mask &= ~LOG_JIT_COUNT;
+    CHECK_EQ(env->regs[R_EDX], 1);
+    /* without the move: one whole probe per round */
+    CHECK(t->stat_jc_runtime < 10);
+    test_cpu_free(env);
+}
+
+TEST(jc_hot_entry_in_second_way_interp) { hot_entry_in_second_way(true); }
+TEST(jc_hot_entry_in_second_way_x86_64) { hot_entry_in_second_way(false); }
 
 TEST(jc_two_ways_interp) { two_ways(true); }
 TEST(jc_two_ways_x86_64) { two_ways(false); }
