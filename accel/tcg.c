@@ -452,6 +452,10 @@ void tcg_dump_jit_info(FILE *f)
             fprintf(f, "CPU #%d: %" PRIu64 " block entries; %" PRIu64 " whole jump-cache probes (%" PRIu64
                     " found in way 0, %" PRIu64 " in way 1)\n", i, t->stat_entries, t->stat_jc_runtime,
                     t->stat_jc_runtime_hit[0], t->stat_jc_runtime_hit[1]);
+        if (log_enabled(LOG_JIT_COUNT))
+            fprintf(f, "CPU #%d: %" PRIu64 " victim TLB probes by slow paths, hits by MMU index %" PRIu64 " %" PRIu64
+                    " %" PRIu64 " %" PRIu64 "\n", i, t->stat_victim_probes, t->stat_victim_probe_hits[0],
+                    t->stat_victim_probe_hits[1], t->stat_victim_probe_hits[2], t->stat_victim_probe_hits[3]);
         fprintf(f, "CPU #%d: %" PRIu64 " loop accesses translated with a page cache\n", i, t->ctx->stat_access_caches);
         if (log_enabled(LOG_JIT_COUNT))
             fprintf(f, "CPU #%d: %" PRIu64 " accesses through page caches, %" PRIu64 " of them refilled it\n", i,

@@ -93,10 +93,8 @@ static void em_cs_base_zero(Emitter *e)
 /* -d jitcount: add qword [r12 + off], 1 (flags are dead between blocks) */
 static void em_count(Emitter *e, int32_t off)
 {
-    if (!log_enabled(LOG_JIT_COUNT))
-        return;
-    em_rm(e, 0x83, 1, true, 0, R12, -1, 0, off, false);
-    em_byte(e, 1);
+    if (log_enabled(LOG_JIT_COUNT))
+        em_count_u64(e, off);
 }
 
 /* Swap the two ways of the set at rcx (the asid halves too): a block found
