@@ -196,22 +196,20 @@ typedef struct TCGCPU {
     TLBExtra tlb_extra[MMU_MODES][TLB_SIZE];
     _Alignas(64) JmpCacheEntry jmp_cache[JMP_CACHE_SIZE];   /* set h: [h * WAYS], [h * WAYS + 1] */
     /* An entry is trusted as is only when its tag's epoch is current. TLB
-     * flushes bump the epochs instead of clearing the cache; an older entry
-     * is used after checking that its linear PC still maps to the block's
-     * physical pages. Blocks on global pages (the kernel's) have an epoch of
-     * their own, which CR3 writes leave alone: the tag's epoch field is
-     * jc_epoch * 2 for the others, jc_gepoch * 2 + 1 for them. */
+     * flushes move the epochs on instead of clearing the cache; an older
+     * entry is used after checking that its linear PC still maps to the
+     * block's physical pages. Blocks on global pages (the kernel's) have an
+     * epoch of their own, which CR3 writes leave alone: the tag's epoch field
+     * is jc_epoch * 2 for the others, jc_gepoch * 2 + 1 for them. Each PCID
+     * has its own non-global epoch (jc_pcid_epoch, 0: none yet or dropped),
+     * numbered from one counter: a CR3 write that returns to a PCID with its
+     * entries kept makes that PCID's epoch current again, so its entries hit
+     * inline as they did before it left. */
     uint32_t jc_epoch, jc_gepoch;
     uint64_t jc_epoch_tag, jc_gepoch_tag;   /* jc_tag(0, epoch field) of each */
     RasEntry ras[RAS_SIZE];
-    /* A non-global entry from an older jc_epoch is still good without a
-     * check when that epoch is at least jc_all_since (the last full flush)
-     * and jc_since[its PCID] (the last flush of that PCID), and its PCID is
-     * the current one: CR3 writes to other PCIDs and back with bit 63 keep
-     * it, as they keep its TLB entries. */
-    uint16_t jmp_cache_asid[JMP_CACHE_SIZE];   /* the PCID of a non-global entry */
-    uint32_t jc_all_since;
-    uint32_t jc_since[JC_ASIDS];
+    uint32_t jc_epoch_counter;              /* the last non-global epoch given out */
+    uint32_t jc_pcid_epoch[JC_ASIDS];
     /* bit per hashed linear page that blocks in the cache may start on */
     uint64_t jc_page_filter[(1u << JMP_CACHE_PAGE_FILTER_BITS) / 64];
     unsigned jc_page_filter_set;
@@ -271,7 +269,6 @@ typedef struct TCGCPU {
     uint64_t stat_tlb_flushes_page;      /* INVLPG and the like */
     uint64_t stat_jc_revalidations;      /* jump-cache entries checked after a flush */
     uint64_t stat_jc_stale;              /* ... and found stale */
-    uint64_t stat_jc_kept;               /* older entries trusted by their address space */
     uint64_t stat_hash_lookups;          /* jump-cache misses looked up by physical PC */
     uint64_t stat_pcid_switches;         /* CR3 writes to another PCID */
     uint64_t stat_pcid_restored;         /* ... that kept its entries */
@@ -379,10 +376,9 @@ bool tb_maps_at(CPUX86State *env, const TranslationBlock *tb, uint64_t lin);
 /* accel/tcg-jmp-cache.c */
 void tb_jmp_cache_clear(TCGCPU *t);
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear);
-/* The linear-to-physical mapping may have changed: revalidate entries on use. */
-void tb_jmp_cache_mark_stale(TCGCPU *t);
-/* The same for non-global pages only (a CR3 write). */
-void tb_jmp_cache_mark_stale_nonglobal(TCGCPU *t);
+/* CR3 now holds PCID pcid (a switch from another): its entries are current
+ * again when keep (CR3 bit 63) and they were not dropped since. */
+void tb_jmp_cache_switch_pcid(TCGCPU *t, unsigned pcid, bool keep);
 /* Set up t's jump cache (empty, first epochs). */
 void tb_jmp_cache_init(TCGCPU *t);
 /* The entry for linear PC lin (hash h), or NULL. */

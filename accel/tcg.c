@@ -430,8 +430,8 @@ void tcg_dump_jit_info(FILE *f)
                 " non-global (CR3), %" PRIu64 " single page; jump cache: %" PRIu64 " revalidated, %" PRIu64 " stale\n",
                 i, cpu->env->stat_walks, t->stat_tlb_fills, t->stat_tlb_victim_hits, t->stat_tlb_flushes, t->stat_tlb_flushes_nonglobal,
                 t->stat_tlb_flushes_page, t->stat_jc_revalidations, t->stat_jc_stale);
-        fprintf(f, "CPU #%d: jump cache: %" PRIu64 " kept (address space unflushed), %" PRIu64 " misses looked up by physical PC; PCID: %"
-                PRIu64 " switches, %" PRIu64 " found their entries\n", i, t->stat_jc_kept, t->stat_hash_lookups,
+        fprintf(f, "CPU #%d: jump cache: %" PRIu64 " misses looked up by physical PC; PCID: %"
+                PRIu64 " switches, %" PRIu64 " found their entries\n", i, t->stat_hash_lookups,
                 t->stat_pcid_switches, t->stat_pcid_restored);
         fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes (%" PRIu64
                 " loop heads inside a block with pre-header probes), %" PRIu64

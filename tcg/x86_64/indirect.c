@@ -97,10 +97,10 @@ static void em_count(Emitter *e, int32_t off)
         em_count_u64(e, off);
 }
 
-/* Swap the two ways of the set at rcx (the asid halves too): a block found
- * in way 1 moves to way 0, where the inline probes look, and the other
- * becomes the one the next store replaces. Clobbers rdx, xmm0-xmm3 (no
- * value lives in them between blocks). */
+/* Swap the two ways of the set at rcx: a block found in way 1 moves to way
+ * 0, where the inline probes look, and the other becomes the one the next
+ * store replaces. Clobbers xmm0-xmm3 (no value lives in them between
+ * blocks). */
 static void em_jmp_cache_promote(Emitter *e)
 {
     _Static_assert(JMP_CACHE_WAYS == 2 && sizeof(JmpCacheEntry) == 32, "a set is two 32-byte ways");
@@ -113,12 +113,6 @@ static void em_jmp_cache_promote(Emitter *e)
         em_byte(e, 0xf3);
         em_rm(e, 0x7f0f, 2, false, x, R12, RCX, 0, set + 16 * (x ^ 2), false);
     }
-    _Static_assert(sizeof(((TCGCPU *)0)->jmp_cache_asid[0]) == 2, "the asids of a set are one dword");
-    mov_rr(e, RDX, RCX);
-    em_rr(e, 0xc1, 1, true, 5, RDX, false);                    /* shr rdx, 4: set * 4 */
-    em_byte(e, 4);
-    em_rm(e, 0xc1, 1, false, 0, R12, RDX, 0, CPU_OFF(jmp_cache_asid), false);
-    em_byte(e, 16);                                            /* rol dword [asids], 16 */
 }
 
 /* The whole jump-cache probe for the block at env->rip: an entry of its
