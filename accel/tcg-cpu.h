@@ -210,8 +210,9 @@ typedef struct TCGCPU {
     RasEntry ras[RAS_SIZE];
     uint32_t jc_epoch_counter;              /* the last non-global epoch given out */
     uint32_t jc_pcid_epoch[JC_ASIDS];
-    /* bit per hashed linear page that blocks in the cache may start on */
-    uint64_t jc_page_filter[(1u << JMP_CACHE_PAGE_FILTER_BITS) / 64];
+    /* bit per hashed linear page that blocks in the cache may start on:
+     * [0] entries with a non-global epoch, [1] global ones */
+    uint64_t jc_page_filter[2][(1u << JMP_CACHE_PAGE_FILTER_BITS) / 64];
     unsigned jc_page_filter_set;
     /* The aligned region covering every 2M/4M/1G page entered since the last
      * full flush (mask 0: none): INVLPG inside it drops everything, since

@@ -53,23 +53,32 @@ static unsigned jc_page_bit(uint64_t linear)
     return (unsigned)(h >> (64 - JMP_CACHE_PAGE_FILTER_BITS));
 }
 
-static bool jc_page_maybe_cached(TCGCPU *t, uint64_t linear)
+/* Filter 1 holds the pages of entries with the global epoch, filter 0 the
+ * others': an INVLPG of a page only filter 0 may hold leaves the global
+ * entries current. */
+static bool jc_page_maybe_cached(TCGCPU *t, uint64_t linear, bool global)
 {
     unsigned b = jc_page_bit(linear);
-    return t->jc_page_filter[b / 64] & (1ULL << (b % 64));
+    return t->jc_page_filter[global][b / 64] & (1ULL << (b % 64));
 }
 
-static void jc_page_note(TCGCPU *t, uint64_t linear)
+/* Note the page of an entry at linear (global: with the global epoch);
+ * false when that emptied the cache (the filter had filled up). */
+static bool jc_page_note(TCGCPU *t, uint64_t linear, bool global)
 {
     unsigned b = jc_page_bit(linear);
-    if (t->jc_page_filter[b / 64] & (1ULL << (b % 64)))
-        return;
+    uint64_t *word = &t->jc_page_filter[global][b / 64];
+    if (*word & (1ULL << (b % 64)))
+        return true;
+    bool kept = true;
     /* a filter that says yes to too much filters nothing: start afresh */
     if (++t->jc_page_filter_set > (1u << JMP_CACHE_PAGE_FILTER_BITS) / 16) {
         tb_jmp_cache_clear(t);
         t->jc_page_filter_set = 1;
+        kept = false;
     }
-    t->jc_page_filter[b / 64] |= 1ULL << (b % 64);
+    *word |= 1ULL << (b % 64);
+    return kept;
 }
 
 static void jc_set_epoch_tags(TCGCPU *t)
@@ -168,15 +177,17 @@ void tb_jmp_cache_drop_all(TCGCPU *t)
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
 {
     /* Blocks starting on this page or the previous one (which may span into
-     * it) must not be trusted as they are: revalidate the global ones and
-     * those of the current PCID on use (INVLPG leaves other PCIDs alone),
-     * unless no block ever started there. The return stack's tags hold the
-     * non-global epoch, whatever page the return goes to: it moves on too. */
+     * it) must not be trusted as they are: revalidate the global ones (when
+     * a global entry's block may start there) and those of the current PCID
+     * on use (INVLPG leaves other PCIDs alone), unless no block ever started
+     * there. The return stack's tags hold the non-global epoch, whatever
+     * page the return goes to: it moves on in both cases. */
     uint64_t page = linear & TARGET_PAGE_MASK;
-    if (jc_page_maybe_cached(t, page) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE)) {
+    bool global = jc_page_maybe_cached(t, page, true) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE, true);
+    if (global)
         jc_new_gepoch(t);
+    if (global || jc_page_maybe_cached(t, page, false) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE, false))
         jc_new_epoch(t);
-    }
 }
 
 /* Index of the entry of set h that holds pc, or -1. e->pc is tb->pc
@@ -221,7 +232,10 @@ TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, ui
         t->stat_jc_stale++;
         return NULL;
     }
-    e->tag = jc_tag((uint32_t)e->tag, jc_epoch_field(t, tb, lin));
+    uint32_t field = jc_epoch_field(t, tb, lin);
+    /* (its pages may have become global or stopped being so) */
+    if (jc_page_note(t, lin, field & 1))
+        e->tag = jc_tag((uint32_t)e->tag, field);
     return tb;
 }
 
@@ -236,11 +250,12 @@ static unsigned jc_slot_for(TCGCPU *t, unsigned h, uint64_t pc)
 
 void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb)
 {
-    jc_page_note(t, lin);
+    uint32_t field = jc_epoch_field(t, tb, lin);
+    jc_page_note(t, lin, field & 1);
     unsigned i = jc_slot_for(t, h, tb->pc);
     JmpCacheEntry *e = &t->jmp_cache[i];
     e->pc = tb->pc;
-    e->tag = jc_tag(tb->cs_base == 0 ? tb->flags : JC_TAG_NO_PROBE, jc_epoch_field(t, tb, lin));
+    e->tag = jc_tag(tb->cs_base == 0 ? tb->flags : JC_TAG_NO_PROBE, field);
     e->code = tb->code;
     e->tb = tb;
 }
@@ -278,9 +293,9 @@ bool xlink_admit(TCGCPU *t, TranslationBlock *tb, uint64_t lin, bool *global, ui
     if (tb->cflags != 0 || tb->cs_base != 0 || !(tb->flags & HF_CS64_MASK))
         return false;
     /* an INVLPG of its pages must move the generation on */
-    jc_page_note(t, lin);
-    tb->xlinked = true;
     *global = jc_epoch_field(t, tb, lin) & 1;
+    jc_page_note(t, lin, *global);
+    tb->xlinked = true;
     *gen = t->xlink_gen[*global];
     return true;
 }

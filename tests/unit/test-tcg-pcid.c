@@ -231,6 +231,48 @@ static void code_follows_pcid(bool interp)
 TEST(code_follows_pcid_interp) { code_follows_pcid(true); }
 TEST(code_follows_pcid_x86_64) { code_follows_pcid(false); }
 
+/* INVLPG of a page with blocks on it whose entries are not global leaves
+ * the global entries current (no revalidation, no C lookup); one of a page
+ * with global blocks does not. */
+TEST(invlpg_nonglobal_page_keeps_global_entries)
+{
+    setup(false);
+    map(16, CODE1, 0);
+    map(17, CODE3, G);
+    cr3(1, false);
+    CHECK_EQ(run(16), 1);
+    CHECK_EQ(run(17), 3);
+    TCGCPU *t = tcg_cpu(env);
+    uint64_t lookups = t->stat_lookup_slow, revalidations = t->stat_jc_revalidations;
+    for (int i = 0; i < 5; i++) {
+        x86_invlpg(env, LIN + 16 * 4096);
+        CHECK_EQ(run(17), 3);
+    }
+    CHECK_EQ(t->stat_lookup_slow, lookups);
+    CHECK_EQ(t->stat_jc_revalidations, revalidations);
+    x86_invlpg(env, LIN + 17 * 4096);
+    CHECK_EQ(run(17), 3);
+    CHECK(t->stat_jc_revalidations > revalidations);
+    teardown();
+}
+
+/* A block whose entry went global when it was revalidated (its page was
+ * made global): an INVLPG of its page still makes it stale. */
+TEST(invlpg_page_that_became_global)
+{
+    setup(false);
+    map(18, CODE1, 0);
+    cr3(1, false);
+    CHECK_EQ(run(18), 1);
+    map(18, CODE1, G);
+    x86_invlpg(env, LIN + 18 * 4096);
+    CHECK_EQ(run(18), 1);            /* revalidated: now a global entry */
+    map(18, CODE2, G);
+    x86_invlpg(env, LIN + 18 * 4096);
+    CHECK_EQ(run(18), 2);
+    teardown();
+}
+
 /* Back in a PCID whose entries were kept, its jump-cache entries are
  * current as they were: an indirect jump of its code finds its target
  * inline, without a C lookup, after any number of round trips. */
