@@ -120,8 +120,9 @@ extern const TCGBackend tcg_backend_x86_64;
  * associative: a set is two entries in one 64-byte line, so the inline
  * probe's second compare costs no extra cache miss, and two hot targets
  * whose PCs hash alike (a function and its caller's return address, say)
- * no longer evict each other at every jump. */
-#define JMP_CACHE_SET_BITS 13
+ * no longer evict each other at every jump. 16K sets (1 MiB): a workload
+ * run's blocks missed 227K times with 8K sets, 152K with 16K. */
+#define JMP_CACHE_SET_BITS 14
 #define JMP_CACHE_WAYS 2
 #define JMP_CACHE_SIZE ((1 << JMP_CACHE_SET_BITS) * JMP_CACHE_WAYS)
 /* A filter of the linear pages the jump cache has held blocks of, so that an
