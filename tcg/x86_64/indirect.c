@@ -75,12 +75,18 @@ static void em_jmp_cache_set(Emitter *e)
     em_byte(e, 6);
 }
 
-/* cmp rdx, [entry.tag] after rdx = hflags | [epoch tag] */
-static void em_tag_compare(Emitter *e, int32_t epoch_tag, int32_t entry_tag)
+/* cmp rdx, [r12 + set + entry_tag] after rdx = hflags | [epoch tag]; set:
+ * rcx (-1), or a constant already in entry_tag */
+static void em_tag_compare_in(Emitter *e, int32_t epoch_tag, int set, int32_t entry_tag)
 {
     em_rm(e, 0x8b, 1, false, RDX, RBP, -1, 0, ENV_OFF(hflags), false);
     em_rm(e, 0x0b, 1, true, RDX, R12, -1, 0, epoch_tag, false);   /* or rdx, [epoch tag] */
-    em_rm(e, 0x3b, 1, true, RDX, R12, RCX, 0, entry_tag, false);
+    em_rm(e, 0x3b, 1, true, RDX, R12, set, 0, entry_tag, false);
+}
+
+static void em_tag_compare(Emitter *e, int32_t epoch_tag, int32_t entry_tag)
+{
+    em_tag_compare_in(e, epoch_tag, RCX, entry_tag);
 }
 
 static void em_cs_base_zero(Emitter *e)
@@ -162,6 +168,26 @@ static void gen_jmp_cache_probe(Gen *g)
     em_cs_base_zero(e);
     jcc_abs(e, CC_NE, slow);
     em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code), false);   /* jmp [entry.code] */
+}
+
+/* The inline probe of a jump whose target the translator knew (a direct
+ * jump to another page, expect): the set is a constant. The entry's PC
+ * is compared all the same (a PC-relative block may run elsewhere, and a
+ * 32-bit hint would not be the RIP): any miss goes to the whole probe,
+ * which hashes env->rip. */
+static void gen_jmp_cache_probe_expected(Gen *g, uint64_t expect)
+{
+    Emitter *e = &g->e;
+    uintptr_t slow = g->cb->jmp_cache_lookup;
+    int32_t set = (int32_t)(jmp_cache_hash(expect) * JMP_CACHE_WAYS * sizeof(JmpCacheEntry));
+    em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, ENV_OFF(rip), false);
+    em_rm(e, 0x3b, 1, true, RAX, R12, -1, 0, JC_OFF(pc) + set, false);
+    jcc_abs(e, CC_NE, slow);
+    em_tag_compare_in(e, probe_epoch_tag(g), -1, JC_OFF(tag) + set);
+    jcc_abs(e, CC_NE, slow);
+    em_cs_base_zero(e);
+    jcc_abs(e, CC_NE, slow);
+    em_rm(e, 0xff, 1, false, 4, R12, -1, 0, JC_OFF(code) + set, false);   /* jmp [entry.code] */
 }
 
 /* The runtime's end of an indirect jump whose inline probe missed: the
@@ -283,7 +309,10 @@ void gen_lookup_and_goto(Gen *g, const TCGOp *op)
             em_rm(e, 0xff, 1, true, 0, R12, -1, 0, CPU_OFF(stat_xfer_probe[kind]), false);
         if (tcg_return_stack && op->args[0] && g->tb->flags <= INT32_MAX)
             gen_ras_pop(g, op->args[0]);
-        gen_jmp_cache_probe(g);
+        if (op->args[2] != TCG_RIP_UNKNOWN)
+            gen_jmp_cache_probe_expected(g, op->args[2]);
+        else
+            gen_jmp_cache_probe(g);
         jmp_abs(e, g->cb->jmp_cache_lookup);
         return;
     }
