@@ -271,7 +271,7 @@ static void run_blocks(TCGCPU *t)
         }
         unsigned gen = t->flush_count;
         t->stat_loop_passes++;
-        TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
+        TranslationBlock *tb = tb_find(t, env->rip, x86_cs_base(env), tb_flags_of(env), cflags);
         if (gen != t->flush_count)
             last = NULL;   /* flushed while translating: the old block is gone */
         bool chain = true;
@@ -312,8 +312,10 @@ uint64_t helper_end_block_needs_loop(CPUX86State *env, uint64_t from_code64)
         return 1;
     /* A 64-bit block probes the jump cache inline, matching hflags alone:
      * right only while the new code's TB flags are hflags (64-bit code, or
-     * flat segments), so other mode changes go through the loop. */
-    return from_code64 && !(env->hflags & HF_CS64_MASK) && x86_seg_tb_flags(env) != 0;
+     * flat segments) and its CS base is zero (always in 64-bit code), so
+     * other mode changes go through the loop. */
+    return from_code64 && !(env->hflags & HF_CS64_MASK) &&
+           (x86_seg_tb_flags(env) != 0 || env->segs[R_CS].base != 0);
 }
 
 /* Interrupt acknowledge talks to the interrupt controllers: with the

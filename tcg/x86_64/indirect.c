@@ -155,7 +155,10 @@ static void em_jmp_cache_probe_all(Emitter *e, CodeBuffer *cb)
 
 /* 64-bit code's inline probe: the set's first way, with the epoch the
  * site expects (probe_epoch_tag); anything else goes to the runtime's
- * whole probe and then the C lookup (emit_jmp_cache_lookup). */
+ * whole probe and then the C lookup (emit_jmp_cache_lookup). The CS base
+ * is zero here: in 64-bit code it counts as zero (x86_cs_base), and a
+ * block that leaves 64-bit code for a CS with another base goes through
+ * the loop (helper_end_block_needs_loop). */
 static void gen_jmp_cache_probe(Gen *g)
 {
     Emitter *e = &g->e;
@@ -164,8 +167,6 @@ static void gen_jmp_cache_probe(Gen *g)
     em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
     jcc_abs(e, CC_NE, slow);
     em_tag_compare(e, probe_epoch_tag(g), JC_OFF(tag));
-    jcc_abs(e, CC_NE, slow);
-    em_cs_base_zero(e);
     jcc_abs(e, CC_NE, slow);
     em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code), false);   /* jmp [entry.code] */
 }
@@ -184,8 +185,6 @@ static void gen_jmp_cache_probe_expected(Gen *g, uint64_t expect)
     em_rm(e, 0x3b, 1, true, RAX, R12, -1, 0, JC_OFF(pc) + set, false);
     jcc_abs(e, CC_NE, slow);
     em_tag_compare_in(e, probe_epoch_tag(g), -1, JC_OFF(tag) + set);
-    jcc_abs(e, CC_NE, slow);
-    em_cs_base_zero(e);
     jcc_abs(e, CC_NE, slow);
     em_rm(e, 0xff, 1, false, 4, R12, -1, 0, JC_OFF(code) + set, false);   /* jmp [entry.code] */
 }
