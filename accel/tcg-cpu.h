@@ -302,6 +302,7 @@ typedef struct TCGCPU {
      * inline probe missed, or a jump sent to the jump cache), hits in each way */
     uint64_t stat_jc_runtime, stat_jc_runtime_hit[JMP_CACHE_WAYS];
     uint64_t stat_victim_probes, stat_victim_probe_hits[MMU_MODES];   /* -d jitcount: the slow paths' own */
+    uint64_t stat_ras_hits;      /* -d jitcount: RETs the return stack sent to their block */
     uint64_t stat_cache_refills; /* ... that refilled the cache from the TLB (-d jitcount) */
     uint64_t stat_cache_uses;    /* accesses through loop access caches (-d jitcount) */
 

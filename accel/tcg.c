@@ -452,8 +452,9 @@ void tcg_dump_jit_info(FILE *f)
                 " conditional branches\n", i, t->ctx->stat_follow_jmp, t->ctx->stat_follow_call, t->ctx->stat_follow_jcc);
         if (log_enabled(LOG_JIT_COUNT))
             fprintf(f, "CPU #%d: %" PRIu64 " block entries; %" PRIu64 " whole jump-cache probes (%" PRIu64
-                    " found in way 0, %" PRIu64 " in way 1)\n", i, t->stat_entries, t->stat_jc_runtime,
-                    t->stat_jc_runtime_hit[0], t->stat_jc_runtime_hit[1]);
+                    " found in way 0, %" PRIu64 " in way 1); %" PRIu64 " RETs through the return stack\n", i,
+                    t->stat_entries, t->stat_jc_runtime, t->stat_jc_runtime_hit[0], t->stat_jc_runtime_hit[1],
+                    t->stat_ras_hits);
         if (log_enabled(LOG_JIT_COUNT))
             fprintf(f, "CPU #%d: %" PRIu64 " victim TLB probes by slow paths, hits by MMU index %" PRIu64 " %" PRIu64
                     " %" PRIu64 " %" PRIu64 "\n", i, t->stat_victim_probes, t->stat_victim_probe_hits[0],

@@ -287,6 +287,7 @@ static void gen_ras_pop(Gen *g, uint64_t pop)
     em_rm(e, 0x8b, 1, true, RDX, RSI, -1, 0, (int32_t)offsetof(RetSlot, code), false);
     em_rr(e, 0x85, 1, true, RDX, RDX, false);          /* test rdx, rdx */
     size_t fill = jcc_fwd(g, CC_E);
+    em_count(e, CPU_OFF(stat_ras_hits));
     em_rr(e, 0xff, 1, false, 4, RDX, false);           /* jmp rdx */
     patch_rel32(g->cb, fill, emitter_off(e, g->cb));
     mov_rr(e, RDI, RBP);
