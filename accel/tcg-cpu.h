@@ -332,9 +332,13 @@ void *tlb_host_ptr(CPUX86State *env, uint64_t vaddr, bool write, int mmu_idx, ui
 void tlb_protect_code(TCGCPU *t, uint64_t paddr_page);
 void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page);
 /* Shared with accel/tcg-pcid.c: drop the current PCID's non-global entries,
- * moving them into save when given; put a saved entry back. */
+ * moving them into save when given. */
 void tlb_drop_nonglobal(TCGCPU *t, TLBPcidSlot *save);
-void tlb_put_back(TCGCPU *t, const TLBSaved *s);
+/* Put a set-aside entry back in its slot. *victim_modes: the modes whose
+ * victim TLB may hold entries (from tlb_victim_modes, updated here): the
+ * others' need no search for a copy of its page. */
+void tlb_put_back(TCGCPU *t, const TLBSaved *s, unsigned *victim_modes);
+unsigned tlb_victim_modes(TCGCPU *t);
 
 /* accel/tcg-pcid.c */
 void tlb_pcid_reset(TCGCPU *t);   /* forget every other PCID (full flush) */

@@ -85,8 +85,9 @@ static void pcid_switch(TCGCPU *t, unsigned pcid, bool keep)
         return;
     }
     t->stat_pcid_restored++;
+    unsigned victim_modes = tlb_victim_modes(t);   /* mostly none: non-global ones just went */
     for (unsigned i = 0; i < s->n; i++)
-        tlb_put_back(t, &s->e[i]);
+        tlb_put_back(t, &s->e[i], &victim_modes);
     s->pcid = -1;
     s->n = 0;
 }
