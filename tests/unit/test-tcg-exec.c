@@ -1193,22 +1193,22 @@ static void victim_swapped_alias_of_code(bool interp)
     st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), ALIAS_CODE | 3);
     memcpy(ram + (ALIAS_CODE - RAM_BASE), (uint8_t[]){ 0xb8, 0x11, 0, 0, 0, 0xc3 }, 6);
     uint8_t code[] = {
-        0x48, 0x8b, 0x06,             /*  0: mov rax, [rsi]        (the alias: filled)        */
-        0x48, 0x8b, 0x07,             /*  3: mov rax, [rdi]        (DATA: the alias to victims) */
-        0xb9, 0x10, 0, 0, 0,          /*  6: mov ecx, 16                                      */
-        0x48, 0x03, 0x1c, 0xce,       /* 11: L: add rbx, [rsi+rcx*8] (victim probe: swapped back) */
-        0xff, 0xc9,                   /* 15: dec ecx                                          */
-        0x75, 0xf8,                   /* 17: jnz L                                            */
-        0xe8, 0, 0, 0, 0,             /* 19: call ALIAS_CODE                                  */
-        0x89, 0xc5,                   /* 24: mov ebp, eax                                     */
-        0xc6, 0x46, 0x01, 0x22,       /* 26: mov byte [rsi+1], 0x22 (the immediate)            */
-        0xe8, 0, 0, 0, 0,             /* 30: call ALIAS_CODE                                  */
-        0xf4,                         /* 35: hlt                                              */
+        0x48, 0x89, 0x86, 0, 1, 0, 0, /*  0: mov [rsi+0x100], rax  (the alias: filled, writable) */
+        0x48, 0x8b, 0x07,             /*  7: mov rax, [rdi]        (DATA: the alias to victims) */
+        0xb9, 0x10, 0, 0, 0,          /* 10: mov ecx, 16                                      */
+        0x48, 0x03, 0x1c, 0xce,       /* 15: L: add rbx, [rsi+rcx*8] (victim probe: swapped back) */
+        0xff, 0xc9,                   /* 19: dec ecx                                          */
+        0x75, 0xf8,                   /* 21: jnz L                                            */
+        0xe8, 0, 0, 0, 0,             /* 23: call ALIAS_CODE                                  */
+        0x89, 0xc5,                   /* 28: mov ebp, eax                                     */
+        0xc6, 0x46, 0x01, 0x22,       /* 30: mov byte [rsi+1], 0x22 (the immediate)            */
+        0xe8, 0, 0, 0, 0,             /* 34: call ALIAS_CODE                                  */
+        0xf4,                         /* 39: hlt                                              */
     };
-    int32_t rel = (int32_t)(ALIAS_CODE - (RAM_BASE + 24));
-    memcpy(code + 20, &rel, 4);
-    rel = (int32_t)(ALIAS_CODE - (RAM_BASE + 35));
-    memcpy(code + 31, &rel, 4);
+    int32_t rel = (int32_t)(ALIAS_CODE - (RAM_BASE + 28));
+    memcpy(code + 24, &rel, 4);
+    rel = (int32_t)(ALIAS_CODE - (RAM_BASE + 39));
+    memcpy(code + 35, &rel, 4);
     memset(env->regs, 0, sizeof(env->regs));
     env->regs[R_ESI] = COLLIDING;
     env->regs[R_EDI] = DATA;
