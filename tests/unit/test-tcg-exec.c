@@ -1098,14 +1098,23 @@ TEST(shared_probe_page_crossing_inline_x86_64) { shared_probe_page_crossing_inli
  * the main table does not hold is found in the victim TLB by the code
  * itself, not by a helper call that swaps the two at every access. */
 #define COLLIDING (DATA + ((uint64_t)TLB_SIZE << TARGET_PAGE_BITS))
+
+/* Map COLLIDING + 4 KiB * k to physical page phys (a page table of its
+ * own, linked into the identity tables of enable_paging). */
+static void map_colliding(unsigned k, uint64_t phys)
+{
+    uint64_t pt2 = 0xf4000;
+    if (k == 0) {
+        memset(ram + pt2, 0, 0x1000);
+        st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
+    }
+    st64(ram + pt2 + 8 * (((COLLIDING + 0x1000 * k) >> 12) & 511), phys | 3);
+}
 static void victim_tlb_inline(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
     enable_paging(env);
-    uint64_t pt2 = 0xf4000;   /* maps COLLIDING to DATA + 0x1000 */
-    memset(ram + pt2, 0, 0x1000);
-    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
-    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), (DATA + 0x1000) | 3);
+    map_colliding(0, DATA + 0x1000);
     /* a loop (the probe is emitted in looping blocks) whose addresses move
      * (so that no loop-invariant probe checks them once for all turns) */
     static const uint8_t code[] = {
@@ -1144,10 +1153,7 @@ static void victim_tlb_hot_page_moves_back(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
     enable_paging(env);
-    uint64_t pt2 = 0xf4000;   /* maps COLLIDING to DATA + 0x1000 */
-    memset(ram + pt2, 0, 0x1000);
-    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
-    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), (DATA + 0x1000) | 3);
+    map_colliding(0, DATA + 0x1000);
     static const uint8_t code[] = {
         0x48, 0x8b, 0x02,             /*    mov rax, [rdx]         (DATA: filled) */
         0x48, 0x8b, 0x06,             /*    mov rax, [rsi]         (COLLIDING: DATA to the victims) */
@@ -1187,10 +1193,7 @@ static void victim_swapped_alias_of_code(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
     enable_paging(env);
-    uint64_t pt2 = 0xf4000;   /* maps COLLIDING (DATA's TLB slot) to ALIAS_CODE */
-    memset(ram + pt2, 0, 0x1000);
-    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
-    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), ALIAS_CODE | 3);
+    map_colliding(0, ALIAS_CODE);   /* in DATA's TLB slot */
     memcpy(ram + (ALIAS_CODE - RAM_BASE), (uint8_t[]){ 0xb8, 0x11, 0, 0, 0, 0xc3 }, 6);
     uint8_t code[] = {
         0x48, 0x89, 0x86, 0, 1, 0, 0, /*  0: mov [rsi+0x100], rax  (the alias: filled, writable) */
@@ -1231,11 +1234,8 @@ static void victim_tlb_folded(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
     enable_paging(env);
-    uint64_t pt2 = 0xf4000;   /* COLLIDING -> DATA + 0x1000, next page -> DATA + 0x2000 */
-    memset(ram + pt2, 0, 0x1000);
-    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
-    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), (DATA + 0x1000) | 3);
-    st64(ram + pt2 + 8 * (((COLLIDING + 0x1000) >> 12) & 511), (DATA + 0x2000) | 3);
+    map_colliding(0, DATA + 0x1000);
+    map_colliding(1, DATA + 0x2000);
     static const uint8_t code[] = {
         0x48, 0x8b, 0x86, 0xf8, 0x0f, 0x00, 0x00,   /* L: mov rax, [rsi+0xff8]  */
         0x48, 0x03, 0x86, 0x00, 0x10, 0x00, 0x00,   /*    add rax, [rsi+0x1000] */
