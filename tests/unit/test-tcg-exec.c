@@ -1098,14 +1098,23 @@ TEST(shared_probe_page_crossing_inline_x86_64) { shared_probe_page_crossing_inli
  * the main table does not hold is found in the victim TLB by the code
  * itself, not by a helper call that swaps the two at every access. */
 #define COLLIDING (DATA + ((uint64_t)TLB_SIZE << TARGET_PAGE_BITS))
+
+/* Map COLLIDING + 4 KiB * k to physical page phys (a page table of its
+ * own, linked into the identity tables of enable_paging). */
+static void map_colliding(unsigned k, uint64_t phys)
+{
+    uint64_t pt2 = 0xf4000;
+    if (k == 0) {
+        memset(ram + pt2, 0, 0x1000);
+        st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
+    }
+    st64(ram + pt2 + 8 * (((COLLIDING + 0x1000 * k) >> 12) & 511), phys | 3);
+}
 static void victim_tlb_inline(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
     enable_paging(env);
-    uint64_t pt2 = 0xf4000;   /* maps COLLIDING to DATA + 0x1000 */
-    memset(ram + pt2, 0, 0x1000);
-    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
-    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), (DATA + 0x1000) | 3);
+    map_colliding(0, DATA + 0x1000);
     /* a loop (the probe is emitted in looping blocks) whose addresses move
      * (so that no loop-invariant probe checks them once for all turns) */
     static const uint8_t code[] = {
@@ -1144,10 +1153,7 @@ static void victim_tlb_hot_page_moves_back(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
     enable_paging(env);
-    uint64_t pt2 = 0xf4000;   /* maps COLLIDING to DATA + 0x1000 */
-    memset(ram + pt2, 0, 0x1000);
-    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
-    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), (DATA + 0x1000) | 3);
+    map_colliding(0, DATA + 0x1000);
     static const uint8_t code[] = {
         0x48, 0x8b, 0x02,             /*    mov rax, [rdx]         (DATA: filled) */
         0x48, 0x8b, 0x06,             /*    mov rax, [rsi]         (COLLIDING: DATA to the victims) */
@@ -1187,28 +1193,25 @@ static void victim_swapped_alias_of_code(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
     enable_paging(env);
-    uint64_t pt2 = 0xf4000;   /* maps COLLIDING (DATA's TLB slot) to ALIAS_CODE */
-    memset(ram + pt2, 0, 0x1000);
-    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
-    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), ALIAS_CODE | 3);
+    map_colliding(0, ALIAS_CODE);   /* in DATA's TLB slot */
     memcpy(ram + (ALIAS_CODE - RAM_BASE), (uint8_t[]){ 0xb8, 0x11, 0, 0, 0, 0xc3 }, 6);
     uint8_t code[] = {
-        0x48, 0x8b, 0x06,             /*  0: mov rax, [rsi]        (the alias: filled)        */
-        0x48, 0x8b, 0x07,             /*  3: mov rax, [rdi]        (DATA: the alias to victims) */
-        0xb9, 0x10, 0, 0, 0,          /*  6: mov ecx, 16                                      */
-        0x48, 0x03, 0x1c, 0xce,       /* 11: L: add rbx, [rsi+rcx*8] (victim probe: swapped back) */
-        0xff, 0xc9,                   /* 15: dec ecx                                          */
-        0x75, 0xf8,                   /* 17: jnz L                                            */
-        0xe8, 0, 0, 0, 0,             /* 19: call ALIAS_CODE                                  */
-        0x89, 0xc5,                   /* 24: mov ebp, eax                                     */
-        0xc6, 0x46, 0x01, 0x22,       /* 26: mov byte [rsi+1], 0x22 (the immediate)            */
-        0xe8, 0, 0, 0, 0,             /* 30: call ALIAS_CODE                                  */
-        0xf4,                         /* 35: hlt                                              */
+        0x48, 0x89, 0x86, 0, 1, 0, 0, /*  0: mov [rsi+0x100], rax  (the alias: filled, writable) */
+        0x48, 0x8b, 0x07,             /*  7: mov rax, [rdi]        (DATA: the alias to victims) */
+        0xb9, 0x10, 0, 0, 0,          /* 10: mov ecx, 16                                      */
+        0x48, 0x03, 0x1c, 0xce,       /* 15: L: add rbx, [rsi+rcx*8] (victim probe: swapped back) */
+        0xff, 0xc9,                   /* 19: dec ecx                                          */
+        0x75, 0xf8,                   /* 21: jnz L                                            */
+        0xe8, 0, 0, 0, 0,             /* 23: call ALIAS_CODE                                  */
+        0x89, 0xc5,                   /* 28: mov ebp, eax                                     */
+        0xc6, 0x46, 0x01, 0x22,       /* 30: mov byte [rsi+1], 0x22 (the immediate)            */
+        0xe8, 0, 0, 0, 0,             /* 34: call ALIAS_CODE                                  */
+        0xf4,                         /* 39: hlt                                              */
     };
-    int32_t rel = (int32_t)(ALIAS_CODE - (RAM_BASE + 24));
-    memcpy(code + 20, &rel, 4);
-    rel = (int32_t)(ALIAS_CODE - (RAM_BASE + 35));
-    memcpy(code + 31, &rel, 4);
+    int32_t rel = (int32_t)(ALIAS_CODE - (RAM_BASE + 28));
+    memcpy(code + 24, &rel, 4);
+    rel = (int32_t)(ALIAS_CODE - (RAM_BASE + 39));
+    memcpy(code + 35, &rel, 4);
     memset(env->regs, 0, sizeof(env->regs));
     env->regs[R_ESI] = COLLIDING;
     env->regs[R_EDI] = DATA;
@@ -1231,11 +1234,8 @@ static void victim_tlb_folded(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
     enable_paging(env);
-    uint64_t pt2 = 0xf4000;   /* COLLIDING -> DATA + 0x1000, next page -> DATA + 0x2000 */
-    memset(ram + pt2, 0, 0x1000);
-    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
-    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), (DATA + 0x1000) | 3);
-    st64(ram + pt2 + 8 * (((COLLIDING + 0x1000) >> 12) & 511), (DATA + 0x2000) | 3);
+    map_colliding(0, DATA + 0x1000);
+    map_colliding(1, DATA + 0x2000);
     static const uint8_t code[] = {
         0x48, 0x8b, 0x86, 0xf8, 0x0f, 0x00, 0x00,   /* L: mov rax, [rsi+0xff8]  */
         0x48, 0x03, 0x86, 0x00, 0x10, 0x00, 0x00,   /*    add rax, [rsi+0x1000] */
