@@ -318,6 +318,8 @@ void cold_done(Gen *g);
 void cold_flush_inline(Gen *g);
 void emit_cold_code(Gen *g, const ColdOp *c, int n);
 bool plan_loop(Gen *g);
+/* The temps a looping block carries in host registers, best first (for tests). */
+int loop_homes(const TCGContext *s, int *temps);
 int loop_cache_of(const Gen *g, const TCGOp *op);
 void loop_caches_reset(Gen *g);
 void flags_before_op(Gen *g, const TCGOp *op);

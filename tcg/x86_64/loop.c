@@ -30,11 +30,37 @@ static bool may_carry(const TCGContext *s, int t)
     return t > 0 && (t < s->nb_globals || s->temps[t].kind == TEMP_LOCAL);
 }
 
-static void count_use(const TCGContext *s, int *uses, TCGArg a, int weight)
+/* A use costs an uncarried temp a load (read) or a store (write) once per
+ * basic block, however often the block reads or writes it: a lazy-flag
+ * operand that every ALU op writes but nothing reads in the loop costs one
+ * store at the block's end, not one per write. */
+typedef struct UseCount {
+    int uses[TCG_MAX_TEMPS];
+    int read_bb[TCG_MAX_TEMPS], write_bb[TCG_MAX_TEMPS];
+    int bb;
+} UseCount;
+
+static void count_use(const TCGContext *s, UseCount *u, TCGArg a, bool write, int weight)
 {
     int t = (int)(int64_t)a;
-    if (may_carry(s, t))
-        uses[t] += weight;
+    int *seen = write ? u->write_bb : u->read_bb;
+    if (!may_carry(s, t) || seen[t] == u->bb)
+        return;
+    seen[t] = u->bb;
+    u->uses[t] += weight;
+}
+
+static bool ends_basic_block(const TCGOp *op)
+{
+    switch (op->opc) {
+    case INDEX_op_set_label: case INDEX_op_br: case INDEX_op_brcond: case INDEX_op_goto_loop:
+    case INDEX_op_goto_tb: case INDEX_op_exit_tb: case INDEX_op_lookup_and_goto:
+        return true;
+    case INDEX_op_call:
+        return !(op->call->flags & TCG_CALL_PURE);   /* globals go to env and back */
+    default:
+        return false;
+    }
 }
 
 /* How much a use at each op counts: 8 times more for each loop around it
@@ -265,26 +291,21 @@ void loop_caches_reset(Gen *g)
     }
 }
 
-/* Picks the globals to carry around the loop (the most used ones, weighted
- * by loop depth); false when the block does not loop (most do not: they
- * skip the counting). */
-bool plan_loop(Gen *g)
+/* The temps to carry around the loop, best first (the most used ones,
+ * weighted by loop depth), at most LOOP_MAX_CARRIED; written[t]: whether
+ * the block writes global t. */
+static int pick_homes(const TCGContext *s, const int *weight, int *temps, bool *written)
 {
-    TCGContext *s = g->s;
-    g->nb_carried = 0;
-    g->nb_caches = 0;
-    if (!has_back_edge(s))
-        return false;
-    int uses[TCG_MAX_TEMPS];
-    bool written[TCG_MAX_TEMPS];
-    int weight[TCG_MAX_OPS + 1];
+    static __thread UseCount u;
+    int *uses = u.uses;
     memset(uses, 0, sizeof(int) * (size_t)s->nb_temps);
+    memset(u.read_bb, 0xff, sizeof(int) * (size_t)s->nb_temps);
+    memset(u.write_bb, 0xff, sizeof(int) * (size_t)s->nb_temps);
+    u.bb = 0;
     memset(written, 0, sizeof(bool) * (size_t)s->nb_temps);
     int set_up = 0;   /* ops before the first insn_start */
     while (set_up < s->nb_ops && s->ops[set_up].opc != INDEX_op_insn_start)
         set_up++;
-    loop_weights(s, weight);
-    plan_caches(g, weight);
     for (int n = s->nb_ops - 1; n >= 0; n--) {
         const TCGOp *op = &s->ops[n];
         const TCGOpDef *def = &tcg_op_defs[op->opc];
@@ -295,27 +316,60 @@ bool plan_loop(Gen *g)
             else if (t > 0 && s->temps[t].kind == TEMP_LOCAL && n > set_up && op->opc != INDEX_op_qemu_probe)
                 uses[t] = INT_MIN / 2;   /* written in the body: not carried */
         }
+        if (ends_basic_block(op))
+            u.bb++;
         if (op->opc == INDEX_op_call) {
-            count_use(s, uses, op->args[0], weight[n]);
+            count_use(s, &u, op->args[0], true, weight[n]);
             for (int i = 0; i < op->call->nargs; i++)
-                count_use(s, uses, (TCGArg)op->call->args[i], weight[n]);
+                count_use(s, &u, (TCGArg)op->call->args[i], false, weight[n]);
         } else if (op->opc != INDEX_op_discard) {
             for (int i = 0; i < def->nb_oargs + def->nb_iargs; i++)
-                count_use(s, uses, op->args[i], weight[n]);
+                count_use(s, &u, op->args[i], i < def->nb_oargs, weight[n]);
         }
     }
-    while (g->nb_carried < LOOP_MAX_CARRIED) {
+    int n = 0;
+    while (n < LOOP_MAX_CARRIED) {
         int best = 0;
         for (int t = 1; t < s->nb_temps; t++)
             if (uses[t] > uses[best] && may_carry(s, t))
                 best = t;
         if (!best)
             break;
-        g->carried[g->nb_carried].temp = best;
-        g->carried[g->nb_carried].reg = loop_regs[g->nb_carried];
-        g->carried[g->nb_carried].written = written[best];
-        g->nb_carried++;
+        temps[n++] = best;
         uses[best] = 0;
+    }
+    return n;
+}
+
+int loop_homes(const TCGContext *s, int *temps)
+{
+    static __thread int weight[TCG_MAX_OPS + 1];
+    static __thread bool written[TCG_MAX_TEMPS];
+    if (!has_back_edge(s))
+        return 0;
+    loop_weights(s, weight);
+    return pick_homes(s, weight, temps, written);
+}
+
+/* Picks the globals to carry around the loop and the accesses that get a
+ * page cache; false when the block does not loop (most do not: they skip
+ * the counting). */
+bool plan_loop(Gen *g)
+{
+    TCGContext *s = g->s;
+    g->nb_carried = 0;
+    g->nb_caches = 0;
+    if (!has_back_edge(s))
+        return false;
+    bool written[TCG_MAX_TEMPS];
+    int weight[TCG_MAX_OPS + 1], temps[LOOP_MAX_CARRIED];
+    loop_weights(s, weight);
+    plan_caches(g, weight);
+    g->nb_carried = pick_homes(s, weight, temps, written);
+    for (int i = 0; i < g->nb_carried; i++) {
+        g->carried[i].temp = temps[i];
+        g->carried[i].reg = loop_regs[i];
+        g->carried[i].written = written[temps[i]];
     }
     return true;
 }

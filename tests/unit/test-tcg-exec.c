@@ -1134,14 +1134,23 @@ TEST(shared_probe_page_crossing_inline_x86_64) { shared_probe_page_crossing_inli
  * the main table does not hold is found in the victim TLB by the code
  * itself, not by a helper call that swaps the two at every access. */
 #define COLLIDING (DATA + ((uint64_t)TLB_SIZE << TARGET_PAGE_BITS))
+
+/* Map COLLIDING + 4 KiB * k to physical page phys (a page table of its
+ * own, linked into the identity tables of enable_paging). */
+static void map_colliding(unsigned k, uint64_t phys)
+{
+    uint64_t pt2 = 0xf4000;
+    if (k == 0) {
+        memset(ram + pt2, 0, 0x1000);
+        st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
+    }
+    st64(ram + pt2 + 8 * (((COLLIDING + 0x1000 * k) >> 12) & 511), phys | 3);
+}
 static void victim_tlb_inline(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
     enable_paging(env);
-    uint64_t pt2 = 0xf4000;   /* maps COLLIDING to DATA + 0x1000 */
-    memset(ram + pt2, 0, 0x1000);
-    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
-    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), (DATA + 0x1000) | 3);
+    map_colliding(0, DATA + 0x1000);
     /* a loop (the probe is emitted in looping blocks) whose addresses move
      * (so that no loop-invariant probe checks them once for all turns) */
     static const uint8_t code[] = {
@@ -1173,6 +1182,85 @@ static void victim_tlb_inline(bool interp)
 TEST(victim_tlb_inline_interp) { victim_tlb_inline(true); }
 TEST(victim_tlb_inline_x86_64) { victim_tlb_inline(false); }
 
+/* A page the main table lost to a colliding one used once, then used
+ * alone: the victim probe's hit moves it back into the main table, so the
+ * loop's accesses after the first are inline hits, not probes. */
+static void victim_tlb_hot_page_moves_back(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    map_colliding(0, DATA + 0x1000);
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x02,             /*    mov rax, [rdx]         (DATA: filled) */
+        0x48, 0x8b, 0x06,             /*    mov rax, [rsi]         (COLLIDING: DATA to the victims) */
+        0x48, 0x03, 0x1c, 0xca,       /* L: add rbx, [rdx+rcx*8]   */
+        0xff, 0xc9,                   /*    dec ecx                */
+        0x75, 0xf8,                   /*    jnz L                  */
+        0x48, 0x03, 0x1e,             /*    add rbx, [rsi]         (COLLIDING again) */
+        0xf4,
+    };
+    for (int i = 0; i <= 100; i++)
+        st64(ram + (DATA - RAM_BASE) + 8 * i, i);
+    st64(ram + (DATA - RAM_BASE) + 0x1000, 7);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = DATA;
+    env->regs[R_ESI] = COLLIDING;
+    env->regs[R_ECX] = 100;
+    log_mask |= LOG_JIT_COUNT;   /* the probes count themselves */
+    run_code(env, code, sizeof(code));
+    log_mask &= ~LOG_JIT_COUNT;
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EBX], 100 * 101 / 2 + 7);
+    CHECK_EQ(env->regs[R_EAX], 7);
+    /* without the move: a probe per turn */
+    if (!interp)
+        CHECK(tcg_cpu(env)->stat_victim_probes < 10);
+    test_cpu_free(env);
+}
+
+TEST(victim_tlb_hot_page_moves_back_interp) { victim_tlb_hot_page_moves_back(true); }
+TEST(victim_tlb_hot_page_moves_back_x86_64) { victim_tlb_hot_page_moves_back(false); }
+
+/* A writable alias of a code page that came back into the main TLB through
+ * the victim probe's swap: translating code on the page must still mark
+ * that entry, so a store through the alias invalidates the code. */
+#define ALIAS_CODE (RAM_BASE + 0x30000)   /* mov eax, 0x11; ret */
+static void victim_swapped_alias_of_code(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    map_colliding(0, ALIAS_CODE);   /* in DATA's TLB slot */
+    memcpy(ram + (ALIAS_CODE - RAM_BASE), (uint8_t[]){ 0xb8, 0x11, 0, 0, 0, 0xc3 }, 6);
+    uint8_t code[] = {
+        0x48, 0x89, 0x86, 0, 1, 0, 0, /*  0: mov [rsi+0x100], rax  (the alias: filled, writable) */
+        0x48, 0x8b, 0x07,             /*  7: mov rax, [rdi]        (DATA: the alias to victims) */
+        0xb9, 0x10, 0, 0, 0,          /* 10: mov ecx, 16                                      */
+        0x48, 0x03, 0x1c, 0xce,       /* 15: L: add rbx, [rsi+rcx*8] (victim probe: swapped back) */
+        0xff, 0xc9,                   /* 19: dec ecx                                          */
+        0x75, 0xf8,                   /* 21: jnz L                                            */
+        0xe8, 0, 0, 0, 0,             /* 23: call ALIAS_CODE                                  */
+        0x89, 0xc5,                   /* 28: mov ebp, eax                                     */
+        0xc6, 0x46, 0x01, 0x22,       /* 30: mov byte [rsi+1], 0x22 (the immediate)            */
+        0xe8, 0, 0, 0, 0,             /* 34: call ALIAS_CODE                                  */
+        0xf4,                         /* 39: hlt                                              */
+    };
+    int32_t rel = (int32_t)(ALIAS_CODE - (RAM_BASE + 28));
+    memcpy(code + 24, &rel, 4);
+    rel = (int32_t)(ALIAS_CODE - (RAM_BASE + 39));
+    memcpy(code + 35, &rel, 4);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = COLLIDING;
+    env->regs[R_EDI] = DATA;
+    run_code(env, code, sizeof(code));
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EBP], 0x11);
+    CHECK_EQ(env->regs[R_EAX], 0x22);
+    test_cpu_free(env);
+}
+
+TEST(victim_swapped_alias_of_code_interp) { victim_swapped_alias_of_code(true); }
+TEST(victim_swapped_alias_of_code_x86_64) { victim_swapped_alias_of_code(false); }
+
 /* Two probe windows that never verify (each straddles a page), on pages
  * whose TLB slots collide pairwise: every access goes the single-access way
  * of a folded reuse, and the page its slot does not hold is found in the
@@ -1182,11 +1270,8 @@ static void victim_tlb_folded(bool interp)
 {
     CPUX86State *env = new_cpu(interp);
     enable_paging(env);
-    uint64_t pt2 = 0xf4000;   /* COLLIDING -> DATA + 0x1000, next page -> DATA + 0x2000 */
-    memset(ram + pt2, 0, 0x1000);
-    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
-    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), (DATA + 0x1000) | 3);
-    st64(ram + pt2 + 8 * (((COLLIDING + 0x1000) >> 12) & 511), (DATA + 0x2000) | 3);
+    map_colliding(0, DATA + 0x1000);
+    map_colliding(1, DATA + 0x2000);
     static const uint8_t code[] = {
         0x48, 0x8b, 0x86, 0xf8, 0x0f, 0x00, 0x00,   /* L: mov rax, [rsi+0xff8]  */
         0x48, 0x03, 0x86, 0x00, 0x10, 0x00, 0x00,   /*    add rax, [rsi+0x1000] */
@@ -2032,6 +2117,51 @@ static void preheader_fault_unverified(bool interp)
 
 TEST(preheader_fault_unverified_interp) { preheader_fault_unverified(true); }
 TEST(preheader_fault_unverified_x86_64) { preheader_fault_unverified(false); }
+
+/* -d jitcount counts the loop-invariant probes the code runs and those that
+ * fail: the first finds rax's page out of the TLB (the flush), the later
+ * ones find it filled by the accesses; a window in the hole never verifies. */
+typedef struct ProbeCounts {
+    uint64_t runs, misses, crossing, write_misses;
+} ProbeCounts;
+
+static ProbeCounts count_probes(CPUX86State *env, uint64_t d, const uint32_t *len, unsigned n)
+{
+    unsigned saved = log_mask;
+    log_mask |= LOG_JIT_COUNT;
+    TCGCPU *t = tcg_cpu(env);
+    ProbeCounts c0 = { t->stat_probe_runs, t->stat_probe_misses, t->stat_probe_crossing, t->stat_probe_write_misses };
+    run_repeat(env, d, DATA + 0x1000, len, n);
+    log_mask = saved;
+    return (ProbeCounts){ t->stat_probe_runs - c0.runs, t->stat_probe_misses - c0.misses,
+                          t->stat_probe_crossing - c0.crossing, t->stat_probe_write_misses - c0.write_misses };
+}
+
+TEST(preheader_probe_counts_x86_64)
+{
+    CPUX86State *env = new_cpu(false);
+    enable_paging(env);
+    static const uint32_t len[] = { 2, 7, 1, 4, 3, 9, 2, 5, 1, 6 };
+    uint64_t d = DATA + 0x7100;
+    *pte_of(d) = (DATA + 0x8000) | 3;
+    tlb_flush(env);
+    ProbeCounts c = count_probes(env, d, len, 10);
+    CHECK(c.runs >= 2);
+    CHECK(c.misses >= 1);
+    CHECK(c.misses < c.runs);
+    CHECK_EQ(c.crossing, 0);
+    CHECK_EQ(c.write_misses, c.misses);   /* the window takes stores to [rax+0x10] */
+    test_cpu_free(env);
+    env = new_cpu(false);
+    enable_paging(env);
+    static const uint32_t two[] = { 2, 2, 2, 2 };
+    c = count_probes(env, HOLE - 0x18, two, 4);
+    CHECK_EQ(env->exception_index, EXCP_PF);
+    CHECK(c.runs >= 1);
+    CHECK_EQ(c.misses, c.runs);
+    CHECK(c.crossing >= 1 && c.crossing <= c.misses);   /* the region's window runs into the hole */
+    test_cpu_free(env);
+}
 
 /* The inner loop stores through rax (written on each outer turn) into the
  * immediate of the MOV after the loops, on the page of its own code: the
