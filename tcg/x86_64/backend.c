@@ -253,6 +253,9 @@ static void plan_direct_exits(Gen *g)
     memset(refs, 0, sizeof(int8_t) * (size_t)(s->nb_labels + 1));
     memset(g->label_exit, -1, sizeof(int8_t) * (size_t)(s->nb_labels + 1));
     memset(g->direct_exit, 0, sizeof(g->direct_exit));
+    /* one walk (translation time): the labels right after an exit and
+     * followed by a goto_tb are candidates until every jump is counted */
+    int cand_label[TCG_MAX_LABELS], cand_exit[TCG_MAX_LABELS], nb_cand = 0;
     for (int i = 0; i < s->nb_ops; i++) {
         const TCGOp *op = &s->ops[i];
         int l = -1;
@@ -262,21 +265,23 @@ static void plan_direct_exits(Gen *g)
             l = (int)(int64_t)op->args[0];
         if (l >= 0 && l <= s->nb_labels && refs[l] < 2)
             refs[l]++;
-    }
-    for (int i = 1; i < s->nb_ops; i++) {
-        const TCGOp *op = &s->ops[i];
-        if (op->opc != INDEX_op_set_label)
+        if (op->opc != INDEX_op_set_label || i == 0 || nb_cand == TCG_MAX_LABELS)
             continue;
         unsigned prev = s->ops[i - 1].opc;
         if (prev != INDEX_op_goto_tb && prev != INDEX_op_exit_tb && prev != INDEX_op_lookup_and_goto &&
             prev != INDEX_op_br)
             continue;
-        int l = (int)op->args[0], k = i + 1;
+        int k = i + 1;
         while (k < s->nb_ops && s->ops[k].opc == INDEX_op_discard)
             k++;
-        if (k < s->nb_ops && s->ops[k].opc == INDEX_op_goto_tb && refs[l] == 1)
-            g->label_exit[l] = (int8_t)s->ops[k].args[0];
+        if (k < s->nb_ops && s->ops[k].opc == INDEX_op_goto_tb) {
+            cand_label[nb_cand] = (int)op->args[0];
+            cand_exit[nb_cand++] = (int)s->ops[k].args[0];
+        }
     }
+    for (int c = 0; c < nb_cand; c++)
+        if (refs[cand_label[c]] == 1)
+            g->label_exit[cand_label[c]] = (int8_t)cand_exit[c];
 }
 
 /* brcond to a direct exit's label: its jcc is the exit's patched jump. */
