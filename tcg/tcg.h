@@ -297,7 +297,6 @@ typedef struct TCGContext {
     uint64_t stat_access_caches; /* loop accesses given a page cache (x86-64 loop.c) */
     uint64_t stat_setcc_into_byte;   /* SETcc into a low byte register: setcc on it (x86-64) */
     uint64_t stat_side_cc_op_stores;   /* cc_op stores moved from before a followed Jcc to its side exit */
-    uint64_t stat_side_stores;   /* brconds whose write-backs went onto their side exit (x86-64) */
 } TCGContext;
 
 extern __thread TCGContext *tcg_ctx;

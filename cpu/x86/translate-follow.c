@@ -80,9 +80,7 @@ bool gen_follow_jcc(DisasContext *s, unsigned cond, uint64_t target)
     s->side[s->nb_side].cc_op = s->cc_op;
     s->side[s->nb_side].store_cc_op = false;
     /* stored before the branch, unless the fall-through's next cc_op moves
-     * it onto the side exit (translate-cc.c: jcc_cc_op_store_check): only
-     * forward, as the taken way then has one more jump (a backward Jcc
-     * mostly loops) */
+     * it onto the side exit (translate-cc.c: jcc_cc_op_store_check) */
     int st = -1;
     if (s->cc_op_dirty && s->cc_op != CC_OP_DYNAMIC) {
         gen_update_cc_op(s);
@@ -91,7 +89,7 @@ bool gen_follow_jcc(DisasContext *s, unsigned cond, uint64_t target)
     s->nb_side++;
     tcg_ctx->stat_follow_jcc++;
     gen_jcc(s, cond, label);
-    s->jcc_cc.st = mask_ip(s, target) > s->next_pc ? st : -1;
+    s->jcc_cc.st = st;
     s->jcc_cc.after = tcg_ctx->nb_ops;
     s->jcc_cc.side = s->nb_side - 1;
     return true;

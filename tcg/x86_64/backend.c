@@ -367,8 +367,6 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     g->nb_fwd = 0;
     g->nb_slow = 0;
     g->nb_stubs = 0;
-    g->nb_side_moves = 0;
-    g->insn_pc = 0;
     g->nb_fallback = 0;
     g->nb_exit_stubs = 0;
     g->nb_cold_pending = 0;
@@ -396,7 +394,6 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
     size_t entry_exit_patch = gen_entries(g);
     plan_loop(g);
     plan_direct_exits(g);
-    plan_side_labels(g);
     loop_caches_reset(g);   /* past every entry point */
 
     int insn = -1;
@@ -515,8 +512,6 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             }
             c = emit_compare(g, c, op->flags & TCG_W32, (int)op->args[0], (int)op->args[1]);
             free_dead_inputs(g, op, 0, 2);
-            if (gen_side_stores_brcond(g, n, (int)op->args[3], cond_cc(c)))
-                break;
             if (gen_direct_exit_jcc(g, (int)op->args[3], c))
                 break;
             if (g->nb_carried) {
@@ -543,7 +538,6 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             int l = (int)op->args[0];
             g->label_off[l] = emitter_off(e, cb);
             g->label_bound[l] = true;
-            gen_side_stores_at_label(g, l);
             break;
         }
         case INDEX_op_ld:
@@ -564,7 +558,6 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             gen_call(g, op);
             break;
         case INDEX_op_insn_start:
-            g->insn_pc = op->args[0];
             if (insn >= 0 && (unsigned)insn < tb->icount)
                 tb->insn_host_end[insn] = (uint32_t)(emitter_off(e, cb) - start);
             insn++;

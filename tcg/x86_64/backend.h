@@ -169,8 +169,6 @@ typedef struct EdgeStub {
     Move mv[MAX_MOVES];
 } EdgeStub;
 
-#define MAX_SIDE_MOVES 256
-
 #define LOOP_MAX_CARRIED 9
 #define MAX_EDGE_STUBS 32
 /* Out of line, for a probe or reuse op whose shared check failed: the full
@@ -235,14 +233,6 @@ typedef struct Gen {
     struct { int temp; int reg; bool written; } carried[LOOP_MAX_CARRIED];
     EdgeStub stubs[MAX_EDGE_STUBS];
     int nb_stubs;
-    /* Side exits (side-stub.c): a label's goto_tb PC | 1 (0: not one), the
-     * write-backs its brcond left to it (first in side_moves, -1: none;
-     * each list ends with an MV_MOVI), and the PC of the current insn. */
-    uint64_t side_label_pc[TCG_MAX_LABELS];
-    int16_t side_stores[TCG_MAX_LABELS];
-    Move side_moves[MAX_SIDE_MOVES];
-    int nb_side_moves;
-    uint64_t insn_pc;
     AccessCache cache[LOOP_MAX_CACHES];
     int nb_caches;
     /* cold ops (TCG_COLD) waiting for their access, and those recorded for slow paths */
@@ -331,9 +321,6 @@ bool loop_keep_discarded(Gen *g, int t);
 void to_label_state(Gen *g);
 void gen_loop_brcond(Gen *g, int label, TCGCond c);
 void emit_edge_stub(Gen *g, const EdgeStub *st);
-void plan_side_labels(Gen *g);
-bool gen_side_stores_brcond(Gen *g, int n, int label, uint8_t cc);
-void gen_side_stores_at_label(Gen *g, int label);
 void gen_goto_loop(Gen *g, int label);
 void gen_lookup_and_goto(Gen *g, const TCGOp *op);
 /* xlink.c: a lookup's transfer site (NULL: none); the sites run most */

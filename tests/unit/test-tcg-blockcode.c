@@ -130,7 +130,7 @@ TEST(setcc_into_byte_register_x86_64) { setcc_into_byte(false); }
  * T (another block): setb cl; sbb r9, r9; hlt: the CMP's flags, read
  * through env's cc_op. The fall-through sets ADD's cc_op, so the CMP's is
  * stored on the side exit only; a fault in between restores it. */
-enum { T = CODE + 0x40, H = CODE - 0x10 };
+enum { T = CODE + 0x40 };
 static void put_side_exit_code(void)
 {
     PUT(CODE, 0x39, 0xd8,                          /* cmp eax, ebx */
@@ -217,59 +217,3 @@ static void side_exit_store_kept(bool interp)
 
 TEST(side_exit_store_kept_before_reader_interp) { side_exit_store_kept(true); }
 TEST(side_exit_store_kept_before_reader_x86_64) { side_exit_store_kept(false); }
-
-/* ---- write-backs on the taken side only -------------------------------------------- */
-/* add eax, ebx; jc T; mov rcx, [rdx]; add eax, esi; jmp H (back: the
- * block ends). T, H: hlt. The
- * fall-through gives EAX and the lazy flags new values, so the jcc's
- * write-backs are on its taken side only; a fault after it still finds
- * them written (the access's slow path writes back dirty globals). */
-static void side_stub(bool interp)
-{
-    CPUX86State *env = new_cpu(interp);
-    PUT(CODE, 0x01, 0xd8,                          /* add eax, ebx */
-        0x72, T - (CODE + 4),                      /* jc T */
-        0x48, 0x8b, 0x0a,                          /* mov rcx, [rdx] */
-        0x01, 0xf0,                                /* add eax, esi */
-        0xeb, (uint8_t)(H - (CODE + 11)));         /* jmp H */
-    PUT(T, 0xf4);
-    PUT(H, 0xf4);
-    uint64_t before = tcg_cpu(env)->ctx->stat_side_stores;
-    for (int round = 0; round < 2; round++) {
-        uint64_t regs[16] = { 0 };
-        regs[R_EAX] = 0xfffffff0;
-        regs[R_EBX] = 0x20;
-        regs[R_EDX] = RAM_BASE + DATA;
-        regs[R_ESI] = 5;
-        run(env, regs);   /* carry: taken */
-        CHECK_EQ(env->exception_index, -1);
-        CHECK_EQ(env->rip, RAM_BASE + T + 1);
-        CHECK_EQ(env->regs[R_EAX], 0x10);
-        CHECK_EQ(cc_compute_all(env) & CC_C, CC_C);
-        regs[R_EBX] = 1;
-        run(env, regs);   /* no carry: on through the fall-through */
-        CHECK_EQ(env->rip, RAM_BASE + H + 1);
-        CHECK_EQ(env->regs[R_EAX], 0xfffffff6);
-        CHECK_EQ(env->regs[R_ECX], ld64(ram + DATA));
-    }
-    test_enable_paging(env, HOLE);
-    for (int round = 0; round < 2; round++) {
-        uint64_t regs[16] = { 0 };
-        regs[R_EAX] = 0xfffffff0;
-        regs[R_EBX] = 1;
-        regs[R_EDX] = HOLE;
-        regs[R_ESI] = 5;
-        tb_flush(tcg_cpu(env));
-        run(env, regs);
-        CHECK_EQ(env->exception_index, EXCP_PF);
-        CHECK_EQ(env->rip, RAM_BASE + CODE + 4);
-        CHECK_EQ(env->regs[R_EAX], 0xfffffff1);
-        CHECK_EQ(cc_compute_all(env) & (CC_C | CC_S), CC_S);
-    }
-    if (!interp)
-        CHECK(tcg_cpu(env)->ctx->stat_side_stores - before >= 1);
-    test_cpu_free(env);
-}
-
-TEST(side_stub_writes_back_on_taken_side_interp) { side_stub(true); }
-TEST(side_stub_writes_back_on_taken_side_x86_64) { side_stub(false); }
