@@ -296,7 +296,6 @@ typedef struct TCGContext {
     uint64_t stat_dead_cc_op_stores;   /* run-time cc_op stores (shifts by CL) found dead */
     uint64_t stat_access_caches; /* loop accesses given a page cache (x86-64 loop.c) */
     uint64_t stat_setcc_into_byte;   /* SETcc into a low byte register: setcc on it (x86-64) */
-    uint64_t stat_side_cc_op_stores;   /* cc_op stores moved from before a followed Jcc to its side exit */
 } TCGContext;
 
 extern __thread TCGContext *tcg_ctx;

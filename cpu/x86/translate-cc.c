@@ -5,13 +5,9 @@
 #include "cpu/x86/translate.h"
 #include "cpu/x86/translate-helpers.h"
 
-static void jcc_cc_op_store_check(DisasContext *s);
-
 void set_cc_op(DisasContext *s, uint32_t op)
 {
     s->label_guess = CC_OP_DYNAMIC;
-    if (s->jcc_cc.st >= 0 && s->cc_op != op)
-        jcc_cc_op_store_check(s);
     if (s->dyn_cc.st >= 0 && s->cc_op == CC_OP_DYNAMIC && op != CC_OP_DYNAMIC)
         s->dyn_cc.replaced = true;
     if (s->cc_op != op) {
@@ -73,41 +69,6 @@ static void dynamic_cc_op_store_check(DisasContext *s)
     op->opc = INDEX_op_discard;
     op->args[0] = (TCGArg)(int64_t)TCG_NO_TEMP;
     tcg_ctx->stat_dead_cc_op_stores++;
-}
-
-/* ---- a followed Jcc's cc_op store, moved onto its side exit ------------------- *
- * The store before a followed Jcc (gen_follow_jcc) is dead on the
- * fall-through when that sets another cc_op before anything there can read
- * env's: a call, an env access to it, a branch, label or exit. A fault
- * reads nothing: it restores the static cc_op its instruction started with.
- * The side exit then stores it itself. */
-static bool op_reads_static_cc_op(const TCGOp *op)
-{
-    const TCGOpDef *def = &tcg_op_defs[op->opc];
-    switch (op->opc) {
-    case INDEX_op_call:
-        return true;
-    case INDEX_op_ld: case INDEX_op_st:
-        return (int64_t)op->args[def->nb_oargs + def->nb_iargs] == ENV_OFF(cc_op);
-    case INDEX_op_discard: case INDEX_op_insn_start:
-        return false;
-    default:
-        return op->opc == INDEX_op_brcond || def->nb_oargs + def->nb_iargs == 0;
-    }
-}
-
-static void jcc_cc_op_store_check(DisasContext *s)
-{
-    int st = s->jcc_cc.st;
-    s->jcc_cc.st = -1;
-    for (int i = s->jcc_cc.after; i < tcg_ctx->nb_ops; i++)
-        if (op_reads_static_cc_op(&tcg_ctx->ops[i]))
-            return;
-    TCGOp *op = &tcg_ctx->ops[st];
-    op->opc = INDEX_op_discard;
-    op->args[0] = (TCGArg)(int64_t)TCG_NO_TEMP;
-    s->side[s->jcc_cc.side].store_cc_op = true;
-    tcg_ctx->stat_side_cc_op_stores++;
 }
 
 void gen_cc_result(DisasContext *s, unsigned kind, unsigned size, TCGv dst, TCGv src, TCGv src2)

@@ -78,31 +78,18 @@ bool gen_follow_jcc(DisasContext *s, unsigned cond, uint64_t target)
     s->side[s->nb_side].label = label;
     s->side[s->nb_side].target = mask_ip(s, target);
     s->side[s->nb_side].cc_op = s->cc_op;
-    s->side[s->nb_side].store_cc_op = false;
-    /* stored before the branch, unless the fall-through's next cc_op moves
-     * it onto the side exit (translate-cc.c: jcc_cc_op_store_check) */
-    int st = -1;
-    if (s->cc_op_dirty && s->cc_op != CC_OP_DYNAMIC) {
-        gen_update_cc_op(s);
-        st = tcg_ctx->nb_ops - 1;
-    }
     s->nb_side++;
     tcg_ctx->stat_follow_jcc++;
     gen_jcc(s, cond, label);
-    s->jcc_cc.st = st;
-    s->jcc_cc.after = tcg_ctx->nb_ops;
-    s->jcc_cc.side = s->nb_side - 1;
     return true;
 }
 
 void gen_side_exits(DisasContext *s)
 {
-    s->jcc_cc.st = -1;
     for (int i = 0; i < s->nb_side; i++) {
         tcg_gen_set_label(s->side[i].label);
-        s->cc_op = s->side[i].cc_op;
-        s->cc_op_dirty = s->side[i].store_cc_op;
-        gen_update_cc_op(s);
+        s->cc_op = s->side[i].cc_op;   /* stored before the branch */
+        s->cc_op_dirty = false;
         s->last_cmp.insn = -100;
         s->cc_pre.insn = -100;
         s->cc_pre.guard_first = -1;

@@ -909,9 +909,6 @@ static void trans_jcc(DisasContext *s)
     /* in a region, cc_op is stored on the edges that need it */
     if (gen_region_jcc(s, s->d.e->aux, branch_target(s)))
         return;   /* falls through to the next instruction of the region */
-    /* a followed Jcc stores cc_op itself (gen_follow_jcc) */
-    if (!gen_is_self_loop(s, branch_target(s)) && gen_follow_jcc(s, s->d.e->aux, branch_target(s)))
-        return;
     gen_update_cc_op(s);
     int taken = gen_new_label();
     if (gen_is_self_loop(s, branch_target(s))) {
@@ -923,6 +920,8 @@ static void trans_jcc(DisasContext *s)
         gen_jmp_to(s, s->next_pc, 0);
         return;
     }
+    if (gen_follow_jcc(s, s->d.e->aux, branch_target(s)))
+        return;
     gen_jcc(s, s->d.e->aux, taken);
     gen_jmp_to(s, s->next_pc, 0);
     tcg_gen_set_label(taken);

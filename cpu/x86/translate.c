@@ -663,7 +663,6 @@ static void init_context(DisasContext *s, CPUX86State *env, TranslationBlock *tb
     s->cc_pre.insn = -100;
     s->cc_pre.guard_first = -1;
     s->dyn_cc.st = -1;
-    s->jcc_cc.st = -1;
     s->loop_entry.label = -1;
     s->label_guess = CC_OP_DYNAMIC;
     s->smp = current_machine && current_machine->ncpus > 1;

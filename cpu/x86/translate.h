@@ -90,7 +90,7 @@ typedef struct DisasContext {
     bool jmp_used[TB_MAX_JMPS];
     /* conditional branches the translation went on through: their taken
      * ways, emitted after the block's end (gen_side_exits) */
-    struct { int label; uint64_t target; uint32_t cc_op; bool store_cc_op; } side[TB_MAX_JMPS - 2];
+    struct { int label; uint64_t target; uint32_t cc_op; } side[TB_MAX_JMPS - 2];
     int nb_side;
     /* indirect branches to a bad target: #GP(0) at the branch, out of the
      * straight-line code (gen_fault_exits) */
@@ -112,11 +112,6 @@ typedef struct DisasContext {
     /* The op storing a run-time cc_op (a shift by CL: gen_shift_var), or -1;
      * replaced: a static cc_op has been set since (translate-cc.c). */
     struct { int st; bool replaced; } dyn_cc;
-    /* The cc_op store before the last followed Jcc (op index, -1: none),
-     * the first op after its brcond, and its side exit: when the
-     * fall-through sets another cc_op before anything reads env's, the
-     * store moves onto the side exit. */
-    struct { int st, after, side; } jcc_cc;
     /* The first instruction's cc_op guard passed for guess cc_op: a self-loop
      * whose back edge leaves that cc_op re-enters here (-1: no such label). */
     struct { int label; uint32_t cc_op; } loop_entry;

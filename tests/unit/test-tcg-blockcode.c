@@ -1,10 +1,9 @@
 /* Code for ordinary blocks, guest programs on both backends: a byte or word
  * CMP then Jcc compares the CMP's own (zero-extended) operands, so the
  * x86-64 backend reuses the subtraction's flags; SETcc into a low byte
- * register becomes a setcc on that register; the cc_op store before a
- * followed Jcc moves onto the side exit when the fall-through sets another
- * cc_op first. Each runs the guest code, checks what hardware would leave,
- * and (x86-64) that the shorter form was taken. */
+ * register becomes a setcc on that register. Each runs the guest code,
+ * checks what hardware would leave, and (x86-64) that the shorter form was
+ * taken. */
 #include <stdlib.h>
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/cc.h"
@@ -17,7 +16,6 @@
 #define CODE 0x1000       /* offsets in RAM */
 #define DATA 0x8000
 #define STACK_TOP (RAM_BASE + RAM_SIZE - 64)
-#define HOLE (RAM_BASE + 0x80000)   /* not mapped once paging is on */
 
 static uint8_t *ram;
 
@@ -124,96 +122,3 @@ static void setcc_into_byte(bool interp)
 
 TEST(setcc_into_byte_register_interp) { setcc_into_byte(true); }
 TEST(setcc_into_byte_register_x86_64) { setcc_into_byte(false); }
-
-/* ---- a followed Jcc's cc_op store on its side exit --------------------------------- */
-/* cmp eax, ebx; jb T; mov rcx, [rdx]; add esi, edi; hlt.
- * T (another block): setb cl; sbb r9, r9; hlt: the CMP's flags, read
- * through env's cc_op. The fall-through sets ADD's cc_op, so the CMP's is
- * stored on the side exit only; a fault in between restores it. */
-enum { T = CODE + 0x40 };
-static void put_side_exit_code(void)
-{
-    PUT(CODE, 0x39, 0xd8,                          /* cmp eax, ebx */
-        0x72, T - (CODE + 4),                      /* jb T */
-        0x48, 0x8b, 0x0a,                          /* mov rcx, [rdx] */
-        0x01, 0xfe,                                /* add esi, edi */
-        0xf4);
-    PUT(T, 0x0f, 0x92, 0xc1,                       /* T: setb cl */
-        0x4d, 0x19, 0xc9,                          /* sbb r9, r9 */
-        0xf4);
-}
-
-static void side_exit_cc_op(bool interp)
-{
-    CPUX86State *env = new_cpu(interp);
-    put_side_exit_code();
-    uint64_t before = tcg_cpu(env)->ctx->stat_side_cc_op_stores;
-    for (int round = 0; round < 2; round++) {   /* translated, then cached and chained */
-        uint64_t regs[16] = { 0 };
-        regs[R_EAX] = 1;
-        regs[R_EBX] = 2;
-        regs[R_ECX] = 0x5500;
-        regs[R_EDX] = RAM_BASE + DATA;
-        run(env, regs);   /* taken: 1 < 2 */
-        CHECK_EQ(env->exception_index, -1);
-        CHECK_EQ(env->rip, RAM_BASE + T + 7);
-        CHECK_EQ(env->regs[R_ECX], 0x5501);
-        CHECK_EQ(env->regs[9], ~0ULL);
-        regs[R_EAX] = 3;
-        regs[R_ESI] = 0xffffffff;
-        regs[R_EDI] = 1;
-        run(env, regs);   /* not taken: the ADD's flags at the end */
-        CHECK_EQ(env->rip, RAM_BASE + CODE + 10);
-        CHECK_EQ(env->regs[R_ESI], 0);
-        uint32_t f = cc_compute_all(env);
-        CHECK_EQ(f & (CC_C | CC_Z), CC_C | CC_Z);
-    }
-    /* a fault after the branch: the CMP's flags (3 - 2: no carry, not zero) */
-    test_enable_paging(env, HOLE);
-    for (int round = 0; round < 2; round++) {
-        uint64_t regs[16] = { 0 };
-        regs[R_EAX] = 3;
-        regs[R_EBX] = 2;
-        regs[R_EDX] = HOLE;
-        regs[R_ESI] = 0xffffffff;
-        regs[R_EDI] = 1;
-        tb_flush(tcg_cpu(env));
-        run(env, regs);
-        CHECK_EQ(env->exception_index, EXCP_PF);
-        CHECK_EQ(env->rip, RAM_BASE + CODE + 4);
-        CHECK_EQ(env->regs[R_ESI], 0xffffffff);
-        uint32_t f = cc_compute_all(env);
-        CHECK_EQ(f & (CC_C | CC_Z), 0);
-    }
-    if (!interp)
-        CHECK(tcg_cpu(env)->ctx->stat_side_cc_op_stores - before >= 1);
-    test_cpu_free(env);
-}
-
-TEST(side_exit_stores_cc_op_interp) { side_exit_cc_op(true); }
-TEST(side_exit_stores_cc_op_x86_64) { side_exit_cc_op(false); }
-
-/* The fall-through may read env's cc_op before it sets another (CPUID's
- * helper call): the store stays before the branch. */
-static void side_exit_store_kept(bool interp)
-{
-    CPUX86State *env = new_cpu(interp);
-    PUT(CODE, 0x39, 0xd8,                          /* cmp eax, ebx */
-        0x72, T - (CODE + 4),                      /* jb T */
-        0x0f, 0xa2,                                /* cpuid (a helper call) */
-        0x01, 0xfe,                                /* add esi, edi */
-        0xf4);
-    PUT(T, 0xf4);
-    uint64_t before = tcg_cpu(env)->ctx->stat_side_cc_op_stores;
-    uint64_t regs[16] = { 0 };
-    regs[R_EAX] = 3;
-    regs[R_EBX] = 2;
-    run(env, regs);
-    CHECK_EQ(env->exception_index, -1);
-    CHECK_EQ(env->rip, RAM_BASE + CODE + 9);
-    CHECK_EQ(tcg_cpu(env)->ctx->stat_side_cc_op_stores - before, 0);
-    test_cpu_free(env);
-}
-
-TEST(side_exit_store_kept_before_reader_interp) { side_exit_store_kept(true); }
-TEST(side_exit_store_kept_before_reader_x86_64) { side_exit_store_kept(false); }
