@@ -9,7 +9,9 @@
  * the cache, DR7 changes (which add TBF_DEBUG to the flags) clear it, and
  * blocks with a CS base the probe does not know get a tag it never matches.
  * A CR3 write makes the entries of non-global pages stale (their epoch
- * moves on), not those of global pages: the TLB keeps their translations. */
+ * moves on), not those of global pages: the TLB keeps their translations;
+ * one back to a PCID whose TLB entries were kept makes that PCID's epoch
+ * current again. */
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/exec.h"
 
@@ -51,23 +53,32 @@ static unsigned jc_page_bit(uint64_t linear)
     return (unsigned)(h >> (64 - JMP_CACHE_PAGE_FILTER_BITS));
 }
 
-static bool jc_page_maybe_cached(TCGCPU *t, uint64_t linear)
+/* Filter 1 holds the pages of entries with the global epoch, filter 0 the
+ * others': an INVLPG of a page only filter 0 may hold leaves the global
+ * entries current. */
+static bool jc_page_maybe_cached(TCGCPU *t, uint64_t linear, bool global)
 {
     unsigned b = jc_page_bit(linear);
-    return t->jc_page_filter[b / 64] & (1ULL << (b % 64));
+    return t->jc_page_filter[global][b / 64] & (1ULL << (b % 64));
 }
 
-static void jc_page_note(TCGCPU *t, uint64_t linear)
+/* Note the page of an entry at linear (global: with the global epoch);
+ * false when that emptied the cache (the filter had filled up). */
+static bool jc_page_note(TCGCPU *t, uint64_t linear, bool global)
 {
     unsigned b = jc_page_bit(linear);
-    if (t->jc_page_filter[b / 64] & (1ULL << (b % 64)))
-        return;
+    uint64_t *word = &t->jc_page_filter[global][b / 64];
+    if (*word & (1ULL << (b % 64)))
+        return true;
+    bool kept = true;
     /* a filter that says yes to too much filters nothing: start afresh */
     if (++t->jc_page_filter_set > (1u << JMP_CACHE_PAGE_FILTER_BITS) / 16) {
         tb_jmp_cache_clear(t);
         t->jc_page_filter_set = 1;
+        kept = false;
     }
-    t->jc_page_filter[b / 64] |= 1ULL << (b % 64);
+    *word |= 1ULL << (b % 64);
+    return kept;
 }
 
 static void jc_set_epoch_tags(TCGCPU *t)
@@ -76,37 +87,60 @@ static void jc_set_epoch_tags(TCGCPU *t)
     t->jc_gepoch_tag = jc_tag(0, t->jc_gepoch * 2 + 1);
 }
 
+/* Tags hold 31 bits of each epoch: after a wrap an old entry could look
+ * current, so the cache starts empty instead (with no PCID's entries
+ * remembered). */
+static uint32_t jc_epoch_after(TCGCPU *t, uint32_t epoch)
+{
+    epoch = (epoch + 1) & 0x7fffffffu;
+    if (epoch == 0) {
+        tb_jmp_cache_clear(t);
+        memset(t->jc_pcid_epoch, 0, sizeof(t->jc_pcid_epoch));
+        epoch = 1;
+    }
+    return epoch;
+}
+
+/* Entries of global pages stored so far are stale. */
+static void jc_new_gepoch(TCGCPU *t)
+{
+    xlink_bump(t, true);
+    t->jc_gepoch = jc_epoch_after(t, t->jc_gepoch);
+    jc_set_epoch_tags(t);
+}
+
+/* The current PCID's non-global entries stored so far are stale: it gets a
+ * new epoch, one no other PCID ever had. */
+static void jc_new_epoch(TCGCPU *t)
+{
+    xlink_bump(t, false);
+    t->jc_epoch_counter = jc_epoch_after(t, t->jc_epoch_counter);
+    t->jc_epoch = t->jc_epoch_counter;
+    t->jc_pcid_epoch[t->tlb_pcid % JC_ASIDS] = t->jc_epoch;
+    jc_set_epoch_tags(t);
+}
+
 void tb_jmp_cache_init(TCGCPU *t)
 {
     t->xlink_gen[0] = t->xlink_gen[1] = 1;   /* 0: a site not linked yet */
     tb_jmp_cache_clear(t);
-    t->jc_epoch = t->jc_gepoch = 0;
-    jc_set_epoch_tags(t);
+    memset(t->jc_pcid_epoch, 0, sizeof(t->jc_pcid_epoch));
+    t->jc_epoch_counter = t->jc_gepoch = 0;
+    jc_new_gepoch(t);
+    jc_new_epoch(t);
 }
 
-/* Tags hold 31 bits of each epoch: after a wrap an old entry could look
- * current, so the cache starts empty instead. */
-static void jc_epoch_next(TCGCPU *t, uint32_t *epoch)
+void tb_jmp_cache_switch_pcid(TCGCPU *t, unsigned pcid, bool keep)
 {
-    xlink_bump(t, epoch == &t->jc_gepoch);
-    *epoch = (*epoch + 1) & 0x7fffffffu;
-    if (*epoch == 0) {
-        tb_jmp_cache_clear(t);
-        t->jc_all_since = 0;
-        memset(t->jc_since, 0, sizeof(t->jc_since));
+    uint32_t epoch = t->jc_pcid_epoch[pcid % JC_ASIDS];
+    if (!keep || epoch == 0) {
+        jc_new_epoch(t);
+        return;
     }
+    /* transfer sites linked to the PCID left's blocks must miss */
+    xlink_bump(t, false);
+    t->jc_epoch = epoch;
     jc_set_epoch_tags(t);
-}
-
-void tb_jmp_cache_mark_stale(TCGCPU *t)
-{
-    jc_epoch_next(t, &t->jc_epoch);
-    jc_epoch_next(t, &t->jc_gepoch);
-}
-
-void tb_jmp_cache_mark_stale_nonglobal(TCGCPU *t)
-{
-    jc_epoch_next(t, &t->jc_epoch);
 }
 
 /* The current epoch field for an entry of tb at linear PC lin: the global
@@ -127,40 +161,33 @@ static bool jc_tag_current(const TCGCPU *t, uint64_t tag)
 
 void tb_jmp_cache_drop_asid(TCGCPU *t, unsigned asid)
 {
-    tb_jmp_cache_mark_stale_nonglobal(t);
-    t->jc_since[asid] = t->jc_epoch;
+    if (asid == t->tlb_pcid)
+        jc_new_epoch(t);
+    else
+        t->jc_pcid_epoch[asid % JC_ASIDS] = 0;
 }
 
 void tb_jmp_cache_drop_all(TCGCPU *t)
 {
-    tb_jmp_cache_mark_stale(t);
-    t->jc_all_since = t->jc_epoch;
+    memset(t->jc_pcid_epoch, 0, sizeof(t->jc_pcid_epoch));
+    jc_new_gepoch(t);
+    jc_new_epoch(t);
 }
 
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
 {
     /* Blocks starting on this page or the previous one (which may span into
-     * it) must not be trusted as they are: revalidate the global ones and
-     * those of the current PCID on use (INVLPG leaves other PCIDs alone),
-     * unless no block ever started there. */
+     * it) must not be trusted as they are: revalidate the global ones (when
+     * a global entry's block may start there) and those of the current PCID
+     * on use (INVLPG leaves other PCIDs alone), unless no block ever started
+     * there. The return stack's tags hold the non-global epoch, whatever
+     * page the return goes to: it moves on in both cases. */
     uint64_t page = linear & TARGET_PAGE_MASK;
-    if (jc_page_maybe_cached(t, page) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE)) {
-        tb_jmp_cache_mark_stale(t);
-        t->jc_since[t->tlb_pcid] = t->jc_epoch;
-    }
-}
-
-/* A non-global entry from an older epoch nothing of which was flushed
- * since: one of the current PCID, which CR3 writes to other PCIDs and back
- * with bit 63 keep (as they keep its TLB entries). */
-static bool jc_still_valid(const TCGCPU *t, unsigned i, uint64_t tag)
-{
-    uint32_t ep = (uint32_t)(tag >> 32);
-    unsigned asid = t->jmp_cache_asid[i];
-    if (ep & 1)
-        return false;   /* global: its own epoch says it all */
-    ep /= 2;
-    return asid == t->tlb_pcid && ep >= t->jc_all_since && ep >= t->jc_since[asid];
+    bool global = jc_page_maybe_cached(t, page, true) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE, true);
+    if (global)
+        jc_new_gepoch(t);
+    if (global || jc_page_maybe_cached(t, page, false) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE, false))
+        jc_new_epoch(t);
 }
 
 /* Index of the entry of set h that holds pc, or -1. e->pc is tb->pc
@@ -174,59 +201,63 @@ static int jc_way(const TCGCPU *t, unsigned h, uint64_t pc)
     return -1;
 }
 
+/* Move entry i of set h to the set's first way, where inline probes look
+ * (the entries before it move down one): the set's ways stay in order of
+ * last use, and a store replaces the least recently used. Returns the
+ * first way's index. */
+static unsigned jc_promote(TCGCPU *t, unsigned h, unsigned i)
+{
+    unsigned first = h * JMP_CACHE_WAYS;
+    JmpCacheEntry e = t->jmp_cache[i];
+    for (unsigned w = i; w > first; w--)
+        t->jmp_cache[w] = t->jmp_cache[w - 1];
+    t->jmp_cache[first] = e;
+    return first;
+}
+
 TranslationBlock *jc_lookup(TCGCPU *t, unsigned h, uint64_t lin, uint64_t pc, uint64_t cs_base, uint32_t flags)
 {
     int i = jc_way(t, h, pc);
     if (i < 0)
         return NULL;
-    JmpCacheEntry *e = &t->jmp_cache[i];
+    JmpCacheEntry *e = &t->jmp_cache[jc_promote(t, h, (unsigned)i)];
     TranslationBlock *tb = e->tb;
     if (tb->pc != pc || tb->cs_base != cs_base || tb->flags != flags || tb->cflags != 0)
         return NULL;
     if (jc_tag_current(t, e->tag))
         return tb;
-    if (jc_still_valid(t, (unsigned)i, e->tag)) {
-        t->stat_jc_kept++;
-    } else {
-        /* trusted again once its pages are seen to map as before */
-        t->stat_jc_revalidations++;
-        if (!tb_maps_at(t->env, tb, lin)) {
-            t->stat_jc_stale++;
-            return NULL;
-        }
+    /* trusted again once its pages are seen to map as before */
+    t->stat_jc_revalidations++;
+    if (!tb_maps_at(t->env, tb, lin)) {
+        t->stat_jc_stale++;
+        return NULL;
     }
-    t->jmp_cache_asid[i] = (uint16_t)t->tlb_pcid;
-    e->tag = jc_tag((uint32_t)e->tag, jc_epoch_field(t, tb, lin));
+    uint32_t field = jc_epoch_field(t, tb, lin);
+    /* (its pages may have become global or stopped being so) */
+    if (jc_page_note(t, lin, field & 1))
+        e->tag = jc_tag((uint32_t)e->tag, field);
     return tb;
 }
 
-/* Where a new entry for pc goes in set h: over an entry with the same PC
- * (a block of other flags, or a stale one), else in the first way, the
- * first way's entry moving to the second (the least recently stored one
- * leaves). */
+/* Where a new entry for pc goes in set h: the first way, over an entry
+ * with the same PC (a block of other flags, or a stale one) moved there,
+ * else over the least recently used entry moved there. */
 static unsigned jc_slot_for(TCGCPU *t, unsigned h, uint64_t pc)
 {
     int i = jc_way(t, h, pc);
-    if (i >= 0)
-        return (unsigned)i;
-    unsigned first = h * JMP_CACHE_WAYS;
-    for (unsigned w = first + JMP_CACHE_WAYS - 1; w > first; w--) {
-        t->jmp_cache[w] = t->jmp_cache[w - 1];
-        t->jmp_cache_asid[w] = t->jmp_cache_asid[w - 1];
-    }
-    return first;
+    return jc_promote(t, h, i >= 0 ? (unsigned)i : h * JMP_CACHE_WAYS + JMP_CACHE_WAYS - 1);
 }
 
 void jc_store(TCGCPU *t, unsigned h, uint64_t lin, TranslationBlock *tb)
 {
-    jc_page_note(t, lin);
+    uint32_t field = jc_epoch_field(t, tb, lin);
+    jc_page_note(t, lin, field & 1);
     unsigned i = jc_slot_for(t, h, tb->pc);
     JmpCacheEntry *e = &t->jmp_cache[i];
     e->pc = tb->pc;
-    e->tag = jc_tag(tb->cs_base == 0 ? tb->flags : JC_TAG_NO_PROBE, jc_epoch_field(t, tb, lin));
+    e->tag = jc_tag(tb->cs_base == 0 ? tb->flags : JC_TAG_NO_PROBE, field);
     e->code = tb->code;
     e->tb = tb;
-    t->jmp_cache_asid[i] = (uint16_t)t->tlb_pcid;
 }
 
 static uint64_t tb_linear_pc(const TranslationBlock *tb)
@@ -262,9 +293,9 @@ bool xlink_admit(TCGCPU *t, TranslationBlock *tb, uint64_t lin, bool *global, ui
     if (tb->cflags != 0 || tb->cs_base != 0 || !(tb->flags & HF_CS64_MASK))
         return false;
     /* an INVLPG of its pages must move the generation on */
-    jc_page_note(t, lin);
-    tb->xlinked = true;
     *global = jc_epoch_field(t, tb, lin) & 1;
+    jc_page_note(t, lin, *global);
+    tb->xlinked = true;
     *gen = t->xlink_gen[*global];
     return true;
 }

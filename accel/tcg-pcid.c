@@ -77,16 +77,17 @@ static void pcid_switch(TCGCPU *t, unsigned pcid, bool keep)
     t->stat_pcid_switches++;
     tlb_drop_nonglobal(t, pcid_slot_take(t, t->tlb_pcid));
     t->tlb_pcid = pcid;
-    /* non-global entries trusted as they are belong to the PCID left */
-    tb_jmp_cache_mark_stale_nonglobal(t);
     TLBPcidSlot *s = keep ? pcid_slot_find(t, pcid) : NULL;
+    /* the jump cache keeps a PCID's entries as long as its TLB slot */
+    tb_jmp_cache_switch_pcid(t, pcid, s != NULL);
     if (!s) {
         pcid_slot_drop(t, pcid);
         return;
     }
     t->stat_pcid_restored++;
+    unsigned victim_modes = tlb_victim_modes(t);   /* mostly none: non-global ones just went */
     for (unsigned i = 0; i < s->n; i++)
-        tlb_put_back(t, &s->e[i]);
+        tlb_put_back(t, &s->e[i], &victim_modes);
     s->pcid = -1;
     s->n = 0;
 }

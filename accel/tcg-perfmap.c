@@ -20,6 +20,7 @@
 
 #include "cpu/x86/cpu.h"
 #include "system/util.h"
+#include "system/log.h"
 #include "tcg/tb.h"
 
 static pthread_once_t perfmap_once = PTHREAD_ONCE_INIT;
@@ -36,6 +37,25 @@ static void perfmap_open(void)
         error_report("-d perfmap: cannot create %s: %s", path, strerror(errno));
 }
 
+static void perfmap_write(const char *line, int n)
+{
+    if (n > 0 && write(perfmap_fd, line, (size_t)n) != n &&
+        !atomic_exchange(&perfmap_write_failed, true))
+        error_report("-d perfmap: cannot write the map file: %s", strerror(errno));
+}
+
+void perfmap_note_runtime(uintptr_t code, size_t size, const char *name)
+{
+    if (!log_enabled(LOG_PERFMAP) || size == 0)
+        return;
+    pthread_once(&perfmap_once, perfmap_open);
+    if (perfmap_fd < 0)
+        return;
+    char line[128];
+    int n = snprintf(line, sizeof(line), "%" PRIxPTR " %zx kestrel:runtime:%s\n", code, size, name);
+    perfmap_write(line, n > 0 && (size_t)n < sizeof(line) ? n : 0);
+}
+
 void perfmap_note_tb(const TranslationBlock *tb)
 {
     if (tcg_use_interp || !tb->code || tb->code_size == 0)
@@ -50,7 +70,5 @@ void perfmap_note_tb(const TranslationBlock *tb)
     int n = snprintf(line, sizeof(line), "%" PRIxPTR " %x kestrel:0x%" PRIx64 "%s\n",
                      (uintptr_t)tb->code, tb->code_size, linear,
                      (tb->cflags & CF_SINGLE_INSN) ? ":1insn" : "");
-    if (n > 0 && (size_t)n < sizeof(line) && write(perfmap_fd, line, (size_t)n) != n &&
-        !atomic_exchange(&perfmap_write_failed, true))
-        error_report("-d perfmap: cannot write the map file: %s", strerror(errno));
+    perfmap_write(line, n > 0 && (size_t)n < sizeof(line) ? n : 0);
 }

@@ -8,4 +8,8 @@
  * only; the interpreter has no host code of its own). */
 void perfmap_note_tb(const TranslationBlock *tb);
 
+/* Name the backend's shared runtime code at [code, code + size) (the
+ * prologue, the jump-cache probes...) "kestrel:runtime:NAME". */
+void perfmap_note_runtime(uintptr_t code, size_t size, const char *name);
+
 #endif

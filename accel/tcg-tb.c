@@ -563,7 +563,7 @@ TranslationBlock *tb_lookup_fast(CPUX86State *env)
     TCGCPU *t = tcg_cpu(env);
     if (atomic_load_explicit(&t->exit_flag, memory_order_relaxed) || log_enabled(LOG_EXEC | LOG_CPU))
         return NULL;   /* back to the loop (which traces each block under -d exec/cpu) */
-    uint64_t pc = env->rip, cs_base = env->segs[R_CS].base;
+    uint64_t pc = env->rip, cs_base = x86_cs_base(env);
     uint32_t flags = tb_flags_of(env);
     uint64_t lin = linear_pc(env, pc, cs_base);
     unsigned h = jmp_cache_hash(lin);

@@ -259,15 +259,28 @@ static uint64_t tlb_entry_page(const TLBEntry *e)
     return tag & TARGET_PAGE_MASK;
 }
 
-void tlb_put_back(TCGCPU *t, const TLBSaved *s)
+unsigned tlb_victim_modes(TCGCPU *t)
+{
+    unsigned modes = 0;
+    for (int m = 0; m < MMU_MODES; m++)
+        for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++)
+            if (tlb_entry_valid(&t->tlb_victim[m][v]))
+                modes |= 1u << m;
+    return modes;
+}
+
+void tlb_put_back(TCGCPU *t, const TLBSaved *s, unsigned *victim_modes)
 {
     int m = s->mode;
     unsigned i = s->idx;
     TLBEntry *e = &t->tlb[m][i];
     uint64_t vpage = tlb_entry_page(&s->e);
-    tlb_victim_drop_page(t, m, vpage);
-    if (tlb_entry_valid(e) && !tlb_entry_maps_page(e, vpage))
+    if (*victim_modes & (1u << m))
+        tlb_victim_drop_page(t, m, vpage);
+    if (tlb_entry_valid(e) && !tlb_entry_maps_page(e, vpage)) {
         tlb_victim_evict(t, m, i);
+        *victim_modes |= 1u << m;
+    }
     *e = s->e;
     /* the page may have gained or lost translated code meanwhile */
     if (e->addr_write != TLB_INVALID_ADDR && !(e->addr_write & TLB_MMIO))

@@ -271,7 +271,7 @@ static void run_blocks(TCGCPU *t)
         }
         unsigned gen = t->flush_count;
         t->stat_loop_passes++;
-        TranslationBlock *tb = tb_find(t, env->rip, env->segs[R_CS].base, tb_flags_of(env), cflags);
+        TranslationBlock *tb = tb_find(t, env->rip, x86_cs_base(env), tb_flags_of(env), cflags);
         if (gen != t->flush_count)
             last = NULL;   /* flushed while translating: the old block is gone */
         bool chain = true;
@@ -312,8 +312,10 @@ uint64_t helper_end_block_needs_loop(CPUX86State *env, uint64_t from_code64)
         return 1;
     /* A 64-bit block probes the jump cache inline, matching hflags alone:
      * right only while the new code's TB flags are hflags (64-bit code, or
-     * flat segments), so other mode changes go through the loop. */
-    return from_code64 && !(env->hflags & HF_CS64_MASK) && x86_seg_tb_flags(env) != 0;
+     * flat segments) and its CS base is zero (always in 64-bit code), so
+     * other mode changes go through the loop. */
+    return from_code64 && !(env->hflags & HF_CS64_MASK) &&
+           (x86_seg_tb_flags(env) != 0 || env->segs[R_CS].base != 0);
 }
 
 /* Interrupt acknowledge talks to the interrupt controllers: with the
@@ -430,8 +432,8 @@ void tcg_dump_jit_info(FILE *f)
                 " non-global (CR3), %" PRIu64 " single page; jump cache: %" PRIu64 " revalidated, %" PRIu64 " stale\n",
                 i, cpu->env->stat_walks, t->stat_tlb_fills, t->stat_tlb_victim_hits, t->stat_tlb_flushes, t->stat_tlb_flushes_nonglobal,
                 t->stat_tlb_flushes_page, t->stat_jc_revalidations, t->stat_jc_stale);
-        fprintf(f, "CPU #%d: jump cache: %" PRIu64 " kept (address space unflushed), %" PRIu64 " misses looked up by physical PC; PCID: %"
-                PRIu64 " switches, %" PRIu64 " found their entries\n", i, t->stat_jc_kept, t->stat_hash_lookups,
+        fprintf(f, "CPU #%d: jump cache: %" PRIu64 " misses looked up by physical PC; PCID: %"
+                PRIu64 " switches, %" PRIu64 " found their entries\n", i, t->stat_hash_lookups,
                 t->stat_pcid_switches, t->stat_pcid_restored);
         fprintf(f, "CPU #%d: %" PRIu64 " looping blocks with loop-invariant TLB probes (%" PRIu64
                 " loop heads inside a block with pre-header probes), %" PRIu64
@@ -450,7 +452,14 @@ void tcg_dump_jit_info(FILE *f)
                 " conditional branches\n", i, t->ctx->stat_follow_jmp, t->ctx->stat_follow_call, t->ctx->stat_follow_jcc);
         fprintf(f, "CPU #%d: %" PRIu64 " SETcc straight into byte registers\n", i, t->ctx->stat_setcc_into_byte);
         if (log_enabled(LOG_JIT_COUNT))
-            fprintf(f, "CPU #%d: %" PRIu64 " block entries\n", i, t->stat_entries);
+            fprintf(f, "CPU #%d: %" PRIu64 " block entries; %" PRIu64 " whole jump-cache probes (%" PRIu64
+                    " found in way 0, %" PRIu64 " in way 1); %" PRIu64 " RETs through the return stack\n", i,
+                    t->stat_entries, t->stat_jc_runtime, t->stat_jc_runtime_hit[0], t->stat_jc_runtime_hit[1],
+                    t->stat_ras_hits);
+        if (log_enabled(LOG_JIT_COUNT))
+            fprintf(f, "CPU #%d: %" PRIu64 " victim TLB probes by slow paths, hits by MMU index %" PRIu64 " %" PRIu64
+                    " %" PRIu64 " %" PRIu64 "\n", i, t->stat_victim_probes, t->stat_victim_probe_hits[0],
+                    t->stat_victim_probe_hits[1], t->stat_victim_probe_hits[2], t->stat_victim_probe_hits[3]);
         fprintf(f, "CPU #%d: %" PRIu64 " loop accesses translated with a page cache\n", i, t->ctx->stat_access_caches);
         if (log_enabled(LOG_JIT_COUNT))
             fprintf(f, "CPU #%d: %" PRIu64 " accesses through page caches, %" PRIu64 " of them refilled it\n", i,

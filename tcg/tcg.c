@@ -239,7 +239,10 @@ const char *tcg_xfer_kind_name(unsigned kind)
     return kind < XFER_KINDS ? names[kind] : "?";
 }
 
-void tcg_gen_lookup_and_goto(uint64_t ret_pop, TCGXferKind kind) { EMIT(INDEX_op_lookup_and_goto, 0, ret_pop, kind); }
+void tcg_gen_lookup_and_goto(uint64_t ret_pop, TCGXferKind kind, uint64_t expect)
+{
+    EMIT(INDEX_op_lookup_and_goto, 0, ret_pop, kind, expect);
+}
 void tcg_gen_ras_push(TCGv rsp, TCGv ret_addr) { EMIT(INDEX_op_ras_push, 0, rsp, ret_addr); }
 void tcg_gen_goto_loop(int label) { EMIT(INDEX_op_goto_loop, 0, (TCGArg)(int64_t)label); }
 void tcg_gen_discard(TCGv t) { EMIT(INDEX_op_discard, 0, t); }

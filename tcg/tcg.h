@@ -218,9 +218,10 @@ static inline unsigned tcg_window_perms(uint64_t w) { return (unsigned)(w >> 48)
     X(insn_start, 0, 0, 2)  /* guest pc, cc_op at the insn's start     */  \
     X(goto_tb, 0, 0, 2)     /* chainable jump to successor n, at pc    */  \
     X(exit_tb, 0, 0, 1)     /* return to the loop (value: see exec)    */  \
-    X(lookup_and_goto, 0, 0, 2) /* jump to the TB for env->rip, or exit;  \
+    X(lookup_and_goto, 0, 0, 3) /* jump to the TB for env->rip, or exit;  \
                                a RET: the bytes its pop added to RSP;  \
-                               the kind of transfer (TCGXferKind)      */  \
+                               the kind of transfer (TCGXferKind);     \
+                               the linear RIP expected (a hint)        */  \
     X(ras_push, 0, 2, 0)    /* a CALL pushed return address b at RSP a */  \
     X(goto_loop, 0, 0, 1)   /* back to loop head label, or fall through */
 
@@ -383,8 +384,12 @@ static inline bool xfer_kind_direct(unsigned kind)
     return kind == XFER_DIRECT_JMP || kind == XFER_DIRECT_CALL || kind == XFER_REGION_EXIT || kind == XFER_NEXT;
 }
 const char *tcg_xfer_kind_name(unsigned kind);   /* for statistics */
-/* ret_pop: 0, or the block ends with a RET that added ret_pop to RSP */
-void tcg_gen_lookup_and_goto(uint64_t ret_pop, TCGXferKind kind);
+/* ret_pop: 0, or the block ends with a RET that added ret_pop to RSP;
+ * expect: the linear RIP the jump goes to when the block runs where it was
+ * translated (a direct jump's target), else TCG_RIP_UNKNOWN. Only a hint:
+ * the backend may look that RIP up first, and must check it. */
+#define TCG_RIP_UNKNOWN 0x8000000000000000ULL   /* not canonical: no code runs there */
+void tcg_gen_lookup_and_goto(uint64_t ret_pop, TCGXferKind kind, uint64_t expect);
 /* A CALL pushed ret_addr at rsp (a hint for the return stack; no effect on
  * the guest state) */
 void tcg_gen_ras_push(TCGv rsp, TCGv ret_addr);

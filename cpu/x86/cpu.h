@@ -246,6 +246,13 @@ uint32_t x86_get_eflags(CPUX86State *env);
 void x86_set_eflags(CPUX86State *env, uint32_t value, uint32_t update_mask);
 /* Recompute env->hflags from CR0/CR4/EFER/segments/EFLAGS. */
 void x86_update_hflags(CPUX86State *env);
+
+/* The base code addresses add to RIP: none in 64-bit mode (the SDM: the CS
+ * base is treated as zero there, whatever the descriptor held). */
+static inline uint64_t x86_cs_base(const CPUX86State *env)
+{
+    return (env->hflags & HF_CS64_MASK) ? 0 : env->segs[R_CS].base;
+}
 /* Power-on / INIT state (real mode, CS:IP = F000:FFF0). */
 void x86_cpu_reset(CPUX86State *env);
 /* Set the INTR line level (called by the PIC/APIC with the machine lock held). */

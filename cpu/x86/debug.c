@@ -86,7 +86,7 @@ bool x86_data_breakpoints_enabled(CPUX86State *env)
 
 void x86_check_insn_breakpoint(CPUX86State *env, uintptr_t ra)
 {
-    uint64_t pc = env->segs[R_CS].base + env->rip, hits = 0;
+    uint64_t pc = x86_cs_base(env) + env->rip, hits = 0;
 
     if (!code64(env))
         pc = (uint32_t)pc;

@@ -30,7 +30,7 @@ _Noreturn void helper_raise_exception(CPUX86State *env, uint64_t vector, uint64_
 
 _Noreturn void x86_fetch_fault(CPUX86State *env, uint64_t pc)
 {
-    uint64_t lin = env->segs[R_CS].base + pc, ps;
+    uint64_t lin = x86_cs_base(env) + pc, ps;
     int prot;
     if (!(env->hflags & HF_CS64_MASK))
         lin = (uint32_t)lin;

@@ -489,7 +489,7 @@ static void gen_single_step_trap(DisasContext *s)
  * the main loop acts on (IF, the interrupt shadow, halting, a mode change),
  * so ask whether the loop must run before going on; the block after STI or
  * MOV SS asks too, as the event it held back may be taken now. */
-static void gen_goto_next_tb(DisasContext *s, bool recheck, TCGXferKind kind)
+static void gen_goto_next_tb(DisasContext *s, bool recheck, TCGXferKind kind, uint64_t expect)
 {
     if ((s->flags & HF_TF_MASK) || (s->tb->cflags & CF_SINGLE_INSN)) {
         gen_single_step_trap(s);
@@ -501,12 +501,12 @@ static void gen_goto_next_tb(DisasContext *s, bool recheck, TCGXferKind kind)
         TCGv needed = tcg_temp_new();
         gen_helper(helper_end_block_needs_loop, needed, 2, tcg_env, tcg_const(s->code64));
         tcg_gen_brcondi(TCG_COND_NE, 0, needed, 0, to_loop);
-        tcg_gen_lookup_and_goto(s->ret_pop, kind);
+        tcg_gen_lookup_and_goto(s->ret_pop, kind, expect);
         tcg_gen_set_label(to_loop);
         tcg_gen_exit_tb(0);
         return;
     }
-    tcg_gen_lookup_and_goto(s->ret_pop, kind);
+    tcg_gen_lookup_and_goto(s->ret_pop, kind, expect);
 }
 
 /* A CALL pushed ret_addr: in 64-bit code, when the return address is on
@@ -589,7 +589,7 @@ void gen_jmp_to(DisasContext *s, uint64_t target, int n)
         tcg_gen_goto_tb(n, s->tb->pcrel ? target - TB_PAGE_BASE(s->tb->pc) : target);
     } else {
         gen_set_rip(s, target);
-        gen_goto_next_tb(s, false, jmp_kind(s, target, lin));
+        gen_goto_next_tb(s, false, jmp_kind(s, target, lin), s->code64 ? lin : TCG_RIP_UNKNOWN);
     }
 }
 
@@ -681,11 +681,11 @@ static void gen_block_end(DisasContext *s)
         break;
     case DISAS_EXIT:
         gen_update_cc_op(s);
-        gen_goto_next_tb(s, true, XFER_OTHER);
+        gen_goto_next_tb(s, true, XFER_OTHER, TCG_RIP_UNKNOWN);
         break;
     case DISAS_JUMP:
         gen_update_cc_op(s);
-        gen_goto_next_tb(s, false, s->xfer_kind);
+        gen_goto_next_tb(s, false, s->xfer_kind, TCG_RIP_UNKNOWN);
         break;
     case DISAS_NORETURN:
         break;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "accel/tcg-perfmap.h"
 #include "system/log.h"
 #include "tcg/x86_64/backend.h"
 
@@ -641,9 +642,15 @@ static void emit_runtime(CodeBuffer *cb)
         em_byte(e, (uint8_t)(0x58 + (saved[i] & 7)));
     }
     em_byte(e, 0xc3);
+    uintptr_t victim = em_rx(e);
     emit_victim_probes(cb, e);
     emit_jmp_cache_exit(cb, e);
     emit_jmp_cache_lookup(cb, e);
+    uintptr_t end = em_rx(e);
+    perfmap_note_runtime(cb->prologue, victim - cb->prologue, "prologue-epilogue");
+    perfmap_note_runtime(victim, cb->jmp_cache_exit - victim, "victim-tlb-probes");
+    perfmap_note_runtime(cb->jmp_cache_exit, cb->jmp_cache_lookup - cb->jmp_cache_exit, "jmp-cache-exit");
+    perfmap_note_runtime(cb->jmp_cache_lookup, end - cb->jmp_cache_lookup, "jmp-cache-lookup");
     cb->first_tb = ALIGN_UP(emitter_off(e, cb), 64);
     cb->used = cb->first_tb;
 }

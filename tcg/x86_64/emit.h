@@ -92,6 +92,13 @@ static inline void em_rm(Emitter *e, uint32_t opc, int nopc, bool w, int reg, in
         em_u32(e, (uint32_t)disp);
 }
 
+/* add qword [r12 + off], 1: a -d jitcount counter of the TCGCPU */
+static inline void em_count_u64(Emitter *e, int32_t off)
+{
+    em_rm(e, 0x83, 1, true, 0, R12, -1, 0, off, false);
+    em_byte(e, 1);
+}
+
 static inline bool fits_i32(int64_t v) { return v == (int32_t)v; }
 
 #endif

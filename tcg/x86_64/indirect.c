@@ -75,12 +75,18 @@ static void em_jmp_cache_set(Emitter *e)
     em_byte(e, 6);
 }
 
-/* cmp rdx, [entry.tag] after rdx = hflags | [epoch tag] */
-static void em_tag_compare(Emitter *e, int32_t epoch_tag, int32_t entry_tag)
+/* cmp rdx, [r12 + set + entry_tag] after rdx = hflags | [epoch tag]; set:
+ * rcx (-1), or a constant already in entry_tag */
+static void em_tag_compare_in(Emitter *e, int32_t epoch_tag, int set, int32_t entry_tag)
 {
     em_rm(e, 0x8b, 1, false, RDX, RBP, -1, 0, ENV_OFF(hflags), false);
     em_rm(e, 0x0b, 1, true, RDX, R12, -1, 0, epoch_tag, false);   /* or rdx, [epoch tag] */
-    em_rm(e, 0x3b, 1, true, RDX, R12, RCX, 0, entry_tag, false);
+    em_rm(e, 0x3b, 1, true, RDX, R12, set, 0, entry_tag, false);
+}
+
+static void em_tag_compare(Emitter *e, int32_t epoch_tag, int32_t entry_tag)
+{
+    em_tag_compare_in(e, epoch_tag, RCX, entry_tag);
 }
 
 static void em_cs_base_zero(Emitter *e)
@@ -88,6 +94,31 @@ static void em_cs_base_zero(Emitter *e)
     em_rm(e, 0x83, 1, true, 7, RBP, -1, 0,
           ENV_OFF(segs) + (int32_t)(R_CS * sizeof(SegmentCache) + offsetof(SegmentCache, base)), false);
     em_byte(e, 0);                                     /* cmp qword [cs.base], 0 */
+}
+
+/* -d jitcount: add qword [r12 + off], 1 (flags are dead between blocks) */
+static void em_count(Emitter *e, int32_t off)
+{
+    if (log_enabled(LOG_JIT_COUNT))
+        em_count_u64(e, off);
+}
+
+/* Swap the two ways of the set at rcx: a block found in way 1 moves to way
+ * 0, where the inline probes look, and the other becomes the one the next
+ * store replaces. Clobbers xmm0-xmm3 (no value lives in them between
+ * blocks). */
+static void em_jmp_cache_promote(Emitter *e)
+{
+    _Static_assert(JMP_CACHE_WAYS == 2 && sizeof(JmpCacheEntry) == 32, "a set is two 32-byte ways");
+    const int32_t set = CPU_OFF(jmp_cache);
+    for (int x = 0; x < 4; x++) {                              /* movdqu xmmX, [set + 16X] */
+        em_byte(e, 0xf3);
+        em_rm(e, 0x6f0f, 2, false, x, R12, RCX, 0, set + 16 * x, false);
+    }
+    for (int x = 0; x < 4; x++) {                              /* movdqu [set + 16(X^2)], xmmX */
+        em_byte(e, 0xf3);
+        em_rm(e, 0x7f0f, 2, false, x, R12, RCX, 0, set + 16 * (x ^ 2), false);
+    }
 }
 
 /* The whole jump-cache probe for the block at env->rip: an entry of its
@@ -99,6 +130,7 @@ static void em_jmp_cache_probe_all(Emitter *e, CodeBuffer *cb)
 {
     size_t miss[8];
     unsigned n = 0;
+    em_count(e, CPU_OFF(stat_jc_runtime));
     em_jmp_cache_set(e);
     for (int way = 0; way < JMP_CACHE_WAYS; way++) {
         int32_t off = way * (int32_t)sizeof(JmpCacheEntry);
@@ -111,7 +143,10 @@ static void em_jmp_cache_probe_all(Emitter *e, CodeBuffer *cb)
         patch_rel32(cb, tag_ok, emitter_off(e, cb));
         em_cs_base_zero(e);
         miss[n++] = em_jcc_fwd(e, cb, CC_NE);
-        em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code) + off, false);   /* jmp [entry.code] */
+        em_count(e, CPU_OFF(stat_jc_runtime_hit[way]));
+        if (way > 0)
+            em_jmp_cache_promote(e);
+        em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code), false);   /* jmp [way 0's code] */
         patch_rel32(cb, next_way, emitter_off(e, cb));
     }
     for (unsigned i = 0; i < n; i++)
@@ -120,7 +155,10 @@ static void em_jmp_cache_probe_all(Emitter *e, CodeBuffer *cb)
 
 /* 64-bit code's inline probe: the set's first way, with the epoch the
  * site expects (probe_epoch_tag); anything else goes to the runtime's
- * whole probe and then the C lookup (emit_jmp_cache_lookup). */
+ * whole probe and then the C lookup (emit_jmp_cache_lookup). The CS base
+ * is zero here: in 64-bit code it counts as zero (x86_cs_base), and a
+ * block that leaves 64-bit code for a CS with another base goes through
+ * the loop (helper_end_block_needs_loop). */
 static void gen_jmp_cache_probe(Gen *g)
 {
     Emitter *e = &g->e;
@@ -130,9 +168,25 @@ static void gen_jmp_cache_probe(Gen *g)
     jcc_abs(e, CC_NE, slow);
     em_tag_compare(e, probe_epoch_tag(g), JC_OFF(tag));
     jcc_abs(e, CC_NE, slow);
-    em_cs_base_zero(e);
-    jcc_abs(e, CC_NE, slow);
     em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code), false);   /* jmp [entry.code] */
+}
+
+/* The inline probe of a jump whose target the translator knew (a direct
+ * jump to another page, expect): the set is a constant. The entry's PC
+ * is compared all the same (a PC-relative block may run elsewhere, and a
+ * 32-bit hint would not be the RIP): any miss goes to the whole probe,
+ * which hashes env->rip. */
+static void gen_jmp_cache_probe_expected(Gen *g, uint64_t expect)
+{
+    Emitter *e = &g->e;
+    uintptr_t slow = g->cb->jmp_cache_lookup;
+    int32_t set = (int32_t)(jmp_cache_hash(expect) * JMP_CACHE_WAYS * sizeof(JmpCacheEntry));
+    em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, ENV_OFF(rip), false);
+    em_rm(e, 0x3b, 1, true, RAX, R12, -1, 0, JC_OFF(pc) + set, false);
+    jcc_abs(e, CC_NE, slow);
+    em_tag_compare_in(e, probe_epoch_tag(g), -1, JC_OFF(tag) + set);
+    jcc_abs(e, CC_NE, slow);
+    em_rm(e, 0xff, 1, false, 4, R12, -1, 0, JC_OFF(code) + set, false);   /* jmp [entry.code] */
 }
 
 /* The runtime's end of an indirect jump whose inline probe missed: the
@@ -233,6 +287,7 @@ static void gen_ras_pop(Gen *g, uint64_t pop)
     em_rm(e, 0x8b, 1, true, RDX, RSI, -1, 0, (int32_t)offsetof(RetSlot, code), false);
     em_rr(e, 0x85, 1, true, RDX, RDX, false);          /* test rdx, rdx */
     size_t fill = jcc_fwd(g, CC_E);
+    em_count(e, CPU_OFF(stat_ras_hits));
     em_rr(e, 0xff, 1, false, 4, RDX, false);           /* jmp rdx */
     patch_rel32(g->cb, fill, emitter_off(e, g->cb));
     mov_rr(e, RDI, RBP);
@@ -254,7 +309,10 @@ void gen_lookup_and_goto(Gen *g, const TCGOp *op)
             em_rm(e, 0xff, 1, true, 0, R12, -1, 0, CPU_OFF(stat_xfer_probe[kind]), false);
         if (tcg_return_stack && op->args[0] && g->tb->flags <= INT32_MAX)
             gen_ras_pop(g, op->args[0]);
-        gen_jmp_cache_probe(g);
+        if (op->args[2] != TCG_RIP_UNKNOWN)
+            gen_jmp_cache_probe_expected(g, op->args[2]);
+        else
+            gen_jmp_cache_probe(g);
         jmp_abs(e, g->cb->jmp_cache_lookup);
         return;
     }

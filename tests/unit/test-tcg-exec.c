@@ -1137,6 +1137,91 @@ static void victim_tlb_inline(bool interp)
 TEST(victim_tlb_inline_interp) { victim_tlb_inline(true); }
 TEST(victim_tlb_inline_x86_64) { victim_tlb_inline(false); }
 
+/* A page the main table lost to a colliding one used once, then used
+ * alone: the victim probe's hit moves it back into the main table, so the
+ * loop's accesses after the first are inline hits, not probes. */
+static void victim_tlb_hot_page_moves_back(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    uint64_t pt2 = 0xf4000;   /* maps COLLIDING to DATA + 0x1000 */
+    memset(ram + pt2, 0, 0x1000);
+    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
+    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), (DATA + 0x1000) | 3);
+    static const uint8_t code[] = {
+        0x48, 0x8b, 0x02,             /*    mov rax, [rdx]         (DATA: filled) */
+        0x48, 0x8b, 0x06,             /*    mov rax, [rsi]         (COLLIDING: DATA to the victims) */
+        0x48, 0x03, 0x1c, 0xca,       /* L: add rbx, [rdx+rcx*8]   */
+        0xff, 0xc9,                   /*    dec ecx                */
+        0x75, 0xf8,                   /*    jnz L                  */
+        0x48, 0x03, 0x1e,             /*    add rbx, [rsi]         (COLLIDING again) */
+        0xf4,
+    };
+    for (int i = 0; i <= 100; i++)
+        st64(ram + (DATA - RAM_BASE) + 8 * i, i);
+    st64(ram + (DATA - RAM_BASE) + 0x1000, 7);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = DATA;
+    env->regs[R_ESI] = COLLIDING;
+    env->regs[R_ECX] = 100;
+    log_mask |= LOG_JIT_COUNT;   /* the probes count themselves */
+    run_code(env, code, sizeof(code));
+    log_mask &= ~LOG_JIT_COUNT;
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EBX], 100 * 101 / 2 + 7);
+    CHECK_EQ(env->regs[R_EAX], 7);
+    /* without the move: a probe per turn */
+    if (!interp)
+        CHECK(tcg_cpu(env)->stat_victim_probes < 10);
+    test_cpu_free(env);
+}
+
+TEST(victim_tlb_hot_page_moves_back_interp) { victim_tlb_hot_page_moves_back(true); }
+TEST(victim_tlb_hot_page_moves_back_x86_64) { victim_tlb_hot_page_moves_back(false); }
+
+/* A writable alias of a code page that came back into the main TLB through
+ * the victim probe's swap: translating code on the page must still mark
+ * that entry, so a store through the alias invalidates the code. */
+#define ALIAS_CODE (RAM_BASE + 0x30000)   /* mov eax, 0x11; ret */
+static void victim_swapped_alias_of_code(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    enable_paging(env);
+    uint64_t pt2 = 0xf4000;   /* maps COLLIDING (DATA's TLB slot) to ALIAS_CODE */
+    memset(ram + pt2, 0, 0x1000);
+    st64(ram + 0xf2000 + 8 * ((COLLIDING >> 21) & 511), (RAM_BASE + pt2) | 3);
+    st64(ram + pt2 + 8 * ((COLLIDING >> 12) & 511), ALIAS_CODE | 3);
+    memcpy(ram + (ALIAS_CODE - RAM_BASE), (uint8_t[]){ 0xb8, 0x11, 0, 0, 0, 0xc3 }, 6);
+    uint8_t code[] = {
+        0x48, 0x89, 0x86, 0, 1, 0, 0, /*  0: mov [rsi+0x100], rax  (the alias: filled, writable) */
+        0x48, 0x8b, 0x07,             /*  7: mov rax, [rdi]        (DATA: the alias to victims) */
+        0xb9, 0x10, 0, 0, 0,          /* 10: mov ecx, 16                                      */
+        0x48, 0x03, 0x1c, 0xce,       /* 15: L: add rbx, [rsi+rcx*8] (victim probe: swapped back) */
+        0xff, 0xc9,                   /* 19: dec ecx                                          */
+        0x75, 0xf8,                   /* 21: jnz L                                            */
+        0xe8, 0, 0, 0, 0,             /* 23: call ALIAS_CODE                                  */
+        0x89, 0xc5,                   /* 28: mov ebp, eax                                     */
+        0xc6, 0x46, 0x01, 0x22,       /* 30: mov byte [rsi+1], 0x22 (the immediate)            */
+        0xe8, 0, 0, 0, 0,             /* 34: call ALIAS_CODE                                  */
+        0xf4,                         /* 39: hlt                                              */
+    };
+    int32_t rel = (int32_t)(ALIAS_CODE - (RAM_BASE + 28));
+    memcpy(code + 24, &rel, 4);
+    rel = (int32_t)(ALIAS_CODE - (RAM_BASE + 39));
+    memcpy(code + 35, &rel, 4);
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_ESI] = COLLIDING;
+    env->regs[R_EDI] = DATA;
+    run_code(env, code, sizeof(code));
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EBP], 0x11);
+    CHECK_EQ(env->regs[R_EAX], 0x22);
+    test_cpu_free(env);
+}
+
+TEST(victim_swapped_alias_of_code_interp) { victim_swapped_alias_of_code(true); }
+TEST(victim_swapped_alias_of_code_x86_64) { victim_swapped_alias_of_code(false); }
+
 /* Two probe windows that never verify (each straddles a page), on pages
  * whose TLB slots collide pairwise: every access goes the single-access way
  * of a folded reuse, and the page its slot does not hold is found in the

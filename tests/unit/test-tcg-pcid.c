@@ -21,6 +21,7 @@
 #define D2 0x11000
 #define CODE1 0x20000                /* mov eax, 1; hlt */
 #define CODE2 0x21000                /* mov eax, 2; hlt */
+#define CODE3 0x22000                /* lea rax, [rip + 2]; jmp rax; mov eax, 3; hlt */
 #define P 1ULL
 #define W 2ULL
 #define G 0x100ULL
@@ -60,6 +61,7 @@ static void setup(bool interp)
     st64(ram + D2, 0x2222);
     memcpy(ram + CODE1, (uint8_t[]){ 0xb8, 1, 0, 0, 0, 0xf4 }, 6);
     memcpy(ram + CODE2, (uint8_t[]){ 0xb8, 2, 0, 0, 0, 0xf4 }, 6);
+    memcpy(ram + CODE3, (uint8_t[]){ 0x48, 0x8d, 0x05, 2, 0, 0, 0, 0xff, 0xe0, 0xb8, 3, 0, 0, 0, 0xf4 }, 15);
     env = test_cpu64_new(interp, 0);
     env->cr[3] = R + PML4;
     env->cr[0] |= CR0_PG;
@@ -228,6 +230,74 @@ static void code_follows_pcid(bool interp)
 
 TEST(code_follows_pcid_interp) { code_follows_pcid(true); }
 TEST(code_follows_pcid_x86_64) { code_follows_pcid(false); }
+
+/* INVLPG of a page with blocks on it whose entries are not global leaves
+ * the global entries current (no revalidation, no C lookup); one of a page
+ * with global blocks does not. */
+TEST(invlpg_nonglobal_page_keeps_global_entries)
+{
+    setup(false);
+    map(16, CODE1, 0);
+    map(17, CODE3, G);
+    cr3(1, false);
+    CHECK_EQ(run(16), 1);
+    CHECK_EQ(run(17), 3);
+    TCGCPU *t = tcg_cpu(env);
+    uint64_t lookups = t->stat_lookup_slow, revalidations = t->stat_jc_revalidations;
+    for (int i = 0; i < 5; i++) {
+        x86_invlpg(env, LIN + 16 * 4096);
+        CHECK_EQ(run(17), 3);
+    }
+    CHECK_EQ(t->stat_lookup_slow, lookups);
+    CHECK_EQ(t->stat_jc_revalidations, revalidations);
+    x86_invlpg(env, LIN + 17 * 4096);
+    CHECK_EQ(run(17), 3);
+    CHECK(t->stat_jc_revalidations > revalidations);
+    teardown();
+}
+
+/* A block whose entry went global when it was revalidated (its page was
+ * made global): an INVLPG of its page still makes it stale. */
+TEST(invlpg_page_that_became_global)
+{
+    setup(false);
+    map(18, CODE1, 0);
+    cr3(1, false);
+    CHECK_EQ(run(18), 1);
+    map(18, CODE1, G);
+    x86_invlpg(env, LIN + 18 * 4096);
+    CHECK_EQ(run(18), 1);            /* revalidated: now a global entry */
+    map(18, CODE2, G);
+    x86_invlpg(env, LIN + 18 * 4096);
+    CHECK_EQ(run(18), 2);
+    teardown();
+}
+
+/* Back in a PCID whose entries were kept, its jump-cache entries are
+ * current as they were: an indirect jump of its code finds its target
+ * inline, without a C lookup, after any number of round trips. */
+TEST(round_trip_keeps_inline_hits)
+{
+    setup(false);
+    map(16, CODE3, 0);
+    cr3(1, false);
+    CHECK_EQ(run(16), 3);
+    TCGCPU *t = tcg_cpu(env);
+    uint64_t lookups = t->stat_lookup_slow;
+    for (int i = 0; i < 10; i++) {
+        cr3(2, true);
+        cr3(1, true);
+        CHECK_EQ(run(16), 3);
+    }
+    CHECK_EQ(t->stat_lookup_slow, lookups);
+    CHECK_EQ(t->stat_jc_revalidations, 0);
+    /* a round trip without bit 63 drops them */
+    cr3(2, true);
+    cr3(1, false);
+    CHECK_EQ(run(16), 3);
+    CHECK(t->stat_lookup_slow > lookups);
+    teardown();
+}
 
 /* More PCIDs than slots: the least recently left one is forgotten. */
 TEST(many_pcids)

@@ -147,6 +147,35 @@ static void shared_code_at_two_addresses(bool interp)
     free(env);
 }
 
+/* Shared code whose direct CALL goes to another page: the translation
+ * knows the target RIP only for the address it was translated at (the
+ * backend looks that one up first); at the other mapping the CALL goes to
+ * that mapping's next page, with other code. */
+static void direct_call_to_other_page(bool interp)
+{
+    CPUX86State *env = new_user_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    static const uint8_t caller[] = { 0xe8, 0xfb, 0x0f, 0, 0, 0xf4 };   /* call +0x1000; hlt */
+    memcpy(ram + (CODE_PHYS - RAM_BASE), caller, sizeof(caller));
+    memcpy(ram + (V1 + 0x1000 - RAM_BASE), (uint8_t[]){ 0xb8, 1, 0, 0, 0, 0xc3 }, 6);   /* mov eax, 1; ret */
+    memcpy(ram + (V2 + 0x1000 - RAM_BASE), (uint8_t[]){ 0xb8, 2, 0, 0, 0, 0xc3 }, 6);   /* mov eax, 2; ret */
+    for (int i = 0; i < 3; i++) {
+        for (uint64_t base = V1; base <= V2; base += V2 - V1) {
+            run_from(env, base, 0);
+            CHECK_EQ(env->exception_index, EXCP_GP);
+            CHECK_EQ(env->rip, base + 5);
+            CHECK_EQ(env->regs[R_EAX], (uint64_t)(base == V1 ? 1 : 2));
+        }
+    }
+    if (!interp)
+        CHECK(t->stat_shared > 0);
+    tcg_cpu_destroy(env);
+    free(env);
+}
+
+TEST(pcrel_direct_call_to_other_page_interp) { direct_call_to_other_page(true); }
+TEST(pcrel_direct_call_to_other_page_x86_64) { direct_call_to_other_page(false); }
+
 TEST(pcrel_shared_code_interp) { shared_code_at_two_addresses(true); }
 TEST(pcrel_shared_code_x86_64) { shared_code_at_two_addresses(false); }
 

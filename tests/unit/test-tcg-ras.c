@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "harness-machine.h"
 #include "system/cpus.h"
+#include "system/log.h"
 #include "system/machine.h"
 #include "system/memory.h"
 
@@ -123,6 +124,95 @@ static void two_ways(bool interp)
     run_loop_few_lookups(env, interp, RAM_BASE + b + 9);
     test_cpu_free(env);
 }
+
+/* A hot target that a colder block pushed to its set's second way moves
+ * back to the first, where the inline probe looks: the runtime's whole
+ * probe finds it there once, not at every jump. */
+static void hot_entry_in_second_way(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    TCGCPU *t = tcg_cpu(env);
+    uint32_t b = MAIN + 0x40, loop = MAIN + 0x80, back = MAIN + 0xc0;
+    uint32_t c = (uint32_t)(same_set(RAM_BASE + b, 1) - RAM_BASE);
+    PUT(MAIN, 0xb9, 100, 0, 0, 0, 0x31, 0xd2,                  /* mov ecx, 100; xor edx, edx */
+        0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);              /* lea rax, [b]; jmp rax */
+    test_put_rel32(MAIN + 10, MAIN + 14, b);
+    PUT(b, 0x85, 0xd2, 0x0f, 0x85, 0, 0, 0, 0,                 /* b: test edx, edx; jnz back */
+        0xff, 0xc2, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);  /* inc edx; lea rax, [c]; jmp rax */
+    test_put_rel32(b + 4, b + 8, back);
+    test_put_rel32(b + 13, b + 17, c);
+    PUT(c, 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0);           /* c (once): lea rax, [loop]; jmp rax */
+    test_put_rel32(c + 3, c + 7, loop);
+    PUT(loop, 0xff, 0xc9, 0x0f, 0x84, 0, 0, 0, 0,              /* loop: dec ecx; jz end */
+        0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xff, 0xe0, 0xf4);        /* lea rax, [b]; jmp rax; end: hlt */
+    test_put_rel32(loop + 4, loop + 8, loop + 17);
+    test_put_rel32(loop + 11, loop + 15, b);
+    PUT(back, 0xe9, 0, 0, 0, 0);                                /* back: jmp loop */
+    test_put_rel32(back + 1, back + 5, loop);
+    log_mask |= LOG_JIT_COUNT;   /* the runtime counts its probes */
+    t->stat_jc_runtime = 0;
+    run_loop_few_lookups(env, interp, RAM_BASE + loop + 18);
+    log_mask &= ~LOG_JIT_COUNT;
+    CHECK_EQ(env->regs[R_EDX], 1);
+    /* without the move: one whole probe per round */
+    CHECK(t->stat_jc_runtime < 10);
+    test_cpu_free(env);
+}
+
+TEST(jc_hot_entry_in_second_way_interp) { hot_entry_in_second_way(true); }
+TEST(jc_hot_entry_in_second_way_x86_64) { hot_entry_in_second_way(false); }
+
+/* 64-bit code far-jumps to 32-bit code: first through a selector with
+ * base 0, then through one with base 0x1000 to the same offset. The second
+ * must run the code 0x1000 further (the inline probe of the 64-bit block
+ * matches the PC and the flags alone, which are the same both times). And
+ * 64-bit code ignores a CS base, as the SDM says. */
+static void far_jump_to_other_cs_base(bool interp)
+{
+    CPUX86State *env = new_cpu(interp);
+    uint32_t target = (uint32_t)(RAM_BASE + OTHER);
+    PUT(OTHER, 0xb8, 1, 0, 0, 0, 0xf4);                         /* mov eax, 1; hlt */
+    PUT(OTHER + 0x1000, 0xb8, 2, 0, 0, 0, 0xf4);                /* mov eax, 2; hlt */
+    uint64_t gdt[4] = { 0, 0, 0x00cf9a000000ffffULL,            /* 0x10: 32-bit code, base 0 */
+                        0x00cf9a001000ffffULL };                /* 0x18: base 0x1000 */
+    memcpy(ram + GDT, gdt, sizeof(gdt));
+    env->gdt.base = RAM_BASE + GDT;
+    env->gdt.limit = sizeof(gdt) - 1;
+    for (int i = 0; i < 2; i++) {                               /* far pointers at DATA */
+        memcpy(ram + DATA + 8 * i, &target, 4);
+        uint16_t sel = (uint16_t)(0x10 + 8 * i);
+        memcpy(ram + DATA + 8 * i + 4, &sel, 2);
+    }
+    uint32_t ptr = (uint32_t)(RAM_BASE + DATA);
+    PUT(MAIN, 0xff, 0x2c, 0x25, 0, 0, 0, 0);                    /* jmp far [DATA] */
+    memcpy(ram + MAIN + 3, &ptr, 4);
+    ptr += 8;
+    PUT(FUNC, 0xff, 0x2c, 0x25, 0, 0, 0, 0);                    /* jmp far [DATA + 8] */
+    memcpy(ram + FUNC + 3, &ptr, 4);
+    SegmentCache cs64 = env->segs[R_CS];
+    uint32_t hflags64 = env->hflags;
+    start(env, MAIN);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 1);
+    CHECK(!(env->hflags & HF_CS64_MASK));
+    env->segs[R_CS] = cs64;
+    env->hflags = hflags64;
+    start(env, FUNC);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->segs[R_CS].base, 0x1000);
+    CHECK_EQ(env->regs[R_EAX], 2);
+    /* in 64-bit code a CS base counts as zero */
+    cs64.base = 0x1000;
+    env->segs[R_CS] = cs64;
+    env->hflags = hflags64;
+    start(env, OTHER);
+    CHECK_EQ(env->exception_index, -1);
+    CHECK_EQ(env->regs[R_EAX], 1);
+    test_cpu_free(env);
+}
+
+TEST(jc_far_jump_to_other_cs_base_interp) { far_jump_to_other_cs_base(true); }
+TEST(jc_far_jump_to_other_cs_base_x86_64) { far_jump_to_other_cs_base(false); }
 
 TEST(jc_two_ways_interp) { two_ways(true); }
 TEST(jc_two_ways_x86_64) { two_ways(false); }
