@@ -450,6 +450,7 @@ void tcg_dump_jit_info(FILE *f)
                 i, t->stat_loop_passes, t->stat_jump_lookups);
         fprintf(f, "CPU #%d: translations went on through %" PRIu64 " direct JMPs, %" PRIu64 " direct CALLs and %" PRIu64
                 " conditional branches\n", i, t->ctx->stat_follow_jmp, t->ctx->stat_follow_call, t->ctx->stat_follow_jcc);
+        fprintf(f, "CPU #%d: %" PRIu64 " SETcc straight into byte registers\n", i, t->ctx->stat_setcc_into_byte);
         if (log_enabled(LOG_JIT_COUNT))
             fprintf(f, "CPU #%d: %" PRIu64 " block entries; %" PRIu64 " whole jump-cache probes (%" PRIu64
                     " found in way 0, %" PRIu64 " in way 1); %" PRIu64 " RETs through the return stack\n", i,

@@ -296,6 +296,7 @@ typedef struct TCGContext {
     uint64_t stat_flags_reused;  /* compares left out: an ALU op's host flags served (x86-64) */
     uint64_t stat_dead_cc_op_stores;   /* run-time cc_op stores (shifts by CL) found dead */
     uint64_t stat_access_caches; /* loop accesses given a page cache (x86-64 loop.c) */
+    uint64_t stat_setcc_into_byte;   /* SETcc into a low byte register: setcc on it (x86-64) */
 } TCGContext;
 
 extern __thread TCGContext *tcg_ctx;

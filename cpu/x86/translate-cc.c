@@ -579,8 +579,8 @@ static bool prepare_cc_from_cmp(DisasContext *s, unsigned jcc, CCPrepare *p)
         return false;
     if (base == 1 || base == 2 || base == 3) {
         p->cond = unsigned_conds[base];
-        if (size >= 4) {
-            p->a = a;
+        if (size >= 4 || s->last_cmp.zext) {
+            p->a = a;   /* the sub's own operands: the backend reuses its flags */
             p->b = b;
         } else {
             p->a = gen_zext(a, size);

@@ -120,6 +120,7 @@ static void trans_alu(DisasContext *s)
         s->last_cmp.insn = s->insn_count;
         s->last_cmp.cc_op = s->cc_op;
         s->last_cmp.sub = op == 5;
+        s->last_cmp.zext = !atomic;
     }
 }
 

@@ -101,8 +101,10 @@ typedef struct DisasContext {
     struct { TCGv linear, offset; int seg; unsigned addrsize; } segrec[8];   /* for limit checks */
     int nb_segrec;
     /* The operands of the last CMP/SUB, usable by a Jcc/SETcc/CMOVcc right
-     * after it (same basic block): compares them directly. */
-    struct { TCGv a, b; unsigned size; int insn; uint32_t cc_op; bool sub; } last_cmp;   /* sub: SUB, not CMP */
+     * after it (same basic block): compares them directly. sub: SUB, not
+     * CMP; zext: both hold their size's bits zero-extended (operand loads,
+     * not an atomic's old value), so unsigned compares need no extension. */
+    struct { TCGv a, b; unsigned size; int insn; uint32_t cc_op; bool sub, zext; } last_cmp;
     /* A flag value this instruction reads, computed at its start from a
      * dynamic cc_op (translate-cc.c: gen_cc_prefetch); the ops of the last
      * INC/DEC one and where that INC/DEC wrote cc_src (removed when dead). */

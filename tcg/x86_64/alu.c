@@ -377,3 +377,29 @@ bool gen_scaled_add(Gen *g, const TCGOp *op, const TCGOp *next)
     set_output(g, td, rd);
     return true;
 }
+
+/* setcond t, a, b; deposit d, d, t, 8 with t dying there (the guest's SETcc
+ * into a low byte register): the compare, then setcc straight into d's low
+ * byte, which leaves the rest of d as the deposit does. False when the ops
+ * do not have that shape; then nothing is emitted. */
+bool gen_setcond_into_byte(Gen *g, const TCGOp *op, const TCGOp *next)
+{
+    int t = (int)op->args[0], d = (int)next->args[0];
+    if (next->opc != INDEX_op_deposit || next->args[3] != 8 || (int)next->args[1] != d ||
+        (int)next->args[2] != t || (int)op->args[1] == t || (int)op->args[2] == t || !(next->dead & 2) ||
+        g->s->temps[t].kind != TEMP_NORMAL || d <= 0 || ((op->flags | next->flags) & TCG_COLD))
+        return false;
+    /* a loop block's carried global must stay in its home register */
+    if (g->nb_carried && g->ts[d].val != TS_REG)
+        return false;
+    int rd = temp_load(g, d, 0);   /* before the compare: a constant's movi may xor */
+    TCGCond c = emit_compare(g, (TCGCond)op->args[3], op->flags & TCG_W32, (int)op->args[1], (int)op->args[2]);
+    em_rr(&g->e, 0x900f | ((uint32_t)cond_cc(c) << 8), 2, false, 0, rd, true);   /* setcc rd8 */
+    free_dead_inputs(g, op, 1, 2);
+    if (g->ts[t].val == TS_REG && g->reg_temp[g->ts[t].reg] == t)
+        reg_free(g, g->ts[t].reg);
+    g->ts[t].val = TS_DEAD;
+    set_output(g, d, rd);
+    g->s->stat_setcc_into_byte++;
+    return true;
+}

@@ -494,6 +494,11 @@ static bool x86_64_gen_code(TCGContext *s, TranslationBlock *tb)
             gen_vecop(g, op);
             break;
         case INDEX_op_setcond:
+            if (n + 1 < s->nb_ops && gen_setcond_into_byte(g, op, &s->ops[n + 1])) {
+                n++;
+                flags_before_op(g, &s->ops[n]);   /* the deposit's output changed */
+                break;
+            }
             gen_setcond(g, op);
             break;
         case INDEX_op_movcond:

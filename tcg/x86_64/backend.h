@@ -299,6 +299,7 @@ void gen_unary(Gen *g, const TCGOp *op);
 void gen_mul2(Gen *g, const TCGOp *op);
 void gen_deposit(Gen *g, const TCGOp *op);
 void gen_setcond(Gen *g, const TCGOp *op);
+bool gen_setcond_into_byte(Gen *g, const TCGOp *op, const TCGOp *next);
 void gen_movcond(Gen *g, const TCGOp *op);
 void gen_fpop(Gen *g, const TCGOp *op);
 void gen_vecop(Gen *g, const TCGOp *op);
