@@ -24,6 +24,7 @@
  * write scan the whole table (512 left 2151 of 32768 drops of a workload
  * run to that, 2048 leaves 6). */
 #define TLB_FILL_LOG 2048
+#define TLB_RMAP_SIZE 1024   /* buckets of the physical-page reverse map */
 /* Fully associative victim entries per MMU index: what a fill evicts from the
  * direct-mapped table lands there, and a miss looks there before walking. */
 #define TLB_VICTIM_SIZE 8
@@ -230,6 +231,16 @@ typedef struct TCGCPU {
      * TLB_FILL_LOG of them): a CR3 write clears just those. */
     uint16_t tlb_fill_log[MMU_MODES][TLB_FILL_LOG];
     unsigned tlb_fill_count[MMU_MODES];
+    /* Physical page -> the main slots of a mode that may map it: chains
+     * through the slots (slot + 1, 0 ends a chain; doubly linked, so a
+     * slot leaves its chain in constant time), so tlb_protect_code looks
+     * at a few slots instead of the whole TLB. A slot is on the chain of
+     * the page it was last given (tlb_rmap_bucket: bucket + 1, 0 none)
+     * until it is given another; readers check the entry itself. */
+    uint16_t tlb_rmap_head[MMU_MODES][TLB_RMAP_SIZE];
+    uint16_t tlb_rmap_next[MMU_MODES][TLB_SIZE];
+    uint16_t tlb_rmap_prev[MMU_MODES][TLB_SIZE];   /* 0: the chain's head */
+    uint16_t tlb_rmap_bucket[MMU_MODES][TLB_SIZE];
     /* The victim TLB (same entry format; only the slow path reads it). */
     TLBEntry tlb_victim[MMU_MODES][TLB_VICTIM_SIZE];
     TLBExtra tlb_victim_extra[MMU_MODES][TLB_VICTIM_SIZE];

@@ -10,6 +10,8 @@
 #include "system/mainloop.h"
 #include "system/util.h"
 
+static void rmap_note(TCGCPU *t, int m, unsigned i, uint64_t ppage);
+
 /* ---- the victim TLB ----------------------------------------------------------- */
 static bool tlb_entry_maps_page(const TLBEntry *e, uint64_t page)
 {
@@ -23,8 +25,26 @@ static bool tlb_entry_valid(const TLBEntry *e)
            e->addr_code != TLB_INVALID_ADDR;
 }
 
+static uint64_t tlb_entry_page(const TLBEntry *e);
+
+/* The generated code's victim probe swaps a victim with the main entry of
+ * its slot (tcg/x86_64/ldst.c) and leaves the reverse map alone: the main
+ * slot a victim came from may be on the chain of another page (the
+ * victim's). Put that slot on its own page's chain: before victim v goes,
+ * and before the chains are read. */
+static void tlb_victim_repair_rmap(TCGCPU *t, int m, unsigned v)
+{
+    const TLBEntry *ve = &t->tlb_victim[m][v];
+    if (!tlb_entry_valid(ve))
+        return;
+    unsigned i = (tlb_entry_page(ve) >> TARGET_PAGE_BITS) & (TLB_SIZE - 1);
+    if (tlb_entry_valid(&t->tlb[m][i]))
+        rmap_note(t, m, i, t->tlb_extra[m][i].paddr);
+}
+
 static void tlb_victim_invalidate(TCGCPU *t, int m, unsigned v)
 {
+    tlb_victim_repair_rmap(t, m, v);
     memset(&t->tlb_victim[m][v], 0xff, sizeof(TLBEntry));
     t->tlb_victim_extra[m][v].paddr = ~0ULL;
     t->tlb_victim_extra[m][v].global = false;
@@ -50,6 +70,7 @@ static void tlb_victim_evict(TCGCPU *t, int m, unsigned idx)
 {
     unsigned v = t->tlb_victim_next[m];
     t->tlb_victim_next[m] = (v + 1) % TLB_VICTIM_SIZE;
+    tlb_victim_repair_rmap(t, m, v);
     t->tlb_victim[m][v] = t->tlb[m][idx];
     t->tlb_victim_extra[m][v] = t->tlb_extra[m][idx];
 }
@@ -82,14 +103,57 @@ static TLBEntry *tlb_victim_swap_in(TCGCPU *t, int m, uint64_t vaddr, int access
         t->tlb_extra[m][idx] = t->tlb_victim_extra[m][v];
         *ve = e;
         t->tlb_victim_extra[m][v] = x;
+        rmap_note(t, m, idx, t->tlb_extra[m][idx].paddr);
         t->stat_tlb_victim_hits++;
         return &t->tlb[m][idx];
     }
     return NULL;
 }
 
+/* ---- the physical-page reverse map -------------------------------------------- */
+static unsigned rmap_bucket(uint64_t ppage)
+{
+    uint64_t pfn = ppage >> TARGET_PAGE_BITS;
+    return (unsigned)(pfn ^ (pfn >> 10) ^ (pfn >> 20)) & (TLB_RMAP_SIZE - 1);
+}
+
+/* Take main slot i of mode m off the chain it is on, if any. */
+static void rmap_unlink(TCGCPU *t, int m, unsigned i)
+{
+    unsigned b = t->tlb_rmap_bucket[m][i];
+    if (!b)
+        return;
+    unsigned prev = t->tlb_rmap_prev[m][i], next = t->tlb_rmap_next[m][i];
+    if (prev)
+        t->tlb_rmap_next[m][prev - 1] = (uint16_t)next;
+    else
+        t->tlb_rmap_head[m][b - 1] = (uint16_t)next;
+    if (next)
+        t->tlb_rmap_prev[m][next - 1] = (uint16_t)prev;
+    t->tlb_rmap_bucket[m][i] = 0;
+}
+
+/* Main slot i of mode m now maps physical page ppage: every slot holding a
+ * valid entry is on its page's chain. */
+static void rmap_note(TCGCPU *t, int m, unsigned i, uint64_t ppage)
+{
+    unsigned b = rmap_bucket(ppage) + 1;
+    if (t->tlb_rmap_bucket[m][i] == b)
+        return;
+    rmap_unlink(t, m, i);
+    unsigned head = t->tlb_rmap_head[m][b - 1];
+    t->tlb_rmap_next[m][i] = (uint16_t)head;
+    t->tlb_rmap_prev[m][i] = 0;
+    if (head)
+        t->tlb_rmap_prev[m][head - 1] = (uint16_t)(i + 1);
+    t->tlb_rmap_head[m][b - 1] = (uint16_t)(i + 1);
+    t->tlb_rmap_bucket[m][i] = (uint16_t)b;
+}
+
 void tlb_init(TCGCPU *t)
 {
+    memset(t->tlb_rmap_head, 0, sizeof(t->tlb_rmap_head));
+    memset(t->tlb_rmap_bucket, 0, sizeof(t->tlb_rmap_bucket));
     memset(t->tlb, 0xff, sizeof(t->tlb));
     memset(t->tlb_extra, 0, sizeof(t->tlb_extra));
     for (int m = 0; m < MMU_MODES; m++)
@@ -287,6 +351,7 @@ void tlb_put_back(TCGCPU *t, const TLBSaved *s, unsigned *victim_modes)
         e->addr_write = (e->addr_write & ~TLB_CODE) | (code_page_in_use(t, s->paddr) ? TLB_CODE : 0);
     t->tlb_extra[m][i].paddr = s->paddr;
     t->tlb_extra[m][i].global = false;
+    rmap_note(t, m, i, s->paddr);
     tlb_log_fill(t, m, i);
 }
 
@@ -351,34 +416,42 @@ static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr,
         e->addr_write = TLB_INVALID_ADDR;
     }
     x->paddr = ppage;
+    rmap_note(t, mmu_idx, idx, ppage);
     x->global = (prot & X86_PROT_GLOBAL) != 0;
     if (x->global)
         t->tlb_global_modes |= 1u << mmu_idx;
     return e;
 }
 
+/* Set (or clear) TLB_CODE in the write tag of every valid entry, main or
+ * victim, that maps physical page paddr_page. */
+static void tlb_mark_code(TCGCPU *t, uint64_t paddr_page, bool code)
+{
+    unsigned b = rmap_bucket(paddr_page);
+    for (int m = 0; m < MMU_MODES; m++) {
+        for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++)
+            tlb_victim_repair_rmap(t, m, v);
+        for (unsigned s = t->tlb_rmap_head[m][b]; s; s = t->tlb_rmap_next[m][s - 1]) {
+            TLBEntry *e = &t->tlb[m][s - 1];
+            if (t->tlb_extra[m][s - 1].paddr == paddr_page && e->addr_write != TLB_INVALID_ADDR)
+                e->addr_write = code ? e->addr_write | TLB_CODE : e->addr_write & ~TLB_CODE;
+        }
+        for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++) {
+            TLBEntry *e = &t->tlb_victim[m][v];
+            if (t->tlb_victim_extra[m][v].paddr == paddr_page && e->addr_write != TLB_INVALID_ADDR)
+                e->addr_write = code ? e->addr_write | TLB_CODE : e->addr_write & ~TLB_CODE;
+        }
+    }
+}
+
 void tlb_protect_code(TCGCPU *t, uint64_t paddr_page)
 {
-    for (int m = 0; m < MMU_MODES; m++)
-        for (int i = 0; i < TLB_SIZE && (t->tlb_filled_modes & (1u << m)); i++)
-            if (t->tlb_extra[m][i].paddr == paddr_page && t->tlb[m][i].addr_write != TLB_INVALID_ADDR)
-                t->tlb[m][i].addr_write |= TLB_CODE;
-    for (int m = 0; m < MMU_MODES; m++)
-        for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++)
-            if (t->tlb_victim_extra[m][v].paddr == paddr_page && t->tlb_victim[m][v].addr_write != TLB_INVALID_ADDR)
-                t->tlb_victim[m][v].addr_write |= TLB_CODE;
+    tlb_mark_code(t, paddr_page, true);
 }
 
 void tlb_unprotect_code(TCGCPU *t, uint64_t paddr_page)
 {
-    for (int m = 0; m < MMU_MODES; m++)
-        for (int i = 0; i < TLB_SIZE; i++)
-            if (t->tlb_extra[m][i].paddr == paddr_page && t->tlb[m][i].addr_write != TLB_INVALID_ADDR)
-                t->tlb[m][i].addr_write &= ~TLB_CODE;
-    for (int m = 0; m < MMU_MODES; m++)
-        for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++)
-            if (t->tlb_victim_extra[m][v].paddr == paddr_page && t->tlb_victim[m][v].addr_write != TLB_INVALID_ADDR)
-                t->tlb_victim[m][v].addr_write &= ~TLB_CODE;
+    tlb_mark_code(t, paddr_page, false);
 }
 
 /* ---- one access inside a single page ---------------------------------------- */
