@@ -112,3 +112,13 @@ bool test_gen_ir(TCGCPU *t, TranslationBlock *tb)
     tb->insn_host_end = dummy32;
     return t->backend->gen_code(tcg_ctx, tb);
 }
+
+CPUX86State *test_ir_cpu_new(bool interp)
+{
+    CPUX86State *env = calloc(1, sizeof(*env));
+    tcg_select_backend(interp);
+    tcg_cpu_create(env, NULL);
+    tcg_ctx = tcg_cpu(env)->ctx;
+    tcg_func_start(tcg_ctx);
+    return env;
+}

@@ -45,6 +45,10 @@ void test_paging_on(CPUX86State *env, uint64_t cr3);
  * page at guest physical hole not present. */
 void test_enable_paging(CPUX86State *env, uint64_t hole);
 
+/* A CPU without machine state whose translator context is tcg_ctx, started
+ * for IR (for tests of the IR passes); test_cpu_free frees it. */
+CPUX86State *test_ir_cpu_new(bool interp);
+
 /* The IR in tcg_ctx (optimised and with liveness, as the caller chose)
  * compiled by t's backend into tb, a block with no guest PC table of its
  * own; false when the backend could not. */

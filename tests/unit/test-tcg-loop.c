@@ -5,22 +5,17 @@
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/translate.h"
 #include "harness.h"
+#include "harness-machine.h"
 #include "tcg/x86_64/backend.h"
 
 static CPUX86State *start(void)
 {
-    CPUX86State *env = calloc(1, sizeof(*env));
-    tcg_select_backend(false);
-    tcg_cpu_create(env, NULL);
-    tcg_ctx = tcg_cpu(env)->ctx;
-    tcg_func_start(tcg_ctx);
-    return env;
+    return test_ir_cpu_new(false);
 }
 
 static void finish(CPUX86State *env)
 {
-    tcg_cpu_destroy(env);
-    free(env);
+    test_cpu_free(env);
 }
 
 static bool carried(const int *temps, int n, TCGv t)

@@ -7,21 +7,16 @@
 #include "accel/tcg-cpu.h"
 #include "cpu/x86/translate.h"
 #include "harness.h"
+#include "harness-machine.h"
 
 static CPUX86State *start(void)
 {
-    CPUX86State *env = calloc(1, sizeof(*env));
-    tcg_select_backend(true);
-    tcg_cpu_create(env, NULL);
-    tcg_ctx = tcg_cpu(env)->ctx;
-    tcg_func_start(tcg_ctx);
-    return env;
+    return test_ir_cpu_new(true);
 }
 
 static void finish(CPUX86State *env)
 {
-    tcg_cpu_destroy(env);
-    free(env);
+    test_cpu_free(env);
 }
 
 static int count_ops(TCGOpcode opc)
