@@ -35,8 +35,16 @@ wait $pid 2>/dev/null
 
 if [[ -s $map ]]; then pass perfmap_written; else fail perfmap_written "no $map or empty"; fi
 
-bad=$(grep -cvE '^[0-9a-f]+ [0-9a-f]+ kestrel:0x[0-9a-f]+(:1insn)?$' "$map")
-[[ $bad == 0 ]] && pass perfmap_well_formed || fail perfmap_well_formed "$bad bad lines, e.g. $(grep -vE '^[0-9a-f]+ [0-9a-f]+ kestrel:' "$map" | head -1)"
+line_re='^[0-9a-f]+ [0-9a-f]+ kestrel:(0x[0-9a-f]+(:1insn)?|runtime:[a-z0-9-]+)$'
+bad=$(grep -cvE "$line_re" "$map")
+[[ $bad == 0 ]] && pass perfmap_well_formed || fail perfmap_well_formed "$bad bad lines, e.g. $(grep -vE "$line_re" "$map" | head -1)"
+
+# The backend's shared code is named too (samples in the jump-cache probes).
+if grep -q ' kestrel:runtime:jmp-cache-lookup$' "$map"; then
+    pass perfmap_names_runtime
+else
+    fail perfmap_names_runtime "no kestrel:runtime:jmp-cache-lookup line"
+fi
 
 # Each block [start, start+size) lies inside one anonymous executable mapping.
 outside=0
