@@ -121,7 +121,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc_)
         memcpy(st->xmm, uc->uc_mcontext.fpregs->_xmm, sizeof(st->xmm));
         st->mxcsr = uc->uc_mcontext.fpregs->mxcsr;
     }
-    if (sig == SIGALRM) {
+    if (sig == SIGVTALRM) {
         cur_result->end = ORACLE_END_TIMEOUT;
     } else {
         cur_result->end = ORACLE_END_EXCEPTION;
@@ -167,7 +167,7 @@ static void child_setup(void)
     sigaltstack(&ss, NULL);
     struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK };
     sigemptyset(&sa.sa_mask);
-    const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGALRM };
+    const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGVTALRM };
     for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         sigaction(sigs[i], &sa, NULL);
 }
@@ -206,9 +206,10 @@ static void child_run_one(const OracleCase *c, OracleResult *r)
         return;
     }
     cur_result = r;
-    /* a bound, not a timing assertion: a snippet that never ends is reported */
+    /* a bound, not a timing assertion: a snippet that never ends is reported
+     * (CPU time, so that a loaded host does not stop a snippet that ends) */
     struct itimerval it = { .it_value = { .tv_sec = 1 } };
-    setitimer(ITIMER_REAL, &it, NULL);
+    setitimer(ITIMER_VIRTUAL, &it, NULL);
     if (sigsetjmp(fault_jmp, 1) == 0) {
         if (c->mode == 64)
             oracle_enter64(&r->st);
@@ -224,7 +225,7 @@ static void child_run_one(const OracleCase *c, OracleResult *r)
         r->st.rflags &= ~0x10000ull;   /* RF: the #GP's, not the snippet's */
     }
     struct itimerval off = { 0 };
-    setitimer(ITIMER_REAL, &off, NULL);
+    setitimer(ITIMER_VIRTUAL, &off, NULL);
     /* the next case starts from a clean x87/SSE control state */
     uint32_t mxcsr = 0x1f80;
     __asm__ volatile("cld; fninit; ldmxcsr %0" : : "m"(mxcsr));
