@@ -124,10 +124,8 @@ void tb_jmp_cache_init(TCGCPU *t)
 {
     t->xlink_gen[0] = t->xlink_gen[1] = 1;   /* 0: a site not linked yet */
     tb_jmp_cache_clear(t);
-    memset(t->jc_pcid_epoch, 0, sizeof(t->jc_pcid_epoch));
     t->jc_epoch_counter = t->jc_gepoch = 0;
-    jc_new_gepoch(t);
-    jc_new_epoch(t);
+    tb_jmp_cache_drop_all(t);
 }
 
 void tb_jmp_cache_switch_pcid(TCGCPU *t, unsigned pcid, bool keep)
@@ -174,6 +172,14 @@ void tb_jmp_cache_drop_all(TCGCPU *t)
     jc_new_epoch(t);
 }
 
+/* May entries of the kind (global or not) hold blocks that start on
+ * linear's page or the previous one (which may span into it)? */
+static bool jc_blocks_may_span(TCGCPU *t, uint64_t linear, bool global)
+{
+    uint64_t page = linear & TARGET_PAGE_MASK;
+    return jc_page_maybe_cached(t, page, global) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE, global);
+}
+
 void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
 {
     /* Blocks starting on this page or the previous one (which may span into
@@ -182,11 +188,10 @@ void tb_jmp_cache_clear_page(TCGCPU *t, uint64_t linear)
      * on use (INVLPG leaves other PCIDs alone), unless no block ever started
      * there. The return stack's tags hold the non-global epoch, whatever
      * page the return goes to: it moves on in both cases. */
-    uint64_t page = linear & TARGET_PAGE_MASK;
-    bool global = jc_page_maybe_cached(t, page, true) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE, true);
+    bool global = jc_blocks_may_span(t, linear, true);
     if (global)
         jc_new_gepoch(t);
-    if (global || jc_page_maybe_cached(t, page, false) || jc_page_maybe_cached(t, page - TARGET_PAGE_SIZE, false))
+    if (global || jc_blocks_may_span(t, linear, false))
         jc_new_epoch(t);
 }
 

@@ -168,6 +168,15 @@ static inline void em_rm(Emitter *e, uint32_t opc, int nopc, bool w, int reg, in
     em_rm_slow(e, opc, nopc, w, reg, base, index, scale, disp, byte_regs);
 }
 
+/* movdqu xmm, [r12 + r + disp] (store: movdqu [r12 + r + disp], xmm): 16
+ * bytes of the TCGCPU, for swapping table entries (no value lives in an
+ * xmm register there) */
+static inline void em_movdqu(Emitter *e, bool store, int xmm, int r, int32_t disp)
+{
+    em_byte(e, 0xf3);
+    em_rm(e, store ? 0x7f0f : 0x6f0f, 2, false, xmm, R12, r, 0, disp, false);
+}
+
 /* add qword [r12 + off], 1: a -d jitcount counter of the TCGCPU */
 static inline void em_count_u64(Emitter *e, int32_t off)
 {

@@ -76,17 +76,12 @@ static void em_jmp_cache_set(Emitter *e)
 }
 
 /* cmp rdx, [r12 + set + entry_tag] after rdx = hflags | [epoch tag]; set:
- * rcx (-1), or a constant already in entry_tag */
-static void em_tag_compare_in(Emitter *e, int32_t epoch_tag, int set, int32_t entry_tag)
+ * a register (rcx), or -1 for a constant set already in entry_tag */
+static void em_tag_compare(Emitter *e, int32_t epoch_tag, int set, int32_t entry_tag)
 {
     em_rm(e, 0x8b, 1, false, RDX, RBP, -1, 0, ENV_OFF(hflags), false);
     em_rm(e, 0x0b, 1, true, RDX, R12, -1, 0, epoch_tag, false);   /* or rdx, [epoch tag] */
     em_rm(e, 0x3b, 1, true, RDX, R12, set, 0, entry_tag, false);
-}
-
-static void em_tag_compare(Emitter *e, int32_t epoch_tag, int32_t entry_tag)
-{
-    em_tag_compare_in(e, epoch_tag, RCX, entry_tag);
 }
 
 static void em_cs_base_zero(Emitter *e)
@@ -111,14 +106,10 @@ static void em_jmp_cache_promote(Emitter *e)
 {
     _Static_assert(JMP_CACHE_WAYS == 2 && sizeof(JmpCacheEntry) == 32, "a set is two 32-byte ways");
     const int32_t set = CPU_OFF(jmp_cache);
-    for (int x = 0; x < 4; x++) {                              /* movdqu xmmX, [set + 16X] */
-        em_byte(e, 0xf3);
-        em_rm(e, 0x6f0f, 2, false, x, R12, RCX, 0, set + 16 * x, false);
-    }
-    for (int x = 0; x < 4; x++) {                              /* movdqu [set + 16(X^2)], xmmX */
-        em_byte(e, 0xf3);
-        em_rm(e, 0x7f0f, 2, false, x, R12, RCX, 0, set + 16 * (x ^ 2), false);
-    }
+    for (int x = 0; x < 4; x++)
+        em_movdqu(e, false, x, RCX, set + 16 * x);
+    for (int x = 0; x < 4; x++)                                /* way 0's halves to way 1 and back */
+        em_movdqu(e, true, x, RCX, set + 16 * (x ^ 2));
 }
 
 /* The whole jump-cache probe for the block at env->rip: an entry of its
@@ -136,9 +127,9 @@ static void em_jmp_cache_probe_all(Emitter *e, CodeBuffer *cb)
         int32_t off = way * (int32_t)sizeof(JmpCacheEntry);
         em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc) + off, false);
         size_t next_way = em_jcc_fwd(e, cb, CC_NE);
-        em_tag_compare(e, CPU_OFF(jc_epoch_tag), JC_OFF(tag) + off);
+        em_tag_compare(e, CPU_OFF(jc_epoch_tag), RCX, JC_OFF(tag) + off);
         size_t tag_ok = em_jcc_fwd(e, cb, CC_E);
-        em_tag_compare(e, CPU_OFF(jc_gepoch_tag), JC_OFF(tag) + off);
+        em_tag_compare(e, CPU_OFF(jc_gepoch_tag), RCX, JC_OFF(tag) + off);
         miss[n++] = em_jcc_fwd(e, cb, CC_NE);
         patch_rel32(cb, tag_ok, emitter_off(e, cb));
         em_cs_base_zero(e);
@@ -155,38 +146,31 @@ static void em_jmp_cache_probe_all(Emitter *e, CodeBuffer *cb)
 
 /* 64-bit code's inline probe: the set's first way, with the epoch the
  * site expects (probe_epoch_tag); anything else goes to the runtime's
- * whole probe and then the C lookup (emit_jmp_cache_lookup). The CS base
- * is zero here: in 64-bit code it counts as zero (x86_cs_base), and a
- * block that leaves 64-bit code for a CS with another base goes through
- * the loop (helper_end_block_needs_loop). */
-static void gen_jmp_cache_probe(Gen *g)
+ * whole probe and then the C lookup (emit_jmp_cache_lookup). When the
+ * translator knew the target (expect: a direct jump to another page) the
+ * set is a constant; the entry's PC is compared all the same (a
+ * PC-relative block may run elsewhere), and the whole probe hashes
+ * env->rip. The CS base is zero here: in 64-bit code it counts as zero
+ * (x86_cs_base), and a block that leaves 64-bit code for a CS with another
+ * base goes through the loop (helper_end_block_needs_loop). */
+static void gen_jmp_cache_probe(Gen *g, uint64_t expect)
 {
     Emitter *e = &g->e;
     uintptr_t slow = g->cb->jmp_cache_lookup;
-    em_jmp_cache_set(e);
-    em_rm(e, 0x3b, 1, true, RAX, R12, RCX, 0, JC_OFF(pc), false);
+    int set = RCX;
+    int32_t off = 0;
+    if (expect == TCG_RIP_UNKNOWN) {
+        em_jmp_cache_set(e);
+    } else {
+        em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, ENV_OFF(rip), false);
+        set = -1;
+        off = (int32_t)(jmp_cache_hash(expect) * JMP_CACHE_WAYS * sizeof(JmpCacheEntry));
+    }
+    em_rm(e, 0x3b, 1, true, RAX, R12, set, 0, JC_OFF(pc) + off, false);
     jcc_abs(e, CC_NE, slow);
-    em_tag_compare(e, probe_epoch_tag(g), JC_OFF(tag));
+    em_tag_compare(e, probe_epoch_tag(g), set, JC_OFF(tag) + off);
     jcc_abs(e, CC_NE, slow);
-    em_rm(e, 0xff, 1, false, 4, R12, RCX, 0, JC_OFF(code), false);   /* jmp [entry.code] */
-}
-
-/* The inline probe of a jump whose target the translator knew (a direct
- * jump to another page, expect): the set is a constant. The entry's PC
- * is compared all the same (a PC-relative block may run elsewhere, and a
- * 32-bit hint would not be the RIP): any miss goes to the whole probe,
- * which hashes env->rip. */
-static void gen_jmp_cache_probe_expected(Gen *g, uint64_t expect)
-{
-    Emitter *e = &g->e;
-    uintptr_t slow = g->cb->jmp_cache_lookup;
-    int32_t set = (int32_t)(jmp_cache_hash(expect) * JMP_CACHE_WAYS * sizeof(JmpCacheEntry));
-    em_rm(e, 0x8b, 1, true, RAX, RBP, -1, 0, ENV_OFF(rip), false);
-    em_rm(e, 0x3b, 1, true, RAX, R12, -1, 0, JC_OFF(pc) + set, false);
-    jcc_abs(e, CC_NE, slow);
-    em_tag_compare_in(e, probe_epoch_tag(g), -1, JC_OFF(tag) + set);
-    jcc_abs(e, CC_NE, slow);
-    em_rm(e, 0xff, 1, false, 4, R12, -1, 0, JC_OFF(code) + set, false);   /* jmp [entry.code] */
+    em_rm(e, 0xff, 1, false, 4, R12, set, 0, JC_OFF(code) + off, false);   /* jmp [entry.code] */
 }
 
 /* The runtime's end of an indirect jump whose inline probe missed: the
@@ -309,11 +293,7 @@ void gen_lookup_and_goto(Gen *g, const TCGOp *op)
             em_rm(e, 0xff, 1, true, 0, R12, -1, 0, CPU_OFF(stat_xfer_probe[kind]), false);
         if (tcg_return_stack && op->args[0] && g->tb->flags <= INT32_MAX)
             gen_ras_pop(g, op->args[0]);
-        if (op->args[2] != TCG_RIP_UNKNOWN)
-            gen_jmp_cache_probe_expected(g, op->args[2]);
-        else
-            gen_jmp_cache_probe(g);
-        jmp_abs(e, g->cb->jmp_cache_lookup);
+        gen_jmp_cache_probe(g, op->args[2]);
         return;
     }
     mov_rr(e, RDI, RBP);

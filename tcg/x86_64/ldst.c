@@ -376,29 +376,6 @@ void emit_mem_fallback(Gen *g, MemFallback *fb)
     jmp_abs(e, fb->done_rx);
 }
 
-/* Victim TLB probes: before its helper call, a slow path looks for the page
- * among the victim TLB's entries itself, and on a hit swaps that entry with
- * the main table's. Two hot pages whose TLB slots collide (guest ASLR places
- * heap, stack and mmap areas at random, so some layouts have such pairs;
- * without it, the stack's top pages and those at the top of the mmap area
- * are 128 MiB apart, a multiple of the table's 16 MiB) then cost this
- * instead of a helper call; a hot page that a colder one pushed out comes
- * back at its first use (without the swap it stayed in the victim TLB:
- * 83M-450M probes in a workload run with guest ASLR, 0.8M with it). The
- * entries are exact translations, as the main table's are; an access that
- * crosses a page still goes to the helper.
- *
- * One probe per MMU index, kind of access and register pair, called by the
- * slow paths (a copy in each would make a fifth more code): t1 holds the
- * address, t2 the page of its last byte; on return ZF is set and t2 holds
- * the addend when an entry matched; t1 is clobbered. */
-/* movdqu xmm, [r12 + r + disp] (store: movdqu [r12 + r + disp], xmm) */
-static void em_movdqu(Emitter *e, bool store, int xmm, int r, int32_t disp)
-{
-    em_byte(e, 0xf3);
-    em_rm(e, store ? 0x7f0f : 0x6f0f, 2, false, xmm, R12, r, 0, disp, false);
-}
-
 /* The victim probe's hit: swap the victim entry at r12 + t1 with the main
  * entry of page t2 (their TLBExtra too), so that a hot page a colder one
  * pushed out of the main table is found inline again, and leave the addend
@@ -438,6 +415,22 @@ static void emit_victim_swap(Emitter *e, int mmu, int t1, int t2)
     em_rr(e, 0x39, 1, true, t1, t1, false);                /* cmp t1, t1: ZF set, a hit */
 }
 
+/* Victim TLB probes: before its helper call, a slow path looks for the page
+ * among the victim TLB's entries itself, and on a hit swaps that entry with
+ * the main table's. Two hot pages whose TLB slots collide (guest ASLR places
+ * heap, stack and mmap areas at random, so some layouts have such pairs;
+ * without it, the stack's top pages and those at the top of the mmap area
+ * are 128 MiB apart, a multiple of the table's 16 MiB) then cost this
+ * instead of a helper call; a hot page that a colder one pushed out comes
+ * back at its first use (without the swap it stayed in the victim TLB:
+ * 83M-450M probes in a workload run with guest ASLR, 0.8M with it). The
+ * entries are exact translations, as the main table's are; an access that
+ * crosses a page still goes to the helper.
+ *
+ * One probe per MMU index, kind of access and register pair, called by the
+ * slow paths (a copy in each would make a fifth more code): t1 holds the
+ * address, t2 the page of its last byte; on return ZF is set and t2 holds
+ * the addend when an entry matched; t1 is clobbered. */
 static void emit_victim_probe_fn(CodeBuffer *cb, Emitter *e, int mmu, bool write, int t1, int t2)
 {
     int32_t tag = write ? (int32_t)offsetof(TLBEntry, addr_write) : (int32_t)offsetof(TLBEntry, addr_read);
