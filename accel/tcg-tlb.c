@@ -423,6 +423,12 @@ static TLBEntry *tlb_set_entry(CPUX86State *env, uint64_t vaddr, uint64_t paddr,
     return e;
 }
 
+static void tlb_entry_mark_code(TLBEntry *e, const TLBExtra *x, uint64_t paddr_page, bool code)
+{
+    if (x->paddr == paddr_page && e->addr_write != TLB_INVALID_ADDR)
+        e->addr_write = code ? e->addr_write | TLB_CODE : e->addr_write & ~TLB_CODE;
+}
+
 /* Set (or clear) TLB_CODE in the write tag of every valid entry, main or
  * victim, that maps physical page paddr_page. */
 static void tlb_mark_code(TCGCPU *t, uint64_t paddr_page, bool code)
@@ -431,16 +437,10 @@ static void tlb_mark_code(TCGCPU *t, uint64_t paddr_page, bool code)
     for (int m = 0; m < MMU_MODES; m++) {
         for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++)
             tlb_victim_repair_rmap(t, m, v);
-        for (unsigned s = t->tlb_rmap_head[m][b]; s; s = t->tlb_rmap_next[m][s - 1]) {
-            TLBEntry *e = &t->tlb[m][s - 1];
-            if (t->tlb_extra[m][s - 1].paddr == paddr_page && e->addr_write != TLB_INVALID_ADDR)
-                e->addr_write = code ? e->addr_write | TLB_CODE : e->addr_write & ~TLB_CODE;
-        }
-        for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++) {
-            TLBEntry *e = &t->tlb_victim[m][v];
-            if (t->tlb_victim_extra[m][v].paddr == paddr_page && e->addr_write != TLB_INVALID_ADDR)
-                e->addr_write = code ? e->addr_write | TLB_CODE : e->addr_write & ~TLB_CODE;
-        }
+        for (unsigned s = t->tlb_rmap_head[m][b]; s; s = t->tlb_rmap_next[m][s - 1])
+            tlb_entry_mark_code(&t->tlb[m][s - 1], &t->tlb_extra[m][s - 1], paddr_page, code);
+        for (unsigned v = 0; v < TLB_VICTIM_SIZE; v++)
+            tlb_entry_mark_code(&t->tlb_victim[m][v], &t->tlb_victim_extra[m][v], paddr_page, code);
     }
 }
 
